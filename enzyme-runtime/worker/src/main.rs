@@ -1,0 +1,3 @@
+fn main() {
+    println!("{}", std::mem::size_of::<diffsl::enzyme::CFnTypeInfo>());
+}
