@@ -40,13 +40,16 @@ install_apt_packages() {
 }
 
 # The worker links Enzyme (compiled by the diffsl crate's build script) against Debian's LLVM 19: a cold build is
-# long, so its target directory lives outside the clone, keyed by Cargo.lock; cargo rebuilds only our own crate
-# when its sources change.
+# long, so its target directory lives outside the clone, keyed by what decides that build (the diffsl and llvm-sys
+# entries of Cargo.lock, LLVM's and rustc's versions); cargo rebuilds only what changed inside it.
 build_worker() {
   command -v cargo >/dev/null || die "cargo not found: install Rust (rustup) first"
   local crate="$JENZYME_ROOT/enzyme-runtime/worker"
   export LLVM_SYS_191_PREFIX=/usr/lib/llvm-19
-  export CARGO_TARGET_DIR="$JENZYME_CACHE/worker-$(hash_of "$crate/Cargo.lock")"
+  local key
+  key=$( { grep -A1 -E '^name = "(diffsl|llvm-sys)"' "$crate/Cargo.lock"; /usr/lib/llvm-19/bin/llvm-config --version; rustc --version; } \
+         | sha256sum | cut -c1-16)
+  export CARGO_TARGET_DIR="$JENZYME_CACHE/worker-$key"
   say "building the Enzyme worker (target dir $CARGO_TARGET_DIR; the first build compiles Enzyme and takes a while)"
   cargo build --release --locked --manifest-path "$crate/Cargo.toml" >&2
   export JENZYME_WORKER="$CARGO_TARGET_DIR/release/jenzyme-worker"
