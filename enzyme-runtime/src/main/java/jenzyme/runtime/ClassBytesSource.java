@@ -1,0 +1,13 @@
+package jenzyme.runtime;
+
+import java.util.Optional;
+
+/**
+ * Where the frontend gets class files from: the kernel's record of JShell snippet classes, or a test's freshly
+ * compiled classes. Keyed by internal name ({@code REPL/$JShell$12}) because that is how bytecode refers to owners.
+ */
+@FunctionalInterface
+public interface ClassBytesSource {
+
+    Optional<byte[]> bytesOf(String internalName);
+}
