@@ -1,0 +1,74 @@
+//! C fixtures in the calling convention of the Java frontend: a leading `int *status` (Const), scalars, and arrays
+//! as (data pointer, int length) pairs. Shared by all integration tests.
+
+pub const COMPOSITE: &str = r#"
+#include <math.h>
+double composite(int *status, double x, double y) {
+    return sin(x) * exp(y) + pow(x, 3.0) * y + pow(y, x);
+}
+"#;
+
+/// d/dx and d/dy of `composite`.
+pub fn composite(x: f64, y: f64) -> (f64, f64, f64) {
+    let value = x.sin() * y.exp() + x.powi(3) * y + y.powf(x);
+    let dx = x.cos() * y.exp() + 3.0 * x * x * y + y.powf(x) * y.ln();
+    let dy = x.sin() * y.exp() + x.powi(3) + x * y.powf(x - 1.0);
+    (value, dx, dy)
+}
+
+/// A loop over a double array with the frontend's bounds check: `i >= a_len` sets the status word and leaves.
+pub const SIN_SUM: &str = r#"
+#include <math.h>
+double sin_sum(int *status, double x, double *a, int a_len, int n) {
+    double acc = 0.0;
+    for (int i = 0; i < n; i++) {
+        if (i >= a_len) { *status = 1; return 0.0; }
+        acc += sin(x * a[i]);
+    }
+    return acc;
+}
+"#;
+
+/// Value, d/dx, and d/da_i of `sin_sum` over all of `a`.
+pub fn sin_sum(x: f64, a: &[f64]) -> (f64, f64, Vec<f64>) {
+    let value = a.iter().map(|ai| (x * ai).sin()).sum();
+    let dx = a.iter().map(|ai| ai * (x * ai).cos()).sum();
+    let da = a.iter().map(|ai| x * (x * ai).cos()).collect();
+    (value, dx, da)
+}
+
+pub const CALLER: &str = r#"
+#include <math.h>
+double helper(double u, double v) { return u * u * v + log(v); }
+double caller(int *status, double x, double y) { return helper(x, y) * helper(y, x); }
+"#;
+
+pub fn caller(x: f64, y: f64) -> (f64, f64, f64) {
+    let h = |u: f64, v: f64| u * u * v + v.ln();
+    let (hxy, hyx) = (h(x, y), h(y, x));
+    let dx = 2.0 * x * y * hyx + hxy * (y * y + 1.0 / x);
+    let dy = (x * x + 1.0 / y) * hyx + hxy * 2.0 * y * x;
+    (hxy * hyx, dx, dy)
+}
+
+pub const PIECEWISE: &str = r#"
+#include <math.h>
+double piecewise(int *status, double x) {
+    if (x < 0.0) return x * x * x;
+    else if (x < 1.0) return sin(x) + 1.0;
+    else return exp(x - 1.0) * x;
+}
+"#;
+
+pub fn piecewise(x: f64) -> (f64, f64) {
+    if x < 0.0 {
+        (x * x * x, 3.0 * x * x)
+    } else if x < 1.0 {
+        (x.sin() + 1.0, x.cos())
+    } else {
+        ((x - 1.0).exp() * x, (x - 1.0).exp() * (1.0 + x))
+    }
+}
+
+/// Every fixture is differentiated as clang -O0 and -O2 produce it, with and without the pre-AD optimisation.
+pub const VARIANTS: [(&str, bool); 4] = [("-O0", false), ("-O0", true), ("-O2", false), ("-O2", true)];

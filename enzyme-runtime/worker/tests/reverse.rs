@@ -1,0 +1,170 @@
+//! Reverse mode on the four C fixtures: the wrapper's primal, adjoints and shadow gradients against analytic
+//! derivatives (1e-12 relative) and central finite differences of the primal compiled alongside.
+
+mod common;
+
+use common::*;
+use fixtures::VARIANTS;
+
+type Scalar2 = unsafe extern "C" fn(*mut i32, f64, f64) -> f64;
+type Scalar2Reverse = unsafe extern "C" fn(*mut i32, f64, f64, *mut f64);
+
+fn reverse_library(worker: &mut Worker, source: &str, function: &str, args: &str, opt: &str, ad_first: bool) -> Library {
+    let response = worker.differentiate(
+        &bitcode_of(source, opt),
+        &[
+            ("function", function),
+            ("mode", "reverse"),
+            ("args", args),
+            ("return", "active"),
+            ("ad_before_opt", if ad_first { "true" } else { "false" }),
+        ],
+    );
+    assert_ok(&response);
+    assert_eq!(response.get("symbol"), Some(format!("{function}__jenzyme_reverse").as_str()));
+    Library::from_bitcode(response.section("bitcode").unwrap())
+}
+
+fn check_two_scalar_gradient(source: &str, function: &str, analytic: fn(f64, f64) -> (f64, f64, f64), points: &[(f64, f64)]) {
+    let mut worker = Worker::start();
+    for (opt, ad_first) in VARIANTS {
+        let library = reverse_library(&mut worker, source, function, "const:i32*,active:double,active:double", opt, ad_first);
+        let (primal, gradient): (Scalar2, Scalar2Reverse) =
+            unsafe { (library.symbol(function), library.symbol(&format!("{function}__jenzyme_reverse"))) };
+        for &(x, y) in points {
+            let mut status = 0;
+            let mut out = [f64::NAN; 3];
+            unsafe { gradient(&mut status, x, y, out.as_mut_ptr()) };
+            let (value, dx, dy) = analytic(x, y);
+            let case = format!("{function}({x}, {y}) {opt} ad_before_opt={ad_first}");
+            assert_eq!(status, 0, "{case}: status");
+            assert_rel(out[0], value, 1e-12, &format!("{case}: primal"));
+            assert_rel(out[1], dx, 1e-12, &format!("{case}: d/dx"));
+            assert_rel(out[2], dy, 1e-12, &format!("{case}: d/dy"));
+            let f = |x: f64, y: f64| unsafe { primal(&mut 0, x, y) };
+            assert_rel(out[1], central_difference(|x| f(x, y), x), 1e-6, &format!("{case}: d/dx by differences"));
+            assert_rel(out[2], central_difference(|y| f(x, y), y), 1e-6, &format!("{case}: d/dy by differences"));
+        }
+    }
+}
+
+#[test]
+fn scalar_composite_with_sin_exp_pow() {
+    check_two_scalar_gradient(fixtures::COMPOSITE, "composite", fixtures::composite, &[(0.7, 1.3), (-1.1, 0.4), (2.5, 2.0)]);
+}
+
+#[test]
+fn function_calling_another() {
+    check_two_scalar_gradient(fixtures::CALLER, "caller", fixtures::caller, &[(0.7, 1.3), (1.9, 0.4), (3.0, 2.5)]);
+}
+
+#[test]
+fn branchy_piecewise_on_each_branch() {
+    type Piecewise = unsafe extern "C" fn(*mut i32, f64) -> f64;
+    type PiecewiseReverse = unsafe extern "C" fn(*mut i32, f64, *mut f64);
+    let mut worker = Worker::start();
+    for (opt, ad_first) in VARIANTS {
+        let library = reverse_library(&mut worker, fixtures::PIECEWISE, "piecewise", "const:i32*,active:double", opt, ad_first);
+        let (primal, gradient): (Piecewise, PiecewiseReverse) =
+            unsafe { (library.symbol("piecewise"), library.symbol("piecewise__jenzyme_reverse")) };
+        for x in [-1.7, -0.3, 0.2, 0.9, 1.4, 3.1] {
+            let mut out = [f64::NAN; 2];
+            unsafe { gradient(&mut 0, x, out.as_mut_ptr()) };
+            let (value, dx) = fixtures::piecewise(x);
+            let case = format!("piecewise({x}) {opt} ad_before_opt={ad_first}");
+            assert_rel(out[0], value, 1e-12, &format!("{case}: primal"));
+            assert_rel(out[1], dx, 1e-12, &format!("{case}: d/dx"));
+            assert_rel(out[1], central_difference(|x| unsafe { primal(&mut 0, x) }, x), 1e-6, &case);
+        }
+    }
+}
+
+type SinSum = unsafe extern "C" fn(*mut i32, f64, *const f64, i32, i32) -> f64;
+type SinSumReverse = unsafe extern "C" fn(*mut i32, f64, *const f64, *mut f64, i32, i32, *mut f64);
+const SIN_SUM_ARGS: &str = "const:i32*,active:double,dup:double*,const:i32,const:i32";
+
+#[test]
+fn loop_over_a_double_array() {
+    let mut worker = Worker::start();
+    let a: Vec<f64> = (0..37).map(|i| 0.1 + 0.05 * i as f64).collect();
+    for (opt, ad_first) in VARIANTS {
+        let library = reverse_library(&mut worker, fixtures::SIN_SUM, "sin_sum", SIN_SUM_ARGS, opt, ad_first);
+        let (primal, gradient): (SinSum, SinSumReverse) =
+            unsafe { (library.symbol("sin_sum"), library.symbol("sin_sum__jenzyme_reverse")) };
+        for x in [0.3, -1.7, 2.9] {
+            let case = format!("sin_sum({x}) {opt} ad_before_opt={ad_first}");
+            let mut da = vec![0.0; a.len()];
+            let mut out = [f64::NAN; 2];
+            let n = a.len() as i32;
+            let mut status = 0;
+            unsafe { gradient(&mut status, x, a.as_ptr(), da.as_mut_ptr(), n, n, out.as_mut_ptr()) };
+            assert_eq!(status, 0, "{case}: status");
+            let (value, dx, expected_da) = fixtures::sin_sum(x, &a);
+            assert_rel(out[0], value, 1e-12, &format!("{case}: primal"));
+            assert_rel(out[1], dx, 1e-12, &format!("{case}: d/dx"));
+            for (i, (got, want)) in da.iter().zip(&expected_da).enumerate() {
+                assert_rel(*got, *want, 1e-12, &format!("{case}: d/da[{i}]"));
+            }
+            let f = |x: f64, a: &[f64]| unsafe { primal(&mut 0, x, a.as_ptr(), n, n) };
+            assert_rel(out[1], central_difference(|x| f(x, &a), x), 1e-6, &format!("{case}: d/dx by differences"));
+            for i in [0, 17, 36] {
+                let moved = |ai: f64| {
+                    let mut b = a.clone();
+                    b[i] = ai;
+                    f(x, &b)
+                };
+                assert_rel(da[i], central_difference(moved, a[i]), 1e-6, &format!("{case}: d/da[{i}] by differences"));
+            }
+        }
+    }
+}
+
+#[test]
+fn shadows_accumulate_and_the_status_word_survives_differentiation() {
+    let mut worker = Worker::start();
+    let library = reverse_library(&mut worker, fixtures::SIN_SUM, "sin_sum", SIN_SUM_ARGS, "-O2", false);
+    let gradient: SinSumReverse = unsafe { library.symbol("sin_sum__jenzyme_reverse") };
+    let a = [0.5, 1.5, 2.5];
+    let x = 0.8;
+    let (_, _, once) = fixtures::sin_sum(x, &a);
+
+    // Enzyme adds into shadows (+=): calling twice without zeroing doubles the gradient.
+    let mut da = [0.0; 3];
+    for _ in 0..2 {
+        unsafe { gradient(&mut 0, x, a.as_ptr(), da.as_mut_ptr(), 3, 3, [0.0; 2].as_mut_ptr()) };
+    }
+    for i in 0..3 {
+        assert_rel(da[i], 2.0 * once[i], 1e-12, &format!("accumulated d/da[{i}]"));
+    }
+
+    // n beyond the length: the bounds check sets the status word in the differentiated code too.
+    let mut status = 0;
+    let mut out = [f64::NAN; 2];
+    unsafe { gradient(&mut status, x, a.as_ptr(), [0.0; 3].as_mut_ptr(), 3, 5, out.as_mut_ptr()) };
+    assert_eq!(status, 1, "the out-of-bounds access must set the status word");
+    assert_eq!(out[0], 0.0, "the early return's primal");
+}
+
+#[test]
+fn without_primal_the_slots_hold_only_adjoints() {
+    let mut worker = Worker::start();
+    let response = worker.differentiate(
+        &bitcode_of(fixtures::COMPOSITE, "-O2"),
+        &[
+            ("function", "composite"),
+            ("mode", "reverse"),
+            ("args", "const:i32*,active:double,const:double"),
+            ("return", "active"),
+            ("primal", "false"),
+        ],
+    );
+    assert_ok(&response);
+    assert_eq!(response.get("params"), Some("arg0:ptr,arg1:double,arg2:double,out:ptr"));
+    assert_eq!(response.get("slots"), Some("adjoint1:double"));
+    let library = Library::from_bitcode(response.section("bitcode").unwrap());
+    let gradient: unsafe extern "C" fn(*mut i32, f64, f64, *mut f64) = unsafe { library.symbol("composite__jenzyme_reverse") };
+    let mut out = [f64::NAN; 2];
+    unsafe { gradient(&mut 0, 0.7, 1.3, out.as_mut_ptr()) };
+    assert_rel(out[0], fixtures::composite(0.7, 1.3).1, 1e-12, "d/dx");
+    assert!(out[1].is_nan(), "only one slot may be written, got {}", out[1]);
+}
