@@ -314,3 +314,8 @@ pub fn set_function_attribute(function: LLVMValueRef, name: &str, present: bool)
         }
     }
 }
+
+pub fn make_external(function: LLVMValueRef) {
+    // SAFETY: a linkage edit on a live function.
+    unsafe { LLVMSetLinkage(function, llvm_sys::LLVMLinkage::LLVMExternalLinkage) }
+}

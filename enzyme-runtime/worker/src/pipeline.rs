@@ -6,10 +6,12 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use llvm_sys::prelude::LLVMValueRef;
+
 use crate::diagnostics;
 use crate::enzyme;
 use crate::llvm::{self, Context, Module, PassTuning, TargetMachine};
-use crate::spec::{ArgType, DiffRequest, Scalar};
+use crate::spec::{Activity, ArgType, DiffRequest, Scalar};
 use crate::wrapper::{self, Layout};
 
 /// The phases a request goes through, in order; `Internal` is a bug in the worker caught at the top.
@@ -73,6 +75,9 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     module.verify().map_err(|e| Failure { phase: Phase::Parse, message: format!("the input module is invalid: {e}") })?;
     let function = find_function(&module, &request.function)?;
     let layout = check_signature(function, request)?;
+    // The function is an entry point from now on: an internal one without callers would be deleted by the
+    // pre-AD pipeline, and the wrapper calls it from outside anyway.
+    llvm::make_external(function);
     let machine = TargetMachine::host().map_err(fail(Phase::Parse))?;
     module.default_target_to(&machine);
     // clang -O0 marks every function optnone, which would keep the optimiser (and Enzyme's cleanups) away from
@@ -121,7 +126,7 @@ fn check_diagnostics(phase: Phase) -> Result<(), Failure> {
     }
 }
 
-fn find_function(module: &Module, name: &str) -> Result<llvm_sys::prelude::LLVMValueRef, Failure> {
+fn find_function(module: &Module, name: &str) -> Result<LLVMValueRef, Failure> {
     match module.function(name) {
         Some(f) if !llvm::is_declaration(f) => Ok(f),
         Some(_) => Err(Failure {
@@ -140,7 +145,7 @@ fn find_function(module: &Module, name: &str) -> Result<llvm_sys::prelude::LLVMV
 }
 
 /// The contract between request and IR: one spec per parameter, each of the LLVM type the spec names.
-fn check_signature(function: llvm_sys::prelude::LLVMValueRef, request: &DiffRequest) -> Result<Layout, Failure> {
+fn check_signature(function: LLVMValueRef, request: &DiffRequest) -> Result<Layout, Failure> {
     let (params, ret) = llvm::signature(function);
     let params: Vec<String> = params.into_iter().map(llvm::type_name).collect();
     let ret = llvm::type_name(ret);
@@ -165,7 +170,7 @@ fn check_signature(function: llvm_sys::prelude::LLVMValueRef, request: &DiffRequ
     }
     let floating_return = ret == "double" || ret == "float";
     match request.ret {
-        crate::spec::Activity::Const => {}
+        Activity::Const => {}
         _ if ret == "void" => {
             return Err(request_error(format!(
                 "'{}' returns void: expected return activity const, got {}",
@@ -173,7 +178,7 @@ fn check_signature(function: llvm_sys::prelude::LLVMValueRef, request: &DiffRequ
                 request.ret.token()
             )))
         }
-        crate::spec::Activity::Active if !floating_return => {
+        Activity::Active if !floating_return => {
             return Err(request_error(format!(
                 "return activity active needs a floating return, '{}' returns {ret}",
                 request.function

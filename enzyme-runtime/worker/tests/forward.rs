@@ -111,3 +111,52 @@ fn piecewise_tangent_only() {
         }
     }
 }
+
+#[test]
+fn vector_mode_array_shadows_come_as_a_pointer_to_lane_pointers() {
+    type Tangents = unsafe extern "C" fn(*mut i32, f64, *const f64, *const f64, *const *const f64, i32, i32, *mut f64);
+    let mut worker = Worker::start();
+    let fields = [
+        ("function", "sin_sum"),
+        ("args", "const:i32*,dup:double,dup:double*,const:i32,const:i32"),
+        ("return", "dupnoneed"),
+        ("width", "3"),
+    ];
+    let (library, symbol) = forward_library(&mut worker, fixtures::SIN_SUM, &fields, "-O2", false);
+    assert_eq!(symbol, "sin_sum__jenzyme_forward_x3");
+    let tangents: Tangents = unsafe { library.symbol(&symbol) };
+    let a = [0.4, -0.8, 1.6, 2.2];
+    let x = 0.6;
+    let (_, dx, da) = fixtures::sin_sum(x, &a);
+    // lane 0 along x, lane 1 along a[2], lane 2 along x and a[3] together
+    let dxs = [1.0, 0.0, 1.0];
+    let lanes: [[f64; 4]; 3] = [[0.0; 4], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]];
+    let lane_pointers = [lanes[0].as_ptr(), lanes[1].as_ptr(), lanes[2].as_ptr()];
+    let mut out = [f64::NAN; 3];
+    unsafe { tangents(&mut 0, x, dxs.as_ptr(), a.as_ptr(), lane_pointers.as_ptr(), 4, 4, out.as_mut_ptr()) };
+    assert_rel(out[0], dx, 1e-12, "lane 0: d/dx");
+    assert_rel(out[1], da[2], 1e-12, "lane 1: d/da[2]");
+    assert_rel(out[2], dx + da[3], 1e-12, "lane 2: d/dx + d/da[3]");
+}
+
+#[test]
+fn a_void_function_pushes_tangents_into_its_output_shadow() {
+    type Tangent = unsafe extern "C" fn(*mut i32, f64, f64, *const f64, *const f64, i32, *mut f64, *mut f64, i32, *mut f64);
+    let mut worker = Worker::start();
+    let fields = [
+        ("function", "axpy"),
+        ("args", "const:i32*,dup:double,dup:double*,const:i32,dup:double*,const:i32"),
+        ("return", "const"),
+    ];
+    let (library, _) = forward_library(&mut worker, fixtures::AXPY, &fields, "-O2", false);
+    let tangent: Tangent = unsafe { library.symbol("axpy__jenzyme_forward") };
+    let (alpha, x) = (0.75, [1.0, -2.0, 3.5]);
+    let dx = [0.5, 0.25, -1.0];
+    let mut y = [0.0; 3];
+    let mut dy = [0.0; 3];
+    unsafe { tangent(&mut 0, alpha, 2.0, x.as_ptr(), dx.as_ptr(), 3, y.as_mut_ptr(), dy.as_mut_ptr(), 3, std::ptr::null_mut()) };
+    for i in 0..3 {
+        // d(y_i) = d(alpha) x_i + alpha d(x_i), with d(alpha) = 2
+        assert_rel(dy[i], 2.0 * x[i] + alpha * dx[i], 1e-12, &format!("tangent of y[{i}]"));
+    }
+}

@@ -168,3 +168,83 @@ fn without_primal_the_slots_hold_only_adjoints() {
     assert_rel(out[0], fixtures::composite(0.7, 1.3).1, 1e-12, "d/dx");
     assert!(out[1].is_nan(), "only one slot may be written, got {}", out[1]);
 }
+
+#[test]
+fn single_precision_adjoints_sit_in_the_first_four_bytes_of_their_slot() {
+    type Gradient = unsafe extern "C" fn(*mut i32, f32, *const f32, *mut f32, i64, *mut u64);
+    let mut worker = Worker::start();
+    let response = worker.differentiate(
+        &bitcode_of(fixtures::FLOAT_SCALE, "-O2"),
+        &[("function", "float_scale"), ("mode", "reverse"), ("args", "const:i32*,active:float,dup:float*,const:i64"), ("return", "active")],
+    );
+    assert_ok(&response);
+    assert_eq!(response.get("params"), Some("arg0:ptr,arg1:float,arg2:ptr,shadow2:ptr,arg3:i64,out:ptr"));
+    assert_eq!(response.get("slots"), Some("primal:float,adjoint1:float"));
+    let library = Library::from_bitcode(response.section("bitcode").unwrap());
+    let gradient: Gradient = unsafe { library.symbol("float_scale__jenzyme_reverse") };
+    let a = [0.5f32, -1.25, 2.0];
+    let mut da = [0.0f32; 3];
+    let mut out = [u64::MAX; 2];
+    unsafe { gradient(&mut 0, 1.5, a.as_ptr(), da.as_mut_ptr(), 3, out.as_mut_ptr()) };
+    let slot = |k: usize| f32::from_bits(out[k] as u32); // little-endian: the float is the slot's low half
+    let sum_sq: f32 = a.iter().map(|v| v * v).sum();
+    assert_rel(slot(0) as f64, (1.5 * sum_sq) as f64, 1e-6, "primal");
+    assert_rel(slot(1) as f64, sum_sq as f64, 1e-6, "d/dx");
+    for i in 0..3 {
+        assert_rel(da[i] as f64, (2.0 * 1.5 * a[i]) as f64, 1e-6, &format!("d/da[{i}]"));
+    }
+}
+
+#[test]
+fn a_void_function_pulls_its_output_seed_back_through_the_shadows() {
+    type Gradient = unsafe extern "C" fn(*mut i32, f64, *const f64, *mut f64, i32, *mut f64, *mut f64, i32, *mut f64);
+    let mut worker = Worker::start();
+    let response = worker.differentiate(
+        &bitcode_of(fixtures::AXPY, "-O2"),
+        &[
+            ("function", "axpy"),
+            ("mode", "reverse"),
+            ("args", "const:i32*,active:double,dup:double*,const:i32,dup:double*,const:i32"),
+            ("return", "const"),
+        ],
+    );
+    assert_ok(&response);
+    assert_eq!(response.get("slots"), Some("adjoint1:double"));
+    let library = Library::from_bitcode(response.section("bitcode").unwrap());
+    let gradient: Gradient = unsafe { library.symbol("axpy__jenzyme_reverse") };
+    let (alpha, x) = (0.75, [1.0, -2.0, 3.5, 0.25]);
+    let mut y = [0.5; 4];
+    let mut dx = [0.0; 4];
+    let mut dy = [1.0, 2.0, -1.0, 0.5]; // the seed: the gradient of some loss with respect to y after the call
+    let mut out = [f64::NAN; 1];
+    unsafe { gradient(&mut 0, alpha, x.as_ptr(), dx.as_mut_ptr(), 4, y.as_mut_ptr(), dy.as_mut_ptr(), 4, out.as_mut_ptr()) };
+    let dalpha: f64 = x.iter().zip(&dy).map(|(xi, si)| xi * si).sum();
+    assert_rel(out[0], dalpha, 1e-12, "d/dalpha = <x, seed>");
+    for i in 0..4 {
+        assert_rel(dx[i], alpha * dy[i], 1e-12, &format!("d/dx[{i}] = alpha * seed"));
+        assert_rel(y[i], 0.5 + alpha * x[i], 1e-12, &format!("the primal update of y[{i}]"));
+    }
+}
+
+#[test]
+fn an_internal_function_survives_the_pre_ad_pipeline() {
+    let ir = r#"
+        define internal double @cube(ptr %status, double %x) {
+          %sq = fmul double %x, %x
+          %cube = fmul double %sq, %x
+          ret double %cube
+        }
+    "#;
+    let mut worker = Worker::start();
+    let response = worker.differentiate(
+        &bitcode_of_ir(ir),
+        &[("function", "cube"), ("mode", "reverse"), ("args", "const:i32*,active:double"), ("return", "active")],
+    );
+    assert_ok(&response);
+    let library = Library::from_bitcode(response.section("bitcode").unwrap());
+    let gradient: unsafe extern "C" fn(*mut i32, f64, *mut f64) = unsafe { library.symbol("cube__jenzyme_reverse") };
+    let mut out = [f64::NAN; 2];
+    unsafe { gradient(&mut 0, 1.5, out.as_mut_ptr()) };
+    assert_rel(out[0], 3.375, 1e-15, "1.5^3");
+    assert_rel(out[1], 6.75, 1e-15, "3 * 1.5^2");
+}

@@ -72,3 +72,22 @@ pub fn piecewise(x: f64) -> (f64, f64) {
 
 /// Every fixture is differentiated as clang -O0 and -O2 produce it, with and without the pre-AD optimisation.
 pub const VARIANTS: [(&str, bool); 4] = [("-O0", false), ("-O0", true), ("-O2", false), ("-O2", true)];
+
+/// Single precision and a 64-bit length: `sum_i x * a_i^2` over floats.
+pub const FLOAT_SCALE: &str = r#"
+float float_scale(int *status, float x, float *a, long n) {
+    float acc = 0.0f;
+    for (long i = 0; i < n; i++) acc += x * a[i] * a[i];
+    return acc;
+}
+"#;
+
+/// A void function whose output is an array: `y += alpha * x`.
+pub const AXPY: &str = r#"
+void axpy(int *status, double alpha, double *x, int x_len, double *y, int y_len) {
+    for (int i = 0; i < x_len; i++) {
+        if (i >= y_len) { *status = 1; return; }
+        y[i] += alpha * x[i];
+    }
+}
+"#;

@@ -189,3 +189,13 @@ pub fn central_difference(f: impl Fn(f64) -> f64, x: f64) -> f64 {
     let h = 1e-6 * x.abs().max(1.0);
     (f(x + h) - f(x - h)) / (2.0 * h)
 }
+
+/// Assembles textual LLVM IR (for shapes C cannot express, e.g. an internal function without callers).
+pub fn bitcode_of_ir(ir: &str) -> Vec<u8> {
+    let scratch = Scratch::new("ll");
+    let ll = scratch.path("fixture.ll");
+    std::fs::write(&ll, ir).unwrap();
+    let bc = scratch.path("fixture.bc");
+    run(Command::new("llvm-as-19").arg(&ll).arg("-o").arg(&bc));
+    std::fs::read(bc).unwrap()
+}

@@ -2,6 +2,8 @@ package jenzyme.runtime.worker;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -24,7 +26,9 @@ public record DifferentiatedModule(
     public DifferentiatedModule {
         bitcode = bitcode.clone();
         Objects.requireNonNull(wrapper, "wrapper");
-        timings = java.util.Collections.unmodifiableMap(new java.util.EnumMap<>(timings));
+        var ordered = new EnumMap<Phase, Duration>(Phase.class);
+        ordered.putAll(timings);
+        timings = Collections.unmodifiableMap(ordered);
         Objects.requireNonNull(irBeforeEnzyme, "irBeforeEnzyme");
         Objects.requireNonNull(irAfterEnzyme, "irAfterEnzyme");
     }

@@ -32,6 +32,8 @@ public final class WorkerClient implements AutoCloseable {
     public static final String EXECUTABLE_ENV = "JENZYME_WORKER";
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration EXIT_PATIENCE = Duration.ofSeconds(2);
+    /** How long a worker that broke a pipe gets to show it is dying (a crash) rather than confused (protocol). */
+    private static final Duration DYING_PATIENCE = Duration.ofMillis(250);
 
     private final Path executable;
     private final Duration timeout;
@@ -153,7 +155,8 @@ public final class WorkerClient implements AutoCloseable {
         } catch (IOException e) {
             Reason reason = interruption.get();
             if (reason == null) {
-                reason = e instanceof EOFException ? Reason.CRASHED : Reason.PROTOCOL;
+                // A dead pipe while writing is a crash as much as an ended stdout; garbage from a live worker is not.
+                reason = e instanceof EOFException || worker.hasExited(DYING_PATIENCE) ? Reason.CRASHED : Reason.PROTOCOL;
             }
             throw discard(reason, describe(reason, what, worker, e), mark, e);
         } finally {

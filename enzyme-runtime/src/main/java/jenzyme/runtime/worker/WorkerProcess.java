@@ -49,7 +49,19 @@ final class WorkerProcess {
         return process.pid();
     }
 
+    /** Whether the process ends within {@code patience} (it is not killed either way). */
+    boolean hasExited(Duration patience) {
+        try {
+            return process.waitFor(patience.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !process.isAlive();
+        }
+    }
+
+    /** Kills the process and anything it started (which would otherwise hold its stderr open). */
     void kill() {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
     }
 

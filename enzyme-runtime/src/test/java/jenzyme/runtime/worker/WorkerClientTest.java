@@ -232,6 +232,36 @@ class WorkerClientTest {
     }
 
     @Test
+    void garbageOnStdoutIsAProtocolFailureAndTheWorkerIsReplaced() throws Exception {
+        Path impostor = script("impostor", "printf 'HTTP/1.1 200 OK\\r\\n\\r\\n'; sleep 60");
+        try (var confused = new WorkerClient(impostor, Duration.ofSeconds(30))) {
+            var garbage = assertThrows(WorkerException.class, confused::version);
+            assertEquals(WorkerException.Reason.PROTOCOL, garbage.reason());
+            assertTrue(garbage.getMessage().contains("expected a frame starting with JZW1"), garbage::getMessage);
+            assertThrows(WorkerException.class, confused::version);
+            assertEquals(2, confused.starts(), "each failure discards the process; each request starts a new one");
+        }
+    }
+
+    @Test
+    void aWorkerThatDiesAtOnceIsACrashWithItsStatusAndStderr() throws Exception {
+        Path dying = script("dying", "echo 'cannot load libLLVM' >&2; exit 3");
+        try (var doomed = new WorkerClient(dying, Duration.ofSeconds(30))) {
+            var crash = assertThrows(WorkerException.class, doomed::version);
+            assertEquals(WorkerException.Reason.CRASHED, crash.reason());
+            assertTrue(crash.getMessage().contains("exited with status 3"), crash::getMessage);
+            assertTrue(crash.stderrTail().contains("cannot load libLLVM"), crash::stderrTail);
+        }
+    }
+
+    private Path script(String name, String body) throws java.io.IOException {
+        Path path = scratch.resolve(name);
+        java.nio.file.Files.writeString(path, "#!/bin/sh\n" + body + "\n");
+        assertTrue(path.toFile().setExecutable(true));
+        return path;
+    }
+
+    @Test
     void aMissingExecutableFailsToStartWithItsPath() {
         try (var lost = new WorkerClient(scratch.resolve("no-such-worker"), Duration.ofSeconds(5))) {
             var failure = assertThrows(WorkerException.class, lost::version);
