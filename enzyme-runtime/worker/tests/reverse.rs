@@ -248,3 +248,60 @@ fn an_internal_function_survives_the_pre_ad_pipeline() {
     assert_rel(out[0], 3.375, 1e-15, "1.5^3");
     assert_rel(out[1], 6.75, 1e-15, "3 * 1.5^2");
 }
+
+#[test]
+fn a_recursive_function() {
+    type Gradient = unsafe extern "C" fn(*mut i32, f64, i32, *mut f64);
+    let mut worker = Worker::start();
+    for (opt, ad_first) in VARIANTS {
+        let response = worker.differentiate(
+            &bitcode_of(fixtures::POWER, opt),
+            &[
+                ("function", "power"),
+                ("mode", "reverse"),
+                ("args", "const:i32*,active:double,const:i32"),
+                ("return", "active"),
+                ("ad_before_opt", if ad_first { "true" } else { "false" }),
+            ],
+        );
+        assert_ok(&response);
+        let library = Library::from_bitcode(response.section("bitcode").unwrap());
+        let gradient: Gradient = unsafe { library.symbol("power__jenzyme_reverse") };
+        for n in [1, 4, 7] {
+            let mut out = [f64::NAN; 2];
+            unsafe { gradient(&mut 0, 1.3, n, out.as_mut_ptr()) };
+            let case = format!("power(1.3, {n}) {opt} ad_before_opt={ad_first}");
+            assert_rel(out[0], 1.3f64.powi(n), 1e-12, &case);
+            assert_rel(out[1], n as f64 * 1.3f64.powi(n - 1), 1e-12, &format!("{case}: d/dx"));
+        }
+    }
+}
+
+#[test]
+fn llvm_math_intrinsics_as_the_java_frontend_emits_them() {
+    let mut worker = Worker::start();
+    for ad_first in ["false", "true"] {
+        let response = worker.differentiate(
+            &bitcode_of_ir(fixtures::INTRINSICS_IR),
+            &[
+                ("function", "intrinsics"),
+                ("mode", "reverse"),
+                ("args", "const:i32*,active:double,active:double"),
+                ("return", "active"),
+                ("ad_before_opt", ad_first),
+            ],
+        );
+        assert_ok(&response);
+        let library = Library::from_bitcode(response.section("bitcode").unwrap());
+        let gradient: Scalar2Reverse = unsafe { library.symbol("intrinsics__jenzyme_reverse") };
+        for (x, y) in [(0.7, 1.3), (2.1, -0.4)] {
+            let mut out = [f64::NAN; 3];
+            unsafe { gradient(&mut 0, x, y, out.as_mut_ptr()) };
+            let (value, dx, dy) = fixtures::intrinsics(x, y);
+            let case = format!("intrinsics({x}, {y}) ad_before_opt={ad_first}");
+            assert_rel(out[0], value, 1e-12, &case);
+            assert_rel(out[1], dx, 1e-12, &format!("{case}: d/dx"));
+            assert_rel(out[2], dy, 1e-12, &format!("{case}: d/dy"));
+        }
+    }
+}

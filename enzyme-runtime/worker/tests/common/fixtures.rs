@@ -91,3 +91,35 @@ void axpy(int *status, double alpha, double *x, int x_len, double *y, int y_len)
     }
 }
 "#;
+
+/// Recursion, as Java methods may recurse: x^n by repeated multiplication.
+pub const POWER: &str = r#"
+double power(int *status, double x, int n) {
+    if (n == 0) return 1.0;
+    return x * power(status, x, n - 1);
+}
+"#;
+
+/// What the Java frontend emits for `Math.sin(x) * Math.exp(y) + Math.pow(x, y)`: LLVM intrinsics, not libm calls.
+pub const INTRINSICS_IR: &str = r#"
+declare double @llvm.sin.f64(double)
+declare double @llvm.exp.f64(double)
+declare double @llvm.pow.f64(double, double)
+
+define double @intrinsics(ptr %status, double %x, double %y) {
+entry:
+  %s = call double @llvm.sin.f64(double %x)
+  %e = call double @llvm.exp.f64(double %y)
+  %p = call double @llvm.pow.f64(double %x, double %y)
+  %m = fmul double %s, %e
+  %r = fadd double %m, %p
+  ret double %r
+}
+"#;
+
+pub fn intrinsics(x: f64, y: f64) -> (f64, f64, f64) {
+    let value = x.sin() * y.exp() + x.powf(y);
+    let dx = x.cos() * y.exp() + y * x.powf(y - 1.0);
+    let dy = x.sin() * y.exp() + x.powf(y) * x.ln();
+    (value, dx, dy)
+}
