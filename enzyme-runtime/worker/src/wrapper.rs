@@ -104,7 +104,7 @@ impl Layout {
         }
     }
 
-    /// `primal0:ptr,primal1:double,shadow2:ptr,...,out:ptr` (see PROTOCOL.md).
+    /// `arg0:ptr,arg1:double,arg2:ptr,shadow2:ptr,...,out:ptr` (see PROTOCOL.md).
     pub fn params_token(&self) -> String {
         let tokens: Vec<String> = self
             .params
@@ -281,12 +281,9 @@ unsafe fn scalar_type(context: LLVMContextRef, token: &str) -> LLVMTypeRef {
         "double" => LLVMDoubleTypeInContext(context),
         "float" => LLVMFloatTypeInContext(context),
         "ptr" => LLVMPointerTypeInContext(context, 0),
-        "i1" => LLVMInt1TypeInContext(context),
-        "i8" => LLVMInt8TypeInContext(context),
-        "i16" => LLVMInt16TypeInContext(context),
         "i32" => LLVMInt32TypeInContext(context),
         "i64" => LLVMInt64TypeInContext(context),
-        other => panic!("no wrapper type for '{other}': the request check admits only scalars and pointers"),
+        other => panic!("no wrapper type for '{other}': the signature check admits only these"),
     }
 }
 
