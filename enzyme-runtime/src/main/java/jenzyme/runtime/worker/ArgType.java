@@ -1,0 +1,36 @@
+package jenzyme.runtime.worker;
+
+/**
+ * The parameter types the worker differentiates: scalars, and opaque pointers to scalars of one type (Java arrays
+ * cross as their data pointer). The pointee matters only to Enzyme's type analysis, which the worker feeds
+ * explicitly instead of letting Enzyme guess from opaque pointers.
+ */
+public enum ArgType {
+    DOUBLE("double"),
+    FLOAT("float"),
+    I32("i32"),
+    I64("i64"),
+    PTR_DOUBLE("double*"),
+    PTR_FLOAT("float*"),
+    PTR_I32("i32*"),
+    PTR_I64("i64*");
+
+    private final String token;
+
+    ArgType(String token) {
+        this.token = token;
+    }
+
+    /** The worker protocol's spelling. */
+    public String token() {
+        return token;
+    }
+
+    public boolean isPointer() {
+        return token.endsWith("*");
+    }
+
+    public boolean isFloating() {
+        return this == DOUBLE || this == FLOAT;
+    }
+}

@@ -1,0 +1,64 @@
+package jenzyme.runtime.worker;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The worker's result, the JIT stage's input: the optimised module (bitcode) with the original function, the
+ * derivative inlined into its C-ABI wrapper, and how long each phase took. Immutable.
+ *
+ * @param timings        per phase, in pipeline order (no {@code PRE_OPT} entry when AD ran before optimisation)
+ * @param irBeforeEnzyme the module's IR as Enzyme received it, when requested
+ * @param irAfterEnzyme  the module's IR after Enzyme and the wrapper, before O3, when requested
+ */
+public record DifferentiatedModule(
+        byte[] bitcode,
+        WrapperSignature wrapper,
+        Map<Phase, Duration> timings,
+        Optional<String> irBeforeEnzyme,
+        Optional<String> irAfterEnzyme) {
+
+    public DifferentiatedModule {
+        bitcode = bitcode.clone();
+        Objects.requireNonNull(wrapper, "wrapper");
+        var ordered = new EnumMap<Phase, Duration>(Phase.class);
+        ordered.putAll(timings);
+        timings = Collections.unmodifiableMap(ordered);
+        Objects.requireNonNull(irBeforeEnzyme, "irBeforeEnzyme");
+        Objects.requireNonNull(irAfterEnzyme, "irAfterEnzyme");
+    }
+
+    @Override
+    public byte[] bitcode() {
+        return bitcode.clone();
+    }
+
+    public Duration totalTime() {
+        return timings.values().stream().reduce(Duration.ZERO, Duration::plus);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof DifferentiatedModule that
+                && Arrays.equals(bitcode, that.bitcode)
+                && wrapper.equals(that.wrapper)
+                && timings.equals(that.timings)
+                && irBeforeEnzyme.equals(that.irBeforeEnzyme)
+                && irAfterEnzyme.equals(that.irAfterEnzyme);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(Arrays.hashCode(bitcode), wrapper, timings, irBeforeEnzyme, irAfterEnzyme);
+    }
+
+    @Override
+    public String toString() {
+        return "DifferentiatedModule[" + wrapper.symbol() + ", " + bitcode.length + " bytes, " + timings + "]";
+    }
+}

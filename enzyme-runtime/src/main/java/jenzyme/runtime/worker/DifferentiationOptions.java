@@ -1,0 +1,51 @@
+package jenzyme.runtime.worker;
+
+import java.util.Optional;
+
+/**
+ * How (not what) to differentiate.
+ *
+ * @param primalReturn         also store the primal return value in the wrapper's first output slot
+ * @param adBeforeOptimisation skip the pre-AD optimisation (the benchmark measures what optimising first buys)
+ * @param dumpIr               return the module's IR just before and just after Enzyme
+ * @param fastMath             let Enzyme mark derivative arithmetic {@code fast}; off keeps IEEE semantics
+ * @param wrapperSymbol        overrides the wrapper's default name {@code <fn>__jenzyme_<mode>} when present
+ */
+public record DifferentiationOptions(
+        boolean primalReturn,
+        boolean adBeforeOptimisation,
+        boolean dumpIr,
+        boolean fastMath,
+        Optional<String> wrapperSymbol) {
+
+    public static final DifferentiationOptions DEFAULT =
+            new DifferentiationOptions(true, false, false, false, Optional.empty());
+
+    public DifferentiationOptions {
+        wrapperSymbol.ifPresent(symbol -> {
+            if (symbol.isEmpty() || symbol.contains("\n") || symbol.contains("\0")) {
+                throw new IllegalArgumentException("expected a wrapper symbol name, got '" + symbol + "'");
+            }
+        });
+    }
+
+    public DifferentiationOptions withPrimalReturn(boolean value) {
+        return new DifferentiationOptions(value, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol);
+    }
+
+    public DifferentiationOptions withAdBeforeOptimisation(boolean value) {
+        return new DifferentiationOptions(primalReturn, value, dumpIr, fastMath, wrapperSymbol);
+    }
+
+    public DifferentiationOptions withDumpIr(boolean value) {
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, value, fastMath, wrapperSymbol);
+    }
+
+    public DifferentiationOptions withFastMath(boolean value) {
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, value, wrapperSymbol);
+    }
+
+    public DifferentiationOptions withWrapperSymbol(String symbol) {
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, Optional.of(symbol));
+    }
+}

@@ -1,0 +1,87 @@
+package jenzyme.runtime.worker;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/** Encoding requests and decoding responses, without a worker process. */
+class WorkerProtocolTest {
+
+    private static final byte[] BITCODE = {'B', 'C', (byte) 0xc0, (byte) 0xde};
+
+    @Test
+    void encodesEveryRequestFieldAndTheBitcode() {
+        var request = DifferentiationRequest.forward(BITCODE, "f", 4, List.of(
+                        Argument.of(Activity.CONST, ArgType.PTR_I32),
+                        Argument.of(Activity.DUPLICATED, ArgType.DOUBLE),
+                        Argument.of(Activity.DUPLICATED_NONEED, ArgType.PTR_FLOAT)),
+                Activity.DUPLICATED)
+                .withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false).withWrapperSymbol("df"));
+        Frame frame = WorkerProtocol.encode(request);
+        assertEquals(Map.of(
+                "request", "differentiate", "function", "f", "mode", "forward", "width", "4",
+                "args", "const:i32*,dup:double,dupnoneed:float*", "return", "dup", "primal", "false",
+                "ad_before_opt", "false", "dump_ir", "false", "fast_math", "false"), withoutWrapper(frame));
+        assertEquals("df", frame.field("wrapper").orElseThrow());
+        assertArrayEquals(BITCODE, frame.section("bitcode").orElseThrow());
+    }
+
+    private static Map<String, String> withoutWrapper(Frame frame) {
+        var fields = new java.util.HashMap<>(frame.fields());
+        fields.remove("wrapper");
+        return fields;
+    }
+
+    @Test
+    void decodesASuccessIntoTheModuleItsWrapperAndTimings() throws Exception {
+        Frame response = Frame.empty().with("status", "ok").with("symbol", "f__jenzyme_reverse")
+                .with("params", "arg0:ptr,arg1:double,arg2:ptr,shadow2:ptr,arg3:i32,out:ptr")
+                .with("slots", "primal:double,adjoint1:double")
+                .with("time_us.parse", "1500").with("time_us.enzyme", "20")
+                .withSection("bitcode", BITCODE).withSection("ir_before_enzyme", "define".getBytes());
+        assertTrue(WorkerProtocol.succeeded(response));
+        DifferentiatedModule module = WorkerProtocol.module(response);
+        assertArrayEquals(BITCODE, module.bitcode());
+        assertEquals(new WrapperParameter(WrapperParameter.Role.SHADOW, 2, NativeType.PTR), module.wrapper().parameters().get(3));
+        assertEquals(new WrapperParameter(WrapperParameter.Role.OUT, -1, NativeType.PTR), module.wrapper().parameters().getLast());
+        assertEquals(List.of(new OutputSlot(OutputSlot.Kind.PRIMAL, -1, NativeType.DOUBLE),
+                new OutputSlot(OutputSlot.Kind.ADJOINT, 1, NativeType.DOUBLE)), module.wrapper().slots());
+        assertEquals(16, module.wrapper().outBytes());
+        assertEquals(Duration.ofMillis(1).plusNanos(500_000), module.timings().get(Phase.PARSE));
+        assertEquals(Duration.ofNanos(1_520_000), module.totalTime());
+        assertEquals("define", module.irBeforeEnzyme().orElseThrow());
+        assertTrue(module.irAfterEnzyme().isEmpty());
+    }
+
+    @Test
+    void decodesARefusalWithPhaseAndMessage() throws Exception {
+        Frame response = Frame.empty().with("status", "error").with("phase", "enzyme")
+                .withSection("message", "No reverse pass found for g\n at context: call".getBytes(StandardCharsets.UTF_8));
+        assertFalse(WorkerProtocol.succeeded(response));
+        var refusal = WorkerProtocol.refusal(response, "f");
+        assertEquals("enzyme", refusal.phase());
+        assertEquals("No reverse pass found for g\n at context: call", refusal.workerMessage());
+        assertTrue(refusal.getMessage().startsWith("cannot differentiate f (worker phase enzyme): No reverse pass"));
+    }
+
+    @Test
+    void aResponseItCannotReadIsMalformed() {
+        assertThrows(WorkerProtocol.MalformedResponse.class,
+                () -> WorkerProtocol.succeeded(Frame.empty().with("status", "maybe")));
+        Frame badSlot = Frame.empty().with("status", "ok").with("symbol", "s").with("params", "out:ptr")
+                .with("slots", "sideways:double").withSection("bitcode", BITCODE);
+        var malformed = assertThrows(WorkerProtocol.MalformedResponse.class, () -> WorkerProtocol.module(badSlot));
+        assertTrue(malformed.getMessage().contains("'sideways:double'"), malformed::getMessage);
+        Frame noBitcode = Frame.empty().with("status", "ok").with("symbol", "s").with("params", "out:ptr").with("slots", "");
+        assertThrows(WorkerProtocol.MalformedResponse.class, () -> WorkerProtocol.module(noBitcode));
+    }
+}

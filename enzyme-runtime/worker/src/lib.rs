@@ -1,0 +1,15 @@
+//! JEnzyme's Enzyme worker: LLVM 19 bitcode in, the module with a differentiated, optimised function and a
+//! stable C-ABI wrapper out (or a structured error). See PROTOCOL.md for the wire format and the wrapper ABI.
+//! Stage neighbours: the Java frontend produces the bitcode; `jenzyme.runtime.worker.WorkerClient` drives this
+//! process; the JIT loads what it returns.
+
+pub mod cli;
+pub mod diagnostics;
+pub mod enzyme;
+pub mod frame;
+pub mod llvm;
+pub mod pipeline;
+pub mod protocol;
+pub mod serve;
+pub mod spec;
+pub mod wrapper;

@@ -1,0 +1,236 @@
+//! One request, start to end: parse and verify → check the request against the function → pre-AD optimisation
+//! (O2 without loop vectorisation/SLP/unrolling) → Enzyme → remove `preprocess_*` clones → C-ABI wrapper →
+//! `default<O3>` → verify → bitcode. Each phase is timed; the first failure names its phase. Called by `serve`
+//! (framed protocol) and `cli`.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use llvm_sys::prelude::LLVMValueRef;
+
+use crate::diagnostics;
+use crate::enzyme;
+use crate::llvm::{self, Context, Module, PassTuning, TargetMachine};
+use crate::spec::{Activity, ArgType, DiffRequest, Scalar};
+use crate::wrapper::{self, Layout};
+
+/// The phases a request goes through, in order; `Internal` is a bug in the worker caught at the top.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Request,
+    Parse,
+    PreOpt,
+    Enzyme,
+    PostOpt,
+    Write,
+    Internal,
+}
+
+impl Phase {
+    pub fn token(self) -> &'static str {
+        match self {
+            Phase::Request => "request",
+            Phase::Parse => "parse",
+            Phase::PreOpt => "pre_opt",
+            Phase::Enzyme => "enzyme",
+            Phase::PostOpt => "post_opt",
+            Phase::Write => "write",
+            Phase::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Failure {
+    pub phase: Phase,
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: {}", self.phase.token(), self.message)
+    }
+}
+
+pub struct Differentiated {
+    pub bitcode: Vec<u8>,
+    pub layout: Layout,
+    pub timings: Vec<(Phase, Duration)>,
+    pub ir_before_enzyme: Option<String>,
+    pub ir_after_enzyme: Option<String>,
+}
+
+/// The pre-AD pipeline is O2 with loop vectorisation, SLP and unrolling switched off (`PassTuning`): Enzyme then
+/// sees simplified scalar code, and O3 afterwards vectorises the derivative as a whole.
+const PRE_AD_PIPELINE: &str = "default<O2>";
+const POST_AD_PIPELINE: &str = "default<O3>";
+
+pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differentiated, Failure> {
+    let mut timer = PhaseTimer::new();
+    request.check_activities().map_err(fail(Phase::Request))?;
+    diagnostics::take(); // nothing from an earlier request may fail this one
+
+    let context = Context::new();
+    let module = context.parse_bitcode(bitcode).map_err(fail(Phase::Parse))?;
+    module.verify().map_err(|e| Failure { phase: Phase::Parse, message: format!("the input module is invalid: {e}") })?;
+    let function = find_function(&module, &request.function)?;
+    let layout = check_signature(function, request)?;
+    // The function is an entry point from now on: an internal one without callers would be deleted by the
+    // pre-AD pipeline, and the wrapper calls it from outside anyway.
+    llvm::make_external(function);
+    let machine = TargetMachine::host().map_err(fail(Phase::Parse))?;
+    module.default_target_to(&machine);
+    // clang -O0 marks every function optnone, which would keep the optimiser (and Enzyme's cleanups) away from
+    // exactly the code this worker exists to optimise.
+    for f in module.functions() {
+        llvm::set_function_attribute(f, "optnone", false);
+    }
+    timer.end(Phase::Parse);
+
+    if !request.options.ad_before_opt {
+        module.run_passes(PRE_AD_PIPELINE, &machine, PassTuning::NoLoopTransforms).map_err(fail(Phase::PreOpt))?;
+        check_diagnostics(Phase::PreOpt)?;
+        timer.end(Phase::PreOpt);
+    }
+
+    let ir_before_enzyme = request.options.dump_ir.then(|| module.to_text());
+    let derivative = enzyme::differentiate(context.raw(), function, request).map_err(fail(Phase::Enzyme))?;
+    remove_preprocess_clones(&module);
+    wrapper::emit(&module, request, &layout, derivative.function).map_err(fail(Phase::Enzyme))?;
+    let ir_after_enzyme = request.options.dump_ir.then(|| module.to_text());
+    module
+        .verify()
+        .map_err(|e| Failure { phase: Phase::Enzyme, message: format!("Enzyme produced an invalid module: {e}") })?;
+    timer.end(Phase::Enzyme);
+
+    module.run_passes(POST_AD_PIPELINE, &machine, PassTuning::Full).map_err(fail(Phase::PostOpt))?;
+    check_diagnostics(Phase::PostOpt)?;
+    module.verify().map_err(fail(Phase::PostOpt))?;
+    timer.end(Phase::PostOpt);
+
+    let bitcode = module.to_bitcode();
+    timer.end(Phase::Write);
+    Ok(Differentiated { bitcode, layout, timings: timer.finish(), ir_before_enzyme, ir_after_enzyme })
+}
+
+fn fail(phase: Phase) -> impl Fn(String) -> Failure {
+    move |message| Failure { phase, message }
+}
+
+fn check_diagnostics(phase: Phase) -> Result<(), Failure> {
+    let errors = diagnostics::take();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure { phase, message: errors.join("\n") })
+    }
+}
+
+fn find_function(module: &Module, name: &str) -> Result<LLVMValueRef, Failure> {
+    match module.function(name) {
+        Some(f) if !llvm::is_declaration(f) => Ok(f),
+        Some(_) => Err(Failure {
+            phase: Phase::Request,
+            message: format!("function '{name}' is only declared in the module: expected its definition"),
+        }),
+        None => {
+            let defined: Vec<String> =
+                module.functions().into_iter().filter(|f| !llvm::is_declaration(*f)).map(llvm::name_of).collect();
+            Err(Failure {
+                phase: Phase::Request,
+                message: format!("function '{name}' not found in the module; it defines: {}", defined.join(", ")),
+            })
+        }
+    }
+}
+
+/// The contract between request and IR: one spec per parameter, each of the LLVM type the spec names.
+fn check_signature(function: LLVMValueRef, request: &DiffRequest) -> Result<Layout, Failure> {
+    let (params, ret) = llvm::signature(function);
+    let params: Vec<String> = params.into_iter().map(llvm::type_name).collect();
+    let ret = llvm::type_name(ret);
+    let request_error = |message: String| Failure { phase: Phase::Request, message };
+    if params.len() != request.args.len() {
+        return Err(request_error(format!(
+            "function '{}' takes {} parameters ({}), the request describes {}",
+            request.function,
+            params.len(),
+            params.join(", "),
+            request.args.len()
+        )));
+    }
+    for (i, (spec, actual)) in request.args.iter().zip(&params).enumerate() {
+        let expected = llvm_type_of(spec.ty);
+        if expected != *actual {
+            return Err(request_error(format!(
+                "parameter {i} of '{}': expected {expected} (from {spec}), got {actual}",
+                request.function
+            )));
+        }
+    }
+    let floating_return = ret == "double" || ret == "float";
+    match request.ret {
+        Activity::Const => {}
+        _ if ret == "void" => {
+            return Err(request_error(format!(
+                "'{}' returns void: expected return activity const, got {}",
+                request.function,
+                request.ret.token()
+            )))
+        }
+        Activity::Active if !floating_return => {
+            return Err(request_error(format!(
+                "return activity active needs a floating return, '{}' returns {ret}",
+                request.function
+            )))
+        }
+        _ => {}
+    }
+    if !["void", "double", "float", "i32", "i64", "ptr"].contains(&ret.as_str()) {
+        return Err(request_error(format!(
+            "'{}' returns {ret}: expected void, double, float, i32, i64 or ptr",
+            request.function
+        )));
+    }
+    Ok(Layout::plan(request, &params, &ret))
+}
+
+fn llvm_type_of(ty: ArgType) -> &'static str {
+    match ty {
+        ArgType::PointerTo(_) => "ptr",
+        ArgType::Value(Scalar::Double) => "double",
+        ArgType::Value(Scalar::Float) => "float",
+        ArgType::Value(Scalar::I32) => "i32",
+        ArgType::Value(Scalar::I64) => "i64",
+    }
+}
+
+/// Enzyme keeps the preprocessed copies it differentiated; they would only cost O3 time and bitcode size.
+fn remove_preprocess_clones(module: &Module) {
+    for f in module.functions() {
+        if llvm::name_of(f).starts_with("preprocess_") && !llvm::has_uses(f) {
+            llvm::delete_function(f);
+        }
+    }
+}
+
+struct PhaseTimer {
+    last: Instant,
+    timings: Vec<(Phase, Duration)>,
+}
+
+impl PhaseTimer {
+    fn new() -> PhaseTimer {
+        PhaseTimer { last: Instant::now(), timings: Vec::new() }
+    }
+
+    fn end(&mut self, phase: Phase) {
+        let now = Instant::now();
+        self.timings.push((phase, now - self.last));
+        self.last = now;
+    }
+
+    fn finish(self) -> Vec<(Phase, Duration)> {
+        self.timings
+    }
+}

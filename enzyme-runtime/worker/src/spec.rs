@@ -1,0 +1,295 @@
+//! What a client asks for: the function, the mode and, per argument, its type and activity.
+//! Shared by the two front doors (the framed protocol in `protocol` and the command line in `cli`), both of which
+//! spell arguments as `<activity>:<type>` tokens, e.g. `dup:double*`.
+
+use std::fmt;
+
+/// Reverse mode returns adjoints; forward mode returns tangents (`width` lanes at once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Reverse,
+    Forward { width: u32 },
+}
+
+impl Mode {
+    pub fn parse(token: &str, width: u32) -> Result<Mode, String> {
+        match token {
+            "reverse" if width == 1 => Ok(Mode::Reverse),
+            "reverse" => Err(format!("expected width 1 in reverse mode, got {width}")),
+            "forward" if (1..=64).contains(&width) => Ok(Mode::Forward { width }),
+            "forward" => Err(format!("expected a forward width in 1..=64, got {width}")),
+            other => Err(format!("expected mode 'reverse' or 'forward', got '{other}'")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Reverse => "reverse",
+            Mode::Forward { .. } => "forward",
+        }
+    }
+
+    pub fn width(self) -> u32 {
+        match self {
+            Mode::Reverse => 1,
+            Mode::Forward { width } => width,
+        }
+    }
+}
+
+/// Enzyme's activities, named as the seeds name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    Const,
+    Active,
+    Duplicated,
+    DuplicatedNoNeed,
+}
+
+impl Activity {
+    pub fn parse(token: &str) -> Result<Activity, String> {
+        match token {
+            "const" => Ok(Activity::Const),
+            "active" => Ok(Activity::Active),
+            "dup" => Ok(Activity::Duplicated),
+            "dupnoneed" => Ok(Activity::DuplicatedNoNeed),
+            other => Err(format!("expected activity const, active, dup or dupnoneed, got '{other}'")),
+        }
+    }
+
+    pub fn token(self) -> &'static str {
+        match self {
+            Activity::Const => "const",
+            Activity::Active => "active",
+            Activity::Duplicated => "dup",
+            Activity::DuplicatedNoNeed => "dupnoneed",
+        }
+    }
+
+    pub fn has_shadow(self) -> bool {
+        matches!(self, Activity::Duplicated | Activity::DuplicatedNoNeed)
+    }
+}
+
+/// The scalar types a parameter (or what a pointer parameter points to) may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scalar {
+    Double,
+    Float,
+    I32,
+    I64,
+}
+
+impl Scalar {
+    pub fn is_floating(self) -> bool {
+        matches!(self, Scalar::Double | Scalar::Float)
+    }
+
+    pub fn token(self) -> &'static str {
+        match self {
+            Scalar::Double => "double",
+            Scalar::Float => "float",
+            Scalar::I32 => "i32",
+            Scalar::I64 => "i64",
+        }
+    }
+
+    fn parse(token: &str) -> Option<Scalar> {
+        match token {
+            "double" => Some(Scalar::Double),
+            "float" => Some(Scalar::Float),
+            "i32" => Some(Scalar::I32),
+            "i64" => Some(Scalar::I64),
+            _ => None,
+        }
+    }
+}
+
+/// A parameter's type: a scalar value, or an opaque pointer to scalars of one type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgType {
+    Value(Scalar),
+    PointerTo(Scalar),
+}
+
+impl ArgType {
+    pub fn parse(token: &str) -> Result<ArgType, String> {
+        let parsed = match token.strip_suffix('*') {
+            Some(pointee) => Scalar::parse(pointee).map(ArgType::PointerTo),
+            None => Scalar::parse(token).map(ArgType::Value),
+        };
+        parsed.ok_or_else(|| {
+            format!("expected type double, float, i32, i64 or a pointer to one (double*), got '{token}'")
+        })
+    }
+}
+
+impl fmt::Display for ArgType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArgType::Value(s) => f.write_str(s.token()),
+            ArgType::PointerTo(s) => write!(f, "{}*", s.token()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArgSpec {
+    pub activity: Activity,
+    pub ty: ArgType,
+}
+
+impl ArgSpec {
+    /// Parses `<activity>:<type>`, e.g. `active:double` or `dup:double*`.
+    pub fn parse(token: &str) -> Result<ArgSpec, String> {
+        let (activity, ty) = token
+            .split_once(':')
+            .ok_or_else(|| format!("expected an argument as <activity>:<type> (e.g. dup:double*), got '{token}'"))?;
+        Ok(ArgSpec { activity: Activity::parse(activity.trim())?, ty: ArgType::parse(ty.trim())? })
+    }
+
+    /// Parses a comma-separated list; the empty string is the empty list (a function without parameters).
+    pub fn parse_list(list: &str) -> Result<Vec<ArgSpec>, String> {
+        if list.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        list.split(',').map(ArgSpec::parse).collect()
+    }
+}
+
+impl fmt::Display for ArgSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.activity.token(), self.ty)
+    }
+}
+
+/// Switches that change how (not what) the worker differentiates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Include the primal return value in the wrapper's output (ignored for void functions and for a
+    /// `dupnoneed` return, which by definition drops it).
+    pub primal_return: bool,
+    /// Skip the pre-AD optimisation, so the benchmark can measure what optimising first buys.
+    pub ad_before_opt: bool,
+    /// Return the module's IR as text just before and just after Enzyme.
+    pub dump_ir: bool,
+    /// Let Enzyme mark derivative arithmetic `fast` (reassociation, no NaN/Inf). Off by default: derivatives
+    /// should round like the primal code and keep IEEE semantics (Java's), e.g. an infinite slope of `sqrt` at 0.
+    pub fast_math: bool,
+    /// Overrides the wrapper's default symbol name (see `wrapper::default_symbol`).
+    pub wrapper_name: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { primal_return: true, ad_before_opt: false, dump_ir: false, fast_math: false, wrapper_name: None }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiffRequest {
+    pub function: String,
+    pub mode: Mode,
+    pub args: Vec<ArgSpec>,
+    pub ret: Activity,
+    pub options: Options,
+}
+
+impl DiffRequest {
+    /// Checks the rules that do not need the IR: which activities each mode and type admits.
+    pub fn check_activities(&self) -> Result<(), String> {
+        for (i, arg) in self.args.iter().enumerate() {
+            check_arg(self.mode, i, arg)?;
+        }
+        match (self.mode, self.ret) {
+            (Mode::Reverse, Activity::Duplicated | Activity::DuplicatedNoNeed) => Err(format!(
+                "return activity '{}' is not supported in reverse mode: expected active (a floating return) or const",
+                self.ret.token()
+            )),
+            (Mode::Forward { .. }, Activity::Active) => Err(
+                "return activity 'active' is reverse-mode only: in forward mode use dup (primal and tangent), \
+                 dupnoneed (tangent only) or const"
+                    .to_string(),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn check_arg(mode: Mode, index: usize, arg: &ArgSpec) -> Result<(), String> {
+    let problem = match (mode, arg.activity, arg.ty) {
+        (_, Activity::Const, _) => None,
+        (_, _, ArgType::Value(s)) if !s.is_floating() => {
+            Some("an integer parameter has no derivative: expected const".to_string())
+        }
+        (Mode::Reverse, Activity::Active, ArgType::Value(_)) => None,
+        (Mode::Reverse, Activity::Active, ArgType::PointerTo(_)) => {
+            Some("a pointer cannot be active: expected dup (its shadow receives the gradient) or const".to_string())
+        }
+        (Mode::Reverse, _, ArgType::Value(_)) => {
+            Some("a floating scalar in reverse mode is active (its adjoint is returned) or const".to_string())
+        }
+        (Mode::Reverse, _, ArgType::PointerTo(_)) => None,
+        (Mode::Forward { .. }, Activity::Active, _) => {
+            Some("active is reverse-mode only: in forward mode use dup to pass a tangent".to_string())
+        }
+        (Mode::Forward { .. }, _, _) => None,
+    };
+    match problem {
+        Some(why) => Err(format!("argument {index} ({arg}) in {} mode: {why}", mode.name())),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_argument_tokens() {
+        assert_eq!(
+            ArgSpec::parse_list("const:i32*, active:double,dup:double*").unwrap(),
+            vec![
+                ArgSpec { activity: Activity::Const, ty: ArgType::PointerTo(Scalar::I32) },
+                ArgSpec { activity: Activity::Active, ty: ArgType::Value(Scalar::Double) },
+                ArgSpec { activity: Activity::Duplicated, ty: ArgType::PointerTo(Scalar::Double) },
+            ]
+        );
+        assert_eq!(ArgSpec::parse_list("").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn rejects_unknown_tokens_naming_them() {
+        assert!(ArgSpec::parse("active:complex").unwrap_err().contains("'complex'"));
+        assert!(ArgSpec::parse("live:double").unwrap_err().contains("'live'"));
+        assert!(ArgSpec::parse("double").unwrap_err().contains("<activity>:<type>"));
+        assert!(Mode::parse("sideways", 1).unwrap_err().contains("'sideways'"));
+        assert!(Mode::parse("reverse", 2).unwrap_err().contains("width 1"));
+    }
+
+    fn request(mode: Mode, args: &str, ret: Activity) -> DiffRequest {
+        DiffRequest {
+            function: "f".into(),
+            mode,
+            args: ArgSpec::parse_list(args).unwrap(),
+            ret,
+            options: Options::default(),
+        }
+    }
+
+    #[test]
+    fn checks_activities_per_mode() {
+        let fwd = Mode::Forward { width: 1 };
+        assert!(request(Mode::Reverse, "const:i32*,active:double,dup:double*,const:i32", Activity::Active)
+            .check_activities()
+            .is_ok());
+        assert!(request(fwd, "dup:double,dup:double*,const:i32", Activity::Duplicated).check_activities().is_ok());
+        let err = request(Mode::Reverse, "active:double*", Activity::Active).check_activities().unwrap_err();
+        assert!(err.contains("argument 0 (active:double*)"), "{err}");
+        assert!(request(fwd, "active:double", Activity::Duplicated).check_activities().is_err());
+        assert!(request(Mode::Reverse, "dup:double", Activity::Active).check_activities().is_err());
+        assert!(request(Mode::Reverse, "active:i32", Activity::Const).check_activities().is_err());
+        assert!(request(Mode::Reverse, "active:double", Activity::Duplicated).check_activities().is_err());
+        assert!(request(fwd, "dup:double", Activity::Active).check_activities().is_err());
+    }
+}
