@@ -30,8 +30,11 @@ public final class FunctionPlot extends ChartFigure<FunctionPlot> {
         this.derivative = derivative;
         Sampling.requireRange("x", xmin, xmax);
         Sampling.requireSamples("samples", samples, 2);
-        Sampling.requireNonNull(fName, "function name");
-        if (derivative != null && (derivativeName == null || derivativeName.equals(fName))) {
+        Sampling.requireSeriesName(fName);
+        if (derivative != null) {
+            Sampling.requireSeriesName(derivativeName);
+        }
+        if (derivative != null && derivativeName.equals(fName)) {
             throw new IllegalArgumentException("curve names: expected two distinct names, got '" + fName + "' and '"
                     + derivativeName + "'");
         }

@@ -90,7 +90,7 @@ public final class HeatMapPlot extends ChartFigure<HeatMapPlot> {
 
     /** Overlays a path through the points (x[i], y[i]), e.g. an optimiser's iterates. */
     public HeatMapPlot path(String name, double[] x, double[] y) {
-        Sampling.requireNonNull(name, "path name");
+        Sampling.requireSeriesName(name);
         Sampling.requireNonNull(x, "x values of path '" + name + "'");
         Sampling.requireNonNull(y, "y values of path '" + name + "'");
         if (x.length != y.length || x.length == 0) {

@@ -1,6 +1,7 @@
 package jenzyme.visualization;
 
 import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYSeries;
 
 import java.awt.Graphics2D;
 import java.util.ArrayList;
@@ -9,14 +10,15 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Display stage: several named data series on one set of axes — ODE trajectories against time
+ * Display stage: several named data series on one set of axes — ODE trajectories against time, observations
+ * ({@link #scatter}) beside a fitted model
  * ({@link Plots#trajectories}) or optimisation histories against the iteration ({@link Plots#convergence}, log-scale
  * y). Non-finite values, and values ≤ 0 on a log axis, are left out of the curve (drawn as gaps).
  */
 public final class LinePlot extends ChartFigure<LinePlot> {
 
-    /** One curve; arrays are private copies. */
-    record Series(String name, double[] x, double[] y) {
+    /** One curve, or a set of unconnected points (measurements); arrays are private copies. */
+    record Series(String name, double[] x, double[] y, boolean pointsOnly) {
     }
 
     private final List<Series> series;
@@ -40,7 +42,16 @@ public final class LinePlot extends ChartFigure<LinePlot> {
 
     /** Adds a curve through the points (x[i], y[i]). */
     public LinePlot series(String name, double[] x, double[] y) {
-        Sampling.requireNonNull(name, "series name");
+        return add(name, x, y, false);
+    }
+
+    /** Adds the points (x[i], y[i]) as unconnected markers — observations beside a fitted curve. */
+    public LinePlot scatter(String name, double[] x, double[] y) {
+        return add(name, x, y, true);
+    }
+
+    private LinePlot add(String name, double[] x, double[] y, boolean pointsOnly) {
+        Sampling.requireSeriesName(name);
         Sampling.requireNonNull(x, "x values of series '" + name + "'");
         Sampling.requireNonNull(y, "y values of series '" + name + "'");
         if (x.length != y.length || x.length == 0) {
@@ -58,7 +69,7 @@ public final class LinePlot extends ChartFigure<LinePlot> {
             throw new IllegalArgumentException("series '" + name + "' is already in this plot: names must be distinct");
         }
         List<Series> more = new ArrayList<>(series);
-        more.add(new Series(name, x.clone(), y.clone()));
+        more.add(new Series(name, x.clone(), y.clone(), pointsOnly));
         return new LinePlot(style, more, logY, markers);
     }
 
@@ -111,7 +122,8 @@ public final class LinePlot extends ChartFigure<LinePlot> {
             double[] y = drawable(s.y());
             xs.add(s.x());
             ys.add(y);
-            ChartStyle.curve(chart.addSeries(s.name(), s.x(), y), i, ChartStyle.SOLID, markers);
+            XYSeries drawn = chart.addSeries(s.name(), s.x(), y);
+            ChartStyle.curve(drawn, i, s.pointsOnly() ? ChartStyle.NO_LINE : ChartStyle.SOLID, markers || s.pointsOnly());
         }
         double[] xRange = ChartStyle.range(xs, false), yRange = ChartStyle.range(ys, logY);
         ChartStyle.roundTicks(chart, xRange[0], xRange[1], yRange[0], yRange[1], logY);

@@ -55,6 +55,14 @@ final class Sampling {
         }
     }
 
+    /** Series names are legend labels; a leading blank is reserved for the charts' invisible helper series. */
+    static void requireSeriesName(String name) {
+        if (name == null || name.isBlank() || Character.isWhitespace(name.charAt(0))) {
+            throw new IllegalArgumentException("series name: expected a non-blank name not starting with a blank, got "
+                    + (name == null ? "null" : "'" + name + "'"));
+        }
+    }
+
     static <T> T requireNonNull(T value, String what) {
         if (value == null) {
             throw new IllegalArgumentException(what + ": expected a value, got null");

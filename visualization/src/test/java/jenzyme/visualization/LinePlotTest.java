@@ -2,6 +2,8 @@ package jenzyme.visualization;
 
 import org.junit.jupiter.api.Test;
 import org.knowm.xchart.XYChart;
+import org.knowm.xchart.style.lines.SeriesLines;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import java.awt.image.BufferedImage;
 import java.util.List;
@@ -87,5 +89,32 @@ class LinePlotTest {
         assertThrows(IllegalArgumentException.class, () -> plot.series("c", new double[] {Double.NaN}, new double[] {1}));
         var empty = assertThrows(IllegalStateException.class, () -> Plots.lines().render());
         assertTrue(empty.getMessage().contains("has no series"), empty.getMessage());
+    }
+
+    @Test
+    void observationsAreDrawnAsUnconnectedMarkersBesideTheFittedCurve() {
+        double[] t = new double[40], observed = new double[40], fitted = new double[40];
+        for (int k = 0; k < t.length; k++) {
+            t[k] = 0.25 * k;
+            fitted[k] = Math.exp(-0.3 * t[k]) * Math.cos(2 * t[k]);
+            observed[k] = fitted[k] + 0.05 * Math.sin(17 * k); // deterministic "noise"
+        }
+        LinePlot plot = Plots.lines().scatter("observations", t, observed).series("fit", t, fitted)
+                .title("damped oscillator").xLabel("t").yLabel("u(t)");
+        XYChart chart = plot.chart();
+        assertEquals(SeriesLines.NONE, chart.getSeriesMap().get("observations").getLineStyle());
+        assertEquals(SeriesMarkers.CIRCLE, chart.getSeriesMap().get("observations").getMarker());
+        assertEquals(SeriesMarkers.NONE, chart.getSeriesMap().get("fit").getMarker());
+        BufferedImage image = RenderedImages.decodeAndCheck(plot);
+        assertTrue(RenderedImages.countColour(image, 0x1f77b4, 12) > 40 * 10, "40 markers of ~20 px each");
+    }
+
+    @Test
+    void blankOrReservedSeriesNamesAreRejected() {
+        assertEquals("series name: expected a non-blank name not starting with a blank, got ' y = 0'",
+                assertThrows(IllegalArgumentException.class,
+                        () -> Plots.lines().series(" y = 0", new double[] {1})).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Plots.lines().series("", new double[] {1}));
+        assertThrows(IllegalArgumentException.class, () -> Plots.function(Math::sin, 0, 1).names(null, null));
     }
 }
