@@ -91,7 +91,7 @@ public final class FigureRenderer {
         return out.toString(StandardCharsets.UTF_8);
     }
 
-    private static void checkSize(int width, int height) {
+    static void checkSize(int width, int height) {
         if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE) {
             throw new IllegalArgumentException("figure size: expected width and height in 1.." + MAX_SIDE
                     + " pixels, got " + width + "x" + height);

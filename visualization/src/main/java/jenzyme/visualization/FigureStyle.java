@@ -15,10 +15,7 @@ record FigureStyle(String title, String xLabel, String yLabel, int width, int he
         Objects.requireNonNull(title, "title");
         Objects.requireNonNull(xLabel, "xLabel");
         Objects.requireNonNull(yLabel, "yLabel");
-        if (width < 1 || height < 1 || width > FigureRenderer.MAX_SIDE || height > FigureRenderer.MAX_SIDE) {
-            throw new IllegalArgumentException("figure size: expected width and height in 1.." + FigureRenderer.MAX_SIDE
-                    + " pixels, got " + width + "x" + height);
-        }
+        FigureRenderer.checkSize(width, height);
     }
 
     static FigureStyle of(String title, String xLabel, String yLabel) {

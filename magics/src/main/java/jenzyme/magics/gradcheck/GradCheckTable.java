@@ -17,7 +17,7 @@ final class GradCheckTable {
 
     static final int MAX_ROWS = 40;
     private static final int MAX_POINTS_LISTED = 10;
-    private static final String[] HEADER = {"point", "component", "AD", "FD", "abs err", "rel err", "FD err est.", ""};
+    private static final String[] HEADER = {"point", "component", "AD", "FD", "abs err", "rel err", "FD err est.", "pass/fail"};
 
     private GradCheckTable() {
     }

@@ -29,7 +29,7 @@ class GradCheckTableTest {
         GradCheckResult result = GradCheck.of(GradCheckTest.ROSENBROCK, BUGGY_ROSENBROCK).at(new double[] {-1.2, 1}).run();
         Document html = parse(result.toHtml());
         List<String> header = texts(html.getElementsByTagName("th"));
-        assertEquals(List.of("point", "component", "AD", "FD", "abs err", "rel err", "FD err est.", ""), header);
+        assertEquals(List.of("point", "component", "AD", "FD", "abs err", "rel err", "FD err est.", "pass/fail"), header);
         NodeList rows = html.getElementsByTagName("tbody").item(0).getChildNodes();
         List<List<String>> cells = new ArrayList<>();
         for (int r = 0; r < rows.getLength(); r++) {
