@@ -31,7 +31,7 @@ final class ClasspathMagic implements LineMagic<Void, BaseKernel> {
         List<Path> entries = new ArrayList<>();
         for (String arg : args) {
             for (String part : PathsHandler.split(arg)) {
-                List<Path> matches = PathsHandler.resolveGlobs(part).stream().filter(Files::exists).toList();
+                List<Path> matches = matching(part);
                 if (matches.isEmpty()) {
                     throw new IllegalArgumentException("%classpath: no file or directory matches '" + part + "'");
                 }
@@ -40,5 +40,14 @@ final class ClasspathMagic implements LineMagic<Void, BaseKernel> {
         }
         session.addToClasspath(entries);
         return null;
+    }
+
+    private static List<Path> matching(String glob) {
+        try {
+            return PathsHandler.resolveGlobs(glob).stream().filter(Files::exists).toList();
+        } catch (RuntimeException unreadableDirectory) {
+            // jjava's glob resolver throws when a directory in the pattern does not exist: that is "no match" too.
+            return List.of();
+        }
     }
 }

@@ -79,9 +79,7 @@ public final class JavaEvaluator implements AutoCloseable {
         Optional<SnippetValue> last = Optional.empty();
         String remaining = code;
         while (true) {
-            if (StopSignal.isRequested()) {
-                throw new EvaluationInterrupted("interrupted by the user");
-            }
+            checkInterrupted();
             CompletionInfo info = analysis.analyzeCompletion(remaining);
             switch (info.completeness()) {
                 case EMPTY -> {
@@ -127,6 +125,13 @@ public final class JavaEvaluator implements AutoCloseable {
     private void drainLoadWarnings(List<String> notes) {
         notes.addAll(loadWarnings);
         loadWarnings.clear();
+    }
+
+    /** Throws if the running cell was interrupted: the kernel checks between the parts of a cell. */
+    public void checkInterrupted() throws EvaluationInterrupted {
+        if (StopSignal.isRequested()) {
+            throw new EvaluationInterrupted("interrupted by the user");
+        }
     }
 
     /** Stops the running cell: woven checks throw, sleeping or waiting user code is interrupted. Any thread. */
