@@ -1,0 +1,161 @@
+package jenzyme.visualization;
+
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYSeries;
+
+import java.awt.Graphics2D;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Display stage: several named data series on one set of axes — ODE trajectories against time, observations
+ * ({@link #scatter}) beside a fitted model
+ * ({@link Plots#trajectories}) or optimisation histories against the iteration ({@link Plots#convergence}, log-scale
+ * y). Non-finite values, and values ≤ 0 on a log axis, are left out of the curve (drawn as gaps).
+ */
+public final class LinePlot extends ChartFigure<LinePlot> {
+
+    /** One curve, or a set of unconnected points (measurements); arrays are private copies. */
+    record Series(String name, double[] x, double[] y, boolean pointsOnly) {
+    }
+
+    private final List<Series> series;
+    private final boolean logY;
+    private final boolean markers;
+
+    LinePlot(FigureStyle style, List<Series> series, boolean logY, boolean markers) {
+        super(style);
+        this.series = List.copyOf(series);
+        this.logY = logY;
+        this.markers = markers;
+        if (logY) {
+            for (Series s : this.series) {
+                if (positiveCount(s.y()) == 0) {
+                    throw new IllegalArgumentException("series '" + s.name()
+                            + "': a log-scale y axis needs values > 0, got none; use .logY(false)");
+                }
+            }
+        }
+    }
+
+    /** Adds a curve through the points (x[i], y[i]). */
+    public LinePlot series(String name, double[] x, double[] y) {
+        return add(name, x, y, false);
+    }
+
+    /** Adds the points (x[i], y[i]) as unconnected markers — observations beside a fitted curve. */
+    public LinePlot scatter(String name, double[] x, double[] y) {
+        return add(name, x, y, true);
+    }
+
+    private LinePlot add(String name, double[] x, double[] y, boolean pointsOnly) {
+        Sampling.requireSeriesName(name);
+        Sampling.requireNonNull(x, "x values of series '" + name + "'");
+        Sampling.requireNonNull(y, "y values of series '" + name + "'");
+        if (x.length != y.length || x.length == 0) {
+            throw new IllegalArgumentException("series '" + name + "': expected x and y of the same non-zero length, got "
+                    + x.length + " and " + y.length);
+        }
+        for (int i = 0; i < x.length; i++) {
+            if (!Double.isFinite(x[i])) {
+                throw new IllegalArgumentException("series '" + name + "': x[" + i + "] must be finite, got " + x[i]);
+            }
+        }
+        Set<String> names = new HashSet<>();
+        series.forEach(s -> names.add(s.name()));
+        if (!names.add(name)) {
+            throw new IllegalArgumentException("series '" + name + "' is already in this plot: names must be distinct");
+        }
+        List<Series> more = new ArrayList<>(series);
+        more.add(new Series(name, x.clone(), y.clone(), pointsOnly));
+        return new LinePlot(style, more, logY, markers);
+    }
+
+    /** Adds a curve through (i, y[i]), i = 0, 1, ... — e.g. a loss per iteration. */
+    public LinePlot series(String name, double[] y) {
+        Sampling.requireNonNull(y, "y values of series '" + name + "'");
+        double[] x = new double[y.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i;
+        }
+        return series(name, x, y);
+    }
+
+    /** As {@link #series(String, double[])}, for values collected in a list. */
+    public LinePlot series(String name, List<? extends Number> y) {
+        Sampling.requireNonNull(y, "y values of series '" + name + "'");
+        return series(name, y.stream().mapToDouble(v -> v == null ? Double.NaN : v.doubleValue()).toArray());
+    }
+
+    /** Logarithmic y axis (the default for convergence plots). */
+    public LinePlot logY(boolean enabled) {
+        return new LinePlot(style, series, enabled, markers);
+    }
+
+    /** Draw a marker at every data point (useful for short histories). */
+    public LinePlot markers(boolean enabled) {
+        return new LinePlot(style, series, logY, enabled);
+    }
+
+    @Override
+    LinePlot withStyle(FigureStyle newStyle) {
+        return new LinePlot(newStyle, series, logY, markers);
+    }
+
+    @Override
+    public void paint(Graphics2D g) {
+        chart().paint(g, width(), height());
+    }
+
+    XYChart chart() {
+        if (series.isEmpty()) {
+            throw new IllegalStateException("LinePlot " + titleAndSize() + " has no series: add one with .series(...)");
+        }
+        XYChart chart = ChartStyle.newChart(style);
+        chart.getStyler().setYAxisLogarithmic(logY);
+        List<double[]> xs = new ArrayList<>();
+        List<double[]> ys = new ArrayList<>();
+        for (int i = 0; i < series.size(); i++) {
+            Series s = series.get(i);
+            double[] y = drawable(s.y());
+            xs.add(s.x());
+            ys.add(y);
+            XYSeries drawn = chart.addSeries(s.name(), s.x(), y);
+            ChartStyle.curve(drawn, i, s.pointsOnly() ? ChartStyle.NO_LINE : ChartStyle.SOLID, markers || s.pointsOnly());
+        }
+        double[] xRange = ChartStyle.range(xs, false), yRange = ChartStyle.range(ys, logY);
+        ChartStyle.roundTicks(chart, xRange[0], xRange[1], yRange[0], yRange[1], logY);
+        chart.getStyler().setLegendPosition(ChartStyle.emptiestCorner(xs, ys, logY));
+        return chart;
+    }
+
+    private double[] drawable(double[] y) {
+        double[] out = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            boolean ok = Double.isFinite(y[i]) && (!logY || y[i] > 0);
+            out[i] = ok ? y[i] : Double.NaN;
+        }
+        return out;
+    }
+
+    private static int positiveCount(double[] y) {
+        int n = 0;
+        for (double v : y) {
+            if (v > 0 && Double.isFinite(v)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public String description() {
+        List<String> parts = new ArrayList<>();
+        for (Series s : series) {
+            parts.add(s.name() + " (" + s.x().length + " points)");
+        }
+        return "LinePlot " + titleAndSize() + (logY ? ", log y" : "") + ": " + String.join(", ", parts);
+    }
+}
