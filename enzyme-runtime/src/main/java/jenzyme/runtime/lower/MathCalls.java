@@ -26,7 +26,7 @@ final class MathCalls {
     private static final Map<String, String> INTRINSICS = Map.ofEntries(
             Map.entry("sin(D)D", "llvm.sin"), Map.entry("cos(D)D", "llvm.cos"), Map.entry("exp(D)D", "llvm.exp"),
             Map.entry("log(D)D", "llvm.log"), Map.entry("log10(D)D", "llvm.log10"),
-            Map.entry("pow(DD)D", "llvm.pow"), Map.entry("sqrt(D)D", "llvm.sqrt"),
+            Map.entry("sqrt(D)D", "llvm.sqrt"),
             Map.entry("floor(D)D", "llvm.floor"), Map.entry("ceil(D)D", "llvm.ceil"), Map.entry("rint(D)D", "llvm.rint"),
             Map.entry("abs(D)D", "llvm.fabs"), Map.entry("abs(F)F", "llvm.fabs"),
             Map.entry("fma(DDD)D", "llvm.fma"), Map.entry("fma(FFF)F", "llvm.fma"),
@@ -93,6 +93,7 @@ final class MathCalls {
     private JValue mathSpecial(String key, List<JValue> args) {
         return switch (key) {
             case "abs(I)I", "abs(J)J" -> intrinsic("llvm.abs", args);
+            case "pow(DD)D" -> pow(args.get(0), args.get(1));
             case "signum(D)D", "signum(F)F" -> signum(args.getFirst());
             case "toRadians(D)D" -> scale(args.getFirst(), DEGREES_TO_RADIANS);
             case "toDegrees(D)D" -> scale(args.getFirst(), RADIANS_TO_DEGREES);
@@ -102,6 +103,22 @@ final class MathCalls {
             case "floorMod(II)I", "floorMod(JJ)J" -> floorMod(args.get(0), args.get(1));
             default -> null;
         };
+    }
+
+    /**
+     * Java's pow differs from C's where C returns 1: {@code pow(x, NaN)} is NaN even for x = 1, and
+     * {@code pow(±1, ±infinity)} is NaN. Everything else matches, so llvm.pow is wrapped in a select.
+     */
+    private JValue pow(JValue x, JValue y) {
+        Callee pow = module.intrinsic("llvm.pow", ir.f64());
+        Callee fabs = module.intrinsic("llvm.fabs", ir.f64());
+        LLVMValueRef result = ir.call(pow.type(), pow.function(), x.value(), y.value());
+        LLVMValueRef yIsNaN = ir.fcmp(LLVMRealUNO, y.value(), y.value());
+        LLVMValueRef unitBase = ir.fcmp(LLVMRealOEQ, ir.call(fabs.type(), fabs.function(), x.value()), ir.constReal(ir.f64(), 1));
+        LLVMValueRef infiniteExponent = ir.fcmp(LLVMRealOEQ, ir.call(fabs.type(), fabs.function(), y.value()),
+                ir.constReal(ir.f64(), Double.POSITIVE_INFINITY));
+        LLVMValueRef javaNaN = ir.or(yIsNaN, ir.and(unitBase, infiniteExponent));
+        return JValue.scalar(ValueKind.DOUBLE, ir.select(javaNaN, ir.constReal(ir.f64(), Double.NaN), result));
     }
 
     /** signum keeps ±0.0 and NaN, else copySign(1, x). */
