@@ -89,7 +89,13 @@ public final class JavaEvaluator implements AutoCloseable {
                 default -> {
                     // The snippet starts where `remaining` starts (JShell keeps leading blanks and comments).
                     int offset = code.length() - remaining.length();
+                    // As in IPython, a semicolon the user typed after an expression hides its value.
+                    boolean hideValue = info.completeness() == SourceCodeAnalysis.Completeness.COMPLETE
+                            && info.source().stripTrailing().endsWith(";");
                     last = evalSnippet(info.source(), new CellPositions(code, offset), notes);
+                    if (hideValue) {
+                        last = Optional.empty();
+                    }
                     remaining = info.remaining();
                 }
             }

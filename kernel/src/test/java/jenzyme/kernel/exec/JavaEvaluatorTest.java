@@ -53,8 +53,9 @@ public class JavaEvaluatorTest {
     void declarationsAndStatementsHaveNoValue() throws Exception {
         assertEquals(Optional.empty(), evaluator.eval("int x = 3;").value());
         assertEquals(Optional.empty(), evaluator.eval("x = 4").value());
+        assertEquals(Optional.empty(), evaluator.eval("x++;").value(), "a typed semicolon hides the value");
         assertEquals(Optional.empty(), evaluator.eval("if (x > 0) x++;").value());
-        assertEquals(5, valueOf("x"));
+        assertEquals(6, valueOf("x"));
     }
 
     @Test
