@@ -136,7 +136,7 @@ public final class JEnzymeKernel extends BaseKernel {
         env.defer(() -> kernelIO.detach(env));
         executing = env;
         try {
-            CellExecutor.CellResult result = cells.run(request.getCode());
+            CellExecutor.CellResult result = runCell(request.getCode());
             flushStreams();
             String text = "";
             if (result.value().isPresent() && !request.isSilent()) {
@@ -193,6 +193,11 @@ public final class JEnzymeKernel extends BaseKernel {
             default -> List.of();
         };
         env.reply(new OkReplies.History(entries));
+    }
+
+    /** Runs a cell (Java and magics) on the calling thread; the execute handler adds the Jupyter messages. */
+    CellExecutor.CellResult runCell(String code) throws EvaluationException, MagicFailure {
+        return cells.run(code);
     }
 
     private void flushStreams() {

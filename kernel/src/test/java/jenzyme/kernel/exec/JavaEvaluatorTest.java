@@ -124,7 +124,7 @@ public class JavaEvaluatorTest {
     @Test
     void unresolvedReferenceIsExplainedWhenDefinedAndWhenCalled() throws Exception {
         JavaEvaluator.CellOutcome defined = evaluator.eval("void g() { h(); }");
-        assertEquals(List.of("method g cannot be used until method h() is declared"), defined.notes());
+        assertEquals(List.of("method g cannot be used until method h() is declared"), defined.unresolved());
         ExecutionFailure failure = assertThrows(ExecutionFailure.class, () -> evaluator.eval("g()"));
         assertTrue(failure.detail().contains("method h()"), failure.detail());
         evaluator.eval("void h() { }");
