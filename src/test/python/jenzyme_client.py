@@ -57,3 +57,11 @@ def execute(client, code: str, timeout: float = 60, after_send=None) -> CellRun:
             run.errors.append(content)
     run.seconds = time.monotonic() - start
     return run
+
+
+def reply_to(client, msg_id: str, timeout: float = 60) -> dict[str, Any]:
+    """The shell reply to request `msg_id` (for requests whose client method has no `reply=True`)."""
+    while True:
+        reply = client.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply

@@ -52,7 +52,8 @@ final class CellExecutor {
             value = switch (part) {
                 case CellPart.JavaCode java -> {
                     JavaEvaluator.CellOutcome outcome = evaluator.eval(java.source());
-                    outcome.notes().forEach(note -> System.err.println("note: " + note));
+                    outcome.unresolved().forEach(note -> System.err.println("note: " + note));
+                    outcome.warnings().forEach(warning -> System.err.println("warning: " + warning));
                     yield outcome.value().map(displays::ofValue);
                 }
                 case CellPart.LineMagicCall call -> magicResult("%" + call.name(),

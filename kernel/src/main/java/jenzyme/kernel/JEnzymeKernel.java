@@ -19,6 +19,9 @@ import org.dflib.jjava.jupyter.kernel.display.Renderer;
 import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
 import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
 import org.dflib.jjava.jupyter.kernel.util.StringStyler;
+import org.dflib.jjava.jupyter.kernel.history.HistoryEntry;
+import org.dflib.jjava.jupyter.kernel.history.HistoryManager;
+import org.dflib.jjava.jupyter.messages.Header;
 import org.dflib.jjava.jupyter.messages.Message;
 import org.dflib.jjava.jupyter.messages.publish.PublishClearOutput;
 import org.dflib.jjava.jupyter.messages.publish.PublishError;
@@ -27,7 +30,10 @@ import org.dflib.jjava.jupyter.messages.publish.PublishExecuteResult;
 import org.dflib.jjava.jupyter.messages.reply.ErrorReply;
 import org.dflib.jjava.jupyter.messages.reply.ExecuteReply;
 import org.dflib.jjava.jupyter.messages.request.ExecuteRequest;
+import org.dflib.jjava.jupyter.messages.request.HistoryRequest;
+import org.dflib.jjava.jupyter.messages.request.KernelInfoRequest;
 
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -130,7 +136,7 @@ public final class JEnzymeKernel extends BaseKernel {
         env.defer(() -> kernelIO.detach(env));
         executing = env;
         try {
-            CellExecutor.CellResult result = cells.run(request.getCode());
+            CellExecutor.CellResult result = runCell(request.getCode());
             flushStreams();
             String text = "";
             if (result.value().isPresent() && !request.isSilent()) {
@@ -157,6 +163,41 @@ public final class JEnzymeKernel extends BaseKernel {
         } finally {
             executing = null;
         }
+    }
+
+    @Override
+    protected void handleKernelInfoRequest(ShellReplyEnvironment env, Message<KernelInfoRequest> message) {
+        env.setBusyDeferIdle();
+        env.reply(new OkReplies.KernelInfo(Header.PROTOCOL_VERISON, name, version, getLanguageInfo(), getBanner(),
+                getHelpLinks()));
+    }
+
+    @Override
+    protected void handleHistoryRequest(ShellReplyEnvironment env, Message<HistoryRequest> message) {
+        HistoryRequest request = message.getContent();
+        env.setBusyDeferIdle();
+        Set<HistoryManager.ResultFlag> flags = EnumSet.noneOf(HistoryManager.ResultFlag.class);
+        if (request.includeOutput()) {
+            flags.add(HistoryManager.ResultFlag.INCLUDE_OUTPUT);
+        }
+        List<HistoryEntry> entries = switch (request) {
+            case HistoryRequest.Tail tail -> sessionHistory.lookupTail(tail.getMaxReturnLength(), flags);
+            case HistoryRequest.Range range ->
+                    sessionHistory.lookupRange(range.getSessionIndex(), range.getStart(), range.getStop(), flags);
+            case HistoryRequest.Search search -> {
+                if (search.filterUnique()) {
+                    flags.add(HistoryManager.ResultFlag.UNIQUE);
+                }
+                yield sessionHistory.search(search.getPattern(), search.getMaxReturnLength(), flags);
+            }
+            default -> List.of();
+        };
+        env.reply(new OkReplies.History(entries));
+    }
+
+    /** Runs a cell (Java and magics) on the calling thread; the execute handler adds the Jupyter messages. */
+    CellExecutor.CellResult runCell(String code) throws EvaluationException, MagicFailure {
+        return cells.run(code);
     }
 
     private void flushStreams() {

@@ -8,6 +8,7 @@ import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.ClassBytesSource;
 
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
@@ -36,14 +37,25 @@ final class KernelSession implements NotebookSession {
     }
 
     @Override
+    public MethodHandle handle(UserMethod method) {
+        return evaluator.handle(method);
+    }
+
+    @Override
     public void define(String javaSource) throws DefinitionException {
+        JavaEvaluator.CellOutcome outcome;
         try {
-            evaluator.eval(javaSource).notes().forEach(note -> System.err.println("note: " + note));
+            outcome = evaluator.eval(javaSource);
         } catch (EvaluationException e) {
             List<String> problems = e instanceof CompilationFailure compilation
                     ? compilation.diagnostics().stream().map(d -> "line " + d.line() + ": " + d.message()).toList()
                     : List.of(e.getMessage());
             throw new DefinitionException(javaSource, problems);
+        }
+        outcome.warnings().forEach(warning -> System.err.println("warning: " + warning));
+        if (!outcome.unresolved().isEmpty()) {
+            // Generated code that calls something missing would fail only when called: refuse it now.
+            throw new DefinitionException(javaSource, outcome.unresolved());
         }
     }
 

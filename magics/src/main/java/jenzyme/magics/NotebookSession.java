@@ -2,6 +2,7 @@ package jenzyme.magics;
 
 import jenzyme.runtime.ClassBytesSource;
 
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -30,6 +31,14 @@ public interface NotebookSession {
      * left out, since their class files do not exist.
      */
     List<UserMethod> methods(String name);
+
+    /**
+     * A handle on {@code method} as the JVM runs it now (the loaded, interruptible class), e.g. to compare a compiled
+     * derivative with finite differences of the original. Calls run on the caller's thread.
+     *
+     * @throws IllegalArgumentException if the method's class is not loaded or does not declare it
+     */
+    MethodHandle handle(UserMethod method);
 
     /**
      * Evaluates Java source (declarations or statements, several allowed) as if it were a cell, e.g. the stub that

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ class ClasspathMagicTest {
 
         @Override public ClassBytesSource classBytes() { throw new UnsupportedOperationException(); }
         @Override public List<UserMethod> methods(String name) { throw new UnsupportedOperationException(); }
+        @Override public MethodHandle handle(UserMethod method) { throw new UnsupportedOperationException(); }
         @Override public void define(String javaSource) { throw new UnsupportedOperationException(); }
         @Override public void display(Object value) { throw new UnsupportedOperationException(); }
         @Override public void addToClasspath(List<Path> entries) { added.addAll(entries); }

@@ -9,6 +9,10 @@ import jdk.jshell.SourceCodeAnalysis.CompletionInfo;
 import jenzyme.magics.UserMethod;
 
 import java.io.File;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -60,8 +64,11 @@ public final class JavaEvaluator implements AutoCloseable {
         return new JavaEvaluator(shell, control, store, loadWarnings);
     }
 
-    /** The outcome of a cell that ran to the end: the value of its last snippet if that was an expression. */
-    public record CellOutcome(Optional<SnippetValue> value, List<String> notes) {
+    /**
+     * The outcome of Java that ran to the end: the value of its last snippet if that was an expression; declarations
+     * that JShell accepted but cannot use until something they reference exists; warnings for the user.
+     */
+    public record CellOutcome(Optional<SnippetValue> value, List<String> unresolved, List<String> warnings) {
     }
 
     /** Forgets an interrupt aimed at an earlier cell; call when a new cell starts. */
@@ -75,7 +82,8 @@ public final class JavaEvaluator implements AutoCloseable {
      */
     public CellOutcome eval(String code) throws EvaluationException {
         SourceCodeAnalysis analysis = shell.sourceCodeAnalysis();
-        List<String> notes = new ArrayList<>();
+        List<String> unresolved = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
         Optional<SnippetValue> last = Optional.empty();
         String remaining = code;
         while (true) {
@@ -83,24 +91,31 @@ public final class JavaEvaluator implements AutoCloseable {
             CompletionInfo info = analysis.analyzeCompletion(remaining);
             switch (info.completeness()) {
                 case EMPTY -> {
-                    return new CellOutcome(last, notes);
+                    return new CellOutcome(last, unresolved, warnings);
                 }
                 case DEFINITELY_INCOMPLETE, CONSIDERED_INCOMPLETE -> throw new IncompleteSource(info.remaining());
                 default -> {
                     // The snippet starts where `remaining` starts (JShell keeps leading blanks and comments).
                     int offset = code.length() - remaining.length();
-                    last = evalSnippet(info.source(), new CellPositions(code, offset), notes);
+                    // As in IPython, a semicolon the user typed after an expression hides its value.
+                    boolean hideValue = info.completeness() == SourceCodeAnalysis.Completeness.COMPLETE
+                            && info.source().stripTrailing().endsWith(";");
+                    last = evalSnippet(info.source(), new CellPositions(code, offset), unresolved, warnings);
+                    if (hideValue) {
+                        last = Optional.empty();
+                    }
                     remaining = info.remaining();
                 }
             }
         }
     }
 
-    private Optional<SnippetValue> evalSnippet(String source, CellPositions positions, List<String> notes)
-            throws EvaluationException {
+    private Optional<SnippetValue> evalSnippet(String source, CellPositions positions, List<String> unresolved,
+                                               List<String> warnings) throws EvaluationException {
         control.takeLastValue();
         List<SnippetEvent> events = shell.eval(source);
-        drainLoadWarnings(notes);
+        warnings.addAll(loadWarnings);
+        loadWarnings.clear();
         Optional<SnippetValue> value = Optional.empty();
         for (SnippetEvent event : events) {
             Snippet snippet = event.snippet();
@@ -112,7 +127,7 @@ public final class JavaEvaluator implements AutoCloseable {
             }
             if (snippet instanceof DeclarationSnippet declaration && (event.status() == Snippet.Status.RECOVERABLE_DEFINED
                     || event.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED)) {
-                notes.add(SnippetErrors.unresolvedNote(shell, declaration));
+                unresolved.add(SnippetErrors.unresolvedNote(shell, declaration));
             }
             if (event.causeSnippet() == null && SHOWS_VALUE.contains(snippet.subKind())) {
                 SnippetValue invoked = control.takeLastValue();
@@ -120,11 +135,6 @@ public final class JavaEvaluator implements AutoCloseable {
             }
         }
         return value;
-    }
-
-    private void drainLoadWarnings(List<String> notes) {
-        notes.addAll(loadWarnings);
-        loadWarnings.clear();
     }
 
     /** Throws if the running cell was interrupted: the kernel checks between the parts of a cell. */
@@ -147,6 +157,21 @@ public final class JavaEvaluator implements AutoCloseable {
     /** The active methods called {@code name}, with the snippet class that declares each now. */
     public List<UserMethod> methods(String name) {
         return UserMethods.named(shell, store, name);
+    }
+
+    /** A handle on the loaded (woven) method; JShell's wrapper classes are package-private, hence reflection. */
+    public MethodHandle handle(UserMethod method) {
+        String className = method.ownerInternalName().replace('/', '.');
+        try {
+            Class<?> owner = control.loaderDelegate().findClass(className);
+            MethodType type = MethodType.fromMethodDescriptorString(method.descriptor(), owner.getClassLoader());
+            Method target = owner.getDeclaredMethod(method.name(), type.parameterArray());
+            target.setAccessible(true);
+            return MethodHandles.lookup().unreflect(target);
+        } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException | TypeNotPresentException e) {
+            throw new IllegalArgumentException("expected a loaded cell method " + method.name() + method.descriptor()
+                    + " in " + method.ownerInternalName() + ", got " + e, e);
+        }
     }
 
     public void addToClasspath(List<Path> entries) {

@@ -53,8 +53,9 @@ public class JavaEvaluatorTest {
     void declarationsAndStatementsHaveNoValue() throws Exception {
         assertEquals(Optional.empty(), evaluator.eval("int x = 3;").value());
         assertEquals(Optional.empty(), evaluator.eval("x = 4").value());
+        assertEquals(Optional.empty(), evaluator.eval("x++;").value(), "a typed semicolon hides the value");
         assertEquals(Optional.empty(), evaluator.eval("if (x > 0) x++;").value());
-        assertEquals(5, valueOf("x"));
+        assertEquals(6, valueOf("x"));
     }
 
     @Test
@@ -123,7 +124,7 @@ public class JavaEvaluatorTest {
     @Test
     void unresolvedReferenceIsExplainedWhenDefinedAndWhenCalled() throws Exception {
         JavaEvaluator.CellOutcome defined = evaluator.eval("void g() { h(); }");
-        assertEquals(List.of("method g cannot be used until method h() is declared"), defined.notes());
+        assertEquals(List.of("method g cannot be used until method h() is declared"), defined.unresolved());
         ExecutionFailure failure = assertThrows(ExecutionFailure.class, () -> evaluator.eval("g()"));
         assertTrue(failure.detail().contains("method h()"), failure.detail());
         evaluator.eval("void h() { }");
