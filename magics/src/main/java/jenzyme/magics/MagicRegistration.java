@@ -1,5 +1,8 @@
 package jenzyme.magics;
 
+import jenzyme.magics.autodiff.AutodiffMagic;
+import jenzyme.magics.autodiff.CompilerSession;
+import jenzyme.magics.autodiff.JitMagic;
 import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
 
 /**
@@ -15,5 +18,8 @@ public final class MagicRegistration {
         ClasspathMagic classpath = new ClasspathMagic(session);
         registry.registerLineMagic("classpath", classpath);
         registry.registerLineMagic("jars", classpath);
+        CompilerSession compiler = new CompilerSession(session);
+        registry.registerLineMagic("autodiff", new AutodiffMagic(session, compiler));
+        registry.registerLineMagic("jit", new JitMagic(session, compiler));
     }
 }
