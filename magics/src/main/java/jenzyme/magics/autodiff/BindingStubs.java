@@ -80,7 +80,7 @@ final class BindingStubs {
             } else if (reverse) {
                 int slot = slotOf(slots, OutputSlot.Kind.ADJOINT, parameter.llvmIndex());
                 components.add(type + " " + shadow);
-                componentValues.add(slotValue(slots.get(slot), slot));
+                componentValues.add(slotValue(slots.get(slot), slot, "out$"));
             } else {
                 ergonomicParams.add(type + " " + shadow);
                 ergonomicArgs.add(shadow);
@@ -103,7 +103,7 @@ final class BindingStubs {
         source.append(intoSignature).append(" {\n")
                 .append(guarded(holder + ".H.invokeExact(" + String.join(", ", intoArgs) + ");"));
         if (returnsValue) {
-            source.append("    return ").append(slotValue(slots.getFirst(), 0).replace("out$", out)).append(";\n");
+            source.append("    return ").append(slotValue(slots.getFirst(), 0, out)).append(";\n");
         }
         source.append("}\n");
         List<String> signatures = new ArrayList<>(List.of(intoSignature));
@@ -117,10 +117,10 @@ final class BindingStubs {
                 recordValues.addAll(componentValues);
             } else {
                 recordComponents.add(returnType.javaName() + " dvalue");
-                recordValues.add(slotValue(slots.get(1), 1));
+                recordValues.add(slotValue(slots.get(1), 1, "out$"));
             }
             if (returnType == JavaType.FLOAT) {
-                recordValues.set(0, slotValue(slots.getFirst(), 0));
+                recordValues.set(0, slotValue(slots.getFirst(), 0, "out$"));
             }
             String ergonomicSignature = record + " " + name + suffix + "(" + String.join(", ", ergonomicParams) + ")";
             source.append("record ").append(record).append("(").append(String.join(", ", recordComponents))
@@ -167,10 +167,10 @@ final class BindingStubs {
     }
 
     /** A float slot holds its value in the low 4 bytes of the 8-byte slot (little-endian x86-64). */
-    private static String slotValue(OutputSlot slot, int index) {
-        return slot.type() == NativeType.FLOAT
-                ? "Float.intBitsToFloat((int) Double.doubleToRawLongBits(out$[" + index + "]))"
-                : "out$[" + index + "]";
+    private static String slotValue(OutputSlot slot, int index, String array) {
+        String element = array + "[" + index + "]";
+        return slot.type() == NativeType.FLOAT ? "Float.intBitsToFloat((int) Double.doubleToRawLongBits(" + element + "))"
+                : element;
     }
 
     private static String capitalised(String name) {
