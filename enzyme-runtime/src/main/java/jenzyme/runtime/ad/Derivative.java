@@ -1,0 +1,31 @@
+package jenzyme.runtime.ad;
+
+import java.lang.invoke.MethodHandle;
+import java.time.Duration;
+import java.util.Map;
+import jenzyme.runtime.jit.JitModule;
+import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.worker.WrapperSignature;
+
+/**
+ * A derivative compiled and bound: the output of {@link Differentiator}, the input of the magics that expose it in
+ * a notebook. {@link #handle()} is the raw, allocation-free form in Enzyme's convention (see
+ * {@link jenzyme.runtime.bind.DerivativeBinder}): each parameter followed by its shadow or tangent when it has one,
+ * then {@code double[] out} receiving {@link WrapperSignature#slots()}. Closing it frees the native code; the
+ * handle then raises instead of calling.
+ *
+ * @param timings per phase, in pipeline order: the worker's phases, then {@code jit} and {@code bind}
+ */
+public record Derivative(EntryPoint entry, DerivativeSpec spec, WrapperSignature wrapper, MethodHandle handle,
+                         Map<String, Duration> timings, String irBeforeEnzyme, String irAfterEnzyme, JitModule code)
+        implements AutoCloseable {
+
+    public boolean isLive() {
+        return code.isLive();
+    }
+
+    @Override
+    public void close() {
+        code.close();
+    }
+}

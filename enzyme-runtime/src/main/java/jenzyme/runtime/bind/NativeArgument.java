@@ -1,0 +1,31 @@
+package jenzyme.runtime.bind;
+
+/**
+ * How one Java argument of a bound function crosses into native code: a primitive by value, an array as its data
+ * pointer followed by its {@code int} length (the lowered-code convention), or an array as a bare pointer (e.g. an
+ * output buffer of a worker-generated wrapper). Arrays always travel zero-copy as heap segments.
+ */
+public record NativeArgument(Class<?> javaType, Passing passing) {
+
+    public enum Passing { VALUE, ARRAY_AND_LENGTH, ARRAY_POINTER }
+
+    public NativeArgument {
+        boolean isArray = javaType.isArray() && javaType.getComponentType().isPrimitive();
+        if (passing == Passing.VALUE ? !javaType.isPrimitive() || javaType == void.class : !isArray) {
+            throw new IllegalArgumentException("expected " + (passing == Passing.VALUE ? "a primitive type"
+                    : "a primitive array type") + " for " + passing + ", got " + javaType.getName());
+        }
+    }
+
+    public static NativeArgument value(Class<?> primitive) {
+        return new NativeArgument(primitive, Passing.VALUE);
+    }
+
+    public static NativeArgument arrayAndLength(Class<?> arrayType) {
+        return new NativeArgument(arrayType, Passing.ARRAY_AND_LENGTH);
+    }
+
+    public static NativeArgument arrayPointer(Class<?> arrayType) {
+        return new NativeArgument(arrayType, Passing.ARRAY_POINTER);
+    }
+}

@@ -1,0 +1,143 @@
+package jenzyme.runtime.bind;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import jenzyme.runtime.BindingException;
+
+/**
+ * Pipeline stage 4: native symbols → Java method handles through FFM. Downcalls are {@code critical(true)}: arrays
+ * pass zero-copy as heap segments (~2 ns per call) and the JVM cannot reach a safepoint while one runs, so GC and
+ * other threads needing a safepoint wait for it. Long-running compiled loops therefore poll the
+ * {@link InterruptFlag}, whose raising needs no safepoint.
+ *
+ * <p>{@link #bind} follows the lowered-code convention: it allocates the status block, passes it first, and turns a
+ * non-zero status into the Java exception; the handle has the Java method's own type. {@link #bindRaw} is a bare
+ * critical downcall for any other symbol.
+ */
+public final class NativeBinder {
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle NEW_STATUS;
+    private static final MethodHandle CHECK_STATUS;
+    private static final MethodHandle STATUS_SEGMENT;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            NEW_STATUS = lookup.findStatic(NativeBinder.class, "newStatus",
+                    MethodType.methodType(int[].class, BooleanSupplier.class, String.class));
+            CHECK_STATUS = lookup.findStatic(NativeStatus.class, "check",
+                    MethodType.methodType(void.class, int[].class, String.class));
+            STATUS_SEGMENT = ofArray(int[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private NativeBinder() {}
+
+    /**
+     * Binds a function of the lowered-code convention as a handle of {@code signature.javaType()}.
+     *
+     * @param function its address (e.g. {@code JitModule.address(symbol)})
+     * @param isLive checked before every call; false means the code was released and the call raises
+     * @param symbol for messages
+     */
+    public static MethodHandle bind(MemorySegment function, NativeSignature signature, BooleanSupplier isLive,
+                                    String symbol) {
+        MethodHandle raw = bindRaw(function, signature.functionDescriptor());
+        MethodHandle handle = expandArrays(raw, signature.arguments());
+        handle = MethodHandles.filterArguments(handle, 0, STATUS_SEGMENT); // (int[] status, args...)R
+        handle = checkStatusAfter(handle, symbol);
+        MethodHandle newStatus = MethodHandles.insertArguments(NEW_STATUS, 0, isLive, symbol);
+        handle = MethodHandles.foldArguments(handle, 0, newStatus);
+        if (!handle.type().equals(signature.javaType())) {
+            throw new BindingException("expected the bound type " + signature.javaType() + ", got " + handle.type(),
+                    symbol, null);
+        }
+        return handle;
+    }
+
+    /** A critical downcall to {@code function} allowing heap segments; no status handling. */
+    public static MethodHandle bindRaw(MemorySegment function, FunctionDescriptor descriptor) {
+        try {
+            return LINKER.downcallHandle(function, descriptor, Linker.Option.critical(true));
+        } catch (IllegalArgumentException e) {
+            throw new BindingException("FFM cannot bind " + descriptor + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Replaces each array's native (pointer[, length]) parameters by the one Java array parameter. */
+    private static MethodHandle expandArrays(MethodHandle raw, List<NativeArgument> arguments) {
+        MethodHandle handle = raw;
+        int position = 1 + arguments.stream()
+                .mapToInt(a -> a.passing() == NativeArgument.Passing.ARRAY_AND_LENGTH ? 2 : 1).sum();
+        for (int i = arguments.size() - 1; i >= 0; i--) {
+            NativeArgument argument = arguments.get(i);
+            switch (argument.passing()) {
+                case VALUE -> position -= 1;
+                case ARRAY_POINTER -> {
+                    position -= 1;
+                    handle = MethodHandles.filterArguments(handle, position, ofArray(argument.javaType()));
+                }
+                case ARRAY_AND_LENGTH -> {
+                    position -= 2;
+                    handle = MethodHandles.filterArguments(handle, position, ofArray(argument.javaType()),
+                            MethodHandles.arrayLength(argument.javaType()));
+                    handle = mergeAdjacent(handle, position);
+                }
+            }
+        }
+        return handle;
+    }
+
+    /** (…, A a1, A a2, …) → (…, A a, …) passing {@code a} to both. */
+    private static MethodHandle mergeAdjacent(MethodHandle handle, int position) {
+        MethodType type = handle.type().dropParameterTypes(position + 1, position + 2);
+        int[] reorder = new int[handle.type().parameterCount()];
+        for (int j = 0; j < reorder.length; j++) {
+            reorder[j] = j <= position ? j : j - 1;
+        }
+        return MethodHandles.permuteArguments(handle, type, reorder);
+    }
+
+    /** (int[] status, args...)R → same type, checking the status after the call. */
+    private static MethodHandle checkStatusAfter(MethodHandle handle, String symbol) {
+        MethodHandle check = MethodHandles.insertArguments(CHECK_STATUS, 1, symbol); // (int[])void
+        Class<?> result = handle.type().returnType();
+        MethodHandle checker = result == void.class ? check
+                : MethodHandles.foldArguments(
+                        MethodHandles.dropArguments(MethodHandles.identity(result), 1, int[].class), 1, check);
+        MethodHandle collected = MethodHandles.collectArguments(checker, 0, handle); // (status, args..., status)R
+        int count = handle.type().parameterCount();
+        int[] reorder = new int[count + 1];
+        for (int j = 0; j < count; j++) {
+            reorder[j] = j;
+        }
+        reorder[count] = 0;
+        return MethodHandles.permuteArguments(collected, handle.type(), reorder);
+    }
+
+    private static int[] newStatus(BooleanSupplier isLive, String symbol) {
+        if (!isLive.getAsBoolean()) {
+            throw new BindingException("the native code of " + symbol
+                    + " was released (its module was closed or the method recompiled); bind the new one", symbol, null);
+        }
+        return NativeStatus.newBlock();
+    }
+
+    private static MethodHandle ofArray(Class<?> arrayType) {
+        try {
+            return MethodHandles.lookup().findStatic(MemorySegment.class, "ofArray",
+                    MethodType.methodType(MemorySegment.class, arrayType));
+        } catch (ReflectiveOperationException e) {
+            throw new BindingException("no heap segment for " + arrayType.getName(), e);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package jenzyme.runtime.bind;
+
+import jenzyme.runtime.BindingException;
+import jenzyme.runtime.lower.StatusCode;
+
+/**
+ * Turns the status block a native call filled in (see {@link StatusCode}) into the exception the JVM would have
+ * thrown, with the JVM's own messages.
+ */
+final class NativeStatus {
+
+    private NativeStatus() {}
+
+    static int[] newBlock() {
+        return new int[StatusCode.BLOCK_INTS];
+    }
+
+    /** Throws the Java exception recorded in {@code block}, if any. */
+    static void check(int[] block, String symbol) {
+        if (block[0] == 0) {
+            return;
+        }
+        StatusCode status;
+        try {
+            status = StatusCode.of(block[0]);
+        } catch (IllegalArgumentException unknown) {
+            throw new BindingException(symbol + " returned an unknown status: " + unknown.getMessage(), symbol, null);
+        }
+        if (status == StatusCode.OUT_OF_MEMORY) {
+            throw new OutOfMemoryError("native allocation of an array of " + block[1] + " elements failed in " + symbol);
+        }
+        throw switch (status) {
+            case ARRAY_INDEX_OUT_OF_BOUNDS -> new ArrayIndexOutOfBoundsException(
+                    "Index " + block[1] + " out of bounds for length " + block[2]);
+            case DIVISION_BY_ZERO -> new ArithmeticException("/ by zero");
+            case NEGATIVE_ARRAY_SIZE -> new NegativeArraySizeException(Integer.toString(block[1]));
+            case INTERRUPTED -> {
+                InterruptFlag.global().clear();
+                yield new CompiledCodeInterruptedException(symbol);
+            }
+            case OK, OUT_OF_MEMORY -> new IllegalStateException("unreachable: handled above");
+        };
+    }
+}

@@ -1,0 +1,181 @@
+package jenzyme.runtime.jit;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import jenzyme.runtime.JitException;
+import jenzyme.runtime.llvm.HostTarget;
+import jenzyme.runtime.llvm.Lljit;
+import jenzyme.runtime.llvm.LlvmFailure;
+import jenzyme.runtime.llvm.LlvmModules;
+import org.bytedeco.llvm.LLVM.LLVMModuleRef;
+import org.bytedeco.llvm.LLVM.LLVMOrcResourceTrackerRef;
+import org.bytedeco.llvm.LLVM.LLVMOrcThreadSafeContextRef;
+import org.bytedeco.llvm.LLVM.LLVMTargetMachineRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * Pipeline stage 3: LLVM ORC LLJIT inside the JVM. Takes bitcode from the frontend (optimised here at O3) or from
+ * the Enzyme worker (already optimised; Debian LLVM 19.1.7 output reads fine in Bytedeco's 19.1.3), links it against
+ * the process (libm, malloc/free) and the runtime symbols given at creation (the interrupt flag), compiles it at once
+ * and hands out a {@link JitModule}; the binder (stage 4) turns its addresses into method handles.
+ *
+ * <p>Every exported definition is renamed with a per-module suffix before it is added, so the same function can be
+ * loaded twice (a {@code %jit} module and the worker's module of its derivative both define it) and an old module
+ * can be released independently. {@link JitModule#address} takes the original names.
+ */
+public final class OrcJit implements AutoCloseable {
+
+    private final Lljit jit;
+    private final List<JitModule> modules = new ArrayList<>();
+    private int serial;
+    private boolean closed;
+
+    private OrcJit(Lljit jit) {
+        this.jit = jit;
+    }
+
+    /**
+     * @param runtimeSymbols data symbols compiled code may reference, by name, at fixed addresses (e.g. the
+     *     interrupt flag's native word)
+     */
+    public static OrcJit create(Map<String, MemorySegment> runtimeSymbols) {
+        try {
+            Lljit jit = Lljit.createForHost();
+            jit.addProcessSymbolGenerator();
+            runtimeSymbols.forEach((name, segment) -> jit.defineAbsoluteSymbol(name, segment.address()));
+            return new OrcJit(jit);
+        } catch (LlvmFailure failure) {
+            throw new JitException("could not start the LLVM ORC JIT: " + failure.getMessage(), failure);
+        }
+    }
+
+    /**
+     * Adds a module, optionally runs {@code default<O3>} on it first, compiles it and resolves its exports.
+     *
+     * @throws JitException with the module's IR if the bitcode is invalid, does not verify, or references a symbol
+     *     neither the module, the process nor the runtime symbols define
+     */
+    public synchronized JitModule add(String moduleName, byte[] bitcode, boolean optimise) {
+        if (closed) {
+            throw new JitException("the JIT was closed", moduleName, null, null, null);
+        }
+        String suffix = ".jit" + (++serial);
+        LLVMOrcThreadSafeContextRef context = Lljit.newThreadSafeContext();
+        LLVMModuleRef module = null;
+        LLVMOrcResourceTrackerRef tracker = null;
+        String irText = null;
+        try {
+            module = parse(moduleName, bitcode, context);
+            irText = LlvmModules.irText(module);
+            var problem = LlvmModules.verify(module);
+            if (problem.isPresent()) {
+                throw new JitException("module " + moduleName + " does not verify: " + problem.get(),
+                        moduleName, null, irText, null);
+            }
+            Map<String, String> renamed = renameExports(module, suffix);
+            if (optimise) {
+                optimise(module);
+            }
+            tracker = jit.newResourceTracker();
+            LLVMModuleRef handedOver = module;
+            module = null; // owned by the JIT from here on, even if adding fails
+            jit.addModule(tracker, context, handedOver);
+            Map<String, Long> addresses = new HashMap<>();
+            for (var export : renamed.entrySet()) {
+                addresses.put(export.getKey(), jit.lookup(export.getValue()));
+            }
+            JitModule added = new JitModule(this, moduleName, tracker, addresses);
+            modules.add(added);
+            return added;
+        } catch (LlvmFailure failure) {
+            if (tracker != null) {
+                releaseQuietly(tracker);
+            }
+            throw new JitException("could not compile module " + moduleName + ": " + failure.getMessage(),
+                    moduleName, null, irText, failure);
+        } finally {
+            if (module != null) {
+                LLVMDisposeModule(module);
+            }
+            LLVMOrcDisposeThreadSafeContext(context);
+        }
+    }
+
+    private static LLVMModuleRef parse(String moduleName, byte[] bitcode, LLVMOrcThreadSafeContextRef context) {
+        try {
+            return LlvmModules.parseBitcode(LLVMOrcThreadSafeContextGetContext(context), bitcode, moduleName);
+        } catch (LlvmFailure failure) {
+            throw new JitException(failure.getMessage(), moduleName, null, null, failure);
+        }
+    }
+
+    /** Original name → unique name, for every function or global the module defines with external linkage. */
+    private static Map<String, String> renameExports(LLVMModuleRef module, String suffix) {
+        Map<String, String> renamed = new HashMap<>();
+        Set<LLVMValueRef> definitions = new LinkedHashSet<>();
+        for (LLVMValueRef f = LLVMGetFirstFunction(module); f != null && !f.isNull(); f = LLVMGetNextFunction(f)) {
+            definitions.add(f);
+        }
+        for (LLVMValueRef g = LLVMGetFirstGlobal(module); g != null && !g.isNull(); g = LLVMGetNextGlobal(g)) {
+            definitions.add(g);
+        }
+        for (LLVMValueRef value : definitions) {
+            if (LLVMIsDeclaration(value) == 0 && LLVMGetLinkage(value) == LLVMExternalLinkage) {
+                String name = LLVMGetValueName(value).getString();
+                String unique = name + suffix;
+                LLVMSetValueName2(value, unique, unique.length());
+                renamed.put(name, unique);
+            }
+        }
+        return renamed;
+    }
+
+    private static void optimise(LLVMModuleRef module) {
+        LLVMTargetMachineRef machine = HostTarget.get().createTargetMachine();
+        try {
+            LlvmModules.runPasses(module, "default<O3>", machine);
+        } finally {
+            LLVMDisposeTargetMachine(machine);
+        }
+    }
+
+    synchronized void release(JitModule module, LLVMOrcResourceTrackerRef tracker) {
+        modules.remove(module);
+        if (!closed) {
+            try {
+                Lljit.removeAndRelease(tracker);
+            } catch (LlvmFailure failure) {
+                throw new JitException("could not release module " + module.name() + ": " + failure.getMessage(),
+                        module.name(), null, null, failure);
+            }
+        }
+    }
+
+    private static void releaseQuietly(LLVMOrcResourceTrackerRef tracker) {
+        try {
+            Lljit.removeAndRelease(tracker);
+        } catch (LlvmFailure ignored) {
+            // The add already failed; that error is the one worth reporting.
+        }
+    }
+
+    /** Releases every module and the JIT itself. Bound handles of its modules then raise instead of calling. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        for (JitModule module : List.copyOf(modules)) {
+            module.close();
+        }
+        closed = true;
+        jit.close();
+    }
+}

@@ -1,0 +1,166 @@
+package jenzyme.runtime.llvm;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
+import org.bytedeco.llvm.LLVM.LLVMBuilderRef;
+import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMTypeRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * The LLVM C instruction builder with Java-friendly signatures (varargs instead of pointer arrays, names last).
+ * One method per C API call, no policy: what to emit is the frontend's business.
+ */
+public final class IrBuilder implements AutoCloseable {
+
+    private final LLVMContextRef context;
+    private final LLVMBuilderRef builder;
+
+    public IrBuilder(LLVMContextRef context) {
+        this.context = context;
+        this.builder = LLVMCreateBuilderInContext(context);
+    }
+
+    public LLVMContextRef context() {
+        return context;
+    }
+
+    // ---- types and constants
+
+    public LLVMTypeRef i1() { return LLVMInt1TypeInContext(context); }
+    public LLVMTypeRef i8() { return LLVMInt8TypeInContext(context); }
+    public LLVMTypeRef i32() { return LLVMInt32TypeInContext(context); }
+    public LLVMTypeRef i64() { return LLVMInt64TypeInContext(context); }
+    public LLVMTypeRef f32() { return LLVMFloatTypeInContext(context); }
+    public LLVMTypeRef f64() { return LLVMDoubleTypeInContext(context); }
+    public LLVMTypeRef ptr() { return LLVMPointerTypeInContext(context, 0); }
+    public LLVMTypeRef voidType() { return LLVMVoidTypeInContext(context); }
+
+    public LLVMTypeRef functionType(LLVMTypeRef result, LLVMTypeRef... params) {
+        return LLVMFunctionType(result, new PointerPointer<>(params), params.length, 0);
+    }
+
+    public LLVMValueRef constInt(LLVMTypeRef type, long value) {
+        return LLVMConstInt(type, value, 1);
+    }
+
+    public LLVMValueRef constReal(LLVMTypeRef type, double value) {
+        return LLVMConstReal(type, value);
+    }
+
+    public LLVMValueRef zero(LLVMTypeRef type) {
+        return LLVMConstNull(type);
+    }
+
+    // ---- blocks
+
+    public LLVMBasicBlockRef appendBlock(LLVMValueRef function, String name) {
+        return LLVMAppendBasicBlockInContext(context, function, name);
+    }
+
+    public void positionAtEnd(LLVMBasicBlockRef block) {
+        LLVMPositionBuilderAtEnd(builder, block);
+    }
+
+    public LLVMBasicBlockRef currentBlock() {
+        return LLVMGetInsertBlock(builder);
+    }
+
+    // ---- arithmetic
+
+    public LLVMValueRef add(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAdd(builder, a, b, ""); }
+    public LLVMValueRef sub(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildSub(builder, a, b, ""); }
+    public LLVMValueRef mul(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildMul(builder, a, b, ""); }
+    public LLVMValueRef sdiv(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildSDiv(builder, a, b, ""); }
+    public LLVMValueRef srem(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildSRem(builder, a, b, ""); }
+    public LLVMValueRef and(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAnd(builder, a, b, ""); }
+    public LLVMValueRef or(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildOr(builder, a, b, ""); }
+    public LLVMValueRef xor(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildXor(builder, a, b, ""); }
+    public LLVMValueRef shl(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildShl(builder, a, b, ""); }
+    public LLVMValueRef ashr(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAShr(builder, a, b, ""); }
+    public LLVMValueRef lshr(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildLShr(builder, a, b, ""); }
+    public LLVMValueRef neg(LLVMValueRef a) { return LLVMBuildNeg(builder, a, ""); }
+    public LLVMValueRef fadd(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildFAdd(builder, a, b, ""); }
+    public LLVMValueRef fsub(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildFSub(builder, a, b, ""); }
+    public LLVMValueRef fmul(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildFMul(builder, a, b, ""); }
+    public LLVMValueRef fdiv(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildFDiv(builder, a, b, ""); }
+    public LLVMValueRef frem(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildFRem(builder, a, b, ""); }
+    public LLVMValueRef fneg(LLVMValueRef a) { return LLVMBuildFNeg(builder, a, ""); }
+
+    public LLVMValueRef icmp(int predicate, LLVMValueRef a, LLVMValueRef b) {
+        return LLVMBuildICmp(builder, predicate, a, b, "");
+    }
+
+    public LLVMValueRef fcmp(int predicate, LLVMValueRef a, LLVMValueRef b) {
+        return LLVMBuildFCmp(builder, predicate, a, b, "");
+    }
+
+    public LLVMValueRef select(LLVMValueRef condition, LLVMValueRef ifTrue, LLVMValueRef ifFalse) {
+        return LLVMBuildSelect(builder, condition, ifTrue, ifFalse, "");
+    }
+
+    // ---- conversions
+
+    public LLVMValueRef sext(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildSExt(builder, v, to, ""); }
+    public LLVMValueRef zext(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildZExt(builder, v, to, ""); }
+    public LLVMValueRef trunc(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildTrunc(builder, v, to, ""); }
+    public LLVMValueRef sitofp(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildSIToFP(builder, v, to, ""); }
+    public LLVMValueRef fptrunc(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildFPTrunc(builder, v, to, ""); }
+    public LLVMValueRef fpext(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildFPExt(builder, v, to, ""); }
+
+    // ---- memory
+
+    public LLVMValueRef alloca(LLVMTypeRef type, String name) {
+        return LLVMBuildAlloca(builder, type, name);
+    }
+
+    public LLVMValueRef load(LLVMTypeRef type, LLVMValueRef pointer, String name) {
+        return LLVMBuildLoad2(builder, type, pointer, name);
+    }
+
+    public LLVMValueRef store(LLVMValueRef value, LLVMValueRef pointer) {
+        return LLVMBuildStore(builder, value, pointer);
+    }
+
+    public LLVMValueRef inBoundsGep(LLVMTypeRef elementType, LLVMValueRef pointer, LLVMValueRef index) {
+        // Not new PointerPointer<>(index): with a single Pointer that is JavaCPP's cast constructor, not an array.
+        return LLVMBuildInBoundsGEP2(builder, elementType, pointer, new PointerPointer<>(new LLVMValueRef[] {index}), 1, "");
+    }
+
+    // ---- control flow and calls
+
+    public LLVMValueRef call(LLVMTypeRef functionType, LLVMValueRef function, LLVMValueRef... args) {
+        return LLVMBuildCall2(builder, functionType, function, new PointerPointer<>(args), args.length, "");
+    }
+
+    public LLVMValueRef br(LLVMBasicBlockRef target) {
+        return LLVMBuildBr(builder, target);
+    }
+
+    public LLVMValueRef condBr(LLVMValueRef condition, LLVMBasicBlockRef ifTrue, LLVMBasicBlockRef ifFalse) {
+        return LLVMBuildCondBr(builder, condition, ifTrue, ifFalse);
+    }
+
+    public LLVMValueRef switchOn(LLVMValueRef value, LLVMBasicBlockRef otherwise, int caseCount) {
+        return LLVMBuildSwitch(builder, value, otherwise, caseCount);
+    }
+
+    public LLVMValueRef ret(LLVMValueRef value) {
+        return LLVMBuildRet(builder, value);
+    }
+
+    public LLVMValueRef retVoid() {
+        return LLVMBuildRetVoid(builder);
+    }
+
+    public LLVMValueRef unreachable() {
+        return LLVMBuildUnreachable(builder);
+    }
+
+    @Override
+    public void close() {
+        LLVMDisposeBuilder(builder);
+    }
+}

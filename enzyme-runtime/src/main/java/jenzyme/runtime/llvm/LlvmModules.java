@@ -1,0 +1,67 @@
+package jenzyme.runtime.llvm;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import java.util.Optional;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMMemoryBufferRef;
+import org.bytedeco.llvm.LLVM.LLVMModuleRef;
+import org.bytedeco.llvm.LLVM.LLVMPassBuilderOptionsRef;
+import org.bytedeco.llvm.LLVM.LLVMTargetMachineRef;
+
+/** Whole-module operations of the LLVM C API: bitcode in and out, textual IR, verification, pass pipelines. */
+public final class LlvmModules {
+
+    private LlvmModules() {}
+
+    public static byte[] writeBitcode(LLVMModuleRef module) {
+        LLVMMemoryBufferRef buffer = LLVMWriteBitcodeToMemoryBuffer(module);
+        try {
+            long size = LLVMGetBufferSize(buffer);
+            byte[] bytes = new byte[Math.toIntExact(size)];
+            LLVMGetBufferStart(buffer).capacity(size).get(bytes);
+            return bytes;
+        } finally {
+            LLVMDisposeMemoryBuffer(buffer);
+        }
+    }
+
+    /** Parses bitcode into {@code context}; the caller owns the returned module. */
+    public static LLVMModuleRef parseBitcode(LLVMContextRef context, byte[] bitcode, String name) {
+        BytePointer data = new BytePointer(bitcode);
+        LLVMMemoryBufferRef buffer = LLVMCreateMemoryBufferWithMemoryRangeCopy(data, bitcode.length, new BytePointer(name));
+        try {
+            LLVMModuleRef module = new LLVMModuleRef();
+            if (LLVMParseBitcodeInContext2(context, buffer, module) != 0 || module.isNull()) {
+                throw new LlvmFailure("not valid LLVM bitcode (" + bitcode.length + " bytes, module " + name + ")");
+            }
+            return module;
+        } finally {
+            LLVMDisposeMemoryBuffer(buffer);
+            data.close();
+        }
+    }
+
+    public static String irText(LLVMModuleRef module) {
+        return LlvmNative.takeMessage(LLVMPrintModuleToString(module));
+    }
+
+    /** The verifier's report, or empty if the module is well formed. */
+    public static Optional<String> verify(LLVMModuleRef module) {
+        BytePointer message = new BytePointer((BytePointer) null);
+        int broken = LLVMVerifyModule(module, LLVMReturnStatusAction, message);
+        String text = LlvmNative.takeMessage(message);
+        return broken != 0 ? Optional.of(text == null ? "module is broken" : text.strip()) : Optional.empty();
+    }
+
+    /** Runs a new-pass-manager pipeline such as {@code "default<O3>"} over {@code module} in place. */
+    public static void runPasses(LLVMModuleRef module, String pipeline, LLVMTargetMachineRef machine) {
+        LLVMPassBuilderOptionsRef options = LLVMCreatePassBuilderOptions();
+        try {
+            LlvmNative.check(LLVMRunPasses(module, pipeline, machine, options), "pass pipeline " + pipeline);
+        } finally {
+            LLVMDisposePassBuilderOptions(options);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package jenzyme.runtime.lower;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import java.lang.classfile.TypeKind;
+import jenzyme.runtime.llvm.IrBuilder;
+import org.bytedeco.llvm.LLVM.LLVMTypeRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * Array element access and allocation. Every access is checked against the array's length (one unsigned compare
+ * covers negative indices) and is a typed load/store with its TBAA tag. {@code new T[n]} is a zeroed malloc freed
+ * when the allocating call returns: arrays cannot escape a call in the subset (no fields, no array results), and
+ * allocation inside a loop is refused because one slot per site could not free every iteration's array.
+ */
+final class ArrayOps {
+
+    private final IrModule module;
+    private final IrBuilder ir;
+    private final ExitPaths exits;
+    private final FrameSlots slots;
+
+    ArrayOps(IrModule module, ExitPaths exits, FrameSlots slots) {
+        this.module = module;
+        this.ir = module.ir();
+        this.exits = exits;
+        this.slots = slots;
+    }
+
+    JValue load(JValue array, JValue index, TypeKind elementKind) {
+        JavaType element = elementType(elementKind, "load");
+        LLVMValueRef address = checkedAddress(array, index, element);
+        LLVMValueRef value = ir.load(module.type(ValueKind.of(element)), address, "");
+        LLVMSetAlignment(value, byteSize(element));
+        module.tbaa().attach(value, element);
+        return JValue.scalar(ValueKind.of(element), value);
+    }
+
+    void store(JValue array, JValue index, JValue value, TypeKind elementKind) {
+        JavaType element = elementType(elementKind, "store");
+        LLVMValueRef address = checkedAddress(array, index, element);
+        LLVMValueRef store = ir.store(value.value(), address);
+        LLVMSetAlignment(store, byteSize(element));
+        module.tbaa().attach(store, element);
+    }
+
+    JValue newArray(JValue length, TypeKind elementKind, boolean insideLoop) {
+        JavaType element = switch (elementKind) {
+            case DOUBLE -> JavaType.DOUBLE;
+            case FLOAT -> JavaType.FLOAT;
+            case INT -> JavaType.INT;
+            case LONG -> JavaType.LONG;
+            default -> throw Unsupported.construct("new " + elementKind.name().toLowerCase() + "[]");
+        };
+        if (insideLoop) {
+            throw Unsupported.construct("new " + element.javaName() + "[] inside a loop (allocate it once before the loop)");
+        }
+        LLVMValueRef n = length.value();
+        exits.failIf(ir.icmp(LLVMIntSLT, n, ir.zero(ir.i32())), StatusCode.NEGATIVE_ARRAY_SIZE, n, null);
+        LLVMValueRef bytes = ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), byteSize(element)));
+        // malloc(0) may return null; one byte keeps "null means out of memory" true.
+        Callee umax = module.intrinsic("llvm.umax", ir.i64());
+        LLVMValueRef request = ir.call(umax.type(), umax.function(), bytes, ir.constInt(ir.i64(), 1));
+        LLVMValueRef data = ir.call(module.malloc().type(), module.malloc().function(), request);
+        exits.failIf(ir.icmp(LLVMIntEQ, data, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, n, null);
+        Callee memset = module.intrinsic("llvm.memset", ir.ptr(), ir.i64());
+        ir.call(memset.type(), memset.function(), data, ir.zero(ir.i8()), bytes, ir.zero(ir.i1()));
+        ir.store(data, exits.newAllocationSlot(slots));
+        return JValue.array(data, n);
+    }
+
+    private LLVMValueRef checkedAddress(JValue array, JValue index, JavaType element) {
+        LLVMValueRef i = index.value();
+        LLVMValueRef outOfBounds = ir.icmp(LLVMIntUGE, i, array.length());
+        exits.failIf(outOfBounds, StatusCode.ARRAY_INDEX_OUT_OF_BOUNDS, i, array.length());
+        LLVMTypeRef type = module.type(ValueKind.of(element));
+        return ir.inBoundsGep(type, array.value(), ir.zext(i, ir.i64()));
+    }
+
+    private static JavaType elementType(TypeKind kind, String access) {
+        return switch (kind) {
+            case DOUBLE -> JavaType.DOUBLE;
+            case FLOAT -> JavaType.FLOAT;
+            case INT -> JavaType.INT;
+            case LONG -> JavaType.LONG;
+            case BYTE -> throw Unsupported.construct("array " + access + " of boolean[] or byte[] element");
+            case REFERENCE -> throw Unsupported.construct("array " + access + " of a reference element (arrays of arrays or objects)");
+            default -> throw Unsupported.construct("array " + access + " of " + kind.name().toLowerCase() + "[] element");
+        };
+    }
+
+    private static int byteSize(JavaType element) {
+        return element == JavaType.DOUBLE || element == JavaType.LONG ? 8 : 4;
+    }
+}

@@ -1,0 +1,68 @@
+package jenzyme.runtime.lower;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import jenzyme.runtime.ClassBytesSource;
+import jenzyme.runtime.LoweringException;
+
+/**
+ * Pipeline stage 1: JVM bytecode → LLVM IR. Reads class files from a {@link ClassBytesSource} (the kernel's snippet
+ * classes, or a test's), lowers the requested static method and, transitively, every method it reaches through
+ * {@code invokestatic} into one verified module, and hands a {@link LoweredModule} to the next stage: the Enzyme
+ * worker client, or {@code jenzyme.runtime.jit.OrcJit} directly for {@code %jit}.
+ *
+ * <p>Calling convention of every lowered function: {@code ret @sym(ptr %status, params...)}, arrays as
+ * (data pointer, i32 length), booleans as i8; see {@link EntryPoint} and {@link StatusCode}.
+ */
+public final class BytecodeLowering {
+
+    private final ClassBytesSource source;
+
+    public BytecodeLowering(ClassBytesSource source) {
+        this.source = Objects.requireNonNull(source, "source");
+    }
+
+    /**
+     * @param ownerInternalName e.g. {@code "REPL/$JShell$12"} or {@code "demo/Functions"}
+     * @param methodName the static method to lower
+     * @param descriptor its descriptor, e.g. {@code "(D[DI)D"}
+     * @throws LoweringException naming the construct and source line when something is outside the subset
+     */
+    public LoweredModule lower(String ownerInternalName, String methodName, String descriptor) {
+        MethodRef entryRef = new MethodRef(ownerInternalName, methodName, descriptor);
+        String moduleName = SymbolNames.of(entryRef);
+        ClassLibrary classes = new ClassLibrary(source);
+        try (IrModule module = new IrModule(moduleName)) {
+            LoweredFunctions functions = new LoweredFunctions(module, classes);
+            LoweredFunction entry;
+            try {
+                entry = functions.require(entryRef);
+            } catch (Unsupported unsupported) {
+                throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1, null);
+            }
+            for (var next = functions.nextToLower(); next.isPresent(); next = functions.nextToLower()) {
+                MethodLowering.lower(module, classes, functions, next.get());
+            }
+            String irText = module.irText();
+            module.verify().ifPresent(problem -> {
+                throw new LoweringException("the generated LLVM IR does not verify (a frontend bug): " + problem,
+                        ownerInternalName, methodName, descriptor, -1, -1, irText);
+            });
+            return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry), functions.loweredMethods());
+        }
+    }
+
+    private static EntryPoint entryPoint(LoweredFunction entry) {
+        List<NativeParameter> parameters = new ArrayList<>();
+        int llvmIndex = 1;
+        List<JavaType> types = entry.signature().parameters();
+        for (int i = 0; i < types.size(); i++) {
+            parameters.add(new NativeParameter(entry.parameterNames().get(i), types.get(i), llvmIndex));
+            llvmIndex += types.get(i).llvmTypes().size();
+        }
+        MethodRef ref = entry.ref();
+        return new EntryPoint(entry.symbol(), ref.owner(), ref.name(), ref.descriptor(), parameters,
+                entry.signature().returnType());
+    }
+}

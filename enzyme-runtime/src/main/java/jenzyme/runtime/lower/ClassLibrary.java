@@ -1,0 +1,43 @@
+package jenzyme.runtime.lower;
+
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.MethodModel;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import jenzyme.runtime.ClassBytesSource;
+
+/** Parsed class files from a {@link ClassBytesSource}, each parsed once per lowering run. */
+final class ClassLibrary {
+
+    private final ClassBytesSource source;
+    private final Map<String, Optional<ClassModel>> classes = new HashMap<>();
+
+    ClassLibrary(ClassBytesSource source) {
+        this.source = source;
+    }
+
+    boolean has(String internalName) {
+        return classModel(internalName).isPresent();
+    }
+
+    /** The method's model; throws {@link Unsupported} if the class or the method is unknown. */
+    MethodModel method(MethodRef ref) {
+        ClassModel model = classModel(ref.owner()).orElseThrow(() -> Unsupported.missingClass(ref.owner()));
+        return model.methods().stream()
+                .filter(m -> m.methodName().equalsString(ref.name()) && m.methodType().equalsString(ref.descriptor()))
+                .findFirst()
+                .orElseThrow(() -> Unsupported.missingMethod(ref));
+    }
+
+    private Optional<ClassModel> classModel(String internalName) {
+        return classes.computeIfAbsent(internalName, name -> source.bytesOf(name).map(bytes -> {
+            try {
+                return ClassFile.of().parse(bytes);
+            } catch (IllegalArgumentException e) {
+                throw Unsupported.malformed("class file of " + name + ": " + e.getMessage());
+            }
+        }));
+    }
+}

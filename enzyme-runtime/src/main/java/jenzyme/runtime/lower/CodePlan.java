@@ -1,0 +1,152 @@
+package jenzyme.runtime.lower;
+
+import java.lang.classfile.Attributes;
+import java.lang.classfile.CodeElement;
+import java.lang.classfile.Instruction;
+import java.lang.classfile.Label;
+import java.lang.classfile.attribute.CodeAttribute;
+import java.lang.classfile.attribute.LocalVariableInfo;
+import java.lang.classfile.attribute.StackMapFrameInfo;
+import java.lang.classfile.attribute.StackMapFrameInfo.ObjectVerificationTypeInfo;
+import java.lang.classfile.attribute.StackMapFrameInfo.SimpleVerificationTypeInfo;
+import java.lang.classfile.attribute.StackMapFrameInfo.VerificationTypeInfo;
+import java.lang.classfile.instruction.BranchInstruction;
+import java.lang.classfile.instruction.LineNumber;
+import java.lang.classfile.instruction.LookupSwitchInstruction;
+import java.lang.classfile.instruction.SwitchCase;
+import java.lang.classfile.instruction.TableSwitchInstruction;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * What {@link MethodLowering} must know about a method's code before emitting it: where basic blocks start (branch
+ * targets and stack-map frames), what the operand stack holds on entry to each (from the StackMapTable, which javac
+ * always writes), which offsets lie inside loops, source lines, and local variable names.
+ */
+final class CodePlan {
+
+    private final CodeAttribute code;
+    private final Set<Integer> blockStarts = new HashSet<>();
+    private final Map<Integer, List<ValueKind>> entryStacks = new HashMap<>();
+    private final List<int[]> loopRanges = new ArrayList<>();
+    private final TreeMap<Integer, Integer> lines = new TreeMap<>();
+
+    private CodePlan(CodeAttribute code) {
+        this.code = code;
+    }
+
+    static CodePlan of(CodeAttribute code) {
+        CodePlan plan = new CodePlan(code);
+        plan.scan();
+        plan.readStackMap();
+        return plan;
+    }
+
+    private void scan() {
+        int bci = 0;
+        for (CodeElement element : code) {
+            int at = bci;
+            switch (element) {
+                case LineNumber line -> lines.put(at, line.line());
+                case BranchInstruction branch -> addEdge(at, branch.target());
+                case TableSwitchInstruction table -> {
+                    addEdge(at, table.defaultTarget());
+                    table.cases().stream().map(SwitchCase::target).forEach(t -> addEdge(at, t));
+                }
+                case LookupSwitchInstruction lookup -> {
+                    addEdge(at, lookup.defaultTarget());
+                    lookup.cases().stream().map(SwitchCase::target).forEach(t -> addEdge(at, t));
+                }
+                default -> { }
+            }
+            if (element instanceof Instruction instruction) {
+                bci += instruction.sizeInBytes();
+            }
+        }
+    }
+
+    private void addEdge(int fromBci, Label target) {
+        int targetBci = bci(target);
+        blockStarts.add(targetBci);
+        if (targetBci <= fromBci) {
+            loopRanges.add(new int[] {targetBci, fromBci});
+        }
+    }
+
+    private void readStackMap() {
+        code.findAttribute(Attributes.stackMapTable()).ifPresent(table -> {
+            for (StackMapFrameInfo frame : table.entries()) {
+                int bci = bci(frame.target());
+                blockStarts.add(bci);
+                entryStacks.put(bci, frame.stack().stream().map(CodePlan::kindOf).toList());
+            }
+        });
+    }
+
+    private static ValueKind kindOf(VerificationTypeInfo type) {
+        return switch (type) {
+            case SimpleVerificationTypeInfo simple -> switch (simple) {
+                case INTEGER -> ValueKind.INT;
+                case LONG -> ValueKind.LONG;
+                case FLOAT -> ValueKind.FLOAT;
+                case DOUBLE -> ValueKind.DOUBLE;
+                case NULL -> throw Unsupported.construct("null");
+                case TOP, UNINITIALIZED_THIS -> throw Unsupported.malformed("operand stack entry " + simple);
+            };
+            case ObjectVerificationTypeInfo object -> {
+                String name = object.className().asInternalName();
+                if (!name.startsWith("[") || name.length() != 2) {
+                    throw Unsupported.construct("object of type " + name.replace('/', '.') + " on the operand stack");
+                }
+                yield ValueKind.ARRAY;
+            }
+            default -> throw Unsupported.construct("new object on the operand stack");
+        };
+    }
+
+    int bci(Label label) {
+        return code.labelToBci(label);
+    }
+
+    boolean isBlockStart(int bci) {
+        return blockStarts.contains(bci);
+    }
+
+    /** Operand stack kinds (bottom first) on entry to the block at {@code bci}; empty where no frame says more. */
+    List<ValueKind> entryStack(int bci) {
+        return entryStacks.getOrDefault(bci, List.of());
+    }
+
+    /** Whether the instruction at {@code bci} can run more than once per call (javac emits loops contiguously). */
+    boolean isInsideLoop(int bci) {
+        return loopRanges.stream().anyMatch(range -> range[0] <= bci && bci <= range[1]);
+    }
+
+    /** Source line of the instruction at {@code bci}, or -1 without a LineNumberTable. */
+    int line(int bci) {
+        Map.Entry<Integer, Integer> entry = lines.floorEntry(bci);
+        return entry == null ? -1 : entry.getValue();
+    }
+
+    /** Offset of the first exception handler's protected range, if the method has any (try/catch/finally). */
+    Optional<Integer> firstExceptionHandler() {
+        return code.exceptionHandlers().stream().map(handler -> bci(handler.tryStart())).min(Integer::compare);
+    }
+
+    /** The local's name from the LocalVariableTable if javac wrote one (with -g), else {@code l<slot>}. */
+    String localName(int slot) {
+        return localVariableName(code, slot).orElse("l" + slot);
+    }
+
+    static Optional<String> localVariableName(CodeAttribute code, int slot) {
+        return code.findAttribute(Attributes.localVariableTable())
+                .flatMap(table -> table.localVariables().stream().filter(v -> v.slot() == slot).findFirst())
+                .map(LocalVariableInfo::name).map(name -> name.stringValue());
+    }
+}

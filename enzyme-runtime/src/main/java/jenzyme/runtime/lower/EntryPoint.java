@@ -1,0 +1,43 @@
+package jenzyme.runtime.lower;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The exported function of a {@link LoweredModule}: its symbol and how its LLVM signature maps to the Java method.
+ * The LLVM signature is {@code ret @symbol(ptr %status, <parameters' llvmTypes in order>)}; see {@link StatusCode}
+ * for the status block the first parameter points to.
+ */
+public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
+                         List<NativeParameter> parameters, JavaType returnType) {
+
+    /** LLVM parameter index of the status pointer in every lowered function. */
+    public static final int STATUS_PARAMETER_INDEX = 0;
+
+    public EntryPoint {
+        parameters = List.copyOf(parameters);
+    }
+
+    /** Number of LLVM parameters, status pointer included. */
+    public int llvmParameterCount() {
+        return 1 + parameters.stream().mapToInt(NativeParameter::llvmCount).sum();
+    }
+
+    /** The LLVM return type: {@code void}, or the single LLVM type of the Java return type. */
+    public String llvmReturnType() {
+        return returnType == JavaType.VOID ? "void" : returnType.llvmTypes().getFirst();
+    }
+
+    /** E.g. {@code double @sym(ptr, double, ptr, i32, i32)}, for messages and dumps. */
+    public String llvmSignature() {
+        String params = parameters.stream().flatMap(p -> p.llvmTypes().stream()).map(t -> ", " + t)
+                .collect(Collectors.joining());
+        return llvmReturnType() + " @" + symbol + "(ptr" + params + ")";
+    }
+
+    /** E.g. {@code Demo.f(double, double[], int)}, for messages. */
+    public String javaSignature() {
+        return ownerInternalName.replace('/', '.') + "." + methodName + parameters.stream()
+                .map(p -> p.type().javaName()).collect(Collectors.joining(", ", "(", ")"));
+    }
+}

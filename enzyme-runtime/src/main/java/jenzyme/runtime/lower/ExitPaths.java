@@ -1,0 +1,133 @@
+package jenzyme.runtime.lower;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import java.util.ArrayList;
+import java.util.List;
+import jenzyme.runtime.llvm.IrBuilder;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
+import org.bytedeco.llvm.LLVM.LLVMMetadataRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * How a lowered function leaves: every return stores its value and jumps to one exit block, which frees the arrays
+ * the call allocated and returns; every Java exception writes the status block (see {@link StatusCode}) and jumps to a
+ * fail block that returns zero through the same exit. Error branches are weighted as cold.
+ */
+final class ExitPaths {
+
+    private final IrModule module;
+    private final IrBuilder ir;
+    private final LLVMValueRef function;
+    private final LLVMValueRef status;
+    private final JavaType returnType;
+    private final LLVMValueRef returnSlot;
+    private final LLVMBasicBlockRef exitBlock;
+    private final List<LLVMValueRef> allocationSlots = new ArrayList<>();
+    private LLVMBasicBlockRef failBlock;
+
+    ExitPaths(IrModule module, LLVMValueRef function, LLVMValueRef status, JavaType returnType, FrameSlots slots) {
+        this.module = module;
+        this.ir = module.ir();
+        this.function = function;
+        this.status = status;
+        this.returnType = returnType;
+        this.returnSlot = returnType == JavaType.VOID ? null
+                : slots.newInitialisedSlot(module.boundaryType(returnType), ir.zero(module.boundaryType(returnType)), "retval");
+        this.exitBlock = ir.appendBlock(function, "exit");
+    }
+
+    /** Returns {@code value} (null for void), already converted to the boundary type. */
+    void returnValue(LLVMValueRef value) {
+        if (returnSlot != null) {
+            ir.store(value, returnSlot);
+        }
+        ir.br(exitBlock);
+    }
+
+    /** Continues in a new block if {@code failed} is false; otherwise records {@code code} and leaves. */
+    void failIf(LLVMValueRef failed, StatusCode code, LLVMValueRef detail1, LLVMValueRef detail2) {
+        LLVMBasicBlockRef raise = ir.appendBlock(function, "raise." + code.name().toLowerCase());
+        LLVMBasicBlockRef ok = ir.appendBlock(function, "ok");
+        coldBranch(failed, raise, ok);
+        ir.positionAtEnd(raise);
+        module.tbaa().attach(ir.store(ir.constInt(ir.i32(), code.code()), status), JavaType.INT);
+        if (detail1 != null) {
+            module.tbaa().attach(ir.store(detail1, statusWord(1)), JavaType.INT);
+        }
+        if (detail2 != null) {
+            module.tbaa().attach(ir.store(detail2, statusWord(2)), JavaType.INT);
+        }
+        ir.br(failBlock());
+        ir.positionAtEnd(ok);
+    }
+
+    /** After a call to another lowered method: leave at once if it reported an exception. */
+    void propagateFailure() {
+        LLVMValueRef code = ir.load(ir.i32(), status, "callee.status");
+        module.tbaa().attach(code, JavaType.INT);
+        LLVMBasicBlockRef ok = ir.appendBlock(function, "ok");
+        coldBranch(ir.icmp(LLVMIntNE, code, ir.zero(ir.i32())), failBlock(), ok);
+        ir.positionAtEnd(ok);
+    }
+
+    /** At a loop back-edge: leave with {@link StatusCode#INTERRUPTED} if the interrupt flag is raised. */
+    void pollInterrupt() {
+        LLVMValueRef flag = ir.load(ir.i32(), module.interruptFlag(), "interrupt");
+        // volatile: the flag is written by another thread, and the poll must not be hoisted out of the loop.
+        LLVMSetVolatile(flag, 1);
+        LLVMSetAlignment(flag, 4);
+        failIf(ir.icmp(LLVMIntNE, flag, ir.zero(ir.i32())), StatusCode.INTERRUPTED, null, null);
+    }
+
+    /** Remembers an array allocated by this call so that every exit frees it. Returns its slot (holds null before). */
+    LLVMValueRef newAllocationSlot(FrameSlots slots) {
+        LLVMValueRef slot = slots.newInitialisedSlot(ir.ptr(), ir.zero(ir.ptr()), "new.array");
+        allocationSlots.add(slot);
+        return slot;
+    }
+
+    /** Emits the exit block; call once the whole method is lowered, so it frees every allocation site. */
+    void finish() {
+        LLVMMoveBasicBlockAfter(exitBlock, LLVMGetLastBasicBlock(function)); // reads top to bottom in dumps
+        ir.positionAtEnd(exitBlock);
+        for (LLVMValueRef slot : allocationSlots) {
+            ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), slot, "array.to.free"));
+        }
+        if (returnSlot == null) {
+            ir.retVoid();
+        } else {
+            ir.ret(ir.load(module.boundaryType(returnType), returnSlot, "result"));
+        }
+    }
+
+    private LLVMBasicBlockRef failBlock() {
+        if (failBlock == null) {
+            LLVMBasicBlockRef resume = ir.currentBlock();
+            failBlock = ir.appendBlock(function, "fail");
+            ir.positionAtEnd(failBlock);
+            if (returnSlot != null) {
+                ir.store(ir.zero(module.boundaryType(returnType)), returnSlot);
+            }
+            ir.br(exitBlock);
+            ir.positionAtEnd(resume);
+        }
+        return failBlock;
+    }
+
+    private LLVMValueRef statusWord(int index) {
+        return ir.inBoundsGep(ir.i32(), status, ir.constInt(ir.i64(), index));
+    }
+
+    private void coldBranch(LLVMValueRef condition, LLVMBasicBlockRef unlikely, LLVMBasicBlockRef likely) {
+        LLVMValueRef branch = ir.condBr(condition, unlikely, likely);
+        var context = ir.context();
+        LLVMMetadataRef[] weights = {
+                LLVMMDStringInContext2(context, "branch_weights", 14),
+                LLVMValueAsMetadata(ir.constInt(ir.i32(), 1)),
+                LLVMValueAsMetadata(ir.constInt(ir.i32(), 1 << 20))};
+        LLVMSetMetadata(branch, LLVMGetMDKindIDInContext(context, "prof", 4),
+                LLVMMetadataAsValue(context, LLVMMDNodeInContext2(context, new PointerPointer<>(weights), 3)));
+    }
+}

@@ -1,0 +1,67 @@
+package jenzyme.runtime.lower;
+
+import java.util.HashMap;
+import java.util.Map;
+import jenzyme.runtime.llvm.IrBuilder;
+import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
+import org.bytedeco.llvm.LLVM.LLVMTypeRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * Stack memory of one lowered function: an {@code alloca} per JVM local (and per operand-stack depth that is live
+ * across a block boundary), each slot separately per value kind because javac reuses slots for different types.
+ * All allocas sit in the entry block so that mem2reg turns them into SSA values.
+ */
+final class FrameSlots implements AutoCloseable {
+
+    private final IrModule module;
+    private final IrBuilder entryBuilder;
+    private final Map<String, LLVMValueRef[]> slots = new HashMap<>();
+
+    FrameSlots(IrModule module, LLVMBasicBlockRef entryBlock) {
+        this.module = module;
+        this.entryBuilder = new IrBuilder(module.ir().context());
+        entryBuilder.positionAtEnd(entryBlock);
+    }
+
+    /** Loads the value last stored in slot {@code key} as {@code kind}. */
+    JValue load(String key, ValueKind kind, String name) {
+        LLVMValueRef[] cells = cells(key, kind, name);
+        IrBuilder ir = module.ir();
+        LLVMValueRef value = ir.load(module.type(kind), cells[0], name);
+        return kind == ValueKind.ARRAY ? JValue.array(value, ir.load(ir.i32(), cells[1], name + ".len"))
+                : JValue.scalar(kind, value);
+    }
+
+    void store(String key, JValue value, String name) {
+        LLVMValueRef[] cells = cells(key, value.kind(), name);
+        module.ir().store(value.value(), cells[0]);
+        if (value.kind() == ValueKind.ARRAY) {
+            module.ir().store(value.length(), cells[1]);
+        }
+    }
+
+    /** A fresh slot of {@code type} in the entry block, initialised there to {@code initial}. */
+    LLVMValueRef newInitialisedSlot(LLVMTypeRef type, LLVMValueRef initial, String name) {
+        LLVMValueRef slot = entryBuilder.alloca(type, name);
+        entryBuilder.store(initial, slot);
+        return slot;
+    }
+
+    /** Ends the entry block with a branch to the function's first real block. */
+    void finish(LLVMBasicBlockRef firstBlock) {
+        entryBuilder.br(firstBlock);
+    }
+
+    private LLVMValueRef[] cells(String key, ValueKind kind, String name) {
+        return slots.computeIfAbsent(key + ":" + kind, k -> kind == ValueKind.ARRAY
+                ? new LLVMValueRef[] {entryBuilder.alloca(module.ir().ptr(), name + ".addr"),
+                        entryBuilder.alloca(module.ir().i32(), name + ".len.addr")}
+                : new LLVMValueRef[] {entryBuilder.alloca(module.type(kind), name + ".addr")});
+    }
+
+    @Override
+    public void close() {
+        entryBuilder.close();
+    }
+}

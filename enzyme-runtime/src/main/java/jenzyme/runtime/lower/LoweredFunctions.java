@@ -1,0 +1,111 @@
+package jenzyme.runtime.lower;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import java.lang.classfile.Attributes;
+import java.lang.classfile.MethodModel;
+import java.lang.classfile.attribute.CodeAttribute;
+import java.lang.reflect.AccessFlag;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.bytedeco.llvm.LLVM.LLVMTypeRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * The methods of one module: declared on first reference (so recursion and mutual calls just work) and queued for
+ * their bodies to be lowered. The entry is external; everything it reaches through {@code invokestatic} is internal.
+ */
+final class LoweredFunctions {
+
+    private final IrModule module;
+    private final ClassLibrary classes;
+    private final Map<MethodRef, LoweredFunction> declared = new LinkedHashMap<>();
+    private final ArrayDeque<LoweredFunction> pending = new ArrayDeque<>();
+
+    LoweredFunctions(IrModule module, ClassLibrary classes) {
+        this.module = module;
+        this.classes = classes;
+    }
+
+    /** The function for {@code ref}, declaring it (and queueing its body) on first use. */
+    LoweredFunction require(MethodRef ref) {
+        LoweredFunction known = declared.get(ref);
+        if (known != null) {
+            return known;
+        }
+        MethodModel model = classes.method(ref);
+        checkCompilable(ref, model);
+        MethodSignature signature = MethodSignature.parse(ref.descriptor());
+        String symbol = SymbolNames.of(ref);
+        LLVMTypeRef type = module.functionType(signature);
+        LLVMValueRef function = module.addFunction(symbol, type, declared.isEmpty());
+        // The status block is private to each call: nothing else can alias or keep it.
+        module.addParameterAttribute(function, 0, "noalias");
+        module.addParameterAttribute(function, 0, "nocapture");
+        List<String> names = parameterNames(model, signature);
+        nameParameters(function, signature, names);
+        LoweredFunction lowered = new LoweredFunction(ref, model, signature, new Callee(type, function), symbol, names);
+        declared.put(ref, lowered);
+        pending.add(lowered);
+        return lowered;
+    }
+
+    Optional<LoweredFunction> nextToLower() {
+        return Optional.ofNullable(pending.poll());
+    }
+
+    List<String> loweredMethods() {
+        return declared.keySet().stream().map(MethodRef::toString).toList();
+    }
+
+    private static void checkCompilable(MethodRef ref, MethodModel model) {
+        if (!model.flags().has(AccessFlag.STATIC)) {
+            throw Unsupported.construct("instance method " + ref + " (only static methods can be compiled)");
+        }
+        if (model.flags().has(AccessFlag.NATIVE) || model.flags().has(AccessFlag.ABSTRACT)) {
+            throw Unsupported.construct("method without bytecode " + ref + " (native or abstract)");
+        }
+        if (model.flags().has(AccessFlag.SYNCHRONIZED)) {
+            throw Unsupported.construct("synchronized method " + ref);
+        }
+    }
+
+    /** From MethodParameters (javac -parameters), else the LocalVariableTable (javac -g), else arg0, arg1, ... */
+    private static List<String> parameterNames(MethodModel model, MethodSignature signature) {
+        int count = signature.parameters().size();
+        Optional<List<String>> declaredNames = model.findAttribute(Attributes.methodParameters())
+                .map(attribute -> attribute.parameters().stream()
+                        .map(p -> p.name().map(n -> n.stringValue()).orElse(""))
+                        .toList())
+                .filter(names -> names.size() == count && names.stream().noneMatch(String::isEmpty));
+        if (declaredNames.isPresent()) {
+            return declaredNames.get();
+        }
+        int[] slots = signature.parameterSlots();
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int slot = slots[i];
+            names.add(model.code().flatMap(code -> CodePlan.localVariableName((CodeAttribute) code, slot))
+                    .orElse("arg" + i));
+        }
+        return names;
+    }
+
+    private static void nameParameters(LLVMValueRef function, MethodSignature signature, List<String> names) {
+        LLVMSetValueName2(LLVMGetParam(function, 0), "status", 6);
+        int index = 1;
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
+            LLVMSetValueName2(LLVMGetParam(function, index++), name, name.length());
+            if (signature.parameters().get(i).isArray()) {
+                String length = name + ".len";
+                LLVMSetValueName2(LLVMGetParam(function, index++), length, length.length());
+            }
+        }
+    }
+
+}

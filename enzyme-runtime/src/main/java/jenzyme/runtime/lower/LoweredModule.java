@@ -1,0 +1,53 @@
+package jenzyme.runtime.lower;
+
+import java.util.List;
+
+/**
+ * Output of {@link BytecodeLowering}, input of the Enzyme worker and of {@code OrcJit}: an LLVM module (bitcode and
+ * its textual form) in which {@link #entry()} is the only externally visible function; every other lowered method
+ * it calls is internal. Immutable: the bitcode is copied in and out.
+ */
+public final class LoweredModule {
+
+    private final String moduleName;
+    private final byte[] bitcode;
+    private final String irText;
+    private final EntryPoint entry;
+    private final List<String> loweredMethods;
+
+    LoweredModule(String moduleName, byte[] bitcode, String irText, EntryPoint entry, List<String> loweredMethods) {
+        this.moduleName = moduleName;
+        this.bitcode = bitcode.clone();
+        this.irText = irText;
+        this.entry = entry;
+        this.loweredMethods = List.copyOf(loweredMethods);
+    }
+
+    public String moduleName() {
+        return moduleName;
+    }
+
+    public byte[] bitcode() {
+        return bitcode.clone();
+    }
+
+    /** The module as LLVM assembly, for dumps and error messages. */
+    public String irText() {
+        return irText;
+    }
+
+    public EntryPoint entry() {
+        return entry;
+    }
+
+    /** {@code owner.name(descriptor)} of every method lowered into this module, the entry first. */
+    public List<String> loweredMethods() {
+        return loweredMethods;
+    }
+
+    @Override
+    public String toString() {
+        return "LoweredModule[" + moduleName + ", entry " + entry.llvmSignature() + ", " + bitcode.length
+                + " bytes of bitcode, methods " + loweredMethods + "]";
+    }
+}

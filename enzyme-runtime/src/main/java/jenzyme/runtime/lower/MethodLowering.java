@@ -1,0 +1,503 @@
+package jenzyme.runtime.lower;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import java.lang.classfile.CodeElement;
+import java.lang.classfile.Instruction;
+import java.lang.classfile.Label;
+import java.lang.classfile.Opcode;
+import java.lang.classfile.attribute.CodeAttribute;
+import java.lang.classfile.instruction.ArrayLoadInstruction;
+import java.lang.classfile.instruction.ArrayStoreInstruction;
+import java.lang.classfile.instruction.BranchInstruction;
+import java.lang.classfile.instruction.ConstantInstruction;
+import java.lang.classfile.instruction.ConvertInstruction;
+import java.lang.classfile.instruction.DiscontinuedInstruction;
+import java.lang.classfile.instruction.FieldInstruction;
+import java.lang.classfile.instruction.IncrementInstruction;
+import java.lang.classfile.instruction.InvokeDynamicInstruction;
+import java.lang.classfile.instruction.InvokeInstruction;
+import java.lang.classfile.instruction.LabelTarget;
+import java.lang.classfile.instruction.LoadInstruction;
+import java.lang.classfile.instruction.LookupSwitchInstruction;
+import java.lang.classfile.instruction.MonitorInstruction;
+import java.lang.classfile.instruction.NewMultiArrayInstruction;
+import java.lang.classfile.instruction.NewObjectInstruction;
+import java.lang.classfile.instruction.NewPrimitiveArrayInstruction;
+import java.lang.classfile.instruction.NewReferenceArrayInstruction;
+import java.lang.classfile.instruction.NopInstruction;
+import java.lang.classfile.instruction.OperatorInstruction;
+import java.lang.classfile.instruction.ReturnInstruction;
+import java.lang.classfile.instruction.StackInstruction;
+import java.lang.classfile.instruction.StoreInstruction;
+import java.lang.classfile.instruction.SwitchCase;
+import java.lang.classfile.instruction.TableSwitchInstruction;
+import java.lang.classfile.instruction.ThrowInstruction;
+import java.lang.classfile.instruction.TypeCheckInstruction;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDesc;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import jenzyme.runtime.LoweringException;
+import jenzyme.runtime.llvm.IrBuilder;
+import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * Lowers one method body, instruction by instruction, by abstract interpretation of the JVM operand stack: stack
+ * entries are LLVM SSA values while inside a basic block and go through stack slots across block boundaries (whose
+ * shapes the StackMapTable gives). Locals live in allocas. Loops poll the interrupt flag at back-edges. Anything
+ * outside the subset becomes a {@link LoweringException} carrying the offset and source line of the instruction.
+ */
+final class MethodLowering {
+
+    private final IrModule module;
+    private final IrBuilder ir;
+    private final ClassLibrary classes;
+    private final LoweredFunctions functions;
+    private final LoweredFunction method;
+    private final LLVMValueRef function;
+    private final List<JValue> stack = new ArrayList<>();
+    private final Map<Integer, LLVMBasicBlockRef> blocks = new HashMap<>();
+
+    private CodePlan plan;
+    private FrameSlots slots;
+    private ExitPaths exits;
+    private Arithmetic arithmetic;
+    private ArrayOps arrays;
+    private MathCalls math;
+    private boolean open;
+    private int currentBlockStart = -1;
+    private int bci;
+
+    private MethodLowering(IrModule module, ClassLibrary classes, LoweredFunctions functions, LoweredFunction method) {
+        this.module = module;
+        this.ir = module.ir();
+        this.classes = classes;
+        this.functions = functions;
+        this.method = method;
+        this.function = method.callee().function();
+    }
+
+    static void lower(IrModule module, ClassLibrary classes, LoweredFunctions functions, LoweredFunction method) {
+        new MethodLowering(module, classes, functions, method).run();
+    }
+
+    private void run() {
+        MethodRef ref = method.ref();
+        CodeAttribute code = (CodeAttribute) method.model().code().orElseThrow(
+                () -> new LoweringException("method has no bytecode", ref.owner(), ref.name(), ref.descriptor(), -1, -1, null));
+        try {
+            plan = CodePlan.of(code);
+            plan.firstExceptionHandler().ifPresent(start -> {
+                bci = start;
+                throw Unsupported.construct("try/catch/finally (exception handler)");
+            });
+            try (FrameSlots frame = new FrameSlots(module, ir.appendBlock(function, "entry"))) {
+                slots = frame;
+                lowerBody(code);
+            }
+        } catch (Unsupported unsupported) {
+            throw new LoweringException(unsupported.problem(), ref.owner(), ref.name(), ref.descriptor(), bci,
+                    plan == null ? -1 : plan.line(bci), null);
+        }
+    }
+
+    private void lowerBody(CodeAttribute code) {
+        exits = new ExitPaths(module, function, LLVMGetParam(function, 0), method.signature().returnType(), slots);
+        arithmetic = new Arithmetic(module, exits);
+        arrays = new ArrayOps(module, exits, slots);
+        math = new MathCalls(module, arithmetic);
+        LLVMBasicBlockRef start = ir.appendBlock(function, "start");
+        ir.positionAtEnd(start);
+        open = true;
+        storeParameters();
+        int offset = 0;
+        for (CodeElement element : code) {
+            if (element instanceof LabelTarget target) {
+                enterLabel(plan.bci(target.label()));
+            } else if (element instanceof Instruction instruction) {
+                bci = offset;
+                lowerInstruction(instruction);
+                offset += instruction.sizeInBytes();
+            }
+        }
+        if (open) {
+            throw Unsupported.malformed("code falls off the end of the method");
+        }
+        exits.finish();
+        slots.finish(start);
+    }
+
+    private void storeParameters() {
+        MethodSignature signature = method.signature();
+        int[] parameterSlots = signature.parameterSlots();
+        int index = 1;
+        for (int i = 0; i < parameterSlots.length; i++) {
+            JavaType type = signature.parameters().get(i);
+            JValue value;
+            if (type.isArray()) {
+                value = JValue.array(LLVMGetParam(function, index), LLVMGetParam(function, index + 1));
+                index += 2;
+            } else {
+                value = fromBoundary(LLVMGetParam(function, index++), type);
+            }
+            slots.store(localKey(parameterSlots[i]), value, method.parameterNames().get(i));
+        }
+    }
+
+    // ---- blocks and the operand stack across them
+
+    private void enterLabel(int labelBci) {
+        if (!plan.isBlockStart(labelBci) || labelBci == currentBlockStart) {
+            return;
+        }
+        LLVMBasicBlockRef block = blockAt(labelBci);
+        if (open) {
+            spillFor(labelBci);
+            ir.br(block);
+        }
+        ir.positionAtEnd(block);
+        open = true;
+        currentBlockStart = labelBci;
+        stack.clear();
+        List<ValueKind> kinds = plan.entryStack(labelBci);
+        for (int depth = 0; depth < kinds.size(); depth++) {
+            stack.add(slots.load("stack" + depth, kinds.get(depth), "stack" + depth));
+        }
+    }
+
+    private void spillFor(int targetBci) {
+        List<ValueKind> expected = plan.entryStack(targetBci);
+        List<ValueKind> actual = stack.stream().map(JValue::kind).toList();
+        if (!expected.equals(actual)) {
+            throw Unsupported.malformed("operand stack " + actual + " at a jump to offset " + targetBci
+                    + " whose frame expects " + expected);
+        }
+        for (int depth = 0; depth < stack.size(); depth++) {
+            slots.store("stack" + depth, stack.get(depth), "stack" + depth);
+        }
+    }
+
+    private LLVMBasicBlockRef blockAt(int targetBci) {
+        return blocks.computeIfAbsent(targetBci, b -> ir.appendBlock(function, "b" + b));
+    }
+
+    private void jumpTo(int targetBci) {
+        spillFor(targetBci);
+        if (targetBci <= bci) {
+            exits.pollInterrupt();
+        }
+        ir.br(blockAt(targetBci));
+        open = false;
+    }
+
+    private void branchIf(LLVMValueRef condition, int targetBci) {
+        spillFor(targetBci);
+        if (targetBci <= bci) {
+            exits.pollInterrupt();
+        }
+        LLVMBasicBlockRef next = ir.appendBlock(function, "b" + bci + ".next");
+        ir.condBr(condition, blockAt(targetBci), next);
+        ir.positionAtEnd(next);
+    }
+
+    // ---- instructions
+
+    private void lowerInstruction(Instruction instruction) {
+        currentBlockStart = -1;
+        if (!open) {
+            // Only reachable code follows a jump in javac output; keep any other code well formed but unreachable.
+            ir.positionAtEnd(ir.appendBlock(function, "dead" + bci));
+            open = true;
+            stack.clear();
+        }
+        switch (instruction) {
+            case LoadInstruction load ->
+                    push(slots.load(localKey(load.slot()), ValueKind.of(load.typeKind()), plan.localName(load.slot())));
+            case StoreInstruction store -> slots.store(localKey(store.slot()), pop(), plan.localName(store.slot()));
+            case IncrementInstruction increment -> {
+                String name = plan.localName(increment.slot());
+                JValue value = slots.load(localKey(increment.slot()), ValueKind.INT, name);
+                slots.store(localKey(increment.slot()), JValue.scalar(ValueKind.INT,
+                        ir.add(value.value(), ir.constInt(ir.i32(), increment.constant()))), name);
+            }
+            case ConstantInstruction constant -> push(constant(constant.constantValue()));
+            case OperatorInstruction operator -> operator(operator.opcode());
+            case ConvertInstruction convert -> push(arithmetic.convert(convert.fromType(), convert.toType(), pop()));
+            case StackInstruction stackInstruction -> stackOperation(stackInstruction.opcode());
+            case BranchInstruction branch -> branch(branch);
+            case TableSwitchInstruction table -> switchOn(table.defaultTarget(), table.cases());
+            case LookupSwitchInstruction lookup -> switchOn(lookup.defaultTarget(), lookup.cases());
+            case ReturnInstruction ret -> {
+                exits.returnValue(ret.opcode() == Opcode.RETURN ? null
+                        : toBoundary(pop(), method.signature().returnType()));
+                open = false;
+            }
+            case ArrayLoadInstruction load -> {
+                JValue index = pop();
+                push(arrays.load(pop(), index, load.typeKind()));
+            }
+            case ArrayStoreInstruction store -> {
+                JValue value = pop();
+                JValue index = pop();
+                arrays.store(pop(), index, value, store.typeKind());
+            }
+            case NewPrimitiveArrayInstruction newArray ->
+                    push(arrays.newArray(pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
+            case InvokeInstruction invoke -> invoke(invoke);
+            case NopInstruction nop -> { }
+            case FieldInstruction field -> throw Unsupported.construct(opcodeName(field.opcode()) + " "
+                    + dotted(field.owner().asInternalName()) + "." + field.name().stringValue()
+                    + " (fields and notebook variables cannot be read or written by compiled code; pass them as parameters)");
+            case InvokeDynamicInstruction dynamic -> throw Unsupported.construct(
+                    "invokedynamic " + dynamic.name().stringValue() + " (lambda, method reference or string concatenation)");
+            case NewObjectInstruction newObject ->
+                    throw Unsupported.construct("new " + dotted(newObject.className().asInternalName()));
+            case NewReferenceArrayInstruction newArray -> throw Unsupported.construct(
+                    "new " + dotted(newArray.componentType().asInternalName()) + "[] (array of references)");
+            case NewMultiArrayInstruction newArray -> throw Unsupported.construct(
+                    "new multi-dimensional array " + newArray.arrayType().asSymbol().displayName());
+            case ThrowInstruction thrown -> throw Unsupported.construct("throw (athrow)");
+            case MonitorInstruction monitor -> throw Unsupported.construct(
+                    "synchronized block (" + opcodeName(monitor.opcode()) + ")");
+            case TypeCheckInstruction check -> throw Unsupported.construct(
+                    opcodeName(check.opcode()) + " " + dotted(check.type().asInternalName()));
+            case DiscontinuedInstruction discontinued -> throw Unsupported.construct(opcodeName(discontinued.opcode()));
+            default -> throw Unsupported.construct(opcodeName(instruction.opcode()));
+        }
+    }
+
+    private JValue constant(ConstantDesc value) {
+        return switch (value) {
+            case null -> throw Unsupported.construct("null");
+            case Integer i -> JValue.scalar(ValueKind.INT, ir.constInt(ir.i32(), i));
+            case Long l -> JValue.scalar(ValueKind.LONG, ir.constInt(ir.i64(), l));
+            case Float f -> JValue.scalar(ValueKind.FLOAT, ir.constReal(ir.f32(), f));
+            case Double d -> JValue.scalar(ValueKind.DOUBLE, ir.constReal(ir.f64(), d));
+            case String s -> throw Unsupported.construct("string constant \"" + (s.length() > 20 ? s.substring(0, 20) + "..." : s) + "\"");
+            case ClassDesc c -> throw Unsupported.construct("class literal " + c.displayName() + ".class");
+            default -> throw Unsupported.construct("constant " + value);
+        };
+    }
+
+    private void operator(Opcode opcode) {
+        switch (opcode) {
+            case ARRAYLENGTH -> push(JValue.scalar(ValueKind.INT, pop().length()));
+            case INEG, LNEG, FNEG, DNEG -> push(arithmetic.negate(pop()));
+            default -> {
+                JValue b = pop();
+                JValue a = pop();
+                push(arithmetic.binary(opcode, a, b));
+            }
+        }
+    }
+
+    /** The dup/pop/swap family, which cares whether an entry is one JVM slot wide or two (long, double). */
+    private void stackOperation(Opcode opcode) {
+        switch (opcode) {
+            case POP -> pop();
+            case POP2 -> {
+                if (!pop().kind().isWide()) {
+                    pop();
+                }
+            }
+            case DUP -> push(peek());
+            case DUP_X1 -> {
+                JValue v1 = pop();
+                JValue v2 = pop();
+                pushAll(v1, v2, v1);
+            }
+            case DUP_X2 -> {
+                JValue v1 = pop();
+                JValue v2 = pop();
+                if (v2.kind().isWide()) {
+                    pushAll(v1, v2, v1);
+                } else {
+                    JValue v3 = pop();
+                    pushAll(v1, v3, v2, v1);
+                }
+            }
+            case DUP2 -> {
+                JValue v1 = pop();
+                if (v1.kind().isWide()) {
+                    pushAll(v1, v1);
+                } else {
+                    JValue v2 = pop();
+                    pushAll(v2, v1, v2, v1);
+                }
+            }
+            case DUP2_X1 -> {
+                JValue v1 = pop();
+                if (v1.kind().isWide()) {
+                    JValue v2 = pop();
+                    pushAll(v1, v2, v1);
+                } else {
+                    JValue v2 = pop();
+                    JValue v3 = pop();
+                    pushAll(v2, v1, v3, v2, v1);
+                }
+            }
+            case DUP2_X2 -> dup2x2();
+            case SWAP -> {
+                JValue v1 = pop();
+                JValue v2 = pop();
+                pushAll(v1, v2);
+            }
+            default -> throw new IllegalArgumentException("expected a stack instruction, got " + opcode);
+        }
+    }
+
+    private void dup2x2() {
+        JValue v1 = pop();
+        if (v1.kind().isWide()) {
+            JValue v2 = pop();
+            if (v2.kind().isWide()) {
+                pushAll(v1, v2, v1);
+            } else {
+                JValue v3 = pop();
+                pushAll(v1, v3, v2, v1);
+            }
+        } else {
+            JValue v2 = pop();
+            JValue v3 = pop();
+            if (v3.kind().isWide()) {
+                pushAll(v2, v1, v3, v2, v1);
+            } else {
+                JValue v4 = pop();
+                pushAll(v2, v1, v4, v3, v2, v1);
+            }
+        }
+    }
+
+    private void branch(BranchInstruction branch) {
+        Opcode opcode = branch.opcode();
+        int target = plan.bci(branch.target());
+        switch (opcode) {
+            case GOTO, GOTO_W -> jumpTo(target);
+            case IFEQ, IFNE, IFLT, IFGE, IFGT, IFLE ->
+                    branchIf(arithmetic.branchCondition(opcode, pop().value(), null), target);
+            case IF_ICMPEQ, IF_ICMPNE, IF_ICMPLT, IF_ICMPGE, IF_ICMPGT, IF_ICMPLE -> {
+                JValue b = pop();
+                JValue a = pop();
+                branchIf(arithmetic.branchCondition(opcode, a.value(), b.value()), target);
+            }
+            case IFNULL, IFNONNULL -> throw Unsupported.construct("null check (" + opcodeName(opcode) + ")");
+            case IF_ACMPEQ, IF_ACMPNE -> throw Unsupported.construct(
+                    "reference comparison (" + opcodeName(opcode) + ", == or != on arrays)");
+            default -> throw Unsupported.construct(opcodeName(opcode));
+        }
+    }
+
+    private void switchOn(Label defaultTarget, List<SwitchCase> cases) {
+        LLVMValueRef key = pop().value();
+        int defaultBci = plan.bci(defaultTarget);
+        spillFor(defaultBci);
+        boolean backward = defaultBci <= bci;
+        for (SwitchCase c : cases) {
+            spillFor(plan.bci(c.target()));
+            backward |= plan.bci(c.target()) <= bci;
+        }
+        if (backward) {
+            exits.pollInterrupt();
+        }
+        LLVMValueRef instruction = ir.switchOn(key, blockAt(defaultBci), cases.size());
+        for (SwitchCase c : cases) {
+            LLVMAddCase(instruction, ir.constInt(ir.i32(), c.caseValue()), blockAt(plan.bci(c.target())));
+        }
+        open = false;
+    }
+
+    private void invoke(InvokeInstruction invoke) {
+        String owner = invoke.owner().asInternalName();
+        String name = invoke.name().stringValue();
+        String descriptor = invoke.type().stringValue();
+        if (invoke.opcode() != Opcode.INVOKESTATIC) {
+            throw Unsupported.construct(opcodeName(invoke.opcode()) + " " + dotted(owner) + "." + name
+                    + " (only static methods of the notebook's own classes and Math can be called)");
+        }
+        int count = invoke.typeSymbol().parameterCount();
+        List<JValue> args = new ArrayList<>(stack.subList(stack.size() - count, stack.size()));
+        stack.subList(stack.size() - count, stack.size()).clear();
+        if (MathCalls.handles(owner)) {
+            push(math.call(owner, name, descriptor, args));
+            return;
+        }
+        if (!classes.has(owner)) {
+            throw Unsupported.construct("invokestatic " + dotted(owner) + "." + name + descriptor
+                    + " (no class bytes for " + dotted(owner) + ")");
+        }
+        LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
+        List<LLVMValueRef> llvmArgs = new ArrayList<>();
+        llvmArgs.add(LLVMGetParam(function, 0));
+        for (int i = 0; i < count; i++) {
+            JavaType type = callee.signature().parameters().get(i);
+            llvmArgs.add(toBoundary(args.get(i), type));
+            if (type.isArray()) {
+                llvmArgs.add(args.get(i).length());
+            }
+        }
+        LLVMValueRef result = ir.call(callee.callee().type(), callee.callee().function(),
+                llvmArgs.toArray(LLVMValueRef[]::new));
+        exits.propagateFailure();
+        JavaType returnType = callee.signature().returnType();
+        if (returnType != JavaType.VOID) {
+            push(fromBoundary(result, returnType));
+        }
+    }
+
+    // ---- values at function boundaries: booleans are i8 outside, JVM ints inside
+
+    private LLVMValueRef toBoundary(JValue value, JavaType type) {
+        if (type == JavaType.BOOLEAN) {
+            // JVMS: a boolean return keeps only the low bit of the int.
+            return ir.zext(ir.trunc(value.value(), ir.i1()), ir.i8());
+        }
+        return value.value();
+    }
+
+    private JValue fromBoundary(LLVMValueRef value, JavaType type) {
+        if (type == JavaType.BOOLEAN) {
+            return JValue.scalar(ValueKind.INT, ir.zext(ir.icmp(LLVMIntNE, value, ir.zero(ir.i8())), ir.i32()));
+        }
+        return JValue.scalar(ValueKind.of(type), value);
+    }
+
+    // ---- small helpers
+
+    private static String localKey(int slot) {
+        return "local" + slot;
+    }
+
+    private void push(JValue value) {
+        stack.add(value);
+    }
+
+    private void pushAll(JValue... values) {
+        stack.addAll(List.of(values));
+    }
+
+    private JValue pop() {
+        if (stack.isEmpty()) {
+            throw Unsupported.malformed("operand stack underflow");
+        }
+        return stack.removeLast();
+    }
+
+    private JValue peek() {
+        if (stack.isEmpty()) {
+            throw Unsupported.malformed("operand stack underflow");
+        }
+        return stack.getLast();
+    }
+
+    private static String opcodeName(Opcode opcode) {
+        return opcode.name().toLowerCase();
+    }
+
+    private static String dotted(String internalName) {
+        return internalName.replace('/', '.');
+    }
+}

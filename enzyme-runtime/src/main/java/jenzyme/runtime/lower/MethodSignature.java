@@ -1,0 +1,48 @@
+package jenzyme.runtime.lower;
+
+import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A method descriptor checked against the supported types; the first stage every lowered method goes through. */
+record MethodSignature(List<JavaType> parameters, JavaType returnType) {
+
+    MethodSignature {
+        parameters = List.copyOf(parameters);
+    }
+
+    /** Parses {@code descriptor}; throws {@link Unsupported} naming the first type outside the subset. */
+    static MethodSignature parse(String descriptor) {
+        MethodTypeDesc type;
+        try {
+            type = MethodTypeDesc.ofDescriptor(descriptor);
+        } catch (IllegalArgumentException e) {
+            throw Unsupported.malformed("method descriptor " + descriptor);
+        }
+        List<JavaType> parameters = new ArrayList<>();
+        for (ClassDesc parameter : type.parameterList()) {
+            JavaType javaType = JavaType.of(parameter).filter(t -> t != JavaType.VOID)
+                    .orElseThrow(() -> Unsupported.type("parameter", parameter.descriptorString()));
+            parameters.add(javaType);
+        }
+        JavaType returnType = JavaType.of(type.returnType()).orElseThrow(
+                () -> Unsupported.type("return", type.returnType().descriptorString()));
+        if (returnType.isArray()) {
+            throw Unsupported.construct("returning an array (" + returnType.javaName()
+                    + "): pass the result array as a parameter and fill it");
+        }
+        return new MethodSignature(parameters, returnType);
+    }
+
+    /** JVM local-variable slot of each parameter of a static method (long and double take two). */
+    int[] parameterSlots() {
+        int[] slots = new int[parameters.size()];
+        int slot = 0;
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = slot;
+            slot += ValueKind.of(parameters.get(i)).isWide() ? 2 : 1;
+        }
+        return slots;
+    }
+}

@@ -1,0 +1,42 @@
+package jenzyme.runtime.lower;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * LLVM symbol names of lowered methods: {@code jz_<simple class>_<method>_<hash>}, where the readable parts keep only
+ * {@code [A-Za-z0-9]} and the hash (first 8 bytes of SHA-256 over owner, name and descriptor) keeps overloads and
+ * same-named classes apart. Deterministic, so a cache keyed on it stays valid across runs.
+ */
+final class SymbolNames {
+
+    private SymbolNames() {}
+
+    static String of(MethodRef method) {
+        String owner = method.owner();
+        String simpleOwner = owner.substring(owner.lastIndexOf('/') + 1);
+        return "jz_" + readable(simpleOwner) + "_" + readable(method.name()) + "_" + hash(method);
+    }
+
+    private static String readable(String text) {
+        StringBuilder out = new StringBuilder();
+        for (char c : text.toCharArray()) {
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+                out.append(c);
+            }
+        }
+        return out.isEmpty() ? "x" : out.toString();
+    }
+
+    private static String hash(MethodRef method) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(
+                    (method.owner() + "\0" + method.name() + "\0" + method.descriptor()).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}

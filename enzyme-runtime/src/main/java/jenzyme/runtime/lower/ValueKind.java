@@ -1,0 +1,38 @@
+package jenzyme.runtime.lower;
+
+import java.lang.classfile.TypeKind;
+
+/**
+ * What a JVM operand-stack entry or local holds once lowered. Booleans, bytes, chars and shorts are {@link #INT}
+ * like on the JVM's own stack; every reference the subset allows is a primitive array, kept as (pointer, length).
+ */
+enum ValueKind {
+    INT, LONG, FLOAT, DOUBLE, ARRAY;
+
+    /** Long and double take two JVM stack slots ("category 2"), which the dup/pop family cares about. */
+    boolean isWide() {
+        return this == LONG || this == DOUBLE;
+    }
+
+    static ValueKind of(TypeKind kind) {
+        return switch (kind) {
+            case BOOLEAN, BYTE, CHAR, SHORT, INT -> INT;
+            case LONG -> LONG;
+            case FLOAT -> FLOAT;
+            case DOUBLE -> DOUBLE;
+            case REFERENCE -> ARRAY;
+            case VOID -> throw new IllegalArgumentException("expected a value type, got void");
+        };
+    }
+
+    static ValueKind of(JavaType type) {
+        return switch (type) {
+            case BOOLEAN, INT -> INT;
+            case LONG -> LONG;
+            case FLOAT -> FLOAT;
+            case DOUBLE -> DOUBLE;
+            case DOUBLE_ARRAY, FLOAT_ARRAY, INT_ARRAY, LONG_ARRAY -> ARRAY;
+            case VOID -> throw new IllegalArgumentException("expected a value type, got void");
+        };
+    }
+}

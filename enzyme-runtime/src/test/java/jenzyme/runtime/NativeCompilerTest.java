@@ -1,0 +1,66 @@
+package jenzyme.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodType;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The whole path without AD: Java source → bytecode → LLVM IR → ORC JIT → FFM handle, called like the method. */
+class NativeCompilerTest {
+
+    private static NativeCompiler compiler;
+
+    @BeforeAll
+    static void startJit() {
+        compiler = NativeCompiler.create();
+    }
+
+    @AfterAll
+    static void stopJit() {
+        compiler.close();
+    }
+
+    @Test
+    void squarePlusOneRunsNatively() throws Throwable {
+        CompiledClasses classes = InMemoryJavac.compile("demo.Poly", """
+                package demo;
+                public class Poly {
+                    public static double f(double x) { return x * x + 1; }
+                }
+                """);
+        NativeMethod f = compiler.compile(classes, "demo/Poly", "f", "(D)D");
+        MethodHandle handle = f.handle();
+        assertEquals(MethodType.methodType(double.class, double.class), handle.type());
+        for (double x : new double[] {0, 1, -2.5, 3e150, Double.NaN, -0.0}) {
+            double expected = x * x + 1;
+            assertEquals(Double.doubleToLongBits(expected), Double.doubleToLongBits((double) handle.invokeExact(x)),
+                    "f(" + x + ")");
+        }
+    }
+
+    @Test
+    void recompilingReleasesTheOldCodeAndItsHandleRaises() throws Throwable {
+        CompiledClasses classes = InMemoryJavac.compile("demo.Twice", """
+                package demo;
+                public class Twice {
+                    public static int g(int x) { return 2 * x; }
+                }
+                """);
+        NativeMethod first = compiler.compile(classes, "demo/Twice", "g", "(I)I");
+        NativeMethod second = compiler.compile(classes, "demo/Twice", "g", "(I)I");
+        assertFalse(first.isLive());
+        assertTrue(second.isLive());
+        assertEquals(42, (int) second.handle().invokeExact(21));
+        MethodHandle stale = first.handle();
+        BindingException e = assertThrows(BindingException.class, () -> { int unused = (int) stale.invokeExact(1); });
+        assertTrue(e.getMessage().contains("released"), e.getMessage());
+    }
+}

@@ -1,0 +1,97 @@
+package jenzyme.kernel;
+
+import jenzyme.kernel.cell.CellParser;
+import jenzyme.kernel.cell.CellPart;
+import jenzyme.kernel.exec.EvaluationException;
+import jenzyme.kernel.exec.JavaEvaluator;
+import org.dflib.jjava.jupyter.kernel.BaseKernel;
+import org.dflib.jjava.jupyter.kernel.display.DisplayData;
+import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs one cell: parses it ({@link CellParser}), then evaluates its Java parts with the {@link JavaEvaluator} and
+ * its magics through the {@link MagicsRegistry}, in order, stopping at the first failure. The last part's value is
+ * the cell's result. {@code name?} alone in a cell asks for documentation, paged as in IPython.
+ */
+final class CellExecutor {
+
+    private static final Pattern HELP_REQUEST = Pattern.compile("\\A\\s*([A-Za-z_$][\\w$.]*)\\s*\\?\\s*\\z");
+
+    /** What a cell produced: an execute_result, or text for the pager. */
+    record CellResult(Optional<DisplayData> value, Optional<String> page) {
+    }
+
+    private final JavaEvaluator evaluator;
+    private final MagicsRegistry magics;
+    private final BaseKernel kernel;
+    private final Displays displays;
+
+    CellExecutor(JavaEvaluator evaluator, MagicsRegistry magics, BaseKernel kernel, Displays displays) {
+        this.evaluator = evaluator;
+        this.magics = magics;
+        this.kernel = kernel;
+        this.displays = displays;
+    }
+
+    CellResult run(String cell) throws EvaluationException, MagicFailure {
+        evaluator.beginCell();
+        Matcher help = HELP_REQUEST.matcher(cell);
+        if (help.matches()) {
+            return new CellResult(Optional.empty(), Optional.of(helpText(help.group(1))));
+        }
+        Optional<DisplayData> value = Optional.empty();
+        for (CellPart part : CellParser.parse(cell)) {
+            evaluator.checkInterrupted();
+            value = switch (part) {
+                case CellPart.JavaCode java -> {
+                    JavaEvaluator.CellOutcome outcome = evaluator.eval(java.source());
+                    outcome.unresolved().forEach(note -> System.err.println("note: " + note));
+                    outcome.warnings().forEach(warning -> System.err.println("warning: " + warning));
+                    yield outcome.value().map(displays::ofValue);
+                }
+                case CellPart.LineMagicCall call -> magicResult("%" + call.name(),
+                        () -> magics.evalLineMagic(kernel, call.name(), call.args()));
+                case CellPart.CellMagicCall call -> magicResult("%%" + call.name(),
+                        () -> magics.evalCellMagic(kernel, call.name(), call.args(), call.body()));
+            };
+        }
+        return new CellResult(value, Optional.empty());
+    }
+
+    private String helpText(String expression) {
+        List<String> docs = evaluator.assistant().documentation(expression, expression.length(), true);
+        return docs.isEmpty() ? "No documentation found for " + expression : String.join("\n\n", docs);
+    }
+
+    @FunctionalInterface
+    private interface MagicCall {
+        Object call() throws Exception;
+    }
+
+    private Optional<DisplayData> magicResult(String magic, MagicCall call) throws MagicFailure {
+        Object result;
+        try {
+            result = call.call();
+        } catch (VirtualMachineError fatal) {
+            throw fatal;
+        } catch (Throwable failure) {
+            // Magics may throw anything; the kernel must answer with an error and keep serving.
+            throw new MagicFailure(magic, failure, magicNames());
+        }
+        return Optional.ofNullable(result).map(displays::of);
+    }
+
+    private Set<String> magicNames() {
+        Set<String> names = new TreeSet<>();
+        magics.getLineMagicNames().forEach(n -> names.add("%" + n));
+        magics.getCellMagicNames().forEach(n -> names.add("%%" + n));
+        return names;
+    }
+}

@@ -1,0 +1,57 @@
+package jenzyme.kernel;
+
+import org.dflib.jjava.jupyter.channels.JupyterConnection;
+import org.dflib.jjava.jupyter.channels.Loop;
+import org.dflib.jjava.jupyter.channels.ShellChannel;
+import org.dflib.jjava.jupyter.kernel.KernelConnectionProperties;
+
+import java.lang.reflect.Field;
+import java.security.InvalidKeyException;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * jjava's connection, hardened: in jjava-jupyter 1.0-a6 a message with a bad HMAC signature (or unparseable JSON)
+ * throws out of the shell channel's polling loop and ends that thread, so the kernel silently stops answering.
+ * Here each such message is logged and dropped and the loop goes on. jjava offers no hook before the loop starts,
+ * so the handler is attached to the loop thread (a private field) right after binding; a message arriving in
+ * that instant would still hit the old behaviour.
+ */
+final class GuardedConnection extends JupyterConnection {
+
+    private static final System.Logger LOG = System.getLogger(GuardedConnection.class.getName());
+    /** jjava's shell loops poll every 50 ms; keep that pace after a rejected message. */
+    private static final long LOOP_SLEEP_MS = 50;
+
+    GuardedConnection(KernelConnectionProperties properties) throws NoSuchAlgorithmException, InvalidKeyException {
+        super(properties);
+    }
+
+    @Override
+    public void connect() {
+        super.connect();
+        keepServingAfterBadMessages(shell, "shell");
+        keepServingAfterBadMessages(control, "control");
+    }
+
+    private static void keepServingAfterBadMessages(ShellChannel channel, String name) {
+        Loop loop = loopOf(channel);
+        loop.onError(failure -> {
+            if (failure instanceof VirtualMachineError fatal) {
+                throw fatal;
+            }
+            LOG.log(System.Logger.Level.WARNING, "rejected a message on the " + name + " channel ("
+                    + failure + "); the kernel keeps serving");
+            return LOOP_SLEEP_MS;
+        });
+    }
+
+    private static Loop loopOf(ShellChannel channel) {
+        try {
+            Field ioloop = ShellChannel.class.getDeclaredField("ioloop");
+            ioloop.setAccessible(true);
+            return (Loop) ioloop.get(channel);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("expected jjava-jupyter 1.0-a6's ShellChannel.ioloop field, got " + e, e);
+        }
+    }
+}

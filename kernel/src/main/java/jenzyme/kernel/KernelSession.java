@@ -1,0 +1,76 @@
+package jenzyme.kernel;
+
+import jenzyme.kernel.exec.CompilationFailure;
+import jenzyme.kernel.exec.EvaluationException;
+import jenzyme.kernel.exec.JavaEvaluator;
+import jenzyme.magics.DefinitionException;
+import jenzyme.magics.NotebookSession;
+import jenzyme.magics.UserMethod;
+import jenzyme.runtime.ClassBytesSource;
+
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** The kernel as the magics see it: JShell's state, display and interrupts, behind {@link NotebookSession}. */
+final class KernelSession implements NotebookSession {
+
+    private final JavaEvaluator evaluator;
+    private final Consumer<Object> display;
+    private final InterruptListeners interruptListeners;
+
+    KernelSession(JavaEvaluator evaluator, Consumer<Object> display, InterruptListeners interruptListeners) {
+        this.evaluator = evaluator;
+        this.display = display;
+        this.interruptListeners = interruptListeners;
+    }
+
+    @Override
+    public ClassBytesSource classBytes() {
+        return evaluator.classBytes();
+    }
+
+    @Override
+    public List<UserMethod> methods(String name) {
+        return evaluator.methods(name);
+    }
+
+    @Override
+    public MethodHandle handle(UserMethod method) {
+        return evaluator.handle(method);
+    }
+
+    @Override
+    public void define(String javaSource) throws DefinitionException {
+        JavaEvaluator.CellOutcome outcome;
+        try {
+            outcome = evaluator.eval(javaSource);
+        } catch (EvaluationException e) {
+            List<String> problems = e instanceof CompilationFailure compilation
+                    ? compilation.diagnostics().stream().map(d -> "line " + d.line() + ": " + d.message()).toList()
+                    : List.of(e.getMessage());
+            throw new DefinitionException(javaSource, problems);
+        }
+        outcome.warnings().forEach(warning -> System.err.println("warning: " + warning));
+        if (!outcome.unresolved().isEmpty()) {
+            // Generated code that calls something missing would fail only when called: refuse it now.
+            throw new DefinitionException(javaSource, outcome.unresolved());
+        }
+    }
+
+    @Override
+    public void display(Object value) {
+        display.accept(value);
+    }
+
+    @Override
+    public void addToClasspath(List<Path> entries) {
+        evaluator.addToClasspath(entries);
+    }
+
+    @Override
+    public InterruptRegistration onInterrupt(Runnable listener) {
+        return interruptListeners.add(listener);
+    }
+}

@@ -1,0 +1,193 @@
+package jenzyme.kernel.exec;
+
+import jdk.jshell.DeclarationSnippet;
+import jdk.jshell.JShell;
+import jdk.jshell.Snippet;
+import jdk.jshell.SnippetEvent;
+import jdk.jshell.SourceCodeAnalysis;
+import jdk.jshell.SourceCodeAnalysis.CompletionInfo;
+import jenzyme.magics.UserMethod;
+
+import java.io.File;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+
+/**
+ * The evaluation layer's entry point: Java source of a cell in, its value or an {@link EvaluationException} out.
+ * Splits the cell into JShell snippets, evaluates them in order through {@link InProcessExecutionControl}, and
+ * keeps JShell's state (definitions, imports, classpath) across cells. Its neighbours: the kernel above (cells,
+ * magics, display), the {@link SnippetClassStore} below (class files for the compiler frontend).
+ *
+ * <p>Not thread-safe, like JShell itself: the kernel calls it from its shell thread only, except {@link #interrupt},
+ * which may come from any thread.
+ */
+public final class JavaEvaluator implements AutoCloseable {
+
+    /** Snippets whose value a notebook shows (IPython shows neither assignments nor declarations). */
+    private static final Set<Snippet.SubKind> SHOWS_VALUE = EnumSet.of(Snippet.SubKind.TEMP_VAR_EXPRESSION_SUBKIND,
+            Snippet.SubKind.VAR_VALUE_SUBKIND, Snippet.SubKind.OTHER_EXPRESSION_SUBKIND);
+
+    private final JShell shell;
+    private final InProcessExecutionControl control;
+    private final SnippetClassStore store;
+    private final List<String> loadWarnings;
+    private final CodeAssistant assistant;
+
+    private JavaEvaluator(JShell shell, InProcessExecutionControl control, SnippetClassStore store, List<String> loadWarnings) {
+        this.shell = shell;
+        this.control = control;
+        this.store = store;
+        this.loadWarnings = loadWarnings;
+        this.assistant = new CodeAssistant(shell.sourceCodeAnalysis());
+    }
+
+    /** Starts a JShell whose snippet classes see the classes of {@code parent} (normally the kernel's loader). */
+    public static JavaEvaluator start(ClassLoader parent) {
+        SnippetClassStore store = new SnippetClassStore();
+        List<String> loadWarnings = new CopyOnWriteArrayList<>();
+        SnippetLoaderDelegate loader = new SnippetLoaderDelegate(new SnippetClassLoader(parent), store, loadWarnings::add);
+        InProcessExecutionControl control = new InProcessExecutionControl(loader);
+        JShell shell = JShell.builder()
+                .executionEngine(new InProcessExecutionControl.Provider(control), Map.of())
+                .build();
+        return new JavaEvaluator(shell, control, store, loadWarnings);
+    }
+
+    /**
+     * The outcome of Java that ran to the end: the value of its last snippet if that was an expression; declarations
+     * that JShell accepted but cannot use until something they reference exists; warnings for the user.
+     */
+    public record CellOutcome(Optional<SnippetValue> value, List<String> unresolved, List<String> warnings) {
+    }
+
+    /** Forgets an interrupt aimed at an earlier cell; call when a new cell starts. */
+    public void beginCell() {
+        StopSignal.clear();
+    }
+
+    /**
+     * Evaluates every snippet of {@code code} in order, stopping at the first that fails (the earlier ones stay
+     * defined, as in JShell).
+     */
+    public CellOutcome eval(String code) throws EvaluationException {
+        SourceCodeAnalysis analysis = shell.sourceCodeAnalysis();
+        List<String> unresolved = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        Optional<SnippetValue> last = Optional.empty();
+        String remaining = code;
+        while (true) {
+            checkInterrupted();
+            CompletionInfo info = analysis.analyzeCompletion(remaining);
+            switch (info.completeness()) {
+                case EMPTY -> {
+                    return new CellOutcome(last, unresolved, warnings);
+                }
+                case DEFINITELY_INCOMPLETE, CONSIDERED_INCOMPLETE -> throw new IncompleteSource(info.remaining());
+                default -> {
+                    // The snippet starts where `remaining` starts (JShell keeps leading blanks and comments).
+                    int offset = code.length() - remaining.length();
+                    // As in IPython, a semicolon the user typed after an expression hides its value.
+                    boolean hideValue = info.completeness() == SourceCodeAnalysis.Completeness.COMPLETE
+                            && info.source().stripTrailing().endsWith(";");
+                    last = evalSnippet(info.source(), new CellPositions(code, offset), unresolved, warnings);
+                    if (hideValue) {
+                        last = Optional.empty();
+                    }
+                    remaining = info.remaining();
+                }
+            }
+        }
+    }
+
+    private Optional<SnippetValue> evalSnippet(String source, CellPositions positions, List<String> unresolved,
+                                               List<String> warnings) throws EvaluationException {
+        control.takeLastValue();
+        List<SnippetEvent> events = shell.eval(source);
+        warnings.addAll(loadWarnings);
+        loadWarnings.clear();
+        Optional<SnippetValue> value = Optional.empty();
+        for (SnippetEvent event : events) {
+            Snippet snippet = event.snippet();
+            if (event.exception() != null) {
+                throw SnippetErrors.execution(shell, event.exception(), StopSignal.isRequested());
+            }
+            if (event.causeSnippet() == null && event.status() == Snippet.Status.REJECTED) {
+                throw SnippetErrors.compilation(shell, snippet, positions);
+            }
+            if (snippet instanceof DeclarationSnippet declaration && (event.status() == Snippet.Status.RECOVERABLE_DEFINED
+                    || event.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED)) {
+                unresolved.add(SnippetErrors.unresolvedNote(shell, declaration));
+            }
+            if (event.causeSnippet() == null && SHOWS_VALUE.contains(snippet.subKind())) {
+                SnippetValue invoked = control.takeLastValue();
+                value = Optional.of(invoked != null ? invoked : new SnippetValue(null, event.value()));
+            }
+        }
+        return value;
+    }
+
+    /** Throws if the running cell was interrupted: the kernel checks between the parts of a cell. */
+    public void checkInterrupted() throws EvaluationInterrupted {
+        if (StopSignal.isRequested()) {
+            throw new EvaluationInterrupted("interrupted by the user");
+        }
+    }
+
+    /** Stops the running cell: woven checks throw, sleeping or waiting user code is interrupted. Any thread. */
+    public void interrupt() {
+        StopSignal.request();
+        control.interruptUserCode();
+    }
+
+    public SnippetClassStore classBytes() {
+        return store;
+    }
+
+    /** The active methods called {@code name}, with the snippet class that declares each now. */
+    public List<UserMethod> methods(String name) {
+        return UserMethods.named(shell, store, name);
+    }
+
+    /** A handle on the loaded (woven) method; JShell's wrapper classes are package-private, hence reflection. */
+    public MethodHandle handle(UserMethod method) {
+        String className = method.ownerInternalName().replace('/', '.');
+        try {
+            Class<?> owner = control.loaderDelegate().findClass(className);
+            MethodType type = MethodType.fromMethodDescriptorString(method.descriptor(), owner.getClassLoader());
+            Method target = owner.getDeclaredMethod(method.name(), type.parameterArray());
+            target.setAccessible(true);
+            return MethodHandles.lookup().unreflect(target);
+        } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException | TypeNotPresentException e) {
+            throw new IllegalArgumentException("expected a loaded cell method " + method.name() + method.descriptor()
+                    + " in " + method.ownerInternalName() + ", got " + e, e);
+        }
+    }
+
+    public void addToClasspath(List<Path> entries) {
+        String joined = entries.stream().map(p -> p.toAbsolutePath().toString())
+                .collect(Collectors.joining(File.pathSeparator));
+        if (!joined.isEmpty()) {
+            shell.addToClasspath(joined);
+        }
+    }
+
+    public CodeAssistant assistant() {
+        return assistant;
+    }
+
+    @Override
+    public void close() {
+        shell.close();
+    }
+}

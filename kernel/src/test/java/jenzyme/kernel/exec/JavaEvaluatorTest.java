@@ -1,0 +1,175 @@
+package jenzyme.kernel.exec;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+public class JavaEvaluatorTest {
+
+    /** Static state shared with cells: proves snippets see the kernel's classes, not copies of them. */
+    public static final AtomicInteger SHARED = new AtomicInteger();
+
+    private JavaEvaluator evaluator;
+
+    @BeforeEach
+    void start() {
+        evaluator = JavaEvaluator.start(JavaEvaluatorTest.class.getClassLoader());
+        evaluator.beginCell();
+    }
+
+    @AfterEach
+    void stop() {
+        evaluator.close();
+    }
+
+    private Object valueOf(String cell) throws EvaluationException {
+        return evaluator.eval(cell).value().orElseThrow(() -> new AssertionError("no value for " + cell)).value();
+    }
+
+    @Test
+    void expressionYieldsItsValueObjectAndJShellText() throws Exception {
+        SnippetValue value = evaluator.eval("1 + 1").value().orElseThrow();
+        assertEquals(2, value.value());
+        assertEquals("2", value.text());
+        assertEquals("\"ab\"", evaluator.eval("\"a\" + \"b\"").value().orElseThrow().text());
+    }
+
+    @Test
+    void declarationsAndStatementsHaveNoValue() throws Exception {
+        assertEquals(Optional.empty(), evaluator.eval("int x = 3;").value());
+        assertEquals(Optional.empty(), evaluator.eval("x = 4").value());
+        assertEquals(Optional.empty(), evaluator.eval("x++;").value(), "a typed semicolon hides the value");
+        assertEquals(Optional.empty(), evaluator.eval("if (x > 0) x++;").value());
+        assertEquals(6, valueOf("x"));
+    }
+
+    @Test
+    void multiSnippetCellRunsInOrderAndShowsTheLastValue() throws Exception {
+        assertEquals(42, valueOf("int a = 6;\nint b = 7;\na * b"));
+        assertEquals(Optional.empty(), evaluator.eval("a * b;\nint c = 1;").value());
+    }
+
+    @Test
+    void methodsClassesAndImportsPersistAcrossCells() throws Exception {
+        evaluator.eval("import java.util.concurrent.atomic.AtomicLong;");
+        evaluator.eval("double square(double t) { return t * t; }");
+        evaluator.eval("record Point(double x, double y) { double norm2() { return square(x) + square(y); } }");
+        assertEquals(25.0, valueOf("new Point(3, 4).norm2()"));
+        assertEquals(7L, valueOf("new AtomicLong(7).get()"));
+    }
+
+    @Test
+    void redefinitionReplacesTheMethodForItsCallers() throws Exception {
+        evaluator.eval("double f(double t) { return t * t; }");
+        evaluator.eval("double loss(double t) { return f(t) + 1; }");
+        assertEquals(5.0, valueOf("loss(2)"));
+        evaluator.eval("double f(double t) { return t * t * t; }");
+        assertEquals(9.0, valueOf("loss(2)"));
+    }
+
+    @Test
+    void compileErrorCarriesTheCompilerMessageAndCellPosition() throws Exception {
+        CompilationFailure failure = assertThrows(CompilationFailure.class,
+                () -> evaluator.eval("int ok = 1;\nint y = undefinedThing + 1;"));
+        CompilationFailure.Diagnostic diagnostic = failure.diagnostics().getFirst();
+        assertTrue(diagnostic.message().contains("cannot find symbol"), diagnostic.message());
+        assertTrue(diagnostic.message().contains("undefinedThing"), diagnostic.message());
+        assertEquals(2, diagnostic.line());
+        assertEquals(9, diagnostic.column());
+        assertEquals("int y = undefinedThing + 1;", diagnostic.sourceLine());
+        // The snippet before the error stays defined, and the evaluator keeps working.
+        assertEquals(2, valueOf("ok + 1"));
+    }
+
+    @Test
+    void typeErrorIsACompilationFailure() {
+        CompilationFailure failure = assertThrows(CompilationFailure.class, () -> evaluator.eval("int s = \"text\";"));
+        assertTrue(failure.getMessage().contains("incompatible types"), failure.getMessage());
+    }
+
+    @Test
+    void runtimeExceptionNamesItsClassMessageAndSnippetFrames() throws Exception {
+        evaluator.eval("int divide(int a, int b) {\n  return a / b;\n}");
+        ExecutionFailure failure = assertThrows(ExecutionFailure.class, () -> evaluator.eval("divide(1, 0)"));
+        assertEquals("java.lang.ArithmeticException", failure.exceptionClass());
+        assertEquals("/ by zero", failure.detail());
+        assertTrue(failure.stackTrace().getFirst().matches("\\s+at divide\\(#\\d+:2\\)"), failure.stackTrace().toString());
+        assertEquals(3, valueOf("divide(7, 2)"));
+    }
+
+    @Test
+    void exceptionCausesAreReported() {
+        ExecutionFailure failure = assertThrows(ExecutionFailure.class,
+                () -> evaluator.eval("throw new IllegalStateException(\"outer\", new ArithmeticException(\"inner\"));"));
+        assertEquals("java.lang.IllegalStateException", failure.exceptionClass());
+        assertTrue(failure.stackTrace().stream().anyMatch(l -> l.equals("Caused by: java.lang.ArithmeticException: inner")),
+                failure.stackTrace().toString());
+    }
+
+    @Test
+    void unresolvedReferenceIsExplainedWhenDefinedAndWhenCalled() throws Exception {
+        JavaEvaluator.CellOutcome defined = evaluator.eval("void g() { h(); }");
+        assertEquals(List.of("method g cannot be used until method h() is declared"), defined.unresolved());
+        ExecutionFailure failure = assertThrows(ExecutionFailure.class, () -> evaluator.eval("g()"));
+        assertTrue(failure.detail().contains("method h()"), failure.detail());
+        evaluator.eval("void h() { }");
+        assertEquals(Optional.empty(), evaluator.eval("g();").value());
+    }
+
+    @Test
+    void incompleteCellIsReported() {
+        assertThrows(IncompleteSource.class, () -> evaluator.eval("double f(double x) {"));
+    }
+
+    @Test
+    void userCodeWritesToTheCurrentSystemOut() throws Exception {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            evaluator.eval("for (int i = 0; i < 3; i++) System.out.println(\"line \" + i);");
+        } finally {
+            System.setOut(original);
+        }
+        assertEquals("line 0\nline 1\nline 2\n", captured.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void cellsShareStaticStateWithKernelClasses() throws Exception {
+        int before = SHARED.get();
+        assertEquals(before + 1, valueOf("jenzyme.kernel.exec.JavaEvaluatorTest.SHARED.incrementAndGet()"));
+        assertEquals(before + 1, SHARED.get());
+    }
+
+    @Test
+    void valuesKeepTheirObjectsForRichDisplay() throws Exception {
+        BufferedImage image = assertInstanceOf(BufferedImage.class,
+                valueOf("new java.awt.image.BufferedImage(3, 2, java.awt.image.BufferedImage.TYPE_INT_RGB)"));
+        assertEquals(3, image.getWidth());
+        assertEquals(2, image.getHeight());
+    }
+
+    @Test
+    void classpathEntriesBecomeImportable(@TempDir Path dir) throws Exception {
+        Path classes = InMemoryJavac.writeClassDirectory(dir, InMemoryJavac.compile("fixture.Greeter",
+                "package fixture; public class Greeter { public static String hello(String n) { return \"hello \" + n; } }"));
+        assertThrows(CompilationFailure.class, () -> evaluator.eval("fixture.Greeter.hello(\"x\")"));
+        evaluator.addToClasspath(List.of(classes));
+        assertEquals("hello jenzyme", valueOf("fixture.Greeter.hello(\"jenzyme\")"));
+    }
+}

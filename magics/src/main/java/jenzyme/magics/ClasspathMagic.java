@@ -1,0 +1,53 @@
+package jenzyme.magics;
+
+import org.dflib.jjava.jupyter.kernel.BaseKernel;
+import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
+import org.dflib.jjava.jupyter.kernel.util.PathsHandler;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code %classpath <path or glob>...} (alias {@code %jars}): adds jars or class directories to what cells can
+ * import. Each argument may hold several entries separated by {@value File#pathSeparator}; globs such as
+ * {@code lib/*.jar} are expanded. An argument that matches nothing is an error, not a silent no-op.
+ */
+final class ClasspathMagic implements LineMagic<Void, BaseKernel> {
+
+    private final NotebookSession session;
+
+    ClasspathMagic(NotebookSession session) {
+        this.session = session;
+    }
+
+    @Override
+    public Void eval(BaseKernel kernel, List<String> args) {
+        if (args.isEmpty()) {
+            throw new IllegalArgumentException("%classpath expects one or more paths or globs, e.g. %classpath lib/*.jar");
+        }
+        List<Path> entries = new ArrayList<>();
+        for (String arg : args) {
+            for (String part : PathsHandler.split(arg)) {
+                List<Path> matches = matching(part);
+                if (matches.isEmpty()) {
+                    throw new IllegalArgumentException("%classpath: no file or directory matches '" + part + "'");
+                }
+                matches.forEach(p -> entries.add(p.toAbsolutePath().normalize()));
+            }
+        }
+        session.addToClasspath(entries);
+        return null;
+    }
+
+    private static List<Path> matching(String glob) {
+        try {
+            return PathsHandler.resolveGlobs(glob).stream().filter(Files::exists).toList();
+        } catch (RuntimeException unreadableDirectory) {
+            // jjava's glob resolver throws when a directory in the pattern does not exist: that is "no match" too.
+            return List.of();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package jenzyme.magics;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A parsed magic line, against a declarative {@link Syntax}: positional words, {@code name=Value} assignments,
+ * {@code --option value} options and {@code --flag} flags. jjava's MagicsArgs has no valueless long flags, which
+ * {@code --dump} needs, hence this small parser. Every mistake is an {@link IllegalArgumentException} that quotes
+ * the magic's usage line.
+ */
+public record MagicLine(List<String> positionals, Map<String, String> assignments, Map<String, String> options,
+                        Set<String> flags) {
+
+    /** What a magic accepts: names of its positional words (all required), its options and its flags. */
+    public record Syntax(String usage, List<String> positionals, Set<String> options, Set<String> flags) {
+
+        public MagicLine parse(List<String> words) {
+            List<String> positional = new ArrayList<>();
+            Map<String, String> assignments = new LinkedHashMap<>();
+            Map<String, String> optionValues = new LinkedHashMap<>();
+            Set<String> flagsSeen = new java.util.LinkedHashSet<>();
+            for (int i = 0; i < words.size(); i++) {
+                String word = words.get(i);
+                if (word.startsWith("--")) {
+                    String name = word.substring(2);
+                    int eq = name.indexOf('=');
+                    if (eq > 0 && options.contains(name.substring(0, eq))) {
+                        optionValues.put(name.substring(0, eq), name.substring(eq + 1));
+                    } else if (options.contains(name)) {
+                        if (i + 1 >= words.size()) {
+                            throw usageError("--" + name + " expects a value");
+                        }
+                        optionValues.put(name, words.get(++i));
+                    } else if (flags.contains(name)) {
+                        flagsSeen.add(name);
+                    } else {
+                        throw usageError("unknown option " + word);
+                    }
+                } else if (word.indexOf('=') > 0 && positional.size() >= positionals.size()) {
+                    int eq = word.indexOf('=');
+                    assignments.put(word.substring(0, eq), word.substring(eq + 1));
+                } else {
+                    positional.add(word);
+                }
+            }
+            if (positional.size() != positionals.size()) {
+                throw usageError("expected " + String.join(" ", positionals.stream().map(p -> "<" + p + ">").toList())
+                        + ", got " + (positional.isEmpty() ? "nothing" : String.join(" ", positional)));
+            }
+            return new MagicLine(positional, assignments, optionValues, flagsSeen);
+        }
+
+        private IllegalArgumentException usageError(String problem) {
+            return new IllegalArgumentException(problem + "\nusage: " + usage);
+        }
+    }
+
+    public String positional(int index) {
+        return positionals.get(index);
+    }
+
+    public Optional<String> option(String name) {
+        return Optional.ofNullable(options.get(name));
+    }
+
+    public boolean flag(String name) {
+        return flags.contains(name);
+    }
+}

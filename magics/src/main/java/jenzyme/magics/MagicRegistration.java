@@ -1,0 +1,25 @@
+package jenzyme.magics;
+
+import jenzyme.magics.autodiff.AutodiffMagic;
+import jenzyme.magics.autodiff.CompilerSession;
+import jenzyme.magics.autodiff.JitMagic;
+import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
+
+/**
+ * The one place where every JEnzyme magic is registered. The kernel calls {@link #registerAll} once at startup,
+ * after its JShell is running; each magic is a small class that keeps the session it needs.
+ */
+public final class MagicRegistration {
+
+    private MagicRegistration() {
+    }
+
+    public static void registerAll(MagicsRegistry registry, NotebookSession session) {
+        ClasspathMagic classpath = new ClasspathMagic(session);
+        registry.registerLineMagic("classpath", classpath);
+        registry.registerLineMagic("jars", classpath);
+        CompilerSession compiler = new CompilerSession(session);
+        registry.registerLineMagic("autodiff", new AutodiffMagic(session, compiler));
+        registry.registerLineMagic("jit", new JitMagic(session, compiler));
+    }
+}

@@ -1,0 +1,71 @@
+package jenzyme.magics;
+
+import jenzyme.runtime.ClassBytesSource;
+
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What the kernel offers the magics: the stage between a notebook cell and the compilation pipeline. The kernel
+ * (JShell evaluation layer) implements it; magics receive it through {@link MagicRegistration#registerAll}. This
+ * module does not depend on the kernel, so everything a magic needs from the notebook passes through here.
+ *
+ * <p>Threading: magics run on the kernel's shell thread, between JShell evaluations, so {@link #define} and
+ * {@link #methods} may be called freely from a magic. An interrupt does NOT interrupt that thread (a Java interrupt
+ * in the middle of javac would close the compiler's file channels); a magic that blocks (e.g. on the Enzyme worker)
+ * must register an {@link #onInterrupt} listener that unblocks it.
+ */
+public interface NotebookSession {
+
+    /**
+     * The class files of every JShell snippet class as JShell produced them (before the kernel added its interrupt
+     * checks), keyed by internal name such as {@code REPL/$JShell$12}. Redefinition gives a snippet a new class
+     * name; a name is never reused with different bytes except when JShell reloads a class it could not load.
+     */
+    ClassBytesSource classBytes();
+
+    /**
+     * The active cell methods named {@code name} (one per overload), each with the snippet class that declares it
+     * now. Empty when there is none. Methods whose references are unresolved (declared but not yet loadable) are
+     * left out, since their class files do not exist.
+     */
+    List<UserMethod> methods(String name);
+
+    /**
+     * A handle on {@code method} as the JVM runs it now (the loaded, interruptible class), e.g. to compare a compiled
+     * derivative with finite differences of the original. Calls run on the caller's thread.
+     *
+     * @throws IllegalArgumentException if the method's class is not loaded or does not declare it
+     */
+    MethodHandle handle(UserMethod method);
+
+    /**
+     * Evaluates Java source (declarations or statements, several allowed) as if it were a cell, e.g. the stub that
+     * binds a derivative as a Java method.
+     *
+     * @throws DefinitionException with the compiler's diagnostics (or the exception of a failing statement); the
+     *                             snippets before the failing one stay defined
+     */
+    void define(String javaSource) throws DefinitionException;
+
+    /** Renders {@code value} (an image, HTML/Markdown, a DisplayData bundle, any object) as display_data now. */
+    void display(Object value);
+
+    /** Adds jars or class directories to the classpath that cells (and their JShell compiler) see. */
+    void addToClasspath(List<Path> entries);
+
+    /**
+     * Registers {@code listener} to run when the user interrupts the kernel (on the control thread, concurrently
+     * with the running cell). Listeners must be quick and must not throw; close the registration once the guarded
+     * wait is over.
+     */
+    InterruptRegistration onInterrupt(Runnable listener);
+
+    /** A registered interrupt listener; closing it unregisters it. */
+    @FunctionalInterface
+    interface InterruptRegistration extends AutoCloseable {
+        @Override
+        void close();
+    }
+}

@@ -1,0 +1,102 @@
+package jenzyme.magics.autodiff;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import jenzyme.magics.DefinitionException;
+import jenzyme.magics.MagicLine;
+import jenzyme.magics.NotebookSession;
+import jenzyme.magics.UserMethod;
+import jenzyme.runtime.ad.Derivative;
+import jenzyme.runtime.worker.Activity;
+import jenzyme.runtime.worker.DifferentiationOptions;
+import jenzyme.runtime.worker.Mode;
+import org.dflib.jjava.jupyter.kernel.BaseKernel;
+import org.dflib.jjava.jupyter.kernel.display.DisplayData;
+import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
+
+/**
+ * {@code %autodiff reverse|forward f [param=Activity ...] [--name g] [--dump] [--ad-before-opt]}: differentiates a
+ * cell method through the whole pipeline and binds the derivative as cell methods (docs/MAGICS.md).
+ */
+public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
+
+    static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
+            "%autodiff reverse|forward <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...] [--name <base>]"
+                    + " [--dump] [--ad-before-opt]",
+            List.of("mode", "method"), Set.of("name"), Set.of("dump", "ad-before-opt"));
+
+    private final NotebookSession notebook;
+    private final CompilerSession compiler;
+
+    public AutodiffMagic(NotebookSession notebook, CompilerSession compiler) {
+        this.notebook = notebook;
+        this.compiler = compiler;
+    }
+
+    @Override
+    public DisplayData eval(BaseKernel kernel, List<String> words) throws DefinitionException {
+        MagicLine line = SYNTAX.parse(words);
+        Mode mode = mode(line.positional(0));
+        UserMethod method = compiler.method(line.positional(1));
+        String name = line.option("name").orElse(method.name());
+        DifferentiationOptions options = DifferentiationOptions.DEFAULT
+                .withDumpIr(line.flag("dump"))
+                .withAdBeforeOptimisation(line.flag("ad-before-opt"));
+
+        Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
+        BindingStubs.Stubs stubs = BindingStubs.derivative(name, derivative);
+        notebook.define(stubs.source());
+        compiler.bind(name + "/" + mode, derivative);
+
+        List<String> activities = derivative.entry().parameters().stream()
+                .map(p -> p.name() + "=" + display(derivative.spec().activities()
+                        .get(derivative.entry().parameters().indexOf(p))))
+                .toList();
+        Map<String, String> dumps = new LinkedHashMap<>();
+        if (line.flag("dump")) {
+            dumps.put("IR before Enzyme", derivative.irBeforeEnzyme());
+            dumps.put("IR after Enzyme", derivative.irAfterEnzyme());
+        }
+        return new CompileSummary((mode == Mode.REVERSE ? "Reverse" : "Forward") + "-mode derivative of "
+                + method.name() + " bound:", stubs.signatures(), activities, derivative.timings(), dumps)
+                .toDisplayData();
+    }
+
+    private static Mode mode(String word) {
+        return switch (word) {
+            case "reverse" -> Mode.REVERSE;
+            case "forward" -> Mode.FORWARD;
+            default -> throw new IllegalArgumentException("expected the mode reverse or forward, got '" + word
+                    + "'\nusage: " + SYNTAX.usage());
+        };
+    }
+
+    private static Map<String, Activity> activities(Map<String, String> assignments) {
+        Map<String, Activity> activities = new LinkedHashMap<>();
+        assignments.forEach((parameter, value) -> activities.put(parameter, activity(parameter, value)));
+        return activities;
+    }
+
+    private static Activity activity(String parameter, String word) {
+        return switch (word.toLowerCase(Locale.ROOT)) {
+            case "const" -> Activity.CONST;
+            case "active" -> Activity.ACTIVE;
+            case "duplicated", "dup" -> Activity.DUPLICATED;
+            case "duplicatednoneed" -> Activity.DUPLICATED_NONEED;
+            default -> throw new IllegalArgumentException("expected Const, Active, Duplicated or DuplicatedNoNeed for "
+                    + parameter + ", got '" + word + "'");
+        };
+    }
+
+    private static String display(Activity activity) {
+        return switch (activity) {
+            case CONST -> "Const";
+            case ACTIVE -> "Active";
+            case DUPLICATED -> "Duplicated";
+            case DUPLICATED_NONEED -> "DuplicatedNoNeed";
+        };
+    }
+}

@@ -1,0 +1,101 @@
+package jenzyme.magics.autodiff;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jenzyme.magics.NotebookSession;
+import jenzyme.magics.UserMethod;
+import jenzyme.runtime.NativeCompiler;
+import jenzyme.runtime.NativeMethod;
+import jenzyme.runtime.ad.Derivative;
+import jenzyme.runtime.ad.DerivativeSpec;
+import jenzyme.runtime.ad.Differentiator;
+import jenzyme.runtime.bind.InterruptFlag;
+import jenzyme.runtime.lower.BytecodeLowering;
+import jenzyme.runtime.lower.LoweredModule;
+import jenzyme.runtime.worker.Activity;
+import jenzyme.runtime.worker.DifferentiationOptions;
+import jenzyme.runtime.worker.Mode;
+import jenzyme.runtime.worker.WorkerClient;
+
+/**
+ * The compilation pipeline of one notebook: one ORC JIT (inside the {@link NativeCompiler}), one Enzyme worker
+ * (started on first use, so a notebook that never differentiates never starts it) and the code currently bound
+ * under each generated name, released when the name is bound again. Magics call it; it calls the runtime stages.
+ * A kernel interrupt raises the compiled-code flag and cancels a waiting worker request.
+ */
+public final class CompilerSession {
+
+    private final NotebookSession notebook;
+    private final NativeCompiler compiler = NativeCompiler.create();
+    private final Map<String, AutoCloseable> boundNames = new HashMap<>();
+    private WorkerClient worker;
+
+    public CompilerSession(NotebookSession notebook) {
+        this.notebook = notebook;
+        notebook.onInterrupt(() -> InterruptFlag.global().raise());
+    }
+
+    /** The one cell method called {@code name}. */
+    public UserMethod method(String name) {
+        List<UserMethod> methods = notebook.methods(name);
+        if (methods.isEmpty()) {
+            throw new IllegalArgumentException("no cell method named '" + name + "': define it in a cell first");
+        }
+        if (methods.size() > 1) {
+            throw new IllegalArgumentException("'" + name + "' is overloaded (" + String.join(", ",
+                    methods.stream().map(m -> name + m.descriptor()).toList()) + "); give the overloads distinct names");
+        }
+        return methods.getFirst();
+    }
+
+    public record Timed<T>(T result, Map<String, Duration> timings) {}
+
+    public Timed<NativeMethod> compile(UserMethod method) {
+        InterruptFlag.global().clear();
+        long start = System.nanoTime();
+        NativeMethod compiled = compiler.compile(notebook.classBytes(), method.ownerInternalName(), method.name(),
+                method.descriptor());
+        return new Timed<>(compiled, Map.of("lower+jit", Duration.ofNanos(System.nanoTime() - start)));
+    }
+
+    public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
+                                    DifferentiationOptions options) {
+        InterruptFlag.global().clear();
+        long start = System.nanoTime();
+        LoweredModule lowered = new BytecodeLowering(notebook.classBytes())
+                .lower(method.ownerInternalName(), method.name(), method.descriptor());
+        Duration lowering = Duration.ofNanos(System.nanoTime() - start);
+        DerivativeSpec spec = DerivativeSpec.of(lowered.entry(), mode, overrides);
+        Derivative derivative;
+        try (var cancel = notebook.onInterrupt(() -> worker().cancel())) {
+            derivative = new Differentiator(worker(), compiler.jit()).differentiate(lowered, spec, options);
+        }
+        Map<String, Duration> timings = new LinkedHashMap<>();
+        timings.put("lowering", lowering);
+        timings.putAll(derivative.timings());
+        return new Derivative(derivative.entry(), derivative.spec(), derivative.wrapper(), derivative.handle(),
+                timings, derivative.irBeforeEnzyme(), derivative.irAfterEnzyme(), derivative.code());
+    }
+
+    /** Records that {@code name} is now bound to {@code code}, releasing what it was bound to before. */
+    public void bind(String name, AutoCloseable code) {
+        AutoCloseable previous = boundNames.put(name, code);
+        if (previous != null && previous != code) {
+            try {
+                previous.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("could not release the old code of " + name, e);
+            }
+        }
+    }
+
+    private synchronized WorkerClient worker() {
+        if (worker == null) {
+            worker = WorkerClient.fromEnvironment();
+        }
+        return worker;
+    }
+}

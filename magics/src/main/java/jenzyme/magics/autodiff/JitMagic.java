@@ -1,0 +1,44 @@
+package jenzyme.magics.autodiff;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import jenzyme.magics.DefinitionException;
+import jenzyme.magics.MagicLine;
+import jenzyme.magics.NotebookSession;
+import jenzyme.magics.UserMethod;
+import jenzyme.runtime.NativeMethod;
+import org.dflib.jjava.jupyter.kernel.BaseKernel;
+import org.dflib.jjava.jupyter.kernel.display.DisplayData;
+import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
+
+/** {@code %jit f [--name g] [--dump]}: compiles a cell method without AD and binds it as {@code f_native}. */
+public final class JitMagic implements LineMagic<DisplayData, BaseKernel> {
+
+    static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax("%jit <method> [--name <base>] [--dump]",
+            List.of("method"), Set.of("name"), Set.of("dump"));
+
+    private final NotebookSession notebook;
+    private final CompilerSession compiler;
+
+    public JitMagic(NotebookSession notebook, CompilerSession compiler) {
+        this.notebook = notebook;
+        this.compiler = compiler;
+    }
+
+    @Override
+    public DisplayData eval(BaseKernel kernel, List<String> words) throws DefinitionException {
+        MagicLine line = SYNTAX.parse(words);
+        UserMethod method = compiler.method(line.positional(0));
+        String name = line.option("name").orElse(method.name());
+        CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method);
+        NativeMethod code = compiled.result();
+        BindingStubs.Stubs stubs = BindingStubs.nativeMethod(name, code.entry(), code.handle());
+        notebook.define(stubs.source());
+        compiler.bind(name + "/native", code);
+        Map<String, String> dumps = line.flag("dump") ? Map.of("LLVM IR (before O3)", code.lowered().irText())
+                : Map.of();
+        return new CompileSummary(method.name() + " compiled to native code, bound:", stubs.signatures(), List.of(),
+                compiled.timings(), dumps).toDisplayData();
+    }
+}

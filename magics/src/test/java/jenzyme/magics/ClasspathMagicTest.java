@@ -1,0 +1,66 @@
+package jenzyme.magics;
+
+import jenzyme.runtime.ClassBytesSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ClasspathMagicTest {
+
+    /** Records what the magic adds; every other capability is out of this magic's reach. */
+    private static final class RecordingSession implements NotebookSession {
+        final List<Path> added = new ArrayList<>();
+
+        @Override public ClassBytesSource classBytes() { throw new UnsupportedOperationException(); }
+        @Override public List<UserMethod> methods(String name) { throw new UnsupportedOperationException(); }
+        @Override public MethodHandle handle(UserMethod method) { throw new UnsupportedOperationException(); }
+        @Override public void define(String javaSource) { throw new UnsupportedOperationException(); }
+        @Override public void display(Object value) { throw new UnsupportedOperationException(); }
+        @Override public void addToClasspath(List<Path> entries) { added.addAll(entries); }
+        @Override public InterruptRegistration onInterrupt(Runnable listener) { throw new UnsupportedOperationException(); }
+    }
+
+    private final RecordingSession session = new RecordingSession();
+    private final ClasspathMagic magic = new ClasspathMagic(session);
+
+    @Test
+    void globsExpandToTheMatchingJars(@TempDir Path dir) throws Exception {
+        Path a = Files.createFile(dir.resolve("a.jar"));
+        Path b = Files.createFile(dir.resolve("b.jar"));
+        Files.createFile(dir.resolve("notes.txt"));
+        magic.eval(null, List.of(dir + "/*.jar"));
+        assertEquals(List.of(a, b), session.added.stream().sorted().toList());
+    }
+
+    @Test
+    void pathSeparatedEntriesAndDirectoriesAreAccepted(@TempDir Path dir) throws Exception {
+        Path classes = Files.createDirectory(dir.resolve("classes"));
+        Path jar = Files.createFile(dir.resolve("lib.jar"));
+        magic.eval(null, List.of(classes + File.pathSeparator + jar));
+        assertEquals(List.of(classes, jar), session.added);
+    }
+
+    @Test
+    void anArgumentMatchingNothingIsAnErrorNamingIt(@TempDir Path dir) {
+        String missing = dir + "/missing/*.jar";
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> magic.eval(null, List.of(missing)));
+        assertEquals("%classpath: no file or directory matches '" + missing + "'", error.getMessage());
+        assertTrue(session.added.isEmpty(), "nothing is added when one argument fails");
+    }
+
+    @Test
+    void noArgumentsIsAnError() {
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> magic.eval(null, List.of()));
+        assertTrue(error.getMessage().startsWith("%classpath expects"), error.getMessage());
+    }
+}

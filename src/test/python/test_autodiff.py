@@ -1,0 +1,168 @@
+"""%autodiff and %jit through a real Jupyter client: derivatives of cell methods against analytic formulas."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from jenzyme_client import execute
+
+FLATTEN = """
+double[] flat(Object... parts) {
+    java.util.List<Double> all = new java.util.ArrayList<>();
+    for (Object part : parts) {
+        if (part instanceof double[] a) for (double v : a) all.add(v);
+        else if (part instanceof float[] a) for (float v : a) all.add((double) v);
+        else all.add(((Number) part).doubleValue());
+    }
+    return all.stream().mapToDouble(Double::doubleValue).toArray();
+}
+"""
+
+
+def ok(kernel, code: str):
+    run = execute(kernel.client, code, timeout=180)
+    assert run.status == "ok", f"cell failed: {code}\n{run.errors}"
+    return run
+
+
+def numbers(kernel, expression: str) -> list[float]:
+    run = ok(kernel, f"System.out.println(java.util.Arrays.toString(flat({expression})));")
+    return [float(v) for v in run.stdout.strip().strip("[]").split(",")]
+
+
+def assert_close(actual, expected, rel=1e-12):
+    assert len(actual) == len(expected), f"{actual} vs {expected}"
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        assert abs(a - e) <= rel * max(1.0, abs(e)), f"component {i}: {a} != {e} (all: {actual} vs {expected})"
+
+
+@pytest.fixture(scope="module")
+def ad(kernel):
+    ok(kernel, FLATTEN)
+    return kernel
+
+
+# (cell source, method, arguments, components of the gradient record, value and partials computed here)
+REVERSE_CASES = [
+    ("double cube(double x) { return x * x * x; }", "cube", "1.7", ["dx"],
+     lambda: [1.7 ** 3, 3 * 1.7 ** 2]),
+    ("double wave(double x, double y) { return Math.sin(x) * Math.exp(y); }", "wave", "0.3, -0.4", ["dx", "dy"],
+     lambda: [math.sin(0.3) * math.exp(-0.4), math.cos(0.3) * math.exp(-0.4), math.sin(0.3) * math.exp(-0.4)]),
+    ("double power(double x) { return Math.pow(x, 3.5); }", "power", "1.3", ["dx"],
+     lambda: [1.3 ** 3.5, 3.5 * 1.3 ** 2.5]),
+    ("double angle(double x, double y) { return Math.atan2(y, x); }", "angle", "0.8, 0.6", ["dx", "dy"],
+     lambda: [math.atan2(0.6, 0.8), -0.6 / 1.0, 0.8 / 1.0]),
+    ("double radius(double x, double y) { return Math.hypot(x, y); }", "radius", "3.0, 4.0", ["dx", "dy"],
+     lambda: [5.0, 0.6, 0.8]),
+    ("double squash(double x) { return Math.tanh(x); }", "squash", "0.7", ["dx"],
+     lambda: [math.tanh(0.7), 1 - math.tanh(0.7) ** 2]),
+    ("double sumsq(double[] a) { double s = 0; for (double v : a) s += v * v; return s; }", "sumsq",
+     "new double[]{1, -2, 3}", ["da"], lambda: [14.0, 2.0, -4.0, 6.0]),
+    ("double lse(double[] a) { double s = 0; for (int i = 0; i < a.length; i++) s += Math.exp(a[i]);"
+     " return Math.log(s); }", "lse", "new double[]{0.1, 0.2, 0.7}", ["da"],
+     lambda: (lambda z: [math.log(z)] + [math.exp(v) / z for v in (0.1, 0.2, 0.7)])(
+         sum(math.exp(v) for v in (0.1, 0.2, 0.7)))),
+    ("double kinked(double x) { return x < 0 ? -x * x : Math.log1p(x); }", "kinked", "-1.5", ["dx"],
+     lambda: [-2.25, 3.0]),
+    ("double sq(double v) { return v * v; }\ndouble viaCall(double x) { return sq(Math.cos(x)); }", "viaCall",
+     "0.9", ["dx"], lambda: [math.cos(0.9) ** 2, -2 * math.cos(0.9) * math.sin(0.9)]),
+    ("double ipow(double x, int k) { return k == 0 ? 1 : x * ipow(x, k - 1); }", "ipow", "1.1, 5", ["dx"],
+     lambda: [1.1 ** 5, 5 * 1.1 ** 4]),
+    ("double horner(double[] c, double x) { double s = 0; for (int i = c.length - 1; i >= 0; i--) s = s * x + c[i];"
+     " return s; }", "horner", "new double[]{1, 2, 3}, 0.5", ["dc", "dx"],
+     lambda: [1 + 2 * 0.5 + 3 * 0.25, 1.0, 0.5, 0.25, 2 + 6 * 0.5]),
+    ("double softplus(double x) { return Math.sqrt(1 + Math.exp(-x)); }", "softplus", "0.25", ["dx"],
+     lambda: [math.sqrt(1 + math.exp(-0.25)), -math.exp(-0.25) / (2 * math.sqrt(1 + math.exp(-0.25)))]),
+]
+
+
+@pytest.mark.parametrize("source,method,args,components,expected", REVERSE_CASES,
+                         ids=[case[1] for case in REVERSE_CASES])
+def test_reverse_mode_matches_the_analytic_gradient(ad, source, method, args, components, expected):
+    ok(ad, source)
+    summary = ok(ad, f"%autodiff reverse {method}")
+    assert f"{method}_grad(" in summary.text and f"{method}_grad_into(" in summary.text
+    record = f"{method}_grad({args})"
+    got = numbers(ad, f"{record}.value(), " + ", ".join(f"{record}.{c}()" for c in components))
+    assert_close(got, expected())
+
+
+FORWARD_CASES = [
+    ("wave", "0.3, 1.0, -0.4, 2.0", lambda: math.cos(0.3) * math.exp(-0.4) + 2 * math.sin(0.3) * math.exp(-0.4)),
+    ("angle", "0.8, -1.0, 0.6, 0.5", lambda: 0.6 + 0.5 * 0.8),
+    ("sumsq", "new double[]{1, -2, 3}, new double[]{1, 1, 1}", lambda: 2 * (1 - 2 + 3)),
+    ("horner", "new double[]{1, 2, 3}, new double[]{0, 0, 1}, 0.5, 1.0", lambda: 0.25 + 2 + 6 * 0.5),
+]
+
+
+@pytest.mark.parametrize("method,args,expected", FORWARD_CASES, ids=[case[0] for case in FORWARD_CASES])
+def test_forward_mode_gives_the_directional_derivative(ad, method, args, expected):
+    ok(ad, f"%autodiff forward {method}")
+    got = numbers(ad, f"{method}_fwd({args}).dvalue()")
+    assert_close(got, [expected()])
+
+
+def test_float_methods_differentiate_in_float(ad):
+    ok(ad, "float triple(float x) { return 3f * x * x; }")
+    ok(ad, "%autodiff reverse triple")
+    assert_close(numbers(ad, "triple_grad(2f).value(), triple_grad(2f).dx()"), [12.0, 12.0], rel=1e-6)
+
+
+def test_allocation_free_variant_accumulates_into_the_shadow(ad):
+    ok(ad, "double dot(double[] a, double[] b) { double s = 0; for (int i = 0; i < a.length; i++) s += a[i] * b[i];"
+           " return s; }")
+    ok(ad, "%autodiff reverse dot b=Const")
+    got = numbers(ad, "((java.util.function.Supplier<double[]>) () -> { double[] da = {10, 10}; double[] out = new double[1];"
+                      " dot_grad_into(new double[]{1, 2}, da, new double[]{3, 4}, out);"
+                      " dot_grad_into(new double[]{1, 2}, da, new double[]{3, 4}, out); return flat(out[0], da); }).get()")
+    assert_close(got, [11.0, 16.0, 18.0])
+
+
+def test_redefinition_is_followed_by_the_next_autodiff(ad):
+    ok(ad, "double morph(double x) { return x * x; }")
+    ok(ad, "%autodiff reverse morph")
+    assert_close(numbers(ad, "morph_grad(3).dx()"), [6.0])
+    ok(ad, "double morph(double x) { return x * x * x; }")
+    ok(ad, "%autodiff reverse morph")
+    assert_close(numbers(ad, "morph_grad(3).dx()"), [27.0])
+
+
+def test_jit_binds_a_native_twin_with_the_jvm_results(ad):
+    ok(ad, "long collatz(long n) { long steps = 0; while (n != 1) { n = (n % 2 == 0) ? n / 2 : 3 * n + 1; steps++; }"
+           " return steps; }")
+    ok(ad, "%jit collatz")
+    run = ok(ad, "long bad = 0; for (long n = 1; n < 3000; n++) if (collatz(n) != collatz_native(n)) bad++; bad")
+    assert run.text == "0"
+
+
+def test_bad_inputs_are_cell_errors_and_the_kernel_survives(ad):
+    cases = {
+        "%autodiff reverse": "usage: %autodiff",
+        "%autodiff backwards cube": "expected the mode reverse or forward",
+        "%autodiff reverse nosuchmethod": "no cell method named 'nosuchmethod'",
+        "%autodiff reverse cube x=Sideways": "expected Const, Active, Duplicated or DuplicatedNoNeed for x",
+        "%autodiff reverse cube y=Const": "got 'y'",
+        "%autodiff reverse ipow k=Active": "parameter k (int) cannot be ACTIVE",
+        "%autodiff reverse cube --frobnicate": "unknown option --frobnicate",
+        "sumsq_grad_into(new double[3], new double[2], new double[1])": "at least as long as a (3), got length 2",
+        "double[] same = new double[2]; sumsq_grad_into(same, same, new double[1])": "same array",
+    }
+    for cell, message in cases.items():
+        run = execute(ad.client, cell, timeout=60)
+        text = "\n".join(e["evalue"] + "\n".join(e["traceback"]) for e in run.errors)
+        assert run.status == "error" and message in text, f"{cell}: {run.errors}"
+    ok(ad, "String s = \"x\"; double usesString(double x) { return x * s.length(); }")
+    run = execute(ad.client, "%autodiff reverse usesString", timeout=60)
+    assert run.status == "error"
+    assert "line" in "\n".join(e["evalue"] for e in run.errors)
+    assert ok(ad, "1 + 1").text == "2"
+
+
+def test_out_of_bounds_in_compiled_code_raises_the_java_exception(ad):
+    ok(ad, "double peek(double[] a, int i) { return a[i] * a[i]; }")
+    ok(ad, "%autodiff reverse peek")
+    run = execute(ad.client, "peek_grad(new double[]{1, 2}, 5)")
+    assert run.status == "error"
+    assert run.errors[0]["ename"].endswith("ArrayIndexOutOfBoundsException")
+    assert "Index 5 out of bounds for length 2" in run.errors[0]["evalue"]
