@@ -6,6 +6,7 @@ import jenzyme.kernel.exec.CodeAssistant;
 import jenzyme.kernel.exec.EvaluationException;
 import jenzyme.kernel.exec.JavaEvaluator;
 import jenzyme.kernel.exec.SnippetValue;
+import jenzyme.magics.DisplayRegistration;
 import jenzyme.magics.MagicRegistration;
 import jenzyme.magics.NotebookSession;
 import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
@@ -77,7 +78,9 @@ public final class JEnzymeKernel extends BaseKernel {
     public static JEnzymeKernel start() throws EvaluationException {
         JavaEvaluator evaluator = JavaEvaluator.start(JEnzymeKernel.class.getClassLoader());
         MagicsRegistry magics = new MagicsRegistry();
-        JEnzymeKernel kernel = new JEnzymeKernel(evaluator, new KernelIO(), new SessionHistory(), new Renderer(), magics);
+        Renderer renderer = new Renderer();
+        DisplayRegistration.registerAll(renderer);
+        JEnzymeKernel kernel = new JEnzymeKernel(evaluator, new KernelIO(), new SessionHistory(), renderer, magics);
         evaluator.eval(String.join("\n", NotebookStartup.IMPORTS));
         MagicRegistration.registerAll(magics, kernel.session);
         return kernel;

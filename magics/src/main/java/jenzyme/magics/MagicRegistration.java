@@ -2,7 +2,9 @@ package jenzyme.magics;
 
 import jenzyme.magics.autodiff.AutodiffMagic;
 import jenzyme.magics.autodiff.CompilerSession;
+import jenzyme.magics.autodiff.GradcheckMagic;
 import jenzyme.magics.autodiff.JitMagic;
+import jenzyme.magics.autodiff.PlotMagic;
 import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
 
 /**
@@ -21,5 +23,7 @@ public final class MagicRegistration {
         CompilerSession compiler = new CompilerSession(session);
         registry.registerLineMagic("autodiff", new AutodiffMagic(session, compiler));
         registry.registerLineMagic("jit", new JitMagic(session, compiler));
+        registry.registerLineMagic("gradcheck", new GradcheckMagic(compiler));
+        registry.registerLineMagic("plot", new PlotMagic(compiler));
     }
 }

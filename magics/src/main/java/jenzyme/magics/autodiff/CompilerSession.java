@@ -31,6 +31,7 @@ public final class CompilerSession {
     private final NotebookSession notebook;
     private final NativeCompiler compiler = NativeCompiler.create();
     private final Map<String, AutoCloseable> boundNames = new HashMap<>();
+    private final Map<String, Derivative> samplingDerivatives = new HashMap<>();
     private WorkerClient worker;
 
     public CompilerSession(NotebookSession notebook) {
@@ -78,6 +79,30 @@ public final class CompilerSession {
         timings.putAll(derivative.timings());
         return new Derivative(derivative.entry(), derivative.spec(), derivative.wrapper(), derivative.handle(),
                 timings, derivative.irBeforeEnzyme(), derivative.irAfterEnzyme(), derivative.code());
+    }
+
+    /**
+     * The reverse-mode derivative with default activities of the current version of {@code method}, for magics that
+     * sample a function and its gradient; compiled once per version of the method.
+     */
+    public Derivative defaultGradient(UserMethod method) {
+        String version = method.ownerInternalName() + "." + method.name() + method.descriptor();
+        Derivative cached = samplingDerivatives.get(method.name());
+        if (cached != null && cached.isLive() && version.equals(cached.entry().ownerInternalName() + "."
+                + cached.entry().methodName() + cached.entry().descriptor())) {
+            return cached;
+        }
+        Derivative fresh = differentiate(method, Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT);
+        samplingDerivatives.put(method.name(), fresh);
+        if (cached != null) {
+            cached.close();
+        }
+        return fresh;
+    }
+
+    /** The JVM's own version of {@code method}, e.g. for finite differences. */
+    public java.lang.invoke.MethodHandle jvmHandle(UserMethod method) {
+        return notebook.handle(method);
     }
 
     /** Records that {@code name} is now bound to {@code code}, releasing what it was bound to before. */

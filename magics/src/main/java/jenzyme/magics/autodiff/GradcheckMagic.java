@@ -1,0 +1,97 @@
+package jenzyme.magics.autodiff;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import jenzyme.magics.MagicLine;
+import jenzyme.magics.UserMethod;
+import jenzyme.magics.gradcheck.GradCheck;
+import jenzyme.magics.gradcheck.GradCheckResult;
+import org.dflib.jjava.jupyter.kernel.BaseKernel;
+import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
+
+/**
+ * {@code %gradcheck f [at x1,x2,...] [--points K] [--dim n] [--box lo:hi] [--eps h] [--tol r] [--seed s]}: central
+ * finite differences of the JVM's {@code f} against its compiled reverse-mode gradient; renders the table.
+ */
+public final class GradcheckMagic implements LineMagic<GradCheckResult, BaseKernel> {
+
+    static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
+            "%gradcheck <method> [at x1,x2,...] [--points K] [--dim n] [--box lo:hi] [--eps h] [--tol r] [--seed s]",
+            List.of("method"), Set.of("points", "dim", "box", "eps", "tol", "seed"), Set.of());
+
+    private final CompilerSession compiler;
+
+    public GradcheckMagic(CompilerSession compiler) {
+        this.compiler = compiler;
+    }
+
+    @Override
+    public GradCheckResult eval(BaseKernel kernel, List<String> words) {
+        List<String> rest = words;
+        double[] at = null;
+        int atIndex = words.indexOf("at");
+        if (atIndex >= 0) {
+            if (atIndex + 1 >= words.size()) {
+                throw new IllegalArgumentException("'at' expects a point such as at 1,2,3\nusage: " + SYNTAX.usage());
+            }
+            at = numbers(words.get(atIndex + 1), "the point after 'at'");
+            rest = new java.util.ArrayList<>(words);
+            rest.subList(atIndex, atIndex + 2).clear();
+        }
+        MagicLine line = SYNTAX.parse(rest);
+        UserMethod method = compiler.method(line.positional(0));
+        VectorFunctions f = VectorFunctions.of(compiler.jvmHandle(method), compiler.defaultGradient(method));
+
+        GradCheck check = GradCheck.of(f.value(), f.gradient());
+        if (at != null) {
+            check = check.at(at);
+        } else {
+            int dimension = line.option("dim").map(d -> (int) number(d, "--dim"))
+                    .orElseGet(() -> {
+                        if (f.dimension() < 0) {
+                            throw new IllegalArgumentException(method.name() + " takes a double[]: give a point with "
+                                    + "'at x1,x2,...' or its length with --dim n");
+                        }
+                        return f.dimension();
+                    });
+            double[] box = numbers(line.option("box").orElse("-1:1").replace(':', ','), "--box");
+            if (box.length != 2 || !(box[0] < box[1])) {
+                throw new IllegalArgumentException("expected --box lo:hi with lo < hi, got " + line.option("box").get());
+            }
+            check = check.randomPoints((int) number(line.option("points").orElse("3"), "--points"), dimension,
+                    box[0], box[1]);
+        }
+        if (f.dimension() >= 0 && at != null && at.length != f.dimension()) {
+            throw new IllegalArgumentException("expected a point with " + f.dimension() + " coordinates for "
+                    + method.name() + ", got " + at.length);
+        }
+        if (line.option("eps").isPresent()) {
+            check = check.step(number(line.option("eps").get(), "--eps"));
+        }
+        if (line.option("tol").isPresent()) {
+            check = check.tolerance(number(line.option("tol").get(), "--tol"));
+        }
+        if (line.option("seed").isPresent()) {
+            check = check.seed((long) number(line.option("seed").get(), "--seed"));
+        }
+        return check.run();
+    }
+
+    private static double[] numbers(String text, String what) {
+        try {
+            return Arrays.stream(text.split(",")).map(String::trim).mapToDouble(Double::parseDouble).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected numbers separated by commas for " + what + ", got '" + text
+                    + "'");
+        }
+    }
+
+    private static double number(String text, String what) {
+        double[] values = numbers(text, what);
+        if (values.length != 1 || !Double.isFinite(values[0])) {
+            throw new IllegalArgumentException("expected one finite number for " + what + ", got '" + text + "'");
+        }
+        return values[0];
+    }
+}

@@ -1,0 +1,86 @@
+package jenzyme.magics.autodiff;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import jenzyme.magics.MagicLine;
+import jenzyme.magics.UserMethod;
+import jenzyme.visualization.Figure;
+import jenzyme.visualization.Plots;
+import org.dflib.jjava.jupyter.kernel.BaseKernel;
+import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
+
+/**
+ * {@code %plot f --x a:b [--y c:d [--grad]] [--at x1,...,xn --coord i]}: plots a cell method with its compiled
+ * derivative. One variable: f and f' on [a, b]. Two variables with {@code --y}: a heat map of f, or of |∇f| with
+ * {@code --grad}. Otherwise a slice through the point {@code --at} along coordinate {@code --coord}, with the
+ * partial derivative.
+ */
+public final class PlotMagic implements LineMagic<Figure, BaseKernel> {
+
+    static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
+            "%plot <method> --x a:b [--y c:d [--grad]] [--at x1,...,xn --coord i] [--title text]",
+            List.of("method"), Set.of("x", "y", "at", "coord", "title"), Set.of("grad"));
+
+    private final CompilerSession compiler;
+
+    public PlotMagic(CompilerSession compiler) {
+        this.compiler = compiler;
+    }
+
+    @Override
+    public Figure eval(BaseKernel kernel, List<String> words) {
+        MagicLine line = SYNTAX.parse(words);
+        UserMethod method = compiler.method(line.positional(0));
+        double[] x = range(line.option("x").orElseThrow(() -> new IllegalArgumentException(
+                "--x a:b is required\nusage: " + SYNTAX.usage())), "--x");
+        VectorFunctions f = VectorFunctions.of(compiler.jvmHandle(method), compiler.defaultGradient(method));
+        String title = line.option("title").orElse(method.name());
+
+        if (line.option("y").isPresent()) {
+            requireDimension(f, 2, method, "--y (a heat map)");
+            double[] y = range(line.option("y").get(), "--y");
+            return line.flag("grad")
+                    ? Plots.gradientNorm(f.gradient(), x[0], x[1], y[0], y[1]).title("|∇" + title + "|")
+                    : Plots.heatMap(f.value(), x[0], x[1], y[0], y[1]).title(title);
+        }
+        if (line.option("at").isEmpty() && f.dimension() == 1) {
+            return Plots.function(t -> f.value().applyAsDouble(new double[] {t}),
+                    t -> f.gradient().apply(new double[] {t})[0], x[0], x[1]).title(title);
+        }
+        double[] at = numbers(line.option("at").orElseThrow(() -> new IllegalArgumentException(
+                method.name() + " has several variables: give the point of the slice with --at x1,...,xn and the "
+                        + "coordinate with --coord i")), "--at");
+        if (f.dimension() >= 0 && at.length != f.dimension()) {
+            throw new IllegalArgumentException("expected --at with " + f.dimension() + " coordinates, got " + at.length);
+        }
+        int coordinate = (int) numbers(line.option("coord").orElse("0"), "--coord")[0];
+        if (coordinate < 0 || coordinate >= at.length) {
+            throw new IllegalArgumentException("expected --coord in 0.." + (at.length - 1) + ", got " + coordinate);
+        }
+        return Plots.slice(f.value(), f.gradient(), at, coordinate, x[0], x[1]).title(title);
+    }
+
+    private static void requireDimension(VectorFunctions f, int dimension, UserMethod method, String what) {
+        if (f.dimension() != dimension) {
+            throw new IllegalArgumentException(what + " needs " + method.name() + " to take " + dimension
+                    + " double parameters");
+        }
+    }
+
+    private static double[] range(String text, String option) {
+        double[] bounds = numbers(text.replace(':', ','), option);
+        if (bounds.length != 2 || !(bounds[0] < bounds[1]) || !Double.isFinite(bounds[0] + bounds[1])) {
+            throw new IllegalArgumentException("expected " + option + " a:b with finite a < b, got '" + text + "'");
+        }
+        return bounds;
+    }
+
+    private static double[] numbers(String text, String option) {
+        try {
+            return Arrays.stream(text.split(",")).map(String::trim).mapToDouble(Double::parseDouble).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected numbers for " + option + ", got '" + text + "'");
+        }
+    }
+}
