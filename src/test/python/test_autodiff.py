@@ -137,9 +137,12 @@ def test_jit_binds_a_native_twin_with_the_jvm_results(ad):
 
 
 def test_bad_inputs_are_cell_errors_and_the_kernel_survives(ad):
+    for source in [case[0] for case in REVERSE_CASES if case[1] in ("cube", "ipow", "sumsq")]:
+        ok(ad, source)
+    ok(ad, "%autodiff reverse sumsq")
     cases = {
         "%autodiff reverse": "usage: %autodiff",
-        "%autodiff backwards cube": "expected the mode reverse or forward",
+        "%autodiff backwards cube": "expected the mode reverse, forward or hvp",
         "%autodiff reverse nosuchmethod": "no cell method named 'nosuchmethod'",
         "%autodiff reverse cube x=Sideways": "expected Const, Active, Duplicated or DuplicatedNoNeed for x",
         "%autodiff reverse cube y=Const": "got 'y'",
@@ -166,3 +169,24 @@ def test_out_of_bounds_in_compiled_code_raises_the_java_exception(ad):
     assert run.status == "error"
     assert run.errors[0]["ename"].endswith("ArrayIndexOutOfBoundsException")
     assert "Index 5 out of bounds for length 2" in run.errors[0]["evalue"]
+
+
+def test_hessian_vector_product_matches_finite_differences_of_the_gradient(ad):
+    ok(ad, "double quartic(double[] p) { double s = 0; for (int i = 0; i < p.length; i++)"
+           " s += p[i] * p[i] * p[i] * p[i] + (i > 0 ? p[i] * p[i - 1] : 0); return s; }")
+    ok(ad, "%autodiff reverse quartic")
+    summary = ok(ad, "%autodiff hvp quartic")
+    assert "double[] quartic_hvp(double[] p, double[] v)" in summary.text
+    p, v = [0.5, -1.0, 2.0], [1.0, 0.5, -0.25]
+    got = numbers(ad, "quartic_hvp(new double[]{0.5, -1.0, 2.0}, new double[]{1.0, 0.5, -0.25})")
+    # H = diag(12 p_i^2) + couplings 1 between neighbours.
+    expected = [12 * p[0] ** 2 * v[0] + v[1], 12 * p[1] ** 2 * v[1] + v[0] + v[2], 12 * p[2] ** 2 * v[2] + v[1]]
+    assert_close(got, expected)
+    h = 1e-6
+    fd = numbers(ad, "((java.util.function.Supplier<double[]>) () -> { double[] a = {0.5 + 1e-6, -1.0 + 0.5e-6,"
+                     " 2.0 - 0.25e-6}, b = {0.5 - 1e-6, -1.0 - 0.5e-6, 2.0 + 0.25e-6}; double[] ga = quartic_grad(a).dp(),"
+                     " gb = quartic_grad(b).dp(); double[] d = new double[3]; for (int i = 0; i < 3; i++)"
+                     " d[i] = (ga[i] - gb[i]) / 2e-6; return d; }).get()")
+    assert_close(got, fd, rel=1e-6)
+    run = execute(ad.client, "%autodiff hvp wave")
+    assert run.status == "error" and "expected double wave(double[])" in run.errors[0]["evalue"]

@@ -234,4 +234,26 @@ class DifferentiatorTest {
         assertEquals(0, g[0], 0);
         assertEquals(0, g[1], 0);
     }
+
+    @Test
+    void hessianVectorProductOfRosenbrockMatchesTheAnalyticHessian() throws Throwable {
+        LoweredModule lowered = new BytecodeLowering(classes).lower("ad/Fns", "rosenbrock", "([D)D");
+        Derivative hvp = differentiator.hessianVectorProduct(lowered);
+        Random random = new Random(13);
+        int n = 50;
+        double[] p = random.doubles(n, -2, 2).toArray();
+        double[] v = random.doubles(n, -1, 1).toArray();
+        double[] hv = new double[n];
+        hvp.handle().invokeExact(p, v, hv);
+        for (int i = 0; i < n; i++) {
+            double diagonal = (i > 0 ? 200 : 0) + (i + 1 < n ? 1200 * p[i] * p[i] - 400 * p[i + 1] + 2 : 0);
+            double expected = diagonal * v[i]
+                    + (i > 0 ? -400 * p[i - 1] * v[i - 1] : 0)
+                    + (i + 1 < n ? -400 * p[i] * v[i + 1] : 0);
+            assertEquals(expected, hv[i], 1e-10 * (1 + Math.abs(expected)), "(Hv)[" + i + "]");
+        }
+        double[] first = hv.clone();
+        hvp.handle().invokeExact(p, v, hv);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(first, hv, 0.0, "a second call starts from zeroed accumulators");
+    }
 }

@@ -18,13 +18,14 @@ import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
 
 /**
- * {@code %autodiff reverse|forward f [param=Activity ...] [--name g] [--dump] [--ad-before-opt]}: differentiates a
- * cell method through the whole pipeline and binds the derivative as cell methods (docs/MAGICS.md).
+ * {@code %autodiff reverse|forward f [param=Activity ...] [--name g] [--dump] [--ad-before-opt]} and
+ * {@code %autodiff hvp f}: differentiates a cell method through the whole pipeline and binds the derivative as cell
+ * methods (docs/MAGICS.md).
  */
 public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
-            "%autodiff reverse|forward <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...] [--name <base>]"
+            "%autodiff reverse|forward|hvp <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...] [--name <base>]"
                     + " [--dump] [--ad-before-opt]",
             List.of("mode", "method"), Set.of("name"), Set.of("dump", "ad-before-opt"));
 
@@ -39,9 +40,13 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
     @Override
     public DisplayData eval(BaseKernel kernel, List<String> words) throws DefinitionException {
         MagicLine line = SYNTAX.parse(words);
-        Mode mode = mode(line.positional(0));
+        boolean hvp = line.positional(0).equals("hvp");
+        Mode mode = hvp ? Mode.REVERSE : mode(line.positional(0));
         UserMethod method = compiler.method(line.positional(1));
         String name = line.option("name").orElse(method.name());
+        if (hvp) {
+            return hessianVectorProduct(method, name, line);
+        }
         DifferentiationOptions options = DifferentiationOptions.DEFAULT
                 .withDumpIr(line.flag("dump"))
                 .withAdBeforeOptimisation(line.flag("ad-before-opt"));
@@ -65,11 +70,24 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
                 .toDisplayData();
     }
 
+    private DisplayData hessianVectorProduct(UserMethod method, String name, MagicLine line)
+            throws DefinitionException {
+        if (!line.assignments().isEmpty() || line.flag("dump") || line.flag("ad-before-opt")) {
+            throw new IllegalArgumentException("%autodiff hvp takes no activities or options but --name");
+        }
+        Derivative derivative = compiler.hessianVectorProduct(method);
+        BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
+        notebook.define(stubs.source());
+        compiler.bind(name + "/hvp", derivative);
+        return new CompileSummary("Hessian-vector product of " + method.name() + " (forward over reverse) bound:",
+                stubs.signatures(), List.of(), derivative.timings(), Map.of()).toDisplayData();
+    }
+
     private static Mode mode(String word) {
         return switch (word) {
             case "reverse" -> Mode.REVERSE;
             case "forward" -> Mode.FORWARD;
-            default -> throw new IllegalArgumentException("expected the mode reverse or forward, got '" + word
+            default -> throw new IllegalArgumentException("expected the mode reverse, forward or hvp, got '" + word
                     + "'\nusage: " + SYNTAX.usage());
         };
     }

@@ -137,6 +137,19 @@ final class BindingStubs {
         return new Stubs(source.toString(), signatures);
     }
 
+    /** {@code double[] <name>_hvp(double[] p, double[] v)} and the allocation-free {@code _hvp_into}. */
+    static Stubs hessianVectorProduct(String name, Derivative derivative) {
+        String holder = holder(name, "hvp");
+        String p = derivative.entry().parameters().getFirst().name();
+        String into = "void " + name + "_hvp_into(double[] " + p + ", double[] v, double[] hv)";
+        String ergonomic = "double[] " + name + "_hvp(double[] " + p + ", double[] v)";
+        String source = holderClass(holder, derivative.handle())
+                + into + " {\n" + guarded(holder + ".H.invokeExact(" + p + ", v, hv);") + "}\n"
+                + ergonomic + " {\n    double[] hv = new double[" + p + ".length];\n    " + name + "_hvp_into(" + p
+                + ", v, hv);\n    return hv;\n}\n";
+        return new Stubs(source, List.of(ergonomic, into));
+    }
+
     private static String holder(String name, String kind) {
         return name + "$" + kind;
     }

@@ -64,15 +64,25 @@ public final class CompilerSession {
 
     public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options) {
+        return throughWorker(method, (differentiator, lowered) -> differentiator.differentiate(lowered,
+                DerivativeSpec.of(lowered.entry(), mode, overrides), options));
+    }
+
+    public Derivative hessianVectorProduct(UserMethod method) {
+        return throughWorker(method, Differentiator::hessianVectorProduct);
+    }
+
+    /** Lowers {@code method}, runs {@code stage} with a worker request the kernel's interrupt cancels. */
+    private Derivative throughWorker(UserMethod method,
+                                     java.util.function.BiFunction<Differentiator, LoweredModule, Derivative> stage) {
         InterruptFlag.global().clear();
         long start = System.nanoTime();
         LoweredModule lowered = new BytecodeLowering(notebook.classBytes())
                 .lower(method.ownerInternalName(), method.name(), method.descriptor());
         Duration lowering = Duration.ofNanos(System.nanoTime() - start);
-        DerivativeSpec spec = DerivativeSpec.of(lowered.entry(), mode, overrides);
         Derivative derivative;
         try (var cancel = notebook.onInterrupt(() -> worker().cancel())) {
-            derivative = new Differentiator(worker(), compiler.jit()).differentiate(lowered, spec, options);
+            derivative = stage.apply(new Differentiator(worker(), compiler.jit()), lowered);
         }
         Map<String, Duration> timings = new LinkedHashMap<>();
         timings.put("lowering", lowering);
