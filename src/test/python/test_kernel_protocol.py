@@ -26,6 +26,28 @@ def test_expression_value_is_the_execute_result(kernel):
     assert ok(kernel, "new double[] {1.5, 2}").text == "double[2] { 1.5, 2.0 }"
 
 
+def test_silent_execution_publishes_nothing_and_keeps_the_count(kernel):
+    client = kernel.client
+    before = ok(kernel, "1").reply["content"]["execution_count"]
+    msg_id = client.execute("int silentlyDefined = 5;\nsilentlyDefined", silent=True)
+    assert reply_to(client, msg_id)["content"]["status"] == "ok"
+    kinds = []
+    while not kinds or kinds[-1] != "idle":
+        msg = client.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") == msg_id:
+            kinds.append(msg["content"]["execution_state"] if msg["msg_type"] == "status" else msg["msg_type"])
+    assert kinds == ["busy", "idle"]
+    after = ok(kernel, "silentlyDefined")
+    assert after.text == "5"
+    assert after.reply["content"]["execution_count"] == before + 1
+
+
+def test_stack_overflow_is_an_error_not_a_dead_kernel(kernel):
+    run = execute(kernel.client, "int down(int n) { return down(n + 1) + 1; }\ndown(0)")
+    assert run.reply["content"]["ename"] == "java.lang.StackOverflowError"
+    assert ok(kernel, "2 + 2").text == "4"
+
+
 def test_declarations_and_statements_have_no_result(kernel):
     run = ok(kernel, "int declaredOnly = 3;\ndeclaredOnly++;")
     assert run.results == []

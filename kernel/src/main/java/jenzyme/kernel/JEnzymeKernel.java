@@ -154,7 +154,9 @@ public final class JEnzymeKernel extends BaseKernel {
             env.defer().reply(result.page().isPresent()
                     ? new PagedExecuteReply(count, result.page().get())
                     : new ExecuteReply(count, Map.of()));
-        } catch (Exception | StackOverflowError failure) {
+        } catch (Throwable failure) {
+            // Whatever a cell did (even exhausting stack or heap), the client gets its error reply and the kernel
+            // goes on: an escaping Error would end jjava's shell loop without a reply.
             flushStreams();
             if (storeHistory) {
                 sessionHistory.record(count, request.getCode(), "");

@@ -25,7 +25,7 @@ final class UserCodeThread {
 
     static final long ABANDON_AFTER_MS = 250;
     private static final long POLL_MS = 20;
-    private static final long STACK_BYTES = 512L << 20; // deep recursion in numerical code is common
+    private static final long STACK_BYTES = 64L << 20; // deep recursion is common in numerical code; a runaway one should fail fast
     private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
     private final ClassLoader contextLoader;
