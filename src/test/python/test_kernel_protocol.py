@@ -26,6 +26,28 @@ def test_expression_value_is_the_execute_result(kernel):
     assert ok(kernel, "new double[] {1.5, 2}").text == "double[2] { 1.5, 2.0 }"
 
 
+def test_silent_execution_publishes_nothing_and_keeps_the_count(kernel):
+    client = kernel.client
+    before = ok(kernel, "1").reply["content"]["execution_count"]
+    msg_id = client.execute("int silentlyDefined = 5;\nsilentlyDefined", silent=True)
+    assert reply_to(client, msg_id)["content"]["status"] == "ok"
+    kinds = []
+    while not kinds or kinds[-1] != "idle":
+        msg = client.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") == msg_id:
+            kinds.append(msg["content"]["execution_state"] if msg["msg_type"] == "status" else msg["msg_type"])
+    assert kinds == ["busy", "idle"]
+    after = ok(kernel, "silentlyDefined")
+    assert after.text == "5"
+    assert after.reply["content"]["execution_count"] == before + 1
+
+
+def test_stack_overflow_is_an_error_not_a_dead_kernel(kernel):
+    run = execute(kernel.client, "int down(int n) { return down(n + 1) + 1; }\ndown(0)")
+    assert run.reply["content"]["ename"] == "java.lang.StackOverflowError"
+    assert ok(kernel, "2 + 2").text == "4"
+
+
 def test_declarations_and_statements_have_no_result(kernel):
     run = ok(kernel, "int declaredOnly = 3;\ndeclaredOnly++;")
     assert run.results == []
@@ -120,21 +142,55 @@ def interrupt_after_start(kernel, started_marker: str):
     return sent, interrupt_when_running
 
 
-@pytest.mark.parametrize("loop", [
-    "long spins = 0;\nwhile (true) { spins++; }",
-    "while (true) { try { Thread.sleep(100_000); } catch (InterruptedException e) { } }",
-    "double burn(double x) { while (x == x) { x = Math.sin(x) + 1; } return x; }\nburn(0.5)",
+@pytest.mark.parametrize("cell", [
+    'long spins = 0;\nwhile (true) { if (spins++ == 0) System.out.println("started"); }',
+    'while (true) {\n  System.out.println("started");\n'
+    '  try { Thread.sleep(100_000); } catch (InterruptedException e) { }\n}',
+    'double burn(double x) {\n  System.out.println("started");\n  while (x == x) { x = Math.sin(x) + 1; }\n'
+    '  return x;\n}\nburn(0.5)',
 ])
-def test_interrupt_stops_an_endless_java_loop_within_half_a_second(kernel, loop):
+def test_interrupt_stops_an_endless_java_loop_within_half_a_second(kernel, cell):
+    # "started" is printed by the looping snippet itself, so the interrupt lands inside the loop.
     ok(kernel, "int keptAcrossInterrupt = 11;")
     sent, interrupt = interrupt_after_start(kernel, "started")
-    run = execute(kernel.client, 'System.out.println("started");\n' + loop, after_send=interrupt)
+    run = execute(kernel.client, cell, after_send=interrupt)
     latency = time.monotonic() - sent["at"]
-    print(f"interrupt latency {latency * 1000:.0f} ms for {loop.splitlines()[-1]!r}")
+    print(f"interrupt latency {latency * 1000:.0f} ms for {cell.splitlines()[-1]!r}")
     assert run.status == "error"
     assert run.reply["content"]["ename"] == "Interrupted"
+    assert "abandoned" not in run.reply["content"]["evalue"], "woven snippet code must stop by itself"
     assert latency < 0.5, f"interrupt took {latency:.3f} s"
     assert ok(kernel, "keptAcrossInterrupt * 2").text == "22"
+
+
+def compile_fixture(kernel, tmp_path, class_name: str, source: str):
+    """Compiles a Java class with the kernel's own JDK into a class directory for %classpath."""
+    javac = shutil.which("javac", path=os.path.dirname(kernel.manager.kernel_spec.argv[0]))
+    path = tmp_path / "src" / (class_name.replace(".", "/") + ".java")
+    path.parent.mkdir(parents=True)
+    path.write_text(source)
+    subprocess.run([javac, "-d", str(tmp_path / "classes"), str(path)], check=True)
+    return tmp_path / "classes"
+
+
+def test_interrupt_abandons_library_code_that_ignores_it_within_half_a_second(kernel, tmp_path):
+    # Jar classes are not woven with stop checks and this loop ignores Thread.interrupt: the kernel must give up on
+    # the thread and answer anyway.
+    classes = compile_fixture(kernel, tmp_path, "fixture.Spinner", """
+        package fixture;
+        public class Spinner {
+            public static volatile boolean release;
+            public static long spin() { long n = 0; while (!release) { n++; } return n; }
+        }""")
+    ok(kernel, f"%classpath {classes}")
+    sent, interrupt = interrupt_after_start(kernel, "started")
+    run = execute(kernel.client, '{ System.out.println("started"); fixture.Spinner.spin(); }', after_send=interrupt)
+    latency = time.monotonic() - sent["at"]
+    print(f"interrupt latency {latency * 1000:.0f} ms for uncooperative library code (thread abandoned)")
+    assert run.reply["content"]["ename"] == "Interrupted"
+    assert "abandoned" in run.reply["content"]["evalue"]
+    assert latency < 0.5, f"interrupt took {latency:.3f} s"
+    ok(kernel, "fixture.Spinner.release = true;")
 
 
 def test_completion_offers_jdk_and_user_names(kernel):
@@ -170,14 +226,17 @@ def test_inspection_and_help_paging(kernel):
 
 
 def test_classpath_magic_makes_a_compiled_class_importable(kernel, tmp_path):
-    javac = shutil.which("javac", path=os.path.dirname(kernel.manager.kernel_spec.argv[0]))
-    source = tmp_path / "src" / "fixture" / "Greeter.java"
-    source.parent.mkdir(parents=True)
-    source.write_text("package fixture; public class Greeter { public static String hi(String n) { return \"hi \" + n; } }")
-    subprocess.run([javac, "-d", str(tmp_path / "classes"), str(source)], check=True)
+    compile_fixture(kernel, tmp_path, "fixture.Greeter",
+                    "package fixture; public class Greeter { public static String hi(String n) { return \"hi \" + n; } }")
     run = execute(kernel.client, f"%classpath {tmp_path / 'missing'}/*.jar")
     assert run.status == "error" and "no file or directory matches" in run.reply["content"]["evalue"]
     assert ok(kernel, f"%classpath {tmp_path / 'classes'}\nfixture.Greeter.hi(\"jupyter\")").text == '"hi jupyter"'
+
+
+def test_cell_cannot_exit_the_kernel(kernel):
+    run = execute(kernel.client, "System.exit(1);")
+    assert run.reply["content"]["ename"] == "java.lang.UnsupportedOperationException"
+    assert ok(kernel, "3 * 3").text == "9"
 
 
 def test_unknown_magic_is_an_error_listing_the_known_ones(kernel):

@@ -79,8 +79,6 @@ final class CellExecutor {
         Object result;
         try {
             result = call.call();
-        } catch (VirtualMachineError fatal) {
-            throw fatal;
         } catch (Throwable failure) {
             // Magics may throw anything; the kernel must answer with an error and keep serving.
             throw new MagicFailure(magic, failure, magicNames());

@@ -51,6 +51,10 @@ public final class JEnzymeKernel extends BaseKernel {
 
     static final String NAME = "JEnzyme";
     static final String VERSION = "0.1.0";
+    private static final List<HelpLink> HELP_LINKS = List.of(
+            new HelpLink("JShell", "https://docs.oracle.com/en/java/javase/25/jshell/"),
+            new HelpLink("Java SE 25 API", "https://docs.oracle.com/en/java/javase/25/docs/api/"),
+            new HelpLink("Enzyme", "https://enzyme.mit.edu/"));
     private static final Pattern MAGIC_NAME_AT_CURSOR = Pattern.compile("^\\s*(%{1,2})([\\w-]*)$");
 
     private final JavaEvaluator evaluator;
@@ -64,7 +68,7 @@ public final class JEnzymeKernel extends BaseKernel {
 
     private JEnzymeKernel(JavaEvaluator evaluator, KernelIO io, SessionHistory history, Renderer renderer,
                           MagicsRegistry magics) {
-        super(NAME, VERSION, languageInfo(), List.of(new HelpLink("JEnzyme", "https://github.com/jenzyme/jenzyme")),
+        super(NAME, VERSION, languageInfo(), HELP_LINKS,
                 history, io, new CommManager(), renderer, null, magics, false, new StringStyler.Builder().build());
         this.evaluator = evaluator;
         this.kernelIO = io;
@@ -106,7 +110,7 @@ public final class JEnzymeKernel extends BaseKernel {
 
     @Override
     public String getBanner() {
-        return "Java " + Runtime.version() + " :: JEnzyme " + VERSION + " (JShell; %autodiff for Enzyme derivatives)";
+        return "Java " + Runtime.version() + " :: JEnzyme " + VERSION + " (JShell cells, jjava-jupyter protocol)";
     }
 
     public NotebookSession session() {
@@ -153,7 +157,9 @@ public final class JEnzymeKernel extends BaseKernel {
             env.defer().reply(result.page().isPresent()
                     ? new PagedExecuteReply(count, result.page().get())
                     : new ExecuteReply(count, Map.of()));
-        } catch (Exception | StackOverflowError failure) {
+        } catch (Throwable failure) {
+            // Whatever a cell did (even exhausting stack or heap), the client gets its error reply and the kernel
+            // goes on: an escaping Error would end jjava's shell loop without a reply.
             flushStreams();
             if (storeHistory) {
                 sessionHistory.record(count, request.getCode(), "");

@@ -7,13 +7,16 @@ import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.CodeElement;
 import java.lang.classfile.CodeTransform;
 import java.lang.classfile.Label;
+import java.lang.classfile.Opcode;
 import java.lang.classfile.instruction.BranchInstruction;
+import java.lang.classfile.instruction.InvokeInstruction;
 import java.lang.classfile.instruction.LabelTarget;
 import java.lang.classfile.instruction.LookupSwitchInstruction;
 import java.lang.classfile.instruction.SwitchCase;
 import java.lang.classfile.instruction.TableSwitchInstruction;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
+import java.lang.constant.MethodTypeDesc;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -21,8 +24,10 @@ import java.util.Set;
 /**
  * Evaluation layer, between JShell's compiler and {@link SnippetClassLoader}: rewrites a snippet class so that every
  * method calls {@link StopSignal#check()} on entry and before every backward jump (each loop iteration). Thread.stop
- * is gone in JDK 25, so this is what makes a busy loop in a cell interruptible. Only the loaded copy is rewritten;
- * {@link SnippetClassStore} keeps JShell's original bytes for the compiler frontend.
+ * is gone in JDK 25, so this is what makes a busy loop in a cell interruptible. It also turns the cell's own calls
+ * of {@code System.exit}, {@code Runtime.exit} and {@code Runtime.halt} into an exception: a cell must not end the
+ * kernel and the notebook's state with it. Only the loaded copy is rewritten; {@link SnippetClassStore} keeps
+ * JShell's original bytes for the compiler frontend.
  *
  * <p>Inserting code moves offsets, so the class file API recomputes stack maps, which needs the supertypes of
  * snippet classes: the resolver passed in must know the classes of the batch being loaded and earlier snippets.
@@ -30,6 +35,9 @@ import java.util.Set;
 final class StopCheckWeaver {
 
     private static final ClassDesc STOP_SIGNAL = ClassDesc.of(StopSignal.class.getName());
+    private static final MethodTypeDesc EXIT_STATIC = MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_int);
+    private static final MethodTypeDesc EXIT_VIRTUAL = MethodTypeDesc.of(ConstantDescs.CD_void,
+            ClassDesc.of(Runtime.class.getName()), ConstantDescs.CD_int);
 
     private final ClassFile classFile;
 
@@ -60,9 +68,23 @@ final class StopCheckWeaver {
                 case BranchInstruction branch when boundLabels.contains(branch.target()) -> emitCheck(code);
                 case TableSwitchInstruction table when jumpsBack(table.defaultTarget(), table.cases()) -> emitCheck(code);
                 case LookupSwitchInstruction lookup when jumpsBack(lookup.defaultTarget(), lookup.cases()) -> emitCheck(code);
+                case InvokeInstruction call when endsTheJvm(call) -> {
+                    // Same stack effect: System.exit(int) pops an int, Runtime.exit/halt pop the Runtime and an int.
+                    code.invokestatic(STOP_SIGNAL, "refuseExit", call.opcode() == Opcode.INVOKESTATIC
+                            ? EXIT_STATIC : EXIT_VIRTUAL);
+                    return;
+                }
                 default -> { }
             }
             code.with(element);
+        }
+
+        private static boolean endsTheJvm(InvokeInstruction call) {
+            String owner = call.owner().asInternalName();
+            String name = call.name().stringValue();
+            return call.typeSymbol().equals(MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_int))
+                    && (owner.equals("java/lang/System") && name.equals("exit")
+                        || owner.equals("java/lang/Runtime") && (name.equals("exit") || name.equals("halt")));
         }
 
         private boolean jumpsBack(Label defaultTarget, List<SwitchCase> cases) {

@@ -9,6 +9,7 @@ package jenzyme.kernel.exec;
 public final class StopSignal {
 
     private static volatile boolean requested;
+    private static volatile boolean someThreadAbandoned;
 
     private StopSignal() {
     }
@@ -18,6 +19,26 @@ public final class StopSignal {
         if (requested) {
             throw new CellInterruptedError("interrupted by the user");
         }
+        // An abandoned thread must stop at its next check even after the flag is cleared for the next cell.
+        if (someThreadAbandoned && Thread.currentThread() instanceof UserCodeThread.Worker worker && worker.isAbandoned()) {
+            throw new CellInterruptedError("this cell was abandoned after an interrupt");
+        }
+    }
+
+    /** Replaces {@code System.exit(status)} in woven snippet code. */
+    public static void refuseExit(int status) {
+        throw new UnsupportedOperationException("System.exit(" + status + ") would end the kernel and lose the "
+                + "notebook's state; use the notebook's Restart command instead");
+    }
+
+    /** Replaces {@code Runtime.exit(status)} and {@code Runtime.halt(status)} in woven snippet code. */
+    public static void refuseExit(Runtime runtime, int status) {
+        refuseExit(status);
+    }
+
+    static void abandon(UserCodeThread.Worker worker) {
+        worker.markAbandoned();
+        someThreadAbandoned = true;
     }
 
     static void request() {

@@ -17,19 +17,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Interrupting sets {@link StopSignal} (checked by woven snippet code) and interrupts this thread (for sleeps and
  * waits). Code that honours neither, e.g. a long loop inside a library jar, cannot be stopped in JDK 25: after
- * {@link #ABANDON_AFTER_MS} the thread is abandoned (left running as a daemon, its results discarded) and a fresh
- * thread serves the next cell, so the kernel and its JShell state stay usable.
+ * {@link #ABANDON_AFTER_MS} the thread is abandoned (left running as a daemon, its results discarded; woven cell code
+ * on it stops at its next check, library code runs until it returns) and a fresh thread serves the next cell, so
+ * the kernel and its JShell state stay usable.
  */
 final class UserCodeThread {
 
-    static final long ABANDON_AFTER_MS = 400;
+    static final long ABANDON_AFTER_MS = 250;
     private static final long POLL_MS = 20;
-    private static final long STACK_BYTES = 512L << 20; // deep recursion in numerical code is common
+    private static final long STACK_BYTES = 64L << 20; // deep recursion is common in numerical code; a runaway one should fail fast
     private static final AtomicInteger THREAD_IDS = new AtomicInteger();
 
     private final ClassLoader contextLoader;
     private volatile ExecutorService executor;
-    private volatile Thread worker;
+    private volatile Worker worker;
     private volatile boolean busy;
     private volatile long interruptedAtNanos;
 
@@ -84,17 +85,36 @@ final class UserCodeThread {
     }
 
     private void abandon() {
+        StopSignal.abandon(worker);
         executor.shutdownNow();
         executor = newExecutor();
     }
 
     private ExecutorService newExecutor() {
         return Executors.newSingleThreadExecutor(body -> {
-            Thread thread = new Thread(null, body, "jenzyme-user-code-" + THREAD_IDS.incrementAndGet(), STACK_BYTES);
-            thread.setDaemon(true);
+            Worker thread = new Worker(body);
             thread.setContextClassLoader(contextLoader);
             worker = thread;
             return thread;
         });
+    }
+
+    /** The user-code thread; once abandoned, woven snippet code running on it stops at its next check. */
+    static final class Worker extends Thread {
+
+        private volatile boolean abandoned;
+
+        private Worker(Runnable body) {
+            super(null, body, "jenzyme-user-code-" + THREAD_IDS.incrementAndGet(), STACK_BYTES);
+            setDaemon(true);
+        }
+
+        boolean isAbandoned() {
+            return abandoned;
+        }
+
+        void markAbandoned() {
+            abandoned = true;
+        }
     }
 }

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,6 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Interrupting a cell stops it (however it is busy) and leaves the evaluator ready for the next cell. */
 public class InterruptTest {
+
+    /** Loop iterations of the abandoned-thread test's cell. */
+    public static final AtomicInteger passes = new AtomicInteger();
 
     /** Counted down by the cell once it runs, so the test interrupts running code rather than compilation. */
     public static volatile CountDownLatch started;
@@ -104,5 +108,27 @@ public class InterruptTest {
                 "{ jenzyme.kernel.exec.InterruptTest.started.countDown(); fixture.Spinner.spin(); }");
         assertTrue(interrupted.getMessage().contains("abandoned"), interrupted.getMessage());
         evaluator.eval("fixture.Spinner.release = true;"); // let the abandoned thread end
+    }
+
+    @Test
+    void abandonedCellCodeStopsAtItsNextCheckEvenAfterTheNextCellStarts(@TempDir Path dir) throws Exception {
+        Path classes = InMemoryJavac.writeClassDirectory(dir, InMemoryJavac.compile("fixture.Gate", """
+                package fixture;
+                public class Gate {
+                    public static volatile boolean open;
+                    public static void pass() { while (!open) { } }
+                }"""));
+        evaluator.addToClasspath(List.of(classes));
+        passes.set(0);
+        interruptWhileRunning("while (true) { jenzyme.kernel.exec.InterruptTest.started.countDown(); fixture.Gate.pass();"
+                + " jenzyme.kernel.exec.InterruptTest.passes.incrementAndGet(); }");
+        // interruptWhileRunning has started the next cell, so the stop flag is clear again; open the gate.
+        Thread abandoned = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t instanceof UserCodeThread.Worker w && w.isAbandoned() && t.isAlive())
+                .findFirst().orElseThrow(() -> new AssertionError("no abandoned user-code thread"));
+        evaluator.eval("fixture.Gate.open = true;");
+        abandoned.join(TimeUnit.SECONDS.toMillis(30));
+        assertFalse(abandoned.isAlive(), "the abandoned cell kept looping");
+        assertTrue(passes.get() <= 1, "iterations after the gate opened: " + passes.get());
     }
 }

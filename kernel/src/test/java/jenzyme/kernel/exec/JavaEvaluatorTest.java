@@ -132,6 +132,16 @@ public class JavaEvaluatorTest {
     }
 
     @Test
+    void cellsCannotEndTheKernel() throws Exception {
+        for (String exit : List.of("System.exit(3);", "Runtime.getRuntime().exit(4);", "Runtime.getRuntime().halt(5);")) {
+            ExecutionFailure refused = assertThrows(ExecutionFailure.class, () -> evaluator.eval(exit));
+            assertEquals("java.lang.UnsupportedOperationException", refused.exceptionClass());
+            assertTrue(refused.detail().contains("would end the kernel"), refused.detail());
+        }
+        assertEquals(2, valueOf("1 + 1"));
+    }
+
+    @Test
     void incompleteCellIsReported() {
         assertThrows(IncompleteSource.class, () -> evaluator.eval("double f(double x) {"));
     }
