@@ -80,3 +80,19 @@ def test_bad_plot_and_gradcheck_lines_are_errors(kernel):
         assert run.status == "error", line
         assert message in run.errors[0]["evalue"], (line, run.errors[0]["evalue"])
     assert ok(kernel, "2 * 21").text == "42"
+
+
+def test_every_magic_explains_itself_with_a_question_mark(kernel):
+    for magic, example in {"%autodiff": "%autodiff reverse loss", "%jit": "%jit loss",
+                           "%gradcheck": "%gradcheck rosen at", "%plot": "%plot wave --x -3:3"}.items():
+        run = ok(kernel, magic + "?")
+        text = run.results[0]["data"]["text/plain"]
+        assert text.startswith("usage: " + magic) and example in text, text
+
+
+def test_plots_and_gradcheck_are_imported_for_cells(kernel):
+    run = ok(kernel, "GradCheck.of(p -> p[0] * p[0] * p[1], p -> new double[]{2 * p[0] * p[1], p[0] * p[0]})"
+                     ".at(new double[]{1.5, -2}).run().passed()")
+    assert run.text == "true"
+    run = ok(kernel, "Plots.function(Math::sin, Math::cos, 0, 6.3)")
+    assert png_size(base64.b64decode(run.results[0]["data"]["image/png"])) == (640, 420)

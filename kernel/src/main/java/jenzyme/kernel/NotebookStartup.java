@@ -10,6 +10,8 @@ final class NotebookStartup {
             "import java.util.function.*;",
             "import java.util.stream.*;",
             "import java.awt.image.BufferedImage;",
+            "import jenzyme.visualization.Plots;",
+            "import jenzyme.magics.gradcheck.GradCheck;",
             "import static jenzyme.kernel.api.Notebook.*;");
 
     private NotebookStartup() {

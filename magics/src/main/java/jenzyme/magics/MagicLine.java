@@ -16,8 +16,21 @@ import java.util.Set;
 public record MagicLine(List<String> positionals, Map<String, String> assignments, Map<String, String> options,
                         Set<String> flags) {
 
-    /** What a magic accepts: names of its positional words (all required), its options and its flags. */
-    public record Syntax(String usage, List<String> positionals, Set<String> options, Set<String> flags) {
+    /**
+     * What a magic accepts: names of its positional words (all required), its options and its flags; {@code help}
+     * is shown for {@code %magic?} and {@code %magic --help}.
+     */
+    public record Syntax(String usage, String help, List<String> positionals, Set<String> options, Set<String> flags) {
+
+        /** The help text as cell output, if {@code words} ask for it. */
+        public Optional<org.dflib.jjava.jupyter.kernel.display.DisplayData> helpFor(List<String> words) {
+            if (!words.equals(List.of("?")) && !words.equals(List.of("--help"))) {
+                return Optional.empty();
+            }
+            var data = new org.dflib.jjava.jupyter.kernel.display.DisplayData("usage: " + usage + "\n\n" + help);
+            data.putMarkdown("**usage:** `" + usage + "`\n\n" + help);
+            return Optional.of(data);
+        }
 
         public MagicLine parse(List<String> words) {
             List<String> positional = new ArrayList<>();

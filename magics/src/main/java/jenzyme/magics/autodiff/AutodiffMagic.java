@@ -27,6 +27,23 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%autodiff reverse|forward|hvp <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...] [--name <base>]"
                     + " [--dump] [--ad-before-opt]",
+            """
+            Differentiates a cell method with Enzyme and binds the derivative as new cell methods.
+
+            Activities (defaults: double/float → Active, double[]/float[] → Duplicated, the rest Const):
+            `Const`, `Active` (its partial is returned), `Duplicated` (gradient accumulated into a shadow array),
+            `DuplicatedNoNeed`. Override them per parameter name: `%autodiff reverse f n=Const`.
+
+            Example, for `double loss(double[] p, double x, int n)`:
+
+                %autodiff reverse loss      // LossGradient loss_grad(p, x, n): value(), dp(), dx()
+                                            // double loss_grad_into(p, dp, x, n, out): dp accumulated, out = {value, dx}
+                %autodiff forward loss      // LossTangent loss_fwd(p, tp, x, tx, n): value(), dvalue()
+                %autodiff hvp rosen         // double[] rosen_hvp(double[] p, double[] v) = H(p)·v
+
+            `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
+            `--ad-before-opt` differentiates unoptimised IR (for comparison).
+            """,
             List.of("mode", "method"), Set.of("name"), Set.of("dump", "ad-before-opt"));
 
     private final NotebookSession notebook;
@@ -39,6 +56,10 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
 
     @Override
     public DisplayData eval(BaseKernel kernel, List<String> words) throws DefinitionException {
+        var help = SYNTAX.helpFor(words);
+        if (help.isPresent()) {
+            return help.get();
+        }
         MagicLine line = SYNTAX.parse(words);
         boolean hvp = line.positional(0).equals("hvp");
         Mode mode = hvp ? Mode.REVERSE : mode(line.positional(0));

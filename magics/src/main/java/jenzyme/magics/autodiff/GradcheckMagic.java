@@ -14,10 +14,18 @@ import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
  * {@code %gradcheck f [at x1,x2,...] [--points K] [--dim n] [--box lo:hi] [--eps h] [--tol r] [--seed s]}: central
  * finite differences of the JVM's {@code f} against its compiled reverse-mode gradient; renders the table.
  */
-public final class GradcheckMagic implements LineMagic<GradCheckResult, BaseKernel> {
+public final class GradcheckMagic implements LineMagic<Object, BaseKernel> {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%gradcheck <method> [at x1,x2,...] [--points K] [--dim n] [--box lo:hi] [--eps h] [--tol r] [--seed s]",
+            """
+            Compares the compiled gradient of `f(double[] p)` or `f(double x1, ..., double xn)` with central finite
+            differences of the JVM's own f, and shows a table per component (AD, FD, errors, pass/fail).
+
+                %gradcheck rosen at 0.5,-0.3,1.2
+                %gradcheck rosen --points 5 --dim 10 --box -2:2
+                %gradcheck bowl --tol 1e-8
+            """,
             List.of("method"), Set.of("points", "dim", "box", "eps", "tol", "seed"), Set.of());
 
     private final CompilerSession compiler;
@@ -27,7 +35,11 @@ public final class GradcheckMagic implements LineMagic<GradCheckResult, BaseKern
     }
 
     @Override
-    public GradCheckResult eval(BaseKernel kernel, List<String> words) {
+    public Object eval(BaseKernel kernel, List<String> words) {
+        var help = SYNTAX.helpFor(words);
+        if (help.isPresent()) {
+            return help.get();
+        }
         List<String> rest = words;
         double[] at = null;
         int atIndex = words.indexOf("at");

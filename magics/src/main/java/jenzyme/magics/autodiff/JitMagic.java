@@ -16,6 +16,11 @@ import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
 public final class JitMagic implements LineMagic<DisplayData, BaseKernel> {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax("%jit <method> [--name <base>] [--dump]",
+            """
+            Compiles a cell method to native code (no AD) and binds it as <method>_native with the same signature,
+            to compare results and speed with the JVM. Example: `%jit loss` then `loss_native(p, 0.5, 3)`.
+            `--dump` shows the LLVM IR the frontend produced.
+            """,
             List.of("method"), Set.of("name"), Set.of("dump"));
 
     private final NotebookSession notebook;
@@ -28,6 +33,10 @@ public final class JitMagic implements LineMagic<DisplayData, BaseKernel> {
 
     @Override
     public DisplayData eval(BaseKernel kernel, List<String> words) throws DefinitionException {
+        var help = SYNTAX.helpFor(words);
+        if (help.isPresent()) {
+            return help.get();
+        }
         MagicLine line = SYNTAX.parse(words);
         UserMethod method = compiler.method(line.positional(0));
         String name = line.option("name").orElse(method.name());

@@ -16,10 +16,17 @@ import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
  * {@code --grad}. Otherwise a slice through the point {@code --at} along coordinate {@code --coord}, with the
  * partial derivative.
  */
-public final class PlotMagic implements LineMagic<Figure, BaseKernel> {
+public final class PlotMagic implements LineMagic<Object, BaseKernel> {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%plot <method> --x a:b [--y c:d [--grad]] [--at x1,...,xn --coord i] [--title text]",
+            """
+            Plots a cell method with its compiled derivative:
+
+                %plot wave --x -3:3                      // f and f' for double wave(double x)
+                %plot bowl --x -2:2 --y -1:3 [--grad]    // heat map of f (or |∇f|) for double bowl(double x, double y)
+                %plot rosen --at 1,1,1 --coord 0 --x -1:2 // slice of f(double[] p) with the partial ∂f/∂p0
+            """,
             List.of("method"), Set.of("x", "y", "at", "coord", "title"), Set.of("grad"));
 
     private final CompilerSession compiler;
@@ -29,7 +36,11 @@ public final class PlotMagic implements LineMagic<Figure, BaseKernel> {
     }
 
     @Override
-    public Figure eval(BaseKernel kernel, List<String> words) {
+    public Object eval(BaseKernel kernel, List<String> words) {
+        var help = SYNTAX.helpFor(words);
+        if (help.isPresent()) {
+            return help.get();
+        }
         MagicLine line = SYNTAX.parse(words);
         UserMethod method = compiler.method(line.positional(0));
         double[] x = range(line.option("x").orElseThrow(() -> new IllegalArgumentException(
