@@ -112,10 +112,11 @@ def test_float_methods_differentiate_in_float(ad):
 def test_allocation_free_variant_accumulates_into_the_shadow(ad):
     ok(ad, "double dot(double[] a, double[] b) { double s = 0; for (int i = 0; i < a.length; i++) s += a[i] * b[i];"
            " return s; }")
-    ok(ad, "%autodiff reverse dot b=Const")
-    got = numbers(ad, "((java.util.function.Supplier<double[]>) () -> { double[] da = {10, 10}; double[] out = new double[1];"
-                      " dot_grad_into(new double[]{1, 2}, da, new double[]{3, 4}, out);"
-                      " dot_grad_into(new double[]{1, 2}, da, new double[]{3, 4}, out); return flat(out[0], da); }).get()")
+    summary = ok(ad, "%autodiff reverse dot b=Const")
+    assert "double dot_grad_into(double[] a, double[] da, double[] b)" in summary.text
+    got = numbers(ad, "((java.util.function.Supplier<double[]>) () -> { double[] da = {10, 10};"
+                      " dot_grad_into(new double[]{1, 2}, da, new double[]{3, 4});"
+                      " double v = dot_grad_into(new double[]{1, 2}, da, new double[]{3, 4}); return flat(v, da); }).get()")
     assert_close(got, [11.0, 16.0, 18.0])
 
 
@@ -137,9 +138,10 @@ def test_jit_binds_a_native_twin_with_the_jvm_results(ad):
 
 
 def test_bad_inputs_are_cell_errors_and_the_kernel_survives(ad):
-    for source in [case[0] for case in REVERSE_CASES if case[1] in ("cube", "ipow", "sumsq")]:
+    for source in [case[0] for case in REVERSE_CASES if case[1] in ("cube", "ipow", "sumsq", "wave")]:
         ok(ad, source)
     ok(ad, "%autodiff reverse sumsq")
+    assert "double wave_grad_into(double x, double y, double[] dActive)" in ok(ad, "%autodiff reverse wave").text
     cases = {
         "%autodiff reverse": "usage: %autodiff",
         "%autodiff backwards cube": "expected the mode reverse, forward or hvp",
@@ -148,8 +150,9 @@ def test_bad_inputs_are_cell_errors_and_the_kernel_survives(ad):
         "%autodiff reverse cube y=Const": "got 'y'",
         "%autodiff reverse ipow k=Active": "parameter k (int) cannot be ACTIVE",
         "%autodiff reverse cube --frobnicate": "unknown option --frobnicate",
-        "sumsq_grad_into(new double[3], new double[2], new double[1])": "at least as long as a (3), got length 2",
-        "double[] same = new double[2]; sumsq_grad_into(same, same, new double[1])": "same array",
+        "sumsq_grad_into(new double[3], new double[2])": "at least as long as a (3), got length 2",
+        "double[] same = new double[2]; sumsq_grad_into(same, same)": "same array",
+        "wave_grad_into(0.1, 0.2, new double[1])": "expected dActive of length >= 2",
     }
     for cell, message in cases.items():
         run = execute(ad.client, cell, timeout=60)

@@ -37,7 +37,8 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
             Example, for `double loss(double[] p, double x, int n)`:
 
                 %autodiff reverse loss      // LossGradient loss_grad(p, x, n): value(), dp(), dx()
-                                            // double loss_grad_into(p, dp, x, n, out): dp accumulated, out = {value, dx}
+                                            // double loss_grad_into(p, dp, x, n, dActive): returns the value,
+                                            //   dp accumulated (+=), dActive[0] = d/dx; allocates nothing
                 %autodiff forward loss      // LossTangent loss_fwd(p, tp, x, tx, n): value(), dvalue()
                 %autodiff hvp rosen         // double[] rosen_hvp(double[] p, double[] v) = H(p)·v
 
@@ -73,7 +74,8 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
                 .withAdBeforeOptimisation(line.flag("ad-before-opt"));
 
         Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
-        BindingStubs.Stubs stubs = BindingStubs.derivative(name, derivative);
+        BindingStubs.Stubs stubs = mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative)
+                : BindingStubs.forward(name, derivative);
         notebook.define(stubs.source());
         compiler.bind(name + "/" + mode, derivative);
 

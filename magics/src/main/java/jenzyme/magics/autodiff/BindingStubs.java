@@ -8,7 +8,6 @@ import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
 import jenzyme.runtime.worker.Activity;
-import jenzyme.runtime.worker.Mode;
 import jenzyme.runtime.worker.NativeType;
 import jenzyme.runtime.worker.OutputSlot;
 
@@ -39,102 +38,131 @@ final class BindingStubs {
         return new Stubs(source, List.of(signature));
     }
 
-    /** {@code <name>_grad} / {@code <name>_grad_into} (reverse) or {@code <name>_fwd} / {@code _fwd_into}. */
-    static Stubs derivative(String name, Derivative derivative) {
-        boolean reverse = derivative.spec().mode() == Mode.REVERSE;
-        String suffix = reverse ? "_grad" : "_fwd";
-        String holder = holder(name, reverse ? "reverse" : "forward");
+    /** Reverse mode: {@code <name>_grad} (a record) and the allocation-free {@code <name>_grad_into}. */
+    static Stubs reverse(String name, Derivative derivative) {
+        String holder = holder(name, "reverse");
         EntryPoint entry = derivative.entry();
         List<OutputSlot> slots = derivative.wrapper().slots();
-
-        List<String> intoParams = new ArrayList<>();
-        List<String> intoArgs = new ArrayList<>();
-        List<String> ergonomicParams = new ArrayList<>();
-        List<String> ergonomicArgs = new ArrayList<>();
+        Call into = new Call();
+        Call ergonomic = new Call();
         List<String> allocations = new ArrayList<>();
         List<String> components = new ArrayList<>();
         List<String> componentValues = new ArrayList<>();
+        List<String> adjointCopies = new ArrayList<>();
         for (int p = 0; p < entry.parameters().size(); p++) {
             NativeParameter parameter = entry.parameters().get(p);
-            Activity activity = derivative.spec().activities().get(p);
             String type = parameter.type().javaName();
-            intoParams.add(type + " " + parameter.name());
-            intoArgs.add(parameter.name());
-            ergonomicParams.add(type + " " + parameter.name());
-            ergonomicArgs.add(parameter.name());
-            if (activity == Activity.CONST) {
+            into.add(type, parameter.name());
+            ergonomic.add(type, parameter.name());
+            if (derivative.spec().activities().get(p) == Activity.CONST) {
                 continue;
             }
-            String shadow = (reverse ? "d" : "t") + parameter.name();
-            boolean hasShadowArgument = parameter.type().isArray() || !reverse;
-            if (hasShadowArgument) {
-                intoParams.add(type + " " + shadow);
-                intoArgs.add(shadow);
-            }
-            if (reverse && parameter.type().isArray()) {
+            String shadow = "d" + parameter.name();
+            components.add(type + " " + shadow);
+            if (parameter.type().isArray()) {
+                into.add(type, shadow);
+                ergonomic.arguments.add(shadow);
                 allocations.add(type + " " + shadow + " = new " + parameter.type().elementType().javaName() + "["
                         + parameter.name() + ".length];");
-                ergonomicArgs.add(shadow);
-                components.add(type + " " + shadow);
                 componentValues.add(shadow);
-            } else if (reverse) {
-                int slot = slotOf(slots, OutputSlot.Kind.ADJOINT, parameter.llvmIndex());
-                components.add(type + " " + shadow);
-                componentValues.add(slotValue(slots.get(slot), slot, "out$"));
             } else {
-                ergonomicParams.add(type + " " + shadow);
-                ergonomicArgs.add(shadow);
+                int slot = slotOf(slots, OutputSlot.Kind.ADJOINT, parameter.llvmIndex());
+                String cast = parameter.type() == JavaType.FLOAT ? "(float) " : "";
+                componentValues.add(cast + "dActive$[" + adjointCopies.size() + "]");
+                adjointCopies.add("dActive[" + adjointCopies.size() + "] = " + slotValue(slots.get(slot), slot) + ";");
             }
         }
-        boolean hasOut = !slots.isEmpty();
-        // "out" unless the user's method already has a parameter of that name.
-        String out = entry.parameters().stream().anyMatch(p -> p.name().equals("out")) ? "out$" : "out";
-        if (hasOut) {
-            intoParams.add("double[] " + out);
+        int actives = adjointCopies.size();
+        if (actives > 0) {
+            into.parameters.add("double[] dActive"); // filled from the slots, not passed to the handle
+            ergonomic.arguments.add("dActive$");
+            allocations.add("double[] dActive$ = new double[" + actives + "];");
         }
-        intoArgs.add(hasOut ? out : holder + ".NO_SLOTS");
-
         JavaType returnType = entry.returnType();
         boolean returnsValue = returnType != JavaType.VOID;
-        String into = name + suffix + "_into";
-        String intoSignature = (returnsValue ? returnType.javaName() : "void") + " " + into + "("
-                + String.join(", ", intoParams) + ")";
-        StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle()));
-        source.append(intoSignature).append(" {\n")
-                .append(guarded(holder + ".H.invokeExact(" + String.join(", ", intoArgs) + ");"));
+        String intoSignature = (returnsValue ? returnType.javaName() : "void") + " " + name + "_grad_into("
+                + into.parameterList() + ")";
+        StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
+        source.append(intoSignature).append(" {\n");
+        if (actives > 0) {
+            source.append("    if (dActive.length < ").append(actives).append(") throw new IllegalArgumentException(")
+                    .append("\"expected dActive of length >= ").append(actives)
+                    .append(" (one per Active scalar), got \" + dActive.length);\n");
+        }
+        source.append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
+                .append(guarded(holder + ".H.invokeExact(" + into.argumentList() + ", out$);"));
+        adjointCopies.forEach(copy -> source.append("    ").append(copy).append('\n'));
         if (returnsValue) {
-            source.append("    return ").append(slotValue(slots.getFirst(), 0, out)).append(";\n");
+            source.append("    return ").append(slotValue(slots.getFirst(), 0)).append(";\n");
         }
         source.append("}\n");
         List<String> signatures = new ArrayList<>(List.of(intoSignature));
-
         if (returnsValue) {
-            String record = capitalised(name) + (reverse ? "Gradient" : "Tangent");
-            List<String> recordComponents = new ArrayList<>(List.of(returnType.javaName() + " value"));
-            List<String> recordValues = new ArrayList<>(List.of("out$[0]"));
-            if (reverse) {
-                recordComponents.addAll(components);
-                recordValues.addAll(componentValues);
-            } else {
-                recordComponents.add(returnType.javaName() + " dvalue");
-                recordValues.add(slotValue(slots.get(1), 1, "out$"));
-            }
-            if (returnType == JavaType.FLOAT) {
-                recordValues.set(0, slotValue(slots.getFirst(), 0, "out$"));
-            }
-            String ergonomicSignature = record + " " + name + suffix + "(" + String.join(", ", ergonomicParams) + ")";
-            source.append("record ").append(record).append("(").append(String.join(", ", recordComponents))
-                    .append(") {}\n")
-                    .append(ergonomicSignature).append(" {\n");
+            String record = capitalised(name) + "Gradient";
+            String signature = record + " " + name + "_grad(" + ergonomic.parameterList() + ")";
+            source.append("record ").append(record).append("(").append(returnType.javaName()).append(" value");
+            components.forEach(c -> source.append(", ").append(c));
+            source.append(") {}\n").append(signature).append(" {\n");
             allocations.forEach(a -> source.append("    ").append(a).append('\n'));
-            source.append("    double[] out$ = new double[").append(slots.size()).append("];\n")
-                    .append("    ").append(into).append("(").append(String.join(", ", ergonomicArgs))
-                    .append(", out$);\n")
-                    .append("    return new ").append(record).append("(").append(String.join(", ", recordValues))
-                    .append(");\n}\n");
-            signatures.addFirst(ergonomicSignature);
+            source.append("    ").append(returnType.javaName()).append(" value$ = ").append(name).append("_grad_into(")
+                    .append(ergonomic.argumentList()).append(");\n")
+                    .append("    return new ").append(record).append("(value$")
+                    .append(componentValues.stream().map(v -> ", " + v).reduce("", String::concat)).append(");\n}\n");
+            signatures.addFirst(signature);
         }
         return new Stubs(source.toString(), signatures);
+    }
+
+    /** Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter. */
+    static Stubs forward(String name, Derivative derivative) {
+        String holder = holder(name, "forward");
+        EntryPoint entry = derivative.entry();
+        List<OutputSlot> slots = derivative.wrapper().slots();
+        Call call = new Call();
+        for (int p = 0; p < entry.parameters().size(); p++) {
+            NativeParameter parameter = entry.parameters().get(p);
+            call.add(parameter.type().javaName(), parameter.name());
+            if (derivative.spec().activities().get(p) != Activity.CONST) {
+                call.add(parameter.type().javaName(), "t" + parameter.name());
+            }
+        }
+        JavaType returnType = entry.returnType();
+        String record = capitalised(name) + "Tangent";
+        boolean returnsValue = returnType != JavaType.VOID;
+        String signature = (returnsValue ? record : "void") + " " + name + "_fwd(" + call.parameterList() + ")";
+        StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
+        if (returnsValue) {
+            String type = returnType.javaName();
+            source.append("record ").append(record).append("(").append(type).append(" value, ").append(type)
+                    .append(" dvalue) {}\n");
+        }
+        source.append(signature).append(" {\n    double[] out$ = ").append(holder).append(".OUT.get();\n")
+                .append(guarded(holder + ".H.invokeExact(" + call.argumentList() + ", out$);"));
+        if (returnsValue) {
+            source.append("    return new ").append(record).append("(").append(slotValue(slots.get(0), 0))
+                    .append(", ").append(slotValue(slots.get(1), 1)).append(");\n");
+        }
+        source.append("}\n");
+        return new Stubs(source.toString(), List.of(signature));
+    }
+
+    /** Parameters of a generated method and the arguments it passes on, in step. */
+    private static final class Call {
+        final List<String> parameters = new ArrayList<>();
+        final List<String> arguments = new ArrayList<>();
+
+        void add(String type, String name) {
+            parameters.add(type + " " + name);
+            arguments.add(name);
+        }
+
+        String parameterList() {
+            return String.join(", ", parameters);
+        }
+
+        String argumentList() {
+            return String.join(", ", arguments);
+        }
     }
 
     /** {@code double[] <name>_hvp(double[] p, double[] v)} and the allocation-free {@code _hvp_into}. */
@@ -155,10 +183,19 @@ final class BindingStubs {
     }
 
     private static String holderClass(String holder, MethodHandle handle) {
+        return holderClass(holder, handle, -1);
+    }
+
+    /**
+     * The handle as a constant; with {@code slots >= 0} also a per-thread buffer for the wrapper's output slots, so
+     * that the hot path allocates nothing (the buffer goes to native code, so escape analysis cannot remove it).
+     */
+    private static String holderClass(String holder, MethodHandle handle, int slots) {
         return "final class " + holder + " {\n"
                 + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.autodiff.BoundHandles.take(\""
                 + BoundHandles.put(handle) + "\");\n"
-                + "    static final double[] NO_SLOTS = {};\n"
+                + (slots < 0 ? "" : "    static final ThreadLocal<double[]> OUT = ThreadLocal.withInitial(() -> new double["
+                        + slots + "]);\n")
                 + "    private " + holder + "() {}\n"
                 + "}\n";
     }
@@ -180,8 +217,8 @@ final class BindingStubs {
     }
 
     /** A float slot holds its value in the low 4 bytes of the 8-byte slot (little-endian x86-64). */
-    private static String slotValue(OutputSlot slot, int index, String array) {
-        String element = array + "[" + index + "]";
+    private static String slotValue(OutputSlot slot, int index) {
+        String element = "out$[" + index + "]";
         return slot.type() == NativeType.FLOAT ? "Float.intBitsToFloat((int) Double.doubleToRawLongBits(" + element + "))"
                 : element;
     }
