@@ -1,5 +1,6 @@
 package jenzyme.magics.autodiff;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -76,7 +77,7 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
         Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
         BindingStubs.Stubs stubs = mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative)
                 : BindingStubs.forward(name, derivative);
-        notebook.define(stubs.source());
+        Duration stubTime = stubs.defineIn(notebook);
         compiler.bind(name + "/" + mode, derivative);
 
         List<String> activities = derivative.entry().parameters().stream()
@@ -90,7 +91,7 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
         }
         return new CompileSummary((mode == Mode.REVERSE ? "Reverse" : "Forward") + "-mode derivative of "
                 + method.name() + " bound:", stubs.signatures(), activities, derivative.timings(), dumps)
-                .toDisplayData();
+                .withPhase("jshell stubs", stubTime).toDisplayData();
     }
 
     private DisplayData hessianVectorProduct(UserMethod method, String name, MagicLine line)
@@ -100,10 +101,11 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
         }
         Derivative derivative = compiler.hessianVectorProduct(method);
         BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
-        notebook.define(stubs.source());
+        Duration stubTime = stubs.defineIn(notebook);
         compiler.bind(name + "/hvp", derivative);
         return new CompileSummary("Hessian-vector product of " + method.name() + " (forward over reverse) bound:",
-                stubs.signatures(), List.of(), derivative.timings(), Map.of()).toDisplayData();
+                stubs.signatures(), List.of(), derivative.timings(), Map.of())
+                .withPhase("jshell stubs", stubTime).toDisplayData();
     }
 
     private static Mode mode(String word) {

@@ -20,7 +20,15 @@ import jenzyme.runtime.worker.OutputSlot;
 final class BindingStubs {
 
     /** The generated source and the signatures to show the user. */
-    record Stubs(String source, List<String> signatures) {}
+    record Stubs(String source, List<String> signatures) {
+
+        /** Defines the stubs in the notebook; returns how long JShell took (javac dominates it). */
+        java.time.Duration defineIn(jenzyme.magics.NotebookSession notebook) throws jenzyme.magics.DefinitionException {
+            long start = System.nanoTime();
+            notebook.define(source);
+            return java.time.Duration.ofNanos(System.nanoTime() - start);
+        }
+    }
 
     private BindingStubs() {}
 

@@ -12,6 +12,13 @@ import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 record CompileSummary(String title, List<String> signatures, List<String> activities, Map<String, Duration> timings,
                       Map<String, String> dumps) {
 
+    /** The same summary with one more phase at the end. */
+    CompileSummary withPhase(String phase, Duration time) {
+        Map<String, Duration> more = new java.util.LinkedHashMap<>(timings);
+        more.put(phase, time);
+        return new CompileSummary(title, signatures, activities, more, dumps);
+    }
+
     DisplayData toDisplayData() {
         DisplayData data = new DisplayData(text());
         data.putHTML(html());

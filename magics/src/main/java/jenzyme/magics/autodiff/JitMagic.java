@@ -1,5 +1,6 @@
 package jenzyme.magics.autodiff;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,11 +44,11 @@ public final class JitMagic implements LineMagic<DisplayData, BaseKernel> {
         CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method);
         NativeMethod code = compiled.result();
         BindingStubs.Stubs stubs = BindingStubs.nativeMethod(name, code.entry(), code.handle());
-        notebook.define(stubs.source());
+        Duration stubTime = stubs.defineIn(notebook);
         compiler.bind(name + "/native", code);
         Map<String, String> dumps = line.flag("dump") ? Map.of("LLVM IR (before O3)", code.lowered().irText())
                 : Map.of();
         return new CompileSummary(method.name() + " compiled to native code, bound:", stubs.signatures(), List.of(),
-                compiled.timings(), dumps).toDisplayData();
+                compiled.timings(), dumps).withPhase("jshell stubs", stubTime).toDisplayData();
     }
 }
