@@ -91,9 +91,9 @@ final class MethodLowering {
                 () -> new LoweringException("method has no bytecode", ref.owner(), ref.name(), ref.descriptor(), -1, -1, null));
         try {
             plan = CodePlan.of(code);
-            plan.firstExceptionHandler().ifPresent(start -> {
-                bci = start;
-                throw Unsupported.construct("try/catch/finally (exception handler)");
+            plan.exceptionHandlerConstruct().ifPresent(construct -> {
+                bci = construct.getValue();
+                throw Unsupported.construct(construct.getKey());
             });
             try (FrameSlots frame = new FrameSlots(module, ir.appendBlock(function, "entry"))) {
                 slots = frame;
@@ -224,7 +224,8 @@ final class MethodLowering {
                 slots.store(localKey(increment.slot()), JValue.scalar(ValueKind.INT,
                         ir.add(value.value(), ir.constInt(ir.i32(), increment.constant()))), name);
             }
-            case ConstantInstruction constant -> push(constant(constant.constantValue()));
+            case ConstantInstruction constant -> push(constant.opcode() == Opcode.ACONST_NULL
+                    ? constant(null) : constant(constant.constantValue()));
             case OperatorInstruction operator -> operator(operator.opcode());
             case ConvertInstruction convert -> push(arithmetic.convert(convert.fromType(), convert.toType(), pop()));
             case StackInstruction stackInstruction -> stackOperation(stackInstruction.opcode());
@@ -254,8 +255,7 @@ final class MethodLowering {
                     + " (fields and notebook variables cannot be read or written by compiled code; pass them as parameters)");
             case InvokeDynamicInstruction dynamic -> throw Unsupported.construct(
                     "invokedynamic " + dynamic.name().stringValue() + " (lambda, method reference or string concatenation)");
-            case NewObjectInstruction newObject ->
-                    throw Unsupported.construct("new " + dotted(newObject.className().asInternalName()));
+            case NewObjectInstruction newObject -> throw Unsupported.construct(newObject(newObject.className().asInternalName()));
             case NewReferenceArrayInstruction newArray -> throw Unsupported.construct(
                     "new " + dotted(newArray.componentType().asInternalName()) + "[] (array of references)");
             case NewMultiArrayInstruction newArray -> throw Unsupported.construct(
@@ -466,6 +466,14 @@ final class MethodLowering {
     }
 
     // ---- small helpers
+
+    /** {@code new X}, named as a throw when X looks like an exception (javac emits the new before the athrow). */
+    private static String newObject(String internalName) {
+        String name = dotted(internalName);
+        boolean throwable = name.endsWith("Exception") || name.endsWith("Error") || name.endsWith("Throwable");
+        return throwable ? "throw new " + name + " (compiled code cannot throw exceptions)"
+                : "new " + name + " (compiled code cannot create objects)";
+    }
 
     private static String localKey(int slot) {
         return "local" + slot;
