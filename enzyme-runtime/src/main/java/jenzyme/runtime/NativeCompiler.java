@@ -45,9 +45,11 @@ public final class NativeCompiler implements AutoCloseable {
         JitModule code = jit.add(lowered.moduleName(), lowered.bitcode(), true);
         try {
             EntryPoint entry = lowered.entry();
-            MethodHandle handle = NativeBinder.bind(code.address(entry.symbol()), NativeSignature.of(entry),
-                    code::isLive, entry.symbol());
-            NativeMethod compiled = new NativeMethod(lowered, code, handle);
+            NativeSignature signature = NativeSignature.of(entry);
+            MethodHandle handle = NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol());
+            MethodHandle copying = NativeBinder.bindCopying(code.address(entry.symbol()), signature, code::isLive,
+                    entry.symbol());
+            NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
             NativeMethod previous = current.put(ownerInternalName + "." + methodName + descriptor, compiled);
             if (previous != null) {
                 previous.close();

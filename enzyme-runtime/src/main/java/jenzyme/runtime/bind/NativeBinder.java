@@ -17,8 +17,9 @@ import jenzyme.runtime.BindingException;
  * {@link InterruptFlag}, whose raising needs no safepoint.
  *
  * <p>{@link #bind} follows the lowered-code convention: it allocates the status block, passes it first, and turns a
- * non-zero status into the Java exception; the handle has the Java method's own type. {@link #bindRaw} is a bare
- * critical downcall for any other symbol.
+ * non-zero status into the Java exception; the handle has the Java method's own type. {@link #bindCopying} does the
+ * same through an ordinary downcall that copies arrays, for calls long enough that blocking safepoints would hurt.
+ * {@link #bindRaw} is a bare critical downcall for any other symbol.
  */
 public final class NativeBinder {
 
@@ -26,6 +27,7 @@ public final class NativeBinder {
     private static final MethodHandle NEW_STATUS;
     private static final MethodHandle CHECK_STATUS;
     private static final MethodHandle STATUS_SEGMENT;
+    private static final MethodHandle INVOKE_COPYING;
 
     static {
         try {
@@ -35,6 +37,8 @@ public final class NativeBinder {
             CHECK_STATUS = lookup.findStatic(NativeStatus.class, "check",
                     MethodType.methodType(void.class, int[].class, String.class));
             STATUS_SEGMENT = ofArray(int[].class);
+            INVOKE_COPYING = lookup.findVirtual(CopyingCall.class, "invoke",
+                    MethodType.methodType(Object.class, Object[].class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -62,6 +66,24 @@ public final class NativeBinder {
                     symbol, null);
         }
         return handle;
+    }
+
+    /**
+     * Like {@link #bind}, but through a non-critical downcall with arrays copied to native memory and back (see
+     * {@link CopyingCall}): safepoints, GC and other threads proceed while the call runs.
+     */
+    public static MethodHandle bindCopying(MemorySegment function, NativeSignature signature, BooleanSupplier isLive,
+                                           String symbol) {
+        MethodHandle downcall;
+        try {
+            downcall = LINKER.downcallHandle(function, signature.functionDescriptor());
+        } catch (IllegalArgumentException e) {
+            throw new BindingException("FFM cannot bind " + signature.functionDescriptor() + ": " + e.getMessage(),
+                    symbol, e);
+        }
+        CopyingCall call = new CopyingCall(downcall, signature, isLive, symbol);
+        return INVOKE_COPYING.bindTo(call).asCollector(Object[].class, signature.arguments().size())
+                .asType(signature.javaType());
     }
 
     /** A critical downcall to {@code function} allowing heap segments; no status handling. */

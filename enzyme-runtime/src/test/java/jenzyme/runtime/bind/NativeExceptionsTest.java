@@ -1,0 +1,114 @@
+package jenzyme.runtime.bind;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.lang.invoke.MethodHandle;
+import jenzyme.runtime.NativeCompiler;
+import jenzyme.runtime.NativeMethod;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Java exceptions raised inside compiled code come out of both bindings as the JVM's own exceptions, with the JVM's
+ * messages, without harming the process; writes made before the exception stay visible, as on the JVM.
+ */
+class NativeExceptionsTest {
+
+    private static final String SOURCE = """
+            package ex;
+            public class Ex {
+                static double read(double[] a, int i) { return a[i]; }
+                static void writeThenFail(double[] a) {
+                    a[0] = 42;
+                    a[a.length] = 1;
+                }
+                static int divide(int a, int b) { return a / b; }
+                static long remainder(long a, long b) { return a % b; }
+                static double allocate(int n) { return new double[n].length; }
+                private static double deep(double[] a, int depth) { return depth == 0 ? a[-1] : deep(a, depth - 1); }
+                static double failsDeepInRecursion(double[] a, int depth) { return 1 + deep(a, depth); }
+            }
+            """;
+
+    private static NativeCompiler compiler;
+    private static CompiledClasses classes;
+
+    @BeforeAll
+    static void compile() {
+        compiler = NativeCompiler.create();
+        classes = InMemoryJavac.compile("ex.Ex", SOURCE);
+    }
+
+    @AfterAll
+    static void close() {
+        compiler.close();
+    }
+
+    @Test
+    void outOfBoundsReadHasTheJvmMessage() throws Throwable {
+        for (MethodHandle read : bothBindings("read", "([DI)D")) {
+            double[] a = {1, 2, 3};
+            assertEquals(2.0, (double) read.invokeExact(a, 1));
+            var high = assertThrows(ArrayIndexOutOfBoundsException.class, () -> { double unused = (double) read.invokeExact(a, 3); });
+            assertEquals("Index 3 out of bounds for length 3", high.getMessage());
+            var negative = assertThrows(ArrayIndexOutOfBoundsException.class, () -> { double unused = (double) read.invokeExact(a, -7); });
+            assertEquals("Index -7 out of bounds for length 3", negative.getMessage());
+            assertThrows(ArrayIndexOutOfBoundsException.class, () -> { double unused = (double) read.invokeExact(new double[0], 0); });
+            assertThrows(NullPointerException.class, () -> { double unused = (double) read.invokeExact((double[]) null, 0); });
+            assertEquals(3.0, (double) read.invokeExact(a, 2), "a failed call leaves no state behind");
+        }
+    }
+
+    @Test
+    void writesBeforeTheExceptionStayVisible() {
+        for (MethodHandle write : bothBindings("writeThenFail", "([D)V")) {
+            double[] a = new double[4];
+            var e = assertThrows(ArrayIndexOutOfBoundsException.class, () -> { write.invokeExact(a); });
+            assertEquals("Index 4 out of bounds for length 4", e.getMessage());
+            assertArrayEquals(new double[] {42, 0, 0, 0}, a);
+        }
+    }
+
+    @Test
+    void integerDivisionByZeroIsAnArithmeticException() throws Throwable {
+        for (MethodHandle divide : bothBindings("divide", "(II)I")) {
+            assertEquals(-3, (int) divide.invokeExact(7, -2));
+            assertEquals(Integer.MIN_VALUE, (int) divide.invokeExact(Integer.MIN_VALUE, -1));
+            var e = assertThrows(ArithmeticException.class, () -> { int unused = (int) divide.invokeExact(1, 0); });
+            assertEquals("/ by zero", e.getMessage());
+        }
+        for (MethodHandle remainder : bothBindings("remainder", "(JJ)J")) {
+            assertEquals(0L, (long) remainder.invokeExact(Long.MIN_VALUE, -1L));
+            assertThrows(ArithmeticException.class, () -> { long unused = (long) remainder.invokeExact(5L, 0L); });
+        }
+    }
+
+    @Test
+    void negativeArraySizeNamesTheSize() throws Throwable {
+        for (MethodHandle allocate : bothBindings("allocate", "(I)D")) {
+            assertEquals(5.0, (double) allocate.invokeExact(5));
+            assertEquals(0.0, (double) allocate.invokeExact(0));
+            var e = assertThrows(NegativeArraySizeException.class, () -> { double unused = (double) allocate.invokeExact(-3); });
+            assertEquals("-3", e.getMessage());
+        }
+    }
+
+    @Test
+    void exceptionPropagatesOutOfDeepRecursion() {
+        for (MethodHandle fails : bothBindings("failsDeepInRecursion", "([DI)D")) {
+            var e = assertThrows(ArrayIndexOutOfBoundsException.class,
+                    () -> { double unused = (double) fails.invokeExact(new double[2], 500); });
+            assertEquals("Index -1 out of bounds for length 2", e.getMessage());
+        }
+    }
+
+    private static MethodHandle[] bothBindings(String method, String descriptor) {
+        NativeMethod compiled = compiler.compile(classes, "ex/Ex", method, descriptor);
+        return new MethodHandle[] {compiled.handle(), compiled.copyingHandle()};
+    }
+}
