@@ -31,9 +31,7 @@ final class CopyingCall {
     }
 
     Object invoke(Object[] args) throws Throwable {
-        if (!isLive.getAsBoolean()) {
-            throw new BindingException("the native code of " + symbol + " was released; bind the new one", symbol, null);
-        }
+        NativeBinder.ensureLive(isLive, symbol);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(ValueLayout.JAVA_INT, StatusCode.BLOCK_INTS);
             List<Object> nativeArgs = new ArrayList<>();

@@ -1,5 +1,8 @@
 package jenzyme.runtime.bind;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import jenzyme.runtime.BindingException;
 import jenzyme.runtime.lower.StatusCode;
 
@@ -11,8 +14,25 @@ final class NativeStatus {
 
     private NativeStatus() {}
 
+    /** Native status blocks for non-critical calls, one per thread (heap arrays cannot be passed to those). */
+    private static final ThreadLocal<MemorySegment> NATIVE_BLOCK = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(ValueLayout.JAVA_INT, StatusCode.BLOCK_INTS));
+
     static int[] newBlock() {
         return new int[StatusCode.BLOCK_INTS];
+    }
+
+    /** This thread's native status block, zeroed. */
+    static MemorySegment nativeBlock() {
+        MemorySegment block = NATIVE_BLOCK.get();
+        block.fill((byte) 0);
+        return block;
+    }
+
+    static void check(MemorySegment block, String symbol) {
+        if (block.get(ValueLayout.JAVA_INT, 0) != 0) {
+            check(block.toArray(ValueLayout.JAVA_INT), symbol);
+        }
     }
 
     /** Throws the Java exception recorded in {@code block}, if any. */
