@@ -37,6 +37,10 @@ class NativeCompilerTest {
                 }
                 """);
         NativeMethod f = compiler.compile(classes, "demo/Poly", "f", "(D)D");
+        String compiled = f.code().compiledIr();
+        assertTrue(compiled.contains("fmul double %x, %x") && !compiled.contains("alloca"),
+                "the JIT ran O3 on the frontend's module:\n" + compiled);
+        assertTrue(compiled.contains("define double @" + f.entry().symbol() + "("), "dumps use the original names:\n" + compiled);
         MethodHandle handle = f.handle();
         assertEquals(MethodType.methodType(double.class, double.class), handle.type());
         for (double x : new double[] {0, 1, -2.5, 3e150, Double.NaN, -0.0}) {

@@ -86,6 +86,7 @@ public final class OrcJit implements AutoCloseable {
             if (optimise) {
                 optimise(module);
             }
+            String compiledIr = optimise ? LlvmModules.irText(module) : irText;
             tracker = jit.newResourceTracker();
             LLVMModuleRef handedOver = module;
             module = null; // owned by the JIT from here on, even if adding fails
@@ -98,7 +99,7 @@ public final class OrcJit implements AutoCloseable {
             if (!errors.isEmpty()) {
                 throw new LlvmFailure(String.join("; ", errors));
             }
-            JitModule added = new JitModule(this, moduleName, tracker, addresses);
+            JitModule added = new JitModule(this, moduleName, tracker, addresses, compiledIr.replace(suffix, ""));
             modules.add(added);
             return added;
         } catch (LlvmFailure failure) {
