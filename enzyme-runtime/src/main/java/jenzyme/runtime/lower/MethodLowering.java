@@ -362,9 +362,10 @@ final class MethodLowering {
                 llvmArgs.add(args.get(i).length());
             }
         }
+        LLVMValueRef depth = exits.beforeCall();
         LLVMValueRef result = ir.call(callee.callee().type(), callee.callee().function(),
                 llvmArgs.toArray(LLVMValueRef[]::new));
-        exits.propagateFailure();
+        exits.afterCall(depth);
         JavaType returnType = callee.signature().returnType();
         if (returnType != JavaType.VOID) {
             stack.push(fromBoundary(result, returnType));

@@ -32,6 +32,7 @@ class NativeExceptionsTest {
                 static double allocate(int n) { return new double[n].length; }
                 private static double deep(double[] a, int depth) { return depth == 0 ? a[-1] : deep(a, depth - 1); }
                 static double failsDeepInRecursion(double[] a, int depth) { return 1 + deep(a, depth); }
+                static double down(double[] x, int n) { return n == 0 ? x[0] : 1 + down(x, n - 1) * x[0]; }
             }
             """;
 
@@ -104,6 +105,34 @@ class NativeExceptionsTest {
             var e = assertThrows(ArrayIndexOutOfBoundsException.class,
                     () -> { double unused = (double) fails.invokeExact(new double[2], 500); });
             assertEquals("Index -1 out of bounds for length 2", e.getMessage());
+        }
+    }
+
+    /** Native stack overflow would kill the JVM; deep recursion raises StackOverflowError instead, on a 1 MB stack. */
+    @Test
+    void recursionDeeperThanTheLimitIsAStackOverflowError() throws Throwable {
+        for (MethodHandle down : bothBindings("down", "([DI)D")) {
+            double[] half = {0.5};
+            int allowed = jenzyme.runtime.lower.StatusCode.MAX_CALL_DEPTH - 1;
+            Throwable[] outcome = new Throwable[2];
+            double[] results = new double[1];
+            Thread small = new Thread(null, () -> {
+                try {
+                    results[0] = (double) down.invokeExact(half, allowed);
+                } catch (Throwable t) {
+                    outcome[0] = t;
+                }
+                try {
+                    double unused = (double) down.invokeExact(half, 1_000_000);
+                } catch (Throwable t) {
+                    outcome[1] = t;
+                }
+            }, "one-megabyte-stack", 1 << 20);
+            small.start();
+            small.join();
+            assertEquals(null, outcome[0]);
+            assertEquals(2.0, results[0], 1e-15);
+            assertEquals(StackOverflowError.class, outcome[1].getClass());
         }
     }
 
