@@ -1,6 +1,5 @@
 package jenzyme.runtime;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.HashMap;
 import java.util.Map;
@@ -67,11 +66,6 @@ public final class NativeCompiler implements AutoCloseable {
 
     public InterruptFlag interruptFlag() {
         return InterruptFlag.global();
-    }
-
-    /** The address of the interrupt flag's word, e.g. for a JIT created elsewhere. */
-    public static MemorySegment interruptFlagWord() {
-        return InterruptFlag.global().segment();
     }
 
     @Override

@@ -3,6 +3,7 @@ package jenzyme.runtime.bind;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
 import jenzyme.runtime.NativeCompiler;
@@ -96,6 +97,8 @@ class NativeExceptionsTest {
             assertEquals(0.0, (double) allocate.invokeExact(0));
             var e = assertThrows(NegativeArraySizeException.class, () -> { double unused = (double) allocate.invokeExact(-3); });
             assertEquals("-3", e.getMessage());
+            var huge = assertThrows(OutOfMemoryError.class, () -> { double unused = (double) allocate.invokeExact(Integer.MAX_VALUE); });
+            assertTrue(huge.getMessage().contains(Integer.toString(Integer.MAX_VALUE)), huge.getMessage());
         }
     }
 
