@@ -65,6 +65,11 @@ public final class OrcJit implements AutoCloseable {
      *     neither the module, the process nor the runtime symbols define
      */
     public synchronized JitModule add(String moduleName, byte[] bitcode, boolean optimise) {
+        java.util.Objects.requireNonNull(moduleName, "moduleName");
+        if (bitcode == null || bitcode.length == 0) {
+            throw new JitException("expected LLVM bitcode for module " + moduleName + ", got "
+                    + (bitcode == null ? "null" : "0 bytes"), moduleName, null, null, null);
+        }
         if (closed) {
             throw new JitException("the JIT was closed", moduleName, null, null, null);
         }

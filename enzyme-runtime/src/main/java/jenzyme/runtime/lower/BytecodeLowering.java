@@ -30,6 +30,15 @@ public final class BytecodeLowering {
      * @throws LoweringException naming the construct and source line when something is outside the subset
      */
     public LoweredModule lower(String ownerInternalName, String methodName, String descriptor) {
+        Objects.requireNonNull(ownerInternalName, "ownerInternalName");
+        Objects.requireNonNull(methodName, "methodName");
+        Objects.requireNonNull(descriptor, "descriptor");
+        if (ownerInternalName.contains(".")) {
+            throw new LoweringException("expected an internal class name such as demo/Poly, got " + ownerInternalName);
+        }
+        if (!descriptor.startsWith("(")) {
+            throw new LoweringException("expected a method descriptor such as (D[DI)D, got " + descriptor);
+        }
         MethodRef entryRef = new MethodRef(ownerInternalName, methodName, descriptor);
         String moduleName = SymbolNames.of(entryRef);
         ClassLibrary classes = new ClassLibrary(source);

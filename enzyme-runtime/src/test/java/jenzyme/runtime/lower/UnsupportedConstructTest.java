@@ -181,6 +181,16 @@ class UnsupportedConstructTest {
         assertTrue(noMethod.getMessage().contains("no method neg.Neg.absent(D)D"), noMethod.getMessage());
     }
 
+    @org.junit.jupiter.api.Test
+    void malformedRequestsSayWhatWasExpected() {
+        LoweringException dotted = assertThrows(LoweringException.class,
+                () -> new BytecodeLowering(CLASSES).lower("neg.Neg", "staticField", "(D)D"));
+        assertTrue(dotted.getMessage().contains("expected an internal class name such as demo/Poly, got neg.Neg"));
+        LoweringException descriptor = assertThrows(LoweringException.class,
+                () -> new BytecodeLowering(CLASSES).lower("neg/Neg", "staticField", "double(double)"));
+        assertTrue(descriptor.getMessage().contains("expected a method descriptor"), descriptor.getMessage());
+    }
+
     private static LoweringException lowerExpectingFailure(String method, String descriptor) {
         return assertThrows(LoweringException.class,
                 () -> new BytecodeLowering(CLASSES).lower("neg/Neg", method, descriptor));
