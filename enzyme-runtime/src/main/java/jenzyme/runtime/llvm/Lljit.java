@@ -100,10 +100,6 @@ public final class Lljit implements AutoCloseable {
         }
     }
 
-    public String dataLayout() {
-        return LLVMOrcLLJITGetDataLayoutStr(jit).getString();
-    }
-
     @Override
     public void close() {
         LlvmNative.check(LLVMOrcDisposeLLJIT(jit), "dispose LLJIT");

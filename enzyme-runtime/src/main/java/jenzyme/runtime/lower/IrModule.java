@@ -50,10 +50,6 @@ final class IrModule implements AutoCloseable {
         return tbaa;
     }
 
-    LLVMModuleRef module() {
-        return module;
-    }
-
     LLVMTypeRef type(ValueKind kind) {
         return switch (kind) {
             case INT -> ir.i32();

@@ -59,6 +59,7 @@ class OrcJitTest {
     @Test
     void clangBitcodeLinksAgainstLibmMallocFreeAndTheInterruptFlag() throws Throwable {
         try (JitModule module = jit.add("clang", bitcode, false)) {
+            assertEquals(java.util.Set.of("scaled_sin_sum", "interrupt_flag"), module.exportedSymbols());
             MethodHandle sum = NativeBinder.bindRaw(module.address("scaled_sin_sum"),
                     FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_DOUBLE));
             double[] a = {0.5, -1.25, 3, 7.5};
