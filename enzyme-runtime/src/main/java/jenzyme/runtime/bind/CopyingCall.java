@@ -4,15 +4,19 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.reflect.Array;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import jenzyme.runtime.BindingException;
 import jenzyme.runtime.lower.StatusCode;
 
 /**
  * One call through an ordinary (non-critical) downcall: arrays are copied into native memory and back afterwards
- * (also when the call fails, since Java keeps the writes made before an exception). The JVM can reach safepoints
+ * (also when the call fails, since Java keeps the writes made before an exception), one copy per distinct array. The JVM can reach safepoints
  * while such a call runs, so GC and threads that need one — including the one raising the interrupt flag — are not
  * held up by a long computation. Costs a copy per array and boxing per call.
  */
@@ -36,19 +40,22 @@ final class CopyingCall {
             MemorySegment status = arena.allocate(ValueLayout.JAVA_INT, StatusCode.BLOCK_INTS);
             List<Object> nativeArgs = new ArrayList<>();
             nativeArgs.add(status);
-            MemorySegment[] copies = new MemorySegment[args.length];
+            // One copy per distinct array: the same array passed twice must stay one memory, as on the JVM.
+            Map<Object, MemorySegment> copies = new IdentityHashMap<>();
             for (int i = 0; i < args.length; i++) {
                 NativeArgument argument = signature.arguments().get(i);
                 if (argument.passing() == NativeArgument.Passing.VALUE) {
                     nativeArgs.add(args[i]);
                     continue;
                 }
-                Object array = java.util.Objects.requireNonNull(args[i], "array argument " + i);
-                int length = java.lang.reflect.Array.getLength(array);
-                ValueLayout element = elementLayout(argument.javaType());
-                copies[i] = arena.allocate(element, Math.max(1, length));
-                MemorySegment.copy(array, 0, copies[i], element, 0, length);
-                nativeArgs.add(copies[i]);
+                Object array = Objects.requireNonNull(args[i], "array argument " + i);
+                int length = Array.getLength(array);
+                nativeArgs.add(copies.computeIfAbsent(array, a -> {
+                    ValueLayout element = elementLayout(a.getClass());
+                    MemorySegment copy = arena.allocate(element, Math.max(1, length));
+                    MemorySegment.copy(a, 0, copy, element, 0, length);
+                    return copy;
+                }));
                 if (argument.passing() == NativeArgument.Passing.ARRAY_AND_LENGTH) {
                     nativeArgs.add(length);
                 }
@@ -57,12 +64,8 @@ final class CopyingCall {
             try {
                 result = downcall.invokeWithArguments(nativeArgs);
             } finally {
-                for (int i = 0; i < args.length; i++) {
-                    if (copies[i] != null) {
-                        ValueLayout element = elementLayout(args[i].getClass());
-                        MemorySegment.copy(copies[i], element, 0, args[i], 0, java.lang.reflect.Array.getLength(args[i]));
-                    }
-                }
+                copies.forEach((array, copy) ->
+                        MemorySegment.copy(copy, elementLayout(array.getClass()), 0, array, 0, Array.getLength(array)));
             }
             NativeStatus.check(status.toArray(ValueLayout.JAVA_INT), symbol);
             return result;

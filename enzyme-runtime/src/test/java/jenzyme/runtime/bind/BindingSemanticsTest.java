@@ -15,10 +15,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Java exceptions raised inside compiled code come out of both bindings as the JVM's own exceptions, with the JVM's
- * messages, without harming the process; writes made before the exception stay visible, as on the JVM.
+ * Java semantics through both bindings: exceptions raised inside compiled code come out as the JVM's own, with its
+ * messages, without harming the process; writes made before the exception stay visible; an array passed twice is
+ * one array; recursion too deep for the native stack is a StackOverflowError.
  */
-class NativeExceptionsTest {
+class BindingSemanticsTest {
 
     private static final String SOURCE = """
             package ex;
@@ -33,6 +34,7 @@ class NativeExceptionsTest {
                 static double allocate(int n) { return new double[n].length; }
                 private static double deep(double[] a, int depth) { return depth == 0 ? a[-1] : deep(a, depth - 1); }
                 static double failsDeepInRecursion(double[] a, int depth) { return 1 + deep(a, depth); }
+                static double alias(double[] a, double[] b) { a[0] = 1; b[0] = 2; return a[0] * 10 + b.length; }
                 static double down(double[] x, int n) { return n == 0 ? x[0] : 1 + down(x, n - 1) * x[0]; }
             }
             """;
@@ -108,6 +110,15 @@ class NativeExceptionsTest {
             var e = assertThrows(ArrayIndexOutOfBoundsException.class,
                     () -> { double unused = (double) fails.invokeExact(new double[2], 500); });
             assertEquals("Index -1 out of bounds for length 2", e.getMessage());
+        }
+    }
+
+    @Test
+    void theSameArrayPassedTwiceIsOneArray() throws Throwable {
+        for (MethodHandle alias : bothBindings("alias", "([D[D)D")) {
+            double[] x = new double[3];
+            assertEquals(23.0, (double) alias.invokeExact(x, x));
+            assertArrayEquals(new double[] {2, 0, 0}, x);
         }
     }
 
