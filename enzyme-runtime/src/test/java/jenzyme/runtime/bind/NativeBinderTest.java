@@ -12,7 +12,7 @@ import java.util.Map;
 import jenzyme.runtime.BindingException;
 import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.jit.OrcJit;
-import jenzyme.runtime.testing.Clang19;
+import jenzyme.runtime.testing.DebianLlvm19;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +38,7 @@ class NativeBinderTest {
     @BeforeAll
     static void load() throws Exception {
         jit = OrcJit.create(Map.of());
-        module = jit.add("wrapper", Clang19.bitcodeOf(WRAPPER), false);
+        module = jit.add("wrapper", DebianLlvm19.bitcodeOf(WRAPPER), false);
     }
 
     @AfterAll
@@ -73,7 +73,7 @@ class NativeBinderTest {
 
     @Test
     void releasedCodeIsNeverCalled() throws Throwable {
-        JitModule temporary = jit.add("temporary", Clang19.bitcodeOf(WRAPPER), false);
+        JitModule temporary = jit.add("temporary", DebianLlvm19.bitcodeOf(WRAPPER), false);
         MethodHandle gradient = NativeBinder.bind(temporary.address("fake_gradient"), GRADIENT, temporary::isLive, "fake_gradient");
         temporary.close();
         var e = assertThrows(BindingException.class, () -> { gradient.invokeExact(1.0, new double[1], new double[2]); });

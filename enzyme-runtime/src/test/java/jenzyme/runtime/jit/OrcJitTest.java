@@ -14,7 +14,7 @@ import java.util.Map;
 import jenzyme.runtime.JitException;
 import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.bind.NativeBinder;
-import jenzyme.runtime.testing.Clang19;
+import jenzyme.runtime.testing.DebianLlvm19;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,7 +48,7 @@ class OrcJitTest {
     @BeforeAll
     static void start() throws Exception {
         jit = OrcJit.create(Map.of(InterruptFlag.symbol(), InterruptFlag.global().segment()));
-        bitcode = Clang19.bitcodeOf(C_SOURCE);
+        bitcode = DebianLlvm19.bitcodeOf(C_SOURCE);
     }
 
     @AfterAll
@@ -97,7 +97,7 @@ class OrcJitTest {
 
     @Test
     void unresolvedSymbolIsAJitExceptionNamingIt() throws Exception {
-        byte[] calling = Clang19.bitcodeOf("""
+        byte[] calling = DebianLlvm19.bitcodeOf("""
                 extern double no_such_function_anywhere(double);
                 double g(double x) { return no_such_function_anywhere(x) + 1; }
                 """);

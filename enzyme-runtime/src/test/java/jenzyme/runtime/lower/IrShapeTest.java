@@ -9,6 +9,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import jenzyme.runtime.llvm.LlvmModules;
 import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.DebianLlvm19;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
@@ -119,6 +120,16 @@ class IrShapeTest {
     /** The printer lists a block's predecessors in use-list order, which bitcode does not keep. */
     private static String withoutComments(String ir) {
         return ir.replaceAll("\\s*; preds = .*", "");
+    }
+
+    /** The worker's LLVM (Debian 19.1.7) reads our bitcode (Bytedeco 19.1.3) and keeps TBAA through its O2 pipeline. */
+    @Test
+    void workerLlvmReadsAndOptimisesOurBitcode() throws Exception {
+        LoweredModule module = lower("f", "(D[DI)D");
+        String optimised = DebianLlvm19.opt(module.bitcode(), "verify,default<O2>,verify");
+        assertTrue(optimised.contains("define double @" + module.entry().symbol() + "("), optimised);
+        assertTrue(Pattern.compile("load double, ptr %\\S+, align 8, !tbaa").matcher(optimised).find(), optimised);
+        assertFalse(optimised.contains("alloca"), "mem2reg promoted every local:\n" + optimised);
     }
 
     private static LoweredModule lower(String method, String descriptor) {
