@@ -60,6 +60,12 @@ public final class NativeCompiler implements AutoCloseable {
         }
     }
 
+    /** {@link #compile(ClassBytesSource, String, String, String)} for the only static method with that name. */
+    public NativeMethod compile(ClassBytesSource source, String ownerInternalName, String methodName) {
+        String descriptor = new BytecodeLowering(source).uniqueDescriptor(ownerInternalName, methodName);
+        return compile(source, ownerInternalName, methodName, descriptor);
+    }
+
     public OrcJit jit() {
         return jit;
     }

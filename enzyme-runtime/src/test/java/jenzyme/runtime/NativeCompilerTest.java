@@ -51,6 +51,24 @@ class NativeCompilerTest {
     }
 
     @Test
+    void aUniqueMethodNameIsEnoughAndAnOverloadIsNamedAsAmbiguous() throws Throwable {
+        CompiledClasses classes = InMemoryJavac.compile("demo.Names", """
+                package demo;
+                public class Names {
+                    static long unique(int[] a) { return a.length; }
+                    static double twice(double x) { return 2 * x; }
+                    static int twice(int x) { return 2 * x; }
+                }
+                """);
+        NativeMethod unique = compiler.compile(classes, "demo/Names", "unique");
+        assertEquals(3L, (long) unique.handle().invokeExact(new int[3]));
+        LoweringException ambiguous = assertThrows(LoweringException.class, () -> compiler.compile(classes, "demo/Names", "twice"));
+        assertTrue(ambiguous.getMessage().contains("several static methods twice [(D)D, (I)I]"), ambiguous.getMessage());
+        LoweringException missing = assertThrows(LoweringException.class, () -> compiler.compile(classes, "demo/Names", "absent"));
+        assertTrue(missing.getMessage().contains("no static method absent"), missing.getMessage());
+    }
+
+    @Test
     void recompilingReleasesTheOldCodeAndItsHandleRaises() throws Throwable {
         CompiledClasses classes = InMemoryJavac.compile("demo.Twice", """
                 package demo;

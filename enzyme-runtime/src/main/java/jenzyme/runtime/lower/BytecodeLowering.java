@@ -62,6 +62,22 @@ public final class BytecodeLowering {
         }
     }
 
+    /**
+     * The descriptor of the only static method named {@code methodName} in the class, so that {@code %jit f} needs
+     * no signature.
+     *
+     * @throws LoweringException if the class is unknown, or there is no such method or more than one
+     */
+    public String uniqueDescriptor(String ownerInternalName, String methodName) {
+        List<String> descriptors = new ClassLibrary(source).staticMethodDescriptors(ownerInternalName, methodName);
+        if (descriptors.size() != 1) {
+            throw new LoweringException((descriptors.isEmpty() ? "no static method " : "several static methods ")
+                    + methodName + (descriptors.isEmpty() ? "" : " " + descriptors + "; name the descriptor"),
+                    ownerInternalName, methodName, null, -1, -1, null);
+        }
+        return descriptors.getFirst();
+    }
+
     private static EntryPoint entryPoint(LoweredFunction entry) {
         List<NativeParameter> parameters = new ArrayList<>();
         int llvmIndex = 1;
