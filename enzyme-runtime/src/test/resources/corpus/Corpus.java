@@ -381,6 +381,18 @@ public class Corpus {
         return a[0] + b[0];
     }
 
+    /** Chained assignments compile to the dup_x1/dup_x2/dup2_x1/dup2_x2 family. */
+    static double chainedAssignments(double[] a, long[] l, int[] m, int i) {
+        double x = a[i] = a[0] * 2 + 1;
+        long y = l[i] = l[0] + 3;
+        int z = m[i] = m[0] - 5;
+        double w;
+        double v = w = x * 3;
+        long q = y++ + ++y;
+        int r = z++ + ++z;
+        return x + y + z + v + w + q + r;
+    }
+
     // ---- calls, recursion
 
     private static double helper(double x) { return x * x - 1; }

@@ -1,6 +1,5 @@
 package jenzyme.runtime;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.HashMap;
 import java.util.Map;
@@ -45,9 +44,11 @@ public final class NativeCompiler implements AutoCloseable {
         JitModule code = jit.add(lowered.moduleName(), lowered.bitcode(), true);
         try {
             EntryPoint entry = lowered.entry();
-            MethodHandle handle = NativeBinder.bind(code.address(entry.symbol()), NativeSignature.of(entry),
-                    code::isLive, entry.symbol());
-            NativeMethod compiled = new NativeMethod(lowered, code, handle);
+            NativeSignature signature = NativeSignature.of(entry);
+            MethodHandle handle = NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol());
+            MethodHandle copying = NativeBinder.bindCopying(code.address(entry.symbol()), signature, code::isLive,
+                    entry.symbol());
+            NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
             NativeMethod previous = current.put(ownerInternalName + "." + methodName + descriptor, compiled);
             if (previous != null) {
                 previous.close();
@@ -59,17 +60,18 @@ public final class NativeCompiler implements AutoCloseable {
         }
     }
 
+    /** {@link #compile(ClassBytesSource, String, String, String)} for the only static method with that name. */
+    public NativeMethod compile(ClassBytesSource source, String ownerInternalName, String methodName) {
+        String descriptor = new BytecodeLowering(source).uniqueDescriptor(ownerInternalName, methodName);
+        return compile(source, ownerInternalName, methodName, descriptor);
+    }
+
     public OrcJit jit() {
         return jit;
     }
 
     public InterruptFlag interruptFlag() {
         return InterruptFlag.global();
-    }
-
-    /** The address of the interrupt flag's word, e.g. for a JIT created elsewhere. */
-    public static MemorySegment interruptFlagWord() {
-        return InterruptFlag.global().segment();
     }
 
     @Override

@@ -37,6 +37,10 @@ class NativeCompilerTest {
                 }
                 """);
         NativeMethod f = compiler.compile(classes, "demo/Poly", "f", "(D)D");
+        String compiled = f.code().compiledIr();
+        assertTrue(compiled.contains("fmul double %x, %x") && !compiled.contains("alloca"),
+                "the JIT ran O3 on the frontend's module:\n" + compiled);
+        assertTrue(compiled.contains("define double @" + f.entry().symbol() + "("), "dumps use the original names:\n" + compiled);
         MethodHandle handle = f.handle();
         assertEquals(MethodType.methodType(double.class, double.class), handle.type());
         for (double x : new double[] {0, 1, -2.5, 3e150, Double.NaN, -0.0}) {
@@ -44,6 +48,24 @@ class NativeCompilerTest {
             assertEquals(Double.doubleToLongBits(expected), Double.doubleToLongBits((double) handle.invokeExact(x)),
                     "f(" + x + ")");
         }
+    }
+
+    @Test
+    void aUniqueMethodNameIsEnoughAndAnOverloadIsNamedAsAmbiguous() throws Throwable {
+        CompiledClasses classes = InMemoryJavac.compile("demo.Names", """
+                package demo;
+                public class Names {
+                    static long unique(int[] a) { return a.length; }
+                    static double twice(double x) { return 2 * x; }
+                    static int twice(int x) { return 2 * x; }
+                }
+                """);
+        NativeMethod unique = compiler.compile(classes, "demo/Names", "unique");
+        assertEquals(3L, (long) unique.handle().invokeExact(new int[3]));
+        LoweringException ambiguous = assertThrows(LoweringException.class, () -> compiler.compile(classes, "demo/Names", "twice"));
+        assertTrue(ambiguous.getMessage().contains("several static methods twice [(D)D, (I)I]"), ambiguous.getMessage());
+        LoweringException missing = assertThrows(LoweringException.class, () -> compiler.compile(classes, "demo/Names", "absent"));
+        assertTrue(missing.getMessage().contains("no static method absent"), missing.getMessage());
     }
 
     @Test

@@ -17,13 +17,20 @@ public final class JitModule implements AutoCloseable {
     private final String name;
     private final LLVMOrcResourceTrackerRef tracker;
     private final Map<String, Long> addresses;
+    private final String compiledIr;
     private volatile boolean live = true;
 
-    JitModule(OrcJit jit, String name, LLVMOrcResourceTrackerRef tracker, Map<String, Long> addresses) {
+    JitModule(OrcJit jit, String name, LLVMOrcResourceTrackerRef tracker, Map<String, Long> addresses, String compiledIr) {
         this.jit = jit;
         this.name = name;
         this.tracker = tracker;
         this.addresses = Map.copyOf(addresses);
+        this.compiledIr = compiledIr;
+    }
+
+    /** The module as compiled (after the JIT's own optimisation, if it ran one), for {@code --dump}. */
+    public String compiledIr() {
+        return compiledIr;
     }
 
     public String name() {

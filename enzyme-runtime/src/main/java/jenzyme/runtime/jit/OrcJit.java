@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import jenzyme.runtime.JitException;
+import jenzyme.runtime.llvm.Diagnostics;
 import jenzyme.runtime.llvm.HostTarget;
 import jenzyme.runtime.llvm.Lljit;
 import jenzyme.runtime.llvm.LlvmFailure;
 import jenzyme.runtime.llvm.LlvmModules;
+import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcResourceTrackerRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcThreadSafeContextRef;
@@ -63,10 +65,16 @@ public final class OrcJit implements AutoCloseable {
      *     neither the module, the process nor the runtime symbols define
      */
     public synchronized JitModule add(String moduleName, byte[] bitcode, boolean optimise) {
+        java.util.Objects.requireNonNull(moduleName, "moduleName");
+        if (bitcode == null || bitcode.length == 0) {
+            throw new JitException("expected LLVM bitcode for module " + moduleName + ", got "
+                    + (bitcode == null ? "null" : "0 bytes"), moduleName, null, null, null);
+        }
         if (closed) {
             throw new JitException("the JIT was closed", moduleName, null, null, null);
         }
         String suffix = ".jit" + (++serial);
+        Diagnostics.drain(); // forget anything an earlier, unrelated operation left
         LLVMOrcThreadSafeContextRef context = Lljit.newThreadSafeContext();
         LLVMModuleRef module = null;
         LLVMOrcResourceTrackerRef tracker = null;
@@ -83,6 +91,7 @@ public final class OrcJit implements AutoCloseable {
             if (optimise) {
                 optimise(module);
             }
+            String compiledIr = optimise ? LlvmModules.irText(module) : irText;
             tracker = jit.newResourceTracker();
             LLVMModuleRef handedOver = module;
             module = null; // owned by the JIT from here on, even if adding fails
@@ -91,14 +100,20 @@ public final class OrcJit implements AutoCloseable {
             for (var export : renamed.entrySet()) {
                 addresses.put(export.getKey(), jit.lookup(export.getValue()));
             }
-            JitModule added = new JitModule(this, moduleName, tracker, addresses);
+            List<String> errors = Diagnostics.drain();
+            if (!errors.isEmpty()) {
+                throw new LlvmFailure(String.join("; ", errors));
+            }
+            JitModule added = new JitModule(this, moduleName, tracker, addresses, compiledIr.replace(suffix, ""));
             modules.add(added);
             return added;
         } catch (LlvmFailure failure) {
             if (tracker != null) {
                 releaseQuietly(tracker);
             }
-            throw new JitException("could not compile module " + moduleName + ": " + failure.getMessage(),
+            List<String> reported = Diagnostics.drain();
+            String cause = reported.isEmpty() ? failure.getMessage() : String.join("; ", reported);
+            throw new JitException("could not compile module " + moduleName + ": " + cause.replace(suffix, ""),
                     moduleName, null, irText, failure);
         } finally {
             if (module != null) {
@@ -110,7 +125,9 @@ public final class OrcJit implements AutoCloseable {
 
     private static LLVMModuleRef parse(String moduleName, byte[] bitcode, LLVMOrcThreadSafeContextRef context) {
         try {
-            return LlvmModules.parseBitcode(LLVMOrcThreadSafeContextGetContext(context), bitcode, moduleName);
+            LLVMContextRef llvmContext = LLVMOrcThreadSafeContextGetContext(context);
+            Diagnostics.install(llvmContext);
+            return LlvmModules.parseBitcode(llvmContext, bitcode, moduleName);
         } catch (LlvmFailure failure) {
             throw new JitException(failure.getMessage(), moduleName, null, null, failure);
         }

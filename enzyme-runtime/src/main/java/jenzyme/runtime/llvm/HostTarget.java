@@ -75,10 +75,6 @@ public final class HostTarget {
         return triple;
     }
 
-    public String cpu() {
-        return cpu;
-    }
-
     public String dataLayout() {
         return dataLayout;
     }

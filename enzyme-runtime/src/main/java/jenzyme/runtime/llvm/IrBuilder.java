@@ -155,10 +155,6 @@ public final class IrBuilder implements AutoCloseable {
         return LLVMBuildRetVoid(builder);
     }
 
-    public LLVMValueRef unreachable() {
-        return LLVMBuildUnreachable(builder);
-    }
-
     @Override
     public void close() {
         LLVMDisposeBuilder(builder);

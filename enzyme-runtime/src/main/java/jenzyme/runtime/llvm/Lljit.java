@@ -29,6 +29,7 @@ public final class Lljit implements AutoCloseable {
     private Lljit(LLVMOrcLLJITRef jit) {
         this.jit = jit;
         this.mainDylib = LLVMOrcLLJITGetMainJITDylib(jit);
+        Diagnostics.install(LLVMOrcLLJITGetExecutionSession(jit));
     }
 
     /** An LLJIT generating code for the host CPU with all its features. */
@@ -97,10 +98,6 @@ public final class Lljit implements AutoCloseable {
         } finally {
             LLVMOrcReleaseResourceTracker(tracker);
         }
-    }
-
-    public String dataLayout() {
-        return LLVMOrcLLJITGetDataLayoutStr(jit).getString();
     }
 
     @Override

@@ -27,14 +27,19 @@ public final class LlvmModules {
         }
     }
 
-    /** Parses bitcode into {@code context}; the caller owns the returned module. */
+    /**
+     * Parses bitcode into {@code context}; the caller owns the returned module. Uses the variant that returns the
+     * error message: LLVMParseBitcodeInContext2 reports through the context, whose default handler exits the process.
+     */
     public static LLVMModuleRef parseBitcode(LLVMContextRef context, byte[] bitcode, String name) {
         BytePointer data = new BytePointer(bitcode);
         LLVMMemoryBufferRef buffer = LLVMCreateMemoryBufferWithMemoryRangeCopy(data, bitcode.length, new BytePointer(name));
+        BytePointer message = new BytePointer((BytePointer) null);
         try {
             LLVMModuleRef module = new LLVMModuleRef();
-            if (LLVMParseBitcodeInContext2(context, buffer, module) != 0 || module.isNull()) {
-                throw new LlvmFailure("not valid LLVM bitcode (" + bitcode.length + " bytes, module " + name + ")");
+            if (LLVMParseBitcodeInContext(context, buffer, module, message) != 0 || module.isNull()) {
+                throw new LlvmFailure("not valid LLVM bitcode (" + bitcode.length + " bytes, module " + name + "): "
+                        + LlvmNative.takeMessage(message));
             }
             return module;
         } finally {

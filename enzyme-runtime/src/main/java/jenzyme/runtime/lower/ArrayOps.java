@@ -15,6 +15,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  */
 final class ArrayOps {
 
+    /** Largest array compiled code allocates (2 GiB); larger requests raise OutOfMemoryError like the JVM would. */
+    static final long MAX_ARRAY_BYTES = 1L << 31;
+
     private final IrModule module;
     private final IrBuilder ir;
     private final ExitPaths exits;
@@ -58,6 +61,8 @@ final class ArrayOps {
         LLVMValueRef n = length.value();
         exits.failIf(ir.icmp(LLVMIntSLT, n, ir.zero(ir.i32())), StatusCode.NEGATIVE_ARRAY_SIZE, n, null);
         LLVMValueRef bytes = ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), byteSize(element)));
+        // Zeroing a huge malloc touches every page: far past memory, the kernel's OOM killer would end the JVM.
+        exits.failIf(ir.icmp(LLVMIntUGT, bytes, ir.constInt(ir.i64(), MAX_ARRAY_BYTES)), StatusCode.OUT_OF_MEMORY, n, null);
         // malloc(0) may return null; one byte keeps "null means out of memory" true.
         Callee umax = module.intrinsic("llvm.umax", ir.i64());
         LLVMValueRef request = ir.call(umax.type(), umax.function(), bytes, ir.constInt(ir.i64(), 1));

@@ -30,6 +30,15 @@ public final class BytecodeLowering {
      * @throws LoweringException naming the construct and source line when something is outside the subset
      */
     public LoweredModule lower(String ownerInternalName, String methodName, String descriptor) {
+        Objects.requireNonNull(ownerInternalName, "ownerInternalName");
+        Objects.requireNonNull(methodName, "methodName");
+        Objects.requireNonNull(descriptor, "descriptor");
+        if (ownerInternalName.contains(".")) {
+            throw new LoweringException("expected an internal class name such as demo/Poly, got " + ownerInternalName);
+        }
+        if (!descriptor.startsWith("(")) {
+            throw new LoweringException("expected a method descriptor such as (D[DI)D, got " + descriptor);
+        }
         MethodRef entryRef = new MethodRef(ownerInternalName, methodName, descriptor);
         String moduleName = SymbolNames.of(entryRef);
         ClassLibrary classes = new ClassLibrary(source);
@@ -51,6 +60,22 @@ public final class BytecodeLowering {
             });
             return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry), functions.loweredMethods());
         }
+    }
+
+    /**
+     * The descriptor of the only static method named {@code methodName} in the class, so that {@code %jit f} needs
+     * no signature.
+     *
+     * @throws LoweringException if the class is unknown, or there is no such method or more than one
+     */
+    public String uniqueDescriptor(String ownerInternalName, String methodName) {
+        List<String> descriptors = new ClassLibrary(source).staticMethodDescriptors(ownerInternalName, methodName);
+        if (descriptors.size() != 1) {
+            throw new LoweringException((descriptors.isEmpty() ? "no static method " : "several static methods ")
+                    + methodName + (descriptors.isEmpty() ? "" : " " + descriptors + "; name the descriptor"),
+                    ownerInternalName, methodName, null, -1, -1, null);
+        }
+        return descriptors.getFirst();
     }
 
     private static EntryPoint entryPoint(LoweredFunction entry) {

@@ -3,10 +3,13 @@ package jenzyme.runtime.lower;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassModel;
 import java.lang.classfile.MethodModel;
+import java.lang.reflect.AccessFlag;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import jenzyme.runtime.ClassBytesSource;
+import jenzyme.runtime.LoweringException;
 
 /** Parsed class files from a {@link ClassBytesSource}, each parsed once per lowering run. */
 final class ClassLibrary {
@@ -29,6 +32,16 @@ final class ClassLibrary {
                 .filter(m -> m.methodName().equalsString(ref.name()) && m.methodType().equalsString(ref.descriptor()))
                 .findFirst()
                 .orElseThrow(() -> Unsupported.missingMethod(ref));
+    }
+
+    /** Descriptors of the static methods called {@code name}; throws a LoweringException if the class is unknown. */
+    List<String> staticMethodDescriptors(String owner, String name) {
+        ClassModel model = classModel(owner).orElseThrow(() -> new LoweringException(
+                Unsupported.missingClass(owner).problem(), owner, name, null, -1, -1, null));
+        return model.methods().stream()
+                .filter(m -> m.methodName().equalsString(name) && m.flags().has(AccessFlag.STATIC))
+                .map(m -> m.methodType().stringValue())
+                .toList();
     }
 
     private Optional<ClassModel> classModel(String internalName) {

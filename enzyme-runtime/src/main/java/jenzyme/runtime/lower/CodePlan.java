@@ -13,6 +13,7 @@ import java.lang.classfile.attribute.StackMapFrameInfo.VerificationTypeInfo;
 import java.lang.classfile.instruction.BranchInstruction;
 import java.lang.classfile.instruction.LineNumber;
 import java.lang.classfile.instruction.LookupSwitchInstruction;
+import java.lang.classfile.instruction.MonitorInstruction;
 import java.lang.classfile.instruction.SwitchCase;
 import java.lang.classfile.instruction.TableSwitchInstruction;
 import java.util.ArrayList;
@@ -33,9 +34,10 @@ final class CodePlan {
 
     private final CodeAttribute code;
     private final Set<Integer> blockStarts = new HashSet<>();
-    private final Map<Integer, List<ValueKind>> entryStacks = new HashMap<>();
+    private final Map<Integer, List<VerificationTypeInfo>> entryStacks = new HashMap<>();
     private final List<int[]> loopRanges = new ArrayList<>();
     private final TreeMap<Integer, Integer> lines = new TreeMap<>();
+    private int firstMonitorBci = -1;
 
     private CodePlan(CodeAttribute code) {
         this.code = code;
@@ -54,6 +56,7 @@ final class CodePlan {
             int at = bci;
             switch (element) {
                 case LineNumber line -> lines.put(at, line.line());
+                case MonitorInstruction monitor -> firstMonitorBci = firstMonitorBci < 0 ? at : firstMonitorBci;
                 case BranchInstruction branch -> addEdge(at, branch.target());
                 case TableSwitchInstruction table -> {
                     addEdge(at, table.defaultTarget());
@@ -84,7 +87,7 @@ final class CodePlan {
             for (StackMapFrameInfo frame : table.entries()) {
                 int bci = bci(frame.target());
                 blockStarts.add(bci);
-                entryStacks.put(bci, frame.stack().stream().map(CodePlan::kindOf).toList());
+                entryStacks.put(bci, frame.stack());
             }
         });
     }
@@ -118,9 +121,12 @@ final class CodePlan {
         return blockStarts.contains(bci);
     }
 
-    /** Operand stack kinds (bottom first) on entry to the block at {@code bci}; empty where no frame says more. */
+    /**
+     * Operand stack kinds (bottom first) on entry to the block at {@code bci}; empty where no frame says more.
+     * Converted on demand so that a handler's exception on the stack is reported where the handler is used.
+     */
     List<ValueKind> entryStack(int bci) {
-        return entryStacks.getOrDefault(bci, List.of());
+        return entryStacks.getOrDefault(bci, List.of()).stream().map(CodePlan::kindOf).toList();
     }
 
     /** Whether the instruction at {@code bci} can run more than once per call (javac emits loops contiguously). */
@@ -134,9 +140,16 @@ final class CodePlan {
         return entry == null ? -1 : entry.getValue();
     }
 
-    /** Offset of the first exception handler's protected range, if the method has any (try/catch/finally). */
-    Optional<Integer> firstExceptionHandler() {
-        return code.exceptionHandlers().stream().map(handler -> bci(handler.tryStart())).min(Integer::compare);
+    /**
+     * The exception handlers' construct and offset, if the method has any: a synchronized block (whose handler
+     * releases the monitor) is named as such, anything else is try/catch/finally.
+     */
+    Optional<Map.Entry<String, Integer>> exceptionHandlerConstruct() {
+        if (firstMonitorBci >= 0) {
+            return Optional.of(Map.entry("synchronized block (monitorenter)", firstMonitorBci));
+        }
+        return code.exceptionHandlers().stream().map(handler -> bci(handler.tryStart())).min(Integer::compare)
+                .map(start -> Map.entry("try/catch/finally (exception handler)", start));
     }
 
     /** The local's name from the LocalVariableTable if javac wrote one (with -g), else {@code l<slot>}. */

@@ -63,8 +63,27 @@ final class ExitPaths {
         ir.positionAtEnd(ok);
     }
 
-    /** After a call to another lowered method: leave at once if it reported an exception. */
-    void propagateFailure() {
+    /**
+     * Before a call to another lowered method: raises {@link StatusCode#STACK_OVERFLOW} at the depth limit, else
+     * counts the call in the status block. Returns the depth to restore with {@link #afterCall}.
+     */
+    LLVMValueRef beforeCall() {
+        LLVMValueRef depthWord = statusWord(3);
+        LLVMValueRef depth = ir.load(ir.i32(), depthWord, "call.depth");
+        module.tbaa().attach(depth, JavaType.INT);
+        failIf(ir.icmp(LLVMIntSGE, depth, ir.constInt(ir.i32(), StatusCode.MAX_CALL_DEPTH)), StatusCode.STACK_OVERFLOW,
+                depth, null);
+        module.tbaa().attach(ir.store(ir.add(depth, ir.constInt(ir.i32(), 1)), statusWord(3)), JavaType.INT);
+        return depth;
+    }
+
+    /** After a call to another lowered method: restores the call depth, then leaves at once if it failed. */
+    void afterCall(LLVMValueRef depthBefore) {
+        module.tbaa().attach(ir.store(depthBefore, statusWord(3)), JavaType.INT);
+        propagateFailure();
+    }
+
+    private void propagateFailure() {
         LLVMValueRef code = ir.load(ir.i32(), status, "callee.status");
         module.tbaa().attach(code, JavaType.INT);
         LLVMBasicBlockRef ok = ir.appendBlock(function, "ok");

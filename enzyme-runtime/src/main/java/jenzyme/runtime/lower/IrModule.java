@@ -5,6 +5,7 @@ import static org.bytedeco.llvm.global.LLVM.*;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import jenzyme.runtime.llvm.Diagnostics;
 import jenzyme.runtime.llvm.HostTarget;
 import jenzyme.runtime.llvm.IrBuilder;
 import jenzyme.runtime.llvm.LlvmModules;
@@ -33,6 +34,7 @@ final class IrModule implements AutoCloseable {
         LlvmNative.initialize();
         HostTarget host = HostTarget.get();
         this.context = LLVMContextCreate();
+        Diagnostics.install(context);
         this.module = LLVMModuleCreateWithNameInContext(name, context);
         LLVMSetTarget(module, host.triple());
         LLVMSetDataLayout(module, host.dataLayout());
@@ -46,10 +48,6 @@ final class IrModule implements AutoCloseable {
 
     Tbaa tbaa() {
         return tbaa;
-    }
-
-    LLVMModuleRef module() {
-        return module;
     }
 
     LLVMTypeRef type(ValueKind kind) {

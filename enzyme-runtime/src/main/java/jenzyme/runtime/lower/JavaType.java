@@ -62,17 +62,6 @@ public enum JavaType {
         return descriptor.startsWith("[");
     }
 
-    /** The element type of an array type; throws for non-arrays. */
-    public JavaType elementType() {
-        return switch (this) {
-            case DOUBLE_ARRAY -> DOUBLE;
-            case FLOAT_ARRAY -> FLOAT;
-            case INT_ARRAY -> INT;
-            case LONG_ARRAY -> LONG;
-            default -> throw new IllegalStateException("expected an array type, got " + this);
-        };
-    }
-
     /** Java source spelling, for messages. */
     public String javaName() {
         return javaClass.getSimpleName();

@@ -59,7 +59,7 @@ final class MethodLowering {
     private final LoweredFunctions functions;
     private final LoweredFunction method;
     private final LLVMValueRef function;
-    private final List<JValue> stack = new ArrayList<>();
+    private final OperandStack stack = new OperandStack();
     private final Map<Integer, LLVMBasicBlockRef> blocks = new HashMap<>();
 
     private CodePlan plan;
@@ -91,9 +91,9 @@ final class MethodLowering {
                 () -> new LoweringException("method has no bytecode", ref.owner(), ref.name(), ref.descriptor(), -1, -1, null));
         try {
             plan = CodePlan.of(code);
-            plan.firstExceptionHandler().ifPresent(start -> {
-                bci = start;
-                throw Unsupported.construct("try/catch/finally (exception handler)");
+            plan.exceptionHandlerConstruct().ifPresent(construct -> {
+                bci = construct.getValue();
+                throw Unsupported.construct(construct.getKey());
             });
             try (FrameSlots frame = new FrameSlots(module, ir.appendBlock(function, "entry"))) {
                 slots = frame;
@@ -165,19 +165,20 @@ final class MethodLowering {
         stack.clear();
         List<ValueKind> kinds = plan.entryStack(labelBci);
         for (int depth = 0; depth < kinds.size(); depth++) {
-            stack.add(slots.load("stack" + depth, kinds.get(depth), "stack" + depth));
+            stack.push(slots.load("stack" + depth, kinds.get(depth), "stack" + depth));
         }
     }
 
     private void spillFor(int targetBci) {
         List<ValueKind> expected = plan.entryStack(targetBci);
-        List<ValueKind> actual = stack.stream().map(JValue::kind).toList();
+        List<ValueKind> actual = stack.kinds();
         if (!expected.equals(actual)) {
             throw Unsupported.malformed("operand stack " + actual + " at a jump to offset " + targetBci
                     + " whose frame expects " + expected);
         }
-        for (int depth = 0; depth < stack.size(); depth++) {
-            slots.store("stack" + depth, stack.get(depth), "stack" + depth);
+        List<JValue> values = stack.values();
+        for (int depth = 0; depth < values.size(); depth++) {
+            slots.store("stack" + depth, values.get(depth), "stack" + depth);
         }
     }
 
@@ -216,37 +217,38 @@ final class MethodLowering {
         }
         switch (instruction) {
             case LoadInstruction load ->
-                    push(slots.load(localKey(load.slot()), ValueKind.of(load.typeKind()), plan.localName(load.slot())));
-            case StoreInstruction store -> slots.store(localKey(store.slot()), pop(), plan.localName(store.slot()));
+                    stack.push(slots.load(localKey(load.slot()), ValueKind.of(load.typeKind()), plan.localName(load.slot())));
+            case StoreInstruction store -> slots.store(localKey(store.slot()), stack.pop(), plan.localName(store.slot()));
             case IncrementInstruction increment -> {
                 String name = plan.localName(increment.slot());
                 JValue value = slots.load(localKey(increment.slot()), ValueKind.INT, name);
                 slots.store(localKey(increment.slot()), JValue.scalar(ValueKind.INT,
                         ir.add(value.value(), ir.constInt(ir.i32(), increment.constant()))), name);
             }
-            case ConstantInstruction constant -> push(constant(constant.constantValue()));
+            case ConstantInstruction constant -> stack.push(constant.opcode() == Opcode.ACONST_NULL
+                    ? constant(null) : constant(constant.constantValue()));
             case OperatorInstruction operator -> operator(operator.opcode());
-            case ConvertInstruction convert -> push(arithmetic.convert(convert.fromType(), convert.toType(), pop()));
-            case StackInstruction stackInstruction -> stackOperation(stackInstruction.opcode());
+            case ConvertInstruction convert -> stack.push(arithmetic.convert(convert.fromType(), convert.toType(), stack.pop()));
+            case StackInstruction stackInstruction -> stack.apply(stackInstruction.opcode());
             case BranchInstruction branch -> branch(branch);
             case TableSwitchInstruction table -> switchOn(table.defaultTarget(), table.cases());
             case LookupSwitchInstruction lookup -> switchOn(lookup.defaultTarget(), lookup.cases());
             case ReturnInstruction ret -> {
                 exits.returnValue(ret.opcode() == Opcode.RETURN ? null
-                        : toBoundary(pop(), method.signature().returnType()));
+                        : toBoundary(stack.pop(), method.signature().returnType()));
                 open = false;
             }
             case ArrayLoadInstruction load -> {
-                JValue index = pop();
-                push(arrays.load(pop(), index, load.typeKind()));
+                JValue index = stack.pop();
+                stack.push(arrays.load(stack.pop(), index, load.typeKind()));
             }
             case ArrayStoreInstruction store -> {
-                JValue value = pop();
-                JValue index = pop();
-                arrays.store(pop(), index, value, store.typeKind());
+                JValue value = stack.pop();
+                JValue index = stack.pop();
+                arrays.store(stack.pop(), index, value, store.typeKind());
             }
             case NewPrimitiveArrayInstruction newArray ->
-                    push(arrays.newArray(pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
+                    stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
             case InvokeInstruction invoke -> invoke(invoke);
             case NopInstruction nop -> { }
             case FieldInstruction field -> throw Unsupported.construct(opcodeName(field.opcode()) + " "
@@ -254,8 +256,7 @@ final class MethodLowering {
                     + " (fields and notebook variables cannot be read or written by compiled code; pass them as parameters)");
             case InvokeDynamicInstruction dynamic -> throw Unsupported.construct(
                     "invokedynamic " + dynamic.name().stringValue() + " (lambda, method reference or string concatenation)");
-            case NewObjectInstruction newObject ->
-                    throw Unsupported.construct("new " + dotted(newObject.className().asInternalName()));
+            case NewObjectInstruction newObject -> throw Unsupported.construct(newObject(newObject.className().asInternalName()));
             case NewReferenceArrayInstruction newArray -> throw Unsupported.construct(
                     "new " + dotted(newArray.componentType().asInternalName()) + "[] (array of references)");
             case NewMultiArrayInstruction newArray -> throw Unsupported.construct(
@@ -285,89 +286,12 @@ final class MethodLowering {
 
     private void operator(Opcode opcode) {
         switch (opcode) {
-            case ARRAYLENGTH -> push(JValue.scalar(ValueKind.INT, pop().length()));
-            case INEG, LNEG, FNEG, DNEG -> push(arithmetic.negate(pop()));
+            case ARRAYLENGTH -> stack.push(JValue.scalar(ValueKind.INT, stack.pop().length()));
+            case INEG, LNEG, FNEG, DNEG -> stack.push(arithmetic.negate(stack.pop()));
             default -> {
-                JValue b = pop();
-                JValue a = pop();
-                push(arithmetic.binary(opcode, a, b));
-            }
-        }
-    }
-
-    /** The dup/pop/swap family, which cares whether an entry is one JVM slot wide or two (long, double). */
-    private void stackOperation(Opcode opcode) {
-        switch (opcode) {
-            case POP -> pop();
-            case POP2 -> {
-                if (!pop().kind().isWide()) {
-                    pop();
-                }
-            }
-            case DUP -> push(peek());
-            case DUP_X1 -> {
-                JValue v1 = pop();
-                JValue v2 = pop();
-                pushAll(v1, v2, v1);
-            }
-            case DUP_X2 -> {
-                JValue v1 = pop();
-                JValue v2 = pop();
-                if (v2.kind().isWide()) {
-                    pushAll(v1, v2, v1);
-                } else {
-                    JValue v3 = pop();
-                    pushAll(v1, v3, v2, v1);
-                }
-            }
-            case DUP2 -> {
-                JValue v1 = pop();
-                if (v1.kind().isWide()) {
-                    pushAll(v1, v1);
-                } else {
-                    JValue v2 = pop();
-                    pushAll(v2, v1, v2, v1);
-                }
-            }
-            case DUP2_X1 -> {
-                JValue v1 = pop();
-                if (v1.kind().isWide()) {
-                    JValue v2 = pop();
-                    pushAll(v1, v2, v1);
-                } else {
-                    JValue v2 = pop();
-                    JValue v3 = pop();
-                    pushAll(v2, v1, v3, v2, v1);
-                }
-            }
-            case DUP2_X2 -> dup2x2();
-            case SWAP -> {
-                JValue v1 = pop();
-                JValue v2 = pop();
-                pushAll(v1, v2);
-            }
-            default -> throw new IllegalArgumentException("expected a stack instruction, got " + opcode);
-        }
-    }
-
-    private void dup2x2() {
-        JValue v1 = pop();
-        if (v1.kind().isWide()) {
-            JValue v2 = pop();
-            if (v2.kind().isWide()) {
-                pushAll(v1, v2, v1);
-            } else {
-                JValue v3 = pop();
-                pushAll(v1, v3, v2, v1);
-            }
-        } else {
-            JValue v2 = pop();
-            JValue v3 = pop();
-            if (v3.kind().isWide()) {
-                pushAll(v2, v1, v3, v2, v1);
-            } else {
-                JValue v4 = pop();
-                pushAll(v2, v1, v4, v3, v2, v1);
+                JValue b = stack.pop();
+                JValue a = stack.pop();
+                stack.push(arithmetic.binary(opcode, a, b));
             }
         }
     }
@@ -378,10 +302,10 @@ final class MethodLowering {
         switch (opcode) {
             case GOTO, GOTO_W -> jumpTo(target);
             case IFEQ, IFNE, IFLT, IFGE, IFGT, IFLE ->
-                    branchIf(arithmetic.branchCondition(opcode, pop().value(), null), target);
+                    branchIf(arithmetic.branchCondition(opcode, stack.pop().value(), null), target);
             case IF_ICMPEQ, IF_ICMPNE, IF_ICMPLT, IF_ICMPGE, IF_ICMPGT, IF_ICMPLE -> {
-                JValue b = pop();
-                JValue a = pop();
+                JValue b = stack.pop();
+                JValue a = stack.pop();
                 branchIf(arithmetic.branchCondition(opcode, a.value(), b.value()), target);
             }
             case IFNULL, IFNONNULL -> throw Unsupported.construct("null check (" + opcodeName(opcode) + ")");
@@ -392,7 +316,7 @@ final class MethodLowering {
     }
 
     private void switchOn(Label defaultTarget, List<SwitchCase> cases) {
-        LLVMValueRef key = pop().value();
+        LLVMValueRef key = stack.pop().value();
         int defaultBci = plan.bci(defaultTarget);
         spillFor(defaultBci);
         boolean backward = defaultBci <= bci;
@@ -419,10 +343,9 @@ final class MethodLowering {
                     + " (only static methods of the notebook's own classes and Math can be called)");
         }
         int count = invoke.typeSymbol().parameterCount();
-        List<JValue> args = new ArrayList<>(stack.subList(stack.size() - count, stack.size()));
-        stack.subList(stack.size() - count, stack.size()).clear();
+        List<JValue> args = stack.popArguments(count);
         if (MathCalls.handles(owner)) {
-            push(math.call(owner, name, descriptor, args));
+            stack.push(math.call(owner, name, descriptor, args));
             return;
         }
         if (!classes.has(owner)) {
@@ -439,12 +362,13 @@ final class MethodLowering {
                 llvmArgs.add(args.get(i).length());
             }
         }
+        LLVMValueRef depth = exits.beforeCall();
         LLVMValueRef result = ir.call(callee.callee().type(), callee.callee().function(),
                 llvmArgs.toArray(LLVMValueRef[]::new));
-        exits.propagateFailure();
+        exits.afterCall(depth);
         JavaType returnType = callee.signature().returnType();
         if (returnType != JavaType.VOID) {
-            push(fromBoundary(result, returnType));
+            stack.push(fromBoundary(result, returnType));
         }
     }
 
@@ -467,30 +391,16 @@ final class MethodLowering {
 
     // ---- small helpers
 
+    /** {@code new X}, named as a throw when X looks like an exception (javac emits the new before the athrow). */
+    private static String newObject(String internalName) {
+        String name = dotted(internalName);
+        boolean throwable = name.endsWith("Exception") || name.endsWith("Error") || name.endsWith("Throwable");
+        return throwable ? "throw new " + name + " (compiled code cannot throw exceptions)"
+                : "new " + name + " (compiled code cannot create objects)";
+    }
+
     private static String localKey(int slot) {
         return "local" + slot;
-    }
-
-    private void push(JValue value) {
-        stack.add(value);
-    }
-
-    private void pushAll(JValue... values) {
-        stack.addAll(List.of(values));
-    }
-
-    private JValue pop() {
-        if (stack.isEmpty()) {
-            throw Unsupported.malformed("operand stack underflow");
-        }
-        return stack.removeLast();
-    }
-
-    private JValue peek() {
-        if (stack.isEmpty()) {
-            throw Unsupported.malformed("operand stack underflow");
-        }
-        return stack.getLast();
     }
 
     private static String opcodeName(Opcode opcode) {

@@ -4,9 +4,11 @@ package jenzyme.runtime.lower;
  * Why compiled code left early. Every lowered function's first parameter points to a status block of
  * {@link #BLOCK_INTS} {@code i32}s: {@code [0]} the code (0 = ok), {@code [1]} and {@code [2]} details (for
  * {@link #ARRAY_INDEX_OUT_OF_BOUNDS} the index and the array length, for {@link #NEGATIVE_ARRAY_SIZE} and
- * {@link #OUT_OF_MEMORY} the requested length). The caller zeroes it; compiled code writes it only when it fails and
- * then returns at once (its return value is then meaningless). Callers of lowered functions must allocate the whole
- * block, not just one {@code i32}.
+ * {@link #OUT_OF_MEMORY} the requested length), {@code [3]} the current depth of calls between lowered functions
+ * (bounded by {@link #MAX_CALL_DEPTH}, so deep recursion raises instead of overflowing the native stack, which
+ * would kill the JVM). The caller zeroes it; compiled code writes the code only when it fails and then returns at
+ * once (its return value is then meaningless). Callers of lowered functions must allocate the whole block, not just
+ * one {@code i32}.
  */
 public enum StatusCode {
     OK(0),
@@ -14,10 +16,17 @@ public enum StatusCode {
     DIVISION_BY_ZERO(2),
     NEGATIVE_ARRAY_SIZE(3),
     INTERRUPTED(4),
-    OUT_OF_MEMORY(5);
+    OUT_OF_MEMORY(5),
+    STACK_OVERFLOW(6);
 
     /** Size of the status block in {@code i32}s (16 bytes). */
     public static final int BLOCK_INTS = 4;
+
+    /**
+     * Deepest nesting of calls between lowered functions. Chosen so that even frames of a few hundred bytes (Enzyme's
+     * derivative functions are larger than the primal ones) stay well inside a default 1 MB Java thread stack.
+     */
+    public static final int MAX_CALL_DEPTH = 2000;
 
     private final int code;
 

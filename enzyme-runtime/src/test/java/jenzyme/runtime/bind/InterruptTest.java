@@ -1,0 +1,124 @@
+package jenzyme.runtime.bind;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.lang.invoke.MethodHandle;
+import java.util.concurrent.atomic.AtomicReference;
+import jenzyme.runtime.NativeCompiler;
+import jenzyme.runtime.NativeMethod;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** A compiled infinite loop stops once another thread raises the interrupt flag, and the binding reports it. */
+class InterruptTest {
+
+    private static final String SOURCE = """
+            package intr;
+            public class Spin {
+                static long forever(long n) {
+                    long s = 0;
+                    while (true) {
+                        s = s * 31 + n;
+                    }
+                }
+                private static double inner(double[] a) {
+                    double s = 0;
+                    for (int i = 0; ; i = (i + 1) % a.length) {
+                        s += a[i];
+                    }
+                }
+                static double foreverInCallee(double[] a) { return 1 + inner(a); }
+                static long countTo(long n) {
+                    long c = 0;
+                    for (long i = 0; i < n; i++) {
+                        c += i & 1;
+                    }
+                    return c;
+                }
+            }
+            """;
+
+    private static NativeCompiler compiler;
+    private static CompiledClasses classes;
+
+    @BeforeAll
+    static void compile() {
+        compiler = NativeCompiler.create();
+        classes = InMemoryJavac.compile("intr.Spin", SOURCE);
+    }
+
+    @AfterAll
+    static void close() {
+        compiler.close();
+    }
+
+    @BeforeEach
+    void clearFlag() {
+        InterruptFlag.global().clear();
+    }
+
+    @Test
+    void infiniteLoopStopsThroughTheCopyingBinding() throws Exception {
+        NativeMethod forever = compiler.compile(classes, "intr/Spin", "forever", "(J)J");
+        assertStopsWhenRaised(() -> { long unused = (long) forever.copyingHandle().invokeExact(3L); });
+    }
+
+    /**
+     * The critical binding runs the same code, but is not raced from another thread here: while a critical call runs
+     * the JVM cannot reach a safepoint, so a GC requested meanwhile by any thread deadlocks the JVM (measured: a
+     * System.gc() on the raising thread hangs it). So the flag is raised first and must stop the first iteration.
+     */
+    @Test
+    void infiniteLoopThroughTheCriticalBindingStopsAtItsFirstBackEdge() {
+        NativeMethod forever = compiler.compile(classes, "intr/Spin", "forever", "(J)J");
+        InterruptFlag.global().raise();
+        assertThrows(CompiledCodeInterruptedException.class, () -> { long unused = (long) forever.handle().invokeExact(3L); });
+        assertFalse(InterruptFlag.global().isRaised(), "the binding consumes the interrupt it reports");
+    }
+
+    @Test
+    void interruptInACalleeLoopPropagatesThroughTheCaller() throws Exception {
+        NativeMethod forever = compiler.compile(classes, "intr/Spin", "foreverInCallee", "([D)D");
+        double[] a = {1, 2, 3};
+        assertStopsWhenRaised(() -> { double unused = (double) forever.copyingHandle().invokeExact(a); });
+    }
+
+    @Test
+    void theInterruptIsConsumedSoTheNextCallRuns() throws Throwable {
+        NativeMethod forever = compiler.compile(classes, "intr/Spin", "forever", "(J)J");
+        assertStopsWhenRaised(() -> { long unused = (long) forever.copyingHandle().invokeExact(1L); });
+        MethodHandle countTo = compiler.compile(classes, "intr/Spin", "countTo", "(J)J").handle();
+        assertEquals(500L, (long) countTo.invokeExact(1000L));
+    }
+
+    private interface Call {
+        void run() throws Throwable;
+    }
+
+    /** Starts the call, raises the flag once it runs, and requires it to end with the interrupt within 0.5 s. */
+    private static void assertStopsWhenRaised(Call call) throws InterruptedException {
+        AtomicReference<Throwable> outcome = new AtomicReference<>();
+        Thread caller = new Thread(() -> {
+            try {
+                call.run();
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        }, "compiled-loop");
+        caller.setDaemon(true); // if the loop never stopped, the test fails instead of hanging the JVM
+        caller.start();
+        Thread.sleep(150);
+        InterruptFlag.global().raise();
+        caller.join(500);
+        assertFalse(caller.isAlive(), "the compiled loop was still running 0.5 s after the interrupt");
+        assertInstanceOf(CompiledCodeInterruptedException.class, outcome.get());
+        assertFalse(InterruptFlag.global().isRaised(), "the binding consumes the interrupt it reports");
+    }
+}

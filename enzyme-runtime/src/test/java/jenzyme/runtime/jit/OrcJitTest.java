@@ -1,0 +1,122 @@
+package jenzyme.runtime.jit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.Map;
+import jenzyme.runtime.JitException;
+import jenzyme.runtime.bind.InterruptFlag;
+import jenzyme.runtime.bind.NativeBinder;
+import jenzyme.runtime.testing.DebianLlvm19;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The JIT on bitcode it did not produce: Debian clang-19 output (the worker's LLVM) that calls libm, malloc and free
+ * and reads the interrupt flag; several modules defining one symbol; release; and the errors users could meet.
+ */
+class OrcJitTest {
+
+    private static final String C_SOURCE = """
+            #include <math.h>
+            #include <stdlib.h>
+            extern int jenzyme_interrupt_enzyme_const;
+            double scaled_sin_sum(const double *a, int n, double c) {
+                double *t = malloc((n > 0 ? n : 1) * sizeof(double));
+                double s = 0;
+                for (int i = 0; i < n; i++) {
+                    t[i] = a[i] * c;
+                    s += sin(t[i]) + atan2(t[i], 2.0);
+                }
+                free(t);
+                return s;
+            }
+            int interrupt_flag(void) { return jenzyme_interrupt_enzyme_const; }
+            """;
+
+    private static OrcJit jit;
+    private static byte[] bitcode;
+
+    @BeforeAll
+    static void start() throws Exception {
+        jit = OrcJit.create(Map.of(InterruptFlag.symbol(), InterruptFlag.global().segment()));
+        bitcode = DebianLlvm19.bitcodeOf(C_SOURCE);
+    }
+
+    @AfterAll
+    static void stop() {
+        jit.close();
+    }
+
+    @Test
+    void clangBitcodeLinksAgainstLibmMallocFreeAndTheInterruptFlag() throws Throwable {
+        try (JitModule module = jit.add("clang", bitcode, false)) {
+            assertEquals(java.util.Set.of("scaled_sin_sum", "interrupt_flag"), module.exportedSymbols());
+            MethodHandle sum = NativeBinder.bindRaw(module.address("scaled_sin_sum"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_DOUBLE));
+            double[] a = {0.5, -1.25, 3, 7.5};
+            double expected = 0;
+            for (double v : a) {
+                expected += Math.sin(v * 0.75) + Math.atan2(v * 0.75, 2.0);
+            }
+            double actual = (double) sum.invokeExact(MemorySegment.ofArray(a), a.length, 0.75);
+            assertEquals(expected, actual, 1e-14);
+
+            MethodHandle flag = NativeBinder.bindRaw(module.address("interrupt_flag"), FunctionDescriptor.of(ValueLayout.JAVA_INT));
+            InterruptFlag.global().raise();
+            try {
+                assertEquals(1, (int) flag.invokeExact(), "the module reads the flag Java raised");
+            } finally {
+                InterruptFlag.global().clear();
+            }
+            assertEquals(0, (int) flag.invokeExact());
+        }
+    }
+
+    @Test
+    void modulesDefiningTheSameSymbolCoexistAndAreReleasedIndependently() throws Throwable {
+        JitModule first = jit.add("first", bitcode, true);
+        JitModule second = jit.add("second", bitcode, false);
+        assertNotEquals(first.address("scaled_sin_sum").address(), second.address("scaled_sin_sum").address());
+        first.close();
+        assertFalse(first.isLive());
+        assertThrows(JitException.class, () -> first.address("scaled_sin_sum"));
+        MethodHandle sum = NativeBinder.bindRaw(second.address("scaled_sin_sum"),
+                FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_DOUBLE));
+        assertEquals(Math.sin(2.0) + Math.atan2(2.0, 2.0), (double) sum.invokeExact(MemorySegment.ofArray(new double[] {1}), 1, 2.0), 1e-15);
+        second.close();
+    }
+
+    @Test
+    void unresolvedSymbolIsAJitExceptionNamingIt() throws Exception {
+        byte[] calling = DebianLlvm19.bitcodeOf("""
+                extern double no_such_function_anywhere(double);
+                double g(double x) { return no_such_function_anywhere(x) + 1; }
+                """);
+        JitException e = assertThrows(JitException.class, () -> jit.add("unresolved", calling, false));
+        assertTrue(e.getMessage().contains("no_such_function_anywhere"), e.getMessage());
+        assertTrue(e.irText().orElseThrow().contains("declare double @no_such_function_anywhere(double"));
+    }
+
+    @Test
+    void garbageIsNotBitcode() {
+        JitException e = assertThrows(JitException.class, () -> jit.add("garbage", new byte[] {1, 2, 3, 4}, true));
+        assertTrue(e.getMessage().contains("not valid LLVM bitcode"), e.getMessage());
+    }
+
+    @Test
+    void unknownSymbolNamesTheExportedOnes() {
+        try (JitModule module = jit.add("lookup", bitcode, false)) {
+            JitException e = assertThrows(JitException.class, () -> module.address("scaled_sum"));
+            assertTrue(e.getMessage().contains("scaled_sin_sum") && e.getMessage().contains("got scaled_sum"), e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package jenzyme.runtime.lower;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import jenzyme.runtime.LoweringException;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Every construct outside the subset is refused with a {@link LoweringException} that names it, the class and method,
+ * and the source line (each offending line below carries a marker comment naming its method).
+ */
+class UnsupportedConstructTest {
+
+    private static final String SOURCE = """
+            package neg;
+            public class Neg {
+                static double k = 2;
+                static double staticField(double x) {
+                    return k * x; // staticField
+                }
+                static void putStatic(double x) {
+                    k = x; // putStatic
+                }
+                static int arrayClone(double[] a) {
+                    return a.clone().length; // arrayClone
+                }
+                static int newObject(int x) {
+                    Object o = new Object(); // newObject
+                    return x;
+                }
+                static int throwing(int x) {
+                    if (x < 0) throw new IllegalArgumentException(); // throwing
+                    return x;
+                }
+                static int synchronizedBlock(double[] a) {
+                    synchronized (a) { // synchronizedBlock
+                        return a.length;
+                    }
+                }
+                static double lambda(double x) {
+                    java.util.function.DoubleUnaryOperator g = v -> v * 2; // lambda
+                    return g.applyAsDouble(x);
+                }
+                static int stringConcat(int x) {
+                    String s = "a" + x; // stringConcat
+                    return x;
+                }
+                static int tryCatch(int a, int b) {
+                    try {
+                        return a / b; // tryCatch
+                    } catch (ArithmeticException e) {
+                        return 0;
+                    }
+                }
+                static long systemCall() {
+                    return System.nanoTime(); // systemCall
+                }
+                static double mathRandom() {
+                    return Math.random(); // mathRandom
+                }
+                static int nullCheck(double[] a) {
+                    return a == null ? 0 : a.length; // nullCheck
+                }
+                static int nullConstant(int x) {
+                    double[] a = null; // nullConstant
+                    return x;
+                }
+                static int booleanArray(int n) {
+                    boolean[] b = new boolean[n]; // booleanArray
+                    return b.length;
+                }
+                static int matrix(int n) {
+                    double[][] m = new double[n][n]; // matrix
+                    return n;
+                }
+                static double allocationInLoop(int n) {
+                    double s = 0;
+                    for (int i = 0; i < n; i++) {
+                        double[] t = new double[3]; // allocationInLoop
+                        s += t.length;
+                    }
+                    return s;
+                }
+                static int stringConstant() {
+                    return "abc".length(); // stringConstant
+                }
+                static int classLiteral() {
+                    return String.class.getModifiers(); // classLiteral
+                }
+                static int instanceOf(double[] a) {
+                    Object o = a;
+                    return o instanceof double[] ? 1 : 0; // instanceOf
+                }
+                static int arraysEqual(double[] a, double[] b) {
+                    return a == b ? 1 : 0; // arraysEqual
+                }
+                private static double readsField(double x) {
+                    return k + x; // readsField
+                }
+                static double callsBadHelper(double x) {
+                    return readsField(x) * 2;
+                }
+                int instanceMethod(int x) { return x; } // instanceMethod
+                static double stringParameter(String s) { return 1; } // stringParameter
+                static double[] returnsArray(double[] a) { return a; } // returnsArray
+                static double matrixParameter(double[][] m) { return 1; } // matrixParameter
+                static synchronized double synchronizedMethod(double x) { return x; } // synchronizedMethod
+            }
+            """;
+
+    private static final CompiledClasses CLASSES = InMemoryJavac.compile("neg.Neg", SOURCE);
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            staticField       | (D)D   | getstatic neg.Neg.k
+            putStatic         | (D)V   | putstatic neg.Neg.k
+            arrayClone        | ([D)I  | invokevirtual [D.clone
+            newObject         | (I)I   | new java.lang.Object
+            throwing          | (I)I   | throw new java.lang.IllegalArgumentException
+            synchronizedBlock | ([D)I  | synchronized block (monitorenter)
+            lambda            | (D)D   | invokedynamic applyAsDouble (lambda, method reference or string concatenation)
+            stringConcat      | (I)I   | invokedynamic makeConcatWithConstants
+            tryCatch          | (II)I  | try/catch/finally (exception handler)
+            systemCall        | ()J    | invokestatic java.lang.System.nanoTime()J (no class bytes for java.lang.System)
+            mathRandom        | ()D    | invokestatic java.lang.Math.random()D (no native equivalent)
+            nullCheck         | ([D)I  | null check (ifnonnull)
+            nullConstant      | (I)I   | unsupported construct: null
+            booleanArray      | (I)I   | new boolean[]
+            matrix            | (I)I   | new multi-dimensional array double[][]
+            allocationInLoop  | (I)D   | new double[] inside a loop
+            stringConstant    | ()I    | string constant "abc"
+            classLiteral      | ()I    | class literal String.class
+            instanceOf        | ([D)I  | instanceof [D
+            arraysEqual       | ([D[D)I | reference comparison (if_acmpne
+            """)
+    void constructIsNamedWithItsSourceLine(String method, String descriptor, String construct) {
+        LoweringException e = lowerExpectingFailure(method, descriptor);
+        assertTrue(e.getMessage().contains(construct), "expected the message to name '" + construct + "', got: " + e.getMessage());
+        assertEquals(lineOf(method), e.sourceLine(), e.getMessage());
+        assertTrue(e.getMessage().contains("at line " + lineOf(method)), e.getMessage());
+        assertEquals("neg/Neg", e.className().orElseThrow());
+        assertEquals(method, e.methodName().orElseThrow());
+        assertTrue(e.bytecodeOffset() >= 0, e.getMessage());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            instanceMethod     | (I)I    | instance method neg.Neg.instanceMethod(I)I
+            stringParameter    | (Ljava/lang/String;)D | unsupported parameter type String
+            returnsArray       | ([D)[D  | returning an array (double[])
+            matrixParameter    | ([[D)D  | unsupported parameter type double[][]
+            synchronizedMethod | (D)D    | synchronized method neg.Neg.synchronizedMethod(D)D
+            """)
+    void unsupportedSignaturesAreNamed(String method, String descriptor, String problem) {
+        LoweringException e = lowerExpectingFailure(method, descriptor);
+        assertTrue(e.getMessage().contains(problem), "expected '" + problem + "', got: " + e.getMessage());
+        assertEquals(method, e.methodName().orElseThrow());
+    }
+
+    @org.junit.jupiter.api.Test
+    void failureInsideACalleeNamesTheCalleeAndItsLine() {
+        LoweringException e = lowerExpectingFailure("callsBadHelper", "(D)D");
+        assertEquals("readsField", e.methodName().orElseThrow());
+        assertEquals(lineOf("readsField"), e.sourceLine());
+        assertTrue(e.getMessage().contains("getstatic neg.Neg.k"), e.getMessage());
+    }
+
+    @org.junit.jupiter.api.Test
+    void missingClassOrMethodIsNamed() {
+        LoweringException noClass = assertThrows(LoweringException.class,
+                () -> new BytecodeLowering(CLASSES).lower("neg/Missing", "f", "(D)D"));
+        assertTrue(noClass.getMessage().contains("no class bytes for neg.Missing"), noClass.getMessage());
+        LoweringException noMethod = assertThrows(LoweringException.class,
+                () -> new BytecodeLowering(CLASSES).lower("neg/Neg", "absent", "(D)D"));
+        assertTrue(noMethod.getMessage().contains("no method neg.Neg.absent(D)D"), noMethod.getMessage());
+    }
+
+    @org.junit.jupiter.api.Test
+    void malformedRequestsSayWhatWasExpected() {
+        LoweringException dotted = assertThrows(LoweringException.class,
+                () -> new BytecodeLowering(CLASSES).lower("neg.Neg", "staticField", "(D)D"));
+        assertTrue(dotted.getMessage().contains("expected an internal class name such as demo/Poly, got neg.Neg"));
+        LoweringException descriptor = assertThrows(LoweringException.class,
+                () -> new BytecodeLowering(CLASSES).lower("neg/Neg", "staticField", "double(double)"));
+        assertTrue(descriptor.getMessage().contains("expected a method descriptor"), descriptor.getMessage());
+    }
+
+    private static LoweringException lowerExpectingFailure(String method, String descriptor) {
+        return assertThrows(LoweringException.class,
+                () -> new BytecodeLowering(CLASSES).lower("neg/Neg", method, descriptor));
+    }
+
+    private static int lineOf(String marker) {
+        List<String> lines = SOURCE.lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).endsWith("// " + marker)) {
+                return i + 1;
+            }
+        }
+        throw new IllegalArgumentException("no line marked " + marker);
+    }
+}
