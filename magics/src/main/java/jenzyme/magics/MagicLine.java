@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * A parsed magic line, against a declarative {@link Syntax}: positional words, {@code name=Value} assignments,
- * {@code --option value} options and {@code --flag} flags. jjava's MagicsArgs has no valueless long flags, which
+ * {@code --option value} (or {@code option value}) options and {@code --flag} flags. jjava's MagicsArgs has no valueless long flags, which
  * {@code --dump} needs, hence this small parser. Every mistake is an {@link IllegalArgumentException} that quotes
  * the magic's usage line.
  */
@@ -54,6 +54,12 @@ public record MagicLine(List<String> positionals, Map<String, String> assignment
                     } else {
                         throw usageError("unknown option " + word);
                     }
+                } else if (positional.size() >= positionals.size() && options.contains(word)) {
+                    // A bare option name after the positionals reads like English: "%gradcheck f at 1,2".
+                    if (i + 1 >= words.size()) {
+                        throw usageError(word + " expects a value");
+                    }
+                    optionValues.put(word, words.get(++i));
                 } else if (word.indexOf('=') > 0 && positional.size() >= positionals.size()) {
                     int eq = word.indexOf('=');
                     assignments.put(word.substring(0, eq), word.substring(eq + 1));
@@ -70,6 +76,17 @@ public record MagicLine(List<String> positionals, Map<String, String> assignment
 
         private IllegalArgumentException usageError(String problem) {
             return new IllegalArgumentException(problem + "\nusage: " + usage);
+        }
+    }
+
+    /** Numbers separated by commas, e.g. a point {@code 1,2.5,-3}; {@code what} names the option in errors. */
+    public static double[] numbers(String text, String what) {
+        try {
+            return java.util.Arrays.stream(text.split(",")).map(String::trim).mapToDouble(Double::parseDouble)
+                    .toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected numbers separated by commas for " + what + ", got '" + text
+                    + "'");
         }
     }
 

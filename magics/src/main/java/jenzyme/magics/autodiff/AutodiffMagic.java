@@ -8,22 +8,21 @@ import java.util.Map;
 import java.util.Set;
 import jenzyme.magics.DefinitionException;
 import jenzyme.magics.MagicLine;
+import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.ad.Derivative;
 import jenzyme.runtime.worker.Activity;
 import jenzyme.runtime.worker.DifferentiationOptions;
 import jenzyme.runtime.worker.Mode;
-import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
-import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
 
 /**
  * {@code %autodiff reverse|forward f [param=Activity ...] [--name g] [--dump] [--ad-before-opt]} and
  * {@code %autodiff hvp f}: differentiates a cell method through the whole pipeline and binds the derivative as cell
  * methods (docs/MAGICS.md).
  */
-public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
+public final class AutodiffMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%autodiff reverse|forward|hvp <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...] [--name <base>]"
@@ -52,17 +51,13 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
     private final CompilerSession compiler;
 
     public AutodiffMagic(NotebookSession notebook, CompilerSession compiler) {
+        super(SYNTAX);
         this.notebook = notebook;
         this.compiler = compiler;
     }
 
     @Override
-    public DisplayData eval(BaseKernel kernel, List<String> words) throws DefinitionException {
-        var help = SYNTAX.helpFor(words);
-        if (help.isPresent()) {
-            return help.get();
-        }
-        MagicLine line = SYNTAX.parse(words);
+    protected Object run(MagicLine line) throws DefinitionException {
         boolean hvp = line.positional(0).equals("hvp");
         Mode mode = hvp ? Mode.REVERSE : mode(line.positional(0));
         UserMethod method = compiler.method(line.positional(1));

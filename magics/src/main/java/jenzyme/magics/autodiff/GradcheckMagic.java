@@ -1,20 +1,18 @@
 package jenzyme.magics.autodiff;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import jenzyme.magics.MagicLine;
+import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
 import jenzyme.magics.gradcheck.GradCheck;
 import jenzyme.magics.gradcheck.GradCheckResult;
-import org.dflib.jjava.jupyter.kernel.BaseKernel;
-import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
 
 /**
  * {@code %gradcheck f [at x1,x2,...] [--points K] [--dim n] [--box lo:hi] [--eps h] [--tol r] [--seed s]}: central
  * finite differences of the JVM's {@code f} against its compiled reverse-mode gradient; renders the table.
  */
-public final class GradcheckMagic implements LineMagic<Object, BaseKernel> {
+public final class GradcheckMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%gradcheck <method> [at x1,x2,...] [--points K] [--dim n] [--box lo:hi] [--eps h] [--tol r] [--seed s]",
@@ -26,32 +24,18 @@ public final class GradcheckMagic implements LineMagic<Object, BaseKernel> {
                 %gradcheck rosen --points 5 --dim 10 --box -2:2
                 %gradcheck bowl --tol 1e-8
             """,
-            List.of("method"), Set.of("points", "dim", "box", "eps", "tol", "seed"), Set.of());
+            List.of("method"), Set.of("at", "points", "dim", "box", "eps", "tol", "seed"), Set.of());
 
     private final CompilerSession compiler;
 
     public GradcheckMagic(CompilerSession compiler) {
+        super(SYNTAX);
         this.compiler = compiler;
     }
 
     @Override
-    public Object eval(BaseKernel kernel, List<String> words) {
-        var help = SYNTAX.helpFor(words);
-        if (help.isPresent()) {
-            return help.get();
-        }
-        List<String> rest = words;
-        double[] at = null;
-        int atIndex = words.indexOf("at");
-        if (atIndex >= 0) {
-            if (atIndex + 1 >= words.size()) {
-                throw new IllegalArgumentException("'at' expects a point such as at 1,2,3\nusage: " + SYNTAX.usage());
-            }
-            at = numbers(words.get(atIndex + 1), "the point after 'at'");
-            rest = new java.util.ArrayList<>(words);
-            rest.subList(atIndex, atIndex + 2).clear();
-        }
-        MagicLine line = SYNTAX.parse(rest);
+    protected Object run(MagicLine line) {
+        double[] at = line.option("at").map(text -> MagicLine.numbers(text, "the point after 'at'")).orElse(null);
         UserMethod method = compiler.method(line.positional(0));
         VectorFunctions f = VectorFunctions.of(compiler.jvmHandle(method), compiler.defaultGradient(method));
 
@@ -67,7 +51,7 @@ public final class GradcheckMagic implements LineMagic<Object, BaseKernel> {
                         }
                         return f.dimension();
                     });
-            double[] box = numbers(line.option("box").orElse("-1:1").replace(':', ','), "--box");
+            double[] box = MagicLine.numbers(line.option("box").orElse("-1:1").replace(':', ','), "--box");
             if (box.length != 2 || !(box[0] < box[1])) {
                 throw new IllegalArgumentException("expected --box lo:hi with lo < hi, got " + line.option("box").get());
             }
@@ -90,17 +74,9 @@ public final class GradcheckMagic implements LineMagic<Object, BaseKernel> {
         return check.run();
     }
 
-    private static double[] numbers(String text, String what) {
-        try {
-            return Arrays.stream(text.split(",")).map(String::trim).mapToDouble(Double::parseDouble).toArray();
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("expected numbers separated by commas for " + what + ", got '" + text
-                    + "'");
-        }
-    }
 
     private static double number(String text, String what) {
-        double[] values = numbers(text, what);
+        double[] values = MagicLine.numbers(text, what);
         if (values.length != 1 || !Double.isFinite(values[0])) {
             throw new IllegalArgumentException("expected one finite number for " + what + ", got '" + text + "'");
         }

@@ -6,15 +6,14 @@ import java.util.Map;
 import java.util.Set;
 import jenzyme.magics.DefinitionException;
 import jenzyme.magics.MagicLine;
+import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.NativeMethod;
-import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
-import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
 
 /** {@code %jit f [--name g] [--dump]}: compiles a cell method without AD and binds it as {@code f_native}. */
-public final class JitMagic implements LineMagic<DisplayData, BaseKernel> {
+public final class JitMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax("%jit <method> [--name <base>] [--dump]",
             """
@@ -28,17 +27,13 @@ public final class JitMagic implements LineMagic<DisplayData, BaseKernel> {
     private final CompilerSession compiler;
 
     public JitMagic(NotebookSession notebook, CompilerSession compiler) {
+        super(SYNTAX);
         this.notebook = notebook;
         this.compiler = compiler;
     }
 
     @Override
-    public DisplayData eval(BaseKernel kernel, List<String> words) throws DefinitionException {
-        var help = SYNTAX.helpFor(words);
-        if (help.isPresent()) {
-            return help.get();
-        }
-        MagicLine line = SYNTAX.parse(words);
+    protected Object run(MagicLine line) throws DefinitionException {
         UserMethod method = compiler.method(line.positional(0));
         String name = line.option("name").orElse(method.name());
         CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method);

@@ -1,14 +1,12 @@
 package jenzyme.magics.autodiff;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import jenzyme.magics.MagicLine;
+import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
 import jenzyme.visualization.Figure;
 import jenzyme.visualization.Plots;
-import org.dflib.jjava.jupyter.kernel.BaseKernel;
-import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
 
 /**
  * {@code %plot f --x a:b [--y c:d [--grad]] [--at x1,...,xn --coord i]}: plots a cell method with its compiled
@@ -16,7 +14,7 @@ import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
  * {@code --grad}. Otherwise a slice through the point {@code --at} along coordinate {@code --coord}, with the
  * partial derivative.
  */
-public final class PlotMagic implements LineMagic<Object, BaseKernel> {
+public final class PlotMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%plot <method> --x a:b [--y c:d [--grad]] [--at x1,...,xn --coord i] [--title text]",
@@ -32,16 +30,12 @@ public final class PlotMagic implements LineMagic<Object, BaseKernel> {
     private final CompilerSession compiler;
 
     public PlotMagic(CompilerSession compiler) {
+        super(SYNTAX);
         this.compiler = compiler;
     }
 
     @Override
-    public Object eval(BaseKernel kernel, List<String> words) {
-        var help = SYNTAX.helpFor(words);
-        if (help.isPresent()) {
-            return help.get();
-        }
-        MagicLine line = SYNTAX.parse(words);
+    protected Object run(MagicLine line) {
         UserMethod method = compiler.method(line.positional(0));
         double[] x = range(line.option("x").orElseThrow(() -> new IllegalArgumentException(
                 "--x a:b is required\nusage: " + SYNTAX.usage())), "--x");
@@ -59,13 +53,13 @@ public final class PlotMagic implements LineMagic<Object, BaseKernel> {
             return Plots.function(t -> f.value().applyAsDouble(new double[] {t}),
                     t -> f.gradient().apply(new double[] {t})[0], x[0], x[1]).title(title);
         }
-        double[] at = numbers(line.option("at").orElseThrow(() -> new IllegalArgumentException(
+        double[] at = MagicLine.numbers(line.option("at").orElseThrow(() -> new IllegalArgumentException(
                 method.name() + " has several variables: give the point of the slice with --at x1,...,xn and the "
                         + "coordinate with --coord i")), "--at");
         if (f.dimension() >= 0 && at.length != f.dimension()) {
             throw new IllegalArgumentException("expected --at with " + f.dimension() + " coordinates, got " + at.length);
         }
-        int coordinate = (int) numbers(line.option("coord").orElse("0"), "--coord")[0];
+        int coordinate = (int) MagicLine.numbers(line.option("coord").orElse("0"), "--coord")[0];
         if (coordinate < 0 || coordinate >= at.length) {
             throw new IllegalArgumentException("expected --coord in 0.." + (at.length - 1) + ", got " + coordinate);
         }
@@ -80,18 +74,11 @@ public final class PlotMagic implements LineMagic<Object, BaseKernel> {
     }
 
     private static double[] range(String text, String option) {
-        double[] bounds = numbers(text.replace(':', ','), option);
+        double[] bounds = MagicLine.numbers(text.replace(':', ','), option);
         if (bounds.length != 2 || !(bounds[0] < bounds[1]) || !Double.isFinite(bounds[0] + bounds[1])) {
             throw new IllegalArgumentException("expected " + option + " a:b with finite a < b, got '" + text + "'");
         }
         return bounds;
     }
 
-    private static double[] numbers(String text, String option) {
-        try {
-            return Arrays.stream(text.split(",")).map(String::trim).mapToDouble(Double::parseDouble).toArray();
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("expected numbers for " + option + ", got '" + text + "'");
-        }
-    }
 }
