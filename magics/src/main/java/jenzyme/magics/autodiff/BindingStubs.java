@@ -70,8 +70,8 @@ final class BindingStubs {
             if (parameter.type().isArray()) {
                 into.add(type, shadow);
                 ergonomic.arguments.add(shadow);
-                allocations.add(type + " " + shadow + " = new " + parameter.type().javaClass().getComponentType().getName()
-                        + "[" + parameter.name() + ".length];");
+                String element = parameter.type().javaClass().getComponentType().getName();
+                allocations.add(type + " " + shadow + " = new " + element + "[" + parameter.name() + ".length];");
                 componentValues.add(shadow);
             } else {
                 int slot = slotOf(slots, OutputSlot.Kind.ADJOINT, parameter.llvmIndex());
