@@ -1,0 +1,175 @@
+package jenzyme.bench;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import jenzyme.runtime.ad.Derivative;
+import jenzyme.runtime.worker.DifferentiationOptions;
+import jenzyme.runtime.worker.Mode;
+import jenzyme.runtime.worker.WorkerClient;
+
+/**
+ * One workload from start to finish: build every implementation (a failure is kept as that cell's message), check
+ * each against the reference before timing, time the ones that agree side by side, and collect latency and memory.
+ * The reference is the JVM's value and our reverse gradient, itself checked against finite differences of the Java
+ * method: if that fails, the whole row is FAILED.
+ */
+final class WorkloadRun {
+
+    private static final Duration WORKER_TIMEOUT = Duration.ofMinutes(5);
+    private static final int WARM_COMPILES = 5;
+
+    private final OurPipeline pipeline;
+    private final CReference cReference;
+    private final Optional<JaxProcess> jax;
+    private final Harness harness;
+    private final Path workDir;
+
+    WorkloadRun(OurPipeline pipeline, CReference cReference, Optional<JaxProcess> jax, Harness harness, Path workDir) {
+        this.pipeline = pipeline;
+        this.cReference = cReference;
+        this.jax = jax;
+        this.harness = harness;
+        this.workDir = workDir;
+    }
+
+    @FunctionalInterface
+    private interface Build {
+        Contender build() throws Throwable;
+    }
+
+    WorkloadResult run(Workload workload, String jaxProblem) throws Exception {
+        long self = ProcessHandle.current().pid();
+        ProcessMemory.resetPeak(self);
+        if (jax.isPresent()) {
+            jax.get().resetPeak();
+        }
+        List<Contender> contenders = new ArrayList<>();
+        Map<Column, String> failures = new EnumMap<>(Column.class);
+        GradientLayout layout = GradientLayout.of(pipeline.lower(workload).entry(), workload.constants(),
+                workload.arguments());
+        build(Column.JVM_PRIMAL, () -> JvmContenders.primal(workload), contenders, failures);
+        build(Column.JIT_PRIMAL, () -> pipeline.jitPrimal(workload), contenders, failures);
+
+        Optional<OurPipeline.Latency> latency = Optional.empty();
+        double jaxCompileMillis = Double.NaN;
+        long workerPeak;
+        try (WorkerClient worker = WorkerClient.fromEnvironment(WORKER_TIMEOUT)) {
+            OurPipeline.Measured[] measured = new OurPipeline.Measured[1];
+            build(Column.REVERSE, () -> {
+                measured[0] = pipeline.measureLatency(workload, worker, WARM_COMPILES);
+                return DerivativeCalls.reverse(Column.REVERSE, measured[0].derivative(), workload, layout);
+            }, contenders, failures);
+            if (measured[0] != null) {
+                latency = Optional.of(measured[0].latency());
+            }
+            if (workload.forwardRelevant()) {
+                build(Column.FORWARD, () -> DerivativeCalls.forwardSweeps(
+                        pipeline.differentiate(workload, worker, Mode.FORWARD, DifferentiationOptions.DEFAULT),
+                        workload, layout), contenders, failures);
+            }
+            build(Column.FINITE_DIFFERENCES, () -> JvmContenders.finiteDifferences(workload, layout), contenders,
+                    failures);
+            build(Column.C_WORKER, () -> {
+                CReference.Compiled c = cReference.differentiate(workload, layout, worker, pipeline.jit());
+                pipeline.keep(c.code());
+                return c.contender();
+            }, contenders, failures);
+            if (jax.isPresent()) {
+                JaxProcess.Loaded[] loaded = new JaxProcess.Loaded[1];
+                build(Column.JAX, () -> {
+                    loaded[0] = jax.get().load(workload, layout, workDir);
+                    return new Contender(Column.JAX, jax.get().timer(workload.id()), loaded[0].result());
+                }, contenders, failures);
+                if (loaded[0] != null) {
+                    jaxCompileMillis = loaded[0].compileSeconds() * 1e3;
+                }
+            } else {
+                failures.put(Column.JAX, jaxProblem);
+            }
+            build(Column.AD_BEFORE_OPT, () -> {
+                Derivative before = pipeline.differentiate(workload, worker, Mode.REVERSE,
+                        DifferentiationOptions.DEFAULT.withAdBeforeOptimisation(true));
+                return DerivativeCalls.reverse(Column.AD_BEFORE_OPT, before, workload, layout);
+            }, contenders, failures);
+            workerPeak = ProcessMemory.workerPid().map(ProcessMemory::peakKb).orElse(-1L);
+        }
+
+        List<Check> checks = new ArrayList<>();
+        Optional<String> rowFailure = check(contenders, failures, checks);
+        Map<Column, WorkloadResult.Cell> cells = new EnumMap<>(Column.class);
+        failures.forEach((column, problem) -> cells.put(column, WorkloadResult.Cell.failed(column, problem)));
+        if (rowFailure.isEmpty()) {
+            cells.putAll(time(contenders));
+        }
+        long jaxPeak = jax.isPresent() ? jax.get().peakRssKb() : -1;
+        pipeline.release();
+        return new WorkloadResult(workload, rowFailure, cells, checks, latency, jaxCompileMillis,
+                ProcessMemory.peakKb(self), workerPeak, jaxPeak);
+    }
+
+    private static void build(Column column, Build build, List<Contender> contenders, Map<Column, String> failures) {
+        try {
+            contenders.add(build.build());
+        } catch (Throwable e) {
+            String message = e.getClass().getSimpleName() + ": " + e.getMessage();
+            failures.put(column, "FAILED to build: " + message.lines().findFirst().orElse(message));
+        }
+    }
+
+    /** Checks every contender against the reference; drops those that fail. Returns why the row fails, if it does. */
+    private static Optional<String> check(List<Contender> contenders, Map<Column, String> failures,
+                                          List<Check> checks) {
+        Optional<Contender> jvm = find(contenders, Column.JVM_PRIMAL);
+        Optional<Contender> reverse = find(contenders, Column.REVERSE);
+        if (jvm.isEmpty() || reverse.isEmpty()) {
+            return Optional.of("no reference: " + failures.getOrDefault(Column.JVM_PRIMAL,
+                    failures.getOrDefault(Column.REVERSE, "missing")));
+        }
+        double value = jvm.get().result().value();
+        double[] gradient = reverse.get().result().gradient();
+        for (Contender contender : List.copyOf(contenders)) {
+            if (contender.column() == Column.JVM_PRIMAL) {
+                continue;
+            }
+            Check check = Check.of(contender, value, gradient);
+            checks.add(check);
+            if (!check.passed()) {
+                contenders.remove(contender);
+                failures.put(contender.column(), "FAILED check: " + check.describe());
+            }
+        }
+        if (failures.containsKey(Column.REVERSE)) {
+            return Optional.of("our gradient's value disagrees with the JVM: " + failures.get(Column.REVERSE));
+        }
+        if (failures.containsKey(Column.FINITE_DIFFERENCES)) {
+            return Optional.of("our gradient disagrees with finite differences: "
+                    + failures.get(Column.FINITE_DIFFERENCES));
+        }
+        return Optional.empty();
+    }
+
+    private Map<Column, WorkloadResult.Cell> time(List<Contender> contenders) throws Exception {
+        Map<Column, double[]> samples = harness.measure(contenders);
+        double[] reference = samples.get(Column.REVERSE);
+        Map<Column, WorkloadResult.Cell> cells = new EnumMap<>(Column.class);
+        for (Contender contender : contenders) {
+            double[] own = samples.get(contender.column());
+            double[] ratios = new double[own.length];
+            for (int r = 0; r < own.length; r++) {
+                ratios[r] = own[r] / reference[r];
+            }
+            cells.put(contender.column(), WorkloadResult.Cell.timed(contender.column(), Quartiles.of(own),
+                    Quartiles.of(ratios), contender.note()));
+        }
+        return cells;
+    }
+
+    private static Optional<Contender> find(List<Contender> contenders, Column column) {
+        return contenders.stream().filter(c -> c.column() == column).findFirst();
+    }
+}
