@@ -13,8 +13,4 @@ public record Contender(Column column, Timer timer, Evaluation result, double sc
     public Contender(Column column, Timer timer, Evaluation result) {
         this(column, timer, result, 1.0, "");
     }
-
-    public boolean estimated() {
-        return scale != 1.0;
-    }
 }

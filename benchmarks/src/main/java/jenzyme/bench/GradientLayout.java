@@ -17,12 +17,10 @@ import jenzyme.runtime.worker.Mode;
 public final class GradientLayout {
 
     private final List<Activity> activities;
-    private final List<String> names;
     private final int[] offsets;
 
-    private GradientLayout(List<Activity> activities, List<String> names, int[] offsets) {
+    private GradientLayout(List<Activity> activities, int[] offsets) {
         this.activities = List.copyOf(activities);
-        this.names = List.copyOf(names);
         this.offsets = offsets;
     }
 
@@ -40,24 +38,11 @@ public final class GradientLayout {
                 case CONST -> 0;
             };
         }
-        List<String> names = entry.parameters().stream().map(p -> p.name()).toList();
-        return new GradientLayout(activities, names, offsets);
-    }
-
-    public List<Activity> activities() {
-        return activities;
+        return new GradientLayout(activities, offsets);
     }
 
     public Activity activity(int parameter) {
         return activities.get(parameter);
-    }
-
-    public String name(int parameter) {
-        return names.get(parameter);
-    }
-
-    public int parameters() {
-        return activities.size();
     }
 
     public boolean differentiated(int parameter) {

@@ -1,20 +1,22 @@
 package jenzyme.bench;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The timing loop: each contender is warmed up (HotSpot code long enough for C2), calibrated to a batch of calls
- * lasting about {@link Settings#sampleSeconds()}, then sampled once per round. Rounds interleave all contenders of a
- * workload (in a rotating order), so a change of machine load hits every column alike and the per-round ratios to
- * our gradient stay meaningful on a shared machine.
+ * The timing loop. Each contender is warmed up (HotSpot code long enough for C2 to compile it) and calibrated to a
+ * batch of calls lasting about {@link Settings#sampleSeconds()}. Then, in every round, each contender's sample is
+ * taken right after a fresh sample of our reverse gradient, and the ratio of the two is that round's ratio: on a
+ * machine shared with other work, load changes faster than a round, and only back-to-back pairs see the same load.
+ * The order of the contenders rotates from round to round.
  */
 final class Harness {
 
     /**
-     * @param rounds                samples per contender
+     * @param rounds                paired samples per contender
      * @param sampleSeconds         target duration of one sample (a batch of back-to-back calls)
      * @param hotspotWarmupSeconds  warm-up of code HotSpot compiles (JVM primal, finite differences)
      * @param warmupSeconds         warm-up of native code and JAX (caches, page faults, lazy binding)
@@ -22,7 +24,7 @@ final class Harness {
     record Settings(int rounds, double sampleSeconds, double hotspotWarmupSeconds, double warmupSeconds) {
 
         static Settings full() {
-            return new Settings(15, 0.05, 2.0, 0.3);
+            return new Settings(31, 0.04, 2.0, 0.3);
         }
 
         static Settings quick() {
@@ -30,9 +32,15 @@ final class Harness {
         }
 
         Settings withRounds(int value) {
+            if (value < 1) {
+                throw new IllegalArgumentException("expected at least 1 round, got " + value);
+            }
             return new Settings(value, sampleSeconds, hotspotWarmupSeconds, warmupSeconds);
         }
     }
+
+    /** Per-call seconds of each sample, and each sample's ratio to the reverse-gradient sample taken just before. */
+    record Samples(double[] seconds, double[] ratios) {}
 
     private final Settings settings;
 
@@ -40,30 +48,46 @@ final class Harness {
         this.settings = settings;
     }
 
-    /** Seconds per call of each contender (its scale applied), one entry per round. */
-    Map<Column, double[]> measure(List<Contender> contenders) throws Exception {
-        int[] reps = new int[contenders.size()];
-        for (int c = 0; c < contenders.size(); c++) {
-            Contender contender = contenders.get(c);
+    /** @param contenders must include {@link Column#REVERSE}, the reference of every ratio */
+    Map<Column, Samples> measure(List<Contender> contenders) throws Exception {
+        Contender reference = contenders.stream().filter(c -> c.column() == Column.REVERSE).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("expected the reverse gradient among the contenders"));
+        List<Contender> others = new ArrayList<>(contenders);
+        others.remove(reference);
+        Map<Column, Integer> reps = new EnumMap<>(Column.class);
+        for (Contender contender : contenders) {
             double perCall = warmUp(contender.timer(),
                     contender.column().hotspot() ? settings.hotspotWarmupSeconds() : settings.warmupSeconds());
-            reps[c] = (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.ceil(settings.sampleSeconds() / perCall)));
+            reps.put(contender.column(),
+                    (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.ceil(settings.sampleSeconds() / perCall))));
         }
-        Map<Column, double[]> samples = new EnumMap<>(Column.class);
-        contenders.forEach(c -> samples.put(c.column(), new double[settings.rounds()]));
-        List<Integer> order = new ArrayList<>();
-        for (int c = 0; c < contenders.size(); c++) {
-            order.add(c);
-        }
-        for (int round = 0; round < settings.rounds(); round++) {
-            for (int c : order) {
-                Contender contender = contenders.get(c);
-                samples.get(contender.column())[round] =
-                        contender.timer().seconds(reps[c]) / reps[c] * contender.scale();
+        int rounds = settings.rounds();
+        Map<Column, Samples> samples = new EnumMap<>(Column.class);
+        others.forEach(c -> samples.put(c.column(), new Samples(new double[rounds], new double[rounds])));
+        double[] referenceSeconds = new double[rounds * Math.max(1, others.size())];
+        int taken = 0;
+        for (int round = 0; round < rounds; round++) {
+            for (Contender contender : others) {
+                double before = sample(reference, reps);
+                double own = sample(contender, reps);
+                referenceSeconds[taken++] = before;
+                samples.get(contender.column()).seconds()[round] = own;
+                samples.get(contender.column()).ratios()[round] = own / before;
             }
-            order.add(order.removeFirst());
+            if (others.isEmpty()) {
+                referenceSeconds[taken++] = sample(reference, reps);
+            }
+            others.add(others.removeFirst());
         }
+        double[] ones = new double[referenceSeconds.length];
+        Arrays.fill(ones, 1.0);
+        samples.put(Column.REVERSE, new Samples(referenceSeconds, ones));
         return samples;
+    }
+
+    private static double sample(Contender contender, Map<Column, Integer> reps) throws Exception {
+        int n = reps.get(contender.column());
+        return contender.timer().seconds(n) / n * contender.scale();
     }
 
     /** Runs batches of growing size until {@code seconds} have passed; returns the last batch's time per call. */

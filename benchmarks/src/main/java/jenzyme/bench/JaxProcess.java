@@ -55,10 +55,6 @@ public final class JaxProcess implements AutoCloseable {
         return version;
     }
 
-    public long pid() {
-        return process.pid();
-    }
-
     public Loaded load(Workload workload, GradientLayout layout, Path workDir) throws IOException {
         Path inputs = workDir.resolve(workload.id() + ".inputs.f64");
         Path outputs = workDir.resolve(workload.id() + ".jax.f64");

@@ -154,17 +154,12 @@ final class WorkloadRun {
     }
 
     private Map<Column, WorkloadResult.Cell> time(List<Contender> contenders) throws Exception {
-        Map<Column, double[]> samples = harness.measure(contenders);
-        double[] reference = samples.get(Column.REVERSE);
+        Map<Column, Harness.Samples> samples = harness.measure(contenders);
         Map<Column, WorkloadResult.Cell> cells = new EnumMap<>(Column.class);
         for (Contender contender : contenders) {
-            double[] own = samples.get(contender.column());
-            double[] ratios = new double[own.length];
-            for (int r = 0; r < own.length; r++) {
-                ratios[r] = own[r] / reference[r];
-            }
-            cells.put(contender.column(), WorkloadResult.Cell.timed(contender.column(), Quartiles.of(own),
-                    Quartiles.of(ratios), contender.note()));
+            Harness.Samples own = samples.get(contender.column());
+            cells.put(contender.column(), WorkloadResult.Cell.timed(contender.column(), Quartiles.of(own.seconds()),
+                    Quartiles.of(own.ratios()), contender.note()));
         }
         return cells;
     }
