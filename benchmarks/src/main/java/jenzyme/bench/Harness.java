@@ -7,35 +7,38 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The timing loop. Each contender is warmed up (HotSpot code long enough for C2 to compile it) and calibrated to a
- * batch of calls lasting about {@link Settings#sampleSeconds()}. Then, in every round, each contender's sample is
- * taken right after a fresh sample of our reverse gradient, and the ratio of the two is that round's ratio: on a
- * machine shared with other work, load changes faster than a round, and only back-to-back pairs see the same load.
- * The order of the contenders rotates from round to round.
+ * The timing loop. Each contender is warmed up (HotSpot code long enough for C2 to compile it) and calibrated to
+ * batches of calls lasting about {@link Settings#batchSeconds()}. A sample is the fastest of
+ * {@link Settings#batches()} consecutive batches: on a machine shared with other work, a batch that was preempted
+ * only ever gets slower, so the fastest one is the implementation's own speed. In every round, each contender's
+ * sample is taken right after a fresh sample of our reverse gradient and the ratio of the two is that round's
+ * ratio, so that both numbers of a ratio saw the same machine. The order of the contenders rotates per round.
  */
 final class Harness {
 
     /**
      * @param rounds                paired samples per contender
-     * @param sampleSeconds         target duration of one sample (a batch of back-to-back calls)
+     * @param batchSeconds          target duration of one batch of back-to-back calls (at least one call)
+     * @param batches               batches per sample, of which the fastest counts
      * @param hotspotWarmupSeconds  warm-up of code HotSpot compiles (JVM primal, finite differences)
      * @param warmupSeconds         warm-up of native code and JAX (caches, page faults, lazy binding)
      */
-    record Settings(int rounds, double sampleSeconds, double hotspotWarmupSeconds, double warmupSeconds) {
+    record Settings(int rounds, double batchSeconds, int batches, double hotspotWarmupSeconds,
+                    double warmupSeconds) {
 
         static Settings full() {
-            return new Settings(31, 0.04, 2.0, 0.3);
+            return new Settings(31, 0.004, 5, 2.0, 0.3);
         }
 
         static Settings quick() {
-            return new Settings(3, 0.005, 0.3, 0.05);
+            return new Settings(3, 0.002, 2, 0.3, 0.05);
         }
 
         Settings withRounds(int value) {
             if (value < 1) {
                 throw new IllegalArgumentException("expected at least 1 round, got " + value);
             }
-            return new Settings(value, sampleSeconds, hotspotWarmupSeconds, warmupSeconds);
+            return new Settings(value, batchSeconds, batches, hotspotWarmupSeconds, warmupSeconds);
         }
     }
 
@@ -59,7 +62,7 @@ final class Harness {
             double perCall = warmUp(contender.timer(),
                     contender.column().hotspot() ? settings.hotspotWarmupSeconds() : settings.warmupSeconds());
             reps.put(contender.column(),
-                    (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.ceil(settings.sampleSeconds() / perCall))));
+                    (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.ceil(settings.batchSeconds() / perCall))));
         }
         int rounds = settings.rounds();
         Map<Column, Samples> samples = new EnumMap<>(Column.class);
@@ -85,9 +88,13 @@ final class Harness {
         return samples;
     }
 
-    private static double sample(Contender contender, Map<Column, Integer> reps) throws Exception {
+    private double sample(Contender contender, Map<Column, Integer> reps) throws Exception {
         int n = reps.get(contender.column());
-        return contender.timer().seconds(n) / n * contender.scale();
+        double fastest = Double.POSITIVE_INFINITY;
+        for (int batch = 0; batch < settings.batches(); batch++) {
+            fastest = Math.min(fastest, contender.timer().seconds(n) / n);
+        }
+        return fastest * contender.scale();
     }
 
     /** Runs batches of growing size until {@code seconds} have passed; returns the last batch's time per call. */
