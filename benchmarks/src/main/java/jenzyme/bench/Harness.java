@@ -27,7 +27,7 @@ final class Harness {
                     double warmupSeconds) {
 
         static Settings full() {
-            return new Settings(31, 0.004, 5, 2.0, 0.3);
+            return new Settings(31, 0.004, 7, 2.0, 0.3);
         }
 
         static Settings quick() {

@@ -29,21 +29,21 @@ final class RatioChart {
         styler.setChartBackgroundColor(java.awt.Color.WHITE);
         styler.setYAxisLogarithmic(true);
         styler.setOverlapped(false);
+        List<String> labels = results.stream().map(r -> r.workload().label()).toList();
         double smallest = Double.POSITIVE_INFINITY;
         for (Column column : Column.values()) {
-            // A log axis refuses missing values: each series lists only the workloads where this column has a number.
-            List<String> labels = new ArrayList<>();
+            // Every series lists every workload, null where it has no number: XChart places bars by position.
             List<Number> ratios = new ArrayList<>();
             for (WorkloadResult result : results) {
-                result.cell(column).flatMap(WorkloadResult.Cell::ratio).ifPresent(ratio -> {
-                    labels.add(result.workload().label());
-                    ratios.add(ratio.median());
-                });
+                ratios.add(result.cell(column).flatMap(WorkloadResult.Cell::ratio).map(r -> (Number) r.median())
+                        .orElse(null));
             }
-            if (!ratios.isEmpty()) {
+            double least = ratios.stream().filter(r -> r != null).mapToDouble(Number::doubleValue).min()
+                    .orElse(Double.NaN);
+            if (!Double.isNaN(least)) {
                 chart.addSeries(column.header(), labels, ratios);
+                smallest = Math.min(smallest, least);
             }
-            smallest = Math.min(smallest, ratios.stream().mapToDouble(Number::doubleValue).min().orElse(1));
         }
         if (chart.getSeriesMap().isEmpty()) {
             return false;

@@ -7,7 +7,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import jenzyme.runtime.ad.Derivative;
 import jenzyme.runtime.worker.DifferentiationOptions;
 import jenzyme.runtime.worker.Mode;
 import jenzyme.runtime.worker.WorkerClient;
@@ -42,83 +41,88 @@ final class WorkloadRun {
         Contender build() throws Throwable;
     }
 
+    /** What was built for one workload: contenders that exist, and why the others do not. */
+    private static final class Built {
+        final List<Contender> contenders = new ArrayList<>();
+        final Map<Column, String> failures = new EnumMap<>(Column.class);
+        Optional<OurPipeline.Latency> latency = Optional.empty();
+        double jaxCompileMillis = Double.NaN;
+        long workerPeakKb = -1;
+
+        void add(Column column, Build build) {
+            try {
+                contenders.add(build.build());
+            } catch (Throwable e) {
+                String message = e.getClass().getSimpleName() + ": " + e.getMessage();
+                failures.put(column, "FAILED to build: " + message.lines().findFirst().orElse(message));
+            }
+        }
+    }
+
     WorkloadResult run(Workload workload, String jaxProblem) throws Exception {
         long self = ProcessHandle.current().pid();
         ProcessMemory.resetPeak(self);
         if (jax.isPresent()) {
             jax.get().resetPeak();
         }
-        List<Contender> contenders = new ArrayList<>();
-        Map<Column, String> failures = new EnumMap<>(Column.class);
         GradientLayout layout = GradientLayout.of(pipeline.lower(workload).entry(), workload.constants(),
                 workload.arguments());
-        build(Column.JVM_PRIMAL, () -> JvmContenders.primal(workload), contenders, failures);
-        build(Column.JIT_PRIMAL, () -> pipeline.jitPrimal(workload), contenders, failures);
-
-        Optional<OurPipeline.Latency> latency = Optional.empty();
-        double jaxCompileMillis = Double.NaN;
-        long workerPeak;
+        Built built = new Built();
+        built.add(Column.JVM_PRIMAL, () -> JvmContenders.primal(workload));
+        built.add(Column.JIT_PRIMAL, () -> pipeline.jitPrimal(workload));
+        built.add(Column.FINITE_DIFFERENCES, () -> JvmContenders.finiteDifferences(workload, layout));
+        // A fresh worker per workload: its first request is the cold compile, its peak RSS this workload's.
         try (WorkerClient worker = WorkerClient.fromEnvironment(WORKER_TIMEOUT)) {
-            OurPipeline.Measured[] measured = new OurPipeline.Measured[1];
-            build(Column.REVERSE, () -> {
-                measured[0] = pipeline.measureLatency(workload, worker, WARM_COMPILES);
-                return DerivativeCalls.reverse(Column.REVERSE, measured[0].derivative(), workload, layout);
-            }, contenders, failures);
-            if (measured[0] != null) {
-                latency = Optional.of(measured[0].latency());
-            }
-            if (workload.forwardRelevant()) {
-                build(Column.FORWARD, () -> DerivativeCalls.forwardSweeps(
-                        pipeline.differentiate(workload, worker, Mode.FORWARD, DifferentiationOptions.DEFAULT),
-                        workload, layout), contenders, failures);
-            }
-            build(Column.FINITE_DIFFERENCES, () -> JvmContenders.finiteDifferences(workload, layout), contenders,
-                    failures);
-            build(Column.C_WORKER, () -> {
-                CReference.Compiled c = cReference.differentiate(workload, layout, worker, pipeline.jit());
-                pipeline.keep(c.code());
-                return c.contender();
-            }, contenders, failures);
-            if (jax.isPresent()) {
-                JaxProcess.Loaded[] loaded = new JaxProcess.Loaded[1];
-                build(Column.JAX, () -> {
-                    loaded[0] = jax.get().load(workload, layout, workDir);
-                    return new Contender(Column.JAX, jax.get().timer(workload.id()), loaded[0].result());
-                }, contenders, failures);
-                if (loaded[0] != null) {
-                    jaxCompileMillis = loaded[0].compileSeconds() * 1e3;
-                }
-            } else {
-                failures.put(Column.JAX, jaxProblem);
-            }
-            build(Column.AD_BEFORE_OPT, () -> {
-                Derivative before = pipeline.differentiate(workload, worker, Mode.REVERSE,
-                        DifferentiationOptions.DEFAULT.withAdBeforeOptimisation(true));
-                return DerivativeCalls.reverse(Column.AD_BEFORE_OPT, before, workload, layout);
-            }, contenders, failures);
-            workerPeak = ProcessMemory.workerPid().map(ProcessMemory::peakKb).orElse(-1L);
+            buildDerivatives(workload, layout, worker, built);
+            built.workerPeakKb = ProcessMemory.workerPid().map(ProcessMemory::peakKb).orElse(-1L);
         }
+        buildJax(workload, layout, jaxProblem, built);
 
         List<Check> checks = new ArrayList<>();
-        Optional<String> rowFailure = check(contenders, failures, checks);
+        Optional<String> rowFailure = check(built.contenders, built.failures, checks);
         Map<Column, WorkloadResult.Cell> cells = new EnumMap<>(Column.class);
-        failures.forEach((column, problem) -> cells.put(column, WorkloadResult.Cell.failed(column, problem)));
+        built.failures.forEach((column, problem) -> cells.put(column, WorkloadResult.Cell.failed(column, problem)));
         if (rowFailure.isEmpty()) {
-            cells.putAll(time(contenders));
+            cells.putAll(time(built.contenders));
         }
         long jaxPeak = jax.isPresent() ? jax.get().peakRssKb() : -1;
         pipeline.release();
-        return new WorkloadResult(workload, rowFailure, cells, checks, latency, jaxCompileMillis,
-                ProcessMemory.peakKb(self), workerPeak, jaxPeak);
+        return new WorkloadResult(workload, rowFailure, cells, checks, built.latency, built.jaxCompileMillis,
+                ProcessMemory.peakKb(self), built.workerPeakKb, jaxPeak);
     }
 
-    private static void build(Column column, Build build, List<Contender> contenders, Map<Column, String> failures) {
-        try {
-            contenders.add(build.build());
-        } catch (Throwable e) {
-            String message = e.getClass().getSimpleName() + ": " + e.getMessage();
-            failures.put(column, "FAILED to build: " + message.lines().findFirst().orElse(message));
+    /** Ours (reverse with its compile latency, forward, AD before optimisation) and the C reference. */
+    private void buildDerivatives(Workload workload, GradientLayout layout, WorkerClient worker, Built built) {
+        built.add(Column.REVERSE, () -> {
+            OurPipeline.Measured measured = pipeline.measureLatency(workload, worker, WARM_COMPILES);
+            built.latency = Optional.of(measured.latency());
+            return DerivativeCalls.reverse(Column.REVERSE, measured.derivative(), workload, layout);
+        });
+        if (workload.forwardRelevant()) {
+            built.add(Column.FORWARD, () -> DerivativeCalls.forwardSweeps(
+                    pipeline.differentiate(workload, worker, Mode.FORWARD, DifferentiationOptions.DEFAULT),
+                    workload, layout));
         }
+        built.add(Column.AD_BEFORE_OPT, () -> DerivativeCalls.reverse(Column.AD_BEFORE_OPT,
+                pipeline.differentiate(workload, worker, Mode.REVERSE,
+                        DifferentiationOptions.DEFAULT.withAdBeforeOptimisation(true)), workload, layout));
+        built.add(Column.C_WORKER, () -> {
+            CReference.Compiled c = cReference.differentiate(workload, layout, worker, pipeline.jit());
+            pipeline.keep(c.code());
+            return c.contender();
+        });
+    }
+
+    private void buildJax(Workload workload, GradientLayout layout, String jaxProblem, Built built) {
+        if (jax.isEmpty()) {
+            built.failures.put(Column.JAX, jaxProblem);
+            return;
+        }
+        built.add(Column.JAX, () -> {
+            JaxProcess.Loaded loaded = jax.get().load(workload, layout, workDir);
+            built.jaxCompileMillis = loaded.compileSeconds() * 1e3;
+            return new Contender(Column.JAX, jax.get().timer(workload.id()), loaded.result());
+        });
     }
 
     /** Checks every contender against the reference; drops those that fail. Returns why the row fails, if it does. */
