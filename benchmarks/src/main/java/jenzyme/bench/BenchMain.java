@@ -1,0 +1,95 @@
+package jenzyme.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code ./bench}: every workload of issue 7 through every implementation, checked, then timed side by side; prints
+ * the table and writes {@code target/bench/results.csv}, {@code latency_memory.csv} and {@code ratios.png}.
+ *
+ * <pre>
+ * java -cp ... jenzyme.bench.BenchMain --root REPO [--python PY] [--quick] [--rounds N] [--only id,id]
+ * </pre>
+ * {@code --quick}: 3 short rounds, for development; {@code --only}: workload ids (rosenbrock-1e3, rosenbrock-1e6,
+ * ode-rk4, logreg, composite). Without {@code --python} (or if JAX cannot start) the JAX column says why.
+ */
+public final class BenchMain {
+
+    private BenchMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path root = Path.of(".");
+        Optional<Path> python = Optional.empty();
+        boolean quick = false;
+        Optional<Integer> rounds = Optional.empty();
+        Set<String> only = Set.of();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--root" -> root = Path.of(value(args, ++i, "--root"));
+                case "--python" -> python = Optional.of(Path.of(value(args, ++i, "--python")));
+                case "--quick" -> quick = true;
+                case "--rounds" -> rounds = Optional.of(Integer.parseInt(value(args, ++i, "--rounds")));
+                case "--only" -> only = Set.of(value(args, ++i, "--only").split(","));
+                default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'; expected --root, "
+                        + "--python, --quick, --rounds N or --only id,id");
+            }
+        }
+        Harness.Settings base = quick ? Harness.Settings.quick() : Harness.Settings.full();
+        Harness.Settings settings = rounds.map(base::withRounds).orElse(base);
+        Path out = root.resolve("target/bench");
+        Files.createDirectories(out);
+        List<Workload> workloads = new ArrayList<>();
+        for (Workload w : Workloads.all()) {
+            if (only.isEmpty() || only.contains(w.id())) {
+                workloads.add(w);
+            }
+        }
+        if (workloads.isEmpty()) {
+            throw new IllegalArgumentException("no workload matches --only " + only);
+        }
+
+        String loadBefore = RunConditions.loadAverage();
+        long start = System.nanoTime();
+        Optional<JaxProcess> jax = Optional.empty();
+        String jaxProblem = "not run: no --python given";
+        if (python.isPresent()) {
+            try {
+                jax = Optional.of(JaxProcess.start(python.get(), root.resolve("benchmarks/jax/jax_bench.py"), out));
+            } catch (Exception e) {
+                jaxProblem = "FAILED to start JAX: " + e.getMessage();
+            }
+        }
+        List<WorkloadResult> results = new ArrayList<>();
+        try (OurPipeline pipeline = new OurPipeline()) {
+            WorkloadRun run = new WorkloadRun(pipeline, new CReference(root.resolve("benchmarks/c"), out.resolve("c")),
+                    jax, new Harness(settings), out);
+            for (Workload workload : workloads) {
+                System.err.println("[bench] " + workload.label() + " ...");
+                results.add(run.run(workload, jaxProblem));
+            }
+        } finally {
+            jax.ifPresent(JaxProcess::close);
+        }
+        double wall = (System.nanoTime() - start) * 1e-9;
+        RunConditions conditions = new RunConditions(settings.rounds(), Runtime.getRuntime().availableProcessors(),
+                loadBefore, RunConditions.loadAverage(), "Java " + Runtime.version(),
+                jax.map(JaxProcess::version).orElse("-"), wall);
+        System.out.print(TextReport.render(results, conditions));
+        CsvReport.write(results, out);
+        boolean chart = RatioChart.write(results, out.resolve("ratios.png"));
+        System.out.println("Wrote " + out.resolve("results.csv") + ", " + out.resolve("latency_memory.csv")
+                + (chart ? ", " + out.resolve("ratios.png") : " (no chart: nothing was timed)"));
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException("expected a value after " + option);
+        }
+        return args[i];
+    }
+}

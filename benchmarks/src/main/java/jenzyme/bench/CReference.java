@@ -1,0 +1,142 @@
+package jenzyme.bench;
+
+import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import jenzyme.bench.Workload.CArgument;
+import jenzyme.bench.Workload.LengthOf;
+import jenzyme.bench.Workload.Param;
+import jenzyme.runtime.bind.NativeBinder;
+import jenzyme.runtime.jit.JitModule;
+import jenzyme.runtime.jit.OrcJit;
+import jenzyme.runtime.worker.Activity;
+import jenzyme.runtime.worker.ArgType;
+import jenzyme.runtime.worker.Argument;
+import jenzyme.runtime.worker.DifferentiatedModule;
+import jenzyme.runtime.worker.DifferentiationRequest;
+import jenzyme.runtime.worker.OutputSlot;
+import jenzyme.runtime.worker.WorkerClient;
+import jenzyme.runtime.worker.WrapperParameter;
+
+/**
+ * The "C+worker" column, the speed of light of our pipeline: the workload written in C, compiled by
+ * {@code clang-19 -O2 -emit-llvm -c}, differentiated by the same Enzyme worker our Java frontend uses, JIT-compiled
+ * in the same ORC JIT and called from this JVM through a critical FFM downcall on the same heap arrays. Only the
+ * frontend differs from our own gradient: javac + bytecode lowering (bounds checks, status block) against clang.
+ */
+final class CReference {
+
+    private final Path sources;
+    private final Path bitcodeDir;
+
+    CReference(Path sources, Path bitcodeDir) {
+        this.sources = sources;
+        this.bitcodeDir = bitcodeDir;
+    }
+
+    /** The gradient contender, and the module to release when the workload is done. */
+    record Compiled(Contender contender, JitModule code) {}
+
+    Compiled differentiate(Workload workload, GradientLayout layout, WorkerClient worker, OrcJit jit)
+            throws Throwable {
+        Workload.CSource c = workload.c();
+        byte[] bitcode = clang(c.file());
+        List<Argument> arguments = c.arguments().stream().map(a -> workerArgument(a, workload, layout)).toList();
+        DifferentiatedModule module = worker.differentiate(
+                DifferentiationRequest.reverse(bitcode, c.function(), arguments, Activity.ACTIVE));
+        JitModule code = jit.add("c." + c.function(), module.bitcode(), false);
+        try {
+            return new Compiled(contender(workload, layout, module, code), code);
+        } catch (Throwable e) {
+            code.close();
+            throw e;
+        }
+    }
+
+    private Contender contender(Workload workload, GradientLayout layout, DifferentiatedModule module,
+                                JitModule code) throws Throwable {
+        List<CArgument> cArguments = workload.c().arguments();
+        Object[] javaArguments = workload.freshArguments();
+        double[][] shadows = new double[javaArguments.length][];
+        double[] out = new double[module.wrapper().slots().size()];
+        List<MemoryLayout> layouts = new ArrayList<>();
+        List<Object> values = new ArrayList<>();
+        for (WrapperParameter parameter : module.wrapper().parameters()) {
+            layouts.add(switch (parameter.type()) {
+                case DOUBLE -> ValueLayout.JAVA_DOUBLE;
+                case I32 -> ValueLayout.JAVA_INT;
+                case PTR -> ValueLayout.ADDRESS;
+                default -> throw new IllegalStateException("unexpected wrapper parameter " + parameter);
+            });
+            values.add(switch (parameter.role()) {
+                case ARG -> switch (cArguments.get(parameter.argument())) {
+                    case Param(int p) when javaArguments[p] instanceof double[] array -> MemorySegment.ofArray(array);
+                    case Param(int p) -> javaArguments[p];
+                    case LengthOf(int p) -> ((double[]) javaArguments[p]).length;
+                };
+                case SHADOW -> {
+                    int p = cArguments.get(parameter.argument()).parameter();
+                    shadows[p] = new double[((double[]) javaArguments[p]).length];
+                    yield MemorySegment.ofArray(shadows[p]);
+                }
+                case OUT -> MemorySegment.ofArray(out);
+                case TANGENT -> throw new IllegalStateException("unexpected tangent in a reverse wrapper");
+            });
+        }
+        MethodHandle raw = NativeBinder.bindRaw(code.address(module.wrapper().symbol()),
+                FunctionDescriptor.ofVoid(layouts.toArray(MemoryLayout[]::new)));
+        MethodHandle bound = MethodHandles.insertArguments(raw, 0, values.toArray());
+        double[][] zeroed = Arrays.stream(shadows).filter(s -> s != null).toArray(double[][]::new);
+        Timer.Body call = () -> {
+            for (double[] shadow : zeroed) {
+                Arrays.fill(shadow, 0);
+            }
+            bound.invokeExact();
+        };
+        call.run();
+        List<OutputSlot> slots = module.wrapper().slots();
+        if (slots.isEmpty() || slots.getFirst().kind() != OutputSlot.Kind.PRIMAL
+                || slots.size() != 1 + layout.activeScalars().size()) {
+            throw new IllegalStateException("expected the primal and " + layout.activeScalars().size()
+                    + " adjoint slots, got " + slots);
+        }
+        double[] gradient = layout.gather(shadows, Arrays.copyOfRange(out, 1, out.length));
+        return new Contender(Column.C_WORKER, Timer.local(call), Evaluation.withGradient(out[0], gradient));
+    }
+
+    private static Argument workerArgument(CArgument argument, Workload workload, GradientLayout layout) {
+        return switch (argument) {
+            case LengthOf l -> Argument.of(Activity.CONST, ArgType.I32);
+            case Param(int p) -> switch (workload.arguments().get(p)) {
+                case double[] array -> Argument.of(layout.activity(p), ArgType.PTR_DOUBLE);
+                case Double scalar -> Argument.of(layout.activity(p), ArgType.DOUBLE);
+                default -> Argument.of(Activity.CONST, ArgType.I32);
+            };
+        };
+    }
+
+    /** {@code clang-19 -O2 -emit-llvm -c}, into the run's output directory. */
+    private byte[] clang(String file) throws IOException, InterruptedException {
+        Files.createDirectories(bitcodeDir);
+        Path source = sources.resolve(file);
+        Path bitcode = bitcodeDir.resolve(file.replace(".c", ".bc"));
+        Process clang = new ProcessBuilder("clang-19", "-O2", "-emit-llvm", "-c", source.toString(), "-o",
+                bitcode.toString()).redirectErrorStream(true).start();
+        String output = new String(clang.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!clang.waitFor(60, TimeUnit.SECONDS) || clang.exitValue() != 0) {
+            throw new IOException("clang-19 failed on " + source + ": " + output);
+        }
+        return Files.readAllBytes(bitcode);
+    }
+}

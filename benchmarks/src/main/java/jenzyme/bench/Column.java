@@ -1,0 +1,39 @@
+package jenzyme.bench;
+
+/**
+ * The table's columns, in print order: every implementation of a workload that is timed. Each is reported as its
+ * time divided by {@link #REVERSE}'s, measured in the same rounds.
+ */
+public enum Column {
+    JVM_PRIMAL("JVM primal", "HotSpot, warmed up", true),
+    JIT_PRIMAL("JIT primal", "our native primal (%jit)", false),
+    REVERSE("grad rev", "our reverse gradient (%autodiff reverse) = 1", false),
+    FORWARD("grad fwd", "our gradient by forward sweeps, one per input", false),
+    FINITE_DIFFERENCES("FD (JVM)", "central differences on the JVM, 2 evaluations per input", true),
+    C_WORKER("C+worker", "the C function (clang-19 -O2) differentiated by our worker", false),
+    JAX("JAX", "jit(grad(f)) on CPU, own process, 1 thread", false),
+    AD_BEFORE_OPT("AD pre-opt", "our gradient with AD before optimisation", false);
+
+    private final String header;
+    private final String meaning;
+    private final boolean hotspot;
+
+    Column(String header, String meaning, boolean hotspot) {
+        this.header = header;
+        this.meaning = meaning;
+        this.hotspot = hotspot;
+    }
+
+    public String header() {
+        return header;
+    }
+
+    public String meaning() {
+        return meaning;
+    }
+
+    /** Whether the timed code is Java run by HotSpot, which needs a long warm-up before it is compiled by C2. */
+    public boolean hotspot() {
+        return hotspot;
+    }
+}

@@ -1,0 +1,163 @@
+package jenzyme.bench;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * The JAX column: a Python process running {@code benchmarks/jax/jax_bench.py}, driven line by line (its docstring has
+ * the protocol), so that JAX is sampled in the same rounds as the JVM implementations instead of in a separate
+ * phase under a different machine load. Inputs cross as raw little-endian doubles in files, bit for bit.
+ * XLA is limited to one thread, like every other implementation in the table.
+ */
+public final class JaxProcess implements AutoCloseable {
+
+    private final Process process;
+    private final BufferedWriter requests;
+    private final BufferedReader replies;
+    private final Path log;
+    private final String version;
+
+    private JaxProcess(Process process, Path log) throws IOException {
+        this.process = process;
+        this.log = log;
+        this.requests = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
+        this.replies = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        this.version = reply("start").getOrDefault("jax", "?");
+    }
+
+    /** What JAX computed at the workload's inputs, and how long its first call (trace + compile + run) took. */
+    public record Loaded(Evaluation result, double compileSeconds) {}
+
+    public static JaxProcess start(Path python, Path script, Path workDir) throws IOException {
+        Files.createDirectories(workDir);
+        Path log = workDir.resolve("jax.log");
+        ProcessBuilder builder = new ProcessBuilder(python.toString(), script.toString())
+                .redirectError(ProcessBuilder.Redirect.to(log.toFile()));
+        builder.environment().put("JAX_PLATFORMS", "cpu");
+        builder.environment().put("XLA_FLAGS",
+                "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1");
+        return new JaxProcess(builder.start(), log);
+    }
+
+    public String version() {
+        return version;
+    }
+
+    public Loaded load(Workload workload, GradientLayout layout, Path workDir) throws IOException {
+        Path inputs = workDir.resolve(workload.id() + ".inputs.f64");
+        Path outputs = workDir.resolve(workload.id() + ".jax.f64");
+        StringJoiner params = new StringJoiner(",", "[", "]");
+        int doubles = 0;
+        for (int p = 0; p < workload.arguments().size(); p++) {
+            Object argument = workload.arguments().get(p);
+            String diff = ",\"diff\":" + layout.differentiated(p);
+            params.add(switch (argument) {
+                case double[] array -> "{\"type\":\"array\",\"length\":" + array.length + diff + "}";
+                case Double scalar -> "{\"type\":\"double\",\"value\":" + scalar + diff + "}";
+                case Integer integer -> "{\"type\":\"int\",\"value\":" + integer + "}";
+                default -> throw new IllegalArgumentException("unexpected argument " + argument);
+            });
+            doubles += argument instanceof double[] array ? array.length : 0;
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(8 * doubles).order(ByteOrder.LITTLE_ENDIAN);
+        for (Object argument : workload.arguments()) {
+            if (argument instanceof double[] array) {
+                for (double v : array) {
+                    buffer.putDouble(v);
+                }
+            }
+        }
+        Files.write(inputs, buffer.array());
+        Map<String, String> reply = request("{\"cmd\":\"load\",\"id\":\"" + workload.id() + "\",\"kind\":\""
+                + workload.jaxKind() + "\",\"file\":\"" + inputs + "\",\"out\":\"" + outputs + "\",\"params\":"
+                + params + "}");
+        double[] values = readDoubles(outputs);
+        if (values.length != 1 + layout.size()) {
+            throw new IOException("expected JAX's value and " + layout.size() + " partials, got " + values.length
+                    + " numbers");
+        }
+        double[] gradient = new double[layout.size()];
+        System.arraycopy(values, 1, gradient, 0, gradient.length);
+        return new Loaded(Evaluation.withGradient(values[0], gradient),
+                Double.parseDouble(reply.get("compile_seconds")));
+    }
+
+    public Timer timer(String workloadId) {
+        return reps -> Double.parseDouble(request("{\"cmd\":\"time\",\"id\":\"" + workloadId + "\",\"reps\":"
+                + reps + "}").get("seconds"));
+    }
+
+    public void resetPeak() throws IOException {
+        request("{\"cmd\":\"reset_peak\"}");
+    }
+
+    public long peakRssKb() throws IOException {
+        return Long.parseLong(request("{\"cmd\":\"peak_rss\"}").get("peak_kb"));
+    }
+
+    private Map<String, String> request(String json) throws IOException {
+        requests.write(json);
+        requests.newLine();
+        requests.flush();
+        return reply(json.length() > 80 ? json.substring(0, 80) + "..." : json);
+    }
+
+    private Map<String, String> reply(String what) throws IOException {
+        String line = replies.readLine();
+        if (line == null) {
+            throw new IOException("the JAX process ended while answering " + what + "; its log " + log + " ends: "
+                    + tail());
+        }
+        if (!line.startsWith("ok")) {
+            throw new IOException("JAX refused " + what + ": " + line);
+        }
+        Map<String, String> fields = new HashMap<>();
+        for (String token : List.of(line.split(" "))) {
+            int eq = token.indexOf('=');
+            if (eq > 0) {
+                fields.put(token.substring(0, eq), token.substring(eq + 1));
+            }
+        }
+        return fields;
+    }
+
+    private String tail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    private static double[] readDoubles(Path file) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        double[] values = new double[bytes.remaining() / 8];
+        bytes.asDoubleBuffer().get(values);
+        return values;
+    }
+
+    @Override
+    public void close() {
+        try {
+            requests.close();
+            if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroy();
+            }
+        } catch (IOException | InterruptedException e) {
+            process.destroy();
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package jenzyme.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import jenzyme.runtime.ClassBytesSource;
+import jenzyme.runtime.NativeCompiler;
+import jenzyme.runtime.NativeMethod;
+import jenzyme.runtime.ad.Derivative;
+import jenzyme.runtime.ad.DerivativeSpec;
+import jenzyme.runtime.ad.Differentiator;
+import jenzyme.runtime.jit.OrcJit;
+import jenzyme.runtime.lower.BytecodeLowering;
+import jenzyme.runtime.lower.LoweredModule;
+import jenzyme.runtime.worker.DifferentiationOptions;
+import jenzyme.runtime.worker.Mode;
+import jenzyme.runtime.worker.WorkerClient;
+
+/**
+ * Our own columns, through the same stages {@code %jit} and {@code %autodiff} use: bytecode lowering, the Enzyme
+ * worker, the ORC JIT and the binders. The workloads' class files come from this program's class path, as
+ * JShell's snippet classes come from the kernel. Keeps what it compiled for a workload until {@link #release()}.
+ */
+final class OurPipeline implements AutoCloseable {
+
+    private final NativeCompiler compiler = NativeCompiler.create();
+    private final ClassBytesSource classes = OurPipeline::classFile;
+    private final List<AutoCloseable> compiled = new ArrayList<>();
+
+    /** {@code %autodiff} compile latency: the first request on a fresh worker, then the same request again. */
+    record Latency(double coldMillis, Quartiles warmMillis) {}
+
+    OrcJit jit() {
+        return compiler.jit();
+    }
+
+    LoweredModule lower(Workload workload) {
+        return new BytecodeLowering(classes).lower(workload.ownerInternalName(), workload.method(),
+                workload.descriptor());
+    }
+
+    Contender jitPrimal(Workload workload) throws Throwable {
+        NativeMethod method = compiler.compile(classes, workload.ownerInternalName(), workload.method(),
+                workload.descriptor());
+        compiled.add(method);
+        MethodHandle bound = MethodHandles.insertArguments(method.handle(), 0, workload.freshArguments());
+        double value = (double) bound.invokeExact();
+        return new Contender(Column.JIT_PRIMAL, Timer.local(() -> JvmContenders.sink = (double) bound.invokeExact()),
+                Evaluation.primal(value));
+    }
+
+    /**
+     * What {@code %autodiff} does for a cell method — lower, check activities, differentiate in the worker, JIT,
+     * bind — timed end to end.
+     */
+    Derivative differentiate(Workload workload, WorkerClient worker, Mode mode, DifferentiationOptions options) {
+        LoweredModule lowered = lower(workload);
+        DerivativeSpec spec = DerivativeSpec.of(lowered.entry(), mode, workload.constants());
+        Derivative derivative = new Differentiator(worker, compiler.jit()).differentiate(lowered, spec, options);
+        compiled.add(derivative);
+        return derivative;
+    }
+
+    /** The reverse derivative of the last of the timed requests, and how long they took. */
+    record Measured(Derivative derivative, Latency latency) {}
+
+    /** Cold: {@code worker} must be fresh, so that the first request includes starting it. */
+    Measured measureLatency(Workload workload, WorkerClient worker, int warmRepeats) {
+        long start = System.nanoTime();
+        Derivative derivative = differentiate(workload, worker, Mode.REVERSE, DifferentiationOptions.DEFAULT);
+        double cold = (System.nanoTime() - start) / 1e6;
+        double[] warm = new double[warmRepeats];
+        for (int i = 0; i < warmRepeats; i++) {
+            derivative.close();
+            start = System.nanoTime();
+            derivative = differentiate(workload, worker, Mode.REVERSE, DifferentiationOptions.DEFAULT);
+            warm[i] = (System.nanoTime() - start) / 1e6;
+        }
+        return new Measured(derivative, new Latency(cold, Quartiles.of(warm)));
+    }
+
+    void keep(AutoCloseable code) {
+        compiled.add(code);
+    }
+
+    /** Frees the native code of the current workload. */
+    void release() throws Exception {
+        for (AutoCloseable code : compiled) {
+            code.close();
+        }
+        compiled.clear();
+    }
+
+    @Override
+    public void close() throws Exception {
+        release();
+        compiler.close();
+    }
+
+    private static Optional<byte[]> classFile(String internalName) {
+        try (InputStream in = OurPipeline.class.getClassLoader().getResourceAsStream(internalName + ".class")) {
+            return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the class file of " + internalName, e);
+        }
+    }
+}
