@@ -8,7 +8,7 @@ import jenzyme.runtime.lower.RuntimeSymbols;
 
 /**
  * The process-wide interrupt flag of compiled code: one native {@code i32} that every compiled loop reads at its
- * back-edges (the JIT resolves {@link RuntimeSymbols#INTERRUPT_FLAG} to {@link #segment()}). The kernel's interrupt
+ * headers (the JIT resolves {@link RuntimeSymbols#INTERRUPT_FLAG} to {@link #segment()}). The kernel's interrupt
  * handler calls {@link #raise()} from its own thread; the running native call then returns with the INTERRUPTED
  * status and its binding throws {@link CompiledCodeInterruptedException}, clearing the flag. A raise while no
  * compiled code runs stays pending until {@link #clear()} (the kernel clears it when a cell starts).

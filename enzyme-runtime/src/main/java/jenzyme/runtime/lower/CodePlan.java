@@ -134,6 +134,11 @@ final class CodePlan {
         return loopRanges.stream().anyMatch(range -> range[0] <= bci && bci <= range[1]);
     }
 
+    /** Whether {@code bci} is the target of a backward jump: every cycle in the method's control flow enters one. */
+    boolean isLoopHeader(int bci) {
+        return loopRanges.stream().anyMatch(range -> range[0] == bci);
+    }
+
     /** Source line of the instruction at {@code bci}, or -1 without a LineNumberTable. */
     int line(int bci) {
         Map.Entry<Integer, Integer> entry = lines.floorEntry(bci);

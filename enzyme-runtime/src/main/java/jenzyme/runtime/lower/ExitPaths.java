@@ -91,7 +91,7 @@ final class ExitPaths {
         ir.positionAtEnd(ok);
     }
 
-    /** At a loop back-edge: leave with {@link StatusCode#INTERRUPTED} if the interrupt flag is raised. */
+    /** At a loop header (the target of a backward jump): leave with {@link StatusCode#INTERRUPTED} if the interrupt flag is raised. */
     void pollInterrupt() {
         LLVMValueRef flag = ir.load(ir.i32(), module.interruptFlag(), "interrupt");
         // volatile: the flag is written by another thread, and the poll must not be hoisted out of the loop.

@@ -4,7 +4,7 @@ package jenzyme.runtime.lower;
 public final class RuntimeSymbols {
 
     /**
-     * The interrupt flag: an external {@code i32} global that compiled loops poll at every back-edge. Its name
+     * The interrupt flag: an external {@code i32} global that compiled loops poll at every loop header. Its name
      * contains {@code enzyme_const} so Enzyme treats it as inactive without a shadow.
      */
     public static final String INTERRUPT_FLAG = "jenzyme_interrupt_enzyme_const";

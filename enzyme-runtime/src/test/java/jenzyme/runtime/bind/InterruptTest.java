@@ -35,6 +35,11 @@ class InterruptTest {
                     }
                 }
                 static double foreverInCallee(double[] a) { return 1 + inner(a); }
+                static int foreverFromTheFirstInstruction(int n) {
+                    while (true) {
+                        n = n * 7 + 1;
+                    }
+                }
                 static long countTo(long n) {
                     long c = 0;
                     for (long i = 0; i < n; i++) {
@@ -76,11 +81,18 @@ class InterruptTest {
      * System.gc() on the raising thread hangs it). So the flag is raised first and must stop the first iteration.
      */
     @Test
-    void infiniteLoopThroughTheCriticalBindingStopsAtItsFirstBackEdge() {
+    void infiniteLoopThroughTheCriticalBindingStopsAtItsFirstLoopHeader() {
         NativeMethod forever = compiler.compile(classes, "intr/Spin", "forever", "(J)J");
         InterruptFlag.global().raise();
         assertThrows(CompiledCodeInterruptedException.class, () -> { long unused = (long) forever.handle().invokeExact(3L); });
         assertFalse(InterruptFlag.global().isRaised(), "the binding consumes the interrupt it reports");
+    }
+
+    /** The loop header is offset 0, so the method's entry block itself is the block that polls. */
+    @Test
+    void loopStartingAtTheFirstInstructionStops() throws Exception {
+        NativeMethod forever = compiler.compile(classes, "intr/Spin", "foreverFromTheFirstInstruction", "(I)I");
+        assertStopsWhenRaised(() -> { int unused = (int) forever.copyingHandle().invokeExact(3); });
     }
 
     @Test
