@@ -29,6 +29,10 @@ final class NativeStatus {
         if (status == StatusCode.OUT_OF_MEMORY) {
             throw new OutOfMemoryError("native allocation of an array of " + block[1] + " elements failed in " + symbol);
         }
+        if (status == StatusCode.STACK_OVERFLOW) {
+            throw new StackOverflowError("compiled code " + symbol + " nested calls deeper than "
+                    + StatusCode.MAX_CALL_DEPTH + " levels");
+        }
         throw switch (status) {
             case ARRAY_INDEX_OUT_OF_BOUNDS -> new ArrayIndexOutOfBoundsException(
                     "Index " + block[1] + " out of bounds for length " + block[2]);
@@ -38,7 +42,7 @@ final class NativeStatus {
                 InterruptFlag.global().clear();
                 yield new CompiledCodeInterruptedException(symbol);
             }
-            case OK, OUT_OF_MEMORY -> new IllegalStateException("unreachable: handled above");
+            case OK, OUT_OF_MEMORY, STACK_OVERFLOW -> new IllegalStateException("unreachable: handled above");
         };
     }
 }

@@ -81,6 +81,26 @@ final class ExitPaths {
         failIf(ir.icmp(LLVMIntNE, flag, ir.zero(ir.i32())), StatusCode.INTERRUPTED, null, null);
     }
 
+    /**
+     * Before a call to another lowered method: leaves with {@link StatusCode#STACK_OVERFLOW} if the chain of compiled
+     * calls is already {@link StatusCode#MAX_CALL_DEPTH} deep, else counts this call in status word 3. Overrunning the thread's
+     * stack in native code would kill the JVM. Returns the depth before the call, for {@link #endCall}.
+     */
+    LLVMValueRef beginCall() {
+        // A call count, not stack addresses: the worker declares the status block as i32s for Enzyme's type
+        // analysis, which exits on a pointer stored there.
+        LLVMValueRef depth = ir.load(ir.i32(), statusWord(3), "call.depth");
+        module.tbaa().attach(depth, JavaType.INT);
+        failIf(ir.icmp(LLVMIntSGE, depth, ir.constInt(ir.i32(), StatusCode.MAX_CALL_DEPTH)), StatusCode.STACK_OVERFLOW, null, null);
+        module.tbaa().attach(ir.store(ir.add(depth, ir.constInt(ir.i32(), 1)), statusWord(3)), JavaType.INT);
+        return depth;
+    }
+
+    /** After the call {@link #beginCall} counted: the depth is {@code depth} again. */
+    void endCall(LLVMValueRef depth) {
+        module.tbaa().attach(ir.store(depth, statusWord(3)), JavaType.INT);
+    }
+
     /** Remembers an array allocated by this call so that every exit frees it. Returns its slot (holds null before). */
     LLVMValueRef newAllocationSlot(FrameSlots slots) {
         LLVMValueRef slot = slots.newInitialisedSlot(ir.ptr(), ir.zero(ir.ptr()), "new.array");

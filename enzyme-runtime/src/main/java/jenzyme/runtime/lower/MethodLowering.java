@@ -439,8 +439,14 @@ final class MethodLowering {
                 llvmArgs.add(args.get(i).length());
             }
         }
+        // Recursion without loops (fib(60)) must stay interruptible, and deep recursion must raise, not overrun.
+        exits.pollInterrupt();
+        LLVMValueRef depth = exits.beginCall();
         LLVMValueRef result = ir.call(callee.callee().type(), callee.callee().function(),
                 llvmArgs.toArray(LLVMValueRef[]::new));
+        // Java has no tail calls: a self-call turned into a loop would neither overflow like the JVM's nor poll.
+        LLVMSetTailCallKind(result, LLVMTailCallKindNoTail);
+        exits.endCall(depth);
         exits.propagateFailure();
         JavaType returnType = callee.signature().returnType();
         if (returnType != JavaType.VOID) {
