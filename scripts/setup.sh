@@ -84,6 +84,7 @@ import json, sys
 path, java, classpath, worker = sys.argv[1:]
 json.dump({
     "argv": [java, "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true",
+             "-Xss16m",  # magics sample deep recursive methods on kernel threads (StatusCode.MAX_CALL_DEPTH)
              "-cp", classpath, "jenzyme.kernel.Launcher", "{connection_file}"],
     "display_name": "Java (JEnzyme)",
     "language": "java",

@@ -65,3 +65,28 @@ def reply_to(client, msg_id: str, timeout: float = 60) -> dict[str, Any]:
         reply = client.get_shell_msg(timeout=timeout)
         if reply["parent_header"].get("msg_id") == msg_id:
             return reply
+
+
+def ok(kernel, code: str, timeout: float = 180) -> CellRun:
+    """Runs `code` on a conftest `RunningKernel` and asserts the cell succeeded."""
+    run = execute(kernel.client, code, timeout=timeout)
+    assert run.status == "ok", f"cell failed: {code}\n{run.errors}"
+    return run
+
+
+def interrupt_after_start(kernel, started_marker: str, settle: float = 0.0):
+    """For `execute(..., after_send=...)`: waits for the cell to print `started_marker`, then `settle` seconds more
+    (so the interrupt lands in what the cell does next), interrupts, and records the interrupt's send time."""
+    sent = {}
+
+    def interrupt_when_running(msg_id):
+        while True:
+            msg = kernel.client.get_iopub_msg(timeout=60)
+            if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream"
+                    and started_marker in msg["content"]["text"]):
+                break
+        time.sleep(settle)
+        sent["at"] = time.monotonic()
+        kernel.manager.interrupt_kernel()
+
+    return sent, interrupt_when_running

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from jenzyme_client import execute
+from jenzyme_client import execute, ok
 
 FLATTEN = """
 double[] flat(Object... parts) {
@@ -18,12 +18,6 @@ double[] flat(Object... parts) {
     return all.stream().mapToDouble(Double::doubleValue).toArray();
 }
 """
-
-
-def ok(kernel, code: str):
-    run = execute(kernel.client, code, timeout=180)
-    assert run.status == "ok", f"cell failed: {code}\n{run.errors}"
-    return run
 
 
 def numbers(kernel, expression: str) -> list[float]:

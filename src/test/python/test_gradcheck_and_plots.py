@@ -5,13 +5,7 @@ import base64
 import re
 import struct
 
-from jenzyme_client import execute
-
-
-def ok(kernel, code: str):
-    run = execute(kernel.client, code, timeout=180)
-    assert run.status == "ok", f"cell failed: {code}\n{run.errors}"
-    return run
+from jenzyme_client import execute, ok
 
 
 def png_size(data: bytes) -> tuple[int, int]:

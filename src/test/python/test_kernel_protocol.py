@@ -11,13 +11,8 @@ import time
 import pytest
 from jupyter_client.session import Session
 
-from jenzyme_client import execute, reply_to
-
-
-def ok(kernel, code: str):
-    run = execute(kernel.client, code)
-    assert run.status == "ok", f"{code!r} failed: {run.errors}"
-    return run
+from conftest import measured
+from jenzyme_client import execute, interrupt_after_start, ok, reply_to
 
 
 def test_expression_value_is_the_execute_result(kernel):
@@ -126,22 +121,6 @@ def test_html_and_markdown_render(kernel):
     assert run.displays[0]["data"]["text/markdown"] == "# Title"
 
 
-def interrupt_after_start(kernel, started_marker: str):
-    """Waits for the cell to print `started_marker`, interrupts, and returns the interrupt's send time."""
-    sent = {}
-
-    def interrupt_when_running(msg_id):
-        while True:
-            msg = kernel.client.get_iopub_msg(timeout=60)
-            if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream"
-                    and started_marker in msg["content"]["text"]):
-                break
-        sent["at"] = time.monotonic()
-        kernel.manager.interrupt_kernel()
-
-    return sent, interrupt_when_running
-
-
 @pytest.mark.parametrize("cell", [
     'long spins = 0;\nwhile (true) { if (spins++ == 0) System.out.println("started"); }',
     'while (true) {\n  System.out.println("started");\n'
@@ -155,7 +134,7 @@ def test_interrupt_stops_an_endless_java_loop_within_half_a_second(kernel, cell)
     sent, interrupt = interrupt_after_start(kernel, "started")
     run = execute(kernel.client, cell, after_send=interrupt)
     latency = time.monotonic() - sent["at"]
-    print(f"interrupt latency {latency * 1000:.0f} ms for {cell.splitlines()[-1]!r}")
+    measured(f"interrupt latency {latency * 1000:.0f} ms: Java loop {cell.splitlines()[-1]!r}")
     assert run.status == "error"
     assert run.reply["content"]["ename"] == "Interrupted"
     assert "abandoned" not in run.reply["content"]["evalue"], "woven snippet code must stop by itself"
@@ -186,7 +165,7 @@ def test_interrupt_abandons_library_code_that_ignores_it_within_half_a_second(ke
     sent, interrupt = interrupt_after_start(kernel, "started")
     run = execute(kernel.client, '{ System.out.println("started"); fixture.Spinner.spin(); }', after_send=interrupt)
     latency = time.monotonic() - sent["at"]
-    print(f"interrupt latency {latency * 1000:.0f} ms for uncooperative library code (thread abandoned)")
+    measured(f"interrupt latency {latency * 1000:.0f} ms: uncooperative library code (thread abandoned)")
     assert run.reply["content"]["ename"] == "Interrupted"
     assert "abandoned" in run.reply["content"]["evalue"]
     assert latency < 0.5, f"interrupt took {latency:.3f} s"

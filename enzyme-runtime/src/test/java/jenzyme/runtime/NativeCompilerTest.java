@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodType;
+import jenzyme.runtime.bind.CompiledCodeInterruptedException;
+import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
@@ -84,5 +86,56 @@ class NativeCompilerTest {
         MethodHandle stale = first.handle();
         BindingException e = assertThrows(BindingException.class, () -> { int unused = (int) stale.invokeExact(1); });
         assertTrue(e.getMessage().contains("released"), e.getMessage());
+    }
+
+    private static final String RECURSIVE = """
+            package demo;
+            public class Deep {
+                public static double nest(double x, int k) { return k <= 0 ? x : Math.sin(nest(x, k - 1)) + 1e-9; }
+                public static double forever(double x) { return forever(x + 1); }
+                public static long fib(int n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+            }
+            """;
+
+    @Test
+    void recursionDeeperThanTheStackBudgetRaisesStackOverflowErrorInsteadOfCrashing() throws Throwable {
+        CompiledClasses classes = InMemoryJavac.compile("demo.Deep", RECURSIVE);
+        MethodHandle nest = compiler.compile(classes, "demo/Deep", "nest", "(DI)D").handle();
+        assertEquals(Deep.nest(0.5, 2000), (double) nest.invokeExact(0.5, 2000), 1e-12); // libm sin vs the JVM's: ulps
+        StackOverflowError deep = assertThrows(StackOverflowError.class,
+                () -> { double unused = (double) nest.invokeExact(0.5, 100_000_000); });
+        assertTrue(deep.getMessage().contains("deeper than"), deep.getMessage());
+        assertEquals(Deep.nest(0.5, 9_990), (double) nest.invokeExact(0.5, 9_990), 1e-12, "just below the depth limit");
+        // A self-call in tail position must stay a call: as a loop it would spin forever without overflowing.
+        MethodHandle forever = compiler.compile(classes, "demo/Deep", "forever", "(D)D").handle();
+        assertThrows(StackOverflowError.class, () -> { double unused = (double) forever.invokeExact(1.0); });
+        assertEquals(Deep.nest(0.25, 10), (double) nest.invokeExact(0.25, 10), 1e-12, "usable after an overflow");
+    }
+
+    @Test
+    void recursionWithoutLoopsStopsWhenTheInterruptFlagIsRaised() throws Throwable {
+        CompiledClasses classes = InMemoryJavac.compile("demo.Deep", RECURSIVE);
+        MethodHandle fib = compiler.compile(classes, "demo/Deep", "fib", "(I)J").handle();
+        assertEquals(6765L, (long) fib.invokeExact(20));
+        var raiser = Thread.ofPlatform().start(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            InterruptFlag.global().raise();
+        });
+        try {
+            // fib(90) takes centuries; only the polls before each call can end it.
+            assertThrows(CompiledCodeInterruptedException.class, () -> { long unused = (long) fib.invokeExact(90); });
+        } finally {
+            raiser.join();
+            InterruptFlag.global().clear();
+        }
+    }
+
+    /** The JVM's own version of the recursive fixture, for comparisons. */
+    private static final class Deep {
+        static double nest(double x, int k) { return k <= 0 ? x : Math.sin(nest(x, k - 1)) + 1e-9; }
     }
 }

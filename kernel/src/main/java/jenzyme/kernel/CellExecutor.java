@@ -4,6 +4,7 @@ import jenzyme.kernel.cell.CellParser;
 import jenzyme.kernel.cell.CellPart;
 import jenzyme.kernel.exec.EvaluationException;
 import jenzyme.kernel.exec.JavaEvaluator;
+import jenzyme.runtime.bind.InterruptFlag;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
@@ -42,6 +43,8 @@ final class CellExecutor {
 
     CellResult run(String cell) throws EvaluationException, MagicFailure {
         evaluator.beginCell();
+        // Compiled loops poll this flag; an interrupt at rest or aimed at the previous cell must not stop this one.
+        InterruptFlag.global().clear();
         Matcher help = HELP_REQUEST.matcher(cell);
         if (help.matches()) {
             return new CellResult(Optional.empty(), Optional.of(helpText(help.group(1))));

@@ -358,9 +358,15 @@ final class MethodLowering {
                 llvmArgs.add(args.get(i).length());
             }
         }
+        if (callee == method) {
+            // Recursion without loops (fib(60)) has no loop header to poll at: poll before each self-call.
+            exits.pollInterrupt();
+        }
         LLVMValueRef depth = exits.beforeCall();
         LLVMValueRef result = ir.call(callee.callee().type(), callee.callee().function(),
                 llvmArgs.toArray(LLVMValueRef[]::new));
+        // Java has no tail calls: a self-call turned into a loop would neither overflow like the JVM's nor poll.
+        LLVMSetTailCallKind(result, LLVMTailCallKindNoTail);
         exits.afterCall(depth);
         JavaType returnType = callee.signature().returnType();
         if (returnType != JavaType.VOID) {

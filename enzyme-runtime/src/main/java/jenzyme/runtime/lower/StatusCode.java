@@ -21,7 +21,6 @@ public enum StatusCode {
 
     /** Size of the status block in {@code i32}s (16 bytes). */
     public static final int BLOCK_INTS = 4;
-
     /**
      * Deepest nesting of calls between lowered functions. Chosen so that even frames of a few hundred bytes (Enzyme's
      * derivative functions are larger than the primal ones) stay well inside a default 1 MB Java thread stack.

@@ -30,6 +30,8 @@ public final class WorkerClient implements AutoCloseable {
 
     /** The environment variable naming the worker executable (exported by scripts/setup.sh). */
     public static final String EXECUTABLE_ENV = "JENZYME_WORKER";
+    /** The environment variable that overrides {@link #DEFAULT_TIMEOUT}, in (decimal) seconds. */
+    public static final String TIMEOUT_ENV = "JENZYME_WORKER_TIMEOUT_SECONDS";
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration EXIT_PATIENCE = Duration.ofSeconds(2);
     /** How long a worker that broke a pipe gets to show it is dying (a crash) rather than confused (protocol). */
@@ -64,8 +66,28 @@ public final class WorkerClient implements AutoCloseable {
         return new WorkerClient(Path.of(path), timeout);
     }
 
+    /** A client for the executable named by {@value #EXECUTABLE_ENV}, with the timeout {@value #TIMEOUT_ENV} gives. */
     public static WorkerClient fromEnvironment() {
-        return fromEnvironment(DEFAULT_TIMEOUT);
+        return fromEnvironment(timeoutFrom(System.getenv(TIMEOUT_ENV)));
+    }
+
+    /** {@link #DEFAULT_TIMEOUT} when {@code seconds} is unset, else that many (decimal) seconds. */
+    static Duration timeoutFrom(String seconds) {
+        if (seconds == null || seconds.isBlank()) {
+            return DEFAULT_TIMEOUT;
+        }
+        double value;
+        try {
+            value = Double.parseDouble(seconds.strip());
+        } catch (NumberFormatException e) {
+            value = Double.NaN;
+        }
+        // At least a millisecond and at most a day: beyond that the watchdog's millisecond arithmetic would lie.
+        if (!(value >= 0.001 && value <= 86_400)) {
+            throw new WorkerException(Reason.START_FAILED, "expected " + TIMEOUT_ENV + " to be a number of seconds "
+                    + "between 0.001 and 86400, got '" + seconds + "'", "");
+        }
+        return Duration.ofNanos((long) (value * 1e9));
     }
 
     /**

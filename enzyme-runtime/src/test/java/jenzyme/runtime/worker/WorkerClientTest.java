@@ -276,6 +276,18 @@ class WorkerClientTest {
         assertEquals(WorkerException.Reason.CLOSED, assertThrows(WorkerException.class, client::version).reason());
     }
 
+    @Test
+    void theTimeoutComesFromTheEnvironmentInSecondsAndNonsenseIsRefusedByName() {
+        assertEquals(WorkerClient.DEFAULT_TIMEOUT, WorkerClient.timeoutFrom(null));
+        assertEquals(WorkerClient.DEFAULT_TIMEOUT, WorkerClient.timeoutFrom(" "));
+        assertEquals(Duration.ofMillis(2500), WorkerClient.timeoutFrom("2.5"));
+        for (String nonsense : List.of("0", "-3", "soon", "NaN", "Infinity", "1e9")) {
+            var failure = assertThrows(WorkerException.class, () -> WorkerClient.timeoutFrom(nonsense));
+            assertTrue(failure.getMessage().contains(WorkerClient.TIMEOUT_ENV) && failure.getMessage().contains(nonsense),
+                    failure::getMessage);
+        }
+    }
+
     private static double slot(MemorySegment out, int index) {
         return out.get(ValueLayout.JAVA_DOUBLE, WrapperSignature.slotOffset(index));
     }

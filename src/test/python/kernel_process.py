@@ -1,0 +1,53 @@
+"""The kernel as an operating-system process (Linux /proc): its pid, its child processes (the Enzyme worker), CPU
+time and resident memory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def kernel_pid(kernel) -> int:
+    """The JVM's pid: the kernelspec's argv starts java directly."""
+    return kernel.manager.provisioner.process.pid
+
+
+def _stat_fields(pid: int) -> list[str]:
+    # The command name (field 2) may contain spaces and parentheses; everything after the last ')' is fixed.
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def alive(pid: int) -> bool:
+    """Running and not a zombie."""
+    try:
+        return _stat_fields(pid)[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            pass  # the thread ended while we looked
+    return found
+
+
+def executable(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except (FileNotFoundError, PermissionError):
+        return ""
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS in /proc/{pid}/status")

@@ -1,0 +1,97 @@
+"""Interrupts of compiled code through a real Jupyter client: a native loop from %jit, an endless loop inside a bound
+gradient, and an Enzyme compile waiting on a worker that never answers. Each must end the cell within 0.5 s and
+leave the kernel serving. (Busy Java loops: test_kernel_protocol.py.)"""
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from conftest import measured
+from jenzyme_client import execute, interrupt_after_start, ok
+from kernel_process import kernel_pid
+
+# `n = -1` never reaches `i == n` in practice (2^64 iterations); a small n ends after n back-edges, each of which
+# polls the interrupt flag.
+COUNTED_LOOPS = """
+double relax(double x, long n) { for (long i = 0; i != n; i++) x = x * 0.5 + 1; return x; }
+double accumulate(double x, long n) { double s = 0; for (long i = 0; i != n; i++) s += x * x; return s; }
+"""
+INTERRUPT_LIMIT_S = 0.5
+
+
+@pytest.fixture(scope="module")
+def loops(kernel):
+    ok(kernel, COUNTED_LOOPS)
+    ok(kernel, "%jit relax")
+    ok(kernel, "%autodiff reverse accumulate")
+    ok(kernel, "%autodiff forward accumulate")
+    return kernel
+
+
+def interrupted_cell(kernel, call: str, what: str):
+    """Runs `call` after printing a marker, interrupts once it is inside the call, and checks the error and delay."""
+    # The settle time lets the first call link its stub, so the interrupt meets the native loop, not Java code.
+    sent, interrupt = interrupt_after_start(kernel, "started", settle=0.3)
+    run = execute(kernel.client, f'System.out.println("started");\n{call}', after_send=interrupt)
+    latency = time.monotonic() - sent["at"]
+    measured(f"interrupt latency {latency * 1000:.0f} ms: {what}")
+    assert run.status == "error"
+    assert run.reply["content"]["ename"] == "Interrupted", run.reply["content"]
+    assert latency < INTERRUPT_LIMIT_S, f"interrupt took {latency:.3f} s"
+    return run
+
+
+def test_interrupt_stops_a_native_loop_compiled_by_jit(loops):
+    run = interrupted_cell(loops, "relax_native(0, -1)", "native loop (%jit)")
+    assert "compiled code" in run.reply["content"]["evalue"], "the native loop itself must have stopped"
+    assert ok(loops, "relax_native(0, 3)").text == "1.75"
+
+
+def test_interrupt_stops_an_endless_loop_inside_a_forward_derivative(loops):
+    run = interrupted_cell(loops, "accumulate_fwd(1.5, 1, -1)", "native loop in a forward-mode derivative")
+    assert "__jenzyme_forward" in run.reply["content"]["evalue"], "the derivative's loop itself must have stopped"
+    assert ok(loops, "accumulate_fwd(1.5, 1, 4).dvalue()").text == "12.0"
+
+
+def test_interrupt_ends_an_endless_loop_inside_a_reverse_derivative_in_time(loops):
+    # The poll ends the forward sweep at once, but Enzyme's reverse sweep then replays every iteration done so far
+    # (it has no polls): the kernel gives the thread up after 250 ms and the sweep finishes in the background.
+    run = interrupted_cell(loops, "accumulate_grad(1.5, -1)", "native loop in a reverse-mode derivative")
+    how = "abandoned" if "abandoned" in run.reply["content"]["evalue"] else "stopped in native code"
+    measured(f"  (reverse-mode derivative: {how})")
+    assert ok(loops, "accumulate_grad(1.5, 4).dx()").text == "12.0"
+
+
+def test_an_interrupt_at_rest_does_not_stop_the_next_native_call(loops):
+    # The interrupt raises the flag that compiled loops poll; it belongs to no cell and must not outlive the moment.
+    loops.manager.interrupt_kernel()
+    time.sleep(0.3)
+    assert ok(loops, "relax_native(0, 1000)").text == "2.0"
+    assert ok(loops, "accumulate_grad(2, 10).dx()").text == "40.0"
+
+
+def test_interrupt_cancels_a_waiting_enzyme_compile(kernel_with_switchable_worker):
+    kernel, worker = kernel_with_switchable_worker
+    ok(kernel, "double waited(double x) { return Math.sin(x) * x; }")
+    worker.switch("hang", kernel_pid(kernel))
+    before = len(worker.requests_received())
+    sent = {}
+
+    def interrupt_once_the_worker_holds_the_request(msg_id):
+        worker.wait_for_request(before)
+        sent["at"] = time.monotonic()
+        kernel.manager.interrupt_kernel()
+
+    run = execute(kernel.client, "%autodiff reverse waited", after_send=interrupt_once_the_worker_holds_the_request)
+    latency = time.monotonic() - sent["at"]
+    measured(f"interrupt latency {latency * 1000:.0f} ms: %autodiff waiting on a hung Enzyme worker")
+    assert run.status == "error"
+    assert "cancelled" in run.reply["content"]["evalue"], run.reply["content"]
+    assert latency < INTERRUPT_LIMIT_S, f"interrupt took {latency:.3f} s"
+
+    worker.mode = "real"
+    ok(kernel, "%autodiff reverse waited")
+    derivative = float(ok(kernel, "waited_grad(0.5).dx()").text)
+    assert abs(derivative - (math.sin(0.5) + 0.5 * math.cos(0.5))) < 1e-15
