@@ -44,6 +44,9 @@ final class ArrayOps {
         module.tbaa().attach(store, element);
     }
 
+    /** The largest array compiled code may allocate: what the JVM running it could hold on its heap. */
+    static final long MAX_ARRAY_BYTES = Runtime.getRuntime().maxMemory();
+
     JValue newArray(JValue length, TypeKind elementKind, boolean insideLoop) {
         JavaType element = switch (elementKind) {
             case DOUBLE -> JavaType.DOUBLE;
@@ -58,6 +61,10 @@ final class ArrayOps {
         LLVMValueRef n = length.value();
         exits.failIf(ir.icmp(LLVMIntSLT, n, ir.zero(ir.i32())), StatusCode.NEGATIVE_ARRAY_SIZE, n, null);
         LLVMValueRef bytes = ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), byteSize(element)));
+        // Beyond the JVM's heap the JVM throws OutOfMemoryError; natively, malloc would overcommit and the memset
+        // below touch every page, until the operating system kills the whole kernel.
+        exits.failIf(ir.icmp(LLVMIntUGT, bytes, ir.constInt(ir.i64(), MAX_ARRAY_BYTES)), StatusCode.OUT_OF_MEMORY, n,
+                null);
         // malloc(0) may return null; one byte keeps "null means out of memory" true.
         Callee umax = module.intrinsic("llvm.umax", ir.i64());
         LLVMValueRef request = ir.call(umax.type(), umax.function(), bytes, ir.constInt(ir.i64(), 1));

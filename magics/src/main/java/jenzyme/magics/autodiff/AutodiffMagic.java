@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Set;
 import jenzyme.magics.DefinitionException;
 import jenzyme.magics.MagicLine;
-import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.ad.Derivative;
 import jenzyme.runtime.worker.Activity;
@@ -46,11 +45,9 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
             """,
             List.of("mode", "method"), Set.of("name"), Set.of("dump", "ad-before-opt"));
 
-    private final NotebookSession notebook;
     private final CompilerSession compiler;
 
-    public AutodiffMagic(NotebookSession notebook, CompilerSession compiler) {
-        this.notebook = notebook;
+    public AutodiffMagic(CompilerSession compiler) {
         this.compiler = compiler;
     }
 
@@ -64,7 +61,7 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
         boolean hvp = line.positional(0).equals("hvp");
         Mode mode = hvp ? Mode.REVERSE : mode(line.positional(0));
         UserMethod method = compiler.method(line.positional(1));
-        String name = line.option("name").orElse(method.name());
+        String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         if (hvp) {
             return hessianVectorProduct(method, name, line);
         }
@@ -74,8 +71,7 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
 
         Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
         BindingStubs.Stubs stubs = BindingStubs.derivative(name, derivative);
-        notebook.define(stubs.source());
-        compiler.bind(name + "/" + mode, derivative);
+        compiler.bind(name + "/" + mode, stubs.source(), derivative);
 
         List<String> activities = derivative.entry().parameters().stream()
                 .map(p -> p.name() + "=" + display(derivative.spec().activities()
@@ -98,8 +94,7 @@ public final class AutodiffMagic implements LineMagic<DisplayData, BaseKernel> {
         }
         Derivative derivative = compiler.hessianVectorProduct(method);
         BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
-        notebook.define(stubs.source());
-        compiler.bind(name + "/hvp", derivative);
+        compiler.bind(name + "/hvp", stubs.source(), derivative);
         return new CompileSummary("Hessian-vector product of " + method.name() + " (forward over reverse) bound:",
                 stubs.signatures(), List.of(), derivative.timings(), Map.of()).toDisplayData();
     }

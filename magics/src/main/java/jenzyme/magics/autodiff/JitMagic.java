@@ -5,7 +5,6 @@ import java.util.Map;
 import java.util.Set;
 import jenzyme.magics.DefinitionException;
 import jenzyme.magics.MagicLine;
-import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.NativeMethod;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
@@ -23,11 +22,9 @@ public final class JitMagic implements LineMagic<DisplayData, BaseKernel> {
             """,
             List.of("method"), Set.of("name"), Set.of("dump"));
 
-    private final NotebookSession notebook;
     private final CompilerSession compiler;
 
-    public JitMagic(NotebookSession notebook, CompilerSession compiler) {
-        this.notebook = notebook;
+    public JitMagic(CompilerSession compiler) {
         this.compiler = compiler;
     }
 
@@ -39,12 +36,11 @@ public final class JitMagic implements LineMagic<DisplayData, BaseKernel> {
         }
         MagicLine line = SYNTAX.parse(words);
         UserMethod method = compiler.method(line.positional(0));
-        String name = line.option("name").orElse(method.name());
+        String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method);
         NativeMethod code = compiled.result();
         BindingStubs.Stubs stubs = BindingStubs.nativeMethod(name, code.entry(), code.handle());
-        notebook.define(stubs.source());
-        compiler.bind(name + "/native", code);
+        compiler.bind(name + "/native", stubs.source(), code);
         Map<String, String> dumps = line.flag("dump") ? Map.of("LLVM IR (before O3)", code.lowered().irText())
                 : Map.of();
         return new CompileSummary(method.name() + " compiled to native code, bound:", stubs.signatures(), List.of(),
