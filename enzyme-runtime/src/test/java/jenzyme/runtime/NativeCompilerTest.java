@@ -135,6 +135,28 @@ class NativeCompilerTest {
         }
     }
 
+    @Test
+    void arraysLargerThanTheJvmHeapAreRefusedLikeTheJvmDoesAndNullArraysAreNamed() throws Throwable {
+        CompiledClasses classes = InMemoryJavac.compile("demo.Alloc", """
+                package demo;
+                public class Alloc {
+                    public static double fill(int n) { double[] t = new double[n]; return t.length; }
+                    public static double first(double[] a, int n) { return n > 0 ? a[0] : -1; }
+                }
+                """);
+        MethodHandle fill = compiler.compile(classes, "demo/Alloc", "fill", "(I)D").handle();
+        assertEquals(1000.0, (double) fill.invokeExact(1000));
+        // 16 GiB: more than this JVM's heap (so the JVM itself would throw); natively it would be touched page by page.
+        assertTrue(16L << 30 > Runtime.getRuntime().maxMemory(), "the test needs a heap below 16 GiB");
+        OutOfMemoryError refused = assertThrows(OutOfMemoryError.class,
+                () -> { double unused = (double) fill.invokeExact(Integer.MAX_VALUE); });
+        assertTrue(refused.getMessage().contains(Integer.toString(Integer.MAX_VALUE)), refused.getMessage());
+        MethodHandle first = compiler.compile(classes, "demo/Alloc", "first", "([DI)D").handle();
+        NullPointerException npe = assertThrows(NullPointerException.class,
+                () -> { double unused = (double) first.invokeExact((double[]) null, 0); });
+        assertTrue(npe.getMessage().contains("double[] argument, got null"), npe.getMessage());
+    }
+
     /** The JVM's own version of the recursive fixture, for comparisons. */
     private static final class Deep {
         static double nest(double x, int k) { return k <= 0 ? x : Math.sin(nest(x, k - 1)) + 1e-9; }

@@ -1,5 +1,6 @@
 package jenzyme.kernel;
 
+import jenzyme.kernel.cell.MagicSyntaxException;
 import jenzyme.kernel.exec.CellInterruptedError;
 import jenzyme.kernel.exec.CompilationFailure;
 import jenzyme.kernel.exec.EvaluationException;
@@ -27,6 +28,8 @@ record ErrorReport(String name, String value, List<String> traceback) {
         return switch (failure) {
             case EvaluationException evaluation -> ofEvaluation(evaluation);
             case MagicFailure magic -> ofMagic(magic);
+            case MagicSyntaxException syntax ->
+                    new ErrorReport("MagicSyntaxError", syntax.getMessage(), List.of(syntax.getMessage()));
             default -> unexpected(failure);
         };
     }

@@ -21,8 +21,8 @@ public final class MagicRegistration {
         registry.registerLineMagic("classpath", classpath);
         registry.registerLineMagic("jars", classpath);
         CompilerSession compiler = new CompilerSession(session);
-        registry.registerLineMagic("autodiff", new AutodiffMagic(session, compiler));
-        registry.registerLineMagic("jit", new JitMagic(session, compiler));
+        registry.registerLineMagic("autodiff", new AutodiffMagic(compiler));
+        registry.registerLineMagic("jit", new JitMagic(compiler));
         registry.registerLineMagic("gradcheck", new GradcheckMagic(compiler));
         registry.registerLineMagic("plot", new PlotMagic(compiler));
     }

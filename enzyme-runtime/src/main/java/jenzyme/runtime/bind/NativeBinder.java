@@ -30,6 +30,7 @@ public final class NativeBinder {
     private static final MethodHandle INVOKE_COPYING;
     private static final MethodHandle NEW_NATIVE_STATUS;
     private static final MethodHandle CHECK_NATIVE_STATUS;
+    private static final MethodHandle REQUIRE_ARRAY;
 
     static {
         try {
@@ -38,6 +39,8 @@ public final class NativeBinder {
                     MethodType.methodType(int[].class, BooleanSupplier.class, String.class));
             CHECK_STATUS = lookup.findStatic(NativeStatus.class, "check",
                     MethodType.methodType(void.class, int[].class, String.class));
+            REQUIRE_ARRAY = lookup.findStatic(NativeBinder.class, "requireArray",
+                    MethodType.methodType(Object.class, Object.class, String.class));
             STATUS_SEGMENT = ofArray(int[].class);
             INVOKE_COPYING = lookup.findVirtual(CopyingCall.class, "invoke",
                     MethodType.methodType(Object.class, Object[].class));
@@ -129,7 +132,8 @@ public final class NativeBinder {
                 case ARRAY_AND_LENGTH -> {
                     position -= 2;
                     handle = MethodHandles.filterArguments(handle, position, ofArray(argument.javaType()),
-                            MethodHandles.arrayLength(argument.javaType()));
+                            MethodHandles.filterArguments(MethodHandles.arrayLength(argument.javaType()), 0,
+                                    nonNull(argument.javaType())));
                     handle = mergeAdjacent(handle, position);
                 }
             }
@@ -183,10 +187,24 @@ public final class NativeBinder {
 
     private static MethodHandle ofArray(Class<?> arrayType) {
         try {
-            return MethodHandles.lookup().findStatic(MemorySegment.class, "ofArray",
-                    MethodType.methodType(MemorySegment.class, arrayType));
+            return MethodHandles.filterArguments(MethodHandles.lookup().findStatic(MemorySegment.class, "ofArray",
+                    MethodType.methodType(MemorySegment.class, arrayType)), 0, nonNull(arrayType));
         } catch (ReflectiveOperationException e) {
             throw new BindingException("no heap segment for " + arrayType.getName(), e);
         }
+    }
+
+    /** {@code arrayType → arrayType}, raising a NullPointerException that says why for null. */
+    private static MethodHandle nonNull(Class<?> arrayType) {
+        return MethodHandles.insertArguments(REQUIRE_ARRAY, 1, arrayType.getSimpleName())
+                .asType(MethodType.methodType(arrayType, arrayType));
+    }
+
+    private static Object requireArray(Object array, String type) {
+        if (array == null) {
+            // Unlike the JVM's method, compiled code takes every array's address and length at the call.
+            throw new NullPointerException("compiled code needs every " + type + " argument, got null");
+        }
+        return array;
     }
 }

@@ -47,7 +47,8 @@ final class NativeStatus {
             throw new BindingException(symbol + " returned an unknown status: " + unknown.getMessage(), symbol, null);
         }
         if (status == StatusCode.OUT_OF_MEMORY) {
-            throw new OutOfMemoryError("native allocation of an array of " + block[1] + " elements failed in " + symbol);
+            throw new OutOfMemoryError("compiled code " + symbol + " cannot allocate an array of " + block[1]
+                    + " elements (native memory is exhausted, or it exceeds the JVM's maximum heap)");
         }
         if (status == StatusCode.STACK_OVERFLOW) {
             throw new StackOverflowError("compiled code " + symbol + " nested calls deeper than "

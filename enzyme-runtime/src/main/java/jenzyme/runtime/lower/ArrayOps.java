@@ -15,8 +15,6 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  */
 final class ArrayOps {
 
-    /** Largest array compiled code allocates (2 GiB); larger requests raise OutOfMemoryError like the JVM would. */
-    static final long MAX_ARRAY_BYTES = 1L << 31;
 
     private final IrModule module;
     private final IrBuilder ir;
@@ -47,6 +45,9 @@ final class ArrayOps {
         module.tbaa().attach(store, element);
     }
 
+    /** The largest array compiled code may allocate: what the JVM running it could hold on its heap. */
+    static final long MAX_ARRAY_BYTES = Runtime.getRuntime().maxMemory();
+
     JValue newArray(JValue length, TypeKind elementKind, boolean insideLoop) {
         JavaType element = switch (elementKind) {
             case DOUBLE -> JavaType.DOUBLE;
@@ -61,8 +62,10 @@ final class ArrayOps {
         LLVMValueRef n = length.value();
         exits.failIf(ir.icmp(LLVMIntSLT, n, ir.zero(ir.i32())), StatusCode.NEGATIVE_ARRAY_SIZE, n, null);
         LLVMValueRef bytes = ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), byteSize(element)));
-        // Zeroing a huge malloc touches every page: far past memory, the kernel's OOM killer would end the JVM.
-        exits.failIf(ir.icmp(LLVMIntUGT, bytes, ir.constInt(ir.i64(), MAX_ARRAY_BYTES)), StatusCode.OUT_OF_MEMORY, n, null);
+        // Beyond the JVM's heap the JVM throws OutOfMemoryError; natively, malloc would overcommit and the memset
+        // below touch every page, until the operating system kills the whole kernel.
+        exits.failIf(ir.icmp(LLVMIntUGT, bytes, ir.constInt(ir.i64(), MAX_ARRAY_BYTES)), StatusCode.OUT_OF_MEMORY, n,
+                null);
         // malloc(0) may return null; one byte keeps "null means out of memory" true.
         Callee umax = module.intrinsic("llvm.umax", ir.i64());
         LLVMValueRef request = ir.call(umax.type(), umax.function(), bytes, ir.constInt(ir.i64(), 1));

@@ -43,7 +43,7 @@ public final class MagicArguments {
             }
         }
         if (quote != 0) {
-            throw new IllegalArgumentException("unclosed " + quote + " quote in magic arguments: " + text.strip());
+            throw new MagicSyntaxException("unclosed " + quote + " quote in magic arguments: " + text.strip());
         }
         if (inArgument) {
             args.add(current.toString());

@@ -125,7 +125,10 @@ public final class JavaEvaluator implements AutoCloseable {
             if (event.causeSnippet() == null && event.status() == Snippet.Status.REJECTED) {
                 throw SnippetErrors.compilation(shell, snippet, positions);
             }
-            if (snippet instanceof DeclarationSnippet declaration && (event.status() == Snippet.Status.RECOVERABLE_DEFINED
+            // Only the cell's own declarations: another snippet that a redefinition in this cell breaks for a moment
+            // (an old method using a record this cell redefines, then redefines itself) is not this cell's problem.
+            if (event.causeSnippet() == null && snippet instanceof DeclarationSnippet declaration
+                    && (event.status() == Snippet.Status.RECOVERABLE_DEFINED
                     || event.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED)) {
                 unresolved.add(SnippetErrors.unresolvedNote(shell, declaration));
             }

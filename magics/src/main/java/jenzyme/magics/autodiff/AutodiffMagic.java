@@ -9,7 +9,6 @@ import java.util.Set;
 import jenzyme.magics.DefinitionException;
 import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
-import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.ad.Derivative;
 import jenzyme.runtime.worker.Activity;
@@ -47,12 +46,10 @@ public final class AutodiffMagic extends SyntaxMagic {
             """,
             List.of("mode", "method"), Set.of("name"), Set.of("dump", "ad-before-opt"));
 
-    private final NotebookSession notebook;
     private final CompilerSession compiler;
 
-    public AutodiffMagic(NotebookSession notebook, CompilerSession compiler) {
+    public AutodiffMagic(CompilerSession compiler) {
         super(SYNTAX);
-        this.notebook = notebook;
         this.compiler = compiler;
     }
 
@@ -61,7 +58,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         boolean hvp = line.positional(0).equals("hvp");
         Mode mode = hvp ? Mode.REVERSE : mode(line.positional(0));
         UserMethod method = compiler.method(line.positional(1));
-        String name = line.option("name").orElse(method.name());
+        String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         if (hvp) {
             return hessianVectorProduct(method, name, line);
         }
@@ -72,8 +69,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
         BindingStubs.Stubs stubs = mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative)
                 : BindingStubs.forward(name, derivative);
-        Duration stubTime = stubs.defineIn(notebook);
-        compiler.bind(name + "/" + mode, derivative);
+        Duration stubTime = compiler.bind(name + "/" + mode, stubs, derivative);
 
         List<String> activities = derivative.entry().parameters().stream()
                 .map(p -> p.name() + "=" + display(derivative.spec().activities()
@@ -96,8 +92,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         }
         Derivative derivative = compiler.hessianVectorProduct(method);
         BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
-        Duration stubTime = stubs.defineIn(notebook);
-        compiler.bind(name + "/hvp", derivative);
+        Duration stubTime = compiler.bind(name + "/hvp", stubs, derivative);
         return new CompileSummary("Hessian-vector product of " + method.name() + " (forward over reverse) bound:",
                 stubs.signatures(), List.of(), derivative.timings(), Map.of())
                 .withPhase("jshell stubs", stubTime).toDisplayData();

@@ -32,6 +32,15 @@ final class BindingStubs {
 
     private BindingStubs() {}
 
+    /** The base of the generated names ({@code <base>_grad}, ...): {@code requested} if it is a Java identifier. */
+    static String baseName(String requested) {
+        if (!javax.lang.model.SourceVersion.isIdentifier(requested) || requested.equals("_")) {
+            throw new IllegalArgumentException("expected a Java identifier for the generated names (--name), got '"
+                    + requested + "'");
+        }
+        return requested;
+    }
+
     /** {@code <name>_native}, with the method's own signature. */
     static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
         String holder = holder(name, "native");

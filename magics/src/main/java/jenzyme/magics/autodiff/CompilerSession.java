@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import jenzyme.magics.DefinitionException;
 import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.NativeCompiler;
@@ -115,15 +116,30 @@ public final class CompilerSession {
         return notebook.handle(method);
     }
 
-    /** Records that {@code name} is now bound to {@code code}, releasing what it was bound to before. */
-    public void bind(String name, AutoCloseable code) {
+    /**
+     * Defines {@code stubSource} (the cell methods that call {@code code}) and records that {@code name} is now bound
+     * to {@code code}, releasing what it was bound to before. If JShell refuses the stubs, {@code code} is released.
+     */
+    public Duration bind(String name, BindingStubs.Stubs stubs, AutoCloseable code) throws DefinitionException {
+        Duration defining;
+        try {
+            defining = stubs.defineIn(notebook);
+        } catch (DefinitionException | RuntimeException refused) {
+            release(name, code);
+            throw refused;
+        }
         AutoCloseable previous = boundNames.put(name, code);
         if (previous != null && previous != code) {
-            try {
-                previous.close();
-            } catch (Exception e) {
-                throw new IllegalStateException("could not release the old code of " + name, e);
-            }
+            release(name, previous);
+        }
+        return defining;
+    }
+
+    private static void release(String name, AutoCloseable code) {
+        try {
+            code.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not release the code of " + name, e);
         }
     }
 

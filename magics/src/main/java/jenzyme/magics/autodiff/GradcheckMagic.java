@@ -26,6 +26,9 @@ public final class GradcheckMagic extends SyntaxMagic {
             """,
             List.of("method"), Set.of("at", "points", "dim", "box", "eps", "tol", "seed"), Set.of());
 
+    /** Points × dimension: each is a table row and 4 evaluations of f, so more is never what anyone wants to read. */
+    static final int MAX_COMPONENTS = 10_000;
+
     private final CompilerSession compiler;
 
     public GradcheckMagic(CompilerSession compiler) {
@@ -55,8 +58,16 @@ public final class GradcheckMagic extends SyntaxMagic {
             if (box.length != 2 || !(box[0] < box[1])) {
                 throw new IllegalArgumentException("expected --box lo:hi with lo < hi, got " + line.option("box").get());
             }
-            check = check.randomPoints((int) number(line.option("points").orElse("3"), "--points"), dimension,
-                    box[0], box[1]);
+            if (f.dimension() >= 0 && dimension != f.dimension()) {
+                throw new IllegalArgumentException(method.name() + " takes " + f.dimension() + " coordinates, got --dim "
+                        + dimension);
+            }
+            int points = (int) number(line.option("points").orElse("3"), "--points");
+            if (points < 1 || dimension < 1 || (long) points * dimension > MAX_COMPONENTS) {
+                throw new IllegalArgumentException("expected --points and --dim of at least 1 and at most "
+                        + MAX_COMPONENTS + " components in all (one table row each), got " + points + " × " + dimension);
+            }
+            check = check.randomPoints(points, dimension, box[0], box[1]);
         }
         if (f.dimension() >= 0 && at != null && at.length != f.dimension()) {
             throw new IllegalArgumentException("expected a point with " + f.dimension() + " coordinates for "

@@ -7,7 +7,6 @@ import java.util.Set;
 import jenzyme.magics.DefinitionException;
 import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
-import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.NativeMethod;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
@@ -23,24 +22,21 @@ public final class JitMagic extends SyntaxMagic {
             """,
             List.of("method"), Set.of("name"), Set.of("dump"));
 
-    private final NotebookSession notebook;
     private final CompilerSession compiler;
 
-    public JitMagic(NotebookSession notebook, CompilerSession compiler) {
+    public JitMagic(CompilerSession compiler) {
         super(SYNTAX);
-        this.notebook = notebook;
         this.compiler = compiler;
     }
 
     @Override
     protected Object run(MagicLine line) throws DefinitionException {
         UserMethod method = compiler.method(line.positional(0));
-        String name = line.option("name").orElse(method.name());
+        String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method);
         NativeMethod code = compiled.result();
         BindingStubs.Stubs stubs = BindingStubs.nativeMethod(name, code.entry(), code.handle());
-        Duration stubTime = stubs.defineIn(notebook);
-        compiler.bind(name + "/native", code);
+        Duration stubTime = compiler.bind(name + "/native", stubs, code);
         Map<String, String> dumps = line.flag("dump") ? Map.of("LLVM IR (before O3)", code.lowered().irText())
                 : Map.of();
         return new CompileSummary(method.name() + " compiled to native code, bound:", stubs.signatures(), List.of(),

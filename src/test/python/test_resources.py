@@ -1,0 +1,68 @@
+"""Resources: redefining a cell method and differentiating it again, 1000 times, must not grow the kernel's memory
+without bound (each %autodiff replaces the previous derivative's JIT code, which must be released)."""
+from __future__ import annotations
+
+import queue
+import time
+
+from conftest import measured
+from jenzyme_client import execute, ok
+from kernel_process import kernel_pid, rss_mib
+
+ROUNDS = 1000
+WARM_UP = 50
+WINDOW = 25
+# Per round JShell keeps the new snippets for good (the notebook's history: f, its stub methods, record and holder
+# class, their class files, ~10 KiB all told) and the JVM's heap may grow towards its high-water mark; compiled code
+# that was never released would add the JIT's module (code, symbols, LLVM context: hundreds of KiB) per round.
+MAX_GROWTH_PER_ROUND_KIB = 100
+
+
+def round_cell(i: int) -> str:
+    """Redefines f, differentiates it and checks the derivative at 2: f_i(x) = (i + 1) x^2 + i, f_i'(2) = 4 (i + 1)."""
+    return (f"double f(double x) {{ return {i + 1} * x * x + {i}; }}\n"
+            "%autodiff reverse f\n"
+            f"if (f_grad(2.0).dx() != {4.0 * (i + 1)}) throw new AssertionError(\"round {i}: \" + f_grad(2.0));")
+
+
+def run_rounds(kernel, rounds: range) -> None:
+    """Pipelines the rounds (the kernel still runs them one after another) and checks that every one succeeded."""
+    client = kernel.client
+    for start in range(rounds.start, rounds.stop, WINDOW):
+        ids = {client.execute(round_cell(i), store_history=False): i for i in range(start, min(start + WINDOW, rounds.stop))}
+        while ids:
+            try:
+                reply = client.get_shell_msg(timeout=120)
+            except queue.Empty:
+                raise AssertionError(f"no answer to round {min(ids.values())} within 120 s") from None
+            i = ids.pop(reply["parent_header"].get("msg_id"), None)
+            if i is not None:
+                content = reply["content"]
+                assert content["status"] == "ok", f"round {i}: {content.get('ename')}: {content.get('evalue')}"
+
+
+def heap_mib(kernel) -> float:
+    run = ok(kernel, "System.gc(); (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20")
+    return float(run.text)
+
+
+def test_a_thousand_redefinitions_and_derivatives_do_not_grow_memory_without_bound(kernel):
+    pid = kernel_pid(kernel)
+    run_rounds(kernel, range(WARM_UP))  # the JIT, the worker and JShell's first compilations settle in
+    start, rss_start, heap_start = time.monotonic(), rss_mib(pid), heap_mib(kernel)
+    half = WARM_UP + ROUNDS // 2
+    run_rounds(kernel, range(WARM_UP, half))
+    rss_half, heap_half = rss_mib(pid), heap_mib(kernel)
+    run_rounds(kernel, range(half, WARM_UP + ROUNDS))
+    rss_end, heap_end = rss_mib(pid), heap_mib(kernel)
+    seconds = time.monotonic() - start
+
+    measured(f"resources: {ROUNDS} redefinitions + %autodiff in {seconds:.0f} s ({seconds / ROUNDS * 1000:.0f} ms each); "
+             f"kernel RSS {rss_start:.0f} -> {rss_half:.0f} -> {rss_end:.0f} MiB, "
+             f"Java heap after GC {heap_start:.0f} -> {heap_half:.0f} -> {heap_end:.0f} MiB")
+    first, second = rss_half - rss_start, rss_end - rss_half
+    limit_mib = MAX_GROWTH_PER_ROUND_KIB * (ROUNDS // 2) / 1024
+    assert first <= limit_mib and second <= limit_mib, \
+        f"RSS grew {first:.0f} and {second:.0f} MiB over two halves of {ROUNDS // 2} rounds (limit {limit_mib:.0f} each)"
+    last = WARM_UP + ROUNDS - 1
+    assert execute(kernel.client, "f_grad(1.0).value()").text == f"{2.0 * last + 1}"  # f(1) = (i + 1) + i
