@@ -16,6 +16,7 @@ final class StderrTail {
     private final byte[] ring = new byte[CAPACITY];
     private long written;
     private final Thread drainer;
+    private long acknowledged;
 
     StderrTail(InputStream stderr, String threadName) {
         drainer = Thread.ofPlatform().daemon().name(threadName).start(() -> drain(stderr));
@@ -38,9 +39,17 @@ final class StderrTail {
         }
     }
 
-    /** A position to report from later ({@link #since}). */
+    /**
+     * Where the next failure report starts: everything written since the last {@link #acknowledge}, so that what a
+     * fresh worker printed before its first request (e.g. a library it could not load) is not lost.
+     */
     synchronized long mark() {
-        return written;
+        return acknowledged;
+    }
+
+    /** The output so far belonged to requests that succeeded: later reports start after it. */
+    synchronized void acknowledge() {
+        acknowledged = written;
     }
 
     /** What was written since {@code mark} (at most the last {@value #CAPACITY} bytes). */

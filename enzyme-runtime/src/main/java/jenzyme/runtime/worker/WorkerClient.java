@@ -173,6 +173,7 @@ public final class WorkerClient implements AutoCloseable {
                 throw discard(Reason.PROTOCOL, "the worker could not read our request while " + what + ": "
                         + WorkerProtocol.refusal(response, what).workerMessage(), mark, null);
             }
+            worker.stderr().acknowledge();
             return response;
         } catch (IOException e) {
             Reason reason = interruption.get();
