@@ -49,7 +49,8 @@ build_worker() {
   local key
   key=$( { grep -A1 -E '^name = "(diffsl|llvm-sys)"' "$crate/Cargo.lock"; /usr/lib/llvm-19/bin/llvm-config --version; rustc --version; } \
          | sha256sum | cut -c1-16)
-  export CARGO_TARGET_DIR="$JENZYME_CACHE/worker-$key"
+  # JENZYME_WORKER_TARGET_DIR lets parallel work trees build their own worker (seed it with a copy of the cache).
+  export CARGO_TARGET_DIR="${JENZYME_WORKER_TARGET_DIR:-$JENZYME_CACHE/worker-$key}"
   say "building the Enzyme worker (target dir $CARGO_TARGET_DIR; the first build compiles Enzyme and takes a while)"
   cargo build --release --locked --manifest-path "$crate/Cargo.toml" >&2
   export JENZYME_WORKER="$CARGO_TARGET_DIR/release/jenzyme-worker"
