@@ -50,6 +50,12 @@ final class NativeStatus {
             throw new OutOfMemoryError("compiled code " + symbol + " cannot allocate an array of " + block[1]
                     + " elements (native memory is exhausted, or it exceeds the JVM's maximum heap)");
         }
+        if (status == StatusCode.NATIVE_MEMORY) {
+            throw new OutOfMemoryError("compiled code " + symbol + " could not allocate " + block[1]
+                    + " MiB of native memory (compiled calls may hold " + block[2] + " MiB in all: set "
+                    + "JENZYME_NATIVE_MEMORY or -Djenzyme.nativeMemory; a reverse pass keeps every loop iteration's "
+                    + "values, so fewer iterations per call need less)");
+        }
         if (status == StatusCode.STACK_OVERFLOW) {
             throw new StackOverflowError("compiled code " + symbol + " nested calls deeper than "
                     + StatusCode.MAX_CALL_DEPTH + " (recursion too deep for native code; use a loop)");
@@ -63,7 +69,7 @@ final class NativeStatus {
                 InterruptFlag.global().clear();
                 yield new CompiledCodeInterruptedException(symbol);
             }
-            case OK, OUT_OF_MEMORY, STACK_OVERFLOW -> new IllegalStateException("unreachable: handled above");
+            case OK, OUT_OF_MEMORY, STACK_OVERFLOW, NATIVE_MEMORY -> new IllegalStateException("unreachable: handled above");
         };
     }
 }

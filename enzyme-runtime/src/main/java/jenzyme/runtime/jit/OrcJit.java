@@ -52,9 +52,23 @@ public final class OrcJit implements AutoCloseable {
             Lljit jit = Lljit.createForHost();
             jit.addProcessSymbolGenerator();
             runtimeSymbols.forEach((name, segment) -> jit.defineAbsoluteSymbol(name, segment.address()));
+            NativeMemory.symbols().forEach((name, segment) -> jit.defineAbsoluteSymbol(name, segment.address()));
+            addCheckedAllocator(jit);
             return new OrcJit(jit);
         } catch (LlvmFailure failure) {
             throw new JitException("could not start the LLVM ORC JIT: " + failure.getMessage(), failure);
+        }
+    }
+
+    /** The allocator every module's malloc/realloc/free is renamed to; it stays for the JIT's lifetime. */
+    private static void addCheckedAllocator(Lljit jit) {
+        LLVMOrcThreadSafeContextRef context = Lljit.newThreadSafeContext();
+        try {
+            LLVMModuleRef module = LlvmModules.parseIr(LLVMOrcThreadSafeContextGetContext(context),
+                    AllocationGuards.runtimeIr(), "jenzyme.checked_allocation");
+            jit.addModule(jit.newResourceTracker(), context, module);
+        } finally {
+            LLVMOrcDisposeThreadSafeContext(context);
         }
     }
 
@@ -92,6 +106,7 @@ public final class OrcJit implements AutoCloseable {
                 optimise(module);
             }
             String compiledIr = optimise ? LlvmModules.irText(module) : irText;
+            AllocationGuards.apply(module);
             tracker = jit.newResourceTracker();
             LLVMModuleRef handedOver = module;
             module = null; // owned by the JIT from here on, even if adding fails
