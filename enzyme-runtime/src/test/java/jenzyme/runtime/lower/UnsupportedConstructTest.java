@@ -64,6 +64,9 @@ class UnsupportedConstructTest {
                 static double mathRandom() {
                     return Math.random(); // mathRandom
                 }
+                static double strictSin(double x) {
+                    return StrictMath.sin(x); // strictSin
+                }
                 static int nullCheck(double[] a) {
                     return a == null ? 0 : a.length; // nullCheck
                 }
@@ -129,6 +132,7 @@ class UnsupportedConstructTest {
             tryCatch          | (II)I  | try/catch/finally (exception handler)
             systemCall        | ()J    | invokestatic java.lang.System.nanoTime()J (no class bytes for java.lang.System)
             mathRandom        | ()D    | invokestatic java.lang.Math.random()D (no native equivalent)
+            strictSin         | (D)D   | StrictMath.sin (specified bit for bit as fdlibm's algorithm, which native code does not reproduce; Math.sin compiles
             nullCheck         | ([D)I  | null check (ifnonnull)
             nullConstant      | (I)I   | unsupported construct: null
             booleanArray      | (I)I   | new boolean[]
