@@ -38,6 +38,15 @@ final class BindingStubs {
             throw new IllegalArgumentException("expected a Java identifier for the generated names (--name), got '"
                     + requested + "'");
         }
+        // Java lets invisible format characters (bidi overrides such as U+202E, zero-width joiners) into
+        // identifiers; they make one name look like another, so a generated name may not contain them.
+        int invisible = requested.codePoints().filter(Character::isIdentifierIgnorable).findFirst().orElse(-1);
+        if (invisible >= 0) {
+            throw new IllegalArgumentException(String.format("--name may not contain the invisible character U+%04X "
+                    + "(it lets a name look like another); got '%s'", invisible, requested.codePoints()
+                    .mapToObj(c -> Character.isIdentifierIgnorable(c) ? String.format("\\u%04X", c) : Character.toString(c))
+                    .collect(java.util.stream.Collectors.joining())));
+        }
         return requested;
     }
 
