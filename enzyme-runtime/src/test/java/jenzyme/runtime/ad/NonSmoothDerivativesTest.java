@@ -4,14 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.invoke.MethodHandle;
 import java.util.Map;
+import jenzyme.runtime.Differentiator;
 import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.LoweredModule;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import jenzyme.runtime.worker.DifferentiationOptions;
-import jenzyme.runtime.worker.Mode;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.worker.WorkerClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
