@@ -95,7 +95,7 @@ public final class Differentiator {
         JitModule code = jit.add(moduleName, module.bitcode(), false);
         long jitted = System.nanoTime();
         try {
-            MethodHandle handle = binder.apply(code);
+            MethodHandle handle = code.guard(binder.apply(code));
             timings.put("jit", Duration.ofNanos(jitted - start));
             timings.put("bind", Duration.ofNanos(System.nanoTime() - jitted));
             return new Derivative(entry, spec, module.wrapper(), handle, timings,

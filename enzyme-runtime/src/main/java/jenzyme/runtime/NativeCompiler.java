@@ -46,9 +46,10 @@ public final class NativeCompiler implements AutoCloseable {
         try {
             EntryPoint entry = lowered.entry();
             NativeSignature signature = NativeSignature.of(entry);
-            MethodHandle handle = NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol());
-            MethodHandle copying = NativeBinder.bindCopying(code.address(entry.symbol()), signature, code::isLive,
-                    entry.symbol());
+            MethodHandle handle = code.guard(
+                    NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol()));
+            MethodHandle copying = code.guard(NativeBinder.bindCopying(code.address(entry.symbol()), signature,
+                    code::isLive, entry.symbol()));
             NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
             NativeMethod previous = current.put(ownerInternalName + "." + methodName + descriptor, compiled);
             if (previous != null) {
