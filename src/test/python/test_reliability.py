@@ -150,3 +150,74 @@ def test_jvm_crash_reports_go_to_a_private_directory_not_the_working_directory(t
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_bindings_survive_a_new_star_import(kernel):
+    ok(kernel, "double starSquare(double x) { return x * x; }\n%autodiff reverse starSquare")
+    assert ok(kernel, "starSquare_grad(3.0).dx()").text == "6.0"
+    ok(kernel, "import java.io.*;\nimport java.nio.file.*;")  # JShell recompiles the holder classes
+    assert ok(kernel, "starSquare_grad(3.0).dx()").text == "6.0"
+    ok(kernel, "import java.util.concurrent.*;")
+    assert ok(kernel, "starSquare_grad(4.0).dx()").text == "8.0"
+
+
+REDERIVED = """
+double wave(double[] p) { double s = 0; for (int i = 0; i < p.length; i++) s += Math.sin(p[i]) * p[i]; return s; }
+%autodiff reverse wave
+double[] big = new double[200_000];
+java.util.Arrays.fill(big, 0.5);
+final double expected = 200_000 * Math.sin(0.5) * 0.5, slope = Math.cos(0.5) * 0.5 + Math.sin(0.5);
+var calls = new java.util.concurrent.atomic.AtomicLong();
+var refused = new java.util.concurrent.atomic.AtomicLong();
+var wrong = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+var stop = new java.util.concurrent.atomic.AtomicBoolean();
+Runnable caller = () -> {
+    while (!stop.get()) {
+        try {
+            var g = wave_grad(big);
+            if (Math.abs(g.value() - expected) > 1e-6 * expected || Math.abs(g.dp()[7] - slope) > 1e-12)
+                wrong.compareAndSet(null, new AssertionError(g.value() + " " + g.dp()[7]));
+            calls.incrementAndGet();
+        } catch (jenzyme.runtime.error.BindingException e) {
+            if (!e.getMessage().contains("was released")) wrong.compareAndSet(null, e);
+            refused.incrementAndGet();
+        } catch (Throwable t) {
+            wrong.compareAndSet(null, t);
+        }
+    }
+};
+for (int t = 0; t < 4; t++) { Thread th = new Thread(caller); th.setDaemon(true); th.start(); }
+"""
+
+
+def test_a_hundred_rederivations_under_four_calling_threads(kernel):
+    pid = kernel_pid(kernel)
+    ok(kernel, REDERIVED)
+    started = time.monotonic()
+    for _ in range(100):
+        ok(kernel, "%autodiff reverse wave")  # used to free the code under the callers: SIGSEGV on the first one
+    report = ok(kernel, "stop.set(true); Thread.sleep(200); calls.get() + \" \" + refused.get() + \" \" + wrong.get()")
+    calls, refused, wrong = report.text.strip('"').split(" ", 2)
+    measured(f"100 re-derivations under 4 calling threads: {time.monotonic() - started:.1f} s, "
+             f"{calls} correct calls, {refused} refused as released")
+    assert wrong == "null", wrong
+    assert int(calls) > 0
+    assert alive(pid)
+
+
+def test_generated_names_never_replace_another_bindings_or_the_users(kernel):
+    ok(kernel, "double lower(double x) { return 2 * x; }\ndouble Lower(double x) { return 3 * x; }\n"
+               "%autodiff reverse lower")
+    run = execute(kernel.client, "%autodiff reverse Lower")  # both capitalise to LowerGradient
+    assert run.status == "error"
+    assert "LowerGradient for Lower is already the one generated for lower" in run.errors[0]["evalue"], run.errors
+    assert ok(kernel, "lower_grad(1.0).dx()").text == "2.0", "the first binding still works"
+    ok(kernel, "%autodiff reverse Lower --name Lower2")
+    assert ok(kernel, "Lower2_grad(1.0).dx()").text == "3.0"
+
+    ok(kernel, "record MineGradient(String note) {}\nvar mine = new MineGradient(\"kept\");\n"
+               "double mine(double x) { return x * x; }")
+    run = execute(kernel.client, "%autodiff reverse mine")
+    assert run.status == "error"
+    assert "would replace your declaration of MineGradient" in run.errors[0]["evalue"], run.errors
+    assert ok(kernel, "mine.note()").text == '"kept"'

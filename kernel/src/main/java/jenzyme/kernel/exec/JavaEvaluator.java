@@ -162,6 +162,12 @@ public final class JavaEvaluator implements AutoCloseable {
         return UserMethods.named(shell, store, name);
     }
 
+    /** Whether an active snippet declares a type, method or variable named {@code name}. */
+    public boolean declares(String name) {
+        return shell.snippets().anyMatch(s -> s instanceof DeclarationSnippet d && d.name().equals(name)
+                && shell.status(s).isActive());
+    }
+
     /** A handle on the loaded (woven) method; JShell's wrapper classes are package-private, hence reflection. */
     public MethodHandle handle(UserMethod method) {
         String className = method.ownerInternalName().replace('/', '.');

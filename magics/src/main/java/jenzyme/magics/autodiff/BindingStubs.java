@@ -219,7 +219,7 @@ final class BindingStubs {
     private static String holderClass(String holder, MethodHandle handle, int slots) {
         return "final class " + holder + " {\n"
                 + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.autodiff.BoundHandles.take(\""
-                + BoundHandles.put(handle) + "\");\n"
+                + BoundHandles.put(holder, handle) + "\");\n"
                 + (slots < 0 ? "" : "    static final ThreadLocal<double[]> OUT = ThreadLocal.withInitial(() -> new double["
                         + slots + "]);\n")
                 + "    private " + holder + "() {}\n"

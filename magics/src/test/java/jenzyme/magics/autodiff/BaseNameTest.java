@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /** {@code --name}: a Java identifier, and none that hides invisible characters (visual spoofing). */
-class GeneratedNameTest {
+class BaseNameTest {
 
     @Test
     void plainAndUnicodeIdentifiersAreKept() {
