@@ -45,7 +45,7 @@ final class KernelSession implements NotebookSession {
     public void define(String javaSource) throws DefinitionException {
         JavaEvaluator.CellOutcome outcome;
         try {
-            outcome = evaluator.eval(javaSource);
+            outcome = evaluator.eval(javaSource, true);
         } catch (EvaluationException e) {
             List<String> problems = e instanceof CompilationFailure compilation
                     ? compilation.diagnostics().stream().map(d -> "line " + d.line() + ": " + d.message()).toList()

@@ -43,6 +43,8 @@ public final class JavaEvaluator implements AutoCloseable {
     private final SnippetClassStore store;
     private final List<String> loadWarnings;
     private final CodeAssistant assistant;
+    private final SnippetOrigins origins;
+    private String cellLabel = "";
 
     private JavaEvaluator(JShell shell, InProcessExecutionControl control, SnippetClassStore store, List<String> loadWarnings) {
         this.shell = shell;
@@ -50,6 +52,7 @@ public final class JavaEvaluator implements AutoCloseable {
         this.store = store;
         this.loadWarnings = loadWarnings;
         this.assistant = new CodeAssistant(shell.sourceCodeAnalysis());
+        this.origins = new SnippetOrigins(shell);
     }
 
     /** Starts a JShell whose snippet classes see the classes of {@code parent} (normally the kernel's loader). */
@@ -73,7 +76,13 @@ public final class JavaEvaluator implements AutoCloseable {
 
     /** Forgets an interrupt aimed at an earlier cell; call when a new cell starts. */
     public void beginCell() {
+        beginCell("");
+    }
+
+    /** As {@link #beginCell()}, for the cell Jupyter labels {@code label} (e.g. {@code [5]}), named in errors. */
+    public void beginCell(String label) {
         StopSignal.clear();
+        cellLabel = label;
     }
 
     /**
@@ -81,6 +90,14 @@ public final class JavaEvaluator implements AutoCloseable {
      * defined, as in JShell).
      */
     public CellOutcome eval(String code) throws EvaluationException {
+        return eval(code, false);
+    }
+
+    /**
+     * As {@link #eval(String)}; {@code generated} marks source a magic generated (its frames are then named by
+     * method only, never by a line of a cell).
+     */
+    public CellOutcome eval(String code, boolean generated) throws EvaluationException {
         SourceCodeAnalysis analysis = shell.sourceCodeAnalysis();
         List<String> unresolved = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
@@ -100,7 +117,8 @@ public final class JavaEvaluator implements AutoCloseable {
                     // As in IPython, a semicolon the user typed after an expression hides its value.
                     boolean hideValue = info.completeness() == SourceCodeAnalysis.Completeness.COMPLETE
                             && info.source().stripTrailing().endsWith(";");
-                    last = evalSnippet(info.source(), new CellPositions(code, offset), unresolved, warnings);
+                    last = evalSnippet(info.source(), new CellPositions(code, offset), generated, unresolved,
+                            warnings);
                     if (hideValue) {
                         last = Optional.empty();
                     }
@@ -110,17 +128,26 @@ public final class JavaEvaluator implements AutoCloseable {
         }
     }
 
-    private Optional<SnippetValue> evalSnippet(String source, CellPositions positions, List<String> unresolved,
-                                               List<String> warnings) throws EvaluationException {
+    private Optional<SnippetValue> evalSnippet(String source, CellPositions positions, boolean generated,
+                                               List<String> unresolved, List<String> warnings)
+            throws EvaluationException {
         control.takeLastValue();
+        control.takeLastThrown();
         List<SnippetEvent> events = shell.eval(source);
         warnings.addAll(loadWarnings);
         loadWarnings.clear();
         Optional<SnippetValue> value = Optional.empty();
         for (SnippetEvent event : events) {
             Snippet snippet = event.snippet();
+            if (event.causeSnippet() == null) {
+                origins.record(snippet, cellLabel, positions.cell(), positions.snippetOffset(), generated);
+            }
+            if (event.status().isDefined()) {
+                origins.recordClass(snippet);
+            }
             if (event.exception() != null) {
-                throw SnippetErrors.execution(shell, event.exception(), StopSignal.isRequested());
+                throw SnippetErrors.execution(shell, origins, event.exception(), control.takeLastThrown(),
+                        StopSignal.isRequested());
             }
             if (event.causeSnippet() == null && event.status() == Snippet.Status.REJECTED) {
                 throw SnippetErrors.compilation(shell, snippet, positions);
@@ -183,6 +210,11 @@ public final class JavaEvaluator implements AutoCloseable {
         if (!joined.isEmpty()) {
             shell.addToClasspath(joined);
         }
+    }
+
+    /** Maps JShell's snippet names and lines back to cells, for error reports. */
+    public SnippetOrigins origins() {
+        return origins;
     }
 
     public CodeAssistant assistant() {
