@@ -71,6 +71,7 @@ final class MethodLowering {
     private boolean open;
     private int currentBlockStart = -1;
     private int bci;
+    private int siteLine = Integer.MIN_VALUE;
 
     private MethodLowering(IrModule module, ClassLibrary classes, LoweredFunctions functions, LoweredFunction method) {
         this.module = module;
@@ -120,6 +121,11 @@ final class MethodLowering {
                 enterLabel(plan.bci(target.label()));
             } else if (element instanceof Instruction instruction) {
                 bci = offset;
+                int line = plan.line(bci);
+                if (line != siteLine) {
+                    siteLine = line;
+                    exits.atSite(FailureSites.idOf(method.ref().owner(), method.ref().name(), line));
+                }
                 lowerInstruction(instruction);
                 offset += instruction.sizeInBytes();
             }
