@@ -106,7 +106,17 @@ final class ErrorRenderer {
             case UndefinedMagicException undefined -> new ErrorReport("UndefinedMagic", undefined.getMessage(),
                     List.of(undefined.getMessage() + "; known magics: " + failure.knownMagics()));
             case JEnzymeException pipeline -> ofPipeline(failure, pipeline);
-            case MagicArgsParseException _, IllegalArgumentException _, DefinitionException _ ->
+            case DefinitionException refused -> {
+                String headline = Messages.DEFINITION_REFUSED.format(String.join("; ", refused.problems()));
+                List<String> lines = new ArrayList<>(List.of(Messages.MAGIC_FAILED.format(failure.magic(), headline)));
+                if (failure.verbose()) {
+                    lines.addAll(section(Messages.GENERATED_SOURCE.format(), refused.snippet()));
+                } else {
+                    lines.add(Messages.VERBOSE_HINT.format(Messages.GENERATED_SOURCE.format()));
+                }
+                yield new ErrorReport(name, headline, lines);
+            }
+            case MagicArgsParseException _, IllegalArgumentException _ ->
                     new ErrorReport(name, message, List.of(failure.getMessage()));
             default -> {
                 ErrorReport report = unexpected(cause);

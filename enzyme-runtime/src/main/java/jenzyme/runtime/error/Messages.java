@@ -35,8 +35,12 @@ public enum Messages {
     COMPILED_STACK_OVERFLOW("compiled calls nested deeper than {0} (recursion too deep for native code; use a loop)"),
 
     // Stale bindings.
-    STALE_METHOD("{0} changed since %autodiff; re-run {1}"),
-    STALE_CALLEE("{0} (called by {1}) changed since %autodiff; re-run {2}");
+    STALE_METHOD("{0} changed since {1}; re-run {2}"),
+    STALE_CALLEE("{0} (called by {1}) changed since {2}; re-run {3}"),
+
+    // Generated bindings JShell refused (their source only with --verbose: it is ours, not the user's).
+    DEFINITION_REFUSED("JShell refused the generated bindings: {0}"),
+    GENERATED_SOURCE("generated source");
 
     private final String template;
 

@@ -2,6 +2,7 @@ package jenzyme.kernel.exec;
 
 import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.JShell;
+import jdk.jshell.MethodSnippet;
 import jdk.jshell.Snippet;
 import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -45,6 +47,7 @@ public final class JavaEvaluator implements AutoCloseable {
     private final CodeAssistant assistant;
     private final SnippetOrigins origins;
     private String cellLabel = "";
+    private final List<Consumer<Set<String>>> methodListeners = new CopyOnWriteArrayList<>();
 
     private JavaEvaluator(JShell shell, InProcessExecutionControl control, SnippetClassStore store, List<String> loadWarnings) {
         this.shell = shell;
@@ -137,6 +140,13 @@ public final class JavaEvaluator implements AutoCloseable {
         warnings.addAll(loadWarnings);
         loadWarnings.clear();
         Optional<SnippetValue> value = Optional.empty();
+        Set<String> methodsDefined = events.stream()
+                .filter(e -> e.snippet() instanceof MethodSnippet && e.status().isDefined())
+                .map(e -> ((MethodSnippet) e.snippet()).name())
+                .collect(Collectors.toSet());
+        if (!methodsDefined.isEmpty()) {
+            methodListeners.forEach(listener -> listener.accept(methodsDefined));
+        }
         for (SnippetEvent event : events) {
             Snippet snippet = event.snippet();
             if (event.causeSnippet() == null) {
@@ -165,6 +175,15 @@ public final class JavaEvaluator implements AutoCloseable {
             }
         }
         return value;
+    }
+
+    /**
+     * Registers {@code listener} to be told the names of cell methods each snippet (re)defined, dependents that JShell
+     * recompiled included; closing the registration removes it.
+     */
+    public jenzyme.magics.NotebookSession.InterruptRegistration onMethodsDefined(Consumer<Set<String>> listener) {
+        methodListeners.add(listener);
+        return () -> methodListeners.remove(listener);
     }
 
     /** Throws if the running cell was interrupted: the kernel checks between the parts of a cell. */

@@ -34,10 +34,14 @@ final class SnippetErrors {
         return new CompilationFailure(snippet.source(), diagnostics);
     }
 
-    /** The compiler's message without javac's "location: class $JShell$12" line, which names JShell's wrapper. */
+    /**
+     * The compiler's message without javac's "location: class $JShell$12" line, which names JShell's wrapper, and
+     * without the empty class name JShell leaves in "method f in class  cannot be applied".
+     */
     private static String message(Diag diagnostic) {
         return diagnostic.getMessage(Locale.ROOT).lines()
                 .filter(line -> !line.strip().startsWith("location:"))
+                .map(line -> line.replaceAll(" in (class|interface) +(cannot|is)", " $2"))
                 .collect(Collectors.joining("\n"));
     }
 
