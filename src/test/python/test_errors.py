@@ -144,3 +144,18 @@ def test_compile_summary_shows_phase_timings_only_with_verbose(kernel):
     assert re.search(r"^time: [\d.]+ ms$", plain, re.M), plain
     verbose = ok(kernel, "%jit timed --verbose").text
     assert re.search(r"^time: [\d.]+ ms \(lower\+jit [\d.]+ ms, jshell stubs [\d.]+ ms\)$", verbose, re.M), verbose
+
+
+def test_native_binding_of_a_redefined_callee_refuses_and_unrelated_overloads_do_not_matter(kernel):
+    ok(kernel, "double jitInner(double x) { return 2 * x; }")
+    ok(kernel, "double jitOuter(double x) { return jitInner(x) + 1; }")
+    ok(kernel, "%jit jitOuter")
+    assert ok(kernel, "jitOuter_native(1)").text == "3.0"
+    ok(kernel, "double jitInner(int x) { return x; }")  # a new overload: jitInner(double) is unchanged
+    assert ok(kernel, "jitOuter_native(1)").text == "3.0"
+    ok(kernel, "double jitInner(double x) { return 5 * x; }")
+    text = error_text(execute(kernel.client, "jitOuter_native(1)"))
+    assert "jitInner (called by jitOuter) changed since %jit; re-run %jit jitOuter" in text, text
+    assert_no_internals(text)
+    ok(kernel, "%jit jitOuter")
+    assert ok(kernel, "jitOuter_native(1)").text == "6.0"
