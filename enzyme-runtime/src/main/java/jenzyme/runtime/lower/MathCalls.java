@@ -76,7 +76,8 @@ final class MathCalls {
         String key = name + descriptor;
         boolean math = !owner.startsWith("java/lang/Double") && !owner.startsWith("java/lang/Float");
         if (owner.equals("java/lang/StrictMath") && !STRICT_EXACT.contains(name)) {
-            throw Unsupported.construct("StrictMath." + name + " (specified bit for bit as fdlibm's algorithm, which "
+            throw Unsupported.construct("calling " + JavaWords.method(owner, name, descriptor)
+                    + " (specified bit for bit as fdlibm's algorithm, which "
                     + "native code does not reproduce; Math." + name + " compiles, within Java's documented ulp bound)");
         }
         if (math && INTRINSICS.containsKey(key)) {
@@ -88,7 +89,7 @@ final class MathCalls {
         }
         JValue special = math ? mathSpecial(key, args) : classification(owner, key, args);
         if (special == null) {
-            throw Unsupported.construct("invokestatic " + owner.replace('/', '.') + "." + name + descriptor
+            throw Unsupported.construct("calling " + JavaWords.method(owner, name, descriptor)
                     + " (no native equivalent)");
         }
         return special;
