@@ -36,6 +36,9 @@ final class AllocationGuards {
     /** Bytes of a guard record; offsets are documented in checked-allocation.ll. */
     private static final int RECORD_BYTES = 560;
     private static final String[] ALLOCATORS = {"malloc", "calloc", "realloc"};
+    /** Allocators neither our frontend nor Enzyme emits; a module using one (clang output) is left as it is. */
+    private static final String[] OTHER_ALLOCATORS = {"aligned_alloc", "posix_memalign", "memalign", "valloc",
+            "pvalloc", "strdup", "strndup", "_Znwm", "_Znam", "_ZnwmSt11align_val_t"};
 
     private AllocationGuards() {}
 
@@ -57,6 +60,12 @@ final class AllocationGuards {
      * function whose first parameter is a pointer (the status block).
      */
     static void apply(LLVMModuleRef module) {
+        for (String other : OTHER_ALLOCATORS) {
+            LLVMValueRef function = LLVMGetNamedFunction(module, other);
+            if (function != null && !function.isNull()) {
+                return; // its blocks have no header: jenzyme.free must never see them, so nothing is renamed
+            }
+        }
         boolean allocates = false;
         for (String name : ALLOCATORS) {
             allocates |= retarget(module, name);
