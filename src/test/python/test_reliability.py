@@ -96,15 +96,15 @@ def test_exact_library_functions_match_the_jvm_and_strict_math_transcendentals_a
 
 
 def test_a_huge_top_level_array_renders_quickly_and_bounded(kernel):
-    started = time.monotonic()
-    ok(kernel, "double[] hugeArray = new double[100_000_000];")
+    declared = ok(kernel, "double[] hugeArray = new double[100_000_000];")  # zeroing 800 MB: ~0.3 s idle
     shown = ok(kernel, "hugeArray")
-    seconds = time.monotonic() - started
-    measured(f"declare and show a double[100_000_000]: {seconds:.2f} s, {len(shown.text)} characters")
+    measured(f"declare a double[100_000_000]: {declared.seconds:.2f} s; show it: {shown.seconds:.2f} s, "
+             f"{len(shown.text)} characters")
     assert shown.text.startswith("double[100000000] { 0.0, 0.0,")
     assert shown.text.endswith("... (99999000 more) }")
     assert len(shown.text) < 10_000
-    assert seconds < 10, f"took {seconds:.1f} s (15 s before the bound)"
+    # Spelling out every element took 15 s and 2.3 GB of heap for each of the two cells.
+    assert shown.seconds < 5 and declared.seconds < 30, (declared.seconds, shown.seconds)
     ok(kernel, "hugeArray = null; System.gc();")
 
 
