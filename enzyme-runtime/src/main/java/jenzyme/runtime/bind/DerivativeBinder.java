@@ -67,7 +67,7 @@ public final class DerivativeBinder {
         String symbol = wrapper.symbol();
         List<Source> sources = sources(wrapper, entry);
         MethodType javaType = javaType(sources, entry);
-        MethodHandle raw = NativeBinder.bindRaw(function, descriptor(wrapper));
+        MethodHandle raw = NativeBinder.bindRouted(function, descriptor(wrapper));
 
         // (int[] status, javaType params...) → one filtered native argument per wrapper parameter.
         MethodType withStatus = javaType.insertParameterTypes(0, int[].class);

@@ -50,7 +50,7 @@ public final class HessianVectorBinder {
             throw new BindingException("expected the Hessian-vector wrapper (status, p, v, g, hv, n, gradOut, out), got "
                     + wrapper.parameters(), wrapper.symbol(), null);
         }
-        MethodHandle raw = NativeBinder.bindRaw(function, DESCRIPTOR);
+        MethodHandle raw = NativeBinder.bindRouted(function, DESCRIPTOR);
         return MethodHandles.insertArguments(CALL, 0, raw, isLive, wrapper.symbol());
     }
 
