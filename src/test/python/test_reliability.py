@@ -221,3 +221,47 @@ def test_generated_names_never_replace_another_bindings_or_the_users(kernel):
     assert run.status == "error"
     assert "would replace your declaration of MineGradient" in run.errors[0]["evalue"], run.errors
     assert ok(kernel, "mine.note()").text == '"kept"'
+
+
+def heartbeat_millis(manager, timeout_ms: int = 2000):
+    """Round trip of one ping on the kernel's heartbeat socket, or None without an answer within `timeout_ms`."""
+    import zmq
+    info = manager.get_connection_info()
+    socket = zmq.Context.instance().socket(zmq.REQ)
+    socket.linger = 0
+    socket.connect(f"{info['transport']}://{info['ip']}:{info['hb_port']}")
+    try:
+        started = time.monotonic()
+        socket.send(b"ping")
+        return (time.monotonic() - started) * 1000 if socket.poll(timeout_ms) else None
+    finally:
+        socket.close()
+
+
+def test_a_long_native_call_leaves_gc_the_heartbeat_and_interrupts_working(kernel):
+    ok(kernel, "double churnSpin(double x, long n) { for (long i = 0; i != n; i++) x = x * 0.5 + 1; return x; }\n"
+               "%jit churnSpin\n"
+               "var churning = new java.util.concurrent.atomic.AtomicBoolean(true);\n"
+               "long[] churned = new long[1];\n"
+               "Thread churn = new Thread(() -> { while (churning.get()) { byte[] b = new byte[1 << 20]; churned[0]++; } });\n"
+               "churn.setDaemon(true); churn.start();")
+    seen = {}
+
+    def probe_then_interrupt(msg_id):
+        while True:
+            msg = kernel.client.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+                break
+        time.sleep(1.0)  # the allocating thread needs GCs meanwhile: a critical call held them off (and all threads)
+        seen["heartbeat"] = heartbeat_millis(kernel.manager)
+        seen["sent"] = time.monotonic()
+        kernel.manager.interrupt_kernel()
+
+    run = execute(kernel.client, 'System.out.println("started");\nchurnSpin_native(0, -1)', after_send=probe_then_interrupt)
+    latency = time.monotonic() - seen["sent"]
+    ok(kernel, "churning.set(false);")
+    measured(f"during an endless %jit loop with an allocating thread: heartbeat "
+             f"{seen['heartbeat'] and round(seen['heartbeat'])} ms, interrupt latency {latency * 1000:.0f} ms")
+    assert seen["heartbeat"] is not None, "the heartbeat did not answer during the native call"
+    assert run.status == "error" and run.reply["content"]["ename"] == "Interrupted", run.reply["content"]
+    assert latency < 0.5
