@@ -265,3 +265,11 @@ def test_a_long_native_call_leaves_gc_the_heartbeat_and_interrupts_working(kerne
     assert seen["heartbeat"] is not None, "the heartbeat did not answer during the native call"
     assert run.status == "error" and run.reply["content"]["ename"] == "Interrupted", run.reply["content"]
     assert latency < 0.5
+
+
+def test_a_method_javac_finds_too_large_is_a_clear_error(kernel):
+    body = "\n".join(f"    s += Math.sin(p[{i % 7}] * {i + 1}.0) * p[{(i + 3) % 7}];" for i in range(4000))
+    run = execute(kernel.client, f"double tooLarge(double[] p) {{\n    double s = 0;\n{body}\n    return s;\n}}",
+                  timeout=300)
+    assert run.status == "error", "javac's refusal used to be a note with status ok"
+    assert "code too large" in run.errors[0]["evalue"] and "64 KB" in run.errors[0]["evalue"], run.errors

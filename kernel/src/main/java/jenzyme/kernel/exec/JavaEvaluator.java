@@ -1,6 +1,7 @@
 package jenzyme.kernel.exec;
 
 import jdk.jshell.DeclarationSnippet;
+import jdk.jshell.Diag;
 import jdk.jshell.JShell;
 import jdk.jshell.MethodSnippet;
 import jdk.jshell.Snippet;
@@ -160,6 +161,14 @@ public final class JavaEvaluator implements AutoCloseable {
                         StopSignal.isRequested());
             }
             if (event.causeSnippet() == null && event.status() == Snippet.Status.REJECTED) {
+                throw SnippetErrors.compilation(shell, snippet, positions);
+            }
+            // JShell keeps a declaration javac refused while generating code ("code too large") as merely
+            // "recoverable", as if it waited for a missing name: with nothing missing, that is a compilation error.
+            if (event.causeSnippet() == null && snippet instanceof DeclarationSnippet refused
+                    && event.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED
+                    && shell.unresolvedDependencies(refused).findAny().isEmpty()
+                    && shell.diagnostics(snippet).anyMatch(Diag::isError)) {
                 throw SnippetErrors.compilation(shell, snippet, positions);
             }
             // Only the cell's own declarations: another snippet that a redefinition in this cell breaks for a moment
