@@ -28,7 +28,7 @@ final class KernelSession implements NotebookSession {
 
     @Override
     public ClassBytesSource classBytes() {
-        return evaluator.classBytes();
+        return evaluator.compilerClassBytes();
     }
 
     @Override

@@ -5,6 +5,7 @@ import jenzyme.magics.autodiff.CompilerSession;
 import jenzyme.magics.autodiff.GradcheckMagic;
 import jenzyme.magics.autodiff.JitMagic;
 import jenzyme.magics.autodiff.PlotMagic;
+import jenzyme.magics.maven.MavenMagic;
 import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
 
 /**
@@ -20,6 +21,9 @@ public final class MagicRegistration {
         ClasspathMagic classpath = new ClasspathMagic(session);
         registry.registerLineMagic("classpath", classpath);
         registry.registerLineMagic("jars", classpath);
+        MavenMagic maven = new MavenMagic(session);
+        registry.registerLineMagic("maven", maven);
+        registry.registerLineMagic("mavenRepo", maven.repositoryMagic());
         CompilerSession compiler = new CompilerSession(session);
         registry.registerLineMagic("autodiff", new AutodiffMagic(compiler));
         registry.registerLineMagic("jit", new JitMagic(compiler));

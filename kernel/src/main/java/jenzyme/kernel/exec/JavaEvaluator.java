@@ -7,6 +7,7 @@ import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
 import jdk.jshell.SourceCodeAnalysis.CompletionInfo;
 import jenzyme.magics.UserMethod;
+import jenzyme.runtime.ClassBytesSource;
 
 import java.io.File;
 import java.lang.invoke.MethodHandle;
@@ -153,8 +154,19 @@ public final class JavaEvaluator implements AutoCloseable {
         control.interruptUserCode();
     }
 
+    /** Class files of snippet classes as JShell compiled them (see {@link SnippetClassStore}). */
     public SnippetClassStore classBytes() {
         return store;
+    }
+
+    /**
+     * What the compiler frontend may read: snippet classes, then classes of the jars and directories added with
+     * {@code %classpath} or {@code %maven} (so a cell method may call a library's static method), never the
+     * kernel's or the JDK's own classes.
+     */
+    public ClassBytesSource compilerClassBytes() {
+        SnippetClassLoader loader = control.loaderDelegate().classLoader();
+        return internalName -> store.bytesOf(internalName).or(() -> loader.addedClassFile(internalName));
     }
 
     /** The active methods called {@code name}, with the snippet class that declares each now. */
