@@ -5,7 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import jenzyme.runtime.ad.Derivative;
+import jenzyme.runtime.Derivative;
 
 /**
  * Calls a bound {@link Derivative} the way a user calls {@code f_grad_into}: every argument preallocated, shadows

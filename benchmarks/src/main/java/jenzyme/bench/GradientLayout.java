@@ -3,10 +3,10 @@ package jenzyme.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DerivativeSpec;
+import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.lower.EntryPoint;
-import jenzyme.runtime.worker.Activity;
-import jenzyme.runtime.worker.Mode;
 
 /**
  * Which arguments of a workload are differentiated and in which order their partials are flattened: parameter

@@ -8,17 +8,17 @@ import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import jenzyme.runtime.ClassBytesSource;
+import jenzyme.runtime.Derivative;
+import jenzyme.runtime.Differentiator;
 import jenzyme.runtime.NativeCompiler;
 import jenzyme.runtime.NativeMethod;
-import jenzyme.runtime.ad.Derivative;
 import jenzyme.runtime.ad.DerivativeSpec;
-import jenzyme.runtime.ad.Differentiator;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.lower.BytecodeLowering;
+import jenzyme.runtime.lower.ClassBytesSource;
 import jenzyme.runtime.lower.LoweredModule;
-import jenzyme.runtime.worker.DifferentiationOptions;
-import jenzyme.runtime.worker.Mode;
 import jenzyme.runtime.worker.WorkerClient;
 
 /**

@@ -6,7 +6,7 @@ import java.lang.reflect.Modifier;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import jenzyme.runtime.worker.Activity;
+import jenzyme.runtime.ad.Activity;
 
 /**
  * One row of the benchmark: a Java method in the frontend's subset, the inputs every implementation is run on, and

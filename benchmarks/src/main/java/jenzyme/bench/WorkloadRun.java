@@ -7,8 +7,8 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import jenzyme.runtime.worker.DifferentiationOptions;
-import jenzyme.runtime.worker.Mode;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.worker.WorkerClient;
 
 /**

@@ -10,7 +10,7 @@ import jenzyme.bench.workloads.LogisticRegression;
 import jenzyme.bench.workloads.LotkaVolterraFit;
 import jenzyme.bench.workloads.Rosenbrock;
 import jenzyme.bench.workloads.TranscendentalLoop;
-import jenzyme.runtime.worker.Activity;
+import jenzyme.runtime.ad.Activity;
 
 /** The benchmark's rows (issue 7) with fixed-seed inputs, so that every run and every implementation sees the same numbers. */
 public final class Workloads {

@@ -9,6 +9,7 @@ import jenzyme.runtime.bind.NativeSignature;
 import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.lower.BytecodeLowering;
+import jenzyme.runtime.lower.ClassBytesSource;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.LoweredModule;
 

@@ -1,5 +1,7 @@
 package jenzyme.runtime;
 
+import jenzyme.runtime.error.BindingException;
+import jenzyme.runtime.error.LoweringException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -8,7 +8,7 @@ import jenzyme.kernel.exec.EvaluationInterrupted;
 import jenzyme.kernel.exec.ExecutionFailure;
 import jenzyme.kernel.exec.IncompleteSource;
 import jenzyme.magics.DefinitionException;
-import jenzyme.runtime.JEnzymeException;
+import jenzyme.runtime.error.JEnzymeException;
 import org.dflib.jjava.jupyter.kernel.magic.MagicArgsParseException;
 import org.dflib.jjava.jupyter.kernel.magic.UndefinedMagicException;
 

@@ -6,7 +6,7 @@ import jenzyme.kernel.exec.JavaEvaluator;
 import jenzyme.magics.DefinitionException;
 import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
-import jenzyme.runtime.ClassBytesSource;
+import jenzyme.runtime.lower.ClassBytesSource;
 
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package jenzyme.magics;
 
-import jenzyme.runtime.ClassBytesSource;
+import jenzyme.runtime.lower.ClassBytesSource;
 
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;

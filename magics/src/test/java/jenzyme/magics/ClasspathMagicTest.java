@@ -1,6 +1,6 @@
 package jenzyme.magics;
 
-import jenzyme.runtime.ClassBytesSource;
+import jenzyme.runtime.lower.ClassBytesSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -3,11 +3,11 @@ package jenzyme.runtime.ad;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
-import jenzyme.runtime.worker.Activity;
-import jenzyme.runtime.worker.Mode;
 
 /**
  * What to differentiate: the mode and one activity per Java parameter of the lowered entry point. Input of

@@ -2,23 +2,23 @@ package jenzyme.runtime.ad;
 
 import java.util.ArrayList;
 import java.util.List;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.ArgType;
+import jenzyme.runtime.ad.Argument;
+import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
-import jenzyme.runtime.worker.Activity;
-import jenzyme.runtime.worker.ArgType;
-import jenzyme.runtime.worker.Argument;
-import jenzyme.runtime.worker.Mode;
 
 /**
  * Translates a Java-level {@link DerivativeSpec} into the worker's per-LLVM-parameter arguments: the status pointer
  * (Const), then each Java parameter as one scalar or as (data pointer, Const i32 length).
  */
-final class WorkerArguments {
+public final class WorkerArguments {
 
     private WorkerArguments() {}
 
-    static List<Argument> of(EntryPoint entry, DerivativeSpec spec) {
+    public static List<Argument> of(EntryPoint entry, DerivativeSpec spec) {
         List<Argument> arguments = new ArrayList<>();
         arguments.add(Argument.of(Activity.CONST, ArgType.PTR_I32));
         List<NativeParameter> parameters = entry.parameters();
@@ -33,7 +33,7 @@ final class WorkerArguments {
         return arguments;
     }
 
-    static Activity returnActivity(EntryPoint entry, Mode mode) {
+    public static Activity returnActivity(EntryPoint entry, Mode mode) {
         if (entry.returnType() == JavaType.VOID) {
             return Activity.CONST;
         }

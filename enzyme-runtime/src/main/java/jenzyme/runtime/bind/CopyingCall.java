@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
-import jenzyme.runtime.BindingException;
+import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.lower.StatusCode;
 
 /**

@@ -8,7 +8,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import jenzyme.runtime.BindingException;
+import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.worker.NativeType;
 import jenzyme.runtime.worker.WrapperParameter;
 import jenzyme.runtime.worker.WrapperSignature;

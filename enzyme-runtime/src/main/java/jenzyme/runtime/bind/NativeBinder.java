@@ -8,7 +8,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import jenzyme.runtime.BindingException;
+import jenzyme.runtime.error.BindingException;
 
 /**
  * Pipeline stage 4: native symbols → Java method handles through FFM. Downcalls are {@code critical(true)}: arrays

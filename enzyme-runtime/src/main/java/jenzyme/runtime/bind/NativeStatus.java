@@ -3,7 +3,7 @@ package jenzyme.runtime.bind;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import jenzyme.runtime.BindingException;
+import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.lower.StatusCode;
 
 /**

@@ -3,7 +3,7 @@ package jenzyme.runtime.jit;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import java.util.Set;
-import jenzyme.runtime.JitException;
+import jenzyme.runtime.error.JitException;
 import org.bytedeco.llvm.LLVM.LLVMOrcResourceTrackerRef;
 
 /**

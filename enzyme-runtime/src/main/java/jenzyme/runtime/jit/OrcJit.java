@@ -9,7 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import jenzyme.runtime.JitException;
+import jenzyme.runtime.error.JitException;
 import jenzyme.runtime.llvm.Diagnostics;
 import jenzyme.runtime.llvm.HostTarget;
 import jenzyme.runtime.llvm.Lljit;

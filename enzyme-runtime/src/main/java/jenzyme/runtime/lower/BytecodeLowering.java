@@ -3,8 +3,8 @@ package jenzyme.runtime.lower;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import jenzyme.runtime.ClassBytesSource;
-import jenzyme.runtime.LoweringException;
+import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.lower.ClassBytesSource;
 
 /**
  * Pipeline stage 1: JVM bytecode → LLVM IR. Reads class files from a {@link ClassBytesSource} (the kernel's snippet

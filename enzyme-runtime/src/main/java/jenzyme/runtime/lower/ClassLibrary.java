@@ -8,8 +8,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import jenzyme.runtime.ClassBytesSource;
-import jenzyme.runtime.LoweringException;
+import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.lower.ClassBytesSource;
 
 /** Parsed class files from a {@link ClassBytesSource}, each parsed once per lowering run. */
 final class ClassLibrary {

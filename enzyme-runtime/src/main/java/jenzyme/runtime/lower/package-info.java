@@ -9,8 +9,8 @@
  * {@code MIN_VALUE / -1}), comparisons, casts, branches, loops, {@code ?:}, switch on int; {@code Math}/{@code
  * StrictMath} functions mapped to LLVM intrinsics or libm (see {@code MathCalls}), {@code Double/Float.isNaN,
  * isInfinite, isFinite}; array element access (bounds-checked), {@code arraylength}, {@code new T[n]} outside loops;
- * {@code invokestatic} of any method whose class bytes the {@link jenzyme.runtime.ClassBytesSource} has, recursion
- * included. Everything else is a {@link jenzyme.runtime.LoweringException} naming the construct and source line:
+ * {@code invokestatic} of any method whose class bytes the {@link jenzyme.runtime.lower.ClassBytesSource} has, recursion
+ * included. Everything else is a {@link jenzyme.runtime.error.LoweringException} naming the construct and source line:
  * fields and notebook variables, objects, strings, null, reference comparisons, instance/virtual/interface calls,
  * lambdas, string concatenation, exceptions (throw, try/catch), synchronized, boolean/byte/char/short arrays,
  * arrays of arrays, returning arrays, allocation inside a loop.

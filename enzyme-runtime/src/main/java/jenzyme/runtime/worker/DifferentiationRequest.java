@@ -3,11 +3,15 @@ package jenzyme.runtime.worker;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.Argument;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
 
 /**
  * What the frontend hands the worker: an LLVM 19 bitcode module, the function in it to differentiate, the mode and
  * per-parameter types and activities. Immutable (the bitcode is copied in and out). Which activities each mode
- * admits is checked by the worker, which answers with a {@link jenzyme.runtime.DifferentiationException} naming
+ * admits is checked by the worker, which answers with a {@link jenzyme.runtime.error.DifferentiationException} naming
  * the offending parameter.
  *
  * @param width lanes of vector forward mode; 1 in reverse mode

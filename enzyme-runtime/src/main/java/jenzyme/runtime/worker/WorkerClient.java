@@ -12,9 +12,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import jenzyme.runtime.DifferentiationException;
-import jenzyme.runtime.WorkerException;
-import jenzyme.runtime.WorkerException.Reason;
+import jenzyme.runtime.error.DifferentiationException;
+import jenzyme.runtime.error.WorkerException.Reason;
+import jenzyme.runtime.error.WorkerException;
 
 /**
  * Pipeline stage "worker": takes a {@link DifferentiationRequest} from the frontend (JVM bytecode → LLVM IR), has

@@ -6,8 +6,9 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import jenzyme.runtime.ad.Argument;
 
-import jenzyme.runtime.DifferentiationException;
+import jenzyme.runtime.error.DifferentiationException;
 
 /**
  * What the frames mean (enzyme-runtime/worker/PROTOCOL.md): a {@link DifferentiationRequest} as header fields plus

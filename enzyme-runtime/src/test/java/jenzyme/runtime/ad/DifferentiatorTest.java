@@ -1,5 +1,7 @@
 package jenzyme.runtime.ad;
 
+import jenzyme.runtime.Derivative;
+import jenzyme.runtime.Differentiator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,16 +10,16 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodType;
 import java.util.Map;
 import java.util.Random;
-import jenzyme.runtime.DifferentiationException;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.bind.InterruptFlag;
+import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.LoweredModule;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import jenzyme.runtime.worker.Activity;
-import jenzyme.runtime.worker.DifferentiationOptions;
-import jenzyme.runtime.worker.Mode;
 import jenzyme.runtime.worker.WorkerClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -9,7 +9,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodType;
 import java.util.List;
 import java.util.Map;
-import jenzyme.runtime.BindingException;
+import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.testing.DebianLlvm19;

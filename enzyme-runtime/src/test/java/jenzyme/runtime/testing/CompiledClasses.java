@@ -8,7 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import jenzyme.runtime.ClassBytesSource;
+import jenzyme.runtime.lower.ClassBytesSource;
 
 /** Classes compiled by {@link InMemoryJavac}: their bytes for the frontend, and loaded classes for the JVM side. */
 public final class CompiledClasses implements ClassBytesSource {

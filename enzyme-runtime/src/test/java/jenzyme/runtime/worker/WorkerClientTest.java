@@ -1,5 +1,9 @@
 package jenzyme.runtime.worker;
 
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.ArgType;
+import jenzyme.runtime.ad.Argument;
+import jenzyme.runtime.ad.DifferentiationOptions;
 import static jenzyme.runtime.worker.NativeFixtures.assertRelative;
 import static jenzyme.runtime.worker.NativeFixtures.bitcodeOf;
 import static jenzyme.runtime.worker.NativeFixtures.centralDifference;
@@ -19,8 +23,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import jenzyme.runtime.DifferentiationException;
-import jenzyme.runtime.WorkerException;
+import jenzyme.runtime.error.DifferentiationException;
+import jenzyme.runtime.error.WorkerException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package jenzyme.kernel.exec;
 
-import jenzyme.runtime.ClassBytesSource;
+import jenzyme.runtime.lower.ClassBytesSource;
 
 import java.util.Map;
 import java.util.Optional;

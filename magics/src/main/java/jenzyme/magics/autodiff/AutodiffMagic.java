@@ -10,10 +10,10 @@ import jenzyme.magics.DefinitionException;
 import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
-import jenzyme.runtime.ad.Derivative;
-import jenzyme.runtime.worker.Activity;
-import jenzyme.runtime.worker.DifferentiationOptions;
-import jenzyme.runtime.worker.Mode;
+import jenzyme.runtime.Derivative;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 
 /**

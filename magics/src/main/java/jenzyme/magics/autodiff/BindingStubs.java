@@ -3,11 +3,11 @@ package jenzyme.magics.autodiff;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
-import jenzyme.runtime.ad.Derivative;
+import jenzyme.runtime.Derivative;
+import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
-import jenzyme.runtime.worker.Activity;
 import jenzyme.runtime.worker.NativeType;
 import jenzyme.runtime.worker.OutputSlot;
 

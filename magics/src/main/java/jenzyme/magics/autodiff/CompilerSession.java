@@ -8,17 +8,17 @@ import java.util.Map;
 import jenzyme.magics.DefinitionException;
 import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
+import jenzyme.runtime.Derivative;
+import jenzyme.runtime.Differentiator;
 import jenzyme.runtime.NativeCompiler;
 import jenzyme.runtime.NativeMethod;
-import jenzyme.runtime.ad.Derivative;
+import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DerivativeSpec;
-import jenzyme.runtime.ad.Differentiator;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.LoweredModule;
-import jenzyme.runtime.worker.Activity;
-import jenzyme.runtime.worker.DifferentiationOptions;
-import jenzyme.runtime.worker.Mode;
 import jenzyme.runtime.worker.WorkerClient;
 
 /**

@@ -4,7 +4,7 @@ import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
-import jenzyme.runtime.ad.Derivative;
+import jenzyme.runtime.Derivative;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
 

@@ -1,4 +1,4 @@
-package jenzyme.runtime.worker;
+package jenzyme.runtime.ad;
 
 /**
  * Enzyme's activities as the seeds name them. {@code ACTIVE}: a floating scalar whose adjoint is returned (reverse

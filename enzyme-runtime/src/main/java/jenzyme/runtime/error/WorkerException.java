@@ -1,4 +1,4 @@
-package jenzyme.runtime;
+package jenzyme.runtime.error;
 
 /**
  * Raised when the Enzyme worker process could not be reached, crashed, timed out, was cancelled or broke the

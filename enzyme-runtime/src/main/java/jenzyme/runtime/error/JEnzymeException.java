@@ -1,4 +1,4 @@
-package jenzyme.runtime;
+package jenzyme.runtime.error;
 
 /**
  * The one exception hierarchy of the compilation pipeline: a subtype per stage, so that the kernel can format each

@@ -1,4 +1,4 @@
-package jenzyme.runtime.worker;
+package jenzyme.runtime.ad;
 
 /**
  * The parameter types the worker differentiates: scalars, and opaque pointers to scalars of one type (Java arrays

@@ -1,4 +1,4 @@
-package jenzyme.runtime.worker;
+package jenzyme.runtime.ad;
 
 import java.util.Optional;
 

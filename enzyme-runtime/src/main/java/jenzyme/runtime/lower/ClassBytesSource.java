@@ -1,4 +1,4 @@
-package jenzyme.runtime;
+package jenzyme.runtime.lower;
 
 import java.util.Optional;
 

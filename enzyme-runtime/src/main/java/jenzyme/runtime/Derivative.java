@@ -1,8 +1,9 @@
-package jenzyme.runtime.ad;
+package jenzyme.runtime;
 
 import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.Map;
+import jenzyme.runtime.ad.DerivativeSpec;
 import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.worker.WrapperSignature;

@@ -1,4 +1,4 @@
-package jenzyme.runtime;
+package jenzyme.runtime.error;
 
 /**
  * Raised when the worker answered, but refused the request or the module: a request that does not match the

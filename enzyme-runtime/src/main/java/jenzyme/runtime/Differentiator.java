@@ -1,4 +1,4 @@
-package jenzyme.runtime.ad;
+package jenzyme.runtime;
 
 import java.lang.invoke.MethodHandle;
 import java.time.Duration;
@@ -6,6 +6,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.ArgType;
+import jenzyme.runtime.ad.Argument;
+import jenzyme.runtime.ad.DerivativeSpec;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.ad.WorkerArguments;
 import jenzyme.runtime.bind.DerivativeBinder;
 import jenzyme.runtime.bind.HessianVectorBinder;
 import jenzyme.runtime.jit.JitModule;
@@ -13,13 +20,8 @@ import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.LoweredModule;
-import jenzyme.runtime.worker.Activity;
-import jenzyme.runtime.worker.ArgType;
-import jenzyme.runtime.worker.Argument;
 import jenzyme.runtime.worker.DifferentiatedModule;
-import jenzyme.runtime.worker.DifferentiationOptions;
 import jenzyme.runtime.worker.DifferentiationRequest;
-import jenzyme.runtime.worker.Mode;
 import jenzyme.runtime.worker.WorkerClient;
 
 /**
@@ -38,9 +40,9 @@ public final class Differentiator {
     }
 
     /**
-     * @throws jenzyme.runtime.DifferentiationException if Enzyme or LLVM refused the module (their message kept)
-     * @throws jenzyme.runtime.WorkerException if the worker crashed, timed out, or was cancelled
-     * @throws jenzyme.runtime.JitException if the worker's module could not be compiled
+     * @throws jenzyme.runtime.error.DifferentiationException if Enzyme or LLVM refused the module (their message kept)
+     * @throws jenzyme.runtime.error.WorkerException if the worker crashed, timed out, or was cancelled
+     * @throws jenzyme.runtime.error.JitException if the worker's module could not be compiled
      */
     /**
      * H(p)·v of {@code double f(double[] p)}, forward mode over the reverse-mode gradient: the worker differentiates

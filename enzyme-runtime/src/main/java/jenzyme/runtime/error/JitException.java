@@ -1,4 +1,4 @@
-package jenzyme.runtime;
+package jenzyme.runtime.error;
 
 import java.util.Optional;
 

@@ -1,4 +1,4 @@
-package jenzyme.runtime.worker;
+package jenzyme.runtime.ad;
 
 /** Enzyme's two modes: reverse (adjoints, gradients) and forward (tangents, optionally several lanes at once). */
 public enum Mode {
