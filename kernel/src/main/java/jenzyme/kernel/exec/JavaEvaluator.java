@@ -7,7 +7,7 @@ import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
 import jdk.jshell.SourceCodeAnalysis.CompletionInfo;
 import jenzyme.magics.UserMethod;
-import jenzyme.runtime.ClassBytesSource;
+import jenzyme.runtime.lower.ClassBytesSource;
 
 import java.io.File;
 import java.lang.invoke.MethodHandle;

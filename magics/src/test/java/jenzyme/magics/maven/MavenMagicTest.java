@@ -2,7 +2,7 @@ package jenzyme.magics.maven;
 
 import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
-import jenzyme.runtime.ClassBytesSource;
+import jenzyme.runtime.lower.ClassBytesSource;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
 import org.junit.jupiter.api.BeforeEach;
