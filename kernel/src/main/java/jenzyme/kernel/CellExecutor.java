@@ -4,6 +4,7 @@ import jenzyme.kernel.cell.CellParser;
 import jenzyme.kernel.cell.CellPart;
 import jenzyme.kernel.exec.EvaluationException;
 import jenzyme.kernel.exec.JavaEvaluator;
+import jenzyme.kernel.help.NotebookHelp;
 import jenzyme.runtime.bind.InterruptFlag;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
@@ -26,19 +27,22 @@ final class CellExecutor {
     private static final Pattern HELP_REQUEST = Pattern.compile("\\A\\s*([A-Za-z_$][\\w$.]*)\\s*\\?\\s*\\z");
 
     /** What a cell produced: an execute_result, or text for the pager. */
-    record CellResult(Optional<DisplayData> value, Optional<String> page) {
+    record CellResult(Optional<DisplayData> value, Optional<NotebookHelp.Help> page) {
     }
 
     private final JavaEvaluator evaluator;
     private final MagicsRegistry magics;
     private final BaseKernel kernel;
     private final Displays displays;
+    private final NotebookHelp help;
 
-    CellExecutor(JavaEvaluator evaluator, MagicsRegistry magics, BaseKernel kernel, Displays displays) {
+    CellExecutor(JavaEvaluator evaluator, MagicsRegistry magics, BaseKernel kernel, Displays displays,
+                 NotebookHelp help) {
         this.evaluator = evaluator;
         this.magics = magics;
         this.kernel = kernel;
         this.displays = displays;
+        this.help = help;
     }
 
     CellResult run(String cell) throws EvaluationException, MagicFailure {
@@ -47,7 +51,9 @@ final class CellExecutor {
         InterruptFlag.global().clear();
         Matcher help = HELP_REQUEST.matcher(cell);
         if (help.matches()) {
-            return new CellResult(Optional.empty(), Optional.of(helpText(help.group(1))));
+            String name = help.group(1);
+            return new CellResult(Optional.empty(), Optional.of(this.help.at(name, name.length())
+                    .orElse(new NotebookHelp.Help("No documentation found for `" + name + "`"))));
         }
         Optional<DisplayData> value = Optional.empty();
         for (CellPart part : CellParser.parse(cell)) {
@@ -66,11 +72,6 @@ final class CellExecutor {
             };
         }
         return new CellResult(value, Optional.empty());
-    }
-
-    private String helpText(String expression) {
-        List<String> docs = evaluator.assistant().documentation(expression, expression.length(), true);
-        return docs.isEmpty() ? "No documentation found for " + expression : String.join("\n\n", docs);
     }
 
     @FunctionalInterface

@@ -197,6 +197,12 @@ public final class JavaEvaluator implements AutoCloseable {
         }
     }
 
+    /** The source of the active cell type (class, record, interface...) called {@code name}, if there is one. */
+    public Optional<String> typeSource(String name) {
+        return shell.types().filter(t -> t.name().equals(name) && shell.status(t).isActive())
+                .map(Snippet::source).reduce((first, later) -> later);
+    }
+
     public CodeAssistant assistant() {
         return assistant;
     }
