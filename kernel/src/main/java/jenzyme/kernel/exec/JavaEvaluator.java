@@ -2,6 +2,7 @@ package jenzyme.kernel.exec;
 
 import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.JShell;
+import jdk.jshell.MethodSnippet;
 import jdk.jshell.Snippet;
 import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -44,6 +46,9 @@ public final class JavaEvaluator implements AutoCloseable {
     private final SnippetClassStore store;
     private final List<String> loadWarnings;
     private final CodeAssistant assistant;
+    private final SnippetOrigins origins;
+    private String cellLabel = "";
+    private final List<Consumer<Set<String>>> methodListeners = new CopyOnWriteArrayList<>();
 
     private JavaEvaluator(JShell shell, InProcessExecutionControl control, SnippetClassStore store, List<String> loadWarnings) {
         this.shell = shell;
@@ -51,6 +56,7 @@ public final class JavaEvaluator implements AutoCloseable {
         this.store = store;
         this.loadWarnings = loadWarnings;
         this.assistant = new CodeAssistant(shell.sourceCodeAnalysis());
+        this.origins = new SnippetOrigins(shell);
     }
 
     /** Starts a JShell whose snippet classes see the classes of {@code parent} (normally the kernel's loader). */
@@ -74,7 +80,13 @@ public final class JavaEvaluator implements AutoCloseable {
 
     /** Forgets an interrupt aimed at an earlier cell; call when a new cell starts. */
     public void beginCell() {
+        beginCell("");
+    }
+
+    /** As {@link #beginCell()}, for the cell Jupyter labels {@code label} (e.g. {@code [5]}), named in errors. */
+    public void beginCell(String label) {
         StopSignal.clear();
+        cellLabel = label;
     }
 
     /**
@@ -82,6 +94,14 @@ public final class JavaEvaluator implements AutoCloseable {
      * defined, as in JShell).
      */
     public CellOutcome eval(String code) throws EvaluationException {
+        return eval(code, false);
+    }
+
+    /**
+     * As {@link #eval(String)}; {@code generated} marks source a magic generated (its frames are then named by
+     * method only, never by a line of a cell).
+     */
+    public CellOutcome eval(String code, boolean generated) throws EvaluationException {
         SourceCodeAnalysis analysis = shell.sourceCodeAnalysis();
         List<String> unresolved = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
@@ -101,7 +121,8 @@ public final class JavaEvaluator implements AutoCloseable {
                     // As in IPython, a semicolon the user typed after an expression hides its value.
                     boolean hideValue = info.completeness() == SourceCodeAnalysis.Completeness.COMPLETE
                             && info.source().stripTrailing().endsWith(";");
-                    last = evalSnippet(info.source(), new CellPositions(code, offset), unresolved, warnings);
+                    last = evalSnippet(info.source(), new CellPositions(code, offset), generated, unresolved,
+                            warnings);
                     if (hideValue) {
                         last = Optional.empty();
                     }
@@ -111,17 +132,33 @@ public final class JavaEvaluator implements AutoCloseable {
         }
     }
 
-    private Optional<SnippetValue> evalSnippet(String source, CellPositions positions, List<String> unresolved,
-                                               List<String> warnings) throws EvaluationException {
+    private Optional<SnippetValue> evalSnippet(String source, CellPositions positions, boolean generated,
+                                               List<String> unresolved, List<String> warnings)
+            throws EvaluationException {
         control.takeLastValue();
+        control.takeLastThrown();
         List<SnippetEvent> events = shell.eval(source);
         warnings.addAll(loadWarnings);
         loadWarnings.clear();
         Optional<SnippetValue> value = Optional.empty();
+        Set<String> methodsDefined = events.stream()
+                .filter(e -> e.snippet() instanceof MethodSnippet && e.status().isDefined())
+                .map(e -> ((MethodSnippet) e.snippet()).name())
+                .collect(Collectors.toSet());
+        if (!methodsDefined.isEmpty()) {
+            methodListeners.forEach(listener -> listener.accept(methodsDefined));
+        }
         for (SnippetEvent event : events) {
             Snippet snippet = event.snippet();
+            if (event.causeSnippet() == null) {
+                origins.record(snippet, cellLabel, positions.cell(), positions.snippetOffset(), generated);
+            }
+            if (event.status().isDefined()) {
+                origins.recordClass(snippet);
+            }
             if (event.exception() != null) {
-                throw SnippetErrors.execution(shell, event.exception(), StopSignal.isRequested());
+                throw SnippetErrors.execution(shell, origins, event.exception(), control.takeLastThrown(),
+                        StopSignal.isRequested());
             }
             if (event.causeSnippet() == null && event.status() == Snippet.Status.REJECTED) {
                 throw SnippetErrors.compilation(shell, snippet, positions);
@@ -139,6 +176,15 @@ public final class JavaEvaluator implements AutoCloseable {
             }
         }
         return value;
+    }
+
+    /**
+     * Registers {@code listener} to be told the names of cell methods each snippet (re)defined, dependents that JShell
+     * recompiled included; closing the registration removes it.
+     */
+    public jenzyme.magics.NotebookSession.InterruptRegistration onMethodsDefined(Consumer<Set<String>> listener) {
+        methodListeners.add(listener);
+        return () -> methodListeners.remove(listener);
     }
 
     /** Throws if the running cell was interrupted: the kernel checks between the parts of a cell. */
@@ -201,6 +247,11 @@ public final class JavaEvaluator implements AutoCloseable {
     public Optional<String> typeSource(String name) {
         return shell.types().filter(t -> t.name().equals(name) && shell.status(t).isActive())
                 .map(Snippet::source).reduce((first, later) -> later);
+    }
+
+    /** Maps JShell's snippet names and lines back to cells, for error reports. */
+    public SnippetOrigins origins() {
+        return origins;
     }
 
     public CodeAssistant assistant() {

@@ -33,11 +33,15 @@ public final class CompilerSession {
     private final NativeCompiler compiler = NativeCompiler.create();
     private final Map<String, AutoCloseable> boundNames = new HashMap<>();
     private final Map<String, Derivative> samplingDerivatives = new HashMap<>();
+    private final Map<Derivative, StaleBindings.Guarded> guards = new java.util.IdentityHashMap<>();
+    private final StaleBindings stale;
     private WorkerClient worker;
 
     public CompilerSession(NotebookSession notebook) {
         this.notebook = notebook;
+        this.stale = new StaleBindings(notebook::methods);
         notebook.onInterrupt(() -> InterruptFlag.global().raise());
+        notebook.onMethodsDefined(stale::methodsDefined);
     }
 
     /** The one cell method called {@code name}. */
@@ -65,16 +69,26 @@ public final class CompilerSession {
 
     public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options) {
-        return throughWorker(method, (differentiator, lowered) -> differentiator.differentiate(lowered,
+        String rerun = "%autodiff " + (mode == Mode.REVERSE ? "reverse " : "forward ") + method.name();
+        return throughWorker(method, rerun, (differentiator, lowered) -> differentiator.differentiate(lowered,
                 DerivativeSpec.of(lowered.entry(), mode, overrides), options));
     }
 
     public Derivative hessianVectorProduct(UserMethod method) {
-        return throughWorker(method, Differentiator::hessianVectorProduct);
+        return throughWorker(method, "%autodiff hvp " + method.name(), Differentiator::hessianVectorProduct);
     }
 
-    /** Lowers {@code method}, runs {@code stage} with a worker request the kernel's interrupt cancels. */
-    private Derivative throughWorker(UserMethod method,
+    /** {@code compiled}'s handle, raising a clear error once {@code method} or a method it calls is redefined. */
+    public java.lang.invoke.MethodHandle guardedHandle(NativeMethod compiled, UserMethod method) {
+        return stale.guard(compiled.handle(), method, compiled.lowered().loweredMethods(), "%jit " + method.name(),
+                compiled::isLive).handle();
+    }
+
+    /**
+     * Lowers {@code method}, runs {@code stage} with a worker request the kernel's interrupt cancels; the handle of
+     * the result is retired (see {@link StaleBindings}) once a method it was compiled from changes.
+     */
+    private Derivative throughWorker(UserMethod method, String rerun,
                                      java.util.function.BiFunction<Differentiator, LoweredModule, Derivative> stage) {
         InterruptFlag.global().clear();
         long start = System.nanoTime();
@@ -88,8 +102,13 @@ public final class CompilerSession {
         Map<String, Duration> timings = new LinkedHashMap<>();
         timings.put("lowering", lowering);
         timings.putAll(derivative.timings());
-        return new Derivative(derivative.entry(), derivative.spec(), derivative.wrapper(), derivative.handle(),
-                timings, derivative.irBeforeEnzyme(), derivative.irAfterEnzyme(), derivative.code());
+        StaleBindings.Guarded guarded = stale.guard(derivative.handle(), method, lowered.loweredMethods(), rerun,
+                derivative::isLive);
+        Derivative result = new Derivative(derivative.entry(), derivative.spec(), derivative.wrapper(),
+                guarded.handle(), timings, derivative.irBeforeEnzyme(), derivative.irAfterEnzyme(), derivative.code());
+        guards.keySet().removeIf(d -> !d.isLive()); // released code: nothing left to guard
+        guards.put(result, guarded);
+        return result;
     }
 
     /**
@@ -99,8 +118,8 @@ public final class CompilerSession {
     public Derivative defaultGradient(UserMethod method) {
         String version = method.ownerInternalName() + "." + method.name() + method.descriptor();
         Derivative cached = samplingDerivatives.get(method.name());
-        if (cached != null && cached.isLive() && version.equals(cached.entry().ownerInternalName() + "."
-                + cached.entry().methodName() + cached.entry().descriptor())) {
+        if (cached != null && cached.isLive() && !guards.get(cached).isStale() && version.equals(
+                cached.entry().ownerInternalName() + "." + cached.entry().methodName() + cached.entry().descriptor())) {
             return cached;
         }
         Derivative fresh = differentiate(method, Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT);

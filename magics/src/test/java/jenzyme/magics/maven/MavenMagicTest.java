@@ -40,6 +40,9 @@ class MavenMagicTest {
         @Override public void display(Object value) { throw new UnsupportedOperationException(); }
         @Override public void addToClasspath(List<Path> entries) { added.addAll(entries); }
         @Override public InterruptRegistration onInterrupt(Runnable listener) { return () -> { }; }
+        @Override public InterruptRegistration onMethodsDefined(java.util.function.Consumer<java.util.Set<String>> listener) {
+            throw new UnsupportedOperationException();
+        }
     }
 
     @TempDir
