@@ -31,16 +31,6 @@ def test_project_classes_and_magics_are_documented_with_an_example(kernel):
     assert "Example" in magic
 
 
-def test_generated_bindings_and_records_explain_themselves(kernel):
-    ok(kernel, "double sq(double[] p, double s) { return s * p[0] * p[0]; }\n%autodiff reverse sq", timeout=300)
-    grad = inspect(kernel, "sq_grad")["text/markdown"]
-    assert grad.startswith("```java\nSqGradient sq_grad(double[] p, double s)\n```"), grad
-    assert "**Reverse-mode gradient of `sq`**, bound by `%autodiff reverse sq`" in grad
-    assert "SqGradient g = sq_grad(p, s);" in grad
-    record = inspect(kernel, "SqGradient")["text/markdown"]
-    assert "- `double[] dp` — ∂sq/∂p, one entry per element of `p`\n- `double ds` — ∂sq/∂s" in record, record
-
-
 def test_the_pager_shows_the_same_help(kernel):
     run = ok(kernel, "Math.hypot?")
     page = run.reply["content"]["payload"][0]

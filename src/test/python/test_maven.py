@@ -39,14 +39,6 @@ def test_dependencies_come_along_and_the_kernels_own_versions_are_kept(kernel):
     assert parsed.text == '"1.5"'
 
 
-def test_compiled_code_finds_static_methods_of_an_added_library(kernel):
-    ok(kernel, f"%maven {COMMONS_MATH}", timeout=300)
-    ok(kernel, "double kink(double x) { return x * x + org.apache.commons.math3.util.FastMath.floor(x); }\n"
-               "%autodiff reverse kink")
-    value = ok(kernel, "var g = kink_grad(2.5); g.value() + \" \" + g.dx()").text
-    assert value == '"8.25 5.0"', value  # 2.5² + floor(2.5) = 8.25; d/dx = 2x + 0 = 5
-
-
 def test_unknown_coordinates_and_conflicts_are_explained(kernel):
     missing = execute(kernel.client, "%maven org.apache.commons:commons-math:3.6.1", timeout=300)  # it is math3
     assert missing.status == "error"
