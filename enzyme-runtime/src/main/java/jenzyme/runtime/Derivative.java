@@ -9,7 +9,7 @@ import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.worker.WrapperSignature;
 
 /**
- * A derivative compiled and bound: the output of {@link Differentiator}, the input of the magics that expose it in
+ * A derivative compiled and bound: the output of {@link Pipeline}, the input of the magics that expose it in
  * a notebook. {@link #handle()} is the raw, allocation-free form in Enzyme's convention (see
  * {@link jenzyme.runtime.bind.DerivativeBinder}): each parameter followed by its shadow or tangent when it has one,
  * then {@code double[] out} receiving {@link WrapperSignature#slots()}. Closing it frees the native code; the

@@ -11,7 +11,7 @@ import jenzyme.runtime.lower.NativeParameter;
 
 /**
  * What to differentiate: the mode and one activity per Java parameter of the lowered entry point. Input of
- * {@link Differentiator}. Built from the Java defaults (floating scalars Active, floating arrays Duplicated, the
+ * {@code jenzyme.runtime.Pipeline}. Built from the Java defaults (floating scalars Active, floating arrays Duplicated, the
  * rest Const) and per-parameter overrides, and checked against the parameter types here, so that a bad magic line
  * is refused with the parameter's name before anything reaches the worker.
  *

@@ -19,7 +19,7 @@ import jenzyme.runtime.worker.WrapperSignature;
 /**
  * Pipeline stage 4 for derivatives: binds the Enzyme worker's C-ABI wrapper (see the worker's PROTOCOL.md) as a
  * Java method handle in Enzyme's own convention. Neighbours: the worker's {@link WrapperSignature} and the JIT's
- * address in; the AD facade ({@code jenzyme.runtime.Differentiator}) out.
+ * address in; the runtime entry point ({@code jenzyme.runtime.Pipeline}) out.
  *
  * <p>The handle's Java type lists each parameter of the original method, followed at once by its shadow array
  * (Duplicated arrays) or its tangent (forward-mode scalars), and ends with {@code double[] out} receiving the

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import jenzyme.runtime.ad.Argument;
-
 import jenzyme.runtime.error.DifferentiationException;
 
 /**
