@@ -1,10 +1,7 @@
 package jenzyme.bench;
 
 import java.io.IOException;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.nio.charset.StandardCharsets;
@@ -24,9 +21,9 @@ import jenzyme.runtime.ad.Argument;
 import jenzyme.runtime.bind.NativeBinder;
 import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.worker.DifferentiationRequest;
-import jenzyme.runtime.worker.OutputSlot;
-import jenzyme.runtime.worker.WrapperParameter;
-import jenzyme.runtime.worker.WrapperSignature;
+import jenzyme.runtime.ad.OutputSlot;
+import jenzyme.runtime.ad.WrapperParameter;
+import jenzyme.runtime.ad.WrapperSignature;
 
 /**
  * The "C+worker" column, the speed of light of our pipeline: the workload written in C, compiled by
@@ -68,15 +65,8 @@ final class CReference {
         Object[] javaArguments = workload.freshArguments();
         double[][] shadows = new double[javaArguments.length][];
         double[] out = new double[wrapper.slots().size()];
-        List<MemoryLayout> layouts = new ArrayList<>();
         List<Object> values = new ArrayList<>();
         for (WrapperParameter parameter : wrapper.parameters()) {
-            layouts.add(switch (parameter.type()) {
-                case DOUBLE -> ValueLayout.JAVA_DOUBLE;
-                case I32 -> ValueLayout.JAVA_INT;
-                case PTR -> ValueLayout.ADDRESS;
-                default -> throw new IllegalStateException("unexpected wrapper parameter " + parameter);
-            });
             values.add(switch (parameter.role()) {
                 case ARG -> switch (cArguments.get(parameter.argument())) {
                     case Param(int p) when javaArguments[p] instanceof double[] array -> MemorySegment.ofArray(array);
@@ -92,8 +82,7 @@ final class CReference {
                 case TANGENT -> throw new IllegalStateException("unexpected tangent in a reverse wrapper");
             });
         }
-        MethodHandle raw = NativeBinder.bindRaw(code.address(wrapper.symbol()),
-                FunctionDescriptor.ofVoid(layouts.toArray(MemoryLayout[]::new)));
+        MethodHandle raw = NativeBinder.bindWrapper(code.address(wrapper.symbol()), wrapper);
         MethodHandle bound = MethodHandles.insertArguments(raw, 0, values.toArray());
         double[][] zeroed = Arrays.stream(shadows).filter(s -> s != null).toArray(double[][]::new);
         Timer.Body call = () -> {

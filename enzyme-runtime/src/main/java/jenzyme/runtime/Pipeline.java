@@ -4,18 +4,15 @@ import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import jenzyme.runtime.ad.Activity;
-import jenzyme.runtime.ad.ArgType;
-import jenzyme.runtime.ad.Argument;
-import jenzyme.runtime.ad.DerivativeSpec;
+import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
-import jenzyme.runtime.ad.WorkerArguments;
+import jenzyme.runtime.ad.WrapperLayout;
 import jenzyme.runtime.bind.DerivativeBinder;
 import jenzyme.runtime.bind.HessianVectorBinder;
 import jenzyme.runtime.bind.InterruptFlag;
@@ -25,12 +22,11 @@ import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.EntryPoint;
-import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.LoweredModule;
 import jenzyme.runtime.worker.DifferentiatedModule;
 import jenzyme.runtime.worker.DifferentiationRequest;
 import jenzyme.runtime.worker.WorkerClient;
-import jenzyme.runtime.worker.WrapperSignature;
+import jenzyme.runtime.ad.WrapperSignature;
 
 /**
  * The runtime's one entry point: a {@link JavaMethod} in, bound native code out. The only place that assembles
@@ -131,18 +127,13 @@ public final class Pipeline implements AutoCloseable {
                                     DifferentiationOptions options) {
         Timings timings = new Timings();
         LoweredModule lowered = timings.time("lowering", () -> lower(method));
-        EntryPoint entry = lowered.entry();
-        DerivativeSpec spec = DerivativeSpec.of(entry, mode, overrides);
-        List<Argument> arguments = WorkerArguments.of(entry, spec);
-        Activity returnActivity = WorkerArguments.returnActivity(entry, mode);
-        DifferentiationRequest request = mode == Mode.REVERSE
-                ? DifferentiationRequest.reverse(lowered.bitcode(), entry.symbol(), arguments, returnActivity)
-                : DifferentiationRequest.forward(lowered.bitcode(), entry.symbol(), 1, arguments, returnActivity);
-        DifferentiatedModule module = worker().differentiate(request.withOptions(options));
+        CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn());
+        DifferentiatedModule module = worker().differentiate(request(lowered.bitcode(), lowered.entry().symbol(),
+                convention.wrapperLayout()).withOptions(options));
         module.timings().forEach((phase, time) -> timings.put(phase.name().toLowerCase(), time));
         return jitAndBind(lowered.moduleName() + "." + mode.name().toLowerCase(), module, timings,
-                code -> DerivativeBinder.bind(code.address(module.wrapper().symbol()), module.wrapper(), entry,
-                        code::isLive), entry, spec);
+                code -> DerivativeBinder.bind(code.address(module.wrapper().symbol()), convention, module.wrapper(),
+                        code::isLive), convention);
     }
 
     /**
@@ -152,25 +143,24 @@ public final class Pipeline implements AutoCloseable {
     public Derivative hvp(JavaMethod method) {
         Timings timings = new Timings();
         LoweredModule lowered = timings.time("lowering", () -> lower(method));
-        EntryPoint entry = lowered.entry();
-        if (entry.parameters().size() != 1 || entry.parameters().getFirst().type() != JavaType.DOUBLE_ARRAY
-                || entry.returnType() != JavaType.DOUBLE) {
-            throw new IllegalArgumentException("expected double " + entry.methodName() + "(double[]) for a "
-                    + "Hessian-vector product, got " + entry.javaSignature());
-        }
-        DerivativeSpec spec = DerivativeSpec.of(entry, Mode.REVERSE, Map.of());
-        DifferentiatedModule gradient = worker().differentiate(DifferentiationRequest.reverse(lowered.bitcode(),
-                        entry.symbol(), WorkerArguments.of(entry, spec), Activity.ACTIVE)
-                .withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false)));
-        List<Argument> overGradient = List.of(Argument.of(Activity.CONST, ArgType.PTR_I32),
-                Argument.of(Activity.DUPLICATED, ArgType.PTR_DOUBLE), Argument.of(Activity.DUPLICATED, ArgType.PTR_DOUBLE),
-                Argument.of(Activity.CONST, ArgType.I32), Argument.of(Activity.CONST, ArgType.PTR_DOUBLE));
-        DifferentiatedModule hvp = worker().differentiate(DifferentiationRequest.forward(gradient.bitcode(),
-                gradient.wrapper().symbol(), 1, overGradient, Activity.CONST));
-        gradient.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
+        CallingConvention gradient = CallingConvention.hvpGradient(lowered.entry());
+        DifferentiatedModule reverse = worker().differentiate(request(lowered.bitcode(), lowered.entry().symbol(),
+                gradient.wrapperLayout()).withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false)));
+        gradient.check(reverse.wrapper());
+        WrapperLayout overGradient = gradient.overGradient();
+        DifferentiatedModule hvp = worker().differentiate(request(reverse.bitcode(), reverse.wrapper().symbol(),
+                overGradient));
+        reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
         hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));
         return jitAndBind(lowered.moduleName() + ".hvp", hvp, timings, code -> HessianVectorBinder.bind(
-                code.address(hvp.wrapper().symbol()), hvp.wrapper(), code::isLive), entry, spec);
+                code.address(hvp.wrapper().symbol()), overGradient, hvp.wrapper(), code::isLive), gradient);
+    }
+
+    /** The worker request whose answer is {@code layout}. */
+    private static DifferentiationRequest request(byte[] bitcode, String function, WrapperLayout layout) {
+        return layout.mode() == Mode.REVERSE
+                ? DifferentiationRequest.reverse(bitcode, function, layout.arguments(), layout.returnActivity())
+                : DifferentiationRequest.forward(bitcode, function, 1, layout.arguments(), layout.returnActivity());
     }
 
     /** A worker-made wrapper compiled in this pipeline's JIT, for callers that bind it themselves. */
@@ -232,11 +222,11 @@ public final class Pipeline implements AutoCloseable {
 
     /** Compiles the worker's (already optimised) module and binds its wrapper; frees the code if binding fails. */
     private Derivative jitAndBind(String moduleName, DifferentiatedModule module, Timings timings,
-                                  Function<JitModule, MethodHandle> binder, EntryPoint entry, DerivativeSpec spec) {
+                                  Function<JitModule, MethodHandle> binder, CallingConvention convention) {
         JitModule code = timings.time("jit", () -> jit.add(moduleName, module.bitcode(), false));
         try {
             MethodHandle handle = timings.time("bind", () -> binder.apply(code));
-            return new Derivative(entry, spec, module.wrapper(), handle, timings.phases(),
+            return new Derivative(convention, module.wrapper(), handle, timings.phases(),
                     module.irBeforeEnzyme().orElse(""), module.irAfterEnzyme().orElse(""), code);
         } catch (RuntimeException e) {
             code.close();

@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Random;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
-import jenzyme.runtime.ad.DerivativeSpec;
+import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.lower.BytecodeLowering;
@@ -205,12 +205,12 @@ class PipelineDerivativeTest {
     void badActivitiesAreRefusedWithTheParameterName() {
         LoweredModule lowered = new BytecodeLowering(classes).lower("ad/Fns", "sinSum", "(D[DI)D");
         var onInt = assertThrows(IllegalArgumentException.class,
-                () -> DerivativeSpec.of(lowered.entry(), Mode.REVERSE, Map.of("n", Activity.ACTIVE)));
+                () -> CallingConvention.of(lowered.entry(), Mode.REVERSE, Map.of("n", Activity.ACTIVE)));
         assertTrue(onInt.getMessage().startsWith("parameter n (int) cannot be ACTIVE"), onInt.getMessage());
         var unknown = assertThrows(IllegalArgumentException.class,
-                () -> DerivativeSpec.of(lowered.entry(), Mode.REVERSE, Map.of("z", Activity.CONST)));
+                () -> CallingConvention.of(lowered.entry(), Mode.REVERSE, Map.of("z", Activity.CONST)));
         assertTrue(unknown.getMessage().contains("got 'z'"), unknown.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> DerivativeSpec.of(lowered.entry(), Mode.REVERSE,
+        assertThrows(IllegalArgumentException.class, () -> CallingConvention.of(lowered.entry(), Mode.REVERSE,
                 Map.of("x", Activity.CONST, "a", Activity.CONST)));
     }
 

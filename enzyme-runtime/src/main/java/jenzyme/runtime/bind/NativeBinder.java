@@ -2,12 +2,15 @@ package jenzyme.runtime.bind;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import jenzyme.runtime.ad.WrapperSignature;
 import jenzyme.runtime.error.BindingException;
 
 /**
@@ -114,6 +117,21 @@ public final class NativeBinder {
         } catch (IllegalArgumentException e) {
             throw new BindingException("FFM cannot bind " + descriptor + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A critical downcall to a worker-made wrapper with the C signature the worker reported: {@code void}, one
+     * layout per wrapper parameter. No status handling, no checks: the derivative binders add those.
+     */
+    public static MethodHandle bindWrapper(MemorySegment function, WrapperSignature wrapper) {
+        MemoryLayout[] layouts = wrapper.parameters().stream().map(p -> switch (p.type()) {
+            case DOUBLE -> ValueLayout.JAVA_DOUBLE;
+            case FLOAT -> ValueLayout.JAVA_FLOAT;
+            case I32 -> ValueLayout.JAVA_INT;
+            case I64 -> ValueLayout.JAVA_LONG;
+            case PTR -> ValueLayout.ADDRESS;
+        }).toArray(MemoryLayout[]::new);
+        return bindRaw(function, FunctionDescriptor.ofVoid(layouts));
     }
 
     /** Replaces each array's native (pointer[, length]) parameters by the one Java array parameter. */

@@ -1,5 +1,7 @@
 package jenzyme.runtime.worker;
 
+import jenzyme.runtime.ad.WrapperSignature;
+import jenzyme.runtime.ad.NativeType;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 

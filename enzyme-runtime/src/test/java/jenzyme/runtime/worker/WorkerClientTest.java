@@ -1,5 +1,7 @@
 package jenzyme.runtime.worker;
 
+import jenzyme.runtime.ad.WrapperSignature;
+import jenzyme.runtime.ad.OutputSlot;
 import static jenzyme.runtime.worker.NativeFixtures.assertRelative;
 import static jenzyme.runtime.worker.NativeFixtures.bitcodeOf;
 import static jenzyme.runtime.worker.NativeFixtures.centralDifference;

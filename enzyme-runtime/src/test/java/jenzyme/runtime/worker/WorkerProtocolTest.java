@@ -1,5 +1,8 @@
 package jenzyme.runtime.worker;
 
+import jenzyme.runtime.ad.WrapperParameter;
+import jenzyme.runtime.ad.OutputSlot;
+import jenzyme.runtime.ad.NativeType;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

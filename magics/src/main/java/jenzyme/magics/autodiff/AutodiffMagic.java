@@ -72,7 +72,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         Duration stubTime = compiler.bind(name + "/" + mode, stubs, derivative);
 
         List<String> activities = derivative.entry().parameters().stream()
-                .map(p -> p.name() + "=" + display(derivative.spec().activities()
+                .map(p -> p.name() + "=" + display(derivative.convention().activities()
                         .get(derivative.entry().parameters().indexOf(p))))
                 .toList();
         Map<String, String> dumps = new LinkedHashMap<>();

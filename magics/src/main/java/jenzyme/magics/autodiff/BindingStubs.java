@@ -5,11 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
-import jenzyme.runtime.worker.NativeType;
-import jenzyme.runtime.worker.OutputSlot;
+import jenzyme.runtime.ad.NativeType;
+import jenzyme.runtime.ad.OutputSlot;
 
 /**
  * The Java source that binds compiled code as ordinary cell methods (docs/MAGICS.md is the contract): a holder
@@ -58,8 +59,9 @@ final class BindingStubs {
     /** Reverse mode: {@code <name>_grad} (a record) and the allocation-free {@code <name>_grad_into}. */
     static Stubs reverse(String name, Derivative derivative) {
         String holder = holder(name, "reverse");
-        EntryPoint entry = derivative.entry();
-        List<OutputSlot> slots = derivative.wrapper().slots();
+        CallingConvention convention = derivative.convention();
+        EntryPoint entry = convention.entry();
+        List<OutputSlot> slots = convention.slots();
         Call into = new Call();
         Call ergonomic = new Call();
         List<String> allocations = new ArrayList<>();
@@ -71,22 +73,22 @@ final class BindingStubs {
             String type = parameter.type().javaName();
             into.add(type, parameter.name());
             ergonomic.add(type, parameter.name());
-            if (derivative.spec().activities().get(p) == Activity.CONST) {
+            if (convention.activities().get(p) == Activity.CONST) {
                 continue;
             }
             String shadow = "d" + parameter.name();
             components.add(type + " " + shadow);
-            if (parameter.type().isArray()) {
+            if (convention.hasShadow(p)) {
                 into.add(type, shadow);
                 ergonomic.arguments.add(shadow);
                 String element = parameter.type().javaClass().getComponentType().getName();
                 allocations.add(type + " " + shadow + " = new " + element + "[" + parameter.name() + ".length];");
                 componentValues.add(shadow);
             } else {
-                int slot = slotOf(slots, OutputSlot.Kind.ADJOINT, parameter.llvmIndex());
+                int slot = convention.adjointSlot(p);
                 String cast = parameter.type() == JavaType.FLOAT ? "(float) " : "";
                 componentValues.add(cast + "dActive$[" + adjointCopies.size() + "]");
-                adjointCopies.add("dActive[" + adjointCopies.size() + "] = " + slotValue(slots.get(slot), slot) + ";");
+                adjointCopies.add("dActive[" + adjointCopies.size() + "] = " + slotValue(slots, slot) + ";");
             }
         }
         int actives = adjointCopies.size();
@@ -110,7 +112,7 @@ final class BindingStubs {
                 .append(guarded(holder + ".H.invokeExact(" + into.argumentList() + ", out$);"));
         adjointCopies.forEach(copy -> source.append("    ").append(copy).append('\n'));
         if (returnsValue) {
-            source.append("    return ").append(slotValue(slots.getFirst(), 0)).append(";\n");
+            source.append("    return ").append(slotValue(slots, convention.primalSlot())).append(";\n");
         }
         source.append("}\n");
         List<String> signatures = new ArrayList<>(List.of(intoSignature));
@@ -133,13 +135,14 @@ final class BindingStubs {
     /** Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter. */
     static Stubs forward(String name, Derivative derivative) {
         String holder = holder(name, "forward");
-        EntryPoint entry = derivative.entry();
-        List<OutputSlot> slots = derivative.wrapper().slots();
+        CallingConvention convention = derivative.convention();
+        EntryPoint entry = convention.entry();
+        List<OutputSlot> slots = convention.slots();
         Call call = new Call();
         for (int p = 0; p < entry.parameters().size(); p++) {
             NativeParameter parameter = entry.parameters().get(p);
             call.add(parameter.type().javaName(), parameter.name());
-            if (derivative.spec().activities().get(p) != Activity.CONST) {
+            if (convention.hasShadow(p)) {
                 call.add(parameter.type().javaName(), "t" + parameter.name());
             }
         }
@@ -156,8 +159,9 @@ final class BindingStubs {
         source.append(signature).append(" {\n    double[] out$ = ").append(holder).append(".OUT.get();\n")
                 .append(guarded(holder + ".H.invokeExact(" + call.argumentList() + ", out$);"));
         if (returnsValue) {
-            source.append("    return new ").append(record).append("(").append(slotValue(slots.get(0), 0))
-                    .append(", ").append(slotValue(slots.get(1), 1)).append(");\n");
+            source.append("    return new ").append(record).append("(")
+                    .append(slotValue(slots, convention.primalSlot())).append(", ")
+                    .append(slotValue(slots, convention.returnTangentSlot())).append(");\n");
         }
         source.append("}\n");
         return new Stubs(source.toString(), List.of(signature));
@@ -223,21 +227,10 @@ final class BindingStubs {
                 + "    } catch (Throwable t$) {\n        throw new IllegalStateException(t$);\n    }\n";
     }
 
-    private static int slotOf(List<OutputSlot> slots, OutputSlot.Kind kind, int llvmIndex) {
-        for (int i = 0; i < slots.size(); i++) {
-            if (slots.get(i).kind() == kind && slots.get(i).index() == llvmIndex) {
-                return i;
-            }
-        }
-        throw new IllegalStateException("the worker returned no " + kind + " slot for argument " + llvmIndex
-                + " in " + slots);
-    }
-
-    /** A float slot holds its value in the low 4 bytes of the 8-byte slot (little-endian x86-64). */
-    private static String slotValue(OutputSlot slot, int index) {
-        String element = "out$[" + index + "]";
-        return slot.type() == NativeType.FLOAT ? "Float.intBitsToFloat((int) Double.doubleToRawLongBits(" + element + "))"
-                : element;
+    /** Slot {@code index} of {@code out$}: a double as it is, a float read from its first 4 bytes. */
+    private static String slotValue(List<OutputSlot> slots, int index) {
+        return slots.get(index).type() == NativeType.FLOAT
+                ? "jenzyme.runtime.ad.OutputSlot.floatAt(out$, " + index + ")" : "out$[" + index + "]";
     }
 
     private static String capitalised(String name) {
