@@ -1,4 +1,4 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.binding;
 
 import java.lang.invoke.MethodHandle;
 import java.util.List;
@@ -15,10 +15,10 @@ import jenzyme.runtime.lower.NativeParameter;
  * parameters (then x = (x1, ..., xn)). The value comes from the JVM's own method, the gradient from the compiled
  * derivative, so comparing them checks the whole pipeline.
  */
-record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[], double[]> gradient, int dimension,
+public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[], double[]> gradient, int dimension,
                        boolean arrayParameter) {
 
-    static VectorFunctions of(MethodHandle jvm, Derivative reverse) {
+    public static VectorFunctions of(MethodHandle jvm, Derivative reverse) {
         List<NativeParameter> parameters = reverse.entry().parameters();
         if (reverse.entry().returnType() != JavaType.DOUBLE) {
             throw new IllegalArgumentException("expected " + reverse.entry().methodName() + " to return double, got "

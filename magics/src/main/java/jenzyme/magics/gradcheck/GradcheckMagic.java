@@ -1,12 +1,12 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.gradcheck;
 
 import java.util.List;
 import java.util.Set;
 import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
-import jenzyme.magics.gradcheck.GradCheck;
-import jenzyme.magics.gradcheck.GradCheckResult;
+import jenzyme.magics.binding.CompilerSession;
+import jenzyme.magics.binding.VectorFunctions;
 
 /**
  * {@code %gradcheck f [at x1,x2,...] [--points K] [--dim n] [--box lo:hi] [--eps h] [--tol r] [--seed s]}: central

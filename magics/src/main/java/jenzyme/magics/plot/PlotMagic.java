@@ -1,10 +1,12 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.plot;
 
 import java.util.List;
 import java.util.Set;
 import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
+import jenzyme.magics.binding.CompilerSession;
+import jenzyme.magics.binding.VectorFunctions;
 import jenzyme.visualization.Figure;
 import jenzyme.visualization.Plots;
 

@@ -1,4 +1,4 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.binding;
 
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
@@ -6,11 +6,11 @@ import java.util.List;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.ad.NativeType;
+import jenzyme.runtime.ad.OutputSlot;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
-import jenzyme.runtime.ad.NativeType;
-import jenzyme.runtime.ad.OutputSlot;
 
 /**
  * The Java source that binds compiled code as ordinary cell methods (docs/MAGICS.md is the contract): a holder
@@ -18,13 +18,13 @@ import jenzyme.runtime.ad.OutputSlot;
  * ergonomic method returning a record. Only source can define methods in JShell; the handles come from
  * {@link BoundHandles}.
  */
-final class BindingStubs {
+public final class BindingStubs {
 
     /** The generated source and the signatures to show the user. */
-    record Stubs(String source, List<String> signatures) {
+    public record Stubs(String source, List<String> signatures) {
 
         /** Defines the stubs in the notebook; returns how long JShell took (javac dominates it). */
-        java.time.Duration defineIn(jenzyme.magics.NotebookSession notebook) throws jenzyme.magics.DefinitionException {
+        public java.time.Duration defineIn(jenzyme.magics.NotebookSession notebook) throws jenzyme.magics.DefinitionException {
             long start = System.nanoTime();
             notebook.define(source);
             return java.time.Duration.ofNanos(System.nanoTime() - start);
@@ -34,7 +34,7 @@ final class BindingStubs {
     private BindingStubs() {}
 
     /** The base of the generated names ({@code <base>_grad}, ...): {@code requested} if it is a Java identifier. */
-    static String baseName(String requested) {
+    public static String baseName(String requested) {
         if (!javax.lang.model.SourceVersion.isIdentifier(requested) || requested.equals("_")) {
             throw new IllegalArgumentException("expected a Java identifier for the generated names (--name), got '"
                     + requested + "'");
@@ -43,7 +43,7 @@ final class BindingStubs {
     }
 
     /** {@code <name>_native}, with the method's own signature. */
-    static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
+    public static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
         String holder = holder(name, "native");
         List<String> params = entry.parameters().stream().map(p -> p.type().javaName() + " " + p.name()).toList();
         List<String> args = entry.parameters().stream().map(NativeParameter::name).toList();
@@ -57,7 +57,7 @@ final class BindingStubs {
     }
 
     /** Reverse mode: {@code <name>_grad} (a record) and the allocation-free {@code <name>_grad_into}. */
-    static Stubs reverse(String name, Derivative derivative) {
+    public static Stubs reverse(String name, Derivative derivative) {
         String holder = holder(name, "reverse");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
@@ -133,7 +133,7 @@ final class BindingStubs {
     }
 
     /** Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter. */
-    static Stubs forward(String name, Derivative derivative) {
+    public static Stubs forward(String name, Derivative derivative) {
         String holder = holder(name, "forward");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
@@ -187,7 +187,7 @@ final class BindingStubs {
     }
 
     /** {@code double[] <name>_hvp(double[] p, double[] v)} and the allocation-free {@code _hvp_into}. */
-    static Stubs hessianVectorProduct(String name, Derivative derivative) {
+    public static Stubs hessianVectorProduct(String name, Derivative derivative) {
         String holder = holder(name, "hvp");
         String p = derivative.entry().parameters().getFirst().name();
         String into = "void " + name + "_hvp_into(double[] " + p + ", double[] v, double[] hv)";
@@ -213,7 +213,7 @@ final class BindingStubs {
      */
     private static String holderClass(String holder, MethodHandle handle, int slots) {
         return "final class " + holder + " {\n"
-                + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.autodiff.BoundHandles.take(\""
+                + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.binding.BoundHandles.take(\""
                 + BoundHandles.put(handle) + "\");\n"
                 + (slots < 0 ? "" : "    static final ThreadLocal<double[]> OUT = ThreadLocal.withInitial(() -> new double["
                         + slots + "]);\n")
