@@ -30,8 +30,6 @@ public final class DerivativeBinder {
     private static final MethodHandle CHECK_SHADOW;
     private static final MethodHandle CHECK_DISTINCT;
     private static final MethodHandle CHECK_OUT;
-    private static final MethodHandle NEW_STATUS;
-    private static final MethodHandle CHECK_STATUS;
 
     static {
         try {
@@ -42,10 +40,6 @@ public final class DerivativeBinder {
                     MethodType.methodType(void.class, Object.class, Object.class, String.class));
             CHECK_OUT = lookup.findStatic(DerivativeBinder.class, "checkOut",
                     MethodType.methodType(void.class, double[].class, int.class, String.class));
-            NEW_STATUS = lookup.findStatic(DerivativeBinder.class, "newStatus",
-                    MethodType.methodType(int[].class, BooleanSupplier.class, String.class));
-            CHECK_STATUS = lookup.findStatic(NativeStatus.class, "check",
-                    MethodType.methodType(void.class, int[].class, String.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -84,9 +78,7 @@ public final class DerivativeBinder {
         }
         MethodHandle handle = MethodHandles.filterArguments(raw, 0, filters);
         handle = MethodHandles.permuteArguments(handle, withStatus, reorder);
-        handle = checkStatusAfter(handle, symbol);
-        handle = MethodHandles.foldArguments(handle, 0,
-                MethodHandles.insertArguments(NEW_STATUS, 0, isLive, symbol));
+        handle = NativeBinder.withStatusBlock(handle, isLive, symbol);
         handle = guarded(handle, convention, wrapper.slots().size());
         if (!handle.type().equals(javaType)) {
             throw new BindingException("expected the bound type " + javaType + ", got " + handle.type(), symbol, null);
@@ -137,19 +129,6 @@ public final class DerivativeBinder {
                 MethodHandles.permuteArguments(bound, type.changeReturnType(void.class), first, second));
     }
 
-    /** (int[] status, args...)void → same type, raising the Java exception the status block records. */
-    private static MethodHandle checkStatusAfter(MethodHandle handle, String symbol) {
-        MethodHandle check = MethodHandles.insertArguments(CHECK_STATUS, 1, symbol);
-        MethodHandle both = MethodHandles.collectArguments(check, 0, handle); // (status, args..., status)void
-        int count = handle.type().parameterCount();
-        int[] reorder = new int[count + 1];
-        for (int j = 0; j < count; j++) {
-            reorder[j] = j;
-        }
-        reorder[count] = 0;
-        return MethodHandles.permuteArguments(both, handle.type(), reorder);
-    }
-
     private static MethodHandle segmentOf(Class<?> arrayType) {
         try {
             return MethodHandles.lookup().findStatic(MemorySegment.class, "ofArray",
@@ -186,13 +165,5 @@ public final class DerivativeBinder {
             throw new IllegalArgumentException("expected an out array of at least " + slots + " elements for the "
                     + "derivative of " + method + ", got " + (out == null ? "null" : "length " + out.length));
         }
-    }
-
-    private static int[] newStatus(BooleanSupplier isLive, String symbol) {
-        if (!isLive.getAsBoolean()) {
-            throw new BindingException("the native code of " + symbol
-                    + " was released (the method was differentiated again); use the new binding", symbol, null);
-        }
-        return NativeStatus.newBlock();
     }
 }

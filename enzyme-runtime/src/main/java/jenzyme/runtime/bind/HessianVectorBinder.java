@@ -5,7 +5,6 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.function.BooleanSupplier;
-import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.ad.WrapperLayout;
 import jenzyme.runtime.ad.WrapperSignature;
 
@@ -54,10 +53,7 @@ public final class HessianVectorBinder {
         if (hv == p || hv == v) {
             throw new IllegalArgumentException("hv must be a separate array from p and v");
         }
-        if (!isLive.getAsBoolean()) {
-            throw new BindingException("the native code of " + symbol + " was released; use the new binding",
-                    symbol, null);
-        }
+        NativeBinder.ensureLive(isLive, symbol);
         java.util.Arrays.fill(hv, 0.0);
         int[] status = NativeStatus.newBlock();
         raw.invokeExact(MemorySegment.ofArray(status), MemorySegment.ofArray(p), MemorySegment.ofArray(v),

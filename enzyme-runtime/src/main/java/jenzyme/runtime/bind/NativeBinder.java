@@ -79,13 +79,26 @@ public final class NativeBinder {
      */
     private static MethodHandle withStatus(MethodHandle handle, MethodHandle newStatus, MethodHandle check,
                                            NativeSignature signature, BooleanSupplier isLive, String symbol) {
-        MethodHandle checked = checkStatusAfter(handle, MethodHandles.insertArguments(check, 1, symbol));
-        MethodHandle bound = MethodHandles.foldArguments(checked, 0, MethodHandles.insertArguments(newStatus, 0, isLive, symbol));
+        MethodHandle bound = statusAround(handle, newStatus, check, isLive, symbol);
         if (!bound.type().equals(signature.javaType())) {
             throw new BindingException("expected the bound type " + signature.javaType() + ", got " + bound.type(),
                     symbol, null);
         }
         return bound;
+    }
+
+    /**
+     * {@code (int[] status, args...)R → (args...)R} for the derivative binders: a fresh heap status block in (after
+     * refusing released code), the exception it records raised after the call.
+     */
+    static MethodHandle withStatusBlock(MethodHandle handle, BooleanSupplier isLive, String symbol) {
+        return statusAround(handle, NEW_STATUS, CHECK_STATUS, isLive, symbol);
+    }
+
+    private static MethodHandle statusAround(MethodHandle handle, MethodHandle newStatus, MethodHandle check,
+                                             BooleanSupplier isLive, String symbol) {
+        MethodHandle checked = checkStatusAfter(handle, MethodHandles.insertArguments(check, 1, symbol));
+        return MethodHandles.foldArguments(checked, 0, MethodHandles.insertArguments(newStatus, 0, isLive, symbol));
     }
 
     /**
@@ -196,6 +209,7 @@ public final class NativeBinder {
         return NativeStatus.nativeBlock();
     }
 
+    /** The one check that released code is never called: every binder runs it before every call. */
     static void ensureLive(BooleanSupplier isLive, String symbol) {
         if (!isLive.getAsBoolean()) {
             throw new BindingException("the native code of " + symbol

@@ -54,10 +54,7 @@ public final class GradcheckMagic extends SyntaxMagic {
                         }
                         return f.dimension();
                     });
-            double[] box = MagicLine.numbers(line.option("box").orElse("-1:1").replace(':', ','), "--box");
-            if (box.length != 2 || !(box[0] < box[1])) {
-                throw new IllegalArgumentException("expected --box lo:hi with lo < hi, got " + line.option("box").get());
-            }
+            double[] box = MagicLine.range(line.option("box").orElse("-1:1"), "--box");
             if (f.dimension() >= 0 && dimension != f.dimension()) {
                 throw new IllegalArgumentException(method.name() + " takes " + f.dimension() + " coordinates, got --dim "
                         + dimension);
