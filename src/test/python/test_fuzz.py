@@ -1,6 +1,7 @@
 """Fuzz: generated magic lines, Java cells and calls of bound derivatives, sent to one kernel, which must survive them
 all and answer each with a clear error or a sane result.
 
+No error text may show JShell's wrapper classes, JVM descriptors or the pipeline's names (test_errors.INTERNALS).
 Deterministic (seeded). Cells are pipelined (sent ahead, answered in order), so the per-cell timeout counts from
 the previous cell's reply. Calls of bound methods are batched, one Java cell per batch, each call in its own
 try/catch, compared with the JVM's own method where one exists.
@@ -16,6 +17,7 @@ import pytest
 
 from conftest import measured
 from jenzyme_client import execute, ok
+from test_errors import INTERNALS
 
 SEED = 20261121
 MAGIC_INPUTS = 5000
@@ -51,9 +53,13 @@ HARNESS = """
 java.util.Map<String, Integer> fuzzOutcomes = new java.util.TreeMap<>();
 java.util.List<String> fuzzProblems = new java.util.ArrayList<>();
 java.util.Set<String> fuzzClearFailures = java.util.Set.of("java.lang.IllegalArgumentException", "java.lang.NullPointerException", "java.lang.ArrayIndexOutOfBoundsException", "java.lang.ArithmeticException", "java.lang.NegativeArraySizeException", "java.lang.StackOverflowError", "java.lang.OutOfMemoryError");
+java.util.regex.Pattern fuzzInternals = java.util.regex.Pattern.compile("\\\\$JShell|REPL\\\\.|\\\\bjz_\\\\w+|jenzyme\\\\.");
 String fuzzOutcome(java.util.concurrent.Callable<?> call) {
     try { Object value = call.call(); return value == null ? "ok" : "ok:" + value; }
-    catch (Throwable t) { return t.getClass().getName(); }
+    catch (Throwable t) {
+        if (t.getMessage() != null && fuzzInternals.matcher(t.getMessage()).find()) fuzzProblems.add("INTERNALS " + t);
+        return t.getClass().getName();
+    }
 }
 long fuzzSlowestNanos = 0;
 String fuzzSlowest = "";
@@ -305,6 +311,10 @@ def judge_magic(tally: Tally):
             return 1
         name, value = content.get("ename", ""), content.get("evalue", "")
         tally.count(name)
+        text = value + "\n" + "\n".join(content.get("traceback", []))
+        internal = INTERNALS.search(text)
+        if internal:
+            tally.unclear.append(f"{cell!r} -> {name}: shows {internal.group(0)!r}: {text[:300]!r}")
         is_java_cell = not cell.lstrip().startswith("%")
         if not value.strip() or not (is_java_cell or name in CLEAR_MAGIC_ERRORS):
             tally.unclear.append(f"{cell!r} -> {name}: {value[:300]!r}")

@@ -87,7 +87,9 @@ def test_runtime_exception_names_the_exception_and_the_frame(kernel):
     error = run.errors[0]
     assert error["ename"] == "java.lang.ArrayIndexOutOfBoundsException"
     assert error["evalue"] == "Index 5 out of bounds for length 2"
-    assert any(line.strip().startswith("at pick(#") and line.strip().endswith(":2)") for line in error["traceback"]), error
+    frame = next(i for i, line in enumerate(error["traceback"]) if line.strip().startswith("pick(int[], int), cell ["))
+    assert error["traceback"][frame].endswith(", line 2:"), error
+    assert error["traceback"][frame + 1].strip() == "----> 2     return xs[i];", error
     assert ok(kernel, "pick(new int[] {7, 8}, 1)").text == "8"
 
 

@@ -2,6 +2,7 @@ package jenzyme.runtime;
 
 import java.lang.invoke.MethodHandle;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.jit.JitModule;
@@ -15,11 +16,26 @@ import jenzyme.runtime.ad.WrapperSignature;
  * {@code double[] out} receiving {@link WrapperSignature#slots()}. Closing it frees the native code; the
  * handle then raises instead of calling.
  *
- * @param timings per phase, in pipeline order: the worker's phases, then {@code jit} and {@code bind}
+ * @param timings        per phase, in pipeline order: the worker's phases, then {@code jit} and {@code bind}
+ * @param loweredMethods the Java methods compiled into it (see {@code LoweredModule.loweredMethods()})
  */
 public record Derivative(CallingConvention convention, WrapperSignature wrapper, MethodHandle handle,
-                         Map<String, Duration> timings, String irBeforeEnzyme, String irAfterEnzyme, JitModule code)
+                         Map<String, Duration> timings, String irBeforeEnzyme, String irAfterEnzyme,
+                         List<String> loweredMethods, JitModule code)
         implements AutoCloseable {
+
+    public Derivative {
+        loweredMethods = List.copyOf(loweredMethods);
+    }
+
+    /** The same derivative reached through {@code guarded} (a handle of the same type wrapping {@link #handle()}). */
+    public Derivative withHandle(MethodHandle guarded) {
+        if (!guarded.type().equals(handle.type())) {
+            throw new IllegalArgumentException("expected a handle of type " + handle.type() + ", got " + guarded.type());
+        }
+        return new Derivative(convention, wrapper, guarded, timings, irBeforeEnzyme, irAfterEnzyme, loweredMethods,
+                code);
+    }
 
     /** The lowered method this is the derivative of. */
     public EntryPoint entry() {

@@ -131,7 +131,7 @@ public final class Pipeline implements AutoCloseable {
         DifferentiatedModule module = worker().differentiate(request(lowered.bitcode(), lowered.entry().symbol(),
                 convention.wrapperLayout()).withOptions(options));
         module.timings().forEach((phase, time) -> timings.put(phase.name().toLowerCase(), time));
-        return jitAndBind(lowered.moduleName() + "." + mode.name().toLowerCase(), module, timings,
+        return jitAndBind(lowered, "." + mode.name().toLowerCase(), module, timings,
                 code -> DerivativeBinder.bind(code.address(module.wrapper().symbol()), convention, module.wrapper(),
                         code::isLive), convention);
     }
@@ -152,7 +152,7 @@ public final class Pipeline implements AutoCloseable {
                 overGradient));
         reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
         hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));
-        return jitAndBind(lowered.moduleName() + ".hvp", hvp, timings, code -> HessianVectorBinder.bind(
+        return jitAndBind(lowered, ".hvp", hvp, timings, code -> HessianVectorBinder.bind(
                 code.address(hvp.wrapper().symbol()), overGradient, hvp.wrapper(), code::isLive), gradient);
     }
 
@@ -221,13 +221,14 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /** Compiles the worker's (already optimised) module and binds its wrapper; frees the code if binding fails. */
-    private Derivative jitAndBind(String moduleName, DifferentiatedModule module, Timings timings,
+    private Derivative jitAndBind(LoweredModule lowered, String suffix, DifferentiatedModule module, Timings timings,
                                   Function<JitModule, MethodHandle> binder, CallingConvention convention) {
-        JitModule code = timings.time("jit", () -> jit.add(moduleName, module.bitcode(), false));
+        JitModule code = timings.time("jit", () -> jit.add(lowered.moduleName() + suffix, module.bitcode(), false));
         try {
             MethodHandle handle = timings.time("bind", () -> binder.apply(code));
             return new Derivative(convention, module.wrapper(), handle, timings.phases(),
-                    module.irBeforeEnzyme().orElse(""), module.irAfterEnzyme().orElse(""), code);
+                    module.irBeforeEnzyme().orElse(""), module.irAfterEnzyme().orElse(""), lowered.loweredMethods(),
+                    code);
         } catch (RuntimeException e) {
             code.close();
             throw e;

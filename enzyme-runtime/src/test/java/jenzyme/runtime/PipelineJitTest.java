@@ -100,6 +100,37 @@ class PipelineJitTest {
             """;
 
     @Test
+    void exceptionsOfCompiledCodeHaveAFirstFrameAtTheLineThatRaised() throws Throwable {
+        CompiledClasses classes = InMemoryJavac.compile("demo.Lines", """
+                package demo;
+                public class Lines {
+                    static double peek(double[] a, int i) {
+                        double s = a[0];
+                        return s + a[i];
+                    }
+                    static int ratio(int x, int d) {
+                        int y = x + 1;
+                        return y / d;
+                    }
+                    public static double outer(double[] a, int i, int d) {
+                        double v = ratio(3, d);
+                        return v + peek(a, i);
+                    }
+                }
+                """);
+        MethodHandle outer = pipeline.jit(new JavaMethod(classes, "demo/Lines", "outer", "([DII)D")).handle();
+        assertEquals(1.0 + 2.0 + 1.0, (double) outer.invokeExact(new double[] {1, 2}, 1, 3), 0);
+        ArrayIndexOutOfBoundsException oob = assertThrows(ArrayIndexOutOfBoundsException.class,
+                () -> { double unused = (double) outer.invokeExact(new double[] {1, 2}, 5, 3); });
+        assertEquals("Index 5 out of bounds for length 2", oob.getMessage());
+        assertEquals(new StackTraceElement("demo.Lines", "peek", null, 5), oob.getStackTrace()[0],
+                "the innermost compiled method's line");
+        ArithmeticException zero = assertThrows(ArithmeticException.class,
+                () -> { double unused = (double) outer.invokeExact(new double[] {1, 2}, 1, 0); });
+        assertEquals(new StackTraceElement("demo.Lines", "ratio", null, 9), zero.getStackTrace()[0]);
+    }
+
+    @Test
     void recursionDeeperThanTheStackBudgetRaisesStackOverflowErrorInsteadOfCrashing() throws Throwable {
         CompiledClasses classes = InMemoryJavac.compile("demo.Deep", RECURSIVE);
         MethodHandle nest = pipeline.jit(new JavaMethod(classes, "demo/Deep", "nest", "(DI)D")).handle();

@@ -13,13 +13,14 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Runs one cell: parses it ({@link CellParser}), then evaluates its Java parts with the {@link JavaEvaluator} and
  * its magics through the {@link MagicsRegistry}, in order, stopping at the first failure. The last part's value is
- * the cell's result. {@code name?} alone in a cell asks for documentation, paged as in IPython.
+ * the cell's result; a magic's output before that is shown where the magic stands, between the other parts' output. {@code name?} alone in a cell asks for documentation, paged as in IPython.
  */
 final class CellExecutor {
 
@@ -33,16 +34,21 @@ final class CellExecutor {
     private final MagicsRegistry magics;
     private final BaseKernel kernel;
     private final Displays displays;
+    private final Consumer<DisplayData> showNow;
 
-    CellExecutor(JavaEvaluator evaluator, MagicsRegistry magics, BaseKernel kernel, Displays displays) {
+    /** {@code showNow} publishes output at once, after what the cell printed so far. */
+    CellExecutor(JavaEvaluator evaluator, MagicsRegistry magics, BaseKernel kernel, Displays displays,
+                 Consumer<DisplayData> showNow) {
         this.evaluator = evaluator;
         this.magics = magics;
         this.kernel = kernel;
         this.displays = displays;
+        this.showNow = showNow;
     }
 
-    CellResult run(String cell) throws EvaluationException, MagicFailure {
-        evaluator.beginCell();
+    /** Runs {@code cell}, which Jupyter labels {@code label} (e.g. {@code [5]}; named in error reports). */
+    CellResult run(String cell, String label) throws EvaluationException, MagicFailure {
+        evaluator.beginCell(label);
         // Compiled loops poll this flag; an interrupt at rest or aimed at the previous cell must not stop this one.
         InterruptFlag.global().clear();
         Matcher help = HELP_REQUEST.matcher(cell);
@@ -50,7 +56,8 @@ final class CellExecutor {
             return new CellResult(Optional.empty(), Optional.of(helpText(help.group(1))));
         }
         Optional<DisplayData> value = Optional.empty();
-        for (CellPart part : CellParser.parse(cell)) {
+        List<CellPart> parts = CellParser.parse(cell);
+        for (CellPart part : parts) {
             evaluator.checkInterrupted();
             value = switch (part) {
                 case CellPart.JavaCode java -> {
@@ -59,11 +66,16 @@ final class CellExecutor {
                     outcome.warnings().forEach(warning -> System.err.println("warning: " + warning));
                     yield outcome.value().map(displays::ofValue);
                 }
-                case CellPart.LineMagicCall call -> magicResult("%" + call.name(),
+                case CellPart.LineMagicCall call -> magicResult("%" + call.name(), call.args(),
                         () -> magics.evalLineMagic(kernel, call.name(), call.args()));
-                case CellPart.CellMagicCall call -> magicResult("%%" + call.name(),
+                case CellPart.CellMagicCall call -> magicResult("%%" + call.name(), call.args(),
                         () -> magics.evalCellMagic(kernel, call.name(), call.args(), call.body()));
             };
+            if (part != parts.getLast() && !(part instanceof CellPart.JavaCode)) {
+                // Only the last part is the cell's result; a magic's summary must not vanish mid-cell.
+                value.ifPresent(showNow);
+                value = Optional.empty();
+            }
         }
         return new CellResult(value, Optional.empty());
     }
@@ -78,13 +90,14 @@ final class CellExecutor {
         Object call() throws Exception;
     }
 
-    private Optional<DisplayData> magicResult(String magic, MagicCall call) throws MagicFailure {
+    private Optional<DisplayData> magicResult(String magic, List<String> arguments, MagicCall call)
+            throws MagicFailure {
         Object result;
         try {
             result = call.call();
         } catch (Throwable failure) {
             // Magics may throw anything; the kernel must answer with an error and keep serving.
-            throw new MagicFailure(magic, failure, magicNames());
+            throw new MagicFailure(magic, arguments, failure, magicNames());
         }
         return Optional.ofNullable(result).map(displays::of);
     }

@@ -63,6 +63,7 @@ public final class JEnzymeKernel extends BaseKernel {
     private final Displays displays;
     private final InterruptListeners interruptListeners = new InterruptListeners();
     private final CellExecutor cells;
+    private final ErrorRenderer errors;
     private final KernelSession session;
     private volatile ShellReplyEnvironment executing;
 
@@ -74,7 +75,11 @@ public final class JEnzymeKernel extends BaseKernel {
         this.kernelIO = io;
         this.sessionHistory = history;
         this.displays = new Displays(renderer);
-        this.cells = new CellExecutor(evaluator, magics, this, displays);
+        this.cells = new CellExecutor(evaluator, magics, this, displays, data -> {
+            flushStreams();
+            display(data);
+        });
+        this.errors = new ErrorRenderer(evaluator.origins());
         this.session = new KernelSession(evaluator, this::display, interruptListeners);
     }
 
@@ -143,7 +148,7 @@ public final class JEnzymeKernel extends BaseKernel {
         env.defer(() -> kernelIO.detach(env));
         executing = env;
         try {
-            CellExecutor.CellResult result = runCell(request.getCode());
+            CellExecutor.CellResult result = cells.run(request.getCode(), "[" + count + "]");
             flushStreams();
             String text = "";
             if (result.value().isPresent() && !request.isSilent()) {
@@ -164,7 +169,7 @@ public final class JEnzymeKernel extends BaseKernel {
             if (storeHistory) {
                 sessionHistory.record(count, request.getCode(), "");
             }
-            ErrorReport report = ErrorReport.of(failure);
+            ErrorReport report = errors.render(failure);
             env.publish(new PublishError(report.name(), report.value(), report.traceback()));
             ErrorReply reply = new ErrorReply(report.name(), report.value(), report.traceback());
             reply.setExecutionCount(count);
@@ -206,7 +211,12 @@ public final class JEnzymeKernel extends BaseKernel {
 
     /** Runs a cell (Java and magics) on the calling thread; the execute handler adds the Jupyter messages. */
     CellExecutor.CellResult runCell(String code) throws EvaluationException, MagicFailure {
-        return cells.run(code);
+        return cells.run(code, "");
+    }
+
+    /** How {@code failure} reads in the notebook. */
+    ErrorReport report(Throwable failure) {
+        return errors.render(failure);
     }
 
     private void flushStreams() {
@@ -220,7 +230,7 @@ public final class JEnzymeKernel extends BaseKernel {
         try {
             return evaluator.eval(source).value().map(SnippetValue::value).orElse(null);
         } catch (EvaluationException e) {
-            throw new IllegalArgumentException(ErrorReport.of(e).traceback().getFirst(), e);
+            throw new IllegalArgumentException(errors.render(e).traceback().getFirst(), e);
         }
     }
 
@@ -280,6 +290,6 @@ public final class JEnzymeKernel extends BaseKernel {
 
     @Override
     public List<String> formatError(Throwable e) {
-        return ErrorReport.of(e).traceback();
+        return errors.render(e).traceback();
     }
 }

@@ -11,6 +11,7 @@ import jenzyme.runtime.lower.ClassBytesSource;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /** The kernel as the magics see it: JShell's state, display and interrupts, behind {@link NotebookSession}. */
@@ -45,7 +46,7 @@ final class KernelSession implements NotebookSession {
     public void define(String javaSource) throws DefinitionException {
         JavaEvaluator.CellOutcome outcome;
         try {
-            outcome = evaluator.eval(javaSource);
+            outcome = evaluator.eval(javaSource, true);
         } catch (EvaluationException e) {
             List<String> problems = e instanceof CompilationFailure compilation
                     ? compilation.diagnostics().stream().map(d -> "line " + d.line() + ": " + d.message()).toList()
@@ -67,6 +68,11 @@ final class KernelSession implements NotebookSession {
     @Override
     public void addToClasspath(List<Path> entries) {
         evaluator.addToClasspath(entries);
+    }
+
+    @Override
+    public InterruptRegistration onMethodsDefined(Consumer<Set<String>> listener) {
+        return evaluator.onMethodsDefined(listener);
     }
 
     @Override

@@ -98,7 +98,7 @@ class KernelSessionTest {
     @Test
     void unknownMagicIsReportedWithTheKnownOnes() {
         MagicFailure failure = assertThrows(MagicFailure.class, () -> kernel.runCell("%nosuch x"));
-        ErrorReport report = ErrorReport.of(failure);
+        ErrorReport report = kernel.report(failure);
         assertEquals("UndefinedMagic", report.name());
         assertTrue(report.traceback().getFirst().contains("%classpath"), report.traceback().toString());
     }
@@ -106,7 +106,7 @@ class KernelSessionTest {
     @Test
     void compileErrorReportPointsAtTheCellLine() {
         CompilationFailure failure = assertThrows(CompilationFailure.class, () -> kernel.runCell("int a = 1;\nint b = a +;"));
-        ErrorReport report = ErrorReport.of(failure);
+        ErrorReport report = kernel.report(failure);
         assertEquals("CompilationError", report.name());
         assertEquals(List.of("Compilation error, line 2, column 12: illegal start of expression",
                 "    int b = a +;", "               ^"), report.traceback());
@@ -155,7 +155,7 @@ class KernelSessionTest {
         kernel.interrupt();
         ExecutionException failed = assertThrows(ExecutionException.class, () -> cell.get(30, TimeUnit.SECONDS));
         MagicFailure failure = assertInstanceOf(MagicFailure.class, failed.getCause().getCause());
-        assertEquals("Interrupted", ErrorReport.of(failure).name());
+        assertEquals("Interrupted", kernel.report(failure).name());
         assertEquals("2", text(kernel.runCell("1 + 1")));
     }
 

@@ -62,7 +62,14 @@ public interface NotebookSession {
      */
     InterruptRegistration onInterrupt(Runnable listener);
 
-    /** A registered interrupt listener; closing it unregisters it. */
+    /**
+     * Registers {@code listener} to run on the shell thread each time JShell (re)defines cell methods, with their
+     * names (methods recompiled because something they call changed included), before the next snippet runs. Used to
+     * retire derivatives of code that changed. Close the registration to unregister.
+     */
+    InterruptRegistration onMethodsDefined(java.util.function.Consumer<java.util.Set<String>> listener);
+
+    /** A registered listener; closing it unregisters it. */
     @FunctionalInterface
     interface InterruptRegistration extends AutoCloseable {
         @Override

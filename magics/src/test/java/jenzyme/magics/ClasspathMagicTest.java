@@ -28,6 +28,9 @@ class ClasspathMagicTest {
         @Override public void display(Object value) { throw new UnsupportedOperationException(); }
         @Override public void addToClasspath(List<Path> entries) { added.addAll(entries); }
         @Override public InterruptRegistration onInterrupt(Runnable listener) { throw new UnsupportedOperationException(); }
+        @Override public InterruptRegistration onMethodsDefined(java.util.function.Consumer<java.util.Set<String>> listener) {
+            throw new UnsupportedOperationException();
+        }
     }
 
     private final RecordingSession session = new RecordingSession();

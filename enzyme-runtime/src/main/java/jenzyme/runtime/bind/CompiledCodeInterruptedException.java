@@ -6,7 +6,7 @@ package jenzyme.runtime.bind;
  */
 public final class CompiledCodeInterruptedException extends RuntimeException {
 
-    public CompiledCodeInterruptedException(String symbol) {
-        super("compiled code " + symbol + " was interrupted");
+    public CompiledCodeInterruptedException(String message) {
+        super(message);
     }
 }

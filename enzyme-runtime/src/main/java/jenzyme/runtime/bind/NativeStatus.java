@@ -3,7 +3,10 @@ package jenzyme.runtime.bind;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Optional;
 import jenzyme.runtime.error.BindingException;
+import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.FailureSites;
 import jenzyme.runtime.lower.StatusCode;
 
 /**
@@ -35,7 +38,10 @@ final class NativeStatus {
         }
     }
 
-    /** Throws the Java exception recorded in {@code block}, if any. */
+    /**
+     * Throws the Java exception recorded in {@code block}, if any, with a first stack frame at the user's line that
+     * raised it (the site compiled code recorded), as if the method had run on the JVM.
+     */
     static void check(int[] block, String symbol) {
         if (block[0] == 0) {
             return;
@@ -46,24 +52,32 @@ final class NativeStatus {
         } catch (IllegalArgumentException unknown) {
             throw new BindingException(symbol + " returned an unknown status: " + unknown.getMessage(), symbol, null);
         }
-        if (status == StatusCode.OUT_OF_MEMORY) {
-            throw new OutOfMemoryError("compiled code " + symbol + " cannot allocate an array of " + block[1]
-                    + " elements (native memory is exhausted, or it exceeds the JVM's maximum heap)");
-        }
-        if (status == StatusCode.STACK_OVERFLOW) {
-            throw new StackOverflowError("compiled code " + symbol + " nested calls deeper than "
-                    + StatusCode.MAX_CALL_DEPTH + " (recursion too deep for native code; use a loop)");
-        }
-        throw switch (status) {
+        Optional<FailureSites.Site> site = FailureSites.site(block[StatusCode.SITE_WORD]);
+        Throwable thrown = switch (status) {
             case ARRAY_INDEX_OUT_OF_BOUNDS -> new ArrayIndexOutOfBoundsException(
                     "Index " + block[1] + " out of bounds for length " + block[2]);
             case DIVISION_BY_ZERO -> new ArithmeticException("/ by zero");
             case NEGATIVE_ARRAY_SIZE -> new NegativeArraySizeException(Integer.toString(block[1]));
+            case OUT_OF_MEMORY -> new OutOfMemoryError(Messages.COMPILED_OUT_OF_MEMORY.format(block[1]));
+            case STACK_OVERFLOW -> new StackOverflowError(
+                    Messages.COMPILED_STACK_OVERFLOW.format(StatusCode.MAX_CALL_DEPTH));
             case INTERRUPTED -> {
                 InterruptFlag.global().clear();
-                yield new CompiledCodeInterruptedException(symbol);
+                yield new CompiledCodeInterruptedException(Messages.COMPILED_INTERRUPTED.format(
+                        site.map(FailureSites.Site::methodName).orElse("code")));
             }
-            case OK, OUT_OF_MEMORY, STACK_OVERFLOW -> new IllegalStateException("unreachable: handled above");
+            case OK -> throw new IllegalStateException("unreachable: OK returned above");
         };
+        site.ifPresent(at -> {
+            StackTraceElement[] trace = thrown.getStackTrace();
+            StackTraceElement[] withSite = new StackTraceElement[trace.length + 1];
+            withSite[0] = at.frame();
+            System.arraycopy(trace, 0, withSite, 1, trace.length);
+            thrown.setStackTrace(withSite);
+        });
+        if (thrown instanceof Error error) {
+            throw error;
+        }
+        throw (RuntimeException) thrown;
     }
 }

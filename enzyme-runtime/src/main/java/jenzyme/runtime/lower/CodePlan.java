@@ -151,10 +151,10 @@ final class CodePlan {
      */
     Optional<Map.Entry<String, Integer>> exceptionHandlerConstruct() {
         if (firstMonitorBci >= 0) {
-            return Optional.of(Map.entry("synchronized block (monitorenter)", firstMonitorBci));
+            return Optional.of(Map.entry("a synchronized block", firstMonitorBci));
         }
         return code.exceptionHandlers().stream().map(handler -> bci(handler.tryStart())).min(Integer::compare)
-                .map(start -> Map.entry("try/catch/finally (exception handler)", start));
+                .map(start -> Map.entry("try/catch/finally", start));
     }
 
     /** The local's name from the LocalVariableTable if javac wrote one (with -g), else {@code l<slot>}. */

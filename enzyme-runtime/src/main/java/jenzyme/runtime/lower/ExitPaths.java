@@ -26,6 +26,7 @@ final class ExitPaths {
     private final LLVMBasicBlockRef exitBlock;
     private final List<LLVMValueRef> allocationSlots = new ArrayList<>();
     private LLVMBasicBlockRef failBlock;
+    private int site;
 
     ExitPaths(IrModule module, LLVMValueRef function, LLVMValueRef status, JavaType returnType, FrameSlots slots) {
         this.module = module;
@@ -46,6 +47,11 @@ final class ExitPaths {
         ir.br(exitBlock);
     }
 
+    /** The {@link FailureSites} id of the line being lowered, recorded by the failures emitted from now on. */
+    void atSite(int site) {
+        this.site = site;
+    }
+
     /** Continues in a new block if {@code failed} is false; otherwise records {@code code} and leaves. */
     void failIf(LLVMValueRef failed, StatusCode code, LLVMValueRef detail1, LLVMValueRef detail2) {
         LLVMBasicBlockRef raise = ir.appendBlock(function, "raise." + code.name().toLowerCase());
@@ -58,6 +64,9 @@ final class ExitPaths {
         }
         if (detail2 != null) {
             module.tbaa().attach(ir.store(detail2, statusWord(2)), JavaType.INT);
+        }
+        if (site != 0) {
+            module.tbaa().attach(ir.store(ir.constInt(ir.i32(), site), statusWord(StatusCode.SITE_WORD)), JavaType.INT);
         }
         ir.br(failBlock());
         ir.positionAtEnd(ok);

@@ -62,13 +62,14 @@ final class LoweredFunctions {
 
     private static void checkCompilable(MethodRef ref, MethodModel model) {
         if (!model.flags().has(AccessFlag.STATIC)) {
-            throw Unsupported.construct("instance method " + ref + " (only static methods can be compiled)");
+            throw Unsupported.construct("the instance method " + JavaWords.method(ref)
+                    + " (only static methods can be compiled)");
         }
         if (model.flags().has(AccessFlag.NATIVE) || model.flags().has(AccessFlag.ABSTRACT)) {
-            throw Unsupported.construct("method without bytecode " + ref + " (native or abstract)");
+            throw Unsupported.construct("the method " + JavaWords.method(ref) + ", which has no bytecode (native or abstract)");
         }
         if (model.flags().has(AccessFlag.SYNCHRONIZED)) {
-            throw Unsupported.construct("synchronized method " + ref);
+            throw Unsupported.construct("the synchronized method " + JavaWords.method(ref));
         }
     }
 

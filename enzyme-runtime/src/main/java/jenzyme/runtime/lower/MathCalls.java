@@ -74,7 +74,7 @@ final class MathCalls {
         }
         JValue special = math ? mathSpecial(key, args) : classification(owner, key, args);
         if (special == null) {
-            throw Unsupported.construct("invokestatic " + owner.replace('/', '.') + "." + name + descriptor
+            throw Unsupported.construct("calling " + JavaWords.method(owner, name, descriptor)
                     + " (no native equivalent)");
         }
         return special;

@@ -71,6 +71,7 @@ final class MethodLowering {
     private boolean open;
     private int currentBlockStart = -1;
     private int bci;
+    private int siteLine = Integer.MIN_VALUE;
 
     private MethodLowering(IrModule module, ClassLibrary classes, LoweredFunctions functions, LoweredFunction method) {
         this.module = module;
@@ -120,6 +121,11 @@ final class MethodLowering {
                 enterLabel(plan.bci(target.label()));
             } else if (element instanceof Instruction instruction) {
                 bci = offset;
+                int line = plan.line(bci);
+                if (line != siteLine) {
+                    siteLine = line;
+                    exits.atSite(FailureSites.idOf(method.ref().owner(), method.ref().name(), line));
+                }
                 lowerInstruction(instruction);
                 offset += instruction.sizeInBytes();
             }
@@ -252,21 +258,20 @@ final class MethodLowering {
                     stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
             case InvokeInstruction invoke -> invoke(invoke);
             case NopInstruction nop -> { }
-            case FieldInstruction field -> throw Unsupported.construct(opcodeName(field.opcode()) + " "
-                    + dotted(field.owner().asInternalName()) + "." + field.name().stringValue()
-                    + " (fields and notebook variables cannot be read or written by compiled code; pass them as parameters)");
+            case FieldInstruction field -> throw Unsupported.construct(fieldAccess(field));
             case InvokeDynamicInstruction dynamic -> throw Unsupported.construct(
-                    "invokedynamic " + dynamic.name().stringValue() + " (lambda, method reference or string concatenation)");
+                    dynamic.name().stringValue().startsWith("makeConcat") ? "string concatenation (+ on a String)"
+                            : "a lambda or method reference");
             case NewObjectInstruction newObject -> throw Unsupported.construct(newObject(newObject.className().asInternalName()));
             case NewReferenceArrayInstruction newArray -> throw Unsupported.construct(
-                    "new " + dotted(newArray.componentType().asInternalName()) + "[] (array of references)");
+                    "new " + JavaWords.owner(newArray.componentType().asInternalName()) + "[] (an array of objects)");
             case NewMultiArrayInstruction newArray -> throw Unsupported.construct(
-                    "new multi-dimensional array " + newArray.arrayType().asSymbol().displayName());
-            case ThrowInstruction thrown -> throw Unsupported.construct("throw (athrow)");
-            case MonitorInstruction monitor -> throw Unsupported.construct(
-                    "synchronized block (" + opcodeName(monitor.opcode()) + ")");
+                    "new " + newArray.arrayType().asSymbol().displayName() + " (a multi-dimensional array)");
+            case ThrowInstruction thrown -> throw Unsupported.construct("throw");
+            case MonitorInstruction monitor -> throw Unsupported.construct("a synchronized block");
             case TypeCheckInstruction check -> throw Unsupported.construct(
-                    opcodeName(check.opcode()) + " " + dotted(check.type().asInternalName()));
+                    (check.opcode() == Opcode.INSTANCEOF ? "instanceof " : "a cast to ")
+                            + JavaWords.owner(check.type().asInternalName()));
             case DiscontinuedInstruction discontinued -> throw Unsupported.construct(opcodeName(discontinued.opcode()));
             default -> throw Unsupported.construct(opcodeName(instruction.opcode()));
         }
@@ -279,8 +284,8 @@ final class MethodLowering {
             case Long l -> JValue.scalar(ValueKind.LONG, ir.constInt(ir.i64(), l));
             case Float f -> JValue.scalar(ValueKind.FLOAT, ir.constReal(ir.f32(), f));
             case Double d -> JValue.scalar(ValueKind.DOUBLE, ir.constReal(ir.f64(), d));
-            case String s -> throw Unsupported.construct("string constant \"" + (s.length() > 20 ? s.substring(0, 20) + "..." : s) + "\"");
-            case ClassDesc c -> throw Unsupported.construct("class literal " + c.displayName() + ".class");
+            case String s -> throw Unsupported.construct("a String constant \"" + (s.length() > 20 ? s.substring(0, 20) + "..." : s) + "\"");
+            case ClassDesc c -> throw Unsupported.construct("the class literal " + c.displayName() + ".class");
             default -> throw Unsupported.construct("constant " + value);
         };
     }
@@ -309,9 +314,9 @@ final class MethodLowering {
                 JValue a = stack.pop();
                 branchIf(arithmetic.branchCondition(opcode, a.value(), b.value()), target);
             }
-            case IFNULL, IFNONNULL -> throw Unsupported.construct("null check (" + opcodeName(opcode) + ")");
+            case IFNULL, IFNONNULL -> throw Unsupported.construct("a null check (== null or != null)");
             case IF_ACMPEQ, IF_ACMPNE -> throw Unsupported.construct(
-                    "reference comparison (" + opcodeName(opcode) + ", == or != on arrays)");
+                    "== or != on arrays or objects (a reference comparison)");
             default -> throw Unsupported.construct(opcodeName(opcode));
         }
     }
@@ -335,8 +340,8 @@ final class MethodLowering {
         String name = invoke.name().stringValue();
         String descriptor = invoke.type().stringValue();
         if (invoke.opcode() != Opcode.INVOKESTATIC) {
-            throw Unsupported.construct(opcodeName(invoke.opcode()) + " " + dotted(owner) + "." + name
-                    + " (only static methods of the notebook's own classes and Math can be called)");
+            throw Unsupported.construct("calling " + JavaWords.method(owner, name, descriptor)
+                    + " (compiled code can call only static methods of the notebook and Math)");
         }
         int count = invoke.typeSymbol().parameterCount();
         List<JValue> args = stack.popArguments(count);
@@ -345,8 +350,8 @@ final class MethodLowering {
             return;
         }
         if (!classes.has(owner)) {
-            throw Unsupported.construct("invokestatic " + dotted(owner) + "." + name + descriptor
-                    + " (no class bytes for " + dotted(owner) + ")");
+            throw Unsupported.construct("calling " + JavaWords.method(owner, name, descriptor)
+                    + " (" + JavaWords.owner(owner) + " is not a class of the notebook)");
         }
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
         List<LLVMValueRef> llvmArgs = new ArrayList<>();
@@ -397,8 +402,15 @@ final class MethodLowering {
     private static String newObject(String internalName) {
         String name = dotted(internalName);
         boolean throwable = name.endsWith("Exception") || name.endsWith("Error") || name.endsWith("Throwable");
-        return throwable ? "throw new " + name + " (compiled code cannot throw exceptions)"
-                : "new " + name + " (compiled code cannot create objects)";
+        return throwable ? "throw new " + JavaWords.owner(internalName) + " (compiled code cannot throw exceptions)"
+                : "new " + JavaWords.owner(internalName) + " (compiled code cannot create objects)";
+    }
+
+    private static String fieldAccess(FieldInstruction field) {
+        String name = JavaWords.field(field.owner().asInternalName(), field.name().stringValue());
+        boolean reads = field.opcode() == Opcode.GETSTATIC || field.opcode() == Opcode.GETFIELD;
+        return (reads ? "reading " : "writing ") + name + " (compiled code cannot use notebook variables or fields;"
+                + " pass the value as a parameter)";
     }
 
     private static String localKey(int slot) {

@@ -6,7 +6,8 @@ package jenzyme.runtime.lower;
  * {@link #ARRAY_INDEX_OUT_OF_BOUNDS} the index and the array length, for {@link #NEGATIVE_ARRAY_SIZE} and
  * {@link #OUT_OF_MEMORY} the requested length), {@code [3]} the current depth of calls between lowered functions
  * (bounded by {@link #MAX_CALL_DEPTH}, so deep recursion raises instead of overflowing the native stack, which
- * would kill the JVM). The caller zeroes it; compiled code writes the code only when it fails and then returns at
+ * would kill the JVM), {@code [4]} the {@link FailureSites} id of the line that raised (the innermost method's, so
+ * the binding can point at the user's line). The caller zeroes it; compiled code writes the code only when it fails and then returns at
  * once (its return value is then meaningless). Callers of lowered functions must allocate the whole block, not just
  * one {@code i32}.
  */
@@ -19,8 +20,10 @@ public enum StatusCode {
     OUT_OF_MEMORY(5),
     STACK_OVERFLOW(6);
 
-    /** Size of the status block in {@code i32}s (16 bytes). */
-    public static final int BLOCK_INTS = 4;
+    /** Size of the status block in {@code i32}s (20 bytes). */
+    public static final int BLOCK_INTS = 5;
+    /** Index of the word holding the failing line's {@link FailureSites} id. */
+    public static final int SITE_WORD = 4;
     /**
      * Deepest nesting of calls between lowered functions. Chosen so that even frames of a few hundred bytes (Enzyme's
      * derivative functions are larger than the primal ones) stay well inside a default 1 MB Java thread stack.

@@ -11,23 +11,23 @@ final class Unsupported extends RuntimeException {
         super(problem, null, false, false);
     }
 
-    /** A construct outside the subset, named as the user would recognise it, e.g. "getstatic Demo.x". */
+    /** A construct outside the subset, named in Java words (see {@link JavaWords}), e.g. "reading Demo.x". */
     static Unsupported construct(String construct) {
-        return new Unsupported("unsupported construct: " + construct);
+        return new Unsupported("unsupported: " + construct);
     }
 
     static Unsupported type(String role, String descriptor) {
-        return new Unsupported("unsupported " + role + " type " + readable(descriptor)
+        return new Unsupported("unsupported " + role + " type " + JavaWords.type(descriptor)
                 + " (supported: boolean, int, long, float, double, double[], float[], int[], long[])");
     }
 
     static Unsupported missingClass(String internalName) {
-        return new Unsupported("no class bytes for " + internalName.replace('/', '.')
+        return new Unsupported("no class bytes for " + JavaWords.owner(internalName)
                 + " (only methods of classes defined in the notebook or given to the compiler can be compiled)");
     }
 
     static Unsupported missingMethod(MethodRef method) {
-        return new Unsupported("no method " + method + " in the class bytes of " + method.owner().replace('/', '.'));
+        return new Unsupported("no method " + JavaWords.method(method) + " in the class bytes");
     }
 
     static Unsupported malformed(String what) {
@@ -37,13 +37,5 @@ final class Unsupported extends RuntimeException {
     /** The problem text without location. */
     String problem() {
         return getMessage();
-    }
-
-    private static String readable(String descriptor) {
-        try {
-            return java.lang.constant.ClassDesc.ofDescriptor(descriptor).displayName();
-        } catch (IllegalArgumentException notADescriptor) {
-            return descriptor;
-        }
     }
 }

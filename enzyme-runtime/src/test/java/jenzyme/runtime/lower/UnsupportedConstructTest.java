@@ -118,26 +118,26 @@ class UnsupportedConstructTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            staticField       | (D)D   | getstatic neg.Neg.k
-            putStatic         | (D)V   | putstatic neg.Neg.k
-            arrayClone        | ([D)I  | invokevirtual [D.clone
-            newObject         | (I)I   | new java.lang.Object
-            throwing          | (I)I   | throw new java.lang.IllegalArgumentException
-            synchronizedBlock | ([D)I  | synchronized block (monitorenter)
-            lambda            | (D)D   | invokedynamic applyAsDouble (lambda, method reference or string concatenation)
-            stringConcat      | (I)I   | invokedynamic makeConcatWithConstants
-            tryCatch          | (II)I  | try/catch/finally (exception handler)
-            systemCall        | ()J    | invokestatic java.lang.System.nanoTime()J (no class bytes for java.lang.System)
-            mathRandom        | ()D    | invokestatic java.lang.Math.random()D (no native equivalent)
-            nullCheck         | ([D)I  | null check (ifnonnull)
-            nullConstant      | (I)I   | unsupported construct: null
+            staticField       | (D)D   | reading neg.Neg.k (compiled code cannot use notebook variables or fields
+            putStatic         | (D)V   | writing neg.Neg.k
+            arrayClone        | ([D)I  | calling double[].clone() (compiled code can call only static methods
+            newObject         | (I)I   | new Object (compiled code cannot create objects)
+            throwing          | (I)I   | throw new IllegalArgumentException
+            synchronizedBlock | ([D)I  | synchronized block
+            lambda            | (D)D   | unsupported: a lambda or method reference
+            stringConcat      | (I)I   | string concatenation (+ on a String)
+            tryCatch          | (II)I  | try/catch/finally
+            systemCall        | ()J    | calling System.nanoTime() (System is not a class of the notebook)
+            mathRandom        | ()D    | calling Math.random() (no native equivalent)
+            nullCheck         | ([D)I  | a null check (== null or != null)
+            nullConstant      | (I)I   | unsupported: null
             booleanArray      | (I)I   | new boolean[]
-            matrix            | (I)I   | new multi-dimensional array double[][]
+            matrix            | (I)I   | new double[][] (a multi-dimensional array)
             allocationInLoop  | (I)D   | new double[] inside a loop
-            stringConstant    | ()I    | string constant "abc"
-            classLiteral      | ()I    | class literal String.class
-            instanceOf        | ([D)I  | instanceof [D
-            arraysEqual       | ([D[D)I | reference comparison (if_acmpne
+            stringConstant    | ()I    | a String constant "abc"
+            classLiteral      | ()I    | the class literal String.class
+            instanceOf        | ([D)I  | instanceof double[]
+            arraysEqual       | ([D[D)I | == or != on arrays or objects
             """)
     void constructIsNamedWithItsSourceLine(String method, String descriptor, String construct) {
         LoweringException e = lowerExpectingFailure(method, descriptor);
@@ -151,11 +151,11 @@ class UnsupportedConstructTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            instanceMethod     | (I)I    | instance method neg.Neg.instanceMethod(I)I
+            instanceMethod     | (I)I    | the instance method neg.Neg.instanceMethod(int)
             stringParameter    | (Ljava/lang/String;)D | unsupported parameter type String
             returnsArray       | ([D)[D  | returning an array (double[])
             matrixParameter    | ([[D)D  | unsupported parameter type double[][]
-            synchronizedMethod | (D)D    | synchronized method neg.Neg.synchronizedMethod(D)D
+            synchronizedMethod | (D)D    | the synchronized method neg.Neg.synchronizedMethod(double)
             """)
     void unsupportedSignaturesAreNamed(String method, String descriptor, String problem) {
         LoweringException e = lowerExpectingFailure(method, descriptor);
@@ -168,7 +168,7 @@ class UnsupportedConstructTest {
         LoweringException e = lowerExpectingFailure("callsBadHelper", "(D)D");
         assertEquals("readsField", e.methodName().orElseThrow());
         assertEquals(lineOf("readsField"), e.sourceLine());
-        assertTrue(e.getMessage().contains("getstatic neg.Neg.k"), e.getMessage());
+        assertTrue(e.getMessage().contains("reading neg.Neg.k"), e.getMessage());
     }
 
     @org.junit.jupiter.api.Test
@@ -178,7 +178,7 @@ class UnsupportedConstructTest {
         assertTrue(noClass.getMessage().contains("no class bytes for neg.Missing"), noClass.getMessage());
         LoweringException noMethod = assertThrows(LoweringException.class,
                 () -> new BytecodeLowering(CLASSES).lower("neg/Neg", "absent", "(D)D"));
-        assertTrue(noMethod.getMessage().contains("no method neg.Neg.absent(D)D"), noMethod.getMessage());
+        assertTrue(noMethod.getMessage().contains("no method neg.Neg.absent(double)"), noMethod.getMessage());
     }
 
     @org.junit.jupiter.api.Test

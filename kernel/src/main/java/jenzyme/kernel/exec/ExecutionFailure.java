@@ -3,20 +3,20 @@ package jenzyme.kernel.exec;
 import java.util.List;
 
 /**
- * User code threw: the exception's class name and message, and its stack trace as JShell translated it (snippet
- * frames appear as {@code f(#6:2)}: method {@code f} of snippet 6, line 2), causes included.
+ * User code threw: the exception's class name and message, and its stack trace in the user's terms (cell and line of
+ * each cell frame, methods as written), causes included.
  */
 public final class ExecutionFailure extends EvaluationException {
 
     private final String exceptionClass;
     private final String detail;
-    private final List<String> stackTrace;
+    private final List<TraceFrame> trace;
 
-    ExecutionFailure(String exceptionClass, String detail, List<String> stackTrace) {
+    ExecutionFailure(String exceptionClass, String detail, List<TraceFrame> trace) {
         super(exceptionClass + (detail == null ? "" : ": " + detail));
         this.exceptionClass = exceptionClass;
         this.detail = detail == null ? "" : detail;
-        this.stackTrace = List.copyOf(stackTrace);
+        this.trace = List.copyOf(trace);
     }
 
     public String exceptionClass() {
@@ -27,7 +27,7 @@ public final class ExecutionFailure extends EvaluationException {
         return detail;
     }
 
-    public List<String> stackTrace() {
-        return stackTrace;
+    public List<TraceFrame> trace() {
+        return trace;
     }
 }

@@ -23,6 +23,7 @@ final class InProcessExecutionControl extends DirectExecutionControl {
     private final SnippetLoaderDelegate loaderDelegate;
     private final UserCodeThread userCode;
     private volatile SnippetValue lastValue;
+    private volatile Throwable lastThrown;
 
     InProcessExecutionControl(SnippetLoaderDelegate loaderDelegate) {
         super(loaderDelegate);
@@ -33,14 +34,22 @@ final class InProcessExecutionControl extends DirectExecutionControl {
     @Override
     protected String invoke(Method doit) throws Exception {
         // The value string is computed on the user-code thread too: toString() is user code and may loop.
-        SnippetValue value = userCode.run(() -> {
-            Object result = doit.invoke(null);
-            try {
-                return new SnippetValue(result, valueString(result));
-            } catch (RuntimeException | Error e) {
-                throw new InvocationTargetException(e);
-            }
-        });
+        SnippetValue value;
+        try {
+            value = userCode.run(() -> {
+                Object result = doit.invoke(null);
+                try {
+                    return new SnippetValue(result, valueString(result));
+                } catch (RuntimeException | Error e) {
+                    throw new InvocationTargetException(e);
+                }
+            });
+        } catch (InvocationTargetException thrown) {
+            // JShell's translation of the frames numbers snippet lines in ways that differ by snippet kind; the
+            // raw frames (wrapper class and line) map back to the cell exactly (SnippetOrigins).
+            lastThrown = thrown.getCause();
+            throw thrown;
+        }
         lastValue = value;
         return value.text();
     }
@@ -50,6 +59,13 @@ final class InProcessExecutionControl extends DirectExecutionControl {
         SnippetValue value = lastValue;
         lastValue = null;
         return value;
+    }
+
+    /** What the snippet invoked last threw, with its untranslated frames, cleared by this call (null if none). */
+    Throwable takeLastThrown() {
+        Throwable thrown = lastThrown;
+        lastThrown = null;
+        return thrown;
     }
 
     void interruptUserCode() {

@@ -2,6 +2,7 @@ package jenzyme.kernel.exec;
 
 import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.JShell;
+import jdk.jshell.MethodSnippet;
 import jdk.jshell.Snippet;
 import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -43,6 +45,9 @@ public final class JavaEvaluator implements AutoCloseable {
     private final SnippetClassStore store;
     private final List<String> loadWarnings;
     private final CodeAssistant assistant;
+    private final SnippetOrigins origins;
+    private String cellLabel = "";
+    private final List<Consumer<Set<String>>> methodListeners = new CopyOnWriteArrayList<>();
 
     private JavaEvaluator(JShell shell, InProcessExecutionControl control, SnippetClassStore store, List<String> loadWarnings) {
         this.shell = shell;
@@ -50,6 +55,7 @@ public final class JavaEvaluator implements AutoCloseable {
         this.store = store;
         this.loadWarnings = loadWarnings;
         this.assistant = new CodeAssistant(shell.sourceCodeAnalysis());
+        this.origins = new SnippetOrigins(shell);
     }
 
     /** Starts a JShell whose snippet classes see the classes of {@code parent} (normally the kernel's loader). */
@@ -73,7 +79,13 @@ public final class JavaEvaluator implements AutoCloseable {
 
     /** Forgets an interrupt aimed at an earlier cell; call when a new cell starts. */
     public void beginCell() {
+        beginCell("");
+    }
+
+    /** As {@link #beginCell()}, for the cell Jupyter labels {@code label} (e.g. {@code [5]}), named in errors. */
+    public void beginCell(String label) {
         StopSignal.clear();
+        cellLabel = label;
     }
 
     /**
@@ -81,6 +93,14 @@ public final class JavaEvaluator implements AutoCloseable {
      * defined, as in JShell).
      */
     public CellOutcome eval(String code) throws EvaluationException {
+        return eval(code, false);
+    }
+
+    /**
+     * As {@link #eval(String)}; {@code generated} marks source a magic generated (its frames are then named by
+     * method only, never by a line of a cell).
+     */
+    public CellOutcome eval(String code, boolean generated) throws EvaluationException {
         SourceCodeAnalysis analysis = shell.sourceCodeAnalysis();
         List<String> unresolved = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
@@ -100,7 +120,8 @@ public final class JavaEvaluator implements AutoCloseable {
                     // As in IPython, a semicolon the user typed after an expression hides its value.
                     boolean hideValue = info.completeness() == SourceCodeAnalysis.Completeness.COMPLETE
                             && info.source().stripTrailing().endsWith(";");
-                    last = evalSnippet(info.source(), new CellPositions(code, offset), unresolved, warnings);
+                    last = evalSnippet(info.source(), new CellPositions(code, offset), generated, unresolved,
+                            warnings);
                     if (hideValue) {
                         last = Optional.empty();
                     }
@@ -110,17 +131,33 @@ public final class JavaEvaluator implements AutoCloseable {
         }
     }
 
-    private Optional<SnippetValue> evalSnippet(String source, CellPositions positions, List<String> unresolved,
-                                               List<String> warnings) throws EvaluationException {
+    private Optional<SnippetValue> evalSnippet(String source, CellPositions positions, boolean generated,
+                                               List<String> unresolved, List<String> warnings)
+            throws EvaluationException {
         control.takeLastValue();
+        control.takeLastThrown();
         List<SnippetEvent> events = shell.eval(source);
         warnings.addAll(loadWarnings);
         loadWarnings.clear();
         Optional<SnippetValue> value = Optional.empty();
+        Set<String> methodsDefined = events.stream()
+                .filter(e -> e.snippet() instanceof MethodSnippet && e.status().isDefined())
+                .map(e -> ((MethodSnippet) e.snippet()).name())
+                .collect(Collectors.toSet());
+        if (!methodsDefined.isEmpty()) {
+            methodListeners.forEach(listener -> listener.accept(methodsDefined));
+        }
         for (SnippetEvent event : events) {
             Snippet snippet = event.snippet();
+            if (event.causeSnippet() == null) {
+                origins.record(snippet, cellLabel, positions.cell(), positions.snippetOffset(), generated);
+            }
+            if (event.status().isDefined()) {
+                origins.recordClass(snippet);
+            }
             if (event.exception() != null) {
-                throw SnippetErrors.execution(shell, event.exception(), StopSignal.isRequested());
+                throw SnippetErrors.execution(shell, origins, event.exception(), control.takeLastThrown(),
+                        StopSignal.isRequested());
             }
             if (event.causeSnippet() == null && event.status() == Snippet.Status.REJECTED) {
                 throw SnippetErrors.compilation(shell, snippet, positions);
@@ -138,6 +175,15 @@ public final class JavaEvaluator implements AutoCloseable {
             }
         }
         return value;
+    }
+
+    /**
+     * Registers {@code listener} to be told the names of cell methods each snippet (re)defined, dependents that JShell
+     * recompiled included; closing the registration removes it.
+     */
+    public jenzyme.magics.NotebookSession.InterruptRegistration onMethodsDefined(Consumer<Set<String>> listener) {
+        methodListeners.add(listener);
+        return () -> methodListeners.remove(listener);
     }
 
     /** Throws if the running cell was interrupted: the kernel checks between the parts of a cell. */
@@ -183,6 +229,11 @@ public final class JavaEvaluator implements AutoCloseable {
         if (!joined.isEmpty()) {
             shell.addToClasspath(joined);
         }
+    }
+
+    /** Maps JShell's snippet names and lines back to cells, for error reports. */
+    public SnippetOrigins origins() {
+        return origins;
     }
 
     public CodeAssistant assistant() {

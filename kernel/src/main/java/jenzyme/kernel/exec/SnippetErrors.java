@@ -11,6 +11,7 @@ import jdk.jshell.UnresolvedReferenceException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /** Turns JShell's reports (diagnostics, translated exceptions) into the evaluation layer's exceptions and notes. */
@@ -33,24 +34,31 @@ final class SnippetErrors {
         return new CompilationFailure(snippet.source(), diagnostics);
     }
 
-    /** The compiler's message without javac's "location: class $JShell$12" line, which names JShell's wrapper. */
+    /**
+     * The compiler's message without javac's "location: class $JShell$12" line, which names JShell's wrapper, and
+     * without the empty class name JShell leaves in "method f in class  cannot be applied".
+     */
     private static String message(Diag diagnostic) {
         return diagnostic.getMessage(Locale.ROOT).lines()
                 .filter(line -> !line.strip().startsWith("location:"))
+                .map(line -> line.replaceAll(" in (class|interface) +(cannot|is)", " $2"))
                 .collect(Collectors.joining("\n"));
     }
 
-    static EvaluationException execution(JShell shell, JShellException thrown, boolean stopRequested) {
+    /** {@code raw} is the exception as user code threw it (untranslated frames), or null if unknown. */
+    static EvaluationException execution(JShell shell, SnippetOrigins origins, JShellException thrown, Throwable raw,
+                                         boolean stopRequested) {
         if (thrown instanceof EvalException eval) {
             if (stopRequested || eval.getExceptionClassName().equals(CellInterruptedError.class.getName())) {
                 return new EvaluationInterrupted(eval.getMessage() == null ? "interrupted by the user" : eval.getMessage());
             }
-            return new ExecutionFailure(eval.getExceptionClassName(), eval.getMessage(), stackTrace(eval));
+            return new ExecutionFailure(eval.getExceptionClassName(), eval.getMessage(),
+                    trace(origins, raw != null ? raw : eval));
         }
         if (thrown instanceof UnresolvedReferenceException unresolved) {
             return new ExecutionFailure("UnresolvedReference", unresolvedNote(shell, unresolved.getSnippet()), List.of());
         }
-        return new ExecutionFailure(thrown.getClass().getName(), thrown.getMessage(), stackTrace(thrown));
+        return new ExecutionFailure(thrown.getClass().getName(), thrown.getMessage(), trace(origins, thrown));
     }
 
     static String unresolvedNote(JShell shell, DeclarationSnippet declaration) {
@@ -59,27 +67,56 @@ final class SnippetErrors {
                 + " cannot be used until " + (missing.isEmpty() ? "its errors are fixed" : missing + " is declared");
     }
 
-    /** JShell's translated frames: {@code f(#6:2)} is method f of snippet 6, line 2; the cell itself has no name. */
-    private static List<String> stackTrace(Throwable thrown) {
-        List<String> lines = new ArrayList<>();
+    /**
+     * The frames in the user's terms: raw frames ({@code REPL.$JShell$6.f}, line of JShell's wrapper source) or, when
+     * only JShell's translation is at hand, its {@code f(#6:2)} (method f of snippet 6, its line 2).
+     */
+    private static List<TraceFrame> trace(SnippetOrigins origins, Throwable thrown) {
+        List<TraceFrame> frames = new ArrayList<>();
         for (Throwable t = thrown; t != null; t = t.getCause()) {
             if (t != thrown) {
                 String name = t instanceof EvalException e ? e.getExceptionClassName() : t.getClass().getName();
-                lines.add("Caused by: " + name + (t.getMessage() == null ? "" : ": " + t.getMessage()));
+                frames.add(new TraceFrame.CausedBy(name, t.getMessage() == null ? "" : t.getMessage()));
             }
-            for (StackTraceElement frame : t.getStackTrace()) {
-                lines.add("    at " + frameText(frame));
+            StackTraceElement[] stack = t.getStackTrace();
+            int last = stack.length - 1;
+            while (last >= 0 && !stack[last].getClassName().startsWith(SNIPPET_PACKAGE)) {
+                last--;
+            }
+            // Below the cell's own frame is only the kernel running it (all of it, if no cell frame is found).
+            for (int i = 0; i <= (last < 0 ? stack.length - 1 : last); i++) {
+                frame(origins, stack[i]).ifPresent(frames::add);
             }
         }
-        return lines;
+        return frames;
     }
 
-    private static String frameText(StackTraceElement frame) {
+    /** Empty for frames of the kernel, the pipeline, JShell's machinery and method-handle plumbing. */
+    private static Optional<TraceFrame> frame(SnippetOrigins origins, StackTraceElement frame) {
+        String owner = frame.getClassName();
+        if (owner.startsWith(SNIPPET_PACKAGE)) {
+            return origins.frame(owner, frame.getMethodName(), frame.getLineNumber());
+        }
         String file = frame.getFileName();
         if (file != null && file.startsWith("#")) {
-            String method = frame.getMethodName().isEmpty() ? "cell" : frame.getMethodName();
-            return method + "(" + file + ":" + frame.getLineNumber() + ")";
+            // JShell's translation (raw frames were not at hand): its snippet line numbering differs by snippet
+            // kind, so only the snippet's cell is certain.
+            String id = file.substring(1);
+            String method = frame.getMethodName();
+            Optional<String> shown = method.isEmpty() ? Optional.empty() : Optional.of(method);
+            return Optional.of(origins.locate(id, frame.getLineNumber())
+                    .map(at -> (TraceFrame) new TraceFrame.InCell(shown, at))
+                    .orElse(new TraceFrame.Generated(shown.orElse("a cell"))));
         }
-        return frame.toString();
+        if (HIDDEN_PACKAGES.stream().anyMatch(owner::startsWith)) {
+            return Optional.empty();
+        }
+        return Optional.of(new TraceFrame.Library(frame.toString()));
     }
+
+    private static final String SNIPPET_PACKAGE = "REPL.$JShell$";
+
+    /** Frames users never need: ours, JShell's wrappers and engine, reflection and method-handle plumbing. */
+    private static final List<String> HIDDEN_PACKAGES = List.of("jenzyme.", "REPL.", "jdk.jshell.", "jdk.internal.",
+            "java.lang.invoke.", "java.lang.reflect.", "sun.reflect.", "org.dflib.");
 }

@@ -103,12 +103,17 @@ public class JavaEvaluatorTest {
     }
 
     @Test
-    void runtimeExceptionNamesItsClassMessageAndSnippetFrames() throws Exception {
+    void runtimeExceptionNamesItsClassMessageAndCellFrames() throws Exception {
+        evaluator.beginCell("[7]");
         evaluator.eval("int divide(int a, int b) {\n  return a / b;\n}");
-        ExecutionFailure failure = assertThrows(ExecutionFailure.class, () -> evaluator.eval("divide(1, 0)"));
+        evaluator.beginCell("[8]");
+        ExecutionFailure failure = assertThrows(ExecutionFailure.class,
+                () -> evaluator.eval("int one = 1;\n\nint q = divide(one,\n 0);"));
         assertEquals("java.lang.ArithmeticException", failure.exceptionClass());
         assertEquals("/ by zero", failure.detail());
-        assertTrue(failure.stackTrace().getFirst().matches("\\s+at divide\\(#\\d+:2\\)"), failure.stackTrace().toString());
+        assertEquals(List.of(new TraceFrame.InCell(Optional.of("divide(int, int)"), new CellLocation("[7]", 2, "  return a / b;")),
+                new TraceFrame.InCell(Optional.empty(), new CellLocation("[8]", 3, "int q = divide(one,"))),
+                failure.trace(), "the cell's third line, not its statement's first");
         assertEquals(3, valueOf("divide(7, 2)"));
     }
 
@@ -117,8 +122,8 @@ public class JavaEvaluatorTest {
         ExecutionFailure failure = assertThrows(ExecutionFailure.class,
                 () -> evaluator.eval("throw new IllegalStateException(\"outer\", new ArithmeticException(\"inner\"));"));
         assertEquals("java.lang.IllegalStateException", failure.exceptionClass());
-        assertTrue(failure.stackTrace().stream().anyMatch(l -> l.equals("Caused by: java.lang.ArithmeticException: inner")),
-                failure.stackTrace().toString());
+        assertTrue(failure.trace().contains(new TraceFrame.CausedBy("java.lang.ArithmeticException", "inner")),
+                failure.trace().toString());
     }
 
     @Test

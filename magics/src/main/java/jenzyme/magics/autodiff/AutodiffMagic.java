@@ -28,7 +28,7 @@ public final class AutodiffMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%autodiff reverse|forward|hvp <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...] [--name <base>]"
-                    + " [--dump] [--ad-before-opt]",
+                    + " [--dump] [--ad-before-opt] [--verbose]",
             """
             Differentiates a cell method with Enzyme and binds the derivative as new cell methods.
 
@@ -45,9 +45,10 @@ public final class AutodiffMagic extends SyntaxMagic {
                 %autodiff hvp rosen         // double[] rosen_hvp(double[] p, double[] v) = H(p)·v
 
             `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
-            `--ad-before-opt` differentiates unoptimised IR (for comparison).
+            `--ad-before-opt` differentiates unoptimised IR (for comparison); `--verbose` shows the time of each phase
+            and, on failure, the IR and the Enzyme worker's messages.
             """,
-            List.of("mode", "method"), Set.of("name"), Set.of("dump", "ad-before-opt"));
+            List.of("mode", "method"), Set.of("name"), Set.of("dump", "ad-before-opt", "verbose"));
 
     private final CompilerSession compiler;
 
@@ -85,20 +86,20 @@ public final class AutodiffMagic extends SyntaxMagic {
         }
         return new CompileSummary((mode == Mode.REVERSE ? "Reverse" : "Forward") + "-mode derivative of "
                 + method.name() + " bound:", stubs.signatures(), activities, derivative.timings(), dumps)
-                .withPhase("jshell stubs", stubTime).toDisplayData();
+                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
 
     private DisplayData hessianVectorProduct(UserMethod method, String name, MagicLine line)
             throws DefinitionException {
         if (!line.assignments().isEmpty() || line.flag("dump") || line.flag("ad-before-opt")) {
-            throw new IllegalArgumentException("%autodiff hvp takes no activities or options but --name");
+            throw new IllegalArgumentException("%autodiff hvp takes no activities or options but --name and --verbose");
         }
         Derivative derivative = compiler.hessianVectorProduct(method);
         BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
         Duration stubTime = compiler.bind(name + "/hvp", stubs, derivative);
         return new CompileSummary("Hessian-vector product of " + method.name() + " (forward over reverse) bound:",
                 stubs.signatures(), List.of(), derivative.timings(), Map.of())
-                .withPhase("jshell stubs", stubTime).toDisplayData();
+                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
 
     private static Mode mode(String word) {

@@ -6,8 +6,8 @@ import java.util.Map;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 
 /**
- * The cell output of a compiling magic: what was bound (exact signatures), with which activities, and how long
- * each phase took; as HTML for notebooks and as text for consoles. Optional IR dumps follow in collapsed blocks.
+ * The cell output of a compiling magic: what was bound (exact signatures), with which activities, and how long it
+ * took (each phase with {@code --verbose}); as HTML for notebooks and as text for consoles. Optional IR dumps follow in collapsed blocks.
  */
 public record CompileSummary(String title, List<String> signatures, List<String> activities, Map<String, Duration> timings,
                       Map<String, String> dumps) {
@@ -19,24 +19,24 @@ public record CompileSummary(String title, List<String> signatures, List<String>
         return new CompileSummary(title, signatures, activities, more, dumps);
     }
 
-    public DisplayData toDisplayData() {
-        DisplayData data = new DisplayData(text());
-        data.putHTML(html());
+    public DisplayData toDisplayData(boolean verbose) {
+        DisplayData data = new DisplayData(text(verbose));
+        data.putHTML(html(verbose));
         return data;
     }
 
-    String text() {
+    String text(boolean verbose) {
         StringBuilder text = new StringBuilder(title).append('\n');
         signatures.forEach(s -> text.append("  ").append(s).append('\n'));
         if (!activities.isEmpty()) {
             text.append("activities: ").append(String.join(", ", activities)).append('\n');
         }
-        text.append("time: ").append(timingText()).append('\n');
+        text.append("time: ").append(timingText(verbose)).append('\n');
         dumps.forEach((name, ir) -> text.append("--- ").append(name).append(" ---\n").append(ir).append('\n'));
         return text.toString();
     }
 
-    private String html() {
+    private String html(boolean verbose) {
         StringBuilder html = new StringBuilder("<div class=\"jenzyme-summary\"><b>").append(escape(title))
                 .append("</b><ul>");
         signatures.forEach(s -> html.append("<li><code>").append(escape(s)).append("</code></li>"));
@@ -45,14 +45,17 @@ public record CompileSummary(String title, List<String> signatures, List<String>
             html.append("<div>activities: <code>").append(escape(String.join(", ", activities)))
                     .append("</code></div>");
         }
-        html.append("<div>time: ").append(escape(timingText())).append("</div>");
+        html.append("<div>time: ").append(escape(timingText(verbose))).append("</div>");
         dumps.forEach((name, ir) -> html.append("<details><summary>").append(escape(name))
                 .append("</summary><pre>").append(escape(ir)).append("</pre></details>"));
         return html.append("</div>").toString();
     }
 
-    private String timingText() {
+    private String timingText(boolean verbose) {
         Duration total = timings.values().stream().reduce(Duration.ZERO, Duration::plus);
+        if (!verbose) {
+            return millis(total);
+        }
         StringBuilder text = new StringBuilder(millis(total)).append(" (");
         timings.forEach((phase, time) -> text.append(phase).append(' ').append(millis(time)).append(", "));
         text.setLength(text.length() - 2);

@@ -29,10 +29,14 @@ public final class CompilerSession {
     private final Pipeline pipeline = Pipeline.create();
     private final Map<String, AutoCloseable> boundNames = new HashMap<>();
     private final Map<String, Derivative> samplingDerivatives = new HashMap<>();
+    private final Map<Derivative, StaleBindings.Guarded> guards = new java.util.IdentityHashMap<>();
+    private final StaleBindings stale;
 
     public CompilerSession(NotebookSession notebook) {
         this.notebook = notebook;
+        this.stale = new StaleBindings(notebook::methods);
         notebook.onInterrupt(() -> InterruptFlag.global().raise());
+        notebook.onMethodsDefined(stale::methodsDefined);
     }
 
     /** The one cell method called {@code name}. */
@@ -59,24 +63,42 @@ public final class CompilerSession {
 
     public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options) {
-        return throughWorker(() -> pipeline.differentiate(javaMethod(method), mode, overrides, options));
+        String rerun = "%autodiff " + (mode == Mode.REVERSE ? "reverse " : "forward ") + method.name();
+        return throughWorker(method, rerun, () -> pipeline.differentiate(javaMethod(method), mode, overrides, options));
     }
 
     public Derivative hessianVectorProduct(UserMethod method) {
-        return throughWorker(() -> pipeline.hvp(javaMethod(method)));
+        return throughWorker(method, "%autodiff hvp " + method.name(), () -> pipeline.hvp(javaMethod(method)));
     }
 
-    /** Runs a pipeline request whose worker call the kernel's interrupt cancels. */
-    private Derivative throughWorker(Supplier<Derivative> request) {
+    /** {@code compiled}'s handle, raising a clear error once {@code method} or a method it calls is redefined. */
+    public MethodHandle guardedHandle(NativeMethod compiled, UserMethod method) {
+        return stale.guard(compiled.handle(), method, compiled.lowered().loweredMethods(), "%jit " + method.name(),
+                compiled::isLive).handle();
+    }
+
+    /**
+     * Runs a pipeline request whose worker call the kernel's interrupt cancels; the handle of the result is retired
+     * (see {@link StaleBindings}) once a method it was compiled from changes.
+     */
+    private Derivative throughWorker(UserMethod method, String rerun, Supplier<Derivative> request) {
         InterruptFlag.global().clear();
+        Derivative derivative;
         try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
-            return request.get();
+            derivative = request.get();
         }
+        StaleBindings.Guarded guarded = stale.guard(derivative.handle(), method, derivative.loweredMethods(), rerun,
+                derivative::isLive);
+        Derivative result = derivative.withHandle(guarded.handle());
+        guards.keySet().removeIf(d -> !d.isLive()); // released code: nothing left to guard
+        guards.put(result, guarded);
+        return result;
     }
 
     private JavaMethod javaMethod(UserMethod method) {
         return new JavaMethod(notebook.classBytes(), method.ownerInternalName(), method.name(), method.descriptor());
     }
+
     /**
      * The reverse-mode derivative with default activities of the current version of {@code method}, for magics that
      * sample a function and its gradient; compiled once per version of the method.
@@ -84,8 +106,8 @@ public final class CompilerSession {
     public Derivative defaultGradient(UserMethod method) {
         String version = method.ownerInternalName() + "." + method.name() + method.descriptor();
         Derivative cached = samplingDerivatives.get(method.name());
-        if (cached != null && cached.isLive() && version.equals(cached.entry().ownerInternalName() + "."
-                + cached.entry().methodName() + cached.entry().descriptor())) {
+        if (cached != null && cached.isLive() && !guards.get(cached).isStale() && version.equals(
+                cached.entry().ownerInternalName() + "." + cached.entry().methodName() + cached.entry().descriptor())) {
             return cached;
         }
         Derivative fresh = differentiate(method, Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT);

@@ -24,7 +24,7 @@ public final class GradcheckMagic extends SyntaxMagic {
                 %gradcheck rosen --points 5 --dim 10 --box -2:2
                 %gradcheck bowl --tol 1e-8
             """,
-            List.of("method"), Set.of("at", "points", "dim", "box", "eps", "tol", "seed"), Set.of());
+            List.of("method"), Set.of("at", "points", "dim", "box", "eps", "tol", "seed"), Set.of("verbose"));
 
     /** Points × dimension: each is a table row and 4 evaluations of f, so more is never what anyone wants to read. */
     static final int MAX_COMPONENTS = 10_000;

@@ -17,13 +17,13 @@ import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 /** {@code %jit f [--name g] [--dump]}: compiles a cell method without AD and binds it as {@code f_native}. */
 public final class JitMagic extends SyntaxMagic {
 
-    static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax("%jit <method> [--name <base>] [--dump]",
+    static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax("%jit <method> [--name <base>] [--dump] [--verbose]",
             """
             Compiles a cell method to native code (no AD) and binds it as <method>_native with the same signature,
             to compare results and speed with the JVM. Example: `%jit loss` then `loss_native(p, 0.5, 3)`.
-            `--dump` shows the LLVM IR the frontend produced.
+            `--dump` shows the LLVM IR the frontend produced; `--verbose` the time of each phase and, on failure, the IR.
             """,
-            List.of("method"), Set.of("name"), Set.of("dump"));
+            List.of("method"), Set.of("name"), Set.of("dump", "verbose"));
 
     private final CompilerSession compiler;
 
@@ -38,11 +38,11 @@ public final class JitMagic extends SyntaxMagic {
         String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method);
         NativeMethod code = compiled.result();
-        BindingStubs.Stubs stubs = BindingStubs.nativeMethod(name, code.entry(), code.handle());
+        BindingStubs.Stubs stubs = BindingStubs.nativeMethod(name, code.entry(), compiler.guardedHandle(code, method));
         Duration stubTime = compiler.bind(name + "/native", stubs, code);
         Map<String, String> dumps = line.flag("dump") ? Map.of("LLVM IR (before O3)", code.lowered().irText())
                 : Map.of();
         return new CompileSummary(method.name() + " compiled to native code, bound:", stubs.signatures(), List.of(),
-                compiled.timings(), dumps).withPhase("jshell stubs", stubTime).toDisplayData();
+                compiled.timings(), dumps).withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
 }

@@ -27,7 +27,7 @@ public final class PlotMagic extends SyntaxMagic {
                 %plot bowl --x -2:2 --y -1:3 [--grad]    // heat map of f (or |∇f|) for double bowl(double x, double y)
                 %plot rosen --at 1,1,1 --coord 0 --x -1:2 // slice of f(double[] p) with the partial ∂f/∂p0
             """,
-            List.of("method"), Set.of("x", "y", "at", "coord", "title"), Set.of("grad"));
+            List.of("method"), Set.of("x", "y", "at", "coord", "title"), Set.of("grad", "verbose"));
 
     private final CompilerSession compiler;
 

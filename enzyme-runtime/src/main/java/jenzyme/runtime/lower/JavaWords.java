@@ -1,0 +1,64 @@
+package jenzyme.runtime.lower;
+
+import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
+import java.util.stream.Collectors;
+
+/**
+ * Names of classes, types and methods as a Java programmer writes them, for messages: {@code Math.random()},
+ * {@code double[]}, {@code g(double, int[])}. A notebook's snippet classes ({@code REPL/$JShell$12}) are JShell's
+ * wrappers that the user never wrote, so members of them are named without a class.
+ */
+final class JavaWords {
+
+    private static final String SNIPPET_PREFIX = "REPL/$JShell$";
+
+    private JavaWords() {}
+
+    /** {@code String} for {@code java/lang/String}, {@code Point} for a class declared in a cell, "" for a cell. */
+    static String owner(String internalName) {
+        if (internalName.startsWith(SNIPPET_PREFIX)) {
+            int nested = internalName.indexOf('$', SNIPPET_PREFIX.length());
+            return nested < 0 ? "" : internalName.substring(nested + 1).replace('$', '.');
+        }
+        if (internalName.startsWith("[")) {
+            return type(internalName);
+        }
+        String dotted = internalName.replace('/', '.');
+        return dotted.startsWith("java.lang.") && dotted.indexOf('.', 10) < 0 ? dotted.substring(10) : dotted;
+    }
+
+    /** {@code double[]} for {@code [D}, {@code String} for {@code Ljava/lang/String;}; the text itself if no descriptor. */
+    static String type(String descriptor) {
+        try {
+            return ClassDesc.ofDescriptor(descriptor).displayName();
+        } catch (IllegalArgumentException notADescriptor) {
+            return descriptor;
+        }
+    }
+
+    /** {@code Owner.name(double, int[])}, or {@code name(double, int[])} for a cell method. */
+    static String method(String ownerInternalName, String name, String descriptor) {
+        String owner = owner(ownerInternalName);
+        return (owner.isEmpty() ? "" : owner + ".") + name + parameters(descriptor);
+    }
+
+    static String method(MethodRef ref) {
+        return method(ref.owner(), ref.name(), ref.descriptor());
+    }
+
+    /** {@code Owner.name} (a field), or {@code name} for a notebook variable. */
+    static String field(String ownerInternalName, String name) {
+        String owner = owner(ownerInternalName);
+        return owner.isEmpty() ? name : owner + "." + name;
+    }
+
+    private static String parameters(String descriptor) {
+        try {
+            return MethodTypeDesc.ofDescriptor(descriptor).parameterList().stream().map(ClassDesc::displayName)
+                    .collect(Collectors.joining(", ", "(", ")"));
+        } catch (IllegalArgumentException notADescriptor) {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package jenzyme.kernel;
+
+import jenzyme.kernel.exec.JavaEvaluator;
+import jenzyme.magics.UserMethod;
+import jenzyme.runtime.error.DifferentiationException;
+import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.error.WorkerException;
+import jenzyme.runtime.lower.BytecodeLowering;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The renderer on real pipeline exceptions: the user's method, cell line and source; details only with --verbose. */
+class ErrorRendererTest {
+
+    private static JavaEvaluator evaluator;
+    private static ErrorRenderer renderer;
+
+    @BeforeAll
+    static void start() {
+        evaluator = JavaEvaluator.start(ErrorRendererTest.class.getClassLoader());
+        renderer = new ErrorRenderer(evaluator.origins());
+    }
+
+    @AfterAll
+    static void stop() {
+        evaluator.close();
+    }
+
+    private static MagicFailure magicFailure(Throwable cause, String... arguments) {
+        return new MagicFailure("%autodiff", List.of(arguments), cause, Set.of("%autodiff"));
+    }
+
+    @Test
+    void loweringErrorNamesTheMethodAsWrittenAndQuotesItsCellLine() throws Exception {
+        evaluator.beginCell("[3]");
+        evaluator.eval("int unrelated = 1;\ndouble withText(double x, int[] k) {\n    String s = \"abc\";\n"
+                + "    return x * s.length();\n}");
+        UserMethod method = evaluator.methods("withText").getFirst();
+        LoweringException refused = assertThrows(LoweringException.class, () -> new BytecodeLowering(
+                evaluator.classBytes()).lower(method.ownerInternalName(), method.name(), method.descriptor()));
+        ErrorReport report = renderer.render(magicFailure(refused, "reverse", "withText"));
+        assertEquals("LoweringException", report.name());
+        assertEquals(List.of("%autodiff: cannot compile withText(double, int[]): unsupported: a String constant \"abc\"",
+                "  withText(double, int[]), cell [3], line 3:",
+                "  ----> 3     String s = \"abc\";"), report.traceback());
+        assertEquals("cannot compile withText(double, int[]): unsupported: a String constant \"abc\""
+                + " (withText(double, int[]), cell [3], line 3)", report.value());
+    }
+
+    @Test
+    void workerStderrAndEnzymeMessagesAppearOnlyWithVerbose() {
+        WorkerException crashed = new WorkerException(WorkerException.Reason.CRASHED, "the worker was killed by signal 6",
+                "LLVM ERROR: something deep\nStack dump: ...");
+        List<String> plain = renderer.render(magicFailure(crashed, "reverse", "f")).traceback();
+        assertEquals(List.of("%autodiff: the Enzyme worker failed: the worker was killed by signal 6",
+                "(add --verbose to the magic line to see the worker stderr)"), plain);
+        List<String> verbose = renderer.render(magicFailure(crashed, "reverse", "f", "--verbose")).traceback();
+        assertEquals(List.of("%autodiff: the Enzyme worker failed: the worker was killed by signal 6",
+                "--- worker stderr ---", "LLVM ERROR: something deep", "Stack dump: ..."), verbose);
+
+        DifferentiationException enzyme = new DifferentiationException("jz_JShell3_f_0123456789abcdef", "enzyme",
+                "cannot handle call\n  %3 = call double @foo(double %x)");
+        ErrorReport report = renderer.render(magicFailure(enzyme, "reverse", "f"));
+        assertEquals("%autodiff: Enzyme cannot differentiate this method (enzyme): cannot handle call",
+                report.traceback().getFirst());
+        assertFalse(String.join("\n", report.traceback()).contains("jz_"), report.traceback().toString());
+        assertTrue(renderer.render(magicFailure(enzyme, "--verbose")).traceback()
+                .contains("  %3 = call double @foo(double %x)"));
+    }
+
+    @Test
+    void everyCatalogueTemplateUsesItsPlaceholdersInOrderAndFormatFillsThem() {
+        Pattern placeholder = Pattern.compile("\\{(\\d+)}");
+        for (Messages message : Messages.values()) {
+            Matcher m = placeholder.matcher(message.template());
+            int highest = -1;
+            Set<Integer> seen = new java.util.TreeSet<>();
+            while (m.find()) {
+                seen.add(Integer.parseInt(m.group(1)));
+                highest = Math.max(highest, Integer.parseInt(m.group(1)));
+            }
+            assertEquals(highest + 1, seen.size(), message + " skips a placeholder: " + message.template());
+        }
+        assertEquals("g (called by f) changed since %autodiff; re-run %autodiff reverse f",
+                Messages.STALE_CALLEE.format("g", "f", "%autodiff", "%autodiff reverse f"));
+        assertEquals("cell [5], line 10", Messages.CELL_LINE.format("[5]", 10), "numbers are not grouped");
+    }
+}
