@@ -8,7 +8,7 @@ import jenzyme.kernel.exec.JavaEvaluator;
 import jenzyme.kernel.exec.SnippetValue;
 import jenzyme.kernel.help.NotebookHelp;
 import jenzyme.magics.DisplayRegistration;
-import jenzyme.magics.MagicRegistration;
+import jenzyme.magics.registration.MagicRegistration;
 import jenzyme.magics.NotebookSession;
 import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
