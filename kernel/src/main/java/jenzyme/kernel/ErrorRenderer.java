@@ -72,8 +72,11 @@ final class ErrorRenderer {
             }
             case IncompleteSource incomplete ->
                     new ErrorReport("IncompleteInput", incomplete.getMessage(), List.of(incomplete.getMessage()));
-            case EvaluationInterrupted interrupted ->
-                    new ErrorReport("Interrupted", interrupted.getMessage(), List.of("Interrupted: " + interrupted.getMessage()));
+            case EvaluationInterrupted interrupted -> {
+                List<String> lines = new ArrayList<>(List.of("Interrupted: " + interrupted.getMessage()));
+                interrupted.trace().forEach(frame -> lines.addAll(frameLines(frame)));
+                yield new ErrorReport("Interrupted", interrupted.getMessage(), lines);
+            }
         };
     }
 
