@@ -7,7 +7,7 @@ import jenzyme.kernel.exec.EvaluationException;
 import jenzyme.kernel.exec.JavaEvaluator;
 import jenzyme.kernel.exec.SnippetValue;
 import jenzyme.magics.DisplayRegistration;
-import jenzyme.magics.MagicRegistration;
+import jenzyme.magics.registration.MagicRegistration;
 import jenzyme.magics.NotebookSession;
 import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;

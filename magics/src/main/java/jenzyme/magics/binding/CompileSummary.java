@@ -1,4 +1,4 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.binding;
 
 import java.time.Duration;
 import java.util.List;
@@ -9,17 +9,17 @@ import org.dflib.jjava.jupyter.kernel.display.DisplayData;
  * The cell output of a compiling magic: what was bound (exact signatures), with which activities, and how long it
  * took (each phase with {@code --verbose}); as HTML for notebooks and as text for consoles. Optional IR dumps follow in collapsed blocks.
  */
-record CompileSummary(String title, List<String> signatures, List<String> activities, Map<String, Duration> timings,
+public record CompileSummary(String title, List<String> signatures, List<String> activities, Map<String, Duration> timings,
                       Map<String, String> dumps) {
 
     /** The same summary with one more phase at the end. */
-    CompileSummary withPhase(String phase, Duration time) {
+    public CompileSummary withPhase(String phase, Duration time) {
         Map<String, Duration> more = new java.util.LinkedHashMap<>(timings);
         more.put(phase, time);
         return new CompileSummary(title, signatures, activities, more, dumps);
     }
 
-    DisplayData toDisplayData(boolean verbose) {
+    public DisplayData toDisplayData(boolean verbose) {
         DisplayData data = new DisplayData(text(verbose));
         data.putHTML(html(verbose));
         return data;

@@ -1,25 +1,25 @@
-package jenzyme.magics;
-
-import org.dflib.jjava.jupyter.kernel.BaseKernel;
-import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
-import org.dflib.jjava.jupyter.kernel.util.PathsHandler;
+package jenzyme.magics.classpath;
 
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import jenzyme.magics.NotebookSession;
+import org.dflib.jjava.jupyter.kernel.BaseKernel;
+import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
+import org.dflib.jjava.jupyter.kernel.util.PathsHandler;
 
 /**
  * {@code %classpath <path or glob>...} (alias {@code %jars}): adds jars or class directories to what cells can
  * import. Each argument may hold several entries separated by {@value File#pathSeparator}; globs such as
  * {@code lib/*.jar} are expanded. An argument that matches nothing is an error, not a silent no-op.
  */
-final class ClasspathMagic implements LineMagic<Void, BaseKernel> {
+public final class ClasspathMagic implements LineMagic<Void, BaseKernel> {
 
     private final NotebookSession session;
 
-    ClasspathMagic(NotebookSession session) {
+    public ClasspathMagic(NotebookSession session) {
         this.session = session;
     }
 

@@ -1,10 +1,12 @@
-package jenzyme.magics;
+package jenzyme.magics.registration;
 
+import jenzyme.magics.NotebookSession;
 import jenzyme.magics.autodiff.AutodiffMagic;
-import jenzyme.magics.autodiff.CompilerSession;
-import jenzyme.magics.autodiff.GradcheckMagic;
-import jenzyme.magics.autodiff.JitMagic;
-import jenzyme.magics.autodiff.PlotMagic;
+import jenzyme.magics.binding.CompilerSession;
+import jenzyme.magics.classpath.ClasspathMagic;
+import jenzyme.magics.gradcheck.GradcheckMagic;
+import jenzyme.magics.jit.JitMagic;
+import jenzyme.magics.plot.PlotMagic;
 import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
 
 /**

@@ -1,4 +1,4 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.jit;
 
 import java.time.Duration;
 import java.util.List;
@@ -8,6 +8,9 @@ import jenzyme.magics.DefinitionException;
 import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
+import jenzyme.magics.binding.BindingStubs;
+import jenzyme.magics.binding.CompileSummary;
+import jenzyme.magics.binding.CompilerSession;
 import jenzyme.runtime.NativeMethod;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 

@@ -3,28 +3,22 @@ package jenzyme.runtime.ad;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import jenzyme.runtime.ad.Activity;
-import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
 
 /**
- * What to differentiate: the mode and one activity per Java parameter of the lowered entry point. Input of
- * {@link Differentiator}. Built from the Java defaults (floating scalars Active, floating arrays Duplicated, the
- * rest Const) and per-parameter overrides, and checked against the parameter types here, so that a bad magic line
- * is refused with the parameter's name before anything reaches the worker.
- *
- * <p>In forward mode "Active" on a scalar means "has a tangent", which Enzyme spells Duplicated.
+ * Which activity each Java parameter gets, and which it may have: the Java defaults (floating scalars Active,
+ * floating arrays Duplicated, the rest Const) with per-parameter overrides, checked against the parameter types so
+ * that a bad magic line is refused with the parameter's name before anything reaches the worker. The only place
+ * activity rules are decided; {@link CallingConvention} applies them.
  */
-public record DerivativeSpec(Mode mode, List<Activity> activities) {
+final class ActivityRules {
 
-    public DerivativeSpec {
-        activities = List.copyOf(activities);
-    }
+    private ActivityRules() {}
 
     /** The defaults for {@code entry}, with {@code overrides} (parameter name → activity) applied and checked. */
-    public static DerivativeSpec of(EntryPoint entry, Mode mode, Map<String, Activity> overrides) {
+    static List<Activity> activities(EntryPoint entry, Mode mode, Map<String, Activity> overrides) {
         List<NativeParameter> parameters = entry.parameters();
         for (String name : overrides.keySet()) {
             if (parameters.stream().noneMatch(p -> p.name().equals(name))) {
@@ -49,7 +43,7 @@ public record DerivativeSpec(Mode mode, List<Activity> activities) {
             throw new IllegalArgumentException("expected " + entry.methodName() + " to return double, float or void "
                     + "(outputs in arrays), got " + result.javaName());
         }
-        return new DerivativeSpec(mode, activities);
+        return activities;
     }
 
     static Activity defaultActivity(JavaType type) {
@@ -78,11 +72,5 @@ public record DerivativeSpec(Mode mode, List<Activity> activities) {
             throw new IllegalArgumentException("parameter " + parameter.name() + " (" + type.javaName() + ") cannot be "
                     + activity + ": " + problem);
         }
-    }
-
-    /** The activity the worker needs: forward-mode scalars with a tangent are Duplicated in Enzyme's terms. */
-    Activity workerActivity(int parameter, JavaType type) {
-        Activity activity = activities.get(parameter);
-        return mode == Mode.FORWARD && activity == Activity.ACTIVE ? Activity.DUPLICATED : activity;
     }
 }

@@ -1,12 +1,12 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.gradcheck;
 
 import java.util.List;
 import java.util.Set;
 import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
-import jenzyme.magics.gradcheck.GradCheck;
-import jenzyme.magics.gradcheck.GradCheckResult;
+import jenzyme.magics.binding.CompilerSession;
+import jenzyme.magics.binding.VectorFunctions;
 
 /**
  * {@code %gradcheck f [at x1,x2,...] [--points K] [--dim n] [--box lo:hi] [--eps h] [--tol r] [--seed s]}: central
@@ -54,10 +54,7 @@ public final class GradcheckMagic extends SyntaxMagic {
                         }
                         return f.dimension();
                     });
-            double[] box = MagicLine.numbers(line.option("box").orElse("-1:1").replace(':', ','), "--box");
-            if (box.length != 2 || !(box[0] < box[1])) {
-                throw new IllegalArgumentException("expected --box lo:hi with lo < hi, got " + line.option("box").get());
-            }
+            double[] box = MagicLine.range(line.option("box").orElse("-1:1"), "--box");
             if (f.dimension() >= 0 && dimension != f.dimension()) {
                 throw new IllegalArgumentException(method.name() + " takes " + f.dimension() + " coordinates, got --dim "
                         + dimension);

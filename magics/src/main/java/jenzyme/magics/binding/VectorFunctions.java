@@ -1,10 +1,11 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.binding;
 
 import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import jenzyme.runtime.Derivative;
+import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
 
@@ -14,23 +15,25 @@ import jenzyme.runtime.lower.NativeParameter;
  * parameters (then x = (x1, ..., xn)). The value comes from the JVM's own method, the gradient from the compiled
  * derivative, so comparing them checks the whole pipeline.
  */
-record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[], double[]> gradient, int dimension,
+public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[], double[]> gradient, int dimension,
                        boolean arrayParameter) {
 
-    static VectorFunctions of(MethodHandle jvm, Derivative reverse) {
+    public static VectorFunctions of(MethodHandle jvm, Derivative reverse) {
         List<NativeParameter> parameters = reverse.entry().parameters();
         if (reverse.entry().returnType() != JavaType.DOUBLE) {
             throw new IllegalArgumentException("expected " + reverse.entry().methodName() + " to return double, got "
                     + reverse.entry().returnType().javaName());
         }
         MethodHandle derivative = reverse.handle();
+        CallingConvention convention = reverse.convention();
+        int slots = convention.slots().size();
         if (parameters.size() == 1 && parameters.getFirst().type() == JavaType.DOUBLE_ARRAY) {
             return new VectorFunctions(
                     x -> call(() -> (double) jvm.invoke(x)),
                     x -> {
                         double[] dx = new double[x.length];
                         call(() -> {
-                            derivative.invoke(x, dx, new double[1]);
+                            derivative.invoke(x, dx, new double[slots]);
                             return 0;
                         });
                         return dx;
@@ -43,12 +46,16 @@ record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[], doub
             return new VectorFunctions(
                     x -> call(() -> (double) spreadValue.invoke(checked(x, n))),
                     x -> {
-                        double[] out = new double[n + 1];
+                        double[] out = new double[slots];
                         call(() -> {
                             spreadGradient.invoke(checked(x, n), out);
                             return 0;
                         });
-                        return java.util.Arrays.copyOfRange(out, 1, n + 1);
+                        double[] gradient = new double[n];
+                        for (int p = 0; p < n; p++) {
+                            gradient[p] = out[convention.adjointSlot(p)];
+                        }
+                        return gradient;
                     }, n, false);
         }
         throw new IllegalArgumentException("expected " + reverse.entry().methodName() + " to take one double[] or only "

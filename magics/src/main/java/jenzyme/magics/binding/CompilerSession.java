@@ -1,41 +1,36 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.binding;
 
+import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import jenzyme.magics.DefinitionException;
 import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.Derivative;
-import jenzyme.runtime.Differentiator;
-import jenzyme.runtime.NativeCompiler;
+import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.NativeMethod;
+import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.ad.Activity;
-import jenzyme.runtime.ad.DerivativeSpec;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.bind.InterruptFlag;
-import jenzyme.runtime.lower.BytecodeLowering;
-import jenzyme.runtime.lower.LoweredModule;
-import jenzyme.runtime.worker.WorkerClient;
 
 /**
- * The compilation pipeline of one notebook: one ORC JIT (inside the {@link NativeCompiler}), one Enzyme worker
- * (started on first use, so a notebook that never differentiates never starts it) and the code currently bound
- * under each generated name, released when the name is bound again. Magics call it; it calls the runtime stages.
- * A kernel interrupt raises the compiled-code flag and cancels a waiting worker request.
+ * The notebook's side of the runtime {@link Pipeline} (which owns the JIT and the Enzyme worker): finds cell
+ * methods by name, ties the kernel's interrupt to the compiled-code flag and to a waiting worker request, and keeps
+ * the code currently bound under each generated name, released when the name is bound again. Magics call it.
  */
 public final class CompilerSession {
 
     private final NotebookSession notebook;
-    private final NativeCompiler compiler = NativeCompiler.create();
+    private final Pipeline pipeline = Pipeline.create();
     private final Map<String, AutoCloseable> boundNames = new HashMap<>();
     private final Map<String, Derivative> samplingDerivatives = new HashMap<>();
     private final Map<Derivative, StaleBindings.Guarded> guards = new java.util.IdentityHashMap<>();
     private final StaleBindings stale;
-    private WorkerClient worker;
 
     public CompilerSession(NotebookSession notebook) {
         this.notebook = notebook;
@@ -62,53 +57,46 @@ public final class CompilerSession {
     public Timed<NativeMethod> compile(UserMethod method) {
         InterruptFlag.global().clear();
         long start = System.nanoTime();
-        NativeMethod compiled = compiler.compile(notebook.classBytes(), method.ownerInternalName(), method.name(),
-                method.descriptor());
+        NativeMethod compiled = pipeline.jit(javaMethod(method));
         return new Timed<>(compiled, Map.of("lower+jit", Duration.ofNanos(System.nanoTime() - start)));
     }
 
     public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options) {
         String rerun = "%autodiff " + (mode == Mode.REVERSE ? "reverse " : "forward ") + method.name();
-        return throughWorker(method, rerun, (differentiator, lowered) -> differentiator.differentiate(lowered,
-                DerivativeSpec.of(lowered.entry(), mode, overrides), options));
+        return throughWorker(method, rerun, () -> pipeline.differentiate(javaMethod(method), mode, overrides, options));
     }
 
     public Derivative hessianVectorProduct(UserMethod method) {
-        return throughWorker(method, "%autodiff hvp " + method.name(), Differentiator::hessianVectorProduct);
+        return throughWorker(method, "%autodiff hvp " + method.name(), () -> pipeline.hvp(javaMethod(method)));
     }
 
     /** {@code compiled}'s handle, raising a clear error once {@code method} or a method it calls is redefined. */
-    public java.lang.invoke.MethodHandle guardedHandle(NativeMethod compiled, UserMethod method) {
+    public MethodHandle guardedHandle(NativeMethod compiled, UserMethod method) {
         return stale.guard(compiled.handle(), method, compiled.lowered().loweredMethods(), "%jit " + method.name(),
                 compiled::isLive).handle();
     }
 
     /**
-     * Lowers {@code method}, runs {@code stage} with a worker request the kernel's interrupt cancels; the handle of
-     * the result is retired (see {@link StaleBindings}) once a method it was compiled from changes.
+     * Runs a pipeline request whose worker call the kernel's interrupt cancels; the handle of the result is retired
+     * (see {@link StaleBindings}) once a method it was compiled from changes.
      */
-    private Derivative throughWorker(UserMethod method, String rerun,
-                                     java.util.function.BiFunction<Differentiator, LoweredModule, Derivative> stage) {
+    private Derivative throughWorker(UserMethod method, String rerun, Supplier<Derivative> request) {
         InterruptFlag.global().clear();
-        long start = System.nanoTime();
-        LoweredModule lowered = new BytecodeLowering(notebook.classBytes())
-                .lower(method.ownerInternalName(), method.name(), method.descriptor());
-        Duration lowering = Duration.ofNanos(System.nanoTime() - start);
         Derivative derivative;
-        try (var cancel = notebook.onInterrupt(() -> worker().cancel())) {
-            derivative = stage.apply(new Differentiator(worker(), compiler.jit()), lowered);
+        try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
+            derivative = request.get();
         }
-        Map<String, Duration> timings = new LinkedHashMap<>();
-        timings.put("lowering", lowering);
-        timings.putAll(derivative.timings());
-        StaleBindings.Guarded guarded = stale.guard(derivative.handle(), method, lowered.loweredMethods(), rerun,
+        StaleBindings.Guarded guarded = stale.guard(derivative.handle(), method, derivative.loweredMethods(), rerun,
                 derivative::isLive);
-        Derivative result = new Derivative(derivative.entry(), derivative.spec(), derivative.wrapper(),
-                guarded.handle(), timings, derivative.irBeforeEnzyme(), derivative.irAfterEnzyme(), derivative.code());
+        Derivative result = derivative.withHandle(guarded.handle());
         guards.keySet().removeIf(d -> !d.isLive()); // released code: nothing left to guard
         guards.put(result, guarded);
         return result;
+    }
+
+    private JavaMethod javaMethod(UserMethod method) {
+        return new JavaMethod(notebook.classBytes(), method.ownerInternalName(), method.name(), method.descriptor());
     }
 
     /**
@@ -131,7 +119,7 @@ public final class CompilerSession {
     }
 
     /** The JVM's own version of {@code method}, e.g. for finite differences. */
-    public java.lang.invoke.MethodHandle jvmHandle(UserMethod method) {
+    public MethodHandle jvmHandle(UserMethod method) {
         return notebook.handle(method);
     }
 
@@ -160,12 +148,5 @@ public final class CompilerSession {
         } catch (Exception e) {
             throw new IllegalStateException("could not release the code of " + name, e);
         }
-    }
-
-    private synchronized WorkerClient worker() {
-        if (worker == null) {
-            worker = WorkerClient.fromEnvironment();
-        }
-        return worker;
     }
 }

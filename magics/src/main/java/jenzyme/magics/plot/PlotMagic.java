@@ -1,10 +1,12 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.plot;
 
 import java.util.List;
 import java.util.Set;
 import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
+import jenzyme.magics.binding.CompilerSession;
+import jenzyme.magics.binding.VectorFunctions;
 import jenzyme.visualization.Figure;
 import jenzyme.visualization.Plots;
 
@@ -37,14 +39,14 @@ public final class PlotMagic extends SyntaxMagic {
     @Override
     protected Object run(MagicLine line) {
         UserMethod method = compiler.method(line.positional(0));
-        double[] x = range(line.option("x").orElseThrow(() -> new IllegalArgumentException(
+        double[] x = MagicLine.range(line.option("x").orElseThrow(() -> new IllegalArgumentException(
                 "--x a:b is required\nusage: " + SYNTAX.usage())), "--x");
         VectorFunctions f = VectorFunctions.of(compiler.jvmHandle(method), compiler.defaultGradient(method));
         String title = line.option("title").orElse(method.name());
 
         if (line.option("y").isPresent()) {
             requireDimension(f, 2, method, "--y (a heat map)");
-            double[] y = range(line.option("y").get(), "--y");
+            double[] y = MagicLine.range(line.option("y").get(), "--y");
             return line.flag("grad")
                     ? Plots.gradientNorm(f.gradient(), x[0], x[1], y[0], y[1]).title("|∇" + title + "|")
                     : Plots.heatMap(f.value(), x[0], x[1], y[0], y[1]).title(title);
@@ -72,13 +74,4 @@ public final class PlotMagic extends SyntaxMagic {
                     + " double parameters");
         }
     }
-
-    private static double[] range(String text, String option) {
-        double[] bounds = MagicLine.numbers(text.replace(':', ','), option);
-        if (bounds.length != 2 || !(bounds[0] < bounds[1]) || !Double.isFinite(bounds[0] + bounds[1])) {
-            throw new IllegalArgumentException("expected " + option + " a:b with finite a < b, got '" + text + "'");
-        }
-        return bounds;
-    }
-
 }

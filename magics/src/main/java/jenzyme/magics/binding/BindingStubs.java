@@ -1,15 +1,16 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.binding;
 
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.ad.NativeType;
+import jenzyme.runtime.ad.OutputSlot;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
-import jenzyme.runtime.worker.NativeType;
-import jenzyme.runtime.worker.OutputSlot;
 
 /**
  * The Java source that binds compiled code as ordinary cell methods (docs/MAGICS.md is the contract): a holder
@@ -17,13 +18,13 @@ import jenzyme.runtime.worker.OutputSlot;
  * ergonomic method returning a record. Only source can define methods in JShell; the handles come from
  * {@link BoundHandles}.
  */
-final class BindingStubs {
+public final class BindingStubs {
 
     /** The generated source and the signatures to show the user. */
-    record Stubs(String source, List<String> signatures) {
+    public record Stubs(String source, List<String> signatures) {
 
         /** Defines the stubs in the notebook; returns how long JShell took (javac dominates it). */
-        java.time.Duration defineIn(jenzyme.magics.NotebookSession notebook) throws jenzyme.magics.DefinitionException {
+        public java.time.Duration defineIn(jenzyme.magics.NotebookSession notebook) throws jenzyme.magics.DefinitionException {
             long start = System.nanoTime();
             notebook.define(source);
             return java.time.Duration.ofNanos(System.nanoTime() - start);
@@ -33,7 +34,7 @@ final class BindingStubs {
     private BindingStubs() {}
 
     /** The base of the generated names ({@code <base>_grad}, ...): {@code requested} if it is a Java identifier. */
-    static String baseName(String requested) {
+    public static String baseName(String requested) {
         if (!javax.lang.model.SourceVersion.isIdentifier(requested) || requested.equals("_")) {
             throw new IllegalArgumentException("expected a Java identifier for the generated names (--name), got '"
                     + requested + "'");
@@ -42,7 +43,7 @@ final class BindingStubs {
     }
 
     /** {@code <name>_native}, with the method's own signature. */
-    static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
+    public static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
         String holder = holder(name, "native");
         List<String> params = entry.parameters().stream().map(p -> p.type().javaName() + " " + p.name()).toList();
         List<String> args = entry.parameters().stream().map(NativeParameter::name).toList();
@@ -56,10 +57,11 @@ final class BindingStubs {
     }
 
     /** Reverse mode: {@code <name>_grad} (a record) and the allocation-free {@code <name>_grad_into}. */
-    static Stubs reverse(String name, Derivative derivative) {
+    public static Stubs reverse(String name, Derivative derivative) {
         String holder = holder(name, "reverse");
-        EntryPoint entry = derivative.entry();
-        List<OutputSlot> slots = derivative.wrapper().slots();
+        CallingConvention convention = derivative.convention();
+        EntryPoint entry = convention.entry();
+        List<OutputSlot> slots = convention.slots();
         Call into = new Call();
         Call ergonomic = new Call();
         List<String> allocations = new ArrayList<>();
@@ -71,22 +73,22 @@ final class BindingStubs {
             String type = parameter.type().javaName();
             into.add(type, parameter.name());
             ergonomic.add(type, parameter.name());
-            if (derivative.spec().activities().get(p) == Activity.CONST) {
+            if (convention.activities().get(p) == Activity.CONST) {
                 continue;
             }
             String shadow = "d" + parameter.name();
             components.add(type + " " + shadow);
-            if (parameter.type().isArray()) {
+            if (convention.hasShadow(p)) {
                 into.add(type, shadow);
                 ergonomic.arguments.add(shadow);
                 String element = parameter.type().javaClass().getComponentType().getName();
                 allocations.add(type + " " + shadow + " = new " + element + "[" + parameter.name() + ".length];");
                 componentValues.add(shadow);
             } else {
-                int slot = slotOf(slots, OutputSlot.Kind.ADJOINT, parameter.llvmIndex());
+                int slot = convention.adjointSlot(p);
                 String cast = parameter.type() == JavaType.FLOAT ? "(float) " : "";
                 componentValues.add(cast + "dActive$[" + adjointCopies.size() + "]");
-                adjointCopies.add("dActive[" + adjointCopies.size() + "] = " + slotValue(slots.get(slot), slot) + ";");
+                adjointCopies.add("dActive[" + adjointCopies.size() + "] = " + slotValue(slots, slot) + ";");
             }
         }
         int actives = adjointCopies.size();
@@ -110,7 +112,7 @@ final class BindingStubs {
                 .append(guarded(holder + ".H.invokeExact(" + into.argumentList() + ", out$);"));
         adjointCopies.forEach(copy -> source.append("    ").append(copy).append('\n'));
         if (returnsValue) {
-            source.append("    return ").append(slotValue(slots.getFirst(), 0)).append(";\n");
+            source.append("    return ").append(slotValue(slots, convention.primalSlot())).append(";\n");
         }
         source.append("}\n");
         List<String> signatures = new ArrayList<>(List.of(intoSignature));
@@ -131,15 +133,16 @@ final class BindingStubs {
     }
 
     /** Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter. */
-    static Stubs forward(String name, Derivative derivative) {
+    public static Stubs forward(String name, Derivative derivative) {
         String holder = holder(name, "forward");
-        EntryPoint entry = derivative.entry();
-        List<OutputSlot> slots = derivative.wrapper().slots();
+        CallingConvention convention = derivative.convention();
+        EntryPoint entry = convention.entry();
+        List<OutputSlot> slots = convention.slots();
         Call call = new Call();
         for (int p = 0; p < entry.parameters().size(); p++) {
             NativeParameter parameter = entry.parameters().get(p);
             call.add(parameter.type().javaName(), parameter.name());
-            if (derivative.spec().activities().get(p) != Activity.CONST) {
+            if (convention.hasShadow(p)) {
                 call.add(parameter.type().javaName(), "t" + parameter.name());
             }
         }
@@ -156,8 +159,9 @@ final class BindingStubs {
         source.append(signature).append(" {\n    double[] out$ = ").append(holder).append(".OUT.get();\n")
                 .append(guarded(holder + ".H.invokeExact(" + call.argumentList() + ", out$);"));
         if (returnsValue) {
-            source.append("    return new ").append(record).append("(").append(slotValue(slots.get(0), 0))
-                    .append(", ").append(slotValue(slots.get(1), 1)).append(");\n");
+            source.append("    return new ").append(record).append("(")
+                    .append(slotValue(slots, convention.primalSlot())).append(", ")
+                    .append(slotValue(slots, convention.returnTangentSlot())).append(");\n");
         }
         source.append("}\n");
         return new Stubs(source.toString(), List.of(signature));
@@ -183,7 +187,7 @@ final class BindingStubs {
     }
 
     /** {@code double[] <name>_hvp(double[] p, double[] v)} and the allocation-free {@code _hvp_into}. */
-    static Stubs hessianVectorProduct(String name, Derivative derivative) {
+    public static Stubs hessianVectorProduct(String name, Derivative derivative) {
         String holder = holder(name, "hvp");
         String p = derivative.entry().parameters().getFirst().name();
         String into = "void " + name + "_hvp_into(double[] " + p + ", double[] v, double[] hv)";
@@ -209,7 +213,7 @@ final class BindingStubs {
      */
     private static String holderClass(String holder, MethodHandle handle, int slots) {
         return "final class " + holder + " {\n"
-                + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.autodiff.BoundHandles.take(\""
+                + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.binding.BoundHandles.take(\""
                 + BoundHandles.put(handle) + "\");\n"
                 + (slots < 0 ? "" : "    static final ThreadLocal<double[]> OUT = ThreadLocal.withInitial(() -> new double["
                         + slots + "]);\n")
@@ -223,21 +227,10 @@ final class BindingStubs {
                 + "    } catch (Throwable t$) {\n        throw new IllegalStateException(t$);\n    }\n";
     }
 
-    private static int slotOf(List<OutputSlot> slots, OutputSlot.Kind kind, int llvmIndex) {
-        for (int i = 0; i < slots.size(); i++) {
-            if (slots.get(i).kind() == kind && slots.get(i).index() == llvmIndex) {
-                return i;
-            }
-        }
-        throw new IllegalStateException("the worker returned no " + kind + " slot for argument " + llvmIndex
-                + " in " + slots);
-    }
-
-    /** A float slot holds its value in the low 4 bytes of the 8-byte slot (little-endian x86-64). */
-    private static String slotValue(OutputSlot slot, int index) {
-        String element = "out$[" + index + "]";
-        return slot.type() == NativeType.FLOAT ? "Float.intBitsToFloat((int) Double.doubleToRawLongBits(" + element + "))"
-                : element;
+    /** Slot {@code index} of {@code out$}: a double as it is, a float read from its first 4 bytes. */
+    private static String slotValue(List<OutputSlot> slots, int index) {
+        return slots.get(index).type() == NativeType.FLOAT
+                ? "jenzyme.runtime.ad.OutputSlot.floatAt(out$, " + index + ")" : "out$[" + index + "]";
     }
 
     private static String capitalised(String name) {

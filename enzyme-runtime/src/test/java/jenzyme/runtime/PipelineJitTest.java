@@ -1,7 +1,5 @@
 package jenzyme.runtime;
 
-import jenzyme.runtime.error.BindingException;
-import jenzyme.runtime.error.LoweringException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,6 +9,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodType;
 import jenzyme.runtime.bind.CompiledCodeInterruptedException;
 import jenzyme.runtime.bind.InterruptFlag;
+import jenzyme.runtime.error.BindingException;
+import jenzyme.runtime.error.LoweringException;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
@@ -18,18 +18,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The whole path without AD: Java source → bytecode → LLVM IR → ORC JIT → FFM handle, called like the method. */
-class NativeCompilerTest {
+class PipelineJitTest {
 
-    private static NativeCompiler compiler;
+    private static Pipeline pipeline;
 
     @BeforeAll
     static void startJit() {
-        compiler = NativeCompiler.create();
+        pipeline = Pipeline.create();
     }
 
     @AfterAll
     static void stopJit() {
-        compiler.close();
+        pipeline.close();
     }
 
     @Test
@@ -40,7 +40,7 @@ class NativeCompilerTest {
                     public static double f(double x) { return x * x + 1; }
                 }
                 """);
-        NativeMethod f = compiler.compile(classes, "demo/Poly", "f", "(D)D");
+        NativeMethod f = pipeline.jit(new JavaMethod(classes, "demo/Poly", "f", "(D)D"));
         String compiled = f.code().compiledIr();
         assertTrue(compiled.contains("fmul double %x, %x") && !compiled.contains("alloca"),
                 "the JIT ran O3 on the frontend's module:\n" + compiled);
@@ -64,11 +64,11 @@ class NativeCompilerTest {
                     static int twice(int x) { return 2 * x; }
                 }
                 """);
-        NativeMethod unique = compiler.compile(classes, "demo/Names", "unique");
+        NativeMethod unique = pipeline.jit(JavaMethod.unique(classes, "demo/Names", "unique"));
         assertEquals(3L, (long) unique.handle().invokeExact(new int[3]));
-        LoweringException ambiguous = assertThrows(LoweringException.class, () -> compiler.compile(classes, "demo/Names", "twice"));
+        LoweringException ambiguous = assertThrows(LoweringException.class, () -> pipeline.jit(JavaMethod.unique(classes, "demo/Names", "twice")));
         assertTrue(ambiguous.getMessage().contains("several static methods twice [(D)D, (I)I]"), ambiguous.getMessage());
-        LoweringException missing = assertThrows(LoweringException.class, () -> compiler.compile(classes, "demo/Names", "absent"));
+        LoweringException missing = assertThrows(LoweringException.class, () -> pipeline.jit(JavaMethod.unique(classes, "demo/Names", "absent")));
         assertTrue(missing.getMessage().contains("no static method absent"), missing.getMessage());
     }
 
@@ -80,8 +80,8 @@ class NativeCompilerTest {
                     public static int g(int x) { return 2 * x; }
                 }
                 """);
-        NativeMethod first = compiler.compile(classes, "demo/Twice", "g", "(I)I");
-        NativeMethod second = compiler.compile(classes, "demo/Twice", "g", "(I)I");
+        NativeMethod first = pipeline.jit(new JavaMethod(classes, "demo/Twice", "g", "(I)I"));
+        NativeMethod second = pipeline.jit(new JavaMethod(classes, "demo/Twice", "g", "(I)I"));
         assertFalse(first.isLive());
         assertTrue(second.isLive());
         assertEquals(42, (int) second.handle().invokeExact(21));
@@ -118,7 +118,7 @@ class NativeCompilerTest {
                     }
                 }
                 """);
-        MethodHandle outer = compiler.compile(classes, "demo/Lines", "outer", "([DII)D").handle();
+        MethodHandle outer = pipeline.jit(new JavaMethod(classes, "demo/Lines", "outer", "([DII)D")).handle();
         assertEquals(1.0 + 2.0 + 1.0, (double) outer.invokeExact(new double[] {1, 2}, 1, 3), 0);
         ArrayIndexOutOfBoundsException oob = assertThrows(ArrayIndexOutOfBoundsException.class,
                 () -> { double unused = (double) outer.invokeExact(new double[] {1, 2}, 5, 3); });
@@ -133,7 +133,7 @@ class NativeCompilerTest {
     @Test
     void recursionDeeperThanTheStackBudgetRaisesStackOverflowErrorInsteadOfCrashing() throws Throwable {
         CompiledClasses classes = InMemoryJavac.compile("demo.Deep", RECURSIVE);
-        MethodHandle nest = compiler.compile(classes, "demo/Deep", "nest", "(DI)D").handle();
+        MethodHandle nest = pipeline.jit(new JavaMethod(classes, "demo/Deep", "nest", "(DI)D")).handle();
         assertEquals(Deep.nest(0.5, 2000), (double) nest.invokeExact(0.5, 2000), 1e-12); // libm sin vs the JVM's: ulps
         StackOverflowError deep = assertThrows(StackOverflowError.class,
                 () -> { double unused = (double) nest.invokeExact(0.5, 100_000_000); });
@@ -141,7 +141,7 @@ class NativeCompilerTest {
         int deepest = jenzyme.runtime.lower.StatusCode.MAX_CALL_DEPTH - 10;
         assertEquals(Deep.nest(0.5, deepest), (double) nest.invokeExact(0.5, deepest), 1e-12, "just below the limit");
         // A self-call in tail position must stay a call: as a loop it would spin forever without overflowing.
-        MethodHandle forever = compiler.compile(classes, "demo/Deep", "forever", "(D)D").handle();
+        MethodHandle forever = pipeline.jit(new JavaMethod(classes, "demo/Deep", "forever", "(D)D")).handle();
         assertThrows(StackOverflowError.class, () -> { double unused = (double) forever.invokeExact(1.0); });
         assertEquals(Deep.nest(0.25, 10), (double) nest.invokeExact(0.25, 10), 1e-12, "usable after an overflow");
     }
@@ -149,7 +149,7 @@ class NativeCompilerTest {
     @Test
     void recursionWithoutLoopsStopsWhenTheInterruptFlagIsRaised() throws Throwable {
         CompiledClasses classes = InMemoryJavac.compile("demo.Deep", RECURSIVE);
-        MethodHandle fib = compiler.compile(classes, "demo/Deep", "fib", "(I)J").handle();
+        MethodHandle fib = pipeline.jit(new JavaMethod(classes, "demo/Deep", "fib", "(I)J")).handle();
         assertEquals(6765L, (long) fib.invokeExact(20));
         var raiser = Thread.ofPlatform().start(() -> {
             try {
@@ -177,14 +177,14 @@ class NativeCompilerTest {
                     public static double first(double[] a, int n) { return n > 0 ? a[0] : -1; }
                 }
                 """);
-        MethodHandle fill = compiler.compile(classes, "demo/Alloc", "fill", "(I)D").handle();
+        MethodHandle fill = pipeline.jit(new JavaMethod(classes, "demo/Alloc", "fill", "(I)D")).handle();
         assertEquals(1000.0, (double) fill.invokeExact(1000));
         // 16 GiB: more than this JVM's heap (so the JVM itself would throw); natively it would be touched page by page.
         assertTrue(16L << 30 > Runtime.getRuntime().maxMemory(), "the test needs a heap below 16 GiB");
         OutOfMemoryError refused = assertThrows(OutOfMemoryError.class,
                 () -> { double unused = (double) fill.invokeExact(Integer.MAX_VALUE); });
         assertTrue(refused.getMessage().contains(Integer.toString(Integer.MAX_VALUE)), refused.getMessage());
-        MethodHandle first = compiler.compile(classes, "demo/Alloc", "first", "([DI)D").handle();
+        MethodHandle first = pipeline.jit(new JavaMethod(classes, "demo/Alloc", "first", "([DI)D")).handle();
         NullPointerException npe = assertThrows(NullPointerException.class,
                 () -> { double unused = (double) first.invokeExact((double[]) null, 0); });
         assertTrue(npe.getMessage().contains("double[] argument, got null"), npe.getMessage());

@@ -1,4 +1,4 @@
-package jenzyme.magics.autodiff;
+package jenzyme.magics.binding;
 
 import java.lang.invoke.MethodHandle;
 import java.util.Map;

@@ -1,6 +1,5 @@
-package jenzyme.runtime.worker;
+package jenzyme.runtime.ad;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -28,13 +27,5 @@ public record WrapperSignature(String symbol, List<WrapperParameter> parameters,
     /** Byte offset of slot {@code index} in the out buffer. */
     public static long slotOffset(int index) {
         return SLOT_BYTES * index;
-    }
-
-    /** Parses the response fields {@code params} and {@code slots} (comma-separated tokens, slots may be empty). */
-    static WrapperSignature parse(String symbol, String parameters, String slots) {
-        return new WrapperSignature(
-                symbol,
-                Arrays.stream(parameters.split(",")).map(WrapperParameter::parse).toList(),
-                slots.isEmpty() ? List.of() : Arrays.stream(slots.split(",")).map(OutputSlot::parse).toList());
     }
 }

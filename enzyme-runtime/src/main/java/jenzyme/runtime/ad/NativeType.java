@@ -1,4 +1,4 @@
-package jenzyme.runtime.worker;
+package jenzyme.runtime.ad;
 
 import java.util.Arrays;
 
@@ -16,11 +16,13 @@ public enum NativeType {
         this.token = token;
     }
 
+    /** The worker protocol's spelling. */
     public String token() {
         return token;
     }
 
-    static NativeType parse(String token) {
+    /** The wrapper type of an LLVM parameter or return type of the lowered code ({@code double}, {@code ptr}, ...). */
+    public static NativeType ofToken(String token) {
         return Arrays.stream(values())
                 .filter(t -> t.token.equals(token))
                 .findFirst()

@@ -1,7 +1,5 @@
-package jenzyme.runtime.ad;
+package jenzyme.runtime;
 
-import jenzyme.runtime.Derivative;
-import jenzyme.runtime.Differentiator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,15 +10,13 @@ import java.util.Map;
 import java.util.Random;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.ad.Mode;
-import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.error.DifferentiationException;
-import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.LoweredModule;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import jenzyme.runtime.worker.WorkerClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * The whole AD pipeline on Java methods: javac → frontend → real Enzyme worker → ORC JIT → bound handle, checked
  * against analytic derivatives and central finite differences of the JVM's own method.
  */
-class DifferentiatorTest {
+class PipelineDerivativeTest {
 
     private static final String SOURCE = """
             package ad;
@@ -61,27 +57,21 @@ class DifferentiatorTest {
             """;
 
     private static CompiledClasses classes;
-    private static WorkerClient worker;
-    private static OrcJit jit;
-    private static Differentiator differentiator;
+    private static Pipeline pipeline;
 
     @BeforeAll
     static void start() {
         classes = InMemoryJavac.compile("ad.Fns", SOURCE);
-        worker = WorkerClient.fromEnvironment();
-        jit = OrcJit.create(Map.of(InterruptFlag.symbol(), InterruptFlag.global().segment()));
-        differentiator = new Differentiator(worker, jit);
+        pipeline = Pipeline.create();
     }
 
     @AfterAll
     static void stop() {
-        jit.close();
-        worker.close();
+        pipeline.close();
     }
 
     private static Derivative derive(String name, String descriptor, Mode mode, Map<String, Activity> overrides) {
-        LoweredModule lowered = new BytecodeLowering(classes).lower("ad/Fns", name, descriptor);
-        return differentiator.differentiate(lowered, DerivativeSpec.of(lowered.entry(), mode, overrides),
+        return pipeline.differentiate(new JavaMethod(classes, "ad/Fns", name, descriptor), mode, overrides,
                 DifferentiationOptions.DEFAULT);
     }
 
@@ -215,12 +205,12 @@ class DifferentiatorTest {
     void badActivitiesAreRefusedWithTheParameterName() {
         LoweredModule lowered = new BytecodeLowering(classes).lower("ad/Fns", "sinSum", "(D[DI)D");
         var onInt = assertThrows(IllegalArgumentException.class,
-                () -> DerivativeSpec.of(lowered.entry(), Mode.REVERSE, Map.of("n", Activity.ACTIVE)));
+                () -> CallingConvention.of(lowered.entry(), Mode.REVERSE, Map.of("n", Activity.ACTIVE)));
         assertTrue(onInt.getMessage().startsWith("parameter n (int) cannot be ACTIVE"), onInt.getMessage());
         var unknown = assertThrows(IllegalArgumentException.class,
-                () -> DerivativeSpec.of(lowered.entry(), Mode.REVERSE, Map.of("z", Activity.CONST)));
+                () -> CallingConvention.of(lowered.entry(), Mode.REVERSE, Map.of("z", Activity.CONST)));
         assertTrue(unknown.getMessage().contains("got 'z'"), unknown.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> DerivativeSpec.of(lowered.entry(), Mode.REVERSE,
+        assertThrows(IllegalArgumentException.class, () -> CallingConvention.of(lowered.entry(), Mode.REVERSE,
                 Map.of("x", Activity.CONST, "a", Activity.CONST)));
     }
 
@@ -239,8 +229,7 @@ class DifferentiatorTest {
 
     @Test
     void hessianVectorProductOfRosenbrockMatchesTheAnalyticHessian() throws Throwable {
-        LoweredModule lowered = new BytecodeLowering(classes).lower("ad/Fns", "rosenbrock", "([D)D");
-        Derivative hvp = differentiator.hessianVectorProduct(lowered);
+        Derivative hvp = pipeline.hvp(new JavaMethod(classes, "ad/Fns", "rosenbrock", "([D)D"));
         Random random = new Random(13);
         int n = 50;
         double[] p = random.doubles(n, -2, 2).toArray();
