@@ -196,7 +196,9 @@ pub struct DiffRequest {
 }
 
 impl DiffRequest {
-    /// Checks the rules that do not need the IR: which activities each mode and type admits.
+    /// Validates what the client sent against what Enzyme admits per mode and type (no IR needed). Policy — the
+    /// defaults, the user's words, the Java types — is decided by the client (the Java frontend's
+    /// `CallingConvention`); this only refuses requests Enzyme cannot honour, e.g. from the command line.
     pub fn check_activities(&self) -> Result<(), String> {
         for (i, arg) in self.args.iter().enumerate() {
             check_arg(self.mode, i, arg)?;

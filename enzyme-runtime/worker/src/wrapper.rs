@@ -2,7 +2,9 @@
 //! interleaved, a seed appended, adjoints returned as a struct), and struct returns are awkward through Java's FFM.
 //! So every derivative is reached through a `void` wrapper whose parameters are the primal arguments, each
 //! followed by its shadow/tangent, then `ptr out`; results are stored to `out` in 8-byte slots. PROTOCOL.md lists
-//! the exact signatures; `Layout` is their single source of truth. Enzyme's function is made internal and
+//! the exact signatures; `Layout` plans them. The Java frontend plans the same wrapper from the same request
+//! (`jenzyme.runtime.ad.WrapperLayout`) and refuses an answer that differs; tests/data/layouts.txt holds the cases
+//! both planners are tested on. Enzyme's function is made internal and
 //! `alwaysinline`, so after O3 the wrapper is the derivative.
 
 use std::ffi::CString;
@@ -335,6 +337,31 @@ mod tests {
         assert_eq!(vector.symbol, "f__jenzyme_forward_x3");
         assert_eq!(vector.params_token(), "arg0:double,tangent0:ptr,arg1:double,out:ptr");
         assert_eq!(vector.slots_token(), "dreturn0:double,dreturn1:double,dreturn2:double");
+    }
+
+    /// The cases Java's `WrapperLayout` is held to as well (tests/data/layouts.txt): the two planners agree.
+    #[test]
+    fn plans_the_layouts_shared_with_the_java_frontend() {
+        let cases = include_str!("../tests/data/layouts.txt");
+        let mut checked = 0;
+        for line in cases.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+            let f: Vec<&str> = line.split('|').map(str::trim).collect();
+            assert_eq!(f.len(), 9, "expected 9 fields in '{line}'");
+            let request = DiffRequest {
+                function: "f".into(),
+                mode: Mode::parse(f[0], f[1].parse().unwrap()).unwrap(),
+                args: ArgSpec::parse_list(f[2]).unwrap(),
+                ret: Activity::parse(f[3]).unwrap(),
+                options: Options { primal_return: f[4] == "true", ..Options::default() },
+            };
+            assert!(request.check_activities().is_ok(), "{line}");
+            let types: Vec<String> = f[5].split(',').map(str::to_string).collect();
+            let layout = Layout::plan(&request, &types, f[6]);
+            assert_eq!(layout.params_token(), f[7], "{line}");
+            assert_eq!(layout.slots_token(), f[8], "{line}");
+            checked += 1;
+        }
+        assert!(checked >= 8, "expected the shared cases, read {checked}");
     }
 
     #[test]

@@ -57,12 +57,8 @@ fn a_request_that_does_not_match_the_signature_is_refused() {
 
 #[test]
 fn a_call_to_an_unknown_external_names_the_function() {
-    let source = r#"
-        double mystery_kernel(double);
-        double opaque(int *status, double x) { return mystery_kernel(x) * x; }
-    "#;
     let mut worker = Worker::start();
-    let response = worker.differentiate(&bitcode_of(source, "-O2"), &request("opaque", &[]));
+    let response = worker.differentiate(&bitcode_of(fixtures::OPAQUE, "-O2"), &request("opaque", &[]));
     assert_eq!(response.get("phase"), Some("enzyme"), "{:?}", response.fields);
     let message = error_message(&response);
     assert!(message.contains("mystery_kernel"), "the message must name the callee: {message}");

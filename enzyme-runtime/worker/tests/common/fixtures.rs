@@ -1,12 +1,8 @@
 //! C fixtures in the calling convention of the Java frontend: a leading `int *status` (Const), scalars, and arrays
-//! as (data pointer, int length) pairs. Shared by all integration tests.
+//! as (data pointer, int length) pairs. Shared by all integration tests; those in tests/data/ also by the Java
+//! client's tests (NativeFixtures).
 
-pub const COMPOSITE: &str = r#"
-#include <math.h>
-double composite(int *status, double x, double y) {
-    return sin(x) * exp(y) + pow(x, 3.0) * y + pow(y, x);
-}
-"#;
+pub const COMPOSITE: &str = include_str!("../data/composite.c");
 
 /// d/dx and d/dy of `composite`.
 pub fn composite(x: f64, y: f64) -> (f64, f64, f64) {
@@ -17,17 +13,7 @@ pub fn composite(x: f64, y: f64) -> (f64, f64, f64) {
 }
 
 /// A loop over a double array with the frontend's bounds check: `i >= a_len` sets the status word and leaves.
-pub const SIN_SUM: &str = r#"
-#include <math.h>
-double sin_sum(int *status, double x, double *a, int a_len, int n) {
-    double acc = 0.0;
-    for (int i = 0; i < n; i++) {
-        if (i >= a_len) { *status = 1; return 0.0; }
-        acc += sin(x * a[i]);
-    }
-    return acc;
-}
-"#;
+pub const SIN_SUM: &str = include_str!("../data/sin_sum.c");
 
 /// Value, d/dx, and d/da_i of `sin_sum` over all of `a`.
 pub fn sin_sum(x: f64, a: &[f64]) -> (f64, f64, Vec<f64>) {
@@ -123,3 +109,6 @@ pub fn intrinsics(x: f64, y: f64) -> (f64, f64, f64) {
     let dy = x.sin() * y.exp() + x.powf(y) * x.ln();
     (value, dx, dy)
 }
+
+/// A call to a function Enzyme has no derivative for (errors.rs; the Java client's tests use it too).
+pub const OPAQUE: &str = include_str!("../data/opaque.c");

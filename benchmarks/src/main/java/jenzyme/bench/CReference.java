@@ -1,10 +1,7 @@
 package jenzyme.bench;
 
 import java.io.IOException;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.nio.charset.StandardCharsets;
@@ -17,17 +14,16 @@ import java.util.concurrent.TimeUnit;
 import jenzyme.bench.Workload.CArgument;
 import jenzyme.bench.Workload.LengthOf;
 import jenzyme.bench.Workload.Param;
+import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.ArgType;
 import jenzyme.runtime.ad.Argument;
 import jenzyme.runtime.bind.NativeBinder;
 import jenzyme.runtime.jit.JitModule;
-import jenzyme.runtime.jit.OrcJit;
-import jenzyme.runtime.worker.DifferentiatedModule;
 import jenzyme.runtime.worker.DifferentiationRequest;
-import jenzyme.runtime.worker.OutputSlot;
-import jenzyme.runtime.worker.WorkerClient;
-import jenzyme.runtime.worker.WrapperParameter;
+import jenzyme.runtime.ad.OutputSlot;
+import jenzyme.runtime.ad.WrapperParameter;
+import jenzyme.runtime.ad.WrapperSignature;
 
 /**
  * The "C+worker" column, the speed of light of our pipeline: the workload written in C, compiled by
@@ -48,37 +44,29 @@ final class CReference {
     /** The gradient contender, and the module to release when the workload is done. */
     record Compiled(Contender contender, JitModule code) {}
 
-    Compiled differentiate(Workload workload, GradientLayout layout, WorkerClient worker, OrcJit jit)
-            throws Throwable {
+    Compiled differentiate(Workload workload, GradientLayout layout, Pipeline pipeline) throws Throwable {
         Workload.CSource c = workload.c();
         byte[] bitcode = clang(c.file());
         List<Argument> arguments = c.arguments().stream().map(a -> workerArgument(a, workload, layout)).toList();
-        DifferentiatedModule module = worker.differentiate(
+        Pipeline.CompiledWrapper compiled = pipeline.differentiateBitcode("c." + c.function(),
                 DifferentiationRequest.reverse(bitcode, c.function(), arguments, Activity.ACTIVE));
-        JitModule code = jit.add("c." + c.function(), module.bitcode(), false);
+        JitModule code = compiled.code();
         try {
-            return new Compiled(contender(workload, layout, module, code), code);
+            return new Compiled(contender(workload, layout, compiled.wrapper(), code), code);
         } catch (Throwable e) {
             code.close();
             throw e;
         }
     }
 
-    private Contender contender(Workload workload, GradientLayout layout, DifferentiatedModule module,
-                                JitModule code) throws Throwable {
+    private Contender contender(Workload workload, GradientLayout layout, WrapperSignature wrapper, JitModule code)
+            throws Throwable {
         List<CArgument> cArguments = workload.c().arguments();
         Object[] javaArguments = workload.freshArguments();
         double[][] shadows = new double[javaArguments.length][];
-        double[] out = new double[module.wrapper().slots().size()];
-        List<MemoryLayout> layouts = new ArrayList<>();
+        double[] out = new double[wrapper.slots().size()];
         List<Object> values = new ArrayList<>();
-        for (WrapperParameter parameter : module.wrapper().parameters()) {
-            layouts.add(switch (parameter.type()) {
-                case DOUBLE -> ValueLayout.JAVA_DOUBLE;
-                case I32 -> ValueLayout.JAVA_INT;
-                case PTR -> ValueLayout.ADDRESS;
-                default -> throw new IllegalStateException("unexpected wrapper parameter " + parameter);
-            });
+        for (WrapperParameter parameter : wrapper.parameters()) {
             values.add(switch (parameter.role()) {
                 case ARG -> switch (cArguments.get(parameter.argument())) {
                     case Param(int p) when javaArguments[p] instanceof double[] array -> MemorySegment.ofArray(array);
@@ -94,8 +82,7 @@ final class CReference {
                 case TANGENT -> throw new IllegalStateException("unexpected tangent in a reverse wrapper");
             });
         }
-        MethodHandle raw = NativeBinder.bindRaw(code.address(module.wrapper().symbol()),
-                FunctionDescriptor.ofVoid(layouts.toArray(MemoryLayout[]::new)));
+        MethodHandle raw = NativeBinder.bindWrapper(code.address(wrapper.symbol()), wrapper);
         MethodHandle bound = MethodHandles.insertArguments(raw, 0, values.toArray());
         double[][] zeroed = Arrays.stream(shadows).filter(s -> s != null).toArray(double[][]::new);
         Timer.Body call = () -> {
@@ -105,7 +92,7 @@ final class CReference {
             bound.invokeExact();
         };
         call.run();
-        List<OutputSlot> slots = module.wrapper().slots();
+        List<OutputSlot> slots = wrapper.slots();
         if (slots.isEmpty() || slots.getFirst().kind() != OutputSlot.Kind.PRIMAL
                 || slots.size() != 1 + layout.activeScalars().size()) {
             throw new IllegalStateException("expected the primal and " + layout.activeScalars().size()

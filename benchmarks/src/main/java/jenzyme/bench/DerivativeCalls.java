@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import jenzyme.runtime.Derivative;
+import jenzyme.runtime.ad.CallingConvention;
 
 /**
  * Calls a bound {@link Derivative} the way a user calls {@code f_grad_into}: every argument preallocated, shadows
@@ -24,7 +25,7 @@ final class DerivativeCalls {
         List<Object> call = new ArrayList<>();
         for (int p = 0; p < arguments.length; p++) {
             call.add(arguments[p]);
-            if (derivative.spec().activities().get(p).hasShadow()) {
+            if (derivative.convention().hasShadow(p)) {
                 shadows[p] = new double[((double[]) arguments[p]).length];
                 call.add(shadows[p]);
             }
@@ -44,8 +45,10 @@ final class DerivativeCalls {
             bound.invokeExact();
         };
         body.run();
-        double[] gradient = layout.gather(shadows, Arrays.copyOfRange(out, 1, out.length));
-        return new Contender(column, Timer.local(body), Evaluation.withGradient(out[0], gradient));
+        CallingConvention convention = derivative.convention();
+        double[] adjoints = layout.activeScalars().stream().mapToDouble(p -> out[convention.adjointSlot(p)]).toArray();
+        double[] gradient = layout.gather(shadows, adjoints);
+        return new Contender(column, Timer.local(body), Evaluation.withGradient(out[convention.primalSlot()], gradient));
     }
 
     /** A forward-mode derivative: the gradient takes one call per component, each along a unit tangent. */
@@ -81,10 +84,12 @@ final class DerivativeCalls {
             }
         };
         body.run();
+        CallingConvention convention = derivative.convention();
         double[] gradient = new double[components];
         for (int c = 0; c < components; c++) {
-            gradient[c] = outs[c][1];
+            gradient[c] = outs[c][convention.returnTangentSlot()];
         }
-        return new Contender(Column.FORWARD, Timer.local(body), Evaluation.withGradient(outs[0][0], gradient));
+        return new Contender(Column.FORWARD, Timer.local(body),
+                Evaluation.withGradient(outs[0][convention.primalSlot()], gradient));
     }
 }

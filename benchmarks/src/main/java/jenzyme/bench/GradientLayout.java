@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import jenzyme.runtime.ad.Activity;
-import jenzyme.runtime.ad.DerivativeSpec;
+import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.lower.EntryPoint;
 
@@ -12,7 +12,7 @@ import jenzyme.runtime.lower.EntryPoint;
  * Which arguments of a workload are differentiated and in which order their partials are flattened: parameter
  * order, a Duplicated array contributing all its elements, an Active scalar one value. Every implementation
  * (ours, C, JAX, finite differences) reports its gradient in this order, so they can be compared element-wise.
- * The activities are the magics' defaults with the workload's Const overrides, checked by {@link DerivativeSpec}.
+ * The activities are the magics' defaults with the workload's Const overrides, checked by {@link CallingConvention}.
  */
 public final class GradientLayout {
 
@@ -25,7 +25,7 @@ public final class GradientLayout {
     }
 
     public static GradientLayout of(EntryPoint entry, Map<String, Activity> constants, List<Object> arguments) {
-        List<Activity> activities = DerivativeSpec.of(entry, Mode.REVERSE, constants).activities();
+        List<Activity> activities = CallingConvention.of(entry, Mode.REVERSE, constants).activities();
         if (activities.size() != arguments.size()) {
             throw new IllegalArgumentException("expected " + activities.size() + " arguments for "
                     + entry.javaSignature() + ", got " + arguments.size());

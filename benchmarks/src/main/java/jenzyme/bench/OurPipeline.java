@@ -8,45 +8,43 @@ import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.time.Duration;
 import jenzyme.runtime.Derivative;
-import jenzyme.runtime.Differentiator;
-import jenzyme.runtime.NativeCompiler;
+import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.NativeMethod;
-import jenzyme.runtime.ad.DerivativeSpec;
+import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
-import jenzyme.runtime.jit.OrcJit;
-import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.ClassBytesSource;
 import jenzyme.runtime.lower.LoweredModule;
 import jenzyme.runtime.worker.WorkerClient;
 
 /**
- * Our own columns, through the same stages {@code %jit} and {@code %autodiff} use: bytecode lowering, the Enzyme
- * worker, the ORC JIT and the binders. The workloads' class files come from this program's class path, as
- * JShell's snippet classes come from the kernel. Keeps what it compiled for a workload until {@link #release()}.
+ * Our own columns, through the runtime {@link Pipeline} that {@code %jit} and {@code %autodiff} use. The workloads'
+ * class files come from this program's class path, as JShell's snippet classes come from the kernel. Keeps what it
+ * compiled for a workload until {@link #release()}.
  */
 final class OurPipeline implements AutoCloseable {
 
-    private final NativeCompiler compiler = NativeCompiler.create();
+    private static final Duration WORKER_TIMEOUT = Duration.ofMinutes(5);
+
+    private final Pipeline pipeline = Pipeline.create(() -> WorkerClient.fromEnvironment(WORKER_TIMEOUT));
     private final ClassBytesSource classes = OurPipeline::classFile;
     private final List<AutoCloseable> compiled = new ArrayList<>();
 
     /** {@code %autodiff} compile latency: the first request on a fresh worker, then the same request again. */
     record Latency(double coldMillis, Quartiles warmMillis) {}
 
-    OrcJit jit() {
-        return compiler.jit();
+    Pipeline pipeline() {
+        return pipeline;
     }
 
     LoweredModule lower(Workload workload) {
-        return new BytecodeLowering(classes).lower(workload.ownerInternalName(), workload.method(),
-                workload.descriptor());
+        return pipeline.lower(javaMethod(workload));
     }
 
     Contender jitPrimal(Workload workload) throws Throwable {
-        NativeMethod method = compiler.compile(classes, workload.ownerInternalName(), workload.method(),
-                workload.descriptor());
+        NativeMethod method = pipeline.jit(javaMethod(workload));
         compiled.add(method);
         MethodHandle bound = MethodHandles.insertArguments(method.handle(), 0, workload.freshArguments());
         double value = (double) bound.invokeExact();
@@ -58,10 +56,8 @@ final class OurPipeline implements AutoCloseable {
      * What {@code %autodiff} does for a cell method — lower, check activities, differentiate in the worker, JIT,
      * bind — timed end to end.
      */
-    Derivative differentiate(Workload workload, WorkerClient worker, Mode mode, DifferentiationOptions options) {
-        LoweredModule lowered = lower(workload);
-        DerivativeSpec spec = DerivativeSpec.of(lowered.entry(), mode, workload.constants());
-        Derivative derivative = new Differentiator(worker, compiler.jit()).differentiate(lowered, spec, options);
+    Derivative differentiate(Workload workload, Mode mode, DifferentiationOptions options) {
+        Derivative derivative = pipeline.differentiate(javaMethod(workload), mode, workload.constants(), options);
         compiled.add(derivative);
         return derivative;
     }
@@ -69,19 +65,24 @@ final class OurPipeline implements AutoCloseable {
     /** The reverse derivative of the last of the timed requests, and how long they took. */
     record Measured(Derivative derivative, Latency latency) {}
 
-    /** Cold: {@code worker} must be fresh, so that the first request includes starting it. */
-    Measured measureLatency(Workload workload, WorkerClient worker, int warmRepeats) {
+    /** Cold: the worker must be fresh ({@link #stopWorker()}), so that the first request includes starting it. */
+    Measured measureLatency(Workload workload, int warmRepeats) {
         long start = System.nanoTime();
-        Derivative derivative = differentiate(workload, worker, Mode.REVERSE, DifferentiationOptions.DEFAULT);
+        Derivative derivative = differentiate(workload, Mode.REVERSE, DifferentiationOptions.DEFAULT);
         double cold = (System.nanoTime() - start) / 1e6;
         double[] warm = new double[warmRepeats];
         for (int i = 0; i < warmRepeats; i++) {
             derivative.close();
             start = System.nanoTime();
-            derivative = differentiate(workload, worker, Mode.REVERSE, DifferentiationOptions.DEFAULT);
+            derivative = differentiate(workload, Mode.REVERSE, DifferentiationOptions.DEFAULT);
             warm[i] = (System.nanoTime() - start) / 1e6;
         }
         return new Measured(derivative, new Latency(cold, Quartiles.of(warm)));
+    }
+
+    /** Ends the worker process; the next derivative starts a fresh one. */
+    void stopWorker() {
+        pipeline.stopWorker();
     }
 
     void keep(AutoCloseable code) {
@@ -99,7 +100,11 @@ final class OurPipeline implements AutoCloseable {
     @Override
     public void close() throws Exception {
         release();
-        compiler.close();
+        pipeline.close();
+    }
+
+    private JavaMethod javaMethod(Workload workload) {
+        return new JavaMethod(classes, workload.ownerInternalName(), workload.method(), workload.descriptor());
     }
 
     private static Optional<byte[]> classFile(String internalName) {

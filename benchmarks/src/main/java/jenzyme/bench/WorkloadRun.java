@@ -1,7 +1,6 @@
 package jenzyme.bench;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -9,7 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
-import jenzyme.runtime.worker.WorkerClient;
 
 /**
  * One workload from start to finish: build every implementation (a failure is kept as that cell's message), check
@@ -19,7 +17,6 @@ import jenzyme.runtime.worker.WorkerClient;
  */
 final class WorkloadRun {
 
-    private static final Duration WORKER_TIMEOUT = Duration.ofMinutes(5);
     private static final int WARM_COMPILES = 5;
 
     private final OurPipeline pipeline;
@@ -72,9 +69,12 @@ final class WorkloadRun {
         built.add(Column.JIT_PRIMAL, () -> pipeline.jitPrimal(workload));
         built.add(Column.FINITE_DIFFERENCES, () -> JvmContenders.finiteDifferences(workload, layout));
         // A fresh worker per workload: its first request is the cold compile, its peak RSS this workload's.
-        try (WorkerClient worker = WorkerClient.fromEnvironment(WORKER_TIMEOUT)) {
-            buildDerivatives(workload, layout, worker, built);
+        pipeline.stopWorker();
+        try {
+            buildDerivatives(workload, layout, built);
             built.workerPeakKb = ProcessMemory.workerPid().map(ProcessMemory::peakKb).orElse(-1L);
+        } finally {
+            pipeline.stopWorker();
         }
         buildJax(workload, layout, jaxProblem, built);
 
@@ -92,22 +92,22 @@ final class WorkloadRun {
     }
 
     /** Ours (reverse with its compile latency, forward, AD before optimisation) and the C reference. */
-    private void buildDerivatives(Workload workload, GradientLayout layout, WorkerClient worker, Built built) {
+    private void buildDerivatives(Workload workload, GradientLayout layout, Built built) {
         built.add(Column.REVERSE, () -> {
-            OurPipeline.Measured measured = pipeline.measureLatency(workload, worker, WARM_COMPILES);
+            OurPipeline.Measured measured = pipeline.measureLatency(workload, WARM_COMPILES);
             built.latency = Optional.of(measured.latency());
             return DerivativeCalls.reverse(Column.REVERSE, measured.derivative(), workload, layout);
         });
         if (workload.forwardRelevant()) {
             built.add(Column.FORWARD, () -> DerivativeCalls.forwardSweeps(
-                    pipeline.differentiate(workload, worker, Mode.FORWARD, DifferentiationOptions.DEFAULT),
+                    pipeline.differentiate(workload, Mode.FORWARD, DifferentiationOptions.DEFAULT),
                     workload, layout));
         }
         built.add(Column.AD_BEFORE_OPT, () -> DerivativeCalls.reverse(Column.AD_BEFORE_OPT,
-                pipeline.differentiate(workload, worker, Mode.REVERSE,
+                pipeline.differentiate(workload, Mode.REVERSE,
                         DifferentiationOptions.DEFAULT.withAdBeforeOptimisation(true)), workload, layout));
         built.add(Column.C_WORKER, () -> {
-            CReference.Compiled c = cReference.differentiate(workload, layout, worker, pipeline.jit());
+            CReference.Compiled c = cReference.differentiate(workload, layout, pipeline.pipeline());
             pipeline.keep(c.code());
             return c.contender();
         });

@@ -90,6 +90,15 @@ public record MagicLine(List<String> positionals, Map<String, String> assignment
         }
     }
 
+    /** An interval {@code a:b} with finite {@code a < b}, e.g. {@code -2:2}; {@code option} names it in errors. */
+    public static double[] range(String text, String option) {
+        double[] bounds = numbers(text.replace(':', ','), option);
+        if (bounds.length != 2 || !(bounds[0] < bounds[1]) || !Double.isFinite(bounds[0] + bounds[1])) {
+            throw new IllegalArgumentException("expected " + option + " a:b with finite a < b, got '" + text + "'");
+        }
+        return bounds;
+    }
+
     public String positional(int index) {
         return positionals.get(index);
     }

@@ -1,6 +1,7 @@
 package jenzyme.magics;
 
 import java.util.Objects;
+import jenzyme.runtime.lower.JvmNames;
 
 /**
  * One cell method as the frontend must find it: the snippet class that declares it now (internal name, e.g.
@@ -15,11 +16,6 @@ public record UserMethod(String ownerInternalName, String name, String descripto
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(descriptor, "descriptor");
         Objects.requireNonNull(source, "source");
-        if (ownerInternalName.contains(".")) {
-            throw new IllegalArgumentException("expected an internal class name (with '/'), got " + ownerInternalName);
-        }
-        if (!descriptor.startsWith("(")) {
-            throw new IllegalArgumentException("expected a JVM method descriptor such as (D)D, got " + descriptor);
-        }
+        JvmNames.checkMethod(ownerInternalName, descriptor, IllegalArgumentException::new);
     }
 }

@@ -1,17 +1,12 @@
 package jenzyme.runtime.bind;
 
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.util.List;
 import java.util.function.BooleanSupplier;
-import jenzyme.runtime.error.BindingException;
-import jenzyme.runtime.worker.NativeType;
-import jenzyme.runtime.worker.WrapperParameter;
-import jenzyme.runtime.worker.WrapperSignature;
+import jenzyme.runtime.ad.WrapperLayout;
+import jenzyme.runtime.ad.WrapperSignature;
 
 /**
  * Pipeline stage 4 for Hessian-vector products of {@code double f(double[] p)}: binds the worker's forward-mode
@@ -21,13 +16,6 @@ import jenzyme.runtime.worker.WrapperSignature;
  */
 public final class HessianVectorBinder {
 
-    private static final List<WrapperParameter.Role> EXPECTED_ROLES = List.of(
-            WrapperParameter.Role.ARG, WrapperParameter.Role.ARG, WrapperParameter.Role.SHADOW,
-            WrapperParameter.Role.ARG, WrapperParameter.Role.SHADOW, WrapperParameter.Role.ARG,
-            WrapperParameter.Role.ARG, WrapperParameter.Role.OUT);
-    private static final FunctionDescriptor DESCRIPTOR = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
-            ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.ADDRESS);
     private static final MethodHandle CALL;
 
     static {
@@ -42,15 +30,14 @@ public final class HessianVectorBinder {
 
     private HessianVectorBinder() {}
 
-    public static MethodHandle bind(MemorySegment function, WrapperSignature wrapper, BooleanSupplier isLive) {
-        List<WrapperParameter.Role> roles = wrapper.parameters().stream().map(WrapperParameter::role).toList();
-        boolean lengthIsInt = wrapper.parameters().size() == EXPECTED_ROLES.size()
-                && wrapper.parameters().get(5).type() == NativeType.I32;
-        if (!roles.equals(EXPECTED_ROLES) || !lengthIsInt) {
-            throw new BindingException("expected the Hessian-vector wrapper (status, p, v, g, hv, n, gradOut, out), got "
-                    + wrapper.parameters(), wrapper.symbol(), null);
-        }
-        MethodHandle raw = NativeBinder.bindRouted(function, DESCRIPTOR);
+    /**
+     * @param expected the forward pass over the gradient wrapper ({@code CallingConvention.overGradient()}):
+     *                 {@code (status, p, v, g, hv, n, gradOut, out)}, checked against what the worker reported
+     */
+    public static MethodHandle bind(MemorySegment function, WrapperLayout expected, WrapperSignature wrapper,
+                                    BooleanSupplier isLive) {
+        expected.check(wrapper);
+        MethodHandle raw = NativeBinder.bindWrapper(function, wrapper);
         return MethodHandles.insertArguments(CALL, 0, raw, isLive, wrapper.symbol());
     }
 
@@ -66,10 +53,7 @@ public final class HessianVectorBinder {
         if (hv == p || hv == v) {
             throw new IllegalArgumentException("hv must be a separate array from p and v");
         }
-        if (!isLive.getAsBoolean()) {
-            throw new BindingException("the native code of " + symbol + " was released; use the new binding",
-                    symbol, null);
-        }
+        NativeBinder.ensureLive(isLive, symbol);
         java.util.Arrays.fill(hv, 0.0);
         int[] status = NativeStatus.newBlock();
         raw.invokeExact(MemorySegment.ofArray(status), MemorySegment.ofArray(p), MemorySegment.ofArray(v),

@@ -2,12 +2,15 @@ package jenzyme.runtime.bind;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import jenzyme.runtime.ad.WrapperSignature;
 import jenzyme.runtime.error.BindingException;
 
 /**
@@ -76,13 +79,26 @@ public final class NativeBinder {
      */
     private static MethodHandle withStatus(MethodHandle handle, MethodHandle newStatus, MethodHandle check,
                                            NativeSignature signature, BooleanSupplier isLive, String symbol) {
-        MethodHandle checked = checkStatusAfter(handle, MethodHandles.insertArguments(check, 1, symbol));
-        MethodHandle bound = MethodHandles.foldArguments(checked, 0, MethodHandles.insertArguments(newStatus, 0, isLive, symbol));
+        MethodHandle bound = statusAround(handle, newStatus, check, isLive, symbol);
         if (!bound.type().equals(signature.javaType())) {
             throw new BindingException("expected the bound type " + signature.javaType() + ", got " + bound.type(),
                     symbol, null);
         }
         return bound;
+    }
+
+    /**
+     * {@code (int[] status, args...)R → (args...)R} for the derivative binders: a fresh heap status block in (after
+     * refusing released code), the exception it records raised after the call.
+     */
+    static MethodHandle withStatusBlock(MethodHandle handle, BooleanSupplier isLive, String symbol) {
+        return statusAround(handle, NEW_STATUS, CHECK_STATUS, isLive, symbol);
+    }
+
+    private static MethodHandle statusAround(MethodHandle handle, MethodHandle newStatus, MethodHandle check,
+                                             BooleanSupplier isLive, String symbol) {
+        MethodHandle checked = checkStatusAfter(handle, MethodHandles.insertArguments(check, 1, symbol));
+        return MethodHandles.foldArguments(checked, 0, MethodHandles.insertArguments(newStatus, 0, isLive, symbol));
     }
 
     /**
@@ -126,6 +142,21 @@ public final class NativeBinder {
         } catch (IllegalArgumentException e) {
             throw new BindingException("FFM cannot bind " + descriptor + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A routed downcall ({@link #bindRouted}) to a worker-made wrapper with the C signature the worker reported:
+     * {@code void}, one layout per wrapper parameter. No status handling, no checks: the derivative binders add those.
+     */
+    public static MethodHandle bindWrapper(MemorySegment function, WrapperSignature wrapper) {
+        MemoryLayout[] layouts = wrapper.parameters().stream().map(p -> switch (p.type()) {
+            case DOUBLE -> ValueLayout.JAVA_DOUBLE;
+            case FLOAT -> ValueLayout.JAVA_FLOAT;
+            case I32 -> ValueLayout.JAVA_INT;
+            case I64 -> ValueLayout.JAVA_LONG;
+            case PTR -> ValueLayout.ADDRESS;
+        }).toArray(MemoryLayout[]::new);
+        return bindRouted(function, FunctionDescriptor.ofVoid(layouts));
     }
 
     /** Replaces each array's native (pointer[, length]) parameters by the one Java array parameter. */
@@ -190,6 +221,7 @@ public final class NativeBinder {
         return NativeStatus.nativeBlock();
     }
 
+    /** The one check that released code is never called: every binder runs it before every call. */
     static void ensureLive(BooleanSupplier isLive, String symbol) {
         if (!isLive.getAsBoolean()) {
             throw new BindingException("the native code of " + symbol

@@ -1,26 +1,21 @@
 package jenzyme.runtime.jit;
 
-import static org.bytedeco.llvm.global.LLVM.*;
-
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import jenzyme.runtime.error.JitException;
+import jenzyme.runtime.llvm.AllocationGuards;
 import jenzyme.runtime.llvm.Diagnostics;
-import jenzyme.runtime.llvm.HostTarget;
 import jenzyme.runtime.llvm.Lljit;
 import jenzyme.runtime.llvm.LlvmFailure;
 import jenzyme.runtime.llvm.LlvmModules;
+import jenzyme.runtime.lower.StatusCode;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcResourceTrackerRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcThreadSafeContextRef;
-import org.bytedeco.llvm.LLVM.LLVMTargetMachineRef;
-import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
  * Pipeline stage 3: LLVM ORC LLJIT inside the JVM. Takes bitcode from the frontend (optimised here at O3) or from
@@ -64,11 +59,11 @@ public final class OrcJit implements AutoCloseable {
     private static void addCheckedAllocator(Lljit jit) {
         LLVMOrcThreadSafeContextRef context = Lljit.newThreadSafeContext();
         try {
-            LLVMModuleRef module = LlvmModules.parseIr(LLVMOrcThreadSafeContextGetContext(context),
-                    AllocationGuards.runtimeIr(), "jenzyme.checked_allocation");
+            LLVMModuleRef module = LlvmModules.parseIr(Lljit.contextOf(context),
+                    AllocationGuards.runtimeIr(StatusCode.NATIVE_MEMORY.code()), "jenzyme.checked_allocation");
             jit.addModule(jit.newResourceTracker(), context, module);
         } finally {
-            LLVMOrcDisposeThreadSafeContext(context);
+            Lljit.dispose(context);
         }
     }
 
@@ -101,9 +96,9 @@ public final class OrcJit implements AutoCloseable {
                 throw new JitException("module " + moduleName + " does not verify: " + problem.get(),
                         moduleName, null, irText, null);
             }
-            Map<String, String> renamed = renameExports(module, suffix);
+            Map<String, String> renamed = LlvmModules.renameExternalDefinitions(module, suffix);
             if (optimise) {
-                optimise(module);
+                LlvmModules.runPassesForHost(module, "default<O3>");
             }
             String compiledIr = optimise ? LlvmModules.irText(module) : irText;
             AllocationGuards.apply(module);
@@ -132,49 +127,19 @@ public final class OrcJit implements AutoCloseable {
                     moduleName, null, irText, failure);
         } finally {
             if (module != null) {
-                LLVMDisposeModule(module);
+                LlvmModules.dispose(module);
             }
-            LLVMOrcDisposeThreadSafeContext(context);
+            Lljit.dispose(context);
         }
     }
 
     private static LLVMModuleRef parse(String moduleName, byte[] bitcode, LLVMOrcThreadSafeContextRef context) {
         try {
-            LLVMContextRef llvmContext = LLVMOrcThreadSafeContextGetContext(context);
+            LLVMContextRef llvmContext = Lljit.contextOf(context);
             Diagnostics.install(llvmContext);
             return LlvmModules.parseBitcode(llvmContext, bitcode, moduleName);
         } catch (LlvmFailure failure) {
             throw new JitException(failure.getMessage(), moduleName, null, null, failure);
-        }
-    }
-
-    /** Original name → unique name, for every function or global the module defines with external linkage. */
-    private static Map<String, String> renameExports(LLVMModuleRef module, String suffix) {
-        Map<String, String> renamed = new HashMap<>();
-        Set<LLVMValueRef> definitions = new LinkedHashSet<>();
-        for (LLVMValueRef f = LLVMGetFirstFunction(module); f != null && !f.isNull(); f = LLVMGetNextFunction(f)) {
-            definitions.add(f);
-        }
-        for (LLVMValueRef g = LLVMGetFirstGlobal(module); g != null && !g.isNull(); g = LLVMGetNextGlobal(g)) {
-            definitions.add(g);
-        }
-        for (LLVMValueRef value : definitions) {
-            if (LLVMIsDeclaration(value) == 0 && LLVMGetLinkage(value) == LLVMExternalLinkage) {
-                String name = LLVMGetValueName(value).getString();
-                String unique = name + suffix;
-                LLVMSetValueName2(value, unique, unique.length());
-                renamed.put(name, unique);
-            }
-        }
-        return renamed;
-    }
-
-    private static void optimise(LLVMModuleRef module) {
-        LLVMTargetMachineRef machine = HostTarget.get().createTargetMachine();
-        try {
-            LlvmModules.runPasses(module, "default<O3>", machine);
-        } finally {
-            LLVMDisposeTargetMachine(machine);
         }
     }
 

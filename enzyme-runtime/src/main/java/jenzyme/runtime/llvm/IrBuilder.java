@@ -31,6 +31,7 @@ public final class IrBuilder implements AutoCloseable {
 
     public LLVMTypeRef i1() { return LLVMInt1TypeInContext(context); }
     public LLVMTypeRef i8() { return LLVMInt8TypeInContext(context); }
+    public LLVMTypeRef i16() { return LLVMInt16TypeInContext(context); }
     public LLVMTypeRef i32() { return LLVMInt32TypeInContext(context); }
     public LLVMTypeRef i64() { return LLVMInt64TypeInContext(context); }
     public LLVMTypeRef f32() { return LLVMFloatTypeInContext(context); }
@@ -40,6 +41,10 @@ public final class IrBuilder implements AutoCloseable {
 
     public LLVMTypeRef functionType(LLVMTypeRef result, LLVMTypeRef... params) {
         return LLVMFunctionType(result, new PointerPointer<>(params), params.length, 0);
+    }
+
+    public LLVMTypeRef typeOf(LLVMValueRef value) {
+        return LLVMTypeOf(value);
     }
 
     public LLVMValueRef constInt(LLVMTypeRef type, long value) {
@@ -66,6 +71,38 @@ public final class IrBuilder implements AutoCloseable {
 
     public LLVMBasicBlockRef currentBlock() {
         return LLVMGetInsertBlock(builder);
+    }
+
+    /** Moves {@code block} after the last block of {@code function}. */
+    public void moveToEnd(LLVMValueRef function, LLVMBasicBlockRef block) {
+        LLVMMoveBasicBlockAfter(block, LLVMGetLastBasicBlock(function));
+    }
+
+    // ---- functions and instructions already built
+
+    public LLVMValueRef param(LLVMValueRef function, int index) {
+        return LLVMGetParam(function, index);
+    }
+
+    public void setName(LLVMValueRef value, String name) {
+        LLVMSetValueName2(value, name, name.length());
+    }
+
+    public void setAlignment(LLVMValueRef loadStoreOrGlobal, int bytes) {
+        LLVMSetAlignment(loadStoreOrGlobal, bytes);
+    }
+
+    public void setVolatile(LLVMValueRef loadOrStore) {
+        LLVMSetVolatile(loadOrStore, 1);
+    }
+
+    public void addCase(LLVMValueRef switchInstruction, LLVMValueRef value, LLVMBasicBlockRef target) {
+        LLVMAddCase(switchInstruction, value, target);
+    }
+
+    /** Marks a call {@code notail}: the optimiser may not turn it into a tail call (or a loop). */
+    public void noTail(LLVMValueRef call) {
+        LLVMSetTailCallKind(call, LLVMTailCallKindNoTail);
     }
 
     // ---- arithmetic

@@ -5,6 +5,7 @@ import static org.bytedeco.llvm.global.LLVM.*;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.llvm.LLVM.LLVMJITEvaluatedSymbol;
 import org.bytedeco.llvm.LLVM.LLVMJITSymbolFlags;
+import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcCSymbolMapPair;
 import org.bytedeco.llvm.LLVM.LLVMOrcDefinitionGeneratorRef;
@@ -71,6 +72,16 @@ public final class Lljit implements AutoCloseable {
     /** A fresh context for one module; dispose it once the module is added (the module then keeps it alive). */
     public static LLVMOrcThreadSafeContextRef newThreadSafeContext() {
         return LLVMOrcCreateNewThreadSafeContext();
+    }
+
+    /** The LLVM context inside a thread-safe context, to parse a module into. */
+    public static LLVMContextRef contextOf(LLVMOrcThreadSafeContextRef context) {
+        return LLVMOrcThreadSafeContextGetContext(context);
+    }
+
+    /** Drops this reference to the context; modules added to the JIT keep it alive as long as they need it. */
+    public static void dispose(LLVMOrcThreadSafeContextRef context) {
+        LLVMOrcDisposeThreadSafeContext(context);
     }
 
     /** Hands {@code module} (created in {@code context}) to the JIT under {@code tracker}; the JIT takes ownership. */

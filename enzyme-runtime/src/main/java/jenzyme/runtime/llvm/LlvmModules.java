@@ -2,18 +2,62 @@ package jenzyme.runtime.llvm;
 
 import static org.bytedeco.llvm.global.LLVM.*;
 
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMMemoryBufferRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMPassBuilderOptionsRef;
 import org.bytedeco.llvm.LLVM.LLVMTargetMachineRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /** Whole-module operations of the LLVM C API: bitcode in and out, textual IR, verification, pass pipelines. */
 public final class LlvmModules {
 
     private LlvmModules() {}
+
+    public static void dispose(LLVMModuleRef module) {
+        LLVMDisposeModule(module);
+    }
+
+    /**
+     * Appends {@code suffix} to the name of every function and global the module defines with external linkage.
+     *
+     * @return original name → new name
+     */
+    public static Map<String, String> renameExternalDefinitions(LLVMModuleRef module, String suffix) {
+        Map<String, String> renamed = new HashMap<>();
+        Set<LLVMValueRef> definitions = new LinkedHashSet<>();
+        for (LLVMValueRef f = LLVMGetFirstFunction(module); f != null && !f.isNull(); f = LLVMGetNextFunction(f)) {
+            definitions.add(f);
+        }
+        for (LLVMValueRef g = LLVMGetFirstGlobal(module); g != null && !g.isNull(); g = LLVMGetNextGlobal(g)) {
+            definitions.add(g);
+        }
+        for (LLVMValueRef value : definitions) {
+            if (LLVMIsDeclaration(value) == 0 && LLVMGetLinkage(value) == LLVMExternalLinkage) {
+                String name = LLVMGetValueName(value).getString();
+                String unique = name + suffix;
+                LLVMSetValueName2(value, unique, unique.length());
+                renamed.put(name, unique);
+            }
+        }
+        return renamed;
+    }
+
+    /** Runs {@code pipeline} (e.g. {@code default<O3>}) tuned for the host CPU. */
+    public static void runPassesForHost(LLVMModuleRef module, String pipeline) {
+        LLVMTargetMachineRef machine = HostTarget.get().createTargetMachine();
+        try {
+            runPasses(module, pipeline, machine);
+        } finally {
+            LLVMDisposeTargetMachine(machine);
+        }
+    }
 
     public static byte[] writeBitcode(LLVMModuleRef module) {
         LLVMMemoryBufferRef buffer = LLVMWriteBitcodeToMemoryBuffer(module);

@@ -65,7 +65,7 @@ final class Arithmetic {
 
     /** Integer division or remainder: zero divisors raise, and a divisor of -1 never reaches the (trapping) sdiv. */
     private LLVMValueRef divide(LLVMValueRef x, LLVMValueRef y, boolean remainder) {
-        LLVMTypeRef type = LLVMTypeOf(y);
+        LLVMTypeRef type = ir.typeOf(y);
         exits.failIf(ir.icmp(LLVMIntEQ, y, ir.zero(type)), StatusCode.DIVISION_BY_ZERO, null, null);
         LLVMValueRef minusOne = ir.icmp(LLVMIntEQ, y, ir.constInt(type, -1));
         LLVMValueRef safeDivisor = ir.select(minusOne, ir.constInt(type, 1), y);
@@ -94,8 +94,8 @@ final class Arithmetic {
         LLVMValueRef v = value.value();
         LLVMValueRef result = switch (to) {
             case BYTE -> ir.sext(ir.trunc(v, ir.i8()), ir.i32());
-            case SHORT -> ir.sext(ir.trunc(v, LLVMInt16TypeInContext(ir.context())), ir.i32());
-            case CHAR -> ir.zext(ir.trunc(v, LLVMInt16TypeInContext(ir.context())), ir.i32());
+            case SHORT -> ir.sext(ir.trunc(v, ir.i16()), ir.i32());
+            case CHAR -> ir.zext(ir.trunc(v, ir.i16()), ir.i32());
             case INT -> from == TypeKind.LONG ? ir.trunc(v, ir.i32()) : saturatingToInteger(v, ir.i32());
             case LONG -> from == TypeKind.INT ? ir.sext(v, ir.i64()) : saturatingToInteger(v, ir.i64());
             case FLOAT -> from == TypeKind.DOUBLE ? ir.fptrunc(v, ir.f32()) : ir.sitofp(v, ir.f32());
@@ -107,7 +107,7 @@ final class Arithmetic {
 
     /** Java's d2i/d2l/f2i/f2l: round toward zero, saturate at the bounds, NaN to 0 — exactly llvm.fptosi.sat. */
     private LLVMValueRef saturatingToInteger(LLVMValueRef v, LLVMTypeRef to) {
-        Callee saturate = module.intrinsic("llvm.fptosi.sat", to, LLVMTypeOf(v));
+        Callee saturate = module.intrinsic("llvm.fptosi.sat", to, ir.typeOf(v));
         return ir.call(saturate.type(), saturate.function(), v);
     }
 

@@ -32,7 +32,7 @@ final class ArrayOps {
         JavaType element = elementType(elementKind, "load");
         LLVMValueRef address = checkedAddress(array, index, element);
         LLVMValueRef value = ir.load(module.type(ValueKind.of(element)), address, "");
-        LLVMSetAlignment(value, byteSize(element));
+        ir.setAlignment(value, byteSize(element));
         module.tbaa().attach(value, element);
         return JValue.scalar(ValueKind.of(element), value);
     }
@@ -41,7 +41,7 @@ final class ArrayOps {
         JavaType element = elementType(elementKind, "store");
         LLVMValueRef address = checkedAddress(array, index, element);
         LLVMValueRef store = ir.store(value.value(), address);
-        LLVMSetAlignment(store, byteSize(element));
+        ir.setAlignment(store, byteSize(element));
         module.tbaa().attach(store, element);
     }
 

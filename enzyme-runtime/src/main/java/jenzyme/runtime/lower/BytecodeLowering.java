@@ -33,12 +33,7 @@ public final class BytecodeLowering {
         Objects.requireNonNull(ownerInternalName, "ownerInternalName");
         Objects.requireNonNull(methodName, "methodName");
         Objects.requireNonNull(descriptor, "descriptor");
-        if (ownerInternalName.contains(".")) {
-            throw new LoweringException("expected an internal class name such as demo/Poly, got " + ownerInternalName);
-        }
-        if (!descriptor.startsWith("(")) {
-            throw new LoweringException("expected a method descriptor such as (D[DI)D, got " + descriptor);
-        }
+        JvmNames.checkMethod(ownerInternalName, descriptor, LoweringException::new);
         MethodRef entryRef = new MethodRef(ownerInternalName, methodName, descriptor);
         String moduleName = SymbolNames.of(entryRef);
         ClassLibrary classes = new ClassLibrary(source);

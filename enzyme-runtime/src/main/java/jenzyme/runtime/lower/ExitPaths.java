@@ -5,7 +5,7 @@ import static org.bytedeco.llvm.global.LLVM.*;
 import java.util.ArrayList;
 import java.util.List;
 import jenzyme.runtime.llvm.IrBuilder;
-import org.bytedeco.javacpp.PointerPointer;
+import jenzyme.runtime.llvm.Metadata;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMMetadataRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
@@ -104,8 +104,8 @@ final class ExitPaths {
     void pollInterrupt() {
         LLVMValueRef flag = ir.load(ir.i32(), module.interruptFlag(), "interrupt");
         // volatile: the flag is written by another thread, and the poll must not be hoisted out of the loop.
-        LLVMSetVolatile(flag, 1);
-        LLVMSetAlignment(flag, 4);
+        ir.setVolatile(flag);
+        ir.setAlignment(flag, 4);
         failIf(ir.icmp(LLVMIntNE, flag, ir.zero(ir.i32())), StatusCode.INTERRUPTED, null, null);
     }
 
@@ -118,7 +118,7 @@ final class ExitPaths {
 
     /** Emits the exit block; call once the whole method is lowered, so it frees every allocation site. */
     void finish() {
-        LLVMMoveBasicBlockAfter(exitBlock, LLVMGetLastBasicBlock(function)); // reads top to bottom in dumps
+        ir.moveToEnd(function, exitBlock); // reads top to bottom in dumps
         ir.positionAtEnd(exitBlock);
         for (LLVMValueRef slot : allocationSlots) {
             ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), slot, "array.to.free"));
@@ -150,12 +150,9 @@ final class ExitPaths {
 
     private void coldBranch(LLVMValueRef condition, LLVMBasicBlockRef unlikely, LLVMBasicBlockRef likely) {
         LLVMValueRef branch = ir.condBr(condition, unlikely, likely);
-        var context = ir.context();
-        LLVMMetadataRef[] weights = {
-                LLVMMDStringInContext2(context, "branch_weights", 14),
-                LLVMValueAsMetadata(ir.constInt(ir.i32(), 1)),
-                LLVMValueAsMetadata(ir.constInt(ir.i32(), 1 << 20))};
-        LLVMSetMetadata(branch, LLVMGetMDKindIDInContext(context, "prof", 4),
-                LLVMMetadataAsValue(context, LLVMMDNodeInContext2(context, new PointerPointer<>(weights), 3)));
+        Metadata metadata = new Metadata(ir.context());
+        LLVMMetadataRef weights = metadata.node(metadata.string("branch_weights"),
+                metadata.constant(ir.i32(), 1), metadata.constant(ir.i32(), 1 << 20));
+        metadata.attach(branch, metadata.kind("prof"), metadata.asValue(weights));
     }
 }

@@ -1,18 +1,10 @@
 package jenzyme.runtime.lower;
 
-import static org.bytedeco.llvm.global.LLVM.*;
-
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import jenzyme.runtime.llvm.Diagnostics;
-import jenzyme.runtime.llvm.HostTarget;
 import jenzyme.runtime.llvm.IrBuilder;
-import jenzyme.runtime.llvm.LlvmModules;
-import jenzyme.runtime.llvm.LlvmNative;
-import org.bytedeco.javacpp.PointerPointer;
-import org.bytedeco.llvm.LLVM.LLVMContextRef;
-import org.bytedeco.llvm.LLVM.LLVMModuleRef;
+import jenzyme.runtime.llvm.LlvmModule;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
@@ -23,23 +15,16 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  */
 final class IrModule implements AutoCloseable {
 
-    private final LLVMContextRef context;
-    private final LLVMModuleRef module;
+    private final LlvmModule module;
     private final IrBuilder ir;
     private final Tbaa tbaa;
     private final Map<String, Callee> declarations = new HashMap<>();
     private LLVMValueRef interruptFlag;
 
     IrModule(String name) {
-        LlvmNative.initialize();
-        HostTarget host = HostTarget.get();
-        this.context = LLVMContextCreate();
-        Diagnostics.install(context);
-        this.module = LLVMModuleCreateWithNameInContext(name, context);
-        LLVMSetTarget(module, host.triple());
-        LLVMSetDataLayout(module, host.dataLayout());
-        this.ir = new IrBuilder(context);
-        this.tbaa = new Tbaa(context);
+        this.module = new LlvmModule(name);
+        this.ir = new IrBuilder(module.context());
+        this.tbaa = new Tbaa(ir);
     }
 
     IrBuilder ir() {
@@ -86,8 +71,7 @@ final class IrModule implements AutoCloseable {
 
     /** Defines a lowered method's function; internal ones can be inlined and dropped by the optimiser. */
     LLVMValueRef addFunction(String symbol, LLVMTypeRef type, boolean external) {
-        LLVMValueRef function = LLVMAddFunction(module, symbol, type);
-        LLVMSetLinkage(function, external ? LLVMExternalLinkage : LLVMInternalLinkage);
+        LLVMValueRef function = module.addFunction(symbol, type, external);
         addFunctionAttribute(function, "nounwind");
         return function;
     }
@@ -98,15 +82,8 @@ final class IrModule implements AutoCloseable {
         for (LLVMTypeRef type : types) {
             key.append('#').append(type.address());
         }
-        return declarations.computeIfAbsent(key.toString(), k -> {
-            int id = LLVMLookupIntrinsicID(name, name.length());
-            if (id == 0) {
-                throw new IllegalStateException("LLVM 19 has no intrinsic " + name);
-            }
-            PointerPointer<LLVMTypeRef> overloads = new PointerPointer<>(types);
-            return new Callee(LLVMIntrinsicGetType(context, id, overloads, types.length),
-                    LLVMGetIntrinsicDeclaration(module, id, overloads, types.length));
-        });
+        return declarations.computeIfAbsent(key.toString(), k ->
+                new Callee(module.intrinsicType(name, types), module.intrinsicDeclaration(name, types)));
     }
 
     /** A libm function {@code double name(double...)} that Enzyme knows the derivative of. */
@@ -119,12 +96,11 @@ final class IrModule implements AutoCloseable {
     /** A libm function of the given type ({@code scalbn} takes an int). */
     Callee libm(String name, LLVMTypeRef type) {
         return declarations.computeIfAbsent("libm#" + name, k -> {
-            LLVMValueRef function = LLVMAddFunction(module, name, type);
+            LLVMValueRef function = module.addFunction(name, type, true);
             addFunctionAttribute(function, "nounwind");
             addFunctionAttribute(function, "willreturn");
             // memory(none): errno is never read by lowered code, so the calls are pure for LLVM and Enzyme alike.
-            LLVMAddAttributeAtIndex(function, LLVMAttributeFunctionIndex,
-                    LLVMCreateEnumAttribute(context, LLVMGetEnumAttributeKindForName("memory", 6), 0));
+            module.addFunctionAttribute(function, "memory", 0);
             return new Callee(type, function);
         });
     }
@@ -132,9 +108,9 @@ final class IrModule implements AutoCloseable {
     Callee malloc() {
         return declarations.computeIfAbsent("malloc", k -> {
             LLVMTypeRef type = ir.functionType(ir.ptr(), ir.i64());
-            LLVMValueRef function = LLVMAddFunction(module, "malloc", type);
+            LLVMValueRef function = module.addFunction("malloc", type, true);
             addFunctionAttribute(function, "nounwind");
-            LLVMAddAttributeAtIndex(function, LLVMAttributeReturnIndex, enumAttribute("noalias"));
+            module.addReturnAttribute(function, "noalias");
             return new Callee(type, function);
         });
     }
@@ -142,7 +118,7 @@ final class IrModule implements AutoCloseable {
     Callee free() {
         return declarations.computeIfAbsent("free", k -> {
             LLVMTypeRef type = ir.functionType(ir.voidType(), ir.ptr());
-            LLVMValueRef function = LLVMAddFunction(module, "free", type);
+            LLVMValueRef function = module.addFunction("free", type, true);
             addFunctionAttribute(function, "nounwind");
             return new Callee(type, function);
         });
@@ -151,45 +127,34 @@ final class IrModule implements AutoCloseable {
     /** The external {@code i32} interrupt flag global (see {@link RuntimeSymbols#INTERRUPT_FLAG}). */
     LLVMValueRef interruptFlag() {
         if (interruptFlag == null) {
-            interruptFlag = LLVMAddGlobal(module, ir.i32(), RuntimeSymbols.INTERRUPT_FLAG);
-            LLVMSetLinkage(interruptFlag, LLVMExternalLinkage);
-            LLVMSetAlignment(interruptFlag, 4);
+            interruptFlag = module.addExternalGlobal(ir.i32(), RuntimeSymbols.INTERRUPT_FLAG, 4);
         }
         return interruptFlag;
     }
 
     void addFunctionAttribute(LLVMValueRef function, String attribute) {
-        LLVMAddAttributeAtIndex(function, LLVMAttributeFunctionIndex, enumAttribute(attribute));
+        module.addFunctionAttribute(function, attribute);
     }
 
     void addParameterAttribute(LLVMValueRef function, int parameterIndex, String attribute) {
-        LLVMAddAttributeAtIndex(function, parameterIndex + 1, enumAttribute(attribute));
-    }
-
-    private org.bytedeco.llvm.LLVM.LLVMAttributeRef enumAttribute(String name) {
-        int kind = LLVMGetEnumAttributeKindForName(name, name.length());
-        if (kind == 0) {
-            throw new IllegalStateException("LLVM 19 has no attribute " + name);
-        }
-        return LLVMCreateEnumAttribute(context, kind, 0);
+        module.addParameterAttribute(function, parameterIndex, attribute);
     }
 
     Optional<String> verify() {
-        return LlvmModules.verify(module);
+        return module.verify();
     }
 
     String irText() {
-        return LlvmModules.irText(module);
+        return module.irText();
     }
 
     byte[] bitcode() {
-        return LlvmModules.writeBitcode(module);
+        return module.bitcode();
     }
 
     @Override
     public void close() {
         ir.close();
-        LLVMDisposeModule(module);
-        LLVMContextDispose(context);
+        module.close();
     }
 }

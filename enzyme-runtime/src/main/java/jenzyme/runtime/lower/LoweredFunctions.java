@@ -1,7 +1,5 @@
 package jenzyme.runtime.lower;
 
-import static org.bytedeco.llvm.global.LLVM.*;
-
 import java.lang.classfile.Attributes;
 import java.lang.classfile.MethodModel;
 import java.lang.classfile.attribute.CodeAttribute;
@@ -96,15 +94,15 @@ final class LoweredFunctions {
         return names;
     }
 
-    private static void nameParameters(LLVMValueRef function, MethodSignature signature, List<String> names) {
-        LLVMSetValueName2(LLVMGetParam(function, 0), "status", 6);
+    private void nameParameters(LLVMValueRef function, MethodSignature signature, List<String> names) {
+        module.ir().setName(module.ir().param(function, 0), "status");
         int index = 1;
         for (int i = 0; i < names.size(); i++) {
             String name = names.get(i);
-            LLVMSetValueName2(LLVMGetParam(function, index++), name, name.length());
+            module.ir().setName(module.ir().param(function, index++), name);
             if (signature.parameters().get(i).isArray()) {
                 String length = name + ".len";
-                LLVMSetValueName2(LLVMGetParam(function, index++), length, length.length());
+                module.ir().setName(module.ir().param(function, index++), length);
             }
         }
     }

@@ -107,7 +107,7 @@ final class MethodLowering {
     }
 
     private void lowerBody(CodeAttribute code) {
-        exits = new ExitPaths(module, function, LLVMGetParam(function, 0), method.signature().returnType(), slots);
+        exits = new ExitPaths(module, function, ir.param(function, 0), method.signature().returnType(), slots);
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
         math = new MathCalls(module, arithmetic);
@@ -145,10 +145,10 @@ final class MethodLowering {
             JavaType type = signature.parameters().get(i);
             JValue value;
             if (type.isArray()) {
-                value = JValue.array(LLVMGetParam(function, index), LLVMGetParam(function, index + 1));
+                value = JValue.array(ir.param(function, index), ir.param(function, index + 1));
                 index += 2;
             } else {
-                value = fromBoundary(LLVMGetParam(function, index++), type);
+                value = fromBoundary(ir.param(function, index++), type);
             }
             slots.store(localKey(parameterSlots[i]), value, method.parameterNames().get(i));
         }
@@ -330,7 +330,7 @@ final class MethodLowering {
         }
         LLVMValueRef instruction = ir.switchOn(key, blockAt(defaultBci), cases.size());
         for (SwitchCase c : cases) {
-            LLVMAddCase(instruction, ir.constInt(ir.i32(), c.caseValue()), blockAt(plan.bci(c.target())));
+            ir.addCase(instruction, ir.constInt(ir.i32(), c.caseValue()), blockAt(plan.bci(c.target())));
         }
         open = false;
     }
@@ -355,7 +355,7 @@ final class MethodLowering {
         }
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
         List<LLVMValueRef> llvmArgs = new ArrayList<>();
-        llvmArgs.add(LLVMGetParam(function, 0));
+        llvmArgs.add(ir.param(function, 0));
         for (int i = 0; i < count; i++) {
             JavaType type = callee.signature().parameters().get(i);
             llvmArgs.add(toBoundary(args.get(i), type));
@@ -371,7 +371,7 @@ final class MethodLowering {
         LLVMValueRef result = ir.call(callee.callee().type(), callee.callee().function(),
                 llvmArgs.toArray(LLVMValueRef[]::new));
         // Java has no tail calls: a self-call turned into a loop would neither overflow like the JVM's nor poll.
-        LLVMSetTailCallKind(result, LLVMTailCallKindNoTail);
+        ir.noTail(result);
         exits.afterCall(depth);
         JavaType returnType = callee.signature().returnType();
         if (returnType != JavaType.VOID) {

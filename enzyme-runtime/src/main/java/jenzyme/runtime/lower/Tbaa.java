@@ -1,11 +1,9 @@
 package jenzyme.runtime.lower;
 
-import static org.bytedeco.llvm.global.LLVM.*;
-
 import java.util.EnumMap;
 import java.util.Map;
-import org.bytedeco.javacpp.PointerPointer;
-import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import jenzyme.runtime.llvm.IrBuilder;
+import jenzyme.runtime.llvm.Metadata;
 import org.bytedeco.llvm.LLVM.LLVMMetadataRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
@@ -16,15 +14,17 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  */
 final class Tbaa {
 
-    private final LLVMContextRef context;
+    private final Metadata metadata;
+    private final LLVMMetadataRef offsetZero;
     private final int kindId;
     private final Map<JavaType, LLVMValueRef> tags = new EnumMap<>(JavaType.class);
 
-    Tbaa(LLVMContextRef context) {
-        this.context = context;
-        this.kindId = LLVMGetMDKindIDInContext(context, "tbaa", 4);
-        LLVMMetadataRef root = node(string("Simple C/C++ TBAA"));
-        LLVMMetadataRef omnipotentChar = node(string("omnipotent char"), root, offsetZero());
+    Tbaa(IrBuilder ir) {
+        this.metadata = new Metadata(ir.context());
+        this.offsetZero = metadata.constant(ir.i64(), 0);
+        this.kindId = metadata.kind("tbaa");
+        LLVMMetadataRef root = metadata.node(metadata.string("Simple C/C++ TBAA"));
+        LLVMMetadataRef omnipotentChar = metadata.node(metadata.string("omnipotent char"), root, offsetZero);
         tags.put(JavaType.DOUBLE, accessTag("double", omnipotentChar));
         tags.put(JavaType.FLOAT, accessTag("float", omnipotentChar));
         tags.put(JavaType.INT, accessTag("int", omnipotentChar));
@@ -37,23 +37,11 @@ final class Tbaa {
         if (tag == null) {
             throw new IllegalArgumentException("expected double, float, int or long, got " + type);
         }
-        LLVMSetMetadata(access, kindId, tag);
+        metadata.attach(access, kindId, tag);
     }
 
     private LLVMValueRef accessTag(String typeName, LLVMMetadataRef parent) {
-        LLVMMetadataRef type = node(string(typeName), parent, offsetZero());
-        return LLVMMetadataAsValue(context, node(type, type, offsetZero()));
-    }
-
-    private LLVMMetadataRef string(String text) {
-        return LLVMMDStringInContext2(context, text, text.length());
-    }
-
-    private LLVMMetadataRef offsetZero() {
-        return LLVMValueAsMetadata(LLVMConstInt(LLVMInt64TypeInContext(context), 0, 0));
-    }
-
-    private LLVMMetadataRef node(LLVMMetadataRef... operands) {
-        return LLVMMDNodeInContext2(context, new PointerPointer<>(operands), operands.length);
+        LLVMMetadataRef type = metadata.node(metadata.string(typeName), parent, offsetZero);
+        return metadata.asValue(metadata.node(type, type, offsetZero));
     }
 }

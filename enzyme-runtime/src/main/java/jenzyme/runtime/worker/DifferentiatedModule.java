@@ -1,5 +1,6 @@
 package jenzyme.runtime.worker;
 
+import jenzyme.runtime.ad.WrapperSignature;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;

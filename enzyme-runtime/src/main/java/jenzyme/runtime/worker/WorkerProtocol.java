@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import jenzyme.runtime.ad.Argument;
-
 import jenzyme.runtime.error.DifferentiationException;
 
 /**
@@ -69,7 +68,7 @@ final class WorkerProtocol {
 
     static DifferentiatedModule module(Frame response) throws MalformedResponse {
         try {
-            var wrapper = WrapperSignature.parse(
+            var wrapper = WrapperTokens.signature(
                     required(response, "symbol"), required(response, "params"), required(response, "slots"));
             Map<Phase, Duration> timings = new EnumMap<>(Phase.class);
             for (var field : response.fields().entrySet()) {

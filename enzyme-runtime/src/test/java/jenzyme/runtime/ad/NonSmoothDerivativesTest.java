@@ -4,16 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.invoke.MethodHandle;
 import java.util.Map;
-import jenzyme.runtime.Differentiator;
-import jenzyme.runtime.bind.InterruptFlag;
-import jenzyme.runtime.jit.OrcJit;
-import jenzyme.runtime.lower.BytecodeLowering;
-import jenzyme.runtime.lower.LoweredModule;
+import jenzyme.runtime.JavaMethod;
+import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
-import jenzyme.runtime.worker.WorkerClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,27 +39,21 @@ class NonSmoothDerivativesTest {
     private static final double NAN = Double.NaN;
 
     private static CompiledClasses classes;
-    private static WorkerClient worker;
-    private static OrcJit jit;
-    private static Differentiator differentiator;
+    private static Pipeline pipeline;
 
     @BeforeAll
     static void start() {
         classes = InMemoryJavac.compile("ns.F", SOURCE);
-        worker = WorkerClient.fromEnvironment();
-        jit = OrcJit.create(Map.of(InterruptFlag.symbol(), InterruptFlag.global().segment()));
-        differentiator = new Differentiator(worker, jit);
+        pipeline = Pipeline.create();
     }
 
     @AfterAll
     static void stop() {
-        jit.close();
-        worker.close();
+        pipeline.close();
     }
 
     private static MethodHandle reverse(String name, String descriptor) {
-        LoweredModule lowered = new BytecodeLowering(classes).lower("ns/F", name, descriptor);
-        return differentiator.differentiate(lowered, DerivativeSpec.of(lowered.entry(), Mode.REVERSE, Map.of()),
+        return pipeline.differentiate(new JavaMethod(classes, "ns/F", name, descriptor), Mode.REVERSE, Map.of(),
                 DifferentiationOptions.DEFAULT).handle();
     }
 

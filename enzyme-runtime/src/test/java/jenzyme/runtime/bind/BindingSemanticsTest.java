@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
-import jenzyme.runtime.NativeCompiler;
+import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.NativeMethod;
+import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
@@ -39,18 +40,18 @@ class BindingSemanticsTest {
             }
             """;
 
-    private static NativeCompiler compiler;
+    private static Pipeline pipeline;
     private static CompiledClasses classes;
 
     @BeforeAll
     static void compile() {
-        compiler = NativeCompiler.create();
+        pipeline = Pipeline.create();
         classes = InMemoryJavac.compile("ex.Ex", SOURCE);
     }
 
     @AfterAll
     static void close() {
-        compiler.close();
+        pipeline.close();
     }
 
     @Test
@@ -151,7 +152,7 @@ class BindingSemanticsTest {
     }
 
     private static MethodHandle[] bothBindings(String method, String descriptor) {
-        NativeMethod compiled = compiler.compile(classes, "ex/Ex", method, descriptor);
+        NativeMethod compiled = pipeline.jit(new JavaMethod(classes, "ex/Ex", method, descriptor));
         return new MethodHandle[] {compiled.handle(), compiled.copyingHandle()};
     }
 }

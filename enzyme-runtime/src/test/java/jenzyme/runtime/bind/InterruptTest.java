@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.invoke.MethodHandle;
 import java.util.concurrent.atomic.AtomicReference;
-import jenzyme.runtime.NativeCompiler;
+import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.NativeMethod;
+import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
@@ -50,18 +51,18 @@ class InterruptTest {
             }
             """;
 
-    private static NativeCompiler compiler;
+    private static Pipeline pipeline;
     private static CompiledClasses classes;
 
     @BeforeAll
     static void compile() {
-        compiler = NativeCompiler.create();
+        pipeline = Pipeline.create();
         classes = InMemoryJavac.compile("intr.Spin", SOURCE);
     }
 
     @AfterAll
     static void close() {
-        compiler.close();
+        pipeline.close();
     }
 
     @BeforeEach
@@ -71,7 +72,7 @@ class InterruptTest {
 
     @Test
     void infiniteLoopStopsThroughTheCopyingBinding() throws Exception {
-        NativeMethod forever = compiler.compile(classes, "intr/Spin", "forever", "(J)J");
+        NativeMethod forever = pipeline.jit(new JavaMethod(classes, "intr/Spin", "forever", "(J)J"));
         assertStopsWhenRaised(() -> { long unused = (long) forever.copyingHandle().invokeExact(3L); });
     }
 
@@ -82,7 +83,7 @@ class InterruptTest {
      */
     @Test
     void infiniteLoopThroughTheCriticalBindingStopsAtItsFirstLoopHeader() {
-        NativeMethod forever = compiler.compile(classes, "intr/Spin", "forever", "(J)J");
+        NativeMethod forever = pipeline.jit(new JavaMethod(classes, "intr/Spin", "forever", "(J)J"));
         InterruptFlag.global().raise();
         assertThrows(CompiledCodeInterruptedException.class, () -> { long unused = (long) forever.handle().invokeExact(3L); });
         assertFalse(InterruptFlag.global().isRaised(), "the binding consumes the interrupt it reports");
@@ -91,22 +92,22 @@ class InterruptTest {
     /** The loop header is offset 0, so the method's entry block itself is the block that polls. */
     @Test
     void loopStartingAtTheFirstInstructionStops() throws Exception {
-        NativeMethod forever = compiler.compile(classes, "intr/Spin", "foreverFromTheFirstInstruction", "(I)I");
+        NativeMethod forever = pipeline.jit(new JavaMethod(classes, "intr/Spin", "foreverFromTheFirstInstruction", "(I)I"));
         assertStopsWhenRaised(() -> { int unused = (int) forever.copyingHandle().invokeExact(3); });
     }
 
     @Test
     void interruptInACalleeLoopPropagatesThroughTheCaller() throws Exception {
-        NativeMethod forever = compiler.compile(classes, "intr/Spin", "foreverInCallee", "([D)D");
+        NativeMethod forever = pipeline.jit(new JavaMethod(classes, "intr/Spin", "foreverInCallee", "([D)D"));
         double[] a = {1, 2, 3};
         assertStopsWhenRaised(() -> { double unused = (double) forever.copyingHandle().invokeExact(a); });
     }
 
     @Test
     void theInterruptIsConsumedSoTheNextCallRuns() throws Throwable {
-        NativeMethod forever = compiler.compile(classes, "intr/Spin", "forever", "(J)J");
+        NativeMethod forever = pipeline.jit(new JavaMethod(classes, "intr/Spin", "forever", "(J)J"));
         assertStopsWhenRaised(() -> { long unused = (long) forever.copyingHandle().invokeExact(1L); });
-        MethodHandle countTo = compiler.compile(classes, "intr/Spin", "countTo", "(J)J").handle();
+        MethodHandle countTo = pipeline.jit(new JavaMethod(classes, "intr/Spin", "countTo", "(J)J")).handle();
         assertEquals(500L, (long) countTo.invokeExact(1000L));
     }
 

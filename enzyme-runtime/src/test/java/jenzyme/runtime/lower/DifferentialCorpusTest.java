@@ -17,8 +17,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
-import jenzyme.runtime.NativeCompiler;
+import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.NativeMethod;
+import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
@@ -39,7 +40,7 @@ class DifferentialCorpusTest {
     private static final int TRIALS = Integer.getInteger("jenzyme.corpus.trials", 3000);
     private static final String OWNER = "corpus/Corpus";
 
-    private static NativeCompiler compiler;
+    private static Pipeline pipeline;
     private static CompiledClasses corpus;
     private static final Map<String, Long> measuredUlps = new ConcurrentHashMap<>();
     private static final java.util.concurrent.atomic.AtomicLong comparedCalls = new java.util.concurrent.atomic.AtomicLong();
@@ -49,14 +50,14 @@ class DifferentialCorpusTest {
         try (InputStream in = DifferentialCorpusTest.class.getResourceAsStream("/corpus/Corpus.java")) {
             corpus = InMemoryJavac.compile("corpus.Corpus", new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
-        compiler = NativeCompiler.create();
+        pipeline = Pipeline.create();
     }
 
     @AfterAll
     static void report() {
         System.out.println("Compared " + comparedCalls + " calls; measured max ulp distance native vs JVM ("
                 + TRIALS + " random inputs each): " + new TreeMap<>(measuredUlps));
-        compiler.close();
+        pipeline.close();
     }
 
     @TestFactory
@@ -70,7 +71,7 @@ class DifferentialCorpusTest {
         MethodHandle jvm = corpus.jvmHandle("corpus.Corpus", method.getName());
         String descriptor = MethodType.methodType(method.getReturnType(), method.getParameterTypes())
                 .toMethodDescriptorString();
-        NativeMethod compiled = compiler.compile(corpus, OWNER, method.getName(), descriptor);
+        NativeMethod compiled = pipeline.jit(new JavaMethod(corpus, OWNER, method.getName(), descriptor));
         MethodHandle nativeHandle = compiled.handle();
         assertEquals(jvm.type(), nativeHandle.type(), "bound handle must have the Java method's type");
         assertEquals(jvm.type(), compiled.copyingHandle().type(), "copying handle must have the Java method's type");

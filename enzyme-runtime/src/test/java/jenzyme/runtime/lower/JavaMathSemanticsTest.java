@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.invoke.MethodHandle;
 import java.math.BigDecimal;
 import java.util.Random;
-import jenzyme.runtime.NativeCompiler;
+import jenzyme.runtime.JavaMethod;
+import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
@@ -28,11 +29,11 @@ class JavaMathSemanticsTest {
             }
             """;
     private static final CompiledClasses CLASSES = InMemoryJavac.compile("m.M", SOURCE);
-    private static NativeCompiler compiler;
+    private static Pipeline compiler;
 
     @BeforeAll
     static void start() {
-        compiler = NativeCompiler.create();
+        compiler = Pipeline.create();
     }
 
     @AfterAll
@@ -42,7 +43,7 @@ class JavaMathSemanticsTest {
 
     @Test
     void cbrtIsWithinOneUlpOfTheExactCubeRoot() throws Throwable {
-        MethodHandle cbrt = compiler.compile(CLASSES, "m/M", "cbrt", "(D)D").handle();
+        MethodHandle cbrt = compiler.jit(new JavaMethod(CLASSES, "m/M", "cbrt", "(D)D")).handle();
         Random random = new Random(15);
         for (int trial = 0; trial < 20_000; trial++) {
             // Uniform over bit patterns of finite doubles: every binade, subnormals included.
@@ -64,7 +65,7 @@ class JavaMathSemanticsTest {
 
     @Test
     void anyNaNToTheZeroIsOne() throws Throwable {
-        MethodHandle pow = compiler.compile(CLASSES, "m/M", "pow", "(DD)D").handle();
+        MethodHandle pow = compiler.jit(new JavaMethod(CLASSES, "m/M", "pow", "(DD)D")).handle();
         double signalling = Double.longBitsToDouble(0x7ff0000000000001L);
         assertEquals(1.0, (double) pow.invokeExact(signalling, 0.0));
         assertEquals(1.0, (double) pow.invokeExact(signalling, -0.0));

@@ -1,9 +1,12 @@
 package jenzyme.runtime.testing;
 
+import java.io.IOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +36,16 @@ public final class CompiledClasses implements ClassBytesSource {
     @Override
     public Optional<byte[]> bytesOf(String internalName) {
         return Optional.ofNullable(bytes.get(internalName)).map(byte[]::clone);
+    }
+
+    /** Writes the classes under {@code root} as a class directory (for class-path tests); returns {@code root}. */
+    public Path writeTo(Path root) throws IOException {
+        for (Map.Entry<String, byte[]> entry : bytes.entrySet()) {
+            Path file = root.resolve(entry.getKey() + ".class");
+            Files.createDirectories(file.getParent());
+            Files.write(file, entry.getValue());
+        }
+        return root;
     }
 
     public Class<?> load(String binaryName) {

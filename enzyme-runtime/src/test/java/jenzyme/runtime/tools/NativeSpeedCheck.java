@@ -3,8 +3,9 @@ package jenzyme.runtime.tools;
 import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 import java.util.Random;
-import jenzyme.runtime.NativeCompiler;
+import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.NativeMethod;
+import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 
@@ -64,17 +65,17 @@ public final class NativeSpeedCheck {
 
     public static void main(String[] args) throws Throwable {
         CompiledClasses classes = InMemoryJavac.compile("speed.Loops", SOURCE);
-        try (NativeCompiler compiler = NativeCompiler.create()) {
+        try (Pipeline pipeline = Pipeline.create()) {
             Random random = new Random(1);
             double[] a = random.doubles(1_000_000).toArray();
             double[] b = random.doubles(1_000_000).toArray();
-            compare(classes, compiler, "dot", "([D[D)D", "dot product, 1e6 doubles", h -> {
+            compare(classes, pipeline, "dot", "([D[D)D", "dot product, 1e6 doubles", h -> {
                 double unused = (double) h.invokeExact(a, b);
             });
-            compare(classes, compiler, "mandelbrot", "(II)I", "mandelbrot 300x300, 200 iterations", h -> {
+            compare(classes, pipeline, "mandelbrot", "(II)I", "mandelbrot 300x300, 200 iterations", h -> {
                 int unused = (int) h.invokeExact(300, 200);
             });
-            compare(classes, compiler, "square", "(D)D", "1e6 calls of x*x+1 (call overhead)", h -> {
+            compare(classes, pipeline, "square", "(D)D", "1e6 calls of x*x+1 (call overhead)", h -> {
                 double s = 0;
                 for (int i = 0; i < 1_000_000; i++) {
                     s += (double) h.invokeExact((double) i);
@@ -84,7 +85,7 @@ public final class NativeSpeedCheck {
             double[] x = random.doubles(n * n).toArray();
             double[] y = random.doubles(n * n).toArray();
             double[] z = new double[n * n];
-            compare(classes, compiler, "matmul", "([D[D[DI)V", "matmul 200x200 (flattened arrays)", h -> {
+            compare(classes, pipeline, "matmul", "([D[D[DI)V", "matmul 200x200 (flattened arrays)", h -> {
                 h.invokeExact(x, y, z, n);
             });
         }
@@ -94,10 +95,10 @@ public final class NativeSpeedCheck {
         void call(MethodHandle handle) throws Throwable;
     }
 
-    private static void compare(CompiledClasses classes, NativeCompiler compiler, String method, String descriptor,
+    private static void compare(CompiledClasses classes, Pipeline pipeline, String method, String descriptor,
                                 String label, Call call) throws Throwable {
         MethodHandle jvm = classes.jvmHandle("speed.Loops", method);
-        NativeMethod compiled = compiler.compile(classes, "speed/Loops", method, descriptor);
+        NativeMethod compiled = pipeline.jit(new JavaMethod(classes, "speed/Loops", method, descriptor));
         double jvmMs = medianMillis(() -> call.call(jvm));
         double criticalMs = medianMillis(() -> call.call(compiled.handle()));
         double copyingMs = medianMillis(() -> call.call(compiled.copyingHandle()));

@@ -1,10 +1,5 @@
 package jenzyme.runtime.worker;
 
-import jenzyme.runtime.ad.Activity;
-import jenzyme.runtime.ad.ArgType;
-import jenzyme.runtime.ad.Argument;
-import jenzyme.runtime.ad.DifferentiationOptions;
-import jenzyme.runtime.ad.Mode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,7 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.ArgType;
+import jenzyme.runtime.ad.Argument;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
 import org.junit.jupiter.api.Test;
 
 class DifferentiationRequestTest {

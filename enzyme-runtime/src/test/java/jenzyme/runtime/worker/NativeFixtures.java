@@ -1,9 +1,12 @@
 package jenzyme.runtime.worker;
 
+import jenzyme.runtime.ad.WrapperSignature;
+import jenzyme.runtime.ad.NativeType;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -25,30 +28,22 @@ final class NativeFixtures {
 
     private NativeFixtures() {}
 
-    static final String COMPOSITE = """
-            #include <math.h>
-            double composite(int *status, double x, double y) {
-                return sin(x) * exp(y) + pow(x, 3.0) * y + pow(y, x);
-            }
-            """;
+    /** C fixtures shared with the worker's own tests (worker/tests/data). */
+    static final String COMPOSITE = fixture("composite.c");
 
     /** The frontend's bounds check: an index past the length sets the status word and leaves early. */
-    static final String SIN_SUM = """
-            #include <math.h>
-            double sin_sum(int *status, double x, double *a, int a_len, int n) {
-                double acc = 0.0;
-                for (int i = 0; i < n; i++) {
-                    if (i >= a_len) { *status = 1; return 0.0; }
-                    acc += sin(x * a[i]);
-                }
-                return acc;
-            }
-            """;
+    static final String SIN_SUM = fixture("sin_sum.c");
 
-    static final String UNKNOWN_EXTERNAL = """
-            double mystery_kernel(double);
-            double opaque(int *status, double x) { return mystery_kernel(x) * x; }
-            """;
+    /** A call to an external function Enzyme has no derivative for. */
+    static final String UNKNOWN_EXTERNAL = fixture("opaque.c");
+
+    private static String fixture(String name) {
+        try {
+            return Files.readString(Path.of("worker/tests/data", name));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the C fixture " + name, e);
+        }
+    }
 
     static Path workerExecutable() {
         String path = System.getenv(WorkerClient.EXECUTABLE_ENV);

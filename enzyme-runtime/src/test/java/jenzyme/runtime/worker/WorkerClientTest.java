@@ -1,9 +1,7 @@
 package jenzyme.runtime.worker;
 
-import jenzyme.runtime.ad.Activity;
-import jenzyme.runtime.ad.ArgType;
-import jenzyme.runtime.ad.Argument;
-import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.WrapperSignature;
+import jenzyme.runtime.ad.OutputSlot;
 import static jenzyme.runtime.worker.NativeFixtures.assertRelative;
 import static jenzyme.runtime.worker.NativeFixtures.bitcodeOf;
 import static jenzyme.runtime.worker.NativeFixtures.centralDifference;
@@ -22,7 +20,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.ArgType;
+import jenzyme.runtime.ad.Argument;
+import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.error.WorkerException;
 import org.junit.jupiter.api.AfterEach;

@@ -1,9 +1,8 @@
 package jenzyme.runtime.worker;
 
-import jenzyme.runtime.ad.Activity;
-import jenzyme.runtime.ad.ArgType;
-import jenzyme.runtime.ad.Argument;
-import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.WrapperParameter;
+import jenzyme.runtime.ad.OutputSlot;
+import jenzyme.runtime.ad.NativeType;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,7 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.ArgType;
+import jenzyme.runtime.ad.Argument;
+import jenzyme.runtime.ad.DifferentiationOptions;
 import org.junit.jupiter.api.Test;
 
 /** Encoding requests and decoding responses, without a worker process. */

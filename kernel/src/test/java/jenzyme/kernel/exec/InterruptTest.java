@@ -1,9 +1,10 @@
 package jenzyme.kernel.exec;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -12,12 +13,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Interrupting a cell stops it (however it is busy) and leaves the evaluator ready for the next cell. */
 public class InterruptTest {
@@ -97,12 +97,12 @@ public class InterruptTest {
     @Test
     void loopInLibraryCodeIsAbandonedAndTheKernelGoesOn(@TempDir Path dir) throws Exception {
         // A jar's classes are not woven, and this loop ignores thread interrupts: only abandoning its thread helps.
-        Path classes = InMemoryJavac.writeClassDirectory(dir, InMemoryJavac.compile("fixture.Spinner", """
+        Path classes = InMemoryJavac.compile("fixture.Spinner", """
                 package fixture;
                 public class Spinner {
                     public static volatile boolean release;
                     public static long spin() { long n = 0; while (!release) { n++; } return n; }
-                }"""));
+                }""").writeTo(dir);
         evaluator.addToClasspath(List.of(classes));
         EvaluationInterrupted interrupted = interruptWhileRunning(
                 "{ jenzyme.kernel.exec.InterruptTest.started.countDown(); fixture.Spinner.spin(); }");
@@ -112,12 +112,12 @@ public class InterruptTest {
 
     @Test
     void abandonedCellCodeStopsAtItsNextCheckEvenAfterTheNextCellStarts(@TempDir Path dir) throws Exception {
-        Path classes = InMemoryJavac.writeClassDirectory(dir, InMemoryJavac.compile("fixture.Gate", """
+        Path classes = InMemoryJavac.compile("fixture.Gate", """
                 package fixture;
                 public class Gate {
                     public static volatile boolean open;
                     public static void pass() { while (!open) { } }
-                }"""));
+                }""").writeTo(dir);
         evaluator.addToClasspath(List.of(classes));
         passes.set(0);
         interruptWhileRunning("while (true) { jenzyme.kernel.exec.InterruptTest.started.countDown(); fixture.Gate.pass();"

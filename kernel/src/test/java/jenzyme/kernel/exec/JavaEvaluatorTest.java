@@ -1,9 +1,9 @@
 package jenzyme.kernel.exec;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -13,11 +13,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 public class JavaEvaluatorTest {
 
@@ -181,8 +181,8 @@ public class JavaEvaluatorTest {
 
     @Test
     void classpathEntriesBecomeImportable(@TempDir Path dir) throws Exception {
-        Path classes = InMemoryJavac.writeClassDirectory(dir, InMemoryJavac.compile("fixture.Greeter",
-                "package fixture; public class Greeter { public static String hello(String n) { return \"hello \" + n; } }"));
+        Path classes = InMemoryJavac.compile("fixture.Greeter",
+                "package fixture; public class Greeter { public static String hello(String n) { return \"hello \" + n; } }").writeTo(dir);
         assertThrows(CompilationFailure.class, () -> evaluator.eval("fixture.Greeter.hello(\"x\")"));
         evaluator.addToClasspath(List.of(classes));
         assertEquals("hello jenzyme", valueOf("fixture.Greeter.hello(\"jenzyme\")"));

@@ -1,7 +1,8 @@
 package jenzyme.kernel.exec;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassHierarchyResolver;
@@ -10,10 +11,9 @@ import java.lang.classfile.instruction.InvokeInstruction;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 class StopCheckWeaverTest {
 
@@ -30,7 +30,7 @@ class StopCheckWeaverTest {
             }""";
 
     private final byte[] woven = new StopCheckWeaver(ClassHierarchyResolver.defaultResolver())
-            .instrument(InMemoryJavac.compile("fixture.Loops", SOURCE).get("fixture.Loops"));
+            .instrument(InMemoryJavac.compile("fixture.Loops", SOURCE).bytesOf("fixture/Loops").orElseThrow());
 
     @AfterEach
     void clearSignal() {

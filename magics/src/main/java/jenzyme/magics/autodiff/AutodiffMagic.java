@@ -10,6 +10,9 @@ import jenzyme.magics.DefinitionException;
 import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
+import jenzyme.magics.binding.BindingStubs;
+import jenzyme.magics.binding.CompileSummary;
+import jenzyme.magics.binding.CompilerSession;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
@@ -73,7 +76,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         Duration stubTime = compiler.bind(name + "/" + mode, stubs, derivative);
 
         List<String> activities = derivative.entry().parameters().stream()
-                .map(p -> p.name() + "=" + display(derivative.spec().activities()
+                .map(p -> p.name() + "=" + display(derivative.convention().activities()
                         .get(derivative.entry().parameters().indexOf(p))))
                 .toList();
         Map<String, String> dumps = new LinkedHashMap<>();

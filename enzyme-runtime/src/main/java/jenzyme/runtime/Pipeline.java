@@ -1,0 +1,259 @@
+package jenzyme.runtime;
+
+import java.lang.invoke.MethodHandle;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.ad.WrapperLayout;
+import jenzyme.runtime.bind.DerivativeBinder;
+import jenzyme.runtime.bind.HessianVectorBinder;
+import jenzyme.runtime.bind.InterruptFlag;
+import jenzyme.runtime.bind.NativeBinder;
+import jenzyme.runtime.bind.NativeSignature;
+import jenzyme.runtime.jit.JitModule;
+import jenzyme.runtime.jit.OrcJit;
+import jenzyme.runtime.lower.BytecodeLowering;
+import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.LoweredModule;
+import jenzyme.runtime.worker.DifferentiatedModule;
+import jenzyme.runtime.worker.DifferentiationRequest;
+import jenzyme.runtime.worker.WorkerClient;
+import jenzyme.runtime.ad.WrapperSignature;
+
+/**
+ * The runtime's one entry point: a {@link JavaMethod} in, bound native code out. The only place that assembles
+ * the stages — {@link BytecodeLowering} → (the Enzyme {@link WorkerClient}) → {@link OrcJit} → the binders — for
+ * the magics, the benchmark and plain Java programs alike; it knows nothing of notebooks.
+ *
+ * <p>Owns one ORC JIT, wired to the global {@link InterruptFlag}, and one worker client, started on the first
+ * derivative (a program that only {@link #jit}s never needs the worker executable). Every artefact it returns is
+ * {@link AutoCloseable}: closing it frees its native code, and its handles then raise instead of calling.
+ * Jacobians and batched forward mode belong here beside {@link #reverse} and {@link #forward}.
+ */
+public final class Pipeline implements AutoCloseable {
+
+    private final OrcJit jit;
+    private final Supplier<WorkerClient> startWorker;
+    private final Object workerLock = new Object();
+    private final Map<JavaMethod, NativeMethod> jitted = new HashMap<>();
+    private WorkerClient worker;
+
+    private Pipeline(OrcJit jit, Supplier<WorkerClient> startWorker) {
+        this.jit = jit;
+        this.startWorker = startWorker;
+    }
+
+    /** A pipeline whose worker is the executable {@code JENZYME_WORKER} names (see {@link WorkerClient}). */
+    public static Pipeline create() {
+        return create(WorkerClient::fromEnvironment);
+    }
+
+    /** A pipeline that starts its worker client with {@code startWorker} when the first derivative is asked for. */
+    public static Pipeline create(Supplier<WorkerClient> startWorker) {
+        return new Pipeline(OrcJit.create(Map.of(InterruptFlag.symbol(), InterruptFlag.global().segment())),
+                Objects.requireNonNull(startWorker, "startWorker"));
+    }
+
+    /**
+     * Stage 1 alone: the method and everything it calls as one LLVM module (for {@code --dump} and for callers
+     * that need the {@link EntryPoint} before compiling).
+     *
+     * @throws jenzyme.runtime.error.LoweringException if the method is outside the supported subset
+     */
+    public LoweredModule lower(JavaMethod method) {
+        return new BytecodeLowering(method.classes()).lower(method.ownerInternalName(), method.name(),
+                method.descriptor());
+    }
+
+    /**
+     * The method compiled at O3 without AD and bound with its own Java type. Compiling the same method again
+     * releases the previous native code.
+     *
+     * @throws jenzyme.runtime.error.LoweringException if the method (or one it calls) is outside the subset
+     * @throws jenzyme.runtime.error.JitException if LLVM could not compile the module
+     * @throws jenzyme.runtime.error.BindingException if FFM could not bind the entry point
+     */
+    public synchronized NativeMethod jit(JavaMethod method) {
+        LoweredModule lowered = lower(method);
+        JitModule code = jit.add(lowered.moduleName(), lowered.bitcode(), true);
+        try {
+            EntryPoint entry = lowered.entry();
+            NativeSignature signature = NativeSignature.of(entry);
+            // Guarded: the code stays until calls in flight return, however soon the method is compiled again.
+            MethodHandle handle = code.guard(
+                    NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol()));
+            MethodHandle copying = code.guard(NativeBinder.bindCopying(code.address(entry.symbol()), signature,
+                    code::isLive, entry.symbol()));
+            NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
+            NativeMethod previous = jitted.put(method, compiled);
+            if (previous != null) {
+                previous.close();
+            }
+            return compiled;
+        } catch (RuntimeException e) {
+            code.close();
+            throw e;
+        }
+    }
+
+    /** Reverse mode (gradients): {@link #differentiate} with {@link Mode#REVERSE}. */
+    public Derivative reverse(JavaMethod method, Map<String, Activity> overrides, DifferentiationOptions options) {
+        return differentiate(method, Mode.REVERSE, overrides, options);
+    }
+
+    /** Forward mode (tangents): {@link #differentiate} with {@link Mode#FORWARD}. */
+    public Derivative forward(JavaMethod method, Map<String, Activity> overrides, DifferentiationOptions options) {
+        return differentiate(method, Mode.FORWARD, overrides, options);
+    }
+
+    /**
+     * The derivative of {@code method} in Enzyme's convention (see {@link Derivative#handle()}), with the default
+     * activities (floating scalars Active, floating arrays Duplicated, the rest Const) and {@code overrides}
+     * (parameter name → activity) applied.
+     *
+     * @throws IllegalArgumentException if an override names no parameter or does not fit its type
+     * @throws jenzyme.runtime.error.LoweringException if the method is outside the supported subset
+     * @throws jenzyme.runtime.error.DifferentiationException if Enzyme or LLVM refused the module
+     * @throws jenzyme.runtime.error.WorkerException if the worker crashed, timed out, or was {@link #cancel}led
+     * @throws jenzyme.runtime.error.JitException if the worker's module could not be compiled
+     */
+    public Derivative differentiate(JavaMethod method, Mode mode, Map<String, Activity> overrides,
+                                    DifferentiationOptions options) {
+        Timings timings = new Timings();
+        LoweredModule lowered = timings.time("lowering", () -> lower(method));
+        CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn());
+        DifferentiatedModule module = worker().differentiate(request(lowered.bitcode(), lowered.entry().symbol(),
+                convention.wrapperLayout()).withOptions(options));
+        module.timings().forEach((phase, time) -> timings.put(phase.name().toLowerCase(), time));
+        return jitAndBind(lowered, "." + mode.name().toLowerCase(), module, timings,
+                code -> DerivativeBinder.bind(code.address(module.wrapper().symbol()), convention, module.wrapper(),
+                        code::isLive), convention);
+    }
+
+    /**
+     * H(p)·v of {@code double f(double[] p)}, forward mode over the reverse-mode gradient: the worker differentiates
+     * the gradient wrapper it produced. The handle is {@code (double[] p, double[] v, double[] hv)void}.
+     */
+    public Derivative hvp(JavaMethod method) {
+        Timings timings = new Timings();
+        LoweredModule lowered = timings.time("lowering", () -> lower(method));
+        CallingConvention gradient = CallingConvention.hvpGradient(lowered.entry());
+        DifferentiatedModule reverse = worker().differentiate(request(lowered.bitcode(), lowered.entry().symbol(),
+                gradient.wrapperLayout()).withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false)));
+        gradient.check(reverse.wrapper());
+        WrapperLayout overGradient = gradient.overGradient();
+        DifferentiatedModule hvp = worker().differentiate(request(reverse.bitcode(), reverse.wrapper().symbol(),
+                overGradient));
+        reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
+        hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));
+        return jitAndBind(lowered, ".hvp", hvp, timings, code -> HessianVectorBinder.bind(
+                code.address(hvp.wrapper().symbol()), overGradient, hvp.wrapper(), code::isLive), gradient);
+    }
+
+    /** The worker request whose answer is {@code layout}. */
+    private static DifferentiationRequest request(byte[] bitcode, String function, WrapperLayout layout) {
+        return layout.mode() == Mode.REVERSE
+                ? DifferentiationRequest.reverse(bitcode, function, layout.arguments(), layout.returnActivity())
+                : DifferentiationRequest.forward(bitcode, function, 1, layout.arguments(), layout.returnActivity());
+    }
+
+    /** A worker-made wrapper compiled in this pipeline's JIT, for callers that bind it themselves. */
+    public record CompiledWrapper(WrapperSignature wrapper, JitModule code) implements AutoCloseable {
+        @Override
+        public void close() {
+            code.close();
+        }
+    }
+
+    /**
+     * Differentiates a module that did not come from Java bytecode (the benchmark's clang-compiled C reference) in
+     * the same worker and JIT as Java methods, so that only the frontend differs.
+     */
+    public CompiledWrapper differentiateBitcode(String moduleName, DifferentiationRequest request) {
+        DifferentiatedModule module = worker().differentiate(request);
+        return new CompiledWrapper(module.wrapper(), jit.add(moduleName, module.bitcode(), false));
+    }
+
+    /**
+     * Abandons the worker request in flight, if any (a kernel interrupt): the waiting call raises a
+     * {@link jenzyme.runtime.error.WorkerException} and the next request starts a fresh worker.
+     *
+     * @return whether a request was in flight
+     */
+    public boolean cancel() {
+        WorkerClient running;
+        synchronized (workerLock) {
+            running = worker;
+        }
+        return running != null && running.cancel();
+    }
+
+    /** Stops the worker process; the next derivative starts a fresh one (the benchmark's cold compiles). */
+    public void stopWorker() {
+        synchronized (workerLock) {
+            if (worker != null) {
+                worker.close();
+                worker = null;
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        jitted.clear();
+        stopWorker();
+        jit.close();
+    }
+
+    private WorkerClient worker() {
+        synchronized (workerLock) {
+            if (worker == null) {
+                worker = startWorker.get();
+            }
+            return worker;
+        }
+    }
+
+    /** Compiles the worker's (already optimised) module and binds its wrapper; frees the code if binding fails. */
+    private Derivative jitAndBind(LoweredModule lowered, String suffix, DifferentiatedModule module, Timings timings,
+                                  Function<JitModule, MethodHandle> binder, CallingConvention convention) {
+        JitModule code = timings.time("jit", () -> jit.add(lowered.moduleName() + suffix, module.bitcode(), false));
+        try {
+            MethodHandle handle = timings.time("bind", () -> code.guard(binder.apply(code)));
+            return new Derivative(convention, module.wrapper(), handle, timings.phases(),
+                    module.irBeforeEnzyme().orElse(""), module.irAfterEnzyme().orElse(""), lowered.loweredMethods(),
+                    code);
+        } catch (RuntimeException e) {
+            code.close();
+            throw e;
+        }
+    }
+
+    /** How long each phase took, in pipeline order. */
+    private static final class Timings {
+        private final Map<String, Duration> phases = new LinkedHashMap<>();
+
+        <T> T time(String phase, Supplier<T> work) {
+            long start = System.nanoTime();
+            T result = work.get();
+            phases.put(phase, Duration.ofNanos(System.nanoTime() - start));
+            return result;
+        }
+
+        void put(String phase, Duration time) {
+            phases.put(phase, time);
+        }
+
+        Map<String, Duration> phases() {
+            return phases;
+        }
+    }
+}

@@ -1,0 +1,283 @@
+package jenzyme.runtime.ad;
+
+import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.JavaType;
+import jenzyme.runtime.lower.NativeParameter;
+
+/**
+ * The one model of a derivative's calling convention, derived once from the lowered method's signature, the mode
+ * and the activities. Everything else is read off it: the worker request's arguments ({@link #workerArguments()}),
+ * the wrapper the worker must answer with ({@link #wrapperParameters()}, {@link #slots()}, checked by
+ * {@link #check}), the Java type of the bound handle ({@link #handleParameters()}) with where each wrapper argument
+ * comes from ({@link #feeds()}), and the slots the generated stubs read. The activity rules are decided here, with
+ * the parameter's name; the worker ({@code worker/src/spec.rs}) only validates what it is sent, and its
+ * {@code wrapper::Layout::plan} is the Rust counterpart of {@link WrapperLayout}.
+ *
+ * <p>Defaults: floating scalars Active, floating arrays Duplicated, the rest Const. In forward mode "Active" on a
+ * scalar means "has a tangent", which Enzyme spells Duplicated. A new parameter type or mode (Jacobian, batched
+ * forward) changes this class, {@link WrapperLayout} and their Rust counterparts.
+ */
+public final class CallingConvention {
+
+    /** One parameter of the bound handle: a Java parameter, the shadow/tangent after it, or the out buffer. */
+    public record HandleParameter(Role role, Class<?> type, int javaParameter) {
+        public enum Role { PRIMAL, SHADOW, TANGENT, OUT }
+    }
+
+    /**
+     * Where one wrapper argument comes from at a call: the status block, or handle position {@code position}
+     * passed as a heap segment (ARRAY), as that array's length (LENGTH) or as it is (VALUE).
+     */
+    public record Feed(Kind kind, int position) {
+        public enum Kind { STATUS, ARRAY, LENGTH, VALUE }
+    }
+
+    private final EntryPoint entry;
+    private final Mode mode;
+    private final List<Activity> activities;
+    private final WrapperLayout wrapper;
+    private final List<HandleParameter> handleParameters;
+
+    private CallingConvention(EntryPoint entry, Mode mode, List<Activity> activities, boolean primalReturn) {
+        this.entry = entry;
+        this.mode = mode;
+        this.activities = List.copyOf(activities);
+        List<Argument> arguments = workerArguments(entry, mode, activities);
+        Activity returnActivity = entry.returnType() == JavaType.VOID ? Activity.CONST
+                : mode == Mode.REVERSE ? Activity.ACTIVE : Activity.DUPLICATED;
+        this.wrapper = WrapperLayout.plan(mode, arguments, llvmTypes(entry), returnType(entry), returnActivity,
+                primalReturn);
+        this.handleParameters = handleParameters(entry, arguments);
+    }
+
+    /** The defaults for {@code entry} with {@code overrides} (parameter name → activity), the primal value kept. */
+    public static CallingConvention of(EntryPoint entry, Mode mode, Map<String, Activity> overrides) {
+        return of(entry, mode, overrides, true);
+    }
+
+    /**
+     * @param primalReturn whether the wrapper also stores the primal return value (its first slot)
+     * @throws IllegalArgumentException naming the parameter when an override does not fit
+     */
+    public static CallingConvention of(EntryPoint entry, Mode mode, Map<String, Activity> overrides,
+                                       boolean primalReturn) {
+        return new CallingConvention(entry, mode, ActivityRules.activities(entry, mode, overrides), primalReturn);
+    }
+
+    /**
+     * The inner gradient of a Hessian-vector product of {@code double f(double[] p)}: reverse mode without the
+     * primal value; {@link #overGradient()} describes the forward pass over its wrapper.
+     */
+    public static CallingConvention hvpGradient(EntryPoint entry) {
+        if (entry.parameters().size() != 1 || entry.parameters().getFirst().type() != JavaType.DOUBLE_ARRAY
+                || entry.returnType() != JavaType.DOUBLE) {
+            throw new IllegalArgumentException("expected double " + entry.methodName() + "(double[]) for a "
+                    + "Hessian-vector product, got " + entry.javaSignature());
+        }
+        return of(entry, Mode.REVERSE, Map.of(), false);
+    }
+
+    public EntryPoint entry() {
+        return entry;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /** One per Java parameter, as the user sees them (forward-mode Active not yet translated). */
+    public List<Activity> activities() {
+        return activities;
+    }
+
+    /** The worker request's {@code args}: status pointer, then each Java parameter's LLVM parameters. */
+    public List<Argument> workerArguments() {
+        return wrapper.arguments();
+    }
+
+    /** The worker request's {@code return}. */
+    public Activity returnActivity() {
+        return wrapper.returnActivity();
+    }
+
+    /** The wrapper's parameters, as the worker must report them. */
+    public List<WrapperParameter> wrapperParameters() {
+        return wrapper.parameters();
+    }
+
+    /** The wrapper's output slots, as the worker must report them. */
+    public List<OutputSlot> slots() {
+        return wrapper.slots();
+    }
+
+    /** The worker request's arguments and return activity with the wrapper they produce. */
+    public WrapperLayout wrapperLayout() {
+        return wrapper;
+    }
+
+    /** The forward pass over this (reverse) convention's wrapper: the Hessian-vector product's request and answer. */
+    public WrapperLayout overGradient() {
+        return wrapper.forwardOver();
+    }
+
+    /**
+     * Refuses a wrapper that differs from the one this convention describes (a worker out of step with the
+     * frontend), before anything binds it.
+     */
+    public void check(WrapperSignature actual) {
+        wrapper.check(actual);
+    }
+
+    /** Each Java parameter, its shadow or tangent right after it when it has one, then {@code double[] out}. */
+    public List<HandleParameter> handleParameters() {
+        return handleParameters;
+    }
+
+    /** The bound handle's type: {@link #handleParameters()} returning void. */
+    public MethodType handleType() {
+        return MethodType.methodType(void.class, handleParameters.stream().map(HandleParameter::type).toList());
+    }
+
+    /** Whether Java parameter {@code p} is followed in the handle by its shadow or tangent. */
+    public boolean hasShadow(int p) {
+        return wrapper.arguments().get(entry.parameters().get(p).llvmIndex()).activity().hasShadow();
+    }
+
+    /** For each wrapper parameter in order, where its value comes from. */
+    public List<Feed> feeds() {
+        int[] positions = new int[entry.parameters().size()];
+        int next = 0;
+        for (int p = 0; p < positions.length; p++) {
+            positions[p] = next;
+            next += hasShadow(p) ? 2 : 1;
+        }
+        int out = next;
+        List<Feed> feeds = new ArrayList<>();
+        for (WrapperParameter parameter : wrapper.parameters()) {
+            if (parameter.role() == WrapperParameter.Role.OUT) {
+                feeds.add(new Feed(Feed.Kind.ARRAY, out));
+                continue;
+            }
+            if (parameter.argument() == EntryPoint.STATUS_PARAMETER_INDEX) {
+                feeds.add(new Feed(Feed.Kind.STATUS, -1));
+                continue;
+            }
+            int p = javaParameterAt(parameter.argument());
+            NativeParameter java = entry.parameters().get(p);
+            boolean shadow = parameter.role() != WrapperParameter.Role.ARG;
+            Feed.Kind kind = !java.type().isArray() ? Feed.Kind.VALUE
+                    : shadow || parameter.argument() == java.llvmIndex() ? Feed.Kind.ARRAY : Feed.Kind.LENGTH;
+            feeds.add(new Feed(kind, positions[p] + (shadow ? 1 : 0)));
+        }
+        return feeds;
+    }
+
+    /** The slot of the primal return value. */
+    public int primalSlot() {
+        return slotOf(OutputSlot.Kind.PRIMAL, -1);
+    }
+
+    /** Reverse mode: the slot of the adjoint of Active scalar parameter {@code p}. */
+    public int adjointSlot(int p) {
+        return slotOf(OutputSlot.Kind.ADJOINT, entry.parameters().get(p).llvmIndex());
+    }
+
+    /** Forward mode: the slot of the return value's tangent. */
+    public int returnTangentSlot() {
+        return slotOf(OutputSlot.Kind.DRETURN, 0);
+    }
+
+    private int slotOf(OutputSlot.Kind kind, int index) {
+        List<OutputSlot> slots = wrapper.slots();
+        for (int k = 0; k < slots.size(); k++) {
+            if (slots.get(k).kind() == kind && slots.get(k).index() == index) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("expected a " + kind + " slot" + (index >= 0 ? " for argument " + index : "")
+                + " in " + slots);
+    }
+
+    private int javaParameterAt(int llvmIndex) {
+        List<NativeParameter> parameters = entry.parameters();
+        for (int p = 0; p < parameters.size(); p++) {
+            NativeParameter parameter = parameters.get(p);
+            if (llvmIndex >= parameter.llvmIndex() && llvmIndex < parameter.llvmIndex() + parameter.llvmCount()) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("expected wrapper argument indices within " + entry.llvmSignature()
+                + ", got " + llvmIndex);
+    }
+
+    private static List<Argument> workerArguments(EntryPoint entry, Mode mode, List<Activity> activities) {
+        List<Argument> arguments = new ArrayList<>();
+        arguments.add(Argument.of(Activity.CONST, ArgType.PTR_I32));
+        List<NativeParameter> parameters = entry.parameters();
+        for (int p = 0; p < parameters.size(); p++) {
+            JavaType type = parameters.get(p).type();
+            Activity activity = activities.get(p);
+            if (mode == Mode.FORWARD && activity == Activity.ACTIVE) {
+                activity = Activity.DUPLICATED;
+            }
+            arguments.add(Argument.of(activity, argType(type)));
+            if (type.isArray()) {
+                arguments.add(Argument.of(Activity.CONST, ArgType.I32));
+            }
+        }
+        return arguments;
+    }
+
+    private static List<HandleParameter> handleParameters(EntryPoint entry, List<Argument> workerArguments) {
+        List<HandleParameter> handle = new ArrayList<>();
+        List<NativeParameter> parameters = entry.parameters();
+        for (int p = 0; p < parameters.size(); p++) {
+            NativeParameter parameter = parameters.get(p);
+            Class<?> type = parameter.type().javaClass();
+            handle.add(new HandleParameter(HandleParameter.Role.PRIMAL, type, p));
+            if (workerArguments.get(parameter.llvmIndex()).activity().hasShadow()) {
+                handle.add(new HandleParameter(parameter.type().isArray() ? HandleParameter.Role.SHADOW
+                        : HandleParameter.Role.TANGENT, type, p));
+            }
+        }
+        handle.add(new HandleParameter(HandleParameter.Role.OUT, double[].class, -1));
+        return List.copyOf(handle);
+    }
+
+    /** The worker's type of a Java parameter: a scalar, or an array as a pointer to its elements. */
+    static ArgType argType(JavaType type) {
+        return switch (type) {
+            case DOUBLE -> ArgType.DOUBLE;
+            case FLOAT -> ArgType.FLOAT;
+            case INT -> ArgType.I32;
+            case LONG -> ArgType.I64;
+            case DOUBLE_ARRAY -> ArgType.PTR_DOUBLE;
+            case FLOAT_ARRAY -> ArgType.PTR_FLOAT;
+            case INT_ARRAY -> ArgType.PTR_I32;
+            case LONG_ARRAY -> ArgType.PTR_I64;
+            case BOOLEAN, VOID -> throw new IllegalArgumentException("expected a parameter type the worker "
+                    + "differentiates, got " + type.javaName());
+        };
+    }
+
+    private static List<NativeType> llvmTypes(EntryPoint entry) {
+        List<NativeType> types = new ArrayList<>();
+        types.add(NativeType.PTR);
+        entry.parameters().forEach(p -> p.llvmTypes().forEach(t -> types.add(NativeType.ofToken(t))));
+        return types;
+    }
+
+    private static NativeType returnType(EntryPoint entry) {
+        return entry.returnType() == JavaType.VOID ? null : NativeType.ofToken(entry.llvmReturnType());
+    }
+
+    @Override
+    public String toString() {
+        return "CallingConvention[" + entry.javaSignature() + ", " + mode.token() + ", " + activities + " -> "
+                + wrapper + "]";
+    }
+}

@@ -1,0 +1,111 @@
+package jenzyme.runtime.ad;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import jenzyme.runtime.error.BindingException;
+
+/**
+ * The C-ABI wrapper a worker request produces (PROTOCOL.md, "The derivative's C ABI"), planned from the request's
+ * arguments: each parameter's primal, immediately followed by its shadow (pointers) or tangent (scalars) when it
+ * has one, then {@code ptr out}; output slots primal, then adjoints (reverse) or the return's tangent (forward).
+ * The Java twin of the worker's {@code wrapper::Layout::plan}; {@link #check} holds the two in step at every call.
+ * Width 1 only: batched forward mode adds lanes here (tangents become pointers, one {@code dreturn} per lane).
+ *
+ * @param arguments      the worker request's {@code args} this wrapper answers
+ * @param returnActivity the worker request's {@code return}
+ */
+public record WrapperLayout(Mode mode, List<Argument> arguments, Activity returnActivity,
+                            List<WrapperParameter> parameters, List<OutputSlot> slots) {
+
+    public WrapperLayout {
+        arguments = List.copyOf(arguments);
+        parameters = List.copyOf(parameters);
+        slots = List.copyOf(slots);
+    }
+
+    /**
+     * @param types      the differentiated function's LLVM parameter types, one per argument
+     * @param returnType its LLVM return type, null for void
+     */
+    static WrapperLayout plan(Mode mode, List<Argument> arguments, List<NativeType> types, NativeType returnType,
+                              Activity returnActivity, boolean primalReturn) {
+        if (types.size() != arguments.size()) {
+            throw new IllegalArgumentException("expected one type per argument " + arguments + ", got " + types);
+        }
+        List<WrapperParameter> parameters = new ArrayList<>();
+        List<OutputSlot> slots = new ArrayList<>();
+        for (int i = 0; i < arguments.size(); i++) {
+            Argument argument = arguments.get(i);
+            parameters.add(new WrapperParameter(WrapperParameter.Role.ARG, i, types.get(i)));
+            if (argument.activity().hasShadow()) {
+                parameters.add(new WrapperParameter(argument.type().isPointer() ? WrapperParameter.Role.SHADOW
+                        : WrapperParameter.Role.TANGENT, i, types.get(i)));
+            }
+        }
+        parameters.add(new WrapperParameter(WrapperParameter.Role.OUT, -1, NativeType.PTR));
+        if (returnType != null && primalReturn && returnActivity != Activity.DUPLICATED_NONEED) {
+            slots.add(new OutputSlot(OutputSlot.Kind.PRIMAL, -1, returnType));
+        }
+        if (mode == Mode.REVERSE) {
+            for (int i = 0; i < arguments.size(); i++) {
+                if (arguments.get(i).activity() == Activity.ACTIVE) {
+                    slots.add(new OutputSlot(OutputSlot.Kind.ADJOINT, i, types.get(i)));
+                }
+            }
+        } else if (returnActivity.hasShadow()) {
+            slots.add(new OutputSlot(OutputSlot.Kind.DRETURN, 0, returnType));
+        }
+        return new WrapperLayout(mode, arguments, returnActivity, parameters, slots);
+    }
+
+    /**
+     * Forward mode over this wrapper (which must return nothing through {@code out}): each primal that has a
+     * shadow here is Duplicated again, so is each shadow, so that the tangent of a shadow (a gradient) is the
+     * second derivative along the primal's tangent. Everything else — status, lengths, {@code out} — is Const.
+     */
+    WrapperLayout forwardOver() {
+        if (!slots.isEmpty()) {
+            throw new IllegalStateException("expected a wrapper without output slots to differentiate, got " + slots);
+        }
+        List<Argument> over = new ArrayList<>();
+        List<NativeType> types = new ArrayList<>();
+        for (WrapperParameter parameter : parameters) {
+            types.add(parameter.type());
+            over.add(switch (parameter.role()) {
+                case OUT -> Argument.of(Activity.CONST, ArgType.PTR_DOUBLE);
+                case SHADOW, TANGENT -> Argument.of(Activity.DUPLICATED, arguments.get(parameter.argument()).type());
+                case ARG -> {
+                    Argument primal = arguments.get(parameter.argument());
+                    yield Argument.of(primal.activity().hasShadow() ? Activity.DUPLICATED : Activity.CONST,
+                            primal.type());
+                }
+            });
+        }
+        return plan(Mode.FORWARD, over, types, null, Activity.CONST, false);
+    }
+
+    /** Refuses a wrapper that the worker described differently: the frontend and the worker are out of step. */
+    public void check(WrapperSignature actual) {
+        if (!actual.parameters().equals(parameters) || !actual.slots().equals(slots)) {
+            throw new BindingException("expected the worker's wrapper " + actual.symbol() + " to be ("
+                    + parametersText(parameters) + ") -> [" + slotsText(slots) + "], got (" + parametersText(actual.parameters())
+                    + ") -> [" + slotsText(actual.slots()) + "]", actual.symbol(), null);
+        }
+    }
+
+    private static String parametersText(List<WrapperParameter> parameters) {
+        return parameters.stream().map(p -> p.role().name().toLowerCase() + (p.argument() >= 0 ? p.argument() : "")
+                + ":" + p.type().token()).collect(Collectors.joining(","));
+    }
+
+    private static String slotsText(List<OutputSlot> slots) {
+        return slots.stream().map(s -> s.kind().name().toLowerCase() + (s.index() >= 0 ? s.index() : "") + ":"
+                + s.type().token()).collect(Collectors.joining(","));
+    }
+
+    @Override
+    public String toString() {
+        return "(" + parametersText(parameters) + ") -> [" + slotsText(slots) + "]";
+    }
+}

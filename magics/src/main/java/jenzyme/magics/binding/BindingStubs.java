@@ -1,0 +1,248 @@
+package jenzyme.magics.binding;
+
+import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
+import jenzyme.runtime.Derivative;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.ad.NativeType;
+import jenzyme.runtime.ad.OutputSlot;
+import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.JavaType;
+import jenzyme.runtime.lower.NativeParameter;
+
+/**
+ * The Java source that binds compiled code as ordinary cell methods (docs/MAGICS.md is the contract): a holder
+ * class with the handle as a constant, the allocation-free {@code _into} method in Enzyme's convention, and the
+ * ergonomic method returning a record. Only source can define methods in JShell; the handles come from
+ * {@link BoundHandles}.
+ */
+public final class BindingStubs {
+
+    /** The generated source and the signatures to show the user. */
+    public record Stubs(String source, List<String> signatures) {
+
+        /** Defines the stubs in the notebook; returns how long JShell took (javac dominates it). */
+        public java.time.Duration defineIn(jenzyme.magics.NotebookSession notebook) throws jenzyme.magics.DefinitionException {
+            long start = System.nanoTime();
+            notebook.define(source);
+            return java.time.Duration.ofNanos(System.nanoTime() - start);
+        }
+    }
+
+    private BindingStubs() {}
+
+    /** The base of the generated names ({@code <base>_grad}, ...): {@code requested} if it is a Java identifier. */
+    public static String baseName(String requested) {
+        if (!javax.lang.model.SourceVersion.isIdentifier(requested) || requested.equals("_")) {
+            throw new IllegalArgumentException("expected a Java identifier for the generated names (--name), got '"
+                    + requested + "'");
+        }
+        // Java lets invisible format characters (bidi overrides such as U+202E, zero-width joiners) into
+        // identifiers; they make one name look like another, so a generated name may not contain them.
+        int invisible = requested.codePoints().filter(Character::isIdentifierIgnorable).findFirst().orElse(-1);
+        if (invisible >= 0) {
+            throw new IllegalArgumentException(String.format("--name may not contain the invisible character U+%04X "
+                    + "(it lets a name look like another); got '%s'", invisible, requested.codePoints()
+                    .mapToObj(c -> Character.isIdentifierIgnorable(c) ? String.format("\\u%04X", c) : Character.toString(c))
+                    .collect(java.util.stream.Collectors.joining())));
+        }
+        return requested;
+    }
+
+    /** {@code <name>_native}, with the method's own signature. */
+    public static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
+        String holder = holder(name, "native");
+        List<String> params = entry.parameters().stream().map(p -> p.type().javaName() + " " + p.name()).toList();
+        List<String> args = entry.parameters().stream().map(NativeParameter::name).toList();
+        String returns = entry.returnType().javaName();
+        String call = holder + ".H.invokeExact(" + String.join(", ", args) + ")";
+        String signature = returns + " " + name + "_native(" + String.join(", ", params) + ")";
+        String source = holderClass(holder, handle)
+                + signature + " {\n" + guarded(entry.returnType() == JavaType.VOID ? call + ";"
+                        : "return (" + returns + ") " + call + ";") + "}\n";
+        return new Stubs(source, List.of(signature));
+    }
+
+    /** Reverse mode: {@code <name>_grad} (a record) and the allocation-free {@code <name>_grad_into}. */
+    public static Stubs reverse(String name, Derivative derivative) {
+        String holder = holder(name, "reverse");
+        CallingConvention convention = derivative.convention();
+        EntryPoint entry = convention.entry();
+        List<OutputSlot> slots = convention.slots();
+        Call into = new Call();
+        Call ergonomic = new Call();
+        List<String> allocations = new ArrayList<>();
+        List<String> components = new ArrayList<>();
+        List<String> componentValues = new ArrayList<>();
+        List<String> adjointCopies = new ArrayList<>();
+        for (int p = 0; p < entry.parameters().size(); p++) {
+            NativeParameter parameter = entry.parameters().get(p);
+            String type = parameter.type().javaName();
+            into.add(type, parameter.name());
+            ergonomic.add(type, parameter.name());
+            if (convention.activities().get(p) == Activity.CONST) {
+                continue;
+            }
+            String shadow = "d" + parameter.name();
+            components.add(type + " " + shadow);
+            if (convention.hasShadow(p)) {
+                into.add(type, shadow);
+                ergonomic.arguments.add(shadow);
+                String element = parameter.type().javaClass().getComponentType().getName();
+                allocations.add(type + " " + shadow + " = new " + element + "[" + parameter.name() + ".length];");
+                componentValues.add(shadow);
+            } else {
+                int slot = convention.adjointSlot(p);
+                String cast = parameter.type() == JavaType.FLOAT ? "(float) " : "";
+                componentValues.add(cast + "dActive$[" + adjointCopies.size() + "]");
+                adjointCopies.add("dActive[" + adjointCopies.size() + "] = " + slotValue(slots, slot) + ";");
+            }
+        }
+        int actives = adjointCopies.size();
+        if (actives > 0) {
+            into.parameters.add("double[] dActive"); // filled from the slots, not passed to the handle
+            ergonomic.arguments.add("dActive$");
+            allocations.add("double[] dActive$ = new double[" + actives + "];");
+        }
+        JavaType returnType = entry.returnType();
+        boolean returnsValue = returnType != JavaType.VOID;
+        String intoSignature = (returnsValue ? returnType.javaName() : "void") + " " + name + "_grad_into("
+                + into.parameterList() + ")";
+        StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
+        source.append(intoSignature).append(" {\n");
+        if (actives > 0) {
+            source.append("    if (dActive.length < ").append(actives).append(") throw new IllegalArgumentException(")
+                    .append("\"expected dActive of length >= ").append(actives)
+                    .append(" (one per Active scalar), got \" + dActive.length);\n");
+        }
+        source.append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
+                .append(guarded(holder + ".H.invokeExact(" + into.argumentList() + ", out$);"));
+        adjointCopies.forEach(copy -> source.append("    ").append(copy).append('\n'));
+        if (returnsValue) {
+            source.append("    return ").append(slotValue(slots, convention.primalSlot())).append(";\n");
+        }
+        source.append("}\n");
+        List<String> signatures = new ArrayList<>(List.of(intoSignature));
+        if (returnsValue) {
+            String record = capitalised(name) + "Gradient";
+            String signature = record + " " + name + "_grad(" + ergonomic.parameterList() + ")";
+            source.append("record ").append(record).append("(").append(returnType.javaName()).append(" value");
+            components.forEach(c -> source.append(", ").append(c));
+            source.append(") {}\n").append(signature).append(" {\n");
+            allocations.forEach(a -> source.append("    ").append(a).append('\n'));
+            source.append("    ").append(returnType.javaName()).append(" value$ = ").append(name).append("_grad_into(")
+                    .append(ergonomic.argumentList()).append(");\n")
+                    .append("    return new ").append(record).append("(value$")
+                    .append(componentValues.stream().map(v -> ", " + v).reduce("", String::concat)).append(");\n}\n");
+            signatures.addFirst(signature);
+        }
+        return new Stubs(source.toString(), signatures);
+    }
+
+    /** Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter. */
+    public static Stubs forward(String name, Derivative derivative) {
+        String holder = holder(name, "forward");
+        CallingConvention convention = derivative.convention();
+        EntryPoint entry = convention.entry();
+        List<OutputSlot> slots = convention.slots();
+        Call call = new Call();
+        for (int p = 0; p < entry.parameters().size(); p++) {
+            NativeParameter parameter = entry.parameters().get(p);
+            call.add(parameter.type().javaName(), parameter.name());
+            if (convention.hasShadow(p)) {
+                call.add(parameter.type().javaName(), "t" + parameter.name());
+            }
+        }
+        JavaType returnType = entry.returnType();
+        String record = capitalised(name) + "Tangent";
+        boolean returnsValue = returnType != JavaType.VOID;
+        String signature = (returnsValue ? record : "void") + " " + name + "_fwd(" + call.parameterList() + ")";
+        StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
+        if (returnsValue) {
+            String type = returnType.javaName();
+            source.append("record ").append(record).append("(").append(type).append(" value, ").append(type)
+                    .append(" dvalue) {}\n");
+        }
+        source.append(signature).append(" {\n    double[] out$ = ").append(holder).append(".OUT.get();\n")
+                .append(guarded(holder + ".H.invokeExact(" + call.argumentList() + ", out$);"));
+        if (returnsValue) {
+            source.append("    return new ").append(record).append("(")
+                    .append(slotValue(slots, convention.primalSlot())).append(", ")
+                    .append(slotValue(slots, convention.returnTangentSlot())).append(");\n");
+        }
+        source.append("}\n");
+        return new Stubs(source.toString(), List.of(signature));
+    }
+
+    /** Parameters of a generated method and the arguments it passes on, in step. */
+    private static final class Call {
+        final List<String> parameters = new ArrayList<>();
+        final List<String> arguments = new ArrayList<>();
+
+        void add(String type, String name) {
+            parameters.add(type + " " + name);
+            arguments.add(name);
+        }
+
+        String parameterList() {
+            return String.join(", ", parameters);
+        }
+
+        String argumentList() {
+            return String.join(", ", arguments);
+        }
+    }
+
+    /** {@code double[] <name>_hvp(double[] p, double[] v)} and the allocation-free {@code _hvp_into}. */
+    public static Stubs hessianVectorProduct(String name, Derivative derivative) {
+        String holder = holder(name, "hvp");
+        String p = derivative.entry().parameters().getFirst().name();
+        String into = "void " + name + "_hvp_into(double[] " + p + ", double[] v, double[] hv)";
+        String ergonomic = "double[] " + name + "_hvp(double[] " + p + ", double[] v)";
+        String source = holderClass(holder, derivative.handle())
+                + into + " {\n" + guarded(holder + ".H.invokeExact(" + p + ", v, hv);") + "}\n"
+                + ergonomic + " {\n    double[] hv = new double[" + p + ".length];\n    " + name + "_hvp_into(" + p
+                + ", v, hv);\n    return hv;\n}\n";
+        return new Stubs(source, List.of(ergonomic, into));
+    }
+
+    private static String holder(String name, String kind) {
+        return name + "$" + kind;
+    }
+
+    private static String holderClass(String holder, MethodHandle handle) {
+        return holderClass(holder, handle, -1);
+    }
+
+    /**
+     * The handle as a constant; with {@code slots >= 0} also a per-thread buffer for the wrapper's output slots, so
+     * that the hot path allocates nothing (the buffer goes to native code, so escape analysis cannot remove it).
+     */
+    private static String holderClass(String holder, MethodHandle handle, int slots) {
+        return "final class " + holder + " {\n"
+                + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.binding.BoundHandles.take(\""
+                + BoundHandles.put(holder, handle) + "\");\n"
+                + (slots < 0 ? "" : "    static final ThreadLocal<double[]> OUT = ThreadLocal.withInitial(() -> new double["
+                        + slots + "]);\n")
+                + "    private " + holder + "() {}\n"
+                + "}\n";
+    }
+
+    /** invokeExact declares Throwable; what compiled code raises is unchecked, anything else is a binding bug. */
+    private static String guarded(String statement) {
+        return "    try {\n        " + statement + "\n    } catch (RuntimeException | Error e$) {\n        throw e$;\n"
+                + "    } catch (Throwable t$) {\n        throw new IllegalStateException(t$);\n    }\n";
+    }
+
+    /** Slot {@code index} of {@code out$}: a double as it is, a float read from its first 4 bytes. */
+    private static String slotValue(List<OutputSlot> slots, int index) {
+        return slots.get(index).type() == NativeType.FLOAT
+                ? "jenzyme.runtime.ad.OutputSlot.floatAt(out$, " + index + ")" : "out$[" + index + "]";
+    }
+
+    private static String capitalised(String name) {
+        return Character.toUpperCase(name.charAt(0)) + name.substring(1);
+    }
+}

@@ -1,0 +1,157 @@
+package jenzyme.magics.binding;
+
+import java.lang.invoke.MethodHandle;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import jenzyme.magics.DefinitionException;
+import jenzyme.magics.NotebookSession;
+import jenzyme.magics.UserMethod;
+import jenzyme.runtime.Derivative;
+import jenzyme.runtime.JavaMethod;
+import jenzyme.runtime.NativeMethod;
+import jenzyme.runtime.Pipeline;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.bind.InterruptFlag;
+
+/**
+ * The notebook's side of the runtime {@link Pipeline} (which owns the JIT and the Enzyme worker): finds cell
+ * methods by name, ties the kernel's interrupt to the compiled-code flag and to a waiting worker request, and keeps
+ * the code currently bound under each generated name, released when the name is bound again. Magics call it.
+ */
+public final class CompilerSession {
+
+    private final NotebookSession notebook;
+    private final Pipeline pipeline = Pipeline.create();
+    private final Map<String, AutoCloseable> boundNames = new HashMap<>();
+    private final GeneratedNames generatedNames = new GeneratedNames();
+    private final Map<String, Derivative> samplingDerivatives = new HashMap<>();
+    private final Map<Derivative, StaleBindings.Guarded> guards = new java.util.IdentityHashMap<>();
+    private final StaleBindings stale;
+
+    public CompilerSession(NotebookSession notebook) {
+        this.notebook = notebook;
+        this.stale = new StaleBindings(notebook::methods);
+        notebook.onInterrupt(() -> InterruptFlag.global().raise());
+        notebook.onMethodsDefined(stale::methodsDefined);
+    }
+
+    /** The one cell method called {@code name}. */
+    public UserMethod method(String name) {
+        List<UserMethod> methods = notebook.methods(name);
+        if (methods.isEmpty()) {
+            throw new IllegalArgumentException("no cell method named '" + name + "': define it in a cell first");
+        }
+        if (methods.size() > 1) {
+            throw new IllegalArgumentException("'" + name + "' is overloaded (" + String.join(", ",
+                    methods.stream().map(m -> name + m.descriptor()).toList()) + "); give the overloads distinct names");
+        }
+        return methods.getFirst();
+    }
+
+    public record Timed<T>(T result, Map<String, Duration> timings) {}
+
+    public Timed<NativeMethod> compile(UserMethod method) {
+        InterruptFlag.global().clear();
+        long start = System.nanoTime();
+        NativeMethod compiled = pipeline.jit(javaMethod(method));
+        return new Timed<>(compiled, Map.of("lower+jit", Duration.ofNanos(System.nanoTime() - start)));
+    }
+
+    public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
+                                    DifferentiationOptions options) {
+        String rerun = "%autodiff " + (mode == Mode.REVERSE ? "reverse " : "forward ") + method.name();
+        return throughWorker(method, rerun, () -> pipeline.differentiate(javaMethod(method), mode, overrides, options));
+    }
+
+    public Derivative hessianVectorProduct(UserMethod method) {
+        return throughWorker(method, "%autodiff hvp " + method.name(), () -> pipeline.hvp(javaMethod(method)));
+    }
+
+    /** {@code compiled}'s handle, raising a clear error once {@code method} or a method it calls is redefined. */
+    public MethodHandle guardedHandle(NativeMethod compiled, UserMethod method) {
+        return stale.guard(compiled.handle(), method, compiled.lowered().loweredMethods(), "%jit " + method.name(),
+                compiled::isLive).handle();
+    }
+
+    /**
+     * Runs a pipeline request whose worker call the kernel's interrupt cancels; the handle of the result is retired
+     * (see {@link StaleBindings}) once a method it was compiled from changes.
+     */
+    private Derivative throughWorker(UserMethod method, String rerun, Supplier<Derivative> request) {
+        InterruptFlag.global().clear();
+        Derivative derivative;
+        try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
+            derivative = request.get();
+        }
+        StaleBindings.Guarded guarded = stale.guard(derivative.handle(), method, derivative.loweredMethods(), rerun,
+                derivative::isLive);
+        Derivative result = derivative.withHandle(guarded.handle());
+        guards.keySet().removeIf(d -> !d.isLive()); // released code: nothing left to guard
+        guards.put(result, guarded);
+        return result;
+    }
+
+    private JavaMethod javaMethod(UserMethod method) {
+        return new JavaMethod(notebook.classBytes(), method.ownerInternalName(), method.name(), method.descriptor());
+    }
+
+    /**
+     * The reverse-mode derivative with default activities of the current version of {@code method}, for magics that
+     * sample a function and its gradient; compiled once per version of the method.
+     */
+    public Derivative defaultGradient(UserMethod method) {
+        String version = method.ownerInternalName() + "." + method.name() + method.descriptor();
+        Derivative cached = samplingDerivatives.get(method.name());
+        if (cached != null && cached.isLive() && !guards.get(cached).isStale() && version.equals(
+                cached.entry().ownerInternalName() + "." + cached.entry().methodName() + cached.entry().descriptor())) {
+            return cached;
+        }
+        Derivative fresh = differentiate(method, Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT);
+        samplingDerivatives.put(method.name(), fresh);
+        if (cached != null) {
+            cached.close();
+        }
+        return fresh;
+    }
+
+    /** The JVM's own version of {@code method}, e.g. for finite differences. */
+    public MethodHandle jvmHandle(UserMethod method) {
+        return notebook.handle(method);
+    }
+
+    /**
+     * Defines {@code stubSource} (the cell methods that call {@code code}) and records that {@code name} is now bound
+     * to {@code code}, releasing what it was bound to before. If JShell refuses the stubs, {@code code} is released.
+     */
+    public Duration bind(String name, BindingStubs.Stubs stubs, AutoCloseable code) throws DefinitionException {
+        Duration defining;
+        String base = name.contains("/") ? name.substring(0, name.indexOf('/')) : name;
+        List<String> declared = GeneratedNames.declaredBy(stubs);
+        try {
+            generatedNames.check(base, declared, notebook::declares);
+            defining = stubs.defineIn(notebook);
+        } catch (DefinitionException | RuntimeException refused) {
+            release(name, code);
+            throw refused;
+        }
+        generatedNames.claim(base, declared);
+        AutoCloseable previous = boundNames.put(name, code);
+        if (previous != null && previous != code) {
+            release(name, previous);
+        }
+        return defining;
+    }
+
+    private static void release(String name, AutoCloseable code) {
+        try {
+            code.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not release the code of " + name, e);
+        }
+    }
+}

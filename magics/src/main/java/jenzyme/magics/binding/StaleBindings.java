@@ -1,0 +1,131 @@
+package jenzyme.magics.binding;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.SwitchPoint;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import jenzyme.magics.UserMethod;
+import jenzyme.runtime.error.Messages;
+
+/**
+ * Retires compiled code when the cell methods it was compiled from change: each bound handle is guarded by a
+ * {@link SwitchPoint} (free on the hot path: the JVM compiles the guard away and deoptimises when it flips), and
+ * when JShell redefines a method the code depends on (the entry or any method lowered into it), the guard flips and
+ * every later call raises {@code "f changed since %autodiff; re-run %autodiff reverse f"} instead of silently
+ * computing the old function. Re-deriving on the next call was considered and dropped: the call runs inside a cell,
+ * where new stubs cannot be defined, and a method whose signature changed has no derivative of the old shape.
+ */
+final class StaleBindings {
+
+    private static final MethodHandle RAISE;
+
+    static {
+        try {
+            RAISE = MethodHandles.lookup().findStatic(StaleBindings.class, "raise",
+                    MethodType.methodType(Object.class, Watch.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** One notebook method the code was compiled from, as it was then: JShell gives a changed method a new class. */
+    private record Dependency(String name, String descriptor, String ownerInternalName) {}
+
+    /** The code of one compilation: what it depends on, how to re-run it, whether it was released already. */
+    private static final class Watch {
+        final SwitchPoint point = new SwitchPoint();
+        final String entry;
+        final List<Dependency> dependencies;
+        final String rerun;
+        final BooleanSupplier isLive;
+        volatile String message;
+
+        Watch(String entry, List<Dependency> dependencies, String rerun, BooleanSupplier isLive) {
+            this.entry = entry;
+            this.dependencies = dependencies;
+            this.rerun = rerun;
+            this.isLive = isLive;
+        }
+    }
+
+    private final Function<String, List<UserMethod>> currentMethods;
+    private final List<Watch> watches = new CopyOnWriteArrayList<>();
+
+    /** {@code currentMethods} lists the notebook's active methods of a name now (the kernel's view). */
+    StaleBindings(Function<String, List<UserMethod>> currentMethods) {
+        this.currentMethods = currentMethods;
+    }
+
+    /**
+     * {@code target} guarded against changes of {@code entry} and of the notebook methods in {@code loweredMethods}
+     * ({@code owner.name(descriptor)} as the lowering lists them); {@code rerun} is the magic line that refreshes it.
+     */
+    Guarded guard(MethodHandle target, UserMethod entry, List<String> loweredMethods, String rerun,
+                       BooleanSupplier isLive) {
+        List<Dependency> dependencies = new ArrayList<>();
+        dependencies.add(new Dependency(entry.name(), entry.descriptor(), entry.ownerInternalName()));
+        for (String method : loweredMethods) {
+            int parameters = method.indexOf('(');
+            int dot = method.lastIndexOf('.', parameters);
+            String owner = method.substring(0, dot).replace('.', '/');
+            if (owner.startsWith("REPL/")) { // only notebook methods can be redefined
+                dependencies.add(new Dependency(method.substring(dot + 1, parameters), method.substring(parameters),
+                        owner));
+            }
+        }
+        Watch watch = new Watch(entry.name(), List.copyOf(dependencies), rerun, isLive);
+        watches.add(watch);
+        MethodType type = target.type();
+        MethodHandle raise = MethodHandles.dropArguments(
+                MethodHandles.insertArguments(RAISE, 0, watch).asType(MethodType.methodType(type.returnType())),
+                0, type.parameterList());
+        return new Guarded(watch.point.guardWithTest(target, raise), watch.point);
+    }
+
+    /** A guarded handle and its guard, which callers that cache compiled code consult before reusing it. */
+    record Guarded(MethodHandle handle, SwitchPoint guard) {
+        boolean isStale() {
+            return guard.hasBeenInvalidated();
+        }
+    }
+
+    /** JShell (re)defined methods called {@code names}: retires the code compiled from an earlier version. */
+    void methodsDefined(Set<String> names) {
+        List<SwitchPoint> retired = new ArrayList<>();
+        for (Watch watch : watches) {
+            if (!watch.isLive.getAsBoolean()) {
+                watches.remove(watch); // released (rebound or recompiled): nothing to guard any more
+                continue;
+            }
+            List<Dependency> changed = watch.dependencies.stream()
+                    .filter(d -> names.contains(d.name()) && !isCurrent(d)).toList();
+            if (!changed.isEmpty()) {
+                Dependency callee = changed.stream().filter(d -> !d.name().equals(watch.entry)).findFirst()
+                        .orElse(null);
+                String magic = watch.rerun.substring(0, watch.rerun.indexOf(' '));
+                watch.message = callee == null ? Messages.STALE_METHOD.format(watch.entry, magic, watch.rerun)
+                        : Messages.STALE_CALLEE.format(callee.name(), watch.entry, magic, watch.rerun);
+                retired.add(watch.point);
+                watches.remove(watch);
+            }
+        }
+        if (!retired.isEmpty()) {
+            SwitchPoint.invalidateAll(retired.toArray(SwitchPoint[]::new));
+        }
+    }
+
+    private boolean isCurrent(Dependency dependency) {
+        return currentMethods.apply(dependency.name()).stream().anyMatch(m -> m.descriptor().equals(
+                dependency.descriptor()) && m.ownerInternalName().equals(dependency.ownerInternalName()));
+    }
+
+    private static Object raise(Watch watch) {
+        throw new IllegalStateException(watch.message);
+    }
+}

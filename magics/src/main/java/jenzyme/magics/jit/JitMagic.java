@@ -1,0 +1,48 @@
+package jenzyme.magics.jit;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import jenzyme.magics.DefinitionException;
+import jenzyme.magics.MagicLine;
+import jenzyme.magics.SyntaxMagic;
+import jenzyme.magics.UserMethod;
+import jenzyme.magics.binding.BindingStubs;
+import jenzyme.magics.binding.CompileSummary;
+import jenzyme.magics.binding.CompilerSession;
+import jenzyme.runtime.NativeMethod;
+import org.dflib.jjava.jupyter.kernel.display.DisplayData;
+
+/** {@code %jit f [--name g] [--dump]}: compiles a cell method without AD and binds it as {@code f_native}. */
+public final class JitMagic extends SyntaxMagic {
+
+    static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax("%jit <method> [--name <base>] [--dump] [--verbose]",
+            """
+            Compiles a cell method to native code (no AD) and binds it as <method>_native with the same signature,
+            to compare results and speed with the JVM. Example: `%jit loss` then `loss_native(p, 0.5, 3)`.
+            `--dump` shows the LLVM IR the frontend produced; `--verbose` the time of each phase and, on failure, the IR.
+            """,
+            List.of("method"), Set.of("name"), Set.of("dump", "verbose"));
+
+    private final CompilerSession compiler;
+
+    public JitMagic(CompilerSession compiler) {
+        super(SYNTAX);
+        this.compiler = compiler;
+    }
+
+    @Override
+    protected Object run(MagicLine line) throws DefinitionException {
+        UserMethod method = compiler.method(line.positional(0));
+        String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
+        CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method);
+        NativeMethod code = compiled.result();
+        BindingStubs.Stubs stubs = BindingStubs.nativeMethod(name, code.entry(), compiler.guardedHandle(code, method));
+        Duration stubTime = compiler.bind(name + "/native", stubs, code);
+        Map<String, String> dumps = line.flag("dump") ? Map.of("LLVM IR (before O3)", code.lowered().irText())
+                : Map.of();
+        return new CompileSummary(method.name() + " compiled to native code, bound:", stubs.signatures(), List.of(),
+                compiled.timings(), dumps).withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+    }
+}
