@@ -155,6 +155,8 @@ final class ErrorRenderer {
                 lowering.irText().ifPresent(ir -> details.addAll(section("LLVM IR", ir)));
                 yield Messages.CANNOT_COMPILE.format(method, lowering.problem());
             }
+            case DifferentiationException refused when refused.phase().equals(DifferentiationException.REQUEST)
+                    && !refused.function().startsWith("jz_") -> refused.getMessage();
             case DifferentiationException differentiation -> {
                 details.addAll(section("Enzyme worker message", differentiation.workerMessage()));
                 yield Messages.CANNOT_DIFFERENTIATE.format(differentiation.phase(),

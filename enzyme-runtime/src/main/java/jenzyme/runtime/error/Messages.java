@@ -22,6 +22,7 @@ public enum Messages {
     // The pipeline's stages, as the renderer headlines them.
     CANNOT_COMPILE("cannot compile {0}: {1}"),
     CANNOT_DIFFERENTIATE("Enzyme cannot differentiate this method ({0}): {1}"),
+    CANNOT_DIFFERENTIATE_REQUEST("cannot differentiate {0}: {1}"),
     WORKER_FAILED("the Enzyme worker failed: {0}"),
     JIT_FAILED("native compilation failed: {0}"),
     BINDING_FAILED("cannot bind the compiled code: {0}"),
@@ -29,6 +30,17 @@ public enum Messages {
     INTERNAL_ERROR("internal error, please report it: {0}"),
     STACK_TRACE("stack trace"),
     VERBOSE_SECTION("--- {0} ---"),
+
+    // Activities and shapes a derivative needs (checked before anything reaches the worker).
+    UNKNOWN_PARAMETER("expected a parameter of {0} ({1}), got '{2}'"),
+    NOTHING_TO_DIFFERENTIATE("nothing to differentiate: every parameter is Const"),
+    RESULT_NOT_FLOATING("expected {0} to return double, float or void (outputs in arrays), got {1}"),
+    ACTIVITY_MISFIT("parameter {0} ({1}) cannot be {2}: {3}"),
+    ACTIVE_NEEDS_SCALAR("Active applies to double or float scalars"),
+    SCALAR_IS_ACTIVE("a scalar is Active in reverse mode, not {0}"),
+    DUPLICATED_NEEDS_ARRAY("Duplicated applies to double[] or float[]"),
+    BOOLEAN_PARAMETER("boolean parameters are not supported by %autodiff yet (pass an int)"),
+    HVP_SHAPE("expected double {0}(double[]) for a Hessian-vector product, got {1}"),
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
     COMPILED_INTERRUPTED("compiled {0} was interrupted"),
