@@ -8,6 +8,16 @@ package jenzyme.runtime.error;
  */
 public enum Messages {
 
+    // Cells (the kernel's evaluation layer).
+    COMPILATION_ERROR("Compilation error, line {0}, column {1}: {2}"),
+    SNIPPET_REJECTED("JShell rejected this snippet"),
+    INTERRUPTED("Interrupted: {0}"),
+    INTERRUPTED_BY_USER("interrupted by the user"),
+    UNKNOWN_MAGIC("{0}; known magics: {1}"),
+    UNRESOLVED("{0} {1} cannot be used until {2}"),
+    UNRESOLVED_ERRORS("its errors are fixed"),
+    UNRESOLVED_MISSING("{0} is declared"),
+
     // Where an error happened (rendered by the kernel).
     CELL_LINE("cell {0}, line {1}"),
     LINE("line {0}"),
@@ -88,6 +98,14 @@ public enum Messages {
     COMPILED_OUT_OF_MEMORY("cannot allocate an array of {0} elements in compiled code (native memory is exhausted,"
             + " or it exceeds the JVM's maximum heap)"),
     COMPILED_STACK_OVERFLOW("compiled calls nested deeper than {0} (recursion too deep for native code; use a loop)"),
+
+    // Magic lines (what the user asked for does not exist or does not fit).
+    NO_CELL_METHOD("no cell method named '{0}': define it in a cell first"),
+    OVERLOADED("'{0}' is overloaded ({1}); give the overloads distinct names"),
+    NOT_AN_IDENTIFIER("expected a Java identifier for the generated names (--name), got '{0}'"),
+    UNKNOWN_MODE("expected the mode reverse, forward or hvp, got '{0}'\nusage: {1}"),
+    UNKNOWN_ACTIVITY("expected Const, Active, Duplicated or DuplicatedNoNeed for {0}, got '{1}'"),
+    HVP_OPTIONS("%autodiff hvp takes no activities or options but --name and --verbose"),
 
     // Stale bindings.
     STALE_METHOD("{0} changed since {1}; re-run {2}"),
