@@ -9,9 +9,48 @@ APT_PACKAGES=(llvm-19-dev clang-19 libclang-19-dev libpolly-19-dev libzstd-dev z
               libffi-dev libedit-dev libncurses-dev cmake maven build-essential fontconfig fonts-dejavu-core)
 mkdir -p "$JENZYME_CACHE"
 
+JENZYME_LOGS="$JENZYME_ROOT/target/setup"
 say() { printf '\033[1m[jenzyme]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[jenzyme] error:\033[0m %s\n' "$*" >&2; exit 1; }
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# Runs a setup step with its output in target/setup/<step>.log: silent when it succeeds within a few seconds (a
+# cached run prints nothing), otherwise one progress line (elapsed time and what the tool is building now, rewritten
+# in place on a terminal, once a minute in a log); on failure the log's tail and the step's name.
+quietly() {
+  local step=$1 what=$2; shift 2
+  local log="$JENZYME_LOGS/$step.log" start=$SECONDS shown=0 line="" partial="" doing="" status
+  mkdir -p "$JENZYME_LOGS"; : >"$log"; rm -f "$log.status"
+  exec 3< <("$@" 2>&1; echo $? >"$log.status")
+  while true; do
+    if IFS= read -r -t 1 line <&3; then
+      line="$partial$line"; partial=""
+      printf '%s\n' "$line" >>"$log"
+      # cargo "Compiling x", Maven "[INFO] Building x [2/5]", pip "Collecting x": what is being built now.
+      [[ $line =~ ^\ *(\[INFO\]\ )?((Compiling|Building|Collecting|Installing)\ .*)$ ]] && doing=${BASH_REMATCH[2]}
+    elif (( $? > 128 )); then
+      partial+="$line"          # read timed out: keep a half-written line for the next read
+    else
+      break
+    fi
+    local elapsed=$((SECONDS - start))
+    (( elapsed >= 5 )) || continue
+    local progress; progress="$what: $((elapsed / 60))m$(printf %02d $((elapsed % 60)))s${doing:+, ${doing,}}"
+    if [ -t 2 ]; then
+      printf '\r\033[K\033[1m[jenzyme]\033[0m %s' "${progress:0:$(( ${COLUMNS:-100} - 12 ))}" >&2; shown=1
+    elif (( elapsed / 60 >= shown )); then
+      say "$progress"; shown=$((elapsed / 60 + 1))
+    fi
+  done
+  [ -z "$partial" ] || printf '%s\n' "$partial" >>"$log"
+  exec 3<&-
+  if [ -t 2 ] && (( shown )); then printf '\n' >&2; fi
+  status=$(cat "$log.status" 2>/dev/null || echo 1); rm -f "$log.status"
+  if [ "$status" -ne 0 ]; then
+    tail -n 30 "$log" >&2
+    die "$what failed (full log: $log)"
+  fi
+}
 
 # JDK 25 is not the default `java` on Debian 12 machines: search for it explicitly and refuse to go on without it.
 find_jdk() {
@@ -33,10 +72,10 @@ install_apt_packages() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return
-  say "installing Debian packages: ${missing[*]}"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  quietly apt-update "updating the Debian package lists" $sudo apt-get update
+  quietly apt-install "installing Debian packages (${missing[*]})" \
+    env DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
 }
 
 # The worker links Enzyme (compiled by the diffsl crate's build script) against Debian's LLVM 19: a cold build is
@@ -51,14 +90,24 @@ build_worker() {
          | sha256sum | cut -c1-16)
   # JENZYME_WORKER_TARGET_DIR lets parallel work trees build their own worker (seed it with a copy of the cache).
   export CARGO_TARGET_DIR="${JENZYME_WORKER_TARGET_DIR:-$JENZYME_CACHE/worker-$key}"
-  say "building the Enzyme worker (target dir $CARGO_TARGET_DIR; the first build compiles Enzyme and takes a while)"
-  cargo build --release --locked --manifest-path "$crate/Cargo.toml" >&2
   export JENZYME_WORKER="$CARGO_TARGET_DIR/release/jenzyme-worker"
+  local what="building the Enzyme worker"
+  # Measured: a cold build (Enzyme's C++ through the diffsl crate) takes ~15 min on 2 cores; later runs ~1 s.
+  [ -x "$JENZYME_WORKER" ] || what="building the Enzyme worker once (compiles Enzyme; ~15 min on 2 cores, cached in $CARGO_TARGET_DIR)"
+  quietly worker "$what" cargo build --release --locked --manifest-path "$crate/Cargo.toml"
 }
 
+# Maven needs ~20 s even when nothing changed; the stamp (a hash of every pom and main source file, kept in
+# kernel/target so `mvn clean` drops it) skips it when the jars the kernelspec uses are already up to date.
 build_java() {
-  say "building the Java modules with Maven"
-  mvn -B -q -f "$JENZYME_ROOT/pom.xml" package -DskipTests >&2
+  local sources stamp
+  sources=$(find "$JENZYME_ROOT" -name target -prune -o -name .venv -prune -o \
+                 \( -name pom.xml -o -path '*/src/main/*' \) -type f -print | sort)
+  stamp="$JENZYME_ROOT/kernel/target/.sources-$( { echo "$sources"; echo "$sources" | xargs cat; } | sha256sum | cut -c1-16)"
+  [ -f "$stamp" ] && [ -f "$JENZYME_ROOT/kernel/target/jenzyme-kernel.jar" ] && return
+  quietly maven "building the Java modules (Maven)" mvn -B -f "$JENZYME_ROOT/pom.xml" package -DskipTests
+  rm -f "$JENZYME_ROOT"/kernel/target/.sources-*
+  touch "$stamp"
 }
 
 # A project-local venv; the stamp skips pip when requirements.txt has not changed since the last install.
@@ -66,10 +115,9 @@ setup_venv() {
   local venv="$JENZYME_ROOT/.venv" req="$JENZYME_ROOT/requirements.txt" stamp
   stamp="$venv/.requirements-$(hash_of "$req")"
   if [ ! -f "$stamp" ]; then
-    say "installing the Python environment into .venv (JupyterLab, nbclient, test tools)"
-    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --upgrade pip >&2
-    "$venv/bin/pip" install -q -r "$req" >&2
+    [ -x "$venv/bin/python" ] || quietly venv "creating .venv" python3 -m venv "$venv"
+    quietly pip "installing JupyterLab, nbclient and the test tools into .venv" \
+      sh -c '"$1" -m pip install --upgrade pip && "$1" -m pip install -r "$2"' - "$venv/bin/python" "$req"
     rm -f "$venv"/.requirements-*
     touch "$stamp"
   fi

@@ -14,6 +14,7 @@ class CellRun:
     results: list[dict[str, Any]] = field(default_factory=list)
     displays: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # every output in arrival order
     seconds: float = 0.0
 
     @property
@@ -44,6 +45,8 @@ def execute(client, code: str, timeout: float = 60, after_send=None) -> CellRun:
         kind, content = msg["msg_type"], msg["content"]
         if kind == "status" and content["execution_state"] == "idle":
             break
+        if kind in ("stream", "execute_result", "display_data", "error"):
+            run.outputs.append((kind, content))
         if kind == "stream":
             if content["name"] == "stdout":
                 run.stdout += content["text"]

@@ -120,19 +120,12 @@ def test_redefined_callee_makes_the_callers_binding_refuse(kernel):
 
 def test_a_magic_in_the_middle_of_a_cell_keeps_its_output_where_it_stands(kernel):
     ok(kernel, "double middle(double x) { return x + 1; }")
-    client = kernel.client
-    msg_id = client.execute('System.out.println("before");\n%jit middle\nSystem.out.println("after");\nmiddle_native(1)')
+    run = ok(kernel, 'System.out.println("before");\n%jit middle\nSystem.out.println("after");\nmiddle_native(1)')
     order = []
-    while True:
-        msg = client.get_iopub_msg(timeout=60)
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "status" and content["execution_state"] == "idle":
-            break
+    for kind, content in run.outputs:
         if kind == "stream":
             order += [f"stream:{line}" for line in content["text"].splitlines()]
-        elif kind in ("display_data", "execute_result"):
+        else:
             order.append(f"{kind}:{content['data']['text/plain'].splitlines()[0]}")
     assert order == ["stream:before", "display_data:middle compiled to native code, bound:", "stream:after",
                      "execute_result:2.0"], order

@@ -91,7 +91,7 @@ void vs(String what, boolean nullArray, java.util.concurrent.Callable<?> jvm, ja
 # Errors a magic line may end in: usage and input errors, and the pipeline's own refusals, named.
 CLEAR_MAGIC_ERRORS = {
     "IllegalArgumentException", "UndefinedMagic", "MagicSyntaxError", "LoweringException", "DifferentiationException",
-    "CompilationError", "IncompleteInput", "jenzyme.visualization.PlotEvaluationException",
+    "CompilationError", "IncompleteInput", "PlotEvaluationException", "GradCheckException",
 }
 
 DOUBLES = ["0", "-0.0", "1", "-1.5", "0.25", "3", "1e-300", "1e300", "Double.NaN", "Double.POSITIVE_INFINITY",

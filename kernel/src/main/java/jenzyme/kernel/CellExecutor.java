@@ -4,6 +4,7 @@ import jenzyme.kernel.cell.CellParser;
 import jenzyme.kernel.cell.CellPart;
 import jenzyme.kernel.exec.EvaluationException;
 import jenzyme.kernel.exec.JavaEvaluator;
+import jenzyme.kernel.help.NotebookHelp;
 import jenzyme.runtime.bind.InterruptFlag;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
@@ -27,7 +28,7 @@ final class CellExecutor {
     private static final Pattern HELP_REQUEST = Pattern.compile("\\A\\s*([A-Za-z_$][\\w$.]*)\\s*\\?\\s*\\z");
 
     /** What a cell produced: an execute_result, or text for the pager. */
-    record CellResult(Optional<DisplayData> value, Optional<String> page) {
+    record CellResult(Optional<DisplayData> value, Optional<NotebookHelp.Help> page) {
     }
 
     private final JavaEvaluator evaluator;
@@ -35,15 +36,17 @@ final class CellExecutor {
     private final BaseKernel kernel;
     private final Displays displays;
     private final Consumer<DisplayData> showNow;
+    private final NotebookHelp help;
 
     /** {@code showNow} publishes output at once, after what the cell printed so far. */
     CellExecutor(JavaEvaluator evaluator, MagicsRegistry magics, BaseKernel kernel, Displays displays,
-                 Consumer<DisplayData> showNow) {
+                 Consumer<DisplayData> showNow, NotebookHelp help) {
         this.evaluator = evaluator;
         this.magics = magics;
         this.kernel = kernel;
         this.displays = displays;
         this.showNow = showNow;
+        this.help = help;
     }
 
     /** Runs {@code cell}, which Jupyter labels {@code label} (e.g. {@code [5]}; named in error reports). */
@@ -53,7 +56,9 @@ final class CellExecutor {
         InterruptFlag.global().clear();
         Matcher help = HELP_REQUEST.matcher(cell);
         if (help.matches()) {
-            return new CellResult(Optional.empty(), Optional.of(helpText(help.group(1))));
+            String name = help.group(1);
+            return new CellResult(Optional.empty(), Optional.of(this.help.at(name, name.length())
+                    .orElse(new NotebookHelp.Help("No documentation found for `" + name + "`"))));
         }
         Optional<DisplayData> value = Optional.empty();
         List<CellPart> parts = CellParser.parse(cell);
@@ -78,11 +83,6 @@ final class CellExecutor {
             }
         }
         return new CellResult(value, Optional.empty());
-    }
-
-    private String helpText(String expression) {
-        List<String> docs = evaluator.assistant().documentation(expression, expression.length(), true);
-        return docs.isEmpty() ? "No documentation found for " + expression : String.join("\n\n", docs);
     }
 
     @FunctionalInterface

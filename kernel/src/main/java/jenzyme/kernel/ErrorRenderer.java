@@ -72,8 +72,11 @@ final class ErrorRenderer {
             }
             case IncompleteSource incomplete ->
                     new ErrorReport("IncompleteInput", incomplete.getMessage(), List.of(incomplete.getMessage()));
-            case EvaluationInterrupted interrupted ->
-                    new ErrorReport("Interrupted", interrupted.getMessage(), List.of("Interrupted: " + interrupted.getMessage()));
+            case EvaluationInterrupted interrupted -> {
+                List<String> lines = new ArrayList<>(List.of("Interrupted: " + interrupted.getMessage()));
+                interrupted.trace().forEach(frame -> lines.addAll(frameLines(frame)));
+                yield new ErrorReport("Interrupted", interrupted.getMessage(), lines);
+            }
         };
     }
 
@@ -118,11 +121,19 @@ final class ErrorRenderer {
             }
             case MagicArgsParseException _, IllegalArgumentException _ ->
                     new ErrorReport(name, message, List.of(failure.getMessage()));
+            // Our own exceptions (a gradient check that failed, a plot whose function threw) say what went wrong.
+            case RuntimeException ours when cause.getClass().getName().startsWith("jenzyme.") ->
+                    new ErrorReport(name, message, List.of(failure.getMessage()));
             default -> {
-                ErrorReport report = unexpected(cause);
-                List<String> lines = new ArrayList<>(List.of(failure.getMessage()));
-                lines.addAll(report.traceback());
-                yield new ErrorReport(report.name(), report.value(), lines);
+                // A bug: the stack trace helps whoever reports it, but it is the kernel's, so only on request.
+                List<String> lines = new ArrayList<>(List.of(Messages.MAGIC_FAILED.format(failure.magic(),
+                        Messages.INTERNAL_ERROR.format(cause))));
+                if (failure.verbose()) {
+                    lines.addAll(unexpected(cause).traceback());
+                } else {
+                    lines.add(Messages.VERBOSE_HINT.format(Messages.STACK_TRACE.format()));
+                }
+                yield new ErrorReport(cause.getClass().getName(), message, lines);
             }
         };
     }

@@ -6,6 +6,7 @@ import jenzyme.kernel.exec.CodeAssistant;
 import jenzyme.kernel.exec.EvaluationException;
 import jenzyme.kernel.exec.JavaEvaluator;
 import jenzyme.kernel.exec.SnippetValue;
+import jenzyme.kernel.help.NotebookHelp;
 import jenzyme.magics.DisplayRegistration;
 import jenzyme.magics.registration.MagicRegistration;
 import jenzyme.magics.NotebookSession;
@@ -63,6 +64,7 @@ public final class JEnzymeKernel extends BaseKernel {
     private final Displays displays;
     private final InterruptListeners interruptListeners = new InterruptListeners();
     private final CellExecutor cells;
+    private final NotebookHelp help;
     private final ErrorRenderer errors;
     private final KernelSession session;
     private volatile ShellReplyEnvironment executing;
@@ -75,10 +77,12 @@ public final class JEnzymeKernel extends BaseKernel {
         this.kernelIO = io;
         this.sessionHistory = history;
         this.displays = new Displays(renderer);
+        this.help = new NotebookHelp(new HelpSources(evaluator, magics, this, JEnzymeKernel::javaOnly),
+                JEnzymeKernel.class.getClassLoader());
         this.cells = new CellExecutor(evaluator, magics, this, displays, data -> {
             flushStreams();
             display(data);
-        });
+        }, help);
         this.errors = new ErrorRenderer(evaluator.origins());
         this.session = new KernelSession(evaluator, this::display, interruptListeners);
     }
@@ -236,8 +240,12 @@ public final class JEnzymeKernel extends BaseKernel {
 
     @Override
     public DisplayData inspect(String code, int at, boolean extraDetail) {
-        List<String> docs = evaluator.assistant().documentation(javaOnly(code), at, extraDetail);
-        return docs.isEmpty() ? null : new DisplayData(String.join("\n\n", docs));
+        // Shift+Tab asks without extra detail; a bare signature is what the issue was about, so both get the docs.
+        return help.at(code, at).map(found -> {
+            DisplayData data = new DisplayData(found.plainText());
+            data.putMarkdown(found.markdown());
+            return data;
+        }).orElse(null);
     }
 
     @Override
@@ -265,7 +273,7 @@ public final class JEnzymeKernel extends BaseKernel {
     }
 
     /** The cell with magic lines blanked out (same offsets), for JShell's source analysis; a cell magic's body is not Java. */
-    private static String javaOnly(String code) {
+    static String javaOnly(String code) {
         if (CellParser.parse(code).stream().anyMatch(p -> p instanceof CellPart.CellMagicCall)) {
             return "";
         }

@@ -29,7 +29,7 @@ final class KernelSession implements NotebookSession {
 
     @Override
     public ClassBytesSource classBytes() {
-        return evaluator.classBytes();
+        return evaluator.compilerClassBytes();
     }
 
     @Override

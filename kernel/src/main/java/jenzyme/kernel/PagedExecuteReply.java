@@ -1,5 +1,6 @@
 package jenzyme.kernel;
 
+import jenzyme.kernel.help.NotebookHelp;
 import org.dflib.jjava.jupyter.messages.reply.ExecuteReply;
 
 import java.util.List;
@@ -11,8 +12,9 @@ final class PagedExecuteReply extends ExecuteReply {
     @SuppressWarnings("unused") // serialized by Gson as the reply's "payload"
     private final List<Map<String, Object>> payload;
 
-    PagedExecuteReply(int executionCount, String text) {
+    PagedExecuteReply(int executionCount, NotebookHelp.Help help) {
         super(executionCount, Map.of());
-        this.payload = List.of(Map.of("source", "page", "data", Map.of("text/plain", text), "start", 0));
+        this.payload = List.of(Map.of("source", "page", "start", 0,
+                "data", Map.of("text/plain", help.plainText(), "text/markdown", help.markdown())));
     }
 }

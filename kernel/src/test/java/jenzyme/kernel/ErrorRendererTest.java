@@ -81,6 +81,21 @@ class ErrorRendererTest {
     }
 
     @Test
+    void magicsOwnFailuresShowTheirMessageAndBugsTheirTraceOnlyWithVerbose() {
+        RuntimeException failedCheck = assertThrows(RuntimeException.class, () -> jenzyme.magics.gradcheck.GradCheck
+                .of(x -> x[0], x -> { throw new ArithmeticException("no gradient"); }).at(new double[] {1}).run());
+        ErrorReport ours = renderer.render(magicFailure(failedCheck));
+        assertEquals("GradCheckException", ours.name());
+        assertEquals(List.of("%autodiff: " + failedCheck.getMessage()), ours.traceback());
+        NullPointerException bug = new NullPointerException("oops");
+        ErrorReport plain = renderer.render(magicFailure(bug));
+        assertEquals(List.of("%autodiff: internal error, please report it: java.lang.NullPointerException: oops",
+                "(add --verbose to the magic line to see the stack trace)"), plain.traceback());
+        assertTrue(renderer.render(magicFailure(bug, "--verbose")).traceback().stream()
+                .anyMatch(line -> line.contains("at jenzyme.kernel.ErrorRendererTest")), "the trace, on request");
+    }
+
+    @Test
     void everyCatalogueTemplateUsesItsPlaceholdersInOrderAndFormatFillsThem() {
         Pattern placeholder = Pattern.compile("\\{(\\d+)}");
         for (Messages message : Messages.values()) {

@@ -26,6 +26,8 @@ public enum Messages {
     JIT_FAILED("native compilation failed: {0}"),
     BINDING_FAILED("cannot bind the compiled code: {0}"),
     VERBOSE_HINT("(add --verbose to the magic line to see the {0})"),
+    INTERNAL_ERROR("internal error, please report it: {0}"),
+    STACK_TRACE("stack trace"),
     VERBOSE_SECTION("--- {0} ---"),
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).

@@ -74,21 +74,18 @@ public final class CodeAssistant {
     }
 
     /**
-     * Signatures (and Javadoc when {@code detailed}) of what the cursor is on or inside the call of. JShell documents
-     * a method only inside its call, so for a bare method name ({@code Math.abs}) the call is opened for it.
+     * Signatures and Javadoc of what the cursor is on or inside the call of. JShell documents a method only inside
+     * its call, so for a bare method name ({@code Math.abs}) the call is opened for it.
      */
-    public List<String> documentation(String code, int cursor, boolean detailed) {
+    public List<SourceCodeAnalysis.Documentation> documentation(String code, int cursor) {
         int end = Math.min(cursor, code.length());
         while (end < code.length() && Character.isJavaIdentifierPart(code.charAt(end))) {
             end++;
         }
-        List<SourceCodeAnalysis.Documentation> docs = analysis.documentation(code, end, detailed);
+        List<SourceCodeAnalysis.Documentation> docs = analysis.documentation(code, end, true);
         if (docs.isEmpty()) {
-            docs = analysis.documentation(code.substring(0, end) + "(" + code.substring(end), end + 1, detailed);
+            docs = analysis.documentation(code.substring(0, end) + "(" + code.substring(end), end + 1, true);
         }
-        return docs.stream()
-                .map(doc -> doc.javadoc() == null || doc.javadoc().isBlank()
-                        ? doc.signature() : doc.signature() + "\n" + doc.javadoc().strip())
-                .toList();
+        return docs;
     }
 }

@@ -8,6 +8,7 @@ import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
 import jdk.jshell.SourceCodeAnalysis.CompletionInfo;
 import jenzyme.magics.UserMethod;
+import jenzyme.runtime.lower.ClassBytesSource;
 
 import java.io.File;
 import java.lang.invoke.MethodHandle;
@@ -199,8 +200,19 @@ public final class JavaEvaluator implements AutoCloseable {
         control.interruptUserCode();
     }
 
+    /** Class files of snippet classes as JShell compiled them (see {@link SnippetClassStore}). */
     public SnippetClassStore classBytes() {
         return store;
+    }
+
+    /**
+     * What the compiler frontend may read: snippet classes, then classes of the jars and directories added with
+     * {@code %classpath} or {@code %maven} (so a cell method may call a library's static method), never the
+     * kernel's or the JDK's own classes.
+     */
+    public ClassBytesSource compilerClassBytes() {
+        SnippetClassLoader loader = control.loaderDelegate().classLoader();
+        return internalName -> store.bytesOf(internalName).or(() -> loader.addedClassFile(internalName));
     }
 
     /** The active methods called {@code name}, with the snippet class that declares each now. */
@@ -229,6 +241,12 @@ public final class JavaEvaluator implements AutoCloseable {
         if (!joined.isEmpty()) {
             shell.addToClasspath(joined);
         }
+    }
+
+    /** The source of the active cell type (class, record, interface...) called {@code name}, if there is one. */
+    public Optional<String> typeSource(String name) {
+        return shell.types().filter(t -> t.name().equals(name) && shell.status(t).isActive())
+                .map(Snippet::source).reduce((first, later) -> later);
     }
 
     /** Maps JShell's snippet names and lines back to cells, for error reports. */

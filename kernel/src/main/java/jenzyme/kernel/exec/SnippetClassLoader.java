@@ -1,10 +1,13 @@
 package jenzyme.kernel.exec;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -34,6 +37,19 @@ final class SnippetClassLoader extends URLClassLoader {
             addURL(jarOrDirectory.toUri().toURL());
         } catch (MalformedURLException e) {
             throw new IllegalArgumentException("not a usable classpath entry: " + jarOrDirectory, e);
+        }
+    }
+
+    /** The class file of {@code internalName} in an added jar or directory (not the parent's), if there is one. */
+    Optional<byte[]> addedClassFile(String internalName) {
+        URL url = findResource(internalName + ".class");
+        if (url == null) {
+            return Optional.empty();
+        }
+        try (InputStream in = url.openStream()) {
+            return Optional.of(in.readAllBytes());
+        } catch (IOException unreadable) {
+            return Optional.empty();
         }
     }
 

@@ -50,7 +50,8 @@ final class SnippetErrors {
                                          boolean stopRequested) {
         if (thrown instanceof EvalException eval) {
             if (stopRequested || eval.getExceptionClassName().equals(CellInterruptedError.class.getName())) {
-                return new EvaluationInterrupted(eval.getMessage() == null ? "interrupted by the user" : eval.getMessage());
+                return new EvaluationInterrupted(eval.getMessage() == null ? "interrupted by the user" : eval.getMessage(),
+                        raw == null ? List.of() : trace(origins, raw));
             }
             return new ExecutionFailure(eval.getExceptionClassName(), eval.getMessage(),
                     trace(origins, raw != null ? raw : eval));
@@ -83,8 +84,9 @@ final class SnippetErrors {
             while (last >= 0 && !stack[last].getClassName().startsWith(SNIPPET_PACKAGE)) {
                 last--;
             }
-            // Below the cell's own frame is only the kernel running it (all of it, if no cell frame is found).
-            for (int i = 0; i <= (last < 0 ? stack.length - 1 : last); i++) {
+            // Below the cell's own frame is only the kernel running it; without one, the kernel threw it (e.g. an
+            // interrupt that abandoned the cell's thread), and none of its frames is the user's business.
+            for (int i = 0; i <= last; i++) {
                 frame(origins, stack[i]).ifPresent(frames::add);
             }
         }

@@ -6,6 +6,7 @@ import jenzyme.magics.binding.CompilerSession;
 import jenzyme.magics.classpath.ClasspathMagic;
 import jenzyme.magics.gradcheck.GradcheckMagic;
 import jenzyme.magics.jit.JitMagic;
+import jenzyme.magics.maven.MavenMagic;
 import jenzyme.magics.plot.PlotMagic;
 import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
 
@@ -22,6 +23,9 @@ public final class MagicRegistration {
         ClasspathMagic classpath = new ClasspathMagic(session);
         registry.registerLineMagic("classpath", classpath);
         registry.registerLineMagic("jars", classpath);
+        MavenMagic maven = new MavenMagic(session);
+        registry.registerLineMagic("maven", maven);
+        registry.registerLineMagic("mavenRepo", maven.repositoryMagic());
         CompilerSession compiler = new CompilerSession(session);
         registry.registerLineMagic("autodiff", new AutodiffMagic(compiler));
         registry.registerLineMagic("jit", new JitMagic(compiler));

@@ -1,0 +1,39 @@
+"""Help in the notebook through a real Jupyter client: the inspector (Shift+Tab / Contextual Help) and the `name?`
+pager show Markdown (no raw Javadoc HTML, @param as a list) for the JDK, the project's classes, generated bindings
+and magics, each with an example."""
+from __future__ import annotations
+
+from jenzyme_client import ok
+
+
+def inspect(kernel, code: str, detail: int = 0) -> dict:
+    reply = kernel.client.inspect(code, len(code), detail_level=detail, reply=True)["content"]
+    assert reply["status"] == "ok" and reply["found"], f"nothing found for {code!r}: {reply}"
+    return reply["data"]
+
+
+def test_shift_tab_on_a_jdk_method_shows_its_javadoc_as_markdown(kernel):
+    data = inspect(kernel, "Math.hypot")
+    markdown = data["text/markdown"]
+    assert markdown.startswith("```java\ndouble Math.hypot(double x, double y)\n```")
+    assert "**Parameters**\n\n- `x` — a value\n- `y` — a value" in markdown
+    for raw in ("<p>", "<ul>", "@param", "{@code"):
+        assert raw not in markdown and raw not in data["text/plain"], raw
+
+
+def test_project_classes_and_magics_are_documented_with_an_example(kernel):
+    plots = inspect(kernel, "Plots")["text/markdown"]
+    assert "```java\nPlots.function(x -> Math.tanh(x)" in plots, plots
+    gradcheck = inspect(kernel, "jenzyme.magics.gradcheck.GradCheck")["text/markdown"]
+    assert "GradCheck.of(x -> rosen(x), x -> rosen_grad(x))" in gradcheck, gradcheck
+    magic = inspect(kernel, "%autodiff")["text/markdown"]
+    assert magic.startswith("**usage:** `%autodiff reverse|forward|hvp <method>"), magic
+    assert "Example" in magic
+
+
+def test_the_pager_shows_the_same_help(kernel):
+    run = ok(kernel, "Math.hypot?")
+    page = run.reply["content"]["payload"][0]
+    assert page["source"] == "page"
+    assert "**Parameters**" in page["data"]["text/markdown"]
+    assert "Parameters" in page["data"]["text/plain"] and "**" not in page["data"]["text/plain"]
