@@ -2,6 +2,7 @@ package jenzyme.visualization;
 
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.Styler.LegendPosition;
 import org.knowm.xchart.style.XYStyler;
 import org.knowm.xchart.style.lines.SeriesLines;
@@ -11,11 +12,12 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Display stage: the house look of every JEnzyme chart, kept in one place so that all figures in a notebook match:
  * white background, light grid, a colour-blind-friendly categorical palette, one font family (the JVM's logical
- * SansSerif, DejaVu Sans on our Linux images), the legend in the emptiest corner.
+ * SansSerif, DejaVu Sans on our Linux images), the legend where it hides no data, log scales labelled 10ᵏ.
  */
 final class ChartStyle {
 
@@ -72,6 +74,33 @@ final class ChartStyle {
         return chart;
     }
 
+    /**
+     * A log scale drawn linear in log10 of the values, labelled 10ᵏ ({@link PowerLabels}): XChart's own log axis mixes
+     * {@code 0.001} with {@code 1E-4} over dense minor ticks, and its label formatter hook would put ticks back on a
+     * linear scale. Values ≤ 0 become NaN (gaps).
+     */
+    static double[] exponents(double[] values) {
+        double[] out = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = values[i] > 0 && Double.isFinite(values[i]) ? Math.log10(values[i]) : Double.NaN;
+        }
+        return out;
+    }
+
+    /**
+     * Labels a power axis spanning {@code decades}. Over two or more, ticks are spaced at least a decade apart (a
+     * tick spacing hint larger than a decade's height) so that every label is a whole 10ᵏ; a blank label for
+     * half decades is no way out, XChart then drops every tick as "not unique".
+     */
+    static void powerAxisY(XYChart chart, double decades) {
+        chart.setCustomYAxisTickLabelsFormatter(PowerLabels::power);
+        if (decades >= 2) {
+            XYStyler styler = chart.getStyler();
+            int decadeHeight = (int) Math.ceil(chart.getHeight() * styler.getPlotContentSize() / decades);
+            styler.setYAxisTickMarkSpacingHint(Math.max(styler.getYAxisTickMarkSpacingHint(), decadeHeight + 1));
+        }
+    }
+
     /** Style a series as the {@code index}-th curve of its chart. */
     static void curve(XYSeries series, int index, BasicStroke stroke, boolean markers) {
         Color colour = PALETTE[index % PALETTE.length];
@@ -86,9 +115,9 @@ final class ChartStyle {
      * get ticks 0, 9, 18, ... and a heat map's two corner points get no inner ticks at all. An invisible extra point
      * off any such grid, inside the data's bounding box so that no range changes, makes it choose round numbers.
      */
-    static void roundTicks(XYChart chart, double xlo, double xhi, double ylo, double yhi, boolean logY) {
+    static void roundTicks(XYChart chart, double xlo, double xhi, double ylo, double yhi) {
         double x = xlo + (xhi - xlo) / Math.PI;
-        double y = logY ? ylo * Math.pow(yhi / ylo, 1 / Math.PI) : ylo + (yhi - ylo) / Math.PI;
+        double y = ylo + (yhi - ylo) / Math.PI;
         XYSeries hidden = chart.addSeries(" round ticks", new double[] {x}, new double[] {y});
         hidden.setMarker(SeriesMarkers.NONE);
         hidden.setLineColor(new Color(0, 0, 0, 0));
@@ -119,59 +148,72 @@ final class ChartStyle {
     }
 
     /**
-     * The inside corner of the plot crossed by the fewest data points, so that the legend hides as little as
-     * possible. Coordinates are normalised to the data's bounding box (log10 of y on a log axis); ties go to the
-     * top-right corner, where readers look first.
+     * Puts the legend where it hides no data: the inside corner that no curve passes through (segments are followed
+     * between samples, the box is sized from the series names), top right first, where readers look; when every
+     * corner has data, below the plot (beside it when the names are too long for one row). Coordinates are the
+     * drawn ones (log10 values on a power axis); NaN marks gaps.
      */
-    static LegendPosition emptiestCorner(List<double[]> xs, List<double[]> ys, boolean logY) {
+    static void placeLegend(XYChart chart, List<double[]> xs, List<double[]> ys, List<String> names) {
+        if (names.isEmpty()) {
+            return;
+        }
+        XYStyler styler = chart.getStyler();
+        int longest = names.stream().mapToInt(String::length).max().orElse(0);
+        // Measured on DejaVu Sans 12 px: ~7 px a character, 45 px of line sample and padding; 18 px a row.
+        double boxWidth = (7.0 * longest + 45) / (chart.getWidth() * 0.85);
+        double boxHeight = (18.0 * names.size() + 10) / (chart.getHeight() * 0.75);
+        Optional<LegendPosition> corner = emptyCorner(xs, ys, Math.min(boxWidth + 0.04, 1), Math.min(boxHeight + 0.05, 1));
+        if (corner.isPresent()) {
+            styler.setLegendPosition(corner.get());
+            return;
+        }
+        int rowWidth = names.stream().mapToInt(n -> 7 * n.length() + 45).sum();
+        styler.setLegendPosition(rowWidth < chart.getWidth() * 0.9 ? LegendPosition.OutsideS : LegendPosition.OutsideE);
+        styler.setLegendLayout(rowWidth < chart.getWidth() * 0.9 ? Styler.LegendLayout.Horizontal
+                : Styler.LegendLayout.Vertical);
+    }
+
+    /** The first inside corner (NE, NW, SE, SW) whose box of the given size (fractions of the plot) holds no data. */
+    static Optional<LegendPosition> emptyCorner(List<double[]> xs, List<double[]> ys, double width, double height) {
         double xlo = Double.POSITIVE_INFINITY, xhi = Double.NEGATIVE_INFINITY;
         double ylo = Double.POSITIVE_INFINITY, yhi = Double.NEGATIVE_INFINITY;
         for (int s = 0; s < xs.size(); s++) {
             for (int i = 0; i < xs.get(s).length; i++) {
-                double y = axisValue(ys.get(s)[i], logY);
-                if (Double.isFinite(y)) {
+                if (Double.isFinite(ys.get(s)[i])) {
                     xlo = Math.min(xlo, xs.get(s)[i]);
                     xhi = Math.max(xhi, xs.get(s)[i]);
-                    ylo = Math.min(ylo, y);
-                    yhi = Math.max(yhi, y);
+                    ylo = Math.min(ylo, ys.get(s)[i]);
+                    yhi = Math.max(yhi, ys.get(s)[i]);
                 }
             }
         }
-        return emptiestCorner(xs, ys, logY, xlo, xhi, ylo, yhi);
-    }
-
-    /** As above, with the plot's data bounds given (on a log axis, ylo and yhi are log10 values). */
-    static LegendPosition emptiestCorner(List<double[]> xs, List<double[]> ys, boolean logY,
-                                         double xlo, double xhi, double ylo, double yhi) {
         LegendPosition[] corners = {LegendPosition.InsideNE, LegendPosition.InsideNW, LegendPosition.InsideSE,
                 LegendPosition.InsideSW};
-        int[] counts = new int[corners.length];
+        boolean[] taken = new boolean[corners.length];
         for (int s = 0; s < xs.size(); s++) {
-            for (int i = 0; i < xs.get(s).length; i++) {
-                double y = axisValue(ys.get(s)[i], logY);
-                if (!Double.isFinite(y)) {
-                    continue;
+            double[] x = xs.get(s), y = ys.get(s);
+            for (int i = 0; i < x.length; i++) {
+                // The sample and 8 points on the segment to the next one: a line crossing a corner counts.
+                int steps = i + 1 < x.length && Double.isFinite(y[i + 1]) ? 8 : 1;
+                for (int k = 0; k < steps && Double.isFinite(y[i]); k++) {
+                    double t = k / 8.0;
+                    double px = steps == 1 ? x[i] : x[i] + t * (x[i + 1] - x[i]);
+                    double py = steps == 1 ? y[i] : y[i] + t * (y[i + 1] - y[i]);
+                    double u = xhi > xlo ? (px - xlo) / (xhi - xlo) : 0.5;
+                    double v = yhi > ylo ? (py - ylo) / (yhi - ylo) : 0.5;
+                    boolean right = u > 1 - width, left = u < width, top = v > 1 - height, bottom = v < height;
+                    taken[0] |= top && right;
+                    taken[1] |= top && left;
+                    taken[2] |= bottom && right;
+                    taken[3] |= bottom && left;
                 }
-                double u = xhi > xlo ? (xs.get(s)[i] - xlo) / (xhi - xlo) : 0.5;
-                double v = yhi > ylo ? (y - ylo) / (yhi - ylo) : 0.5;
-                // The legend box covers roughly the outer 40% x 35% of the plot in its corner.
-                boolean right = u > 0.6, left = u < 0.4, top = v > 0.65, bottom = v < 0.35;
-                if (top && right) counts[0]++;
-                if (top && left) counts[1]++;
-                if (bottom && right) counts[2]++;
-                if (bottom && left) counts[3]++;
             }
         }
-        int best = 0;
-        for (int c = 1; c < corners.length; c++) {
-            if (counts[c] < counts[best]) {
-                best = c;
+        for (int c = 0; c < corners.length; c++) {
+            if (!taken[c]) {
+                return Optional.of(corners[c]);
             }
         }
-        return corners[best];
-    }
-
-    private static double axisValue(double y, boolean logY) {
-        return logY ? (y > 0 ? Math.log10(y) : Double.NaN) : y;
+        return Optional.empty();
     }
 }

@@ -70,17 +70,24 @@ final class ColorScale {
     List<Tick> ticks() {
         List<Tick> ticks = new ArrayList<>();
         if (smax == smin) {
-            ticks.add(new Tick(0.5, label(log ? Math.pow(10, smax) + offset : smax)));
+            ticks.add(new Tick(0.5, tickLabel(smax)));
             return ticks;
         }
         double step = log && smax - smin >= 2 ? Math.ceil((smax - smin) / 6) : niceStep((smax - smin) / 5);
         // Integer multiples of the step, not a running sum, so that labels read 0.3 and 0, not 0.30000000000000004.
         for (long k = (long) Math.ceil(smin / step - 1e-9); k * step <= smax + 1e-9 * step; k++) {
             double s = k == 0 ? 0 : k * step;
-            double value = log ? Math.pow(10, s) + offset : s;
-            ticks.add(new Tick(Math.min(1, Math.max(0, (s - smin) / (smax - smin))), label(value)));
+            ticks.add(new Tick(Math.min(1, Math.max(0, (s - smin) / (smax - smin))), tickLabel(s)));
         }
         return ticks;
+    }
+
+    /** The label at scale position {@code s}: 10ᵏ on a plain log scale, the value itself otherwise. */
+    private String tickLabel(double s) {
+        if (log && offset == 0) {
+            return PowerLabels.power(s);
+        }
+        return label(log ? Math.pow(10, s) + offset : s);
     }
 
     boolean isLog() {
@@ -98,7 +105,7 @@ final class ColorScale {
         return 10 * decade;
     }
 
-    /** Compact tick label: 3 significant digits, scientific notation outside [1e-3, 1e5). */
+    /** Compact tick label: 3 significant digits, m×10ᵏ outside [1e-3, 1e5) (as {@link PowerLabels}). */
     static String label(double v) {
         if (v == 0) {
             return "0";
@@ -109,6 +116,12 @@ final class ColorScale {
             return rounded.toPlainString();
         }
         int exponent = rounded.precision() - rounded.scale() - 1;
-        return rounded.movePointLeft(exponent).toPlainString() + "e" + exponent;
+        String mantissa = rounded.movePointLeft(exponent).toPlainString();
+        String power = PowerLabels.power(exponent);
+        return switch (mantissa) {
+            case "1" -> power;
+            case "-1" -> "-" + power;
+            default -> mantissa + "×" + power;
+        };
     }
 }

@@ -85,8 +85,9 @@ public final class FunctionPlot extends ChartFigure<FunctionPlot> {
             ChartStyle.curve(chart.addSeries(derivativeName, xs, curves.get(1)), 1, ChartStyle.SOLID, false);
         }
         double[] yRange = ChartStyle.range(curves, false);
-        ChartStyle.roundTicks(chart, xmin, xmax, yRange[0], yRange[1], false);
-        chart.getStyler().setLegendPosition(ChartStyle.emptiestCorner(curves.stream().map(c -> xs).toList(), curves, false));
+        ChartStyle.roundTicks(chart, xmin, xmax, yRange[0], yRange[1]);
+        ChartStyle.placeLegend(chart, curves.stream().map(c -> xs).toList(), curves,
+                derivative == null ? List.of(fName) : List.of(fName, derivativeName));
         return chart;
     }
 

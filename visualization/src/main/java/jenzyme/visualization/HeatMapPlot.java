@@ -2,6 +2,7 @@ package jenzyme.visualization;
 
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.XYStyler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
@@ -33,8 +34,13 @@ public final class HeatMapPlot extends ChartFigure<HeatMapPlot> {
     static final int DEFAULT_CONTOURS = 12;
     static final int MAX_GRID = 2000;
     private static final Color TRANSPARENT = new Color(0, 0, 0, 0);
-    private static final Color[] PATH_COLOURS = {
-            new Color(0xff3b30), Color.WHITE, new Color(0xff9f1c), new Color(0xff66cc)};
+    /**
+     * Hues viridis does not use (it runs purple, blue, green, yellow), each visible on its darkest and brightest ends
+     * and on the white legend: red, magenta, orange, cyan. White was the second colour once, and the second path
+     * (L-BFGS in notebook 02) vanished from the legend.
+     */
+    static final Color[] PATH_COLOURS = {
+            new Color(0xff2a2a), new Color(0xff33cc), new Color(0xff8c00), new Color(0x00d8ff)};
 
     private final DoubleBinaryOperator f;
     private final String valueName;
@@ -198,8 +204,7 @@ public final class HeatMapPlot extends ChartFigure<HeatMapPlot> {
         bounds.setLineColor(TRANSPARENT);
         bounds.setMarker(SeriesMarkers.NONE);
         bounds.setShowInLegend(false);
-        ChartStyle.roundTicks(chart, xmin, xmax, ymin, ymax, false);
-        List<double[]> xs = new ArrayList<>(), ys = new ArrayList<>();
+        ChartStyle.roundTicks(chart, xmin, xmax, ymin, ymax);
         for (int i = 0; i < paths.size(); i++) {
             Path p = paths.get(i);
             XYSeries series = chart.addSeries(p.name(), p.x(), p.y());
@@ -208,11 +213,11 @@ public final class HeatMapPlot extends ChartFigure<HeatMapPlot> {
             series.setLineStyle(ChartStyle.SOLID);
             series.setMarkerColor(colour);
             series.setMarker(SeriesMarkers.CIRCLE);
-            xs.add(p.x());
-            ys.add(p.y());
         }
         s.setMarkerSize(5);
-        s.setLegendPosition(ChartStyle.emptiestCorner(xs, ys, false, xmin, xmax, ymin, ymax));
+        // The whole plot area is data (the heat map): the legend goes below it, one row.
+        s.setLegendPosition(Styler.LegendPosition.OutsideS);
+        s.setLegendLayout(Styler.LegendLayout.Horizontal);
         return chart;
     }
 

@@ -114,28 +114,29 @@ public final class LinePlot extends ChartFigure<LinePlot> {
             throw new IllegalStateException("LinePlot " + titleAndSize() + " has no series: add one with .series(...)");
         }
         XYChart chart = ChartStyle.newChart(style);
-        chart.getStyler().setYAxisLogarithmic(logY);
         List<double[]> xs = new ArrayList<>();
         List<double[]> ys = new ArrayList<>();
         for (int i = 0; i < series.size(); i++) {
             Series s = series.get(i);
-            double[] y = drawable(s.y());
+            double[] y = logY ? ChartStyle.exponents(s.y()) : drawable(s.y());
             xs.add(s.x());
             ys.add(y);
             XYSeries drawn = chart.addSeries(s.name(), s.x(), y);
             ChartStyle.curve(drawn, i, s.pointsOnly() ? ChartStyle.NO_LINE : ChartStyle.SOLID, markers || s.pointsOnly());
         }
-        double[] xRange = ChartStyle.range(xs, false), yRange = ChartStyle.range(ys, logY);
-        ChartStyle.roundTicks(chart, xRange[0], xRange[1], yRange[0], yRange[1], logY);
-        chart.getStyler().setLegendPosition(ChartStyle.emptiestCorner(xs, ys, logY));
+        double[] xRange = ChartStyle.range(xs, false), yRange = ChartStyle.range(ys, false);
+        if (logY) {
+            ChartStyle.powerAxisY(chart, yRange[1] - yRange[0]);
+        }
+        ChartStyle.roundTicks(chart, xRange[0], xRange[1], yRange[0], yRange[1]);
+        ChartStyle.placeLegend(chart, xs, ys, series.stream().map(Series::name).toList());
         return chart;
     }
 
-    private double[] drawable(double[] y) {
+    private static double[] drawable(double[] y) {
         double[] out = new double[y.length];
         for (int i = 0; i < y.length; i++) {
-            boolean ok = Double.isFinite(y[i]) && (!logY || y[i] > 0);
-            out[i] = ok ? y[i] : Double.NaN;
+            out[i] = Double.isFinite(y[i]) ? y[i] : Double.NaN;
         }
         return out;
     }

@@ -26,7 +26,7 @@ class ColorScaleTest {
         assertEquals((-1 - -5) / 8.0, scale.position(0.1), 1e-12, "log10 position between 1e-5 and 1e3");
         assertEquals(0, scale.position(0), 0, "zero clamps to the bottom");
         assertEquals(0, scale.position(1e-9), 0, "below the 8-decade floor clamps too");
-        assertEquals(List.of("1e-4", "0.01", "1", "100"), scale.ticks().stream().map(ColorScale.Tick::label).toList());
+        assertEquals(List.of("10⁻⁴", "10⁻²", "10⁰", "10²"), scale.ticks().stream().map(ColorScale.Tick::label).toList());
     }
 
     @Test
@@ -42,8 +42,8 @@ class ColorScaleTest {
         assertEquals("0", ColorScale.label(0));
         assertEquals("0.3", ColorScale.label(0.30000000000000004));
         assertEquals("1230", ColorScale.label(1234.5));
-        assertEquals("-2.5e-5", ColorScale.label(-2.5e-5));
-        assertEquals("1e6", ColorScale.label(1e6));
+        assertEquals("-2.5×10⁻⁵", ColorScale.label(-2.5e-5));
+        assertEquals("10⁶", ColorScale.label(1e6));
         assertEquals(0.5, ColorScale.niceStep(0.31), 0);
         assertEquals(2, ColorScale.niceStep(1.01), 0);
     }

@@ -56,11 +56,56 @@ class HeatMapPlotTest {
         List<double[]> iterates = List.of(new double[] {-0.8, 0.8}, new double[] {-0.2, 0.2}, new double[] {0.4, -0.2});
         HeatMapPlot plain = Plots.heatMap(HeatMapPlotTest::bowl, -1, 1, -1, 1);
         HeatMapPlot withPath = plain.path("gradient descent", iterates);
-        int red = 0xff3b30;
+        int red = HeatMapPlot.PATH_COLOURS[0].getRGB() & 0xffffff;
         assertEquals(0, RenderedImages.countColour(RenderedImages.decodeAndCheck(plain), red, 10));
         int pathPixels = RenderedImages.countColour(RenderedImages.decodeAndCheck(withPath), red, 10);
         assertTrue(pathPixels > 200, "path and legend drawn in the path colour: " + pathPixels + " pixels");
         assertTrue(withPath.description().endsWith("1 path(s): gradient descent"), withPath.description());
+    }
+
+    @Test
+    void everyPathIsVisibleOnTheMapAndInTheLegendBelowIt() {
+        // Notebook 02's picture: four paths over Rosenbrock on a log scale. Each colour must differ from the white
+        // legend and from every colour of the map, and show up both over the map and in the legend below it.
+        HeatMapPlot plot = Plots.heatMap((x, y) -> (1 - x) * (1 - x) + 100 * (y - x * x) * (y - x * x), -2, 2, -1, 3)
+                .logColor(true);
+        for (int i = 0; i < HeatMapPlot.PATH_COLOURS.length; i++) {
+            double t = -1.5 + 0.7 * i;
+            plot = plot.path("path " + i, new double[] {t, t + 0.3, 1}, new double[] {2.5, 1.5, 1});
+        }
+        BufferedImage image = RenderedImages.decodeAndCheck(plot);
+        Rectangle area = plot.plotArea();
+        for (java.awt.Color colour : HeatMapPlot.PATH_COLOURS) {
+            assertTrue(distance(colour, java.awt.Color.WHITE) > 100, colour + " stands out on the white legend");
+            for (int k = 0; k <= 100; k++) {
+                assertTrue(distance(colour, Viridis.color(k / 100.0)) > 90, colour + " vs viridis at " + k + "%");
+            }
+            int rgb = colour.getRGB() & 0xffffff;
+            int onMap = countColour(image, rgb, 12, 0, area.y + area.height);
+            int inLegend = countColour(image, rgb, 12, area.y + area.height + 1, image.getHeight());
+            assertTrue(onMap > 30 && inLegend > 10, colour + ": " + onMap + " pixels on the map, " + inLegend
+                    + " in the legend below it");
+        }
+    }
+
+    private static double distance(java.awt.Color a, java.awt.Color b) {
+        return Math.sqrt(Math.pow(a.getRed() - b.getRed(), 2) + Math.pow(a.getGreen() - b.getGreen(), 2)
+                + Math.pow(a.getBlue() - b.getBlue(), 2));
+    }
+
+    private static int countColour(BufferedImage image, int rgb, int tolerance, int fromRow, int toRow) {
+        int count = 0;
+        for (int y = Math.max(0, fromRow); y < Math.min(image.getHeight(), toRow); y++) {
+            for (int x = 0; x < image.getWidth(); x++) {
+                int p = image.getRGB(x, y);
+                if (Math.abs((p >> 16 & 0xff) - (rgb >> 16 & 0xff)) <= tolerance
+                        && Math.abs((p >> 8 & 0xff) - (rgb >> 8 & 0xff)) <= tolerance
+                        && Math.abs((p & 0xff) - (rgb & 0xff)) <= tolerance) {
+                    count++;
+                }
+            }
+        }
+        return count;
     }
 
     @Test

@@ -2,6 +2,7 @@ package jenzyme.visualization;
 
 import org.junit.jupiter.api.Test;
 import org.knowm.xchart.XYChart;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
@@ -64,12 +65,66 @@ class LinePlotTest {
         ad[59] = 0; // converged exactly: cannot be drawn on a log axis
         LinePlot plot = Plots.convergence("AD", ad).series("FD", List.of(fd[0], fd[1], fd[2]));
         XYChart chart = plot.chart();
-        assertTrue(chart.getStyler().isYAxisLogarithmic());
+        // Drawn linear in log10 (see ChartStyle.exponents), so values arrive as exponents.
         assertArrayEquals(new double[] {0, 1, 2}, chart.getSeriesMap().get("FD").getXData(), 0);
         assertTrue(Double.isNaN(chart.getSeriesMap().get("AD").getYData()[59]));
-        assertEquals(ad[58], chart.getSeriesMap().get("AD").getYData()[58], 0);
+        assertEquals(Math.log10(ad[58]), chart.getSeriesMap().get("AD").getYData()[58], 1e-15);
         RenderedImages.decodeAndCheck(plot.markers(true));
         RenderedImages.decodeAndCheck(plot.logY(false));
+    }
+
+    @Test
+    void logAxesAreLabelledInPowersOfTenOnly() throws Exception {
+        // Issue 16: XChart's log axis printed 0.001 next to 1E-4 over dense minor ticks.
+        for (int decades : new int[] {3, 5, 15}) {
+            double[] losses = new double[40];
+            for (int k = 0; k < losses.length; k++) {
+                losses[k] = 30 * Math.pow(10, -decades * k / 39.0);
+            }
+            List<String> labels = yTickLabels(Plots.convergence("loss", losses).chart());
+            assertTrue(labels.size() >= 2, decades + " decades: " + labels);
+            for (String label : labels) {
+                assertTrue(label.matches("10⁻?[⁰¹²³⁴⁵⁶⁷⁸⁹]+"), decades + " decades: " + labels);
+            }
+        }
+        assertEquals("10⁻⁴", PowerLabels.power(-4));
+        assertEquals("10⁰", PowerLabels.power(0));
+        assertEquals("3.2×10⁻²", PowerLabels.power(-1.5));
+    }
+
+    @Test
+    void theLegendSitsInACornerNoCurvePassesThroughOrBelowThePlot() {
+        // f' = 1 runs along the top, f = x through the bottom left: only the bottom right is free.
+        XYChart rising = Plots.function(x -> x, x -> 1, 0, 1).chart();
+        assertEquals(Styler.LegendPosition.InsideSE, rising.getStyler().getLegendPosition());
+        // Sine and cosine over two periods pass through every corner: the legend goes below the plot.
+        XYChart waves = Plots.function(Math::sin, Math::cos, -6.3, 6.3).chart();
+        assertEquals(Styler.LegendPosition.OutsideS, waves.getStyler().getLegendPosition());
+        // A sparse path crossing a corner between its samples still counts as data there.
+        XYChart diagonal = Plots.lines().series("d", new double[] {0, 10}, new double[] {0, 10})
+                .series("e", new double[] {0, 10}, new double[] {10, 0}).chart();
+        assertEquals(Styler.LegendPosition.OutsideS, diagonal.getStyler().getLegendPosition());
+    }
+
+    /** The y tick labels XChart draws, read after laying the chart out (its axis classes are package-private). */
+    private static List<String> yTickLabels(XYChart chart) throws Exception {
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(chart.getWidth(), chart.getHeight(),
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        chart.paint(image.createGraphics(), chart.getWidth(), chart.getHeight());
+        java.lang.reflect.Method axisPair = org.knowm.xchart.internal.chartpart.Chart.class.getDeclaredMethod("getAxisPair");
+        axisPair.setAccessible(true);
+        Object pair = axisPair.invoke(chart);
+        java.lang.reflect.Method yAxis = pair.getClass().getDeclaredMethod("getYAxis");
+        yAxis.setAccessible(true);
+        Object axis = yAxis.invoke(pair);
+        java.lang.reflect.Method calculator = axis.getClass().getDeclaredMethod("getAxisTickCalculator");
+        calculator.setAccessible(true);
+        Object ticks = calculator.invoke(axis);
+        java.lang.reflect.Method labels = ticks.getClass().getMethod("getTickLabels");
+        labels.setAccessible(true);
+        @SuppressWarnings("unchecked")
+        List<String> result = (List<String>) labels.invoke(ticks);
+        return result;
     }
 
     @Test
