@@ -4,6 +4,8 @@ import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import jenzyme.runtime.error.DifferentiationException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
@@ -61,7 +63,7 @@ public final class CallingConvention {
 
     /**
      * @param primalReturn whether the wrapper also stores the primal return value (its first slot)
-     * @throws IllegalArgumentException naming the parameter when an override does not fit
+     * @throws DifferentiationException naming the parameter when an override does not fit
      */
     public static CallingConvention of(EntryPoint entry, Mode mode, Map<String, Activity> overrides,
                                        boolean primalReturn) {
@@ -75,8 +77,8 @@ public final class CallingConvention {
     public static CallingConvention hvpGradient(EntryPoint entry) {
         if (entry.parameters().size() != 1 || entry.parameters().getFirst().type() != JavaType.DOUBLE_ARRAY
                 || entry.returnType() != JavaType.DOUBLE) {
-            throw new IllegalArgumentException("expected double " + entry.methodName() + "(double[]) for a "
-                    + "Hessian-vector product, got " + entry.javaSignature());
+            throw DifferentiationException.refused(entry.methodAsWritten(),
+                    Messages.HVP_SHAPE.format(entry.methodName(), entry.methodAsWritten()));
         }
         return of(entry, Mode.REVERSE, Map.of(), false);
     }
@@ -225,8 +227,14 @@ public final class CallingConvention {
                 activity = Activity.DUPLICATED;
             }
             arguments.add(Argument.of(activity, argType(type)));
-            if (type.isArray()) {
-                arguments.add(Argument.of(Activity.CONST, ArgType.I32));
+            // The further LLVM parameters of one Java parameter (an array's length) are Const scalars.
+            for (String extra : parameters.get(p).llvmTypes().subList(1, parameters.get(p).llvmCount())) {
+                arguments.add(Argument.of(Activity.CONST, switch (NativeType.ofToken(extra)) {
+                    case I32 -> ArgType.I32;
+                    case I64 -> ArgType.I64;
+                    default -> throw new IllegalArgumentException("expected an integer beside " + type.javaName()
+                            + ", got " + extra);
+                }));
             }
         }
         return arguments;

@@ -44,6 +44,7 @@ import jenzyme.runtime.error.LoweringException;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Lowers one method body, instruction by instruction, by abstract interpretation of the JVM operand stack: stack
@@ -258,35 +259,37 @@ final class MethodLowering {
                     stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
             case InvokeInstruction invoke -> invoke(invoke);
             case NopInstruction nop -> { }
-            case FieldInstruction field -> throw Unsupported.construct(fieldAccess(field));
+            case FieldInstruction field -> throw fieldAccess(field);
             case InvokeDynamicInstruction dynamic -> throw Unsupported.construct(
-                    dynamic.name().stringValue().startsWith("makeConcat") ? "string concatenation (+ on a String)"
-                            : "a lambda or method reference");
-            case NewObjectInstruction newObject -> throw Unsupported.construct(newObject(newObject.className().asInternalName()));
-            case NewReferenceArrayInstruction newArray -> throw Unsupported.construct(
-                    "new " + JavaWords.owner(newArray.componentType().asInternalName()) + "[] (an array of objects)");
-            case NewMultiArrayInstruction newArray -> throw Unsupported.construct(
-                    "new " + newArray.arrayType().asSymbol().displayName() + " (a multi-dimensional array)");
-            case ThrowInstruction thrown -> throw Unsupported.construct("throw");
-            case MonitorInstruction monitor -> throw Unsupported.construct("a synchronized block");
+                    dynamic.name().stringValue().startsWith("makeConcat") ? Messages.STRING_CONCATENATION
+                            : Messages.LAMBDA);
+            case NewObjectInstruction newObject -> throw newObject(newObject.className().asInternalName());
+            case NewReferenceArrayInstruction newArray -> throw Unsupported.construct(Messages.NEW_OBJECT_ARRAY,
+                    JavaWords.owner(newArray.componentType().asInternalName()));
+            case NewMultiArrayInstruction newArray -> throw Unsupported.construct(Messages.NEW_MULTI_ARRAY,
+                    newArray.arrayType().asSymbol().displayName());
+            case ThrowInstruction thrown -> throw Unsupported.construct(Messages.THROW);
+            case MonitorInstruction monitor -> throw Unsupported.construct(Messages.SYNCHRONIZED_BLOCK);
             case TypeCheckInstruction check -> throw Unsupported.construct(
-                    (check.opcode() == Opcode.INSTANCEOF ? "instanceof " : "a cast to ")
-                            + JavaWords.owner(check.type().asInternalName()));
-            case DiscontinuedInstruction discontinued -> throw Unsupported.construct(opcodeName(discontinued.opcode()));
-            default -> throw Unsupported.construct(opcodeName(instruction.opcode()));
+                    check.opcode() == Opcode.INSTANCEOF ? Messages.INSTANCEOF : Messages.CAST,
+                    JavaWords.owner(check.type().asInternalName()));
+            case DiscontinuedInstruction discontinued -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION,
+                    opcodeName(discontinued.opcode()));
+            default -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION, opcodeName(instruction.opcode()));
         }
     }
 
     private JValue constant(ConstantDesc value) {
         return switch (value) {
-            case null -> throw Unsupported.construct("null");
+            case null -> throw Unsupported.construct(Messages.NULL);
             case Integer i -> JValue.scalar(ValueKind.INT, ir.constInt(ir.i32(), i));
             case Long l -> JValue.scalar(ValueKind.LONG, ir.constInt(ir.i64(), l));
             case Float f -> JValue.scalar(ValueKind.FLOAT, ir.constReal(ir.f32(), f));
             case Double d -> JValue.scalar(ValueKind.DOUBLE, ir.constReal(ir.f64(), d));
-            case String s -> throw Unsupported.construct("a String constant \"" + (s.length() > 20 ? s.substring(0, 20) + "..." : s) + "\"");
-            case ClassDesc c -> throw Unsupported.construct("the class literal " + c.displayName() + ".class");
-            default -> throw Unsupported.construct("constant " + value);
+            case String s -> throw Unsupported.construct(Messages.STRING_CONSTANT,
+                    s.length() > 20 ? s.substring(0, 20) + "..." : s);
+            case ClassDesc c -> throw Unsupported.construct(Messages.CLASS_LITERAL, c.displayName());
+            default -> throw Unsupported.construct(Messages.CONSTANT, value);
         };
     }
 
@@ -314,10 +317,9 @@ final class MethodLowering {
                 JValue a = stack.pop();
                 branchIf(arithmetic.branchCondition(opcode, a.value(), b.value()), target);
             }
-            case IFNULL, IFNONNULL -> throw Unsupported.construct("a null check (== null or != null)");
-            case IF_ACMPEQ, IF_ACMPNE -> throw Unsupported.construct(
-                    "== or != on arrays or objects (a reference comparison)");
-            default -> throw Unsupported.construct(opcodeName(opcode));
+            case IFNULL, IFNONNULL -> throw Unsupported.construct(Messages.NULL_CHECK);
+            case IF_ACMPEQ, IF_ACMPNE -> throw Unsupported.construct(Messages.REFERENCE_COMPARISON);
+            default -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION, opcodeName(opcode));
         }
     }
 
@@ -340,8 +342,7 @@ final class MethodLowering {
         String name = invoke.name().stringValue();
         String descriptor = invoke.type().stringValue();
         if (invoke.opcode() != Opcode.INVOKESTATIC) {
-            throw Unsupported.construct("calling " + JavaWords.method(owner, name, descriptor)
-                    + " (compiled code can call only static methods of the notebook and Math)");
+            throw Unsupported.construct(Messages.CALLING_INSTANCE_METHOD, JavaWords.method(owner, name, descriptor));
         }
         int count = invoke.typeSymbol().parameterCount();
         List<JValue> args = stack.popArguments(count);
@@ -350,8 +351,8 @@ final class MethodLowering {
             return;
         }
         if (!classes.has(owner)) {
-            throw Unsupported.construct("calling " + JavaWords.method(owner, name, descriptor)
-                    + " (" + JavaWords.owner(owner) + " is not a class of the notebook)");
+            throw Unsupported.construct(Messages.CALLING_FOREIGN, JavaWords.method(owner, name, descriptor),
+                    JavaWords.owner(owner));
         }
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
         List<LLVMValueRef> llvmArgs = new ArrayList<>();
@@ -399,18 +400,16 @@ final class MethodLowering {
     // ---- small helpers
 
     /** {@code new X}, named as a throw when X looks like an exception (javac emits the new before the athrow). */
-    private static String newObject(String internalName) {
-        String name = dotted(internalName);
+    private static Unsupported newObject(String internalName) {
+        String name = JavaWords.owner(internalName);
         boolean throwable = name.endsWith("Exception") || name.endsWith("Error") || name.endsWith("Throwable");
-        return throwable ? "throw new " + JavaWords.owner(internalName) + " (compiled code cannot throw exceptions)"
-                : "new " + JavaWords.owner(internalName) + " (compiled code cannot create objects)";
+        return Unsupported.construct(throwable ? Messages.THROW_NEW : Messages.NEW_OBJECT, name);
     }
 
-    private static String fieldAccess(FieldInstruction field) {
+    private static Unsupported fieldAccess(FieldInstruction field) {
         String name = JavaWords.field(field.owner().asInternalName(), field.name().stringValue());
         boolean reads = field.opcode() == Opcode.GETSTATIC || field.opcode() == Opcode.GETFIELD;
-        return (reads ? "reading " : "writing ") + name + " (compiled code cannot use notebook variables or fields;"
-                + " pass the value as a parameter)";
+        return Unsupported.construct(reads ? Messages.READING_FIELD : Messages.WRITING_FIELD, name);
     }
 
     private static String localKey(int slot) {
@@ -419,9 +418,5 @@ final class MethodLowering {
 
     private static String opcodeName(Opcode opcode) {
         return opcode.name().toLowerCase();
-    }
-
-    private static String dotted(String internalName) {
-        return internalName.replace('/', '.');
     }
 }
