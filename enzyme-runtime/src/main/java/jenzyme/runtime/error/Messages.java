@@ -76,6 +76,8 @@ public enum Messages {
     BYTECODE_INSTRUCTION("the bytecode instruction {0}"),
     CALLING_INSTANCE_METHOD("calling {0} (compiled code can call only static methods of the notebook and Math)"),
     CALLING_FOREIGN("calling {0} ({1} is not a class of the notebook)"),
+    CALLING_FDLIBM_STRICT("calling {0} (specified bit for bit as fdlibm's algorithm, which native code does not"
+            + " reproduce; Math.{1} compiles, within Java's documented ulp bound)"),
     CALLING_WITHOUT_NATIVE("calling {0} (no native equivalent)"),
     INSTANCE_METHOD("the instance method {0} (only static methods can be compiled)"),
     METHOD_WITHOUT_BYTECODE("the method {0}, which has no bytecode (native or abstract)"),

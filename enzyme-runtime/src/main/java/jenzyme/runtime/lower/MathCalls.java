@@ -77,9 +77,7 @@ final class MathCalls {
         String key = name + descriptor;
         boolean math = !owner.startsWith("java/lang/Double") && !owner.startsWith("java/lang/Float");
         if (owner.equals("java/lang/StrictMath") && !STRICT_EXACT.contains(name)) {
-            throw Unsupported.construct("calling " + JavaWords.method(owner, name, descriptor)
-                    + " (specified bit for bit as fdlibm's algorithm, which "
-                    + "native code does not reproduce; Math." + name + " compiles, within Java's documented ulp bound)");
+            throw Unsupported.construct(Messages.CALLING_FDLIBM_STRICT, JavaWords.method(owner, name, descriptor), name);
         }
         if (math && INTRINSICS.containsKey(key)) {
             return intrinsic(INTRINSICS.get(key), args);
