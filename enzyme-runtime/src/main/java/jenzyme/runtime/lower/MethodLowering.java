@@ -12,19 +12,12 @@ import java.lang.classfile.instruction.ArrayStoreInstruction;
 import java.lang.classfile.instruction.BranchInstruction;
 import java.lang.classfile.instruction.ConstantInstruction;
 import java.lang.classfile.instruction.ConvertInstruction;
-import java.lang.classfile.instruction.DiscontinuedInstruction;
-import java.lang.classfile.instruction.FieldInstruction;
 import java.lang.classfile.instruction.IncrementInstruction;
-import java.lang.classfile.instruction.InvokeDynamicInstruction;
 import java.lang.classfile.instruction.InvokeInstruction;
 import java.lang.classfile.instruction.LabelTarget;
 import java.lang.classfile.instruction.LoadInstruction;
 import java.lang.classfile.instruction.LookupSwitchInstruction;
-import java.lang.classfile.instruction.MonitorInstruction;
-import java.lang.classfile.instruction.NewMultiArrayInstruction;
-import java.lang.classfile.instruction.NewObjectInstruction;
 import java.lang.classfile.instruction.NewPrimitiveArrayInstruction;
-import java.lang.classfile.instruction.NewReferenceArrayInstruction;
 import java.lang.classfile.instruction.NopInstruction;
 import java.lang.classfile.instruction.OperatorInstruction;
 import java.lang.classfile.instruction.ReturnInstruction;
@@ -32,9 +25,6 @@ import java.lang.classfile.instruction.StackInstruction;
 import java.lang.classfile.instruction.StoreInstruction;
 import java.lang.classfile.instruction.SwitchCase;
 import java.lang.classfile.instruction.TableSwitchInstruction;
-import java.lang.classfile.instruction.ThrowInstruction;
-import java.lang.classfile.instruction.TypeCheckInstruction;
-import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDesc;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -222,6 +212,9 @@ final class MethodLowering {
             open = true;
             stack.clear();
         }
+        SubsetRules.refusal(instruction, classes::has).ifPresent(construct -> {
+            throw Unsupported.construct(construct);
+        });
         switch (instruction) {
             case LoadInstruction load ->
                     stack.push(slots.load(localKey(load.slot()), ValueKind.of(load.typeKind()), plan.localName(load.slot())));
@@ -258,34 +251,18 @@ final class MethodLowering {
                     stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
             case InvokeInstruction invoke -> invoke(invoke);
             case NopInstruction nop -> { }
-            case FieldInstruction field -> throw Unsupported.construct(fieldAccess(field));
-            case InvokeDynamicInstruction dynamic -> throw Unsupported.construct(
-                    dynamic.name().stringValue().startsWith("makeConcat") ? "string concatenation (+ on a String)"
-                            : "a lambda or method reference");
-            case NewObjectInstruction newObject -> throw Unsupported.construct(newObject(newObject.className().asInternalName()));
-            case NewReferenceArrayInstruction newArray -> throw Unsupported.construct(
-                    "new " + JavaWords.owner(newArray.componentType().asInternalName()) + "[] (an array of objects)");
-            case NewMultiArrayInstruction newArray -> throw Unsupported.construct(
-                    "new " + newArray.arrayType().asSymbol().displayName() + " (a multi-dimensional array)");
-            case ThrowInstruction thrown -> throw Unsupported.construct("throw");
-            case MonitorInstruction monitor -> throw Unsupported.construct("a synchronized block");
-            case TypeCheckInstruction check -> throw Unsupported.construct(
-                    (check.opcode() == Opcode.INSTANCEOF ? "instanceof " : "a cast to ")
-                            + JavaWords.owner(check.type().asInternalName()));
-            case DiscontinuedInstruction discontinued -> throw Unsupported.construct(opcodeName(discontinued.opcode()));
-            default -> throw Unsupported.construct(opcodeName(instruction.opcode()));
+            // Fields, objects, lambdas, throw, monitors, type checks: refused above by SubsetRules.
+            default -> throw Unsupported.construct(SubsetRules.opcodeName(instruction.opcode()));
         }
     }
 
+    /** A numeric constant (SubsetRules refused the others before). */
     private JValue constant(ConstantDesc value) {
         return switch (value) {
-            case null -> throw Unsupported.construct("null");
             case Integer i -> JValue.scalar(ValueKind.INT, ir.constInt(ir.i32(), i));
             case Long l -> JValue.scalar(ValueKind.LONG, ir.constInt(ir.i64(), l));
             case Float f -> JValue.scalar(ValueKind.FLOAT, ir.constReal(ir.f32(), f));
             case Double d -> JValue.scalar(ValueKind.DOUBLE, ir.constReal(ir.f64(), d));
-            case String s -> throw Unsupported.construct("a String constant \"" + (s.length() > 20 ? s.substring(0, 20) + "..." : s) + "\"");
-            case ClassDesc c -> throw Unsupported.construct("the class literal " + c.displayName() + ".class");
             default -> throw Unsupported.construct("constant " + value);
         };
     }
@@ -314,10 +291,7 @@ final class MethodLowering {
                 JValue a = stack.pop();
                 branchIf(arithmetic.branchCondition(opcode, a.value(), b.value()), target);
             }
-            case IFNULL, IFNONNULL -> throw Unsupported.construct("a null check (== null or != null)");
-            case IF_ACMPEQ, IF_ACMPNE -> throw Unsupported.construct(
-                    "== or != on arrays or objects (a reference comparison)");
-            default -> throw Unsupported.construct(opcodeName(opcode));
+            default -> throw Unsupported.construct(SubsetRules.opcodeName(opcode));
         }
     }
 
@@ -339,19 +313,11 @@ final class MethodLowering {
         String owner = invoke.owner().asInternalName();
         String name = invoke.name().stringValue();
         String descriptor = invoke.type().stringValue();
-        if (invoke.opcode() != Opcode.INVOKESTATIC) {
-            throw Unsupported.construct("calling " + JavaWords.method(owner, name, descriptor)
-                    + " (compiled code can call only static methods of the notebook and Math)");
-        }
         int count = invoke.typeSymbol().parameterCount();
         List<JValue> args = stack.popArguments(count);
         if (MathCalls.handles(owner)) {
             stack.push(math.call(owner, name, descriptor, args));
             return;
-        }
-        if (!classes.has(owner)) {
-            throw Unsupported.construct("calling " + JavaWords.method(owner, name, descriptor)
-                    + " (" + JavaWords.owner(owner) + " is not a class of the notebook)");
         }
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
         List<LLVMValueRef> llvmArgs = new ArrayList<>();
@@ -398,30 +364,7 @@ final class MethodLowering {
 
     // ---- small helpers
 
-    /** {@code new X}, named as a throw when X looks like an exception (javac emits the new before the athrow). */
-    private static String newObject(String internalName) {
-        String name = dotted(internalName);
-        boolean throwable = name.endsWith("Exception") || name.endsWith("Error") || name.endsWith("Throwable");
-        return throwable ? "throw new " + JavaWords.owner(internalName) + " (compiled code cannot throw exceptions)"
-                : "new " + JavaWords.owner(internalName) + " (compiled code cannot create objects)";
-    }
-
-    private static String fieldAccess(FieldInstruction field) {
-        String name = JavaWords.field(field.owner().asInternalName(), field.name().stringValue());
-        boolean reads = field.opcode() == Opcode.GETSTATIC || field.opcode() == Opcode.GETFIELD;
-        return (reads ? "reading " : "writing ") + name + " (compiled code cannot use notebook variables or fields;"
-                + " pass the value as a parameter)";
-    }
-
     private static String localKey(int slot) {
         return "local" + slot;
-    }
-
-    private static String opcodeName(Opcode opcode) {
-        return opcode.name().toLowerCase();
-    }
-
-    private static String dotted(String internalName) {
-        return internalName.replace('/', '.');
     }
 }
