@@ -225,8 +225,14 @@ public final class CallingConvention {
                 activity = Activity.DUPLICATED;
             }
             arguments.add(Argument.of(activity, argType(type)));
-            if (type.isArray()) {
-                arguments.add(Argument.of(Activity.CONST, ArgType.I32));
+            // The further LLVM parameters of one Java parameter (an array's length) are Const scalars.
+            for (String extra : parameters.get(p).llvmTypes().subList(1, parameters.get(p).llvmCount())) {
+                arguments.add(Argument.of(Activity.CONST, switch (NativeType.ofToken(extra)) {
+                    case I32 -> ArgType.I32;
+                    case I64 -> ArgType.I64;
+                    default -> throw new IllegalArgumentException("expected an integer beside " + type.javaName()
+                            + ", got " + extra);
+                }));
             }
         }
         return arguments;
