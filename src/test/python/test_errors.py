@@ -152,3 +152,10 @@ def test_native_binding_of_a_redefined_callee_refuses_and_unrelated_overloads_do
     assert_no_internals(text)
     ok(kernel, "%jit jitOuter")
     assert ok(kernel, "jitOuter_native(1)").text == "6.0"
+
+
+def test_an_overloaded_method_is_named_with_its_parameter_types(kernel):
+    ok(kernel, "double twoWays(double x) { return x; }\ndouble twoWays(double x, double y) { return x * y; }")
+    text = error_text(execute(kernel.client, "%autodiff reverse twoWays"))
+    assert "'twoWays' is overloaded (" in text and "twoWays(double)" in text and "twoWays(double, double)" in text, text
+    assert_no_internals(text)

@@ -128,7 +128,7 @@ public final class Pipeline implements AutoCloseable {
      * activities (floating scalars Active, floating arrays Duplicated, the rest Const) and {@code overrides}
      * (parameter name → activity) applied.
      *
-     * @throws IllegalArgumentException if an override names no parameter or does not fit its type
+     * @throws DifferentiationException if an override names no parameter or does not fit its type
      * @throws jenzyme.runtime.error.LoweringException if the method is outside the supported subset
      * @throws jenzyme.runtime.error.DifferentiationException if Enzyme or LLVM refused the module
      * @throws jenzyme.runtime.error.WorkerException if the worker crashed, timed out, or was {@link #cancel}led

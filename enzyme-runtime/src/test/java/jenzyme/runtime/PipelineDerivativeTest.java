@@ -204,13 +204,13 @@ class PipelineDerivativeTest {
     @Test
     void badActivitiesAreRefusedWithTheParameterName() {
         LoweredModule lowered = new BytecodeLowering(classes).lower("ad/Fns", "sinSum", "(D[DI)D");
-        var onInt = assertThrows(IllegalArgumentException.class,
+        var onInt = assertThrows(DifferentiationException.class,
                 () -> CallingConvention.of(lowered.entry(), Mode.REVERSE, Map.of("n", Activity.ACTIVE)));
-        assertTrue(onInt.getMessage().startsWith("parameter n (int) cannot be ACTIVE"), onInt.getMessage());
-        var unknown = assertThrows(IllegalArgumentException.class,
+        assertTrue(onInt.getMessage().contains("parameter n (int) cannot be ACTIVE"), onInt.getMessage());
+        var unknown = assertThrows(DifferentiationException.class,
                 () -> CallingConvention.of(lowered.entry(), Mode.REVERSE, Map.of("z", Activity.CONST)));
         assertTrue(unknown.getMessage().contains("got 'z'"), unknown.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> CallingConvention.of(lowered.entry(), Mode.REVERSE,
+        assertThrows(DifferentiationException.class, () -> CallingConvention.of(lowered.entry(), Mode.REVERSE,
                 Map.of("x", Activity.CONST, "a", Activity.CONST)));
     }
 

@@ -58,7 +58,7 @@ final class ErrorRenderer {
             case CompilationFailure compilation -> {
                 List<String> lines = new ArrayList<>();
                 for (CompilationFailure.Diagnostic d : compilation.diagnostics()) {
-                    lines.add("Compilation error, line " + d.line() + ", column " + d.column() + ": " + d.message());
+                    lines.add(Messages.COMPILATION_ERROR.format(d.line(), d.column(), d.message()));
                     lines.add("    " + d.sourceLine());
                     lines.add("    " + " ".repeat(Math.max(0, d.column() - 1)) + "^");
                 }
@@ -73,7 +73,7 @@ final class ErrorRenderer {
             case IncompleteSource incomplete ->
                     new ErrorReport("IncompleteInput", incomplete.getMessage(), List.of(incomplete.getMessage()));
             case EvaluationInterrupted interrupted -> {
-                List<String> lines = new ArrayList<>(List.of("Interrupted: " + interrupted.getMessage()));
+                List<String> lines = new ArrayList<>(List.of(Messages.INTERRUPTED.format(interrupted.getMessage())));
                 interrupted.trace().forEach(frame -> lines.addAll(frameLines(frame)));
                 yield new ErrorReport("Interrupted", interrupted.getMessage(), lines);
             }
@@ -105,9 +105,9 @@ final class ErrorRenderer {
         return switch (cause) {
             case EvaluationException evaluation -> ofEvaluation(evaluation);
             case CellInterruptedError interrupted -> new ErrorReport("Interrupted", interrupted.getMessage(),
-                    List.of("Interrupted: " + failure.getMessage()));
+                    List.of(Messages.INTERRUPTED.format(failure.getMessage())));
             case UndefinedMagicException undefined -> new ErrorReport("UndefinedMagic", undefined.getMessage(),
-                    List.of(undefined.getMessage() + "; known magics: " + failure.knownMagics()));
+                    List.of(Messages.UNKNOWN_MAGIC.format(undefined.getMessage(), failure.knownMagics())));
             case JEnzymeException pipeline -> ofPipeline(failure, pipeline);
             case DefinitionException refused -> {
                 String headline = Messages.DEFINITION_REFUSED.format(String.join("; ", refused.problems()));
@@ -155,6 +155,8 @@ final class ErrorRenderer {
                 lowering.irText().ifPresent(ir -> details.addAll(section("LLVM IR", ir)));
                 yield Messages.CANNOT_COMPILE.format(method, lowering.problem());
             }
+            case DifferentiationException refused when refused.phase().equals(DifferentiationException.REQUEST)
+                    && !refused.function().startsWith("jz_") -> refused.getMessage();
             case DifferentiationException differentiation -> {
                 details.addAll(section("Enzyme worker message", differentiation.workerMessage()));
                 yield Messages.CANNOT_DIFFERENTIATE.format(differentiation.phase(),

@@ -3,6 +3,8 @@ package jenzyme.runtime.ad;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import jenzyme.runtime.error.DifferentiationException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
@@ -22,26 +24,25 @@ final class ActivityRules {
         List<NativeParameter> parameters = entry.parameters();
         for (String name : overrides.keySet()) {
             if (parameters.stream().noneMatch(p -> p.name().equals(name))) {
-                throw new IllegalArgumentException("expected a parameter of " + entry.javaSignature() + " ("
-                        + String.join(", ", parameters.stream().map(NativeParameter::name).toList())
-                        + "), got '" + name + "'");
+                throw DifferentiationException.refused(entry.methodAsWritten(), Messages.UNKNOWN_PARAMETER.format(
+                        entry.methodAsWritten(), String.join(", ", parameters.stream().map(NativeParameter::name)
+                                .toList()), name));
             }
         }
         List<Activity> activities = new ArrayList<>();
         for (NativeParameter parameter : parameters) {
             Activity activity = overrides.getOrDefault(parameter.name(), defaultActivity(parameter.type()));
-            check(parameter, activity, mode);
+            check(entry, parameter, activity, mode);
             activities.add(activity);
         }
         if (activities.stream().allMatch(a -> a == Activity.CONST)) {
-            throw new IllegalArgumentException("nothing to differentiate: every parameter of "
-                    + entry.javaSignature() + " is Const");
+            throw DifferentiationException.refused(entry.methodAsWritten(), Messages.NOTHING_TO_DIFFERENTIATE.format());
         }
         JavaType result = entry.returnType();
         boolean floatingResult = result == JavaType.DOUBLE || result == JavaType.FLOAT;
         if (!floatingResult && result != JavaType.VOID) {
-            throw new IllegalArgumentException("expected " + entry.methodName() + " to return double, float or void "
-                    + "(outputs in arrays), got " + result.javaName());
+            throw DifferentiationException.refused(entry.methodAsWritten(),
+                    Messages.RESULT_NOT_FLOATING.format(entry.methodName(), result.javaName()));
         }
         return activities;
     }
@@ -54,23 +55,23 @@ final class ActivityRules {
         };
     }
 
-    private static void check(NativeParameter parameter, Activity activity, Mode mode) {
+    private static void check(EntryPoint entry, NativeParameter parameter, Activity activity, Mode mode) {
         JavaType type = parameter.type();
         boolean floating = type == JavaType.DOUBLE || type == JavaType.FLOAT;
         boolean floatingArray = type == JavaType.DOUBLE_ARRAY || type == JavaType.FLOAT_ARRAY;
         String problem = switch (activity) {
             case CONST -> null;
-            case ACTIVE -> floating ? null : "Active applies to double or float scalars";
+            case ACTIVE -> floating ? null : Messages.ACTIVE_NEEDS_SCALAR.format();
             case DUPLICATED, DUPLICATED_NONEED -> floatingArray ? null
-                    : floating && mode == Mode.REVERSE ? "a scalar is Active in reverse mode, not " + activity
-                    : floating ? null : "Duplicated applies to double[] or float[]";
+                    : floating && mode == Mode.REVERSE ? Messages.SCALAR_IS_ACTIVE.format(activity)
+                    : floating ? null : Messages.DUPLICATED_NEEDS_ARRAY.format();
         };
         if (type == JavaType.BOOLEAN) {
-            problem = "boolean parameters are not supported by %autodiff yet (pass an int)";
+            problem = Messages.BOOLEAN_PARAMETER.format();
         }
         if (problem != null) {
-            throw new IllegalArgumentException("parameter " + parameter.name() + " (" + type.javaName() + ") cannot be "
-                    + activity + ": " + problem);
+            throw DifferentiationException.refused(entry.methodAsWritten(),
+                    Messages.ACTIVITY_MISFIT.format(parameter.name(), type.javaName(), activity, problem));
         }
     }
 }

@@ -4,6 +4,8 @@ import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import jenzyme.runtime.error.DifferentiationException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
@@ -61,7 +63,7 @@ public final class CallingConvention {
 
     /**
      * @param primalReturn whether the wrapper also stores the primal return value (its first slot)
-     * @throws IllegalArgumentException naming the parameter when an override does not fit
+     * @throws DifferentiationException naming the parameter when an override does not fit
      */
     public static CallingConvention of(EntryPoint entry, Mode mode, Map<String, Activity> overrides,
                                        boolean primalReturn) {
@@ -75,8 +77,8 @@ public final class CallingConvention {
     public static CallingConvention hvpGradient(EntryPoint entry) {
         if (entry.parameters().size() != 1 || entry.parameters().getFirst().type() != JavaType.DOUBLE_ARRAY
                 || entry.returnType() != JavaType.DOUBLE) {
-            throw new IllegalArgumentException("expected double " + entry.methodName() + "(double[]) for a "
-                    + "Hessian-vector product, got " + entry.javaSignature());
+            throw DifferentiationException.refused(entry.methodAsWritten(),
+                    Messages.HVP_SHAPE.format(entry.methodName(), entry.methodAsWritten()));
         }
         return of(entry, Mode.REVERSE, Map.of(), false);
     }

@@ -8,6 +8,16 @@ package jenzyme.runtime.error;
  */
 public enum Messages {
 
+    // Cells (the kernel's evaluation layer).
+    COMPILATION_ERROR("Compilation error, line {0}, column {1}: {2}"),
+    SNIPPET_REJECTED("JShell rejected this snippet"),
+    INTERRUPTED("Interrupted: {0}"),
+    INTERRUPTED_BY_USER("interrupted by the user"),
+    UNKNOWN_MAGIC("{0}; known magics: {1}"),
+    UNRESOLVED("{0} {1} cannot be used until {2}"),
+    UNRESOLVED_ERRORS("its errors are fixed"),
+    UNRESOLVED_MISSING("{0} is declared"),
+
     // Where an error happened (rendered by the kernel).
     CELL_LINE("cell {0}, line {1}"),
     LINE("line {0}"),
@@ -22,6 +32,7 @@ public enum Messages {
     // The pipeline's stages, as the renderer headlines them.
     CANNOT_COMPILE("cannot compile {0}: {1}"),
     CANNOT_DIFFERENTIATE("Enzyme cannot differentiate this method ({0}): {1}"),
+    CANNOT_DIFFERENTIATE_REQUEST("cannot differentiate {0}: {1}"),
     WORKER_FAILED("the Enzyme worker failed: {0}"),
     JIT_FAILED("native compilation failed: {0}"),
     BINDING_FAILED("cannot bind the compiled code: {0}"),
@@ -30,11 +41,71 @@ public enum Messages {
     STACK_TRACE("stack trace"),
     VERBOSE_SECTION("--- {0} ---"),
 
+    // What the lowering refuses, in Java words (methods as JavaWords names them: g(double), Math.random()).
+    UNSUPPORTED("unsupported: {0}"),
+    UNSUPPORTED_TYPE("unsupported {0} type {1} (supported: boolean, int, long, float, double, double[], float[],"
+            + " int[], long[])"),
+    NO_CLASS_BYTES("no class bytes for {0} (only methods of classes defined in the notebook or given to the compiler"
+            + " can be compiled)"),
+    NO_METHOD("no method {0} in the class bytes"),
+    MALFORMED_BYTECODE("malformed bytecode (a frontend bug, please report it): {0}"),
+    READING_FIELD("reading {0} (compiled code cannot use notebook variables or fields; pass the value as a parameter)"),
+    WRITING_FIELD("writing {0} (compiled code cannot use notebook variables or fields; pass the value as a parameter)"),
+    STRING_CONCATENATION("string concatenation (+ on a String)"),
+    LAMBDA("a lambda or method reference"),
+    NEW_OBJECT("new {0} (compiled code cannot create objects)"),
+    THROW_NEW("throw new {0} (compiled code cannot throw exceptions)"),
+    THROW("throw"),
+    NEW_OBJECT_ARRAY("new {0}[] (an array of objects)"),
+    NEW_MULTI_ARRAY("new {0} (a multi-dimensional array)"),
+    NEW_ARRAY_OF("new {0}[]"),
+    NEW_ARRAY_IN_LOOP("new {0}[] inside a loop (allocate it once before the loop)"),
+    ARRAY_ELEMENT("{0} a {1} element"),
+    ARRAY_OF_REFERENCES("{0} an element of an array of arrays or objects"),
+    SYNCHRONIZED_BLOCK("a synchronized block"),
+    TRY_CATCH("try/catch/finally"),
+    INSTANCEOF("instanceof {0}"),
+    CAST("a cast to {0}"),
+    NULL("null"),
+    STRING_CONSTANT("a String constant \"{0}\""),
+    CLASS_LITERAL("the class literal {0}.class"),
+    CONSTANT("the constant {0}"),
+    NULL_CHECK("a null check (== null or != null)"),
+    REFERENCE_COMPARISON("== or != on arrays or objects (a reference comparison)"),
+    OBJECT_ON_STACK("an object of type {0}"),
+    BYTECODE_INSTRUCTION("the bytecode instruction {0}"),
+    CALLING_INSTANCE_METHOD("calling {0} (compiled code can call only static methods of the notebook and Math)"),
+    CALLING_FOREIGN("calling {0} ({1} is not a class of the notebook)"),
+    CALLING_WITHOUT_NATIVE("calling {0} (no native equivalent)"),
+    INSTANCE_METHOD("the instance method {0} (only static methods can be compiled)"),
+    METHOD_WITHOUT_BYTECODE("the method {0}, which has no bytecode (native or abstract)"),
+    SYNCHRONIZED_METHOD("the synchronized method {0}"),
+    RETURNING_ARRAY("returning an array ({0}): pass the result array as a parameter and fill it"),
+
+    // Activities and shapes a derivative needs (checked before anything reaches the worker).
+    UNKNOWN_PARAMETER("expected a parameter of {0} ({1}), got '{2}'"),
+    NOTHING_TO_DIFFERENTIATE("nothing to differentiate: every parameter is Const"),
+    RESULT_NOT_FLOATING("expected {0} to return double, float or void (outputs in arrays), got {1}"),
+    ACTIVITY_MISFIT("parameter {0} ({1}) cannot be {2}: {3}"),
+    ACTIVE_NEEDS_SCALAR("Active applies to double or float scalars"),
+    SCALAR_IS_ACTIVE("a scalar is Active in reverse mode, not {0}"),
+    DUPLICATED_NEEDS_ARRAY("Duplicated applies to double[] or float[]"),
+    BOOLEAN_PARAMETER("boolean parameters are not supported by %autodiff yet (pass an int)"),
+    HVP_SHAPE("expected double {0}(double[]) for a Hessian-vector product, got {1}"),
+
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
     COMPILED_INTERRUPTED("compiled {0} was interrupted"),
     COMPILED_OUT_OF_MEMORY("cannot allocate an array of {0} elements in compiled code (native memory is exhausted,"
             + " or it exceeds the JVM's maximum heap)"),
     COMPILED_STACK_OVERFLOW("compiled calls nested deeper than {0} (recursion too deep for native code; use a loop)"),
+
+    // Magic lines (what the user asked for does not exist or does not fit).
+    NO_CELL_METHOD("no cell method named '{0}': define it in a cell first"),
+    OVERLOADED("'{0}' is overloaded ({1}); give the overloads distinct names"),
+    NOT_AN_IDENTIFIER("expected a Java identifier for the generated names (--name), got '{0}'"),
+    UNKNOWN_MODE("expected the mode reverse, forward or hvp, got '{0}'\nusage: {1}"),
+    UNKNOWN_ACTIVITY("expected Const, Active, Duplicated or DuplicatedNoNeed for {0}, got '{1}'"),
+    HVP_OPTIONS("%autodiff hvp takes no activities or options but --name and --verbose"),
 
     // Stale bindings.
     STALE_METHOD("{0} changed since {1}; re-run {2}"),

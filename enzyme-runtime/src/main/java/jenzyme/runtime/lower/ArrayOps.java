@@ -6,6 +6,7 @@ import java.lang.classfile.TypeKind;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Array element access and allocation. Every access is checked against the array's length (one unsigned compare
@@ -29,7 +30,7 @@ final class ArrayOps {
     }
 
     JValue load(JValue array, JValue index, TypeKind elementKind) {
-        JavaType element = elementType(elementKind, "load");
+        JavaType element = elementType(elementKind, "reading");
         LLVMValueRef address = checkedAddress(array, index, element);
         LLVMValueRef value = ir.load(module.type(ValueKind.of(element)), address, "");
         ir.setAlignment(value, byteSize(element));
@@ -38,7 +39,7 @@ final class ArrayOps {
     }
 
     void store(JValue array, JValue index, JValue value, TypeKind elementKind) {
-        JavaType element = elementType(elementKind, "store");
+        JavaType element = elementType(elementKind, "writing");
         LLVMValueRef address = checkedAddress(array, index, element);
         LLVMValueRef store = ir.store(value.value(), address);
         ir.setAlignment(store, byteSize(element));
@@ -54,10 +55,10 @@ final class ArrayOps {
             case FLOAT -> JavaType.FLOAT;
             case INT -> JavaType.INT;
             case LONG -> JavaType.LONG;
-            default -> throw Unsupported.construct("new " + elementKind.name().toLowerCase() + "[]");
+            default -> throw Unsupported.construct(Messages.NEW_ARRAY_OF, elementKind.name().toLowerCase());
         };
         if (insideLoop) {
-            throw Unsupported.construct("new " + element.javaName() + "[] inside a loop (allocate it once before the loop)");
+            throw Unsupported.construct(Messages.NEW_ARRAY_IN_LOOP, element.javaName());
         }
         LLVMValueRef n = length.value();
         exits.failIf(ir.icmp(LLVMIntSLT, n, ir.zero(ir.i32())), StatusCode.NEGATIVE_ARRAY_SIZE, n, null);
@@ -91,9 +92,9 @@ final class ArrayOps {
             case FLOAT -> JavaType.FLOAT;
             case INT -> JavaType.INT;
             case LONG -> JavaType.LONG;
-            case BYTE -> throw Unsupported.construct("array " + access + " of boolean[] or byte[] element");
-            case REFERENCE -> throw Unsupported.construct("array " + access + " of a reference element (arrays of arrays or objects)");
-            default -> throw Unsupported.construct("array " + access + " of " + kind.name().toLowerCase() + "[] element");
+            case BYTE -> throw Unsupported.construct(Messages.ARRAY_ELEMENT, access, "boolean[] or byte[]");
+            case REFERENCE -> throw Unsupported.construct(Messages.ARRAY_OF_REFERENCES, access);
+            default -> throw Unsupported.construct(Messages.ARRAY_ELEMENT, access, kind.name().toLowerCase() + "[]");
         };
     }
 

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import jenzyme.runtime.error.Messages;
 
 /**
  * What {@link MethodLowering} must know about a method's code before emitting it: where basic blocks start (branch
@@ -99,17 +100,17 @@ final class CodePlan {
                 case LONG -> ValueKind.LONG;
                 case FLOAT -> ValueKind.FLOAT;
                 case DOUBLE -> ValueKind.DOUBLE;
-                case NULL -> throw Unsupported.construct("null");
+                case NULL -> throw Unsupported.construct(Messages.NULL);
                 case TOP, UNINITIALIZED_THIS -> throw Unsupported.malformed("operand stack entry " + simple);
             };
             case ObjectVerificationTypeInfo object -> {
                 String name = object.className().asInternalName();
                 if (!name.startsWith("[") || name.length() != 2) {
-                    throw Unsupported.construct("object of type " + name.replace('/', '.') + " on the operand stack");
+                    throw Unsupported.construct(Messages.OBJECT_ON_STACK, JavaWords.owner(name));
                 }
                 yield ValueKind.ARRAY;
             }
-            default -> throw Unsupported.construct("new object on the operand stack");
+            default -> throw Unsupported.construct(Messages.NEW_OBJECT, "object");
         };
     }
 
@@ -149,12 +150,12 @@ final class CodePlan {
      * The exception handlers' construct and offset, if the method has any: a synchronized block (whose handler
      * releases the monitor) is named as such, anything else is try/catch/finally.
      */
-    Optional<Map.Entry<String, Integer>> exceptionHandlerConstruct() {
+    Optional<Map.Entry<Messages, Integer>> exceptionHandlerConstruct() {
         if (firstMonitorBci >= 0) {
-            return Optional.of(Map.entry("a synchronized block", firstMonitorBci));
+            return Optional.of(Map.entry(Messages.SYNCHRONIZED_BLOCK, firstMonitorBci));
         }
         return code.exceptionHandlers().stream().map(handler -> bci(handler.tryStart())).min(Integer::compare)
-                .map(start -> Map.entry("try/catch/finally", start));
+                .map(start -> Map.entry(Messages.TRY_CATCH, start));
     }
 
     /** The local's name from the LocalVariableTable if javac wrote one (with -g), else {@code l<slot>}. */

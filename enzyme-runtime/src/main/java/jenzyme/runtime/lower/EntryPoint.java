@@ -36,6 +36,11 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
     }
 
     /** E.g. {@code Demo.f(double, double[], int)}, for messages. */
+    /** The method as the user wrote it, without its class: {@code f(double[], int)}. */
+    public String methodAsWritten() {
+        return methodName + parameters.stream().map(p -> p.type().javaName()).collect(Collectors.joining(", ", "(", ")"));
+    }
+
     public String javaSignature() {
         return ownerInternalName.replace('/', '.') + "." + methodName + parameters.stream()
                 .map(p -> p.type().javaName()).collect(Collectors.joining(", ", "(", ")"));

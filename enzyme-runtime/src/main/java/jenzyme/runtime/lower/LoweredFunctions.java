@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
+import jenzyme.runtime.error.Messages;
 
 /**
  * The methods of one module: declared on first reference (so recursion and mutual calls just work) and queued for
@@ -62,14 +63,13 @@ final class LoweredFunctions {
 
     static void checkCompilable(MethodRef ref, MethodModel model) {
         if (!model.flags().has(AccessFlag.STATIC)) {
-            throw Unsupported.construct("the instance method " + JavaWords.method(ref)
-                    + " (only static methods can be compiled)");
+            throw Unsupported.construct(Messages.INSTANCE_METHOD, JavaWords.method(ref));
         }
         if (model.flags().has(AccessFlag.NATIVE) || model.flags().has(AccessFlag.ABSTRACT)) {
-            throw Unsupported.construct("the method " + JavaWords.method(ref) + ", which has no bytecode (native or abstract)");
+            throw Unsupported.construct(Messages.METHOD_WITHOUT_BYTECODE, JavaWords.method(ref));
         }
         if (model.flags().has(AccessFlag.SYNCHRONIZED)) {
-            throw Unsupported.construct("the synchronized method " + JavaWords.method(ref));
+            throw Unsupported.construct(Messages.SYNCHRONIZED_METHOD, JavaWords.method(ref));
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.Set;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
+import jenzyme.runtime.error.Messages;
 
 /**
  * {@code Math.*}, {@code StrictMath.*} and the {@code Double}/{@code Float} classification methods, lowered to LLVM
@@ -74,8 +75,7 @@ final class MathCalls {
         }
         JValue special = math ? mathSpecial(key, args) : classification(owner, key, args);
         if (special == null) {
-            throw Unsupported.construct("calling " + JavaWords.method(owner, name, descriptor)
-                    + " (no native equivalent)");
+            throw Unsupported.construct(Messages.CALLING_WITHOUT_NATIVE, JavaWords.method(owner, name, descriptor));
         }
         return special;
     }

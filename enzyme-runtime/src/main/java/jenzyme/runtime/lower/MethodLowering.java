@@ -31,6 +31,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
@@ -213,7 +214,7 @@ final class MethodLowering {
             stack.clear();
         }
         SubsetRules.refusal(instruction, classes::has).ifPresent(construct -> {
-            throw Unsupported.construct(construct);
+            throw Unsupported.refused(construct);
         });
         switch (instruction) {
             case LoadInstruction load ->
@@ -252,7 +253,8 @@ final class MethodLowering {
             case InvokeInstruction invoke -> invoke(invoke);
             case NopInstruction nop -> { }
             // Fields, objects, lambdas, throw, monitors, type checks: refused above by SubsetRules.
-            default -> throw Unsupported.construct(SubsetRules.opcodeName(instruction.opcode()));
+            default -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION,
+                    SubsetRules.opcodeName(instruction.opcode()));
         }
     }
 
@@ -263,7 +265,7 @@ final class MethodLowering {
             case Long l -> JValue.scalar(ValueKind.LONG, ir.constInt(ir.i64(), l));
             case Float f -> JValue.scalar(ValueKind.FLOAT, ir.constReal(ir.f32(), f));
             case Double d -> JValue.scalar(ValueKind.DOUBLE, ir.constReal(ir.f64(), d));
-            default -> throw Unsupported.construct("constant " + value);
+            default -> throw Unsupported.construct(Messages.CONSTANT, value);
         };
     }
 
@@ -291,7 +293,7 @@ final class MethodLowering {
                 JValue a = stack.pop();
                 branchIf(arithmetic.branchCondition(opcode, a.value(), b.value()), target);
             }
-            default -> throw Unsupported.construct(SubsetRules.opcodeName(opcode));
+            default -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION, SubsetRules.opcodeName(opcode));
         }
     }
 

@@ -4,6 +4,7 @@ import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
 import java.util.ArrayList;
 import java.util.List;
+import jenzyme.runtime.error.Messages;
 
 /** A method descriptor checked against the supported types; the first stage every lowered method goes through. */
 record MethodSignature(List<JavaType> parameters, JavaType returnType) {
@@ -29,8 +30,7 @@ record MethodSignature(List<JavaType> parameters, JavaType returnType) {
         JavaType returnType = JavaType.of(type.returnType()).orElseThrow(
                 () -> Unsupported.type("return", type.returnType().descriptorString()));
         if (returnType.isArray()) {
-            throw Unsupported.construct("returning an array (" + returnType.javaName()
-                    + "): pass the result array as a parameter and fill it");
+            throw Unsupported.construct(Messages.RETURNING_ARRAY, returnType.javaName());
         }
         return new MethodSignature(parameters, returnType);
     }

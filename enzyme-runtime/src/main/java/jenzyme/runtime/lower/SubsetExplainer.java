@@ -70,7 +70,8 @@ public final class SubsetExplainer {
         Set<Integer> linesReported = new HashSet<>();
         plan.exceptionHandlerConstruct().ifPresent(construct -> {
             linesReported.add(plan.line(construct.getValue()));
-            problems.add(new Problem(ref.owner(), ref.name(), plan.line(construct.getValue()), construct.getKey()));
+            problems.add(new Problem(ref.owner(), ref.name(), plan.line(construct.getValue()),
+                    construct.getKey().format()));
         });
         int bci = 0;
         for (CodeElement element : code) {

@@ -18,6 +18,7 @@ import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDesc;
 import java.util.Optional;
 import java.util.function.Predicate;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Which single instructions are outside the compiled subset, named in Java words: the one list both the lowering
@@ -36,23 +37,24 @@ final class SubsetRules {
     static Optional<String> refusal(Instruction instruction, Predicate<String> hasClass) {
         return Optional.ofNullable(switch (instruction) {
             case FieldInstruction field -> fieldAccess(field);
-            case InvokeDynamicInstruction dynamic -> dynamic.name().stringValue().startsWith("makeConcat")
-                    ? "string concatenation (+ on a String)" : "a lambda or method reference";
+            case InvokeDynamicInstruction dynamic -> (dynamic.name().stringValue().startsWith("makeConcat")
+                    ? Messages.STRING_CONCATENATION : Messages.LAMBDA).format();
             case NewObjectInstruction newObject -> newObject(newObject.className().asInternalName());
             case NewReferenceArrayInstruction newArray ->
-                    "new " + JavaWords.owner(newArray.componentType().asInternalName()) + "[] (an array of objects)";
+                    Messages.NEW_OBJECT_ARRAY.format(JavaWords.owner(newArray.componentType().asInternalName()));
             case NewMultiArrayInstruction newArray ->
-                    "new " + newArray.arrayType().asSymbol().displayName() + " (a multi-dimensional array)";
-            case ThrowInstruction thrown -> "throw";
-            case MonitorInstruction monitor -> "a synchronized block";
-            case TypeCheckInstruction check -> (check.opcode() == Opcode.INSTANCEOF ? "instanceof " : "a cast to ")
-                    + JavaWords.owner(check.type().asInternalName());
-            case DiscontinuedInstruction discontinued -> opcodeName(discontinued.opcode());
+                    Messages.NEW_MULTI_ARRAY.format(newArray.arrayType().asSymbol().displayName());
+            case ThrowInstruction thrown -> Messages.THROW.format();
+            case MonitorInstruction monitor -> Messages.SYNCHRONIZED_BLOCK.format();
+            case TypeCheckInstruction check -> (check.opcode() == Opcode.INSTANCEOF ? Messages.INSTANCEOF
+                    : Messages.CAST).format(JavaWords.owner(check.type().asInternalName()));
+            case DiscontinuedInstruction discontinued ->
+                    Messages.BYTECODE_INSTRUCTION.format(opcodeName(discontinued.opcode()));
             case ConstantInstruction constant -> constant(constant.opcode() == Opcode.ACONST_NULL ? null
                     : constant.constantValue());
             case BranchInstruction branch -> switch (branch.opcode()) {
-                case IFNULL, IFNONNULL -> "a null check (== null or != null)";
-                case IF_ACMPEQ, IF_ACMPNE -> "== or != on arrays or objects (a reference comparison)";
+                case IFNULL, IFNONNULL -> Messages.NULL_CHECK.format();
+                case IF_ACMPEQ, IF_ACMPNE -> Messages.REFERENCE_COMPARISON.format();
                 default -> null;
             };
             case InvokeInstruction invoke -> call(invoke, hasClass);
@@ -62,14 +64,14 @@ final class SubsetRules {
 
     private static String constant(ConstantDesc value) {
         return switch (value) {
-            case null -> "null";
+            case null -> Messages.NULL.format();
             case Integer i -> null;
             case Long l -> null;
             case Float f -> null;
             case Double d -> null;
-            case String s -> "a String constant \"" + (s.length() > 20 ? s.substring(0, 20) + "..." : s) + "\"";
-            case ClassDesc c -> "the class literal " + c.displayName() + ".class";
-            default -> "constant " + value;
+            case String s -> Messages.STRING_CONSTANT.format(s.length() > 20 ? s.substring(0, 20) + "..." : s);
+            case ClassDesc c -> Messages.CLASS_LITERAL.format(c.displayName());
+            default -> Messages.CONSTANT.format(value);
         };
     }
 
@@ -77,27 +79,25 @@ final class SubsetRules {
         String owner = invoke.owner().asInternalName();
         String method = JavaWords.method(owner, invoke.name().stringValue(), invoke.type().stringValue());
         if (invoke.opcode() != Opcode.INVOKESTATIC) {
-            return "calling " + method + " (compiled code can call only static methods of the notebook and Math)";
+            return Messages.CALLING_INSTANCE_METHOD.format(method);
         }
         if (!MathCalls.handles(owner) && !hasClass.test(owner)) {
-            return "calling " + method + " (" + JavaWords.owner(owner) + " is not a class of the notebook)";
+            return Messages.CALLING_FOREIGN.format(method, JavaWords.owner(owner));
         }
         return null;
     }
 
     /** {@code new X}, named as a throw when X looks like an exception (javac emits the new before the athrow). */
     private static String newObject(String internalName) {
-        String name = internalName.replace('/', '.');
+        String name = JavaWords.owner(internalName);
         boolean throwable = name.endsWith("Exception") || name.endsWith("Error") || name.endsWith("Throwable");
-        return throwable ? "throw new " + JavaWords.owner(internalName) + " (compiled code cannot throw exceptions)"
-                : "new " + JavaWords.owner(internalName) + " (compiled code cannot create objects)";
+        return (throwable ? Messages.THROW_NEW : Messages.NEW_OBJECT).format(name);
     }
 
     private static String fieldAccess(FieldInstruction field) {
         String name = JavaWords.field(field.owner().asInternalName(), field.name().stringValue());
         boolean reads = field.opcode() == Opcode.GETSTATIC || field.opcode() == Opcode.GETFIELD;
-        return (reads ? "reading " : "writing ") + name + " (compiled code cannot use notebook variables or fields;"
-                + " pass the value as a parameter)";
+        return (reads ? Messages.READING_FIELD : Messages.WRITING_FIELD).format(name);
     }
 
     static String opcodeName(Opcode opcode) {

@@ -1,9 +1,11 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.Messages;
+
 /**
  * Thrown inside the lowering of one method when it meets something outside the subset; {@link MethodLowering}
  * adds class, method, bytecode offset and source line and rethrows it as a {@code LoweringException}. The message
- * texts are built by {@link #construct} and friends so all wording lives here.
+ * texts come from {@link Messages}.
  */
 final class Unsupported extends RuntimeException {
 
@@ -12,26 +14,29 @@ final class Unsupported extends RuntimeException {
     }
 
     /** A construct outside the subset, named in Java words (see {@link JavaWords}), e.g. "reading Demo.x". */
-    static Unsupported construct(String construct) {
-        return new Unsupported("unsupported: " + construct);
+    static Unsupported construct(Messages construct, Object... arguments) {
+        return new Unsupported(Messages.UNSUPPORTED.format(construct.format(arguments)));
+    }
+
+    /** A construct {@link SubsetRules} refused, already in words. */
+    static Unsupported refused(String construct) {
+        return new Unsupported(Messages.UNSUPPORTED.format(construct));
     }
 
     static Unsupported type(String role, String descriptor) {
-        return new Unsupported("unsupported " + role + " type " + JavaWords.type(descriptor)
-                + " (supported: boolean, int, long, float, double, double[], float[], int[], long[])");
+        return new Unsupported(Messages.UNSUPPORTED_TYPE.format(role, JavaWords.type(descriptor)));
     }
 
     static Unsupported missingClass(String internalName) {
-        return new Unsupported("no class bytes for " + JavaWords.owner(internalName)
-                + " (only methods of classes defined in the notebook or given to the compiler can be compiled)");
+        return new Unsupported(Messages.NO_CLASS_BYTES.format(JavaWords.owner(internalName)));
     }
 
     static Unsupported missingMethod(MethodRef method) {
-        return new Unsupported("no method " + JavaWords.method(method) + " in the class bytes");
+        return new Unsupported(Messages.NO_METHOD.format(JavaWords.method(method)));
     }
 
     static Unsupported malformed(String what) {
-        return new Unsupported("malformed bytecode: " + what);
+        return new Unsupported(Messages.MALFORMED_BYTECODE.format(what));
     }
 
     /** The problem text without location. */

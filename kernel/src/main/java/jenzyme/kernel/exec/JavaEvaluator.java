@@ -190,7 +190,7 @@ public final class JavaEvaluator implements AutoCloseable {
     /** Throws if the running cell was interrupted: the kernel checks between the parts of a cell. */
     public void checkInterrupted() throws EvaluationInterrupted {
         if (StopSignal.isRequested()) {
-            throw new EvaluationInterrupted("interrupted by the user");
+            throw new EvaluationInterrupted(jenzyme.runtime.error.Messages.INTERRUPTED_BY_USER.format());
         }
     }
 

@@ -7,6 +7,7 @@ import jdk.jshell.JShell;
 import jdk.jshell.JShellException;
 import jdk.jshell.Snippet;
 import jdk.jshell.UnresolvedReferenceException;
+import jenzyme.runtime.error.Messages;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,7 @@ final class SnippetErrors {
                 .toList();
         if (diagnostics.isEmpty()) {
             // JShell rejects some snippets without an error diagnostic, e.g. a declaration of an unknown kind.
-            diagnostics = List.of(new CompilationFailure.Diagnostic("JShell rejected this snippet",
+            diagnostics = List.of(new CompilationFailure.Diagnostic(Messages.SNIPPET_REJECTED.format(),
                     positions.line(0), 1, positions.sourceLine(0)));
         }
         return new CompilationFailure(snippet.source(), diagnostics);
@@ -50,7 +51,8 @@ final class SnippetErrors {
                                          boolean stopRequested) {
         if (thrown instanceof EvalException eval) {
             if (stopRequested || eval.getExceptionClassName().equals(CellInterruptedError.class.getName())) {
-                return new EvaluationInterrupted(eval.getMessage() == null ? "interrupted by the user" : eval.getMessage(),
+                return new EvaluationInterrupted(eval.getMessage() == null ? Messages.INTERRUPTED_BY_USER.format()
+                        : eval.getMessage(),
                         raw == null ? List.of() : trace(origins, raw));
             }
             return new ExecutionFailure(eval.getExceptionClassName(), eval.getMessage(),
@@ -64,8 +66,8 @@ final class SnippetErrors {
 
     static String unresolvedNote(JShell shell, DeclarationSnippet declaration) {
         String missing = shell.unresolvedDependencies(declaration).collect(Collectors.joining(", "));
-        return declaration.kind().name().toLowerCase(Locale.ROOT) + " " + declaration.name()
-                + " cannot be used until " + (missing.isEmpty() ? "its errors are fixed" : missing + " is declared");
+        return Messages.UNRESOLVED.format(declaration.kind().name().toLowerCase(Locale.ROOT), declaration.name(),
+                missing.isEmpty() ? Messages.UNRESOLVED_ERRORS.format() : Messages.UNRESOLVED_MISSING.format(missing));
     }
 
     /**

@@ -17,6 +17,7 @@ import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.error.Messages;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 
 /**
@@ -92,7 +93,7 @@ public final class AutodiffMagic extends SyntaxMagic {
     private DisplayData hessianVectorProduct(UserMethod method, String name, MagicLine line)
             throws DefinitionException {
         if (!line.assignments().isEmpty() || line.flag("dump") || line.flag("ad-before-opt")) {
-            throw new IllegalArgumentException("%autodiff hvp takes no activities or options but --name and --verbose");
+            throw new IllegalArgumentException(Messages.HVP_OPTIONS.format());
         }
         Derivative derivative = compiler.hessianVectorProduct(method);
         BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
@@ -106,8 +107,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         return switch (word) {
             case "reverse" -> Mode.REVERSE;
             case "forward" -> Mode.FORWARD;
-            default -> throw new IllegalArgumentException("expected the mode reverse, forward or hvp, got '" + word
-                    + "'\nusage: " + SYNTAX.usage());
+            default -> throw new IllegalArgumentException(Messages.UNKNOWN_MODE.format(word, SYNTAX.usage()));
         };
     }
 
@@ -123,8 +123,7 @@ public final class AutodiffMagic extends SyntaxMagic {
             case "active" -> Activity.ACTIVE;
             case "duplicated", "dup" -> Activity.DUPLICATED;
             case "duplicatednoneed" -> Activity.DUPLICATED_NONEED;
-            default -> throw new IllegalArgumentException("expected Const, Active, Duplicated or DuplicatedNoNeed for "
-                    + parameter + ", got '" + word + "'");
+            default -> throw new IllegalArgumentException(Messages.UNKNOWN_ACTIVITY.format(parameter, word));
         };
     }
 

@@ -11,6 +11,7 @@ import jenzyme.runtime.ad.OutputSlot;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
+import jenzyme.runtime.error.Messages;
 
 /**
  * The Java source that binds compiled code as ordinary cell methods (docs/MAGICS.md is the contract): a holder
@@ -36,8 +37,7 @@ public final class BindingStubs {
     /** The base of the generated names ({@code <base>_grad}, ...): {@code requested} if it is a Java identifier. */
     public static String baseName(String requested) {
         if (!javax.lang.model.SourceVersion.isIdentifier(requested) || requested.equals("_")) {
-            throw new IllegalArgumentException("expected a Java identifier for the generated names (--name), got '"
-                    + requested + "'");
+            throw new IllegalArgumentException(Messages.NOT_AN_IDENTIFIER.format(requested));
         }
         return requested;
     }

@@ -17,6 +17,7 @@ import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.bind.InterruptFlag;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.SubsetExplainer;
 
 /**
@@ -44,13 +45,20 @@ public final class CompilerSession {
     public UserMethod method(String name) {
         List<UserMethod> methods = notebook.methods(name);
         if (methods.isEmpty()) {
-            throw new IllegalArgumentException("no cell method named '" + name + "': define it in a cell first");
+            throw new IllegalArgumentException(Messages.NO_CELL_METHOD.format(name));
         }
         if (methods.size() > 1) {
-            throw new IllegalArgumentException("'" + name + "' is overloaded (" + String.join(", ",
-                    methods.stream().map(m -> name + m.descriptor()).toList()) + "); give the overloads distinct names");
+            throw new IllegalArgumentException(Messages.OVERLOADED.format(name, String.join(", ",
+                    methods.stream().map(CompilerSession::asWritten).toList())));
         }
         return methods.getFirst();
+    }
+
+    /** {@code f(double, int[])}: the method as written, never its JVM descriptor. */
+    private static String asWritten(UserMethod method) {
+        return method.name() + java.lang.constant.MethodTypeDesc.ofDescriptor(method.descriptor()).parameterList()
+                .stream().map(java.lang.constant.ClassDesc::displayName)
+                .collect(java.util.stream.Collectors.joining(", ", "(", ")"));
     }
 
     public record Timed<T>(T result, Map<String, Duration> timings) {}
