@@ -98,9 +98,11 @@ public final class Pipeline implements AutoCloseable {
         try {
             EntryPoint entry = lowered.entry();
             NativeSignature signature = NativeSignature.of(entry);
-            MethodHandle handle = NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol());
-            MethodHandle copying = NativeBinder.bindCopying(code.address(entry.symbol()), signature, code::isLive,
-                    entry.symbol());
+            // Guarded: the code stays until calls in flight return, however soon the method is compiled again.
+            MethodHandle handle = code.guard(
+                    NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol()));
+            MethodHandle copying = code.guard(NativeBinder.bindCopying(code.address(entry.symbol()), signature,
+                    code::isLive, entry.symbol()));
             NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
             NativeMethod previous = jitted.put(method, compiled);
             if (previous != null) {
@@ -236,7 +238,7 @@ public final class Pipeline implements AutoCloseable {
                                   Function<JitModule, MethodHandle> binder, CallingConvention convention) {
         JitModule code = timings.time("jit", () -> jit.add(lowered.moduleName() + suffix, module.bitcode(), false));
         try {
-            MethodHandle handle = timings.time("bind", () -> binder.apply(code));
+            MethodHandle handle = timings.time("bind", () -> code.guard(binder.apply(code)));
             return new Derivative(convention, module.wrapper(), handle, timings.phases(),
                     module.irBeforeEnzyme().orElse(""), module.irAfterEnzyme().orElse(""), lowered.loweredMethods(),
                     code);

@@ -39,6 +39,11 @@ final class KernelSession implements NotebookSession {
     }
 
     @Override
+    public boolean declares(String name) {
+        return evaluator.declares(name);
+    }
+
+    @Override
     public MethodHandle handle(UserMethod method) {
         return evaluator.handle(method);
     }

@@ -32,6 +32,9 @@ public interface NotebookSession {
      */
     List<UserMethod> methods(String name);
 
+    /** Whether an active cell declares a type, method or variable named {@code name}. */
+    boolean declares(String name);
+
     /**
      * A handle on {@code method} as the JVM runs it now (the loaded, interruptible class), e.g. to compare a compiled
      * derivative with finite differences of the original. Calls run on the caller's thread.

@@ -30,6 +30,7 @@ public final class CompilerSession {
     private final NotebookSession notebook;
     private final Pipeline pipeline = Pipeline.create();
     private final Map<String, AutoCloseable> boundNames = new HashMap<>();
+    private final GeneratedNames generatedNames = new GeneratedNames();
     private final Map<String, Derivative> samplingDerivatives = new HashMap<>();
     private final Map<Derivative, StaleBindings.Guarded> guards = new java.util.IdentityHashMap<>();
     private final StaleBindings stale;
@@ -143,12 +144,16 @@ public final class CompilerSession {
      */
     public Duration bind(String name, BindingStubs.Stubs stubs, AutoCloseable code) throws DefinitionException {
         Duration defining;
+        String base = name.contains("/") ? name.substring(0, name.indexOf('/')) : name;
+        List<String> declared = GeneratedNames.declaredBy(stubs);
         try {
+            generatedNames.check(base, declared, notebook::declares);
             defining = stubs.defineIn(notebook);
         } catch (DefinitionException | RuntimeException refused) {
             release(name, code);
             throw refused;
         }
+        generatedNames.claim(base, declared);
         AutoCloseable previous = boundNames.put(name, code);
         if (previous != null && previous != code) {
             release(name, previous);
