@@ -127,13 +127,17 @@ setup_venv() {
 # The kernelspec goes into the venv (sys.prefix), so the venv's Jupyter finds it and nothing outside changes.
 install_kernelspec() {
   local dir="$JENZYME_VENV/share/jupyter/kernels/jenzyme" lib="$JENZYME_ROOT/kernel/target"
-  mkdir -p "$dir"
-  python3 - "$dir/kernel.json" "$JAVA_HOME/bin/java" "$lib/jenzyme-kernel.jar:$lib/lib/*" "$JENZYME_WORKER" <<'PY'
+  # JVM crash reports (registers, memory maps, environment) go to a directory only the user can read, not 0644
+  # into whatever directory the notebook server runs in.
+  local crashes="$JENZYME_VENV/var/jenzyme-crashes"
+  mkdir -p "$dir" "$crashes" && chmod 700 "$crashes"
+  python3 - "$dir/kernel.json" "$JAVA_HOME/bin/java" "$lib/jenzyme-kernel.jar:$lib/lib/*" "$JENZYME_WORKER" "$crashes" <<'PY'
 import json, sys
-path, java, classpath, worker = sys.argv[1:]
+path, java, classpath, worker, crashes = sys.argv[1:]
 json.dump({
     "argv": [java, "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true",
              "-Xss16m",  # magics sample deep recursive methods on kernel threads (StatusCode.MAX_CALL_DEPTH)
+             f"-XX:ErrorFile={crashes}/hs_err_pid%p.log", f"-XX:ReplayDataFile={crashes}/replay_pid%p.log",
              "-cp", classpath, "jenzyme.kernel.Launcher", "{connection_file}"],
     "display_name": "Java (JEnzyme)",
     "language": "java",

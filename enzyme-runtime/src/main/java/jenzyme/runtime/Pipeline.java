@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
@@ -23,6 +24,7 @@ import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.LoweredModule;
+import jenzyme.runtime.lower.SubsetExplainer;
 import jenzyme.runtime.worker.DifferentiatedModule;
 import jenzyme.runtime.worker.DifferentiationRequest;
 import jenzyme.runtime.worker.WorkerClient;
@@ -74,6 +76,15 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
+     * Before compiling (lowering only, no worker): every construct of the method and of the methods it calls that
+     * the compiler refuses, with its line; empty if the method compiles. For {@code %autodiff --explain}.
+     */
+    public List<SubsetExplainer.Problem> explain(JavaMethod method) {
+        return new SubsetExplainer(method.classes()).explain(method.ownerInternalName(), method.name(),
+                method.descriptor());
+    }
+
+    /**
      * The method compiled at O3 without AD and bound with its own Java type. Compiling the same method again
      * releases the previous native code.
      *
@@ -87,9 +98,11 @@ public final class Pipeline implements AutoCloseable {
         try {
             EntryPoint entry = lowered.entry();
             NativeSignature signature = NativeSignature.of(entry);
-            MethodHandle handle = NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol());
-            MethodHandle copying = NativeBinder.bindCopying(code.address(entry.symbol()), signature, code::isLive,
-                    entry.symbol());
+            // Guarded: the code stays until calls in flight return, however soon the method is compiled again.
+            MethodHandle handle = code.guard(
+                    NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol()));
+            MethodHandle copying = code.guard(NativeBinder.bindCopying(code.address(entry.symbol()), signature,
+                    code::isLive, entry.symbol()));
             NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
             NativeMethod previous = jitted.put(method, compiled);
             if (previous != null) {
@@ -225,7 +238,7 @@ public final class Pipeline implements AutoCloseable {
                                   Function<JitModule, MethodHandle> binder, CallingConvention convention) {
         JitModule code = timings.time("jit", () -> jit.add(lowered.moduleName() + suffix, module.bitcode(), false));
         try {
-            MethodHandle handle = timings.time("bind", () -> binder.apply(code));
+            MethodHandle handle = timings.time("bind", () -> code.guard(binder.apply(code)));
             return new Derivative(convention, module.wrapper(), handle, timings.phases(),
                     module.irBeforeEnzyme().orElse(""), module.irAfterEnzyme().orElse(""), lowered.loweredMethods(),
                     code);

@@ -32,6 +32,9 @@ public interface NotebookSession {
      */
     List<UserMethod> methods(String name);
 
+    /** Whether an active cell declares a type, method or variable named {@code name}. */
+    boolean declares(String name);
+
     /**
      * A handle on {@code method} as the JVM runs it now (the loaded, interruptible class), e.g. to compare a compiled
      * derivative with finite differences of the original. Calls run on the caller's thread.
@@ -68,6 +71,14 @@ public interface NotebookSession {
      * retire derivatives of code that changed. Close the registration to unregister.
      */
     InterruptRegistration onMethodsDefined(java.util.function.Consumer<java.util.Set<String>> listener);
+
+    /**
+     * Line {@code line} of the class file of snippet class {@code className} as the user sees it, e.g.
+     * {@code cell [3], line 4: double s = k;}; empty when the class is not a cell's.
+     */
+    default java.util.Optional<String> cellLine(String className, int line) {
+        return java.util.Optional.empty();
+    }
 
     /** A registered listener; closing it unregisters it. */
     @FunctionalInterface

@@ -23,6 +23,7 @@ class ClasspathMagicTest {
 
         @Override public ClassBytesSource classBytes() { throw new UnsupportedOperationException(); }
         @Override public List<UserMethod> methods(String name) { throw new UnsupportedOperationException(); }
+        @Override public boolean declares(String name) { throw new UnsupportedOperationException(); }
         @Override public MethodHandle handle(UserMethod method) { throw new UnsupportedOperationException(); }
         @Override public void define(String javaSource) { throw new UnsupportedOperationException(); }
         @Override public void display(Object value) { throw new UnsupportedOperationException(); }
@@ -38,8 +39,8 @@ class ClasspathMagicTest {
 
     @Test
     void globsExpandToTheMatchingJars(@TempDir Path dir) throws Exception {
-        Path a = Files.createFile(dir.resolve("a.jar"));
-        Path b = Files.createFile(dir.resolve("b.jar"));
+        Path a = jar(dir.resolve("a.jar"));
+        Path b = jar(dir.resolve("b.jar"));
         Files.createFile(dir.resolve("notes.txt"));
         magic.eval(null, List.of(dir + "/*.jar"));
         assertEquals(List.of(a, b), session.added.stream().sorted().toList());
@@ -48,7 +49,7 @@ class ClasspathMagicTest {
     @Test
     void pathSeparatedEntriesAndDirectoriesAreAccepted(@TempDir Path dir) throws Exception {
         Path classes = Files.createDirectory(dir.resolve("classes"));
-        Path jar = Files.createFile(dir.resolve("lib.jar"));
+        Path jar = jar(dir.resolve("lib.jar"));
         magic.eval(null, List.of(classes + File.pathSeparator + jar));
         assertEquals(List.of(classes, jar), session.added);
     }
@@ -59,6 +60,26 @@ class ClasspathMagicTest {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> magic.eval(null, List.of(missing)));
         assertEquals("%classpath: no file or directory matches '" + missing + "'", error.getMessage());
         assertTrue(session.added.isEmpty(), "nothing is added when one argument fails");
+    }
+
+    @Test
+    void aFileThatIsNotAJarIsAnErrorNamingIt(@TempDir Path dir) throws Exception {
+        Path secrets = Files.writeString(dir.resolve("shadow"), "root:*:19000:0:99999:7:::\n");
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> magic.eval(null, List.of(secrets.toString())));
+        assertEquals("%classpath: " + secrets + " is neither a jar nor a directory of classes", error.getMessage());
+        Path empty = Files.createFile(dir.resolve("empty.jar"));
+        assertThrows(IllegalArgumentException.class, () -> magic.eval(null, List.of(empty.toString())));
+        assertTrue(session.added.isEmpty());
+    }
+
+    private static Path jar(Path path) throws Exception {
+        try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(path))) {
+            out.putNextEntry(new java.util.jar.JarEntry("p/A.class"));
+            out.write(new byte[] {(byte) 0xca, (byte) 0xfe});
+            out.closeEntry();
+        }
+        return path;
     }
 
     @Test

@@ -14,10 +14,10 @@ import jenzyme.runtime.ad.WrapperSignature;
 import jenzyme.runtime.error.BindingException;
 
 /**
- * Pipeline stage 4: native symbols → Java method handles through FFM. Downcalls are {@code critical(true)}: arrays
- * pass zero-copy as heap segments (~2 ns per call) and the JVM cannot reach a safepoint while one runs, so GC and
- * other threads needing a safepoint wait for it. Long-running compiled loops therefore poll the
- * {@link InterruptFlag}, whose raising needs no safepoint.
+ * Pipeline stage 4: native symbols → Java method handles through FFM. Calls a binding has shown short are
+ * {@code critical(true)}: arrays pass zero-copy as heap segments (~2 ns per call) while the JVM cannot reach a
+ * safepoint; others copy their arrays and let GC and the kernel's threads run ({@link CallRoute}). Long-running
+ * compiled loops poll the {@link InterruptFlag}, whose raising needs no safepoint.
  *
  * <p>{@link #bind} follows the lowered-code convention: it allocates the status block, passes it first, and turns a
  * non-zero status into the Java exception; the handle has the Java method's own type. {@link #bindCopying} does the
@@ -67,7 +67,7 @@ public final class NativeBinder {
      */
     public static MethodHandle bind(MemorySegment function, NativeSignature signature, BooleanSupplier isLive,
                                     String symbol) {
-        MethodHandle raw = bindRaw(function, signature.functionDescriptor());
+        MethodHandle raw = bindRouted(function, signature.functionDescriptor());
         MethodHandle handle = expandArrays(raw, signature.arguments());
         handle = MethodHandles.filterArguments(handle, 0, STATUS_SEGMENT); // (int[] status, args...)R
         return withStatus(handle, NEW_STATUS, CHECK_STATUS, signature, isLive, symbol);
@@ -123,6 +123,18 @@ public final class NativeBinder {
                 .asType(signature.javaType());
     }
 
+    /**
+     * A downcall to {@code function} taking heap or native segments, critical only for calls its binding has shown
+     * short ({@link CallRoute}); no status handling.
+     */
+    public static MethodHandle bindRouted(MemorySegment function, FunctionDescriptor descriptor) {
+        try {
+            return CallRoute.bind(function, descriptor);
+        } catch (IllegalArgumentException e) {
+            throw new BindingException("FFM cannot bind " + descriptor + ": " + e.getMessage(), e);
+        }
+    }
+
     /** A critical downcall to {@code function} allowing heap segments; no status handling. */
     public static MethodHandle bindRaw(MemorySegment function, FunctionDescriptor descriptor) {
         try {
@@ -133,8 +145,8 @@ public final class NativeBinder {
     }
 
     /**
-     * A critical downcall to a worker-made wrapper with the C signature the worker reported: {@code void}, one
-     * layout per wrapper parameter. No status handling, no checks: the derivative binders add those.
+     * A routed downcall ({@link #bindRouted}) to a worker-made wrapper with the C signature the worker reported:
+     * {@code void}, one layout per wrapper parameter. No status handling, no checks: the derivative binders add those.
      */
     public static MethodHandle bindWrapper(MemorySegment function, WrapperSignature wrapper) {
         MemoryLayout[] layouts = wrapper.parameters().stream().map(p -> switch (p.type()) {
@@ -144,7 +156,7 @@ public final class NativeBinder {
             case I64 -> ValueLayout.JAVA_LONG;
             case PTR -> ValueLayout.ADDRESS;
         }).toArray(MemoryLayout[]::new);
-        return bindRaw(function, FunctionDescriptor.ofVoid(layouts));
+        return bindRouted(function, FunctionDescriptor.ofVoid(layouts));
     }
 
     /** Replaces each array's native (pointer[, length]) parameters by the one Java array parameter. */

@@ -61,6 +61,7 @@ final class NativeStatus {
             case OUT_OF_MEMORY -> new OutOfMemoryError(Messages.COMPILED_OUT_OF_MEMORY.format(block[1]));
             case STACK_OVERFLOW -> new StackOverflowError(
                     Messages.COMPILED_STACK_OVERFLOW.format(StatusCode.MAX_CALL_DEPTH));
+            case NATIVE_MEMORY -> new OutOfMemoryError(Messages.COMPILED_NATIVE_MEMORY.format(block[1], block[2]));
             case INTERRUPTED -> {
                 InterruptFlag.global().clear();
                 yield new CompiledCodeInterruptedException(Messages.COMPILED_INTERRUPTED.format(

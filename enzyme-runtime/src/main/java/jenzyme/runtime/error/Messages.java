@@ -76,6 +76,8 @@ public enum Messages {
     BYTECODE_INSTRUCTION("the bytecode instruction {0}"),
     CALLING_INSTANCE_METHOD("calling {0} (compiled code can call only static methods of the notebook and Math)"),
     CALLING_FOREIGN("calling {0} ({1} is not a class of the notebook)"),
+    CALLING_FDLIBM_STRICT("calling {0} (specified bit for bit as fdlibm's algorithm, which native code does not"
+            + " reproduce; Math.{1} compiles, within Java's documented ulp bound)"),
     CALLING_WITHOUT_NATIVE("calling {0} (no native equivalent)"),
     INSTANCE_METHOD("the instance method {0} (only static methods can be compiled)"),
     METHOD_WITHOUT_BYTECODE("the method {0}, which has no bytecode (native or abstract)"),
@@ -98,6 +100,9 @@ public enum Messages {
     COMPILED_OUT_OF_MEMORY("cannot allocate an array of {0} elements in compiled code (native memory is exhausted,"
             + " or it exceeds the JVM's maximum heap)"),
     COMPILED_STACK_OVERFLOW("compiled calls nested deeper than {0} (recursion too deep for native code; use a loop)"),
+    COMPILED_NATIVE_MEMORY("compiled code could not allocate {0} MiB of native memory (compiled calls may hold {1}"
+            + " MiB in all: set JENZYME_NATIVE_MEMORY or -Djenzyme.nativeMemory; a reverse pass keeps values of every"
+            + " loop iteration, so fewer iterations per call need less)"),
 
     // Magic lines (what the user asked for does not exist or does not fit).
     NO_CELL_METHOD("no cell method named '{0}': define it in a cell first"),

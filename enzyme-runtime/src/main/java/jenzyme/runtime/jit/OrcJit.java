@@ -6,10 +6,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import jenzyme.runtime.error.JitException;
+import jenzyme.runtime.llvm.AllocationGuards;
 import jenzyme.runtime.llvm.Diagnostics;
 import jenzyme.runtime.llvm.Lljit;
 import jenzyme.runtime.llvm.LlvmFailure;
 import jenzyme.runtime.llvm.LlvmModules;
+import jenzyme.runtime.lower.StatusCode;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcResourceTrackerRef;
@@ -45,9 +47,23 @@ public final class OrcJit implements AutoCloseable {
             Lljit jit = Lljit.createForHost();
             jit.addProcessSymbolGenerator();
             runtimeSymbols.forEach((name, segment) -> jit.defineAbsoluteSymbol(name, segment.address()));
+            NativeMemory.symbols().forEach((name, segment) -> jit.defineAbsoluteSymbol(name, segment.address()));
+            addCheckedAllocator(jit);
             return new OrcJit(jit);
         } catch (LlvmFailure failure) {
             throw new JitException("could not start the LLVM ORC JIT: " + failure.getMessage(), failure);
+        }
+    }
+
+    /** The allocator every module's malloc/realloc/free is renamed to; it stays for the JIT's lifetime. */
+    private static void addCheckedAllocator(Lljit jit) {
+        LLVMOrcThreadSafeContextRef context = Lljit.newThreadSafeContext();
+        try {
+            LLVMModuleRef module = LlvmModules.parseIr(Lljit.contextOf(context),
+                    AllocationGuards.runtimeIr(StatusCode.NATIVE_MEMORY.code()), "jenzyme.checked_allocation");
+            jit.addModule(jit.newResourceTracker(), context, module);
+        } finally {
+            Lljit.dispose(context);
         }
     }
 
@@ -85,6 +101,7 @@ public final class OrcJit implements AutoCloseable {
                 LlvmModules.runPassesForHost(module, "default<O3>");
             }
             String compiledIr = optimise ? LlvmModules.irText(module) : irText;
+            AllocationGuards.apply(module);
             tracker = jit.newResourceTracker();
             LLVMModuleRef handedOver = module;
             module = null; // owned by the JIT from here on, even if adding fails

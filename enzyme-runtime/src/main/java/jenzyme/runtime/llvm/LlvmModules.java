@@ -92,6 +92,24 @@ public final class LlvmModules {
         }
     }
 
+    /** Parses textual IR into {@code context}; the caller owns the returned module. */
+    public static LLVMModuleRef parseIr(LLVMContextRef context, String text, String name) {
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        BytePointer data = new BytePointer(bytes);
+        // LLVMParseIRInContext takes ownership of the buffer.
+        LLVMMemoryBufferRef buffer = LLVMCreateMemoryBufferWithMemoryRangeCopy(data, bytes.length, new BytePointer(name));
+        BytePointer message = new BytePointer((BytePointer) null);
+        try {
+            LLVMModuleRef module = new LLVMModuleRef();
+            if (LLVMParseIRInContext(context, buffer, module, message) != 0 || module.isNull()) {
+                throw new LlvmFailure("not valid LLVM IR (module " + name + "): " + LlvmNative.takeMessage(message));
+            }
+            return module;
+        } finally {
+            data.close();
+        }
+    }
+
     public static String irText(LLVMModuleRef module) {
         return LlvmNative.takeMessage(LLVMPrintModuleToString(module));
     }

@@ -88,10 +88,14 @@ final class IrModule implements AutoCloseable {
 
     /** A libm function {@code double name(double...)} that Enzyme knows the derivative of. */
     Callee libm(String name, int arity) {
+        LLVMTypeRef[] params = new LLVMTypeRef[arity];
+        java.util.Arrays.fill(params, ir.f64());
+        return libm(name, ir.functionType(ir.f64(), params));
+    }
+
+    /** A libm function of the given type ({@code scalbn} takes an int). */
+    Callee libm(String name, LLVMTypeRef type) {
         return declarations.computeIfAbsent("libm#" + name, k -> {
-            LLVMTypeRef[] params = new LLVMTypeRef[arity];
-            java.util.Arrays.fill(params, ir.f64());
-            LLVMTypeRef type = ir.functionType(ir.f64(), params);
             LLVMValueRef function = module.addFunction(name, type, true);
             addFunctionAttribute(function, "nounwind");
             addFunctionAttribute(function, "willreturn");

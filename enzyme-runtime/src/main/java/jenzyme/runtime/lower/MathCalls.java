@@ -42,7 +42,17 @@ final class MathCalls {
             Map.entry("tan(D)D", "tan"), Map.entry("asin(D)D", "asin"), Map.entry("acos(D)D", "acos"),
             Map.entry("atan(D)D", "atan"), Map.entry("atan2(DD)D", "atan2"), Map.entry("sinh(D)D", "sinh"),
             Map.entry("cosh(D)D", "cosh"), Map.entry("tanh(D)D", "tanh"), Map.entry("hypot(DD)D", "hypot"),
-            Map.entry("cbrt(D)D", "cbrt"), Map.entry("expm1(D)D", "expm1"), Map.entry("log1p(D)D", "log1p"));
+            Map.entry("expm1(D)D", "expm1"), Map.entry("log1p(D)D", "log1p"),
+            Map.entry("IEEEremainder(DD)D", "remainder"));
+
+    /**
+     * The StrictMath methods whose results are exact or correctly rounded, so any correct implementation gives the
+     * JVM's bits. The others are specified bit for bit as fdlibm's algorithms, which the C library does not follow
+     * (measured: 2.5–51% of inputs differ in the last bit), so they are refused rather than silently inexact.
+     */
+    private static final Set<String> STRICT_EXACT = Set.of("sqrt", "abs", "floor", "ceil", "rint", "fma", "copySign",
+            "min", "max", "signum", "round", "floorDiv", "floorMod", "toRadians", "toDegrees", "IEEEremainder",
+            "scalb", "nextUp", "nextDown", "nextAfter", "ulp");
 
     /** Math.toRadians/toDegrees multiply by these constants in the JDK. */
     private static final double DEGREES_TO_RADIANS = 0.017453292519943295;
@@ -66,6 +76,9 @@ final class MathCalls {
     JValue call(String owner, String name, String descriptor, List<JValue> args) {
         String key = name + descriptor;
         boolean math = !owner.startsWith("java/lang/Double") && !owner.startsWith("java/lang/Float");
+        if (owner.equals("java/lang/StrictMath") && !STRICT_EXACT.contains(name)) {
+            throw Unsupported.construct(Messages.CALLING_FDLIBM_STRICT, JavaWords.method(owner, name, descriptor), name);
+        }
         if (math && INTRINSICS.containsKey(key)) {
             return intrinsic(INTRINSICS.get(key), args);
         }
@@ -94,6 +107,14 @@ final class MathCalls {
         return switch (key) {
             case "abs(I)I", "abs(J)J" -> intrinsic("llvm.abs", args);
             case "pow(DD)D" -> pow(args.get(0), args.get(1));
+            case "cbrt(D)D" -> cbrt(args.getFirst());
+            case "scalb(DI)D" -> JValue.scalar(ValueKind.DOUBLE, callLibm("scalbn",
+                    ir.functionType(ir.f64(), ir.f64(), ir.i32()), args.get(0).value(), args.get(1).value()));
+            case "nextUp(D)D" -> nextAfter(args.getFirst().value(), Double.POSITIVE_INFINITY);
+            case "nextDown(D)D" -> nextAfter(args.getFirst().value(), Double.NEGATIVE_INFINITY);
+            case "nextAfter(DD)D" -> JValue.scalar(ValueKind.DOUBLE, callLibm("nextafter",
+                    ir.functionType(ir.f64(), ir.f64(), ir.f64()), args.get(0).value(), args.get(1).value()));
+            case "ulp(D)D" -> ulp(args.getFirst().value());
             case "signum(D)D", "signum(F)F" -> signum(args.getFirst());
             case "toRadians(D)D" -> scale(args.getFirst(), DEGREES_TO_RADIANS);
             case "toDegrees(D)D" -> scale(args.getFirst(), RADIANS_TO_DEGREES);
@@ -118,16 +139,82 @@ final class MathCalls {
         LLVMValueRef infiniteExponent = ir.fcmp(LLVMRealOEQ, ir.call(fabs.type(), fabs.function(), y.value()),
                 ir.constReal(ir.f64(), Double.POSITIVE_INFINITY));
         LLVMValueRef javaNaN = ir.or(yIsNaN, ir.and(unitBase, infiniteExponent));
-        return JValue.scalar(ValueKind.DOUBLE, ir.select(javaNaN, ir.constReal(ir.f64(), Double.NaN), result));
+        // pow(x, ±0) is 1 for every x in Java, a signalling NaN too (C returns NaN for it). Only the NaN case is
+        // selected: for other x, pow's own 1 keeps the derivative d/dy = ln x.
+        LLVMValueRef nanToTheZero = ir.and(ir.fcmp(LLVMRealUNO, x.value(), x.value()),
+                ir.fcmp(LLVMRealOEQ, y.value(), ir.zero(ir.f64())));
+        LLVMValueRef javaResult = ir.select(javaNaN, ir.constReal(ir.f64(), Double.NaN), result);
+        return JValue.scalar(ValueKind.DOUBLE, ir.select(nanToTheZero, ir.constReal(ir.f64(), 1), javaResult));
     }
 
-    /** signum keeps ±0.0 and NaN, else copySign(1, x). */
+    /**
+     * Java requires cbrt within 1 ulp; glibc's is up to 1.36 ulp off (measured). One Newton step on glibc's result,
+     * with the residual y³ - x computed almost exactly by fma, lands within 0.5 ulp + 2^-100 relative. Its
+     * derivative is still 1/(3y²) (Newton's map has slope 0 in y at the root). Tiny x are scaled by 2^162 first so
+     * that y³ stays normal; zeros, infinities and NaN keep libm's (exact) result.
+     */
+    private JValue cbrt(JValue x) {
+        LLVMTypeRef f64 = ir.f64();
+        LLVMValueRef tiny = ir.fcmp(LLVMRealOLT, fabs(x.value()), ir.constReal(f64, 0x1p-900));
+        LLVMValueRef scaled = ir.select(tiny, ir.fmul(x.value(), ir.constReal(f64, 0x1p162)), x.value());
+        LLVMValueRef y = callLibm("cbrt", ir.functionType(f64, f64), scaled);
+        Callee fma = module.intrinsic("llvm.fma", f64);
+        LLVMValueRef y2 = ir.fmul(y, y);
+        LLVMValueRef y2Error = ir.call(fma.type(), fma.function(), y, y, ir.fneg(y2));
+        LLVMValueRef residual = ir.fadd(ir.call(fma.type(), fma.function(), y2, y, ir.fneg(scaled)), ir.fmul(y2Error, y));
+        LLVMValueRef corrected = ir.fsub(y, ir.fdiv(residual, ir.fmul(ir.constReal(f64, 3), y2)));
+        LLVMValueRef regular = ir.fcmp(LLVMRealOLT, fabs(y), ir.constReal(f64, Double.POSITIVE_INFINITY));
+        LLVMValueRef nonZero = ir.fcmp(LLVMRealONE, y, ir.zero(f64));
+        LLVMValueRef refined = ir.select(ir.and(regular, nonZero), corrected, y);
+        return JValue.scalar(ValueKind.DOUBLE, ir.select(tiny, ir.fmul(refined, ir.constReal(f64, 0x1p-54)), refined));
+    }
+
+    /** nextUp/nextDown: C's nextafter toward ±infinity is the same function, exactly. */
+    private JValue nextAfter(LLVMValueRef x, double direction) {
+        LLVMTypeRef f64 = ir.f64();
+        return JValue.scalar(ValueKind.DOUBLE,
+                callLibm("nextafter", ir.functionType(f64, f64, f64), x, ir.constReal(f64, direction)));
+    }
+
+    /**
+     * Math.ulp: the gap above |x| (exact, subnormals included), except at MAX_VALUE, where Java gives 2^971 rather
+     * than the infinite gap, and at infinity, where it gives +infinity.
+     */
+    private JValue ulp(LLVMValueRef x) {
+        LLVMTypeRef f64 = ir.f64();
+        LLVMValueRef magnitude = fabs(x);
+        LLVMValueRef above = callLibm("nextafter", ir.functionType(f64, f64, f64), magnitude,
+                ir.constReal(f64, Double.POSITIVE_INFINITY));
+        LLVMValueRef gap = ir.fsub(above, magnitude);
+        LLVMValueRef atMax = ir.fcmp(LLVMRealOEQ, magnitude, ir.constReal(f64, Double.MAX_VALUE));
+        LLVMValueRef atInfinity = ir.fcmp(LLVMRealOEQ, magnitude, ir.constReal(f64, Double.POSITIVE_INFINITY));
+        LLVMValueRef finite = ir.select(atMax, ir.constReal(f64, Math.ulp(Double.MAX_VALUE)), gap);
+        return JValue.scalar(ValueKind.DOUBLE, ir.select(atInfinity, magnitude, finite));
+    }
+
+    private LLVMValueRef fabs(LLVMValueRef x) {
+        Callee fabs = module.intrinsic("llvm.fabs", LLVMTypeOf(x));
+        return ir.call(fabs.type(), fabs.function(), x);
+    }
+
+    private LLVMValueRef callLibm(String name, LLVMTypeRef type, LLVMValueRef... args) {
+        Callee function = module.libm(name, type);
+        return ir.call(function.type(), function.function(), args);
+    }
+
+    /**
+     * signum is copySign(m, x) with m = 1, 0 for ±0.0, NaN for NaN: built from constants only, so its derivative is
+     * 0 everywhere (selecting x itself for zeros and NaN, as before, gave the derivative 1 there). Java leaves a
+     * NaN's payload unspecified.
+     */
     private JValue signum(JValue x) {
         LLVMTypeRef type = module.type(x.kind());
-        LLVMValueRef zeroOrNaN = ir.fcmp(LLVMRealUEQ, x.value(), ir.zero(type));
+        LLVMValueRef isNaN = ir.fcmp(LLVMRealUNO, x.value(), x.value());
+        LLVMValueRef isZero = ir.fcmp(LLVMRealOEQ, x.value(), ir.zero(type));
+        LLVMValueRef magnitude = ir.select(isNaN, ir.constReal(type, Double.NaN),
+                ir.select(isZero, ir.zero(type), ir.constReal(type, 1.0)));
         Callee copySign = module.intrinsic("llvm.copysign", type);
-        LLVMValueRef unit = ir.call(copySign.type(), copySign.function(), ir.constReal(type, 1.0), x.value());
-        return JValue.scalar(x.kind(), ir.select(zeroOrNaN, x.value(), unit));
+        return JValue.scalar(x.kind(), ir.call(copySign.type(), copySign.function(), magnitude, x.value()));
     }
 
     private JValue scale(JValue x, double factor) {

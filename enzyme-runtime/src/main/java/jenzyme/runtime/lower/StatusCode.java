@@ -18,7 +18,12 @@ public enum StatusCode {
     NEGATIVE_ARRAY_SIZE(3),
     INTERRUPTED(4),
     OUT_OF_MEMORY(5),
-    STACK_OVERFLOW(6);
+    STACK_OVERFLOW(6),
+    /**
+     * An allocation of the checked allocator failed (e.g. Enzyme's tape): {@code [1]} the request and {@code [2]}
+     * the native memory budget, both in MiB. Written by the JIT's allocation guard, not by lowered code.
+     */
+    NATIVE_MEMORY(7);
 
     /** Size of the status block in {@code i32}s (20 bytes). */
     public static final int BLOCK_INTS = 5;

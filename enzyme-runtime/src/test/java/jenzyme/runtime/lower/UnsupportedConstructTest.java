@@ -64,6 +64,9 @@ class UnsupportedConstructTest {
                 static double mathRandom() {
                     return Math.random(); // mathRandom
                 }
+                static double strictSin(double x) {
+                    return StrictMath.sin(x); // strictSin
+                }
                 static int nullCheck(double[] a) {
                     return a == null ? 0 : a.length; // nullCheck
                 }
@@ -129,6 +132,7 @@ class UnsupportedConstructTest {
             tryCatch          | (II)I  | try/catch/finally
             systemCall        | ()J    | calling System.nanoTime() (System is not a class of the notebook)
             mathRandom        | ()D    | calling Math.random() (no native equivalent)
+            strictSin         | (D)D   | calling StrictMath.sin(double) (specified bit for bit as fdlibm's algorithm, which native code does not reproduce; Math.sin compiles
             nullCheck         | ([D)I  | a null check (== null or != null)
             nullConstant      | (I)I   | unsupported: null
             booleanArray      | (I)I   | new boolean[]

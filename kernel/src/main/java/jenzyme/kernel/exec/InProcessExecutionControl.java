@@ -39,7 +39,7 @@ final class InProcessExecutionControl extends DirectExecutionControl {
             value = userCode.run(() -> {
                 Object result = doit.invoke(null);
                 try {
-                    return new SnippetValue(result, valueString(result));
+                    return new SnippetValue(result, ValueText.of(result, DirectExecutionControl::valueString));
                 } catch (RuntimeException | Error e) {
                     throw new InvocationTargetException(e);
                 }

@@ -1,6 +1,7 @@
 package jenzyme.kernel.exec;
 
 import jdk.jshell.DeclarationSnippet;
+import jdk.jshell.Diag;
 import jdk.jshell.JShell;
 import jdk.jshell.MethodSnippet;
 import jdk.jshell.Snippet;
@@ -163,6 +164,14 @@ public final class JavaEvaluator implements AutoCloseable {
             if (event.causeSnippet() == null && event.status() == Snippet.Status.REJECTED) {
                 throw SnippetErrors.compilation(shell, snippet, positions);
             }
+            // JShell keeps a declaration javac refused while generating code ("code too large") as merely
+            // "recoverable", as if it waited for a missing name: with nothing missing, that is a compilation error.
+            if (event.causeSnippet() == null && snippet instanceof DeclarationSnippet refused
+                    && event.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED
+                    && shell.unresolvedDependencies(refused).findAny().isEmpty()
+                    && shell.diagnostics(snippet).anyMatch(Diag::isError)) {
+                throw SnippetErrors.compilation(shell, snippet, positions);
+            }
             // Only the cell's own declarations: another snippet that a redefinition in this cell breaks for a moment
             // (an old method using a record this cell redefines, then redefines itself) is not this cell's problem.
             if (event.causeSnippet() == null && snippet instanceof DeclarationSnippet declaration
@@ -218,6 +227,12 @@ public final class JavaEvaluator implements AutoCloseable {
     /** The active methods called {@code name}, with the snippet class that declares each now. */
     public List<UserMethod> methods(String name) {
         return UserMethods.named(shell, store, name);
+    }
+
+    /** Whether an active snippet declares a type, method or variable named {@code name}. */
+    public boolean declares(String name) {
+        return shell.snippets().anyMatch(s -> s instanceof DeclarationSnippet d && d.name().equals(name)
+                && shell.status(s).isActive());
     }
 
     /** A handle on the loaded (woven) method; JShell's wrapper classes are package-private, hence reflection. */

@@ -40,6 +40,9 @@ final class SnippetErrors {
      * without the empty class name JShell leaves in "method f in class  cannot be applied".
      */
     private static String message(Diag diagnostic) {
+        if ("compiler.err.limit.code".equals(diagnostic.getCode())) {
+            return "code too large: the JVM limits a method's bytecode to 64 KB; split the method into smaller ones";
+        }
         return diagnostic.getMessage(Locale.ROOT).lines()
                 .filter(line -> !line.strip().startsWith("location:"))
                 .map(line -> line.replaceAll(" in (class|interface) +(cannot|is)", " $2"))

@@ -39,6 +39,15 @@ public final class BindingStubs {
         if (!javax.lang.model.SourceVersion.isIdentifier(requested) || requested.equals("_")) {
             throw new IllegalArgumentException(Messages.NOT_AN_IDENTIFIER.format(requested));
         }
+        // Java lets invisible format characters (bidi overrides such as U+202E, zero-width joiners) into
+        // identifiers; they make one name look like another, so a generated name may not contain them.
+        int invisible = requested.codePoints().filter(Character::isIdentifierIgnorable).findFirst().orElse(-1);
+        if (invisible >= 0) {
+            throw new IllegalArgumentException(String.format("--name may not contain the invisible character U+%04X "
+                    + "(it lets a name look like another); got '%s'", invisible, requested.codePoints()
+                    .mapToObj(c -> Character.isIdentifierIgnorable(c) ? String.format("\\u%04X", c) : Character.toString(c))
+                    .collect(java.util.stream.Collectors.joining())));
+        }
         return requested;
     }
 
@@ -214,7 +223,7 @@ public final class BindingStubs {
     private static String holderClass(String holder, MethodHandle handle, int slots) {
         return "final class " + holder + " {\n"
                 + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.binding.BoundHandles.take(\""
-                + BoundHandles.put(handle) + "\");\n"
+                + BoundHandles.put(holder, handle) + "\");\n"
                 + (slots < 0 ? "" : "    static final ThreadLocal<double[]> OUT = ThreadLocal.withInitial(() -> new double["
                         + slots + "]);\n")
                 + "    private " + holder + "() {}\n"

@@ -18,6 +18,7 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.SubsetExplainer;
 
 /**
  * The notebook's side of the runtime {@link Pipeline} (which owns the JIT and the Enzyme worker): finds cell
@@ -29,6 +30,7 @@ public final class CompilerSession {
     private final NotebookSession notebook;
     private final Pipeline pipeline = Pipeline.create();
     private final Map<String, AutoCloseable> boundNames = new HashMap<>();
+    private final GeneratedNames generatedNames = new GeneratedNames();
     private final Map<String, Derivative> samplingDerivatives = new HashMap<>();
     private final Map<Derivative, StaleBindings.Guarded> guards = new java.util.IdentityHashMap<>();
     private final StaleBindings stale;
@@ -103,6 +105,11 @@ public final class CompilerSession {
         return result;
     }
 
+    /** What of {@code method} and its callees the compiler would refuse, found before compiling (no worker). */
+    public List<SubsetExplainer.Problem> explain(UserMethod method) {
+        return pipeline.explain(javaMethod(method));
+    }
+
     private JavaMethod javaMethod(UserMethod method) {
         return new JavaMethod(notebook.classBytes(), method.ownerInternalName(), method.name(), method.descriptor());
     }
@@ -137,12 +144,16 @@ public final class CompilerSession {
      */
     public Duration bind(String name, BindingStubs.Stubs stubs, AutoCloseable code) throws DefinitionException {
         Duration defining;
+        String base = name.contains("/") ? name.substring(0, name.indexOf('/')) : name;
+        List<String> declared = GeneratedNames.declaredBy(stubs);
         try {
+            generatedNames.check(base, declared, notebook::declares);
             defining = stubs.defineIn(notebook);
         } catch (DefinitionException | RuntimeException refused) {
             release(name, code);
             throw refused;
         }
+        generatedNames.claim(base, declared);
         AutoCloseable previous = boundNames.put(name, code);
         if (previous != null && previous != code) {
             release(name, previous);

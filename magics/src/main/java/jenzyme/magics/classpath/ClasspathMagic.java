@@ -35,11 +35,32 @@ public final class ClasspathMagic implements LineMagic<Void, BaseKernel> {
                 if (matches.isEmpty()) {
                     throw new IllegalArgumentException("%classpath: no file or directory matches '" + part + "'");
                 }
-                matches.forEach(p -> entries.add(p.toAbsolutePath().normalize()));
+                matches.forEach(p -> entries.add(usable(p).toAbsolutePath().normalize()));
             }
         }
         session.addToClasspath(entries);
         return null;
+    }
+
+    /** A readable jar (zip) file or a readable directory; anything else would fail later, when a class is looked up. */
+    static Path usable(Path entry) {
+        if (Files.isDirectory(entry)) {
+            if (!Files.isReadable(entry) || !Files.isExecutable(entry)) {
+                throw new IllegalArgumentException("%classpath: cannot read the directory " + entry);
+            }
+            return entry;
+        }
+        byte[] header = new byte[4];
+        int read;
+        try (var in = Files.newInputStream(entry)) {
+            read = in.readNBytes(header, 0, 4);
+        } catch (java.io.IOException | SecurityException e) {
+            throw new IllegalArgumentException("%classpath: cannot read " + entry + " (" + e.getMessage() + ")");
+        }
+        if (read < 4 || header[0] != 'P' || header[1] != 'K' || header[2] != 3 || header[3] != 4) {
+            throw new IllegalArgumentException("%classpath: " + entry + " is neither a jar nor a directory of classes");
+        }
+        return entry;
     }
 
     private static List<Path> matching(String glob) {

@@ -35,6 +35,7 @@ class MavenMagicTest {
 
         @Override public ClassBytesSource classBytes() { throw new UnsupportedOperationException(); }
         @Override public List<UserMethod> methods(String name) { throw new UnsupportedOperationException(); }
+        @Override public boolean declares(String name) { throw new UnsupportedOperationException(); }
         @Override public MethodHandle handle(UserMethod method) { throw new UnsupportedOperationException(); }
         @Override public void define(String javaSource) { throw new UnsupportedOperationException(); }
         @Override public void display(Object value) { throw new UnsupportedOperationException(); }

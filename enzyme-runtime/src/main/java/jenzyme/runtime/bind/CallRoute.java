@@ -1,0 +1,122 @@
+package jenzyme.runtime.bind;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Chooses, per call, between the two FFM downcalls of one native function. A critical downcall passes Java arrays
+ * zero-copy (~2 ns) but holds off every safepoint while it runs: a long call then stalls GC and with it every thread
+ * that allocates — the heartbeat, the interrupt handler — and a compiled endless loop froze the kernel for good
+ * (measured: no reply to two interrupts in 65 s). An ordinary downcall lets safepoints happen, but native code cannot
+ * see the Java heap, so arrays are copied to native memory and back ({@link CallScratch}).
+ *
+ * <p>The route is ordinary until the binding has shown itself short: a call on the ordinary route that returns
+ * within {@link #SHORT_NANOS} lets later calls carrying up to twice its array bytes go critical. Calls carrying no
+ * array data (scalars, the status block) always go the ordinary way: they gain nothing from zero-copy and are the
+ * ones whose length no argument size bounds (a loop count). What stays open: a binding shown short that later gets
+ * a far longer loop count with the same arrays still runs critical.
+ */
+final class CallRoute {
+
+    /** Calls on the ordinary route this short promote the binding to critical calls of similar size. */
+    static final long SHORT_NANOS = 1_000_000;
+    /** Below this many heap bytes (status block, output slots) a call carries no array data worth not copying. */
+    static final long ARRAY_DATA_BYTES = 256;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle HEAP_BYTES;
+    private static final MethodHandle USE_CRITICAL;
+    private static final MethodHandle BEGIN;
+    private static final MethodHandle COPY_IN;
+    private static final MethodHandle END;
+
+    static {
+        try {
+            var lookup = MethodHandles.lookup();
+            HEAP_BYTES = lookup.findStatic(CallRoute.class, "heapBytes",
+                    MethodType.methodType(long.class, MemorySegment[].class));
+            USE_CRITICAL = lookup.findVirtual(CallRoute.class, "useCritical",
+                    MethodType.methodType(boolean.class, long.class));
+            BEGIN = lookup.findStatic(CallScratch.class, "begin", MethodType.methodType(void.class));
+            COPY_IN = lookup.findStatic(CallScratch.class, "copyIn",
+                    MethodType.methodType(MemorySegment.class, MemorySegment.class));
+            END = lookup.findVirtual(CallRoute.class, "end", MethodType.methodType(void.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Largest array bytes of a call measured short on the ordinary route; -1 until one was. */
+    private volatile long shortBytes = -1;
+
+    private CallRoute() {}
+
+    /** A handle of {@code descriptor}'s type that takes heap or native segments and routes each call. */
+    static MethodHandle bind(MemorySegment function, FunctionDescriptor descriptor) {
+        MethodHandle critical = LINKER.downcallHandle(function, descriptor, Linker.Option.critical(true));
+        MethodHandle ordinary = LINKER.downcallHandle(function, descriptor);
+        MethodType type = critical.type();
+        List<Integer> segments = new ArrayList<>();
+        for (int i = 0; i < type.parameterCount(); i++) {
+            if (type.parameterType(i) == MemorySegment.class) {
+                segments.add(i);
+            }
+        }
+        if (segments.isEmpty()) {
+            return ordinary; // nothing to copy, nothing to gain from a critical call
+        }
+        CallRoute route = new CallRoute();
+        return MethodHandles.guardWithTest(route.test(type, segments), critical, route.copying(ordinary, segments));
+    }
+
+    /** (args...) → whether this call goes critical, from the bytes of its heap segments. */
+    private MethodHandle test(MethodType type, List<Integer> segments) {
+        MethodHandle bytes = HEAP_BYTES.asCollector(MemorySegment[].class, segments.size());
+        MethodHandle decide = MethodHandles.filterReturnValue(bytes, USE_CRITICAL.bindTo(this));
+        return MethodHandles.permuteArguments(decide, type.changeReturnType(boolean.class),
+                segments.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** {@code ordinary} with heap segments copied to native memory before and back after, timed. */
+    private MethodHandle copying(MethodHandle ordinary, List<Integer> segments) {
+        MethodHandle handle = ordinary;
+        for (int index : segments) {
+            handle = MethodHandles.filterArguments(handle, index, COPY_IN);
+        }
+        Class<?> result = handle.type().returnType();
+        MethodHandle cleanup = result == void.class
+                ? MethodHandles.empty(MethodType.methodType(void.class, Throwable.class))
+                : MethodHandles.dropArguments(MethodHandles.identity(result), 0, Throwable.class);
+        cleanup = MethodHandles.foldArguments(cleanup, END.bindTo(this));
+        return MethodHandles.foldArguments(MethodHandles.tryFinally(handle, cleanup), BEGIN);
+    }
+
+    private static long heapBytes(MemorySegment[] segments) {
+        long total = 0;
+        for (MemorySegment segment : segments) {
+            if (!segment.isNative()) {
+                total += segment.byteSize();
+            }
+        }
+        return total;
+    }
+
+    private boolean useCritical(long bytes) {
+        long known = shortBytes;
+        return bytes >= ARRAY_DATA_BYTES && known >= 0 && bytes <= 2 * known;
+    }
+
+    /** Copies back; a short call promotes calls of up to twice its size to the critical route. */
+    private void end() {
+        CallScratch.Finished call = CallScratch.end();
+        if (call.nanos() < SHORT_NANOS && call.heapBytes() >= ARRAY_DATA_BYTES && call.heapBytes() > shortBytes) {
+            shortBytes = call.heapBytes();
+        }
+    }
+}
