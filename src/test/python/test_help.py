@@ -37,3 +37,33 @@ def test_the_pager_shows_the_same_help(kernel):
     assert page["source"] == "page"
     assert "**Parameters**" in page["data"]["text/markdown"]
     assert "Parameters" in page["data"]["text/plain"] and "**" not in page["data"]["text/plain"]
+
+
+def test_explain_lists_every_unsupported_construct_before_compiling(kernel):
+    ok(kernel, "double k = 2;\n"
+               "double many(double[] p, int n) {\n"
+               "    double s = k;\n"
+               "    String label = \"p\" + n;\n"
+               "    for (int i = 0; i < n; i++) s += p[i];\n"
+               "    return s + helperSync(p);\n"
+               "}\n"
+               "double helperSync(double[] p) {\n"
+               "    synchronized (p) { return p[0]; }\n"
+               "}\n"
+               "double cleanSq(double x) { return Math.sin(x) * x; }")
+    run = ok(kernel, "%autodiff --explain many")
+    markdown = run.results[0]["data"]["text/markdown"]
+    assert markdown.startswith("**`many` uses 3 constructs that %autodiff cannot compile** (found before compiling)")
+    lines = markdown.split("\n")
+    assert any(line.startswith("- `many`, cell [") and line.endswith(", line 3: `double s = k;`: reading k "
+                                                                     "(compiled code cannot use notebook variables or "
+                                                                     "fields; pass the value as a parameter)")
+               for line in lines), markdown
+    assert any(", line 4: `String label = \"p\" + n;`: string concatenation (+ on a String)" in line
+               for line in lines), markdown
+    assert any(line.startswith("- `helperSync`, cell [") and "line 9: `synchronized (p) { return p[0]; }`: "
+               "a synchronized block" in line for line in lines), markdown
+    clean = ok(kernel, "%autodiff --explain reverse cleanSq").results[0]["data"]["text/markdown"]
+    assert clean.startswith("**`cleanSq` and the methods it calls use only what %autodiff compiles**"), clean
+    help_text = inspect(kernel, "%autodiff")["text/markdown"]
+    assert "`%autodiff --explain f` lists, before compiling" in help_text

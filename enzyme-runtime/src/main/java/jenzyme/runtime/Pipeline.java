@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
@@ -23,6 +24,7 @@ import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.LoweredModule;
+import jenzyme.runtime.lower.SubsetExplainer;
 import jenzyme.runtime.worker.DifferentiatedModule;
 import jenzyme.runtime.worker.DifferentiationRequest;
 import jenzyme.runtime.worker.WorkerClient;
@@ -70,6 +72,15 @@ public final class Pipeline implements AutoCloseable {
      */
     public LoweredModule lower(JavaMethod method) {
         return new BytecodeLowering(method.classes()).lower(method.ownerInternalName(), method.name(),
+                method.descriptor());
+    }
+
+    /**
+     * Before compiling (lowering only, no worker): every construct of the method and of the methods it calls that
+     * the compiler refuses, with its line; empty if the method compiles. For {@code %autodiff --explain}.
+     */
+    public List<SubsetExplainer.Problem> explain(JavaMethod method) {
+        return new SubsetExplainer(method.classes()).explain(method.ownerInternalName(), method.name(),
                 method.descriptor());
     }
 

@@ -11,6 +11,7 @@ import jenzyme.runtime.lower.ClassBytesSource;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -68,6 +69,12 @@ final class KernelSession implements NotebookSession {
     @Override
     public void display(Object value) {
         display.accept(value);
+    }
+
+    @Override
+    public Optional<String> cellLine(String className, int line) {
+        return evaluator.origins().locateInClass(className, line)
+                .map(at -> "cell " + at.cell() + ", line " + at.line() + ": " + at.sourceLine().strip());
     }
 
     @Override

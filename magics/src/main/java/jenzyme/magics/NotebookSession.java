@@ -72,6 +72,14 @@ public interface NotebookSession {
      */
     InterruptRegistration onMethodsDefined(java.util.function.Consumer<java.util.Set<String>> listener);
 
+    /**
+     * Line {@code line} of the class file of snippet class {@code className} as the user sees it, e.g.
+     * {@code cell [3], line 4: double s = k;}; empty when the class is not a cell's.
+     */
+    default java.util.Optional<String> cellLine(String className, int line) {
+        return java.util.Optional.empty();
+    }
+
     /** A registered listener; closing it unregisters it. */
     @FunctionalInterface
     interface InterruptRegistration extends AutoCloseable {

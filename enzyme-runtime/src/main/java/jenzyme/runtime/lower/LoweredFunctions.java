@@ -61,7 +61,7 @@ final class LoweredFunctions {
         return declared.keySet().stream().map(MethodRef::toString).toList();
     }
 
-    private static void checkCompilable(MethodRef ref, MethodModel model) {
+    static void checkCompilable(MethodRef ref, MethodModel model) {
         if (!model.flags().has(AccessFlag.STATIC)) {
             throw Unsupported.construct(Messages.INSTANCE_METHOD, JavaWords.method(ref));
         }

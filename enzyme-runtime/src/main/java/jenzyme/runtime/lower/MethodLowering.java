@@ -12,19 +12,12 @@ import java.lang.classfile.instruction.ArrayStoreInstruction;
 import java.lang.classfile.instruction.BranchInstruction;
 import java.lang.classfile.instruction.ConstantInstruction;
 import java.lang.classfile.instruction.ConvertInstruction;
-import java.lang.classfile.instruction.DiscontinuedInstruction;
-import java.lang.classfile.instruction.FieldInstruction;
 import java.lang.classfile.instruction.IncrementInstruction;
-import java.lang.classfile.instruction.InvokeDynamicInstruction;
 import java.lang.classfile.instruction.InvokeInstruction;
 import java.lang.classfile.instruction.LabelTarget;
 import java.lang.classfile.instruction.LoadInstruction;
 import java.lang.classfile.instruction.LookupSwitchInstruction;
-import java.lang.classfile.instruction.MonitorInstruction;
-import java.lang.classfile.instruction.NewMultiArrayInstruction;
-import java.lang.classfile.instruction.NewObjectInstruction;
 import java.lang.classfile.instruction.NewPrimitiveArrayInstruction;
-import java.lang.classfile.instruction.NewReferenceArrayInstruction;
 import java.lang.classfile.instruction.NopInstruction;
 import java.lang.classfile.instruction.OperatorInstruction;
 import java.lang.classfile.instruction.ReturnInstruction;
@@ -32,19 +25,16 @@ import java.lang.classfile.instruction.StackInstruction;
 import java.lang.classfile.instruction.StoreInstruction;
 import java.lang.classfile.instruction.SwitchCase;
 import java.lang.classfile.instruction.TableSwitchInstruction;
-import java.lang.classfile.instruction.ThrowInstruction;
-import java.lang.classfile.instruction.TypeCheckInstruction;
-import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDesc;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
-import jenzyme.runtime.error.Messages;
 
 /**
  * Lowers one method body, instruction by instruction, by abstract interpretation of the JVM operand stack: stack
@@ -223,6 +213,9 @@ final class MethodLowering {
             open = true;
             stack.clear();
         }
+        SubsetRules.refusal(instruction, classes::has).ifPresent(construct -> {
+            throw Unsupported.refused(construct);
+        });
         switch (instruction) {
             case LoadInstruction load ->
                     stack.push(slots.load(localKey(load.slot()), ValueKind.of(load.typeKind()), plan.localName(load.slot())));
@@ -259,36 +252,19 @@ final class MethodLowering {
                     stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
             case InvokeInstruction invoke -> invoke(invoke);
             case NopInstruction nop -> { }
-            case FieldInstruction field -> throw fieldAccess(field);
-            case InvokeDynamicInstruction dynamic -> throw Unsupported.construct(
-                    dynamic.name().stringValue().startsWith("makeConcat") ? Messages.STRING_CONCATENATION
-                            : Messages.LAMBDA);
-            case NewObjectInstruction newObject -> throw newObject(newObject.className().asInternalName());
-            case NewReferenceArrayInstruction newArray -> throw Unsupported.construct(Messages.NEW_OBJECT_ARRAY,
-                    JavaWords.owner(newArray.componentType().asInternalName()));
-            case NewMultiArrayInstruction newArray -> throw Unsupported.construct(Messages.NEW_MULTI_ARRAY,
-                    newArray.arrayType().asSymbol().displayName());
-            case ThrowInstruction thrown -> throw Unsupported.construct(Messages.THROW);
-            case MonitorInstruction monitor -> throw Unsupported.construct(Messages.SYNCHRONIZED_BLOCK);
-            case TypeCheckInstruction check -> throw Unsupported.construct(
-                    check.opcode() == Opcode.INSTANCEOF ? Messages.INSTANCEOF : Messages.CAST,
-                    JavaWords.owner(check.type().asInternalName()));
-            case DiscontinuedInstruction discontinued -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION,
-                    opcodeName(discontinued.opcode()));
-            default -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION, opcodeName(instruction.opcode()));
+            // Fields, objects, lambdas, throw, monitors, type checks: refused above by SubsetRules.
+            default -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION,
+                    SubsetRules.opcodeName(instruction.opcode()));
         }
     }
 
+    /** A numeric constant (SubsetRules refused the others before). */
     private JValue constant(ConstantDesc value) {
         return switch (value) {
-            case null -> throw Unsupported.construct(Messages.NULL);
             case Integer i -> JValue.scalar(ValueKind.INT, ir.constInt(ir.i32(), i));
             case Long l -> JValue.scalar(ValueKind.LONG, ir.constInt(ir.i64(), l));
             case Float f -> JValue.scalar(ValueKind.FLOAT, ir.constReal(ir.f32(), f));
             case Double d -> JValue.scalar(ValueKind.DOUBLE, ir.constReal(ir.f64(), d));
-            case String s -> throw Unsupported.construct(Messages.STRING_CONSTANT,
-                    s.length() > 20 ? s.substring(0, 20) + "..." : s);
-            case ClassDesc c -> throw Unsupported.construct(Messages.CLASS_LITERAL, c.displayName());
             default -> throw Unsupported.construct(Messages.CONSTANT, value);
         };
     }
@@ -317,9 +293,7 @@ final class MethodLowering {
                 JValue a = stack.pop();
                 branchIf(arithmetic.branchCondition(opcode, a.value(), b.value()), target);
             }
-            case IFNULL, IFNONNULL -> throw Unsupported.construct(Messages.NULL_CHECK);
-            case IF_ACMPEQ, IF_ACMPNE -> throw Unsupported.construct(Messages.REFERENCE_COMPARISON);
-            default -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION, opcodeName(opcode));
+            default -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION, SubsetRules.opcodeName(opcode));
         }
     }
 
@@ -341,18 +315,11 @@ final class MethodLowering {
         String owner = invoke.owner().asInternalName();
         String name = invoke.name().stringValue();
         String descriptor = invoke.type().stringValue();
-        if (invoke.opcode() != Opcode.INVOKESTATIC) {
-            throw Unsupported.construct(Messages.CALLING_INSTANCE_METHOD, JavaWords.method(owner, name, descriptor));
-        }
         int count = invoke.typeSymbol().parameterCount();
         List<JValue> args = stack.popArguments(count);
         if (MathCalls.handles(owner)) {
             stack.push(math.call(owner, name, descriptor, args));
             return;
-        }
-        if (!classes.has(owner)) {
-            throw Unsupported.construct(Messages.CALLING_FOREIGN, JavaWords.method(owner, name, descriptor),
-                    JavaWords.owner(owner));
         }
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
         List<LLVMValueRef> llvmArgs = new ArrayList<>();
@@ -399,24 +366,7 @@ final class MethodLowering {
 
     // ---- small helpers
 
-    /** {@code new X}, named as a throw when X looks like an exception (javac emits the new before the athrow). */
-    private static Unsupported newObject(String internalName) {
-        String name = JavaWords.owner(internalName);
-        boolean throwable = name.endsWith("Exception") || name.endsWith("Error") || name.endsWith("Throwable");
-        return Unsupported.construct(throwable ? Messages.THROW_NEW : Messages.NEW_OBJECT, name);
-    }
-
-    private static Unsupported fieldAccess(FieldInstruction field) {
-        String name = JavaWords.field(field.owner().asInternalName(), field.name().stringValue());
-        boolean reads = field.opcode() == Opcode.GETSTATIC || field.opcode() == Opcode.GETFIELD;
-        return Unsupported.construct(reads ? Messages.READING_FIELD : Messages.WRITING_FIELD, name);
-    }
-
     private static String localKey(int slot) {
         return "local" + slot;
-    }
-
-    private static String opcodeName(Opcode opcode) {
-        return opcode.name().toLowerCase();
     }
 }

@@ -18,6 +18,11 @@ final class Unsupported extends RuntimeException {
         return new Unsupported(Messages.UNSUPPORTED.format(construct.format(arguments)));
     }
 
+    /** A construct {@link SubsetRules} refused, already in words. */
+    static Unsupported refused(String construct) {
+        return new Unsupported(Messages.UNSUPPORTED.format(construct));
+    }
+
     static Unsupported type(String role, String descriptor) {
         return new Unsupported(Messages.UNSUPPORTED_TYPE.format(role, JavaWords.type(descriptor)));
     }

@@ -18,6 +18,7 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.SubsetExplainer;
 
 /**
  * The notebook's side of the runtime {@link Pipeline} (which owns the JIT and the Enzyme worker): finds cell
@@ -102,6 +103,11 @@ public final class CompilerSession {
         guards.keySet().removeIf(d -> !d.isLive()); // released code: nothing left to guard
         guards.put(result, guarded);
         return result;
+    }
+
+    /** What of {@code method} and its callees the compiler would refuse, found before compiling (no worker). */
+    public List<SubsetExplainer.Problem> explain(UserMethod method) {
+        return pipeline.explain(javaMethod(method));
     }
 
     private JavaMethod javaMethod(UserMethod method) {

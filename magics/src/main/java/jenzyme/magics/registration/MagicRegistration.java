@@ -4,6 +4,7 @@ import jenzyme.magics.NotebookSession;
 import jenzyme.magics.autodiff.AutodiffMagic;
 import jenzyme.magics.binding.CompilerSession;
 import jenzyme.magics.classpath.ClasspathMagic;
+import jenzyme.magics.explain.ExplainingAutodiff;
 import jenzyme.magics.gradcheck.GradcheckMagic;
 import jenzyme.magics.jit.JitMagic;
 import jenzyme.magics.maven.MavenMagic;
@@ -27,7 +28,7 @@ public final class MagicRegistration {
         registry.registerLineMagic("maven", maven);
         registry.registerLineMagic("mavenRepo", maven.repositoryMagic());
         CompilerSession compiler = new CompilerSession(session);
-        registry.registerLineMagic("autodiff", new AutodiffMagic(compiler));
+        registry.registerLineMagic("autodiff", new ExplainingAutodiff(new AutodiffMagic(compiler), compiler, session));
         registry.registerLineMagic("jit", new JitMagic(compiler));
         registry.registerLineMagic("gradcheck", new GradcheckMagic(compiler));
         registry.registerLineMagic("plot", new PlotMagic(compiler));

@@ -1,0 +1,101 @@
+package jenzyme.runtime.lower;
+
+import java.lang.classfile.CodeElement;
+import java.lang.classfile.Instruction;
+import java.lang.classfile.MethodModel;
+import java.lang.classfile.Opcode;
+import java.lang.classfile.attribute.CodeAttribute;
+import java.lang.classfile.instruction.InvokeInstruction;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import jenzyme.runtime.error.LoweringException;
+
+/**
+ * Before compiling: every construct of a method, and of the methods it calls, that the compiler would refuse, each
+ * with its class, method and source line — where the lowering stops at the first. The rules are the lowering's own:
+ * single instructions through {@link SubsetRules}, signatures and method flags through {@link MethodSignature} and
+ * {@link LoweredFunctions#checkCompilable}, and finally the lowering itself, which names anything the scan cannot
+ * see ({@code Math.random()}, an allocation inside a loop) if it is the first thing it meets.
+ */
+public final class SubsetExplainer {
+
+    /** One construct outside the subset; {@code sourceLine} is -1 for the method as a whole (its signature). */
+    public record Problem(String className, String methodName, int sourceLine, String construct) {
+    }
+
+    private final ClassBytesSource source;
+
+    public SubsetExplainer(ClassBytesSource source) {
+        this.source = source;
+    }
+
+    /** The problems of {@code owner.name descriptor} and its callees, the method's own first; empty if it compiles. */
+    public List<Problem> explain(String ownerInternalName, String name, String descriptor) {
+        ClassLibrary classes = new ClassLibrary(source);
+        List<Problem> problems = new ArrayList<>();
+        Deque<MethodRef> pending = new ArrayDeque<>(List.of(new MethodRef(ownerInternalName, name, descriptor)));
+        Set<MethodRef> seen = new HashSet<>(pending);
+        while (!pending.isEmpty()) {
+            MethodRef ref = pending.poll();
+            try {
+                MethodModel model = classes.method(ref);
+                LoweredFunctions.checkCompilable(ref, model);
+                MethodSignature.parse(ref.descriptor());
+                model.code().ifPresent(code -> scan(ref, (CodeAttribute) code, classes, problems, pending, seen));
+            } catch (Unsupported unsupported) {
+                problems.add(new Problem(ref.owner(), ref.name(), -1, construct(unsupported.problem())));
+            }
+        }
+        try {
+            new BytecodeLowering(source).lower(ownerInternalName, name, descriptor);
+        } catch (LoweringException lowering) {
+            String owner = lowering.className().orElse(ownerInternalName);
+            String method = lowering.methodName().orElse(name);
+            int line = lowering.sourceLine() > 0 ? lowering.sourceLine() : -1;
+            if (problems.stream().noneMatch(p -> p.className().equals(owner) && p.methodName().equals(method)
+                    && p.sourceLine() == line)) {
+                problems.add(new Problem(owner, method, line, construct(lowering.problem())));
+            }
+        }
+        return problems;
+    }
+
+    private static void scan(MethodRef ref, CodeAttribute code, ClassLibrary classes, List<Problem> problems,
+                             Deque<MethodRef> pending, Set<MethodRef> seen) {
+        CodePlan plan = CodePlan.of(code);
+        Set<Integer> linesReported = new HashSet<>();
+        plan.exceptionHandlerConstruct().ifPresent(construct -> {
+            linesReported.add(plan.line(construct.getValue()));
+            problems.add(new Problem(ref.owner(), ref.name(), plan.line(construct.getValue()),
+                    construct.getKey().format()));
+        });
+        int bci = 0;
+        for (CodeElement element : code) {
+            if (element instanceof Instruction instruction) {
+                int line = plan.line(bci);
+                // One problem per line: "new Foo()" is also a call of Foo.<init>, which says nothing new.
+                SubsetRules.refusal(instruction, classes::has).filter(c -> linesReported.add(line))
+                        .ifPresent(c -> problems.add(new Problem(ref.owner(), ref.name(), line, c)));
+                if (instruction instanceof InvokeInstruction invoke && invoke.opcode() == Opcode.INVOKESTATIC
+                        && !MathCalls.handles(invoke.owner().asInternalName())
+                        && classes.has(invoke.owner().asInternalName())) {
+                    MethodRef callee = new MethodRef(invoke.owner().asInternalName(), invoke.name().stringValue(),
+                            invoke.type().stringValue());
+                    if (seen.add(callee)) {
+                        pending.add(callee);
+                    }
+                }
+                bci += instruction.sizeInBytes();
+            }
+        }
+    }
+
+    /** The construct as a reader says it: without the lowering's "unsupported: " prefix. */
+    private static String construct(String problem) {
+        return problem.startsWith("unsupported: ") ? problem.substring("unsupported: ".length()) : problem;
+    }
+}

@@ -1,0 +1,106 @@
+package jenzyme.runtime.lower;
+
+import java.lang.classfile.Instruction;
+import java.lang.classfile.Opcode;
+import java.lang.classfile.instruction.BranchInstruction;
+import java.lang.classfile.instruction.ConstantInstruction;
+import java.lang.classfile.instruction.DiscontinuedInstruction;
+import java.lang.classfile.instruction.FieldInstruction;
+import java.lang.classfile.instruction.InvokeDynamicInstruction;
+import java.lang.classfile.instruction.InvokeInstruction;
+import java.lang.classfile.instruction.MonitorInstruction;
+import java.lang.classfile.instruction.NewMultiArrayInstruction;
+import java.lang.classfile.instruction.NewObjectInstruction;
+import java.lang.classfile.instruction.NewReferenceArrayInstruction;
+import java.lang.classfile.instruction.ThrowInstruction;
+import java.lang.classfile.instruction.TypeCheckInstruction;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDesc;
+import java.util.Optional;
+import java.util.function.Predicate;
+import jenzyme.runtime.error.Messages;
+
+/**
+ * Which single instructions are outside the compiled subset, named in Java words: the one list both the lowering
+ * ({@link MethodLowering} refuses them) and {@link SubsetExplainer} (lists them all before compiling) read, so the
+ * two cannot disagree. Whether a supported call's target is itself compilable is decided where it is lowered.
+ */
+final class SubsetRules {
+
+    private SubsetRules() {
+    }
+
+    /**
+     * The construct {@code instruction} stands for if the subset has no place for it; {@code hasClass} tells whether
+     * the class files of a static call's owner are available (else the call cannot be compiled).
+     */
+    static Optional<String> refusal(Instruction instruction, Predicate<String> hasClass) {
+        return Optional.ofNullable(switch (instruction) {
+            case FieldInstruction field -> fieldAccess(field);
+            case InvokeDynamicInstruction dynamic -> (dynamic.name().stringValue().startsWith("makeConcat")
+                    ? Messages.STRING_CONCATENATION : Messages.LAMBDA).format();
+            case NewObjectInstruction newObject -> newObject(newObject.className().asInternalName());
+            case NewReferenceArrayInstruction newArray ->
+                    Messages.NEW_OBJECT_ARRAY.format(JavaWords.owner(newArray.componentType().asInternalName()));
+            case NewMultiArrayInstruction newArray ->
+                    Messages.NEW_MULTI_ARRAY.format(newArray.arrayType().asSymbol().displayName());
+            case ThrowInstruction thrown -> Messages.THROW.format();
+            case MonitorInstruction monitor -> Messages.SYNCHRONIZED_BLOCK.format();
+            case TypeCheckInstruction check -> (check.opcode() == Opcode.INSTANCEOF ? Messages.INSTANCEOF
+                    : Messages.CAST).format(JavaWords.owner(check.type().asInternalName()));
+            case DiscontinuedInstruction discontinued ->
+                    Messages.BYTECODE_INSTRUCTION.format(opcodeName(discontinued.opcode()));
+            case ConstantInstruction constant -> constant(constant.opcode() == Opcode.ACONST_NULL ? null
+                    : constant.constantValue());
+            case BranchInstruction branch -> switch (branch.opcode()) {
+                case IFNULL, IFNONNULL -> Messages.NULL_CHECK.format();
+                case IF_ACMPEQ, IF_ACMPNE -> Messages.REFERENCE_COMPARISON.format();
+                default -> null;
+            };
+            case InvokeInstruction invoke -> call(invoke, hasClass);
+            default -> null;
+        });
+    }
+
+    private static String constant(ConstantDesc value) {
+        return switch (value) {
+            case null -> Messages.NULL.format();
+            case Integer i -> null;
+            case Long l -> null;
+            case Float f -> null;
+            case Double d -> null;
+            case String s -> Messages.STRING_CONSTANT.format(s.length() > 20 ? s.substring(0, 20) + "..." : s);
+            case ClassDesc c -> Messages.CLASS_LITERAL.format(c.displayName());
+            default -> Messages.CONSTANT.format(value);
+        };
+    }
+
+    private static String call(InvokeInstruction invoke, Predicate<String> hasClass) {
+        String owner = invoke.owner().asInternalName();
+        String method = JavaWords.method(owner, invoke.name().stringValue(), invoke.type().stringValue());
+        if (invoke.opcode() != Opcode.INVOKESTATIC) {
+            return Messages.CALLING_INSTANCE_METHOD.format(method);
+        }
+        if (!MathCalls.handles(owner) && !hasClass.test(owner)) {
+            return Messages.CALLING_FOREIGN.format(method, JavaWords.owner(owner));
+        }
+        return null;
+    }
+
+    /** {@code new X}, named as a throw when X looks like an exception (javac emits the new before the athrow). */
+    private static String newObject(String internalName) {
+        String name = JavaWords.owner(internalName);
+        boolean throwable = name.endsWith("Exception") || name.endsWith("Error") || name.endsWith("Throwable");
+        return (throwable ? Messages.THROW_NEW : Messages.NEW_OBJECT).format(name);
+    }
+
+    private static String fieldAccess(FieldInstruction field) {
+        String name = JavaWords.field(field.owner().asInternalName(), field.name().stringValue());
+        boolean reads = field.opcode() == Opcode.GETSTATIC || field.opcode() == Opcode.GETFIELD;
+        return (reads ? Messages.READING_FIELD : Messages.WRITING_FIELD).format(name);
+    }
+
+    static String opcodeName(Opcode opcode) {
+        return opcode.name().toLowerCase();
+    }
+}

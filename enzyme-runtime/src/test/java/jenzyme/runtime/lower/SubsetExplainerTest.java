@@ -1,0 +1,101 @@
+package jenzyme.runtime.lower;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.lower.SubsetExplainer.Problem;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** %autodiff --explain's analysis: every refused construct of a method and its callees, with its line, at once. */
+class SubsetExplainerTest {
+
+    private static final String SOURCE = """
+            package ex;
+            public class Ex {
+                static double k = 2;
+                static double many(double[] p, int n) {
+                    double s = k;                              // field
+                    String label = "p" + n;                    // concat
+                    Object box = new Object();                 // object
+                    for (int i = 0; i < n; i++) s += p[i];
+                    return s + helper(p) + clean(p[0]);
+                }
+                static double helper(double[] p) {
+                    synchronized (p) { return p[0] * 2; }      // monitor
+                }
+                static double clean(double x) {
+                    return Math.sin(x) * x;
+                }
+                static double randomOnly(double x) {
+                    return x * Math.random();                  // random
+                }
+                static double callsInstance(double x) {
+                    return new Ex().twice(x);                  // instance
+                }
+                double twice(double x) { return 2 * x; }
+            }
+            """;
+
+    private static final CompiledClasses CLASSES = InMemoryJavac.compile("ex.Ex", SOURCE);
+    private final SubsetExplainer explainer = new SubsetExplainer(CLASSES);
+
+    @Test
+    void everyRefusedConstructOfTheMethodAndItsCalleesIsListedWithItsLine() {
+        List<Problem> problems = explainer.explain("ex/Ex", "many", "([DI)D");
+        assertEquals(List.of(
+                new Problem("ex/Ex", "many", lineOf("field"), "reading ex.Ex.k (compiled code cannot use notebook "
+                        + "variables or fields; pass the value as a parameter)"),
+                new Problem("ex/Ex", "many", lineOf("concat"), "string concatenation (+ on a String)"),
+                new Problem("ex/Ex", "many", lineOf("object"), "new Object (compiled code cannot create objects)"),
+                new Problem("ex/Ex", "helper", lineOf("monitor"), "a synchronized block")), problems);
+    }
+
+    @Test
+    void aMethodInsideTheSubsetHasNoProblems() {
+        assertEquals(List.of(), explainer.explain("ex/Ex", "clean", "(D)D"));
+    }
+
+    @Test
+    void whatOnlyTheLoweringKnowsIsNamedByTheLoweringItself() {
+        assertEquals(List.of(new Problem("ex/Ex", "randomOnly", lineOf("random"),
+                "calling Math.random() (no native equivalent)")), explainer.explain("ex/Ex", "randomOnly", "(D)D"));
+        List<Problem> instance = explainer.explain("ex/Ex", "callsInstance", "(D)D");
+        assertEquals(1, instance.size(), instance.toString());
+        assertTrue(instance.getFirst().construct().startsWith("new ex.Ex"), instance.toString());
+    }
+
+    /** The explanation agrees with the compiler on its whole corpus of refusals: the first refusal is listed. */
+    @ParameterizedTest
+    @ValueSource(strings = {"many", "helper", "randomOnly", "callsInstance", "clean"})
+    void theLoweringsOwnRefusalIsAlwaysAmongTheProblems(String method) {
+        String descriptor = switch (method) {
+            case "many" -> "([DI)D";
+            case "helper" -> "([D)D";
+            default -> "(D)D";
+        };
+        List<Problem> problems = explainer.explain("ex/Ex", method, descriptor);
+        try {
+            new BytecodeLowering(CLASSES).lower("ex/Ex", method, descriptor);
+            assertEquals(List.of(), problems, "it compiles, so nothing to explain");
+        } catch (LoweringException refused) {
+            assertTrue(problems.stream().anyMatch(p -> p.methodName().equals(refused.methodName().orElseThrow())
+                    && p.sourceLine() == refused.sourceLine()), refused.getMessage() + " not in " + problems);
+        }
+    }
+
+    private static int lineOf(String marker) {
+        List<String> lines = SOURCE.lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).endsWith("// " + marker)) {
+                return i + 1;
+            }
+        }
+        throw new AssertionError("no line marked " + marker);
+    }
+}
