@@ -30,10 +30,16 @@ double decay(double k, int steps) {
 %autodiff reverse decay
 double[] small = new double[1000];
 java.util.Arrays.fill(small, 0.5);
-var calls = new java.util.concurrent.atomic.AtomicLong();
-var refused = new java.util.concurrent.atomic.AtomicLong();
-var wrong = new java.util.concurrent.atomic.AtomicReference<Throwable>();
-var stop = new java.util.concurrent.atomic.AtomicBoolean();
+// In system properties, not notebook variables: JShell re-declares top-level variables that a new star import
+// touches, and their values become null (found by this soak).
+System.getProperties().put("soak.calls", new java.util.concurrent.atomic.AtomicLong());
+System.getProperties().put("soak.refused", new java.util.concurrent.atomic.AtomicLong());
+System.getProperties().put("soak.wrong", new java.util.concurrent.atomic.AtomicReference<Throwable>());
+System.getProperties().put("soak.stop", new java.util.concurrent.atomic.AtomicBoolean());
+final var calls = (java.util.concurrent.atomic.AtomicLong) System.getProperties().get("soak.calls");
+final var refused = (java.util.concurrent.atomic.AtomicLong) System.getProperties().get("soak.refused");
+@SuppressWarnings("unchecked") final var wrong = (java.util.concurrent.atomic.AtomicReference<Throwable>) System.getProperties().get("soak.wrong");
+final var stop = (java.util.concurrent.atomic.AtomicBoolean) System.getProperties().get("soak.stop");
 final double expected = 1000 * Math.sin(0.5) * 0.5;
 Runnable caller = () -> {
     while (!stop.get()) {
@@ -106,8 +112,13 @@ def main() -> int:
                 run = cell("decay_grad(1.0, 100_000_000)", expect_ok=False)
                 if run.status != "error" or run.errors[0]["ename"] != "java.lang.OutOfMemoryError":
                     problems.append(f"oom round {round_no}: {run.status} {run.errors}")
-        final = execute(kernel.client, 'stop.set(true); Thread.sleep(200); calls.get() + " " + refused.get() + " " '
-                                       '+ wrong.get() + " " + jenzyme.runtime.jit.NativeMemory.inUse()')
+        final = execute(kernel.client, 'var p = System.getProperties(); '
+                        '((java.util.concurrent.atomic.AtomicBoolean) p.get("soak.stop")).set(true); Thread.sleep(200); '
+                        'p.get("soak.calls") + " " + p.get("soak.refused") + " " + '
+                        '((java.util.concurrent.atomic.AtomicReference<?>) p.get("soak.wrong")).get() + " " '
+                        '+ jenzyme.runtime.jit.NativeMemory.inUse()')
+        if final.status != "ok" or not final.results:
+            raise RuntimeError(f"the final check failed: {final.status} {final.errors}")
         calls, refused, wrong, in_use = final.results[0]["data"]["text/plain"].strip('"').split(" ", 3)
         if wrong != "null":
             problems.append(f"a calling thread saw: {wrong}")
@@ -120,6 +131,7 @@ def main() -> int:
         print(f"soak: kernel RSS {rss_start:.0f} MiB → {rss_mib(pid):.0f} MiB, alive: {alive(pid)}")
     except Exception as error:  # noqa: BLE001 (report whatever ended the soak)
         problems.append(f"soak aborted: {error!r}")
+        print(f"soak: {counts} rounds so far, interrupts {[round(i * 1000) for i in interrupts]} ms")
     finally:
         kernel.client.stop_channels()
         kernel.manager.shutdown_kernel(now=True)
