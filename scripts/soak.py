@@ -49,6 +49,9 @@ Runnable caller = () -> {
             calls.incrementAndGet();
         } catch (jenzyme.runtime.error.BindingException e) {
             refused.incrementAndGet();
+        } catch (Error e) {
+            // The kernel's interrupt stops user code on every thread (woven checks throw CellInterruptedError).
+            if (!e.getClass().getSimpleName().equals("CellInterruptedError")) wrong.compareAndSet(null, e);
         } catch (Throwable t) {
             wrong.compareAndSet(null, t);
         }
