@@ -18,6 +18,7 @@ import jenzyme.runtime.error.JitException;
 import jenzyme.runtime.error.LoweringException;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.error.WorkerException;
+import jenzyme.runtime.lower.CompiledNames;
 import org.dflib.jjava.jupyter.kernel.magic.MagicArgsParseException;
 import org.dflib.jjava.jupyter.kernel.magic.UndefinedMagicException;
 
@@ -65,10 +66,11 @@ final class ErrorRenderer {
                 yield new ErrorReport("CompilationError", compilation.diagnostics().getFirst().message(), lines);
             }
             case ExecutionFailure execution -> {
+                String detail = CompiledNames.readable(execution.detail());
                 List<String> lines = new ArrayList<>();
-                lines.add(execution.exceptionClass() + (execution.detail().isEmpty() ? "" : ": " + execution.detail()));
+                lines.add(execution.exceptionClass() + (detail.isEmpty() ? "" : ": " + detail));
                 execution.trace().forEach(frame -> lines.addAll(frameLines(frame)));
-                yield new ErrorReport(execution.exceptionClass(), execution.detail(), lines);
+                yield new ErrorReport(execution.exceptionClass(), detail, lines);
             }
             case IncompleteSource incomplete ->
                     new ErrorReport("IncompleteInput", incomplete.getMessage(), List.of(incomplete.getMessage()));
@@ -176,6 +178,7 @@ final class ErrorRenderer {
             }
             case BindingException binding -> Messages.BINDING_FAILED.format(binding.getMessage());
         };
+        headline = CompiledNames.readable(headline);
         String first = Messages.MAGIC_FAILED.format(failure.magic(), headline);
         List<String> lines = new ArrayList<>(List.of(first));
         lines.addAll(where);

@@ -96,6 +96,18 @@ class ErrorRendererTest {
     }
 
     @Test
+    void compiledSymbolsInMessagesAreShownAsTheMethodAsWritten() throws Exception {
+        evaluator.eval("double spinFor(double x, int n) { for (int i = 0; i < n; i++) x = x * 0.5; return x; }");
+        UserMethod method = evaluator.methods("spinFor").getFirst();
+        String symbol = new BytecodeLowering(evaluator.classBytes())
+                .lower(method.ownerInternalName(), method.name(), method.descriptor()).entry().symbol();
+        WorkerException timedOut = new WorkerException(WorkerException.Reason.TIMED_OUT,
+                "the worker took longer than 4000 ms on " + symbol + "__enzyme_reverse", "");
+        assertEquals("%autodiff: the Enzyme worker failed: the worker took longer than 4000 ms on spinFor(double, int)",
+                renderer.render(magicFailure(timedOut)).traceback().getFirst());
+    }
+
+    @Test
     void everyCatalogueTemplateUsesItsPlaceholdersInOrderAndFormatFillsThem() {
         Pattern placeholder = Pattern.compile("\\{(\\d+)}");
         for (Messages message : Messages.values()) {

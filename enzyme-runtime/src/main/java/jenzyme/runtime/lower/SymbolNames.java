@@ -17,7 +17,9 @@ final class SymbolNames {
     static String of(MethodRef method) {
         String owner = method.owner();
         String simpleOwner = owner.substring(owner.lastIndexOf('/') + 1);
-        return "jz_" + readable(simpleOwner) + "_" + readable(method.name()) + "_" + hash(method);
+        String symbol = "jz_" + readable(simpleOwner) + "_" + readable(method.name()) + "_" + hash(method);
+        CompiledNames.register(symbol, JavaWords.method(method));
+        return symbol;
     }
 
     private static String readable(String text) {
