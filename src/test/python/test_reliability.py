@@ -181,6 +181,7 @@ Runnable caller = () -> {
         } catch (jenzyme.runtime.error.BindingException e) {
             if (!e.getMessage().contains("was released")) wrong.compareAndSet(null, e);
             refused.incrementAndGet();
+            try { Thread.sleep(1); } catch (InterruptedException stopped) { return; } // spinning starved %autodiff
         } catch (Throwable t) {
             wrong.compareAndSet(null, t);
         }

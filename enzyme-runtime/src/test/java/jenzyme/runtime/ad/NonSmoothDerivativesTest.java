@@ -149,6 +149,6 @@ class NonSmoothDerivativesTest {
     private static final double ABS_AT_PLUS_ZERO = 1;
     private static final double ABS_AT_MINUS_ZERO = 1;
     private static final double SQRT_AT_ZERO = 0;
-    private static final java.util.List<Double> MIN_TIE = java.util.List.of(0.0, 1.0);
-    private static final java.util.List<Double> MAX_TIE = java.util.List.of(0.0, 1.0);
+    private static final java.util.List<Double> MIN_TIE = java.util.List.of(0.0, 1.0); // min: to y
+    private static final java.util.List<Double> MAX_TIE = java.util.List.of(1.0, 0.0); // max: to x
 }

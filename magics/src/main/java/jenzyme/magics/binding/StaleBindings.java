@@ -34,8 +34,12 @@ final class StaleBindings {
         }
     }
 
-    /** One notebook method the code was compiled from, as it was then: JShell gives a changed method a new class. */
-    private record Dependency(String name, String descriptor, String ownerInternalName) {}
+    /**
+     * One notebook method the code was compiled from, as it was then: JShell gives a changed method a new class. It
+     * also recompiles unchanged methods into new classes (a new import, a redefined record they do not use), which
+     * left every binding "changed" after an {@code import java.io.*;}: a method with the same source is the same.
+     */
+    private record Dependency(String name, String descriptor, String ownerInternalName, String source) {}
 
     /** The code of one compilation: what it depends on, how to re-run it, whether it was released already. */
     private static final class Watch {
@@ -69,14 +73,18 @@ final class StaleBindings {
     Guarded guard(MethodHandle target, UserMethod entry, List<String> loweredMethods, String rerun,
                        BooleanSupplier isLive) {
         List<Dependency> dependencies = new ArrayList<>();
-        dependencies.add(new Dependency(entry.name(), entry.descriptor(), entry.ownerInternalName()));
+        dependencies.add(new Dependency(entry.name(), entry.descriptor(), entry.ownerInternalName(), entry.source()));
         for (String method : loweredMethods) {
             int parameters = method.indexOf('(');
             int dot = method.lastIndexOf('.', parameters);
             String owner = method.substring(0, dot).replace('.', '/');
             if (owner.startsWith("REPL/")) { // only notebook methods can be redefined
-                dependencies.add(new Dependency(method.substring(dot + 1, parameters), method.substring(parameters),
-                        owner));
+                String name = method.substring(dot + 1, parameters);
+                String descriptor = method.substring(parameters);
+                String source = currentMethods.apply(name).stream()
+                        .filter(m -> m.descriptor().equals(descriptor) && m.ownerInternalName().equals(owner))
+                        .map(UserMethod::source).findFirst().orElse(null);
+                dependencies.add(new Dependency(name, descriptor, owner, source));
             }
         }
         Watch watch = new Watch(entry.name(), List.copyOf(dependencies), rerun, isLive);
@@ -122,7 +130,8 @@ final class StaleBindings {
 
     private boolean isCurrent(Dependency dependency) {
         return currentMethods.apply(dependency.name()).stream().anyMatch(m -> m.descriptor().equals(
-                dependency.descriptor()) && m.ownerInternalName().equals(dependency.ownerInternalName()));
+                dependency.descriptor()) && (m.ownerInternalName().equals(dependency.ownerInternalName())
+                || m.source().equals(dependency.source())));
     }
 
     private static Object raise(Watch watch) {

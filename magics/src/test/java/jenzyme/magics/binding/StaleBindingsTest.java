@@ -21,8 +21,13 @@ class StaleBindingsTest {
     private final Map<String, List<UserMethod>> notebook = new HashMap<>();
     private final StaleBindings stale = new StaleBindings(name -> notebook.getOrDefault(name, List.of()));
 
+    /** A version of a cell method; {@code source} tells versions of the same signature apart. */
+    private static UserMethod method(String owner, String name, String descriptor, String source) {
+        return new UserMethod(owner, name, descriptor, source);
+    }
+
     private static UserMethod method(String owner, String name, String descriptor) {
-        return new UserMethod(owner, name, descriptor, "");
+        return method(owner, name, descriptor, name + descriptor + " v1");
     }
 
     private static MethodHandle square() throws ReflectiveOperationException {
@@ -43,7 +48,7 @@ class StaleBindingsTest {
         stale.methodsDefined(Set.of("g", "sin"));
         assertFalse(guarded.isStale(), "a new overload of g and a name shared with a library method change nothing");
 
-        notebook.put("g", List.of(method("REPL/$JShell$4B", "g", "(D)D")));
+        notebook.put("g", List.of(method("REPL/$JShell$4B", "g", "(D)D", "g(D)D v2")));
         notebook.put("f", List.of(method("REPL/$JShell$5B", "f", "(D)D"))); // JShell recompiles the caller too
         stale.methodsDefined(Set.of("g", "f"));
         assertTrue(guarded.isStale());
@@ -58,11 +63,22 @@ class StaleBindingsTest {
         notebook.put("h", List.of(h));
         var guarded = stale.guard(square(), h, List.of("REPL.$JShell$7.h(D)D"), "%jit h", () -> true);
         var released = stale.guard(square(), h, List.of("REPL.$JShell$7.h(D)D"), "%jit h", () -> false);
-        notebook.put("h", List.of(method("REPL/$JShell$7B", "h", "(DD)D")));
+        notebook.put("h", List.of(method("REPL/$JShell$7B", "h", "(DD)D", "h(DD)D v2")));
         stale.methodsDefined(Set.of("h"));
         IllegalStateException refused = assertThrows(IllegalStateException.class,
                 () -> { double unused = (double) guarded.handle().invokeExact(2.0, 3.0); });
         assertEquals("h changed since %jit; re-run %jit h", refused.getMessage());
         assertFalse(released.isStale(), "code already released is no longer watched");
+    }
+
+    @Test
+    void aMethodRecompiledFromTheSameSourceIsUnchanged() throws Throwable {
+        UserMethod k = method("REPL/$JShell$8", "k", "(D)D");
+        notebook.put("k", List.of(k));
+        var guarded = stale.guard(square(), k, List.of("REPL.$JShell$8.k(D)D"), "%autodiff reverse k", () -> true);
+        notebook.put("k", List.of(method("REPL/$JShell$8B", "k", "(D)D"))); // a new import: same source, new class
+        stale.methodsDefined(Set.of("k"));
+        assertFalse(guarded.isStale(), "an import or an unrelated redefinition must not retire the binding");
+        assertEquals(8.0, (double) guarded.handle().invokeExact(2.0, 3.0));
     }
 }
