@@ -27,13 +27,10 @@ class JEnzymeTest {
             return s;
         }
 
-        /** Least squares of a * exp(-k t) against y. */
-        static double decayLoss(double[] p, double[] t, double[] y) {
+        /** Least squares of tanh(a t + b) against y. */
+        static double tanhLoss(double[] p, double[] t, double[] y) {
             double s = 0;
-            for (int i = 0; i < t.length; i++) {
-                double r = p[0] * Math.exp(-p[1] * t[i]) - y[i];
-                s += r * r;
-            }
+            for (int i = 0; i < t.length; i++) s += Math.pow(Math.tanh(p[0] * t[i] + p[1]) - y[i], 2);
             return s;
         }
 
@@ -71,32 +68,32 @@ class JEnzymeTest {
 
     @Test
     void constantsGetNoGradientAndArePassedAfterTheShadow() {
-        Gradient g = ad.reverse(Models.class, "decayLoss", "t", "y");
-        double[] t = {0, 0.5, 1, 2, 3}, y = {2.1, 1.2, 0.8, 0.3, 0.1}, p = {1.7, 0.9}, dp = new double[2];
+        Gradient g = ad.reverse(Models.class, "tanhLoss", "t", "y");
+        double[] t = {-1, 0, 0.5, 1, 2}, y = {-0.6, 0.1, 0.4, 0.7, 0.9}, p = {0.8, 0.2}, dp = new double[2];
         double value = g.valueAndGradient(p, dp, t, y);
-        double loss = 0, da = 0, dk = 0;
+        double loss = 0, da = 0, db = 0;
         for (int i = 0; i < t.length; i++) {
-            double e = Math.exp(-p[1] * t[i]), r = p[0] * e - y[i];
+            double th = Math.tanh(p[0] * t[i] + p[1]), r = th - y[i], dr = 2 * r * (1 - th * th);
             loss += r * r;
-            da += 2 * r * e;
-            dk += 2 * r * p[0] * e * -t[i];
+            da += dr * t[i];
+            db += dr;
         }
         assertEquals(loss, value, 1e-13);
         assertEquals(da, dp[0], 1e-12);
-        assertEquals(dk, dp[1], 1e-12);
+        assertEquals(db, dp[1], 1e-12);
     }
 
     @Test
     void forwardGivesTheDirectionalDerivative() {
-        Tangent f = ad.forward(Models.class, "decayLoss", "t", "y");
-        double[] t = {0, 1, 2}, y = {1, 0.5, 0.2}, p = {1.3, 0.4}, v = {0.3, -2};
+        Tangent f = ad.forward(Models.class, "tanhLoss", "t", "y");
+        double[] t = {0, 1, 2}, y = {0.1, 0.5, 0.8}, p = {1.3, -0.4}, v = {0.3, -2};
         Tangent.ValueAndDerivative r = f.valueAndDerivative(p, v, t, y);
         double expected = 0;
         for (int i = 0; i < t.length; i++) {
-            double e = Math.exp(-p[1] * t[i]), res = p[0] * e - y[i];
-            expected += 2 * res * (e * v[0] - p[0] * t[i] * e * v[1]);
+            double th = Math.tanh(p[0] * t[i] + p[1]);
+            expected += 2 * (th - y[i]) * (1 - th * th) * (t[i] * v[0] + v[1]);
         }
-        assertEquals(Models.decayLoss(p, t, y), r.value(), 1e-14);
+        assertEquals(Models.tanhLoss(p, t, y), r.value(), 1e-14);
         assertEquals(expected, r.derivative(), 1e-12);
     }
 
@@ -116,7 +113,7 @@ class JEnzymeTest {
         var missing = assertThrows(LoweringException.class, () -> ad.reverse(Models.class, "nosuch"));
         assertTrue(missing.getMessage().contains("nosuch"), missing.getMessage());
         var count = assertThrows(IllegalArgumentException.class,
-                () -> ad.reverse(Models.class, "decayLoss", "t", "y").valueAndGradient(new double[2], new double[2]));
+                () -> ad.reverse(Models.class, "tanhLoss", "t", "y").valueAndGradient(new double[2], new double[2]));
         assertTrue(count.getMessage().contains("0 further constant argument(s)"), count.getMessage());
     }
 
