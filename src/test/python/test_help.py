@@ -67,3 +67,13 @@ def test_explain_lists_every_unsupported_construct_before_compiling(kernel):
     assert clean.startswith("**`cleanSq` and the methods it calls use only what %autodiff compiles**"), clean
     help_text = inspect(kernel, "%autodiff")["text/markdown"]
     assert "`%autodiff --explain f` lists, before compiling" in help_text
+
+
+def test_generated_bindings_and_records_explain_themselves(kernel):
+    ok(kernel, "double sq(double[] p, double s) { return s * p[0] * p[0]; }\n%autodiff reverse sq", timeout=300)
+    grad = inspect(kernel, "sq_grad")["text/markdown"]
+    assert grad.startswith("```java\nSqGradient sq_grad(double[] p, double s)\n```"), grad
+    assert "**Reverse-mode gradient of `sq`**, bound by `%autodiff reverse sq`" in grad
+    assert "SqGradient g = sq_grad(p, s);" in grad
+    record = inspect(kernel, "SqGradient")["text/markdown"]
+    assert "- `double[] dp` — ∂sq/∂p, one entry per element of `p`\n- `double ds` — ∂sq/∂s" in record, record

@@ -68,3 +68,11 @@ def test_a_later_kernel_without_network_uses_the_local_repository(kernel):
     finally:
         offline.client.stop_channels()
         offline.manager.shutdown_kernel(now=True)
+
+
+def test_compiled_code_finds_static_methods_of_an_added_library(kernel):
+    ok(kernel, f"%maven {COMMONS_MATH}", timeout=300)
+    ok(kernel, "double kink(double x) { return x * x + org.apache.commons.math3.util.FastMath.floor(x); }\n"
+               "%autodiff reverse kink")
+    value = ok(kernel, "var g = kink_grad(2.5); g.value() + \" \" + g.dx()").text
+    assert value == '"8.25 5.0"', value  # 2.5² + floor(2.5) = 8.25; d/dx = 2x + 0 = 5

@@ -80,15 +80,23 @@ public final class FunctionPlot extends ChartFigure<FunctionPlot> {
         }
         // Both curves solid: XChart strokes a curve segment by segment, so a dash pattern restarts every sample and
         // reads as solid on the plot while the legend shows dashes.
-        ChartStyle.curve(chart.addSeries(fName, xs, curves.get(0)), 0, ChartStyle.SOLID, false);
+        ChartStyle.curve(chart.addSeries(shownName(fName), xs, curves.get(0)), 0, ChartStyle.SOLID, false);
         if (derivative != null) {
-            ChartStyle.curve(chart.addSeries(derivativeName, xs, curves.get(1)), 1, ChartStyle.SOLID, false);
+            ChartStyle.curve(chart.addSeries(shownName(derivativeName), xs, curves.get(1)), 1, ChartStyle.SOLID, false);
         }
         double[] yRange = ChartStyle.range(curves, false);
         ChartStyle.roundTicks(chart, xmin, xmax, yRange[0], yRange[1]);
         ChartStyle.placeLegend(chart, curves.stream().map(c -> xs).toList(), curves,
-                derivative == null ? List.of(fName) : List.of(fName, derivativeName));
+                derivative == null ? List.of(shownName(fName)) : List.of(shownName(fName), shownName(derivativeName)));
         return chart;
+    }
+
+    /** The default names f(x) and f'(x) follow the x axis: after {@code .xLabel("s")} the legend says f(s), f'(s). */
+    private String shownName(String name) {
+        String variable = style.xLabel();
+        boolean defaultName = name.equals("f(x)") || name.equals("f'(x)");
+        return defaultName && !variable.isBlank() && !variable.equals("x") && variable.length() <= 12
+                ? name.replace("(x)", "(" + variable + ")") : name;
     }
 
     private static boolean spansZero(List<double[]> curves) {

@@ -21,6 +21,9 @@ public final class LinePlot extends ChartFigure<LinePlot> {
     record Series(String name, double[] x, double[] y, boolean pointsOnly) {
     }
 
+    /** Longer curves stay lines even when they overlap: a marker per point would be a solid band. */
+    private static final int MAX_MARKERS = 300;
+
     private final List<Series> series;
     private final boolean logY;
     private final boolean markers;
@@ -116,21 +119,47 @@ public final class LinePlot extends ChartFigure<LinePlot> {
         XYChart chart = ChartStyle.newChart(style);
         List<double[]> xs = new ArrayList<>();
         List<double[]> ys = new ArrayList<>();
-        for (int i = 0; i < series.size(); i++) {
-            Series s = series.get(i);
-            double[] y = logY ? ChartStyle.exponents(s.y()) : drawable(s.y());
+        for (Series s : series) {
             xs.add(s.x());
-            ys.add(y);
-            XYSeries drawn = chart.addSeries(s.name(), s.x(), y);
-            ChartStyle.curve(drawn, i, s.pointsOnly() ? ChartStyle.NO_LINE : ChartStyle.SOLID, markers || s.pointsOnly());
+            ys.add(logY ? ChartStyle.exponents(s.y()) : drawable(s.y()));
         }
         double[] xRange = ChartStyle.range(xs, false), yRange = ChartStyle.range(ys, false);
+        for (int i = 0; i < series.size(); i++) {
+            Series s = series.get(i);
+            // A curve lying on an earlier one (L-BFGS with AD and with FD gradients, notebook 02) would hide it:
+            // it is drawn as markers only, so the earlier line shows through. (Dashes are no way out: XChart
+            // strokes segment by segment and restarts the pattern at every sample.)
+            boolean pointsOnly = s.pointsOnly() || (s.x().length <= MAX_MARKERS && liesOnAnEarlier(i, xs, ys, yRange));
+            XYSeries drawn = chart.addSeries(s.name(), s.x(), ys.get(i));
+            ChartStyle.curve(drawn, i, pointsOnly ? ChartStyle.NO_LINE : ChartStyle.SOLID, markers || pointsOnly);
+        }
         if (logY) {
             ChartStyle.powerAxisY(chart, yRange[1] - yRange[0]);
         }
         ChartStyle.roundTicks(chart, xRange[0], xRange[1], yRange[0], yRange[1]);
         ChartStyle.placeLegend(chart, xs, ys, series.stream().map(Series::name).toList());
         return chart;
+    }
+
+    /**
+     * Whether most points of curve {@code i} sit within a pixel (0.3% of the y range) of an earlier curve at the same
+     * x. At 1% the fitted conductivity of notebook 03, close to the true one but a curve in its own right, turned
+     * into dots.
+     */
+    private static boolean liesOnAnEarlier(int i, List<double[]> xs, List<double[]> ys, double[] yRange) {
+        double tolerance = 0.003 * Math.max(yRange[1] - yRange[0], Double.MIN_NORMAL);
+        for (int j = 0; j < i; j++) {
+            int shared = Math.min(xs.get(i).length, xs.get(j).length), close = 0;
+            for (int k = 0; k < shared; k++) {
+                if (xs.get(i)[k] == xs.get(j)[k] && Math.abs(ys.get(i)[k] - ys.get(j)[k]) <= tolerance) {
+                    close++;
+                }
+            }
+            if (close >= 0.5 * xs.get(i).length) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static double[] drawable(double[] y) {

@@ -115,4 +115,13 @@ class FunctionPlotTest {
         assertEquals(Map.of("image/png", Map.of("width", 640, "height", 420)), plot.mimeMetadata());
         assertArrayEquals(plot.render().png(), plot.render().png(), "same figure, same bytes");
     }
+
+    @org.junit.jupiter.api.Test
+    void theDefaultCurveNamesFollowTheVariableOnTheXAxis() {
+        var chart = Plots.function(Math::sin, Math::cos, 0, 1).xLabel("s").chart();
+        org.junit.jupiter.api.Assertions.assertTrue(chart.getSeriesMap().containsKey("f(s)")
+                && chart.getSeriesMap().containsKey("f'(s)"), chart.getSeriesMap().keySet().toString());
+        var named = Plots.function(Math::sin, Math::cos, 0, 1).xLabel("t").chart();
+        org.junit.jupiter.api.Assertions.assertTrue(named.getSeriesMap().containsKey("f(t)"));
+    }
 }

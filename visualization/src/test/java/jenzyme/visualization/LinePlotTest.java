@@ -106,6 +106,23 @@ class LinePlotTest {
         assertEquals(Styler.LegendPosition.OutsideS, diagonal.getStyler().getLegendPosition());
     }
 
+    @Test
+    void aCurveLyingOnAnEarlierOneLeavesTheEarlierVisible() {
+        // Notebook 02: L-BFGS with AD and with FD gradients take the same steps; both must show.
+        double[] losses = new double[30];
+        for (int k = 0; k < losses.length; k++) {
+            losses[k] = Math.pow(0.5, k);
+        }
+        LinePlot plot = Plots.convergence().series("AD", losses).series("FD", losses.clone());
+        java.awt.image.BufferedImage image = RenderedImages.decodeAndCheck(plot);
+        int first = 0x1f77b4, second = 0xff7f0e;  // the palette's first two colours
+        int underneath = RenderedImages.countColour(image, first, 8);
+        int onTop = RenderedImages.countColour(image, second, 8);
+        assertTrue(underneath > 400 && onTop > 200, "AD " + underneath + " px, FD " + onTop + " px");
+        assertEquals(org.knowm.xchart.style.markers.SeriesMarkers.NONE,
+                plot.chart().getSeriesMap().get("AD").getMarker(), "the first stays a plain line");
+    }
+
     /** The y tick labels XChart draws, read after laying the chart out (its axis classes are package-private). */
     private static List<String> yTickLabels(XYChart chart) throws Exception {
         java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(chart.getWidth(), chart.getHeight(),

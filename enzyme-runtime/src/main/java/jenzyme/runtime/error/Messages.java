@@ -110,6 +110,8 @@ public enum Messages {
     NOT_AN_IDENTIFIER("expected a Java identifier for the generated names (--name), got '{0}'"),
     UNKNOWN_MODE("expected the mode reverse, forward or hvp, got '{0}'\nusage: {1}"),
     UNKNOWN_ACTIVITY("expected Const, Active, Duplicated or DuplicatedNoNeed for {0}, got '{1}'"),
+    SAMPLED_SHAPE("expected {0} to take one double[] or only double parameters, got {1}"),
+    SAMPLED_RESULT("expected {0} to return double, got {1}"),
     HVP_OPTIONS("%autodiff hvp takes no activities or options but --name and --verbose"),
 
     // Stale bindings.

@@ -9,14 +9,14 @@ import java.util.stream.Collectors;
  * {@code double[]}, {@code g(double, int[])}. A notebook's snippet classes ({@code REPL/$JShell$12}) are JShell's
  * wrappers that the user never wrote, so members of them are named without a class.
  */
-final class JavaWords {
+public final class JavaWords {
 
     private static final String SNIPPET_PREFIX = "REPL/$JShell$";
 
     private JavaWords() {}
 
     /** {@code String} for {@code java/lang/String}, {@code Point} for a class declared in a cell, "" for a cell. */
-    static String owner(String internalName) {
+    public static String owner(String internalName) {
         if (internalName.startsWith(SNIPPET_PREFIX)) {
             int nested = internalName.indexOf('$', SNIPPET_PREFIX.length());
             return nested < 0 ? "" : internalName.substring(nested + 1).replace('$', '.');
@@ -28,8 +28,17 @@ final class JavaWords {
         return dotted.startsWith("java.lang.") && dotted.indexOf('.', 10) < 0 ? dotted.substring(10) : dotted;
     }
 
-    /** {@code double[]} for {@code [D}, {@code String} for {@code Ljava/lang/String;}; the text itself if no descriptor. */
-    static String type(String descriptor) {
+    /**
+     * {@code double[]} for {@code [D}, {@code String} for {@code Ljava/lang/String;}, {@code Point} for a record
+     * declared in a cell; the text itself if it is no descriptor.
+     */
+    public static String type(String descriptor) {
+        if (descriptor.startsWith("[")) {
+            return type(descriptor.substring(1)) + "[]";
+        }
+        if (descriptor.startsWith("L") && descriptor.endsWith(";")) {
+            return owner(descriptor.substring(1, descriptor.length() - 1));
+        }
         try {
             return ClassDesc.ofDescriptor(descriptor).displayName();
         } catch (IllegalArgumentException notADescriptor) {
@@ -38,7 +47,7 @@ final class JavaWords {
     }
 
     /** {@code Owner.name(double, int[])}, or {@code name(double, int[])} for a cell method. */
-    static String method(String ownerInternalName, String name, String descriptor) {
+    public static String method(String ownerInternalName, String name, String descriptor) {
         String owner = owner(ownerInternalName);
         return (owner.isEmpty() ? "" : owner + ".") + name + parameters(descriptor);
     }
@@ -55,8 +64,8 @@ final class JavaWords {
 
     private static String parameters(String descriptor) {
         try {
-            return MethodTypeDesc.ofDescriptor(descriptor).parameterList().stream().map(ClassDesc::displayName)
-                    .collect(Collectors.joining(", ", "(", ")"));
+            return MethodTypeDesc.ofDescriptor(descriptor).parameterList().stream()
+                    .map(parameter -> type(parameter.descriptorString())).collect(Collectors.joining(", ", "(", ")"));
         } catch (IllegalArgumentException notADescriptor) {
             return "";
         }

@@ -57,9 +57,7 @@ public final class CompilerSession {
 
     /** {@code f(double, int[])}: the method as written, never its JVM descriptor. */
     private static String asWritten(UserMethod method) {
-        return method.name() + java.lang.constant.MethodTypeDesc.ofDescriptor(method.descriptor()).parameterList()
-                .stream().map(java.lang.constant.ClassDesc::displayName)
-                .collect(java.util.stream.Collectors.joining(", ", "(", ")"));
+        return jenzyme.runtime.lower.JavaWords.method(method.ownerInternalName(), method.name(), method.descriptor());
     }
 
     public record Timed<T>(T result, Map<String, Duration> timings) {}

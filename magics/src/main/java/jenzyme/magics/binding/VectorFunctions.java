@@ -8,6 +8,7 @@ import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
+import jenzyme.runtime.error.Messages;
 
 /**
  * A cell method seen as f: R^n → R with its compiled gradient, for the magics that sample functions
@@ -21,8 +22,8 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
     public static VectorFunctions of(MethodHandle jvm, Derivative reverse) {
         List<NativeParameter> parameters = reverse.entry().parameters();
         if (reverse.entry().returnType() != JavaType.DOUBLE) {
-            throw new IllegalArgumentException("expected " + reverse.entry().methodName() + " to return double, got "
-                    + reverse.entry().returnType().javaName());
+            throw new IllegalArgumentException(Messages.SAMPLED_RESULT.format(reverse.entry().methodName(),
+                    reverse.entry().returnType().javaName()));
         }
         MethodHandle derivative = reverse.handle();
         CallingConvention convention = reverse.convention();
@@ -58,8 +59,8 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
                         return gradient;
                     }, n, false);
         }
-        throw new IllegalArgumentException("expected " + reverse.entry().methodName() + " to take one double[] or only "
-                + "double parameters, got " + reverse.entry().javaSignature());
+        throw new IllegalArgumentException(Messages.SAMPLED_SHAPE.format(reverse.entry().methodName(),
+                reverse.entry().methodAsWritten()));
     }
 
     private static double[] checked(double[] x, int n) {
