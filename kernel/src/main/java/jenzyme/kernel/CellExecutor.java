@@ -92,14 +92,13 @@ final class CellExecutor {
 
     private Optional<DisplayData> magicResult(String magic, List<String> arguments, MagicCall call)
             throws MagicFailure {
-        Object result;
         try {
-            result = call.call();
+            // Rendering belongs to the magic too: a figure evaluates its function when it is drawn.
+            return Optional.ofNullable(call.call()).map(displays::of);
         } catch (Throwable failure) {
             // Magics may throw anything; the kernel must answer with an error and keep serving.
             throw new MagicFailure(magic, arguments, failure, magicNames());
         }
-        return Optional.ofNullable(result).map(displays::of);
     }
 
     private Set<String> magicNames() {
