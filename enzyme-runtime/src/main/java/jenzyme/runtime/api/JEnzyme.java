@@ -39,7 +39,7 @@ import jenzyme.runtime.worker.WorkerClient;
  * <p>Differentiating needs the Enzyme worker executable ({@code jenzyme-worker}), found at the path in the system
  * property {@value #WORKER_PROPERTY}, else in the environment variable {@value WorkerClient#EXECUTABLE_ENV}; the JVM
  * needs {@code --enable-native-access=ALL-UNNAMED} for the native code. Closing this frees every derivative it made;
- * their methods then raise instead of calling. Thread-safe.
+ * their methods then raise instead of calling.
  */
 public final class JEnzyme implements AutoCloseable {
 
