@@ -81,8 +81,8 @@ class HeatMapPlotTest {
                 assertTrue(distance(colour, Viridis.color(k / 100.0)) > 90, colour + " vs viridis at " + k + "%");
             }
             int rgb = colour.getRGB() & 0xffffff;
-            int onMap = countColour(image, rgb, 12, 0, area.y + area.height);
-            int inLegend = countColour(image, rgb, 12, area.y + area.height + 1, image.getHeight());
+            int onMap = RenderedImages.countColour(image, rgb, 12, 0, area.y + area.height);
+            int inLegend = RenderedImages.countColour(image, rgb, 12, area.y + area.height + 1, image.getHeight());
             assertTrue(onMap > 30 && inLegend > 10, colour + ": " + onMap + " pixels on the map, " + inLegend
                     + " in the legend below it");
         }
@@ -91,21 +91,6 @@ class HeatMapPlotTest {
     private static double distance(java.awt.Color a, java.awt.Color b) {
         return Math.sqrt(Math.pow(a.getRed() - b.getRed(), 2) + Math.pow(a.getGreen() - b.getGreen(), 2)
                 + Math.pow(a.getBlue() - b.getBlue(), 2));
-    }
-
-    private static int countColour(BufferedImage image, int rgb, int tolerance, int fromRow, int toRow) {
-        int count = 0;
-        for (int y = Math.max(0, fromRow); y < Math.min(image.getHeight(), toRow); y++) {
-            for (int x = 0; x < image.getWidth(); x++) {
-                int p = image.getRGB(x, y);
-                if (Math.abs((p >> 16 & 0xff) - (rgb >> 16 & 0xff)) <= tolerance
-                        && Math.abs((p >> 8 & 0xff) - (rgb >> 8 & 0xff)) <= tolerance
-                        && Math.abs((p & 0xff) - (rgb & 0xff)) <= tolerance) {
-                    count++;
-                }
-            }
-        }
-        return count;
     }
 
     @Test

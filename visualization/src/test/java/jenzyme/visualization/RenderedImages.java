@@ -55,8 +55,13 @@ final class RenderedImages {
 
     /** Number of pixels whose colour is within {@code tolerance} (per channel) of {@code rgb}. */
     static int countColour(BufferedImage image, int rgb, int tolerance) {
+        return countColour(image, rgb, tolerance, 0, image.getHeight());
+    }
+
+    /** {@link #countColour(BufferedImage, int, int)} over the rows {@code fromRow} (inclusive) to {@code toRow}. */
+    static int countColour(BufferedImage image, int rgb, int tolerance, int fromRow, int toRow) {
         int count = 0;
-        for (int y = 0; y < image.getHeight(); y++) {
+        for (int y = Math.max(0, fromRow); y < Math.min(image.getHeight(), toRow); y++) {
             for (int x = 0; x < image.getWidth(); x++) {
                 int p = image.getRGB(x, y);
                 if (Math.abs((p >> 16 & 0xff) - (rgb >> 16 & 0xff)) <= tolerance
