@@ -187,3 +187,30 @@ def test_hessian_vector_product_matches_finite_differences_of_the_gradient(ad):
     assert_close(got, fd, rel=1e-6)
     run = execute(ad.client, "%autodiff hvp wave")
     assert run.status == "error" and "expected double wave(double[])" in run.errors[0]["evalue"]
+
+
+def failure(kernel, code: str) -> str:
+    run = execute(kernel.client, code)
+    assert run.status == "error", f"expected an error, got {run.reply}"
+    return "\n".join(e["evalue"] + "\n" + "\n".join(e["traceback"]) for e in run.errors)
+
+
+def test_notebook_variables_are_read_at_each_call_and_redefinition_retires_the_binding(kernel):
+    ok(kernel, "final double G = 9.81;\ndouble mu = 2;\ndouble[] weights = {1, 2, 3};")
+    ok(kernel, "double drop(double t) { return 0.5 * G * t * t + mu * weights[1]; }")
+    ok(kernel, "%autodiff reverse drop")
+    ok(kernel, "%jit drop")
+    assert_close(numbers(kernel, "drop_grad(2).value(), drop_grad(2).dt(), drop_native(2)"),
+                 [0.5 * 9.81 * 4 + 4, 9.81 * 2, 0.5 * 9.81 * 4 + 4])
+    # Assignments (to the variable and into its array) are seen by the next call, with no new %autodiff.
+    ok(kernel, "mu = 3;\nweights[1] = 10;")
+    assert_close(numbers(kernel, "drop_grad(2).value(), drop_native(2)"), [0.5 * 9.81 * 4 + 30] * 2)
+    # A redefinition is a new variable: the binding refuses until the magic runs again, never the old one.
+    ok(kernel, "double G = 1.62;")
+    text = failure(kernel, "drop_grad(2).dt()")
+    assert "drop changed since %autodiff; re-run %autodiff reverse drop" in text, text
+    ok(kernel, "%autodiff reverse drop")
+    assert_close(numbers(kernel, "drop_grad(2).dt()"), [1.62 * 2])
+    ok(kernel, "void moveFloor(double h) { mu = h; }")
+    text = failure(kernel, "%jit moveFloor")
+    assert "assigning mu (compiled code reads notebook variables and static fields but cannot assign them" in text, text

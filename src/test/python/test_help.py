@@ -40,9 +40,9 @@ def test_the_pager_shows_the_same_help(kernel):
 
 
 def test_explain_lists_every_unsupported_construct_before_compiling(kernel):
-    ok(kernel, "double k = 2;\n"
+    ok(kernel, "String k = \"2\";\n"
                "double many(double[] p, int n) {\n"
-               "    double s = k;\n"
+               "    double s = k.length();\n"
                "    String label = \"p\" + n;\n"
                "    for (int i = 0; i < n; i++) s += p[i];\n"
                "    return s + helperSync(p);\n"
@@ -55,9 +55,11 @@ def test_explain_lists_every_unsupported_construct_before_compiling(kernel):
     markdown = run.results[0]["data"]["text/markdown"]
     assert markdown.startswith("**`many` uses 3 constructs that %autodiff cannot compile** (found before compiling)")
     lines = markdown.split("\n")
-    assert any(line.startswith("- `many`, cell [") and line.endswith(", line 3: `double s = k;`: reading k "
-                                                                     "(compiled code cannot use notebook variables or "
-                                                                     "fields; pass the value as a parameter)")
+    assert any(line.startswith("- `many`, cell [") and line.endswith(", line 3: `double s = k.length();`: reading k of "
+                                                                     "type String (compiled code reads notebook "
+                                                                     "variables and static fields of type double, "
+                                                                     "float, int, long and their arrays; pass other "
+                                                                     "values as parameters)")
                for line in lines), markdown
     assert any(", line 4: `String label = \"p\" + n;`: string concatenation (+ on a String)" in line
                for line in lines), markdown

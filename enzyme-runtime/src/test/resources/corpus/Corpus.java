@@ -448,4 +448,35 @@ public class Corpus {
     private static double divideInts(int a, int b) { return a / b; }
 
     static double exceptionFromCallee(int a, int b) { return divideInts(a, b) + 1; }
+
+    // ---- static fields: read at each call as hidden arguments (the JVM's values), arrays written in place
+
+    static double scale = Math.sqrt(2);
+    static final double[] COEFFICIENTS = {0.5, -1.25, 3.0, 0.125};
+    static final int[] OFFSETS = {3, 1, 4, 1, 5};
+    static long seed = 0x5DEECE66DL;
+
+    static double hornerWithFieldCoefficients(double x) {
+        double s = 0;
+        for (int i = COEFFICIENTS.length - 1; i >= 0; i--) s = s * x + COEFFICIENTS[i];
+        return scale * s;
+    }
+
+    static int offsetAt(int i) { return OFFSETS[i] * 2 + (int) (seed & 7); }
+
+    private static double scaled(double x) { return x * scale; }
+
+    static double fieldInCallee(double x, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += scaled(x + i);
+        return s;
+    }
+
+    static long writesFieldArray(int i, long v) {
+        OFFSETS[i % OFFSETS.length < 0 ? 0 : i % OFFSETS.length] = (int) v;
+        int s = 0;
+        for (int o : OFFSETS) s += o;
+        OFFSETS[0] = 3;
+        return s + seed;
+    }
 }

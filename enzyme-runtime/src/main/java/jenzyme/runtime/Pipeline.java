@@ -19,6 +19,8 @@ import jenzyme.runtime.bind.HessianVectorBinder;
 import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.bind.NativeBinder;
 import jenzyme.runtime.bind.NativeSignature;
+import jenzyme.runtime.bind.StaticFieldReads;
+import jenzyme.runtime.lower.FieldParameter;
 import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.lower.BytecodeLowering;
@@ -99,10 +101,11 @@ public final class Pipeline implements AutoCloseable {
             EntryPoint entry = lowered.entry();
             NativeSignature signature = NativeSignature.of(entry);
             // Guarded: the code stays until calls in flight return, however soon the method is compiled again.
-            MethodHandle handle = code.guard(
-                    NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol()));
-            MethodHandle copying = code.guard(NativeBinder.bindCopying(code.address(entry.symbol()), signature,
-                    code::isLive, entry.symbol()));
+            MethodHandle handle = withFields(code.guard(
+                    NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol())),
+                    entry, method);
+            MethodHandle copying = withFields(code.guard(NativeBinder.bindCopying(code.address(entry.symbol()),
+                    signature, code::isLive, entry.symbol())), entry, method);
             NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
             NativeMethod previous = jitted.put(method, compiled);
             if (previous != null) {
@@ -113,6 +116,12 @@ public final class Pipeline implements AutoCloseable {
             code.close();
             throw e;
         }
+    }
+
+    /** {@code handle} with the static fields the code reads supplied at each call: the Java method's own type. */
+    private static MethodHandle withFields(MethodHandle handle, EntryPoint entry, JavaMethod method) {
+        return StaticFieldReads.supply(handle, entry.parameters().size(),
+                entry.fields().stream().map(FieldParameter::field).toList(), method.classes());
     }
 
     /** Reverse mode (gradients): {@link #differentiate} with {@link Mode#REVERSE}. */
@@ -146,7 +155,7 @@ public final class Pipeline implements AutoCloseable {
         module.timings().forEach((phase, time) -> timings.put(phase.name().toLowerCase(), time));
         return jitAndBind(lowered, "." + mode.name().toLowerCase(), module, timings,
                 code -> DerivativeBinder.bind(code.address(module.wrapper().symbol()), convention, module.wrapper(),
-                        code::isLive), convention);
+                        code::isLive, method.classes()), convention);
     }
 
     /**

@@ -7,6 +7,7 @@ import java.util.Map;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.FieldParameter;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
 
@@ -32,10 +33,11 @@ public final class CallingConvention {
 
     /**
      * Where one wrapper argument comes from at a call: the status block, or handle position {@code position}
-     * passed as a heap segment (ARRAY), as that array's length (LENGTH) or as it is (VALUE).
+     * passed as a heap segment (ARRAY), as that array's length (LENGTH) or as it is (VALUE); or, for the FIELD_
+     * kinds, the static field {@code entry().fields().get(position)} read at the call, passed the same three ways.
      */
     public record Feed(Kind kind, int position) {
-        public enum Kind { STATUS, ARRAY, LENGTH, VALUE }
+        public enum Kind { STATUS, ARRAY, LENGTH, VALUE, FIELD_ARRAY, FIELD_LENGTH, FIELD_VALUE }
     }
 
     private final EntryPoint entry;
@@ -75,6 +77,10 @@ public final class CallingConvention {
      * primal value; {@link #overGradient()} describes the forward pass over its wrapper.
      */
     public static CallingConvention hvpGradient(EntryPoint entry) {
+        if (!entry.fields().isEmpty()) {
+            throw DifferentiationException.refused(entry.methodAsWritten(), Messages.HVP_READS_FIELDS.format(
+                    entry.methodName(), entry.fields().getFirst().field().javaName()));
+        }
         if (entry.parameters().size() != 1 || entry.parameters().getFirst().type() != JavaType.DOUBLE_ARRAY
                 || entry.returnType() != JavaType.DOUBLE) {
             throw DifferentiationException.refused(entry.methodAsWritten(),
@@ -168,6 +174,14 @@ public final class CallingConvention {
                 feeds.add(new Feed(Feed.Kind.STATUS, -1));
                 continue;
             }
+            int field = fieldAt(parameter.argument());
+            if (field >= 0) {
+                FieldParameter hidden = entry.fields().get(field);
+                feeds.add(new Feed(!hidden.field().type().isArray() ? Feed.Kind.FIELD_VALUE
+                        : parameter.argument() == hidden.llvmIndex() ? Feed.Kind.FIELD_ARRAY : Feed.Kind.FIELD_LENGTH,
+                        field));
+                continue;
+            }
             int p = javaParameterAt(parameter.argument());
             NativeParameter java = entry.parameters().get(p);
             boolean shadow = parameter.role() != WrapperParameter.Role.ARG;
@@ -204,6 +218,18 @@ public final class CallingConvention {
                 + " in " + slots);
     }
 
+    /** The hidden static field whose LLVM parameters include {@code llvmIndex}, or -1. */
+    private int fieldAt(int llvmIndex) {
+        List<FieldParameter> fields = entry.fields();
+        for (int f = 0; f < fields.size(); f++) {
+            FieldParameter field = fields.get(f);
+            if (llvmIndex >= field.llvmIndex() && llvmIndex < field.llvmIndex() + field.llvmCount()) {
+                return f;
+            }
+        }
+        return -1;
+    }
+
     private int javaParameterAt(int llvmIndex) {
         List<NativeParameter> parameters = entry.parameters();
         for (int p = 0; p < parameters.size(); p++) {
@@ -235,6 +261,13 @@ public final class CallingConvention {
                     default -> throw new IllegalArgumentException("expected an integer beside " + type.javaName()
                             + ", got " + extra);
                 }));
+            }
+        }
+        // The static fields the code reads: hidden Const arguments, arrays with their length.
+        for (FieldParameter field : entry.fields()) {
+            arguments.add(Argument.of(Activity.CONST, argType(field.field().type())));
+            if (field.field().type().isArray()) {
+                arguments.add(Argument.of(Activity.CONST, ArgType.I32));
             }
         }
         return arguments;
@@ -276,6 +309,7 @@ public final class CallingConvention {
         List<NativeType> types = new ArrayList<>();
         types.add(NativeType.PTR);
         entry.parameters().forEach(p -> p.llvmTypes().forEach(t -> types.add(NativeType.ofToken(t))));
+        entry.fields().forEach(f -> f.field().type().llvmTypes().forEach(t -> types.add(NativeType.ofToken(t))));
         return types;
     }
 

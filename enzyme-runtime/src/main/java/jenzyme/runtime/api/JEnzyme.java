@@ -132,13 +132,25 @@ public final class JEnzyme implements AutoCloseable {
         return JavaMethod.unique(classBytes(loader), owner.getName().replace('.', '/'), method);
     }
 
-    /** Class files as the loader's resources: what the program itself runs. */
+    /** Class files as the loader's resources: what the program itself runs (its static fields read from there). */
     private static ClassBytesSource classBytes(ClassLoader loader) {
-        return internalName -> {
-            try (InputStream in = loader.getResourceAsStream(internalName + ".class")) {
-                return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
-            } catch (IOException e) {
-                throw new UncheckedIOException("could not read the class file of " + internalName, e);
+        return new ClassBytesSource() {
+            @Override
+            public Optional<byte[]> bytesOf(String internalName) {
+                try (InputStream in = loader.getResourceAsStream(internalName + ".class")) {
+                    return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("could not read the class file of " + internalName, e);
+                }
+            }
+
+            @Override
+            public Optional<Class<?>> loadedClass(String internalName) {
+                try {
+                    return Optional.of(Class.forName(internalName.replace('/', '.'), false, loader));
+                } catch (ClassNotFoundException e) {
+                    return Optional.empty();
+                }
             }
         };
     }

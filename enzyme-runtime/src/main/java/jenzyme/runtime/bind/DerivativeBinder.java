@@ -12,6 +12,9 @@ import jenzyme.runtime.ad.CallingConvention.Feed;
 import jenzyme.runtime.ad.CallingConvention.HandleParameter;
 import jenzyme.runtime.ad.WrapperSignature;
 import jenzyme.runtime.error.BindingException;
+import jenzyme.runtime.lower.ClassBytesSource;
+import jenzyme.runtime.lower.FieldParameter;
+import jenzyme.runtime.lower.StaticField;
 
 /**
  * Pipeline stage 4 for derivatives: binds the Enzyme worker's C-ABI wrapper (see the worker's PROTOCOL.md) as a
@@ -55,29 +58,46 @@ public final class DerivativeBinder {
      */
     public static MethodHandle bind(MemorySegment function, CallingConvention convention, WrapperSignature wrapper,
                                     BooleanSupplier isLive) {
+        return bind(function, convention, wrapper, isLive, internalName -> java.util.Optional.empty());
+    }
+
+    /**
+     * @param classes where the static fields the code reads ({@code convention.entry().fields()}) are read from
+     *                at each call
+     */
+    public static MethodHandle bind(MemorySegment function, CallingConvention convention, WrapperSignature wrapper,
+                                    BooleanSupplier isLive, ClassBytesSource classes) {
         convention.check(wrapper);
         String symbol = wrapper.symbol();
         List<Feed> feeds = convention.feeds();
         MethodType javaType = convention.handleType();
         MethodHandle raw = NativeBinder.bindWrapper(function, wrapper);
 
-        // (int[] status, javaType params...) → one filtered native argument per wrapper parameter.
-        MethodType withStatus = javaType.insertParameterTypes(0, int[].class);
+        // (int[] status, javaType params..., static fields...) → one filtered native argument per wrapper parameter.
+        List<StaticField> fields = convention.entry().fields().stream().map(FieldParameter::field).toList();
+        int fieldBase = 1 + javaType.parameterCount();
+        MethodType withStatus = javaType.insertParameterTypes(0, int[].class)
+                .appendParameterTypes(fields.stream().<Class<?>>map(f -> f.type().javaClass()).toList());
         MethodHandle[] filters = new MethodHandle[feeds.size()];
         int[] reorder = new int[feeds.size()];
         for (int i = 0; i < feeds.size(); i++) {
             Feed feed = feeds.get(i);
-            reorder[i] = feed.kind() == Feed.Kind.STATUS ? 0 : feed.position() + 1;
+            reorder[i] = switch (feed.kind()) {
+                case STATUS -> 0;
+                case FIELD_ARRAY, FIELD_LENGTH, FIELD_VALUE -> fieldBase + feed.position();
+                default -> feed.position() + 1;
+            };
             Class<?> from = withStatus.parameterType(reorder[i]);
             filters[i] = switch (feed.kind()) {
                 case STATUS -> segmentOf(int[].class);
-                case ARRAY -> segmentOf(from);
-                case LENGTH -> MethodHandles.arrayLength(from);
-                case VALUE -> null;
+                case ARRAY, FIELD_ARRAY -> segmentOf(from);
+                case LENGTH, FIELD_LENGTH -> MethodHandles.arrayLength(from);
+                case VALUE, FIELD_VALUE -> null;
             };
         }
         MethodHandle handle = MethodHandles.filterArguments(raw, 0, filters);
         handle = MethodHandles.permuteArguments(handle, withStatus, reorder);
+        handle = StaticFieldReads.supply(handle, fieldBase, fields, classes);
         handle = NativeBinder.withStatusBlock(handle, isLive, symbol);
         handle = guarded(handle, convention, wrapper.slots().size());
         if (!handle.type().equals(javaType)) {

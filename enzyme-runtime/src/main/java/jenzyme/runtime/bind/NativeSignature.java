@@ -24,11 +24,15 @@ public record NativeSignature(List<NativeArgument> arguments, Class<?> returnTyp
         }
     }
 
-    /** The signature of a lowered entry point: arrays as (pointer, length), scalars by value. */
+    /**
+     * The signature of a lowered entry point: arrays as (pointer, length), scalars by value, the static fields it
+     * reads after the Java parameters (for {@link StaticFieldReads#supply}).
+     */
     public static NativeSignature of(EntryPoint entry) {
+        List<JavaType> types = new ArrayList<>(entry.parameters().stream().map(NativeParameter::type).toList());
+        entry.fields().forEach(f -> types.add(f.field().type()));
         List<NativeArgument> arguments = new ArrayList<>();
-        for (NativeParameter parameter : entry.parameters()) {
-            JavaType type = parameter.type();
+        for (JavaType type : types) {
             arguments.add(type.isArray() ? NativeArgument.arrayAndLength(type.javaClass())
                     : NativeArgument.value(type.javaClass()));
         }

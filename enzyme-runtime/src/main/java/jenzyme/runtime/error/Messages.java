@@ -50,6 +50,10 @@ public enum Messages {
     NO_METHOD("no method {0} in the class bytes"),
     MALFORMED_BYTECODE("malformed bytecode (a frontend bug, please report it): {0}"),
     READING_FIELD("reading {0} (compiled code cannot use notebook variables or fields; pass the value as a parameter)"),
+    READING_STATIC_FIELD_TYPE("reading {0} of type {1} (compiled code reads notebook variables and static fields of"
+            + " type double, float, int, long and their arrays; pass other values as parameters)"),
+    WRITING_STATIC_FIELD("assigning {0} (compiled code reads notebook variables and static fields but cannot assign"
+            + " them; return the new value, or write into an array)"),
     WRITING_FIELD("writing {0} (compiled code cannot use notebook variables or fields; pass the value as a parameter)"),
     STRING_CONCATENATION("string concatenation (+ on a String)"),
     LAMBDA("a lambda or method reference"),
@@ -93,10 +97,14 @@ public enum Messages {
     SCALAR_IS_ACTIVE("a scalar is Active in reverse mode, not {0}"),
     DUPLICATED_NEEDS_ARRAY("Duplicated applies to double[] or float[]"),
     BOOLEAN_PARAMETER("boolean parameters are not supported by %autodiff yet (pass an int)"),
+    HVP_READS_FIELDS("{0} reads {1}: a Hessian-vector product takes only the parameter p (pass {1} inside p, or use"
+            + " %autodiff reverse/forward, which read it at each call)"),
     HVP_SHAPE("expected double {0}(double[]) for a Hessian-vector product, got {1}"),
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
     COMPILED_INTERRUPTED("compiled {0} was interrupted"),
+    STATIC_FIELD_NULL("{0} is null (compiled code reads the array at each call)"),
+    STATIC_FIELD_UNREADABLE("cannot read {0} for compiled code: {1}"),
     COMPILED_OUT_OF_MEMORY("cannot allocate an array of {0} elements in compiled code (native memory is exhausted,"
             + " or it exceeds the JVM's maximum heap)"),
     COMPILED_STACK_OVERFLOW("compiled calls nested deeper than {0} (recursion too deep for native code; use a loop)"),

@@ -35,9 +35,25 @@ public final class BytecodeLowering {
         Objects.requireNonNull(descriptor, "descriptor");
         JvmNames.checkMethod(ownerInternalName, descriptor, LoweringException::new);
         MethodRef entryRef = new MethodRef(ownerInternalName, methodName, descriptor);
+        List<StaticField> fields = List.of();
+        while (true) {
+            StaticFields statics = new StaticFields(fields);
+            LoweredModule lowered = lowerOnce(entryRef, statics);
+            if (statics.discovered().isEmpty()) {
+                return lowered;
+            }
+            fields = statics.next();
+        }
+    }
+
+    /** One run with the static fields {@code statics} knows; incomplete if it discovers more (then null). */
+    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics) {
+        String ownerInternalName = entryRef.owner();
+        String methodName = entryRef.name();
+        String descriptor = entryRef.descriptor();
         String moduleName = SymbolNames.of(entryRef);
         ClassLibrary classes = new ClassLibrary(source);
-        try (IrModule module = new IrModule(moduleName)) {
+        try (IrModule module = new IrModule(moduleName, statics)) {
             LoweredFunctions functions = new LoweredFunctions(module, classes);
             LoweredFunction entry;
             try {
@@ -48,12 +64,16 @@ public final class BytecodeLowering {
             for (var next = functions.nextToLower(); next.isPresent(); next = functions.nextToLower()) {
                 MethodLowering.lower(module, classes, functions, next.get());
             }
+            if (!statics.discovered().isEmpty()) {
+                return null;
+            }
             String irText = module.irText();
             module.verify().ifPresent(problem -> {
                 throw new LoweringException("the generated LLVM IR does not verify (a frontend bug): " + problem,
                         ownerInternalName, methodName, descriptor, -1, -1, irText);
             });
-            return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry), functions.loweredMethods());
+            return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry, statics.known()),
+                    functions.loweredMethods());
         }
     }
 
@@ -73,7 +93,7 @@ public final class BytecodeLowering {
         return descriptors.getFirst();
     }
 
-    private static EntryPoint entryPoint(LoweredFunction entry) {
+    private static EntryPoint entryPoint(LoweredFunction entry, List<StaticField> statics) {
         List<NativeParameter> parameters = new ArrayList<>();
         int llvmIndex = 1;
         List<JavaType> types = entry.signature().parameters();
@@ -81,8 +101,13 @@ public final class BytecodeLowering {
             parameters.add(new NativeParameter(entry.parameterNames().get(i), types.get(i), llvmIndex));
             llvmIndex += types.get(i).llvmTypes().size();
         }
+        List<FieldParameter> fields = new ArrayList<>();
+        for (StaticField field : statics) {
+            fields.add(new FieldParameter(field, llvmIndex));
+            llvmIndex += field.type().llvmTypes().size();
+        }
         MethodRef ref = entry.ref();
         return new EntryPoint(entry.symbol(), ref.owner(), ref.name(), ref.descriptor(), parameters,
-                entry.signature().returnType());
+                entry.signature().returnType(), fields);
     }
 }

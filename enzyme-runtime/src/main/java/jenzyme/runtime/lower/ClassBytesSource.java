@@ -10,4 +10,12 @@ import java.util.Optional;
 public interface ClassBytesSource {
 
     Optional<byte[]> bytesOf(String internalName);
+
+    /**
+     * The class as the running JVM loaded it, if this source knows it: the binder reads the static fields compiled
+     * code uses from it at every call. Empty by default; the binder then tries the context class loader.
+     */
+    default Optional<Class<?>> loadedClass(String internalName) {
+        return Optional.empty();
+    }
 }

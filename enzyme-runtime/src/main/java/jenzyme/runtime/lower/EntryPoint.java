@@ -6,21 +6,30 @@ import java.util.stream.Collectors;
 /**
  * The exported function of a {@link LoweredModule}: its symbol and how its LLVM signature maps to the Java method.
  * The LLVM signature is {@code ret @symbol(ptr %status, <parameters' llvmTypes in order>)}; see {@link StatusCode}
- * for the status block the first parameter points to.
+ * for the status block the first parameter points to. The static fields compiled code reads follow the Java
+ * parameters as hidden arguments ({@link #fields()}).
  */
 public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
-                         List<NativeParameter> parameters, JavaType returnType) {
+                         List<NativeParameter> parameters, JavaType returnType, List<FieldParameter> fields) {
 
     /** LLVM parameter index of the status pointer in every lowered function. */
     public static final int STATUS_PARAMETER_INDEX = 0;
 
     public EntryPoint {
         parameters = List.copyOf(parameters);
+        fields = List.copyOf(fields);
     }
 
-    /** Number of LLVM parameters, status pointer included. */
+    /** An entry point that reads no static field. */
+    public EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
+                      List<NativeParameter> parameters, JavaType returnType) {
+        this(symbol, ownerInternalName, methodName, descriptor, parameters, returnType, List.of());
+    }
+
+    /** Number of LLVM parameters, status pointer and hidden field arguments included. */
     public int llvmParameterCount() {
-        return 1 + parameters.stream().mapToInt(NativeParameter::llvmCount).sum();
+        return 1 + parameters.stream().mapToInt(NativeParameter::llvmCount).sum()
+                + fields.stream().mapToInt(FieldParameter::llvmCount).sum();
     }
 
     /** The LLVM return type: {@code void}, or the single LLVM type of the Java return type. */
@@ -30,17 +39,18 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
 
     /** E.g. {@code double @sym(ptr, double, ptr, i32, i32)}, for messages and dumps. */
     public String llvmSignature() {
-        String params = parameters.stream().flatMap(p -> p.llvmTypes().stream()).map(t -> ", " + t)
+        String params = java.util.stream.Stream.concat(parameters.stream().flatMap(p -> p.llvmTypes().stream()),
+                fields.stream().flatMap(f -> f.field().type().llvmTypes().stream())).map(t -> ", " + t)
                 .collect(Collectors.joining());
         return llvmReturnType() + " @" + symbol + "(ptr" + params + ")";
     }
 
-    /** E.g. {@code Demo.f(double, double[], int)}, for messages. */
     /** The method as the user wrote it, without its class: {@code f(double[], int)}. */
     public String methodAsWritten() {
         return methodName + parameters.stream().map(p -> p.type().javaName()).collect(Collectors.joining(", ", "(", ")"));
     }
 
+    /** E.g. {@code Demo.f(double, double[], int)}, for messages. */
     public String javaSignature() {
         return ownerInternalName.replace('/', '.') + "." + methodName + parameters.stream()
                 .map(p -> p.type().javaName()).collect(Collectors.joining(", ", "(", ")"));

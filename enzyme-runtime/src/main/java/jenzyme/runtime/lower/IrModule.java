@@ -1,6 +1,8 @@
 package jenzyme.runtime.lower;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import jenzyme.runtime.llvm.IrBuilder;
@@ -19,9 +21,11 @@ final class IrModule implements AutoCloseable {
     private final IrBuilder ir;
     private final Tbaa tbaa;
     private final Map<String, Callee> declarations = new HashMap<>();
+    private final StaticFields statics;
     private LLVMValueRef interruptFlag;
 
-    IrModule(String name) {
+    IrModule(String name, StaticFields statics) {
+        this.statics = statics;
         this.module = new LlvmModule(name);
         this.ir = new IrBuilder(module.context());
         this.tbaa = new Tbaa(ir);
@@ -33,6 +37,11 @@ final class IrModule implements AutoCloseable {
 
     Tbaa tbaa() {
         return tbaa;
+    }
+
+    /** The static fields every function of this module takes as hidden trailing parameters. */
+    StaticFields statics() {
+        return statics;
     }
 
     LLVMTypeRef type(ValueKind kind) {
@@ -54,13 +63,18 @@ final class IrModule implements AutoCloseable {
         };
     }
 
-    /** The function type of a lowered method: status pointer first, arrays expanded to (ptr, i32). */
+    /**
+     * The function type of a lowered method: status pointer first, arrays expanded to (ptr, i32), then the module's
+     * static fields.
+     */
     LLVMTypeRef functionType(MethodSignature signature) {
         LLVMTypeRef[] params = new LLVMTypeRef[1 + signature.parameters().stream()
-                .mapToInt(p -> p.llvmTypes().size()).sum()];
+                .mapToInt(p -> p.llvmTypes().size()).sum() + statics.llvmCount()];
         int i = 0;
         params[i++] = ir.ptr();
-        for (JavaType parameter : signature.parameters()) {
+        List<JavaType> types = new ArrayList<>(signature.parameters());
+        statics.known().forEach(field -> types.add(field.type()));
+        for (JavaType parameter : types) {
             params[i++] = boundaryType(parameter);
             if (parameter.isArray()) {
                 params[i++] = ir.i32();

@@ -105,6 +105,13 @@ final class LoweredFunctions {
                 module.ir().setName(module.ir().param(function, index++), length);
             }
         }
+        for (StaticField field : module.statics().known()) {
+            String name = "static." + field.javaName();
+            module.ir().setName(module.ir().param(function, index++), name);
+            if (field.type().isArray()) {
+                module.ir().setName(module.ir().param(function, index++), name + ".len");
+            }
+        }
     }
 
 }

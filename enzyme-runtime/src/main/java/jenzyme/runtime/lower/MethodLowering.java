@@ -12,6 +12,7 @@ import java.lang.classfile.instruction.ArrayStoreInstruction;
 import java.lang.classfile.instruction.BranchInstruction;
 import java.lang.classfile.instruction.ConstantInstruction;
 import java.lang.classfile.instruction.ConvertInstruction;
+import java.lang.classfile.instruction.FieldInstruction;
 import java.lang.classfile.instruction.IncrementInstruction;
 import java.lang.classfile.instruction.InvokeInstruction;
 import java.lang.classfile.instruction.LabelTarget;
@@ -251,6 +252,8 @@ final class MethodLowering {
             case NewPrimitiveArrayInstruction newArray ->
                     stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
             case InvokeInstruction invoke -> invoke(invoke);
+            case FieldInstruction field when field.opcode() == Opcode.GETSTATIC -> stack.push(module.statics().read(
+                    module, function, javaLlvmCount(), SubsetRules.staticField(field).orElseThrow()));
             case NopInstruction nop -> { }
             // Fields, objects, lambdas, throw, monitors, type checks: refused above by SubsetRules.
             default -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION,
@@ -331,6 +334,7 @@ final class MethodLowering {
                 llvmArgs.add(args.get(i).length());
             }
         }
+        module.statics().passAlong(module, function, javaLlvmCount(), llvmArgs);
         if (callee == method) {
             // Recursion without loops (fib(60)) has no loop header to poll at: poll before each self-call.
             exits.pollInterrupt();
@@ -365,6 +369,11 @@ final class MethodLowering {
     }
 
     // ---- small helpers
+
+    /** LLVM parameters before the hidden static fields: the status pointer and the Java parameters. */
+    private int javaLlvmCount() {
+        return 1 + method.signature().parameters().stream().mapToInt(p -> p.llvmTypes().size()).sum();
+    }
 
     private static String localKey(int slot) {
         return "local" + slot;

@@ -96,8 +96,19 @@ final class SubsetRules {
 
     private static String fieldAccess(FieldInstruction field) {
         String name = JavaWords.field(field.owner().asInternalName(), field.name().stringValue());
-        boolean reads = field.opcode() == Opcode.GETSTATIC || field.opcode() == Opcode.GETFIELD;
-        return (reads ? Messages.READING_FIELD : Messages.WRITING_FIELD).format(name);
+        return switch (field.opcode()) {
+            case GETSTATIC -> staticField(field).isPresent() ? null
+                    : Messages.READING_STATIC_FIELD_TYPE.format(name, JavaWords.type(field.type().stringValue()));
+            case PUTSTATIC -> Messages.WRITING_STATIC_FIELD.format(name);
+            case GETFIELD -> Messages.READING_FIELD.format(name);
+            default -> Messages.WRITING_FIELD.format(name);
+        };
+    }
+
+    /** The static field a {@code getstatic} reads, if compiled code can take it as a hidden argument. */
+    static Optional<StaticField> staticField(FieldInstruction field) {
+        return JavaType.of(field.typeSymbol()).filter(StaticField::readable).map(type ->
+                new StaticField(field.owner().asInternalName(), field.name().stringValue(), type));
     }
 
     static String opcodeName(Opcode opcode) {

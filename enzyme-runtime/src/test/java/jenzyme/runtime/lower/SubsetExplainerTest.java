@@ -18,9 +18,9 @@ class SubsetExplainerTest {
     private static final String SOURCE = """
             package ex;
             public class Ex {
-                static double k = 2;
+                static String k = "2";
                 static double many(double[] p, int n) {
-                    double s = k;                              // field
+                    double s = k.length();                     // field
                     String label = "p" + n;                    // concat
                     Object box = new Object();                 // object
                     for (int i = 0; i < n; i++) s += p[i];
@@ -49,8 +49,9 @@ class SubsetExplainerTest {
     void everyRefusedConstructOfTheMethodAndItsCalleesIsListedWithItsLine() {
         List<Problem> problems = explainer.explain("ex/Ex", "many", "([DI)D");
         assertEquals(List.of(
-                new Problem("ex/Ex", "many", lineOf("field"), "reading ex.Ex.k (compiled code cannot use notebook "
-                        + "variables or fields; pass the value as a parameter)"),
+                new Problem("ex/Ex", "many", lineOf("field"), "reading ex.Ex.k of type String (compiled code reads "
+                        + "notebook variables and static fields of type double, float, int, long and their arrays; "
+                        + "pass other values as parameters)"),
                 new Problem("ex/Ex", "many", lineOf("concat"), "string concatenation (+ on a String)"),
                 new Problem("ex/Ex", "many", lineOf("object"), "new Object (compiled code cannot create objects)"),
                 new Problem("ex/Ex", "helper", lineOf("monitor"), "a synchronized block")), problems);

@@ -21,8 +21,9 @@ class UnsupportedConstructTest {
             package neg;
             public class Neg {
                 static double k = 2;
+                static String label = "k";
                 static double staticField(double x) {
-                    return k * x; // staticField
+                    return label.length() * x; // staticField
                 }
                 static void putStatic(double x) {
                     k = x; // putStatic
@@ -104,7 +105,7 @@ class UnsupportedConstructTest {
                     return a == b ? 1 : 0; // arraysEqual
                 }
                 private static double readsField(double x) {
-                    return k + x; // readsField
+                    return label.length() + x; // readsField
                 }
                 static double callsBadHelper(double x) {
                     return readsField(x) * 2;
@@ -121,8 +122,8 @@ class UnsupportedConstructTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            staticField       | (D)D   | reading neg.Neg.k (compiled code cannot use notebook variables or fields
-            putStatic         | (D)V   | writing neg.Neg.k
+            staticField       | (D)D   | reading neg.Neg.label of type String (compiled code reads notebook variables and static fields of type double
+            putStatic         | (D)V   | assigning neg.Neg.k (compiled code reads notebook variables and static fields but cannot assign them
             arrayClone        | ([D)I  | calling double[].clone() (compiled code can call only static methods
             newObject         | (I)I   | new Object (compiled code cannot create objects)
             throwing          | (I)I   | throw new IllegalArgumentException
@@ -172,7 +173,7 @@ class UnsupportedConstructTest {
         LoweringException e = lowerExpectingFailure("callsBadHelper", "(D)D");
         assertEquals("readsField", e.methodName().orElseThrow());
         assertEquals(lineOf("readsField"), e.sourceLine());
-        assertTrue(e.getMessage().contains("reading neg.Neg.k"), e.getMessage());
+        assertTrue(e.getMessage().contains("reading neg.Neg.label"), e.getMessage());
     }
 
     @org.junit.jupiter.api.Test

@@ -38,6 +38,12 @@ public final class CompiledClasses implements ClassBytesSource {
         return Optional.ofNullable(bytes.get(internalName)).map(byte[]::clone);
     }
 
+    /** The class as this test's loader loads it (the binder reads static fields from it). */
+    @Override
+    public Optional<Class<?>> loadedClass(String internalName) {
+        return bytes.containsKey(internalName) ? Optional.of(load(internalName.replace('/', '.'))) : Optional.empty();
+    }
+
     /** Writes the classes under {@code root} as a class directory (for class-path tests); returns {@code root}. */
     public Path writeTo(Path root) throws IOException {
         for (Map.Entry<String, byte[]> entry : bytes.entrySet()) {

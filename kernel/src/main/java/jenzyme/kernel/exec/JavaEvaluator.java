@@ -221,7 +221,22 @@ public final class JavaEvaluator implements AutoCloseable {
      */
     public ClassBytesSource compilerClassBytes() {
         SnippetClassLoader loader = control.loaderDelegate().classLoader();
-        return internalName -> store.bytesOf(internalName).or(() -> loader.addedClassFile(internalName));
+        return new ClassBytesSource() {
+            @Override
+            public Optional<byte[]> bytesOf(String internalName) {
+                return store.bytesOf(internalName).or(() -> loader.addedClassFile(internalName));
+            }
+
+            /** Snippet classes as loaded: notebook variables are static fields of JShell's wrapper classes. */
+            @Override
+            public Optional<Class<?>> loadedClass(String internalName) {
+                try {
+                    return Optional.of(control.loaderDelegate().findClass(internalName.replace('/', '.')));
+                } catch (ClassNotFoundException e) {
+                    return Optional.empty();
+                }
+            }
+        };
     }
 
     /** The active methods called {@code name}, with the snippet class that declares each now. */

@@ -1,0 +1,12 @@
+package jenzyme.runtime.lower;
+
+/**
+ * A hidden parameter of a lowered entry point: the static field whose value the caller passes at {@code llvmIndex}
+ * (and the length after it, for arrays).
+ */
+public record FieldParameter(StaticField field, int llvmIndex) {
+
+    public int llvmCount() {
+        return field.type().llvmTypes().size();
+    }
+}
