@@ -10,7 +10,8 @@ import java.util.stream.Collectors;
  * parameters as hidden arguments ({@link #fields()}).
  */
 public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
-                         List<NativeParameter> parameters, JavaType returnType, List<FieldParameter> fields) {
+                         List<NativeParameter> parameters, JavaType returnType, List<FieldParameter> fields)
+        implements java.io.Serializable {
 
     /** LLVM parameter index of the status pointer in every lowered function. */
     public static final int STATUS_PARAMETER_INDEX = 0;

@@ -9,7 +9,7 @@ package jenzyme.runtime.lower;
  * @param owner internal name of the declaring class, e.g. {@code REPL/$JShell$12}
  * @param type  one of the numeric types or their arrays ({@link #readable})
  */
-public record StaticField(String owner, String name, JavaType type) {
+public record StaticField(String owner, String name, JavaType type) implements java.io.Serializable {
 
     /** Whether compiled code can take a static field of {@code type} as a hidden argument. */
     public static boolean readable(JavaType type) {
