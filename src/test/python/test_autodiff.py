@@ -196,6 +196,7 @@ def failure(kernel, code: str) -> str:
 
 
 def test_notebook_variables_are_read_at_each_call_and_redefinition_retires_the_binding(kernel):
+    ok(kernel, FLATTEN)
     ok(kernel, "final double G = 9.81;\ndouble mu = 2;\ndouble[] weights = {1, 2, 3};")
     ok(kernel, "double drop(double t) { return 0.5 * G * t * t + mu * weights[1]; }")
     ok(kernel, "%autodiff reverse drop")

@@ -79,10 +79,15 @@ public final class CompilerSession {
         return throughWorker(method, "%autodiff hvp " + method.name(), () -> pipeline.hvp(javaMethod(method)));
     }
 
+    /** Whether the code reads a notebook variable: a static field of one of JShell's wrapper classes. */
+    private static boolean readsNotebookVariables(jenzyme.runtime.lower.EntryPoint entry) {
+        return entry.fields().stream().anyMatch(f -> f.field().owner().startsWith("REPL/"));
+    }
+
     /** {@code compiled}'s handle, raising a clear error once {@code method} or a method it calls is redefined. */
     public MethodHandle guardedHandle(NativeMethod compiled, UserMethod method) {
-        return stale.guard(compiled.handle(), method, compiled.lowered().loweredMethods(), "%jit " + method.name(),
-                compiled::isLive).handle();
+        return stale.guard(compiled.handle(), method, compiled.lowered().loweredMethods(),
+                readsNotebookVariables(compiled.entry()), "%jit " + method.name(), compiled::isLive).handle();
     }
 
     /**
@@ -95,8 +100,8 @@ public final class CompilerSession {
         try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
             derivative = request.get();
         }
-        StaleBindings.Guarded guarded = stale.guard(derivative.handle(), method, derivative.loweredMethods(), rerun,
-                derivative::isLive);
+        StaleBindings.Guarded guarded = stale.guard(derivative.handle(), method, derivative.loweredMethods(),
+                readsNotebookVariables(derivative.entry()), rerun, derivative::isLive);
         Derivative result = derivative.withHandle(guarded.handle());
         guards.keySet().removeIf(d -> !d.isLive()); // released code: nothing left to guard
         guards.put(result, guarded);

@@ -41,6 +41,13 @@ final class StaleBindings {
      */
     private record Dependency(String name, String descriptor, String ownerInternalName, String source) {}
 
+    /*
+     * Code that reads notebook variables is bound to the wrapper classes that hold them. Redefining a variable
+     * (`double G = 1.62;` again) makes JShell recompile the methods using it, with the same source, to read the new
+     * class's field: for such code a recompiled method is a change, whatever its source (an import then retires it
+     * too, which is merely one re-run more).
+     */
+
     /** The code of one compilation: what it depends on, how to re-run it, whether it was released already. */
     private static final class Watch {
         final SwitchPoint point = new SwitchPoint();
@@ -48,11 +55,14 @@ final class StaleBindings {
         final List<Dependency> dependencies;
         final String rerun;
         final BooleanSupplier isLive;
+        final boolean readsNotebookVariables;
         volatile String message;
 
-        Watch(String entry, List<Dependency> dependencies, String rerun, BooleanSupplier isLive) {
+        Watch(String entry, List<Dependency> dependencies, boolean readsNotebookVariables, String rerun,
+              BooleanSupplier isLive) {
             this.entry = entry;
             this.dependencies = dependencies;
+            this.readsNotebookVariables = readsNotebookVariables;
             this.rerun = rerun;
             this.isLive = isLive;
         }
@@ -69,9 +79,11 @@ final class StaleBindings {
     /**
      * {@code target} guarded against changes of {@code entry} and of the notebook methods in {@code loweredMethods}
      * ({@code owner.name(descriptor)} as the lowering lists them); {@code rerun} is the magic line that refreshes it.
+     *
+     * @param readsNotebookVariables whether the code reads notebook variables (then any recompilation retires it)
      */
-    Guarded guard(MethodHandle target, UserMethod entry, List<String> loweredMethods, String rerun,
-                       BooleanSupplier isLive) {
+    Guarded guard(MethodHandle target, UserMethod entry, List<String> loweredMethods, boolean readsNotebookVariables,
+                  String rerun, BooleanSupplier isLive) {
         List<Dependency> dependencies = new ArrayList<>();
         dependencies.add(new Dependency(entry.name(), entry.descriptor(), entry.ownerInternalName(), entry.source()));
         for (String method : loweredMethods) {
@@ -87,7 +99,7 @@ final class StaleBindings {
                 dependencies.add(new Dependency(name, descriptor, owner, source));
             }
         }
-        Watch watch = new Watch(entry.name(), List.copyOf(dependencies), rerun, isLive);
+        Watch watch = new Watch(entry.name(), List.copyOf(dependencies), readsNotebookVariables, rerun, isLive);
         watches.add(watch);
         MethodType type = target.type();
         MethodHandle raise = MethodHandles.dropArguments(
@@ -112,7 +124,7 @@ final class StaleBindings {
                 continue;
             }
             List<Dependency> changed = watch.dependencies.stream()
-                    .filter(d -> names.contains(d.name()) && !isCurrent(d)).toList();
+                    .filter(d -> names.contains(d.name()) && !isCurrent(d, watch.readsNotebookVariables)).toList();
             if (!changed.isEmpty()) {
                 Dependency callee = changed.stream().filter(d -> !d.name().equals(watch.entry)).findFirst()
                         .orElse(null);
@@ -128,10 +140,10 @@ final class StaleBindings {
         }
     }
 
-    private boolean isCurrent(Dependency dependency) {
+    private boolean isCurrent(Dependency dependency, boolean sameClassOnly) {
         return currentMethods.apply(dependency.name()).stream().anyMatch(m -> m.descriptor().equals(
                 dependency.descriptor()) && (m.ownerInternalName().equals(dependency.ownerInternalName())
-                || m.source().equals(dependency.source())));
+                || !sameClassOnly && m.source().equals(dependency.source())));
     }
 
     private static Object raise(Watch watch) {

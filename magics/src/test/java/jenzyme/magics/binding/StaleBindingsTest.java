@@ -41,7 +41,7 @@ class StaleBindingsTest {
         notebook.put("f", List.of(f));
         notebook.put("g", List.of(method("REPL/$JShell$4", "g", "(D)D")));
         var guarded = stale.guard(square(), f, List.of("REPL.$JShell$5.f(D)D", "REPL.$JShell$4.g(D)D",
-                "java.lang.Math.sin(D)D"), "%autodiff reverse f", () -> true);
+                "java.lang.Math.sin(D)D"), false, "%autodiff reverse f", () -> true);
         assertEquals(8.0, (double) guarded.handle().invokeExact(2.0, 3.0));
 
         notebook.put("g", List.of(method("REPL/$JShell$4", "g", "(D)D"), method("REPL/$JShell$9", "g", "(I)D")));
@@ -61,8 +61,8 @@ class StaleBindingsTest {
     void aChangedSignatureIsAChangeOfTheEntryAndReleasedCodeIsForgotten() throws Throwable {
         UserMethod h = method("REPL/$JShell$7", "h", "(D)D");
         notebook.put("h", List.of(h));
-        var guarded = stale.guard(square(), h, List.of("REPL.$JShell$7.h(D)D"), "%jit h", () -> true);
-        var released = stale.guard(square(), h, List.of("REPL.$JShell$7.h(D)D"), "%jit h", () -> false);
+        var guarded = stale.guard(square(), h, List.of("REPL.$JShell$7.h(D)D"), false, "%jit h", () -> true);
+        var released = stale.guard(square(), h, List.of("REPL.$JShell$7.h(D)D"), false, "%jit h", () -> false);
         notebook.put("h", List.of(method("REPL/$JShell$7B", "h", "(DD)D", "h(DD)D v2")));
         stale.methodsDefined(Set.of("h"));
         IllegalStateException refused = assertThrows(IllegalStateException.class,
@@ -75,10 +75,26 @@ class StaleBindingsTest {
     void aMethodRecompiledFromTheSameSourceIsUnchanged() throws Throwable {
         UserMethod k = method("REPL/$JShell$8", "k", "(D)D");
         notebook.put("k", List.of(k));
-        var guarded = stale.guard(square(), k, List.of("REPL.$JShell$8.k(D)D"), "%autodiff reverse k", () -> true);
+        var guarded = stale.guard(square(), k, List.of("REPL.$JShell$8.k(D)D"), false, "%autodiff reverse k",
+                () -> true);
         notebook.put("k", List.of(method("REPL/$JShell$8B", "k", "(D)D"))); // a new import: same source, new class
         stale.methodsDefined(Set.of("k"));
         assertFalse(guarded.isStale(), "an import or an unrelated redefinition must not retire the binding");
         assertEquals(8.0, (double) guarded.handle().invokeExact(2.0, 3.0));
+    }
+
+    @Test
+    void codeReadingNotebookVariablesIsRetiredByAnyRecompilation() throws Throwable {
+        UserMethod m = method("REPL/$JShell$10", "m", "(D)D");
+        notebook.put("m", List.of(m));
+        var guarded = stale.guard(square(), m, List.of("REPL.$JShell$10.m(D)D"), true, "%autodiff reverse m",
+                () -> true);
+        // A redefined variable: JShell recompiles m from the same source to read the new variable's class.
+        notebook.put("m", List.of(method("REPL/$JShell$10B", "m", "(D)D")));
+        stale.methodsDefined(Set.of("m"));
+        assertTrue(guarded.isStale(), "the old code would read the old variable");
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> { double unused = (double) guarded.handle().invokeExact(2.0, 3.0); });
+        assertEquals("m changed since %autodiff; re-run %autodiff reverse m", refused.getMessage());
     }
 }
