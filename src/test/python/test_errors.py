@@ -37,12 +37,12 @@ def test_string_constant_on_cell_line_two_is_reported_at_line_two_and_quoted(ker
 
 
 def test_a_notebook_variable_in_a_callee_names_the_callee_and_its_line(kernel):
-    ok(kernel, "double scale = 2;")
-    ok(kernel, "double scaled(double x) {\n    double y = x + 1;\n    return y * scale;\n}\n"
+    ok(kernel, "String scale = \"2\";")
+    ok(kernel, "double scaled(double x) {\n    double y = x + 1;\n    return y * scale.length();\n}\n"
                "double usesScaled(double x) { return scaled(x) + 1; }")
     text = error_text(execute(kernel.client, "%jit usesScaled"))
-    assert "cannot compile scaled(double): unsupported: reading scale" in text, text
-    assert quoted(text, 3, "    return y * scale;"), text
+    assert "cannot compile scaled(double): unsupported: reading scale of type String" in text, text
+    assert quoted(text, 3, "    return y * scale.length();"), text
     assert_no_internals(text)
 
 

@@ -479,4 +479,57 @@ public class Corpus {
         OFFSETS[0] = 3;
         return s + seed;
     }
+
+    // ---- the library: clamp, compare, Integer/Long/Double helpers
+
+    // Bounds computed at run time that Math.clamp refuses give a message without the numbers (docs/JAVA-SUBSET.md).
+    static double clampDouble(double x) { return Math.clamp(x, -1.5, 2.0) + Math.clamp(x, -0.0, 0.0); }
+
+    static double clampDoubleRefused(double x) { return Math.clamp(x, 0.0, -0.0); }
+
+    static float clampFloat(float x, float lo) { return Math.clamp(x, -2.5f, 1e30f) + Math.clamp(lo, Float.NaN, 1f); }
+
+    static int clampLongToInt(long v, int lo, int hi) { return Math.clamp(v, lo, hi); }
+
+    static long clampLong(long v, long lo, long hi) { return Math.clamp(v, lo, hi); }
+
+    static int compareDoubles(double a, double b) { return Double.compare(a, b) * 3 + Double.compare(b, a); }
+
+    static int compareFloatsTotally(float a, float b) { return Float.compare(a, b); }
+
+    static int compareIntegers(int a, int b, long c, long d) {
+        return Integer.compare(a, b) * 3 + Long.compare(c, d);
+    }
+
+    static long boxedHelpers(int a, int b, long c, long d) {
+        return Integer.min(a, b) + Integer.max(a, b) * 7L + Long.min(c, d) - Long.max(c, d) + Integer.sum(a, b)
+                + Long.sum(c, d) + Math.abs(a) + Math.abs(c);
+    }
+
+    static double doubleHelpers(double x, double y, float f, float g) {
+        return Double.sum(x, y) + Double.max(x, y) - Double.min(x, y) + Float.max(f, g) + Float.sum(f, g)
+                + (Double.isFinite(x) ? 1 : 0);
+    }
+
+    static double degreesAndFma(double x, double y, double z) {
+        return Math.fma(Math.toRadians(x), y, z) + Math.toDegrees(z) + Math.floorMod((long) x, 7) + Math.floorDiv((int) y, -3);
+    }
+
+    // ---- throw new X("constant")
+
+    static double checkedSqrt(double x) {
+        if (x < 0) throw new IllegalArgumentException("x must not be negative");
+        if (Double.isNaN(x)) throw new ArithmeticException();
+        return Math.sqrt(x);
+    }
+
+    private static int requireIndex(int i, int n) {
+        if (i < 0 || i >= n) throw new IndexOutOfBoundsException("index outside the table");
+        return i;
+    }
+
+    static double throwFromCallee(double[] table, int i) {
+        if (table.length == 0) throw new IllegalStateException("empty table");
+        return table[requireIndex(i, table.length)] * 2;
+    }
 }

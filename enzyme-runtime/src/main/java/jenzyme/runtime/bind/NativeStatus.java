@@ -6,7 +6,9 @@ import java.lang.foreign.ValueLayout;
 import java.util.Optional;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.ClampCalls;
 import jenzyme.runtime.lower.FailureSites;
+import jenzyme.runtime.lower.ThrownExceptions;
 import jenzyme.runtime.lower.StatusCode;
 
 /**
@@ -38,6 +40,24 @@ final class NativeStatus {
         }
     }
 
+    /** The JDK's message of Math.clamp's IllegalArgumentException, from the kind and the bounds' bits. */
+    private static String clampMessage(int[] block) {
+        long min = wide(block, StatusCode.WIDE_WORDS), max = wide(block, StatusCode.WIDE_WORDS + 2);
+        return switch (block[1]) {
+            case ClampCalls.MIN_NAN -> "min is NaN";
+            case ClampCalls.MAX_NAN -> "max is NaN";
+            case ClampCalls.DOUBLE_ORDER -> Double.longBitsToDouble(min) + " > " + Double.longBitsToDouble(max);
+            case ClampCalls.FLOAT_ORDER -> Float.intBitsToFloat((int) min) + " > " + Float.intBitsToFloat((int) max);
+            case ClampCalls.FLOATING_ORDER_UNKNOWN -> Messages.CLAMP_ORDER.format();
+            default -> min + " > " + max;
+        };
+    }
+
+    /** The little-endian 64-bit word at {@code index}, {@code index + 1}. */
+    private static long wide(int[] block, int index) {
+        return (block[index] & 0xffffffffL) | ((long) block[index + 1] << 32);
+    }
+
     /**
      * Throws the Java exception recorded in {@code block}, if any, with a first stack frame at the user's line that
      * raised it (the site compiled code recorded), as if the method had run on the JVM.
@@ -67,6 +87,9 @@ final class NativeStatus {
                 yield new CompiledCodeInterruptedException(Messages.COMPILED_INTERRUPTED.format(
                         site.map(FailureSites.Site::methodName).orElse("code")));
             }
+            case CLAMP_BOUNDS -> new IllegalArgumentException(clampMessage(block));
+            case THROWN -> ThrownExceptions.thrown(block[1]).map(ThrownExceptions.Thrown::create).orElseThrow(
+                    () -> new BindingException(symbol + " threw an unknown exception " + block[1], symbol, null));
             case OK -> throw new IllegalStateException("unreachable: OK returned above");
         };
         site.ifPresent(at -> {

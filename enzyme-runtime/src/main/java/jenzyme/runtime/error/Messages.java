@@ -58,8 +58,10 @@ public enum Messages {
     STRING_CONCATENATION("string concatenation (+ on a String)"),
     LAMBDA("a lambda or method reference"),
     NEW_OBJECT("new {0} (compiled code cannot create objects)"),
-    THROW_NEW("throw new {0} (compiled code cannot throw exceptions)"),
-    THROW("throw"),
+    THROW_NEW("throw new {0} (compiled code throws unchecked java.lang exceptions with a constant message, e.g."
+            + " throw new IllegalArgumentException(\"n must be positive\"); build the message outside compiled code)"),
+    THROW("throw of an existing exception (compiled code throws only new unchecked java.lang exceptions with a"
+            + " constant message: throw new IllegalStateException(\"...\"))"),
     NEW_OBJECT_ARRAY("new {0}[] (an array of objects)"),
     NEW_MULTI_ARRAY("new {0} (a multi-dimensional array)"),
     NEW_ARRAY_OF("new {0}[]"),
@@ -103,6 +105,7 @@ public enum Messages {
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
     COMPILED_INTERRUPTED("compiled {0} was interrupted"),
+    CLAMP_ORDER("min > max (Math.clamp's bounds, computed in compiled code)"),
     STATIC_FIELD_NULL("{0} is null (compiled code reads the array at each call)"),
     STATIC_FIELD_UNREADABLE("cannot read {0} for compiled code: {1}"),
     COMPILED_OUT_OF_MEMORY("cannot allocate an array of {0} elements in compiled code (native memory is exhausted,"

@@ -145,6 +145,8 @@ public final class IrBuilder implements AutoCloseable {
     public LLVMValueRef trunc(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildTrunc(builder, v, to, ""); }
     public LLVMValueRef sitofp(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildSIToFP(builder, v, to, ""); }
     public LLVMValueRef fptrunc(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildFPTrunc(builder, v, to, ""); }
+    /** Same bits, another type (only for values that never flow back into floating-point arithmetic). */
+    public LLVMValueRef bitcast(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildBitCast(builder, v, to, ""); }
     public LLVMValueRef fpext(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildFPExt(builder, v, to, ""); }
 
     // ---- memory

@@ -72,6 +72,40 @@ final class ExitPaths {
         ir.positionAtEnd(ok);
     }
 
+    /** Records {@code code} with {@code detail1} and leaves: the block ends here (a {@code throw}). */
+    void raise(StatusCode code, LLVMValueRef detail1) {
+        module.tbaa().attach(ir.store(ir.constInt(ir.i32(), code.code()), status), JavaType.INT);
+        module.tbaa().attach(ir.store(detail1, statusWord(1)), JavaType.INT);
+        if (site != 0) {
+            module.tbaa().attach(ir.store(ir.constInt(ir.i32(), site), statusWord(StatusCode.SITE_WORD)), JavaType.INT);
+        }
+        ir.br(failBlock());
+    }
+
+    /**
+     * {@link #failIf} with two 64-bit details (i64 values) stored as four i32 words from
+     * {@link StatusCode#WIDE_WORDS} on, low word first. Stored as i32 halves, like every other status word: an i64
+     * store made from a double's bits clashed with the status block's integer type in Enzyme's type analysis (the
+     * worker exited).
+     */
+    void failIfWide(LLVMValueRef failed, StatusCode code, LLVMValueRef detail1, LLVMValueRef wide1,
+                    LLVMValueRef wide2) {
+        LLVMBasicBlockRef raise = ir.appendBlock(function, "raise.wide");
+        LLVMBasicBlockRef ok = ir.appendBlock(function, "ok.wide");
+        coldBranch(failed, raise, ok);
+        ir.positionAtEnd(raise);
+        int word = StatusCode.WIDE_WORDS;
+        for (LLVMValueRef wide : new LLVMValueRef[] {wide1, wide2}) {
+            LLVMValueRef low = ir.trunc(wide, ir.i32());
+            LLVMValueRef high = ir.trunc(ir.lshr(wide, ir.constInt(ir.i64(), 32)), ir.i32());
+            module.tbaa().attach(ir.store(low, statusWord(word++)), JavaType.INT);
+            module.tbaa().attach(ir.store(high, statusWord(word++)), JavaType.INT);
+        }
+        failIf(ir.constInt(ir.i1(), 1), code, detail1, null);
+        ir.br(ok); // never taken: the branch above always fails
+        ir.positionAtEnd(ok);
+    }
+
     /**
      * Before a call to another lowered method: raises {@link StatusCode#STACK_OVERFLOW} at the depth limit, else
      * counts the call in the status block. Returns the depth to restore with {@link #afterCall}.

@@ -20,8 +20,8 @@ import jenzyme.runtime.error.Messages;
  */
 final class MathCalls {
 
-    private static final Set<String> OWNERS =
-            Set.of("java/lang/Math", "java/lang/StrictMath", "java/lang/Double", "java/lang/Float");
+    private static final Set<String> OWNERS = Set.of("java/lang/Math", "java/lang/StrictMath", "java/lang/Double",
+            "java/lang/Float", "java/lang/Integer", "java/lang/Long");
 
     /** Name and descriptor → LLVM intrinsic overloaded on the operand type. */
     private static final Map<String, String> INTRINSICS = Map.ofEntries(
@@ -52,7 +52,7 @@ final class MathCalls {
      */
     private static final Set<String> STRICT_EXACT = Set.of("sqrt", "abs", "floor", "ceil", "rint", "fma", "copySign",
             "min", "max", "signum", "round", "floorDiv", "floorMod", "toRadians", "toDegrees", "IEEEremainder",
-            "scalb", "nextUp", "nextDown", "nextAfter", "ulp");
+            "scalb", "nextUp", "nextDown", "nextAfter", "ulp", "clamp");
 
     /** Math.toRadians/toDegrees multiply by these constants in the JDK. */
     private static final double DEGREES_TO_RADIANS = 0.017453292519943295;
@@ -61,11 +61,13 @@ final class MathCalls {
     private final IrModule module;
     private final IrBuilder ir;
     private final Arithmetic arithmetic;
+    private final ClampCalls clamps;
 
-    MathCalls(IrModule module, Arithmetic arithmetic) {
+    MathCalls(IrModule module, Arithmetic arithmetic, ExitPaths exits) {
         this.module = module;
         this.ir = module.ir();
         this.arithmetic = arithmetic;
+        this.clamps = new ClampCalls(module, exits);
     }
 
     static boolean handles(String owner) {
@@ -75,18 +77,36 @@ final class MathCalls {
     /** Lowers a static call on one of {@link #OWNERS}; throws {@link Unsupported} for methods without a mapping. */
     JValue call(String owner, String name, String descriptor, List<JValue> args) {
         String key = name + descriptor;
-        boolean math = !owner.startsWith("java/lang/Double") && !owner.startsWith("java/lang/Float");
+        boolean math = owner.equals("java/lang/Math") || owner.equals("java/lang/StrictMath");
+        if (!math) {
+            // Integer, Long, Double, Float: their min/max/sum are Math's; compare and the classifications are theirs.
+            JValue boxed = switch (name) {
+                case "min", "max" -> INTRINSICS.containsKey(key) ? intrinsic(INTRINSICS.get(key), args) : null;
+                case "sum" -> args.size() == 2 ? arithmetic.binary(switch (args.getFirst().kind()) {
+                    case INT -> Opcode.IADD;
+                    case LONG -> Opcode.LADD;
+                    case FLOAT -> Opcode.FADD;
+                    default -> Opcode.DADD;
+                }, args.get(0), args.get(1)) : null;
+                case "compare" -> args.size() == 2 ? clamps.compare(args) : null;
+                default -> owner.endsWith("Double") || owner.endsWith("Float") ? classification(owner, key, args) : null;
+            };
+            if (boxed == null) {
+                throw Unsupported.construct(Messages.CALLING_WITHOUT_NATIVE, JavaWords.method(owner, name, descriptor));
+            }
+            return boxed;
+        }
         if (owner.equals("java/lang/StrictMath") && !STRICT_EXACT.contains(name)) {
             throw Unsupported.construct(Messages.CALLING_FDLIBM_STRICT, JavaWords.method(owner, name, descriptor), name);
         }
-        if (math && INTRINSICS.containsKey(key)) {
+        if (INTRINSICS.containsKey(key)) {
             return intrinsic(INTRINSICS.get(key), args);
         }
-        if (math && LIBM.containsKey(key)) {
+        if (LIBM.containsKey(key)) {
             Callee function = module.libm(LIBM.get(key), args.size());
             return JValue.scalar(ValueKind.DOUBLE, ir.call(function.type(), function.function(), values(args)));
         }
-        JValue special = math ? mathSpecial(key, args) : classification(owner, key, args);
+        JValue special = name.equals("clamp") ? clamps.clamp(descriptor, args) : mathSpecial(key, args);
         if (special == null) {
             throw Unsupported.construct(Messages.CALLING_WITHOUT_NATIVE, JavaWords.method(owner, name, descriptor));
         }
@@ -122,6 +142,10 @@ final class MathCalls {
             case "round(F)I" -> round(args.getFirst(), ValueKind.INT);
             case "floorDiv(II)I", "floorDiv(JJ)J" -> floorDiv(args.get(0), args.get(1));
             case "floorMod(II)I", "floorMod(JJ)J" -> floorMod(args.get(0), args.get(1));
+            // The mixed forms: the int divisor widened, the remainder (smaller than it) narrowed back.
+            case "floorMod(JI)I" -> JValue.scalar(ValueKind.INT,
+                    ir.trunc(floorMod(args.get(0), widened(args.get(1))).value(), ir.i32()));
+            case "floorDiv(JI)J" -> floorDiv(args.get(0), widened(args.get(1)));
             default -> null;
         };
     }
@@ -244,6 +268,10 @@ final class MathCalls {
         LLVMValueRef inexact = ir.icmp(LLVMIntNE, ir.mul(quotient.value(), y.value()), x.value());
         LLVMValueRef adjust = ir.and(signsDiffer, inexact);
         return JValue.scalar(x.kind(), ir.select(adjust, ir.sub(quotient.value(), ir.constInt(type, 1)), quotient.value()));
+    }
+
+    private JValue widened(JValue intValue) {
+        return JValue.scalar(ValueKind.LONG, ir.sext(intValue.value(), ir.i64()));
     }
 
     /** floorMod: the remainder with the divisor's sign. */

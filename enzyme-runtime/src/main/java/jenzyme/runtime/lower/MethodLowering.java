@@ -55,6 +55,7 @@ final class MethodLowering {
     private final Map<Integer, LLVMBasicBlockRef> blocks = new HashMap<>();
 
     private CodePlan plan;
+    private ThrowSites throwSites;
     private FrameSlots slots;
     private ExitPaths exits;
     private Arithmetic arithmetic;
@@ -84,6 +85,7 @@ final class MethodLowering {
                 () -> new LoweringException("method has no bytecode", ref.owner(), ref.name(), ref.descriptor(), -1, -1, null));
         try {
             plan = CodePlan.of(code);
+            throwSites = ThrowSites.of(code);
             plan.exceptionHandlerConstruct().ifPresent(construct -> {
                 bci = construct.getValue();
                 throw Unsupported.construct(construct.getKey());
@@ -102,7 +104,7 @@ final class MethodLowering {
         exits = new ExitPaths(module, function, ir.param(function, 0), method.signature().returnType(), slots);
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
-        math = new MathCalls(module, arithmetic);
+        math = new MathCalls(module, arithmetic, exits);
         LLVMBasicBlockRef start = ir.appendBlock(function, "start");
         ir.positionAtEnd(start);
         open = true;
@@ -213,6 +215,14 @@ final class MethodLowering {
             ir.positionAtEnd(ir.appendBlock(function, "dead" + bci));
             open = true;
             stack.clear();
+        }
+        if (throwSites.covers(bci)) {
+            // throw new X("constant"): one failure at its new; the binding creates the exception.
+            throwSites.startingAt(bci).ifPresent(thrown -> {
+                exits.raise(StatusCode.THROWN, ir.constInt(ir.i32(), ThrownExceptions.idOf(thrown)));
+                open = false;
+            });
+            return;
         }
         SubsetRules.refusal(instruction, classes::has).ifPresent(construct -> {
             throw Unsupported.refused(construct);

@@ -23,10 +23,19 @@ public enum StatusCode {
      * An allocation of the checked allocator failed (e.g. Enzyme's tape): {@code [1]} the request and {@code [2]}
      * the native memory budget, both in MiB. Written by the JIT's allocation guard, not by lowered code.
      */
-    NATIVE_MEMORY(7);
+    NATIVE_MEMORY(7),
+    /**
+     * {@code Math.clamp} with bounds the JVM refuses: {@code [1]} which message ({@link ClampCalls}), the bounds' bits
+     * as 64-bit words at {@link #WIDE_WORDS} and after.
+     */
+    CLAMP_BOUNDS(8),
+    /** {@code throw new X("message")}: {@code [1]} the {@link ThrownExceptions} id of (X, message). */
+    THROWN(9);
 
-    /** Size of the status block in {@code i32}s (20 bytes). */
-    public static final int BLOCK_INTS = 5;
+    /** Size of the status block in {@code i32}s (36 bytes). */
+    public static final int BLOCK_INTS = 9;
+    /** Index of the first of two 64-bit detail words (four {@code i32}s), for details wider than an int. */
+    public static final int WIDE_WORDS = 5;
     /** Index of the word holding the failing line's {@link FailureSites} id. */
     public static final int SITE_WORD = 4;
     /**

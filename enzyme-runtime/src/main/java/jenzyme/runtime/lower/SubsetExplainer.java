@@ -67,6 +67,7 @@ public final class SubsetExplainer {
     private static void scan(MethodRef ref, CodeAttribute code, ClassLibrary classes, List<Problem> problems,
                              Deque<MethodRef> pending, Set<MethodRef> seen) {
         CodePlan plan = CodePlan.of(code);
+        ThrowSites throwSites = ThrowSites.of(code);
         Set<Integer> linesReported = new HashSet<>();
         plan.exceptionHandlerConstruct().ifPresent(construct -> {
             linesReported.add(plan.line(construct.getValue()));
@@ -77,6 +78,10 @@ public final class SubsetExplainer {
         for (CodeElement element : code) {
             if (element instanceof Instruction instruction) {
                 int line = plan.line(bci);
+                if (throwSites.covers(bci)) {
+                    bci += instruction.sizeInBytes();
+                    continue;
+                }
                 // One problem per line: "new Foo()" is also a call of Foo.<init>, which says nothing new.
                 SubsetRules.refusal(instruction, classes::has).filter(c -> linesReported.add(line))
                         .ifPresent(c -> problems.add(new Problem(ref.owner(), ref.name(), line, c)));

@@ -36,7 +36,7 @@ class UnsupportedConstructTest {
                     return x;
                 }
                 static int throwing(int x) {
-                    if (x < 0) throw new IllegalArgumentException(); // throwing
+                    if (x < 0) throw new IllegalArgumentException("x = " + x); // throwing
                     return x;
                 }
                 static int synchronizedBlock(double[] a) {
@@ -126,7 +126,7 @@ class UnsupportedConstructTest {
             putStatic         | (D)V   | assigning neg.Neg.k (compiled code reads notebook variables and static fields but cannot assign them
             arrayClone        | ([D)I  | calling double[].clone() (compiled code can call only static methods
             newObject         | (I)I   | new Object (compiled code cannot create objects)
-            throwing          | (I)I   | throw new IllegalArgumentException
+            throwing          | (I)I   | throw new IllegalArgumentException (compiled code throws unchecked java.lang exceptions with a constant message
             synchronizedBlock | ([D)I  | synchronized block
             lambda            | (D)D   | unsupported: a lambda or method reference
             stringConcat      | (I)I   | string concatenation (+ on a String)

@@ -1,0 +1,66 @@
+package jenzyme.runtime.lower;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The exceptions compiled code throws ({@code throw new IllegalArgumentException("n must be positive")}): class and
+ * message, interned process-wide like {@link FailureSites}, so that the status block carries an {@code int} id and
+ * the binding raises the same exception, with the same message, as the JVM. Id 0 means none.
+ */
+public final class ThrownExceptions {
+
+    /**
+     * An exception class of {@code java.lang} with a {@code (String)} constructor, and the message it gets (null:
+     * created with its no-argument constructor).
+     */
+    public record Thrown(String className, String message) {
+
+        /** The exception itself, as {@code new X(message)} (or {@code new X()}) would create it. */
+        public Throwable create() {
+            try {
+                Class<?> type = Class.forName(className.replace('/', '.'));
+                return (Throwable) (message == null ? type.getConstructor().newInstance()
+                        : type.getConstructor(String.class).newInstance(message));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("expected a java.lang exception with a String constructor, got "
+                        + className, e);
+            }
+        }
+    }
+
+    private static final Map<Thrown, Integer> IDS = new HashMap<>();
+    private static final List<Thrown> THROWN = new ArrayList<>();
+
+    private ThrownExceptions() {}
+
+    static synchronized int idOf(Thrown thrown) {
+        return IDS.computeIfAbsent(thrown, t -> {
+            THROWN.add(t);
+            return THROWN.size();
+        });
+    }
+
+    public static synchronized Optional<Thrown> thrown(int id) {
+        return id >= 1 && id <= THROWN.size() ? Optional.of(THROWN.get(id - 1)) : Optional.empty();
+    }
+
+    /**
+     * Whether compiled code can throw {@code internalName}: an unchecked exception of {@code java.lang} (checked ones
+     * would need a {@code throws} clause the binding cannot declare) with a public {@code (String)} constructor.
+     */
+    static boolean throwable(String internalName) {
+        if (!internalName.startsWith("java/lang/") || internalName.indexOf('/', "java/lang/".length()) >= 0) {
+            return false;
+        }
+        try {
+            Class<?> type = Class.forName(internalName.replace('/', '.'));
+            return RuntimeException.class.isAssignableFrom(type) && type.getConstructor(String.class) != null;
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return false;
+        }
+    }
+}
