@@ -13,9 +13,11 @@ import java.util.Set;
  *
  * <pre>
  * java -cp ... jenzyme.bench.BenchMain --root REPO [--python PY] [--quick] [--rounds N] [--only id,id]
+ *                                       [--check [--junit FILE]]
  * </pre>
  * {@code --quick}: 3 short rounds, for development; {@code --only}: workload ids (rosenbrock-1e3, rosenbrock-1e6,
- * ode-rk4, logreg, composite). Without {@code --python} (or if JAX cannot start) the JAX column says why.
+ * ode-rk4, logreg, composite); {@code --check}: judge the {@link Gates} and exit with status 1 if one fails
+ * ({@code --junit FILE} also writes them as a JUnit report). Without {@code --python} (or if JAX cannot start) the JAX column says why.
  */
 public final class BenchMain {
 
@@ -28,6 +30,8 @@ public final class BenchMain {
         boolean quick = false;
         Optional<Integer> rounds = Optional.empty();
         Set<String> only = Set.of();
+        boolean check = false;
+        Optional<Path> junit = Optional.empty();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--root" -> root = Path.of(value(args, ++i, "--root"));
@@ -35,8 +39,10 @@ public final class BenchMain {
                 case "--quick" -> quick = true;
                 case "--rounds" -> rounds = Optional.of(Integer.parseInt(value(args, ++i, "--rounds")));
                 case "--only" -> only = Set.of(value(args, ++i, "--only").split(","));
+                case "--check" -> check = true;
+                case "--junit" -> junit = Optional.of(Path.of(value(args, ++i, "--junit")));
                 default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'; expected --root, "
-                        + "--python, --quick, --rounds N or --only id,id");
+                        + "--python, --quick, --rounds N, --only id,id, --check or --junit FILE");
             }
         }
         Harness.Settings base = quick ? Harness.Settings.quick() : Harness.Settings.full();
@@ -84,6 +90,16 @@ public final class BenchMain {
         boolean chart = RatioChart.write(results, out.resolve("ratios.png"));
         System.out.println("Wrote " + out.resolve("results.csv") + ", " + out.resolve("latency_memory.csv")
                 + (chart ? ", " + out.resolve("ratios.png") : " (no chart: nothing was timed)"));
+        if (check) {
+            List<Gates.Verdict> verdicts = Gates.judge(results);
+            System.out.print(Gates.render(verdicts));
+            if (junit.isPresent()) {
+                JunitReport.write(verdicts, junit.get());
+            }
+            if (verdicts.stream().anyMatch(v -> !v.passed())) {
+                System.exit(1);
+            }
+        }
     }
 
     private static String value(String[] args, int i, String option) {
