@@ -46,7 +46,8 @@ public final class BenchMain {
             }
         }
         Harness.Settings base = quick ? Harness.Settings.quick() : Harness.Settings.full();
-        Harness.Settings settings = rounds.map(base::withRounds).orElse(base);
+        Harness.Settings chosen = rounds.map(base::withRounds).orElse(base);
+        Harness.Settings settings = check ? chosen.forGates() : chosen;
         Path out = root.resolve("target/bench");
         Files.createDirectories(out);
         List<Workload> workloads = new ArrayList<>();
@@ -71,6 +72,7 @@ public final class BenchMain {
             }
         }
         List<WorkloadResult> results = new ArrayList<>();
+        List<Gates.Verdict> verdicts = List.of();
         try (OurPipeline pipeline = new OurPipeline()) {
             WorkloadRun run = new WorkloadRun(pipeline, new CReference(root.resolve("benchmarks/c"), out.resolve("c")),
                     jax, new Harness(settings), out);
@@ -78,20 +80,22 @@ public final class BenchMain {
                 System.err.println("[bench] " + workload.label() + " ...");
                 results.add(run.run(workload, jaxProblem));
             }
+            double wall = (System.nanoTime() - start) * 1e-9;
+            RunConditions conditions = new RunConditions(settings.rounds(), Runtime.getRuntime().availableProcessors(),
+                    loadBefore, RunConditions.loadAverage(), "Java " + Runtime.version(),
+                    jax.map(JaxProcess::version).orElse("-"), wall);
+            System.out.print(TextReport.render(results, conditions));
+            CsvReport.write(results, out);
+            boolean chart = RatioChart.write(results, out.resolve("ratios.png"));
+            System.out.println("Wrote " + out.resolve("results.csv") + ", " + out.resolve("latency_memory.csv")
+                    + (chart ? ", " + out.resolve("ratios.png") : " (no chart: nothing was timed)"));
+            if (check) {
+                verdicts = secondChance(Gates.judge(results), results, run, jaxProblem);
+            }
         } finally {
             jax.ifPresent(JaxProcess::close);
         }
-        double wall = (System.nanoTime() - start) * 1e-9;
-        RunConditions conditions = new RunConditions(settings.rounds(), Runtime.getRuntime().availableProcessors(),
-                loadBefore, RunConditions.loadAverage(), "Java " + Runtime.version(),
-                jax.map(JaxProcess::version).orElse("-"), wall);
-        System.out.print(TextReport.render(results, conditions));
-        CsvReport.write(results, out);
-        boolean chart = RatioChart.write(results, out.resolve("ratios.png"));
-        System.out.println("Wrote " + out.resolve("results.csv") + ", " + out.resolve("latency_memory.csv")
-                + (chart ? ", " + out.resolve("ratios.png") : " (no chart: nothing was timed)"));
         if (check) {
-            List<Gates.Verdict> verdicts = Gates.judge(results);
             System.out.print(Gates.render(verdicts));
             if (junit.isPresent()) {
                 JunitReport.write(verdicts, junit.get());
@@ -100,6 +104,28 @@ public final class BenchMain {
                 System.exit(1);
             }
         }
+    }
+
+    /**
+     * A workload that failed a gate is measured once more and judged on that run: a regression fails both, while
+     * a burst of load on a shared machine rarely hits the same short workload twice (measured: Rosenbrock 10^3 at
+     * load 6–15 on 2 cores gave C+worker/grad 0.39–0.61 in single runs, 0.83 at load 1).
+     */
+    private static List<Gates.Verdict> secondChance(List<Gates.Verdict> verdicts, List<WorkloadResult> results,
+                                                    WorkloadRun run, String jaxProblem) throws Exception {
+        List<Gates.Verdict> judged = new ArrayList<>();
+        for (int i = 0; i < verdicts.size(); i++) {
+            Gates.Verdict first = verdicts.get(i);
+            if (first.passed()) {
+                judged.add(first);
+                continue;
+            }
+            Workload workload = results.get(i).workload();
+            System.err.println("[bench] " + workload.label() + " failed a gate; measuring it once more ...");
+            Gates.Verdict second = Gates.judge(run.run(workload, jaxProblem));
+            judged.add(second.afterFirstFailure(first));
+        }
+        return judged;
     }
 
     private static String value(String[] args, int i, String option) {
