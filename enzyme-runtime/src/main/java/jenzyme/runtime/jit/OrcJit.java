@@ -11,6 +11,7 @@ import jenzyme.runtime.llvm.Diagnostics;
 import jenzyme.runtime.llvm.Lljit;
 import jenzyme.runtime.llvm.LlvmFailure;
 import jenzyme.runtime.llvm.LlvmModules;
+import jenzyme.runtime.llvm.VectorState;
 import jenzyme.runtime.lower.StatusCode;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
@@ -33,6 +34,7 @@ public final class OrcJit implements AutoCloseable {
     private final List<JitModule> modules = new ArrayList<>();
     private int serial;
     private boolean closed;
+    private boolean disposed;
 
     private OrcJit(Lljit jit) {
         this.jit = jit;
@@ -101,6 +103,7 @@ public final class OrcJit implements AutoCloseable {
                 LlvmModules.runPassesForHost(module, "default<O3>");
             }
             String compiledIr = optimise ? LlvmModules.irText(module) : irText;
+            VectorState.clearOnEntry(module, renamed.values());
             AllocationGuards.apply(module);
             tracker = jit.newResourceTracker();
             LLVMModuleRef handedOver = module;
@@ -145,12 +148,14 @@ public final class OrcJit implements AutoCloseable {
 
     synchronized void release(JitModule module, LLVMOrcResourceTrackerRef tracker) {
         modules.remove(module);
-        if (!closed) {
-            try {
-                Lljit.removeAndRelease(tracker);
-            } catch (LlvmFailure failure) {
-                throw new JitException("could not release module " + module.name() + ": " + failure.getMessage(),
-                        module.name(), null, null, failure);
+        try {
+            Lljit.removeAndRelease(tracker);
+        } catch (LlvmFailure failure) {
+            throw new JitException("could not release module " + module.name() + ": " + failure.getMessage(),
+                    module.name(), null, null, failure);
+        } finally {
+            if (closed) {
+                disposeIfIdle();
             }
         }
     }
@@ -163,16 +168,33 @@ public final class OrcJit implements AutoCloseable {
         }
     }
 
-    /** Releases every module and the JIT itself. Bound handles of its modules then raise instead of calling. */
+    /**
+     * Refuses new modules and calls (bound handles of its modules then raise instead of calling) and releases every
+     * module and the JIT itself — the JIT when the last call still inside one of its modules returns, as for a
+     * re-derived module: disposing it at once freed the code (and the checked allocator) under running calls.
+     * A call that never returns keeps the JIT until the process ends.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
+        closed = true;
         for (JitModule module : List.copyOf(modules)) {
             module.close();
         }
-        closed = true;
-        jit.close();
+        disposeIfIdle();
+    }
+
+    /** Whether the JIT itself is gone (closed and no call was left inside its code). */
+    synchronized boolean isDisposed() {
+        return disposed;
+    }
+
+    private void disposeIfIdle() {
+        if (!disposed && modules.isEmpty()) {
+            disposed = true;
+            jit.close();
+        }
     }
 }
