@@ -532,4 +532,61 @@ public class Corpus {
         if (table.length == 0) throw new IllegalStateException("empty table");
         return table[requireIndex(i, table.length)] * 2;
     }
+
+    // ---- the array library: arraycopy, fill, copyOf, copyOfRange, clone, varargs
+
+    static double arraycopyChecked(double[] a, int i, int j, int n) {
+        double[] b = new double[8];
+        System.arraycopy(a, i, b, j, n);
+        double s = 0;
+        for (double v : b) s = s * 1.5 + v;
+        return s;
+    }
+
+    static long arraycopyOverlapping(long[] a, int i, int j, int n) {
+        System.arraycopy(a, i, a, j, n);
+        long s = 0;
+        for (long v : a) s = s * 31 + v;
+        return s;
+    }
+
+    static int fillRange(int[] a, int i, int j, int v) {
+        java.util.Arrays.fill(a, i, j, v);
+        int s = 0;
+        for (int x : a) s = s * 7 + x;
+        return s;
+    }
+
+    static float fillAll(float[] a, float v) {
+        java.util.Arrays.fill(a, v);
+        return a.length > 0 ? a[0] + a[a.length - 1] : v;
+    }
+
+    static double copyOfGrowAndShrink(double[] a, int n) {
+        double[] b = java.util.Arrays.copyOf(a, n);
+        double s = b.length;
+        for (int i = 0; i < b.length; i++) s += b[i] * (i + 1);
+        return s;
+    }
+
+    static long copyOfRangeSum(long[] a, int i, int j) {
+        long[] b = java.util.Arrays.copyOfRange(a, i, j);
+        long s = b.length;
+        for (long v : b) s = s * 3 + v;
+        return s;
+    }
+
+    static double cloneAndModify(double[] a, double v) {
+        double[] b = a.clone();
+        if (b.length > 0) b[0] = v;
+        return (a.length > 0 ? a[0] : 0) + (b.length > 0 ? b[0] : 0);
+    }
+
+    private static double sumAll(double... xs) {
+        double s = 0;
+        for (double x : xs) s += x;
+        return s;
+    }
+
+    static double varargsCall(double x, double y) { return sumAll(x, y, x * y) + sumAll() + sumAll(x); }
 }

@@ -6,7 +6,9 @@ import java.lang.foreign.ValueLayout;
 import java.util.Optional;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.ArrayLibrary;
 import jenzyme.runtime.lower.ClampCalls;
+import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.FailureSites;
 import jenzyme.runtime.lower.ThrownExceptions;
 import jenzyme.runtime.lower.StatusCode;
@@ -38,6 +40,19 @@ final class NativeStatus {
         if (block.get(ValueLayout.JAVA_INT, 0) != 0) {
             check(block.toArray(ValueLayout.JAVA_INT), symbol);
         }
+    }
+
+    /** HotSpot's messages for System.arraycopy's checks, e.g. "arraycopy: last source index 7 out of bounds for double[5]". */
+    private static String arraycopyMessage(int[] block) {
+        String element = JavaType.values()[block[1] >> 4].javaName().replace("[]", "");
+        String bounds = " out of bounds for " + element + "[" + block[StatusCode.WIDE_WORDS] + "]";
+        return "arraycopy: " + switch (block[1] & 15) {
+            case ArrayLibrary.SOURCE_INDEX -> "source index " + block[2] + bounds;
+            case ArrayLibrary.DESTINATION_INDEX -> "destination index " + block[2] + bounds;
+            case ArrayLibrary.NEGATIVE_LENGTH -> "length " + block[2] + " is negative";
+            case ArrayLibrary.LAST_SOURCE -> "last source index " + Integer.toUnsignedString(block[2]) + bounds;
+            default -> "last destination index " + Integer.toUnsignedString(block[2]) + bounds;
+        };
     }
 
     /** The JDK's message of Math.clamp's IllegalArgumentException, from the kind and the bounds' bits. */
@@ -88,6 +103,14 @@ final class NativeStatus {
                         site.map(FailureSites.Site::methodName).orElse("code")));
             }
             case CLAMP_BOUNDS -> new IllegalArgumentException(clampMessage(block));
+            case ARRAYCOPY -> new ArrayIndexOutOfBoundsException(arraycopyMessage(block));
+            case RANGE -> switch (block[1]) {
+                case ArrayLibrary.FROM_AFTER_TO -> new IllegalArgumentException(
+                        "fromIndex(" + block[2] + ") > toIndex(" + block[StatusCode.WIDE_WORDS] + ")");
+                case ArrayLibrary.COPY_RANGE -> new IllegalArgumentException(
+                        block[2] + " > " + block[StatusCode.WIDE_WORDS]);
+                default -> new ArrayIndexOutOfBoundsException("Array index out of range: " + block[2]);
+            };
             case THROWN -> ThrownExceptions.thrown(block[1]).map(ThrownExceptions.Thrown::create).orElseThrow(
                     () -> new BindingException(symbol + " threw an unknown exception " + block[1], symbol, null));
             case OK -> throw new IllegalStateException("unreachable: OK returned above");

@@ -105,6 +105,9 @@ public enum Messages {
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
     COMPILED_INTERRUPTED("compiled {0} was interrupted"),
+    ARRAY_OF_UNKNOWN_TYPE("{0} on an array whose element type the compiler cannot tell (assign it to a typed local"
+            + " first)"),
+    ARRAYCOPY_TYPES("System.arraycopy from {0} into {1} (the JVM raises ArrayStoreException)"),
     CLAMP_ORDER("min > max (Math.clamp's bounds, computed in compiled code)"),
     STATIC_FIELD_NULL("{0} is null (compiled code reads the array at each call)"),
     STATIC_FIELD_UNREADABLE("cannot read {0} for compiled code: {1}"),

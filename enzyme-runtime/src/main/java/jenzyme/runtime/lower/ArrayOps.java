@@ -75,7 +75,7 @@ final class ArrayOps {
         Callee memset = module.intrinsic("llvm.memset", ir.ptr(), ir.i64());
         ir.call(memset.type(), memset.function(), data, ir.zero(ir.i8()), bytes, ir.zero(ir.i1()));
         ir.store(data, exits.newAllocationSlot(slots));
-        return JValue.array(data, n);
+        return JValue.array(data, n, arrayOf(element));
     }
 
     private LLVMValueRef checkedAddress(JValue array, JValue index, JavaType element) {
@@ -98,7 +98,37 @@ final class ArrayOps {
         };
     }
 
-    private static int byteSize(JavaType element) {
+    static JavaType arrayOf(JavaType element) {
+        return switch (element) {
+            case DOUBLE -> JavaType.DOUBLE_ARRAY;
+            case FLOAT -> JavaType.FLOAT_ARRAY;
+            case INT -> JavaType.INT_ARRAY;
+            case LONG -> JavaType.LONG_ARRAY;
+            default -> throw new IllegalArgumentException("expected a numeric element type, got " + element);
+        };
+    }
+
+    static java.lang.classfile.TypeKind typeKind(JavaType array) {
+        return switch (array) {
+            case DOUBLE_ARRAY -> java.lang.classfile.TypeKind.DOUBLE;
+            case FLOAT_ARRAY -> java.lang.classfile.TypeKind.FLOAT;
+            case INT_ARRAY -> java.lang.classfile.TypeKind.INT;
+            case LONG_ARRAY -> java.lang.classfile.TypeKind.LONG;
+            default -> throw new IllegalArgumentException("expected a numeric array type, got " + array);
+        };
+    }
+
+    static JavaType elementOf(JavaType array) {
+        return switch (array) {
+            case DOUBLE_ARRAY -> JavaType.DOUBLE;
+            case FLOAT_ARRAY -> JavaType.FLOAT;
+            case INT_ARRAY -> JavaType.INT;
+            case LONG_ARRAY -> JavaType.LONG;
+            default -> throw new IllegalArgumentException("expected a numeric array type, got " + array);
+        };
+    }
+
+    static int byteSize(JavaType element) {
         return element == JavaType.DOUBLE || element == JavaType.LONG ? 8 : 4;
     }
 }

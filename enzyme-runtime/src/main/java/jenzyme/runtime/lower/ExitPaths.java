@@ -72,6 +72,19 @@ final class ExitPaths {
         ir.positionAtEnd(ok);
     }
 
+    /** {@link #failIf} with a third detail, stored at {@link StatusCode#WIDE_WORDS}. */
+    void failIfDetails(LLVMValueRef failed, StatusCode code, LLVMValueRef detail1, LLVMValueRef detail2,
+                       LLVMValueRef detail3) {
+        LLVMBasicBlockRef raise = ir.appendBlock(function, "raise.details");
+        LLVMBasicBlockRef ok = ir.appendBlock(function, "ok.details");
+        coldBranch(failed, raise, ok);
+        ir.positionAtEnd(raise);
+        module.tbaa().attach(ir.store(detail3, statusWord(StatusCode.WIDE_WORDS)), JavaType.INT);
+        failIf(ir.constInt(ir.i1(), 1), code, detail1, detail2);
+        ir.br(ok); // never taken: the branch above always fails
+        ir.positionAtEnd(ok);
+    }
+
     /** Records {@code code} with {@code detail1} and leaves: the block ends here (a {@code throw}). */
     void raise(StatusCode code, LLVMValueRef detail1) {
         module.tbaa().attach(ir.store(ir.constInt(ir.i32(), code.code()), status), JavaType.INT);

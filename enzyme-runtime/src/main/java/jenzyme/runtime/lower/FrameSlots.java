@@ -17,6 +17,12 @@ final class FrameSlots implements AutoCloseable {
     private final IrModule module;
     private final IrBuilder entryBuilder;
     private final Map<String, LLVMValueRef[]> slots = new HashMap<>();
+    /**
+     * The type of the array last stored in each array slot, in lowering (bytecode) order. javac reuses a slot for
+     * another type only in a later scope, which is also later in the bytecode, so this is the type of the array a
+     * load finds.
+     */
+    private final Map<String, JavaType> arrayTypes = new HashMap<>();
 
     FrameSlots(IrModule module, LLVMBasicBlockRef entryBlock) {
         this.module = module;
@@ -29,8 +35,8 @@ final class FrameSlots implements AutoCloseable {
         LLVMValueRef[] cells = cells(key, kind, name);
         IrBuilder ir = module.ir();
         LLVMValueRef value = ir.load(module.type(kind), cells[0], name);
-        return kind == ValueKind.ARRAY ? JValue.array(value, ir.load(ir.i32(), cells[1], name + ".len"))
-                : JValue.scalar(kind, value);
+        return kind == ValueKind.ARRAY ? JValue.array(value, ir.load(ir.i32(), cells[1], name + ".len"),
+                arrayTypes.get(key)) : JValue.scalar(kind, value);
     }
 
     void store(String key, JValue value, String name) {
@@ -38,6 +44,7 @@ final class FrameSlots implements AutoCloseable {
         module.ir().store(value.value(), cells[0]);
         if (value.kind() == ValueKind.ARRAY) {
             module.ir().store(value.length(), cells[1]);
+            arrayTypes.put(key, value.arrayType());
         }
     }
 

@@ -4,21 +4,28 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
  * A JVM value during lowering: an LLVM SSA value, plus the {@code i32} length when it is an array (arrays travel as
- * data pointer and length everywhere, so {@code arraylength} and bounds checks need no memory access).
+ * data pointer and length everywhere, so {@code arraylength} and bounds checks need no memory access), and the
+ * array's type where known ({@code double[]}...): element loads and stores carry their own type, but the library
+ * calls on whole arrays ({@code System.arraycopy}, {@code clone()}) need it from the value.
  */
-record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length) {
+record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, JavaType arrayType) {
 
     JValue {
-        if ((kind == ValueKind.ARRAY) != (length != null)) {
-            throw new IllegalArgumentException("expected a length exactly for arrays, got kind " + kind);
+        if ((kind == ValueKind.ARRAY) != (length != null) || arrayType != null && kind != ValueKind.ARRAY) {
+            throw new IllegalArgumentException("expected a length and type only for arrays, got kind " + kind);
         }
     }
 
     static JValue scalar(ValueKind kind, LLVMValueRef value) {
-        return new JValue(kind, value, null);
+        return new JValue(kind, value, null, null);
     }
 
+    /** An array of unknown type. */
     static JValue array(LLVMValueRef data, LLVMValueRef length) {
-        return new JValue(ValueKind.ARRAY, data, length);
+        return new JValue(ValueKind.ARRAY, data, length, null);
+    }
+
+    static JValue array(LLVMValueRef data, LLVMValueRef length, JavaType arrayType) {
+        return new JValue(ValueKind.ARRAY, data, length, arrayType);
     }
 }

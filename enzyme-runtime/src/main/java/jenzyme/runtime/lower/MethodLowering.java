@@ -26,6 +26,7 @@ import java.lang.classfile.instruction.StackInstruction;
 import java.lang.classfile.instruction.StoreInstruction;
 import java.lang.classfile.instruction.SwitchCase;
 import java.lang.classfile.instruction.TableSwitchInstruction;
+import java.lang.classfile.instruction.TypeCheckInstruction;
 import java.lang.constant.ConstantDesc;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -60,6 +61,7 @@ final class MethodLowering {
     private ExitPaths exits;
     private Arithmetic arithmetic;
     private ArrayOps arrays;
+    private ArrayLibrary library;
     private MathCalls math;
     private boolean open;
     private int currentBlockStart = -1;
@@ -104,6 +106,7 @@ final class MethodLowering {
         exits = new ExitPaths(module, function, ir.param(function, 0), method.signature().returnType(), slots);
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
+        library = new ArrayLibrary(module, function, exits, arrays, slots);
         math = new MathCalls(module, arithmetic, exits);
         LLVMBasicBlockRef start = ir.appendBlock(function, "start");
         ir.positionAtEnd(start);
@@ -139,7 +142,7 @@ final class MethodLowering {
             JavaType type = signature.parameters().get(i);
             JValue value;
             if (type.isArray()) {
-                value = JValue.array(ir.param(function, index), ir.param(function, index + 1));
+                value = JValue.array(ir.param(function, index), ir.param(function, index + 1), type);
                 index += 2;
             } else {
                 value = fromBoundary(ir.param(function, index++), type);
@@ -264,6 +267,10 @@ final class MethodLowering {
             case InvokeInstruction invoke -> invoke(invoke);
             case FieldInstruction field when field.opcode() == Opcode.GETSTATIC -> stack.push(module.statics().read(
                     module, function, javaLlvmCount(), SubsetRules.staticField(field).orElseThrow()));
+            case TypeCheckInstruction cast when SubsetRules.isArrayCast(cast) -> {
+                JValue array = stack.pop(); // a.clone()'s Object, cast back to a's type
+                stack.push(JValue.array(array.value(), array.length(), JavaType.of(cast.type().asSymbol()).orElseThrow()));
+            }
             case NopInstruction nop -> { }
             // Fields, objects, lambdas, throw, monitors, type checks: refused above by SubsetRules.
             default -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION,
@@ -329,6 +336,15 @@ final class MethodLowering {
         String name = invoke.name().stringValue();
         String descriptor = invoke.type().stringValue();
         int count = invoke.typeSymbol().parameterCount();
+        if (ArrayLibrary.handles(owner, name, descriptor)) {
+            int receiver = invoke.opcode() == Opcode.INVOKESTATIC ? 0 : 1; // clone() is called on the array
+            JValue result = library.call(owner, name, descriptor, stack.popArguments(count + receiver),
+                    plan.isInsideLoop(bci));
+            if (result != null) {
+                stack.push(result);
+            }
+            return;
+        }
         List<JValue> args = stack.popArguments(count);
         if (MathCalls.handles(owner)) {
             stack.push(math.call(owner, name, descriptor, args));

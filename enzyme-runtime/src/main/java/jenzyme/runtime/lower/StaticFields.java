@@ -75,11 +75,11 @@ final class StaticFields {
         int index = indexOf(field);
         ValueKind kind = ValueKind.of(field.type());
         if (index < 0) {
-            return kind == ValueKind.ARRAY ? JValue.array(ir.zero(ir.ptr()), ir.zero(ir.i32()))
+            return kind == ValueKind.ARRAY ? JValue.array(ir.zero(ir.ptr()), ir.zero(ir.i32()), field.type())
                     : JValue.scalar(kind, ir.zero(module.type(kind)));
         }
         int at = javaLlvmCount + llvmOffset(index);
-        return kind == ValueKind.ARRAY ? JValue.array(ir.param(function, at), ir.param(function, at + 1))
+        return kind == ValueKind.ARRAY ? JValue.array(ir.param(function, at), ir.param(function, at + 1), field.type())
                 : JValue.scalar(kind, ir.param(function, at));
     }
 

@@ -30,7 +30,14 @@ public enum StatusCode {
      */
     CLAMP_BOUNDS(8),
     /** {@code throw new X("message")}: {@code [1]} the {@link ThrownExceptions} id of (X, message). */
-    THROWN(9);
+    THROWN(9),
+    /**
+     * System.arraycopy's (and Arrays.copyOf's) index checks: {@code [1]} the {@link ArrayLibrary} kind with the
+     * element type, {@code [2]} the index, {@code [5]} the array's length.
+     */
+    ARRAYCOPY(10),
+    /** Arrays.fill's and copyOfRange's range checks: {@code [1]} the {@link ArrayLibrary} kind, {@code [2]}, {@code [5]} from and to. */
+    RANGE(11);
 
     /** Size of the status block in {@code i32}s (36 bytes). */
     public static final int BLOCK_INTS = 9;

@@ -46,6 +46,7 @@ final class SubsetRules {
                     Messages.NEW_MULTI_ARRAY.format(newArray.arrayType().asSymbol().displayName());
             case ThrowInstruction thrown -> Messages.THROW.format();
             case MonitorInstruction monitor -> Messages.SYNCHRONIZED_BLOCK.format();
+            case TypeCheckInstruction check when isArrayCast(check) -> null;
             case TypeCheckInstruction check -> (check.opcode() == Opcode.INSTANCEOF ? Messages.INSTANCEOF
                     : Messages.CAST).format(JavaWords.owner(check.type().asInternalName()));
             case DiscontinuedInstruction discontinued ->
@@ -77,6 +78,9 @@ final class SubsetRules {
 
     private static String call(InvokeInstruction invoke, Predicate<String> hasClass) {
         String owner = invoke.owner().asInternalName();
+        if (ArrayLibrary.handles(owner, invoke.name().stringValue(), invoke.type().stringValue())) {
+            return null;
+        }
         String method = JavaWords.method(owner, invoke.name().stringValue(), invoke.type().stringValue());
         if (invoke.opcode() != Opcode.INVOKESTATIC) {
             return Messages.CALLING_INSTANCE_METHOD.format(method);
@@ -85,6 +89,12 @@ final class SubsetRules {
             return Messages.CALLING_FOREIGN.format(method, JavaWords.owner(owner));
         }
         return null;
+    }
+
+    /** The cast javac puts after {@code a.clone()} of a primitive array: to the array's own type. */
+    static boolean isArrayCast(TypeCheckInstruction check) {
+        return check.opcode() == Opcode.CHECKCAST && JavaType.of(check.type().asSymbol()).filter(JavaType::isArray)
+                .isPresent();
     }
 
     /** {@code new X}, named as a throw when X looks like an exception (javac emits the new before the athrow). */

@@ -68,7 +68,8 @@ class DifferentialCorpusTest {
     }
 
     private static void checkAgainstJvm(Method method) {
-        MethodHandle jvm = corpus.jvmHandle("corpus.Corpus", method.getName());
+        // Fixed arity: a varargs method takes its array as one argument, like the native handle.
+        MethodHandle jvm = corpus.jvmHandle("corpus.Corpus", method.getName()).asFixedArity();
         String descriptor = MethodType.methodType(method.getReturnType(), method.getParameterTypes())
                 .toMethodDescriptorString();
         NativeMethod compiled = pipeline.jit(new JavaMethod(corpus, OWNER, method.getName(), descriptor));

@@ -28,8 +28,9 @@ class UnsupportedConstructTest {
                 static void putStatic(double x) {
                     k = x; // putStatic
                 }
-                static int arrayClone(double[] a) {
-                    return a.clone().length; // arrayClone
+                static int arraySort(double[] a) {
+                    java.util.Arrays.sort(a); // arraySort
+                    return a.length;
                 }
                 static int newObject(int x) {
                     Object o = new Object(); // newObject
@@ -124,7 +125,7 @@ class UnsupportedConstructTest {
     @CsvSource(delimiter = '|', textBlock = """
             staticField       | (D)D   | reading neg.Neg.label of type String (compiled code reads notebook variables and static fields of type double
             putStatic         | (D)V   | assigning neg.Neg.k (compiled code reads notebook variables and static fields but cannot assign them
-            arrayClone        | ([D)I  | calling double[].clone() (compiled code can call only static methods
+            arraySort         | ([D)I  | calling java.util.Arrays.sort(double[]) (java.util.Arrays is not a class of the notebook)
             newObject         | (I)I   | new Object (compiled code cannot create objects)
             throwing          | (I)I   | throw new IllegalArgumentException (compiled code throws unchecked java.lang exceptions with a constant message
             synchronizedBlock | ([D)I  | synchronized block
