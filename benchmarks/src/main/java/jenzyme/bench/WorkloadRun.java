@@ -87,7 +87,7 @@ final class WorkloadRun {
         }
         long jaxPeak = jax.isPresent() ? jax.get().peakRssKb() : -1;
         pipeline.release();
-        return new WorkloadResult(workload, rowFailure, cells, checks, built.latency, built.jaxCompileMillis,
+        return new WorkloadResult(workload, layout.size(), rowFailure, cells, checks, built.latency, built.jaxCompileMillis,
                 ProcessMemory.peakKb(self), built.workerPeakKb, jaxPeak);
     }
 

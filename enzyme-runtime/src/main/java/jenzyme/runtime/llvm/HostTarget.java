@@ -78,4 +78,14 @@ public final class HostTarget {
     public String dataLayout() {
         return dataLayout;
     }
+
+    /** The CPU name LLVM detected (e.g. {@code znver3}, {@code sapphirerapids}): what the JIT schedules for. */
+    public String cpu() {
+        return cpu;
+    }
+
+    /** The features LLVM detected, {@code +avx2,-avx512f,...}: the instructions the JIT may emit. */
+    public String features() {
+        return features;
+    }
 }

@@ -9,7 +9,7 @@ import java.util.stream.Collectors;
  * for the status block the first parameter points to.
  */
 public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
-                         List<NativeParameter> parameters, JavaType returnType) {
+                         List<NativeParameter> parameters, JavaType returnType) implements java.io.Serializable {
 
     /** LLVM parameter index of the status pointer in every lowered function. */
     public static final int STATUS_PARAMETER_INDEX = 0;
