@@ -34,6 +34,7 @@ public final class OrcJit implements AutoCloseable {
     private final List<JitModule> modules = new ArrayList<>();
     private int serial;
     private boolean closed;
+    private boolean disposed;
 
     private OrcJit(Lljit jit) {
         this.jit = jit;
@@ -146,12 +147,14 @@ public final class OrcJit implements AutoCloseable {
 
     synchronized void release(JitModule module, LLVMOrcResourceTrackerRef tracker) {
         modules.remove(module);
-        if (!closed) {
-            try {
-                Lljit.removeAndRelease(tracker);
-            } catch (LlvmFailure failure) {
-                throw new JitException(Messages.MODULE_RELEASE_FAILED.format(module.name(), failure.getMessage()),
-                        module.name(), null, null, failure);
+        try {
+            Lljit.removeAndRelease(tracker);
+        } catch (LlvmFailure failure) {
+            throw new JitException(Messages.MODULE_RELEASE_FAILED.format(module.name(), failure.getMessage()),
+                    module.name(), null, null, failure);
+        } finally {
+            if (closed) {
+                disposeIfIdle();
             }
         }
     }
@@ -164,16 +167,33 @@ public final class OrcJit implements AutoCloseable {
         }
     }
 
-    /** Releases every module and the JIT itself. Bound handles of its modules then raise instead of calling. */
+    /**
+     * Refuses new modules and calls (bound handles of its modules then raise instead of calling) and releases every
+     * module and the JIT itself — the JIT when the last call still inside one of its modules returns, as for a
+     * re-derived module: disposing it at once freed the code (and the checked allocator) under running calls.
+     * A call that never returns keeps the JIT until the process ends.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
+        closed = true;
         for (JitModule module : List.copyOf(modules)) {
             module.close();
         }
-        closed = true;
-        jit.close();
+        disposeIfIdle();
+    }
+
+    /** Whether the JIT itself is gone (closed and no call was left inside its code). */
+    synchronized boolean isDisposed() {
+        return disposed;
+    }
+
+    private void disposeIfIdle() {
+        if (!disposed && modules.isEmpty()) {
+            disposed = true;
+            jit.close();
+        }
     }
 }
