@@ -12,6 +12,7 @@ import jenzyme.runtime.llvm.Diagnostics;
 import jenzyme.runtime.llvm.Lljit;
 import jenzyme.runtime.llvm.LlvmFailure;
 import jenzyme.runtime.llvm.LlvmModules;
+import jenzyme.runtime.llvm.VectorState;
 import jenzyme.runtime.lower.StatusCode;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
@@ -103,6 +104,7 @@ public final class OrcJit implements AutoCloseable {
                 LlvmModules.runPassesForHost(module, "default<O3>");
             }
             String compiledIr = optimise ? LlvmModules.irText(module) : irText;
+            VectorState.clearOnEntry(module, renamed.values());
             AllocationGuards.apply(module);
             tracker = jit.newResourceTracker();
             LLVMModuleRef handedOver = module;
