@@ -6,10 +6,11 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
+import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.ad.CallingConvention.Feed;
 import jenzyme.runtime.error.BindingException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
-import jenzyme.runtime.lower.JavaType;
-import jenzyme.runtime.lower.NativeParameter;
 
 /**
  * The Java view of a native function that follows the lowered-code convention: a status-block pointer first (added
@@ -20,21 +21,33 @@ public record NativeSignature(List<NativeArgument> arguments, Class<?> returnTyp
     public NativeSignature {
         arguments = List.copyOf(arguments);
         if (returnType != void.class && !returnType.isPrimitive()) {
-            throw new IllegalArgumentException("expected a primitive or void return type, got " + returnType.getName());
+            throw new IllegalArgumentException(Messages.NOT_A_RETURN_TYPE.format(returnType.getName()));
         }
     }
 
     /**
-     * The signature of a lowered entry point: arrays as (pointer, length), scalars by value, the static fields it
-     * reads after the Java parameters (for {@link StaticFieldReads#supply}).
+     * The signature of a lowered entry point, read off the calling-convention model
+     * ({@link CallingConvention#primalFeeds}): a value by value, an array's data followed by its length as
+     * (pointer, length), an array's data alone as a bare pointer; the status block is the binder's. The static
+     * fields the code reads follow the Java parameters (supplied by {@link StaticFieldReads#supply}).
      */
     public static NativeSignature of(EntryPoint entry) {
-        List<JavaType> types = new ArrayList<>(entry.parameters().stream().map(NativeParameter::type).toList());
-        entry.fields().forEach(f -> types.add(f.field().type()));
+        List<Feed> feeds = CallingConvention.primalFeeds(entry);
         List<NativeArgument> arguments = new ArrayList<>();
-        for (JavaType type : types) {
-            arguments.add(type.isArray() ? NativeArgument.arrayAndLength(type.javaClass())
-                    : NativeArgument.value(type.javaClass()));
+        for (int i = 0; i < feeds.size(); i++) {
+            Feed feed = feeds.get(i);
+            if (feed.kind() == Feed.Kind.STATUS || feed.kind() == Feed.Kind.LENGTH
+                    || feed.kind() == Feed.Kind.FIELD_LENGTH) {
+                continue; // the status block is the binder's; a length travels with its array
+            }
+            boolean field = feed.kind() == Feed.Kind.FIELD_ARRAY || feed.kind() == Feed.Kind.FIELD_VALUE;
+            Class<?> type = (field ? entry.fields().get(feed.position()).field().type()
+                    : entry.parameters().get(feed.position()).type()).javaClass();
+            boolean withLength = i + 1 < feeds.size() && feeds.get(i + 1).equals(new Feed(field
+                    ? Feed.Kind.FIELD_LENGTH : Feed.Kind.LENGTH, feed.position()));
+            arguments.add(feed.kind() == Feed.Kind.VALUE || feed.kind() == Feed.Kind.FIELD_VALUE
+                    ? NativeArgument.value(type)
+                    : withLength ? NativeArgument.arrayAndLength(type) : NativeArgument.arrayPointer(type));
         }
         return new NativeSignature(arguments, entry.returnType().javaClass());
     }
@@ -69,6 +82,6 @@ public record NativeSignature(List<NativeArgument> arguments, Class<?> returnTyp
         if (primitive == int.class) return ValueLayout.JAVA_INT;
         if (primitive == long.class) return ValueLayout.JAVA_LONG;
         if (primitive == boolean.class) return ValueLayout.JAVA_BOOLEAN;
-        throw new BindingException("expected double, float, int, long or boolean, got " + primitive.getName());
+        throw new BindingException(Messages.NOT_A_SCALAR_TYPE.format(primitive.getName()));
     }
 }

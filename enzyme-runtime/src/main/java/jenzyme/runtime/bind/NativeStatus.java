@@ -3,6 +3,8 @@ package jenzyme.runtime.bind;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.Messages;
@@ -45,13 +47,16 @@ final class NativeStatus {
     /** HotSpot's messages for System.arraycopy's checks, e.g. "arraycopy: last source index 7 out of bounds for double[5]". */
     private static String arraycopyMessage(int[] block) {
         String element = JavaType.values()[block[1] >> 4].javaName().replace("[]", "");
-        String bounds = " out of bounds for " + element + "[" + block[StatusCode.WIDE_WORDS] + "]";
-        return "arraycopy: " + switch (block[1] & 15) {
-            case ArrayLibrary.SOURCE_INDEX -> "source index " + block[2] + bounds;
-            case ArrayLibrary.DESTINATION_INDEX -> "destination index " + block[2] + bounds;
-            case ArrayLibrary.NEGATIVE_LENGTH -> "length " + block[2] + " is negative";
-            case ArrayLibrary.LAST_SOURCE -> "last source index " + Integer.toUnsignedString(block[2]) + bounds;
-            default -> "last destination index " + Integer.toUnsignedString(block[2]) + bounds;
+        int length = block[StatusCode.WIDE_WORDS];
+        return switch (block[1] & 15) {
+            case ArrayLibrary.SOURCE_INDEX -> Messages.COMPILED_ARRAYCOPY_INDEX.format("source", block[2], element, length);
+            case ArrayLibrary.DESTINATION_INDEX ->
+                    Messages.COMPILED_ARRAYCOPY_INDEX.format("destination", block[2], element, length);
+            case ArrayLibrary.NEGATIVE_LENGTH -> Messages.COMPILED_ARRAYCOPY_LENGTH.format(block[2]);
+            case ArrayLibrary.LAST_SOURCE -> Messages.COMPILED_ARRAYCOPY_INDEX.format("last source",
+                    Integer.toUnsignedString(block[2]), element, length);
+            default -> Messages.COMPILED_ARRAYCOPY_INDEX.format("last destination", Integer.toUnsignedString(block[2]),
+                    element, length);
         };
     }
 
@@ -59,12 +64,14 @@ final class NativeStatus {
     private static String clampMessage(int[] block) {
         long min = wide(block, StatusCode.WIDE_WORDS), max = wide(block, StatusCode.WIDE_WORDS + 2);
         return switch (block[1]) {
-            case ClampCalls.MIN_NAN -> "min is NaN";
-            case ClampCalls.MAX_NAN -> "max is NaN";
-            case ClampCalls.DOUBLE_ORDER -> Double.longBitsToDouble(min) + " > " + Double.longBitsToDouble(max);
-            case ClampCalls.FLOAT_ORDER -> Float.intBitsToFloat((int) min) + " > " + Float.intBitsToFloat((int) max);
+            case ClampCalls.MIN_NAN -> Messages.COMPILED_CLAMP_MIN_NAN.format();
+            case ClampCalls.MAX_NAN -> Messages.COMPILED_CLAMP_MAX_NAN.format();
+            case ClampCalls.DOUBLE_ORDER -> Messages.COMPILED_BOUNDS_ORDER.format(Double.longBitsToDouble(min),
+                    Double.longBitsToDouble(max));
+            case ClampCalls.FLOAT_ORDER -> Messages.COMPILED_BOUNDS_ORDER.format(Float.intBitsToFloat((int) min),
+                    Float.intBitsToFloat((int) max));
             case ClampCalls.FLOATING_ORDER_UNKNOWN -> Messages.CLAMP_ORDER.format();
-            default -> min + " > " + max;
+            default -> Messages.COMPILED_BOUNDS_ORDER.format(min, max);
         };
     }
 
@@ -74,8 +81,9 @@ final class NativeStatus {
     }
 
     /**
-     * Throws the Java exception recorded in {@code block}, if any, with a first stack frame at the user's line that
-     * raised it (the site compiled code recorded), as if the method had run on the JVM.
+     * Throws the Java exception recorded in {@code block}, if any, with stack frames at the user's line that raised it
+     * and at the line of each compiled call that led there (the sites compiled code recorded), as if the methods had
+     * run on the JVM.
      */
     static void check(int[] block, String symbol) {
         if (block[0] == 0) {
@@ -85,13 +93,13 @@ final class NativeStatus {
         try {
             status = StatusCode.of(block[0]);
         } catch (IllegalArgumentException unknown) {
-            throw new BindingException(symbol + " returned an unknown status: " + unknown.getMessage(), symbol, null);
+            throw new BindingException(Messages.UNKNOWN_STATUS.format(symbol, unknown.getMessage()), symbol, null);
         }
         Optional<FailureSites.Site> site = FailureSites.site(block[StatusCode.SITE_WORD]);
         Throwable thrown = switch (status) {
             case ARRAY_INDEX_OUT_OF_BOUNDS -> new ArrayIndexOutOfBoundsException(
-                    "Index " + block[1] + " out of bounds for length " + block[2]);
-            case DIVISION_BY_ZERO -> new ArithmeticException("/ by zero");
+                    Messages.COMPILED_INDEX_OUT_OF_BOUNDS.format(block[1], block[2]));
+            case DIVISION_BY_ZERO -> new ArithmeticException(Messages.COMPILED_DIVISION_BY_ZERO.format());
             case NEGATIVE_ARRAY_SIZE -> new NegativeArraySizeException(Integer.toString(block[1]));
             case OUT_OF_MEMORY -> new OutOfMemoryError(Messages.COMPILED_OUT_OF_MEMORY.format(block[1]));
             case STACK_OVERFLOW -> new StackOverflowError(
@@ -106,22 +114,24 @@ final class NativeStatus {
             case ARRAYCOPY -> new ArrayIndexOutOfBoundsException(arraycopyMessage(block));
             case RANGE -> switch (block[1]) {
                 case ArrayLibrary.FROM_AFTER_TO -> new IllegalArgumentException(
-                        "fromIndex(" + block[2] + ") > toIndex(" + block[StatusCode.WIDE_WORDS] + ")");
+                        Messages.COMPILED_RANGE_ORDER.format(block[2], block[StatusCode.WIDE_WORDS]));
                 case ArrayLibrary.COPY_RANGE -> new IllegalArgumentException(
-                        block[2] + " > " + block[StatusCode.WIDE_WORDS]);
-                default -> new ArrayIndexOutOfBoundsException("Array index out of range: " + block[2]);
+                        Messages.COMPILED_BOUNDS_ORDER.format(block[2], block[StatusCode.WIDE_WORDS]));
+                default -> new ArrayIndexOutOfBoundsException(Messages.COMPILED_RANGE_INDEX.format(block[2]));
             };
             case THROWN -> ThrownExceptions.thrown(block[1]).map(ThrownExceptions.Thrown::create).orElseThrow(
-                    () -> new BindingException(symbol + " threw an unknown exception " + block[1], symbol, null));
-            case OK -> throw new IllegalStateException("unreachable: OK returned above");
+                    () -> new BindingException(Messages.UNKNOWN_THROWN.format(symbol, block[1]), symbol, null));
+            case OK -> throw new IllegalStateException(Messages.STATUS_OK_UNREACHABLE.format());
         };
-        site.ifPresent(at -> {
-            StackTraceElement[] trace = thrown.getStackTrace();
-            StackTraceElement[] withSite = new StackTraceElement[trace.length + 1];
-            withSite[0] = at.frame();
-            System.arraycopy(trace, 0, withSite, 1, trace.length);
-            thrown.setStackTrace(withSite);
-        });
+        if (site.isPresent()) {
+            List<StackTraceElement> frames = new ArrayList<>();
+            frames.add(site.get().frame());
+            for (int word = StatusCode.CALLER_WORD + StatusCode.CALLER_WORDS - 1; word >= StatusCode.CALLER_WORD; word--) {
+                FailureSites.site(block[word]).ifPresent(caller -> frames.add(caller.frame()));
+            }
+            frames.addAll(List.of(thrown.getStackTrace()));
+            thrown.setStackTrace(frames.toArray(StackTraceElement[]::new));
+        }
         if (thrown instanceof Error error) {
             throw error;
         }

@@ -77,7 +77,7 @@ public final class ArrayLibrary {
             }
             case "clone" -> copyRange(typed(args.getFirst(), arrayType(owner)), ir.zero(ir.i32()),
                     args.getFirst().length(), insideLoop);
-            default -> throw new IllegalStateException("expected a method handles() accepted, got " + name);
+            default -> throw new IllegalStateException(Messages.LIBRARY_METHOD_UNEXPECTED.format(name));
         };
     }
 

@@ -104,7 +104,7 @@ final class ArrayOps {
             case FLOAT -> JavaType.FLOAT_ARRAY;
             case INT -> JavaType.INT_ARRAY;
             case LONG -> JavaType.LONG_ARRAY;
-            default -> throw new IllegalArgumentException("expected a numeric element type, got " + element);
+            default -> throw new IllegalArgumentException(Messages.NUMERIC_ARRAY_EXPECTED.format(element));
         };
     }
 
@@ -114,7 +114,7 @@ final class ArrayOps {
             case FLOAT_ARRAY -> java.lang.classfile.TypeKind.FLOAT;
             case INT_ARRAY -> java.lang.classfile.TypeKind.INT;
             case LONG_ARRAY -> java.lang.classfile.TypeKind.LONG;
-            default -> throw new IllegalArgumentException("expected a numeric array type, got " + array);
+            default -> throw new IllegalArgumentException(Messages.NUMERIC_ARRAY_EXPECTED.format(array));
         };
     }
 
@@ -124,7 +124,7 @@ final class ArrayOps {
             case FLOAT_ARRAY -> JavaType.FLOAT;
             case INT_ARRAY -> JavaType.INT;
             case LONG_ARRAY -> JavaType.LONG;
-            default -> throw new IllegalArgumentException("expected a numeric array type, got " + array);
+            default -> throw new IllegalArgumentException(Messages.NUMERIC_ARRAY_EXPECTED.format(array));
         };
     }
 

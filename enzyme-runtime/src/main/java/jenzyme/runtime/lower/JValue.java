@@ -1,5 +1,6 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.Messages;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
@@ -12,7 +13,7 @@ record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, JavaType 
 
     JValue {
         if ((kind == ValueKind.ARRAY) != (length != null) || arrayType != null && kind != ValueKind.ARRAY) {
-            throw new IllegalArgumentException("expected a length and type only for arrays, got kind " + kind);
+            throw new IllegalArgumentException(Messages.LENGTH_OF_NON_ARRAY.format(kind));
         }
     }
 

@@ -1,5 +1,7 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.JavaWords;
+
 /**
  * A static field that compiled code reads — a notebook variable (a field of JShell's wrapper class) or a field of a
  * class: its value is not compiled in but passed at every call as a hidden Const argument after the method's own

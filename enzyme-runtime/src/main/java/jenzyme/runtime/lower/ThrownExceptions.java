@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import jenzyme.runtime.error.Messages;
 
 /**
  * The exceptions compiled code throws ({@code throw new IllegalArgumentException("n must be positive")}): class and
@@ -26,8 +27,7 @@ public final class ThrownExceptions {
                 return (Throwable) (message == null ? type.getConstructor().newInstance()
                         : type.getConstructor(String.class).newInstance(message));
             } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("expected a java.lang exception with a String constructor, got "
-                        + className, e);
+                throw new IllegalStateException(Messages.THROWABLE_EXPECTED.format(className), e);
             }
         }
     }
