@@ -82,7 +82,12 @@ public enum Messages {
     INSTANCE_METHOD("the instance method {0} (only static methods can be compiled)"),
     METHOD_WITHOUT_BYTECODE("the method {0}, which has no bytecode (native or abstract)"),
     SYNCHRONIZED_METHOD("the synchronized method {0}"),
-    RETURNING_ARRAY("returning an array ({0}): pass the result array as a parameter and fill it"),
+    RETURNING_ARRAY("returning an array ({0}): only double[] results compile; pass the result array as a parameter"
+            + " and fill it"),
+    CALLING_ARRAY_RESULT("calling {0}, which returns an array (only the method %autodiff names may return double[];"
+            + " let the callee fill an array parameter)"),
+    NATIVE_ARRAY_RESULT("%jit compiles methods returning a value or void; {0} returns double[] (use %autodiff"
+            + " jacobian, or pass the result array as a parameter)"),
 
     // Activities and shapes a derivative needs (checked before anything reaches the worker).
     UNKNOWN_PARAMETER("expected a parameter of {0} ({1}), got '{2}'"),
@@ -94,6 +99,19 @@ public enum Messages {
     DUPLICATED_NEEDS_ARRAY("Duplicated applies to double[] or float[]"),
     BOOLEAN_PARAMETER("boolean parameters are not supported by %autodiff yet (pass an int)"),
     HVP_SHAPE("expected double {0}(double[]) for a Hessian-vector product, got {1}"),
+
+    // Vector functions, Jacobians and batched forward mode.
+    WIDTH("expected a batch width (--width) in 1..{1}, and 1 in reverse mode, got {0}"),
+    JACOBIAN_INPUT("expected {0} to take a double[] parameter to differentiate with respect to{1}"),
+    JACOBIAN_OUTPUT("expected {0} to return double[] or to fill a double[] parameter (the last one, or --out),"
+            + " got {1}"),
+    JACOBIAN_NOT_ARRAY("expected --{0} to name a double[] parameter of {1}, got '{2}'"),
+    JACOBIAN_SAME("the input --wrt and the output --out of {0} are both '{1}'; name two different arrays"),
+    JACOBIAN_ROWS("expected a Jacobian of {0} rows (one per output) with {1} columns each (one per input), got {2}"),
+    RESULT_LENGTH("{0} returned an array of length {1}, expected {2} (the length of its first result)"),
+    LANES("expected {0} tangent arrays (--width {0}) of length {1} for {2}, got {3}"),
+    ARGUMENT_COUNT("expected the {1} arguments of {0}, got {2}"),
+    UNKNOWN_JACOBIAN_MODE("expected --mode forward or reverse, got '{0}'"),
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
     COMPILED_INTERRUPTED("compiled {0} was interrupted"),
