@@ -108,9 +108,11 @@ public enum Messages {
     JACOBIAN_NOT_ARRAY("expected --{0} to name a double[] parameter of {1}, got '{2}'"),
     JACOBIAN_SAME("the input --wrt and the output --out of {0} are both '{1}'; name two different arrays"),
     JACOBIAN_ROWS("expected a Jacobian of {0} rows (one per output) with {1} columns each (one per input), got {2}"),
-    RESULT_LENGTH("{0} returned an array of length {1}, expected {2} (the length of its first result)"),
+    RESULT_LENGTH("{0} returned an array of length {1}, expected {2} (the rows of the Jacobian, or the length of the"
+            + " output array, cotangent or tangent passed)"),
     LANES("expected {0} tangent arrays (--width {0}) of length {1} for {2}, got {3}"),
     ARGUMENT_COUNT("expected the {1} arguments of {0}, got {2}"),
+    JACOBIAN_OPTIONS("--wrt, --out, --mode and --width belong to %autodiff jacobian"),
     UNKNOWN_JACOBIAN_MODE("expected --mode forward or reverse, got '{0}'"),
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
@@ -126,7 +128,7 @@ public enum Messages {
     NO_CELL_METHOD("no cell method named '{0}': define it in a cell first"),
     OVERLOADED("'{0}' is overloaded ({1}); give the overloads distinct names"),
     NOT_AN_IDENTIFIER("expected a Java identifier for the generated names (--name), got '{0}'"),
-    UNKNOWN_MODE("expected the mode reverse, forward or hvp, got '{0}'\nusage: {1}"),
+    UNKNOWN_MODE("expected the mode reverse, forward, hvp or jacobian, got '{0}'\nusage: {1}"),
     UNKNOWN_ACTIVITY("expected Const, Active, Duplicated or DuplicatedNoNeed for {0}, got '{1}'"),
     SAMPLED_SHAPE("expected {0} to take one double[] or only double parameters, got {1}"),
     SAMPLED_RESULT("expected {0} to return double, got {1}"),
