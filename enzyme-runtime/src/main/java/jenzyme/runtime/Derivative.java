@@ -18,10 +18,12 @@ import jenzyme.runtime.ad.WrapperSignature;
  *
  * @param timings        per phase, in pipeline order: the worker's phases, then {@code jit} and {@code bind}
  * @param loweredMethods the Java methods compiled into it (see {@code LoweredModule.loweredMethods()})
+ * @param bitcode        the worker's optimised module that {@code code} was compiled from, what a
+ *                       {@code jenzyme.runtime.ship.CompiledArtifact} ships to other JVMs
  */
 public record Derivative(CallingConvention convention, WrapperSignature wrapper, MethodHandle handle,
                          Map<String, Duration> timings, String irBeforeEnzyme, String irAfterEnzyme,
-                         List<String> loweredMethods, JitModule code)
+                         List<String> loweredMethods, JitModule code, byte[] bitcode)
         implements AutoCloseable {
 
     public Derivative {
@@ -34,7 +36,7 @@ public record Derivative(CallingConvention convention, WrapperSignature wrapper,
             throw new IllegalArgumentException("expected a handle of type " + handle.type() + ", got " + guarded.type());
         }
         return new Derivative(convention, wrapper, guarded, timings, irBeforeEnzyme, irAfterEnzyme, loweredMethods,
-                code);
+                code, bitcode);
     }
 
     /** The lowered method this is the derivative of. */

@@ -38,9 +38,23 @@ public final class CallingConvention {
         public enum Kind { STATUS, ARRAY, LENGTH, VALUE }
     }
 
+    /**
+     * What the convention is derived from, and all a binder needs to rebuild it in another JVM (a Spark executor):
+     * {@link CallingConvention#of(Model)} gives the same convention back. Serialisable, so that it travels with the
+     * bitcode of the derivative ({@code jenzyme.runtime.ship.CompiledArtifact}) instead of a second description of
+     * the layout.
+     */
+    public record Model(EntryPoint entry, Mode mode, List<Activity> activities, boolean primalReturn)
+            implements java.io.Serializable {
+        public Model {
+            activities = List.copyOf(activities);
+        }
+    }
+
     private final EntryPoint entry;
     private final Mode mode;
     private final List<Activity> activities;
+    private final boolean primalReturn;
     private final WrapperLayout wrapper;
     private final List<HandleParameter> handleParameters;
 
@@ -49,6 +63,7 @@ public final class CallingConvention {
         this.entry = entry;
         this.mode = mode;
         this.activities = List.copyOf(activities);
+        this.primalReturn = primalReturn;
         List<Argument> arguments = workerArguments(entry, mode, activities);
         Activity returnActivity = returnType(entry) == null ? Activity.CONST
                 : mode == Mode.REVERSE ? Activity.ACTIVE : Activity.DUPLICATED;
@@ -69,6 +84,16 @@ public final class CallingConvention {
     public static CallingConvention of(EntryPoint entry, Mode mode, Map<String, Activity> overrides,
                                        boolean primalReturn) {
         return of(entry, mode, overrides, primalReturn, 1);
+    }
+
+    /** The convention {@code model} describes (see {@link #model()}); its activities were checked when first made. */
+    public static CallingConvention of(Model model) {
+        return new CallingConvention(model.entry(), model.mode(), model.activities(), model.primalReturn());
+    }
+
+    /** What this convention is derived from: {@code of(model())} rebuilds it. */
+    public Model model() {
+        return new Model(entry, mode, activities, primalReturn);
     }
 
     /**

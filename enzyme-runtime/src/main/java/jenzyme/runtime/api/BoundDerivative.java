@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.lower.JavaType;
+import jenzyme.runtime.ship.CompiledArtifact;
 
 /** What {@link Gradient} and {@link Tangent} share: the bound derivative, its raw call and its release. */
 abstract sealed class BoundDerivative implements AutoCloseable permits Gradient, Tangent {
@@ -79,6 +80,14 @@ abstract sealed class BoundDerivative implements AutoCloseable permits Gradient,
     private String shape() {
         MethodType type = derivative.handle().type();
         return type.dropParameterTypes(type.parameterCount() - 1, type.parameterCount()).toString();
+    }
+
+    /**
+     * The derivative as a serialisable {@link CompiledArtifact} (bitcode and calling-convention model), for another
+     * JVM to load with {@link Gradient#of}/{@link Tangent#of} — a Spark executor, say — without the Enzyme worker.
+     */
+    public CompiledArtifact artifact() {
+        return CompiledArtifact.of(derivative);
     }
 
     /** Frees the native code; calls afterwards raise. */

@@ -134,6 +134,15 @@ public enum Messages {
     SAMPLED_RESULT("expected {0} to return double, got {1}"),
     HVP_OPTIONS("%autodiff hvp takes no activities or options but --name and --verbose"),
 
+    // Compiled artefacts shipped to other JVMs (Spark executors) and the Spark layer.
+    SHIP_HVP("only reverse- and forward-mode derivatives can be shipped; {0} is a Hessian-vector product"),
+    SHIP_CORRUPT("the compiled artefact of {0} does not match its content hash (expected {1}, got {2})"),
+    SHIP_MODE("expected a {0}-mode derivative of {1}, got a {2}-mode one"),
+    SHIP_NOT_BOUND("nothing to ship under '{0}': run %autodiff reverse {0} (or forward) first"),
+    SHIP_STALE("{0} changed since %autodiff; re-run %autodiff before shipping it"),
+    SPARK_TASK_FAILED("a Spark task failed on an executor: {0}"),
+    SPARK_NOT_LOADED("Spark is not loaded: run %spark first (it loads Spark {0} through %maven)"),
+
     // Stale bindings.
     STALE_METHOD("{0} changed since {1}; re-run {2}"),
     STALE_CALLEE("{0} (called by {1}) changed since {2}; re-run {3}"),

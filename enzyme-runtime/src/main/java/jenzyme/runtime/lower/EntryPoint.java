@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
  * derivative mode treats it as the out-parameter form {@code void f(double[] x, double[] result)}).
  */
 public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
-                         List<NativeParameter> parameters, JavaType returnType) {
+                         List<NativeParameter> parameters, JavaType returnType) implements java.io.Serializable {
 
     /** LLVM parameter index of the status pointer in every lowered function. */
     public static final int STATUS_PARAMETER_INDEX = 0;

@@ -7,7 +7,7 @@ import java.util.List;
  * the first of them (the data pointer for arrays, whose length follows at {@code llvmIndex + 1}). Index 0 of every
  * lowered function is the status pointer, so the first Java parameter starts at 1.
  */
-public record NativeParameter(String name, JavaType type, int llvmIndex) {
+public record NativeParameter(String name, JavaType type, int llvmIndex) implements java.io.Serializable {
 
     public NativeParameter {
         if (type == JavaType.VOID) {
