@@ -44,7 +44,7 @@ public final class CallingConvention {
      * bitcode of the derivative ({@code jenzyme.runtime.ship.CompiledArtifact}) instead of a second description of
      * the layout.
      */
-    public record Model(EntryPoint entry, Mode mode, List<Activity> activities, boolean primalReturn)
+    public record Model(EntryPoint entry, Mode mode, List<Activity> activities, boolean primalReturn, int width)
             implements java.io.Serializable {
         public Model {
             activities = List.copyOf(activities);
@@ -88,12 +88,13 @@ public final class CallingConvention {
 
     /** The convention {@code model} describes (see {@link #model()}); its activities were checked when first made. */
     public static CallingConvention of(Model model) {
-        return new CallingConvention(model.entry(), model.mode(), model.activities(), model.primalReturn());
+        return new CallingConvention(model.entry(), model.mode(), model.activities(), model.primalReturn(),
+                model.width());
     }
 
     /** What this convention is derived from: {@code of(model())} rebuilds it. */
     public Model model() {
-        return new Model(entry, mode, activities, primalReturn);
+        return new Model(entry, mode, activities, primalReturn, width());
     }
 
     /**
