@@ -31,7 +31,7 @@ public final class Jacobian implements AutoCloseable {
     /** @param forward, reverse at least one of them; a forward one may be batched (width > 1) */
     Jacobian(JacobianShape shape, Derivative forward, Derivative reverse) {
         if (forward == null && reverse == null) {
-            throw new IllegalArgumentException("expected a forward or a reverse derivative");
+            throw new IllegalArgumentException(Messages.JACOBIAN_NEEDS_DERIVATIVE.format());
         }
         this.shape = shape;
         this.forward = forward;
