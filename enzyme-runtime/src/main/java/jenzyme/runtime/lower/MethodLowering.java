@@ -328,7 +328,7 @@ final class MethodLowering {
         }
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
         if (callee.signature().returnsArray()) {
-            throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, JavaWords.method(callee.ref()));
+            throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, jenzyme.runtime.error.JavaWords.method(owner, name, descriptor));
         }
         List<LLVMValueRef> llvmArgs = new ArrayList<>();
         llvmArgs.add(ir.param(function, 0));
