@@ -16,6 +16,8 @@ public enum Messages {
     UNKNOWN_MAGIC("{0}; known magics: {1}"),
     UNRESOLVED("{0} {1} cannot be used until {2}"),
     UNRESOLVED_ERRORS("its errors are fixed"),
+    IMPORT_RESET_VARIABLES("{0} made JShell declare {1} again: their values are reset to null, 0 or false; assign "
+            + "them again (JShell recompiles declarations whose names a new star import could change)"),
     UNRESOLVED_MISSING("{0} is declared"),
 
     // Where an error happened (rendered by the kernel).
