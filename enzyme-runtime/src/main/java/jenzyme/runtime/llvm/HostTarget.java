@@ -84,6 +84,11 @@ public final class HostTarget {
         return cpu;
     }
 
+    /** Whether LLVM detected {@code feature} (e.g. {@code avx}) as present. */
+    public boolean hasFeature(String feature) {
+        return java.util.Arrays.asList(features.split(",")).contains("+" + feature);
+    }
+
     /** The features LLVM detected, {@code +avx2,-avx512f,...}: the instructions the JIT may emit. */
     public String features() {
         return features;

@@ -6,6 +6,7 @@ import java.lang.classfile.Opcode;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import jenzyme.runtime.error.JavaWords;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
@@ -213,7 +214,7 @@ final class MathCalls {
     }
 
     private LLVMValueRef fabs(LLVMValueRef x) {
-        Callee fabs = module.intrinsic("llvm.fabs", LLVMTypeOf(x));
+        Callee fabs = module.intrinsic("llvm.fabs", ir.typeOf(x));
         return ir.call(fabs.type(), fabs.function(), x);
     }
 
