@@ -86,6 +86,10 @@ public final class AutodiffMagic extends SyntaxMagic {
         if (jacobian) {
             return jacobian(method, name, line);
         }
+        if (line.option("width").isPresent() || line.option("wrt").isPresent() || line.option("out").isPresent()
+                || line.option("mode").isPresent()) {
+            throw new IllegalArgumentException(Messages.JACOBIAN_OPTIONS.format());
+        }
         DifferentiationOptions options = DifferentiationOptions.DEFAULT
                 .withDumpIr(line.flag("dump"))
                 .withAdBeforeOptimisation(line.flag("ad-before-opt"));
@@ -104,12 +108,8 @@ public final class AutodiffMagic extends SyntaxMagic {
             dumps.put("IR before Enzyme", derivative.irBeforeEnzyme());
             dumps.put("IR after Enzyme", derivative.irAfterEnzyme());
         }
-        if (line.option("width").isPresent() || line.option("wrt").isPresent() || line.option("out").isPresent()
-                || line.option("mode").isPresent()) {
-            throw new IllegalArgumentException(Messages.JACOBIAN_OPTIONS.format());
-        }
-        return new CompileSummary((mode == Mode.REVERSE ? "Reverse" : "Forward") + "-mode derivative of "
-                + method.name() + " bound:", stubs.signatures(), activities, derivative.timings(), dumps)
+        return new CompileSummary((mode == Mode.REVERSE ? Messages.BOUND_REVERSE : Messages.BOUND_FORWARD)
+                .format(method.name()), stubs.signatures(), activities, derivative.timings(), dumps)
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
 
@@ -121,7 +121,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         Derivative derivative = compiler.hessianVectorProduct(method);
         BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
         Duration stubTime = compiler.bind(name + "/hvp", stubs, derivative);
-        return new CompileSummary("Hessian-vector product of " + method.name() + " (forward over reverse) bound:",
+        return new CompileSummary(Messages.BOUND_HVP.format(method.name()),
                 stubs.signatures(), List.of(), derivative.timings(), Map.of())
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
@@ -145,9 +145,9 @@ public final class AutodiffMagic extends SyntaxMagic {
         Jacobian jacobian = bound.jacobian();
         BindingStubs.Stubs stubs = BindingStubs.jacobian(name, jacobian, bound.into());
         Duration stubTime = compiler.bind(name + "/jacobian", stubs, jacobian);
-        String modes = jacobian.forward() == null ? "reverse mode"
-                : "forward mode (" + jacobian.width() + " lanes per sweep)"
-                        + (jacobian.reverse() == null ? "" : " when y is longer than x, else reverse mode");
+        String modes = jacobian.forward() == null ? Messages.JACOBIAN_REVERSE.format()
+                : jacobian.reverse() == null ? Messages.JACOBIAN_FORWARD.format(jacobian.width())
+                : Messages.JACOBIAN_BOTH.format(jacobian.width());
         Map<String, Duration> timings = new LinkedHashMap<>();
         if (jacobian.forward() != null) {
             jacobian.forward().timings().forEach((phase, time) -> timings.put("forward " + phase, time));
@@ -155,9 +155,10 @@ public final class AutodiffMagic extends SyntaxMagic {
         if (jacobian.reverse() != null) {
             jacobian.reverse().timings().forEach((phase, time) -> timings.put("reverse " + phase, time));
         }
-        return new CompileSummary("Jacobian d" + jacobian.shape().outputParameter().name().replace("$", "")
-                + "/d" + jacobian.shape().inputParameter().name() + " of " + method.name() + " bound, " + modes
-                + ":", stubs.signatures(), List.of(), timings, Map.of())
+        String output = jacobian.shape().entry().returnsArray() ? method.name()
+                : jacobian.shape().outputParameter().name();
+        return new CompileSummary(Messages.BOUND_JACOBIAN.format(output, jacobian.shape().inputParameter().name(),
+                method.name(), modes), stubs.signatures(), List.of(), timings, Map.of())
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
 
