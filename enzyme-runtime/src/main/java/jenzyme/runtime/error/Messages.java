@@ -121,7 +121,14 @@ public enum Messages {
     SHIP_NOT_BOUND("nothing to ship under '{0}': run %autodiff reverse {0} (or forward) first"),
     SHIP_STALE("{0} changed since %autodiff; re-run %autodiff before shipping it"),
     SPARK_TASK_FAILED("a Spark task failed on an executor: {0}"),
-    SPARK_NOT_LOADED("Spark is not loaded: run %spark first (it loads Spark {0} through %maven)"),
+    SPARK_USAGE("expected a master URL (local[*], spark://host:port) or --workers N (1-9), got '{0}'\nusage: {1}"),
+    SPARK_WORKERS_AND_MASTER("--workers starts its own master; give no master URL with it"),
+    SPARK_JAR_MISSING("the jenzyme-spark jar is missing ({0}); re-run ./run or ./test, which build it and write the"
+            + " kernelspec"),
+    SHIP_USAGE("expected %spark ship <name>, got %spark {0}"),
+    SHIPMENT_GONE("no artefact under {0}; run %spark ship again"),
+    SPARK_DAEMON_EXITED("a Spark daemon of the local cluster exited with code {0}; its logs are in {1}"),
+    SPARK_CLUSTER_SLOW("the local Spark cluster did not have {0} workers after {1} s; its logs are in {2}"),
 
     // Stale bindings.
     STALE_METHOD("{0} changed since {1}; re-run {2}"),
