@@ -43,6 +43,7 @@ def test_notebook_runs_clean_and_its_checks_pass(path):
     # Each notebook ends with its assertion cell, whose summary line prints only after every check held.
     final = "".join(out.get("text", "") for out in code_cells[-1].outputs if out.output_type == "stream")
     assert "AssertionError" in code_cells[-1].source and final.strip(), f"{path.name}: final cell printed {final!r}"
-    # The Spark example starts a master, two workers and their executors (separate JVMs) and loads Spark: 4 minutes.
-    budget = 240 if path.name == "04-spark-bootstrap.ipynb" else 120
+    # The Spark example loads Spark (~170 jars resolved) and starts a master, two workers and their executors (five
+    # JVMs): measured 379 s on 2 cores shared with six other builds, so it gets 7 minutes.
+    budget = 420 if path.name == "04-spark-bootstrap.ipynb" else 120
     assert seconds < budget, f"{path.name} took {seconds:.0f} s (budget {budget} s on 2 cores)"

@@ -25,7 +25,9 @@ public final class SparkSessions {
      * In the kernel SLF4J logs through java.util.logging, where {@code setLogLevel} does not reach: quiet Spark's
      * INFO lines there (held here, since JUL keeps loggers only weakly).
      */
-    private static final java.util.logging.Logger SPARK_LOG = java.util.logging.Logger.getLogger("org.apache.spark");
+    private static final List<java.util.logging.Logger> SPARK_LOGS = List.of(
+            java.util.logging.Logger.getLogger("org.apache.spark"),
+            java.util.logging.Logger.getLogger("org.sparkproject")); // Spark's shaded Jetty
 
     private SparkSessions() {}
 
@@ -51,7 +53,7 @@ public final class SparkSessions {
             if (master.contains("127.0.0.1") || master.contains("localhost") || master.startsWith("local")) {
                 builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1");
             }
-            SPARK_LOG.setLevel(java.util.logging.Level.WARNING);
+            SPARK_LOGS.forEach(log -> log.setLevel(java.util.logging.Level.WARNING));
             SparkSession session = builder.getOrCreate();
             session.sparkContext().setLogLevel("WARN"); // Spark's INFO lines would flood the kernel's log
             return session;
