@@ -158,7 +158,13 @@ public enum Messages {
     SHIP_NOT_BOUND,
     SHIP_STALE,
     SPARK_TASK_FAILED,
-    SPARK_NOT_LOADED,
+    SPARK_USAGE,
+    SPARK_WORKERS_AND_MASTER,
+    SPARK_JAR_MISSING,
+    SHIP_USAGE,
+    SHIPMENT_GONE,
+    SPARK_DAEMON_EXITED,
+    SPARK_CLUSTER_SLOW,
 
     // What the magics print when they succeed (bindings, %gradcheck's verdict, %maven, %autodiff --explain).
     BOUND_REVERSE,

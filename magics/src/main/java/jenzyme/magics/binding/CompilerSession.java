@@ -133,6 +133,23 @@ public final class CompilerSession {
         return result;
     }
 
+    /**
+     * The reverse- (else forward-) mode derivative bound under {@code name} by {@code %autodiff}, for shipping
+     * ({@code %spark ship}); refused once its method changed, like its bindings.
+     */
+    public Derivative shippable(String name) {
+        for (Mode mode : List.of(Mode.REVERSE, Mode.FORWARD)) {
+            if (boundNames.get(name + "/" + mode) instanceof Derivative derivative && derivative.isLive()) {
+                StaleBindings.Guarded guard = guards.get(derivative);
+                if (guard != null && guard.isStale()) {
+                    throw new IllegalArgumentException(Messages.SHIP_STALE.format(name));
+                }
+                return derivative;
+            }
+        }
+        throw new IllegalArgumentException(Messages.SHIP_NOT_BOUND.format(name));
+    }
+
     /** What of {@code method} and its callees the compiler would refuse, found before compiling (no worker). */
     public List<SubsetExplainer.Problem> explain(UserMethod method) {
         return pipeline.explain(javaMethod(method));
