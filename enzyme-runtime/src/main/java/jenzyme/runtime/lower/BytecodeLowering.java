@@ -102,6 +102,9 @@ public final class BytecodeLowering {
             parameters.add(new NativeParameter(entry.parameterNames().get(i), types.get(i), llvmIndex));
             llvmIndex += types.get(i).llvmTypes().size();
         }
+        if (entry.signature().returnsArray()) {
+            parameters.add(new NativeParameter(EntryPoint.RESULT_NAME, entry.signature().returnType(), llvmIndex));
+        }
         List<FieldParameter> fields = new ArrayList<>();
         for (StaticField field : statics) {
             fields.add(new FieldParameter(field, llvmIndex));

@@ -64,23 +64,26 @@ final class IrModule implements AutoCloseable {
     }
 
     /**
-     * The function type of a lowered method: status pointer first, arrays expanded to (ptr, i32), then the module's
-     * static fields.
+     * The function type of a lowered method: status pointer first, arrays expanded to (ptr, i32). An array result
+     * is a further (ptr, i32) parameter, the caller's result array, and the function returns void. The module's
+     * static fields come last.
      */
     LLVMTypeRef functionType(MethodSignature signature) {
-        LLVMTypeRef[] params = new LLVMTypeRef[1 + signature.parameters().stream()
-                .mapToInt(p -> p.llvmTypes().size()).sum() + statics.llvmCount()];
+        List<JavaType> types = new ArrayList<>(signature.parameters());
+        if (signature.returnsArray()) {
+            types.add(signature.returnType());
+        }
+        statics.known().forEach(field -> types.add(field.type()));
+        LLVMTypeRef[] params = new LLVMTypeRef[1 + types.stream().mapToInt(p -> p.llvmTypes().size()).sum()];
         int i = 0;
         params[i++] = ir.ptr();
-        List<JavaType> types = new ArrayList<>(signature.parameters());
-        statics.known().forEach(field -> types.add(field.type()));
         for (JavaType parameter : types) {
             params[i++] = boundaryType(parameter);
             if (parameter.isArray()) {
                 params[i++] = ir.i32();
             }
         }
-        return ir.functionType(boundaryType(signature.returnType()), params);
+        return ir.functionType(signature.returnsArray() ? ir.voidType() : boundaryType(signature.returnType()), params);
     }
 
     /** Defines a lowered method's function; internal ones can be inlined and dropped by the optimiser. */

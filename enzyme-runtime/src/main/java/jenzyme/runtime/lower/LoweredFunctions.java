@@ -105,6 +105,11 @@ final class LoweredFunctions {
                 module.ir().setName(module.ir().param(function, index++), length);
             }
         }
+        if (signature.returnsArray()) {
+            module.ir().setName(module.ir().param(function, index++), EntryPoint.RESULT_NAME);
+            module.ir().setName(module.ir().param(function, index), EntryPoint.RESULT_NAME + ".len");
+            index++;
+        }
         for (StaticField field : module.statics().known()) {
             String name = "static." + field.javaName();
             module.ir().setName(module.ir().param(function, index++), name);

@@ -28,20 +28,22 @@ public enum StatusCode {
      * the native memory budget, both in MiB. Written by the JIT's allocation guard, not by lowered code.
      */
     NATIVE_MEMORY(7),
+    /** A method returning double[] returned {@code [1]} elements where its caller's result array holds {@code [2]}. */
+    RESULT_LENGTH(8),
     /**
      * {@code Math.clamp} with bounds the JVM refuses: {@code [1]} which message ({@link ClampCalls}), the bounds' bits
      * as 64-bit words at {@link #WIDE_WORDS} and after.
      */
-    CLAMP_BOUNDS(8),
+    CLAMP_BOUNDS(9),
     /** {@code throw new X("message")}: {@code [1]} the {@link ThrownExceptions} id of (X, message). */
-    THROWN(9),
+    THROWN(10),
     /**
      * System.arraycopy's (and Arrays.copyOf's) index checks: {@code [1]} the {@link ArrayLibrary} kind with the
      * element type, {@code [2]} the index, word {@link #WIDE_WORDS} the array's length.
      */
-    ARRAYCOPY(10),
+    ARRAYCOPY(11),
     /** Arrays.fill's and copyOfRange's range checks: {@code [1]} the {@link ArrayLibrary} kind, {@code [2]} and word {@link #WIDE_WORDS} from and to. */
-    RANGE(11);
+    RANGE(12);
 
     /** Index of the word holding the failing line's {@link FailureSites} id. */
     public static final int SITE_WORD = 4;

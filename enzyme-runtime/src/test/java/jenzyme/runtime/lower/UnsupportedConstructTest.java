@@ -113,7 +113,9 @@ class UnsupportedConstructTest {
                 }
                 int instanceMethod(int x) { return x; } // instanceMethod
                 static double stringParameter(String s) { return 1; } // stringParameter
-                static double[] returnsArray(double[] a) { return a; } // returnsArray
+                static int[] returnsArray(int[] a) { return a; } // returnsArray
+                static double[] doubles(double[] a) { return a; }
+                static double callsArrayResult(double[] a) { return doubles(a)[0]; } // callsArrayResult
                 static double matrixParameter(double[][] m) { return 1; } // matrixParameter
                 static synchronized double synchronizedMethod(double x) { return x; } // synchronizedMethod
             }
@@ -123,6 +125,7 @@ class UnsupportedConstructTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
+            callsArrayResult  | ([D)D  | calling neg.Neg.doubles(double[]), which returns an array
             staticField       | (D)D   | reading neg.Neg.label of type String (compiled code reads notebook variables and static fields of type double
             putStatic         | (D)V   | assigning neg.Neg.k (compiled code reads notebook variables and static fields but cannot assign them
             arraySort         | ([D)I  | calling java.util.Arrays.sort(double[]) (java.util.Arrays is not a class of the notebook)
@@ -159,7 +162,7 @@ class UnsupportedConstructTest {
     @CsvSource(delimiter = '|', textBlock = """
             instanceMethod     | (I)I    | the instance method neg.Neg.instanceMethod(int)
             stringParameter    | (Ljava/lang/String;)D | unsupported parameter type String
-            returnsArray       | ([D)[D  | returning an array (double[])
+            returnsArray       | ([I)[I  | returning an array (int[]): only double[] results compile
             matrixParameter    | ([[D)D  | unsupported parameter type double[][]
             synchronizedMethod | (D)D    | the synchronized method neg.Neg.synchronizedMethod(double)
             """)
