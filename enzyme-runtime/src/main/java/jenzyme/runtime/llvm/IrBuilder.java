@@ -164,6 +164,12 @@ public final class IrBuilder implements AutoCloseable {
     public LLVMValueRef trunc(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildTrunc(builder, v, to, ""); }
     public LLVMValueRef sitofp(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildSIToFP(builder, v, to, ""); }
     public LLVMValueRef fptrunc(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildFPTrunc(builder, v, to, ""); }
+    /** The value of a floating-point constant, empty for a value computed at run time. */
+    public java.util.OptionalDouble constantReal(LLVMValueRef value) {
+        return LLVMIsAConstantFP(value) == null ? java.util.OptionalDouble.empty()
+                : java.util.OptionalDouble.of(LLVMConstRealGetDouble(value, new int[1]));
+    }
+
     /** Same bits, another type (only for values that never flow back into floating-point arithmetic). */
     public LLVMValueRef bitcast(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildBitCast(builder, v, to, ""); }
     public LLVMValueRef fpext(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildFPExt(builder, v, to, ""); }

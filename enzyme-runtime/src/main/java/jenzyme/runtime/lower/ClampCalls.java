@@ -60,7 +60,7 @@ public final class ClampCalls {
                 wideBits(lo, isDouble), wideBits(hi, isDouble));
         exits.failIfWide(ir.fcmp(LLVMRealUNO, hi, hi), StatusCode.CLAMP_BOUNDS, ir.constInt(ir.i32(), MAX_NAN),
                 wideBits(lo, isDouble), wideBits(hi, isDouble));
-        boolean constantBounds = LLVMIsAConstantFP(lo) != null && LLVMIsAConstantFP(hi) != null;
+        boolean constantBounds = ir.constantReal(lo).isPresent() && ir.constantReal(hi).isPresent();
         int kind = !constantBounds ? FLOATING_ORDER_UNKNOWN : isDouble ? DOUBLE_ORDER : FLOAT_ORDER;
         exits.failIfWide(ir.icmp(LLVMIntSGT, compare(lo, hi, isDouble), ir.zero(ir.i32())), StatusCode.CLAMP_BOUNDS,
                 ir.constInt(ir.i32(), kind), wideBits(lo, isDouble), wideBits(hi, isDouble));
@@ -104,10 +104,10 @@ public final class ClampCalls {
      * ({@link #FLOATING_ORDER_UNKNOWN}); bounds written as literals, the usual case, give the JDK's own message.
      */
     private LLVMValueRef wideBits(LLVMValueRef x, boolean isDouble) {
-        if (LLVMIsAConstantFP(x) == null) {
+        if (ir.constantReal(x).isEmpty()) {
             return ir.constInt(ir.i64(), 0);
         }
-        double value = LLVMConstRealGetDouble(x, new int[1]);
+        double value = ir.constantReal(x).getAsDouble();
         return ir.constInt(ir.i64(), isDouble ? Double.doubleToRawLongBits(value)
                 : Float.floatToRawIntBits((float) value) & 0xffffffffL);
     }
