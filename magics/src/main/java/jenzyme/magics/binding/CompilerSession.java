@@ -102,7 +102,7 @@ public final class CompilerSession {
         BooleanSupplier live = () -> (jacobian.forward() == null || jacobian.forward().isLive())
                 && (jacobian.reverse() == null || jacobian.reverse().isLive());
         return new BoundJacobian(jacobian, stale.guard(into, method, any.loweredMethods(),
-                "%autodiff jacobian " + method.name(), live).handle());
+                readsNotebookVariables(any.entry()), "%autodiff jacobian " + method.name(), live).handle());
     }
 
     public Derivative hessianVectorProduct(UserMethod method) {
