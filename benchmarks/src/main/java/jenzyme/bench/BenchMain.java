@@ -56,7 +56,8 @@ public final class BenchMain {
                 workloads.add(w);
             }
         }
-        if (workloads.isEmpty()) {
+        boolean jacobianRow = only.isEmpty() || only.contains("jacobian");
+        if (workloads.isEmpty() && !jacobianRow) {
             throw new IllegalArgumentException("no workload matches --only " + only);
         }
 
@@ -86,6 +87,11 @@ public final class BenchMain {
                     jax.map(JaxProcess::version).orElse("-"), wall);
             System.out.print(TextReport.render(results, conditions));
             CsvReport.write(results, out);
+            if (jacobianRow) {
+                System.err.println("[bench] Jacobian 20x20 ODE right-hand side ...");
+                System.out.print(JacobianBench.run(pipeline.pipeline(), pipeline.classes(), settings.rounds(),
+                        settings.batchSeconds(), out));
+            }
             boolean chart = RatioChart.write(results, out.resolve("ratios.png"));
             System.out.println("Wrote " + out.resolve("results.csv") + ", " + out.resolve("latency_memory.csv")
                     + (chart ? ", " + out.resolve("ratios.png") : " (no chart: nothing was timed)"));
