@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.ad.WrapperSignature;
@@ -33,7 +34,7 @@ public record Derivative(CallingConvention convention, WrapperSignature wrapper,
     /** The same derivative reached through {@code guarded} (a handle of the same type wrapping {@link #handle()}). */
     public Derivative withHandle(MethodHandle guarded) {
         if (!guarded.type().equals(handle.type())) {
-            throw new IllegalArgumentException("expected a handle of type " + handle.type() + ", got " + guarded.type());
+            throw new IllegalArgumentException(Messages.HANDLE_TYPE_MISMATCH.format(handle.type(), guarded.type()));
         }
         return new Derivative(convention, wrapper, guarded, timings, irBeforeEnzyme, irAfterEnzyme, loweredMethods,
                 code, bitcode);

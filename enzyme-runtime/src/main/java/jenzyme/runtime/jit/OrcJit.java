@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import jenzyme.runtime.error.JitException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.AllocationGuards;
 import jenzyme.runtime.llvm.Diagnostics;
 import jenzyme.runtime.llvm.Lljit;
@@ -53,7 +54,7 @@ public final class OrcJit implements AutoCloseable {
             addCheckedAllocator(jit);
             return new OrcJit(jit);
         } catch (LlvmFailure failure) {
-            throw new JitException("could not start the LLVM ORC JIT: " + failure.getMessage(), failure);
+            throw new JitException(Messages.JIT_START_FAILED.format(failure.getMessage()), failure);
         }
     }
 
@@ -78,11 +79,11 @@ public final class OrcJit implements AutoCloseable {
     public synchronized JitModule add(String moduleName, byte[] bitcode, boolean optimise) {
         java.util.Objects.requireNonNull(moduleName, "moduleName");
         if (bitcode == null || bitcode.length == 0) {
-            throw new JitException("expected LLVM bitcode for module " + moduleName + ", got "
-                    + (bitcode == null ? "null" : "0 bytes"), moduleName, null, null, null);
+            throw new JitException(Messages.NO_BITCODE.format(moduleName, java.util.Arrays.toString(bitcode)), moduleName,
+                    null, null, null);
         }
         if (closed) {
-            throw new JitException("the JIT was closed", moduleName, null, null, null);
+            throw new JitException(Messages.JIT_CLOSED.format(), moduleName, null, null, null);
         }
         String suffix = ".jit" + (++serial);
         Diagnostics.drain(); // forget anything an earlier, unrelated operation left
@@ -95,7 +96,7 @@ public final class OrcJit implements AutoCloseable {
             irText = LlvmModules.irText(module);
             var problem = LlvmModules.verify(module);
             if (problem.isPresent()) {
-                throw new JitException("module " + moduleName + " does not verify: " + problem.get(),
+                throw new JitException(Messages.MODULE_DOES_NOT_VERIFY.format(moduleName, problem.get()),
                         moduleName, null, irText, null);
             }
             Map<String, String> renamed = LlvmModules.renameExternalDefinitions(module, suffix);
@@ -126,7 +127,7 @@ public final class OrcJit implements AutoCloseable {
             }
             List<String> reported = Diagnostics.drain();
             String cause = reported.isEmpty() ? failure.getMessage() : String.join("; ", reported);
-            throw new JitException("could not compile module " + moduleName + ": " + cause.replace(suffix, ""),
+            throw new JitException(Messages.MODULE_COMPILE_FAILED.format(moduleName, cause.replace(suffix, "")),
                     moduleName, null, irText, failure);
         } finally {
             if (module != null) {
@@ -151,7 +152,7 @@ public final class OrcJit implements AutoCloseable {
         try {
             Lljit.removeAndRelease(tracker);
         } catch (LlvmFailure failure) {
-            throw new JitException("could not release module " + module.name() + ": " + failure.getMessage(),
+            throw new JitException(Messages.MODULE_RELEASE_FAILED.format(module.name(), failure.getMessage()),
                     module.name(), null, null, failure);
         } finally {
             if (closed) {

@@ -1,5 +1,6 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.Messages;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
@@ -10,7 +11,7 @@ record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length) {
 
     JValue {
         if ((kind == ValueKind.ARRAY) != (length != null)) {
-            throw new IllegalArgumentException("expected a length exactly for arrays, got kind " + kind);
+            throw new IllegalArgumentException(Messages.LENGTH_OF_NON_ARRAY.format(kind));
         }
     }
 

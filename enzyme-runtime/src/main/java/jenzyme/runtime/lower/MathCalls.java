@@ -6,6 +6,7 @@ import java.lang.classfile.Opcode;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import jenzyme.runtime.error.JavaWords;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;

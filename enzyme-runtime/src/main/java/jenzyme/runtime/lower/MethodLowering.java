@@ -80,7 +80,7 @@ final class MethodLowering {
     private void run() {
         MethodRef ref = method.ref();
         CodeAttribute code = (CodeAttribute) method.model().code().orElseThrow(
-                () -> new LoweringException("method has no bytecode", ref.owner(), ref.name(), ref.descriptor(), -1, -1, null));
+                () -> new LoweringException(Messages.NO_BYTECODE.format(), ref.owner(), ref.name(), ref.descriptor(), -1, -1, null));
         try {
             plan = CodePlan.of(code);
             plan.exceptionHandlerConstruct().ifPresent(construct -> {

@@ -18,6 +18,7 @@ import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDesc;
 import java.util.Optional;
 import java.util.function.Predicate;
+import jenzyme.runtime.error.JavaWords;
 import jenzyme.runtime.error.Messages;
 
 /**

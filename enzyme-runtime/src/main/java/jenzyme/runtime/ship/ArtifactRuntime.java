@@ -53,12 +53,13 @@ public final class ArtifactRuntime {
      * @throws jenzyme.runtime.error.JitException if LLVM cannot compile its bitcode
      */
     public synchronized Derivative load(CompiledArtifact artifact) {
+        // Verified before the cache: an artefact claiming a loaded one's hash must not be served that one's code.
+        artifact.verify();
         Derivative cached = loaded.get(artifact.hash());
         if (cached != null && cached.isLive()) {
             return cached;
         }
         long start = System.nanoTime();
-        artifact.verify();
         CallingConvention convention = CallingConvention.of(artifact.model());
         WrapperSignature wrapper = artifact.wrapper();
         JitModule code = jit.add("shipped." + artifact.hash().substring(0, 16), artifact.bitcode(), false);
