@@ -89,10 +89,11 @@ class PipelineFastMathTest {
             assertEquals(demo(x), outStrict[0], 0.0);
             assertEquals(outStrict[0], outFast[0], reassociationBound(x));
             for (int i = 0; i < x.length; i++) {
-                // Each component sums 3 terms; fused or reordered, it moves by a few ulps of their magnitude (not of
-                // the component's: measured 1.8e-13 relative where the terms cancel to 0.95).
-                double u = i + 1 < x.length ? x[i + 1] - x[i] * x[i] : 0, before = i > 0 ? x[i] - x[i - 1] * x[i - 1] : 0;
-                double terms = Math.abs(400 * x[i] * u) + Math.abs(2 * (1 - x[i])) + Math.abs(200 * before);
+                // Each component sums 3 terms; fused or reordered, it moves by a few ulps of the magnitude of their
+                // operands (not of the component: measured 1.8e-13 relative where x[i+1] - x[i]^2 cancels).
+                double u = i + 1 < x.length ? Math.abs(x[i + 1]) + x[i] * x[i] : 0;
+                double before = i > 0 ? Math.abs(x[i]) + x[i - 1] * x[i - 1] : 0;
+                double terms = 400 * Math.abs(x[i]) * u + 2 * (1 + Math.abs(x[i])) + 200 * before;
                 assertEquals(gStrict[i], gFast[i], 16 * Math.ulp(1.0) * terms, "component " + i);
             }
         }

@@ -29,7 +29,7 @@ public final class AutodiffMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%autodiff reverse|forward|hvp <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...] [--name <base>]"
-                    + " [--dump] [--ad-before-opt] [--verbose]",
+                    + " [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
             """
             Differentiates a cell method with Enzyme and binds the derivative as new cell methods.
 
@@ -46,10 +46,11 @@ public final class AutodiffMagic extends SyntaxMagic {
                 %autodiff hvp rosen         // double[] rosen_hvp(double[] p, double[] v) = H(p)·v
 
             `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
-            `--ad-before-opt` differentiates unoptimised IR (for comparison); `--verbose` shows the time of each phase
+            `--ad-before-opt` differentiates unoptimised IR (for comparison); `--fast-math` lets LLVM reassociate and
+            fuse floating-point operations (results within the tolerance of docs/DERIVATIVES.md); `--verbose` shows the time of each phase
             and, on failure, the IR and the Enzyme worker's messages.
             """,
-            List.of("mode", "method"), Set.of("name"), Set.of("dump", "ad-before-opt", "verbose"));
+            List.of("mode", "method"), Set.of("name"), Set.of("dump", "ad-before-opt", "fast-math", "verbose"));
 
     private final CompilerSession compiler;
 
@@ -69,7 +70,8 @@ public final class AutodiffMagic extends SyntaxMagic {
         }
         DifferentiationOptions options = DifferentiationOptions.DEFAULT
                 .withDumpIr(line.flag("dump"))
-                .withAdBeforeOptimisation(line.flag("ad-before-opt"));
+                .withAdBeforeOptimisation(line.flag("ad-before-opt"))
+                .withFastMath(line.flag("fast-math"));
 
         Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
         BindingStubs.Stubs stubs = mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative)
