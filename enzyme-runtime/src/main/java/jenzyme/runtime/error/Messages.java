@@ -30,6 +30,7 @@ public enum Messages {
     UNKNOWN_MAGIC,
     UNRESOLVED,
     UNRESOLVED_ERRORS,
+    IMPORT_RESET_VARIABLES,
     UNRESOLVED_MISSING,
 
     // Where an error happened (rendered by the kernel).
@@ -139,6 +140,29 @@ public enum Messages {
     SHIP_STALE,
     SPARK_TASK_FAILED,
     SPARK_NOT_LOADED,
+
+    // What the magics print when they succeed (bindings, %gradcheck's verdict, %maven, %autodiff --explain).
+    BOUND_REVERSE,
+    BOUND_FORWARD,
+    BOUND_HVP,
+    BOUND_NATIVE,
+    GRADCHECK_SETTINGS,
+    GRADCHECK_PASSED_POINT,
+    GRADCHECK_PASSED,
+    GRADCHECK_FAILED,
+    MAVEN_ALREADY_LOADED,
+    MAVEN_ADDED,
+    MAVEN_WITH,
+    MAVEN_KEPT,
+    MAVEN_DOWNLOADED,
+    GENERATED_CODE_REJECTED,
+    EXPLAIN_COMPILES,
+    EXPLAIN_ONE_PROBLEM,
+    EXPLAIN_PROBLEMS,
+    EXPLAIN_SUBSET,
+    EXPLAIN_SIGNATURE,
+    EXPLAIN_LINE,
+    NO_INTERRUPT_CHECKS,
 
     // Stale bindings.
     STALE_METHOD,

@@ -87,8 +87,8 @@ public final class AutodiffMagic extends SyntaxMagic {
             dumps.put("IR before Enzyme", derivative.irBeforeEnzyme());
             dumps.put("IR after Enzyme", derivative.irAfterEnzyme());
         }
-        return new CompileSummary((mode == Mode.REVERSE ? "Reverse" : "Forward") + "-mode derivative of "
-                + method.name() + " bound:", stubs.signatures(), activities, derivative.timings(), dumps)
+        return new CompileSummary((mode == Mode.REVERSE ? Messages.BOUND_REVERSE : Messages.BOUND_FORWARD)
+                .format(method.name()), stubs.signatures(), activities, derivative.timings(), dumps)
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
 
@@ -100,7 +100,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         Derivative derivative = compiler.hessianVectorProduct(method);
         BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
         Duration stubTime = compiler.bind(name + "/hvp", stubs, derivative);
-        return new CompileSummary("Hessian-vector product of " + method.name() + " (forward over reverse) bound:",
+        return new CompileSummary(Messages.BOUND_HVP.format(method.name()),
                 stubs.signatures(), List.of(), derivative.timings(), Map.of())
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }

@@ -97,7 +97,7 @@ public final class MavenMagic implements LineMagic<Object, BaseKernel> {
         checkOneVersionEach(requested);
         List<MavenCoordinate> missing = requested.stream().filter(c -> !c.equals(loaded().get(c.key()))).toList();
         if (missing.isEmpty()) {
-            return new DisplayData("already on the classpath: " + join(requested));
+            return new DisplayData(Messages.MAVEN_ALREADY_LOADED.format(join(requested)));
         }
         List<DependencyResolver.Repository> repositories = new ArrayList<>(from);
         if (from.isEmpty()) {
@@ -165,17 +165,17 @@ public final class MavenMagic implements LineMagic<Object, BaseKernel> {
             byRoot.computeIfAbsent(jar.root(), r -> new ArrayList<>()).add(c);
         }
         session.addToClasspath(files);
-        StringBuilder text = new StringBuilder("added to the classpath (from " + from.stream()
-                .map(r -> r.id().equals("central") ? "Maven Central" : r.url()).collect(Collectors.joining(", "))
-                + ", cached in " + resolver.localRepository() + "):");
+        StringBuilder text = new StringBuilder(Messages.MAVEN_ADDED.format(from.stream()
+                .map(r -> r.id().equals("central") ? "Maven Central" : r.url()).collect(Collectors.joining(", ")),
+                resolver.localRepository()));
         byRoot.forEach((root, list) -> {
             text.append("\n  ").append(list.getFirst());
             if (list.size() > 1) {
-                text.append("\n    with ").append(join(list.subList(1, list.size())));
+                text.append("\n    ").append(Messages.MAVEN_WITH.format(join(list.subList(1, list.size()))));
             }
         });
         if (!kept.isEmpty()) {
-            text.append("\nkept the versions already loaded in this kernel: ").append(String.join(", ", kept));
+            text.append("\n").append(Messages.MAVEN_KEPT.format(String.join(", ", kept)));
         }
         return text.toString();
     }
