@@ -99,6 +99,8 @@ public enum Messages {
     METHOD_WITHOUT_BYTECODE,
     SYNCHRONIZED_METHOD,
     RETURNING_ARRAY,
+    CALLING_ARRAY_RESULT,
+    NATIVE_ARRAY_RESULT,
 
     // Activities and shapes a derivative needs (checked before anything reaches the worker).
     UNKNOWN_PARAMETER,
@@ -110,6 +112,24 @@ public enum Messages {
     DUPLICATED_NEEDS_ARRAY,
     BOOLEAN_PARAMETER,
     HVP_SHAPE,
+
+    // Vector functions, Jacobians and batched forward mode.
+    WIDTH,
+    JACOBIAN_INPUT,
+    JACOBIAN_OUTPUT,
+    JACOBIAN_NOT_ARRAY,
+    JACOBIAN_SAME,
+    JACOBIAN_ROWS,
+    RESULT_LENGTH,
+    ARGUMENT_COUNT,
+    JACOBIAN_OPTIONS,
+    UNKNOWN_JACOBIAN_MODE,
+    JACOBIAN_NEEDS_DERIVATIVE,
+    LAYOUT_WIDTH,
+    BOUND_JACOBIAN,
+    JACOBIAN_FORWARD,
+    JACOBIAN_REVERSE,
+    JACOBIAN_BOTH,
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
     COMPILED_INTERRUPTED,
@@ -135,6 +155,7 @@ public enum Messages {
     SHIP_HVP,
     SHIP_CORRUPT,
     SHIP_MODE,
+    BATCH_LENGTHS,
     SHIP_NOT_BOUND,
     SHIP_STALE,
     SPARK_TASK_FAILED,

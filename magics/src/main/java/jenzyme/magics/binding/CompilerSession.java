@@ -1,6 +1,11 @@
 package jenzyme.magics.binding;
 
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.function.BooleanSupplier;
+import jenzyme.runtime.Jacobian;
+import jenzyme.runtime.ad.JacobianOptions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -62,10 +67,11 @@ public final class CompilerSession {
 
     public record Timed<T>(T result, Map<String, Duration> timings) {}
 
-    public Timed<NativeMethod> compile(UserMethod method) {
+    /** {@code %jit}: the method compiled natively, strict or with {@code --fast-math}. */
+    public Timed<NativeMethod> compile(UserMethod method, boolean fastMath) {
         InterruptFlag.global().clear();
         long start = System.nanoTime();
-        NativeMethod compiled = pipeline.jit(javaMethod(method));
+        NativeMethod compiled = pipeline.jit(javaMethod(method), DifferentiationOptions.DEFAULT.withFastMath(fastMath));
         return new Timed<>(compiled, Map.of("lower+jit", Duration.ofNanos(System.nanoTime() - start)));
     }
 
@@ -73,6 +79,31 @@ public final class CompilerSession {
                                     DifferentiationOptions options) {
         String rerun = "%autodiff " + (mode == Mode.REVERSE ? "reverse " : "forward ") + method.name();
         return throughWorker(method, rerun, () -> pipeline.differentiate(javaMethod(method), mode, overrides, options));
+    }
+
+    /** A compiled Jacobian and its {@code (double[][] jacobian, Object[] arguments)void} evaluator, stale-guarded. */
+    public record BoundJacobian(Jacobian jacobian, MethodHandle into) {}
+
+    public BoundJacobian jacobian(UserMethod method, JacobianOptions options) {
+        InterruptFlag.global().clear();
+        Jacobian jacobian;
+        try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
+            jacobian = pipeline.jacobian(javaMethod(method), options);
+        }
+        MethodHandle into;
+        try {
+            into = MethodHandles.lookup().findVirtual(Jacobian.class, "into",
+                    MethodType.methodType(void.class, double[][].class, Object[].class)).bindTo(jacobian)
+                    .asFixedArity();
+        } catch (ReflectiveOperationException e) {
+            jacobian.close();
+            throw new IllegalStateException(e);
+        }
+        Derivative any = jacobian.forward() != null ? jacobian.forward() : jacobian.reverse();
+        BooleanSupplier live = () -> (jacobian.forward() == null || jacobian.forward().isLive())
+                && (jacobian.reverse() == null || jacobian.reverse().isLive());
+        return new BoundJacobian(jacobian, stale.guard(into, method, any.loweredMethods(),
+                "%autodiff jacobian " + method.name(), live).handle());
     }
 
     public Derivative hessianVectorProduct(UserMethod method) {
