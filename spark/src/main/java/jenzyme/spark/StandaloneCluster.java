@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import jenzyme.runtime.error.Messages;
 import org.apache.spark.launcher.JavaModuleOptions;
 
 /**
@@ -74,7 +75,7 @@ public final class StandaloneCluster implements AutoCloseable {
                 throw e;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("could not start a Spark standalone cluster in " + home, e);
+            throw new UncheckedIOException(Messages.SPARK_CLUSTER_START_FAILED.format(home), e);
         }
     }
 
@@ -117,8 +118,8 @@ public final class StandaloneCluster implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             for (Process daemon : daemons) {
                 if (!daemon.isAlive()) {
-                    throw new IllegalStateException("a Spark daemon exited with " + daemon.exitValue() + "; see "
-                            + home.resolve("logs"));
+                    throw new IllegalStateException(Messages.SPARK_DAEMON_EXITED.format(daemon.exitValue(),
+                            home.resolve("logs")));
                 }
             }
             try {
@@ -132,17 +133,16 @@ public final class StandaloneCluster implements AutoCloseable {
                 // The master's UI is not up yet.
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while the Spark cluster started", e);
+                throw new IllegalStateException(Messages.SPARK_CLUSTER_INTERRUPTED.format(), e);
             }
             try {
                 Thread.sleep(500);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while the Spark cluster started", e);
+                throw new IllegalStateException(Messages.SPARK_CLUSTER_INTERRUPTED.format(), e);
             }
         }
-        throw new IllegalStateException("the Spark cluster did not have " + workers + " workers after " + STARTUP
-                + "; see " + home.resolve("logs"));
+        throw new IllegalStateException(Messages.SPARK_CLUSTER_WORKERS.format(workers, STARTUP, home.resolve("logs")));
     }
 
     private static int freePort() throws IOException {

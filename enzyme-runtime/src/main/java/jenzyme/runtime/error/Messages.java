@@ -138,6 +138,12 @@ public enum Messages {
     SHIP_STALE,
     SPARK_TASK_FAILED,
     SPARK_NOT_LOADED,
+    SPARK_FIT_OPTIONS,
+    SPARK_JAR_UNKNOWN,
+    SPARK_CLUSTER_START_FAILED,
+    SPARK_CLUSTER_INTERRUPTED,
+    SPARK_DAEMON_EXITED,
+    SPARK_CLUSTER_WORKERS,
 
     // What the magics print when they succeed (bindings, %gradcheck's verdict, %maven, %autodiff --explain).
     BOUND_REVERSE,
