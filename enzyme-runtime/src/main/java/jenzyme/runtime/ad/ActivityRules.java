@@ -39,7 +39,7 @@ final class ActivityRules {
             throw DifferentiationException.refused(entry.methodAsWritten(), Messages.NOTHING_TO_DIFFERENTIATE.format());
         }
         JavaType result = entry.returnType();
-        boolean floatingResult = result == JavaType.DOUBLE || result == JavaType.FLOAT;
+        boolean floatingResult = result == JavaType.DOUBLE || result == JavaType.FLOAT || entry.returnsArray();
         if (!floatingResult && result != JavaType.VOID) {
             throw DifferentiationException.refused(entry.methodAsWritten(),
                     Messages.RESULT_NOT_FLOATING.format(entry.methodName(), result.javaName()));

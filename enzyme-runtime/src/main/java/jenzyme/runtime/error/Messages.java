@@ -30,6 +30,7 @@ public enum Messages {
     UNKNOWN_MAGIC,
     UNRESOLVED,
     UNRESOLVED_ERRORS,
+    IMPORT_RESET_VARIABLES,
     UNRESOLVED_MISSING,
 
     // Where an error happened (rendered by the kernel).
@@ -98,6 +99,8 @@ public enum Messages {
     METHOD_WITHOUT_BYTECODE,
     SYNCHRONIZED_METHOD,
     RETURNING_ARRAY,
+    CALLING_ARRAY_RESULT,
+    NATIVE_ARRAY_RESULT,
 
     // Activities and shapes a derivative needs (checked before anything reaches the worker).
     UNKNOWN_PARAMETER,
@@ -109,6 +112,24 @@ public enum Messages {
     DUPLICATED_NEEDS_ARRAY,
     BOOLEAN_PARAMETER,
     HVP_SHAPE,
+
+    // Vector functions, Jacobians and batched forward mode.
+    WIDTH,
+    JACOBIAN_INPUT,
+    JACOBIAN_OUTPUT,
+    JACOBIAN_NOT_ARRAY,
+    JACOBIAN_SAME,
+    JACOBIAN_ROWS,
+    RESULT_LENGTH,
+    ARGUMENT_COUNT,
+    JACOBIAN_OPTIONS,
+    UNKNOWN_JACOBIAN_MODE,
+    JACOBIAN_NEEDS_DERIVATIVE,
+    LAYOUT_WIDTH,
+    BOUND_JACOBIAN,
+    JACOBIAN_FORWARD,
+    JACOBIAN_REVERSE,
+    JACOBIAN_BOTH,
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
     COMPILED_INTERRUPTED,
@@ -137,13 +158,17 @@ public enum Messages {
     SHIP_NOT_BOUND,
     SHIP_STALE,
     SPARK_TASK_FAILED,
-    SPARK_NOT_LOADED,
     SPARK_FIT_OPTIONS,
     SPARK_JAR_UNKNOWN,
     SPARK_CLUSTER_START_FAILED,
     SPARK_CLUSTER_INTERRUPTED,
+    SPARK_USAGE,
+    SPARK_WORKERS_AND_MASTER,
+    SPARK_JAR_MISSING,
+    SHIP_USAGE,
+    SHIPMENT_GONE,
     SPARK_DAEMON_EXITED,
-    SPARK_CLUSTER_WORKERS,
+    SPARK_CLUSTER_SLOW,
 
     // What the magics print when they succeed (bindings, %gradcheck's verdict, %maven, %autodiff --explain).
     BOUND_REVERSE,

@@ -84,6 +84,15 @@ public final class IrBuilder implements AutoCloseable {
         return LLVMGetParam(function, index);
     }
 
+    public int paramCount(LLVMValueRef function) {
+        return LLVMCountParams(function);
+    }
+
+    /** The function the builder is inserting into. */
+    public LLVMValueRef currentFunction() {
+        return LLVMGetBasicBlockParent(currentBlock());
+    }
+
     public void setName(LLVMValueRef value, String name) {
         LLVMSetValueName2(value, name, name.length());
     }

@@ -82,6 +82,9 @@ public final class BytecodeLowering {
             parameters.add(new NativeParameter(entry.parameterNames().get(i), types.get(i), llvmIndex));
             llvmIndex += types.get(i).llvmTypes().size();
         }
+        if (entry.signature().returnsArray()) {
+            parameters.add(new NativeParameter(EntryPoint.RESULT_NAME, entry.signature().returnType(), llvmIndex));
+        }
         MethodRef ref = entry.ref();
         return new EntryPoint(entry.symbol(), ref.owner(), ref.name(), ref.descriptor(), parameters,
                 entry.signature().returnType());

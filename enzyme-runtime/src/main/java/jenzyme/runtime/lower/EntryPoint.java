@@ -6,13 +6,18 @@ import java.util.stream.Collectors;
 /**
  * The exported function of a {@link LoweredModule}: its symbol and how its LLVM signature maps to the Java method.
  * The LLVM signature is {@code ret @symbol(ptr %status, <parameters' llvmTypes in order>)}; see {@link StatusCode}
- * for the status block the first parameter points to.
+ * for the status block the first parameter points to. A method returning {@code double[]} returns void and has one
+ * more, hidden, parameter {@link #RESULT_NAME}: the caller's result array, which the method fills (so every
+ * derivative mode treats it as the out-parameter form {@code void f(double[] x, double[] result)}).
  */
 public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
                          List<NativeParameter> parameters, JavaType returnType) implements java.io.Serializable {
 
     /** LLVM parameter index of the status pointer in every lowered function. */
     public static final int STATUS_PARAMETER_INDEX = 0;
+
+    /** The name of the hidden result parameter of a method returning an array (not a Java identifier users write). */
+    public static final String RESULT_NAME = "result$";
 
     public EntryPoint {
         parameters = List.copyOf(parameters);
@@ -25,7 +30,17 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
 
     /** The LLVM return type: {@code void}, or the single LLVM type of the Java return type. */
     public String llvmReturnType() {
-        return returnType == JavaType.VOID ? "void" : returnType.llvmTypes().getFirst();
+        return returnType == JavaType.VOID || returnsArray() ? "void" : returnType.llvmTypes().getFirst();
+    }
+
+    /** Whether the method returns an array, through the hidden last parameter {@link #RESULT_NAME}. */
+    public boolean returnsArray() {
+        return returnType.isArray();
+    }
+
+    /** The parameters the user wrote: {@link #parameters()} without the hidden result array. */
+    public List<NativeParameter> javaParameters() {
+        return returnsArray() ? parameters.subList(0, parameters.size() - 1) : parameters;
     }
 
     /** E.g. {@code double @sym(ptr, double, ptr, i32, i32)}, for messages and dumps. */
@@ -38,11 +53,12 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
     /** E.g. {@code Demo.f(double, double[], int)}, for messages. */
     /** The method as the user wrote it, without its class: {@code f(double[], int)}. */
     public String methodAsWritten() {
-        return methodName + parameters.stream().map(p -> p.type().javaName()).collect(Collectors.joining(", ", "(", ")"));
+        return methodName + javaParameters().stream().map(p -> p.type().javaName())
+                .collect(Collectors.joining(", ", "(", ")"));
     }
 
     public String javaSignature() {
-        return ownerInternalName.replace('/', '.') + "." + methodName + parameters.stream()
+        return ownerInternalName.replace('/', '.') + "." + methodName + javaParameters().stream()
                 .map(p -> p.type().javaName()).collect(Collectors.joining(", ", "(", ")"));
     }
 }

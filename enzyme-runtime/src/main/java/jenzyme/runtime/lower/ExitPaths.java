@@ -34,7 +34,7 @@ final class ExitPaths {
         this.function = function;
         this.status = status;
         this.returnType = returnType;
-        this.returnSlot = returnType == JavaType.VOID ? null
+        this.returnSlot = returnType == JavaType.VOID || returnType.isArray() ? null
                 : slots.newInitialisedSlot(module.boundaryType(returnType), ir.zero(module.boundaryType(returnType)), "retval");
         this.exitBlock = ir.appendBlock(function, "exit");
     }

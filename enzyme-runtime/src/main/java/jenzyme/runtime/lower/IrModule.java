@@ -54,10 +54,13 @@ final class IrModule implements AutoCloseable {
         };
     }
 
-    /** The function type of a lowered method: status pointer first, arrays expanded to (ptr, i32). */
+    /**
+     * The function type of a lowered method: status pointer first, arrays expanded to (ptr, i32). An array result
+     * is a last (ptr, i32) parameter, the caller's result array, and the function returns void.
+     */
     LLVMTypeRef functionType(MethodSignature signature) {
         LLVMTypeRef[] params = new LLVMTypeRef[1 + signature.parameters().stream()
-                .mapToInt(p -> p.llvmTypes().size()).sum()];
+                .mapToInt(p -> p.llvmTypes().size()).sum() + (signature.returnsArray() ? 2 : 0)];
         int i = 0;
         params[i++] = ir.ptr();
         for (JavaType parameter : signature.parameters()) {
@@ -65,6 +68,11 @@ final class IrModule implements AutoCloseable {
             if (parameter.isArray()) {
                 params[i++] = ir.i32();
             }
+        }
+        if (signature.returnsArray()) {
+            params[i++] = ir.ptr();
+            params[i] = ir.i32();
+            return ir.functionType(ir.voidType(), params);
         }
         return ir.functionType(boundaryType(signature.returnType()), params);
     }

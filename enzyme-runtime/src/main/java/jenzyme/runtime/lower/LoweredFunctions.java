@@ -105,6 +105,10 @@ final class LoweredFunctions {
                 module.ir().setName(module.ir().param(function, index++), length);
             }
         }
+        if (signature.returnsArray()) {
+            module.ir().setName(module.ir().param(function, index++), EntryPoint.RESULT_NAME);
+            module.ir().setName(module.ir().param(function, index), EntryPoint.RESULT_NAME + ".len");
+        }
     }
 
 }

@@ -235,8 +235,13 @@ final class MethodLowering {
             case TableSwitchInstruction table -> switchOn(table.defaultTarget(), table.cases());
             case LookupSwitchInstruction lookup -> switchOn(lookup.defaultTarget(), lookup.cases());
             case ReturnInstruction ret -> {
-                exits.returnValue(ret.opcode() == Opcode.RETURN ? null
-                        : toBoundary(stack.pop(), method.signature().returnType()));
+                if (method.signature().returnsArray()) {
+                    arrays.copyToResult(stack.pop(), resultArray());
+                    exits.returnValue(null);
+                } else {
+                    exits.returnValue(ret.opcode() == Opcode.RETURN ? null
+                            : toBoundary(stack.pop(), method.signature().returnType()));
+                }
                 open = false;
             }
             case ArrayLoadInstruction load -> {
@@ -322,6 +327,9 @@ final class MethodLowering {
             return;
         }
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
+        if (callee.signature().returnsArray()) {
+            throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, jenzyme.runtime.error.JavaWords.method(owner, name, descriptor));
+        }
         List<LLVMValueRef> llvmArgs = new ArrayList<>();
         llvmArgs.add(ir.param(function, 0));
         for (int i = 0; i < count; i++) {
@@ -362,6 +370,12 @@ final class MethodLowering {
             return JValue.scalar(ValueKind.INT, ir.zext(ir.icmp(LLVMIntNE, value, ir.zero(ir.i8())), ir.i32()));
         }
         return JValue.scalar(ValueKind.of(type), value);
+    }
+
+    /** The caller's result array of a method returning double[]: its last two LLVM parameters. */
+    private JValue resultArray() {
+        int count = ir.paramCount(function);
+        return JValue.array(ir.param(function, count - 2), ir.param(function, count - 1));
     }
 
     // ---- small helpers

@@ -13,6 +13,11 @@ record MethodSignature(List<JavaType> parameters, JavaType returnType) {
         parameters = List.copyOf(parameters);
     }
 
+    /** Whether the method returns an array, which crosses as a trailing (ptr, i32) result parameter. */
+    boolean returnsArray() {
+        return returnType.isArray();
+    }
+
     /** Parses {@code descriptor}; throws {@link Unsupported} naming the first type outside the subset. */
     static MethodSignature parse(String descriptor) {
         MethodTypeDesc type;
@@ -29,7 +34,8 @@ record MethodSignature(List<JavaType> parameters, JavaType returnType) {
         }
         JavaType returnType = JavaType.of(type.returnType()).orElseThrow(
                 () -> Unsupported.type("return", type.returnType().descriptorString()));
-        if (returnType.isArray()) {
+        // A double[] result is written to a hidden (ptr, i32) result array the caller passes (IrModule.functionType).
+        if (returnType.isArray() && returnType != JavaType.DOUBLE_ARRAY) {
             throw Unsupported.construct(Messages.RETURNING_ARRAY, returnType.javaName());
         }
         return new MethodSignature(parameters, returnType);
