@@ -155,6 +155,7 @@ public enum Messages {
     SHIP_HVP,
     SHIP_CORRUPT,
     SHIP_MODE,
+    BATCH_LENGTHS,
     SHIP_NOT_BOUND,
     SHIP_STALE,
     SPARK_TASK_FAILED,
