@@ -74,12 +74,23 @@ public enum Messages {
     REFERENCE_COMPARISON("== or != on arrays or objects (a reference comparison)"),
     OBJECT_ON_STACK("an object of type {0}"),
     BYTECODE_INSTRUCTION("the bytecode instruction {0}"),
-    CALLING_INSTANCE_METHOD("calling {0} (compiled code can call only static methods of the notebook and Math)"),
+    CALLING_INSTANCE_METHOD("calling {0} (compiled code can call static methods of the notebook, methods of its"
+            + " records, and Math)"),
     CALLING_FOREIGN("calling {0} ({1} is not a class of the notebook)"),
     CALLING_FDLIBM_STRICT("calling {0} (specified bit for bit as fdlibm's algorithm, which native code does not"
             + " reproduce; Math.{1} compiles, within Java's documented ulp bound)"),
     CALLING_WITHOUT_NATIVE("calling {0} (no native equivalent)"),
-    INSTANCE_METHOD("the instance method {0} (only static methods can be compiled)"),
+    INSTANCE_METHOD("the instance method {0} (static methods and methods of records can be compiled)"),
+    RECORD_COMPONENT("the record {0}, whose component {1} is a {2} (compiled records hold primitives, primitive arrays"
+            + " or such records)"),
+    RECORD_IDENTITY("{0} on the record {1} (compiled records are values without identity or text; compare or print"
+            + " their components)"),
+    RECORD_RETURNED_BY_ENTRY("returning the record {0} from the method you compile (the methods it calls may return"
+            + " records; return a double, or fill an array parameter)"),
+    ARRAY_IN_RETURNED_RECORD("new {0}[] in {1}, which returns a record holding arrays (an array created there would not"
+            + " outlive the call; create it in the caller and pass it in)"),
+    RECORD_PARAMETER_NAME("expected a parameter of {0} ({1}), got '{2}' (a record parameter r is named r, or r.x"
+            + " for its component x)"),
     METHOD_WITHOUT_BYTECODE("the method {0}, which has no bytecode (native or abstract)"),
     SYNCHRONIZED_METHOD("the synchronized method {0}"),
     RETURNING_ARRAY("returning an array ({0}): pass the result array as a parameter and fill it"),

@@ -43,6 +43,23 @@ public final class IrBuilder implements AutoCloseable {
         return LLVMFunctionType(result, new PointerPointer<>(params), params.length, 0);
     }
 
+    /** A literal (unnamed) struct of {@code fields}: how a record crosses a function boundary as one value. */
+    public LLVMTypeRef structType(LLVMTypeRef... fields) {
+        return LLVMStructTypeInContext(context, new PointerPointer<>(fields), fields.length, 0);
+    }
+
+    public LLVMValueRef insertValue(LLVMValueRef aggregate, LLVMValueRef element, int index) {
+        return LLVMBuildInsertValue(builder, aggregate, element, index, "");
+    }
+
+    public LLVMValueRef extractValue(LLVMValueRef aggregate, int index) {
+        return LLVMBuildExtractValue(builder, aggregate, index, "");
+    }
+
+    public LLVMValueRef undef(LLVMTypeRef type) {
+        return LLVMGetUndef(type);
+    }
+
     public LLVMTypeRef typeOf(LLVMValueRef value) {
         return LLVMTypeOf(value);
     }
@@ -82,6 +99,10 @@ public final class IrBuilder implements AutoCloseable {
 
     public LLVMValueRef param(LLVMValueRef function, int index) {
         return LLVMGetParam(function, index);
+    }
+
+    public int paramCount(LLVMValueRef function) {
+        return LLVMCountParams(function);
     }
 
     public void setName(LLVMValueRef value, String name) {

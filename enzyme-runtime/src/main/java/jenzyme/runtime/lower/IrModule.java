@@ -42,6 +42,7 @@ final class IrModule implements AutoCloseable {
             case FLOAT -> ir.f32();
             case DOUBLE -> ir.f64();
             case ARRAY -> ir.ptr();
+            case RECORD -> throw new IllegalArgumentException("a record has no single LLVM type; see boundaryType");
         };
     }
 
@@ -54,19 +55,24 @@ final class IrModule implements AutoCloseable {
         };
     }
 
-    /** The function type of a lowered method: status pointer first, arrays expanded to (ptr, i32). */
-    LLVMTypeRef functionType(MethodSignature signature) {
-        LLVMTypeRef[] params = new LLVMTypeRef[1 + signature.parameters().stream()
-                .mapToInt(p -> p.llvmTypes().size()).sum()];
-        int i = 0;
-        params[i++] = ir.ptr();
-        for (JavaType parameter : signature.parameters()) {
-            params[i++] = boundaryType(parameter);
-            if (parameter.isArray()) {
-                params[i++] = ir.i32();
-            }
+    /** A result's LLVM type: a scalar's boundary type, or a record as a struct of its leaves' LLVM types. */
+    LLVMTypeRef boundaryType(Shape shape) {
+        if (shape instanceof JavaType type) {
+            return boundaryType(type);
         }
-        return ir.functionType(boundaryType(signature.returnType()), params);
+        return ir.structType(shape.leaves().stream().flatMap(this::leafTypes).toArray(LLVMTypeRef[]::new));
+    }
+
+    private java.util.stream.Stream<LLVMTypeRef> leafTypes(JavaType leaf) {
+        return leaf.isArray() ? java.util.stream.Stream.of(ir.ptr(), ir.i32()) : java.util.stream.Stream.of(boundaryType(leaf));
+    }
+
+    /** The function type of a lowered method: status pointer first, records as their leaves, arrays as (ptr, i32). */
+    LLVMTypeRef functionType(MethodSignature signature) {
+        java.util.List<LLVMTypeRef> params = new java.util.ArrayList<>();
+        params.add(ir.ptr());
+        signature.leaves().forEach(leaf -> leafTypes(leaf).forEach(params::add));
+        return ir.functionType(boundaryType(signature.returnType()), params.toArray(LLVMTypeRef[]::new));
     }
 
     /** Defines a lowered method's function; internal ones can be inlined and dropped by the optimiser. */

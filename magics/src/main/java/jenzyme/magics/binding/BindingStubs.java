@@ -11,6 +11,7 @@ import jenzyme.runtime.ad.OutputSlot;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
+import jenzyme.runtime.lower.RecordShape;
 import jenzyme.runtime.error.Messages;
 
 /**
@@ -51,11 +52,11 @@ public final class BindingStubs {
         return requested;
     }
 
-    /** {@code <name>_native}, with the method's own signature. */
+    /** {@code <name>_native}, with the method's own signature (a record parameter passed as its components). */
     public static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
         String holder = holder(name, "native");
-        List<String> params = entry.parameters().stream().map(p -> p.type().javaName() + " " + p.name()).toList();
-        List<String> args = entry.parameters().stream().map(NativeParameter::name).toList();
+        List<String> params = entry.javaParameters().stream().map(p -> p.shape().javaName() + " " + p.name()).toList();
+        List<String> args = entry.parameters().stream().map(p -> RecordStubs.read(p.name())).toList();
         String returns = entry.returnType().javaName();
         String call = holder + ".H.invokeExact(" + String.join(", ", args) + ")";
         String signature = returns + " " + name + "_native(" + String.join(", ", params) + ")";
@@ -65,51 +66,89 @@ public final class BindingStubs {
         return new Stubs(source, List.of(signature));
     }
 
-    /** Reverse mode: {@code <name>_grad} (a record) and the allocation-free {@code <name>_grad_into}. */
+    /**
+     * Reverse mode: {@code <name>_grad} (a record) and the allocation-free {@code <name>_grad_into}. A record
+     * parameter {@code s} is passed as its components; its gradient {@code ds} is a record of the same type whose
+     * components hold the partials (arrays: the shadow arrays; in {@code _into}, a record {@code ds} whose array
+     * components receive them, its scalar partials going to {@code dActive} like those of scalar parameters).
+     */
     public static Stubs reverse(String name, Derivative derivative) {
         String holder = holder(name, "reverse");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
         List<OutputSlot> slots = convention.slots();
-        Call into = new Call();
+        List<String> intoParameters = new ArrayList<>();
+        List<String> handleArguments = new ArrayList<>();
         Call ergonomic = new Call();
         List<String> allocations = new ArrayList<>();
         List<String> components = new ArrayList<>();
         List<String> componentValues = new ArrayList<>();
         List<String> adjointCopies = new ArrayList<>();
-        for (int p = 0; p < entry.parameters().size(); p++) {
-            NativeParameter parameter = entry.parameters().get(p);
-            String type = parameter.type().javaName();
-            into.add(type, parameter.name());
-            ergonomic.add(type, parameter.name());
-            if (convention.activities().get(p) == Activity.CONST) {
+        for (EntryPoint.JavaParameter java : entry.javaParameters()) {
+            String type = java.shape().javaName();
+            intoParameters.add(type + " " + java.name());
+            ergonomic.add(type, java.name());
+            boolean differentiated = false;
+            boolean shadowed = false;
+            java.util.Map<String, String> gradientLeaves = new java.util.HashMap<>();
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                NativeParameter leaf = entry.parameters().get(p);
+                handleArguments.add(RecordStubs.read(leaf.name()));
+                if (convention.activities().get(p) == Activity.CONST) {
+                    continue;
+                }
+                differentiated = true;
+                if (convention.hasShadow(p)) {
+                    shadowed = true;
+                    handleArguments.add(RecordStubs.read("d" + leaf.name()));
+                    String local = RecordStubs.local("d" + leaf.name());
+                    String element = leaf.type().javaClass().getComponentType().getName();
+                    allocations.add(leaf.type().javaName() + " " + local + " = new " + element + "["
+                            + RecordStubs.read(leaf.name()) + ".length];");
+                    gradientLeaves.put(leaf.name(), local);
+                } else {
+                    int slot = convention.adjointSlot(p);
+                    String cast = leaf.type() == JavaType.FLOAT ? "(float) " : "";
+                    gradientLeaves.put(leaf.name(), cast + "dActive$[" + adjointCopies.size() + "]");
+                    adjointCopies.add("dActive[" + adjointCopies.size() + "] = " + slotValue(slots, slot) + ";");
+                }
+            }
+            if (!differentiated) {
                 continue;
             }
-            String shadow = "d" + parameter.name();
+            String shadow = "d" + java.name();
             components.add(type + " " + shadow);
-            if (convention.hasShadow(p)) {
-                into.add(type, shadow);
-                ergonomic.arguments.add(shadow);
-                String element = parameter.type().javaClass().getComponentType().getName();
-                allocations.add(type + " " + shadow + " = new " + element + "[" + parameter.name() + ".length];");
-                componentValues.add(shadow);
-            } else {
-                int slot = convention.adjointSlot(p);
-                String cast = parameter.type() == JavaType.FLOAT ? "(float) " : "";
-                componentValues.add(cast + "dActive$[" + adjointCopies.size() + "]");
-                adjointCopies.add("dActive[" + adjointCopies.size() + "] = " + slotValue(slots, slot) + ";");
+            if (java.shape() instanceof JavaType) {
+                componentValues.add(gradientLeaves.get(java.name()));
+                if (shadowed) {
+                    intoParameters.add(type + " " + shadow);
+                    ergonomic.arguments.add(gradientLeaves.get(java.name()));
+                }
+                continue;
+            }
+            RecordShape record = (RecordShape) java.shape();
+            componentValues.add(RecordStubs.construct(record, java.name(), gradientLeaves));
+            if (shadowed) {
+                // _into receives the shadow arrays in a record of the parameter's type; its scalars are not read.
+                intoParameters.add(type + " " + shadow);
+                java.util.Map<String, String> arraysOnly = new java.util.HashMap<>(gradientLeaves);
+                arraysOnly.replaceAll((leaf, value) -> value.contains("dActive$") ? "0" : value);
+                String shadowLocal = RecordStubs.local(shadow) + "$in";
+                allocations.add(type + " " + shadowLocal + " = " + RecordStubs.construct(record, java.name(), arraysOnly)
+                        + ";");
+                ergonomic.arguments.add(shadowLocal);
             }
         }
         int actives = adjointCopies.size();
         if (actives > 0) {
-            into.parameters.add("double[] dActive"); // filled from the slots, not passed to the handle
+            intoParameters.add("double[] dActive"); // filled from the slots, not passed to the handle
             ergonomic.arguments.add("dActive$");
             allocations.add("double[] dActive$ = new double[" + actives + "];");
         }
         JavaType returnType = entry.returnType();
         boolean returnsValue = returnType != JavaType.VOID;
         String intoSignature = (returnsValue ? returnType.javaName() : "void") + " " + name + "_grad_into("
-                + into.parameterList() + ")";
+                + String.join(", ", intoParameters) + ")";
         StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
         source.append(intoSignature).append(" {\n");
         if (actives > 0) {
@@ -118,7 +157,7 @@ public final class BindingStubs {
                     .append(" (one per Active scalar), got \" + dActive.length);\n");
         }
         source.append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
-                .append(guarded(holder + ".H.invokeExact(" + into.argumentList() + ", out$);"));
+                .append(guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);"));
         adjointCopies.forEach(copy -> source.append("    ").append(copy).append('\n'));
         if (returnsValue) {
             source.append("    return ").append(slotValue(slots, convention.primalSlot())).append(";\n");
@@ -126,39 +165,52 @@ public final class BindingStubs {
         source.append("}\n");
         List<String> signatures = new ArrayList<>(List.of(intoSignature));
         if (returnsValue) {
-            String record = capitalised(name) + "Gradient";
-            String signature = record + " " + name + "_grad(" + ergonomic.parameterList() + ")";
-            source.append("record ").append(record).append("(").append(returnType.javaName()).append(" value");
+            String gradient = capitalised(name) + "Gradient";
+            String signature = gradient + " " + name + "_grad(" + ergonomic.parameterList() + ")";
+            source.append("record ").append(gradient).append("(").append(returnType.javaName()).append(" value");
             components.forEach(c -> source.append(", ").append(c));
             source.append(") {}\n").append(signature).append(" {\n");
             allocations.forEach(a -> source.append("    ").append(a).append('\n'));
             source.append("    ").append(returnType.javaName()).append(" value$ = ").append(name).append("_grad_into(")
                     .append(ergonomic.argumentList()).append(");\n")
-                    .append("    return new ").append(record).append("(value$")
+                    .append("    return new ").append(gradient).append("(value$")
                     .append(componentValues.stream().map(v -> ", " + v).reduce("", String::concat)).append(");\n}\n");
             signatures.addFirst(signature);
         }
         return new Stubs(source.toString(), signatures);
     }
 
-    /** Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter. */
+    /**
+     * Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter; the tangent of a record is a
+     * record of the same type (components that are Const are not read).
+     */
     public static Stubs forward(String name, Derivative derivative) {
         String holder = holder(name, "forward");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
         List<OutputSlot> slots = convention.slots();
-        Call call = new Call();
-        for (int p = 0; p < entry.parameters().size(); p++) {
-            NativeParameter parameter = entry.parameters().get(p);
-            call.add(parameter.type().javaName(), parameter.name());
-            if (convention.hasShadow(p)) {
-                call.add(parameter.type().javaName(), "t" + parameter.name());
+        List<String> parameters = new ArrayList<>();
+        List<String> handleArguments = new ArrayList<>();
+        for (EntryPoint.JavaParameter java : entry.javaParameters()) {
+            String type = java.shape().javaName();
+            parameters.add(type + " " + java.name());
+            boolean tangent = false;
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                String leaf = entry.parameters().get(p).name();
+                handleArguments.add(RecordStubs.read(leaf));
+                if (convention.hasShadow(p)) {
+                    tangent = true;
+                    handleArguments.add(RecordStubs.read("t" + leaf));
+                }
+            }
+            if (tangent) {
+                parameters.add(type + " t" + java.name());
             }
         }
         JavaType returnType = entry.returnType();
         String record = capitalised(name) + "Tangent";
         boolean returnsValue = returnType != JavaType.VOID;
-        String signature = (returnsValue ? record : "void") + " " + name + "_fwd(" + call.parameterList() + ")";
+        String signature = (returnsValue ? record : "void") + " " + name + "_fwd(" + String.join(", ", parameters) + ")";
         StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
         if (returnsValue) {
             String type = returnType.javaName();
@@ -166,7 +218,7 @@ public final class BindingStubs {
                     .append(" dvalue) {}\n");
         }
         source.append(signature).append(" {\n    double[] out$ = ").append(holder).append(".OUT.get();\n")
-                .append(guarded(holder + ".H.invokeExact(" + call.argumentList() + ", out$);"));
+                .append(guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);"));
         if (returnsValue) {
             source.append("    return new ").append(record).append("(")
                     .append(slotValue(slots, convention.primalSlot())).append(", ")
