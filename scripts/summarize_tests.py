@@ -32,6 +32,7 @@ suites = {
     "cargo": cargo_counts(cargo_log.read_text()) if cargo_log.exists() else (0, 0, 0),
     "junit": junit_counts(sorted(root.glob("*/target/surefire-reports/TEST-*.xml"))),
     "pytest": junit_counts([reports / "pytest.xml"] if (reports / "pytest.xml").exists() else []),
+    "bench": junit_counts([reports / "bench-check.xml"] if (reports / "bench-check.xml").exists() else []),
 }
 for name, (p, f, s) in suites.items():
     print(f"  {name:7s} {p:5d} passed {f:4d} failed {s:4d} skipped")

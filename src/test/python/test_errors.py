@@ -61,6 +61,22 @@ def test_out_of_bounds_in_compiled_code_points_at_the_users_line(kernel):
     assert_no_internals(text)
 
 
+def test_out_of_bounds_in_a_compiled_callee_shows_its_line_then_the_callers_call(kernel):
+    ok(kernel, "double at(double[] p, int i) {\n    return p[i];\n}\n"
+               "double twice(double[] p, int i) {\n    double a = 2;\n    return a * at(p, i);\n}")
+    ok(kernel, "%jit twice")
+    run = execute(kernel.client, "twice_native(new double[]{1}, 3)")
+    text = error_text(run)
+    assert run.errors[0]["evalue"] == "Index 3 out of bounds for length 1", text
+    lines = run.errors[0]["traceback"]
+    callee = next(i for i, l in enumerate(lines) if l.strip().startswith("at(double[], int), cell ["))
+    assert lines[callee].endswith(", line 2:") and lines[callee + 1].strip() == "----> 2     return p[i];", text
+    caller = next(i for i, l in enumerate(lines) if l.strip().startswith("twice(double[], int), cell ["))
+    assert caller > callee and lines[caller].endswith(", line 6:"), text
+    assert lines[caller + 1].strip() == "----> 6     return a * at(p, i);", text
+    assert_no_internals(text)
+
+
 def test_out_of_bounds_in_a_compiled_gradient_points_at_the_users_line(kernel):
     ok(kernel, "double sumFirst(double[] p, int n) {\n    double s = 0;\n    for (int i = 0; i < n; i++)\n"
                "        s += p[i] * p[i];\n    return s;\n}")

@@ -13,9 +13,11 @@ import java.util.Set;
  *
  * <pre>
  * java -cp ... jenzyme.bench.BenchMain --root REPO [--python PY] [--quick] [--rounds N] [--only id,id]
+ *                                       [--check [--junit FILE]]
  * </pre>
  * {@code --quick}: 3 short rounds, for development; {@code --only}: workload ids (rosenbrock-1e3, rosenbrock-1e6,
- * ode-rk4, logreg, composite). Without {@code --python} (or if JAX cannot start) the JAX column says why.
+ * ode-rk4, logreg, composite); {@code --check}: judge the {@link Gates} and exit with status 1 if one fails
+ * ({@code --junit FILE} also writes them as a JUnit report). Without {@code --python} (or if JAX cannot start) the JAX column says why.
  */
 public final class BenchMain {
 
@@ -28,6 +30,8 @@ public final class BenchMain {
         boolean quick = false;
         Optional<Integer> rounds = Optional.empty();
         Set<String> only = Set.of();
+        boolean check = false;
+        Optional<Path> junit = Optional.empty();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--root" -> root = Path.of(value(args, ++i, "--root"));
@@ -35,12 +39,15 @@ public final class BenchMain {
                 case "--quick" -> quick = true;
                 case "--rounds" -> rounds = Optional.of(Integer.parseInt(value(args, ++i, "--rounds")));
                 case "--only" -> only = Set.of(value(args, ++i, "--only").split(","));
+                case "--check" -> check = true;
+                case "--junit" -> junit = Optional.of(Path.of(value(args, ++i, "--junit")));
                 default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'; expected --root, "
-                        + "--python, --quick, --rounds N or --only id,id");
+                        + "--python, --quick, --rounds N, --only id,id, --check or --junit FILE");
             }
         }
         Harness.Settings base = quick ? Harness.Settings.quick() : Harness.Settings.full();
-        Harness.Settings settings = rounds.map(base::withRounds).orElse(base);
+        Harness.Settings chosen = rounds.map(base::withRounds).orElse(base);
+        Harness.Settings settings = check ? chosen.forGates() : chosen;
         Path out = root.resolve("target/bench");
         Files.createDirectories(out);
         List<Workload> workloads = new ArrayList<>();
@@ -65,6 +72,7 @@ public final class BenchMain {
             }
         }
         List<WorkloadResult> results = new ArrayList<>();
+        List<Gates.Verdict> verdicts = List.of();
         try (OurPipeline pipeline = new OurPipeline()) {
             WorkloadRun run = new WorkloadRun(pipeline, new CReference(root.resolve("benchmarks/c"), out.resolve("c")),
                     jax, new Harness(settings), out);
@@ -72,18 +80,52 @@ public final class BenchMain {
                 System.err.println("[bench] " + workload.label() + " ...");
                 results.add(run.run(workload, jaxProblem));
             }
+            double wall = (System.nanoTime() - start) * 1e-9;
+            RunConditions conditions = new RunConditions(settings.rounds(), Runtime.getRuntime().availableProcessors(),
+                    loadBefore, RunConditions.loadAverage(), "Java " + Runtime.version(),
+                    jax.map(JaxProcess::version).orElse("-"), wall);
+            System.out.print(TextReport.render(results, conditions));
+            CsvReport.write(results, out);
+            boolean chart = RatioChart.write(results, out.resolve("ratios.png"));
+            System.out.println("Wrote " + out.resolve("results.csv") + ", " + out.resolve("latency_memory.csv")
+                    + (chart ? ", " + out.resolve("ratios.png") : " (no chart: nothing was timed)"));
+            if (check) {
+                verdicts = secondChance(Gates.judge(results), results, run, jaxProblem);
+            }
         } finally {
             jax.ifPresent(JaxProcess::close);
         }
-        double wall = (System.nanoTime() - start) * 1e-9;
-        RunConditions conditions = new RunConditions(settings.rounds(), Runtime.getRuntime().availableProcessors(),
-                loadBefore, RunConditions.loadAverage(), "Java " + Runtime.version(),
-                jax.map(JaxProcess::version).orElse("-"), wall);
-        System.out.print(TextReport.render(results, conditions));
-        CsvReport.write(results, out);
-        boolean chart = RatioChart.write(results, out.resolve("ratios.png"));
-        System.out.println("Wrote " + out.resolve("results.csv") + ", " + out.resolve("latency_memory.csv")
-                + (chart ? ", " + out.resolve("ratios.png") : " (no chart: nothing was timed)"));
+        if (check) {
+            System.out.print(Gates.render(verdicts));
+            if (junit.isPresent()) {
+                JunitReport.write(verdicts, junit.get());
+            }
+            if (verdicts.stream().anyMatch(v -> !v.passed())) {
+                System.exit(1);
+            }
+        }
+    }
+
+    /**
+     * A workload that failed a gate is measured once more and judged on that run: a regression fails both, while
+     * a burst of load on a shared machine rarely hits the same short workload twice (measured: Rosenbrock 10^3 at
+     * load 6–15 on 2 cores gave C+worker/grad 0.39–0.61 in single runs, 0.83 at load 1).
+     */
+    private static List<Gates.Verdict> secondChance(List<Gates.Verdict> verdicts, List<WorkloadResult> results,
+                                                    WorkloadRun run, String jaxProblem) throws Exception {
+        List<Gates.Verdict> judged = new ArrayList<>();
+        for (int i = 0; i < verdicts.size(); i++) {
+            Gates.Verdict first = verdicts.get(i);
+            if (first.passed()) {
+                judged.add(first);
+                continue;
+            }
+            Workload workload = results.get(i).workload();
+            System.err.println("[bench] " + workload.label() + " failed a gate; measuring it once more ...");
+            Gates.Verdict second = Gates.judge(run.run(workload, jaxProblem));
+            judged.add(second.afterFirstFailure(first));
+        }
+        return judged;
     }
 
     private static String value(String[] args, int i, String option) {

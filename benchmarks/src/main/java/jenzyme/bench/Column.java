@@ -10,6 +10,8 @@ public enum Column {
     REVERSE("grad rev", "our reverse gradient (%autodiff reverse) = 1", false),
     FORWARD("grad fwd", "our gradient by forward sweeps, one per input", false),
     FINITE_DIFFERENCES("FD (JVM)", "central differences on the JVM, 2 evaluations per input", true),
+    HIPPARCHUS("Hipparchus", "the same Java written with Hipparchus Gradient (dense forward AD on the JVM)", true),
+    HIPPARCHUS_SPARSE("Hip.sparse", "Hipparchus SparseGradient, where each term touches few inputs", true),
     C_WORKER("C+worker", "the C function (clang-19 -O2) differentiated by our worker", false),
     JAX("JAX", "jit(grad(f)) on CPU, own process, 1 thread", false),
     AD_BEFORE_OPT("AD pre-opt", "our gradient with AD before optimisation", false);

@@ -34,6 +34,16 @@ final class Harness {
             return new Settings(3, 0.002, 2, 0.3, 0.05);
         }
 
+        /**
+         * For {@code --check}: at least 5 rounds and 7 batches per sample, so that a gate judges the fastest of
+         * several batches even in quick mode (measured under load 6–15 on 2 cores: with 2 batches a preempted batch
+         * often was the faster one, and ratios moved by 0.2–0.4).
+         */
+        Settings forGates() {
+            return new Settings(Math.max(rounds, 5), batchSeconds, Math.max(batches, 7), hotspotWarmupSeconds,
+                    warmupSeconds);
+        }
+
         Settings withRounds(int value) {
             if (value < 1) {
                 throw new IllegalArgumentException("expected at least 1 round, got " + value);

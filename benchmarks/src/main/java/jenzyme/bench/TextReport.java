@@ -16,7 +16,7 @@ final class TextReport {
     }
 
     static String render(List<WorkloadResult> results, RunConditions conditions) {
-        StringBuilder out = new StringBuilder();
+        StringBuilder out = new StringBuilder(conditions.header());
         out.append("JEnzyme benchmark: time / time of our reverse gradient (grad rev = 1; below 1 is faster), ")
                 .append("median of ").append(conditions.rounds()).append(" rounds of paired samples\n\n");
         out.append(pad("workload", LABEL));

@@ -6,6 +6,7 @@ import java.lang.reflect.Modifier;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import jenzyme.runtime.ad.Activity;
 
 /**
@@ -18,10 +19,16 @@ import jenzyme.runtime.ad.Activity;
  * @param forwardRelevant    whether to also time the gradient by forward-mode sweeps (one per input component)
  * @param fdTimedComponents  how many components the finite-difference timing evaluates; the time is scaled to the
  *                           full gradient when this is fewer than all (n = 10^6 would take hours)
+ * @param hipparchus         the workload written with Hipparchus's AD, for the Hipparchus columns (empty: "-")
  */
 public record Workload(String id, String label, Class<?> owner, String method, List<Object> arguments,
                        Map<String, Activity> constants, CSource c, String jaxKind, boolean forwardRelevant,
-                       int fdTimedComponents) {
+                       int fdTimedComponents, Optional<Hipparchus> hipparchus) {
+
+    /**
+     * @param sparseFits whether each term touches few inputs, so that {@code SparseGradient} is worth a column
+     */
+    public record Hipparchus(FieldForm form, boolean sparseFits) {}
 
     /** The C reference: a function in {@code benchmarks/c/<file>} and the arguments it takes, in order. */
     public record CSource(String file, String function, List<CArgument> arguments) {}

@@ -7,6 +7,7 @@ import java.util.Optional;
 /**
  * Everything measured for one workload: a cell per column, the correctness checks, compile latency and memory.
  *
+ * @param gradientSize    how many components the gradient has (every differentiated scalar and array element)
  * @param failure         why the whole row failed (our gradient could not be built or disagrees with finite
  *                        differences of the Java method), if it did
  * @param latency         {@code %autodiff reverse} compile latency, when our gradient was built
@@ -15,7 +16,7 @@ import java.util.Optional;
  * @param workerPeakKb    peak RSS of the workload's worker process (kB)
  * @param jaxPeakKb       peak RSS of the JAX process during the workload (kB)
  */
-public record WorkloadResult(Workload workload, Optional<String> failure, Map<Column, Cell> cells, List<Check> checks,
+public record WorkloadResult(Workload workload, int gradientSize, Optional<String> failure, Map<Column, Cell> cells, List<Check> checks,
                              Optional<OurPipeline.Latency> latency, double jaxCompileMillis, long jvmPeakKb,
                              long workerPeakKb, long jaxPeakKb) {
 

@@ -68,6 +68,12 @@ final class WorkloadRun {
         built.add(Column.JVM_PRIMAL, () -> JvmContenders.primal(workload));
         built.add(Column.JIT_PRIMAL, () -> pipeline.jitPrimal(workload));
         built.add(Column.FINITE_DIFFERENCES, () -> JvmContenders.finiteDifferences(workload, layout));
+        if (HipparchusContenders.applies(workload, layout)) {
+            built.add(Column.HIPPARCHUS, () -> HipparchusContenders.dense(workload, layout));
+        }
+        if (HipparchusContenders.sparseApplies(workload, layout)) {
+            built.add(Column.HIPPARCHUS_SPARSE, () -> HipparchusContenders.sparse(workload, layout));
+        }
         // A fresh worker per workload: its first request is the cold compile, its peak RSS this workload's.
         pipeline.stopWorker();
         try {
@@ -87,7 +93,7 @@ final class WorkloadRun {
         }
         long jaxPeak = jax.isPresent() ? jax.get().peakRssKb() : -1;
         pipeline.release();
-        return new WorkloadResult(workload, rowFailure, cells, checks, built.latency, built.jaxCompileMillis,
+        return new WorkloadResult(workload, layout.size(), rowFailure, cells, checks, built.latency, built.jaxCompileMillis,
                 ProcessMemory.peakKb(self), built.workerPeakKb, jaxPeak);
     }
 

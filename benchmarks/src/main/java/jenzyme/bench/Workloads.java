@@ -2,10 +2,12 @@ package jenzyme.bench;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import jenzyme.bench.Workload.CSource;
 import jenzyme.bench.Workload.LengthOf;
 import jenzyme.bench.Workload.Param;
+import jenzyme.bench.workloads.HipparchusForms;
 import jenzyme.bench.workloads.LogisticRegression;
 import jenzyme.bench.workloads.LotkaVolterraFit;
 import jenzyme.bench.workloads.Rosenbrock;
@@ -33,7 +35,8 @@ public final class Workloads {
         double[] x = new Random(1).doubles(n, -2, 2).toArray();
         return new Workload(id, label, Rosenbrock.class, "rosenbrock", List.of(x), Map.of(),
                 new CSource("rosenbrock.c", "rosenbrock", List.of(new Param(0), new LengthOf(0))),
-                "rosenbrock", false, fdComponents);
+                "rosenbrock", false, fdComponents,
+                Optional.of(new Workload.Hipparchus(HipparchusForms::rosenbrock, true)));
     }
 
     /** Lotka–Volterra parameters near a periodic orbit, fitted to a smooth synthetic trajectory. */
@@ -48,7 +51,8 @@ public final class Workloads {
         return new Workload("ode-rk4", "ODE RK4 1000 steps", LotkaVolterraFit.class, "odeLoss",
                 List.of(p, obs, ODE_STEPS), Map.of("obs", Activity.CONST),
                 new CSource("ode_loss.c", "ode_loss", List.of(new Param(0), new Param(1), new Param(2))),
-                "ode_loss", true, Integer.MAX_VALUE);
+                "ode_loss", true, Integer.MAX_VALUE,
+                Optional.of(new Workload.Hipparchus(HipparchusForms::odeLoss, false)));
     }
 
     /** Gaussian features, labels from a planted separator with 10% flipped, weights near zero. */
@@ -70,7 +74,8 @@ public final class Workloads {
                 List.of(w, X, y, SAMPLES, FEATURES), Map.of("X", Activity.CONST, "y", Activity.CONST),
                 new CSource("logreg.c", "logreg",
                         List.of(new Param(0), new Param(1), new Param(2), new Param(3), new Param(4))),
-                "logreg", true, Integer.MAX_VALUE);
+                "logreg", true, Integer.MAX_VALUE,
+                Optional.of(new Workload.Hipparchus(HipparchusForms::logreg, false)));
     }
 
     private static Workload composite() {
@@ -78,6 +83,7 @@ public final class Workloads {
                 List.of(0.7, 1.3, 0.4, COMPOSITE_ITERATIONS), Map.of(),
                 new CSource("composite.c", "composite",
                         List.of(new Param(0), new Param(1), new Param(2), new Param(3))),
-                "composite", true, Integer.MAX_VALUE);
+                "composite", true, Integer.MAX_VALUE,
+                Optional.of(new Workload.Hipparchus(HipparchusForms::composite, false)));
     }
 }

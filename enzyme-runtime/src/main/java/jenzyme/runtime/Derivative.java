@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.ad.WrapperSignature;
@@ -18,10 +19,12 @@ import jenzyme.runtime.ad.WrapperSignature;
  *
  * @param timings        per phase, in pipeline order: the worker's phases, then {@code jit} and {@code bind}
  * @param loweredMethods the Java methods compiled into it (see {@code LoweredModule.loweredMethods()})
+ * @param bitcode        the worker's optimised module that {@code code} was compiled from, what a
+ *                       {@code jenzyme.runtime.ship.CompiledArtifact} ships to other JVMs
  */
 public record Derivative(CallingConvention convention, WrapperSignature wrapper, MethodHandle handle,
                          Map<String, Duration> timings, String irBeforeEnzyme, String irAfterEnzyme,
-                         List<String> loweredMethods, JitModule code)
+                         List<String> loweredMethods, JitModule code, byte[] bitcode)
         implements AutoCloseable {
 
     public Derivative {
@@ -31,10 +34,10 @@ public record Derivative(CallingConvention convention, WrapperSignature wrapper,
     /** The same derivative reached through {@code guarded} (a handle of the same type wrapping {@link #handle()}). */
     public Derivative withHandle(MethodHandle guarded) {
         if (!guarded.type().equals(handle.type())) {
-            throw new IllegalArgumentException("expected a handle of type " + handle.type() + ", got " + guarded.type());
+            throw new IllegalArgumentException(Messages.HANDLE_TYPE_MISMATCH.format(handle.type(), guarded.type()));
         }
         return new Derivative(convention, wrapper, guarded, timings, irBeforeEnzyme, irAfterEnzyme, loweredMethods,
-                code);
+                code, bitcode);
     }
 
     /** The lowered method this is the derivative of. */

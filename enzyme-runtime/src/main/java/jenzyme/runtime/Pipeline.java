@@ -241,7 +241,7 @@ public final class Pipeline implements AutoCloseable {
             MethodHandle handle = timings.time("bind", () -> code.guard(binder.apply(code)));
             return new Derivative(convention, module.wrapper(), handle, timings.phases(),
                     module.irBeforeEnzyme().orElse(""), module.irAfterEnzyme().orElse(""), lowered.loweredMethods(),
-                    code);
+                    code, module.bitcode());
         } catch (RuntimeException e) {
             code.close();
             throw e;

@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodType;
+import java.util.Collections;
+import java.util.List;
 import jenzyme.runtime.bind.CompiledCodeInterruptedException;
 import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.lower.StatusCode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
@@ -125,9 +128,42 @@ class PipelineJitTest {
         assertEquals("Index 5 out of bounds for length 2", oob.getMessage());
         assertEquals(new StackTraceElement("demo.Lines", "peek", null, 5), oob.getStackTrace()[0],
                 "the innermost compiled method's line");
+        assertEquals(new StackTraceElement("demo.Lines", "outer", null, 13), oob.getStackTrace()[1],
+                "its compiled caller's line of the call");
         ArithmeticException zero = assertThrows(ArithmeticException.class,
                 () -> { double unused = (double) outer.invokeExact(new double[] {1, 2}, 1, 0); });
         assertEquals(new StackTraceElement("demo.Lines", "ratio", null, 9), zero.getStackTrace()[0]);
+        assertEquals(new StackTraceElement("demo.Lines", "outer", null, 12), zero.getStackTrace()[1]);
+        assertFalse(zero.getStackTrace()[2].getClassName().startsWith("demo."), "no frame but the compiled chain's");
+    }
+
+    @Test
+    void everyCompiledCallerOfARaisingMethodGetsItsFrameAtTheCall() throws Throwable {
+        CompiledClasses classes = InMemoryJavac.compile("demo.Chain", """
+                package demo;
+                public class Chain {
+                    static double leaf(double[] a, int i) {
+                        return a[i];
+                    }
+                    static double down(double[] a, int i, int k) {
+                        if (k == 0) return leaf(a, i);
+                        return down(a, i, k - 1);
+                    }
+                }
+                """);
+        MethodHandle down = pipeline.jit(new JavaMethod(classes, "demo/Chain", "down", "([DII)D")).handle();
+        ArrayIndexOutOfBoundsException three = assertThrows(ArrayIndexOutOfBoundsException.class,
+                () -> { double unused = (double) down.invokeExact(new double[] {1}, 4, 2); });
+        StackTraceElement leaf = new StackTraceElement("demo.Chain", "leaf", null, 4);
+        StackTraceElement recurse = new StackTraceElement("demo.Chain", "down", null, 8);
+        StackTraceElement call = new StackTraceElement("demo.Chain", "down", null, 7);
+        assertEquals(List.of(leaf, call, recurse, recurse), List.of(three.getStackTrace()).subList(0, 4));
+        // Deeper than the block records: the innermost frame and the outermost callers stay exact.
+        ArrayIndexOutOfBoundsException deep = assertThrows(ArrayIndexOutOfBoundsException.class,
+                () -> { double unused = (double) down.invokeExact(new double[] {1}, 4, 40); });
+        List<StackTraceElement> frames = List.of(deep.getStackTrace()).subList(0, StatusCode.CALLER_WORDS + 1);
+        assertEquals(leaf, frames.getFirst());
+        assertEquals(Collections.nCopies(StatusCode.CALLER_WORDS - 1, recurse), frames.subList(2, frames.size()));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package jenzyme.kernel;
 
+import jenzyme.runtime.error.Messages;
 import org.dflib.jjava.jupyter.channels.JupyterConnection;
 import org.dflib.jjava.jupyter.channels.Loop;
 import org.dflib.jjava.jupyter.channels.ShellChannel;
@@ -58,7 +59,7 @@ final class GuardedConnection extends JupyterConnection {
             sleep.setAccessible(true);
             sleep.setLong(channel, LOOP_SLEEP_MS);
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("expected jjava-jupyter 1.0-a6's ShellChannel.sleep field, got " + e, e);
+            throw new IllegalStateException(Messages.JJAVA_SLEEP_MISSING.format(e), e);
         }
     }
 
@@ -68,7 +69,7 @@ final class GuardedConnection extends JupyterConnection {
             ioloop.setAccessible(true);
             return (Loop) ioloop.get(channel);
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("expected jjava-jupyter 1.0-a6's ShellChannel.ioloop field, got " + e, e);
+            throw new IllegalStateException(Messages.JJAVA_IOLOOP_MISSING.format(e), e);
         }
     }
 }

@@ -10,6 +10,7 @@ import jenzyme.kernel.help.NotebookHelp;
 import jenzyme.magics.DisplayRegistration;
 import jenzyme.magics.registration.MagicRegistration;
 import jenzyme.magics.NotebookSession;
+import jenzyme.runtime.error.Messages;
 import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.HelpLink;
@@ -102,7 +103,7 @@ public final class JEnzymeKernel extends BaseKernel {
     /** The kernel serving this notebook, for the notebook API called from cells. */
     public static JEnzymeKernel running() {
         if (!(BaseKernel.notebookKernel instanceof JEnzymeKernel kernel)) {
-            throw new IllegalStateException("no JEnzyme kernel is running: the notebook API works only in a JEnzyme notebook");
+            throw new IllegalStateException(Messages.NO_KERNEL.format());
         }
         return kernel;
     }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import jenzyme.runtime.error.Messages;
 
 /**
  * A parsed magic line, against a declarative {@link Syntax}: positional words, {@code name=Value} assignments,
@@ -75,7 +76,7 @@ public record MagicLine(List<String> positionals, Map<String, String> assignment
         }
 
         private IllegalArgumentException usageError(String problem) {
-            return new IllegalArgumentException(problem + "\nusage: " + usage);
+            return new IllegalArgumentException(Messages.WITH_USAGE.format(problem, usage));
         }
     }
 
@@ -85,8 +86,7 @@ public record MagicLine(List<String> positionals, Map<String, String> assignment
             return java.util.Arrays.stream(text.split(",")).map(String::trim).mapToDouble(Double::parseDouble)
                     .toArray();
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("expected numbers separated by commas for " + what + ", got '" + text
-                    + "'");
+            throw new IllegalArgumentException(Messages.NOT_NUMBERS.format(what, text));
         }
     }
 
@@ -94,7 +94,7 @@ public record MagicLine(List<String> positionals, Map<String, String> assignment
     public static double[] range(String text, String option) {
         double[] bounds = numbers(text.replace(':', ','), option);
         if (bounds.length != 2 || !(bounds[0] < bounds[1]) || !Double.isFinite(bounds[0] + bounds[1])) {
-            throw new IllegalArgumentException("expected " + option + " a:b with finite a < b, got '" + text + "'");
+            throw new IllegalArgumentException(Messages.NOT_A_RANGE.format(option, text));
         }
         return bounds;
     }

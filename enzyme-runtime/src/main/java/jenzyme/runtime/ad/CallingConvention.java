@@ -38,9 +38,23 @@ public final class CallingConvention {
         public enum Kind { STATUS, ARRAY, LENGTH, VALUE }
     }
 
+    /**
+     * What the convention is derived from, and all a binder needs to rebuild it in another JVM (a Spark executor):
+     * {@link CallingConvention#of(Model)} gives the same convention back. Serialisable, so that it travels with the
+     * bitcode of the derivative ({@code jenzyme.runtime.ship.CompiledArtifact}) instead of a second description of
+     * the layout.
+     */
+    public record Model(EntryPoint entry, Mode mode, List<Activity> activities, boolean primalReturn)
+            implements java.io.Serializable {
+        public Model {
+            activities = List.copyOf(activities);
+        }
+    }
+
     private final EntryPoint entry;
     private final Mode mode;
     private final List<Activity> activities;
+    private final boolean primalReturn;
     private final WrapperLayout wrapper;
     private final List<HandleParameter> handleParameters;
 
@@ -48,6 +62,7 @@ public final class CallingConvention {
         this.entry = entry;
         this.mode = mode;
         this.activities = List.copyOf(activities);
+        this.primalReturn = primalReturn;
         List<Argument> arguments = workerArguments(entry, mode, activities);
         Activity returnActivity = entry.returnType() == JavaType.VOID ? Activity.CONST
                 : mode == Mode.REVERSE ? Activity.ACTIVE : Activity.DUPLICATED;
@@ -68,6 +83,16 @@ public final class CallingConvention {
     public static CallingConvention of(EntryPoint entry, Mode mode, Map<String, Activity> overrides,
                                        boolean primalReturn) {
         return new CallingConvention(entry, mode, ActivityRules.activities(entry, mode, overrides), primalReturn);
+    }
+
+    /** The convention {@code model} describes (see {@link #model()}); its activities were checked when first made. */
+    public static CallingConvention of(Model model) {
+        return new CallingConvention(model.entry(), model.mode(), model.activities(), model.primalReturn());
+    }
+
+    /** What this convention is derived from: {@code of(model())} rebuilds it. */
+    public Model model() {
+        return new Model(entry, mode, activities, primalReturn);
     }
 
     /**
@@ -169,13 +194,36 @@ public final class CallingConvention {
                 continue;
             }
             int p = javaParameterAt(parameter.argument());
-            NativeParameter java = entry.parameters().get(p);
             boolean shadow = parameter.role() != WrapperParameter.Role.ARG;
-            Feed.Kind kind = !java.type().isArray() ? Feed.Kind.VALUE
-                    : shadow || parameter.argument() == java.llvmIndex() ? Feed.Kind.ARRAY : Feed.Kind.LENGTH;
-            feeds.add(new Feed(kind, positions[p] + (shadow ? 1 : 0)));
+            feeds.add(shadow ? new Feed(entry.parameters().get(p).type().isArray() ? Feed.Kind.ARRAY : Feed.Kind.VALUE,
+                    positions[p] + 1) : feed(entry.parameters().get(p), parameter.argument(), positions[p]));
         }
         return feeds;
+    }
+
+    /**
+     * The primal's own convention, as the plain {@code %jit} binding calls the lowered function (no wrapper): the
+     * status block, then each Java parameter's LLVM parameters, {@link Feed} positions being the Java parameters'.
+     * The same rule as a derivative's primal arguments ({@link #feeds()}), so there is one layout for both.
+     */
+    public static List<Feed> primalFeeds(EntryPoint entry) {
+        List<Feed> feeds = new ArrayList<>();
+        feeds.add(new Feed(Feed.Kind.STATUS, -1));
+        List<NativeParameter> parameters = entry.parameters();
+        for (int p = 0; p < parameters.size(); p++) {
+            NativeParameter parameter = parameters.get(p);
+            for (int llvm = parameter.llvmIndex(); llvm < parameter.llvmIndex() + parameter.llvmCount(); llvm++) {
+                feeds.add(feed(parameter, llvm, p));
+            }
+        }
+        return feeds;
+    }
+
+    /** LLVM parameter {@code llvmIndex} of Java parameter {@code java}: the value, or an array's data or length. */
+    private static Feed feed(NativeParameter java, int llvmIndex, int position) {
+        Feed.Kind kind = !java.type().isArray() ? Feed.Kind.VALUE
+                : llvmIndex == java.llvmIndex() ? Feed.Kind.ARRAY : Feed.Kind.LENGTH;
+        return new Feed(kind, position);
     }
 
     /** The slot of the primal return value. */
@@ -200,8 +248,8 @@ public final class CallingConvention {
                 return k;
             }
         }
-        throw new IllegalArgumentException("expected a " + kind + " slot" + (index >= 0 ? " for argument " + index : "")
-                + " in " + slots);
+        throw new IllegalArgumentException(index >= 0 ? Messages.NO_ARGUMENT_SLOT.format(kind, index, slots)
+                : Messages.NO_SLOT.format(kind, slots));
     }
 
     private int javaParameterAt(int llvmIndex) {
@@ -212,8 +260,7 @@ public final class CallingConvention {
                 return p;
             }
         }
-        throw new IllegalStateException("expected wrapper argument indices within " + entry.llvmSignature()
-                + ", got " + llvmIndex);
+        throw new IllegalStateException(Messages.WRAPPER_INDEX_OUTSIDE.format(entry.llvmSignature(), llvmIndex));
     }
 
     private static List<Argument> workerArguments(EntryPoint entry, Mode mode, List<Activity> activities) {
@@ -232,8 +279,7 @@ public final class CallingConvention {
                 arguments.add(Argument.of(Activity.CONST, switch (NativeType.ofToken(extra)) {
                     case I32 -> ArgType.I32;
                     case I64 -> ArgType.I64;
-                    default -> throw new IllegalArgumentException("expected an integer beside " + type.javaName()
-                            + ", got " + extra);
+                    default -> throw new IllegalArgumentException(Messages.LENGTH_NOT_INTEGER.format(type.javaName(), extra));
                 }));
             }
         }
@@ -267,8 +313,7 @@ public final class CallingConvention {
             case FLOAT_ARRAY -> ArgType.PTR_FLOAT;
             case INT_ARRAY -> ArgType.PTR_I32;
             case LONG_ARRAY -> ArgType.PTR_I64;
-            case BOOLEAN, VOID -> throw new IllegalArgumentException("expected a parameter type the worker "
-                    + "differentiates, got " + type.javaName());
+            case BOOLEAN, VOID -> throw new IllegalArgumentException(Messages.NOT_A_WORKER_TYPE.format(type.javaName()));
         };
     }
 

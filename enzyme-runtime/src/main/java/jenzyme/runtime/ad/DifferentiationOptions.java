@@ -1,6 +1,7 @@
 package jenzyme.runtime.ad;
 
 import java.util.Optional;
+import jenzyme.runtime.error.Messages;
 
 /**
  * How (not what) to differentiate.
@@ -24,7 +25,7 @@ public record DifferentiationOptions(
     public DifferentiationOptions {
         wrapperSymbol.ifPresent(symbol -> {
             if (symbol.isEmpty() || symbol.contains("\n") || symbol.contains("\0")) {
-                throw new IllegalArgumentException("expected a wrapper symbol name, got '" + symbol + "'");
+                throw new IllegalArgumentException(Messages.NOT_A_SYMBOL_NAME.format(symbol));
             }
         });
     }

@@ -1,6 +1,7 @@
 package jenzyme.runtime.ad;
 
 import java.util.Arrays;
+import jenzyme.runtime.error.Messages;
 
 /** The LLVM types a wrapper parameter or output slot can have, as the worker spells them. */
 public enum NativeType {
@@ -27,6 +28,6 @@ public enum NativeType {
                 .filter(t -> t.token.equals(token))
                 .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException(
-                        "expected a native type double, float, i32, i64 or ptr, got '" + token + "'"));
+                        Messages.UNKNOWN_NATIVE_TYPE.format(token)));
     }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import jenzyme.runtime.error.BindingException;
+import jenzyme.runtime.error.Messages;
 
 /**
  * The C-ABI wrapper a worker request produces (PROTOCOL.md, "The derivative's C ABI"), planned from the request's
@@ -31,7 +32,7 @@ public record WrapperLayout(Mode mode, List<Argument> arguments, Activity return
     static WrapperLayout plan(Mode mode, List<Argument> arguments, List<NativeType> types, NativeType returnType,
                               Activity returnActivity, boolean primalReturn) {
         if (types.size() != arguments.size()) {
-            throw new IllegalArgumentException("expected one type per argument " + arguments + ", got " + types);
+            throw new IllegalArgumentException(Messages.WRAPPER_TYPES_PER_ARGUMENT.format(arguments, types));
         }
         List<WrapperParameter> parameters = new ArrayList<>();
         List<OutputSlot> slots = new ArrayList<>();
@@ -66,7 +67,7 @@ public record WrapperLayout(Mode mode, List<Argument> arguments, Activity return
      */
     WrapperLayout forwardOver() {
         if (!slots.isEmpty()) {
-            throw new IllegalStateException("expected a wrapper without output slots to differentiate, got " + slots);
+            throw new IllegalStateException(Messages.WRAPPER_HAS_SLOTS.format(slots));
         }
         List<Argument> over = new ArrayList<>();
         List<NativeType> types = new ArrayList<>();
@@ -88,9 +89,7 @@ public record WrapperLayout(Mode mode, List<Argument> arguments, Activity return
     /** Refuses a wrapper that the worker described differently: the frontend and the worker are out of step. */
     public void check(WrapperSignature actual) {
         if (!actual.parameters().equals(parameters) || !actual.slots().equals(slots)) {
-            throw new BindingException("expected the worker's wrapper " + actual.symbol() + " to be ("
-                    + parametersText(parameters) + ") -> [" + slotsText(slots) + "], got (" + parametersText(actual.parameters())
-                    + ") -> [" + slotsText(actual.slots()) + "]", actual.symbol(), null);
+            throw new BindingException(Messages.WRAPPER_MISMATCH.format(actual.symbol(), parametersText(parameters), slotsText(slots), parametersText(actual.parameters()), slotsText(actual.slots())), actual.symbol(), null);
         }
     }
 

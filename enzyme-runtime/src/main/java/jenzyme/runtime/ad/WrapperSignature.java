@@ -1,6 +1,7 @@
 package jenzyme.runtime.ad;
 
 import java.util.List;
+import jenzyme.runtime.error.Messages;
 
 /**
  * The C ABI of the derivative the worker emitted: {@code void symbol(parameters...)} whose last parameter points
@@ -15,7 +16,7 @@ public record WrapperSignature(String symbol, List<WrapperParameter> parameters,
         parameters = List.copyOf(parameters);
         slots = List.copyOf(slots);
         if (parameters.isEmpty() || parameters.getLast().role() != WrapperParameter.Role.OUT) {
-            throw new IllegalArgumentException("expected the wrapper's last parameter to be out:ptr, got " + parameters);
+            throw new IllegalArgumentException(Messages.WRAPPER_WITHOUT_OUT.format(parameters));
         }
     }
 

@@ -6,7 +6,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import jenzyme.runtime.Derivative;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.JavaType;
+import jenzyme.runtime.ship.CompiledArtifact;
 
 /** What {@link Gradient} and {@link Tangent} share: the bound derivative, its raw call and its release. */
 abstract sealed class BoundDerivative implements AutoCloseable permits Gradient, Tangent {
@@ -36,8 +38,7 @@ abstract sealed class BoundDerivative implements AutoCloseable permits Gradient,
     public double[] invoke(Object... arguments) {
         MethodType type = derivative.handle().type();
         if (arguments.length != type.parameterCount() - 1) {
-            throw new IllegalArgumentException("expected " + (type.parameterCount() - 1) + " arguments for the "
-                    + "derivative of " + method + " " + shape() + ", got " + arguments.length);
+            throw new IllegalArgumentException(Messages.API_ARGUMENT_COUNT.format((type.parameterCount() - 1), method, shape(), arguments.length));
         }
         double[] out = new double[derivative.wrapper().slots().size()];
         List<Object> all = new ArrayList<>(Arrays.asList(arguments));
@@ -45,12 +46,11 @@ abstract sealed class BoundDerivative implements AutoCloseable permits Gradient,
         try {
             derivative.handle().invokeWithArguments(all);
         } catch (ClassCastException | NullPointerException e) {
-            throw new IllegalArgumentException("the arguments do not fit the derivative of " + method + " " + shape()
-                    + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(Messages.API_ARGUMENTS_MISFIT.format(method, shape(), e.getMessage()), e);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
-            throw new IllegalStateException("the derivative of " + method + " failed", e);
+            throw new IllegalStateException(Messages.API_DERIVATIVE_FAILED.format(method), e);
         }
         return out;
     }
@@ -60,13 +60,10 @@ abstract sealed class BoundDerivative implements AutoCloseable permits Gradient,
         MethodType type = derivative.handle().type();
         if (type.parameterCount() != constants.length + 3 || type.parameterType(0) != double[].class
                 || type.parameterType(1) != double[].class) {
-            throw new IllegalArgumentException("expected " + method + " to take a double[] of parameters first and "
-                    + constants.length + " further constant argument(s) (named as constants when compiling), but "
-                    + "its derivative is " + shape() + "; use invoke(...) for other shapes");
+            throw new IllegalArgumentException(Messages.API_GRADIENT_SHAPE.format(method, constants.length, shape()));
         }
         if (derivative.entry().returnType() != JavaType.DOUBLE) {
-            throw new IllegalArgumentException("expected " + method + " to return a double, got "
-                    + derivative.entry().returnType().javaName() + "; use invoke(...) for other shapes");
+            throw new IllegalArgumentException(Messages.API_GRADIENT_RESULT.format(method, derivative.entry().returnType().javaName()));
         }
         Object[] arguments = new Object[constants.length + 2];
         arguments[0] = p;
@@ -79,6 +76,14 @@ abstract sealed class BoundDerivative implements AutoCloseable permits Gradient,
     private String shape() {
         MethodType type = derivative.handle().type();
         return type.dropParameterTypes(type.parameterCount() - 1, type.parameterCount()).toString();
+    }
+
+    /**
+     * The derivative as a serialisable {@link CompiledArtifact} (bitcode and calling-convention model), for another
+     * JVM to load with {@link Gradient#of}/{@link Tangent#of} — a Spark executor, say — without the Enzyme worker.
+     */
+    public CompiledArtifact artifact() {
+        return CompiledArtifact.of(derivative);
     }
 
     /** Frees the native code; calls afterwards raise. */

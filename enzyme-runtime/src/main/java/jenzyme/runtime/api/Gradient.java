@@ -2,6 +2,10 @@ package jenzyme.runtime.api;
 
 import java.util.Arrays;
 import jenzyme.runtime.Derivative;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.ship.ArtifactRuntime;
+import jenzyme.runtime.ship.CompiledArtifact;
 
 /**
  * A reverse-mode derivative made by {@link JEnzyme#reverse}: a function's value and its gradient in one native
@@ -9,6 +13,21 @@ import jenzyme.runtime.Derivative;
  * through {@link #invoke} or {@link #handle()}. Closing it (or its {@link JEnzyme}) frees the native code.
  */
 public final class Gradient extends BoundDerivative {
+
+    /**
+     * A reverse-mode derivative shipped from another JVM, compiled in this one's shared JIT at the first call for
+     * its content (later calls, and other threads, get the same code; see {@link ArtifactRuntime}). Needs no
+     * Enzyme worker. Don't close it while other threads of the JVM use the same artefact.
+     *
+     * @throws IllegalArgumentException if the artefact is not a reverse-mode derivative
+     */
+    public static Gradient of(CompiledArtifact artifact) {
+        if (artifact.model().mode() != Mode.REVERSE) {
+            throw new IllegalArgumentException(Messages.SHIP_MODE.format("reverse", artifact.method(),
+                    artifact.model().mode().token()));
+        }
+        return new Gradient(artifact.method(), ArtifactRuntime.shared().load(artifact));
+    }
 
     Gradient(String method, Derivative derivative) {
         super(method, derivative);

@@ -15,6 +15,7 @@ import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.ClassBytesSource;
 import jenzyme.runtime.worker.WorkerClient;
 
@@ -107,9 +108,7 @@ public final class JEnzyme implements AutoCloseable {
         if (environment != null && !environment.isBlank()) {
             return checkExecutable(Path.of(environment.strip()), WorkerClient.EXECUTABLE_ENV);
         }
-        throw new IllegalStateException("JEnzyme needs the Enzyme worker executable (jenzyme-worker) to "
-                + "differentiate, and neither -D" + WORKER_PROPERTY + " nor " + WorkerClient.EXECUTABLE_ENV
-                + " is set. " + HOW_TO_BUILD);
+        throw new IllegalStateException(Messages.API_WORKER_NOT_SET.format(WORKER_PROPERTY, WorkerClient.EXECUTABLE_ENV, HOW_TO_BUILD));
     }
 
     private static final String HOW_TO_BUILD = "Run ./test or ./run once in the JEnzyme checkout (it builds the "
@@ -118,8 +117,7 @@ public final class JEnzyme implements AutoCloseable {
 
     private static Path checkExecutable(Path path, String source) {
         if (!Files.isRegularFile(path) || !Files.isExecutable(path)) {
-            throw new IllegalStateException(source + " names " + path + ", which is not an executable file; expected "
-                    + "the Enzyme worker (jenzyme-worker). " + HOW_TO_BUILD);
+            throw new IllegalStateException(Messages.API_WORKER_NOT_EXECUTABLE.format(source, path, HOW_TO_BUILD));
         }
         return path;
     }
@@ -138,7 +136,7 @@ public final class JEnzyme implements AutoCloseable {
             try (InputStream in = loader.getResourceAsStream(internalName + ".class")) {
                 return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
             } catch (IOException e) {
-                throw new UncheckedIOException("could not read the class file of " + internalName, e);
+                throw new UncheckedIOException(Messages.API_CLASS_FILE_UNREADABLE.format(internalName), e);
             }
         };
     }

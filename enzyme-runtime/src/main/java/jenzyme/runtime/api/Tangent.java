@@ -1,6 +1,10 @@
 package jenzyme.runtime.api;
 
 import jenzyme.runtime.Derivative;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.ship.ArtifactRuntime;
+import jenzyme.runtime.ship.CompiledArtifact;
 
 /**
  * A forward-mode derivative made by {@link JEnzyme#forward}: a function's value and its derivative along one
@@ -12,6 +16,21 @@ public final class Tangent extends BoundDerivative {
 
     /** {@code f(p)} and the directional derivative {@code ∇f(p)·direction}. */
     public record ValueAndDerivative(double value, double derivative) {}
+
+    /**
+     * A forward-mode derivative shipped from another JVM, compiled in this one's shared JIT at the first call for
+     * its content (later calls, and other threads, get the same code; see {@link ArtifactRuntime}). Needs no
+     * Enzyme worker. Don't close it while other threads of the JVM use the same artefact.
+     *
+     * @throws IllegalArgumentException if the artefact is not a forward-mode derivative
+     */
+    public static Tangent of(CompiledArtifact artifact) {
+        if (artifact.model().mode() != Mode.FORWARD) {
+            throw new IllegalArgumentException(Messages.SHIP_MODE.format("forward", artifact.method(),
+                    artifact.model().mode().token()));
+        }
+        return new Tangent(artifact.method(), ArtifactRuntime.shared().load(artifact));
+    }
 
     Tangent(String method, Derivative derivative) {
         super(method, derivative);

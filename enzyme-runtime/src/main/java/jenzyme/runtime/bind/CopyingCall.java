@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import jenzyme.runtime.error.BindingException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.StatusCode;
 
 /**
@@ -78,6 +79,6 @@ final class CopyingCall {
         if (component == float.class) return ValueLayout.JAVA_FLOAT;
         if (component == int.class) return ValueLayout.JAVA_INT;
         if (component == long.class) return ValueLayout.JAVA_LONG;
-        throw new BindingException("expected a double[], float[], int[] or long[], got " + arrayType.getName());
+        throw new BindingException(Messages.NOT_AN_ARRAY_TYPE.format(arrayType.getName()));
     }
 }

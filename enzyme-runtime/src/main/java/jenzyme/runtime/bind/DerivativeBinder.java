@@ -12,6 +12,7 @@ import jenzyme.runtime.ad.CallingConvention.Feed;
 import jenzyme.runtime.ad.CallingConvention.HandleParameter;
 import jenzyme.runtime.ad.WrapperSignature;
 import jenzyme.runtime.error.BindingException;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Pipeline stage 4 for derivatives: binds the Enzyme worker's C-ABI wrapper (see the worker's PROTOCOL.md) as a
@@ -81,7 +82,7 @@ public final class DerivativeBinder {
         handle = NativeBinder.withStatusBlock(handle, isLive, symbol);
         handle = guarded(handle, convention, wrapper.slots().size());
         if (!handle.type().equals(javaType)) {
-            throw new BindingException("expected the bound type " + javaType + ", got " + handle.type(), symbol, null);
+            throw new BindingException(Messages.BOUND_TYPE_MISMATCH.format(javaType, handle.type()), symbol, null);
         }
         return handle;
     }
@@ -134,36 +135,34 @@ public final class DerivativeBinder {
             return MethodHandles.lookup().findStatic(MemorySegment.class, "ofArray",
                     MethodType.methodType(MemorySegment.class, arrayType));
         } catch (ReflectiveOperationException e) {
-            throw new BindingException("no heap segment for " + arrayType.getName(), e);
+            throw new BindingException(Messages.NO_HEAP_SEGMENT.format(arrayType.getName()), e);
         }
     }
 
     private static void checkShadow(Object primal, Object shadow, String name) {
         if (primal == null || shadow == null) {
-            throw new NullPointerException((primal == null ? name : "the shadow of " + name) + " is null");
+            throw new NullPointerException((primal == null ? Messages.NULL_ARRAY : Messages.NULL_SHADOW).format(name));
         }
         int primalLength = java.lang.reflect.Array.getLength(primal);
         int shadowLength = java.lang.reflect.Array.getLength(shadow);
         if (shadowLength < primalLength) {
-            throw new IllegalArgumentException("expected the shadow of " + name + " to be at least as long as "
-                    + name + " (" + primalLength + "), got length " + shadowLength);
+            throw new IllegalArgumentException(Messages.SHADOW_TOO_SHORT.format(name, primalLength, shadowLength));
         }
     }
 
     private static void checkDistinct(Object shadow, Object other, String name) {
         if (other == null) {
-            throw new NullPointerException("an array argument is null");
+            throw new NullPointerException(Messages.NULL_ARRAY_ARGUMENT.format());
         }
         if (shadow == other) {
-            throw new IllegalArgumentException(name + " is the same array as another argument; pass a separate "
-                    + "array (Enzyme accumulates into shadows while it reads the primal arrays)");
+            throw new IllegalArgumentException(Messages.SHADOW_ALIASES.format(name));
         }
     }
 
     private static void checkOut(double[] out, int slots, String method) {
         if (out == null || out.length < slots) {
-            throw new IllegalArgumentException("expected an out array of at least " + slots + " elements for the "
-                    + "derivative of " + method + ", got " + (out == null ? "null" : "length " + out.length));
+            throw new IllegalArgumentException(Messages.OUT_TOO_SHORT.format(slots, method,
+                    out == null ? null : out.length));
         }
     }
 }

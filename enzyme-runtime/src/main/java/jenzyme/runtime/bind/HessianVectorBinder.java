@@ -7,6 +7,7 @@ import java.lang.invoke.MethodType;
 import java.util.function.BooleanSupplier;
 import jenzyme.runtime.ad.WrapperLayout;
 import jenzyme.runtime.ad.WrapperSignature;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Pipeline stage 4 for Hessian-vector products of {@code double f(double[] p)}: binds the worker's forward-mode
@@ -44,14 +45,13 @@ public final class HessianVectorBinder {
     private static void call(MethodHandle raw, BooleanSupplier isLive, String symbol, double[] p, double[] v,
                              double[] hv) throws Throwable {
         if (p == null || v == null || hv == null) {
-            throw new NullPointerException("p, v and hv must not be null");
+            throw new NullPointerException(Messages.HVP_NULL_ARGUMENT.format());
         }
         if (v.length != p.length || hv.length < p.length) {
-            throw new IllegalArgumentException("expected v of length " + p.length + " and hv at least that long, got "
-                    + v.length + " and " + hv.length);
+            throw new IllegalArgumentException(Messages.HVP_LENGTHS.format(p.length, v.length, hv.length));
         }
         if (hv == p || hv == v) {
-            throw new IllegalArgumentException("hv must be a separate array from p and v");
+            throw new IllegalArgumentException(Messages.HVP_ALIASES.format());
         }
         NativeBinder.ensureLive(isLive, symbol);
         java.util.Arrays.fill(hv, 0.0);

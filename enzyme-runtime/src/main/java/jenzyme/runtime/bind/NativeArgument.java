@@ -1,5 +1,7 @@
 package jenzyme.runtime.bind;
 
+import jenzyme.runtime.error.Messages;
+
 /**
  * How one Java argument of a bound function crosses into native code: a primitive by value, an array as its data
  * pointer followed by its {@code int} length (the lowered-code convention), or an array as a bare pointer (e.g. an
@@ -12,8 +14,8 @@ public record NativeArgument(Class<?> javaType, Passing passing) {
     public NativeArgument {
         boolean isArray = javaType.isArray() && javaType.getComponentType().isPrimitive();
         if (passing == Passing.VALUE ? !javaType.isPrimitive() || javaType == void.class : !isArray) {
-            throw new IllegalArgumentException("expected " + (passing == Passing.VALUE ? "a primitive type"
-                    : "a primitive array type") + " for " + passing + ", got " + javaType.getName());
+            throw new IllegalArgumentException((passing == Passing.VALUE ? Messages.NOT_A_PRIMITIVE
+                    : Messages.NOT_A_PRIMITIVE_ARRAY).format(passing, javaType.getName()));
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import jenzyme.runtime.ad.WrapperSignature;
 import jenzyme.runtime.error.BindingException;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Pipeline stage 4: native symbols → Java method handles through FFM. Calls a binding has shown short are
@@ -81,7 +82,7 @@ public final class NativeBinder {
                                            NativeSignature signature, BooleanSupplier isLive, String symbol) {
         MethodHandle bound = statusAround(handle, newStatus, check, isLive, symbol);
         if (!bound.type().equals(signature.javaType())) {
-            throw new BindingException("expected the bound type " + signature.javaType() + ", got " + bound.type(),
+            throw new BindingException(Messages.BOUND_TYPE_MISMATCH.format(signature.javaType(), bound.type()),
                     symbol, null);
         }
         return bound;
@@ -111,7 +112,7 @@ public final class NativeBinder {
         try {
             downcall = LINKER.downcallHandle(function, signature.functionDescriptor());
         } catch (IllegalArgumentException e) {
-            throw new BindingException("FFM cannot bind " + signature.functionDescriptor() + ": " + e.getMessage(),
+            throw new BindingException(Messages.FFM_CANNOT_BIND.format(signature.functionDescriptor(), e.getMessage()),
                     symbol, e);
         }
         if (signature.arguments().stream().allMatch(a -> a.passing() == NativeArgument.Passing.VALUE)) {
@@ -131,7 +132,7 @@ public final class NativeBinder {
         try {
             return CallRoute.bind(function, descriptor);
         } catch (IllegalArgumentException e) {
-            throw new BindingException("FFM cannot bind " + descriptor + ": " + e.getMessage(), e);
+            throw new BindingException(Messages.FFM_CANNOT_BIND.format(descriptor, e.getMessage()), e);
         }
     }
 
@@ -140,7 +141,7 @@ public final class NativeBinder {
         try {
             return LINKER.downcallHandle(function, descriptor, Linker.Option.critical(true));
         } catch (IllegalArgumentException e) {
-            throw new BindingException("FFM cannot bind " + descriptor + ": " + e.getMessage(), e);
+            throw new BindingException(Messages.FFM_CANNOT_BIND.format(descriptor, e.getMessage()), e);
         }
     }
 
@@ -224,8 +225,7 @@ public final class NativeBinder {
     /** The one check that released code is never called: every binder runs it before every call. */
     static void ensureLive(BooleanSupplier isLive, String symbol) {
         if (!isLive.getAsBoolean()) {
-            throw new BindingException("the native code of " + symbol
-                    + " was released (its module was closed or the method recompiled); bind the new one", symbol, null);
+            throw new BindingException(Messages.CODE_RELEASED.format(symbol), symbol, null);
         }
     }
 
@@ -234,7 +234,7 @@ public final class NativeBinder {
             return MethodHandles.filterArguments(MethodHandles.lookup().findStatic(MemorySegment.class, "ofArray",
                     MethodType.methodType(MemorySegment.class, arrayType)), 0, nonNull(arrayType));
         } catch (ReflectiveOperationException e) {
-            throw new BindingException("no heap segment for " + arrayType.getName(), e);
+            throw new BindingException(Messages.NO_HEAP_SEGMENT.format(arrayType.getName()), e);
         }
     }
 
@@ -247,7 +247,7 @@ public final class NativeBinder {
     private static Object requireArray(Object array, String type) {
         if (array == null) {
             // Unlike the JVM's method, compiled code takes every array's address and length at the call.
-            throw new NullPointerException("compiled code needs every " + type + " argument, got null");
+            throw new NullPointerException(Messages.NULL_ARGUMENT.format(type));
         }
         return array;
     }

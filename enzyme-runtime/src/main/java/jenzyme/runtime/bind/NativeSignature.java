@@ -6,10 +6,11 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
+import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.ad.CallingConvention.Feed;
 import jenzyme.runtime.error.BindingException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
-import jenzyme.runtime.lower.JavaType;
-import jenzyme.runtime.lower.NativeParameter;
 
 /**
  * The Java view of a native function that follows the lowered-code convention: a status-block pointer first (added
@@ -20,17 +21,28 @@ public record NativeSignature(List<NativeArgument> arguments, Class<?> returnTyp
     public NativeSignature {
         arguments = List.copyOf(arguments);
         if (returnType != void.class && !returnType.isPrimitive()) {
-            throw new IllegalArgumentException("expected a primitive or void return type, got " + returnType.getName());
+            throw new IllegalArgumentException(Messages.NOT_A_RETURN_TYPE.format(returnType.getName()));
         }
     }
 
-    /** The signature of a lowered entry point: arrays as (pointer, length), scalars by value. */
+    /**
+     * The signature of a lowered entry point, read off the calling-convention model
+     * ({@link CallingConvention#primalFeeds}): a value by value, an array's data followed by its length as
+     * (pointer, length), an array's data alone as a bare pointer; the status block is the binder's.
+     */
     public static NativeSignature of(EntryPoint entry) {
+        List<Feed> feeds = CallingConvention.primalFeeds(entry);
         List<NativeArgument> arguments = new ArrayList<>();
-        for (NativeParameter parameter : entry.parameters()) {
-            JavaType type = parameter.type();
-            arguments.add(type.isArray() ? NativeArgument.arrayAndLength(type.javaClass())
-                    : NativeArgument.value(type.javaClass()));
+        for (int i = 0; i < feeds.size(); i++) {
+            Feed feed = feeds.get(i);
+            if (feed.kind() == Feed.Kind.STATUS || feed.kind() == Feed.Kind.LENGTH) {
+                continue; // the status block is the binder's; a length travels with its array
+            }
+            Class<?> type = entry.parameters().get(feed.position()).type().javaClass();
+            boolean withLength = i + 1 < feeds.size() && feeds.get(i + 1).equals(new Feed(Feed.Kind.LENGTH,
+                    feed.position()));
+            arguments.add(feed.kind() == Feed.Kind.VALUE ? NativeArgument.value(type)
+                    : withLength ? NativeArgument.arrayAndLength(type) : NativeArgument.arrayPointer(type));
         }
         return new NativeSignature(arguments, entry.returnType().javaClass());
     }
@@ -65,6 +77,6 @@ public record NativeSignature(List<NativeArgument> arguments, Class<?> returnTyp
         if (primitive == int.class) return ValueLayout.JAVA_INT;
         if (primitive == long.class) return ValueLayout.JAVA_LONG;
         if (primitive == boolean.class) return ValueLayout.JAVA_BOOLEAN;
-        throw new BindingException("expected double, float, int, long or boolean, got " + primitive.getName());
+        throw new BindingException(Messages.NOT_A_SCALAR_TYPE.format(primitive.getName()));
     }
 }

@@ -3,6 +3,8 @@ package jenzyme.runtime.bind;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.Messages;
@@ -39,8 +41,9 @@ final class NativeStatus {
     }
 
     /**
-     * Throws the Java exception recorded in {@code block}, if any, with a first stack frame at the user's line that
-     * raised it (the site compiled code recorded), as if the method had run on the JVM.
+     * Throws the Java exception recorded in {@code block}, if any, with stack frames at the user's line that raised it
+     * and at the line of each compiled call that led there (the sites compiled code recorded), as if the methods had
+     * run on the JVM.
      */
     static void check(int[] block, String symbol) {
         if (block[0] == 0) {
@@ -50,13 +53,13 @@ final class NativeStatus {
         try {
             status = StatusCode.of(block[0]);
         } catch (IllegalArgumentException unknown) {
-            throw new BindingException(symbol + " returned an unknown status: " + unknown.getMessage(), symbol, null);
+            throw new BindingException(Messages.UNKNOWN_STATUS.format(symbol, unknown.getMessage()), symbol, null);
         }
         Optional<FailureSites.Site> site = FailureSites.site(block[StatusCode.SITE_WORD]);
         Throwable thrown = switch (status) {
             case ARRAY_INDEX_OUT_OF_BOUNDS -> new ArrayIndexOutOfBoundsException(
-                    "Index " + block[1] + " out of bounds for length " + block[2]);
-            case DIVISION_BY_ZERO -> new ArithmeticException("/ by zero");
+                    Messages.COMPILED_INDEX_OUT_OF_BOUNDS.format(block[1], block[2]));
+            case DIVISION_BY_ZERO -> new ArithmeticException(Messages.COMPILED_DIVISION_BY_ZERO.format());
             case NEGATIVE_ARRAY_SIZE -> new NegativeArraySizeException(Integer.toString(block[1]));
             case OUT_OF_MEMORY -> new OutOfMemoryError(Messages.COMPILED_OUT_OF_MEMORY.format(block[1]));
             case STACK_OVERFLOW -> new StackOverflowError(
@@ -67,15 +70,17 @@ final class NativeStatus {
                 yield new CompiledCodeInterruptedException(Messages.COMPILED_INTERRUPTED.format(
                         site.map(FailureSites.Site::methodName).orElse("code")));
             }
-            case OK -> throw new IllegalStateException("unreachable: OK returned above");
+            case OK -> throw new IllegalStateException(Messages.STATUS_OK_UNREACHABLE.format());
         };
-        site.ifPresent(at -> {
-            StackTraceElement[] trace = thrown.getStackTrace();
-            StackTraceElement[] withSite = new StackTraceElement[trace.length + 1];
-            withSite[0] = at.frame();
-            System.arraycopy(trace, 0, withSite, 1, trace.length);
-            thrown.setStackTrace(withSite);
-        });
+        if (site.isPresent()) {
+            List<StackTraceElement> frames = new ArrayList<>();
+            frames.add(site.get().frame());
+            for (int word = StatusCode.BLOCK_INTS - 1; word >= StatusCode.CALLER_WORD; word--) {
+                FailureSites.site(block[word]).ifPresent(caller -> frames.add(caller.frame()));
+            }
+            frames.addAll(List.of(thrown.getStackTrace()));
+            thrown.setStackTrace(frames.toArray(StackTraceElement[]::new));
+        }
         if (thrown instanceof Error error) {
             throw error;
         }

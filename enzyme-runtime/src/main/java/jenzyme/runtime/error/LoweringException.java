@@ -43,7 +43,7 @@ public final class LoweringException extends JEnzymeException {
      */
     public LoweringException(String problem, String className, String methodName, String descriptor,
                              int bytecodeOffset, int sourceLine, String irText) {
-        super(format(problem, className, methodName, descriptor, bytecodeOffset, sourceLine));
+        super(format(problem, className, methodName, descriptor, sourceLine));
         this.problem = problem;
         this.className = className;
         this.methodName = methodName;
@@ -53,23 +53,21 @@ public final class LoweringException extends JEnzymeException {
         this.irText = irText;
     }
 
+    /**
+     * The problem where the user wrote it: {@code h(double)} for a cell method, {@code Lines.peek(double[], int)}
+     * otherwise, with the class file's line only outside a notebook (a cell's line is known only to the kernel, which
+     * renders it from {@link #sourceLine()}); never a descriptor or a bytecode offset.
+     */
     private static String format(String problem, String className, String methodName, String descriptor,
-                                 int bytecodeOffset, int sourceLine) {
-        StringBuilder text = new StringBuilder(problem);
-        if (className != null && methodName != null) {
-            text.append(" in ").append(className.replace('/', '.')).append('.').append(methodName);
-            if (descriptor != null) {
-                text.append(descriptor);
-            }
+                                 int sourceLine) {
+        if (className == null || methodName == null) {
+            return problem;
         }
-        if (sourceLine >= 0) {
-            text.append(" at line ").append(sourceLine);
-        }
-        if (bytecodeOffset >= 0) {
-            text.append(sourceLine >= 0 ? " (bytecode offset " : " at bytecode offset ").append(bytecodeOffset)
-                    .append(sourceLine >= 0 ? ")" : "");
-        }
-        return text.toString();
+        String owner = JavaWords.owner(className);
+        String method = descriptor == null ? (owner.isEmpty() ? "" : owner + ".") + methodName
+                : JavaWords.method(className, methodName, descriptor);
+        return sourceLine >= 0 && !JavaWords.inNotebook(className) ? Messages.PROBLEM_IN_AT_LINE.format(problem, method, sourceLine)
+                : Messages.PROBLEM_IN.format(problem, method);
     }
 
     /** The construct or problem alone, without location. */

@@ -1,155 +1,386 @@
 package jenzyme.runtime.error;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+
 /**
- * Every text an error shows the user, in one place (as Hipparchus keeps its message formats in one enum), so that the
- * wording stays consistent and never drifts back to the compiler's internals: methods are named as written
- * ({@code h(double)}), places as cell and line, constructs in Java words. {@code {0}}, {@code {1}}, ... are filled in
- * by {@link #format}; no other syntax (unlike {@code MessageFormat}, quotes and numbers are taken as they are).
+ * Every text JEnzyme shows the user, in one catalogue (as Hipparchus keeps its message formats in one enum), so that
+ * the wording stays consistent and never drifts back to the compiler's internals: methods are named as written
+ * ({@code h(double)}), places as cell and line, constructs in Java words. A constant is the typed key of its text in
+ * {@code messages.properties} beside this class; {@code {0}}, {@code {1}}, ... are filled in by {@link #format}, no
+ * other syntax (unlike {@code MessageFormat}, quotes and numbers are taken as they are).
+ *
+ * <p>Why a bundle and not texts in the constants: the catalogue holds every exception text of the runtime, the magics
+ * and the kernel (about 260), more than one readable Java file; a properties file keeps them in one place, in the
+ * order of these sections, with one key per constant ({@code MessagesTest} checks both sides match, and
+ * {@code InlineMessagesTest} that no main source writes an exception text inline). To add a text: a constant here
+ * and its line in {@code messages.properties}, in the same section.
  */
 public enum Messages {
 
     // Cells (the kernel's evaluation layer).
-    COMPILATION_ERROR("Compilation error, line {0}, column {1}: {2}"),
-    SNIPPET_REJECTED("JShell rejected this snippet"),
-    INTERRUPTED("Interrupted: {0}"),
-    INTERRUPTED_BY_USER("interrupted by the user"),
-    UNKNOWN_MAGIC("{0}; known magics: {1}"),
-    UNRESOLVED("{0} {1} cannot be used until {2}"),
-    UNRESOLVED_ERRORS("its errors are fixed"),
-    UNRESOLVED_MISSING("{0} is declared"),
+    COMPILATION_ERROR,
+    SNIPPET_REJECTED,
+    INTERRUPTED,
+    INTERRUPTED_BY_USER,
+    UNKNOWN_MAGIC,
+    UNRESOLVED,
+    UNRESOLVED_ERRORS,
+    UNRESOLVED_MISSING,
 
     // Where an error happened (rendered by the kernel).
-    CELL_LINE("cell {0}, line {1}"),
-    LINE("line {0}"),
-    QUOTED_LINE("----> {0} {1}"),
-    IN_METHOD_AT("{0}, {1}:"),
-    AT("{0}:"),
-    GENERATED_FRAME("in {0} (bound by a magic)"),
-    LIBRARY_FRAME("in {0}"),
-    CAUSED_BY("caused by {0}"),
-    MAGIC_FAILED("{0}: {1}"),
+    CELL_LINE,
+    LINE,
+    QUOTED_LINE,
+    IN_METHOD_AT,
+    AT,
+    GENERATED_FRAME,
+    LIBRARY_FRAME,
+    CAUSED_BY,
+    MAGIC_FAILED,
 
     // The pipeline's stages, as the renderer headlines them.
-    CANNOT_COMPILE("cannot compile {0}: {1}"),
-    CANNOT_DIFFERENTIATE("Enzyme cannot differentiate this method ({0}): {1}"),
-    CANNOT_DIFFERENTIATE_REQUEST("cannot differentiate {0}: {1}"),
-    WORKER_FAILED("the Enzyme worker failed: {0}"),
-    JIT_FAILED("native compilation failed: {0}"),
-    BINDING_FAILED("cannot bind the compiled code: {0}"),
-    VERBOSE_HINT("(add --verbose to the magic line to see the {0})"),
-    INTERNAL_ERROR("internal error, please report it: {0}"),
-    STACK_TRACE("stack trace"),
-    VERBOSE_SECTION("--- {0} ---"),
+    CANNOT_COMPILE,
+    CANNOT_DIFFERENTIATE,
+    CANNOT_DIFFERENTIATE_REQUEST,
+    WORKER_FAILED,
+    JIT_FAILED,
+    BINDING_FAILED,
+    VERBOSE_HINT,
+    INTERNAL_ERROR,
+    STACK_TRACE,
+    VERBOSE_SECTION,
+
+    // Where the lowering refused something, in LoweringException's own message (the kernel renders cell lines itself).
+    PROBLEM_IN,
+    PROBLEM_IN_AT_LINE,
 
     // What the lowering refuses, in Java words (methods as JavaWords names them: g(double), Math.random()).
-    UNSUPPORTED("unsupported: {0}"),
-    UNSUPPORTED_TYPE("unsupported {0} type {1} (supported: boolean, int, long, float, double, double[], float[],"
-            + " int[], long[])"),
-    NO_CLASS_BYTES("no class bytes for {0} (only methods of classes defined in the notebook or given to the compiler"
-            + " can be compiled)"),
-    NO_METHOD("no method {0} in the class bytes"),
-    MALFORMED_BYTECODE("malformed bytecode (a frontend bug, please report it): {0}"),
-    READING_FIELD("reading {0} (compiled code cannot use notebook variables or fields; pass the value as a parameter)"),
-    WRITING_FIELD("writing {0} (compiled code cannot use notebook variables or fields; pass the value as a parameter)"),
-    STRING_CONCATENATION("string concatenation (+ on a String)"),
-    LAMBDA("a lambda or method reference"),
-    NEW_OBJECT("new {0} (compiled code cannot create objects)"),
-    THROW_NEW("throw new {0} (compiled code cannot throw exceptions)"),
-    THROW("throw"),
-    NEW_OBJECT_ARRAY("new {0}[] (an array of objects)"),
-    NEW_MULTI_ARRAY("new {0} (a multi-dimensional array)"),
-    NEW_ARRAY_OF("new {0}[]"),
-    NEW_ARRAY_IN_LOOP("new {0}[] inside a loop (allocate it once before the loop)"),
-    ARRAY_ELEMENT("{0} a {1} element"),
-    ARRAY_OF_REFERENCES("{0} an element of an array of arrays or objects"),
-    SYNCHRONIZED_BLOCK("a synchronized block"),
-    TRY_CATCH("try/catch/finally"),
-    INSTANCEOF("instanceof {0}"),
-    CAST("a cast to {0}"),
-    NULL("null"),
-    STRING_CONSTANT("a String constant \"{0}\""),
-    CLASS_LITERAL("the class literal {0}.class"),
-    CONSTANT("the constant {0}"),
-    NULL_CHECK("a null check (== null or != null)"),
-    REFERENCE_COMPARISON("== or != on arrays or objects (a reference comparison)"),
-    OBJECT_ON_STACK("an object of type {0}"),
-    BYTECODE_INSTRUCTION("the bytecode instruction {0}"),
-    CALLING_INSTANCE_METHOD("calling {0} (compiled code can call static methods of the notebook, methods of its"
-            + " records, and Math)"),
-    CALLING_FOREIGN("calling {0} ({1} is not a class of the notebook)"),
-    CALLING_FDLIBM_STRICT("calling {0} (specified bit for bit as fdlibm's algorithm, which native code does not"
-            + " reproduce; Math.{1} compiles, within Java's documented ulp bound)"),
-    CALLING_WITHOUT_NATIVE("calling {0} (no native equivalent)"),
-    INSTANCE_METHOD("the instance method {0} (static methods and methods of records can be compiled)"),
-    RECORD_COMPONENT("the record {0}, whose component {1} is a {2} (compiled records hold primitives, primitive arrays"
-            + " or such records)"),
-    RECORD_IDENTITY("{0} on the record {1} (compiled records are values without identity or text; compare or print"
-            + " their components)"),
-    RECORD_RETURNED_BY_ENTRY("returning the record {0} from the method you compile (the methods it calls may return"
-            + " records; return a double, or fill an array parameter)"),
-    ARRAY_IN_RETURNED_RECORD("new {0}[] in {1}, which returns a record holding arrays (an array created there would not"
-            + " outlive the call; create it in the caller and pass it in)"),
-    RECORD_PARAMETER_NAME("expected a parameter of {0} ({1}), got '{2}' (a record parameter r is named r, or r.x"
-            + " for its component x)"),
-    METHOD_WITHOUT_BYTECODE("the method {0}, which has no bytecode (native or abstract)"),
-    SYNCHRONIZED_METHOD("the synchronized method {0}"),
-    RETURNING_ARRAY("returning an array ({0}): pass the result array as a parameter and fill it"),
+    UNSUPPORTED,
+    UNSUPPORTED_TYPE,
+    NO_CLASS_BYTES,
+    NO_METHOD,
+    MALFORMED_BYTECODE,
+    READING_FIELD,
+    WRITING_FIELD,
+    STRING_CONCATENATION,
+    LAMBDA,
+    NEW_OBJECT,
+    THROW_NEW,
+    THROW,
+    NEW_OBJECT_ARRAY,
+    NEW_MULTI_ARRAY,
+    NEW_ARRAY_OF,
+    NEW_ARRAY_IN_LOOP,
+    ARRAY_ELEMENT,
+    ARRAY_OF_REFERENCES,
+    SYNCHRONIZED_BLOCK,
+    TRY_CATCH,
+    INSTANCEOF,
+    CAST,
+    NULL,
+    STRING_CONSTANT,
+    CLASS_LITERAL,
+    CONSTANT,
+    NULL_CHECK,
+    REFERENCE_COMPARISON,
+    OBJECT_ON_STACK,
+    BYTECODE_INSTRUCTION,
+    CALLING_INSTANCE_METHOD,
+    CALLING_FOREIGN,
+    CALLING_FDLIBM_STRICT,
+    CALLING_WITHOUT_NATIVE,
+    INSTANCE_METHOD,
+    METHOD_WITHOUT_BYTECODE,
+    SYNCHRONIZED_METHOD,
+    RETURNING_ARRAY,
+    RECORD_COMPONENT,
+    RECORD_IDENTITY,
+    RECORD_RETURNED_BY_ENTRY,
+    ARRAY_IN_RETURNED_RECORD,
+    RECORD_PARAMETER_NAME,
+    SHAPE_OF_NON_RECORD,
+    RECORD_HAS_NO_LLVM_TYPE,
 
     // Activities and shapes a derivative needs (checked before anything reaches the worker).
-    UNKNOWN_PARAMETER("expected a parameter of {0} ({1}), got '{2}'"),
-    NOTHING_TO_DIFFERENTIATE("nothing to differentiate: every parameter is Const"),
-    RESULT_NOT_FLOATING("expected {0} to return double, float or void (outputs in arrays), got {1}"),
-    ACTIVITY_MISFIT("parameter {0} ({1}) cannot be {2}: {3}"),
-    ACTIVE_NEEDS_SCALAR("Active applies to double or float scalars"),
-    SCALAR_IS_ACTIVE("a scalar is Active in reverse mode, not {0}"),
-    DUPLICATED_NEEDS_ARRAY("Duplicated applies to double[] or float[]"),
-    BOOLEAN_PARAMETER("boolean parameters are not supported by %autodiff yet (pass an int)"),
-    HVP_SHAPE("expected double {0}(double[]) for a Hessian-vector product, got {1}"),
+    UNKNOWN_PARAMETER,
+    NOTHING_TO_DIFFERENTIATE,
+    RESULT_NOT_FLOATING,
+    ACTIVITY_MISFIT,
+    ACTIVE_NEEDS_SCALAR,
+    SCALAR_IS_ACTIVE,
+    DUPLICATED_NEEDS_ARRAY,
+    BOOLEAN_PARAMETER,
+    HVP_SHAPE,
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
-    COMPILED_INTERRUPTED("compiled {0} was interrupted"),
-    COMPILED_OUT_OF_MEMORY("cannot allocate an array of {0} elements in compiled code (native memory is exhausted,"
-            + " or it exceeds the JVM's maximum heap)"),
-    COMPILED_STACK_OVERFLOW("compiled calls nested deeper than {0} (recursion too deep for native code; use a loop)"),
-    COMPILED_NATIVE_MEMORY("compiled code could not allocate {0} MiB of native memory (compiled calls may hold {1}"
-            + " MiB in all: set JENZYME_NATIVE_MEMORY or -Djenzyme.nativeMemory; a reverse pass keeps values of every"
-            + " loop iteration, so fewer iterations per call need less)"),
+    COMPILED_INTERRUPTED,
+    COMPILED_OUT_OF_MEMORY,
+    COMPILED_STACK_OVERFLOW,
+    COMPILED_NATIVE_MEMORY,
 
     // Magic lines (what the user asked for does not exist or does not fit).
-    NO_CELL_METHOD("no cell method named '{0}': define it in a cell first"),
-    OVERLOADED("'{0}' is overloaded ({1}); give the overloads distinct names"),
-    NOT_AN_IDENTIFIER("expected a Java identifier for the generated names (--name), got '{0}'"),
-    UNKNOWN_MODE("expected the mode reverse, forward or hvp, got '{0}'\nusage: {1}"),
-    UNKNOWN_ACTIVITY("expected Const, Active, Duplicated or DuplicatedNoNeed for {0}, got '{1}'"),
-    SAMPLED_SHAPE("expected {0} to take one double[] or only double parameters, got {1}"),
-    SAMPLED_RESULT("expected {0} to return double, got {1}"),
-    HVP_OPTIONS("%autodiff hvp takes no activities or options but --name and --verbose"),
+    NO_CELL_METHOD,
+    OVERLOADED,
+    NOT_AN_IDENTIFIER,
+    UNKNOWN_MODE,
+    UNKNOWN_ACTIVITY,
+    SAMPLED_SHAPE,
+    SAMPLED_RESULT,
+    HVP_OPTIONS,
+    WITH_USAGE,
+    NOT_NUMBERS,
+    NOT_A_RANGE,
+    EXPLAIN_USAGE,
+
+    // Compiled artefacts shipped to other JVMs (Spark executors) and the Spark layer.
+    SHIP_HVP,
+    SHIP_CORRUPT,
+    SHIP_MODE,
+    SHIP_NOT_BOUND,
+    SHIP_STALE,
+    SPARK_TASK_FAILED,
+    SPARK_NOT_LOADED,
 
     // Stale bindings.
-    STALE_METHOD("{0} changed since {1}; re-run {2}"),
-    STALE_CALLEE("{0} (called by {1}) changed since {2}; re-run {3}"),
+    STALE_METHOD,
+    STALE_CALLEE,
 
     // Generated bindings JShell refused (their source only with --verbose: it is ours, not the user's).
-    DEFINITION_REFUSED("JShell refused the generated bindings: {0}"),
-    GENERATED_SOURCE("generated source");
+    DEFINITION_REFUSED,
+    GENERATED_SOURCE,
 
-    private final String template;
+    // The calling-convention model (a frontend and worker out of step if the user sees these).
+    HANDLE_TYPE_MISMATCH,
+    WRAPPER_INDEX_OUTSIDE,
+    LENGTH_NOT_INTEGER,
+    NOT_A_WORKER_TYPE,
+    NOT_A_SYMBOL_NAME,
+    UNKNOWN_NATIVE_TYPE,
+    WRAPPER_TYPES_PER_ARGUMENT,
+    WRAPPER_HAS_SLOTS,
+    WRAPPER_MISMATCH,
+    WRAPPER_WITHOUT_OUT,
+    NO_SLOT,
+    NO_ARGUMENT_SLOT,
 
-    Messages(String template) {
-        this.template = template;
-    }
+    // The plain-Java API (jenzyme.runtime.api.JEnzyme).
+    API_ARGUMENT_COUNT,
+    API_ARGUMENTS_MISFIT,
+    API_DERIVATIVE_FAILED,
+    API_GRADIENT_SHAPE,
+    API_GRADIENT_RESULT,
+    API_WORKER_NOT_SET,
+    API_WORKER_NOT_EXECUTABLE,
+    API_CLASS_FILE_UNREADABLE,
+
+    // Binding compiled code, and the arguments a compiled call checks.
+    NOT_AN_ARRAY_TYPE,
+    BOUND_TYPE_MISMATCH,
+    NO_HEAP_SEGMENT,
+    SHADOW_TOO_SHORT,
+    NULL_ARRAY_ARGUMENT,
+    SHADOW_ALIASES,
+    HVP_NULL_ARGUMENT,
+    HVP_LENGTHS,
+    HVP_ALIASES,
+    FFM_CANNOT_BIND,
+    CODE_RELEASED,
+    NULL_ARGUMENT,
+    NOT_A_RETURN_TYPE,
+    NOT_A_SCALAR_TYPE,
+    UNKNOWN_STATUS,
+    COMPILED_INDEX_OUT_OF_BOUNDS,
+    COMPILED_DIVISION_BY_ZERO,
+    STATUS_OK_UNREACHABLE,
+    NOT_A_PRIMITIVE,
+    NOT_A_PRIMITIVE_ARRAY,
+    NULL_ARRAY,
+    NULL_SHADOW,
+    OUT_TOO_SHORT,
+
+    // The JIT and the native memory budget.
+    MODULE_RELEASED,
+    NO_SUCH_SYMBOL,
+    MODULE_CODE_RELEASED,
+    BUDGET_NOT_POSITIVE,
+    BUDGET_OUT_OF_RANGE,
+    BUDGET_SYNTAX,
+    PTHREAD_KEY_ERROR,
+    PTHREAD_KEY_FAILED,
+    JIT_START_FAILED,
+    JIT_CLOSED,
+    MODULE_DOES_NOT_VERIFY,
+    MODULE_RELEASE_FAILED,
+    NO_BITCODE,
+    MODULE_COMPILE_FAILED,
+
+    // The LLVM layer (an installation problem if the user sees these).
+    ALLOCATOR_IR_MISSING,
+    NO_INTRINSIC,
+    NO_ATTRIBUTE,
+
+    // Lowering invariants (a frontend bug if the user sees these).
+    NOT_A_BINARY_OPERATOR,
+    NOT_A_CONVERSION,
+    NOT_AN_INT_BRANCH,
+    IR_DOES_NOT_VERIFY,
+    LENGTH_OF_NON_ARRAY,
+    NO_BYTECODE,
+    VOID_PARAMETER,
+    PARAMETER_AT_STATUS,
+    NOT_A_STACK_INSTRUCTION,
+    UNKNOWN_STATUS_CODE,
+    NO_SHA_256,
+    NO_TBAA_TYPE,
+    VOID_VALUE,
+    NO_STATIC_METHOD,
+    SEVERAL_STATIC_METHODS,
+
+    // The Enzyme worker: starting it and its protocol.
+    NOT_A_FUNCTION_NAME,
+    REVERSE_WIDTH,
+    FORWARD_WIDTH,
+    FRAME_UNENCODABLE_FIELD,
+    FRAME_BODY_TOO_LARGE,
+    WORKER_OUTPUT_ENDED,
+    FRAME_TOO_LARGE,
+    FRAME_HEADER_LINE,
+    FRAME_SECTIONS_MISMATCH,
+    FRAME_SECTION_FIELD,
+    WORKER_OUTPUT_ENDED_INSIDE,
+    TIMEOUT_NOT_POSITIVE,
+    NOT_A_WORKER_FAILURE,
+    WRAPPER_PARAMETER_TOKEN,
+    WRAPPER_SLOT_TOKEN,
+    WRAPPER_TYPED_TOKEN,
+    WRAPPER_INDEX_TOKEN,
+    WORKER_NOT_SET,
+    WORKER_TIMEOUT_SYNTAX,
+    WORKER_CLIENT_CLOSED,
+    WORKER_NOT_EXECUTABLE,
+    WORKER_START_FAILED,
+    FRAME_PREFIX,
+
+    // The kernel: cells, snippet classes, interrupts.
+    JJAVA_SLEEP_MISSING,
+    JJAVA_IOLOOP_MISSING,
+    NO_KERNEL,
+    UNCLOSED_QUOTE,
+    CELL_METHOD_NOT_LOADED,
+    CLASSPATH_ENTRY_UNUSABLE,
+    NOT_A_SNIPPET_CLASS,
+    SNIPPET_LOAD_FAILED,
+    SNIPPET_REDEFINED,
+    CELL_ABANDONED,
+    SYSTEM_EXIT,
+    INTERRUPT_ABANDONED,
+    SNIPPET_METHOD_COUNT,
+
+    // What the magics share: generated names and bindings.
+    BINDING_REPLACED,
+    RELEASE_FAILED,
+    NAME_TAKEN_BY_BINDING,
+    NAME_TAKEN_BY_USER,
+    POINT_DIMENSION,
+    INVISIBLE_CHARACTER,
+
+    // %classpath.
+    CLASSPATH_USAGE,
+    CLASSPATH_NO_MATCH,
+    CLASSPATH_DIRECTORY_UNREADABLE,
+    CLASSPATH_UNREADABLE,
+    CLASSPATH_NOT_CLASSES,
+
+    // %gradcheck and GradCheck.
+    GRADCHECK_NO_POINT,
+    GRADCHECK_COUNT,
+    GRADCHECK_CORNERS,
+    GRADCHECK_DIMENSION,
+    GRADCHECK_STEP,
+    GRADCHECK_TOLERANCE,
+    GRADCHECK_POINT_DIMENSIONS,
+    GRADCHECK_NO_POINTS,
+    GRADCHECK_F_THREW,
+    GRADCHECK_GRADIENT_THREW,
+    GRADCHECK_DIFFERENCE_THREW,
+    GRADCHECK_NOT_FINITE,
+    GRADCHECK_NEEDS_POINT,
+    GRADCHECK_DIM_MISFIT,
+    GRADCHECK_TOO_MANY_ROWS,
+    GRADCHECK_POINT_DIMENSION,
+    NOT_A_NUMBER,
+    GRADCHECK_NULL_FUNCTION,
+    GRADCHECK_NULL_POINT,
+    GRADCHECK_EMPTY_POINT,
+    GRADCHECK_CORNER_DIMENSIONS,
+    GRADCHECK_GRADIENT_LENGTH,
+
+    // %maven and %mavenRepo.
+    UNKNOWN_OPTION,
+    MAVEN_USAGE,
+    MAVEN_TWO_VERSIONS,
+    MAVEN_INTERRUPTED,
+    MAVEN_POM_UNREADABLE,
+    MAVEN_CANNOT_RESOLVE,
+    MAVEN_COORDINATE,
+    MAVEN_RANGE,
+    MAVEN_REPO_USAGE,
+    MAVEN_ADDED_EARLIER,
+    MAVEN_WITH_KERNEL,
+    MAVEN_REPOSITORY,
+    MAVEN_UNREACHABLE,
+    MAVEN_UNKNOWN_HOST,
+    MAVEN_NOT_FOUND,
+    MAVEN_DEPENDENCY_NOT_FOUND,
+
+    // %plot.
+    PLOT_NEEDS_X,
+    PLOT_NEEDS_SLICE,
+    PLOT_AT_DIMENSION,
+    PLOT_COORD_RANGE,
+    PLOT_PARAMETER_COUNT;
+
+    private static final String BUNDLE = "messages.properties";
+    private static final Properties TEXTS = load();
 
     /** The template with {@code {i}} replaced by {@code String.valueOf(arguments[i])}. */
     public String format(Object... arguments) {
-        String text = template;
+        String text = template();
         for (int i = 0; i < arguments.length; i++) {
             text = text.replace("{" + i + "}", String.valueOf(arguments[i]));
         }
         return text;
     }
 
-    /** The template itself, for tests. */
+    /** The template itself. */
     public String template() {
+        String template = TEXTS.getProperty(name());
+        if (template == null) {
+            // Only a build that lost a line of the bundle gets here (MessagesTest guards it); the key still says what.
+            return name();
+        }
         return template;
+    }
+
+    /** The texts of the catalogue, for tests. */
+    static Properties texts() {
+        return TEXTS;
+    }
+
+    private static Properties load() {
+        Properties texts = new Properties();
+        try (InputStream in = Messages.class.getResourceAsStream(BUNDLE)) {
+            if (in != null) {
+                texts.load(new InputStreamReader(in, StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return texts;
     }
 }

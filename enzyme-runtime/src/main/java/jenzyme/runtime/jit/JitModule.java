@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.JitException;
+import jenzyme.runtime.error.Messages;
 import org.bytedeco.llvm.LLVM.LLVMOrcResourceTrackerRef;
 
 /**
@@ -70,12 +71,11 @@ public final class JitModule implements AutoCloseable {
     /** Address of an exported symbol as a zero-length segment, ready for {@code Linker.downcallHandle}. */
     public MemorySegment address(String symbol) {
         if (!live) {
-            throw new JitException("module " + name + " was released; its code is gone", name, symbol, null, null);
+            throw new JitException(Messages.MODULE_RELEASED.format(name), name, symbol, null, null);
         }
         Long address = addresses.get(symbol);
         if (address == null) {
-            throw new JitException("expected one of the symbols " + addresses.keySet() + " of module " + name
-                    + ", got " + symbol, name, symbol, null, null);
+            throw new JitException(Messages.NO_SUCH_SYMBOL.format(addresses.keySet(), name, symbol), name, symbol, null, null);
         }
         return MemorySegment.ofAddress(address);
     }
@@ -101,8 +101,7 @@ public final class JitModule implements AutoCloseable {
         inFlight.increment();
         if (!live) {
             exit();
-            throw new BindingException("the native code of module " + name + " was released (its method was "
-                    + "compiled or differentiated again, or the kernel closed it); call the new binding", name, null);
+            throw new BindingException(Messages.MODULE_CODE_RELEASED.format(name), name, null);
         }
     }
 

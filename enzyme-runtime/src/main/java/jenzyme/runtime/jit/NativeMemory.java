@@ -9,6 +9,7 @@ import java.lang.invoke.VarHandle;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
 import java.util.Map;
+import jenzyme.runtime.error.Messages;
 
 /**
  * The process-wide state of the checked allocator ({@link AllocationGuards}): the pthread key under which each
@@ -44,7 +45,7 @@ public final class NativeMemory {
     /** Sets the budget of {@link #budget()} for calls that start from now on. */
     public static void setBudget(long bytes) {
         if (bytes <= 0) {
-            throw new IllegalArgumentException("expected a positive native memory budget in bytes, got " + bytes);
+            throw new IllegalArgumentException(Messages.BUDGET_NOT_POSITIVE.format(bytes));
         }
         LONG.setVolatile(BUDGET, 0L, bytes);
     }
@@ -73,11 +74,11 @@ public final class NativeMemory {
         try {
             long value = Long.parseLong(digits);
             if (value <= 0 || value > (Long.MAX_VALUE >> shift)) {
-                throw new NumberFormatException("out of range");
+                throw new NumberFormatException(Messages.BUDGET_OUT_OF_RANGE.format());
             }
             return value << shift;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("expected a native memory budget like 512m or 4g, got '" + text + "'");
+            throw new IllegalArgumentException(Messages.BUDGET_SYNTAX.format(text));
         }
     }
 
@@ -97,12 +98,12 @@ public final class NativeMemory {
         try {
             int error = (int) create.invokeExact(KEY, MemorySegment.NULL);
             if (error != 0) {
-                throw new IllegalStateException("pthread_key_create failed with error " + error);
+                throw new IllegalStateException(Messages.PTHREAD_KEY_ERROR.format(error));
             }
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException("pthread_key_create failed", t);
+            throw new IllegalStateException(Messages.PTHREAD_KEY_FAILED.format(), t);
         }
     }
 }

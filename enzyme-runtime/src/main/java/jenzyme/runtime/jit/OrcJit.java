@@ -6,11 +6,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import jenzyme.runtime.error.JitException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.AllocationGuards;
 import jenzyme.runtime.llvm.Diagnostics;
 import jenzyme.runtime.llvm.Lljit;
 import jenzyme.runtime.llvm.LlvmFailure;
 import jenzyme.runtime.llvm.LlvmModules;
+import jenzyme.runtime.llvm.VectorState;
 import jenzyme.runtime.lower.StatusCode;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
@@ -33,6 +35,7 @@ public final class OrcJit implements AutoCloseable {
     private final List<JitModule> modules = new ArrayList<>();
     private int serial;
     private boolean closed;
+    private boolean disposed;
 
     private OrcJit(Lljit jit) {
         this.jit = jit;
@@ -51,7 +54,7 @@ public final class OrcJit implements AutoCloseable {
             addCheckedAllocator(jit);
             return new OrcJit(jit);
         } catch (LlvmFailure failure) {
-            throw new JitException("could not start the LLVM ORC JIT: " + failure.getMessage(), failure);
+            throw new JitException(Messages.JIT_START_FAILED.format(failure.getMessage()), failure);
         }
     }
 
@@ -76,11 +79,11 @@ public final class OrcJit implements AutoCloseable {
     public synchronized JitModule add(String moduleName, byte[] bitcode, boolean optimise) {
         java.util.Objects.requireNonNull(moduleName, "moduleName");
         if (bitcode == null || bitcode.length == 0) {
-            throw new JitException("expected LLVM bitcode for module " + moduleName + ", got "
-                    + (bitcode == null ? "null" : "0 bytes"), moduleName, null, null, null);
+            throw new JitException(Messages.NO_BITCODE.format(moduleName, java.util.Arrays.toString(bitcode)), moduleName,
+                    null, null, null);
         }
         if (closed) {
-            throw new JitException("the JIT was closed", moduleName, null, null, null);
+            throw new JitException(Messages.JIT_CLOSED.format(), moduleName, null, null, null);
         }
         String suffix = ".jit" + (++serial);
         Diagnostics.drain(); // forget anything an earlier, unrelated operation left
@@ -93,7 +96,7 @@ public final class OrcJit implements AutoCloseable {
             irText = LlvmModules.irText(module);
             var problem = LlvmModules.verify(module);
             if (problem.isPresent()) {
-                throw new JitException("module " + moduleName + " does not verify: " + problem.get(),
+                throw new JitException(Messages.MODULE_DOES_NOT_VERIFY.format(moduleName, problem.get()),
                         moduleName, null, irText, null);
             }
             Map<String, String> renamed = LlvmModules.renameExternalDefinitions(module, suffix);
@@ -101,6 +104,7 @@ public final class OrcJit implements AutoCloseable {
                 LlvmModules.runPassesForHost(module, "default<O3>");
             }
             String compiledIr = optimise ? LlvmModules.irText(module) : irText;
+            VectorState.clearOnEntry(module, renamed.values());
             AllocationGuards.apply(module);
             tracker = jit.newResourceTracker();
             LLVMModuleRef handedOver = module;
@@ -123,7 +127,7 @@ public final class OrcJit implements AutoCloseable {
             }
             List<String> reported = Diagnostics.drain();
             String cause = reported.isEmpty() ? failure.getMessage() : String.join("; ", reported);
-            throw new JitException("could not compile module " + moduleName + ": " + cause.replace(suffix, ""),
+            throw new JitException(Messages.MODULE_COMPILE_FAILED.format(moduleName, cause.replace(suffix, "")),
                     moduleName, null, irText, failure);
         } finally {
             if (module != null) {
@@ -145,12 +149,14 @@ public final class OrcJit implements AutoCloseable {
 
     synchronized void release(JitModule module, LLVMOrcResourceTrackerRef tracker) {
         modules.remove(module);
-        if (!closed) {
-            try {
-                Lljit.removeAndRelease(tracker);
-            } catch (LlvmFailure failure) {
-                throw new JitException("could not release module " + module.name() + ": " + failure.getMessage(),
-                        module.name(), null, null, failure);
+        try {
+            Lljit.removeAndRelease(tracker);
+        } catch (LlvmFailure failure) {
+            throw new JitException(Messages.MODULE_RELEASE_FAILED.format(module.name(), failure.getMessage()),
+                    module.name(), null, null, failure);
+        } finally {
+            if (closed) {
+                disposeIfIdle();
             }
         }
     }
@@ -163,16 +169,33 @@ public final class OrcJit implements AutoCloseable {
         }
     }
 
-    /** Releases every module and the JIT itself. Bound handles of its modules then raise instead of calling. */
+    /**
+     * Refuses new modules and calls (bound handles of its modules then raise instead of calling) and releases every
+     * module and the JIT itself — the JIT when the last call still inside one of its modules returns, as for a
+     * re-derived module: disposing it at once freed the code (and the checked allocator) under running calls.
+     * A call that never returns keeps the JIT until the process ends.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
+        closed = true;
         for (JitModule module : List.copyOf(modules)) {
             module.close();
         }
-        closed = true;
-        jit.close();
+        disposeIfIdle();
+    }
+
+    /** Whether the JIT itself is gone (closed and no call was left inside its code). */
+    synchronized boolean isDisposed() {
+        return disposed;
+    }
+
+    private void disposeIfIdle() {
+        if (!disposed && modules.isEmpty()) {
+            disposed = true;
+            jit.close();
+        }
     }
 }

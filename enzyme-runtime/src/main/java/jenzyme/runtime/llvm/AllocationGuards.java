@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import jenzyme.runtime.error.Messages;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
@@ -48,7 +49,7 @@ public final class AllocationGuards {
     public static String runtimeIr(int failureCode) {
         try (InputStream in = AllocationGuards.class.getResourceAsStream("checked-allocation.ll")) {
             if (in == null) {
-                throw new IllegalStateException("checked-allocation.ll is missing from the runtime jar");
+                throw new IllegalStateException(Messages.ALLOCATOR_IR_MISSING.format());
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8)
                     .replace("@@NATIVE_MEMORY@@", Integer.toString(failureCode));

@@ -78,4 +78,19 @@ public final class HostTarget {
     public String dataLayout() {
         return dataLayout;
     }
+
+    /** The CPU name LLVM detected (e.g. {@code znver3}, {@code sapphirerapids}): what the JIT schedules for. */
+    public String cpu() {
+        return cpu;
+    }
+
+    /** Whether LLVM detected {@code feature} (e.g. {@code avx}) as present. */
+    public boolean hasFeature(String feature) {
+        return java.util.Arrays.asList(features.split(",")).contains("+" + feature);
+    }
+
+    /** The features LLVM detected, {@code +avx2,-avx512f,...}: the instructions the JIT may emit. */
+    public String features() {
+        return features;
+    }
 }

@@ -126,6 +126,16 @@ public final class IrBuilder implements AutoCloseable {
         LLVMSetTailCallKind(call, LLVMTailCallKindNoTail);
     }
 
+    /**
+     * Marks a call inactive for Enzyme (the call-site string attribute {@code enzyme_inactive}): its result is a
+     * constant of differentiation, whatever its arguments are.
+     */
+    public void inactiveForAd(LLVMValueRef call) {
+        String name = "enzyme_inactive";
+        LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
+                LLVMCreateStringAttribute(context, name, name.length(), "", 0));
+    }
+
     // ---- arithmetic
 
     public LLVMValueRef add(LLVMValueRef a, LLVMValueRef b) { return LLVMBuildAdd(builder, a, b, ""); }

@@ -3,6 +3,7 @@ package jenzyme.runtime.llvm;
 import static org.bytedeco.llvm.global.LLVM.*;
 
 import java.util.Optional;
+import jenzyme.runtime.error.Messages;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.llvm.LLVM.LLVMAttributeRef;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
@@ -98,7 +99,7 @@ public final class LlvmModule implements AutoCloseable {
     private static int intrinsicId(String name) {
         int id = LLVMLookupIntrinsicID(name, name.length());
         if (id == 0) {
-            throw new IllegalStateException("LLVM 19 has no intrinsic " + name);
+            throw new IllegalStateException(Messages.NO_INTRINSIC.format(name));
         }
         return id;
     }
@@ -106,7 +107,7 @@ public final class LlvmModule implements AutoCloseable {
     private LLVMAttributeRef attribute(String name, long value) {
         int kind = LLVMGetEnumAttributeKindForName(name, name.length());
         if (kind == 0) {
-            throw new IllegalStateException("LLVM 19 has no attribute " + name);
+            throw new IllegalStateException(Messages.NO_ATTRIBUTE.format(name));
         }
         return LLVMCreateEnumAttribute(context, kind, value);
     }

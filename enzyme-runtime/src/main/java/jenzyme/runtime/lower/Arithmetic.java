@@ -4,6 +4,7 @@ import static org.bytedeco.llvm.global.LLVM.*;
 
 import java.lang.classfile.Opcode;
 import java.lang.classfile.TypeKind;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
@@ -49,7 +50,7 @@ final class Arithmetic {
             case FCMPL, DCMPL -> threeWay(ir.fcmp(LLVMRealOGT, x, y), ir.fcmp(LLVMRealOEQ, x, y), null, -1);
             case FCMPG, DCMPG -> threeWay(ir.fcmp(LLVMRealOGT, x, y), ir.fcmp(LLVMRealOEQ, x, y),
                     ir.fcmp(LLVMRealOLT, x, y), 1);
-            default -> throw new IllegalArgumentException("expected a binary operator, got " + op);
+            default -> throw new IllegalArgumentException(Messages.NOT_A_BINARY_OPERATOR.format(op));
         };
         ValueKind kind = switch (op) {
             case LCMP, FCMPL, FCMPG, DCMPL, DCMPG -> ValueKind.INT;
@@ -100,7 +101,7 @@ final class Arithmetic {
             case LONG -> from == TypeKind.INT ? ir.sext(v, ir.i64()) : saturatingToInteger(v, ir.i64());
             case FLOAT -> from == TypeKind.DOUBLE ? ir.fptrunc(v, ir.f32()) : ir.sitofp(v, ir.f32());
             case DOUBLE -> from == TypeKind.FLOAT ? ir.fpext(v, ir.f64()) : ir.sitofp(v, ir.f64());
-            default -> throw new IllegalArgumentException("expected a primitive conversion, got " + from + " to " + to);
+            default -> throw new IllegalArgumentException(Messages.NOT_A_CONVERSION.format(from, to));
         };
         return JValue.scalar(ValueKind.of(to), result);
     }
@@ -120,7 +121,7 @@ final class Arithmetic {
             case IFGE, IF_ICMPGE -> LLVMIntSGE;
             case IFGT, IF_ICMPGT -> LLVMIntSGT;
             case IFLE, IF_ICMPLE -> LLVMIntSLE;
-            default -> throw new IllegalArgumentException("expected an int comparison branch, got " + op);
+            default -> throw new IllegalArgumentException(Messages.NOT_AN_INT_BRANCH.format(op));
         };
         return ir.icmp(predicate, a, b == null ? ir.zero(ir.i32()) : b);
     }

@@ -51,7 +51,7 @@ public final class BytecodeLowering {
             }
             String irText = module.irText();
             module.verify().ifPresent(problem -> {
-                throw new LoweringException("the generated LLVM IR does not verify (a frontend bug): " + problem,
+                throw new LoweringException(Messages.IR_DOES_NOT_VERIFY.format(problem),
                         ownerInternalName, methodName, descriptor, -1, -1, irText);
             });
             return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry), functions.loweredMethods());
@@ -67,8 +67,8 @@ public final class BytecodeLowering {
     public String uniqueDescriptor(String ownerInternalName, String methodName) {
         List<String> descriptors = new ClassLibrary(source).staticMethodDescriptors(ownerInternalName, methodName);
         if (descriptors.size() != 1) {
-            throw new LoweringException((descriptors.isEmpty() ? "no static method " : "several static methods ")
-                    + methodName + (descriptors.isEmpty() ? "" : " " + descriptors + "; name the descriptor"),
+            throw new LoweringException(descriptors.isEmpty() ? Messages.NO_STATIC_METHOD.format(methodName)
+                    : Messages.SEVERAL_STATIC_METHODS.format(methodName, descriptors),
                     ownerInternalName, methodName, null, -1, -1, null);
         }
         return descriptors.getFirst();

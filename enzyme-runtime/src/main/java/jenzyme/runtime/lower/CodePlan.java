@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import jenzyme.runtime.error.JavaWords;
 import jenzyme.runtime.error.Messages;
 
 /**

@@ -14,10 +14,11 @@ import java.util.stream.Collectors;
  * written, for the generated stubs (which take and rebuild the records) and for messages.
  */
 public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
-                         List<NativeParameter> parameters, JavaType returnType, List<JavaParameter> javaParameters) {
+                         List<NativeParameter> parameters, JavaType returnType, List<JavaParameter> javaParameters)
+        implements java.io.Serializable {
 
     /** A parameter as the user wrote it: its native parameters are {@code parameters[first, first + leaves)}. */
-    public record JavaParameter(String name, Shape shape, int first) {
+    public record JavaParameter(String name, Shape shape, int first) implements java.io.Serializable {
         public int leafCount() {
             return shape.leaves().size();
         }

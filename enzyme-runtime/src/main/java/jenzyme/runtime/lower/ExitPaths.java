@@ -87,17 +87,30 @@ final class ExitPaths {
         return depth;
     }
 
-    /** After a call to another lowered method: restores the call depth, then leaves at once if it failed. */
+    /**
+     * After a call to another lowered method: restores the call depth, then leaves at once if it failed, recording
+     * the line of the call as this caller's frame (see {@link StatusCode#CALLER_WORD}) so that the Java exception
+     * shows every compiled frame, not only the innermost.
+     */
     void afterCall(LLVMValueRef depthBefore) {
         module.tbaa().attach(ir.store(depthBefore, statusWord(3)), JavaType.INT);
-        propagateFailure();
-    }
-
-    private void propagateFailure() {
         LLVMValueRef code = ir.load(ir.i32(), status, "callee.status");
         module.tbaa().attach(code, JavaType.INT);
         LLVMBasicBlockRef ok = ir.appendBlock(function, "ok");
-        coldBranch(ir.icmp(LLVMIntNE, code, ir.zero(ir.i32())), failBlock(), ok);
+        if (site == 0) {
+            coldBranch(ir.icmp(LLVMIntNE, code, ir.zero(ir.i32())), failBlock(), ok);
+        } else {
+            LLVMBasicBlockRef failed = ir.appendBlock(function, "callee.failed");
+            coldBranch(ir.icmp(LLVMIntNE, code, ir.zero(ir.i32())), failed, ok);
+            ir.positionAtEnd(failed);
+            // Callers deeper than the last word share it; the outermost frames (the user's entry) stay exact.
+            LLVMValueRef last = ir.constInt(ir.i32(), StatusCode.CALLER_WORDS - 1);
+            LLVMValueRef depth = ir.select(ir.icmp(LLVMIntULT, depthBefore, last), depthBefore, last);
+            LLVMValueRef word = ir.add(ir.sext(depth, ir.i64()), ir.constInt(ir.i64(), StatusCode.CALLER_WORD));
+            module.tbaa().attach(ir.store(ir.constInt(ir.i32(), site), ir.inBoundsGep(ir.i32(), status, word)),
+                    JavaType.INT);
+            ir.br(failBlock());
+        }
         ir.positionAtEnd(ok);
     }
 

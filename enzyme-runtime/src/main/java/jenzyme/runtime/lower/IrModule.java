@@ -1,6 +1,7 @@
 package jenzyme.runtime.lower;
 
 import java.util.HashMap;
+import jenzyme.runtime.error.Messages;
 import java.util.Map;
 import java.util.Optional;
 import jenzyme.runtime.llvm.IrBuilder;
@@ -42,7 +43,7 @@ final class IrModule implements AutoCloseable {
             case FLOAT -> ir.f32();
             case DOUBLE -> ir.f64();
             case ARRAY -> ir.ptr();
-            case RECORD -> throw new IllegalArgumentException("a record has no single LLVM type; see boundaryType");
+            case RECORD -> throw new IllegalArgumentException(Messages.RECORD_HAS_NO_LLVM_TYPE.format());
         };
     }
 

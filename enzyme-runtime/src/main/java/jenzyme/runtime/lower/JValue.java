@@ -1,6 +1,7 @@
 package jenzyme.runtime.lower;
 
 import java.util.List;
+import jenzyme.runtime.error.Messages;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
@@ -13,10 +14,10 @@ record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, RecordSha
 
     JValue {
         if ((kind == ValueKind.ARRAY) != (length != null)) {
-            throw new IllegalArgumentException("expected a length exactly for arrays, got kind " + kind);
+            throw new IllegalArgumentException(Messages.LENGTH_OF_NON_ARRAY.format(kind));
         }
         if ((kind == ValueKind.RECORD) != (shape != null)) {
-            throw new IllegalArgumentException("expected a record shape exactly for records, got kind " + kind);
+            throw new IllegalArgumentException(Messages.SHAPE_OF_NON_RECORD.format(kind));
         }
         components = components == null ? null : List.copyOf(components);
     }

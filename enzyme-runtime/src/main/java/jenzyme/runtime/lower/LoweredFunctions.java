@@ -63,13 +63,13 @@ final class LoweredFunctions {
 
     static void checkCompilable(MethodRef ref, MethodModel model, ClassLibrary classes) {
         if (!model.flags().has(AccessFlag.STATIC) && !classes.isRecord(ref.owner())) {
-            throw Unsupported.construct(Messages.INSTANCE_METHOD, JavaWords.method(ref));
+            throw Unsupported.construct(Messages.INSTANCE_METHOD, ref.asWritten());
         }
         if (model.flags().has(AccessFlag.NATIVE) || model.flags().has(AccessFlag.ABSTRACT)) {
-            throw Unsupported.construct(Messages.METHOD_WITHOUT_BYTECODE, JavaWords.method(ref));
+            throw Unsupported.construct(Messages.METHOD_WITHOUT_BYTECODE, ref.asWritten());
         }
         if (model.flags().has(AccessFlag.SYNCHRONIZED)) {
-            throw Unsupported.construct(Messages.SYNCHRONIZED_METHOD, JavaWords.method(ref));
+            throw Unsupported.construct(Messages.SYNCHRONIZED_METHOD, ref.asWritten());
         }
     }
 

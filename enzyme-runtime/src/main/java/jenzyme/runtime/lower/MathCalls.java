@@ -6,6 +6,7 @@ import java.lang.classfile.Opcode;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import jenzyme.runtime.error.JavaWords;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
@@ -112,8 +113,7 @@ final class MathCalls {
                     ir.functionType(ir.f64(), ir.f64(), ir.i32()), args.get(0).value(), args.get(1).value()));
             case "nextUp(D)D" -> nextAfter(args.getFirst().value(), Double.POSITIVE_INFINITY);
             case "nextDown(D)D" -> nextAfter(args.getFirst().value(), Double.NEGATIVE_INFINITY);
-            case "nextAfter(DD)D" -> JValue.scalar(ValueKind.DOUBLE, callLibm("nextafter",
-                    ir.functionType(ir.f64(), ir.f64(), ir.f64()), args.get(0).value(), args.get(1).value()));
+            case "nextAfter(DD)D" -> nextAfter(args.get(0).value(), args.get(1).value());
             case "ulp(D)D" -> ulp(args.getFirst().value());
             case "signum(D)D", "signum(F)F" -> signum(args.getFirst());
             case "toRadians(D)D" -> scale(args.getFirst(), DEGREES_TO_RADIANS);
@@ -169,27 +169,48 @@ final class MathCalls {
         return JValue.scalar(ValueKind.DOUBLE, ir.select(tiny, ir.fmul(refined, ir.constReal(f64, 0x1p-54)), refined));
     }
 
-    /** nextUp/nextDown: C's nextafter toward ±infinity is the same function, exactly. */
-    private JValue nextAfter(LLVMValueRef x, double direction) {
+    /**
+     * nextUp/nextDown/nextAfter: C's nextafter, exactly, with the derivative 1 in x and 0 in the direction (the
+     * result is x plus a step that is constant between adjacent doubles). Enzyme has no rule for nextafter, so the
+     * step is computed by calls it treats as constants and added to x: {@code x + (n - x')} is n exactly, x' being
+     * x recovered from n by one step back (adjacent doubles differ exactly). Where that sum is not n (infinite x,
+     * a zero result whose sign the sum loses) n itself is taken, with the derivative 0 at those points.
+     */
+    private JValue nextAfter(LLVMValueRef x, LLVMValueRef direction) {
         LLVMTypeRef f64 = ir.f64();
-        return JValue.scalar(ValueKind.DOUBLE,
-                callLibm("nextafter", ir.functionType(f64, f64, f64), x, ir.constReal(f64, direction)));
+        LLVMValueRef next = constantNextAfter(x, direction);
+        LLVMValueRef sameX = constantNextAfter(next, x);
+        LLVMValueRef stepped = ir.fadd(x, ir.fsub(next, sameX));
+        LLVMValueRef finite = ir.fcmp(LLVMRealOLT, fabs(x), ir.constReal(f64, Double.POSITIVE_INFINITY));
+        LLVMValueRef nonZero = ir.fcmp(LLVMRealUNE, next, ir.zero(f64));
+        return JValue.scalar(ValueKind.DOUBLE, ir.select(ir.and(finite, nonZero), stepped, next));
+    }
+
+    private JValue nextAfter(LLVMValueRef x, double direction) {
+        return nextAfter(x, ir.constReal(ir.f64(), direction));
+    }
+
+    /** nextafter(x, y) as a constant of differentiation. */
+    private LLVMValueRef constantNextAfter(LLVMValueRef x, LLVMValueRef y) {
+        LLVMValueRef call = callLibm("nextafter", ir.functionType(ir.f64(), ir.f64(), ir.f64()), x, y);
+        ir.inactiveForAd(call);
+        return call;
     }
 
     /**
      * Math.ulp: the gap above |x| (exact, subnormals included), except at MAX_VALUE, where Java gives 2^971 rather
-     * than the infinite gap, and at infinity, where it gives +infinity.
+     * than the infinite gap, and at infinity, where it gives +infinity. Piecewise constant: derivative 0, from
+     * constant operands only (|x| is recovered from the step above it).
      */
     private JValue ulp(LLVMValueRef x) {
         LLVMTypeRef f64 = ir.f64();
-        LLVMValueRef magnitude = fabs(x);
-        LLVMValueRef above = callLibm("nextafter", ir.functionType(f64, f64, f64), magnitude,
-                ir.constReal(f64, Double.POSITIVE_INFINITY));
-        LLVMValueRef gap = ir.fsub(above, magnitude);
-        LLVMValueRef atMax = ir.fcmp(LLVMRealOEQ, magnitude, ir.constReal(f64, Double.MAX_VALUE));
-        LLVMValueRef atInfinity = ir.fcmp(LLVMRealOEQ, magnitude, ir.constReal(f64, Double.POSITIVE_INFINITY));
+        LLVMValueRef infinity = ir.constReal(f64, Double.POSITIVE_INFINITY);
+        LLVMValueRef above = constantNextAfter(fabs(x), infinity);
+        LLVMValueRef gap = ir.fsub(above, constantNextAfter(above, ir.zero(f64)));
+        LLVMValueRef atMax = ir.fcmp(LLVMRealOEQ, fabs(x), ir.constReal(f64, Double.MAX_VALUE));
+        LLVMValueRef atInfinity = ir.fcmp(LLVMRealOEQ, fabs(x), infinity);
         LLVMValueRef finite = ir.select(atMax, ir.constReal(f64, Math.ulp(Double.MAX_VALUE)), gap);
-        return JValue.scalar(ValueKind.DOUBLE, ir.select(atInfinity, magnitude, finite));
+        return JValue.scalar(ValueKind.DOUBLE, ir.select(atInfinity, infinity, finite));
     }
 
     private LLVMValueRef fabs(LLVMValueRef x) {

@@ -1,5 +1,6 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.JavaWords;
 import static org.bytedeco.llvm.global.LLVM.*;
 
 import java.lang.classfile.CodeElement;
@@ -88,7 +89,7 @@ final class MethodLowering {
     private void run() {
         MethodRef ref = method.ref();
         CodeAttribute code = (CodeAttribute) method.model().code().orElseThrow(
-                () -> new LoweringException("method has no bytecode", ref.owner(), ref.name(), ref.descriptor(), -1, -1, null));
+                () -> new LoweringException(Messages.NO_BYTECODE.format(), ref.owner(), ref.name(), ref.descriptor(), -1, -1, null));
         try {
             plan = CodePlan.of(code);
             plan.exceptionHandlerConstruct().ifPresent(construct -> {
@@ -274,7 +275,7 @@ final class MethodLowering {
                 if (method.signature().returnType() instanceof RecordShape returned
                         && returned.leaves().stream().anyMatch(JavaType::isArray)) {
                     throw Unsupported.construct(Messages.ARRAY_IN_RETURNED_RECORD,
-                            newArray.typeKind().upperBound().displayName(), JavaWords.method(method.ref()));
+                            newArray.typeKind().upperBound().displayName(), method.ref().asWritten());
                 }
                 stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
             }

@@ -1,5 +1,6 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.JavaWords;
 import java.lang.classfile.MethodModel;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
@@ -32,7 +33,7 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
             return parse(Kind.STATIC, null, ref.descriptor(), classes);
         }
         RecordShape owner = classes.recordShape(ref.owner()).orElseThrow(
-                () -> Unsupported.construct(Messages.INSTANCE_METHOD, JavaWords.method(ref)));
+                () -> Unsupported.construct(Messages.INSTANCE_METHOD, ref.asWritten()));
         return parse(ref.name().equals("<init>") ? Kind.CONSTRUCTOR : Kind.INSTANCE, owner, ref.descriptor(), classes);
     }
 

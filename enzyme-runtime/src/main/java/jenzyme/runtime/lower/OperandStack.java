@@ -3,6 +3,7 @@ package jenzyme.runtime.lower;
 import java.lang.classfile.Opcode;
 import java.util.ArrayList;
 import java.util.List;
+import jenzyme.runtime.error.Messages;
 
 /**
  * The JVM operand stack of the instruction being lowered, holding LLVM values instead of runtime values. Long and
@@ -113,7 +114,7 @@ final class OperandStack {
                 JValue v2 = pop();
                 pushAll(v1, v2);
             }
-            default -> throw new IllegalArgumentException("expected a stack instruction, got " + opcode);
+            default -> throw new IllegalArgumentException(Messages.NOT_A_STACK_INSTRUCTION.format(opcode));
         }
     }
 

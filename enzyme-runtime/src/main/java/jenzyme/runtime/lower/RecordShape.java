@@ -1,5 +1,6 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.JavaWords;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,7 +13,7 @@ import java.util.List;
 public record RecordShape(String internalName, List<Component> components) implements Shape {
 
     /** One component: its name as declared, its field descriptor and its shape. */
-    public record Component(String name, String descriptor, Shape shape) {}
+    public record Component(String name, String descriptor, Shape shape) implements java.io.Serializable {}
 
     public RecordShape {
         components = List.copyOf(components);

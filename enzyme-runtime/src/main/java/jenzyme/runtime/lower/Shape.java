@@ -7,7 +7,7 @@ import java.util.List;
  * {@link RecordShape}, which is lowered as the values of its components ("scalarised") and crosses every function
  * boundary as its {@link #leaves()} in order.
  */
-public sealed interface Shape permits JavaType, RecordShape {
+public sealed interface Shape extends java.io.Serializable permits JavaType, RecordShape {
 
     /** The primitive and primitive-array types this shape is made of, depth first (itself for a {@link JavaType}). */
     List<JavaType> leaves();

@@ -1,5 +1,7 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.Messages;
+
 /**
  * Why compiled code left early. Every lowered function's first parameter points to a status block of
  * {@link #BLOCK_INTS} {@code i32}s: {@code [0]} the code (0 = ok), {@code [1]} and {@code [2]} details (for
@@ -7,7 +9,9 @@ package jenzyme.runtime.lower;
  * {@link #OUT_OF_MEMORY} the requested length), {@code [3]} the current depth of calls between lowered functions
  * (bounded by {@link #MAX_CALL_DEPTH}, so deep recursion raises instead of overflowing the native stack, which
  * would kill the JVM), {@code [4]} the {@link FailureSites} id of the line that raised (the innermost method's, so
- * the binding can point at the user's line). The caller zeroes it; compiled code writes the code only when it fails and then returns at
+ * the binding can point at the user's line), and from {@link #CALLER_WORD} on, for each compiled caller of the
+ * method that raised, the site of its call, at the index of its call depth (the entry method's at depth 0; callers
+ * deeper than {@link #CALLER_WORDS} share the last word). The caller zeroes it; compiled code writes the code only when it fails and then returns at
  * once (its return value is then meaningless). Callers of lowered functions must allocate the whole block, not just
  * one {@code i32}.
  */
@@ -25,10 +29,17 @@ public enum StatusCode {
      */
     NATIVE_MEMORY(7);
 
-    /** Size of the status block in {@code i32}s (20 bytes). */
-    public static final int BLOCK_INTS = 5;
     /** Index of the word holding the failing line's {@link FailureSites} id. */
     public static final int SITE_WORD = 4;
+    /** Index of the word holding the entry method's call site when a method it called raised. */
+    public static final int CALLER_WORD = 5;
+    /**
+     * How many callers' call sites the block records: enough for the call chains of a notebook (recursion deeper
+     * than this shows its outermost frames), small enough that zeroing the block costs nothing measurable.
+     */
+    public static final int CALLER_WORDS = 16;
+    /** Size of the status block in {@code i32}s (84 bytes). */
+    public static final int BLOCK_INTS = CALLER_WORD + CALLER_WORDS;
     /**
      * Deepest nesting of calls between lowered functions. Chosen so that even frames of a few hundred bytes (Enzyme's
      * derivative functions are larger than the primal ones) stay well inside a default 1 MB Java thread stack.
@@ -52,6 +63,6 @@ public enum StatusCode {
                 return status;
             }
         }
-        throw new IllegalArgumentException("expected a status code 0.." + (values().length - 1) + ", got " + code);
+        throw new IllegalArgumentException(Messages.UNKNOWN_STATUS_CODE.format((values().length - 1), code));
     }
 }

@@ -17,6 +17,7 @@ import java.lang.classfile.instruction.TypeCheckInstruction;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDesc;
 import java.util.Optional;
+import jenzyme.runtime.error.JavaWords;
 import jenzyme.runtime.error.Messages;
 
 /**

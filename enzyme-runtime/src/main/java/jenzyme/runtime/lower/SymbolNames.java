@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import jenzyme.runtime.error.Messages;
 
 /**
  * LLVM symbol names of lowered methods: {@code jz_<simple class>_<method>_<hash>}, where the readable parts keep only
@@ -18,7 +19,7 @@ final class SymbolNames {
         String owner = method.owner();
         String simpleOwner = owner.substring(owner.lastIndexOf('/') + 1);
         String symbol = "jz_" + readable(simpleOwner) + "_" + readable(method.name()) + "_" + hash(method);
-        CompiledNames.register(symbol, JavaWords.method(method));
+        CompiledNames.register(symbol, method.asWritten());
         return symbol;
     }
 
@@ -38,7 +39,7 @@ final class SymbolNames {
                     (method.owner() + "\0" + method.name() + "\0" + method.descriptor()).getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 8);
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
+            throw new IllegalStateException(Messages.NO_SHA_256.format(), e);
         }
     }
 }

@@ -2,6 +2,7 @@ package jenzyme.runtime.lower;
 
 import java.util.EnumMap;
 import java.util.Map;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.IrBuilder;
 import jenzyme.runtime.llvm.Metadata;
 import org.bytedeco.llvm.LLVM.LLVMMetadataRef;
@@ -35,7 +36,7 @@ final class Tbaa {
     void attach(LLVMValueRef access, JavaType type) {
         LLVMValueRef tag = tags.get(type);
         if (tag == null) {
-            throw new IllegalArgumentException("expected double, float, int or long, got " + type);
+            throw new IllegalArgumentException(Messages.NO_TBAA_TYPE.format(type));
         }
         metadata.attach(access, kindId, tag);
     }

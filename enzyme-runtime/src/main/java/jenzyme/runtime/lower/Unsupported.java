@@ -1,5 +1,6 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.JavaWords;
 import jenzyme.runtime.error.Messages;
 
 /**
@@ -32,7 +33,7 @@ final class Unsupported extends RuntimeException {
     }
 
     static Unsupported missingMethod(MethodRef method) {
-        return new Unsupported(Messages.NO_METHOD.format(JavaWords.method(method)));
+        return new Unsupported(Messages.NO_METHOD.format(method.asWritten()));
     }
 
     static Unsupported malformed(String what) {

@@ -1,6 +1,7 @@
 package jenzyme.runtime.lower;
 
 import java.lang.classfile.TypeKind;
+import jenzyme.runtime.error.Messages;
 
 /**
  * What a JVM operand-stack entry or local holds once lowered. Booleans, bytes, chars and shorts are {@link #INT}
@@ -23,7 +24,7 @@ enum ValueKind {
             case FLOAT -> FLOAT;
             case DOUBLE -> DOUBLE;
             case REFERENCE -> ARRAY;
-            case VOID -> throw new IllegalArgumentException("expected a value type, got void");
+            case VOID -> throw new IllegalArgumentException(Messages.VOID_VALUE.format());
         };
     }
 
@@ -34,7 +35,7 @@ enum ValueKind {
             case FLOAT -> FLOAT;
             case DOUBLE -> DOUBLE;
             case DOUBLE_ARRAY, FLOAT_ARRAY, INT_ARRAY, LONG_ARRAY -> ARRAY;
-            case VOID -> throw new IllegalArgumentException("expected a value type, got void");
+            case VOID -> throw new IllegalArgumentException(Messages.VOID_VALUE.format());
         };
     }
 }

@@ -7,6 +7,7 @@ import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.Argument;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.error.Messages;
 
 /**
  * What the frontend hands the worker: an LLVM 19 bitcode module, the function in it to differentiate, the mode and
@@ -31,13 +32,13 @@ public record DifferentiationRequest(
         Objects.requireNonNull(returnActivity, "returnActivity");
         Objects.requireNonNull(options, "options");
         if (function == null || function.isEmpty() || function.contains("\n")) {
-            throw new IllegalArgumentException("expected a function name, got '" + function + "'");
+            throw new IllegalArgumentException(Messages.NOT_A_FUNCTION_NAME.format(function));
         }
         if (mode == Mode.REVERSE && width != 1) {
-            throw new IllegalArgumentException("expected width 1 in reverse mode, got " + width);
+            throw new IllegalArgumentException(Messages.REVERSE_WIDTH.format(width));
         }
         if (width < 1 || width > 64) {
-            throw new IllegalArgumentException("expected a forward width in 1..64, got " + width);
+            throw new IllegalArgumentException(Messages.FORWARD_WIDTH.format(width));
         }
         bitcode = bitcode.clone();
         arguments = List.copyOf(arguments);

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SequencedMap;
+import jenzyme.runtime.error.Messages;
 
 /**
  * The worker's wire format (enzyme-runtime/worker/PROTOCOL.md): magic {@code JZW1}, big-endian header and body
@@ -41,7 +42,7 @@ final class Frame {
     /** A copy with one more header field (fields are unique; {@code section} is reserved for the codec). */
     Frame with(String key, String value) {
         if (key.equals("section") || key.contains("=") || key.contains("\n") || value.contains("\n")) {
-            throw new IllegalArgumentException("unencodable header field " + key + "=" + value);
+            throw new IllegalArgumentException(Messages.FRAME_UNENCODABLE_FIELD.format(key, value));
         }
         var copy = new LinkedHashMap<>(fields);
         copy.put(key, value);
@@ -76,7 +77,7 @@ final class Frame {
         }
         byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
         if (bodyLength > MAX_BODY) {
-            throw new IOException("frame body too large: " + bodyLength + " bytes");
+            throw new IOException(Messages.FRAME_BODY_TOO_LARGE.format(bodyLength));
         }
         var prefix = ByteBuffer.allocate(12).put(MAGIC).putInt(headerBytes.length).putInt((int) bodyLength);
         var bytes = new ByteArrayOutputStream(12 + headerBytes.length + (int) bodyLength);
@@ -100,18 +101,18 @@ final class Frame {
         byte[] prefix = new byte[12];
         int first = in.read(prefix, 0, 1);
         if (first < 0) {
-            throw new EOFException("the worker's output ended");
+            throw new EOFException(Messages.WORKER_OUTPUT_ENDED.format());
         }
         readFully(in, prefix, 1, 11, "frame prefix");
         if (!Arrays.equals(prefix, 0, 4, MAGIC, 0, 4)) {
-            throw new IOException("expected a frame starting with JZW1, got "
-                    + new String(prefix, StandardCharsets.ISO_8859_1).replaceAll("\\p{Cntrl}", "?"));
+            throw new IOException(Messages.FRAME_PREFIX.format(
+                    new String(prefix, StandardCharsets.ISO_8859_1).replaceAll("\\p{Cntrl}", "?")));
         }
         var lengths = ByteBuffer.wrap(prefix, 4, 8);
         int headerLength = lengths.getInt();
         int bodyLength = lengths.getInt();
         if (headerLength < 0 || headerLength > MAX_HEADER || bodyLength < 0 || bodyLength > MAX_BODY) {
-            throw new IOException("frame too large: header " + headerLength + " bytes, body " + bodyLength + " bytes");
+            throw new IOException(Messages.FRAME_TOO_LARGE.format(headerLength, bodyLength));
         }
         byte[] header = new byte[headerLength];
         readFully(in, header, 0, headerLength, "header");
@@ -123,7 +124,7 @@ final class Frame {
             }
             int eq = line.indexOf('=');
             if (eq < 0) {
-                throw new IOException("expected a header line key=value, got '" + line + "'");
+                throw new IOException(Messages.FRAME_HEADER_LINE.format(line));
             }
             String key = line.substring(0, eq);
             String value = line.substring(eq + 1);
@@ -135,7 +136,7 @@ final class Frame {
         }
         long total = declared.stream().mapToLong(Map.Entry::getValue).sum();
         if (total != bodyLength) {
-            throw new IOException("sections declare " + total + " bytes, the prefix says the body has " + bodyLength);
+            throw new IOException(Messages.FRAME_SECTIONS_MISMATCH.format(total, bodyLength));
         }
         var sections = new LinkedHashMap<String, byte[]>();
         for (var entry : declared) {
@@ -151,7 +152,7 @@ final class Frame {
         try {
             return Map.entry(value.substring(0, colon), Integer.parseInt(value.substring(colon + 1)));
         } catch (IndexOutOfBoundsException | NumberFormatException e) {
-            throw new IOException("expected section=<name>:<length>, got section=" + value, e);
+            throw new IOException(Messages.FRAME_SECTION_FIELD.format(value), e);
         }
     }
 
@@ -160,7 +161,7 @@ final class Frame {
         try {
             in.readFully(into, offset, length);
         } catch (EOFException e) {
-            throw new IOException("the worker's output ended inside the " + what, e);
+            throw new IOException(Messages.WORKER_OUTPUT_ENDED_INSIDE.format(what), e);
         }
     }
 }

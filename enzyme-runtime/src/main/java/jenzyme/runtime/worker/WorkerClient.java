@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import jenzyme.runtime.error.DifferentiationException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.error.WorkerException.Reason;
 import jenzyme.runtime.error.WorkerException;
 
@@ -49,7 +50,7 @@ public final class WorkerClient implements AutoCloseable {
     public WorkerClient(Path executable, Duration timeout) {
         this.executable = Objects.requireNonNull(executable, "executable");
         if (timeout.isNegative() || timeout.isZero()) {
-            throw new IllegalArgumentException("expected a positive timeout, got " + timeout);
+            throw new IllegalArgumentException(Messages.TIMEOUT_NOT_POSITIVE.format(timeout));
         }
         this.timeout = timeout;
         this.watchdog = Executors.newSingleThreadScheduledExecutor(
@@ -60,8 +61,7 @@ public final class WorkerClient implements AutoCloseable {
     public static WorkerClient fromEnvironment(Duration timeout) {
         String path = System.getenv(EXECUTABLE_ENV);
         if (path == null || path.isBlank()) {
-            throw new WorkerException(Reason.START_FAILED, EXECUTABLE_ENV + " is not set: expected the path of the "
-                    + "jenzyme-worker executable (scripts/setup.sh builds it and exports the variable)", "");
+            throw new WorkerException(Reason.START_FAILED, Messages.WORKER_NOT_SET.format(EXECUTABLE_ENV), "");
         }
         return new WorkerClient(Path.of(path), timeout);
     }
@@ -84,8 +84,7 @@ public final class WorkerClient implements AutoCloseable {
         }
         // At least a millisecond and at most a day: beyond that the watchdog's millisecond arithmetic would lie.
         if (!(value >= 0.001 && value <= 86_400)) {
-            throw new WorkerException(Reason.START_FAILED, "expected " + TIMEOUT_ENV + " to be a number of seconds "
-                    + "between 0.001 and 86400, got '" + seconds + "'", "");
+            throw new WorkerException(Reason.START_FAILED, Messages.WORKER_TIMEOUT_SYNTAX.format(TIMEOUT_ENV, seconds), "");
         }
         return Duration.ofNanos((long) (value * 1e9));
     }
@@ -194,7 +193,7 @@ public final class WorkerClient implements AutoCloseable {
             case CANCELLED -> "cancelled while " + what;
             case CRASHED -> "the worker " + worker.exitDescription(EXIT_PATIENCE) + " while " + what;
             case PROTOCOL -> "the worker's output is not a response frame while " + what + ": " + e.getMessage();
-            case START_FAILED, CLOSED -> throw new IllegalStateException("not a failure of a running worker: " + reason);
+            case START_FAILED, CLOSED -> throw new IllegalStateException(Messages.NOT_A_WORKER_FAILURE.format(reason));
         };
     }
 
@@ -218,22 +217,22 @@ public final class WorkerClient implements AutoCloseable {
 
     private WorkerProcess running() {
         if (closed) {
-            throw new WorkerException(Reason.CLOSED, "this worker client is closed", "");
+            throw new WorkerException(Reason.CLOSED, Messages.WORKER_CLIENT_CLOSED.format(), "");
         }
         if (process != null && process.isAlive()) {
             return process;
         }
         if (!Files.isExecutable(executable)) {
-            throw new WorkerException(Reason.START_FAILED, "expected the jenzyme-worker executable at " + executable
-                    + ", but it is missing or not executable (build it with scripts/setup.sh; "
-                    + EXECUTABLE_ENV + " names it)", "");
+            throw new WorkerException(Reason.START_FAILED, Messages.WORKER_NOT_EXECUTABLE.format(executable,
+                    EXECUTABLE_ENV), "");
         }
         try {
             process = WorkerProcess.start(executable);
             starts++;
             return process;
         } catch (IOException e) {
-            throw new WorkerException(Reason.START_FAILED, "cannot start " + executable + ": " + e.getMessage(), "", e);
+            throw new WorkerException(Reason.START_FAILED, Messages.WORKER_START_FAILED.format(executable,
+                    e.getMessage()), "", e);
         }
     }
 }

@@ -8,6 +8,7 @@ import jenzyme.runtime.ad.NativeType;
 import jenzyme.runtime.ad.OutputSlot;
 import jenzyme.runtime.ad.WrapperParameter;
 import jenzyme.runtime.ad.WrapperSignature;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Reads the response fields {@code params} and {@code slots} (PROTOCOL.md): comma-separated tokens
@@ -37,7 +38,7 @@ final class WrapperTokens {
                 return new WrapperParameter(role, index.get(), t.type);
             }
         }
-        throw new IllegalArgumentException("expected a wrapper parameter arg, shadow, tangent or out, got '" + token + "'");
+        throw new IllegalArgumentException(Messages.WRAPPER_PARAMETER_TOKEN.format(token));
     }
 
     /** {@code primal:double}, {@code adjoint1:double} or {@code dreturn0:double}. */
@@ -52,7 +53,7 @@ final class WrapperTokens {
                 return new OutputSlot(kind, index.get(), t.type);
             }
         }
-        throw new IllegalArgumentException("expected an output slot primal, adjoint<i> or dreturn<l>, got '" + token + "'");
+        throw new IllegalArgumentException(Messages.WRAPPER_SLOT_TOKEN.format(token));
     }
 
     private static <T> List<T> list(String tokens, Function<String, T> parse) {
@@ -65,7 +66,7 @@ final class WrapperTokens {
         static Token of(String token) {
             int colon = token.indexOf(':');
             if (colon < 0) {
-                throw new IllegalArgumentException("expected <name>:<type>, got '" + token + "'");
+                throw new IllegalArgumentException(Messages.WRAPPER_TYPED_TOKEN.format(token));
             }
             return new Token(token, token.substring(0, colon), NativeType.ofToken(token.substring(colon + 1)));
         }
@@ -78,7 +79,7 @@ final class WrapperTokens {
             try {
                 return Optional.of(Integer.parseInt(name.substring(prefix.length())));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("expected an index in '" + text + "'", e);
+                throw new IllegalArgumentException(Messages.WRAPPER_INDEX_TOKEN.format(text), e);
             }
         }
     }

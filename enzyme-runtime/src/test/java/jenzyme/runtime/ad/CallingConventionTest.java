@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodType;
 import java.util.List;
 import java.util.Map;
 import jenzyme.runtime.ad.CallingConvention.Feed;
+import jenzyme.runtime.bind.NativeArgument;
+import jenzyme.runtime.bind.NativeSignature;
 import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.testing.CompiledClasses;
@@ -54,6 +58,19 @@ class CallingConventionTest {
         assertEquals(1, reverse.adjointSlot(0));
         assertFalse(reverse.hasShadow(0));
         assertTrue(reverse.hasShadow(1));
+    }
+
+    @Test
+    void thePrimalBindingReadsItsLayoutOffTheSameModel() {
+        // status, x, a, a.length, n: positions are the Java parameters (no shadows without AD)
+        assertEquals(List.of(new Feed(Feed.Kind.STATUS, -1), new Feed(Feed.Kind.VALUE, 0),
+                new Feed(Feed.Kind.ARRAY, 1), new Feed(Feed.Kind.LENGTH, 1), new Feed(Feed.Kind.VALUE, 2)),
+                CallingConvention.primalFeeds(f));
+        NativeSignature signature = NativeSignature.of(f);
+        assertEquals(List.of(NativeArgument.value(double.class), NativeArgument.arrayAndLength(double[].class),
+                NativeArgument.value(int.class)), signature.arguments());
+        assertEquals(FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, ValueLayout.JAVA_DOUBLE,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), signature.functionDescriptor());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package jenzyme.runtime.ad;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.invoke.MethodHandle;
@@ -34,6 +35,12 @@ class NonSmoothDerivativesTest {
                 public static double round(double x) { return Math.round(x) * x; }
                 public static double cbrt(double x) { return Math.cbrt(x); }
                 public static double pow(double x, double y) { return Math.pow(x, y); }
+                public static double remainder(double x, double y) { return Math.IEEEremainder(x, y); }
+                public static double scalb(double x, int n) { return Math.scalb(x, n); }
+                public static double nextUp(double x) { return Math.nextUp(x); }
+                public static double nextDown(double x) { return Math.nextDown(x); }
+                public static double nextAfter(double x, double y) { return Math.nextAfter(x, y); }
+                public static double ulp(double x) { return Math.ulp(x) * x; }
             }
             """;
     private static final double NAN = Double.NaN;
@@ -138,6 +145,90 @@ class NonSmoothDerivativesTest {
         double[] at = slopes(g, 2.5, 0.0);
         assertEquals(0, at[0], 0, "d/dx x^0");
         assertEquals(Math.log(2.5), at[1], 1e-15, "d/dy x^y at y = 0 is ln x");
+    }
+
+    @Test
+    void ieeeRemainderIsXMinusNYWithNTheNearestIntegerQuotient() throws Throwable {
+        MethodHandle g = reverse("remainder", "(DD)D");
+        MethodHandle f = forward("remainder", "(DDDD[D)V");
+        for (double[] at : new double[][] {{7.3, 2.0}, {-7.3, 2.5}, {0.4, 3.0}, {1e3, -0.7}}) {
+            double n = Math.rint(at[0] / at[1]);
+            double[] expected = {1, -n};
+            assertArrayEquals(expected, slopes(g, at[0], at[1]), 0, "∇ IEEEremainder at " + list(at));
+            assertArrayEquals(expected, centralDifferences(Math::IEEEremainder, at), 1e-6, "FD at " + list(at));
+            double[] out = new double[2];
+            f.invokeExact(at[0], 0.5, at[1], 2.0, out);
+            assertEquals(Math.IEEEremainder(at[0], at[1]), out[0], 0);
+            assertEquals(0.5 - 2 * n, out[1], 1e-12, "tangent at " + list(at));
+        }
+        // At a tie (x/y = 2.5 exactly) the remainder jumps; Enzyme's rule rounds the quotient half away from zero.
+        assertEquals(java.util.List.of(1.0, -3.0), list(slopes(g, 5.0, 2.0)));
+    }
+
+    @Test
+    void scalbScalesTheDerivativeByTwoToTheN() throws Throwable {
+        MethodHandle g = reverse("scalb", "(DI)D");
+        MethodHandle f = forward("scalb", "(DDI[D)V");
+        for (int n : new int[] {-3, 0, 5}) {
+            double[] out = new double[2];
+            g.invokeExact(1.5, n, out);
+            assertEquals(Math.scalb(1.0, n), out[1], 0, "d/dx scalb(x, " + n + ")");
+            f.invokeExact(1.5, 3.0, n, out);
+            assertEquals(Math.scalb(1.5, n), out[0], 0);
+            assertEquals(3 * Math.scalb(1.0, n), out[1], 0, "tangent of scalb(x, " + n + ")");
+        }
+    }
+
+    @Test
+    void nextUpDownAndAfterHaveSlopeOneInXAndZeroInTheDirection() throws Throwable {
+        double[] xs = {1.5, -2.0, 1e-310, Double.MAX_VALUE, -0.0};
+        for (String name : new String[] {"nextUp", "nextDown"}) {
+            MethodHandle g = reverse(name, "(D)D");
+            MethodHandle f = forward(name, "(DD[D)V");
+            for (double x : xs) {
+                double[] out = new double[2];
+                g.invokeExact(x, out);
+                assertEquals(name.equals("nextUp") ? Math.nextUp(x) : Math.nextDown(x), out[0], 0, name + "(" + x + ")");
+                assertEquals(1, out[1], 0, name + "' at " + x);
+                f.invokeExact(x, 2.0, out);
+                assertEquals(2, out[1], 0, name + " tangent at " + x);
+            }
+        }
+        MethodHandle g = reverse("nextAfter", "(DD)D");
+        for (double[] at : new double[][] {{1.5, 3}, {1.5, -3}, {1.5, 1.5}, {-0.0, 1}}) {
+            double[] out = new double[3];
+            g.invokeExact(at[0], at[1], out);
+            assertEquals(Math.nextAfter(at[0], at[1]), out[0], 0);
+            assertEquals(java.util.List.of(1.0, 0.0), list(new double[] {out[1], out[2]}), "at " + list(at));
+        }
+        // Where the result is a zero (stepping from ±MIN_VALUE) or x is infinite, the result is taken as it is.
+        assertSlope(0, reverse("nextDown", "(D)D"), Double.MIN_VALUE);
+        assertSlope(0, reverse("nextUp", "(D)D"), Double.NEGATIVE_INFINITY);
+    }
+
+    @Test
+    void ulpIsPiecewiseConstant() throws Throwable {
+        MethodHandle g = reverse("ulp", "(D)D"); // ulp(x) * x: the derivative is ulp(x)
+        for (double x : new double[] {1.5, -3, 1e-310, 1e300, Double.MAX_VALUE}) {
+            double[] out = new double[2];
+            g.invokeExact(x, out);
+            assertEquals(Math.ulp(x) * x, out[0], 0, "ulp(" + x + ") * " + x);
+            assertEquals(Math.ulp(x), out[1], 0, "d/dx ulp(x) * x at " + x);
+        }
+    }
+
+    private static MethodHandle forward(String name, String expectedType) {
+        MethodHandle handle = pipeline.differentiate(new JavaMethod(classes, "ns/F", name,
+                expectedType.startsWith("(DDI") ? "(DI)D" : expectedType.startsWith("(DDDD") ? "(DD)D" : "(D)D"),
+                Mode.FORWARD, Map.of(), DifferentiationOptions.DEFAULT).handle();
+        assertEquals(expectedType, handle.type().toMethodDescriptorString());
+        return handle;
+    }
+
+    private static double[] centralDifferences(java.util.function.DoubleBinaryOperator f, double[] at) {
+        double h = 1e-6;
+        return new double[] {(f.applyAsDouble(at[0] + h, at[1]) - f.applyAsDouble(at[0] - h, at[1])) / (2 * h),
+                (f.applyAsDouble(at[0], at[1] + h) - f.applyAsDouble(at[0], at[1] - h)) / (2 * h)};
     }
 
     private static java.util.List<Double> list(double[] values) {

@@ -103,6 +103,33 @@ class InFlightReleaseTest {
     }
 
     @Test
+    void closingTheWholeJitWaitsForTheCallsInsideItsModules() throws Throwable {
+        OrcJit own = OrcJit.create(Map.of());
+        JitModule module = own.add("work", VERSIONS.get(1), false);
+        MethodHandle handle = module.guard(NativeBinder.bindRaw(module.address("work"), SIGNATURE));
+        long n = 300_000_000L; // ~0.3 s
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        Thread caller = new Thread(() -> {
+            started.countDown();
+            try {
+                outcome.set(call(handle, n));
+            } catch (Throwable e) {
+                outcome.set(e);
+            }
+        });
+        caller.start();
+        started.await();
+        Thread.sleep(50);
+        own.close(); // the kernel's shutdown: before, this freed the code under the call (SIGSEGV)
+        assertFalse(own.isDisposed(), "the JIT stays while a call is inside one of its modules");
+        assertThrows(BindingException.class, () -> call(handle, 10));
+        caller.join();
+        assertEquals(expected(n, 1), outcome.get(), "the call inside finished on intact code");
+        assertTrue(own.isDisposed(), "the last call out disposed the closed JIT");
+    }
+
+    @Test
     void fourThreadsCallingThroughAHundredRecompilationsSeeOldNewOrAClearError() throws Throwable {
         AtomicReference<Version> current = new AtomicReference<>(load(0));
         AtomicBoolean stop = new AtomicBoolean();

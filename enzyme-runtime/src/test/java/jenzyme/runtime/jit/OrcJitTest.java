@@ -56,6 +56,18 @@ class OrcJitTest {
         jit.close();
     }
 
+    /** VectorState: with AVX, entry points begin by clearing the upper vector state (vzeroupper = C5 F8 77). */
+    @Test
+    void entryPointsClearTheUpperVectorStateOnAvxHosts() throws Throwable {
+        org.junit.jupiter.api.Assumptions.assumeTrue(jenzyme.runtime.llvm.HostTarget.get().hasFeature("avx"));
+        try (JitModule module = jit.add("clang", bitcode, false)) {
+            byte[] code = MemorySegment.ofAddress(module.address("interrupt_flag").address()).reinterpret(32)
+                    .toArray(ValueLayout.JAVA_BYTE);
+            assertTrue(java.util.HexFormat.of().formatHex(code).contains("c5f877"),
+                    "expected vzeroupper near the entry, got " + java.util.HexFormat.of().formatHex(code));
+        }
+    }
+
     @Test
     void clangBitcodeLinksAgainstLibmMallocFreeAndTheInterruptFlag() throws Throwable {
         try (JitModule module = jit.add("clang", bitcode, false)) {

@@ -2,6 +2,7 @@ package jenzyme.kernel.cell;
 
 import java.util.ArrayList;
 import java.util.List;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Splits a magic's argument text like a shell does: blanks separate arguments, single or double quotes keep blanks
@@ -43,7 +44,7 @@ public final class MagicArguments {
             }
         }
         if (quote != 0) {
-            throw new MagicSyntaxException("unclosed " + quote + " quote in magic arguments: " + text.strip());
+            throw new MagicSyntaxException(Messages.UNCLOSED_QUOTE.format(quote, text.strip()));
         }
         if (inArgument) {
             args.add(current.toString());

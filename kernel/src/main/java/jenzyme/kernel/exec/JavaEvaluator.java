@@ -9,6 +9,7 @@ import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
 import jdk.jshell.SourceCodeAnalysis.CompletionInfo;
 import jenzyme.magics.UserMethod;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.ClassBytesSource;
 
 import java.io.File;
@@ -245,8 +246,7 @@ public final class JavaEvaluator implements AutoCloseable {
             target.setAccessible(true);
             return MethodHandles.lookup().unreflect(target);
         } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException | TypeNotPresentException e) {
-            throw new IllegalArgumentException("expected a loaded cell method " + method.name() + method.descriptor()
-                    + " in " + method.ownerInternalName() + ", got " + e, e);
+            throw new IllegalArgumentException(Messages.CELL_METHOD_NOT_LOADED.format(method.name(), method.descriptor(), method.ownerInternalName(), e), e);
         }
     }
 

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Evaluation layer: the class loader of all snippet classes and of jars added with {@code %classpath}. Its parent
@@ -36,7 +37,7 @@ final class SnippetClassLoader extends URLClassLoader {
         try {
             addURL(jarOrDirectory.toUri().toURL());
         } catch (MalformedURLException e) {
-            throw new IllegalArgumentException("not a usable classpath entry: " + jarOrDirectory, e);
+            throw new IllegalArgumentException(Messages.CLASSPATH_ENTRY_UNUSABLE.format(jarOrDirectory), e);
         }
     }
 

@@ -1,5 +1,6 @@
 package jenzyme.kernel.exec;
 
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.ClassBytesSource;
 
 import java.util.Map;
@@ -24,7 +25,7 @@ public final class SnippetClassStore implements ClassBytesSource {
     @Override
     public Optional<byte[]> bytesOf(String internalName) {
         if (internalName.indexOf('.') >= 0) {
-            throw new IllegalArgumentException("expected an internal class name such as REPL/$JShell$12, got " + internalName);
+            throw new IllegalArgumentException(Messages.NOT_A_SNIPPET_CLASS.format(internalName));
         }
         return Optional.ofNullable(bytesByInternalName.get(internalName)).map(byte[]::clone);
     }

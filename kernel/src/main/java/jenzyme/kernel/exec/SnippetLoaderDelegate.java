@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Evaluation layer: where JShell's compiled snippet classes enter the JVM. For each batch it records JShell's
@@ -57,7 +58,7 @@ final class SnippetLoaderDelegate implements LoaderDelegate {
             try {
                 loaded.put(name, loader.loadClass(name));
             } catch (ClassNotFoundException | LinkageError e) {
-                throw new ClassInstallException("could not load snippet class " + name + ": " + e, installed);
+                throw new ClassInstallException(Messages.SNIPPET_LOAD_FAILED.format(name, e), installed);
             }
             store.record(name, cbcs[i].bytecodes());
             installed[i] = true;
@@ -91,7 +92,7 @@ final class SnippetLoaderDelegate implements LoaderDelegate {
 
     @Override
     public void classesRedefined(ClassBytecodes[] cbcs) {
-        throw new IllegalStateException("snippet classes are never redefined in place (redefine is not supported)");
+        throw new IllegalStateException(Messages.SNIPPET_REDEFINED.format());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package jenzyme.kernel.exec;
 
+import jenzyme.runtime.error.Messages;
+
 /**
  * The cooperative half of interrupting a cell: {@link StopCheckWeaver} makes every snippet method call
  * {@link #check()} on entry and before each backward branch, so a loop in user code ends within one iteration of
@@ -17,18 +19,17 @@ public final class StopSignal {
     /** Called by instrumented snippet code; public because the snippet classes live in the {@code REPL} package. */
     public static void check() {
         if (requested) {
-            throw new CellInterruptedError("interrupted by the user");
+            throw new CellInterruptedError(Messages.INTERRUPTED_BY_USER.format());
         }
         // An abandoned thread must stop at its next check even after the flag is cleared for the next cell.
         if (someThreadAbandoned && Thread.currentThread() instanceof UserCodeThread.Worker worker && worker.isAbandoned()) {
-            throw new CellInterruptedError("this cell was abandoned after an interrupt");
+            throw new CellInterruptedError(Messages.CELL_ABANDONED.format());
         }
     }
 
     /** Replaces {@code System.exit(status)} in woven snippet code. */
     public static void refuseExit(int status) {
-        throw new UnsupportedOperationException("System.exit(" + status + ") would end the kernel and lose the "
-                + "notebook's state; use the notebook's Restart command instead");
+        throw new UnsupportedOperationException(Messages.SYSTEM_EXIT.format(status));
     }
 
     /** Replaces {@code Runtime.exit(status)} and {@code Runtime.halt(status)} in woven snippet code. */

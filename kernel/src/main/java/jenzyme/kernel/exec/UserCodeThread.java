@@ -9,6 +9,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Evaluation layer: the thread that runs user code for {@link InProcessExecutionControl}, so that an interrupt can
@@ -59,9 +60,7 @@ final class UserCodeThread {
                     long since = interruptedAtNanos;
                     if (since != 0 && System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(ABANDON_AFTER_MS)) {
                         abandon();
-                        throw new InvocationTargetException(new CellInterruptedError("interrupted by the user; the cell's "
-                                + "thread did not stop within " + ABANDON_AFTER_MS + " ms and was abandoned (it may "
-                                + "still be running in the background)"));
+                        throw new InvocationTargetException(new CellInterruptedError(Messages.INTERRUPT_ABANDONED.format(ABANDON_AFTER_MS)));
                     }
                 } catch (ExecutionException failed) {
                     throw failed.getCause() instanceof Exception e ? e : new InvocationTargetException(failed.getCause());

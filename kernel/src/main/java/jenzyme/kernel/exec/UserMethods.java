@@ -10,6 +10,7 @@ import java.lang.classfile.ClassModel;
 import java.lang.classfile.MethodModel;
 import java.util.List;
 import java.util.Optional;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Finds the class file that declares a cell method now. JShell's public API names the wrapper class of a snippet
@@ -38,8 +39,7 @@ final class UserMethods {
                     .filter(m -> (m.flags().flagsMask() & ClassFile.ACC_STATIC) != 0)
                     .toList();
             if (candidates.size() != 1) {
-                throw new IllegalStateException("expected one static method " + snippet.name() + " in snippet class "
-                        + owner + ", got " + candidates.size());
+                throw new IllegalStateException(Messages.SNIPPET_METHOD_COUNT.format(snippet.name(), owner, candidates.size()));
             }
             return Optional.of(new UserMethod(owner, snippet.name(), candidates.getFirst().methodType().stringValue(),
                     snippet.source()));

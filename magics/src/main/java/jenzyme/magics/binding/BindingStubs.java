@@ -44,8 +44,8 @@ public final class BindingStubs {
         // identifiers; they make one name look like another, so a generated name may not contain them.
         int invisible = requested.codePoints().filter(Character::isIdentifierIgnorable).findFirst().orElse(-1);
         if (invisible >= 0) {
-            throw new IllegalArgumentException(String.format("--name may not contain the invisible character U+%04X "
-                    + "(it lets a name look like another); got '%s'", invisible, requested.codePoints()
+            throw new IllegalArgumentException(Messages.INVISIBLE_CHARACTER.format(String.format("%04X", invisible),
+                    requested.codePoints()
                     .mapToObj(c -> Character.isIdentifierIgnorable(c) ? String.format("\\u%04X", c) : Character.toString(c))
                     .collect(java.util.stream.Collectors.joining())));
         }

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandle;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Hands method handles to the stubs that {@link BindingStubs} defines in JShell. JShell can only bind a Java
@@ -39,8 +40,7 @@ public final class BoundHandles {
     public static MethodHandle take(String key) {
         MethodHandle handle = HANDLES.get(key);
         if (handle == null) {
-            throw new IllegalStateException("the binding under " + key + " was replaced by a newer one of the same "
-                    + "name; call the new binding");
+            throw new IllegalStateException(Messages.BINDING_REPLACED.format(key));
         }
         return handle;
     }

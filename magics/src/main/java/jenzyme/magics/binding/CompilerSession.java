@@ -57,7 +57,7 @@ public final class CompilerSession {
 
     /** {@code f(double, int[])}: the method as written, never its JVM descriptor. */
     private static String asWritten(UserMethod method) {
-        return jenzyme.runtime.lower.JavaWords.method(method.ownerInternalName(), method.name(), method.descriptor());
+        return jenzyme.runtime.error.JavaWords.method(method.ownerInternalName(), method.name(), method.descriptor());
     }
 
     public record Timed<T>(T result, Map<String, Duration> timings) {}
@@ -163,7 +163,7 @@ public final class CompilerSession {
         try {
             code.close();
         } catch (Exception e) {
-            throw new IllegalStateException("could not release the code of " + name, e);
+            throw new IllegalStateException(Messages.RELEASE_FAILED.format(name), e);
         }
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Which magic owns each name its stubs declare in the notebook (records, holder classes, methods), so that a binding
@@ -41,12 +42,10 @@ final class GeneratedNames {
         for (String name : names) {
             String owner = ownerOf.get(name);
             if (owner != null && !owner.equals(base)) {
-                throw new IllegalArgumentException("the generated name " + name + " for " + base + " is already the "
-                        + "one generated for " + owner + "; use --name to choose another base, e.g. --name " + base + "2");
+                throw new IllegalArgumentException(Messages.NAME_TAKEN_BY_BINDING.format(name, base, owner, base));
             }
             if (owner == null && declaredInNotebook.test(name)) {
-                throw new IllegalArgumentException("the generated name " + name + " for " + base + " would replace "
-                        + "your declaration of " + name + "; rename it, or use --name to choose another base");
+                throw new IllegalArgumentException(Messages.NAME_TAKEN_BY_USER.format(name, base, name));
             }
         }
     }

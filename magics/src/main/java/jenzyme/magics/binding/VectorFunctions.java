@@ -65,7 +65,7 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
 
     private static double[] checked(double[] x, int n) {
         if (x.length != n) {
-            throw new IllegalArgumentException("expected a point with " + n + " coordinates, got " + x.length);
+            throw new IllegalArgumentException(Messages.POINT_DIMENSION.format(n, x.length));
         }
         return x;
     }

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import jenzyme.magics.NotebookSession;
+import jenzyme.runtime.error.Messages;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
 import org.dflib.jjava.jupyter.kernel.util.PathsHandler;
@@ -26,14 +27,14 @@ public final class ClasspathMagic implements LineMagic<Void, BaseKernel> {
     @Override
     public Void eval(BaseKernel kernel, List<String> args) {
         if (args.isEmpty()) {
-            throw new IllegalArgumentException("%classpath expects one or more paths or globs, e.g. %classpath lib/*.jar");
+            throw new IllegalArgumentException(Messages.CLASSPATH_USAGE.format());
         }
         List<Path> entries = new ArrayList<>();
         for (String arg : args) {
             for (String part : PathsHandler.split(arg)) {
                 List<Path> matches = matching(part);
                 if (matches.isEmpty()) {
-                    throw new IllegalArgumentException("%classpath: no file or directory matches '" + part + "'");
+                    throw new IllegalArgumentException(Messages.CLASSPATH_NO_MATCH.format(part));
                 }
                 matches.forEach(p -> entries.add(usable(p).toAbsolutePath().normalize()));
             }
@@ -46,7 +47,7 @@ public final class ClasspathMagic implements LineMagic<Void, BaseKernel> {
     static Path usable(Path entry) {
         if (Files.isDirectory(entry)) {
             if (!Files.isReadable(entry) || !Files.isExecutable(entry)) {
-                throw new IllegalArgumentException("%classpath: cannot read the directory " + entry);
+                throw new IllegalArgumentException(Messages.CLASSPATH_DIRECTORY_UNREADABLE.format(entry));
             }
             return entry;
         }
@@ -55,10 +56,10 @@ public final class ClasspathMagic implements LineMagic<Void, BaseKernel> {
         try (var in = Files.newInputStream(entry)) {
             read = in.readNBytes(header, 0, 4);
         } catch (java.io.IOException | SecurityException e) {
-            throw new IllegalArgumentException("%classpath: cannot read " + entry + " (" + e.getMessage() + ")");
+            throw new IllegalArgumentException(Messages.CLASSPATH_UNREADABLE.format(entry, e.getMessage()));
         }
         if (read < 4 || header[0] != 'P' || header[1] != 'K' || header[2] != 3 || header[3] != 4) {
-            throw new IllegalArgumentException("%classpath: " + entry + " is neither a jar nor a directory of classes");
+            throw new IllegalArgumentException(Messages.CLASSPATH_NOT_CLASSES.format(entry));
         }
         return entry;
     }

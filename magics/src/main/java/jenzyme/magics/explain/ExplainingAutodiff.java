@@ -5,6 +5,7 @@ import java.util.List;
 import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.magics.binding.CompilerSession;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.SubsetExplainer.Problem;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
@@ -47,8 +48,7 @@ public final class ExplainingAutodiff implements LineMagic<Object, BaseKernel> {
         rest.remove(FLAG);
         rest.removeIf(w -> w.equals("reverse") || w.equals("forward") || w.equals("hvp"));
         if (rest.size() != 1 || rest.getFirst().startsWith("-") || rest.getFirst().contains("=")) {
-            throw new IllegalArgumentException("expected %autodiff --explain <method>, got %autodiff "
-                    + String.join(" ", words));
+            throw new IllegalArgumentException(Messages.EXPLAIN_USAGE.format(String.join(" ", words)));
         }
         UserMethod method = compiler.method(rest.getFirst());
         return render(method.name(), compiler.explain(method));

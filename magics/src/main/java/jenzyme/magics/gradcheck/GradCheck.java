@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Gradient-check stage: checks a gradient against central finite differences. Immutable options, then
@@ -62,8 +63,8 @@ public final class GradCheck {
     /** A check of {@code gradient} against finite differences of {@code f}; add points with {@link #at} or {@link #randomPoints}. */
     public static GradCheck of(ToDoubleFunction<double[]> f, Function<double[], double[]> gradient) {
         if (f == null || gradient == null) {
-            throw new IllegalArgumentException("GradCheck.of: expected a function and its gradient, got "
-                    + (f == null ? "null" : "a") + " function and " + (gradient == null ? "null" : "a") + " gradient");
+            throw new IllegalArgumentException(Messages.GRADCHECK_NULL_FUNCTION.format(f == null ? null : "a",
+                    gradient == null ? null : "a"));
         }
         return new GradCheck(f, gradient, List.of(), null, DEFAULT_SEED, CentralDifference.DEFAULT_STEP,
                 DEFAULT_TOLERANCE);
@@ -72,14 +73,14 @@ public final class GradCheck {
     /** Check at exactly these points (replacing earlier {@code at} points). */
     public GradCheck at(double[]... xs) {
         if (xs == null || xs.length == 0) {
-            throw new IllegalArgumentException("at: expected at least one point, got none");
+            throw new IllegalArgumentException(Messages.GRADCHECK_NO_POINT.format());
         }
         List<double[]> copies = new ArrayList<>();
         for (int p = 0; p < xs.length; p++) {
             double[] x = xs[p];
             if (x == null || x.length == 0) {
-                throw new IllegalArgumentException("at: point " + p + " must be a non-empty array, got "
-                        + (x == null ? "null" : "an empty array"));
+                throw new IllegalArgumentException((x == null ? Messages.GRADCHECK_NULL_POINT
+                        : Messages.GRADCHECK_EMPTY_POINT).format(p));
             }
             requireFinite("at: point " + p, x);
             copies.add(x.clone());
@@ -90,17 +91,15 @@ public final class GradCheck {
     /** Also check at {@code count} points drawn uniformly from the box [lower, upper] (seeded, reproducible). */
     public GradCheck randomPoints(int count, double[] lower, double[] upper) {
         if (count < 1) {
-            throw new IllegalArgumentException("randomPoints: expected a count >= 1, got " + count);
+            throw new IllegalArgumentException(Messages.GRADCHECK_COUNT.format(count));
         }
         if (lower == null || upper == null || lower.length != upper.length || lower.length == 0) {
-            throw new IllegalArgumentException("randomPoints: expected lower and upper corners of the same non-zero "
-                    + "dimension, got " + (lower == null ? "null" : lower.length) + " and "
-                    + (upper == null ? "null" : upper.length));
+            throw new IllegalArgumentException(Messages.GRADCHECK_CORNER_DIMENSIONS.format(
+                    lower == null ? null : lower.length, upper == null ? null : upper.length));
         }
         for (int i = 0; i < lower.length; i++) {
             if (!(Double.isFinite(lower[i]) && Double.isFinite(upper[i]) && lower[i] <= upper[i])) {
-                throw new IllegalArgumentException("randomPoints: expected finite lower[" + i + "] <= upper[" + i
-                        + "], got " + lower[i] + " and " + upper[i]);
+                throw new IllegalArgumentException(Messages.GRADCHECK_CORNERS.format(i, i, lower[i], upper[i]));
             }
         }
         return new GradCheck(f, gradient, points, new RandomBox(count, lower.clone(), upper.clone()), seed, step,
@@ -110,7 +109,7 @@ public final class GradCheck {
     /** Also check at {@code count} random points of the cube [lower, upper]^dimension. */
     public GradCheck randomPoints(int count, int dimension, double lower, double upper) {
         if (dimension < 1) {
-            throw new IllegalArgumentException("randomPoints: expected a dimension >= 1, got " + dimension);
+            throw new IllegalArgumentException(Messages.GRADCHECK_DIMENSION.format(dimension));
         }
         double[] lo = new double[dimension], hi = new double[dimension];
         Arrays.fill(lo, lower);
@@ -126,7 +125,7 @@ public final class GradCheck {
     /** Relative finite-difference step h (default ε^(1/3) ≈ 6.1e-6); the step taken is h·max(1, |x_i|). */
     public GradCheck step(double h) {
         if (!(h > 0 && h < 1)) {
-            throw new IllegalArgumentException("step: expected 0 < h < 1, got " + h);
+            throw new IllegalArgumentException(Messages.GRADCHECK_STEP.format(h));
         }
         return new GradCheck(f, gradient, points, random, seed, h, tolerance);
     }
@@ -134,7 +133,7 @@ public final class GradCheck {
     /** Relative tolerance rtol (default {@value #DEFAULT_TOLERANCE}). */
     public GradCheck tolerance(double rtol) {
         if (!(rtol > 0 && rtol < 1)) {
-            throw new IllegalArgumentException("tolerance: expected 0 < rtol < 1, got " + rtol);
+            throw new IllegalArgumentException(Messages.GRADCHECK_TOLERANCE.format(rtol));
         }
         return new GradCheck(f, gradient, points, random, seed, step, rtol);
     }
@@ -147,8 +146,7 @@ public final class GradCheck {
         for (int p = 0; p < all.size(); p++) {
             double[] x = all.get(p);
             if (x.length != dimension) {
-                throw new IllegalArgumentException("point " + p + ": expected dimension " + dimension
-                        + " like point 0, got " + x.length);
+                throw new IllegalArgumentException(Messages.GRADCHECK_POINT_DIMENSIONS.format(p, dimension, x.length));
             }
             checks.add(checkAt(p, x));
         }
@@ -169,7 +167,7 @@ public final class GradCheck {
             }
         }
         if (all.isEmpty()) {
-            throw new IllegalStateException("no points to check: add .at(x0) or .randomPoints(count, lower, upper)");
+            throw new IllegalStateException(Messages.GRADCHECK_NO_POINTS.format());
         }
         return all;
     }
@@ -180,16 +178,16 @@ public final class GradCheck {
         try {
             value = f.applyAsDouble(x.clone());
         } catch (RuntimeException e) {
-            throw new GradCheckException("f threw at point " + p + " " + GradCheckTable.vector(x) + ": " + e, e);
+            throw new GradCheckException(Messages.GRADCHECK_F_THREW.format(p, GradCheckTable.vector(x), e), e);
         }
         try {
             g = gradient.apply(x.clone());
         } catch (RuntimeException e) {
-            throw new GradCheckException("the gradient threw at point " + p + " " + GradCheckTable.vector(x) + ": " + e, e);
+            throw new GradCheckException(Messages.GRADCHECK_GRADIENT_THREW.format(p, GradCheckTable.vector(x), e), e);
         }
         if (g == null || g.length != x.length) {
-            throw new GradCheckException("the gradient at point " + p + ": expected " + x.length
-                    + " components (the point's dimension), got " + (g == null ? "null" : g.length));
+            throw new GradCheckException(Messages.GRADCHECK_GRADIENT_LENGTH.format(p, x.length,
+                    g == null ? null : g.length));
         }
         List<ComponentCheck> components = new ArrayList<>();
         for (int i = 0; i < x.length; i++) {
@@ -197,8 +195,7 @@ public final class GradCheck {
             try {
                 fd = CentralDifference.partial(f, x, i, step);
             } catch (RuntimeException e) {
-                throw new GradCheckException("f threw while differencing component " + i + " at point " + p + " "
-                        + GradCheckTable.vector(x) + ": " + e, e);
+                throw new GradCheckException(Messages.GRADCHECK_DIFFERENCE_THREW.format(i, p, GradCheckTable.vector(x), e), e);
             }
             components.add(compare(p, i, g[i], fd));
         }
@@ -218,7 +215,7 @@ public final class GradCheck {
     private static void requireFinite(String what, double[] x) {
         for (int i = 0; i < x.length; i++) {
             if (!Double.isFinite(x[i])) {
-                throw new IllegalArgumentException(what + ": coordinate " + i + " must be finite, got " + x[i]);
+                throw new IllegalArgumentException(Messages.GRADCHECK_NOT_FINITE.format(what, i, x[i]));
             }
         }
     }

@@ -7,6 +7,7 @@ import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
 import jenzyme.magics.binding.CompilerSession;
 import jenzyme.magics.binding.VectorFunctions;
+import jenzyme.runtime.error.Messages;
 
 /**
  * {@code %gradcheck f [at x1,x2,...] [--points K] [--dim n] [--box lo:hi] [--eps h] [--tol r] [--seed s]}: central
@@ -49,26 +50,22 @@ public final class GradcheckMagic extends SyntaxMagic {
             int dimension = line.option("dim").map(d -> (int) number(d, "--dim"))
                     .orElseGet(() -> {
                         if (f.dimension() < 0) {
-                            throw new IllegalArgumentException(method.name() + " takes a double[]: give a point with "
-                                    + "'at x1,x2,...' or its length with --dim n");
+                            throw new IllegalArgumentException(Messages.GRADCHECK_NEEDS_POINT.format(method.name()));
                         }
                         return f.dimension();
                     });
             double[] box = MagicLine.range(line.option("box").orElse("-1:1"), "--box");
             if (f.dimension() >= 0 && dimension != f.dimension()) {
-                throw new IllegalArgumentException(method.name() + " takes " + f.dimension() + " coordinates, got --dim "
-                        + dimension);
+                throw new IllegalArgumentException(Messages.GRADCHECK_DIM_MISFIT.format(method.name(), f.dimension(), dimension));
             }
             int points = (int) number(line.option("points").orElse("3"), "--points");
             if (points < 1 || dimension < 1 || (long) points * dimension > MAX_COMPONENTS) {
-                throw new IllegalArgumentException("expected --points and --dim of at least 1 and at most "
-                        + MAX_COMPONENTS + " components in all (one table row each), got " + points + " × " + dimension);
+                throw new IllegalArgumentException(Messages.GRADCHECK_TOO_MANY_ROWS.format(MAX_COMPONENTS, points, dimension));
             }
             check = check.randomPoints(points, dimension, box[0], box[1]);
         }
         if (f.dimension() >= 0 && at != null && at.length != f.dimension()) {
-            throw new IllegalArgumentException("expected a point with " + f.dimension() + " coordinates for "
-                    + method.name() + ", got " + at.length);
+            throw new IllegalArgumentException(Messages.GRADCHECK_POINT_DIMENSION.format(f.dimension(), method.name(), at.length));
         }
         if (line.option("eps").isPresent()) {
             check = check.step(number(line.option("eps").get(), "--eps"));
@@ -86,7 +83,7 @@ public final class GradcheckMagic extends SyntaxMagic {
     private static double number(String text, String what) {
         double[] values = MagicLine.numbers(text, what);
         if (values.length != 1 || !Double.isFinite(values[0])) {
-            throw new IllegalArgumentException("expected one finite number for " + what + ", got '" + text + "'");
+            throw new IllegalArgumentException(Messages.NOT_A_NUMBER.format(what, text));
         }
         return values[0];
     }

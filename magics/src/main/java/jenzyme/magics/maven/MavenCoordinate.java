@@ -1,6 +1,7 @@
 package jenzyme.magics.maven;
 
 import java.util.regex.Pattern;
+import jenzyme.runtime.error.Messages;
 
 /**
  * A Maven artifact as {@code %maven} takes it, in Maven's (and JJava's) colon syntax:
@@ -20,8 +21,8 @@ public record MavenCoordinate(String group, String artifact, String extension, S
             wellFormed &= PART.matcher(part).matches();
         }
         if (!wellFormed) {
-            throw new IllegalArgumentException("expected group:artifact:version such as " + EXAMPLE + ", got '" + text
-                    + "'" + (text.contains("[") || text.contains("(") ? " (version ranges are not supported)" : ""));
+            throw new IllegalArgumentException((text.contains("[") || text.contains("(") ? Messages.MAVEN_RANGE
+                    : Messages.MAVEN_COORDINATE).format(EXAMPLE, text));
         }
         return switch (parts.length) {
             case 3 -> new MavenCoordinate(parts[0], parts[1], "jar", "", parts[2]);

@@ -14,6 +14,7 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import jenzyme.magics.MagicLine;
 import jenzyme.magics.NotebookSession;
+import jenzyme.runtime.error.Messages;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.dflib.jjava.jupyter.kernel.magic.LineMagic;
@@ -64,8 +65,7 @@ public final class MavenMagic implements LineMagic<Object, BaseKernel> {
     public LineMagic<Object, BaseKernel> repositoryMagic() {
         return (kernel, words) -> {
             if (words.size() != 2 || !words.get(1).matches("(https?|file)://.+")) {
-                throw new IllegalArgumentException("expected %mavenRepo <id> <url>, e.g. %mavenRepo jitpack "
-                        + "https://jitpack.io, got %mavenRepo " + String.join(" ", words));
+                throw new IllegalArgumentException(Messages.MAVEN_REPO_USAGE.format(String.join(" ", words)));
             }
             extraRepositories.add(new DependencyResolver.Repository(words.get(0), words.get(1)));
             return null;
@@ -86,14 +86,13 @@ public final class MavenMagic implements LineMagic<Object, BaseKernel> {
                 String url = words.get(++i);
                 from.add(new DependencyResolver.Repository("from-" + from.size(), url));
             } else if (word.startsWith("--")) {
-                throw new IllegalArgumentException("unknown option " + word + "\nusage: " + SYNTAX.usage());
+                throw new IllegalArgumentException(Messages.UNKNOWN_OPTION.format(word, SYNTAX.usage()));
             } else {
                 requested.add(MavenCoordinate.parse(word));
             }
         }
         if (requested.isEmpty()) {
-            throw new IllegalArgumentException("expected one or more group:artifact:version, e.g. %maven "
-                    + MavenCoordinate.EXAMPLE + "\nusage: " + SYNTAX.usage());
+            throw new IllegalArgumentException(Messages.MAVEN_USAGE.format(MavenCoordinate.EXAMPLE, SYNTAX.usage()));
         }
         checkOneVersionEach(requested);
         List<MavenCoordinate> missing = requested.stream().filter(c -> !c.equals(loaded().get(c.key()))).toList();
@@ -114,16 +113,12 @@ public final class MavenMagic implements LineMagic<Object, BaseKernel> {
         for (MavenCoordinate c : requested) {
             MavenCoordinate earlier = seen.putIfAbsent(c.key(), c);
             if (earlier != null && !earlier.version().equals(c.version())) {
-                throw new MavenResolutionException(c.key() + " is asked for in two versions (" + earlier.version()
-                        + " and " + c.version() + "); a kernel can load only one: keep one of them");
+                throw new MavenResolutionException(Messages.MAVEN_TWO_VERSIONS.format(c.key(), earlier.version(), c.version()));
             }
             MavenCoordinate present = loaded().get(c.key());
             if (present != null && !present.version().equals(c.version())) {
-                throw new MavenResolutionException(c.key() + " " + present.version() + (added.containsKey(c.key())
-                        ? " was added by %maven earlier in this kernel" : " comes with the kernel")
-                        + " and a running JVM cannot load a second version: use " + present.version()
-                        + (added.containsKey(c.key()) ? ", or restart the kernel and ask for " + c.version()
-                        : " (it is already on the classpath, no %maven needed)"));
+                throw new MavenResolutionException((added.containsKey(c.key()) ? Messages.MAVEN_ADDED_EARLIER
+                        : Messages.MAVEN_WITH_KERNEL).format(c.key(), present.version(), c.version()));
             }
         }
     }
@@ -143,8 +138,7 @@ public final class MavenMagic implements LineMagic<Object, BaseKernel> {
         try (var cancel = session.onInterrupt(() -> work.cancel(false))) {
             return work.join();
         } catch (CancellationException interrupted) {
-            throw new MavenResolutionException("interrupted while resolving " + join(roots)
-                    + "; nothing was added to the classpath");
+            throw new MavenResolutionException(Messages.MAVEN_INTERRUPTED.format(join(roots)));
         } catch (CompletionException failed) {
             throw failed.getCause() instanceof RuntimeException cause ? cause : failed;
         } finally {

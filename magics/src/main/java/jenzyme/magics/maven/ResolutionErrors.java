@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import jenzyme.runtime.error.Messages;
 import org.eclipse.aether.artifact.Artifact;
 import org.eclipse.aether.resolution.ArtifactDescriptorException;
 import org.eclipse.aether.resolution.ArtifactResult;
@@ -26,8 +27,8 @@ final class ResolutionErrors {
 
     static MavenResolutionException describe(DependencyResolutionException failure, List<MavenCoordinate> roots,
                                              List<DependencyResolver.Repository> repositories, Path localRepository) {
-        String where = repositories.stream().map(r -> r.id().equals("central") ? "Maven Central (" + r.url() + ")"
-                : r.id() + " (" + r.url() + ")").collect(Collectors.joining(", "));
+        String where = repositories.stream().map(r -> Messages.MAVEN_REPOSITORY.format(
+                r.id().equals("central") ? "Maven Central" : r.id(), r.url())).collect(Collectors.joining(", "));
         String requested = roots.stream().map(MavenCoordinate::toString).collect(Collectors.joining(" "));
         Optional<Throwable> network = cause(failure, UnknownHostException.class, ConnectException.class,
                 NoRouteToHostException.class, SocketTimeoutException.class);
@@ -36,27 +37,23 @@ final class ResolutionErrors {
             while (reason.getCause() != null && reason.getCause().getMessage() != null) {
                 reason = reason.getCause();  // Apache's HttpHostConnectException wraps the JDK's "Connection refused"
             }
-            return new MavenResolutionException("cannot reach " + where + ": "
-                    + (reason instanceof UnknownHostException ? "unknown host " : "") + reason.getMessage() + ". "
-                    + missing(failure).orElse(requested) + " is not in the local repository " + localRepository
-                    + ": connect once to download it; afterwards %maven works offline from the local repository.",
-                    failure);
+            return new MavenResolutionException((reason instanceof UnknownHostException ? Messages.MAVEN_UNKNOWN_HOST
+                    : Messages.MAVEN_UNREACHABLE).format(where, reason.getMessage(), missing(failure).orElse(requested),
+                    localRepository), failure);
         }
         Optional<ArtifactNotFoundException> notFound = cause(failure, ArtifactNotFoundException.class)
                 .map(ArtifactNotFoundException.class::cast);
         if (notFound.isPresent()) {
             String artifact = coordinates(notFound.get().getArtifact());
             boolean requestedDirectly = roots.stream().anyMatch(r -> r.toString().equals(artifact));
-            return new MavenResolutionException(artifact + " was not found in " + where
-                    + (requestedDirectly ? "" : " (it is a dependency of " + requested + ")")
-                    + ": check the group, artifact and version, e.g. on https://central.sonatype.com", failure);
+            return new MavenResolutionException((requestedDirectly ? Messages.MAVEN_NOT_FOUND
+                    : Messages.MAVEN_DEPENDENCY_NOT_FOUND).format(artifact, where, requested), failure);
         }
         Optional<Throwable> descriptor = cause(failure, ArtifactDescriptorException.class);
         if (descriptor.isPresent()) {
-            return new MavenResolutionException("cannot read the POM of a dependency of " + requested + ": "
-                    + descriptor.get().getMessage(), failure);
+            return new MavenResolutionException(Messages.MAVEN_POM_UNREADABLE.format(requested, descriptor.get().getMessage()), failure);
         }
-        return new MavenResolutionException("cannot resolve " + requested + ": " + failure.getMessage(), failure);
+        return new MavenResolutionException(Messages.MAVEN_CANNOT_RESOLVE.format(requested, failure.getMessage()), failure);
     }
 
     /** The artifact whose download failed, when the resolver got that far. */

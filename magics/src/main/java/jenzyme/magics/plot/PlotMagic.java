@@ -7,6 +7,7 @@ import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
 import jenzyme.magics.binding.CompilerSession;
 import jenzyme.magics.binding.VectorFunctions;
+import jenzyme.runtime.error.Messages;
 import jenzyme.visualization.Figure;
 import jenzyme.visualization.Plots;
 
@@ -40,7 +41,7 @@ public final class PlotMagic extends SyntaxMagic {
     protected Object run(MagicLine line) {
         UserMethod method = compiler.method(line.positional(0));
         double[] x = MagicLine.range(line.option("x").orElseThrow(() -> new IllegalArgumentException(
-                "--x a:b is required\nusage: " + SYNTAX.usage())), "--x");
+                Messages.PLOT_NEEDS_X.format(SYNTAX.usage()))), "--x");
         VectorFunctions f = VectorFunctions.of(compiler.jvmHandle(method), compiler.defaultGradient(method));
         String title = line.option("title").orElse(method.name());
 
@@ -56,22 +57,20 @@ public final class PlotMagic extends SyntaxMagic {
                     t -> f.gradient().apply(new double[] {t})[0], x[0], x[1]).title(title);
         }
         double[] at = MagicLine.numbers(line.option("at").orElseThrow(() -> new IllegalArgumentException(
-                method.name() + " has several variables: give the point of the slice with --at x1,...,xn and the "
-                        + "coordinate with --coord i")), "--at");
+                Messages.PLOT_NEEDS_SLICE.format(method.name()))), "--at");
         if (f.dimension() >= 0 && at.length != f.dimension()) {
-            throw new IllegalArgumentException("expected --at with " + f.dimension() + " coordinates, got " + at.length);
+            throw new IllegalArgumentException(Messages.PLOT_AT_DIMENSION.format(f.dimension(), at.length));
         }
         int coordinate = (int) MagicLine.numbers(line.option("coord").orElse("0"), "--coord")[0];
         if (coordinate < 0 || coordinate >= at.length) {
-            throw new IllegalArgumentException("expected --coord in 0.." + (at.length - 1) + ", got " + coordinate);
+            throw new IllegalArgumentException(Messages.PLOT_COORD_RANGE.format((at.length - 1), coordinate));
         }
         return Plots.slice(f.value(), f.gradient(), at, coordinate, x[0], x[1]).title(title);
     }
 
     private static void requireDimension(VectorFunctions f, int dimension, UserMethod method, String what) {
         if (f.dimension() != dimension) {
-            throw new IllegalArgumentException(what + " needs " + method.name() + " to take " + dimension
-                    + " double parameters");
+            throw new IllegalArgumentException(Messages.PLOT_PARAMETER_COUNT.format(what, method.name(), dimension));
         }
     }
 }

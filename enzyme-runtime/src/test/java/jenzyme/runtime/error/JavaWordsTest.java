@@ -1,4 +1,4 @@
-package jenzyme.runtime.lower;
+package jenzyme.runtime.error;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package jenzyme.runtime.lower;
+package jenzyme.runtime.error;
 
 import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
@@ -14,6 +14,11 @@ public final class JavaWords {
     private static final String SNIPPET_PREFIX = "REPL/$JShell$";
 
     private JavaWords() {}
+
+    /** Whether the class is one of JShell's wrappers of a cell or declared in a cell (its lines are JShell's). */
+    public static boolean inNotebook(String internalName) {
+        return internalName.startsWith(SNIPPET_PREFIX);
+    }
 
     /** {@code String} for {@code java/lang/String}, {@code Point} for a class declared in a cell, "" for a cell. */
     public static String owner(String internalName) {
@@ -52,12 +57,8 @@ public final class JavaWords {
         return (owner.isEmpty() ? "" : owner + ".") + name + parameters(descriptor);
     }
 
-    static String method(MethodRef ref) {
-        return method(ref.owner(), ref.name(), ref.descriptor());
-    }
-
     /** {@code Owner.name} (a field), or {@code name} for a notebook variable. */
-    static String field(String ownerInternalName, String name) {
+    public static String field(String ownerInternalName, String name) {
         String owner = owner(ownerInternalName);
         return owner.isEmpty() ? name : owner + "." + name;
     }

@@ -1,0 +1,99 @@
+package jenzyme.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code ./bench --check}: ratio gates on figures measured side by side in the same run, so that a multi-×
+ * regression of our gradient fails CI (issue 14). A workload that fails is measured once more and judged on the
+ * second run ({@code BenchMain}). Per workload:
+ * <ul>
+ *   <li>the row was built, checked and timed (a FAILED row fails its gate);</li>
+ *   <li>our strict-mode reverse gradient takes at most 1/{@value #MIN_C_RATIO} of the time of the same function
+ *       written in C and differentiated by the same worker ({@link Column#C_WORKER} ratio ≥ {@value #MIN_C_RATIO});</li>
+ *   <li>where the gradient has more than {@value #FD_MIN_COMPONENTS} components, it is faster than central finite
+ *       differences on the JVM ({@link Column#FINITE_DIFFERENCES} ratio &gt; 1).</li>
+ * </ul>
+ */
+final class Gates {
+
+    static final double MIN_C_RATIO = 0.7;
+    static final int FD_MIN_COMPONENTS = 4;
+
+    /** One workload's verdict: the gates it failed (none: passed) and what was compared. */
+    record Verdict(String workload, List<String> failures, String measured) {
+        boolean passed() {
+            return failures.isEmpty();
+        }
+
+        /** This verdict of a second measurement, saying what the first one measured. */
+        Verdict afterFirstFailure(Verdict first) {
+            return new Verdict(workload, failures, measured + " (second run; the first measured " + first.measured()
+                    + ")");
+        }
+    }
+
+    private Gates() {
+    }
+
+    static List<Verdict> judge(List<WorkloadResult> results) {
+        return results.stream().map(Gates::judge).toList();
+    }
+
+    static Verdict judge(WorkloadResult result) {
+        String label = result.workload().label();
+        if (result.failure().isPresent()) {
+            return new Verdict(label, List.of("the row FAILED: " + result.failure().get()), "");
+        }
+        List<String> failures = new ArrayList<>();
+        List<String> measured = new ArrayList<>();
+        Optional<Double> c = ratio(result, Column.C_WORKER);
+        if (c.isEmpty()) {
+            failures.add("no C+worker figure to compare with: " + problem(result, Column.C_WORKER));
+        } else {
+            measured.add(String.format("C+worker/grad %.2f (gate >= %.2f)", c.get(), MIN_C_RATIO));
+            if (c.get() < MIN_C_RATIO) {
+                failures.add(String.format("our gradient is %.2fx the time of C+worker's, above the %.2fx allowed",
+                        1 / c.get(), 1 / MIN_C_RATIO));
+            }
+        }
+        if (result.gradientSize() > FD_MIN_COMPONENTS) {
+            Optional<Double> fd = ratio(result, Column.FINITE_DIFFERENCES);
+            if (fd.isEmpty()) {
+                failures.add("no finite-difference figure to compare with: "
+                        + problem(result, Column.FINITE_DIFFERENCES));
+            } else {
+                measured.add(String.format("FD/grad %.3g (gate > 1, %d components)", fd.get(),
+                        result.gradientSize()));
+                if (fd.get() <= 1) {
+                    failures.add(String.format("finite differences are %.2fx faster than our gradient with %d "
+                            + "components", 1 / fd.get(), result.gradientSize()));
+                }
+            }
+        }
+        return new Verdict(label, failures, String.join(", ", measured));
+    }
+
+    static String render(List<Verdict> verdicts) {
+        StringBuilder out = new StringBuilder("\nGates (--check: C+worker/grad >= " + MIN_C_RATIO
+                + "; FD/grad > 1 where the gradient has more than " + FD_MIN_COMPONENTS + " components)\n");
+        for (Verdict verdict : verdicts) {
+            out.append("  ").append(verdict.passed() ? "PASS " : "FAIL ").append(verdict.workload()).append(": ")
+                    .append(verdict.measured());
+            verdict.failures().forEach(f -> out.append("\n       ").append(f));
+            out.append('\n');
+        }
+        long failed = verdicts.stream().filter(v -> !v.passed()).count();
+        out.append(failed == 0 ? "All gates passed.\n" : failed + " of " + verdicts.size() + " workloads FAILED a gate.\n");
+        return out.toString();
+    }
+
+    private static Optional<Double> ratio(WorkloadResult result, Column column) {
+        return result.cell(column).flatMap(WorkloadResult.Cell::ratio).map(Quartiles::median);
+    }
+
+    private static String problem(WorkloadResult result, Column column) {
+        return result.cell(column).flatMap(WorkloadResult.Cell::problem).orElse("not measured");
+    }
+}
