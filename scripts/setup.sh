@@ -131,12 +131,18 @@ install_kernelspec() {
   # into whatever directory the notebook server runs in.
   local crashes="$JENZYME_VENV/var/jenzyme-crashes"
   mkdir -p "$dir" "$crashes" && chmod 700 "$crashes"
-  python3 - "$dir/kernel.json" "$JAVA_HOME/bin/java" "$lib/jenzyme-kernel.jar:$lib/lib/*" "$JENZYME_WORKER" "$crashes" <<'PY'
-import json, sys
-path, java, classpath, worker, crashes = sys.argv[1:]
+  # %spark: the jar it adds to the classpath, and the module options Spark's driver needs (from the root pom).
+  local spark_jar
+  spark_jar=$(ls "$JENZYME_ROOT"/spark/target/jenzyme-spark-*.jar 2>/dev/null | grep -v -e sources -e tests | head -1)
+  python3 - "$dir/kernel.json" "$JAVA_HOME/bin/java" "$lib/jenzyme-kernel.jar:$lib/lib/*" "$JENZYME_WORKER" "$crashes" \
+    "$spark_jar" "$JENZYME_ROOT/pom.xml" <<'PY'
+import json, re, sys
+path, java, classpath, worker, crashes, spark_jar, pom = sys.argv[1:]
+spark_args = re.search(r"<spark.jvm.args>(.*?)</spark.jvm.args>", open(pom).read()).group(1).split()
 json.dump({
     "argv": [java, "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true",
              "-Xss16m",  # magics sample deep recursive methods on kernel threads (StatusCode.MAX_CALL_DEPTH)
+             f"-Djenzyme.spark.jar={spark_jar}", *spark_args,
              f"-XX:ErrorFile={crashes}/hs_err_pid%p.log", f"-XX:ReplayDataFile={crashes}/replay_pid%p.log",
              "-cp", classpath, "jenzyme.kernel.Launcher", "{connection_file}"],
     "display_name": "Java (JEnzyme)",

@@ -131,7 +131,16 @@ def main() -> int:
         if interrupts:
             print(f"soak: interrupt latency median {statistics.median(interrupts) * 1000:.0f} ms, "
                   f"max {max(interrupts) * 1000:.0f} ms over {len(interrupts)}")
-        print(f"soak: kernel RSS {rss_start:.0f} MiB → {rss_mib(pid):.0f} MiB, alive: {alive(pid)}")
+        rss_end = rss_mib(pid)
+        # What holds the memory: the JVM heap's committed size (G1 grows it under the large inputs and keeps it)
+        # against what is in use; a full GC then gives back what was only committed.
+        heap = execute(kernel.client, 'var rt = Runtime.getRuntime(); String before = (rt.totalMemory() >> 20) + " " '
+                       '+ ((rt.totalMemory() - rt.freeMemory()) >> 20); System.gc(); Thread.sleep(500); '
+                       'before + " " + (rt.totalMemory() >> 20) + " " + ((rt.totalMemory() - rt.freeMemory()) >> 20)')
+        committed, used, committed_gc, used_gc = heap.results[0]["data"]["text/plain"].strip('"').split(" ")
+        print(f"soak: kernel RSS {rss_start:.0f} MiB → {rss_end:.0f} MiB, alive: {alive(pid)}; Java heap committed "
+              f"{committed} MiB, used {used} MiB; after System.gc(): heap committed {committed_gc} MiB, used "
+              f"{used_gc} MiB, RSS {rss_mib(pid):.0f} MiB")
     except Exception as error:  # noqa: BLE001 (report whatever ended the soak)
         problems.append(f"soak aborted: {error!r}")
         print(f"soak: {counts} rounds so far, interrupts {[round(i * 1000) for i in interrupts]} ms")

@@ -138,7 +138,7 @@ def test_bad_inputs_are_cell_errors_and_the_kernel_survives(ad):
     assert "double wave_grad_into(double x, double y, double[] dActive)" in ok(ad, "%autodiff reverse wave").text
     cases = {
         "%autodiff reverse": "usage: %autodiff",
-        "%autodiff backwards cube": "expected the mode reverse, forward or hvp",
+        "%autodiff backwards cube": "expected the mode reverse, forward, hvp or jacobian",
         "%autodiff reverse nosuchmethod": "no cell method named 'nosuchmethod'",
         "%autodiff reverse cube x=Sideways": "expected Const, Active, Duplicated or DuplicatedNoNeed for x",
         "%autodiff reverse cube y=Const": "got 'y'",

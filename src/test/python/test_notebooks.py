@@ -16,7 +16,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[3] / "notebooks").glob("*.i
 
 def test_the_examples_are_there():
     assert [n.name for n in NOTEBOOKS] == ["00-tour.ipynb", "01-ode-sensitivities.ipynb", "02-optimisation.ipynb",
-                                           "03-inverse-problem.ipynb"]
+                                           "03-inverse-problem.ipynb", "04-spark-bootstrap.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
@@ -43,4 +43,7 @@ def test_notebook_runs_clean_and_its_checks_pass(path):
     # Each notebook ends with its assertion cell, whose summary line prints only after every check held.
     final = "".join(out.get("text", "") for out in code_cells[-1].outputs if out.output_type == "stream")
     assert "AssertionError" in code_cells[-1].source and final.strip(), f"{path.name}: final cell printed {final!r}"
-    assert seconds < 120, f"{path.name} took {seconds:.0f} s (budget 2 minutes on 2 cores)"
+    # The Spark example loads Spark (~170 jars resolved) and starts a master, two workers and their executors (five
+    # JVMs): measured 379 s on 2 cores shared with six other builds, so it gets 7 minutes.
+    budget = 420 if path.name == "04-spark-bootstrap.ipynb" else 120
+    assert seconds < budget, f"{path.name} took {seconds:.0f} s (budget {budget} s on 2 cores)"

@@ -161,6 +161,19 @@ def test_bindings_survive_a_new_star_import(kernel):
     assert ok(kernel, "starSquare_grad(4.0).dx()").text == "8.0"
 
 
+def test_a_star_import_that_resets_variables_says_which(kernel):
+    # JShell declares some top-level variables again after a new star import, resetting them (found by ./soak);
+    # the old values cannot be kept, so the cell warns with their names.
+    ok(kernel, "double resetSquare(double x) { return x * x; }\n%autodiff reverse resetSquare\n"
+               "final var counter = (java.util.concurrent.atomic.AtomicLong) new java.util.concurrent.atomic.AtomicLong(7);\n"
+               "Runnable task = () -> resetSquare_grad(1.0);\ndouble kept = 2.5;")
+    run = ok(kernel, "import java.io.*;\nimport java.nio.file.*;")
+    assert ok(kernel, "counter == null && task == null").text == "true"  # JShell's reset, as the soak saw it
+    names = run.stderr.split("made JShell declare", 1)[1].split(":")[0]
+    assert "counter" in names and "task" in names and "kept" not in names, run.stderr
+    assert ok(kernel, "kept").text == "2.5"
+
+
 REDERIVED = """
 double wave(double[] p) { double s = 0; for (int i = 0; i < p.length; i++) s += Math.sin(p[i]) * p[i]; return s; }
 %autodiff reverse wave

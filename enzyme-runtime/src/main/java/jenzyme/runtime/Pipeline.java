@@ -12,9 +12,12 @@ import java.util.function.Supplier;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.JacobianOptions;
+import jenzyme.runtime.ad.JacobianShape;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.ad.WrapperLayout;
 import jenzyme.runtime.bind.DerivativeBinder;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.bind.HessianVectorBinder;
 import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.bind.NativeBinder;
@@ -38,7 +41,7 @@ import jenzyme.runtime.ad.WrapperSignature;
  * <p>Owns one ORC JIT, wired to the global {@link InterruptFlag}, and one worker client, started on the first
  * derivative (a program that only {@link #jit}s never needs the worker executable). Every artefact it returns is
  * {@link AutoCloseable}: closing it frees its native code, and its handles then raise instead of calling.
- * Jacobians and batched forward mode belong here beside {@link #reverse} and {@link #forward}.
+ * Jacobians ({@link #jacobian}) and batched forward mode sit beside {@link #reverse} and {@link #forward}.
  */
 public final class Pipeline implements AutoCloseable {
 
@@ -94,6 +97,10 @@ public final class Pipeline implements AutoCloseable {
      */
     public synchronized NativeMethod jit(JavaMethod method) {
         LoweredModule lowered = lower(method);
+        if (lowered.entry().returnsArray()) {
+            throw new jenzyme.runtime.error.BindingException(
+                    Messages.NATIVE_ARRAY_RESULT.format(lowered.entry().methodAsWritten()));
+        }
         JitModule code = jit.add(lowered.moduleName(), lowered.bitcode(), true);
         try {
             EntryPoint entry = lowered.entry();
@@ -138,13 +145,62 @@ public final class Pipeline implements AutoCloseable {
      */
     public Derivative differentiate(JavaMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options) {
+        return differentiate(method, mode, overrides, options, 1);
+    }
+
+    /**
+     * Batched forward mode when {@code width > 1}: the handle's shadows and tangents are lane tables
+     * ({@link jenzyme.runtime.bind.LaneTable}), one sweep giving {@code width} directional derivatives.
+     */
+    public Derivative differentiate(JavaMethod method, Mode mode, Map<String, Activity> overrides,
+                                    DifferentiationOptions options, int width) {
         Timings timings = new Timings();
         LoweredModule lowered = timings.time("lowering", () -> lower(method));
-        CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn());
+        CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn(),
+                width);
+        return differentiate(lowered, convention, options, timings, "");
+    }
+
+    /**
+     * The Jacobian of a vector function ({@code double[] f(double[] x, ...)} or {@code void f(double[] x, ...,
+     * double[] y)}), see {@link JacobianOptions}: forward mode in {@code width}-lane sweeps, reverse mode, or both
+     * (then each call picks by the shape of the Jacobian).
+     *
+     * @throws jenzyme.runtime.error.DifferentiationException if the method has no such input and output
+     */
+    public Jacobian jacobian(JavaMethod method, JacobianOptions options) {
+        Timings timings = new Timings();
+        LoweredModule lowered = timings.time("lowering", () -> lower(method));
+        JacobianShape shape = JacobianShape.of(lowered.entry(), options.wrt(), options.out());
+        DifferentiationOptions how = DifferentiationOptions.DEFAULT.withFastMath(options.fastMath());
+        Derivative forward = null;
+        Derivative reverse = null;
+        try {
+            if (options.mode().orElse(Mode.FORWARD) == Mode.FORWARD) {
+                forward = differentiate(lowered, CallingConvention.of(lowered.entry(), Mode.FORWARD,
+                        shape.activities(), true, options.width()), how, timings, "forward ");
+            }
+            if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
+                reverse = differentiate(lowered, CallingConvention.of(lowered.entry(), Mode.REVERSE,
+                        shape.activities(), true), how, new Timings(), "reverse ");
+            }
+            return new Jacobian(shape, forward, reverse);
+        } catch (RuntimeException e) {
+            if (forward != null) {
+                forward.close();
+            }
+            throw e;
+        }
+    }
+
+    private Derivative differentiate(LoweredModule lowered, CallingConvention convention,
+                                     DifferentiationOptions options, Timings timings, String phasePrefix) {
         DifferentiatedModule module = worker().differentiate(request(lowered.bitcode(), lowered.entry().symbol(),
                 convention.wrapperLayout()).withOptions(options));
-        module.timings().forEach((phase, time) -> timings.put(phase.name().toLowerCase(), time));
-        return jitAndBind(lowered, "." + mode.name().toLowerCase(), module, timings,
+        module.timings().forEach((phase, time) -> timings.put(phasePrefix + phase.name().toLowerCase(), time));
+        String suffix = "." + convention.mode().name().toLowerCase()
+                + (convention.width() > 1 ? "x" + convention.width() : "");
+        return jitAndBind(lowered, suffix, module, timings,
                 code -> DerivativeBinder.bind(code.address(module.wrapper().symbol()), convention, module.wrapper(),
                         code::isLive), convention);
     }
@@ -173,7 +229,8 @@ public final class Pipeline implements AutoCloseable {
     private static DifferentiationRequest request(byte[] bitcode, String function, WrapperLayout layout) {
         return layout.mode() == Mode.REVERSE
                 ? DifferentiationRequest.reverse(bitcode, function, layout.arguments(), layout.returnActivity())
-                : DifferentiationRequest.forward(bitcode, function, 1, layout.arguments(), layout.returnActivity());
+                : DifferentiationRequest.forward(bitcode, function, layout.width(), layout.arguments(),
+                        layout.returnActivity());
     }
 
     /** A worker-made wrapper compiled in this pipeline's JIT, for callers that bind it themselves. */

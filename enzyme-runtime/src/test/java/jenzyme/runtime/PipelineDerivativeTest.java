@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodType;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import jenzyme.runtime.ad.Activity;
@@ -53,6 +54,7 @@ class PipelineDerivativeTest {
                     for (int i = 0; i < in.length; i++) out[i] = c * in[i] * in[i];
                 }
                 public static double overrun(double[] a) { return a[a.length]; }
+                public static double overrunVia(double[] a) { double s = a[0] * a[0]; return s * overrun(a); }
             }
             """;
 
@@ -186,6 +188,13 @@ class PipelineDerivativeTest {
         var e = assertThrows(ArrayIndexOutOfBoundsException.class,
                 () -> { d.handle().invokeExact(a, new double[2], new double[1]); });
         assertEquals("Index 2 out of bounds for length 2", e.getMessage());
+        assertEquals(new StackTraceElement("ad.Fns", "overrun", null, 25), e.getStackTrace()[0]);
+        Derivative via = derive("overrunVia", "([D)D", Mode.REVERSE, Map.of());
+        var called = assertThrows(ArrayIndexOutOfBoundsException.class,
+                () -> { via.handle().invokeExact(a, new double[2], new double[1]); });
+        assertEquals(List.of(new StackTraceElement("ad.Fns", "overrun", null, 25),
+                new StackTraceElement("ad.Fns", "overrunVia", null, 26)), List.of(called.getStackTrace()).subList(0, 2),
+                "the compiled caller's frame survives differentiation");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package jenzyme.magics;
 
 import java.util.List;
+import jenzyme.runtime.error.Messages;
 
 /**
  * Raised by {@link NotebookSession#define} when JShell rejects the source or a statement in it throws: carries the
@@ -12,7 +13,7 @@ public final class DefinitionException extends Exception {
     private final List<String> problems;
 
     public DefinitionException(String snippet, List<String> problems) {
-        super("JShell rejected generated code: " + String.join("; ", problems) + "\nin:\n" + snippet);
+        super(Messages.GENERATED_CODE_REJECTED.format(String.join("; ", problems), snippet));
         this.snippet = snippet;
         this.problems = List.copyOf(problems);
     }

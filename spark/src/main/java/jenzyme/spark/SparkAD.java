@@ -3,6 +3,8 @@ package jenzyme.spark;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 import jenzyme.runtime.api.Gradient;
 import jenzyme.runtime.error.Messages;
@@ -84,6 +86,20 @@ public final class SparkAD {
                                                   PartitionFunction<T, R> function) {
         Broadcast<CompiledArtifact> shipped = JavaSparkContext.fromSparkContext(rows.context()).broadcast(loss);
         return rows.mapPartitions(partition -> function.call(Gradient.of(shipped.value()), partition));
+    }
+
+    /**
+     * What shipping cost each executor so far: how many artefacts its JVM compiled and how long that took (JIT and
+     * binding), by executor id. Runs {@code tasks} tiny tasks; an executor that ran none of them is missing.
+     */
+    public static Map<String, ArtifactRuntime.Stats> executorStats(JavaSparkContext spark, int tasks) {
+        List<Integer> slots = java.util.stream.IntStream.range(0, tasks).boxed().toList();
+        return onSparkLoader(() -> {
+            Map<String, ArtifactRuntime.Stats> stats = new TreeMap<>();
+            spark.parallelize(slots, tasks).map(slot -> new java.util.AbstractMap.SimpleImmutableEntry<>(SparkEnv.get().executorId(),
+                    ArtifactRuntime.shared().stats())).collect().forEach(e -> stats.put(e.getKey(), e.getValue()));
+            return stats;
+        });
     }
 
     /** Runs a Spark action, turning a job aborted by a failing task into a {@link SparkTaskFailure}. */

@@ -21,6 +21,14 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class SparkSessions {
 
+    /**
+     * In the kernel SLF4J logs through java.util.logging, where {@code setLogLevel} does not reach: quiet Spark's
+     * INFO lines there (held here, since JUL keeps loggers only weakly).
+     */
+    private static final List<java.util.logging.Logger> SPARK_LOGS = List.of(
+            java.util.logging.Logger.getLogger("org.apache.spark"),
+            java.util.logging.Logger.getLogger("org.sparkproject")); // Spark's shaded Jetty
+
     private SparkSessions() {}
 
     /**
@@ -38,11 +46,14 @@ public final class SparkSessions {
             SparkSession.Builder builder = SparkSession.builder().master(master).appName("JEnzyme")
                     .config("spark.executor.memory", executorMemory)
                     .config("spark.executor.cores", "1")
+                    // One core per executor: the serial collector's single thread is all it can use.
+                    .config("spark.executor.extraJavaOptions", "-XX:+UseSerialGC")
                     .config("spark.ui.showConsoleProgress", "false")
                     .config(shipJars ? "spark.jars" : "spark.executor.extraClassPath", jars);
             if (master.contains("127.0.0.1") || master.contains("localhost") || master.startsWith("local")) {
                 builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1");
             }
+            SPARK_LOGS.forEach(log -> log.setLevel(java.util.logging.Level.WARNING));
             SparkSession session = builder.getOrCreate();
             session.sparkContext().setLogLevel("WARN"); // Spark's INFO lines would flood the kernel's log
             return session;

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import jenzyme.runtime.error.Messages;
 import org.apache.spark.launcher.JavaModuleOptions;
 
 /**
@@ -26,7 +27,9 @@ import org.apache.spark.launcher.JavaModuleOptions;
  */
 public final class StandaloneCluster implements AutoCloseable {
 
-    private static final Duration STARTUP = Duration.ofSeconds(90);
+    // Measured on 2 busy cores: the master and workers took 60-100 s to come up (Spark initialises Hadoop, Jetty,
+    // Netty); C1 only and the serial collector cut their start-up CPU, and they run no hot loops.
+    private static final Duration STARTUP = Duration.ofSeconds(240);
 
     private final Path home;
     private final List<Process> daemons = new ArrayList<>();
@@ -68,6 +71,8 @@ public final class StandaloneCluster implements AutoCloseable {
                             cluster.masterUrl));
                 }
                 cluster.awaitWorkers(workers);
+                // A kernel shut down or restarted with the cluster running must not leave its daemons behind.
+                Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "jenzyme-spark-cluster-stop"));
                 return cluster;
             } catch (RuntimeException | IOException e) {
                 cluster.close();
@@ -96,7 +101,8 @@ public final class StandaloneCluster implements AutoCloseable {
 
     private Process launch(String name, String mainClass, String... arguments) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx128m", "-Dspark.master.rest.enabled=false", "-cp", home.resolve("jars") + File.separator
+                .toString(), "-Xmx128m", "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC", "-Dspark.master.rest.enabled=false", "-cp", home.resolve("jars") + File.separator
                 + "*"));
         command.addAll(List.of(JavaModuleOptions.defaultModuleOptionArray()));
         command.add(mainClass);
@@ -117,8 +123,8 @@ public final class StandaloneCluster implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             for (Process daemon : daemons) {
                 if (!daemon.isAlive()) {
-                    throw new IllegalStateException("a Spark daemon exited with " + daemon.exitValue() + "; see "
-                            + home.resolve("logs"));
+                    throw new IllegalStateException(Messages.SPARK_DAEMON_EXITED.format(daemon.exitValue(),
+                            home.resolve("logs")));
                 }
             }
             try {
@@ -141,8 +147,8 @@ public final class StandaloneCluster implements AutoCloseable {
                 throw new IllegalStateException("interrupted while the Spark cluster started", e);
             }
         }
-        throw new IllegalStateException("the Spark cluster did not have " + workers + " workers after " + STARTUP
-                + "; see " + home.resolve("logs"));
+        throw new IllegalStateException(Messages.SPARK_CLUSTER_SLOW.format(workers, STARTUP.toSeconds(),
+                home.resolve("logs")));
     }
 
     private static int freePort() throws IOException {
@@ -153,7 +159,7 @@ public final class StandaloneCluster implements AutoCloseable {
 
     /** Stops the workers (and their executors), then the master. */
     @Override
-    public void close() {
+    public synchronized void close() {
         for (Process daemon : daemons.reversed()) {
             daemon.descendants().forEach(ProcessHandle::destroy);
             daemon.destroy();

@@ -24,7 +24,7 @@ final class ActivityRules {
         List<NativeParameter> parameters = entry.parameters();
         for (String name : overrides.keySet()) {
             if (parameters.stream().noneMatch(p -> covers(name, p))) {
-                List<String> names = entry.javaParameters().stream().map(EntryPoint.JavaParameter::name).toList();
+                List<String> names = entry.declared().stream().map(EntryPoint.JavaParameter::name).toList();
                 throw DifferentiationException.refused(entry.methodAsWritten(), (entry.hasRecordParameters()
                         ? Messages.RECORD_PARAMETER_NAME : Messages.UNKNOWN_PARAMETER).format(
                         entry.methodAsWritten(), String.join(", ", names), name));
@@ -40,7 +40,7 @@ final class ActivityRules {
             throw DifferentiationException.refused(entry.methodAsWritten(), Messages.NOTHING_TO_DIFFERENTIATE.format());
         }
         JavaType result = entry.returnType();
-        boolean floatingResult = result == JavaType.DOUBLE || result == JavaType.FLOAT;
+        boolean floatingResult = result == JavaType.DOUBLE || result == JavaType.FLOAT || entry.returnsArray();
         if (!floatingResult && result != JavaType.VOID) {
             throw DifferentiationException.refused(entry.methodAsWritten(),
                     Messages.RESULT_NOT_FLOATING.format(entry.methodName(), result.javaName()));

@@ -44,7 +44,7 @@ public final class CallingConvention {
      * bitcode of the derivative ({@code jenzyme.runtime.ship.CompiledArtifact}) instead of a second description of
      * the layout.
      */
-    public record Model(EntryPoint entry, Mode mode, List<Activity> activities, boolean primalReturn)
+    public record Model(EntryPoint entry, Mode mode, List<Activity> activities, boolean primalReturn, int width)
             implements java.io.Serializable {
         public Model {
             activities = List.copyOf(activities);
@@ -58,17 +58,18 @@ public final class CallingConvention {
     private final WrapperLayout wrapper;
     private final List<HandleParameter> handleParameters;
 
-    private CallingConvention(EntryPoint entry, Mode mode, List<Activity> activities, boolean primalReturn) {
+    private CallingConvention(EntryPoint entry, Mode mode, List<Activity> activities, boolean primalReturn,
+                              int width) {
         this.entry = entry;
         this.mode = mode;
         this.activities = List.copyOf(activities);
         this.primalReturn = primalReturn;
         List<Argument> arguments = workerArguments(entry, mode, activities);
-        Activity returnActivity = entry.returnType() == JavaType.VOID ? Activity.CONST
+        Activity returnActivity = returnType(entry) == null ? Activity.CONST
                 : mode == Mode.REVERSE ? Activity.ACTIVE : Activity.DUPLICATED;
-        this.wrapper = WrapperLayout.plan(mode, arguments, llvmTypes(entry), returnType(entry), returnActivity,
-                primalReturn);
-        this.handleParameters = handleParameters(entry, arguments);
+        this.wrapper = WrapperLayout.plan(mode, width, arguments, llvmTypes(entry), returnType(entry),
+                returnActivity, primalReturn);
+        this.handleParameters = handleParameters(entry, arguments, width);
     }
 
     /** The defaults for {@code entry} with {@code overrides} (parameter name → activity), the primal value kept. */
@@ -82,18 +83,39 @@ public final class CallingConvention {
      */
     public static CallingConvention of(EntryPoint entry, Mode mode, Map<String, Activity> overrides,
                                        boolean primalReturn) {
-        return new CallingConvention(entry, mode, ActivityRules.activities(entry, mode, overrides), primalReturn);
+        return of(entry, mode, overrides, primalReturn, 1);
     }
 
     /** The convention {@code model} describes (see {@link #model()}); its activities were checked when first made. */
     public static CallingConvention of(Model model) {
-        return new CallingConvention(model.entry(), model.mode(), model.activities(), model.primalReturn());
+        return new CallingConvention(model.entry(), model.mode(), model.activities(), model.primalReturn(),
+                model.width());
     }
 
     /** What this convention is derived from: {@code of(model())} rebuilds it. */
     public Model model() {
-        return new Model(entry, mode, activities, primalReturn);
+        return new Model(entry, mode, activities, primalReturn, width());
     }
+
+    /**
+     * Batched forward mode when {@code width > 1} (Enzyme's vector mode): each shadow or tangent of the handle is a
+     * native lane table ({@link java.lang.foreign.MemorySegment}) of {@code width} shadow pointers (arrays) or
+     * {@code width} values (scalars), fed to the wrapper as it is, and the return's tangent takes one slot per lane.
+     *
+     * @throws DifferentiationException naming the parameter when an override does not fit, or the width when it is
+     *                                  outside 1..64 or above 1 in reverse mode
+     */
+    public static CallingConvention of(EntryPoint entry, Mode mode, Map<String, Activity> overrides,
+                                       boolean primalReturn, int width) {
+        if (width < 1 || width > MAX_WIDTH || width > 1 && mode != Mode.FORWARD) {
+            throw DifferentiationException.refused(entry.methodAsWritten(), Messages.WIDTH.format(width, MAX_WIDTH));
+        }
+        return new CallingConvention(entry, mode, ActivityRules.activities(entry, mode, overrides), primalReturn,
+                width);
+    }
+
+    /** The widest batch the worker accepts (its {@code spec::Mode::parse}). */
+    public static final int MAX_WIDTH = 64;
 
     /**
      * The inner gradient of a Hessian-vector product of {@code double f(double[] p)}: reverse mode without the
@@ -114,6 +136,11 @@ public final class CallingConvention {
 
     public Mode mode() {
         return mode;
+    }
+
+    /** Lanes per forward sweep: 1, or more in batched forward mode. */
+    public int width() {
+        return wrapper.width();
     }
 
     /** One per Java parameter, as the user sees them (forward-mode Active not yet translated). */
@@ -195,8 +222,9 @@ public final class CallingConvention {
             }
             int p = javaParameterAt(parameter.argument());
             boolean shadow = parameter.role() != WrapperParameter.Role.ARG;
-            feeds.add(shadow ? new Feed(entry.parameters().get(p).type().isArray() ? Feed.Kind.ARRAY : Feed.Kind.VALUE,
-                    positions[p] + 1) : feed(entry.parameters().get(p), parameter.argument(), positions[p]));
+            feeds.add(shadow ? new Feed(entry.parameters().get(p).type().isArray() && width() == 1
+                    ? Feed.Kind.ARRAY : Feed.Kind.VALUE, positions[p] + 1)
+                    : feed(entry.parameters().get(p), parameter.argument(), positions[p]));
         }
         return feeds;
     }
@@ -238,7 +266,12 @@ public final class CallingConvention {
 
     /** Forward mode: the slot of the return value's tangent. */
     public int returnTangentSlot() {
-        return slotOf(OutputSlot.Kind.DRETURN, 0);
+        return returnTangentSlot(0);
+    }
+
+    /** Forward mode: the slot of lane {@code lane} of the return value's tangent. */
+    public int returnTangentSlot(int lane) {
+        return slotOf(OutputSlot.Kind.DRETURN, lane);
     }
 
     private int slotOf(OutputSlot.Kind kind, int index) {
@@ -286,7 +319,8 @@ public final class CallingConvention {
         return arguments;
     }
 
-    private static List<HandleParameter> handleParameters(EntryPoint entry, List<Argument> workerArguments) {
+    private static List<HandleParameter> handleParameters(EntryPoint entry, List<Argument> workerArguments,
+                                                          int width) {
         List<HandleParameter> handle = new ArrayList<>();
         List<NativeParameter> parameters = entry.parameters();
         for (int p = 0; p < parameters.size(); p++) {
@@ -295,7 +329,7 @@ public final class CallingConvention {
             handle.add(new HandleParameter(HandleParameter.Role.PRIMAL, type, p));
             if (workerArguments.get(parameter.llvmIndex()).activity().hasShadow()) {
                 handle.add(new HandleParameter(parameter.type().isArray() ? HandleParameter.Role.SHADOW
-                        : HandleParameter.Role.TANGENT, type, p));
+                        : HandleParameter.Role.TANGENT, width > 1 ? java.lang.foreign.MemorySegment.class : type, p));
             }
         }
         handle.add(new HandleParameter(HandleParameter.Role.OUT, double[].class, -1));
@@ -324,13 +358,15 @@ public final class CallingConvention {
         return types;
     }
 
+    /** Null when nothing is returned by value: void, or an array result (written to the hidden result array). */
     private static NativeType returnType(EntryPoint entry) {
-        return entry.returnType() == JavaType.VOID ? null : NativeType.ofToken(entry.llvmReturnType());
+        return entry.llvmReturnType().equals("void") ? null : NativeType.ofToken(entry.llvmReturnType());
     }
 
     @Override
     public String toString() {
-        return "CallingConvention[" + entry.javaSignature() + ", " + mode.token() + ", " + activities + " -> "
+        return "CallingConvention[" + entry.javaSignature() + ", " + mode.token() + (width() > 1 ? " x" + width()
+                : "") + ", " + activities + " -> "
                 + wrapper + "]";
     }
 }

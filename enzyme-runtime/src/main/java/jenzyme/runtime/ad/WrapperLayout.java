@@ -11,15 +11,19 @@ import jenzyme.runtime.error.Messages;
  * arguments: each parameter's primal, immediately followed by its shadow (pointers) or tangent (scalars) when it
  * has one, then {@code ptr out}; output slots primal, then adjoints (reverse) or the return's tangent (forward).
  * The Java twin of the worker's {@code wrapper::Layout::plan}; {@link #check} holds the two in step at every call.
- * Width 1 only: batched forward mode adds lanes here (tangents become pointers, one {@code dreturn} per lane).
+ * In batched forward mode ({@code width > 1}) every shadow and tangent parameter is a pointer to {@code width}
+ * lanes (shadow pointers, or tangent values) and the return's tangent takes one {@code dreturn} slot per lane.
  *
  * @param arguments      the worker request's {@code args} this wrapper answers
  * @param returnActivity the worker request's {@code return}
  */
-public record WrapperLayout(Mode mode, List<Argument> arguments, Activity returnActivity,
+public record WrapperLayout(Mode mode, int width, List<Argument> arguments, Activity returnActivity,
                             List<WrapperParameter> parameters, List<OutputSlot> slots) {
 
     public WrapperLayout {
+        if (width < 1 || width > 1 && mode != Mode.FORWARD) {
+            throw new IllegalArgumentException(Messages.LAYOUT_WIDTH.format(width, mode.token()));
+        }
         arguments = List.copyOf(arguments);
         parameters = List.copyOf(parameters);
         slots = List.copyOf(slots);
@@ -29,8 +33,8 @@ public record WrapperLayout(Mode mode, List<Argument> arguments, Activity return
      * @param types      the differentiated function's LLVM parameter types, one per argument
      * @param returnType its LLVM return type, null for void
      */
-    static WrapperLayout plan(Mode mode, List<Argument> arguments, List<NativeType> types, NativeType returnType,
-                              Activity returnActivity, boolean primalReturn) {
+    static WrapperLayout plan(Mode mode, int width, List<Argument> arguments, List<NativeType> types,
+                              NativeType returnType, Activity returnActivity, boolean primalReturn) {
         if (types.size() != arguments.size()) {
             throw new IllegalArgumentException(Messages.WRAPPER_TYPES_PER_ARGUMENT.format(arguments, types));
         }
@@ -41,7 +45,7 @@ public record WrapperLayout(Mode mode, List<Argument> arguments, Activity return
             parameters.add(new WrapperParameter(WrapperParameter.Role.ARG, i, types.get(i)));
             if (argument.activity().hasShadow()) {
                 parameters.add(new WrapperParameter(argument.type().isPointer() ? WrapperParameter.Role.SHADOW
-                        : WrapperParameter.Role.TANGENT, i, types.get(i)));
+                        : WrapperParameter.Role.TANGENT, i, width > 1 ? NativeType.PTR : types.get(i)));
             }
         }
         parameters.add(new WrapperParameter(WrapperParameter.Role.OUT, -1, NativeType.PTR));
@@ -55,9 +59,11 @@ public record WrapperLayout(Mode mode, List<Argument> arguments, Activity return
                 }
             }
         } else if (returnActivity.hasShadow()) {
-            slots.add(new OutputSlot(OutputSlot.Kind.DRETURN, 0, returnType));
+            for (int lane = 0; lane < width; lane++) {
+                slots.add(new OutputSlot(OutputSlot.Kind.DRETURN, lane, returnType));
+            }
         }
-        return new WrapperLayout(mode, arguments, returnActivity, parameters, slots);
+        return new WrapperLayout(mode, width, arguments, returnActivity, parameters, slots);
     }
 
     /**
@@ -83,7 +89,7 @@ public record WrapperLayout(Mode mode, List<Argument> arguments, Activity return
                 }
             });
         }
-        return plan(Mode.FORWARD, over, types, null, Activity.CONST, false);
+        return plan(Mode.FORWARD, 1, over, types, null, Activity.CONST, false);
     }
 
     /** Refuses a wrapper that the worker described differently: the frontend and the worker are out of step. */

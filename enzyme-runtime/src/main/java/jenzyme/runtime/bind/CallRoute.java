@@ -22,8 +22,11 @@ import java.util.List;
  * Measured on ./bench --quick (2 loaded cores): without the per-byte allowance Rosenbrock 10^6 and LogReg 10^4x32
  * copied on every call, +40% and +30%. Calls carrying no
  * array data (scalars, the status block) always go the ordinary way: they gain nothing from zero-copy and are the
- * ones whose length no argument size bounds (a loop count). What stays open: a binding shown short that later gets
- * a far longer loop count with the same arrays still runs critical.
+ * ones whose length no argument size bounds (a loop count). Integer arguments bound a call too: a call goes critical
+ * only if its largest integer argument is at most twice the largest of the calls measured short (loop counts are
+ * integers: a binding shown short with {@code n = 1} that gets {@code n = 10^10} with the same arrays is copied, and
+ * GC proceeds). Negative integers count as huge ({@code i != n} with n = -1 runs for ever). What stays open: a loop
+ * bounded by a floating-point argument or by data inside the arrays.
  */
 final class CallRoute {
 
@@ -34,22 +37,28 @@ final class CallRoute {
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final MethodHandle HEAP_BYTES;
+    private static final MethodHandle LARGEST_INTEGER;
     private static final MethodHandle USE_CRITICAL;
     private static final MethodHandle BEGIN;
     private static final MethodHandle COPY_IN;
     private static final MethodHandle END;
+    private static final MethodHandle UNSIGNED_INT;
 
     static {
         try {
             var lookup = MethodHandles.lookup();
             HEAP_BYTES = lookup.findStatic(CallRoute.class, "heapBytes",
                     MethodType.methodType(long.class, MemorySegment[].class));
+            LARGEST_INTEGER = lookup.findStatic(CallRoute.class, "largestInteger",
+                    MethodType.methodType(long.class, long[].class));
             USE_CRITICAL = lookup.findVirtual(CallRoute.class, "useCritical",
-                    MethodType.methodType(boolean.class, long.class));
+                    MethodType.methodType(boolean.class, long.class, long.class));
             BEGIN = lookup.findStatic(CallScratch.class, "begin", MethodType.methodType(void.class));
             COPY_IN = lookup.findStatic(CallScratch.class, "copyIn",
                     MethodType.methodType(MemorySegment.class, MemorySegment.class));
             END = lookup.findVirtual(CallRoute.class, "end", MethodType.methodType(void.class));
+            UNSIGNED_INT = lookup.findStatic(CallRoute.class, "unsignedInt",
+                    MethodType.methodType(long.class, int.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -57,6 +66,8 @@ final class CallRoute {
 
     /** Largest array bytes of a call measured short on the ordinary route; -1 until one was. */
     private volatile long shortBytes = -1;
+    /** Largest integer argument of a call measured short on the ordinary route. */
+    private volatile long shortIntegers;
 
     private CallRoute() {}
 
@@ -66,24 +77,40 @@ final class CallRoute {
         MethodHandle ordinary = LINKER.downcallHandle(function, descriptor);
         MethodType type = critical.type();
         List<Integer> segments = new ArrayList<>();
+        List<Integer> integers = new ArrayList<>();
         for (int i = 0; i < type.parameterCount(); i++) {
             if (type.parameterType(i) == MemorySegment.class) {
                 segments.add(i);
+            } else if (type.parameterType(i) == int.class || type.parameterType(i) == long.class) {
+                integers.add(i);
             }
         }
         if (segments.isEmpty()) {
             return ordinary; // nothing to copy, nothing to gain from a critical call
         }
         CallRoute route = new CallRoute();
-        return MethodHandles.guardWithTest(route.test(type, segments), critical, route.copying(ordinary, segments));
+        return MethodHandles.guardWithTest(route.test(type, segments, integers), critical,
+                route.copying(ordinary, segments));
     }
 
-    /** (args...) → whether this call goes critical, from the bytes of its heap segments. */
-    private MethodHandle test(MethodType type, List<Integer> segments) {
+    /**
+     * (args...) → whether this call goes critical, from the bytes of its heap segments and its largest integer
+     * argument (integers widened to long: a negative int counts as its unsigned value, a negative long as huge).
+     */
+    private MethodHandle test(MethodType type, List<Integer> segments, List<Integer> integers) {
         MethodHandle bytes = HEAP_BYTES.asCollector(MemorySegment[].class, segments.size());
-        MethodHandle decide = MethodHandles.filterReturnValue(bytes, USE_CRITICAL.bindTo(this));
-        return MethodHandles.permuteArguments(decide, type.changeReturnType(boolean.class),
-                segments.stream().mapToInt(Integer::intValue).toArray());
+        MethodHandle largest = LARGEST_INTEGER.asCollector(long[].class, integers.size());
+        MethodHandle decide = MethodHandles.collectArguments(
+                MethodHandles.collectArguments(USE_CRITICAL.bindTo(this), 1, largest), 0, bytes);
+        for (int i = 0; i < integers.size(); i++) {
+            int parameter = segments.size() + i;
+            if (type.parameterType(integers.get(i)) == int.class) {
+                decide = MethodHandles.filterArguments(decide, parameter, UNSIGNED_INT);
+            }
+        }
+        int[] order = java.util.stream.Stream.concat(segments.stream(), integers.stream())
+                .mapToInt(Integer::intValue).toArray();
+        return MethodHandles.permuteArguments(decide, type.changeReturnType(boolean.class), order);
     }
 
     /** {@code ordinary} with heap segments copied to native memory before and back after, timed. */
@@ -110,17 +137,35 @@ final class CallRoute {
         return total;
     }
 
-    private boolean useCritical(long bytes) {
+    private static long largestInteger(long[] values) {
+        long largest = 0;
+        for (long value : values) {
+            largest = Math.max(largest, value < 0 ? Long.MAX_VALUE : value);
+        }
+        return largest;
+    }
+
+    private static long unsignedInt(int value) {
+        return Integer.toUnsignedLong(value);
+    }
+
+    private boolean useCritical(long bytes, long integers) {
         long known = shortBytes;
-        return bytes >= ARRAY_DATA_BYTES && known >= 0 && bytes <= 2 * known;
+        boolean critical = bytes >= ARRAY_DATA_BYTES && known >= 0 && bytes <= 2 * known
+                && integers - shortIntegers <= shortIntegers; // at most twice, without overflow
+        if (!critical) {
+            CallScratch.noteIntegers(integers);
+        }
+        return critical;
     }
 
     /** Copies back; a short call promotes calls of up to twice its size to the critical route. */
     private void end() {
         CallScratch.Finished call = CallScratch.end();
         boolean isShort = call.nanos() < SHORT_NANOS + call.heapBytes();
-        if (isShort && call.heapBytes() >= ARRAY_DATA_BYTES && call.heapBytes() > shortBytes) {
-            shortBytes = call.heapBytes();
+        if (isShort && call.heapBytes() >= ARRAY_DATA_BYTES) {
+            shortBytes = Math.max(shortBytes, call.heapBytes());
+            shortIntegers = Math.max(shortIntegers, call.integers());
         }
     }
 }

@@ -17,7 +17,8 @@ final class CallScratch {
     private static final long BUFFER_BYTES = 64 * 1024;
     private static final ThreadLocal<CallScratch> CURRENT = ThreadLocal.withInitial(CallScratch::new);
 
-    record Finished(long nanos, long heapBytes) {}
+    /** @param integers the largest integer argument of the call (see {@link CallRoute}) */
+    record Finished(long nanos, long heapBytes, long integers) {}
 
     private record Copy(MemorySegment heap, MemorySegment copy) {}
 
@@ -26,6 +27,7 @@ final class CallScratch {
     private long used;
     private long heapBytes;
     private long started;
+    private long integers;
     private Arena large;
 
     static void begin() {
@@ -34,6 +36,11 @@ final class CallScratch {
         scratch.used = 0;
         scratch.heapBytes = 0;
         scratch.started = System.nanoTime();
+    }
+
+    /** Records the next ordinary call's largest integer argument (set before {@link #begin}, which keeps it). */
+    static void noteIntegers(long magnitude) {
+        CURRENT.get().integers = magnitude;
     }
 
     static MemorySegment copyIn(MemorySegment segment) {
@@ -54,7 +61,7 @@ final class CallScratch {
                 scratch.large = null;
             }
         }
-        return new Finished(nanos, scratch.heapBytes);
+        return new Finished(nanos, scratch.heapBytes, scratch.integers);
     }
 
     private MemorySegment copyOf(MemorySegment heap) {

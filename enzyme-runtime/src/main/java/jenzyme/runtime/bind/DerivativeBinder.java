@@ -93,7 +93,8 @@ public final class DerivativeBinder {
         List<HandleParameter> parameters = convention.handleParameters();
         List<Integer> shadows = new ArrayList<>();
         for (int i = 0; i < parameters.size(); i++) {
-            if (parameters.get(i).role() == HandleParameter.Role.SHADOW) {
+            // Batched forward mode: a shadow is a lane table the runtime sized to its primal (bind.LaneTable).
+            if (parameters.get(i).role() == HandleParameter.Role.SHADOW && parameters.get(i).type().isArray()) {
                 handle = fold(handle, type, CHECK_SHADOW, nameOf(convention, parameters.get(i)), i - 1, i);
                 shadows.add(i);
             }

@@ -65,6 +65,8 @@ final class NativeStatus {
             case STACK_OVERFLOW -> new StackOverflowError(
                     Messages.COMPILED_STACK_OVERFLOW.format(StatusCode.MAX_CALL_DEPTH));
             case NATIVE_MEMORY -> new OutOfMemoryError(Messages.COMPILED_NATIVE_MEMORY.format(block[1], block[2]));
+            case RESULT_LENGTH -> new IllegalArgumentException(Messages.RESULT_LENGTH.format(
+                    site.map(FailureSites.Site::methodName).orElse("the method"), block[1], block[2]));
             case INTERRUPTED -> {
                 InterruptFlag.global().clear();
                 yield new CompiledCodeInterruptedException(Messages.COMPILED_INTERRUPTED.format(

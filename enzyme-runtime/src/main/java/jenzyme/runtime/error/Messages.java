@@ -30,6 +30,7 @@ public enum Messages {
     UNKNOWN_MAGIC,
     UNRESOLVED,
     UNRESOLVED_ERRORS,
+    IMPORT_RESET_VARIABLES,
     UNRESOLVED_MISSING,
 
     // Where an error happened (rendered by the kernel).
@@ -105,6 +106,8 @@ public enum Messages {
     RECORD_PARAMETER_NAME,
     SHAPE_OF_NON_RECORD,
     RECORD_HAS_NO_LLVM_TYPE,
+    CALLING_ARRAY_RESULT,
+    NATIVE_ARRAY_RESULT,
 
     // Activities and shapes a derivative needs (checked before anything reaches the worker).
     UNKNOWN_PARAMETER,
@@ -116,6 +119,24 @@ public enum Messages {
     DUPLICATED_NEEDS_ARRAY,
     BOOLEAN_PARAMETER,
     HVP_SHAPE,
+
+    // Vector functions, Jacobians and batched forward mode.
+    WIDTH,
+    JACOBIAN_INPUT,
+    JACOBIAN_OUTPUT,
+    JACOBIAN_NOT_ARRAY,
+    JACOBIAN_SAME,
+    JACOBIAN_ROWS,
+    RESULT_LENGTH,
+    ARGUMENT_COUNT,
+    JACOBIAN_OPTIONS,
+    UNKNOWN_JACOBIAN_MODE,
+    JACOBIAN_NEEDS_DERIVATIVE,
+    LAYOUT_WIDTH,
+    BOUND_JACOBIAN,
+    JACOBIAN_FORWARD,
+    JACOBIAN_REVERSE,
+    JACOBIAN_BOTH,
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
     COMPILED_INTERRUPTED,
@@ -144,7 +165,36 @@ public enum Messages {
     SHIP_NOT_BOUND,
     SHIP_STALE,
     SPARK_TASK_FAILED,
-    SPARK_NOT_LOADED,
+    SPARK_USAGE,
+    SPARK_WORKERS_AND_MASTER,
+    SPARK_JAR_MISSING,
+    SHIP_USAGE,
+    SHIPMENT_GONE,
+    SPARK_DAEMON_EXITED,
+    SPARK_CLUSTER_SLOW,
+
+    // What the magics print when they succeed (bindings, %gradcheck's verdict, %maven, %autodiff --explain).
+    BOUND_REVERSE,
+    BOUND_FORWARD,
+    BOUND_HVP,
+    BOUND_NATIVE,
+    GRADCHECK_SETTINGS,
+    GRADCHECK_PASSED_POINT,
+    GRADCHECK_PASSED,
+    GRADCHECK_FAILED,
+    MAVEN_ALREADY_LOADED,
+    MAVEN_ADDED,
+    MAVEN_WITH,
+    MAVEN_KEPT,
+    MAVEN_DOWNLOADED,
+    GENERATED_CODE_REJECTED,
+    EXPLAIN_COMPILES,
+    EXPLAIN_ONE_PROBLEM,
+    EXPLAIN_PROBLEMS,
+    EXPLAIN_SUBSET,
+    EXPLAIN_SIGNATURE,
+    EXPLAIN_LINE,
+    NO_INTERRUPT_CHECKS,
 
     // Stale bindings.
     STALE_METHOD,

@@ -105,6 +105,11 @@ public final class IrBuilder implements AutoCloseable {
         return LLVMCountParams(function);
     }
 
+    /** The function the builder is inserting into. */
+    public LLVMValueRef currentFunction() {
+        return LLVMGetBasicBlockParent(currentBlock());
+    }
+
     public void setName(LLVMValueRef value, String name) {
         LLVMSetValueName2(value, name, name.length());
     }

@@ -4,6 +4,7 @@ import static org.bytedeco.llvm.global.LLVM.*;
 
 import java.lang.classfile.TypeKind;
 import jenzyme.runtime.llvm.IrBuilder;
+import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 import jenzyme.runtime.error.Messages;
@@ -11,7 +12,8 @@ import jenzyme.runtime.error.Messages;
 /**
  * Array element access and allocation. Every access is checked against the array's length (one unsigned compare
  * covers negative indices) and is a typed load/store with its TBAA tag. {@code new T[n]} is a zeroed malloc freed
- * when the allocating call returns: arrays cannot escape a call in the subset (no fields, no array results), and
+ * when the allocating call returns: arrays cannot escape a call in the subset (no fields; an array result is copied
+ * into the caller's result array, {@link #copyToResult}), and
  * allocation inside a loop is refused because one slot per site could not free every iteration's array.
  */
 final class ArrayOps {
@@ -76,6 +78,37 @@ final class ArrayOps {
         ir.call(memset.type(), memset.function(), data, ir.zero(ir.i8()), bytes, ir.zero(ir.i1()));
         ir.store(data, exits.newAllocationSlot(slots));
         return JValue.array(data, n);
+    }
+
+    /**
+     * {@code return a;} of a method returning double[]: copies {@code array} into the caller's {@code result}
+     * array element by element (typed loads and stores, which Enzyme differentiates like any other), after checking
+     * that the lengths agree; the caller sized {@code result} from an earlier result of the same method.
+     */
+    void copyToResult(JValue array, JValue result) {
+        exits.failIf(ir.icmp(LLVMIntNE, array.length(), result.length()), StatusCode.RESULT_LENGTH, array.length(),
+                result.length());
+        LLVMValueRef counter = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "copy.i");
+        LLVMValueRef function = ir.currentFunction();
+        LLVMBasicBlockRef test = ir.appendBlock(function, "copy.test");
+        LLVMBasicBlockRef body = ir.appendBlock(function, "copy.body");
+        LLVMBasicBlockRef done = ir.appendBlock(function, "copy.done");
+        ir.store(ir.zero(ir.i32()), counter);
+        ir.br(test);
+        ir.positionAtEnd(test);
+        LLVMValueRef i = ir.load(ir.i32(), counter, "i");
+        ir.condBr(ir.icmp(LLVMIntSLT, i, array.length()), body, done);
+        ir.positionAtEnd(body);
+        LLVMTypeRef type = module.type(ValueKind.of(JavaType.DOUBLE));
+        LLVMValueRef value = ir.load(type, ir.inBoundsGep(type, array.value(), ir.zext(i, ir.i64())), "");
+        ir.setAlignment(value, 8);
+        module.tbaa().attach(value, JavaType.DOUBLE);
+        LLVMValueRef store = ir.store(value, ir.inBoundsGep(type, result.value(), ir.zext(i, ir.i64())));
+        ir.setAlignment(store, 8);
+        module.tbaa().attach(store, JavaType.DOUBLE);
+        ir.store(ir.add(i, ir.constInt(ir.i32(), 1)), counter);
+        ir.br(test);
+        ir.positionAtEnd(done);
     }
 
     private LLVMValueRef checkedAddress(JValue array, JValue index, JavaType element) {

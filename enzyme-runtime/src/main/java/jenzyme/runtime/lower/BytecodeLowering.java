@@ -96,6 +96,9 @@ public final class BytecodeLowering {
                 llvmIndex += type.llvmTypes().size();
             }
         }
+        if (entry.signature().returnsArray()) {
+            parameters.add(new NativeParameter(EntryPoint.RESULT_NAME, returnType, llvmIndex));
+        }
         return new EntryPoint(entry.symbol(), ref.owner(), ref.name(), ref.descriptor(), parameters, returnType,
                 javaParameters);
     }

@@ -6,15 +6,17 @@ import java.util.stream.Collectors;
 /**
  * The exported function of a {@link LoweredModule}: its symbol and how its LLVM signature maps to the Java method.
  * The LLVM signature is {@code ret @symbol(ptr %status, <parameters' llvmTypes in order>)}; see {@link StatusCode}
- * for the status block the first parameter points to.
+ * for the status block the first parameter points to. A method returning {@code double[]} returns void and has one
+ * more, hidden, parameter {@link #RESULT_NAME}: the caller's result array, which the method fills (so every
+ * derivative mode treats it as the out-parameter form {@code void f(double[] x, double[] result)}).
  *
  * <p>{@code parameters} are the native parameters: a record parameter {@code s} of the Java method is flattened
  * into one per component ({@code s.x}, {@code s.v}, nested records depth first), so that activities, the worker
- * request and the binders see only primitives and primitive arrays. {@code javaParameters} are the parameters as
+ * request and the binders see only primitives and primitive arrays. {@code declared} are the parameters as
  * written, for the generated stubs (which take and rebuild the records) and for messages.
  */
 public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
-                         List<NativeParameter> parameters, JavaType returnType, List<JavaParameter> javaParameters)
+                         List<NativeParameter> parameters, JavaType returnType, List<JavaParameter> declared)
         implements java.io.Serializable {
 
     /** A parameter as the user wrote it: its native parameters are {@code parameters[first, first + leaves)}. */
@@ -27,22 +29,25 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
     /** LLVM parameter index of the status pointer in every lowered function. */
     public static final int STATUS_PARAMETER_INDEX = 0;
 
+    /** The name of the hidden result parameter of a method returning an array (not a Java identifier users write). */
+    public static final String RESULT_NAME = "result$";
+
     public EntryPoint {
         parameters = List.copyOf(parameters);
-        javaParameters = List.copyOf(javaParameters);
+        declared = List.copyOf(declared);
     }
 
     /** An entry point without record parameters: each native parameter is a Java parameter. */
     public EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
                       List<NativeParameter> parameters, JavaType returnType) {
         this(symbol, ownerInternalName, methodName, descriptor, parameters, returnType, java.util.stream.IntStream
-                .range(0, parameters.size()).mapToObj(i -> new JavaParameter(parameters.get(i).name(),
+                .range(0, parameters.size() - (returnType.isArray() ? 1 : 0)).mapToObj(i -> new JavaParameter(parameters.get(i).name(),
                         parameters.get(i).type(), i)).toList());
     }
 
     /** Whether a Java parameter is a record (flattened into several native parameters). */
     public boolean hasRecordParameters() {
-        return javaParameters.stream().anyMatch(p -> p.shape() instanceof RecordShape);
+        return declared.stream().anyMatch(p -> p.shape() instanceof RecordShape);
     }
 
     /** Number of LLVM parameters, status pointer included. */
@@ -52,7 +57,17 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
 
     /** The LLVM return type: {@code void}, or the single LLVM type of the Java return type. */
     public String llvmReturnType() {
-        return returnType == JavaType.VOID ? "void" : returnType.llvmTypes().getFirst();
+        return returnType == JavaType.VOID || returnsArray() ? "void" : returnType.llvmTypes().getFirst();
+    }
+
+    /** Whether the method returns an array, through the hidden last parameter {@link #RESULT_NAME}. */
+    public boolean returnsArray() {
+        return returnType.isArray();
+    }
+
+    /** The parameters the user wrote: {@link #parameters()} without the hidden result array. */
+    public List<NativeParameter> javaParameters() {
+        return returnsArray() ? parameters.subList(0, parameters.size() - 1) : parameters;
     }
 
     /** E.g. {@code double @sym(ptr, double, ptr, i32, i32)}, for messages and dumps. */
@@ -65,12 +80,12 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
     /** E.g. {@code Demo.f(double, double[], int)}, for messages. */
     /** The method as the user wrote it, without its class: {@code f(double[], int)}. */
     public String methodAsWritten() {
-        return methodName + javaParameters.stream().map(p -> p.shape().javaName())
+        return methodName + declared.stream().map(p -> p.shape().javaName())
                 .collect(Collectors.joining(", ", "(", ")"));
     }
 
     public String javaSignature() {
-        return ownerInternalName.replace('/', '.') + "." + methodName + javaParameters.stream()
+        return ownerInternalName.replace('/', '.') + "." + methodName + declared.stream()
                 .map(p -> p.shape().javaName()).collect(Collectors.joining(", ", "(", ")"));
     }
 }

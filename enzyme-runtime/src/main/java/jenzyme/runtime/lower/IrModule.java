@@ -68,11 +68,19 @@ final class IrModule implements AutoCloseable {
         return leaf.isArray() ? java.util.stream.Stream.of(ir.ptr(), ir.i32()) : java.util.stream.Stream.of(boundaryType(leaf));
     }
 
-    /** The function type of a lowered method: status pointer first, records as their leaves, arrays as (ptr, i32). */
+    /**
+     * The function type of a lowered method: status pointer first, records as their leaves, arrays as (ptr, i32). An
+     * array result is a last (ptr, i32) parameter, the caller's result array, and the function returns void.
+     */
     LLVMTypeRef functionType(MethodSignature signature) {
         java.util.List<LLVMTypeRef> params = new java.util.ArrayList<>();
         params.add(ir.ptr());
         signature.leaves().forEach(leaf -> leafTypes(leaf).forEach(params::add));
+        if (signature.returnsArray()) { // the caller's result array; the function returns void
+            params.add(ir.ptr());
+            params.add(ir.i32());
+            return ir.functionType(ir.voidType(), params.toArray(LLVMTypeRef[]::new));
+        }
         return ir.functionType(boundaryType(signature.returnType()), params.toArray(LLVMTypeRef[]::new));
     }
 

@@ -117,6 +117,10 @@ final class LoweredFunctions {
                 }
             }
         }
+        if (signature.returnsArray()) {
+            module.ir().setName(module.ir().param(function, index++), EntryPoint.RESULT_NAME);
+            module.ir().setName(module.ir().param(function, index), EntryPoint.RESULT_NAME + ".len");
+        }
     }
 
 }

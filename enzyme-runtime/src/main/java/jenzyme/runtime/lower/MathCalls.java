@@ -214,7 +214,7 @@ final class MathCalls {
     }
 
     private LLVMValueRef fabs(LLVMValueRef x) {
-        Callee fabs = module.intrinsic("llvm.fabs", LLVMTypeOf(x));
+        Callee fabs = module.intrinsic("llvm.fabs", ir.typeOf(x));
         return ir.call(fabs.type(), fabs.function(), x);
     }
 

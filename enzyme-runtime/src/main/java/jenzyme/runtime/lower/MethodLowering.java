@@ -109,7 +109,7 @@ final class MethodLowering {
     private void lowerBody(CodeAttribute code) {
         Shape returnType = method.signature().returnType();
         exits = new ExitPaths(module, function, ir.param(function, 0),
-                returnType == JavaType.VOID ? null : module.boundaryType(returnType), slots);
+                returnType == JavaType.VOID || method.signature().returnsArray() ? null : module.boundaryType(returnType), slots);
         boundary = new Boundary(module);
         records = new RecordValues(classes, slots, method.signature());
         arithmetic = new Arithmetic(module, exits);
@@ -256,10 +256,15 @@ final class MethodLowering {
             case TableSwitchInstruction table -> switchOn(table.defaultTarget(), table.cases());
             case LookupSwitchInstruction lookup -> switchOn(lookup.defaultTarget(), lookup.cases());
             case ReturnInstruction ret -> {
-                Shape returnType = method.signature().returnType();
-                JValue result = records.underConstruction() != null ? records.constructed()
-                        : ret.opcode() == Opcode.RETURN ? null : stack.pop();
-                exits.returnValue(result == null ? null : boundary.toResult(result, returnType));
+                if (method.signature().returnsArray()) {
+                    arrays.copyToResult(stack.pop(), resultArray());
+                    exits.returnValue(null);
+                } else {
+                    Shape returnType = method.signature().returnType();
+                    JValue result = records.underConstruction() != null ? records.constructed()
+                            : ret.opcode() == Opcode.RETURN ? null : stack.pop();
+                    exits.returnValue(result == null ? null : boundary.toResult(result, returnType));
+                }
                 open = false;
             }
             case ArrayLoadInstruction load -> {
@@ -371,6 +376,9 @@ final class MethodLowering {
             }
         }
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
+        if (callee.signature().returnsArray()) {
+            throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, jenzyme.runtime.error.JavaWords.method(owner, name, descriptor));
+        }
         List<LLVMValueRef> llvmArgs = new ArrayList<>();
         llvmArgs.add(ir.param(function, 0));
         for (int i = 0; i < args.size(); i++) {
@@ -417,6 +425,12 @@ final class MethodLowering {
             recordLocals.remove(slot);
         }
         slots.store(localKey(slot), value, name);
+    }
+
+    /** The caller's result array of a method returning double[]: its last two LLVM parameters. */
+    private JValue resultArray() {
+        int count = ir.paramCount(function);
+        return JValue.array(ir.param(function, count - 2), ir.param(function, count - 1));
     }
 
     // ---- small helpers

@@ -22,6 +22,11 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
         parameters = List.copyOf(parameters);
     }
 
+    /** Whether the method returns an array, which crosses as a trailing (ptr, i32) result parameter. */
+    boolean returnsArray() {
+        return returnType instanceof JavaType type && type.isArray();
+    }
+
     /** Parses a static method's {@code descriptor}; throws {@link Unsupported} naming the first type outside the subset. */
     static MethodSignature parse(String descriptor, ClassLibrary classes) {
         return parse(Kind.STATIC, null, descriptor, classes);
@@ -57,7 +62,8 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
         }
         Shape returnType = shape(type.returnType(), classes).orElseThrow(
                 () -> Unsupported.type("return", type.returnType().descriptorString()));
-        if (returnType instanceof JavaType java && java.isArray()) {
+        // A double[] result is written to a hidden (ptr, i32) result array the caller passes (IrModule.functionType).
+        if (returnType instanceof JavaType java && java.isArray() && java != JavaType.DOUBLE_ARRAY) {
             throw Unsupported.construct(Messages.RETURNING_ARRAY, returnType.javaName());
         }
         return new MethodSignature(kind, parameters, returnType);

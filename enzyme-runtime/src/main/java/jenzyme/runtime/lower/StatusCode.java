@@ -27,7 +27,9 @@ public enum StatusCode {
      * An allocation of the checked allocator failed (e.g. Enzyme's tape): {@code [1]} the request and {@code [2]}
      * the native memory budget, both in MiB. Written by the JIT's allocation guard, not by lowered code.
      */
-    NATIVE_MEMORY(7);
+    NATIVE_MEMORY(7),
+    /** A method returning double[] returned {@code [1]} elements where its caller's result array holds {@code [2]}. */
+    RESULT_LENGTH(8);
 
     /** Index of the word holding the failing line's {@link FailureSites} id. */
     public static final int SITE_WORD = 4;

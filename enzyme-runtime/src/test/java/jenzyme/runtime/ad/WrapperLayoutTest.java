@@ -29,24 +29,21 @@ class WrapperLayoutTest {
             }
             String[] f = Arrays.stream(line.split("\\|", -1)).map(String::strip).toArray(String[]::new);
             assertEquals(9, f.length, line);
-            if (!f[1].equals("1")) {
-                continue; // batched forward mode (width > 1) is planned by the worker only, not bound yet
-            }
             Mode mode = Arrays.stream(Mode.values()).filter(m -> m.token().equals(f[0])).findFirst().orElseThrow();
             List<Argument> arguments = Arrays.stream(f[2].split(",")).map(WrapperLayoutTest::argument).toList();
             List<NativeType> types = Arrays.stream(f[5].split(",")).map(NativeType::ofToken).toList();
             NativeType returnType = f[6].equals("void") ? null : NativeType.ofToken(f[6]);
-            WrapperLayout layout = WrapperLayout.plan(mode, arguments, types, returnType, activity(f[3]),
+            WrapperLayout layout = WrapperLayout.plan(mode, Integer.parseInt(f[1]), arguments, types, returnType, activity(f[3]),
                     Boolean.parseBoolean(f[4]));
             assertEquals("(" + f[7] + ") -> [" + f[8] + "]", layout.toString(), line);
             checked++;
         }
-        assertTrue(checked >= 7, "expected the shared cases, read " + checked);
+        assertTrue(checked >= 10, "expected the shared cases, read " + checked);
     }
 
     @Test
     void theForwardPassOverAGradientWrapperIsTheHessianVectorLayout() {
-        WrapperLayout gradient = WrapperLayout.plan(Mode.REVERSE, List.of(argument("const:i32*"),
+        WrapperLayout gradient = WrapperLayout.plan(Mode.REVERSE, 1, List.of(argument("const:i32*"),
                         argument("dup:double*"), argument("const:i32")),
                 List.of(NativeType.PTR, NativeType.PTR, NativeType.I32), NativeType.DOUBLE, Activity.ACTIVE, false);
         WrapperLayout over = gradient.forwardOver();
@@ -58,7 +55,7 @@ class WrapperLayoutTest {
 
     @Test
     void aWrapperTheWorkerDescribedDifferentlyIsRefused() {
-        WrapperLayout layout = WrapperLayout.plan(Mode.REVERSE, List.of(argument("active:double")),
+        WrapperLayout layout = WrapperLayout.plan(Mode.REVERSE, 1, List.of(argument("active:double")),
                 List.of(NativeType.DOUBLE), NativeType.DOUBLE, Activity.ACTIVE, true);
         WrapperSignature same = new WrapperSignature("f_rev", layout.parameters(), layout.slots());
         layout.check(same);

@@ -88,6 +88,20 @@ class SafepointsDuringLongCallsTest {
     }
 
     @Test
+    void aFullGcCompletesWhenABindingShownShortGetsAFarLongerLoopCountWithTheSameArray() throws Throwable {
+        MethodHandle sweep = compiler.jit(new JavaMethod(CLASSES, "sp/Loops", "sweep", "([DJ)D")).handle();
+        double[] a = new double[1000];
+        java.util.Arrays.fill(a, 2.0);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(1000.0, (double) sweep.invokeExact(a, 1L)); // short: later calls like it go zero-copy
+        }
+        long millis = gcMillisDuring(() -> {
+            double ignored = (double) sweep.invokeExact(a, 10_000_000_000L); // same array, 10^10 rounds
+        });
+        assertTrue(millis < GC_LIMIT_MILLIS, "System.gc() took " + millis + " ms during the native call");
+    }
+
+    @Test
     void aFullGcCompletesWhileALongLoopOverALargerArrayThanShortCallsHadRuns() throws Throwable {
         MethodHandle sweep = compiler.jit(new JavaMethod(CLASSES, "sp/Loops", "sweep", "([DJ)D")).handle();
         double[] a = new double[1000];

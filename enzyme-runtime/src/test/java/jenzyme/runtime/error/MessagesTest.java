@@ -26,7 +26,7 @@ class MessagesTest {
 
     @Test
     void theBundleKeepsLineBreaksAndNonAsciiText() {
-        assertEquals("expected the mode reverse, forward or hvp, got 'x'\nusage: u", Messages.UNKNOWN_MODE.format("x", "u"));
+        assertEquals("expected the mode reverse, forward, hvp or jacobian, got 'x'\nusage: u", Messages.UNKNOWN_MODE.format("x", "u"));
         assertEquals(true, Messages.GRADCHECK_TOO_MANY_ROWS.template().endsWith("got {1} × {2}"));
     }
 }

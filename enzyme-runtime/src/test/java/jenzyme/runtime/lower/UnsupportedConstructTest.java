@@ -111,7 +111,9 @@ class UnsupportedConstructTest {
                 }
                 int instanceMethod(int x) { return x; } // instanceMethod
                 static double stringParameter(String s) { return 1; } // stringParameter
-                static double[] returnsArray(double[] a) { return a; } // returnsArray
+                static int[] returnsArray(int[] a) { return a; } // returnsArray
+                static double[] doubles(double[] a) { return a; }
+                static double callsArrayResult(double[] a) { return doubles(a)[0]; } // callsArrayResult
                 static double matrixParameter(double[][] m) { return 1; } // matrixParameter
                 static synchronized double synchronizedMethod(double x) { return x; } // synchronizedMethod
             }
@@ -121,6 +123,7 @@ class UnsupportedConstructTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
+            callsArrayResult  | ([D)D  | calling neg.Neg.doubles(double[]), which returns an array
             staticField       | (D)D   | reading neg.Neg.k (compiled code cannot use notebook variables or fields
             putStatic         | (D)V   | writing neg.Neg.k
             arrayClone        | ([D)I  | calling double[].clone() (compiled code can call static methods
@@ -157,7 +160,7 @@ class UnsupportedConstructTest {
     @CsvSource(delimiter = '|', textBlock = """
             instanceMethod     | (I)I    | the instance method neg.Neg.instanceMethod(int)
             stringParameter    | (Ljava/lang/String;)D | unsupported parameter type String
-            returnsArray       | ([D)[D  | returning an array (double[])
+            returnsArray       | ([I)[I  | returning an array (int[]): only double[] results compile
             matrixParameter    | ([[D)D  | unsupported parameter type double[][]
             synchronizedMethod | (D)D    | the synchronized method neg.Neg.synchronizedMethod(double)
             """)

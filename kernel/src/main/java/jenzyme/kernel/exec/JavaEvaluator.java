@@ -2,12 +2,14 @@ package jenzyme.kernel.exec;
 
 import jdk.jshell.DeclarationSnippet;
 import jdk.jshell.Diag;
+import jdk.jshell.ImportSnippet;
 import jdk.jshell.JShell;
 import jdk.jshell.MethodSnippet;
 import jdk.jshell.Snippet;
 import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
 import jdk.jshell.SourceCodeAnalysis.CompletionInfo;
+import jdk.jshell.VarSnippet;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.ClassBytesSource;
@@ -150,6 +152,7 @@ public final class JavaEvaluator implements AutoCloseable {
         if (!methodsDefined.isEmpty()) {
             methodListeners.forEach(listener -> listener.accept(methodsDefined));
         }
+        resetByImport(events).ifPresent(warnings::add);
         for (SnippetEvent event : events) {
             Snippet snippet = event.snippet();
             if (event.causeSnippet() == null) {
@@ -186,6 +189,27 @@ public final class JavaEvaluator implements AutoCloseable {
             }
         }
         return value;
+    }
+
+    /**
+     * A new star import can make JShell declare existing top-level variables again (seen with {@code var} and
+     * lambda variables after {@code import java.nio.file.*}), which resets their values: JShell's behaviour, not
+     * ours to undo (the old values are gone), so the user is told which variables lost their values.
+     */
+    private static Optional<String> resetByImport(List<SnippetEvent> events) {
+        List<String> reset = events.stream()
+                .filter(e -> e.causeSnippet() instanceof ImportSnippet && e.snippet() instanceof VarSnippet
+                        && e.status().isDefined())
+                .map(e -> ((VarSnippet) e.snippet()).name())
+                .distinct()
+                .toList();
+        if (reset.isEmpty()) {
+            return Optional.empty();
+        }
+        String importSource = events.stream().map(SnippetEvent::causeSnippet).filter(ImportSnippet.class::isInstance)
+                .findFirst().map(s -> s.source().strip()).orElse("an import");
+        return Optional.of(jenzyme.runtime.error.Messages.IMPORT_RESET_VARIABLES.format("`" + importSource + "`",
+                String.join(", ", reset)));
     }
 
     /**

@@ -74,8 +74,7 @@ final class SnippetLoaderDelegate implements LoaderDelegate {
         try {
             return weaver.instrument(cbc.bytecodes());
         } catch (RuntimeException e) {
-            warnings.accept("interrupt checks could not be added to " + cbc.name() + " (" + e.getMessage()
-                    + "); an endless loop in it stops on interrupt only if it waits or sleeps");
+            warnings.accept(Messages.NO_INTERRUPT_CHECKS.format(cbc.name(), e.getMessage()));
             return cbc.bytecodes();
         }
     }

@@ -14,6 +14,9 @@ import jenzyme.magics.binding.BindingStubs;
 import jenzyme.magics.binding.CompileSummary;
 import jenzyme.magics.binding.CompilerSession;
 import jenzyme.runtime.Derivative;
+import jenzyme.runtime.Jacobian;
+import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.ad.JacobianOptions;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
@@ -28,7 +31,8 @@ import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 public final class AutodiffMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
-            "%autodiff reverse|forward|hvp <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...] [--name <base>]"
+            "%autodiff reverse|forward|hvp|jacobian <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...]"
+                    + " [--name <base>] [--wrt <x>] [--out <y>] [--mode forward|reverse] [--width <lanes>]"
                     + " [--dump] [--ad-before-opt] [--verbose]",
             """
             Differentiates a cell method with Enzyme and binds the derivative as new cell methods.
@@ -45,11 +49,22 @@ public final class AutodiffMagic extends SyntaxMagic {
                 %autodiff forward loss      // LossTangent loss_fwd(p, tp, x, tx, n): value(), dvalue()
                 %autodiff hvp rosen         // double[] rosen_hvp(double[] p, double[] v) = H(p)·v
 
+            Vector functions `double[] f(double[] x, ...)` or `void f(double[] x, ..., double[] y)`:
+
+                %autodiff jacobian f        // double[][] f_jac(x, ...); void f_jac_into(x, ..., double[][] J)
+                %autodiff reverse f         // f returning double[]: FVjp f_vjp(x, ..., double[] ybar) (ybar·J)
+                %autodiff forward f         // f returning double[]: FJvp f_jvp(x, tx, ...): value, J·tx
+
+            `jacobian` compiles forward mode in sweeps of --width lanes (default 8) and reverse mode, and picks
+            forward when y has more entries than x (`--mode forward|reverse` compiles only one); `--wrt x` names the
+            input (default: the first double[] parameter), `--out y` the output of a void method (default: the last).
+
             `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
             `--ad-before-opt` differentiates unoptimised IR (for comparison); `--verbose` shows the time of each phase
             and, on failure, the IR and the Enzyme worker's messages.
             """,
-            List.of("mode", "method"), Set.of("name"), Set.of("dump", "ad-before-opt", "verbose"));
+            List.of("mode", "method"), Set.of("name", "wrt", "out", "mode", "width"),
+            Set.of("dump", "ad-before-opt", "verbose"));
 
     private final CompilerSession compiler;
 
@@ -61,11 +76,19 @@ public final class AutodiffMagic extends SyntaxMagic {
     @Override
     protected Object run(MagicLine line) throws DefinitionException {
         boolean hvp = line.positional(0).equals("hvp");
-        Mode mode = hvp ? Mode.REVERSE : mode(line.positional(0));
+        boolean jacobian = line.positional(0).equals("jacobian");
+        Mode mode = hvp || jacobian ? Mode.REVERSE : mode(line.positional(0));
         UserMethod method = compiler.method(line.positional(1));
         String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         if (hvp) {
             return hessianVectorProduct(method, name, line);
+        }
+        if (jacobian) {
+            return jacobian(method, name, line);
+        }
+        if (line.option("width").isPresent() || line.option("wrt").isPresent() || line.option("out").isPresent()
+                || line.option("mode").isPresent()) {
+            throw new IllegalArgumentException(Messages.JACOBIAN_OPTIONS.format());
         }
         DifferentiationOptions options = DifferentiationOptions.DEFAULT
                 .withDumpIr(line.flag("dump"))
@@ -76,7 +99,7 @@ public final class AutodiffMagic extends SyntaxMagic {
                 : BindingStubs.forward(name, derivative);
         Duration stubTime = compiler.bind(name + "/" + mode, stubs, derivative);
 
-        List<String> activities = derivative.entry().parameters().stream()
+        List<String> activities = derivative.entry().javaParameters().stream()
                 .map(p -> p.name() + "=" + display(derivative.convention().activities()
                         .get(derivative.entry().parameters().indexOf(p))))
                 .toList(); // a record's components one by one: s.x=Active, s.w=Duplicated
@@ -85,8 +108,8 @@ public final class AutodiffMagic extends SyntaxMagic {
             dumps.put("IR before Enzyme", derivative.irBeforeEnzyme());
             dumps.put("IR after Enzyme", derivative.irAfterEnzyme());
         }
-        return new CompileSummary((mode == Mode.REVERSE ? "Reverse" : "Forward") + "-mode derivative of "
-                + method.name() + " bound:", stubs.signatures(), activities, derivative.timings(), dumps)
+        return new CompileSummary((mode == Mode.REVERSE ? Messages.BOUND_REVERSE : Messages.BOUND_FORWARD)
+                .format(method.name()), stubs.signatures(), activities, derivative.timings(), dumps)
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
 
@@ -98,9 +121,53 @@ public final class AutodiffMagic extends SyntaxMagic {
         Derivative derivative = compiler.hessianVectorProduct(method);
         BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
         Duration stubTime = compiler.bind(name + "/hvp", stubs, derivative);
-        return new CompileSummary("Hessian-vector product of " + method.name() + " (forward over reverse) bound:",
+        return new CompileSummary(Messages.BOUND_HVP.format(method.name()),
                 stubs.signatures(), List.of(), derivative.timings(), Map.of())
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+    }
+
+    private DisplayData jacobian(UserMethod method, String name, MagicLine line) throws DefinitionException {
+        JacobianOptions options = JacobianOptions.DEFAULT;
+        if (line.option("mode").isPresent()) {
+            options = options.withMode(switch (line.option("mode").get()) {
+                case "forward" -> Mode.FORWARD;
+                case "reverse" -> Mode.REVERSE;
+                default -> throw new IllegalArgumentException(
+                        Messages.UNKNOWN_JACOBIAN_MODE.format(line.option("mode").get()));
+            });
+        }
+        if (line.option("width").isPresent()) {
+            options = options.withWidth(width(line.option("width").get()));
+        }
+        options = line.option("wrt").map(options::withWrt).orElse(options);
+        options = line.option("out").map(options::withOut).orElse(options);
+        CompilerSession.BoundJacobian bound = compiler.jacobian(method, options);
+        Jacobian jacobian = bound.jacobian();
+        BindingStubs.Stubs stubs = BindingStubs.jacobian(name, jacobian, bound.into());
+        Duration stubTime = compiler.bind(name + "/jacobian", stubs, jacobian);
+        String modes = jacobian.forward() == null ? Messages.JACOBIAN_REVERSE.format()
+                : jacobian.reverse() == null ? Messages.JACOBIAN_FORWARD.format(jacobian.width())
+                : Messages.JACOBIAN_BOTH.format(jacobian.width());
+        Map<String, Duration> timings = new LinkedHashMap<>();
+        if (jacobian.forward() != null) {
+            jacobian.forward().timings().forEach((phase, time) -> timings.put("forward " + phase, time));
+        }
+        if (jacobian.reverse() != null) {
+            jacobian.reverse().timings().forEach((phase, time) -> timings.put("reverse " + phase, time));
+        }
+        String output = jacobian.shape().entry().returnsArray() ? method.name()
+                : jacobian.shape().outputParameter().name();
+        return new CompileSummary(Messages.BOUND_JACOBIAN.format(output, jacobian.shape().inputParameter().name(),
+                method.name(), modes), stubs.signatures(), List.of(), timings, Map.of())
+                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+    }
+
+    private static int width(String word) {
+        try {
+            return Integer.parseInt(word);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(Messages.WIDTH.format(word, CallingConvention.MAX_WIDTH));
+        }
     }
 
     private static Mode mode(String word) {

@@ -55,7 +55,7 @@ public final class BindingStubs {
     /** {@code <name>_native}, with the method's own signature (a record parameter passed as its components). */
     public static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
         String holder = holder(name, "native");
-        List<String> params = entry.javaParameters().stream().map(p -> p.shape().javaName() + " " + p.name()).toList();
+        List<String> params = entry.declared().stream().map(p -> p.shape().javaName() + " " + p.name()).toList();
         List<String> args = entry.parameters().stream().map(p -> RecordStubs.read(p.name())).toList();
         String returns = entry.returnType().javaName();
         String call = holder + ".H.invokeExact(" + String.join(", ", args) + ")";
@@ -67,7 +67,9 @@ public final class BindingStubs {
     }
 
     /**
-     * Reverse mode: {@code <name>_grad} (a record) and the allocation-free {@code <name>_grad_into}. A record
+     * Reverse mode: {@code <name>_grad} (a record) and the allocation-free {@code <name>_grad_into}; for a method
+     * returning {@code double[]} the vector-Jacobian product {@code <name>_vjp(..., double[] ybar)} and
+     * {@code <name>_vjp_into}, the output's cotangent {@code ybar} last. A record
      * parameter {@code s} is passed as its components; its gradient {@code ds} is a record of the same type whose
      * components hold the partials (arrays: the shadow arrays; in {@code _into}, a record {@code ds} whose array
      * components receive them, its scalar partials going to {@code dActive} like those of scalar parameters).
@@ -76,6 +78,8 @@ public final class BindingStubs {
         String holder = holder(name, "reverse");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
+        boolean vector = entry.returnsArray();
+        String kind = vector ? "_vjp" : "_grad";
         List<OutputSlot> slots = convention.slots();
         List<String> intoParameters = new ArrayList<>();
         List<String> handleArguments = new ArrayList<>();
@@ -84,7 +88,7 @@ public final class BindingStubs {
         List<String> components = new ArrayList<>();
         List<String> componentValues = new ArrayList<>();
         List<String> adjointCopies = new ArrayList<>();
-        for (EntryPoint.JavaParameter java : entry.javaParameters()) {
+        for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
             intoParameters.add(type + " " + java.name());
             ergonomic.add(type, java.name());
@@ -145,9 +149,14 @@ public final class BindingStubs {
             ergonomic.arguments.add("dActive$");
             allocations.add("double[] dActive$ = new double[" + actives + "];");
         }
+        if (vector) { // the hidden result array and its shadow, seeded with a copy of ybar (Enzyme consumes it)
+            intoParameters.add("double[] ybar");
+            handleArguments.addAll(List.of("new double[ybar.length]", "ybar.clone()"));
+            ergonomic.add("double[]", "ybar");
+        }
         JavaType returnType = entry.returnType();
-        boolean returnsValue = returnType != JavaType.VOID;
-        String intoSignature = (returnsValue ? returnType.javaName() : "void") + " " + name + "_grad_into("
+        boolean returnsValue = returnType != JavaType.VOID && !vector;
+        String intoSignature = (returnsValue ? returnType.javaName() : "void") + " " + name + kind + "_into("
                 + String.join(", ", intoParameters) + ")";
         StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
         source.append(intoSignature).append(" {\n");
@@ -164,34 +173,43 @@ public final class BindingStubs {
         }
         source.append("}\n");
         List<String> signatures = new ArrayList<>(List.of(intoSignature));
-        if (returnsValue) {
-            String gradient = capitalised(name) + "Gradient";
-            String signature = gradient + " " + name + "_grad(" + ergonomic.parameterList() + ")";
-            source.append("record ").append(gradient).append("(").append(returnType.javaName()).append(" value");
-            components.forEach(c -> source.append(", ").append(c));
-            source.append(") {}\n").append(signature).append(" {\n");
+        if (returnsValue || vector) {
+            String record = capitalised(name) + (vector ? "Vjp" : "Gradient");
+            String signature = record + " " + name + kind + "(" + ergonomic.parameterList() + ")";
+            List<String> fields = new ArrayList<>(components);
+            if (returnsValue) {
+                fields.addFirst(returnType.javaName() + " value");
+                componentValues.addFirst("value$");
+            }
+            source.append("record ").append(record).append("(").append(String.join(", ", fields))
+                    .append(") {}\n").append(signature).append(" {\n");
             allocations.forEach(a -> source.append("    ").append(a).append('\n'));
-            source.append("    ").append(returnType.javaName()).append(" value$ = ").append(name).append("_grad_into(")
-                    .append(ergonomic.argumentList()).append(");\n")
-                    .append("    return new ").append(gradient).append("(value$")
-                    .append(componentValues.stream().map(v -> ", " + v).reduce("", String::concat)).append(");\n}\n");
+            source.append("    ").append(returnsValue ? returnType.javaName() + " value$ = " : "").append(name)
+                    .append(kind).append("_into(").append(ergonomic.argumentList()).append(");\n")
+                    .append("    return new ").append(record).append("(").append(String.join(", ", componentValues))
+                    .append(");\n}\n");
             signatures.addFirst(signature);
         }
         return new Stubs(source.toString(), signatures);
     }
 
     /**
-     * Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter; the tangent of a record is a
-     * record of the same type (components that are Const are not read).
+     * Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter; for a method returning
+     * {@code double[]} the Jacobian-vector product {@code <name>_jvp} (value and tangent of the result) and
+     * {@code <name>_jvp_into(..., double[] y, double[] ty)}. The tangent of a
+     * record is a record of the same type (components that are Const are not read).
      */
     public static Stubs forward(String name, Derivative derivative) {
+        if (derivative.entry().returnsArray()) {
+            return jacobianVectorProduct(name, derivative);
+        }
         String holder = holder(name, "forward");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
         List<OutputSlot> slots = convention.slots();
         List<String> parameters = new ArrayList<>();
         List<String> handleArguments = new ArrayList<>();
-        for (EntryPoint.JavaParameter java : entry.javaParameters()) {
+        for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
             parameters.add(type + " " + java.name());
             boolean tangent = false;
@@ -226,6 +244,62 @@ public final class BindingStubs {
         }
         source.append("}\n");
         return new Stubs(source.toString(), List.of(signature));
+    }
+
+    private static Stubs jacobianVectorProduct(String name, Derivative derivative) {
+        String holder = holder(name, "forward");
+        CallingConvention convention = derivative.convention();
+        EntryPoint entry = convention.entry();
+        Call call = new Call();
+        List<String> values = new ArrayList<>();
+        for (int p = 0; p < entry.javaParameters().size(); p++) {
+            NativeParameter parameter = entry.parameters().get(p);
+            call.add(parameter.type().javaName(), parameter.name());
+            values.add(parameter.name());
+            if (convention.hasShadow(p)) {
+                call.add(parameter.type().javaName(), "t" + parameter.name());
+            }
+        }
+        String ergonomic = call.argumentList();
+        call.add("double[]", "y");
+        call.add("double[]", "ty");
+        String record = capitalised(name) + "Jvp";
+        String into = "void " + name + "_jvp_into(" + call.parameterList() + ")";
+        String signature = record + " " + name + "_jvp(" + call.parameters.subList(0, call.parameters.size() - 2)
+                .stream().reduce((a, b) -> a + ", " + b).orElse("") + ")";
+        String source = holderClass(holder, derivative.handle(), convention.slots().size())
+                + "record " + record + "(double[] value, double[] dvalue) {}\n"
+                + into + " {\n    double[] out$ = " + holder + ".OUT.get();\n"
+                + guarded(holder + ".H.invokeExact(" + call.argumentList() + ", out$);") + "}\n"
+                + signature + " {\n"
+                + "    int m$ = " + entry.methodName() + "(" + String.join(", ", values) + ").length;\n"
+                + "    double[] y = new double[m$], ty = new double[m$];\n"
+                + "    " + name + "_jvp_into(" + ergonomic + ", y, ty);\n"
+                + "    return new " + record + "(y, ty);\n}\n";
+        return new Stubs(source, List.of(signature, into));
+    }
+
+    /**
+     * {@code double[][] <name>_jac(...)} and the allocation-free {@code <name>_jac_into(..., double[][] jacobian)}:
+     * the method's own parameters; {@code into} is the Jacobian's {@code (double[][], Object[])void} evaluator.
+     */
+    public static Stubs jacobian(String name, jenzyme.runtime.Jacobian jacobian, MethodHandle into) {
+        String holder = holder(name, "jacobian");
+        EntryPoint entry = jacobian.shape().entry();
+        Call call = new Call();
+        entry.javaParameters().forEach(p -> call.add(p.type().javaName(), p.name()));
+        String x = jacobian.shape().inputParameter().name();
+        String rows = entry.returnsArray() ? entry.methodName() + "(" + call.argumentList() + ").length"
+                : jacobian.shape().outputParameter().name() + ".length";
+        String intoSignature = "void " + name + "_jac_into(" + call.parameterList()
+                + (call.parameters.isEmpty() ? "" : ", ") + "double[][] jacobian)";
+        String signature = "double[][] " + name + "_jac(" + call.parameterList() + ")";
+        String source = holderClass(holder, into)
+                + intoSignature + " {\n" + guarded(holder + ".H.invokeExact(jacobian, new Object[] {"
+                        + call.argumentList() + "});") + "}\n"
+                + signature + " {\n    double[][] jacobian = new double[" + rows + "][" + x + ".length];\n    "
+                + name + "_jac_into(" + call.argumentList() + ", jacobian);\n    return jacobian;\n}\n";
+        return new Stubs(source, List.of(signature, intoSignature));
     }
 
     /** Parameters of a generated method and the arguments it passes on, in step. */

@@ -1,6 +1,11 @@
 package jenzyme.magics.binding;
 
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.function.BooleanSupplier;
+import jenzyme.runtime.Jacobian;
+import jenzyme.runtime.ad.JacobianOptions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -75,6 +80,31 @@ public final class CompilerSession {
         return throughWorker(method, rerun, () -> pipeline.differentiate(javaMethod(method), mode, overrides, options));
     }
 
+    /** A compiled Jacobian and its {@code (double[][] jacobian, Object[] arguments)void} evaluator, stale-guarded. */
+    public record BoundJacobian(Jacobian jacobian, MethodHandle into) {}
+
+    public BoundJacobian jacobian(UserMethod method, JacobianOptions options) {
+        InterruptFlag.global().clear();
+        Jacobian jacobian;
+        try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
+            jacobian = pipeline.jacobian(javaMethod(method), options);
+        }
+        MethodHandle into;
+        try {
+            into = MethodHandles.lookup().findVirtual(Jacobian.class, "into",
+                    MethodType.methodType(void.class, double[][].class, Object[].class)).bindTo(jacobian)
+                    .asFixedArity();
+        } catch (ReflectiveOperationException e) {
+            jacobian.close();
+            throw new IllegalStateException(e);
+        }
+        Derivative any = jacobian.forward() != null ? jacobian.forward() : jacobian.reverse();
+        BooleanSupplier live = () -> (jacobian.forward() == null || jacobian.forward().isLive())
+                && (jacobian.reverse() == null || jacobian.reverse().isLive());
+        return new BoundJacobian(jacobian, stale.guard(into, method, any.loweredMethods(),
+                "%autodiff jacobian " + method.name(), live).handle());
+    }
+
     public Derivative hessianVectorProduct(UserMethod method) {
         return throughWorker(method, "%autodiff hvp " + method.name(), () -> pipeline.hvp(javaMethod(method)));
     }
@@ -101,6 +131,23 @@ public final class CompilerSession {
         guards.keySet().removeIf(d -> !d.isLive()); // released code: nothing left to guard
         guards.put(result, guarded);
         return result;
+    }
+
+    /**
+     * The reverse- (else forward-) mode derivative bound under {@code name} by {@code %autodiff}, for shipping
+     * ({@code %spark ship}); refused once its method changed, like its bindings.
+     */
+    public Derivative shippable(String name) {
+        for (Mode mode : List.of(Mode.REVERSE, Mode.FORWARD)) {
+            if (boundNames.get(name + "/" + mode) instanceof Derivative derivative && derivative.isLive()) {
+                StaleBindings.Guarded guard = guards.get(derivative);
+                if (guard != null && guard.isStale()) {
+                    throw new IllegalArgumentException(Messages.SHIP_STALE.format(name));
+                }
+                return derivative;
+            }
+        }
+        throw new IllegalArgumentException(Messages.SHIP_NOT_BOUND.format(name));
     }
 
     /** What of {@code method} and its callees the compiler would refuse, found before compiling (no worker). */

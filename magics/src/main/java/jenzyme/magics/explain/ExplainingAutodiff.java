@@ -57,18 +57,14 @@ public final class ExplainingAutodiff implements LineMagic<Object, BaseKernel> {
     private DisplayData render(String name, List<Problem> problems) {
         StringBuilder md = new StringBuilder();
         if (problems.isEmpty()) {
-            md.append("**`").append(name).append("` and the methods it calls use only what %autodiff compiles**: ")
-                    .append("`%autodiff reverse ").append(name).append("` (or forward) will compile it.");
+            md.append(Messages.EXPLAIN_COMPILES.format(name));
         } else {
-            md.append("**`").append(name).append("` uses ").append(problems.size())
-                    .append(problems.size() == 1 ? " construct" : " constructs")
-                    .append(" that %autodiff cannot compile** (found before compiling):\n");
+            md.append((problems.size() == 1 ? Messages.EXPLAIN_ONE_PROBLEM : Messages.EXPLAIN_PROBLEMS).format(name,
+                    problems.size()));
             for (Problem p : problems) {
                 md.append("\n- ").append(where(p)).append(": ").append(p.construct());
             }
-            md.append("\n\nCompiled methods use primitives, primitive arrays, arithmetic, branches, loops, `Math.*` "
-                    + "and calls to other such static methods; pass values in as parameters instead of reading "
-                    + "notebook variables.");
+            md.append("\n\n").append(Messages.EXPLAIN_SUBSET.format());
         }
         DisplayData data = new DisplayData(md.toString().replace("**", "").replace("`", ""));
         data.putMarkdown(md.toString());
@@ -78,10 +74,10 @@ public final class ExplainingAutodiff implements LineMagic<Object, BaseKernel> {
     private String where(Problem p) {
         String method = "`" + p.methodName() + "`";
         if (p.sourceLine() < 1) {
-            return "the signature of " + method;
+            return Messages.EXPLAIN_SIGNATURE.format(method);
         }
         return notebook.cellLine(p.className(), p.sourceLine())
                 .map(line -> method + ", " + line.replaceFirst(": ", ": `") + "`")
-                .orElse(method + ", line " + p.sourceLine());
+                .orElse(Messages.EXPLAIN_LINE.format(method, p.sourceLine()));
     }
 }

@@ -1,5 +1,6 @@
 package jenzyme.magics.gradcheck;
 
+import jenzyme.runtime.error.Messages;
 import jenzyme.visualization.MimeRenderable;
 
 import java.util.Comparator;
@@ -71,17 +72,17 @@ public final class GradCheckResult implements MimeRenderable {
     /** One line: the verdict, the size of the check and the largest errors, or the worst failure. */
     public String summary() {
         int total = components().size();
-        String settings = " (rtol " + GradCheckTable.error(tolerance) + ", h " + GradCheckTable.error(step) + ")";
+        String settings = Messages.GRADCHECK_SETTINGS.format(GradCheckTable.error(tolerance),
+                GradCheckTable.error(step));
         if (passed()) {
-            return "gradcheck passed: " + points.size() + (points.size() == 1 ? " point" : " points") + " × "
-                    + points.get(0).components().size() + " components, max rel err "
-                    + GradCheckTable.error(maxRelError()) + ", max abs err " + GradCheckTable.error(maxAbsError())
-                    + settings;
+            return (points.size() == 1 ? Messages.GRADCHECK_PASSED_POINT : Messages.GRADCHECK_PASSED).format(
+                    points.size(), points.get(0).components().size(), GradCheckTable.error(maxRelError()),
+                    GradCheckTable.error(maxAbsError()), settings);
         }
         ComponentCheck w = worst();
-        return "gradcheck FAILED: " + failures().size() + " of " + total + " components; worst: point " + w.point()
-                + ", component " + w.component() + ": AD " + GradCheckTable.number(w.ad()) + " vs FD "
-                + GradCheckTable.number(w.fd()) + ", rel err " + GradCheckTable.error(w.relError()) + settings;
+        return Messages.GRADCHECK_FAILED.format(failures().size(), total, w.point(), w.component(),
+                GradCheckTable.number(w.ad()), GradCheckTable.number(w.fd()), GradCheckTable.error(w.relError()),
+                settings);
     }
 
     public String toHtml() {

@@ -12,6 +12,7 @@ import jenzyme.magics.binding.BindingStubs;
 import jenzyme.magics.binding.CompileSummary;
 import jenzyme.magics.binding.CompilerSession;
 import jenzyme.runtime.NativeMethod;
+import jenzyme.runtime.error.Messages;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 
 /** {@code %jit f [--name g] [--dump]}: compiles a cell method without AD and binds it as {@code f_native}. */
@@ -42,7 +43,7 @@ public final class JitMagic extends SyntaxMagic {
         Duration stubTime = compiler.bind(name + "/native", stubs, code);
         Map<String, String> dumps = line.flag("dump") ? Map.of("LLVM IR (before O3)", code.lowered().irText())
                 : Map.of();
-        return new CompileSummary(method.name() + " compiled to native code, bound:", stubs.signatures(), List.of(),
+        return new CompileSummary(Messages.BOUND_NATIVE.format(method.name()), stubs.signatures(), List.of(),
                 compiled.timings(), dumps).withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
 }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import jenzyme.runtime.error.Messages;
 import org.eclipse.aether.RepositorySystem;
 import org.eclipse.aether.RepositorySystemSession;
 import org.eclipse.aether.artifact.DefaultArtifact;
@@ -116,8 +117,8 @@ final class DependencyResolver {
                     public void transferSucceeded(TransferEvent event) {
                         String name = event.getResource().getResourceName();
                         if (name.endsWith(".jar")) {
-                            downloads.accept(String.format("downloaded %s (%.1f MB) from %s",
-                                    name.substring(name.lastIndexOf('/') + 1), event.getTransferredBytes() / 1e6,
+                            downloads.accept(Messages.MAVEN_DOWNLOADED.format(name.substring(name.lastIndexOf('/') + 1),
+                                    String.format("%.1f", event.getTransferredBytes() / 1e6),
                                     event.getResource().getRepositoryId()));
                         }
                     }

@@ -9,6 +9,7 @@ import jenzyme.magics.gradcheck.GradcheckMagic;
 import jenzyme.magics.jit.JitMagic;
 import jenzyme.magics.maven.MavenMagic;
 import jenzyme.magics.plot.PlotMagic;
+import jenzyme.magics.spark.SparkMagic;
 import org.dflib.jjava.jupyter.kernel.magic.MagicsRegistry;
 
 /**
@@ -32,5 +33,6 @@ public final class MagicRegistration {
         registry.registerLineMagic("jit", new JitMagic(compiler));
         registry.registerLineMagic("gradcheck", new GradcheckMagic(compiler));
         registry.registerLineMagic("plot", new PlotMagic(compiler));
+        registry.registerLineMagic("spark", new SparkMagic(session, maven, compiler));
     }
 }

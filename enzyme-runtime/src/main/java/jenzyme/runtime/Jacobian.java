@@ -1,0 +1,254 @@
+package jenzyme.runtime;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.Arrays;
+import java.util.List;
+import jenzyme.runtime.ad.CallingConvention.HandleParameter;
+import jenzyme.runtime.ad.JacobianShape;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.bind.LaneTable;
+import jenzyme.runtime.error.Messages;
+
+/**
+ * The Jacobian dy/dx of a vector function, compiled (see {@link Pipeline#jacobian}): a forward-mode derivative of
+ * {@code width} lanes (one sweep gives {@code width} columns), a reverse-mode one (one sweep gives a row), or both,
+ * when {@link #into} picks forward if y has more entries than x and reverse otherwise. Allocation-free after a
+ * thread's first call at a given size: seeds, tangents and cotangents live in per-thread scratch. Closing it frees
+ * the native code.
+ */
+public final class Jacobian implements AutoCloseable {
+
+    private final JacobianShape shape;
+    private final Derivative forward;
+    private final Derivative reverse;
+    private final MethodHandle forwardSweep;
+    private final MethodHandle reverseSweep;
+    private final ThreadLocal<Scratch> scratch;
+
+    /** @param forward, reverse at least one of them; a forward one may be batched (width > 1) */
+    Jacobian(JacobianShape shape, Derivative forward, Derivative reverse) {
+        if (forward == null && reverse == null) {
+            throw new IllegalArgumentException(Messages.JACOBIAN_NEEDS_DERIVATIVE.format());
+        }
+        this.shape = shape;
+        this.forward = forward;
+        this.reverse = reverse;
+        this.forwardSweep = forward == null ? null : sweep(forward);
+        this.reverseSweep = reverse == null ? null : sweep(reverse);
+        int width = forward == null ? 1 : forward.convention().width();
+        this.scratch = ThreadLocal.withInitial(() -> new Scratch(width));
+    }
+
+    public JacobianShape shape() {
+        return shape;
+    }
+
+    /** The forward-mode derivative, or null when only reverse mode was compiled. */
+    public Derivative forward() {
+        return forward;
+    }
+
+    /** The reverse-mode derivative, or null when only forward mode was compiled. */
+    public Derivative reverse() {
+        return reverse;
+    }
+
+    /** Lanes of one forward sweep (1 when only reverse mode was compiled). */
+    public int width() {
+        return forward == null ? 1 : forward.convention().width();
+    }
+
+    /** The mode {@link #into} uses for {@code outputs} entries of y and {@code inputs} of x. */
+    public Mode modeFor(int outputs, int inputs) {
+        if (forward == null || reverse == null) {
+            return forward == null ? Mode.REVERSE : Mode.FORWARD;
+        }
+        return outputs > inputs ? Mode.FORWARD : Mode.REVERSE;
+    }
+
+    /**
+     * {@code jacobian[i][j] = dy[i]/dx[j]} at {@code arguments} (the method's parameters as the user wrote them;
+     * for the out-parameter form y is among them and receives the value of f).
+     *
+     * @throws IllegalArgumentException if {@code jacobian} is not m rows of n columns (m = length of y, n of x)
+     */
+    public void into(double[][] jacobian, Object... arguments) {
+        if (arguments.length != shape.entry().javaParameters().size()) {
+            throw new IllegalArgumentException(Messages.ARGUMENT_COUNT.format(shape.entry().methodAsWritten(),
+                    shape.entry().javaParameters().size(), arguments.length));
+        }
+        double[] x = (double[]) arguments[shape.input()];
+        int n = x.length;
+        Scratch s = scratch.get();
+        double[] y = shape.entry().returnsArray() ? s.result(jacobian.length) : (double[]) arguments[shape.output()];
+        int m = y.length;
+        checkRows(jacobian, m, n);
+        Object[] rest = s.rest(arguments, shape);
+        try {
+            if (modeFor(m, n) == Mode.FORWARD) {
+                forwardColumns(jacobian, x, y, rest, s);
+            } else {
+                reverseRows(jacobian, x, y, rest, s);
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private void forwardColumns(double[][] jacobian, double[] x, double[] y, Object[] rest, Scratch s)
+            throws Throwable {
+        int n = x.length;
+        int m = y.length;
+        int width = width();
+        double[] out = s.out(forward.convention().slots().size());
+        if (width == 1) {
+            double[] tx = s.dx(n);
+            double[] ty = s.dy(m);
+            for (int j = 0; j < n; j++) {
+                Arrays.fill(tx, 0);
+                tx[j] = 1;
+                forwardSweep.invokeExact((Object) x, (Object) tx, (Object) y, (Object) ty, out, rest);
+                for (int i = 0; i < m; i++) {
+                    jacobian[i][j] = ty[i];
+                }
+            }
+            return;
+        }
+        MemorySegment seeds = s.xLanes.ensure(n);
+        MemorySegment tangents = s.yLanes.ensure(m);
+        for (int first = 0; first < n; first += width) {
+            s.xLanes.clear();
+            int lanes = Math.min(width, n - first);
+            for (int lane = 0; lane < lanes; lane++) {
+                s.xLanes.set(lane, first + lane, 1);
+            }
+            forwardSweep.invokeExact((Object) x, (Object) seeds, (Object) y, (Object) tangents, out, rest);
+            for (int lane = 0; lane < lanes; lane++) {
+                for (int i = 0; i < m; i++) {
+                    jacobian[i][first + lane] = s.yLanes.get(lane, i);
+                }
+            }
+        }
+    }
+
+    private void reverseRows(double[][] jacobian, double[] x, double[] y, Object[] rest, Scratch s) throws Throwable {
+        int n = x.length;
+        int m = y.length;
+        double[] out = s.out(reverse.convention().slots().size());
+        double[] dx = s.dx(n);
+        double[] dy = s.dy(m);
+        for (int i = 0; i < m; i++) {
+            Arrays.fill(dx, 0);
+            Arrays.fill(dy, 0); // Enzyme consumes (zeroes) the output's cotangent
+            dy[i] = 1;
+            reverseSweep.invokeExact((Object) x, (Object) dx, (Object) y, (Object) dy, out, rest);
+            System.arraycopy(dx, 0, jacobian[i], 0, n);
+        }
+    }
+
+    private static void checkRows(double[][] jacobian, int m, int n) {
+        boolean fits = jacobian.length == m;
+        for (int i = 0; fits && i < m; i++) {
+            fits = jacobian[i] != null && jacobian[i].length == n;
+        }
+        if (!fits) {
+            throw new IllegalArgumentException(Messages.JACOBIAN_ROWS.format(m, n, jacobian.length + " rows"
+                    + (jacobian.length > 0 && jacobian[0] != null ? " of " + jacobian[0].length : "")));
+        }
+    }
+
+    /**
+     * The derivative's handle as {@code (Object x, Object dx, Object y, Object dy, double[] out, Object[] rest)}:
+     * x and y with their shadows (arrays, or lane tables in batched mode), the output slots, then every other
+     * parameter in order.
+     */
+    private MethodHandle sweep(Derivative derivative) {
+        List<HandleParameter> parameters = derivative.convention().handleParameters();
+        MethodHandle handle = derivative.handle();
+        int count = parameters.size();
+        MethodHandle generic = handle.asType(MethodType.genericMethodType(count).changeReturnType(void.class)
+                .changeParameterType(count - 1, double[].class));
+        int rests = count - 5;
+        MethodType target = MethodType.genericMethodType(4 + rests).changeReturnType(void.class)
+                .insertParameterTypes(4, double[].class);
+        int[] reorder = new int[count];
+        int next = 5;
+        for (int k = 0; k < count; k++) {
+            HandleParameter parameter = parameters.get(k);
+            boolean shadow = parameter.role() != HandleParameter.Role.PRIMAL;
+            if (parameter.role() == HandleParameter.Role.OUT) {
+                reorder[k] = 4;
+            } else if (parameter.javaParameter() == shape.input()) {
+                reorder[k] = shadow ? 1 : 0;
+            } else if (parameter.javaParameter() == shape.output()) {
+                reorder[k] = shadow ? 3 : 2;
+            } else {
+                reorder[k] = next++;
+            }
+        }
+        MethodHandle permuted = MethodHandles.permuteArguments(generic, target, reorder);
+        return permuted.asSpreader(Object[].class, rests);
+    }
+
+    @Override
+    public void close() {
+        if (forward != null) {
+            forward.close();
+        }
+        if (reverse != null) {
+            reverse.close();
+        }
+    }
+
+    /** One thread's buffers, grown on demand. */
+    private static final class Scratch {
+        final LaneTable xLanes;
+        final LaneTable yLanes;
+        private double[] out = new double[0];
+        private double[] dx = new double[0];
+        private double[] dy = new double[0];
+        private double[] result = new double[0];
+        private Object[] rest = new Object[0];
+
+        Scratch(int width) {
+            xLanes = new LaneTable(width);
+            yLanes = new LaneTable(width);
+        }
+
+        double[] out(int slots) {
+            return out.length == slots ? out : (out = new double[slots]);
+        }
+
+        double[] dx(int n) {
+            return dx.length == n ? dx : (dx = new double[n]);
+        }
+
+        double[] dy(int m) {
+            return dy.length == m ? dy : (dy = new double[m]);
+        }
+
+        double[] result(int m) {
+            return result.length == m ? result : (result = new double[m]);
+        }
+
+        /** The arguments other than x and y, in order (the hidden result array is not among {@code arguments}). */
+        Object[] rest(Object[] arguments, JacobianShape shape) {
+            int count = shape.entry().parameters().size() - 2;
+            if (rest.length != count) {
+                rest = new Object[count];
+            }
+            int k = 0;
+            for (int p = 0; p < shape.entry().parameters().size(); p++) {
+                if (p != shape.input() && p != shape.output()) {
+                    rest[k++] = arguments[p];
+                }
+            }
+            return rest;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package jenzyme.runtime.bind;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The shadow of one array parameter in batched forward mode (Enzyme's vector mode): {@code width} lanes of
+ * {@code length} doubles in native memory, and the table of their addresses that the derivative's wrapper reads
+ * ({@link #table()}). Java heap arrays cannot be listed in such a table (their addresses move), hence native memory,
+ * owned by one thread (callers keep one per thread) and freed by the GC with this object.
+ *
+ * <p>Compiled code bounds-checks every access against the primal array's length, so lanes exactly that long keep
+ * it inside this memory: {@link #ensure} must be called with the primal's length before each call.
+ */
+public final class LaneTable {
+
+    private static final long DOUBLE = ValueLayout.JAVA_DOUBLE.byteSize();
+
+    private final int width;
+    private MemorySegment table = MemorySegment.NULL;
+    private MemorySegment lanes = MemorySegment.NULL;
+    private int length = -1;
+
+    public LaneTable(int width) {
+        this.width = width;
+    }
+
+    /** Sizes every lane to {@code length} doubles (keeping the memory when it is long enough); returns the table. */
+    public MemorySegment ensure(int length) {
+        if (length != this.length) {
+            Arena arena = Arena.ofAuto();
+            lanes = arena.allocate(Math.max(1, (long) width * length) * DOUBLE, DOUBLE);
+            table = arena.allocate(ValueLayout.ADDRESS, width);
+            for (int lane = 0; lane < width; lane++) {
+                table.setAtIndex(ValueLayout.ADDRESS, lane, lanes.asSlice(lane * (long) length * DOUBLE));
+            }
+            this.length = length;
+        }
+        return table;
+    }
+
+    public MemorySegment table() {
+        return table;
+    }
+
+    public int width() {
+        return width;
+    }
+
+    /** Zeroes every lane. */
+    public void clear() {
+        lanes.fill((byte) 0);
+    }
+
+    public void set(int lane, int index, double value) {
+        lanes.setAtIndex(ValueLayout.JAVA_DOUBLE, lane * (long) length + index, value);
+    }
+
+    public double get(int lane, int index) {
+        return lanes.getAtIndex(ValueLayout.JAVA_DOUBLE, lane * (long) length + index);
+    }
+
+    /** Lane {@code lane} := {@code values} (exactly {@link #ensure}'s length long). */
+    public void copyIn(int lane, double[] values) {
+        MemorySegment.copy(values, 0, lanes, ValueLayout.JAVA_DOUBLE, lane * (long) length * DOUBLE, length);
+    }
+
+    /** {@code values} := lane {@code lane}. */
+    public void copyOut(int lane, double[] values) {
+        MemorySegment.copy(lanes, ValueLayout.JAVA_DOUBLE, lane * (long) length * DOUBLE, values, 0, length);
+    }
+}

@@ -1,0 +1,90 @@
+"""%autodiff jacobian and the vector-Jacobian / Jacobian-vector products of vector functions, through a real
+Jupyter client, against analytic Jacobians."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from jenzyme_client import execute, ok
+
+
+def rows(kernel, expression: str) -> list[list[float]]:
+    run = ok(kernel, f"System.out.println(java.util.Arrays.deepToString({expression}));")
+    text = run.stdout.strip()[2:-2]
+    return [[float(v) for v in row.split(",")] for row in text.split("], [")]
+
+
+def numbers(kernel, expression: str) -> list[float]:
+    run = ok(kernel, f"System.out.println(java.util.Arrays.toString({expression}));")
+    return [float(v) for v in run.stdout.strip().strip("[]").split(",")]
+
+
+def error_text(kernel, cell: str) -> str:
+    run = execute(kernel.client, cell, timeout=120)
+    assert run.status == "error", f"{cell}: expected an error, got {run.stdout}"
+    return "\n".join(e["evalue"] + "\n".join(e["traceback"]) for e in run.errors)
+
+
+def assert_close(actual, expected, rel=1e-13):
+    assert len(actual) == len(expected), f"{actual} vs {expected}"
+    for a, e in zip(actual, expected):
+        assert abs(a - e) <= rel * max(1.0, abs(e)), f"{actual} != {expected}"
+
+
+POLAR = "double[] polar(double[] q) { return new double[] {q[0] * Math.cos(q[1]), q[0] * Math.sin(q[1])}; }"
+R, T = 1.5, 0.7
+POLAR_J = [[math.cos(T), -R * math.sin(T)], [math.sin(T), R * math.cos(T)]]
+
+
+@pytest.fixture(scope="module")
+def vf(kernel):
+    ok(kernel, POLAR)
+    return kernel
+
+
+@pytest.mark.parametrize("options", ["", "--mode forward --width 2", "--mode reverse"])
+def test_jacobian_of_a_returned_array_matches_the_analytic_one(vf, options):
+    ok(vf, f"%autodiff jacobian polar {options}")
+    got = rows(vf, f"polar_jac(new double[] {{{R}, {T}}})")
+    for g, e in zip(got, POLAR_J):
+        assert_close(g, e)
+
+
+def test_out_parameter_form_and_the_allocation_free_variant(vf):
+    ok(vf, "void lorenz(double[] u, double[] du) { du[0] = 10 * (u[1] - u[0]);"
+           " du[1] = u[0] * (28 - u[2]) - u[1]; du[2] = u[0] * u[1] - 8.0 / 3 * u[2]; }")
+    ok(vf, "%autodiff jacobian lorenz")
+    ok(vf, "double[][] J = new double[3][3]; double[] du = new double[3];"
+           " lorenz_jac_into(new double[] {1, 2, 3}, du, J);")
+    assert_close(numbers(vf, "du"), [10.0, 1 * 25 - 2.0, 2 - 8.0])
+    got = rows(vf, "J")
+    for g, e in zip(got, [[-10, 10, 0], [25, -1, -1], [2, 1, -8.0 / 3]]):
+        assert_close(g, e)
+
+
+def test_vjp_and_jvp_of_a_vector_function(vf):
+    ok(vf, "%autodiff reverse polar")
+    ok(vf, "%autodiff forward polar")
+    ybar = [0.3, -2.0]
+    vjp = numbers(vf, f"polar_vjp(new double[] {{{R}, {T}}}, new double[] {{{ybar[0]}, {ybar[1]}}}).dq()")
+    assert_close(vjp, [sum(ybar[i] * POLAR_J[i][j] for i in range(2)) for j in range(2)])
+    jvp = ok(vf, f"var t = polar_jvp(new double[] {{{R}, {T}}}, new double[] {{1, 0.5}});"
+                 " System.out.println(java.util.Arrays.toString(t.value()) + java.util.Arrays.toString(t.dvalue()));")
+    value, tangent = jvp.stdout.strip()[1:-1].split("][")
+    assert_close([float(v) for v in value.split(",")], [R * math.cos(T), R * math.sin(T)])
+    assert_close([float(v) for v in tangent.split(",")], [POLAR_J[i][0] + 0.5 * POLAR_J[i][1] for i in range(2)])
+
+
+def test_bad_jacobian_requests_are_errors_in_the_users_words(vf):
+    ok(vf, "double scalar(double[] x) { return x[0]; }")
+    assert "expected scalar to return double[] or to fill a double[] parameter" in error_text(
+        vf, "%autodiff jacobian scalar")
+    assert "expected --mode forward or reverse, got 'sideways'" in error_text(
+        vf, "%autodiff jacobian polar --mode sideways")
+    assert "polar returned an array of length 2, expected 3" in error_text(
+        vf, "polar_jac_into(new double[] {1, 2}, new double[3][2]);")
+    assert "expected a Jacobian of 2 rows (one per output) with 2 columns each" in error_text(
+        vf, "polar_jac_into(new double[] {1, 2}, new double[2][3]);")
+    ok(vf, "double[] polar(double[] q) { return new double[] {q[0], q[1]}; }")
+    assert "re-run %autodiff jacobian polar" in error_text(vf, "polar_jac(new double[] {1, 2});")
