@@ -16,7 +16,7 @@ import java.util.Set;
  *                                       [--check [--junit FILE]]
  * </pre>
  * {@code --quick}: 3 short rounds, for development; {@code --only}: workload ids (rosenbrock-1e3, rosenbrock-1e6,
- * ode-rk4, logreg, composite); {@code --check}: judge the {@link Gates} and exit with status 1 if one fails
+ * ode-rk4, logreg, composite, parallel: the {@link ParallelScaling} row); {@code --check}: judge the {@link Gates} and exit with status 1 if one fails
  * ({@code --junit FILE} also writes them as a JUnit report). Without {@code --python} (or if JAX cannot start) the JAX column says why.
  */
 public final class BenchMain {
@@ -24,7 +24,7 @@ public final class BenchMain {
     private BenchMain() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) throws Throwable {
         Path root = Path.of(".");
         Optional<Path> python = Optional.empty();
         boolean quick = false;
@@ -56,7 +56,7 @@ public final class BenchMain {
                 workloads.add(w);
             }
         }
-        if (workloads.isEmpty()) {
+        if (workloads.isEmpty() && !only.contains("parallel")) {
             throw new IllegalArgumentException("no workload matches --only " + only);
         }
 
@@ -89,6 +89,14 @@ public final class BenchMain {
             boolean chart = RatioChart.write(results, out.resolve("ratios.png"));
             System.out.println("Wrote " + out.resolve("results.csv") + ", " + out.resolve("latency_memory.csv")
                     + (chart ? ", " + out.resolve("ratios.png") : " (no chart: nothing was timed)"));
+            int cores = Runtime.getRuntime().availableProcessors();
+            Optional<Workload> parallel = Workloads.all().stream()
+                    .filter(w -> w.id().equals(ParallelScaling.WORKLOAD)).findFirst();
+            if (cores > 1 && parallel.isPresent() && (only.isEmpty() || only.contains("parallel"))) {
+                System.err.println("[bench] parallel gradients ...");
+                System.out.println(ParallelScaling.measure(pipeline, parallel.get(), cores)
+                        .describe(RunConditions.loadAverage()));
+            }
             if (check) {
                 verdicts = secondChance(Gates.judge(results), results, run, jaxProblem);
             }

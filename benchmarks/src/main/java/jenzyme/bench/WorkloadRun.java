@@ -18,6 +18,7 @@ import jenzyme.runtime.ad.Mode;
 final class WorkloadRun {
 
     private static final int WARM_COMPILES = 5;
+    private static final DifferentiationOptions FAST_MATH = DifferentiationOptions.DEFAULT.withFastMath(true);
 
     private final OurPipeline pipeline;
     private final CReference cReference;
@@ -66,7 +67,9 @@ final class WorkloadRun {
                 workload.arguments());
         Built built = new Built();
         built.add(Column.JVM_PRIMAL, () -> JvmContenders.primal(workload));
-        built.add(Column.JIT_PRIMAL, () -> pipeline.jitPrimal(workload));
+        built.add(Column.JIT_PRIMAL, () -> pipeline.jitPrimal(workload, Column.JIT_PRIMAL,
+                DifferentiationOptions.DEFAULT));
+        built.add(Column.FAST_JIT_PRIMAL, () -> pipeline.jitPrimal(workload, Column.FAST_JIT_PRIMAL, FAST_MATH));
         built.add(Column.FINITE_DIFFERENCES, () -> JvmContenders.finiteDifferences(workload, layout));
         if (HipparchusContenders.applies(workload, layout)) {
             built.add(Column.HIPPARCHUS, () -> HipparchusContenders.dense(workload, layout));
@@ -104,6 +107,8 @@ final class WorkloadRun {
             built.latency = Optional.of(measured.latency());
             return DerivativeCalls.reverse(Column.REVERSE, measured.derivative(), workload, layout);
         });
+        built.add(Column.FAST_REVERSE, () -> DerivativeCalls.reverse(Column.FAST_REVERSE,
+                pipeline.differentiate(workload, Mode.REVERSE, FAST_MATH), workload, layout));
         if (workload.forwardRelevant()) {
             built.add(Column.FORWARD, () -> DerivativeCalls.forwardSweeps(
                     pipeline.differentiate(workload, Mode.FORWARD, DifferentiationOptions.DEFAULT),
