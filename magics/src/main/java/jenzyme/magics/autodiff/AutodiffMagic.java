@@ -104,7 +104,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         List<String> activities = derivative.entry().javaParameters().stream()
                 .map(p -> p.name() + "=" + display(derivative.convention().activities()
                         .get(derivative.entry().parameters().indexOf(p))))
-                .toList();
+                .toList(); // a record's components one by one: s.x=Active, s.w=Duplicated
         Map<String, String> dumps = new LinkedHashMap<>();
         if (line.flag("dump")) {
             dumps.put("IR before Enzyme", derivative.irBeforeEnzyme());
