@@ -76,7 +76,7 @@ public final class BenchMain {
         List<Gates.Verdict> verdicts = List.of();
         try (OurPipeline pipeline = new OurPipeline()) {
             WorkloadRun run = new WorkloadRun(pipeline, new CReference(root.resolve("benchmarks/c"), out.resolve("c")),
-                    jax, new Harness(settings), out);
+                    jax, new Harness(settings), out, !check);
             for (Workload workload : workloads) {
                 System.err.println("[bench] " + workload.label() + " ...");
                 results.add(run.run(workload, jaxProblem));
@@ -98,7 +98,7 @@ public final class BenchMain {
             int cores = Runtime.getRuntime().availableProcessors();
             Optional<Workload> parallel = Workloads.all().stream()
                     .filter(w -> w.id().equals(ParallelScaling.WORKLOAD)).findFirst();
-            if (cores > 1 && parallel.isPresent() && (only.isEmpty() || only.contains("parallel"))) {
+            if (cores > 1 && parallel.isPresent() && !check && (only.isEmpty() || only.contains("parallel"))) {
                 System.err.println("[bench] parallel gradients ...");
                 System.out.println(ParallelScaling.measure(pipeline, parallel.get(), cores)
                         .describe(RunConditions.loadAverage()));
