@@ -3,6 +3,7 @@ package jenzyme.runtime.lower;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import jenzyme.runtime.error.Messages;
 import java.util.Map;
 import java.util.Optional;
 import jenzyme.runtime.llvm.IrBuilder;
@@ -51,6 +52,7 @@ final class IrModule implements AutoCloseable {
             case FLOAT -> ir.f32();
             case DOUBLE -> ir.f64();
             case ARRAY -> ir.ptr();
+            case RECORD -> throw new IllegalArgumentException(Messages.RECORD_HAS_NO_LLVM_TYPE.format());
         };
     }
 
@@ -63,27 +65,34 @@ final class IrModule implements AutoCloseable {
         };
     }
 
+    /** A result's LLVM type: a scalar's boundary type, or a record as a struct of its leaves' LLVM types. */
+    LLVMTypeRef boundaryType(Shape shape) {
+        if (shape instanceof JavaType type) {
+            return boundaryType(type);
+        }
+        return ir.structType(shape.leaves().stream().flatMap(this::leafTypes).toArray(LLVMTypeRef[]::new));
+    }
+
+    private java.util.stream.Stream<LLVMTypeRef> leafTypes(JavaType leaf) {
+        return leaf.isArray() ? java.util.stream.Stream.of(ir.ptr(), ir.i32()) : java.util.stream.Stream.of(boundaryType(leaf));
+    }
+
     /**
-     * The function type of a lowered method: status pointer first, arrays expanded to (ptr, i32). An array result
-     * is a further (ptr, i32) parameter, the caller's result array, and the function returns void. The module's
-     * static fields come last.
+     * The function type of a lowered method: status pointer first, records as their leaves, arrays as (ptr, i32). An
+     * array result is a further (ptr, i32) parameter, the caller's result array, and the function returns void. The
+     * module's static fields come last.
      */
     LLVMTypeRef functionType(MethodSignature signature) {
-        List<JavaType> types = new ArrayList<>(signature.parameters());
-        if (signature.returnsArray()) {
-            types.add(signature.returnType());
+        java.util.List<LLVMTypeRef> params = new java.util.ArrayList<>();
+        params.add(ir.ptr());
+        signature.leaves().forEach(leaf -> leafTypes(leaf).forEach(params::add));
+        if (signature.returnsArray()) { // the caller's result array
+            params.add(ir.ptr());
+            params.add(ir.i32());
         }
-        statics.known().forEach(field -> types.add(field.type()));
-        LLVMTypeRef[] params = new LLVMTypeRef[1 + types.stream().mapToInt(p -> p.llvmTypes().size()).sum()];
-        int i = 0;
-        params[i++] = ir.ptr();
-        for (JavaType parameter : types) {
-            params[i++] = boundaryType(parameter);
-            if (parameter.isArray()) {
-                params[i++] = ir.i32();
-            }
-        }
-        return ir.functionType(signature.returnsArray() ? ir.voidType() : boundaryType(signature.returnType()), params);
+        statics.known().forEach(field -> leafTypes(field.type()).forEach(params::add));
+        return ir.functionType(signature.returnsArray() ? ir.voidType() : boundaryType(signature.returnType()),
+                params.toArray(LLVMTypeRef[]::new));
     }
 
     /** Defines a lowered method's function; internal ones can be inlined and dropped by the optimiser. */

@@ -1,32 +1,64 @@
 package jenzyme.runtime.lower;
 
+import java.util.List;
 import jenzyme.runtime.error.Messages;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
  * A JVM value during lowering: an LLVM SSA value, plus the {@code i32} length when it is an array (arrays travel as
- * data pointer and length everywhere, so {@code arraylength} and bounds checks need no memory access), and the
- * array's type where known ({@code double[]}...): element loads and stores carry their own type, but the library
- * calls on whole arrays ({@code System.arraycopy}, {@code clone()}) need it from the value.
+ * data pointer and length everywhere, so {@code arraylength} and bounds checks need no memory access); or a record,
+ * kept as the values of its components ({@link RecordShape}). A record whose {@code components} are null is one
+ * that {@code new} created and its constructor has not run yet: a compile-time placeholder with no LLVM value.
+ * An array also carries its type where known ({@code double[]}...): element loads and stores carry their own type,
+ * but the library calls on whole arrays ({@code System.arraycopy}, {@code clone()}) need it from the value.
  */
-record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, JavaType arrayType) {
+record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, RecordShape shape, List<JValue> components,
+              JavaType arrayType) {
 
     JValue {
         if ((kind == ValueKind.ARRAY) != (length != null) || arrayType != null && kind != ValueKind.ARRAY) {
             throw new IllegalArgumentException(Messages.LENGTH_OF_NON_ARRAY.format(kind));
         }
+        if ((kind == ValueKind.RECORD) != (shape != null)) {
+            throw new IllegalArgumentException(Messages.SHAPE_OF_NON_RECORD.format(kind));
+        }
+        components = components == null ? null : List.copyOf(components);
     }
 
     static JValue scalar(ValueKind kind, LLVMValueRef value) {
-        return new JValue(kind, value, null, null);
+        return new JValue(kind, value, null, null, null, null);
     }
 
     /** An array of unknown type. */
     static JValue array(LLVMValueRef data, LLVMValueRef length) {
-        return new JValue(ValueKind.ARRAY, data, length, null);
+        return new JValue(ValueKind.ARRAY, data, length, null, null, null);
     }
 
     static JValue array(LLVMValueRef data, LLVMValueRef length, JavaType arrayType) {
-        return new JValue(ValueKind.ARRAY, data, length, arrayType);
+        return new JValue(ValueKind.ARRAY, data, length, null, null, arrayType);
+    }
+
+    static JValue record(RecordShape shape, List<JValue> components) {
+        return new JValue(ValueKind.RECORD, null, null, shape, components, null);
+    }
+
+    /** The placeholder {@code new} pushes; compared by identity when its constructor replaces it. */
+    static JValue unconstructed(RecordShape shape) {
+        return new JValue(ValueKind.RECORD, null, null, shape, null, null);
+    }
+
+    boolean isUnconstructed() {
+        return kind == ValueKind.RECORD && components == null;
+    }
+
+    // Records compare by identity: two placeholders of one shape are different objects under construction.
+    @Override
+    public boolean equals(Object other) {
+        return this == other;
+    }
+
+    @Override
+    public int hashCode() {
+        return System.identityHashCode(this);
     }
 }
