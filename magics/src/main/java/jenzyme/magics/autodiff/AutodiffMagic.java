@@ -104,7 +104,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         List<String> activities = derivative.entry().javaParameters().stream()
                 .map(p -> p.name() + "=" + display(derivative.convention().activities()
                         .get(derivative.entry().parameters().indexOf(p))))
-                .toList();
+                .toList(); // a record's components one by one: s.x=Active, s.w=Duplicated
         Map<String, String> dumps = new LinkedHashMap<>();
         if (line.flag("dump")) {
             dumps.put("IR before Enzyme", derivative.irBeforeEnzyme());
@@ -142,7 +142,7 @@ public final class AutodiffMagic extends SyntaxMagic {
             options = options.withWidth(width(line.option("width").get()));
         }
         options = line.option("wrt").map(options::withWrt).orElse(options);
-        options = line.option("out").map(options::withOut).orElse(options);
+        options = line.option("out").map(options::withOut).orElse(options).withFastMath(line.flag("fast-math"));
         CompilerSession.BoundJacobian bound = compiler.jacobian(method, options);
         Jacobian jacobian = bound.jacobian();
         BindingStubs.Stubs stubs = BindingStubs.jacobian(name, jacobian, bound.into());
