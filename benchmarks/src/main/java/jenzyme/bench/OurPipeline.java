@@ -39,6 +39,10 @@ final class OurPipeline implements AutoCloseable {
         return pipeline;
     }
 
+    ClassBytesSource classes() {
+        return classes;
+    }
+
     LoweredModule lower(Workload workload) {
         return pipeline.lower(javaMethod(workload));
     }

@@ -25,8 +25,15 @@ final class WorkloadRun {
     private final Optional<JaxProcess> jax;
     private final Harness harness;
     private final Path workDir;
+    private final boolean withHipparchus;
 
-    WorkloadRun(OurPipeline pipeline, CReference cReference, Optional<JaxProcess> jax, Harness harness, Path workDir) {
+    /**
+     * @param withHipparchus whether to build the Hipparchus columns (seconds per call at n = 10^3, and gigabytes of
+     *                       garbage: {@code --check} leaves them out, they are not gated)
+     */
+    WorkloadRun(OurPipeline pipeline, CReference cReference, Optional<JaxProcess> jax, Harness harness, Path workDir,
+                boolean withHipparchus) {
+        this.withHipparchus = withHipparchus;
         this.pipeline = pipeline;
         this.cReference = cReference;
         this.jax = jax;
@@ -71,10 +78,10 @@ final class WorkloadRun {
                 DifferentiationOptions.DEFAULT));
         built.add(Column.FAST_JIT_PRIMAL, () -> pipeline.jitPrimal(workload, Column.FAST_JIT_PRIMAL, FAST_MATH));
         built.add(Column.FINITE_DIFFERENCES, () -> JvmContenders.finiteDifferences(workload, layout));
-        if (HipparchusContenders.applies(workload, layout)) {
+        if (withHipparchus && HipparchusContenders.applies(workload, layout)) {
             built.add(Column.HIPPARCHUS, () -> HipparchusContenders.dense(workload, layout));
         }
-        if (HipparchusContenders.sparseApplies(workload, layout)) {
+        if (withHipparchus && HipparchusContenders.sparseApplies(workload, layout)) {
             built.add(Column.HIPPARCHUS_SPARSE, () -> HipparchusContenders.sparse(workload, layout));
         }
         // A fresh worker per workload: its first request is the cold compile, its peak RSS this workload's.

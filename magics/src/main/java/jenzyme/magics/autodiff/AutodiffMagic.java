@@ -142,7 +142,7 @@ public final class AutodiffMagic extends SyntaxMagic {
             options = options.withWidth(width(line.option("width").get()));
         }
         options = line.option("wrt").map(options::withWrt).orElse(options);
-        options = line.option("out").map(options::withOut).orElse(options);
+        options = line.option("out").map(options::withOut).orElse(options).withFastMath(line.flag("fast-math"));
         CompilerSession.BoundJacobian bound = compiler.jacobian(method, options);
         Jacobian jacobian = bound.jacobian();
         BindingStubs.Stubs stubs = BindingStubs.jacobian(name, jacobian, bound.into());
