@@ -88,8 +88,10 @@ pub fn returns_primal(request: &DiffRequest, returns_void: bool) -> bool {
 /// against the function's signature.
 pub fn differentiate(context: LLVMContextRef, function: LLVMValueRef, request: &DiffRequest) -> Result<Derivative, String> {
     install_error_handler();
+    // Enzyme's own fast math would mark derivative arithmetic `fast` (no NaN, no infinities); `--fast-math` allows
+    // only reassociation and contraction, on the whole module afterwards (`Module::allow_reassociation`).
     // SAFETY: sets a process-wide option object by address; one request at a time.
-    unsafe { EnzymeSetCLBool(ptr::addr_of_mut!(EnzymeFastMath) as *mut c_void, request.options.fast_math as u8) };
+    unsafe { EnzymeSetCLBool(ptr::addr_of_mut!(EnzymeFastMath) as *mut c_void, 0) };
     let (_, return_type) = crate::llvm::signature(function);
     let returns_void = crate::llvm::type_name(return_type) == "void";
     let args: Vec<TypeTree> = request.args.iter().map(|a| TypeTree::for_arg(context, a.ty)).collect();

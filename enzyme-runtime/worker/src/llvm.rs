@@ -102,6 +102,31 @@ impl Module<'_> {
         all
     }
 
+    /// `--fast-math`: allows reassociation and contraction (`reassoc contract`) on every floating-point operation
+    /// of the module — the primal the frontend relaxed already, and the derivative Enzyme added — so that O3 can
+    /// vectorise reductions and fuse multiply-adds. No other fast-math flag: NaN, infinities and signed zeros keep
+    /// their IEEE meaning.
+    pub fn allow_reassociation(&self) {
+        use llvm_sys::{LLVMFastMathAllowContract, LLVMFastMathAllowReassoc};
+        for f in self.functions() {
+            // SAFETY: walks the instruction lists of a live module and only changes instruction flags.
+            unsafe {
+                let mut block = LLVMGetFirstBasicBlock(f);
+                while !block.is_null() {
+                    let mut inst = LLVMGetFirstInstruction(block);
+                    while !inst.is_null() {
+                        if LLVMCanValueUseFastMathFlags(inst) != 0 {
+                            let flags = LLVMGetFastMathFlags(inst);
+                            LLVMSetFastMathFlags(inst, flags | LLVMFastMathAllowReassoc | LLVMFastMathAllowContract);
+                        }
+                        inst = LLVMGetNextInstruction(inst);
+                    }
+                    block = LLVMGetNextBasicBlock(block);
+                }
+            }
+        }
+    }
+
     pub fn verify(&self) -> Result<(), String> {
         let mut message = ptr::null_mut();
         // SAFETY: the verifier only reads the module; we own and dispose the message.

@@ -97,6 +97,9 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     let derivative = enzyme::differentiate(context.raw(), function, request).map_err(fail(Phase::Enzyme))?;
     remove_preprocess_clones(&module);
     wrapper::emit(&module, request, &layout, derivative.function).map_err(fail(Phase::Enzyme))?;
+    if request.options.fast_math {
+        module.allow_reassociation();
+    }
     let ir_after_enzyme = request.options.dump_ir.then(|| module.to_text());
     module
         .verify()

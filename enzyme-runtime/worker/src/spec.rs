@@ -173,8 +173,9 @@ pub struct Options {
     pub ad_before_opt: bool,
     /// Return the module's IR as text just before and just after Enzyme.
     pub dump_ir: bool,
-    /// Let Enzyme mark derivative arithmetic `fast` (reassociation, no NaN/Inf). Off by default: derivatives
-    /// should round like the primal code and keep IEEE semantics (Java's), e.g. an infinite slope of `sqrt` at 0.
+    /// `--fast-math`: allow reassociation and contraction (`reassoc contract`) on all floating-point arithmetic of
+    /// the module after Enzyme, so reductions vectorise and multiply-adds fuse; NaN and infinities keep their IEEE
+    /// meaning (e.g. an infinite slope of `sqrt` at 0). Off by default: results round like Java's.
     pub fast_math: bool,
     /// Overrides the wrapper's default symbol name (see `wrapper::default_symbol`).
     pub wrapper_name: Option<String>,

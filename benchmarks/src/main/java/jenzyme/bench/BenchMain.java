@@ -16,7 +16,7 @@ import java.util.Set;
  *                                       [--check [--junit FILE]]
  * </pre>
  * {@code --quick}: 3 short rounds, for development; {@code --only}: workload ids (rosenbrock-1e3, rosenbrock-1e6,
- * ode-rk4, logreg, composite); {@code --check}: judge the {@link Gates} and exit with status 1 if one fails
+ * ode-rk4, logreg, composite, parallel: the {@link ParallelScaling} row, jacobian: the {@link JacobianBench} row); {@code --check}: judge the {@link Gates} and exit with status 1 if one fails
  * ({@code --junit FILE} also writes them as a JUnit report). Without {@code --python} (or if JAX cannot start) the JAX column says why.
  */
 public final class BenchMain {
@@ -24,7 +24,7 @@ public final class BenchMain {
     private BenchMain() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) throws Throwable {
         Path root = Path.of(".");
         Optional<Path> python = Optional.empty();
         boolean quick = false;
@@ -56,7 +56,8 @@ public final class BenchMain {
                 workloads.add(w);
             }
         }
-        if (workloads.isEmpty()) {
+        boolean jacobianRow = only.isEmpty() || only.contains("jacobian");
+        if (workloads.isEmpty() && !jacobianRow && !only.contains("parallel")) {
             throw new IllegalArgumentException("no workload matches --only " + only);
         }
 
@@ -75,7 +76,7 @@ public final class BenchMain {
         List<Gates.Verdict> verdicts = List.of();
         try (OurPipeline pipeline = new OurPipeline()) {
             WorkloadRun run = new WorkloadRun(pipeline, new CReference(root.resolve("benchmarks/c"), out.resolve("c")),
-                    jax, new Harness(settings), out);
+                    jax, new Harness(settings), out, !check);
             for (Workload workload : workloads) {
                 System.err.println("[bench] " + workload.label() + " ...");
                 results.add(run.run(workload, jaxProblem));
@@ -86,9 +87,22 @@ public final class BenchMain {
                     jax.map(JaxProcess::version).orElse("-"), wall);
             System.out.print(TextReport.render(results, conditions));
             CsvReport.write(results, out);
+            if (jacobianRow) {
+                System.err.println("[bench] Jacobian 20x20 ODE right-hand side ...");
+                System.out.print(JacobianBench.run(pipeline.pipeline(), pipeline.classes(), settings.rounds(),
+                        settings.batchSeconds(), out));
+            }
             boolean chart = RatioChart.write(results, out.resolve("ratios.png"));
             System.out.println("Wrote " + out.resolve("results.csv") + ", " + out.resolve("latency_memory.csv")
                     + (chart ? ", " + out.resolve("ratios.png") : " (no chart: nothing was timed)"));
+            int cores = Runtime.getRuntime().availableProcessors();
+            Optional<Workload> parallel = Workloads.all().stream()
+                    .filter(w -> w.id().equals(ParallelScaling.WORKLOAD)).findFirst();
+            if (cores > 1 && parallel.isPresent() && !check && (only.isEmpty() || only.contains("parallel"))) {
+                System.err.println("[bench] parallel gradients ...");
+                System.out.println(ParallelScaling.measure(pipeline, parallel.get(), cores)
+                        .describe(RunConditions.loadAverage()));
+            }
             if (check) {
                 verdicts = secondChance(Gates.judge(results), results, run, jaxProblem);
             }

@@ -7,7 +7,9 @@ package jenzyme.bench;
 public enum Column {
     JVM_PRIMAL("JVM primal", "HotSpot, warmed up", true),
     JIT_PRIMAL("JIT primal", "our native primal (%jit)", false),
+    FAST_JIT_PRIMAL("JIT fast", "our native primal with --fast-math (%jit f --fast-math)", false),
     REVERSE("grad rev", "our reverse gradient (%autodiff reverse) = 1", false),
+    FAST_REVERSE("grad fast", "our reverse gradient with --fast-math", false),
     FORWARD("grad fwd", "our gradient by forward sweeps, one per input", false),
     FINITE_DIFFERENCES("FD (JVM)", "central differences on the JVM, 2 evaluations per input", true),
     HIPPARCHUS("Hipparchus", "the same Java written with Hipparchus Gradient (dense forward AD on the JVM)", true),

@@ -39,16 +39,21 @@ final class OurPipeline implements AutoCloseable {
         return pipeline;
     }
 
+    ClassBytesSource classes() {
+        return classes;
+    }
+
     LoweredModule lower(Workload workload) {
         return pipeline.lower(javaMethod(workload));
     }
 
-    Contender jitPrimal(Workload workload) throws Throwable {
-        NativeMethod method = pipeline.jit(javaMethod(workload));
+    /** {@code %jit}, strict or with {@code --fast-math} ({@link DifferentiationOptions#fastMath()}). */
+    Contender jitPrimal(Workload workload, Column column, DifferentiationOptions options) throws Throwable {
+        NativeMethod method = pipeline.jit(javaMethod(workload), options);
         compiled.add(method);
         MethodHandle bound = MethodHandles.insertArguments(method.handle(), 0, workload.freshArguments());
         double value = (double) bound.invokeExact();
-        return new Contender(Column.JIT_PRIMAL, Timer.local(() -> JvmContenders.sink = (double) bound.invokeExact()),
+        return new Contender(column, Timer.local(() -> JvmContenders.sink = (double) bound.invokeExact()),
                 Evaluation.primal(value));
     }
 

@@ -18,14 +18,22 @@ import jenzyme.runtime.ad.Mode;
 final class WorkloadRun {
 
     private static final int WARM_COMPILES = 5;
+    private static final DifferentiationOptions FAST_MATH = DifferentiationOptions.DEFAULT.withFastMath(true);
 
     private final OurPipeline pipeline;
     private final CReference cReference;
     private final Optional<JaxProcess> jax;
     private final Harness harness;
     private final Path workDir;
+    private final boolean withHipparchus;
 
-    WorkloadRun(OurPipeline pipeline, CReference cReference, Optional<JaxProcess> jax, Harness harness, Path workDir) {
+    /**
+     * @param withHipparchus whether to build the Hipparchus columns (seconds per call at n = 10^3, and gigabytes of
+     *                       garbage: {@code --check} leaves them out, they are not gated)
+     */
+    WorkloadRun(OurPipeline pipeline, CReference cReference, Optional<JaxProcess> jax, Harness harness, Path workDir,
+                boolean withHipparchus) {
+        this.withHipparchus = withHipparchus;
         this.pipeline = pipeline;
         this.cReference = cReference;
         this.jax = jax;
@@ -66,12 +74,14 @@ final class WorkloadRun {
                 workload.arguments());
         Built built = new Built();
         built.add(Column.JVM_PRIMAL, () -> JvmContenders.primal(workload));
-        built.add(Column.JIT_PRIMAL, () -> pipeline.jitPrimal(workload));
+        built.add(Column.JIT_PRIMAL, () -> pipeline.jitPrimal(workload, Column.JIT_PRIMAL,
+                DifferentiationOptions.DEFAULT));
+        built.add(Column.FAST_JIT_PRIMAL, () -> pipeline.jitPrimal(workload, Column.FAST_JIT_PRIMAL, FAST_MATH));
         built.add(Column.FINITE_DIFFERENCES, () -> JvmContenders.finiteDifferences(workload, layout));
-        if (HipparchusContenders.applies(workload, layout)) {
+        if (withHipparchus && HipparchusContenders.applies(workload, layout)) {
             built.add(Column.HIPPARCHUS, () -> HipparchusContenders.dense(workload, layout));
         }
-        if (HipparchusContenders.sparseApplies(workload, layout)) {
+        if (withHipparchus && HipparchusContenders.sparseApplies(workload, layout)) {
             built.add(Column.HIPPARCHUS_SPARSE, () -> HipparchusContenders.sparse(workload, layout));
         }
         // A fresh worker per workload: its first request is the cold compile, its peak RSS this workload's.
@@ -104,6 +114,8 @@ final class WorkloadRun {
             built.latency = Optional.of(measured.latency());
             return DerivativeCalls.reverse(Column.REVERSE, measured.derivative(), workload, layout);
         });
+        built.add(Column.FAST_REVERSE, () -> DerivativeCalls.reverse(Column.FAST_REVERSE,
+                pipeline.differentiate(workload, Mode.REVERSE, FAST_MATH), workload, layout));
         if (workload.forwardRelevant()) {
             built.add(Column.FORWARD, () -> DerivativeCalls.forwardSweeps(
                     pipeline.differentiate(workload, Mode.FORWARD, DifferentiationOptions.DEFAULT),

@@ -48,7 +48,7 @@ public final class Pipeline implements AutoCloseable {
     private final OrcJit jit;
     private final Supplier<WorkerClient> startWorker;
     private final Object workerLock = new Object();
-    private final Map<JavaMethod, NativeMethod> jitted = new HashMap<>();
+    private final Map<JitKey, NativeMethod> jitted = new HashMap<>();
     private WorkerClient worker;
 
     private Pipeline(OrcJit jit, Supplier<WorkerClient> startWorker) {
@@ -87,16 +87,28 @@ public final class Pipeline implements AutoCloseable {
                 method.descriptor());
     }
 
+    /** The lowered method, relaxed for {@code --fast-math} when the options ask for it. */
+    private LoweredModule lower(JavaMethod method, DifferentiationOptions options) {
+        LoweredModule lowered = lower(method);
+        return options.fastMath() ? lowered.withFastMath() : lowered;
+    }
+
+    /** {@link #jit(JavaMethod, DifferentiationOptions)} with the default, strict options. */
+    public NativeMethod jit(JavaMethod method) {
+        return jit(method, DifferentiationOptions.DEFAULT);
+    }
+
     /**
-     * The method compiled at O3 without AD and bound with its own Java type. Compiling the same method again
-     * releases the previous native code.
+     * The method compiled at O3 without AD and bound with its own Java type. Compiling the same method again (with
+     * the same {@link DifferentiationOptions#fastMath()}) releases the previous native code. Of the options only
+     * {@code fastMath} applies: reassociation and contraction allowed ({@link LoweredModule#withFastMath()}).
      *
      * @throws jenzyme.runtime.error.LoweringException if the method (or one it calls) is outside the subset
      * @throws jenzyme.runtime.error.JitException if LLVM could not compile the module
      * @throws jenzyme.runtime.error.BindingException if FFM could not bind the entry point
      */
-    public synchronized NativeMethod jit(JavaMethod method) {
-        LoweredModule lowered = lower(method);
+    public synchronized NativeMethod jit(JavaMethod method, DifferentiationOptions options) {
+        LoweredModule lowered = lower(method, options);
         if (lowered.entry().returnsArray()) {
             throw new jenzyme.runtime.error.BindingException(
                     Messages.NATIVE_ARRAY_RESULT.format(lowered.entry().methodAsWritten()));
@@ -111,7 +123,7 @@ public final class Pipeline implements AutoCloseable {
             MethodHandle copying = code.guard(NativeBinder.bindCopying(code.address(entry.symbol()), signature,
                     code::isLive, entry.symbol()));
             NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
-            NativeMethod previous = jitted.put(method, compiled);
+            NativeMethod previous = jitted.put(new JitKey(method, options.fastMath()), compiled);
             if (previous != null) {
                 previous.close();
             }
@@ -155,7 +167,7 @@ public final class Pipeline implements AutoCloseable {
     public Derivative differentiate(JavaMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options, int width) {
         Timings timings = new Timings();
-        LoweredModule lowered = timings.time("lowering", () -> lower(method));
+        LoweredModule lowered = timings.time("lowering", () -> lower(method, options));
         CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn(),
                 width);
         return differentiate(lowered, convention, options, timings, "");
@@ -170,7 +182,8 @@ public final class Pipeline implements AutoCloseable {
      */
     public Jacobian jacobian(JavaMethod method, JacobianOptions options) {
         Timings timings = new Timings();
-        LoweredModule lowered = timings.time("lowering", () -> lower(method));
+        LoweredModule lowered = timings.time("lowering", () -> lower(method,
+                DifferentiationOptions.DEFAULT.withFastMath(options.fastMath())));
         JacobianShape shape = JacobianShape.of(lowered.entry(), options.wrt(), options.out());
         DifferentiationOptions how = DifferentiationOptions.DEFAULT.withFastMath(options.fastMath());
         Derivative forward = null;
@@ -304,6 +317,9 @@ public final class Pipeline implements AutoCloseable {
             throw e;
         }
     }
+
+    /** What {@link #jit} keeps one compiled version of. */
+    private record JitKey(JavaMethod method, boolean fastMath) {}
 
     /** How long each phase took, in pipeline order. */
     private static final class Timings {

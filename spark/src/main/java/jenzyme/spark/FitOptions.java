@@ -1,6 +1,7 @@
 package jenzyme.spark;
 
 import java.io.Serializable;
+import jenzyme.runtime.error.Messages;
 
 /**
  * When {@link Lbfgs} stops: after {@code maxIterations}, or once the gradient norm is at most {@code relativeTolerance}
@@ -12,8 +13,7 @@ public record FitOptions(int memory, int maxIterations, double relativeTolerance
 
     public FitOptions {
         if (memory < 1 || maxIterations < 1 || !(relativeTolerance >= 0)) {
-            throw new IllegalArgumentException("expected memory >= 1, maxIterations >= 1 and a tolerance >= 0, got "
-                    + memory + ", " + maxIterations + ", " + relativeTolerance);
+            throw new IllegalArgumentException(Messages.SPARK_FIT_OPTIONS.format(memory, maxIterations, relativeTolerance));
         }
     }
 }

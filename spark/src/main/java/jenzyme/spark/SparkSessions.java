@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.ship.CompiledArtifact;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -98,7 +99,7 @@ public final class SparkSessions {
         try {
             return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
         } catch (URISyntaxException | NullPointerException e) {
-            throw new IllegalStateException("cannot tell which jar holds " + type.getName(), e);
+            throw new IllegalStateException(Messages.SPARK_JAR_UNKNOWN.format(type.getName()), e);
         }
     }
 }

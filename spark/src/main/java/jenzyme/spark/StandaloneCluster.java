@@ -79,7 +79,7 @@ public final class StandaloneCluster implements AutoCloseable {
                 throw e;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("could not start a Spark standalone cluster in " + home, e);
+            throw new UncheckedIOException(Messages.SPARK_CLUSTER_START_FAILED.format(home), e);
         }
     }
 
@@ -138,13 +138,13 @@ public final class StandaloneCluster implements AutoCloseable {
                 // The master's UI is not up yet.
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while the Spark cluster started", e);
+                throw new IllegalStateException(Messages.SPARK_CLUSTER_INTERRUPTED.format(), e);
             }
             try {
                 Thread.sleep(500);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while the Spark cluster started", e);
+                throw new IllegalStateException(Messages.SPARK_CLUSTER_INTERRUPTED.format(), e);
             }
         }
         throw new IllegalStateException(Messages.SPARK_CLUSTER_SLOW.format(workers, STARTUP.toSeconds(),

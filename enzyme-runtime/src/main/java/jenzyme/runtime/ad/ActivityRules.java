@@ -23,15 +23,16 @@ final class ActivityRules {
     static List<Activity> activities(EntryPoint entry, Mode mode, Map<String, Activity> overrides) {
         List<NativeParameter> parameters = entry.parameters();
         for (String name : overrides.keySet()) {
-            if (parameters.stream().noneMatch(p -> p.name().equals(name))) {
-                throw DifferentiationException.refused(entry.methodAsWritten(), Messages.UNKNOWN_PARAMETER.format(
-                        entry.methodAsWritten(), String.join(", ", parameters.stream().map(NativeParameter::name)
-                                .toList()), name));
+            if (parameters.stream().noneMatch(p -> covers(name, p))) {
+                List<String> names = entry.declared().stream().map(EntryPoint.JavaParameter::name).toList();
+                throw DifferentiationException.refused(entry.methodAsWritten(), (entry.hasRecordParameters()
+                        ? Messages.RECORD_PARAMETER_NAME : Messages.UNKNOWN_PARAMETER).format(
+                        entry.methodAsWritten(), String.join(", ", names), name));
             }
         }
         List<Activity> activities = new ArrayList<>();
         for (NativeParameter parameter : parameters) {
-            Activity activity = overrides.getOrDefault(parameter.name(), defaultActivity(parameter.type()));
+            Activity activity = override(overrides, parameter).orElse(defaultActivity(parameter.type()));
             check(entry, parameter, activity, mode);
             activities.add(activity);
         }
@@ -45,6 +46,20 @@ final class ActivityRules {
                     Messages.RESULT_NOT_FLOATING.format(entry.methodName(), result.javaName()));
         }
         return activities;
+    }
+
+    /**
+     * Whether the magic line's {@code name} applies to {@code parameter}: its own name, or a record parameter or
+     * component that holds it ({@code s} and {@code s.pos} both cover {@code s.pos.x}).
+     */
+    private static boolean covers(String name, NativeParameter parameter) {
+        return parameter.name().equals(name) || parameter.name().startsWith(name + ".");
+    }
+
+    /** The override of the most specific name that covers {@code parameter} ({@code s.x=...} wins over {@code s=...}). */
+    private static java.util.Optional<Activity> override(Map<String, Activity> overrides, NativeParameter parameter) {
+        return overrides.entrySet().stream().filter(e -> covers(e.getKey(), parameter))
+                .max(java.util.Comparator.comparingInt(e -> e.getKey().length())).map(Map.Entry::getValue);
     }
 
     static Activity defaultActivity(JavaType type) {

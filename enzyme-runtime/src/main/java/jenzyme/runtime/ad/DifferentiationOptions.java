@@ -9,7 +9,11 @@ import jenzyme.runtime.error.Messages;
  * @param primalReturn         also store the primal return value in the wrapper's first output slot
  * @param adBeforeOptimisation skip the pre-AD optimisation (the benchmark measures what optimising first buys)
  * @param dumpIr               return the module's IR just before and just after Enzyme
- * @param fastMath             let Enzyme mark derivative arithmetic {@code fast}; off keeps IEEE semantics
+ * @param fastMath             {@code --fast-math}: reassociation and contraction ({@code reassoc contract}) allowed on
+ *                             all floating-point arithmetic, the primal's (frontend) and the derivative's (worker),
+ *                             so reductions vectorise and multiply-adds fuse. Results then differ from the JVM's by
+ *                             rounding within the tolerance of docs/DERIVATIVES.md; NaN, infinities and signed zeros
+ *                             keep their meaning. Off (the default): results round as Java's
  * @param wrapperSymbol        overrides the wrapper's default name {@code <fn>__jenzyme_<mode>} when present
  */
 public record DifferentiationOptions(

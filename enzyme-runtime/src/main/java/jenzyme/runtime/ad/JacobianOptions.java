@@ -33,4 +33,8 @@ public record JacobianOptions(Optional<String> wrt, Optional<String> out, Option
     public JacobianOptions withOut(String value) {
         return new JacobianOptions(wrt, Optional.of(value), mode, width, fastMath);
     }
+
+    public JacobianOptions withFastMath(boolean value) {
+        return new JacobianOptions(wrt, out, mode, width, value);
+    }
 }

@@ -1,6 +1,7 @@
 package jenzyme.runtime.api;
 
 import java.util.Arrays;
+import java.util.stream.IntStream;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.Messages;
@@ -45,5 +46,26 @@ public final class Gradient extends BoundDerivative {
     public double valueAndGradient(double[] p, double[] gradient, Object... constants) {
         Arrays.fill(gradient, 0);
         return invokeOnArray(p, gradient, constants)[derivative.convention().primalSlot()];
+    }
+
+    /**
+     * {@link #valueAndGradient} at each of {@code points}, spread over the machine's cores (a parallel stream on the
+     * common fork-join pool). Bound derivatives are safe to call from many threads at once: each call has its own
+     * status block and copy buffers (per thread), compiled code allocates its tapes per call, and closing frees the
+     * code only after the last call inside has returned. The same pattern works for any binding, e.g.
+     * {@code IntStream.range(0, n).parallel().forEach(i -> f_grad_into(...))} in a notebook.
+     *
+     * @param gradients one array per point (at least as long as it), overwritten
+     * @param constants passed unchanged to every call; they must not be written while the batch runs
+     * @return the values, in the order of {@code points}
+     */
+    public double[] valuesAndGradients(double[][] points, double[][] gradients, Object... constants) {
+        if (points.length != gradients.length) {
+            throw new IllegalArgumentException(Messages.BATCH_LENGTHS.format(points.length, gradients.length));
+        }
+        double[] values = new double[points.length];
+        IntStream.range(0, points.length).parallel()
+                .forEach(i -> values[i] = valueAndGradient(points[i], gradients[i], constants));
+        return values;
     }
 }

@@ -43,6 +43,23 @@ public final class IrBuilder implements AutoCloseable {
         return LLVMFunctionType(result, new PointerPointer<>(params), params.length, 0);
     }
 
+    /** A literal (unnamed) struct of {@code fields}: how a record crosses a function boundary as one value. */
+    public LLVMTypeRef structType(LLVMTypeRef... fields) {
+        return LLVMStructTypeInContext(context, new PointerPointer<>(fields), fields.length, 0);
+    }
+
+    public LLVMValueRef insertValue(LLVMValueRef aggregate, LLVMValueRef element, int index) {
+        return LLVMBuildInsertValue(builder, aggregate, element, index, "");
+    }
+
+    public LLVMValueRef extractValue(LLVMValueRef aggregate, int index) {
+        return LLVMBuildExtractValue(builder, aggregate, index, "");
+    }
+
+    public LLVMValueRef undef(LLVMTypeRef type) {
+        return LLVMGetUndef(type);
+    }
+
     public LLVMTypeRef typeOf(LLVMValueRef value) {
         return LLVMTypeOf(value);
     }

@@ -74,19 +74,32 @@ public final class BytecodeLowering {
         return descriptors.getFirst();
     }
 
+    /** The entry's native parameters, a record parameter flattened into its components (see {@link EntryPoint}). */
     private static EntryPoint entryPoint(LoweredFunction entry) {
+        MethodRef ref = entry.ref();
+        if (!(entry.signature().returnType() instanceof JavaType returnType)) {
+            throw new LoweringException(Messages.UNSUPPORTED.format(Messages.RECORD_RETURNED_BY_ENTRY.format(
+                    entry.signature().returnType().javaName())), ref.owner(), ref.name(), ref.descriptor(), -1, -1, null);
+        }
         List<NativeParameter> parameters = new ArrayList<>();
+        List<EntryPoint.JavaParameter> javaParameters = new ArrayList<>();
         int llvmIndex = 1;
-        List<JavaType> types = entry.signature().parameters();
-        for (int i = 0; i < types.size(); i++) {
-            parameters.add(new NativeParameter(entry.parameterNames().get(i), types.get(i), llvmIndex));
-            llvmIndex += types.get(i).llvmTypes().size();
+        List<Shape> shapes = entry.signature().parameters();
+        for (int i = 0; i < shapes.size(); i++) {
+            Shape shape = shapes.get(i);
+            String name = entry.parameterNames().get(i);
+            javaParameters.add(new EntryPoint.JavaParameter(name, shape, parameters.size()));
+            List<String> names = shape instanceof RecordShape record ? record.leafNames(name) : List.of(name);
+            for (int leaf = 0; leaf < names.size(); leaf++) {
+                JavaType type = shape.leaves().get(leaf);
+                parameters.add(new NativeParameter(names.get(leaf), type, llvmIndex));
+                llvmIndex += type.llvmTypes().size();
+            }
         }
         if (entry.signature().returnsArray()) {
-            parameters.add(new NativeParameter(EntryPoint.RESULT_NAME, entry.signature().returnType(), llvmIndex));
+            parameters.add(new NativeParameter(EntryPoint.RESULT_NAME, returnType, llvmIndex));
         }
-        MethodRef ref = entry.ref();
-        return new EntryPoint(entry.symbol(), ref.owner(), ref.name(), ref.descriptor(), parameters,
-                entry.signature().returnType());
+        return new EntryPoint(entry.symbol(), ref.owner(), ref.name(), ref.descriptor(), parameters, returnType,
+                javaParameters);
     }
 }

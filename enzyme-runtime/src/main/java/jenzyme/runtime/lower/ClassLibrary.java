@@ -1,7 +1,9 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.JavaWords;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassModel;
+import java.lang.classfile.FieldModel;
 import java.lang.classfile.MethodModel;
 import java.lang.reflect.AccessFlag;
 import java.util.HashMap;
@@ -9,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.ClassBytesSource;
 
 /** Parsed class files from a {@link ClassBytesSource}, each parsed once per lowering run. */
@@ -16,6 +19,7 @@ final class ClassLibrary {
 
     private final ClassBytesSource source;
     private final Map<String, Optional<ClassModel>> classes = new HashMap<>();
+    private final Map<String, Optional<RecordShape>> records = new HashMap<>();
 
     ClassLibrary(ClassBytesSource source) {
         this.source = source;
@@ -42,6 +46,50 @@ final class ClassLibrary {
                 .filter(m -> m.methodName().equalsString(name) && m.flags().has(AccessFlag.STATIC))
                 .map(m -> m.methodType().stringValue())
                 .toList();
+    }
+
+    /** Whether {@code internalName} is a record of the notebook (whatever its components). */
+    boolean isRecord(String internalName) {
+        return classModel(internalName).filter(ClassLibrary::extendsRecord).isPresent();
+    }
+
+    private static boolean extendsRecord(ClassModel model) {
+        return model.superclass().map(c -> c.asInternalName().equals("java/lang/Record")).orElse(false);
+    }
+
+    /**
+     * The shape of {@code internalName} if it is a record of the notebook; empty for any other class. Throws
+     * {@link Unsupported} naming the component when a record holds something compiled code cannot keep as a value.
+     */
+    Optional<RecordShape> recordShape(String internalName) {
+        Optional<RecordShape> known = records.get(internalName);
+        if (known != null) {
+            return known;
+        }
+        Optional<ClassModel> model = classModel(internalName).filter(ClassLibrary::extendsRecord);
+        if (model.isEmpty()) {
+            records.put(internalName, Optional.empty());
+            return Optional.empty();
+        }
+        records.put(internalName, Optional.empty()); // a record cannot contain itself by value; stops a cycle
+        List<RecordShape.Component> components = new java.util.ArrayList<>();
+        for (FieldModel field : model.get().fields()) {
+            if (field.flags().has(AccessFlag.STATIC)) {
+                continue;
+            }
+            String descriptor = field.fieldType().stringValue();
+            Optional<? extends Shape> shape = JavaType.ofDescriptor(descriptor).filter(t -> t != JavaType.VOID)
+                    .map(Shape.class::cast).or(() -> descriptor.startsWith("L") ? recordShape(
+                            descriptor.substring(1, descriptor.length() - 1)) : Optional.empty());
+            if (shape.isEmpty()) {
+                throw Unsupported.construct(Messages.RECORD_COMPONENT, JavaWords.owner(internalName),
+                        field.fieldName().stringValue(), JavaWords.type(descriptor));
+            }
+            components.add(new RecordShape.Component(field.fieldName().stringValue(), descriptor, shape.get()));
+        }
+        Optional<RecordShape> shape = Optional.of(new RecordShape(internalName, components));
+        records.put(internalName, shape);
+        return shape;
     }
 
     private Optional<ClassModel> classModel(String internalName) {

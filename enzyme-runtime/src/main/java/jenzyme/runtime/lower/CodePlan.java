@@ -106,13 +106,23 @@ final class CodePlan {
             };
             case ObjectVerificationTypeInfo object -> {
                 String name = object.className().asInternalName();
-                if (!name.startsWith("[") || name.length() != 2) {
+                if (name.startsWith("[") && name.length() != 2) {
                     throw Unsupported.construct(Messages.OBJECT_ON_STACK, JavaWords.owner(name));
                 }
-                yield ValueKind.ARRAY;
+                // A class here can only be a record: the lowering refused every other object before it got here.
+                yield name.startsWith("[") ? ValueKind.ARRAY : ValueKind.RECORD;
             }
+            // new R(c ? a : b): the record under construction is on the stack across the branch.
+            case StackMapFrameInfo.UninitializedVerificationTypeInfo uninitialized -> ValueKind.RECORD;
             default -> throw Unsupported.construct(Messages.NEW_OBJECT, "object");
         };
+    }
+
+    /** The class of the object at {@code depth} of the entry stack at {@code bci}, if it is an initialised one. */
+    Optional<String> entryStackClass(int bci, int depth) {
+        List<VerificationTypeInfo> entries = entryStacks.getOrDefault(bci, List.of());
+        return depth < entries.size() && entries.get(depth) instanceof ObjectVerificationTypeInfo object
+                ? Optional.of(object.className().asInternalName()) : Optional.empty();
     }
 
     int bci(Label label) {

@@ -9,9 +9,22 @@ import java.util.stream.Collectors;
  * for the status block the first parameter points to. A method returning {@code double[]} returns void and has one
  * more, hidden, parameter {@link #RESULT_NAME}: the caller's result array, which the method fills (so every
  * derivative mode treats it as the out-parameter form {@code void f(double[] x, double[] result)}).
+ *
+ * <p>{@code parameters} are the native parameters: a record parameter {@code s} of the Java method is flattened
+ * into one per component ({@code s.x}, {@code s.v}, nested records depth first), so that activities, the worker
+ * request and the binders see only primitives and primitive arrays. {@code declared} are the parameters as
+ * written, for the generated stubs (which take and rebuild the records) and for messages.
  */
 public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
-                         List<NativeParameter> parameters, JavaType returnType) implements java.io.Serializable {
+                         List<NativeParameter> parameters, JavaType returnType, List<JavaParameter> declared)
+        implements java.io.Serializable {
+
+    /** A parameter as the user wrote it: its native parameters are {@code parameters[first, first + leaves)}. */
+    public record JavaParameter(String name, Shape shape, int first) implements java.io.Serializable {
+        public int leafCount() {
+            return shape.leaves().size();
+        }
+    }
 
     /** LLVM parameter index of the status pointer in every lowered function. */
     public static final int STATUS_PARAMETER_INDEX = 0;
@@ -21,6 +34,20 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
 
     public EntryPoint {
         parameters = List.copyOf(parameters);
+        declared = List.copyOf(declared);
+    }
+
+    /** An entry point without record parameters: each native parameter is a Java parameter. */
+    public EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
+                      List<NativeParameter> parameters, JavaType returnType) {
+        this(symbol, ownerInternalName, methodName, descriptor, parameters, returnType, java.util.stream.IntStream
+                .range(0, parameters.size() - (returnType.isArray() ? 1 : 0)).mapToObj(i -> new JavaParameter(parameters.get(i).name(),
+                        parameters.get(i).type(), i)).toList());
+    }
+
+    /** Whether a Java parameter is a record (flattened into several native parameters). */
+    public boolean hasRecordParameters() {
+        return declared.stream().anyMatch(p -> p.shape() instanceof RecordShape);
     }
 
     /** Number of LLVM parameters, status pointer included. */
@@ -53,12 +80,12 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
     /** E.g. {@code Demo.f(double, double[], int)}, for messages. */
     /** The method as the user wrote it, without its class: {@code f(double[], int)}. */
     public String methodAsWritten() {
-        return methodName + javaParameters().stream().map(p -> p.type().javaName())
+        return methodName + declared.stream().map(p -> p.shape().javaName())
                 .collect(Collectors.joining(", ", "(", ")"));
     }
 
     public String javaSignature() {
-        return ownerInternalName.replace('/', '.') + "." + methodName + javaParameters().stream()
-                .map(p -> p.type().javaName()).collect(Collectors.joining(", ", "(", ")"));
+        return ownerInternalName.replace('/', '.') + "." + methodName + declared.stream()
+                .map(p -> p.shape().javaName()).collect(Collectors.joining(", ", "(", ")"));
     }
 }

@@ -8,6 +8,7 @@ import jenzyme.runtime.llvm.IrBuilder;
 import jenzyme.runtime.llvm.Metadata;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMMetadataRef;
+import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
@@ -21,21 +22,21 @@ final class ExitPaths {
     private final IrBuilder ir;
     private final LLVMValueRef function;
     private final LLVMValueRef status;
-    private final JavaType returnType;
+    private final LLVMTypeRef returnType;
     private final LLVMValueRef returnSlot;
     private final LLVMBasicBlockRef exitBlock;
     private final List<LLVMValueRef> allocationSlots = new ArrayList<>();
     private LLVMBasicBlockRef failBlock;
     private int site;
 
-    ExitPaths(IrModule module, LLVMValueRef function, LLVMValueRef status, JavaType returnType, FrameSlots slots) {
+    /** @param returnType the LLVM type the function returns, {@code null} for void */
+    ExitPaths(IrModule module, LLVMValueRef function, LLVMValueRef status, LLVMTypeRef returnType, FrameSlots slots) {
         this.module = module;
         this.ir = module.ir();
         this.function = function;
         this.status = status;
         this.returnType = returnType;
-        this.returnSlot = returnType == JavaType.VOID || returnType.isArray() ? null
-                : slots.newInitialisedSlot(module.boundaryType(returnType), ir.zero(module.boundaryType(returnType)), "retval");
+        this.returnSlot = returnType == null ? null : slots.newInitialisedSlot(returnType, ir.zero(returnType), "retval");
         this.exitBlock = ir.appendBlock(function, "exit");
     }
 
@@ -139,7 +140,7 @@ final class ExitPaths {
         if (returnSlot == null) {
             ir.retVoid();
         } else {
-            ir.ret(ir.load(module.boundaryType(returnType), returnSlot, "result"));
+            ir.ret(ir.load(returnType, returnSlot, "result"));
         }
     }
 
@@ -149,7 +150,7 @@ final class ExitPaths {
             failBlock = ir.appendBlock(function, "fail");
             ir.positionAtEnd(failBlock);
             if (returnSlot != null) {
-                ir.store(ir.zero(module.boundaryType(returnType)), returnSlot);
+                ir.store(ir.zero(returnType), returnSlot);
             }
             ir.br(exitBlock);
             ir.positionAtEnd(resume);

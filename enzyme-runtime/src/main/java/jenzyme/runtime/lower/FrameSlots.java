@@ -33,7 +33,30 @@ final class FrameSlots implements AutoCloseable {
                 : JValue.scalar(kind, value);
     }
 
+    /** Loads the record last stored in slot {@code key}, component by component. */
+    JValue load(String key, RecordShape shape, String name) {
+        java.util.List<JValue> components = new java.util.ArrayList<>();
+        for (int i = 0; i < shape.components().size(); i++) {
+            RecordShape.Component component = shape.components().get(i);
+            String componentKey = key + "." + i;
+            String componentName = name + "." + component.name();
+            components.add(component.shape() instanceof RecordShape nested ? load(componentKey, nested, componentName)
+                    : load(componentKey, ValueKind.of((JavaType) component.shape()), componentName));
+        }
+        return JValue.record(shape, components);
+    }
+
+    /** Stores {@code value}; a record goes component by component into slots of its own. */
     void store(String key, JValue value, String name) {
+        if (value.kind() == ValueKind.RECORD) {
+            if (value.isUnconstructed()) {
+                throw Unsupported.malformed("a record stored before its constructor ran");
+            }
+            for (int i = 0; i < value.components().size(); i++) {
+                store(key + "." + i, value.components().get(i), name + "." + value.shape().components().get(i).name());
+            }
+            return;
+        }
         LLVMValueRef[] cells = cells(key, value.kind(), name);
         module.ir().store(value.value(), cells[0]);
         if (value.kind() == ValueKind.ARRAY) {

@@ -1,6 +1,7 @@
 package jenzyme.runtime.lower;
 
 import java.util.HashMap;
+import jenzyme.runtime.error.Messages;
 import java.util.Map;
 import java.util.Optional;
 import jenzyme.runtime.llvm.IrBuilder;
@@ -42,6 +43,7 @@ final class IrModule implements AutoCloseable {
             case FLOAT -> ir.f32();
             case DOUBLE -> ir.f64();
             case ARRAY -> ir.ptr();
+            case RECORD -> throw new IllegalArgumentException(Messages.RECORD_HAS_NO_LLVM_TYPE.format());
         };
     }
 
@@ -54,27 +56,32 @@ final class IrModule implements AutoCloseable {
         };
     }
 
+    /** A result's LLVM type: a scalar's boundary type, or a record as a struct of its leaves' LLVM types. */
+    LLVMTypeRef boundaryType(Shape shape) {
+        if (shape instanceof JavaType type) {
+            return boundaryType(type);
+        }
+        return ir.structType(shape.leaves().stream().flatMap(this::leafTypes).toArray(LLVMTypeRef[]::new));
+    }
+
+    private java.util.stream.Stream<LLVMTypeRef> leafTypes(JavaType leaf) {
+        return leaf.isArray() ? java.util.stream.Stream.of(ir.ptr(), ir.i32()) : java.util.stream.Stream.of(boundaryType(leaf));
+    }
+
     /**
-     * The function type of a lowered method: status pointer first, arrays expanded to (ptr, i32). An array result
-     * is a last (ptr, i32) parameter, the caller's result array, and the function returns void.
+     * The function type of a lowered method: status pointer first, records as their leaves, arrays as (ptr, i32). An
+     * array result is a last (ptr, i32) parameter, the caller's result array, and the function returns void.
      */
     LLVMTypeRef functionType(MethodSignature signature) {
-        LLVMTypeRef[] params = new LLVMTypeRef[1 + signature.parameters().stream()
-                .mapToInt(p -> p.llvmTypes().size()).sum() + (signature.returnsArray() ? 2 : 0)];
-        int i = 0;
-        params[i++] = ir.ptr();
-        for (JavaType parameter : signature.parameters()) {
-            params[i++] = boundaryType(parameter);
-            if (parameter.isArray()) {
-                params[i++] = ir.i32();
-            }
+        java.util.List<LLVMTypeRef> params = new java.util.ArrayList<>();
+        params.add(ir.ptr());
+        signature.leaves().forEach(leaf -> leafTypes(leaf).forEach(params::add));
+        if (signature.returnsArray()) { // the caller's result array; the function returns void
+            params.add(ir.ptr());
+            params.add(ir.i32());
+            return ir.functionType(ir.voidType(), params.toArray(LLVMTypeRef[]::new));
         }
-        if (signature.returnsArray()) {
-            params[i++] = ir.ptr();
-            params[i] = ir.i32();
-            return ir.functionType(ir.voidType(), params);
-        }
-        return ir.functionType(boundaryType(signature.returnType()), params);
+        return ir.functionType(boundaryType(signature.returnType()), params.toArray(LLVMTypeRef[]::new));
     }
 
     /** Defines a lowered method's function; internal ones can be inlined and dropped by the optimiser. */

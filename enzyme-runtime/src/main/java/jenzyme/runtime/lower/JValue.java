@@ -1,25 +1,56 @@
 package jenzyme.runtime.lower;
 
+import java.util.List;
 import jenzyme.runtime.error.Messages;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
  * A JVM value during lowering: an LLVM SSA value, plus the {@code i32} length when it is an array (arrays travel as
- * data pointer and length everywhere, so {@code arraylength} and bounds checks need no memory access).
+ * data pointer and length everywhere, so {@code arraylength} and bounds checks need no memory access); or a record,
+ * kept as the values of its components ({@link RecordShape}). A record whose {@code components} are null is one
+ * that {@code new} created and its constructor has not run yet: a compile-time placeholder with no LLVM value.
  */
-record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length) {
+record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, RecordShape shape, List<JValue> components) {
 
     JValue {
         if ((kind == ValueKind.ARRAY) != (length != null)) {
             throw new IllegalArgumentException(Messages.LENGTH_OF_NON_ARRAY.format(kind));
         }
+        if ((kind == ValueKind.RECORD) != (shape != null)) {
+            throw new IllegalArgumentException(Messages.SHAPE_OF_NON_RECORD.format(kind));
+        }
+        components = components == null ? null : List.copyOf(components);
     }
 
     static JValue scalar(ValueKind kind, LLVMValueRef value) {
-        return new JValue(kind, value, null);
+        return new JValue(kind, value, null, null, null);
     }
 
     static JValue array(LLVMValueRef data, LLVMValueRef length) {
-        return new JValue(ValueKind.ARRAY, data, length);
+        return new JValue(ValueKind.ARRAY, data, length, null, null);
+    }
+
+    static JValue record(RecordShape shape, List<JValue> components) {
+        return new JValue(ValueKind.RECORD, null, null, shape, components);
+    }
+
+    /** The placeholder {@code new} pushes; compared by identity when its constructor replaces it. */
+    static JValue unconstructed(RecordShape shape) {
+        return new JValue(ValueKind.RECORD, null, null, shape, null);
+    }
+
+    boolean isUnconstructed() {
+        return kind == ValueKind.RECORD && components == null;
+    }
+
+    // Records compare by identity: two placeholders of one shape are different objects under construction.
+    @Override
+    public boolean equals(Object other) {
+        return this == other;
+    }
+
+    @Override
+    public int hashCode() {
+        return System.identityHashCode(this);
     }
 }

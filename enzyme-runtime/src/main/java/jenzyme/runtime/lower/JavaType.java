@@ -9,7 +9,7 @@ import java.util.Optional;
  * arrays as two (a pointer to the first element, no object header, then an {@code i32} length), {@code boolean} as
  * an {@code i8} holding 0 or 1 (the C {@code bool} ABI that FFM's {@code JAVA_BOOLEAN} uses).
  */
-public enum JavaType {
+public enum JavaType implements Shape {
     BOOLEAN("Z", boolean.class, "i8"),
     INT("I", int.class, "i32"),
     LONG("J", long.class, "i64"),
@@ -58,11 +58,17 @@ public enum JavaType {
         return llvmTypes;
     }
 
+    @Override
+    public List<JavaType> leaves() {
+        return List.of(this);
+    }
+
     public boolean isArray() {
         return descriptor.startsWith("[");
     }
 
     /** Java source spelling, for messages. */
+    @Override
     public String javaName() {
         return javaClass.getSimpleName();
     }

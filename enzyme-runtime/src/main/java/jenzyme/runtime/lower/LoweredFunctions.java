@@ -37,8 +37,8 @@ final class LoweredFunctions {
             return known;
         }
         MethodModel model = classes.method(ref);
-        checkCompilable(ref, model);
-        MethodSignature signature = MethodSignature.parse(ref.descriptor());
+        checkCompilable(ref, model, classes);
+        MethodSignature signature = MethodSignature.of(ref, model, classes);
         String symbol = SymbolNames.of(ref);
         LLVMTypeRef type = module.functionType(signature);
         LLVMValueRef function = module.addFunction(symbol, type, declared.isEmpty());
@@ -61,8 +61,8 @@ final class LoweredFunctions {
         return declared.keySet().stream().map(MethodRef::toString).toList();
     }
 
-    static void checkCompilable(MethodRef ref, MethodModel model) {
-        if (!model.flags().has(AccessFlag.STATIC)) {
+    static void checkCompilable(MethodRef ref, MethodModel model, ClassLibrary classes) {
+        if (!model.flags().has(AccessFlag.STATIC) && !classes.isRecord(ref.owner())) {
             throw Unsupported.construct(Messages.INSTANCE_METHOD, ref.asWritten());
         }
         if (model.flags().has(AccessFlag.NATIVE) || model.flags().has(AccessFlag.ABSTRACT)) {
@@ -76,17 +76,25 @@ final class LoweredFunctions {
     /** From MethodParameters (javac -parameters), else the LocalVariableTable (javac -g), else arg0, arg1, ... */
     private static List<String> parameterNames(MethodModel model, MethodSignature signature) {
         int count = signature.parameters().size();
+        if (signature.kind() == MethodSignature.Kind.INSTANCE) {
+            count--; // this is no declared parameter
+        }
+        int declaredCount = count;
         Optional<List<String>> declaredNames = model.findAttribute(Attributes.methodParameters())
                 .map(attribute -> attribute.parameters().stream()
                         .map(p -> p.name().map(n -> n.stringValue()).orElse(""))
                         .toList())
-                .filter(names -> names.size() == count && names.stream().noneMatch(String::isEmpty));
+                .filter(names -> names.size() == declaredCount && names.stream().noneMatch(String::isEmpty));
         if (declaredNames.isPresent()) {
-            return declaredNames.get();
+            List<String> names = new ArrayList<>(declaredNames.get());
+            if (signature.kind() == MethodSignature.Kind.INSTANCE) {
+                names.addFirst("this");
+            }
+            return names;
         }
         int[] slots = signature.parameterSlots();
         List<String> names = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; i < signature.parameters().size(); i++) {
             int slot = slots[i];
             names.add(model.code().flatMap(code -> CodePlan.localVariableName((CodeAttribute) code, slot))
                     .orElse("arg" + i));
@@ -98,11 +106,15 @@ final class LoweredFunctions {
         module.ir().setName(module.ir().param(function, 0), "status");
         int index = 1;
         for (int i = 0; i < names.size(); i++) {
-            String name = names.get(i);
-            module.ir().setName(module.ir().param(function, index++), name);
-            if (signature.parameters().get(i).isArray()) {
-                String length = name + ".len";
-                module.ir().setName(module.ir().param(function, index++), length);
+            Shape shape = signature.parameters().get(i);
+            List<String> leafNames = shape instanceof RecordShape record ? record.leafNames(names.get(i))
+                    : List.of(names.get(i));
+            for (int leaf = 0; leaf < leafNames.size(); leaf++) {
+                String name = leafNames.get(leaf);
+                module.ir().setName(module.ir().param(function, index++), name);
+                if (shape.leaves().get(leaf).isArray()) {
+                    module.ir().setName(module.ir().param(function, index++), name + ".len");
+                }
             }
         }
         if (signature.returnsArray()) {

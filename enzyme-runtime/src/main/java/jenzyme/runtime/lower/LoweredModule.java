@@ -45,6 +45,15 @@ public final class LoweredModule {
         return loweredMethods;
     }
 
+    /**
+     * This module with reassociation and contraction allowed on its floating-point arithmetic ({@code --fast-math};
+     * see {@link jenzyme.runtime.llvm.FastMath}).
+     */
+    public LoweredModule withFastMath() {
+        jenzyme.runtime.llvm.FastMath.Relaxed relaxed = jenzyme.runtime.llvm.FastMath.relax(bitcode, moduleName);
+        return new LoweredModule(moduleName, relaxed.bitcode(), relaxed.irText(), entry, loweredMethods);
+    }
+
     @Override
     public String toString() {
         return "LoweredModule[" + moduleName + ", entry " + entry.llvmSignature() + ", " + bitcode.length

@@ -1,5 +1,6 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.JavaWords;
 import static org.bytedeco.llvm.global.LLVM.*;
 
 import java.lang.classfile.CodeElement;
@@ -12,11 +13,13 @@ import java.lang.classfile.instruction.ArrayStoreInstruction;
 import java.lang.classfile.instruction.BranchInstruction;
 import java.lang.classfile.instruction.ConstantInstruction;
 import java.lang.classfile.instruction.ConvertInstruction;
+import java.lang.classfile.instruction.FieldInstruction;
 import java.lang.classfile.instruction.IncrementInstruction;
 import java.lang.classfile.instruction.InvokeInstruction;
 import java.lang.classfile.instruction.LabelTarget;
 import java.lang.classfile.instruction.LoadInstruction;
 import java.lang.classfile.instruction.LookupSwitchInstruction;
+import java.lang.classfile.instruction.NewObjectInstruction;
 import java.lang.classfile.instruction.NewPrimitiveArrayInstruction;
 import java.lang.classfile.instruction.NopInstruction;
 import java.lang.classfile.instruction.OperatorInstruction;
@@ -59,6 +62,12 @@ final class MethodLowering {
     private Arithmetic arithmetic;
     private ArrayOps arrays;
     private MathCalls math;
+    private Boundary boundary;
+    private RecordValues records;
+    /** The record shape each local slot last received (javac's scoped slots make program order reliable). */
+    private final Map<Integer, RecordShape> recordLocals = new HashMap<>();
+    /** Records under construction live across a jump (new R(c ? a : b)): no run-time value, so kept here. */
+    private final Map<String, JValue> pendingAtJump = new HashMap<>();
     private boolean open;
     private int currentBlockStart = -1;
     private int bci;
@@ -98,7 +107,11 @@ final class MethodLowering {
     }
 
     private void lowerBody(CodeAttribute code) {
-        exits = new ExitPaths(module, function, ir.param(function, 0), method.signature().returnType(), slots);
+        Shape returnType = method.signature().returnType();
+        exits = new ExitPaths(module, function, ir.param(function, 0),
+                returnType == JavaType.VOID || method.signature().returnsArray() ? null : module.boundaryType(returnType), slots);
+        boundary = new Boundary(module);
+        records = new RecordValues(classes, slots, method.signature());
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
         math = new MathCalls(module, arithmetic);
@@ -131,17 +144,14 @@ final class MethodLowering {
     private void storeParameters() {
         MethodSignature signature = method.signature();
         int[] parameterSlots = signature.parameterSlots();
-        int index = 1;
+        List<LLVMValueRef> params = new ArrayList<>();
+        for (int index = 1; index < ir.paramCount(function); index++) {
+            params.add(ir.param(function, index));
+        }
+        int[] next = {0};
         for (int i = 0; i < parameterSlots.length; i++) {
-            JavaType type = signature.parameters().get(i);
-            JValue value;
-            if (type.isArray()) {
-                value = JValue.array(ir.param(function, index), ir.param(function, index + 1));
-                index += 2;
-            } else {
-                value = fromBoundary(ir.param(function, index++), type);
-            }
-            slots.store(localKey(parameterSlots[i]), value, method.parameterNames().get(i));
+            storeLocal(parameterSlots[i], boundary.gather(params, signature.parameters().get(i), next),
+                    method.parameterNames().get(i));
         }
     }
 
@@ -169,7 +179,15 @@ final class MethodLowering {
         stack.clear();
         List<ValueKind> kinds = plan.entryStack(labelBci);
         for (int depth = 0; depth < kinds.size(); depth++) {
-            stack.push(slots.load("stack" + depth, kinds.get(depth), "stack" + depth));
+            if (kinds.get(depth) != ValueKind.RECORD) {
+                stack.push(slots.load("stack" + depth, kinds.get(depth), "stack" + depth));
+                continue;
+            }
+            String key = "stack" + depth;
+            JValue pending = pendingAtJump.get(labelBci + ":" + depth);
+            stack.push(pending != null ? pending : plan.entryStackClass(labelBci, depth)
+                    .map(name -> slots.load(key, records.shape(name), key))
+                    .orElseThrow(() -> Unsupported.malformed("an unconstructed object at a jump target")));
         }
     }
 
@@ -182,7 +200,11 @@ final class MethodLowering {
         }
         List<JValue> values = stack.values();
         for (int depth = 0; depth < values.size(); depth++) {
-            slots.store("stack" + depth, values.get(depth), "stack" + depth);
+            if (values.get(depth).isUnconstructed()) {
+                pendingAtJump.put(targetBci + ":" + depth, values.get(depth));
+            } else {
+                slots.store("stack" + depth, values.get(depth), "stack" + depth);
+            }
         }
     }
 
@@ -213,13 +235,12 @@ final class MethodLowering {
             open = true;
             stack.clear();
         }
-        SubsetRules.refusal(instruction, classes::has).ifPresent(construct -> {
+        SubsetRules.refusal(instruction, classes).ifPresent(construct -> {
             throw Unsupported.refused(construct);
         });
         switch (instruction) {
-            case LoadInstruction load ->
-                    stack.push(slots.load(localKey(load.slot()), ValueKind.of(load.typeKind()), plan.localName(load.slot())));
-            case StoreInstruction store -> slots.store(localKey(store.slot()), stack.pop(), plan.localName(store.slot()));
+            case LoadInstruction load -> stack.push(loadLocal(load));
+            case StoreInstruction store -> storeLocal(store.slot(), stack.pop(), plan.localName(store.slot()));
             case IncrementInstruction increment -> {
                 String name = plan.localName(increment.slot());
                 JValue value = slots.load(localKey(increment.slot()), ValueKind.INT, name);
@@ -239,8 +260,10 @@ final class MethodLowering {
                     arrays.copyToResult(stack.pop(), resultArray());
                     exits.returnValue(null);
                 } else {
-                    exits.returnValue(ret.opcode() == Opcode.RETURN ? null
-                            : toBoundary(stack.pop(), method.signature().returnType()));
+                    Shape returnType = method.signature().returnType();
+                    JValue result = records.underConstruction() != null ? records.constructed()
+                            : ret.opcode() == Opcode.RETURN ? null : stack.pop();
+                    exits.returnValue(result == null ? null : boundary.toResult(result, returnType));
                 }
                 open = false;
             }
@@ -253,8 +276,16 @@ final class MethodLowering {
                 JValue index = stack.pop();
                 arrays.store(stack.pop(), index, value, store.typeKind());
             }
-            case NewPrimitiveArrayInstruction newArray ->
-                    stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
+            case NewPrimitiveArrayInstruction newArray -> {
+                if (method.signature().returnType() instanceof RecordShape returned
+                        && returned.leaves().stream().anyMatch(JavaType::isArray)) {
+                    throw Unsupported.construct(Messages.ARRAY_IN_RETURNED_RECORD,
+                            newArray.typeKind().upperBound().displayName(), method.ref().asWritten());
+                }
+                stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
+            }
+            case NewObjectInstruction newObject -> stack.push(records.allocate(newObject.className().asInternalName()));
+            case FieldInstruction field -> records.field(field, stack);
             case InvokeInstruction invoke -> invoke(invoke);
             case NopInstruction nop -> { }
             // Fields, objects, lambdas, throw, monitors, type checks: refused above by SubsetRules.
@@ -321,10 +352,28 @@ final class MethodLowering {
         String name = invoke.name().stringValue();
         String descriptor = invoke.type().stringValue();
         int count = invoke.typeSymbol().parameterCount();
-        List<JValue> args = stack.popArguments(count);
+        boolean hasReceiver = invoke.opcode() != Opcode.INVOKESTATIC;
+        List<JValue> args = stack.popArguments(count + (hasReceiver ? 1 : 0));
         if (MathCalls.handles(owner)) {
             stack.push(math.call(owner, name, descriptor, args));
             return;
+        }
+        JValue placeholder = null;
+        if (name.equals("<init>")) {
+            placeholder = args.removeFirst();
+            if (owner.equals("java/lang/Record")) {
+                return; // a record constructor's super(): nothing to do
+            }
+            if (!placeholder.isUnconstructed()) {
+                throw Unsupported.malformed("a constructor called on a constructed record");
+            }
+        }
+        if (hasReceiver && placeholder == null) {
+            java.util.Optional<JValue> component = records.accessor(owner, name, descriptor, args.getFirst());
+            if (component.isPresent()) {
+                stack.push(component.get());
+                return;
+            }
         }
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
         if (callee.signature().returnsArray()) {
@@ -332,12 +381,8 @@ final class MethodLowering {
         }
         List<LLVMValueRef> llvmArgs = new ArrayList<>();
         llvmArgs.add(ir.param(function, 0));
-        for (int i = 0; i < count; i++) {
-            JavaType type = callee.signature().parameters().get(i);
-            llvmArgs.add(toBoundary(args.get(i), type));
-            if (type.isArray()) {
-                llvmArgs.add(args.get(i).length());
-            }
+        for (int i = 0; i < args.size(); i++) {
+            boundary.flatten(args.get(i), callee.signature().parameters().get(i), llvmArgs);
         }
         if (callee == method) {
             // Recursion without loops (fib(60)) has no loop header to poll at: poll before each self-call.
@@ -349,27 +394,37 @@ final class MethodLowering {
         // Java has no tail calls: a self-call turned into a loop would neither overflow like the JVM's nor poll.
         ir.noTail(result);
         exits.afterCall(depth);
-        JavaType returnType = callee.signature().returnType();
-        if (returnType != JavaType.VOID) {
-            stack.push(fromBoundary(result, returnType));
+        Shape returnType = callee.signature().returnType();
+        if (placeholder != null) {
+            stack.replaceAll(placeholder, boundary.result(result, returnType));
+        } else if (returnType != JavaType.VOID) {
+            stack.push(boundary.result(result, returnType));
         }
     }
 
-    // ---- values at function boundaries: booleans are i8 outside, JVM ints inside
+    // ---- locals: records by the shape last stored in the slot
 
-    private LLVMValueRef toBoundary(JValue value, JavaType type) {
-        if (type == JavaType.BOOLEAN) {
-            // JVMS: a boolean return keeps only the low bit of the int.
-            return ir.zext(ir.trunc(value.value(), ir.i1()), ir.i8());
+    private JValue loadLocal(LoadInstruction load) {
+        String name = plan.localName(load.slot());
+        if (load.typeKind() == java.lang.classfile.TypeKind.REFERENCE) {
+            if (load.slot() == 0 && records.underConstruction() != null) {
+                return records.underConstruction();
+            }
+            RecordShape shape = recordLocals.get(load.slot());
+            if (shape != null) {
+                return slots.load(localKey(load.slot()), shape, name);
+            }
         }
-        return value.value();
+        return slots.load(localKey(load.slot()), ValueKind.of(load.typeKind()), name);
     }
 
-    private JValue fromBoundary(LLVMValueRef value, JavaType type) {
-        if (type == JavaType.BOOLEAN) {
-            return JValue.scalar(ValueKind.INT, ir.zext(ir.icmp(LLVMIntNE, value, ir.zero(ir.i8())), ir.i32()));
+    private void storeLocal(int slot, JValue value, String name) {
+        if (value.kind() == ValueKind.RECORD) {
+            recordLocals.put(slot, value.shape());
+        } else if (value.kind() == ValueKind.ARRAY) {
+            recordLocals.remove(slot);
         }
-        return JValue.scalar(ValueKind.of(type), value);
+        slots.store(localKey(slot), value, name);
     }
 
     /** The caller's result array of a method returning double[]: its last two LLVM parameters. */

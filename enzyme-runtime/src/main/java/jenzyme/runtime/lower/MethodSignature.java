@@ -1,13 +1,22 @@
 package jenzyme.runtime.lower;
 
+import jenzyme.runtime.error.JavaWords;
+import java.lang.classfile.MethodModel;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
+import java.lang.reflect.AccessFlag;
 import java.util.ArrayList;
 import java.util.List;
 import jenzyme.runtime.error.Messages;
 
-/** A method descriptor checked against the supported types; the first stage every lowered method goes through. */
-record MethodSignature(List<JavaType> parameters, JavaType returnType) {
+/**
+ * A method's parameters and result checked against the supported shapes; the first stage every lowered method goes
+ * through. A record's instance method takes the record ({@code this}) as its first parameter; a record's constructor
+ * takes its arguments after the record under construction (local 0, no parameter) and returns the record.
+ */
+record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
+
+    enum Kind { STATIC, INSTANCE, CONSTRUCTOR }
 
     MethodSignature {
         parameters = List.copyOf(parameters);
@@ -15,40 +24,73 @@ record MethodSignature(List<JavaType> parameters, JavaType returnType) {
 
     /** Whether the method returns an array, which crosses as a trailing (ptr, i32) result parameter. */
     boolean returnsArray() {
-        return returnType.isArray();
+        return returnType instanceof JavaType type && type.isArray();
     }
 
-    /** Parses {@code descriptor}; throws {@link Unsupported} naming the first type outside the subset. */
-    static MethodSignature parse(String descriptor) {
+    /** Parses a static method's {@code descriptor}; throws {@link Unsupported} naming the first type outside the subset. */
+    static MethodSignature parse(String descriptor, ClassLibrary classes) {
+        return parse(Kind.STATIC, null, descriptor, classes);
+    }
+
+    /** The signature of {@code model} of {@code owner}, static, a record's instance method, or a record's constructor. */
+    static MethodSignature of(MethodRef ref, MethodModel model, ClassLibrary classes) {
+        if (model.flags().has(AccessFlag.STATIC)) {
+            return parse(Kind.STATIC, null, ref.descriptor(), classes);
+        }
+        RecordShape owner = classes.recordShape(ref.owner()).orElseThrow(
+                () -> Unsupported.construct(Messages.INSTANCE_METHOD, ref.asWritten()));
+        return parse(ref.name().equals("<init>") ? Kind.CONSTRUCTOR : Kind.INSTANCE, owner, ref.descriptor(), classes);
+    }
+
+    private static MethodSignature parse(Kind kind, RecordShape owner, String descriptor, ClassLibrary classes) {
         MethodTypeDesc type;
         try {
             type = MethodTypeDesc.ofDescriptor(descriptor);
         } catch (IllegalArgumentException e) {
             throw Unsupported.malformed("method descriptor " + descriptor);
         }
-        List<JavaType> parameters = new ArrayList<>();
-        for (ClassDesc parameter : type.parameterList()) {
-            JavaType javaType = JavaType.of(parameter).filter(t -> t != JavaType.VOID)
-                    .orElseThrow(() -> Unsupported.type("parameter", parameter.descriptorString()));
-            parameters.add(javaType);
+        List<Shape> parameters = new ArrayList<>();
+        if (kind == Kind.INSTANCE) {
+            parameters.add(owner);
         }
-        JavaType returnType = JavaType.of(type.returnType()).orElseThrow(
+        for (ClassDesc parameter : type.parameterList()) {
+            parameters.add(shape(parameter, classes).filter(t -> t != JavaType.VOID)
+                    .orElseThrow(() -> Unsupported.type("parameter", parameter.descriptorString())));
+        }
+        if (kind == Kind.CONSTRUCTOR) {
+            return new MethodSignature(kind, parameters, owner);
+        }
+        Shape returnType = shape(type.returnType(), classes).orElseThrow(
                 () -> Unsupported.type("return", type.returnType().descriptorString()));
         // A double[] result is written to a hidden (ptr, i32) result array the caller passes (IrModule.functionType).
-        if (returnType.isArray() && returnType != JavaType.DOUBLE_ARRAY) {
+        if (returnType instanceof JavaType java && java.isArray() && java != JavaType.DOUBLE_ARRAY) {
             throw Unsupported.construct(Messages.RETURNING_ARRAY, returnType.javaName());
         }
-        return new MethodSignature(parameters, returnType);
+        return new MethodSignature(kind, parameters, returnType);
     }
 
-    /** JVM local-variable slot of each parameter of a static method (long and double take two). */
+    private static java.util.Optional<Shape> shape(ClassDesc desc, ClassLibrary classes) {
+        java.util.Optional<Shape> primitive = JavaType.of(desc).map(Shape.class::cast);
+        if (primitive.isPresent() || !desc.isClassOrInterface()) {
+            return primitive;
+        }
+        String internalName = desc.descriptorString().substring(1, desc.descriptorString().length() - 1);
+        return classes.recordShape(internalName).map(Shape.class::cast);
+    }
+
+    /** JVM local-variable slot of each parameter (long and double take two; a constructor's start after this). */
     int[] parameterSlots() {
         int[] slots = new int[parameters.size()];
-        int slot = 0;
+        int slot = kind == Kind.CONSTRUCTOR ? 1 : 0;
         for (int i = 0; i < slots.length; i++) {
             slots[i] = slot;
-            slot += ValueKind.of(parameters.get(i)).isWide() ? 2 : 1;
+            slot += parameters.get(i).isWide() ? 2 : 1;
         }
         return slots;
+    }
+
+    /** The leaf types of every parameter in order: the lowered function's parameters after the status pointer. */
+    List<JavaType> leaves() {
+        return parameters.stream().flatMap(p -> p.leaves().stream()).toList();
     }
 }

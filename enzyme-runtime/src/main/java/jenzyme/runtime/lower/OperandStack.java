@@ -34,6 +34,11 @@ final class OperandStack {
         return arguments;
     }
 
+    /** Replaces every entry that is {@code old} (by identity) by {@code replacement}. */
+    void replaceAll(JValue old, JValue replacement) {
+        values.replaceAll(v -> v == old ? replacement : v);
+    }
+
     void clear() {
         values.clear();
     }

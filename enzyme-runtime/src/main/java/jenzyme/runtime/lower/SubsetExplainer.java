@@ -43,8 +43,8 @@ public final class SubsetExplainer {
             MethodRef ref = pending.poll();
             try {
                 MethodModel model = classes.method(ref);
-                LoweredFunctions.checkCompilable(ref, model);
-                MethodSignature.parse(ref.descriptor());
+                LoweredFunctions.checkCompilable(ref, model, classes);
+                MethodSignature.of(ref, model, classes);
                 model.code().ifPresent(code -> scan(ref, (CodeAttribute) code, classes, problems, pending, seen));
             } catch (Unsupported unsupported) {
                 problems.add(new Problem(ref.owner(), ref.name(), -1, construct(unsupported.problem())));
@@ -78,9 +78,10 @@ public final class SubsetExplainer {
             if (element instanceof Instruction instruction) {
                 int line = plan.line(bci);
                 // One problem per line: "new Foo()" is also a call of Foo.<init>, which says nothing new.
-                SubsetRules.refusal(instruction, classes::has).filter(c -> linesReported.add(line))
+                SubsetRules.refusal(instruction, classes).filter(c -> linesReported.add(line))
                         .ifPresent(c -> problems.add(new Problem(ref.owner(), ref.name(), line, c)));
-                if (instruction instanceof InvokeInstruction invoke && invoke.opcode() == Opcode.INVOKESTATIC
+                if (instruction instanceof InvokeInstruction invoke && (invoke.opcode() == Opcode.INVOKESTATIC
+                        || classes.isRecord(invoke.owner().asInternalName()))
                         && !MathCalls.handles(invoke.owner().asInternalName())
                         && classes.has(invoke.owner().asInternalName())) {
                     MethodRef callee = new MethodRef(invoke.owner().asInternalName(), invoke.name().stringValue(),

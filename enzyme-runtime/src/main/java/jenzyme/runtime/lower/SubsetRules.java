@@ -17,7 +17,6 @@ import java.lang.classfile.instruction.TypeCheckInstruction;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDesc;
 import java.util.Optional;
-import java.util.function.Predicate;
 import jenzyme.runtime.error.JavaWords;
 import jenzyme.runtime.error.Messages;
 
@@ -32,14 +31,18 @@ final class SubsetRules {
     }
 
     /**
-     * The construct {@code instruction} stands for if the subset has no place for it; {@code hasClass} tells whether
-     * the class files of a static call's owner are available (else the call cannot be compiled).
+     * The construct {@code instruction} stands for if the subset has no place for it; {@code classes} tells whether
+     * the class files of a static call's owner are available (else the call cannot be compiled) and which classes
+     * are records (created, read and called as values; what a record holds is checked where it is lowered).
      */
-    static Optional<String> refusal(Instruction instruction, Predicate<String> hasClass) {
+    static Optional<String> refusal(Instruction instruction, ClassLibrary classes) {
         return Optional.ofNullable(switch (instruction) {
+            case FieldInstruction field when isInstanceField(field) && classes.isRecord(field.owner().asInternalName())
+                    -> null;
             case FieldInstruction field -> fieldAccess(field);
             case InvokeDynamicInstruction dynamic -> (dynamic.name().stringValue().startsWith("makeConcat")
                     ? Messages.STRING_CONCATENATION : Messages.LAMBDA).format();
+            case NewObjectInstruction newObject when classes.isRecord(newObject.className().asInternalName()) -> null;
             case NewObjectInstruction newObject -> newObject(newObject.className().asInternalName());
             case NewReferenceArrayInstruction newArray ->
                     Messages.NEW_OBJECT_ARRAY.format(JavaWords.owner(newArray.componentType().asInternalName()));
@@ -58,7 +61,7 @@ final class SubsetRules {
                 case IF_ACMPEQ, IF_ACMPNE -> Messages.REFERENCE_COMPARISON.format();
                 default -> null;
             };
-            case InvokeInstruction invoke -> call(invoke, hasClass);
+            case InvokeInstruction invoke -> call(invoke, classes);
             default -> null;
         });
     }
@@ -76,13 +79,24 @@ final class SubsetRules {
         };
     }
 
-    private static String call(InvokeInstruction invoke, Predicate<String> hasClass) {
+    private static String call(InvokeInstruction invoke, ClassLibrary classes) {
         String owner = invoke.owner().asInternalName();
-        String method = JavaWords.method(owner, invoke.name().stringValue(), invoke.type().stringValue());
+        String name = invoke.name().stringValue();
+        String method = JavaWords.method(owner, name, invoke.type().stringValue());
+        if (invoke.opcode() == Opcode.INVOKESPECIAL && owner.equals("java/lang/Record") && name.equals("<init>")) {
+            return null; // the super() call of a record's constructor
+        }
+        if (invoke.opcode() != Opcode.INVOKESTATIC && classes.isRecord(owner)) {
+            boolean identity = switch (name) {
+                case "equals", "hashCode", "toString" -> true;
+                default -> false;
+            };
+            return identity ? Messages.RECORD_IDENTITY.format(name + "()", JavaWords.owner(owner)) : null;
+        }
         if (invoke.opcode() != Opcode.INVOKESTATIC) {
             return Messages.CALLING_INSTANCE_METHOD.format(method);
         }
-        if (!MathCalls.handles(owner) && !hasClass.test(owner)) {
+        if (!MathCalls.handles(owner) && !classes.has(owner)) {
             return Messages.CALLING_FOREIGN.format(method, JavaWords.owner(owner));
         }
         return null;
@@ -93,6 +107,10 @@ final class SubsetRules {
         String name = JavaWords.owner(internalName);
         boolean throwable = name.endsWith("Exception") || name.endsWith("Error") || name.endsWith("Throwable");
         return (throwable ? Messages.THROW_NEW : Messages.NEW_OBJECT).format(name);
+    }
+
+    private static boolean isInstanceField(FieldInstruction field) {
+        return field.opcode() == Opcode.GETFIELD || field.opcode() == Opcode.PUTFIELD;
     }
 
     private static String fieldAccess(FieldInstruction field) {

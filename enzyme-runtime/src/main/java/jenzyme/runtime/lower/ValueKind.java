@@ -5,10 +5,12 @@ import jenzyme.runtime.error.Messages;
 
 /**
  * What a JVM operand-stack entry or local holds once lowered. Booleans, bytes, chars and shorts are {@link #INT}
- * like on the JVM's own stack; every reference the subset allows is a primitive array, kept as (pointer, length).
+ * like on the JVM's own stack; a reference is a primitive array, kept as (pointer, length), or a record, kept as its
+ * components' values ({@link JValue}). {@link #of(TypeKind)} says ARRAY for every reference: the lowering tells records
+ * apart by what it knows of the local or the call.
  */
 enum ValueKind {
-    INT, LONG, FLOAT, DOUBLE, ARRAY;
+    INT, LONG, FLOAT, DOUBLE, ARRAY, RECORD;
 
     /** Long and double take two JVM stack slots ("category 2"), which the dup/pop family cares about. */
     boolean isWide() {

@@ -67,7 +67,7 @@ public record CompiledArtifact(String method, CallingConvention.Model model, Str
             sha.update((model + "\n" + symbol + "\n").getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(sha.digest(bitcode));
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
+            throw new IllegalStateException(Messages.NO_SHA_256.format(), e);
         }
     }
 

@@ -1,9 +1,11 @@
 package jenzyme.runtime.api;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Random;
 import jenzyme.runtime.error.LoweringException;
 import org.junit.jupiter.api.AfterAll;
@@ -64,6 +66,48 @@ class JEnzymeTest {
                     + (i + 1 < p.length ? -400 * p[i] * (p[i + 1] - p[i] * p[i]) - 2 * (1 - p[i]) : 0);
             assertEquals(expected, dp[i], 1e-12 * (1 + Math.abs(expected)), "d/dp[" + i + "]");
         }
+    }
+
+    /** Issue 14: one binding called from many threads gives each call its own, correct result. */
+    @Test
+    void aBatchOfGradientsRunsAcrossThreadsWithTheSingleThreadResults() throws Exception {
+        Gradient g = ad.reverse(Models.class, "rosenbrock");
+        Random random = new Random(2);
+        double[][] points = new double[64][];
+        double[][] expected = new double[64][];
+        double[] values = new double[64];
+        for (int i = 0; i < points.length; i++) {
+            points[i] = random.doubles(300, -2, 2).toArray();
+            expected[i] = new double[300];
+            values[i] = g.valueAndGradient(points[i], expected[i]);
+        }
+        double[][] gradients = new double[64][300];
+        assertArrayEquals(values, g.valuesAndGradients(points, gradients));
+        for (int i = 0; i < points.length; i++) {
+            assertArrayEquals(expected[i], gradients[i], "point " + i);
+        }
+        // Four threads hammering the same binding, each checking every result against the single-threaded one.
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            var failures = new java.util.concurrent.atomic.AtomicInteger();
+            for (int t = 0; t < 4; t++) {
+                int offset = t;
+                pool.submit(() -> {
+                    double[] dp = new double[300];
+                    for (int k = 0; k < 500; k++) {
+                        int i = (k + offset * 16) % points.length;
+                        if (g.valueAndGradient(points[i], dp) != values[i] || !Arrays.equals(dp, expected[i])) {
+                            failures.incrementAndGet();
+                        }
+                    }
+                });
+            }
+            pool.shutdown();
+            assertTrue(pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(0, failures.get(), "calls that saw another thread's result");
+        }
+        var mismatch = assertThrows(IllegalArgumentException.class,
+                () -> g.valuesAndGradients(points, new double[3][300]));
+        assertEquals("expected one gradient array per point, got 64 points and 3 gradient arrays", mismatch.getMessage());
     }
 
     @Test

@@ -126,7 +126,7 @@ class UnsupportedConstructTest {
             callsArrayResult  | ([D)D  | calling neg.Neg.doubles(double[]), which returns an array
             staticField       | (D)D   | reading neg.Neg.k (compiled code cannot use notebook variables or fields
             putStatic         | (D)V   | writing neg.Neg.k
-            arrayClone        | ([D)I  | calling double[].clone() (compiled code can call only static methods
+            arrayClone        | ([D)I  | calling double[].clone() (compiled code can call static methods
             newObject         | (I)I   | new Object (compiled code cannot create objects)
             throwing          | (I)I   | throw new IllegalArgumentException
             synchronizedBlock | ([D)I  | synchronized block

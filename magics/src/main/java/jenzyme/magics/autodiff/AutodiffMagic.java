@@ -33,7 +33,7 @@ public final class AutodiffMagic extends SyntaxMagic {
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%autodiff reverse|forward|hvp|jacobian <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...]"
                     + " [--name <base>] [--wrt <x>] [--out <y>] [--mode forward|reverse] [--width <lanes>]"
-                    + " [--dump] [--ad-before-opt] [--verbose]",
+                    + " [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
             """
             Differentiates a cell method with Enzyme and binds the derivative as new cell methods.
 
@@ -60,11 +60,12 @@ public final class AutodiffMagic extends SyntaxMagic {
             input (default: the first double[] parameter), `--out y` the output of a void method (default: the last).
 
             `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
-            `--ad-before-opt` differentiates unoptimised IR (for comparison); `--verbose` shows the time of each phase
-            and, on failure, the IR and the Enzyme worker's messages.
+            `--ad-before-opt` differentiates unoptimised IR (for comparison); `--fast-math` lets LLVM reassociate and
+            fuse floating-point operations (results within the tolerance of docs/DERIVATIVES.md); `--verbose` shows the
+            time of each phase and, on failure, the IR and the Enzyme worker's messages.
             """,
             List.of("mode", "method"), Set.of("name", "wrt", "out", "mode", "width"),
-            Set.of("dump", "ad-before-opt", "verbose"));
+            Set.of("dump", "ad-before-opt", "fast-math", "verbose"));
 
     private final CompilerSession compiler;
 
@@ -92,7 +93,8 @@ public final class AutodiffMagic extends SyntaxMagic {
         }
         DifferentiationOptions options = DifferentiationOptions.DEFAULT
                 .withDumpIr(line.flag("dump"))
-                .withAdBeforeOptimisation(line.flag("ad-before-opt"));
+                .withAdBeforeOptimisation(line.flag("ad-before-opt"))
+                .withFastMath(line.flag("fast-math"));
 
         Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
         BindingStubs.Stubs stubs = mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative)
@@ -102,7 +104,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         List<String> activities = derivative.entry().javaParameters().stream()
                 .map(p -> p.name() + "=" + display(derivative.convention().activities()
                         .get(derivative.entry().parameters().indexOf(p))))
-                .toList();
+                .toList(); // a record's components one by one: s.x=Active, s.w=Duplicated
         Map<String, String> dumps = new LinkedHashMap<>();
         if (line.flag("dump")) {
             dumps.put("IR before Enzyme", derivative.irBeforeEnzyme());
@@ -140,7 +142,7 @@ public final class AutodiffMagic extends SyntaxMagic {
             options = options.withWidth(width(line.option("width").get()));
         }
         options = line.option("wrt").map(options::withWrt).orElse(options);
-        options = line.option("out").map(options::withOut).orElse(options);
+        options = line.option("out").map(options::withOut).orElse(options).withFastMath(line.flag("fast-math"));
         CompilerSession.BoundJacobian bound = compiler.jacobian(method, options);
         Jacobian jacobian = bound.jacobian();
         BindingStubs.Stubs stubs = BindingStubs.jacobian(name, jacobian, bound.into());

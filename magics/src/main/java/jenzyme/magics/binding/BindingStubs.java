@@ -11,6 +11,7 @@ import jenzyme.runtime.ad.OutputSlot;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
+import jenzyme.runtime.lower.RecordShape;
 import jenzyme.runtime.error.Messages;
 
 /**
@@ -51,11 +52,11 @@ public final class BindingStubs {
         return requested;
     }
 
-    /** {@code <name>_native}, with the method's own signature. */
+    /** {@code <name>_native}, with the method's own signature (a record parameter passed as its components). */
     public static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
         String holder = holder(name, "native");
-        List<String> params = entry.parameters().stream().map(p -> p.type().javaName() + " " + p.name()).toList();
-        List<String> args = entry.parameters().stream().map(NativeParameter::name).toList();
+        List<String> params = entry.declared().stream().map(p -> p.shape().javaName() + " " + p.name()).toList();
+        List<String> args = entry.parameters().stream().map(p -> RecordStubs.read(p.name())).toList();
         String returns = entry.returnType().javaName();
         String call = holder + ".H.invokeExact(" + String.join(", ", args) + ")";
         String signature = returns + " " + name + "_native(" + String.join(", ", params) + ")";
@@ -68,7 +69,10 @@ public final class BindingStubs {
     /**
      * Reverse mode: {@code <name>_grad} (a record) and the allocation-free {@code <name>_grad_into}; for a method
      * returning {@code double[]} the vector-Jacobian product {@code <name>_vjp(..., double[] ybar)} and
-     * {@code <name>_vjp_into}, the output's cotangent {@code ybar} last.
+     * {@code <name>_vjp_into}, the output's cotangent {@code ybar} last. A record
+     * parameter {@code s} is passed as its components; its gradient {@code ds} is a record of the same type whose
+     * components hold the partials (arrays: the shadow arrays; in {@code _into}, a record {@code ds} whose array
+     * components receive them, its scalar partials going to {@code dActive} like those of scalar parameters).
      */
     public static Stubs reverse(String name, Derivative derivative) {
         String holder = holder(name, "reverse");
@@ -77,50 +81,83 @@ public final class BindingStubs {
         boolean vector = entry.returnsArray();
         String kind = vector ? "_vjp" : "_grad";
         List<OutputSlot> slots = convention.slots();
-        Call into = new Call();
+        List<String> intoParameters = new ArrayList<>();
+        List<String> handleArguments = new ArrayList<>();
         Call ergonomic = new Call();
         List<String> allocations = new ArrayList<>();
         List<String> components = new ArrayList<>();
         List<String> componentValues = new ArrayList<>();
         List<String> adjointCopies = new ArrayList<>();
-        for (int p = 0; p < entry.javaParameters().size(); p++) {
-            NativeParameter parameter = entry.parameters().get(p);
-            String type = parameter.type().javaName();
-            into.add(type, parameter.name());
-            ergonomic.add(type, parameter.name());
-            if (convention.activities().get(p) == Activity.CONST) {
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            String type = java.shape().javaName();
+            intoParameters.add(type + " " + java.name());
+            ergonomic.add(type, java.name());
+            boolean differentiated = false;
+            boolean shadowed = false;
+            java.util.Map<String, String> gradientLeaves = new java.util.HashMap<>();
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                NativeParameter leaf = entry.parameters().get(p);
+                handleArguments.add(RecordStubs.read(leaf.name()));
+                if (convention.activities().get(p) == Activity.CONST) {
+                    continue;
+                }
+                differentiated = true;
+                if (convention.hasShadow(p)) {
+                    shadowed = true;
+                    handleArguments.add(RecordStubs.read("d" + leaf.name()));
+                    String local = RecordStubs.local("d" + leaf.name());
+                    String element = leaf.type().javaClass().getComponentType().getName();
+                    allocations.add(leaf.type().javaName() + " " + local + " = new " + element + "["
+                            + RecordStubs.read(leaf.name()) + ".length];");
+                    gradientLeaves.put(leaf.name(), local);
+                } else {
+                    int slot = convention.adjointSlot(p);
+                    String cast = leaf.type() == JavaType.FLOAT ? "(float) " : "";
+                    gradientLeaves.put(leaf.name(), cast + "dActive$[" + adjointCopies.size() + "]");
+                    adjointCopies.add("dActive[" + adjointCopies.size() + "] = " + slotValue(slots, slot) + ";");
+                }
+            }
+            if (!differentiated) {
                 continue;
             }
-            String shadow = "d" + parameter.name();
+            String shadow = "d" + java.name();
             components.add(type + " " + shadow);
-            if (convention.hasShadow(p)) {
-                into.add(type, shadow);
-                ergonomic.arguments.add(shadow);
-                String element = parameter.type().javaClass().getComponentType().getName();
-                allocations.add(type + " " + shadow + " = new " + element + "[" + parameter.name() + ".length];");
-                componentValues.add(shadow);
-            } else {
-                int slot = convention.adjointSlot(p);
-                String cast = parameter.type() == JavaType.FLOAT ? "(float) " : "";
-                componentValues.add(cast + "dActive$[" + adjointCopies.size() + "]");
-                adjointCopies.add("dActive[" + adjointCopies.size() + "] = " + slotValue(slots, slot) + ";");
+            if (java.shape() instanceof JavaType) {
+                componentValues.add(gradientLeaves.get(java.name()));
+                if (shadowed) {
+                    intoParameters.add(type + " " + shadow);
+                    ergonomic.arguments.add(gradientLeaves.get(java.name()));
+                }
+                continue;
+            }
+            RecordShape record = (RecordShape) java.shape();
+            componentValues.add(RecordStubs.construct(record, java.name(), gradientLeaves));
+            if (shadowed) {
+                // _into receives the shadow arrays in a record of the parameter's type; its scalars are not read.
+                intoParameters.add(type + " " + shadow);
+                java.util.Map<String, String> arraysOnly = new java.util.HashMap<>(gradientLeaves);
+                arraysOnly.replaceAll((leaf, value) -> value.contains("dActive$") ? "0" : value);
+                String shadowLocal = RecordStubs.local(shadow) + "$in";
+                allocations.add(type + " " + shadowLocal + " = " + RecordStubs.construct(record, java.name(), arraysOnly)
+                        + ";");
+                ergonomic.arguments.add(shadowLocal);
             }
         }
         int actives = adjointCopies.size();
         if (actives > 0) {
-            into.parameters.add("double[] dActive"); // filled from the slots, not passed to the handle
+            intoParameters.add("double[] dActive"); // filled from the slots, not passed to the handle
             ergonomic.arguments.add("dActive$");
             allocations.add("double[] dActive$ = new double[" + actives + "];");
         }
         if (vector) { // the hidden result array and its shadow, seeded with a copy of ybar (Enzyme consumes it)
-            into.parameters.add("double[] ybar");
-            into.arguments.addAll(List.of("new double[ybar.length]", "ybar.clone()"));
+            intoParameters.add("double[] ybar");
+            handleArguments.addAll(List.of("new double[ybar.length]", "ybar.clone()"));
             ergonomic.add("double[]", "ybar");
         }
         JavaType returnType = entry.returnType();
         boolean returnsValue = returnType != JavaType.VOID && !vector;
         String intoSignature = (returnsValue ? returnType.javaName() : "void") + " " + name + kind + "_into("
-                + into.parameterList() + ")";
+                + String.join(", ", intoParameters) + ")";
         StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
         source.append(intoSignature).append(" {\n");
         if (actives > 0) {
@@ -129,7 +166,7 @@ public final class BindingStubs {
                     .append(" (one per Active scalar), got \" + dActive.length);\n");
         }
         source.append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
-                .append(guarded(holder + ".H.invokeExact(" + into.argumentList() + ", out$);"));
+                .append(guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);"));
         adjointCopies.forEach(copy -> source.append("    ").append(copy).append('\n'));
         if (returnsValue) {
             source.append("    return ").append(slotValue(slots, convention.primalSlot())).append(";\n");
@@ -159,7 +196,8 @@ public final class BindingStubs {
     /**
      * Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter; for a method returning
      * {@code double[]} the Jacobian-vector product {@code <name>_jvp} (value and tangent of the result) and
-     * {@code <name>_jvp_into(..., double[] y, double[] ty)}.
+     * {@code <name>_jvp_into(..., double[] y, double[] ty)}. The tangent of a
+     * record is a record of the same type (components that are Const are not read).
      */
     public static Stubs forward(String name, Derivative derivative) {
         if (derivative.entry().returnsArray()) {
@@ -169,18 +207,28 @@ public final class BindingStubs {
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
         List<OutputSlot> slots = convention.slots();
-        Call call = new Call();
-        for (int p = 0; p < entry.parameters().size(); p++) {
-            NativeParameter parameter = entry.parameters().get(p);
-            call.add(parameter.type().javaName(), parameter.name());
-            if (convention.hasShadow(p)) {
-                call.add(parameter.type().javaName(), "t" + parameter.name());
+        List<String> parameters = new ArrayList<>();
+        List<String> handleArguments = new ArrayList<>();
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            String type = java.shape().javaName();
+            parameters.add(type + " " + java.name());
+            boolean tangent = false;
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                String leaf = entry.parameters().get(p).name();
+                handleArguments.add(RecordStubs.read(leaf));
+                if (convention.hasShadow(p)) {
+                    tangent = true;
+                    handleArguments.add(RecordStubs.read("t" + leaf));
+                }
+            }
+            if (tangent) {
+                parameters.add(type + " t" + java.name());
             }
         }
         JavaType returnType = entry.returnType();
         String record = capitalised(name) + "Tangent";
         boolean returnsValue = returnType != JavaType.VOID;
-        String signature = (returnsValue ? record : "void") + " " + name + "_fwd(" + call.parameterList() + ")";
+        String signature = (returnsValue ? record : "void") + " " + name + "_fwd(" + String.join(", ", parameters) + ")";
         StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
         if (returnsValue) {
             String type = returnType.javaName();
@@ -188,7 +236,7 @@ public final class BindingStubs {
                     .append(" dvalue) {}\n");
         }
         source.append(signature).append(" {\n    double[] out$ = ").append(holder).append(".OUT.get();\n")
-                .append(guarded(holder + ".H.invokeExact(" + call.argumentList() + ", out$);"));
+                .append(guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);"));
         if (returnsValue) {
             source.append("    return new ").append(record).append("(")
                     .append(slotValue(slots, convention.primalSlot())).append(", ")

@@ -67,10 +67,11 @@ public final class CompilerSession {
 
     public record Timed<T>(T result, Map<String, Duration> timings) {}
 
-    public Timed<NativeMethod> compile(UserMethod method) {
+    /** {@code %jit}: the method compiled natively, strict or with {@code --fast-math}. */
+    public Timed<NativeMethod> compile(UserMethod method, boolean fastMath) {
         InterruptFlag.global().clear();
         long start = System.nanoTime();
-        NativeMethod compiled = pipeline.jit(javaMethod(method));
+        NativeMethod compiled = pipeline.jit(javaMethod(method), DifferentiationOptions.DEFAULT.withFastMath(fastMath));
         return new Timed<>(compiled, Map.of("lower+jit", Duration.ofNanos(System.nanoTime() - start)));
     }
 

@@ -40,7 +40,7 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
                         return dx;
                     }, -1, true);
         }
-        if (parameters.stream().allMatch(p -> p.type() == JavaType.DOUBLE)) {
+        if (parameters.stream().allMatch(p -> p.type() == JavaType.DOUBLE) && !reverse.entry().hasRecordParameters()) {
             int n = parameters.size();
             MethodHandle spreadValue = jvm.asSpreader(double[].class, n);
             MethodHandle spreadGradient = derivative.asSpreader(0, double[].class, n);

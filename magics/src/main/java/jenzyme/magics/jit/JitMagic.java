@@ -18,13 +18,15 @@ import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 /** {@code %jit f [--name g] [--dump]}: compiles a cell method without AD and binds it as {@code f_native}. */
 public final class JitMagic extends SyntaxMagic {
 
-    static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax("%jit <method> [--name <base>] [--dump] [--verbose]",
+    static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax("%jit <method> [--name <base>] [--dump] [--fast-math] [--verbose]",
             """
             Compiles a cell method to native code (no AD) and binds it as <method>_native with the same signature,
             to compare results and speed with the JVM. Example: `%jit loss` then `loss_native(p, 0.5, 3)`.
-            `--dump` shows the LLVM IR the frontend produced; `--verbose` the time of each phase and, on failure, the IR.
+            `--dump` shows the LLVM IR the frontend produced; `--fast-math` lets LLVM reassociate and fuse floating-point
+            operations (results within the tolerance of docs/DERIVATIVES.md, no longer the JVM's bits); `--verbose` the
+            time of each phase and, on failure, the IR.
             """,
-            List.of("method"), Set.of("name"), Set.of("dump", "verbose"));
+            List.of("method"), Set.of("name"), Set.of("dump", "fast-math", "verbose"));
 
     private final CompilerSession compiler;
 
@@ -37,7 +39,7 @@ public final class JitMagic extends SyntaxMagic {
     protected Object run(MagicLine line) throws DefinitionException {
         UserMethod method = compiler.method(line.positional(0));
         String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
-        CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method);
+        CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method, line.flag("fast-math"));
         NativeMethod code = compiled.result();
         BindingStubs.Stubs stubs = BindingStubs.nativeMethod(name, code.entry(), compiler.guardedHandle(code, method));
         Duration stubTime = compiler.bind(name + "/native", stubs, code);

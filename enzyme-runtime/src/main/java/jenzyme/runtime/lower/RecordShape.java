@@ -1,0 +1,65 @@
+package jenzyme.runtime.lower;
+
+import jenzyme.runtime.error.JavaWords;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A record whose components are primitives, primitive arrays or such records: compiled code keeps it as the values
+ * of its components (records are immutable, so no identity is lost except what {@code ==} and friends observe, which
+ * are refused). {@code internalName} names the class ({@code REPL/$JShell$12$State}); components are in declaration
+ * order, which is also the order of the canonical constructor's parameters and of the fields.
+ */
+public record RecordShape(String internalName, List<Component> components) implements Shape {
+
+    /** One component: its name as declared, its field descriptor and its shape. */
+    public record Component(String name, String descriptor, Shape shape) implements java.io.Serializable {}
+
+    public RecordShape {
+        components = List.copyOf(components);
+    }
+
+    @Override
+    public List<JavaType> leaves() {
+        List<JavaType> leaves = new ArrayList<>();
+        components.forEach(c -> leaves.addAll(c.shape().leaves()));
+        return List.copyOf(leaves);
+    }
+
+    /** The record's name as the user wrote it ({@code State}, or {@code Outer.State} if nested in a class). */
+    @Override
+    public String javaName() {
+        return JavaWords.owner(internalName);
+    }
+
+    /** Leaf names, depth first, under {@code prefix}: {@code s.x}, {@code s.v}, {@code s.pos.x} for parameter s. */
+    public List<String> leafNames(String prefix) {
+        List<String> names = new ArrayList<>();
+        for (Component c : components) {
+            String name = prefix + "." + c.name();
+            if (c.shape() instanceof RecordShape nested) {
+                names.addAll(nested.leafNames(name));
+            } else {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    /** Index of the component called {@code name}, or -1. */
+    int indexOf(String name) {
+        for (int i = 0; i < components.size(); i++) {
+            if (components.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The canonical constructor's descriptor, e.g. {@code (DD[D)V}. */
+    String canonicalConstructor() {
+        StringBuilder descriptor = new StringBuilder("(");
+        components.forEach(c -> descriptor.append(c.descriptor()));
+        return descriptor.append(")V").toString();
+    }
+}

@@ -1,0 +1,111 @@
+package jenzyme.runtime.lower;
+
+import jenzyme.runtime.error.JavaWords;
+import java.lang.classfile.Opcode;
+import java.lang.classfile.instruction.FieldInstruction;
+import java.util.ArrayList;
+import java.util.List;
+import jenzyme.runtime.error.Messages;
+
+/**
+ * Records inside one lowered method. A record is a value: {@code new R} pushes a placeholder that the constructor
+ * call replaces by the record's component values; reading a component is taking that value. Inside a record's
+ * constructor, the record under construction ({@code this}) has its fields in frame slots until it returns them as
+ * one struct. Nothing is allocated and no reference to a record exists at run time.
+ */
+final class RecordValues {
+
+    private static final String FIELD_KEY = "this.field";
+
+    private final ClassLibrary classes;
+    private final FrameSlots slots;
+    private final JValue underConstruction;
+
+    /** @param signature the lowered method's; a constructor gets a {@code this} whose fields live in frame slots */
+    RecordValues(ClassLibrary classes, FrameSlots slots, MethodSignature signature) {
+        this.classes = classes;
+        this.slots = slots;
+        this.underConstruction = signature.kind() == MethodSignature.Kind.CONSTRUCTOR
+                ? JValue.unconstructed((RecordShape) signature.returnType()) : null;
+    }
+
+    /** What {@code aload_0} pushes in a constructor, else null. */
+    JValue underConstruction() {
+        return underConstruction;
+    }
+
+    /** The placeholder for {@code new internalName}. */
+    JValue allocate(String internalName) {
+        return JValue.unconstructed(shape(internalName));
+    }
+
+    RecordShape shape(String internalName) {
+        return classes.recordShape(internalName).orElseThrow(
+                () -> Unsupported.construct(Messages.NEW_OBJECT, JavaWords.owner(internalName)));
+    }
+
+    /** getfield / putfield on a record (SubsetRules refused every other field access). */
+    void field(FieldInstruction field, OperandStack stack) {
+        RecordShape shape = shape(field.owner().asInternalName());
+        int index = shape.indexOf(field.name().stringValue());
+        if (index < 0) {
+            throw Unsupported.malformed("no component " + field.name().stringValue() + " in " + shape.javaName());
+        }
+        String name = field.name().stringValue();
+        Shape component = shape.components().get(index).shape();
+        if (field.opcode() == Opcode.PUTFIELD) {
+            JValue value = stack.pop();
+            if (stack.pop() != underConstruction || underConstruction == null) {
+                throw Unsupported.construct(Messages.WRITING_FIELD, JavaWords.field(shape.internalName(), name));
+            }
+            slots.store(FIELD_KEY + index, value, "this." + name);
+            return;
+        }
+        JValue target = stack.pop();
+        if (target == underConstruction && target != null) {
+            stack.push(component instanceof RecordShape nested ? slots.load(FIELD_KEY + index, nested, "this." + name)
+                    : slots.load(FIELD_KEY + index, ValueKind.of((JavaType) component), "this." + name));
+        } else {
+            if (target.kind() != ValueKind.RECORD || target.isUnconstructed()) {
+                throw Unsupported.malformed("getfield " + name + " on " + target.kind());
+            }
+            stack.push(target.components().get(index));
+        }
+    }
+
+    /**
+     * The component {@code r.name()} reads when {@code name} is the generated accessor of a component (its code is
+     * {@code return this.name}), taken without a call, so that an array component needs no returned array.
+     */
+    java.util.Optional<JValue> accessor(String owner, String name, String descriptor, JValue receiver) {
+        RecordShape shape = shape(owner);
+        int index = shape.indexOf(name);
+        if (index < 0 || !descriptor.equals("()" + shape.components().get(index).descriptor())
+                || receiver.kind() != ValueKind.RECORD || receiver.isUnconstructed()) {
+            return java.util.Optional.empty();
+        }
+        var code = classes.method(new MethodRef(owner, name, descriptor)).code();
+        boolean generated = code.map(c -> c.elementList().stream()
+                .filter(e -> e instanceof java.lang.classfile.Instruction).toList()).filter(list -> list.size() == 3
+                        && list.get(1) instanceof FieldInstruction read && read.name().equalsString(name)).isPresent();
+        return generated ? java.util.Optional.of(receiver.components().get(index)) : java.util.Optional.empty();
+    }
+
+    /** The record under construction as its constructor returns it (every final field is assigned by then). */
+    JValue constructed() {
+        RecordShape shape = underConstruction.shape();
+        List<JValue> components = new ArrayList<>();
+        for (int i = 0; i < shape.components().size(); i++) {
+            Shape component = shape.components().get(i).shape();
+            String name = "this." + shape.components().get(i).name();
+            components.add(component instanceof RecordShape nested ? slots.load(FIELD_KEY + i, nested, name)
+                    : slots.load(FIELD_KEY + i, ValueKind.of((JavaType) component), name));
+        }
+        return JValue.record(shape, components);
+    }
+
+    /** Replaces every copy of {@code placeholder} on the stack (new R; dup; ...) by the constructed record. */
+    static void replace(OperandStack stack, JValue placeholder, JValue record) {
+        stack.replaceAll(placeholder, record);
+    }
+}

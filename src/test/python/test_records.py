@@ -1,0 +1,112 @@
+"""Records as values through a real Jupyter client: record parameters, gradient and tangent records, records
+created in a loop, and the refusals of what records cannot do in compiled code."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from jenzyme_client import execute, ok
+
+CELLS = """
+record Vec(double x, double y) {
+    Vec plus(Vec o) { return new Vec(x + o.x, y + o.y); }
+    Vec times(double c) { return new Vec(c * x, c * y); }
+    double norm2() { return x * x + y * y; }
+}
+record Body(Vec pos, Vec vel, double mass) {}
+record Weights(double scale, double[] w, int order) {}
+
+double kinetic(Body b) { return 0.5 * b.mass() * b.vel().norm2(); }
+
+double orbitEnergy(Body b0, double dt, int steps) {
+    Body b = b0;
+    for (int i = 0; i < steps; i++) {
+        double r = Math.sqrt(b.pos().norm2());
+        Vec acc = b.pos().times(-1 / (r * r * r));
+        Vec vel = b.vel().plus(acc.times(dt));
+        b = new Body(b.pos().plus(vel.times(dt)), vel, b.mass());
+    }
+    return 0.5 * b.mass() * b.vel().norm2() - b.mass() / Math.sqrt(b.pos().norm2());
+}
+
+double poly(Weights p, double x) {
+    double s = 0;
+    for (int i = 0; i < p.order(); i++) s += p.w()[i] * Math.pow(x, i);
+    return p.scale() * s;
+}
+"""
+
+BODY = "new Body(new Vec(1.0, 0.1), new Vec(-0.05, 0.9), 2.0)"
+
+
+@pytest.fixture(scope="module")
+def rec(kernel):
+    ok(kernel, CELLS)
+    return kernel
+
+
+def error_text(run) -> str:
+    return "\n".join(e["ename"] + ": " + e["evalue"] + "\n" + "\n".join(e["traceback"]) for e in run.errors)
+
+
+def value(kernel, expression: str) -> float:
+    return float(ok(kernel, f"System.out.println({expression});").stdout.strip())
+
+
+def jvm_energy(kernel, body: str) -> float:
+    return value(kernel, f"orbitEnergy({body}, 0.01, 200)")
+
+
+def test_gradient_of_a_record_parameter_is_a_record_of_partials(rec):
+    summary = ok(rec, "%autodiff reverse kinetic")
+    assert "KineticGradient kinetic_grad(Body b)" in summary.text
+    ok(rec, f"var g = kinetic_grad({BODY});")
+    # 0.5 m |v|^2: d/dv = m v, d/dm = |v|^2 / 2, d/dpos = 0
+    assert value(rec, "g.db().vel().x()") == pytest.approx(2.0 * -0.05, rel=1e-14)
+    assert value(rec, "g.db().vel().y()") == pytest.approx(2.0 * 0.9, rel=1e-14)
+    assert value(rec, "g.db().mass()") == pytest.approx(0.5 * (0.05 ** 2 + 0.81), rel=1e-14)
+    assert value(rec, "g.db().pos().x()") == 0.0
+    assert value(rec, "g.value()") == pytest.approx(0.5 * 2.0 * (0.05 ** 2 + 0.81), rel=1e-14)
+
+
+def test_records_created_in_a_loop_reverse_and_forward_against_central_differences(rec):
+    ok(rec, "%autodiff reverse orbitEnergy")
+    ok(rec, "%autodiff forward orbitEnergy")
+    ok(rec, f"var g = orbitEnergy_grad({BODY}, 0.01, 200);")
+    assert value(rec, "g.value()") == jvm_energy(rec, BODY)  # native primal equals the JVM's here
+    h = 1e-6
+    components = {"pos().x()": (0, 0), "pos().y()": (0, 1), "vel().x()": (1, 0), "vel().y()": (1, 1)}
+    for accessor, (vector, axis) in components.items():
+        coords = [[1.0, 0.1], [-0.05, 0.9]]
+        up = [list(c) for c in coords]
+        down = [list(c) for c in coords]
+        up[vector][axis] += h
+        down[vector][axis] -= h
+        body = lambda c: f"new Body(new Vec({c[0][0]!r}, {c[0][1]!r}), new Vec({c[1][0]!r}, {c[1][1]!r}), 2.0)"
+        fd = (jvm_energy(rec, body(up)) - jvm_energy(rec, body(down))) / (2 * h)
+        assert value(rec, f"g.db0().{accessor}") == pytest.approx(fd, rel=1e-6, abs=1e-8), accessor
+        # forward mode: the tangent record selects the same direction
+        tangent = f"new Body(new Vec({1.0 if (vector, axis) == (0, 0) else 0.0}, {1.0 if (vector, axis) == (0, 1) else 0.0}), " \
+                  f"new Vec({1.0 if (vector, axis) == (1, 0) else 0.0}, {1.0 if (vector, axis) == (1, 1) else 0.0}), 0.0)"
+        assert value(rec, f"orbitEnergy_fwd({BODY}, {tangent}, 0.01, 0.0, 200).dvalue()") == pytest.approx(
+            value(rec, f"g.db0().{accessor}"), rel=1e-10, abs=1e-12), accessor
+
+
+def test_array_components_receive_shadows_and_overrides_name_components(rec):
+    ok(rec, "%autodiff reverse poly p.scale=Const")
+    ok(rec, "var w = new double[]{1, 2, 3, 4}; var g = poly_grad(new Weights(1.5, w, 3), 0.5);")
+    assert [value(rec, f"g.dp().w()[{i}]") for i in range(4)] == [1.5, 0.75, 0.375, 0.0]
+    assert value(rec, "g.dp().scale()") == 0.0  # Const: no partial
+    assert value(rec, "g.dx()") == pytest.approx(1.5 * (2 + 2 * 3 * 0.5), rel=1e-14)
+    unknown = execute(rec.client, "%autodiff reverse poly p.nope=Const")
+    assert "got 'p.nope' (a record parameter r is named r, or r.x for its component x)" in error_text(unknown)
+
+
+def test_identity_operations_on_records_are_refused_in_the_users_words(rec):
+    ok(rec, "boolean same(Vec a, Vec b) {\n    return a.equals(b);\n}")
+    refused = execute(rec.client, "%jit same")
+    assert "equals() on the record Vec" in error_text(refused)
+    assert "a.equals(b)" in error_text(refused)  # the cell line, quoted
+    ok(rec, "Vec twice(Vec a) { return a.times(2); }")
+    assert "returning the record Vec from the method you compile" in error_text(execute(rec.client, "%jit twice"))
