@@ -110,3 +110,36 @@ def test_identity_operations_on_records_are_refused_in_the_users_words(rec):
     assert "a.equals(b)" in error_text(refused)  # the cell line, quoted
     ok(rec, "Vec twice(Vec a) { return a.times(2); }")
     assert "returning the record Vec from the method you compile" in error_text(execute(rec.client, "%jit twice"))
+
+
+def test_objects_of_final_classes_are_values_inside_compiled_code(rec):
+    ok(rec, """
+final class Spring {
+    final double k, rest;
+    Spring(double k, double rest) { this.k = k; this.rest = rest; }
+    double energy(double x) { return 0.5 * k * (x - rest) * (x - rest); }
+}
+double chain(double x, double k) {
+    double e = 0;
+    for (int i = 0; i < 3; i++) e += new Spring(k * (i + 1), 0.1 * i).energy(x);
+    return e;
+}
+final class Tally {
+    double sum;
+}
+double tally(double x) {
+    Tally t = new Tally();
+    t.sum = x;
+    return t.sum;
+}
+""")
+    ok(rec, "%autodiff reverse chain")
+    ok(rec, "var g = chain_grad(0.7, 2.0);")
+    assert value(rec, "g.value()") == value(rec, "chain(0.7, 2.0)")
+    dx = sum(2.0 * (i + 1) * (0.7 - 0.1 * i) for i in range(3))
+    dk = sum(0.5 * (i + 1) * (0.7 - 0.1 * i) ** 2 for i in range(3))
+    assert value(rec, "g.dx()") == pytest.approx(dx, rel=1e-14)
+    assert value(rec, "g.dk()") == pytest.approx(dk, rel=1e-14)
+    refused = error_text(execute(rec.client, "%jit tally"))
+    assert "writing the field sum of a Tally outside its constructor" in refused
+    assert "t.sum = x;" in refused  # the cell line, quoted

@@ -167,7 +167,7 @@ def test_a_star_import_that_resets_variables_says_which(kernel):
     ok(kernel, "double resetSquare(double x) { return x * x; }\n%autodiff reverse resetSquare\n"
                "final var counter = (java.util.concurrent.atomic.AtomicLong) new java.util.concurrent.atomic.AtomicLong(7);\n"
                "Runnable task = () -> resetSquare_grad(1.0);\ndouble kept = 2.5;")
-    run = ok(kernel, "import java.io.*;\nimport java.nio.file.*;")
+    run = ok(kernel, "import java.net.*;\nimport java.time.*;")  # new to this kernel (other tests import java.io.*)
     assert ok(kernel, "counter == null && task == null").text == "true"  # JShell's reset, as the soak saw it
     names = run.stderr.split("made JShell declare", 1)[1].split(":")[0]
     assert "counter" in names and "task" in names and "kept" not in names, run.stderr

@@ -94,6 +94,12 @@ public final class BytecodeLowering {
         return descriptors.getFirst();
     }
 
+    /** Whether {@code shape} is, or holds, an object of a (non-record) class: those stay inside compiled code. */
+    private static boolean holdsObject(RecordShape shape) {
+        return !shape.isRecord() || shape.components().stream()
+                .anyMatch(c -> c.shape() instanceof RecordShape nested && holdsObject(nested));
+    }
+
     /** The entry's native parameters, a record parameter flattened into its components (see {@link EntryPoint}). */
     private static EntryPoint entryPoint(LoweredFunction entry, List<StaticField> statics) {
         MethodRef ref = entry.ref();
@@ -107,6 +113,11 @@ public final class BytecodeLowering {
         List<Shape> shapes = entry.signature().parameters();
         for (int i = 0; i < shapes.size(); i++) {
             Shape shape = shapes.get(i);
+            if (shape instanceof RecordShape value && holdsObject(value)) {
+                throw new LoweringException(Messages.UNSUPPORTED.format(Messages.OBJECT_PARAMETER.format(
+                        entry.parameterNames().get(i), value.javaName())), ref.owner(), ref.name(), ref.descriptor(),
+                        -1, -1, null);
+            }
             String name = entry.parameterNames().get(i);
             javaParameters.add(new EntryPoint.JavaParameter(name, shape, parameters.size()));
             List<String> names = shape instanceof RecordShape record ? record.leafNames(name) : List.of(name);

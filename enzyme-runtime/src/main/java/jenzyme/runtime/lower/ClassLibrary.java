@@ -48,9 +48,18 @@ final class ClassLibrary {
                 .toList();
     }
 
-    /** Whether {@code internalName} is a record of the notebook (whatever its components). */
-    boolean isRecord(String internalName) {
-        return classModel(internalName).filter(ClassLibrary::extendsRecord).isPresent();
+    /**
+     * Whether {@code internalName} is a value class of the notebook (whatever its fields): a record, or a final class
+     * extending {@code Object} directly, whose objects compiled code keeps as values like records.
+     */
+    boolean isValueClass(String internalName) {
+        return classModel(internalName).filter(ClassLibrary::isValueClass).isPresent();
+    }
+
+    private static boolean isValueClass(ClassModel model) {
+        String superclass = model.superclass().map(c -> c.asInternalName()).orElse("");
+        return superclass.equals("java/lang/Record") || superclass.equals("java/lang/Object")
+                && model.flags().has(AccessFlag.FINAL) && !model.flags().has(AccessFlag.INTERFACE);
     }
 
     private static boolean extendsRecord(ClassModel model) {
@@ -61,12 +70,12 @@ final class ClassLibrary {
      * The shape of {@code internalName} if it is a record of the notebook; empty for any other class. Throws
      * {@link Unsupported} naming the component when a record holds something compiled code cannot keep as a value.
      */
-    Optional<RecordShape> recordShape(String internalName) {
+    Optional<RecordShape> valueShape(String internalName) {
         Optional<RecordShape> known = records.get(internalName);
         if (known != null) {
             return known;
         }
-        Optional<ClassModel> model = classModel(internalName).filter(ClassLibrary::extendsRecord);
+        Optional<ClassModel> model = classModel(internalName).filter(ClassLibrary::isValueClass);
         if (model.isEmpty()) {
             records.put(internalName, Optional.empty());
             return Optional.empty();
@@ -79,7 +88,7 @@ final class ClassLibrary {
             }
             String descriptor = field.fieldType().stringValue();
             Optional<? extends Shape> shape = JavaType.ofDescriptor(descriptor).filter(t -> t != JavaType.VOID)
-                    .map(Shape.class::cast).or(() -> descriptor.startsWith("L") ? recordShape(
+                    .map(Shape.class::cast).or(() -> descriptor.startsWith("L") ? valueShape(
                             descriptor.substring(1, descriptor.length() - 1)) : Optional.empty());
             if (shape.isEmpty()) {
                 throw Unsupported.construct(Messages.RECORD_COMPONENT, JavaWords.owner(internalName),
@@ -87,7 +96,7 @@ final class ClassLibrary {
             }
             components.add(new RecordShape.Component(field.fieldName().stringValue(), descriptor, shape.get()));
         }
-        Optional<RecordShape> shape = Optional.of(new RecordShape(internalName, components));
+        Optional<RecordShape> shape = Optional.of(new RecordShape(internalName, components, extendsRecord(model.get())));
         records.put(internalName, shape);
         return shape;
     }

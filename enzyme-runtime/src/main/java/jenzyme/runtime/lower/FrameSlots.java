@@ -30,6 +30,14 @@ final class FrameSlots implements AutoCloseable {
         entryBuilder.positionAtEnd(entryBlock);
     }
 
+    IrBuilder ir() {
+        return module.ir();
+    }
+
+    org.bytedeco.llvm.LLVM.LLVMTypeRef type(ValueKind kind) {
+        return module.type(kind);
+    }
+
     /** Loads the value last stored in slot {@code key} as {@code kind}. */
     JValue load(String key, ValueKind kind, String name) {
         LLVMValueRef[] cells = cells(key, kind, name);

@@ -62,7 +62,7 @@ final class LoweredFunctions {
     }
 
     static void checkCompilable(MethodRef ref, MethodModel model, ClassLibrary classes) {
-        if (!model.flags().has(AccessFlag.STATIC) && !classes.isRecord(ref.owner())) {
+        if (!model.flags().has(AccessFlag.STATIC) && !classes.isValueClass(ref.owner())) {
             throw Unsupported.construct(Messages.INSTANCE_METHOD, ref.asWritten());
         }
         if (model.flags().has(AccessFlag.NATIVE) || model.flags().has(AccessFlag.ABSTRACT)) {

@@ -124,6 +124,7 @@ final class MethodLowering {
         ir.positionAtEnd(start);
         open = true;
         storeParameters();
+        records.initialiseFields();
         int offset = 0;
         for (CodeElement element : code) {
             if (element instanceof LabelTarget target) {
@@ -389,8 +390,11 @@ final class MethodLowering {
         JValue placeholder = null;
         if (name.equals("<init>")) {
             placeholder = args.removeFirst();
-            if (owner.equals("java/lang/Record")) {
-                return; // a record constructor's super(): nothing to do
+            if (owner.equals("java/lang/Record") || owner.equals("java/lang/Object")) {
+                if (placeholder != records.underConstruction()) {
+                    throw Unsupported.construct(Messages.NEW_OBJECT, JavaWords.owner(owner));
+                }
+                return; // a value class's super(): nothing to do
             }
             if (!placeholder.isUnconstructed()) {
                 throw Unsupported.malformed("a constructor called on a constructed record");

@@ -37,7 +37,7 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
         if (model.flags().has(AccessFlag.STATIC)) {
             return parse(Kind.STATIC, null, ref.descriptor(), classes);
         }
-        RecordShape owner = classes.recordShape(ref.owner()).orElseThrow(
+        RecordShape owner = classes.valueShape(ref.owner()).orElseThrow(
                 () -> Unsupported.construct(Messages.INSTANCE_METHOD, ref.asWritten()));
         return parse(ref.name().equals("<init>") ? Kind.CONSTRUCTOR : Kind.INSTANCE, owner, ref.descriptor(), classes);
     }
@@ -75,7 +75,7 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
             return primitive;
         }
         String internalName = desc.descriptorString().substring(1, desc.descriptorString().length() - 1);
-        return classes.recordShape(internalName).map(Shape.class::cast);
+        return classes.valueShape(internalName).map(Shape.class::cast);
     }
 
     /** JVM local-variable slot of each parameter (long and double take two; a constructor's start after this). */

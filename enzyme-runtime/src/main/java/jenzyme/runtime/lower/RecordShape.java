@@ -9,8 +9,13 @@ import java.util.List;
  * of its components (records are immutable, so no identity is lost except what {@code ==} and friends observe, which
  * are refused). {@code internalName} names the class ({@code REPL/$JShell$12$State}); components are in declaration
  * order, which is also the order of the canonical constructor's parameters and of the fields.
+ *
+ * <p>Objects of a final class extending {@code Object} ({@code isRecord} false) are kept the same way: their fields
+ * are the components, any constructor builds them, and compiled code writes fields only in constructors (an object
+ * is a value: a write elsewhere would be lost on a copy, so it is refused). Such objects never leave compiled code:
+ * the compiled method takes and returns none (a record is the type to pass in).
  */
-public record RecordShape(String internalName, List<Component> components) implements Shape {
+public record RecordShape(String internalName, List<Component> components, boolean isRecord) implements Shape {
 
     /** One component: its name as declared, its field descriptor and its shape. */
     public record Component(String name, String descriptor, Shape shape) implements java.io.Serializable {}

@@ -29,6 +29,26 @@ final class RecordValues {
                 ? JValue.unconstructed((RecordShape) signature.returnType()) : null;
     }
 
+    /** In a constructor: every field starts at zero, as on the JVM (a constructor need not assign them all). */
+    void initialiseFields() {
+        if (underConstruction == null) {
+            return;
+        }
+        RecordShape shape = underConstruction.shape();
+        for (int i = 0; i < shape.components().size(); i++) {
+            slots.store(FIELD_KEY + i, zero(shape.components().get(i).shape()), "this." + shape.components().get(i).name());
+        }
+    }
+
+    private JValue zero(Shape shape) {
+        var ir = slots.ir();
+        return switch (shape) {
+            case RecordShape nested -> JValue.record(nested, nested.components().stream().map(c -> zero(c.shape())).toList());
+            case JavaType type when type.isArray() -> JValue.array(ir.zero(ir.ptr()), ir.zero(ir.i32()));
+            case JavaType type -> JValue.scalar(ValueKind.of(type), ir.zero(slots.type(ValueKind.of(type))));
+        };
+    }
+
     /** What {@code aload_0} pushes in a constructor, else null. */
     JValue underConstruction() {
         return underConstruction;
@@ -40,7 +60,7 @@ final class RecordValues {
     }
 
     RecordShape shape(String internalName) {
-        return classes.recordShape(internalName).orElseThrow(
+        return classes.valueShape(internalName).orElseThrow(
                 () -> Unsupported.construct(Messages.NEW_OBJECT, JavaWords.owner(internalName)));
     }
 
@@ -56,7 +76,7 @@ final class RecordValues {
         if (field.opcode() == Opcode.PUTFIELD) {
             JValue value = stack.pop();
             if (stack.pop() != underConstruction || underConstruction == null) {
-                throw Unsupported.construct(Messages.WRITING_FIELD, JavaWords.field(shape.internalName(), name));
+                throw Unsupported.construct(Messages.OBJECT_FIELD_WRITE, name, shape.javaName());
             }
             slots.store(FIELD_KEY + index, value, "this." + name);
             return;

@@ -86,7 +86,7 @@ public final class SubsetExplainer {
                 SubsetRules.refusal(instruction, classes).filter(c -> linesReported.add(line))
                         .ifPresent(c -> problems.add(new Problem(ref.owner(), ref.name(), line, c)));
                 if (instruction instanceof InvokeInstruction invoke && (invoke.opcode() == Opcode.INVOKESTATIC
-                        || classes.isRecord(invoke.owner().asInternalName()))
+                        || classes.isValueClass(invoke.owner().asInternalName()))
                         && !MathCalls.handles(invoke.owner().asInternalName())
                         && classes.has(invoke.owner().asInternalName())) {
                     MethodRef callee = new MethodRef(invoke.owner().asInternalName(), invoke.name().stringValue(),

@@ -37,12 +37,12 @@ final class SubsetRules {
      */
     static Optional<String> refusal(Instruction instruction, ClassLibrary classes) {
         return Optional.ofNullable(switch (instruction) {
-            case FieldInstruction field when isInstanceField(field) && classes.isRecord(field.owner().asInternalName())
+            case FieldInstruction field when isInstanceField(field) && classes.isValueClass(field.owner().asInternalName())
                     -> null;
             case FieldInstruction field -> fieldAccess(field);
             case InvokeDynamicInstruction dynamic -> (dynamic.name().stringValue().startsWith("makeConcat")
                     ? Messages.STRING_CONCATENATION : Messages.LAMBDA).format();
-            case NewObjectInstruction newObject when classes.isRecord(newObject.className().asInternalName()) -> null;
+            case NewObjectInstruction newObject when classes.isValueClass(newObject.className().asInternalName()) -> null;
             case NewObjectInstruction newObject -> newObject(newObject.className().asInternalName());
             case NewReferenceArrayInstruction newArray ->
                     Messages.NEW_OBJECT_ARRAY.format(JavaWords.owner(newArray.componentType().asInternalName()));
@@ -87,10 +87,11 @@ final class SubsetRules {
         }
         String name = invoke.name().stringValue();
         String method = JavaWords.method(owner, name, invoke.type().stringValue());
-        if (invoke.opcode() == Opcode.INVOKESPECIAL && owner.equals("java/lang/Record") && name.equals("<init>")) {
-            return null; // the super() call of a record's constructor
+        if (invoke.opcode() == Opcode.INVOKESPECIAL && name.equals("<init>")
+                && (owner.equals("java/lang/Record") || owner.equals("java/lang/Object"))) {
+            return null; // the super() call of a value class's constructor (anything else is refused where lowered)
         }
-        if (invoke.opcode() != Opcode.INVOKESTATIC && classes.isRecord(owner)) {
+        if (invoke.opcode() != Opcode.INVOKESTATIC && classes.isValueClass(owner)) {
             boolean identity = switch (name) {
                 case "equals", "hashCode", "toString" -> true;
                 default -> false;

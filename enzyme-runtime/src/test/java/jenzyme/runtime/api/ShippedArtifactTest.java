@@ -64,10 +64,10 @@ class ShippedArtifactTest {
     void aSerialisedArtifactGivesTheSameValueAndGradientAndCompilesOncePerJvm() throws Exception {
         Gradient original = ad.reverse(Models.class, "decayLoss", "t", "y");
         CompiledArtifact shipped = roundTrip(original.artifact());
-        int before = ArtifactRuntime.shared().stats().compiled();
-        Gradient loaded = Gradient.of(shipped);
+        Gradient loaded = Gradient.of(shipped); // compiled now, or by an earlier test of the same method (same hash)
+        int compiled = ArtifactRuntime.shared().stats().compiled();
         Gradient again = Gradient.of(roundTrip(original.artifact()));
-        assertEquals(before + 1, ArtifactRuntime.shared().stats().compiled(), "the second load is a cache hit");
+        assertEquals(compiled, ArtifactRuntime.shared().stats().compiled(), "the second load is a cache hit");
         assertSame(ArtifactRuntime.shared().load(shipped), ArtifactRuntime.shared().load(shipped));
 
         double[] p = {2.0, 0.7}, expected = new double[2], actual = new double[2], twice = new double[2];
