@@ -31,7 +31,7 @@ import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 public final class AutodiffMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
-            "%autodiff reverse|forward|hvp|jacobian <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...]"
+            "%autodiff reverse|forward|hvp|jacobian|rule <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...]"
                     + " [--name <base>] [--wrt <x>] [--out <y>] [--mode forward|reverse] [--width <lanes>]"
                     + " [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
             """
@@ -59,6 +59,13 @@ public final class AutodiffMagic extends SyntaxMagic {
             forward when y has more entries than x (`--mode forward|reverse` compiles only one); `--wrt x` names the
             input (default: the first double[] parameter), `--out y` the output of a void method (default: the last).
 
+            Derivative rules: `%autodiff rule myerf forward=myerf_fwd reverse=myerf_rev` makes every derivative
+            compiled afterwards use your derivative of `double myerf(double x)`: `double myerf_fwd(double x, double
+            dx)` returns the directional derivative, `double myerf_rev(double x, double dy)` returns dy·myerf'(x)
+            (for k double parameters: k tangents in, and `double[]` of the k partials out). A library method of
+            doubles, named with its full class name (`%autodiff rule org.hipparchus.special.Erf.erf forward=...
+            reverse=...`), is called back in the JVM for its value and differentiated by the rule.
+
             `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
             `--ad-before-opt` differentiates unoptimised IR (for comparison); `--fast-math` lets LLVM reassociate and
             fuse floating-point operations (results within the tolerance of docs/DERIVATIVES.md); `--verbose` shows the
@@ -76,6 +83,9 @@ public final class AutodiffMagic extends SyntaxMagic {
 
     @Override
     protected Object run(MagicLine line) throws DefinitionException {
+        if (line.positional(0).equals("rule")) {
+            return rule(line);
+        }
         boolean hvp = line.positional(0).equals("hvp");
         boolean jacobian = line.positional(0).equals("jacobian");
         Mode mode = hvp || jacobian ? Mode.REVERSE : mode(line.positional(0));
@@ -113,6 +123,16 @@ public final class AutodiffMagic extends SyntaxMagic {
         return new CompileSummary((mode == Mode.REVERSE ? Messages.BOUND_REVERSE : Messages.BOUND_FORWARD)
                 .format(method.name()), stubs.signatures(), activities, derivative.timings(), dumps)
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+    }
+
+    private String rule(MagicLine line) {
+        Map<String, String> given = new LinkedHashMap<>(line.assignments());
+        java.util.Optional<String> forward = java.util.Optional.ofNullable(given.remove("forward"));
+        java.util.Optional<String> reverse = java.util.Optional.ofNullable(given.remove("reverse"));
+        if (!given.isEmpty() || !line.options().isEmpty() || !line.flags().isEmpty()) {
+            throw new IllegalArgumentException(Messages.RULE_OPTIONS.format(line.positional(1)));
+        }
+        return compiler.rule(line.positional(1), forward, reverse);
     }
 
     private DisplayData hessianVectorProduct(UserMethod method, String name, MagicLine line)
