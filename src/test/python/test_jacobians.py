@@ -119,3 +119,17 @@ def test_derivative_rules_of_a_cell_method_and_of_a_jvm_method(vf):
     ok(vf, "%autodiff reverse cube_loss")
     assert_close(numbers(vf, f"new double[] {{cube_loss_grad({x}).dx()}}"), [4.0])
     assert "%autodiff rule cube gives no derivative" in error_text(vf, "%autodiff rule cube")
+
+
+def test_batched_forward_mode_equals_single_sweeps(vf):
+    ok(vf, "double wsum(double[] x, double a) { double s = 0;"
+           " for (int i = 0; i < x.length; i++) s += Math.sin(a * x[i]) * x[i]; return s; }")
+    ok(vf, "%autodiff forward wsum --width 2 --name wb")
+    ok(vf, "%autodiff forward wsum")
+    batched = numbers(vf, "wb_fwd(new double[] {1, 2}, new double[][] {{1, 0}, {0.5, -1}}, 0.3,"
+                          " new double[] {0, 2}).dvalue()")
+    single = numbers(vf, "new double[] {wsum_fwd(new double[] {1, 2}, new double[] {1, 0}, 0.3, 0).dvalue(),"
+                         " wsum_fwd(new double[] {1, 2}, new double[] {0.5, -1}, 0.3, 2).dvalue()}")
+    assert_close(batched, single, rel=1e-15)
+    assert "--width on %autodiff forward needs a method returning double" in error_text(
+        vf, "%autodiff forward polar --width 2")

@@ -13,6 +13,7 @@ import jenzyme.magics.UserMethod;
 import jenzyme.magics.binding.BindingStubs;
 import jenzyme.magics.binding.CompileSummary;
 import jenzyme.magics.binding.CompilerSession;
+import jenzyme.runtime.BatchedForward;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.Jacobian;
 import jenzyme.runtime.ad.CallingConvention;
@@ -54,6 +55,10 @@ public final class AutodiffMagic extends SyntaxMagic {
                 %autodiff jacobian f        // double[][] f_jac(x, ...); void f_jac_into(x, ..., double[][] J)
                 %autodiff reverse f         // f returning double[]: FVjp f_vjp(x, ..., double[] ybar) (ybar·J)
                 %autodiff forward f         // f returning double[]: FJvp f_jvp(x, tx, ...): value, J·tx
+
+            `%autodiff forward f --width N` binds `f_fwd` taking N tangents after each differentiated parameter
+            (`double[][]` of N arrays, or `double[]` of N values) and returning the value and N directional
+            derivatives (`dvalue()`, a `double[]`) from one sweep of Enzyme's vector mode.
 
             `jacobian` compiles forward mode in sweeps of --width lanes (default 8) and reverse mode, and picks
             forward when y has more entries than x (`--mode forward|reverse` compiles only one); `--wrt x` names the
@@ -97,14 +102,18 @@ public final class AutodiffMagic extends SyntaxMagic {
         if (jacobian) {
             return jacobian(method, name, line);
         }
-        if (line.option("width").isPresent() || line.option("wrt").isPresent() || line.option("out").isPresent()
-                || line.option("mode").isPresent()) {
+        if (line.option("wrt").isPresent() || line.option("out").isPresent() || line.option("mode").isPresent()
+                || line.option("width").isPresent() && mode != Mode.FORWARD) {
             throw new IllegalArgumentException(Messages.JACOBIAN_OPTIONS.format());
         }
         DifferentiationOptions options = DifferentiationOptions.DEFAULT
                 .withDumpIr(line.flag("dump"))
                 .withAdBeforeOptimisation(line.flag("ad-before-opt"))
                 .withFastMath(line.flag("fast-math"));
+        int width = line.option("width").map(AutodiffMagic::width).orElse(1);
+        if (width > 1) {
+            return batchedForward(method, name, line, options, width);
+        }
 
         Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
         BindingStubs.Stubs stubs = mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative)
@@ -123,6 +132,23 @@ public final class AutodiffMagic extends SyntaxMagic {
         return new CompileSummary((mode == Mode.REVERSE ? Messages.BOUND_REVERSE : Messages.BOUND_FORWARD)
                 .format(method.name()), stubs.signatures(), activities, derivative.timings(), dumps)
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+    }
+
+    /** {@code %autodiff forward f --width N}: {@code f_fwd} taking N tangents per parameter, N derivatives out. */
+    private DisplayData batchedForward(UserMethod method, String name, MagicLine line, DifferentiationOptions options,
+                                       int width) throws DefinitionException {
+        Derivative derivative = compiler.differentiate(method, Mode.FORWARD, activities(line.assignments()), options,
+                width);
+        if (derivative.entry().returnType() != jenzyme.runtime.lower.JavaType.DOUBLE
+                || derivative.entry().hasRecordParameters()) {
+            derivative.close();
+            throw new IllegalArgumentException(Messages.BATCH_SHAPE.format(derivative.entry().methodAsWritten()));
+        }
+        BatchedForward batched = new BatchedForward(derivative);
+        BindingStubs.Stubs stubs = BindingStubs.batchedForward(name, batched);
+        Duration stubTime = compiler.bind(name + "/" + Mode.FORWARD, stubs, batched);
+        return new CompileSummary(Messages.BOUND_FORWARD.format(method.name()), stubs.signatures(), List.of(),
+                derivative.timings(), Map.of()).withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
 
     private String rule(MagicLine line) {

@@ -102,8 +102,16 @@ public final class CompilerSession {
 
     public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options) {
-        String rerun = "%autodiff " + (mode == Mode.REVERSE ? "reverse " : "forward ") + method.name();
-        return throughWorker(method, rerun, () -> pipeline.differentiate(javaMethod(method), mode, overrides, options));
+        return differentiate(method, mode, overrides, options, 1);
+    }
+
+    /** With {@code width > 1}: batched forward mode ({@code %autodiff forward f --width N}). */
+    public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
+                                    DifferentiationOptions options, int width) {
+        String rerun = "%autodiff " + (mode == Mode.REVERSE ? "reverse " : "forward ") + method.name()
+                + (width > 1 ? " --width " + width : "");
+        return throughWorker(method, rerun, () -> pipeline.differentiate(javaMethod(method), mode, overrides, options,
+                width));
     }
 
     /** A compiled Jacobian and its {@code (double[][] jacobian, Object[] arguments)void} evaluator, stale-guarded. */
