@@ -31,7 +31,15 @@ public final class BindingStubs {
             notebook.define(source);
             return java.time.Duration.ofNanos(System.nanoTime() - start);
         }
+
+        /** The {@link BoundHandles} keys the holders of this source read. */
+        List<String> handleKeys() {
+            return HANDLE_KEY.matcher(source).results().map(match -> match.group(1)).toList();
+        }
     }
+
+    private static final java.util.regex.Pattern HANDLE_KEY =
+            java.util.regex.Pattern.compile("BoundHandles\\.take\\(\"(h\\d+)\"\\)");
 
     private BindingStubs() {}
 
@@ -386,7 +394,7 @@ public final class BindingStubs {
     private static String holderClass(String holder, MethodHandle handle, int slots) {
         return "final class " + holder + " {\n"
                 + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.binding.BoundHandles.take(\""
-                + BoundHandles.put(holder, handle) + "\");\n"
+                + BoundHandles.put(holder, handle, slots) + "\");\n"
                 + (slots < 0 ? "" : "    static final ThreadLocal<double[]> OUT = ThreadLocal.withInitial(() -> new double["
                         + slots + "]);\n")
                 + "    private " + holder + "() {}\n"

@@ -235,7 +235,9 @@ public final class CompilerSession {
         try {
             generatedNames.check(base, declared, notebook::declares);
             defining = stubs.defineIn(notebook);
+            BoundHandles.commit(stubs.handleKeys());
         } catch (DefinitionException | RuntimeException refused) {
+            BoundHandles.discard();
             release(name, code);
             throw refused;
         }
