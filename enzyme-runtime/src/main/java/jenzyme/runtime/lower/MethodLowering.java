@@ -15,6 +15,7 @@ import java.lang.classfile.instruction.ConstantInstruction;
 import java.lang.classfile.instruction.ConvertInstruction;
 import java.lang.classfile.instruction.FieldInstruction;
 import java.lang.classfile.instruction.IncrementInstruction;
+import java.lang.classfile.instruction.InvokeDynamicInstruction;
 import java.lang.classfile.instruction.InvokeInstruction;
 import java.lang.classfile.instruction.LabelTarget;
 import java.lang.classfile.instruction.LoadInstruction;
@@ -67,6 +68,7 @@ final class MethodLowering {
     private MathCalls math;
     private Boundary boundary;
     private RecordValues records;
+    private LambdaValues lambdas;
     /** The record shape each local slot last received (javac's scoped slots make program order reliable). */
     private final Map<Integer, RecordShape> recordLocals = new HashMap<>();
     /** Records under construction live across a jump (new R(c ? a : b)): no run-time value, so kept here. */
@@ -116,6 +118,7 @@ final class MethodLowering {
                 returnType == JavaType.VOID || method.signature().returnsArray() ? null : module.boundaryType(returnType), slots);
         boundary = new Boundary(module);
         records = new RecordValues(classes, slots, method.signature());
+        lambdas = new LambdaValues(classes);
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
         library = new ArrayLibrary(module, function, exits, arrays, slots);
@@ -303,6 +306,7 @@ final class MethodLowering {
                     module, function, javaLlvmCount(), SubsetRules.staticField(field).orElseThrow()));
             case FieldInstruction field -> records.field(field, stack);
             case InvokeInstruction invoke -> invoke(invoke);
+            case InvokeDynamicInstruction dynamic -> stack.push(lambdas.create(dynamic, stack));
             case TypeCheckInstruction cast when SubsetRules.isArrayCast(cast) -> {
                 JValue array = stack.pop(); // a.clone()'s Object, cast back to a's type
                 stack.push(JValue.array(array.value(), array.length(), JavaType.of(cast.type().asSymbol()).orElseThrow()));
@@ -383,6 +387,14 @@ final class MethodLowering {
         }
         boolean hasReceiver = invoke.opcode() != Opcode.INVOKESTATIC;
         List<JValue> args = stack.popArguments(count + (hasReceiver ? 1 : 0));
+        if (invoke.opcode() == Opcode.INVOKEINTERFACE) {
+            LambdaValues.Call call = lambdas.resolve(owner, name, descriptor, args);
+            owner = call.method().owner();
+            name = call.method().name();
+            descriptor = call.method().descriptor();
+            args = call.args();
+            hasReceiver = !call.isStatic();
+        }
         if (MathCalls.handles(owner)) {
             stack.push(math.call(owner, name, descriptor, args));
             return;
@@ -407,7 +419,8 @@ final class MethodLowering {
                 return;
             }
         }
-        LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
+        LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor),
+                lambdas.specialise(descriptor, args, hasReceiver));
         if (callee.signature().returnsArray()) {
             throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, jenzyme.runtime.error.JavaWords.method(owner, name, descriptor));
         }

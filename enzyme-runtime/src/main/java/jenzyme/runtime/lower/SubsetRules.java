@@ -40,8 +40,7 @@ final class SubsetRules {
             case FieldInstruction field when isInstanceField(field) && classes.isValueClass(field.owner().asInternalName())
                     -> null;
             case FieldInstruction field -> fieldAccess(field);
-            case InvokeDynamicInstruction dynamic -> (dynamic.name().stringValue().startsWith("makeConcat")
-                    ? Messages.STRING_CONCATENATION : Messages.LAMBDA).format();
+            case InvokeDynamicInstruction dynamic -> LambdaValues.refusal(dynamic, classes);
             case NewObjectInstruction newObject when classes.isValueClass(newObject.className().asInternalName()) -> null;
             case NewObjectInstruction newObject -> newObject(newObject.className().asInternalName());
             case NewReferenceArrayInstruction newArray ->
@@ -97,6 +96,9 @@ final class SubsetRules {
                 default -> false;
             };
             return identity ? Messages.RECORD_IDENTITY.format(name + "()", JavaWords.owner(owner)) : null;
+        }
+        if (invoke.opcode() == Opcode.INVOKEINTERFACE) {
+            return null; // on a lambda or a record behind an interface; the lowering knows the receiver
         }
         if (invoke.opcode() != Opcode.INVOKESTATIC) {
             return Messages.CALLING_INSTANCE_METHOD.format(method);
