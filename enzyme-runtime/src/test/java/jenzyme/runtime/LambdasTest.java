@@ -78,6 +78,24 @@ class LambdasTest {
                     return integrate(x -> k * bump.applyAsDouble(x, w), -1, 1, 64) + integrate(Math::sin, 0, k, 16);
                 }
 
+                /** The method you compile takes the right-hand side: compiled per lambda at the call. */
+                public static double endSum(Rhs f, double[] y, double[] p, double t1) {
+                    solve(f, y, p, t1, 40);
+                    return y[0] + y[1];
+                }
+                public static double[] trajectoryEnd(Rhs f, double[] y0, double[] p, double t1) {
+                    double[] y = y0.clone();
+                    solve(f, y, p, t1, 40);
+                    return y;
+                }
+                public static Rhs lv() { return Ode::lotkaVolterra; }
+                public static Rhs damped(double c) { return Models.damped(c); }
+                static final class Models {
+                    static Rhs damped(double c) {
+                        return (t, u, q, du) -> { du[0] = u[1]; du[1] = -q[0] * u[0] - c * u[1]; };
+                    }
+                }
+
                 public static double foreign(double x) {
                     return integrate(Double::valueOf, 0, x, 4);
                 }
@@ -85,9 +103,9 @@ class LambdasTest {
                     DoubleUnaryOperator g = v -> v * v;
                     return g.andThen(v -> v + 1).applyAsDouble(x);
                 }
-                public static double boxed(double x) {
-                    Function<Double, Double> g = v -> v * v;
-                    return g.apply(x);
+                public static double generic(double[] a) {
+                    ToDoubleFunction<double[]> g = v -> v[0] * v[1];
+                    return g.applyAsDouble(a);
                 }
             }
             """;
@@ -188,11 +206,93 @@ class LambdasTest {
         }
     }
 
+    private static Object rhs(String factory, Object... args) throws Throwable {
+        return classes.jvmHandle("lam.Ode", factory).invokeWithArguments(args);
+    }
+
     @Test
-    void lambdasOutsideTheSubsetAreRefusedInWords() {
+    void aLambdaParameterIsCompiledPerTargetAtTheCallWithItsCapturesAsConstants() throws Throwable {
+        double[] y = {1.1, 0.8};
+        double[] p = {1.3, 0.7, 1.1, 0.6};
+        double t1 = 0.9, e = 1e-6;
+        MethodHandle jvm = classes.jvmHandle("lam.Ode", "endSum");
+        try (Derivative d = pipeline.differentiate(method("endSum", "(Llam/Ode$Rhs;[D[DD)D"), Mode.REVERSE, Map.of(),
+                DifferentiationOptions.DEFAULT)) {
+            assertEquals(d.convention().handleType().insertParameterTypes(0, Object.class), d.handle().type());
+            for (Object f : new Object[] {rhs("lv"), rhs("damped", 0.3), rhs("damped", 0.7), rhs("lv")}) {
+                double[] dy = new double[2], dp = new double[4];
+                double[] out = new double[d.convention().slots().size()];
+                d.handle().invokeExact(f, y.clone(), dy, p, dp, t1, out);
+                assertEquals((double) jvm.invoke(f, y.clone(), p, t1), out[d.convention().primalSlot()], 0.0);
+                for (int k = 0; k < 4; k++) {
+                    double[] pu = p.clone(), pd = p.clone();
+                    pu[k] += e;
+                    pd[k] -= e;
+                    double fd = ((double) jvm.invoke(f, y.clone(), pu, t1) - (double) jvm.invoke(f, y.clone(), pd, t1))
+                            / (2 * e);
+                    assertEquals(fd, dp[k], 1e-6 * (1 + Math.abs(fd)), "d/dp" + k);
+                }
+                double fd = ((double) jvm.invoke(f, y.clone(), p, t1 + e) - (double) jvm.invoke(f, y.clone(), p, t1 - e))
+                        / (2 * e);
+                assertEquals(fd, out[d.convention().adjointSlot(2)], 1e-6 * (1 + Math.abs(fd)), "d/dt1");
+            }
+            Object foreign = (Object) (java.util.function.DoubleUnaryOperator) x -> x;
+            RuntimeException refused = assertThrows(RuntimeException.class, () -> {
+                d.handle().invokeExact(foreign, y.clone(), new double[2], p, new double[4], t1,
+                        new double[d.convention().slots().size()]);
+            });
+            assertTrue(refused.getMessage().contains("as f (it is not notebook code"), refused.getMessage());
+        }
+    }
+
+    @Test
+    void theOdeSolutionAsAVectorFunctionInForwardAndReverseMode() throws Throwable {
+        double[] y0 = {1.1, 0.8};
+        double[] p = {1.3, 0.7, 1.1, 0.6};
+        double t1 = 0.9, e = 1e-6;
+        Object f = rhs("damped", 0.4);
+        MethodHandle jvm = classes.jvmHandle("lam.Ode", "trajectoryEnd");
+        JavaMethod solve = method("trajectoryEnd", "(Llam/Ode$Rhs;[D[DD)[D");
+        double[] tp = {0.3, -0.2, 0.5, 0.1};
+        double[] pu = p.clone(), pd = p.clone();
+        for (int k = 0; k < 4; k++) {
+            pu[k] += e * tp[k];
+            pd[k] -= e * tp[k];
+        }
+        double[] up = (double[]) jvm.invoke(f, y0, pu, t1), down = (double[]) jvm.invoke(f, y0, pd, t1);
+        try (Derivative d = pipeline.differentiate(solve, Mode.FORWARD, Map.of("y0", jenzyme.runtime.ad.Activity.CONST,
+                "t1", jenzyme.runtime.ad.Activity.CONST), DifferentiationOptions.DEFAULT)) {
+            double[] y = new double[2], ty = new double[2];
+            d.handle().invokeExact(f, y0, p, tp, t1, y, ty, new double[d.convention().slots().size()]);
+            assertEquals(java.util.Arrays.toString((double[]) jvm.invoke(f, y0, p, t1)), java.util.Arrays.toString(y));
+            for (int i = 0; i < 2; i++) {
+                double fd = (up[i] - down[i]) / (2 * e);
+                assertEquals(fd, ty[i], 1e-6 * (1 + Math.abs(fd)), "JVP component " + i);
+            }
+        }
+        try (Derivative d = pipeline.differentiate(solve, Mode.REVERSE, Map.of("y0", jenzyme.runtime.ad.Activity.CONST,
+                "t1", jenzyme.runtime.ad.Activity.CONST), DifferentiationOptions.DEFAULT)) {
+            double[] ybar = {0.7, -1.3}, dp = new double[4];
+            d.handle().invokeExact(f, y0, p, dp, t1, new double[2], ybar.clone(),
+                    new double[d.convention().slots().size()]);
+            double vjpDotTp = 0, fd = 0;
+            for (int k = 0; k < 4; k++) {
+                vjpDotTp += dp[k] * tp[k];
+            }
+            for (int i = 0; i < 2; i++) {
+                fd += ybar[i] * (up[i] - down[i]) / (2 * e);
+            }
+            assertEquals(fd, vjpDotTp, 1e-6 * (1 + Math.abs(fd)), "ybar . J tp");
+        }
+    }
+
+    @Test
+    void lambdasOutsideTheSubsetAreRefusedInWords() throws Throwable {
         assertRefused("foreign", "the method reference Double.valueOf(double) as a java.util.function.DoubleUnaryOperator whose types differ");
-        assertRefused("composed", "calling DoubleUnaryOperator.andThen(DoubleUnaryOperator) on a lambda");
-        assertRefused("boxed", "whose types differ from it");
+        assertRefused("composed", "DoubleUnaryOperator.andThen(java.util.function.DoubleUnaryOperator) on a lambda");
+        try (NativeMethod generic = pipeline.jit(method("generic", "([D)D"))) {
+            assertEquals(6.0, (double) generic.handle().invokeExact(new double[] {2, 3}), 0.0);
+        }
     }
 
     private static void assertRefused(String name, String expected) {

@@ -116,10 +116,17 @@ final class ClassLibrary {
         for (int i = 0; i < captured.size(); i++) {
             components.add(new RecordShape.Component("captured" + i, descriptorOf(captured.get(i)), captured.get(i)));
         }
-        RecordShape shape = new RecordShape(name, components, false);
+        RecordShape shape = new RecordShape(name, components, false, true);
         records.put(name, Optional.of(shape));
         lambdas.put(name, target);
         return shape;
+    }
+
+    /** Whether {@code internalName} is an interface a lambda can implement: java.util.function's, or the notebook's. */
+    boolean isFunctionalInterface(String internalName) {
+        return internalName.startsWith("java/util/function/") || classModel(internalName)
+                .filter(model -> model.flags().has(AccessFlag.INTERFACE) && model.methods().stream()
+                        .filter(m -> m.flags().has(AccessFlag.ABSTRACT)).count() == 1).isPresent();
     }
 
     /** What the lambda of shape {@code internalName} calls, if it is one ({@link #lambdaShape}). */

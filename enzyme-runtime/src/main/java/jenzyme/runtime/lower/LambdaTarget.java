@@ -16,7 +16,7 @@ import java.util.Optional;
  * @param impl the method the lambda calls
  * @param implStatic whether {@code impl} is static (else its receiver is the first captured or first argument)
  */
-record LambdaTarget(String iface, String samName, String samDescriptor, MethodRef impl, boolean implStatic) {
+public record LambdaTarget(String iface, String samName, String samDescriptor, MethodRef impl, boolean implStatic) {
 
     private static final String METAFACTORY_OWNER = "java/lang/invoke/LambdaMetafactory";
 
@@ -35,10 +35,5 @@ record LambdaTarget(String iface, String samName, String samDescriptor, MethodRe
         return Optional.of(new LambdaTarget(iface.substring(1, iface.length() - 1), dynamic.name().stringValue(),
                 instantiated.descriptorString(), new MethodRef(impl.owner().descriptorString()
                         .replaceAll("^L|;$", ""), impl.methodName(), impl.lookupDescriptor()), isStatic));
-    }
-
-    /** Whether {@code name descriptor} (as an {@code invokeinterface} names it) is the method this lambda implements. */
-    boolean isCalledAs(String name, String descriptor) {
-        return samName.equals(name) && samDescriptor.equals(descriptor);
     }
 }

@@ -74,6 +74,9 @@ final class LambdaValues {
             throw Unsupported.construct(Messages.LAMBDA_UNKNOWN_RECEIVER, written);
         }
         var target = classes.lambdaTarget(receiver.shape().internalName());
+        if (target.isEmpty() && receiver.shape().isFunctional()) {
+            throw Unsupported.construct(Messages.LAMBDA_PARAMETER, written);
+        }
         if (target.isEmpty()) {
             return new Call(new MethodRef(receiver.shape().internalName(), name, descriptor), args, false);
         }
@@ -84,7 +87,7 @@ final class LambdaValues {
         MethodTypeDesc sam = MethodTypeDesc.ofDescriptor(lambda.samDescriptor());
         MethodTypeDesc impl = MethodTypeDesc.ofDescriptor(lambda.impl().descriptor());
         int captured = receiver.components().size() - (lambda.implStatic() ? 0 : 1);
-        boolean exact = lambda.isCalledAs(name, descriptor) && impl.returnType().equals(sam.returnType())
+        boolean exact = erasureOf(sam, MethodTypeDesc.ofDescriptor(descriptor)) && impl.returnType().equals(sam.returnType())
                 && captured >= 0 && impl.parameterCount() == captured + sam.parameterCount()
                 && impl.parameterList().subList(captured, impl.parameterCount()).equals(sam.parameterList());
         if (!exact) {
@@ -94,6 +97,26 @@ final class LambdaValues {
         List<JValue> all = new ArrayList<>(receiver.components());
         all.addAll(args.subList(1, args.size()));
         return new Call(lambda.impl(), all, lambda.implStatic());
+    }
+
+    /**
+     * Whether {@code called} (the interface method's descriptor at the call) is {@code sam} or its erasure: a
+     * generic interface over arrays or records ({@code ToDoubleFunction<double[]>}) takes {@code Object} where the
+     * lambda takes the array, which is the same value here. Boxed numbers ({@code Function<Double, Double>}) differ.
+     */
+    private static boolean erasureOf(MethodTypeDesc sam, MethodTypeDesc called) {
+        if (sam.parameterCount() != called.parameterCount() || !sam.returnType().equals(called.returnType())) {
+            return false;
+        }
+        for (int i = 0; i < sam.parameterCount(); i++) {
+            ClassDesc declared = sam.parameterType(i);
+            boolean erased = called.parameterType(i).descriptorString().equals("Ljava/lang/Object;")
+                    && !declared.isPrimitive() && !declared.descriptorString().startsWith("Ljava/lang/");
+            if (!declared.equals(called.parameterType(i)) && !erased) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

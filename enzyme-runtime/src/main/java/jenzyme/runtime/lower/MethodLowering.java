@@ -420,7 +420,7 @@ final class MethodLowering {
             }
         }
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor),
-                lambdas.specialise(descriptor, args, hasReceiver));
+                lambdas.specialise(descriptor, args, hasReceiver && placeholder == null));
         if (callee.signature().returnsArray()) {
             throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, jenzyme.runtime.error.JavaWords.method(owner, name, descriptor));
         }
