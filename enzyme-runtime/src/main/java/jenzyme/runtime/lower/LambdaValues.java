@@ -99,6 +99,15 @@ final class LambdaValues {
         return new Call(lambda.impl(), all, lambda.implStatic());
     }
 
+    /** {@code lambda} applied to {@code args}, as its interface method would be called. */
+    Call resolveApplication(JValue lambda, List<JValue> args) {
+        LambdaTarget target = classes.lambdaTarget(lambda.shape().internalName()).orElseThrow(
+                () -> Unsupported.malformed("a stream operation's argument is not a lambda"));
+        List<JValue> all = new ArrayList<>(List.of(lambda));
+        all.addAll(args);
+        return resolve(target.iface(), target.samName(), target.samDescriptor(), all);
+    }
+
     /**
      * Whether {@code called} (the interface method's descriptor at the call) is {@code sam} or its erasure: a
      * generic interface over arrays or records ({@code ToDoubleFunction<double[]>}) takes {@code Object} where the

@@ -69,6 +69,7 @@ final class MethodLowering {
     private Boundary boundary;
     private RecordValues records;
     private LambdaValues lambdas;
+    private StreamPipelines streams;
     /** The record shape each local slot last received (javac's scoped slots make program order reliable). */
     private final Map<Integer, RecordShape> recordLocals = new HashMap<>();
     /** Records under construction live across a jump (new R(c ? a : b)): no run-time value, so kept here. */
@@ -123,6 +124,7 @@ final class MethodLowering {
         arrays = new ArrayOps(module, exits, slots);
         library = new ArrayLibrary(module, function, exits, arrays, slots);
         math = new MathCalls(module, arithmetic, exits);
+        streams = new StreamPipelines(module, function, slots, exits, arithmetic, arrays, math, this::applyLambda);
         LLVMBasicBlockRef start = ir.appendBlock(function, "start");
         ir.positionAtEnd(start);
         open = true;
@@ -387,14 +389,33 @@ final class MethodLowering {
         }
         boolean hasReceiver = invoke.opcode() != Opcode.INVOKESTATIC;
         List<JValue> args = stack.popArguments(count + (hasReceiver ? 1 : 0));
-        if (invoke.opcode() == Opcode.INVOKEINTERFACE) {
-            LambdaValues.Call call = lambdas.resolve(owner, name, descriptor, args);
-            owner = call.method().owner();
-            name = call.method().name();
-            descriptor = call.method().descriptor();
-            args = call.args();
-            hasReceiver = !call.isStatic();
+        if (StreamPipelines.handles(owner, name)) {
+            JValue result = streams.call(owner, name, descriptor, args);
+            if (result != null) {
+                stack.push(result);
+            }
+            return;
         }
+        if (invoke.opcode() == Opcode.INVOKEINTERFACE) {
+            call(lambdas.resolve(owner, name, descriptor, args));
+            return;
+        }
+        call(new LambdaValues.Call(new MethodRef(owner, name, descriptor), args, !hasReceiver));
+    }
+
+    /** A lambda's method applied to {@code args} (stream pipelines call it from their loops): its result. */
+    private JValue applyLambda(JValue lambda, List<JValue> args) {
+        call(lambdas.resolveApplication(lambda, args));
+        return stack.pop();
+    }
+
+    /** Lowers the call and pushes its result (or replaces the record a constructor call constructed). */
+    private void call(LambdaValues.Call call) {
+        String owner = call.method().owner();
+        String name = call.method().name();
+        String descriptor = call.method().descriptor();
+        List<JValue> args = new ArrayList<>(call.args());
+        boolean hasReceiver = !call.isStatic();
         if (MathCalls.handles(owner)) {
             stack.push(math.call(owner, name, descriptor, args));
             return;

@@ -85,6 +85,9 @@ final class SubsetRules {
             return null;
         }
         String name = invoke.name().stringValue();
+        if (StreamPipelines.handles(owner, name)) {
+            return null; // which stream operations compile is decided where the pipeline is lowered
+        }
         String method = JavaWords.method(owner, name, invoke.type().stringValue());
         if (invoke.opcode() == Opcode.INVOKESPECIAL && name.equals("<init>")
                 && (owner.equals("java/lang/Record") || owner.equals("java/lang/Object"))) {
