@@ -52,6 +52,7 @@ final class MethodLowering {
     private final IrBuilder ir;
     private final ClassLibrary classes;
     private final LoweredFunctions functions;
+    private final RuleCalls ruleCalls;
     private final LoweredFunction method;
     private final LLVMValueRef function;
     private final OperandStack stack = new OperandStack();
@@ -76,17 +77,20 @@ final class MethodLowering {
     private int bci;
     private int siteLine = Integer.MIN_VALUE;
 
-    private MethodLowering(IrModule module, ClassLibrary classes, LoweredFunctions functions, LoweredFunction method) {
+    private MethodLowering(IrModule module, ClassLibrary classes, LoweredFunctions functions, RuleCalls ruleCalls,
+                           LoweredFunction method) {
         this.module = module;
         this.ir = module.ir();
         this.classes = classes;
         this.functions = functions;
+        this.ruleCalls = ruleCalls;
         this.method = method;
         this.function = method.callee().function();
     }
 
-    static void lower(IrModule module, ClassLibrary classes, LoweredFunctions functions, LoweredFunction method) {
-        new MethodLowering(module, classes, functions, method).run();
+    static void lower(IrModule module, ClassLibrary classes, LoweredFunctions functions, RuleCalls ruleCalls,
+                      LoweredFunction method) {
+        new MethodLowering(module, classes, functions, ruleCalls, method).run();
     }
 
     private void run() {
@@ -249,9 +253,11 @@ final class MethodLowering {
             });
             return;
         }
-        SubsetRules.refusal(instruction, classes).ifPresent(construct -> {
-            throw Unsupported.refused(construct);
-        });
+        if (!(instruction instanceof InvokeInstruction call && ruleCalls.covers(call))) {
+            SubsetRules.refusal(instruction, classes).ifPresent(construct -> {
+                throw Unsupported.refused(construct);
+            });
+        }
         switch (instruction) {
             case LoadInstruction load -> stack.push(loadLocal(load));
             case StoreInstruction store -> storeLocal(store.slot(), stack.pop(), plan.localName(store.slot()));
@@ -404,6 +410,13 @@ final class MethodLowering {
             java.util.Optional<JValue> component = records.accessor(owner, name, descriptor, args.getFirst());
             if (component.isPresent()) {
                 stack.push(component.get());
+                return;
+            }
+        }
+        if (!hasReceiver) {
+            java.util.Optional<JValue> ruled = ruleCalls.call(new MethodRef(owner, name, descriptor), args);
+            if (ruled.isPresent()) {
+                stack.push(ruled.get());
                 return;
             }
         }
