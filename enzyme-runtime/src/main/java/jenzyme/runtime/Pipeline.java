@@ -28,6 +28,7 @@ import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.jit.OrcJit;
 import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.LoopPolling;
 import jenzyme.runtime.lower.LoweredModule;
 import jenzyme.runtime.lower.SubsetExplainer;
 import jenzyme.runtime.worker.DifferentiatedModule;
@@ -91,7 +92,10 @@ public final class Pipeline implements AutoCloseable {
 
     /** The lowered method, relaxed for {@code --fast-math} when the options ask for it. */
     private LoweredModule lower(JavaMethod method, DifferentiationOptions options) {
-        LoweredModule lowered = lower(method);
+        return relaxed(lower(method), options);
+    }
+
+    private static LoweredModule relaxed(LoweredModule lowered, DifferentiationOptions options) {
         return options.fastMath() ? lowered.withFastMath() : lowered;
     }
 
@@ -110,7 +114,9 @@ public final class Pipeline implements AutoCloseable {
      * @throws jenzyme.runtime.error.BindingException if FFM could not bind the entry point
      */
     public synchronized NativeMethod jit(JavaMethod method, DifferentiationOptions options) {
-        LoweredModule lowered = lower(method, options);
+        // Loops strip-mined, so they may vectorise; derivatives keep polling every iteration (see LoopPolling).
+        LoweredModule lowered = relaxed(new BytecodeLowering(method.classes()).lower(method.ownerInternalName(),
+                method.name(), method.descriptor(), LoopPolling.CHUNKED), options);
         if (lowered.entry().returnsArray()) {
             throw new jenzyme.runtime.error.BindingException(
                     Messages.NATIVE_ARRAY_RESULT.format(lowered.entry().methodAsWritten()));

@@ -31,6 +31,11 @@ public final class BytecodeLowering {
      * @throws LoweringException naming the construct and source line when something is outside the subset
      */
     public LoweredModule lower(String ownerInternalName, String methodName, String descriptor) {
+        return lower(ownerInternalName, methodName, descriptor, LoopPolling.EVERY_ITERATION);
+    }
+
+    /** {@link #lower(String, String, String)} with the loops {@code polling} names strip-mined. */
+    public LoweredModule lower(String ownerInternalName, String methodName, String descriptor, LoopPolling polling) {
         Objects.requireNonNull(ownerInternalName, "ownerInternalName");
         Objects.requireNonNull(methodName, "methodName");
         Objects.requireNonNull(descriptor, "descriptor");
@@ -39,7 +44,7 @@ public final class BytecodeLowering {
         List<StaticField> fields = List.of();
         while (true) {
             StaticFields statics = new StaticFields(fields);
-            LoweredModule lowered = lowerOnce(entryRef, statics);
+            LoweredModule lowered = lowerOnce(entryRef, statics, polling);
             if (statics.discovered().isEmpty()) {
                 return lowered;
             }
@@ -48,7 +53,7 @@ public final class BytecodeLowering {
     }
 
     /** One run with the static fields {@code statics} knows; incomplete if it discovers more (then null). */
-    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics) {
+    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics, LoopPolling polling) {
         String ownerInternalName = entryRef.owner();
         String methodName = entryRef.name();
         String descriptor = entryRef.descriptor();
@@ -63,7 +68,7 @@ public final class BytecodeLowering {
                 throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1, null);
             }
             for (var next = functions.nextToLower(); next.isPresent(); next = functions.nextToLower()) {
-                MethodLowering.lower(module, classes, functions, next.get());
+                MethodLowering.lower(module, classes, functions, next.get(), polling);
             }
             if (!statics.discovered().isEmpty()) {
                 return null;
