@@ -95,6 +95,7 @@ public enum Messages {
     BYTECODE_INSTRUCTION,
     CALLING_INSTANCE_METHOD,
     CALLING_FOREIGN,
+    CALLING_FOREIGN_RULE,
     CALLING_FDLIBM_STRICT,
     CALLING_WITHOUT_NATIVE,
     INSTANCE_METHOD,
@@ -135,6 +136,9 @@ public enum Messages {
     RESULT_LENGTH,
     ARGUMENT_COUNT,
     JACOBIAN_OPTIONS,
+    BATCH_SHAPE,
+    BATCH_TANGENTS,
+    BATCH_TANGENT_LENGTH,
     UNKNOWN_JACOBIAN_MODE,
     JACOBIAN_NEEDS_DERIVATIVE,
     LAYOUT_WIDTH,
@@ -142,6 +146,20 @@ public enum Messages {
     JACOBIAN_FORWARD,
     JACOBIAN_REVERSE,
     JACOBIAN_BOTH,
+
+    // Derivative rules (%autodiff rule) and calls back into the JVM.
+    RULE_PRIMAL_SHAPE,
+    RULE_FORWARD_SHAPE,
+    RULE_REVERSE_SHAPE,
+    RULE_NO_DERIVATIVE,
+    RULE_SECOND_ORDER,
+    RULE_READS_FIELD,
+    RULE_NEEDS_DERIVATIVE,
+    RULE_UNKNOWN_CLASS,
+    RULE_NO_JVM_METHOD,
+    RULE_JVM_METHOD_ACCESS,
+    RULE_OPTIONS,
+    RULE_BOUND,
 
     // Compiled code failed at run time (the binding raises the JVM's own exception types).
     COMPILED_INTERRUPTED,

@@ -19,9 +19,16 @@ import jenzyme.runtime.lower.ClassBytesSource;
 public final class BytecodeLowering {
 
     private final ClassBytesSource source;
+    private final DerivativeRules rules;
 
     public BytecodeLowering(ClassBytesSource source) {
+        this(source, DerivativeRules.NONE);
+    }
+
+    /** @param rules the derivative rules calls go through, for the sweep the module is lowered for */
+    public BytecodeLowering(ClassBytesSource source, DerivativeRules rules) {
         this.source = Objects.requireNonNull(source, "source");
+        this.rules = Objects.requireNonNull(rules, "rules");
     }
 
     /**
@@ -61,6 +68,7 @@ public final class BytecodeLowering {
         ClassLibrary classes = new ClassLibrary(source);
         try (IrModule module = new IrModule(moduleName, statics)) {
             LoweredFunctions functions = new LoweredFunctions(module, classes);
+            RuleCalls ruleCalls = new RuleCalls(module, functions, classes, rules);
             LoweredFunction entry;
             try {
                 entry = functions.require(entryRef);
@@ -68,7 +76,7 @@ public final class BytecodeLowering {
                 throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1, null);
             }
             for (var next = functions.nextToLower(); next.isPresent(); next = functions.nextToLower()) {
-                MethodLowering.lower(module, classes, functions, next.get(), polling);
+                MethodLowering.lower(module, classes, functions, ruleCalls, next.get(), polling);
             }
             if (!statics.discovered().isEmpty()) {
                 return null;
@@ -79,7 +87,7 @@ public final class BytecodeLowering {
                         ownerInternalName, methodName, descriptor, -1, -1, irText);
             });
             return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry, statics.known()),
-                    functions.loweredMethods());
+                    functions.loweredMethods(), ruleCalls.jvmCalls());
         }
     }
 

@@ -52,6 +52,7 @@ final class MethodLowering {
     private final IrBuilder ir;
     private final ClassLibrary classes;
     private final LoweredFunctions functions;
+    private final RuleCalls ruleCalls;
     private final LoweredFunction method;
     /** Whether loops poll every iteration or once per chunk (then they may vectorise). */
     private final LoopPolling polling;
@@ -85,20 +86,21 @@ final class MethodLowering {
     private int bci;
     private int siteLine = Integer.MIN_VALUE;
 
-    private MethodLowering(IrModule module, ClassLibrary classes, LoweredFunctions functions, LoweredFunction method,
-                           LoopPolling polling) {
+    private MethodLowering(IrModule module, ClassLibrary classes, LoweredFunctions functions, RuleCalls ruleCalls,
+                           LoweredFunction method, LoopPolling polling) {
         this.polling = polling;
         this.module = module;
         this.ir = module.ir();
         this.classes = classes;
         this.functions = functions;
+        this.ruleCalls = ruleCalls;
         this.method = method;
         this.function = method.callee().function();
     }
 
-    static void lower(IrModule module, ClassLibrary classes, LoweredFunctions functions, LoweredFunction method,
-                      LoopPolling polling) {
-        new MethodLowering(module, classes, functions, method, polling).run();
+    static void lower(IrModule module, ClassLibrary classes, LoweredFunctions functions, RuleCalls ruleCalls,
+                      LoweredFunction method, LoopPolling polling) {
+        new MethodLowering(module, classes, functions, ruleCalls, method, polling).run();
     }
 
     private void run() {
@@ -336,9 +338,11 @@ final class MethodLowering {
             });
             return;
         }
-        SubsetRules.refusal(instruction, classes).ifPresent(construct -> {
-            throw Unsupported.refused(construct);
-        });
+        if (!(instruction instanceof InvokeInstruction call && ruleCalls.covers(call))) {
+            SubsetRules.refusal(instruction, classes).ifPresent(construct -> {
+                throw Unsupported.refused(construct);
+            });
+        }
         switch (instruction) {
             case LoadInstruction load -> stack.push(loadLocal(load));
             case StoreInstruction store -> storeLocal(store.slot(), stack.pop(), plan.localName(store.slot()));
@@ -491,6 +495,13 @@ final class MethodLowering {
             java.util.Optional<JValue> component = records.accessor(owner, name, descriptor, args.getFirst());
             if (component.isPresent()) {
                 stack.push(component.get());
+                return;
+            }
+        }
+        if (!hasReceiver) {
+            java.util.Optional<JValue> ruled = ruleCalls.call(new MethodRef(owner, name, descriptor), args);
+            if (ruled.isPresent()) {
+                stack.push(ruled.get());
                 return;
             }
         }

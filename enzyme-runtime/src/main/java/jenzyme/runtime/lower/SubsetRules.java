@@ -102,7 +102,10 @@ final class SubsetRules {
             return Messages.CALLING_INSTANCE_METHOD.format(method);
         }
         if (!MathCalls.handles(owner) && !classes.has(owner)) {
-            return Messages.CALLING_FOREIGN.format(method, JavaWords.owner(owner));
+            return DerivativeRule.fitsPrimal(invoke.type().stringValue())
+                    ? Messages.CALLING_FOREIGN_RULE.format(method, JavaWords.owner(owner),
+                            owner.replace('/', '.') + "." + name)
+                    : Messages.CALLING_FOREIGN.format(method, JavaWords.owner(owner));
         }
         return null;
     }

@@ -254,6 +254,43 @@ public final class BindingStubs {
         return new Stubs(source.toString(), List.of(signature));
     }
 
+    /**
+     * Batched forward mode ({@code --width N}): {@code <Name>Tangents <name>_fwd(...)} with N tangents after each
+     * differentiated parameter ({@code double[][]} for an array, {@code double[]} for a scalar), returning the value
+     * and the N directional derivatives, through {@link jenzyme.runtime.BatchedForward#into}.
+     */
+    public static Stubs batchedForward(String name, jenzyme.runtime.BatchedForward batched) {
+        String holder = holder(name, "forward");
+        CallingConvention convention = batched.derivative().convention();
+        EntryPoint entry = convention.entry();
+        Call call = new Call();
+        for (int p = 0; p < entry.javaParameters().size(); p++) {
+            NativeParameter parameter = entry.parameters().get(p);
+            call.add(parameter.type().javaName(), parameter.name());
+            if (convention.hasShadow(p)) {
+                call.add(parameter.type().javaName() + "[]", // N tangents: double[][] of an array, double[] of a scalar
+                        "t" + parameter.name());
+            }
+        }
+        MethodHandle into;
+        try {
+            into = java.lang.invoke.MethodHandles.lookup().findVirtual(jenzyme.runtime.BatchedForward.class, "into",
+                    java.lang.invoke.MethodType.methodType(double.class, double[].class, Object[].class))
+                    .bindTo(batched).asFixedArity();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+        String record = capitalised(name) + "Tangents";
+        String signature = record + " " + name + "_fwd(" + call.parameterList() + ")";
+        String source = holderClass(holder, into)
+                + "record " + record + "(double value, double[] dvalue) {}\n"
+                + signature + " {\n    double[] dvalue$ = new double[" + batched.width() + "];\n    double value$ = 0;\n"
+                + guarded("value$ = (double) " + holder + ".H.invokeExact(dvalue$, new Object[] {"
+                        + call.argumentList() + "});")
+                + "    return new " + record + "(value$, dvalue$);\n}\n";
+        return new Stubs(source, List.of(signature));
+    }
+
     private static Stubs jacobianVectorProduct(String name, Derivative derivative) {
         String holder = holder(name, "forward");
         CallingConvention convention = derivative.convention();
