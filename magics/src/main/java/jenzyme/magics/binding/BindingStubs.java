@@ -100,6 +100,10 @@ public final class BindingStubs {
             String type = java.shape().javaName();
             intoParameters.add(type + " " + java.name());
             ergonomic.add(type, java.name());
+            if (isLambda(java)) {
+                handleArguments.add("(Object) " + java.name()); // compiled per lambda at the call (no gradient)
+                continue;
+            }
             boolean differentiated = false;
             boolean shadowed = false;
             java.util.Map<String, String> gradientLeaves = new java.util.HashMap<>();
@@ -220,6 +224,10 @@ public final class BindingStubs {
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
             parameters.add(type + " " + java.name());
+            if (isLambda(java)) {
+                handleArguments.add("(Object) " + java.name());
+                continue;
+            }
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 String leaf = entry.parameters().get(p).name();
@@ -297,17 +305,29 @@ public final class BindingStubs {
         EntryPoint entry = convention.entry();
         Call call = new Call();
         List<String> values = new ArrayList<>();
-        for (int p = 0; p < entry.javaParameters().size(); p++) {
-            NativeParameter parameter = entry.parameters().get(p);
-            call.add(parameter.type().javaName(), parameter.name());
-            values.add(parameter.name());
-            if (convention.hasShadow(p)) {
-                call.add(parameter.type().javaName(), "t" + parameter.name());
+        List<String> handleArguments = new ArrayList<>();
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            if (isLambda(java)) {
+                call.add(java.shape().javaName(), java.name());
+                values.add(java.name());
+                handleArguments.add("(Object) " + java.name());
+                continue;
+            }
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                NativeParameter parameter = entry.parameters().get(p);
+                call.add(parameter.type().javaName(), parameter.name());
+                values.add(parameter.name());
+                handleArguments.add(parameter.name());
+                if (convention.hasShadow(p)) {
+                    call.add(parameter.type().javaName(), "t" + parameter.name());
+                    handleArguments.add("t" + parameter.name());
+                }
             }
         }
         String ergonomic = call.argumentList();
         call.add("double[]", "y");
         call.add("double[]", "ty");
+        handleArguments.addAll(List.of("y", "ty"));
         String record = capitalised(name) + "Jvp";
         String into = "void " + name + "_jvp_into(" + call.parameterList() + ")";
         String signature = record + " " + name + "_jvp(" + call.parameters.subList(0, call.parameters.size() - 2)
@@ -315,7 +335,7 @@ public final class BindingStubs {
         String source = holderClass(holder, derivative.handle(), convention.slots().size())
                 + "record " + record + "(double[] value, double[] dvalue) {}\n"
                 + into + " {\n    double[] out$ = " + holder + ".OUT.get();\n"
-                + guarded(holder + ".H.invokeExact(" + call.argumentList() + ", out$);") + "}\n"
+                + guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);") + "}\n"
                 + signature + " {\n"
                 + "    int m$ = " + entry.methodName() + "(" + String.join(", ", values) + ").length;\n"
                 + "    double[] y = new double[m$], ty = new double[m$];\n"
@@ -377,6 +397,11 @@ public final class BindingStubs {
                 + ergonomic + " {\n    double[] hv = new double[" + p + ".length];\n    " + name + "_hvp_into(" + p
                 + ", v, hv);\n    return hv;\n}\n";
         return new Stubs(source, List.of(ergonomic, into));
+    }
+
+    /** A functional-interface parameter: the handle takes the lambda itself and compiles per target at the call. */
+    private static boolean isLambda(EntryPoint.JavaParameter parameter) {
+        return parameter.shape() instanceof RecordShape shape && shape.isFunctional();
     }
 
     private static String holder(String name, String kind) {
