@@ -64,7 +64,12 @@ public final class BindingStubs {
     public static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
         String holder = holder(name, "native");
         List<String> params = entry.declared().stream().map(p -> p.shape().javaName() + " " + p.name()).toList();
-        List<String> args = entry.parameters().stream().map(p -> RecordStubs.read(p.name())).toList();
+        List<String> args = new ArrayList<>();
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                args.add(RecordStubs.read(java.shape(), entry.parameters().get(p).name()));
+            }
+        }
         String returns = entry.returnType().javaName();
         String call = holder + ".H.invokeExact(" + String.join(", ", args) + ")";
         String signature = returns + " " + name + "_native(" + String.join(", ", params) + ")";
@@ -109,18 +114,18 @@ public final class BindingStubs {
             java.util.Map<String, String> gradientLeaves = new java.util.HashMap<>();
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 NativeParameter leaf = entry.parameters().get(p);
-                handleArguments.add(RecordStubs.read(leaf.name()));
+                handleArguments.add(RecordStubs.read(java.shape(), leaf.name()));
                 if (convention.activities().get(p) == Activity.CONST) {
                     continue;
                 }
                 differentiated = true;
                 if (convention.hasShadow(p)) {
                     shadowed = true;
-                    handleArguments.add(RecordStubs.read("d" + leaf.name()));
+                    handleArguments.add(RecordStubs.read(java.shape(), "d" + leaf.name()));
                     String local = RecordStubs.local("d" + leaf.name());
                     String element = leaf.type().javaClass().getComponentType().getName();
                     allocations.add(leaf.type().javaName() + " " + local + " = new " + element + "["
-                            + RecordStubs.read(leaf.name()) + ".length];");
+                            + RecordStubs.read(java.shape(), leaf.name()) + ".length];");
                     gradientLeaves.put(leaf.name(), local);
                 } else {
                     int slot = convention.adjointSlot(p);
@@ -231,10 +236,10 @@ public final class BindingStubs {
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 String leaf = entry.parameters().get(p).name();
-                handleArguments.add(RecordStubs.read(leaf));
+                handleArguments.add(RecordStubs.read(java.shape(), leaf));
                 if (convention.hasShadow(p)) {
                     tangent = true;
-                    handleArguments.add(RecordStubs.read("t" + leaf));
+                    handleArguments.add(RecordStubs.read(java.shape(), "t" + leaf));
                 }
             }
             if (tangent) {
