@@ -25,21 +25,21 @@ public final class BindingStubs {
     /** The generated source and the signatures to show the user. */
     public record Stubs(String source, List<String> signatures) {
 
+        private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("BoundHandles\\.take\\(\"([^\"]+)\"\\)");
+
+        /** The {@link BoundHandles} key the holder class reads (every stub source has one holder class). */
+        public String handleKey() {
+            java.util.regex.Matcher key = KEY.matcher(source);
+            return key.find() ? key.group(1) : "";
+        }
+
         /** Defines the stubs in the notebook; returns how long JShell took (javac dominates it). */
         public java.time.Duration defineIn(jenzyme.magics.NotebookSession notebook) throws jenzyme.magics.DefinitionException {
             long start = System.nanoTime();
             notebook.define(source);
             return java.time.Duration.ofNanos(System.nanoTime() - start);
         }
-
-        /** The {@link BoundHandles} keys the holders of this source read. */
-        List<String> handleKeys() {
-            return HANDLE_KEY.matcher(source).results().map(match -> match.group(1)).toList();
-        }
     }
-
-    private static final java.util.regex.Pattern HANDLE_KEY =
-            java.util.regex.Pattern.compile("BoundHandles\\.take\\(\"(h\\d+)\"\\)");
 
     private BindingStubs() {}
 
@@ -424,7 +424,7 @@ public final class BindingStubs {
     private static String holderClass(String holder, MethodHandle handle, int slots) {
         return "final class " + holder + " {\n"
                 + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.binding.BoundHandles.take(\""
-                + BoundHandles.put(holder, handle, slots) + "\");\n"
+                + BoundHandles.put(holder, handle) + "\");\n"
                 + (slots < 0 ? "" : "    static final ThreadLocal<double[]> OUT = ThreadLocal.withInitial(() -> new double["
                         + slots + "]);\n")
                 + "    private " + holder + "() {}\n"
