@@ -199,12 +199,27 @@ public final class Pipeline implements AutoCloseable {
      */
     public Derivative differentiate(JavaMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options, int width) {
+        if (method.descriptor().indexOf('L') >= 0) {
+            EntryPoint unspecialised = new BytecodeLowering(method.classes()).unspecialisedEntry(
+                    method.ownerInternalName(), method.name(), method.descriptor());
+            if (LambdaDispatch.takesLambdas(unspecialised)) {
+                JitModule hub = jit.add(unspecialised.symbol() + ".lambdas",
+                        BytecodeLowering.emptyModule(unspecialised.symbol()), false);
+                return LambdaDispatch.derivative(this, hub, method, unspecialised, mode, overrides, options, width);
+            }
+        }
         Timings timings = new Timings();
         LoweredModule lowered = timings.time("lowering", () -> lower(method, options,
                 mode == Mode.FORWARD ? Sweep.FORWARD : Sweep.REVERSE, width));
         CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn(),
                 width);
         return differentiate(method, lowered, convention, options, timings, "");
+    }
+
+    /** A lowered (specialised) module differentiated and bound: {@link LambdaDispatch} at a call. */
+    Derivative differentiate(JavaMethod method, LoweredModule lowered, CallingConvention convention,
+                             DifferentiationOptions options) {
+        return differentiate(method, lowered, convention, options, new Timings(), "");
     }
 
     /**

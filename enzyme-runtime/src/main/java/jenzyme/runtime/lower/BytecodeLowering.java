@@ -38,6 +38,16 @@ public final class BytecodeLowering {
      * @throws LoweringException naming the construct and source line when something is outside the subset
      */
     public LoweredModule lower(String ownerInternalName, String methodName, String descriptor) {
+        return lower(ownerInternalName, methodName, descriptor, List.of());
+    }
+
+    /**
+     * {@link #lower(String, String, String)} specialised on the lambdas a call passes to the method's
+     * functional-interface parameters: each becomes a value of its captured values (Const native parameters
+     * {@code f.captured0}, ...), with its target's code compiled in.
+     */
+    public LoweredModule lower(String ownerInternalName, String methodName, String descriptor,
+                               List<EntryLambda> lambdas) {
         Objects.requireNonNull(ownerInternalName, "ownerInternalName");
         Objects.requireNonNull(methodName, "methodName");
         Objects.requireNonNull(descriptor, "descriptor");
@@ -46,7 +56,7 @@ public final class BytecodeLowering {
         List<StaticField> fields = List.of();
         while (true) {
             StaticFields statics = new StaticFields(fields);
-            LoweredModule lowered = lowerOnce(entryRef, statics);
+            LoweredModule lowered = lowerOnce(entryRef, statics, lambdas);
             if (statics.discovered().isEmpty()) {
                 return lowered;
             }
@@ -55,18 +65,19 @@ public final class BytecodeLowering {
     }
 
     /** One run with the static fields {@code statics} knows; incomplete if it discovers more (then null). */
-    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics) {
+    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics, List<EntryLambda> lambdas) {
         String ownerInternalName = entryRef.owner();
         String methodName = entryRef.name();
         String descriptor = entryRef.descriptor();
-        String moduleName = SymbolNames.of(entryRef);
         ClassLibrary classes = new ClassLibrary(source);
+        String specialised = EntryLambda.specialise(descriptor, lambdas, classes);
+        String moduleName = SymbolNames.of(new MethodRef(ownerInternalName, methodName, specialised));
         try (IrModule module = new IrModule(moduleName, statics)) {
             LoweredFunctions functions = new LoweredFunctions(module, classes);
             RuleCalls ruleCalls = new RuleCalls(module, functions, classes, rules);
             LoweredFunction entry;
             try {
-                entry = functions.require(entryRef);
+                entry = functions.require(entryRef, specialised);
             } catch (Unsupported unsupported) {
                 throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1, null);
             }
@@ -81,7 +92,7 @@ public final class BytecodeLowering {
                 throw new LoweringException(Messages.IR_DOES_NOT_VERIFY.format(problem),
                         ownerInternalName, methodName, descriptor, -1, -1, irText);
             });
-            return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry, statics.known()),
+            return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry, statics.known(), classes),
                     functions.loweredMethods(), ruleCalls.jvmCalls());
         }
     }
@@ -102,14 +113,34 @@ public final class BytecodeLowering {
         return descriptors.getFirst();
     }
 
-    /** Whether {@code shape} is, or holds, an object of a (non-record) class: those stay inside compiled code. */
-    private static boolean holdsObject(RecordShape shape) {
-        return !shape.isRecord() || shape.components().stream()
-                .anyMatch(c -> c.shape() instanceof RecordShape nested && holdsObject(nested));
+    /**
+     * The entry point of the method before a call names the lambdas of its functional-interface parameters: those
+     * take no native parameter ({@link RecordShape#functional}); lowering nothing but the signature. A binding
+     * takes its stubs from this one and specialises at each call ({@link #lower(String, String, String, List)}).
+     */
+    public EntryPoint unspecialisedEntry(String ownerInternalName, String methodName, String descriptor) {
+        JvmNames.checkMethod(ownerInternalName, descriptor, LoweringException::new);
+        MethodRef entryRef = new MethodRef(ownerInternalName, methodName, descriptor);
+        try (IrModule module = new IrModule(SymbolNames.of(entryRef), new StaticFields(List.of()))) {
+            try {
+                ClassLibrary classes = new ClassLibrary(source);
+                return entryPoint(new LoweredFunctions(module, classes).require(entryRef), List.of(), classes);
+            } catch (Unsupported unsupported) {
+                throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1,
+                        null);
+            }
+        }
+    }
+
+    /** An LLVM module without functions: what holds a binding's place until a call names its lambdas. */
+    public static byte[] emptyModule(String name) {
+        try (IrModule module = new IrModule(name, new StaticFields(List.of()))) {
+            return module.bitcode();
+        }
     }
 
     /** The entry's native parameters, a record parameter flattened into its components (see {@link EntryPoint}). */
-    private static EntryPoint entryPoint(LoweredFunction entry, List<StaticField> statics) {
+    private static EntryPoint entryPoint(LoweredFunction entry, List<StaticField> statics, ClassLibrary classes) {
         MethodRef ref = entry.ref();
         if (!(entry.signature().returnType() instanceof JavaType returnType)) {
             throw new LoweringException(Messages.UNSUPPORTED.format(Messages.RECORD_RETURNED_BY_ENTRY.format(
@@ -121,10 +152,13 @@ public final class BytecodeLowering {
         List<Shape> shapes = entry.signature().parameters();
         for (int i = 0; i < shapes.size(); i++) {
             Shape shape = shapes.get(i);
-            if (shape instanceof RecordShape value && holdsObject(value)) {
-                throw new LoweringException(Messages.UNSUPPORTED.format(Messages.OBJECT_PARAMETER.format(
-                        entry.parameterNames().get(i), value.javaName())), ref.owner(), ref.name(), ref.descriptor(),
-                        -1, -1, null);
+            if (shape instanceof RecordShape value) {
+                int parameter = i;
+                classes.parameterProblem(value).ifPresent(problem -> {
+                    throw new LoweringException(Messages.UNSUPPORTED.format(Messages.OBJECT_PARAMETER.format(
+                            entry.parameterNames().get(parameter), value.javaName(), problem)), ref.owner(), ref.name(),
+                            ref.descriptor(), -1, -1, null);
+                });
             }
             String name = entry.parameterNames().get(i);
             javaParameters.add(new EntryPoint.JavaParameter(name, shape, parameters.size()));

@@ -15,6 +15,7 @@ import java.lang.classfile.instruction.ConstantInstruction;
 import java.lang.classfile.instruction.ConvertInstruction;
 import java.lang.classfile.instruction.FieldInstruction;
 import java.lang.classfile.instruction.IncrementInstruction;
+import java.lang.classfile.instruction.InvokeDynamicInstruction;
 import java.lang.classfile.instruction.InvokeInstruction;
 import java.lang.classfile.instruction.LabelTarget;
 import java.lang.classfile.instruction.LoadInstruction;
@@ -68,6 +69,8 @@ final class MethodLowering {
     private MathCalls math;
     private Boundary boundary;
     private RecordValues records;
+    private LambdaValues lambdas;
+    private StreamPipelines streams;
     /** The record shape each local slot last received (javac's scoped slots make program order reliable). */
     private final Map<Integer, RecordShape> recordLocals = new HashMap<>();
     /** Records under construction live across a jump (new R(c ? a : b)): no run-time value, so kept here. */
@@ -120,10 +123,12 @@ final class MethodLowering {
                 returnType == JavaType.VOID || method.signature().returnsArray() ? null : module.boundaryType(returnType), slots);
         boundary = new Boundary(module);
         records = new RecordValues(classes, slots, method.signature());
+        lambdas = new LambdaValues(classes);
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
         library = new ArrayLibrary(module, function, exits, arrays, slots);
         math = new MathCalls(module, arithmetic, exits);
+        streams = new StreamPipelines(module, function, slots, exits, arithmetic, arrays, math, this::applyLambda);
         LLVMBasicBlockRef start = ir.appendBlock(function, "start");
         ir.positionAtEnd(start);
         open = true;
@@ -309,6 +314,7 @@ final class MethodLowering {
                     module, function, javaLlvmCount(), SubsetRules.staticField(field).orElseThrow()));
             case FieldInstruction field -> records.field(field, stack);
             case InvokeInstruction invoke -> invoke(invoke);
+            case InvokeDynamicInstruction dynamic -> stack.push(lambdas.create(dynamic, stack));
             case TypeCheckInstruction cast when SubsetRules.isArrayCast(cast) -> {
                 JValue array = stack.pop(); // a.clone()'s Object, cast back to a's type
                 stack.push(JValue.array(array.value(), array.length(), JavaType.of(cast.type().asSymbol()).orElseThrow()));
@@ -389,6 +395,33 @@ final class MethodLowering {
         }
         boolean hasReceiver = invoke.opcode() != Opcode.INVOKESTATIC;
         List<JValue> args = stack.popArguments(count + (hasReceiver ? 1 : 0));
+        if (StreamPipelines.handles(owner, name)) {
+            JValue result = streams.call(owner, name, descriptor, args);
+            if (result != null) {
+                stack.push(result);
+            }
+            return;
+        }
+        if (invoke.opcode() == Opcode.INVOKEINTERFACE) {
+            call(lambdas.resolve(owner, name, descriptor, args));
+            return;
+        }
+        call(new LambdaValues.Call(new MethodRef(owner, name, descriptor), args, !hasReceiver));
+    }
+
+    /** A lambda's method applied to {@code args} (stream pipelines call it from their loops): its result. */
+    private JValue applyLambda(JValue lambda, List<JValue> args) {
+        call(lambdas.resolveApplication(lambda, args));
+        return stack.pop();
+    }
+
+    /** Lowers the call and pushes its result (or replaces the record a constructor call constructed). */
+    private void call(LambdaValues.Call call) {
+        String owner = call.method().owner();
+        String name = call.method().name();
+        String descriptor = call.method().descriptor();
+        List<JValue> args = new ArrayList<>(call.args());
+        boolean hasReceiver = !call.isStatic();
         if (MathCalls.handles(owner)) {
             stack.push(math.call(owner, name, descriptor, args));
             return;
@@ -420,7 +453,8 @@ final class MethodLowering {
                 return;
             }
         }
-        LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
+        LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor),
+                lambdas.specialise(descriptor, args, hasReceiver && placeholder == null));
         if (callee.signature().returnsArray()) {
             throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, jenzyme.runtime.error.JavaWords.method(owner, name, descriptor));
         }

@@ -56,7 +56,12 @@ public final class BindingStubs {
     public static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
         String holder = holder(name, "native");
         List<String> params = entry.declared().stream().map(p -> p.shape().javaName() + " " + p.name()).toList();
-        List<String> args = entry.parameters().stream().map(p -> RecordStubs.read(p.name())).toList();
+        List<String> args = new ArrayList<>();
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                args.add(RecordStubs.read(java.shape(), entry.parameters().get(p).name()));
+            }
+        }
         String returns = entry.returnType().javaName();
         String call = holder + ".H.invokeExact(" + String.join(", ", args) + ")";
         String signature = returns + " " + name + "_native(" + String.join(", ", params) + ")";
@@ -92,23 +97,27 @@ public final class BindingStubs {
             String type = java.shape().javaName();
             intoParameters.add(type + " " + java.name());
             ergonomic.add(type, java.name());
+            if (isLambda(java)) {
+                handleArguments.add("(Object) " + java.name()); // compiled per lambda at the call (no gradient)
+                continue;
+            }
             boolean differentiated = false;
             boolean shadowed = false;
             java.util.Map<String, String> gradientLeaves = new java.util.HashMap<>();
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 NativeParameter leaf = entry.parameters().get(p);
-                handleArguments.add(RecordStubs.read(leaf.name()));
+                handleArguments.add(RecordStubs.read(java.shape(), leaf.name()));
                 if (convention.activities().get(p) == Activity.CONST) {
                     continue;
                 }
                 differentiated = true;
                 if (convention.hasShadow(p)) {
                     shadowed = true;
-                    handleArguments.add(RecordStubs.read("d" + leaf.name()));
+                    handleArguments.add(RecordStubs.read(java.shape(), "d" + leaf.name()));
                     String local = RecordStubs.local("d" + leaf.name());
                     String element = leaf.type().javaClass().getComponentType().getName();
                     allocations.add(leaf.type().javaName() + " " + local + " = new " + element + "["
-                            + RecordStubs.read(leaf.name()) + ".length];");
+                            + RecordStubs.read(java.shape(), leaf.name()) + ".length];");
                     gradientLeaves.put(leaf.name(), local);
                 } else {
                     int slot = convention.adjointSlot(p);
@@ -212,13 +221,17 @@ public final class BindingStubs {
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
             parameters.add(type + " " + java.name());
+            if (isLambda(java)) {
+                handleArguments.add("(Object) " + java.name());
+                continue;
+            }
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 String leaf = entry.parameters().get(p).name();
-                handleArguments.add(RecordStubs.read(leaf));
+                handleArguments.add(RecordStubs.read(java.shape(), leaf));
                 if (convention.hasShadow(p)) {
                     tangent = true;
-                    handleArguments.add(RecordStubs.read("t" + leaf));
+                    handleArguments.add(RecordStubs.read(java.shape(), "t" + leaf));
                 }
             }
             if (tangent) {
@@ -289,17 +302,29 @@ public final class BindingStubs {
         EntryPoint entry = convention.entry();
         Call call = new Call();
         List<String> values = new ArrayList<>();
-        for (int p = 0; p < entry.javaParameters().size(); p++) {
-            NativeParameter parameter = entry.parameters().get(p);
-            call.add(parameter.type().javaName(), parameter.name());
-            values.add(parameter.name());
-            if (convention.hasShadow(p)) {
-                call.add(parameter.type().javaName(), "t" + parameter.name());
+        List<String> handleArguments = new ArrayList<>();
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            if (isLambda(java)) {
+                call.add(java.shape().javaName(), java.name());
+                values.add(java.name());
+                handleArguments.add("(Object) " + java.name());
+                continue;
+            }
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                NativeParameter parameter = entry.parameters().get(p);
+                call.add(parameter.type().javaName(), parameter.name());
+                values.add(parameter.name());
+                handleArguments.add(parameter.name());
+                if (convention.hasShadow(p)) {
+                    call.add(parameter.type().javaName(), "t" + parameter.name());
+                    handleArguments.add("t" + parameter.name());
+                }
             }
         }
         String ergonomic = call.argumentList();
         call.add("double[]", "y");
         call.add("double[]", "ty");
+        handleArguments.addAll(List.of("y", "ty"));
         String record = capitalised(name) + "Jvp";
         String into = "void " + name + "_jvp_into(" + call.parameterList() + ")";
         String signature = record + " " + name + "_jvp(" + call.parameters.subList(0, call.parameters.size() - 2)
@@ -307,7 +332,7 @@ public final class BindingStubs {
         String source = holderClass(holder, derivative.handle(), convention.slots().size())
                 + "record " + record + "(double[] value, double[] dvalue) {}\n"
                 + into + " {\n    double[] out$ = " + holder + ".OUT.get();\n"
-                + guarded(holder + ".H.invokeExact(" + call.argumentList() + ", out$);") + "}\n"
+                + guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);") + "}\n"
                 + signature + " {\n"
                 + "    int m$ = " + entry.methodName() + "(" + String.join(", ", values) + ").length;\n"
                 + "    double[] y = new double[m$], ty = new double[m$];\n"
@@ -369,6 +394,11 @@ public final class BindingStubs {
                 + ergonomic + " {\n    double[] hv = new double[" + p + ".length];\n    " + name + "_hvp_into(" + p
                 + ", v, hv);\n    return hv;\n}\n";
         return new Stubs(source, List.of(ergonomic, into));
+    }
+
+    /** A functional-interface parameter: the handle takes the lambda itself and compiles per target at the call. */
+    private static boolean isLambda(EntryPoint.JavaParameter parameter) {
+        return parameter.shape() instanceof RecordShape shape && shape.isFunctional();
     }
 
     private static String holder(String name, String kind) {
