@@ -87,8 +87,11 @@ final class LambdaDispatch {
                 generic.handleType());
         dispatch.hub = hub;
         MethodHandle handle = hub.guard(dispatch.handle(generic));
+        // The methods it reaches (its callees, the lambdas it creates): a binding retires when one changes.
+        List<String> reached = new jenzyme.runtime.lower.SubsetExplainer(method.classes()).reachable(
+                method.ownerInternalName(), method.name(), method.descriptor());
         return new Derivative(generic, new WrapperSignature(unspecialised.symbol(), generic.wrapperParameters(),
-                generic.slots()), handle, Map.of(), "", "", List.of(method.toString()), hub, new byte[0]);
+                generic.slots()), handle, Map.of(), "", "", reached, hub, new byte[0]);
     }
 
     /** (lambdas and parameters in declared order..., out) → the specialisation's handle, invoked. */

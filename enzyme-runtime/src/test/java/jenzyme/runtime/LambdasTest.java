@@ -301,6 +301,7 @@ class LambdasTest {
     void lambdasOutsideTheSubsetAreRefusedInWords() throws Throwable {
         assertRefused("foreign", "the method reference Double.valueOf(double) as a java.util.function.DoubleUnaryOperator whose types differ");
         assertRefused("composed", "DoubleUnaryOperator.andThen(java.util.function.DoubleUnaryOperator) on a lambda");
+        assertEquals(java.util.List.of(), pipeline.explain(method("lossByLambda", "([D[DD)D")), "--explain: compiles");
         try (NativeMethod generic = pipeline.jit(method("generic", "([D)D"))) {
             assertEquals(6.0, (double) generic.handle().invokeExact(new double[] {2, 3}), 0.0);
         }
