@@ -48,6 +48,12 @@ public final class BytecodeLowering {
      */
     public LoweredModule lower(String ownerInternalName, String methodName, String descriptor,
                                List<EntryLambda> lambdas) {
+        return lower(ownerInternalName, methodName, descriptor, lambdas, LoopPolling.EVERY_ITERATION);
+    }
+
+    /** {@link #lower(String, String, String, List)} with loops polling as {@code polling} says. */
+    public LoweredModule lower(String ownerInternalName, String methodName, String descriptor,
+                               List<EntryLambda> lambdas, LoopPolling polling) {
         Objects.requireNonNull(ownerInternalName, "ownerInternalName");
         Objects.requireNonNull(methodName, "methodName");
         Objects.requireNonNull(descriptor, "descriptor");
@@ -56,7 +62,7 @@ public final class BytecodeLowering {
         List<StaticField> fields = List.of();
         while (true) {
             StaticFields statics = new StaticFields(fields);
-            LoweredModule lowered = lowerOnce(entryRef, statics, lambdas);
+            LoweredModule lowered = lowerOnce(entryRef, statics, lambdas, polling);
             if (statics.discovered().isEmpty()) {
                 return lowered;
             }
@@ -65,7 +71,8 @@ public final class BytecodeLowering {
     }
 
     /** One run with the static fields {@code statics} knows; incomplete if it discovers more (then null). */
-    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics, List<EntryLambda> lambdas) {
+    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics, List<EntryLambda> lambdas,
+                                    LoopPolling polling) {
         String ownerInternalName = entryRef.owner();
         String methodName = entryRef.name();
         String descriptor = entryRef.descriptor();
@@ -82,7 +89,7 @@ public final class BytecodeLowering {
                 throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1, null);
             }
             for (var next = functions.nextToLower(); next.isPresent(); next = functions.nextToLower()) {
-                MethodLowering.lower(module, classes, functions, ruleCalls, next.get());
+                MethodLowering.lower(module, classes, functions, ruleCalls, next.get(), polling);
             }
             if (!statics.discovered().isEmpty()) {
                 return null;

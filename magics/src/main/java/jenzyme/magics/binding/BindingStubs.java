@@ -25,6 +25,14 @@ public final class BindingStubs {
     /** The generated source and the signatures to show the user. */
     public record Stubs(String source, List<String> signatures) {
 
+        private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("BoundHandles\\.take\\(\"([^\"]+)\"\\)");
+
+        /** The {@link BoundHandles} key the holder class reads (every stub source has one holder class). */
+        public String handleKey() {
+            java.util.regex.Matcher key = KEY.matcher(source);
+            return key.find() ? key.group(1) : "";
+        }
+
         /** Defines the stubs in the notebook; returns how long JShell took (javac dominates it). */
         public java.time.Duration defineIn(jenzyme.magics.NotebookSession notebook) throws jenzyme.magics.DefinitionException {
             long start = System.nanoTime();
