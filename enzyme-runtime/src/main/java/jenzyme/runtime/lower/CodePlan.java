@@ -166,13 +166,20 @@ final class CodePlan {
 
     /**
      * The exception handlers' construct and offset, if the method has any: a synchronized block (whose handler
-     * releases the monitor) is named as such, anything else is try/catch/finally.
+     * releases the monitor) is named as such, anything else is try/catch/finally. The offset is the first catch
+     * clause's handler: its line is the {@code catch (...)} line, while the try block's first instruction belongs to
+     * the statement after {@code try {} (the {@code try} keyword has no bytecode); finally-only blocks fall back to
+     * that first statement.
      */
     Optional<Map.Entry<Messages, Integer>> exceptionHandlerConstruct() {
         if (firstMonitorBci >= 0) {
             return Optional.of(Map.entry(Messages.SYNCHRONIZED_BLOCK, firstMonitorBci));
         }
-        return code.exceptionHandlers().stream().map(handler -> bci(handler.tryStart())).min(Integer::compare)
+        Optional<Integer> firstCatch = code.exceptionHandlers().stream()
+                .filter(handler -> handler.catchType().isPresent()).map(handler -> bci(handler.handler()))
+                .min(Integer::compare);
+        return firstCatch.or(() -> code.exceptionHandlers().stream().map(handler -> bci(handler.tryStart()))
+                        .min(Integer::compare))
                 .map(start -> Map.entry(Messages.TRY_CATCH, start));
     }
 

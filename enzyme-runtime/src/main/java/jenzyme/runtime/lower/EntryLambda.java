@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import jenzyme.runtime.error.JavaWords;
 import jenzyme.runtime.error.LoweringException;
@@ -56,8 +57,13 @@ public record EntryLambda(int parameter, String parameterName, LambdaTarget targ
         fields.sort(Comparator.comparingInt(f -> Integer.parseInt(f.getName().substring(f.getName().indexOf('$') + 1))));
         List<JavaType> captured = new ArrayList<>();
         for (Field field : fields) {
-            captured.add(JavaType.ofDescriptor(field.getType().descriptorString()).orElseThrow(() -> refused(
-                    Messages.LAMBDA_ARGUMENT_CAPTURE, name, JavaWords.type(field.getType().descriptorString()))));
+            // thrown here, not from Optional.orElseThrow: the user's traceback shows JDK frames
+            Optional<JavaType> fieldType = JavaType.ofDescriptor(field.getType().descriptorString());
+            if (fieldType.isEmpty()) {
+                throw refused(Messages.LAMBDA_ARGUMENT_CAPTURE, name,
+                        JavaWords.type(field.getType().descriptorString()));
+            }
+            captured.add(fieldType.get());
         }
         String iface = type.getInterfaces()[0].getName().replace('.', '/');
         byte[] bytes = host.startsWith("java/") || host.startsWith("jdk/") ? null : source.bytesOf(host).orElse(null);

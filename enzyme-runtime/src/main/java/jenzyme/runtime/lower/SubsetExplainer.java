@@ -41,10 +41,21 @@ public final class SubsetExplainer {
         Set<MethodRef> seen = new HashSet<>(pending);
         while (!pending.isEmpty()) {
             MethodRef ref = pending.poll();
+            MethodModel model;
             try {
-                MethodModel model = classes.method(ref);
+                model = classes.method(ref);
+            } catch (Unsupported unsupported) {
+                problems.add(new Problem(ref.owner(), ref.name(), -1, construct(unsupported.problem())));
+                continue;
+            }
+            try {
                 LoweredFunctions.checkCompilable(ref, model, classes);
                 MethodSignature.of(ref, model, classes);
+            } catch (Unsupported unsupported) {
+                problems.add(new Problem(ref.owner(), ref.name(), -1, construct(unsupported.problem())));
+            }
+            // the body too, even after a refused signature: --explain promises every construct at once
+            try {
                 model.code().ifPresent(code -> scan(ref, (CodeAttribute) code, classes, problems, pending, seen));
             } catch (Unsupported unsupported) {
                 problems.add(new Problem(ref.owner(), ref.name(), -1, construct(unsupported.problem())));

@@ -55,8 +55,8 @@ class UnsupportedConstructTest {
                 }
                 static int tryCatch(int a, int b) {
                     try {
-                        return a / b; // tryCatch
-                    } catch (ArithmeticException e) {
+                        return a / b;
+                    } catch (ArithmeticException e) { // tryCatch
                         return 0;
                     }
                 }

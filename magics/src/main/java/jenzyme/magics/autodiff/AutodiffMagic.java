@@ -210,12 +210,18 @@ public final class AutodiffMagic extends SyntaxMagic {
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
 
-    private static int width(String word) {
+    /** The lanes of {@code --width}: a number in 1..MAX_WIDTH; 0 or a negative count is refused, not defaulted. */
+    static int width(String word) {
+        int width;
         try {
-            return Integer.parseInt(word);
+            width = Integer.parseInt(word.strip());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(Messages.WIDTH.format(word, CallingConvention.MAX_WIDTH));
         }
+        if (width < 1 || width > CallingConvention.MAX_WIDTH) {
+            throw new IllegalArgumentException(Messages.WIDTH.format(word, CallingConvention.MAX_WIDTH));
+        }
+        return width;
     }
 
     private static Mode mode(String word) {
