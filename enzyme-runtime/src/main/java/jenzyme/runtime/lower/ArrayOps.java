@@ -23,15 +23,25 @@ final class ArrayOps {
     private final IrBuilder ir;
     private final ExitPaths exits;
     private final FrameSlots slots;
+    private final RowTables rows;
 
     ArrayOps(IrModule module, ExitPaths exits, FrameSlots slots) {
         this.module = module;
         this.ir = module.ir();
         this.exits = exits;
         this.slots = slots;
+        this.rows = new RowTables(module, exits, slots);
+    }
+
+    /** {@code new T[rows][columns]} of a two-dimensional type (see {@link RowTables}). */
+    JValue newMatrix(JValue rowCount, JValue columns, JavaType matrixType, boolean insideLoop) {
+        return rows.allocate(rowCount, columns, matrixType, insideLoop);
     }
 
     JValue load(JValue array, JValue index, TypeKind elementKind) {
+        if (elementKind == TypeKind.REFERENCE && array.isMatrix()) {
+            return rows.row(array, index);
+        }
         JavaType element = elementType(elementKind, "reading");
         LLVMValueRef address = checkedAddress(array, index, element);
         LLVMValueRef value = ir.load(module.type(ValueKind.of(element)), address, "");
@@ -41,6 +51,9 @@ final class ArrayOps {
     }
 
     void store(JValue array, JValue index, JValue value, TypeKind elementKind) {
+        if (elementKind == TypeKind.REFERENCE && array.isMatrix()) {
+            throw Unsupported.construct(Messages.ROW_ASSIGNMENT, array.arrayType().javaName());
+        }
         JavaType element = elementType(elementKind, "writing");
         LLVMValueRef address = checkedAddress(array, index, element);
         LLVMValueRef store = ir.store(value.value(), address);

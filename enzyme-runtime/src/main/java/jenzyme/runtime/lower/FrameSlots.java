@@ -43,8 +43,13 @@ final class FrameSlots implements AutoCloseable {
         LLVMValueRef[] cells = cells(key, kind, name);
         IrBuilder ir = module.ir();
         LLVMValueRef value = ir.load(module.type(kind), cells[0], name);
+        JavaType arrayType = arrayTypes.get(key);
+        if (kind == ValueKind.ARRAY && arrayType != null && arrayType.isMatrix()) {
+            return JValue.matrix(value, ir.load(ir.i32(), cells[1], name + ".len"),
+                    ir.load(ir.ptr(), rowLengthsCell(key, name), name + ".rowlens"), arrayType);
+        }
         return kind == ValueKind.ARRAY ? JValue.array(value, ir.load(ir.i32(), cells[1], name + ".len"),
-                arrayTypes.get(key)) : JValue.scalar(kind, value);
+                arrayType) : JValue.scalar(kind, value);
     }
 
     /** Loads the record last stored in slot {@code key}, component by component. */
@@ -76,6 +81,9 @@ final class FrameSlots implements AutoCloseable {
         if (value.kind() == ValueKind.ARRAY) {
             module.ir().store(value.length(), cells[1]);
             arrayTypes.put(key, value.arrayType());
+            if (value.isMatrix()) {
+                module.ir().store(value.rowLengths(), rowLengthsCell(key, name));
+            }
         }
     }
 
@@ -89,6 +97,12 @@ final class FrameSlots implements AutoCloseable {
     /** Ends the entry block with a branch to the function's first real block. */
     void finish(LLVMBasicBlockRef firstBlock) {
         entryBuilder.br(firstBlock);
+    }
+
+    /** The third cell of a slot holding a two-dimensional array: its row-length table. */
+    private LLVMValueRef rowLengthsCell(String key, String name) {
+        return slots.computeIfAbsent(key + ":rowlens", k -> new LLVMValueRef[] {
+                entryBuilder.alloca(module.ir().ptr(), name + ".rowlens.addr")})[0];
     }
 
     private LLVMValueRef[] cells(String key, ValueKind kind, String name) {

@@ -112,6 +112,9 @@ final class LoweredFunctions {
             for (int leaf = 0; leaf < leafNames.size(); leaf++) {
                 String name = leafNames.get(leaf);
                 module.ir().setName(module.ir().param(function, index++), name);
+                if (shape.leaves().get(leaf).isMatrix()) {
+                    module.ir().setName(module.ir().param(function, index++), name + ".rowlens");
+                }
                 if (shape.leaves().get(leaf).isArray()) {
                     module.ir().setName(module.ir().param(function, index++), name + ".len");
                 }

@@ -20,6 +20,7 @@ import java.lang.classfile.instruction.LabelTarget;
 import java.lang.classfile.instruction.LoadInstruction;
 import java.lang.classfile.instruction.LookupSwitchInstruction;
 import java.lang.classfile.instruction.NewObjectInstruction;
+import java.lang.classfile.instruction.NewMultiArrayInstruction;
 import java.lang.classfile.instruction.NewPrimitiveArrayInstruction;
 import java.lang.classfile.instruction.NopInstruction;
 import java.lang.classfile.instruction.OperatorInstruction;
@@ -297,6 +298,11 @@ final class MethodLowering {
                             newArray.typeKind().upperBound().displayName(), method.ref().asWritten());
                 }
                 stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
+            }
+            case NewMultiArrayInstruction newArray -> {
+                JValue columns = stack.pop();
+                stack.push(arrays.newMatrix(stack.pop(), columns, SubsetRules.newMatrixType(newArray).orElseThrow(),
+                        plan.isInsideLoop(bci)));
             }
             case NewObjectInstruction newObject -> stack.push(records.allocate(newObject.className().asInternalName()));
             case FieldInstruction field when field.opcode() == Opcode.GETSTATIC -> stack.push(module.statics().read(

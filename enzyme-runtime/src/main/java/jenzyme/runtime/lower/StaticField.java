@@ -15,7 +15,7 @@ public record StaticField(String owner, String name, JavaType type) implements j
 
     /** Whether compiled code can take a static field of {@code type} as a hidden argument. */
     public static boolean readable(JavaType type) {
-        return type != JavaType.VOID && type != JavaType.BOOLEAN;
+        return type != JavaType.VOID && type != JavaType.BOOLEAN && !type.isMatrix();
     }
 
     /** {@code G} for a notebook variable, {@code Consts.W} for a field of a cell class. */

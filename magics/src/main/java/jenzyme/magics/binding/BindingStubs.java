@@ -106,9 +106,7 @@ public final class BindingStubs {
                     shadowed = true;
                     handleArguments.add(RecordStubs.read("d" + leaf.name()));
                     String local = RecordStubs.local("d" + leaf.name());
-                    String element = leaf.type().javaClass().getComponentType().getName();
-                    allocations.add(leaf.type().javaName() + " " + local + " = new " + element + "["
-                            + RecordStubs.read(leaf.name()) + ".length];");
+                    allocations.add(zerosLike(leaf.type(), local, RecordStubs.read(leaf.name())));
                     gradientLeaves.put(leaf.name(), local);
                 } else {
                     int slot = convention.adjointSlot(p);
@@ -370,5 +368,20 @@ public final class BindingStubs {
 
     private static String capitalised(String name) {
         return Character.toUpperCase(name.charAt(0)) + name.substring(1);
+    }
+
+    /**
+     * {@code T local = } a zeroed array of {@code array}'s shape: as long, or for a two-dimensional array as many rows
+     * of the same lengths (a null row stays null, so that the binding names it).
+     */
+    private static String zerosLike(JavaType type, String local, String array) {
+        if (!type.isMatrix()) {
+            String element = type.javaClass().getComponentType().getName();
+            return type.javaName() + " " + local + " = new " + element + "[" + array + ".length];";
+        }
+        String element = type.row().javaClass().getComponentType().getName();
+        return type.javaName() + " " + local + " = new " + element + "[" + array + ".length][];\n    for (int i$ = 0; i$ < "
+                + local + ".length; i$++) " + local + "[i$] = " + array + "[i$] == null ? null : new " + element + "["
+                + array + "[i$].length];";
     }
 }
