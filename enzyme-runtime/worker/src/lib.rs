@@ -10,6 +10,7 @@ pub mod frame;
 pub mod llvm;
 pub mod pipeline;
 pub mod protocol;
+pub mod reverse_polls;
 pub mod serve;
 pub mod spec;
 pub mod wrapper;

@@ -1,7 +1,7 @@
 //! One request, start to end: parse and verify → check the request against the function → pre-AD optimisation
-//! (O2 without loop vectorisation/SLP/unrolling) → Enzyme → remove `preprocess_*` clones → C-ABI wrapper →
-//! `default<O3>` → verify → bitcode. Each phase is timed; the first failure names its phase. Called by `serve`
-//! (framed protocol) and `cli`.
+//! (O2 without loop vectorisation/SLP/unrolling) → Enzyme → remove `preprocess_*` clones → interrupt polls in
+//! reverse loops → C-ABI wrapper → `default<O3>` → verify → bitcode. Each phase is timed; the first failure names
+//! its phase. Called by `serve` (framed protocol) and `cli`.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -11,6 +11,7 @@ use llvm_sys::prelude::LLVMValueRef;
 use crate::diagnostics;
 use crate::enzyme;
 use crate::llvm::{self, Context, Module, PassTuning, TargetMachine};
+use crate::reverse_polls;
 use crate::spec::{Activity, ArgType, DiffRequest, Scalar};
 use crate::wrapper::{self, Layout};
 
@@ -96,6 +97,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     let ir_before_enzyme = request.options.dump_ir.then(|| module.to_text());
     let derivative = enzyme::differentiate(context.raw(), function, request).map_err(fail(Phase::Enzyme))?;
     remove_preprocess_clones(&module);
+    reverse_polls::insert(&module);
     wrapper::emit(&module, request, &layout, derivative.function).map_err(fail(Phase::Enzyme))?;
     if request.options.fast_math {
         module.allow_reassociation();

@@ -51,3 +51,16 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise AssertionError(f"no VmRSS in /proc/{pid}/status")
+
+
+def executable_mappings_kib(pid: int) -> int:
+    """Total size of the anonymous read-only executable mappings: the pages LLVM's JIT maps for compiled modules (made
+    r-x once linked). HotSpot's code cache is writable (rwx) and grows with the classes JShell compiles, so it is left
+    out."""
+    total = 0
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        fields = line.split()
+        if len(fields) == 5 and "x" in fields[1] and "w" not in fields[1]:  # no path: anonymous
+            low, high = (int(bound, 16) for bound in fields[0].split("-"))
+            total += (high - low) // 1024
+    return total

@@ -16,7 +16,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[3] / "notebooks").glob("*.i
 
 def test_the_examples_are_there():
     assert [n.name for n in NOTEBOOKS] == ["00-tour.ipynb", "01-ode-sensitivities.ipynb", "02-optimisation.ipynb",
-                                           "03-inverse-problem.ipynb", "04-spark-bootstrap.ipynb"]
+                                           "03-inverse-problem.ipynb", "04-spark-bootstrap.ipynb",
+                                           "05-parameter-estimation.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])

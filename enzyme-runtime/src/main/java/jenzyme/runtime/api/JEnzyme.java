@@ -11,10 +11,12 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import jenzyme.runtime.Jacobian;
 import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.JacobianOptions;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.ClassBytesSource;
 import jenzyme.runtime.worker.WorkerClient;
@@ -93,6 +95,22 @@ public final class JEnzyme implements AutoCloseable {
         JavaMethod javaMethod = methodOf(owner, method);
         return new Tangent(javaMethod.toString(), pipeline.forward(javaMethod, constantsOf(constants),
                 DifferentiationOptions.DEFAULT));
+    }
+
+    /**
+     * The Jacobian of a vector function {@code double[] f(double[] x, ...)} or {@code void f(double[] x, ...,
+     * double[] y)} (x: the first {@code double[]} parameter; every other one is constant), in forward vector mode or
+     * reverse mode, picked per call by its shape: {@code jacobian.into(J, x, ...)} fills an m × n {@code J}.
+     *
+     * @throws jenzyme.runtime.error.LoweringException as for {@link #reverse}
+     */
+    public Jacobian jacobian(Class<?> owner, String method) {
+        return jacobian(owner, method, JacobianOptions.DEFAULT);
+    }
+
+    /** As {@link #jacobian(Class, String)}, with another input, output, mode or width, e.g. {@code DEFAULT.withWrt("p")}. */
+    public Jacobian jacobian(Class<?> owner, String method, JacobianOptions options) {
+        return pipeline.jacobian(methodOf(owner, method), Objects.requireNonNull(options, "options"));
     }
 
     @Override

@@ -250,6 +250,14 @@ public enum Messages {
     API_WORKER_NOT_EXECUTABLE,
     API_CLASS_FILE_UNREADABLE,
 
+    // The Hipparchus bridge (jenzyme.hipparchus.HipparchusBridge): what the user's lambdas returned.
+    HIPPARCHUS_MATRIX_SHAPE,
+    HIPPARCHUS_VECTOR_LENGTH,
+    HIPPARCHUS_DIMENSION,
+    HIPPARCHUS_NO_STATE_JACOBIAN,
+    HIPPARCHUS_UNKNOWN_PARAMETER,
+    HIPPARCHUS_PARAMETER_NAMES,
+
     // Binding compiled code, and the arguments a compiled call checks.
     NOT_AN_ARRAY_TYPE,
     BOUND_TYPE_MISMATCH,

@@ -25,7 +25,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * calls the original, and if an allocation failed (the native memory budget or malloc itself) the allocator frees
  * all of the call's blocks and {@code longjmp}s back; the guard writes the given failure code into the call's
  * status block (its first parameter, the frontend's convention for every entry point) and the binding
- * throws OutOfMemoryError. Modules that never allocate (straight-line code, loops without a tape) are left alone.
+ * throws OutOfMemoryError. The interrupt polls the Enzyme worker adds to reverse sweeps unwind to the same guard
+ * ({@link #INTERRUPT_UNWIND}), which then writes the INTERRUPTED code, so such modules are guarded too. Modules that
+ * neither allocate nor poll a reverse sweep (straight-line code, %jit loops) are left alone.
  *
  * <p>Measured and dropped: checking each tape pointer in the worker after Enzyme (the reverse pass would still run on
  * with a partial tape, and its earlier blocks leak); only {@code setjmp} leaves every frame at once.
@@ -39,20 +41,25 @@ public final class AllocationGuards {
     private static final String[] OTHER_ALLOCATORS = {"aligned_alloc", "posix_memalign", "memalign", "valloc",
             "pvalloc", "strdup", "strndup", "_Znwm", "_Znam", "_ZnwmSt11align_val_t"};
 
+    /** The runtime function reverse-sweep polls call (worker/src/reverse_polls.rs names it too). */
+    private static final String INTERRUPT_UNWIND = "jenzyme.interrupt_unwind";
+
     private AllocationGuards() {}
 
     /**
      * The checked allocator's IR, to be added to a JIT once, before any module that uses it.
      *
      * @param failureCode the status code a guard writes when an allocation failed
+     * @param interruptedCode the status code a guard writes when a reverse sweep's poll unwound
      */
-    public static String runtimeIr(int failureCode) {
+    public static String runtimeIr(int failureCode, int interruptedCode) {
         try (InputStream in = AllocationGuards.class.getResourceAsStream("checked-allocation.ll")) {
             if (in == null) {
                 throw new IllegalStateException(Messages.ALLOCATOR_IR_MISSING.format());
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8)
-                    .replace("@@NATIVE_MEMORY@@", Integer.toString(failureCode));
+                    .replace("@@NATIVE_MEMORY@@", Integer.toString(failureCode))
+                    .replace("@@INTERRUPTED@@", Integer.toString(interruptedCode));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -74,7 +81,10 @@ public final class AllocationGuards {
             allocates |= retarget(module, name);
         }
         retarget(module, "free");
-        if (!allocates) {
+        LLVMValueRef unwind = LLVMGetNamedFunction(module, INTERRUPT_UNWIND);
+        boolean polls = unwind != null && !unwind.isNull() && LLVMGetFirstUse(unwind) != null
+                && !LLVMGetFirstUse(unwind).isNull();
+        if (!allocates && !polls) {
             return;
         }
         List<LLVMValueRef> entries = new ArrayList<>();
@@ -146,7 +156,7 @@ public final class AllocationGuards {
         }
 
         ir.positionAtEnd(failed);
-        ir.call(runtime.failed.type(), runtime.failed.function(), record);
+        ir.call(runtime.failed.type(), runtime.failed.function(), record, jumped);
         if (isVoid) {
             ir.retVoid();
         } else {
@@ -168,7 +178,7 @@ public final class AllocationGuards {
             this.context = ir.context();
             push = declare(module, "jenzyme.guard_push", ir.functionType(ir.voidType(), ir.ptr(), ir.ptr()));
             pop = declare(module, "jenzyme.guard_pop", ir.functionType(ir.voidType(), ir.ptr()));
-            failed = declare(module, "jenzyme.guard_failed", ir.functionType(ir.voidType(), ir.ptr()));
+            failed = declare(module, "jenzyme.guard_failed", ir.functionType(ir.voidType(), ir.ptr(), ir.i32()));
             setjmp = declare(module, "_setjmp", ir.functionType(ir.i32(), ir.ptr()));
             LLVMAddAttributeAtIndex(setjmp.function(), LLVMAttributeFunctionIndex, attribute("returns_twice"));
         }

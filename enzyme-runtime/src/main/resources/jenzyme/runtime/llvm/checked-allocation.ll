@@ -3,7 +3,9 @@
 ; into the list of the innermost guarded call on this thread (its guard record, found through a pthread key), and
 ; every byte counts against one process-wide budget. When a request fails (budget or malloc), the call's blocks are
 ; freed and control longjmps back to the guard, which writes the status block and returns: the binding raises
-; OutOfMemoryError instead of compiled code (e.g. Enzyme's tape realloc) writing through a null pointer.
+; OutOfMemoryError instead of compiled code (e.g. Enzyme's tape realloc) writing through a null pointer. The polls
+; the Enzyme worker adds to reverse-sweep loops unwind the same way (jenzyme.interrupt_unwind, longjmp value 2): the
+; backward sweep of an interrupted call stops at once and its tape is freed.
 ;
 ; Guard record (allocated by the guard in its frame, 16-aligned): [0, 512) jmp_buf (glibc: 200 bytes on x86-64,
 ; 312 on aarch64), 512 list sentinel {next, prev}, 528 the previous guard of this thread, 536 the failed request in
@@ -96,6 +98,20 @@ unwind:
   %request = getelementptr i8, ptr %g, i64 536
   store i64 %n, ptr %request
   call void @longjmp(ptr %g, i32 1)
+  unreachable
+}
+
+; The interrupt flag is raised inside a reverse sweep: unwind to this thread's innermost guard. Without a guard
+; (a module the JIT did not guard) it returns, and the sweep runs to its end as before.
+define void @jenzyme.interrupt_unwind() {
+entry:
+  %g = call ptr @current_guard()
+  %none = icmp eq ptr %g, null
+  br i1 %none, label %plain, label %unwind
+plain:
+  ret void
+unwind:
+  call void @longjmp(ptr %g, i32 2)
   unreachable
 }
 
@@ -237,14 +253,29 @@ done:
   ret void
 }
 
-; After the longjmp: pops the guard and records the failure in the call's status block, [0] the code, [1] the
-; request in MiB (rounded up, saturated), [2] the budget in MiB.
-define void @jenzyme.guard_failed(ptr %g) {
+; After the longjmp with %why (1: an allocation failed, 2: interrupted): pops the guard and records the failure in
+; the call's status block. An allocation failure writes [0] the code, [1] the request in MiB (rounded up,
+; saturated), [2] the budget in MiB; an interrupt writes INTERRUPTED unless the forward sweep's own poll already
+; recorded it (with the line it stopped at).
+define void @jenzyme.guard_failed(ptr %g, i32 %why) {
+entry:
   call void @jenzyme.guard_pop(ptr %g)
-  %requestp = getelementptr i8, ptr %g, i64 536
-  %request = load i64, ptr %requestp
   %blockp = getelementptr i8, ptr %g, i64 544
   %block = load ptr, ptr %blockp
+  %interrupted = icmp eq i32 %why, 2
+  br i1 %interrupted, label %interrupt, label %memory
+interrupt:
+  %code = load i32, ptr %block
+  %unset = icmp eq i32 %code, 0
+  br i1 %unset, label %record_interrupt, label %done
+record_interrupt:
+  store i32 @@INTERRUPTED@@, ptr %block
+  br label %done
+done:
+  ret void
+memory:
+  %requestp = getelementptr i8, ptr %g, i64 536
+  %request = load i64, ptr %requestp
   store i32 @@NATIVE_MEMORY@@, ptr %block
   %mib = call i32 @mib(i64 %request)
   %detail = getelementptr i8, ptr %block, i64 4

@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 class InlineMessagesTest {
 
     /** The modules whose texts reach the user (visualization and the benchmark harness do not use the catalogue). */
-    private static final List<String> MODULES = List.of("enzyme-runtime", "magics", "kernel", "spark");
+    private static final List<String> MODULES = List.of("enzyme-runtime", "hipparchus-bridge", "magics", "kernel", "spark");
 
     @Test
     void noMainSourceBuildsAnExceptionMessageFromAStringLiteral() throws IOException {
