@@ -208,8 +208,11 @@ final class ExitPaths {
         }
     }
 
-    /** Frees each row of a table (the loop ends at once when it was never allocated: count 0), then the tables. */
-    private void freeMatrix(LLVMValueRef[] cells) {
+    /**
+     * Frees each row of a table (the loop ends at once when it was never allocated: count 0), then the tables, and
+     * marks the slots empty (count 0), so freeing again — at the exit, after a loop's last iteration — is harmless.
+     */
+    void freeMatrix(LLVMValueRef[] cells) {
         LLVMValueRef table = ir.load(ir.ptr(), cells[0], "rows.to.free");
         LLVMValueRef count = ir.load(ir.i32(), cells[2], "rows.count");
         LLVMValueRef counter = cells[3];
@@ -229,6 +232,9 @@ final class ExitPaths {
         ir.positionAtEnd(done);
         ir.call(module.free().type(), module.free().function(), table);
         ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), cells[1], "rowlens.to.free"));
+        ir.store(ir.zero(ir.i32()), cells[2]);
+        ir.store(ir.zero(ir.ptr()), cells[0]);
+        ir.store(ir.zero(ir.ptr()), cells[1]);
     }
 
     private LLVMBasicBlockRef failBlock() {

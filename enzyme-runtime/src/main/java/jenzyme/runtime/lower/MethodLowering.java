@@ -64,6 +64,7 @@ final class MethodLowering {
     private ExitPaths exits;
     private Arithmetic arithmetic;
     private ArrayOps arrays;
+    private LoopAllocations loopArrays;
     private ArrayLibrary library;
     private MathCalls math;
     private Boundary boundary;
@@ -119,6 +120,7 @@ final class MethodLowering {
         records = new RecordValues(classes, slots, method.signature());
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
+        loopArrays = new LoopAllocations(plan);
         library = new ArrayLibrary(module, function, exits, arrays, slots);
         math = new MathCalls(module, arithmetic, exits);
         LLVMBasicBlockRef start = ir.appendBlock(function, "start");
@@ -138,6 +140,10 @@ final class MethodLowering {
                     exits.atSite(FailureSites.idOf(method.ref().owner(), method.ref().name(), line));
                 }
                 lowerInstruction(instruction);
+                JValue fresh = arrays.takeLoopAllocation();
+                if (fresh != null) {
+                    loopArrays.allocated(fresh, bci);
+                }
                 offset += instruction.sizeInBytes();
             }
         }
@@ -206,6 +212,7 @@ final class MethodLowering {
                     + " whose frame expects " + expected);
         }
         List<JValue> values = stack.values();
+        values.forEach(v -> loopArrays.mustStay(v, Messages.LOOP_ARRAY_ACROSS_JUMP));
         for (int depth = 0; depth < values.size(); depth++) {
             if (values.get(depth).isUnconstructed()) {
                 pendingAtJump.put(targetBci + ":" + depth, values.get(depth));
@@ -254,8 +261,12 @@ final class MethodLowering {
             throw Unsupported.refused(construct);
         });
         switch (instruction) {
-            case LoadInstruction load -> stack.push(loadLocal(load));
-            case StoreInstruction store -> storeLocal(store.slot(), stack.pop(), plan.localName(store.slot()));
+            case LoadInstruction load -> stack.push(loopArrays.loaded(load.slot(), loadLocal(load)));
+            case StoreInstruction store -> {
+                JValue value = stack.pop();
+                loopArrays.stored(store.slot(), value, bci);
+                storeLocal(store.slot(), value, plan.localName(store.slot()));
+            }
             case IncrementInstruction increment -> {
                 String name = plan.localName(increment.slot());
                 JValue value = slots.load(localKey(increment.slot()), ValueKind.INT, name);
@@ -271,6 +282,9 @@ final class MethodLowering {
             case TableSwitchInstruction table -> switchOn(table.defaultTarget(), table.cases());
             case LookupSwitchInstruction lookup -> switchOn(lookup.defaultTarget(), lookup.cases());
             case ReturnInstruction ret -> {
+                if (ret.opcode() != Opcode.RETURN) {
+                    loopArrays.mustStay(stack.peek(), Messages.LOOP_ARRAY_RETURNED);
+                }
                 if (method.signature().returnsArray()) {
                     arrays.copyToResult(stack.pop(), resultArray());
                     exits.returnValue(null);
@@ -395,6 +409,7 @@ final class MethodLowering {
         }
         JValue placeholder = null;
         if (name.equals("<init>")) {
+            args.forEach(a -> loopArrays.mustStay(a, Messages.LOOP_ARRAY_IN_RECORD));
             placeholder = args.removeFirst();
             if (owner.equals("java/lang/Record") || owner.equals("java/lang/Object")) {
                 if (placeholder != records.underConstruction()) {

@@ -11,7 +11,8 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * Two-dimensional (jagged) arrays: {@code a[i]} as a bounds-checked read of the row table and the row-length table
  * (the row is then an ordinary array value, so {@code a[i][j]}, {@code a[i].length} and {@code double[] row = a[i]}
  * are the one-dimensional code), and {@code new double[n][m]} as a row table, a row-length table and n zeroed rows,
- * all freed when the allocating call returns (see {@link ExitPaths#newMatrixAllocation}).
+ * all freed when the allocating call returns (see {@link ExitPaths#newMatrixAllocation}), or inside a loop when the
+ * site runs again (see {@link LoopAllocations}).
  *
  * <p>Assigning a whole row ({@code a[i] = r}) is refused: for a parameter it would change the table the binding
  * built for this call, not the Java array, and rows shared between tables would be freed twice.
@@ -22,6 +23,7 @@ final class RowTables {
     private final IrBuilder ir;
     private final ExitPaths exits;
     private final FrameSlots slots;
+    private JValue loopAllocation;
 
     RowTables(IrModule module, ExitPaths exits, FrameSlots slots) {
         this.module = module;
@@ -47,9 +49,6 @@ final class RowTables {
 
     /** {@code new T[rows][columns]}: every row allocated and zeroed, like the JVM's. */
     JValue allocate(JValue rows, JValue columns, JavaType matrixType, boolean insideLoop) {
-        if (insideLoop) {
-            throw Unsupported.construct(Messages.NEW_ARRAY_IN_LOOP, matrixType.row().javaName());
-        }
         JavaType element = ArrayOps.elementOf(matrixType.row());
         LLVMValueRef n = rows.value();
         LLVMValueRef m = columns.value();
@@ -61,6 +60,9 @@ final class RowTables {
         exits.failIf(ir.icmp(LLVMIntUGT, total, ir.constInt(ir.i64(), ArrayOps.MAX_ARRAY_BYTES)),
                 StatusCode.OUT_OF_MEMORY, n, m);
         LLVMValueRef[] cells = exits.newMatrixAllocation(slots);
+        if (insideLoop) {
+            exits.freeMatrix(cells); // the previous iteration's (LoopAllocations' rule); its count is 0 the first time
+        }
         LLVMValueRef table = zeroed(ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), 8)), n);
         ir.store(table, cells[0]);
         ir.store(n, cells[2]);
@@ -72,7 +74,15 @@ final class RowTables {
             module.tbaa().attach(ir.store(row, ir.inBoundsGep(ir.ptr(), table, wide)), matrixType);
             module.tbaa().attach(ir.store(m, ir.inBoundsGep(ir.i32(), lengths, wide)), JavaType.INT);
         });
-        return JValue.matrix(table, n, lengths, matrixType);
+        JValue matrix = JValue.matrix(table, n, lengths, matrixType);
+        return insideLoop ? loopAllocation = matrix : matrix;
+    }
+
+    /** The matrix allocated inside a loop by the instruction just lowered, if any (then forgotten). */
+    JValue takeLoopAllocation() {
+        JValue matrix = loopAllocation;
+        loopAllocation = null;
+        return matrix;
     }
 
     /** A zeroed malloc of {@code bytes} (at least one: malloc(0) may return null); fails with OutOfMemoryError. */
