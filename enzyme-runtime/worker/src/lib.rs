@@ -8,6 +8,7 @@ pub mod diagnostics;
 pub mod enzyme;
 pub mod frame;
 pub mod llvm;
+pub mod outline;
 pub mod pipeline;
 pub mod protocol;
 pub mod reverse_polls;

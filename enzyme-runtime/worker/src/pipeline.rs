@@ -1,5 +1,5 @@
 //! One request, start to end: parse and verify → check the request against the function → pre-AD optimisation
-//! (O2 without loop vectorisation/SLP/unrolling) → Enzyme → remove `preprocess_*` clones → interrupt polls in
+//! (O2 without loop vectorisation/SLP/unrolling) → long blocks cut into functions → Enzyme → remove `preprocess_*` clones → interrupt polls in
 //! reverse loops → C-ABI wrapper → `default<O3>` → verify → bitcode. Each phase is timed; the first failure names
 //! its phase. Called by `serve` (framed protocol) and `cli`.
 
@@ -11,6 +11,7 @@ use llvm_sys::prelude::LLVMValueRef;
 use crate::diagnostics;
 use crate::enzyme;
 use crate::llvm::{self, Context, Module, PassTuning, TargetMachine};
+use crate::outline;
 use crate::reverse_polls;
 use crate::spec::{Activity, ArgType, DiffRequest, Scalar};
 use crate::wrapper::{self, Layout};
@@ -91,6 +92,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     if !request.options.ad_before_opt {
         module.run_passes(PRE_AD_PIPELINE, &machine, PassTuning::NoLoopTransforms).map_err(fail(Phase::PreOpt))?;
         check_diagnostics(Phase::PreOpt)?;
+        outline::split_long_blocks(&module);
         timer.end(Phase::PreOpt);
     }
 

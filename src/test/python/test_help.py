@@ -27,7 +27,7 @@ def test_project_classes_and_magics_are_documented_with_an_example(kernel):
     gradcheck = inspect(kernel, "jenzyme.magics.gradcheck.GradCheck")["text/markdown"]
     assert "GradCheck.of(x -> rosen(x), x -> rosen_grad(x))" in gradcheck, gradcheck
     magic = inspect(kernel, "%autodiff")["text/markdown"]
-    assert magic.startswith("**usage:** `%autodiff reverse|forward|hvp|jacobian <method>"), magic
+    assert magic.startswith("**usage:** `%autodiff reverse|forward|hvp|jacobian|rule <method>"), magic
     assert "Example" in magic
 
 

@@ -88,3 +88,48 @@ def test_bad_jacobian_requests_are_errors_in_the_users_words(vf):
         vf, "polar_jac_into(new double[] {1, 2}, new double[2][3]);")
     ok(vf, "double[] polar(double[] q) { return new double[] {q[0], q[1]}; }")
     assert "re-run %autodiff jacobian polar" in error_text(vf, "polar_jac(new double[] {1, 2});")
+
+
+ERF_RULE = """
+double erf_fwd(double x, double dx) { return 2 / Math.sqrt(Math.PI) * Math.exp(-x * x) * dx; }
+double erf_rev(double x, double dy) { return 2 / Math.sqrt(Math.PI) * Math.exp(-x * x) * dy; }
+double wrong_rev(double x, double dy) { return 3 * dy; }
+double erf_loss(double x) { return org.hipparchus.special.Erf.erf(x) * x; }
+double gamma_loss(double x) { return org.hipparchus.special.Gamma.logGamma(x) * x; }
+double cube(double x) { return x * x * x; }
+double cube_loss(double x) { return cube(x) + x; }
+"""
+
+
+def test_derivative_rules_of_a_cell_method_and_of_a_jvm_method(vf):
+    ok(vf, ERF_RULE)
+    assert "%autodiff rule org.hipparchus.special.Gamma.logGamma forward=<method> reverse=<method>" in error_text(
+        vf, "%autodiff reverse gamma_loss")
+    registered = ok(vf, "%autodiff rule org.hipparchus.special.Erf.erf forward=erf_fwd reverse=erf_rev")
+    assert "Derivative rule of org.hipparchus.special.Erf.erf(double) registered (forward erf_fwd, reverse " \
+           "erf_rev, called in the JVM)" in registered.stdout + str(registered.results) + str(registered.displays)
+    ok(vf, "%autodiff reverse erf_loss")
+    ok(vf, "%autodiff forward erf_loss")
+    x = 0.7
+    exact = math.erf(x) + 2 / math.sqrt(math.pi) * math.exp(-x * x) * x
+    assert_close(numbers(vf, f"new double[] {{erf_loss_grad({x}).dx(), erf_loss_fwd({x}, 1).dvalue()}}"),
+                 [exact, exact], rel=1e-14)
+    # A deliberately wrong rule of a cell method changes the gradient: d/dx (cube(x) + x) = 3 * 1 + 1 with it.
+    ok(vf, "%autodiff rule cube reverse=wrong_rev")
+    ok(vf, "%autodiff reverse cube_loss")
+    assert_close(numbers(vf, f"new double[] {{cube_loss_grad({x}).dx()}}"), [4.0])
+    assert "%autodiff rule cube gives no derivative" in error_text(vf, "%autodiff rule cube")
+
+
+def test_batched_forward_mode_equals_single_sweeps(vf):
+    ok(vf, "double wsum(double[] x, double a) { double s = 0;"
+           " for (int i = 0; i < x.length; i++) s += Math.sin(a * x[i]) * x[i]; return s; }")
+    ok(vf, "%autodiff forward wsum --width 2 --name wb")
+    ok(vf, "%autodiff forward wsum")
+    batched = numbers(vf, "wb_fwd(new double[] {1, 2}, new double[][] {{1, 0}, {0.5, -1}}, 0.3,"
+                          " new double[] {0, 2}).dvalue()")
+    single = numbers(vf, "new double[] {wsum_fwd(new double[] {1, 2}, new double[] {1, 0}, 0.3, 0).dvalue(),"
+                         " wsum_fwd(new double[] {1, 2}, new double[] {0.5, -1}, 0.3, 2).dvalue()}")
+    assert_close(batched, single, rel=1e-15)
+    assert "--width on %autodiff forward needs a method returning double" in error_text(
+        vf, "%autodiff forward polar --width 2")

@@ -143,3 +143,69 @@ double tally(double x) {
     refused = error_text(execute(rec.client, "%jit tally"))
     assert "writing the field sum of a Tally outside its constructor" in refused
     assert "t.sum = x;" in refused  # the cell line, quoted
+
+
+LOTKA_VOLTERRA = """
+@FunctionalInterface
+interface Rhs { void eval(double t, double[] y, double[] p, double[] dy); }
+
+void lotkaVolterra(double t, double[] y, double[] p, double[] dy) {
+    dy[0] = p[0] * y[0] - p[1] * y[0] * y[1];
+    dy[1] = p[3] * y[0] * y[1] - p[2] * y[1];
+}
+
+void solveInto(Rhs f, double[] y, double[] p, double t1) {
+    int n = y.length, steps = 50;
+    double h = t1 / steps;
+    double[] k = new double[n], tmp = new double[n];
+    for (int s = 0; s < steps; s++) {
+        f.eval(s * h, y, p, k);
+        for (int i = 0; i < n; i++) tmp[i] = y[i] + 0.5 * h * k[i];
+        f.eval(s * h + 0.5 * h, tmp, p, k);
+        for (int i = 0; i < n; i++) y[i] += h * k[i];
+    }
+}
+
+double[] solve(Rhs f, double[] y0, double[] p, double t1) {
+    double[] y = y0.clone();
+    solveInto(f, y, p, t1);
+    return y;
+}
+
+double total(Rhs f, double[] y0, double[] p, double t1) {
+    double[] y = y0.clone();
+    solveInto(f, y, p, t1);
+    return Arrays.stream(y).sum();
+}
+"""
+
+
+def test_lambda_parameters_compile_per_target_at_the_call_and_streams_as_loops(rec):
+    ok(rec, "import java.util.Arrays;")
+    ok(rec, LOTKA_VOLTERRA)
+    ok(rec, "%autodiff reverse total")
+    ok(rec, "%autodiff forward solve y0=Const")
+    ok(rec, "double[] y0 = {1.0, 0.5}, p = {1.1, 0.4, 0.9, 0.3}; double c = 0.2;")
+    ok(rec, "Rhs byReference = (t, y, q, dy) -> lotkaVolterra(t, y, q, dy);\n"
+            "Rhs damped = (t, y, q, dy) -> { dy[0] = y[1]; dy[1] = -q[0] * y[0] - c * y[1]; };")
+    h = 1e-6
+    for rhs in ("byReference", "damped"):
+        assert value(rec, f"total_grad({rhs}, y0, p, 2.0).value()") == value(rec, f"total({rhs}, y0, p, 2.0)")
+        for k in range(4):
+            pu = [1.1, 0.4, 0.9, 0.3]
+            pd = list(pu)
+            pu[k] += h
+            pd[k] -= h
+            fd = (value(rec, f"total({rhs}, y0, new double[]{{{', '.join(map(repr, pu))}}}, 2.0)")
+                  - value(rec, f"total({rhs}, y0, new double[]{{{', '.join(map(repr, pd))}}}, 2.0)")) / (2 * h)
+            assert value(rec, f"total_grad({rhs}, y0, p, 2.0).dp()[{k}]") == pytest.approx(fd, rel=1e-6, abs=1e-9)
+        # forward mode through the vector function: the JVP along p's first direction equals the FD column
+        ok(rec, f"var jvp = solve_jvp({rhs}, y0, p, new double[]{{1, 0, 0, 0}}, 2.0, 0.0);")
+        pu = [1.1 + h, 0.4, 0.9, 0.3]
+        pd = [1.1 - h, 0.4, 0.9, 0.3]
+        for i in range(2):
+            fd = (value(rec, f"solve({rhs}, y0, new double[]{{{', '.join(map(repr, pu))}}}, 2.0)[{i}]")
+                  - value(rec, f"solve({rhs}, y0, new double[]{{{', '.join(map(repr, pd))}}}, 2.0)[{i}]")) / (2 * h)
+            assert value(rec, f"jvp.dvalue()[{i}]") == pytest.approx(fd, rel=1e-6, abs=1e-9)
+    refused = error_text(execute(rec.client, "total_grad(null, y0, p, 1.0);"))
+    assert "null as the lambda f" in refused

@@ -287,3 +287,26 @@ def test_a_method_javac_finds_too_large_is_a_clear_error(kernel):
                   timeout=300)
     assert run.status == "error", "javac's refusal used to be a note with status ok"
     assert "code too large" in run.errors[0]["evalue"] and "64 KB" in run.errors[0]["evalue"], run.errors
+
+
+def test_a_2000_line_method_differentiates_well_within_the_worker_timeout(kernel):
+    # Enzyme's time was quadratic in a block's length (1000 lines 75 s, 2000 past the 120 s timeout); the worker now
+    # cuts long blocks into functions. Value bit-equal to the JVM's, gradient against central differences.
+    body = "\n".join(f"    s += Math.sin(p[{i % 7}] * {i + 1}.0) * p[{(i + 3) % 7}];" for i in range(2000))
+    ok(kernel, f"double long2000(double[] p) {{\n    double s = 0;\n{body}\n    return s;\n}}", timeout=300)
+    started = time.monotonic()
+    ok(kernel, "%autodiff reverse long2000", timeout=300)
+    measured(f"%autodiff reverse of a 2000-line straight-line method: {time.monotonic() - started:.1f} s")
+    check = ok(kernel, """
+double[] p2000 = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7};
+var g2000 = long2000_grad(p2000);
+double worst2000 = 0;
+for (int k = 0; k < 7; k++) {
+    double[] up = p2000.clone(), down = p2000.clone();
+    up[k] += 1e-6; down[k] -= 1e-6;
+    double fd = (long2000(up) - long2000(down)) / 2e-6;
+    worst2000 = Math.max(worst2000, Math.abs(g2000.dp()[k] - fd) / Math.max(1, Math.abs(fd)));
+}
+(g2000.value() == long2000(p2000)) + " " + worst2000""").text.strip('"').split()
+    assert check[0] == "true", "the compiled value differs from the JVM's"
+    assert float(check[1]) < 1e-5, f"gradient vs central differences: relative error {check[1]}"

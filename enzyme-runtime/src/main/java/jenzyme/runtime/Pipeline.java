@@ -26,7 +26,13 @@ import jenzyme.runtime.bind.StaticFieldReads;
 import jenzyme.runtime.lower.FieldParameter;
 import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.jit.OrcJit;
+import jenzyme.runtime.bind.JvmCalls;
 import jenzyme.runtime.lower.BytecodeLowering;
+import jenzyme.runtime.lower.DerivativeRule;
+import jenzyme.runtime.lower.DerivativeRules;
+import jenzyme.runtime.lower.DerivativeRules.Sweep;
+import jenzyme.runtime.lower.MethodRef;
+import jenzyme.runtime.lower.RuntimeSymbols;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.LoweredModule;
 import jenzyme.runtime.lower.SubsetExplainer;
@@ -52,6 +58,7 @@ public final class Pipeline implements AutoCloseable {
     private final Object workerLock = new Object();
     private final Map<JitKey, NativeMethod> jitted = new HashMap<>();
     private WorkerClient worker;
+    private volatile List<DerivativeRule> rules = List.of();
 
     private Pipeline(OrcJit jit, Supplier<WorkerClient> startWorker) {
         this.jit = jit;
@@ -76,8 +83,20 @@ public final class Pipeline implements AutoCloseable {
      * @throws jenzyme.runtime.error.LoweringException if the method is outside the supported subset
      */
     public LoweredModule lower(JavaMethod method) {
-        return new BytecodeLowering(method.classes()).lower(method.ownerInternalName(), method.name(),
-                method.descriptor());
+        return lower(method, Sweep.PRIMAL, 1);
+    }
+
+    /**
+     * Replaces the derivative rules ({@code %autodiff rule}) that methods lowered from now on use: calls of each
+     * rule's method go through the rule in derivatives, and JVM methods with a rule are called back in the JVM.
+     */
+    public void rules(List<DerivativeRule> rules) {
+        this.rules = List.copyOf(rules);
+    }
+
+    private LoweredModule lower(JavaMethod method, Sweep sweep, int width) {
+        return new BytecodeLowering(method.classes(), DerivativeRules.of(rules, sweep, width))
+                .lower(method.ownerInternalName(), method.name(), method.descriptor());
     }
 
     /**
@@ -90,8 +109,8 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /** The lowered method, relaxed for {@code --fast-math} when the options ask for it. */
-    private LoweredModule lower(JavaMethod method, DifferentiationOptions options) {
-        LoweredModule lowered = lower(method);
+    private LoweredModule lower(JavaMethod method, DifferentiationOptions options, Sweep sweep, int width) {
+        LoweredModule lowered = lower(method, sweep, width);
         return options.fastMath() ? lowered.withFastMath() : lowered;
     }
 
@@ -110,21 +129,26 @@ public final class Pipeline implements AutoCloseable {
      * @throws jenzyme.runtime.error.BindingException if FFM could not bind the entry point
      */
     public synchronized NativeMethod jit(JavaMethod method, DifferentiationOptions options) {
-        LoweredModule lowered = lower(method, options);
+        LoweredModule lowered = lower(method, options, Sweep.PRIMAL, 1);
         if (lowered.entry().returnsArray()) {
             throw new jenzyme.runtime.error.BindingException(
                     Messages.NATIVE_ARRAY_RESULT.format(lowered.entry().methodAsWritten()));
         }
+        provideJvmCalls(lowered, method);
         JitModule code = jit.add(lowered.moduleName(), lowered.bitcode(), true);
         try {
             EntryPoint entry = lowered.entry();
             NativeSignature signature = NativeSignature.of(entry);
+            MethodHandle copyingCall = NativeBinder.bindCopying(code.address(entry.symbol()), signature, code::isLive,
+                    entry.symbol());
+            if (lowered.callsBack()) {
+                copyingCall = JvmCalls.raisingAfter(copyingCall, entry.symbol());
+            }
             // Guarded: the code stays until calls in flight return, however soon the method is compiled again.
-            MethodHandle handle = withFields(code.guard(
+            MethodHandle copying = withFields(code.guard(copyingCall), entry, method);
+            MethodHandle handle = lowered.callsBack() ? copying : withFields(code.guard(
                     NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol())),
                     entry, method);
-            MethodHandle copying = withFields(code.guard(NativeBinder.bindCopying(code.address(entry.symbol()),
-                    signature, code::isLive, entry.symbol())), entry, method);
             NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
             NativeMethod previous = jitted.put(new JitKey(method, options.fastMath()), compiled);
             if (previous != null) {
@@ -175,11 +199,27 @@ public final class Pipeline implements AutoCloseable {
      */
     public Derivative differentiate(JavaMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options, int width) {
+        if (method.descriptor().indexOf('L') >= 0) {
+            EntryPoint unspecialised = new BytecodeLowering(method.classes()).unspecialisedEntry(
+                    method.ownerInternalName(), method.name(), method.descriptor());
+            if (LambdaDispatch.takesLambdas(unspecialised)) {
+                JitModule hub = jit.add(unspecialised.symbol() + ".lambdas",
+                        BytecodeLowering.emptyModule(unspecialised.symbol()), false);
+                return LambdaDispatch.derivative(this, hub, method, unspecialised, mode, overrides, options, width);
+            }
+        }
         Timings timings = new Timings();
-        LoweredModule lowered = timings.time("lowering", () -> lower(method, options));
+        LoweredModule lowered = timings.time("lowering", () -> lower(method, options,
+                mode == Mode.FORWARD ? Sweep.FORWARD : Sweep.REVERSE, width));
         CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn(),
                 width);
         return differentiate(method, lowered, convention, options, timings, "");
+    }
+
+    /** A lowered (specialised) module differentiated and bound: {@link LambdaDispatch} at a call. */
+    Derivative differentiate(JavaMethod method, LoweredModule lowered, CallingConvention convention,
+                             DifferentiationOptions options) {
+        return differentiate(method, lowered, convention, options, new Timings(), "");
     }
 
     /**
@@ -191,10 +231,9 @@ public final class Pipeline implements AutoCloseable {
      */
     public Jacobian jacobian(JavaMethod method, JacobianOptions options) {
         Timings timings = new Timings();
-        LoweredModule lowered = timings.time("lowering", () -> lower(method,
-                DifferentiationOptions.DEFAULT.withFastMath(options.fastMath())));
-        JacobianShape shape = JacobianShape.of(lowered.entry(), options.wrt(), options.out());
         DifferentiationOptions how = DifferentiationOptions.DEFAULT.withFastMath(options.fastMath());
+        LoweredModule lowered = timings.time("lowering", () -> lower(method, how, Sweep.FORWARD, options.width()));
+        JacobianShape shape = JacobianShape.of(lowered.entry(), options.wrt(), options.out());
         Derivative forward = null;
         Derivative reverse = null;
         try {
@@ -203,7 +242,9 @@ public final class Pipeline implements AutoCloseable {
                         shape.activities(), true, options.width()), how, timings, "forward ");
             }
             if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
-                reverse = differentiate(method, lowered, CallingConvention.of(lowered.entry(), Mode.REVERSE,
+                // A rule's glue differs by sweep: the reverse derivative needs its own lowering when rules apply.
+                LoweredModule forReverse = rules.isEmpty() ? lowered : lower(method, how, Sweep.REVERSE, 1);
+                reverse = differentiate(method, forReverse, CallingConvention.of(forReverse.entry(), Mode.REVERSE,
                         shape.activities(), true), how, new Timings(), "reverse ");
             }
             return new Jacobian(shape, forward, reverse);
@@ -222,9 +263,23 @@ public final class Pipeline implements AutoCloseable {
         module.timings().forEach((phase, time) -> timings.put(phasePrefix + phase.name().toLowerCase(), time));
         String suffix = "." + convention.mode().name().toLowerCase()
                 + (convention.width() > 1 ? "x" + convention.width() : "");
+        provideJvmCalls(lowered, method);
         return jitAndBind(lowered, suffix, module, timings,
                 code -> DerivativeBinder.bind(code.address(module.wrapper().symbol()), convention, module.wrapper(),
-                        code::isLive, method.classes()), convention);
+                        code::isLive, method.classes(), lowered.callsBack()), convention);
+    }
+
+    /** Defines the upcalls {@code lowered} makes (its JVM methods, the rule-failure hook) in the JIT. */
+    private void provideJvmCalls(LoweredModule lowered, JavaMethod method) {
+        if (!lowered.callsBack()) {
+            return;
+        }
+        jit.defineRuntimeSymbol(RuntimeSymbols.RULE_FAILED, JvmCalls.ruleFailedHook());
+        for (MethodRef call : lowered.jvmCalls()) {
+            String symbol = RuntimeSymbols.jvmCall(call);
+            jit.defineRuntimeSymbol(symbol, JvmCalls.upcall(symbol, JvmCalls.ownerClass(method.classes(), call.owner()),
+                    call.name(), call.descriptor().length() - 3));
+        }
     }
 
     /**
@@ -233,7 +288,7 @@ public final class Pipeline implements AutoCloseable {
      */
     public Derivative hvp(JavaMethod method) {
         Timings timings = new Timings();
-        LoweredModule lowered = timings.time("lowering", () -> lower(method));
+        LoweredModule lowered = timings.time("lowering", () -> lower(method, Sweep.SECOND_ORDER, 1));
         CallingConvention gradient = CallingConvention.hvpGradient(lowered.entry());
         DifferentiatedModule reverse = worker().differentiate(request(lowered.bitcode(), lowered.entry().symbol(),
                 gradient.wrapperLayout()).withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false)));

@@ -123,7 +123,8 @@ public final class HipparchusBridge {
      * A least-squares problem minimising ½‖r(q)‖² from {@code start}: residuals, their Jacobian, target zero,
      * {@value #MAX_EVALUATIONS} evaluations and iterations allowed, and convergence once no parameter moves by more
      * than {@value #PARAMETER_TOLERANCE} relative (Gauss–Newton needs a checker; Levenberg–Marquardt stops at its own
-     * tolerances or this, whichever comes first). Add weights, another checker or a validator to the builder, then
+     * tolerances or this, whichever comes first; a parameter whose optimum is exactly 0 needs a checker with an
+     * absolute tolerance in its units). Add weights, another checker or a validator to the builder, then
      * {@code build()} it for {@code LevenbergMarquardtOptimizer} or {@code GaussNewtonOptimizer}. Hipparchus's
      * residuals are target − model, so its {@code getResiduals()} are −r.
      */

@@ -30,9 +30,18 @@ final class ActivityRules {
                         entry.methodAsWritten(), String.join(", ", names), name));
             }
         }
+        java.util.Set<Integer> captured = new java.util.HashSet<>();
+        for (EntryPoint.JavaParameter declared : entry.declared()) {
+            if (declared.shape() instanceof jenzyme.runtime.lower.RecordShape lambda && lambda.isFunctional()) {
+                for (int leaf = declared.first(); leaf < declared.first() + declared.leafCount(); leaf++) {
+                    captured.add(leaf); // what a lambda captured is a constant of the call, like a static field
+                }
+            }
+        }
         List<Activity> activities = new ArrayList<>();
         for (NativeParameter parameter : parameters) {
-            Activity activity = override(overrides, parameter).orElse(defaultActivity(parameter.type()));
+            Activity activity = captured.contains(activities.size()) ? Activity.CONST
+                    : override(overrides, parameter).orElse(defaultActivity(parameter.type()));
             check(entry, parameter, activity, mode);
             activities.add(activity);
         }

@@ -71,11 +71,13 @@ final class CallRoute {
 
     private CallRoute() {}
 
-    /** A handle of {@code descriptor}'s type that takes heap or native segments and routes each call. */
-    static MethodHandle bind(MemorySegment function, FunctionDescriptor descriptor) {
-        MethodHandle critical = LINKER.downcallHandle(function, descriptor, Linker.Option.critical(true));
+    /**
+     * A handle of {@code descriptor}'s type that takes heap or native segments and routes each call; code that calls
+     * back into the JVM ({@code callsBack}) always goes the ordinary way, since FFM forbids upcalls from critical calls.
+     */
+    static MethodHandle bind(MemorySegment function, FunctionDescriptor descriptor, boolean callsBack) {
         MethodHandle ordinary = LINKER.downcallHandle(function, descriptor);
-        MethodType type = critical.type();
+        MethodType type = ordinary.type();
         List<Integer> segments = new ArrayList<>();
         List<Integer> integers = new ArrayList<>();
         for (int i = 0; i < type.parameterCount(); i++) {
@@ -89,6 +91,10 @@ final class CallRoute {
             return ordinary; // nothing to copy, nothing to gain from a critical call
         }
         CallRoute route = new CallRoute();
+        if (callsBack) {
+            return route.copying(ordinary, segments);
+        }
+        MethodHandle critical = LINKER.downcallHandle(function, descriptor, Linker.Option.critical(true));
         return MethodHandles.guardWithTest(route.test(type, segments, integers), critical,
                 route.copying(ordinary, segments));
     }

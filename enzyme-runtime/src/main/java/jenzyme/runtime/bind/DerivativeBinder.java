@@ -68,11 +68,20 @@ public final class DerivativeBinder {
      */
     public static MethodHandle bind(MemorySegment function, CallingConvention convention, WrapperSignature wrapper,
                                     BooleanSupplier isLive, ClassBytesSource classes) {
+        return bind(function, convention, wrapper, isLive, classes, false);
+    }
+
+    /**
+     * @param callsBack whether the code calls back into the JVM ({@link JvmCalls}): never a critical downcall, and
+     *                  the failures of the calls back raised after the call
+     */
+    public static MethodHandle bind(MemorySegment function, CallingConvention convention, WrapperSignature wrapper,
+                                    BooleanSupplier isLive, ClassBytesSource classes, boolean callsBack) {
         convention.check(wrapper);
         String symbol = wrapper.symbol();
         List<Feed> feeds = convention.feeds();
         MethodType javaType = convention.handleType();
-        MethodHandle raw = NativeBinder.bindWrapper(function, wrapper);
+        MethodHandle raw = NativeBinder.bindWrapper(function, wrapper, callsBack);
 
         // (int[] status, javaType params..., static fields...) → one filtered native argument per wrapper parameter.
         List<StaticField> fields = convention.entry().fields().stream().map(FieldParameter::field).toList();
@@ -106,6 +115,9 @@ public final class DerivativeBinder {
         handle = NativeBinder.withStatusBlock(handle, isLive, symbol);
         if (feeds.stream().anyMatch(f -> f.kind() == Feed.Kind.ROWS)) {
             handle = JaggedRows.endingAfter(handle); // the row copies go back to their arrays, the tables are freed
+        }
+        if (callsBack) {
+            handle = JvmCalls.raisingAfter(handle, symbol);
         }
         handle = guarded(handle, convention, wrapper.slots().size());
         if (!handle.type().equals(javaType)) {

@@ -135,8 +135,13 @@ public final class NativeBinder {
      * short ({@link CallRoute}); no status handling.
      */
     public static MethodHandle bindRouted(MemorySegment function, FunctionDescriptor descriptor) {
+        return bindRouted(function, descriptor, false);
+    }
+
+    /** {@link #bindRouted}, never critical when the code calls back into the JVM ({@link JvmCalls}). */
+    public static MethodHandle bindRouted(MemorySegment function, FunctionDescriptor descriptor, boolean callsBack) {
         try {
-            return CallRoute.bind(function, descriptor);
+            return CallRoute.bind(function, descriptor, callsBack);
         } catch (IllegalArgumentException e) {
             throw new BindingException(Messages.FFM_CANNOT_BIND.format(descriptor, e.getMessage()), e);
         }
@@ -156,6 +161,11 @@ public final class NativeBinder {
      * {@code void}, one layout per wrapper parameter. No status handling, no checks: the derivative binders add those.
      */
     public static MethodHandle bindWrapper(MemorySegment function, WrapperSignature wrapper) {
+        return bindWrapper(function, wrapper, false);
+    }
+
+    /** {@link #bindWrapper}, never critical when the code calls back into the JVM ({@link JvmCalls}). */
+    public static MethodHandle bindWrapper(MemorySegment function, WrapperSignature wrapper, boolean callsBack) {
         MemoryLayout[] layouts = wrapper.parameters().stream().map(p -> switch (p.type()) {
             case DOUBLE -> ValueLayout.JAVA_DOUBLE;
             case FLOAT -> ValueLayout.JAVA_FLOAT;
@@ -163,7 +173,7 @@ public final class NativeBinder {
             case I64 -> ValueLayout.JAVA_LONG;
             case PTR -> ValueLayout.ADDRESS;
         }).toArray(MemoryLayout[]::new);
-        return bindRouted(function, FunctionDescriptor.ofVoid(layouts));
+        return bindRouted(function, FunctionDescriptor.ofVoid(layouts), callsBack);
     }
 
     /** Replaces each array's native (pointer[, length]) parameters by the one Java array parameter. */

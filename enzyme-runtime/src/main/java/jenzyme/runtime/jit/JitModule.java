@@ -32,6 +32,7 @@ public final class JitModule implements AutoCloseable {
     private volatile boolean live = true;
     private final LongAdder inFlight = new LongAdder();
     private boolean released;
+    private final java.util.List<AutoCloseable> dependents = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private static final MethodHandle ENTER;
     private static final MethodHandle EXIT;
@@ -129,6 +130,23 @@ public final class JitModule implements AutoCloseable {
         if (live) {
             live = false;
             releaseIfIdle();
+            dependents.forEach(JitModule::closeQuietly);
+        }
+    }
+
+    /** Closes {@code dependent} with this module (a binding's code compiled later, per lambda it was called with). */
+    public void closeWith(AutoCloseable dependent) {
+        dependents.add(dependent);
+        if (!live) {
+            closeQuietly(dependent);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable dependent) {
+        try {
+            dependent.close();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 

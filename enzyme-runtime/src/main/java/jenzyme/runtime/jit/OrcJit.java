@@ -33,6 +33,7 @@ public final class OrcJit implements AutoCloseable {
 
     private final Lljit jit;
     private final List<JitModule> modules = new ArrayList<>();
+    private final java.util.Set<String> runtimeSymbols = new java.util.HashSet<>();
     private int serial;
     private boolean closed;
     private boolean disposed;
@@ -67,6 +68,21 @@ public final class OrcJit implements AutoCloseable {
             jit.addModule(jit.newResourceTracker(), context, module);
         } finally {
             Lljit.dispose(context);
+        }
+    }
+
+    /**
+     * Defines a function compiled code may call by name (an FFM upcall stub, {@code jenzyme.runtime.bind.JvmCalls}),
+     * once: later definitions of the same name are ignored, so the address must stay valid for the JIT's lifetime.
+     */
+    public synchronized void defineRuntimeSymbol(String name, MemorySegment address) {
+        if (runtimeSymbols.add(name)) {
+            try {
+                jit.defineAbsoluteSymbol(name, address.address());
+            } catch (LlvmFailure failure) {
+                runtimeSymbols.remove(name);
+                throw new JitException(Messages.JIT_START_FAILED.format(failure.getMessage()), failure);
+            }
         }
     }
 

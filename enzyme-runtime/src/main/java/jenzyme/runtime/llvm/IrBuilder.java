@@ -48,6 +48,11 @@ public final class IrBuilder implements AutoCloseable {
         return LLVMStructTypeInContext(context, new PointerPointer<>(fields), fields.length, 0);
     }
 
+    /** {@code [length x element]}: how Enzyme's vector mode passes a scalar's lanes. */
+    public LLVMTypeRef arrayType(LLVMTypeRef element, int length) {
+        return LLVMArrayType2(element, length);
+    }
+
     public LLVMValueRef insertValue(LLVMValueRef aggregate, LLVMValueRef element, int index) {
         return LLVMBuildInsertValue(builder, aggregate, element, index, "");
     }

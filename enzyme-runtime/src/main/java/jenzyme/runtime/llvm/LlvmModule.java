@@ -7,6 +7,7 @@ import jenzyme.runtime.error.Messages;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.llvm.LLVM.LLVMAttributeRef;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMMetadataRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
@@ -42,6 +43,14 @@ public final class LlvmModule implements AutoCloseable {
         return function;
     }
 
+    /**
+     * Makes a definition interposable ({@code weak}): the optimiser may neither inline it nor infer anything from its
+     * body, while Enzyme still differentiates the body.
+     */
+    public void makeInterposable(LLVMValueRef function) {
+        LLVMSetLinkage(function, LLVMWeakAnyLinkage);
+    }
+
     /** A global defined outside the module (by the JIT's runtime symbols). */
     public LLVMValueRef addExternalGlobal(LLVMTypeRef type, String name, int alignment) {
         LLVMValueRef global = LLVMAddGlobal(module, type, name);
@@ -67,6 +76,16 @@ public final class LlvmModule implements AutoCloseable {
     /** An integer attribute such as {@code memory} (whose value 0 means {@code memory(none)}). */
     public void addFunctionAttribute(LLVMValueRef function, String attribute, long value) {
         LLVMAddAttributeAtIndex(function, LLVMAttributeFunctionIndex, attribute(attribute, value));
+    }
+
+    /**
+     * Attaches {@code !kind !{ptr @target}} to {@code function}: how Enzyme finds a custom derivative
+     * ({@code enzyme_derivative}, {@code enzyme_augment}, {@code enzyme_gradient}).
+     */
+    public void attachFunction(LLVMValueRef function, String kind, LLVMValueRef target) {
+        LLVMMetadataRef node = LLVMMDNodeInContext2(context,
+                new PointerPointer<>(new LLVMMetadataRef[] {LLVMValueAsMetadata(target)}), 1);
+        LLVMGlobalSetMetadata(function, LLVMGetMDKindIDInContext(context, kind, kind.length()), node);
     }
 
     public void addReturnAttribute(LLVMValueRef function, String attribute) {

@@ -19,9 +19,16 @@ import jenzyme.runtime.lower.ClassBytesSource;
 public final class BytecodeLowering {
 
     private final ClassBytesSource source;
+    private final DerivativeRules rules;
 
     public BytecodeLowering(ClassBytesSource source) {
+        this(source, DerivativeRules.NONE);
+    }
+
+    /** @param rules the derivative rules calls go through, for the sweep the module is lowered for */
+    public BytecodeLowering(ClassBytesSource source, DerivativeRules rules) {
         this.source = Objects.requireNonNull(source, "source");
+        this.rules = Objects.requireNonNull(rules, "rules");
     }
 
     /**
@@ -31,6 +38,16 @@ public final class BytecodeLowering {
      * @throws LoweringException naming the construct and source line when something is outside the subset
      */
     public LoweredModule lower(String ownerInternalName, String methodName, String descriptor) {
+        return lower(ownerInternalName, methodName, descriptor, List.of());
+    }
+
+    /**
+     * {@link #lower(String, String, String)} specialised on the lambdas a call passes to the method's
+     * functional-interface parameters: each becomes a value of its captured values (Const native parameters
+     * {@code f.captured0}, ...), with its target's code compiled in.
+     */
+    public LoweredModule lower(String ownerInternalName, String methodName, String descriptor,
+                               List<EntryLambda> lambdas) {
         Objects.requireNonNull(ownerInternalName, "ownerInternalName");
         Objects.requireNonNull(methodName, "methodName");
         Objects.requireNonNull(descriptor, "descriptor");
@@ -39,7 +56,7 @@ public final class BytecodeLowering {
         List<StaticField> fields = List.of();
         while (true) {
             StaticFields statics = new StaticFields(fields);
-            LoweredModule lowered = lowerOnce(entryRef, statics);
+            LoweredModule lowered = lowerOnce(entryRef, statics, lambdas);
             if (statics.discovered().isEmpty()) {
                 return lowered;
             }
@@ -48,22 +65,24 @@ public final class BytecodeLowering {
     }
 
     /** One run with the static fields {@code statics} knows; incomplete if it discovers more (then null). */
-    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics) {
+    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics, List<EntryLambda> lambdas) {
         String ownerInternalName = entryRef.owner();
         String methodName = entryRef.name();
         String descriptor = entryRef.descriptor();
-        String moduleName = SymbolNames.of(entryRef);
         ClassLibrary classes = new ClassLibrary(source);
+        String specialised = EntryLambda.specialise(descriptor, lambdas, classes);
+        String moduleName = SymbolNames.of(new MethodRef(ownerInternalName, methodName, specialised));
         try (IrModule module = new IrModule(moduleName, statics)) {
             LoweredFunctions functions = new LoweredFunctions(module, classes);
+            RuleCalls ruleCalls = new RuleCalls(module, functions, classes, rules);
             LoweredFunction entry;
             try {
-                entry = functions.require(entryRef);
+                entry = functions.require(entryRef, specialised);
             } catch (Unsupported unsupported) {
                 throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1, null);
             }
             for (var next = functions.nextToLower(); next.isPresent(); next = functions.nextToLower()) {
-                MethodLowering.lower(module, classes, functions, next.get());
+                MethodLowering.lower(module, classes, functions, ruleCalls, next.get());
             }
             if (!statics.discovered().isEmpty()) {
                 return null;
@@ -74,7 +93,7 @@ public final class BytecodeLowering {
                         ownerInternalName, methodName, descriptor, -1, -1, irText);
             });
             return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry, statics.known()),
-                    functions.loweredMethods());
+                    functions.loweredMethods(), ruleCalls.jvmCalls());
         }
     }
 
@@ -94,9 +113,34 @@ public final class BytecodeLowering {
         return descriptors.getFirst();
     }
 
+    /**
+     * The entry point of the method before a call names the lambdas of its functional-interface parameters: those
+     * take no native parameter ({@link RecordShape#functional}); lowering nothing but the signature. A binding
+     * takes its stubs from this one and specialises at each call ({@link #lower(String, String, String, List)}).
+     */
+    public EntryPoint unspecialisedEntry(String ownerInternalName, String methodName, String descriptor) {
+        JvmNames.checkMethod(ownerInternalName, descriptor, LoweringException::new);
+        MethodRef entryRef = new MethodRef(ownerInternalName, methodName, descriptor);
+        try (IrModule module = new IrModule(SymbolNames.of(entryRef), new StaticFields(List.of()))) {
+            try {
+                return entryPoint(new LoweredFunctions(module, new ClassLibrary(source)).require(entryRef), List.of());
+            } catch (Unsupported unsupported) {
+                throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1,
+                        null);
+            }
+        }
+    }
+
+    /** An LLVM module without functions: what holds a binding's place until a call names its lambdas. */
+    public static byte[] emptyModule(String name) {
+        try (IrModule module = new IrModule(name, new StaticFields(List.of()))) {
+            return module.bitcode();
+        }
+    }
+
     /** Whether {@code shape} is, or holds, an object of a (non-record) class: those stay inside compiled code. */
     private static boolean holdsObject(RecordShape shape) {
-        return !shape.isRecord() || shape.components().stream()
+        return !shape.isRecord() && !shape.isFunctional() || shape.components().stream()
                 .anyMatch(c -> c.shape() instanceof RecordShape nested && holdsObject(nested));
     }
 

@@ -20,6 +20,7 @@ final class ClassLibrary {
     private final ClassBytesSource source;
     private final Map<String, Optional<ClassModel>> classes = new HashMap<>();
     private final Map<String, Optional<RecordShape>> records = new HashMap<>();
+    private final Map<String, LambdaTarget> lambdas = new HashMap<>();
 
     ClassLibrary(ClassBytesSource source) {
         this.source = source;
@@ -99,6 +100,45 @@ final class ClassLibrary {
         Optional<RecordShape> shape = Optional.of(new RecordShape(internalName, components, extendsRecord(model.get())));
         records.put(internalName, shape);
         return shape;
+    }
+
+    /**
+     * The shape of a lambda calling {@code target} with captured values of shapes {@code captured}: a value like an
+     * object of a final class, whose components are the captured values. Its name ({@code
+     * jenzyme/lambda/Rhs$<hash of target and captured shapes>}) stands in for the interface in the descriptor of a
+     * method specialised on it, so each target gets its own lowered copy of the methods it is passed to.
+     */
+    RecordShape lambdaShape(LambdaTarget target, List<Shape> captured) {
+        String key = target + "|" + captured.stream().map(ClassLibrary::descriptorOf).toList();
+        String name = "jenzyme/lambda/" + target.iface().substring(target.iface().lastIndexOf('/') + 1)
+                + "$" + SymbolNames.hash(key);
+        List<RecordShape.Component> components = new java.util.ArrayList<>();
+        for (int i = 0; i < captured.size(); i++) {
+            components.add(new RecordShape.Component("captured" + i, descriptorOf(captured.get(i)), captured.get(i)));
+        }
+        RecordShape shape = new RecordShape(name, components, false, true);
+        records.put(name, Optional.of(shape));
+        lambdas.put(name, target);
+        return shape;
+    }
+
+    /** Whether {@code internalName} is an interface a lambda can implement: java.util.function's, or the notebook's. */
+    boolean isFunctionalInterface(String internalName) {
+        return internalName.startsWith("java/util/function/") || classModel(internalName)
+                .filter(model -> model.flags().has(AccessFlag.INTERFACE) && model.methods().stream()
+                        .filter(m -> m.flags().has(AccessFlag.ABSTRACT)).count() == 1).isPresent();
+    }
+
+    /** What the lambda of shape {@code internalName} calls, if it is one ({@link #lambdaShape}). */
+    Optional<LambdaTarget> lambdaTarget(String internalName) {
+        return Optional.ofNullable(lambdas.get(internalName));
+    }
+
+    static String descriptorOf(Shape shape) {
+        return switch (shape) {
+            case JavaType type -> type.descriptor();
+            case RecordShape record -> "L" + record.internalName() + ";";
+        };
     }
 
     private Optional<ClassModel> classModel(String internalName) {

@@ -151,6 +151,27 @@ final class IrModule implements AutoCloseable {
         });
     }
 
+    /**
+     * A function the JIT provides at run time ({@link RuntimeSymbols}: an upcall into the JVM, the rule-failure
+     * hook), declared once per module.
+     */
+    Callee runtimeFunction(String name, LLVMTypeRef type) {
+        return declarations.computeIfAbsent("runtime#" + name, k -> {
+            LLVMValueRef function = module.addFunction(name, type, true);
+            addFunctionAttribute(function, "nounwind");
+            return new Callee(type, function);
+        });
+    }
+
+    void makeInterposable(LLVMValueRef function) {
+        module.makeInterposable(function);
+    }
+
+    /** Points Enzyme from {@code function} to {@code target} through function metadata {@code kind}. */
+    void attachFunction(LLVMValueRef function, String kind, LLVMValueRef target) {
+        module.attachFunction(function, kind, target);
+    }
+
     /** The external {@code i32} interrupt flag global (see {@link RuntimeSymbols#INTERRUPT_FLAG}). */
     LLVMValueRef interruptFlag() {
         if (interruptFlag == null) {

@@ -32,14 +32,23 @@ final class LoweredFunctions {
 
     /** The function for {@code ref}, declaring it (and queueing its body) on first use. */
     LoweredFunction require(MethodRef ref) {
-        LoweredFunction known = declared.get(ref);
+        return require(ref, ref.descriptor());
+    }
+
+    /**
+     * The copy of {@code ref} whose parameters have the types of {@code specialised}: the descriptor with lambda
+     * shapes for the interfaces it takes ({@link LambdaValues#specialise}), else {@code ref}'s own.
+     */
+    LoweredFunction require(MethodRef ref, String specialised) {
+        MethodRef key = new MethodRef(ref.owner(), ref.name(), specialised);
+        LoweredFunction known = declared.get(key);
         if (known != null) {
             return known;
         }
         MethodModel model = classes.method(ref);
         checkCompilable(ref, model, classes);
-        MethodSignature signature = MethodSignature.of(ref, model, classes);
-        String symbol = SymbolNames.of(ref);
+        MethodSignature signature = MethodSignature.of(key, model, classes);
+        String symbol = SymbolNames.of(key);
         LLVMTypeRef type = module.functionType(signature);
         LLVMValueRef function = module.addFunction(symbol, type, declared.isEmpty());
         // The status block is private to each call: nothing else can alias or keep it.
@@ -48,7 +57,7 @@ final class LoweredFunctions {
         List<String> names = parameterNames(model, signature);
         nameParameters(function, signature, names);
         LoweredFunction lowered = new LoweredFunction(ref, model, signature, new Callee(type, function), symbol, names);
-        declared.put(ref, lowered);
+        declared.put(key, lowered);
         pending.add(lowered);
         return lowered;
     }

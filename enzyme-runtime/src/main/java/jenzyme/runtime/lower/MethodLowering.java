@@ -15,6 +15,7 @@ import java.lang.classfile.instruction.ConstantInstruction;
 import java.lang.classfile.instruction.ConvertInstruction;
 import java.lang.classfile.instruction.FieldInstruction;
 import java.lang.classfile.instruction.IncrementInstruction;
+import java.lang.classfile.instruction.InvokeDynamicInstruction;
 import java.lang.classfile.instruction.InvokeInstruction;
 import java.lang.classfile.instruction.LabelTarget;
 import java.lang.classfile.instruction.LoadInstruction;
@@ -53,6 +54,7 @@ final class MethodLowering {
     private final IrBuilder ir;
     private final ClassLibrary classes;
     private final LoweredFunctions functions;
+    private final RuleCalls ruleCalls;
     private final LoweredFunction method;
     private final LLVMValueRef function;
     private final OperandStack stack = new OperandStack();
@@ -69,6 +71,8 @@ final class MethodLowering {
     private MathCalls math;
     private Boundary boundary;
     private RecordValues records;
+    private LambdaValues lambdas;
+    private StreamPipelines streams;
     /** The record shape each local slot last received (javac's scoped slots make program order reliable). */
     private final Map<Integer, RecordShape> recordLocals = new HashMap<>();
     /** Records under construction live across a jump (new R(c ? a : b)): no run-time value, so kept here. */
@@ -78,17 +82,20 @@ final class MethodLowering {
     private int bci;
     private int siteLine = Integer.MIN_VALUE;
 
-    private MethodLowering(IrModule module, ClassLibrary classes, LoweredFunctions functions, LoweredFunction method) {
+    private MethodLowering(IrModule module, ClassLibrary classes, LoweredFunctions functions, RuleCalls ruleCalls,
+                           LoweredFunction method) {
         this.module = module;
         this.ir = module.ir();
         this.classes = classes;
         this.functions = functions;
+        this.ruleCalls = ruleCalls;
         this.method = method;
         this.function = method.callee().function();
     }
 
-    static void lower(IrModule module, ClassLibrary classes, LoweredFunctions functions, LoweredFunction method) {
-        new MethodLowering(module, classes, functions, method).run();
+    static void lower(IrModule module, ClassLibrary classes, LoweredFunctions functions, RuleCalls ruleCalls,
+                      LoweredFunction method) {
+        new MethodLowering(module, classes, functions, ruleCalls, method).run();
     }
 
     private void run() {
@@ -118,11 +125,13 @@ final class MethodLowering {
                 returnType == JavaType.VOID || method.signature().returnsArray() ? null : module.boundaryType(returnType), slots);
         boundary = new Boundary(module);
         records = new RecordValues(classes, slots, method.signature());
+        lambdas = new LambdaValues(classes);
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
         loopArrays = new LoopAllocations(plan);
         library = new ArrayLibrary(module, function, exits, arrays, slots);
         math = new MathCalls(module, arithmetic, exits);
+        streams = new StreamPipelines(module, function, slots, exits, arithmetic, arrays, math, this::applyLambda);
         LLVMBasicBlockRef start = ir.appendBlock(function, "start");
         ir.positionAtEnd(start);
         open = true;
@@ -257,9 +266,11 @@ final class MethodLowering {
             });
             return;
         }
-        SubsetRules.refusal(instruction, classes).ifPresent(construct -> {
-            throw Unsupported.refused(construct);
-        });
+        if (!(instruction instanceof InvokeInstruction call && ruleCalls.covers(call))) {
+            SubsetRules.refusal(instruction, classes).ifPresent(construct -> {
+                throw Unsupported.refused(construct);
+            });
+        }
         switch (instruction) {
             case LoadInstruction load -> stack.push(loopArrays.loaded(load.slot(), loadLocal(load)));
             case StoreInstruction store -> {
@@ -323,6 +334,7 @@ final class MethodLowering {
                     module, function, javaLlvmCount(), SubsetRules.staticField(field).orElseThrow()));
             case FieldInstruction field -> records.field(field, stack);
             case InvokeInstruction invoke -> invoke(invoke);
+            case InvokeDynamicInstruction dynamic -> stack.push(lambdas.create(dynamic, stack));
             case TypeCheckInstruction cast when SubsetRules.isArrayCast(cast) -> {
                 JValue array = stack.pop(); // a.clone()'s Object, cast back to a's type
                 stack.push(JValue.array(array.value(), array.length(), JavaType.of(cast.type().asSymbol()).orElseThrow()));
@@ -403,6 +415,33 @@ final class MethodLowering {
         }
         boolean hasReceiver = invoke.opcode() != Opcode.INVOKESTATIC;
         List<JValue> args = stack.popArguments(count + (hasReceiver ? 1 : 0));
+        if (StreamPipelines.handles(owner, name)) {
+            JValue result = streams.call(owner, name, descriptor, args);
+            if (result != null) {
+                stack.push(result);
+            }
+            return;
+        }
+        if (invoke.opcode() == Opcode.INVOKEINTERFACE) {
+            call(lambdas.resolve(owner, name, descriptor, args));
+            return;
+        }
+        call(new LambdaValues.Call(new MethodRef(owner, name, descriptor), args, !hasReceiver));
+    }
+
+    /** A lambda's method applied to {@code args} (stream pipelines call it from their loops): its result. */
+    private JValue applyLambda(JValue lambda, List<JValue> args) {
+        call(lambdas.resolveApplication(lambda, args));
+        return stack.pop();
+    }
+
+    /** Lowers the call and pushes its result (or replaces the record a constructor call constructed). */
+    private void call(LambdaValues.Call call) {
+        String owner = call.method().owner();
+        String name = call.method().name();
+        String descriptor = call.method().descriptor();
+        List<JValue> args = new ArrayList<>(call.args());
+        boolean hasReceiver = !call.isStatic();
         if (MathCalls.handles(owner)) {
             stack.push(math.call(owner, name, descriptor, args));
             return;
@@ -428,7 +467,15 @@ final class MethodLowering {
                 return;
             }
         }
-        LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor));
+        if (!hasReceiver) {
+            java.util.Optional<JValue> ruled = ruleCalls.call(new MethodRef(owner, name, descriptor), args);
+            if (ruled.isPresent()) {
+                stack.push(ruled.get());
+                return;
+            }
+        }
+        LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor),
+                lambdas.specialise(descriptor, args, hasReceiver && placeholder == null));
         if (callee.signature().returnsArray()) {
             throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, jenzyme.runtime.error.JavaWords.method(owner, name, descriptor));
         }

@@ -75,7 +75,8 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
             return primitive;
         }
         String internalName = desc.descriptorString().substring(1, desc.descriptorString().length() - 1);
-        return classes.valueShape(internalName).map(Shape.class::cast);
+        return classes.valueShape(internalName).map(Shape.class::cast).or(() -> classes.isFunctionalInterface(
+                internalName) ? java.util.Optional.of(RecordShape.functional(internalName)) : java.util.Optional.empty());
     }
 
     /** JVM local-variable slot of each parameter (long and double take two; a constructor's start after this). */

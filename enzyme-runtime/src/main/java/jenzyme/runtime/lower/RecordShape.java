@@ -14,14 +14,29 @@ import java.util.List;
  * are the components, any constructor builds them, and compiled code writes fields only in constructors (an object
  * is a value: a write elsewhere would be lost on a copy, so it is refused). Such objects never leave compiled code:
  * the compiled method takes and returns none (a record is the type to pass in).
+ *
+ * <p>A lambda ({@code isFunctional}) is kept the same way, its captured values being the components
+ * ({@link ClassLibrary#lambdaShape}); a functional-interface parameter of the method you compile is, before a call
+ * names its target, the shape without components named by the interface ({@link #functional}).
  */
-public record RecordShape(String internalName, List<Component> components, boolean isRecord) implements Shape {
+public record RecordShape(String internalName, List<Component> components, boolean isRecord, boolean isFunctional)
+        implements Shape {
 
     /** One component: its name as declared, its field descriptor and its shape. */
     public record Component(String name, String descriptor, Shape shape) implements java.io.Serializable {}
 
     public RecordShape {
         components = List.copyOf(components);
+    }
+
+    /** A record ({@code isRecord}) or an object of a final class. */
+    public RecordShape(String internalName, List<Component> components, boolean isRecord) {
+        this(internalName, components, isRecord, false);
+    }
+
+    /** A parameter of functional-interface type {@code iface} whose target is not known yet. */
+    public static RecordShape functional(String iface) {
+        return new RecordShape(iface, List.of(), false, true);
     }
 
     @Override

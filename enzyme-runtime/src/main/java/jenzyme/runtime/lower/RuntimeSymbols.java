@@ -9,5 +9,21 @@ public final class RuntimeSymbols {
      */
     public static final String INTERRUPT_FLAG = "jenzyme_interrupt_enzyme_const";
 
+    /**
+     * {@code void jenzyme_rule_failed(ptr status)}: a rule's glue hands over the status block of a compiled rule
+     * method that raised; the runtime (an upcall) keeps it for the binding to raise after the call.
+     */
+    public static final String RULE_FAILED = "jenzyme_rule_failed";
+
+    /** The weak pass-through of a rule's result in reverse mode (see {@code RuleCalls}), defined in each module. */
+    public static final String RULE_VALUE = "jenzyme_rule_value";
+
+    private static final String JVM_CALL_PREFIX = "jenzyme_jvm.";
+
     private RuntimeSymbols() {}
+
+    /** {@code double <name>(double...)}: the upcall into the JVM method {@code method}. */
+    public static String jvmCall(MethodRef method) {
+        return JVM_CALL_PREFIX + SymbolNames.of(method);
+    }
 }

@@ -40,8 +40,7 @@ final class SubsetRules {
             case FieldInstruction field when isInstanceField(field) && classes.isValueClass(field.owner().asInternalName())
                     -> null;
             case FieldInstruction field -> fieldAccess(field);
-            case InvokeDynamicInstruction dynamic -> (dynamic.name().stringValue().startsWith("makeConcat")
-                    ? Messages.STRING_CONCATENATION : Messages.LAMBDA).format();
+            case InvokeDynamicInstruction dynamic -> LambdaValues.refusal(dynamic, classes);
             case NewObjectInstruction newObject when classes.isValueClass(newObject.className().asInternalName()) -> null;
             case NewObjectInstruction newObject -> newObject(newObject.className().asInternalName());
             case NewReferenceArrayInstruction newArray ->
@@ -87,6 +86,9 @@ final class SubsetRules {
             return null;
         }
         String name = invoke.name().stringValue();
+        if (StreamPipelines.handles(owner, name)) {
+            return null; // which stream operations compile is decided where the pipeline is lowered
+        }
         String method = JavaWords.method(owner, name, invoke.type().stringValue());
         if (invoke.opcode() == Opcode.INVOKESPECIAL && name.equals("<init>")
                 && (owner.equals("java/lang/Record") || owner.equals("java/lang/Object"))) {
@@ -99,11 +101,17 @@ final class SubsetRules {
             };
             return identity ? Messages.RECORD_IDENTITY.format(name + "()", JavaWords.owner(owner)) : null;
         }
+        if (invoke.opcode() == Opcode.INVOKEINTERFACE) {
+            return null; // on a lambda or a record behind an interface; the lowering knows the receiver
+        }
         if (invoke.opcode() != Opcode.INVOKESTATIC) {
             return Messages.CALLING_INSTANCE_METHOD.format(method);
         }
         if (!MathCalls.handles(owner) && !classes.has(owner)) {
-            return Messages.CALLING_FOREIGN.format(method, JavaWords.owner(owner));
+            return DerivativeRule.fitsPrimal(invoke.type().stringValue())
+                    ? Messages.CALLING_FOREIGN_RULE.format(method, JavaWords.owner(owner),
+                            owner.replace('/', '.') + "." + name)
+                    : Messages.CALLING_FOREIGN.format(method, JavaWords.owner(owner));
         }
         return null;
     }

@@ -34,9 +34,13 @@ final class SymbolNames {
     }
 
     private static String hash(MethodRef method) {
+        return hash(method.owner() + "\0" + method.name() + "\0" + method.descriptor());
+    }
+
+    /** First 8 bytes of SHA-256 of {@code text}, in hex: also names lambda shapes ({@link ClassLibrary#lambdaShape}). */
+    static String hash(String text) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(
-                    (method.owner() + "\0" + method.name() + "\0" + method.descriptor()).getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(Messages.NO_SHA_256.format(), e);

@@ -13,8 +13,10 @@
  * {@code invokestatic} of any method whose class bytes the {@link jenzyme.runtime.lower.ClassBytesSource} has, recursion
  * included. Everything else is a {@link jenzyme.runtime.error.LoweringException} naming the construct and source line:
  * fields and notebook variables, objects, strings, null, reference comparisons, instance/virtual/interface calls,
- * lambdas, string concatenation, exceptions (throw, try/catch), synchronized, boolean/byte/char/short arrays,
- * arrays of objects or of three and more dimensions, assigning whole rows, returning arrays from callees.
+ * string concatenation, exceptions (throw, try/catch), synchronized, boolean/byte/char/short arrays,
+ * arrays of objects or of three and more dimensions, assigning whole rows, returning arrays from callees. Lambdas
+ * and method references are values ({@link jenzyme.runtime.lower.LambdaValues}), stream pipelines loops
+ * ({@link jenzyme.runtime.lower.StreamPipelines}).
  *
  * <h2>Calling convention</h2>
  * {@code ret @jz_<Class>_<method>_<hash>(ptr %status, params...)}: arrays as (data pointer, i32 length), booleans as

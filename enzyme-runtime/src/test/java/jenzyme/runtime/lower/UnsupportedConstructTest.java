@@ -46,7 +46,7 @@ class UnsupportedConstructTest {
                     }
                 }
                 static double lambda(double x) {
-                    java.util.function.DoubleUnaryOperator g = v -> v * 2; // lambda
+                    var g = (java.util.function.DoubleUnaryOperator & java.io.Serializable) v -> v * 2; // lambda
                     return g.applyAsDouble(x);
                 }
                 static int stringConcat(int x) {
@@ -132,7 +132,7 @@ class UnsupportedConstructTest {
             newObject         | (I)I   | new Object (compiled code cannot create objects)
             throwing          | (I)I   | throw new IllegalArgumentException (compiled code throws unchecked java.lang exceptions with a constant message
             synchronizedBlock | ([D)I  | synchronized block
-            lambda            | (D)D   | unsupported: a lambda or method reference
+            lambda            | (D)D   | unsupported: a serializable or multi-interface lambda
             stringConcat      | (I)I   | string concatenation (+ on a String)
             tryCatch          | (II)I  | try/catch/finally
             systemCall        | ()J    | calling System.nanoTime() (System is not a class of the notebook)

@@ -13,6 +13,7 @@ import jenzyme.magics.UserMethod;
 import jenzyme.magics.binding.BindingStubs;
 import jenzyme.magics.binding.CompileSummary;
 import jenzyme.magics.binding.CompilerSession;
+import jenzyme.runtime.BatchedForward;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.Jacobian;
 import jenzyme.runtime.ad.CallingConvention;
@@ -31,7 +32,7 @@ import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 public final class AutodiffMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
-            "%autodiff reverse|forward|hvp|jacobian <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...]"
+            "%autodiff reverse|forward|hvp|jacobian|rule <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...]"
                     + " [--name <base>] [--wrt <x>] [--out <y>] [--mode forward|reverse] [--width <lanes>]"
                     + " [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
             """
@@ -55,9 +56,20 @@ public final class AutodiffMagic extends SyntaxMagic {
                 %autodiff reverse f         // f returning double[]: FVjp f_vjp(x, ..., double[] ybar) (ybar·J)
                 %autodiff forward f         // f returning double[]: FJvp f_jvp(x, tx, ...): value, J·tx
 
+            `%autodiff forward f --width N` binds `f_fwd` taking N tangents after each differentiated parameter
+            (`double[][]` of N arrays, or `double[]` of N values) and returning the value and N directional
+            derivatives (`dvalue()`, a `double[]`) from one sweep of Enzyme's vector mode.
+
             `jacobian` compiles forward mode in sweeps of --width lanes (default 8) and reverse mode, and picks
             forward when y has more entries than x (`--mode forward|reverse` compiles only one); `--wrt x` names the
             input (default: the first double[] parameter), `--out y` the output of a void method (default: the last).
+
+            Derivative rules: `%autodiff rule myerf forward=myerf_fwd reverse=myerf_rev` makes every derivative
+            compiled afterwards use your derivative of `double myerf(double x)`: `double myerf_fwd(double x, double
+            dx)` returns the directional derivative, `double myerf_rev(double x, double dy)` returns dy·myerf'(x)
+            (for k double parameters: k tangents in, and `double[]` of the k partials out). A library method of
+            doubles, named with its full class name (`%autodiff rule org.hipparchus.special.Erf.erf forward=...
+            reverse=...`), is called back in the JVM for its value and differentiated by the rule.
 
             `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
             `--ad-before-opt` differentiates unoptimised IR (for comparison); `--fast-math` lets LLVM reassociate and
@@ -76,6 +88,9 @@ public final class AutodiffMagic extends SyntaxMagic {
 
     @Override
     protected Object run(MagicLine line) throws DefinitionException {
+        if (line.positional(0).equals("rule")) {
+            return rule(line);
+        }
         boolean hvp = line.positional(0).equals("hvp");
         boolean jacobian = line.positional(0).equals("jacobian");
         Mode mode = hvp || jacobian ? Mode.REVERSE : mode(line.positional(0));
@@ -87,14 +102,18 @@ public final class AutodiffMagic extends SyntaxMagic {
         if (jacobian) {
             return jacobian(method, name, line);
         }
-        if (line.option("width").isPresent() || line.option("wrt").isPresent() || line.option("out").isPresent()
-                || line.option("mode").isPresent()) {
+        if (line.option("wrt").isPresent() || line.option("out").isPresent() || line.option("mode").isPresent()
+                || line.option("width").isPresent() && mode != Mode.FORWARD) {
             throw new IllegalArgumentException(Messages.JACOBIAN_OPTIONS.format());
         }
         DifferentiationOptions options = DifferentiationOptions.DEFAULT
                 .withDumpIr(line.flag("dump"))
                 .withAdBeforeOptimisation(line.flag("ad-before-opt"))
                 .withFastMath(line.flag("fast-math"));
+        int width = line.option("width").map(AutodiffMagic::width).orElse(1);
+        if (width > 1) {
+            return batchedForward(method, name, line, options, width);
+        }
 
         Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
         BindingStubs.Stubs stubs = mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative)
@@ -113,6 +132,33 @@ public final class AutodiffMagic extends SyntaxMagic {
         return new CompileSummary((mode == Mode.REVERSE ? Messages.BOUND_REVERSE : Messages.BOUND_FORWARD)
                 .format(method.name()), stubs.signatures(), activities, derivative.timings(), dumps)
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+    }
+
+    /** {@code %autodiff forward f --width N}: {@code f_fwd} taking N tangents per parameter, N derivatives out. */
+    private DisplayData batchedForward(UserMethod method, String name, MagicLine line, DifferentiationOptions options,
+                                       int width) throws DefinitionException {
+        Derivative derivative = compiler.differentiate(method, Mode.FORWARD, activities(line.assignments()), options,
+                width);
+        if (derivative.entry().returnType() != jenzyme.runtime.lower.JavaType.DOUBLE
+                || derivative.entry().hasRecordParameters()) {
+            derivative.close();
+            throw new IllegalArgumentException(Messages.BATCH_SHAPE.format(derivative.entry().methodAsWritten()));
+        }
+        BatchedForward batched = new BatchedForward(derivative);
+        BindingStubs.Stubs stubs = BindingStubs.batchedForward(name, batched);
+        Duration stubTime = compiler.bind(name + "/" + Mode.FORWARD, stubs, batched);
+        return new CompileSummary(Messages.BOUND_FORWARD.format(method.name()), stubs.signatures(), List.of(),
+                derivative.timings(), Map.of()).withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+    }
+
+    private String rule(MagicLine line) {
+        Map<String, String> given = new LinkedHashMap<>(line.assignments());
+        java.util.Optional<String> forward = java.util.Optional.ofNullable(given.remove("forward"));
+        java.util.Optional<String> reverse = java.util.Optional.ofNullable(given.remove("reverse"));
+        if (!given.isEmpty() || !line.options().isEmpty() || !line.flags().isEmpty()) {
+            throw new IllegalArgumentException(Messages.RULE_OPTIONS.format(line.positional(1)));
+        }
+        return compiler.rule(line.positional(1), forward, reverse);
     }
 
     private DisplayData hessianVectorProduct(UserMethod method, String name, MagicLine line)

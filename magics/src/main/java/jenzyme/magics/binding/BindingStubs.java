@@ -92,6 +92,10 @@ public final class BindingStubs {
             String type = java.shape().javaName();
             intoParameters.add(type + " " + java.name());
             ergonomic.add(type, java.name());
+            if (isLambda(java)) {
+                handleArguments.add("(Object) " + java.name()); // compiled per lambda at the call (no gradient)
+                continue;
+            }
             boolean differentiated = false;
             boolean shadowed = false;
             java.util.Map<String, String> gradientLeaves = new java.util.HashMap<>();
@@ -210,6 +214,10 @@ public final class BindingStubs {
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
             parameters.add(type + " " + java.name());
+            if (isLambda(java)) {
+                handleArguments.add("(Object) " + java.name());
+                continue;
+            }
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 String leaf = entry.parameters().get(p).name();
@@ -244,23 +252,72 @@ public final class BindingStubs {
         return new Stubs(source.toString(), List.of(signature));
     }
 
+    /**
+     * Batched forward mode ({@code --width N}): {@code <Name>Tangents <name>_fwd(...)} with N tangents after each
+     * differentiated parameter ({@code double[][]} for an array, {@code double[]} for a scalar), returning the value
+     * and the N directional derivatives, through {@link jenzyme.runtime.BatchedForward#into}.
+     */
+    public static Stubs batchedForward(String name, jenzyme.runtime.BatchedForward batched) {
+        String holder = holder(name, "forward");
+        CallingConvention convention = batched.derivative().convention();
+        EntryPoint entry = convention.entry();
+        Call call = new Call();
+        for (int p = 0; p < entry.javaParameters().size(); p++) {
+            NativeParameter parameter = entry.parameters().get(p);
+            call.add(parameter.type().javaName(), parameter.name());
+            if (convention.hasShadow(p)) {
+                call.add(parameter.type().javaName() + "[]", // N tangents: double[][] of an array, double[] of a scalar
+                        "t" + parameter.name());
+            }
+        }
+        MethodHandle into;
+        try {
+            into = java.lang.invoke.MethodHandles.lookup().findVirtual(jenzyme.runtime.BatchedForward.class, "into",
+                    java.lang.invoke.MethodType.methodType(double.class, double[].class, Object[].class))
+                    .bindTo(batched).asFixedArity();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+        String record = capitalised(name) + "Tangents";
+        String signature = record + " " + name + "_fwd(" + call.parameterList() + ")";
+        String source = holderClass(holder, into)
+                + "record " + record + "(double value, double[] dvalue) {}\n"
+                + signature + " {\n    double[] dvalue$ = new double[" + batched.width() + "];\n    double value$ = 0;\n"
+                + guarded("value$ = (double) " + holder + ".H.invokeExact(dvalue$, new Object[] {"
+                        + call.argumentList() + "});")
+                + "    return new " + record + "(value$, dvalue$);\n}\n";
+        return new Stubs(source, List.of(signature));
+    }
+
     private static Stubs jacobianVectorProduct(String name, Derivative derivative) {
         String holder = holder(name, "forward");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
         Call call = new Call();
         List<String> values = new ArrayList<>();
-        for (int p = 0; p < entry.javaParameters().size(); p++) {
-            NativeParameter parameter = entry.parameters().get(p);
-            call.add(parameter.type().javaName(), parameter.name());
-            values.add(parameter.name());
-            if (convention.hasShadow(p)) {
-                call.add(parameter.type().javaName(), "t" + parameter.name());
+        List<String> handleArguments = new ArrayList<>();
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            if (isLambda(java)) {
+                call.add(java.shape().javaName(), java.name());
+                values.add(java.name());
+                handleArguments.add("(Object) " + java.name());
+                continue;
+            }
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                NativeParameter parameter = entry.parameters().get(p);
+                call.add(parameter.type().javaName(), parameter.name());
+                values.add(parameter.name());
+                handleArguments.add(parameter.name());
+                if (convention.hasShadow(p)) {
+                    call.add(parameter.type().javaName(), "t" + parameter.name());
+                    handleArguments.add("t" + parameter.name());
+                }
             }
         }
         String ergonomic = call.argumentList();
         call.add("double[]", "y");
         call.add("double[]", "ty");
+        handleArguments.addAll(List.of("y", "ty"));
         String record = capitalised(name) + "Jvp";
         String into = "void " + name + "_jvp_into(" + call.parameterList() + ")";
         String signature = record + " " + name + "_jvp(" + call.parameters.subList(0, call.parameters.size() - 2)
@@ -268,7 +325,7 @@ public final class BindingStubs {
         String source = holderClass(holder, derivative.handle(), convention.slots().size())
                 + "record " + record + "(double[] value, double[] dvalue) {}\n"
                 + into + " {\n    double[] out$ = " + holder + ".OUT.get();\n"
-                + guarded(holder + ".H.invokeExact(" + call.argumentList() + ", out$);") + "}\n"
+                + guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);") + "}\n"
                 + signature + " {\n"
                 + "    int m$ = " + entry.methodName() + "(" + String.join(", ", values) + ").length;\n"
                 + "    double[] y = new double[m$], ty = new double[m$];\n"
@@ -330,6 +387,11 @@ public final class BindingStubs {
                 + ergonomic + " {\n    double[] hv = new double[" + p + ".length];\n    " + name + "_hvp_into(" + p
                 + ", v, hv);\n    return hv;\n}\n";
         return new Stubs(source, List.of(ergonomic, into));
+    }
+
+    /** A functional-interface parameter: the handle takes the lambda itself and compiles per target at the call. */
+    private static boolean isLambda(EntryPoint.JavaParameter parameter) {
+        return parameter.shape() instanceof RecordShape shape && shape.isFunctional();
     }
 
     private static String holder(String name, String kind) {

@@ -23,6 +23,7 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.DerivativeRule;
 import jenzyme.runtime.lower.SubsetExplainer;
 
 /**
@@ -39,10 +40,12 @@ public final class CompilerSession {
     private final Map<String, Derivative> samplingDerivatives = new HashMap<>();
     private final Map<Derivative, StaleBindings.Guarded> guards = new java.util.IdentityHashMap<>();
     private final StaleBindings stale;
+    private final NotebookRules rules;
 
     public CompilerSession(NotebookSession notebook) {
         this.notebook = notebook;
         this.stale = new StaleBindings(notebook::methods);
+        this.rules = new NotebookRules(this::method, notebook::classBytes);
         notebook.onInterrupt(() -> InterruptFlag.global().raise());
         notebook.onMethodsDefined(stale::methodsDefined);
     }
@@ -65,11 +68,33 @@ public final class CompilerSession {
         return jenzyme.runtime.error.JavaWords.method(method.ownerInternalName(), method.name(), method.descriptor());
     }
 
+    /**
+     * {@code %autodiff rule}: registers a derivative rule for {@code target} (a cell method, or {@code
+     * full.Class.method} of the JVM) with the cell methods {@code forward} and {@code reverse}; returns what was
+     * registered, as the user wrote it.
+     */
+    public String rule(String target, java.util.Optional<String> forward, java.util.Optional<String> reverse) {
+        DerivativeRule rule = rules.add(new NotebookRules.Names(target, forward, reverse));
+        List<String> parts = new java.util.ArrayList<>();
+        forward.ifPresent(f -> parts.add("forward " + f));
+        reverse.ifPresent(r -> parts.add("reverse " + r));
+        if (rule.inJvm()) {
+            parts.add("called in the JVM");
+        }
+        return Messages.RULE_BOUND.format(rule.primal().asWritten(), String.join(", ", parts));
+    }
+
+    /** Hands the notebook's rules, resolved against the methods as they are now, to the pipeline. */
+    private void applyRules() {
+        pipeline.rules(rules.resolved());
+    }
+
     public record Timed<T>(T result, Map<String, Duration> timings) {}
 
     /** {@code %jit}: the method compiled natively, strict or with {@code --fast-math}. */
     public Timed<NativeMethod> compile(UserMethod method, boolean fastMath) {
         InterruptFlag.global().clear();
+        applyRules();
         long start = System.nanoTime();
         NativeMethod compiled = pipeline.jit(javaMethod(method), DifferentiationOptions.DEFAULT.withFastMath(fastMath));
         return new Timed<>(compiled, Map.of("lower+jit", Duration.ofNanos(System.nanoTime() - start)));
@@ -77,8 +102,16 @@ public final class CompilerSession {
 
     public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options) {
-        String rerun = "%autodiff " + (mode == Mode.REVERSE ? "reverse " : "forward ") + method.name();
-        return throughWorker(method, rerun, () -> pipeline.differentiate(javaMethod(method), mode, overrides, options));
+        return differentiate(method, mode, overrides, options, 1);
+    }
+
+    /** With {@code width > 1}: batched forward mode ({@code %autodiff forward f --width N}). */
+    public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
+                                    DifferentiationOptions options, int width) {
+        String rerun = "%autodiff " + (mode == Mode.REVERSE ? "reverse " : "forward ") + method.name()
+                + (width > 1 ? " --width " + width : "");
+        return throughWorker(method, rerun, () -> pipeline.differentiate(javaMethod(method), mode, overrides, options,
+                width));
     }
 
     /** A compiled Jacobian and its {@code (double[][] jacobian, Object[] arguments)void} evaluator, stale-guarded. */
@@ -86,6 +119,7 @@ public final class CompilerSession {
 
     public BoundJacobian jacobian(UserMethod method, JacobianOptions options) {
         InterruptFlag.global().clear();
+        applyRules();
         Jacobian jacobian;
         try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
             jacobian = pipeline.jacobian(javaMethod(method), options);
@@ -127,6 +161,7 @@ public final class CompilerSession {
      */
     private Derivative throughWorker(UserMethod method, String rerun, Supplier<Derivative> request) {
         InterruptFlag.global().clear();
+        applyRules();
         Derivative derivative;
         try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
             derivative = request.get();

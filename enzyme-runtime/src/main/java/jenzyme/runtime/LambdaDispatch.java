@@ -1,0 +1,211 @@
+package jenzyme.runtime;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.ad.WrapperSignature;
+import jenzyme.runtime.jit.JitModule;
+import jenzyme.runtime.lower.BytecodeLowering;
+import jenzyme.runtime.lower.EntryLambda;
+import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.LoweredModule;
+import jenzyme.runtime.lower.RecordShape;
+
+/**
+ * The derivative of a method with functional-interface parameters ({@code double[] solve(Rhs f, double[] y0, ...)}):
+ * compiled per lambda target, at the first call that passes it. The binding's handle takes each lambda as an
+ * {@code Object} where the unspecialised convention has the parameter (no native parameter of its own); a call
+ * looks up the code for the lambdas' classes (one hidden class per lambda site, so per target), compiling it on the
+ * first call, and passes what the lambdas captured as that code's Const parameters ({@code f.captured0}, ...).
+ * Compiling takes as long as {@code %autodiff} of the method; later calls with the same lambda site cost a lookup
+ * in a map and the reads of the captured values.
+ */
+final class LambdaDispatch {
+
+    private final Pipeline pipeline;
+    private final JavaMethod method;
+    private final Mode mode;
+    private final Map<String, Activity> overrides;
+    private final DifferentiationOptions options;
+    private final int width;
+    private final EntryPoint unspecialised;
+    private final List<Integer> lambdas = new ArrayList<>();
+    /** The handle's type with the lambdas first: what each specialisation is adapted to. */
+    private final MethodType lambdasFirst;
+    private final Map<List<Class<?>>, MethodHandle> specialised = new ConcurrentHashMap<>();
+    private JitModule hub;
+
+    private LambdaDispatch(Pipeline pipeline, JavaMethod method, EntryPoint unspecialised, Mode mode,
+                           Map<String, Activity> overrides, DifferentiationOptions options, int width,
+                           MethodType generic) {
+        this.pipeline = pipeline;
+        this.method = method;
+        this.unspecialised = unspecialised;
+        this.mode = mode;
+        this.overrides = Map.copyOf(overrides);
+        this.options = options;
+        this.width = width;
+        List<EntryPoint.JavaParameter> declared = unspecialised.declared();
+        for (int i = 0; i < declared.size(); i++) {
+            if (declared.get(i).shape() instanceof RecordShape shape && shape.isFunctional()) {
+                lambdas.add(i);
+            }
+        }
+        MethodType type = generic;
+        for (int j = 0; j < lambdas.size(); j++) {
+            type = type.insertParameterTypes(j, Object.class);
+        }
+        this.lambdasFirst = type;
+    }
+
+    /** Whether the method takes a lambda (then {@link #derivative} compiles per target). */
+    static boolean takesLambdas(EntryPoint unspecialised) {
+        return unspecialised.declared().stream()
+                .anyMatch(p -> p.shape() instanceof RecordShape shape && shape.isFunctional());
+    }
+
+    /**
+     * A derivative whose handle dispatches on the lambdas: {@link CallingConvention#handleType()} of the
+     * unspecialised method with an {@code Object} at the place of each lambda parameter. Closing it frees every
+     * specialisation compiled so far.
+     */
+    static Derivative derivative(Pipeline pipeline, JitModule hub, JavaMethod method, EntryPoint unspecialised,
+                                 Mode mode, Map<String, Activity> overrides, DifferentiationOptions options,
+                                 int width) {
+        CallingConvention generic = CallingConvention.of(unspecialised, mode, overrides, options.primalReturn(), width);
+        LambdaDispatch dispatch = new LambdaDispatch(pipeline, method, unspecialised, mode, overrides, options, width,
+                generic.handleType());
+        dispatch.hub = hub;
+        MethodHandle handle = hub.guard(dispatch.handle(generic));
+        return new Derivative(generic, new WrapperSignature(unspecialised.symbol(), generic.wrapperParameters(),
+                generic.slots()), handle, Map.of(), "", "", List.of(method.toString()), hub, new byte[0]);
+    }
+
+    /** (lambdas and parameters in declared order..., out) → the specialisation's handle, invoked. */
+    private MethodHandle handle(CallingConvention generic) {
+        try {
+            MethodHandle select = MethodHandles.lookup().findVirtual(LambdaDispatch.class, "select",
+                    MethodType.methodType(MethodHandle.class, Object[].class)).bindTo(this)
+                    .asCollector(Object[].class, lambdas.size());
+            MethodHandle front = MethodHandles.foldArguments(MethodHandles.exactInvoker(lambdasFirst), select);
+            // Back to the declared order: each lambda where the unspecialised handle has its (absent) leaves.
+            int count = lambdas.size();
+            List<Class<?>> generics = generic.handleType().parameterList();
+            int[] positions = positions(generic);
+            int[] reorder = new int[count + generics.size()];
+            Class<?>[] declaredOrder = new Class<?>[reorder.length];
+            for (int j = 0; j < count; j++) {
+                reorder[j] = positions[j] + j;
+                declaredOrder[reorder[j]] = Object.class;
+            }
+            for (int r = 0; r < generics.size(); r++) {
+                int before = r;
+                reorder[count + r] = r + (int) Arrays.stream(positions).filter(p -> p <= before).count();
+                declaredOrder[reorder[count + r]] = generics.get(r);
+            }
+            return MethodHandles.permuteArguments(front, MethodType.methodType(void.class, declaredOrder), reorder);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Handle position of each lambda parameter in the unspecialised handle: before the next parameter's leaves. */
+    private int[] positions(CallingConvention convention) {
+        int[] positions = new int[lambdas.size()];
+        for (int j = 0; j < lambdas.size(); j++) {
+            int first = unspecialised.declared().get(lambdas.get(j)).first();
+            positions[j] = (int) convention.handleParameters().stream()
+                    .filter(p -> p.javaParameter() >= 0 && p.javaParameter() < first).count();
+        }
+        return positions;
+    }
+
+    /** The code for these lambdas' targets, compiled at the first call with them. */
+    private MethodHandle select(Object[] arguments) {
+        List<Class<?>> key = Arrays.stream(arguments).map(a -> a == null ? null : a.getClass())
+                .collect(java.util.stream.Collectors.toList());
+        MethodHandle known = specialised.get(key);
+        return known != null ? known : compile(key, arguments);
+    }
+
+    private synchronized MethodHandle compile(List<Class<?>> key, Object[] arguments) {
+        MethodHandle known = specialised.get(key);
+        if (known != null) {
+            return known;
+        }
+        List<EntryLambda> entryLambdas = new ArrayList<>();
+        for (int j = 0; j < lambdas.size(); j++) {
+            int parameter = lambdas.get(j);
+            entryLambdas.add(EntryLambda.of(parameter, unspecialised.declared().get(parameter).name(), arguments[j],
+                    method.classes()));
+        }
+        LoweredModule lowered = new BytecodeLowering(method.classes()).lower(method.ownerInternalName(),
+                method.name(), method.descriptor(), entryLambdas);
+        if (options.fastMath()) {
+            lowered = lowered.withFastMath();
+        }
+        CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn(),
+                width);
+        Derivative derivative = pipeline.differentiate(method, lowered, convention, options);
+        hub.closeWith(derivative);
+        MethodHandle adapted = adapt(derivative.handle(), convention, entryLambdas);
+        specialised.put(key, adapted);
+        return adapted;
+    }
+
+    /** The specialisation's handle taking the lambdas first (as Objects) instead of their captured values. */
+    private MethodHandle adapt(MethodHandle handle, CallingConvention convention, List<EntryLambda> entryLambdas) {
+        int[] reorder = new int[handle.type().parameterCount()];
+        boolean[] capture = new boolean[reorder.length];
+        MethodHandle filtered = handle;
+        for (int j = 0; j < entryLambdas.size(); j++) {
+            EntryLambda lambda = entryLambdas.get(j);
+            int first = convention.entry().declared().get(lambda.parameter()).first();
+            for (int c = 0; c < lambda.captures().size(); c++) {
+                int position = handlePosition(convention, first + c);
+                filtered = MethodHandles.filterArguments(filtered, position, getter(lambda.captures().get(c)));
+                reorder[position] = j;
+                capture[position] = true;
+            }
+        }
+        int rest = entryLambdas.size();
+        for (int i = 0; i < reorder.length; i++) {
+            if (!capture[i]) {
+                reorder[i] = rest++;
+            }
+        }
+        return MethodHandles.permuteArguments(filtered, lambdasFirst, reorder);
+    }
+
+    private static int handlePosition(CallingConvention convention, int nativeParameter) {
+        List<CallingConvention.HandleParameter> parameters = convention.handleParameters();
+        for (int i = 0; i < parameters.size(); i++) {
+            if (parameters.get(i).javaParameter() == nativeParameter) {
+                return i;
+            }
+        }
+        throw new IllegalStateException(String.valueOf(nativeParameter));
+    }
+
+    /** Reads a captured value: {@code (Object lambda) -> value}. */
+    private static MethodHandle getter(Field field) {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(field.getDeclaringClass(),
+                    MethodHandles.lookup());
+            MethodHandle getter = lookup.unreflectGetter(field);
+            return getter.asType(MethodType.methodType(field.getType(), Object.class));
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

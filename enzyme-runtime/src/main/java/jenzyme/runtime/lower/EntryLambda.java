@@ -1,0 +1,101 @@
+package jenzyme.runtime.lower;
+
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.instruction.InvokeDynamicInstruction;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import jenzyme.runtime.error.JavaWords;
+import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.error.Messages;
+
+/**
+ * A lambda a call passes to a functional-interface parameter of the method you compile, as the compiler needs it:
+ * which method it calls ({@link LambdaTarget}) and the types of what it captured, in the order of the lambda
+ * class's fields ({@code captures}, read by the binding at each call and passed as Const native parameters).
+ *
+ * <p>How the target is found: the JVM makes a hidden class per lambda site, named after the class that holds the
+ * site ({@code Host$$Lambda/0x...}); its fields are the captured values. The site is the {@code invokedynamic} in
+ * that class's bytecode of the same interface capturing the same types. Two such sites in one class that call
+ * different methods cannot be told apart from the object, and are refused.
+ */
+public record EntryLambda(int parameter, String parameterName, LambdaTarget target, List<JavaType> captured,
+                          List<Field> captures) {
+
+    public EntryLambda {
+        captured = List.copyOf(captured);
+        captures = List.copyOf(captures);
+    }
+
+    /** The lambda {@code lambda}, passed as parameter {@code parameter} ({@code name}) of a compiled method. */
+    public static EntryLambda of(int parameter, String name, Object lambda, ClassBytesSource source) {
+        if (lambda == null) {
+            throw refused(Messages.LAMBDA_ARGUMENT_NULL, name);
+        }
+        Class<?> type = lambda.getClass();
+        if (!type.isHidden() || type.getInterfaces().length != 1) {
+            throw refused(Messages.LAMBDA_ARGUMENT_OBJECT, name, type.getName());
+        }
+        // The JVM names a lambda's class after the class holding its site: Host$$Lambda/0x... (nested classes too).
+        int suffix = type.getName().indexOf("$$Lambda");
+        String host = (suffix < 0 ? type.getNestHost().getName() : type.getName().substring(0, suffix))
+                .replace('.', '/');
+        List<Field> fields = new ArrayList<>();
+        for (Field field : type.getDeclaredFields()) {
+            if (!Modifier.isStatic(field.getModifiers())) {
+                fields.add(field);
+            }
+        }
+        fields.sort(Comparator.comparingInt(f -> Integer.parseInt(f.getName().substring(f.getName().indexOf('$') + 1))));
+        List<JavaType> captured = new ArrayList<>();
+        for (Field field : fields) {
+            captured.add(JavaType.ofDescriptor(field.getType().descriptorString()).orElseThrow(() -> refused(
+                    Messages.LAMBDA_ARGUMENT_CAPTURE, name, JavaWords.type(field.getType().descriptorString()))));
+        }
+        String iface = type.getInterfaces()[0].getName().replace('.', '/');
+        byte[] bytes = host.startsWith("java/") || host.startsWith("jdk/") ? null : source.bytesOf(host).orElse(null);
+        if (bytes == null) {
+            throw refused(Messages.LAMBDA_ARGUMENT_FOREIGN, name, JavaWords.owner(host));
+        }
+        Set<LambdaTarget> sites = sites(ClassFile.of().parse(bytes), iface,
+                captured.stream().map(t -> ClassDesc.ofDescriptor(t.descriptor())).toList());
+        if (sites.size() != 1) {
+            throw refused(sites.isEmpty() ? Messages.LAMBDA_ARGUMENT_FOREIGN : Messages.LAMBDA_ARGUMENT_AMBIGUOUS,
+                    name, JavaWords.owner(host), JavaWords.owner(iface));
+        }
+        return new EntryLambda(parameter, name, sites.iterator().next(), captured, fields);
+    }
+
+    private static Set<LambdaTarget> sites(ClassModel host, String iface, List<ClassDesc> captured) {
+        Set<LambdaTarget> targets = new LinkedHashSet<>();
+        host.methods().forEach(method -> method.code().ifPresent(code -> code.forEach(element -> {
+            if (element instanceof InvokeDynamicInstruction dynamic) {
+                MethodTypeDesc type = dynamic.typeSymbol();
+                LambdaTarget.of(dynamic).filter(t -> t.iface().equals(iface) && type.parameterList().equals(captured))
+                        .ifPresent(targets::add);
+            }
+        })));
+        return targets;
+    }
+
+    private static LoweringException refused(Messages message, Object... arguments) {
+        return new LoweringException(Messages.UNSUPPORTED.format(message.format(arguments)));
+    }
+
+    /** {@code descriptor} with each lambda's parameter typed as its shape (registered in {@code classes}). */
+    static String specialise(String descriptor, List<EntryLambda> lambdas, ClassLibrary classes) {
+        MethodTypeDesc type = MethodTypeDesc.ofDescriptor(descriptor);
+        for (EntryLambda lambda : lambdas) {
+            RecordShape shape = classes.lambdaShape(lambda.target(), new ArrayList<Shape>(lambda.captured()));
+            type = type.changeParameterType(lambda.parameter(), ClassDesc.ofDescriptor(ClassLibrary.descriptorOf(shape)));
+        }
+        return type.descriptorString();
+    }
+}
