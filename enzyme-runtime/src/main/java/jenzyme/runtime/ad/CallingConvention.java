@@ -39,7 +39,10 @@ public final class CallingConvention {
      * its row-length table (ROW_LENGTHS) and its row count (LENGTH).
      */
     public record Feed(Kind kind, int position) {
-        public enum Kind { STATUS, ARRAY, LENGTH, VALUE, ROWS, ROW_LENGTHS, FIELD_ARRAY, FIELD_LENGTH, FIELD_VALUE }
+        public enum Kind {
+            STATUS, ARRAY, LENGTH, VALUE, ROWS, ROW_LENGTHS, FIELD_ARRAY, FIELD_LENGTH, FIELD_VALUE, FIELD_ROWS,
+            FIELD_ROW_LENGTHS
+        }
     }
 
     /**
@@ -237,9 +240,7 @@ public final class CallingConvention {
             int field = fieldAt(parameter.argument());
             if (field >= 0) {
                 FieldParameter hidden = entry.fields().get(field);
-                feeds.add(new Feed(!hidden.field().type().isArray() ? Feed.Kind.FIELD_VALUE
-                        : parameter.argument() == hidden.llvmIndex() ? Feed.Kind.FIELD_ARRAY : Feed.Kind.FIELD_LENGTH,
-                        field));
+                feeds.add(fieldFeed(hidden.field().type(), parameter.argument() - hidden.llvmIndex(), field));
                 continue;
             }
             int p = javaParameterAt(parameter.argument());
@@ -270,13 +271,21 @@ public final class CallingConvention {
         }
         // The static fields the code reads, after the Java parameters: positions are field indices.
         for (int f = 0; f < entry.fields().size(); f++) {
-            boolean array = entry.fields().get(f).field().type().isArray();
-            feeds.add(new Feed(array ? Feed.Kind.FIELD_ARRAY : Feed.Kind.FIELD_VALUE, f));
-            if (array) {
-                feeds.add(new Feed(Feed.Kind.FIELD_LENGTH, f));
+            JavaType type = entry.fields().get(f).field().type();
+            for (int offset = 0; offset < type.llvmTypes().size(); offset++) {
+                feeds.add(fieldFeed(type, offset, f));
             }
         }
         return feeds;
+    }
+
+    /** LLVM parameter {@code offset} of static field {@code field} of type {@code type}, as {@link #feed} does it. */
+    private static Feed fieldFeed(JavaType type, int offset, int field) {
+        Feed.Kind kind = !type.isArray() ? Feed.Kind.FIELD_VALUE
+                : type.isMatrix() ? (offset == 0 ? Feed.Kind.FIELD_ROWS : offset == 1 ? Feed.Kind.FIELD_ROW_LENGTHS
+                        : Feed.Kind.FIELD_LENGTH)
+                : offset == 0 ? Feed.Kind.FIELD_ARRAY : Feed.Kind.FIELD_LENGTH;
+        return new Feed(kind, field);
     }
 
     /**
@@ -371,6 +380,9 @@ public final class CallingConvention {
         // The static fields the code reads: hidden Const arguments, arrays with their length.
         for (FieldParameter field : entry.fields()) {
             arguments.add(Argument.of(Activity.CONST, argType(field.field().type())));
+            if (field.field().type().isMatrix()) {
+                arguments.add(Argument.of(Activity.CONST, ArgType.PTR_I32));
+            }
             if (field.field().type().isArray()) {
                 arguments.add(Argument.of(Activity.CONST, ArgType.I32));
             }

@@ -94,7 +94,7 @@ public final class DerivativeBinder {
             Feed feed = feeds.get(i);
             reorder[i] = switch (feed.kind()) {
                 case STATUS -> 0;
-                case FIELD_ARRAY, FIELD_LENGTH, FIELD_VALUE -> fieldBase + feed.position();
+                case FIELD_ARRAY, FIELD_LENGTH, FIELD_VALUE, FIELD_ROWS, FIELD_ROW_LENGTHS -> fieldBase + feed.position();
                 default -> feed.position() + 1;
             };
             Class<?> from = withStatus.parameterType(reorder[i]);
@@ -106,6 +106,10 @@ public final class DerivativeBinder {
                         Messages.NULL_ARRAY.format(nameAt(convention, feed.position())));
                 case ROW_LENGTHS -> JaggedRows.lengthsOf(from, nameAt(convention, feed.position()),
                         Messages.NULL_ARRAY.format(nameAt(convention, feed.position())));
+                case FIELD_ROWS -> JaggedRows.rowsOf(from, fields.get(feed.position()).javaName(),
+                        Messages.STATIC_FIELD_NULL.format(fields.get(feed.position()).javaName()));
+                case FIELD_ROW_LENGTHS -> JaggedRows.lengthsOf(from, fields.get(feed.position()).javaName(),
+                        Messages.STATIC_FIELD_NULL.format(fields.get(feed.position()).javaName()));
                 case VALUE, FIELD_VALUE -> null;
             };
         }
@@ -113,7 +117,7 @@ public final class DerivativeBinder {
         handle = MethodHandles.permuteArguments(handle, withStatus, reorder);
         handle = StaticFieldReads.supply(handle, fieldBase, fields, classes);
         handle = NativeBinder.withStatusBlock(handle, isLive, symbol);
-        if (feeds.stream().anyMatch(f -> f.kind() == Feed.Kind.ROWS)) {
+        if (feeds.stream().anyMatch(f -> f.kind() == Feed.Kind.ROWS || f.kind() == Feed.Kind.FIELD_ROWS)) {
             handle = JaggedRows.endingAfter(handle); // the row copies go back to their arrays, the tables are freed
         }
         if (callsBack) {

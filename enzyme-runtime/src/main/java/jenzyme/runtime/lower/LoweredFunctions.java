@@ -137,6 +137,9 @@ final class LoweredFunctions {
         for (StaticField field : module.statics().known()) {
             String name = "static." + field.javaName();
             module.ir().setName(module.ir().param(function, index++), name);
+            if (field.type().isMatrix()) {
+                module.ir().setName(module.ir().param(function, index++), name + ".rowlens");
+            }
             if (field.type().isArray()) {
                 module.ir().setName(module.ir().param(function, index++), name + ".len");
             }
