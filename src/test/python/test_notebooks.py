@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import KERNEL_NAME, require_kernelspec
+from conftest import KERNEL_NAME, measured, require_kernelspec
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[3] / "notebooks").glob("*.ipynb"))
 
@@ -29,7 +29,9 @@ def test_notebook_runs_clean_and_its_checks_pass(path):
     start = time.monotonic()
     client.execute()
     seconds = time.monotonic() - start
-    print(f"{path.name}: {seconds:.1f} s")
+    # Reported, not asserted: a notebook's run time depends on the machine's load (notebook 01 took 100-105 s at load 15-19
+    # against 120 s allowed), and speed targets belong to ./bench; nbclient's per-cell timeout catches a hang.
+    measured(f"notebook {path.name}: {seconds:.1f} s")
 
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     errors = [(cell.source[:200], out) for cell in code_cells for out in cell.outputs if out.output_type == "error"]
@@ -44,7 +46,3 @@ def test_notebook_runs_clean_and_its_checks_pass(path):
     # Each notebook ends with its assertion cell, whose summary line prints only after every check held.
     final = "".join(out.get("text", "") for out in code_cells[-1].outputs if out.output_type == "stream")
     assert "AssertionError" in code_cells[-1].source and final.strip(), f"{path.name}: final cell printed {final!r}"
-    # The Spark example loads Spark (~170 jars resolved) and starts a master, two workers and their executors (five
-    # JVMs): measured 379 s on 2 cores shared with six other builds, so it gets 7 minutes.
-    budget = 420 if path.name == "04-spark-bootstrap.ipynb" else 120
-    assert seconds < budget, f"{path.name} took {seconds:.0f} s (budget {budget} s on 2 cores)"

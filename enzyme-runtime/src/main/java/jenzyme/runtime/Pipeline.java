@@ -34,6 +34,7 @@ import jenzyme.runtime.lower.DerivativeRules.Sweep;
 import jenzyme.runtime.lower.MethodRef;
 import jenzyme.runtime.lower.RuntimeSymbols;
 import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.LoopPolling;
 import jenzyme.runtime.lower.LoweredModule;
 import jenzyme.runtime.lower.SubsetExplainer;
 import jenzyme.runtime.worker.DifferentiatedModule;
@@ -95,8 +96,12 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private LoweredModule lower(JavaMethod method, Sweep sweep, int width) {
+        return lower(method, sweep, width, LoopPolling.EVERY_ITERATION);
+    }
+
+    private LoweredModule lower(JavaMethod method, Sweep sweep, int width, LoopPolling polling) {
         return new BytecodeLowering(method.classes(), DerivativeRules.of(rules, sweep, width))
-                .lower(method.ownerInternalName(), method.name(), method.descriptor());
+                .lower(method.ownerInternalName(), method.name(), method.descriptor(), List.of(), polling);
     }
 
     /**
@@ -110,7 +115,10 @@ public final class Pipeline implements AutoCloseable {
 
     /** The lowered method, relaxed for {@code --fast-math} when the options ask for it. */
     private LoweredModule lower(JavaMethod method, DifferentiationOptions options, Sweep sweep, int width) {
-        LoweredModule lowered = lower(method, sweep, width);
+        return relaxed(lower(method, sweep, width), options);
+    }
+
+    private static LoweredModule relaxed(LoweredModule lowered, DifferentiationOptions options) {
         return options.fastMath() ? lowered.withFastMath() : lowered;
     }
 
@@ -129,7 +137,8 @@ public final class Pipeline implements AutoCloseable {
      * @throws jenzyme.runtime.error.BindingException if FFM could not bind the entry point
      */
     public synchronized NativeMethod jit(JavaMethod method, DifferentiationOptions options) {
-        LoweredModule lowered = lower(method, options, Sweep.PRIMAL, 1);
+        // Loops strip-mined, so they may vectorise; derivatives keep polling every iteration (see LoopPolling).
+        LoweredModule lowered = relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options);
         if (lowered.entry().returnsArray()) {
             throw new jenzyme.runtime.error.BindingException(
                     Messages.NATIVE_ARRAY_RESULT.format(lowered.entry().methodAsWritten()));

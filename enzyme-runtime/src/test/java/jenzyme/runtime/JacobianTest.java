@@ -93,6 +93,8 @@ class JacobianTest {
                 }
                 public static double[] wrongLength(double[] x) { return new double[x.length + (x[0] > 0 ? 1 : 0)]; }
                 public static double scalar(double[] x) { return x[0]; }
+                /** Writes y[0] only when x[0] > 0: y[1] is never written, its column entries must stay 0. */
+                public static void partial(double[] x, double[] y) { if (x[0] > 0) y[0] = x[0] * x[1]; y[2] = x[1]; }
             }
             """;
 
@@ -191,6 +193,20 @@ class JacobianTest {
         }
         assertClose(matrix, eval("matvec", "([D[DI[D)V", 3, a, new double[] {1, 2, 3, 4}, 4, new double[3]),
                 0, "matvec");
+    }
+
+    @Test
+    void outputsAnEvaluationLeavesUnwrittenHaveZeroRowsInEveryForwardSweep() {
+        for (int width : new int[] {1, 2}) {
+            try (Jacobian jacobian = jacobian("partial", "([D[D)V", JacobianOptions.DEFAULT.withMode(Mode.FORWARD)
+                    .withWidth(width))) {
+                double[][] j = new double[3][2];
+                jacobian.into(j, new double[] {2, 3}, new double[3]);
+                assertClose(new double[][] {{3, 2}, {0, 0}, {0, 1}}, j, 0, "x[0] > 0, width " + width);
+                jacobian.into(j, new double[] {-2, 3}, new double[3]); // y[0] no longer written: no stale tangent
+                assertClose(new double[][] {{0, 0}, {0, 0}, {0, 1}}, j, 0, "x[0] < 0, width " + width);
+            }
+        }
     }
 
     @Test

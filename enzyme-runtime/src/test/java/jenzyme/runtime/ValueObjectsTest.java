@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import jenzyme.runtime.ad.DifferentiationOptions;
@@ -53,7 +54,17 @@ class ValueObjectsTest {
                     c.add(d);
                     return c.total;
                 }
-                public static double takes(Particle p) { return p.x; }
+                public static double energyOf(Particle p, double k) { return p.energy(k) + p.x(); }
+                static final class Hidden {
+                    private final double a;
+                    Hidden(double a) { this.a = a; }
+                }
+                static final class Partial {
+                    double a, b;
+                    Partial(double a) { this.a = a; }
+                }
+                public static double hidden(Hidden h) { return 1; }
+                public static double partial(Partial q) { return q.a; }
             }
             """;
 
@@ -109,12 +120,34 @@ class ValueObjectsTest {
     }
 
     @Test
-    void fieldWritesOutsideConstructorsAndObjectParametersAreRefusedInWords() {
+    void anObjectParameterIsReadFieldByFieldAndDifferentiated() throws Throwable {
+        try (Derivative d = pipeline.differentiate(method("energyOf", "(Lobj/Osc$Particle;D)D"), Mode.REVERSE,
+                Map.of(), DifferentiationOptions.DEFAULT)) {
+            assertEquals(List.of("p.x", "p.v", "p.mass", "p.steps", "k"),
+                    d.entry().parameters().stream().map(jenzyme.runtime.lower.NativeParameter::name).toList());
+            double x = 0.7, v = -1.3, m = 2.5, k = 3.0;
+            double[] out = new double[d.convention().slots().size()];
+            d.handle().invokeExact(x, v, m, 4, k, out);
+            assertEquals(0.5 * m * v * v + 0.5 * k * x * x + x, out[d.convention().primalSlot()], 1e-15);
+            assertEquals(k * x + 1, out[d.convention().adjointSlot(0)], 1e-15, "d/dx");
+            assertEquals(m * v, out[d.convention().adjointSlot(1)], 1e-15, "d/dv");
+            assertEquals(0.5 * v * v, out[d.convention().adjointSlot(2)], 1e-15, "d/dmass");
+            assertEquals(0.5 * x * x, out[d.convention().adjointSlot(4)], 1e-15, "d/dk");
+        }
+    }
+
+    @Test
+    void fieldWritesOutsideConstructorsAndObjectParametersTheBindingCannotReadAreRefusedInWords() {
         LoweringException write = assertThrows(LoweringException.class, () -> pipeline.jit(method("count", "(D)D")));
         assertTrue(write.getMessage().contains("writing the field total of a obj.Osc$Counter outside its constructor"),
                 write.getMessage());
-        LoweringException parameter = assertThrows(LoweringException.class,
-                () -> pipeline.jit(method("takes", "(Lobj/Osc$Particle;)D")));
-        assertTrue(parameter.getMessage().contains("the parameter p of type obj.Osc$Particle"), parameter.getMessage());
+        LoweringException hidden = assertThrows(LoweringException.class,
+                () -> pipeline.jit(method("hidden", "(Lobj/Osc$Hidden;)D")));
+        assertTrue(hidden.getMessage().contains("the parameter h of type obj.Osc$Hidden: its field a is private"),
+                hidden.getMessage());
+        LoweringException partial = assertThrows(LoweringException.class,
+                () -> pipeline.jit(method("partial", "(Lobj/Osc$Partial;)D")));
+        assertTrue(partial.getMessage().contains("it has no constructor obj.Osc$Partial(double a, double b)"),
+                partial.getMessage());
     }
 }

@@ -196,6 +196,28 @@ public final class IrBuilder implements AutoCloseable {
     public LLVMValueRef bitcast(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildBitCast(builder, v, to, ""); }
     public LLVMValueRef fpext(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildFPExt(builder, v, to, ""); }
 
+    // ---- reading instructions back (the lowering's loop versioning matches index expressions)
+
+    /** The instruction's opcode ({@code LLVMAdd}, {@code LLVMLoad}, ...), or 0 for a constant or an argument. */
+    public int opcode(LLVMValueRef value) {
+        LLVMValueRef instruction = LLVMIsAInstruction(value);
+        return instruction == null || instruction.isNull() ? 0 : LLVMGetInstructionOpcode(value);
+    }
+
+    public LLVMValueRef operand(LLVMValueRef user, int index) { return LLVMGetOperand(user, index); }
+
+    /** Whether {@code value} is an integer constant or a function parameter: the same everywhere in a call. */
+    public boolean isConstantIntOrArgument(LLVMValueRef value) {
+        LLVMValueRef constant = LLVMIsAConstantInt(value), argument = LLVMIsAArgument(value);
+        return constant != null && !constant.isNull() || argument != null && !argument.isNull();
+    }
+
+    /** The predicate of an {@code icmp} instruction ({@code LLVMIntSLT}, ...), or -1 for anything else. */
+    public int icmpPredicate(LLVMValueRef value) {
+        LLVMValueRef compare = LLVMIsAICmpInst(value);
+        return compare == null || compare.isNull() ? -1 : LLVMGetICmpPredicate(value);
+    }
+
     // ---- memory
 
     public LLVMValueRef alloca(LLVMTypeRef type, String name) {

@@ -27,7 +27,14 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
 public final class VectorState {
 
     private static final String CLEAR_UPPER = "vzeroupper";
-    private static final String CLOBBERS = "~{dirflag},~{fpsr},~{flags}";
+    /**
+     * vzeroupper changes every vector register, so the asm says so: without the ymm clobbers, codegen hoisted a
+     * vectorised loop's constants ({@code [1,1,1,1]}) above it and the loop then ran on halved registers (a strip-mined
+     * {@code for (long i...) c += i & 1} returned 252 instead of 500). The double arguments that arrive in xmm0-7
+     * are copied around it: two moves each.
+     */
+    private static final String CLOBBERS = "~{dirflag},~{fpsr},~{flags}" + java.util.stream.IntStream.range(0, 16)
+            .mapToObj(r -> ",~{ymm" + r + "}").collect(java.util.stream.Collectors.joining());
 
     private VectorState() {}
 

@@ -27,6 +27,8 @@ final class ArrayOps {
     private final RowTables rows;
     /** The array the last allocation inside a loop made, until {@link #takeLoopAllocation()}. */
     private JValue loopAllocation;
+    /** While lowering a versioned loop's unchecked copy: the version that proves indices in bounds. */
+    private LoopVersion version;
 
     ArrayOps(IrModule module, ExitPaths exits, FrameSlots slots) {
         this.module = module;
@@ -137,10 +139,17 @@ final class ArrayOps {
         ir.positionAtEnd(done);
     }
 
+    /** Accesses from now on leave out the checks {@code version} proves redundant; null ends that. */
+    void provedBy(LoopVersion version) {
+        this.version = version;
+    }
+
     private LLVMValueRef checkedAddress(JValue array, JValue index, JavaType element) {
         LLVMValueRef i = index.value();
-        LLVMValueRef outOfBounds = ir.icmp(LLVMIntUGE, i, array.length());
-        exits.failIf(outOfBounds, StatusCode.ARRAY_INDEX_OUT_OF_BOUNDS, i, array.length());
+        if (version == null || !version.proves(i, array.length())) {
+            LLVMValueRef outOfBounds = ir.icmp(LLVMIntUGE, i, array.length());
+            exits.failIf(outOfBounds, StatusCode.ARRAY_INDEX_OUT_OF_BOUNDS, i, array.length());
+        }
         LLVMTypeRef type = module.type(ValueKind.of(element));
         return ir.inBoundsGep(type, array.value(), ir.zext(i, ir.i64()));
     }

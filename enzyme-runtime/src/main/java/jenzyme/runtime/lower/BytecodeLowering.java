@@ -48,6 +48,12 @@ public final class BytecodeLowering {
      */
     public LoweredModule lower(String ownerInternalName, String methodName, String descriptor,
                                List<EntryLambda> lambdas) {
+        return lower(ownerInternalName, methodName, descriptor, lambdas, LoopPolling.EVERY_ITERATION);
+    }
+
+    /** {@link #lower(String, String, String, List)} with loops polling as {@code polling} says. */
+    public LoweredModule lower(String ownerInternalName, String methodName, String descriptor,
+                               List<EntryLambda> lambdas, LoopPolling polling) {
         Objects.requireNonNull(ownerInternalName, "ownerInternalName");
         Objects.requireNonNull(methodName, "methodName");
         Objects.requireNonNull(descriptor, "descriptor");
@@ -56,7 +62,7 @@ public final class BytecodeLowering {
         List<StaticField> fields = List.of();
         while (true) {
             StaticFields statics = new StaticFields(fields);
-            LoweredModule lowered = lowerOnce(entryRef, statics, lambdas);
+            LoweredModule lowered = lowerOnce(entryRef, statics, lambdas, polling);
             if (statics.discovered().isEmpty()) {
                 return lowered;
             }
@@ -65,7 +71,8 @@ public final class BytecodeLowering {
     }
 
     /** One run with the static fields {@code statics} knows; incomplete if it discovers more (then null). */
-    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics, List<EntryLambda> lambdas) {
+    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics, List<EntryLambda> lambdas,
+                                    LoopPolling polling) {
         String ownerInternalName = entryRef.owner();
         String methodName = entryRef.name();
         String descriptor = entryRef.descriptor();
@@ -82,7 +89,7 @@ public final class BytecodeLowering {
                 throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1, null);
             }
             for (var next = functions.nextToLower(); next.isPresent(); next = functions.nextToLower()) {
-                MethodLowering.lower(module, classes, functions, ruleCalls, next.get());
+                MethodLowering.lower(module, classes, functions, ruleCalls, next.get(), polling);
             }
             if (!statics.discovered().isEmpty()) {
                 return null;
@@ -92,7 +99,7 @@ public final class BytecodeLowering {
                 throw new LoweringException(Messages.IR_DOES_NOT_VERIFY.format(problem),
                         ownerInternalName, methodName, descriptor, -1, -1, irText);
             });
-            return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry, statics.known()),
+            return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry, statics.known(), classes),
                     functions.loweredMethods(), ruleCalls.jvmCalls());
         }
     }
@@ -123,7 +130,8 @@ public final class BytecodeLowering {
         MethodRef entryRef = new MethodRef(ownerInternalName, methodName, descriptor);
         try (IrModule module = new IrModule(SymbolNames.of(entryRef), new StaticFields(List.of()))) {
             try {
-                return entryPoint(new LoweredFunctions(module, new ClassLibrary(source)).require(entryRef), List.of());
+                ClassLibrary classes = new ClassLibrary(source);
+                return entryPoint(new LoweredFunctions(module, classes).require(entryRef), List.of(), classes);
             } catch (Unsupported unsupported) {
                 throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1,
                         null);
@@ -138,14 +146,8 @@ public final class BytecodeLowering {
         }
     }
 
-    /** Whether {@code shape} is, or holds, an object of a (non-record) class: those stay inside compiled code. */
-    private static boolean holdsObject(RecordShape shape) {
-        return !shape.isRecord() && !shape.isFunctional() || shape.components().stream()
-                .anyMatch(c -> c.shape() instanceof RecordShape nested && holdsObject(nested));
-    }
-
     /** The entry's native parameters, a record parameter flattened into its components (see {@link EntryPoint}). */
-    private static EntryPoint entryPoint(LoweredFunction entry, List<StaticField> statics) {
+    private static EntryPoint entryPoint(LoweredFunction entry, List<StaticField> statics, ClassLibrary classes) {
         MethodRef ref = entry.ref();
         if (!(entry.signature().returnType() instanceof JavaType returnType)) {
             throw new LoweringException(Messages.UNSUPPORTED.format(Messages.RECORD_RETURNED_BY_ENTRY.format(
@@ -157,10 +159,13 @@ public final class BytecodeLowering {
         List<Shape> shapes = entry.signature().parameters();
         for (int i = 0; i < shapes.size(); i++) {
             Shape shape = shapes.get(i);
-            if (shape instanceof RecordShape value && holdsObject(value)) {
-                throw new LoweringException(Messages.UNSUPPORTED.format(Messages.OBJECT_PARAMETER.format(
-                        entry.parameterNames().get(i), value.javaName())), ref.owner(), ref.name(), ref.descriptor(),
-                        -1, -1, null);
+            if (shape instanceof RecordShape value) {
+                int parameter = i;
+                classes.parameterProblem(value).ifPresent(problem -> {
+                    throw new LoweringException(Messages.UNSUPPORTED.format(Messages.OBJECT_PARAMETER.format(
+                            entry.parameterNames().get(parameter), value.javaName(), problem)), ref.owner(), ref.name(),
+                            ref.descriptor(), -1, -1, null);
+                });
             }
             String name = entry.parameterNames().get(i);
             javaParameters.add(new EntryPoint.JavaParameter(name, shape, parameters.size()));

@@ -122,6 +122,31 @@ final class ClassLibrary {
         return shape;
     }
 
+    /**
+     * Why an object of {@code shape} (or one inside it) cannot be a parameter of the method you compile, if it
+     * cannot: the binding reads its fields (so none may be private) and builds its gradient and tangent with a
+     * constructor taking its fields in declaration order (which must exist). Records always can.
+     */
+    Optional<String> parameterProblem(RecordShape shape) {
+        if (!shape.isRecord() && !shape.isFunctional()) {
+            ClassModel model = classModel(shape.internalName()).orElseThrow();
+            for (FieldModel field : model.fields()) {
+                if (!field.flags().has(AccessFlag.STATIC) && field.flags().has(AccessFlag.PRIVATE)) {
+                    return Optional.of(Messages.OBJECT_PRIVATE_FIELD.format(field.fieldName().stringValue()));
+                }
+            }
+            boolean constructor = model.methods().stream().anyMatch(m -> m.methodName().equalsString("<init>")
+                    && m.methodType().equalsString(shape.canonicalConstructor()));
+            if (!constructor) {
+                return Optional.of(Messages.OBJECT_NO_FIELDS_CONSTRUCTOR.format(shape.javaName(), shape.components()
+                        .stream().map(c -> JavaWords.type(c.descriptor()) + " " + c.name())
+                        .collect(java.util.stream.Collectors.joining(", "))));
+            }
+        }
+        return shape.components().stream().filter(c -> c.shape() instanceof RecordShape)
+                .map(c -> parameterProblem((RecordShape) c.shape())).flatMap(Optional::stream).findFirst();
+    }
+
     /** Whether {@code internalName} is an interface a lambda can implement: java.util.function's, or the notebook's. */
     boolean isFunctionalInterface(String internalName) {
         return internalName.startsWith("java/util/function/") || classModel(internalName)

@@ -169,6 +169,13 @@ final class CodePlan {
         return loopRanges.stream().anyMatch(range -> range[0] == bci);
     }
 
+    /** Each loop header with the offset of the last backward jump to it: the loop's code is the range between. */
+    Map<Integer, Integer> loopEnds() {
+        Map<Integer, Integer> ends = new TreeMap<>();
+        loopRanges.forEach(range -> ends.merge(range[0], range[1], Math::max));
+        return ends;
+    }
+
     /** Source line of the instruction at {@code bci}, or -1 without a LineNumberTable. */
     int line(int bci) {
         Map.Entry<Integer, Integer> entry = lines.floorEntry(bci);

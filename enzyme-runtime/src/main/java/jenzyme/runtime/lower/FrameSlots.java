@@ -23,6 +23,8 @@ final class FrameSlots implements AutoCloseable {
      * load finds.
      */
     private final Map<String, JavaType> arrayTypes = new HashMap<>();
+    /** The JVM local each cell holds (by the cell's address), for {@link #localOf}. */
+    private final Map<Long, Integer> localOfCell = new HashMap<>();
 
     FrameSlots(IrModule module, LLVMBasicBlockRef entryBlock) {
         this.module = module;
@@ -105,11 +107,24 @@ final class FrameSlots implements AutoCloseable {
                 entryBuilder.alloca(module.ir().ptr(), name + ".rowlens.addr")})[0];
     }
 
+    /** The JVM local whose value (or array length) the cell {@code address} holds; -1 for any other memory. */
+    int localOf(LLVMValueRef address) {
+        return localOfCell.getOrDefault(address.address(), -1);
+    }
+
     private LLVMValueRef[] cells(String key, ValueKind kind, String name) {
-        return slots.computeIfAbsent(key + ":" + kind, k -> kind == ValueKind.ARRAY
-                ? new LLVMValueRef[] {entryBuilder.alloca(module.ir().ptr(), name + ".addr"),
-                        entryBuilder.alloca(module.ir().i32(), name + ".len.addr")}
-                : new LLVMValueRef[] {entryBuilder.alloca(module.type(kind), name + ".addr")});
+        return slots.computeIfAbsent(key + ":" + kind, k -> {
+            LLVMValueRef[] cells = kind == ValueKind.ARRAY
+                    ? new LLVMValueRef[] {entryBuilder.alloca(module.ir().ptr(), name + ".addr"),
+                            entryBuilder.alloca(module.ir().i32(), name + ".len.addr")}
+                    : new LLVMValueRef[] {entryBuilder.alloca(module.type(kind), name + ".addr")};
+            if (key.matches("local\\d+")) {
+                for (LLVMValueRef cell : cells) {
+                    localOfCell.put(cell.address(), Integer.parseInt(key.substring("local".length())));
+                }
+            }
+            return cells;
+        });
     }
 
     @Override

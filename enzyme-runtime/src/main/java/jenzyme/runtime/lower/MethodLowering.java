@@ -45,7 +45,7 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
 /**
  * Lowers one method body, instruction by instruction, by abstract interpretation of the JVM operand stack: stack
  * entries are LLVM SSA values while inside a basic block and go through stack slots across block boundaries (whose
- * shapes the StackMapTable gives). Locals live in allocas. Loop headers poll the interrupt flag. Anything
+ * shapes the StackMapTable gives). Locals live in allocas. Loops poll the interrupt flag (every chunk of iterations: {@link LoopShapes}). Anything
  * outside the subset becomes a {@link LoweringException} carrying the offset and source line of the instruction.
  */
 final class MethodLowering {
@@ -56,9 +56,18 @@ final class MethodLowering {
     private final LoweredFunctions functions;
     private final RuleCalls ruleCalls;
     private final LoweredFunction method;
+    /** Whether loops poll every iteration or once per chunk (then they may vectorise). */
+    private final LoopPolling polling;
     private final LLVMValueRef function;
     private final OperandStack stack = new OperandStack();
     private final Map<Integer, LLVMBasicBlockRef> blocks = new HashMap<>();
+    /** Strip-mined loops (see {@link LoopShapes}) by header offset, and by the offset of their exit test. */
+    private final Map<Integer, ChunkedLoop> chunks = new HashMap<>();
+    private final Map<Integer, ChunkedLoop> chunkTests = new HashMap<>();
+    /** While lowering a versioned loop's unchecked copy: its shape, its blocks and what it proves. */
+    private LoopShape fastLoop;
+    private final Map<Integer, LLVMBasicBlockRef> fastBlocks = new HashMap<>();
+    private LoopVersion version;
 
     private CodePlan plan;
     private ThrowSites throwSites;
@@ -83,7 +92,8 @@ final class MethodLowering {
     private int siteLine = Integer.MIN_VALUE;
 
     private MethodLowering(IrModule module, ClassLibrary classes, LoweredFunctions functions, RuleCalls ruleCalls,
-                           LoweredFunction method) {
+                           LoweredFunction method, LoopPolling polling) {
+        this.polling = polling;
         this.module = module;
         this.ir = module.ir();
         this.classes = classes;
@@ -94,8 +104,8 @@ final class MethodLowering {
     }
 
     static void lower(IrModule module, ClassLibrary classes, LoweredFunctions functions, RuleCalls ruleCalls,
-                      LoweredFunction method) {
-        new MethodLowering(module, classes, functions, ruleCalls, method).run();
+                      LoweredFunction method, LoopPolling polling) {
+        new MethodLowering(module, classes, functions, ruleCalls, method, polling).run();
     }
 
     private void run() {
@@ -137,30 +147,85 @@ final class MethodLowering {
         open = true;
         storeParameters();
         records.initialiseFields();
-        int offset = 0;
-        for (CodeElement element : code) {
-            if (element instanceof LabelTarget target) {
-                enterLabel(plan.bci(target.label()));
-            } else if (element instanceof Instruction instruction) {
-                bci = offset;
-                int line = plan.line(bci);
-                if (line != siteLine) {
-                    siteLine = line;
-                    exits.atSite(FailureSites.idOf(method.ref().owner(), method.ref().name(), line));
-                }
-                lowerInstruction(instruction);
-                JValue fresh = arrays.takeLoopAllocation();
-                if (fresh != null) {
-                    loopArrays.allocated(fresh, bci);
-                }
-                offset += instruction.sizeInBytes();
+        LoopShapes.of(code, plan, polling).forEach((header, shape) -> {
+            ChunkedLoop chunk = new ChunkedLoop(module, slots, exits, function, shape);
+            chunks.put(header, chunk);
+            chunkTests.put(shape.branchBci(), chunk);
+        });
+        List<CodeElement> elements = code.elementList();
+        int[] offsets = new int[elements.size()];
+        for (int k = 0, offset = 0; k < elements.size(); k++) {
+            offsets[k] = offset;
+            offset += elements.get(k) instanceof Instruction instruction ? instruction.sizeInBytes() : 0;
+        }
+        for (int k = 0; k < elements.size(); k++) {
+            if (elements.get(k) instanceof LabelTarget target && chunks.get(plan.bci(target.label())) instanceof
+                    ChunkedLoop chunk && chunk.shape().versioned() && chunk.dispatch() == null) {
+                lowerUncheckedCopy(chunk, elements, offsets, k);
             }
+            lowerElement(elements.get(k), offsets[k]);
         }
         if (open) {
             throw Unsupported.malformed("code falls off the end of the method");
         }
         exits.finish();
         slots.finish(start);
+    }
+
+    private void lowerElement(CodeElement element, int offset) {
+        if (element instanceof LabelTarget target) {
+            enterLabel(plan.bci(target.label()));
+        } else if (element instanceof Instruction instruction) {
+            bci = offset;
+            int line = plan.line(bci);
+            if (line != siteLine) {
+                siteLine = line;
+                exits.atSite(FailureSites.idOf(method.ref().owner(), method.ref().name(), line));
+            }
+            lowerInstruction(instruction);
+            JValue fresh = arrays.takeLoopAllocation();
+            if (fresh != null) {
+                loopArrays.allocated(fresh, bci);
+            }
+        }
+    }
+
+    /**
+     * A versioned loop ({@link LoopVersion}): its entry block, then its code lowered once without the bounds checks
+     * the dispatch proves, then the dispatch; the caller lowers the same code again, checked, as every other loop.
+     */
+    private void lowerUncheckedCopy(ChunkedLoop chunk, List<CodeElement> elements, int[] offsets, int first) {
+        LoopShape shape = chunk.shape();
+        if (open) {
+            spillFor(shape.header());
+            ir.br(chunk.entry());
+        }
+        chunk.emitEntry();
+        fastLoop = shape;
+        version = new LoopVersion(module, slots, shape);
+        arrays.provedBy(version);
+        startCopy();
+        for (int k = first; k < elements.size() && offsets[k] <= shape.end(); k++) {
+            lowerElement(elements.get(k), offsets[k]);
+        }
+        if (open) {
+            throw Unsupported.malformed("a loop that does not end with its backward jump");
+        }
+        ir.positionAtEnd(chunk.dispatch());
+        LLVMBasicBlockRef unchecked = fastBlocks.get(shape.header());
+        fastLoop = null;
+        arrays.provedBy(null);
+        ir.condBr(version.chosen(), unchecked, blockAt(shape.header()));
+        version = null;
+        fastBlocks.clear();
+        startCopy();
+    }
+
+    /** Before lowering code a second time: no block is open and the failure site is recorded again. */
+    private void startCopy() {
+        open = false;
+        currentBlockStart = -1;
+        siteLine = Integer.MIN_VALUE;
     }
 
     private void storeParameters() {
@@ -183,15 +248,19 @@ final class MethodLowering {
         if (!plan.isBlockStart(labelBci) || labelBci == currentBlockStart) {
             return;
         }
+        ChunkedLoop chunk = fastLoop == null ? chunks.get(labelBci) : null;
         LLVMBasicBlockRef block = blockAt(labelBci);
         if (open) {
             spillFor(labelBci);
+            ir.br(chunk != null ? chunk.entry() : block);
+        }
+        if (chunk != null && chunk.emitEntry()) {
             ir.br(block);
         }
         ir.positionAtEnd(block);
         open = true;
         currentBlockStart = labelBci;
-        if (plan.isLoopHeader(labelBci)) {
+        if (plan.isLoopHeader(labelBci) && !chunks.containsKey(labelBci)) {
             // Polled on entry to the header rather than before each back-edge: every cycle still passes a poll.
             // Measured on Rosenbrock's reverse gradient (5.6 -> 2.6 us at n=1000): with the poll before the
             // back-edge, post-AD O3 paired the shadow updates a[i], a[i+1] into 16-byte loads/stores that overlap
@@ -232,19 +301,35 @@ final class MethodLowering {
     }
 
     private LLVMBasicBlockRef blockAt(int targetBci) {
-        return blocks.computeIfAbsent(targetBci, b -> ir.appendBlock(function, "b" + b));
+        boolean unchecked = fastLoop != null && fastLoop.contains(targetBci);
+        return (unchecked ? fastBlocks : blocks).computeIfAbsent(targetBci,
+                b -> ir.appendBlock(function, (unchecked ? "u" : "b") + b));
+    }
+
+    /** Where a jump from the current instruction goes: into a strip-mined loop from outside, to its entry block. */
+    private LLVMBasicBlockRef jumpTarget(int targetBci) {
+        ChunkedLoop chunk = chunks.get(targetBci);
+        return chunk != null && !chunk.shape().contains(bci) ? chunk.entry() : blockAt(targetBci);
     }
 
     private void jumpTo(int targetBci) {
         spillFor(targetBci);
-        ir.br(blockAt(targetBci));
+        ir.br(jumpTarget(targetBci));
         open = false;
     }
 
     private void branchIf(LLVMValueRef condition, int targetBci) {
         spillFor(targetBci);
+        ChunkedLoop chunk = chunkTests.get(bci);
+        if (chunk != null) {
+            if (version != null) {
+                version.exitTest(condition, true);
+            }
+            chunk.exitTest(function, ir.xor(condition, ir.constInt(ir.i1(), 1)), blockAt(targetBci));
+            return;
+        }
         LLVMBasicBlockRef next = ir.appendBlock(function, "b" + bci + ".next");
-        ir.condBr(condition, blockAt(targetBci), next);
+        ir.condBr(condition, jumpTarget(targetBci), next);
         ir.positionAtEnd(next);
     }
 
@@ -392,9 +477,9 @@ final class MethodLowering {
         for (SwitchCase c : cases) {
             spillFor(plan.bci(c.target()));
         }
-        LLVMValueRef instruction = ir.switchOn(key, blockAt(defaultBci), cases.size());
+        LLVMValueRef instruction = ir.switchOn(key, jumpTarget(defaultBci), cases.size());
         for (SwitchCase c : cases) {
-            ir.addCase(instruction, ir.constInt(ir.i32(), c.caseValue()), blockAt(plan.bci(c.target())));
+            ir.addCase(instruction, ir.constInt(ir.i32(), c.caseValue()), jumpTarget(plan.bci(c.target())));
         }
         open = false;
     }

@@ -12,8 +12,8 @@ import java.util.List;
  *
  * <p>Objects of a final class extending {@code Object} ({@code isRecord} false) are kept the same way: their fields
  * are the components, any constructor builds them, and compiled code writes fields only in constructors (an object
- * is a value: a write elsewhere would be lost on a copy, so it is refused). Such objects never leave compiled code:
- * the compiled method takes and returns none (a record is the type to pass in).
+ * is a value: a write elsewhere would be lost on a copy, so it is refused). The compiled method may take such an
+ * object (its fields read by the binding, {@code ClassLibrary.parameterProblem}) and returns none.
  *
  * <p>A lambda ({@code isFunctional}) is kept the same way, its captured values being the components
  * ({@link ClassLibrary#lambdaShape}); a functional-interface parameter of the method you compile is, before a call

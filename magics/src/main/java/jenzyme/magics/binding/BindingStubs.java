@@ -25,6 +25,14 @@ public final class BindingStubs {
     /** The generated source and the signatures to show the user. */
     public record Stubs(String source, List<String> signatures) {
 
+        private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("BoundHandles\\.take\\(\"([^\"]+)\"\\)");
+
+        /** The {@link BoundHandles} key the holder class reads (every stub source has one holder class). */
+        public String handleKey() {
+            java.util.regex.Matcher key = KEY.matcher(source);
+            return key.find() ? key.group(1) : "";
+        }
+
         /** Defines the stubs in the notebook; returns how long JShell took (javac dominates it). */
         public java.time.Duration defineIn(jenzyme.magics.NotebookSession notebook) throws jenzyme.magics.DefinitionException {
             long start = System.nanoTime();
@@ -56,7 +64,12 @@ public final class BindingStubs {
     public static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
         String holder = holder(name, "native");
         List<String> params = entry.declared().stream().map(p -> p.shape().javaName() + " " + p.name()).toList();
-        List<String> args = entry.parameters().stream().map(p -> RecordStubs.read(p.name())).toList();
+        List<String> args = new ArrayList<>();
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                args.add(RecordStubs.read(java.shape(), entry.parameters().get(p).name()));
+            }
+        }
         String returns = entry.returnType().javaName();
         String call = holder + ".H.invokeExact(" + String.join(", ", args) + ")";
         String signature = returns + " " + name + "_native(" + String.join(", ", params) + ")";
@@ -101,16 +114,16 @@ public final class BindingStubs {
             java.util.Map<String, String> gradientLeaves = new java.util.HashMap<>();
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 NativeParameter leaf = entry.parameters().get(p);
-                handleArguments.add(RecordStubs.read(leaf.name()));
+                handleArguments.add(RecordStubs.read(java.shape(), leaf.name()));
                 if (convention.activities().get(p) == Activity.CONST) {
                     continue;
                 }
                 differentiated = true;
                 if (convention.hasShadow(p)) {
                     shadowed = true;
-                    handleArguments.add(RecordStubs.read("d" + leaf.name()));
+                    handleArguments.add(RecordStubs.read(java.shape(), "d" + leaf.name()));
                     String local = RecordStubs.local("d" + leaf.name());
-                    allocations.add(zerosLike(leaf.type(), local, RecordStubs.read(leaf.name())));
+                    allocations.add(zerosLike(leaf.type(), local, RecordStubs.read(java.shape(), leaf.name())));
                     gradientLeaves.put(leaf.name(), local);
                 } else {
                     int slot = convention.adjointSlot(p);
@@ -221,10 +234,10 @@ public final class BindingStubs {
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 String leaf = entry.parameters().get(p).name();
-                handleArguments.add(RecordStubs.read(leaf));
+                handleArguments.add(RecordStubs.read(java.shape(), leaf));
                 if (convention.hasShadow(p)) {
                     tangent = true;
-                    handleArguments.add(RecordStubs.read("t" + leaf));
+                    handleArguments.add(RecordStubs.read(java.shape(), "t" + leaf));
                 }
             }
             if (tangent) {

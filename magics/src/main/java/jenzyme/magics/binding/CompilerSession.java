@@ -40,6 +40,9 @@ public final class CompilerSession {
     private final Map<String, Derivative> samplingDerivatives = new HashMap<>();
     private final Map<Derivative, StaleBindings.Guarded> guards = new java.util.IdentityHashMap<>();
     private final StaleBindings stale;
+    /** The stub source each bound name last defined, while JShell still holds it as defined (see {@link #bind}). */
+    private final Map<String, String> definedStubs = new HashMap<>();
+    private boolean definingStubs;
     private final NotebookRules rules;
 
     public CompilerSession(NotebookSession notebook) {
@@ -48,6 +51,12 @@ public final class CompilerSession {
         this.rules = new NotebookRules(this::method, notebook::classBytes);
         notebook.onInterrupt(() -> InterruptFlag.global().raise());
         notebook.onMethodsDefined(stale::methodsDefined);
+        // A cell that (re)defines a generated method, or JShell recompiling one, makes its stubs worth defining again.
+        notebook.onMethodsDefined(methods -> {
+            if (!definingStubs) {
+                definedStubs.keySet().removeIf(bound -> methods.stream().anyMatch(m -> m.startsWith(baseOf(bound) + "_")));
+            }
+        });
     }
 
     /** The one cell method called {@code name}. */
@@ -229,22 +238,38 @@ public final class CompilerSession {
      * to {@code code}, releasing what it was bound to before. If JShell refuses the stubs, {@code code} is released.
      */
     public Duration bind(String name, BindingStubs.Stubs stubs, AutoCloseable code) throws DefinitionException {
-        Duration defining;
-        String base = name.contains("/") ? name.substring(0, name.indexOf('/')) : name;
+        Duration defining = Duration.ZERO;
+        String base = baseOf(name);
         List<String> declared = GeneratedNames.declaredBy(stubs);
         try {
             generatedNames.check(base, declared, notebook::declares);
-            defining = stubs.defineIn(notebook);
+            // The same source reads the same call site: retargeting it (commit) is the whole binding.
+            if (!stubs.source().equals(definedStubs.get(name)) || !declared.stream().allMatch(notebook::declares)) {
+                definedStubs.remove(name);
+                definingStubs = true;
+                try {
+                    defining = stubs.defineIn(notebook);
+                } finally {
+                    definingStubs = false;
+                }
+            }
+            BoundHandles.commit(stubs.handleKey());
         } catch (DefinitionException | RuntimeException refused) {
+            BoundHandles.discard(stubs.handleKey());
             release(name, code);
             throw refused;
         }
+        definedStubs.put(name, stubs.source());
         generatedNames.claim(base, declared);
         AutoCloseable previous = boundNames.put(name, code);
         if (previous != null && previous != code) {
             release(name, previous);
         }
         return defining;
+    }
+
+    private static String baseOf(String boundName) {
+        return boundName.contains("/") ? boundName.substring(0, boundName.indexOf('/')) : boundName;
     }
 
     private static void release(String name, AutoCloseable code) {

@@ -4,22 +4,32 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.RecordShape;
+import jenzyme.runtime.lower.Shape;
 
 /**
- * Source fragments for record parameters in generated stubs: a native parameter named {@code s.pos.x} (see
- * {@code EntryPoint}) is read as {@code s.pos().x()}, and a record is rebuilt with its canonical constructor from
- * values given per native parameter name.
+ * Source fragments for record and object parameters in generated stubs: a native parameter named {@code s.pos.x}
+ * (see {@code EntryPoint}) is read as {@code s.pos().x()} (an object's field as {@code c.k}), and a record or object
+ * is rebuilt with its canonical constructor (an object's constructor taking its fields in order) from values given
+ * per native parameter name.
  */
 final class RecordStubs {
 
     private RecordStubs() {}
 
-    /** {@code s.pos().x()} for {@code s.pos.x}; a plain parameter name as it is. */
-    static String read(String nativeName) {
+    /**
+     * {@code s.pos().x()} for {@code s.pos.x} of a parameter of shape {@code shape}: a record's component through its
+     * accessor, an object's field directly ({@code c.k}); a plain parameter name as it is.
+     */
+    static String read(Shape shape, String nativeName) {
         String[] parts = nativeName.split("\\.");
         StringBuilder expression = new StringBuilder(parts[0]);
+        Shape current = shape;
         for (int i = 1; i < parts.length; i++) {
-            expression.append('.').append(parts[i]).append("()");
+            RecordShape owner = (RecordShape) current;
+            expression.append('.').append(parts[i]).append(owner.isRecord() ? "()" : "");
+            String name = parts[i];
+            current = owner.components().stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow()
+                    .shape();
         }
         return expression.toString();
     }

@@ -1,0 +1,159 @@
+package jenzyme.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.regex.Pattern;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Strip-mined and versioned loops (lower/LoopShapes, ChunkedLoop, LoopVersion) keep the JVM's results bit for bit
+ * and its exceptions at the JVM's iteration: across chunk boundaries (10^4 iterations, chunks of at most 4096), in
+ * the unchecked copy and the checked one (an index leaving its array in the middle of the range, after stores the
+ * JVM made), with an invariant offset, and with a counter bound near Integer.MAX_VALUE. The vector code they exist
+ * for is checked in the optimised IR.
+ */
+class LoopChunkingTest {
+
+    private static final String SOURCE = """
+            package demo;
+            public class Loops {
+                public static double dot(double[] a, double[] b, int n, int off) {
+                    double s = 0;
+                    for (int i = 0; i < n; i++) {
+                        s += a[i + off] * b[i];
+                    }
+                    return s;
+                }
+                public static void scale(double[] a, double[] out, int n, double k) {
+                    for (int j = 0; j <= n; j++) {
+                        out[j] = k * a[j];
+                    }
+                }
+                public static double rows(double[] X, double[] w, int n, int d) {
+                    double total = 0;
+                    for (int i = 0; i < n; i++) {
+                        double z = 0;
+                        for (int j = 0; j < d; j++) {
+                            z += X[i * d + j] * w[j];
+                        }
+                        total += z * z;
+                    }
+                    return total;
+                }
+                public static int nearMax(int[] a, int from) {
+                    int s = 0;
+                    for (int i = from; i + 2 < Integer.MAX_VALUE; i++) {
+                        s += a[i - from];
+                    }
+                    return s;
+                }
+            }
+            """;
+
+    private static Pipeline pipeline;
+    private static CompiledClasses classes;
+
+    @BeforeAll
+    static void start() {
+        pipeline = Pipeline.create();
+        classes = InMemoryJavac.compile("demo.Loops", SOURCE);
+    }
+
+    @AfterAll
+    static void stop() {
+        pipeline.close();
+    }
+
+    private static Object jvm(String name, Object... args) throws Throwable {
+        Method method = Arrays.stream(classes.load("demo.Loops").getMethods())
+                .filter(m -> m.getName().equals(name)).findFirst().orElseThrow();
+        try {
+            return method.invoke(null, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static MethodHandle jit(String name, String descriptor) {
+        return pipeline.jit(new JavaMethod(classes, "demo/Loops", name, descriptor)).handle();
+    }
+
+    @Test
+    void reductionsMatchTheJvmAcrossChunksAndThrowAtTheJvmsIndex() throws Throwable {
+        MethodHandle dot = jit("dot", "([D[DII)D");
+        double[] a = new Random(1).doubles(10_003).toArray(), b = new Random(2).doubles(10_000).toArray();
+        for (int[] nOff : new int[][] {{10_000, 0}, {10_000, 3}, {5, 2}, {0, 0}}) {
+            double expected = (double) jvm("dot", a, b, nOff[0], nOff[1]);
+            assertEquals(expected, (double) dot.invokeExact(a, b, nOff[0], nOff[1]), 0.0, Arrays.toString(nOff));
+        }
+        for (int[] nOff : new int[][] {{10_000, 4}, {10_001, 0}, {3, -1}}) {
+            Throwable expected = assertThrows(ArrayIndexOutOfBoundsException.class, () -> jvm("dot", a, b, nOff[0], nOff[1]));
+            Throwable actual = assertThrows(ArrayIndexOutOfBoundsException.class,
+                    () -> { double unused = (double) dot.invokeExact(a, b, nOff[0], nOff[1]); });
+            assertEquals(expected.getMessage(), actual.getMessage(), Arrays.toString(nOff));
+        }
+    }
+
+    @Test
+    void storesBeforeTheFailingIterationAreMadeAsOnTheJvm() throws Throwable {
+        MethodHandle scale = jit("scale", "([D[DID)V");
+        double[] a = new Random(3).doubles(9000).toArray();
+        double[] jvmOut = new double[9000], nativeOut = new double[9000];
+        jvm("scale", a, jvmOut, 8999, 1.5);
+        scale.invokeExact(a, nativeOut, 8999, 1.5);
+        assertArrayEquals(jvmOut, nativeOut, 0.0);
+        double[] jvmShort = new double[8000], nativeShort = new double[8000];
+        Throwable expected = assertThrows(ArrayIndexOutOfBoundsException.class, () -> jvm("scale", a, jvmShort, 8999, 1.5));
+        Throwable actual = assertThrows(ArrayIndexOutOfBoundsException.class, () -> {
+            scale.invokeExact(a, nativeShort, 8999, 1.5);
+        });
+        assertEquals(expected.getMessage(), actual.getMessage());
+        assertArrayEquals(jvmShort, nativeShort, 0.0, "every element before index 8000 written, as on the JVM");
+    }
+
+    @Test
+    void nestedLoopsWithAnInvariantRowOffsetMatchTheJvm() throws Throwable {
+        MethodHandle rows = jit("rows", "([D[DII)D");
+        double[] x = new Random(4).doubles(640).toArray(), w = new Random(5).doubles(32).toArray();
+        assertEquals((double) jvm("rows", x, w, 20, 32), (double) rows.invokeExact(x, w, 20, 32), 0.0);
+        Throwable expected = assertThrows(ArrayIndexOutOfBoundsException.class, () -> jvm("rows", x, w, 21, 32));
+        Throwable actual = assertThrows(ArrayIndexOutOfBoundsException.class,
+                () -> { double unused = (double) rows.invokeExact(x, w, 21, 32); });
+        assertEquals(expected.getMessage(), actual.getMessage());
+    }
+
+    @Test
+    void aCounterBoundNearIntegerMaxValueThrowsLikeTheJvm() throws Throwable {
+        MethodHandle nearMax = jit("nearMax", "([II)I");
+        int[] a = new int[5];
+        Arrays.fill(a, 1);
+        assertEquals((int) jvm("nearMax", a, Integer.MAX_VALUE - 6), (int) nearMax.invokeExact(a, Integer.MAX_VALUE - 6));
+        Throwable expected = assertThrows(ArrayIndexOutOfBoundsException.class, () -> jvm("nearMax", a, Integer.MAX_VALUE - 8));
+        Throwable actual = assertThrows(ArrayIndexOutOfBoundsException.class,
+                () -> { int unused = (int) nearMax.invokeExact(a, Integer.MAX_VALUE - 8); });
+        assertEquals(expected.getMessage(), actual.getMessage());
+    }
+
+    @Test
+    void fastMathReductionsAndStrictElementwiseLoopsCompileToVectorCode() {
+        Pattern vector = Pattern.compile("<\\d+ x double>");
+        NativeMethod fast = pipeline.jit(new JavaMethod(classes, "demo/Loops", "rows", "([D[DII)D"),
+                DifferentiationOptions.DEFAULT.withFastMath(true));
+        assertTrue(vector.matcher(fast.code().compiledIr()).find(), fast.code().compiledIr());
+        NativeMethod strict = pipeline.jit(new JavaMethod(classes, "demo/Loops", "scale", "([D[DID)V"));
+        assertTrue(vector.matcher(strict.code().compiledIr()).find(), strict.code().compiledIr());
+    }
+}

@@ -1,0 +1,70 @@
+//! The worker's IR rewrites around Enzyme on hand-written shapes: long blocks cut into functions (outline.rs) and
+//! interrupt polls in reverse-sweep loops (reverse_polls.rs). Each result must verify; the numbers of the
+//! derivatives through them are checked end to end (test_reliability.py, test_interrupts.py).
+
+mod common;
+
+use common::bitcode_of_ir;
+use jenzyme_worker::llvm::Context;
+use jenzyme_worker::{outline, reverse_polls};
+
+/// `double f(double x)`: a running sum of `n` products in one block (2 instructions per term).
+fn running_sum(n: usize) -> String {
+    let mut ir = String::from("define double @f(double %x) {\nentry:\n  %s0 = fadd double %x, 0.0\n");
+    for i in 1..=n {
+        ir += &format!("  %t{i} = fmul double %x, {i}.0\n  %s{i} = fadd double %s{}, %t{i}\n", i - 1);
+    }
+    ir + &format!("  ret double %s{n}\n}}\n")
+}
+
+#[test]
+fn a_long_block_becomes_calls_of_chunks_and_a_short_one_stays() {
+    let context = Context::new();
+    let module = context.parse_bitcode(&bitcode_of_ir(&running_sum(500))).unwrap();
+    assert_eq!(outline::split_long_blocks(&module), 5, "1001 instructions in 5 chunks of 200 or 201");
+    module.verify().unwrap();
+    let text = module.to_text();
+    assert!(text.contains("define internal double @jenzyme.chunk.0(double"), "{text}");
+    let calls = text.lines().filter(|line| line.contains(" call ") && line.contains("@jenzyme.chunk.")).count();
+    assert_eq!(calls, 5, "one call per chunk (a value live across a cut comes back in a struct)");
+
+    let short = context.parse_bitcode(&bitcode_of_ir(&running_sum(150))).unwrap();
+    assert_eq!(outline::split_long_blocks(&short), 0, "301 instructions: below twice a chunk");
+}
+
+#[test]
+fn only_reverse_loops_get_a_poll() {
+    let ir = format!(
+        r#"@flag = external global i32
+@{flag} = external global i32
+define void @g(i32 %n) {{
+entry:
+  br label %for.body
+for.body:
+  %i = phi i32 [ 0, %entry ], [ %i1, %for.body ]
+  %i1 = add i32 %i, 1
+  %more = icmp slt i32 %i1, %n
+  br i1 %more, label %for.body, label %invertfor.body
+invertfor.body:
+  %j = phi i32 [ %n, %for.body ], [ %j1, %invertfor.body ]
+  %j1 = sub i32 %j, 1
+  %again = icmp sgt i32 %j1, 0
+  br i1 %again, label %invertfor.body, label %done
+done:
+  ret void
+}}
+"#,
+        flag = reverse_polls::INTERRUPT_FLAG
+    );
+    let context = Context::new();
+    let module = context.parse_bitcode(&bitcode_of_ir(&ir)).unwrap();
+    assert_eq!(reverse_polls::insert(&module), 1);
+    module.verify().unwrap();
+    let text = module.to_text();
+    let reverse = text.split("invertfor.body:").nth(1).unwrap();
+    assert!(reverse.lines().nth(2).unwrap().contains("call void @jenzyme.reverse_poll()"), "{text}");
+    let forward = text.split("for.body:").nth(1).unwrap().split("invertfor.body").next().unwrap();
+    assert!(!forward.contains("reverse_poll"), "{text}");
+    assert!(text.contains("load volatile i32, ptr @jenzyme_interrupt_enzyme_const"), "{text}");
+    assert!(text.contains("call void @jenzyme.interrupt_unwind()"), "{text}");
+}
