@@ -174,18 +174,42 @@ impl Module<'_> {
     }
 
     /// Runs a new-pass-manager pipeline (`opt -passes=...` syntax).
+    ///
+    /// `NoLoopTransforms` cannot switch the vectorisers off through the pass builder options: parsing an alias
+    /// such as `default<O2>` overwrites their loop and SLP vectorisation settings from the level (LLVM 19's
+    /// `PassBuilder::parseModulePass`), so the pre-AD O2 vectorised strip-mined loops into
+    /// `llvm.vector.reduce.fmaximum`/`fmul`, which Enzyme cannot differentiate. Both vectorisers skip functions
+    /// marked `noimplicitfloat`: the functions carry that mark during the run only. Unrolling and interleaving are
+    /// not overwritten, so their options do take effect.
     pub fn run_passes(&self, pipeline: &str, machine: &TargetMachine, tuning: PassTuning) -> Result<(), String> {
         let pipeline = CString::new(pipeline).expect("pass pipelines are NUL-free literals");
+        let loop_transforms = tuning == PassTuning::Full;
+        // Names, not handles: the pipeline deletes the functions it inlined. A function marked by its author stays so.
+        let mut marked_by_author = Vec::new();
+        if !loop_transforms {
+            for f in self.functions().into_iter().filter(|&f| !is_declaration(f)) {
+                if has_function_attribute(f, NO_VECTORS) {
+                    marked_by_author.push(name_of(f));
+                }
+                set_function_attribute(f, NO_VECTORS, true);
+            }
+        }
         // SAFETY: the options object is created and disposed here; the module and machine outlive the call.
-        unsafe {
+        let error = unsafe {
             let options = LLVMCreatePassBuilderOptions();
-            let loop_transforms = (tuning == PassTuning::Full) as LLVMBool;
-            LLVMPassBuilderOptionsSetLoopVectorization(options, loop_transforms);
-            LLVMPassBuilderOptionsSetSLPVectorization(options, loop_transforms);
-            LLVMPassBuilderOptionsSetLoopUnrolling(options, loop_transforms);
-            LLVMPassBuilderOptionsSetLoopInterleaving(options, loop_transforms);
+            LLVMPassBuilderOptionsSetLoopUnrolling(options, loop_transforms as LLVMBool);
+            LLVMPassBuilderOptionsSetLoopInterleaving(options, loop_transforms as LLVMBool);
             let error = LLVMRunPasses(self.raw, pipeline.as_ptr(), machine.raw, options);
             LLVMDisposePassBuilderOptions(options);
+            error
+        };
+        if !loop_transforms {
+            for f in self.functions().into_iter().filter(|&f| !marked_by_author.contains(&name_of(f))) {
+                set_function_attribute(f, NO_VECTORS, false);
+            }
+        }
+        // SAFETY: an error returned by LLVMRunPasses is read and disposed once.
+        unsafe {
             if error.is_null() {
                 Ok(())
             } else {
@@ -325,12 +349,26 @@ pub fn delete_function(function: LLVMValueRef) {
     unsafe { LLVMDeleteFunction(function) }
 }
 
+/// The function attribute that keeps LLVM's loop and SLP vectorisers away from a function.
+const NO_VECTORS: &str = "noimplicitfloat";
+
+fn enum_attribute_kind(name: &str) -> u32 {
+    // SAFETY: a lookup in LLVM's static attribute table.
+    let kind = unsafe { LLVMGetEnumAttributeKindForName(name.as_ptr() as *const c_char, name.len()) };
+    assert!(kind != 0, "LLVM 19 knows no attribute '{name}'");
+    kind
+}
+
+fn has_function_attribute(function: LLVMValueRef, name: &str) -> bool {
+    // SAFETY: an attribute lookup on a live function.
+    unsafe { !LLVMGetEnumAttributeAtIndex(function, LLVMAttributeFunctionIndex, enum_attribute_kind(name)).is_null() }
+}
+
 /// Adds or removes a function-level enum attribute such as `alwaysinline`, `noinline` or `optnone`.
 pub fn set_function_attribute(function: LLVMValueRef, name: &str, present: bool) {
     // SAFETY: attribute edits on a live function in its own context.
     unsafe {
-        let kind = LLVMGetEnumAttributeKindForName(name.as_ptr() as *const c_char, name.len());
-        assert!(kind != 0, "LLVM 19 knows no attribute '{name}'");
+        let kind = enum_attribute_kind(name);
         if present {
             let context = LLVMGetTypeContext(LLVMTypeOf(function));
             LLVMAddAttributeAtIndex(function, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(context, kind, 0));

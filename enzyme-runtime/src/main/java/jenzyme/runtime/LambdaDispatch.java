@@ -87,8 +87,11 @@ final class LambdaDispatch {
                 generic.handleType());
         dispatch.hub = hub;
         MethodHandle handle = hub.guard(dispatch.handle(generic));
+        // The methods it reaches (its callees, the lambdas it creates): a binding retires when one changes.
+        List<String> reached = new jenzyme.runtime.lower.SubsetExplainer(method.classes()).reachable(
+                method.ownerInternalName(), method.name(), method.descriptor());
         return new Derivative(generic, new WrapperSignature(unspecialised.symbol(), generic.wrapperParameters(),
-                generic.slots()), handle, Map.of(), "", "", List.of(method.toString()), hub, new byte[0]);
+                generic.slots()), handle, Map.of(), "", "", reached, hub, new byte[0]);
     }
 
     /** (lambdas and parameters in declared order..., out) → the specialisation's handle, invoked. */
@@ -171,9 +174,15 @@ final class LambdaDispatch {
         for (int j = 0; j < entryLambdas.size(); j++) {
             EntryLambda lambda = entryLambdas.get(j);
             int first = convention.entry().declared().get(lambda.parameter()).first();
+            List<MethodHandle> leaves = new ArrayList<>();
             for (int c = 0; c < lambda.captures().size(); c++) {
-                int position = handlePosition(convention, first + c);
-                filtered = MethodHandles.filterArguments(filtered, position, getter(lambda.captures().get(c)));
+                Field field = lambda.captures().get(c);
+                leaves(getter(field).asType(MethodType.methodType(field.getType(), Object.class)), field.getType(),
+                        lambda.captured().get(c), leaves);
+            }
+            for (int leaf = 0; leaf < leaves.size(); leaf++) {
+                int position = handlePosition(convention, first + leaf);
+                filtered = MethodHandles.filterArguments(filtered, position, leaves.get(leaf));
                 reorder[position] = j;
                 capture[position] = true;
             }
@@ -197,13 +206,31 @@ final class LambdaDispatch {
         throw new IllegalStateException(String.valueOf(nativeParameter));
     }
 
-    /** Reads a captured value: {@code (Object lambda) -> value}. */
+    /**
+     * Adds a reader {@code (Object lambda) -> leaf} per native leaf of a captured value read by {@code read} (of
+     * class {@code type}): the value itself, or a record's or object's fields depth first ({@code this::rhs}).
+     */
+    private static void leaves(MethodHandle read, Class<?> type, jenzyme.runtime.lower.Shape shape,
+                               List<MethodHandle> out) {
+        if (!(shape instanceof RecordShape value)) {
+            out.add(read);
+            return;
+        }
+        for (RecordShape.Component component : value.components()) {
+            try {
+                Field field = type.getDeclaredField(component.name());
+                leaves(MethodHandles.filterReturnValue(read, getter(field)), field.getType(), component.shape(), out);
+            } catch (NoSuchFieldException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** Reads {@code field} (private ones too: the notebook's classes are in the unnamed module, open to us). */
     private static MethodHandle getter(Field field) {
         try {
-            MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(field.getDeclaringClass(),
-                    MethodHandles.lookup());
-            MethodHandle getter = lookup.unreflectGetter(field);
-            return getter.asType(MethodType.methodType(field.getType(), Object.class));
+            return MethodHandles.privateLookupIn(field.getDeclaringClass(), MethodHandles.lookup())
+                    .unreflectGetter(field);
         } catch (IllegalAccessException e) {
             throw new IllegalStateException(e);
         }

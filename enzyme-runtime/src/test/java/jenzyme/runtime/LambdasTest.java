@@ -90,6 +90,16 @@ class LambdasTest {
                 }
                 public static Rhs lv() { return Ode::lotkaVolterra; }
                 public static Rhs damped(double c) { return Models.damped(c); }
+                public static final class Model {
+                    private final double scale;
+                    Model(double scale) { this.scale = scale; }
+                    void rhs(double t, double[] y, double[] p, double[] dy) {
+                        dy[0] = scale * p[0] * y[0] - p[1] * y[0] * y[1];
+                        dy[1] = p[3] * y[0] * y[1] - p[2] * y[1];
+                    }
+                    Rhs self() { return this::rhs; }
+                }
+                public static Rhs model(double scale) { return new Model(scale).self(); }
                 static final class Models {
                     static Rhs damped(double c) {
                         return (t, u, q, du) -> { du[0] = u[1]; du[1] = -q[0] * u[0] - c * u[1]; };
@@ -219,7 +229,8 @@ class LambdasTest {
         try (Derivative d = pipeline.differentiate(method("endSum", "(Llam/Ode$Rhs;[D[DD)D"), Mode.REVERSE, Map.of(),
                 DifferentiationOptions.DEFAULT)) {
             assertEquals(d.convention().handleType().insertParameterTypes(0, Object.class), d.handle().type());
-            for (Object f : new Object[] {rhs("lv"), rhs("damped", 0.3), rhs("damped", 0.7), rhs("lv")}) {
+            for (Object f : new Object[] {rhs("lv"), rhs("damped", 0.3), rhs("damped", 0.7), rhs("lv"),
+                    rhs("model", 1.5), rhs("model", 0.5)}) { // this::rhs of a final class captures the object
                 double[] dy = new double[2], dp = new double[4];
                 double[] out = new double[d.convention().slots().size()];
                 d.handle().invokeExact(f, y.clone(), dy, p, dp, t1, out);
@@ -290,6 +301,7 @@ class LambdasTest {
     void lambdasOutsideTheSubsetAreRefusedInWords() throws Throwable {
         assertRefused("foreign", "the method reference Double.valueOf(double) as a java.util.function.DoubleUnaryOperator whose types differ");
         assertRefused("composed", "DoubleUnaryOperator.andThen(java.util.function.DoubleUnaryOperator) on a lambda");
+        assertEquals(java.util.List.of(), pipeline.explain(method("lossByLambda", "([D[DD)D")), "--explain: compiles");
         try (NativeMethod generic = pipeline.jit(method("generic", "([D)D"))) {
             assertEquals(6.0, (double) generic.handle().invokeExact(new double[] {2, 3}), 0.0);
         }

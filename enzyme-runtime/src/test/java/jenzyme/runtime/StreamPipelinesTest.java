@@ -144,6 +144,7 @@ class StreamPipelinesTest {
                     () -> { double unused = (double) min.handle().invokeExact(new double[0]); });
             assertEquals("No value present", empty.getMessage());
         }
+        assertEquals(java.util.List.of(), pipeline.explain(method("softMax", "([DD)D")), "--explain: compiles");
         LoweringException sorted = assertThrows(LoweringException.class, () -> pipeline.jit(method("sorted", "([D)D")));
         assertTrue(sorted.getMessage().contains("DoubleStream.sorted() (compiled code lowers stream pipelines"),
                 sorted.getMessage());

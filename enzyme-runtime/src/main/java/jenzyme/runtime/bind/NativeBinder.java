@@ -224,7 +224,7 @@ public final class NativeBinder {
 
     private static int[] newStatus(BooleanSupplier isLive, String symbol) {
         ensureLive(isLive, symbol);
-        return NativeStatus.newBlock();
+        return NativeStatus.threadBlock();
     }
 
     private static MemorySegment newNativeStatus(BooleanSupplier isLive, String symbol) {

@@ -128,7 +128,10 @@ final class ClassLibrary {
      * constructor taking its fields in declaration order (which must exist). Records always can.
      */
     Optional<String> parameterProblem(RecordShape shape) {
-        if (!shape.isRecord() && !shape.isFunctional()) {
+        if (shape.isFunctional()) {
+            return Optional.empty(); // what a lambda captured is read through method handles, private fields too
+        }
+        if (!shape.isRecord()) {
             ClassModel model = classModel(shape.internalName()).orElseThrow();
             for (FieldModel field : model.fields()) {
                 if (!field.flags().has(AccessFlag.STATIC) && field.flags().has(AccessFlag.PRIVATE)) {

@@ -26,7 +26,7 @@ import jenzyme.runtime.error.Messages;
  * that class's bytecode of the same interface capturing the same types. Two such sites in one class that call
  * different methods cannot be told apart from the object, and are refused.
  */
-public record EntryLambda(int parameter, String parameterName, LambdaTarget target, List<JavaType> captured,
+public record EntryLambda(int parameter, String parameterName, LambdaTarget target, List<Shape> captured,
                           List<Field> captures) {
 
     public EntryLambda {
@@ -54,10 +54,16 @@ public record EntryLambda(int parameter, String parameterName, LambdaTarget targ
             }
         }
         fields.sort(Comparator.comparingInt(f -> Integer.parseInt(f.getName().substring(f.getName().indexOf('$') + 1))));
-        List<JavaType> captured = new ArrayList<>();
+        // Numbers and their arrays, and records and objects of final classes of the notebook (this::rhs captures
+        // this): all read at each call, their fields flattened like a record parameter's.
+        ClassLibrary classes = new ClassLibrary(source);
+        List<Shape> captured = new ArrayList<>();
         for (Field field : fields) {
-            captured.add(JavaType.ofDescriptor(field.getType().descriptorString()).orElseThrow(() -> refused(
-                    Messages.LAMBDA_ARGUMENT_CAPTURE, name, JavaWords.type(field.getType().descriptorString()))));
+            String descriptor = field.getType().descriptorString();
+            captured.add(JavaType.ofDescriptor(descriptor).filter(t -> t != JavaType.VOID).map(Shape.class::cast)
+                    .or(() -> descriptor.startsWith("L") ? classes.valueShape(descriptor.substring(1,
+                            descriptor.length() - 1)).map(Shape.class::cast) : java.util.Optional.empty())
+                    .orElseThrow(() -> refused(Messages.LAMBDA_ARGUMENT_CAPTURE, name, JavaWords.type(descriptor))));
         }
         String iface = type.getInterfaces()[0].getName().replace('.', '/');
         byte[] bytes = host.startsWith("java/") || host.startsWith("jdk/") ? null : source.bytesOf(host).orElse(null);
@@ -65,7 +71,7 @@ public record EntryLambda(int parameter, String parameterName, LambdaTarget targ
             throw refused(Messages.LAMBDA_ARGUMENT_FOREIGN, name, JavaWords.owner(host));
         }
         Set<LambdaTarget> sites = sites(ClassFile.of().parse(bytes), iface,
-                captured.stream().map(t -> ClassDesc.ofDescriptor(t.descriptor())).toList());
+                captured.stream().map(t -> ClassDesc.ofDescriptor(ClassLibrary.descriptorOf(t))).toList());
         if (sites.size() != 1) {
             throw refused(sites.isEmpty() ? Messages.LAMBDA_ARGUMENT_FOREIGN : Messages.LAMBDA_ARGUMENT_AMBIGUOUS,
                     name, JavaWords.owner(host), JavaWords.owner(iface));
@@ -93,7 +99,7 @@ public record EntryLambda(int parameter, String parameterName, LambdaTarget targ
     static String specialise(String descriptor, List<EntryLambda> lambdas, ClassLibrary classes) {
         MethodTypeDesc type = MethodTypeDesc.ofDescriptor(descriptor);
         for (EntryLambda lambda : lambdas) {
-            RecordShape shape = classes.lambdaShape(lambda.target(), new ArrayList<Shape>(lambda.captured()));
+            RecordShape shape = classes.lambdaShape(lambda.target(), lambda.captured());
             type = type.changeParameterType(lambda.parameter(), ClassDesc.ofDescriptor(ClassLibrary.descriptorOf(shape)));
         }
         return type.descriptorString();

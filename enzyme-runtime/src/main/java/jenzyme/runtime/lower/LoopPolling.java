@@ -4,11 +4,10 @@ package jenzyme.runtime.lower;
 public enum LoopPolling {
 
     /**
-     * At every loop header, every iteration: for modules Enzyme differentiates. With loops strip-mined, LLVM
-     * vectorised them before Enzyme despite the worker's pre-AD tuning, and Enzyme has no derivative for
-     * {@code llvm.vector.reduce.fmaximum}/{@code fminimum} (a Math.max loop, strict) nor {@code reduce.fmul}
-     * (a product loop, --fast-math): the worker refused them. Strip-mined nested loops also made Enzyme allocate
-     * caches per outer iteration (LogReg's reverse gradient 2-4x slower).
+     * At every loop header, every iteration: for modules Enzyme differentiates. Strip-mined nested loops made
+     * Enzyme allocate caches per outer iteration (LogReg's reverse gradient 2-4x slower). Strip-mined loops were
+     * also vectorised before Enzyme, which has no derivative for {@code llvm.vector.reduce.fmaximum} (a Math.max
+     * loop) nor {@code reduce.fmul} (a product loop, --fast-math); the worker's pre-AD O2 now keeps loops scalar.
      */
     EVERY_ITERATION,
 

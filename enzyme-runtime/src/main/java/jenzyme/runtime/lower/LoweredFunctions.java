@@ -67,7 +67,8 @@ final class LoweredFunctions {
     }
 
     List<String> loweredMethods() {
-        return declared.keySet().stream().map(MethodRef::toString).toList();
+        // As written: a method lowered once per lambda it is passed is one method of the notebook.
+        return declared.values().stream().map(f -> f.ref().toString()).distinct().toList();
     }
 
     static void checkCompilable(MethodRef ref, MethodModel model, ClassLibrary classes) {

@@ -35,8 +35,39 @@ public final class SubsetExplainer {
 
     /** The problems of {@code owner.name descriptor} and its callees, the method's own first; empty if it compiles. */
     public List<Problem> explain(String ownerInternalName, String name, String descriptor) {
-        ClassLibrary classes = new ClassLibrary(source);
         List<Problem> problems = new ArrayList<>();
+        walk(ownerInternalName, name, descriptor, problems);
+        try {
+            BytecodeLowering lowering = new BytecodeLowering(source);
+            if (lowering.unspecialisedEntry(ownerInternalName, name, descriptor).declared().stream()
+                    .anyMatch(p -> p.shape() instanceof RecordShape shape && shape.isFunctional())) {
+                return problems; // compiled per lambda at each call: there is no lambda to lower it with here
+            }
+            lowering.lower(ownerInternalName, name, descriptor);
+        } catch (LoweringException lowering) {
+            String owner = lowering.className().orElse(ownerInternalName);
+            String method = lowering.methodName().orElse(name);
+            int line = lowering.sourceLine() > 0 ? lowering.sourceLine() : -1;
+            if (problems.stream().noneMatch(p -> p.className().equals(owner) && p.methodName().equals(method)
+                    && p.sourceLine() == line)) {
+                problems.add(new Problem(owner, method, line, construct(lowering.problem())));
+            }
+        }
+        return problems;
+    }
+
+    /**
+     * The notebook methods {@code owner.name descriptor} reaches through calls and the lambdas it creates
+     * ({@code MethodRef} texts, as {@code LoweredModule.loweredMethods()}): what a binding compiled later for a
+     * lambda parameter depends on, found before any lambda is known.
+     */
+    public List<String> reachable(String ownerInternalName, String name, String descriptor) {
+        return walk(ownerInternalName, name, descriptor, new ArrayList<>()).stream().map(MethodRef::toString).sorted()
+                .toList();
+    }
+
+    private Set<MethodRef> walk(String ownerInternalName, String name, String descriptor, List<Problem> problems) {
+        ClassLibrary classes = new ClassLibrary(source);
         Deque<MethodRef> pending = new ArrayDeque<>(List.of(new MethodRef(ownerInternalName, name, descriptor)));
         Set<MethodRef> seen = new HashSet<>(pending);
         while (!pending.isEmpty()) {
@@ -50,18 +81,7 @@ public final class SubsetExplainer {
                 problems.add(new Problem(ref.owner(), ref.name(), -1, construct(unsupported.problem())));
             }
         }
-        try {
-            new BytecodeLowering(source).lower(ownerInternalName, name, descriptor);
-        } catch (LoweringException lowering) {
-            String owner = lowering.className().orElse(ownerInternalName);
-            String method = lowering.methodName().orElse(name);
-            int line = lowering.sourceLine() > 0 ? lowering.sourceLine() : -1;
-            if (problems.stream().noneMatch(p -> p.className().equals(owner) && p.methodName().equals(method)
-                    && p.sourceLine() == line)) {
-                problems.add(new Problem(owner, method, line, construct(lowering.problem())));
-            }
-        }
-        return problems;
+        return seen;
     }
 
     private static void scan(MethodRef ref, CodeAttribute code, ClassLibrary classes, List<Problem> problems,
@@ -85,9 +105,15 @@ public final class SubsetExplainer {
                 // One problem per line: "new Foo()" is also a call of Foo.<init>, which says nothing new.
                 SubsetRules.refusal(instruction, classes).filter(c -> linesReported.add(line))
                         .ifPresent(c -> problems.add(new Problem(ref.owner(), ref.name(), line, c)));
+                if (instruction instanceof java.lang.classfile.instruction.InvokeDynamicInstruction dynamic) {
+                    // A lambda's body is compiled with the method that creates it.
+                    LambdaTarget.of(dynamic).map(LambdaTarget::impl).filter(impl -> classes.has(impl.owner())
+                            && !MathCalls.handles(impl.owner()) && seen.add(impl)).ifPresent(pending::add);
+                }
                 if (instruction instanceof InvokeInstruction invoke && (invoke.opcode() == Opcode.INVOKESTATIC
                         || classes.isValueClass(invoke.owner().asInternalName()))
                         && !MathCalls.handles(invoke.owner().asInternalName())
+                        && !StreamPipelines.handles(invoke.owner().asInternalName(), invoke.name().stringValue())
                         && classes.has(invoke.owner().asInternalName())) {
                     MethodRef callee = new MethodRef(invoke.owner().asInternalName(), invoke.name().stringValue(),
                             invoke.type().stringValue());

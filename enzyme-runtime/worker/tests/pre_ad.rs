@@ -1,0 +1,101 @@
+//! The pre-AD optimisation leaves loops scalar: Enzyme has no derivative for the vector reductions LLVM's loop
+//! vectoriser makes of a `Math.max` loop (`llvm.vector.reduce.fmaximum`) or a reassociable product
+//! (`llvm.vector.reduce.fmul`), and `opt -passes='default<O2>'` for an x86-64 CPU with AVX vectorises both loops
+//! below. The derivative is still vectorised afterwards (O3); its numbers are checked against the analytic gradient.
+
+mod common;
+
+use common::*;
+use jenzyme_worker::llvm::Context;
+use jenzyme_worker::pipeline;
+use jenzyme_worker::spec::{Activity, ArgSpec, DiffRequest, Mode, Options};
+
+/// `double name(int *status, double *x, int n)`: folds `x[0..n)` with `step` from `start`, in a top-tested loop.
+fn fold(name: &str, start: &str, step: &str) -> String {
+    format!(
+        r#"declare double @llvm.maximum.f64(double, double)
+define double @{name}(ptr %status, ptr %x, i32 %n) {{
+entry:
+  br label %head
+head:
+  %i = phi i32 [ 0, %entry ], [ %next, %body ]
+  %acc = phi double [ {start}, %entry ], [ %acc.next, %body ]
+  %more = icmp slt i32 %i, %n
+  br i1 %more, label %body, label %done
+body:
+  %at = sext i32 %i to i64
+  %element = getelementptr inbounds double, ptr %x, i64 %at
+  %v = load double, ptr %element, align 8
+  %acc.next = {step}
+  %next = add nsw i32 %i, 1
+  br label %head
+done:
+  ret double %acc
+}}
+"#
+    )
+}
+
+type Gradient = unsafe extern "C" fn(*mut i32, *const f64, *mut f64, i32, *mut f64);
+
+/// Differentiates `function` of `ir` in reverse mode: the IR Enzyme received, the optimised derivative's IR, and
+/// the derivative loaded.
+fn reverse(ir: &str, function: &str) -> (String, String, Library) {
+    let request = DiffRequest {
+        function: function.to_string(),
+        mode: Mode::parse("reverse", 1).unwrap(),
+        args: ArgSpec::parse_list("const:i32*,dup:double*,const:i32").unwrap(),
+        ret: Activity::parse("active").unwrap(),
+        options: Options { dump_ir: true, ..Options::default() },
+    };
+    let result = pipeline::differentiate(&bitcode_of_ir(ir), &request).unwrap_or_else(|f| panic!("{function}: {f}"));
+    let optimised = Context::new().parse_bitcode(&result.bitcode).unwrap().to_text();
+    (result.ir_before_enzyme.unwrap(), optimised, Library::from_bitcode(&result.bitcode))
+}
+
+fn gradient_of(library: &Library, function: &str, x: &[f64]) -> (f64, Vec<f64>) {
+    let gradient: Gradient = unsafe { library.symbol(&format!("{function}__jenzyme_reverse")) };
+    let mut dx = vec![0.0; x.len()];
+    let mut out = [f64::NAN];
+    let mut status = 0;
+    unsafe { gradient(&mut status, x.as_ptr(), dx.as_mut_ptr(), x.len() as i32, out.as_mut_ptr()) };
+    assert_eq!(status, 0, "{function}: status");
+    (out[0], dx)
+}
+
+fn assert_scalar(ir: &str) {
+    assert!(!ir.contains("llvm.vector.reduce") && !ir.contains("x double>"), "vector code before Enzyme:\n{ir}");
+}
+
+fn inputs() -> Vec<f64> {
+    (0..103).map(|i| 1.0 + 0.25 * ((i * 37 % 101) as f64 / 101.0)).collect()
+}
+
+#[test]
+fn a_max_loop_reaches_enzyme_scalar_and_its_gradient_picks_the_largest_element() {
+    let maximum = "call double @llvm.maximum.f64(double %acc, double %v)";
+    let (before, after, library) = reverse(&fold("largest", "0xFFF0000000000000", maximum), "largest");
+    assert_scalar(&before);
+    assert!(after.contains("x double>"), "the derivative is vectorised after Enzyme:\n{after}");
+    let x = inputs();
+    let argmax = (0..x.len()).max_by(|&a, &b| x[a].total_cmp(&x[b])).unwrap();
+    let (value, dx) = gradient_of(&library, "largest", &x);
+    assert_eq!(value, x[argmax]);
+    for (i, d) in dx.iter().enumerate() {
+        assert_eq!(*d, if i == argmax { 1.0 } else { 0.0 }, "d/dx[{i}] (largest at {argmax})");
+    }
+}
+
+#[test]
+fn a_reassociable_product_loop_reaches_enzyme_scalar_and_its_gradient_is_the_product_of_the_others() {
+    let (before, after, library) = reverse(&fold("product", "1.0", "fmul reassoc double %acc, %v"), "product");
+    assert_scalar(&before);
+    assert!(after.contains("x double>"), "the derivative is vectorised after Enzyme:\n{after}");
+    let x = inputs();
+    let (value, dx) = gradient_of(&library, "product", &x);
+    let product: f64 = x.iter().product();
+    assert_rel(value, product, 1e-12, "product");
+    for (i, d) in dx.iter().enumerate() {
+        assert_rel(*d, product / x[i], 1e-12, &format!("d/dx[{i}]"));
+    }
+}
