@@ -146,6 +146,24 @@ final class CodePlan {
         return loopRanges.stream().anyMatch(range -> range[0] <= bci && bci <= range[1]);
     }
 
+    /** The innermost loop holding {@code bci}, as [header offset, back-edge offset], if any. */
+    Optional<int[]> innermostLoop(int bci) {
+        return loopRanges.stream().filter(range -> range[0] <= bci && bci <= range[1])
+                .min(java.util.Comparator.comparingInt(range -> range[1] - range[0]));
+    }
+
+    /**
+     * Whether the local that a store at {@code storeBci} into {@code slot} starts or assigns is declared inside
+     * {@code loop} (its LocalVariableTable scope lies within the loop), so that it is dead when the next iteration
+     * begins; false without a LocalVariableTable.
+     */
+    boolean isDeclaredInside(int slot, int storeBci, int[] loop) {
+        return code.findAttribute(Attributes.localVariableTable()).stream()
+                .flatMap(table -> table.localVariables().stream())
+                .filter(v -> v.slot() == slot && v.startPc() <= storeBci + 4 && storeBci < v.startPc() + v.length())
+                .anyMatch(v -> v.startPc() >= loop[0] && v.startPc() + v.length() <= loop[1] + 1);
+    }
+
     /** Whether {@code bci} is the target of a backward jump: every cycle in the method's control flow enters one. */
     boolean isLoopHeader(int bci) {
         return loopRanges.stream().anyMatch(range -> range[0] == bci);

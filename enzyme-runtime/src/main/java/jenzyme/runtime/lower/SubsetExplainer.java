@@ -19,7 +19,7 @@ import jenzyme.runtime.error.LoweringException;
  * with its class, method and source line — where the lowering stops at the first. The rules are the lowering's own:
  * single instructions through {@link SubsetRules}, signatures and method flags through {@link MethodSignature} and
  * {@link LoweredFunctions#checkCompilable}, and finally the lowering itself, which names anything the scan cannot
- * see ({@code Math.random()}, an allocation inside a loop) if it is the first thing it meets.
+ * see ({@code Math.random()}, an array kept beyond its loop iteration) if it is the first thing it meets.
  */
 public final class SubsetExplainer {
 

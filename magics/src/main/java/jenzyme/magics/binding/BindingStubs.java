@@ -123,13 +123,11 @@ public final class BindingStubs {
                     shadowed = true;
                     handleArguments.add(RecordStubs.read(java.shape(), "d" + leaf.name()));
                     String local = RecordStubs.local("d" + leaf.name());
-                    String element = leaf.type().javaClass().getComponentType().getName();
                     String array = RecordStubs.read(java.shape(), leaf.name());
                     // JShell compiles stubs without parameter names: the JVM's own NPE would say "<parameter1>"
                     allocations.add("if (" + array + " == null) throw new NullPointerException(\""
                             + Messages.NULL_ARRAY.format(array) + "\");");
-                    allocations.add(leaf.type().javaName() + " " + local + " = new " + element + "[" + array
-                            + ".length];");
+                    allocations.add(zerosLike(leaf.type(), local, array));
                     gradientLeaves.put(leaf.name(), local);
                 } else {
                     int slot = convention.adjointSlot(p);
@@ -465,5 +463,20 @@ public final class BindingStubs {
 
     private static String capitalised(String name) {
         return Character.toUpperCase(name.charAt(0)) + name.substring(1);
+    }
+
+    /**
+     * {@code T local = } a zeroed array of {@code array}'s shape: as long, or for a two-dimensional array as many rows
+     * of the same lengths (a null row stays null, so that the binding names it).
+     */
+    private static String zerosLike(JavaType type, String local, String array) {
+        if (!type.isMatrix()) {
+            String element = type.javaClass().getComponentType().getName();
+            return type.javaName() + " " + local + " = new " + element + "[" + array + ".length];";
+        }
+        String element = type.row().javaClass().getComponentType().getName();
+        return type.javaName() + " " + local + " = new " + element + "[" + array + ".length][];\n    for (int i$ = 0; i$ < "
+                + local + ".length; i$++) " + local + "[i$] = " + array + "[i$] == null ? null : new " + element + "["
+                + array + "[i$].length];";
     }
 }
