@@ -232,5 +232,9 @@ def test_lambda_parameters_compile_per_target_at_the_call_and_streams_as_loops(r
             assert value(rec, f"jvp.dvalue()[{i}]") == pytest.approx(fd, rel=1e-6, abs=1e-9)
     refused = error_text(execute(rec.client, "total_grad(null, y0, p, 1.0);"))
     assert "null as the lambda f" in refused
+    # QA R5: the binding keeps the written type arguments, so a lambda argument compiles
+    ok(rec, "double pen(java.util.function.ToDoubleFunction<double[]> f, double[] x) { return f.applyAsDouble(x); }")
+    ok(rec, "%autodiff reverse pen")
+    assert value(rec, "pen_grad(v -> v[0] * v[0], new double[] {3}).dx()[0]") == pytest.approx(6.0, rel=1e-14)
     refused = error_text(execute(rec.client, "total_grad(byReference, y0, null, 1.0);"))
     assert "p is null" in refused and "<parameter" not in refused

@@ -18,8 +18,8 @@ public final class GradientRecords {
         try {
             return constructor.get();
         } catch (RuntimeException refused) {
-            throw new IllegalArgumentException(Messages.GRADIENT_RECORD_REFUSED.format(parameter, record, partials.get(),
-                    refused.getMessage()), refused);
+            throw new IllegalArgumentException(Messages.GRADIENT_RECORD_REFUSED.format(parameter, record,
+                    partials.get(), refused.getMessage()), refused);
         }
     }
 }
