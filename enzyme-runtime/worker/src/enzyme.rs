@@ -209,6 +209,18 @@ impl TypeTree {
                 unsafe { EnzymeMergeTypeTree(tree.raw, inner.raw) };
                 tree
             }
+            ArgType::RowTable(element) => {
+                // A pointer to pointers to `element`: every offset of the table holds a row pointer.
+                let tree = TypeTree::concrete(context, CConcreteType_DT_Pointer, 1);
+                let rows = TypeTree::concrete(context, CConcreteType_DT_Pointer, 2);
+                let elements = TypeTree::concrete(context, concrete(element), 3);
+                // SAFETY: all trees are live; merging copies from the second.
+                unsafe {
+                    EnzymeMergeTypeTree(tree.raw, rows.raw);
+                    EnzymeMergeTypeTree(tree.raw, elements.raw);
+                }
+                tree
+            }
         }
     }
 

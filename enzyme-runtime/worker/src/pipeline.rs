@@ -204,7 +204,7 @@ fn check_signature(function: LLVMValueRef, request: &DiffRequest) -> Result<Layo
 
 fn llvm_type_of(ty: ArgType) -> &'static str {
     match ty {
-        ArgType::PointerTo(_) => "ptr",
+        ArgType::PointerTo(_) | ArgType::RowTable(_) => "ptr",
         ArgType::Value(Scalar::Double) => "double",
         ArgType::Value(Scalar::Float) => "float",
         ArgType::Value(Scalar::I32) => "i32",

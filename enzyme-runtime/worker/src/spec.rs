@@ -105,21 +105,36 @@ impl Scalar {
     }
 }
 
-/// A parameter's type: a scalar value, or an opaque pointer to scalars of one type.
+/// A parameter's type: a scalar value, an opaque pointer to scalars of one type, or a pointer to a table of such
+/// pointers (`double**`: the row table of a Java `double[][]`, whose shadow is a table of shadow rows).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArgType {
     Value(Scalar),
     PointerTo(Scalar),
+    RowTable(Scalar),
+}
+
+impl ArgType {
+    /// Whether the argument is passed by pointer (its shadow is a pointer too).
+    pub fn is_pointer(self) -> bool {
+        !matches!(self, ArgType::Value(_))
+    }
 }
 
 impl ArgType {
     pub fn parse(token: &str) -> Result<ArgType, String> {
-        let parsed = match token.strip_suffix('*') {
-            Some(pointee) => Scalar::parse(pointee).map(ArgType::PointerTo),
-            None => Scalar::parse(token).map(ArgType::Value),
+        let parsed = if let Some(row) = token.strip_suffix("**") {
+            Scalar::parse(row).map(ArgType::RowTable)
+        } else if let Some(pointee) = token.strip_suffix('*') {
+            Scalar::parse(pointee).map(ArgType::PointerTo)
+        } else {
+            Scalar::parse(token).map(ArgType::Value)
         };
         parsed.ok_or_else(|| {
-            format!("expected type double, float, i32, i64 or a pointer to one (double*), got '{token}'")
+            format!(
+                "expected type double, float, i32, i64, a pointer to one (double*) or to a table of such \
+                 pointers (double**), got '{token}'"
+            )
         })
     }
 }
@@ -129,6 +144,7 @@ impl fmt::Display for ArgType {
         match self {
             ArgType::Value(s) => f.write_str(s.token()),
             ArgType::PointerTo(s) => write!(f, "{}*", s.token()),
+            ArgType::RowTable(s) => write!(f, "{}**", s.token()),
         }
     }
 }
@@ -226,13 +242,13 @@ fn check_arg(mode: Mode, index: usize, arg: &ArgSpec) -> Result<(), String> {
             Some("an integer parameter has no derivative: expected const".to_string())
         }
         (Mode::Reverse, Activity::Active, ArgType::Value(_)) => None,
-        (Mode::Reverse, Activity::Active, ArgType::PointerTo(_)) => {
+        (Mode::Reverse, Activity::Active, ArgType::PointerTo(_) | ArgType::RowTable(_)) => {
             Some("a pointer cannot be active: expected dup (its shadow receives the gradient) or const".to_string())
         }
         (Mode::Reverse, _, ArgType::Value(_)) => {
             Some("a floating scalar in reverse mode is active (its adjoint is returned) or const".to_string())
         }
-        (Mode::Reverse, _, ArgType::PointerTo(_)) => None,
+        (Mode::Reverse, _, ArgType::PointerTo(_) | ArgType::RowTable(_)) => None,
         (Mode::Forward { .. }, Activity::Active, _) => {
             Some("active is reverse-mode only: in forward mode use dup to pass a tangent".to_string())
         }
@@ -259,6 +275,10 @@ mod tests {
             ]
         );
         assert_eq!(ArgSpec::parse_list("").unwrap(), vec![]);
+        let rows = ArgSpec::parse("dup:double**").unwrap();
+        assert_eq!(rows, ArgSpec { activity: Activity::Duplicated, ty: ArgType::RowTable(Scalar::Double) });
+        assert_eq!(rows.to_string(), "dup:double**");
+        assert!(ArgSpec::parse("dup:double***").is_err());
     }
 
     #[test]

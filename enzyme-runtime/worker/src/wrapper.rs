@@ -15,7 +15,7 @@ use llvm_sys::{LLVMLinkage, LLVMTypeKind};
 
 use crate::enzyme::returns_primal;
 use crate::llvm::{self, Module};
-use crate::spec::{Activity, ArgType, DiffRequest, Mode};
+use crate::spec::{Activity, DiffRequest, Mode};
 
 /// Bytes per output slot: every result type we store (double, float, i32, i64, ptr) fits in 8.
 pub const SLOT_BYTES: u64 = 8;
@@ -72,10 +72,7 @@ impl Layout {
             params.push((Param::Arg(i), ty.clone()));
             if arg.activity.has_shadow() {
                 let shadow_type = if width > 1 { "ptr".to_string() } else { ty.clone() };
-                let role = match arg.ty {
-                    ArgType::PointerTo(_) => Param::Shadow(i),
-                    ArgType::Value(_) => Param::Tangent(i),
-                };
+                let role = if arg.ty.is_pointer() { Param::Shadow(i) } else { Param::Tangent(i) };
                 params.push((role, shadow_type));
             }
         }

@@ -97,6 +97,22 @@ def test_forward_mode_gives_the_directional_derivative(ad, method, args, expecte
     assert_close(got, [expected()])
 
 
+def test_a_jagged_matrix_parameter_gets_a_gradient_and_tangent_of_its_shape(ad):
+    ok(ad, "double quad(double[][] a, double[] x) { double s = 0; for (int i = 0; i < a.length; i++)"
+           " for (int j = 0; j < a[i].length; j++) s += x[i] * a[i][j] * x[j]; return s; }")
+    summary = ok(ad, "%autodiff reverse quad")
+    assert "double[][] da" in summary.text
+    grad = "quad_grad(new double[][]{{1, 2}, {3}}, new double[]{0.5, 2})"
+    # d/da[i][j] = x_i x_j; d/dx_k = (A x)_k + (A' x)_k over the jagged rows
+    assert_close(numbers(ad, f"{grad}.value(), {grad}.da()[0], {grad}.da()[1], {grad}.dx()"),
+                 [5.25, 0.25, 1.0, 1.0, 11.0, 2.5])
+    ok(ad, "%autodiff forward quad")
+    assert_close(numbers(ad, "quad_fwd(new double[][]{{1, 2}, {3}}, new double[][]{{1, 0}, {0}},"
+                             " new double[]{0.5, 2}, new double[]{0, 0}).dvalue()"), [0.25])
+    ok(ad, "%jit quad")
+    assert_close(numbers(ad, "quad_native(new double[][]{{1, 2}, {3}}, new double[]{0.5, 2})"), [5.25])
+
+
 def test_float_methods_differentiate_in_float(ad):
     ok(ad, "float triple(float x) { return 3f * x * x; }")
     ok(ad, "%autodiff reverse triple")

@@ -63,6 +63,16 @@ def test_out_parameter_form_and_the_allocation_free_variant(vf):
         assert_close(g, e)
 
 
+def test_jacobian_of_a_method_with_a_record_parameter_takes_the_record(vf):
+    # QA R4: the stubs named the record's leaves ("double k.a") and JShell refused them
+    ok(vf, "record Kin(double a, double b) {}\n"
+           "double[] kf(double[] y, Kin k) { return new double[] {k.a() * y[0] * y[1], k.b() * y[1]}; }")
+    ok(vf, "%autodiff jacobian kf")
+    got = rows(vf, "kf_jac(new double[] {2, 3}, new Kin(0.5, 4))")
+    for g, e in zip(got, [[0.5 * 3, 0.5 * 2], [0, 4]]):
+        assert_close(g, e)
+
+
 def test_vjp_and_jvp_of_a_vector_function(vf):
     ok(vf, "%autodiff reverse polar")
     ok(vf, "%autodiff forward polar")

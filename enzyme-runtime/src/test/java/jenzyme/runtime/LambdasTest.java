@@ -298,6 +298,20 @@ class LambdasTest {
     }
 
     @Test
+    void aBoundMethodReferenceOfAnObjectIsRefusedInWordsWithoutJdkFrames() {
+        // QA R8: sc::g captures the object sc; the refusal came out of Optional.orElseThrow
+        StringBuilder object = new StringBuilder("x");
+        java.util.function.DoubleUnaryOperator bound = x -> x * object.length();
+        LoweringException refused = assertThrows(LoweringException.class,
+                () -> jenzyme.runtime.lower.EntryLambda.of(0, "f", bound, classes));
+        assertTrue(refused.getMessage().contains("a lambda or bound method reference (obj::method) capturing a"
+                + " StringBuilder as f"), refused.getMessage());
+        assertTrue(java.util.Arrays.stream(refused.getStackTrace())
+                .noneMatch(frame -> frame.getClassName().equals("java.util.Optional")),
+                java.util.Arrays.toString(refused.getStackTrace()));
+    }
+
+    @Test
     void lambdasOutsideTheSubsetAreRefusedInWords() throws Throwable {
         assertRefused("foreign", "the method reference Double.valueOf(double) as a java.util.function.DoubleUnaryOperator whose types differ");
         assertRefused("composed", "DoubleUnaryOperator.andThen(java.util.function.DoubleUnaryOperator) on a lambda");

@@ -120,9 +120,10 @@ class ScientificCorpusTest {
             }
             for (int i = 0; i < args.length; i++) {
                 if (args[i] instanceof double[] a) {
-                    double[] b = (double[]) copy[i];
-                    for (int k = 0; k < a.length; k++) {
-                        assertClose(a[k], b[k], 1e-13 * (1 + Math.abs(a[k])), label + " argument " + i + "[" + k + "]");
+                    assertCloseArrays(a, (double[]) copy[i], label + " argument " + i);
+                } else if (args[i] instanceof double[][] a) {
+                    for (int r = 0; r < a.length; r++) {
+                        assertCloseArrays(a[r], ((double[][]) copy[i])[r], label + " argument " + i + "[" + r + "]");
                     }
                 }
             }
@@ -153,17 +154,17 @@ class ScientificCorpusTest {
                 // Reverse: handle (x, [shadow], ..., out); out = [value, adjoints of scalars...].
                 List<Object> reverseArgs = new ArrayList<>();
                 List<Object> forwardArgs = new ArrayList<>();
-                List<double[]> shadows = new ArrayList<>();
+                List<Object> shadows = new ArrayList<>();
                 int scalars = 0;
+                Object[] reverseCopy = deepCopy(args), forwardCopy = deepCopy(args), tangents = deepCopy(direction);
                 for (int i = 0; i < parameters.length; i++) {
-                    Object a = args[i] instanceof double[] arr ? arr.clone() : args[i];
-                    reverseArgs.add(a);
-                    forwardArgs.add(args[i] instanceof double[] arr ? arr.clone() : args[i]);
-                    if (args[i] instanceof double[] arr) {
-                        double[] shadow = new double[arr.length];
+                    reverseArgs.add(reverseCopy[i]);
+                    forwardArgs.add(forwardCopy[i]);
+                    if (args[i] instanceof double[] || args[i] instanceof double[][]) {
+                        Object shadow = zerosLike(args[i]);
                         shadows.add(shadow);
                         reverseArgs.add(shadow);
-                        forwardArgs.add(((double[]) direction[i]).clone());
+                        forwardArgs.add(tangents[i]);
                     } else if (args[i] instanceof Double) {
                         scalars++;
                         forwardArgs.add(direction[i]);
@@ -179,11 +180,8 @@ class ScientificCorpusTest {
                 double fromGradient = 0;
                 int adjoint = 1, shadow = 0;
                 for (int i = 0; i < parameters.length; i++) {
-                    if (args[i] instanceof double[]) {
-                        double[] g = shadows.get(shadow++), d = (double[]) direction[i];
-                        for (int k = 0; k < g.length; k++) {
-                            fromGradient += g[k] * d[k];
-                        }
+                    if (args[i] instanceof double[] || args[i] instanceof double[][]) {
+                        fromGradient += inner(shadows.get(shadow++), direction[i]);
                     } else if (args[i] instanceof Double) {
                         fromGradient += out[adjoint++] * (Double) direction[i];
                     }
@@ -232,7 +230,10 @@ class ScientificCorpusTest {
         for (int i = 0; i < parameters.length; i++) {
             Class<?> type = parameters[i].getType();
             direction[i] = type == double.class ? random.nextGaussian()
-                    : type == double[].class ? random.doubles(6).map(v -> v - 0.5).toArray() : null;
+                    : type == double[].class ? random.doubles(6).map(v -> v - 0.5).toArray()
+                    : type == double[][].class ? java.util.stream.IntStream.range(0, 6)
+                            .mapToObj(r -> random.doubles(6).map(v -> v - 0.5).toArray()).toArray(double[][]::new)
+                    : null;
         }
         return direction;
     }
@@ -246,6 +247,13 @@ class ScientificCorpusTest {
                 double[] d = (double[]) direction[i];
                 for (int k = 0; k < a.length; k++) {
                     a[k] += h * d[k];
+                }
+            } else if (moved[i] instanceof double[][] m) {
+                double[][] d = (double[][]) direction[i];
+                for (int r = 0; r < m.length; r++) {
+                    for (int k = 0; k < m[r].length; k++) {
+                        m[r][k] += h * d[r][k];
+                    }
                 }
             }
         }
@@ -269,7 +277,37 @@ class ScientificCorpusTest {
     }
 
     private static boolean hasFloatingInput(Method method) {
-        return Stream.of(method.getParameterTypes()).anyMatch(t -> t == double.class || t == double[].class);
+        return Stream.of(method.getParameterTypes())
+                .anyMatch(t -> t == double.class || t == double[].class || t == double[][].class);
+    }
+
+    /** A zeroed shadow of a double[] or double[][]'s shape. */
+    private static Object zerosLike(Object array) {
+        return array instanceof double[][] m ? Stream.of(m).map(r -> new double[r.length]).toArray(double[][]::new)
+                : new double[((double[]) array).length];
+    }
+
+    /** The sum of element products of two double[] or two double[][] of one shape. */
+    private static double inner(Object gradient, Object direction) {
+        if (gradient instanceof double[][] g) {
+            double sum = 0;
+            for (int r = 0; r < g.length; r++) {
+                sum += inner(g[r], ((double[][]) direction)[r]);
+            }
+            return sum;
+        }
+        double[] g = (double[]) gradient, d = (double[]) direction;
+        double sum = 0;
+        for (int k = 0; k < g.length; k++) {
+            sum += g[k] * d[k];
+        }
+        return sum;
+    }
+
+    private static void assertCloseArrays(double[] expected, double[] actual, String what) {
+        for (int k = 0; k < expected.length; k++) {
+            assertClose(expected[k], actual[k], 1e-13 * (1 + Math.abs(expected[k])), what + "[" + k + "]");
+        }
     }
 
     private static void assertClose(double expected, double actual, double tolerance, String what) {

@@ -139,7 +139,7 @@ class ValueObjectsTest {
     @Test
     void fieldWritesOutsideConstructorsAndObjectParametersTheBindingCannotReadAreRefusedInWords() {
         LoweringException write = assertThrows(LoweringException.class, () -> pipeline.jit(method("count", "(D)D")));
-        assertTrue(write.getMessage().contains("writing the field total of a obj.Osc$Counter outside its constructor"),
+        assertTrue(write.getMessage().contains("writing the field obj.Osc$Counter.total outside its constructor"),
                 write.getMessage());
         LoweringException hidden = assertThrows(LoweringException.class,
                 () -> pipeline.jit(method("hidden", "(Lobj/Osc$Hidden;)D")));

@@ -147,7 +147,7 @@ final class ErrorRenderer {
         String headline = switch (exception) {
             case LoweringException lowering -> {
                 String method = lowering.className().flatMap(owner -> lowering.methodName()
-                        .map(m -> origins.methodAsWritten(owner, m))).or(lowering::methodName).orElse("this method");
+                        .map(m -> origins.methodAsWritten(owner, m, lowering.descriptor().orElse("")))).or(lowering::methodName).orElse("this method");
                 Optional<CellLocation> at = lowering.className()
                         .flatMap(owner -> origins.locateInClass(owner, lowering.sourceLine()));
                 at.ifPresent(location -> where.addAll(located(Optional.of(method), location)));

@@ -60,6 +60,21 @@ class ErrorRendererTest {
     }
 
     @Test
+    void refusalInsideAMethodOfACellClassNamesClassMethodAndParameters() throws Exception {
+        evaluator.beginCell("[4]");
+        evaluator.eval("final class Acc { double total; void add(double v) { total += v; } }");
+        evaluator.beginCell("[5]");
+        evaluator.eval("double acc(double[] x) { Acc a = new Acc(); for (double v : x) a.add(v); return a.total; }");
+        UserMethod method = evaluator.methods("acc").getFirst();
+        LoweringException refused = assertThrows(LoweringException.class, () -> new BytecodeLowering(
+                evaluator.classBytes()).lower(method.ownerInternalName(), method.name(), method.descriptor()));
+        ErrorReport report = renderer.render(magicFailure(refused, "reverse", "acc"));
+        assertEquals("%autodiff: cannot compile Acc.add(double): unsupported: writing the field Acc.total outside its"
+                + " constructor (compiled code keeps objects as values: create a new Acc with the new value, or use a"
+                + " record)", report.traceback().getFirst());
+    }
+
+    @Test
     void workerStderrAndEnzymeMessagesAppearOnlyWithVerbose() {
         WorkerException crashed = new WorkerException(WorkerException.Reason.CRASHED, "the worker was killed by signal 6",
                 "LLVM ERROR: something deep\nStack dump: ...");

@@ -11,7 +11,7 @@ import jenzyme.runtime.lower.NativeParameter;
 
 /**
  * Which activity each Java parameter gets, and which it may have: the Java defaults (floating scalars Active,
- * floating arrays Duplicated, the rest Const) with per-parameter overrides, checked against the parameter types so
+ * floating arrays, one- or two-dimensional, Duplicated, the rest Const) with per-parameter overrides, checked against the parameter types so
  * that a bad magic line is refused with the parameter's name before anything reaches the worker. The only place
  * activity rules are decided; {@link CallingConvention} applies them.
  */
@@ -74,7 +74,7 @@ final class ActivityRules {
     static Activity defaultActivity(JavaType type) {
         return switch (type) {
             case DOUBLE, FLOAT -> Activity.ACTIVE;
-            case DOUBLE_ARRAY, FLOAT_ARRAY -> Activity.DUPLICATED;
+            case DOUBLE_ARRAY, FLOAT_ARRAY, DOUBLE_MATRIX, FLOAT_MATRIX -> Activity.DUPLICATED;
             default -> Activity.CONST;
         };
     }
@@ -82,7 +82,8 @@ final class ActivityRules {
     private static void check(EntryPoint entry, NativeParameter parameter, Activity activity, Mode mode) {
         JavaType type = parameter.type();
         boolean floating = type == JavaType.DOUBLE || type == JavaType.FLOAT;
-        boolean floatingArray = type == JavaType.DOUBLE_ARRAY || type == JavaType.FLOAT_ARRAY;
+        boolean floatingArray = type == JavaType.DOUBLE_ARRAY || type == JavaType.FLOAT_ARRAY
+                || type == JavaType.DOUBLE_MATRIX || type == JavaType.FLOAT_MATRIX;
         String problem = switch (activity) {
             case CONST -> null;
             case ACTIVE -> floating ? null : Messages.ACTIVE_NEEDS_SCALAR.format();

@@ -1,8 +1,8 @@
 package jenzyme.runtime.ad;
 
 /**
- * The parameter types the worker differentiates: scalars, and opaque pointers to scalars of one type (Java arrays
- * cross as their data pointer). The pointee matters only to Enzyme's type analysis, which the worker feeds
+ * The parameter types the worker differentiates: scalars, opaque pointers to scalars of one type (Java arrays
+ * cross as their data pointer), and pointers to tables of such pointers (a two-dimensional array's row table). The pointee matters only to Enzyme's type analysis, which the worker feeds
  * explicitly instead of letting Enzyme guess from opaque pointers.
  */
 public enum ArgType {
@@ -13,7 +13,12 @@ public enum ArgType {
     PTR_DOUBLE("double*"),
     PTR_FLOAT("float*"),
     PTR_I32("i32*"),
-    PTR_I64("i64*");
+    PTR_I64("i64*"),
+    /** The row table of a two-dimensional array: a pointer to row pointers. */
+    PTR_PTR_DOUBLE("double**"),
+    PTR_PTR_FLOAT("float**"),
+    PTR_PTR_I32("i32**"),
+    PTR_PTR_I64("i64**");
 
     private final String token;
 

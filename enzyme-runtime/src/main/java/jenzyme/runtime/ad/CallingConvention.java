@@ -35,9 +35,14 @@ public final class CallingConvention {
      * Where one wrapper argument comes from at a call: the status block, or handle position {@code position}
      * passed as a heap segment (ARRAY), as that array's length (LENGTH) or as it is (VALUE); or, for the FIELD_
      * kinds, the static field {@code entry().fields().get(position)} read at the call, passed the same three ways.
+     * A two-dimensional array is its row table (ROWS: native copies of its rows, built per call by the binding),
+     * its row-length table (ROW_LENGTHS) and its row count (LENGTH).
      */
     public record Feed(Kind kind, int position) {
-        public enum Kind { STATUS, ARRAY, LENGTH, VALUE, FIELD_ARRAY, FIELD_LENGTH, FIELD_VALUE }
+        public enum Kind {
+            STATUS, ARRAY, LENGTH, VALUE, ROWS, ROW_LENGTHS, FIELD_ARRAY, FIELD_LENGTH, FIELD_VALUE, FIELD_ROWS,
+            FIELD_ROW_LENGTHS
+        }
     }
 
     /**
@@ -111,6 +116,12 @@ public final class CallingConvention {
                                        boolean primalReturn, int width) {
         if (width < 1 || width > MAX_WIDTH || width > 1 && mode != Mode.FORWARD) {
             throw DifferentiationException.refused(entry.methodAsWritten(), Messages.WIDTH.format(width, MAX_WIDTH));
+        }
+        if (width > 1) {
+            entry.parameters().stream().filter(p -> p.type().isMatrix()).findFirst().ifPresent(p -> {
+                throw DifferentiationException.refused(entry.methodAsWritten(),
+                        Messages.MATRIX_LANES.format(p.name(), p.type().javaName()));
+            });
         }
         return new CallingConvention(entry, mode, ActivityRules.activities(entry, mode, overrides), primalReturn,
                 width);
@@ -229,14 +240,13 @@ public final class CallingConvention {
             int field = fieldAt(parameter.argument());
             if (field >= 0) {
                 FieldParameter hidden = entry.fields().get(field);
-                feeds.add(new Feed(!hidden.field().type().isArray() ? Feed.Kind.FIELD_VALUE
-                        : parameter.argument() == hidden.llvmIndex() ? Feed.Kind.FIELD_ARRAY : Feed.Kind.FIELD_LENGTH,
-                        field));
+                feeds.add(fieldFeed(hidden.field().type(), parameter.argument() - hidden.llvmIndex(), field));
                 continue;
             }
             int p = javaParameterAt(parameter.argument());
             boolean shadow = parameter.role() != WrapperParameter.Role.ARG;
-            feeds.add(shadow ? new Feed(entry.parameters().get(p).type().isArray() && width() == 1
+            JavaType type = entry.parameters().get(p).type();
+            feeds.add(shadow ? new Feed(type.isMatrix() ? Feed.Kind.ROWS : type.isArray() && width() == 1
                     ? Feed.Kind.ARRAY : Feed.Kind.VALUE, positions[p] + 1)
                     : feed(entry.parameters().get(p), parameter.argument(), positions[p]));
         }
@@ -261,19 +271,33 @@ public final class CallingConvention {
         }
         // The static fields the code reads, after the Java parameters: positions are field indices.
         for (int f = 0; f < entry.fields().size(); f++) {
-            boolean array = entry.fields().get(f).field().type().isArray();
-            feeds.add(new Feed(array ? Feed.Kind.FIELD_ARRAY : Feed.Kind.FIELD_VALUE, f));
-            if (array) {
-                feeds.add(new Feed(Feed.Kind.FIELD_LENGTH, f));
+            JavaType type = entry.fields().get(f).field().type();
+            for (int offset = 0; offset < type.llvmTypes().size(); offset++) {
+                feeds.add(fieldFeed(type, offset, f));
             }
         }
         return feeds;
     }
 
-    /** LLVM parameter {@code llvmIndex} of Java parameter {@code java}: the value, or an array's data or length. */
+    /** LLVM parameter {@code offset} of static field {@code field} of type {@code type}, as {@link #feed} does it. */
+    private static Feed fieldFeed(JavaType type, int offset, int field) {
+        Feed.Kind kind = !type.isArray() ? Feed.Kind.FIELD_VALUE
+                : type.isMatrix() ? (offset == 0 ? Feed.Kind.FIELD_ROWS : offset == 1 ? Feed.Kind.FIELD_ROW_LENGTHS
+                        : Feed.Kind.FIELD_LENGTH)
+                : offset == 0 ? Feed.Kind.FIELD_ARRAY : Feed.Kind.FIELD_LENGTH;
+        return new Feed(kind, field);
+    }
+
+    /**
+     * LLVM parameter {@code llvmIndex} of Java parameter {@code java}: the value, an array's data or length, or a
+     * two-dimensional array's row table, row-length table or row count.
+     */
     private static Feed feed(NativeParameter java, int llvmIndex, int position) {
+        int offset = llvmIndex - java.llvmIndex();
         Feed.Kind kind = !java.type().isArray() ? Feed.Kind.VALUE
-                : llvmIndex == java.llvmIndex() ? Feed.Kind.ARRAY : Feed.Kind.LENGTH;
+                : java.type().isMatrix() ? (offset == 0 ? Feed.Kind.ROWS : offset == 1 ? Feed.Kind.ROW_LENGTHS
+                        : Feed.Kind.LENGTH)
+                : offset == 0 ? Feed.Kind.ARRAY : Feed.Kind.LENGTH;
         return new Feed(kind, position);
     }
 
@@ -342,11 +366,13 @@ public final class CallingConvention {
                 activity = Activity.DUPLICATED;
             }
             arguments.add(Argument.of(activity, argType(type)));
-            // The further LLVM parameters of one Java parameter (an array's length) are Const scalars.
+            // The further LLVM parameters of one Java parameter (an array's length, a two-dimensional array's
+            // row-length table and row count) are Const.
             for (String extra : parameters.get(p).llvmTypes().subList(1, parameters.get(p).llvmCount())) {
                 arguments.add(Argument.of(Activity.CONST, switch (NativeType.ofToken(extra)) {
                     case I32 -> ArgType.I32;
                     case I64 -> ArgType.I64;
+                    case PTR -> ArgType.PTR_I32;
                     default -> throw new IllegalArgumentException(Messages.LENGTH_NOT_INTEGER.format(type.javaName(), extra));
                 }));
             }
@@ -354,6 +380,9 @@ public final class CallingConvention {
         // The static fields the code reads: hidden Const arguments, arrays with their length.
         for (FieldParameter field : entry.fields()) {
             arguments.add(Argument.of(Activity.CONST, argType(field.field().type())));
+            if (field.field().type().isMatrix()) {
+                arguments.add(Argument.of(Activity.CONST, ArgType.PTR_I32));
+            }
             if (field.field().type().isArray()) {
                 arguments.add(Argument.of(Activity.CONST, ArgType.I32));
             }
@@ -389,6 +418,10 @@ public final class CallingConvention {
             case FLOAT_ARRAY -> ArgType.PTR_FLOAT;
             case INT_ARRAY -> ArgType.PTR_I32;
             case LONG_ARRAY -> ArgType.PTR_I64;
+            case DOUBLE_MATRIX -> ArgType.PTR_PTR_DOUBLE;
+            case FLOAT_MATRIX -> ArgType.PTR_PTR_FLOAT;
+            case INT_MATRIX -> ArgType.PTR_PTR_I32;
+            case LONG_MATRIX -> ArgType.PTR_PTR_I64;
             case BOOLEAN, VOID -> throw new IllegalArgumentException(Messages.NOT_A_WORKER_TYPE.format(type.javaName()));
         };
     }

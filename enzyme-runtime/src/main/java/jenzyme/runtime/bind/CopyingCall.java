@@ -49,6 +49,15 @@ final class CopyingCall {
                     nativeArgs.add(args[i]);
                     continue;
                 }
+                if (argument.passing() == NativeArgument.Passing.ROW_TABLES) {
+                    // Rows are native copies already (JaggedRows), released by the binding after this call.
+                    String type = argument.javaType().getSimpleName();
+                    String ifNull = Messages.NULL_ARGUMENT.format(type);
+                    nativeArgs.add(JaggedRows.rows(args[i], type, ifNull));
+                    nativeArgs.add(JaggedRows.lengths(args[i], type, ifNull));
+                    nativeArgs.add(Array.getLength(args[i]));
+                    continue;
+                }
                 Object array = Objects.requireNonNull(args[i], "array argument " + i);
                 int length = Array.getLength(array);
                 nativeArgs.add(copies.computeIfAbsent(array, a -> {

@@ -94,7 +94,7 @@ public final class DerivativeBinder {
             Feed feed = feeds.get(i);
             reorder[i] = switch (feed.kind()) {
                 case STATUS -> 0;
-                case FIELD_ARRAY, FIELD_LENGTH, FIELD_VALUE -> fieldBase + feed.position();
+                case FIELD_ARRAY, FIELD_LENGTH, FIELD_VALUE, FIELD_ROWS, FIELD_ROW_LENGTHS -> fieldBase + feed.position();
                 default -> feed.position() + 1;
             };
             Class<?> from = withStatus.parameterType(reorder[i]);
@@ -102,6 +102,14 @@ public final class DerivativeBinder {
                 case STATUS -> segmentOf(int[].class);
                 case ARRAY, FIELD_ARRAY -> segmentOf(from);
                 case LENGTH, FIELD_LENGTH -> MethodHandles.arrayLength(from);
+                case ROWS -> JaggedRows.rowsOf(from, nameAt(convention, feed.position()),
+                        Messages.NULL_ARRAY.format(nameAt(convention, feed.position())));
+                case ROW_LENGTHS -> JaggedRows.lengthsOf(from, nameAt(convention, feed.position()),
+                        Messages.NULL_ARRAY.format(nameAt(convention, feed.position())));
+                case FIELD_ROWS -> JaggedRows.rowsOf(from, fields.get(feed.position()).javaName(),
+                        Messages.STATIC_FIELD_NULL.format(fields.get(feed.position()).javaName()));
+                case FIELD_ROW_LENGTHS -> JaggedRows.lengthsOf(from, fields.get(feed.position()).javaName(),
+                        Messages.STATIC_FIELD_NULL.format(fields.get(feed.position()).javaName()));
                 case VALUE, FIELD_VALUE -> null;
             };
         }
@@ -109,6 +117,9 @@ public final class DerivativeBinder {
         handle = MethodHandles.permuteArguments(handle, withStatus, reorder);
         handle = StaticFieldReads.supply(handle, fieldBase, fields, classes);
         handle = NativeBinder.withStatusBlock(handle, isLive, symbol);
+        if (feeds.stream().anyMatch(f -> f.kind() == Feed.Kind.ROWS || f.kind() == Feed.Kind.FIELD_ROWS)) {
+            handle = JaggedRows.endingAfter(handle); // the row copies go back to their arrays, the tables are freed
+        }
         if (callsBack) {
             handle = JvmCalls.raisingAfter(handle, symbol);
         }
@@ -151,6 +162,13 @@ public final class DerivativeBinder {
                 MethodHandles.permuteArguments(checkOut, type.changeReturnType(void.class), type.parameterCount() - 1));
     }
 
+    /** The name of handle parameter {@code position}: a Java parameter's, or "d" and it for its shadow. */
+    private static String nameAt(CallingConvention convention, int position) {
+        HandleParameter parameter = convention.handleParameters().get(position);
+        String name = nameOf(convention, parameter);
+        return parameter.role() == HandleParameter.Role.PRIMAL ? name : "d" + name;
+    }
+
     private static String nameOf(CallingConvention convention, HandleParameter parameter) {
         return convention.entry().parameters().get(parameter.javaParameter()).name();
     }
@@ -178,8 +196,41 @@ public final class DerivativeBinder {
         }
         int primalLength = java.lang.reflect.Array.getLength(primal);
         int shadowLength = java.lang.reflect.Array.getLength(shadow);
-        if (shadowLength < primalLength) {
+        if (primal instanceof Object[] rows) {
+            checkShadowRows(rows, (Object[]) shadow, name);
+        } else if (shadowLength < primalLength) {
             throw new IllegalArgumentException(Messages.SHADOW_TOO_SHORT.format(name, primalLength, shadowLength));
+        }
+    }
+
+    /**
+     * A two-dimensional shadow has the primal's shape: as many rows, each as long as its primal row (Enzyme indexes
+     * both with the primal's lengths), none null and none the same array as a primal row (Enzyme would read
+     * gradients it is writing).
+     */
+    private static void checkShadowRows(Object[] rows, Object[] shadowRows, String name) {
+        if (shadowRows.length != rows.length) {
+            throw new IllegalArgumentException(Messages.SHADOW_ROWS.format(name, rows.length, shadowRows.length));
+        }
+        java.util.Set<Object> primalRows = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] == null) {
+                throw new NullPointerException(Messages.NULL_ROW.format(name, i));
+            }
+            primalRows.add(rows[i]);
+        }
+        for (int i = 0; i < rows.length; i++) {
+            if (shadowRows[i] == null) {
+                throw new NullPointerException(Messages.NULL_ROW.format("d" + name, i));
+            }
+            int length = java.lang.reflect.Array.getLength(rows[i]);
+            int shadowLength = java.lang.reflect.Array.getLength(shadowRows[i]);
+            if (shadowLength != length) {
+                throw new IllegalArgumentException(Messages.SHADOW_ROW_LENGTH.format(name, i, length, shadowLength));
+            }
+            if (primalRows.contains(shadowRows[i])) {
+                throw new IllegalArgumentException(Messages.SHADOW_ALIASES.format("d" + name + "[" + i + "]"));
+            }
         }
     }
 

@@ -71,7 +71,8 @@ public final class NativeBinder {
         MethodHandle raw = bindRouted(function, signature.functionDescriptor());
         MethodHandle handle = expandArrays(raw, signature.arguments());
         handle = MethodHandles.filterArguments(handle, 0, STATUS_SEGMENT); // (int[] status, args...)R
-        return withStatus(handle, NEW_STATUS, CHECK_STATUS, signature, isLive, symbol);
+        handle = withStatus(handle, NEW_STATUS, CHECK_STATUS, signature, isLive, symbol);
+        return hasRowTables(signature) ? JaggedRows.endingAfter(handle) : handle;
     }
 
     /**
@@ -120,8 +121,13 @@ public final class NativeBinder {
             return withStatus(downcall, NEW_NATIVE_STATUS, CHECK_NATIVE_STATUS, signature, isLive, symbol);
         }
         CopyingCall call = new CopyingCall(downcall, signature, isLive, symbol);
-        return INVOKE_COPYING.bindTo(call).asCollector(Object[].class, signature.arguments().size())
+        MethodHandle handle = INVOKE_COPYING.bindTo(call).asCollector(Object[].class, signature.arguments().size())
                 .asType(signature.javaType());
+        return hasRowTables(signature) ? JaggedRows.endingAfter(handle) : handle;
+    }
+
+    private static boolean hasRowTables(NativeSignature signature) {
+        return signature.arguments().stream().anyMatch(a -> a.passing() == NativeArgument.Passing.ROW_TABLES);
     }
 
     /**
@@ -173,8 +179,11 @@ public final class NativeBinder {
     /** Replaces each array's native (pointer[, length]) parameters by the one Java array parameter. */
     private static MethodHandle expandArrays(MethodHandle raw, List<NativeArgument> arguments) {
         MethodHandle handle = raw;
-        int position = 1 + arguments.stream()
-                .mapToInt(a -> a.passing() == NativeArgument.Passing.ARRAY_AND_LENGTH ? 2 : 1).sum();
+        int position = 1 + arguments.stream().mapToInt(a -> switch (a.passing()) {
+            case ARRAY_AND_LENGTH -> 2;
+            case ROW_TABLES -> 3;
+            default -> 1;
+        }).sum();
         for (int i = arguments.size() - 1; i >= 0; i--) {
             NativeArgument argument = arguments.get(i);
             switch (argument.passing()) {
@@ -189,6 +198,16 @@ public final class NativeBinder {
                             MethodHandles.filterArguments(MethodHandles.arrayLength(argument.javaType()), 0,
                                     nonNull(argument.javaType())));
                     handle = mergeAdjacent(handle, position);
+                }
+                case ROW_TABLES -> {
+                    position -= 3;
+                    Class<?> type = argument.javaType();
+                    String ifNull = Messages.NULL_ARGUMENT.format(type.getSimpleName());
+                    handle = MethodHandles.filterArguments(handle, position,
+                            JaggedRows.rowsOf(type, type.getSimpleName(), ifNull),
+                            JaggedRows.lengthsOf(type, type.getSimpleName(), ifNull),
+                            MethodHandles.arrayLength(type));
+                    handle = mergeAdjacent(mergeAdjacent(handle, position), position);
                 }
             }
         }
@@ -224,7 +243,7 @@ public final class NativeBinder {
 
     private static int[] newStatus(BooleanSupplier isLive, String symbol) {
         ensureLive(isLive, symbol);
-        return NativeStatus.newBlock();
+        return NativeStatus.threadBlock();
     }
 
     private static MemorySegment newNativeStatus(BooleanSupplier isLive, String symbol) {

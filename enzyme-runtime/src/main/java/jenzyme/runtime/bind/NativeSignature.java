@@ -37,8 +37,15 @@ public record NativeSignature(List<NativeArgument> arguments, Class<?> returnTyp
         for (int i = 0; i < feeds.size(); i++) {
             Feed feed = feeds.get(i);
             if (feed.kind() == Feed.Kind.STATUS || feed.kind() == Feed.Kind.LENGTH
-                    || feed.kind() == Feed.Kind.FIELD_LENGTH) {
+                    || feed.kind() == Feed.Kind.FIELD_LENGTH || feed.kind() == Feed.Kind.ROW_LENGTHS
+                    || feed.kind() == Feed.Kind.FIELD_ROW_LENGTHS) {
                 continue; // the status block is the binder's; a length travels with its array
+            }
+            if (feed.kind() == Feed.Kind.ROWS || feed.kind() == Feed.Kind.FIELD_ROWS) {
+                arguments.add(NativeArgument.rowTables((feed.kind() == Feed.Kind.ROWS
+                        ? entry.parameters().get(feed.position()).type()
+                        : entry.fields().get(feed.position()).field().type()).javaClass()));
+                continue;
             }
             boolean field = feed.kind() == Feed.Kind.FIELD_ARRAY || feed.kind() == Feed.Kind.FIELD_VALUE;
             Class<?> type = (field ? entry.fields().get(feed.position()).field().type()
@@ -69,6 +76,11 @@ public record NativeSignature(List<NativeArgument> arguments, Class<?> returnTyp
                     layouts.add(ValueLayout.JAVA_INT);
                 }
                 case ARRAY_POINTER -> layouts.add(ValueLayout.ADDRESS);
+                case ROW_TABLES -> {
+                    layouts.add(ValueLayout.ADDRESS);
+                    layouts.add(ValueLayout.ADDRESS);
+                    layouts.add(ValueLayout.JAVA_INT);
+                }
             }
         }
         MemoryLayout[] params = layouts.toArray(MemoryLayout[]::new);

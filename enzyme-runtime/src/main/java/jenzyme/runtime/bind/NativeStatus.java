@@ -31,6 +31,20 @@ final class NativeStatus {
         return new int[StatusCode.BLOCK_INTS];
     }
 
+    /** Heap status blocks of the binders, one per thread, reused: a call allocated one per sweep before. */
+    private static final ThreadLocal<int[]> HEAP_BLOCK = ThreadLocal.withInitial(NativeStatus::newBlock);
+
+    /**
+     * This thread's heap status block, zeroed. Reuse is safe: the binding checks the block before it returns, and a
+     * call nested on the same thread (from a JVM method compiled code calls back, {@link JvmCalls}) runs while its
+     * caller, which is never critical, works on a native copy of the block that is copied back only afterwards.
+     */
+    static int[] threadBlock() {
+        int[] block = HEAP_BLOCK.get();
+        java.util.Arrays.fill(block, 0);
+        return block;
+    }
+
     /** This thread's native status block, zeroed. */
     static MemorySegment nativeBlock() {
         MemorySegment block = NATIVE_BLOCK.get();

@@ -97,6 +97,9 @@ public final class ArrayLibrary {
         if (type == null) {
             throw Unsupported.construct(Messages.ARRAY_OF_UNKNOWN_TYPE, "System.arraycopy");
         }
+        if (type.isMatrix()) {
+            throw Unsupported.construct(Messages.COPYING_ROWS, type.javaName(), "System.arraycopy");
+        }
         if (source.arrayType() != null && destination.arrayType() != null
                 && source.arrayType() != destination.arrayType()) {
             throw Unsupported.construct(Messages.ARRAYCOPY_TYPES, source.arrayType().javaName(),
@@ -172,6 +175,9 @@ public final class ArrayLibrary {
     private static JavaType typeOf(JValue array, String method) {
         if (array.arrayType() == null) {
             throw Unsupported.construct(Messages.ARRAY_OF_UNKNOWN_TYPE, method);
+        }
+        if (array.arrayType().isMatrix()) {
+            throw Unsupported.construct(Messages.COPYING_ROWS, array.arrayType().javaName(), method);
         }
         return array.arrayType();
     }

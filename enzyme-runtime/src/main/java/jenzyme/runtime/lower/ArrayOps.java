@@ -13,8 +13,9 @@ import jenzyme.runtime.error.Messages;
  * Array element access and allocation. Every access is checked against the array's length (one unsigned compare
  * covers negative indices) and is a typed load/store with its TBAA tag. {@code new T[n]} is a zeroed malloc freed
  * when the allocating call returns: arrays cannot escape a call in the subset (no fields; an array result is copied
- * into the caller's result array, {@link #copyToResult}), and
- * allocation inside a loop is refused because one slot per site could not free every iteration's array.
+ * into the caller's result array, {@link #copyToResult}). Inside a loop the site's slot holds the previous
+ * iteration's array, freed when the site runs again ({@link LoopAllocations} refuses arrays that would outlive
+ * their iteration).
  */
 final class ArrayOps {
 
@@ -23,6 +24,9 @@ final class ArrayOps {
     private final IrBuilder ir;
     private final ExitPaths exits;
     private final FrameSlots slots;
+    private final RowTables rows;
+    /** The array the last allocation inside a loop made, until {@link #takeLoopAllocation()}. */
+    private JValue loopAllocation;
     /** While lowering a versioned loop's unchecked copy: the version that proves indices in bounds. */
     private LoopVersion version;
 
@@ -31,9 +35,18 @@ final class ArrayOps {
         this.ir = module.ir();
         this.exits = exits;
         this.slots = slots;
+        this.rows = new RowTables(module, exits, slots);
+    }
+
+    /** {@code new T[rows][columns]} of a two-dimensional type (see {@link RowTables}). */
+    JValue newMatrix(JValue rowCount, JValue columns, JavaType matrixType, boolean insideLoop) {
+        return rows.allocate(rowCount, columns, matrixType, insideLoop);
     }
 
     JValue load(JValue array, JValue index, TypeKind elementKind) {
+        if (elementKind == TypeKind.REFERENCE && array.isMatrix()) {
+            return rows.row(array, index);
+        }
         JavaType element = elementType(elementKind, "reading");
         LLVMValueRef address = checkedAddress(array, index, element);
         LLVMValueRef value = ir.load(module.type(ValueKind.of(element)), address, "");
@@ -43,6 +56,9 @@ final class ArrayOps {
     }
 
     void store(JValue array, JValue index, JValue value, TypeKind elementKind) {
+        if (elementKind == TypeKind.REFERENCE && array.isMatrix()) {
+            throw Unsupported.construct(Messages.ROW_ASSIGNMENT, array.arrayType().javaName());
+        }
         JavaType element = elementType(elementKind, "writing");
         LLVMValueRef address = checkedAddress(array, index, element);
         LLVMValueRef store = ir.store(value.value(), address);
@@ -61,9 +77,6 @@ final class ArrayOps {
             case LONG -> JavaType.LONG;
             default -> throw Unsupported.construct(Messages.NEW_ARRAY_OF, elementKind.name().toLowerCase());
         };
-        if (insideLoop) {
-            throw Unsupported.construct(Messages.NEW_ARRAY_IN_LOOP, element.javaName());
-        }
         LLVMValueRef n = length.value();
         exits.failIf(ir.icmp(LLVMIntSLT, n, ir.zero(ir.i32())), StatusCode.NEGATIVE_ARRAY_SIZE, n, null);
         LLVMValueRef bytes = ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), byteSize(element)));
@@ -78,8 +91,21 @@ final class ArrayOps {
         exits.failIf(ir.icmp(LLVMIntEQ, data, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, n, null);
         Callee memset = module.intrinsic("llvm.memset", ir.ptr(), ir.i64());
         ir.call(memset.type(), memset.function(), data, ir.zero(ir.i8()), bytes, ir.zero(ir.i1()));
-        ir.store(data, exits.newAllocationSlot(slots));
-        return JValue.array(data, n, arrayOf(element));
+        LLVMValueRef slot = exits.newAllocationSlot(slots);
+        if (insideLoop) {
+            // The previous iteration's array (null the first time): dead now, by LoopAllocations' rule.
+            ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), slot, "previous.array"));
+        }
+        ir.store(data, slot);
+        JValue array = JValue.array(data, n, arrayOf(element));
+        return insideLoop ? loopAllocation = array : array;
+    }
+
+    /** The array allocated inside a loop by the instruction just lowered, if any (then forgotten). */
+    JValue takeLoopAllocation() {
+        JValue array = loopAllocation != null ? loopAllocation : rows.takeLoopAllocation();
+        loopAllocation = null;
+        return array;
     }
 
     /**

@@ -9,6 +9,7 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
  * Values at function boundaries: booleans are {@code i8} outside and JVM ints inside, arrays are (pointer, length),
+ * two-dimensional arrays (row table, row-length table, row count),
  * records are their leaves in order as parameters and one LLVM struct of those leaves as a result.
  */
 final class Boundary {
@@ -34,6 +35,12 @@ final class Boundary {
             }
             case JavaType type -> {
                 out.add(toBoundary(value, type));
+                if (type.isMatrix()) {
+                    if (!value.isMatrix()) {
+                        throw Unsupported.malformed("expected a " + type.javaName() + ", got " + value.arrayType());
+                    }
+                    out.add(value.rowLengths());
+                }
                 if (type.isArray()) {
                     out.add(value.length());
                 }
@@ -49,6 +56,8 @@ final class Boundary {
                 record.components().forEach(c -> components.add(gather(values, c.shape(), next)));
                 yield JValue.record(record, components);
             }
+            case JavaType type when type.isMatrix() -> JValue.matrix(values.get(next[0]), values.get(next[0] + 2),
+                    values.get((next[0] += 3) - 2), type);
             case JavaType type -> type.isArray() ? JValue.array(values.get(next[0]++), values.get(next[0]++), type)
                     : fromBoundary(values.get(next[0]++), type);
         };
@@ -60,7 +69,7 @@ final class Boundary {
             return fromBoundary(result, type);
         }
         List<LLVMValueRef> leaves = new ArrayList<>();
-        int count = shape.leaves().stream().mapToInt(t -> t.isArray() ? 2 : 1).sum();
+        int count = shape.leaves().stream().mapToInt(t -> t.llvmTypes().size()).sum();
         for (int i = 0; i < count; i++) {
             leaves.add(ir.extractValue(result, i));
         }

@@ -88,7 +88,7 @@ final class ClassLibrary {
                 continue;
             }
             String descriptor = field.fieldType().stringValue();
-            Optional<? extends Shape> shape = JavaType.ofDescriptor(descriptor).filter(t -> t != JavaType.VOID)
+            Optional<? extends Shape> shape = JavaType.ofDescriptor(descriptor).filter(t -> t != JavaType.VOID && !t.isMatrix())
                     .map(Shape.class::cast).or(() -> descriptor.startsWith("L") ? valueShape(
                             descriptor.substring(1, descriptor.length() - 1)) : Optional.empty());
             if (shape.isEmpty()) {

@@ -146,6 +146,24 @@ final class CodePlan {
         return loopRanges.stream().anyMatch(range -> range[0] <= bci && bci <= range[1]);
     }
 
+    /** The innermost loop holding {@code bci}, as [header offset, back-edge offset], if any. */
+    Optional<int[]> innermostLoop(int bci) {
+        return loopRanges.stream().filter(range -> range[0] <= bci && bci <= range[1])
+                .min(java.util.Comparator.comparingInt(range -> range[1] - range[0]));
+    }
+
+    /**
+     * Whether the local that a store at {@code storeBci} into {@code slot} starts or assigns is declared inside
+     * {@code loop} (its LocalVariableTable scope lies within the loop), so that it is dead when the next iteration
+     * begins; false without a LocalVariableTable.
+     */
+    boolean isDeclaredInside(int slot, int storeBci, int[] loop) {
+        return code.findAttribute(Attributes.localVariableTable()).stream()
+                .flatMap(table -> table.localVariables().stream())
+                .filter(v -> v.slot() == slot && v.startPc() <= storeBci + 4 && storeBci < v.startPc() + v.length())
+                .anyMatch(v -> v.startPc() >= loop[0] && v.startPc() + v.length() <= loop[1] + 1);
+    }
+
     /** Whether {@code bci} is the target of a backward jump: every cycle in the method's control flow enters one. */
     boolean isLoopHeader(int bci) {
         return loopRanges.stream().anyMatch(range -> range[0] == bci);
@@ -166,13 +184,20 @@ final class CodePlan {
 
     /**
      * The exception handlers' construct and offset, if the method has any: a synchronized block (whose handler
-     * releases the monitor) is named as such, anything else is try/catch/finally.
+     * releases the monitor) is named as such, anything else is try/catch/finally. The offset is the first catch
+     * clause's handler: its line is the {@code catch (...)} line, while the try block's first instruction belongs to
+     * the statement after {@code try {} (the {@code try} keyword has no bytecode); finally-only blocks fall back to
+     * that first statement.
      */
     Optional<Map.Entry<Messages, Integer>> exceptionHandlerConstruct() {
         if (firstMonitorBci >= 0) {
             return Optional.of(Map.entry(Messages.SYNCHRONIZED_BLOCK, firstMonitorBci));
         }
-        return code.exceptionHandlers().stream().map(handler -> bci(handler.tryStart())).min(Integer::compare)
+        Optional<Integer> firstCatch = code.exceptionHandlers().stream()
+                .filter(handler -> handler.catchType().isPresent()).map(handler -> bci(handler.handler()))
+                .min(Integer::compare);
+        return firstCatch.or(() -> code.exceptionHandlers().stream().map(handler -> bci(handler.tryStart()))
+                        .min(Integer::compare))
                 .map(start -> Map.entry(Messages.TRY_CATCH, start));
     }
 

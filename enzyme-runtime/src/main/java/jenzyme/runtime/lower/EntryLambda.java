@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import jenzyme.runtime.error.JavaWords;
 import jenzyme.runtime.error.LoweringException;
@@ -60,10 +61,14 @@ public record EntryLambda(int parameter, String parameterName, LambdaTarget targ
         List<Shape> captured = new ArrayList<>();
         for (Field field : fields) {
             String descriptor = field.getType().descriptorString();
-            captured.add(JavaType.ofDescriptor(descriptor).filter(t -> t != JavaType.VOID).map(Shape.class::cast)
-                    .or(() -> descriptor.startsWith("L") ? classes.valueShape(descriptor.substring(1,
-                            descriptor.length() - 1)).map(Shape.class::cast) : java.util.Optional.empty())
-                    .orElseThrow(() -> refused(Messages.LAMBDA_ARGUMENT_CAPTURE, name, JavaWords.type(descriptor))));
+            // thrown here, not from Optional.orElseThrow: the user's traceback would show that JDK frame
+            Optional<Shape> shape = JavaType.ofDescriptor(descriptor).filter(t -> t != JavaType.VOID)
+                    .map(Shape.class::cast).or(() -> descriptor.startsWith("L") ? classes.valueShape(
+                            descriptor.substring(1, descriptor.length() - 1)).map(Shape.class::cast) : Optional.empty());
+            if (shape.isEmpty()) {
+                throw refused(Messages.LAMBDA_ARGUMENT_CAPTURE, name, JavaWords.type(descriptor));
+            }
+            captured.add(shape.get());
         }
         String iface = type.getInterfaces()[0].getName().replace('.', '/');
         byte[] bytes = host.startsWith("java/") || host.startsWith("jdk/") ? null : source.bytesOf(host).orElse(null);

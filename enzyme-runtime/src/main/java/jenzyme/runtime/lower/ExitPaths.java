@@ -26,6 +26,7 @@ final class ExitPaths {
     private final LLVMValueRef returnSlot;
     private final LLVMBasicBlockRef exitBlock;
     private final List<LLVMValueRef> allocationSlots = new ArrayList<>();
+    private final List<LLVMValueRef[]> matrixAllocations = new ArrayList<>();
     private LLVMBasicBlockRef failBlock;
     private int site;
 
@@ -177,6 +178,19 @@ final class ExitPaths {
         return slot;
     }
 
+    /**
+     * Remembers a two-dimensional array allocated by this call: its row table, row-length table and row count
+     * slots (null, null and 0 before), so that every exit frees each row and both tables.
+     */
+    LLVMValueRef[] newMatrixAllocation(FrameSlots slots) {
+        LLVMValueRef[] cells = {slots.newInitialisedSlot(ir.ptr(), ir.zero(ir.ptr()), "new.rows"),
+                slots.newInitialisedSlot(ir.ptr(), ir.zero(ir.ptr()), "new.rowlens"),
+                slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "new.count"),
+                slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "free.i")};
+        matrixAllocations.add(cells);
+        return cells;
+    }
+
     /** Emits the exit block; call once the whole method is lowered, so it frees every allocation site. */
     void finish() {
         ir.moveToEnd(function, exitBlock); // reads top to bottom in dumps
@@ -184,11 +198,43 @@ final class ExitPaths {
         for (LLVMValueRef slot : allocationSlots) {
             ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), slot, "array.to.free"));
         }
+        for (LLVMValueRef[] cells : matrixAllocations) {
+            freeMatrix(cells);
+        }
         if (returnSlot == null) {
             ir.retVoid();
         } else {
             ir.ret(ir.load(returnType, returnSlot, "result"));
         }
+    }
+
+    /**
+     * Frees each row of a table (the loop ends at once when it was never allocated: count 0), then the tables, and
+     * marks the slots empty (count 0), so freeing again — at the exit, after a loop's last iteration — is harmless.
+     */
+    void freeMatrix(LLVMValueRef[] cells) {
+        LLVMValueRef table = ir.load(ir.ptr(), cells[0], "rows.to.free");
+        LLVMValueRef count = ir.load(ir.i32(), cells[2], "rows.count");
+        LLVMValueRef counter = cells[3];
+        ir.store(ir.zero(ir.i32()), counter);
+        LLVMBasicBlockRef test = ir.appendBlock(function, "free.rows.test");
+        LLVMBasicBlockRef body = ir.appendBlock(function, "free.rows.body");
+        LLVMBasicBlockRef done = ir.appendBlock(function, "free.rows.done");
+        ir.br(test);
+        ir.positionAtEnd(test);
+        LLVMValueRef i = ir.load(ir.i32(), counter, "free.i");
+        ir.condBr(ir.icmp(LLVMIntSLT, i, count), body, done);
+        ir.positionAtEnd(body);
+        LLVMValueRef row = ir.load(ir.ptr(), ir.inBoundsGep(ir.ptr(), table, ir.zext(i, ir.i64())), "row.to.free");
+        ir.call(module.free().type(), module.free().function(), row);
+        ir.store(ir.add(i, ir.constInt(ir.i32(), 1)), counter);
+        ir.br(test);
+        ir.positionAtEnd(done);
+        ir.call(module.free().type(), module.free().function(), table);
+        ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), cells[1], "rowlens.to.free"));
+        ir.store(ir.zero(ir.i32()), cells[2]);
+        ir.store(ir.zero(ir.ptr()), cells[0]);
+        ir.store(ir.zero(ir.ptr()), cells[1]);
     }
 
     private LLVMBasicBlockRef failBlock() {

@@ -45,8 +45,13 @@ final class FrameSlots implements AutoCloseable {
         LLVMValueRef[] cells = cells(key, kind, name);
         IrBuilder ir = module.ir();
         LLVMValueRef value = ir.load(module.type(kind), cells[0], name);
+        JavaType arrayType = arrayTypes.get(key);
+        if (kind == ValueKind.ARRAY && arrayType != null && arrayType.isMatrix()) {
+            return JValue.matrix(value, ir.load(ir.i32(), cells[1], name + ".len"),
+                    ir.load(ir.ptr(), rowLengthsCell(key, name), name + ".rowlens"), arrayType);
+        }
         return kind == ValueKind.ARRAY ? JValue.array(value, ir.load(ir.i32(), cells[1], name + ".len"),
-                arrayTypes.get(key)) : JValue.scalar(kind, value);
+                arrayType) : JValue.scalar(kind, value);
     }
 
     /** Loads the record last stored in slot {@code key}, component by component. */
@@ -78,6 +83,9 @@ final class FrameSlots implements AutoCloseable {
         if (value.kind() == ValueKind.ARRAY) {
             module.ir().store(value.length(), cells[1]);
             arrayTypes.put(key, value.arrayType());
+            if (value.isMatrix()) {
+                module.ir().store(value.rowLengths(), rowLengthsCell(key, name));
+            }
         }
     }
 
@@ -91,6 +99,12 @@ final class FrameSlots implements AutoCloseable {
     /** Ends the entry block with a branch to the function's first real block. */
     void finish(LLVMBasicBlockRef firstBlock) {
         entryBuilder.br(firstBlock);
+    }
+
+    /** The third cell of a slot holding a two-dimensional array: its row-length table. */
+    private LLVMValueRef rowLengthsCell(String key, String name) {
+        return slots.computeIfAbsent(key + ":rowlens", k -> new LLVMValueRef[] {
+                entryBuilder.alloca(module.ir().ptr(), name + ".rowlens.addr")})[0];
     }
 
     /** The JVM local whose value (or array length) the cell {@code address} holds; -1 for any other memory. */

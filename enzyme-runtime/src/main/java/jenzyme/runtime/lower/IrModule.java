@@ -74,7 +74,8 @@ final class IrModule implements AutoCloseable {
     }
 
     private java.util.stream.Stream<LLVMTypeRef> leafTypes(JavaType leaf) {
-        return leaf.isArray() ? java.util.stream.Stream.of(ir.ptr(), ir.i32()) : java.util.stream.Stream.of(boundaryType(leaf));
+        return leaf.isMatrix() ? java.util.stream.Stream.of(ir.ptr(), ir.ptr(), ir.i32())
+                : leaf.isArray() ? java.util.stream.Stream.of(ir.ptr(), ir.i32()) : java.util.stream.Stream.of(boundaryType(leaf));
     }
 
     /**

@@ -11,11 +11,15 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * that {@code new} created and its constructor has not run yet: a compile-time placeholder with no LLVM value.
  * An array also carries its type where known ({@code double[]}...): element loads and stores carry their own type,
  * but the library calls on whole arrays ({@code System.arraycopy}, {@code clone()}) need it from the value.
+ * A two-dimensional array ({@link JavaType#isMatrix()}) is its row table, row count and {@code rowLengths} table.
  */
 record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, RecordShape shape, List<JValue> components,
-              JavaType arrayType) {
+              JavaType arrayType, LLVMValueRef rowLengths) {
 
     JValue {
+        if ((rowLengths != null) != (arrayType != null && arrayType.isMatrix())) {
+            throw new IllegalArgumentException(Messages.NUMERIC_ARRAY_EXPECTED.format(arrayType));
+        }
         if ((kind == ValueKind.ARRAY) != (length != null) || arrayType != null && kind != ValueKind.ARRAY) {
             throw new IllegalArgumentException(Messages.LENGTH_OF_NON_ARRAY.format(kind));
         }
@@ -26,25 +30,34 @@ record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, RecordSha
     }
 
     static JValue scalar(ValueKind kind, LLVMValueRef value) {
-        return new JValue(kind, value, null, null, null, null);
+        return new JValue(kind, value, null, null, null, null, null);
     }
 
     /** An array of unknown type. */
     static JValue array(LLVMValueRef data, LLVMValueRef length) {
-        return new JValue(ValueKind.ARRAY, data, length, null, null, null);
+        return new JValue(ValueKind.ARRAY, data, length, null, null, null, null);
     }
 
     static JValue array(LLVMValueRef data, LLVMValueRef length, JavaType arrayType) {
-        return new JValue(ValueKind.ARRAY, data, length, null, null, arrayType);
+        return new JValue(ValueKind.ARRAY, data, length, null, null, arrayType, null);
+    }
+
+    /** A two-dimensional array: its row table, row count and row-length table. */
+    static JValue matrix(LLVMValueRef rows, LLVMValueRef count, LLVMValueRef rowLengths, JavaType matrixType) {
+        return new JValue(ValueKind.ARRAY, rows, count, null, null, matrixType, rowLengths);
+    }
+
+    boolean isMatrix() {
+        return arrayType != null && arrayType.isMatrix();
     }
 
     static JValue record(RecordShape shape, List<JValue> components) {
-        return new JValue(ValueKind.RECORD, null, null, shape, components, null);
+        return new JValue(ValueKind.RECORD, null, null, shape, components, null, null);
     }
 
     /** The placeholder {@code new} pushes; compared by identity when its constructor replaces it. */
     static JValue unconstructed(RecordShape shape) {
-        return new JValue(ValueKind.RECORD, null, null, shape, null, null);
+        return new JValue(ValueKind.RECORD, null, null, shape, null, null, null);
     }
 
     boolean isUnconstructed() {

@@ -3,11 +3,17 @@ package jenzyme.runtime.lower;
 import java.lang.constant.ClassDesc;
 import java.util.List;
 import java.util.Optional;
+import jenzyme.runtime.error.Messages;
 
 /**
  * The Java types a compiled method may take or return, and how each crosses into LLVM: scalars as one LLVM value,
  * arrays as two (a pointer to the first element, no object header, then an {@code i32} length), {@code boolean} as
  * an {@code i8} holding 0 or 1 (the C {@code bool} ABI that FFM's {@code JAVA_BOOLEAN} uses).
+ *
+ * <p>A two-dimensional (jagged) array crosses as three: a pointer to its row table (one data pointer per row), a
+ * pointer to its row-length table (one {@code i32} per row) and its {@code i32} row count. Two tables, not one of
+ * (pointer, length) pairs: Enzyme's type analysis gives every offset of an object one type, and a row table that
+ * holds only pointers has a shadow of the same shape (a table of shadow rows) while the lengths stay Const.
  */
 public enum JavaType implements Shape {
     BOOLEAN("Z", boolean.class, "i8"),
@@ -19,6 +25,10 @@ public enum JavaType implements Shape {
     FLOAT_ARRAY("[F", float[].class, "ptr", "i32"),
     INT_ARRAY("[I", int[].class, "ptr", "i32"),
     LONG_ARRAY("[J", long[].class, "ptr", "i32"),
+    DOUBLE_MATRIX("[[D", double[][].class, "ptr", "ptr", "i32"),
+    FLOAT_MATRIX("[[F", float[][].class, "ptr", "ptr", "i32"),
+    INT_MATRIX("[[I", int[][].class, "ptr", "ptr", "i32"),
+    LONG_MATRIX("[[J", long[][].class, "ptr", "ptr", "i32"),
     VOID("V", void.class);
 
     private final String descriptor;
@@ -63,8 +73,26 @@ public enum JavaType implements Shape {
         return List.of(this);
     }
 
+    /** A one- or two-dimensional array. */
     public boolean isArray() {
         return descriptor.startsWith("[");
+    }
+
+    /** A two-dimensional (jagged) array: {@code double[][]} and the like. */
+    public boolean isMatrix() {
+        return descriptor.startsWith("[[");
+    }
+
+    /** The row type of a two-dimensional array ({@code double[]} of {@code double[][]}). */
+    public JavaType row() {
+        return ofDescriptor(descriptor.substring(1)).filter(t -> isMatrix()).orElseThrow(
+                () -> new IllegalArgumentException(Messages.NUMERIC_ARRAY_EXPECTED.format(this)));
+    }
+
+    /** The two-dimensional array whose rows are this one-dimensional array type. */
+    public JavaType matrixOfRows() {
+        return ofDescriptor("[" + descriptor).filter(t -> isArray() && !isMatrix()).orElseThrow(
+                () -> new IllegalArgumentException(Messages.NUMERIC_ARRAY_EXPECTED.format(this)));
     }
 
     /** Java source spelling, for messages. */

@@ -122,6 +122,9 @@ final class LoweredFunctions {
             for (int leaf = 0; leaf < leafNames.size(); leaf++) {
                 String name = leafNames.get(leaf);
                 module.ir().setName(module.ir().param(function, index++), name);
+                if (shape.leaves().get(leaf).isMatrix()) {
+                    module.ir().setName(module.ir().param(function, index++), name + ".rowlens");
+                }
                 if (shape.leaves().get(leaf).isArray()) {
                     module.ir().setName(module.ir().param(function, index++), name + ".len");
                 }
@@ -135,6 +138,9 @@ final class LoweredFunctions {
         for (StaticField field : module.statics().known()) {
             String name = "static." + field.javaName();
             module.ir().setName(module.ir().param(function, index++), name);
+            if (field.type().isMatrix()) {
+                module.ir().setName(module.ir().param(function, index++), name + ".rowlens");
+            }
             if (field.type().isArray()) {
                 module.ir().setName(module.ir().param(function, index++), name + ".len");
             }

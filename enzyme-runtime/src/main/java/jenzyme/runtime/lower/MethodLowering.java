@@ -21,6 +21,7 @@ import java.lang.classfile.instruction.LabelTarget;
 import java.lang.classfile.instruction.LoadInstruction;
 import java.lang.classfile.instruction.LookupSwitchInstruction;
 import java.lang.classfile.instruction.NewObjectInstruction;
+import java.lang.classfile.instruction.NewMultiArrayInstruction;
 import java.lang.classfile.instruction.NewPrimitiveArrayInstruction;
 import java.lang.classfile.instruction.NopInstruction;
 import java.lang.classfile.instruction.OperatorInstruction;
@@ -74,6 +75,7 @@ final class MethodLowering {
     private ExitPaths exits;
     private Arithmetic arithmetic;
     private ArrayOps arrays;
+    private LoopAllocations loopArrays;
     private ArrayLibrary library;
     private MathCalls math;
     private Boundary boundary;
@@ -136,6 +138,7 @@ final class MethodLowering {
         lambdas = new LambdaValues(classes);
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
+        loopArrays = new LoopAllocations(plan);
         library = new ArrayLibrary(module, function, exits, arrays, slots);
         math = new MathCalls(module, arithmetic, exits);
         streams = new StreamPipelines(module, function, slots, exits, arithmetic, arrays, math, this::applyLambda);
@@ -180,6 +183,10 @@ final class MethodLowering {
                 exits.atSite(FailureSites.idOf(method.ref().owner(), method.ref().name(), line));
             }
             lowerInstruction(instruction);
+            JValue fresh = arrays.takeLoopAllocation();
+            if (fresh != null) {
+                loopArrays.allocated(fresh, bci);
+            }
         }
     }
 
@@ -283,6 +290,7 @@ final class MethodLowering {
                     + " whose frame expects " + expected);
         }
         List<JValue> values = stack.values();
+        values.forEach(v -> loopArrays.mustStay(v, Messages.LOOP_ARRAY_ACROSS_JUMP));
         for (int depth = 0; depth < values.size(); depth++) {
             if (values.get(depth).isUnconstructed()) {
                 pendingAtJump.put(targetBci + ":" + depth, values.get(depth));
@@ -349,8 +357,12 @@ final class MethodLowering {
             });
         }
         switch (instruction) {
-            case LoadInstruction load -> stack.push(loadLocal(load));
-            case StoreInstruction store -> storeLocal(store.slot(), stack.pop(), plan.localName(store.slot()));
+            case LoadInstruction load -> stack.push(loopArrays.loaded(load.slot(), loadLocal(load)));
+            case StoreInstruction store -> {
+                JValue value = stack.pop();
+                loopArrays.stored(store.slot(), value, bci);
+                storeLocal(store.slot(), value, plan.localName(store.slot()));
+            }
             case IncrementInstruction increment -> {
                 String name = plan.localName(increment.slot());
                 JValue value = slots.load(localKey(increment.slot()), ValueKind.INT, name);
@@ -366,6 +378,9 @@ final class MethodLowering {
             case TableSwitchInstruction table -> switchOn(table.defaultTarget(), table.cases());
             case LookupSwitchInstruction lookup -> switchOn(lookup.defaultTarget(), lookup.cases());
             case ReturnInstruction ret -> {
+                if (ret.opcode() != Opcode.RETURN) {
+                    loopArrays.mustStay(stack.peek(), Messages.LOOP_ARRAY_RETURNED);
+                }
                 if (method.signature().returnsArray()) {
                     arrays.copyToResult(stack.pop(), resultArray());
                     exits.returnValue(null);
@@ -393,6 +408,11 @@ final class MethodLowering {
                             newArray.typeKind().upperBound().displayName(), method.ref().asWritten());
                 }
                 stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
+            }
+            case NewMultiArrayInstruction newArray -> {
+                JValue columns = stack.pop();
+                stack.push(arrays.newMatrix(stack.pop(), columns, SubsetRules.newMatrixType(newArray).orElseThrow(),
+                        plan.isInsideLoop(bci)));
             }
             case NewObjectInstruction newObject -> stack.push(records.allocate(newObject.className().asInternalName()));
             case FieldInstruction field when field.opcode() == Opcode.GETSTATIC -> stack.push(module.statics().read(
@@ -513,6 +533,7 @@ final class MethodLowering {
         }
         JValue placeholder = null;
         if (name.equals("<init>")) {
+            args.forEach(a -> loopArrays.mustStay(a, Messages.LOOP_ARRAY_IN_RECORD));
             placeholder = args.removeFirst();
             if (owner.equals("java/lang/Record") || owner.equals("java/lang/Object")) {
                 if (placeholder != records.underConstruction()) {

@@ -52,7 +52,7 @@ final class OperandStack {
         return values.stream().map(JValue::kind).toList();
     }
 
-    private JValue peek() {
+    JValue peek() {
         if (values.isEmpty()) {
             throw Unsupported.malformed("operand stack underflow");
         }

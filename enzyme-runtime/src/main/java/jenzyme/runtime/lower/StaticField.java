@@ -6,7 +6,8 @@ import jenzyme.runtime.error.JavaWords;
  * A static field that compiled code reads — a notebook variable (a field of JShell's wrapper class) or a field of a
  * class: its value is not compiled in but passed at every call as a hidden Const argument after the method's own
  * parameters (see {@link EntryPoint#fields()}), read by the binder from the field at that moment, so compiled code
- * sees what the JVM sees. Scalars cross by value, arrays as (pointer, length) like array parameters.
+ * sees what the JVM sees. Scalars cross by value, arrays as (pointer, length) and two-dimensional arrays as (row
+ * table, row-length table, row count), like parameters.
  *
  * @param owner internal name of the declaring class, e.g. {@code REPL/$JShell$12}
  * @param type  one of the numeric types or their arrays ({@link #readable})

@@ -75,10 +75,16 @@ final class StaticFields {
         int index = indexOf(field);
         ValueKind kind = ValueKind.of(field.type());
         if (index < 0) {
-            return kind == ValueKind.ARRAY ? JValue.array(ir.zero(ir.ptr()), ir.zero(ir.i32()), field.type())
+            return field.type().isMatrix()
+                    ? JValue.matrix(ir.zero(ir.ptr()), ir.zero(ir.i32()), ir.zero(ir.ptr()), field.type())
+                    : kind == ValueKind.ARRAY ? JValue.array(ir.zero(ir.ptr()), ir.zero(ir.i32()), field.type())
                     : JValue.scalar(kind, ir.zero(module.type(kind)));
         }
         int at = javaLlvmCount + llvmOffset(index);
+        if (field.type().isMatrix()) {
+            return JValue.matrix(ir.param(function, at), ir.param(function, at + 2), ir.param(function, at + 1),
+                    field.type());
+        }
         return kind == ValueKind.ARRAY ? JValue.array(ir.param(function, at), ir.param(function, at + 1), field.type())
                 : JValue.scalar(kind, ir.param(function, at));
     }

@@ -19,7 +19,7 @@ import jenzyme.runtime.error.LoweringException;
  * with its class, method and source line — where the lowering stops at the first. The rules are the lowering's own:
  * single instructions through {@link SubsetRules}, signatures and method flags through {@link MethodSignature} and
  * {@link LoweredFunctions#checkCompilable}, and finally the lowering itself, which names anything the scan cannot
- * see ({@code Math.random()}, an allocation inside a loop) if it is the first thing it meets.
+ * see ({@code Math.random()}, an array kept beyond its loop iteration) if it is the first thing it meets.
  */
 public final class SubsetExplainer {
 
@@ -72,10 +72,21 @@ public final class SubsetExplainer {
         Set<MethodRef> seen = new HashSet<>(pending);
         while (!pending.isEmpty()) {
             MethodRef ref = pending.poll();
+            MethodModel model;
             try {
-                MethodModel model = classes.method(ref);
+                model = classes.method(ref);
+            } catch (Unsupported unsupported) {
+                problems.add(new Problem(ref.owner(), ref.name(), -1, construct(unsupported.problem())));
+                continue;
+            }
+            try {
                 LoweredFunctions.checkCompilable(ref, model, classes);
                 MethodSignature.of(ref, model, classes);
+            } catch (Unsupported unsupported) {
+                problems.add(new Problem(ref.owner(), ref.name(), -1, construct(unsupported.problem())));
+            }
+            // the body too, even after a refused signature: --explain promises every construct at once
+            try {
                 model.code().ifPresent(code -> scan(ref, (CodeAttribute) code, classes, problems, pending, seen));
             } catch (Unsupported unsupported) {
                 problems.add(new Problem(ref.owner(), ref.name(), -1, construct(unsupported.problem())));

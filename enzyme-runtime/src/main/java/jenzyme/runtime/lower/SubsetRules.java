@@ -45,6 +45,7 @@ final class SubsetRules {
             case NewObjectInstruction newObject -> newObject(newObject.className().asInternalName());
             case NewReferenceArrayInstruction newArray ->
                     Messages.NEW_OBJECT_ARRAY.format(JavaWords.owner(newArray.componentType().asInternalName()));
+            case NewMultiArrayInstruction newArray when newMatrixType(newArray).isPresent() -> null;
             case NewMultiArrayInstruction newArray ->
                     Messages.NEW_MULTI_ARRAY.format(newArray.arrayType().asSymbol().displayName());
             case ThrowInstruction thrown -> Messages.THROW.format();
@@ -117,8 +118,13 @@ final class SubsetRules {
 
     /** The cast javac puts after {@code a.clone()} of a primitive array: to the array's own type. */
     static boolean isArrayCast(TypeCheckInstruction check) {
-        return check.opcode() == Opcode.CHECKCAST && JavaType.of(check.type().asSymbol()).filter(JavaType::isArray)
-                .isPresent();
+        return check.opcode() == Opcode.CHECKCAST && JavaType.of(check.type().asSymbol())
+                .filter(t -> t.isArray() && !t.isMatrix()).isPresent();
+    }
+
+    /** The type of {@code new double[n][m]} (both sizes given) of a numeric two-dimensional array. */
+    static Optional<JavaType> newMatrixType(NewMultiArrayInstruction newArray) {
+        return JavaType.of(newArray.arrayType().asSymbol()).filter(t -> t.isMatrix() && newArray.dimensions() == 2);
     }
 
     /** {@code new X}, named as a throw when X looks like an exception (javac emits the new before the athrow). */

@@ -30,9 +30,15 @@ final class Tbaa {
         tags.put(JavaType.FLOAT, accessTag("float", omnipotentChar));
         tags.put(JavaType.INT, accessTag("int", omnipotentChar));
         tags.put(JavaType.LONG, accessTag("long", omnipotentChar));
+        // A two-dimensional array's row table holds row pointers: its entries are tagged as C's "any pointer".
+        LLVMValueRef anyPointer = accessTag("any pointer", omnipotentChar);
+        for (JavaType matrix : new JavaType[] {JavaType.DOUBLE_MATRIX, JavaType.FLOAT_MATRIX, JavaType.INT_MATRIX,
+                JavaType.LONG_MATRIX}) {
+            tags.put(matrix, anyPointer);
+        }
     }
 
-    /** Marks {@code access} (a load or store) as touching a value of {@code type}. */
+    /** Marks {@code access} (a load or store) as touching a value of {@code type} (a matrix type: its row table). */
     void attach(LLVMValueRef access, JavaType type) {
         LLVMValueRef tag = tags.get(type);
         if (tag == null) {

@@ -34,7 +34,8 @@ enum ValueKind {
             case LONG -> LONG;
             case FLOAT -> FLOAT;
             case DOUBLE -> DOUBLE;
-            case DOUBLE_ARRAY, FLOAT_ARRAY, INT_ARRAY, LONG_ARRAY -> ARRAY;
+            case DOUBLE_ARRAY, FLOAT_ARRAY, INT_ARRAY, LONG_ARRAY, DOUBLE_MATRIX, FLOAT_MATRIX, INT_MATRIX, LONG_MATRIX
+                    -> ARRAY;
             case VOID -> throw new IllegalArgumentException(Messages.VOID_VALUE.format());
         };
     }

@@ -8,13 +8,15 @@
  * arithmetic with Java semantics (wrapping, masked shifts, saturating float→int, division by zero and
  * {@code MIN_VALUE / -1}), comparisons, casts, branches, loops, {@code ?:}, switch on int; {@code Math}/{@code
  * StrictMath} functions mapped to LLVM intrinsics or libm (see {@code MathCalls}), {@code Double/Float.isNaN,
- * isInfinite, isFinite}; array element access (bounds-checked), {@code arraylength}, {@code new T[n]} outside loops;
+ * isInfinite, isFinite}; array element access (bounds-checked), {@code arraylength}, {@code new T[n]} and
+ * {@code new T[n][m]} (inside loops too, while each iteration's array stays in its iteration: {@code LoopAllocations});
  * {@code invokestatic} of any method whose class bytes the {@link jenzyme.runtime.lower.ClassBytesSource} has, recursion
  * included. Everything else is a {@link jenzyme.runtime.error.LoweringException} naming the construct and source line:
  * fields and notebook variables, objects, strings, null, reference comparisons, instance/virtual/interface calls,
  * string concatenation, exceptions (throw, try/catch), synchronized, boolean/byte/char/short arrays,
- * arrays of arrays, returning arrays, allocation inside a loop. Lambdas and method references are values
- * ({@link jenzyme.runtime.lower.LambdaValues}), stream pipelines loops ({@link jenzyme.runtime.lower.StreamPipelines}).
+ * arrays of objects or of three and more dimensions, assigning whole rows, returning arrays from callees. Lambdas
+ * and method references are values ({@link jenzyme.runtime.lower.LambdaValues}), stream pipelines loops
+ * ({@link jenzyme.runtime.lower.StreamPipelines}).
  *
  * <h2>Calling convention</h2>
  * {@code ret @jz_<Class>_<method>_<hash>(ptr %status, params...)}: arrays as (data pointer, i32 length), booleans as

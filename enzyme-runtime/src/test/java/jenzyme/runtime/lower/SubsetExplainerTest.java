@@ -39,6 +39,12 @@ class SubsetExplainerTest {
                     return new Ex().twice(x);                  // instance
                 }
                 double twice(double x) { return 2 * x; }
+                static double messy(double[] x, Object o) {
+                    String s = "a" + x[0];                     // messyConcat
+                    synchronized (o) {                         // messyMonitor
+                        return x[0] + s.length();
+                    }
+                }
             }
             """;
 
@@ -55,6 +61,17 @@ class SubsetExplainerTest {
                 new Problem("ex/Ex", "many", lineOf("concat"), "string concatenation (+ on a String)"),
                 new Problem("ex/Ex", "many", lineOf("object"), "new Object (compiled code cannot create objects)"),
                 new Problem("ex/Ex", "helper", lineOf("monitor"), "a synchronized block")), problems);
+    }
+
+    @Test
+    void aRefusedSignatureDoesNotHideTheBody() {
+        List<Problem> problems = explainer.explain("ex/Ex", "messy", "([DLjava/lang/Object;)D");
+        assertTrue(problems.getFirst().construct().startsWith("unsupported parameter type Object"), problems.toString());
+        assertEquals(-1, problems.getFirst().sourceLine());
+        assertTrue(problems.contains(new Problem("ex/Ex", "messy", lineOf("messyConcat"),
+                "string concatenation (+ on a String)")), problems.toString());
+        assertTrue(problems.contains(new Problem("ex/Ex", "messy", lineOf("messyMonitor"), "a synchronized block")),
+                problems.toString());
     }
 
     @Test

@@ -55,8 +55,8 @@ class UnsupportedConstructTest {
                 }
                 static int tryCatch(int a, int b) {
                     try {
-                        return a / b; // tryCatch
-                    } catch (ArithmeticException e) {
+                        return a / b;
+                    } catch (ArithmeticException e) { // tryCatch
                         return 0;
                     }
                 }
@@ -81,16 +81,16 @@ class UnsupportedConstructTest {
                     return b.length;
                 }
                 static int matrix(int n) {
-                    double[][] m = new double[n][n]; // matrix
+                    double[][][] m = new double[n][n][n]; // matrix
                     return n;
                 }
                 static double allocationInLoop(int n) {
-                    double s = 0;
+                    double[] y = new double[3];
                     for (int i = 0; i < n; i++) {
-                        double[] t = new double[3]; // allocationInLoop
-                        s += t.length;
+                        double[] t = new double[3];
+                        y = t; // allocationInLoop
                     }
-                    return s;
+                    return y[0];
                 }
                 static int stringConstant() {
                     return "abc".length(); // stringConstant
@@ -116,7 +116,7 @@ class UnsupportedConstructTest {
                 static int[] returnsArray(int[] a) { return a; } // returnsArray
                 static double[] doubles(double[] a) { return a; }
                 static double callsArrayResult(double[] a) { return doubles(a)[0]; } // callsArrayResult
-                static double matrixParameter(double[][] m) { return 1; } // matrixParameter
+                static double cubeParameter(double[][][] m) { return 1; } // cubeParameter
                 static synchronized double synchronizedMethod(double x) { return x; } // synchronizedMethod
             }
             """;
@@ -141,8 +141,8 @@ class UnsupportedConstructTest {
             nullCheck         | ([D)I  | a null check (== null or != null)
             nullConstant      | (I)I   | unsupported: null
             booleanArray      | (I)I   | new boolean[]
-            matrix            | (I)I   | new double[][] (a multi-dimensional array)
-            allocationInLoop  | (I)D   | new double[] inside a loop
+            matrix            | (I)I   | new double[][][] (compiled code creates numeric two-dimensional arrays
+            allocationInLoop  | (I)D   | beyond its iteration: it is assigned to y, declared outside the loop
             stringConstant    | ()I    | a String constant "abc"
             classLiteral      | ()I    | the class literal String.class
             instanceOf        | ([D)I  | instanceof double[]
@@ -163,7 +163,7 @@ class UnsupportedConstructTest {
             instanceMethod     | (I)I    | the instance method neg.Neg.instanceMethod(int)
             stringParameter    | (Ljava/lang/String;)D | unsupported parameter type String
             returnsArray       | ([I)[I  | returning an array (int[]): only double[] results compile
-            matrixParameter    | ([[D)D  | unsupported parameter type double[][]
+            cubeParameter      | ([[[D)D | unsupported parameter type double[][][]
             synchronizedMethod | (D)D    | the synchronized method neg.Neg.synchronizedMethod(double)
             """)
     void unsupportedSignaturesAreNamed(String method, String descriptor, String problem) {

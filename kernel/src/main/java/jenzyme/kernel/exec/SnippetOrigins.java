@@ -4,6 +4,7 @@ import jdk.jshell.JShell;
 import jdk.jshell.MethodSnippet;
 import jdk.jshell.Snippet;
 import jdk.jshell.SourceCodeAnalysis;
+import jenzyme.runtime.error.JavaWords;
 
 import java.util.Map;
 import java.util.Optional;
@@ -123,10 +124,13 @@ public final class SnippetOrigins {
 
     /**
      * The method {@code name} of snippet class {@code className} as the user wrote it, e.g. {@code h(double, int[])};
-     * just {@code name} if the class is not a snippet class.
+     * else owner, name and parameters from the descriptor, e.g. {@code Acc.add(double)}.
      */
-    public String methodAsWritten(String className, String name) {
-        return snippetOfClass(className).map(snippet -> asWritten(snippet, name)).orElse(name);
+    public String methodAsWritten(String className, String name, String descriptor) {
+        return snippetOfClass(className).filter(snippet -> snippet instanceof MethodSnippet m && m.name().equals(name))
+                .map(snippet -> asWritten(snippet, name))
+                // a method of a class declared in a cell: Acc.add(double), not the bare add
+                .orElseGet(() -> JavaWords.method(className.replace('.', '/'), name, descriptor));
     }
 
     private static String asWritten(Snippet snippet, String method) {

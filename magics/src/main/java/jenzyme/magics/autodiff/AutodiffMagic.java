@@ -11,6 +11,7 @@ import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
 import jenzyme.magics.binding.BindingStubs;
+import jenzyme.magics.binding.GenericParameters;
 import jenzyme.magics.binding.CompileSummary;
 import jenzyme.magics.binding.CompilerSession;
 import jenzyme.runtime.BatchedForward;
@@ -116,8 +117,9 @@ public final class AutodiffMagic extends SyntaxMagic {
         }
 
         Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
-        BindingStubs.Stubs stubs = mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative)
-                : BindingStubs.forward(name, derivative);
+        BindingStubs.Stubs stubs = GenericParameters.restore(mode == Mode.REVERSE
+                ? BindingStubs.reverse(name, derivative) : BindingStubs.forward(name, derivative),
+                method.source(), method.name());
         Duration stubTime = compiler.bind(name + "/" + mode, stubs, derivative);
 
         List<String> activities = derivative.entry().javaParameters().stream()
@@ -210,12 +212,18 @@ public final class AutodiffMagic extends SyntaxMagic {
                 .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
     }
 
-    private static int width(String word) {
+    /** The lanes of {@code --width}: a number in 1..MAX_WIDTH; 0 or a negative count is refused, not defaulted. */
+    static int width(String word) {
+        int width;
         try {
-            return Integer.parseInt(word);
+            width = Integer.parseInt(word.strip());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(Messages.WIDTH.format(word, CallingConvention.MAX_WIDTH));
         }
+        if (width < 1 || width > CallingConvention.MAX_WIDTH) {
+            throw new IllegalArgumentException(Messages.WIDTH.format(word, CallingConvention.MAX_WIDTH));
+        }
+        return width;
     }
 
     private static Mode mode(String word) {

@@ -123,9 +123,11 @@ public final class BindingStubs {
                     shadowed = true;
                     handleArguments.add(RecordStubs.read(java.shape(), "d" + leaf.name()));
                     String local = RecordStubs.local("d" + leaf.name());
-                    String element = leaf.type().javaClass().getComponentType().getName();
-                    allocations.add(leaf.type().javaName() + " " + local + " = new " + element + "["
-                            + RecordStubs.read(java.shape(), leaf.name()) + ".length];");
+                    String array = RecordStubs.read(java.shape(), leaf.name());
+                    // JShell compiles stubs without parameter names: the JVM's own NPE would say "<parameter1>"
+                    allocations.add("if (" + array + " == null) throw new NullPointerException(\""
+                            + Messages.NULL_ARRAY.format(array) + "\");");
+                    allocations.add(zerosLike(leaf.type(), local, array));
                     gradientLeaves.put(leaf.name(), local);
                 } else {
                     int slot = convention.adjointSlot(p);
@@ -148,7 +150,10 @@ public final class BindingStubs {
                 continue;
             }
             RecordShape record = (RecordShape) java.shape();
-            componentValues.add(RecordStubs.construct(record, java.name(), gradientLeaves));
+            // through the record's constructor (there is no other way): a validating one may refuse a partial
+            componentValues.add("jenzyme.magics.binding.GradientRecords.build(() -> "
+                    + RecordStubs.construct(record, java.name(), gradientLeaves) + ", \"" + java.name() + "\", \""
+                    + record.javaName() + "\", () -> \"" + partialsText(gradientLeaves) + "\")");
             if (shadowed) {
                 // _into receives the shadow arrays in a record of the parameter's type; its scalars are not read.
                 intoParameters.add(type + " " + shadow);
@@ -357,7 +362,11 @@ public final class BindingStubs {
         String holder = holder(name, "jacobian");
         EntryPoint entry = jacobian.shape().entry();
         Call call = new Call();
-        entry.javaParameters().forEach(p -> call.add(p.type().javaName(), p.name()));
+        // the parameters as written (a record stays a record); the evaluator takes their native leaves
+        entry.declared().forEach(p -> call.add(p.shape().javaName(), p.name()));
+        List<String> leaves = entry.declared().stream().flatMap(p -> entry.parameters()
+                .subList(p.first(), p.first() + p.leafCount()).stream()
+                .map(leaf -> RecordStubs.read(p.shape(), leaf.name()))).toList();
         String x = jacobian.shape().inputParameter().name();
         String rows = entry.returnsArray() ? entry.methodName() + "(" + call.argumentList() + ").length"
                 : jacobian.shape().outputParameter().name() + ".length";
@@ -366,7 +375,7 @@ public final class BindingStubs {
         String signature = "double[][] " + name + "_jac(" + call.parameterList() + ")";
         String source = holderClass(holder, into)
                 + intoSignature + " {\n" + guarded(holder + ".H.invokeExact(jacobian, new Object[] {"
-                        + call.argumentList() + "});") + "}\n"
+                        + String.join(", ", leaves) + "});") + "}\n"
                 + signature + " {\n    double[][] jacobian = new double[" + rows + "][" + x + ".length];\n    "
                 + name + "_jac_into(" + call.argumentList() + ", jacobian);\n    return jacobian;\n}\n";
         return new Stubs(source, List.of(signature, intoSignature));
@@ -443,7 +452,31 @@ public final class BindingStubs {
                 ? "jenzyme.runtime.ad.OutputSlot.floatAt(out$, " + index + ")" : "out$[" + index + "]";
     }
 
+    /** Java text of a string expression {@code "dr.k = " + dActive$[0] + ", ..."} for a refused gradient record. */
+    private static String partialsText(java.util.Map<String, String> gradientLeaves) {
+        return gradientLeaves.keySet().stream().sorted().map(leaf -> {
+            String value = gradientLeaves.get(leaf);
+            String text = value.contains("dActive$") ? value : "java.util.Arrays.toString(" + value + ")";
+            return "d" + leaf + " = \" + " + text + " + \"";
+        }).collect(java.util.stream.Collectors.joining(", "));
+    }
+
     private static String capitalised(String name) {
         return Character.toUpperCase(name.charAt(0)) + name.substring(1);
+    }
+
+    /**
+     * {@code T local = } a zeroed array of {@code array}'s shape: as long, or for a two-dimensional array as many rows
+     * of the same lengths (a null row stays null, so that the binding names it).
+     */
+    private static String zerosLike(JavaType type, String local, String array) {
+        if (!type.isMatrix()) {
+            String element = type.javaClass().getComponentType().getName();
+            return type.javaName() + " " + local + " = new " + element + "[" + array + ".length];";
+        }
+        String element = type.row().javaClass().getComponentType().getName();
+        return type.javaName() + " " + local + " = new " + element + "[" + array + ".length][];\n    for (int i$ = 0; i$ < "
+                + local + ".length; i$++) " + local + "[i$] = " + array + "[i$] == null ? null : new " + element + "["
+                + array + "[i$].length];";
     }
 }

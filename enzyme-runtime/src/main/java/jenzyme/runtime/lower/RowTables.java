@@ -1,0 +1,116 @@
+package jenzyme.runtime.lower;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.llvm.IrBuilder;
+import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * Two-dimensional (jagged) arrays: {@code a[i]} as a bounds-checked read of the row table and the row-length table
+ * (the row is then an ordinary array value, so {@code a[i][j]}, {@code a[i].length} and {@code double[] row = a[i]}
+ * are the one-dimensional code), and {@code new double[n][m]} as a row table, a row-length table and n zeroed rows,
+ * all freed when the allocating call returns (see {@link ExitPaths#newMatrixAllocation}), or inside a loop when the
+ * site runs again (see {@link LoopAllocations}).
+ *
+ * <p>Assigning a whole row ({@code a[i] = r}) is refused: for a parameter it would change the table the binding
+ * built for this call, not the Java array, and rows shared between tables would be freed twice.
+ */
+final class RowTables {
+
+    private final IrModule module;
+    private final IrBuilder ir;
+    private final ExitPaths exits;
+    private final FrameSlots slots;
+    private JValue loopAllocation;
+
+    RowTables(IrModule module, ExitPaths exits, FrameSlots slots) {
+        this.module = module;
+        this.ir = module.ir();
+        this.exits = exits;
+        this.slots = slots;
+    }
+
+    /** {@code matrix[index]}: the row, an array value of the row type. */
+    JValue row(JValue matrix, JValue index) {
+        LLVMValueRef i = index.value();
+        exits.failIf(ir.icmp(LLVMIntUGE, i, matrix.length()), StatusCode.ARRAY_INDEX_OUT_OF_BOUNDS, i,
+                matrix.length());
+        LLVMValueRef wide = ir.zext(i, ir.i64());
+        LLVMValueRef data = ir.load(ir.ptr(), ir.inBoundsGep(ir.ptr(), matrix.value(), wide), "row");
+        ir.setAlignment(data, 8);
+        module.tbaa().attach(data, matrix.arrayType());
+        LLVMValueRef length = ir.load(ir.i32(), ir.inBoundsGep(ir.i32(), matrix.rowLengths(), wide), "row.len");
+        ir.setAlignment(length, 4);
+        module.tbaa().attach(length, JavaType.INT);
+        return JValue.array(data, length, matrix.arrayType().row());
+    }
+
+    /** {@code new T[rows][columns]}: every row allocated and zeroed, like the JVM's. */
+    JValue allocate(JValue rows, JValue columns, JavaType matrixType, boolean insideLoop) {
+        JavaType element = ArrayOps.elementOf(matrixType.row());
+        LLVMValueRef n = rows.value();
+        LLVMValueRef m = columns.value();
+        exits.failIf(ir.icmp(LLVMIntSLT, n, ir.zero(ir.i32())), StatusCode.NEGATIVE_ARRAY_SIZE, n, null);
+        exits.failIf(ir.icmp(LLVMIntSLT, m, ir.zero(ir.i32())), StatusCode.NEGATIVE_ARRAY_SIZE, m, null);
+        LLVMValueRef rowBytes = ir.mul(ir.zext(m, ir.i64()), ir.constInt(ir.i64(), ArrayOps.byteSize(element)));
+        LLVMValueRef total = ir.mul(ir.zext(n, ir.i64()), ir.add(rowBytes, ir.constInt(ir.i64(), 12)));
+        // As for new T[n]: beyond the JVM's heap the JVM throws OutOfMemoryError, so compiled code does too.
+        exits.failIf(ir.icmp(LLVMIntUGT, total, ir.constInt(ir.i64(), ArrayOps.MAX_ARRAY_BYTES)),
+                StatusCode.OUT_OF_MEMORY, n, m);
+        LLVMValueRef[] cells = exits.newMatrixAllocation(slots);
+        if (insideLoop) {
+            exits.freeMatrix(cells); // the previous iteration's (LoopAllocations' rule); its count is 0 the first time
+        }
+        LLVMValueRef table = zeroed(ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), 8)), n);
+        ir.store(table, cells[0]);
+        ir.store(n, cells[2]);
+        LLVMValueRef lengths = zeroed(ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), 4)), n);
+        ir.store(lengths, cells[1]);
+        forEachRow(n, "new.row", i -> {
+            LLVMValueRef wide = ir.zext(i, ir.i64());
+            LLVMValueRef row = zeroed(rowBytes, m);
+            module.tbaa().attach(ir.store(row, ir.inBoundsGep(ir.ptr(), table, wide)), matrixType);
+            module.tbaa().attach(ir.store(m, ir.inBoundsGep(ir.i32(), lengths, wide)), JavaType.INT);
+        });
+        JValue matrix = JValue.matrix(table, n, lengths, matrixType);
+        return insideLoop ? loopAllocation = matrix : matrix;
+    }
+
+    /** The matrix allocated inside a loop by the instruction just lowered, if any (then forgotten). */
+    JValue takeLoopAllocation() {
+        JValue matrix = loopAllocation;
+        loopAllocation = null;
+        return matrix;
+    }
+
+    /** A zeroed malloc of {@code bytes} (at least one: malloc(0) may return null); fails with OutOfMemoryError. */
+    private LLVMValueRef zeroed(LLVMValueRef bytes, LLVMValueRef detail) {
+        Callee umax = module.intrinsic("llvm.umax", ir.i64());
+        LLVMValueRef request = ir.call(umax.type(), umax.function(), bytes, ir.constInt(ir.i64(), 1));
+        LLVMValueRef data = ir.call(module.malloc().type(), module.malloc().function(), request);
+        exits.failIf(ir.icmp(LLVMIntEQ, data, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, detail, null);
+        Callee memset = module.intrinsic("llvm.memset", ir.ptr(), ir.i64());
+        ir.call(memset.type(), memset.function(), data, ir.zero(ir.i8()), bytes, ir.zero(ir.i1()));
+        return data;
+    }
+
+    private void forEachRow(LLVMValueRef count, String name, java.util.function.Consumer<LLVMValueRef> body) {
+        LLVMValueRef counter = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), name + ".i");
+        LLVMValueRef function = ir.currentFunction();
+        LLVMBasicBlockRef test = ir.appendBlock(function, name + ".test");
+        LLVMBasicBlockRef loop = ir.appendBlock(function, name + ".body");
+        LLVMBasicBlockRef done = ir.appendBlock(function, name + ".done");
+        ir.store(ir.zero(ir.i32()), counter);
+        ir.br(test);
+        ir.positionAtEnd(test);
+        LLVMValueRef i = ir.load(ir.i32(), counter, "i");
+        ir.condBr(ir.icmp(LLVMIntSLT, i, count), loop, done);
+        ir.positionAtEnd(loop);
+        body.accept(i);
+        ir.store(ir.add(i, ir.constInt(ir.i32(), 1)), counter);
+        ir.br(test);
+        ir.positionAtEnd(done);
+    }
+}
