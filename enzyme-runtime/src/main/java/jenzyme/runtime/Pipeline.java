@@ -96,7 +96,7 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private LoweredModule lower(JavaMethod method, Sweep sweep, int width) {
-        return lower(method, sweep, width, LoopPolling.UNNESTED_CHUNKED);
+        return lower(method, sweep, width, LoopPolling.EVERY_ITERATION);
     }
 
     private LoweredModule lower(JavaMethod method, Sweep sweep, int width, LoopPolling polling) {
@@ -137,7 +137,7 @@ public final class Pipeline implements AutoCloseable {
      * @throws jenzyme.runtime.error.BindingException if FFM could not bind the entry point
      */
     public synchronized NativeMethod jit(JavaMethod method, DifferentiationOptions options) {
-        // Every loop strip-mined, so they may vectorise; derivatives strip-mine unnested loops only (see LoopPolling).
+        // Loops strip-mined, so they may vectorise; derivatives keep polling every iteration (see LoopPolling).
         LoweredModule lowered = relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options);
         if (lowered.entry().returnsArray()) {
             throw new jenzyme.runtime.error.BindingException(

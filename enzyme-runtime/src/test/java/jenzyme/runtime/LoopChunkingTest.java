@@ -9,11 +9,9 @@ import java.lang.invoke.MethodHandle;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.Random;
 import java.util.regex.Pattern;
 import jenzyme.runtime.ad.DifferentiationOptions;
-import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
@@ -54,20 +52,6 @@ class LoopChunkingTest {
                         total += z * z;
                     }
                     return total;
-                }
-                public static double largest(double[] x) {
-                    double m = Double.NEGATIVE_INFINITY;
-                    for (int i = 0; i < x.length; i++) {
-                        m = Math.max(m, x[i]);
-                    }
-                    return m;
-                }
-                public static double product(double[] x) {
-                    double p = 1;
-                    for (int i = 0; i < x.length; i++) {
-                        p *= x[i];
-                    }
-                    return p;
                 }
                 public static int nearMax(int[] a, int from) {
                     int s = 0;
@@ -161,34 +145,6 @@ class LoopChunkingTest {
         Throwable actual = assertThrows(ArrayIndexOutOfBoundsException.class,
                 () -> { int unused = (int) nearMax.invokeExact(a, Integer.MAX_VALUE - 8); });
         assertEquals(expected.getMessage(), actual.getMessage());
-    }
-
-    /** Strip-mined loops in derivatives: LLVM vectorised them before Enzyme, which then refused both methods. */
-    @Test
-    void chunkedMaxAndProductLoopsDifferentiateAcrossChunks() throws Throwable {
-        double[] x = new Random(6).doubles(10_000, 0.999, 1.001).toArray();
-        try (Derivative largest = pipeline.differentiate(new JavaMethod(classes, "demo/Loops", "largest", "([D)D"),
-                Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT);
-             Derivative product = pipeline.differentiate(new JavaMethod(classes, "demo/Loops", "product", "([D)D"),
-                     Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT.withFastMath(true))) {
-            double[] g = new double[x.length], out = new double[1];
-            largest.handle().invokeExact(x, g, out);
-            int argmax = 0;
-            for (int i = 1; i < x.length; i++) {
-                argmax = x[i] > x[argmax] ? i : argmax;
-            }
-            assertEquals(x[argmax], out[0], 0.0);
-            for (int i = 0; i < x.length; i++) {
-                assertEquals(i == argmax ? 1.0 : 0.0, g[i], 0.0, "d largest / dx[" + i + "]");
-            }
-            double[] h = new double[x.length];
-            product.handle().invokeExact(x, h, out);
-            double p = (double) jvm("product", (Object) x);
-            assertEquals(p, out[0], 1e-12 * Math.abs(p));
-            for (int i = 0; i < x.length; i++) {
-                assertEquals(p / x[i], h[i], 1e-11 * Math.abs(p / x[i]), "d product / dx[" + i + "]");
-            }
-        }
     }
 
     @Test

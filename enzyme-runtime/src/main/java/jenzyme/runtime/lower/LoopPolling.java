@@ -4,20 +4,13 @@ package jenzyme.runtime.lower;
 public enum LoopPolling {
 
     /**
-     * At every loop header, every iteration. Not for derivatives' nested loops: strip-mined, they made Enzyme
-     * allocate caches per outer iteration (LogReg's reverse gradient 2-4x slower with every loop strip-mined, ~2x
-     * with innermost loops only).
+     * At every loop header, every iteration: for modules Enzyme differentiates. Strip-mined nested loops made
+     * Enzyme allocate caches per outer iteration (LogReg's reverse gradient 2-4x slower). Strip-mined loops were
+     * also vectorised before Enzyme, which has no derivative for {@code llvm.vector.reduce.fmaximum} (a Math.max
+     * loop) nor {@code reduce.fmul} (a product loop, --fast-math); the worker's pre-AD O2 now keeps loops scalar.
      */
     EVERY_ITERATION,
 
     /** Once per chunk of iterations where {@link LoopShapes} can strip-mine the loop: for {@code %jit}'s primal. */
-    CHUNKED,
-
-    /**
-     * {@link #CHUNKED} for loops that neither hold nor sit in another loop, every iteration in the others: for
-     * modules Enzyme differentiates. Measured (./bench, load 15-16, 2 runs each): Rosenbrock n=10^6's --fast-math
-     * reverse gradient took 0.72-0.79x the strict one's time instead of 1.15-2.39x (its loop vectorises), the
-     * strict one about the same; LogReg unchanged.
-     */
-    UNNESTED_CHUNKED
+    CHUNKED
 }

@@ -58,28 +58,16 @@ final class LoopShapes {
         }
     }
 
-    /** The loops of the method to strip-mine ({@link LoopPolling} says which), by header offset. */
+    /** The loops of the method to strip-mine (none unless {@code polling} is CHUNKED), by header offset. */
     static Map<Integer, LoopShape> of(CodeAttribute code, CodePlan plan, LoopPolling polling) {
         Map<Integer, LoopShape> found = new HashMap<>();
-        if (polling == LoopPolling.EVERY_ITERATION) {
+        if (polling != LoopPolling.CHUNKED) {
             return found;
         }
         LoopShapes shapes = new LoopShapes(code, plan);
         Map<Integer, Integer> ends = plan.loopEnds();
-        ends.forEach((header, end) -> {
-            if (polling == LoopPolling.CHUNKED || isInnermost(header, end, ends) && isOutermost(header, end, ends)) {
-                shapes.shape(header, end, ends).ifPresent(shape -> found.put(header, shape));
-            }
-        });
+        ends.forEach((header, end) -> shapes.shape(header, end, ends).ifPresent(shape -> found.put(header, shape)));
         return found;
-    }
-
-    private static boolean isInnermost(int header, int end, Map<Integer, Integer> ends) {
-        return ends.keySet().stream().noneMatch(h -> header < h && h <= end);
-    }
-
-    private static boolean isOutermost(int header, int end, Map<Integer, Integer> ends) {
-        return ends.entrySet().stream().noneMatch(e -> e.getKey() < header && end <= e.getValue());
     }
 
     private Optional<LoopShape> shape(int header, int end, Map<Integer, Integer> ends) {
@@ -120,7 +108,8 @@ final class LoopShapes {
         }
         int chunk = Integer.highestOneBit((int) Math.max(1, Math.min(MAX_CHUNK, CHUNK_WORK / Math.max(1, work))));
         int counter = countedLocal(first, last, header);
-        boolean versioned = counter >= 0 && isInnermost(header, end, ends) && plain && conditionLocals.contains(counter)
+        boolean innermost = ends.keySet().stream().noneMatch(h -> header < h && h <= end);
+        boolean versioned = counter >= 0 && innermost && plain && conditionLocals.contains(counter)
                 && instructions.subList(first, last).stream().anyMatch(i -> i instanceof ArrayLoadInstruction
                         || i instanceof ArrayStoreInstruction);
         return Optional.of(new LoopShape(header, end, offsets.get(k), exitBci, chunk, counter, Set.copyOf(stored),
