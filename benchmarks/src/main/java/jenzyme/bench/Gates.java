@@ -6,8 +6,8 @@ import java.util.Optional;
 
 /**
  * {@code ./bench --check}: ratio gates on figures measured side by side in the same run, so that a multi-×
- * regression of our gradient fails CI (issue 14). A workload that fails is measured once more and judged on the
- * second run ({@code BenchMain}). Per workload:
+ * regression of our gradient fails CI (issue 14). A workload that fails is measured again, up to twice, and judged
+ * on its last run ({@code BenchMain}). Per workload:
  * <ul>
  *   <li>the row was built, checked and timed (a FAILED row fails its gate);</li>
  *   <li>our strict-mode reverse gradient takes at most 1/{@value #MIN_C_RATIO} of the time of the same function
