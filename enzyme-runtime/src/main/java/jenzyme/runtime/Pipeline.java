@@ -137,6 +137,16 @@ public final class Pipeline implements AutoCloseable {
      * @throws jenzyme.runtime.error.BindingException if FFM could not bind the entry point
      */
     public synchronized NativeMethod jit(JavaMethod method, DifferentiationOptions options) {
+        NativeMethod compiled = compile(method, options);
+        NativeMethod previous = jitted.put(new JitKey(method, options.fastMath()), compiled);
+        if (previous != null) {
+            previous.close();
+        }
+        return compiled;
+    }
+
+    /** {@link #jit} without keeping it: the caller closes it (a checkpointed derivative's primal pieces). */
+    NativeMethod compile(JavaMethod method, DifferentiationOptions options) {
         // Loops strip-mined, so they may vectorise; derivatives keep polling every iteration (see LoopPolling).
         LoweredModule lowered = relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options);
         if (lowered.entry().returnsArray()) {
@@ -158,12 +168,7 @@ public final class Pipeline implements AutoCloseable {
             MethodHandle handle = lowered.callsBack() ? copying : withFields(code.guard(
                     NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol())),
                     entry, method);
-            NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
-            NativeMethod previous = jitted.put(new JitKey(method, options.fastMath()), compiled);
-            if (previous != null) {
-                previous.close();
-            }
-            return compiled;
+            return new NativeMethod(lowered, code, handle, copying);
         } catch (RuntimeException e) {
             code.close();
             throw e;
@@ -179,6 +184,19 @@ public final class Pipeline implements AutoCloseable {
     /** Reverse mode (gradients): {@link #differentiate} with {@link Mode#REVERSE}. */
     public Derivative reverse(JavaMethod method, Map<String, Activity> overrides, DifferentiationOptions options) {
         return differentiate(method, Mode.REVERSE, overrides, options);
+    }
+
+    /**
+     * Reverse mode in bounded memory: the method's main loop is run again segment by segment, from states stored
+     * every {@code segment} iterations ({@code 0}: chosen as it runs), see {@link CheckpointedReverse}. The
+     * derivative has the same handle as {@link #reverse}'s.
+     *
+     * @throws jenzyme.runtime.error.DifferentiationException if the method's loop cannot be checkpointed
+     */
+    public Derivative reverseCheckpointed(JavaMethod method, Map<String, Activity> overrides,
+                                          DifferentiationOptions options, int segment) {
+        EntryPoint entry = lower(method, options, Sweep.REVERSE, 1).entry();
+        return CheckpointedReverse.derivative(this, method, entry, overrides, options, segment);
     }
 
     /** Forward mode (tangents): {@link #differentiate} with {@link Mode#FORWARD}. */
