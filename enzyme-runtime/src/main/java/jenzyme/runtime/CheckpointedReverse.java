@@ -78,15 +78,14 @@ final class CheckpointedReverse {
                 .forEach(p -> segOverrides.put(p.name(), Activity.CONST));
         List<AutoCloseable> made = new ArrayList<>();
         try {
-            JavaMethod preMethod = piece(split, split.pre(), split.descriptor());
-            JavaMethod segMethod = piece(split, split.seg(), split.descriptor());
+            JavaMethod preMethod = piece(split, split.preDescriptor());
+            JavaMethod segMethod = piece(split, split.segDescriptor());
             NativeMethod preNative = keep(made, pipeline.compile(preMethod, options));
             NativeMethod segNative = keep(made, pipeline.compile(segMethod, options));
             DifferentiationOptions inner = options.withDumpIr(false);
             Derivative pre = keep(made, pipeline.reverse(preMethod, overrides, inner));
             Derivative seg = keep(made, pipeline.reverse(segMethod, segOverrides, inner));
-            Derivative post = keep(made, pipeline.reverse(piece(split, split.post(), split.postDescriptor()),
-                    overrides, options));
+            Derivative post = keep(made, pipeline.reverse(piece(split, split.postDescriptor()), overrides, options));
             CheckpointedReverse driver = new CheckpointedReverse(convention, split, segment, preNative, segNative,
                     pre, seg, post);
             // The post piece's code carries the others: closing the derivative frees all five.
@@ -102,8 +101,8 @@ final class CheckpointedReverse {
         }
     }
 
-    private static JavaMethod piece(LoopSplit.Split split, String name, String descriptor) {
-        return new JavaMethod(split.classes(), split.owner(), name, descriptor);
+    private static JavaMethod piece(LoopSplit.Split split, String descriptor) {
+        return new JavaMethod(split.classes(), split.owner(), split.name(), descriptor);
     }
 
     private static <T extends AutoCloseable> T keep(List<AutoCloseable> made, T compiled) {
@@ -142,19 +141,20 @@ final class CheckpointedReverse {
     /** One gradient: the arguments as {@link CallingConvention#handleParameters()} lists them. */
     private void call(Object[] arguments) throws Throwable {
         double[] state = new double[split.doubles()];
-        long[] ints = new long[split.longs() + 2];
+        long[] ints = new long[split.longs() + 1];
         preNative.copyingHandle().invokeWithArguments(primal(arguments, state, ints));
-        Segments.Run run = segments.forward(state, ints, split.segmentLength(), split.done(),
-                (s, i) -> segNative.copyingHandle().invokeWithArguments(primal(arguments, s, i)));
+        Segments.Run run = segments.forward(state, ints, split.done(),
+                (s, i, k) -> segNative.copyingHandle().invokeWithArguments(primal(arguments, s, i, k)));
         double[] adjoint = new double[split.doubles()];
         double[] out = (double[]) arguments[arguments.length - 1];
         double[] postOut = new double[post.convention().slots().size()];
-        post.handle().invokeWithArguments(pieceArguments(post, arguments, run.state(), adjoint, run.ints(), postOut));
-        run.backward((s, i) -> seg.handle().invokeWithArguments(pieceArguments(seg, arguments, s, adjoint, i,
+        post.handle().invokeWithArguments(pieceArguments(post, arguments, run.state(), adjoint, run.ints(), 0,
+                postOut));
+        run.backward((s, i, k) -> seg.handle().invokeWithArguments(pieceArguments(seg, arguments, s, adjoint, i, k,
                 new double[seg.convention().slots().size()])));
         double[] preOut = new double[pre.convention().slots().size()];
         pre.handle().invokeWithArguments(pieceArguments(pre, arguments, new double[split.doubles()], adjoint,
-                new long[split.longs() + 2], preOut));
+                new long[split.longs() + 1], 0, preOut));
         List<OutputSlot> slots = convention.slots();
         for (int k = 0; k < slots.size(); k++) {
             OutputSlot slot = slots.get(k);
@@ -175,7 +175,7 @@ final class CheckpointedReverse {
     }
 
     /** The method's own arguments (no shadows), then the two state arrays: a piece's native call. */
-    private List<Object> primal(Object[] arguments, double[] state, long[] ints) {
+    private List<Object> primal(Object[] arguments, double[] state, long[] ints, Object... segment) {
         List<Object> primal = new ArrayList<>();
         List<HandleParameter> parameters = convention.handleParameters();
         for (int k = 0; k < parameters.size(); k++) {
@@ -185,12 +185,16 @@ final class CheckpointedReverse {
         }
         primal.add(state);
         primal.add(ints);
+        primal.addAll(List.of(segment));
         return primal;
     }
 
-    /** A piece's derivative call: the caller's arguments and shadows, the state with its adjoint, the ints, out. */
+    /**
+     * A piece's derivative call: the caller's arguments and shadows, the state with its adjoint, the ints, the
+     * segment length (seg only), out.
+     */
     private List<Object> pieceArguments(Derivative piece, Object[] arguments, double[] state, double[] adjoint,
-                                        long[] ints, double[] out) {
+                                        long[] ints, int segment, double[] out) {
         int original = convention.entry().parameters().size();
         List<Object> list = new ArrayList<>();
         for (HandleParameter parameter : piece.convention().handleParameters()) {
@@ -202,7 +206,7 @@ final class CheckpointedReverse {
             } else if (p == original) {
                 list.add(parameter.role() == HandleParameter.Role.PRIMAL ? state : adjoint);
             } else {
-                list.add(ints);
+                list.add(p == original + 1 ? ints : segment);
             }
         }
         return list;

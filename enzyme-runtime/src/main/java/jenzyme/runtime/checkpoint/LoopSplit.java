@@ -42,12 +42,11 @@ import jenzyme.runtime.lower.ClassBytesSource;
  * {@code seg} runs at most {@code K} iterations from a stored state and stores the state it reaches, {@code post}
  * runs the code after the loop from a stored state. Each takes the method's parameters followed by
  * {@code double[] state} (the floating locals live at the loop header, floats widened exactly) and
- * {@code long[] ints} (the integral ones, then {@code K} and a done flag at {@link Split#segmentLength()} and
- * {@link Split#done()}).
+ * {@code long[] ints} (the integral ones, then a done flag at {@link Split#done()}).
  *
  * <p>Bytecode in, bytecode out: the pieces are the method's own instructions with the loop's state moved through
  * the two arrays, so everything the compiler accepts in the method is accepted in the pieces and their derivatives
- * are Enzyme's of the same code. The pieces go into a class of their own that calls and reads the original class.
+ * are Enzyme's of the same code.
  *
  * <p>What can be split: the method's largest top-level loop, entered only at its header, left only to the code
  * right after it, with no {@code return} in or before it; its live locals numbers, or arrays that are parameters
@@ -55,17 +54,16 @@ import jenzyme.runtime.lower.ClassBytesSource;
  */
 public final class LoopSplit {
 
-    /** The pieces of one method and the size of its loop state. */
-    public record Split(ClassBytesSource classes, String owner, String pre, String seg, String post,
-                        String descriptor, String postDescriptor, int doubles, int longs) {
-        /** Index in {@code ints} of the segment length {@code K} that {@code seg} runs at most. */
-        public int segmentLength() {
-            return longs;
-        }
-
+    /**
+     * The pieces of one method, overloads of it in its own class (so failures and interrupts name the method and
+     * its cell lines): {@code pre} and {@code post} take {@code (parameters..., double[] state, long[] ints)},
+     * {@code seg} also {@code int segment}; {@code post} returns what the method returns.
+     */
+    public record Split(ClassBytesSource classes, String owner, String name, String preDescriptor,
+                        String segDescriptor, String postDescriptor, int doubles, int longs) {
         /** Index in {@code ints} of the flag {@code seg} sets to 1 when the loop has ended. */
         public int done() {
-            return longs + 1;
+            return longs;
         }
     }
 
@@ -75,6 +73,9 @@ public final class LoopSplit {
             return kind == TypeKind.DOUBLE || kind == TypeKind.FLOAT;
         }
     }
+
+    /** Slots of the pieces' own parameters (state, ints, and seg's segment length; pre and post leave one free). */
+    private static final int MOVED = 3;
 
     private final String methodAsWritten;
     private final MethodModel method;
@@ -125,7 +126,7 @@ public final class LoopSplit {
         LoopSplit split = new LoopSplit(methodAsWritten, method);
         split.findLoop();
         split.findState();
-        return split.build(classes, owner, name, parameterNames);
+        return split.build(classes, model, name, parameterNames);
     }
 
     private DifferentiationException refused(Messages problem, Object... arguments) {
@@ -248,52 +249,51 @@ public final class LoopSplit {
 
     // ---- the pieces
 
-    private Split build(ClassBytesSource classes, String owner, String name, List<String> parameterNames) {
+    private Split build(ClassBytesSource classes, ClassModel owner, String name, List<String> parameterNames) {
         if (elements.stream().anyMatch(e -> e instanceof java.lang.classfile.instruction.ArrayStoreInstruction)
                 && carriesArrays()) {
             throw refused(Messages.CHECKPOINT_ARRAY_WRITTEN);
         }
-        String pieceOwner = owner + "$checkpoint$" + name;
         MethodTypeDesc type = method.methodTypeSymbol();
-        MethodTypeDesc pieceType = type.changeReturnType(ConstantDescs.CD_void)
+        MethodTypeDesc preType = type.changeReturnType(ConstantDescs.CD_void)
                 .insertParameterTypes(type.parameterCount(), ConstantDescs.CD_double.arrayType(),
                         ConstantDescs.CD_long.arrayType());
-        MethodTypeDesc postType = pieceType.changeReturnType(type.returnType());
+        MethodTypeDesc segType = preType.insertParameterTypes(preType.parameterCount(), ConstantDescs.CD_int);
+        MethodTypeDesc postType = preType.changeReturnType(type.returnType());
         // The method's own parameter names (activities are given by name), then the state arrays'.
         List<MethodParameterInfo> names = new ArrayList<>();
         parameterNames.forEach(n -> names.add(MethodParameterInfo.ofParameter(Optional.of(n), 0)));
         names.add(MethodParameterInfo.ofParameter(Optional.of("state$"), 0));
         names.add(MethodParameterInfo.ofParameter(Optional.of("ints$"), 0));
+        List<MethodParameterInfo> segNames = new ArrayList<>(names);
+        segNames.add(MethodParameterInfo.ofParameter(Optional.of("segment$"), 0));
         int flags = ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC;
         byte[] bytes;
         try {
-            bytes = ClassFile.of().build(ClassDesc.ofInternalName(pieceOwner), c -> {
-                c.withFlags(AccessFlag.PUBLIC, AccessFlag.FINAL);
-                c.withMethod(name + "$pre", pieceType, flags, m -> withNames(m, names).withCode(this::pre));
-                c.withMethod(name + "$seg", pieceType, flags, m -> withNames(m, names).withCode(this::seg));
-                c.withMethod(name + "$post", postType, flags, m -> withNames(m, names).withCode(this::post));
-            });
+            bytes = ClassFile.of().transformClass(owner, java.lang.classfile.ClassTransform.endHandler(c -> {
+                c.withMethod(name, preType, flags, m -> m.with(MethodParametersAttribute.of(names)).withCode(this::pre));
+                c.withMethod(name, segType, flags, m -> m.with(MethodParametersAttribute.of(segNames))
+                        .withCode(this::seg));
+                c.withMethod(name, postType, flags, m -> m.with(MethodParametersAttribute.of(names))
+                        .withCode(this::post));
+            }));
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw refused(Messages.CHECKPOINT_LOOP_SHAPE);
         }
+        String internalName = owner.thisClass().asInternalName();
         ClassBytesSource withPieces = new ClassBytesSource() {
             @Override
-            public Optional<byte[]> bytesOf(String internalName) {
-                return internalName.equals(pieceOwner) ? Optional.of(bytes) : classes.bytesOf(internalName);
+            public Optional<byte[]> bytesOf(String requested) {
+                return requested.equals(internalName) ? Optional.of(bytes) : classes.bytesOf(requested);
             }
 
             @Override
-            public Optional<Class<?>> loadedClass(String internalName) {
-                return classes.loadedClass(internalName);
+            public Optional<Class<?>> loadedClass(String requested) {
+                return classes.loadedClass(requested);
             }
         };
-        return new Split(withPieces, pieceOwner, name + "$pre", name + "$seg", name + "$post",
-                pieceType.descriptorString(), postType.descriptorString(), doubles, longs);
-    }
-
-    private static java.lang.classfile.MethodBuilder withNames(java.lang.classfile.MethodBuilder m,
-                                                               List<MethodParameterInfo> names) {
-        return m.with(MethodParametersAttribute.of(names));
+        return new Split(withPieces, internalName, name, preType.descriptorString(), segType.descriptorString(),
+                postType.descriptorString(), doubles, longs);
     }
 
     /** Whether a parameter array is live at the header (then an array store may write loop state). */
@@ -312,21 +312,19 @@ public final class LoopSplit {
 
     /** {@code seg}: the state loaded, at most K iterations, the state stored (and the done flag if the loop ended). */
     private void seg(CodeBuilder b) {
-        int counter = code.maxLocals() + 2;
-        int limit = counter + 1;
+        int counter = code.maxLocals() + MOVED;
         Label check = b.newLabel();
         Label ended = b.newLabel();
         Label paused = b.newLabel();
         unpack(b);
         b.iconst_0().istore(counter);
-        b.aload(ints()).loadConstant(longs).laload().l2i().istore(limit);
         b.labelBinding(check);
-        b.iload(counter).iload(limit).if_icmpge(paused);
+        b.iload(counter).iload(parameterSlots + 2).if_icmpge(paused);
         b.iinc(counter, 1);
         copy(b, header, exit, Map.of(header, check, exit, ended));
         b.labelBinding(ended);
         pack(b);
-        b.aload(ints()).loadConstant(longs + 1).lconst_1().lastore();
+        b.aload(ints()).loadConstant(longs).lconst_1().lastore();
         b.return_();
         b.labelBinding(paused);
         pack(b);
@@ -347,9 +345,9 @@ public final class LoopSplit {
         return parameterSlots + 1;
     }
 
-    /** The slot of original local {@code slot} in a piece: after the two state arrays unless a parameter. */
+    /** The slot of original local {@code slot} in a piece: after the pieces' own parameters unless a parameter. */
     private int moved(int slot) {
-        return slot < parameterSlots ? slot : slot + 2;
+        return slot < parameterSlots ? slot : slot + MOVED;
     }
 
     private void pack(CodeBuilder b) {

@@ -22,10 +22,10 @@ public final class Segments {
     /** Iterations of the first segments when the segment length adapts. */
     public static final int FIRST_SEGMENT = 64;
 
-    /** Runs one segment of the loop (natively, or its derivative) from {@code state}/{@code ints}, in place. */
+    /** Runs at most {@code segment} iterations (natively, or their derivative) from {@code state}/{@code ints}. */
     @FunctionalInterface
     public interface Step {
-        void run(double[] state, long[] ints) throws Throwable;
+        void run(double[] state, long[] ints, int segment) throws Throwable;
     }
 
     private final int fixed;
@@ -39,22 +39,20 @@ public final class Segments {
      * Runs the loop from {@code state}/{@code ints} (what {@code pre} stored) to its end, storing states; afterwards
      * {@code state}/{@code ints} hold what the loop left.
      *
-     * @param length index in {@code ints} of the segment length a step reads
-     * @param done   index in {@code ints} of the flag a step sets when the loop ended
+     * @param done index in {@code ints} of the flag a step sets when the loop ended
      */
-    public Run forward(double[] state, long[] ints, int length, int done, Step step) throws Throwable {
+    public Run forward(double[] state, long[] ints, int done, Step step) throws Throwable {
         List<double[]> states = new ArrayList<>();
         List<long[]> integers = new ArrayList<>();
-        long segment = fixed > 0 ? fixed : FIRST_SEGMENT;
+        int segment = fixed > 0 ? fixed : FIRST_SEGMENT;
         while (true) {
             states.add(state.clone());
             integers.add(ints.clone());
-            ints[length] = segment;
-            step.run(state, ints);
+            step.run(state, ints, segment);
             if (ints[done] != 0) {
-                return new Run(states, integers, segment, length, state, ints);
+                return new Run(states, integers, segment, state, ints);
             }
-            if (fixed == 0 && states.size() == MAX_STATES && segment <= Integer.MAX_VALUE / 2) {
+            if (fixed == 0 && states.size() == MAX_STATES && segment <= Integer.MAX_VALUE / 4) {
                 for (int k = 0; k < MAX_STATES / 2; k++) {
                     states.set(k, states.get(2 * k));
                     integers.set(k, integers.get(2 * k));
@@ -67,15 +65,12 @@ public final class Segments {
     }
 
     /** The states stored by {@link #forward}, and the state it ended with. */
-    public record Run(List<double[]> states, List<long[]> integers, long segment, int length, double[] state,
-                      long[] ints) {
+    public record Run(List<double[]> states, List<long[]> integers, int segment, double[] state, long[] ints) {
 
         /** Runs {@code reverse} on each segment, last to first, each from a copy of the state it started from. */
         public void backward(Step reverse) throws Throwable {
             for (int k = states.size() - 1; k >= 0; k--) {
-                long[] from = integers.get(k).clone();
-                from[length] = segment;
-                reverse.run(states.get(k).clone(), from);
+                reverse.run(states.get(k).clone(), integers.get(k).clone(), segment);
             }
         }
     }

@@ -158,6 +158,7 @@ public enum Messages {
     CHECKPOINT_ARRAY_WRITTEN,
     CHECKPOINT_SHAPE,
     CHECKPOINT_SEGMENT,
+    CHECKPOINT_MODE,
 
     // Vector functions, Jacobians and batched forward mode.
     WIDTH,

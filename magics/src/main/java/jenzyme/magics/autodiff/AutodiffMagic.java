@@ -35,7 +35,7 @@ public final class AutodiffMagic extends SyntaxMagic {
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%autodiff reverse|forward|hvp|jacobian|rule <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...]"
                     + " [--name <base>] [--wrt <x>] [--out <y>] [--mode forward|reverse] [--width <lanes>]"
-                    + " [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
+                    + " [--checkpoint [--segment <K>]] [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
             """
             Differentiates a cell method with Enzyme and binds the derivative as new cell methods.
 
@@ -72,13 +72,21 @@ public final class AutodiffMagic extends SyntaxMagic {
             doubles, named with its full class name (`%autodiff rule org.hipparchus.special.Erf.erf forward=...
             reverse=...`), is called back in the JVM for its value and differentiated by the rule.
 
+            `%autodiff reverse f --checkpoint` keeps the reverse pass's memory bounded however long f's main loop
+            runs: the loop state is stored every K iterations (K adapts, at most 4096 states; `--segment K` fixes
+            it) and each segment is run again to differentiate it, about twice the primal's time on top of the plain
+            gradient's (docs/CHECKPOINTING.md).
+
             `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
             `--ad-before-opt` differentiates unoptimised IR (for comparison); `--fast-math` lets LLVM reassociate and
             fuse floating-point operations (results within the tolerance of docs/DERIVATIVES.md); `--verbose` shows the
             time of each phase and, on failure, the IR and the Enzyme worker's messages.
             """,
-            List.of("mode", "method"), Set.of("name", "wrt", "out", "mode", "width"),
-            Set.of("dump", "ad-before-opt", "fast-math", "verbose"));
+            List.of("mode", "method"), Set.of("name", "wrt", "out", "mode", "width", "segment"),
+            Set.of("dump", "ad-before-opt", "fast-math", "verbose", "checkpoint"));
+
+    /** The longest segment {@code --segment} accepts (a segment's iteration count is an int in the pieces). */
+    static final int MAX_SEGMENT = 1 << 30;
 
     private final CompilerSession compiler;
 
@@ -95,6 +103,10 @@ public final class AutodiffMagic extends SyntaxMagic {
         boolean hvp = line.positional(0).equals("hvp");
         boolean jacobian = line.positional(0).equals("jacobian");
         Mode mode = hvp || jacobian ? Mode.REVERSE : mode(line.positional(0));
+        boolean checkpoint = line.flag("checkpoint") || line.option("segment").isPresent();
+        if (checkpoint && (hvp || jacobian || mode != Mode.REVERSE)) {
+            throw new IllegalArgumentException(Messages.CHECKPOINT_MODE.format());
+        }
         UserMethod method = compiler.method(line.positional(1));
         String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         if (hvp) {
@@ -116,7 +128,10 @@ public final class AutodiffMagic extends SyntaxMagic {
             return batchedForward(method, name, line, options, width);
         }
 
-        Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
+        Derivative derivative = checkpoint
+                ? compiler.checkpointed(method, activities(line.assignments()), options,
+                        line.option("segment").map(AutodiffMagic::segment).orElse(0))
+                : compiler.differentiate(method, mode, activities(line.assignments()), options);
         BindingStubs.Stubs stubs = GenericParameters.restore(mode == Mode.REVERSE
                 ? BindingStubs.reverse(name, derivative) : BindingStubs.forward(name, derivative),
                 method.source(), method.name());
@@ -224,6 +239,19 @@ public final class AutodiffMagic extends SyntaxMagic {
             throw new IllegalArgumentException(Messages.WIDTH.format(word, CallingConvention.MAX_WIDTH));
         }
         return width;
+    }
+
+    /** The iterations of {@code --segment}: a number in 1..MAX_SEGMENT. */
+    static int segment(String word) {
+        try {
+            int segment = Integer.parseInt(word.strip());
+            if (segment >= 1 && segment <= MAX_SEGMENT) {
+                return segment;
+            }
+        } catch (NumberFormatException e) {
+            // refused below, in the same words as an out-of-range number
+        }
+        throw new IllegalArgumentException(Messages.CHECKPOINT_SEGMENT.format(word, MAX_SEGMENT));
     }
 
     private static Mode mode(String word) {
