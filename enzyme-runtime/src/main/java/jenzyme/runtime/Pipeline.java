@@ -292,8 +292,9 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * H(p)·v of {@code double f(double[] p)}, forward mode over the reverse-mode gradient: the worker differentiates
-     * the gradient wrapper it produced. The handle is {@code (double[] p, double[] v, double[] hv)void}.
+     * H(p)·v of {@code double f(...)}, forward mode over the reverse-mode gradient: the worker differentiates the
+     * gradient wrapper it produced. The handle is {@link HessianVectorBinder}'s: for {@code double f(double[] p)}
+     * {@code (double[] p, double[] v, double[] hv, double[] out)void}.
      */
     public Derivative hvp(JavaMethod method) {
         Timings timings = new Timings();
@@ -308,7 +309,7 @@ public final class Pipeline implements AutoCloseable {
         reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
         hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));
         return jitAndBind(lowered, ".hvp", hvp, timings, code -> HessianVectorBinder.bind(
-                code.address(hvp.wrapper().symbol()), overGradient, hvp.wrapper(), code::isLive), gradient);
+                code.address(hvp.wrapper().symbol()), gradient, hvp.wrapper(), code::isLive), gradient);
     }
 
     /** The worker request whose answer is {@code layout}. */

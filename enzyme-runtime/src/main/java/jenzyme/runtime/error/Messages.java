@@ -327,6 +327,7 @@ public enum Messages {
     NOT_A_PRIMITIVE,
     NOT_A_PRIMITIVE_ARRAY,
     NULL_ARRAY,
+    DACTIVE_LENGTH,
     NULL_SHADOW,
     OUT_TOO_SHORT,
 

@@ -11,7 +11,6 @@ import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
 import jenzyme.magics.binding.BindingStubs;
-import jenzyme.magics.binding.GenericParameters;
 import jenzyme.magics.binding.CompileSummary;
 import jenzyme.magics.binding.CompilerSession;
 import jenzyme.runtime.BatchedForward;
@@ -117,10 +116,9 @@ public final class AutodiffMagic extends SyntaxMagic {
         }
 
         Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
-        BindingStubs.Stubs stubs = GenericParameters.restore(mode == Mode.REVERSE
-                ? BindingStubs.reverse(name, derivative) : BindingStubs.forward(name, derivative),
-                method.source(), method.name());
-        Duration stubTime = compiler.bind(name + "/" + mode, stubs, derivative);
+        CompilerSession.Bound bound = compiler.bind(name + "/" + mode, method, derivative.entry(),
+                mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative) : BindingStubs.forward(name, derivative),
+                derivative);
 
         List<String> activities = derivative.entry().javaParameters().stream()
                 .map(p -> p.name() + "=" + display(derivative.convention().activities()
@@ -132,8 +130,8 @@ public final class AutodiffMagic extends SyntaxMagic {
             dumps.put("IR after Enzyme", derivative.irAfterEnzyme());
         }
         return new CompileSummary((mode == Mode.REVERSE ? Messages.BOUND_REVERSE : Messages.BOUND_FORWARD)
-                .format(method.name()), stubs.signatures(), activities, derivative.timings(), dumps)
-                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+                .format(method.name()), bound.signatures(), activities, derivative.timings(), dumps)
+                .withPhase("jshell stubs", bound.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
     /** {@code %autodiff forward f --width N}: {@code f_fwd} taking N tangents per parameter, N derivatives out. */
@@ -147,10 +145,11 @@ public final class AutodiffMagic extends SyntaxMagic {
             throw new IllegalArgumentException(Messages.BATCH_SHAPE.format(derivative.entry().methodAsWritten()));
         }
         BatchedForward batched = new BatchedForward(derivative);
-        BindingStubs.Stubs stubs = BindingStubs.batchedForward(name, batched);
-        Duration stubTime = compiler.bind(name + "/" + Mode.FORWARD, stubs, batched);
-        return new CompileSummary(Messages.BOUND_FORWARD.format(method.name()), stubs.signatures(), List.of(),
-                derivative.timings(), Map.of()).withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+        CompilerSession.Bound bound = compiler.bind(name + "/" + Mode.FORWARD, method, derivative.entry(),
+                BindingStubs.batchedForward(name, batched), batched);
+        return new CompileSummary(Messages.BOUND_FORWARD.format(method.name()), bound.signatures(), List.of(),
+                derivative.timings(), Map.of()).withPhase("jshell stubs", bound.stubTime())
+                .toDisplayData(line.flag("verbose"));
     }
 
     private String rule(MagicLine line) {
@@ -169,11 +168,11 @@ public final class AutodiffMagic extends SyntaxMagic {
             throw new IllegalArgumentException(Messages.HVP_OPTIONS.format());
         }
         Derivative derivative = compiler.hessianVectorProduct(method);
-        BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
-        Duration stubTime = compiler.bind(name + "/hvp", stubs, derivative);
+        CompilerSession.Bound bound = compiler.bind(name + "/hvp", method, derivative.entry(),
+                jenzyme.magics.binding.HessianStubs.of(name, derivative), derivative);
         return new CompileSummary(Messages.BOUND_HVP.format(method.name()),
-                stubs.signatures(), List.of(), derivative.timings(), Map.of())
-                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+                bound.signatures(), List.of(), derivative.timings(), Map.of())
+                .withPhase("jshell stubs", bound.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
     private DisplayData jacobian(UserMethod method, String name, MagicLine line) throws DefinitionException {
@@ -193,8 +192,8 @@ public final class AutodiffMagic extends SyntaxMagic {
         options = line.option("out").map(options::withOut).orElse(options).withFastMath(line.flag("fast-math"));
         CompilerSession.BoundJacobian bound = compiler.jacobian(method, options);
         Jacobian jacobian = bound.jacobian();
-        BindingStubs.Stubs stubs = BindingStubs.jacobian(name, jacobian, bound.into());
-        Duration stubTime = compiler.bind(name + "/jacobian", stubs, jacobian);
+        CompilerSession.Bound stubs = compiler.bind(name + "/jacobian", method, jacobian.shape().entry(),
+                BindingStubs.jacobian(name, jacobian, bound.into()), jacobian);
         String modes = jacobian.forward() == null ? Messages.JACOBIAN_REVERSE.format()
                 : jacobian.reverse() == null ? Messages.JACOBIAN_FORWARD.format(jacobian.width())
                 : Messages.JACOBIAN_BOTH.format(jacobian.width());
@@ -209,7 +208,7 @@ public final class AutodiffMagic extends SyntaxMagic {
                 : jacobian.shape().outputParameter().name();
         return new CompileSummary(Messages.BOUND_JACOBIAN.format(output, jacobian.shape().inputParameter().name(),
                 method.name(), modes), stubs.signatures(), List.of(), timings, Map.of())
-                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+                .withPhase("jshell stubs", stubs.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
     /** The lanes of {@code --width}: a number in 1..MAX_WIDTH; 0 or a negative count is refused, not defaulted. */

@@ -184,8 +184,8 @@ public final class BindingStubs {
         source.append(intoSignature).append(" {\n");
         if (actives > 0) {
             source.append("    if (dActive.length < ").append(actives).append(") throw new IllegalArgumentException(")
-                    .append("\"expected dActive of length >= ").append(actives)
-                    .append(" (one per Active scalar), got \" + dActive.length);\n");
+                    .append("jenzyme.runtime.error.Messages.DACTIVE_LENGTH.format(").append(actives)
+                    .append(", dActive.length));\n");
         }
         source.append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
                 .append(guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);"));
@@ -382,7 +382,7 @@ public final class BindingStubs {
     }
 
     /** Parameters of a generated method and the arguments it passes on, in step. */
-    private static final class Call {
+    static final class Call {
         final List<String> parameters = new ArrayList<>();
         final List<String> arguments = new ArrayList<>();
 
@@ -400,29 +400,16 @@ public final class BindingStubs {
         }
     }
 
-    /** {@code double[] <name>_hvp(double[] p, double[] v)} and the allocation-free {@code _hvp_into}. */
-    public static Stubs hessianVectorProduct(String name, Derivative derivative) {
-        String holder = holder(name, "hvp");
-        String p = derivative.entry().parameters().getFirst().name();
-        String into = "void " + name + "_hvp_into(double[] " + p + ", double[] v, double[] hv)";
-        String ergonomic = "double[] " + name + "_hvp(double[] " + p + ", double[] v)";
-        String source = holderClass(holder, derivative.handle())
-                + into + " {\n" + guarded(holder + ".H.invokeExact(" + p + ", v, hv);") + "}\n"
-                + ergonomic + " {\n    double[] hv = new double[" + p + ".length];\n    " + name + "_hvp_into(" + p
-                + ", v, hv);\n    return hv;\n}\n";
-        return new Stubs(source, List.of(ergonomic, into));
-    }
-
     /** A functional-interface parameter: the handle takes the lambda itself and compiles per target at the call. */
-    private static boolean isLambda(EntryPoint.JavaParameter parameter) {
+    static boolean isLambda(EntryPoint.JavaParameter parameter) {
         return parameter.shape() instanceof RecordShape shape && shape.isFunctional();
     }
 
-    private static String holder(String name, String kind) {
+    static String holder(String name, String kind) {
         return name + "$" + kind;
     }
 
-    private static String holderClass(String holder, MethodHandle handle) {
+    static String holderClass(String holder, MethodHandle handle) {
         return holderClass(holder, handle, -1);
     }
 
@@ -430,7 +417,7 @@ public final class BindingStubs {
      * The handle as a constant; with {@code slots >= 0} also a per-thread buffer for the wrapper's output slots, so
      * that the hot path allocates nothing (the buffer goes to native code, so escape analysis cannot remove it).
      */
-    private static String holderClass(String holder, MethodHandle handle, int slots) {
+    static String holderClass(String holder, MethodHandle handle, int slots) {
         return "final class " + holder + " {\n"
                 + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.binding.BoundHandles.take(\""
                 + BoundHandles.put(holder, handle) + "\");\n"
@@ -441,13 +428,13 @@ public final class BindingStubs {
     }
 
     /** invokeExact declares Throwable; what compiled code raises is unchecked, anything else is a binding bug. */
-    private static String guarded(String statement) {
+    static String guarded(String statement) {
         return "    try {\n        " + statement + "\n    } catch (RuntimeException | Error e$) {\n        throw e$;\n"
                 + "    } catch (Throwable t$) {\n        throw new IllegalStateException(t$);\n    }\n";
     }
 
     /** Slot {@code index} of {@code out$}: a double as it is, a float read from its first 4 bytes. */
-    private static String slotValue(List<OutputSlot> slots, int index) {
+    static String slotValue(List<OutputSlot> slots, int index) {
         return slots.get(index).type() == NativeType.FLOAT
                 ? "jenzyme.runtime.ad.OutputSlot.floatAt(out$, " + index + ")" : "out$[" + index + "]";
     }
@@ -461,7 +448,7 @@ public final class BindingStubs {
         }).collect(java.util.stream.Collectors.joining(", "));
     }
 
-    private static String capitalised(String name) {
+    static String capitalised(String name) {
         return Character.toUpperCase(name.charAt(0)) + name.substring(1);
     }
 
@@ -469,7 +456,7 @@ public final class BindingStubs {
      * {@code T local = } a zeroed array of {@code array}'s shape: as long, or for a two-dimensional array as many rows
      * of the same lengths (a null row stays null, so that the binding names it).
      */
-    private static String zerosLike(JavaType type, String local, String array) {
+    static String zerosLike(JavaType type, String local, String array) {
         if (!type.isMatrix()) {
             String element = type.javaClass().getComponentType().getName();
             return type.javaName() + " " + local + " = new " + element + "[" + array + ".length];";
