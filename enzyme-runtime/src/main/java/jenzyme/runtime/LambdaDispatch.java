@@ -68,6 +68,23 @@ final class LambdaDispatch {
         this.lambdasFirst = type;
     }
 
+    /**
+     * The parameters of {@code derivative}'s handle in order: its convention's {@link
+     * CallingConvention#handleParameters()}, with null where the handle takes a lambda. Only a dispatching handle
+     * ({@link #derivative}) takes an {@code Object}; every other handle parameter is a primitive or an array, so the
+     * lambdas' places are read off the handle's type. For callers that pass arguments by position (Jacobians,
+     * batched forward mode): a lambda is passed on like any Const argument.
+     */
+    static List<CallingConvention.HandleParameter> handleParameters(Derivative derivative) {
+        List<CallingConvention.HandleParameter> conventional = derivative.convention().handleParameters();
+        List<CallingConvention.HandleParameter> parameters = new ArrayList<>();
+        int next = 0;
+        for (Class<?> type : derivative.handle().type().parameterList()) {
+            parameters.add(type == Object.class ? null : conventional.get(next++));
+        }
+        return parameters;
+    }
+
     /** Whether the method takes a lambda (then {@link #derivative} compiles per target). */
     static boolean takesLambdas(EntryPoint unspecialised) {
         return unspecialised.declared().stream()

@@ -22,6 +22,7 @@ import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.RecordShape;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 
 /**
@@ -139,8 +140,8 @@ public final class AutodiffMagic extends SyntaxMagic {
                                        int width) throws DefinitionException {
         Derivative derivative = compiler.differentiate(method, Mode.FORWARD, activities(line.assignments()), options,
                 width);
-        if (derivative.entry().returnType() != jenzyme.runtime.lower.JavaType.DOUBLE
-                || derivative.entry().hasRecordParameters()) {
+        if (derivative.entry().returnType() != jenzyme.runtime.lower.JavaType.DOUBLE || derivative.entry().declared()
+                .stream().anyMatch(p -> p.shape() instanceof RecordShape record && !record.isFunctional())) {
             derivative.close();
             throw new IllegalArgumentException(Messages.BATCH_SHAPE.format(derivative.entry().methodAsWritten()));
         }

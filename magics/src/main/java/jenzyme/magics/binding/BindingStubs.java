@@ -282,10 +282,14 @@ public final class BindingStubs {
         CallingConvention convention = batched.derivative().convention();
         EntryPoint entry = convention.entry();
         Call call = new Call();
-        for (int p = 0; p < entry.javaParameters().size(); p++) {
-            NativeParameter parameter = entry.parameters().get(p);
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            if (isLambda(java)) {
+                call.add(java.shape().javaName(), java.name()); // compiled per lambda at the call
+                continue;
+            }
+            NativeParameter parameter = entry.parameters().get(java.first()); // no records here (BATCH_SHAPE)
             call.add(parameter.type().javaName(), parameter.name());
-            if (convention.hasShadow(p)) {
+            if (convention.hasShadow(java.first())) {
                 call.add(parameter.type().javaName() + "[]", // N tangents: double[][] of an array, double[] of a scalar
                         "t" + parameter.name());
             }
@@ -364,8 +368,8 @@ public final class BindingStubs {
         Call call = new Call();
         // the parameters as written (a record stays a record); the evaluator takes their native leaves
         entry.declared().forEach(p -> call.add(p.shape().javaName(), p.name()));
-        List<String> leaves = entry.declared().stream().flatMap(p -> entry.parameters()
-                .subList(p.first(), p.first() + p.leafCount()).stream()
+        List<String> leaves = entry.declared().stream().flatMap(p -> isLambda(p) ? java.util.stream.Stream.of(p.name())
+                : entry.parameters().subList(p.first(), p.first() + p.leafCount()).stream()
                 .map(leaf -> RecordStubs.read(p.shape(), leaf.name()))).toList();
         String x = jacobian.shape().inputParameter().name();
         String rows = entry.returnsArray() ? entry.methodName() + "(" + call.argumentList() + ").length"
