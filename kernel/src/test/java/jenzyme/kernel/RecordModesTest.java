@@ -30,6 +30,7 @@ class RecordModesTest {
                 final class Spring {
                     final double k, rest;
                     Spring(double k, double rest) { this.k = k; this.rest = rest; }
+                    double energy(double x) { return 0.5 * k * (x - rest) * (x - rest); }
                 }
                 double bowl(Params p, double x) { return p.a() * p.a() * x + Math.sin(p.b() * x); }
                 double stretch(Spring s, double x) { return 0.5 * s.k * (x - s.rest) * (x - s.rest); }
@@ -47,6 +48,13 @@ class RecordModesTest {
 
     private static String text(String cell) throws Exception {
         return String.valueOf(kernel.runCell(cell).value().orElseThrow().getData(MIMEType.TEXT_PLAIN));
+    }
+
+    /** How the notebook shows the error of {@code cell}. */
+    private static String refusal(String cell) {
+        MagicFailure failure = org.junit.jupiter.api.Assertions.assertThrows(MagicFailure.class,
+                () -> kernel.runCell(cell));
+        return String.join("\n", kernel.report(failure).traceback()) + kernel.report(failure).value();
     }
 
     /** The values of the comma-separated double expressions, evaluated in the notebook. */
@@ -110,5 +118,29 @@ class RecordModesTest {
         assertTrue(text("%autodiff hvp pulled").contains("Spring pulled_hvp(Spring s, Spring v)"));
         kernel.runCell("var hs = pulled_hvp(new Spring(2, 0), new Spring(1, 1));");
         assertArrayEquals(new double[] {4, 5}, numbers("hs.k, hs.rest"), 0.0);
+    }
+
+    @Test
+    void anInstanceMethodOfANotebookVariableIsCompiledWithTheObjectReadAtEachCall() throws Exception {
+        kernel.runCell("var spring = new Spring(3, 0.5);");
+        assertTrue(text("%autodiff reverse spring.energy").contains("EnergyGradient energy_grad(double x)"));
+        // 0.5 k (x - r)^2: d/dk = (x - r)^2 / 2, d/dr = -k (x - r), d/dx = k (x - r)
+        kernel.runCell("var g = energy_grad(2);");
+        assertArrayEquals(new double[] {3.375, 1.125, -4.5, 4.5}, numbers("g.value(), g.dspring().k,"
+                + " g.dspring().rest, g.dx()"), 0.0);
+        kernel.runCell("spring = new Spring(1, 0);"); // read at each call, like the notebook variables compiled code reads
+        kernel.runCell("var g2 = energy_grad(2);");
+        assertArrayEquals(new double[] {2, 2, -2, 2}, numbers("g2.value(), g2.dspring().k, g2.dspring().rest,"
+                + " g2.dx()"), 0.0);
+        assertTrue(text("%autodiff forward spring.energy").contains("EnergyTangent energy_fwd(Spring tspring,"
+                + " double x, double tx)"));
+        assertArrayEquals(new double[] {2, 2}, numbers("energy_fwd(new Spring(1, 0), 2, 0).value(),"
+                + " energy_fwd(new Spring(1, 0), 2, 0).dvalue()"), 0.0);
+        kernel.runCell("%autodiff reverse spring.energy spring.rest=Const --name fixed");
+        assertArrayEquals(new double[] {2, 0, 2}, numbers("fixed_grad(2).dspring().k, fixed_grad(2).dspring().rest,"
+                + " fixed_grad(2).dx()"), 0.0);
+        assertTrue(refusal("%autodiff hvp spring.energy").contains(
+                "an instance method (spring.energy) compiles in %autodiff reverse and forward"));
+        assertTrue(refusal("%autodiff reverse nothing.energy").contains("but nothing is no variable of the notebook"));
     }
 }

@@ -13,6 +13,7 @@ import jenzyme.magics.UserMethod;
 import jenzyme.magics.binding.BindingStubs;
 import jenzyme.magics.binding.CompileSummary;
 import jenzyme.magics.binding.CompilerSession;
+import jenzyme.magics.binding.Receivers;
 import jenzyme.runtime.BatchedForward;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.Jacobian;
@@ -72,6 +73,10 @@ public final class AutodiffMagic extends SyntaxMagic {
             doubles, named with its full class name (`%autodiff rule org.hipparchus.special.Erf.erf forward=...
             reverse=...`), is called back in the JVM for its value and differentiated by the rule.
 
+            An instance method of an object in a notebook variable: `%autodiff reverse model.loss` binds
+            `loss_grad(...)` with loss's own parameters, reading `model` at each call; the gradient with respect to
+            its fields is `dmodel()`, an object of its class.
+
             `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
             `--ad-before-opt` differentiates unoptimised IR (for comparison); `--fast-math` lets LLVM reassociate and
             fuse floating-point operations (results within the tolerance of docs/DERIVATIVES.md); `--verbose` shows the
@@ -95,7 +100,12 @@ public final class AutodiffMagic extends SyntaxMagic {
         boolean hvp = line.positional(0).equals("hvp");
         boolean jacobian = line.positional(0).equals("jacobian");
         Mode mode = hvp || jacobian ? Mode.REVERSE : mode(line.positional(0));
-        UserMethod method = compiler.method(line.positional(1));
+        // model.loss: the instance method loss of the object in the notebook variable model (docs/RECORDS.md)
+        Receivers.Receiver receiver = line.positional(1).contains(".") ? compiler.receiver(line.positional(1)) : null;
+        if (receiver != null && (hvp || jacobian || line.option("width").isPresent())) {
+            throw new IllegalArgumentException(Messages.RECEIVER_MODES.format(line.positional(1)));
+        }
+        UserMethod method = receiver != null ? receiver.method() : compiler.method(line.positional(1));
         String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         if (hvp) {
             return hessianVectorProduct(method, name, line);
@@ -116,10 +126,23 @@ public final class AutodiffMagic extends SyntaxMagic {
             return batchedForward(method, name, line, options, width);
         }
 
-        Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
+        Derivative derivative;
+        String self = "";
+        if (receiver == null) {
+            derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
+        } else {
+            self = receiver.variable();
+            Derivative compiled = compiler.differentiate(method, mode,
+                    Receivers.overrides(self, activities(line.assignments())), options);
+            if (compiled.entry().returnsArray()) {
+                compiled.close();
+                throw new IllegalArgumentException(Messages.RECEIVER_MODES.format(line.positional(1)));
+            }
+            derivative = Receivers.named(compiled, self);
+        }
         CompilerSession.Bound bound = compiler.bind(name + "/" + mode, method, derivative.entry(),
-                mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative) : BindingStubs.forward(name, derivative),
-                derivative);
+                mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative, self)
+                        : BindingStubs.forward(name, derivative, self), derivative);
 
         List<String> activities = derivative.entry().javaParameters().stream()
                 .map(p -> p.name() + "=" + display(derivative.convention().activities()

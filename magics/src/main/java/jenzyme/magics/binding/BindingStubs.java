@@ -86,8 +86,11 @@ public final class BindingStubs {
      * parameter {@code s} is passed as its components; its gradient {@code ds} is a record of the same type whose
      * components hold the partials (arrays: the shadow arrays; in {@code _into}, a record {@code ds} whose array
      * components receive them, its scalar partials going to {@code dActive} like those of scalar parameters).
+     *
+     * @param receiver the notebook variable holding an instance method's receiver ({@code %autodiff reverse
+     *                 model.loss}, see {@link Receivers}): no parameter of the stubs, read at each call; "" if none
      */
-    public static Stubs reverse(String name, Derivative derivative) {
+    public static Stubs reverse(String name, Derivative derivative, String receiver) {
         String holder = holder(name, "reverse");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
@@ -103,8 +106,10 @@ public final class BindingStubs {
         List<String> adjointCopies = new ArrayList<>();
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
-            intoParameters.add(type + " " + java.name());
-            ergonomic.add(type, java.name());
+            if (!java.name().equals(receiver)) { // the receiver is the notebook variable, read at each call
+                intoParameters.add(type + " " + java.name());
+                ergonomic.add(type, java.name());
+            }
             if (isLambda(java)) {
                 handleArguments.add("(Object) " + java.name()); // compiled per lambda at the call (no gradient)
                 continue;
@@ -219,9 +224,10 @@ public final class BindingStubs {
      * Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter; for a method returning
      * {@code double[]} the Jacobian-vector product {@code <name>_jvp} (value and tangent of the result) and
      * {@code <name>_jvp_into(..., double[] y, double[] ty)}. The tangent of a
-     * record is a record of the same type (components that are Const are not read).
+     * record is a record of the same type (components that are Const are not read). {@code receiver} as in
+     * {@link #reverse}.
      */
-    public static Stubs forward(String name, Derivative derivative) {
+    public static Stubs forward(String name, Derivative derivative, String receiver) {
         if (derivative.entry().returnsArray()) {
             return jacobianVectorProduct(name, derivative);
         }
@@ -233,7 +239,9 @@ public final class BindingStubs {
         List<String> handleArguments = new ArrayList<>();
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
-            parameters.add(type + " " + java.name());
+            if (!java.name().equals(receiver)) { // the receiver is the notebook variable, read at each call
+                parameters.add(type + " " + java.name());
+            }
             if (isLambda(java)) {
                 handleArguments.add("(Object) " + java.name());
                 continue;

@@ -72,6 +72,12 @@ public final class CompilerSession {
         return methods.getFirst();
     }
 
+    /** {@code model.loss}: the instance method {@code loss} of the object in the notebook variable {@code model}. */
+    public Receivers.Receiver receiver(String target) {
+        int dot = target.lastIndexOf('.');
+        return Receivers.find(notebook, target.substring(0, dot), target.substring(dot + 1));
+    }
+
     /** {@code f(double, int[])}: the method as written, never its JVM descriptor. */
     private static String asWritten(UserMethod method) {
         return jenzyme.runtime.error.JavaWords.method(method.ownerInternalName(), method.name(), method.descriptor());

@@ -65,12 +65,14 @@ public final class GenericParameters {
                         .findFirst())
                 .flatMap(m -> m.findAttribute(Attributes.signature()))
                 .map(attribute -> MethodSignature.parseFrom(attribute.signature().stringValue()));
-        if (signature.isEmpty() || signature.get().arguments().size() != parameterNames.size()) {
+        // an instance method's receiver (docs/RECORDS.md) is the first name, and not in its Signature
+        int receiver = signature.map(s -> parameterNames.size() - s.arguments().size()).orElse(-1);
+        if (receiver != 0 && receiver != 1) {
             return types;
         }
-        for (int i = 0; i < parameterNames.size(); i++) {
+        for (int i = 0; i < signature.get().arguments().size(); i++) {
             Signature type = signature.get().arguments().get(i);
-            String name = parameterNames.get(i);
+            String name = parameterNames.get(i + receiver);
             if (type instanceof Signature.ClassTypeSig generic && !generic.typeArgs().isEmpty()) {
                 source(type).ifPresent(text -> types.put(name, text));
             }
