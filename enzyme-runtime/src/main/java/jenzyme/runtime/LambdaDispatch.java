@@ -111,6 +111,32 @@ final class LambdaDispatch {
                 generic.slots()), handle, Map.of(), "", "", reached, hub, new byte[0]);
     }
 
+    /**
+     * The Jacobian of a method taking lambdas: its forward and reverse derivatives dispatch on the lambdas a call
+     * passes, each compiled for a lambda site at its first call with it.
+     */
+    static Jacobian jacobian(Pipeline pipeline, JavaMethod method, EntryPoint unspecialised,
+                             jenzyme.runtime.ad.JacobianOptions options, DifferentiationOptions how) {
+        jenzyme.runtime.ad.JacobianShape shape = jenzyme.runtime.ad.JacobianShape.of(unspecialised, options.wrt(),
+                options.out());
+        Derivative forward = null;
+        Derivative reverse = null;
+        try {
+            if (options.mode().orElse(Mode.FORWARD) == Mode.FORWARD) {
+                forward = pipeline.differentiate(method, Mode.FORWARD, shape.activities(), how, options.width());
+            }
+            if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
+                reverse = pipeline.differentiate(method, Mode.REVERSE, shape.activities(), how, 1);
+            }
+            return new Jacobian(shape, forward, reverse);
+        } catch (RuntimeException e) {
+            if (forward != null) {
+                forward.close();
+            }
+            throw e;
+        }
+    }
+
     /** (lambdas and parameters in declared order..., out) → the specialisation's handle, invoked. */
     private MethodHandle handle(CallingConvention generic) {
         try {

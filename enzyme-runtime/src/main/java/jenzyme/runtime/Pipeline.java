@@ -245,7 +245,7 @@ public final class Pipeline implements AutoCloseable {
             EntryPoint unspecialised = new BytecodeLowering(method.classes()).unspecialisedEntry(
                     method.ownerInternalName(), method.name(), method.descriptor());
             if (LambdaDispatch.takesLambdas(unspecialised)) {
-                return lambdaJacobian(method, unspecialised, options, how);
+                return LambdaDispatch.jacobian(this, method, unspecialised, options, how);
             }
         }
         LoweredModule lowered = timings.time("lowering", () -> lower(method, how, Sweep.FORWARD, options.width()));
@@ -262,31 +262,6 @@ public final class Pipeline implements AutoCloseable {
                 LoweredModule forReverse = rules.isEmpty() ? lowered : lower(method, how, Sweep.REVERSE, 1);
                 reverse = differentiate(method, forReverse, CallingConvention.of(forReverse.entry(), Mode.REVERSE,
                         shape.activities(), true), how, new Timings(), "reverse ");
-            }
-            return new Jacobian(shape, forward, reverse);
-        } catch (RuntimeException e) {
-            if (forward != null) {
-                forward.close();
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * The Jacobian of a method taking lambdas: its forward and reverse derivatives dispatch on the lambdas a call
-     * passes ({@link LambdaDispatch}), compiled for each lambda site at its first call.
-     */
-    private Jacobian lambdaJacobian(JavaMethod method, EntryPoint unspecialised, JacobianOptions options,
-                                    DifferentiationOptions how) {
-        JacobianShape shape = JacobianShape.of(unspecialised, options.wrt(), options.out());
-        Derivative forward = null;
-        Derivative reverse = null;
-        try {
-            if (options.mode().orElse(Mode.FORWARD) == Mode.FORWARD) {
-                forward = differentiate(method, Mode.FORWARD, shape.activities(), how, options.width());
-            }
-            if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
-                reverse = differentiate(method, Mode.REVERSE, shape.activities(), how, 1);
             }
             return new Jacobian(shape, forward, reverse);
         } catch (RuntimeException e) {

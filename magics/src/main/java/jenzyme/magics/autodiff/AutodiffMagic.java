@@ -142,7 +142,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         }
         CompilerSession.Bound bound = compiler.bind(name + "/" + mode, method, derivative.entry(),
                 mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative, self)
-                        : BindingStubs.forward(name, derivative, self), derivative);
+                        : jenzyme.magics.binding.ForwardStubs.forward(name, derivative, self), derivative);
 
         List<String> activities = derivative.entry().javaParameters().stream()
                 .map(p -> p.name() + "=" + display(derivative.convention().activities()
@@ -170,7 +170,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         }
         BatchedForward batched = new BatchedForward(derivative);
         CompilerSession.Bound bound = compiler.bind(name + "/" + Mode.FORWARD, method, derivative.entry(),
-                BindingStubs.batchedForward(name, batched), batched);
+                jenzyme.magics.binding.ForwardStubs.batchedForward(name, batched), batched);
         return new CompileSummary(Messages.BOUND_FORWARD.format(method.name()), bound.signatures(), List.of(),
                 derivative.timings(), Map.of()).withPhase("jshell stubs", bound.stubTime())
                 .toDisplayData(line.flag("verbose"));
