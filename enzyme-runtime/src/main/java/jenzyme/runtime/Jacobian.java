@@ -6,12 +6,14 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import jenzyme.runtime.ad.CallingConvention.HandleParameter;
 import jenzyme.runtime.ad.JacobianShape;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.bind.LaneTable;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.ClassBytesSource;
+import jenzyme.runtime.lower.MethodRef;
 import jenzyme.runtime.sparse.ColumnCompression;
 import jenzyme.runtime.sparse.SparsityPattern;
 
@@ -38,14 +40,18 @@ public final class Jacobian implements AutoCloseable {
     private final ThreadLocal<Scratch> scratch;
     /** Where the method's class files are, for tracing its sparsity pattern; null when compiled dense. */
     private final ClassBytesSource classes;
+    /** Methods with a derivative rule when this Jacobian was compiled: the tracer takes their rule's dependencies. */
+    private final Set<MethodRef> ruled;
     /** The compression of the latest arguments' lengths and integers (traced again when they change). */
     private volatile ColumnCompression compression;
 
     /**
      * @param forward, reverse at least one of them; a forward one may be batched (width > 1)
      * @param classes          where to read the method for its sparsity pattern, or null: never compress
+     * @param ruled            the methods with a derivative rule in the compiled code
      */
-    Jacobian(JacobianShape shape, Derivative forward, Derivative reverse, ClassBytesSource classes) {
+    Jacobian(JacobianShape shape, Derivative forward, Derivative reverse, ClassBytesSource classes,
+             Set<MethodRef> ruled) {
         if (forward == null && reverse == null) {
             throw new IllegalArgumentException(Messages.JACOBIAN_NEEDS_DERIVATIVE.format());
         }
@@ -57,6 +63,7 @@ public final class Jacobian implements AutoCloseable {
         int width = forward == null ? 1 : forward.convention().width();
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(width));
         this.classes = forward == null ? null : classes;
+        this.ruled = Set.copyOf(ruled);
     }
 
     public JacobianShape shape() {
@@ -179,8 +186,8 @@ public final class Jacobian implements AutoCloseable {
         ColumnCompression known = compression;
         if (known == null || !known.holdsFor(arguments, m)) {
             int denseSweeps = modeFor(m, n) == Mode.FORWARD ? (n + width() - 1) / width() : m;
-            known = ColumnCompression.decide(classes, shape.entry(), arguments, shape.input(), shape.output(), m,
-                    width(), denseSweeps);
+            known = ColumnCompression.decide(classes, ruled, shape.entry(), arguments, shape.input(),
+                    shape.output(), m, width(), denseSweeps);
             compression = known;
         }
         return known.pattern() == null ? null : known;

@@ -6,12 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import jenzyme.runtime.ad.JacobianOptions;
 import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.lower.DerivativeRule;
+import jenzyme.runtime.lower.MethodRef;
 import jenzyme.runtime.sparse.SparsityPattern;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
+import org.hipparchus.special.Erf;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Compressed Jacobians through the whole pipeline: each sparse function's Jacobian equals the dense one (same
  * derivative, uncompressed) and central finite differences, with the traced pattern and its colour count checked, a
- * pattern that depends on a branch not taken at the first call, and dense fallback where the pattern cannot be traced.
+ * pattern that depends on a branch not taken at the first call, a library call traced by its derivative rule, and
+ * dense fallback where the pattern cannot be traced.
  */
 class SparseJacobianTest {
 
@@ -51,6 +56,11 @@ class SparseJacobianTest {
                     if (x[0] > 0) y[0] = x[0] * x[1]; else y[0] = x[2] * x[2];
                     for (int i = 1; i < y.length; i++) y[i] = x[i + 2] * 3;
                 }
+                /** Erf.erf is called back in the JVM (its class file is not traced): its rule's dependencies count. */
+                public static void ruled(double[] x, double[] y) {
+                    for (int i = 0; i < y.length; i++) y[i] = org.hipparchus.special.Erf.erf(x[i]) * x[(i + 1) % 6];
+                }
+                static double erfForward(double x, double dx) { return 2 / Math.sqrt(Math.PI) * Math.exp(-x * x) * dx; }
                 /** The index depends on x: not traceable, the Jacobian stays dense (and right). */
                 public static void gather(double[] x, double[] y) {
                     for (int i = 0; i < y.length; i++) y[i] = x[(int) Math.abs(x[i]) % x.length] * x[i];
@@ -116,6 +126,27 @@ class SparseJacobianTest {
                 double[] row = new double[6];
                 row[i + 2] = 3;
                 assertArrayEquals(row, j[i], 0, "row " + i);
+            }
+        }
+    }
+
+    @Test
+    void aLibraryCallWithADerivativeRuleDependsOnItsArguments() {
+        try (Pipeline ruledPipeline = Pipeline.create()) {
+            ruledPipeline.rules(List.of(new DerivativeRule(new MethodRef("org/hipparchus/special/Erf", "erf", "(D)D"),
+                    Optional.of(new MethodRef("sp/Sp", "erfForward", "(DD)D")), Optional.empty(), true)));
+            double[][] j = new double[6][6];
+            double[] x = {0.1, -0.4, 0.7, 1.2, -0.9, 0.3};
+            try (Jacobian jacobian = ruledPipeline.jacobian(new JavaMethod(classes, "sp/Sp", "ruled", "([D[D)V"),
+                    JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(4))) {
+                jacobian.into(j, x, new double[6]);
+                assertEquals(2, jacobian.compressedPattern().orElseThrow().colours());
+            }
+            for (int i = 0; i < 6; i++) {
+                double[] row = new double[6];
+                row[i] = 2 / Math.sqrt(Math.PI) * Math.exp(-x[i] * x[i]) * x[(i + 1) % 6];
+                row[(i + 1) % 6] = Erf.erf(x[i]);
+                assertArrayEquals(row, j[i], 1e-14, "row " + i);
             }
         }
     }

@@ -2,6 +2,8 @@ package jenzyme.runtime.sparse;
 
 import jenzyme.runtime.lower.ClassBytesSource;
 import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.MethodRef;
+import java.util.Set;
 
 /**
  * How a Jacobian's forward sweeps are seeded for calls whose arguments match {@link #key}: compressed by its
@@ -18,13 +20,14 @@ public record ColumnCompression(long[] key, SparsityPattern pattern, int sweeps,
      * fewer sweeps than the dense way, {@code denseSweeps} (forward sweeps of {@code width} columns, or reverse
      * sweeps of a row each).
      */
-    public static ColumnCompression decide(ClassBytesSource classes, EntryPoint entry, Object[] arguments, int input,
-                                           int output, int m, int width, int denseSweeps) {
+    public static ColumnCompression decide(ClassBytesSource classes, Set<MethodRef> ruled, EntryPoint entry,
+                                           Object[] arguments, int input, int output, int m, int width,
+                                           int denseSweeps) {
         long[] key = SparsityPattern.key(arguments, m);
         if (!SparsityPattern.distinctArrays(arguments)) {
             return new ColumnCompression(key, null, 0, null);
         }
-        SparsityPattern pattern = DependencyTracer.trace(classes, entry.ownerInternalName(), entry.methodName(),
+        SparsityPattern pattern = DependencyTracer.trace(classes, ruled, entry.ownerInternalName(), entry.methodName(),
                 entry.descriptor(), arguments, input, entry.returnsArray() ? -1 : output, m).orElse(null);
         int sweeps = pattern == null ? 0 : (pattern.colours() + width - 1) / width;
         if (pattern == null || sweeps >= denseSweeps) {

@@ -37,6 +37,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import jenzyme.runtime.lower.ClassBytesSource;
+import jenzyme.runtime.lower.MethodRef;
 import jenzyme.runtime.sparse.TracedValue.Kind;
 
 /**
@@ -49,7 +50,8 @@ import jenzyme.runtime.sparse.TracedValue.Kind;
  * array lengths and integer arguments ({@link SparsityPattern.Key}).
  *
  * <p>Whatever it cannot follow exactly gives up ({@link Optional#empty()}, the caller stays dense): an index that
- * depends on doubles, objects, 2-D arrays, calls other than static methods of known classes and {@code Math}, try
+ * depends on doubles, objects, 2-D arrays, calls other than static methods of known classes, {@code Math} and methods
+ * with a derivative rule, try
  * blocks, more than {@value #MAX_PATHS} paths (a branch on doubles inside a loop doubles them every iteration) or
  * {@value #MAX_STEPS} instructions.
  */
@@ -60,6 +62,7 @@ public final class DependencyTracer {
     private static final int MAX_DEPTH = 64;
 
     private final ClassBytesSource classes;
+    private final Set<MethodRef> ruled;
     private final Map<String, TracedCode> methods = new HashMap<>();
     private final BitSet[] rows;
     private final int input;
@@ -75,8 +78,9 @@ public final class DependencyTracer {
         }
     }
 
-    private DependencyTracer(ClassBytesSource classes, int m, int input, int output) {
+    private DependencyTracer(ClassBytesSource classes, Set<MethodRef> ruled, int m, int input, int output) {
         this.classes = classes;
+        this.ruled = ruled;
         this.rows = new BitSet[m];
         for (int i = 0; i < m; i++) {
             rows[i] = new BitSet();
@@ -88,11 +92,13 @@ public final class DependencyTracer {
     /**
      * The pattern of dy/dx for a static method called with {@code arguments} (as written, boxed), x being argument
      * {@code input} and y argument {@code output}, or the returned array when {@code output} is -1; m entries of y.
+     * Calls of the methods in {@code ruled} (those with a derivative rule, {@code %autodiff rule}) are not traced:
+     * their derivative is the rule's, whose result depends on every argument.
      */
-    public static Optional<SparsityPattern> trace(ClassBytesSource classes, String owner, String name,
-                                                  String descriptor, Object[] arguments, int input, int output,
-                                                  int m) {
-        DependencyTracer tracer = new DependencyTracer(classes, m, input, output);
+    public static Optional<SparsityPattern> trace(ClassBytesSource classes, Set<MethodRef> ruled, String owner,
+                                                  String name, String descriptor, Object[] arguments, int input,
+                                                  int output, int m) {
+        DependencyTracer tracer = new DependencyTracer(classes, ruled, m, input, output);
         try {
             tracer.run(owner, name, MethodTypeDesc.ofDescriptor(descriptor), arguments);
         } catch (Untraceable | RuntimeException e) { // a class file this machine misreads also falls back to dense
@@ -380,6 +386,14 @@ public final class DependencyTracer {
         TracedValue[] arguments = new TracedValue[type.parameterCount()];
         for (int p = arguments.length - 1; p >= 0; p--) {
             arguments[p] = frame.pop();
+        }
+        if (ruled.contains(new MethodRef(owner, invoke.name().stringValue(), type.descriptorString()))) {
+            BitSet deps = TracedValue.NONE;
+            for (TracedValue argument : arguments) {
+                deps = TracedValue.union(deps, argument.deps());
+            }
+            frame.push(TracedValue.varying(Kind.of(type.returnType()), deps));
+            return;
         }
         if (owner.equals("java/lang/Math") || owner.equals("java/lang/StrictMath")) {
             TracedValue result = MathCalls.call(invoke.name().stringValue(), type, arguments);
