@@ -89,7 +89,7 @@ public final class BenchMain {
             CsvReport.write(results, out);
             if (jacobianRow) {
                 System.err.println("[bench] Jacobian 20x20 ODE right-hand side ...");
-                System.out.print(JacobianBench.run(pipeline.pipeline(), pipeline.classes(), settings.rounds(),
+                System.out.print(JacobianBench.run(pipeline.pipeline(), pipeline.classes(), jax, settings.rounds(),
                         settings.batchSeconds(), out));
             }
             boolean chart = RatioChart.write(results, out.resolve("ratios.png"));

@@ -258,7 +258,8 @@ public final class Pipeline implements AutoCloseable {
                 reverse = differentiate(method, forReverse, CallingConvention.of(forReverse.entry(), Mode.REVERSE,
                         shape.activities(), true), how, new Timings(), "reverse ");
             }
-            return new Jacobian(shape, forward, reverse);
+            return new Jacobian(shape, forward, reverse, options.dense() ? null : method.classes(),
+                    rules.stream().map(DerivativeRule::primal).collect(java.util.stream.Collectors.toSet()));
         } catch (RuntimeException e) {
             if (forward != null) {
                 forward.close();

@@ -35,7 +35,7 @@ public final class AutodiffMagic extends SyntaxMagic {
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%autodiff reverse|forward|hvp|jacobian|rule <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...]"
                     + " [--name <base>] [--wrt <x>] [--out <y>] [--mode forward|reverse] [--width <lanes>]"
-                    + " [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
+                    + " [--dense] [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
             """
             Differentiates a cell method with Enzyme and binds the derivative as new cell methods.
 
@@ -64,6 +64,9 @@ public final class AutodiffMagic extends SyntaxMagic {
             `jacobian` compiles forward mode in sweeps of --width lanes (default 8) and reverse mode, and picks
             forward when y has more entries than x (`--mode forward|reverse` compiles only one); `--wrt x` names the
             input (default: the first double[] parameter), `--out y` the output of a void method (default: the last).
+            Sparse Jacobians are compressed: at the first call the pattern of non-zeros is traced from the bytecode
+            (every branch counted, whatever x is) and columns that share no row share a forward lane; `--dense` turns
+            that off.
 
             Derivative rules: `%autodiff rule myerf forward=myerf_fwd reverse=myerf_rev` makes every derivative
             compiled afterwards use your derivative of `double myerf(double x)`: `double myerf_fwd(double x, double
@@ -78,7 +81,7 @@ public final class AutodiffMagic extends SyntaxMagic {
             time of each phase and, on failure, the IR and the Enzyme worker's messages.
             """,
             List.of("mode", "method"), Set.of("name", "wrt", "out", "mode", "width"),
-            Set.of("dump", "ad-before-opt", "fast-math", "verbose"));
+            Set.of("dump", "ad-before-opt", "fast-math", "verbose", "dense"));
 
     private final CompilerSession compiler;
 
@@ -104,7 +107,7 @@ public final class AutodiffMagic extends SyntaxMagic {
             return jacobian(method, name, line);
         }
         if (line.option("wrt").isPresent() || line.option("out").isPresent() || line.option("mode").isPresent()
-                || line.option("width").isPresent() && mode != Mode.FORWARD) {
+                || line.flag("dense") || line.option("width").isPresent() && mode != Mode.FORWARD) {
             throw new IllegalArgumentException(Messages.JACOBIAN_OPTIONS.format());
         }
         DifferentiationOptions options = DifferentiationOptions.DEFAULT
@@ -190,7 +193,8 @@ public final class AutodiffMagic extends SyntaxMagic {
             options = options.withWidth(width(line.option("width").get()));
         }
         options = line.option("wrt").map(options::withWrt).orElse(options);
-        options = line.option("out").map(options::withOut).orElse(options).withFastMath(line.flag("fast-math"));
+        options = line.option("out").map(options::withOut).orElse(options).withFastMath(line.flag("fast-math"))
+                .withDense(line.flag("dense"));
         CompilerSession.BoundJacobian bound = compiler.jacobian(method, options);
         Jacobian jacobian = bound.jacobian();
         BindingStubs.Stubs stubs = BindingStubs.jacobian(name, jacobian, bound.into());
