@@ -181,9 +181,19 @@ final class WorkloadRun {
         for (Contender contender : contenders) {
             Harness.Samples own = samples.get(contender.column());
             cells.put(contender.column(), WorkloadResult.Cell.timed(contender.column(), Quartiles.of(own.seconds()),
-                    Quartiles.of(own.ratios()), contender.note()));
+                    Quartiles.of(own.ratios()), fastestRatio(own), contender.note()));
         }
         return cells;
+    }
+
+    /** The fastest own sample over the fastest of the reference samples it was paired with (own / ratio). */
+    private static double fastestRatio(Harness.Samples own) {
+        double fastestOwn = Double.POSITIVE_INFINITY, fastestReference = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < own.seconds().length; i++) {
+            fastestOwn = Math.min(fastestOwn, own.seconds()[i]);
+            fastestReference = Math.min(fastestReference, own.seconds()[i] / own.ratios()[i]);
+        }
+        return fastestOwn / fastestReference;
     }
 
     private static Optional<Contender> find(List<Contender> contenders, Column column) {

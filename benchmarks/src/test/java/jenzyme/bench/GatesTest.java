@@ -28,7 +28,7 @@ class GatesTest {
 
     private static WorkloadResult.Cell timed(Column column, double ratio) {
         Quartiles q = new Quartiles(ratio, ratio, ratio);
-        return WorkloadResult.Cell.timed(column, q, q, "");
+        return WorkloadResult.Cell.timed(column, q, q, ratio, "");
     }
 
     @Test

@@ -68,6 +68,23 @@ final class LambdaDispatch {
         this.lambdasFirst = type;
     }
 
+    /**
+     * The parameters of {@code derivative}'s handle in order: its convention's {@link
+     * CallingConvention#handleParameters()}, with null where the handle takes a lambda. Only a dispatching handle
+     * ({@link #derivative}) takes an {@code Object}; every other handle parameter is a primitive or an array, so the
+     * lambdas' places are read off the handle's type. For callers that pass arguments by position (Jacobians,
+     * batched forward mode): a lambda is passed on like any Const argument.
+     */
+    static List<CallingConvention.HandleParameter> handleParameters(Derivative derivative) {
+        List<CallingConvention.HandleParameter> conventional = derivative.convention().handleParameters();
+        List<CallingConvention.HandleParameter> parameters = new ArrayList<>();
+        int next = 0;
+        for (Class<?> type : derivative.handle().type().parameterList()) {
+            parameters.add(type == Object.class ? null : conventional.get(next++));
+        }
+        return parameters;
+    }
+
     /** Whether the method takes a lambda (then {@link #derivative} compiles per target). */
     static boolean takesLambdas(EntryPoint unspecialised) {
         return unspecialised.declared().stream()
@@ -92,6 +109,32 @@ final class LambdaDispatch {
                 method.ownerInternalName(), method.name(), method.descriptor());
         return new Derivative(generic, new WrapperSignature(unspecialised.symbol(), generic.wrapperParameters(),
                 generic.slots()), handle, Map.of(), "", "", reached, hub, new byte[0]);
+    }
+
+    /**
+     * The Jacobian of a method taking lambdas: its forward and reverse derivatives dispatch on the lambdas a call
+     * passes, each compiled for a lambda site at its first call with it.
+     */
+    static Jacobian jacobian(Pipeline pipeline, JavaMethod method, EntryPoint unspecialised,
+                             jenzyme.runtime.ad.JacobianOptions options, DifferentiationOptions how) {
+        jenzyme.runtime.ad.JacobianShape shape = jenzyme.runtime.ad.JacobianShape.of(unspecialised, options.wrt(),
+                options.out());
+        Derivative forward = null;
+        Derivative reverse = null;
+        try {
+            if (options.mode().orElse(Mode.FORWARD) == Mode.FORWARD) {
+                forward = pipeline.differentiate(method, Mode.FORWARD, shape.activities(), how, options.width());
+            }
+            if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
+                reverse = pipeline.differentiate(method, Mode.REVERSE, shape.activities(), how, 1);
+            }
+            return new Jacobian(shape, forward, reverse, null, java.util.Set.of()); // dense: the tracer reads no lambdas
+        } catch (RuntimeException e) {
+            if (forward != null) {
+                forward.close();
+            }
+            throw e;
+        }
     }
 
     /** (lambdas and parameters in declared order..., out) → the specialisation's handle, invoked. */

@@ -115,7 +115,9 @@ public final class Pipeline implements AutoCloseable {
 
     /** The lowered method, relaxed for {@code --fast-math} when the options ask for it. */
     private LoweredModule lower(JavaMethod method, DifferentiationOptions options, Sweep sweep, int width) {
-        return relaxed(lower(method, sweep, width), options);
+        // Strict derivatives poll every iteration; fast-math ones strip-mine long loops, which then vectorise.
+        return relaxed(lower(method, sweep, width,
+                options.fastMath() ? LoopPolling.CHUNKED_WHEN_LONG : LoopPolling.EVERY_ITERATION), options);
     }
 
     private static LoweredModule relaxed(LoweredModule lowered, DifferentiationOptions options) {
@@ -259,6 +261,13 @@ public final class Pipeline implements AutoCloseable {
     public Jacobian jacobian(JavaMethod method, JacobianOptions options) {
         Timings timings = new Timings();
         DifferentiationOptions how = DifferentiationOptions.DEFAULT.withFastMath(options.fastMath());
+        if (method.descriptor().indexOf('L') >= 0) {
+            EntryPoint unspecialised = new BytecodeLowering(method.classes()).unspecialisedEntry(
+                    method.ownerInternalName(), method.name(), method.descriptor());
+            if (LambdaDispatch.takesLambdas(unspecialised)) {
+                return LambdaDispatch.jacobian(this, method, unspecialised, options, how);
+            }
+        }
         LoweredModule lowered = timings.time("lowering", () -> lower(method, how, Sweep.FORWARD, options.width()));
         JacobianShape shape = JacobianShape.of(lowered.entry(), options.wrt(), options.out());
         Derivative forward = null;
@@ -274,7 +283,8 @@ public final class Pipeline implements AutoCloseable {
                 reverse = differentiate(method, forReverse, CallingConvention.of(forReverse.entry(), Mode.REVERSE,
                         shape.activities(), true), how, new Timings(), "reverse ");
             }
-            return new Jacobian(shape, forward, reverse);
+            return new Jacobian(shape, forward, reverse, options.dense() ? null : method.classes(),
+                    rules.stream().map(DerivativeRule::primal).collect(java.util.stream.Collectors.toSet()));
         } catch (RuntimeException e) {
             if (forward != null) {
                 forward.close();
@@ -310,8 +320,9 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * H(p)·v of {@code double f(double[] p)}, forward mode over the reverse-mode gradient: the worker differentiates
-     * the gradient wrapper it produced. The handle is {@code (double[] p, double[] v, double[] hv)void}.
+     * H(p)·v of {@code double f(...)}, forward mode over the reverse-mode gradient: the worker differentiates the
+     * gradient wrapper it produced. The handle is {@link HessianVectorBinder}'s: for {@code double f(double[] p)}
+     * {@code (double[] p, double[] v, double[] hv, double[] out)void}.
      */
     public Derivative hvp(JavaMethod method) {
         Timings timings = new Timings();
@@ -326,7 +337,7 @@ public final class Pipeline implements AutoCloseable {
         reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
         hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));
         return jitAndBind(lowered, ".hvp", hvp, timings, code -> HessianVectorBinder.bind(
-                code.address(hvp.wrapper().symbol()), overGradient, hvp.wrapper(), code::isLive), gradient);
+                code.address(hvp.wrapper().symbol()), gradient, hvp.wrapper(), code::isLive), gradient);
     }
 
     /** The worker request whose answer is {@code layout}. */
