@@ -351,7 +351,7 @@ final class MethodLowering {
             });
             return;
         }
-        if (!(instruction instanceof InvokeInstruction call && ruleCalls.covers(call))) {
+        if (!(instruction instanceof InvokeInstruction call && ruleCalls.covers(call, method.ref()))) {
             SubsetRules.refusal(instruction, classes).ifPresent(construct -> {
                 throw Unsupported.refused(construct);
             });
@@ -553,7 +553,8 @@ final class MethodLowering {
             }
         }
         if (!hasReceiver) {
-            java.util.Optional<JValue> ruled = ruleCalls.call(new MethodRef(owner, name, descriptor), args);
+            java.util.Optional<JValue> ruled = ruleCalls.call(method.ref(), new MethodRef(owner, name, descriptor),
+                    args);
             if (ruled.isPresent()) {
                 stack.push(ruled.get());
                 return;
