@@ -64,12 +64,12 @@ public final class BenchMain {
         String loadBefore = RunConditions.loadAverage();
         long start = System.nanoTime();
         Optional<JaxProcess> jax = Optional.empty();
-        String jaxProblem = "not run: no --python given";
+        Optional<String> jaxProblem = Optional.empty(); // no --python: no JAX column, shown as "-"
         if (python.isPresent()) {
             try {
                 jax = Optional.of(JaxProcess.start(python.get(), root.resolve("benchmarks/jax/jax_bench.py"), out));
             } catch (Exception e) {
-                jaxProblem = "FAILED to start JAX: " + e.getMessage();
+                jaxProblem = Optional.of("FAILED to start JAX: " + e.getMessage());
             }
         }
         List<WorkloadResult> results = new ArrayList<>();
@@ -133,7 +133,8 @@ public final class BenchMain {
      * took 3.2–3.8 µs, so a run is one draw of where the JIT put the code, and CI failed three draws in a row once.
      */
     private static List<Gates.Verdict> secondChance(List<Gates.Verdict> verdicts, List<WorkloadResult> results,
-                                                    WorkloadRun run, String jaxProblem, double minCRatio)
+                                                    WorkloadRun run, Optional<String> jaxProblem,
+                                                    double minCRatio)
             throws Exception {
         List<Gates.Verdict> judged = new ArrayList<>();
         for (int i = 0; i < verdicts.size(); i++) {
