@@ -132,14 +132,26 @@ public final class Pipeline implements AutoCloseable {
     /**
      * The method compiled at O3 without AD and bound with its own Java type. Compiling the same method again (with
      * the same {@link DifferentiationOptions#fastMath()}) releases the previous native code. Of the options only
-     * {@code fastMath} applies: reassociation and contraction allowed ({@link LoweredModule#withFastMath()}).
+     * {@code fastMath} applies: reassociation and contraction allowed ({@link LoweredModule#withFastMath()}). A
+     * method taking lambdas is compiled per lambda site at its first call ({@link LambdaDispatch}): the handle takes
+     * each lambda as an {@code Object}.
      *
      * @throws jenzyme.runtime.error.LoweringException if the method (or one it calls) is outside the subset
      * @throws jenzyme.runtime.error.JitException if LLVM could not compile the module
      * @throws jenzyme.runtime.error.BindingException if FFM could not bind the entry point
      */
     public synchronized NativeMethod jit(JavaMethod method, DifferentiationOptions options) {
-        NativeMethod compiled = compile(method, options);
+        NativeMethod compiled;
+        EntryPoint unspecialised = method.descriptor().indexOf('L') < 0 ? null : new BytecodeLowering(
+                method.classes()).unspecialisedEntry(method.ownerInternalName(), method.name(), method.descriptor());
+        if (unspecialised != null && LambdaDispatch.takesLambdas(unspecialised)) {
+            refuseArrayResult(unspecialised);
+            compiled = LambdaDispatch.nativeMethod(this, jit.add(unspecialised.symbol() + ".lambdas",
+                    BytecodeLowering.emptyModule(unspecialised.symbol()), false), method, unspecialised, options);
+        } else {
+            // Loops strip-mined, so they may vectorise; derivatives keep polling every iteration (see LoopPolling).
+            compiled = bindNative(relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options), method);
+        }
         NativeMethod previous = jitted.put(new JitKey(method, options.fastMath()), compiled);
         if (previous != null) {
             previous.close();
@@ -147,14 +159,21 @@ public final class Pipeline implements AutoCloseable {
         return compiled;
     }
 
-    /** {@link #jit} without keeping it: the caller closes it (a checkpointed derivative's primal pieces). */
-    NativeMethod compile(JavaMethod method, DifferentiationOptions options) {
-        // Loops strip-mined, so they may vectorise; derivatives keep polling every iteration (see LoopPolling).
-        LoweredModule lowered = relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options);
-        if (lowered.entry().returnsArray()) {
-            throw new jenzyme.runtime.error.BindingException(
-                    Messages.NATIVE_ARRAY_RESULT.format(lowered.entry().methodAsWritten()));
+    private static void refuseArrayResult(EntryPoint entry) {
+        if (entry.returnsArray()) {
+            throw new jenzyme.runtime.error.BindingException(Messages.NATIVE_ARRAY_RESULT.format(
+                    entry.methodAsWritten()));
         }
+    }
+
+    /** {@link #jit} of a method without lambda parameters, not kept: the caller closes it (checkpointing's pieces). */
+    NativeMethod compile(JavaMethod method, DifferentiationOptions options) {
+        return bindNative(relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options), method);
+    }
+
+    /** A lowered module compiled at O3 and bound with the method's own type: {@link #jit}, per lambda too. */
+    NativeMethod bindNative(LoweredModule lowered, JavaMethod method) {
+        refuseArrayResult(lowered.entry());
         provideJvmCalls(lowered, method);
         JitModule code = jit.add(lowered.moduleName(), lowered.bitcode(), true);
         try {

@@ -66,6 +66,10 @@ public final class BindingStubs {
         List<String> params = entry.declared().stream().map(p -> p.shape().javaName() + " " + p.name()).toList();
         List<String> args = new ArrayList<>();
         for (EntryPoint.JavaParameter java : entry.declared()) {
+            if (isLambda(java)) {
+                args.add("(Object) " + java.name()); // compiled per lambda at the call
+                continue;
+            }
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 args.add(RecordStubs.read(java.shape(), entry.parameters().get(p).name()));
             }
