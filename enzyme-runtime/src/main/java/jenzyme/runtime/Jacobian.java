@@ -219,25 +219,18 @@ public final class Jacobian implements AutoCloseable {
     /** The forward sweeps of a compressed Jacobian, each entry read from its column's colour's lane. */
     private void compressedColumns(double[][] jacobian, double[] x, double[] y, Object[] rest, Scratch s,
                                    ColumnCompression compressed) throws Throwable {
-        int n = x.length;
-        int m = y.length;
-        int width = width();
-        SparsityPattern pattern = compressed.pattern();
-        int[] colour = pattern.colour();
+        for (double[] row : jacobian) {
+            Arrays.fill(row, 0);
+        }
+        ColumnCompression.Entries entries = compressed.entries();
+        int[] rows = entries.row();
+        int[] columns = entries.column();
+        int[] sources = entries.source();
+        int stride = width() * x.length;
         for (int sweep = 0; sweep < compressed.sweeps(); sweep++) {
-            double[] lanes = sweep(compressed.seeds(), sweep * width * n, x, y, rest, s);
-            int first = sweep * width;
-            for (int i = 0; i < m; i++) {
-                double[] row = jacobian[i];
-                if (sweep == 0) {
-                    Arrays.fill(row, 0);
-                }
-                for (int j : pattern.rows()[i]) {
-                    int lane = colour[j] - first;
-                    if (lane >= 0 && lane < width) {
-                        row[j] = lanes[lane * m + i];
-                    }
-                }
+            double[] lanes = sweep(compressed.seeds(), sweep * stride, x, y, rest, s);
+            for (int k = entries.first()[sweep]; k < entries.first()[sweep + 1]; k++) {
+                jacobian[rows[k]][columns[k]] = lanes[sources[k]];
             }
         }
     }
