@@ -64,7 +64,8 @@ final class WorkloadRun {
         }
     }
 
-    WorkloadResult run(Workload workload, String jaxProblem) throws Exception {
+    /** @param jaxProblem why JAX could not start, when it was asked for (without --python there is no JAX cell) */
+    WorkloadResult run(Workload workload, Optional<String> jaxProblem) throws Exception {
         long self = ProcessHandle.current().pid();
         ProcessMemory.resetPeak(self);
         if (jax.isPresent()) {
@@ -131,9 +132,9 @@ final class WorkloadRun {
         });
     }
 
-    private void buildJax(Workload workload, GradientLayout layout, String jaxProblem, Built built) {
+    private void buildJax(Workload workload, GradientLayout layout, Optional<String> jaxProblem, Built built) {
         if (jax.isEmpty()) {
-            built.failures.put(Column.JAX, jaxProblem);
+            jaxProblem.ifPresent(problem -> built.failures.put(Column.JAX, problem));
             return;
         }
         built.add(Column.JAX, () -> {

@@ -38,6 +38,10 @@ public final class Jacobian implements AutoCloseable {
     private final MethodHandle forwardSweep;
     private final MethodHandle reverseSweep;
     private final ThreadLocal<Scratch> scratch;
+    /** Where {@link #into}'s arguments hold x and y: native parameter indices, shifted past the lambdas before. */
+    private final int inputArgument;
+    private final int outputArgument;
+    private final int argumentCount;
     /** Where the method's class files are, for tracing its sparsity pattern; null when compiled dense. */
     private final ClassBytesSource classes;
     /** Methods with a derivative rule when this Jacobian was compiled: the tracer takes their rule's dependencies. */
@@ -46,7 +50,8 @@ public final class Jacobian implements AutoCloseable {
     private volatile ColumnCompression compression;
 
     /**
-     * @param forward, reverse at least one of them; a forward one may be batched (width > 1)
+     * @param forward, reverse at least one of them; a forward one may be batched (width > 1); both may dispatch on
+     *                         lambdas ({@link LambdaDispatch}), which {@link #into} then takes in their places
      * @param classes          where to read the method for its sparsity pattern, or null: never compress
      * @param ruled            the methods with a derivative rule in the compiled code
      */
@@ -58,6 +63,24 @@ public final class Jacobian implements AutoCloseable {
         this.shape = shape;
         this.forward = forward;
         this.reverse = reverse;
+        // The arguments are the handle's primal parameters and lambdas, in order.
+        List<HandleParameter> parameters = LambdaDispatch.handleParameters(forward != null ? forward : reverse);
+        int count = 0;
+        int input = -1;
+        int output = -1;
+        for (HandleParameter parameter : parameters) {
+            if (parameter == null || parameter.role() == HandleParameter.Role.PRIMAL) {
+                if (parameter != null && parameter.javaParameter() == shape.input()) {
+                    input = count;
+                } else if (parameter != null && parameter.javaParameter() == shape.output()) {
+                    output = count;
+                }
+                count++;
+            }
+        }
+        this.inputArgument = input;
+        this.outputArgument = shape.entry().returnsArray() ? -1 : output;
+        this.argumentCount = shape.entry().returnsArray() ? count - 1 : count; // not the hidden result array
         this.forwardSweep = forward == null ? null : sweep(forward);
         this.reverseSweep = reverse == null ? null : sweep(reverse);
         int width = forward == null ? 1 : forward.convention().width();
@@ -100,23 +123,23 @@ public final class Jacobian implements AutoCloseable {
     }
 
     /**
-     * {@code jacobian[i][j] = dy[i]/dx[j]} at {@code arguments} (the method's parameters as the user wrote them;
-     * for the out-parameter form y is among them and receives the value of f).
+     * {@code jacobian[i][j] = dy[i]/dx[j]} at {@code arguments} (the method's parameters, a record's components one
+     * by one, a lambda as it is; for the out-parameter form y is among them and receives the value of f).
      *
      * @throws IllegalArgumentException if {@code jacobian} is not m rows of n columns (m = length of y, n of x)
      */
     public void into(double[][] jacobian, Object... arguments) {
-        if (arguments.length != shape.entry().javaParameters().size()) {
+        if (arguments.length != argumentCount) {
             throw new IllegalArgumentException(Messages.ARGUMENT_COUNT.format(shape.entry().methodAsWritten(),
-                    shape.entry().javaParameters().size(), arguments.length));
+                    argumentCount, arguments.length));
         }
-        double[] x = (double[]) arguments[shape.input()];
+        double[] x = (double[]) arguments[inputArgument];
         int n = x.length;
         Scratch s = scratch.get();
-        double[] y = shape.entry().returnsArray() ? s.result(jacobian.length) : (double[]) arguments[shape.output()];
+        double[] y = outputArgument < 0 ? s.result(jacobian.length) : (double[]) arguments[outputArgument];
         int m = y.length;
         checkRows(jacobian, m, n);
-        Object[] rest = s.rest(arguments, shape);
+        Object[] rest = s.rest(arguments, inputArgument, outputArgument);
         try {
             ColumnCompression compressed = compression(arguments, m, n);
             if (compressed != null) {
@@ -196,25 +219,18 @@ public final class Jacobian implements AutoCloseable {
     /** The forward sweeps of a compressed Jacobian, each entry read from its column's colour's lane. */
     private void compressedColumns(double[][] jacobian, double[] x, double[] y, Object[] rest, Scratch s,
                                    ColumnCompression compressed) throws Throwable {
-        int n = x.length;
-        int m = y.length;
-        int width = width();
-        SparsityPattern pattern = compressed.pattern();
-        int[] colour = pattern.colour();
+        for (double[] row : jacobian) {
+            Arrays.fill(row, 0);
+        }
+        ColumnCompression.Entries entries = compressed.entries();
+        int[] rows = entries.row();
+        int[] columns = entries.column();
+        int[] sources = entries.source();
+        int stride = width() * x.length;
         for (int sweep = 0; sweep < compressed.sweeps(); sweep++) {
-            double[] lanes = sweep(compressed.seeds(), sweep * width * n, x, y, rest, s);
-            int first = sweep * width;
-            for (int i = 0; i < m; i++) {
-                double[] row = jacobian[i];
-                if (sweep == 0) {
-                    Arrays.fill(row, 0);
-                }
-                for (int j : pattern.rows()[i]) {
-                    int lane = colour[j] - first;
-                    if (lane >= 0 && lane < width) {
-                        row[j] = lanes[lane * m + i];
-                    }
-                }
+            double[] lanes = sweep(compressed.seeds(), sweep * stride, x, y, rest, s);
+            for (int k = entries.first()[sweep]; k < entries.first()[sweep + 1]; k++) {
+                jacobian[rows[k]][columns[k]] = lanes[sources[k]];
             }
         }
     }
@@ -275,10 +291,10 @@ public final class Jacobian implements AutoCloseable {
     /**
      * The derivative's handle as {@code (Object x, Object dx, Object y, Object dy, double[] out, Object[] rest)}:
      * x and y with their shadows (arrays, or lane tables in batched mode), the output slots, then every other
-     * parameter in order.
+     * parameter (lambdas included) in order.
      */
     private MethodHandle sweep(Derivative derivative) {
-        List<HandleParameter> parameters = derivative.convention().handleParameters();
+        List<HandleParameter> parameters = LambdaDispatch.handleParameters(derivative);
         MethodHandle handle = derivative.handle();
         int count = parameters.size();
         MethodHandle generic = handle.asType(MethodType.genericMethodType(count).changeReturnType(void.class)
@@ -290,6 +306,10 @@ public final class Jacobian implements AutoCloseable {
         int next = 5;
         for (int k = 0; k < count; k++) {
             HandleParameter parameter = parameters.get(k);
+            if (parameter == null) { // a lambda
+                reorder[k] = next++;
+                continue;
+            }
             boolean shadow = parameter.role() != HandleParameter.Role.PRIMAL;
             if (parameter.role() == HandleParameter.Role.OUT) {
                 reorder[k] = 4;
@@ -351,16 +371,16 @@ public final class Jacobian implements AutoCloseable {
             return result.length == m ? result : (result = new double[m]);
         }
 
-        /** The arguments other than x and y, in order (the hidden result array is not among {@code arguments}). */
-        Object[] rest(Object[] arguments, JacobianShape shape) {
-            int count = shape.entry().parameters().size() - 2;
+        /** The arguments other than x and y (at {@code output} -1: the hidden result array), in order. */
+        Object[] rest(Object[] arguments, int input, int output) {
+            int count = arguments.length - (output < 0 ? 1 : 2);
             if (rest.length != count) {
                 rest = new Object[count];
             }
             int k = 0;
-            for (int p = 0; p < shape.entry().parameters().size(); p++) {
-                if (p != shape.input() && p != shape.output()) {
-                    rest[k++] = arguments[p];
+            for (int a = 0; a < arguments.length; a++) {
+                if (a != input && a != output) {
+                    rest[k++] = arguments[a];
                 }
             }
             return rest;

@@ -132,19 +132,43 @@ public final class Pipeline implements AutoCloseable {
     /**
      * The method compiled at O3 without AD and bound with its own Java type. Compiling the same method again (with
      * the same {@link DifferentiationOptions#fastMath()}) releases the previous native code. Of the options only
-     * {@code fastMath} applies: reassociation and contraction allowed ({@link LoweredModule#withFastMath()}).
+     * {@code fastMath} applies: reassociation and contraction allowed ({@link LoweredModule#withFastMath()}). A
+     * method taking lambdas is compiled per lambda site at its first call ({@link LambdaDispatch}): the handle takes
+     * each lambda as an {@code Object}.
      *
      * @throws jenzyme.runtime.error.LoweringException if the method (or one it calls) is outside the subset
      * @throws jenzyme.runtime.error.JitException if LLVM could not compile the module
      * @throws jenzyme.runtime.error.BindingException if FFM could not bind the entry point
      */
     public synchronized NativeMethod jit(JavaMethod method, DifferentiationOptions options) {
-        // Loops strip-mined, so they may vectorise; derivatives keep polling every iteration (see LoopPolling).
-        LoweredModule lowered = relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options);
-        if (lowered.entry().returnsArray()) {
-            throw new jenzyme.runtime.error.BindingException(
-                    Messages.NATIVE_ARRAY_RESULT.format(lowered.entry().methodAsWritten()));
+        NativeMethod compiled;
+        EntryPoint unspecialised = method.descriptor().indexOf('L') < 0 ? null : new BytecodeLowering(
+                method.classes()).unspecialisedEntry(method.ownerInternalName(), method.name(), method.descriptor());
+        if (unspecialised != null && LambdaDispatch.takesLambdas(unspecialised)) {
+            refuseArrayResult(unspecialised);
+            compiled = LambdaDispatch.nativeMethod(this, jit.add(unspecialised.symbol() + ".lambdas",
+                    BytecodeLowering.emptyModule(unspecialised.symbol()), false), method, unspecialised, options);
+        } else {
+            // Loops strip-mined, so they may vectorise; derivatives keep polling every iteration (see LoopPolling).
+            compiled = bindNative(relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options), method);
         }
+        NativeMethod previous = jitted.put(new JitKey(method, options.fastMath()), compiled);
+        if (previous != null) {
+            previous.close();
+        }
+        return compiled;
+    }
+
+    private static void refuseArrayResult(EntryPoint entry) {
+        if (entry.returnsArray()) {
+            throw new jenzyme.runtime.error.BindingException(Messages.NATIVE_ARRAY_RESULT.format(
+                    entry.methodAsWritten()));
+        }
+    }
+
+    /** A lowered module compiled at O3 and bound with the method's own type: {@link #jit}, per lambda too. */
+    NativeMethod bindNative(LoweredModule lowered, JavaMethod method) {
+        refuseArrayResult(lowered.entry());
         provideJvmCalls(lowered, method);
         JitModule code = jit.add(lowered.moduleName(), lowered.bitcode(), true);
         try {
@@ -160,12 +184,7 @@ public final class Pipeline implements AutoCloseable {
             MethodHandle handle = lowered.callsBack() ? copying : withFields(code.guard(
                     NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol())),
                     entry, method);
-            NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
-            NativeMethod previous = jitted.put(new JitKey(method, options.fastMath()), compiled);
-            if (previous != null) {
-                previous.close();
-            }
-            return compiled;
+            return new NativeMethod(lowered, code, handle, copying);
         } catch (RuntimeException e) {
             code.close();
             throw e;
@@ -243,6 +262,13 @@ public final class Pipeline implements AutoCloseable {
     public Jacobian jacobian(JavaMethod method, JacobianOptions options) {
         Timings timings = new Timings();
         DifferentiationOptions how = DifferentiationOptions.DEFAULT.withFastMath(options.fastMath());
+        if (method.descriptor().indexOf('L') >= 0) {
+            EntryPoint unspecialised = new BytecodeLowering(method.classes()).unspecialisedEntry(
+                    method.ownerInternalName(), method.name(), method.descriptor());
+            if (LambdaDispatch.takesLambdas(unspecialised)) {
+                return LambdaDispatch.jacobian(this, method, unspecialised, options, how);
+            }
+        }
         LoweredModule lowered = timings.time("lowering", () -> lower(method, how, Sweep.FORWARD, options.width()));
         JacobianShape shape = JacobianShape.of(lowered.entry(), options.wrt(), options.out());
         Derivative forward = null;
@@ -295,8 +321,9 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * H(p)·v of {@code double f(double[] p)}, forward mode over the reverse-mode gradient: the worker differentiates
-     * the gradient wrapper it produced. The handle is {@code (double[] p, double[] v, double[] hv)void}.
+     * H(p)·v of {@code double f(...)}, forward mode over the reverse-mode gradient: the worker differentiates the
+     * gradient wrapper it produced. The handle is {@link HessianVectorBinder}'s: for {@code double f(double[] p)}
+     * {@code (double[] p, double[] v, double[] hv, double[] out)void}.
      */
     public Derivative hvp(JavaMethod method) {
         Timings timings = new Timings();
@@ -311,7 +338,7 @@ public final class Pipeline implements AutoCloseable {
         reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
         hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));
         return jitAndBind(lowered, ".hvp", hvp, timings, code -> HessianVectorBinder.bind(
-                code.address(hvp.wrapper().symbol()), overGradient, hvp.wrapper(), code::isLive), gradient);
+                code.address(hvp.wrapper().symbol()), gradient, hvp.wrapper(), code::isLive), gradient);
     }
 
     /** The worker request whose answer is {@code layout}. */

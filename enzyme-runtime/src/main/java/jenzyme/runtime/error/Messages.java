@@ -200,6 +200,10 @@ public enum Messages {
 
     // Magic lines (what the user asked for does not exist or does not fit).
     NO_CELL_METHOD,
+    RECEIVER_NOT_A_VARIABLE,
+    RECEIVER_NULL,
+    RECEIVER_NO_METHOD,
+    RECEIVER_MODES,
     OVERLOADED,
     NOT_AN_IDENTIFIER,
     UNKNOWN_MODE,
@@ -327,6 +331,7 @@ public enum Messages {
     NOT_A_PRIMITIVE,
     NOT_A_PRIMITIVE_ARRAY,
     NULL_ARRAY,
+    DACTIVE_LENGTH,
     NULL_SHADOW,
     OUT_TOO_SHORT,
 

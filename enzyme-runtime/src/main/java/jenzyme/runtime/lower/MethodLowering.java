@@ -361,7 +361,7 @@ final class MethodLowering {
             });
             return;
         }
-        if (!(instruction instanceof InvokeInstruction call && ruleCalls.covers(call))) {
+        if (!(instruction instanceof InvokeInstruction call && ruleCalls.covers(call, method.ref()))) {
             SubsetRules.refusal(instruction, classes).ifPresent(construct -> {
                 throw Unsupported.refused(construct);
             });
@@ -563,7 +563,8 @@ final class MethodLowering {
             }
         }
         if (!hasReceiver) {
-            java.util.Optional<JValue> ruled = ruleCalls.call(new MethodRef(owner, name, descriptor), args);
+            java.util.Optional<JValue> ruled = ruleCalls.call(method.ref(), new MethodRef(owner, name, descriptor),
+                    args);
             if (ruled.isPresent()) {
                 stack.push(ruled.get());
                 return;

@@ -11,9 +11,9 @@ import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
 import jenzyme.magics.binding.BindingStubs;
-import jenzyme.magics.binding.GenericParameters;
 import jenzyme.magics.binding.CompileSummary;
 import jenzyme.magics.binding.CompilerSession;
+import jenzyme.magics.binding.Receivers;
 import jenzyme.runtime.BatchedForward;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.Jacobian;
@@ -23,6 +23,7 @@ import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.RecordShape;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 
 /**
@@ -75,6 +76,10 @@ public final class AutodiffMagic extends SyntaxMagic {
             doubles, named with its full class name (`%autodiff rule org.hipparchus.special.Erf.erf forward=...
             reverse=...`), is called back in the JVM for its value and differentiated by the rule.
 
+            An instance method of an object in a notebook variable: `%autodiff reverse model.loss` binds
+            `loss_grad(...)` with loss's own parameters, reading `model` at each call; the gradient with respect to
+            its fields is `dmodel()`, an object of its class.
+
             `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
             `--ad-before-opt` differentiates unoptimised IR (for comparison); `--fast-math` lets LLVM reassociate and
             fuse floating-point operations (results within the tolerance of docs/DERIVATIVES.md); `--verbose` shows the
@@ -98,7 +103,12 @@ public final class AutodiffMagic extends SyntaxMagic {
         boolean hvp = line.positional(0).equals("hvp");
         boolean jacobian = line.positional(0).equals("jacobian");
         Mode mode = hvp || jacobian ? Mode.REVERSE : mode(line.positional(0));
-        UserMethod method = compiler.method(line.positional(1));
+        // model.loss: the instance method loss of the object in the notebook variable model (docs/RECORDS.md)
+        Receivers.Receiver receiver = line.positional(1).contains(".") ? compiler.receiver(line.positional(1)) : null;
+        if (receiver != null && (hvp || jacobian || line.option("width").isPresent())) {
+            throw new IllegalArgumentException(Messages.RECEIVER_MODES.format(line.positional(1)));
+        }
+        UserMethod method = receiver != null ? receiver.method() : compiler.method(line.positional(1));
         String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         if (hvp) {
             return hessianVectorProduct(method, name, line);
@@ -119,11 +129,23 @@ public final class AutodiffMagic extends SyntaxMagic {
             return batchedForward(method, name, line, options, width);
         }
 
-        Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
-        BindingStubs.Stubs stubs = GenericParameters.restore(mode == Mode.REVERSE
-                ? BindingStubs.reverse(name, derivative) : BindingStubs.forward(name, derivative),
-                method.source(), method.name());
-        Duration stubTime = compiler.bind(name + "/" + mode, stubs, derivative);
+        Derivative derivative;
+        String self = "";
+        if (receiver == null) {
+            derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
+        } else {
+            self = receiver.variable();
+            Derivative compiled = compiler.differentiate(method, mode,
+                    Receivers.overrides(self, activities(line.assignments())), options);
+            if (compiled.entry().returnsArray()) {
+                compiled.close();
+                throw new IllegalArgumentException(Messages.RECEIVER_MODES.format(line.positional(1)));
+            }
+            derivative = Receivers.named(compiled, self);
+        }
+        CompilerSession.Bound bound = compiler.bind(name + "/" + mode, method, derivative.entry(),
+                mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative, self)
+                        : jenzyme.magics.binding.ForwardStubs.forward(name, derivative, self), derivative);
 
         List<String> activities = derivative.entry().javaParameters().stream()
                 .map(p -> p.name() + "=" + display(derivative.convention().activities()
@@ -135,8 +157,8 @@ public final class AutodiffMagic extends SyntaxMagic {
             dumps.put("IR after Enzyme", derivative.irAfterEnzyme());
         }
         return new CompileSummary((mode == Mode.REVERSE ? Messages.BOUND_REVERSE : Messages.BOUND_FORWARD)
-                .format(method.name()), stubs.signatures(), activities, derivative.timings(), dumps)
-                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+                .format(method.name()), bound.signatures(), activities, derivative.timings(), dumps)
+                .withPhase("jshell stubs", bound.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
     /** {@code %autodiff forward f --width N}: {@code f_fwd} taking N tangents per parameter, N derivatives out. */
@@ -144,16 +166,17 @@ public final class AutodiffMagic extends SyntaxMagic {
                                        int width) throws DefinitionException {
         Derivative derivative = compiler.differentiate(method, Mode.FORWARD, activities(line.assignments()), options,
                 width);
-        if (derivative.entry().returnType() != jenzyme.runtime.lower.JavaType.DOUBLE
-                || derivative.entry().hasRecordParameters()) {
+        if (derivative.entry().returnType() != jenzyme.runtime.lower.JavaType.DOUBLE || derivative.entry().declared()
+                .stream().anyMatch(p -> p.shape() instanceof RecordShape record && !record.isFunctional())) {
             derivative.close();
             throw new IllegalArgumentException(Messages.BATCH_SHAPE.format(derivative.entry().methodAsWritten()));
         }
         BatchedForward batched = new BatchedForward(derivative);
-        BindingStubs.Stubs stubs = BindingStubs.batchedForward(name, batched);
-        Duration stubTime = compiler.bind(name + "/" + Mode.FORWARD, stubs, batched);
-        return new CompileSummary(Messages.BOUND_FORWARD.format(method.name()), stubs.signatures(), List.of(),
-                derivative.timings(), Map.of()).withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+        CompilerSession.Bound bound = compiler.bind(name + "/" + Mode.FORWARD, method, derivative.entry(),
+                jenzyme.magics.binding.ForwardStubs.batchedForward(name, batched), batched);
+        return new CompileSummary(Messages.BOUND_FORWARD.format(method.name()), bound.signatures(), List.of(),
+                derivative.timings(), Map.of()).withPhase("jshell stubs", bound.stubTime())
+                .toDisplayData(line.flag("verbose"));
     }
 
     private String rule(MagicLine line) {
@@ -172,11 +195,11 @@ public final class AutodiffMagic extends SyntaxMagic {
             throw new IllegalArgumentException(Messages.HVP_OPTIONS.format());
         }
         Derivative derivative = compiler.hessianVectorProduct(method);
-        BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
-        Duration stubTime = compiler.bind(name + "/hvp", stubs, derivative);
+        CompilerSession.Bound bound = compiler.bind(name + "/hvp", method, derivative.entry(),
+                jenzyme.magics.binding.HessianStubs.of(name, derivative), derivative);
         return new CompileSummary(Messages.BOUND_HVP.format(method.name()),
-                stubs.signatures(), List.of(), derivative.timings(), Map.of())
-                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+                bound.signatures(), List.of(), derivative.timings(), Map.of())
+                .withPhase("jshell stubs", bound.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
     private DisplayData jacobian(UserMethod method, String name, MagicLine line) throws DefinitionException {
@@ -197,8 +220,8 @@ public final class AutodiffMagic extends SyntaxMagic {
                 .withDense(line.flag("dense"));
         CompilerSession.BoundJacobian bound = compiler.jacobian(method, options);
         Jacobian jacobian = bound.jacobian();
-        BindingStubs.Stubs stubs = BindingStubs.jacobian(name, jacobian, bound.into());
-        Duration stubTime = compiler.bind(name + "/jacobian", stubs, jacobian);
+        CompilerSession.Bound stubs = compiler.bind(name + "/jacobian", method, jacobian.shape().entry(),
+                BindingStubs.jacobian(name, jacobian, bound.into()), jacobian);
         String modes = jacobian.forward() == null ? Messages.JACOBIAN_REVERSE.format()
                 : jacobian.reverse() == null ? Messages.JACOBIAN_FORWARD.format(jacobian.width())
                 : Messages.JACOBIAN_BOTH.format(jacobian.width());
@@ -213,7 +236,7 @@ public final class AutodiffMagic extends SyntaxMagic {
                 : jacobian.shape().outputParameter().name();
         return new CompileSummary(Messages.BOUND_JACOBIAN.format(output, jacobian.shape().inputParameter().name(),
                 method.name(), modes), stubs.signatures(), List.of(), timings, Map.of())
-                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+                .withPhase("jshell stubs", stubs.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
     /** The lanes of {@code --width}: a number in 1..MAX_WIDTH; 0 or a negative count is refused, not defaulted. */

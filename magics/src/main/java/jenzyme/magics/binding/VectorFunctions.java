@@ -13,7 +13,8 @@ import jenzyme.runtime.error.Messages;
 /**
  * A cell method seen as f: R^n → R with its compiled gradient, for the magics that sample functions
  * ({@code %gradcheck}, {@code %plot}). Two shapes qualify: one {@code double[]} parameter, or only {@code double}
- * parameters (then x = (x1, ..., xn)). The value comes from the JVM's own method, the gradient from the compiled
+ * parameters and records or objects of doubles (then x = (x1, ..., xn), a record's components depth first, as
+ * {@code %autodiff} lists them: {@code b.pos.x, b.pos.y, ...}). The value comes from the JVM's own method, the gradient from the compiled
  * derivative, so comparing them checks the whole pipeline.
  */
 public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[], double[]> gradient, int dimension,
@@ -40,12 +41,13 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
                         return dx;
                     }, -1, true);
         }
-        if (parameters.stream().allMatch(p -> p.type() == JavaType.DOUBLE) && !reverse.entry().hasRecordParameters()) {
+        if (!parameters.isEmpty() && parameters.stream().allMatch(p -> p.type() == JavaType.DOUBLE)) {
+            // x holds every double of the parameters, records' components depth first (the compiled handle's order)
             int n = parameters.size();
-            MethodHandle spreadValue = jvm.asSpreader(double[].class, n);
+            Function<double[], Object[]> arguments = SampledRecords.arguments(jvm.type(), reverse.entry());
             MethodHandle spreadGradient = derivative.asSpreader(0, double[].class, n);
             return new VectorFunctions(
-                    x -> call(() -> (double) spreadValue.invoke(checked(x, n))),
+                    x -> call(() -> (double) jvm.invokeWithArguments(arguments.apply(checked(x, n)))),
                     x -> {
                         double[] out = new double[slots];
                         call(() -> {
