@@ -55,6 +55,31 @@ def test_a_tape_beyond_native_memory_is_an_out_of_memory_error_and_the_kernel_li
     assert ok(kernel, "jenzyme.runtime.jit.NativeMemory.inUse()").text == "0"
 
 
+def test_a_checkpointed_reverse_pass_runs_within_64_mib_where_the_plain_one_cannot(small_native_memory):
+    # 10^7 RK4 steps: the plain pass's tape (~160 MB) exceeds the 64 MiB budget; --checkpoint keeps one segment's
+    # (at most 2·10^7/4096 steps) and 4096 stored states. ./soak --checkpoint-steps N runs up to 2^31 steps.
+    kernel = small_native_memory
+    ok(kernel, RK4 + "%autodiff reverse decay --checkpoint --name decayCp")
+    ok(kernel, "%autodiff reverse decay")
+    plain = execute(kernel.client, "decay_grad(1.0, 10_000_000)", timeout=120)
+    assert plain.status == "error" and plain.errors[0]["ename"] == "java.lang.OutOfMemoryError", plain.errors
+    started = time.monotonic()
+    grad = ok(kernel, "var c = decayCp_grad(1.0, 10_000_000); (c.value() == decay(1.0, 10_000_000)) + \" \" "
+                      "+ c.dk()", timeout=300)
+    measured(f"checkpointed gradient of 10^7 RK4 steps within a 64 MiB native budget: "
+             f"{time.monotonic() - started:.1f} s at load {os.getloadavg()[0]:.0f}")
+    same_as_jvm, dk = grad.text.strip('"').split()
+    assert same_as_jvm == "true", "the value differs from the JVM's"
+    # y(t) = exp(-k t), dy/dk = -t exp(-k t) at k = 1, t = 10^7 steps of 1e-7; rounding stays far below 1e-8
+    assert abs(float(dk) + math.exp(-1)) < 1e-8 * math.exp(-1), dk
+    assert ok(kernel, "jenzyme.runtime.jit.NativeMemory.inUse()").text == "0"
+    # Where the plain pass fits, the two agree: the value bit for bit, dk to rounding.
+    same = ok(kernel, "var a = decay_grad(1.0, 100_000); var b = decayCp_grad(1.0, 100_000); "
+                      "(a.value() == b.value()) + \" \" + Math.abs(a.dk() - b.dk()) / Math.abs(a.dk())").text
+    equal, relative = same.strip('"').split()
+    assert equal == "true" and float(relative) < 1e-12, same
+
+
 def test_signum_has_derivative_zero_at_zeros_and_nan(kernel):
     ok(kernel, "double sgn(double x) { return Math.signum(x) + 2 * x; }\n%autodiff reverse sgn")
     for x in ["0.0", "-0.0", "Double.NaN", "3.0", "-Double.MIN_VALUE"]:

@@ -164,6 +164,11 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
+    /** {@link #jit} of a method without lambda parameters, not kept: the caller closes it (checkpointing's pieces). */
+    NativeMethod compile(JavaMethod method, DifferentiationOptions options) {
+        return bindNative(relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options), method);
+    }
+
     /** A lowered module compiled at O3 and bound with the method's own type: {@link #jit}, per lambda too. */
     NativeMethod bindNative(LoweredModule lowered, JavaMethod method) {
         refuseArrayResult(lowered.entry());
@@ -198,6 +203,19 @@ public final class Pipeline implements AutoCloseable {
     /** Reverse mode (gradients): {@link #differentiate} with {@link Mode#REVERSE}. */
     public Derivative reverse(JavaMethod method, Map<String, Activity> overrides, DifferentiationOptions options) {
         return differentiate(method, Mode.REVERSE, overrides, options);
+    }
+
+    /**
+     * Reverse mode in bounded memory: the method's main loop is run again segment by segment, from states stored
+     * every {@code segment} iterations ({@code 0}: chosen as it runs), see {@link CheckpointedReverse}. The
+     * derivative has the same handle as {@link #reverse}'s.
+     *
+     * @throws jenzyme.runtime.error.DifferentiationException if the method's loop cannot be checkpointed
+     */
+    public Derivative reverseCheckpointed(JavaMethod method, Map<String, Activity> overrides,
+                                          DifferentiationOptions options, int segment) {
+        EntryPoint entry = lower(method, options, Sweep.REVERSE, 1).entry();
+        return CheckpointedReverse.derivative(this, method, entry, overrides, options, segment);
     }
 
     /** Forward mode (tangents): {@link #differentiate} with {@link Mode#FORWARD}. */
