@@ -108,6 +108,31 @@ final class LambdaDispatch {
         }
     }
 
+    /** {@code %autodiff hvp}: each specialisation's Hessian-vector product. */
+    private record HessianTarget(Pipeline pipeline) implements Target {
+        @Override
+        public MethodType type(EntryPoint entry) {
+            return jenzyme.runtime.bind.HessianVectorBinder.handleType(CallingConvention.hvpGradient(entry));
+        }
+
+        @Override
+        public int position(EntryPoint entry, int p) {
+            return jenzyme.runtime.bind.HessianVectorBinder.position(CallingConvention.hvpGradient(entry), p);
+        }
+
+        @Override
+        public LoopPolling polling() {
+            return LoopPolling.EVERY_ITERATION;
+        }
+
+        @Override
+        public MethodHandle compile(LoweredModule lowered, JitModule hub) {
+            Derivative hvp = pipeline.hvp(lowered);
+            hub.closeWith(hvp);
+            return hvp.handle();
+        }
+    }
+
     private final JavaMethod method;
     private final Target target;
     private final boolean fastMath;
@@ -188,6 +213,14 @@ final class LambdaDispatch {
                 options.fastMath(), hub);
         MethodHandle handle = hub.guard(dispatch.handle());
         return new NativeMethod(BytecodeLowering.placeholder(unspecialised, reached(method)), hub, handle, handle);
+    }
+
+    /** {@code %autodiff hvp} of a method taking lambdas, its handle as the unspecialised gradient's H·v handle. */
+    static Derivative hvp(Pipeline pipeline, JitModule hub, JavaMethod method, EntryPoint unspecialised) {
+        CallingConvention gradient = CallingConvention.hvpGradient(unspecialised);
+        LambdaDispatch dispatch = new LambdaDispatch(method, unspecialised, new HessianTarget(pipeline), false, hub);
+        return new Derivative(gradient, new WrapperSignature(unspecialised.symbol(), gradient.wrapperParameters(),
+                gradient.slots()), hub.guard(dispatch.handle()), Map.of(), "", "", reached(method), hub, new byte[0]);
     }
 
     /** The methods it reaches (its callees, the lambdas it creates): a binding retires when one changes. */

@@ -142,12 +142,10 @@ public final class Pipeline implements AutoCloseable {
      */
     public synchronized NativeMethod jit(JavaMethod method, DifferentiationOptions options) {
         NativeMethod compiled;
-        EntryPoint unspecialised = method.descriptor().indexOf('L') < 0 ? null : new BytecodeLowering(
-                method.classes()).unspecialisedEntry(method.ownerInternalName(), method.name(), method.descriptor());
-        if (unspecialised != null && LambdaDispatch.takesLambdas(unspecialised)) {
+        EntryPoint unspecialised = lambdaEntry(method);
+        if (unspecialised != null) {
             refuseArrayResult(unspecialised);
-            compiled = LambdaDispatch.nativeMethod(this, jit.add(unspecialised.symbol() + ".lambdas",
-                    BytecodeLowering.emptyModule(unspecialised.symbol()), false), method, unspecialised, options);
+            compiled = LambdaDispatch.nativeMethod(this, lambdaHub(unspecialised), method, unspecialised, options);
         } else {
             // Loops strip-mined, so they may vectorise; derivatives keep polling every iteration (see LoopPolling).
             compiled = bindNative(relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options), method);
@@ -164,6 +162,11 @@ public final class Pipeline implements AutoCloseable {
             throw new jenzyme.runtime.error.BindingException(Messages.NATIVE_ARRAY_RESULT.format(
                     entry.methodAsWritten()));
         }
+    }
+
+    /** {@link #jit} of a method without lambda parameters, not kept: the caller closes it (checkpointing's pieces). */
+    NativeMethod compile(JavaMethod method, DifferentiationOptions options) {
+        return bindNative(relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options), method);
     }
 
     /** A lowered module compiled at O3 and bound with the method's own type: {@link #jit}, per lambda too. */
@@ -202,6 +205,19 @@ public final class Pipeline implements AutoCloseable {
         return differentiate(method, Mode.REVERSE, overrides, options);
     }
 
+    /**
+     * Reverse mode in bounded memory: the method's main loop is run again segment by segment, from states stored
+     * every {@code segment} iterations ({@code 0}: chosen as it runs), see {@link CheckpointedReverse}. The
+     * derivative has the same handle as {@link #reverse}'s.
+     *
+     * @throws jenzyme.runtime.error.DifferentiationException if the method's loop cannot be checkpointed
+     */
+    public Derivative reverseCheckpointed(JavaMethod method, Map<String, Activity> overrides,
+                                          DifferentiationOptions options, int segment) {
+        EntryPoint entry = lower(method, options, Sweep.REVERSE, 1).entry();
+        return CheckpointedReverse.derivative(this, method, entry, overrides, options, segment);
+    }
+
     /** Forward mode (tangents): {@link #differentiate} with {@link Mode#FORWARD}. */
     public Derivative forward(JavaMethod method, Map<String, Activity> overrides, DifferentiationOptions options) {
         return differentiate(method, Mode.FORWARD, overrides, options);
@@ -229,14 +245,10 @@ public final class Pipeline implements AutoCloseable {
      */
     public Derivative differentiate(JavaMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options, int width) {
-        if (method.descriptor().indexOf('L') >= 0) {
-            EntryPoint unspecialised = new BytecodeLowering(method.classes()).unspecialisedEntry(
-                    method.ownerInternalName(), method.name(), method.descriptor());
-            if (LambdaDispatch.takesLambdas(unspecialised)) {
-                JitModule hub = jit.add(unspecialised.symbol() + ".lambdas",
-                        BytecodeLowering.emptyModule(unspecialised.symbol()), false);
-                return LambdaDispatch.derivative(this, hub, method, unspecialised, mode, overrides, options, width);
-            }
+        EntryPoint unspecialised = lambdaEntry(method);
+        if (unspecialised != null) {
+            return LambdaDispatch.derivative(this, lambdaHub(unspecialised), method, unspecialised, mode, overrides,
+                    options, width);
         }
         Timings timings = new Timings();
         LoweredModule lowered = timings.time("lowering", () -> lower(method, options,
@@ -244,6 +256,22 @@ public final class Pipeline implements AutoCloseable {
         CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn(),
                 width);
         return differentiate(method, lowered, convention, options, timings, "");
+    }
+
+    /** The entry of a method taking lambdas before a call names them ({@link LambdaDispatch}), else null. */
+    private EntryPoint lambdaEntry(JavaMethod method) {
+        if (method.descriptor().indexOf('L') < 0) {
+            return null;
+        }
+        EntryPoint unspecialised = new BytecodeLowering(method.classes()).unspecialisedEntry(
+                method.ownerInternalName(), method.name(), method.descriptor());
+        return LambdaDispatch.takesLambdas(unspecialised) ? unspecialised : null;
+    }
+
+    /** What holds the code compiled per lambda site: closing it frees them all. */
+    private JitModule lambdaHub(EntryPoint unspecialised) {
+        return jit.add(unspecialised.symbol() + ".lambdas", BytecodeLowering.emptyModule(unspecialised.symbol()),
+                false);
     }
 
     /** A lowered (specialised) module differentiated and bound: {@link LambdaDispatch} at a call. */
@@ -262,12 +290,9 @@ public final class Pipeline implements AutoCloseable {
     public Jacobian jacobian(JavaMethod method, JacobianOptions options) {
         Timings timings = new Timings();
         DifferentiationOptions how = DifferentiationOptions.DEFAULT.withFastMath(options.fastMath());
-        if (method.descriptor().indexOf('L') >= 0) {
-            EntryPoint unspecialised = new BytecodeLowering(method.classes()).unspecialisedEntry(
-                    method.ownerInternalName(), method.name(), method.descriptor());
-            if (LambdaDispatch.takesLambdas(unspecialised)) {
-                return LambdaDispatch.jacobian(this, method, unspecialised, options, how);
-            }
+        EntryPoint unspecialised = lambdaEntry(method);
+        if (unspecialised != null) {
+            return LambdaDispatch.jacobian(this, method, unspecialised, options, how);
         }
         LoweredModule lowered = timings.time("lowering", () -> lower(method, how, Sweep.FORWARD, options.width()));
         JacobianShape shape = JacobianShape.of(lowered.entry(), options.wrt(), options.out());
@@ -326,8 +351,20 @@ public final class Pipeline implements AutoCloseable {
      * {@code (double[] p, double[] v, double[] hv, double[] out)void}.
      */
     public Derivative hvp(JavaMethod method) {
+        EntryPoint unspecialised = lambdaEntry(method);
+        if (unspecialised != null) {
+            return LambdaDispatch.hvp(this, lambdaHub(unspecialised), method, unspecialised);
+        }
         Timings timings = new Timings();
-        LoweredModule lowered = timings.time("lowering", () -> lower(method, Sweep.SECOND_ORDER, 1));
+        return hvp(timings.time("lowering", () -> lower(method, Sweep.SECOND_ORDER, 1)), timings);
+    }
+
+    /** A lowered (specialised) module's Hessian-vector product: {@link LambdaDispatch} at a call. */
+    Derivative hvp(LoweredModule lowered) {
+        return hvp(lowered, new Timings());
+    }
+
+    private Derivative hvp(LoweredModule lowered, Timings timings) {
         CallingConvention gradient = CallingConvention.hvpGradient(lowered.entry());
         DifferentiatedModule reverse = worker().differentiate(request(lowered.bitcode(), lowered.entry().symbol(),
                 gradient.wrapperLayout()).withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false)));

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -17,10 +16,12 @@ import org.junit.jupiter.api.Test;
 class LambdaModesTest {
 
     private static JEnzymeKernel kernel;
+    private static NotebookCells cells;
 
     @BeforeAll
     static void start() throws Exception {
         kernel = JEnzymeKernel.start();
+        cells = new NotebookCells(kernel);
         kernel.session().define("""
                 @FunctionalInterface
                 interface Pair { double of(double a, double b); }
@@ -44,23 +45,12 @@ class LambdaModesTest {
                 }
                 """);
         kernel.session().define("double c = 0.5; double[] x = {0.3, -1.2, 0.8};");
+        kernel.session().define("java.util.function.DoubleUnaryOperator expOf(double a) { return v -> Math.exp(a * v); }");
     }
 
     @AfterAll
     static void stop() {
         kernel.onShutdown(false);
-    }
-
-    private static String text(String cell) throws Exception {
-        return String.valueOf(kernel.runCell(cell).value().orElseThrow().getData(MIMEType.TEXT_PLAIN));
-    }
-
-    /** The rows of a double[][] expression, evaluated in the notebook. */
-    private static double[][] matrix(String expression) throws Exception {
-        String shown = text("java.util.Arrays.deepToString(" + expression + ")");
-        String inner = shown.substring(shown.indexOf("[[") + 2, shown.lastIndexOf("]]"));
-        return java.util.Arrays.stream(inner.split("\\],\\s*\\[")).map(row -> java.util.Arrays.stream(row.split(","))
-                .mapToDouble(Double::parseDouble).toArray()).toArray(double[][]::new);
     }
 
     /** dy_i/dx_j of y_i = g(x_i, x_{i+1 mod n}) with ∂g/∂a = ga(a, b), ∂g/∂b = gb(a, b). */
@@ -84,12 +74,12 @@ class LambdaModesTest {
         // a method reference of an object: 2·a²·b
         double[][] cube = expected(x, (a, b) -> 4 * a * b, (a, b) -> 2 * a * a);
         for (String mode : new String[] {"forward --width 2", "reverse"}) {
-            assertTrue(text("%autodiff jacobian chain --mode " + mode).contains("double[][] chain_jac(Pair g,"
+            assertTrue(cells.text("%autodiff jacobian chain --mode " + mode).contains("double[][] chain_jac(Pair g,"
                     + " double[] x)"));
-            assertRows(sine, matrix("chain_jac((a, b) -> c * Math.sin(a) * b, x)"), mode);
-            assertRows(cube, matrix("chain_jac(new Scaled(2)::cube, x)"), mode);
+            assertRows(sine, cells.matrix("chain_jac((a, b) -> c * Math.sin(a) * b, x)"), mode);
+            assertRows(cube, cells.matrix("chain_jac(new Scaled(2)::cube, x)"), mode);
             kernel.runCell("%autodiff jacobian chainInto --mode " + mode);
-            assertRows(sine, matrix("chainInto_jac((a, b) -> c * Math.sin(a) * b, x, new double[3])"), mode);
+            assertRows(sine, cells.matrix("chainInto_jac((a, b) -> c * Math.sin(a) * b, x, new double[3])"), mode);
         }
     }
 
@@ -101,7 +91,7 @@ class LambdaModesTest {
 
     @Test
     void batchedForwardModeTakesLambdas() throws Exception {
-        assertTrue(text("%autodiff forward total --width 2").contains("TotalTangents total_fwd("
+        assertTrue(cells.text("%autodiff forward total --width 2").contains("TotalTangents total_fwd("
                 + "java.util.function.DoubleUnaryOperator h, double[] x, double[][] tx, double w, double[] tw)"));
         // w·Σ exp(c·v): lane 0 along x0, lane 1 along w
         kernel.runCell("var t = total_fwd(v -> Math.exp(c * v), x, new double[][] {{1, 0, 0}, {0, 0, 0}}, 1.5,"
@@ -111,15 +101,13 @@ class LambdaModesTest {
         for (double v : x) {
             sum += Math.exp(0.5 * v);
         }
-        String shown = text("java.util.Arrays.toString(new double[] {t.value(), t.dvalue()[0], t.dvalue()[1]})");
-        double[] got = java.util.Arrays.stream(shown.substring(shown.indexOf('[') + 1, shown.indexOf(']'))
-                .split(",")).mapToDouble(Double::parseDouble).toArray();
+        double[] got = cells.numbers("t.value(), t.dvalue()[0], t.dvalue()[1]");
         assertArrayEquals(new double[] {1.5 * sum, 1.5 * 0.5 * Math.exp(0.5 * 0.3), sum}, got, 1e-14);
     }
 
     @Test
     void jitCompilesPerLambdaAndMatchesTheJvmBitForBit() throws Exception {
-        assertTrue(text("%jit total").contains("double total_native(java.util.function.DoubleUnaryOperator h,"
+        assertTrue(cells.text("%jit total").contains("double total_native(java.util.function.DoubleUnaryOperator h,"
                 + " double[] x, double w)"));
         // three lambda sites, one reading a notebook variable (k changes between calls), many inputs: bit for bit
         // where the lambda uses exactly rounded operations, within the transcendentals' 1-2 ulp per term otherwise
@@ -127,7 +115,7 @@ class LambdaModesTest {
         kernel.runCell("double k = 0.5; java.util.function.DoubleUnaryOperator damp = v -> Math.exp(k * v);"
                 + " java.util.function.DoubleUnaryOperator sine = Math::sin;"
                 + " java.util.function.DoubleUnaryOperator poly = v -> v * v - 3 * v;");
-        assertEquals("[]", text("""
+        assertEquals("[]", cells.text("""
                 var r = new java.util.Random(8);
                 var differ = new java.util.ArrayList<String>();
                 for (int i = 0; i < 200; i++) {
@@ -144,5 +132,26 @@ class LambdaModesTest {
                     }
                 }
                 differ.toString()""").replace("\"", ""));
+    }
+
+    @Test
+    void hessianVectorProductsTakeLambdas() throws Exception {
+        assertTrue(cells.text("%autodiff hvp total").contains("TotalHvp total_hvp(java.util.function.DoubleUnaryOperator h,"
+                + " double[] x, double[] vx, double w, double vw)"));
+        // w·Σ h(x_i), h = exp(a·v) capturing a: H·v = (w·h''(x_i)·vx_i + h'(x_i)·vw, Σ h'(x_i)·vx_i)
+        double[] x = {0.3, -1.2, 0.8};
+        double[] vx = {1, -0.5, 2};
+        double a = 0.7, w = 1.5, vw = -0.25;
+        double[] expected = new double[4];
+        for (int i = 0; i < 3; i++) {
+            double e = Math.exp(a * x[i]);
+            expected[i] = w * a * a * e * vx[i] + a * e * vw;
+            expected[3] += a * e * vx[i];
+        }
+        assertTrue(cells.refusal("%gradcheck total at 1,2").contains("total takes the lambda h, and %gradcheck and"
+                + " %plot sample numbers only"));
+        kernel.runCell("var hv = total_hvp(expOf(0.7), x, new double[] {1, -0.5, 2}, 1.5, -0.25);");
+        double[] got = cells.numbers("hv.hvx()[0], hv.hvx()[1], hv.hvx()[2], hv.hvw()");
+        assertArrayEquals(expected, got, 1e-14);
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import jenzyme.magics.binding.CompilerSession;
 import jenzyme.magics.binding.VectorFunctions;
 import jenzyme.magics.UserMethod;
-import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,11 +18,13 @@ import org.junit.jupiter.api.Test;
 class RecordModesTest {
 
     private static JEnzymeKernel kernel;
+    private static NotebookCells cells;
     private static CompilerSession compiler;
 
     @BeforeAll
     static void start() throws Exception {
         kernel = JEnzymeKernel.start();
+        cells = new NotebookCells(kernel);
         compiler = new CompilerSession(kernel.session());
         kernel.session().define("""
                 record Params(double a, double b) {}
@@ -44,24 +45,6 @@ class RecordModesTest {
     @AfterAll
     static void stop() {
         kernel.onShutdown(false);
-    }
-
-    private static String text(String cell) throws Exception {
-        return String.valueOf(kernel.runCell(cell).value().orElseThrow().getData(MIMEType.TEXT_PLAIN));
-    }
-
-    /** How the notebook shows the error of {@code cell}. */
-    private static String refusal(String cell) {
-        MagicFailure failure = org.junit.jupiter.api.Assertions.assertThrows(MagicFailure.class,
-                () -> kernel.runCell(cell));
-        return String.join("\n", kernel.report(failure).traceback()) + kernel.report(failure).value();
-    }
-
-    /** The values of the comma-separated double expressions, evaluated in the notebook. */
-    private static double[] numbers(String expressions) throws Exception {
-        String shown = text("java.util.Arrays.toString(new double[] {" + expressions + "})");
-        return java.util.Arrays.stream(shown.substring(shown.indexOf('[') + 1, shown.indexOf(']')).split(","))
-                .mapToDouble(Double::parseDouble).toArray();
     }
 
     private static VectorFunctions sampled(String name) {
@@ -89,14 +72,14 @@ class RecordModesTest {
 
     @Test
     void gradcheckAndPlotTakeRecordParameters() throws Exception {
-        assertTrue(text("%gradcheck bowl --points 4 --seed 3").startsWith("gradcheck passed: 4 points × 3 components"));
-        assertTrue(text("%gradcheck stretch at 3,0.5,2").startsWith("gradcheck passed: 1 point × 3 components"));
+        assertTrue(cells.text("%gradcheck bowl --points 4 --seed 3").startsWith("gradcheck passed: 4 points × 3 components"));
+        assertTrue(cells.text("%gradcheck stretch at 3,0.5,2").startsWith("gradcheck passed: 1 point × 3 components"));
         kernel.runCell("%plot bowl --at 1,0.5,2 --coord 1 --x -1:1"); // raises if refused
     }
 
     @Test
     void hessianVectorProductsOfRecordsAreRecordsOfTheSameType() throws Exception {
-        assertTrue(text("%autodiff hvp mix").contains("MixHvp mix_hvp(Params p, Params vp, double[] x, double[] vx,"
+        assertTrue(cells.text("%autodiff hvp mix").contains("MixHvp mix_hvp(Params p, Params vp, double[] x, double[] vx,"
                 + " int unused)"));
         java.util.Random random = new java.util.Random(4);
         for (int i = 0; i < 5; i++) {
@@ -110,37 +93,37 @@ class RecordModesTest {
                 2 * a * va - Math.sin(b) * x1 * x1 * vb + 2 * Math.cos(b) * x1 * v1,
                 x1 * va + a * v1,
                 x0 * va + 2 * Math.cos(b) * x1 * vb + a * v0 + 2 * Math.sin(b) * v1};
-            double[] got = numbers("h.hvp().a(), h.hvp().b(), h.hvx()[0], h.hvx()[1]");
+            double[] got = cells.numbers("h.hvp().a(), h.hvp().b(), h.hvx()[0], h.hvx()[1]");
             assertArrayEquals(expected, got, 1e-13 * (1 + java.util.Arrays.stream(expected).map(Math::abs).sum()));
         }
         // one object parameter: H·v is an object of its class. k²·rest + e^rest: H·v = (2·rest·vk + 2k·vr,
         // 2k·vk + e^rest·vr), at k = 2, rest = 0, v = (1, 1): (4, 5)
-        assertTrue(text("%autodiff hvp pulled").contains("Spring pulled_hvp(Spring s, Spring v)"));
+        assertTrue(cells.text("%autodiff hvp pulled").contains("Spring pulled_hvp(Spring s, Spring v)"));
         kernel.runCell("var hs = pulled_hvp(new Spring(2, 0), new Spring(1, 1));");
-        assertArrayEquals(new double[] {4, 5}, numbers("hs.k, hs.rest"), 0.0);
+        assertArrayEquals(new double[] {4, 5}, cells.numbers("hs.k, hs.rest"), 0.0);
     }
 
     @Test
     void anInstanceMethodOfANotebookVariableIsCompiledWithTheObjectReadAtEachCall() throws Exception {
         kernel.runCell("var spring = new Spring(3, 0.5);");
-        assertTrue(text("%autodiff reverse spring.energy").contains("EnergyGradient energy_grad(double x)"));
+        assertTrue(cells.text("%autodiff reverse spring.energy").contains("EnergyGradient energy_grad(double x)"));
         // 0.5 k (x - r)^2: d/dk = (x - r)^2 / 2, d/dr = -k (x - r), d/dx = k (x - r)
         kernel.runCell("var g = energy_grad(2);");
-        assertArrayEquals(new double[] {3.375, 1.125, -4.5, 4.5}, numbers("g.value(), g.dspring().k,"
+        assertArrayEquals(new double[] {3.375, 1.125, -4.5, 4.5}, cells.numbers("g.value(), g.dspring().k,"
                 + " g.dspring().rest, g.dx()"), 0.0);
         kernel.runCell("spring = new Spring(1, 0);"); // read at each call, like the notebook variables compiled code reads
         kernel.runCell("var g2 = energy_grad(2);");
-        assertArrayEquals(new double[] {2, 2, -2, 2}, numbers("g2.value(), g2.dspring().k, g2.dspring().rest,"
+        assertArrayEquals(new double[] {2, 2, -2, 2}, cells.numbers("g2.value(), g2.dspring().k, g2.dspring().rest,"
                 + " g2.dx()"), 0.0);
-        assertTrue(text("%autodiff forward spring.energy").contains("EnergyTangent energy_fwd(Spring tspring,"
+        assertTrue(cells.text("%autodiff forward spring.energy").contains("EnergyTangent energy_fwd(Spring tspring,"
                 + " double x, double tx)"));
-        assertArrayEquals(new double[] {2, 2}, numbers("energy_fwd(new Spring(1, 0), 2, 0).value(),"
+        assertArrayEquals(new double[] {2, 2}, cells.numbers("energy_fwd(new Spring(1, 0), 2, 0).value(),"
                 + " energy_fwd(new Spring(1, 0), 2, 0).dvalue()"), 0.0);
         kernel.runCell("%autodiff reverse spring.energy spring.rest=Const --name fixed");
-        assertArrayEquals(new double[] {2, 0, 2}, numbers("fixed_grad(2).dspring().k, fixed_grad(2).dspring().rest,"
+        assertArrayEquals(new double[] {2, 0, 2}, cells.numbers("fixed_grad(2).dspring().k, fixed_grad(2).dspring().rest,"
                 + " fixed_grad(2).dx()"), 0.0);
-        assertTrue(refusal("%autodiff hvp spring.energy").contains(
+        assertTrue(cells.refusal("%autodiff hvp spring.energy").contains(
                 "an instance method (spring.energy) compiles in %autodiff reverse and forward"));
-        assertTrue(refusal("%autodiff reverse nothing.energy").contains("but nothing is no variable of the notebook"));
+        assertTrue(cells.refusal("%autodiff reverse nothing.energy").contains("but nothing is no variable of the notebook"));
     }
 }

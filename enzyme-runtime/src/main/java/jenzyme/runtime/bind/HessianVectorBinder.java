@@ -58,6 +58,30 @@ public final class HessianVectorBinder {
         int[] primal = new int[parameters.size()];
         int[] direction = new int[parameters.size()];
         int[] result = new int[parameters.size()];
+        List<Class<?>> types = types(gradient, primal, direction, result);
+        Plan plan = new Plan(NativeBinder.bindWrapper(function, wrapper), isLive, wrapper.symbol(), gradient, over,
+                primal, direction, result, types.size() - 1);
+        return MethodHandles.insertArguments(CALL, 0, plan).asCollector(Object[].class, types.size())
+                .asType(MethodType.methodType(void.class, types));
+    }
+
+    /** The type of the handle {@link #bind} makes for {@code gradient}. */
+    public static MethodType handleType(CallingConvention gradient) {
+        int n = gradient.entry().parameters().size();
+        return MethodType.methodType(void.class, types(gradient, new int[n], new int[n], new int[n]));
+    }
+
+    /** The handle position of native parameter {@code p}'s value ({@code p} = their count: of {@code out}). */
+    public static int position(CallingConvention gradient, int p) {
+        int n = gradient.entry().parameters().size();
+        int[] primal = new int[n];
+        List<Class<?>> types = types(gradient, primal, new int[n], new int[n]);
+        return p < n ? primal[p] : types.size() - 1;
+    }
+
+    /** The handle's parameter types, with where each native parameter's value, direction and result go. */
+    private static List<Class<?>> types(CallingConvention gradient, int[] primal, int[] direction, int[] result) {
+        List<NativeParameter> parameters = gradient.entry().parameters();
         List<Class<?>> types = new ArrayList<>();
         for (int p = 0; p < parameters.size(); p++) {
             Class<?> type = parameters.get(p).type().javaClass();
@@ -73,12 +97,8 @@ public final class HessianVectorBinder {
                 }
             }
         }
-        int out = types.size();
-        types.add(double[].class);
-        Plan plan = new Plan(NativeBinder.bindWrapper(function, wrapper), isLive, wrapper.symbol(), gradient, over,
-                primal, direction, result, out);
-        return MethodHandles.insertArguments(CALL, 0, plan).asCollector(Object[].class, types.size())
-                .asType(MethodType.methodType(void.class, types));
+        types.add(double[].class); // out
+        return types;
     }
 
     private static void call(Plan plan, Object[] arguments) throws Throwable {

@@ -151,6 +151,15 @@ public enum Messages {
     HVP_READS_FIELDS,
     HVP_SHAPE,
 
+    // Checkpointed reverse passes (%autodiff reverse f --checkpoint).
+    CHECKPOINT_NO_LOOP,
+    CHECKPOINT_LOOP_SHAPE,
+    CHECKPOINT_STATE,
+    CHECKPOINT_ARRAY_WRITTEN,
+    CHECKPOINT_SHAPE,
+    CHECKPOINT_SEGMENT,
+    CHECKPOINT_MODE,
+
     // Vector functions, Jacobians and batched forward mode.
     WIDTH,
     JACOBIAN_INPUT,
@@ -209,6 +218,7 @@ public enum Messages {
     UNKNOWN_MODE,
     UNKNOWN_ACTIVITY,
     SAMPLED_SHAPE,
+    SAMPLED_LAMBDA,
     SAMPLED_RESULT,
     HVP_OPTIONS,
     WITH_USAGE,

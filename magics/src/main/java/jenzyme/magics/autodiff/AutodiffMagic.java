@@ -36,7 +36,7 @@ public final class AutodiffMagic extends SyntaxMagic {
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%autodiff reverse|forward|hvp|jacobian|rule <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...]"
                     + " [--name <base>] [--wrt <x>] [--out <y>] [--mode forward|reverse] [--width <lanes>]"
-                    + " [--dense] [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
+                    + " [--checkpoint [--segment <K>]] [--dense] [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
             """
             Differentiates a cell method with Enzyme and binds the derivative as new cell methods.
 
@@ -80,13 +80,21 @@ public final class AutodiffMagic extends SyntaxMagic {
             `loss_grad(...)` with loss's own parameters, reading `model` at each call; the gradient with respect to
             its fields is `dmodel()`, an object of its class.
 
+            `%autodiff reverse f --checkpoint` keeps the reverse pass's memory bounded however long f's main loop
+            runs: the loop state is stored every K iterations (K adapts, at most 4096 states; `--segment K` fixes
+            it) and each segment is run again to differentiate it, about twice the primal's time on top of the plain
+            gradient's (docs/CHECKPOINTING.md).
+
             `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
             `--ad-before-opt` differentiates unoptimised IR (for comparison); `--fast-math` lets LLVM reassociate and
             fuse floating-point operations (results within the tolerance of docs/DERIVATIVES.md); `--verbose` shows the
             time of each phase and, on failure, the IR and the Enzyme worker's messages.
             """,
-            List.of("mode", "method"), Set.of("name", "wrt", "out", "mode", "width"),
-            Set.of("dump", "ad-before-opt", "fast-math", "verbose", "dense"));
+            List.of("mode", "method"), Set.of("name", "wrt", "out", "mode", "width", "segment"),
+            Set.of("dump", "ad-before-opt", "fast-math", "verbose", "dense", "checkpoint"));
+
+    /** The longest segment {@code --segment} accepts (a segment's iteration count is an int in the pieces). */
+    static final int MAX_SEGMENT = 1 << 30;
 
     private final CompilerSession compiler;
 
@@ -103,9 +111,13 @@ public final class AutodiffMagic extends SyntaxMagic {
         boolean hvp = line.positional(0).equals("hvp");
         boolean jacobian = line.positional(0).equals("jacobian");
         Mode mode = hvp || jacobian ? Mode.REVERSE : mode(line.positional(0));
+        boolean checkpoint = line.flag("checkpoint") || line.option("segment").isPresent();
+        if (checkpoint && (hvp || jacobian || mode != Mode.REVERSE)) {
+            throw new IllegalArgumentException(Messages.CHECKPOINT_MODE.format());
+        }
         // model.loss: the instance method loss of the object in the notebook variable model (docs/RECORDS.md)
         Receivers.Receiver receiver = line.positional(1).contains(".") ? compiler.receiver(line.positional(1)) : null;
-        if (receiver != null && (hvp || jacobian || line.option("width").isPresent())) {
+        if (receiver != null && (hvp || jacobian || line.option("width").isPresent() || checkpoint)) {
             throw new IllegalArgumentException(Messages.RECEIVER_MODES.format(line.positional(1)));
         }
         UserMethod method = receiver != null ? receiver.method() : compiler.method(line.positional(1));
@@ -132,7 +144,10 @@ public final class AutodiffMagic extends SyntaxMagic {
         Derivative derivative;
         String self = "";
         if (receiver == null) {
-            derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
+            derivative = checkpoint
+                    ? compiler.checkpointed(method, activities(line.assignments()), options,
+                            line.option("segment").map(AutodiffMagic::segment).orElse(0))
+                    : compiler.differentiate(method, mode, activities(line.assignments()), options);
         } else {
             self = receiver.variable();
             Derivative compiled = compiler.differentiate(method, mode,
@@ -251,6 +266,19 @@ public final class AutodiffMagic extends SyntaxMagic {
             throw new IllegalArgumentException(Messages.WIDTH.format(word, CallingConvention.MAX_WIDTH));
         }
         return width;
+    }
+
+    /** The iterations of {@code --segment}: a number in 1..MAX_SEGMENT. */
+    static int segment(String word) {
+        try {
+            int segment = Integer.parseInt(word.strip());
+            if (segment >= 1 && segment <= MAX_SEGMENT) {
+                return segment;
+            }
+        } catch (NumberFormatException e) {
+            // refused below, in the same words as an out-of-range number
+        }
+        throw new IllegalArgumentException(Messages.CHECKPOINT_SEGMENT.format(word, MAX_SEGMENT));
     }
 
     private static Mode mode(String word) {

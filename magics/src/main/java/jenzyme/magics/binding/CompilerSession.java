@@ -129,6 +129,16 @@ public final class CompilerSession {
                 width));
     }
 
+    /**
+     * {@code %autodiff reverse f --checkpoint [--segment K]}: reverse mode whose tape stays bounded however long
+     * the method's main loop runs ({@link jenzyme.runtime.Pipeline#reverseCheckpointed}); {@code segment} 0 adapts.
+     */
+    public Derivative checkpointed(UserMethod method, Map<String, Activity> overrides, DifferentiationOptions options,
+                                   int segment) {
+        return throughWorker(method, "%autodiff reverse " + method.name() + " --checkpoint",
+                () -> pipeline.reverseCheckpointed(javaMethod(method), overrides, options, segment));
+    }
+
     /** A compiled Jacobian and its {@code (double[][] jacobian, Object[] arguments)void} evaluator, stale-guarded. */
     public record BoundJacobian(Jacobian jacobian, MethodHandle into) {}
 

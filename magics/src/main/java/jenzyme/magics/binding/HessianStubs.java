@@ -43,6 +43,11 @@ public final class HessianStubs {
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
             call.add(type, java.name());
+            if (BindingStubs.isLambda(java)) { // compiled per lambda at the call
+                handleArguments.add("(Object) " + java.name());
+                intoArguments.add(handleArguments.getLast());
+                continue;
+            }
             boolean active = differentiated.contains(java);
             String direction = differentiated.size() == 1 ? "v" : "v" + java.name();
             if (active) {

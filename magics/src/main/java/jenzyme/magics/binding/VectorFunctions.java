@@ -22,6 +22,10 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
 
     public static VectorFunctions of(MethodHandle jvm, Derivative reverse) {
         List<NativeParameter> parameters = reverse.entry().parameters();
+        reverse.entry().declared().stream().filter(BindingStubs::isLambda).findFirst().ifPresent(lambda -> {
+            throw new IllegalArgumentException(Messages.SAMPLED_LAMBDA.format(reverse.entry().methodName(),
+                    lambda.name()));
+        });
         if (reverse.entry().returnType() != JavaType.DOUBLE) {
             throw new IllegalArgumentException(Messages.SAMPLED_RESULT.format(reverse.entry().methodName(),
                     reverse.entry().returnType().javaName()));
