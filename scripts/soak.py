@@ -1,4 +1,5 @@
-"""Soak test of one kernel (opt-in: ./soak [--minutes 30]; not part of ./test). For the given time it mixes what
+"""Soak test of one kernel (opt-in: ./soak [--minutes 30]; not part of ./test; `--checkpoint-steps N` runs
+scripts/checkpoint_soak.py instead: checkpointed gradients of an RK4 loop up to N steps, with time and memory). For the given time it mixes what
 issue 15 found fragile: threads calling a binding while it is re-derived, redefinitions, new imports, interrupts of
 long compiled loops, large inputs and native memory exhaustion. Every result is checked; at the end it prints the
 figures (cells, refusals, interrupt latencies, memory) and exits 1 if the kernel died or any answer was wrong."""
@@ -67,7 +68,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--checkpoint-steps", type=int)
     args = parser.parse_args()
+    if args.checkpoint_steps:
+        import checkpoint_soak
+        return checkpoint_soak.run(args.checkpoint_steps)
     rng = random.Random(args.seed)
     kernel = start_kernel_with_env({"JENZYME_NATIVE_MEMORY": "512m"})
     pid = kernel_pid(kernel)

@@ -8,7 +8,10 @@ Protocol: one JSON request per line on stdin, one reply line on stdout, "ok key=
                                                          {"type": "int", "value"}]}
       reads the arrays (little-endian float64, in parameter order) from "file", compiles, writes the value then
       the flattened gradient (the differentiated parameters in order) to "out"; replies compile_seconds=...
-  {"cmd": "time", "id", "reps"}   replies seconds=... for reps calls of jit(grad(f)), each blocked on
+  {"cmd": "load_jacobian", "id", "file", "out"}   the Jacobian row: reads u (float64) from "file", compiles
+      jit(jacfwd(lorenz96)), writes its Jacobian by rows to "out"; replies compile_seconds=...
+  {"cmd": "time", "id", "reps"}   replies seconds=... for reps calls of jit(grad(f)) (or of the Jacobian), each
+      blocked on
   {"cmd": "reset_peak"} / {"cmd": "peak_rss"}   peak resident set size of this process (VmHWM), in kB
 The workloads mirror jenzyme.bench.workloads (same parameter order, same operations where the order of floating
 point operations is visible) and benchmarks/c.
@@ -28,6 +31,7 @@ from jax import lax  # noqa: E402
 ODE_SPAN = 10.0
 LOGREG_L2 = 1e-3
 COMPOSITE_STEP = 1e-3
+LORENZ96_FORCING = 8.0
 
 
 def rosenbrock(x):
@@ -71,6 +75,11 @@ def composite(a, b, c, n):
 
     _, s = lax.fori_loop(0, n, body, (a, jnp.zeros((), jnp.float64)))
     return s
+
+
+def lorenz96(u):
+    """du/dt = (u[i+1] - u[i-2]) u[i-1] - u[i] + F, indices modulo n (jenzyme.bench.workloads.Lorenz96)."""
+    return (jnp.roll(u, -1) - jnp.roll(u, 2)) * jnp.roll(u, 1) - u + LORENZ96_FORCING
 
 
 KINDS = {"rosenbrock": rosenbrock, "ode_loss": ode_loss, "logreg": logreg, "composite": composite}
@@ -127,6 +136,20 @@ class Loaded:
         return time.perf_counter() - start
 
 
+class LoadedJacobian:
+    """The Jacobian row: jit(jacfwd(lorenz96)) at the u the harness wrote, timed like a workload's gradient."""
+
+    def __init__(self, request):
+        self.args = (jax.device_put(jnp.asarray(np.fromfile(request["file"], dtype="<f8"))),)
+        self.grad_fn = jax.jit(jax.jacfwd(lorenz96))
+        start = time.perf_counter()
+        jacobian = jax.block_until_ready(self.grad_fn(*self.args))
+        self.compile_seconds = time.perf_counter() - start
+        np.asarray(jacobian, dtype=np.float64).astype("<f8").tofile(request["out"])
+
+    time = Loaded.time
+
+
 def peak_rss_kb():
     with open("/proc/self/status") as status:
         for line in status:
@@ -149,6 +172,9 @@ def serve():
             command = request["cmd"]
             if command == "load":
                 loaded[request["id"]] = Loaded(request)
+                reply = f"ok compile_seconds={loaded[request['id']].compile_seconds!r}"
+            elif command == "load_jacobian":
+                loaded[request["id"]] = LoadedJacobian(request)
                 reply = f"ok compile_seconds={loaded[request['id']].compile_seconds!r}"
             elif command == "time":
                 reply = f"ok seconds={loaded[request['id']].time(int(request['reps']))!r}"

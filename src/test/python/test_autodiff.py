@@ -201,8 +201,16 @@ def test_hessian_vector_product_matches_finite_differences_of_the_gradient(ad):
                      " gb = quartic_grad(b).dp(); double[] d = new double[3]; for (int i = 0; i < 3; i++)"
                      " d[i] = (ga[i] - gb[i]) / 2e-6; return d; }).get()")
     assert_close(got, fd, rel=1e-6)
-    run = execute(ad.client, "%autodiff hvp wave")
-    assert run.status == "error" and "expected double wave(double[])" in run.errors[0]["evalue"]
+    # scalars: H·v of sin(x)·e^y, one component per parameter
+    assert "WaveHvp wave_hvp(double x, double vx, double y, double vy)" in ok(ad, "%autodiff hvp wave").text
+    x, y, vx, vy = 0.3, -0.4, 1.0, 0.5
+    got = numbers(ad, "new double[] {wave_hvp(0.3, 1.0, -0.4, 0.5).hvx(), wave_hvp(0.3, 1.0, -0.4, 0.5).hvy()}")
+    e = math.exp(y)
+    assert_close(got, [-math.sin(x) * e * vx + math.cos(x) * e * vy, math.cos(x) * e * vx + math.sin(x) * e * vy])
+    ok(ad, "double corner(double[][] m) { return m[0][0] * m[0][0]; }")
+    run = execute(ad.client, "%autodiff hvp corner")
+    assert run.status == "error" and "expected corner to return double and take no two-dimensional array" \
+        in run.errors[0]["evalue"]
 
 
 def failure(kernel, code: str) -> str:

@@ -72,6 +72,21 @@ def test_interrupt_stops_a_reverse_derivative_in_its_backward_sweep(loops):
     assert ok(loops, "accumulate_grad(1.5, 4).dx()").text == "12.0"
 
 
+def test_interrupt_stops_a_checkpointed_reverse_pass(loops):
+    # --checkpoint runs the loop natively segment by segment first (then each segment's reverse derivative, whose
+    # backward sweep polls as above): the interrupt meets a segment and names the method, not a piece of it.
+    ok(loops, "double settle(double k, long n) { double y = 1; for (long i = 0; i != n; i++) y -= 1e-9 * k * y; "
+              "return y; }")
+    ok(loops, "%autodiff reverse settle --checkpoint --segment 100")
+    ok(loops, "settle_grad(1.5, 1);")
+    run = interrupted_cell(loops, "settle_grad(1.5, -1)", "checkpointed reverse pass")
+    assert "compiled settle was interrupted" in run.reply["content"]["evalue"], run.reply["content"]
+    assert ok(loops, "jenzyme.runtime.jit.NativeMemory.inUse()").text == "0"
+    # y = (1 - 1.5e-9)^1000, dy/dk = 1000 (1 - 1.5e-9)^999 (-1e-9): ten segments after the interrupted call.
+    dk = float(ok(loops, "settle_grad(1.5, 1000).dk()").text)
+    assert abs(dk - 1000 * (1 - 1.5e-9) ** 999 * -1e-9) < 1e-15
+
+
 def test_an_interrupt_at_rest_does_not_stop_the_next_native_call(loops):
     # The interrupt raises the flag that compiled loops poll; it belongs to no cell and must not outlive the moment.
     loops.manager.interrupt_kernel()

@@ -3,7 +3,6 @@ package jenzyme.bench;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,45 +60,67 @@ final class CReference {
 
     private Contender contender(Workload workload, GradientLayout layout, WrapperSignature wrapper, JitModule code)
             throws Throwable {
-        List<CArgument> cArguments = workload.c().arguments();
-        Object[] javaArguments = workload.freshArguments();
-        double[][] shadows = new double[javaArguments.length][];
-        double[] out = new double[wrapper.slots().size()];
-        List<Object> values = new ArrayList<>();
-        for (WrapperParameter parameter : wrapper.parameters()) {
-            values.add(switch (parameter.role()) {
-                case ARG -> switch (cArguments.get(parameter.argument())) {
-                    case Param(int p) when javaArguments[p] instanceof double[] array -> MemorySegment.ofArray(array);
-                    case Param(int p) -> javaArguments[p];
-                    case LengthOf(int p) -> ((double[]) javaArguments[p]).length;
-                };
-                case SHADOW -> {
-                    int p = cArguments.get(parameter.argument()).parameter();
-                    shadows[p] = new double[((double[]) javaArguments[p]).length];
-                    yield MemorySegment.ofArray(shadows[p]);
-                }
-                case OUT -> MemorySegment.ofArray(out);
-                case TANGENT -> throw new IllegalStateException("unexpected tangent in a reverse wrapper");
-            });
-        }
-        MethodHandle raw = NativeBinder.bindWrapper(code.address(wrapper.symbol()), wrapper);
-        MethodHandle bound = MethodHandles.insertArguments(raw, 0, values.toArray());
-        double[][] zeroed = Arrays.stream(shadows).filter(s -> s != null).toArray(double[][]::new);
-        Timer.Body call = () -> {
-            for (double[] shadow : zeroed) {
-                Arrays.fill(shadow, 0);
-            }
-            bound.invokeExact();
-        };
-        call.run();
         List<OutputSlot> slots = wrapper.slots();
         if (slots.isEmpty() || slots.getFirst().kind() != OutputSlot.Kind.PRIMAL
                 || slots.size() != 1 + layout.activeScalars().size()) {
             throw new IllegalStateException("expected the primal and " + layout.activeScalars().size()
                     + " adjoint slots, got " + slots);
         }
-        double[] gradient = layout.gather(shadows, Arrays.copyOfRange(out, 1, out.length));
-        return new Contender(Column.C_WORKER, Timer.local(call), Evaluation.withGradient(out[0], gradient));
+        MethodHandle raw = NativeBinder.bindWrapper(code.address(wrapper.symbol()), wrapper);
+        Seat seat = new Seat(raw, wrapper, workload, new Placement(Column.C_WORKER.ordinal()));
+        seat.call();
+        double[] out = seat.out;
+        double[] gradient = layout.gather(seat.shadows, Arrays.copyOfRange(out, 1, out.length));
+        return new Contender(Column.C_WORKER, Timer.local(seat::call), Evaluation.withGradient(out[0], gradient), 1.0,
+                "", seat::reseat);
+    }
+
+    /** The arrays the C gradient runs on, bound into its handle, and moved by {@link #reseat} (see {@link Placement}). */
+    private static final class Seat {
+        private final MethodHandle raw;
+        private final WrapperSignature wrapper;
+        private final Workload workload;
+        private final Placement placement;
+        private final ShadowedCall shadowed = new ShadowedCall();
+        private double[][] shadows;
+        private double[] out;
+
+        Seat(MethodHandle raw, WrapperSignature wrapper, Workload workload, Placement placement) {
+            this.raw = raw;
+            this.wrapper = wrapper;
+            this.workload = workload;
+            this.placement = placement;
+            reseat();
+        }
+
+        void reseat() {
+            List<CArgument> cArguments = workload.c().arguments();
+            Object[] javaArguments = placement.arguments(workload);
+            shadows = new double[javaArguments.length][];
+            out = new double[wrapper.slots().size()];
+            List<Object> values = new ArrayList<>();
+            for (WrapperParameter parameter : wrapper.parameters()) {
+                values.add(switch (parameter.role()) {
+                    case ARG -> switch (cArguments.get(parameter.argument())) {
+                        case Param(int p) when javaArguments[p] instanceof double[] array -> MemorySegment.ofArray(array);
+                        case Param(int p) -> javaArguments[p];
+                        case LengthOf(int p) -> ((double[]) javaArguments[p]).length;
+                    };
+                    case SHADOW -> {
+                        int p = cArguments.get(parameter.argument()).parameter();
+                        shadows[p] = placement.zeros(((double[]) javaArguments[p]).length);
+                        yield MemorySegment.ofArray(shadows[p]);
+                    }
+                    case OUT -> MemorySegment.ofArray(out);
+                    case TANGENT -> throw new IllegalStateException("unexpected tangent in a reverse wrapper");
+                });
+            }
+            shadowed.bind(raw, values, shadows);
+        }
+
+        void call() throws Throwable {
+            shadowed.call();
+        }
     }
 
     private static Argument workerArgument(CArgument argument, Workload workload, GradientLayout layout) {

@@ -3,7 +3,6 @@ package jenzyme.bench;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.CallingConvention;
@@ -20,35 +19,59 @@ final class DerivativeCalls {
     /** A reverse-mode derivative: one call gives the value and the whole gradient. */
     static Contender reverse(Column column, Derivative derivative, Workload workload, GradientLayout layout)
             throws Throwable {
-        Object[] arguments = workload.freshArguments();
-        double[][] shadows = new double[arguments.length][];
-        List<Object> call = new ArrayList<>();
-        for (int p = 0; p < arguments.length; p++) {
-            call.add(arguments[p]);
-            if (derivative.convention().hasShadow(p)) {
-                shadows[p] = new double[((double[]) arguments[p]).length];
-                call.add(shadows[p]);
-            }
-        }
-        double[] out = new double[derivative.wrapper().slots().size()];
-        if (out.length != 1 + layout.activeScalars().size()) {
+        int slots = derivative.wrapper().slots().size();
+        if (slots != 1 + layout.activeScalars().size()) {
             throw new IllegalStateException("expected the primal and " + layout.activeScalars().size()
                     + " adjoint slots, got " + derivative.wrapper().slots());
         }
-        call.add(out);
-        MethodHandle bound = MethodHandles.insertArguments(derivative.handle(), 0, call.toArray());
-        double[][] zeroed = Arrays.stream(shadows).filter(s -> s != null).toArray(double[][]::new);
-        Timer.Body body = () -> {
-            for (double[] shadow : zeroed) {
-                Arrays.fill(shadow, 0);
-            }
-            bound.invokeExact();
-        };
-        body.run();
+        ReverseSeat seat = new ReverseSeat(derivative, workload, new Placement(column.ordinal()));
+        seat.call();
         CallingConvention convention = derivative.convention();
+        double[] out = seat.out;
         double[] adjoints = layout.activeScalars().stream().mapToDouble(p -> out[convention.adjointSlot(p)]).toArray();
-        double[] gradient = layout.gather(shadows, adjoints);
-        return new Contender(column, Timer.local(body), Evaluation.withGradient(out[convention.primalSlot()], gradient));
+        double[] gradient = layout.gather(seat.shadows, adjoints);
+        return new Contender(column, Timer.local(seat::call), Evaluation.withGradient(out[convention.primalSlot()],
+                gradient), 1.0, "", seat::reseat);
+    }
+
+    /**
+     * The arrays one reverse call runs on, bound into the handle; {@link #reseat} moves them to a new placement
+     * (the timed body reads the current binding, so the call itself stays the same handle invocation).
+     */
+    private static final class ReverseSeat {
+        private final Derivative derivative;
+        private final Workload workload;
+        private final Placement placement;
+        private final ShadowedCall shadowed = new ShadowedCall();
+        private double[][] shadows;
+        private double[] out;
+
+        ReverseSeat(Derivative derivative, Workload workload, Placement placement) {
+            this.derivative = derivative;
+            this.workload = workload;
+            this.placement = placement;
+            reseat();
+        }
+
+        void reseat() {
+            Object[] arguments = placement.arguments(workload);
+            shadows = new double[arguments.length][];
+            List<Object> values = new ArrayList<>();
+            for (int p = 0; p < arguments.length; p++) {
+                values.add(arguments[p]);
+                if (derivative.convention().hasShadow(p)) {
+                    shadows[p] = placement.zeros(((double[]) arguments[p]).length);
+                    values.add(shadows[p]);
+                }
+            }
+            out = new double[derivative.wrapper().slots().size()];
+            values.add(out);
+            shadowed.bind(derivative.handle(), values, shadows);
+        }
+
+        void call() throws Throwable {
+            shadowed.call();
+        }
     }
 
     /** A forward-mode derivative: the gradient takes one call per component, each along a unit tangent. */

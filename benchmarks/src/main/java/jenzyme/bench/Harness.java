@@ -12,7 +12,9 @@ import java.util.Map;
  * {@link Settings#batches()} consecutive batches: on a machine shared with other work, a batch that was preempted
  * only ever gets slower, so the fastest one is the implementation's own speed. In every round, each contender's
  * sample is taken right after a fresh sample of our reverse gradient and the ratio of the two is that round's
- * ratio, so that both numbers of a ratio saw the same machine. The order of the contenders rotates per round.
+ * ratio, so that both numbers of a ratio saw the same machine. The order of the contenders rotates per round, and
+ * every round starts by moving each contender to freshly placed arrays ({@link Contender#reseat}, {@link Placement}):
+ * a row's numbers are over placements, not the one a fresh JVM happens to choose.
  */
 final class Harness {
 
@@ -35,12 +37,13 @@ final class Harness {
         }
 
         /**
-         * For {@code --check}: at least 5 rounds and 7 batches per sample, so that a gate judges the fastest of
-         * several batches even in quick mode (measured under load 6–15 on 2 cores: with 2 batches a preempted batch
-         * often was the faster one, and ratios moved by 0.2–0.4).
+         * For {@code --check}: at least 7 rounds (placements) and 7 batches per sample, so that a gate judges the
+         * fastest of several batches even in quick mode (measured under load 6–15 on 2 cores: with 2 batches a
+         * preempted batch often was the faster one, and ratios moved by 0.2–0.4), and sees each side at a placement
+         * that does not slow it (about 45% of placements slow our Rosenbrock gradient: 0.45^7 < 0.4%).
          */
         Settings forGates() {
-            return new Settings(Math.max(rounds, 5), batchSeconds, Math.max(batches, 7), hotspotWarmupSeconds,
+            return new Settings(Math.max(rounds, 7), batchSeconds, Math.max(batches, 7), hotspotWarmupSeconds,
                     warmupSeconds);
         }
 
@@ -80,6 +83,7 @@ final class Harness {
         double[] referenceSeconds = new double[rounds * Math.max(1, others.size())];
         int taken = 0;
         for (int round = 0; round < rounds; round++) {
+            contenders.forEach(c -> c.reseat().run());
             for (Contender contender : others) {
                 double before = sample(reference, reps);
                 double own = sample(contender, reps);

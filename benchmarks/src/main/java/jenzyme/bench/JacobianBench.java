@@ -1,5 +1,6 @@
 package jenzyme.bench;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import jenzyme.bench.workloads.Lorenz96;
 import jenzyme.runtime.JavaMethod;
@@ -19,15 +21,20 @@ import jenzyme.runtime.lower.ClassBytesSource;
 
 /**
  * The Jacobian row (issue 13): the 20×20 Jacobian of the Lorenz-96 right-hand side ({@link Lorenz96}) by our
- * {@code %autodiff jacobian} (forward vector mode of 8 and 20 lanes, and reverse mode), Hipparchus's {@code Gradient}
- * and central finite differences, each checked against the hand-written Jacobian before timing and timed as a ratio
- * to it (median over rounds of the fastest of 7 batches, each batch about {@code batchSeconds}). A table of its own
- * because the main table's reference is a reverse gradient, which a Jacobian has not. JAX {@code jacfwd}: not run.
+ * {@code %autodiff jacobian} (the default: forward vector mode of 8 lanes compressed by the traced sparsity pattern;
+ * and forced dense: 8 and 20 lanes, and reverse mode), Hipparchus's {@code Gradient}, central finite differences and
+ * JAX {@code jit(jacfwd)} (when {@code --python} is given), each checked against the hand-written Jacobian before
+ * timing and timed as a ratio to it (median over rounds of the fastest of 7 batches, each batch about
+ * {@code batchSeconds}, after every contender has run for {@value #WARM_UP_BATCHES} batches: the row may run alone,
+ * with {@code --only jacobian}, when nothing before it has warmed the JVM). A table of its own because the main
+ * table's reference is a reverse gradient, which a Jacobian has not.
  */
 final class JacobianBench {
 
     private static final double TOLERANCE = 1e-12;
     private static final double FD_TOLERANCE = 1e-6;
+    private static final int WARM_UP_BATCHES = 5;
+    private static final String JAX = "JAX jacfwd";
 
     private JacobianBench() {}
 
@@ -36,10 +43,10 @@ final class JacobianBench {
         void jacobian(double[] u, double[][] j) throws Throwable;
     }
 
-    static String run(Pipeline pipeline, ClassBytesSource classes, int rounds, double batchSeconds, Path out)
-            throws Exception {
+    static String run(Pipeline pipeline, ClassBytesSource classes, Optional<JaxProcess> jax, int rounds,
+                      double batchSeconds, Path out) throws Exception {
         try {
-            return measure(pipeline, classes, rounds, batchSeconds, out);
+            return measure(pipeline, classes, jax, rounds, batchSeconds, out);
         } catch (Exception | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -47,8 +54,8 @@ final class JacobianBench {
         }
     }
 
-    private static String measure(Pipeline pipeline, ClassBytesSource classes, int rounds, double batchSeconds,
-                                  Path out) throws Throwable {
+    private static String measure(Pipeline pipeline, ClassBytesSource classes, Optional<JaxProcess> jax, int rounds,
+                                  double batchSeconds, Path out) throws Throwable {
         double[] u = new Random(13).doubles(Lorenz96.N, -2, 5).toArray();
         JavaMethod method = new JavaMethod(classes, Lorenz96.class.getName().replace('.', '/'), "rhs", "([D[D)V");
         double[] du = new double[Lorenz96.N];
@@ -57,14 +64,16 @@ final class JacobianBench {
         try {
             Map<String, Contender> contenders = new LinkedHashMap<>();
             contenders.put("hand-written", Lorenz96::handJacobian);
-            for (JacobianOptions options : List.of(JacobianOptions.DEFAULT.withMode(Mode.FORWARD),
-                    JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(Lorenz96.N),
-                    JacobianOptions.DEFAULT.withMode(Mode.REVERSE))) {
-                Jacobian jacobian = pipeline.jacobian(method, options);
+            Map<String, JacobianOptions> ours = new LinkedHashMap<>();
+            ours.put("ours (default) x8", JacobianOptions.DEFAULT);
+            ours.put("ours fwd x8 dense", JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withDense(true));
+            ours.put("ours fwd x20 dense",
+                    JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(Lorenz96.N).withDense(true));
+            ours.put("ours rev", JacobianOptions.DEFAULT.withMode(Mode.REVERSE));
+            for (var entry : ours.entrySet()) {
+                Jacobian jacobian = pipeline.jacobian(method, entry.getValue());
                 compiled.add(jacobian);
-                String name = options.mode().orElseThrow() == Mode.FORWARD ? "ours fwd x" + options.width()
-                        : "ours rev";
-                contenders.put(name, (x, j) -> jacobian.into(j, x, du));
+                contenders.put(entry.getKey(), (x, j) -> jacobian.into(j, x, du));
             }
             contenders.put("Hipparchus Gradient", Lorenz96::hipparchusJacobian);
             contenders.put("FD (central)", (x, j) -> Lorenz96.finiteDifferenceJacobian(x, j, plus, minus));
@@ -74,28 +83,32 @@ final class JacobianBench {
             StringBuilder table = new StringBuilder("\nJacobian 20x20 ODE right-hand side (Lorenz-96): time / "
                     + "hand-written Java (median of " + rounds + " rounds)\n");
             StringBuilder csv = new StringBuilder("contender,ratio_to_hand,ns_per_jacobian\n");
-            Map<String, double[]> seconds = new LinkedHashMap<>();
+            Map<String, Timer> timers = new LinkedHashMap<>();
             for (var entry : contenders.entrySet()) {
                 double[][] j = new double[Lorenz96.N][Lorenz96.N];
                 entry.getValue().jacobian(u, j);
                 String problem = check(reference, j, entry.getKey().startsWith("FD") ? FD_TOLERANCE : TOLERANCE);
-                seconds.put(entry.getKey(), problem == null ? new double[rounds] : null);
                 if (problem != null) {
                     table.append(String.format(Locale.ROOT, "  %-20s FAILED: %s%n", entry.getKey(), problem));
+                    continue;
                 }
+                Contender contender = entry.getValue();
+                timers.put(entry.getKey(), Timer.local(() -> contender.jacobian(u, j)));
             }
+            String jaxLine = jax.isEmpty() ? String.format(Locale.ROOT, "  %-20s       -   (not run: no --python)%n",
+                    JAX) : jax(jax.get(), u, reference, timers, out);
+            for (Timer timer : timers.values()) {
+                calibrate(timer, batchSeconds, WARM_UP_BATCHES);
+            }
+            Map<String, double[]> seconds = new LinkedHashMap<>();
+            timers.keySet().forEach(name -> seconds.put(name, new double[rounds]));
             for (int round = 0; round < rounds; round++) {
-                for (var entry : contenders.entrySet()) {
-                    if (seconds.get(entry.getKey()) != null) {
-                        seconds.get(entry.getKey())[round] = fastest(entry.getValue(), u, batchSeconds);
-                    }
+                for (var entry : timers.entrySet()) {
+                    seconds.get(entry.getKey())[round] = fastest(entry.getValue(), batchSeconds);
                 }
             }
             double[] hand = seconds.get("hand-written");
             for (var entry : seconds.entrySet()) {
-                if (entry.getValue() == null) {
-                    continue;
-                }
                 double[] ratios = new double[rounds];
                 for (int r = 0; r < rounds; r++) {
                     ratios[r] = entry.getValue()[r] / hand[r];
@@ -105,7 +118,7 @@ final class JacobianBench {
                 table.append(String.format(Locale.ROOT, "  %-20s %7.2f   (%.0f ns)%n", entry.getKey(), ratio, ns));
                 csv.append(String.format(Locale.ROOT, "%s,%.4f,%.1f%n", entry.getKey(), ratio, ns));
             }
-            table.append("  JAX jacfwd           not run (not yet wired into benchmarks/jax)\n");
+            table.append(jaxLine);
             Files.writeString(out.resolve("jacobian.csv"), csv);
             return table.toString();
         } finally {
@@ -113,24 +126,43 @@ final class JacobianBench {
         }
     }
 
-    private static double fastest(Contender contender, double[] u, double batchSeconds) throws Throwable {
-        double[][] j = new double[Lorenz96.N][Lorenz96.N];
-        int reps = 1;
-        long start = System.nanoTime();
-        while ((System.nanoTime() - start) * 1e-9 < batchSeconds) { // warm-up and calibration
-            for (int r = 0; r < reps; r++) {
-                contender.jacobian(u, j);
+    /** Loads JAX's jit(jacfwd) and checks it, adding its timer; returns the table line if it failed, else "". */
+    private static String jax(JaxProcess jax, double[] u, double[][] reference, Map<String, Timer> timers, Path out) {
+        try {
+            double[] flat = jax.loadJacobian(u, out);
+            double[][] j = new double[Lorenz96.N][Lorenz96.N];
+            for (int i = 0; i < Lorenz96.N && flat.length == Lorenz96.N * Lorenz96.N; i++) {
+                System.arraycopy(flat, i * Lorenz96.N, j[i], 0, Lorenz96.N);
             }
+            String problem = flat.length != Lorenz96.N * Lorenz96.N ? flat.length + " numbers, expected 400"
+                    : check(reference, j, TOLERANCE);
+            if (problem == null) {
+                timers.put(JAX, jax.timer(JaxProcess.JACOBIAN_ID));
+                return "";
+            }
+            return String.format(Locale.ROOT, "  %-20s FAILED: %s%n", JAX, problem);
+        } catch (IOException e) {
+            return String.format(Locale.ROOT, "  %-20s FAILED: %s%n", JAX, e.getMessage());
+        }
+    }
+
+    /** Repetitions that take about {@code batchSeconds}, found by doubling, then {@code batches - 1} more batches. */
+    private static int calibrate(Timer timer, double batchSeconds, int batches) throws Exception {
+        int reps = 1;
+        while (timer.seconds(reps) < batchSeconds) {
             reps *= 2;
         }
-        reps = Math.max(1, reps / 4);
+        for (int batch = 1; batch < batches; batch++) {
+            timer.seconds(reps);
+        }
+        return reps;
+    }
+
+    private static double fastest(Timer timer, double batchSeconds) throws Exception {
+        int reps = Math.max(1, calibrate(timer, batchSeconds, 1) / 2);
         double best = Double.POSITIVE_INFINITY;
         for (int batch = 0; batch < 7; batch++) {
-            long t0 = System.nanoTime();
-            for (int r = 0; r < reps; r++) {
-                contender.jacobian(u, j);
-            }
-            best = Math.min(best, (System.nanoTime() - t0) * 1e-9 / reps);
+            best = Math.min(best, timer.seconds(reps) / reps);
         }
         return best;
     }

@@ -94,6 +94,23 @@ public final class JaxProcess implements AutoCloseable {
                 Double.parseDouble(reply.get("compile_seconds")));
     }
 
+    /** The id {@link #loadJacobian} loads JAX's Jacobian row under, for {@link #timer}. */
+    public static final String JACOBIAN_ID = "lorenz96-jacobian";
+
+    /** Compiles jit(jacfwd) of the Lorenz-96 right-hand side (benchmarks/jax) at {@code u}; its Jacobian, by rows. */
+    public double[] loadJacobian(double[] u, Path workDir) throws IOException {
+        Path inputs = workDir.resolve(JACOBIAN_ID + ".inputs.f64");
+        Path outputs = workDir.resolve(JACOBIAN_ID + ".jax.f64");
+        ByteBuffer buffer = ByteBuffer.allocate(8 * u.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (double v : u) {
+            buffer.putDouble(v);
+        }
+        Files.write(inputs, buffer.array());
+        request("{\"cmd\":\"load_jacobian\",\"id\":\"" + JACOBIAN_ID + "\",\"file\":\"" + inputs
+                + "\",\"out\":\"" + outputs + "\"}");
+        return readDoubles(outputs);
+    }
+
     public Timer timer(String workloadId) {
         return reps -> Double.parseDouble(request("{\"cmd\":\"time\",\"id\":\"" + workloadId + "\",\"reps\":"
                 + reps + "}").get("seconds"));

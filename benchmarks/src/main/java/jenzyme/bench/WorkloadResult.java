@@ -28,17 +28,20 @@ public record WorkloadResult(Workload workload, int gradientSize, Optional<Strin
      *
      * @param seconds per-call time over the rounds (absent when not timed)
      * @param ratio   per-round time / our reverse gradient's time in the same round
+     * @param fastestRatio this contender's fastest sample / the fastest of our reverse gradient's samples taken right
+     *                     before its own: each side at the placement that suits it best ({@link Gates})
      * @param problem why there is no number: a failed check or build, or "n/a"
      */
-    public record Cell(Column column, Optional<Quartiles> seconds, Optional<Quartiles> ratio, String note,
-                       Optional<String> problem) {
+    public record Cell(Column column, Optional<Quartiles> seconds, Optional<Quartiles> ratio,
+                       Optional<Double> fastestRatio, String note, Optional<String> problem) {
 
-        static Cell timed(Column column, Quartiles seconds, Quartiles ratio, String note) {
-            return new Cell(column, Optional.of(seconds), Optional.of(ratio), note, Optional.empty());
+        static Cell timed(Column column, Quartiles seconds, Quartiles ratio, double fastestRatio, String note) {
+            return new Cell(column, Optional.of(seconds), Optional.of(ratio), Optional.of(fastestRatio), note,
+                    Optional.empty());
         }
 
         static Cell failed(Column column, String problem) {
-            return new Cell(column, Optional.empty(), Optional.empty(), "", Optional.of(problem));
+            return new Cell(column, Optional.empty(), Optional.empty(), Optional.empty(), "", Optional.of(problem));
         }
 
         public boolean noisy() {

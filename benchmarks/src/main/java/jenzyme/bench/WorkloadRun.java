@@ -64,7 +64,8 @@ final class WorkloadRun {
         }
     }
 
-    WorkloadResult run(Workload workload, String jaxProblem) throws Exception {
+    /** @param jaxProblem why JAX could not start, when it was asked for (without --python there is no JAX cell) */
+    WorkloadResult run(Workload workload, Optional<String> jaxProblem) throws Exception {
         long self = ProcessHandle.current().pid();
         ProcessMemory.resetPeak(self);
         if (jax.isPresent()) {
@@ -131,9 +132,9 @@ final class WorkloadRun {
         });
     }
 
-    private void buildJax(Workload workload, GradientLayout layout, String jaxProblem, Built built) {
+    private void buildJax(Workload workload, GradientLayout layout, Optional<String> jaxProblem, Built built) {
         if (jax.isEmpty()) {
-            built.failures.put(Column.JAX, jaxProblem);
+            jaxProblem.ifPresent(problem -> built.failures.put(Column.JAX, problem));
             return;
         }
         built.add(Column.JAX, () -> {
@@ -181,9 +182,19 @@ final class WorkloadRun {
         for (Contender contender : contenders) {
             Harness.Samples own = samples.get(contender.column());
             cells.put(contender.column(), WorkloadResult.Cell.timed(contender.column(), Quartiles.of(own.seconds()),
-                    Quartiles.of(own.ratios()), contender.note()));
+                    Quartiles.of(own.ratios()), fastestRatio(own), contender.note()));
         }
         return cells;
+    }
+
+    /** The fastest own sample over the fastest of the reference samples it was paired with (own / ratio). */
+    private static double fastestRatio(Harness.Samples own) {
+        double fastestOwn = Double.POSITIVE_INFINITY, fastestReference = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < own.seconds().length; i++) {
+            fastestOwn = Math.min(fastestOwn, own.seconds()[i]);
+            fastestReference = Math.min(fastestReference, own.seconds()[i] / own.ratios()[i]);
+        }
+        return fastestOwn / fastestReference;
     }
 
     private static Optional<Contender> find(List<Contender> contenders, Column column) {

@@ -23,14 +23,16 @@ public final class BatchedForward implements AutoCloseable {
     private final Derivative derivative;
     private final MethodHandle spread;
     private final ThreadLocal<Scratch> scratch;
+    /** The handle's parameters, null where it takes a lambda (passed on as it is). */
+    private final List<HandleParameter> parameters;
 
     /** @param derivative a forward-mode derivative of width > 1 of a method returning a double or float */
     public BatchedForward(Derivative derivative) {
         this.derivative = derivative;
-        List<HandleParameter> parameters = derivative.convention().handleParameters();
+        this.parameters = LambdaDispatch.handleParameters(derivative);
         this.spread = derivative.handle().asType(MethodType.genericMethodType(parameters.size())
                 .changeReturnType(void.class)).asSpreader(Object[].class, parameters.size());
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(derivative.convention()));
+        this.scratch = ThreadLocal.withInitial(() -> new Scratch(derivative.convention(), parameters.size()));
     }
 
     public Derivative derivative() {
@@ -44,11 +46,10 @@ public final class BatchedForward implements AutoCloseable {
     /**
      * f's value, with the N directional derivatives written into {@code dvalue}.
      *
-     * @param arguments each parameter of f, followed by its N tangents when it has a tangent
+     * @param arguments each parameter of f (a lambda as it is), followed by its N tangents when it has a tangent
      */
     public double into(double[] dvalue, Object... arguments) throws Throwable {
         CallingConvention convention = derivative.convention();
-        List<HandleParameter> parameters = convention.handleParameters();
         int width = width();
         if (arguments.length != parameters.size() - 1) {
             throw new IllegalArgumentException(Messages.ARGUMENT_COUNT.format(convention.entry().methodAsWritten(),
@@ -60,7 +61,7 @@ public final class BatchedForward implements AutoCloseable {
         }
         Scratch s = scratch.get();
         for (int k = 0; k < arguments.length; k++) {
-            if (parameters.get(k).role() == HandleParameter.Role.PRIMAL) {
+            if (parameters.get(k) == null || parameters.get(k).role() == HandleParameter.Role.PRIMAL) {
                 s.call[k] = arguments[k];
                 continue;
             }
@@ -89,7 +90,8 @@ public final class BatchedForward implements AutoCloseable {
         s.call[arguments.length] = s.out;
         spread.invokeExact(s.call);
         for (int k = 0; k < arguments.length; k++) {
-            if (parameters.get(k).role() != HandleParameter.Role.PRIMAL && arguments[k - 1] instanceof double[]) {
+            if (parameters.get(k) != null && parameters.get(k).role() != HandleParameter.Role.PRIMAL
+                    && arguments[k - 1] instanceof double[]) {
                 double[][] tangents = (double[][]) arguments[k];
                 for (int lane = 0; lane < width; lane++) {
                     s.tables[k].copyOut(lane, tangents[lane]);
@@ -128,8 +130,7 @@ public final class BatchedForward implements AutoCloseable {
         final Object[] call;
         final double[] out;
 
-        Scratch(CallingConvention convention) {
-            int count = convention.handleParameters().size();
+        Scratch(CallingConvention convention, int count) {
             tables = new LaneTable[count];
             scalars = new MemorySegment[count];
             for (int k = 0; k < count; k++) {

@@ -18,6 +18,7 @@ import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.EntryLambda;
 import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.LoopPolling;
 import jenzyme.runtime.lower.LoweredModule;
 import jenzyme.runtime.lower.RecordShape;
 
@@ -32,40 +33,151 @@ import jenzyme.runtime.lower.RecordShape;
  */
 final class LambdaDispatch {
 
-    private final Pipeline pipeline;
+    /**
+     * What is compiled per lambda site: a derivative ({@code %autodiff}) or the method itself ({@code %jit}). The
+     * dispatch only needs the type of the code's handle and where each native parameter sits in it.
+     */
+    interface Target {
+        /** The type of the handle of code compiled from {@code entry} (the unspecialised one has no lambda leaves). */
+        MethodType type(EntryPoint entry);
+
+        /** The handle position of native parameter {@code p} of {@code entry}: what the ones before it take. */
+        int position(EntryPoint entry, int p);
+
+        /** How a call's module is lowered: loops polling as this code needs. */
+        LoopPolling polling();
+
+        /** The specialised module compiled and bound; its code is closed with {@code hub}. */
+        MethodHandle compile(LoweredModule lowered, JitModule hub);
+    }
+
+    /** {@code %autodiff}: the derivative of each specialisation in the mode and activities asked for. */
+    private record DerivativeTarget(Pipeline pipeline, JavaMethod method, Mode mode, Map<String, Activity> overrides,
+                                    DifferentiationOptions options, int width) implements Target {
+        CallingConvention convention(EntryPoint entry) {
+            return CallingConvention.of(entry, mode, overrides, options.primalReturn(), width);
+        }
+
+        @Override
+        public MethodType type(EntryPoint entry) {
+            return convention(entry).handleType();
+        }
+
+        @Override
+        public int position(EntryPoint entry, int p) {
+            return (int) convention(entry).handleParameters().stream()
+                    .filter(h -> h.javaParameter() >= 0 && h.javaParameter() < p).count();
+        }
+
+        @Override
+        public LoopPolling polling() {
+            return LoopPolling.EVERY_ITERATION;
+        }
+
+        @Override
+        public MethodHandle compile(LoweredModule lowered, JitModule hub) {
+            Derivative derivative = pipeline.differentiate(method, lowered, convention(lowered.entry()), options);
+            hub.closeWith(derivative);
+            return derivative.handle();
+        }
+    }
+
+    /** {@code %jit}: each specialisation compiled without AD, with the method's own type. */
+    private record NativeTarget(Pipeline pipeline, JavaMethod method) implements Target {
+        @Override
+        public MethodType type(EntryPoint entry) {
+            return MethodType.methodType(entry.returnType().javaClass(),
+                    entry.parameters().stream().<Class<?>>map(p -> p.type().javaClass()).toList());
+        }
+
+        @Override
+        public int position(EntryPoint entry, int p) {
+            return p;
+        }
+
+        @Override
+        public LoopPolling polling() {
+            return LoopPolling.CHUNKED; // as Pipeline.jit: loops may vectorise
+        }
+
+        @Override
+        public MethodHandle compile(LoweredModule lowered, JitModule hub) {
+            NativeMethod compiled = pipeline.bindNative(lowered, method);
+            hub.closeWith(compiled);
+            return compiled.handle();
+        }
+    }
+
+    /** {@code %autodiff hvp}: each specialisation's Hessian-vector product. */
+    private record HessianTarget(Pipeline pipeline) implements Target {
+        @Override
+        public MethodType type(EntryPoint entry) {
+            return jenzyme.runtime.bind.HessianVectorBinder.handleType(CallingConvention.hvpGradient(entry));
+        }
+
+        @Override
+        public int position(EntryPoint entry, int p) {
+            return jenzyme.runtime.bind.HessianVectorBinder.position(CallingConvention.hvpGradient(entry), p);
+        }
+
+        @Override
+        public LoopPolling polling() {
+            return LoopPolling.EVERY_ITERATION;
+        }
+
+        @Override
+        public MethodHandle compile(LoweredModule lowered, JitModule hub) {
+            Derivative hvp = pipeline.hvp(lowered);
+            hub.closeWith(hvp);
+            return hvp.handle();
+        }
+    }
+
     private final JavaMethod method;
-    private final Mode mode;
-    private final Map<String, Activity> overrides;
-    private final DifferentiationOptions options;
-    private final int width;
+    private final Target target;
+    private final boolean fastMath;
     private final EntryPoint unspecialised;
     private final List<Integer> lambdas = new ArrayList<>();
     /** The handle's type with the lambdas first: what each specialisation is adapted to. */
     private final MethodType lambdasFirst;
     private final Map<List<Class<?>>, MethodHandle> specialised = new ConcurrentHashMap<>();
-    private JitModule hub;
+    private final JitModule hub;
 
-    private LambdaDispatch(Pipeline pipeline, JavaMethod method, EntryPoint unspecialised, Mode mode,
-                           Map<String, Activity> overrides, DifferentiationOptions options, int width,
-                           MethodType generic) {
-        this.pipeline = pipeline;
+    private LambdaDispatch(JavaMethod method, EntryPoint unspecialised, Target target, boolean fastMath,
+                           JitModule hub) {
         this.method = method;
         this.unspecialised = unspecialised;
-        this.mode = mode;
-        this.overrides = Map.copyOf(overrides);
-        this.options = options;
-        this.width = width;
+        this.target = target;
+        this.fastMath = fastMath;
+        this.hub = hub;
         List<EntryPoint.JavaParameter> declared = unspecialised.declared();
         for (int i = 0; i < declared.size(); i++) {
             if (declared.get(i).shape() instanceof RecordShape shape && shape.isFunctional()) {
                 lambdas.add(i);
             }
         }
-        MethodType type = generic;
+        MethodType type = target.type(unspecialised);
         for (int j = 0; j < lambdas.size(); j++) {
             type = type.insertParameterTypes(j, Object.class);
         }
         this.lambdasFirst = type;
+    }
+
+    /**
+     * The parameters of {@code derivative}'s handle in order: its convention's {@link
+     * CallingConvention#handleParameters()}, with null where the handle takes a lambda. Only a dispatching handle
+     * ({@link #derivative}) takes an {@code Object}; every other handle parameter is a primitive or an array, so the
+     * lambdas' places are read off the handle's type. For callers that pass arguments by position (Jacobians,
+     * batched forward mode): a lambda is passed on like any Const argument.
+     */
+    static List<CallingConvention.HandleParameter> handleParameters(Derivative derivative) {
+        List<CallingConvention.HandleParameter> conventional = derivative.convention().handleParameters();
+        List<CallingConvention.HandleParameter> parameters = new ArrayList<>();
+        int next = 0;
+        for (Class<?> type : derivative.handle().type().parameterList()) {
+            parameters.add(type == Object.class ? null : conventional.get(next++));
+        }
+        return parameters;
     }
 
     /** Whether the method takes a lambda (then {@link #derivative} compiles per target). */
@@ -83,19 +195,68 @@ final class LambdaDispatch {
                                  Mode mode, Map<String, Activity> overrides, DifferentiationOptions options,
                                  int width) {
         CallingConvention generic = CallingConvention.of(unspecialised, mode, overrides, options.primalReturn(), width);
-        LambdaDispatch dispatch = new LambdaDispatch(pipeline, method, unspecialised, mode, overrides, options, width,
-                generic.handleType());
-        dispatch.hub = hub;
-        MethodHandle handle = hub.guard(dispatch.handle(generic));
-        // The methods it reaches (its callees, the lambdas it creates): a binding retires when one changes.
-        List<String> reached = new jenzyme.runtime.lower.SubsetExplainer(method.classes()).reachable(
-                method.ownerInternalName(), method.name(), method.descriptor());
+        LambdaDispatch dispatch = new LambdaDispatch(method, unspecialised, new DerivativeTarget(pipeline, method,
+                mode, Map.copyOf(overrides), options, width), options.fastMath(), hub);
+        MethodHandle handle = hub.guard(dispatch.handle());
         return new Derivative(generic, new WrapperSignature(unspecialised.symbol(), generic.wrapperParameters(),
-                generic.slots()), handle, Map.of(), "", "", reached, hub, new byte[0]);
+                generic.slots()), handle, Map.of(), "", "", reached(method), hub, new byte[0]);
     }
 
-    /** (lambdas and parameters in declared order..., out) → the specialisation's handle, invoked. */
-    private MethodHandle handle(CallingConvention generic) {
+    /**
+     * {@code %jit} of a method taking lambdas: a handle of the method's own type (the lambdas as {@code Object}s)
+     * compiling each lambda site at its first call. Its module holds no code (the specialisations are compiled at
+     * calls); closing it frees them.
+     */
+    static NativeMethod nativeMethod(Pipeline pipeline, JitModule hub, JavaMethod method, EntryPoint unspecialised,
+                                     DifferentiationOptions options) {
+        LambdaDispatch dispatch = new LambdaDispatch(method, unspecialised, new NativeTarget(pipeline, method),
+                options.fastMath(), hub);
+        MethodHandle handle = hub.guard(dispatch.handle());
+        return new NativeMethod(BytecodeLowering.placeholder(unspecialised, reached(method)), hub, handle, handle);
+    }
+
+    /** {@code %autodiff hvp} of a method taking lambdas, its handle as the unspecialised gradient's H·v handle. */
+    static Derivative hvp(Pipeline pipeline, JitModule hub, JavaMethod method, EntryPoint unspecialised) {
+        CallingConvention gradient = CallingConvention.hvpGradient(unspecialised);
+        LambdaDispatch dispatch = new LambdaDispatch(method, unspecialised, new HessianTarget(pipeline), false, hub);
+        return new Derivative(gradient, new WrapperSignature(unspecialised.symbol(), gradient.wrapperParameters(),
+                gradient.slots()), hub.guard(dispatch.handle()), Map.of(), "", "", reached(method), hub, new byte[0]);
+    }
+
+    /** The methods it reaches (its callees, the lambdas it creates): a binding retires when one changes. */
+    private static List<String> reached(JavaMethod method) {
+        return new jenzyme.runtime.lower.SubsetExplainer(method.classes()).reachable(method.ownerInternalName(),
+                method.name(), method.descriptor());
+    }
+
+    /**
+     * The Jacobian of a method taking lambdas: its forward and reverse derivatives dispatch on the lambdas a call
+     * passes, each compiled for a lambda site at its first call with it.
+     */
+    static Jacobian jacobian(Pipeline pipeline, JavaMethod method, EntryPoint unspecialised,
+                             jenzyme.runtime.ad.JacobianOptions options, DifferentiationOptions how) {
+        jenzyme.runtime.ad.JacobianShape shape = jenzyme.runtime.ad.JacobianShape.of(unspecialised, options.wrt(),
+                options.out());
+        Derivative forward = null;
+        Derivative reverse = null;
+        try {
+            if (options.mode().orElse(Mode.FORWARD) == Mode.FORWARD) {
+                forward = pipeline.differentiate(method, Mode.FORWARD, shape.activities(), how, options.width());
+            }
+            if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
+                reverse = pipeline.differentiate(method, Mode.REVERSE, shape.activities(), how, 1);
+            }
+            return new Jacobian(shape, forward, reverse, null, java.util.Set.of()); // dense: the tracer reads no lambdas
+        } catch (RuntimeException e) {
+            if (forward != null) {
+                forward.close();
+            }
+            throw e;
+        }
+    }
+
+    /** (lambdas and parameters in declared order...) → the specialisation's handle, invoked. */
+    private MethodHandle handle() {
         try {
             MethodHandle select = MethodHandles.lookup().findVirtual(LambdaDispatch.class, "select",
                     MethodType.methodType(MethodHandle.class, Object[].class)).bindTo(this)
@@ -103,8 +264,12 @@ final class LambdaDispatch {
             MethodHandle front = MethodHandles.foldArguments(MethodHandles.exactInvoker(lambdasFirst), select);
             // Back to the declared order: each lambda where the unspecialised handle has its (absent) leaves.
             int count = lambdas.size();
-            List<Class<?>> generics = generic.handleType().parameterList();
-            int[] positions = positions(generic);
+            MethodType generic = target.type(unspecialised);
+            List<Class<?>> generics = generic.parameterList();
+            int[] positions = new int[count];
+            for (int j = 0; j < count; j++) {
+                positions[j] = target.position(unspecialised, unspecialised.declared().get(lambdas.get(j)).first());
+            }
             int[] reorder = new int[count + generics.size()];
             Class<?>[] declaredOrder = new Class<?>[reorder.length];
             for (int j = 0; j < count; j++) {
@@ -116,21 +281,11 @@ final class LambdaDispatch {
                 reorder[count + r] = r + (int) Arrays.stream(positions).filter(p -> p <= before).count();
                 declaredOrder[reorder[count + r]] = generics.get(r);
             }
-            return MethodHandles.permuteArguments(front, MethodType.methodType(void.class, declaredOrder), reorder);
+            return MethodHandles.permuteArguments(front, MethodType.methodType(generic.returnType(), declaredOrder),
+                    reorder);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** Handle position of each lambda parameter in the unspecialised handle: before the next parameter's leaves. */
-    private int[] positions(CallingConvention convention) {
-        int[] positions = new int[lambdas.size()];
-        for (int j = 0; j < lambdas.size(); j++) {
-            int first = unspecialised.declared().get(lambdas.get(j)).first();
-            positions[j] = (int) convention.handleParameters().stream()
-                    .filter(p -> p.javaParameter() >= 0 && p.javaParameter() < first).count();
-        }
-        return positions;
     }
 
     /** The code for these lambdas' targets, compiled at the first call with them. */
@@ -153,27 +308,23 @@ final class LambdaDispatch {
                     method.classes()));
         }
         LoweredModule lowered = new BytecodeLowering(method.classes()).lower(method.ownerInternalName(),
-                method.name(), method.descriptor(), entryLambdas);
-        if (options.fastMath()) {
+                method.name(), method.descriptor(), entryLambdas, target.polling());
+        if (fastMath) {
             lowered = lowered.withFastMath();
         }
-        CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn(),
-                width);
-        Derivative derivative = pipeline.differentiate(method, lowered, convention, options);
-        hub.closeWith(derivative);
-        MethodHandle adapted = adapt(derivative.handle(), convention, entryLambdas);
+        MethodHandle adapted = adapt(target.compile(lowered, hub), lowered.entry(), entryLambdas);
         specialised.put(key, adapted);
         return adapted;
     }
 
     /** The specialisation's handle taking the lambdas first (as Objects) instead of their captured values. */
-    private MethodHandle adapt(MethodHandle handle, CallingConvention convention, List<EntryLambda> entryLambdas) {
+    private MethodHandle adapt(MethodHandle handle, EntryPoint entry, List<EntryLambda> entryLambdas) {
         int[] reorder = new int[handle.type().parameterCount()];
         boolean[] capture = new boolean[reorder.length];
         MethodHandle filtered = handle;
         for (int j = 0; j < entryLambdas.size(); j++) {
             EntryLambda lambda = entryLambdas.get(j);
-            int first = convention.entry().declared().get(lambda.parameter()).first();
+            int first = entry.declared().get(lambda.parameter()).first();
             List<MethodHandle> leaves = new ArrayList<>();
             for (int c = 0; c < lambda.captures().size(); c++) {
                 Field field = lambda.captures().get(c);
@@ -181,7 +332,7 @@ final class LambdaDispatch {
                         lambda.captured().get(c), leaves);
             }
             for (int leaf = 0; leaf < leaves.size(); leaf++) {
-                int position = handlePosition(convention, first + leaf);
+                int position = target.position(entry, first + leaf);
                 filtered = MethodHandles.filterArguments(filtered, position, leaves.get(leaf));
                 reorder[position] = j;
                 capture[position] = true;
@@ -194,16 +345,6 @@ final class LambdaDispatch {
             }
         }
         return MethodHandles.permuteArguments(filtered, lambdasFirst, reorder);
-    }
-
-    private static int handlePosition(CallingConvention convention, int nativeParameter) {
-        List<CallingConvention.HandleParameter> parameters = convention.handleParameters();
-        for (int i = 0; i < parameters.size(); i++) {
-            if (parameters.get(i).javaParameter() == nativeParameter) {
-                return i;
-            }
-        }
-        throw new IllegalStateException(String.valueOf(nativeParameter));
     }
 
     /**

@@ -115,7 +115,9 @@ public final class Pipeline implements AutoCloseable {
 
     /** The lowered method, relaxed for {@code --fast-math} when the options ask for it. */
     private LoweredModule lower(JavaMethod method, DifferentiationOptions options, Sweep sweep, int width) {
-        return relaxed(lower(method, sweep, width), options);
+        // Strict derivatives poll every iteration; fast-math ones strip-mine long loops, which then vectorise.
+        return relaxed(lower(method, sweep, width,
+                options.fastMath() ? LoopPolling.CHUNKED_WHEN_LONG : LoopPolling.EVERY_ITERATION), options);
     }
 
     private static LoweredModule relaxed(LoweredModule lowered, DifferentiationOptions options) {
@@ -130,19 +132,46 @@ public final class Pipeline implements AutoCloseable {
     /**
      * The method compiled at O3 without AD and bound with its own Java type. Compiling the same method again (with
      * the same {@link DifferentiationOptions#fastMath()}) releases the previous native code. Of the options only
-     * {@code fastMath} applies: reassociation and contraction allowed ({@link LoweredModule#withFastMath()}).
+     * {@code fastMath} applies: reassociation and contraction allowed ({@link LoweredModule#withFastMath()}). A
+     * method taking lambdas is compiled per lambda site at its first call ({@link LambdaDispatch}): the handle takes
+     * each lambda as an {@code Object}.
      *
      * @throws jenzyme.runtime.error.LoweringException if the method (or one it calls) is outside the subset
      * @throws jenzyme.runtime.error.JitException if LLVM could not compile the module
      * @throws jenzyme.runtime.error.BindingException if FFM could not bind the entry point
      */
     public synchronized NativeMethod jit(JavaMethod method, DifferentiationOptions options) {
-        // Loops strip-mined, so they may vectorise; derivatives keep polling every iteration (see LoopPolling).
-        LoweredModule lowered = relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options);
-        if (lowered.entry().returnsArray()) {
-            throw new jenzyme.runtime.error.BindingException(
-                    Messages.NATIVE_ARRAY_RESULT.format(lowered.entry().methodAsWritten()));
+        NativeMethod compiled;
+        EntryPoint unspecialised = lambdaEntry(method);
+        if (unspecialised != null) {
+            refuseArrayResult(unspecialised);
+            compiled = LambdaDispatch.nativeMethod(this, lambdaHub(unspecialised), method, unspecialised, options);
+        } else {
+            // Loops strip-mined, so they may vectorise; derivatives keep polling every iteration (see LoopPolling).
+            compiled = bindNative(relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options), method);
         }
+        NativeMethod previous = jitted.put(new JitKey(method, options.fastMath()), compiled);
+        if (previous != null) {
+            previous.close();
+        }
+        return compiled;
+    }
+
+    private static void refuseArrayResult(EntryPoint entry) {
+        if (entry.returnsArray()) {
+            throw new jenzyme.runtime.error.BindingException(Messages.NATIVE_ARRAY_RESULT.format(
+                    entry.methodAsWritten()));
+        }
+    }
+
+    /** {@link #jit} of a method without lambda parameters, not kept: the caller closes it (checkpointing's pieces). */
+    NativeMethod compile(JavaMethod method, DifferentiationOptions options) {
+        return bindNative(relaxed(lower(method, Sweep.PRIMAL, 1, LoopPolling.CHUNKED), options), method);
+    }
+
+    /** A lowered module compiled at O3 and bound with the method's own type: {@link #jit}, per lambda too. */
+    NativeMethod bindNative(LoweredModule lowered, JavaMethod method) {
+        refuseArrayResult(lowered.entry());
         provideJvmCalls(lowered, method);
         JitModule code = jit.add(lowered.moduleName(), lowered.bitcode(), true);
         try {
@@ -158,12 +187,7 @@ public final class Pipeline implements AutoCloseable {
             MethodHandle handle = lowered.callsBack() ? copying : withFields(code.guard(
                     NativeBinder.bind(code.address(entry.symbol()), signature, code::isLive, entry.symbol())),
                     entry, method);
-            NativeMethod compiled = new NativeMethod(lowered, code, handle, copying);
-            NativeMethod previous = jitted.put(new JitKey(method, options.fastMath()), compiled);
-            if (previous != null) {
-                previous.close();
-            }
-            return compiled;
+            return new NativeMethod(lowered, code, handle, copying);
         } catch (RuntimeException e) {
             code.close();
             throw e;
@@ -179,6 +203,19 @@ public final class Pipeline implements AutoCloseable {
     /** Reverse mode (gradients): {@link #differentiate} with {@link Mode#REVERSE}. */
     public Derivative reverse(JavaMethod method, Map<String, Activity> overrides, DifferentiationOptions options) {
         return differentiate(method, Mode.REVERSE, overrides, options);
+    }
+
+    /**
+     * Reverse mode in bounded memory: the method's main loop is run again segment by segment, from states stored
+     * every {@code segment} iterations ({@code 0}: chosen as it runs), see {@link CheckpointedReverse}. The
+     * derivative has the same handle as {@link #reverse}'s.
+     *
+     * @throws jenzyme.runtime.error.DifferentiationException if the method's loop cannot be checkpointed
+     */
+    public Derivative reverseCheckpointed(JavaMethod method, Map<String, Activity> overrides,
+                                          DifferentiationOptions options, int segment) {
+        EntryPoint entry = lower(method, options, Sweep.REVERSE, 1).entry();
+        return CheckpointedReverse.derivative(this, method, entry, overrides, options, segment);
     }
 
     /** Forward mode (tangents): {@link #differentiate} with {@link Mode#FORWARD}. */
@@ -208,14 +245,10 @@ public final class Pipeline implements AutoCloseable {
      */
     public Derivative differentiate(JavaMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options, int width) {
-        if (method.descriptor().indexOf('L') >= 0) {
-            EntryPoint unspecialised = new BytecodeLowering(method.classes()).unspecialisedEntry(
-                    method.ownerInternalName(), method.name(), method.descriptor());
-            if (LambdaDispatch.takesLambdas(unspecialised)) {
-                JitModule hub = jit.add(unspecialised.symbol() + ".lambdas",
-                        BytecodeLowering.emptyModule(unspecialised.symbol()), false);
-                return LambdaDispatch.derivative(this, hub, method, unspecialised, mode, overrides, options, width);
-            }
+        EntryPoint unspecialised = lambdaEntry(method);
+        if (unspecialised != null) {
+            return LambdaDispatch.derivative(this, lambdaHub(unspecialised), method, unspecialised, mode, overrides,
+                    options, width);
         }
         Timings timings = new Timings();
         LoweredModule lowered = timings.time("lowering", () -> lower(method, options,
@@ -223,6 +256,22 @@ public final class Pipeline implements AutoCloseable {
         CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn(),
                 width);
         return differentiate(method, lowered, convention, options, timings, "");
+    }
+
+    /** The entry of a method taking lambdas before a call names them ({@link LambdaDispatch}), else null. */
+    private EntryPoint lambdaEntry(JavaMethod method) {
+        if (method.descriptor().indexOf('L') < 0) {
+            return null;
+        }
+        EntryPoint unspecialised = new BytecodeLowering(method.classes()).unspecialisedEntry(
+                method.ownerInternalName(), method.name(), method.descriptor());
+        return LambdaDispatch.takesLambdas(unspecialised) ? unspecialised : null;
+    }
+
+    /** What holds the code compiled per lambda site: closing it frees them all. */
+    private JitModule lambdaHub(EntryPoint unspecialised) {
+        return jit.add(unspecialised.symbol() + ".lambdas", BytecodeLowering.emptyModule(unspecialised.symbol()),
+                false);
     }
 
     /** A lowered (specialised) module differentiated and bound: {@link LambdaDispatch} at a call. */
@@ -241,6 +290,10 @@ public final class Pipeline implements AutoCloseable {
     public Jacobian jacobian(JavaMethod method, JacobianOptions options) {
         Timings timings = new Timings();
         DifferentiationOptions how = DifferentiationOptions.DEFAULT.withFastMath(options.fastMath());
+        EntryPoint unspecialised = lambdaEntry(method);
+        if (unspecialised != null) {
+            return LambdaDispatch.jacobian(this, method, unspecialised, options, how);
+        }
         LoweredModule lowered = timings.time("lowering", () -> lower(method, how, Sweep.FORWARD, options.width()));
         JacobianShape shape = JacobianShape.of(lowered.entry(), options.wrt(), options.out());
         Derivative forward = null;
@@ -256,7 +309,8 @@ public final class Pipeline implements AutoCloseable {
                 reverse = differentiate(method, forReverse, CallingConvention.of(forReverse.entry(), Mode.REVERSE,
                         shape.activities(), true), how, new Timings(), "reverse ");
             }
-            return new Jacobian(shape, forward, reverse);
+            return new Jacobian(shape, forward, reverse, options.dense() ? null : method.classes(),
+                    rules.stream().map(DerivativeRule::primal).collect(java.util.stream.Collectors.toSet()));
         } catch (RuntimeException e) {
             if (forward != null) {
                 forward.close();
@@ -292,12 +346,25 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * H(p)·v of {@code double f(double[] p)}, forward mode over the reverse-mode gradient: the worker differentiates
-     * the gradient wrapper it produced. The handle is {@code (double[] p, double[] v, double[] hv)void}.
+     * H(p)·v of {@code double f(...)}, forward mode over the reverse-mode gradient: the worker differentiates the
+     * gradient wrapper it produced. The handle is {@link HessianVectorBinder}'s: for {@code double f(double[] p)}
+     * {@code (double[] p, double[] v, double[] hv, double[] out)void}.
      */
     public Derivative hvp(JavaMethod method) {
+        EntryPoint unspecialised = lambdaEntry(method);
+        if (unspecialised != null) {
+            return LambdaDispatch.hvp(this, lambdaHub(unspecialised), method, unspecialised);
+        }
         Timings timings = new Timings();
-        LoweredModule lowered = timings.time("lowering", () -> lower(method, Sweep.SECOND_ORDER, 1));
+        return hvp(timings.time("lowering", () -> lower(method, Sweep.SECOND_ORDER, 1)), timings);
+    }
+
+    /** A lowered (specialised) module's Hessian-vector product: {@link LambdaDispatch} at a call. */
+    Derivative hvp(LoweredModule lowered) {
+        return hvp(lowered, new Timings());
+    }
+
+    private Derivative hvp(LoweredModule lowered, Timings timings) {
         CallingConvention gradient = CallingConvention.hvpGradient(lowered.entry());
         DifferentiatedModule reverse = worker().differentiate(request(lowered.bitcode(), lowered.entry().symbol(),
                 gradient.wrapperLayout()).withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false)));
@@ -308,7 +375,7 @@ public final class Pipeline implements AutoCloseable {
         reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
         hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));
         return jitAndBind(lowered, ".hvp", hvp, timings, code -> HessianVectorBinder.bind(
-                code.address(hvp.wrapper().symbol()), overGradient, hvp.wrapper(), code::isLive), gradient);
+                code.address(hvp.wrapper().symbol()), gradient, hvp.wrapper(), code::isLive), gradient);
     }
 
     /** The worker request whose answer is {@code layout}. */

@@ -18,6 +18,7 @@ import jenzyme.runtime.lower.MethodRef;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.hipparchus.special.Erf;
+import org.hipparchus.special.Gamma;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * Custom derivative rules through Enzyme's registration, for a compiled method and for a JVM method called back
  * through an FFM upcall (Hipparchus {@code Erf.erf}): the rule is really used (a deliberately wrong rule changes the
  * gradient by exactly its error), a correct rule agrees with central differences in reverse, forward and batched
- * forward mode, and failures inside rules or the JVM method reach the caller as the JVM's exceptions.
+ * forward mode, rule methods call library methods without rules of their own (Gamma.digamma in logGamma's rule), and
+ * failures inside rules or the JVM method reach the caller as the JVM's exceptions.
  */
 class DerivativeRulesTest {
 
@@ -54,6 +56,14 @@ class DerivativeRulesTest {
                     for (int i = 0; i < p.length; i++) s += org.hipparchus.special.Erf.erf(p[i]) * p[i];
                     return s;
                 }
+                public static double lossGamma(double[] p) {
+                    double s = 0;
+                    for (int i = 0; i < p.length; i++) s += org.hipparchus.special.Gamma.logGamma(p[i]) * p[i];
+                    return s;
+                }
+                /** Rule methods calling a library method that has no rule (QA R6): called back like primal code. */
+                public static double logGammaFwd(double x, double dx) { return org.hipparchus.special.Gamma.digamma(x) * dx; }
+                public static double logGammaRev(double x, double dy) { return dy * org.hipparchus.special.Gamma.digamma(x); }
                 public static double[] erfMap(double[] x) {
                     double[] y = new double[x.length];
                     for (int i = 0; i < x.length; i++) y[i] = org.hipparchus.special.Erf.erf(x[i] * x[(i + 1) % x.length]);
@@ -169,6 +179,24 @@ class DerivativeRulesTest {
         }
         assertEquals(right[0], rightForward, 1e-13);
         assertEquals(wrong[0], wrongForward, 1e-13);
+    }
+
+    @Test
+    void ruleMethodsCallJvmLibraryMethodsThatHaveNoRuleOfTheirOwn() throws Throwable {
+        pipeline.rules(List.of(rule(new MethodRef("org/hipparchus/special/Gamma", "logGamma", "(D)D"), "logGammaFwd",
+                "logGammaRev", true)));
+        double[] p = {0.7, 1.9, 3.4, 5.2};
+        double[] v = {0.3, -0.8, 0.5, 1.1};
+        double[] g = gradient("lossGamma", p);
+        double[] fd = finiteDifferences("lossGamma", p);
+        double expected = 0;
+        for (int i = 0; i < p.length; i++) {
+            double exact = Gamma.digamma(p[i]) * p[i] + Gamma.logGamma(p[i]);
+            assertEquals(exact, g[i], 1e-13 * (1 + Math.abs(exact)), "reverse d/dp[" + i + "]");
+            assertEquals(fd[i], g[i], 1e-7, "reverse vs FD at " + i);
+            expected += exact * v[i];
+        }
+        assertEquals(expected, directional("lossGamma", p, v), 1e-12, "forward");
     }
 
     @Test

@@ -9,9 +9,11 @@ import java.lang.invoke.MethodHandle;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Random;
 import java.util.regex.Pattern;
 import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
@@ -23,7 +25,9 @@ import org.junit.jupiter.api.Test;
  * and its exceptions at the JVM's iteration: across chunk boundaries (10^4 iterations, chunks of at most 4096), in
  * the unchecked copy and the checked one (an index leaving its array in the middle of the range, after stores the
  * JVM made), with an invariant offset, and with a counter bound near Integer.MAX_VALUE. The vector code they exist
- * for is checked in the optimised IR.
+ * for is checked in the optimised IR. --fast-math derivatives strip-mine only long trips (LoopPolling.CHUNKED_WHEN_LONG):
+ * their gradients are checked against the analytic one on both sides of the threshold, and their exceptions
+ * against the JVM's.
  */
 class LoopChunkingTest {
 
@@ -52,6 +56,15 @@ class LoopChunkingTest {
                         total += z * z;
                     }
                     return total;
+                }
+                public static double rosen(double[] x) {
+                    double s = 0;
+                    for (int i = 0; i + 1 < x.length; i++) {
+                        double u = x[i + 1] - x[i] * x[i];
+                        double v = 1 - x[i];
+                        s += 100 * u * u + v * v;
+                    }
+                    return s;
                 }
                 public static int nearMax(int[] a, int from) {
                     int s = 0;
@@ -145,6 +158,54 @@ class LoopChunkingTest {
         Throwable actual = assertThrows(ArrayIndexOutOfBoundsException.class,
                 () -> { int unused = (int) nearMax.invokeExact(a, Integer.MAX_VALUE - 8); });
         assertEquals(expected.getMessage(), actual.getMessage());
+    }
+
+    private static Derivative fastGradient(String name, String descriptor) {
+        return pipeline.differentiate(new JavaMethod(classes, "demo/Loops", name, descriptor), Mode.REVERSE, Map.of(),
+                DifferentiationOptions.DEFAULT.withFastMath(true));
+    }
+
+    /** 9 and 63 iterations run in the per-iteration copy, 64 and 9999 strip-mined (chunks of 1024), vectorised. */
+    @Test
+    void fastMathGradientsOfShortAndLongLoopsMatchTheAnalyticGradient() throws Throwable {
+        try (Derivative rosen = fastGradient("rosen", "([D)D")) {
+            assertTrue(Pattern.compile("<\\d+ x double>").matcher(rosen.code().compiledIr()).find());
+            for (int n : new int[] {10, 64, 65, 10_000}) {
+                double[] x = new Random(n).doubles(n, -1.5, 1.5).toArray(), g = new double[n], out = new double[1];
+                rosen.handle().invokeExact(x, g, out);
+                double[] expected = new double[n];
+                double magnitude = 0;
+                for (int i = 0; i + 1 < n; i++) {
+                    double u = x[i + 1] - x[i] * x[i], v = 1 - x[i];
+                    expected[i] += -400 * x[i] * u - 2 * v;
+                    expected[i + 1] += 200 * u;
+                    magnitude += 100 * u * u + v * v;
+                }
+                assertEquals((double) jvm("rosen", (Object) x), out[0], n * Math.ulp(1.0) * magnitude, "n=" + n);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(expected[i], g[i], 1e-12 * (1 + Math.abs(expected[i])), "n=" + n + ", i=" + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aStripMinedFastMathGradientThrowsAtTheJvmsIndex() throws Throwable {
+        double[] a = new Random(7).doubles(10_003).toArray(), b = new Random(8).doubles(10_000).toArray();
+        Throwable expected = assertThrows(ArrayIndexOutOfBoundsException.class, () -> jvm("dot", a, b, 10_000, 4));
+        try (Derivative dot = fastGradient("dot", "([D[DII)D")) {
+            double[] da = new double[a.length], db = new double[b.length], out = new double[1];
+            Throwable actual = assertThrows(ArrayIndexOutOfBoundsException.class,
+                    () -> { dot.handle().invokeExact(a, da, b, db, 10_000, 4, out); });
+            assertEquals(expected.getMessage(), actual.getMessage());
+            double[] ga = new double[a.length], gb = new double[b.length];
+            dot.handle().invokeExact(a, ga, b, gb, 10_000, 3, out);
+            assertEquals(0.0, ga[0] + ga[1] + ga[2], 0.0);
+            for (int i = 0; i < b.length; i++) {
+                assertEquals(b[i], ga[i + 3], 0.0);
+                assertEquals(a[i + 3], gb[i], 0.0);
+            }
+        }
     }
 
     @Test

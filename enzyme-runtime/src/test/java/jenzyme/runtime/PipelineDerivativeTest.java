@@ -244,7 +244,7 @@ class PipelineDerivativeTest {
         double[] p = random.doubles(n, -2, 2).toArray();
         double[] v = random.doubles(n, -1, 1).toArray();
         double[] hv = new double[n];
-        hvp.handle().invokeExact(p, v, hv);
+        hvp.handle().invokeExact(p, v, hv, (double[]) null);
         for (int i = 0; i < n; i++) {
             double diagonal = (i > 0 ? 200 : 0) + (i + 1 < n ? 1200 * p[i] * p[i] - 400 * p[i + 1] + 2 : 0);
             double expected = diagonal * v[i]
@@ -253,7 +253,7 @@ class PipelineDerivativeTest {
             assertEquals(expected, hv[i], 1e-10 * (1 + Math.abs(expected)), "(Hv)[" + i + "]");
         }
         double[] first = hv.clone();
-        hvp.handle().invokeExact(p, v, hv);
+        hvp.handle().invokeExact(p, v, hv, (double[]) null);
         org.junit.jupiter.api.Assertions.assertArrayEquals(first, hv, 0.0, "a second call starts from zeroed accumulators");
     }
 }

@@ -137,6 +137,23 @@ class ValueObjectsTest {
     }
 
     @Test
+    void anInstanceMethodIsCompiledWithItsReceiverAsTheFirstObjectParameter() throws Throwable {
+        try (Derivative d = pipeline.differentiate(new JavaMethod(classes, "obj/Osc$Particle", "energy", "(D)D"),
+                Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT)) {
+            assertEquals(List.of("this.x", "this.v", "this.mass", "this.steps", "k"),
+                    d.entry().parameters().stream().map(jenzyme.runtime.lower.NativeParameter::name).toList());
+            double x = 0.7, v = -1.3, m = 2.5, k = 3.0;
+            double[] out = new double[d.convention().slots().size()];
+            d.handle().invokeExact(x, v, m, 4, k, out);
+            assertEquals(0.5 * m * v * v + 0.5 * k * x * x, out[d.convention().primalSlot()], 1e-15);
+            assertEquals(k * x, out[d.convention().adjointSlot(0)], 1e-15, "d/dx");
+            assertEquals(m * v, out[d.convention().adjointSlot(1)], 1e-15, "d/dv");
+            assertEquals(0.5 * v * v, out[d.convention().adjointSlot(2)], 1e-15, "d/dmass");
+            assertEquals(0.5 * x * x, out[d.convention().adjointSlot(4)], 1e-15, "d/dk");
+        }
+    }
+
+    @Test
     void fieldWritesOutsideConstructorsAndObjectParametersTheBindingCannotReadAreRefusedInWords() {
         LoweringException write = assertThrows(LoweringException.class, () -> pipeline.jit(method("count", "(D)D")));
         assertTrue(write.getMessage().contains("writing the field obj.Osc$Counter.total outside its constructor"),

@@ -1,6 +1,7 @@
 package jenzyme.kernel;
 
 import jenzyme.runtime.error.Messages;
+import org.dflib.jjava.jupyter.channels.HeartbeatChannel;
 import org.dflib.jjava.jupyter.channels.JupyterConnection;
 import org.dflib.jjava.jupyter.channels.Loop;
 import org.dflib.jjava.jupyter.channels.ShellChannel;
@@ -19,13 +20,15 @@ import java.security.NoSuchAlgorithmException;
  *
  * <p>It also shortens the loops' pause: jjava's shell and control loops take at most one message per 50 ms sleep,
  * which capped the kernel at 20 requests a second (measured: 54 ms per failing magic line, queued) and added up to
- * 50 ms to every interrupt. The sleep is a private final field read when the loop starts, so it is set before
- * binding.
+ * 50 ms to every interrupt. The heartbeat's loop slept 500 ms between polls: a ping waited up to half a second
+ * (measured at load 18-19: 500-1500 ms round trips whether the kernel was idle, running a compiled endless loop or
+ * had a thread allocating, i.e. never GC; CI's 632 ms was this sleep, not a stalled JVM). The sleep is a private
+ * final field read when the loop starts, so it is set before binding.
  */
 final class GuardedConnection extends JupyterConnection {
 
     private static final System.Logger LOG = System.getLogger(GuardedConnection.class.getName());
-    /** Pause between polls of the shell and control sockets (a poll costs microseconds; idle CPU stays ~1%). */
+    /** Pause between polls of the shell, control and heartbeat sockets (a poll costs microseconds; idle CPU ~1%). */
     private static final long LOOP_SLEEP_MS = 5;
 
     GuardedConnection(KernelConnectionProperties properties) throws NoSuchAlgorithmException, InvalidKeyException {
@@ -34,8 +37,9 @@ final class GuardedConnection extends JupyterConnection {
 
     @Override
     public void connect() {
-        setLoopSleep(shell);
-        setLoopSleep(control);
+        setLoopSleep(ShellChannel.class, shell);
+        setLoopSleep(ShellChannel.class, control);
+        setLoopSleep(HeartbeatChannel.class, heartbeat);
         super.connect();
         keepServingAfterBadMessages(shell, "shell");
         keepServingAfterBadMessages(control, "control");
@@ -53,9 +57,9 @@ final class GuardedConnection extends JupyterConnection {
         });
     }
 
-    private static void setLoopSleep(ShellChannel channel) {
+    private static void setLoopSleep(Class<?> type, Object channel) {
         try {
-            Field sleep = ShellChannel.class.getDeclaredField("sleep");
+            Field sleep = type.getDeclaredField("sleep");
             sleep.setAccessible(true);
             sleep.setLong(channel, LOOP_SLEEP_MS);
         } catch (ReflectiveOperationException e) {

@@ -131,16 +131,16 @@ public final class CallingConvention {
     public static final int MAX_WIDTH = 64;
 
     /**
-     * The inner gradient of a Hessian-vector product of {@code double f(double[] p)}: reverse mode without the
-     * primal value; {@link #overGradient()} describes the forward pass over its wrapper.
+     * The inner gradient of a Hessian-vector product of {@code double f(...)} with the default activities (every
+     * floating scalar and array, records' components included, differentiated): reverse mode without the primal
+     * value; {@link #overGradient()} describes the forward pass over its wrapper.
      */
     public static CallingConvention hvpGradient(EntryPoint entry) {
         if (!entry.fields().isEmpty()) {
             throw DifferentiationException.refused(entry.methodAsWritten(), Messages.HVP_READS_FIELDS.format(
                     entry.methodName(), entry.fields().getFirst().field().javaName()));
         }
-        if (entry.parameters().size() != 1 || entry.parameters().getFirst().type() != JavaType.DOUBLE_ARRAY
-                || entry.returnType() != JavaType.DOUBLE) {
+        if (entry.returnType() != JavaType.DOUBLE || entry.parameters().stream().anyMatch(p -> p.type().isMatrix())) {
             throw DifferentiationException.refused(entry.methodAsWritten(),
                     Messages.HVP_SHAPE.format(entry.methodName(), entry.methodAsWritten()));
         }

@@ -67,12 +67,14 @@ public record WrapperLayout(Mode mode, int width, List<Argument> arguments, Acti
     }
 
     /**
-     * Forward mode over this wrapper (which must return nothing through {@code out}): each primal that has a
-     * shadow here is Duplicated again, so is each shadow, so that the tangent of a shadow (a gradient) is the
-     * second derivative along the primal's tangent. Everything else — status, lengths, {@code out} — is Const.
+     * Forward mode over this reverse wrapper (which must not store the primal value): each differentiated primal
+     * (Duplicated or Active) is Duplicated again, so is each shadow, so that the tangent of a shadow (a gradient)
+     * is the second derivative along the primal's tangent; when Active scalars' adjoints go to {@code out}'s slots,
+     * {@code out} is Duplicated too and its tangent receives their second derivatives. Everything else — status,
+     * lengths, Const parameters — is Const.
      */
     WrapperLayout forwardOver() {
-        if (!slots.isEmpty()) {
+        if (slots.stream().anyMatch(slot -> slot.kind() != OutputSlot.Kind.ADJOINT)) {
             throw new IllegalStateException(Messages.WRAPPER_HAS_SLOTS.format(slots));
         }
         List<Argument> over = new ArrayList<>();
@@ -80,11 +82,11 @@ public record WrapperLayout(Mode mode, int width, List<Argument> arguments, Acti
         for (WrapperParameter parameter : parameters) {
             types.add(parameter.type());
             over.add(switch (parameter.role()) {
-                case OUT -> Argument.of(Activity.CONST, ArgType.PTR_DOUBLE);
+                case OUT -> Argument.of(slots.isEmpty() ? Activity.CONST : Activity.DUPLICATED, ArgType.PTR_DOUBLE);
                 case SHADOW, TANGENT -> Argument.of(Activity.DUPLICATED, arguments.get(parameter.argument()).type());
                 case ARG -> {
                     Argument primal = arguments.get(parameter.argument());
-                    yield Argument.of(primal.activity().hasShadow() ? Activity.DUPLICATED : Activity.CONST,
+                    yield Argument.of(primal.activity() == Activity.CONST ? Activity.CONST : Activity.DUPLICATED,
                             primal.type());
                 }
             });

@@ -66,6 +66,11 @@ public final class LaneTable {
         MemorySegment.copy(values, 0, lanes, ValueLayout.JAVA_DOUBLE, lane * (long) length * DOUBLE, length);
     }
 
+    /** Every lane := {@code values[offset + lane * length ..]} (one bulk copy). */
+    public void copyAllIn(double[] values, int offset) {
+        MemorySegment.copy(values, offset, lanes, ValueLayout.JAVA_DOUBLE, 0, width * length);
+    }
+
     /** {@code values[lane * length + i]} := lane {@code lane}'s element i, for every lane (one bulk copy). */
     public void copyAllOut(double[] values) {
         MemorySegment.copy(lanes, ValueLayout.JAVA_DOUBLE, 0, values, 0, width * length);

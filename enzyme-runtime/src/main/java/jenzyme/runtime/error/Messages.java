@@ -151,6 +151,15 @@ public enum Messages {
     HVP_READS_FIELDS,
     HVP_SHAPE,
 
+    // Checkpointed reverse passes (%autodiff reverse f --checkpoint).
+    CHECKPOINT_NO_LOOP,
+    CHECKPOINT_LOOP_SHAPE,
+    CHECKPOINT_STATE,
+    CHECKPOINT_ARRAY_WRITTEN,
+    CHECKPOINT_SHAPE,
+    CHECKPOINT_SEGMENT,
+    CHECKPOINT_MODE,
+
     // Vector functions, Jacobians and batched forward mode.
     WIDTH,
     JACOBIAN_INPUT,
@@ -200,11 +209,16 @@ public enum Messages {
 
     // Magic lines (what the user asked for does not exist or does not fit).
     NO_CELL_METHOD,
+    RECEIVER_NOT_A_VARIABLE,
+    RECEIVER_NULL,
+    RECEIVER_NO_METHOD,
+    RECEIVER_MODES,
     OVERLOADED,
     NOT_AN_IDENTIFIER,
     UNKNOWN_MODE,
     UNKNOWN_ACTIVITY,
     SAMPLED_SHAPE,
+    SAMPLED_LAMBDA,
     SAMPLED_RESULT,
     HVP_OPTIONS,
     WITH_USAGE,
@@ -327,6 +341,7 @@ public enum Messages {
     NOT_A_PRIMITIVE,
     NOT_A_PRIMITIVE_ARRAY,
     NULL_ARRAY,
+    DACTIVE_LENGTH,
     NULL_SHADOW,
     OUT_TOO_SHORT,
 

@@ -139,6 +139,15 @@ public final class BytecodeLowering {
         }
     }
 
+    /**
+     * The module of a method taking lambdas before a call names them: no code (each lambda site's is compiled at
+     * its first call), the unspecialised entry and the methods it reaches (what a binding's staleness watches).
+     */
+    public static LoweredModule placeholder(EntryPoint unspecialised, List<String> reached) {
+        return new LoweredModule(unspecialised.symbol() + ".lambdas", emptyModule(unspecialised.symbol()), "",
+                unspecialised, reached, List.of());
+    }
+
     /** An LLVM module without functions: what holds a binding's place until a call names its lambdas. */
     public static byte[] emptyModule(String name) {
         try (IrModule module = new IrModule(name, new StaticFields(List.of()))) {

@@ -2,6 +2,7 @@ package jenzyme.runtime.lower;
 
 import static org.bytedeco.llvm.global.LLVM.*;
 
+import java.util.function.Supplier;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
@@ -15,6 +16,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  *
  * <p>Measured on Rosenbrock n=1000 (fast math): the loop vectorises once the poll is out of the iteration; with
  * the per-iteration poll O3 kept it scalar, and contraction chained two FMAs on the sum (slower than strict).
+ *
+ * <p>A {@link LoopShape#plainWhenShort} loop is entered from outside through a gate instead, which sends a trip
+ * too short to pay for the chunks to the checked copy (polling every iteration) and the others to the entry block.
  */
 final class ChunkedLoop {
 
@@ -22,6 +26,7 @@ final class ChunkedLoop {
     private final ExitPaths exits;
     private final LoopShape shape;
     private final LLVMBasicBlockRef entry;
+    private final LLVMBasicBlockRef gate;
     private final LLVMValueRef budget;
     private LLVMBasicBlockRef dispatch;
 
@@ -30,6 +35,7 @@ final class ChunkedLoop {
         this.exits = exits;
         this.shape = shape;
         this.entry = ir.appendBlock(function, "chunk" + shape.header());
+        this.gate = shape.plainWhenShort() ? ir.appendBlock(function, "gate" + shape.header()) : entry;
         this.budget = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "chunk" + shape.header() + ".budget");
     }
 
@@ -38,8 +44,22 @@ final class ChunkedLoop {
     }
 
     /** Where jumps into the loop from outside go. */
+    LLVMBasicBlockRef outsideEntry() {
+        return gate;
+    }
+
+    /** The block that polls and starts a chunk. */
     LLVMBasicBlockRef entry() {
         return entry;
+    }
+
+    /**
+     * The gate of a {@link LoopShape#plainWhenShort} loop: to the chunks if {@code longTrip} (computed in the gate)
+     * holds, else to {@code plain}.
+     */
+    void emitGate(Supplier<LLVMValueRef> longTrip, LLVMBasicBlockRef plain) {
+        ir.positionAtEnd(gate);
+        ir.condBr(longTrip.get(), entry, plain);
     }
 
     /**

@@ -37,4 +37,16 @@ public record DerivativeRules(Map<MethodRef, DerivativeRule> byPrimal, Sweep swe
     Optional<DerivativeRule> find(MethodRef method) {
         return Optional.ofNullable(byPrimal.get(method));
     }
+
+    /**
+     * Whether {@code method} is a rule's forward or reverse method, compiled for a sweep that uses it: code Enzyme
+     * calls as a derivative but never differentiates.
+     */
+    boolean isRuleMethod(MethodRef method) {
+        return switch (sweep) {
+            case FORWARD -> byPrimal.values().stream().anyMatch(r -> r.forward().filter(method::equals).isPresent());
+            case REVERSE -> byPrimal.values().stream().anyMatch(r -> r.reverse().filter(method::equals).isPresent());
+            case PRIMAL, SECOND_ORDER -> false;
+        };
+    }
 }

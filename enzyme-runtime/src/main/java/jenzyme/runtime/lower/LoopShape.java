@@ -14,9 +14,11 @@ import java.util.Set;
  * @param inductionSlot the local a final {@code i++} counts, or -1 (then the loop is not versioned)
  * @param storedLocals  every local the loop stores to
  * @param versioned     whether the loop also gets a copy without the bounds checks its counter makes redundant
+ * @param plainWhenShort whether only the unchecked copy is strip-mined, and the checked one polls every iteration
+ *                      and runs short trips ({@link LoopPolling#CHUNKED_WHEN_LONG}); implies {@code versioned}
  */
 record LoopShape(int header, int end, int branchBci, int exitBci, int chunk, int inductionSlot,
-                 Set<Integer> storedLocals, boolean versioned) {
+                 Set<Integer> storedLocals, boolean versioned, boolean plainWhenShort) {
 
     boolean contains(int bci) {
         return header <= bci && bci <= end;

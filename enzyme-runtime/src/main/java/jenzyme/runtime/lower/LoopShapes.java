@@ -41,6 +41,11 @@ final class LoopShapes {
     static final int CHUNK_WORK = 1 << 16;
     static final int CALL_WORK = 1024;
     static final int MATH_WORK = 16;
+    /**
+     * Iterations left on entry from which a {@link LoopPolling#CHUNKED_WHEN_LONG} loop runs strip-mined: the
+     * measured break-even of Rosenbrock's --fast-math gradient lies between 32 and 64 (see {@link LoopPolling}).
+     */
+    static final int LONG_TRIPS = 64;
 
     private final CodePlan plan;
     private final List<Instruction> instructions = new ArrayList<>();
@@ -58,19 +63,26 @@ final class LoopShapes {
         }
     }
 
-    /** The loops of the method to strip-mine (none unless {@code polling} is CHUNKED), by header offset. */
+    /** The loops of the method to strip-mine ({@link LoopPolling} says which), by header offset. */
     static Map<Integer, LoopShape> of(CodeAttribute code, CodePlan plan, LoopPolling polling) {
         Map<Integer, LoopShape> found = new HashMap<>();
-        if (polling != LoopPolling.CHUNKED) {
+        if (polling == LoopPolling.EVERY_ITERATION) {
             return found;
         }
         LoopShapes shapes = new LoopShapes(code, plan);
         Map<Integer, Integer> ends = plan.loopEnds();
-        ends.forEach((header, end) -> shapes.shape(header, end, ends).ifPresent(shape -> found.put(header, shape)));
+        boolean whenLong = polling == LoopPolling.CHUNKED_WHEN_LONG;
+        ends.forEach((header, end) -> shapes.shape(header, end, ends, whenLong)
+                .filter(shape -> !whenLong || shape.versioned() && isOutermost(header, end, ends))
+                .ifPresent(shape -> found.put(header, shape)));
         return found;
     }
 
-    private Optional<LoopShape> shape(int header, int end, Map<Integer, Integer> ends) {
+    private static boolean isOutermost(int header, int end, Map<Integer, Integer> ends) {
+        return ends.entrySet().stream().noneMatch(e -> e.getKey() < header && end <= e.getValue());
+    }
+
+    private Optional<LoopShape> shape(int header, int end, Map<Integer, Integer> ends, boolean plainWhenShort) {
         int first = offsets.indexOf(header);
         if (first < 0 || !plan.entryStack(header).isEmpty()) {
             return Optional.empty();
@@ -113,7 +125,7 @@ final class LoopShapes {
                 && instructions.subList(first, last).stream().anyMatch(i -> i instanceof ArrayLoadInstruction
                         || i instanceof ArrayStoreInstruction);
         return Optional.of(new LoopShape(header, end, offsets.get(k), exitBci, chunk, counter, Set.copyOf(stored),
-                versioned));
+                versioned, plainWhenShort));
     }
 
     /** The local that {@code iinc l, 1; goto header} ends the loop with and nothing else stores to, or -1. */

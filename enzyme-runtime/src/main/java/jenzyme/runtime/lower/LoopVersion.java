@@ -84,15 +84,25 @@ final class LoopVersion {
         }
     }
 
+    /**
+     * At the builder's position before the loop: whether the header's condition holds for at least {@code trips}
+     * more counter values (an {@code i1}; false when the condition is not a bound on the counter).
+     */
+    LLVMValueRef hasTrips(int trips) {
+        if (bound == null) {
+            return ir.constInt(ir.i1(), 0);
+        }
+        return ir.icmp(LLVMIntSGE, ir.sub(lastStaying(sum(bound.counter())), first()), wide(trips - 1));
+    }
+
     /** At the end of the dispatch block: whether the next chunk may run in this copy (an {@code i1}). */
     LLVMValueRef chosen() {
         if (bound == null) {
             return ir.constInt(ir.i1(), 0);
         }
-        LLVMValueRef first = ir.sext(ir.load(ir.i32(), bound.counter().counter(), "chunk.first"), ir.i64());
+        LLVMValueRef first = first();
         LLVMValueRef k = sum(bound.counter());
-        LLVMValueRef limit = ir.sext(rematerialise(bound.limit()), ir.i64());
-        LLVMValueRef lastStaying = ir.sub(bound.inclusive() ? limit : ir.sub(limit, wide(1)), k);
+        LLVMValueRef lastStaying = lastStaying(k);
         LLVMValueRef reach = ir.add(first, wide(shape.chunk() - 1));
         LLVMValueRef last = ir.select(ir.icmp(LLVMIntSLT, reach, lastStaying), reach, lastStaying);
         // The header's i + k must not wrap for any counter value it sees, up to one past the last iteration.
@@ -106,6 +116,17 @@ final class LoopVersion {
             ok = ir.and(ok, ir.and(ir.icmp(LLVMIntSGE, low, wide(0)), ir.icmp(LLVMIntSLT, high, length)));
         }
         return ok;
+    }
+
+    /** The counter's value now, in 64 bits. */
+    private LLVMValueRef first() {
+        return ir.sext(ir.load(ir.i32(), bound.counter().counter(), "chunk.first"), ir.i64());
+    }
+
+    /** The largest counter value for which the header's {@code i + k < limit} (or {@code <=}) holds, in 64 bits. */
+    private LLVMValueRef lastStaying(LLVMValueRef k) {
+        LLVMValueRef limit = ir.sext(rematerialise(bound.limit()), ir.i64());
+        return ir.sub(bound.inclusive() ? limit : ir.sub(limit, wide(1)), k);
     }
 
     // ---- index expressions

@@ -206,7 +206,7 @@ final class MethodLowering {
         LoopShape shape = chunk.shape();
         if (open) {
             spillFor(shape.header());
-            ir.br(chunk.entry());
+            ir.br(chunk.outsideEntry());
         }
         chunk.emitEntry();
         fastLoop = shape;
@@ -224,6 +224,10 @@ final class MethodLowering {
         fastLoop = null;
         arrays.provedBy(null);
         ir.condBr(version.chosen(), unchecked, blockAt(shape.header()));
+        if (shape.plainWhenShort()) {
+            LoopVersion proved = version;
+            chunk.emitGate(() -> proved.hasTrips(LoopShapes.LONG_TRIPS), blockAt(shape.header()));
+        }
         version = null;
         fastBlocks.clear();
         startCopy();
@@ -260,7 +264,7 @@ final class MethodLowering {
         LLVMBasicBlockRef block = blockAt(labelBci);
         if (open) {
             spillFor(labelBci);
-            ir.br(chunk != null ? chunk.entry() : block);
+            ir.br(chunk != null ? chunk.outsideEntry() : block);
         }
         if (chunk != null && chunk.emitEntry()) {
             ir.br(block);
@@ -268,7 +272,7 @@ final class MethodLowering {
         ir.positionAtEnd(block);
         open = true;
         currentBlockStart = labelBci;
-        if (plan.isLoopHeader(labelBci) && !chunks.containsKey(labelBci)) {
+        if (plan.isLoopHeader(labelBci) && pollsEveryIteration(labelBci)) {
             // Polled on entry to the header rather than before each back-edge: every cycle still passes a poll.
             // Measured on Rosenbrock's reverse gradient (5.6 -> 2.6 us at n=1000): with the poll before the
             // back-edge, post-AD O3 paired the shadow updates a[i], a[i+1] into 16-byte loads/stores that overlap
@@ -288,6 +292,12 @@ final class MethodLowering {
                     .map(name -> slots.load(key, records.shape(name), key))
                     .orElseThrow(() -> Unsupported.malformed("an unconstructed object at a jump target")));
         }
+    }
+
+    /** Whether the loop at {@code header}, in the copy being lowered, polls at its header: it is not strip-mined. */
+    private boolean pollsEveryIteration(int header) {
+        ChunkedLoop chunk = chunks.get(header);
+        return chunk == null || fastLoop == null && chunk.shape().plainWhenShort();
     }
 
     private void spillFor(int targetBci) {
@@ -317,7 +327,7 @@ final class MethodLowering {
     /** Where a jump from the current instruction goes: into a strip-mined loop from outside, to its entry block. */
     private LLVMBasicBlockRef jumpTarget(int targetBci) {
         ChunkedLoop chunk = chunks.get(targetBci);
-        return chunk != null && !chunk.shape().contains(bci) ? chunk.entry() : blockAt(targetBci);
+        return chunk != null && !chunk.shape().contains(bci) ? chunk.outsideEntry() : blockAt(targetBci);
     }
 
     private void jumpTo(int targetBci) {
@@ -329,7 +339,7 @@ final class MethodLowering {
     private void branchIf(LLVMValueRef condition, int targetBci) {
         spillFor(targetBci);
         ChunkedLoop chunk = chunkTests.get(bci);
-        if (chunk != null) {
+        if (chunk != null && !pollsEveryIteration(chunk.shape().header())) {
             if (version != null) {
                 version.exitTest(condition, true);
             }
@@ -359,7 +369,7 @@ final class MethodLowering {
             });
             return;
         }
-        if (!(instruction instanceof InvokeInstruction call && ruleCalls.covers(call))) {
+        if (!(instruction instanceof InvokeInstruction call && ruleCalls.covers(call, method.ref()))) {
             SubsetRules.refusal(instruction, classes).ifPresent(construct -> {
                 throw Unsupported.refused(construct);
             });
@@ -556,7 +566,8 @@ final class MethodLowering {
             }
         }
         if (!hasReceiver) {
-            java.util.Optional<JValue> ruled = ruleCalls.call(new MethodRef(owner, name, descriptor), args);
+            java.util.Optional<JValue> ruled = ruleCalls.call(method.ref(), new MethodRef(owner, name, descriptor),
+                    args);
             if (ruled.isPresent()) {
                 stack.push(ruled.get());
                 return;

@@ -60,18 +60,39 @@ final class RuleCalls {
         return List.copyOf(jvmCalls);
     }
 
-    /** Whether {@code invoke} calls a method with a rule (so no subset rule about its class applies). */
-    boolean covers(java.lang.classfile.instruction.InvokeInstruction invoke) {
-        return invoke.opcode() == Opcode.INVOKESTATIC && rules.find(new MethodRef(invoke.owner().asInternalName(),
-                invoke.name().stringValue(), invoke.type().stringValue())).isPresent();
+    /**
+     * Whether {@code invoke}, in {@code caller}, calls a method with a rule or is a JVM call of a rule method (so no
+     * subset rule about its class applies).
+     */
+    boolean covers(InvokeInstruction invoke, MethodRef caller) {
+        if (invoke.opcode() != Opcode.INVOKESTATIC) {
+            return false;
+        }
+        MethodRef callee = new MethodRef(invoke.owner().asInternalName(), invoke.name().stringValue(),
+                invoke.type().stringValue());
+        return rules.find(callee).isPresent() || callsBackFrom(caller, callee);
     }
 
     /**
-     * Emits the call of {@code method} with {@code args} through its rule's shim at the builder's position; empty if
-     * the call is an ordinary one (no rule, or a compiled method whose rule lacks this sweep's derivative: Enzyme then
-     * differentiates its body).
+     * Whether {@code caller} calls {@code callee} back in the JVM: a rule's forward or reverse method may call a
+     * library method of doubles (Hipparchus {@code Gamma.digamma} in the rule of {@code Gamma.logGamma}) without a
+     * rule of its own, because Enzyme never differentiates a rule method; it gets the value as primal code would.
      */
-    Optional<JValue> call(MethodRef method, List<JValue> args) {
+    private boolean callsBackFrom(MethodRef caller, MethodRef callee) {
+        return rules.isRuleMethod(caller) && !classes.has(callee.owner()) && !MathCalls.handles(callee.owner())
+                && DerivativeRule.fitsPrimal(callee.descriptor());
+    }
+
+    /**
+     * Emits the call of {@code method} (in {@code caller}) with {@code args} through its rule's shim, or back into
+     * the JVM ({@link #callsBackFrom}), at the builder's position; empty if the call is an ordinary one (no rule, or
+     * a compiled method whose rule lacks this sweep's derivative: Enzyme then differentiates its body).
+     */
+    Optional<JValue> call(MethodRef caller, MethodRef method, List<JValue> args) {
+        if (callsBackFrom(caller, method)) {
+            return Optional.of(JValue.scalar(ValueKind.DOUBLE, upcall(method,
+                    args.stream().map(JValue::value).toList())));
+        }
         Optional<DerivativeRule> rule = rules.find(method);
         if (rule.isEmpty()) {
             return Optional.empty();
@@ -233,14 +254,15 @@ final class RuleCalls {
 
     /** The primal's value: its compiled body, or the JVM through an upcall. */
     private LLVMValueRef value(DerivativeRule rule, LLVMValueRef status, List<LLVMValueRef> xs) {
-        if (!rule.inJvm()) {
-            return compiledCall(rule.primal(), status, xs);
-        }
-        jvmCalls.add(rule.primal());
+        return rule.inJvm() ? upcall(rule.primal(), xs) : compiledCall(rule.primal(), status, xs);
+    }
+
+    /** A call of the JVM method {@code method} of doubles, through its FFM upcall. */
+    private LLVMValueRef upcall(MethodRef method, List<LLVMValueRef> xs) {
+        jvmCalls.add(method);
         LLVMTypeRef[] doubles = new LLVMTypeRef[xs.size()];
         java.util.Arrays.fill(doubles, ir.f64());
-        Callee upcall = module.runtimeFunction(RuntimeSymbols.jvmCall(rule.primal()),
-                ir.functionType(ir.f64(), doubles));
+        Callee upcall = module.runtimeFunction(RuntimeSymbols.jvmCall(method), ir.functionType(ir.f64(), doubles));
         return ir.call(upcall.type(), upcall.function(), xs.toArray(LLVMValueRef[]::new));
     }
 

@@ -104,10 +104,20 @@ class CallingConventionTest {
     }
 
     @Test
-    void hessianVectorProductsNeedADoubleOfADoubleArray() {
+    void hessianVectorProductsNeedADoubleResult() {
         var refused = assertThrows(jenzyme.runtime.error.DifferentiationException.class,
-                () -> CallingConvention.hvpGradient(f));
-        assertTrue(refused.getMessage().contains("expected double f(double[]) for a Hessian-vector product, got f("),
-                refused.getMessage());
+                () -> CallingConvention.hvpGradient(mixed));
+        assertTrue(refused.getMessage().contains("expected mixed to return double and take no two-dimensional array"
+                + " for a Hessian-vector product, got mixed("), refused.getMessage());
+    }
+
+    @Test
+    void theForwardPassOverAGradientWithAnActiveScalarDuplicatesItsAdjointSlots() {
+        CallingConvention gradient = CallingConvention.hvpGradient(f);
+        assertEquals("(arg0:ptr,arg1:double,arg2:ptr,shadow2:ptr,arg3:i32,arg4:i32,out:ptr) -> [adjoint1:double]",
+                gradient.wrapperLayout().toString());
+        // x's tangent is the direction, out's tangent receives d/dv of x's adjoint: (H·v) of x
+        assertEquals(List.of("const:i32*", "dup:double", "dup:double*", "dup:double*", "const:i32", "const:i32",
+                "dup:double*"), gradient.overGradient().arguments().stream().map(Argument::token).toList());
     }
 }

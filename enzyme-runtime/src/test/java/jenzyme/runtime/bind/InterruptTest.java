@@ -1,15 +1,22 @@
 package jenzyme.runtime.bind;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.invoke.MethodHandle;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import jenzyme.runtime.Derivative;
 import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.NativeMethod;
 import jenzyme.runtime.Pipeline;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.jit.NativeMemory;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
@@ -40,6 +47,13 @@ class InterruptTest {
                     while (true) {
                         n = n * 7 + 1;
                     }
+                }
+                static double squares(double[] a, int n) {
+                    double s = 0;
+                    for (int i = 0; i < n; i++) {
+                        s += a[i % a.length] * a[i % a.length];
+                    }
+                    return s;
                 }
                 static long countTo(long n) {
                     long c = 0;
@@ -109,6 +123,28 @@ class InterruptTest {
         assertStopsWhenRaised(() -> { long unused = (long) forever.copyingHandle().invokeExact(1L); });
         MethodHandle countTo = pipeline.jit(new JavaMethod(classes, "intr/Spin", "countTo", "(J)J")).handle();
         assertEquals(500L, (long) countTo.invokeExact(1000L));
+    }
+
+    /**
+     * An interrupt raised before a reverse gradient's call stops its forward sweep at the first loop header: the
+     * binding reports it, the call leaves no native block behind, and the next call gives the gradient.
+     */
+    @Test
+    void aReverseGradientInterruptedInItsForwardSweepUnwindsAndTheNextCallRuns() throws Throwable {
+        try (Derivative squares = pipeline.differentiate(new JavaMethod(classes, "intr/Spin", "squares", "([DI)D"),
+                Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT)) {
+            double[] a = {1, 2, 3}, gradient = new double[3], out = new double[1];
+            long inUse = NativeMemory.inUse();
+            InterruptFlag.global().raise();
+            assertThrows(CompiledCodeInterruptedException.class,
+                    () -> { squares.handle().invokeExact(a, gradient, 1000, out); });
+            assertFalse(InterruptFlag.global().isRaised(), "the binding consumes the interrupt it reports");
+            assertEquals(inUse, NativeMemory.inUse());
+            Arrays.fill(gradient, 0);
+            squares.handle().invokeExact(a, gradient, 6, out);
+            assertEquals(28.0, out[0], 0.0);
+            assertArrayEquals(new double[] {4, 8, 12}, gradient, 0.0);
+        }
     }
 
     private interface Call {

@@ -100,11 +100,12 @@ final class BindingHelp {
                         + "directional derivative along the tangents as `" + returns + "(value, dvalue)`.";
             }
             case "_hvp" -> {
-                example.append("double[] hv = ").append(name).append("(").append(args).append(");   // H(")
+                example.append(returns).append(" hv = ").append(name).append("(").append(args).append(");   // H(")
                         .append(parameters.getFirst()[1]).append(")·v");
                 yield "**Hessian-vector product of `" + f + "`**, bound by `%autodiff hvp " + f + "`: H·v, the "
                         + "second derivative of `" + f + "` at the point along `v`, without forming H (Enzyme's "
-                        + "forward mode over its reverse-mode gradient), in a new array.";
+                        + "forward mode over its reverse-mode gradient), in a new `" + returns + "` (a record "
+                        + "parameter's part of H·v is a record of its type).";
             }
             case "_hvp_into" -> {
                 example.append("double[] hv = new double[").append(parameters.getFirst()[1]).append(".length];\n")

@@ -11,9 +11,9 @@ import jenzyme.magics.MagicLine;
 import jenzyme.magics.SyntaxMagic;
 import jenzyme.magics.UserMethod;
 import jenzyme.magics.binding.BindingStubs;
-import jenzyme.magics.binding.GenericParameters;
 import jenzyme.magics.binding.CompileSummary;
 import jenzyme.magics.binding.CompilerSession;
+import jenzyme.magics.binding.Receivers;
 import jenzyme.runtime.BatchedForward;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.Jacobian;
@@ -23,6 +23,7 @@ import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.RecordShape;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 
 /**
@@ -35,7 +36,7 @@ public final class AutodiffMagic extends SyntaxMagic {
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
             "%autodiff reverse|forward|hvp|jacobian|rule <method> [param=Const|Active|Duplicated|DuplicatedNoNeed ...]"
                     + " [--name <base>] [--wrt <x>] [--out <y>] [--mode forward|reverse] [--width <lanes>]"
-                    + " [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
+                    + " [--checkpoint [--segment <K>]] [--dense] [--dump] [--ad-before-opt] [--fast-math] [--verbose]",
             """
             Differentiates a cell method with Enzyme and binds the derivative as new cell methods.
 
@@ -64,6 +65,9 @@ public final class AutodiffMagic extends SyntaxMagic {
             `jacobian` compiles forward mode in sweeps of --width lanes (default 8) and reverse mode, and picks
             forward when y has more entries than x (`--mode forward|reverse` compiles only one); `--wrt x` names the
             input (default: the first double[] parameter), `--out y` the output of a void method (default: the last).
+            Sparse Jacobians are compressed: at the first call the pattern of non-zeros is traced from the bytecode
+            (every branch counted, whatever x is) and columns that share no row share a forward lane; `--dense` turns
+            that off.
 
             Derivative rules: `%autodiff rule myerf forward=myerf_fwd reverse=myerf_rev` makes every derivative
             compiled afterwards use your derivative of `double myerf(double x)`: `double myerf_fwd(double x, double
@@ -72,13 +76,25 @@ public final class AutodiffMagic extends SyntaxMagic {
             doubles, named with its full class name (`%autodiff rule org.hipparchus.special.Erf.erf forward=...
             reverse=...`), is called back in the JVM for its value and differentiated by the rule.
 
+            An instance method of an object in a notebook variable: `%autodiff reverse model.loss` binds
+            `loss_grad(...)` with loss's own parameters, reading `model` at each call; the gradient with respect to
+            its fields is `dmodel()`, an object of its class.
+
+            `%autodiff reverse f --checkpoint` keeps the reverse pass's memory bounded however long f's main loop
+            runs: the loop state is stored every K iterations (K adapts, at most 4096 states; `--segment K` fixes
+            it) and each segment is run again to differentiate it, about twice the primal's time on top of the plain
+            gradient's (docs/CHECKPOINTING.md).
+
             `--name g` binds g_grad instead of loss_grad; `--dump` shows the IR before and after Enzyme;
             `--ad-before-opt` differentiates unoptimised IR (for comparison); `--fast-math` lets LLVM reassociate and
             fuse floating-point operations (results within the tolerance of docs/DERIVATIVES.md); `--verbose` shows the
             time of each phase and, on failure, the IR and the Enzyme worker's messages.
             """,
-            List.of("mode", "method"), Set.of("name", "wrt", "out", "mode", "width"),
-            Set.of("dump", "ad-before-opt", "fast-math", "verbose"));
+            List.of("mode", "method"), Set.of("name", "wrt", "out", "mode", "width", "segment"),
+            Set.of("dump", "ad-before-opt", "fast-math", "verbose", "dense", "checkpoint"));
+
+    /** The longest segment {@code --segment} accepts (a segment's iteration count is an int in the pieces). */
+    static final int MAX_SEGMENT = 1 << 30;
 
     private final CompilerSession compiler;
 
@@ -95,7 +111,16 @@ public final class AutodiffMagic extends SyntaxMagic {
         boolean hvp = line.positional(0).equals("hvp");
         boolean jacobian = line.positional(0).equals("jacobian");
         Mode mode = hvp || jacobian ? Mode.REVERSE : mode(line.positional(0));
-        UserMethod method = compiler.method(line.positional(1));
+        boolean checkpoint = line.flag("checkpoint") || line.option("segment").isPresent();
+        if (checkpoint && (hvp || jacobian || mode != Mode.REVERSE)) {
+            throw new IllegalArgumentException(Messages.CHECKPOINT_MODE.format());
+        }
+        // model.loss: the instance method loss of the object in the notebook variable model (docs/RECORDS.md)
+        Receivers.Receiver receiver = line.positional(1).contains(".") ? compiler.receiver(line.positional(1)) : null;
+        if (receiver != null && (hvp || jacobian || line.option("width").isPresent() || checkpoint)) {
+            throw new IllegalArgumentException(Messages.RECEIVER_MODES.format(line.positional(1)));
+        }
+        UserMethod method = receiver != null ? receiver.method() : compiler.method(line.positional(1));
         String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         if (hvp) {
             return hessianVectorProduct(method, name, line);
@@ -104,7 +129,7 @@ public final class AutodiffMagic extends SyntaxMagic {
             return jacobian(method, name, line);
         }
         if (line.option("wrt").isPresent() || line.option("out").isPresent() || line.option("mode").isPresent()
-                || line.option("width").isPresent() && mode != Mode.FORWARD) {
+                || line.flag("dense") || line.option("width").isPresent() && mode != Mode.FORWARD) {
             throw new IllegalArgumentException(Messages.JACOBIAN_OPTIONS.format());
         }
         DifferentiationOptions options = DifferentiationOptions.DEFAULT
@@ -116,11 +141,26 @@ public final class AutodiffMagic extends SyntaxMagic {
             return batchedForward(method, name, line, options, width);
         }
 
-        Derivative derivative = compiler.differentiate(method, mode, activities(line.assignments()), options);
-        BindingStubs.Stubs stubs = GenericParameters.restore(mode == Mode.REVERSE
-                ? BindingStubs.reverse(name, derivative) : BindingStubs.forward(name, derivative),
-                method.source(), method.name());
-        Duration stubTime = compiler.bind(name + "/" + mode, stubs, derivative);
+        Derivative derivative;
+        String self = "";
+        if (receiver == null) {
+            derivative = checkpoint
+                    ? compiler.checkpointed(method, activities(line.assignments()), options,
+                            line.option("segment").map(AutodiffMagic::segment).orElse(0))
+                    : compiler.differentiate(method, mode, activities(line.assignments()), options);
+        } else {
+            self = receiver.variable();
+            Derivative compiled = compiler.differentiate(method, mode,
+                    Receivers.overrides(self, activities(line.assignments())), options);
+            if (compiled.entry().returnsArray()) {
+                compiled.close();
+                throw new IllegalArgumentException(Messages.RECEIVER_MODES.format(line.positional(1)));
+            }
+            derivative = Receivers.named(compiled, self);
+        }
+        CompilerSession.Bound bound = compiler.bind(name + "/" + mode, method, derivative.entry(),
+                mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative, self)
+                        : jenzyme.magics.binding.ForwardStubs.forward(name, derivative, self), derivative);
 
         List<String> activities = derivative.entry().javaParameters().stream()
                 .map(p -> p.name() + "=" + display(derivative.convention().activities()
@@ -132,8 +172,8 @@ public final class AutodiffMagic extends SyntaxMagic {
             dumps.put("IR after Enzyme", derivative.irAfterEnzyme());
         }
         return new CompileSummary((mode == Mode.REVERSE ? Messages.BOUND_REVERSE : Messages.BOUND_FORWARD)
-                .format(method.name()), stubs.signatures(), activities, derivative.timings(), dumps)
-                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+                .format(method.name()), bound.signatures(), activities, derivative.timings(), dumps)
+                .withPhase("jshell stubs", bound.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
     /** {@code %autodiff forward f --width N}: {@code f_fwd} taking N tangents per parameter, N derivatives out. */
@@ -141,16 +181,17 @@ public final class AutodiffMagic extends SyntaxMagic {
                                        int width) throws DefinitionException {
         Derivative derivative = compiler.differentiate(method, Mode.FORWARD, activities(line.assignments()), options,
                 width);
-        if (derivative.entry().returnType() != jenzyme.runtime.lower.JavaType.DOUBLE
-                || derivative.entry().hasRecordParameters()) {
+        if (derivative.entry().returnType() != jenzyme.runtime.lower.JavaType.DOUBLE || derivative.entry().declared()
+                .stream().anyMatch(p -> p.shape() instanceof RecordShape record && !record.isFunctional())) {
             derivative.close();
             throw new IllegalArgumentException(Messages.BATCH_SHAPE.format(derivative.entry().methodAsWritten()));
         }
         BatchedForward batched = new BatchedForward(derivative);
-        BindingStubs.Stubs stubs = BindingStubs.batchedForward(name, batched);
-        Duration stubTime = compiler.bind(name + "/" + Mode.FORWARD, stubs, batched);
-        return new CompileSummary(Messages.BOUND_FORWARD.format(method.name()), stubs.signatures(), List.of(),
-                derivative.timings(), Map.of()).withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+        CompilerSession.Bound bound = compiler.bind(name + "/" + Mode.FORWARD, method, derivative.entry(),
+                jenzyme.magics.binding.ForwardStubs.batchedForward(name, batched), batched);
+        return new CompileSummary(Messages.BOUND_FORWARD.format(method.name()), bound.signatures(), List.of(),
+                derivative.timings(), Map.of()).withPhase("jshell stubs", bound.stubTime())
+                .toDisplayData(line.flag("verbose"));
     }
 
     private String rule(MagicLine line) {
@@ -169,11 +210,11 @@ public final class AutodiffMagic extends SyntaxMagic {
             throw new IllegalArgumentException(Messages.HVP_OPTIONS.format());
         }
         Derivative derivative = compiler.hessianVectorProduct(method);
-        BindingStubs.Stubs stubs = BindingStubs.hessianVectorProduct(name, derivative);
-        Duration stubTime = compiler.bind(name + "/hvp", stubs, derivative);
+        CompilerSession.Bound bound = compiler.bind(name + "/hvp", method, derivative.entry(),
+                jenzyme.magics.binding.HessianStubs.of(name, derivative), derivative);
         return new CompileSummary(Messages.BOUND_HVP.format(method.name()),
-                stubs.signatures(), List.of(), derivative.timings(), Map.of())
-                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+                bound.signatures(), List.of(), derivative.timings(), Map.of())
+                .withPhase("jshell stubs", bound.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
     private DisplayData jacobian(UserMethod method, String name, MagicLine line) throws DefinitionException {
@@ -190,11 +231,12 @@ public final class AutodiffMagic extends SyntaxMagic {
             options = options.withWidth(width(line.option("width").get()));
         }
         options = line.option("wrt").map(options::withWrt).orElse(options);
-        options = line.option("out").map(options::withOut).orElse(options).withFastMath(line.flag("fast-math"));
+        options = line.option("out").map(options::withOut).orElse(options).withFastMath(line.flag("fast-math"))
+                .withDense(line.flag("dense"));
         CompilerSession.BoundJacobian bound = compiler.jacobian(method, options);
         Jacobian jacobian = bound.jacobian();
-        BindingStubs.Stubs stubs = BindingStubs.jacobian(name, jacobian, bound.into());
-        Duration stubTime = compiler.bind(name + "/jacobian", stubs, jacobian);
+        CompilerSession.Bound stubs = compiler.bind(name + "/jacobian", method, jacobian.shape().entry(),
+                BindingStubs.jacobian(name, jacobian, bound.into()), jacobian);
         String modes = jacobian.forward() == null ? Messages.JACOBIAN_REVERSE.format()
                 : jacobian.reverse() == null ? Messages.JACOBIAN_FORWARD.format(jacobian.width())
                 : Messages.JACOBIAN_BOTH.format(jacobian.width());
@@ -209,7 +251,7 @@ public final class AutodiffMagic extends SyntaxMagic {
                 : jacobian.shape().outputParameter().name();
         return new CompileSummary(Messages.BOUND_JACOBIAN.format(output, jacobian.shape().inputParameter().name(),
                 method.name(), modes), stubs.signatures(), List.of(), timings, Map.of())
-                .withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+                .withPhase("jshell stubs", stubs.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
     /** The lanes of {@code --width}: a number in 1..MAX_WIDTH; 0 or a negative count is refused, not defaulted. */
@@ -224,6 +266,19 @@ public final class AutodiffMagic extends SyntaxMagic {
             throw new IllegalArgumentException(Messages.WIDTH.format(word, CallingConvention.MAX_WIDTH));
         }
         return width;
+    }
+
+    /** The iterations of {@code --segment}: a number in 1..MAX_SEGMENT. */
+    static int segment(String word) {
+        try {
+            int segment = Integer.parseInt(word.strip());
+            if (segment >= 1 && segment <= MAX_SEGMENT) {
+                return segment;
+            }
+        } catch (NumberFormatException e) {
+            // refused below, in the same words as an out-of-range number
+        }
+        throw new IllegalArgumentException(Messages.CHECKPOINT_SEGMENT.format(word, MAX_SEGMENT));
     }
 
     private static Mode mode(String word) {

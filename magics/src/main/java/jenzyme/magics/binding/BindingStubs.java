@@ -66,6 +66,10 @@ public final class BindingStubs {
         List<String> params = entry.declared().stream().map(p -> p.shape().javaName() + " " + p.name()).toList();
         List<String> args = new ArrayList<>();
         for (EntryPoint.JavaParameter java : entry.declared()) {
+            if (isLambda(java)) {
+                args.add("(Object) " + java.name()); // compiled per lambda at the call
+                continue;
+            }
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 args.add(RecordStubs.read(java.shape(), entry.parameters().get(p).name()));
             }
@@ -86,8 +90,11 @@ public final class BindingStubs {
      * parameter {@code s} is passed as its components; its gradient {@code ds} is a record of the same type whose
      * components hold the partials (arrays: the shadow arrays; in {@code _into}, a record {@code ds} whose array
      * components receive them, its scalar partials going to {@code dActive} like those of scalar parameters).
+     *
+     * @param receiver the notebook variable holding an instance method's receiver ({@code %autodiff reverse
+     *                 model.loss}, see {@link Receivers}): no parameter of the stubs, read at each call; "" if none
      */
-    public static Stubs reverse(String name, Derivative derivative) {
+    public static Stubs reverse(String name, Derivative derivative, String receiver) {
         String holder = holder(name, "reverse");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
@@ -103,8 +110,10 @@ public final class BindingStubs {
         List<String> adjointCopies = new ArrayList<>();
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
-            intoParameters.add(type + " " + java.name());
-            ergonomic.add(type, java.name());
+            if (!java.name().equals(receiver)) { // the receiver is the notebook variable, read at each call
+                intoParameters.add(type + " " + java.name());
+                ergonomic.add(type, java.name());
+            }
             if (isLambda(java)) {
                 handleArguments.add("(Object) " + java.name()); // compiled per lambda at the call (no gradient)
                 continue;
@@ -184,8 +193,8 @@ public final class BindingStubs {
         source.append(intoSignature).append(" {\n");
         if (actives > 0) {
             source.append("    if (dActive.length < ").append(actives).append(") throw new IllegalArgumentException(")
-                    .append("\"expected dActive of length >= ").append(actives)
-                    .append(" (one per Active scalar), got \" + dActive.length);\n");
+                    .append("jenzyme.runtime.error.Messages.DACTIVE_LENGTH.format(").append(actives)
+                    .append(", dActive.length));\n");
         }
         source.append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
                 .append(guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);"));
@@ -216,145 +225,6 @@ public final class BindingStubs {
     }
 
     /**
-     * Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter; for a method returning
-     * {@code double[]} the Jacobian-vector product {@code <name>_jvp} (value and tangent of the result) and
-     * {@code <name>_jvp_into(..., double[] y, double[] ty)}. The tangent of a
-     * record is a record of the same type (components that are Const are not read).
-     */
-    public static Stubs forward(String name, Derivative derivative) {
-        if (derivative.entry().returnsArray()) {
-            return jacobianVectorProduct(name, derivative);
-        }
-        String holder = holder(name, "forward");
-        CallingConvention convention = derivative.convention();
-        EntryPoint entry = convention.entry();
-        List<OutputSlot> slots = convention.slots();
-        List<String> parameters = new ArrayList<>();
-        List<String> handleArguments = new ArrayList<>();
-        for (EntryPoint.JavaParameter java : entry.declared()) {
-            String type = java.shape().javaName();
-            parameters.add(type + " " + java.name());
-            if (isLambda(java)) {
-                handleArguments.add("(Object) " + java.name());
-                continue;
-            }
-            boolean tangent = false;
-            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
-                String leaf = entry.parameters().get(p).name();
-                handleArguments.add(RecordStubs.read(java.shape(), leaf));
-                if (convention.hasShadow(p)) {
-                    tangent = true;
-                    handleArguments.add(RecordStubs.read(java.shape(), "t" + leaf));
-                }
-            }
-            if (tangent) {
-                parameters.add(type + " t" + java.name());
-            }
-        }
-        JavaType returnType = entry.returnType();
-        String record = capitalised(name) + "Tangent";
-        boolean returnsValue = returnType != JavaType.VOID;
-        String signature = (returnsValue ? record : "void") + " " + name + "_fwd(" + String.join(", ", parameters) + ")";
-        StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
-        if (returnsValue) {
-            String type = returnType.javaName();
-            source.append("record ").append(record).append("(").append(type).append(" value, ").append(type)
-                    .append(" dvalue) {}\n");
-        }
-        source.append(signature).append(" {\n    double[] out$ = ").append(holder).append(".OUT.get();\n")
-                .append(guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);"));
-        if (returnsValue) {
-            source.append("    return new ").append(record).append("(")
-                    .append(slotValue(slots, convention.primalSlot())).append(", ")
-                    .append(slotValue(slots, convention.returnTangentSlot())).append(");\n");
-        }
-        source.append("}\n");
-        return new Stubs(source.toString(), List.of(signature));
-    }
-
-    /**
-     * Batched forward mode ({@code --width N}): {@code <Name>Tangents <name>_fwd(...)} with N tangents after each
-     * differentiated parameter ({@code double[][]} for an array, {@code double[]} for a scalar), returning the value
-     * and the N directional derivatives, through {@link jenzyme.runtime.BatchedForward#into}.
-     */
-    public static Stubs batchedForward(String name, jenzyme.runtime.BatchedForward batched) {
-        String holder = holder(name, "forward");
-        CallingConvention convention = batched.derivative().convention();
-        EntryPoint entry = convention.entry();
-        Call call = new Call();
-        for (int p = 0; p < entry.javaParameters().size(); p++) {
-            NativeParameter parameter = entry.parameters().get(p);
-            call.add(parameter.type().javaName(), parameter.name());
-            if (convention.hasShadow(p)) {
-                call.add(parameter.type().javaName() + "[]", // N tangents: double[][] of an array, double[] of a scalar
-                        "t" + parameter.name());
-            }
-        }
-        MethodHandle into;
-        try {
-            into = java.lang.invoke.MethodHandles.lookup().findVirtual(jenzyme.runtime.BatchedForward.class, "into",
-                    java.lang.invoke.MethodType.methodType(double.class, double[].class, Object[].class))
-                    .bindTo(batched).asFixedArity();
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
-        String record = capitalised(name) + "Tangents";
-        String signature = record + " " + name + "_fwd(" + call.parameterList() + ")";
-        String source = holderClass(holder, into)
-                + "record " + record + "(double value, double[] dvalue) {}\n"
-                + signature + " {\n    double[] dvalue$ = new double[" + batched.width() + "];\n    double value$ = 0;\n"
-                + guarded("value$ = (double) " + holder + ".H.invokeExact(dvalue$, new Object[] {"
-                        + call.argumentList() + "});")
-                + "    return new " + record + "(value$, dvalue$);\n}\n";
-        return new Stubs(source, List.of(signature));
-    }
-
-    private static Stubs jacobianVectorProduct(String name, Derivative derivative) {
-        String holder = holder(name, "forward");
-        CallingConvention convention = derivative.convention();
-        EntryPoint entry = convention.entry();
-        Call call = new Call();
-        List<String> values = new ArrayList<>();
-        List<String> handleArguments = new ArrayList<>();
-        for (EntryPoint.JavaParameter java : entry.declared()) {
-            if (isLambda(java)) {
-                call.add(java.shape().javaName(), java.name());
-                values.add(java.name());
-                handleArguments.add("(Object) " + java.name());
-                continue;
-            }
-            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
-                NativeParameter parameter = entry.parameters().get(p);
-                call.add(parameter.type().javaName(), parameter.name());
-                values.add(parameter.name());
-                handleArguments.add(parameter.name());
-                if (convention.hasShadow(p)) {
-                    call.add(parameter.type().javaName(), "t" + parameter.name());
-                    handleArguments.add("t" + parameter.name());
-                }
-            }
-        }
-        String ergonomic = call.argumentList();
-        call.add("double[]", "y");
-        call.add("double[]", "ty");
-        handleArguments.addAll(List.of("y", "ty"));
-        String record = capitalised(name) + "Jvp";
-        String into = "void " + name + "_jvp_into(" + call.parameterList() + ")";
-        String signature = record + " " + name + "_jvp(" + call.parameters.subList(0, call.parameters.size() - 2)
-                .stream().reduce((a, b) -> a + ", " + b).orElse("") + ")";
-        String source = holderClass(holder, derivative.handle(), convention.slots().size())
-                + "record " + record + "(double[] value, double[] dvalue) {}\n"
-                + into + " {\n    double[] out$ = " + holder + ".OUT.get();\n"
-                + guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);") + "}\n"
-                + signature + " {\n"
-                + "    int m$ = " + entry.methodName() + "(" + String.join(", ", values) + ").length;\n"
-                + "    double[] y = new double[m$], ty = new double[m$];\n"
-                + "    " + name + "_jvp_into(" + ergonomic + ", y, ty);\n"
-                + "    return new " + record + "(y, ty);\n}\n";
-        return new Stubs(source, List.of(signature, into));
-    }
-
-    /**
      * {@code double[][] <name>_jac(...)} and the allocation-free {@code <name>_jac_into(..., double[][] jacobian)}:
      * the method's own parameters; {@code into} is the Jacobian's {@code (double[][], Object[])void} evaluator.
      */
@@ -364,8 +234,8 @@ public final class BindingStubs {
         Call call = new Call();
         // the parameters as written (a record stays a record); the evaluator takes their native leaves
         entry.declared().forEach(p -> call.add(p.shape().javaName(), p.name()));
-        List<String> leaves = entry.declared().stream().flatMap(p -> entry.parameters()
-                .subList(p.first(), p.first() + p.leafCount()).stream()
+        List<String> leaves = entry.declared().stream().flatMap(p -> isLambda(p) ? java.util.stream.Stream.of(p.name())
+                : entry.parameters().subList(p.first(), p.first() + p.leafCount()).stream()
                 .map(leaf -> RecordStubs.read(p.shape(), leaf.name()))).toList();
         String x = jacobian.shape().inputParameter().name();
         String rows = entry.returnsArray() ? entry.methodName() + "(" + call.argumentList() + ").length"
@@ -382,7 +252,7 @@ public final class BindingStubs {
     }
 
     /** Parameters of a generated method and the arguments it passes on, in step. */
-    private static final class Call {
+    static final class Call {
         final List<String> parameters = new ArrayList<>();
         final List<String> arguments = new ArrayList<>();
 
@@ -400,29 +270,16 @@ public final class BindingStubs {
         }
     }
 
-    /** {@code double[] <name>_hvp(double[] p, double[] v)} and the allocation-free {@code _hvp_into}. */
-    public static Stubs hessianVectorProduct(String name, Derivative derivative) {
-        String holder = holder(name, "hvp");
-        String p = derivative.entry().parameters().getFirst().name();
-        String into = "void " + name + "_hvp_into(double[] " + p + ", double[] v, double[] hv)";
-        String ergonomic = "double[] " + name + "_hvp(double[] " + p + ", double[] v)";
-        String source = holderClass(holder, derivative.handle())
-                + into + " {\n" + guarded(holder + ".H.invokeExact(" + p + ", v, hv);") + "}\n"
-                + ergonomic + " {\n    double[] hv = new double[" + p + ".length];\n    " + name + "_hvp_into(" + p
-                + ", v, hv);\n    return hv;\n}\n";
-        return new Stubs(source, List.of(ergonomic, into));
-    }
-
     /** A functional-interface parameter: the handle takes the lambda itself and compiles per target at the call. */
-    private static boolean isLambda(EntryPoint.JavaParameter parameter) {
+    static boolean isLambda(EntryPoint.JavaParameter parameter) {
         return parameter.shape() instanceof RecordShape shape && shape.isFunctional();
     }
 
-    private static String holder(String name, String kind) {
+    static String holder(String name, String kind) {
         return name + "$" + kind;
     }
 
-    private static String holderClass(String holder, MethodHandle handle) {
+    static String holderClass(String holder, MethodHandle handle) {
         return holderClass(holder, handle, -1);
     }
 
@@ -430,7 +287,7 @@ public final class BindingStubs {
      * The handle as a constant; with {@code slots >= 0} also a per-thread buffer for the wrapper's output slots, so
      * that the hot path allocates nothing (the buffer goes to native code, so escape analysis cannot remove it).
      */
-    private static String holderClass(String holder, MethodHandle handle, int slots) {
+    static String holderClass(String holder, MethodHandle handle, int slots) {
         return "final class " + holder + " {\n"
                 + "    static final java.lang.invoke.MethodHandle H = jenzyme.magics.binding.BoundHandles.take(\""
                 + BoundHandles.put(holder, handle) + "\");\n"
@@ -441,13 +298,13 @@ public final class BindingStubs {
     }
 
     /** invokeExact declares Throwable; what compiled code raises is unchecked, anything else is a binding bug. */
-    private static String guarded(String statement) {
+    static String guarded(String statement) {
         return "    try {\n        " + statement + "\n    } catch (RuntimeException | Error e$) {\n        throw e$;\n"
                 + "    } catch (Throwable t$) {\n        throw new IllegalStateException(t$);\n    }\n";
     }
 
     /** Slot {@code index} of {@code out$}: a double as it is, a float read from its first 4 bytes. */
-    private static String slotValue(List<OutputSlot> slots, int index) {
+    static String slotValue(List<OutputSlot> slots, int index) {
         return slots.get(index).type() == NativeType.FLOAT
                 ? "jenzyme.runtime.ad.OutputSlot.floatAt(out$, " + index + ")" : "out$[" + index + "]";
     }
@@ -461,7 +318,7 @@ public final class BindingStubs {
         }).collect(java.util.stream.Collectors.joining(", "));
     }
 
-    private static String capitalised(String name) {
+    static String capitalised(String name) {
         return Character.toUpperCase(name.charAt(0)) + name.substring(1);
     }
 
@@ -469,7 +326,7 @@ public final class BindingStubs {
      * {@code T local = } a zeroed array of {@code array}'s shape: as long, or for a two-dimensional array as many rows
      * of the same lengths (a null row stays null, so that the binding names it).
      */
-    private static String zerosLike(JavaType type, String local, String array) {
+    static String zerosLike(JavaType type, String local, String array) {
         if (!type.isMatrix()) {
             String element = type.javaClass().getComponentType().getName();
             return type.javaName() + " " + local + " = new " + element + "[" + array + ".length];";

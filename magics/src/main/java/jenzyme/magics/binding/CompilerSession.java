@@ -72,6 +72,12 @@ public final class CompilerSession {
         return methods.getFirst();
     }
 
+    /** {@code model.loss}: the instance method {@code loss} of the object in the notebook variable {@code model}. */
+    public Receivers.Receiver receiver(String target) {
+        int dot = target.lastIndexOf('.');
+        return Receivers.find(notebook, target.substring(0, dot), target.substring(dot + 1));
+    }
+
     /** {@code f(double, int[])}: the method as written, never its JVM descriptor. */
     private static String asWritten(UserMethod method) {
         return jenzyme.runtime.error.JavaWords.method(method.ownerInternalName(), method.name(), method.descriptor());
@@ -121,6 +127,16 @@ public final class CompilerSession {
                 + (width > 1 ? " --width " + width : "");
         return throughWorker(method, rerun, () -> pipeline.differentiate(javaMethod(method), mode, overrides, options,
                 width));
+    }
+
+    /**
+     * {@code %autodiff reverse f --checkpoint [--segment K]}: reverse mode whose tape stays bounded however long
+     * the method's main loop runs ({@link jenzyme.runtime.Pipeline#reverseCheckpointed}); {@code segment} 0 adapts.
+     */
+    public Derivative checkpointed(UserMethod method, Map<String, Activity> overrides, DifferentiationOptions options,
+                                   int segment) {
+        return throughWorker(method, "%autodiff reverse " + method.name() + " --checkpoint",
+                () -> pipeline.reverseCheckpointed(javaMethod(method), overrides, options, segment));
     }
 
     /** A compiled Jacobian and its {@code (double[][] jacobian, Object[] arguments)void} evaluator, stale-guarded. */
@@ -234,10 +250,17 @@ public final class CompilerSession {
     }
 
     /**
-     * Defines {@code stubSource} (the cell methods that call {@code code}) and records that {@code name} is now bound
-     * to {@code code}, releasing what it was bound to before. If JShell refuses the stubs, {@code code} is released.
+     * Defines {@code stubs} (the cell methods that call {@code code}, generated for {@code method} compiled as
+     * {@code entry}) and records that {@code name} is now bound to {@code code}, releasing what it was bound to
+     * before. Generic parameter types get back the arguments the descriptor erased ({@link GenericParameters}). If
+     * JShell refuses the stubs, {@code code} is released.
+     *
+     * @return the signatures to show (generic types as written) and how long JShell took to define the stubs
      */
-    public Duration bind(String name, BindingStubs.Stubs stubs, AutoCloseable code) throws DefinitionException {
+    public Bound bind(String name, UserMethod method, jenzyme.runtime.lower.EntryPoint entry,
+                         BindingStubs.Stubs erased, AutoCloseable code) throws DefinitionException {
+        BindingStubs.Stubs stubs = GenericParameters.restore(erased, notebook.classBytes(), method,
+                entry.declared().stream().map(jenzyme.runtime.lower.EntryPoint.JavaParameter::name).toList());
         Duration defining = Duration.ZERO;
         String base = baseOf(name);
         List<String> declared = GeneratedNames.declaredBy(stubs);
@@ -265,8 +288,11 @@ public final class CompilerSession {
         if (previous != null && previous != code) {
             release(name, previous);
         }
-        return defining;
+        return new Bound(stubs.signatures(), defining);
     }
+
+    /** What {@link #bind} defined: the generated methods' signatures, and JShell's time (javac dominates it). */
+    public record Bound(List<String> signatures, Duration stubTime) {}
 
     private static String baseOf(String boundName) {
         return boundName.contains("/") ? boundName.substring(0, boundName.indexOf('/')) : boundName;

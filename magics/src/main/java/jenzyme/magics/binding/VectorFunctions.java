@@ -13,7 +13,8 @@ import jenzyme.runtime.error.Messages;
 /**
  * A cell method seen as f: R^n → R with its compiled gradient, for the magics that sample functions
  * ({@code %gradcheck}, {@code %plot}). Two shapes qualify: one {@code double[]} parameter, or only {@code double}
- * parameters (then x = (x1, ..., xn)). The value comes from the JVM's own method, the gradient from the compiled
+ * parameters and records or objects of doubles (then x = (x1, ..., xn), a record's components depth first, as
+ * {@code %autodiff} lists them: {@code b.pos.x, b.pos.y, ...}). The value comes from the JVM's own method, the gradient from the compiled
  * derivative, so comparing them checks the whole pipeline.
  */
 public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[], double[]> gradient, int dimension,
@@ -21,6 +22,10 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
 
     public static VectorFunctions of(MethodHandle jvm, Derivative reverse) {
         List<NativeParameter> parameters = reverse.entry().parameters();
+        reverse.entry().declared().stream().filter(BindingStubs::isLambda).findFirst().ifPresent(lambda -> {
+            throw new IllegalArgumentException(Messages.SAMPLED_LAMBDA.format(reverse.entry().methodName(),
+                    lambda.name()));
+        });
         if (reverse.entry().returnType() != JavaType.DOUBLE) {
             throw new IllegalArgumentException(Messages.SAMPLED_RESULT.format(reverse.entry().methodName(),
                     reverse.entry().returnType().javaName()));
@@ -40,12 +45,13 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
                         return dx;
                     }, -1, true);
         }
-        if (parameters.stream().allMatch(p -> p.type() == JavaType.DOUBLE) && !reverse.entry().hasRecordParameters()) {
+        if (!parameters.isEmpty() && parameters.stream().allMatch(p -> p.type() == JavaType.DOUBLE)) {
+            // x holds every double of the parameters, records' components depth first (the compiled handle's order)
             int n = parameters.size();
-            MethodHandle spreadValue = jvm.asSpreader(double[].class, n);
+            Function<double[], Object[]> arguments = SampledRecords.arguments(jvm.type(), reverse.entry());
             MethodHandle spreadGradient = derivative.asSpreader(0, double[].class, n);
             return new VectorFunctions(
-                    x -> call(() -> (double) spreadValue.invoke(checked(x, n))),
+                    x -> call(() -> (double) jvm.invokeWithArguments(arguments.apply(checked(x, n)))),
                     x -> {
                         double[] out = new double[slots];
                         call(() -> {

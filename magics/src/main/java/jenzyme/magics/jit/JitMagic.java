@@ -1,6 +1,5 @@
 package jenzyme.magics.jit;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,11 +40,11 @@ public final class JitMagic extends SyntaxMagic {
         String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method, line.flag("fast-math"));
         NativeMethod code = compiled.result();
-        BindingStubs.Stubs stubs = BindingStubs.nativeMethod(name, code.entry(), compiler.guardedHandle(code, method));
-        Duration stubTime = compiler.bind(name + "/native", stubs, code);
+        CompilerSession.Bound stubs = compiler.bind(name + "/native", method, code.entry(),
+                BindingStubs.nativeMethod(name, code.entry(), compiler.guardedHandle(code, method)), code);
         Map<String, String> dumps = line.flag("dump") ? Map.of("LLVM IR (before O3)", code.lowered().irText())
                 : Map.of();
         return new CompileSummary(Messages.BOUND_NATIVE.format(method.name()), stubs.signatures(), List.of(),
-                compiled.timings(), dumps).withPhase("jshell stubs", stubTime).toDisplayData(line.flag("verbose"));
+                compiled.timings(), dumps).withPhase("jshell stubs", stubs.stubTime()).toDisplayData(line.flag("verbose"));
     }
 }

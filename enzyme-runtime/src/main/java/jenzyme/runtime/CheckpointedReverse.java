@@ -1,0 +1,227 @@
+package jenzyme.runtime;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.ad.CallingConvention.HandleParameter;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.ad.OutputSlot;
+import jenzyme.runtime.ad.WrapperSignature;
+import jenzyme.runtime.checkpoint.LoopSplit;
+import jenzyme.runtime.checkpoint.Segments;
+import jenzyme.runtime.error.DifferentiationException;
+import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.JavaType;
+import jenzyme.runtime.lower.NativeParameter;
+
+/**
+ * A reverse-mode derivative whose tape stays bounded however long the method's main loop runs: the method is split
+ * at the loop ({@link LoopSplit}) into {@code pre}, {@code seg} (at most K iterations) and {@code post}, each compiled
+ * by the ordinary pipeline, natively and as Enzyme's reverse derivative; a call then runs {@code pre} and the
+ * segments natively, storing the loop state before each segment ({@link Segments}), and goes back through
+ * {@code post}'s derivative, each segment's derivative from its stored state, last to first, and {@code pre}'s
+ * derivative, carrying the adjoint of the loop state from one to the next. Cost: the loop runs twice forward (once
+ * natively, once inside each segment's derivative) and once backward; memory: the stored states plus one segment's
+ * tape.
+ *
+ * <p>The handle has the type and the shadow convention of {@link Pipeline#reverse}'s ({@link
+ * CallingConvention#handleType()}): every piece receives the caller's shadows, so array adjoints accumulate across
+ * the pieces, and the out slots are the sums of the pieces' (the primal value from {@code post}).
+ */
+final class CheckpointedReverse {
+
+    private final CallingConvention convention;
+    private final LoopSplit.Split split;
+    private final Segments segments;
+    private final NativeMethod preNative;
+    private final NativeMethod segNative;
+    private final Derivative pre;
+    private final Derivative seg;
+    private final Derivative post;
+
+    private CheckpointedReverse(CallingConvention convention, LoopSplit.Split split, int segment,
+                                NativeMethod preNative, NativeMethod segNative, Derivative pre, Derivative seg,
+                                Derivative post) {
+        this.convention = convention;
+        this.split = split;
+        this.segments = new Segments(segment);
+        this.preNative = preNative;
+        this.segNative = segNative;
+        this.pre = pre;
+        this.seg = seg;
+        this.post = post;
+    }
+
+    static Derivative derivative(Pipeline pipeline, JavaMethod method, EntryPoint entry,
+                                 Map<String, Activity> overrides, DifferentiationOptions options, int segment) {
+        if (entry.hasRecordParameters() || entry.returnType() != JavaType.DOUBLE && entry.returnType() != JavaType.FLOAT
+                || entry.parameters().stream().anyMatch(p -> p.type().isMatrix())) {
+            throw DifferentiationException.refused(entry.methodAsWritten(),
+                    Messages.CHECKPOINT_SHAPE.format(entry.methodAsWritten()));
+        }
+        CallingConvention convention = CallingConvention.of(entry, Mode.REVERSE, overrides, options.primalReturn());
+        List<String> names = entry.parameters().stream().map(NativeParameter::name).toList();
+        LoopSplit.Split split = LoopSplit.of(method.classes(), method.ownerInternalName(), method.name(),
+                method.descriptor(), entry.methodAsWritten(), names);
+        // In seg the scalar parameters are read from the state (pre stored them): their own values are dead there.
+        Map<String, Activity> segOverrides = new LinkedHashMap<>(overrides);
+        entry.parameters().stream().filter(p -> !p.type().isArray())
+                .forEach(p -> segOverrides.put(p.name(), Activity.CONST));
+        List<AutoCloseable> made = new ArrayList<>();
+        try {
+            JavaMethod preMethod = piece(split, split.preDescriptor());
+            JavaMethod segMethod = piece(split, split.segDescriptor());
+            NativeMethod preNative = keep(made, pipeline.compile(preMethod, options));
+            NativeMethod segNative = keep(made, pipeline.compile(segMethod, options));
+            DifferentiationOptions inner = options.withDumpIr(false);
+            Derivative pre = keep(made, pipeline.reverse(preMethod, overrides, inner));
+            Derivative seg = keep(made, pipeline.reverse(segMethod, segOverrides, inner));
+            Derivative post = keep(made, pipeline.reverse(piece(split, split.postDescriptor()), overrides, options));
+            CheckpointedReverse driver = new CheckpointedReverse(convention, split, segment, preNative, segNative,
+                    pre, seg, post);
+            // The post piece's code carries the others: closing the derivative frees all five.
+            made.stream().filter(c -> c != post).forEach(post.code()::closeWith);
+            List<String> reached = new jenzyme.runtime.lower.SubsetExplainer(method.classes()).reachable(
+                    method.ownerInternalName(), method.name(), method.descriptor());
+            return new Derivative(convention, new WrapperSignature(entry.symbol(), convention.wrapperParameters(),
+                    convention.slots()), driver.handle(), timings(pre, seg, post), post.irBeforeEnzyme(),
+                    post.irAfterEnzyme(), reached, post.code(), new byte[0]);
+        } catch (RuntimeException e) {
+            made.forEach(CheckpointedReverse::closeQuietly);
+            throw e;
+        }
+    }
+
+    private static JavaMethod piece(LoopSplit.Split split, String descriptor) {
+        return new JavaMethod(split.classes(), split.owner(), split.name(), descriptor);
+    }
+
+    private static <T extends AutoCloseable> T keep(List<AutoCloseable> made, T compiled) {
+        made.add(compiled);
+        return compiled;
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception ignored) {
+            // already failing: the first exception is the one to report
+        }
+    }
+
+    private static Map<String, Duration> timings(Derivative pre, Derivative seg, Derivative post) {
+        Map<String, Duration> all = new LinkedHashMap<>();
+        pre.timings().forEach((phase, time) -> all.put("pre " + phase, time));
+        seg.timings().forEach((phase, time) -> all.put("segment " + phase, time));
+        post.timings().forEach((phase, time) -> all.put("post " + phase, time));
+        return all;
+    }
+
+    /** {@link CallingConvention#handleType()}: the arguments collected and passed to {@link #call}. */
+    private MethodHandle handle() {
+        try {
+            MethodType type = convention.handleType();
+            return MethodHandles.lookup().findVirtual(CheckpointedReverse.class, "call",
+                            MethodType.methodType(void.class, Object[].class)).bindTo(this)
+                    .asCollector(Object[].class, type.parameterCount()).asType(type);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** One gradient: the arguments as {@link CallingConvention#handleParameters()} lists them. */
+    private void call(Object[] arguments) throws Throwable {
+        double[] state = new double[split.doubles()];
+        long[] ints = new long[split.longs() + 1];
+        preNative.copyingHandle().invokeWithArguments(primal(arguments, state, ints));
+        Segments.Run run = segments.forward(state, ints, split.done(),
+                (s, i, k) -> segNative.copyingHandle().invokeWithArguments(primal(arguments, s, i, k)));
+        double[] adjoint = new double[split.doubles()];
+        double[] out = (double[]) arguments[arguments.length - 1];
+        double[] postOut = new double[post.convention().slots().size()];
+        post.handle().invokeWithArguments(pieceArguments(post, arguments, run.state(), adjoint, run.ints(), 0,
+                postOut));
+        run.backward((s, i, k) -> seg.handle().invokeWithArguments(pieceArguments(seg, arguments, s, adjoint, i, k,
+                new double[seg.convention().slots().size()])));
+        double[] preOut = new double[pre.convention().slots().size()];
+        pre.handle().invokeWithArguments(pieceArguments(pre, arguments, new double[split.doubles()], adjoint,
+                new long[split.longs() + 1], 0, preOut));
+        List<OutputSlot> slots = convention.slots();
+        for (int k = 0; k < slots.size(); k++) {
+            OutputSlot slot = slots.get(k);
+            out[k] = slot.kind() == OutputSlot.Kind.PRIMAL ? postOut[post.convention().primalSlot()]
+                    : sumOf(slot.index(), post, postOut) + sumOf(slot.index(), pre, preOut);
+        }
+    }
+
+    /** A piece's adjoint of the parameter at LLVM index {@code llvmIndex} in {@code out}, 0 if it has none. */
+    private static double sumOf(int llvmIndex, Derivative piece, double[] out) {
+        List<OutputSlot> slots = piece.convention().slots();
+        for (int k = 0; k < slots.size(); k++) {
+            if (slots.get(k).kind() == OutputSlot.Kind.ADJOINT && slots.get(k).index() == llvmIndex) {
+                return out[k];
+            }
+        }
+        return 0;
+    }
+
+    /** The method's own arguments (no shadows), then the two state arrays: a piece's native call. */
+    private List<Object> primal(Object[] arguments, double[] state, long[] ints, Object... segment) {
+        List<Object> primal = new ArrayList<>();
+        List<HandleParameter> parameters = convention.handleParameters();
+        for (int k = 0; k < parameters.size(); k++) {
+            if (parameters.get(k).role() == HandleParameter.Role.PRIMAL) {
+                primal.add(arguments[k]);
+            }
+        }
+        primal.add(state);
+        primal.add(ints);
+        primal.addAll(List.of(segment));
+        return primal;
+    }
+
+    /**
+     * A piece's derivative call: the caller's arguments and shadows, the state with its adjoint, the ints, the
+     * segment length (seg only), out.
+     */
+    private List<Object> pieceArguments(Derivative piece, Object[] arguments, double[] state, double[] adjoint,
+                                        long[] ints, int segment, double[] out) {
+        int original = convention.entry().parameters().size();
+        List<Object> list = new ArrayList<>();
+        for (HandleParameter parameter : piece.convention().handleParameters()) {
+            int p = parameter.javaParameter();
+            if (parameter.role() == HandleParameter.Role.OUT) {
+                list.add(out);
+            } else if (p < original) {
+                list.add(arguments[position(p, parameter.role())]);
+            } else if (p == original) {
+                list.add(parameter.role() == HandleParameter.Role.PRIMAL ? state : adjoint);
+            } else {
+                list.add(p == original + 1 ? ints : segment);
+            }
+        }
+        return list;
+    }
+
+    /** Where Java parameter {@code p}'s value or shadow is among the caller's arguments. */
+    private int position(int p, HandleParameter.Role role) {
+        List<HandleParameter> parameters = convention.handleParameters();
+        for (int k = 0; k < parameters.size(); k++) {
+            HandleParameter candidate = parameters.get(k);
+            if (candidate.javaParameter() == p && (candidate.role() == HandleParameter.Role.PRIMAL)
+                    == (role == HandleParameter.Role.PRIMAL)) {
+                return k;
+            }
+        }
+        throw new IllegalStateException(Messages.WRAPPER_INDEX_OUTSIDE.format(convention.entry().llvmSignature(), p));
+    }
+}

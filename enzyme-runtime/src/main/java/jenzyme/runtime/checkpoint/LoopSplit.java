@@ -1,0 +1,440 @@
+package jenzyme.runtime.checkpoint;
+
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassModel;
+import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.CodeElement;
+import java.lang.classfile.Instruction;
+import java.lang.classfile.Label;
+import java.lang.classfile.MethodModel;
+import java.lang.classfile.Opcode;
+import java.lang.classfile.TypeKind;
+import java.lang.classfile.attribute.CodeAttribute;
+import java.lang.classfile.attribute.MethodParametersAttribute;
+import java.lang.classfile.attribute.MethodParameterInfo;
+import java.lang.classfile.instruction.BranchInstruction;
+import java.lang.classfile.instruction.IncrementInstruction;
+import java.lang.classfile.instruction.LabelTarget;
+import java.lang.classfile.instruction.LineNumber;
+import java.lang.classfile.instruction.LoadInstruction;
+import java.lang.classfile.instruction.LookupSwitchInstruction;
+import java.lang.classfile.instruction.ReturnInstruction;
+import java.lang.classfile.instruction.StoreInstruction;
+import java.lang.classfile.instruction.SwitchCase;
+import java.lang.classfile.instruction.TableSwitchInstruction;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDescs;
+import java.lang.constant.MethodTypeDesc;
+import java.lang.reflect.AccessFlag;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import jenzyme.runtime.error.DifferentiationException;
+import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.ClassBytesSource;
+
+/**
+ * Splits a method at its main loop into three methods the ordinary pipeline compiles, so that a reverse pass can
+ * checkpoint the loop ({@link Segments}): {@code pre} runs the code before the loop and stores the loop's state,
+ * {@code seg} runs at most {@code K} iterations from a stored state and stores the state it reaches, {@code post}
+ * runs the code after the loop from a stored state. Each takes the method's parameters followed by
+ * {@code double[] state} (the floating locals live at the loop header, floats widened exactly) and
+ * {@code long[] ints} (the integral ones, then a done flag at {@link Split#done()}).
+ *
+ * <p>Bytecode in, bytecode out: the pieces are the method's own instructions with the loop's state moved through
+ * the two arrays, so everything the compiler accepts in the method is accepted in the pieces and their derivatives
+ * are Enzyme's of the same code.
+ *
+ * <p>What can be split: the method's largest top-level loop, entered only at its header, left only to the code
+ * right after it, with no {@code return} in or before it; its live locals numbers, or arrays that are parameters
+ * the method never reassigns (an array written in the loop is then state this split does not snapshot, refused).
+ */
+public final class LoopSplit {
+
+    /**
+     * The pieces of one method, overloads of it in its own class (so failures and interrupts name the method and
+     * its cell lines): {@code pre} and {@code post} take {@code (parameters..., double[] state, long[] ints)},
+     * {@code seg} also {@code int segment}; {@code post} returns what the method returns.
+     */
+    public record Split(ClassBytesSource classes, String owner, String name, String preDescriptor,
+                        String segDescriptor, String postDescriptor, int doubles, int longs) {
+        /** Index in {@code ints} of the flag {@code seg} sets to 1 when the loop has ended. */
+        public int done() {
+            return longs;
+        }
+    }
+
+    /** A live local at the loop header moved through the state arrays: its slot, kind and index there. */
+    private record Carried(int slot, TypeKind kind, int index) {
+        boolean floating() {
+            return kind == TypeKind.DOUBLE || kind == TypeKind.FLOAT;
+        }
+    }
+
+    /** Slots of the pieces' own parameters (state, ints, and seg's segment length; pre and post leave one free). */
+    private static final int MOVED = 3;
+
+    private final String methodAsWritten;
+    private final MethodModel method;
+    private final CodeAttribute code;
+    private final List<CodeElement> elements;
+    private final int[] offsets;
+    private final int parameterSlots;
+    private int header;
+    private int end;
+    private int exit;
+    private final List<Carried> carried = new ArrayList<>();
+    private int doubles;
+    private int longs;
+
+    private LoopSplit(String methodAsWritten, MethodModel method) {
+        this.methodAsWritten = methodAsWritten;
+        this.method = method;
+        this.code = (CodeAttribute) method.code().orElseThrow(() -> refused(Messages.CHECKPOINT_NO_LOOP));
+        this.elements = code.elementList();
+        this.offsets = new int[elements.size() + 1];
+        for (int k = 0, offset = 0; k < elements.size(); k++) {
+            offsets[k] = offset;
+            offset += elements.get(k) instanceof Instruction instruction ? instruction.sizeInBytes() : 0;
+            offsets[k + 1] = offset;
+        }
+        MethodTypeDesc type = method.methodTypeSymbol();
+        int slots = 0;
+        for (ClassDesc parameter : type.parameterList()) {
+            slots += TypeKind.from(parameter).slotSize();
+        }
+        this.parameterSlots = slots;
+    }
+
+    /**
+     * The pieces of static method {@code name descriptor} of {@code owner}.
+     *
+     * @throws DifferentiationException naming what keeps the method's loop from being split
+     */
+    public static Split of(ClassBytesSource classes, String owner, String name, String descriptor,
+                           String methodAsWritten, List<String> parameterNames) {
+        byte[] bytes = classes.bytesOf(owner).orElseThrow(() -> DifferentiationException.refused(methodAsWritten,
+                Messages.CHECKPOINT_NO_LOOP.format()));
+        ClassModel model = ClassFile.of().parse(bytes);
+        MethodModel method = model.methods().stream()
+                .filter(m -> m.methodName().equalsString(name) && m.methodType().equalsString(descriptor))
+                .findFirst().orElseThrow(() -> DifferentiationException.refused(methodAsWritten,
+                        Messages.CHECKPOINT_NO_LOOP.format()));
+        LoopSplit split = new LoopSplit(methodAsWritten, method);
+        split.findLoop();
+        split.findState();
+        return split.build(classes, model, name, parameterNames);
+    }
+
+    private DifferentiationException refused(Messages problem, Object... arguments) {
+        return DifferentiationException.refused(methodAsWritten, problem.format(arguments));
+    }
+
+    // ---- the loop and its state
+
+    /** The top-level loop with the most code: the one whose tape grows with the trip count. */
+    private void findLoop() {
+        if (!code.exceptionHandlers().isEmpty()) {
+            throw refused(Messages.CHECKPOINT_LOOP_SHAPE);
+        }
+        Map<Integer, Integer> loops = new HashMap<>(); // header -> last backward jump
+        for (int k = 0; k < elements.size(); k++) {
+            for (int target : targets(elements.get(k))) {
+                if (target <= offsets[k]) {
+                    loops.merge(target, offsets[k], Math::max);
+                }
+            }
+        }
+        int best = -1;
+        for (var loop : loops.entrySet()) {
+            boolean nested = loops.entrySet().stream().anyMatch(other -> other.getKey() < loop.getKey()
+                    && loop.getValue() <= other.getValue());
+            if (!nested && (best < 0 || loop.getValue() - loop.getKey() > end - header)) {
+                best = loop.getKey();
+                header = loop.getKey();
+                end = loop.getValue();
+            }
+        }
+        if (best < 0) {
+            throw refused(Messages.CHECKPOINT_NO_LOOP);
+        }
+        exit = -1;
+        for (int k = 0; k < elements.size(); k++) {
+            int at = offsets[k];
+            boolean inside = header <= at && at <= end;
+            if (elements.get(k) instanceof ReturnInstruction && at <= end) {
+                throw refused(Messages.CHECKPOINT_LOOP_SHAPE);
+            }
+            for (int target : targets(elements.get(k))) {
+                boolean targetInside = header <= target && target <= end;
+                if (inside && !targetInside) {
+                    if (exit >= 0 && exit != target) {
+                        throw refused(Messages.CHECKPOINT_LOOP_SHAPE);
+                    }
+                    exit = target;
+                } else if (!inside && (targetInside && target != header || at > end && target <= end)) {
+                    throw refused(Messages.CHECKPOINT_LOOP_SHAPE);
+                }
+            }
+        }
+        int afterLoop = offsets[indexAt(end) + 1];
+        if (exit != afterLoop) {
+            throw refused(Messages.CHECKPOINT_LOOP_SHAPE);
+        }
+    }
+
+    /** The locals live at the header, from its stack-map frame: numbers are carried, arrays must be parameters. */
+    private void findState() {
+        var frames = code.findAttribute(java.lang.classfile.Attributes.stackMapTable()).orElseThrow(
+                () -> refused(Messages.CHECKPOINT_LOOP_SHAPE)).entries();
+        var atHeader = frames.stream().filter(f -> code.labelToBci(f.target()) == header).findFirst()
+                .orElseThrow(() -> refused(Messages.CHECKPOINT_LOOP_SHAPE));
+        if (!atHeader.stack().isEmpty()) {
+            throw refused(Messages.CHECKPOINT_LOOP_SHAPE);
+        }
+        Map<Integer, TypeKind> live = new HashMap<>();
+        int slot = 0;
+        for (var local : atHeader.locals()) {
+            TypeKind kind = kindOf(local, slot);
+            if (kind != null) {
+                live.put(slot, kind);
+                carried.add(new Carried(slot, kind, kind == TypeKind.DOUBLE || kind == TypeKind.FLOAT
+                        ? doubles++ : longs++));
+            }
+            slot += kind == TypeKind.DOUBLE || kind == TypeKind.LONG ? 2 : 1;
+        }
+        // The code after the loop may read only what the header's frame carries (a local set in the loop's
+        // condition would otherwise be read unset).
+        frames.stream().filter(f -> code.labelToBci(f.target()) == exit).findFirst().ifPresent(atExit -> {
+            int s = 0;
+            for (var local : atExit.locals()) {
+                TypeKind kind = kindOf(local, s);
+                if (kind != null && live.get(s) != kind) {
+                    throw refused(Messages.CHECKPOINT_LOOP_SHAPE);
+                }
+                s += kind == TypeKind.DOUBLE || kind == TypeKind.LONG ? 2 : 1;
+            }
+        });
+    }
+
+    /** The kind of a live number local; null for an unusable slot or an array parameter never reassigned. */
+    private TypeKind kindOf(java.lang.classfile.attribute.StackMapFrameInfo.VerificationTypeInfo local, int slot) {
+        if (local instanceof java.lang.classfile.attribute.StackMapFrameInfo.SimpleVerificationTypeInfo simple) {
+            return switch (simple) {
+                case INTEGER -> TypeKind.INT;
+                case FLOAT -> TypeKind.FLOAT;
+                case LONG -> TypeKind.LONG;
+                case DOUBLE -> TypeKind.DOUBLE;
+                case TOP -> null;
+                default -> throw refused(Messages.CHECKPOINT_STATE, localName(slot));
+            };
+        }
+        if (local instanceof java.lang.classfile.attribute.StackMapFrameInfo.ObjectVerificationTypeInfo object
+                && object.className().asInternalName().startsWith("[")
+                && object.className().asInternalName().length() == 2 && slot < parameterSlots
+                && elements.stream().noneMatch(e -> e instanceof StoreInstruction store && store.slot() == slot)) {
+            return null;
+        }
+        throw refused(Messages.CHECKPOINT_STATE, localName(slot));
+    }
+
+    private String localName(int slot) {
+        return code.findAttribute(java.lang.classfile.Attributes.localVariableTable())
+                .flatMap(table -> table.localVariables().stream().filter(v -> v.slot() == slot).findFirst())
+                .map(v -> v.name().stringValue()).orElse("local " + slot);
+    }
+
+    // ---- the pieces
+
+    private Split build(ClassBytesSource classes, ClassModel owner, String name, List<String> parameterNames) {
+        if (elements.stream().anyMatch(e -> e instanceof java.lang.classfile.instruction.ArrayStoreInstruction)
+                && carriesArrays()) {
+            throw refused(Messages.CHECKPOINT_ARRAY_WRITTEN);
+        }
+        MethodTypeDesc type = method.methodTypeSymbol();
+        MethodTypeDesc preType = type.changeReturnType(ConstantDescs.CD_void)
+                .insertParameterTypes(type.parameterCount(), ConstantDescs.CD_double.arrayType(),
+                        ConstantDescs.CD_long.arrayType());
+        MethodTypeDesc segType = preType.insertParameterTypes(preType.parameterCount(), ConstantDescs.CD_int);
+        MethodTypeDesc postType = preType.changeReturnType(type.returnType());
+        // The method's own parameter names (activities are given by name), then the state arrays'.
+        List<MethodParameterInfo> names = new ArrayList<>();
+        parameterNames.forEach(n -> names.add(MethodParameterInfo.ofParameter(Optional.of(n), 0)));
+        names.add(MethodParameterInfo.ofParameter(Optional.of("state$"), 0));
+        names.add(MethodParameterInfo.ofParameter(Optional.of("ints$"), 0));
+        List<MethodParameterInfo> segNames = new ArrayList<>(names);
+        segNames.add(MethodParameterInfo.ofParameter(Optional.of("segment$"), 0));
+        int flags = ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC;
+        byte[] bytes;
+        try {
+            bytes = ClassFile.of().transformClass(owner, java.lang.classfile.ClassTransform.endHandler(c -> {
+                c.withMethod(name, preType, flags, m -> m.with(MethodParametersAttribute.of(names)).withCode(this::pre));
+                c.withMethod(name, segType, flags, m -> m.with(MethodParametersAttribute.of(segNames))
+                        .withCode(this::seg));
+                c.withMethod(name, postType, flags, m -> m.with(MethodParametersAttribute.of(names))
+                        .withCode(this::post));
+            }));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw refused(Messages.CHECKPOINT_LOOP_SHAPE);
+        }
+        String internalName = owner.thisClass().asInternalName();
+        ClassBytesSource withPieces = new ClassBytesSource() {
+            @Override
+            public Optional<byte[]> bytesOf(String requested) {
+                return requested.equals(internalName) ? Optional.of(bytes) : classes.bytesOf(requested);
+            }
+
+            @Override
+            public Optional<Class<?>> loadedClass(String requested) {
+                return classes.loadedClass(requested);
+            }
+        };
+        return new Split(withPieces, internalName, name, preType.descriptorString(), segType.descriptorString(),
+                postType.descriptorString(), doubles, longs);
+    }
+
+    /** Whether a parameter array is live at the header (then an array store may write loop state). */
+    private boolean carriesArrays() {
+        return method.methodTypeSymbol().parameterList().stream().anyMatch(ClassDesc::isArray);
+    }
+
+    /** {@code pre}: the code before the loop, then the state stored. */
+    private void pre(CodeBuilder b) {
+        Label store = b.newLabel();
+        copy(b, 0, header, Map.of(header, store));
+        b.labelBinding(store);
+        pack(b);
+        b.return_();
+    }
+
+    /** {@code seg}: the state loaded, at most K iterations, the state stored (and the done flag if the loop ended). */
+    private void seg(CodeBuilder b) {
+        int counter = code.maxLocals() + MOVED;
+        Label check = b.newLabel();
+        Label ended = b.newLabel();
+        Label paused = b.newLabel();
+        unpack(b);
+        b.iconst_0().istore(counter);
+        b.labelBinding(check);
+        b.iload(counter).iload(parameterSlots + 2).if_icmpge(paused);
+        b.iinc(counter, 1);
+        copy(b, header, exit, Map.of(header, check, exit, ended));
+        b.labelBinding(ended);
+        pack(b);
+        b.aload(ints()).loadConstant(longs).lconst_1().lastore();
+        b.return_();
+        b.labelBinding(paused);
+        pack(b);
+        b.return_();
+    }
+
+    /** {@code post}: the state loaded, then the code after the loop. */
+    private void post(CodeBuilder b) {
+        unpack(b);
+        copy(b, exit, offsets[elements.size()], Map.of());
+    }
+
+    private int state() {
+        return parameterSlots;
+    }
+
+    private int ints() {
+        return parameterSlots + 1;
+    }
+
+    /** The slot of original local {@code slot} in a piece: after the pieces' own parameters unless a parameter. */
+    private int moved(int slot) {
+        return slot < parameterSlots ? slot : slot + MOVED;
+    }
+
+    private void pack(CodeBuilder b) {
+        for (Carried c : carried) {
+            b.aload(c.floating() ? state() : ints()).loadConstant(c.index());
+            b.loadLocal(c.kind(), moved(c.slot()));
+            switch (c.kind()) {
+                case FLOAT -> b.f2d().dastore();
+                case DOUBLE -> b.dastore();
+                case INT -> b.i2l().lastore();
+                default -> b.lastore();
+            }
+        }
+    }
+
+    private void unpack(CodeBuilder b) {
+        for (Carried c : carried) {
+            b.aload(c.floating() ? state() : ints()).loadConstant(c.index());
+            switch (c.kind()) {
+                case FLOAT -> b.daload().d2f();
+                case DOUBLE -> b.daload();
+                case INT -> b.laload().l2i();
+                default -> b.laload();
+            }
+            b.storeLocal(c.kind(), moved(c.slot()));
+        }
+    }
+
+    /** The instructions at offsets {@code [from, to)}, locals moved, jumps to {@code redirect}'s keys redirected. */
+    private void copy(CodeBuilder b, int from, int to, Map<Integer, Label> redirect) {
+        Map<Integer, Label> labels = new HashMap<>(redirect);
+        java.util.Set<Integer> bound = new java.util.HashSet<>(redirect.keySet());
+        java.util.function.IntFunction<Label> at = bci -> labels.computeIfAbsent(bci, x -> b.newLabel());
+        for (int k = 0; k < elements.size(); k++) {
+            if (offsets[k] < from || offsets[k] >= to) {
+                continue;
+            }
+            switch (elements.get(k)) {
+                case LabelTarget target -> {
+                    int bci = code.labelToBci(target.label());
+                    if (bound.add(bci)) { // several labels may mark one offset
+                        b.labelBinding(at.apply(bci));
+                    }
+                }
+                case LineNumber line -> b.lineNumber(line.line());
+                case LoadInstruction load -> b.loadLocal(load.typeKind(), moved(load.slot()));
+                case StoreInstruction store -> b.storeLocal(store.typeKind(), moved(store.slot()));
+                case IncrementInstruction increment -> b.iinc(moved(increment.slot()), increment.constant());
+                case BranchInstruction branch -> b.branch(branch.opcode(), at.apply(
+                        code.labelToBci(branch.target())));
+                case TableSwitchInstruction table -> b.tableswitch(table.lowValue(), table.highValue(),
+                        at.apply(code.labelToBci(table.defaultTarget())), cases(table.cases(), at));
+                case LookupSwitchInstruction lookup -> b.lookupswitch(at.apply(code.labelToBci(
+                        lookup.defaultTarget())), cases(lookup.cases(), at));
+                case Instruction instruction -> b.with(instruction);
+                default -> { } // local variable tables: their scopes span pieces
+            }
+        }
+    }
+
+    private List<SwitchCase> cases(List<SwitchCase> cases, java.util.function.IntFunction<Label> at) {
+        return cases.stream().map(c -> SwitchCase.of(c.caseValue(), at.apply(code.labelToBci(c.target()))))
+                .toList();
+    }
+
+    private List<Integer> targets(CodeElement element) {
+        return switch (element) {
+            case BranchInstruction branch -> List.of(code.labelToBci(branch.target()));
+            case TableSwitchInstruction table -> targetsOf(table.defaultTarget(), table.cases());
+            case LookupSwitchInstruction lookup -> targetsOf(lookup.defaultTarget(), lookup.cases());
+            default -> List.of();
+        };
+    }
+
+    private List<Integer> targetsOf(Label fallback, List<SwitchCase> cases) {
+        List<Integer> all = new ArrayList<>();
+        all.add(code.labelToBci(fallback));
+        cases.forEach(c -> all.add(code.labelToBci(c.target())));
+        return all;
+    }
+
+    private int indexAt(int bci) {
+        for (int k = 0; k < elements.size(); k++) {
+            if (offsets[k] == bci && elements.get(k) instanceof Instruction) {
+                return k;
+            }
+        }
+        throw refused(Messages.CHECKPOINT_LOOP_SHAPE);
+    }
+}

@@ -1,0 +1,78 @@
+package jenzyme.runtime.sparse;
+
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDescs;
+import java.util.BitSet;
+
+/**
+ * One value of the {@link DependencyTracer}'s abstract machine: its JVM kind, its number when it is the same at every
+ * call ({@link #known}, else null: it may differ between calls, so a branch on it must take both ways), the entries
+ * of x it depends on ({@link #deps}, never mutated once built), and for references the array it points to.
+ */
+record TracedValue(Kind kind, Number known, BitSet deps, TracedArray array) {
+
+    enum Kind {
+        INT, LONG, FLOAT, DOUBLE, REF;
+
+        /** Takes two operand-stack slots (DUP2 and POP2 treat it as one value). */
+        boolean wide() {
+            return this == LONG || this == DOUBLE;
+        }
+
+        static Kind of(ClassDesc type) {
+            return switch (type.descriptorString()) {
+                case "D" -> DOUBLE;
+                case "F" -> FLOAT;
+                case "J" -> LONG;
+                case "I", "Z", "B", "C", "S" -> INT;
+                default -> REF;
+            };
+        }
+    }
+
+    static final BitSet NONE = new BitSet();
+
+    static TracedValue known(Kind kind, Number value) {
+        return new TracedValue(kind, value, NONE, null);
+    }
+
+    /** A value that may differ between calls and depends on {@code deps}. */
+    static TracedValue varying(Kind kind, BitSet deps) {
+        return new TracedValue(kind, null, deps, null);
+    }
+
+    static TracedValue reference(TracedArray array) {
+        return new TracedValue(Kind.REF, null, NONE, array);
+    }
+
+    /** The zero a new array's elements of this type start as. */
+    static TracedValue zero(ClassDesc elementType) {
+        Kind kind = Kind.of(elementType);
+        return kind == Kind.REF ? reference(null) : known(kind, switch (kind) {
+            case DOUBLE -> 0.0;
+            case FLOAT -> 0.0f;
+            case LONG -> 0L;
+            default -> 0;
+        });
+    }
+
+    static boolean isVoid(ClassDesc type) {
+        return type.equals(ConstantDescs.CD_void);
+    }
+
+    boolean isKnown() {
+        return known != null;
+    }
+
+    static BitSet union(BitSet a, BitSet b) {
+        if (b.isEmpty() || a.equals(b)) {
+            return a;
+        }
+        if (a.isEmpty()) {
+            return b;
+        }
+        BitSet both = (BitSet) a.clone();
+        both.or(b);
+        return both;
+    }
+}

@@ -1,0 +1,151 @@
+package jenzyme.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.invoke.MethodHandle;
+import java.util.Map;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.error.DifferentiationException;
+import jenzyme.runtime.jit.NativeMemory;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Checkpointed reverse passes ({@link CheckpointedReverse}): the gradient of an RK4 loop of Lotka–Volterra equal to
+ * the plain reverse pass's and to central differences, with segments that do not divide the trip count and with the
+ * adaptive length's thinning; bounded native memory where the plain pass's tape exceeds the budget; and loops the
+ * split refuses, in words.
+ */
+class CheckpointedReverseTest {
+
+    private static final String SOURCE = """
+            package cp;
+            public class Lv {
+                /** Lotka–Volterra by RK4 in scalar locals; p = {alpha, beta, delta, gamma}. */
+                public static double loss(double[] p, double h, long steps) {
+                    double x = 1, y = 1;
+                    for (long i = 0; i < steps; i++) {
+                        double k1x = p[0] * x - p[1] * x * y, k1y = p[2] * x * y - p[3] * y;
+                        double x2 = x + h / 2 * k1x, y2 = y + h / 2 * k1y;
+                        double k2x = p[0] * x2 - p[1] * x2 * y2, k2y = p[2] * x2 * y2 - p[3] * y2;
+                        double x3 = x + h / 2 * k2x, y3 = y + h / 2 * k2y;
+                        double k3x = p[0] * x3 - p[1] * x3 * y3, k3y = p[2] * x3 * y3 - p[3] * y3;
+                        double x4 = x + h * k3x, y4 = y + h * k3y;
+                        double k4x = p[0] * x4 - p[1] * x4 * y4, k4y = p[2] * x4 * y4 - p[3] * y4;
+                        x += h / 6 * (k1x + 2 * k2x + 2 * k3x + k4x);
+                        y += h / 6 * (k1y + 2 * k2y + 2 * k3y + k4y);
+                    }
+                    return x * h + y;
+                }
+                public static double writesArray(double[] p, int n) {
+                    double s = 0;
+                    for (int i = 0; i < n; i++) { p[0] = p[0] * 0.5; s += p[0]; }
+                    return s;
+                }
+                public static double noLoop(double x) { return x * x; }
+            }
+            """;
+
+    private static CompiledClasses classes;
+    private static Pipeline pipeline;
+    private static JavaMethod LOSS;
+    private static final double[] P = {1.1, 0.4, 0.1, 0.4};
+
+    @BeforeAll
+    static void start() {
+        classes = InMemoryJavac.compile("cp.Lv", SOURCE);
+        pipeline = Pipeline.create();
+        LOSS = method("loss", "([DDJ)D");
+    }
+
+    @AfterAll
+    static void stop() {
+        pipeline.close();
+    }
+
+    private static JavaMethod method(String name, String descriptor) {
+        return new JavaMethod(classes, "cp/Lv", name, descriptor);
+    }
+
+
+    /** {value, dL/dp0..3, dL/dh} from {@code derivative} at ({@link #P}, h, steps). */
+    private static double[] gradient(Derivative derivative, double h, long steps) throws Throwable {
+        double[] dp = new double[4];
+        double[] out = new double[derivative.convention().slots().size()];
+        derivative.handle().invokeExact(P, dp, h, steps, out);
+        return new double[] {out[derivative.convention().primalSlot()], dp[0], dp[1], dp[2], dp[3],
+                out[derivative.convention().adjointSlot(1)]};
+    }
+
+    @Test
+    void equalsThePlainGradientAndCentralDifferences() throws Throwable {
+        MethodHandle jvm = classes.jvmHandle("cp.Lv", "loss");
+        double h = 0.01;
+        long steps = 1000;
+        try (Derivative plain = pipeline.reverse(LOSS, Map.of(), DifferentiationOptions.DEFAULT);
+             Derivative every7 = pipeline.reverseCheckpointed(LOSS, Map.of(), DifferentiationOptions.DEFAULT, 7);
+             Derivative adaptive = pipeline.reverseCheckpointed(LOSS, Map.of(), DifferentiationOptions.DEFAULT, 0)) {
+            double[] expected = gradient(plain, h, steps);
+            assertEquals((double) jvm.invoke(P, h, steps), expected[0], 0, "the plain value is the JVM's");
+            // 1000 = 142 * 7 + 6: the last segment ends early; adaptive: 64-step segments, no thinning yet.
+            for (Derivative checkpointed : new Derivative[] {every7, adaptive}) {
+                double[] actual = gradient(checkpointed, h, steps);
+                assertEquals(expected[0], actual[0], 0, "the value, bit for bit");
+                for (int k = 1; k < expected.length; k++) {
+                    assertEquals(expected[k], actual[k], 1e-12 * Math.abs(expected[k]), "component " + k);
+                }
+            }
+            for (int k = 0; k < 4; k++) {
+                double[] up = P.clone(), down = P.clone();
+                up[k] += 1e-6;
+                down[k] -= 1e-6;
+                double fd = ((double) jvm.invoke(up, h, steps) - (double) jvm.invoke(down, h, steps)) / 2e-6;
+                assertEquals(fd, gradient(every7, h, steps)[k + 1], 1e-6 * (1 + Math.abs(fd)), "d/dp" + k);
+            }
+            // Past 4096 stored states the adaptive length thins them: 300000 steps go through two thinnings.
+            double[] longPlain = gradient(plain, 1e-4, 300_000);
+            double[] longAdaptive = gradient(adaptive, 1e-4, 300_000);
+            for (int k = 0; k < longPlain.length; k++) {
+                assertEquals(longPlain[k], longAdaptive[k], 1e-12 * Math.abs(longPlain[k]), "component " + k);
+            }
+        }
+    }
+
+    /**
+     * The plain tape grows by ~16 bytes per step (10^6 steps: beyond a 4 MB native budget, OutOfMemoryError); the
+     * checkpointed pass holds one segment's tape (at most 2N/4096 steps) and stays within the budget for 10^6 and
+     * for 2·10^6 steps.
+     */
+    @Test
+    void nativeMemoryStaysBoundedWhereThePlainTapeExceedsTheBudget() throws Throwable {
+        long budget = NativeMemory.budget();
+        try (Derivative plain = pipeline.reverse(LOSS, Map.of(), DifferentiationOptions.DEFAULT);
+             Derivative adaptive = pipeline.reverseCheckpointed(LOSS, Map.of(), DifferentiationOptions.DEFAULT, 0)) {
+            NativeMemory.setBudget(4 << 20);
+            assertThrows(OutOfMemoryError.class, () -> gradient(plain, 1e-6, 1_000_000));
+            double[] million = gradient(adaptive, 1e-6, 1_000_000);
+            double[] more = gradient(adaptive, 1e-6, 2_000_000);
+            assertTrue(million[1] != 0 && more[1] != 0 && Double.isFinite(more[1]), "gradients computed");
+            assertEquals(0, NativeMemory.inUse(), "every tape freed");
+        } finally {
+            NativeMemory.setBudget(budget);
+        }
+    }
+
+    @Test
+    void loopsItCannotSplitAreRefusedInWords() {
+        DifferentiationException written = assertThrows(DifferentiationException.class,
+                () -> pipeline.reverseCheckpointed(method("writesArray", "([DI)D"), Map.of(),
+                        DifferentiationOptions.DEFAULT, 0));
+        assertTrue(written.getMessage().contains("cannot snapshot arrays"), written.getMessage());
+        DifferentiationException none = assertThrows(DifferentiationException.class,
+                () -> pipeline.reverseCheckpointed(method("noLoop", "(D)D"), Map.of(),
+                        DifferentiationOptions.DEFAULT, 0));
+        assertTrue(none.getMessage().contains("needs a loop"), none.getMessage());
+    }
+}

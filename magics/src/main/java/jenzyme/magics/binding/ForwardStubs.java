@@ -1,0 +1,167 @@
+package jenzyme.magics.binding;
+
+import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
+import jenzyme.runtime.Derivative;
+import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.ad.OutputSlot;
+import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.JavaType;
+import jenzyme.runtime.lower.NativeParameter;
+
+/**
+ * The forward-mode stubs (docs/MAGICS.md): {@code <name>_fwd} with tangents, its batched form for {@code --width N},
+ * and the Jacobian-vector product {@code <name>_jvp} of a method returning {@code double[]}. The holder class and
+ * the shared pieces are {@link BindingStubs}'.
+ */
+public final class ForwardStubs {
+
+    private ForwardStubs() {}
+
+    /**
+     * Forward mode: {@code <name>_fwd} with a tangent after each non-Const parameter; for a method returning
+     * {@code double[]} the Jacobian-vector product {@code <name>_jvp} (value and tangent of the result) and
+     * {@code <name>_jvp_into(..., double[] y, double[] ty)}. The tangent of a
+     * record is a record of the same type (components that are Const are not read). {@code receiver} as in
+     * {@link BindingStubs#reverse}.
+     */
+    public static BindingStubs.Stubs forward(String name, Derivative derivative, String receiver) {
+        if (derivative.entry().returnsArray()) {
+            return jacobianVectorProduct(name, derivative);
+        }
+        String holder = BindingStubs.holder(name, "forward");
+        CallingConvention convention = derivative.convention();
+        EntryPoint entry = convention.entry();
+        List<OutputSlot> slots = convention.slots();
+        List<String> parameters = new ArrayList<>();
+        List<String> handleArguments = new ArrayList<>();
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            String type = java.shape().javaName();
+            if (!java.name().equals(receiver)) { // the receiver is the notebook variable, read at each call
+                parameters.add(type + " " + java.name());
+            }
+            if (BindingStubs.isLambda(java)) {
+                handleArguments.add("(Object) " + java.name());
+                continue;
+            }
+            boolean tangent = false;
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                String leaf = entry.parameters().get(p).name();
+                handleArguments.add(RecordStubs.read(java.shape(), leaf));
+                if (convention.hasShadow(p)) {
+                    tangent = true;
+                    handleArguments.add(RecordStubs.read(java.shape(), "t" + leaf));
+                }
+            }
+            if (tangent) {
+                parameters.add(type + " t" + java.name());
+            }
+        }
+        JavaType returnType = entry.returnType();
+        String record = BindingStubs.capitalised(name) + "Tangent";
+        boolean returnsValue = returnType != JavaType.VOID;
+        String signature = (returnsValue ? record : "void") + " " + name + "_fwd(" + String.join(", ", parameters) + ")";
+        StringBuilder source = new StringBuilder(BindingStubs.holderClass(holder, derivative.handle(), slots.size()));
+        if (returnsValue) {
+            String type = returnType.javaName();
+            source.append("record ").append(record).append("(").append(type).append(" value, ").append(type)
+                    .append(" dvalue) {}\n");
+        }
+        source.append(signature).append(" {\n    double[] out$ = ").append(holder).append(".OUT.get();\n")
+                .append(BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);"));
+        if (returnsValue) {
+            source.append("    return new ").append(record).append("(")
+                    .append(BindingStubs.slotValue(slots, convention.primalSlot())).append(", ")
+                    .append(BindingStubs.slotValue(slots, convention.returnTangentSlot())).append(");\n");
+        }
+        source.append("}\n");
+        return new BindingStubs.Stubs(source.toString(), List.of(signature));
+    }
+
+    /**
+     * Batched forward mode ({@code --width N}): {@code <Name>Tangents <name>_fwd(...)} with N tangents after each
+     * differentiated parameter ({@code double[][]} for an array, {@code double[]} for a scalar), returning the value
+     * and the N directional derivatives, through {@link jenzyme.runtime.BatchedForward#into}.
+     */
+    public static BindingStubs.Stubs batchedForward(String name, jenzyme.runtime.BatchedForward batched) {
+        String holder = BindingStubs.holder(name, "forward");
+        CallingConvention convention = batched.derivative().convention();
+        EntryPoint entry = convention.entry();
+        BindingStubs.Call call = new BindingStubs.Call();
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            if (BindingStubs.isLambda(java)) {
+                call.add(java.shape().javaName(), java.name()); // compiled per lambda at the call
+                continue;
+            }
+            NativeParameter parameter = entry.parameters().get(java.first()); // no records here (BATCH_SHAPE)
+            call.add(parameter.type().javaName(), parameter.name());
+            if (convention.hasShadow(java.first())) {
+                call.add(parameter.type().javaName() + "[]", // N tangents: double[][] of an array, double[] of a scalar
+                        "t" + parameter.name());
+            }
+        }
+        MethodHandle into;
+        try {
+            into = java.lang.invoke.MethodHandles.lookup().findVirtual(jenzyme.runtime.BatchedForward.class, "into",
+                    java.lang.invoke.MethodType.methodType(double.class, double[].class, Object[].class))
+                    .bindTo(batched).asFixedArity();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+        String record = BindingStubs.capitalised(name) + "Tangents";
+        String signature = record + " " + name + "_fwd(" + call.parameterList() + ")";
+        String source = BindingStubs.holderClass(holder, into)
+                + "record " + record + "(double value, double[] dvalue) {}\n"
+                + signature + " {\n    double[] dvalue$ = new double[" + batched.width() + "];\n    double value$ = 0;\n"
+                + BindingStubs.guarded("value$ = (double) " + holder + ".H.invokeExact(dvalue$, new Object[] {"
+                        + call.argumentList() + "});")
+                + "    return new " + record + "(value$, dvalue$);\n}\n";
+        return new BindingStubs.Stubs(source, List.of(signature));
+    }
+
+    private static BindingStubs.Stubs jacobianVectorProduct(String name, Derivative derivative) {
+        String holder = BindingStubs.holder(name, "forward");
+        CallingConvention convention = derivative.convention();
+        EntryPoint entry = convention.entry();
+        BindingStubs.Call call = new BindingStubs.Call();
+        List<String> values = new ArrayList<>();
+        List<String> handleArguments = new ArrayList<>();
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            if (BindingStubs.isLambda(java)) {
+                call.add(java.shape().javaName(), java.name());
+                values.add(java.name());
+                handleArguments.add("(Object) " + java.name());
+                continue;
+            }
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                NativeParameter parameter = entry.parameters().get(p);
+                call.add(parameter.type().javaName(), parameter.name());
+                values.add(parameter.name());
+                handleArguments.add(parameter.name());
+                if (convention.hasShadow(p)) {
+                    call.add(parameter.type().javaName(), "t" + parameter.name());
+                    handleArguments.add("t" + parameter.name());
+                }
+            }
+        }
+        String ergonomic = call.argumentList();
+        call.add("double[]", "y");
+        call.add("double[]", "ty");
+        handleArguments.addAll(List.of("y", "ty"));
+        String record = BindingStubs.capitalised(name) + "Jvp";
+        String into = "void " + name + "_jvp_into(" + call.parameterList() + ")";
+        String signature = record + " " + name + "_jvp(" + call.parameters.subList(0, call.parameters.size() - 2)
+                .stream().reduce((a, b) -> a + ", " + b).orElse("") + ")";
+        String source = BindingStubs.holderClass(holder, derivative.handle(), convention.slots().size())
+                + "record " + record + "(double[] value, double[] dvalue) {}\n"
+                + into + " {\n    double[] out$ = " + holder + ".OUT.get();\n"
+                + BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);") + "}\n"
+                + signature + " {\n"
+                + "    int m$ = " + entry.methodName() + "(" + String.join(", ", values) + ").length;\n"
+                + "    double[] y = new double[m$], ty = new double[m$];\n"
+                + "    " + name + "_jvp_into(" + ergonomic + ", y, ty);\n"
+                + "    return new " + record + "(y, ty);\n}\n";
+        return new BindingStubs.Stubs(source, List.of(signature, into));
+    }
+}

@@ -1,0 +1,127 @@
+package jenzyme.magics.binding;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import jenzyme.runtime.Derivative;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.JavaType;
+import jenzyme.runtime.lower.NativeParameter;
+import jenzyme.runtime.lower.RecordShape;
+
+/**
+ * The stubs of {@code %autodiff hvp f}: {@code <name>_hvp} takes each parameter and, after each differentiated one
+ * (floating scalars and arrays, records holding them), its direction v; it returns H·v in the parameter's own type
+ * (an array for an array, a record of the same type for a record, like the gradient records of reverse mode), or
+ * for several differentiated parameters a record {@code <Name>Hvp} of those. When every differentiated parameter is
+ * an array, {@code <name>_hvp_into} is the allocation-free form writing into caller-given arrays. The handle is
+ * {@link jenzyme.runtime.bind.HessianVectorBinder}'s.
+ */
+public final class HessianStubs {
+
+    private HessianStubs() {}
+
+    /** For {@code double f(double[] p)}: {@code double[] f_hvp(double[] p, double[] v)} and {@code f_hvp_into}. */
+    public static BindingStubs.Stubs of(String name, Derivative derivative) {
+        String holder = BindingStubs.holder(name, "hvp");
+        CallingConvention convention = derivative.convention();
+        EntryPoint entry = convention.entry();
+        List<EntryPoint.JavaParameter> differentiated = entry.declared().stream()
+                .filter(java -> leaves(java).stream().anyMatch(p -> convention.activities().get(p) != Activity.CONST))
+                .toList();
+        boolean into = differentiated.stream().allMatch(java -> java.shape() instanceof JavaType type
+                && type.isArray());
+        BindingStubs.Call call = new BindingStubs.Call();
+        List<String> handleArguments = new ArrayList<>();
+        List<String> intoArguments = new ArrayList<>(); // the same, the caller's arrays receiving H·v
+        List<String> intoResults = new ArrayList<>();
+        List<String> allocations = new ArrayList<>();
+        List<String> results = new ArrayList<>();
+        for (EntryPoint.JavaParameter java : entry.declared()) {
+            String type = java.shape().javaName();
+            call.add(type, java.name());
+            if (BindingStubs.isLambda(java)) { // compiled per lambda at the call
+                handleArguments.add("(Object) " + java.name());
+                intoArguments.add(handleArguments.getLast());
+                continue;
+            }
+            boolean active = differentiated.contains(java);
+            String direction = differentiated.size() == 1 ? "v" : "v" + java.name();
+            if (active) {
+                call.add(type, direction);
+            }
+            Map<String, String> values = new HashMap<>();
+            for (int p : leaves(java)) {
+                NativeParameter leaf = entry.parameters().get(p);
+                handleArguments.add(RecordStubs.read(java.shape(), leaf.name()));
+                intoArguments.add(handleArguments.getLast());
+                if (convention.activities().get(p) == Activity.CONST) {
+                    continue;
+                }
+                handleArguments.add(RecordStubs.read(java.shape(), direction + leaf.name().substring(
+                        java.name().length())));
+                intoArguments.add(handleArguments.getLast());
+                if (leaf.type().isArray()) {
+                    String local = "hv$" + RecordStubs.local(leaf.name());
+                    allocations.add(BindingStubs.zerosLike(leaf.type(), local,
+                            RecordStubs.read(java.shape(), leaf.name())));
+                    handleArguments.add(local);
+                    String result = differentiated.size() == 1 ? "hv" : "hv" + java.name();
+                    intoArguments.add(result); // only used when the parameter is this array itself
+                    intoResults.add(java.shape().javaName() + " " + result);
+                    values.put(leaf.name(), local);
+                } else {
+                    values.put(leaf.name(), BindingStubs.slotValue(convention.slots(), convention.adjointSlot(p)));
+                }
+            }
+            if (!active) {
+                continue;
+            }
+            if (java.shape() instanceof RecordShape record) {
+                results.add(RecordStubs.construct(record, java.name(), values));
+            } else {
+                results.add(values.get(java.name()));
+            }
+        }
+        String source = BindingStubs.holderClass(holder, derivative.handle(), convention.slots().size());
+        List<String> signatures = new ArrayList<>();
+        String returned;
+        if (differentiated.size() == 1) {
+            returned = differentiated.getFirst().shape().javaName();
+        } else {
+            returned = BindingStubs.capitalised(name) + "Hvp";
+            source += "record " + returned + "(" + String.join(", ", differentiated.stream()
+                    .map(java -> java.shape().javaName() + " hv" + java.name()).toList()) + ") {}\n";
+        }
+        String signature = returned + " " + name + "_hvp(" + call.parameterList() + ")";
+        signatures.add(signature);
+        String invoke = BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments)
+                + ", out$);");
+        source += signature + " {\n"
+                + allocations.stream().map(a -> "    " + a + "\n").reduce("", String::concat)
+                + "    double[] out$ = " + holder + ".OUT.get();\n" + invoke
+                + "    return " + (differentiated.size() == 1 ? results.getFirst()
+                        : "new " + returned + "(" + String.join(", ", results) + ")") + ";\n}\n";
+        if (into && !differentiated.isEmpty()) {
+            String intoSignature = "void " + name + "_hvp_into(" + call.parameterList() + ", "
+                    + String.join(", ", intoResults) + ")";
+            source += intoSignature + " {\n    double[] out$ = " + holder + ".OUT.get();\n"
+                    + BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", intoArguments)
+                            + ", out$);") + "}\n";
+            signatures.add(intoSignature);
+        }
+        return new BindingStubs.Stubs(source, signatures);
+    }
+
+    /** The native parameters of {@code java}. */
+    private static List<Integer> leaves(EntryPoint.JavaParameter java) {
+        List<Integer> leaves = new ArrayList<>();
+        for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+            leaves.add(p);
+        }
+        return leaves;
+    }
+}
