@@ -149,18 +149,6 @@ final class IrModule implements AutoCloseable {
         });
     }
 
-    /** {@code calloc}: zeroed arrays; called directly so that the call the lowering marks is the one Enzyme sees
-     *  (the optimiser would otherwise replace a malloc and memset by a new calloc, without the marks). */
-    Callee calloc() {
-        return declarations.computeIfAbsent("calloc", k -> {
-            LLVMTypeRef type = ir.functionType(ir.ptr(), ir.i64(), ir.i64());
-            LLVMValueRef function = module.addFunction("calloc", type, true);
-            addFunctionAttribute(function, "nounwind");
-            module.addReturnAttribute(function, "noalias");
-            return new Callee(type, function);
-        });
-    }
-
     Callee free() {
         return declarations.computeIfAbsent("free", k -> {
             LLVMTypeRef type = ir.functionType(ir.voidType(), ir.ptr());
