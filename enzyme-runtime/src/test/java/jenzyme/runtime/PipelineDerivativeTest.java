@@ -53,6 +53,11 @@ class PipelineDerivativeTest {
                 public static void scale(double[] in, double[] out, double c) {
                     for (int i = 0; i < in.length; i++) out[i] = c * in[i] * in[i];
                 }
+                public static double vsum(boolean sq, double[] xs) {
+                    double s = 0;
+                    for (double v : xs) s += sq ? v * v : v;
+                    return s;
+                }
                 public static double overrun(double[] a) { return a[a.length]; }
                 public static double overrunVia(double[] a) { double s = a[0] * a[0]; return s * overrun(a); }
             }
@@ -221,6 +226,11 @@ class PipelineDerivativeTest {
         assertTrue(unknown.getMessage().contains("got 'z'"), unknown.getMessage());
         assertThrows(DifferentiationException.class, () -> CallingConvention.of(lowered.entry(), Mode.REVERSE,
                 Map.of("x", Activity.CONST, "a", Activity.CONST)));
+        // QA R3: "cannot be CONST" read like an activity error; the refusal says what to write instead
+        var onBoolean = assertThrows(DifferentiationException.class, () -> CallingConvention.of(
+                new BytecodeLowering(classes).lower("ad/Fns", "vsum", "(Z[D)D").entry(), Mode.REVERSE, Map.of()));
+        assertTrue(onBoolean.getMessage().endsWith("parameter sq is a boolean, which %autodiff does not take yet "
+                + "(%jit does): pass an int instead (0 or 1, tested with sq != 0)"), onBoolean.getMessage());
     }
 
     @Test

@@ -1,10 +1,10 @@
 package jenzyme.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static jenzyme.runtime.testing.VectorFunctions.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -15,6 +15,7 @@ import jenzyme.runtime.lower.MethodRef;
 import jenzyme.runtime.sparse.SparsityPattern;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
+import jenzyme.runtime.testing.VectorFunctions;
 import org.hipparchus.special.Erf;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -166,37 +167,7 @@ class SparseJacobianTest {
         return pipeline.jacobian(new JavaMethod(classes, "sp/Sp", c.name(), c.descriptor()), options);
     }
 
-    /** Central differences of the JVM's own method. */
     private static double[][] finiteDifferences(Case c) throws Throwable {
-        MethodHandle jvm = classes.jvmHandle("sp.Sp", c.name());
-        double[] x = (double[]) c.arguments()[0];
-        double[][] fd = new double[c.m()][x.length];
-        for (int j = 0; j < x.length; j++) {
-            double saved = x[j];
-            double h = 1e-6 * Math.max(1, Math.abs(saved));
-            x[j] = saved + h;
-            double[] plus = output(jvm, c);
-            x[j] = saved - h;
-            double[] minus = output(jvm, c);
-            x[j] = saved;
-            for (int i = 0; i < c.m(); i++) {
-                fd[i][j] = (plus[i] - minus[i]) / (2 * h);
-            }
-        }
-        return fd;
-    }
-
-    private static double[] output(MethodHandle jvm, Case c) throws Throwable {
-        Object result = jvm.invokeWithArguments(c.arguments());
-        return result != null ? (double[]) result : ((double[]) c.arguments()[c.arguments().length - 1]).clone();
-    }
-
-    private static void assertClose(double[][] expected, double[][] actual, double tolerance, String what) {
-        for (int i = 0; i < expected.length; i++) {
-            for (int j = 0; j < expected[i].length; j++) {
-                assertEquals(expected[i][j], actual[i][j], tolerance * (1 + Math.abs(expected[i][j])),
-                        what + " [" + i + "][" + j + "]");
-            }
-        }
+        return VectorFunctions.centralDifferences(classes.jvmHandle("sp.Sp", c.name()), c.arguments(), 0, c.m());
     }
 }

@@ -35,6 +35,16 @@ class RecordModesTest {
                 }
                 double bowl(Params p, double x) { return p.a() * p.a() * x + Math.sin(p.b() * x); }
                 double stretch(Spring s, double x) { return 0.5 * s.k * (x - s.rest) * (x - s.rest); }
+                final class Tape {
+                    final double[] v;
+                    Tape(double[] v) { this.v = v; }
+                    double push(double x) {
+                        v[0] = x;
+                        if (x < 0) throw new IllegalArgumentException("negative x");
+                        for (int i = 1; i < v.length; i++) v[i] = v[i - 1] * x;
+                        return v[v.length - 1];
+                    }
+                }
                 double mix(Params p, double[] x, int unused) {
                     return p.a() * p.a() * p.b() + p.a() * x[0] * x[1] + Math.sin(p.b()) * x[1] * x[1];
                 }
@@ -125,5 +135,16 @@ class RecordModesTest {
         assertTrue(cells.refusal("%autodiff hvp spring.energy").contains(
                 "an instance method (spring.energy) compiles in %autodiff reverse and forward"));
         assertTrue(cells.refusal("%autodiff reverse nothing.energy").contains("but nothing is no variable of the notebook"));
+    }
+
+    @Test
+    void anInstanceMethodWritingItsArrayFieldsLeavesTheWritesInTheObjectOnExceptionsToo() throws Exception {
+        kernel.runCell("var tape = new Tape(new double[3]);");
+        cells.text("%autodiff reverse tape.push");
+        // x, x², x³ written into the field's own array; d(x³)/dx = 3x²
+        assertArrayEquals(new double[] {8, 12}, cells.numbers("push_grad(2).value(), push_grad(2).dx()"), 0.0);
+        assertArrayEquals(new double[] {2, 4, 8}, cells.numbers("tape.v[0], tape.v[1], tape.v[2]"), 0.0);
+        assertTrue(cells.refusal("push_grad(-1.5);").contains("negative x"));
+        assertArrayEquals(new double[] {-1.5, 4, 8}, cells.numbers("tape.v[0], tape.v[1], tape.v[2]"), 0.0);
     }
 }

@@ -99,6 +99,21 @@ public record MagicLine(List<String> positionals, Map<String, String> assignment
         return bounds;
     }
 
+    /**
+     * The line that makes the same binding again, e.g. {@code %autodiff reverse sq3 --name cube}, for hints such as
+     * "re-run ..." once the binding is retired: every word the user gave that changes the code or its name, without
+     * {@code --dump}/{@code --verbose}, which only change what the cell shows.
+     */
+    public String rerun(String magic) {
+        StringBuilder line = new StringBuilder(magic);
+        positionals.forEach(word -> line.append(' ').append(word));
+        assignments.forEach((name, value) -> line.append(' ').append(name).append('=').append(value));
+        options.forEach((name, value) -> line.append(" --").append(name).append(' ').append(value));
+        flags.stream().filter(flag -> !flag.equals("dump") && !flag.equals("verbose"))
+                .forEach(flag -> line.append(" --").append(flag));
+        return line.toString();
+    }
+
     public String positional(int index) {
         return positionals.get(index);
     }

@@ -66,9 +66,10 @@ public interface NotebookSession {
     InterruptRegistration onInterrupt(Runnable listener);
 
     /**
-     * Registers {@code listener} to run on the shell thread each time JShell (re)defines cell methods, with their
-     * names (methods recompiled because something they call changed included), before the next snippet runs. Used to
-     * retire derivatives of code that changed. Close the registration to unregister.
+     * Registers {@code listener} to run on the shell thread each time JShell (re)defines cell methods or types, with
+     * their names (methods recompiled because something they call changed included), before the next snippet runs.
+     * Used to retire derivatives of code that changed (a type's instance methods change with it). Close the
+     * registration to unregister.
      */
     InterruptRegistration onMethodsDefined(java.util.function.Consumer<java.util.Set<String>> listener);
 

@@ -43,7 +43,7 @@ public final class HessianVectorBinder {
     private HessianVectorBinder() {}
 
     /** Where each native parameter's value, direction and (arrays) result sit in the handle. */
-    private record Plan(MethodHandle raw, BooleanSupplier isLive, String symbol, CallingConvention gradient,
+    private record Plan(MethodHandle spread, BooleanSupplier isLive, String symbol, CallingConvention gradient,
                         WrapperLayout over, int[] primal, int[] direction, int[] result, int out) {}
 
     /**
@@ -59,8 +59,12 @@ public final class HessianVectorBinder {
         int[] direction = new int[parameters.size()];
         int[] result = new int[parameters.size()];
         List<Class<?>> types = types(gradient, primal, direction, result);
-        Plan plan = new Plan(NativeBinder.bindWrapper(function, wrapper), isLive, wrapper.symbol(), gradient, over,
-                primal, direction, result, types.size() - 1);
+        // Spread from one Object[]: invokeWithArguments would build an invoker per call.
+        MethodHandle raw = NativeBinder.bindWrapper(function, wrapper);
+        MethodHandle spread = raw.asType(raw.type().generic().changeReturnType(void.class))
+                .asSpreader(Object[].class, raw.type().parameterCount());
+        Plan plan = new Plan(spread, isLive, wrapper.symbol(), gradient, over, primal, direction, result,
+                types.size() - 1);
         return MethodHandles.insertArguments(CALL, 0, plan).asCollector(Object[].class, types.size())
                 .asType(MethodType.methodType(void.class, types));
     }
@@ -132,7 +136,7 @@ public final class HessianVectorBinder {
             natives[k] = parameter.role() == WrapperParameter.Role.ARG ? value(feed, values, status)
                     : tangent(plan, arguments, inner.get(feed.position()));
         }
-        plan.raw.invokeWithArguments(natives);
+        plan.spread.invokeExact(natives);
         NativeStatus.check(status, plan.symbol);
     }
 

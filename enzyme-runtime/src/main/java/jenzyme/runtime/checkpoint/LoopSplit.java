@@ -2,21 +2,15 @@ package jenzyme.runtime.checkpoint;
 
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassModel;
-import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.CodeElement;
 import java.lang.classfile.Instruction;
 import java.lang.classfile.Label;
 import java.lang.classfile.MethodModel;
-import java.lang.classfile.Opcode;
 import java.lang.classfile.TypeKind;
 import java.lang.classfile.attribute.CodeAttribute;
 import java.lang.classfile.attribute.MethodParametersAttribute;
 import java.lang.classfile.attribute.MethodParameterInfo;
 import java.lang.classfile.instruction.BranchInstruction;
-import java.lang.classfile.instruction.IncrementInstruction;
-import java.lang.classfile.instruction.LabelTarget;
-import java.lang.classfile.instruction.LineNumber;
-import java.lang.classfile.instruction.LoadInstruction;
 import java.lang.classfile.instruction.LookupSwitchInstruction;
 import java.lang.classfile.instruction.ReturnInstruction;
 import java.lang.classfile.instruction.StoreInstruction;
@@ -25,13 +19,11 @@ import java.lang.classfile.instruction.TableSwitchInstruction;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
-import java.lang.reflect.AccessFlag;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.ClassBytesSource;
@@ -67,16 +59,6 @@ public final class LoopSplit {
         }
     }
 
-    /** A live local at the loop header moved through the state arrays: its slot, kind and index there. */
-    private record Carried(int slot, TypeKind kind, int index) {
-        boolean floating() {
-            return kind == TypeKind.DOUBLE || kind == TypeKind.FLOAT;
-        }
-    }
-
-    /** Slots of the pieces' own parameters (state, ints, and seg's segment length; pre and post leave one free). */
-    private static final int MOVED = 3;
-
     private final String methodAsWritten;
     private final MethodModel method;
     private final CodeAttribute code;
@@ -86,7 +68,7 @@ public final class LoopSplit {
     private int header;
     private int end;
     private int exit;
-    private final List<Carried> carried = new ArrayList<>();
+    private final List<PieceCode.Carried> carried = new ArrayList<>();
     private int doubles;
     private int longs;
 
@@ -201,7 +183,7 @@ public final class LoopSplit {
             TypeKind kind = kindOf(local, slot);
             if (kind != null) {
                 live.put(slot, kind);
-                carried.add(new Carried(slot, kind, kind == TypeKind.DOUBLE || kind == TypeKind.FLOAT
+                carried.add(new PieceCode.Carried(slot, kind, kind == TypeKind.DOUBLE || kind == TypeKind.FLOAT
                         ? doubles++ : longs++));
             }
             slot += kind == TypeKind.DOUBLE || kind == TypeKind.LONG ? 2 : 1;
@@ -268,14 +250,15 @@ public final class LoopSplit {
         List<MethodParameterInfo> segNames = new ArrayList<>(names);
         segNames.add(MethodParameterInfo.ofParameter(Optional.of("segment$"), 0));
         int flags = ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC;
+        PieceCode pieces = new PieceCode(code, elements, offsets, parameterSlots, header, exit, carried, longs);
         byte[] bytes;
         try {
             bytes = ClassFile.of().transformClass(owner, java.lang.classfile.ClassTransform.endHandler(c -> {
-                c.withMethod(name, preType, flags, m -> m.with(MethodParametersAttribute.of(names)).withCode(this::pre));
+                c.withMethod(name, preType, flags, m -> m.with(MethodParametersAttribute.of(names)).withCode(pieces::pre));
                 c.withMethod(name, segType, flags, m -> m.with(MethodParametersAttribute.of(segNames))
-                        .withCode(this::seg));
+                        .withCode(pieces::seg));
                 c.withMethod(name, postType, flags, m -> m.with(MethodParametersAttribute.of(names))
-                        .withCode(this::post));
+                        .withCode(pieces::post));
             }));
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw refused(Messages.CHECKPOINT_LOOP_SHAPE);
@@ -299,118 +282,6 @@ public final class LoopSplit {
     /** Whether a parameter array is live at the header (then an array store may write loop state). */
     private boolean carriesArrays() {
         return method.methodTypeSymbol().parameterList().stream().anyMatch(ClassDesc::isArray);
-    }
-
-    /** {@code pre}: the code before the loop, then the state stored. */
-    private void pre(CodeBuilder b) {
-        Label store = b.newLabel();
-        copy(b, 0, header, Map.of(header, store));
-        b.labelBinding(store);
-        pack(b);
-        b.return_();
-    }
-
-    /** {@code seg}: the state loaded, at most K iterations, the state stored (and the done flag if the loop ended). */
-    private void seg(CodeBuilder b) {
-        int counter = code.maxLocals() + MOVED;
-        Label check = b.newLabel();
-        Label ended = b.newLabel();
-        Label paused = b.newLabel();
-        unpack(b);
-        b.iconst_0().istore(counter);
-        b.labelBinding(check);
-        b.iload(counter).iload(parameterSlots + 2).if_icmpge(paused);
-        b.iinc(counter, 1);
-        copy(b, header, exit, Map.of(header, check, exit, ended));
-        b.labelBinding(ended);
-        pack(b);
-        b.aload(ints()).loadConstant(longs).lconst_1().lastore();
-        b.return_();
-        b.labelBinding(paused);
-        pack(b);
-        b.return_();
-    }
-
-    /** {@code post}: the state loaded, then the code after the loop. */
-    private void post(CodeBuilder b) {
-        unpack(b);
-        copy(b, exit, offsets[elements.size()], Map.of());
-    }
-
-    private int state() {
-        return parameterSlots;
-    }
-
-    private int ints() {
-        return parameterSlots + 1;
-    }
-
-    /** The slot of original local {@code slot} in a piece: after the pieces' own parameters unless a parameter. */
-    private int moved(int slot) {
-        return slot < parameterSlots ? slot : slot + MOVED;
-    }
-
-    private void pack(CodeBuilder b) {
-        for (Carried c : carried) {
-            b.aload(c.floating() ? state() : ints()).loadConstant(c.index());
-            b.loadLocal(c.kind(), moved(c.slot()));
-            switch (c.kind()) {
-                case FLOAT -> b.f2d().dastore();
-                case DOUBLE -> b.dastore();
-                case INT -> b.i2l().lastore();
-                default -> b.lastore();
-            }
-        }
-    }
-
-    private void unpack(CodeBuilder b) {
-        for (Carried c : carried) {
-            b.aload(c.floating() ? state() : ints()).loadConstant(c.index());
-            switch (c.kind()) {
-                case FLOAT -> b.daload().d2f();
-                case DOUBLE -> b.daload();
-                case INT -> b.laload().l2i();
-                default -> b.laload();
-            }
-            b.storeLocal(c.kind(), moved(c.slot()));
-        }
-    }
-
-    /** The instructions at offsets {@code [from, to)}, locals moved, jumps to {@code redirect}'s keys redirected. */
-    private void copy(CodeBuilder b, int from, int to, Map<Integer, Label> redirect) {
-        Map<Integer, Label> labels = new HashMap<>(redirect);
-        java.util.Set<Integer> bound = new java.util.HashSet<>(redirect.keySet());
-        java.util.function.IntFunction<Label> at = bci -> labels.computeIfAbsent(bci, x -> b.newLabel());
-        for (int k = 0; k < elements.size(); k++) {
-            if (offsets[k] < from || offsets[k] >= to) {
-                continue;
-            }
-            switch (elements.get(k)) {
-                case LabelTarget target -> {
-                    int bci = code.labelToBci(target.label());
-                    if (bound.add(bci)) { // several labels may mark one offset
-                        b.labelBinding(at.apply(bci));
-                    }
-                }
-                case LineNumber line -> b.lineNumber(line.line());
-                case LoadInstruction load -> b.loadLocal(load.typeKind(), moved(load.slot()));
-                case StoreInstruction store -> b.storeLocal(store.typeKind(), moved(store.slot()));
-                case IncrementInstruction increment -> b.iinc(moved(increment.slot()), increment.constant());
-                case BranchInstruction branch -> b.branch(branch.opcode(), at.apply(
-                        code.labelToBci(branch.target())));
-                case TableSwitchInstruction table -> b.tableswitch(table.lowValue(), table.highValue(),
-                        at.apply(code.labelToBci(table.defaultTarget())), cases(table.cases(), at));
-                case LookupSwitchInstruction lookup -> b.lookupswitch(at.apply(code.labelToBci(
-                        lookup.defaultTarget())), cases(lookup.cases(), at));
-                case Instruction instruction -> b.with(instruction);
-                default -> { } // local variable tables: their scopes span pieces
-            }
-        }
-    }
-
-    private List<SwitchCase> cases(List<SwitchCase> cases, java.util.function.IntFunction<Label> at) {
-        return cases.stream().map(c -> SwitchCase.of(c.caseValue(), at.apply(code.labelToBci(c.target()))))
-                .toList();
     }
 
     private List<Integer> targets(CodeElement element) {

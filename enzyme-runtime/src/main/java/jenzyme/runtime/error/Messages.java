@@ -272,6 +272,7 @@ public enum Messages {
     // Stale bindings.
     STALE_METHOD,
     STALE_CALLEE,
+    STALE_CLASS,
 
     // Generated bindings JShell refused (their source only with --verbose: it is ours, not the user's).
     DEFINITION_REFUSED,

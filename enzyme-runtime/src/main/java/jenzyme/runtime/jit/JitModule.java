@@ -102,7 +102,7 @@ public final class JitModule implements AutoCloseable {
         inFlight.increment();
         if (!live) {
             exit();
-            throw new BindingException(Messages.MODULE_CODE_RELEASED.format(name), name, null);
+            throw BindingException.codeReleased(Messages.MODULE_CODE_RELEASED.format(name), name);
         }
     }
 

@@ -105,6 +105,11 @@ public final class LlvmModule implements AutoCloseable {
         return LlvmModules.irText(module);
     }
 
+    public boolean hasFunction(String symbol) {
+        LLVMValueRef function = LLVMGetNamedFunction(module, symbol);
+        return function != null && !function.isNull();
+    }
+
     public byte[] bitcode() {
         return LlvmModules.writeBitcode(module);
     }

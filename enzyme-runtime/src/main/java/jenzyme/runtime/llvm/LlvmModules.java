@@ -110,6 +110,23 @@ public final class LlvmModules {
         }
     }
 
+    /** The IR text of a module given as bitcode (parsed into a context of its own, freed afterwards). */
+    public static String irTextOf(byte[] bitcode, String name) {
+        LlvmNative.initialize();
+        LLVMContextRef context = LLVMContextCreate();
+        try {
+            Diagnostics.install(context);
+            LLVMModuleRef module = parseBitcode(context, bitcode, name);
+            try {
+                return irText(module);
+            } finally {
+                LLVMDisposeModule(module);
+            }
+        } finally {
+            LLVMContextDispose(context);
+        }
+    }
+
     public static String irText(LLVMModuleRef module) {
         return LlvmNative.takeMessage(LLVMPrintModuleToString(module));
     }

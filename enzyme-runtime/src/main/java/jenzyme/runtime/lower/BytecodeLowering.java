@@ -94,12 +94,12 @@ public final class BytecodeLowering {
             if (!statics.discovered().isEmpty()) {
                 return null;
             }
-            String irText = module.irText();
             module.verify().ifPresent(problem -> {
                 throw new LoweringException(Messages.IR_DOES_NOT_VERIFY.format(problem),
-                        ownerInternalName, methodName, descriptor, -1, -1, irText);
+                        ownerInternalName, methodName, descriptor, -1, -1, module.irText());
             });
-            return new LoweredModule(moduleName, module.bitcode(), irText, entryPoint(entry, statics.known(), classes),
+            return new LoweredModule(moduleName, module.bitcode(), module.defines(RuntimeSymbols.RULE_FAILED),
+                    entryPoint(entry, statics.known(), classes),
                     functions.loweredMethods(), ruleCalls.jvmCalls());
         }
     }
@@ -144,7 +144,7 @@ public final class BytecodeLowering {
      * its first call), the unspecialised entry and the methods it reaches (what a binding's staleness watches).
      */
     public static LoweredModule placeholder(EntryPoint unspecialised, List<String> reached) {
-        return new LoweredModule(unspecialised.symbol() + ".lambdas", emptyModule(unspecialised.symbol()), "",
+        return new LoweredModule(unspecialised.symbol() + ".lambdas", emptyModule(unspecialised.symbol()), false,
                 unspecialised, reached, List.of());
     }
 

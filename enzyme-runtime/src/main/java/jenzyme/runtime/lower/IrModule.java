@@ -203,6 +203,11 @@ final class IrModule implements AutoCloseable {
         return module.irText();
     }
 
+    /** Whether the module has a function (declared or defined) called {@code symbol}. */
+    boolean defines(String symbol) {
+        return module.hasFunction(symbol);
+    }
+
     byte[] bitcode() {
         return module.bitcode();
     }

@@ -11,16 +11,20 @@ public final class LoweredModule {
 
     private final String moduleName;
     private final byte[] bitcode;
-    private final String irText;
+    /** Printed from the bitcode when first asked: printing a 2000-line method's module was a third of its lowering. */
+    private final java.util.function.Supplier<String> irText;
+    private final boolean ruleHook;
     private final EntryPoint entry;
     private final List<String> loweredMethods;
     private final List<MethodRef> jvmCalls;
 
-    LoweredModule(String moduleName, byte[] bitcode, String irText, EntryPoint entry, List<String> loweredMethods,
+    /** @param ruleHook whether the module calls {@link RuntimeSymbols#RULE_FAILED} */
+    LoweredModule(String moduleName, byte[] bitcode, boolean ruleHook, EntryPoint entry, List<String> loweredMethods,
                   List<MethodRef> jvmCalls) {
         this.moduleName = moduleName;
         this.bitcode = bitcode.clone();
-        this.irText = irText;
+        this.ruleHook = ruleHook;
+        this.irText = memoised(() -> jenzyme.runtime.llvm.LlvmModules.irTextOf(this.bitcode, moduleName));
         this.entry = entry;
         this.loweredMethods = List.copyOf(loweredMethods);
         this.jvmCalls = List.copyOf(jvmCalls);
@@ -36,7 +40,19 @@ public final class LoweredModule {
 
     /** The module as LLVM assembly, for dumps and error messages. */
     public String irText() {
-        return irText;
+        return irText.get();
+    }
+
+    private static java.util.function.Supplier<String> memoised(java.util.function.Supplier<String> text) {
+        String[] known = new String[1];
+        return () -> {
+            synchronized (known) {
+                if (known[0] == null) {
+                    known[0] = text.get();
+                }
+                return known[0];
+            }
+        };
     }
 
     public EntryPoint entry() {
@@ -59,7 +75,7 @@ public final class LoweredModule {
 
     /** Whether the code calls back into the JVM: upcalls to JVM methods, or the rule-failure hook of any rule. */
     public boolean callsBack() {
-        return !jvmCalls.isEmpty() || irText.contains(RuntimeSymbols.RULE_FAILED);
+        return !jvmCalls.isEmpty() || ruleHook;
     }
 
     /**
@@ -68,8 +84,7 @@ public final class LoweredModule {
      */
     public LoweredModule withFastMath() {
         jenzyme.runtime.llvm.FastMath.Relaxed relaxed = jenzyme.runtime.llvm.FastMath.relax(bitcode, moduleName);
-        return new LoweredModule(moduleName, relaxed.bitcode(), relaxed.irText(), entry, loweredMethods,
-                jvmCalls);
+        return new LoweredModule(moduleName, relaxed.bitcode(), ruleHook, entry, loweredMethods, jvmCalls);
     }
 
     @Override

@@ -112,7 +112,7 @@ public final class DependencyTracer {
         TracedArray y = null;
         int slot = 0;
         for (int p = 0; p < arguments.length; p++) {
-            TracedValue value = argument(type.parameterType(p), arguments[p], p == input);
+            TracedValue value = TracedValue.argument(type.parameterType(p), arguments[p], p == input);
             y = p == output ? value.array() : y;
             locals[slot] = value;
             slot += value.kind().wide() ? 2 : 1;
@@ -121,31 +121,6 @@ public final class DependencyTracer {
         while (!pending.isEmpty()) {
             follow(pending.pop());
         }
-    }
-
-    /** A Const argument is a value that may change between calls, except integers; x's entries depend on themselves. */
-    private static TracedValue argument(ClassDesc type, Object value, boolean isInput) throws Untraceable {
-        return switch (type.descriptorString()) {
-            case "D" -> TracedValue.varying(Kind.DOUBLE, TracedValue.NONE);
-            case "F" -> TracedValue.varying(Kind.FLOAT, TracedValue.NONE);
-            case "J" -> TracedValue.known(Kind.LONG, (Long) value);
-            case "Z" -> TracedValue.known(Kind.INT, (Boolean) value ? 1 : 0);
-            case "C" -> TracedValue.known(Kind.INT, (int) (Character) value);
-            case "I", "B", "S" -> TracedValue.known(Kind.INT, ((Number) value).intValue());
-            case "[D" -> {
-                double[] array = (double[]) value;
-                TracedValue[] elements = new TracedValue[array.length];
-                for (int j = 0; j < array.length; j++) {
-                    BitSet self = new BitSet();
-                    if (isInput) {
-                        self.set(j);
-                    }
-                    elements[j] = TracedValue.varying(Kind.DOUBLE, isInput ? self : TracedValue.NONE);
-                }
-                yield TracedValue.reference(new TracedArray(elements));
-            }
-            default -> throw new Untraceable("a parameter of type " + type.displayName());
-        };
     }
 
     /** Runs one path to its end, queueing the other way of every undecided branch. */
@@ -172,7 +147,7 @@ public final class DependencyTracer {
                 frame.locals[inc.slot()] = v.isKnown() ? TracedValue.known(Kind.INT, v.known().intValue()
                         + inc.constant()) : v;
             }
-            case ConstantInstruction constant -> frame.push(constant(constant.constantValue()));
+            case ConstantInstruction constant -> frame.push(TracedValue.constant(constant.constantValue()));
             case OperatorInstruction operator -> {
                 return operate(frame, operator.opcode());
             }
@@ -182,7 +157,7 @@ public final class DependencyTracer {
                 frame.push(v.isKnown() ? TracedValue.known(to, Operations.convert(v.known(), convert.toType()))
                         : TracedValue.varying(to, v.deps()));
             }
-            case StackInstruction stack -> shuffle(frame, stack.opcode());
+            case StackInstruction stack -> frame.shuffle(stack.opcode());
             case BranchInstruction branch -> branch(path, frame, branch);
             case TableSwitchInstruction table -> switchOn(path, frame, table.cases(), table.defaultTarget());
             case LookupSwitchInstruction lookup -> switchOn(path, frame, lookup.cases(), lookup.defaultTarget());
@@ -230,17 +205,6 @@ public final class DependencyTracer {
         return true;
     }
 
-    private static TracedValue constant(Object value) throws Untraceable {
-        return switch (value) {
-            case Integer i -> TracedValue.known(Kind.INT, i);
-            case Long l -> TracedValue.known(Kind.LONG, l);
-            case Double d -> TracedValue.known(Kind.DOUBLE, d);
-            case Float f -> TracedValue.known(Kind.FLOAT, f);
-            case null -> TracedValue.reference(null);
-            default -> throw new Untraceable("a constant " + value);
-        };
-    }
-
     private static int index(TracedValue value) throws Untraceable {
         if (!value.isKnown()) {
             throw new Untraceable("an index or length computed from floating-point values");
@@ -270,56 +234,6 @@ public final class DependencyTracer {
             frame.push(TracedValue.varying(kind, b == null ? a.deps() : TracedValue.union(a.deps(), b.deps())));
         }
         return true;
-    }
-
-    /** DUP, POP, SWAP and friends, on a stack of whole values (a long or double is one entry). */
-    private static void shuffle(TracedFrame frame, Opcode op) throws Untraceable {
-        switch (op) {
-            case POP -> frame.pop();
-            case POP2 -> {
-                if (!frame.pop().kind().wide()) {
-                    frame.pop();
-                }
-            }
-            case DUP -> frame.push(frame.peek());
-            case DUP2 -> {
-                TracedValue top = frame.pop();
-                if (top.kind().wide()) {
-                    frame.push(top);
-                    frame.push(top);
-                } else {
-                    TracedValue under = frame.pop();
-                    frame.push(under);
-                    frame.push(top);
-                    frame.push(under);
-                    frame.push(top);
-                }
-            }
-            case DUP_X1 -> {
-                TracedValue top = frame.pop();
-                TracedValue under = frame.pop();
-                frame.push(top);
-                frame.push(under);
-                frame.push(top);
-            }
-            case DUP2_X1 -> { // only its use on a long or double, e.g. a[i] = s += x
-                TracedValue top = frame.pop();
-                if (!top.kind().wide()) {
-                    throw new Untraceable("DUP2_X1 of two values");
-                }
-                TracedValue under = frame.pop();
-                frame.push(top);
-                frame.push(under);
-                frame.push(top);
-            }
-            case SWAP -> {
-                TracedValue top = frame.pop();
-                TracedValue under = frame.pop();
-                frame.push(top);
-                frame.push(under);
-            }
-            default -> throw new Untraceable(op.name());
-        }
     }
 
     private void branch(TracedPath path, TracedFrame frame, BranchInstruction branch) throws Untraceable {

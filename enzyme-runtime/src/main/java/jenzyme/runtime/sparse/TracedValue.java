@@ -60,6 +60,43 @@ record TracedValue(Kind kind, Number known, BitSet deps, TracedArray array) {
         return type.equals(ConstantDescs.CD_void);
     }
 
+    /** A Const argument is a value that may change between calls, except integers; x's entries depend on themselves. */
+    static TracedValue argument(ClassDesc type, Object value, boolean isInput) throws DependencyTracer.Untraceable {
+        return switch (type.descriptorString()) {
+            case "D" -> varying(Kind.DOUBLE, NONE);
+            case "F" -> varying(Kind.FLOAT, NONE);
+            case "J" -> known(Kind.LONG, (Long) value);
+            case "Z" -> known(Kind.INT, (Boolean) value ? 1 : 0);
+            case "C" -> known(Kind.INT, (int) (Character) value);
+            case "I", "B", "S" -> known(Kind.INT, ((Number) value).intValue());
+            case "[D" -> {
+                double[] array = (double[]) value;
+                TracedValue[] elements = new TracedValue[array.length];
+                for (int j = 0; j < array.length; j++) {
+                    BitSet self = new BitSet();
+                    if (isInput) {
+                        self.set(j);
+                    }
+                    elements[j] = varying(Kind.DOUBLE, isInput ? self : NONE);
+                }
+                yield reference(new TracedArray(elements));
+            }
+            default -> throw new DependencyTracer.Untraceable("a parameter of type " + type.displayName());
+        };
+    }
+
+    /** A constant the code pushes ({@code LDC}, {@code ICONST_1}...). */
+    static TracedValue constant(Object value) throws DependencyTracer.Untraceable {
+        return switch (value) {
+            case Integer i -> known(Kind.INT, i);
+            case Long l -> known(Kind.LONG, l);
+            case Double d -> known(Kind.DOUBLE, d);
+            case Float f -> known(Kind.FLOAT, f);
+            case null -> reference(null);
+            default -> throw new DependencyTracer.Untraceable("a constant " + value);
+        };
+    }
+
     boolean isKnown() {
         return known != null;
     }

@@ -9,6 +9,7 @@ import jdk.jshell.Snippet;
 import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
 import jdk.jshell.SourceCodeAnalysis.CompletionInfo;
+import jdk.jshell.TypeDeclSnippet;
 import jdk.jshell.VarSnippet;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.error.Messages;
@@ -145,9 +146,11 @@ public final class JavaEvaluator implements AutoCloseable {
         warnings.addAll(loadWarnings);
         loadWarnings.clear();
         Optional<SnippetValue> value = Optional.empty();
+        // Types too: a redefined class gives its instance methods a new class without any method snippet event.
         Set<String> methodsDefined = events.stream()
-                .filter(e -> e.snippet() instanceof MethodSnippet && e.status().isDefined())
-                .map(e -> ((MethodSnippet) e.snippet()).name())
+                .filter(e -> (e.snippet() instanceof MethodSnippet || e.snippet() instanceof TypeDeclSnippet)
+                        && e.status().isDefined())
+                .map(e -> ((DeclarationSnippet) e.snippet()).name())
                 .collect(Collectors.toSet());
         if (!methodsDefined.isEmpty()) {
             methodListeners.forEach(listener -> listener.accept(methodsDefined));
@@ -213,8 +216,8 @@ public final class JavaEvaluator implements AutoCloseable {
     }
 
     /**
-     * Registers {@code listener} to be told the names of cell methods each snippet (re)defined, dependents that JShell
-     * recompiled included; closing the registration removes it.
+     * Registers {@code listener} to be told the names of cell methods and types each snippet (re)defined, dependents
+     * that JShell recompiled included; closing the registration removes it.
      */
     public jenzyme.magics.NotebookSession.InterruptRegistration onMethodsDefined(Consumer<Set<String>> listener) {
         methodListeners.add(listener);

@@ -81,7 +81,7 @@ public final class AutodiffMagic extends SyntaxMagic {
             its fields is `dmodel()`, an object of its class.
 
             `%autodiff reverse f --checkpoint` keeps the reverse pass's memory bounded however long f's main loop
-            runs: the loop state is stored every K iterations (K adapts, at most 4096 states; `--segment K` fixes
+            runs: the loop state is stored every K iterations (K adapts, at most 65536 states; `--segment K` fixes
             it) and each segment is run again to differentiate it, about twice the primal's time on top of the plain
             gradient's (docs/CHECKPOINTING.md).
 
@@ -146,12 +146,13 @@ public final class AutodiffMagic extends SyntaxMagic {
         if (receiver == null) {
             derivative = checkpoint
                     ? compiler.checkpointed(method, activities(line.assignments()), options,
-                            line.option("segment").map(AutodiffMagic::segment).orElse(0))
-                    : compiler.differentiate(method, mode, activities(line.assignments()), options);
+                            line.option("segment").map(AutodiffMagic::segment).orElse(0), line.rerun("%autodiff"))
+                    : compiler.differentiate(method, mode, activities(line.assignments()), options, 1,
+                            line.rerun("%autodiff"));
         } else {
             self = receiver.variable();
             Derivative compiled = compiler.differentiate(method, mode,
-                    Receivers.overrides(self, activities(line.assignments())), options);
+                    Receivers.overrides(self, activities(line.assignments())), options, 1, line.rerun("%autodiff"));
             if (compiled.entry().returnsArray()) {
                 compiled.close();
                 throw new IllegalArgumentException(Messages.RECEIVER_MODES.format(line.positional(1)));
@@ -180,7 +181,7 @@ public final class AutodiffMagic extends SyntaxMagic {
     private DisplayData batchedForward(UserMethod method, String name, MagicLine line, DifferentiationOptions options,
                                        int width) throws DefinitionException {
         Derivative derivative = compiler.differentiate(method, Mode.FORWARD, activities(line.assignments()), options,
-                width);
+                width, line.rerun("%autodiff"));
         if (derivative.entry().returnType() != jenzyme.runtime.lower.JavaType.DOUBLE || derivative.entry().declared()
                 .stream().anyMatch(p -> p.shape() instanceof RecordShape record && !record.isFunctional())) {
             derivative.close();
@@ -209,7 +210,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         if (!line.assignments().isEmpty() || line.flag("dump") || line.flag("ad-before-opt")) {
             throw new IllegalArgumentException(Messages.HVP_OPTIONS.format());
         }
-        Derivative derivative = compiler.hessianVectorProduct(method);
+        Derivative derivative = compiler.hessianVectorProduct(method, line.rerun("%autodiff"));
         CompilerSession.Bound bound = compiler.bind(name + "/hvp", method, derivative.entry(),
                 jenzyme.magics.binding.HessianStubs.of(name, derivative), derivative);
         return new CompileSummary(Messages.BOUND_HVP.format(method.name()),
@@ -233,7 +234,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         options = line.option("wrt").map(options::withWrt).orElse(options);
         options = line.option("out").map(options::withOut).orElse(options).withFastMath(line.flag("fast-math"))
                 .withDense(line.flag("dense"));
-        CompilerSession.BoundJacobian bound = compiler.jacobian(method, options);
+        CompilerSession.BoundJacobian bound = compiler.jacobian(method, options, line.rerun("%autodiff"));
         Jacobian jacobian = bound.jacobian();
         CompilerSession.Bound stubs = compiler.bind(name + "/jacobian", method, jacobian.shape().entry(),
                 BindingStubs.jacobian(name, jacobian, bound.into()), jacobian);

@@ -115,16 +115,18 @@ public final class CompilerSession {
         return new Timed<>(compiled, Map.of("lower+jit", Duration.ofNanos(System.nanoTime() - start)));
     }
 
+    /** {@code %autodiff reverse|forward f} as the default magic line binds it. */
     public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options) {
-        return differentiate(method, mode, overrides, options, 1);
+        return differentiate(method, mode, overrides, options, 1, "%autodiff " + mode.token() + " " + method.name());
     }
 
-    /** With {@code width > 1}: batched forward mode ({@code %autodiff forward f --width N}). */
+    /**
+     * {@code %autodiff reverse|forward f}, with {@code width > 1} batched forward mode ({@code --width N});
+     * {@code rerun} is the magic line that binds it again, which a call quotes once a method it came from changed.
+     */
     public Derivative differentiate(UserMethod method, Mode mode, Map<String, Activity> overrides,
-                                    DifferentiationOptions options, int width) {
-        String rerun = "%autodiff " + (mode == Mode.REVERSE ? "reverse " : "forward ") + method.name()
-                + (width > 1 ? " --width " + width : "");
+                                    DifferentiationOptions options, int width, String rerun) {
         return throughWorker(method, rerun, () -> pipeline.differentiate(javaMethod(method), mode, overrides, options,
                 width));
     }
@@ -134,15 +136,15 @@ public final class CompilerSession {
      * the method's main loop runs ({@link jenzyme.runtime.Pipeline#reverseCheckpointed}); {@code segment} 0 adapts.
      */
     public Derivative checkpointed(UserMethod method, Map<String, Activity> overrides, DifferentiationOptions options,
-                                   int segment) {
-        return throughWorker(method, "%autodiff reverse " + method.name() + " --checkpoint",
+                                   int segment, String rerun) {
+        return throughWorker(method, rerun,
                 () -> pipeline.reverseCheckpointed(javaMethod(method), overrides, options, segment));
     }
 
     /** A compiled Jacobian and its {@code (double[][] jacobian, Object[] arguments)void} evaluator, stale-guarded. */
     public record BoundJacobian(Jacobian jacobian, MethodHandle into) {}
 
-    public BoundJacobian jacobian(UserMethod method, JacobianOptions options) {
+    public BoundJacobian jacobian(UserMethod method, JacobianOptions options, String rerun) {
         InterruptFlag.global().clear();
         applyRules();
         Jacobian jacobian;
@@ -162,11 +164,11 @@ public final class CompilerSession {
         BooleanSupplier live = () -> (jacobian.forward() == null || jacobian.forward().isLive())
                 && (jacobian.reverse() == null || jacobian.reverse().isLive());
         return new BoundJacobian(jacobian, stale.guard(into, method, any.loweredMethods(),
-                readsNotebookVariables(any.entry()), "%autodiff jacobian " + method.name(), live).handle());
+                readsNotebookVariables(any.entry()), rerun, live).handle());
     }
 
-    public Derivative hessianVectorProduct(UserMethod method) {
-        return throughWorker(method, "%autodiff hvp " + method.name(), () -> pipeline.hvp(javaMethod(method)));
+    public Derivative hessianVectorProduct(UserMethod method, String rerun) {
+        return throughWorker(method, rerun, () -> pipeline.hvp(javaMethod(method)));
     }
 
     /** Whether the code reads a notebook variable: a static field of one of JShell's wrapper classes. */
@@ -175,9 +177,9 @@ public final class CompilerSession {
     }
 
     /** {@code compiled}'s handle, raising a clear error once {@code method} or a method it calls is redefined. */
-    public MethodHandle guardedHandle(NativeMethod compiled, UserMethod method) {
+    public MethodHandle guardedHandle(NativeMethod compiled, UserMethod method, String rerun) {
         return stale.guard(compiled.handle(), method, compiled.lowered().loweredMethods(),
-                readsNotebookVariables(compiled.entry()), "%jit " + method.name(), compiled::isLive).handle();
+                readsNotebookVariables(compiled.entry()), rerun, compiled::isLive).handle();
     }
 
     /**

@@ -14,7 +14,8 @@ import jenzyme.magics.UserMethod;
 import jenzyme.runtime.error.Messages;
 
 /**
- * Retires compiled code when the cell methods it was compiled from change: each bound handle is guarded by a
+ * Retires compiled code when the cell methods (or the cell classes declaring them) it was compiled from change: each
+ * bound handle is guarded by a
  * {@link SwitchPoint} (free on the hot path: the JVM compiles the guard away and deoptimises when it flips), and
  * when JShell redefines a method the code depends on (the entry or any method lowered into it), the guard flips and
  * every later call raises {@code "f changed since %autodiff; re-run %autodiff reverse f"} instead of silently
@@ -125,11 +126,15 @@ final class StaleBindings {
             }
             List<Dependency> changed = watch.dependencies.stream()
                     .filter(d -> names.contains(d.name()) && !isCurrent(d, watch.readsNotebookVariables)).toList();
-            if (!changed.isEmpty()) {
+            String redefinedClass = watch.dependencies.stream().map(d -> declaredClass(d.ownerInternalName()))
+                    .filter(names::contains).findFirst().orElse(null);
+            if (!changed.isEmpty() || redefinedClass != null) {
                 Dependency callee = changed.stream().filter(d -> !d.name().equals(watch.entry)).findFirst()
                         .orElse(null);
                 String magic = watch.rerun.substring(0, watch.rerun.indexOf(' '));
-                watch.message = callee == null ? Messages.STALE_METHOD.format(watch.entry, magic, watch.rerun)
+                watch.message = redefinedClass != null
+                        ? Messages.STALE_CLASS.format(redefinedClass, magic, watch.rerun)
+                        : callee == null ? Messages.STALE_METHOD.format(watch.entry, magic, watch.rerun)
                         : Messages.STALE_CALLEE.format(callee.name(), watch.entry, magic, watch.rerun);
                 retired.add(watch.point);
                 watches.remove(watch);
@@ -138,6 +143,21 @@ final class StaleBindings {
         if (!retired.isEmpty()) {
             SwitchPoint.invalidateAll(retired.toArray(SwitchPoint[]::new));
         }
+    }
+
+    /**
+     * The cell class that declares code of {@code owner}: {@code Spring} for {@code REPL/$JShell$12$Spring} (or its
+     * nested {@code ...$Spring$Part}), empty for a cell's top-level methods ({@code REPL/$JShell$12}). JShell gives a
+     * redefined class a new wrapper and reports only the type, not its methods: an instance method compiled from the
+     * old class (a receiver binding, a method it calls) would otherwise keep running the old body. Any redefinition
+     * retires it, even with the same source: JShell resets the variables of the old class to null anyway.
+     */
+    private static String declaredClass(String owner) {
+        if (!owner.startsWith("REPL/$JShell$")) {
+            return "";
+        }
+        String[] parts = owner.substring("REPL/$JShell$".length()).split("\\$");
+        return parts.length > 1 ? parts[1] : "";
     }
 
     private boolean isCurrent(Dependency dependency, boolean sameClassOnly) {

@@ -41,7 +41,7 @@ public final class JitMagic extends SyntaxMagic {
         CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method, line.flag("fast-math"));
         NativeMethod code = compiled.result();
         CompilerSession.Bound stubs = compiler.bind(name + "/native", method, code.entry(),
-                BindingStubs.nativeMethod(name, code.entry(), compiler.guardedHandle(code, method)), code);
+                BindingStubs.nativeMethod(name, code.entry(), compiler.guardedHandle(code, method, line.rerun("%jit"))), code);
         Map<String, String> dumps = line.flag("dump") ? Map.of("LLVM IR (before O3)", code.lowered().irText())
                 : Map.of();
         return new CompileSummary(Messages.BOUND_NATIVE.format(method.name()), stubs.signatures(), List.of(),
