@@ -53,7 +53,7 @@ def test_explain_lists_every_unsupported_construct_before_compiling(kernel):
                "double cleanSq(double x) { return Math.sin(x) * x; }")
     run = ok(kernel, "%autodiff --explain many")
     markdown = run.results[0]["data"]["text/markdown"]
-    assert markdown.startswith("**`many` uses 3 constructs that %autodiff cannot compile** (found before compiling)")
+    assert markdown.startswith("**`many` uses 4 constructs that %autodiff cannot compile** (found before compiling)")
     lines = markdown.split("\n")
     assert any(line.startswith("- `many`, cell [") and line.endswith(", line 3: `double s = k.length();`: reading k of "
                                                                      "type String (compiled code reads notebook "

@@ -59,7 +59,7 @@ def test_a_tape_beyond_native_memory_is_an_out_of_memory_error_and_the_kernel_li
 
 def test_a_checkpointed_reverse_pass_runs_within_64_mib_where_the_plain_one_cannot(small_native_memory):
     # 10^7 RK4 steps: the plain pass's tape (~160 MB) exceeds the 64 MiB budget; --checkpoint keeps one segment's
-    # (at most 2·10^7/4096 steps) and 4096 stored states. ./soak --checkpoint-steps N runs up to 2^31 steps.
+    # (1024 steps) and at most 65536 stored states. ./soak --checkpoint-steps N runs up to 2^31 steps.
     kernel = small_native_memory
     ok(kernel, RK4 + "%autodiff reverse decay --checkpoint --name decayCp")
     ok(kernel, "%autodiff reverse decay")

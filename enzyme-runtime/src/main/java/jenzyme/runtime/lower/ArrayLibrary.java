@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Set;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.IrBuilder;
-import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
@@ -156,20 +155,8 @@ public final class ArrayLibrary {
 
     /** for (i = 0; i < count; i++) body(i), with its counter in a fresh frame slot. */
     private void loop(LLVMValueRef count, java.util.function.Consumer<LLVMValueRef> body) {
-        LLVMValueRef counter = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "library.i");
-        ir.store(ir.zero(ir.i32()), counter);
-        LLVMBasicBlockRef header = ir.appendBlock(function, "library.loop");
-        LLVMBasicBlockRef bodyBlock = ir.appendBlock(function, "library.body");
-        LLVMBasicBlockRef done = ir.appendBlock(function, "library.done");
-        ir.br(header);
-        ir.positionAtEnd(header);
-        LLVMValueRef i = ir.load(ir.i32(), counter, "i");
-        ir.condBr(ir.icmp(LLVMIntSLT, i, count), bodyBlock, done);
-        ir.positionAtEnd(bodyBlock);
-        body.accept(i);
-        ir.store(ir.add(i, ir.constInt(ir.i32(), 1)), counter);
-        ir.br(header);
-        ir.positionAtEnd(done);
+        CountedLoop.emit(ir, slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "library.i"), count, "library",
+                body);
     }
 
     private static JavaType typeOf(JValue array, String method) {

@@ -4,7 +4,6 @@ import static org.bytedeco.llvm.global.LLVM.*;
 
 import java.lang.classfile.TypeKind;
 import jenzyme.runtime.llvm.IrBuilder;
-import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 import jenzyme.runtime.error.Messages;
@@ -12,10 +11,10 @@ import jenzyme.runtime.error.Messages;
 /**
  * Array element access and allocation. Every access is checked against the array's length (one unsigned compare
  * covers negative indices) and is a typed load/store with its TBAA tag. {@code new T[n]} is a zeroed malloc freed
- * when the allocating call returns: arrays cannot escape a call in the subset (no fields; an array result is copied
- * into the caller's result array, {@link #copyToResult}). Inside a loop the site's slot holds the previous
- * iteration's array, freed when the site runs again ({@link LoopAllocations} refuses arrays that would outlive
- * their iteration).
+ * when the allocating call returns, unless it is the array the call returns: the entry copies that into the
+ * caller's result array ({@link #copyToResult}), a callee hands it to its caller ({@link ArrayHandOver}). Inside a
+ * loop the site's slot holds the previous iteration's array, freed when the site runs again ({@link LoopAllocations}
+ * refuses arrays that would outlive their iteration).
  */
 final class ArrayOps {
 
@@ -98,7 +97,10 @@ final class ArrayOps {
         }
         ir.store(data, slot);
         JValue array = JValue.array(data, n, arrayOf(element));
-        return insideLoop ? loopAllocation = array : array;
+        if (insideLoop) {
+            loopAllocation = array;
+        }
+        return array;
     }
 
     /** The array allocated inside a loop by the instruction just lowered, if any (then forgotten). */
@@ -116,27 +118,23 @@ final class ArrayOps {
     void copyToResult(JValue array, JValue result) {
         exits.failIf(ir.icmp(LLVMIntNE, array.length(), result.length()), StatusCode.RESULT_LENGTH, array.length(),
                 result.length());
-        LLVMValueRef counter = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "copy.i");
-        LLVMValueRef function = ir.currentFunction();
-        LLVMBasicBlockRef test = ir.appendBlock(function, "copy.test");
-        LLVMBasicBlockRef body = ir.appendBlock(function, "copy.body");
-        LLVMBasicBlockRef done = ir.appendBlock(function, "copy.done");
-        ir.store(ir.zero(ir.i32()), counter);
-        ir.br(test);
-        ir.positionAtEnd(test);
-        LLVMValueRef i = ir.load(ir.i32(), counter, "i");
-        ir.condBr(ir.icmp(LLVMIntSLT, i, array.length()), body, done);
-        ir.positionAtEnd(body);
-        LLVMTypeRef type = module.type(ValueKind.of(JavaType.DOUBLE));
-        LLVMValueRef value = ir.load(type, ir.inBoundsGep(type, array.value(), ir.zext(i, ir.i64())), "");
-        ir.setAlignment(value, 8);
-        module.tbaa().attach(value, JavaType.DOUBLE);
-        LLVMValueRef store = ir.store(value, ir.inBoundsGep(type, result.value(), ir.zext(i, ir.i64())));
-        ir.setAlignment(store, 8);
-        module.tbaa().attach(store, JavaType.DOUBLE);
-        ir.store(ir.add(i, ir.constInt(ir.i32(), 1)), counter);
-        ir.br(test);
-        ir.positionAtEnd(done);
+        copyElements(module, JavaType.DOUBLE, array, result.value(),
+                slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "copy.i"));
+    }
+
+    /** Copies {@code array}'s elements of type {@code element} into {@code destination}, as typed loads and stores. */
+    static void copyElements(IrModule module, JavaType element, JValue array, LLVMValueRef destination,
+                             LLVMValueRef counter) {
+        IrBuilder ir = module.ir();
+        LLVMTypeRef type = module.type(ValueKind.of(element));
+        CountedLoop.emit(ir, counter, array.length(), "copy", i -> {
+            LLVMValueRef value = ir.load(type, ir.inBoundsGep(type, array.value(), ir.zext(i, ir.i64())), "");
+            ir.setAlignment(value, byteSize(element));
+            module.tbaa().attach(value, element);
+            LLVMValueRef store = ir.store(value, ir.inBoundsGep(type, destination, ir.zext(i, ir.i64())));
+            ir.setAlignment(store, byteSize(element));
+            module.tbaa().attach(store, element);
+        });
     }
 
     /** Accesses from now on leave out the checks {@code version} proves redundant; null ends that. */

@@ -162,6 +162,10 @@ public final class BytecodeLowering {
             throw new LoweringException(Messages.UNSUPPORTED.format(Messages.RECORD_RETURNED_BY_ENTRY.format(
                     entry.signature().returnType().javaName())), ref.owner(), ref.name(), ref.descriptor(), -1, -1, null);
         }
+        if (returnType.isArray() && returnType != JavaType.DOUBLE_ARRAY) {
+            throw new LoweringException(Messages.UNSUPPORTED.format(Messages.RETURNING_ARRAY.format(
+                    returnType.javaName())), ref.owner(), ref.name(), ref.descriptor(), -1, -1, null);
+        }
         List<NativeParameter> parameters = new ArrayList<>();
         List<EntryPoint.JavaParameter> javaParameters = new ArrayList<>();
         int llvmIndex = 1;

@@ -29,6 +29,8 @@ final class ExitPaths {
     private final List<LLVMValueRef[]> matrixAllocations = new ArrayList<>();
     private LLVMBasicBlockRef failBlock;
     private int site;
+    /** Set when the function hands a new array to its caller: the exit copies it before it frees the call's arrays. */
+    private ArrayHandOver handOver;
 
     /** @param returnType the LLVM type the function returns, {@code null} for void */
     ExitPaths(IrModule module, LLVMValueRef function, LLVMValueRef status, LLVMTypeRef returnType, FrameSlots slots) {
@@ -191,10 +193,18 @@ final class ExitPaths {
         return cells;
     }
 
+    /** The function returns a new array through {@code handOver} (its return type is the (ptr, i32) struct). */
+    void handOverResult(ArrayHandOver handOver) {
+        this.handOver = handOver;
+    }
+
     /** Emits the exit block; call once the whole method is lowered, so it frees every allocation site. */
     void finish() {
         ir.moveToEnd(function, exitBlock); // reads top to bottom in dumps
         ir.positionAtEnd(exitBlock);
+        if (handOver != null) {
+            handOver.copyResult(function, returnSlot);
+        }
         for (LLVMValueRef slot : allocationSlots) {
             ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), slot, "array.to.free"));
         }
@@ -215,21 +225,9 @@ final class ExitPaths {
     void freeMatrix(LLVMValueRef[] cells) {
         LLVMValueRef table = ir.load(ir.ptr(), cells[0], "rows.to.free");
         LLVMValueRef count = ir.load(ir.i32(), cells[2], "rows.count");
-        LLVMValueRef counter = cells[3];
-        ir.store(ir.zero(ir.i32()), counter);
-        LLVMBasicBlockRef test = ir.appendBlock(function, "free.rows.test");
-        LLVMBasicBlockRef body = ir.appendBlock(function, "free.rows.body");
-        LLVMBasicBlockRef done = ir.appendBlock(function, "free.rows.done");
-        ir.br(test);
-        ir.positionAtEnd(test);
-        LLVMValueRef i = ir.load(ir.i32(), counter, "free.i");
-        ir.condBr(ir.icmp(LLVMIntSLT, i, count), body, done);
-        ir.positionAtEnd(body);
-        LLVMValueRef row = ir.load(ir.ptr(), ir.inBoundsGep(ir.ptr(), table, ir.zext(i, ir.i64())), "row.to.free");
-        ir.call(module.free().type(), module.free().function(), row);
-        ir.store(ir.add(i, ir.constInt(ir.i32(), 1)), counter);
-        ir.br(test);
-        ir.positionAtEnd(done);
+        CountedLoop.emit(ir, cells[3], count, "free.rows", i -> ir.call(module.free().type(),
+                module.free().function(), ir.load(ir.ptr(), ir.inBoundsGep(ir.ptr(), table, ir.zext(i, ir.i64())),
+                        "row.to.free")));
         ir.call(module.free().type(), module.free().function(), table);
         ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), cells[1], "rowlens.to.free"));
         ir.store(ir.zero(ir.i32()), cells[2]);

@@ -79,21 +79,28 @@ final class IrModule implements AutoCloseable {
     }
 
     /**
-     * The function type of a lowered method: status pointer first, records as their leaves, arrays as (ptr, i32). An
-     * array result is a further (ptr, i32) parameter, the caller's result array, and the function returns void. The
-     * module's static fields come last.
+     * The function type of a lowered method: status pointer first, records as their leaves, arrays as (ptr, i32). The
+     * entry's array result is a further (ptr, i32) parameter, the caller's result array, and it returns void; any
+     * other method returns a new array as a (ptr, i32) struct ({@link ArrayHandOver}). The module's static fields
+     * come last.
      */
-    LLVMTypeRef functionType(MethodSignature signature) {
+    LLVMTypeRef functionType(MethodSignature signature, boolean entry) {
         java.util.List<LLVMTypeRef> params = new java.util.ArrayList<>();
         params.add(ir.ptr());
         signature.leaves().forEach(leaf -> leafTypes(leaf).forEach(params::add));
-        if (signature.returnsArray()) { // the caller's result array
+        boolean resultArray = entry && signature.returnsArray();
+        if (resultArray) {
             params.add(ir.ptr());
             params.add(ir.i32());
         }
         statics.known().forEach(field -> leafTypes(field.type()).forEach(params::add));
-        return ir.functionType(signature.returnsArray() ? ir.voidType() : boundaryType(signature.returnType()),
-                params.toArray(LLVMTypeRef[]::new));
+        return ir.functionType(resultArray ? ir.voidType() : signature.returnsArray() ? arrayResultType()
+                : boundaryType(signature.returnType()), params.toArray(LLVMTypeRef[]::new));
+    }
+
+    /** How a method other than the entry returns an array: its data pointer and length. */
+    LLVMTypeRef arrayResultType() {
+        return ir.structType(ir.ptr(), ir.i32());
     }
 
     /** Defines a lowered method's function; internal ones can be inlined and dropped by the optimiser. */

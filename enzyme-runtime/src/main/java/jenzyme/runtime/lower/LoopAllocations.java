@@ -11,10 +11,10 @@ import jenzyme.runtime.error.Messages;
  * previous iteration (the call's exit frees the last one). That is right only if no array outlives its iteration, so
  * this class follows each such array through the lowering and refuses, at the instruction that would keep it, any
  * way out of the iteration: a store into a local declared outside the loop (by the LocalVariableTable; without one,
- * any store), a record built from it, a value carried on the operand stack across a jump, or a return. What stays
- * allowed — locals declared in the loop body, element reads and writes, {@code .length}, passing it to a method (a
- * compiled callee cannot keep an array: there are no fields and it cannot return one) — keeps each array inside its
- * iteration.
+ * any store), a record built from it, or a value carried on the operand stack across a jump. What stays allowed —
+ * locals declared in the loop body, element reads and writes, {@code .length}, passing it to a method (a compiled
+ * callee cannot keep an array: there are no fields, and an array it returns is a copy, {@link ArrayHandOver}),
+ * returning it (the exit copies it before it frees the call's arrays) — keeps each array inside its iteration.
  *
  * <p>Enzyme sees plain malloc/free pairs across iterations and keeps what its reverse sweep needs (it defers such
  * frees to the reverse sweep; the 10^6-call memory test and the gradients checked with glibc's MALLOC_PERTURB_ show

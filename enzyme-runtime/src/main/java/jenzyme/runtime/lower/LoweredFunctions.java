@@ -49,14 +49,16 @@ final class LoweredFunctions {
         checkCompilable(ref, model, classes);
         MethodSignature signature = MethodSignature.of(key, model, classes);
         String symbol = SymbolNames.of(key);
-        LLVMTypeRef type = module.functionType(signature);
-        LLVMValueRef function = module.addFunction(symbol, type, declared.isEmpty());
+        boolean entry = declared.isEmpty();
+        LLVMTypeRef type = module.functionType(signature, entry);
+        LLVMValueRef function = module.addFunction(symbol, type, entry);
         // The status block is private to each call: nothing else can alias or keep it.
         module.addParameterAttribute(function, 0, "noalias");
         module.addParameterAttribute(function, 0, "nocapture");
         List<String> names = parameterNames(model, signature);
-        nameParameters(function, signature, names);
-        LoweredFunction lowered = new LoweredFunction(ref, model, signature, new Callee(type, function), symbol, names);
+        nameParameters(function, signature, names, entry);
+        LoweredFunction lowered = new LoweredFunction(ref, model, signature, new Callee(type, function), symbol, names,
+                entry);
         declared.put(key, lowered);
         pending.add(lowered);
         return lowered;
@@ -112,7 +114,8 @@ final class LoweredFunctions {
         return names;
     }
 
-    private void nameParameters(LLVMValueRef function, MethodSignature signature, List<String> names) {
+    private void nameParameters(LLVMValueRef function, MethodSignature signature, List<String> names,
+                                boolean entry) {
         module.ir().setName(module.ir().param(function, 0), "status");
         int index = 1;
         for (int i = 0; i < names.size(); i++) {
@@ -130,7 +133,7 @@ final class LoweredFunctions {
                 }
             }
         }
-        if (signature.returnsArray()) {
+        if (entry && signature.returnsArray()) {
             module.ir().setName(module.ir().param(function, index++), EntryPoint.RESULT_NAME);
             module.ir().setName(module.ir().param(function, index), EntryPoint.RESULT_NAME + ".len");
             index++;

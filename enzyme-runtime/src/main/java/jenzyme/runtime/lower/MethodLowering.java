@@ -76,6 +76,8 @@ final class MethodLowering {
     private Arithmetic arithmetic;
     private ArrayOps arrays;
     private LoopAllocations loopArrays;
+    /** How the method returns an array, unless it is the entry (which fills the caller's result array). */
+    private ArrayHandOver handOver;
     private ArrayLibrary library;
     private MathCalls math;
     private Boundary boundary;
@@ -131,8 +133,14 @@ final class MethodLowering {
 
     private void lowerBody(CodeAttribute code) {
         Shape returnType = method.signature().returnType();
-        exits = new ExitPaths(module, function, ir.param(function, 0),
-                returnType == JavaType.VOID || method.signature().returnsArray() ? null : module.boundaryType(returnType), slots);
+        exits = new ExitPaths(module, function, ir.param(function, 0), returnType == JavaType.VOID
+                || method.fillsResultArray() ? null : method.signature().returnsArray() ? module.arrayResultType()
+                : module.boundaryType(returnType), slots);
+        if (method.signature().returnsArray() && !method.entry()) {
+            handOver = new ArrayHandOver(module, (JavaType) returnType, slots);
+            exits.handOverResult(handOver);
+        }
+
         boundary = new Boundary(module);
         records = new RecordValues(classes, slots, method.signature());
         lambdas = new LambdaValues(classes);
@@ -388,12 +396,11 @@ final class MethodLowering {
             case TableSwitchInstruction table -> switchOn(table.defaultTarget(), table.cases());
             case LookupSwitchInstruction lookup -> switchOn(lookup.defaultTarget(), lookup.cases());
             case ReturnInstruction ret -> {
-                if (ret.opcode() != Opcode.RETURN) {
-                    loopArrays.mustStay(stack.peek(), Messages.LOOP_ARRAY_RETURNED);
-                }
-                if (method.signature().returnsArray()) {
+                if (method.fillsResultArray()) {
                     arrays.copyToResult(stack.pop(), resultArray());
                     exits.returnValue(null);
+                } else if (handOver != null) {
+                    exits.returnValue(handOver.result(stack.pop()));
                 } else {
                     Shape returnType = method.signature().returnType();
                     JValue result = records.underConstruction() != null ? records.constructed()
@@ -412,11 +419,7 @@ final class MethodLowering {
                 arrays.store(stack.pop(), index, value, store.typeKind());
             }
             case NewPrimitiveArrayInstruction newArray -> {
-                if (method.signature().returnType() instanceof RecordShape returned
-                        && returned.leaves().stream().anyMatch(JavaType::isArray)) {
-                    throw Unsupported.construct(Messages.ARRAY_IN_RETURNED_RECORD,
-                            newArray.typeKind().upperBound().displayName(), method.ref().asWritten());
-                }
+                refuseInReturnedRecord("new " + newArray.typeKind().upperBound().displayName() + "[]");
                 stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
             }
             case NewMultiArrayInstruction newArray -> {
@@ -572,8 +575,13 @@ final class MethodLowering {
         }
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor),
                 lambdas.specialise(descriptor, args, hasReceiver && placeholder == null));
+        if (callee.fillsResultArray()) {
+            throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, JavaWords.method(owner, name, descriptor));
+        }
+        LLVMValueRef resultCell = null;
         if (callee.signature().returnsArray()) {
-            throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, jenzyme.runtime.error.JavaWords.method(owner, name, descriptor));
+            refuseInReturnedRecord(JavaWords.method(owner, name, descriptor));
+            resultCell = exits.newAllocationSlot(slots);
         }
         List<LLVMValueRef> llvmArgs = new ArrayList<>();
         llvmArgs.add(ir.param(function, 0));
@@ -592,10 +600,24 @@ final class MethodLowering {
         ir.noTail(result);
         exits.afterCall(depth);
         Shape returnType = callee.signature().returnType();
-        if (placeholder != null) {
+        if (resultCell != null) {
+            JValue array = ArrayHandOver.adopt(module, result, resultCell, (JavaType) returnType, plan.isInsideLoop(bci));
+            if (plan.isInsideLoop(bci)) {
+                loopArrays.allocated(array, bci);
+            }
+            stack.push(array);
+        } else if (placeholder != null) {
             stack.replaceAll(placeholder, boundary.result(result, returnType));
         } else if (returnType != JavaType.VOID) {
             stack.push(boundary.result(result, returnType));
+        }
+    }
+
+    /** Refuses {@code what} (an allocation or a call) in a method returning a record that holds arrays. */
+    private void refuseInReturnedRecord(String what) {
+        if (method.signature().returnType() instanceof RecordShape returned
+                && returned.leaves().stream().anyMatch(JavaType::isArray)) {
+            throw Unsupported.construct(Messages.ARRAY_IN_RETURNED_RECORD, what, method.ref().asWritten());
         }
     }
 
@@ -636,7 +658,7 @@ final class MethodLowering {
     /** LLVM parameters before the hidden static fields: the status pointer and the Java parameters. */
     private int javaLlvmCount() {
         return 1 + method.signature().leaves().stream().mapToInt(p -> p.llvmTypes().size()).sum()
-                + (method.signature().returnsArray() ? 2 : 0); // the result array's (ptr, i32)
+                + (method.fillsResultArray() ? 2 : 0); // the result array's (ptr, i32)
     }
 
     private static String localKey(int slot) {

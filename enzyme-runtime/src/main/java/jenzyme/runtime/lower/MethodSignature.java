@@ -22,7 +22,7 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
         parameters = List.copyOf(parameters);
     }
 
-    /** Whether the method returns an array, which crosses as a trailing (ptr, i32) result parameter. */
+    /** Whether the method returns a (one-dimensional) array. */
     boolean returnsArray() {
         return returnType instanceof JavaType type && type.isArray();
     }
@@ -62,9 +62,10 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
         }
         Shape returnType = shape(type.returnType(), classes).orElseThrow(
                 () -> Unsupported.type("return", type.returnType().descriptorString()));
-        // A double[] result is written to a hidden (ptr, i32) result array the caller passes (IrModule.functionType).
-        if (returnType instanceof JavaType java && java.isArray() && java != JavaType.DOUBLE_ARRAY) {
-            throw Unsupported.construct(Messages.RETURNING_ARRAY, returnType.javaName());
+        // A callee hands a new 1-D array to its caller (ArrayHandOver); the entry's double[] result is checked in
+        // BytecodeLowering, since it is written into a result array the binding passes (IrModule.functionType).
+        if (returnType instanceof JavaType java && java.isMatrix()) {
+            throw Unsupported.construct(Messages.RETURNING_MATRIX, returnType.javaName());
         }
         return new MethodSignature(kind, parameters, returnType);
     }

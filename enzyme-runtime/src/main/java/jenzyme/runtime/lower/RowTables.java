@@ -4,7 +4,6 @@ import static org.bytedeco.llvm.global.LLVM.*;
 
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.IrBuilder;
-import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
@@ -97,20 +96,6 @@ final class RowTables {
     }
 
     private void forEachRow(LLVMValueRef count, String name, java.util.function.Consumer<LLVMValueRef> body) {
-        LLVMValueRef counter = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), name + ".i");
-        LLVMValueRef function = ir.currentFunction();
-        LLVMBasicBlockRef test = ir.appendBlock(function, name + ".test");
-        LLVMBasicBlockRef loop = ir.appendBlock(function, name + ".body");
-        LLVMBasicBlockRef done = ir.appendBlock(function, name + ".done");
-        ir.store(ir.zero(ir.i32()), counter);
-        ir.br(test);
-        ir.positionAtEnd(test);
-        LLVMValueRef i = ir.load(ir.i32(), counter, "i");
-        ir.condBr(ir.icmp(LLVMIntSLT, i, count), loop, done);
-        ir.positionAtEnd(loop);
-        body.accept(i);
-        ir.store(ir.add(i, ir.constInt(ir.i32(), 1)), counter);
-        ir.br(test);
-        ir.positionAtEnd(done);
+        CountedLoop.emit(ir, slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), name + ".i"), count, name, body);
     }
 }

@@ -1,5 +1,6 @@
 package jenzyme.runtime.lower;
 
+import static org.bytedeco.llvm.global.LLVM.LLVMIntEQ;
 import static org.bytedeco.llvm.global.LLVM.LLVMIntNE;
 
 import java.lang.classfile.Opcode;
@@ -199,7 +200,7 @@ final class RuleCalls {
                 LLVMValueRef dx = ir.param(glue, 2 * i + 1);
                 args.add(width == 1 ? dx : ir.extractValue(dx, w));
             }
-            LLVMValueRef t = compiledCall(forward, status, args, List.of());
+            LLVMValueRef t = compiledCall(forward, status, args);
             tangent = width == 1 ? t : ir.insertValue(tangent, t, w);
         }
         ir.ret(ir.insertValue(ir.insertValue(ir.undef(result), value, 0), tangent, 1));
@@ -220,16 +221,32 @@ final class RuleCalls {
         List<LLVMValueRef> args = params(glue, 0, k + 1);
         LLVMValueRef out = ir.undef(result);
         if (rule.scalarReverse()) {
-            out = ir.insertValue(out, compiledCall(reverse, status, args, List.of()), 0);
+            out = ir.insertValue(out, compiledCall(reverse, status, args), 0);
         } else {
+            // The rule hands over a new double[] (ArrayHandOver): k partials are read from it, then it is freed.
+            LLVMValueRef handed = compiledCall(reverse, status, args);
+            LLVMValueRef data = ir.extractValue(handed, 0);
+            LLVMValueRef length = ir.extractValue(handed, 1);
+            LLVMValueRef kept = ir.icmp(LLVMIntEQ, length, ir.constInt(ir.i32(), k));
+            LLVMValueRef wrong = ir.and(ir.icmp(LLVMIntNE, data, ir.zero(ir.ptr())), ir.xor(kept,
+                    ir.constInt(ir.i1(), 1)));
+            module.tbaa().attach(ir.store(ir.select(wrong, ir.constInt(ir.i32(), StatusCode.RESULT_LENGTH.code()),
+                    ir.zero(ir.i32())), status), JavaType.INT);
+            module.tbaa().attach(ir.store(length, ir.inBoundsGep(ir.i32(), status, ir.constInt(ir.i64(), 1))),
+                    JavaType.INT);
+            module.tbaa().attach(ir.store(ir.constInt(ir.i32(), k), ir.inBoundsGep(ir.i32(), status,
+                    ir.constInt(ir.i64(), 2))), JavaType.INT);
+            reportIfFailed(status);
+            // A wrong length (or a failure) reads zeros instead, after the hook reported it.
             LLVMTypeRef array = ir.arrayType(ir.f64(), k);
-            LLVMValueRef partials = ir.alloca(array, "partials");
-            ir.store(ir.zero(array), partials);
-            compiledCall(reverse, status, args, List.of(partials, ir.constInt(ir.i32(), k)));
+            LLVMValueRef zeros = ir.alloca(array, "no.partials");
+            ir.store(ir.zero(array), zeros);
+            LLVMValueRef partials = ir.select(kept, data, zeros);
             for (int i = 0; i < k; i++) {
                 LLVMValueRef slot = ir.inBoundsGep(ir.f64(), partials, ir.constInt(ir.i64(), i));
                 out = ir.insertValue(out, ir.load(ir.f64(), slot, "partial"), i);
             }
+            ir.call(module.free().type(), module.free().function(), data);
         }
         ir.ret(out);
         return glue;
@@ -237,7 +254,7 @@ final class RuleCalls {
 
     /** The primal's value: its compiled body, or the JVM through an upcall. */
     private LLVMValueRef value(DerivativeRule rule, LLVMValueRef status, List<LLVMValueRef> xs) {
-        return rule.inJvm() ? upcall(rule.primal(), xs) : compiledCall(rule.primal(), status, xs, List.of());
+        return rule.inJvm() ? upcall(rule.primal(), xs) : compiledCall(rule.primal(), status, xs);
     }
 
     /** A call of the JVM method {@code method} of doubles, through its FFM upcall. */
@@ -250,17 +267,21 @@ final class RuleCalls {
     }
 
     /** A call of a lowered method with this glue's status block, then the failure hook if it failed. */
-    private LLVMValueRef compiledCall(MethodRef method, LLVMValueRef status, List<LLVMValueRef> args,
-                                      List<LLVMValueRef> resultArray) {
+    private LLVMValueRef compiledCall(MethodRef method, LLVMValueRef status, List<LLVMValueRef> args) {
         Callee callee = functions.require(method).callee();
         List<LLVMValueRef> all = new ArrayList<>();
         all.add(status);
         all.addAll(args);
-        all.addAll(resultArray);
         for (StaticField field : module.statics().known()) {
             field.type().llvmTypes().forEach(t -> all.add(ir.zero(t.equals("ptr") ? ir.ptr() : llvmType(t))));
         }
         LLVMValueRef result = ir.call(callee.type(), callee.function(), all.toArray(LLVMValueRef[]::new));
+        reportIfFailed(status);
+        return result;
+    }
+
+    /** Calls the failure hook if the status block holds a failure, then clears it. */
+    private void reportIfFailed(LLVMValueRef status) {
         LLVMValueRef failed = ir.icmp(LLVMIntNE, ir.load(ir.i32(), status, "rule.status"), ir.zero(ir.i32()));
         LLVMValueRef function = ir.currentFunction();
         LLVMBasicBlockRef report = ir.appendBlock(function, "rule.failed");
@@ -272,7 +293,6 @@ final class RuleCalls {
         ir.store(ir.zero(statusType()), status);
         ir.br(next);
         ir.positionAtEnd(next);
-        return result;
     }
 
     private LLVMTypeRef llvmType(String name) {

@@ -6,6 +6,7 @@ import java.lang.classfile.MethodModel;
 import java.lang.classfile.Opcode;
 import java.lang.classfile.attribute.CodeAttribute;
 import java.lang.classfile.instruction.InvokeInstruction;
+import java.lang.classfile.instruction.NewObjectInstruction;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -99,12 +100,15 @@ public final class SubsetExplainer {
                              Deque<MethodRef> pending, Set<MethodRef> seen) {
         CodePlan plan = CodePlan.of(code);
         ThrowSites throwSites = ThrowSites.of(code);
-        Set<Integer> linesReported = new HashSet<>();
+        // A try/catch or synchronized block's handler line says it all: its other instructions repeat it.
+        Set<Integer> handlerLines = new HashSet<>();
         plan.exceptionHandlerConstruct().ifPresent(construct -> {
-            linesReported.add(plan.line(construct.getValue()));
+            handlerLines.add(plan.line(construct.getValue()));
             problems.add(new Problem(ref.owner(), ref.name(), plan.line(construct.getValue()),
                     construct.getKey().format()));
         });
+        Set<Problem> reported = new HashSet<>();
+        Set<Integer> refusedNew = new HashSet<>();
         int bci = 0;
         for (CodeElement element : code) {
             if (element instanceof Instruction instruction) {
@@ -113,9 +117,20 @@ public final class SubsetExplainer {
                     bci += instruction.sizeInBytes();
                     continue;
                 }
-                // One problem per line: "new Foo()" is also a call of Foo.<init>, which says nothing new.
-                SubsetRules.refusal(instruction, classes).filter(c -> linesReported.add(line))
-                        .ifPresent(c -> problems.add(new Problem(ref.owner(), ref.name(), line, c)));
+                // Every construct of a line, each once; "new Foo()" is also a call of Foo.<init>, which says
+                // nothing new.
+                boolean constructorOfRefusedNew = instruction instanceof InvokeInstruction call
+                        && call.name().equalsString("<init>") && refusedNew.contains(line);
+                SubsetRules.refusal(instruction, classes)
+                        .filter(c -> !handlerLines.contains(line) && !constructorOfRefusedNew)
+                        .map(c -> new Problem(ref.owner(), ref.name(), line, c))
+                        .filter(reported::add)
+                        .ifPresent(problem -> {
+                            problems.add(problem);
+                            if (instruction instanceof NewObjectInstruction) {
+                                refusedNew.add(line);
+                            }
+                        });
                 if (instruction instanceof java.lang.classfile.instruction.InvokeDynamicInstruction dynamic) {
                     // A lambda's body is compiled with the method that creates it.
                     LambdaTarget.of(dynamic).map(LambdaTarget::impl).filter(impl -> classes.has(impl.owner())

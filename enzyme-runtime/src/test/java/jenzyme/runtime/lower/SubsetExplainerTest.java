@@ -32,6 +32,9 @@ class SubsetExplainerTest {
                 static double clean(double x) {
                     return Math.sin(x) * x;
                 }
+                static double crowded(double x) {
+                    String s = "x" + x; Object o = new Object(); return s.length();   // crowded
+                }
                 static double randomOnly(double x) {
                     return x * Math.random();                  // random
                 }
@@ -58,9 +61,22 @@ class SubsetExplainerTest {
                 new Problem("ex/Ex", "many", lineOf("field"), "reading ex.Ex.k of type String (compiled code reads "
                         + "notebook variables and static fields of type double, float, int, long and their arrays; "
                         + "pass other values as parameters)"),
+                new Problem("ex/Ex", "many", lineOf("field"), "calling String.length() (compiled code can call static "
+                        + "methods of the notebook, methods of its records, and Math)"),
                 new Problem("ex/Ex", "many", lineOf("concat"), "string concatenation (+ on a String)"),
                 new Problem("ex/Ex", "many", lineOf("object"), "new Object (compiled code cannot create objects)"),
                 new Problem("ex/Ex", "helper", lineOf("monitor"), "a synchronized block")), problems);
+    }
+
+    /** One line, three constructs: each listed, the constructor call of the refused new not repeated. */
+    @Test
+    void everyConstructOfALineIsListed() {
+        List<Problem> problems = explainer.explain("ex/Ex", "crowded", "(D)D");
+        assertEquals(3, problems.size(), problems.toString());
+        assertTrue(problems.get(0).construct().startsWith("string concatenation"), problems.toString());
+        assertTrue(problems.get(1).construct().startsWith("new Object"), problems.toString());
+        assertTrue(problems.get(2).construct().startsWith("calling String.length()"), problems.toString());
+        assertTrue(problems.stream().allMatch(p -> p.sourceLine() == lineOf("crowded")), problems.toString());
     }
 
     @Test
@@ -84,8 +100,9 @@ class SubsetExplainerTest {
         assertEquals(List.of(new Problem("ex/Ex", "randomOnly", lineOf("random"),
                 "calling Math.random() (no native equivalent)")), explainer.explain("ex/Ex", "randomOnly", "(D)D"));
         List<Problem> instance = explainer.explain("ex/Ex", "callsInstance", "(D)D");
-        assertEquals(1, instance.size(), instance.toString());
+        assertEquals(2, instance.size(), instance.toString());
         assertTrue(instance.getFirst().construct().startsWith("new ex.Ex"), instance.toString());
+        assertTrue(instance.get(1).construct().startsWith("calling ex.Ex.twice(double)"), instance.toString());
     }
 
     /** The explanation agrees with the compiler on its whole corpus of refusals: the first refusal is listed. */

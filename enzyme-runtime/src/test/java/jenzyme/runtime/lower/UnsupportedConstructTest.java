@@ -114,8 +114,8 @@ class UnsupportedConstructTest {
                 int instanceMethod(int x) { return x; } // instanceMethod
                 static double stringParameter(String s) { return 1; } // stringParameter
                 static int[] returnsArray(int[] a) { return a; } // returnsArray
-                static double[] doubles(double[] a) { return a; }
-                static double callsArrayResult(double[] a) { return doubles(a)[0]; } // callsArrayResult
+                static double[] callsItself(double[] a) { return a.length > 3 ? a : callsItself(a); } // callsItself
+                static double[][] returnsMatrix(double[][] m) { return m; }
                 static double cubeParameter(double[][][] m) { return 1; } // cubeParameter
                 static synchronized double synchronizedMethod(double x) { return x; } // synchronizedMethod
             }
@@ -125,7 +125,7 @@ class UnsupportedConstructTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            callsArrayResult  | ([D)D  | calling neg.Neg.doubles(double[]), which returns an array
+            callsItself       | ([D)[D | calling neg.Neg.callsItself(double[]) from itself: the method the magic names fills the caller's result array
             staticField       | (D)D   | reading neg.Neg.label of type String (compiled code reads notebook variables and static fields of type double
             putStatic         | (D)V   | assigning neg.Neg.k (compiled code reads notebook variables and static fields but cannot assign them
             arraySort         | ([D)I  | calling java.util.Arrays.sort(double[]) (java.util.Arrays is not a class of the notebook)
@@ -162,8 +162,9 @@ class UnsupportedConstructTest {
     @CsvSource(delimiter = '|', textBlock = """
             instanceMethod     | (I)I    | the instance method neg.Neg.instanceMethod(int)
             stringParameter    | (Ljava/lang/String;)D | unsupported parameter type String
-            returnsArray       | ([I)[I  | returning an array (int[]): only double[] results compile
+            returnsArray       | ([I)[I  | returning int[] from the method the magic names: only double[] results are returned to notebook code
             cubeParameter      | ([[[D)D | unsupported parameter type double[][][]
+            returnsMatrix      | ([[D)[[D | returning a two-dimensional array (double[][]): allocate it in the caller and pass it in
             synchronizedMethod | (D)D    | the synchronized method neg.Neg.synchronizedMethod(double)
             """)
     void unsupportedSignaturesAreNamed(String method, String descriptor, String problem) {

@@ -81,7 +81,7 @@ public final class AutodiffMagic extends SyntaxMagic {
             its fields is `dmodel()`, an object of its class.
 
             `%autodiff reverse f --checkpoint` keeps the reverse pass's memory bounded however long f's main loop
-            runs: the loop state is stored every K iterations (K adapts, at most 4096 states; `--segment K` fixes
+            runs: the loop state is stored every K iterations (K adapts, at most 65536 states; `--segment K` fixes
             it) and each segment is run again to differentiate it, about twice the primal's time on top of the plain
             gradient's (docs/CHECKPOINTING.md).
 

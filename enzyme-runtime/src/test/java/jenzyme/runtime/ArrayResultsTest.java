@@ -1,0 +1,274 @@
+package jenzyme.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.invoke.MethodHandle;
+import java.util.Map;
+import java.util.Random;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.JacobianOptions;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import jenzyme.runtime.testing.NativeMemoryProbe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Callees that return a new array, as integrators are written: a right-hand side and an RK4 step returning new
+ * arrays, a solver returning its result to a scalar loss, an adaptive step's {@code ynew} kept or dropped,
+ * int/long/float results, a callee returning its parameter, and an entry returning an array. Each checked against the JVM on random inputs and, through reverse and forward
+ * mode, against central differences; a million gradient calls keep native memory flat.
+ */
+class ArrayResultsTest {
+
+    private static final String SOURCE = """
+            package results;
+            public class Ode {
+                static double[] lotkaVolterra(double t, double[] y, double[] p) {
+                    return new double[] {p[0] * y[0] - p[1] * y[0] * y[1], p[1] * y[0] * y[1] - p[2] * y[1]};
+                }
+                static double[] axpy(double a, double[] x, double[] y) {
+                    double[] out = new double[y.length];
+                    for (int i = 0; i < y.length; i++) out[i] = y[i] + a * x[i];
+                    return out;
+                }
+                static double[] rk4Step(double t, double[] y, double h, double[] p) {
+                    double[] k1 = lotkaVolterra(t, y, p);
+                    double[] k2 = lotkaVolterra(t + h / 2, axpy(h / 2, k1, y), p);
+                    double[] k3 = lotkaVolterra(t + h / 2, axpy(h / 2, k2, y), p);
+                    double[] k4 = lotkaVolterra(t + h, axpy(h, k3, y), p);
+                    double[] out = new double[y.length];
+                    for (int i = 0; i < y.length; i++) out[i] = y[i] + h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+                    return out;
+                }
+                static double[] solve(double[] y0, double[] p, double t1, int steps) {
+                    double[] y = y0.clone();
+                    double h = t1 / steps;
+                    for (int i = 0; i < steps; i++) {
+                        double[] next = rk4Step(i * h, y, h, p);
+                        System.arraycopy(next, 0, y, 0, y.length);
+                    }
+                    return y;
+                }
+                public static double loss(double[] p, double t1, int steps) {
+                    double[] y = solve(new double[] {p[3], p[4]}, p, t1, steps);
+                    return (y[0] - 1) * (y[0] - 1) + y[1] * y[1];
+                }
+                /** Euler with step doubling: a step is kept only if its two half steps agree. */
+                public static double adaptive(double[] p, double t1, double tol) {
+                    double[] y = {p[3], p[4]};
+                    double t = 0, h = t1 / 8;
+                    int steps = 0;
+                    while (t < t1 && steps < 10000) {
+                        if (t + h > t1) h = t1 - t;
+                        double[] full = axpy(h, lotkaVolterra(t, y, p), y);
+                        double[] half = axpy(h / 2, lotkaVolterra(t, y, p), y);
+                        double[] ynew = axpy(h / 2, lotkaVolterra(t + h / 2, half, p), half);
+                        double err = Math.abs(ynew[0] - full[0]) + Math.abs(ynew[1] - full[1]);
+                        if (err < tol) {
+                            System.arraycopy(ynew, 0, y, 0, 2);
+                            t += h;
+                        } else {
+                            h /= 2;
+                        }
+                        steps++;
+                    }
+                    return y[0] * y[1];
+                }
+                public static double[] trajectoryEnd(double[] p, double t1, int steps) {
+                    double[] y = {p[3], p[4]};
+                    for (int i = 0; i < steps; i++) {
+                        double[] next = rk4Step(0, y, t1 / steps, p);
+                        System.arraycopy(next, 0, y, 0, 2);
+                    }
+                    return y;
+                }
+                static int[] histogram(double[] x, int bins) {
+                    int[] counts = new int[bins];
+                    for (double v : x) counts[Math.min(bins - 1, Math.max(0, (int) (v * bins)))]++;
+                    return counts;
+                }
+                static long[] squares(int n) {
+                    long[] s = new long[n];
+                    for (int i = 0; i < n; i++) s[i] = (long) i * i;
+                    return s;
+                }
+                static float[] halves(double[] x) {
+                    float[] h = new float[x.length];
+                    for (int i = 0; i < x.length; i++) h[i] = (float) (x[i] / 2);
+                    return h;
+                }
+                public static double mixed(double[] x, int n) {
+                    int[] c = histogram(x, 4);
+                    long[] s = squares(n);
+                    float[] h = halves(x);
+                    return c[0] + 2 * c[3] + s[n - 1] + h[1] * x[0];
+                }
+                static double[] either(double[] a, double[] b, boolean first) {
+                    return first ? a : b;
+                }
+                public static double borrowed(double[] a, double[] b) {
+                    double[] c = either(a, b, a[0] > b[0]);
+                    double[] d = either(c, a, false);
+                    return c[0] * d[1];
+                }
+                public static double outOfRange(double[] p, int steps) {
+                    double[] y = {p[0], p[1]};
+                    for (int i = 0; i < steps; i++) {
+                        double[] z = axpy(0.1, y, y);
+                        y[0] = z[0] + z[1];
+                    }
+                    return y[steps];
+                }
+            }
+            """;
+
+    private static CompiledClasses classes;
+    private static Pipeline pipeline;
+
+    @BeforeAll
+    static void start() {
+        classes = InMemoryJavac.compile("results.Ode", SOURCE);
+        pipeline = Pipeline.create();
+    }
+
+    @AfterAll
+    static void stop() {
+        pipeline.close();
+    }
+
+    private static JavaMethod method(String name, String descriptor) {
+        return new JavaMethod(classes, "results/Ode", name, descriptor);
+    }
+
+    @Test
+    void anOdeSolvedByArrayReturningStepsGivesTheJvmsLossAndGradients() throws Throwable {
+        checkAgainstJvmAndDifferences("loss", 40);
+    }
+
+    @Test
+    void anAdaptiveStepKeepsOrDropsItsNewArray() throws Throwable {
+        checkAgainstJvmAndDifferences("adaptive", 1e-3);
+    }
+
+    /** {@code f(p, second)} for p of 5 parameters: primal bit-equal on random inputs, gradients vs FD. */
+    private static void checkAgainstJvmAndDifferences(String name, Object second) throws Throwable {
+        String descriptor = second instanceof Integer ? "([DDI)D" : "([DDD)D";
+        MethodHandle jvm = classes.jvmHandle("results.Ode", name);
+        Random random = new Random(12);
+        try (NativeMethod primal = pipeline.jit(method(name, descriptor));
+             Derivative reverse = pipeline.differentiate(method(name, descriptor), Mode.REVERSE, Map.of(),
+                     DifferentiationOptions.DEFAULT);
+             Derivative forward = pipeline.differentiate(method(name, descriptor), Mode.FORWARD, Map.of(),
+                     DifferentiationOptions.DEFAULT)) {
+            for (int trial = 0; trial < 5; trial++) {
+                double[] p = {0.8 + 0.4 * random.nextDouble(), 0.3 + 0.2 * random.nextDouble(),
+                        0.6 + 0.2 * random.nextDouble(), 0.8 + 0.4 * random.nextDouble(), 0.4 + 0.2 * random.nextDouble()};
+                double expected = (double) jvm.invoke(p, 2.0, second);
+                assertEquals(expected, (double) primal.handle().invoke(p, 2.0, second), 0, name + " primal");
+                double[] dp = new double[5], out = new double[reverse.convention().slots().size()];
+                reverse.handle().invoke(p, dp, 2.0, second, out);
+                double fdT = ((double) jvm.invoke(p, 2.0 + 1e-6, second) - (double) jvm.invoke(p, 2.0 - 1e-6, second))
+                        / 2e-6; // t1 scales every step: its adjoint needs each step's stage arrays in the reverse sweep
+                assertEquals(fdT, out[1], 1e-6 * (1 + Math.abs(fdT)), name + " reverse d/dt1");
+                double[] tangent = new double[forward.convention().slots().size()];
+                for (int k = 0; k < 5; k++) {
+                    double[] up = p.clone(), down = p.clone();
+                    up[k] += 1e-6;
+                    down[k] -= 1e-6;
+                    double fd = ((double) jvm.invoke(up, 2.0, second) - (double) jvm.invoke(down, 2.0, second)) / 2e-6;
+                    assertEquals(fd, dp[k], 1e-6 * (1 + Math.abs(fd)), name + " reverse d/dp" + k);
+                    double[] direction = new double[5];
+                    direction[k] = 1;
+                    if (second instanceof Double) { // a double takes its tangent too
+                        forward.handle().invoke(p, direction, 2.0, 0.0, second, 0.0, tangent);
+                    } else {
+                        forward.handle().invoke(p, direction, 2.0, 0.0, second, tangent);
+                    }
+                    assertEquals(dp[k], tangent[forward.convention().returnTangentSlot()], 1e-9 * (1 + Math.abs(fd)),
+                            name + " forward d/dp" + k);
+                }
+            }
+        }
+    }
+
+    /** An entry returning an array its callees made: its Jacobian, both modes, against FD. */
+    @Test
+    void anEntryReturnsAnArrayItsCalleesMade() throws Throwable {
+        MethodHandle jvm = classes.jvmHandle("results.Ode", "trajectoryEnd");
+        double[] p = {1.1, 0.4, 0.7, 1.0, 0.5};
+        for (Mode mode : new Mode[] {Mode.FORWARD, Mode.REVERSE}) {
+            try (Jacobian jacobian = pipeline.jacobian(method("trajectoryEnd", "([DDI)[D"),
+                    JacobianOptions.DEFAULT.withMode(mode))) {
+                double[][] j = new double[2][5];
+                jacobian.into(j, p, 1.5, 20);
+                for (int k = 0; k < 5; k++) {
+                    double[] up = p.clone(), down = p.clone();
+                    up[k] += 1e-6;
+                    down[k] -= 1e-6;
+                    double[] yUp = (double[]) jvm.invoke(up, 1.5, 20), yDown = (double[]) jvm.invoke(down, 1.5, 20);
+                    for (int i = 0; i < 2; i++) {
+                        double fd = (yUp[i] - yDown[i]) / 2e-6;
+                        assertEquals(fd, j[i][k], 1e-6 * (1 + Math.abs(fd)), mode + " dy" + i + "/dp" + k);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void intLongAndFloatResultsAndBorrowedResults() throws Throwable {
+        Random random = new Random(3);
+        try (NativeMethod mixed = pipeline.jit(method("mixed", "([DI)D"));
+             NativeMethod borrowed = pipeline.jit(method("borrowed", "([D[D)D"))) {
+            for (int trial = 0; trial < 20; trial++) {
+                double[] x = random.doubles(6).toArray(), y = random.doubles(6).toArray();
+                int n = 1 + random.nextInt(40);
+                assertEquals((double) classes.jvmHandle("results.Ode", "mixed").invoke(x, n),
+                        (double) mixed.handle().invoke(x, n), 0);
+                assertEquals((double) classes.jvmHandle("results.Ode", "borrowed").invoke(x, y),
+                        (double) borrowed.handle().invoke(x, y), 0);
+            }
+        }
+    }
+
+    /**
+     * 10^6 reverse gradients of the loss (1 step: 8 arrays handed over per primal call) and 10^5 calls that
+     * fail inside the loop after allocating, where every handed-over array must still be freed: glibc's bytes in use
+     * stay within 16 MB; leaking one 16-byte array per call would add 32 MB.
+     */
+    @Test
+    void aMillionGradientCallsKeepNativeMemoryFlat() throws Throwable {
+        double[] p = {1.1, 0.4, 0.7, 1.0, 0.5};
+        try (Derivative reverse = pipeline.differentiate(method("loss", "([DDI)D"), Mode.REVERSE, Map.of(),
+                DifferentiationOptions.DEFAULT);
+             NativeMethod failing = pipeline.jit(method("outOfRange", "([DI)D"))) {
+            double[] dp = new double[5], out = new double[reverse.convention().slots().size()];
+            MethodHandle gradient = reverse.handle(), fails = failing.handle();
+            for (int i = 0; i < 100_000; i++) { // warm: the JVM compiles the call paths (its compiler mallocs too)
+                gradient.invokeExact(p, dp, 1.0, 1, out);
+            }
+            assertThrows(ArrayIndexOutOfBoundsException.class, () -> {
+                double ignored = (double) fails.invokeExact(p, 5);
+            });
+            long before = NativeMemoryProbe.mallocInUse();
+            for (int i = 0; i < 1_000_000; i++) {
+                gradient.invokeExact(p, dp, 1.0, 1, out);
+            }
+            for (int i = 0; i < 100_000; i++) {
+                try {
+                    double ignored = (double) fails.invokeExact(p, 5);
+                } catch (ArrayIndexOutOfBoundsException expected) {
+                    // thrown after five handed-over arrays, which the exit frees
+                }
+            }
+            long grown = NativeMemoryProbe.mallocInUse() - before;
+            assertTrue(dp[0] != 0);
+            assertTrue(grown < 16 << 20, "malloc's bytes in use grew by " + grown + " over 10^6 gradients");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package jenzyme.runtime.testing;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.stream.IntStream;
+
+/**
+ * What the memory tests of compiled allocation measure: the bytes malloc has out. Resident memory was tried first
+ * and dropped: the Java heap's growth and shrinking (±145 MB over a million calls of code that allocates nothing
+ * natively) drowned it; the malloc count moved by at most 13 MB then (the JVM's own compiler arenas), and by under
+ * 0.2 MB once warm.
+ */
+public final class NativeMemoryProbe {
+
+    private NativeMemoryProbe() {
+    }
+
+    /** Bytes malloc has handed out and not had back, over all its arenas (glibc's mallinfo2: uordblks + hblkhd). */
+    public static long mallocInUse() throws Throwable {
+        Linker linker = Linker.nativeLinker();
+        StructLayout info = MemoryLayout.structLayout(IntStream.range(0, 10)
+                .mapToObj(i -> ValueLayout.JAVA_LONG.withName("field" + i)).toArray(MemoryLayout[]::new));
+        MethodHandle mallinfo2 = linker.downcallHandle(linker.defaultLookup().find("mallinfo2").orElseThrow(),
+                FunctionDescriptor.of(info));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment counts = (MemorySegment) mallinfo2.invokeExact((SegmentAllocator) arena);
+            return counts.getAtIndex(ValueLayout.JAVA_LONG, 7) + counts.getAtIndex(ValueLayout.JAVA_LONG, 4);
+        }
+    }
+}
