@@ -99,4 +99,20 @@ class BindingLifecycleTest {
         assertTrue(refused.contains("new Acc (compiled code creates objects of records and final classes only: "
                 + "declare it final class Acc)"), refused);
     }
+
+    @Test
+    void anExceptionThrownByCompiledCodeShowsNoJdkFramesOfTheBinding() throws Exception {
+        kernel.runCell("""
+                double safeLog(double x) { if (x <= 0) throw new IllegalArgumentException("x must be positive"); return Math.log(x); }
+                String framesOf(Runnable call) {
+                    try { call.run(); return "no error"; }
+                    catch (RuntimeException e) { return e.getMessage() + " " + java.util.Arrays.toString(e.getStackTrace()); }
+                }
+                """);
+        kernel.runCell("%autodiff reverse safeLog");
+        String frames = cells.text("framesOf(() -> safeLog_grad(-1.0))");
+        assertTrue(frames.startsWith("\"x must be positive "), frames);
+        // QA R11: java.util.Optional.map sat between the cell's frames and the binding's
+        assertTrue(!frames.contains("java.util.Optional"), frames);
+    }
 }
