@@ -154,4 +154,16 @@ class LambdaModesTest {
         double[] got = cells.numbers("hv.hvx()[0], hv.hvx()[1], hv.hvx()[2], hv.hvw()");
         assertArrayEquals(expected, got, 1e-14);
     }
+
+    @Test
+    void theSameLambdaWrittenTwiceInACellIsOneLambdaAndDifferentOnesAreRefusedNamingTheCell() throws Exception {
+        kernel.runCell("%jit total");
+        // QA R5: refused at the call ("several lambdas ... from  as h") though both lambdas have the same code
+        double squares = 2 * (0.3 * 0.3 + 1.2 * 1.2 + 0.8 * 0.8);
+        assertArrayEquals(new double[] {squares, squares},
+                cells.numbers("total_native(v -> v * v, x, 2.0), total(v -> v * v, x, 2.0)"), 1e-14);
+        String refused = cells.refusal("total_native(v -> v * v, x, 2.0) + total_native(v -> v * v * v, x, 2.0)");
+        assertTrue(refused.contains("a lambda of type java.util.function.DoubleUnaryOperator from a cell as h: a cell "
+                + "holds several lambdas of that type capturing the same types with different code"), refused);
+    }
 }

@@ -135,8 +135,9 @@ final class NativeStatus {
                         Messages.COMPILED_BOUNDS_ORDER.format(block[2], block[StatusCode.WIDE_WORDS]));
                 default -> new ArrayIndexOutOfBoundsException(Messages.COMPILED_RANGE_INDEX.format(block[2]));
             };
-            case THROWN -> ThrownExceptions.thrown(block[1]).map(ThrownExceptions.Thrown::create).orElseThrow(
-                    () -> new BindingException(Messages.UNKNOWN_THROWN.format(symbol, block[1]), symbol, null));
+            // created here, not inside Optional.map: the user's traceback showed that JDK frame (QA R11)
+            case THROWN -> ThrownExceptions.thrown(block[1]).orElseThrow(() -> new BindingException(
+                    Messages.UNKNOWN_THROWN.format(symbol, block[1]), symbol, null)).create();
             case OK -> throw new IllegalStateException(Messages.STATUS_OK_UNREACHABLE.format());
         };
         if (site.isPresent()) {

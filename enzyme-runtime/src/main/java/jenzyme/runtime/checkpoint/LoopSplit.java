@@ -211,7 +211,7 @@ public final class LoopSplit {
                 case LONG -> TypeKind.LONG;
                 case DOUBLE -> TypeKind.DOUBLE;
                 case TOP -> null;
-                default -> throw refused(Messages.CHECKPOINT_STATE, localName(slot));
+                default -> throw notCarried(slot);
             };
         }
         if (local instanceof java.lang.classfile.attribute.StackMapFrameInfo.ObjectVerificationTypeInfo object
@@ -220,13 +220,32 @@ public final class LoopSplit {
                 && elements.stream().noneMatch(e -> e instanceof StoreInstruction store && store.slot() == slot)) {
             return null;
         }
-        throw refused(Messages.CHECKPOINT_STATE, localName(slot));
+        throw notCarried(slot);
     }
 
-    private String localName(int slot) {
-        return code.findAttribute(java.lang.classfile.Attributes.localVariableTable())
+    /**
+     * The refusal of local {@code slot} as loop state, at the line that first assigns it: the kernel quotes that cell
+     * line. JShell compiles cells without a LocalVariableTable, so the variable is named only when javac kept
+     * names (-g); "local 5", a bytecode slot, meant nothing to the user (QA R14).
+     */
+    private jenzyme.runtime.error.LoweringException notCarried(int slot) {
+        Optional<String> name = code.findAttribute(java.lang.classfile.Attributes.localVariableTable())
                 .flatMap(table -> table.localVariables().stream().filter(v -> v.slot() == slot).findFirst())
-                .map(v -> v.name().stringValue()).orElse("local " + slot);
+                .map(v -> v.name().stringValue());
+        int line = -1;
+        int offset = -1;
+        for (int k = 0; k < elements.size() && offset < 0; k++) {
+            if (elements.get(k) instanceof java.lang.classfile.instruction.LineNumber number) {
+                line = number.line();
+            } else if (elements.get(k) instanceof StoreInstruction store && store.slot() == slot) {
+                offset = offsets[k];
+            }
+        }
+        String what = name.map(Messages.CHECKPOINT_LOCAL_NAMED::format)
+                .orElseGet(Messages.CHECKPOINT_LOCAL_AT_LINE::format);
+        return new jenzyme.runtime.error.LoweringException(Messages.CHECKPOINT_STATE.format(what),
+                method.parent().map(c -> c.thisClass().asInternalName()).orElse(null), method.methodName()
+                .stringValue(), method.methodType().stringValue(), offset, offset < 0 ? -1 : line, null);
     }
 
     // ---- the pieces

@@ -53,6 +53,10 @@ public final class JavaWords {
 
     /** {@code Owner.name(double, int[])}, or {@code name(double, int[])} for a cell method. */
     public static String method(String ownerInternalName, String name, String descriptor) {
+        if (name.startsWith("lambda$")) {
+            // javac's method for a lambda's body (lambda$do_it$$0): a name the user never wrote (QA R7)
+            return Messages.LAMBDA_BODY.format(parameters(descriptor));
+        }
         String owner = owner(ownerInternalName);
         return (owner.isEmpty() ? "" : owner + ".") + name + parameters(descriptor);
     }

@@ -63,6 +63,17 @@ final class ClassLibrary {
                 && model.flags().has(AccessFlag.FINAL) && !model.flags().has(AccessFlag.INTERFACE);
     }
 
+    /**
+     * Whether {@code internalName} is a class of the notebook that would be a value class if it were declared final
+     * (a plain class extending {@code Object}), so that a refusal can say so instead of "cannot create objects".
+     */
+    boolean wouldBeValueClassIfFinal(String internalName) {
+        return classModel(internalName).filter(model -> !model.flags().has(AccessFlag.FINAL)
+                && !model.flags().has(AccessFlag.ABSTRACT) && !model.flags().has(AccessFlag.INTERFACE)
+                && model.superclass().map(c -> c.asInternalName().equals("java/lang/Object")).orElse(false))
+                .isPresent();
+    }
+
     private static boolean extendsRecord(ClassModel model) {
         return model.superclass().map(c -> c.asInternalName().equals("java/lang/Record")).orElse(false);
     }

@@ -75,11 +75,15 @@ public record EntryLambda(int parameter, String parameterName, LambdaTarget targ
         if (bytes == null) {
             throw refused(Messages.LAMBDA_ARGUMENT_FOREIGN, name, JavaWords.owner(host));
         }
-        Set<LambdaTarget> sites = sites(ClassFile.of().parse(bytes), iface,
-                captured.stream().map(t -> ClassDesc.ofDescriptor(ClassLibrary.descriptorOf(t))).toList());
+        ClassModel hostModel = ClassFile.of().parse(bytes);
+        Set<LambdaTarget> sites = sameCodeOnce(hostModel, sites(hostModel, iface,
+                captured.stream().map(t -> ClassDesc.ofDescriptor(ClassLibrary.descriptorOf(t))).toList()));
         if (sites.size() != 1) {
+            // A cell's own code is held by a wrapper class without a name of the user's (JavaWords gives "").
+            String hostWord = JavaWords.owner(host).isEmpty() ? Messages.LAMBDA_HOST_CELL.format()
+                    : JavaWords.owner(host);
             throw refused(sites.isEmpty() ? Messages.LAMBDA_ARGUMENT_FOREIGN : Messages.LAMBDA_ARGUMENT_AMBIGUOUS,
-                    name, JavaWords.owner(host), JavaWords.owner(iface));
+                    name, hostWord, JavaWords.owner(iface));
         }
         return new EntryLambda(parameter, name, sites.iterator().next(), captured, fields);
     }
@@ -94,6 +98,27 @@ public record EntryLambda(int parameter, String parameterName, LambdaTarget targ
             }
         })));
         return targets;
+    }
+
+    /**
+     * {@code sites} with the lambdas of identical code counted once: the same lambda written twice in a cell
+     * ({@code euler_native((t, y) -> -0.5 * y + t, ...)} next to {@code euler((t, y) -> -0.5 * y + t, ...)}, QA R5)
+     * compiles to two synthetic methods of one class with the same bytecode, so either is the lambda called.
+     */
+    private static Set<LambdaTarget> sameCodeOnce(ClassModel host, Set<LambdaTarget> sites) {
+        java.util.Map<String, LambdaTarget> byCode = new java.util.LinkedHashMap<>();
+        for (LambdaTarget site : sites) {
+            MethodRef impl = site.impl();
+            String code = host.thisClass().asInternalName().equals(impl.owner()) ? host.methods().stream()
+                    .filter(m -> m.methodName().equalsString(impl.name()) && m.methodType().equalsString(
+                            impl.descriptor()))
+                    .flatMap(m -> m.findAttribute(java.lang.classfile.Attributes.code()).stream())
+                    .map(c -> java.util.HexFormat.of().formatHex(c.codeArray())).findFirst().orElse(null) : null;
+            // The same class's constant pool: equal bytes and descriptors are equal code (line numbers aside).
+            byCode.putIfAbsent(code == null ? site.toString() : site.iface() + site.samName() + site.samDescriptor()
+                    + site.implStatic() + impl.descriptor() + code, site);
+        }
+        return new LinkedHashSet<>(byCode.values());
     }
 
     private static LoweringException refused(Messages message, Object... arguments) {

@@ -42,6 +42,9 @@ final class SubsetRules {
             case FieldInstruction field -> fieldAccess(field);
             case InvokeDynamicInstruction dynamic -> LambdaValues.refusal(dynamic, classes);
             case NewObjectInstruction newObject when classes.isValueClass(newObject.className().asInternalName()) -> null;
+            case NewObjectInstruction newObject when classes.wouldBeValueClassIfFinal(
+                    newObject.className().asInternalName()) -> Messages.NEW_OBJECT_NOT_FINAL.format(
+                    JavaWords.owner(newObject.className().asInternalName()));
             case NewObjectInstruction newObject -> newObject(newObject.className().asInternalName());
             case NewReferenceArrayInstruction newArray ->
                     Messages.NEW_OBJECT_ARRAY.format(JavaWords.owner(newArray.componentType().asInternalName()));

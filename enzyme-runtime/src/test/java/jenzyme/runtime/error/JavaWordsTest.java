@@ -17,6 +17,8 @@ class JavaWordsTest {
         assertEquals("f(double, int[], Point[])",
                 JavaWords.method("REPL/$JShell$5B", "f", "(D[I[LREPL/$JShell$2$Point;)D"));
         assertEquals("Math.random()", JavaWords.method("java/lang/Math", "random", "()D"));
+        assertEquals("a lambda taking (double[])", JavaWords.method("REPL/$JShell$9", "lambda$do_it$$0", "([D)[D"),
+                "javac's name of a lambda's body is no name the user wrote");
         assertEquals("reading scale", "reading " + JavaWords.field("REPL/$JShell$3", "scale"));
     }
 }
