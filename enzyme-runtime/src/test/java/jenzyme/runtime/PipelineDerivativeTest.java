@@ -53,13 +53,14 @@ class PipelineDerivativeTest {
                 public static void scale(double[] in, double[] out, double c) {
                     for (int i = 0; i < in.length; i++) out[i] = c * in[i] * in[i];
                 }
+                public static double overrun(double[] a) { return a[a.length]; }
+                public static double overrunVia(double[] a) { double s = a[0] * a[0]; return s * overrun(a); }
+                // after overrun/overrunVia: their line numbers are asserted below
                 public static double vsum(boolean sq, double[] xs) {
                     double s = 0;
                     for (double v : xs) s += sq ? v * v : v;
                     return s;
                 }
-                public static double overrun(double[] a) { return a[a.length]; }
-                public static double overrunVia(double[] a) { double s = a[0] * a[0]; return s * overrun(a); }
             }
             """;
 
