@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod diagnostics;
 pub mod enzyme;
+pub mod failure_checks;
 pub mod frame;
 pub mod llvm;
 pub mod outline;

@@ -14,7 +14,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
 /**
  * How a lowered function leaves: every return stores its value and jumps to one exit block, which frees the arrays
  * the call allocated and returns; every Java exception writes the status block (see {@link StatusCode}) and jumps to a
- * fail block that returns zero through the same exit. Error branches are weighted as cold.
+ * fail block that returns zero through the same exit. In a module whose failures unwind
+ * ({@link IrModule#unwindsFailures}) a failure is a call of {@link UnwindingFailures}' check instead, which unwinds to
+ * the call's guard (that frees what the call allocated). Error branches are weighted as cold.
  */
 final class ExitPaths {
 
@@ -58,6 +60,13 @@ final class ExitPaths {
 
     /** Continues in a new block if {@code failed} is false; otherwise records {@code code} and leaves. */
     void failIf(LLVMValueRef failed, StatusCode code, LLVMValueRef detail1, LLVMValueRef detail2) {
+        if (module.unwindsFailures()) {
+            Callee check = module.failureCheck();
+            LLVMValueRef zero = ir.zero(ir.i32());
+            ir.inactiveForAd(ir.call(check.type(), check.function(), status, failed, ir.constInt(ir.i32(), code.code()),
+                    detail1 == null ? zero : detail1, detail2 == null ? zero : detail2, ir.constInt(ir.i32(), site)));
+            return;
+        }
         LLVMBasicBlockRef raise = ir.appendBlock(function, "raise." + code.name().toLowerCase());
         LLVMBasicBlockRef ok = ir.appendBlock(function, "ok");
         coldBranch(failed, raise, ok);
@@ -76,6 +85,18 @@ final class ExitPaths {
         ir.positionAtEnd(ok);
     }
 
+    /**
+     * Raises {@link StatusCode#OUT_OF_MEMORY} with {@code detail} if malloc returned null. Not where failures unwind:
+     * their modules are always guarded, and a guarded call's malloc unwinds instead of returning null (the JIT's
+     * checked allocator); and with the check there (a call taking the pointer's comparison) Enzyme's type analysis
+     * refused the memset that zeroes the array ("Cannot deduce type of memset", two corpus methods making rows).
+     */
+    void failIfNull(LLVMValueRef data, LLVMValueRef detail) {
+        if (!module.unwindsFailures()) {
+            failIf(ir.icmp(LLVMIntEQ, data, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, detail, null);
+        }
+    }
+
     /** {@link #failIf} with a third detail, stored at {@link StatusCode#WIDE_WORDS}. */
     void failIfDetails(LLVMValueRef failed, StatusCode code, LLVMValueRef detail1, LLVMValueRef detail2,
                        LLVMValueRef detail3) {
@@ -89,8 +110,17 @@ final class ExitPaths {
         ir.positionAtEnd(ok);
     }
 
-    /** Records {@code code} with {@code detail1} and leaves: the block ends here (a {@code throw}). */
+    /**
+     * Records {@code code} with {@code detail1} and leaves: the block ends here (a {@code throw}). Where failures
+     * unwind, the check unwinds, but the block still ends with the jump to the exit as Enzyme must see it: a block
+     * ending in {@code unreachable} is one Enzyme deletes, with the branch that led to it.
+     */
     void raise(StatusCode code, LLVMValueRef detail1) {
+        if (module.unwindsFailures()) {
+            failIf(ir.constInt(ir.i1(), 1), code, detail1, null);
+            ir.br(failBlock());
+            return;
+        }
         module.tbaa().attach(ir.store(ir.constInt(ir.i32(), code.code()), status), JavaType.INT);
         module.tbaa().attach(ir.store(detail1, statusWord(1)), JavaType.INT);
         if (site != 0) {
@@ -123,27 +153,43 @@ final class ExitPaths {
         ir.positionAtEnd(ok);
     }
 
+    /** What {@link #beforeCall} changed in the status block, for {@link #afterCall} to restore. */
+    record CallFrame(LLVMValueRef depth, LLVMValueRef callerWord, LLVMValueRef savedCaller) {}
+
     /**
      * Before a call to another lowered method: raises {@link StatusCode#STACK_OVERFLOW} at the depth limit, else
-     * counts the call in the status block. Returns the depth to restore with {@link #afterCall}.
+     * counts the call in the status block. When failures unwind ({@link IrModule#unwindsFailures}) the callee's
+     * failure never comes back here, so the line of the call is recorded now as this caller's frame (see
+     * {@link StatusCode#CALLER_WORD}), and the word's old value is restored after the call.
      */
-    LLVMValueRef beforeCall() {
+    CallFrame beforeCall() {
         LLVMValueRef depthWord = statusWord(3);
         LLVMValueRef depth = ir.load(ir.i32(), depthWord, "call.depth");
         module.tbaa().attach(depth, JavaType.INT);
         failIf(ir.icmp(LLVMIntSGE, depth, ir.constInt(ir.i32(), StatusCode.MAX_CALL_DEPTH)), StatusCode.STACK_OVERFLOW,
                 depth, null);
         module.tbaa().attach(ir.store(ir.add(depth, ir.constInt(ir.i32(), 1)), statusWord(3)), JavaType.INT);
-        return depth;
+        if (!module.unwindsFailures()) {
+            return new CallFrame(depth, null, null);
+        }
+        LLVMValueRef word = callerWord(depth);
+        LLVMValueRef saved = ir.load(ir.i32(), word, "caller.saved");
+        module.tbaa().attach(saved, JavaType.INT);
+        module.tbaa().attach(ir.store(ir.constInt(ir.i32(), site), word), JavaType.INT);
+        return new CallFrame(depth, word, saved);
     }
 
     /**
      * After a call to another lowered method: restores the call depth, then leaves at once if it failed, recording
      * the line of the call as this caller's frame (see {@link StatusCode#CALLER_WORD}) so that the Java exception
-     * shows every compiled frame, not only the innermost.
+     * shows every compiled frame, not only the innermost. When failures unwind, the callee came back without one.
      */
-    void afterCall(LLVMValueRef depthBefore) {
-        module.tbaa().attach(ir.store(depthBefore, statusWord(3)), JavaType.INT);
+    void afterCall(CallFrame frame) {
+        module.tbaa().attach(ir.store(frame.depth(), statusWord(3)), JavaType.INT);
+        if (frame.callerWord() != null) {
+            module.tbaa().attach(ir.store(frame.savedCaller(), frame.callerWord()), JavaType.INT);
+            return;
+        }
         LLVMValueRef code = ir.load(ir.i32(), status, "callee.status");
         module.tbaa().attach(code, JavaType.INT);
         LLVMBasicBlockRef ok = ir.appendBlock(function, "ok");
@@ -153,15 +199,18 @@ final class ExitPaths {
             LLVMBasicBlockRef failed = ir.appendBlock(function, "callee.failed");
             coldBranch(ir.icmp(LLVMIntNE, code, ir.zero(ir.i32())), failed, ok);
             ir.positionAtEnd(failed);
-            // Callers deeper than the last word share it; the outermost frames (the user's entry) stay exact.
-            LLVMValueRef last = ir.constInt(ir.i32(), StatusCode.CALLER_WORDS - 1);
-            LLVMValueRef depth = ir.select(ir.icmp(LLVMIntULT, depthBefore, last), depthBefore, last);
-            LLVMValueRef word = ir.add(ir.sext(depth, ir.i64()), ir.constInt(ir.i64(), StatusCode.CALLER_WORD));
-            module.tbaa().attach(ir.store(ir.constInt(ir.i32(), site), ir.inBoundsGep(ir.i32(), status, word)),
-                    JavaType.INT);
+            module.tbaa().attach(ir.store(ir.constInt(ir.i32(), site), callerWord(frame.depth())), JavaType.INT);
             ir.br(failBlock());
         }
         ir.positionAtEnd(ok);
+    }
+
+    /** The status word of the caller at call depth {@code depth}: callers deeper than the last word share it. */
+    private LLVMValueRef callerWord(LLVMValueRef depth) {
+        LLVMValueRef last = ir.constInt(ir.i32(), StatusCode.CALLER_WORDS - 1);
+        LLVMValueRef clamped = ir.select(ir.icmp(LLVMIntULT, depth, last), depth, last);
+        return ir.inBoundsGep(ir.i32(), status, ir.add(ir.sext(clamped, ir.i64()),
+                ir.constInt(ir.i64(), StatusCode.CALLER_WORD)));
     }
 
     /** At a loop header (the target of a backward jump): leave with {@link StatusCode#INTERRUPTED} if the interrupt flag is raised. */

@@ -89,7 +89,7 @@ final class RowTables {
         Callee umax = module.intrinsic("llvm.umax", ir.i64());
         LLVMValueRef request = ir.call(umax.type(), umax.function(), bytes, ir.constInt(ir.i64(), 1));
         LLVMValueRef data = ir.call(module.malloc().type(), module.malloc().function(), request);
-        exits.failIf(ir.icmp(LLVMIntEQ, data, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, detail, null);
+        exits.failIfNull(data, detail);
         Callee memset = module.intrinsic("llvm.memset", ir.ptr(), ir.i64());
         ir.call(memset.type(), memset.function(), data, ir.zero(ir.i8()), bytes, ir.zero(ir.i1()));
         return data;
