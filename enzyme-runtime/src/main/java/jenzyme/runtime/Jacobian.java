@@ -216,21 +216,34 @@ public final class Jacobian implements AutoCloseable {
         return known.pattern() == null ? null : known;
     }
 
-    /** The forward sweeps of a compressed Jacobian, each entry read from its column's colour's lane. */
+    /**
+     * The forward sweeps of a compressed Jacobian, each entry read from its column's colour's lane. With one sweep
+     * each row is zeroed just before its entries are written, in one pass over the matrix.
+     */
     private void compressedColumns(double[][] jacobian, double[] x, double[] y, Object[] rest, Scratch s,
                                    ColumnCompression compressed) throws Throwable {
-        for (double[] row : jacobian) {
-            Arrays.fill(row, 0);
+        int sweeps = compressed.sweeps();
+        if (sweeps > 1) {
+            for (double[] row : jacobian) {
+                Arrays.fill(row, 0);
+            }
         }
         ColumnCompression.Entries entries = compressed.entries();
-        int[] rows = entries.row();
         int[] columns = entries.column();
         int[] sources = entries.source();
+        int[] start = entries.start();
+        int m = y.length;
         int stride = width() * x.length;
-        for (int sweep = 0; sweep < compressed.sweeps(); sweep++) {
+        for (int sweep = 0; sweep < sweeps; sweep++) {
             double[] lanes = sweep(compressed.seeds(), sweep * stride, x, y, rest, s);
-            for (int k = entries.first()[sweep]; k < entries.first()[sweep + 1]; k++) {
-                jacobian[rows[k]][columns[k]] = lanes[sources[k]];
+            for (int i = 0; i < m; i++) {
+                double[] row = jacobian[i];
+                if (sweeps == 1) {
+                    Arrays.fill(row, 0);
+                }
+                for (int k = start[sweep * m + i], end = start[sweep * m + i + 1]; k < end; k++) {
+                    row[columns[k]] = lanes[sources[k]];
+                }
             }
         }
     }
