@@ -1,13 +1,15 @@
 //! One request, start to end: parse and verify → check the request against the function → pre-AD optimisation
-//! (O2 without loop vectorisation/SLP/unrolling) → long blocks cut into functions → Enzyme → remove `preprocess_*` clones → failure checks made inlinable → interrupt
-//! polls in reverse loops → C-ABI wrapper → `default<O3>` → verify → bitcode. Each phase is timed; the first failure names
-//! its phase. Called by `serve` (framed protocol) and `cli`.
+//! (O2 without loop vectorisation/SLP/unrolling) → long blocks cut into functions → Enzyme → remove `preprocess_*`
+//! clones → failure checks made inlinable → interrupt polls in reverse loops → C-ABI wrapper → `default<O3>` →
+//! verify → bitcode. Each phase is timed; the first failure names its phase. Called by `serve` (framed protocol)
+//! and `cli`.
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use llvm_sys::prelude::LLVMValueRef;
 
+use crate::cache_slots;
 use crate::diagnostics;
 use crate::enzyme;
 use crate::failure_checks;
@@ -100,6 +102,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     let ir_before_enzyme = request.options.dump_ir.then(|| module.to_text());
     let derivative = enzyme::differentiate(context.raw(), function, request).map_err(fail(Phase::Enzyme))?;
     remove_preprocess_clones(&module);
+    cache_slots::untag_pointer_slots(&module);
     failure_checks::inline_after_ad(&module);
     reverse_polls::insert(&module);
     wrapper::emit(&module, request, &layout, derivative.function).map_err(fail(Phase::Enzyme))?;
@@ -211,6 +214,7 @@ fn llvm_type_of(ty: ArgType) -> &'static str {
         ArgType::Value(Scalar::Float) => "float",
         ArgType::Value(Scalar::I32) => "i32",
         ArgType::Value(Scalar::I64) => "i64",
+        ArgType::Value(Scalar::I8) => "i8",
     }
 }
 
