@@ -15,8 +15,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * How a lowered function leaves: every return stores its value and jumps to one exit block, which frees the arrays
  * the call allocated and returns; every Java exception writes the status block (see {@link StatusCode}) and jumps to a
  * fail block that returns zero through the same exit. In a module whose failures unwind
- * ({@link IrModule#unwindsFailures}) a failure is a call of {@link UnwindingFailures}' check instead, which unwinds to
- * the call's guard (that frees what the call allocated). Error branches are weighted as cold.
+ * ({@link IrModule#unwindsFailures}) the fail block first unwinds to the call's guard (that frees what the call
+ * allocated), and a check inside a loop is a call of {@link UnwindingFailures}' check instead ({@link #insideLoop}).
+ * Error branches are weighted as cold.
  */
 final class ExitPaths {
 
@@ -31,6 +32,7 @@ final class ExitPaths {
     private final List<LLVMValueRef[]> matrixAllocations = new ArrayList<>();
     private LLVMBasicBlockRef failBlock;
     private int site;
+    private boolean insideLoop;
     /** Set when the function hands a new array to its caller: the exit copies it before it frees the call's arrays. */
     private ArrayHandOver handOver;
 
@@ -58,9 +60,20 @@ final class ExitPaths {
         this.site = site;
     }
 
+    /**
+     * Whether the code lowered from now on is inside a loop. Where failures unwind, a check inside a loop is a call
+     * of {@link UnwindingFailures}' check, so no reverse loop gets a second entry; outside loops it stays a branch
+     * to the fail block, which unwinds too: a branch lets LLVM merge the checks of straight-line code (every
+     * {@code p[3]} after {@code p[6]}), and as calls they kept a 2000-line method's loads apart, so the worker's
+     * outlining passed element pointers between its pieces, and Enzyme's gradient came out 19% off.
+     */
+    void insideLoop(boolean inside) {
+        this.insideLoop = inside;
+    }
+
     /** Continues in a new block if {@code failed} is false; otherwise records {@code code} and leaves. */
     void failIf(LLVMValueRef failed, StatusCode code, LLVMValueRef detail1, LLVMValueRef detail2) {
-        if (module.unwindsFailures()) {
+        if (module.unwindsFailures() && insideLoop) {
             Callee check = module.failureCheck();
             LLVMValueRef zero = ir.zero(ir.i32());
             ir.inactiveForAd(ir.call(check.type(), check.function(), status, failed, ir.constInt(ir.i32(), code.code()),
@@ -110,17 +123,8 @@ final class ExitPaths {
         ir.positionAtEnd(ok);
     }
 
-    /**
-     * Records {@code code} with {@code detail1} and leaves: the block ends here (a {@code throw}). Where failures
-     * unwind, the check unwinds, but the block still ends with the jump to the exit as Enzyme must see it: a block
-     * ending in {@code unreachable} is one Enzyme deletes, with the branch that led to it.
-     */
+    /** Records {@code code} with {@code detail1} and leaves: the block ends here (a {@code throw}). */
     void raise(StatusCode code, LLVMValueRef detail1) {
-        if (module.unwindsFailures()) {
-            failIf(ir.constInt(ir.i1(), 1), code, detail1, null);
-            ir.br(failBlock());
-            return;
-        }
         module.tbaa().attach(ir.store(ir.constInt(ir.i32(), code.code()), status), JavaType.INT);
         module.tbaa().attach(ir.store(detail1, statusWord(1)), JavaType.INT);
         if (site != 0) {
@@ -213,13 +217,19 @@ final class ExitPaths {
                 ir.constInt(ir.i64(), StatusCode.CALLER_WORD)));
     }
 
-    /** At a loop header (the target of a backward jump): leave with {@link StatusCode#INTERRUPTED} if the interrupt flag is raised. */
+    /**
+     * At a loop header (the target of a backward jump) or before a self-call: leave with
+     * {@link StatusCode#INTERRUPTED} if the interrupt flag is raised. Always in a loop (or a recursion).
+     */
     void pollInterrupt() {
+        boolean outside = !insideLoop;
+        insideLoop = true;
         LLVMValueRef flag = ir.load(ir.i32(), module.interruptFlag(), "interrupt");
         // volatile: the flag is written by another thread, and the poll must not be hoisted out of the loop.
         ir.setVolatile(flag);
         ir.setAlignment(flag, 4);
         failIf(ir.icmp(LLVMIntNE, flag, ir.zero(ir.i32())), StatusCode.INTERRUPTED, null, null);
+        insideLoop = !outside;
     }
 
     /** Remembers an array allocated by this call so that every exit frees it. Returns its slot (holds null before). */
@@ -289,6 +299,12 @@ final class ExitPaths {
             LLVMBasicBlockRef resume = ir.currentBlock();
             failBlock = ir.appendBlock(function, "fail");
             ir.positionAtEnd(failBlock);
+            if (module.unwindsFailures()) {
+                // Never returns; the path still ends in the exit as Enzyme must see it: it deletes a block ending in
+                // unreachable and folds the branch that led there (the checks vanished, session 5).
+                Callee unwind = module.failUnwind();
+                ir.inactiveForAd(ir.call(unwind.type(), unwind.function(), status));
+            }
             if (returnSlot != null) {
                 ir.store(ir.zero(returnType), returnSlot);
             }

@@ -194,8 +194,26 @@ final class IrModule implements AutoCloseable {
         return unwindsFailures;
     }
 
+    /**
+     * {@code void jenzyme.fail_unwind(ptr status)} ({@link RuntimeSymbols#FAIL_UNWIND}): not noreturn before Enzyme
+     * (the path after it must look like one that returns, see {@link UnwindingFailures}); the worker marks it so
+     * after Enzyme. nofree: Enzyme asks it of every call whose tape values it keeps; nothing is freed before the
+     * unwinder leaves, and after it the call's frames are gone.
+     */
+    Callee failUnwind() {
+        return declarations.computeIfAbsent("fail_unwind", k -> {
+            LLVMTypeRef type = ir.functionType(ir.voidType(), ir.ptr());
+            LLVMValueRef function = module.addFunction(RuntimeSymbols.FAIL_UNWIND, type, true);
+            addFunctionAttribute(function, "cold");
+            addFunctionAttribute(function, "nounwind");
+            addFunctionAttribute(function, "nofree");
+            return new Callee(type, function);
+        });
+    }
+
     /** {@link UnwindingFailures#define}'s check, defined once per module. */
     Callee failureCheck() {
+        failUnwind(); // declared first: the check calls it, and a map is not changed inside its computeIfAbsent
         return declarations.computeIfAbsent("failure_check", k -> UnwindingFailures.define(this, module));
     }
 

@@ -185,6 +185,7 @@ final class MethodLowering {
             enterLabel(plan.bci(target.label()));
         } else if (element instanceof Instruction instruction) {
             bci = offset;
+            exits.insideLoop(plan.isInsideLoop(bci));
             int line = plan.line(bci);
             if (line != siteLine) {
                 siteLine = line;

@@ -11,9 +11,10 @@ import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
- * How a reverse-mode module fails ({@link IrModule#unwindsFailures}): every check (a bounds check, an interrupt
- * poll) is one call {@code jenzyme.fail_if(status, failed, code, detail1, detail2, site)}, which, when
- * {@code failed}, writes the status block and unwinds to the call's guard ({@link RuntimeSymbols#FAIL_UNWIND}).
+ * How a reverse-mode module fails inside loops ({@link IrModule#unwindsFailures}, {@link ExitPaths#insideLoop}):
+ * every check (a bounds check, an interrupt poll) is one call
+ * {@code jenzyme.fail_if(status, failed, code, detail1, detail2, site)}, which, when {@code failed}, writes the status
+ * block and unwinds to the call's guard ({@link RuntimeSymbols#FAIL_UNWIND}).
  *
  * <p>Why: a failure that branches to a path returning through every caller is a path Enzyme reverses too, so each
  * loop of the backward sweep got a second entry (the failing iteration) and LLVM could neither forward the shadow's
@@ -43,14 +44,8 @@ final class UnwindingFailures {
         llvm.addFunctionAttribute(function, "noinline");
         llvm.addFunctionAttribute(function, "nounwind");
         llvm.addFunctionAttribute(function, "memory", ARGMEM_READWRITE);
-        // nofree: Enzyme asks it of every call whose tape values it keeps; nothing is freed before the unwinder
-        // leaves, and after it the call's frames are gone.
-        llvm.addFunctionAttribute(function, "nofree");
-        LLVMTypeRef unwindType = ir.functionType(ir.voidType(), ir.ptr());
-        LLVMValueRef unwind = llvm.addFunction(RuntimeSymbols.FAIL_UNWIND, unwindType, true);
-        llvm.addFunctionAttribute(unwind, "cold");
-        llvm.addFunctionAttribute(unwind, "nounwind");
-        llvm.addFunctionAttribute(unwind, "nofree");
+        llvm.addFunctionAttribute(function, "nofree"); // as the unwinder's (IrModule.failUnwind)
+        Callee unwind = module.failUnwind();
 
         LLVMBasicBlockRef resume = ir.currentBlock();
         LLVMBasicBlockRef entry = ir.appendBlock(function, "entry");
@@ -69,7 +64,7 @@ final class UnwindingFailures {
             module.tbaa().attach(ir.store(ir.param(function, 2 + k),
                     ir.inBoundsGep(i32, status, ir.constInt(ir.i64(), words[k]))), JavaType.INT);
         }
-        ir.call(unwindType, unwind, status);
+        ir.call(unwind.type(), unwind.function(), status);
         ir.retVoid(); // never reached while a guard is on the thread; the module verifies without noreturn
         ir.positionAtEnd(ok);
         ir.retVoid();
