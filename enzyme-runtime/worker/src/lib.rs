@@ -3,6 +3,7 @@
 //! Stage neighbours: the Java frontend produces the bitcode; `jenzyme.runtime.worker.WorkerClient` drives this
 //! process; the JIT loads what it returns.
 
+pub mod cache_slots;
 pub mod cli;
 pub mod diagnostics;
 pub mod enzyme;

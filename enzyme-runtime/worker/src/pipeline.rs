@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use llvm_sys::prelude::LLVMValueRef;
 
+use crate::cache_slots;
 use crate::diagnostics;
 use crate::enzyme;
 use crate::llvm::{self, Context, Module, PassTuning, TargetMachine};
@@ -99,6 +100,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     let ir_before_enzyme = request.options.dump_ir.then(|| module.to_text());
     let derivative = enzyme::differentiate(context.raw(), function, request).map_err(fail(Phase::Enzyme))?;
     remove_preprocess_clones(&module);
+    cache_slots::untag_pointer_slots(&module);
     reverse_polls::insert(&module);
     wrapper::emit(&module, request, &layout, derivative.function).map_err(fail(Phase::Enzyme))?;
     if request.options.fast_math {
@@ -209,6 +211,7 @@ fn llvm_type_of(ty: ArgType) -> &'static str {
         ArgType::Value(Scalar::Float) => "float",
         ArgType::Value(Scalar::I32) => "i32",
         ArgType::Value(Scalar::I64) => "i64",
+        ArgType::Value(Scalar::I8) => "i8",
     }
 }
 

@@ -5,8 +5,11 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.IntFunction;
 import jenzyme.runtime.ad.CallingConvention.HandleParameter;
 import jenzyme.runtime.ad.JacobianShape;
 import jenzyme.runtime.ad.Mode;
@@ -28,16 +31,18 @@ import jenzyme.runtime.sparse.SparsityPattern;
  * and integer arguments the method's sparsity pattern is traced ({@link jenzyme.runtime.sparse.DependencyTracer})
  * and its columns coloured, and when that takes fewer sweeps, each forward lane is seeded with all the columns of
  * one colour and the Jacobian is read back from the compressed one. The 20×20 Lorenz-96 right-hand side needs 4
- * lanes instead of 20 columns or 20 reverse sweeps.
+ * lanes instead of 20 columns or 20 reverse sweeps. When the colours are fewer than the compiled lanes, a forward
+ * derivative of as many lanes as colours is compiled at that first call (an idle lane costs as much as a busy one).
  */
 public final class Jacobian implements AutoCloseable {
 
     private final JacobianShape shape;
     private final Derivative forward;
     private final Derivative reverse;
-    private final MethodHandle forwardSweep;
+    /** The compiled forward derivative's sweeps; null when only reverse mode was compiled. */
+    private final ForwardSweep wide;
     private final MethodHandle reverseSweep;
-    private final ThreadLocal<Scratch> scratch;
+    private final ThreadLocal<JacobianScratch> scratch;
     /** Where {@link #into}'s arguments hold x and y: native parameter indices, shifted past the lambdas before. */
     private final int inputArgument;
     private final int outputArgument;
@@ -46,17 +51,31 @@ public final class Jacobian implements AutoCloseable {
     private final ClassBytesSource classes;
     /** Methods with a derivative rule when this Jacobian was compiled: the tracer takes their rule's dependencies. */
     private final Set<MethodRef> ruled;
+    /** Compiles the forward derivative in sweeps of the given lanes; null: never narrower than {@link #wide}. */
+    private final IntFunction<Derivative> forwardOfWidth;
+    /** The narrower forward derivatives compiled so far, by lanes (guarded by this). */
+    private final Map<Integer, ForwardSweep> narrower = new HashMap<>();
     /** The compression of the latest arguments' lengths and integers (traced again when they change). */
-    private volatile ColumnCompression compression;
+    private volatile Compressed compressed;
+
+    /** A forward derivative's sweep: lanes per sweep, its handle as {@link #sweep(Derivative)}, its output slots. */
+    private record ForwardSweep(Derivative derivative, int width, MethodHandle handle, int slots) {}
+
+    /** A compression and the forward sweep of its lanes; {@code sweep} is null when not compressed. */
+    private record Compressed(ColumnCompression compression, ForwardSweep sweep) {}
+
+    /** Every call of a Jacobian compiled dense. */
+    private static final Compressed DENSE = new Compressed(null, null);
 
     /**
      * @param forward, reverse at least one of them; a forward one may be batched (width > 1); both may dispatch on
      *                         lambdas ({@link LambdaDispatch}), which {@link #into} then takes in their places
      * @param classes          where to read the method for its sparsity pattern, or null: never compress
      * @param ruled            the methods with a derivative rule in the compiled code
+     * @param forwardOfWidth   compiles {@code forward} with other lanes, or null: compressed sweeps use its lanes
      */
     Jacobian(JacobianShape shape, Derivative forward, Derivative reverse, ClassBytesSource classes,
-             Set<MethodRef> ruled) {
+             Set<MethodRef> ruled, IntFunction<Derivative> forwardOfWidth) {
         if (forward == null && reverse == null) {
             throw new IllegalArgumentException(Messages.JACOBIAN_NEEDS_DERIVATIVE.format());
         }
@@ -81,12 +100,12 @@ public final class Jacobian implements AutoCloseable {
         this.inputArgument = input;
         this.outputArgument = shape.entry().returnsArray() ? -1 : output;
         this.argumentCount = shape.entry().returnsArray() ? count - 1 : count; // not the hidden result array
-        this.forwardSweep = forward == null ? null : sweep(forward);
+        this.wide = forward == null ? null : forwardSweep(forward);
         this.reverseSweep = reverse == null ? null : sweep(reverse);
-        int width = forward == null ? 1 : forward.convention().width();
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(width));
+        this.scratch = ThreadLocal.withInitial(JacobianScratch::new);
         this.classes = forward == null ? null : classes;
         this.ruled = Set.copyOf(ruled);
+        this.forwardOfWidth = forwardOfWidth;
     }
 
     public JacobianShape shape() {
@@ -110,8 +129,15 @@ public final class Jacobian implements AutoCloseable {
 
     /** The sparsity pattern the latest call was compressed by; empty when it was not (dense, or not traceable). */
     public java.util.Optional<SparsityPattern> compressedPattern() {
-        ColumnCompression known = compression;
-        return java.util.Optional.ofNullable(known == null ? null : known.pattern());
+        Compressed known = compressed;
+        return java.util.Optional.ofNullable(known == null || known.sweep() == null ? null
+                : known.compression().pattern());
+    }
+
+    /** Lanes of the forward sweeps of the latest compressed call; 0 when it was not compressed. */
+    public int compressedWidth() {
+        Compressed known = compressed;
+        return known == null || known.sweep() == null ? 0 : known.sweep().width();
     }
 
     /** The mode {@link #into} uses for {@code outputs} entries of y and {@code inputs} of x. */
@@ -135,15 +161,15 @@ public final class Jacobian implements AutoCloseable {
         }
         double[] x = (double[]) arguments[inputArgument];
         int n = x.length;
-        Scratch s = scratch.get();
+        JacobianScratch s = scratch.get();
         double[] y = outputArgument < 0 ? s.result(jacobian.length) : (double[]) arguments[outputArgument];
         int m = y.length;
         checkRows(jacobian, m, n);
         Object[] rest = s.rest(arguments, inputArgument, outputArgument);
         try {
-            ColumnCompression compressed = compression(arguments, m, n);
-            if (compressed != null) {
-                compressedColumns(jacobian, x, y, rest, s, compressed);
+            Compressed compressed = compression(arguments, m, n);
+            if (compressed.sweep() != null) {
+                compressedColumns(jacobian, x, y, rest, s, compressed.compression(), compressed.sweep());
             } else if (modeFor(m, n) == Mode.FORWARD) {
                 forwardColumns(jacobian, x, y, rest, s);
             } else {
@@ -156,12 +182,13 @@ public final class Jacobian implements AutoCloseable {
         }
     }
 
-    private void forwardColumns(double[][] jacobian, double[] x, double[] y, Object[] rest, Scratch s)
+    private void forwardColumns(double[][] jacobian, double[] x, double[] y, Object[] rest, JacobianScratch s)
             throws Throwable {
         int n = x.length;
         int m = y.length;
-        int width = width();
-        double[] out = s.out(forward.convention().slots().size());
+        int width = wide.width();
+        MethodHandle forwardSweep = wide.handle();
+        double[] out = s.out(wide.slots());
         if (width == 1) {
             double[] tx = s.dx(n);
             double[] ty = s.dy(m);
@@ -176,22 +203,24 @@ public final class Jacobian implements AutoCloseable {
             }
             return;
         }
-        MemorySegment seeds = s.xLanes.ensure(n);
-        MemorySegment tangents = s.yLanes.ensure(m);
+        LaneTable xLanes = s.xLanes(width);
+        LaneTable yLanes = s.yLanes(width);
+        MemorySegment seeds = xLanes.ensure(n);
+        MemorySegment tangents = yLanes.ensure(m);
         double[] lanesOut = s.lanes(width * m);
         for (int first = 0; first < n; first += width) {
             // Both tables zeroed before each sweep: f may write x (its lanes then hold tangents) or leave some y
             // entries unwritten (their lanes would keep the last sweep's tangents).
-            s.xLanes.clear();
-            s.yLanes.clear();
+            xLanes.clear();
+            yLanes.clear();
             int lanes = Math.min(width, n - first);
             for (int lane = 0; lane < lanes; lane++) {
-                s.xLanes.set(lane, first + lane, 1);
+                xLanes.set(lane, first + lane, 1);
             }
             forwardSweep.invokeExact((Object) x, (Object) seeds, (Object) y, (Object) tangents, out, rest);
             // One bulk copy out of native memory, then row by row: 400 single reads of the native lanes cost about
             // 2.5x this (measured on the 20x20 bench row, load 14: 780 ns of 5.1 us).
-            s.yLanes.copyAllOut(lanesOut);
+            yLanes.copyAllOut(lanesOut);
             for (int i = 0; i < m; i++) {
                 double[] row = jacobian[i];
                 for (int lane = 0; lane < lanes; lane++) {
@@ -201,68 +230,102 @@ public final class Jacobian implements AutoCloseable {
         }
     }
 
-    /** The compression for these arguments, traced at the first call they fit no earlier one; null: dense. */
-    private ColumnCompression compression(Object[] arguments, int m, int n) {
+    /** The compression for these arguments, traced at the first call they fit no earlier one. */
+    private Compressed compression(Object[] arguments, int m, int n) {
         if (classes == null) {
-            return null;
+            return DENSE;
         }
-        ColumnCompression known = compression;
-        if (known == null || !known.holdsFor(arguments, m)) {
-            int denseSweeps = modeFor(m, n) == Mode.FORWARD ? (n + width() - 1) / width() : m;
-            known = ColumnCompression.decide(classes, ruled, shape.entry(), arguments, shape.input(),
-                    shape.output(), m, width(), denseSweeps);
-            compression = known;
+        Compressed known = compressed;
+        if (known == null || !known.compression().holdsFor(arguments, m)) {
+            known = decide(arguments, m, n);
+            compressed = known;
         }
-        return known.pattern() == null ? null : known;
+        return known;
     }
 
-    /** The forward sweeps of a compressed Jacobian, each entry read from its column's colour's lane. */
-    private void compressedColumns(double[][] jacobian, double[] x, double[] y, Object[] rest, Scratch s,
-                                   ColumnCompression compressed) throws Throwable {
-        for (double[] row : jacobian) {
-            Arrays.fill(row, 0);
+    /** Traces and colours; compiles a forward derivative of as many lanes as colours if the compiled one has more. */
+    private synchronized Compressed decide(Object[] arguments, int m, int n) {
+        int denseSweeps = modeFor(m, n) == Mode.FORWARD ? (n + width() - 1) / width() : m;
+        ColumnCompression decided = ColumnCompression.decide(classes, ruled, shape.entry(), arguments, shape.input(),
+                shape.output(), m, width(), denseSweeps);
+        if (decided.pattern() == null) {
+            return new Compressed(decided, null);
+        }
+        int colours = decided.pattern().colours();
+        if (forwardOfWidth == null || colours >= width()) {
+            return new Compressed(decided, wide);
+        }
+        ForwardSweep narrow = narrower.get(colours);
+        if (narrow == null) {
+            narrow = forwardSweep(forwardOfWidth.apply(colours));
+            narrower.put(colours, narrow);
+        }
+        return new Compressed(decided.atWidth(colours), narrow);
+    }
+
+    /**
+     * The forward sweeps of a compressed Jacobian, each entry read from its column's colour's lane. With one sweep
+     * each row is zeroed just before its entries are written, in one pass over the matrix.
+     */
+    private void compressedColumns(double[][] jacobian, double[] x, double[] y, Object[] rest, JacobianScratch s,
+                                   ColumnCompression compressed, ForwardSweep forward) throws Throwable {
+        int sweeps = compressed.sweeps();
+        if (sweeps > 1) {
+            for (double[] row : jacobian) {
+                Arrays.fill(row, 0);
+            }
         }
         ColumnCompression.Entries entries = compressed.entries();
-        int[] rows = entries.row();
         int[] columns = entries.column();
         int[] sources = entries.source();
-        int stride = width() * x.length;
-        for (int sweep = 0; sweep < compressed.sweeps(); sweep++) {
-            double[] lanes = sweep(compressed.seeds(), sweep * stride, x, y, rest, s);
-            for (int k = entries.first()[sweep]; k < entries.first()[sweep + 1]; k++) {
-                jacobian[rows[k]][columns[k]] = lanes[sources[k]];
+        int[] start = entries.start();
+        int m = y.length;
+        int stride = forward.width() * x.length;
+        for (int sweep = 0; sweep < sweeps; sweep++) {
+            double[] lanes = sweep(forward, compressed.seeds(), sweep * stride, x, y, rest, s);
+            for (int i = 0; i < m; i++) {
+                double[] row = jacobian[i];
+                if (sweeps == 1) {
+                    Arrays.fill(row, 0);
+                }
+                for (int k = start[sweep * m + i], end = start[sweep * m + i + 1]; k < end; k++) {
+                    row[columns[k]] = lanes[sources[k]];
+                }
             }
         }
     }
 
     /**
-     * One forward sweep whose x lanes are {@code seeds[offset..]} ({@code width} lanes of n); returns y's tangent
-     * lanes, lane l's entry i at {@code l * m + i}.
+     * One forward sweep of {@code forward} whose x lanes are {@code seeds[offset..]} ({@code width} lanes of n);
+     * returns y's tangent lanes, lane l's entry i at {@code l * m + i}.
      */
-    private double[] sweep(double[] seeds, int offset, double[] x, double[] y, Object[] rest, Scratch s)
-            throws Throwable {
+    private static double[] sweep(ForwardSweep forward, double[] seeds, int offset, double[] x, double[] y,
+                                  Object[] rest, JacobianScratch s) throws Throwable {
         int n = x.length;
         int m = y.length;
-        double[] out = s.out(forward.convention().slots().size());
-        if (width() == 1) {
+        double[] out = s.out(forward.slots());
+        if (forward.width() == 1) {
             double[] tx = s.dx(n);
             double[] ty = s.dy(m);
             System.arraycopy(seeds, offset, tx, 0, n);
             Arrays.fill(ty, 0);
-            forwardSweep.invokeExact((Object) x, (Object) tx, (Object) y, (Object) ty, out, rest);
+            forward.handle().invokeExact((Object) x, (Object) tx, (Object) y, (Object) ty, out, rest);
             return ty;
         }
-        MemorySegment seedTable = s.xLanes.ensure(n);
-        MemorySegment tangents = s.yLanes.ensure(m);
-        s.xLanes.copyAllIn(seeds, offset);
-        s.yLanes.clear();
-        forwardSweep.invokeExact((Object) x, (Object) seedTable, (Object) y, (Object) tangents, out, rest);
-        double[] lanes = s.lanes(width() * m);
-        s.yLanes.copyAllOut(lanes);
+        LaneTable xLanes = s.xLanes(forward.width());
+        LaneTable yLanes = s.yLanes(forward.width());
+        MemorySegment seedTable = xLanes.ensure(n);
+        MemorySegment tangents = yLanes.ensure(m);
+        xLanes.copyAllIn(seeds, offset);
+        yLanes.clear();
+        forward.handle().invokeExact((Object) x, (Object) seedTable, (Object) y, (Object) tangents, out, rest);
+        double[] lanes = s.lanes(forward.width() * m);
+        yLanes.copyAllOut(lanes);
         return lanes;
     }
 
-    private void reverseRows(double[][] jacobian, double[] x, double[] y, Object[] rest, Scratch s) throws Throwable {
+    private void reverseRows(double[][] jacobian, double[] x, double[] y, Object[] rest, JacobianScratch s)
+            throws Throwable {
         int n = x.length;
         int m = y.length;
         double[] out = s.out(reverse.convention().slots().size());
@@ -286,6 +349,11 @@ public final class Jacobian implements AutoCloseable {
             throw new IllegalArgumentException(Messages.JACOBIAN_ROWS.format(m, n, jacobian.length + " rows"
                     + (jacobian.length > 0 && jacobian[0] != null ? " of " + jacobian[0].length : "")));
         }
+    }
+
+    private ForwardSweep forwardSweep(Derivative derivative) {
+        return new ForwardSweep(derivative, derivative.convention().width(), sweep(derivative),
+                derivative.convention().slots().size());
     }
 
     /**
@@ -326,64 +394,13 @@ public final class Jacobian implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (forward != null) {
             forward.close();
         }
+        narrower.values().forEach(sweep -> sweep.derivative().close());
         if (reverse != null) {
             reverse.close();
-        }
-    }
-
-    /** One thread's buffers, grown on demand. */
-    private static final class Scratch {
-        final LaneTable xLanes;
-        final LaneTable yLanes;
-        private double[] out = new double[0];
-        private double[] dx = new double[0];
-        private double[] dy = new double[0];
-        private double[] result = new double[0];
-        private double[] lanes = new double[0];
-        private Object[] rest = new Object[0];
-
-        Scratch(int width) {
-            xLanes = new LaneTable(width);
-            yLanes = new LaneTable(width);
-        }
-
-        double[] out(int slots) {
-            return out.length == slots ? out : (out = new double[slots]);
-        }
-
-        double[] dx(int n) {
-            return dx.length == n ? dx : (dx = new double[n]);
-        }
-
-        double[] dy(int m) {
-            return dy.length == m ? dy : (dy = new double[m]);
-        }
-
-        double[] lanes(int size) {
-            return lanes.length == size ? lanes : (lanes = new double[size]);
-        }
-
-        double[] result(int m) {
-            return result.length == m ? result : (result = new double[m]);
-        }
-
-        /** The arguments other than x and y (at {@code output} -1: the hidden result array), in order. */
-        Object[] rest(Object[] arguments, int input, int output) {
-            int count = arguments.length - (output < 0 ? 1 : 2);
-            if (rest.length != count) {
-                rest = new Object[count];
-            }
-            int k = 0;
-            for (int a = 0; a < arguments.length; a++) {
-                if (a != input && a != output) {
-                    rest[k++] = arguments[a];
-                }
-            }
-            return rest;
         }
     }
 }

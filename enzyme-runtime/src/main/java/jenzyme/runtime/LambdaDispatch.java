@@ -246,7 +246,7 @@ final class LambdaDispatch {
             if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
                 reverse = pipeline.differentiate(method, Mode.REVERSE, shape.activities(), how, 1);
             }
-            return new Jacobian(shape, forward, reverse, null, java.util.Set.of()); // dense: the tracer reads no lambdas
+            return new Jacobian(shape, forward, reverse, null, java.util.Set.of(), null); // dense: the tracer reads no lambdas
         } catch (RuntimeException e) {
             if (forward != null) {
                 forward.close();

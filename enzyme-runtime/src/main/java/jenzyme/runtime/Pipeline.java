@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.CallingConvention;
@@ -309,8 +310,15 @@ public final class Pipeline implements AutoCloseable {
                 reverse = differentiate(method, forReverse, CallingConvention.of(forReverse.entry(), Mode.REVERSE,
                         shape.activities(), true), how, new Timings(), "reverse ");
             }
+            // A compressed Jacobian whose colours are fewer than the lanes compiles a narrower forward derivative.
+            IntFunction<Derivative> forwardOfWidth = width -> {
+                LoweredModule narrow = lower(method, how, Sweep.FORWARD, width);
+                return differentiate(method, narrow, CallingConvention.of(narrow.entry(), Mode.FORWARD,
+                        shape.activities(), true, width), how, new Timings(), "forward ");
+            };
             return new Jacobian(shape, forward, reverse, options.dense() ? null : method.classes(),
-                    rules.stream().map(DerivativeRule::primal).collect(java.util.stream.Collectors.toSet()));
+                    rules.stream().map(DerivativeRule::primal).collect(java.util.stream.Collectors.toSet()),
+                    forwardOfWidth);
         } catch (RuntimeException e) {
             if (forward != null) {
                 forward.close();

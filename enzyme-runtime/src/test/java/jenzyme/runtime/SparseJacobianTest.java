@@ -104,9 +104,35 @@ class SparseJacobianTest {
                     assertEquals(c.colours(), pattern.colours(), c.name() + " colours");
                     assertEquals(c.nonZeros(), pattern.nonZeros(), c.name() + " non-zeros");
                     assertTrue(full.compressedPattern().isEmpty(), c.name() + " forced dense");
+                    // 8 lanes narrow to as many as colours (a forward derivative compiled at the first call)
+                    assertEquals(Math.min(width, c.colours()), sparse.compressedWidth(), c.name() + " lanes");
                 }
                 assertClose(dense, compressed, 1e-15, c.name() + " x" + width + " compressed vs dense");
                 assertClose(finiteDifferences(c), compressed, 1e-6, c.name() + " x" + width + " vs FD");
+            }
+        }
+    }
+
+    @Test
+    void sizesWithOtherColourCountsSweepWithTheirOwnLanes() {
+        try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "sp/Sp", "lorenz96", "([D[D)V"),
+                JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(8))) {
+            Random random = new Random(5);
+            // 20 states need 4 colours, 21 need 5 (the cyclic band does not divide): x4 and x5 in turn, twice
+            for (int n : new int[] {20, 21, 20, 21}) {
+                double[] u = random.doubles(n, -2, 5).toArray();
+                double[][] j = new double[n][n];
+                jacobian.into(j, u, new double[n]);
+                assertEquals(jacobian.compressedPattern().orElseThrow().colours(), jacobian.compressedWidth());
+                assertEquals(n == 20 ? 4 : 5, jacobian.compressedWidth(), "lanes at n = " + n);
+                for (int i = 0; i < n; i++) {
+                    double[] row = new double[n];
+                    row[(i + 1) % n] += u[(i + n - 1) % n];
+                    row[(i + n - 2) % n] -= u[(i + n - 1) % n];
+                    row[(i + n - 1) % n] += u[(i + 1) % n] - u[(i + n - 2) % n];
+                    row[i] -= 1;
+                    assertArrayEquals(row, j[i], 1e-14, "n = " + n + ", row " + i);
+                }
             }
         }
     }

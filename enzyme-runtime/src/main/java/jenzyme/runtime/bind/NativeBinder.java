@@ -171,6 +171,7 @@ public final class NativeBinder {
             case FLOAT -> ValueLayout.JAVA_FLOAT;
             case I32 -> ValueLayout.JAVA_INT;
             case I64 -> ValueLayout.JAVA_LONG;
+            case I8 -> ValueLayout.JAVA_BOOLEAN;
             case PTR -> ValueLayout.ADDRESS;
         }).toArray(MemoryLayout[]::new);
         return bindRouted(function, FunctionDescriptor.ofVoid(layouts), callsBack);
