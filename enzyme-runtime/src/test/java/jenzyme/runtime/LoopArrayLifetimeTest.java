@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
  * returned array and a {@code new double[]{...}} in the same iteration, copied back with System.arraycopy into a
  * clone of the parameter. The reverse derivative of {@code decay} crashed the JVM (SIGSEGV) before the callee's
  * result stopped being a phi of null and the copy ({@link jenzyme.runtime.lower} ArrayHandOver). Checked against
- * the JVM and central differences on random inputs; the RK4 solver's forward Jacobian against central differences.
+ * the JVM and central differences on random inputs; the solver of docs/JAVA-SUBSET.md's forward Jacobian (compressed
+ * and dense) against central differences. Its reverse-mode derivatives are still wrong (QA6 R1 b, not fixed): an
+ * RK4 step with four counted loops over its callees' arrays, called inside a loop, even one iteration.
  */
 class LoopArrayLifetimeTest {
 
