@@ -249,6 +249,6 @@ fn concrete(scalar: Scalar) -> CConcreteType {
     match scalar {
         Scalar::Double => CConcreteType_DT_Double,
         Scalar::Float => CConcreteType_DT_Float,
-        Scalar::I32 | Scalar::I64 => CConcreteType_DT_Integer,
+        Scalar::I32 | Scalar::I64 | Scalar::I8 => CConcreteType_DT_Integer,
     }
 }

@@ -211,6 +211,7 @@ fn llvm_type_of(ty: ArgType) -> &'static str {
         ArgType::Value(Scalar::Float) => "float",
         ArgType::Value(Scalar::I32) => "i32",
         ArgType::Value(Scalar::I64) => "i64",
+        ArgType::Value(Scalar::I8) => "i8",
     }
 }
 

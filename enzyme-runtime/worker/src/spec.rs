@@ -78,6 +78,8 @@ pub enum Scalar {
     Float,
     I32,
     I64,
+    /// A Java `boolean`, which crosses as FFM's C `bool`: an `i8` holding 0 or 1 (always constant).
+    I8,
 }
 
 impl Scalar {
@@ -91,6 +93,7 @@ impl Scalar {
             Scalar::Float => "float",
             Scalar::I32 => "i32",
             Scalar::I64 => "i64",
+            Scalar::I8 => "i8",
         }
     }
 
@@ -100,6 +103,7 @@ impl Scalar {
             "float" => Some(Scalar::Float),
             "i32" => Some(Scalar::I32),
             "i64" => Some(Scalar::I64),
+            "i8" => Some(Scalar::I8),
             _ => None,
         }
     }
@@ -132,7 +136,7 @@ impl ArgType {
         };
         parsed.ok_or_else(|| {
             format!(
-                "expected type double, float, i32, i64, a pointer to one (double*) or to a table of such \
+                "expected type double, float, i32, i64, i8, a pointer to one (double*) or to a table of such \
                  pointers (double**), got '{token}'"
             )
         })
@@ -312,6 +316,10 @@ mod tests {
         assert!(request(fwd, "active:double", Activity::Duplicated).check_activities().is_err());
         assert!(request(Mode::Reverse, "dup:double", Activity::Active).check_activities().is_err());
         assert!(request(Mode::Reverse, "active:i32", Activity::Const).check_activities().is_err());
+        // a Java boolean (i8) is a constant like an int
+        assert!(request(Mode::Reverse, "const:i8,active:double", Activity::Active).check_activities().is_ok());
+        assert!(request(Mode::Reverse, "active:i8", Activity::Const).check_activities().is_err());
+        assert!(request(fwd, "dup:i8", Activity::Duplicated).check_activities().is_err());
         assert!(request(Mode::Reverse, "active:double", Activity::Duplicated).check_activities().is_err());
         assert!(request(fwd, "dup:double", Activity::Active).check_activities().is_err());
     }

@@ -282,6 +282,7 @@ unsafe fn scalar_type(context: LLVMContextRef, token: &str) -> LLVMTypeRef {
         "ptr" => LLVMPointerTypeInContext(context, 0),
         "i32" => LLVMInt32TypeInContext(context),
         "i64" => LLVMInt64TypeInContext(context),
+        "i8" => LLVMInt8TypeInContext(context),
         other => panic!("no wrapper type for '{other}': the signature check admits only these"),
     }
 }

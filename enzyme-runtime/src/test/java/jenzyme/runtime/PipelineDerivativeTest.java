@@ -1,5 +1,6 @@
 package jenzyme.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -227,11 +228,26 @@ class PipelineDerivativeTest {
         assertTrue(unknown.getMessage().contains("got 'z'"), unknown.getMessage());
         assertThrows(DifferentiationException.class, () -> CallingConvention.of(lowered.entry(), Mode.REVERSE,
                 Map.of("x", Activity.CONST, "a", Activity.CONST)));
-        // QA R3: "cannot be CONST" read like an activity error; the refusal says what to write instead
-        var onBoolean = assertThrows(DifferentiationException.class, () -> CallingConvention.of(
-                new BytecodeLowering(classes).lower("ad/Fns", "vsum", "(Z[D)D").entry(), Mode.REVERSE, Map.of()));
-        assertTrue(onBoolean.getMessage().endsWith("parameter sq is a boolean, which %autodiff does not take yet "
-                + "(%jit does): pass an int instead (0 or 1, tested with sq != 0)"), onBoolean.getMessage());
+        var onBoolean = assertThrows(DifferentiationException.class, () -> CallingConvention.of(new BytecodeLowering(
+                classes).lower("ad/Fns", "vsum", "(Z[D)D").entry(), Mode.REVERSE, Map.of("sq", Activity.ACTIVE)));
+        assertTrue(onBoolean.getMessage().contains("parameter sq (boolean) cannot be ACTIVE"), onBoolean.getMessage());
+    }
+
+    @Test
+    void aBooleanParameterIsAConstantInReverseAndForwardMode() throws Throwable {
+        double[] xs = {1.5, -2, 0.25};
+        try (Derivative reverse = derive("vsum", "(Z[D)D", Mode.REVERSE, Map.of());
+             Derivative forward = derive("vsum", "(Z[D)D", Mode.FORWARD, Map.of())) {
+            for (boolean sq : new boolean[] {true, false}) { // sum of squares (gradient 2x) or plain sum (gradient 1)
+                double[] g = new double[3], out = new double[1];
+                reverse.handle().invokeExact(sq, xs, g, out);
+                assertEquals(sq ? 6.3125 : -0.25, out[0], 0.0);
+                assertArrayEquals(sq ? new double[] {3, -4, 0.5} : new double[] {1, 1, 1}, g, 0.0);
+                double[] tangent = new double[2];
+                forward.handle().invokeExact(sq, xs, new double[] {1, 0.5, -2}, tangent);
+                assertEquals(sq ? 3 - 2 - 1 : 1 + 0.5 - 2, tangent[1], 0.0);
+            }
+        }
     }
 
     @Test

@@ -148,8 +148,10 @@ final class ErrorRenderer {
             case LoweringException lowering -> {
                 String method = lowering.className().flatMap(owner -> lowering.methodName()
                         .map(m -> origins.methodAsWritten(owner, m, lowering.descriptor().orElse("")))).or(lowering::methodName).orElse("this method");
-                Optional<CellLocation> at = lowering.className()
-                        .flatMap(owner -> origins.locateInClass(owner, lowering.sourceLine()));
+                // a refused signature has no bytecode line: the method's declaration is the line to quote
+                Optional<CellLocation> at = lowering.className().flatMap(owner -> lowering.sourceLine() > 0
+                        ? origins.locateInClass(owner, lowering.sourceLine())
+                        : lowering.methodName().flatMap(m -> origins.declaration(owner, m)));
                 at.ifPresent(location -> where.addAll(located(Optional.of(method), location)));
                 if (at.isEmpty() && lowering.sourceLine() > 0) {
                     where.add("  " + Messages.IN_METHOD_AT.format(method, Messages.LINE.format(lowering.sourceLine())));

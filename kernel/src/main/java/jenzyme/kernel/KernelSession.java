@@ -44,6 +44,11 @@ final class KernelSession implements NotebookSession {
     }
 
     @Override
+    public Optional<Variable> variable(String name) {
+        return evaluator.variable(name);
+    }
+
+    @Override
     public MethodHandle handle(UserMethod method) {
         return evaluator.handle(method);
     }

@@ -75,6 +75,26 @@ class ErrorRendererTest {
     }
 
     @Test
+    void aRefusedParameterOrReturnTypeQuotesTheMethodsDeclarationLine() throws Exception {
+        evaluator.beginCell("[6]");
+        evaluator.eval("int before = 2;\n\n  double lst(java.util.List<Double> xs) {\n    return xs.size();\n}");
+        UserMethod lst = evaluator.methods("lst").getFirst();
+        LoweringException refused = assertThrows(LoweringException.class, () -> new BytecodeLowering(
+                evaluator.classBytes()).lower(lst.ownerInternalName(), lst.name(), lst.descriptor()));
+        List<String> traceback = renderer.render(magicFailure(refused, "reverse", "lst")).traceback();
+        assertEquals(List.of("  lst(java.util.List<Double>), cell [6], line 3:",
+                "  ----> 3   double lst(java.util.List<Double> xs) {"), traceback.subList(1, 3), traceback.toString());
+        evaluator.beginCell("[7]");
+        evaluator.eval("double twice(double x) { return x; }\ndouble[][] outer(double[] x) {\n"
+                + "    return new double[][] {x, x};\n}");
+        UserMethod outer = evaluator.methods("outer").getFirst();
+        refused = assertThrows(LoweringException.class, () -> new BytecodeLowering(
+                evaluator.classBytes()).lower(outer.ownerInternalName(), outer.name(), outer.descriptor()));
+        traceback = renderer.render(magicFailure(refused, "jacobian", "outer")).traceback();
+        assertTrue(traceback.contains("  ----> 2 double[][] outer(double[] x) {"), traceback.toString());
+    }
+
+    @Test
     void workerStderrAndEnzymeMessagesAppearOnlyWithVerbose() {
         WorkerException crashed = new WorkerException(WorkerException.Reason.CRASHED, "the worker was killed by signal 6",
                 "LLVM ERROR: something deep\nStack dump: ...");

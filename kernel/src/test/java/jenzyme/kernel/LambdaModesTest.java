@@ -38,6 +38,12 @@ class LambdaModesTest {
                 void chainInto(Pair g, double[] x, double[] y) {
                     for (int i = 0; i < y.length; i++) y[i] = g.of(x[i], x[(i + 1) % x.length]);
                 }
+                double decayAt(java.util.function.DoubleBinaryOperator f, double y0, double t1) {
+                    int n = 100;
+                    double h = t1 / n, y = y0, t = 0;
+                    for (int i = 0; i < n; i++) { y += h * f.applyAsDouble(t, y); t += h; }
+                    return y;
+                }
                 double total(java.util.function.DoubleUnaryOperator h, double[] x, double w) {
                     double s = 0;
                     for (double v : x) s += w * h.applyAsDouble(v);
@@ -148,8 +154,6 @@ class LambdaModesTest {
             expected[i] = w * a * a * e * vx[i] + a * e * vw;
             expected[3] += a * e * vx[i];
         }
-        assertTrue(cells.refusal("%gradcheck total at 1,2").contains("total takes the lambda h, and %gradcheck and"
-                + " %plot sample numbers only"));
         kernel.runCell("var hv = total_hvp(expOf(0.7), x, new double[] {1, -0.5, 2}, 1.5, -0.25);");
         double[] got = cells.numbers("hv.hvx()[0], hv.hvx()[1], hv.hvx()[2], hv.hvw()");
         assertArrayEquals(expected, got, 1e-14);
@@ -165,5 +169,28 @@ class LambdaModesTest {
         String refused = cells.refusal("total_native(v -> v * v, x, 2.0) + total_native(v -> v * v * v, x, 2.0)");
         assertTrue(refused.contains("a lambda of type java.util.function.DoubleUnaryOperator from a cell as h: a cell "
                 + "holds several lambdas of that type capturing the same types with different code"), refused);
+    }
+
+    @Test
+    void gradcheckAndPlotTakeALambdaParameterFromANotebookVariable() throws Exception {
+        kernel.runCell("var decay = (java.util.function.DoubleBinaryOperator) (t, y) -> -0.8 * y;");
+        // Euler's y0·(1 - k·h)^n, h = t1/n: d/dy0 = (1 - k·h)^n, d/dt1 = -k·y0·(1 - k·h)^(n-1)
+        jenzyme.magics.binding.CompilerSession compiler = new jenzyme.magics.binding.CompilerSession(kernel.session());
+        var f = compiler.sampled(compiler.method("decayAt"), java.util.Map.of("f", "decay"));
+        assertEquals(2, f.dimension());
+        for (double[] at : new double[][] {{1.5, 2}, {-0.5, 0.7}, {2, 3}}) {
+            double step = 1 - 0.8 * at[1] / 100;
+            assertEquals(at[0] * Math.pow(step, 100), f.value().applyAsDouble(at), 1e-13);
+            assertArrayEquals(new double[] {Math.pow(step, 100), -0.8 * at[0] * Math.pow(step, 99)},
+                    f.gradient().apply(at), 1e-13);
+        }
+        assertTrue(cells.text("%gradcheck decayAt f=decay --points 3 --seed 2").startsWith(
+                "gradcheck passed: 3 points × 2 components"));
+        kernel.runCell("%plot decayAt f=decay --at 1,2 --coord 1 --x 0:3"); // raises if refused
+        assertTrue(cells.refusal("%gradcheck decayAt at 1,2").contains("decayAt takes the lambda f (a"
+                + " DoubleBinaryOperator): name a notebook variable holding the one to use"));
+        assertTrue(cells.refusal("%gradcheck decayAt f=nothing at 1,2").contains("nothing is no variable of the"
+                + " notebook"));
+        assertTrue(cells.refusal("%gradcheck decayAt y0=decay at 1,2").contains("has no lambda parameter y0"));
     }
 }

@@ -49,6 +49,12 @@ class RecordModesTest {
                     return p.a() * p.a() * p.b() + p.a() * x[0] * x[1] + Math.sin(p.b()) * x[1] * x[1];
                 }
                 double pulled(Spring s) { return s.k * s.k * s.rest + Math.exp(s.rest); }
+                final class Flow {
+                    final double a;
+                    final double[] w;
+                    Flow(double a, double[] w) { this.a = a; this.w = w; }
+                    double[] rhs(double[] y) { return new double[] {a * y[0] * y[1], w[0] * Math.sin(y[1]), w[1] * y[0]}; }
+                }
                 """);
     }
 
@@ -132,8 +138,8 @@ class RecordModesTest {
         kernel.runCell("%autodiff reverse spring.energy spring.rest=Const --name fixed");
         assertArrayEquals(new double[] {2, 0, 2}, cells.numbers("fixed_grad(2).dspring().k, fixed_grad(2).dspring().rest,"
                 + " fixed_grad(2).dx()"), 0.0);
-        assertTrue(cells.refusal("%autodiff hvp spring.energy").contains(
-                "an instance method (spring.energy) compiles in %autodiff reverse and forward"));
+        assertTrue(cells.refusal("%autodiff reverse spring.energy --checkpoint").contains(
+                "--checkpoint does not take an instance method (spring.energy)"));
         assertTrue(cells.refusal("%autodiff reverse nothing.energy").contains("but nothing is no variable of the notebook"));
     }
 
@@ -146,5 +152,59 @@ class RecordModesTest {
         assertArrayEquals(new double[] {2, 4, 8}, cells.numbers("tape.v[0], tape.v[1], tape.v[2]"), 0.0);
         assertTrue(cells.refusal("push_grad(-1.5);").contains("negative x"));
         assertArrayEquals(new double[] {-1.5, 4, 8}, cells.numbers("tape.v[0], tape.v[1], tape.v[2]"), 0.0);
+    }
+
+    @Test
+    void anInstanceMethodCompilesInJitHvpWidthAndJacobianWithTheObjectReadAtEachCall() throws Exception {
+        kernel.runCell("var coil = new Spring(3, 0.5);");
+        assertTrue(cells.text("%jit coil.energy --name coilj").contains("double coilj_native(double x)"));
+        java.util.Random random = new java.util.Random(8);
+        for (int i = 0; i < 5; i++) { // native equals the JVM's own method, bit for bit, on the object as it is now
+            double k = 0.5 + random.nextDouble(), r = random.nextGaussian(), x = random.nextGaussian();
+            kernel.runCell("coil = new Spring(%s, %s);".formatted(k, r));
+            assertArrayEquals(cells.numbers("coil.energy(%s)".formatted(x)), cells.numbers("coilj_native(%s)"
+                    .formatted(x)), 0.0);
+        }
+        // 0.5 k (x - r)^2 over (k, r, x): H = [[0, -d, d], [-d, k, -k], [d, -k, k]] with d = x - r
+        assertTrue(cells.text("%autodiff hvp coil.energy --name coilh").contains(
+                "CoilhHvp coilh_hvp(Spring vcoil, double x, double vx)"));
+        kernel.runCell("coil = new Spring(2, 0.5);");
+        kernel.runCell("var hv = coilh_hvp(new Spring(0.3, -0.7), 2, 1.1);");
+        double d = 1.5, vk = 0.3, vr = -0.7, vx = 1.1;
+        assertArrayEquals(new double[] {-d * vr + d * vx, -d * vk + 2 * vr - 2 * vx, d * vk - 2 * vr + 2 * vx},
+                cells.numbers("hv.hvcoil().k, hv.hvcoil().rest, hv.hvx()"), 1e-14);
+        // two lanes of forward mode: lane j along (tcoil[j], tx[j]); the gradient is (d²/2, -k d, k d) = (1.125, -3, 3)
+        assertTrue(cells.text("%autodiff forward coil.energy --width 2 --name coilw").contains(
+                "CoilwTangents coilw_fwd(Spring[] tcoil, double x, double[] tx)"));
+        assertArrayEquals(new double[] {2.25, 1.125 * 1 + 3 * 0.5, 1.125 * 0.5 - 3 * 1 + 3 * 2}, cells.numbers(
+                "coilw_fwd(new Spring[] {new Spring(1, 0), new Spring(0.5, 1)}, 2, new double[] {0.5, 2}).value(),"
+                + " coilw_fwd(new Spring[] {new Spring(1, 0), new Spring(0.5, 1)}, 2, new double[] {0.5, 2}).dvalue()[0],"
+                + " coilw_fwd(new Spring[] {new Spring(1, 0), new Spring(0.5, 1)}, 2, new double[] {0.5, 2}).dvalue()[1]"),
+                1e-15);
+        // a vector function of its argument, the receiver's fields constants of the Jacobian
+        kernel.runCell("var flow = new Flow(1.5, new double[] {2, -3});");
+        assertTrue(cells.text("%autodiff jacobian flow.rhs").contains("double[][] rhs_jac(double[] y)"));
+        for (int i = 0; i < 3; i++) {
+            double a = random.nextGaussian(), w0 = random.nextGaussian(), w1 = random.nextGaussian(),
+                    y0 = random.nextGaussian(), y1 = random.nextGaussian();
+            kernel.runCell("flow = new Flow(%s, new double[] {%s, %s});".formatted(a, w0, w1));
+            double[][] jacobian = cells.matrix("rhs_jac(new double[] {%s, %s})".formatted(y0, y1));
+            double[][] expected = {{a * y1, a * y0}, {0, w0 * Math.cos(y1)}, {w1, 0}};
+            for (int row = 0; row < 3; row++) {
+                assertArrayEquals(expected[row], jacobian[row], 1e-14);
+            }
+        }
+        // J·t of the same method in forward mode, and the receiver's array field as the input when named
+        kernel.runCell("flow = new Flow(1.5, new double[] {2, -3});");
+        cells.text("%autodiff forward flow.rhs flow=Const");
+        assertArrayEquals(new double[] {1.5 * (2 * 0.5 + 1 * 0.25), 2 * Math.cos(2) * 0.25, -3 * 0.5},
+                cells.numbers("rhs_jvp(new double[] {1, 2}, new double[] {0.5, 0.25}).dvalue()[0],"
+                        + " rhs_jvp(new double[] {1, 2}, new double[] {0.5, 0.25}).dvalue()[1],"
+                        + " rhs_jvp(new double[] {1, 2}, new double[] {0.5, 0.25}).dvalue()[2]"), 1e-14);
+        cells.text("%autodiff jacobian flow.rhs --wrt flow.w --name byw");
+        double[][] byW = cells.matrix("byw_jac(new double[] {1, 2})");
+        assertArrayEquals(new double[] {0, 0}, byW[0], 0.0);
+        assertArrayEquals(new double[] {Math.sin(2), 0}, byW[1], 1e-15);
+        assertArrayEquals(new double[] {0, 1}, byW[2], 0.0);
     }
 }

@@ -36,6 +36,17 @@ public interface NotebookSession {
     boolean declares(String name);
 
     /**
+     * The value the notebook variable {@code name} holds now, read without running a snippet (so the user's history
+     * stays theirs); empty if no active cell declares a variable of that name.
+     */
+    default java.util.Optional<Variable> variable(String name) {
+        return java.util.Optional.empty();
+    }
+
+    /** A notebook variable's value, possibly null. */
+    record Variable(Object value) {}
+
+    /**
      * A handle on {@code method} as the JVM runs it now (the loaded, interruptible class), e.g. to compare a compiled
      * derivative with finite differences of the original. Calls run on the caller's thread.
      *

@@ -91,12 +91,6 @@ final class ActivityRules {
                     : floating && mode == Mode.REVERSE ? Messages.SCALAR_IS_ACTIVE.format(activity)
                     : floating ? null : Messages.DUPLICATED_NEEDS_ARRAY.format();
         };
-        if (type == JavaType.BOOLEAN) {
-            // The Enzyme worker's wrappers take i32/i64 scalars, and a boolean crosses as an i8 (FFM's C bool): a
-            // missing type, not a misfit activity, so the refusal says what to write instead (QA R3).
-            throw DifferentiationException.refused(entry.methodAsWritten(),
-                    Messages.BOOLEAN_PARAMETER.format(parameter.name()));
-        }
         if (problem != null) {
             throw DifferentiationException.refused(entry.methodAsWritten(),
                     Messages.ACTIVITY_MISFIT.format(parameter.name(), type.javaName(), activity, problem));

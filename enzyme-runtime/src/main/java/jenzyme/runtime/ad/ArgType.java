@@ -10,6 +10,8 @@ public enum ArgType {
     FLOAT("float"),
     I32("i32"),
     I64("i64"),
+    /** A Java {@code boolean}: FFM's C {@code bool}, an i8 holding 0 or 1 (a constant, like an int). */
+    I8("i8"),
     PTR_DOUBLE("double*"),
     PTR_FLOAT("float*"),
     PTR_I32("i32*"),

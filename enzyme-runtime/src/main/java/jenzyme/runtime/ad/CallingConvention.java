@@ -414,6 +414,7 @@ public final class CallingConvention {
             case FLOAT -> ArgType.FLOAT;
             case INT -> ArgType.I32;
             case LONG -> ArgType.I64;
+            case BOOLEAN -> ArgType.I8;
             case DOUBLE_ARRAY -> ArgType.PTR_DOUBLE;
             case FLOAT_ARRAY -> ArgType.PTR_FLOAT;
             case INT_ARRAY -> ArgType.PTR_I32;
@@ -422,7 +423,7 @@ public final class CallingConvention {
             case FLOAT_MATRIX -> ArgType.PTR_PTR_FLOAT;
             case INT_MATRIX -> ArgType.PTR_PTR_I32;
             case LONG_MATRIX -> ArgType.PTR_PTR_I64;
-            case BOOLEAN, VOID -> throw new IllegalArgumentException(Messages.NOT_A_WORKER_TYPE.format(type.javaName()));
+            case VOID -> throw new IllegalArgumentException(Messages.NOT_A_WORKER_TYPE.format(type.javaName()));
         };
     }
 

@@ -14,7 +14,7 @@ import jenzyme.runtime.lower.NativeParameter;
  * Which array of a vector function is its input x and which its output y, for the Jacobian dy/dx: the output is
  * the returned {@code double[]} (the hidden {@link EntryPoint#RESULT_NAME} parameter), else {@code --out} or the last
  * {@code double[]} parameter of a void method; the input is {@code --wrt} or the first other {@code double[]}
- * parameter. Every other parameter is Const. The {@link CallingConvention} of each sweep is this shape's
+ * parameter (an instance method's receiver's array fields only when named). Every other parameter is Const. The {@link CallingConvention} of each sweep is this shape's
  * {@link #activities()} applied as overrides.
  *
  * @param input  index (in {@link EntryPoint#parameters()}) of x
@@ -34,7 +34,7 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
             output = named(entry, "out", out.get());
         } else {
             output = lastArray(parameters);
-            if (output < 0 || parameters.stream().filter(p -> p.type() == JavaType.DOUBLE_ARRAY).count() < 2) {
+            if (output < 0 || parameters.stream().filter(JacobianShape::byDefault).count() < 2) {
                 throw refused(entry, Messages.JACOBIAN_OUTPUT.format(entry.methodName(), entry.methodAsWritten()));
             }
         }
@@ -76,9 +76,17 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
         throw refused(entry, Messages.JACOBIAN_NOT_ARRAY.format(option, entry.methodAsWritten(), name));
     }
 
+    /**
+     * Whether {@code parameter} may be x or y without being named: a {@code double[]} parameter of the method, not an
+     * array field of an instance method's receiver ({@code this.w}: its fields are the model, x and y its arguments).
+     */
+    private static boolean byDefault(NativeParameter parameter) {
+        return parameter.type() == JavaType.DOUBLE_ARRAY && !parameter.name().startsWith("this.");
+    }
+
     private static int lastArray(List<NativeParameter> parameters) {
         for (int p = parameters.size() - 1; p >= 0; p--) {
-            if (parameters.get(p).type() == JavaType.DOUBLE_ARRAY) {
+            if (byDefault(parameters.get(p))) {
                 return p;
             }
         }
@@ -87,7 +95,7 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
 
     private static int firstArrayBut(List<NativeParameter> parameters, int output) {
         for (int p = 0; p < parameters.size(); p++) {
-            if (p != output && parameters.get(p).type() == JavaType.DOUBLE_ARRAY) {
+            if (p != output && byDefault(parameters.get(p))) {
                 return p;
             }
         }

@@ -9,6 +9,8 @@ public enum NativeType {
     FLOAT("float"),
     I32("i32"),
     I64("i64"),
+    /** A Java {@code boolean} (FFM's C {@code bool}). */
+    I8("i8"),
     PTR("ptr");
 
     private final String token;

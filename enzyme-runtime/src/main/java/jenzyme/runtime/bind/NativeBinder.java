@@ -171,6 +171,7 @@ public final class NativeBinder {
             case FLOAT -> ValueLayout.JAVA_FLOAT;
             case I32 -> ValueLayout.JAVA_INT;
             case I64 -> ValueLayout.JAVA_LONG;
+            case I8 -> ValueLayout.JAVA_BOOLEAN;
             case PTR -> ValueLayout.ADDRESS;
         }).toArray(MemoryLayout[]::new);
         return bindRouted(function, FunctionDescriptor.ofVoid(layouts), callsBack);
@@ -254,7 +255,7 @@ public final class NativeBinder {
     /** The one check that released code is never called: every binder runs it before every call. */
     static void ensureLive(BooleanSupplier isLive, String symbol) {
         if (!isLive.getAsBoolean()) {
-            throw BindingException.codeReleased(Messages.CODE_RELEASED.format(symbol), symbol);
+            throw new BindingException(Messages.CODE_RELEASED.format(symbol), symbol, null);
         }
     }
 

@@ -102,6 +102,7 @@ final class NativeFixtures {
             case FLOAT -> ValueLayout.JAVA_FLOAT;
             case I32 -> ValueLayout.JAVA_INT;
             case I64 -> ValueLayout.JAVA_LONG;
+            case I8 -> ValueLayout.JAVA_BOOLEAN;
             case PTR -> ValueLayout.ADDRESS;
         };
     }

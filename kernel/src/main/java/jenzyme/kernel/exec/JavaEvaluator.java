@@ -11,6 +11,7 @@ import jdk.jshell.SourceCodeAnalysis;
 import jdk.jshell.SourceCodeAnalysis.CompletionInfo;
 import jdk.jshell.TypeDeclSnippet;
 import jdk.jshell.VarSnippet;
+import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.ClassBytesSource;
@@ -276,6 +277,30 @@ public final class JavaEvaluator implements AutoCloseable {
     public boolean declares(String name) {
         return shell.snippets().anyMatch(s -> s instanceof DeclarationSnippet d && d.name().equals(name)
                 && shell.status(s).isActive());
+    }
+
+    /**
+     * The value of the active notebook variable {@code name}, read from the static field JShell keeps it in (on its
+     * snippet's wrapper class), without running a snippet: empty if no active cell declares such a variable.
+     */
+    public Optional<NotebookSession.Variable> variable(String name) {
+        return shell.variables().filter(v -> v.name().equals(name) && shell.status(v).isActive())
+                .reduce((first, later) -> later).map(snippet -> {
+                    String wrapper = shell.sourceCodeAnalysis().wrapper(snippet).fullClassName();
+                    try {
+                        java.lang.reflect.Field field = control.loaderDelegate().findClass(wrapper)
+                                .getDeclaredField(name);
+                        field.setAccessible(true);
+                        return new NotebookSession.Variable(field.get(null));
+                    } catch (ReflectiveOperationException | RuntimeException notLoaded) {
+                        return null; // declared but not (yet) loadable: as good as no variable
+                    }
+                });
+    }
+
+    /** How many snippets JShell holds (every cell and generated binding adds some), for tests. */
+    long snippetCount() {
+        return shell.snippets().count();
     }
 
     /** A handle on the loaded (woven) method; JShell's wrapper classes are package-private, hence reflection. */

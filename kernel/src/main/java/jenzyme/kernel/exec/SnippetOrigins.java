@@ -9,6 +9,8 @@ import jenzyme.runtime.error.JavaWords;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Maps JShell's names back to what the user typed. Every snippet the evaluator runs is recorded with the cell it came
@@ -119,6 +121,23 @@ public final class SnippetOrigins {
             int last = Math.max(lineStart, (lineEnd < 0 ? wrapped.length() : lineEnd) - 1);
             int position = wrapper.wrappedToSourcePosition(last);
             return position < 0 ? Optional.empty() : Optional.of(origin.at(position));
+        });
+    }
+
+    /**
+     * The cell line declaring method {@code name} of the snippet class {@code className}: where a refusal of the
+     * method's signature (a parameter or return type) points, as its bytecode has no line before its first statement.
+     */
+    public Optional<CellLocation> declaration(String className, String name) {
+        return snippetOfClass(className).flatMap(snippet -> {
+            Origin origin = byId.get(snippet.id());
+            if (origin == null || origin.generated()) {
+                return Optional.empty();
+            }
+            // a type, then the name and its parameter list: the declaration, not a call (a class may call first)
+            Matcher declared = Pattern.compile("[\\w>\\]]\\s+"
+                    + Pattern.quote(name) + "\\s*\\(").matcher(snippet.source());
+            return declared.find() ? Optional.of(origin.at(declared.end() - 1)) : Optional.empty();
         });
     }
 

@@ -50,6 +50,20 @@ public class JavaEvaluatorTest {
     }
 
     @Test
+    void aNotebookVariableIsReadFromItsFieldWithoutRunningASnippet() throws Exception {
+        evaluator.eval("var held = new StringBuilder(\"first\");");
+        Object first = valueOf("held");
+        long snippets = evaluator.snippetCount();
+        assertTrue(first == evaluator.variable("held").orElseThrow().value());
+        evaluator.eval("held = null;");
+        assertEquals(null, evaluator.variable("held").orElseThrow().value());
+        evaluator.eval("double[] held = {2.5};"); // redeclared with another type: the active one is read
+        assertEquals(2.5, ((double[]) evaluator.variable("held").orElseThrow().value())[0]);
+        assertEquals(Optional.empty(), evaluator.variable("nothing"));
+        assertEquals(snippets + 2, evaluator.snippetCount(), "only the two cells above added snippets");
+    }
+
+    @Test
     void declarationsAndStatementsHaveNoValue() throws Exception {
         assertEquals(Optional.empty(), evaluator.eval("int x = 3;").value());
         assertEquals(Optional.empty(), evaluator.eval("x = 4").value());

@@ -23,7 +23,6 @@ import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.Messages;
-import jenzyme.runtime.lower.RecordShape;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 
 /**
@@ -117,16 +116,17 @@ public final class AutodiffMagic extends SyntaxMagic {
         }
         // model.loss: the instance method loss of the object in the notebook variable model (docs/RECORDS.md)
         Receivers.Receiver receiver = line.positional(1).contains(".") ? compiler.receiver(line.positional(1)) : null;
-        if (receiver != null && (hvp || jacobian || line.option("width").isPresent() || checkpoint)) {
+        if (receiver != null && checkpoint) {
             throw new IllegalArgumentException(Messages.RECEIVER_MODES.format(line.positional(1)));
         }
         UserMethod method = receiver != null ? receiver.method() : compiler.method(line.positional(1));
         String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
+        String self = receiver == null ? "" : receiver.variable(); // read at each call by the stubs
         if (hvp) {
-            return hessianVectorProduct(method, name, line);
+            return hessianVectorProduct(method, name, line, self);
         }
         if (jacobian) {
-            return jacobian(method, name, line);
+            return jacobian(method, name, line, self);
         }
         if (line.option("wrt").isPresent() || line.option("out").isPresent() || line.option("mode").isPresent()
                 || line.flag("dense") || line.option("width").isPresent() && mode != Mode.FORWARD) {
@@ -138,11 +138,10 @@ public final class AutodiffMagic extends SyntaxMagic {
                 .withFastMath(line.flag("fast-math"));
         int width = line.option("width").map(AutodiffMagic::width).orElse(1);
         if (width > 1) {
-            return batchedForward(method, name, line, options, width);
+            return batchedForward(method, name, line, options, width, self);
         }
 
         Derivative derivative;
-        String self = "";
         if (receiver == null) {
             derivative = checkpoint
                     ? compiler.checkpointed(method, activities(line.assignments()), options,
@@ -150,14 +149,9 @@ public final class AutodiffMagic extends SyntaxMagic {
                     : compiler.differentiate(method, mode, activities(line.assignments()), options, 1,
                             line.rerun("%autodiff"));
         } else {
-            self = receiver.variable();
-            Derivative compiled = compiler.differentiate(method, mode,
-                    Receivers.overrides(self, activities(line.assignments())), options, 1, line.rerun("%autodiff"));
-            if (compiled.entry().returnsArray()) {
-                compiled.close();
-                throw new IllegalArgumentException(Messages.RECEIVER_MODES.format(line.positional(1)));
-            }
-            derivative = Receivers.named(compiled, self);
+            derivative = Receivers.named(compiler.differentiate(method, mode,
+                    Receivers.overrides(self, activities(line.assignments())), options, 1, line.rerun("%autodiff")),
+                    self);
         }
         CompilerSession.Bound bound = compiler.bind(name + "/" + mode, method, derivative.entry(),
                 mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative, self)
@@ -179,17 +173,19 @@ public final class AutodiffMagic extends SyntaxMagic {
 
     /** {@code %autodiff forward f --width N}: {@code f_fwd} taking N tangents per parameter, N derivatives out. */
     private DisplayData batchedForward(UserMethod method, String name, MagicLine line, DifferentiationOptions options,
-                                       int width) throws DefinitionException {
-        Derivative derivative = compiler.differentiate(method, Mode.FORWARD, activities(line.assignments()), options,
-                width, line.rerun("%autodiff"));
-        if (derivative.entry().returnType() != jenzyme.runtime.lower.JavaType.DOUBLE || derivative.entry().declared()
-                .stream().anyMatch(p -> p.shape() instanceof RecordShape record && !record.isFunctional())) {
+                                       int width, String self) throws DefinitionException {
+        Derivative derivative = compiler.differentiate(method, Mode.FORWARD, Receivers.overrides(self,
+                activities(line.assignments())), options, width, line.rerun("%autodiff"));
+        if (derivative.entry().returnType() != jenzyme.runtime.lower.JavaType.DOUBLE) {
             derivative.close();
             throw new IllegalArgumentException(Messages.BATCH_SHAPE.format(derivative.entry().methodAsWritten()));
         }
+        if (!self.isEmpty()) {
+            derivative = Receivers.named(derivative, self);
+        }
         BatchedForward batched = new BatchedForward(derivative);
         CompilerSession.Bound bound = compiler.bind(name + "/" + Mode.FORWARD, method, derivative.entry(),
-                jenzyme.magics.binding.ForwardStubs.batchedForward(name, batched), batched);
+                jenzyme.magics.binding.ForwardStubs.batchedForward(name, batched, self), batched);
         return new CompileSummary(Messages.BOUND_FORWARD.format(method.name()), bound.signatures(), List.of(),
                 derivative.timings(), Map.of()).withPhase("jshell stubs", bound.stubTime())
                 .toDisplayData(line.flag("verbose"));
@@ -205,20 +201,24 @@ public final class AutodiffMagic extends SyntaxMagic {
         return compiler.rule(line.positional(1), forward, reverse);
     }
 
-    private DisplayData hessianVectorProduct(UserMethod method, String name, MagicLine line)
+    private DisplayData hessianVectorProduct(UserMethod method, String name, MagicLine line, String self)
             throws DefinitionException {
         if (!line.assignments().isEmpty() || line.flag("dump") || line.flag("ad-before-opt")) {
             throw new IllegalArgumentException(Messages.HVP_OPTIONS.format());
         }
         Derivative derivative = compiler.hessianVectorProduct(method, line.rerun("%autodiff"));
+        if (!self.isEmpty()) {
+            derivative = Receivers.named(derivative, self);
+        }
         CompilerSession.Bound bound = compiler.bind(name + "/hvp", method, derivative.entry(),
-                jenzyme.magics.binding.HessianStubs.of(name, derivative), derivative);
+                jenzyme.magics.binding.HessianStubs.of(name, derivative, self), derivative);
         return new CompileSummary(Messages.BOUND_HVP.format(method.name()),
                 bound.signatures(), List.of(), derivative.timings(), Map.of())
                 .withPhase("jshell stubs", bound.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
-    private DisplayData jacobian(UserMethod method, String name, MagicLine line) throws DefinitionException {
+    private DisplayData jacobian(UserMethod method, String name, MagicLine line, String self)
+            throws DefinitionException {
         JacobianOptions options = JacobianOptions.DEFAULT;
         if (line.option("mode").isPresent()) {
             options = options.withMode(switch (line.option("mode").get()) {
@@ -231,13 +231,16 @@ public final class AutodiffMagic extends SyntaxMagic {
         if (line.option("width").isPresent()) {
             options = options.withWidth(width(line.option("width").get()));
         }
-        options = line.option("wrt").map(options::withWrt).orElse(options);
-        options = line.option("out").map(options::withOut).orElse(options).withFastMath(line.flag("fast-math"))
-                .withDense(line.flag("dense"));
+        // a receiver's fields are named through the variable on the magic line (model.w), this.w in the entry
+        options = line.option("wrt").map(wrt -> Receivers.lowered(wrt, self)).map(options::withWrt).orElse(options);
+        options = line.option("out").map(out -> Receivers.lowered(out, self)).map(options::withOut).orElse(options)
+                .withFastMath(line.flag("fast-math")).withDense(line.flag("dense"));
         CompilerSession.BoundJacobian bound = compiler.jacobian(method, options, line.rerun("%autodiff"));
         Jacobian jacobian = bound.jacobian();
-        CompilerSession.Bound stubs = compiler.bind(name + "/jacobian", method, jacobian.shape().entry(),
-                BindingStubs.jacobian(name, jacobian, bound.into()), jacobian);
+        jenzyme.runtime.lower.EntryPoint entry = self.isEmpty() ? jacobian.shape().entry()
+                : Receivers.named(jacobian.shape().entry(), self);
+        CompilerSession.Bound stubs = compiler.bind(name + "/jacobian", method, entry,
+                BindingStubs.jacobian(name, jacobian, entry, bound.into(), self), jacobian);
         String modes = jacobian.forward() == null ? Messages.JACOBIAN_REVERSE.format()
                 : jacobian.reverse() == null ? Messages.JACOBIAN_FORWARD.format(jacobian.width())
                 : Messages.JACOBIAN_BOTH.format(jacobian.width());
@@ -248,9 +251,9 @@ public final class AutodiffMagic extends SyntaxMagic {
         if (jacobian.reverse() != null) {
             jacobian.reverse().timings().forEach((phase, time) -> timings.put("reverse " + phase, time));
         }
-        String output = jacobian.shape().entry().returnsArray() ? method.name()
-                : jacobian.shape().outputParameter().name();
-        return new CompileSummary(Messages.BOUND_JACOBIAN.format(output, jacobian.shape().inputParameter().name(),
+        String output = entry.returnsArray() ? method.name() : entry.parameters().get(jacobian.shape().output()).name();
+        return new CompileSummary(Messages.BOUND_JACOBIAN.format(output, entry.parameters().get(jacobian.shape()
+                .input()).name(),
                 method.name(), modes), stubs.signatures(), List.of(), timings, Map.of())
                 .withPhase("jshell stubs", stubs.stubTime()).toDisplayData(line.flag("verbose"));
     }

@@ -60,10 +60,14 @@ public final class BindingStubs {
         return requested;
     }
 
-    /** {@code <name>_native}, with the method's own signature (a record parameter passed as its components). */
-    public static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle) {
+    /**
+     * {@code <name>_native}, with the method's own signature (a record parameter passed as its components);
+     * {@code receiver} as in {@link #reverse}.
+     */
+    public static Stubs nativeMethod(String name, EntryPoint entry, MethodHandle handle, String receiver) {
         String holder = holder(name, "native");
-        List<String> params = entry.declared().stream().map(p -> p.shape().javaName() + " " + p.name()).toList();
+        List<String> params = entry.declared().stream().filter(p -> !p.name().equals(receiver))
+                .map(p -> p.shape().javaName() + " " + p.name()).toList();
         List<String> args = new ArrayList<>();
         for (EntryPoint.JavaParameter java : entry.declared()) {
             if (isLambda(java)) {
@@ -227,19 +231,21 @@ public final class BindingStubs {
     /**
      * {@code double[][] <name>_jac(...)} and the allocation-free {@code <name>_jac_into(..., double[][] jacobian)}:
      * the method's own parameters; {@code into} is the Jacobian's {@code (double[][], Object[])void} evaluator.
+     * {@code entry} is the Jacobian's, its receiver (if any) named {@code receiver} as in {@link #reverse}.
      */
-    public static Stubs jacobian(String name, jenzyme.runtime.Jacobian jacobian, MethodHandle into) {
+    public static Stubs jacobian(String name, jenzyme.runtime.Jacobian jacobian, EntryPoint entry,
+                                 MethodHandle into, String receiver) {
         String holder = holder(name, "jacobian");
-        EntryPoint entry = jacobian.shape().entry();
         Call call = new Call();
         // the parameters as written (a record stays a record); the evaluator takes their native leaves
-        entry.declared().forEach(p -> call.add(p.shape().javaName(), p.name()));
+        entry.declared().stream().filter(p -> !p.name().equals(receiver))
+                .forEach(p -> call.add(p.shape().javaName(), p.name()));
         List<String> leaves = entry.declared().stream().flatMap(p -> isLambda(p) ? java.util.stream.Stream.of(p.name())
                 : entry.parameters().subList(p.first(), p.first() + p.leafCount()).stream()
                 .map(leaf -> RecordStubs.read(p.shape(), leaf.name()))).toList();
-        String x = jacobian.shape().inputParameter().name();
-        String rows = entry.returnsArray() ? entry.methodName() + "(" + call.argumentList() + ").length"
-                : jacobian.shape().outputParameter().name() + ".length";
+        String x = RecordStubs.read(entry, entry.parameters().get(jacobian.shape().input()).name());
+        String rows = entry.returnsArray() ? jvmCall(entry, receiver, call.argumentList()) + ".length"
+                : RecordStubs.read(entry, entry.parameters().get(jacobian.shape().output()).name()) + ".length";
         String intoSignature = "void " + name + "_jac_into(" + call.parameterList()
                 + (call.parameters.isEmpty() ? "" : ", ") + "double[][] jacobian)";
         String signature = "double[][] " + name + "_jac(" + call.parameterList() + ")";
@@ -249,6 +255,11 @@ public final class BindingStubs {
                 + signature + " {\n    double[][] jacobian = new double[" + rows + "][" + x + ".length];\n    "
                 + name + "_jac_into(" + call.argumentList() + ", jacobian);\n    return jacobian;\n}\n";
         return new Stubs(source, List.of(signature, intoSignature));
+    }
+
+    /** The JVM's own call of the entry method: {@code f(args)}, or {@code model.f(args)} on a receiver. */
+    static String jvmCall(EntryPoint entry, String receiver, String arguments) {
+        return (receiver.isEmpty() ? "" : receiver + ".") + entry.methodName() + "(" + arguments + ")";
     }
 
     /** Parameters of a generated method and the arguments it passes on, in step. */

@@ -246,6 +246,26 @@ public final class CompilerSession {
         return fresh;
     }
 
+    /**
+     * {@code method} as f: R^n → R with its compiled gradient, for {@code %gradcheck} and {@code %plot}; its lambda
+     * parameters are the objects of the notebook variables {@code lambdas} names ({@code f=decay}).
+     */
+    public VectorFunctions sampled(UserMethod method, Map<String, String> lambdas) {
+        Derivative gradient = defaultGradient(method);
+        Map<String, Object> given = new HashMap<>();
+        lambdas.forEach((parameter, variable) -> {
+            if (gradient.entry().declared().stream().noneMatch(p -> p.name().equals(parameter)
+                    && BindingStubs.isLambda(p))) {
+                throw new IllegalArgumentException(Messages.SAMPLED_NOT_A_LAMBDA.format(parameter, variable,
+                        gradient.entry().methodAsWritten()));
+            }
+            given.put(parameter, notebook.variable(variable).map(NotebookSession.Variable::value)
+                    .orElseThrow(() -> new IllegalArgumentException(Messages.SAMPLED_LAMBDA_VARIABLE.format(parameter,
+                            variable))));
+        });
+        return VectorFunctions.of(jvmHandle(method), gradient, given);
+    }
+
     /** The JVM's own version of {@code method}, e.g. for finite differences. */
     public MethodHandle jvmHandle(UserMethod method) {
         return notebook.handle(method);
@@ -278,18 +298,16 @@ public final class CompilerSession {
                     definingStubs = false;
                 }
             }
-            BoundHandles.commit(stubs.handleKey());
         } catch (DefinitionException | RuntimeException refused) {
             BoundHandles.discard(stubs.handleKey());
             release(name, code);
             throw refused;
         }
+        AutoCloseable previous = boundNames.put(name, code);
+        // Closed once the last call that read it returns: other threads may be calling the binding right now.
+        BoundHandles.commit(stubs.handleKey(), previous == code ? null : previous);
         definedStubs.put(name, stubs.source());
         generatedNames.claim(base, declared);
-        AutoCloseable previous = boundNames.put(name, code);
-        if (previous != null && previous != code) {
-            release(name, previous);
-        }
         return new Bound(stubs.signatures(), defining);
     }
 

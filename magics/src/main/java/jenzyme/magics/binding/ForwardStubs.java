@@ -28,7 +28,7 @@ public final class ForwardStubs {
      */
     public static BindingStubs.Stubs forward(String name, Derivative derivative, String receiver) {
         if (derivative.entry().returnsArray()) {
-            return jacobianVectorProduct(name, derivative);
+            return jacobianVectorProduct(name, derivative, receiver);
         }
         String holder = BindingStubs.holder(name, "forward");
         CallingConvention convention = derivative.convention();
@@ -81,24 +81,49 @@ public final class ForwardStubs {
 
     /**
      * Batched forward mode ({@code --width N}): {@code <Name>Tangents <name>_fwd(...)} with N tangents after each
-     * differentiated parameter ({@code double[][]} for an array, {@code double[]} for a scalar), returning the value
-     * and the N directional derivatives, through {@link jenzyme.runtime.BatchedForward#into}.
+     * differentiated parameter ({@code double[][]} for an array, {@code double[]} for a scalar, an array of N
+     * records or objects for a record or object), returning the value and the N directional derivatives, through
+     * {@link jenzyme.runtime.BatchedForward#into}. {@code receiver} as in {@link BindingStubs#reverse}.
      */
-    public static BindingStubs.Stubs batchedForward(String name, jenzyme.runtime.BatchedForward batched) {
+    public static BindingStubs.Stubs batchedForward(String name, jenzyme.runtime.BatchedForward batched,
+                                                    String receiver) {
         String holder = BindingStubs.holder(name, "forward");
         CallingConvention convention = batched.derivative().convention();
         EntryPoint entry = convention.entry();
-        BindingStubs.Call call = new BindingStubs.Call();
+        int width = batched.width();
+        List<String> parameters = new ArrayList<>();
+        List<String> arguments = new ArrayList<>(); // per handle parameter: a leaf, then its N tangents
         for (EntryPoint.JavaParameter java : entry.declared()) {
+            String type = java.shape().javaName();
+            if (!java.name().equals(receiver)) {
+                parameters.add(type + " " + java.name());
+            }
             if (BindingStubs.isLambda(java)) {
-                call.add(java.shape().javaName(), java.name()); // compiled per lambda at the call
+                arguments.add(java.name()); // compiled per lambda at the call
                 continue;
             }
-            NativeParameter parameter = entry.parameters().get(java.first()); // no records here (BATCH_SHAPE)
-            call.add(parameter.type().javaName(), parameter.name());
-            if (convention.hasShadow(java.first())) {
-                call.add(parameter.type().javaName() + "[]", // N tangents: double[][] of an array, double[] of a scalar
-                        "t" + parameter.name());
+            boolean tangent = false;
+            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+                NativeParameter leaf = entry.parameters().get(p);
+                arguments.add(RecordStubs.read(java.shape(), leaf.name()));
+                if (!convention.hasShadow(p)) {
+                    continue;
+                }
+                tangent = true;
+                String tangents = "t" + leaf.name();
+                if (java.shape() instanceof jenzyme.runtime.lower.RecordShape) {
+                    // the leaf of each of the N tangent records, gathered into the lanes BatchedForward takes
+                    String suffix = leaf.name().substring(java.name().length());
+                    List<String> lanes = new ArrayList<>();
+                    for (int lane = 0; lane < width; lane++) {
+                        lanes.add(RecordStubs.read(java.shape(), "t" + java.name() + "[" + lane + "]" + suffix));
+                    }
+                    tangents = "new " + leaf.type().javaName() + "[] {" + String.join(", ", lanes) + "}";
+                }
+                arguments.add(tangents);
+            }
+            if (tangent) { // N tangents: double[][] of an array, double[] of a scalar, T[] of a record
+                parameters.add(type + "[] t" + java.name());
             }
         }
         MethodHandle into;
@@ -110,17 +135,17 @@ public final class ForwardStubs {
             throw new IllegalStateException(e);
         }
         String record = BindingStubs.capitalised(name) + "Tangents";
-        String signature = record + " " + name + "_fwd(" + call.parameterList() + ")";
+        String signature = record + " " + name + "_fwd(" + String.join(", ", parameters) + ")";
         String source = BindingStubs.holderClass(holder, into)
                 + "record " + record + "(double value, double[] dvalue) {}\n"
-                + signature + " {\n    double[] dvalue$ = new double[" + batched.width() + "];\n    double value$ = 0;\n"
+                + signature + " {\n    double[] dvalue$ = new double[" + width + "];\n    double value$ = 0;\n"
                 + BindingStubs.guarded("value$ = (double) " + holder + ".H.invokeExact(dvalue$, new Object[] {"
-                        + call.argumentList() + "});")
+                        + String.join(", ", arguments) + "});")
                 + "    return new " + record + "(value$, dvalue$);\n}\n";
         return new BindingStubs.Stubs(source, List.of(signature));
     }
 
-    private static BindingStubs.Stubs jacobianVectorProduct(String name, Derivative derivative) {
+    private static BindingStubs.Stubs jacobianVectorProduct(String name, Derivative derivative, String receiver) {
         String holder = BindingStubs.holder(name, "forward");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
@@ -128,27 +153,34 @@ public final class ForwardStubs {
         List<String> values = new ArrayList<>();
         List<String> handleArguments = new ArrayList<>();
         for (EntryPoint.JavaParameter java : entry.declared()) {
-            if (BindingStubs.isLambda(java)) {
+            if (!java.name().equals(receiver)) { // the receiver is the notebook variable, read at each call
                 call.add(java.shape().javaName(), java.name());
                 values.add(java.name());
+            }
+            if (BindingStubs.isLambda(java)) {
                 handleArguments.add("(Object) " + java.name());
                 continue;
             }
+            boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
-                NativeParameter parameter = entry.parameters().get(p);
-                call.add(parameter.type().javaName(), parameter.name());
-                values.add(parameter.name());
-                handleArguments.add(parameter.name());
+                String leaf = entry.parameters().get(p).name();
+                handleArguments.add(RecordStubs.read(java.shape(), leaf));
                 if (convention.hasShadow(p)) {
-                    call.add(parameter.type().javaName(), "t" + parameter.name());
-                    handleArguments.add("t" + parameter.name());
+                    tangent = true;
+                    handleArguments.add(RecordStubs.read(java.shape(), "t" + leaf));
                 }
+            }
+            if (tangent) {
+                call.add(java.shape().javaName(), "t" + java.name());
             }
         }
         String ergonomic = call.argumentList();
-        call.add("double[]", "y");
-        call.add("double[]", "ty");
-        handleArguments.addAll(List.of("y", "ty"));
+        // f's value and J·t go to y and ty, unless f has a parameter of either name (a vector field's own y)
+        boolean clash = call.parameters.stream().anyMatch(p -> p.endsWith(" y") || p.endsWith(" ty"));
+        String y = clash ? "value" : "y", ty = clash ? "dvalue" : "ty";
+        call.add("double[]", y);
+        call.add("double[]", ty);
+        handleArguments.addAll(List.of(y, ty));
         String record = BindingStubs.capitalised(name) + "Jvp";
         String into = "void " + name + "_jvp_into(" + call.parameterList() + ")";
         String signature = record + " " + name + "_jvp(" + call.parameters.subList(0, call.parameters.size() - 2)
@@ -158,10 +190,10 @@ public final class ForwardStubs {
                 + into + " {\n    double[] out$ = " + holder + ".OUT.get();\n"
                 + BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);") + "}\n"
                 + signature + " {\n"
-                + "    int m$ = " + entry.methodName() + "(" + String.join(", ", values) + ").length;\n"
-                + "    double[] y = new double[m$], ty = new double[m$];\n"
-                + "    " + name + "_jvp_into(" + ergonomic + ", y, ty);\n"
-                + "    return new " + record + "(y, ty);\n}\n";
+                + "    int m$ = " + BindingStubs.jvmCall(entry, receiver, String.join(", ", values)) + ".length;\n"
+                + "    double[] " + y + " = new double[m$], " + ty + " = new double[m$];\n"
+                + "    " + name + "_jvp_into(" + ergonomic + ", " + y + ", " + ty + ");\n"
+                + "    return new " + record + "(" + y + ", " + ty + ");\n}\n";
         return new BindingStubs.Stubs(source, List.of(signature, into));
     }
 }

@@ -24,8 +24,11 @@ public final class HessianStubs {
 
     private HessianStubs() {}
 
-    /** For {@code double f(double[] p)}: {@code double[] f_hvp(double[] p, double[] v)} and {@code f_hvp_into}. */
-    public static BindingStubs.Stubs of(String name, Derivative derivative) {
+    /**
+     * For {@code double f(double[] p)}: {@code double[] f_hvp(double[] p, double[] v)} and {@code f_hvp_into};
+     * {@code receiver} as in {@link BindingStubs#reverse} (read at each call; its direction is a parameter).
+     */
+    public static BindingStubs.Stubs of(String name, Derivative derivative, String receiver) {
         String holder = BindingStubs.holder(name, "hvp");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
@@ -42,7 +45,9 @@ public final class HessianStubs {
         List<String> results = new ArrayList<>();
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
-            call.add(type, java.name());
+            if (!java.name().equals(receiver)) {
+                call.add(type, java.name());
+            }
             if (BindingStubs.isLambda(java)) { // compiled per lambda at the call
                 handleArguments.add("(Object) " + java.name());
                 intoArguments.add(handleArguments.getLast());

@@ -3,8 +3,6 @@ package jenzyme.magics.binding;
 import java.lang.classfile.ClassFile;
 import java.lang.reflect.AccessFlag;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
-import jenzyme.magics.DefinitionException;
 import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.Derivative;
@@ -16,12 +14,11 @@ import jenzyme.runtime.lower.NativeParameter;
 /**
  * {@code %autodiff reverse model.loss}: an instance method compiled with its receiver, the object a notebook
  * variable holds, as its first parameter (the lowering names it {@code this}; the stubs read the variable at each
- * call, docs/RECORDS.md). The variable's class is what the notebook evaluates it to: a one-statement snippet hands
- * the value over ({@link #hand}), as only JShell knows the variable's type.
+ * call, docs/RECORDS.md). The variable's class is that of the object it holds now, read from JShell's field of the
+ * variable ({@link NotebookSession#variable}: running a snippet to hand it over left a line in the user's history).
  */
 public final class Receivers {
 
-    private static final AtomicReference<Object> HANDED = new AtomicReference<>();
     /** The lowering's name of an instance method's receiver (javac's, in the LocalVariableTable). */
     private static final String THIS = "this";
 
@@ -30,24 +27,13 @@ public final class Receivers {
     /** The instance method {@code method} of the object in notebook variable {@code variable}. */
     public record Receiver(String variable, UserMethod method) {}
 
-    /** Called by the snippet {@link #find} defines; public only for that. */
-    public static void hand(Object value) {
-        HANDED.set(value);
-    }
-
     /** {@code variable.method} resolved: the variable's class and its one instance method of that name. */
     static Receiver find(NotebookSession notebook, String variable, String method) {
         if (!javax.lang.model.SourceVersion.isIdentifier(variable) || !javax.lang.model.SourceVersion.isIdentifier(method)) {
             throw new IllegalArgumentException(Messages.RECEIVER_NOT_A_VARIABLE.format(variable, method));
         }
-        Object value;
-        try {
-            HANDED.set(null);
-            notebook.define(Receivers.class.getName() + ".hand(" + variable + ");");
-            value = HANDED.getAndSet(null);
-        } catch (DefinitionException notAVariable) {
-            throw new IllegalArgumentException(Messages.RECEIVER_NOT_A_VARIABLE.format(variable, method));
-        }
+        Object value = notebook.variable(variable).orElseThrow(() -> new IllegalArgumentException(
+                Messages.RECEIVER_NOT_A_VARIABLE.format(variable, method))).value();
         if (value == null) {
             throw new IllegalArgumentException(Messages.RECEIVER_NULL.format(variable, method));
         }
@@ -71,8 +57,7 @@ public final class Receivers {
     public static java.util.Map<String, jenzyme.runtime.ad.Activity> overrides(String variable,
             java.util.Map<String, jenzyme.runtime.ad.Activity> overrides) {
         java.util.Map<String, jenzyme.runtime.ad.Activity> renamed = new java.util.LinkedHashMap<>();
-        overrides.forEach((name, activity) -> renamed.put(name.equals(variable) || name.startsWith(variable + ".")
-                ? THIS + name.substring(variable.length()) : name, activity));
+        overrides.forEach((name, activity) -> renamed.put(lowered(name, variable), activity));
         return renamed;
     }
 
@@ -81,17 +66,29 @@ public final class Receivers {
      * that the stubs read the variable and call the gradient {@code dmodel}; the code and its layout are the same.
      */
     public static Derivative named(Derivative derivative, String variable) {
-        EntryPoint entry = derivative.entry();
-        EntryPoint renamed = new EntryPoint(entry.symbol(), entry.ownerInternalName(), entry.methodName(),
+        CallingConvention.Model model = derivative.convention().model();
+        return new Derivative(CallingConvention.of(new CallingConvention.Model(named(derivative.entry(), variable),
+                model.mode(), model.activities(), model.primalReturn(), model.width())), derivative.wrapper(),
+                derivative.handle(), derivative.timings(), derivative.irBeforeEnzyme(), derivative.irAfterEnzyme(),
+                derivative.loweredMethods(), derivative.code(), derivative.bitcode());
+    }
+
+    /** {@code entry} with its receiver named {@code variable}, as {@link #named(Derivative, String)}. */
+    public static EntryPoint named(EntryPoint entry, String variable) {
+        return new EntryPoint(entry.symbol(), entry.ownerInternalName(), entry.methodName(),
                 entry.descriptor(), entry.parameters().stream().map(p -> new NativeParameter(rename(p.name(), variable),
                         p.type(), p.llvmIndex())).toList(), entry.returnType(), entry.declared().stream()
                         .map(p -> new EntryPoint.JavaParameter(rename(p.name(), variable), p.shape(), p.first()))
                         .toList(), entry.fields());
-        CallingConvention.Model model = derivative.convention().model();
-        return new Derivative(CallingConvention.of(new CallingConvention.Model(renamed, model.mode(),
-                model.activities(), model.primalReturn(), model.width())), derivative.wrapper(), derivative.handle(),
-                derivative.timings(), derivative.irBeforeEnzyme(), derivative.irAfterEnzyme(),
-                derivative.loweredMethods(), derivative.code(), derivative.bitcode());
+    }
+
+    /**
+     * {@code model.w} on the magic line ({@code --wrt}, {@code --out}) as the lowered entry names it, {@code this.w};
+     * other names as they are.
+     */
+    public static String lowered(String name, String variable) {
+        return name.equals(variable) || name.startsWith(variable + ".") ? THIS + name.substring(variable.length())
+                : name;
     }
 
     private static String rename(String name, String variable) {

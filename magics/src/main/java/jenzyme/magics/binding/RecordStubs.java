@@ -2,6 +2,7 @@ package jenzyme.magics.binding;
 
 import java.util.Map;
 import java.util.stream.Collectors;
+import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.RecordShape;
 import jenzyme.runtime.lower.Shape;
@@ -32,6 +33,14 @@ final class RecordStubs {
                     .shape();
         }
         return expression.toString();
+    }
+
+    /** {@link #read(Shape, String)} of native parameter {@code nativeName} of {@code entry}, by its declared owner. */
+    static String read(EntryPoint entry, String nativeName) {
+        int dot = nativeName.indexOf('.');
+        String owner = dot < 0 ? nativeName : nativeName.substring(0, dot);
+        return entry.declared().stream().filter(p -> p.name().equals(owner)).findFirst()
+                .map(p -> read(p.shape(), nativeName)).orElse(nativeName);
     }
 
     /** A Java identifier for a value tied to native parameter {@code nativeName}: {@code ds$pos$x}. */

@@ -20,11 +20,11 @@ final class SampledRecords {
 
     private SampledRecords() {}
 
-    /** {@code x -> the arguments of a method of type {@code jvm}} whose parameters are {@code entry.declared()}. */
-    static Function<double[], Object[]> arguments(MethodType jvm, EntryPoint entry) {
+    /** {@code x -> the arguments of a method of type {@code jvm}} whose parameters are {@code declared}. */
+    static Function<double[], Object[]> arguments(MethodType jvm, List<EntryPoint.JavaParameter> declared) {
         List<Builder> builders = new ArrayList<>();
-        for (int i = 0; i < entry.declared().size(); i++) {
-            builders.add(builder(jvm.parameterType(i), entry.declared().get(i).shape()));
+        for (int i = 0; i < declared.size(); i++) {
+            builders.add(builder(jvm.parameterType(i), declared.get(i).shape()));
         }
         return x -> {
             Object[] arguments = new Object[builders.size()];

@@ -1,11 +1,14 @@
 package jenzyme.magics.binding;
 
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
 import jenzyme.runtime.error.Messages;
@@ -15,27 +18,52 @@ import jenzyme.runtime.error.Messages;
  * ({@code %gradcheck}, {@code %plot}). Two shapes qualify: one {@code double[]} parameter, or only {@code double}
  * parameters and records or objects of doubles (then x = (x1, ..., xn), a record's components depth first, as
  * {@code %autodiff} lists them: {@code b.pos.x, b.pos.y, ...}). The value comes from the JVM's own method, the gradient from the compiled
- * derivative, so comparing them checks the whole pipeline.
+ * derivative, so comparing them checks the whole pipeline. A lambda parameter is fixed to a given lambda.
  */
 public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[], double[]> gradient, int dimension,
                        boolean arrayParameter) {
 
     public static VectorFunctions of(MethodHandle jvm, Derivative reverse) {
-        List<NativeParameter> parameters = reverse.entry().parameters();
-        reverse.entry().declared().stream().filter(BindingStubs::isLambda).findFirst().ifPresent(lambda -> {
-            throw new IllegalArgumentException(Messages.SAMPLED_LAMBDA.format(reverse.entry().methodName(),
-                    lambda.name()));
-        });
-        if (reverse.entry().returnType() != JavaType.DOUBLE) {
-            throw new IllegalArgumentException(Messages.SAMPLED_RESULT.format(reverse.entry().methodName(),
-                    reverse.entry().returnType().javaName()));
+        return of(jvm, reverse, Map.of());
+    }
+
+    /**
+     * {@link #of(MethodHandle, Derivative)} of a method taking lambdas (functional-interface parameters): each is
+     * fixed to the object {@code lambdas} gives for its name (the same one for the JVM's f and the gradient, which
+     * is compiled for it at the first call), and x holds the other parameters' doubles.
+     */
+    public static VectorFunctions of(MethodHandle jvm, Derivative reverse, Map<String, Object> lambdas) {
+        EntryPoint entry = reverse.entry();
+        List<NativeParameter> parameters = entry.parameters();
+        if (entry.returnType() != JavaType.DOUBLE) {
+            throw new IllegalArgumentException(Messages.SAMPLED_RESULT.format(entry.methodName(),
+                    entry.returnType().javaName()));
         }
-        MethodHandle derivative = reverse.handle();
         CallingConvention convention = reverse.convention();
+        MethodHandle bound = jvm;
+        MethodHandle compiled = reverse.handle();
+        // from the last to the first, so that the positions still to bind do not move
+        for (int i = entry.declared().size() - 1; i >= 0; i--) {
+            EntryPoint.JavaParameter parameter = entry.declared().get(i);
+            if (!BindingStubs.isLambda(parameter)) {
+                continue;
+            }
+            Object lambda = lambdas.get(parameter.name());
+            if (lambda == null || !jvm.type().parameterType(i).isInstance(lambda)) {
+                throw new IllegalArgumentException(Messages.SAMPLED_LAMBDA.format(entry.methodName(),
+                        parameter.name(), jvm.type().parameterType(i).getSimpleName()));
+            }
+            bound = MethodHandles.insertArguments(bound, i, lambda);
+            compiled = MethodHandles.insertArguments(compiled, handlePosition(convention, i), lambda);
+        }
+        MethodHandle value = bound;
+        MethodHandle derivative = compiled;
+        List<EntryPoint.JavaParameter> sampled = entry.declared().stream().filter(p -> !BindingStubs.isLambda(p))
+                .toList();
         int slots = convention.slots().size();
         if (parameters.size() == 1 && parameters.getFirst().type() == JavaType.DOUBLE_ARRAY) {
             return new VectorFunctions(
-                    x -> call(() -> (double) jvm.invoke(x)),
+                    x -> call(() -> (double) value.invoke(x)),
                     x -> {
                         double[] dx = new double[x.length];
                         call(() -> {
@@ -48,10 +76,10 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
         if (!parameters.isEmpty() && parameters.stream().allMatch(p -> p.type() == JavaType.DOUBLE)) {
             // x holds every double of the parameters, records' components depth first (the compiled handle's order)
             int n = parameters.size();
-            Function<double[], Object[]> arguments = SampledRecords.arguments(jvm.type(), reverse.entry());
+            Function<double[], Object[]> arguments = SampledRecords.arguments(value.type(), sampled);
             MethodHandle spreadGradient = derivative.asSpreader(0, double[].class, n);
             return new VectorFunctions(
-                    x -> call(() -> (double) jvm.invokeWithArguments(arguments.apply(checked(x, n)))),
+                    x -> call(() -> (double) value.invokeWithArguments(arguments.apply(checked(x, n)))),
                     x -> {
                         double[] out = new double[slots];
                         call(() -> {
@@ -65,8 +93,26 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
                         return gradient;
                     }, n, false);
         }
-        throw new IllegalArgumentException(Messages.SAMPLED_SHAPE.format(reverse.entry().methodName(),
-                reverse.entry().methodAsWritten()));
+        throw new IllegalArgumentException(Messages.SAMPLED_SHAPE.format(entry.methodName(),
+                entry.methodAsWritten()));
+    }
+
+    /**
+     * Where the compiled handle takes declared parameter {@code declared}: after each earlier parameter's native
+     * leaves (each followed by its shadow, if it has one), a lambda taking one place (the stubs' order).
+     */
+    private static int handlePosition(CallingConvention convention, int declared) {
+        int position = 0;
+        for (EntryPoint.JavaParameter before : convention.entry().declared().subList(0, declared)) {
+            if (BindingStubs.isLambda(before)) {
+                position++;
+                continue;
+            }
+            for (int p = before.first(); p < before.first() + before.leafCount(); p++) {
+                position += convention.hasShadow(p) ? 2 : 1;
+            }
+        }
+        return position;
     }
 
     private static double[] checked(double[] x, int n) {

@@ -16,7 +16,8 @@ import jenzyme.runtime.error.Messages;
 public final class GradcheckMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
-            "%gradcheck <method> [at x1,x2,...] [--points K] [--dim n] [--box lo:hi] [--eps h] [--tol r] [--seed s]",
+            "%gradcheck <method> [lambda=<variable> ...] [at x1,x2,...] [--points K] [--dim n] [--box lo:hi] [--eps h]"
+                    + " [--tol r] [--seed s]",
             """
             Compares the compiled gradient of `f(double[] p)` or `f(double x1, ..., double xn)` with central finite
             differences of the JVM's own f, and shows a table per component (AD, FD, errors, pass/fail).
@@ -24,6 +25,10 @@ public final class GradcheckMagic extends SyntaxMagic {
                 %gradcheck rosen at 0.5,-0.3,1.2
                 %gradcheck rosen --points 5 --dim 10 --box -2:2
                 %gradcheck bowl --tol 1e-8
+
+            A lambda (functional-interface) parameter is fixed to the object of a notebook variable:
+            `%gradcheck euler f=decay at 1,0.5` for `double euler(DoubleBinaryOperator f, double y0, double t1)`
+            and `var decay = (DoubleBinaryOperator) (t, y) -> -k * y;` (the coordinates are y0, t1).
             """,
             List.of("method"), Set.of("at", "points", "dim", "box", "eps", "tol", "seed"), Set.of("verbose"));
 
@@ -41,7 +46,7 @@ public final class GradcheckMagic extends SyntaxMagic {
     protected Object run(MagicLine line) {
         double[] at = line.option("at").map(text -> MagicLine.numbers(text, "the point after 'at'")).orElse(null);
         UserMethod method = compiler.method(line.positional(0));
-        VectorFunctions f = VectorFunctions.of(compiler.jvmHandle(method), compiler.defaultGradient(method));
+        VectorFunctions f = compiler.sampled(method, line.assignments());
 
         GradCheck check = GradCheck.of(f.value(), f.gradient());
         if (at != null) {

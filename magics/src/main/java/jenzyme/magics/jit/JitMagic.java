@@ -10,11 +10,16 @@ import jenzyme.magics.UserMethod;
 import jenzyme.magics.binding.BindingStubs;
 import jenzyme.magics.binding.CompileSummary;
 import jenzyme.magics.binding.CompilerSession;
+import jenzyme.magics.binding.Receivers;
 import jenzyme.runtime.NativeMethod;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.EntryPoint;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 
-/** {@code %jit f [--name g] [--dump]}: compiles a cell method without AD and binds it as {@code f_native}. */
+/**
+ * {@code %jit f [--name g] [--dump]}: compiles a cell method (or {@code model.loss}, an instance method of a notebook
+ * variable's object) without AD and binds it as {@code f_native}.
+ */
 public final class JitMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax("%jit <method> [--name <base>] [--dump] [--fast-math] [--verbose]",
@@ -36,12 +41,16 @@ public final class JitMagic extends SyntaxMagic {
 
     @Override
     protected Object run(MagicLine line) throws DefinitionException {
-        UserMethod method = compiler.method(line.positional(0));
+        // model.loss: the instance method loss of the object in the notebook variable model, read at each call
+        Receivers.Receiver receiver = line.positional(0).contains(".") ? compiler.receiver(line.positional(0)) : null;
+        UserMethod method = receiver != null ? receiver.method() : compiler.method(line.positional(0));
+        String self = receiver == null ? "" : receiver.variable();
         String name = BindingStubs.baseName(line.option("name").orElse(method.name()));
         CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method, line.flag("fast-math"));
         NativeMethod code = compiled.result();
-        CompilerSession.Bound stubs = compiler.bind(name + "/native", method, code.entry(),
-                BindingStubs.nativeMethod(name, code.entry(), compiler.guardedHandle(code, method, line.rerun("%jit"))), code);
+        EntryPoint entry = self.isEmpty() ? code.entry() : Receivers.named(code.entry(), self);
+        CompilerSession.Bound stubs = compiler.bind(name + "/native", method, entry, BindingStubs.nativeMethod(name,
+                entry, compiler.guardedHandle(code, method, line.rerun("%jit")), self), code);
         Map<String, String> dumps = line.flag("dump") ? Map.of("LLVM IR (before O3)", code.lowered().irText())
                 : Map.of();
         return new CompileSummary(Messages.BOUND_NATIVE.format(method.name()), stubs.signatures(), List.of(),

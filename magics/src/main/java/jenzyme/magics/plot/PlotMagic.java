@@ -20,13 +20,14 @@ import jenzyme.visualization.Plots;
 public final class PlotMagic extends SyntaxMagic {
 
     static final MagicLine.Syntax SYNTAX = new MagicLine.Syntax(
-            "%plot <method> --x a:b [--y c:d [--grad]] [--at x1,...,xn --coord i] [--title text]",
+            "%plot <method> [lambda=<variable> ...] --x a:b [--y c:d [--grad]] [--at x1,...,xn --coord i] [--title text]",
             """
             Plots a cell method with its compiled derivative:
 
                 %plot wave --x -3:3                      // f and f' for double wave(double x)
                 %plot bowl --x -2:2 --y -1:3 [--grad]    // heat map of f (or |∇f|) for double bowl(double x, double y)
                 %plot rosen --at 1,1,1 --coord 0 --x -1:2 // slice of f(double[] p) with the partial ∂f/∂p0
+                %plot euler f=decay --x 0:2              // a lambda parameter f fixed to the notebook variable decay
             """,
             List.of("method"), Set.of("x", "y", "at", "coord", "title"), Set.of("grad", "verbose"));
 
@@ -42,7 +43,7 @@ public final class PlotMagic extends SyntaxMagic {
         UserMethod method = compiler.method(line.positional(0));
         double[] x = MagicLine.range(line.option("x").orElseThrow(() -> new IllegalArgumentException(
                 Messages.PLOT_NEEDS_X.format(SYNTAX.usage()))), "--x");
-        VectorFunctions f = VectorFunctions.of(compiler.jvmHandle(method), compiler.defaultGradient(method));
+        VectorFunctions f = compiler.sampled(method, line.assignments());
         String title = line.option("title").orElse(method.name());
 
         if (line.option("y").isPresent()) {
