@@ -200,7 +200,7 @@ class LoopAllocationTest {
         }
     }
 
-    /** Refused at the allocation's line, with a way out that fits; a loop variable must start with its own array. */
+    /** Refused at the line that keeps the array, with a way out that fits; a loop variable must start with its own array. */
     @Test
     void anArrayThatWouldOutliveItsIterationIsRefusedInWords() {
         LoweringException inRecord = assertThrows(LoweringException.class,
