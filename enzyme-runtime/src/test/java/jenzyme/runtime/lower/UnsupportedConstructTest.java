@@ -87,8 +87,8 @@ class UnsupportedConstructTest {
                 static double allocationInLoop(int n) {
                     double[][] y = new double[3][3];
                     for (int i = 0; i < n; i++) {
-                        double[][] t = new double[3][3]; // allocationInLoop
-                        y = t;
+                        double[][] t = new double[3][3];
+                        y = t; // allocationInLoop
                     }
                     return y[0][0];
                 }
