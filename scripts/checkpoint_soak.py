@@ -1,8 +1,10 @@
 """Opt-in (`./soak --checkpoint-steps N`): the checkpointed reverse pass of an RK4 loop of Lotka–Volterra at growing
 trip counts up to N, through a Jupyter client. Prints, per trip count, the gradient's time, the native primal's time
 and the kernel's peak resident memory; for the smallest count also the plain reverse pass's time and its agreement
-with the checkpointed one. Exits 1 on a wrong or non-finite gradient, or if the peak resident memory grew by more
-than 64 MiB from the second-smallest trip count to N (the plain pass's tape grows by ~16 bytes a step)."""
+with the checkpointed one. The kernel's compiled code may hold 256 MiB of native memory in all (the plain pass's tape
+grows by ~64 bytes a step: 10^7 steps would not fit), so a tape that grows with N is an OutOfMemoryError. Exits 1 on
+such an error or a non-finite gradient. The resident memory is reported, not judged: it grows to 10^8 steps with the
+JVM's heap (docs/CHECKPOINTING.md) and then stays."""
 from __future__ import annotations
 
 import math
@@ -13,8 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src" / "test" / "python"))
 
-from jupyter_client.manager import start_new_kernel  # noqa: E402
-
+from conftest import start_kernel_with_env  # noqa: E402
 from jenzyme_client import ok  # noqa: E402
 from kernel_process import kernel_pid, peak_rss_mib  # noqa: E402
 
@@ -39,13 +40,7 @@ double[] lvP = {1.1, 0.4, 0.1, 0.4};
 HORIZON = 20.0  # every run integrates t in [0, 20]: h = 20 / steps
 
 
-class Kernel:
-    def __init__(self):
-        self.manager, self.client = start_new_kernel(kernel_name="jenzyme", startup_timeout=120)
-
-    def close(self):
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
+NATIVE_BUDGET = "256m"
 
 
 def timed(kernel, code: str) -> tuple[float, str]:
@@ -55,7 +50,7 @@ def timed(kernel, code: str) -> tuple[float, str]:
 
 
 def run(max_steps: int) -> int:
-    kernel = Kernel()
+    kernel = start_kernel_with_env({"JENZYME_NATIVE_MEMORY": NATIVE_BUDGET})
     try:
         pid = kernel_pid(kernel)
         ok(kernel, LOTKA_VOLTERRA)
@@ -85,14 +80,12 @@ def run(max_steps: int) -> int:
             print(f"steps {n}: checkpointed gradient {seconds:.1f} s, native primal {primal_seconds:.1f} s "
                   f"({seconds / max(primal_seconds, 1e-9):.1f}x), kernel peak RSS {peaks[n]:.0f} MiB, "
                   f"load {os.getloadavg()[0]:.1f}; value and dp {text}", flush=True)
-        if len(counts) > 1:
-            grown = peaks[counts[-1]] - peaks[counts[1] if len(counts) > 2 else counts[0]]
-            print(f"peak RSS growth from {counts[1] if len(counts) > 2 else counts[0]} to {counts[-1]} steps: "
-                  f"{grown:.0f} MiB")
-            failures += grown > 64
+        print(f"native memory budget {NATIVE_BUDGET}: every gradient fitted; peak RSS from {counts[0]} to {counts[-1]} "
+              f"steps: {peaks[counts[0]]:.0f} -> {peaks[counts[-1]]:.0f} MiB")
         return 1 if failures else 0
     finally:
-        kernel.close()
+        kernel.client.stop_channels()
+        kernel.manager.shutdown_kernel(now=True)
 
 
 if __name__ == "__main__":

@@ -170,6 +170,34 @@ def test_native_binding_of_a_redefined_callee_refuses_and_unrelated_overloads_do
     assert ok(kernel, "jitOuter_native(1)").text == "6.0"
 
 
+def test_overloads_from_different_cells_are_told_apart_in_every_mode(kernel):
+    # JShell may recompile overloads of different cells into one wrapper class (here when the second cell's
+    # variables are redefined); the snippet's parameter types pick its method there. Before, the Java cell failed
+    # and forward and %jit said "internal error" naming the snippet class (QA6 R3).
+    ok(kernel, "double[] stepOv(double[] p) { return new double[]{2 * p[0], p[1]}; }\n"
+               "double lossOv(double[] p) { double[] y = stepOv(p); return y[0] * y[1]; }")
+    ok(kernel, "%autodiff reverse lossOv")
+    ok(kernel, "double[] pOv = {1, 2}; var rOv = lossOv_grad(pOv);")
+    ok(kernel, """
+@FunctionalInterface
+interface RhsOv { void eval(double t, double[] y, double[] p, double[] dy); }
+void lvOv(double t, double[] y, double[] p, double[] dy) { dy[0] = p[0] * y[0] - p[1] * y[0] * y[1]; dy[1] = p[3] * y[0] * y[1] - p[2] * y[1]; }
+void solveOv(RhsOv f, double[] y, double[] p, double h) { double[] k = new double[2]; for (int s = 0; s < 10; s++) { f.eval(s * h, y, p, k); y[0] += h * k[0]; y[1] += h * k[1]; } }
+double lossOv(double[] y0, double[] p, double c) {
+    double[] y = y0.clone();
+    solveOv((t, u, q, du) -> lvOv(t, u, q, du), y, p, 0.1);
+    solveOv((t, u, q, du) -> { du[0] = u[1]; du[1] = -q[0] * u[0] - c * u[1]; }, y, p, 0.05);
+    return y[0] + y[1];
+}""")
+    text = error_text(execute(kernel.client, "%autodiff reverse lossOv"))
+    assert "'lossOv' is overloaded (" in text, text
+    ok(kernel, "double[] y0Ov = {1, 0.5}, pOv = {1.1, 0.4, 0.4, 0.1}; var rOv = lossOv(y0Ov, pOv, 0.3);")
+    for magic in ("%autodiff reverse", "%autodiff forward", "%jit"):
+        text = error_text(execute(kernel.client, f"{magic} lossOv"))
+        assert "'lossOv' is overloaded (" in text and "lossOv(double[], double[], double)" in text, text
+        assert_no_internals(text)
+
+
 def test_an_overloaded_method_is_named_with_its_parameter_types(kernel):
     ok(kernel, "double twoWays(double x) { return x; }\ndouble twoWays(double x, double y) { return x * y; }")
     text = error_text(execute(kernel.client, "%autodiff reverse twoWays"))

@@ -47,6 +47,8 @@ final class CheckpointedReverse {
     private final Derivative pre;
     private final Derivative seg;
     private final Derivative post;
+    private final MethodHandle segForward;
+    private final MethodHandle segReverse;
 
     private CheckpointedReverse(CallingConvention convention, LoopSplit.Split split, int segment,
                                 NativeMethod preNative, NativeMethod segNative, Derivative pre, Derivative seg,
@@ -59,6 +61,8 @@ final class CheckpointedReverse {
         this.pre = pre;
         this.seg = seg;
         this.post = post;
+        this.segForward = spread(segNative.copyingHandle());
+        this.segReverse = spread(seg.handle());
     }
 
     static Derivative derivative(Pipeline pipeline, JavaMethod method, EntryPoint entry,
@@ -142,19 +146,26 @@ final class CheckpointedReverse {
     private void call(Object[] arguments) throws Throwable {
         double[] state = new double[split.doubles()];
         long[] ints = new long[split.longs() + 1];
-        preNative.copyingHandle().invokeWithArguments(primal(arguments, state, ints));
+        preNative.copyingHandle().invokeWithArguments(primal(arguments, false).with(state, ints, 0).arguments());
+        // A segment call reuses its argument array: a fresh boxed list per segment was ~20% of the garbage, and so
+        // part of what grew the JVM's heap by 60-130 MiB resident at 10^8 steps (docs/CHECKPOINTING.md).
+        PieceCall forward = primal(arguments, true);
         Segments.Run run = segments.forward(state, ints, split.done(),
-                (s, i, k) -> segNative.copyingHandle().invokeWithArguments(primal(arguments, s, i, k)));
+                (s, i, k) -> {
+                    segForward.invokeExact(forward.with(s, i, k).arguments()); // a statement: returns void
+                });
         double[] adjoint = new double[split.doubles()];
         double[] out = (double[]) arguments[arguments.length - 1];
         double[] postOut = new double[post.convention().slots().size()];
-        post.handle().invokeWithArguments(pieceArguments(post, arguments, run.state(), adjoint, run.ints(), 0,
-                postOut));
-        run.backward((s, i, k) -> seg.handle().invokeWithArguments(pieceArguments(seg, arguments, s, adjoint, i, k,
-                new double[seg.convention().slots().size()])));
+        post.handle().invokeWithArguments(pieceArguments(post, arguments, adjoint, postOut).with(run.state(),
+                run.ints(), 0).arguments());
+        PieceCall backward = pieceArguments(seg, arguments, adjoint, new double[seg.convention().slots().size()]);
+        run.backward((s, i, k) -> {
+            segReverse.invokeExact(backward.with(s, i, k).arguments());
+        });
         double[] preOut = new double[pre.convention().slots().size()];
-        pre.handle().invokeWithArguments(pieceArguments(pre, arguments, new double[split.doubles()], adjoint,
-                new long[split.longs() + 1], 0, preOut));
+        pre.handle().invokeWithArguments(pieceArguments(pre, arguments, adjoint, preOut).with(
+                new double[split.doubles()], new long[split.longs() + 1], 0).arguments());
         List<OutputSlot> slots = convention.slots();
         for (int k = 0; k < slots.size(); k++) {
             OutputSlot slot = slots.get(k);
@@ -174,8 +185,26 @@ final class CheckpointedReverse {
         return 0;
     }
 
-    /** The method's own arguments (no shadows), then the two state arrays: a piece's native call. */
-    private List<Object> primal(Object[] arguments, double[] state, long[] ints, Object... segment) {
+    /** {@code handle} taking its arguments as one {@code Object[]} (of {@link PieceCall#arguments()}). */
+    private static MethodHandle spread(MethodHandle handle) {
+        return handle.asSpreader(Object[].class, handle.type().parameterCount())
+                .asType(MethodType.methodType(void.class, Object[].class));
+    }
+
+    /** A piece's arguments, and where the loop state, the ints and the segment length go among them (-1: nowhere). */
+    private record PieceCall(Object[] arguments, int state, int ints, int segment) {
+        PieceCall with(double[] stateNow, long[] intsNow, int length) {
+            arguments[state] = stateNow;
+            arguments[ints] = intsNow;
+            if (segment >= 0) {
+                arguments[segment] = length;
+            }
+            return this;
+        }
+    }
+
+    /** The method's own arguments (no shadows), then the two state arrays and (seg's) the segment length. */
+    private PieceCall primal(Object[] arguments, boolean segmented) {
         List<Object> primal = new ArrayList<>();
         List<HandleParameter> parameters = convention.handleParameters();
         for (int k = 0; k < parameters.size(); k++) {
@@ -183,33 +212,39 @@ final class CheckpointedReverse {
                 primal.add(arguments[k]);
             }
         }
-        primal.add(state);
-        primal.add(ints);
-        primal.addAll(List.of(segment));
-        return primal;
+        int state = primal.size();
+        Object[] call = java.util.Arrays.copyOf(primal.toArray(), state + (segmented ? 3 : 2));
+        return new PieceCall(call, state, state + 1, segmented ? state + 2 : -1);
     }
 
     /**
      * A piece's derivative call: the caller's arguments and shadows, the state with its adjoint, the ints, the
      * segment length (seg only), out.
      */
-    private List<Object> pieceArguments(Derivative piece, Object[] arguments, double[] state, double[] adjoint,
-                                        long[] ints, int segment, double[] out) {
+    private PieceCall pieceArguments(Derivative piece, Object[] arguments, double[] adjoint, double[] out) {
         int original = convention.entry().parameters().size();
         List<Object> list = new ArrayList<>();
+        int state = -1, ints = -1, segment = -1;
         for (HandleParameter parameter : piece.convention().handleParameters()) {
             int p = parameter.javaParameter();
             if (parameter.role() == HandleParameter.Role.OUT) {
                 list.add(out);
             } else if (p < original) {
                 list.add(arguments[position(p, parameter.role())]);
-            } else if (p == original) {
-                list.add(parameter.role() == HandleParameter.Role.PRIMAL ? state : adjoint);
+            } else if (p == original && parameter.role() != HandleParameter.Role.PRIMAL) {
+                list.add(adjoint);
             } else {
-                list.add(p == original + 1 ? ints : segment);
+                if (p == original) {
+                    state = list.size();
+                } else if (p == original + 1) {
+                    ints = list.size();
+                } else {
+                    segment = list.size();
+                }
+                list.add(null);
             }
         }
-        return list;
+        return new PieceCall(list.toArray(), state, ints, segment);
     }
 
     /** Where Java parameter {@code p}'s value or shadow is among the caller's arguments. */

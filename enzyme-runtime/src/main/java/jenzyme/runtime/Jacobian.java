@@ -246,8 +246,9 @@ public final class Jacobian implements AutoCloseable {
     /** Traces and colours; compiles a forward derivative of as many lanes as colours if the compiled one has more. */
     private synchronized Compressed decide(Object[] arguments, int m, int n) {
         int denseSweeps = modeFor(m, n) == Mode.FORWARD ? (n + width() - 1) / width() : m;
-        ColumnCompression decided = ColumnCompression.decide(classes, ruled, shape.entry(), arguments, shape.input(),
-                shape.output(), m, width(), denseSweeps);
+        // the positions in the arguments as passed (a lambda counts; it has no native parameter)
+        ColumnCompression decided = ColumnCompression.decide(classes, ruled, shape.entry(), arguments, inputArgument,
+                outputArgument, m, width(), denseSweeps);
         if (decided.pattern() == null) {
             return new Compressed(decided, null);
         }

@@ -231,7 +231,7 @@ final class LambdaDispatch {
 
     /**
      * The Jacobian of a method taking lambdas: its forward and reverse derivatives dispatch on the lambdas a call
-     * passes, each compiled for a lambda site at its first call with it.
+     * passes, each compiled for a lambda site at its first call with it; its narrower forward derivatives too.
      */
     static Jacobian jacobian(Pipeline pipeline, JavaMethod method, EntryPoint unspecialised,
                              jenzyme.runtime.ad.JacobianOptions options, DifferentiationOptions how) {
@@ -246,7 +246,9 @@ final class LambdaDispatch {
             if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
                 reverse = pipeline.differentiate(method, Mode.REVERSE, shape.activities(), how, 1);
             }
-            return new Jacobian(shape, forward, reverse, null, java.util.Set.of(), null); // dense: the tracer reads no lambdas
+            // Compressed like any Jacobian: the tracer follows the lambdas' calls (their specialisations use no rules).
+            return new Jacobian(shape, forward, reverse, options.dense() ? null : method.classes(), java.util.Set.of(),
+                    width -> pipeline.differentiate(method, Mode.FORWARD, shape.activities(), how, width));
         } catch (RuntimeException e) {
             if (forward != null) {
                 forward.close();

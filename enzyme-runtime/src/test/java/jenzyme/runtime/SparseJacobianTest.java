@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Compressed Jacobians through the whole pipeline: each sparse function's Jacobian equals the dense one (same
  * derivative, uncompressed) and central finite differences, with the traced pattern and its colour count checked, a
- * pattern that depends on a branch not taken at the first call, a library call traced by its derivative rule, and
- * dense fallback where the pattern cannot be traced.
+ * pattern that depends on a branch not taken at the first call, a library call traced by its derivative rule, lambda
+ * arguments followed into the methods they call, and dense fallback where the pattern cannot be traced.
  */
 class SparseJacobianTest {
 
@@ -62,6 +62,16 @@ class SparseJacobianTest {
                     for (int i = 0; i < y.length; i++) y[i] = org.hipparchus.special.Erf.erf(x[i]) * x[(i + 1) % 6];
                 }
                 static double erfForward(double x, double dx) { return 2 / Math.sqrt(Math.PI) * Math.exp(-x * x) * dx; }
+                /** A right-hand side passed as a lambda: a method reference, one capturing a double, one an int. */
+                public interface Rhs { void eval(double[] u, double[] du); }
+                public static void stepped(Rhs f, double[] u, double[] du) { f.eval(u, du); }
+                public static Rhs lorenzSite() { return Sp::lorenz96; }
+                public static Rhs damped(double c) {
+                    return (u, du) -> { lorenz96(u, du); for (int i = 0; i < u.length; i++) du[i] -= c * u[i] * u[i]; };
+                }
+                public static Rhs shifted(int k) {
+                    return (u, du) -> { for (int i = 0; i < u.length; i++) du[i] = u[(i + k) % u.length] * u[i]; };
+                }
                 /** The index depends on x: not traceable, the Jacobian stays dense (and right). */
                 public static void gather(double[] x, double[] y) {
                     for (int i = 0; i < y.length; i++) y[i] = x[(int) Math.abs(x[i]) % x.length] * x[i];
@@ -133,6 +143,38 @@ class SparseJacobianTest {
                     row[i] -= 1;
                     assertArrayEquals(row, j[i], 1e-14, "n = " + n + ", row " + i);
                 }
+            }
+        }
+    }
+
+    @Test
+    void jacobiansOfMethodsTakingLambdasAreCompressedWhenTheLambdaIsTraceable() throws Throwable {
+        Class<?> sp = classes.load("sp.Sp");
+        Object lorenz = sp.getMethod("lorenzSite").invoke(null);
+        Object damped = sp.getMethod("damped", double.class).invoke(null, 0.3);
+        Object shifted = sp.getMethod("shifted", int.class).invoke(null, 3); // captures an int: stays dense
+        JavaMethod stepped = new JavaMethod(classes, "sp/Sp", "stepped", "(Lsp/Sp$Rhs;[D[D)V");
+        Random random = new Random(7);
+        try (Jacobian sparse = pipeline.jacobian(stepped, JacobianOptions.DEFAULT);
+             Jacobian full = pipeline.jacobian(stepped, JacobianOptions.DEFAULT.withDense(true))) {
+            // one Jacobian, the lambda site changing between calls: each is traced (or not) at its first call
+            for (Object rhs : List.of(lorenz, damped, shifted, lorenz)) {
+                Object[] arguments = {rhs, random.doubles(20, -2, 5).toArray(), new double[20]};
+                double[][] compressed = new double[20][20];
+                double[][] dense = new double[20][20];
+                sparse.into(compressed, arguments);
+                full.into(dense, arguments);
+                String name = rhs == shifted ? "shifted" : rhs == damped ? "damped" : "lorenz";
+                if (rhs == shifted) {
+                    assertTrue(sparse.compressedPattern().isEmpty(), name + " dense");
+                } else {
+                    assertEquals(4, sparse.compressedPattern().orElseThrow().colours(), name + " colours");
+                    assertEquals(4, sparse.compressedWidth(), name + " lanes");
+                }
+                assertTrue(full.compressedPattern().isEmpty());
+                assertClose(dense, compressed, 1e-15, name + " compressed vs dense");
+                assertClose(VectorFunctions.centralDifferences(classes.jvmHandle("sp.Sp", "stepped"), arguments, 1,
+                        20), compressed, 1e-6, name + " vs FD");
             }
         }
     }

@@ -16,8 +16,8 @@ import java.util.List;
  * (measured: no reply to two interrupts in 65 s). An ordinary downcall lets safepoints happen, but native code cannot
  * see the Java heap, so arrays are copied to native memory and back ({@link CallScratch}).
  *
- * <p>The route is ordinary until the binding has shown itself short: a call on the ordinary route that returns
- * within {@link #SHORT_NANOS} plus 1 ns per byte of array data (work in proportion to the data; a safepoint then
+ * <p>The route is ordinary until the binding has shown itself short: a call on the ordinary route whose native code
+ * runs within {@link #SHORT_NANOS} plus 1 ns per byte of array data (work in proportion to the data; a safepoint then
  * waits about as long as copying would cost) lets later calls carrying up to twice its array bytes go critical.
  * Measured on ./bench --quick (2 loaded cores): without the per-byte allowance Rosenbrock 10^6 and LogReg 10^4x32
  * copied on every call, +40% and +30%. Calls carrying no
@@ -40,6 +40,7 @@ final class CallRoute {
     private static final MethodHandle LARGEST_INTEGER;
     private static final MethodHandle USE_CRITICAL;
     private static final MethodHandle BEGIN;
+    private static final MethodHandle NATIVE_CODE_STARTS;
     private static final MethodHandle COPY_IN;
     private static final MethodHandle END;
     private static final MethodHandle UNSIGNED_INT;
@@ -54,6 +55,8 @@ final class CallRoute {
             USE_CRITICAL = lookup.findVirtual(CallRoute.class, "useCritical",
                     MethodType.methodType(boolean.class, long.class, long.class));
             BEGIN = lookup.findStatic(CallScratch.class, "begin", MethodType.methodType(void.class));
+            NATIVE_CODE_STARTS = lookup.findStatic(CallScratch.class, "nativeCodeStarts",
+                    MethodType.methodType(void.class));
             COPY_IN = lookup.findStatic(CallScratch.class, "copyIn",
                     MethodType.methodType(MemorySegment.class, MemorySegment.class));
             END = lookup.findVirtual(CallRoute.class, "end", MethodType.methodType(void.class));
@@ -119,9 +122,14 @@ final class CallRoute {
         return MethodHandles.permuteArguments(decide, type.changeReturnType(boolean.class), order);
     }
 
-    /** {@code ordinary} with heap segments copied to native memory before and back after, timed. */
+    /**
+     * {@code ordinary} with heap segments copied to native memory before and back after; the native code alone is
+     * timed, since that is what a critical call would hold safepoints for. (Timing the copies too kept large arrays
+     * copying for good whenever the first call met a loaded machine: qa measured sumsq over 1.6·10^7 doubles 7–9×
+     * slower than HotSpot in %jit, at load 15.)
+     */
     private MethodHandle copying(MethodHandle ordinary, List<Integer> segments) {
-        MethodHandle handle = ordinary;
+        MethodHandle handle = MethodHandles.foldArguments(ordinary, NATIVE_CODE_STARTS);
         for (int index : segments) {
             handle = MethodHandles.filterArguments(handle, index, COPY_IN);
         }

@@ -17,7 +17,10 @@ final class CallScratch {
     private static final long BUFFER_BYTES = 64 * 1024;
     private static final ThreadLocal<CallScratch> CURRENT = ThreadLocal.withInitial(CallScratch::new);
 
-    /** @param integers the largest integer argument of the call (see {@link CallRoute}) */
+    /**
+     * @param nanos    how long the native code ran (without the copies)
+     * @param integers the largest integer argument of the call (see {@link CallRoute})
+     */
     record Finished(long nanos, long heapBytes, long integers) {}
 
     private record Copy(MemorySegment heap, MemorySegment copy) {}
@@ -36,6 +39,14 @@ final class CallScratch {
         scratch.used = 0;
         scratch.heapBytes = 0;
         scratch.started = System.nanoTime();
+    }
+
+    /**
+     * The native code starts now, after the copies in: {@link Finished#nanos()} is the time the code itself ran,
+     * what a critical call of it would hold safepoints for.
+     */
+    static void nativeCodeStarts() {
+        CURRENT.get().started = System.nanoTime();
     }
 
     /** Records the next ordinary call's largest integer argument (set before {@link #begin}, which keeps it). */

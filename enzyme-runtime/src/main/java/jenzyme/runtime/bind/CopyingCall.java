@@ -58,7 +58,8 @@ final class CopyingCall {
                     nativeArgs.add(Array.getLength(args[i]));
                     continue;
                 }
-                Object array = Objects.requireNonNull(args[i], "array argument " + i);
+                int index = i;
+                Object array = Objects.requireNonNull(args[i], () -> "array argument " + index); // no text per call
                 int length = Array.getLength(array);
                 nativeArgs.add(copies.computeIfAbsent(array, a -> {
                     ValueLayout element = elementLayout(a.getClass());

@@ -255,7 +255,7 @@ public final class NativeBinder {
     /** The one check that released code is never called: every binder runs it before every call. */
     static void ensureLive(BooleanSupplier isLive, String symbol) {
         if (!isLive.getAsBoolean()) {
-            throw BindingException.codeReleased(Messages.CODE_RELEASED.format(symbol), symbol);
+            throw new BindingException(Messages.CODE_RELEASED.format(symbol), symbol, null);
         }
     }
 

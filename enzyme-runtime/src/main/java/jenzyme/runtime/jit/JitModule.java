@@ -6,7 +6,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.LongAdder;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.JitException;
 import jenzyme.runtime.error.Messages;
@@ -18,9 +17,10 @@ import org.bytedeco.llvm.LLVM.LLVMOrcResourceTrackerRef;
  * module refuses new calls at once (a clear "released" error) but frees the code only when the last call in flight
  * has returned — before, re-deriving a binding that another thread was calling freed code under it (SIGSEGV).
  *
- * <p>Counting: a call increments a {@link LongAdder} and then reads {@code live}; {@link #close} writes {@code live}
- * and then sums. Both are sequentially consistent (CAS, volatile), so either the call sees the module closed and
- * backs out, or the close sees the call and leaves the release to it. Measured cost per call: see ./bench.
+ * <p>Counting: a call counts itself ({@link InFlightCalls}) and then reads {@code live}; {@link #close} writes
+ * {@code live} and then checks the count. Both are sequentially consistent (volatile), so either the call sees the
+ * module closed and backs out, or the close sees the call and leaves the release to it. Measured cost per call: see
+ * ./bench.
  */
 public final class JitModule implements AutoCloseable {
 
@@ -30,7 +30,7 @@ public final class JitModule implements AutoCloseable {
     private final Map<String, Long> addresses;
     private final String compiledIr;
     private volatile boolean live = true;
-    private final LongAdder inFlight = new LongAdder();
+    private final InFlightCalls inFlight = new InFlightCalls();
     private boolean released;
     private final java.util.List<AutoCloseable> dependents = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -99,15 +99,15 @@ public final class JitModule implements AutoCloseable {
     }
 
     private void enter() {
-        inFlight.increment();
+        inFlight.enter();
         if (!live) {
             exit();
-            throw BindingException.codeReleased(Messages.MODULE_CODE_RELEASED.format(name), name);
+            throw new BindingException(Messages.MODULE_CODE_RELEASED.format(name), name, null);
         }
     }
 
     private void exit() {
-        inFlight.decrement();
+        inFlight.exit();
         if (!live) {
             releaseIfIdle();
         }
@@ -116,7 +116,7 @@ public final class JitModule implements AutoCloseable {
     /** Frees the code once closed and no call is inside. Idempotent. */
     private void releaseIfIdle() {
         synchronized (this) {
-            if (released || inFlight.sum() != 0) {
+            if (released || !inFlight.idle()) {
                 return;
             }
             released = true;

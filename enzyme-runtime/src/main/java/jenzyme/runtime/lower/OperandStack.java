@@ -3,7 +3,6 @@ package jenzyme.runtime.lower;
 import java.lang.classfile.Opcode;
 import java.util.ArrayList;
 import java.util.List;
-import jenzyme.runtime.error.Messages;
 
 /**
  * The JVM operand stack of the instruction being lowered, holding LLVM values instead of runtime values. Long and
@@ -59,84 +58,23 @@ final class OperandStack {
         return values.getLast();
     }
 
-    private void pushAll(JValue... entries) {
-        values.addAll(List.of(entries));
-    }
-
     /** The dup/pop/swap family, which cares whether an entry is one JVM slot wide or two (long, double). */
     void apply(Opcode opcode) {
-        switch (opcode) {
-            case POP -> pop();
-            case POP2 -> {
-                if (!pop().kind().isWide()) {
-                    pop();
-                }
+        StackShuffle.apply(opcode, new StackShuffle.Stack<JValue>() {
+            @Override
+            public JValue pop() {
+                return OperandStack.this.pop();
             }
-            case DUP -> push(peek());
-            case DUP_X1 -> {
-                JValue v1 = pop();
-                JValue v2 = pop();
-                pushAll(v1, v2, v1);
-            }
-            case DUP_X2 -> {
-                JValue v1 = pop();
-                JValue v2 = pop();
-                if (v2.kind().isWide()) {
-                    pushAll(v1, v2, v1);
-                } else {
-                    JValue v3 = pop();
-                    pushAll(v1, v3, v2, v1);
-                }
-            }
-            case DUP2 -> {
-                JValue v1 = pop();
-                if (v1.kind().isWide()) {
-                    pushAll(v1, v1);
-                } else {
-                    JValue v2 = pop();
-                    pushAll(v2, v1, v2, v1);
-                }
-            }
-            case DUP2_X1 -> {
-                JValue v1 = pop();
-                if (v1.kind().isWide()) {
-                    JValue v2 = pop();
-                    pushAll(v1, v2, v1);
-                } else {
-                    JValue v2 = pop();
-                    JValue v3 = pop();
-                    pushAll(v2, v1, v3, v2, v1);
-                }
-            }
-            case DUP2_X2 -> dup2x2();
-            case SWAP -> {
-                JValue v1 = pop();
-                JValue v2 = pop();
-                pushAll(v1, v2);
-            }
-            default -> throw new IllegalArgumentException(Messages.NOT_A_STACK_INSTRUCTION.format(opcode));
-        }
-    }
 
-    private void dup2x2() {
-        JValue v1 = pop();
-        if (v1.kind().isWide()) {
-            JValue v2 = pop();
-            if (v2.kind().isWide()) {
-                pushAll(v1, v2, v1);
-            } else {
-                JValue v3 = pop();
-                pushAll(v1, v3, v2, v1);
+            @Override
+            public void push(JValue value) {
+                OperandStack.this.push(value);
             }
-        } else {
-            JValue v2 = pop();
-            JValue v3 = pop();
-            if (v3.kind().isWide()) {
-                pushAll(v2, v1, v3, v2, v1);
-            } else {
-                JValue v4 = pop();
-                pushAll(v2, v1, v4, v3, v2, v1);
+
+            @Override
+            public boolean wide(JValue value) {
+                return value.kind().isWide();
             }
-        }
+        });
     }
 }

@@ -15,8 +15,8 @@ import java.util.Set;
  *                   colour {@code s * width + l}: the lane tables' layout, copied in whole
  * @param entries    the pattern's entries by sweep, as {@link Entries}
  */
-public record ColumnCompression(long[] key, SparsityPattern pattern, int width, int sweeps, double[] seeds,
-                                Entries entries) {
+public record ColumnCompression(SparsityPattern.Key key, SparsityPattern pattern, int width, int sweeps,
+                                double[] seeds, Entries entries) {
 
     /**
      * Where each entry of the Jacobian is read from, by sweep and row: for sweep s and row i, entries
@@ -60,7 +60,7 @@ public record ColumnCompression(long[] key, SparsityPattern pattern, int width, 
     public static ColumnCompression decide(ClassBytesSource classes, Set<MethodRef> ruled, EntryPoint entry,
                                            Object[] arguments, int input, int output, int m, int width,
                                            int denseSweeps) {
-        long[] key = SparsityPattern.key(arguments, m);
+        SparsityPattern.Key key = SparsityPattern.Key.of(arguments, m);
         if (!SparsityPattern.distinctArrays(arguments)) {
             return new ColumnCompression(key, null, width, 0, null, null);
         }
@@ -82,7 +82,7 @@ public record ColumnCompression(long[] key, SparsityPattern pattern, int width, 
         return pattern == null || width == this.width ? this : laidOut(key, pattern, width);
     }
 
-    private static ColumnCompression laidOut(long[] key, SparsityPattern pattern, int width) {
+    private static ColumnCompression laidOut(SparsityPattern.Key key, SparsityPattern pattern, int width) {
         int sweeps = (pattern.colours() + width - 1) / width;
         int n = pattern.n();
         double[] seeds = new double[sweeps * width * n];
@@ -94,6 +94,6 @@ public record ColumnCompression(long[] key, SparsityPattern pattern, int width, 
 
     /** Whether this decision holds for a call with {@code arguments} and m outputs (allocation-free). */
     public boolean holdsFor(Object[] arguments, int m) {
-        return SparsityPattern.matches(key, arguments, m);
+        return key.matches(arguments, m);
     }
 }

@@ -47,11 +47,12 @@ import jenzyme.runtime.sparse.TracedValue.Kind;
  * loop counters, array lengths, the int arguments), so indices such as {@code (i + n - 2) % n} are exact. A branch on
  * anything else (a comparison of doubles, say) is not decided: both ways are traced and their patterns united, so a
  * branch not taken at this x still counts. The pattern is therefore structural and holds for every call with the same
- * array lengths and integer arguments ({@link SparsityPattern.Key}).
+ * array lengths, integer arguments and lambda sites ({@link SparsityPattern.Key}); a lambda's call runs the static
+ * method it calls ({@link TracedLambda}).
  *
  * <p>Whatever it cannot follow exactly gives up ({@link Optional#empty()}, the caller stays dense): an index that
- * depends on doubles, objects, 2-D arrays, calls other than static methods of known classes, {@code Math} and methods
- * with a derivative rule, try
+ * depends on doubles, objects, 2-D arrays, calls other than static methods of known classes, lambdas, {@code Math} and
+ * methods with a derivative rule, try
  * blocks, more than {@value #MAX_PATHS} paths (a branch on doubles inside a loop doubles them every iteration) or
  * {@value #MAX_STEPS} instructions.
  */
@@ -112,7 +113,8 @@ public final class DependencyTracer {
         TracedArray y = null;
         int slot = 0;
         for (int p = 0; p < arguments.length; p++) {
-            TracedValue value = TracedValue.argument(type.parameterType(p), arguments[p], p == input);
+            TracedValue value = isLambda(arguments[p]) ? TracedValue.lambda(TracedLambda.of(arguments[p], classes))
+                    : TracedValue.argument(type.parameterType(p), arguments[p], p == input);
             y = p == output ? value.array() : y;
             locals[slot] = value;
             slot += value.kind().wide() ? 2 : 1;
@@ -205,6 +207,11 @@ public final class DependencyTracer {
         return true;
     }
 
+    /** An object of a class the JVM made for a lambda site (what a functional-interface parameter is passed). */
+    private static boolean isLambda(Object argument) {
+        return argument != null && argument.getClass().isHidden();
+    }
+
     private static int index(TracedValue value) throws Untraceable {
         if (!value.isKnown()) {
             throw new Untraceable("an index or length computed from floating-point values");
@@ -240,8 +247,12 @@ public final class DependencyTracer {
         Opcode op = branch.opcode();
         Boolean taken = switch (op) {
             case GOTO, GOTO_W -> true;
-            case IFNULL, IFNONNULL -> (frame.pop().array() == null) == (op == Opcode.IFNULL);
-            case IF_ACMPEQ, IF_ACMPNE -> (frame.pop().array() == frame.pop().array()) == (op == Opcode.IF_ACMPEQ);
+            case IFNULL, IFNONNULL -> frame.pop().isNull() == (op == Opcode.IFNULL);
+            case IF_ACMPEQ, IF_ACMPNE -> {
+                TracedValue b = frame.pop();
+                TracedValue a = frame.pop();
+                yield (a.array() == b.array() && a.lambda() == b.lambda()) == (op == Opcode.IF_ACMPEQ);
+            }
             case IFEQ, IFNE, IFLT, IFGE, IFGT, IFLE -> {
                 TracedValue v = frame.pop();
                 yield v.isKnown() ? Operations.holds(op, v.known().intValue(), 0) : null;
@@ -293,15 +304,29 @@ public final class DependencyTracer {
 
     private void invoke(TracedPath path, TracedFrame frame, InvokeInstruction invoke) throws Untraceable {
         String owner = invoke.owner().asInternalName();
+        String name = invoke.name().stringValue();
         MethodTypeDesc type = invoke.typeSymbol();
-        if (invoke.opcode() != Opcode.INVOKESTATIC) {
-            throw new Untraceable("a call of " + owner + "." + invoke.name().stringValue());
+        boolean onLambda = invoke.opcode() == Opcode.INVOKEINTERFACE;
+        if (invoke.opcode() != Opcode.INVOKESTATIC && !onLambda) {
+            throw new Untraceable("a call of " + owner + "." + name);
         }
         TracedValue[] arguments = new TracedValue[type.parameterCount()];
         for (int p = arguments.length - 1; p >= 0; p--) {
             arguments[p] = frame.pop();
         }
-        if (ruled.contains(new MethodRef(owner, invoke.name().stringValue(), type.descriptorString()))) {
+        if (onLambda) { // the lambda's method, with what it captured before the call's arguments
+            TracedLambda lambda = frame.pop().lambda();
+            if (lambda == null) {
+                throw new Untraceable("a call of " + owner + "." + name);
+            }
+            type = lambda.target(name, type);
+            owner = lambda.impl().owner();
+            name = lambda.impl().name();
+            TracedValue[] withCaptured = java.util.Arrays.copyOf(lambda.captured(), type.parameterCount());
+            System.arraycopy(arguments, 0, withCaptured, lambda.captured().length, arguments.length);
+            arguments = withCaptured;
+        }
+        if (ruled.contains(new MethodRef(owner, name, type.descriptorString()))) {
             BitSet deps = TracedValue.NONE;
             for (TracedValue argument : arguments) {
                 deps = TracedValue.union(deps, argument.deps());
@@ -310,9 +335,9 @@ public final class DependencyTracer {
             return;
         }
         if (owner.equals("java/lang/Math") || owner.equals("java/lang/StrictMath")) {
-            TracedValue result = MathCalls.call(invoke.name().stringValue(), type, arguments);
+            TracedValue result = MathCalls.call(name, type, arguments);
             if (result == null) {
-                throw new Untraceable("Math." + invoke.name().stringValue());
+                throw new Untraceable("Math." + name);
             }
             frame.push(result);
             return;
@@ -320,7 +345,7 @@ public final class DependencyTracer {
         if (path.frames.size() >= MAX_DEPTH) {
             throw new Untraceable("calls nested deeper than " + MAX_DEPTH);
         }
-        TracedCode callee = code(owner, invoke.name().stringValue(), type);
+        TracedCode callee = code(owner, name, type);
         TracedValue[] locals = new TracedValue[callee.maxLocals];
         int slot = 0;
         for (TracedValue argument : arguments) {

@@ -40,30 +40,36 @@ public record SparsityPattern(int n, int[][] rows, int[] colour, int colours) {
     }
 
     /**
-     * What a traced pattern depends on besides the code: the length of every array argument and the value of every
-     * integer one (doubles can be anything: the tracer treats them as unknown), and m, the length of y.
-     * {@link #matches} compares without allocating, for every call of {@code f_jac_into}.
+     * What a traced pattern depends on besides the code: the length of every array argument, the value of every
+     * integer one and the class of every other object (a lambda's: one per lambda site; doubles can be anything, the
+     * tracer treats them as unknown), and m, the length of y. {@link #matches} compares without allocating, for
+     * every call of {@code f_jac_into}.
      */
-    public static long[] key(Object[] arguments, int m) {
-        long[] key = new long[arguments.length + 1];
-        for (int p = 0; p < arguments.length; p++) {
-            key[p] = keyOf(arguments[p]);
-        }
-        key[arguments.length] = m;
-        return key;
-    }
+    public record Key(long[] numbers, Class<?>[] classes) {
 
-    /** Whether {@code arguments} have {@code key}'s lengths and integers, and no array is passed twice. */
-    public static boolean matches(long[] key, Object[] arguments, int m) {
-        if (key.length != arguments.length + 1 || key[arguments.length] != m) {
-            return false;
+        public static Key of(Object[] arguments, int m) {
+            long[] numbers = new long[arguments.length + 1];
+            Class<?>[] classes = new Class<?>[arguments.length];
+            for (int p = 0; p < arguments.length; p++) {
+                numbers[p] = numberOf(arguments[p]);
+                classes[p] = classOf(arguments[p]);
+            }
+            numbers[arguments.length] = m;
+            return new Key(numbers, classes);
         }
-        for (int p = 0; p < arguments.length; p++) {
-            if (key[p] != keyOf(arguments[p])) {
+
+        /** Whether {@code arguments} have this key's lengths, integers and classes, and no array is passed twice. */
+        public boolean matches(Object[] arguments, int m) {
+            if (numbers.length != arguments.length + 1 || numbers[arguments.length] != m) {
                 return false;
             }
+            for (int p = 0; p < arguments.length; p++) {
+                if (numbers[p] != numberOf(arguments[p]) || classes[p] != classOf(arguments[p])) {
+                    return false;
+                }
+            }
+            return distinctArrays(arguments);
         }
-        return distinctArrays(arguments);
     }
 
     /** The tracer gives each argument its own array: a pattern holds only when no array is passed twice. */
@@ -78,7 +84,7 @@ public record SparsityPattern(int n, int[][] rows, int[] colour, int colours) {
         return true;
     }
 
-    private static long keyOf(Object argument) {
+    private static long numberOf(Object argument) {
         return switch (argument) {
             case double[] array -> array.length;
             case Integer i -> i;
@@ -89,5 +95,10 @@ public record SparsityPattern(int n, int[][] rows, int[] colour, int colours) {
             case Boolean b -> b ? 1 : 0;
             case null, default -> 0;
         };
+    }
+
+    private static Class<?> classOf(Object argument) {
+        return argument == null || argument instanceof double[] || argument instanceof Number
+                || argument instanceof Character || argument instanceof Boolean ? null : argument.getClass();
     }
 }

@@ -3,6 +3,7 @@ package jenzyme.runtime.sparse;
 import java.lang.classfile.Opcode;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
+import jenzyme.runtime.lower.StackShuffle;
 
 /** One method activation of a traced path: where it is, its locals and its operand stack (one entry per value). */
 final class TracedFrame {
@@ -52,53 +53,23 @@ final class TracedFrame {
         return stack[size - 1];
     }
 
-    /** DUP, POP, SWAP and friends, on a stack of whole values (a long or double is one entry). */
-    void shuffle(Opcode op) throws DependencyTracer.Untraceable {
-        switch (op) {
-            case POP -> pop();
-            case POP2 -> {
-                if (!pop().kind().wide()) {
-                    pop();
-                }
+    /** DUP, POP, SWAP and friends, on a stack of whole values (a long or double is one entry): the lowering's. */
+    void shuffle(Opcode op) {
+        StackShuffle.apply(op, new StackShuffle.Stack<TracedValue>() {
+            @Override
+            public TracedValue pop() {
+                return TracedFrame.this.pop();
             }
-            case DUP -> push(peek());
-            case DUP2 -> {
-                TracedValue top = pop();
-                if (top.kind().wide()) {
-                    push(top);
-                    push(top);
-                } else {
-                    TracedValue under = pop();
-                    push(under);
-                    push(top);
-                    push(under);
-                    push(top);
-                }
+
+            @Override
+            public void push(TracedValue value) {
+                TracedFrame.this.push(value);
             }
-            case DUP_X1 -> {
-                TracedValue top = pop();
-                TracedValue under = pop();
-                push(top);
-                push(under);
-                push(top);
+
+            @Override
+            public boolean wide(TracedValue value) {
+                return value.kind().wide();
             }
-            case DUP2_X1 -> { // only its use on a long or double, e.g. a[i] = s += x
-                TracedValue top = pop();
-                if (!top.kind().wide()) {
-                    throw new DependencyTracer.Untraceable("DUP2_X1 of two values");
-                }
-                TracedValue under = pop();
-                push(top);
-                push(under);
-                push(top);
-            }
-            case SWAP -> {
-                TracedValue top = pop();
-                TracedValue under = pop();
-                push(top);
-                push(under);
-            }
-            default -> throw new DependencyTracer.Untraceable(op.name());
-        }
+        });
     }
 }

@@ -7,9 +7,9 @@ import java.util.BitSet;
 /**
  * One value of the {@link DependencyTracer}'s abstract machine: its JVM kind, its number when it is the same at every
  * call ({@link #known}, else null: it may differ between calls, so a branch on it must take both ways), the entries
- * of x it depends on ({@link #deps}, never mutated once built), and for references the array it points to.
+ * of x it depends on ({@link #deps}, never mutated once built), and for references the array or lambda it points to.
  */
-record TracedValue(Kind kind, Number known, BitSet deps, TracedArray array) {
+record TracedValue(Kind kind, Number known, BitSet deps, TracedArray array, TracedLambda lambda) {
 
     enum Kind {
         INT, LONG, FLOAT, DOUBLE, REF;
@@ -33,16 +33,25 @@ record TracedValue(Kind kind, Number known, BitSet deps, TracedArray array) {
     static final BitSet NONE = new BitSet();
 
     static TracedValue known(Kind kind, Number value) {
-        return new TracedValue(kind, value, NONE, null);
+        return new TracedValue(kind, value, NONE, null, null);
     }
 
     /** A value that may differ between calls and depends on {@code deps}. */
     static TracedValue varying(Kind kind, BitSet deps) {
-        return new TracedValue(kind, null, deps, null);
+        return new TracedValue(kind, null, deps, null, null);
     }
 
     static TracedValue reference(TracedArray array) {
-        return new TracedValue(Kind.REF, null, NONE, array);
+        return new TracedValue(Kind.REF, null, NONE, array, null);
+    }
+
+    static TracedValue lambda(TracedLambda lambda) {
+        return new TracedValue(Kind.REF, null, NONE, null, lambda);
+    }
+
+    /** A null reference (neither an array nor a lambda). */
+    boolean isNull() {
+        return array == null && lambda == null;
     }
 
     /** The zero a new array's elements of this type start as. */

@@ -38,11 +38,37 @@ final class UserMethods {
                     .filter(m -> m.methodName().equalsString(snippet.name()))
                     .filter(m -> (m.flags().flagsMask() & ClassFile.ACC_STATIC) != 0)
                     .toList();
+            if (candidates.size() > 1) {
+                // Overloads from different cells can end up in one wrapper class when JShell recompiles them
+                // together (QA6 R3): the snippet's own parameter types pick its method.
+                List<String> written = simpleNames(snippet.parameterTypes());
+                candidates = candidates.stream()
+                        .filter(m -> m.methodTypeSymbol().parameterList().stream()
+                                .map(p -> lastName(p.displayName())).toList().equals(written))
+                        .toList();
+            }
             if (candidates.size() != 1) {
                 throw new IllegalStateException(Messages.SNIPPET_METHOD_COUNT.format(snippet.name(), owner, candidates.size()));
             }
             return Optional.of(new UserMethod(owner, snippet.name(), candidates.getFirst().methodType().stringValue(),
                     snippet.source()));
         });
+    }
+
+    /** {@code "double[], java.util.List<Double>, Point..."} as {@code [double[], List, Point[]]}: erased simple names. */
+    private static List<String> simpleNames(String parameterTypes) {
+        String erased = parameterTypes;
+        for (String inner = ""; !inner.equals(erased); ) {
+            inner = erased;
+            erased = erased.replaceAll("<[^<>]*>", "");
+        }
+        erased = erased.replace("...", "[]");
+        return erased.isBlank() ? List.of()
+                : java.util.Arrays.stream(erased.split(",")).map(String::strip).map(UserMethods::lastName).toList();
+    }
+
+    /** The name after the last package or nesting separator: JShell nests cell classes in its wrapper classes. */
+    private static String lastName(String type) {
+        return type.substring(Math.max(type.lastIndexOf('.'), type.lastIndexOf('$')) + 1);
     }
 }

@@ -1,20 +1,17 @@
 package jenzyme.magics.binding;
 
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.lang.invoke.MutableCallSite;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.Messages;
 
 /**
  * Hands method handles to the stubs that {@link BindingStubs} defines in JShell. JShell can only bind a Java
  * method by compiling source, and source cannot hold a MethodHandle, so each stub's holder class reads a call site
- * from here, into a {@code static final} field that the JVM's JIT treats as a constant (a {@link MutableCallSite}'s
- * invoker inlines like a constant handle until the site is retargeted).
+ * from here, into a {@code static final} field that the JVM's JIT treats as a constant: the handle of a
+ * {@link CountedSite}, which inlines the current code's handle like a constant until the site is retargeted and
+ * closes replaced code only once no call is inside it.
  *
  * <p>A holder keeps its key while the handle's type stays the same: binding the same name again with stubs of the
  * same source then only retargets the site ({@link #commit}), and JShell need not compile anything. Compiling the
@@ -30,20 +27,12 @@ public final class BoundHandles {
 
     private record Pending(String holder, MethodHandle handle) {}
 
-    private static final Map<String, MutableCallSite> SITES = new ConcurrentHashMap<>();
+    private static final Map<String, CountedSite> SITES = new ConcurrentHashMap<>();
     private static final Map<String, Pending> PENDING = new ConcurrentHashMap<>();
     private static final Map<String, String> KEY_OF_HOLDER = new ConcurrentHashMap<>();
+    /** Per holder, the targets replaced since {@link #commit} last handed over the code they call. */
+    private static final Map<String, java.util.List<CountedSite.Target>> REPLACED = new ConcurrentHashMap<>();
     private static final AtomicLong NEXT = new AtomicLong();
-    private static final MethodHandle RETRY;
-
-    static {
-        try {
-            RETRY = MethodHandles.lookup().findStatic(BoundHandles.class, "retry", MethodType.methodType(Object.class,
-                    MutableCallSite.class, MethodHandle[].class, BindingException.class, Object[].class));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private BoundHandles() {}
 
@@ -53,7 +42,7 @@ public final class BoundHandles {
      */
     static synchronized String put(String holder, MethodHandle handle) {
         String key = KEY_OF_HOLDER.get(holder);
-        MutableCallSite site = key == null ? null : SITES.get(key);
+        CountedSite site = key == null ? null : SITES.get(key);
         if (site == null || !site.type().equals(handle.type())) {
             key = "h" + NEXT.incrementAndGet();
         }
@@ -61,51 +50,59 @@ public final class BoundHandles {
         return key;
     }
 
-    /** The stubs reading {@code key} are defined (or already were): calls through it now reach the new handle. */
-    static synchronized void commit(String key) {
+    /**
+     * The stubs reading {@code key} are defined (or already were): calls through it now reach the new handle, and
+     * {@code replaced} (the code the holder called before; null: none, or kept) is closed once no call is inside it.
+     */
+    static synchronized void commit(String key, AutoCloseable replaced) {
+        retarget(key);
+        CountedSite site = SITES.get(key);
+        java.util.List<CountedSite.Target> before = site == null ? null : REPLACED.remove(site.holder());
+        if (before == null) {
+            closeNow(key, replaced); // no call can reach it through this holder
+            return;
+        }
+        // Usually one target; more if a bind was refused after its holder took the new handle. The code is closed
+        // once every one of them is idle: each hands it on to the next when its last call returns.
+        AutoCloseable handOver = replaced;
+        for (int i = before.size() - 1; i > 0; i--) {
+            CountedSite.Target next = before.get(i);
+            AutoCloseable code = handOver;
+            handOver = () -> next.closeWhenIdle(code);
+        }
+        before.getFirst().closeWhenIdle(handOver);
+    }
+
+    private static void closeNow(String key, AutoCloseable code) {
+        if (code != null) {
+            try {
+                code.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(Messages.RELEASE_FAILED.format(key), e);
+            }
+        }
+    }
+
+    private static void retarget(String key) {
         Pending pending = PENDING.remove(key);
         if (pending == null) {
             return;
         }
-        MutableCallSite site = SITES.get(key);
+        CountedSite site = SITES.get(key);
         if (site != null) {
-            site.setTarget(retryingOnNewTarget(site, pending.handle()));
-            MutableCallSite.syncAll(new MutableCallSite[] {site});
+            replaced(pending.holder(), site.retarget(pending.handle()));
             return;
         }
-        site = new MutableCallSite(pending.handle().type());
-        site.setTarget(retryingOnNewTarget(site, pending.handle()));
-        SITES.put(key, site);
+        SITES.put(key, new CountedSite(pending.holder(), pending.handle()));
         String previous = KEY_OF_HOLDER.put(pending.holder(), key);
-        if (previous != null) {
-            SITES.remove(previous);
+        CountedSite dropped = previous == null ? null : SITES.remove(previous);
+        if (dropped != null) {
+            replaced(pending.holder(), dropped.retire());
         }
     }
 
-    /**
-     * {@code handle} as {@code site}'s target, running a call again on the site's newer target if its code was
-     * released before the call entered it. Re-deriving a binding retargets its site and then closes the old code,
-     * but a thread may have read the old target just before: its call found the code closed (1-2 calls in 20
-     * re-derivations under 3 calling threads, QA R2). Nothing of such a call ran, so the new code runs it; the
-     * refusal stands when the site still targets the released code (the kernel closed it, or nothing replaced it).
-     */
-    private static MethodHandle retryingOnNewTarget(MutableCallSite site, MethodHandle handle) {
-        MethodHandle[] self = new MethodHandle[1];
-        MethodType type = handle.type();
-        MethodHandle retry = MethodHandles.insertArguments(RETRY, 0, site, self)
-                .asCollector(Object[].class, type.parameterCount())
-                .asType(type.insertParameterTypes(0, BindingException.class));
-        self[0] = MethodHandles.catchException(handle, BindingException.class, retry);
-        return self[0];
-    }
-
-    private static Object retry(MutableCallSite site, MethodHandle[] self, BindingException refused, Object[] args)
-            throws Throwable {
-        MethodHandle now = site.getTarget(); // seen: the release that refused the call came after the retarget
-        if (!refused.isCodeReleased() || now == self[0]) {
-            throw refused;
-        }
-        return now.invokeWithArguments(args);
+    private static void replaced(String holder, CountedSite.Target target) {
+        REPLACED.computeIfAbsent(holder, h -> new java.util.ArrayList<>()).add(target);
     }
 
     /** The stubs reading {@code key} were refused: the holder keeps calling what it called before. */
@@ -114,12 +111,12 @@ public final class BoundHandles {
     }
 
     /** Called by generated stubs only, each time JShell initialises their holder class. */
-    public static MethodHandle take(String key) {
-        commit(key); // a holder initialised while its stubs are being defined
-        MutableCallSite site = SITES.get(key);
+    public static synchronized MethodHandle take(String key) {
+        retarget(key); // a holder initialised while its stubs are being defined
+        CountedSite site = SITES.get(key);
         if (site == null) {
             throw new IllegalStateException(Messages.BINDING_REPLACED.format(key));
         }
-        return site.dynamicInvoker();
+        return site.handle();
     }
 }

@@ -298,18 +298,16 @@ public final class CompilerSession {
                     definingStubs = false;
                 }
             }
-            BoundHandles.commit(stubs.handleKey());
         } catch (DefinitionException | RuntimeException refused) {
             BoundHandles.discard(stubs.handleKey());
             release(name, code);
             throw refused;
         }
+        AutoCloseable previous = boundNames.put(name, code);
+        // Closed once the last call that read it returns: other threads may be calling the binding right now.
+        BoundHandles.commit(stubs.handleKey(), previous == code ? null : previous);
         definedStubs.put(name, stubs.source());
         generatedNames.claim(base, declared);
-        AutoCloseable previous = boundNames.put(name, code);
-        if (previous != null && previous != code) {
-            release(name, previous);
-        }
         return new Bound(stubs.signatures(), defining);
     }
 
