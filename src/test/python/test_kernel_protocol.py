@@ -185,6 +185,26 @@ def test_completion_offers_jdk_and_user_names(kernel):
     assert reply["matches"] == ["%classpath"]
 
 
+def test_completions_queued_behind_a_long_cell_do_not_hold_up_the_next_cell(kernel):
+    # Issue 15: completions sent during a long cell waited in the shell socket and were each answered with a JShell
+    # analysis after it (30 during a 3 s cell held the next cell up 6.8 s at load 20). Stale ones now get no matches;
+    # the last one, with nothing waiting behind it, is answered.
+    cell = kernel.client.execute("Thread.sleep(2000);")
+    time.sleep(0.3)
+    asked = [kernel.client.complete("Math.ab", 7) for _ in range(20)]
+    replies = {}
+    while len(replies) < len(asked) + 1:
+        reply = kernel.client.get_shell_msg(timeout=60)
+        replies[reply["parent_header"]["msg_id"]] = reply["content"]
+    assert replies[cell]["status"] == "ok"
+    assert [replies[a]["matches"] for a in asked[:-1]] == [[]] * (len(asked) - 1)
+    assert "abs(" in replies[asked[-1]]["matches"]
+    started = time.monotonic()
+    ok(kernel, "1 + 1")
+    measured(f"a cell after 20 completions queued behind a 2 s cell: {(time.monotonic() - started) * 1000:.0f} ms")
+    assert "abs(" in kernel.client.complete("Math.ab", 7, reply=True)["content"]["matches"], "fresh ones answer"
+
+
 def test_is_complete(kernel):
     def status(code):
         return reply_to(kernel.client, kernel.client.is_complete(code))["content"]

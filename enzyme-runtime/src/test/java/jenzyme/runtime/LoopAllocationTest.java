@@ -184,7 +184,7 @@ class LoopAllocationTest {
     void anArrayThatWouldOutliveItsIterationIsRefusedInWords() {
         LoweringException e = assertThrows(LoweringException.class,
                 () -> pipeline.jit(method("keepsLastStage", "([DI)D")));
-        assertTrue(e.getMessage().contains("keeping an array allocated inside a loop (line 43) beyond its iteration: "
+        assertTrue(e.getMessage().contains("keeping an array allocated inside a loop beyond its iteration: "
                 + "it is assigned to last, declared outside the loop"), e.getMessage());
         assertTrue(e.getMessage().contains("copy its values into an array allocated before the loop, e.g. System.arraycopy"), e.getMessage());
     }

@@ -6,6 +6,7 @@ import org.dflib.jjava.jupyter.channels.JupyterConnection;
 import org.dflib.jjava.jupyter.channels.Loop;
 import org.dflib.jjava.jupyter.channels.ShellChannel;
 import org.dflib.jjava.jupyter.kernel.KernelConnectionProperties;
+import org.zeromq.ZMQ;
 
 import java.lang.reflect.Field;
 import java.security.InvalidKeyException;
@@ -43,6 +44,11 @@ final class GuardedConnection extends JupyterConnection {
         super.connect();
         keepServingAfterBadMessages(shell, "shell");
         keepServingAfterBadMessages(control, "control");
+    }
+
+    /** Whether a request waits in the shell socket; only on the shell loop's thread (a ZMQ socket has one owner). */
+    boolean shellRequestWaiting() {
+        return (shell.getEvents() & ZMQ.Poller.POLLIN) != 0;
     }
 
     private static void keepServingAfterBadMessages(ShellChannel channel, String name) {

@@ -30,8 +30,10 @@ import org.dflib.jjava.jupyter.messages.publish.PublishClearOutput;
 import org.dflib.jjava.jupyter.messages.publish.PublishError;
 import org.dflib.jjava.jupyter.messages.publish.PublishExecuteInput;
 import org.dflib.jjava.jupyter.messages.publish.PublishExecuteResult;
+import org.dflib.jjava.jupyter.messages.reply.CompleteReply;
 import org.dflib.jjava.jupyter.messages.reply.ErrorReply;
 import org.dflib.jjava.jupyter.messages.reply.ExecuteReply;
+import org.dflib.jjava.jupyter.messages.request.CompleteRequest;
 import org.dflib.jjava.jupyter.messages.request.ExecuteRequest;
 import org.dflib.jjava.jupyter.messages.request.HistoryRequest;
 import org.dflib.jjava.jupyter.messages.request.KernelInfoRequest;
@@ -69,6 +71,7 @@ public final class JEnzymeKernel extends BaseKernel {
     private final ErrorRenderer errors;
     private final KernelSession session;
     private volatile ShellReplyEnvironment executing;
+    private QueuedCompletions queuedCompletions = new QueuedCompletions(() -> false);
 
     private JEnzymeKernel(JavaEvaluator evaluator, KernelIO io, SessionHistory history, Renderer renderer,
                           MagicsRegistry magics) {
@@ -141,6 +144,7 @@ public final class JEnzymeKernel extends BaseKernel {
     @Override
     protected synchronized void handleExecuteRequest(ShellReplyEnvironment env, Message<ExecuteRequest> message) {
         commManager.setMessageContext(message);
+        queuedCompletions.cellStarted();
         ExecuteRequest request = message.getContent();
         boolean storeHistory = request.shouldStoreHistory() && !request.isSilent();
         int count = storeHistory ? executionCount.getAndIncrement() : executionCount.get();
@@ -181,7 +185,25 @@ public final class JEnzymeKernel extends BaseKernel {
             env.defer().replyError(ExecuteReply.MESSAGE_TYPE.error(), reply);
         } finally {
             executing = null;
+            queuedCompletions.cellEnded();
         }
+    }
+
+    /** Tells the kernel whether another request waits in the shell socket (see {@link QueuedCompletions}). */
+    void watchShellQueue(java.util.function.BooleanSupplier requestWaiting) {
+        queuedCompletions = new QueuedCompletions(requestWaiting);
+    }
+
+    /** A stale completion that waited behind a cell gets no matches instead of a JShell analysis. */
+    @Override
+    protected void handleCompleteRequest(ShellReplyEnvironment env, Message<CompleteRequest> message) {
+        if (!queuedCompletions.skip()) {
+            super.handleCompleteRequest(env, message);
+            return;
+        }
+        env.setBusyDeferIdle();
+        int at = message.getContent().getCursorPos();
+        env.reply(new CompleteReply(List.of(), at, at, Map.of()));
     }
 
     @Override

@@ -29,6 +29,7 @@ public final class Launcher {
         kernel.onStartup();
         GuardedConnection connection = new GuardedConnection(properties);
         kernel.becomeHandlerForConnection(connection);
+        kernel.watchShellQueue(connection::shellRequestWaiting);
         connection.connect();
         connection.waitUntilClose();
         // Threads abandoned after an interrupt, or started by user code, must not keep the JVM alive.

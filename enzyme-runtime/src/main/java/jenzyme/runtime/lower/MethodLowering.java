@@ -603,14 +603,15 @@ final class MethodLowering {
                 llvmArgs.toArray(LLVMValueRef[]::new));
         // Java has no tail calls: a self-call turned into a loop would neither overflow like the JVM's nor poll.
         ir.noTail(result);
-        exits.afterCall(depth);
         Shape returnType = callee.signature().returnType();
-        if (resultCell != null) {
-            JValue array = ArrayHandOver.adopt(module, result, resultCell, (JavaType) returnType, plan.isInsideLoop(bci));
+        JValue returnedArray = resultCell == null ? null
+                : ArrayHandOver.adopt(module, result, resultCell, (JavaType) returnType, plan.isInsideLoop(bci));
+        exits.afterCall(depth);
+        if (returnedArray != null) {
             if (plan.isInsideLoop(bci)) {
-                loopArrays.allocated(array, bci);
+                loopArrays.allocated(returnedArray, bci);
             }
-            stack.push(array);
+            stack.push(returnedArray);
         } else if (placeholder != null) {
             stack.replaceAll(placeholder, boundary.result(result, returnType));
         } else if (returnType != JavaType.VOID) {

@@ -60,21 +60,6 @@ final class OperandStack {
 
     /** The dup/pop/swap family, which cares whether an entry is one JVM slot wide or two (long, double). */
     void apply(Opcode opcode) {
-        StackShuffle.apply(opcode, new StackShuffle.Stack<JValue>() {
-            @Override
-            public JValue pop() {
-                return OperandStack.this.pop();
-            }
-
-            @Override
-            public void push(JValue value) {
-                OperandStack.this.push(value);
-            }
-
-            @Override
-            public boolean wide(JValue value) {
-                return value.kind().isWide();
-            }
-        });
+        StackShuffle.apply(opcode, this::pop, this::push, value -> value.kind().isWide());
     }
 }

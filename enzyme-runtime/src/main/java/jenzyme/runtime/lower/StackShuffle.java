@@ -2,6 +2,9 @@ package jenzyme.runtime.lower;
 
 import java.lang.classfile.Opcode;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import jenzyme.runtime.error.Messages;
 
 /**
@@ -14,20 +17,29 @@ import jenzyme.runtime.error.Messages;
  */
 public final class StackShuffle {
 
-    /** The stack the instruction works on. */
-    public interface Stack<T> {
-        T pop();
+    /** The stack the instruction works on; {@code wide}: whether a value takes two JVM slots (long, double). */
+    private record Stack<T>(Supplier<T> popper, Consumer<T> pusher, Predicate<T> wideness) {
+        T pop() {
+            return popper.get();
+        }
 
-        void push(T value);
+        void push(T value) {
+            pusher.accept(value);
+        }
 
-        /** Whether {@code value} takes two JVM slots (long, double). */
-        boolean wide(T value);
+        boolean wide(T value) {
+            return wideness.test(value);
+        }
     }
 
     private StackShuffle() {}
 
-    /** Applies {@code opcode}, one of POP, POP2, DUP, DUP_X1, DUP_X2, DUP2, DUP2_X1, DUP2_X2, SWAP. */
-    public static <T> void apply(Opcode opcode, Stack<T> stack) {
+    /**
+     * Applies {@code opcode}, one of POP, POP2, DUP, DUP_X1, DUP_X2, DUP2, DUP2_X1, DUP2_X2, SWAP, to the stack
+     * {@code pop} and {@code push} work on.
+     */
+    public static <T> void apply(Opcode opcode, Supplier<T> pop, Consumer<T> push, Predicate<T> wide) {
+        Stack<T> stack = new Stack<>(pop, push, wide);
         switch (opcode) {
             case POP -> stack.pop();
             case POP2 -> {

@@ -55,21 +55,6 @@ final class TracedFrame {
 
     /** DUP, POP, SWAP and friends, on a stack of whole values (a long or double is one entry): the lowering's. */
     void shuffle(Opcode op) {
-        StackShuffle.apply(op, new StackShuffle.Stack<TracedValue>() {
-            @Override
-            public TracedValue pop() {
-                return TracedFrame.this.pop();
-            }
-
-            @Override
-            public void push(TracedValue value) {
-                TracedFrame.this.push(value);
-            }
-
-            @Override
-            public boolean wide(TracedValue value) {
-                return value.kind().wide();
-            }
-        });
+        StackShuffle.apply(op, this::pop, this::push, value -> value.kind().wide());
     }
 }
