@@ -117,6 +117,19 @@ final class ArrayOps {
                 slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "copy.i"));
     }
 
+    /** The doubles of a returned record, in order, into the caller's result array of exactly as many. */
+    void leavesToResult(java.util.List<LLVMValueRef> leaves, JValue result) {
+        LLVMValueRef count = ir.constInt(ir.i32(), leaves.size());
+        exits.failIf(ir.icmp(LLVMIntNE, count, result.length()), StatusCode.RESULT_LENGTH, count, result.length());
+        LLVMTypeRef type = module.type(ValueKind.DOUBLE);
+        for (int i = 0; i < leaves.size(); i++) {
+            LLVMValueRef store = ir.store(leaves.get(i), ir.inBoundsGep(type, result.value(),
+                    ir.constInt(ir.i64(), i)));
+            ir.setAlignment(store, byteSize(JavaType.DOUBLE));
+            module.tbaa().attach(store, JavaType.DOUBLE);
+        }
+    }
+
     /** Copies {@code array}'s elements of type {@code element} into {@code destination}, as typed loads and stores. */
     static void copyElements(IrModule module, JavaType element, JValue array, LLVMValueRef destination,
                              LLVMValueRef counter) {

@@ -88,7 +88,7 @@ final class IrModule implements AutoCloseable {
         java.util.List<LLVMTypeRef> params = new java.util.ArrayList<>();
         params.add(ir.ptr());
         signature.leaves().forEach(leaf -> leafTypes(leaf).forEach(params::add));
-        boolean resultArray = entry && signature.returnsArray();
+        boolean resultArray = entry && signature.entryFillsResult();
         if (resultArray) {
             params.add(ir.ptr());
             params.add(ir.i32());

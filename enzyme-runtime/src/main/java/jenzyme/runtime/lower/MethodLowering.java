@@ -396,7 +396,12 @@ final class MethodLowering {
             case TableSwitchInstruction table -> switchOn(table.defaultTarget(), table.cases());
             case LookupSwitchInstruction lookup -> switchOn(lookup.defaultTarget(), lookup.cases());
             case ReturnInstruction ret -> {
-                if (method.fillsResultArray()) {
+                if (method.fillsResultArray() && method.signature().returnsDoubles()) {
+                    List<LLVMValueRef> leaves = new ArrayList<>();
+                    boundary.flatten(stack.pop(), method.signature().returnType(), leaves);
+                    arrays.leavesToResult(leaves, resultArray());
+                    exits.returnValue(null);
+                } else if (method.fillsResultArray()) {
                     arrays.copyToResult(stack.pop(), resultArray());
                     exits.returnValue(null);
                 } else if (handOver != null) {
@@ -651,7 +656,7 @@ final class MethodLowering {
     private JValue resultArray() {
         int end = javaLlvmCount(); // the result array comes before the static fields
         return JValue.array(ir.param(function, end - 2), ir.param(function, end - 1),
-                (JavaType) method.signature().returnType());
+                method.signature().returnsDoubles() ? JavaType.DOUBLE_ARRAY : (JavaType) method.signature().returnType());
     }
 
     // ---- small helpers
