@@ -98,18 +98,6 @@ final class ExitPaths {
         ir.positionAtEnd(ok);
     }
 
-    /**
-     * Raises {@link StatusCode#OUT_OF_MEMORY} with {@code detail} if malloc returned null. Not where failures unwind:
-     * their modules are always guarded, and a guarded call's malloc unwinds instead of returning null (the JIT's
-     * checked allocator); and with the check there (a call taking the pointer's comparison) Enzyme's type analysis
-     * refused the memset that zeroes the array ("Cannot deduce type of memset", two corpus methods making rows).
-     */
-    void failIfNull(LLVMValueRef data, LLVMValueRef detail) {
-        if (!module.unwindsFailures()) {
-            failIf(ir.icmp(LLVMIntEQ, data, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, detail, null);
-        }
-    }
-
     /** {@link #failIf} with a third detail, stored at {@link StatusCode#WIDE_WORDS}. */
     void failIfDetails(LLVMValueRef failed, StatusCode code, LLVMValueRef detail1, LLVMValueRef detail2,
                        LLVMValueRef detail3) {
