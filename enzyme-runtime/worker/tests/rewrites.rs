@@ -33,6 +33,15 @@ fn a_long_block_becomes_calls_of_chunks_and_a_short_one_stays() {
     assert_eq!(outline::split_long_blocks(&short), 0, "301 instructions: below twice a chunk");
 }
 
+/// The module of `ir` after `reverse_polls::insert`, which must add `polls` polls and leave it valid, as text.
+fn with_polls(ir: &str, polls: usize) -> String {
+    let context = Context::new();
+    let module = context.parse_bitcode(&bitcode_of_ir(ir)).unwrap();
+    assert_eq!(reverse_polls::insert(&module), polls);
+    module.verify().unwrap();
+    module.to_text()
+}
+
 #[test]
 fn only_reverse_loops_get_a_poll() {
     let ir = format!(
@@ -57,11 +66,7 @@ done:
 "#,
         flag = reverse_polls::INTERRUPT_FLAG
     );
-    let context = Context::new();
-    let module = context.parse_bitcode(&bitcode_of_ir(&ir)).unwrap();
-    assert_eq!(reverse_polls::insert(&module), 1);
-    module.verify().unwrap();
-    let text = module.to_text();
+    let text = with_polls(&ir, 1);
     let reverse = text.split("invertfor.body:").nth(1).unwrap();
     assert!(reverse.lines().nth(2).unwrap().contains("call void @jenzyme.reverse_poll()"), "{text}");
     let forward = text.split("for.body:").nth(1).unwrap().split("invertfor.body").next().unwrap();
@@ -99,11 +104,7 @@ done:
 "#,
         flag = reverse_polls::INTERRUPT_FLAG
     );
-    let context = Context::new();
-    let module = context.parse_bitcode(&bitcode_of_ir(&ir)).unwrap();
-    assert_eq!(reverse_polls::insert(&module), 1);
-    module.verify().unwrap();
-    let text = module.to_text();
+    let text = with_polls(&ir, 1);
     let outer = text.split("invertb9.out:").nth(1).unwrap();
     assert!(outer.lines().nth(2).unwrap().contains("call void @jenzyme.reverse_poll()"), "{text}");
     let inner = text.split("invertu9.next:").nth(1).unwrap().split("invertchunk4:").next().unwrap();
