@@ -120,8 +120,13 @@ def test_identity_operations_on_records_are_refused_in_the_users_words(rec):
     refused = execute(rec.client, "%jit same")
     assert "equals() on the record Vec" in error_text(refused)
     assert "a.equals(b)" in error_text(refused)  # the cell line, quoted
+    # a record of doubles comes back from compiled code; one holding an array cannot
     ok(rec, "Vec twice(Vec a) { return a.times(2); }")
-    assert "returning the record Vec from the method you compile" in error_text(execute(rec.client, "%jit twice"))
+    ok(rec, "%jit twice")
+    assert value(rec, "twice_native(new Vec(1.5, -0.25)).y()") == -0.5
+    ok(rec, "Weights kept(Weights p) { return p; }")
+    assert "returning the record Weights from the method you compile, which holds more than doubles" in error_text(
+        execute(rec.client, "%jit kept"))
 
 
 def test_objects_of_final_classes_are_values_inside_compiled_code(rec):

@@ -159,7 +159,8 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private static void refuseArrayResult(EntryPoint entry) {
-        if (entry.returnsArray()) {
+        // a record result's length is its leaf count, which the binding knows; an array's only the JVM's f knows
+        if (entry.returnsArray() && entry.resultRecord().isEmpty()) {
             throw new jenzyme.runtime.error.BindingException(Messages.NATIVE_ARRAY_RESULT.format(
                     entry.methodAsWritten()));
         }

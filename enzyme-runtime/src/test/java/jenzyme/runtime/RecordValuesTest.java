@@ -1,5 +1,6 @@
 package jenzyme.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,6 +59,7 @@ class RecordValuesTest {
                 public static boolean same(Vec a, Vec b) { return a == b; }
                 public static double text(Vec a) { return a.toString().length(); }
                 public static Vec identity(Vec a) { return a; }
+                public static Spring stiffer(Spring p) { return new Spring(2 * p.k(), p.m(), p.w()); }
             }
             """;
 
@@ -167,7 +169,7 @@ class RecordValuesTest {
     }
 
     @Test
-    void identityOperationsAndRecordResultsOfTheEntryAreRefusedInWords() {
+    void identityOperationsAndEntryResultsHoldingMoreThanDoublesAreRefusedInWords() throws Throwable {
         LoweringException same = assertThrows(LoweringException.class,
                 () -> pipeline.jit(method("same", "(Lrec/Phys$Vec;Lrec/Phys$Vec;)Z")));
         assertTrue(same.getMessage().contains("a reference comparison"), same.getMessage());
@@ -175,7 +177,15 @@ class RecordValuesTest {
                 () -> pipeline.jit(method("text", "(Lrec/Phys$Vec;)D")));
         assertTrue(text.getMessage().contains("toString() on the record rec.Phys$Vec"), text.getMessage());
         LoweringException returned = assertThrows(LoweringException.class,
-                () -> pipeline.jit(method("identity", "(Lrec/Phys$Vec;)Lrec/Phys$Vec;")));
-        assertTrue(returned.getMessage().contains("returning the record rec.Phys$Vec"), returned.getMessage());
+                () -> pipeline.jit(method("stiffer", "(Lrec/Phys$Spring;)Lrec/Phys$Spring;")));
+        assertTrue(returned.getMessage().contains("returning the record rec.Phys$Spring from the method you compile,"
+                + " which holds more than doubles"), returned.getMessage());
+        // a record of doubles fills the caller's array of its leaves
+        double[] result = new double[2];
+        pipeline.jit(method("identity", "(Lrec/Phys$Vec;)Lrec/Phys$Vec;")).handle().invokeExact(1.5, -0.25, result);
+        assertArrayEquals(new double[] {1.5, -0.25}, result, 0.0);
+        java.lang.invoke.MethodHandle identity = pipeline.jit(method("identity", "(Lrec/Phys$Vec;)Lrec/Phys$Vec;"))
+                .handle();
+        assertThrows(IllegalArgumentException.class, () -> { identity.invokeExact(1.5, -0.25, new double[3]); });
     }
 }

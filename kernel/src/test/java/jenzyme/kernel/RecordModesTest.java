@@ -49,6 +49,10 @@ class RecordModesTest {
                     return p.a() * p.a() * p.b() + p.a() * x[0] * x[1] + Math.sin(p.b()) * x[1] * x[1];
                 }
                 double pulled(Spring s) { return s.k * s.k * s.rest + Math.exp(s.rest); }
+                record Pt(double x, double y) {}
+                record Seg(Pt mid, double len) {}
+                Seg seg(double a, double b) { return new Seg(new Pt((a + b) / 2, a * b), Math.sqrt(a * a + b * b)); }
+                Pt centre(double[] p) { return new Pt((p[0] + p[1]) / 2, p[0] * p[1] * p[2]); }
                 final class Flow {
                     final double a;
                     final double[] w;
@@ -206,5 +210,37 @@ class RecordModesTest {
         assertArrayEquals(new double[] {0, 0}, byW[0], 0.0);
         assertArrayEquals(new double[] {Math.sin(2), 0}, byW[1], 1e-15);
         assertArrayEquals(new double[] {0, 1}, byW[2], 0.0);
+    }
+
+    @Test
+    void aMethodReturningARecordOfDoublesReturnsItNativelyWithItsTangentAndTakesItsCotangent() throws Exception {
+        assertTrue(cells.text("%jit seg").contains("Seg seg_native(double a, double b)"));
+        assertTrue(cells.text("%autodiff forward seg").contains("SegJvp seg_jvp(double a, double ta, double b,"
+                + " double tb)"));
+        assertTrue(cells.text("%autodiff reverse seg").contains("SegVjp seg_vjp(double a, double b, Seg ybar)"));
+        java.util.Random random = new java.util.Random(21);
+        for (int i = 0; i < 6; i++) {
+            double a = random.nextGaussian(), b = random.nextGaussian(), ta = random.nextGaussian(),
+                    tb = random.nextGaussian(), u = random.nextGaussian(), v = random.nextGaussian(),
+                    w = random.nextGaussian();
+            // exactly rounded operations only: the native record equals the JVM's bit for bit
+            assertArrayEquals(cells.numbers("seg(%s, %s).mid().x(), seg(%s, %s).mid().y(), seg(%s, %s).len()"
+                    .formatted(a, b, a, b, a, b)), cells.numbers(("seg_native(%s, %s).mid().x(), seg_native(%s, %s)"
+                    + ".mid().y(), seg_native(%s, %s).len()").formatted(a, b, a, b, a, b)), 0.0);
+            double len = Math.sqrt(a * a + b * b);
+            kernel.runCell("var jvp = seg_jvp(%s, %s, %s, %s);".formatted(a, ta, b, tb));
+            assertArrayEquals(new double[] {(a + b) / 2, a * b, len, (ta + tb) / 2, b * ta + a * tb,
+                (a * ta + b * tb) / len}, cells.numbers("jvp.value().mid().x(), jvp.value().mid().y(), jvp.value()"
+                    + ".len(), jvp.dvalue().mid().x(), jvp.dvalue().mid().y(), jvp.dvalue().len()"), 1e-14);
+            // the cotangent record (u, v, w) of (mid.x, mid.y, len): ybar·J
+            kernel.runCell("var vjp = seg_vjp(%s, %s, new Seg(new Pt(%s, %s), %s));".formatted(a, b, u, v, w));
+            assertArrayEquals(new double[] {u / 2 + v * b + w * a / len, u / 2 + v * a + w * b / len},
+                    cells.numbers("vjp.da(), vjp.db()"), 1e-14);
+        }
+        // its doubles are the rows of a Jacobian: d(mid x, mid y)/dp of ((p0 + p1)/2, p0·p1·p2)
+        assertTrue(cells.text("%autodiff jacobian centre").contains("double[][] centre_jac(double[] p)"));
+        double[][] jacobian = cells.matrix("centre_jac(new double[] {2, -3, 0.5})");
+        assertArrayEquals(new double[] {0.5, 0.5, 0}, jacobian[0], 0.0);
+        assertArrayEquals(new double[] {-1.5, 1, -6}, jacobian[1], 0.0);
     }
 }

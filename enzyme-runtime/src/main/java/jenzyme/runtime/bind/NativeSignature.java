@@ -56,7 +56,7 @@ public record NativeSignature(List<NativeArgument> arguments, Class<?> returnTyp
                     ? NativeArgument.value(type)
                     : withLength ? NativeArgument.arrayAndLength(type) : NativeArgument.arrayPointer(type));
         }
-        return new NativeSignature(arguments, entry.returnType().javaClass());
+        return new NativeSignature(arguments, entry.returnsArray() ? void.class : entry.returnType().javaClass());
     }
 
     /** The type of the bound method handle: the Java method's own type. */

@@ -4,7 +4,6 @@ import static org.bytedeco.llvm.global.LLVM.*;
 
 import java.util.List;
 import jenzyme.runtime.llvm.IrBuilder;
-import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
@@ -43,16 +42,18 @@ final class ArrayHandOver {
     }
 
     /**
-     * At the callee's exit block, before it frees every allocation of the call: the result (null after a failure)
-     * copied into a new array, which the caller owns.
+     * At the callee's exit block, before it frees every allocation of the call: the result copied into a new array,
+     * which the caller owns. After a failure the result slot holds (null, 0) and the copy is an empty array, which
+     * the caller frees like any other.
+     *
+     * <p>Why no branch around the copy for the failure case: the returned pointer would then be a phi of null and
+     * the fresh array, and Enzyme, which allocates this array's shadow only in the reverse sweep (the forward sweep
+     * never writes it), cached that phi's shadow as null in the forward sweep and read through it in the reverse
+     * sweep: a SIGSEGV in a caller's loop (QA6 R1, {@code LoopArrayLifetimeTest}).
      */
     void copyResult(LLVMValueRef function, LLVMValueRef resultSlot) {
         LLVMValueRef result = ir.load(module.arrayResultType(), resultSlot, "result");
         LLVMValueRef data = ir.extractValue(result, 0);
-        LLVMBasicBlockRef copy = ir.appendBlock(function, "handover.copy");
-        LLVMBasicBlockRef done = ir.appendBlock(function, "handover.done");
-        ir.condBr(ir.icmp(LLVMIntNE, data, ir.zero(ir.ptr())), copy, done);
-        ir.positionAtEnd(copy);
         LLVMValueRef length = ir.extractValue(result, 1);
         LLVMValueRef bytes = ir.mul(ir.zext(length, ir.i64()),
                 ir.constInt(ir.i64(), ArrayOps.byteSize(ArrayOps.elementOf(arrayType))));
@@ -71,13 +72,12 @@ final class ArrayHandOver {
         ArrayOps.copyElements(module, ArrayOps.elementOf(arrayType), JValue.array(data, copied, arrayType), fresh,
                 counter);
         ir.store(ir.insertValue(result, fresh, 0), resultSlot);
-        ir.br(done);
-        ir.positionAtEnd(done);
     }
 
     /**
-     * At the call site, after the callee returned {@code result} (and did not fail): the array, remembered in the
-     * caller's {@code cell}. Inside a loop the cell still holds the previous run's array unless a local took it
+     * At the call site, right after the callee returned {@code result} and before its status is checked: the array,
+     * remembered in the caller's {@code cell}, so that the caller's exit frees it also when the callee failed (then
+     * it is the empty copy). Inside a loop the cell still holds the previous run's array unless a local took it
      * over; no value lives across iterations on the operand stack, so it is dead and freed here.
      */
     static JValue adopt(IrModule module, LLVMValueRef result, LLVMValueRef cell, JavaType arrayType,

@@ -10,7 +10,7 @@ import jenzyme.runtime.error.Messages;
 
 /**
  * Array element access and allocation. Every access is checked against the array's length (one unsigned compare
- * covers negative indices) and is a typed load/store with its TBAA tag. {@code new T[n]} is a zeroed malloc freed
+ * covers negative indices) and is a typed load/store with its TBAA tag. {@code new T[n]} is a zeroed allocation ({@link IrModule#zeroedAllocation}) freed
  * when the allocating call returns, unless it is the array the call returns: the entry copies that into the
  * caller's result array ({@link #copyToResult}), a callee hands it to its caller ({@link ArrayHandOver}). Inside a
  * loop the site's slot holds the previous iteration's array, freed when the site runs again ({@link LoopAllocations}
@@ -79,17 +79,12 @@ final class ArrayOps {
         LLVMValueRef n = length.value();
         exits.failIf(ir.icmp(LLVMIntSLT, n, ir.zero(ir.i32())), StatusCode.NEGATIVE_ARRAY_SIZE, n, null);
         LLVMValueRef bytes = ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), byteSize(element)));
-        // Beyond the JVM's heap the JVM throws OutOfMemoryError; natively, malloc would overcommit and the memset
-        // below touch every page, until the operating system kills the whole kernel.
+        // Beyond the JVM's heap the JVM throws OutOfMemoryError; natively, calloc would overcommit and the code
+        // writing the array touch every page, until the operating system kills the whole kernel.
         exits.failIf(ir.icmp(LLVMIntUGT, bytes, ir.constInt(ir.i64(), MAX_ARRAY_BYTES)), StatusCode.OUT_OF_MEMORY, n,
                 null);
-        // malloc(0) may return null; one byte keeps "null means out of memory" true.
-        Callee umax = module.intrinsic("llvm.umax", ir.i64());
-        LLVMValueRef request = ir.call(umax.type(), umax.function(), bytes, ir.constInt(ir.i64(), 1));
-        LLVMValueRef data = ir.call(module.malloc().type(), module.malloc().function(), request);
+        LLVMValueRef data = module.zeroedAllocation(bytes);
         exits.failIf(ir.icmp(LLVMIntEQ, data, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, n, null);
-        Callee memset = module.intrinsic("llvm.memset", ir.ptr(), ir.i64());
-        ir.call(memset.type(), memset.function(), data, ir.zero(ir.i8()), bytes, ir.zero(ir.i1()));
         LLVMValueRef slot = exits.newAllocationSlot(slots);
         if (insideLoop) {
             // The previous iteration's array (null the first time): dead now, by LoopAllocations' rule.
@@ -120,6 +115,19 @@ final class ArrayOps {
                 result.length());
         copyElements(module, JavaType.DOUBLE, array, result.value(),
                 slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "copy.i"));
+    }
+
+    /** The doubles of a returned record, in order, into the caller's result array of exactly as many. */
+    void leavesToResult(java.util.List<LLVMValueRef> leaves, JValue result) {
+        LLVMValueRef count = ir.constInt(ir.i32(), leaves.size());
+        exits.failIf(ir.icmp(LLVMIntNE, count, result.length()), StatusCode.RESULT_LENGTH, count, result.length());
+        LLVMTypeRef type = module.type(ValueKind.DOUBLE);
+        for (int i = 0; i < leaves.size(); i++) {
+            LLVMValueRef store = ir.store(leaves.get(i), ir.inBoundsGep(type, result.value(),
+                    ir.constInt(ir.i64(), i)));
+            ir.setAlignment(store, byteSize(JavaType.DOUBLE));
+            module.tbaa().attach(store, JavaType.DOUBLE);
+        }
     }
 
     /** Copies {@code array}'s elements of type {@code element} into {@code destination}, as typed loads and stores. */

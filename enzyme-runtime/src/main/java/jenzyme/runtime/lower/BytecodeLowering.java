@@ -158,10 +158,13 @@ public final class BytecodeLowering {
     /** The entry's native parameters, a record parameter flattened into its components (see {@link EntryPoint}). */
     private static EntryPoint entryPoint(LoweredFunction entry, List<StaticField> statics, ClassLibrary classes) {
         MethodRef ref = entry.ref();
-        if (!(entry.signature().returnType() instanceof JavaType returnType)) {
+        // a record of doubles comes back as the array of its leaves (a vector function); other records have no place
+        if (!(entry.signature().returnType() instanceof JavaType) && !entry.signature().returnsDoubles()) {
             throw new LoweringException(Messages.UNSUPPORTED.format(Messages.RECORD_RETURNED_BY_ENTRY.format(
                     entry.signature().returnType().javaName())), ref.owner(), ref.name(), ref.descriptor(), -1, -1, null);
         }
+        JavaType returnType = entry.signature().returnsDoubles() ? JavaType.DOUBLE_ARRAY
+                : (JavaType) entry.signature().returnType();
         if (returnType.isArray() && returnType != JavaType.DOUBLE_ARRAY) {
             throw new LoweringException(Messages.UNSUPPORTED.format(Messages.RETURNING_ARRAY.format(
                     returnType.javaName())), ref.owner(), ref.name(), ref.descriptor(), -1, -1, null);
@@ -189,7 +192,7 @@ public final class BytecodeLowering {
                 llvmIndex += type.llvmTypes().size();
             }
         }
-        if (entry.signature().returnsArray()) {
+        if (entry.signature().entryFillsResult()) {
             parameters.add(new NativeParameter(EntryPoint.RESULT_NAME, returnType, llvmIndex));
             llvmIndex += returnType.llvmTypes().size();
         }
@@ -199,6 +202,6 @@ public final class BytecodeLowering {
             llvmIndex += field.type().llvmTypes().size();
         }
         return new EntryPoint(entry.symbol(), ref.owner(), ref.name(), ref.descriptor(), parameters, returnType,
-                javaParameters, fields);
+                javaParameters, fields, entry.signature().returnType());
     }
 }

@@ -8,7 +8,8 @@ import java.util.stream.Collectors;
  * The LLVM signature is {@code ret @symbol(ptr %status, <parameters' llvmTypes in order>)}; see {@link StatusCode}
  * for the status block the first parameter points to. A method returning {@code double[]} returns void and has one
  * more, hidden, parameter {@link #RESULT_NAME}: the caller's result array, which the method fills (so every
- * derivative mode treats it as the out-parameter form {@code void f(double[] x, double[] result)}).
+ * derivative mode treats it as the out-parameter form {@code void f(double[] x, double[] result)}); so does a
+ * method returning a record of doubles, its leaves in the array ({@link #resultRecord()}).
  *
  * <p>{@code parameters} are the native parameters: a record parameter {@code s} of the Java method is flattened
  * into one per component ({@code s.x}, {@code s.v}, nested records depth first), so that activities, the worker
@@ -18,7 +19,7 @@ import java.util.stream.Collectors;
  */
 public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
                          List<NativeParameter> parameters, JavaType returnType, List<JavaParameter> declared,
-                         List<FieldParameter> fields) implements java.io.Serializable {
+                         List<FieldParameter> fields, Shape result) implements java.io.Serializable {
 
     /** A parameter as the user wrote it: its native parameters are {@code parameters[first, first + leaves)}. */
     public record JavaParameter(String name, Shape shape, int first) implements java.io.Serializable {
@@ -37,6 +38,21 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
         parameters = List.copyOf(parameters);
         declared = List.copyOf(declared);
         fields = List.copyOf(fields);
+    }
+
+    /** An entry point whose result is its {@code returnType}: a number, void or an array, not a record. */
+    public EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
+                      List<NativeParameter> parameters, JavaType returnType, List<JavaParameter> declared,
+                      List<FieldParameter> fields) {
+        this(symbol, ownerInternalName, methodName, descriptor, parameters, returnType, declared, fields, returnType);
+    }
+
+    /**
+     * The record the method returns when it returns one (of doubles only): the hidden result array then holds its
+     * leaves depth first ({@link RecordShape#leafNames}), and {@link #returnType()} is {@code double[]}.
+     */
+    public java.util.Optional<RecordShape> resultRecord() {
+        return result instanceof RecordShape record ? java.util.Optional.of(record) : java.util.Optional.empty();
     }
 
     /** An entry point that reads no static field. */

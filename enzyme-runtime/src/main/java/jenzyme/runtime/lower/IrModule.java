@@ -88,7 +88,7 @@ final class IrModule implements AutoCloseable {
         java.util.List<LLVMTypeRef> params = new java.util.ArrayList<>();
         params.add(ir.ptr());
         signature.leaves().forEach(leaf -> leafTypes(leaf).forEach(params::add));
-        boolean resultArray = entry && signature.returnsArray();
+        boolean resultArray = entry && signature.entryFillsResult();
         if (resultArray) {
             params.add(ir.ptr());
             params.add(ir.i32());
@@ -147,6 +147,26 @@ final class IrModule implements AutoCloseable {
             module.addReturnAttribute(function, "noalias");
             return new Callee(type, function);
         });
+    }
+
+    /**
+     * A zeroed allocation of {@code bytes} (at least one: calloc of nothing may return null, and null means out of
+     * memory), as {@code calloc(1, bytes)}. Why calloc and not malloc + memset: Enzyme gives a calloc a calloc'd
+     * shadow, while for malloc + memset it left the shadow of an array written in an inner loop and passed to a callee
+     * unzeroed until the memset's reverse, and the callee's reverse accumulated adjoints into that garbage
+     * (docs/JAVA-SUBSET.md's RK4 solver, QA6 R1: 1e242 in its reverse Jacobian; {@code LoopArrayLifetimeTest}).
+     */
+    LLVMValueRef zeroedAllocation(LLVMValueRef bytes) {
+        Callee umax = intrinsic("llvm.umax", ir.i64());
+        LLVMValueRef request = ir.call(umax.type(), umax.function(), bytes, ir.constInt(ir.i64(), 1));
+        Callee calloc = declarations.computeIfAbsent("calloc", k -> {
+            LLVMTypeRef type = ir.functionType(ir.ptr(), ir.i64(), ir.i64());
+            LLVMValueRef function = module.addFunction("calloc", type, true);
+            addFunctionAttribute(function, "nounwind");
+            module.addReturnAttribute(function, "noalias");
+            return new Callee(type, function);
+        });
+        return ir.call(calloc.type(), calloc.function(), ir.constInt(ir.i64(), 1), request);
     }
 
     Callee free() {

@@ -9,9 +9,10 @@ import jenzyme.runtime.error.Messages;
  * Arrays allocated inside a loop ({@code double[] k1 = new double[n];} in an integrator's step), and the rule that
  * frees them: each allocation site keeps one slot, and running the site again frees the array it made in the
  * previous iteration (the call's exit frees the last one). That is right only if no array outlives its iteration, so
- * this class follows each such array through the lowering and refuses, at the instruction that would keep it, any
- * way out of the iteration: a store into a local declared outside the loop (by the LocalVariableTable; without one,
- * any store), a record built from it, or a value carried on the operand stack across a jump. What stays allowed —
+ * this class follows each such array through the lowering: assigned to a local declared outside the loop (by the
+ * LocalVariableTable; without one, any local), a one-dimensional array is copied into that local's own array
+ * ({@link CarriedArrays}), a two-dimensional one refused; a record built from it, or a value carried on the operand
+ * stack across a jump, are refused at the instruction. What stays allowed —
  * locals declared in the loop body, element reads and writes, {@code .length}, passing it to a method (a compiled
  * callee cannot keep an array: there are no fields, and an array it returns is a copy, {@link ArrayHandOver}),
  * returning it (the exit copies it before it frees the call's arrays) — keeps each array inside its iteration.
@@ -23,8 +24,8 @@ import jenzyme.runtime.error.Messages;
  */
 final class LoopAllocations {
 
-    /** Where a loop-allocated array came from: the site's offset and its loop. */
-    private record Site(int bci, int[] loop) {}
+    /** Where a loop-allocated array came from: the innermost loop of its allocation site. */
+    private record Site(int[] loop) {}
 
     private final CodePlan plan;
     private final Map<JValue, Site> arrays = new IdentityHashMap<>();
@@ -36,20 +37,40 @@ final class LoopAllocations {
 
     /** Marks {@code array}, just allocated at {@code bci} inside a loop. */
     void allocated(JValue array, int bci) {
-        arrays.put(array, new Site(bci, plan.innermostLoop(bci).orElseThrow()));
+        arrays.put(array, new Site(plan.innermostLoop(bci).orElseThrow()));
     }
 
-    /** A store of {@code value} into local {@code slot} at {@code bci}: allowed only into a local of the same loop. */
-    void stored(int slot, JValue value, int bci) {
+    /**
+     * A store of {@code value} into local {@code slot} at {@code bci}. Returns whether it is a one-dimensional loop
+     * array assigned to a local declared outside its loop, which {@link CarriedArrays} then copies into the local's
+     * array; a two-dimensional one is refused there.
+     */
+    boolean stored(int slot, JValue value, int bci) {
         Site site = arrays.get(value);
         if (site == null) {
             locals.remove(slot);
-            return;
+            return false;
         }
-        if (!plan.isDeclaredInside(slot, bci, site.loop())) {
-            throw escapes(site, Messages.LOOP_ARRAY_OUTER_LOCAL.format(plan.localName(slot)));
+        boolean outside = !plan.isDeclaredInside(slot, bci, site.loop());
+        if (outside && value.isMatrix()) {
+            throw escapes(Messages.LOOP_ARRAY_OUTER_LOCAL.format(plan.localName(slot)));
         }
-        locals.put(slot, site);
+        if (!outside) {
+            locals.put(slot, site);
+        } // else the local keeps the array it holds, and what we know of it: the values are copied in
+        return outside;
+    }
+
+    /**
+     * {@code cast}: {@code array} cast back to its type ({@code (double[]) a.clone()}), the same array. Without this a
+     * clone made in a loop lost its site at the cast, and {@code y = a.clone()} kept an array freed the next time round.
+     */
+    JValue recast(JValue array, JValue cast) {
+        Site site = arrays.get(array);
+        if (site != null) {
+            arrays.put(cast, site);
+        }
+        return cast;
     }
 
     /** A load of local {@code slot}: the value carries the site of the array last stored there. */
@@ -63,13 +84,16 @@ final class LoopAllocations {
 
     /** Refuses {@code value} if it is a loop-allocated array about to leave its iteration ({@code how}: the way). */
     void mustStay(JValue value, Messages how) {
-        Site site = arrays.get(value);
-        if (site != null) {
-            throw escapes(site, how.format());
+        if (arrays.containsKey(value)) {
+            throw escapes(how.format());
         }
     }
 
-    private Unsupported escapes(Site site, String how) {
-        return Unsupported.construct(Messages.LOOP_ARRAY_ESCAPES, plan.line(site.bci()), how);
+    /**
+     * The refusal quotes the line of the instruction that keeps the array; the allocation's own line is not named: in
+     * a notebook it would be the line in JShell's wrapper class, not in the cell (QA6 R1, R11).
+     */
+    private static Unsupported escapes(String how) {
+        return Unsupported.construct(Messages.LOOP_ARRAY_ESCAPES, how);
     }
 }

@@ -16,6 +16,6 @@ record LoweredFunction(MethodRef ref, MethodModel model, MethodSignature signatu
      * ({@link ArrayHandOver}).
      */
     boolean fillsResultArray() {
-        return entry && signature.returnsArray();
+        return entry && signature.entryFillsResult();
     }
 }

@@ -133,7 +133,7 @@ final class LoweredFunctions {
                 }
             }
         }
-        if (entry && signature.returnsArray()) {
+        if (entry && signature.entryFillsResult()) {
             module.ir().setName(module.ir().param(function, index++), EntryPoint.RESULT_NAME);
             module.ir().setName(module.ir().param(function, index), EntryPoint.RESULT_NAME + ".len");
             index++;

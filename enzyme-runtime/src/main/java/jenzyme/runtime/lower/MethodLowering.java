@@ -76,6 +76,7 @@ final class MethodLowering {
     private Arithmetic arithmetic;
     private ArrayOps arrays;
     private LoopAllocations loopArrays;
+    private CarriedArrays carried;
     /** How the method returns an array, unless it is the entry (which fills the caller's result array). */
     private ArrayHandOver handOver;
     private ArrayLibrary library;
@@ -126,6 +127,9 @@ final class MethodLowering {
                 lowerBody(code);
             }
         } catch (Unsupported unsupported) {
+            if (unsupported.bci() >= 0) {
+                bci = unsupported.bci();
+            }
             throw new LoweringException(unsupported.problem(), ref.owner(), ref.name(), ref.descriptor(), bci,
                     plan == null ? -1 : plan.line(bci), null);
         }
@@ -147,6 +151,7 @@ final class MethodLowering {
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
         loopArrays = new LoopAllocations(plan);
+        carried = new CarriedArrays(module, slots, exits, plan, method.signature().parameterSlots());
         library = new ArrayLibrary(module, function, exits, arrays, slots);
         math = new MathCalls(module, arithmetic, exits);
         streams = new StreamPipelines(module, function, slots, exits, arithmetic, arrays, math, this::applyLambda);
@@ -176,6 +181,7 @@ final class MethodLowering {
         if (open) {
             throw Unsupported.malformed("code falls off the end of the method");
         }
+        carried.finish();
         exits.finish();
         slots.finish(start);
     }
@@ -309,6 +315,7 @@ final class MethodLowering {
         }
         List<JValue> values = stack.values();
         values.forEach(v -> loopArrays.mustStay(v, Messages.LOOP_ARRAY_ACROSS_JUMP));
+        values.forEach(v -> carried.escapes(v, bci));
         for (int depth = 0; depth < values.size(); depth++) {
             if (values.get(depth).isUnconstructed()) {
                 pendingAtJump.put(targetBci + ":" + depth, values.get(depth));
@@ -375,11 +382,17 @@ final class MethodLowering {
             });
         }
         switch (instruction) {
-            case LoadInstruction load -> stack.push(loopArrays.loaded(load.slot(), loadLocal(load)));
+            case LoadInstruction load -> stack.push(carried.loaded(load.slot(),
+                    loopArrays.loaded(load.slot(), loadLocal(load)), bci));
             case StoreInstruction store -> {
                 JValue value = stack.pop();
-                loopArrays.stored(store.slot(), value, bci);
-                storeLocal(store.slot(), value, plan.localName(store.slot()));
+                String name = plan.localName(store.slot());
+                if (loopArrays.stored(store.slot(), value, bci)) {
+                    carried.carry(store.slot(), value, bci, name);
+                } else {
+                    carried.stored(store.slot(), value, bci);
+                    storeLocal(store.slot(), value, name);
+                }
             }
             case IncrementInstruction increment -> {
                 String name = plan.localName(increment.slot());
@@ -396,7 +409,12 @@ final class MethodLowering {
             case TableSwitchInstruction table -> switchOn(table.defaultTarget(), table.cases());
             case LookupSwitchInstruction lookup -> switchOn(lookup.defaultTarget(), lookup.cases());
             case ReturnInstruction ret -> {
-                if (method.fillsResultArray()) {
+                if (method.fillsResultArray() && method.signature().returnsDoubles()) {
+                    List<LLVMValueRef> leaves = new ArrayList<>();
+                    boundary.flatten(stack.pop(), method.signature().returnType(), leaves);
+                    arrays.leavesToResult(leaves, resultArray());
+                    exits.returnValue(null);
+                } else if (method.fillsResultArray()) {
                     arrays.copyToResult(stack.pop(), resultArray());
                     exits.returnValue(null);
                 } else if (handOver != null) {
@@ -420,7 +438,7 @@ final class MethodLowering {
             }
             case NewPrimitiveArrayInstruction newArray -> {
                 refuseInReturnedRecord("new " + newArray.typeKind().upperBound().displayName() + "[]");
-                stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
+                stack.push(carried.made(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci))));
             }
             case NewMultiArrayInstruction newArray -> {
                 JValue columns = stack.pop();
@@ -435,7 +453,8 @@ final class MethodLowering {
             case InvokeDynamicInstruction dynamic -> stack.push(lambdas.create(dynamic, stack));
             case TypeCheckInstruction cast when SubsetRules.isArrayCast(cast) -> {
                 JValue array = stack.pop(); // a.clone()'s Object, cast back to a's type
-                stack.push(JValue.array(array.value(), array.length(), JavaType.of(cast.type().asSymbol()).orElseThrow()));
+                stack.push(carried.recast(array, loopArrays.recast(array, JValue.array(array.value(),
+                        array.length(), JavaType.of(cast.type().asSymbol()).orElseThrow()))));
             }
             case NopInstruction nop -> { }
             // Fields, objects, lambdas, throw, monitors, type checks: refused above by SubsetRules.
@@ -507,7 +526,7 @@ final class MethodLowering {
             JValue result = library.call(owner, name, descriptor, stack.popArguments(count + receiver),
                     plan.isInsideLoop(bci));
             if (result != null) {
-                stack.push(result);
+                stack.push(carried.made(result)); // clone(), Arrays.copyOf: new arrays
             }
             return;
         }
@@ -547,6 +566,7 @@ final class MethodLowering {
         JValue placeholder = null;
         if (name.equals("<init>")) {
             args.forEach(a -> loopArrays.mustStay(a, Messages.LOOP_ARRAY_IN_RECORD));
+            args.forEach(a -> carried.escapes(a, bci));
             placeholder = args.removeFirst();
             if (owner.equals("java/lang/Record") || owner.equals("java/lang/Object")) {
                 if (placeholder != records.underConstruction()) {
@@ -573,6 +593,12 @@ final class MethodLowering {
                 return;
             }
         }
+        JavaType.of(java.lang.constant.MethodTypeDesc.ofDescriptor(descriptor).returnType())
+                .filter(JavaType::isMatrix).ifPresent(matrix -> {
+                    // Refused here, at the caller's line, rather than as the callee's signature inside the caller.
+                    throw Unsupported.construct(Messages.CALLING_MATRIX_RESULT,
+                            JavaWords.method(owner, name, descriptor), matrix.javaName());
+                });
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor),
                 lambdas.specialise(descriptor, args, hasReceiver && placeholder == null));
         if (callee.fillsResultArray()) {
@@ -598,14 +624,15 @@ final class MethodLowering {
                 llvmArgs.toArray(LLVMValueRef[]::new));
         // Java has no tail calls: a self-call turned into a loop would neither overflow like the JVM's nor poll.
         ir.noTail(result);
-        exits.afterCall(depth);
         Shape returnType = callee.signature().returnType();
-        if (resultCell != null) {
-            JValue array = ArrayHandOver.adopt(module, result, resultCell, (JavaType) returnType, plan.isInsideLoop(bci));
+        JValue returnedArray = resultCell == null ? null
+                : ArrayHandOver.adopt(module, result, resultCell, (JavaType) returnType, plan.isInsideLoop(bci));
+        exits.afterCall(depth);
+        if (returnedArray != null) {
             if (plan.isInsideLoop(bci)) {
-                loopArrays.allocated(array, bci);
+                loopArrays.allocated(returnedArray, bci);
             }
-            stack.push(array);
+            stack.push(carried.made(returnedArray));
         } else if (placeholder != null) {
             stack.replaceAll(placeholder, boundary.result(result, returnType));
         } else if (returnType != JavaType.VOID) {
@@ -650,7 +677,7 @@ final class MethodLowering {
     private JValue resultArray() {
         int end = javaLlvmCount(); // the result array comes before the static fields
         return JValue.array(ir.param(function, end - 2), ir.param(function, end - 1),
-                (JavaType) method.signature().returnType());
+                method.signature().returnsDoubles() ? JavaType.DOUBLE_ARRAY : (JavaType) method.signature().returnType());
     }
 
     // ---- small helpers

@@ -27,6 +27,20 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
         return returnType instanceof JavaType type && type.isArray();
     }
 
+    /** Whether the method returns a record (or object) all of whose leaves are doubles. */
+    boolean returnsDoubles() {
+        return returnType instanceof RecordShape record && !record.isFunctional()
+                && record.leaves().stream().allMatch(leaf -> leaf == JavaType.DOUBLE);
+    }
+
+    /**
+     * Whether, as the entry, the method fills a caller's result array: it returns a {@code double[]}, or a record of
+     * doubles given back as the array of its leaves (depth first), so that every mode treats it as a vector function.
+     */
+    boolean entryFillsResult() {
+        return returnsArray() || returnsDoubles();
+    }
+
     /** Parses a static method's {@code descriptor}; throws {@link Unsupported} naming the first type outside the subset. */
     static MethodSignature parse(String descriptor, ClassLibrary classes) {
         return parse(Kind.STATIC, null, descriptor, classes);

@@ -84,14 +84,10 @@ final class RowTables {
         return matrix;
     }
 
-    /** A zeroed malloc of {@code bytes} (at least one: malloc(0) may return null); fails with OutOfMemoryError. */
+    /** A zeroed allocation of {@code bytes} ({@link IrModule#zeroedAllocation}); fails with OutOfMemoryError. */
     private LLVMValueRef zeroed(LLVMValueRef bytes, LLVMValueRef detail) {
-        Callee umax = module.intrinsic("llvm.umax", ir.i64());
-        LLVMValueRef request = ir.call(umax.type(), umax.function(), bytes, ir.constInt(ir.i64(), 1));
-        LLVMValueRef data = ir.call(module.malloc().type(), module.malloc().function(), request);
+        LLVMValueRef data = module.zeroedAllocation(bytes);
         exits.failIf(ir.icmp(LLVMIntEQ, data, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, detail, null);
-        Callee memset = module.intrinsic("llvm.memset", ir.ptr(), ir.i64());
-        ir.call(memset.type(), memset.function(), data, ir.zero(ir.i8()), bytes, ir.zero(ir.i1()));
         return data;
     }
 

@@ -224,12 +224,14 @@ final class RuleCalls {
             out = ir.insertValue(out, compiledCall(reverse, status, args), 0);
         } else {
             // The rule hands over a new double[] (ArrayHandOver): k partials are read from it, then it is freed.
-            LLVMValueRef handed = compiledCall(reverse, status, args);
+            // After a failure the array is an empty copy: only a call that succeeded can have the wrong length.
+            LLVMValueRef handed = uncheckedCall(reverse, status, args);
+            LLVMValueRef succeeded = ir.icmp(LLVMIntEQ, ir.load(ir.i32(), status, "rule.status"), ir.zero(ir.i32()));
+            reportIfFailed(status);
             LLVMValueRef data = ir.extractValue(handed, 0);
             LLVMValueRef length = ir.extractValue(handed, 1);
             LLVMValueRef kept = ir.icmp(LLVMIntEQ, length, ir.constInt(ir.i32(), k));
-            LLVMValueRef wrong = ir.and(ir.icmp(LLVMIntNE, data, ir.zero(ir.ptr())), ir.xor(kept,
-                    ir.constInt(ir.i1(), 1)));
+            LLVMValueRef wrong = ir.and(succeeded, ir.xor(kept, ir.constInt(ir.i1(), 1)));
             module.tbaa().attach(ir.store(ir.select(wrong, ir.constInt(ir.i32(), StatusCode.RESULT_LENGTH.code()),
                     ir.zero(ir.i32())), status), JavaType.INT);
             module.tbaa().attach(ir.store(length, ir.inBoundsGep(ir.i32(), status, ir.constInt(ir.i64(), 1))),
@@ -268,6 +270,13 @@ final class RuleCalls {
 
     /** A call of a lowered method with this glue's status block, then the failure hook if it failed. */
     private LLVMValueRef compiledCall(MethodRef method, LLVMValueRef status, List<LLVMValueRef> args) {
+        LLVMValueRef result = uncheckedCall(method, status, args);
+        reportIfFailed(status);
+        return result;
+    }
+
+    /** {@link #compiledCall} without reading the status block: the caller reports the failure. */
+    private LLVMValueRef uncheckedCall(MethodRef method, LLVMValueRef status, List<LLVMValueRef> args) {
         Callee callee = functions.require(method).callee();
         List<LLVMValueRef> all = new ArrayList<>();
         all.add(status);
@@ -275,9 +284,7 @@ final class RuleCalls {
         for (StaticField field : module.statics().known()) {
             field.type().llvmTypes().forEach(t -> all.add(ir.zero(t.equals("ptr") ? ir.ptr() : llvmType(t))));
         }
-        LLVMValueRef result = ir.call(callee.type(), callee.function(), all.toArray(LLVMValueRef[]::new));
-        reportIfFailed(status);
-        return result;
+        return ir.call(callee.type(), callee.function(), all.toArray(LLVMValueRef[]::new));
     }
 
     /** Calls the failure hook if the status block holds a failure, then clears it. */

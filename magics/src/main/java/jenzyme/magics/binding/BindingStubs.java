@@ -78,12 +78,17 @@ public final class BindingStubs {
                 args.add(RecordStubs.read(java.shape(), entry.parameters().get(p).name()));
             }
         }
-        String returns = entry.returnType().javaName();
+        java.util.Optional<RecordShape> record = entry.resultRecord();
+        if (record.isPresent()) {
+            args.add("r$"); // the hidden result array the compiled code fills with the record's doubles
+        }
+        String returns = record.map(RecordShape::javaName).orElse(entry.returnType().javaName());
         String call = holder + ".H.invokeExact(" + String.join(", ", args) + ")";
         String signature = returns + " " + name + "_native(" + String.join(", ", params) + ")";
-        String source = holderClass(holder, handle)
-                + signature + " {\n" + guarded(entry.returnType() == JavaType.VOID ? call + ";"
-                        : "return (" + returns + ") " + call + ";") + "}\n";
+        String body = record.map(r -> "    double[] r$ = new double[" + r.leaves().size() + "];\n" + guarded(call + ";")
+                + "    return " + RecordStubs.fromArray(r, "r$") + ";\n")
+                .orElse(guarded(entry.returnType() == JavaType.VOID ? call + ";" : "return (" + returns + ") " + call + ";"));
+        String source = holderClass(holder, handle) + signature + " {\n" + body + "}\n";
         return new Stubs(source, List.of(signature));
     }
 
@@ -187,7 +192,11 @@ public final class BindingStubs {
         if (vector) { // the hidden result array and its shadow, seeded with a copy of ybar (Enzyme consumes it)
             intoParameters.add("double[] ybar");
             handleArguments.addAll(List.of("new double[ybar.length]", "ybar.clone()"));
-            ergonomic.add("double[]", "ybar");
+            // a record result's cotangent is a record of its type, given to _vjp_into as its doubles
+            entry.resultRecord().ifPresentOrElse(record -> {
+                ergonomic.parameters.add(record.javaName() + " ybar");
+                ergonomic.arguments.add(RecordStubs.toArray(record, "ybar"));
+            }, () -> ergonomic.add("double[]", "ybar"));
         }
         JavaType returnType = entry.returnType();
         boolean returnsValue = returnType != JavaType.VOID && !vector;
@@ -244,7 +253,8 @@ public final class BindingStubs {
                 : entry.parameters().subList(p.first(), p.first() + p.leafCount()).stream()
                 .map(leaf -> RecordStubs.read(p.shape(), leaf.name()))).toList();
         String x = RecordStubs.read(entry, entry.parameters().get(jacobian.shape().input()).name());
-        String rows = entry.returnsArray() ? jvmCall(entry, receiver, call.argumentList()) + ".length"
+        String rows = entry.resultRecord().isPresent() ? String.valueOf(entry.resultRecord().get().leaves().size())
+                : entry.returnsArray() ? jvmCall(entry, receiver, call.argumentList()) + ".length"
                 : RecordStubs.read(entry, entry.parameters().get(jacobian.shape().output()).name()) + ".length";
         String intoSignature = "void " + name + "_jac_into(" + call.parameterList()
                 + (call.parameters.isEmpty() ? "" : ", ") + "double[][] jacobian)";

@@ -185,15 +185,20 @@ public final class ForwardStubs {
         String into = "void " + name + "_jvp_into(" + call.parameterList() + ")";
         String signature = record + " " + name + "_jvp(" + call.parameters.subList(0, call.parameters.size() - 2)
                 .stream().reduce((a, b) -> a + ", " + b).orElse("") + ")";
+        // a record result: value and tangent records of its type (the _into form keeps their doubles in arrays)
+        java.util.Optional<jenzyme.runtime.lower.RecordShape> result = entry.resultRecord();
+        String type = result.map(jenzyme.runtime.lower.RecordShape::javaName).orElse("double[]");
         String source = BindingStubs.holderClass(holder, derivative.handle(), convention.slots().size())
-                + "record " + record + "(double[] value, double[] dvalue) {}\n"
+                + "record " + record + "(" + type + " value, " + type + " dvalue) {}\n"
                 + into + " {\n    double[] out$ = " + holder + ".OUT.get();\n"
                 + BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);") + "}\n"
                 + signature + " {\n"
-                + "    int m$ = " + BindingStubs.jvmCall(entry, receiver, String.join(", ", values)) + ".length;\n"
+                + "    int m$ = " + result.map(r -> String.valueOf(r.leaves().size())).orElse(
+                        BindingStubs.jvmCall(entry, receiver, String.join(", ", values)) + ".length") + ";\n"
                 + "    double[] " + y + " = new double[m$], " + ty + " = new double[m$];\n"
                 + "    " + name + "_jvp_into(" + ergonomic + ", " + y + ", " + ty + ");\n"
-                + "    return new " + record + "(" + y + ", " + ty + ");\n}\n";
+                + "    return new " + record + "(" + result.map(r -> RecordStubs.fromArray(r, y) + ", "
+                        + RecordStubs.fromArray(r, ty)).orElse(y + ", " + ty) + ");\n}\n";
         return new BindingStubs.Stubs(source, List.of(signature, into));
     }
 }

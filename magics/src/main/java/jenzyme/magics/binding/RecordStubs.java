@@ -43,6 +43,25 @@ final class RecordStubs {
                 .map(p -> read(p.shape(), nativeName)).orElse(nativeName);
     }
 
+    /**
+     * {@code new R(a[0], a[1], ...)}: the record {@code shape} from the doubles of array expression {@code array},
+     * its leaves depth first (how a method returning a record of doubles fills its result array).
+     */
+    static String fromArray(RecordShape shape, String array) {
+        Map<String, String> leaves = new java.util.HashMap<>();
+        java.util.List<String> names = shape.leafNames("r");
+        for (int i = 0; i < names.size(); i++) {
+            leaves.put(names.get(i), array + "[" + i + "]");
+        }
+        return construct(shape, "r", leaves);
+    }
+
+    /** {@code new double[] {r.a(), r.b().x(), ...}}: the leaves of record expression {@code record}, depth first. */
+    static String toArray(RecordShape shape, String record) {
+        return shape.leafNames(record).stream().map(leaf -> read(shape, leaf))
+                .collect(Collectors.joining(", ", "new double[] {", "}"));
+    }
+
     /** A Java identifier for a value tied to native parameter {@code nativeName}: {@code ds$pos$x}. */
     static String local(String nativeName) {
         return nativeName.replace('.', '$');
