@@ -197,6 +197,54 @@ class LoopChunkingTest {
         }
     }
 
+    /**
+     * The inner loop of {@code rows} runs a trip of at most one chunk (4096) in its unchecked copy, any other in its
+     * checked copy (LoopShape.oneChunk): d = 5 runs unchecked, d = 5000 checked, and with an X one element short the
+     * last row runs checked and throws where the JVM does.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void gradientsOfNestedLoopsMatchTheAnalyticGradientAndThrowAtTheJvmsIndex(boolean fastMath) throws Throwable {
+        try (Derivative rows = gradient("rows", "([D[DII)D", fastMath)) {
+            for (int d : new int[] {5, 5000}) {
+                int n = 7;
+                Random random = new Random(d);
+                double[] x = random.doubles(n * d, -1, 1).toArray(), w = random.doubles(d, -1, 1).toArray();
+                double[] dx = new double[x.length], dw = new double[d], out = new double[1];
+                rows.handle().invokeExact(x, dx, w, dw, n, d, out);
+                double[] ex = new double[x.length], ew = new double[d];
+                for (int i = 0; i < n; i++) {
+                    double z = 0;
+                    for (int j = 0; j < d; j++) {
+                        z += x[i * d + j] * w[j];
+                    }
+                    for (int j = 0; j < d; j++) {
+                        ew[j] += 2 * z * x[i * d + j];
+                        ex[i * d + j] = 2 * z * w[j];
+                    }
+                }
+                // --fast-math may sum z's d products in any order: off by up to d·ε·Σ|x w| (3e-9 at d = 5000).
+                double tolerance = fastMath ? 1e-8 : 1e-12;
+                double value = (double) jvm("rows", x, w, n, d);
+                assertEquals(value, out[0], fastMath ? tolerance * Math.abs(value) : 0.0, "d=" + d);
+                for (int j = 0; j < d; j++) {
+                    assertEquals(ew[j], dw[j], tolerance * (1 + Math.abs(ew[j])), "d=" + d + ", j=" + j);
+                }
+                for (int k = 0; k < x.length; k++) {
+                    assertEquals(ex[k], dx[k], tolerance * (1 + Math.abs(ex[k])), "d=" + d + ", k=" + k);
+                }
+                // The JVM's own message is not asked for again: thrown often from C2-compiled code, HotSpot throws
+                // a preallocated exception without one, and nestedLoopsWithAnInvariantRowOffsetMatchTheJvm got that.
+                double[] shortX = Arrays.copyOf(x, x.length - 1);
+                Throwable actual = assertThrows(ArrayIndexOutOfBoundsException.class,
+                        () -> { rows.handle().invokeExact(shortX, new double[shortX.length], w, new double[d], n, d,
+                                out); });
+                assertEquals("Index " + shortX.length + " out of bounds for length " + shortX.length,
+                        actual.getMessage());
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void aStripMinedGradientThrowsAtTheJvmsIndex(boolean fastMath) throws Throwable {

@@ -16,9 +16,12 @@ import java.util.Set;
  * @param versioned     whether the loop also gets a copy without the bounds checks its counter makes redundant
  * @param plainWhenShort whether only the unchecked copy is strip-mined, and the checked one polls every iteration
  *                      and runs short trips ({@link LoopPolling#CHUNKED_WHEN_LONG}); implies {@code versioned}
+ * @param oneChunk      whether the unchecked copy runs a whole trip of at most one chunk, without a budget, and the
+ *                      checked copy, which polls every iteration, any other: a loop inside another under
+ *                      {@link LoopPolling#CHUNKED_WHEN_LONG}; implies {@code versioned}
  */
 record LoopShape(int header, int end, int branchBci, int exitBci, int chunk, int inductionSlot,
-                 Set<Integer> storedLocals, boolean versioned, boolean plainWhenShort) {
+                 Set<Integer> storedLocals, boolean versioned, boolean plainWhenShort, boolean oneChunk) {
 
     boolean contains(int bci) {
         return header <= bci && bci <= end;

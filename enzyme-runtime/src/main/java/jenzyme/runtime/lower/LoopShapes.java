@@ -72,8 +72,9 @@ final class LoopShapes {
         LoopShapes shapes = new LoopShapes(code, plan);
         Map<Integer, Integer> ends = plan.loopEnds();
         boolean whenLong = polling == LoopPolling.CHUNKED_WHEN_LONG;
-        ends.forEach((header, end) -> shapes.shape(header, end, ends, whenLong)
-                .filter(shape -> !whenLong || shape.versioned() && isOutermost(header, end, ends))
+        ends.forEach((header, end) -> shapes.shape(header, end, ends, whenLong,
+                        whenLong && !isOutermost(header, end, ends))
+                .filter(shape -> !whenLong || shape.versioned())
                 .ifPresent(shape -> found.put(header, shape)));
         return found;
     }
@@ -82,7 +83,12 @@ final class LoopShapes {
         return ends.entrySet().stream().noneMatch(e -> e.getKey() < header && end <= e.getValue());
     }
 
-    private Optional<LoopShape> shape(int header, int end, Map<Integer, Integer> ends, boolean plainWhenShort) {
+    /**
+     * @param whenLong for {@link LoopPolling#CHUNKED_WHEN_LONG}: strip-mined only when long if outermost, else
+     *                 {@code nested} and run one chunk from each entry ({@link LoopShape#oneChunk})
+     */
+    private Optional<LoopShape> shape(int header, int end, Map<Integer, Integer> ends, boolean whenLong,
+                                      boolean nested) {
         int first = offsets.indexOf(header);
         if (first < 0 || !plan.entryStack(header).isEmpty()) {
             return Optional.empty();
@@ -125,7 +131,7 @@ final class LoopShapes {
                 && instructions.subList(first, last).stream().anyMatch(i -> i instanceof ArrayLoadInstruction
                         || i instanceof ArrayStoreInstruction);
         return Optional.of(new LoopShape(header, end, offsets.get(k), exitBci, chunk, counter, Set.copyOf(stored),
-                versioned, plainWhenShort));
+                versioned, whenLong && !nested, nested));
     }
 
     /** The local that {@code iinc l, 1; goto header} ends the loop with and nothing else stores to, or -1. */

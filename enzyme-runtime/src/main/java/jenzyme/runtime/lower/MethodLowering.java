@@ -230,7 +230,11 @@ final class MethodLowering {
         LLVMBasicBlockRef unchecked = fastBlocks.get(shape.header());
         fastLoop = null;
         arrays.provedBy(null);
-        ir.condBr(version.chosen(), unchecked, blockAt(shape.header()));
+        LLVMValueRef chosen = version.chosen();
+        if (shape.oneChunk()) {
+            chosen = ir.and(chosen, ir.xor(version.hasTrips(shape.chunk() + 1), ir.constInt(ir.i1(), 1)));
+        }
+        ir.condBr(chosen, unchecked, blockAt(shape.header()));
         if (shape.plainWhenShort()) {
             LoopVersion proved = version;
             chunk.emitGate(() -> proved.hasTrips(LoopShapes.LONG_TRIPS), blockAt(shape.header()));
@@ -304,7 +308,7 @@ final class MethodLowering {
     /** Whether the loop at {@code header}, in the copy being lowered, polls at its header: it is not strip-mined. */
     private boolean pollsEveryIteration(int header) {
         ChunkedLoop chunk = chunks.get(header);
-        return chunk == null || fastLoop == null && chunk.shape().plainWhenShort();
+        return chunk == null || fastLoop == null && (chunk.shape().plainWhenShort() || chunk.shape().oneChunk());
     }
 
     private void spillFor(int targetBci) {
@@ -350,6 +354,13 @@ final class MethodLowering {
         if (chunk != null && !pollsEveryIteration(chunk.shape().header())) {
             if (version != null) {
                 version.exitTest(condition, true);
+            }
+            if (chunk.shape().oneChunk()) {
+                // The dispatch admitted the whole trip (at most one chunk): no budget, and no nest of loops.
+                LLVMBasicBlockRef next = ir.appendBlock(function, "u" + bci + ".next");
+                ir.condBr(condition, blockAt(targetBci), next);
+                ir.positionAtEnd(next);
+                return;
             }
             chunk.exitTest(function, ir.xor(condition, ir.constInt(ir.i1(), 1)), blockAt(targetBci),
                     fastLoop != null ? "u" : "b");
