@@ -442,6 +442,7 @@ public enum Messages {
     // What the magics share: generated names and bindings.
     BINDING_REPLACED,
     RELEASE_FAILED,
+    CODE_HANDED_OVER_TWICE,
     NAME_TAKEN_BY_BINDING,
     NAME_TAKEN_BY_USER,
     POINT_DIMENSION,

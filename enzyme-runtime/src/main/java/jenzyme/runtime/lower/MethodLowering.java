@@ -191,6 +191,7 @@ final class MethodLowering {
             enterLabel(plan.bci(target.label()));
         } else if (element instanceof Instruction instruction) {
             bci = offset;
+            exits.insideLoop(plan.isInsideLoop(bci));
             int line = plan.line(bci);
             if (line != siteLine) {
                 siteLine = line;
@@ -350,7 +351,8 @@ final class MethodLowering {
             if (version != null) {
                 version.exitTest(condition, true);
             }
-            chunk.exitTest(function, ir.xor(condition, ir.constInt(ir.i1(), 1)), blockAt(targetBci));
+            chunk.exitTest(function, ir.xor(condition, ir.constInt(ir.i1(), 1)), blockAt(targetBci),
+                    fastLoop != null ? "u" : "b");
             return;
         }
         LLVMBasicBlockRef next = ir.appendBlock(function, "b" + bci + ".next");
@@ -619,7 +621,7 @@ final class MethodLowering {
             // Recursion without loops (fib(60)) has no loop header to poll at: poll before each self-call.
             exits.pollInterrupt();
         }
-        LLVMValueRef depth = exits.beforeCall();
+        ExitPaths.CallFrame depth = exits.beforeCall();
         LLVMValueRef result = ir.call(callee.callee().type(), callee.callee().function(),
                 llvmArgs.toArray(LLVMValueRef[]::new));
         // Java has no tail calls: a self-call turned into a loop would neither overflow like the JVM's nor poll.
