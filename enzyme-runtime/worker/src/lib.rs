@@ -7,6 +7,7 @@ pub mod cache_slots;
 pub mod cli;
 pub mod diagnostics;
 pub mod enzyme;
+pub mod failure_checks;
 pub mod frame;
 pub mod llvm;
 pub mod outline;

@@ -1,7 +1,8 @@
 //! One request, start to end: parse and verify → check the request against the function → pre-AD optimisation
-//! (O2 without loop vectorisation/SLP/unrolling) → long blocks cut into functions → Enzyme → remove `preprocess_*` clones → interrupt polls in
-//! reverse loops → C-ABI wrapper → `default<O3>` → verify → bitcode. Each phase is timed; the first failure names
-//! its phase. Called by `serve` (framed protocol) and `cli`.
+//! (O2 without loop vectorisation/SLP/unrolling) → long blocks cut into functions → Enzyme → remove `preprocess_*`
+//! clones → failure checks made inlinable → interrupt polls in reverse loops → C-ABI wrapper → `default<O3>` →
+//! verify → bitcode. Each phase is timed; the first failure names its phase. Called by `serve` (framed protocol)
+//! and `cli`.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use llvm_sys::prelude::LLVMValueRef;
 use crate::cache_slots;
 use crate::diagnostics;
 use crate::enzyme;
+use crate::failure_checks;
 use crate::llvm::{self, Context, Module, PassTuning, TargetMachine};
 use crate::outline;
 use crate::reverse_polls;
@@ -101,6 +103,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     let derivative = enzyme::differentiate(context.raw(), function, request).map_err(fail(Phase::Enzyme))?;
     remove_preprocess_clones(&module);
     cache_slots::untag_pointer_slots(&module);
+    failure_checks::inline_after_ad(&module);
     reverse_polls::insert(&module);
     wrapper::emit(&module, request, &layout, derivative.function).map_err(fail(Phase::Enzyme))?;
     if request.options.fast_math {

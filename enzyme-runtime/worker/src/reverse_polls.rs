@@ -27,8 +27,11 @@ pub const INTERRUPT_FLAG: &str = "jenzyme_interrupt_enzyme_const";
 pub const INTERRUPT_UNWIND: &str = "jenzyme.interrupt_unwind";
 const POLL: &str = "jenzyme.reverse_poll";
 const REVERSE_BLOCK_PREFIX: &str = "invert";
+/// The blocks of a versioned loop's unchecked copy (jenzyme.runtime.lower.MethodLowering names them).
+const UNCHECKED_PREFIX: &str = "u";
 
-/// Adds a poll to the header of every reverse-sweep loop of the module; returns how many it added. A module
+/// Adds a poll to the header of every reverse-sweep loop of the module but the reverses of strip-mined inner loops
+/// ([`is_chunk_bounded`]); returns how many it added. A module
 /// without the interrupt flag has no loop the frontend wrote, hence no reverse loop.
 pub fn insert(module: &Module) -> usize {
     let flag_name = CString::new(INTERRUPT_FLAG).unwrap();
@@ -42,7 +45,9 @@ pub fn insert(module: &Module) -> usize {
         .into_iter()
         .filter(|f| !llvm::is_declaration(*f))
         .flat_map(loop_headers)
-        .filter(|block| block_name(*block).starts_with(REVERSE_BLOCK_PREFIX))
+        .filter(|(header, _)| block_name(*header).starts_with(REVERSE_BLOCK_PREFIX))
+        .filter(|(header, latches)| !is_chunk_bounded(*header, latches))
+        .map(|(header, _)| header)
         .collect();
     if headers.is_empty() {
         return 0;
@@ -66,12 +71,13 @@ pub fn insert(module: &Module) -> usize {
     headers.len()
 }
 
-/// Targets of retreating edges of a depth-first walk from the entry: every cycle of the CFG has one.
-fn loop_headers(function: LLVMValueRef) -> Vec<LLVMBasicBlockRef> {
+/// Targets of retreating edges of a depth-first walk from the entry (every cycle of the CFG has one), each with
+/// the sources of its retreating edges.
+fn loop_headers(function: LLVMValueRef) -> Vec<(LLVMBasicBlockRef, Vec<LLVMBasicBlockRef>)> {
     // SAFETY: read-only walk over a live function's CFG.
     unsafe {
         let entry = LLVMGetEntryBasicBlock(function);
-        let mut headers = Vec::new();
+        let mut headers: Vec<(LLVMBasicBlockRef, Vec<LLVMBasicBlockRef>)> = Vec::new();
         let mut seen = HashSet::from([entry]);
         let mut on_path = HashSet::from([entry]);
         let mut stack = vec![(entry, 0u32)];
@@ -83,11 +89,13 @@ fn loop_headers(function: LLVMValueRef) -> Vec<LLVMBasicBlockRef> {
                 stack.pop();
                 continue;
             }
+            let source = *block;
             let successor = LLVMGetSuccessor(terminator, *next);
             *next += 1;
             if on_path.contains(&successor) {
-                if !headers.contains(&successor) {
-                    headers.push(successor);
+                match headers.iter_mut().find(|(header, _)| *header == successor) {
+                    Some((_, latches)) => latches.push(source),
+                    None => headers.push((successor, vec![source])),
                 }
             } else if seen.insert(successor) {
                 on_path.insert(successor);
@@ -96,6 +104,40 @@ fn loop_headers(function: LLVMValueRef) -> Vec<LLVMBasicBlockRef> {
         }
         headers
     }
+}
+
+/// Whether the reverse loop at `header` is the reverse of the inner loop of a strip-mined loop: every block of it
+/// (the header and what reaches its latches without passing the header) reverses a block of a versioned loop's
+/// unchecked copy, which the frontend names `u...` (jenzyme.runtime.lower.ChunkedLoop). Such a loop runs at most
+/// one chunk, a bounded amount of work, and the reverse of the chunk loop around it polls: a poll inside would keep
+/// the loop from vectorising (a second exit), and with it Enzyme's shadow updates paired into overlapping 16-byte
+/// stores that stall store forwarding every iteration (Rosenbrock n = 1000: 4.5 us against 1.95 without).
+fn is_chunk_bounded(header: LLVMBasicBlockRef, latches: &[LLVMBasicBlockRef]) -> bool {
+    let mut body = HashSet::from([header]);
+    let mut work: Vec<LLVMBasicBlockRef> = latches.to_vec();
+    while let Some(block) = work.pop() {
+        if !body.insert(block) {
+            continue;
+        }
+        // SAFETY: read-only walk over the predecessors of a live block (the users of its value that are branches).
+        unsafe {
+            let mut using = LLVMGetFirstUse(LLVMBasicBlockAsValue(block));
+            while !using.is_null() {
+                let user = LLVMGetUser(using);
+                if !LLVMIsATerminatorInst(user).is_null() {
+                    work.push(LLVMGetInstructionParent(user));
+                }
+                using = LLVMGetNextUse(using);
+            }
+        }
+    }
+    body.iter().all(|block| reverses_unchecked_copy(&block_name(*block)))
+}
+
+/// Enzyme names the reverse of block `X` `invertX`, and adds `incinvertX` (the counter step) and `invertX_phi...`.
+fn reverses_unchecked_copy(name: &str) -> bool {
+    let name = name.strip_prefix("inc").unwrap_or(name);
+    name.strip_prefix(REVERSE_BLOCK_PREFIX).is_some_and(|forward| forward.starts_with(UNCHECKED_PREFIX))
 }
 
 fn block_name(block: LLVMBasicBlockRef) -> String {

@@ -1,12 +1,13 @@
-//! The worker's IR rewrites around Enzyme on hand-written shapes: long blocks cut into functions (outline.rs) and
-//! interrupt polls in reverse-sweep loops (reverse_polls.rs). Each result must verify; the numbers of the
+//! The worker's IR rewrites around Enzyme on hand-written shapes: long blocks cut into functions (outline.rs),
+//! interrupt polls in reverse-sweep loops (reverse_polls.rs) and the failure check made inlinable
+//! (failure_checks.rs). Each result must verify; the numbers of the
 //! derivatives through them are checked end to end (test_reliability.py, test_interrupts.py).
 
 mod common;
 
 use common::bitcode_of_ir;
 use jenzyme_worker::llvm::Context;
-use jenzyme_worker::{outline, reverse_polls};
+use jenzyme_worker::{failure_checks, outline, reverse_polls};
 
 /// `double f(double x)`: a running sum of `n` products in one block (2 instructions per term).
 fn running_sum(n: usize) -> String {
@@ -30,6 +31,15 @@ fn a_long_block_becomes_calls_of_chunks_and_a_short_one_stays() {
 
     let short = context.parse_bitcode(&bitcode_of_ir(&running_sum(150))).unwrap();
     assert_eq!(outline::split_long_blocks(&short), 0, "301 instructions: below twice a chunk");
+}
+
+/// The module of `ir` after `reverse_polls::insert`, which must add `polls` polls and leave it valid, as text.
+fn with_polls(ir: &str, polls: usize) -> String {
+    let context = Context::new();
+    let module = context.parse_bitcode(&bitcode_of_ir(ir)).unwrap();
+    assert_eq!(reverse_polls::insert(&module), polls);
+    module.verify().unwrap();
+    module.to_text()
 }
 
 #[test]
@@ -56,15 +66,83 @@ done:
 "#,
         flag = reverse_polls::INTERRUPT_FLAG
     );
-    let context = Context::new();
-    let module = context.parse_bitcode(&bitcode_of_ir(&ir)).unwrap();
-    assert_eq!(reverse_polls::insert(&module), 1);
-    module.verify().unwrap();
-    let text = module.to_text();
+    let text = with_polls(&ir, 1);
     let reverse = text.split("invertfor.body:").nth(1).unwrap();
     assert!(reverse.lines().nth(2).unwrap().contains("call void @jenzyme.reverse_poll()"), "{text}");
     let forward = text.split("for.body:").nth(1).unwrap().split("invertfor.body").next().unwrap();
     assert!(!forward.contains("reverse_poll"), "{text}");
     assert!(text.contains("load volatile i32, ptr @jenzyme_interrupt_enzyme_const"), "{text}");
     assert!(text.contains("call void @jenzyme.interrupt_unwind()"), "{text}");
+}
+
+/// The reverse of a strip-mined loop: the chunk loop (`invertb9.out`) around the reverse of the unchecked copy's
+/// loop (`invertu9.next`, stepped by Enzyme's `incinvertu9.next`). Only the chunk loop polls.
+#[test]
+fn the_reverse_of_a_chunks_inner_loop_gets_no_poll() {
+    let ir = format!(
+        r#"@{flag} = external global i32
+define void @g(i32 %chunks, i64 %n) {{
+entry:
+  br label %invertb9.out
+invertb9.out:
+  %c = phi i32 [ %chunks, %entry ], [ %c1, %invertchunk4 ]
+  br label %invertu9.next
+invertu9.next:
+  %j = phi i64 [ %n, %invertb9.out ], [ %j1, %incinvertu9.next ]
+  %last = icmp eq i64 %j, 0
+  br i1 %last, label %invertchunk4, label %incinvertu9.next
+incinvertu9.next:
+  %j1 = add i64 %j, -1
+  br label %invertu9.next
+invertchunk4:
+  %c1 = sub i32 %c, 1
+  %again = icmp sgt i32 %c1, 0
+  br i1 %again, label %invertb9.out, label %done
+done:
+  ret void
+}}
+"#,
+        flag = reverse_polls::INTERRUPT_FLAG
+    );
+    let text = with_polls(&ir, 1);
+    let outer = text.split("invertb9.out:").nth(1).unwrap();
+    assert!(outer.lines().nth(2).unwrap().contains("call void @jenzyme.reverse_poll()"), "{text}");
+    let inner = text.split("invertu9.next:").nth(1).unwrap().split("invertchunk4:").next().unwrap();
+    assert!(!inner.contains("reverse_poll"), "{text}");
+}
+
+#[test]
+fn the_failure_check_becomes_inlinable_and_its_unwinder_noreturn() {
+    let ir = r#"declare void @jenzyme.fail_unwind(ptr) nounwind
+define internal void @jenzyme.fail_if(ptr %status, i1 %failed) noinline nounwind memory(argmem: readwrite) {
+entry:
+  br i1 %failed, label %raise, label %ok
+raise:
+  store i32 1, ptr %status
+  call void @jenzyme.fail_unwind(ptr %status)
+  ret void
+ok:
+  ret void
+}
+define void @f(ptr %status, i1 %c) {
+entry:
+  call void @jenzyme.fail_if(ptr %status, i1 %c)
+  ret void
+}
+"#;
+    let context = Context::new();
+    let module = context.parse_bitcode(&bitcode_of_ir(ir)).unwrap();
+    assert!(failure_checks::inline_after_ad(&module));
+    module.verify().unwrap();
+    let text = module.to_text();
+    let attributes = |name: &str| {
+        let line = text.lines().find(|l| l.starts_with("define") && l.contains(name)).unwrap();
+        let group = line.split('#').nth(1).unwrap().split(' ').next().unwrap().to_string();
+        text.lines().find(|l| l.starts_with(&format!("attributes #{group} "))).unwrap().to_string()
+    };
+    let check = attributes("@jenzyme.fail_if");
+    assert!(check.contains("alwaysinline") && !check.contains("noinline") && !check.contains("memory"), "{text}");
+    let unwind = text.lines().find(|l| l.starts_with("declare") && l.contains("@jenzyme.fail_unwind")).unwrap();
+    let group = unwind.split('#').nth(1).unwrap();
+    assert!(text.lines().any(|l| l.starts_with(&format!("attributes #{group} ")) && l.contains("noreturn")), "{text}");
 }

@@ -57,11 +57,13 @@ final class ParallelScaling {
         for (int t = 0; t < threads; t++) {
             timers.add(DerivativeCalls.reverse(Column.REVERSE, derivative, workload, layout).timer());
         }
-        // The fastest of a few estimates: the first calls run cold (a batch of 36, 3 ms, was sized from them at load 19).
+        // The fastest of the estimates taken over 0.2 s: the first calls run before the JIT has compiled the binding
+        // (batches of 36 and 78, 3-6 ms, were sized from the first 50 and the first 200 calls at load 12-19).
         double perCall = Double.POSITIVE_INFINITY;
-        for (int estimate = 0; estimate < 4; estimate++) {
+        long warm = System.nanoTime() + 200_000_000L;
+        do {
             perCall = Math.min(perCall, timers.getFirst().seconds(50) / 50);
-        }
+        } while (System.nanoTime() < warm);
         int batch = Math.max(threads, (int) Math.ceil(BATCH_SECONDS / perCall / threads) * threads);
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {

@@ -116,9 +116,10 @@ public final class Pipeline implements AutoCloseable {
 
     /** The lowered method, relaxed for {@code --fast-math} when the options ask for it. */
     private LoweredModule lower(JavaMethod method, DifferentiationOptions options, Sweep sweep, int width) {
-        // Strict derivatives poll every iteration; fast-math ones strip-mine long loops, which then vectorise.
-        return relaxed(lower(method, sweep, width,
-                options.fastMath() ? LoopPolling.CHUNKED_WHEN_LONG : LoopPolling.EVERY_ITERATION), options);
+        // Gradients and fast-math derivatives strip-mine long loops (see LoopPolling), strict tangents poll every
+        // iteration.
+        return relaxed(lower(method, sweep, width, options.fastMath() || sweep == Sweep.REVERSE
+                ? LoopPolling.CHUNKED_WHEN_LONG : LoopPolling.EVERY_ITERATION), options);
     }
 
     private static LoweredModule relaxed(LoweredModule lowered, DifferentiationOptions options) {

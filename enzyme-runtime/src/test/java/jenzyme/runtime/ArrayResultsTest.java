@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Callees that return a new array, as integrators are written: a right-hand side and an RK4 step returning new
- * arrays, a solver returning its result to a scalar loss, an adaptive step's {@code ynew} kept or dropped,
+ * arrays, {@code y = rk4Step(...)} in a solver returning its result to a scalar loss, an adaptive step's
+ * {@code ynew} kept ({@code y = ynew}) or dropped,
  * int/long/float results, a callee returning its parameter, and an entry returning an array. Each checked against the JVM on random inputs and, through reverse and forward
  * mode, against central differences; a million gradient calls keep native memory flat.
  */
@@ -48,10 +49,7 @@ class ArrayResultsTest {
                 static double[] solve(double[] y0, double[] p, double t1, int steps) {
                     double[] y = y0.clone();
                     double h = t1 / steps;
-                    for (int i = 0; i < steps; i++) {
-                        double[] next = rk4Step(i * h, y, h, p);
-                        System.arraycopy(next, 0, y, 0, y.length);
-                    }
+                    for (int i = 0; i < steps; i++) y = rk4Step(i * h, y, h, p);
                     return y;
                 }
                 public static double loss(double[] p, double t1, int steps) {
@@ -70,7 +68,7 @@ class ArrayResultsTest {
                         double[] ynew = axpy(h / 2, lotkaVolterra(t + h / 2, half, p), half);
                         double err = Math.abs(ynew[0] - full[0]) + Math.abs(ynew[1] - full[1]);
                         if (err < tol) {
-                            System.arraycopy(ynew, 0, y, 0, 2);
+                            y = ynew;
                             t += h;
                         } else {
                             h /= 2;
@@ -83,7 +81,7 @@ class ArrayResultsTest {
                     double[] y = {p[3], p[4]};
                     for (int i = 0; i < steps; i++) {
                         double[] next = rk4Step(0, y, t1 / steps, p);
-                        System.arraycopy(next, 0, y, 0, 2);
+                        y = next;
                     }
                     return y;
                 }
@@ -115,6 +113,16 @@ class ArrayResultsTest {
                     double[] c = either(a, b, a[0] > b[0]);
                     double[] d = either(c, a, false);
                     return c[0] * d[1];
+                }
+                public static double fromParameter(double[] p, int steps) {
+                    double[] y = p;
+                    for (int i = 0; i < steps; i++) y = axpy(0.1, y, y);
+                    return y[0];
+                }
+                public static double growing(double[] p, int steps) {
+                    double[] y = {p[0]};
+                    for (int i = 0; i < steps; i++) y = new double[i + 1];
+                    return y[0];
                 }
                 public static double outOfRange(double[] p, int steps) {
                     double[] y = {p[0], p[1]};
@@ -233,6 +241,24 @@ class ArrayResultsTest {
                 assertEquals((double) classes.jvmHandle("results.Ode", "borrowed").invoke(x, y),
                         (double) borrowed.handle().invoke(x, y), 0);
             }
+        }
+    }
+
+    /** A loop variable must hold an array of its own, and keep its length: refused, or raised, in words. */
+    @Test
+    void aLoopVariableStartingAsAParameterOrChangingLengthIsExplained() throws Throwable {
+        jenzyme.runtime.error.LoweringException e = assertThrows(jenzyme.runtime.error.LoweringException.class,
+                () -> pipeline.jit(method("fromParameter", "([DI)D")));
+        assertTrue(e.getMessage().contains("y is assigned arrays made in a loop, which compiled code copies into the "
+                + "array y already holds, so y must start as a new array of its own; but here it is assigned p (assign p.clone() instead)"),
+                e.getMessage());
+        try (NativeMethod growing = pipeline.jit(method("growing", "([DI)D"))) {
+            assertEquals(0.0, (double) growing.handle().invokeExact(new double[] {2.0}, 1), 0);
+            IllegalStateException changed = assertThrows(IllegalStateException.class, () -> {
+                double ignored = (double) growing.handle().invokeExact(new double[] {2.0}, 3);
+            });
+            assertTrue(changed.getMessage().contains("an array of length 2 was assigned in a loop to a variable "
+                    + "holding 1 elements"), changed.getMessage());
         }
     }
 

@@ -19,15 +19,17 @@ import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Strip-mined and versioned loops (lower/LoopShapes, ChunkedLoop, LoopVersion) keep the JVM's results bit for bit
  * and its exceptions at the JVM's iteration: across chunk boundaries (10^4 iterations, chunks of at most 4096), in
  * the unchecked copy and the checked one (an index leaving its array in the middle of the range, after stores the
  * JVM made), with an invariant offset, and with a counter bound near Integer.MAX_VALUE. The vector code they exist
- * for is checked in the optimised IR. --fast-math derivatives strip-mine only long trips (LoopPolling.CHUNKED_WHEN_LONG):
- * their gradients are checked against the analytic one on both sides of the threshold, and their exceptions
- * against the JVM's.
+ * for is checked in the optimised IR. Gradients, strict and --fast-math, strip-mine only long trips
+ * (LoopPolling.CHUNKED_WHEN_LONG): they are checked against the analytic one on both sides of the threshold, and
+ * their exceptions against the JVM's.
  */
 class LoopChunkingTest {
 
@@ -160,15 +162,20 @@ class LoopChunkingTest {
         assertEquals(expected.getMessage(), actual.getMessage());
     }
 
-    private static Derivative fastGradient(String name, String descriptor) {
+    private static Derivative gradient(String name, String descriptor, boolean fastMath) {
         return pipeline.differentiate(new JavaMethod(classes, "demo/Loops", name, descriptor), Mode.REVERSE, Map.of(),
-                DifferentiationOptions.DEFAULT.withFastMath(true));
+                DifferentiationOptions.DEFAULT.withFastMath(fastMath));
     }
 
-    /** 9 and 63 iterations run in the per-iteration copy, 64 and 9999 strip-mined (chunks of 1024), vectorised. */
-    @Test
-    void fastMathGradientsOfShortAndLongLoopsMatchTheAnalyticGradient() throws Throwable {
-        try (Derivative rosen = fastGradient("rosen", "([D)D")) {
+    /**
+     * 9 and 63 iterations run in the per-iteration copy, 64 and 9999 strip-mined (chunks of 1024): strict and
+     * --fast-math gradients alike. The reverse of a strip-mined loop has one entry and no poll inside (failures
+     * unwind: UnwindingFailures; the worker polls the chunk loop only), so it vectorises in strict mode too.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void gradientsOfShortAndLongLoopsMatchTheAnalyticGradientAndVectorise(boolean fastMath) throws Throwable {
+        try (Derivative rosen = gradient("rosen", "([D)D", fastMath)) {
             assertTrue(Pattern.compile("<\\d+ x double>").matcher(rosen.code().compiledIr()).find());
             for (int n : new int[] {10, 64, 65, 10_000}) {
                 double[] x = new Random(n).doubles(n, -1.5, 1.5).toArray(), g = new double[n], out = new double[1];
@@ -181,7 +188,8 @@ class LoopChunkingTest {
                     expected[i + 1] += 200 * u;
                     magnitude += 100 * u * u + v * v;
                 }
-                assertEquals((double) jvm("rosen", (Object) x), out[0], n * Math.ulp(1.0) * magnitude, "n=" + n);
+                double value = (double) jvm("rosen", (Object) x);
+                assertEquals(value, out[0], fastMath ? n * Math.ulp(1.0) * magnitude : 0.0, "n=" + n);
                 for (int i = 0; i < n; i++) {
                     assertEquals(expected[i], g[i], 1e-12 * (1 + Math.abs(expected[i])), "n=" + n + ", i=" + i);
                 }
@@ -189,11 +197,12 @@ class LoopChunkingTest {
         }
     }
 
-    @Test
-    void aStripMinedFastMathGradientThrowsAtTheJvmsIndex() throws Throwable {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aStripMinedGradientThrowsAtTheJvmsIndex(boolean fastMath) throws Throwable {
         double[] a = new Random(7).doubles(10_003).toArray(), b = new Random(8).doubles(10_000).toArray();
         Throwable expected = assertThrows(ArrayIndexOutOfBoundsException.class, () -> jvm("dot", a, b, 10_000, 4));
-        try (Derivative dot = fastGradient("dot", "([D[DII)D")) {
+        try (Derivative dot = gradient("dot", "([D[DII)D", fastMath)) {
             double[] da = new double[a.length], db = new double[b.length], out = new double[1];
             Throwable actual = assertThrows(ArrayIndexOutOfBoundsException.class,
                     () -> { dot.handle().invokeExact(a, da, b, db, 10_000, 4, out); });

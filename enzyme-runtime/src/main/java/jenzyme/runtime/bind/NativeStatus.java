@@ -121,6 +121,7 @@ final class NativeStatus {
             case NATIVE_MEMORY -> new OutOfMemoryError(Messages.COMPILED_NATIVE_MEMORY.format(block[1], block[2]));
             case RESULT_LENGTH -> new IllegalArgumentException(Messages.RESULT_LENGTH.format(
                     site.map(FailureSites.Site::methodName).orElse("the method"), block[1], block[2]));
+            case CARRIED_LENGTH -> new IllegalStateException(Messages.CARRIED_LENGTH.format(block[1], block[2]));
             case INTERRUPTED -> {
                 InterruptFlag.global().clear();
                 yield new CompiledCodeInterruptedException(Messages.COMPILED_INTERRUPTED.format(

@@ -64,7 +64,8 @@ public final class OrcJit implements AutoCloseable {
         LLVMOrcThreadSafeContextRef context = Lljit.newThreadSafeContext();
         try {
             LLVMModuleRef module = LlvmModules.parseIr(Lljit.contextOf(context),
-                    AllocationGuards.runtimeIr(StatusCode.NATIVE_MEMORY.code(), StatusCode.INTERRUPTED.code()), "jenzyme.checked_allocation");
+                    AllocationGuards.runtimeIr(StatusCode.NATIVE_MEMORY.code(), StatusCode.INTERRUPTED.code(),
+                            StatusCode.BLOCK_INTS * Integer.BYTES), "jenzyme.checked_allocation");
             jit.addModule(jit.newResourceTracker(), context, module);
         } finally {
             Lljit.dispose(context);

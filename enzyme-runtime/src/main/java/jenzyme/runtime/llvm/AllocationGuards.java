@@ -26,7 +26,8 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * all of the call's blocks and {@code longjmp}s back; the guard writes the given failure code into the call's
  * status block (its first parameter, the frontend's convention for every entry point) and the binding
  * throws OutOfMemoryError. The interrupt polls the Enzyme worker adds to reverse sweeps unwind to the same guard
- * ({@link #INTERRUPT_UNWIND}), which then writes the INTERRUPTED code, so such modules are guarded too. Modules that
+ * ({@link #INTERRUPT_UNWIND}), which then writes the INTERRUPTED code, and so does every failure of a reverse-mode
+ * module ({@link #FAIL_UNWIND}, the status already written), so such modules are guarded too. Modules that
  * neither allocate nor poll a reverse sweep (straight-line code, %jit loops) are left alone.
  *
  * <p>Measured and dropped: checking each tape pointer in the worker after Enzyme (the reverse pass would still run on
@@ -43,6 +44,8 @@ public final class AllocationGuards {
 
     /** The runtime function reverse-sweep polls call (worker/src/reverse_polls.rs names it too). */
     private static final String INTERRUPT_UNWIND = "jenzyme.interrupt_unwind";
+    /** Where failures of reverse-mode modules go ({@code RuntimeSymbols.FAIL_UNWIND} names it too). */
+    private static final String FAIL_UNWIND = "jenzyme.fail_unwind";
 
     private AllocationGuards() {}
 
@@ -51,15 +54,17 @@ public final class AllocationGuards {
      *
      * @param failureCode the status code a guard writes when an allocation failed
      * @param interruptedCode the status code a guard writes when a reverse sweep's poll unwound
+     * @param statusBytes the size of a status block, which a failure that unwinds copies to its guard's
      */
-    public static String runtimeIr(int failureCode, int interruptedCode) {
+    public static String runtimeIr(int failureCode, int interruptedCode, int statusBytes) {
         try (InputStream in = AllocationGuards.class.getResourceAsStream("checked-allocation.ll")) {
             if (in == null) {
                 throw new IllegalStateException(Messages.ALLOCATOR_IR_MISSING.format());
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8)
                     .replace("@@NATIVE_MEMORY@@", Integer.toString(failureCode))
-                    .replace("@@INTERRUPTED@@", Integer.toString(interruptedCode));
+                    .replace("@@INTERRUPTED@@", Integer.toString(interruptedCode))
+                    .replace("@@STATUS_BYTES@@", Integer.toString(statusBytes));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -81,10 +86,7 @@ public final class AllocationGuards {
             allocates |= retarget(module, name);
         }
         retarget(module, "free");
-        LLVMValueRef unwind = LLVMGetNamedFunction(module, INTERRUPT_UNWIND);
-        boolean polls = unwind != null && !unwind.isNull() && LLVMGetFirstUse(unwind) != null
-                && !LLVMGetFirstUse(unwind).isNull();
-        if (!allocates && !polls) {
+        if (!allocates && !isUsed(module, INTERRUPT_UNWIND) && !isUsed(module, FAIL_UNWIND)) {
             return;
         }
         List<LLVMValueRef> entries = new ArrayList<>();
@@ -100,6 +102,12 @@ public final class AllocationGuards {
                 guard(module, ir, runtime, entry);
             }
         }
+    }
+
+    private static boolean isUsed(LLVMModuleRef module, String name) {
+        LLVMValueRef function = LLVMGetNamedFunction(module, name);
+        return function != null && !function.isNull() && LLVMGetFirstUse(function) != null
+                && !LLVMGetFirstUse(function).isNull();
     }
 
     private static boolean retarget(LLVMModuleRef module, String name) {

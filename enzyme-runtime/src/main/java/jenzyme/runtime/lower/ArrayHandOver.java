@@ -9,12 +9,13 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
 /**
  * A new array handed from a compiled callee to its caller ({@code double[] step(double[] y, double h)}): the
  * callee returns a copy of its result as (pointer, length), made at its exit before it frees every array of the call;
- * the caller remembers it in an allocation cell of its own, which frees it at the caller's exit unless a local took
- * it over ({@link LocalOwnership}), or — for a call inside a loop — when the call runs again.
+ * the caller remembers it in an allocation cell of its own, which frees it at the caller's exit, or — for a call
+ * inside a loop — when the call runs again (an outer variable assigned it keeps a copy: {@link CarriedArrays}).
  *
  * <p>Why a copy, rather than handing over the callee's own array and freeing the others: that needs a run-time
- * test per array at the exit (is it the result?), and Enzyme mishandles conditional frees (see
- * {@link LocalOwnership}); the copy is one pass over the result. It also makes a callee returning one of its
+ * test per array at the exit (is it the result?), and such conditional frees gave wrong reverse gradients (branch
+ * lang-ownership-wip, before the worker's fix of nested-loop tapes, and not tried since); the copy is one pass over
+ * the result. It also makes a callee returning one of its
  * parameters return a new array: Java would return the same one, which differs only if the caller then writes into
  * one and reads the other (identity comparison of arrays is refused anyway).
  */

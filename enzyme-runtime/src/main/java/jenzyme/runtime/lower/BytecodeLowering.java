@@ -79,7 +79,8 @@ public final class BytecodeLowering {
         ClassLibrary classes = new ClassLibrary(source);
         String specialised = EntryLambda.specialise(descriptor, lambdas, classes);
         String moduleName = SymbolNames.of(new MethodRef(ownerInternalName, methodName, specialised));
-        try (IrModule module = new IrModule(moduleName, statics)) {
+        // Reverse mode: failures unwind, so Enzyme's backward sweep has no path from a failure to reverse.
+        try (IrModule module = new IrModule(moduleName, statics, rules.sweep() == DerivativeRules.Sweep.REVERSE)) {
             LoweredFunctions functions = new LoweredFunctions(module, classes);
             RuleCalls ruleCalls = new RuleCalls(module, functions, classes, rules);
             LoweredFunction entry;

@@ -84,12 +84,14 @@ final class ChunkedLoop {
     /**
      * The header's exit test: {@code stay} is the loop condition. Stays while it holds and the budget lasts; leaves to
      * {@code exit} when it fails, to the entry block (poll, new chunk) when only the budget ran out. The builder
-     * ends in the loop body.
+     * ends in the loop body, a block named {@code prefix} and the test's offset: "u" in a versioned loop's
+     * unchecked copy, whose blocks all start so (the worker polls no reverse loop made of them alone: the
+     * budget bounds it, and the reverse of the chunk loop around it polls).
      */
-    void exitTest(LLVMValueRef function, LLVMValueRef stay, LLVMBasicBlockRef exit) {
+    void exitTest(LLVMValueRef function, LLVMValueRef stay, LLVMBasicBlockRef exit, String prefix) {
         LLVMValueRef left = ir.load(ir.i32(), budget, "budget");
         LLVMValueRef go = ir.and(stay, ir.icmp(LLVMIntNE, left, ir.zero(ir.i32())));
-        LLVMBasicBlockRef body = ir.appendBlock(function, "b" + shape.branchBci() + ".next");
+        LLVMBasicBlockRef body = ir.appendBlock(function, prefix + shape.branchBci() + ".next");
         LLVMBasicBlockRef out = ir.appendBlock(function, "b" + shape.branchBci() + ".out");
         ir.condBr(go, body, out);
         ir.positionAtEnd(out);

@@ -164,6 +164,11 @@ final class CodePlan {
                 .anyMatch(v -> v.startPc() >= loop[0] && v.startPc() + v.length() <= loop[1] + 1);
     }
 
+    /** Whether one loop holds both {@code a} and {@code b} (then either can run after the other). */
+    boolean shareLoop(int a, int b) {
+        return loopRanges.stream().anyMatch(range -> range[0] <= Math.min(a, b) && Math.max(a, b) <= range[1]);
+    }
+
     /** Whether {@code bci} is the target of a backward jump: every cycle in the method's control flow enters one. */
     boolean isLoopHeader(int bci) {
         return loopRanges.stream().anyMatch(range -> range[0] == bci);

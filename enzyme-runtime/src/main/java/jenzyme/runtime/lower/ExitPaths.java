@@ -14,7 +14,10 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
 /**
  * How a lowered function leaves: every return stores its value and jumps to one exit block, which frees the arrays
  * the call allocated and returns; every Java exception writes the status block (see {@link StatusCode}) and jumps to a
- * fail block that returns zero through the same exit. Error branches are weighted as cold.
+ * fail block that returns zero through the same exit. In a module whose failures unwind
+ * ({@link IrModule#unwindsFailures}) the fail block first unwinds to the call's guard (that frees what the call
+ * allocated), and a check inside a loop is a call of {@link UnwindingFailures}' check instead ({@link #insideLoop}).
+ * Error branches are weighted as cold.
  */
 final class ExitPaths {
 
@@ -29,6 +32,7 @@ final class ExitPaths {
     private final List<LLVMValueRef[]> matrixAllocations = new ArrayList<>();
     private LLVMBasicBlockRef failBlock;
     private int site;
+    private boolean insideLoop;
     /** Set when the function hands a new array to its caller: the exit copies it before it frees the call's arrays. */
     private ArrayHandOver handOver;
 
@@ -56,8 +60,26 @@ final class ExitPaths {
         this.site = site;
     }
 
+    /**
+     * Whether the code lowered from now on is inside a loop. Where failures unwind, a check inside a loop is a call
+     * of {@link UnwindingFailures}' check, so no reverse loop gets a second entry; outside loops it stays a branch
+     * to the fail block, which unwinds too: a branch lets LLVM merge the checks of straight-line code (every
+     * {@code p[3]} after {@code p[6]}), and as calls they kept a 2000-line method's loads apart, so the worker's
+     * outlining passed element pointers between its pieces, and Enzyme's gradient came out 19% off.
+     */
+    void insideLoop(boolean inside) {
+        this.insideLoop = inside;
+    }
+
     /** Continues in a new block if {@code failed} is false; otherwise records {@code code} and leaves. */
     void failIf(LLVMValueRef failed, StatusCode code, LLVMValueRef detail1, LLVMValueRef detail2) {
+        if (module.unwindsFailures() && insideLoop) {
+            Callee check = module.failureCheck();
+            LLVMValueRef zero = ir.zero(ir.i32());
+            ir.inactiveForAd(ir.call(check.type(), check.function(), status, failed, ir.constInt(ir.i32(), code.code()),
+                    detail1 == null ? zero : detail1, detail2 == null ? zero : detail2, ir.constInt(ir.i32(), site)));
+            return;
+        }
         LLVMBasicBlockRef raise = ir.appendBlock(function, "raise." + code.name().toLowerCase());
         LLVMBasicBlockRef ok = ir.appendBlock(function, "ok");
         coldBranch(failed, raise, ok);
@@ -123,27 +145,43 @@ final class ExitPaths {
         ir.positionAtEnd(ok);
     }
 
+    /** What {@link #beforeCall} changed in the status block, for {@link #afterCall} to restore. */
+    record CallFrame(LLVMValueRef depth, LLVMValueRef callerWord, LLVMValueRef savedCaller) {}
+
     /**
      * Before a call to another lowered method: raises {@link StatusCode#STACK_OVERFLOW} at the depth limit, else
-     * counts the call in the status block. Returns the depth to restore with {@link #afterCall}.
+     * counts the call in the status block. When failures unwind ({@link IrModule#unwindsFailures}) the callee's
+     * failure never comes back here, so the line of the call is recorded now as this caller's frame (see
+     * {@link StatusCode#CALLER_WORD}), and the word's old value is restored after the call.
      */
-    LLVMValueRef beforeCall() {
+    CallFrame beforeCall() {
         LLVMValueRef depthWord = statusWord(3);
         LLVMValueRef depth = ir.load(ir.i32(), depthWord, "call.depth");
         module.tbaa().attach(depth, JavaType.INT);
         failIf(ir.icmp(LLVMIntSGE, depth, ir.constInt(ir.i32(), StatusCode.MAX_CALL_DEPTH)), StatusCode.STACK_OVERFLOW,
                 depth, null);
         module.tbaa().attach(ir.store(ir.add(depth, ir.constInt(ir.i32(), 1)), statusWord(3)), JavaType.INT);
-        return depth;
+        if (!module.unwindsFailures()) {
+            return new CallFrame(depth, null, null);
+        }
+        LLVMValueRef word = callerWord(depth);
+        LLVMValueRef saved = ir.load(ir.i32(), word, "caller.saved");
+        module.tbaa().attach(saved, JavaType.INT);
+        module.tbaa().attach(ir.store(ir.constInt(ir.i32(), site), word), JavaType.INT);
+        return new CallFrame(depth, word, saved);
     }
 
     /**
      * After a call to another lowered method: restores the call depth, then leaves at once if it failed, recording
      * the line of the call as this caller's frame (see {@link StatusCode#CALLER_WORD}) so that the Java exception
-     * shows every compiled frame, not only the innermost.
+     * shows every compiled frame, not only the innermost. When failures unwind, the callee came back without one.
      */
-    void afterCall(LLVMValueRef depthBefore) {
-        module.tbaa().attach(ir.store(depthBefore, statusWord(3)), JavaType.INT);
+    void afterCall(CallFrame frame) {
+        module.tbaa().attach(ir.store(frame.depth(), statusWord(3)), JavaType.INT);
+        if (frame.callerWord() != null) {
+            module.tbaa().attach(ir.store(frame.savedCaller(), frame.callerWord()), JavaType.INT);
+            return;
+        }
         LLVMValueRef code = ir.load(ir.i32(), status, "callee.status");
         module.tbaa().attach(code, JavaType.INT);
         LLVMBasicBlockRef ok = ir.appendBlock(function, "ok");
@@ -153,24 +191,33 @@ final class ExitPaths {
             LLVMBasicBlockRef failed = ir.appendBlock(function, "callee.failed");
             coldBranch(ir.icmp(LLVMIntNE, code, ir.zero(ir.i32())), failed, ok);
             ir.positionAtEnd(failed);
-            // Callers deeper than the last word share it; the outermost frames (the user's entry) stay exact.
-            LLVMValueRef last = ir.constInt(ir.i32(), StatusCode.CALLER_WORDS - 1);
-            LLVMValueRef depth = ir.select(ir.icmp(LLVMIntULT, depthBefore, last), depthBefore, last);
-            LLVMValueRef word = ir.add(ir.sext(depth, ir.i64()), ir.constInt(ir.i64(), StatusCode.CALLER_WORD));
-            module.tbaa().attach(ir.store(ir.constInt(ir.i32(), site), ir.inBoundsGep(ir.i32(), status, word)),
-                    JavaType.INT);
+            module.tbaa().attach(ir.store(ir.constInt(ir.i32(), site), callerWord(frame.depth())), JavaType.INT);
             ir.br(failBlock());
         }
         ir.positionAtEnd(ok);
     }
 
-    /** At a loop header (the target of a backward jump): leave with {@link StatusCode#INTERRUPTED} if the interrupt flag is raised. */
+    /** The status word of the caller at call depth {@code depth}: callers deeper than the last word share it. */
+    private LLVMValueRef callerWord(LLVMValueRef depth) {
+        LLVMValueRef last = ir.constInt(ir.i32(), StatusCode.CALLER_WORDS - 1);
+        LLVMValueRef clamped = ir.select(ir.icmp(LLVMIntULT, depth, last), depth, last);
+        return ir.inBoundsGep(ir.i32(), status, ir.add(ir.sext(clamped, ir.i64()),
+                ir.constInt(ir.i64(), StatusCode.CALLER_WORD)));
+    }
+
+    /**
+     * At a loop header (the target of a backward jump) or before a self-call: leave with
+     * {@link StatusCode#INTERRUPTED} if the interrupt flag is raised. Always in a loop (or a recursion).
+     */
     void pollInterrupt() {
+        boolean outside = !insideLoop;
+        insideLoop = true;
         LLVMValueRef flag = ir.load(ir.i32(), module.interruptFlag(), "interrupt");
         // volatile: the flag is written by another thread, and the poll must not be hoisted out of the loop.
         ir.setVolatile(flag);
         ir.setAlignment(flag, 4);
         failIf(ir.icmp(LLVMIntNE, flag, ir.zero(ir.i32())), StatusCode.INTERRUPTED, null, null);
+        insideLoop = !outside;
     }
 
     /** Remembers an array allocated by this call so that every exit frees it. Returns its slot (holds null before). */
@@ -240,6 +287,12 @@ final class ExitPaths {
             LLVMBasicBlockRef resume = ir.currentBlock();
             failBlock = ir.appendBlock(function, "fail");
             ir.positionAtEnd(failBlock);
+            if (module.unwindsFailures()) {
+                // Never returns; the path still ends in the exit as Enzyme must see it: it deletes a block ending in
+                // unreachable and folds the branch that led there (the checks vanished, session 5).
+                Callee unwind = module.failUnwind();
+                ir.inactiveForAd(ir.call(unwind.type(), unwind.function(), status));
+            }
             if (returnSlot != null) {
                 ir.store(ir.zero(returnType), returnSlot);
             }

@@ -24,9 +24,16 @@ final class IrModule implements AutoCloseable {
     private final Map<String, Callee> declarations = new HashMap<>();
     private final StaticFields statics;
     private LLVMValueRef interruptFlag;
+    private final boolean unwindsFailures;
 
     IrModule(String name, StaticFields statics) {
+        this(name, statics, false);
+    }
+
+    /** @param unwindsFailures whether failures unwind to the call's guard ({@link #unwindsFailures()}) */
+    IrModule(String name, StaticFields statics, boolean unwindsFailures) {
         this.statics = statics;
+        this.unwindsFailures = unwindsFailures;
         this.module = new LlvmModule(name);
         this.ir = new IrBuilder(module.context());
         this.tbaa = new Tbaa(ir);
@@ -197,6 +204,37 @@ final class IrModule implements AutoCloseable {
     /** Points Enzyme from {@code function} to {@code target} through function metadata {@code kind}. */
     void attachFunction(LLVMValueRef function, String kind, LLVMValueRef target) {
         module.attachFunction(function, kind, target);
+    }
+
+    /**
+     * Whether a failure (an exception, an interrupt) unwinds at once to the call's guard instead of returning
+     * through every caller: for reverse-mode derivatives ({@link UnwindingFailures}).
+     */
+    boolean unwindsFailures() {
+        return unwindsFailures;
+    }
+
+    /**
+     * {@code void jenzyme.fail_unwind(ptr status)} ({@link RuntimeSymbols#FAIL_UNWIND}): not noreturn before Enzyme
+     * (the path after it must look like one that returns, see {@link UnwindingFailures}); the worker marks it so
+     * after Enzyme. nofree: Enzyme asks it of every call whose tape values it keeps; nothing is freed before the
+     * unwinder leaves, and after it the call's frames are gone.
+     */
+    Callee failUnwind() {
+        return declarations.computeIfAbsent("fail_unwind", k -> {
+            LLVMTypeRef type = ir.functionType(ir.voidType(), ir.ptr());
+            LLVMValueRef function = module.addFunction(RuntimeSymbols.FAIL_UNWIND, type, true);
+            addFunctionAttribute(function, "cold");
+            addFunctionAttribute(function, "nounwind");
+            addFunctionAttribute(function, "nofree");
+            return new Callee(type, function);
+        });
+    }
+
+    /** {@link UnwindingFailures#define}'s check, defined once per module. */
+    Callee failureCheck() {
+        failUnwind(); // declared first: the check calls it, and a map is not changed inside its computeIfAbsent
+        return declarations.computeIfAbsent("failure_check", k -> UnwindingFailures.define(this, module));
     }
 
     /** The external {@code i32} interrupt flag global (see {@link RuntimeSymbols#INTERRUPT_FLAG}). */

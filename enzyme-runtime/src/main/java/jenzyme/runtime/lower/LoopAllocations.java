@@ -9,9 +9,10 @@ import jenzyme.runtime.error.Messages;
  * Arrays allocated inside a loop ({@code double[] k1 = new double[n];} in an integrator's step), and the rule that
  * frees them: each allocation site keeps one slot, and running the site again frees the array it made in the
  * previous iteration (the call's exit frees the last one). That is right only if no array outlives its iteration, so
- * this class follows each such array through the lowering and refuses, at the instruction that would keep it, any
- * way out of the iteration: a store into a local declared outside the loop (by the LocalVariableTable; without one,
- * any store), a record built from it, or a value carried on the operand stack across a jump. What stays allowed —
+ * this class follows each such array through the lowering: assigned to a local declared outside the loop (by the
+ * LocalVariableTable; without one, any local), a one-dimensional array is copied into that local's own array
+ * ({@link CarriedArrays}), a two-dimensional one refused; a record built from it, or a value carried on the operand
+ * stack across a jump, are refused at the instruction. What stays allowed —
  * locals declared in the loop body, element reads and writes, {@code .length}, passing it to a method (a compiled
  * callee cannot keep an array: there are no fields, and an array it returns is a copy, {@link ArrayHandOver}),
  * returning it (the exit copies it before it frees the call's arrays) — keeps each array inside its iteration.
@@ -39,17 +40,37 @@ final class LoopAllocations {
         arrays.put(array, new Site(plan.innermostLoop(bci).orElseThrow()));
     }
 
-    /** A store of {@code value} into local {@code slot} at {@code bci}: allowed only into a local of the same loop. */
-    void stored(int slot, JValue value, int bci) {
+    /**
+     * A store of {@code value} into local {@code slot} at {@code bci}. Returns whether it is a one-dimensional loop
+     * array assigned to a local declared outside its loop, which {@link CarriedArrays} then copies into the local's
+     * array; a two-dimensional one is refused there.
+     */
+    boolean stored(int slot, JValue value, int bci) {
         Site site = arrays.get(value);
         if (site == null) {
             locals.remove(slot);
-            return;
+            return false;
         }
-        if (!plan.isDeclaredInside(slot, bci, site.loop())) {
+        boolean outside = !plan.isDeclaredInside(slot, bci, site.loop());
+        if (outside && value.isMatrix()) {
             throw escapes(Messages.LOOP_ARRAY_OUTER_LOCAL.format(plan.localName(slot)));
         }
-        locals.put(slot, site);
+        if (!outside) {
+            locals.put(slot, site);
+        } // else the local keeps the array it holds, and what we know of it: the values are copied in
+        return outside;
+    }
+
+    /**
+     * {@code cast}: {@code array} cast back to its type ({@code (double[]) a.clone()}), the same array. Without this a
+     * clone made in a loop lost its site at the cast, and {@code y = a.clone()} kept an array freed the next time round.
+     */
+    JValue recast(JValue array, JValue cast) {
+        Site site = arrays.get(array);
+        if (site != null) {
+            arrays.put(cast, site);
+        }
+        return cast;
     }
 
     /** A load of local {@code slot}: the value carries the site of the array last stored there. */

@@ -76,6 +76,7 @@ final class MethodLowering {
     private Arithmetic arithmetic;
     private ArrayOps arrays;
     private LoopAllocations loopArrays;
+    private CarriedArrays carried;
     /** How the method returns an array, unless it is the entry (which fills the caller's result array). */
     private ArrayHandOver handOver;
     private ArrayLibrary library;
@@ -126,6 +127,9 @@ final class MethodLowering {
                 lowerBody(code);
             }
         } catch (Unsupported unsupported) {
+            if (unsupported.bci() >= 0) {
+                bci = unsupported.bci();
+            }
             throw new LoweringException(unsupported.problem(), ref.owner(), ref.name(), ref.descriptor(), bci,
                     plan == null ? -1 : plan.line(bci), null);
         }
@@ -147,6 +151,7 @@ final class MethodLowering {
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
         loopArrays = new LoopAllocations(plan);
+        carried = new CarriedArrays(module, slots, exits, plan, method.signature().parameterSlots());
         library = new ArrayLibrary(module, function, exits, arrays, slots);
         math = new MathCalls(module, arithmetic, exits);
         streams = new StreamPipelines(module, function, slots, exits, arithmetic, arrays, math, this::applyLambda);
@@ -176,6 +181,7 @@ final class MethodLowering {
         if (open) {
             throw Unsupported.malformed("code falls off the end of the method");
         }
+        carried.finish();
         exits.finish();
         slots.finish(start);
     }
@@ -185,6 +191,7 @@ final class MethodLowering {
             enterLabel(plan.bci(target.label()));
         } else if (element instanceof Instruction instruction) {
             bci = offset;
+            exits.insideLoop(plan.isInsideLoop(bci));
             int line = plan.line(bci);
             if (line != siteLine) {
                 siteLine = line;
@@ -309,6 +316,7 @@ final class MethodLowering {
         }
         List<JValue> values = stack.values();
         values.forEach(v -> loopArrays.mustStay(v, Messages.LOOP_ARRAY_ACROSS_JUMP));
+        values.forEach(v -> carried.escapes(v, bci));
         for (int depth = 0; depth < values.size(); depth++) {
             if (values.get(depth).isUnconstructed()) {
                 pendingAtJump.put(targetBci + ":" + depth, values.get(depth));
@@ -343,7 +351,8 @@ final class MethodLowering {
             if (version != null) {
                 version.exitTest(condition, true);
             }
-            chunk.exitTest(function, ir.xor(condition, ir.constInt(ir.i1(), 1)), blockAt(targetBci));
+            chunk.exitTest(function, ir.xor(condition, ir.constInt(ir.i1(), 1)), blockAt(targetBci),
+                    fastLoop != null ? "u" : "b");
             return;
         }
         LLVMBasicBlockRef next = ir.appendBlock(function, "b" + bci + ".next");
@@ -375,11 +384,17 @@ final class MethodLowering {
             });
         }
         switch (instruction) {
-            case LoadInstruction load -> stack.push(loopArrays.loaded(load.slot(), loadLocal(load)));
+            case LoadInstruction load -> stack.push(carried.loaded(load.slot(),
+                    loopArrays.loaded(load.slot(), loadLocal(load)), bci));
             case StoreInstruction store -> {
                 JValue value = stack.pop();
-                loopArrays.stored(store.slot(), value, bci);
-                storeLocal(store.slot(), value, plan.localName(store.slot()));
+                String name = plan.localName(store.slot());
+                if (loopArrays.stored(store.slot(), value, bci)) {
+                    carried.carry(store.slot(), value, bci, name);
+                } else {
+                    carried.stored(store.slot(), value, bci);
+                    storeLocal(store.slot(), value, name);
+                }
             }
             case IncrementInstruction increment -> {
                 String name = plan.localName(increment.slot());
@@ -425,7 +440,7 @@ final class MethodLowering {
             }
             case NewPrimitiveArrayInstruction newArray -> {
                 refuseInReturnedRecord("new " + newArray.typeKind().upperBound().displayName() + "[]");
-                stack.push(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci)));
+                stack.push(carried.made(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci))));
             }
             case NewMultiArrayInstruction newArray -> {
                 JValue columns = stack.pop();
@@ -440,7 +455,8 @@ final class MethodLowering {
             case InvokeDynamicInstruction dynamic -> stack.push(lambdas.create(dynamic, stack));
             case TypeCheckInstruction cast when SubsetRules.isArrayCast(cast) -> {
                 JValue array = stack.pop(); // a.clone()'s Object, cast back to a's type
-                stack.push(JValue.array(array.value(), array.length(), JavaType.of(cast.type().asSymbol()).orElseThrow()));
+                stack.push(carried.recast(array, loopArrays.recast(array, JValue.array(array.value(),
+                        array.length(), JavaType.of(cast.type().asSymbol()).orElseThrow()))));
             }
             case NopInstruction nop -> { }
             // Fields, objects, lambdas, throw, monitors, type checks: refused above by SubsetRules.
@@ -512,7 +528,7 @@ final class MethodLowering {
             JValue result = library.call(owner, name, descriptor, stack.popArguments(count + receiver),
                     plan.isInsideLoop(bci));
             if (result != null) {
-                stack.push(result);
+                stack.push(carried.made(result)); // clone(), Arrays.copyOf: new arrays
             }
             return;
         }
@@ -552,6 +568,7 @@ final class MethodLowering {
         JValue placeholder = null;
         if (name.equals("<init>")) {
             args.forEach(a -> loopArrays.mustStay(a, Messages.LOOP_ARRAY_IN_RECORD));
+            args.forEach(a -> carried.escapes(a, bci));
             placeholder = args.removeFirst();
             if (owner.equals("java/lang/Record") || owner.equals("java/lang/Object")) {
                 if (placeholder != records.underConstruction()) {
@@ -578,6 +595,12 @@ final class MethodLowering {
                 return;
             }
         }
+        JavaType.of(java.lang.constant.MethodTypeDesc.ofDescriptor(descriptor).returnType())
+                .filter(JavaType::isMatrix).ifPresent(matrix -> {
+                    // Refused here, at the caller's line, rather than as the callee's signature inside the caller.
+                    throw Unsupported.construct(Messages.CALLING_MATRIX_RESULT,
+                            JavaWords.method(owner, name, descriptor), matrix.javaName());
+                });
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor),
                 lambdas.specialise(descriptor, args, hasReceiver && placeholder == null));
         if (callee.fillsResultArray()) {
@@ -598,7 +621,7 @@ final class MethodLowering {
             // Recursion without loops (fib(60)) has no loop header to poll at: poll before each self-call.
             exits.pollInterrupt();
         }
-        LLVMValueRef depth = exits.beforeCall();
+        ExitPaths.CallFrame depth = exits.beforeCall();
         LLVMValueRef result = ir.call(callee.callee().type(), callee.callee().function(),
                 llvmArgs.toArray(LLVMValueRef[]::new));
         // Java has no tail calls: a self-call turned into a loop would neither overflow like the JVM's nor poll.
@@ -611,7 +634,7 @@ final class MethodLowering {
             if (plan.isInsideLoop(bci)) {
                 loopArrays.allocated(returnedArray, bci);
             }
-            stack.push(returnedArray);
+            stack.push(carried.made(returnedArray));
         } else if (placeholder != null) {
             stack.replaceAll(placeholder, boundary.result(result, returnType));
         } else if (returnType != JavaType.VOID) {

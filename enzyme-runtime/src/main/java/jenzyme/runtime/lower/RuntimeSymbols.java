@@ -15,6 +15,12 @@ public final class RuntimeSymbols {
      */
     public static final String RULE_FAILED = "jenzyme_rule_failed";
 
+    /**
+     * {@code void jenzyme.fail_unwind(ptr status)}: where a failure of a reverse-mode module goes (see
+     * {@link UnwindingFailures}); defined by the JIT's runtime, named in {@code AllocationGuards} too.
+     */
+    public static final String FAIL_UNWIND = "jenzyme.fail_unwind";
+
     /** The weak pass-through of a rule's result in reverse mode (see {@code RuleCalls}), defined in each module. */
     public static final String RULE_VALUE = "jenzyme_rule_value";
 

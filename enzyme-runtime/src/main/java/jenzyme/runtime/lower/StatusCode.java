@@ -43,7 +43,9 @@ public enum StatusCode {
      */
     ARRAYCOPY(11),
     /** Arrays.fill's and copyOfRange's range checks: {@code [1]} the {@link ArrayLibrary} kind, {@code [2]} and word {@link #WIDE_WORDS} from and to. */
-    RANGE(12);
+    RANGE(12),
+    /** A loop array of length {@code [1]} carried into a variable holding {@code [2]} elements ({@link CarriedArrays}). */
+    CARRIED_LENGTH(13);
 
     /** Index of the word holding the failing line's {@link FailureSites} id. */
     public static final int SITE_WORD = 4;

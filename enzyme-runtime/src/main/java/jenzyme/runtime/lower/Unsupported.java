@@ -10,8 +10,29 @@ import jenzyme.runtime.error.Messages;
  */
 final class Unsupported extends RuntimeException {
 
+    /** The bytecode offset the problem is at, when not the instruction being lowered; -1 otherwise. */
+    private final int bci;
+
     private Unsupported(String problem) {
+        this(problem, -1);
+    }
+
+    private Unsupported(String problem, int bci) {
         super(problem, null, false, false);
+        this.bci = bci;
+    }
+
+    /**
+     * The same problem, reported at {@code bci}: an array's allocation when it escapes later, a carried variable's
+     * assignment found wrong once the whole method is known.
+     */
+    Unsupported at(int bci) {
+        return new Unsupported(getMessage(), bci);
+    }
+
+    /** The offset given by {@link #at}, or -1. */
+    int bci() {
+        return bci;
     }
 
     /** A construct outside the subset, named in Java words (see {@link JavaWords}), e.g. "reading Demo.x". */

@@ -5,7 +5,8 @@
 ; freed and control longjmps back to the guard, which writes the status block and returns: the binding raises
 ; OutOfMemoryError instead of compiled code (e.g. Enzyme's tape realloc) writing through a null pointer. The polls
 ; the Enzyme worker adds to reverse-sweep loops unwind the same way (jenzyme.interrupt_unwind, longjmp value 2): the
-; backward sweep of an interrupted call stops at once and its tape is freed.
+; backward sweep of an interrupted call stops at once and its tape is freed. Every failure of a reverse-mode module
+; unwinds too (jenzyme.fail_unwind), after writing its status: Enzyme then has no failing path to reverse.
 ;
 ; Guard record (allocated by the guard in its frame, 16-aligned): [0, 512) jmp_buf (glibc: 200 bytes on x86-64,
 ; 312 on aarch64), 512 list sentinel {next, prev}, 528 the previous guard of this thread, 536 the failed request in
@@ -21,6 +22,8 @@ declare void @free(ptr)
 declare ptr @pthread_getspecific(i32)
 declare i32 @pthread_setspecific(i32, ptr)
 declare void @longjmp(ptr, i32) noreturn
+declare void @abort() noreturn
+declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)
 declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)
 declare { i64, i1 } @llvm.umul.with.overflow.i64(i64, i64)
 
@@ -110,6 +113,31 @@ entry:
   br i1 %none, label %plain, label %unwind
 plain:
   ret void
+unwind:
+  call void @longjmp(ptr %g, i32 2)
+  unreachable
+}
+
+; A reverse-mode module failed (an exception or its forward sweep's poll) and wrote %status: unwind to this thread's
+; innermost guard, which keeps the code (longjmp value 2, as an interrupt). %status is the guarded call's block unless
+; a derivative rule's glue called the failing method with a block of its own: then it is copied over. Modules that
+; call this are always guarded (AllocationGuards); without a guard there is nowhere to return to.
+define void @jenzyme.fail_unwind(ptr %status) noreturn {
+entry:
+  %g = call ptr @current_guard()
+  %none = icmp eq ptr %g, null
+  br i1 %none, label %lost, label %found
+lost:
+  call void @abort()
+  unreachable
+found:
+  %blockp = getelementptr i8, ptr %g, i64 544
+  %block = load ptr, ptr %blockp
+  %same = icmp eq ptr %block, %status
+  br i1 %same, label %unwind, label %copy
+copy:
+  call void @llvm.memcpy.p0.p0.i64(ptr %block, ptr %status, i64 @@STATUS_BYTES@@, i1 false)
+  br label %unwind
 unwind:
   call void @longjmp(ptr %g, i32 2)
   unreachable

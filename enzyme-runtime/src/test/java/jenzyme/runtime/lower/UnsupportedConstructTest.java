@@ -85,12 +85,16 @@ class UnsupportedConstructTest {
                     return n;
                 }
                 static double allocationInLoop(int n) {
-                    double[] y = new double[3];
+                    double[][] y = new double[3][3];
                     for (int i = 0; i < n; i++) {
-                        double[] t = new double[3];
+                        double[][] t = new double[3][3];
                         y = t; // allocationInLoop
                     }
-                    return y[0];
+                    return y[0][0];
+                }
+                static double callsMatrixHelper(double[][] m) {
+                    double[][] c = returnsMatrix(m); // callsMatrixHelper
+                    return c[0][0];
                 }
                 static int stringConstant() {
                     return "abc".length(); // stringConstant
@@ -143,6 +147,7 @@ class UnsupportedConstructTest {
             booleanArray      | (I)I   | new boolean[]
             matrix            | (I)I   | new double[][][] (compiled code creates numeric two-dimensional arrays
             allocationInLoop  | (I)D   | beyond its iteration: it is assigned to y, declared outside the loop
+            callsMatrixHelper | ([[D)D | returnsMatrix(double[][]), which returns a double[][]: compiled methods cannot return a two-dimensional array
             stringConstant    | ()I    | a String constant "abc"
             classLiteral      | ()I    | the class literal String.class
             instanceOf        | ([D)I  | instanceof double[]

@@ -60,7 +60,7 @@ final class CountedSite {
         /** Closes {@code code} (the code of this replaced target) once no call is inside; null: nothing to close. */
         void closeWhenIdle(AutoCloseable code) {
             if (!state.compareAndSet(REPLACED, code == null ? DONE : code)) {
-                throw new IllegalStateException("a target's code is handed over once, after it was replaced");
+                throw new IllegalStateException(Messages.CODE_HANDED_OVER_TWICE.format());
             }
             closeIfIdle();
         }

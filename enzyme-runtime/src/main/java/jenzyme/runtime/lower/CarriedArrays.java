@@ -1,0 +1,186 @@
+package jenzyme.runtime.lower;
+
+import static org.bytedeco.llvm.global.LLVM.LLVMIntNE;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.llvm.IrBuilder;
+
+/**
+ * A loop array assigned to a variable declared outside the loop — {@code y = rk4Step(t, y, h);},
+ * {@code if (err < tol) y = ynew;} — is carried by value: its elements are copied into the array the variable
+ * already holds, which the variable keeps for the whole loop, and the loop's array is freed when its site runs again
+ * ({@link LoopAllocations}). That is what a scientist writing {@code System.arraycopy(ynew, 0, y, 0, n)} does by
+ * hand, and gives the JVM's results as long as nothing else sees the variable's array: so the variable must start as
+ * a new array of its own ({@code new}, an initialiser, {@code clone()}, a callee's result — not a parameter or another
+ * variable), its array must not be copied into another variable, a record, or across a {@code ?:}, and the new
+ * array must have its length (a different length raises an exception naming the line). Anything else is refused at
+ * its line, with the {@code clone()} that makes it work.
+ *
+ * <p>Why by value rather than handing the variable the new array and freeing the old one: Enzyme kept such frees in
+ * the forward sweep and read the freed arrays in the reverse sweep (an SIR integrator's d/dt came out 1% off, or
+ * NaN), and a variable switching between a constant start array and computed ones was refused as "mismatched
+ * activity". A variable that keeps one array is an in-place update, which Enzyme differentiates like any other.
+ */
+final class CarriedArrays {
+
+    private record Store(int slot, int bci, boolean fresh, int source) {}
+
+    private final IrModule module;
+    private final IrBuilder ir;
+    private final FrameSlots slots;
+    private final ExitPaths exits;
+    private final CodePlan plan;
+    private final Set<Integer> parameters = new HashSet<>();
+    /** New arrays not yet stored into a variable. */
+    private final Set<JValue> fresh = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Arrays loaded from a variable (or stored into one), by that variable. */
+    private final Map<JValue, Integer> loadedFrom = new IdentityHashMap<>();
+    /** Carried assignments: variable and the offsets that assign it. */
+    private final Map<Integer, List<Integer>> carried = new java.util.TreeMap<>();
+    private final List<Store> stores = new ArrayList<>();
+    /** Offsets of the loads of each variable. */
+    private final Map<Integer, List<Integer>> loads = new java.util.HashMap<>();
+    /** Carried assignments from a variable ({@code y = next}): source variable, offset, target variable. */
+    private final List<int[]> copiedFrom = new ArrayList<>();
+    /** Variables whose array became part of a record or crossed a jump, with the offset. */
+    private final List<int[]> escapes = new ArrayList<>();
+
+    CarriedArrays(IrModule module, FrameSlots slots, ExitPaths exits, CodePlan plan, int[] parameterSlots) {
+        this.module = module;
+        this.ir = module.ir();
+        this.slots = slots;
+        this.exits = exits;
+        this.plan = plan;
+        for (int slot : parameterSlots) {
+            parameters.add(slot);
+        }
+    }
+
+    /** {@code array} is a new array of this call ({@code new}, {@code clone()}, a callee's result). */
+    JValue made(JValue array) {
+        if (array != null && array.kind() == ValueKind.ARRAY && !array.isMatrix()) {
+            fresh.add(array);
+        }
+        return array;
+    }
+
+    /** {@code cast}: {@code array} cast to its type ({@code (double[]) a.clone()}), new if it was. */
+    JValue recast(JValue array, JValue cast) {
+        if (fresh.remove(array)) {
+            fresh.add(cast);
+        }
+        return cast;
+    }
+
+    /** A load of variable {@code slot}. */
+    JValue loaded(int slot, JValue value, int bci) {
+        if (value.kind() == ValueKind.ARRAY) {
+            loadedFrom.put(value, slot);
+            loads.computeIfAbsent(slot, s -> new ArrayList<>()).add(bci);
+        }
+        return value;
+    }
+
+    /** {@code value} stored into variable {@code slot} at {@code bci} as usual (not carried). */
+    void stored(int slot, JValue value, int bci) {
+        if (value.kind() != ValueKind.ARRAY) {
+            return;
+        }
+        boolean isNew = fresh.remove(value);
+        stores.add(new Store(slot, bci, isNew, isNew ? -1 : loadedFrom.getOrDefault(value, -1)));
+        loadedFrom.put(value, slot); // a dup'ed new array stored again is a copy of this variable
+    }
+
+    /** {@code value} becomes part of a record, or crosses a jump, at {@code bci}. */
+    void escapes(JValue value, int bci) {
+        Integer slot = loadedFrom.get(value);
+        if (slot != null) {
+            escapes.add(new int[] {slot, bci});
+        }
+    }
+
+    /** {@code y = ynew} of a loop array into variable {@code slot} declared outside its loop: copies the elements. */
+    void carry(int slot, JValue value, int bci, String name) {
+        carried.computeIfAbsent(slot, s -> new ArrayList<>()).add(bci);
+        Integer source = loadedFrom.get(value);
+        if (source != null) {
+            copiedFrom.add(new int[] {source, bci, slot});
+        }
+        JValue held = slots.load("local" + slot, ValueKind.ARRAY, name);
+        exits.failIf(ir.icmp(LLVMIntNE, value.length(), held.length()), StatusCode.CARRIED_LENGTH, value.length(),
+                held.length());
+        JavaType type = value.arrayType() != null ? value.arrayType() : held.arrayType();
+        ArrayOps.copyElements(module, ArrayOps.elementOf(type), value, held.value(),
+                slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.i"));
+    }
+
+    /**
+     * Checks, once the method is lowered, that every carried variable's array is its own while its
+     * carried assignments can run: a use that runs only after all of them (the hidden copy of a for-each over the
+     * result, a record built from it, another array assigned to it) sees the JVM's values.
+     */
+    void finish() {
+        refuseReadsAfterCopies();
+        carried.forEach((slot, carriedAt) -> {
+            String name = plan.localName(slot);
+            if (parameters.contains(slot)) {
+                throw refused(carriedAt.getFirst(), Messages.CARRIED_NOT_OWN, name, Messages.CARRIED_PARAMETER.format());
+            }
+            for (Store store : stores) {
+                if (afterEvery(carriedAt, store.bci())) {
+                    continue;
+                }
+                if (store.slot() == slot && !store.fresh()) {
+                    throw refused(store.bci(), Messages.CARRIED_NOT_OWN, name, store.source() >= 0
+                            ? Messages.CARRIED_COPY_IN.format(plan.localName(store.source()))
+                            : Messages.CARRIED_OTHER.format());
+                }
+                if (store.source() == slot && store.slot() != slot) {
+                    throw refused(store.bci(), Messages.CARRIED_COPIED, name, plan.localName(store.slot()));
+                }
+            }
+            for (int[] escape : escapes) {
+                if (escape[0] == slot && !afterEvery(carriedAt, escape[1])) {
+                    throw refused(escape[1], Messages.CARRIED_ESCAPES, name);
+                }
+            }
+        });
+    }
+
+    /**
+     * After {@code y = next}, the JVM's y and next are one array until either is assigned again; here y holds a copy,
+     * so next must not be read again before it is ({@link Messages#CARRIED_SOURCE_USED}). Judged in offset order
+     * within the loop of the assignment (javac's layout), which refuses a read on another branch too.
+     */
+    private void refuseReadsAfterCopies() {
+        for (int[] copy : copiedFrom) {
+            int source = copy[0], at = copy[1];
+            int end = plan.innermostLoop(at).map(loop -> loop[1]).orElse(Integer.MAX_VALUE);
+            int nextStore = java.util.stream.Stream.concat(
+                            stores.stream().filter(store -> store.slot() == source).map(Store::bci),
+                            carried.getOrDefault(source, List.of()).stream())
+                    .filter(bci -> bci > at).min(Integer::compare).orElse(Integer.MAX_VALUE);
+            loads.getOrDefault(source, List.of()).stream()
+                    .filter(bci -> bci > at && bci <= end && bci < nextStore).min(Integer::compare)
+                    .ifPresent(bci -> {
+                        throw refused(bci, Messages.CARRIED_SOURCE_USED, plan.localName(copy[2]),
+                                plan.localName(source));
+                    });
+        }
+    }
+
+    /** Whether {@code bci} runs only after every one of {@code carriedAt}: later, and in no loop with one of them. */
+    private boolean afterEvery(List<Integer> carriedAt, int bci) {
+        return carriedAt.stream().allMatch(at -> at < bci && !plan.shareLoop(at, bci));
+    }
+
+    private static Unsupported refused(int bci, Messages message, Object... arguments) {
+        return Unsupported.construct(message, arguments).at(bci);
+    }
+}
