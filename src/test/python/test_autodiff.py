@@ -113,6 +113,34 @@ def test_a_jagged_matrix_parameter_gets_a_gradient_and_tangent_of_its_shape(ad):
     assert_close(numbers(ad, "quad_native(new double[][]{{1, 2}, {3}}, new double[]{0.5, 2})"), [5.25])
 
 
+def test_arrays_made_in_a_loop_body_compile_in_a_notebook(ad):
+    # Cells are compiled with -g: without the LocalVariableTable, `next` and `dy` (declared in the loop) looked kept
+    # beyond their iteration and every such method was refused in notebooks, though the corpus compiled (QA6 R1).
+    ok(ad, """
+double[] rate(double[] y, double k) { return new double[]{ -k * y[0], k * y[0] - y[1] }; }
+double decay(double[] y0, double k, int n) {
+    double[] y = y0.clone();
+    double h = 0.01;
+    for (int i = 0; i < n; i++) {
+        double[] dy = rate(y, k);
+        double[] next = new double[]{ y[0] + h * dy[0], y[1] + h * dy[1] };
+        System.arraycopy(next, 0, y, 0, 2);
+    }
+    return y[1];
+}""")
+    ok(ad, "%autodiff reverse decay")
+    ok(ad, "%jit decay")
+    grad = "decay_grad(new double[]{1, 0.5}, 0.7, 50)"
+    got = numbers(ad, f"{grad}.value(), decay_native(new double[]{{1, 0.5}}, 0.7, 50), {grad}.dy0(), {grad}.dk()")
+    e = 1e-6
+    fd = numbers(ad, f"decay(new double[]{{1, 0.5}}, 0.7, 50), "
+                     f"(decay(new double[]{{1 + {e}, 0.5}}, 0.7, 50) - decay(new double[]{{1 - {e}, 0.5}}, 0.7, 50)) / {2 * e}, "
+                     f"(decay(new double[]{{1, 0.5 + {e}}}, 0.7, 50) - decay(new double[]{{1, 0.5 - {e}}}, 0.7, 50)) / {2 * e}, "
+                     f"(decay(new double[]{{1, 0.5}}, 0.7 + {e}, 50) - decay(new double[]{{1, 0.5}}, 0.7 - {e}, 50)) / {2 * e}")
+    assert got[0] == fd[0] and got[1] == fd[0], f"native values {got[:2]} != JVM {fd[0]}"
+    assert_close(got[2:], fd[1:], rel=1e-6)
+
+
 def test_float_methods_differentiate_in_float(ad):
     ok(ad, "float triple(float x) { return 3f * x * x; }")
     ok(ad, "%autodiff reverse triple")

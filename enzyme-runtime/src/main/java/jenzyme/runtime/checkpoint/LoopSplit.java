@@ -225,8 +225,8 @@ public final class LoopSplit {
 
     /**
      * The refusal of local {@code slot} as loop state, at the line that first assigns it: the kernel quotes that cell
-     * line. JShell compiles cells without a LocalVariableTable, so the variable is named only when javac kept
-     * names (-g); "local 5", a bytecode slot, meant nothing to the user (QA R14).
+     * line. The variable is named from the LocalVariableTable (the kernel's JShell compiles cells with -g); without
+     * one it is only quoted: "local 5", a bytecode slot, meant nothing to the user (QA R14).
      */
     private jenzyme.runtime.error.LoweringException notCarried(int slot) {
         Optional<String> name = code.findAttribute(java.lang.classfile.Attributes.localVariableTable())

@@ -71,8 +71,14 @@ public final class JavaEvaluator implements AutoCloseable {
         List<String> loadWarnings = new CopyOnWriteArrayList<>();
         SnippetLoaderDelegate loader = new SnippetLoaderDelegate(new SnippetClassLoader(parent), store, loadWarnings::add);
         InProcessExecutionControl control = new InProcessExecutionControl(loader);
+        // -g: the lowering needs the LocalVariableTable to tell an array declared inside a loop (freed when the
+        // next iteration makes another) from one kept beyond its iteration, and errors name the user's variables
+        // instead of bytecode slots. Without it every array allocated in a loop was refused in notebooks (QA6 R1).
+        // -parameters as well, like the bench's and the tests' javac: with -g alone the names differed from theirs
+        // and so did the optimised gradient (4 instructions of Rosenbrock's, BenchSameCodeTest).
         JShell shell = JShell.builder()
                 .executionEngine(new InProcessExecutionControl.Provider(control), Map.of())
+                .compilerOptions("-g", "-parameters")
                 .build();
         return new JavaEvaluator(shell, control, store, loadWarnings);
     }

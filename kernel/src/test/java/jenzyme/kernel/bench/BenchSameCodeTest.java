@@ -65,9 +65,9 @@ class BenchSameCodeTest {
         // Same functions, signatures, attributes (target CPU and features, fast-math flags) and loop shape:
         assertEquals(lines(benchIr, "define |attributes #|target "), lines(kernelIr, "define |attributes #|target "));
         assertEquals(lines(benchIr, "  br i1 .*!llvm.loop"), lines(kernelIr, "  br i1 .*!llvm.loop"));
-        // ... and the same instructions but for at most two. Measured differences: JShell's class files carry no
-        // local-variable names (value names s vs l1 steer LLVM's naming and Enzyme leaves one `fadd x, 0.0` in one
-        // of them), and failure-site numbers count per process.
+        // ... and the same instructions but for at most two. Measured differences: local-variable names (value names
+        // s vs l1 steer LLVM's naming and Enzyme left one `fadd x, 0.0` in one of them) before the kernel compiled
+        // cells with -g -parameters like the bench; failure-site numbers count per process.
         Map<String, Long> bench = opcodes(benchIr), kernelCounts = opcodes(kernelIr);
         long differing = 0;
         for (String opcode : union(bench, kernelCounts)) {
