@@ -170,6 +170,22 @@ def test_native_binding_of_a_redefined_callee_refuses_and_unrelated_overloads_do
     assert ok(kernel, "jitOuter_native(1)").text == "6.0"
 
 
+def test_recursion_past_the_depth_limit_is_an_error_in_derivatives_too(kernel):
+    # The depth check before a call is an unwinding check call in derivative code: as a branch, Enzyme's reverse of
+    # a recursive method lost it (depth 2001 gave dx = 0.0, Integer.MAX_VALUE overflowed the native stack and killed
+    # the kernel; found by test_fuzz).
+    ok(kernel, "double nestDeep(double x, int k) { return k <= 0 ? x : Math.sin(nestDeep(x, k - 1)); }")
+    ok(kernel, "%autodiff reverse nestDeep")
+    ok(kernel, "%autodiff forward nestDeep")
+    for call in ("nestDeep_grad(3, 2001).dx()", "nestDeep_grad(3, Integer.MAX_VALUE).dx()",
+                 "nestDeep_fwd(3, 1, 2001).dvalue()"):
+        text = error_text(execute(kernel.client, call))
+        assert "compiled calls nested deeper than 2000" in text, f"{call}: {text}"
+    got = float(ok(kernel, "nestDeep_grad(3, 1999).dx()").text)
+    fd = float(ok(kernel, "(nestDeep(3 + 1e-6, 1999) - nestDeep(3 - 1e-6, 1999)) / 2e-6").text)
+    assert abs(got - fd) <= 1e-6 * max(1.0, abs(fd)), (got, fd)
+
+
 def test_overloads_from_different_cells_are_told_apart_in_every_mode(kernel):
     # JShell may recompile overloads of different cells into one wrapper class (here when the second cell's
     # variables are redefined); the snippet's parameter types pick its method there. Before, the Java cell failed
