@@ -183,7 +183,7 @@ final class ClassLibrary {
     private Optional<ClassModel> classModel(String internalName) {
         return classes.computeIfAbsent(internalName, name -> source.bytesOf(name).map(bytes -> {
             try {
-                return ClassFile.of().parse(bytes);
+                return OldClassFiles.withStackMaps(ClassFile.of().parse(bytes), source);
             } catch (IllegalArgumentException e) {
                 throw Unsupported.malformed("class file of " + name + ": " + e.getMessage());
             }

@@ -50,6 +50,10 @@ final class LoweredFunctions {
         MethodSignature signature = MethodSignature.of(key, model, classes);
         String symbol = SymbolNames.of(key);
         boolean entry = declared.isEmpty();
+        if (entry && signature.returnType() instanceof JavaType type && type.isMatrix()) {
+            // Refused before its body is lowered: the entry's result goes into a one-dimensional result array.
+            throw Unsupported.construct(Messages.RETURNING_ARRAY, type.javaName());
+        }
         LLVMTypeRef type = module.functionType(signature, entry);
         LLVMValueRef function = module.addFunction(symbol, type, entry);
         // The status block is private to each call: nothing else can alias or keep it.

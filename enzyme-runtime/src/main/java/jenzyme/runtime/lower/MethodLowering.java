@@ -138,8 +138,8 @@ final class MethodLowering {
     private void lowerBody(CodeAttribute code) {
         Shape returnType = method.signature().returnType();
         exits = new ExitPaths(module, function, ir.param(function, 0), returnType == JavaType.VOID
-                || method.fillsResultArray() ? null : method.signature().returnsArray() ? module.arrayResultType()
-                : module.boundaryType(returnType), slots);
+                || method.fillsResultArray() ? null : method.signature().returnsArray()
+                ? module.arrayResultType((JavaType) returnType) : module.boundaryType(returnType), slots);
         if (method.signature().returnsArray() && !method.entry()) {
             handOver = new ArrayHandOver(module, (JavaType) returnType, slots);
             exits.handOverResult(handOver);
@@ -606,21 +606,13 @@ final class MethodLowering {
                 return;
             }
         }
-        JavaType.of(java.lang.constant.MethodTypeDesc.ofDescriptor(descriptor).returnType())
-                .filter(JavaType::isMatrix).ifPresent(matrix -> {
-                    // Refused here, at the caller's line, rather than as the callee's signature inside the caller.
-                    throw Unsupported.construct(Messages.CALLING_MATRIX_RESULT,
-                            JavaWords.method(owner, name, descriptor), matrix.javaName());
-                });
         LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor),
                 lambdas.specialise(descriptor, args, hasReceiver && placeholder == null));
         if (callee.fillsResultArray()) {
             throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, JavaWords.method(owner, name, descriptor));
         }
-        LLVMValueRef resultCell = null;
         if (callee.signature().returnsArray()) {
             refuseInReturnedRecord(JavaWords.method(owner, name, descriptor));
-            resultCell = exits.newAllocationSlot(slots);
         }
         List<LLVMValueRef> llvmArgs = new ArrayList<>();
         llvmArgs.add(ir.param(function, 0));
@@ -638,8 +630,8 @@ final class MethodLowering {
         // Java has no tail calls: a self-call turned into a loop would neither overflow like the JVM's nor poll.
         ir.noTail(result);
         Shape returnType = callee.signature().returnType();
-        JValue returnedArray = resultCell == null ? null
-                : ArrayHandOver.adopt(module, result, resultCell, (JavaType) returnType, plan.isInsideLoop(bci));
+        JValue returnedArray = !callee.signature().returnsArray() ? null
+                : ArrayHandOver.adopt(module, exits, slots, result, (JavaType) returnType, plan.isInsideLoop(bci));
         exits.afterCall(depth);
         if (returnedArray != null) {
             if (plan.isInsideLoop(bci)) {

@@ -279,7 +279,7 @@ public final class CompilerSession {
      *
      * @return the signatures to show (generic types as written) and how long JShell took to define the stubs
      */
-    public Bound bind(String name, UserMethod method, jenzyme.runtime.lower.EntryPoint entry,
+    public Bound bind(String name, Target target, UserMethod method, jenzyme.runtime.lower.EntryPoint entry,
                          BindingStubs.Stubs erased, AutoCloseable code) throws DefinitionException {
         BindingStubs.Stubs stubs = GenericParameters.restore(erased, notebook.classBytes(), method,
                 entry.declared().stream().map(jenzyme.runtime.lower.EntryPoint.JavaParameter::name).toList());
@@ -287,7 +287,7 @@ public final class CompilerSession {
         String base = baseOf(name);
         List<String> declared = GeneratedNames.declaredBy(stubs);
         try {
-            generatedNames.check(base, declared, notebook::declares);
+            generatedNames.check(base, target, declared, notebook::declares);
             // The same source reads the same call site: retargeting it (commit) is the whole binding.
             if (!stubs.source().equals(definedStubs.get(name)) || !declared.stream().allMatch(notebook::declares)) {
                 definedStubs.remove(name);
@@ -307,9 +307,15 @@ public final class CompilerSession {
         // Closed once the last call that read it returns: other threads may be calling the binding right now.
         BoundHandles.commit(stubs.handleKey(), previous == code ? null : previous);
         definedStubs.put(name, stubs.source());
-        generatedNames.claim(base, declared);
+        generatedNames.claim(base, target, declared);
         return new Bound(stubs.signatures(), defining);
     }
+
+    /**
+     * What a binding compiles, as the magic line names it ({@code sp.e} for an instance method, else {@code e}), and
+     * whether {@code --name} chose its name (then it may take the name over from a binding of another target).
+     */
+    public record Target(String text, boolean named) {}
 
     /** What {@link #bind} defined: the generated methods' signatures, and JShell's time (javac dominates it). */
     public record Bound(List<String> signatures, Duration stubTime) {}
