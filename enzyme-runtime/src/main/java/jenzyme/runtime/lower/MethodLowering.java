@@ -180,6 +180,7 @@ final class MethodLowering {
             exits.insideLoop(plan.isInsideLoop(bci));
             int line = plan.line(bci);
             if (line != siteLine) {
+                Interruption.poll(); // per source line: cheap, and a long straight-line method stops promptly
                 siteLine = line;
                 exits.atSite(FailureSites.idOf(method.ref().owner(), method.ref().name(), line));
             }
