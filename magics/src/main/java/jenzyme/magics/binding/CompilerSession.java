@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import jenzyme.magics.DefinitionException;
+import jenzyme.magics.MagicInterruptedException;
+import jenzyme.runtime.error.WorkerException;
+import jenzyme.runtime.lower.Interruption;
 import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.Derivative;
@@ -111,7 +114,8 @@ public final class CompilerSession {
         InterruptFlag.global().clear();
         applyRules();
         long start = System.nanoTime();
-        NativeMethod compiled = pipeline.jit(javaMethod(method), DifferentiationOptions.DEFAULT.withFastMath(fastMath));
+        NativeMethod compiled = interruptible(() -> pipeline.jit(javaMethod(method),
+                DifferentiationOptions.DEFAULT.withFastMath(fastMath)));
         return new Timed<>(compiled, Map.of("lower+jit", Duration.ofNanos(System.nanoTime() - start)));
     }
 
@@ -147,10 +151,7 @@ public final class CompilerSession {
     public BoundJacobian jacobian(UserMethod method, JacobianOptions options, String rerun) {
         InterruptFlag.global().clear();
         applyRules();
-        Jacobian jacobian;
-        try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
-            jacobian = pipeline.jacobian(javaMethod(method), options);
-        }
+        Jacobian jacobian = interruptible(() -> pipeline.jacobian(javaMethod(method), options));
         MethodHandle into;
         try {
             into = MethodHandles.lookup().findVirtual(Jacobian.class, "into",
@@ -189,16 +190,32 @@ public final class CompilerSession {
     private Derivative throughWorker(UserMethod method, String rerun, Supplier<Derivative> request) {
         InterruptFlag.global().clear();
         applyRules();
-        Derivative derivative;
-        try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
-            derivative = request.get();
-        }
+        Derivative derivative = interruptible(request);
         StaleBindings.Guarded guarded = stale.guard(derivative.handle(), method, derivative.loweredMethods(),
                 readsNotebookVariables(derivative.entry()), rerun, derivative::isLive);
         Derivative result = derivative.withHandle(guarded.handle());
         guards.keySet().removeIf(d -> !d.isLive()); // released code: nothing left to guard
         guards.put(result, guarded);
         return result;
+    }
+
+    /**
+     * Runs a compilation that the kernel's interrupt stops: at the lowering's next source line, before the worker
+     * or the JIT ({@link Interruption}), or by cancelling the worker's request in flight; each ends as
+     * {@link MagicInterruptedException}, in the magic's words rather than the stage's ("the Enzyme worker failed:
+     * cancelled while ...", qa6 R4).
+     */
+    private <T> T interruptible(Supplier<T> compilation) {
+        try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
+            return Interruption.stoppable(InterruptFlag.global()::isRaised, compilation);
+        } catch (Interruption.Interrupted stopped) {
+            throw new MagicInterruptedException(stopped);
+        } catch (WorkerException failed) {
+            if (failed.reason() == WorkerException.Reason.CANCELLED) {
+                throw new MagicInterruptedException(failed);
+            }
+            throw failed;
+        }
     }
 
     /**
@@ -287,6 +304,7 @@ public final class CompilerSession {
         String base = baseOf(name);
         List<String> declared = GeneratedNames.declaredBy(stubs);
         try {
+            stopIfInterrupted(null); // JShell would refuse the stubs, in its words
             generatedNames.check(base, target, declared, notebook::declares);
             // The same source reads the same call site: retargeting it (commit) is the whole binding.
             if (!stubs.source().equals(definedStubs.get(name)) || !declared.stream().allMatch(notebook::declares)) {
@@ -294,6 +312,9 @@ public final class CompilerSession {
                 definingStubs = true;
                 try {
                     defining = stubs.defineIn(notebook);
+                } catch (DefinitionException refused) {
+                    stopIfInterrupted(refused);
+                    throw refused;
                 } finally {
                     definingStubs = false;
                 }
@@ -316,6 +337,12 @@ public final class CompilerSession {
      * whether {@code --name} chose its name (then it may take the name over from a binding of another target).
      */
     public record Target(String text, boolean named) {}
+
+    private static void stopIfInterrupted(Throwable cause) {
+        if (InterruptFlag.global().isRaised()) {
+            throw new MagicInterruptedException(cause);
+        }
+    }
 
     /** What {@link #bind} defined: the generated methods' signatures, and JShell's time (javac dominates it). */
     public record Bound(List<String> signatures, Duration stubTime) {}
