@@ -54,10 +54,7 @@ class MatrixResultsTest {
                 }
                 static int[][] counts(double[] x) {
                     int[][] c = new int[2][x.length];
-                    for (int i = 0; i < x.length; i++) {
-                        int row = x[i] > 0 ? 0 : 1;
-                        c[row][i] = 1;
-                    }
+                    for (int i = 0; i < x.length; i++) c[x[i] > 0 ? 0 : 1][i] = 1;
                     return c;
                 }
                 /** A point rotated step by step (a rotation matrix per step), then a quadratic form of matrices. */
@@ -77,7 +74,7 @@ class MatrixResultsTest {
                 }
                 /** Weights over the rows of a jagged parameter handed back by a callee. */
                 public static double jagged(double[][] a, double w) {
-                    double[][] b = same(a);
+                    double[][] b = w > 0.5 ? same(a) : a; // a matrix on the operand stack across a jump
                     double s = 0;
                     for (int i = 0; i < b.length; i++)
                         for (int j = 0; j < b[i].length; j++) s += Math.sin(w * (i + 1)) * b[i][j] * a[i][j];
@@ -144,7 +141,10 @@ class MatrixResultsTest {
         }
     }
 
-    /** A callee returning its (jagged) parameter hands over a copy of every row; int[][] results too. */
+    /**
+     * A callee returning its (jagged) parameter hands over a copy of every row, here chosen by a {@code ?:} (a matrix
+     * on the operand stack across a jump); int[][] results too.
+     */
     @Test
     void aReturnedJaggedParameterKeepsItsShapeAndValues() throws Throwable {
         MethodHandle jvm = classes.jvmHandle("mres.Mats", "jagged");
