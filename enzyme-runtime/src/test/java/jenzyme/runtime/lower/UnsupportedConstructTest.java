@@ -164,6 +164,7 @@ class UnsupportedConstructTest {
             stringParameter    | (Ljava/lang/String;)D | unsupported parameter type String
             returnsArray       | ([I)[I  | returning int[] from the method the magic names: only double[] results are returned to notebook code
             cubeParameter      | ([[[D)D | unsupported parameter type double[][][]
+            cubeParameter      | ([[[D)D | records and final classes holding those, and functional interfaces such as DoubleUnaryOperator)
             returnsMatrix      | ([[D)[[D | returning double[][] from the method the magic names: only double[] results are returned
             synchronizedMethod | (D)D    | the synchronized method neg.Neg.synchronizedMethod(double)
             """)
