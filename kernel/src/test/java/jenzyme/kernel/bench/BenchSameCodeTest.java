@@ -95,7 +95,7 @@ class BenchSameCodeTest {
      * are interned per process ({@link FailureSites}), so the snippet's and the bench class's differ with the order
      * in which this JVM first lowered them; the sites' lines, in order, are what must agree. A site id is the constant
      * stored into the status block's site word (an i8 offset of {@code 4 * SITE_WORD} from {@code %status}), directly
-     * or through a phi of constants.
+     * or through a phi of constants, or the last argument of a check call in a reverse-mode loop.
      */
     private static String withSitesByLine(String ir) {
         List<String> lines = ir.lines().toList();
@@ -108,6 +108,7 @@ class BenchSameCodeTest {
         lines.stream().map(storeIntoSite::matcher).filter(m -> m.find() && siteWords.contains(m.group(2)))
                 .forEach(m -> siteValues.add(m.group(1)));
         Pattern siteConstant = Pattern.compile("(?<=^  store i32 |\\[ )(\\d+)(?=,)");
+        Pattern checkSite = Pattern.compile("(?<=@jenzyme\\.fail_if\\(.{0,200}, i32 )(\\d+)(?=\\))");
         Pattern phi = Pattern.compile("^  (%\\S+) = phi i32 ");
         TreeMap<Integer, Integer> idsByLine = new TreeMap<>();
         List<String> marked = new ArrayList<>();
@@ -116,7 +117,8 @@ class BenchSameCodeTest {
             Matcher store = storeIntoSite.matcher(line);
             boolean holdsSites = (definesPhi.find() && siteValues.contains(definesPhi.group(1)))
                     || (store.find() && siteWords.contains(store.group(2)));
-            marked.add(holdsSites ? siteConstant.matcher(line).replaceAll(id -> {
+            Pattern constant = holdsSites ? siteConstant : checkSite;
+            marked.add(holdsSites || line.contains("@jenzyme.fail_if(") ? constant.matcher(line).replaceAll(id -> {
                 int site = Integer.parseInt(id.group(1));
                 idsByLine.put(FailureSites.site(site).orElseThrow().line(), site);
                 return "<site " + site + ">";
