@@ -7,11 +7,18 @@
 //! sets, so in one long-lived process the same module came back in different shapes (Rosenbrock's gradient in
 //! 610, 621, 692 or 703 lines, depending on what was compiled before), while fresh processes gave the same code
 //! every time: a user's gradient and the bench's are now the same code, request after request.
+//!
+//! Fresh processes agree only without address-space randomisation, since pointer hashes follow the addresses: with
+//! it, the same request gave 610, 621 or 703 lines in three runs of one worker. The serving worker therefore
+//! re-executes itself once with randomisation off (what `setarch -R` does). It compiles only modules our own
+//! frontend lowered; where the system refuses (a seccomp filter), it serves with randomisation, merely less
+//! repeatably.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd};
+use std::os::unix::process::CommandExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
@@ -25,7 +32,11 @@ extern "C" {
     fn waitpid(pid: std::ffi::c_int, status: *mut std::ffi::c_int, options: std::ffi::c_int) -> std::ffi::c_int;
     fn prctl(option: std::ffi::c_int, arg2: std::ffi::c_ulong, ...) -> std::ffi::c_int;
     fn _exit(status: std::ffi::c_int) -> !;
+    fn personality(persona: std::ffi::c_ulong) -> std::ffi::c_int;
 }
+
+const ADDR_NO_RANDOMIZE: std::ffi::c_int = 0x0040000;
+const QUERY_PERSONALITY: std::ffi::c_ulong = 0xffff_ffff;
 
 const PR_SET_PDEATHSIG: std::ffi::c_int = 1;
 const SIGKILL: std::ffi::c_ulong = 9;
@@ -36,6 +47,7 @@ const END_OF_STREAM: i32 = 100;
 
 /// Serves until stdin closes (exit code 0) or the stream breaks (2).
 pub fn run() -> i32 {
+    without_address_randomisation();
     let output = match protocol_channel() {
         Ok(file) => file,
         Err(e) => {
@@ -63,6 +75,21 @@ pub fn run() -> i32 {
             code => return code,
         }
     }
+}
+
+/// Re-executes this worker with address-space randomisation off, unless it is off already or cannot be turned off.
+fn without_address_randomisation() {
+    // SAFETY: personality only reads or sets this process's execution domain flags.
+    let current = unsafe { personality(QUERY_PERSONALITY) };
+    if current < 0 || current & ADDR_NO_RANDOMIZE != 0 {
+        return;
+    }
+    // SAFETY: as above; the flag takes effect at the exec below.
+    if unsafe { personality((current | ADDR_NO_RANDOMIZE) as std::ffi::c_ulong) } < 0 {
+        return;
+    }
+    let error = std::process::Command::new("/proc/self/exe").args(std::env::args_os().skip(1)).exec();
+    eprintln!("jenzyme-worker: serving with address randomisation, could not re-execute: {error}");
 }
 
 /// Reads one request from stdin and writes its answer: `ANSWERED`, `END_OF_STREAM`, or the exit code

@@ -195,7 +195,7 @@ final class MethodLowering {
             int line = plan.line(bci);
             if (line != siteLine) {
                 siteLine = line;
-                exits.atSite(FailureSites.idOf(method.ref().owner(), method.ref().name(), line));
+                exits.atSite(module.siteId(method.ref().owner(), method.ref().name(), line));
             }
             lowerInstruction(instruction);
             JValue fresh = arrays.takeLoopAllocation();
@@ -384,7 +384,7 @@ final class MethodLowering {
         if (throwSites.covers(bci)) {
             // throw new X("constant"): one failure at its new; the binding creates the exception.
             throwSites.startingAt(bci).ifPresent(thrown -> {
-                exits.raise(StatusCode.THROWN, ir.constInt(ir.i32(), ThrownExceptions.idOf(thrown)));
+                exits.raise(StatusCode.THROWN, ir.constInt(ir.i32(), module.thrownId(thrown)));
                 open = false;
             });
             return;
