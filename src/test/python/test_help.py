@@ -65,6 +65,12 @@ def test_explain_lists_every_unsupported_construct_before_compiling(kernel):
                for line in lines), markdown
     assert any(line.startswith("- `helperSync`, cell [") and "line 9: `synchronized (p) { return p[0]; }`: "
                "a synchronized block" in line for line in lines), markdown
+    # qa6 R14: listed in the order the explainer found them (lines 5, 3, 6), now by line
+    ok(kernel, "double manyBad(double x) {\n  double a = x;\n  String s = \"a\" + x;\n  Object o = new Object();\n"
+               "  synchronized (o) { a += 1; }\n  a += Math.random();\n  return a;\n}")
+    listed = ok(kernel, "%autodiff --explain manyBad").results[0]["data"]["text/markdown"]
+    numbers = [int(line.split(", line ")[1].split(":")[0]) for line in listed.split("\n") if line.startswith("- ")]
+    assert len(numbers) >= 3 and numbers == sorted(numbers), listed
     clean = ok(kernel, "%autodiff --explain reverse cleanSq").results[0]["data"]["text/markdown"]
     assert clean.startswith("**`cleanSq` and the methods it calls use only what %autodiff compiles**"), clean
     help_text = inspect(kernel, "%autodiff")["text/markdown"]

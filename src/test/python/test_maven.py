@@ -2,6 +2,7 @@
 cells (and, offline, by a later kernel); unknown coordinates, conflicts and no network are explained."""
 from __future__ import annotations
 
+import math
 import socket
 
 from conftest import start_kernel_with_env
@@ -76,3 +77,27 @@ def test_compiled_code_finds_static_methods_of_an_added_library(kernel):
                "%autodiff reverse kink")
     value = ok(kernel, "var g = kink_grad(2.5); g.value() + \" \" + g.dx()").text
     assert value == '"8.25 5.0"', value  # 2.5² + floor(2.5) = 8.25; d/dx = 2x + 0 = 5
+
+
+def test_a_library_method_that_does_not_compile_is_refused_at_the_users_call_with_the_rule_to_write(kernel):
+    # qa6 R8: commons-math3's Erf.erf was refused inside FastMath.abs, at a line of the library's source, with no way
+    # on; the refusal now quotes the cell's call and names the rule that lets compiled code call erf back in the JVM.
+    ok(kernel, f"%maven {COMMONS_MATH}", timeout=300)
+    ok(kernel, "import org.apache.commons.math3.special.Erf;\n"
+               "double cm(double x) {\n    double y = 2 * x;\n    return Erf.erf(y) * x;\n}")
+    run = execute(kernel.client, "%autodiff reverse cm")
+    assert run.status == "error"
+    evalue = run.reply["content"]["evalue"]
+    assert "calling org.apache.commons.math3.special.Erf.erf(double), which cannot be compiled (" in evalue, evalue
+    assert "%autodiff rule org.apache.commons.math3.special.Erf.erf forward=<method> reverse=<method>" in evalue, evalue
+    assert any("return Erf.erf(y) * x;" in line for line in run.reply["content"]["traceback"]), run.reply["content"]
+
+    ok(kernel, "double erfDerivative(double x) { return 2 / Math.sqrt(Math.PI) * Math.exp(-x * x); }\n"
+               "double erfFwd(double x, double dx) { return erfDerivative(x) * dx; }\n"
+               "double erfRev(double x, double dy) { return erfDerivative(x) * dy; }")
+    ok(kernel, "%autodiff rule org.apache.commons.math3.special.Erf.erf forward=erfFwd reverse=erfRev")
+    ok(kernel, "%autodiff reverse cm")
+    for x in (-0.7, 0.3, 1.1):
+        dx = float(ok(kernel, f"cm_grad({x}).dx()").text)
+        expected = math.erf(2 * x) + x * 4 / math.sqrt(math.pi) * math.exp(-4 * x * x)  # d/dx erf(2x) x
+        assert abs(dx - expected) < 1e-12, (x, dx, expected)

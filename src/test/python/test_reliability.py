@@ -82,6 +82,51 @@ def test_a_checkpointed_reverse_pass_runs_within_64_mib_where_the_plain_one_cann
     assert equal == "true" and float(relative) < 1e-12, same
 
 
+OSCILLATOR = """
+double osc(double[] y0, double w, int steps) {
+    double h = 1.0 / steps;
+    double[] y = y0.clone(), k1 = new double[2], k2 = new double[2], k3 = new double[2], k4 = new double[2];
+    double[] t = new double[2];
+    for (int i = 0; i < steps; i++) {
+        k1[0] = y[1]; k1[1] = -w * w * y[0];
+        t[0] = y[0] + h / 2 * k1[0]; t[1] = y[1] + h / 2 * k1[1];
+        k2[0] = t[1]; k2[1] = -w * w * t[0];
+        t[0] = y[0] + h / 2 * k2[0]; t[1] = y[1] + h / 2 * k2[1];
+        k3[0] = t[1]; k3[1] = -w * w * t[0];
+        t[0] = y[0] + h * k3[0]; t[1] = y[1] + h * k3[1];
+        k4[0] = t[1]; k4[1] = -w * w * t[0];
+        for (int j = 0; j < 2; j++) y[j] += h / 6 * (k1[j] + 2 * k2[j] + 2 * k3[j] + k4[j]);
+    }
+    return y[0];
+}
+"""
+
+
+def test_a_loop_whose_state_is_in_arrays_is_checkpointed_within_64_mib(small_native_memory):
+    # Issue 15: --checkpoint of an RK4 keeping y and its stages in double[] locals (refused before). 10^7 steps of
+    # x'' = -w^2 x up to t = 1: the plain tape exceeds 64 MiB; the checkpointed pass stores the arrays' elements.
+    kernel = small_native_memory
+    ok(kernel, OSCILLATOR + "%autodiff reverse osc --checkpoint --name oscCp")
+    ok(kernel, "%autodiff reverse osc")
+    plain = execute(kernel.client, "osc_grad(new double[]{1, 0.5}, 2.0, 10_000_000)", timeout=120)
+    assert plain.status == "error" and plain.errors[0]["ename"] == "java.lang.OutOfMemoryError", plain.errors
+    started = time.monotonic()
+    grad = ok(kernel, 'var o = oscCp_grad(new double[]{1, 0.5}, 2.0, 10_000_000); (o.value() == '
+                      'osc(new double[]{1, 0.5}, 2.0, 10_000_000)) + " " + o.dy0()[0] + " " + o.dy0()[1] + " " + o.dw()',
+              timeout=300)
+    measured(f"checkpointed gradient of 10^7 RK4 steps with array state within 64 MiB: "
+             f"{time.monotonic() - started:.1f} s at load {os.getloadavg()[0]:.0f}")
+    same_as_jvm, dx0, dv0, dw = grad.text.strip('"').split()
+    assert same_as_jvm == "true", "the value differs from the JVM's"
+    # x(1) = x0 cos w + v0 sin(w) / w at x0 = 1, v0 = 0.5, w = 2 (RK4's error at h = 1e-7 is far below 1e-9)
+    x0, v0, w = 1.0, 0.5, 2.0
+    expected = [math.cos(w), math.sin(w) / w,
+                -x0 * math.sin(w) - v0 * math.sin(w) / w ** 2 + v0 * math.cos(w) / w]
+    for got, want in zip([dx0, dv0, dw], expected):
+        assert abs(float(got) - want) < 1e-8, (got, want)
+    assert ok(kernel, "jenzyme.runtime.jit.NativeMemory.inUse()").text == "0"
+
+
 def test_signum_has_derivative_zero_at_zeros_and_nan(kernel):
     ok(kernel, "double sgn(double x) { return Math.signum(x) + 2 * x; }\n%autodiff reverse sgn")
     for x in ["0.0", "-0.0", "Double.NaN", "3.0", "-Double.MIN_VALUE"]:

@@ -49,6 +49,8 @@ final class CheckpointedReverse {
     private final Derivative post;
     private final MethodHandle segForward;
     private final MethodHandle segReverse;
+    /** The state's length the last call needed: numbers, then the elements of the carried arrays. */
+    private volatile int stateLength;
 
     private CheckpointedReverse(CallingConvention convention, LoopSplit.Split split, int segment,
                                 NativeMethod preNative, NativeMethod segNative, Derivative pre, Derivative seg,
@@ -63,6 +65,7 @@ final class CheckpointedReverse {
         this.post = post;
         this.segForward = spread(segNative.copyingHandle());
         this.segReverse = spread(seg.handle());
+        this.stateLength = split.doubles();
     }
 
     static Derivative derivative(Pipeline pipeline, JavaMethod method, EntryPoint entry,
@@ -144,9 +147,17 @@ final class CheckpointedReverse {
 
     /** One gradient: the arguments as {@link CallingConvention#handleParameters()} lists them. */
     private void call(Object[] arguments) throws Throwable {
-        double[] state = new double[split.doubles()];
-        long[] ints = new long[split.longs() + 1];
-        preNative.copyingHandle().invokeWithArguments(primal(arguments, false).with(state, ints, 0).arguments());
+        List<WatchedArray> parameterArrays = split.storesArrays() ? parameterArrays(arguments) : List.of();
+        double[] state = new double[stateLength];
+        long[] ints = new long[split.intsLength()];
+        PieceCall first = primal(arguments, false);
+        preNative.copyingHandle().invokeWithArguments(first.with(state, ints, 0).arguments());
+        if (split.stateLength(ints) > state.length) { // pre stopped before its arrays: run it again with room
+            stateLength = split.stateLength(ints);
+            state = new double[stateLength];
+            ints = new long[split.intsLength()];
+            preNative.copyingHandle().invokeWithArguments(first.with(state, ints, 0).arguments());
+        }
         // A segment call reuses its argument array: a fresh boxed list per segment was ~20% of the garbage, and so
         // part of what grew the JVM's heap by 60-130 MiB resident at 10^8 steps (docs/CHECKPOINTING.md).
         PieceCall forward = primal(arguments, true);
@@ -154,7 +165,8 @@ final class CheckpointedReverse {
                 (s, i, k) -> {
                     segForward.invokeExact(forward.with(s, i, k).arguments()); // a statement: returns void
                 });
-        double[] adjoint = new double[split.doubles()];
+        checkUnwritten(parameterArrays);
+        double[] adjoint = new double[state.length];
         double[] out = (double[]) arguments[arguments.length - 1];
         double[] postOut = new double[post.convention().slots().size()];
         post.handle().invokeWithArguments(pieceArguments(post, arguments, adjoint, postOut).with(run.state(),
@@ -165,12 +177,48 @@ final class CheckpointedReverse {
         });
         double[] preOut = new double[pre.convention().slots().size()];
         pre.handle().invokeWithArguments(pieceArguments(pre, arguments, adjoint, preOut).with(
-                new double[split.doubles()], new long[split.longs() + 1], 0).arguments());
+                new double[state.length], new long[split.intsLength()], 0).arguments());
         List<OutputSlot> slots = convention.slots();
         for (int k = 0; k < slots.size(); k++) {
             OutputSlot slot = slots.get(k);
             out[k] = slot.kind() == OutputSlot.Kind.PRIMAL ? postOut[post.convention().primalSlot()]
                     : sumOf(slot.index(), post, postOut) + sumOf(slot.index(), pre, preOut);
+        }
+    }
+
+    /** An array parameter of a call, with a copy of its elements from before the call. */
+    private record WatchedArray(String name, Object array, Object before) {}
+
+    /**
+     * The array parameters among the arguments, each with a copy. Every piece gets them as they are and each
+     * segment runs twice, so a loop that wrote one would see its own writes the second time; aliases make that
+     * undecidable from the bytecode, so the forward sweep is checked instead (a copy per call, O(n)).
+     */
+    private List<WatchedArray> parameterArrays(Object[] arguments) {
+        List<WatchedArray> arrays = new ArrayList<>();
+        List<HandleParameter> parameters = convention.handleParameters();
+        for (int k = 0; k < parameters.size(); k++) {
+            Object argument = arguments[k];
+            if (parameters.get(k).role() == HandleParameter.Role.PRIMAL && argument != null
+                    && argument.getClass().isArray()) {
+                String name = convention.entry().parameters().get(parameters.get(k).javaParameter()).name();
+                int length = java.lang.reflect.Array.getLength(argument);
+                Object copy = java.lang.reflect.Array.newInstance(argument.getClass().getComponentType(), length);
+                System.arraycopy(argument, 0, copy, 0, length);
+                arrays.add(new WatchedArray(name, argument, copy));
+            }
+        }
+        return arrays;
+    }
+
+    /** Refuses, with the caller's array restored, a forward sweep that changed an array parameter's elements. */
+    private static void checkUnwritten(List<WatchedArray> parameterArrays) {
+        for (WatchedArray watched : parameterArrays) {
+            if (!java.util.Objects.deepEquals(watched.array(), watched.before())) {
+                System.arraycopy(watched.before(), 0, watched.array(), 0,
+                        java.lang.reflect.Array.getLength(watched.before()));
+                throw new IllegalStateException(Messages.CHECKPOINT_PARAMETER_WRITTEN.format(watched.name()));
+            }
         }
     }
 

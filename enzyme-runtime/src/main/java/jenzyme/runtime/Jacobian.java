@@ -248,25 +248,25 @@ public final class Jacobian implements AutoCloseable {
         int denseSweeps = modeFor(m, n) == Mode.FORWARD ? (n + width() - 1) / width() : m;
         // the positions in the arguments as passed (a lambda counts; it has no native parameter)
         ColumnCompression decided = ColumnCompression.decide(classes, ruled, shape.entry(), arguments, inputArgument,
-                outputArgument, m, width(), denseSweeps);
+                outputArgument, m, width(), denseSweeps, forwardOfWidth != null);
         if (decided.pattern() == null) {
             return new Compressed(decided, null);
         }
-        int colours = decided.pattern().colours();
-        if (forwardOfWidth == null || colours >= width()) {
+        if (decided.width() == width()) {
             return new Compressed(decided, wide);
         }
-        ForwardSweep narrow = narrower.get(colours);
+        ForwardSweep narrow = narrower.get(decided.width());
         if (narrow == null) {
-            narrow = forwardSweep(forwardOfWidth.apply(colours));
-            narrower.put(colours, narrow);
+            narrow = forwardSweep(forwardOfWidth.apply(decided.width()));
+            narrower.put(decided.width(), narrow);
         }
-        return new Compressed(decided.atWidth(colours), narrow);
+        return new Compressed(decided, narrow);
     }
 
     /**
-     * The forward sweeps of a compressed Jacobian, each entry read from its column's colour's lane. With one sweep
-     * each row is zeroed just before its entries are written, in one pass over the matrix.
+     * The forward sweeps of a compressed Jacobian, each sweep's entries written by its {@link
+     * jenzyme.runtime.sparse.Scatter}. With one sweep the scatter zeroes each row just before writing it, in one pass
+     * over the matrix.
      */
     private void compressedColumns(double[][] jacobian, double[] x, double[] y, Object[] rest, JacobianScratch s,
                                    ColumnCompression compressed, ForwardSweep forward) throws Throwable {
@@ -276,23 +276,10 @@ public final class Jacobian implements AutoCloseable {
                 Arrays.fill(row, 0);
             }
         }
-        ColumnCompression.Entries entries = compressed.entries();
-        int[] columns = entries.column();
-        int[] sources = entries.source();
-        int[] start = entries.start();
-        int m = y.length;
         int stride = forward.width() * x.length;
         for (int sweep = 0; sweep < sweeps; sweep++) {
             double[] lanes = sweep(forward, compressed.seeds(), sweep * stride, x, y, rest, s);
-            for (int i = 0; i < m; i++) {
-                double[] row = jacobian[i];
-                if (sweeps == 1) {
-                    Arrays.fill(row, 0);
-                }
-                for (int k = start[sweep * m + i], end = start[sweep * m + i + 1]; k < end; k++) {
-                    row[columns[k]] = lanes[sources[k]];
-                }
-            }
+            compressed.scatters().get(sweep).write(jacobian, lanes);
         }
     }
 

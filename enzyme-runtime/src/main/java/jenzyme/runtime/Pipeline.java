@@ -176,6 +176,7 @@ public final class Pipeline implements AutoCloseable {
     NativeMethod bindNative(LoweredModule lowered, JavaMethod method) {
         refuseArrayResult(lowered.entry());
         provideJvmCalls(lowered, method);
+        jenzyme.runtime.lower.Interruption.poll();
         JitModule code = jit.add(lowered.moduleName(), lowered.bitcode(), true);
         try {
             EntryPoint entry = lowered.entry();
@@ -444,7 +445,9 @@ public final class Pipeline implements AutoCloseable {
         jit.close();
     }
 
+    /** The worker, for a request the caller may have asked to stop meanwhile ({@link jenzyme.runtime.lower.Interruption}). */
     private WorkerClient worker() {
+        jenzyme.runtime.lower.Interruption.poll();
         synchronized (workerLock) {
             if (worker == null) {
                 worker = startWorker.get();
@@ -456,6 +459,7 @@ public final class Pipeline implements AutoCloseable {
     /** Compiles the worker's (already optimised) module and binds its wrapper; frees the code if binding fails. */
     private Derivative jitAndBind(LoweredModule lowered, String suffix, DifferentiatedModule module, Timings timings,
                                   Function<JitModule, MethodHandle> binder, CallingConvention convention) {
+        jenzyme.runtime.lower.Interruption.poll();
         JitModule code = timings.time("jit", () -> jit.add(lowered.moduleName() + suffix, module.bitcode(), false));
         try {
             MethodHandle handle = timings.time("bind", () -> code.guard(binder.apply(code)));

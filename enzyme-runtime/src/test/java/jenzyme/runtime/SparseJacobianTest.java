@@ -106,6 +106,9 @@ class SparseJacobianTest {
             for (int width : new int[] {1, 8}) {
                 JacobianOptions options = JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(width);
                 double[][] compressed = new double[c.m()][x.length];
+                for (double[] row : compressed) {
+                    java.util.Arrays.fill(row, Double.NaN); // what into must overwrite: zeros are written too
+                }
                 double[][] dense = new double[c.m()][x.length];
                 try (Jacobian sparse = jacobian(c, options); Jacobian full = jacobian(c, options.withDense(true))) {
                     sparse.into(compressed, c.arguments());

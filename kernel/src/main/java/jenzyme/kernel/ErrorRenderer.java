@@ -108,6 +108,10 @@ final class ErrorRenderer {
             case EvaluationException evaluation -> ofEvaluation(evaluation);
             case CellInterruptedError interrupted -> new ErrorReport("Interrupted", interrupted.getMessage(),
                     List.of(Messages.INTERRUPTED.format(failure.getMessage())));
+            case jenzyme.magics.MagicInterruptedException _ -> {
+                String headline = Messages.MAGIC_INTERRUPTED.format(failure.magic());
+                yield new ErrorReport("Interrupted", headline, List.of(headline));
+            }
             case UndefinedMagicException undefined -> new ErrorReport("UndefinedMagic", undefined.getMessage(),
                     List.of(Messages.UNKNOWN_MAGIC.format(undefined.getMessage(), failure.knownMagics())));
             case JEnzymeException pipeline -> ofPipeline(failure, pipeline);

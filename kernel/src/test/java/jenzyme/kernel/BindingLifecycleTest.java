@@ -11,9 +11,16 @@ import org.junit.jupiter.api.Test;
 /**
  * What happens to a binding when the notebook changes under it, as a notebook user meets it: a redefined class
  * retires its instance-method bindings like a redefined method does, and the retirement quotes the magic line that
- * made the binding (its {@code --name} included); a refused {@code --checkpoint} quotes the line at fault.
+ * made the binding (its {@code --name} included); a refused {@code --checkpoint} quotes the line at fault. An
+ * instance method's binding meets its variable reset to null by JShell or by the user (qa6 R2), and another object's
+ * method of the same name (qa6 R7).
  */
 class BindingLifecycleTest {
+
+    /** {@code k x^p}: redefined with another power, the class's variables are reset to null by JShell. */
+    private static final String SPRING = """
+            final class Sp { final double k; Sp(double k) { this.k = k; } double e(double x) { return k * %s; } }
+            """;
 
     private static JEnzymeKernel kernel;
     private static NotebookCells cells;
@@ -72,20 +79,20 @@ class BindingLifecycleTest {
     void aCheckpointRefusalQuotesTheLineOfTheLocalItCannotCarry() throws Exception {
         kernel.runCell("""
                 double osc(double[] p, double h, long steps) {
-                    double[] y = {1, 0};
+                    int[] hits = {0};
+                    double y = 1;
                     for (long i = 0; i < steps; i++) {
-                        double v = y[1];
-                        y[1] -= h * p[0] * y[0];
-                        y[0] += h * v;
+                        y -= h * p[0] * y;
+                        hits[0]++;
                     }
-                    return y[0];
+                    return y;
                 }
                 """);
         String refused = cells.refusal("%autodiff reverse osc --checkpoint");
         // QA R14: "... not local 5", a bytecode slot; cells are compiled with -g, so the variable is named (QA6 R1)
-        assertTrue(refused.contains("not the local variable y (keep the loop's state in double or long locals)"),
-                refused);
-        assertTrue(refused.contains("osc(double[], double, long), line 2:\n  ----> 2     double[] y = {1, 0};"), refused);
+        assertTrue(refused.contains("numbers, double[] locals and array parameters that are never reassigned, not the "
+                + "local variable hits"), refused);
+        assertTrue(refused.contains("osc(double[], double, long), line 2:\n  ----> 2     int[] hits = {0};"), refused);
     }
 
     @Test
@@ -114,5 +121,66 @@ class BindingLifecycleTest {
         assertTrue(frames.startsWith("\"x must be positive "), frames);
         // QA R11: java.util.Optional.map sat between the cell's frames and the binding's
         assertTrue(!frames.contains("java.util.Optional"), frames);
+    }
+
+    @Test
+    void aReceiverResetByAClassRedefinitionGivesTheRetirementNotJShellsNullPointer() throws Exception {
+        kernel.runCell(SPRING.formatted("x * x") + "Sp sp3 = new Sp(2);");
+        kernel.runCell("%autodiff reverse sp3.e --name spe");
+        kernel.runCell("%autodiff forward sp3.e --name spe");
+        kernel.runCell("%jit sp3.e --name spe");
+        // 2 x^2 at 1.5: value 4.5, d/dx = 4 x = 6
+        assertArrayEquals(new double[] {4.5, 6.0, 6.0, 4.5},
+                cells.numbers("spe_grad(1.5).value(), spe_grad(1.5).dx(), spe_fwd(new Sp(0), 1.5, 1).dvalue(), spe_native(1.5)"));
+
+        kernel.runCell(SPRING.formatted("x * x * x")); // sp3 is now null: JShell reset it with its class
+        for (String call : new String[] {"spe_grad(1.5)", "spe_grad_into(1.5, new double[2])", "spe_fwd(new Sp(0), 1.5, 1)"}) {
+            assertEquals("class Sp was redefined since %autodiff; re-run %autodiff "
+                    + (call.contains("fwd") ? "forward" : "reverse") + " sp3.e --name spe",
+                    cells.text("errorOf(() -> " + call + ")").replace("\"", ""), call);
+        }
+        assertEquals("class Sp was redefined since %jit; re-run %jit sp3.e --name spe",
+                cells.text("errorOf(() -> spe_native(1.5))").replace("\"", ""));
+
+        kernel.runCell("sp3 = new Sp(2);");
+        kernel.runCell("%autodiff reverse sp3.e --name spe");
+        // 2 x^3 at 1.5: value 6.75, d/dx = 6 x^2 = 13.5
+        assertArrayEquals(new double[] {6.75, 13.5}, cells.numbers("spe_grad(1.5).value(), spe_grad(1.5).dx()"));
+    }
+
+    @Test
+    void aReceiverTheUserSetToNullIsNamedInTheirWords() throws Exception {
+        kernel.runCell("final class Quad { final double a; Quad(double a) { this.a = a; } "
+                + "double q(double x) { return a * x * x; } }\nQuad quad = new Quad(3);");
+        kernel.runCell("%autodiff reverse quad.q");
+        assertArrayEquals(new double[] {12.0}, cells.numbers("q_grad(2.0).dx()"));
+        kernel.runCell("quad = null;");
+        assertEquals("quad is null: this binding calls quad.q on the object quad holds at each "
+                + "call; assign it an object first", cells.text("errorOf(() -> q_grad(2.0))").replace("\"", ""));
+        kernel.runCell("quad = new Quad(0.5);");
+        assertArrayEquals(new double[] {2.0}, cells.numbers("q_grad(2.0).dx()"));
+    }
+
+    @Test
+    void aSecondObjectsMethodOfTheSameNameDoesNotSilentlyTakeTheFirstsBinding() throws Exception {
+        kernel.runCell("final class Well { final double c; Well(double c) { this.c = c; } "
+                + "double depth(double x) { return c * x * x; } }\nWell w1 = new Well(1); Well w2 = new Well(5);");
+        String bound = cells.text("%autodiff reverse w1.depth");
+        assertTrue(bound.contains("Reverse-mode derivative of w1.depth bound"), bound);
+
+        String refused = cells.refusal("%autodiff reverse w2.depth");
+        assertTrue(refused.contains("depth_grad is the binding of w1.depth; w2.depth would take it over: give w2.depth "
+                + "bindings of its own with --name w2_depth, or take depth_grad over on purpose with --name depth"),
+                refused);
+        kernel.runCell("double depth(double x) { return -x; }");
+        assertTrue(cells.refusal("%autodiff reverse depth").contains("depth_grad is the binding of w1.depth; depth "
+                + "would take it over"));
+        // d/dx c x^2 = 2 c x at x = 3: w1 gives 6 and kept it through both refusals, w2 gives 30
+        assertArrayEquals(new double[] {6.0}, cells.numbers("depth_grad(3.0).dx()"));
+
+        kernel.runCell("%autodiff reverse w2.depth --name w2_depth");
+        assertArrayEquals(new double[] {6.0, 30.0}, cells.numbers("depth_grad(3.0).dx(), w2_depth_grad(3.0).dx()"));
+        kernel.runCell("%autodiff reverse w2.depth --name depth"); // on purpose
+        assertArrayEquals(new double[] {30.0}, cells.numbers("depth_grad(3.0).dx()"));
     }
 }

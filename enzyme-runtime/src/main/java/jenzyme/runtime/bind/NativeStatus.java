@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.jit.NativeMemory;
 import jenzyme.runtime.lower.ArrayLibrary;
 import jenzyme.runtime.lower.ClampCalls;
 import jenzyme.runtime.lower.JavaType;
@@ -103,6 +104,7 @@ final class NativeStatus {
         if (block[0] == 0) {
             return;
         }
+        NativeMemory.releaseDeferred(); // a failed call may have left its tape to be freed off this thread
         StatusCode status;
         try {
             status = StatusCode.of(block[0]);

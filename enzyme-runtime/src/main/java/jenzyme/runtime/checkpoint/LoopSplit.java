@@ -33,16 +33,18 @@ import jenzyme.runtime.lower.ClassBytesSource;
  * checkpoint the loop ({@link Segments}): {@code pre} runs the code before the loop and stores the loop's state,
  * {@code seg} runs at most {@code K} iterations from a stored state and stores the state it reaches, {@code post}
  * runs the code after the loop from a stored state. Each takes the method's parameters followed by
- * {@code double[] state} (the floating locals live at the loop header, floats widened exactly) and
- * {@code long[] ints} (the integral ones, then a done flag at {@link Split#done()}).
+ * {@code double[] state} (the floating locals live at the loop header, floats widened exactly, then the elements of
+ * the {@code double[]} locals live there) and {@code long[] ints} (the integral ones, a done flag at
+ * {@link Split#done()}, the arrays' lengths).
  *
  * <p>Bytecode in, bytecode out: the pieces are the method's own instructions with the loop's state moved through
  * the two arrays, so everything the compiler accepts in the method is accepted in the pieces and their derivatives
  * are Enzyme's of the same code.
  *
  * <p>What can be split: the method's largest top-level loop, entered only at its header, left only to the code
- * right after it, with no {@code return} in or before it; its live locals numbers, or arrays that are parameters
- * the method never reassigns (an array written in the loop is then state this split does not snapshot, refused).
+ * right after it, with no {@code return} in or before it; its live locals numbers, {@code double[]} locals, or arrays
+ * that are parameters the method never reassigns (passed to every piece as they are, so the loop must not write
+ * them: {@code CheckpointedReverse} checks that at run time, as a write may go through any alias).
  */
 public final class LoopSplit {
 
@@ -52,10 +54,25 @@ public final class LoopSplit {
      * {@code seg} also {@code int segment}; {@code post} returns what the method returns.
      */
     public record Split(ClassBytesSource classes, String owner, String name, String preDescriptor,
-                        String segDescriptor, String postDescriptor, int doubles, int longs) {
+                        String segDescriptor, String postDescriptor, int doubles, int longs, int arrays,
+                        boolean storesArrays) {
         /** Index in {@code ints} of the flag {@code seg} sets to 1 when the loop has ended. */
         public int done() {
             return longs;
+        }
+
+        /** Length of {@code ints}: the integral locals, the done flag, the carried arrays' lengths. */
+        public int intsLength() {
+            return longs + 1 + arrays;
+        }
+
+        /** Length {@code state} needs for the carried arrays whose lengths {@code pre} stored in {@code ints}. */
+        public int stateLength(long[] ints) {
+            long length = doubles;
+            for (int k = 0; k < arrays; k++) {
+                length += ints[longs + 1 + k];
+            }
+            return Math.toIntExact(length);
         }
     }
 
@@ -71,6 +88,7 @@ public final class LoopSplit {
     private final List<PieceCode.Carried> carried = new ArrayList<>();
     private int doubles;
     private int longs;
+    private int arrays;
 
     private LoopSplit(String methodAsWritten, MethodModel method) {
         this.methodAsWritten = methodAsWritten;
@@ -184,7 +202,7 @@ public final class LoopSplit {
             if (kind != null) {
                 live.put(slot, kind);
                 carried.add(new PieceCode.Carried(slot, kind, kind == TypeKind.DOUBLE || kind == TypeKind.FLOAT
-                        ? doubles++ : longs++));
+                        ? doubles++ : kind == TypeKind.REFERENCE ? arrays++ : longs++));
             }
             slot += kind == TypeKind.DOUBLE || kind == TypeKind.LONG ? 2 : 1;
         }
@@ -202,7 +220,11 @@ public final class LoopSplit {
         });
     }
 
-    /** The kind of a live number local; null for an unusable slot or an array parameter never reassigned. */
+    /**
+     * The kind of a live number local, {@code REFERENCE} for a {@code double[]} local that is not a parameter (its
+     * elements are state); null for an unusable slot or an array parameter never reassigned (passed to every piece as
+     * it is: {@code CheckpointedReverse} checks at run time that the loop leaves its elements alone).
+     */
     private TypeKind kindOf(java.lang.classfile.attribute.StackMapFrameInfo.VerificationTypeInfo local, int slot) {
         if (local instanceof java.lang.classfile.attribute.StackMapFrameInfo.SimpleVerificationTypeInfo simple) {
             return switch (simple) {
@@ -216,9 +238,14 @@ public final class LoopSplit {
         }
         if (local instanceof java.lang.classfile.attribute.StackMapFrameInfo.ObjectVerificationTypeInfo object
                 && object.className().asInternalName().startsWith("[")
-                && object.className().asInternalName().length() == 2 && slot < parameterSlots
-                && elements.stream().noneMatch(e -> e instanceof StoreInstruction store && store.slot() == slot)) {
-            return null;
+                && object.className().asInternalName().length() == 2) {
+            if (slot < parameterSlots
+                    && elements.stream().noneMatch(e -> e instanceof StoreInstruction store && store.slot() == slot)) {
+                return null;
+            }
+            if (slot >= parameterSlots && object.className().asInternalName().equals("[D")) {
+                return TypeKind.REFERENCE;
+            }
         }
         throw notCarried(slot);
     }
@@ -229,9 +256,7 @@ public final class LoopSplit {
      * one it is only quoted: "local 5", a bytecode slot, meant nothing to the user (QA R14).
      */
     private jenzyme.runtime.error.LoweringException notCarried(int slot) {
-        Optional<String> name = code.findAttribute(java.lang.classfile.Attributes.localVariableTable())
-                .flatMap(table -> table.localVariables().stream().filter(v -> v.slot() == slot).findFirst())
-                .map(v -> v.name().stringValue());
+        Optional<String> name = variableName(slot);
         int line = -1;
         int offset = -1;
         for (int k = 0; k < elements.size() && offset < 0; k++) {
@@ -248,13 +273,16 @@ public final class LoopSplit {
                 .stringValue(), method.methodType().stringValue(), offset, offset < 0 ? -1 : line, null);
     }
 
+    /** The name of local {@code slot} from the LocalVariableTable (the kernel's JShell compiles cells with -g). */
+    private Optional<String> variableName(int slot) {
+        return code.findAttribute(java.lang.classfile.Attributes.localVariableTable())
+                .flatMap(table -> table.localVariables().stream().filter(v -> v.slot() == slot).findFirst())
+                .map(v -> v.name().stringValue());
+    }
+
     // ---- the pieces
 
     private Split build(ClassBytesSource classes, ClassModel owner, String name, List<String> parameterNames) {
-        if (elements.stream().anyMatch(e -> e instanceof java.lang.classfile.instruction.ArrayStoreInstruction)
-                && carriesArrays()) {
-            throw refused(Messages.CHECKPOINT_ARRAY_WRITTEN);
-        }
         MethodTypeDesc type = method.methodTypeSymbol();
         MethodTypeDesc preType = type.changeReturnType(ConstantDescs.CD_void)
                 .insertParameterTypes(type.parameterCount(), ConstantDescs.CD_double.arrayType(),
@@ -269,7 +297,8 @@ public final class LoopSplit {
         List<MethodParameterInfo> segNames = new ArrayList<>(names);
         segNames.add(MethodParameterInfo.ofParameter(Optional.of("segment$"), 0));
         int flags = ClassFile.ACC_PUBLIC | ClassFile.ACC_STATIC;
-        PieceCode pieces = new PieceCode(code, elements, offsets, parameterSlots, header, exit, carried, longs);
+        PieceCode pieces = new PieceCode(code, elements, offsets, parameterSlots, header, exit, carried, doubles,
+                longs);
         byte[] bytes;
         try {
             bytes = ClassFile.of().transformClass(owner, java.lang.classfile.ClassTransform.endHandler(c -> {
@@ -294,13 +323,10 @@ public final class LoopSplit {
                 return classes.loadedClass(requested);
             }
         };
+        boolean storesArrays = elements.stream().anyMatch(
+                e -> e instanceof java.lang.classfile.instruction.ArrayStoreInstruction);
         return new Split(withPieces, internalName, name, preType.descriptorString(), segType.descriptorString(),
-                postType.descriptorString(), doubles, longs);
-    }
-
-    /** Whether a parameter array is live at the header (then an array store may write loop state). */
-    private boolean carriesArrays() {
-        return method.methodTypeSymbol().parameterList().stream().anyMatch(ClassDesc::isArray);
+                postType.descriptorString(), doubles, longs, arrays, storesArrays);
     }
 
     private List<Integer> targets(CodeElement element) {

@@ -5,6 +5,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
@@ -24,11 +25,19 @@ public final class NativeMemory {
     static final String KEY_SYMBOL = "jenzyme.alloc_key";
     static final String BUDGET_SYMBOL = "jenzyme.native_budget";
     static final String IN_USE_SYMBOL = "jenzyme.native_in_use";
+    static final String DEFERRED_SYMBOL = "jenzyme.native_deferred";
+    /** Offsets in a block's header (checked-allocation.ll): the next block, the block's size. */
+    private static final long NEXT = 0;
+    private static final long SIZE = 16;
 
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final MemorySegment KEY = Arena.global().allocate(ValueLayout.JAVA_INT);
     private static final MemorySegment BUDGET = Arena.global().allocate(ValueLayout.JAVA_LONG);
     private static final MemorySegment IN_USE = Arena.global().allocate(ValueLayout.JAVA_LONG);
+    private static final MemorySegment DEFERRED = Arena.global().allocate(ValueLayout.JAVA_LONG);
+    private static final MethodHandle FREE = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("free").orElseThrow(),
+            FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG));
 
     static {
         createKey();
@@ -50,14 +59,47 @@ public final class NativeMemory {
         LONG.setVolatile(BUDGET, 0L, bytes);
     }
 
-    /** Bytes compiled calls hold now (0 when none runs: a failed call's blocks are freed before it returns). */
+    /**
+     * Bytes compiled calls hold now: 0 when none runs, since a failed call's blocks are freed before it returns or,
+     * if large, by {@link #releaseDeferred()}'s thread, which this waits for.
+     */
     public static long inUse() {
+        freeDeferred();
         return (long) LONG.getVolatile(IN_USE, 0L);
+    }
+
+    /**
+     * Frees, on a thread of its own, the large blocks that calls which failed or were interrupted left to
+     * checked-allocation.ll's deferred list, so that the interrupted call returns at once (unmapping a GB-sized tape
+     * takes most of a second here). The bindings call it after such a failure; {@link #inUse()} counts the blocks until
+     * they are freed.
+     */
+    public static void releaseDeferred() {
+        if ((long) LONG.getVolatile(DEFERRED, 0L) != 0) {
+            Thread.ofPlatform().daemon().name("jenzyme-native-release").start(NativeMemory::freeDeferred);
+        }
+    }
+
+    /** Frees the deferred blocks on this thread, after any other thread doing so (the list is taken whole). */
+    static synchronized void freeDeferred() {
+        long header = (long) LONG.getAndSet(DEFERRED, 0L, 0L);
+        while (header != 0) {
+            MemorySegment block = MemorySegment.ofAddress(header).reinterpret(SIZE + Long.BYTES);
+            long next = block.get(ValueLayout.JAVA_LONG, NEXT);
+            long size = block.get(ValueLayout.JAVA_LONG, SIZE);
+            try {
+                FREE.invokeExact(header);
+            } catch (Throwable impossible) {
+                throw new IllegalStateException(impossible);
+            }
+            LONG.getAndAdd(IN_USE, 0L, -size);
+            header = next;
+        }
     }
 
     /** The data symbols checked-allocation.ll refers to, for the JIT to define. */
     static Map<String, MemorySegment> symbols() {
-        return Map.of(KEY_SYMBOL, KEY, BUDGET_SYMBOL, BUDGET, IN_USE_SYMBOL, IN_USE);
+        return Map.of(KEY_SYMBOL, KEY, BUDGET_SYMBOL, BUDGET, IN_USE_SYMBOL, IN_USE, DEFERRED_SYMBOL, DEFERRED);
     }
 
     /** Parses {@code 123}, {@code 512m}, {@code 4g} (binary units). */

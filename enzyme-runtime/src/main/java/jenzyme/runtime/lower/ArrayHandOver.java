@@ -11,6 +11,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * callee returns a copy of its result as (pointer, length), made at its exit before it frees every array of the call;
  * the caller remembers it in an allocation cell of its own, which frees it at the caller's exit, or — for a call
  * inside a loop — when the call runs again (an outer variable assigned it keeps a copy: {@link CarriedArrays}).
+ * A two-dimensional result ({@code double[][] jacobian(double[] y)}) is handed over the same way, as (row table,
+ * row-length table, row count), every row copied: the caller owns it like a {@code new double[n][m]} of its own
+ * ({@link ExitPaths#newMatrixAllocation}), and rows the callee's result shared ({@code a[0] == a[1]}) become two.
  *
  * <p>Why a copy, rather than handing over the callee's own array and freeing the others: that needs a run-time
  * test per array at the exit (is it the result?), and such conditional frees gave wrong reverse gradients (branch
@@ -25,21 +28,29 @@ final class ArrayHandOver {
     private final IrBuilder ir;
     private final JavaType arrayType;
 
-    /** The counter of the copy loop. */
+    /** The counters of the copy loops: elements, and the rows of a two-dimensional result. */
     private final LLVMValueRef counter;
+    private final LLVMValueRef rowCounter;
 
-    /** @param arrayType the callee's result type, {@code double[]}, {@code int[]}... */
+    /** @param arrayType the callee's result type, {@code double[]}, {@code int[][]}... */
     ArrayHandOver(IrModule module, JavaType arrayType, FrameSlots slots) {
         this.module = module;
         this.ir = module.ir();
         this.arrayType = arrayType;
         this.counter = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "handover.i");
+        this.rowCounter = arrayType.isMatrix() ? slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "handover.row")
+                : null;
     }
 
-    /** {@code return a;}: the (pointer, length) struct the function returns. */
+    /** {@code return a;}: the struct the function returns, (pointer, length) or (rows, row lengths, count). */
     LLVMValueRef result(JValue array) {
-        LLVMValueRef struct = ir.undef(module.arrayResultType());
-        return ir.insertValue(ir.insertValue(struct, array.value(), 0), array.length(), 1);
+        List<LLVMValueRef> leaves = array.isMatrix() ? List.of(array.value(), array.rowLengths(), array.length())
+                : List.of(array.value(), array.length());
+        LLVMValueRef struct = ir.undef(module.arrayResultType(arrayType));
+        for (int i = 0; i < leaves.size(); i++) {
+            struct = ir.insertValue(struct, leaves.get(i), i);
+        }
+        return struct;
     }
 
     /**
@@ -53,38 +64,89 @@ final class ArrayHandOver {
      * sweep: a SIGSEGV in a caller's loop (QA6 R1, {@code LoopArrayLifetimeTest}).
      */
     void copyResult(LLVMValueRef function, LLVMValueRef resultSlot) {
-        LLVMValueRef result = ir.load(module.arrayResultType(), resultSlot, "result");
-        LLVMValueRef data = ir.extractValue(result, 0);
-        LLVMValueRef length = ir.extractValue(result, 1);
-        LLVMValueRef bytes = ir.mul(ir.zext(length, ir.i64()),
-                ir.constInt(ir.i64(), ArrayOps.byteSize(ArrayOps.elementOf(arrayType))));
+        LLVMValueRef result = ir.load(module.arrayResultType(arrayType), resultSlot, "result");
+        if (!arrayType.isMatrix()) {
+            LLVMValueRef fresh = copy(function, JValue.array(ir.extractValue(result, 0), ir.extractValue(result, 1),
+                    arrayType));
+            ir.store(ir.insertValue(result, fresh, 0), resultSlot);
+            return;
+        }
+        LLVMValueRef rows = ir.extractValue(result, 0);
+        LLVMValueRef lengths = ir.extractValue(result, 1);
+        LLVMValueRef count = ir.extractValue(result, 2);
+        LLVMValueRef table = allocate(function, count, 8);
+        LLVMValueRef freshLengths = allocate(function, count, 4);
+        // Without either table no row is copied, and the caller frees no row (its count is 0).
+        LLVMValueRef copied = ir.select(ir.or(ir.icmp(LLVMIntEQ, table, ir.zero(ir.ptr())),
+                ir.icmp(LLVMIntEQ, freshLengths, ir.zero(ir.ptr()))), ir.zero(ir.i32()), count);
+        CountedLoop.emit(ir, rowCounter, copied, "handover.rows", r -> {
+            LLVMValueRef wide = ir.zext(r, ir.i64());
+            LLVMValueRef row = ir.load(ir.ptr(), ir.inBoundsGep(ir.ptr(), rows, wide), "row");
+            module.tbaa().attach(row, arrayType);
+            LLVMValueRef length = ir.load(ir.i32(), ir.inBoundsGep(ir.i32(), lengths, wide), "row.len");
+            module.tbaa().attach(length, JavaType.INT);
+            LLVMValueRef fresh = copy(function, JValue.array(row, length, arrayType.row()));
+            module.tbaa().attach(ir.store(fresh, ir.inBoundsGep(ir.ptr(), table, wide)), arrayType);
+            module.tbaa().attach(ir.store(length, ir.inBoundsGep(ir.i32(), freshLengths, wide)), JavaType.INT);
+        });
+        LLVMValueRef handed = ir.insertValue(ir.insertValue(ir.insertValue(result, table, 0), freshLengths, 1),
+                copied, 2);
+        ir.store(handed, resultSlot);
+    }
+
+    /** A new copy of the one-dimensional {@code array}; nothing is copied when malloc failed. */
+    private LLVMValueRef copy(LLVMValueRef function, JValue array) {
+        JavaType element = ArrayOps.elementOf(array.arrayType());
+        LLVMValueRef fresh = allocate(function, array.length(), ArrayOps.byteSize(element));
+        LLVMValueRef copied = ir.select(ir.icmp(LLVMIntEQ, fresh, ir.zero(ir.ptr())), ir.zero(ir.i32()),
+                array.length());
+        // Element by element (Enzyme cannot tell the type a memcpy moves here).
+        ArrayOps.copyElements(module, element, JValue.array(array.value(), copied, array.arrayType()), fresh,
+                counter);
+        return fresh;
+    }
+
+    /**
+     * malloc of {@code count} elements of {@code size} bytes (at least one byte). Out of memory: the caller sees the
+     * failure in the status block (its afterCall leaves) and a null pointer.
+     */
+    private LLVMValueRef allocate(LLVMValueRef function, LLVMValueRef count, int size) {
+        LLVMValueRef bytes = ir.mul(ir.zext(count, ir.i64()), ir.constInt(ir.i64(), size));
         Callee umax = module.intrinsic("llvm.umax", ir.i64());
         LLVMValueRef request = ir.call(umax.type(), umax.function(), bytes, ir.constInt(ir.i64(), 1));
         LLVMValueRef fresh = ir.call(module.malloc().type(), module.malloc().function(), request);
-        // Out of memory: the caller sees the failure in the status block (its afterCall leaves) and a null result.
         LLVMValueRef failed = ir.icmp(LLVMIntEQ, fresh, ir.zero(ir.ptr()));
         LLVMValueRef status = ir.param(function, EntryPoint.STATUS_PARAMETER_INDEX);
         LLVMValueRef code = ir.load(ir.i32(), status, "status");
         module.tbaa().attach(code, JavaType.INT);
         module.tbaa().attach(ir.store(ir.select(failed, ir.constInt(ir.i32(), StatusCode.OUT_OF_MEMORY.code()), code),
                 status), JavaType.INT);
-        // Element by element (Enzyme cannot tell the type a memcpy moves here); nothing when malloc failed.
-        LLVMValueRef copied = ir.select(failed, ir.zero(ir.i32()), length);
-        ArrayOps.copyElements(module, ArrayOps.elementOf(arrayType), JValue.array(data, copied, arrayType), fresh,
-                counter);
-        ir.store(ir.insertValue(result, fresh, 0), resultSlot);
+        return fresh;
     }
 
     /**
      * At the call site, right after the callee returned {@code result} and before its status is checked: the array,
-     * remembered in the caller's {@code cell}, so that the caller's exit frees it also when the callee failed (then
-     * it is the empty copy). Inside a loop the cell still holds the previous run's array unless a local took it
-     * over; no value lives across iterations on the operand stack, so it is dead and freed here.
+     * remembered in an allocation cell of the caller's, so that the caller's exit frees it also when the callee
+     * failed (then it is the empty copy). Inside a loop the cell still holds the previous run's array unless a local
+     * took it over; no value lives across iterations on the operand stack, so it is dead and freed here.
      */
-    static JValue adopt(IrModule module, LLVMValueRef result, LLVMValueRef cell, JavaType arrayType,
+    static JValue adopt(IrModule module, ExitPaths exits, FrameSlots slots, LLVMValueRef result, JavaType arrayType,
                         boolean insideLoop) {
         IrBuilder ir = module.ir();
         LLVMValueRef data = ir.extractValue(result, 0);
+        if (arrayType.isMatrix()) {
+            LLVMValueRef lengths = ir.extractValue(result, 1);
+            LLVMValueRef count = ir.extractValue(result, 2);
+            LLVMValueRef[] cells = exits.newMatrixAllocation(slots);
+            if (insideLoop) {
+                exits.freeMatrix(cells);
+            }
+            ir.store(data, cells[0]);
+            ir.store(lengths, cells[1]);
+            ir.store(count, cells[2]);
+            return JValue.matrix(data, count, lengths, arrayType);
+        }
+        LLVMValueRef cell = exits.newAllocationSlot(slots);
         if (insideLoop) {
             ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), cell, "previous.result"));
         }

@@ -91,7 +91,11 @@ public final class BytecodeLowering {
                 throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1, null);
             }
             for (var next = functions.nextToLower(); next.isPresent(); next = functions.nextToLower()) {
-                MethodLowering.lower(module, classes, functions, ruleCalls, next.get(), polling);
+                try {
+                    MethodLowering.lower(module, classes, functions, ruleCalls, next.get(), polling);
+                } catch (LoweringException refused) {
+                    throw LibraryRefusals.explained(refused, next.get(), functions);
+                }
             }
             if (!statics.discovered().isEmpty()) {
                 return null;

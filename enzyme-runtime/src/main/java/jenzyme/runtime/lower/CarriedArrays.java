@@ -1,5 +1,6 @@
 package jenzyme.runtime.lower;
 
+import static org.bytedeco.llvm.global.LLVM.LLVMIntEQ;
 import static org.bytedeco.llvm.global.LLVM.LLVMIntNE;
 
 import java.util.ArrayList;
@@ -10,17 +11,22 @@ import java.util.Map;
 import java.util.Set;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.IrBuilder;
+import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
  * A loop array assigned to a variable declared outside the loop — {@code y = rk4Step(t, y, h);},
  * {@code if (err < tol) y = ynew;} — is carried by value: its elements are copied into the array the variable
  * already holds, which the variable keeps for the whole loop, and the loop's array is freed when its site runs again
  * ({@link LoopAllocations}). That is what a scientist writing {@code System.arraycopy(ynew, 0, y, 0, n)} does by
- * hand, and gives the JVM's results as long as nothing else sees the variable's array: so the variable must start as
- * a new array of its own ({@code new}, an initialiser, {@code clone()}, a callee's result — not a parameter or another
- * variable), its array must not be copied into another variable, a record, or across a {@code ?:}, and the new
- * array must have its length (a different length raises an exception naming the line). Anything else is refused at
- * its line, with the {@code clone()} that makes it work.
+ * hand, and gives the JVM's results as long as nothing else sees the variable's array. A variable whose array
+ * others may see when the loop starts — a parameter, {@code double[] u = u0;}, one copied with {@code w = u;} or put
+ * into a record — shares it like on the JVM until its first carried assignment, which gives it an array of its own
+ * (allocated once, freed at the exit) before copying: then {@code u0} keeps its values, as on the JVM. While the loop
+ * can still assign it, the variable's array must not be copied into another variable, a record, or across a
+ * {@code ?:}, nor may the variable be given an array that is not new; and the new array must have its length (a
+ * different length raises an exception naming the line). Anything else is refused at its line, with the
+ * {@code clone()} that makes it work.
  *
  * <p>Why by value rather than handing the variable the new array and freeing the old one: Enzyme kept such frees in
  * the forward sweep and read the freed arrays in the reverse sweep (an SIR integrator's d/dt came out 1% off, or
@@ -50,6 +56,8 @@ final class CarriedArrays {
     private final List<int[]> copiedFrom = new ArrayList<>();
     /** Variables whose array became part of a record or crossed a jump, with the offset. */
     private final List<int[]> escapes = new ArrayList<>();
+    /** The allocation cell of the array of its own each variable gets that may share its array when the loop starts. */
+    private final Map<Integer, LLVMValueRef> ownArrays = new java.util.HashMap<>();
 
     CarriedArrays(IrModule module, FrameSlots slots, ExitPaths exits, CodePlan plan, int[] parameterSlots) {
         this.module = module;
@@ -116,8 +124,44 @@ final class CarriedArrays {
         exits.failIf(ir.icmp(LLVMIntNE, value.length(), held.length()), StatusCode.CARRIED_LENGTH, value.length(),
                 held.length());
         JavaType type = value.arrayType() != null ? value.arrayType() : held.arrayType();
+        if (mayShare(slot)) {
+            held = ownArray(slot, held, type, name);
+        }
         ArrayOps.copyElements(module, ArrayOps.elementOf(type), value, held.value(),
                 slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.i"));
+    }
+
+    /**
+     * Whether variable {@code slot}'s array may be seen by others when its carried assignment (being lowered) runs
+     * for the first time: it is a parameter, or an earlier store gave it an array that is not new, copied its array
+     * into another variable, or put it into a record. Stores in the loop itself are refused by {@link #finish}.
+     */
+    private boolean mayShare(int slot) {
+        return parameters.contains(slot)
+                || stores.stream().anyMatch(s -> s.slot() == slot && !s.fresh() || s.source() == slot && s.slot() != slot)
+                || escapes.stream().anyMatch(escape -> escape[0] == slot);
+    }
+
+    /**
+     * Variable {@code slot} holding {@code held}, given an array of its own (zeroed, of held's length) unless it holds
+     * it already: the JVM's {@code u = next} leaves u0's array alone from then on, and so does the copy into this one.
+     * The test is at each carried assignment, but only the first allocates.
+     */
+    private JValue ownArray(int slot, JValue held, JavaType type, String name) {
+        LLVMValueRef cell = ownArrays.computeIfAbsent(slot, s -> exits.newAllocationSlot(slots));
+        LLVMValueRef function = ir.currentFunction();
+        LLVMBasicBlockRef allocate = ir.appendBlock(function, "own." + name);
+        LLVMBasicBlockRef owned = ir.appendBlock(function, "owned." + name);
+        ir.condBr(ir.icmp(LLVMIntNE, held.value(), ir.load(ir.ptr(), cell, name + ".own")), allocate, owned);
+        ir.positionAtEnd(allocate);
+        LLVMValueRef own = module.zeroedAllocation(ir.mul(ir.zext(held.length(), ir.i64()),
+                ir.constInt(ir.i64(), ArrayOps.byteSize(ArrayOps.elementOf(type)))));
+        exits.failIf(ir.icmp(LLVMIntEQ, own, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, held.length(), null);
+        ir.store(own, cell);
+        slots.store("local" + slot, JValue.array(own, held.length(), type), name);
+        ir.br(owned);
+        ir.positionAtEnd(owned);
+        return slots.load("local" + slot, ValueKind.ARRAY, name);
     }
 
     /**
@@ -129,12 +173,9 @@ final class CarriedArrays {
         refuseReadsAfterCopies();
         carried.forEach((slot, carriedAt) -> {
             String name = plan.localName(slot);
-            if (parameters.contains(slot)) {
-                throw refused(carriedAt.getFirst(), Messages.CARRIED_NOT_OWN, name, Messages.CARRIED_PARAMETER.format());
-            }
             for (Store store : stores) {
-                if (afterEvery(carriedAt, store.bci())) {
-                    continue;
+                if (afterEvery(carriedAt, store.bci()) || beforeEvery(carriedAt, store.bci())) {
+                    continue; // before: the first carried assignment gives the variable its own array (mayShare)
                 }
                 if (store.slot() == slot && !store.fresh()) {
                     throw refused(store.bci(), Messages.CARRIED_NOT_OWN, name, store.source() >= 0
@@ -146,7 +187,7 @@ final class CarriedArrays {
                 }
             }
             for (int[] escape : escapes) {
-                if (escape[0] == slot && !afterEvery(carriedAt, escape[1])) {
+                if (escape[0] == slot && !afterEvery(carriedAt, escape[1]) && !beforeEvery(carriedAt, escape[1])) {
                     throw refused(escape[1], Messages.CARRIED_ESCAPES, name);
                 }
             }
@@ -178,6 +219,11 @@ final class CarriedArrays {
     /** Whether {@code bci} runs only after every one of {@code carriedAt}: later, and in no loop with one of them. */
     private boolean afterEvery(List<Integer> carriedAt, int bci) {
         return carriedAt.stream().allMatch(at -> at < bci && !plan.shareLoop(at, bci));
+    }
+
+    /** Whether {@code bci} runs only before every one of {@code carriedAt}: earlier, and in no loop with one of them. */
+    private boolean beforeEvery(List<Integer> carriedAt, int bci) {
+        return carriedAt.stream().allMatch(at -> bci < at && !plan.shareLoop(at, bci));
     }
 
     private static Unsupported refused(int bci, Messages message, Object... arguments) {

@@ -106,7 +106,10 @@ final class CodePlan {
             };
             case ObjectVerificationTypeInfo object -> {
                 String name = object.className().asInternalName();
-                if (name.startsWith("[") && name.length() != 2) {
+                // A two-dimensional array crosses a jump like a one-dimensional one (c[x > 0 ? 0 : 1][i] = 1): the
+                // stack slot keeps its row-length table too (FrameSlots).
+                if (name.startsWith("[") && name.length() != 2
+                        && JavaType.ofDescriptor(name).filter(JavaType::isMatrix).isEmpty()) {
                     throw Unsupported.construct(Messages.OBJECT_ON_STACK, JavaWords.owner(name));
                 }
                 // A class here can only be a record: the lowering refused every other object before it got here.

@@ -113,13 +113,17 @@ final class IrModule implements AutoCloseable {
             params.add(ir.i32());
         }
         statics.known().forEach(field -> leafTypes(field.type()).forEach(params::add));
-        return ir.functionType(resultArray ? ir.voidType() : signature.returnsArray() ? arrayResultType()
-                : boundaryType(signature.returnType()), params.toArray(LLVMTypeRef[]::new));
+        return ir.functionType(resultArray ? ir.voidType() : signature.returnsArray()
+                ? arrayResultType((JavaType) signature.returnType()) : boundaryType(signature.returnType()),
+                params.toArray(LLVMTypeRef[]::new));
     }
 
-    /** How a method other than the entry returns an array: its data pointer and length. */
-    LLVMTypeRef arrayResultType() {
-        return ir.structType(ir.ptr(), ir.i32());
+    /**
+     * How a method other than the entry returns an array: its data pointer and length; a two-dimensional one as its
+     * row table, row-length table and row count, the leaves it is passed as.
+     */
+    LLVMTypeRef arrayResultType(JavaType arrayType) {
+        return ir.structType(leafTypes(arrayType).toArray(LLVMTypeRef[]::new));
     }
 
     /** Defines a lowered method's function; internal ones can be inlined and dropped by the optimiser. */

@@ -24,6 +24,9 @@ final class LoweredFunctions {
     private final ClassLibrary classes;
     private final Map<MethodRef, LoweredFunction> declared = new LinkedHashMap<>();
     private final ArrayDeque<LoweredFunction> pending = new ArrayDeque<>();
+    /** Per library method lowered, the notebook method whose call of a library method led to it (see below). */
+    private final Map<MethodRef, LibraryRefusals.Reached> reached = new java.util.HashMap<>();
+    private LoweredFunction lowering;
 
     LoweredFunctions(IrModule module, ClassLibrary classes) {
         this.module = module;
@@ -50,6 +53,10 @@ final class LoweredFunctions {
         MethodSignature signature = MethodSignature.of(key, model, classes);
         String symbol = SymbolNames.of(key);
         boolean entry = declared.isEmpty();
+        if (entry && signature.returnType() instanceof JavaType type && type.isMatrix()) {
+            // Refused before its body is lowered: the entry's result goes into a one-dimensional result array.
+            throw Unsupported.construct(Messages.RETURNING_ARRAY, type.javaName());
+        }
         LLVMTypeRef type = module.functionType(signature, entry);
         LLVMValueRef function = module.addFunction(symbol, type, entry);
         // The status block is private to each call: nothing else can alias or keep it.
@@ -61,11 +68,19 @@ final class LoweredFunctions {
                 entry);
         declared.put(key, lowered);
         pending.add(lowered);
+        LibraryRefusals.reach(lowering, lowered, reached);
         return lowered;
     }
 
+    /** The next function to lower; the functions it requires are reached through it. */
     Optional<LoweredFunction> nextToLower() {
-        return Optional.ofNullable(pending.poll());
+        lowering = pending.poll();
+        return Optional.ofNullable(lowering);
+    }
+
+    /** How notebook code reached library method {@code ref}, if it is one it reached. */
+    Optional<LibraryRefusals.Reached> reached(MethodRef ref) {
+        return Optional.ofNullable(reached.get(ref));
     }
 
     List<String> loweredMethods() {

@@ -76,11 +76,8 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
         }
         Shape returnType = shape(type.returnType(), classes).orElseThrow(
                 () -> Unsupported.type("return", type.returnType().descriptorString()));
-        // A callee hands a new 1-D array to its caller (ArrayHandOver); the entry's double[] result is checked in
-        // BytecodeLowering, since it is written into a result array the binding passes (IrModule.functionType).
-        if (returnType instanceof JavaType java && java.isMatrix()) {
-            throw Unsupported.construct(Messages.RETURNING_MATRIX, returnType.javaName());
-        }
+        // A callee hands a new array to its caller (ArrayHandOver); the entry's result is checked in LoweredFunctions
+        // and BytecodeLowering, since it is written into a result array the binding passes (IrModule.functionType).
         return new MethodSignature(kind, parameters, returnType);
     }
 

@@ -3,6 +3,8 @@ package jenzyme.runtime.sparse;
 import jenzyme.runtime.lower.ClassBytesSource;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.MethodRef;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -13,53 +15,22 @@ import java.util.Set;
  * @param width      lanes per forward sweep
  * @param seeds      for sweep s, lane l and column j, {@code seeds[(s * width + l) * n + j]} = 1 when column j has
  *                   colour {@code s * width + l}: the lane tables' layout, copied in whole
- * @param entries    the pattern's entries by sweep, as {@link Entries}
+ * @param scatters   for each sweep, how its tangent lanes are written into the Jacobian (rows zeroed on the way
+ *                   when there is one sweep; with more the caller zeroes them first)
  */
 public record ColumnCompression(SparsityPattern.Key key, SparsityPattern pattern, int width, int sweeps,
-                                double[] seeds, Entries entries) {
-
-    /**
-     * Where each entry of the Jacobian is read from, by sweep and row: for sweep s and row i, entries
-     * {@code k = start[s * m + i] .. start[s * m + i + 1] - 1} are {@code J[i][column[k]]}, found at
-     * {@code lanes[source[k]]} of the sweep's tangent lanes (lane l's y entry i at {@code l * m + i}). Flat arrays
-     * grouped by row, so that each row is written while it is in cache (decompressing through the pattern's rows
-     * and colours cost more than the hand-written Jacobian: 750 against 575 ns on the 20×20 Lorenz-96; one flat
-     * list of (row, column, source) took 226 ns for its 80 entries, 2.8 ns an entry).
-     */
-    public record Entries(int[] column, int[] source, int[] start) {
-
-        static Entries of(SparsityPattern pattern, int width, int sweeps) {
-            int m = pattern.m();
-            int count = pattern.nonZeros();
-            int[] column = new int[count];
-            int[] source = new int[count];
-            int[] start = new int[sweeps * m + 1];
-            int k = 0;
-            for (int sweep = 0; sweep < sweeps; sweep++) {
-                for (int i = 0; i < m; i++) {
-                    start[sweep * m + i] = k;
-                    for (int j : pattern.rows()[i]) {
-                        int lane = pattern.colour()[j] - sweep * width;
-                        if (lane >= 0 && lane < width) {
-                            column[k] = j;
-                            source[k++] = lane * m + i;
-                        }
-                    }
-                }
-            }
-            start[sweeps * m] = k;
-            return new Entries(column, source, start);
-        }
-    }
+                                double[] seeds, List<Scatter> scatters) {
 
     /**
      * Traces the pattern for {@code arguments} (the method's, as written) and decides: compressed only when it takes
      * fewer sweeps than the dense way, {@code denseSweeps} (forward sweeps of {@code width} columns, or reverse
-     * sweeps of a row each).
+     * sweeps of a row each). With {@code narrow}, fewer colours than {@code width} are laid out in sweeps of as many
+     * lanes as colours (an idle lane costs as much as a busy one: Lorenz-96 20×20 has 4 colours, and its compressed
+     * Jacobian took 537 ns in 8 lanes against 450 ns in 4); the caller then needs a derivative of that width.
      */
     public static ColumnCompression decide(ClassBytesSource classes, Set<MethodRef> ruled, EntryPoint entry,
                                            Object[] arguments, int input, int output, int m, int width,
-                                           int denseSweeps) {
+                                           int denseSweeps, boolean narrow) {
         SparsityPattern.Key key = SparsityPattern.Key.of(arguments, m);
         if (!SparsityPattern.distinctArrays(arguments)) {
             return new ColumnCompression(key, null, width, 0, null, null);
@@ -70,16 +41,7 @@ public record ColumnCompression(SparsityPattern.Key key, SparsityPattern pattern
         if (pattern == null || sweeps >= denseSweeps) {
             return new ColumnCompression(key, null, width, 0, null, null);
         }
-        return laidOut(key, pattern, width);
-    }
-
-    /**
-     * The same compression in sweeps of {@code width} lanes: with {@code width} = colours one sweep has no idle
-     * lanes (an idle lane costs as much as a busy one: Lorenz-96 20×20 has 4 colours, and its compressed Jacobian
-     * took 537 ns in 8 lanes against 450 ns in 4).
-     */
-    public ColumnCompression atWidth(int width) {
-        return pattern == null || width == this.width ? this : laidOut(key, pattern, width);
+        return laidOut(key, pattern, narrow ? Math.min(width, pattern.colours()) : width);
     }
 
     private static ColumnCompression laidOut(SparsityPattern.Key key, SparsityPattern pattern, int width) {
@@ -89,7 +51,11 @@ public record ColumnCompression(SparsityPattern.Key key, SparsityPattern pattern
         for (int j = 0; j < n; j++) {
             seeds[pattern.colour()[j] * n + j] = 1;
         }
-        return new ColumnCompression(key, pattern, width, sweeps, seeds, Entries.of(pattern, width, sweeps));
+        List<Scatter> scatters = new ArrayList<>();
+        for (int sweep = 0; sweep < sweeps; sweep++) {
+            scatters.add(Scatter.of(pattern, width, sweep, sweeps == 1));
+        }
+        return new ColumnCompression(key, pattern, width, sweeps, seeds, List.copyOf(scatters));
     }
 
     /** Whether this decision holds for a call with {@code arguments} and m outputs (allocation-free). */

@@ -11,10 +11,18 @@
 ; Guard record (allocated by the guard in its frame, 16-aligned): [0, 512) jmp_buf (glibc: 200 bytes on x86-64,
 ; 312 on aarch64), 512 list sentinel {next, prev}, 528 the previous guard of this thread, 536 the failed request in
 ; bytes, 544 the status block of the guarded call. Placeholders @@...@@ are filled in by AllocationGuards.
+;
+; A call that fails leaves its blocks to the guard, and a reverse pass interrupted late in its forward sweep leaves a
+; tape of GBs: glibc unmaps such a block page by page, 0.1-0.8 s per GiB measured on this project's 2-core VM (qa6
+; R5: the kernel gave the thread up after 250 ms). So blocks of at least 16 MiB that a failed call leaves go to a
+; process-wide list (@jenzyme.native_deferred, linked through their headers' next field) that a Java thread frees
+; (NativeMemory.releaseDeferred, which the binding calls on every failure status); their bytes count against the
+; budget until then.
 
 @jenzyme.alloc_key = external global i32
 @jenzyme.native_budget = external global i64
 @jenzyme.native_in_use = external global i64
+@jenzyme.native_deferred = external global ptr
 
 declare ptr @malloc(i64)
 declare ptr @realloc(ptr, i64)
@@ -257,8 +265,21 @@ define void @jenzyme.guard_push(ptr %g, ptr %status) {
   ret void
 }
 
-; Frees what the guarded call left allocated (nothing, unless it unwound) and restores the previous guard.
+; Frees what the guarded call left allocated and restores the previous guard. A call that succeeded has freed its
+; blocks; one that failed without unwinding may leave its tape (an interrupted forward sweep skips the reverse loop
+; and the tape's free with it), so with a failure status its large blocks are deferred as an unwound call's are.
 define void @jenzyme.guard_pop(ptr %g) {
+  %blockp = getelementptr i8, ptr %g, i64 544
+  %block = load ptr, ptr %blockp
+  %code = load i32, ptr %block
+  %failed = icmp ne i32 %code, 0
+  call void @release_blocks(ptr %g, i1 %failed)
+  call void @restore_guard(ptr %g)
+  ret void
+}
+
+; Frees the blocks left in guard %g's list; with %defer, those of at least 16 MiB go to @jenzyme.native_deferred.
+define internal void @release_blocks(ptr %g, i1 %defer) {
 entry:
   %sentinel = getelementptr i8, ptr %g, i64 512
   br label %loop
@@ -270,10 +291,37 @@ release:
   call void @unlink(ptr %h)
   %size = getelementptr i8, ptr %h, i64 16
   %n = load i64, ptr %size
+  %big = icmp uge i64 %n, 16777216
+  %later = and i1 %defer, %big
+  br i1 %later, label %hand_over, label %now
+hand_over:
+  call void @defer_free(ptr %h)
+  br label %loop
+now:
   call void @unreserve(i64 %n)
   call void @free(ptr %h)
   br label %loop
 done:
+  ret void
+}
+
+; Pushes block header %h onto @jenzyme.native_deferred (a lock-free stack: the releasing thread takes it whole).
+define internal void @defer_free(ptr %h) {
+entry:
+  %first = load atomic ptr, ptr @jenzyme.native_deferred monotonic, align 8
+  br label %try
+try:
+  %head = phi ptr [ %first, %entry ], [ %seen, %try ]
+  store ptr %head, ptr %h
+  %pair = cmpxchg ptr @jenzyme.native_deferred, ptr %head, ptr %h release monotonic
+  %seen = extractvalue { ptr, i1 } %pair, 0
+  %pushed = extractvalue { ptr, i1 } %pair, 1
+  br i1 %pushed, label %done, label %try
+done:
+  ret void
+}
+
+define internal void @restore_guard(ptr %g) {
   %key = load i32, ptr @jenzyme.alloc_key
   %saved = getelementptr i8, ptr %g, i64 528
   %outer = load ptr, ptr %saved
@@ -287,7 +335,8 @@ done:
 ; recorded it (with the line it stopped at).
 define void @jenzyme.guard_failed(ptr %g, i32 %why) {
 entry:
-  call void @jenzyme.guard_pop(ptr %g)
+  call void @release_blocks(ptr %g, i1 true)
+  call void @restore_guard(ptr %g)
   %blockp = getelementptr i8, ptr %g, i64 544
   %block = load ptr, ptr %blockp
   %interrupted = icmp eq i32 %why, 2

@@ -92,10 +92,6 @@ class UnsupportedConstructTest {
                     }
                     return y[0][0];
                 }
-                static double callsMatrixHelper(double[][] m) {
-                    double[][] c = returnsMatrix(m); // callsMatrixHelper
-                    return c[0][0];
-                }
                 static int stringConstant() {
                     return "abc".length(); // stringConstant
                 }
@@ -147,7 +143,6 @@ class UnsupportedConstructTest {
             booleanArray      | (I)I   | new boolean[]
             matrix            | (I)I   | new double[][][] (compiled code creates numeric two-dimensional arrays
             allocationInLoop  | (I)D   | beyond its iteration: it is assigned to y, declared outside the loop
-            callsMatrixHelper | ([[D)D | returnsMatrix(double[][]), which returns a double[][]: compiled methods cannot return a two-dimensional array
             stringConstant    | ()I    | a String constant "abc"
             classLiteral      | ()I    | the class literal String.class
             instanceOf        | ([D)I  | instanceof double[]
@@ -169,7 +164,8 @@ class UnsupportedConstructTest {
             stringParameter    | (Ljava/lang/String;)D | unsupported parameter type String
             returnsArray       | ([I)[I  | returning int[] from the method the magic names: only double[] results are returned to notebook code
             cubeParameter      | ([[[D)D | unsupported parameter type double[][][]
-            returnsMatrix      | ([[D)[[D | returning a two-dimensional array (double[][]): allocate it in the caller and pass it in
+            cubeParameter      | ([[[D)D | records and final classes holding those, and functional interfaces such as DoubleUnaryOperator)
+            returnsMatrix      | ([[D)[[D | returning double[][] from the method the magic names: only double[] results are returned
             synchronizedMethod | (D)D    | the synchronized method neg.Neg.synchronizedMethod(double)
             """)
     void unsupportedSignaturesAreNamed(String method, String descriptor, String problem) {

@@ -153,7 +153,7 @@ public final class AutodiffMagic extends SyntaxMagic {
                     Receivers.overrides(self, activities(line.assignments())), options, 1, line.rerun("%autodiff")),
                     self);
         }
-        CompilerSession.Bound bound = compiler.bind(name + "/" + mode, method, derivative.entry(),
+        CompilerSession.Bound bound = compiler.bind(name + "/" + mode, target(line), method, derivative.entry(),
                 mode == Mode.REVERSE ? BindingStubs.reverse(name, derivative, self)
                         : jenzyme.magics.binding.ForwardStubs.forward(name, derivative, self), derivative);
 
@@ -167,7 +167,7 @@ public final class AutodiffMagic extends SyntaxMagic {
             dumps.put("IR after Enzyme", derivative.irAfterEnzyme());
         }
         return new CompileSummary((mode == Mode.REVERSE ? Messages.BOUND_REVERSE : Messages.BOUND_FORWARD)
-                .format(method.name()), bound.signatures(), activities, derivative.timings(), dumps)
+                .format(line.positional(1)), bound.signatures(), activities, derivative.timings(), dumps)
                 .withPhase("jshell stubs", bound.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
@@ -184,9 +184,9 @@ public final class AutodiffMagic extends SyntaxMagic {
             derivative = Receivers.named(derivative, self);
         }
         BatchedForward batched = new BatchedForward(derivative);
-        CompilerSession.Bound bound = compiler.bind(name + "/" + Mode.FORWARD, method, derivative.entry(),
+        CompilerSession.Bound bound = compiler.bind(name + "/" + Mode.FORWARD, target(line), method, derivative.entry(),
                 jenzyme.magics.binding.ForwardStubs.batchedForward(name, batched, self), batched);
-        return new CompileSummary(Messages.BOUND_FORWARD.format(method.name()), bound.signatures(), List.of(),
+        return new CompileSummary(Messages.BOUND_FORWARD.format(line.positional(1)), bound.signatures(), List.of(),
                 derivative.timings(), Map.of()).withPhase("jshell stubs", bound.stubTime())
                 .toDisplayData(line.flag("verbose"));
     }
@@ -210,9 +210,9 @@ public final class AutodiffMagic extends SyntaxMagic {
         if (!self.isEmpty()) {
             derivative = Receivers.named(derivative, self);
         }
-        CompilerSession.Bound bound = compiler.bind(name + "/hvp", method, derivative.entry(),
+        CompilerSession.Bound bound = compiler.bind(name + "/hvp", target(line), method, derivative.entry(),
                 jenzyme.magics.binding.HessianStubs.of(name, derivative, self), derivative);
-        return new CompileSummary(Messages.BOUND_HVP.format(method.name()),
+        return new CompileSummary(Messages.BOUND_HVP.format(line.positional(1)),
                 bound.signatures(), List.of(), derivative.timings(), Map.of())
                 .withPhase("jshell stubs", bound.stubTime()).toDisplayData(line.flag("verbose"));
     }
@@ -239,7 +239,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         Jacobian jacobian = bound.jacobian();
         jenzyme.runtime.lower.EntryPoint entry = self.isEmpty() ? jacobian.shape().entry()
                 : Receivers.named(jacobian.shape().entry(), self);
-        CompilerSession.Bound stubs = compiler.bind(name + "/jacobian", method, entry,
+        CompilerSession.Bound stubs = compiler.bind(name + "/jacobian", target(line), method, entry,
                 BindingStubs.jacobian(name, jacobian, entry, bound.into(), self), jacobian);
         String modes = jacobian.forward() == null ? Messages.JACOBIAN_REVERSE.format()
                 : jacobian.reverse() == null ? Messages.JACOBIAN_FORWARD.format(jacobian.width())
@@ -254,7 +254,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         String output = entry.returnsArray() ? method.name() : entry.parameters().get(jacobian.shape().output()).name();
         return new CompileSummary(Messages.BOUND_JACOBIAN.format(output, entry.parameters().get(jacobian.shape()
                 .input()).name(),
-                method.name(), modes), stubs.signatures(), List.of(), timings, Map.of())
+                line.positional(1), modes), stubs.signatures(), List.of(), timings, Map.of())
                 .withPhase("jshell stubs", stubs.stubTime()).toDisplayData(line.flag("verbose"));
     }
 
@@ -291,6 +291,11 @@ public final class AutodiffMagic extends SyntaxMagic {
             case "forward" -> Mode.FORWARD;
             default -> throw new IllegalArgumentException(Messages.UNKNOWN_MODE.format(word, SYNTAX.usage()));
         };
+    }
+
+    /** What the line compiles, {@code sp.e} or {@code e}, for the ownership of the names it binds. */
+    private static CompilerSession.Target target(MagicLine line) {
+        return new CompilerSession.Target(line.positional(1), line.option("name").isPresent());
     }
 
     private static Map<String, Activity> activities(Map<String, String> assignments) {

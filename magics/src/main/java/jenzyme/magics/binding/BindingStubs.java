@@ -29,6 +29,11 @@ public final class BindingStubs {
 
         /** The {@link BoundHandles} key the holder class reads (every stub source has one holder class). */
         public String handleKey() {
+            return keyOf(source);
+        }
+
+        /** The {@link BoundHandles} key in {@code source}, the text of a holder class. */
+        static String keyOf(String source) {
             java.util.regex.Matcher key = KEY.matcher(source);
             return key.find() ? key.group(1) : "";
         }
@@ -88,7 +93,8 @@ public final class BindingStubs {
         String body = record.map(r -> "    double[] r$ = new double[" + r.leaves().size() + "];\n" + guarded(call + ";")
                 + "    return " + RecordStubs.fromArray(r, "r$") + ";\n")
                 .orElse(guarded(entry.returnType() == JavaType.VOID ? call + ";" : "return (" + returns + ") " + call + ";"));
-        String source = holderClass(holder, handle) + signature + " {\n" + body + "}\n";
+        String holderSource = holderClass(holder, handle);
+        String source = holderSource + signature + " {\n" + receiverCheck(holderSource, receiver, entry) + body + "}\n";
         return new Stubs(source, List.of(signature));
     }
 
@@ -203,7 +209,8 @@ public final class BindingStubs {
         String intoSignature = (returnsValue ? returnType.javaName() : "void") + " " + name + kind + "_into("
                 + String.join(", ", intoParameters) + ")";
         StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
-        source.append(intoSignature).append(" {\n");
+        String check = receiverCheck(source.toString(), receiver, entry);
+        source.append(intoSignature).append(" {\n").append(check);
         if (actives > 0) {
             source.append("    if (dActive.length < ").append(actives).append(") throw new IllegalArgumentException(")
                     .append("jenzyme.runtime.error.Messages.DACTIVE_LENGTH.format(").append(actives)
@@ -226,7 +233,7 @@ public final class BindingStubs {
                 componentValues.addFirst("value$");
             }
             source.append("record ").append(record).append("(").append(String.join(", ", fields))
-                    .append(") {}\n").append(signature).append(" {\n");
+                    .append(") {}\n").append(signature).append(" {\n").append(check);
             allocations.forEach(a -> source.append("    ").append(a).append('\n'));
             source.append("    ").append(returnsValue ? returnType.javaName() + " value$ = " : "").append(name)
                     .append(kind).append("_into(").append(ergonomic.argumentList()).append(");\n")
@@ -259,12 +266,19 @@ public final class BindingStubs {
         String intoSignature = "void " + name + "_jac_into(" + call.parameterList()
                 + (call.parameters.isEmpty() ? "" : ", ") + "double[][] jacobian)";
         String signature = "double[][] " + name + "_jac(" + call.parameterList() + ")";
-        String source = holderClass(holder, into)
-                + intoSignature + " {\n" + guarded(holder + ".H.invokeExact(jacobian, new Object[] {"
+        String holderSource = holderClass(holder, into);
+        String check = receiverCheck(holderSource, receiver, entry);
+        String source = holderSource
+                + intoSignature + " {\n" + check + guarded(holder + ".H.invokeExact(jacobian, new Object[] {"
                         + String.join(", ", leaves) + "});") + "}\n"
-                + signature + " {\n    double[][] jacobian = new double[" + rows + "][" + x + ".length];\n    "
+                + signature + " {\n" + check + "    double[][] jacobian = new double[" + rows + "][" + x + ".length];\n    "
                 + name + "_jac_into(" + call.argumentList() + ", jacobian);\n    return jacobian;\n}\n";
         return new Stubs(source, List.of(signature, intoSignature));
+    }
+
+    /** The receiver's null check opening each stub of {@code holderSource}'s holder ({@link Receivers#check}). */
+    static String receiverCheck(String holderSource, String receiver, EntryPoint entry) {
+        return Receivers.check(Stubs.keyOf(holderSource), receiver, entry.methodName());
     }
 
     /** The JVM's own call of the entry method: {@code f(args)}, or {@code model.f(args)} on a receiver. */

@@ -110,6 +110,11 @@ public final class BoundHandles {
         PENDING.remove(key);
     }
 
+    /** The handle holder key {@code key}'s calls reach now, if the key is current. */
+    static java.util.Optional<MethodHandle> current(String key) {
+        return java.util.Optional.ofNullable(SITES.get(key)).map(CountedSite::currentHandle);
+    }
+
     /** Called by generated stubs only, each time JShell initialises their holder class. */
     public static synchronized MethodHandle take(String key) {
         retarget(key); // a holder initialised while its stubs are being defined

@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import jenzyme.magics.DefinitionException;
+import jenzyme.magics.MagicInterruptedException;
+import jenzyme.runtime.error.WorkerException;
+import jenzyme.runtime.lower.Interruption;
 import jenzyme.magics.NotebookSession;
 import jenzyme.magics.UserMethod;
 import jenzyme.runtime.Derivative;
@@ -111,7 +114,8 @@ public final class CompilerSession {
         InterruptFlag.global().clear();
         applyRules();
         long start = System.nanoTime();
-        NativeMethod compiled = pipeline.jit(javaMethod(method), DifferentiationOptions.DEFAULT.withFastMath(fastMath));
+        NativeMethod compiled = interruptible(() -> pipeline.jit(javaMethod(method),
+                DifferentiationOptions.DEFAULT.withFastMath(fastMath)));
         return new Timed<>(compiled, Map.of("lower+jit", Duration.ofNanos(System.nanoTime() - start)));
     }
 
@@ -147,10 +151,7 @@ public final class CompilerSession {
     public BoundJacobian jacobian(UserMethod method, JacobianOptions options, String rerun) {
         InterruptFlag.global().clear();
         applyRules();
-        Jacobian jacobian;
-        try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
-            jacobian = pipeline.jacobian(javaMethod(method), options);
-        }
+        Jacobian jacobian = interruptible(() -> pipeline.jacobian(javaMethod(method), options));
         MethodHandle into;
         try {
             into = MethodHandles.lookup().findVirtual(Jacobian.class, "into",
@@ -189,16 +190,32 @@ public final class CompilerSession {
     private Derivative throughWorker(UserMethod method, String rerun, Supplier<Derivative> request) {
         InterruptFlag.global().clear();
         applyRules();
-        Derivative derivative;
-        try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
-            derivative = request.get();
-        }
+        Derivative derivative = interruptible(request);
         StaleBindings.Guarded guarded = stale.guard(derivative.handle(), method, derivative.loweredMethods(),
                 readsNotebookVariables(derivative.entry()), rerun, derivative::isLive);
         Derivative result = derivative.withHandle(guarded.handle());
         guards.keySet().removeIf(d -> !d.isLive()); // released code: nothing left to guard
         guards.put(result, guarded);
         return result;
+    }
+
+    /**
+     * Runs a compilation that the kernel's interrupt stops: at the lowering's next source line, before the worker
+     * or the JIT ({@link Interruption}), or by cancelling the worker's request in flight; each ends as
+     * {@link MagicInterruptedException}, in the magic's words rather than the stage's ("the Enzyme worker failed:
+     * cancelled while ...", qa6 R4).
+     */
+    private <T> T interruptible(Supplier<T> compilation) {
+        try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
+            return Interruption.stoppable(InterruptFlag.global()::isRaised, compilation);
+        } catch (Interruption.Interrupted stopped) {
+            throw new MagicInterruptedException(stopped);
+        } catch (WorkerException failed) {
+            if (failed.reason() == WorkerException.Reason.CANCELLED) {
+                throw new MagicInterruptedException(failed);
+            }
+            throw failed;
+        }
     }
 
     /**
@@ -279,7 +296,7 @@ public final class CompilerSession {
      *
      * @return the signatures to show (generic types as written) and how long JShell took to define the stubs
      */
-    public Bound bind(String name, UserMethod method, jenzyme.runtime.lower.EntryPoint entry,
+    public Bound bind(String name, Target target, UserMethod method, jenzyme.runtime.lower.EntryPoint entry,
                          BindingStubs.Stubs erased, AutoCloseable code) throws DefinitionException {
         BindingStubs.Stubs stubs = GenericParameters.restore(erased, notebook.classBytes(), method,
                 entry.declared().stream().map(jenzyme.runtime.lower.EntryPoint.JavaParameter::name).toList());
@@ -287,13 +304,17 @@ public final class CompilerSession {
         String base = baseOf(name);
         List<String> declared = GeneratedNames.declaredBy(stubs);
         try {
-            generatedNames.check(base, declared, notebook::declares);
+            stopIfInterrupted(null); // JShell would refuse the stubs, in its words
+            generatedNames.check(base, target, declared, notebook::declares);
             // The same source reads the same call site: retargeting it (commit) is the whole binding.
             if (!stubs.source().equals(definedStubs.get(name)) || !declared.stream().allMatch(notebook::declares)) {
                 definedStubs.remove(name);
                 definingStubs = true;
                 try {
                     defining = stubs.defineIn(notebook);
+                } catch (DefinitionException refused) {
+                    stopIfInterrupted(refused);
+                    throw refused;
                 } finally {
                     definingStubs = false;
                 }
@@ -307,8 +328,20 @@ public final class CompilerSession {
         // Closed once the last call that read it returns: other threads may be calling the binding right now.
         BoundHandles.commit(stubs.handleKey(), previous == code ? null : previous);
         definedStubs.put(name, stubs.source());
-        generatedNames.claim(base, declared);
+        generatedNames.claim(base, target, declared);
         return new Bound(stubs.signatures(), defining);
+    }
+
+    /**
+     * What a binding compiles, as the magic line names it ({@code sp.e} for an instance method, else {@code e}), and
+     * whether {@code --name} chose its name (then it may take the name over from a binding of another target).
+     */
+    public record Target(String text, boolean named) {}
+
+    private static void stopIfInterrupted(Throwable cause) {
+        if (InterruptFlag.global().isRaised()) {
+            throw new MagicInterruptedException(cause);
+        }
     }
 
     /** What {@link #bind} defined: the generated methods' signatures, and JShell's time (javac dominates it). */

@@ -119,6 +119,11 @@ final class CountedSite {
         return counted;
     }
 
+    /** The code's handle calls reach now (the stale guard's, see {@link StaleBindings}). */
+    MethodHandle currentHandle() {
+        return current.handle();
+    }
+
     /** Makes {@code handle} the site's code; returns the replaced target, for {@link Target#closeWhenIdle}. */
     synchronized Target retarget(MethodHandle handle) {
         Target replaced = current;

@@ -63,12 +63,13 @@ public final class ForwardStubs {
         boolean returnsValue = returnType != JavaType.VOID;
         String signature = (returnsValue ? record : "void") + " " + name + "_fwd(" + String.join(", ", parameters) + ")";
         StringBuilder source = new StringBuilder(BindingStubs.holderClass(holder, derivative.handle(), slots.size()));
+        String check = BindingStubs.receiverCheck(source.toString(), receiver, entry);
         if (returnsValue) {
             String type = returnType.javaName();
             source.append("record ").append(record).append("(").append(type).append(" value, ").append(type)
                     .append(" dvalue) {}\n");
         }
-        source.append(signature).append(" {\n    double[] out$ = ").append(holder).append(".OUT.get();\n")
+        source.append(signature).append(" {\n").append(check).append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
                 .append(BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);"));
         if (returnsValue) {
             source.append("    return new ").append(record).append("(")
@@ -134,11 +135,13 @@ public final class ForwardStubs {
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e);
         }
+        StaleBindings.alias(into, batched.derivative().handle());
         String record = BindingStubs.capitalised(name) + "Tangents";
         String signature = record + " " + name + "_fwd(" + String.join(", ", parameters) + ")";
-        String source = BindingStubs.holderClass(holder, into)
+        String holderSource = BindingStubs.holderClass(holder, into);
+        String source = holderSource
                 + "record " + record + "(double value, double[] dvalue) {}\n"
-                + signature + " {\n    double[] dvalue$ = new double[" + width + "];\n    double value$ = 0;\n"
+                + signature + " {\n" + BindingStubs.receiverCheck(holderSource, receiver, entry) + "    double[] dvalue$ = new double[" + width + "];\n    double value$ = 0;\n"
                 + BindingStubs.guarded("value$ = (double) " + holder + ".H.invokeExact(dvalue$, new Object[] {"
                         + String.join(", ", arguments) + "});")
                 + "    return new " + record + "(value$, dvalue$);\n}\n";
@@ -188,11 +191,13 @@ public final class ForwardStubs {
         // a record result: value and tangent records of its type (the _into form keeps their doubles in arrays)
         java.util.Optional<jenzyme.runtime.lower.RecordShape> result = entry.resultRecord();
         String type = result.map(jenzyme.runtime.lower.RecordShape::javaName).orElse("double[]");
-        String source = BindingStubs.holderClass(holder, derivative.handle(), convention.slots().size())
+        String holderSource = BindingStubs.holderClass(holder, derivative.handle(), convention.slots().size());
+        String check = BindingStubs.receiverCheck(holderSource, receiver, entry);
+        String source = holderSource
                 + "record " + record + "(" + type + " value, " + type + " dvalue) {}\n"
-                + into + " {\n    double[] out$ = " + holder + ".OUT.get();\n"
+                + into + " {\n" + check + "    double[] out$ = " + holder + ".OUT.get();\n"
                 + BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);") + "}\n"
-                + signature + " {\n"
+                + signature + " {\n" + check
                 + "    int m$ = " + result.map(r -> String.valueOf(r.leaves().size())).orElse(
                         BindingStubs.jvmCall(entry, receiver, String.join(", ", values)) + ".length") + ";\n"
                 + "    double[] " + y + " = new double[m$], " + ty + " = new double[m$];\n"

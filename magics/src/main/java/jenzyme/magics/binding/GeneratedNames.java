@@ -18,7 +18,10 @@ final class GeneratedNames {
 
     private static final Pattern TYPE = Pattern.compile("(?m)^(?:final class|record) ([^\\s(]+)");
 
-    private final Map<String, String> ownerOf = new HashMap<>();
+    /** The binding that declared a name: its base, and what it differentiates or compiles. */
+    private record Owner(String base, String target) {}
+
+    private final Map<String, Owner> ownerOf = new HashMap<>();
 
     /** The names {@code stubs} declares: its types and its methods. */
     static List<String> declaredBy(BindingStubs.Stubs stubs) {
@@ -35,22 +38,38 @@ final class GeneratedNames {
     }
 
     /**
-     * Refuses {@code names} for binding {@code base} if another binding owns one, or if the notebook declares one
-     * that no binding generated ({@code declaredInNotebook}).
+     * Refuses {@code names} for binding {@code base} of {@code target} if another binding owns one, if a binding of
+     * the same base but of another target owns one and {@code --name} did not ask for that base (an instance
+     * method's bindings are named after the method: {@code %autodiff reverse sp2.e} silently took {@code e_grad}
+     * over from {@code sp.e}, qa6 R7), or if the notebook declares one that no binding generated
+     * ({@code declaredInNotebook}).
      */
-    void check(String base, List<String> names, java.util.function.Predicate<String> declaredInNotebook) {
+    void check(String base, CompilerSession.Target target, List<String> names,
+               java.util.function.Predicate<String> declaredInNotebook) {
         for (String name : names) {
-            String owner = ownerOf.get(name);
-            if (owner != null && !owner.equals(base)) {
-                throw new IllegalArgumentException(Messages.NAME_TAKEN_BY_BINDING.format(name, base, owner, base));
+            Owner owner = ownerOf.get(name);
+            if (owner != null && !owner.base().equals(base)) {
+                throw new IllegalArgumentException(Messages.NAME_TAKEN_BY_BINDING.format(name, base, owner.base(),
+                        base));
             }
             if (owner == null && declaredInNotebook.test(name)) {
                 throw new IllegalArgumentException(Messages.NAME_TAKEN_BY_USER.format(name, base, name));
             }
         }
+        if (target.named()) {
+            return;
+        }
+        // named after a method the user calls (e_grad), not our holder classes (e$reverse) or records
+        names.stream().filter(name -> name.contains("_") && !name.contains("$")).filter(name ->
+                ownerOf.containsKey(name) && !ownerOf.get(name).target().equals(target.text())).findFirst()
+                .ifPresent(name -> {
+                    String suggested = target.text().replace('.', '_') + (target.text().contains(".") ? "" : "2");
+                    throw new IllegalArgumentException(Messages.NAME_BOUND_TO_OTHER_TARGET.format(name,
+                            ownerOf.get(name).target(), target.text(), suggested, base));
+                });
     }
 
-    void claim(String base, List<String> names) {
-        names.forEach(name -> ownerOf.put(name, base));
+    void claim(String base, CompilerSession.Target target, List<String> names) {
+        names.forEach(name -> ownerOf.put(name, new Owner(base, target.text())));
     }
 }

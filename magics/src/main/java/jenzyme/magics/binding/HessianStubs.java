@@ -92,6 +92,7 @@ public final class HessianStubs {
             }
         }
         String source = BindingStubs.holderClass(holder, derivative.handle(), convention.slots().size());
+        String check = BindingStubs.receiverCheck(source, receiver, entry);
         List<String> signatures = new ArrayList<>();
         String returned;
         if (differentiated.size() == 1) {
@@ -105,7 +106,7 @@ public final class HessianStubs {
         signatures.add(signature);
         String invoke = BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments)
                 + ", out$);");
-        source += signature + " {\n"
+        source += signature + " {\n" + check
                 + allocations.stream().map(a -> "    " + a + "\n").reduce("", String::concat)
                 + "    double[] out$ = " + holder + ".OUT.get();\n" + invoke
                 + "    return " + (differentiated.size() == 1 ? results.getFirst()
@@ -113,7 +114,7 @@ public final class HessianStubs {
         if (into && !differentiated.isEmpty()) {
             String intoSignature = "void " + name + "_hvp_into(" + call.parameterList() + ", "
                     + String.join(", ", intoResults) + ")";
-            source += intoSignature + " {\n    double[] out$ = " + holder + ".OUT.get();\n"
+            source += intoSignature + " {\n" + check + "    double[] out$ = " + holder + ".OUT.get();\n"
                     + BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", intoArguments)
                             + ", out$);") + "}\n";
             signatures.add(intoSignature);

@@ -53,6 +53,27 @@ public final class Receivers {
         return new Receiver(variable, new UserMethod(owner, method, descriptors.getFirst(), ""));
     }
 
+    /**
+     * The first line of a stub that reads receiver {@code variable} ("" without one): JShell resets the variables of
+     * a class it redefines to null, so a call would meet a NullPointerException naming JShell's wrapper field
+     * ({@code REPL.$JShell$56C.sp3}) before the retired code's guard could say what happened (qa6 R2). {@code key}
+     * is the holder's {@link BoundHandles} key, the same for every stub of one source.
+     */
+    static String check(String key, String variable, String method) {
+        return variable.isEmpty() ? "" : "    if (" + variable + " == null) throw jenzyme.magics.binding.Receivers"
+                + ".missing(\"" + key + "\", \"" + variable + "\", \"" + method + "\");\n";
+    }
+
+    /**
+     * Called by generated stubs only, when receiver {@code variable} is null: the retirement of the code holder
+     * {@code key} calls now if it was retired (its class redefined), else that the variable is null.
+     */
+    public static RuntimeException missing(String key, String variable, String method) {
+        return BoundHandles.current(key).flatMap(StaleBindings::retirement).<RuntimeException>map(
+                        IllegalStateException::new)
+                .orElseGet(() -> new NullPointerException(Messages.RECEIVER_NULL_AT_CALL.format(variable, method)));
+    }
+
     /** {@code model.k=Const} on the magic line names the receiver's component {@code this.k} of the lowered entry. */
     public static java.util.Map<String, jenzyme.runtime.ad.Activity> overrides(String variable,
             java.util.Map<String, jenzyme.runtime.ad.Activity> overrides) {

@@ -69,6 +69,14 @@ final class StaleBindings {
         }
     }
 
+    /**
+     * Each guarded handle's watch, for a stub that must know whether its code was retired before it reads a
+     * notebook variable (a receiver JShell reset to null when its class was redefined: {@link Receivers#missing}).
+     * Weak keys: a released binding's handle goes with it.
+     */
+    private static final java.util.Map<MethodHandle, Watch> WATCHED =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
     private final Function<String, List<UserMethod>> currentMethods;
     private final List<Watch> watches = new CopyOnWriteArrayList<>();
 
@@ -106,7 +114,24 @@ final class StaleBindings {
         MethodHandle raise = MethodHandles.dropArguments(
                 MethodHandles.insertArguments(RAISE, 0, watch).asType(MethodType.methodType(type.returnType())),
                 0, type.parameterList());
-        return new Guarded(watch.point.guardWithTest(target, raise), watch.point);
+        MethodHandle guarded = watch.point.guardWithTest(target, raise);
+        WATCHED.put(guarded, watch);
+        return new Guarded(guarded, watch.point);
+    }
+
+    /** {@code derived} calls the code of {@code guarded} (and nothing else): it is retired with it. */
+    static void alias(MethodHandle derived, MethodHandle guarded) {
+        Watch watch = WATCHED.get(guarded);
+        if (watch != null) {
+            WATCHED.put(derived, watch);
+        }
+    }
+
+    /** Why the code of {@code guarded} (a handle {@link #guard} made) was retired; empty while it is current. */
+    static java.util.Optional<String> retirement(MethodHandle guarded) {
+        Watch watch = WATCHED.get(guarded);
+        return watch != null && watch.point.hasBeenInvalidated() ? java.util.Optional.ofNullable(watch.message)
+                : java.util.Optional.empty();
     }
 
     /** A guarded handle and its guard, which callers that cache compiled code consult before reusing it. */
@@ -124,8 +149,11 @@ final class StaleBindings {
                 watches.remove(watch); // released (rebound or recompiled): nothing to guard any more
                 continue;
             }
+            // A method of a cell class changes only with its class (below): a top-level method of the same name
+            // is another method, which retired sp.depth's binding when the user defined depth(double).
             List<Dependency> changed = watch.dependencies.stream()
-                    .filter(d -> names.contains(d.name()) && !isCurrent(d, watch.readsNotebookVariables)).toList();
+                    .filter(d -> names.contains(d.name()) && declaredClass(d.ownerInternalName()).isEmpty()
+                            && !isCurrent(d, watch.readsNotebookVariables)).toList();
             String redefinedClass = watch.dependencies.stream().map(d -> declaredClass(d.ownerInternalName()))
                     .filter(names::contains).findFirst().orElse(null);
             if (!changed.isEmpty() || redefinedClass != null) {

@@ -61,9 +61,12 @@ public final class ExplainingAutodiff implements LineMagic<Object, BaseKernel> {
         } else {
             md.append((problems.size() == 1 ? Messages.EXPLAIN_ONE_PROBLEM : Messages.EXPLAIN_PROBLEMS).format(name,
                     problems.size()));
-            for (Problem p : problems) {
-                md.append("\n- ").append(where(p)).append(": ").append(p.construct());
-            }
+            // each method's problems by line, the methods in the order met (the explainer finds the problems kind by
+            // kind: qa6 R14 saw lines 5, 3, 6)
+            List<String> methods = problems.stream().map(p -> p.className() + "." + p.methodName()).distinct().toList();
+            problems.stream().sorted(java.util.Comparator.comparingInt((Problem p) -> methods.indexOf(p.className()
+                    + "." + p.methodName())).thenComparingInt(Problem::sourceLine))
+                    .forEach(p -> md.append("\n- ").append(where(p)).append(": ").append(p.construct()));
             md.append("\n\n").append(Messages.EXPLAIN_SUBSET.format());
         }
         DisplayData data = new DisplayData(md.toString().replace("**", "").replace("`", ""));

@@ -49,11 +49,12 @@ public final class JitMagic extends SyntaxMagic {
         CompilerSession.Timed<NativeMethod> compiled = compiler.compile(method, line.flag("fast-math"));
         NativeMethod code = compiled.result();
         EntryPoint entry = self.isEmpty() ? code.entry() : Receivers.named(code.entry(), self);
-        CompilerSession.Bound stubs = compiler.bind(name + "/native", method, entry, BindingStubs.nativeMethod(name,
+        CompilerSession.Bound stubs = compiler.bind(name + "/native", new CompilerSession.Target(line.positional(0),
+                line.option("name").isPresent()), method, entry, BindingStubs.nativeMethod(name,
                 entry, compiler.guardedHandle(code, method, line.rerun("%jit")), self), code);
         Map<String, String> dumps = line.flag("dump") ? Map.of("LLVM IR (before O3)", code.lowered().irText())
                 : Map.of();
-        return new CompileSummary(Messages.BOUND_NATIVE.format(method.name()), stubs.signatures(), List.of(),
+        return new CompileSummary(Messages.BOUND_NATIVE.format(line.positional(0)), stubs.signatures(), List.of(),
                 compiled.timings(), dumps).withPhase("jshell stubs", stubs.stubTime()).toDisplayData(line.flag("verbose"));
     }
 }

@@ -21,6 +21,8 @@ class GeneratedNamesTest {
             }
             """, List.of("double f_grad_into(double x, double[] dActive)", "FGradient f_grad(double x)"));
 
+    private static final CompilerSession.Target F_ITSELF = new CompilerSession.Target("f", false);
+
     @Test
     void theTypesAndMethodsOfStubsAreRead() {
         assertEquals(List.of("f$reverse", "FGradient", "f_grad_into", "f_grad"), GeneratedNames.declaredBy(F));
@@ -29,13 +31,30 @@ class GeneratedNamesTest {
     @Test
     void aNameOwnedByAnotherBindingIsRefusedTheSameBindingMayRebind() {
         GeneratedNames names = new GeneratedNames();
-        names.check("f", List.of("FGradient", "f_grad"), n -> false);
-        names.claim("f", List.of("FGradient", "f_grad"));
-        names.check("f", List.of("FGradient", "f_grad"), n -> true); // f again: its own names, declared by itself
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> names.check("F", List.of("FGradient", "F_grad"), n -> false));
+        names.check("f", F_ITSELF, List.of("FGradient", "f_grad"), n -> false);
+        names.claim("f", F_ITSELF, List.of("FGradient", "f_grad"));
+        names.check("f", F_ITSELF, List.of("FGradient", "f_grad"), n -> true); // f again: its own names
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> names.check("F",
+                new CompilerSession.Target("F", false), List.of("FGradient", "F_grad"), n -> false));
         assertEquals("the generated name FGradient for F is already the one generated for f; use --name to choose "
                 + "another base, e.g. --name F2", e.getMessage());
+    }
+
+    @Test
+    void anotherObjectsMethodOfTheSameNameTakesItsBindingsOnlyWhenNamedSo() {
+        GeneratedNames names = new GeneratedNames();
+        List<String> declared = List.of("e$reverse", "EGradient", "e_grad", "e_grad_into");
+        names.claim("e", new CompilerSession.Target("sp.e", false), declared);
+        names.check("e", new CompilerSession.Target("sp.e", false), declared, n -> true); // re-run: its own
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> names.check("e", new CompilerSession.Target("sp2.e", false), declared, n -> true));
+        assertEquals("e_grad is the binding of sp.e; sp2.e would take it over: give sp2.e bindings of its own "
+                + "with --name sp2_e, or take e_grad over on purpose with --name e", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> names.check("e", new CompilerSession.Target("e", false), declared, n -> true));
+        assertTrue(e.getMessage().contains("e would take it over: give e bindings of its own with --name e2"),
+                e.getMessage());
+        names.check("e", new CompilerSession.Target("sp2.e", true), declared, n -> true); // --name e: on purpose
     }
 
     @Test
@@ -43,7 +62,8 @@ class GeneratedNamesTest {
         GeneratedNames names = new GeneratedNames();
         Set<String> userCells = Set.of("GGradient");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> names.check("g", List.of("g$reverse", "GGradient", "g_grad"), userCells::contains));
+                () -> names.check("g", new CompilerSession.Target("g", false), List.of("g$reverse", "GGradient",
+                        "g_grad"), userCells::contains));
         assertTrue(e.getMessage().contains("would replace your declaration of GGradient"), e.getMessage());
     }
 }

@@ -1,0 +1,183 @@
+package jenzyme.runtime.lower;
+
+import java.lang.classfile.Opcode;
+import java.lang.classfile.instruction.InvokeInstruction;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import jenzyme.runtime.error.JavaWords;
+import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.llvm.IrBuilder;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * The calls of one lowered method, for {@link MethodLowering}: each {@code invoke} goes to what lowers it — the array
+ * library ({@link ArrayLibrary}), stream pipelines, {@code Math}, a record's accessor or constructor, a derivative
+ * rule, a lambda's target, or another lowered method ({@link LoweredFunctions}), called with the status block, its
+ * arguments flattened ({@link Boundary}) and the module's static fields, its failure checked after the call and a
+ * new array it returns adopted ({@link ArrayHandOver}).
+ */
+final class MethodCalls {
+
+    private final ControlFlow.Parts parts;
+    private final IrBuilder ir;
+    private final LoweredFunction method;
+    private final LoweredFunctions functions;
+    private final RuleCalls ruleCalls;
+    private final LambdaValues lambdas;
+    private final Boundary boundary;
+    private final MathCalls math;
+    private final ArrayLibrary library;
+    private final StreamPipelines streams;
+    /** LLVM parameters before the hidden static fields, which every call passes along. */
+    private final int javaLlvmCount;
+    /** The offset of the call being lowered. */
+    private int bci;
+
+    MethodCalls(ControlFlow.Parts parts, LoweredFunction method, LoweredFunctions functions, RuleCalls ruleCalls,
+                LambdaValues lambdas, Boundary boundary, Arithmetic arithmetic, int javaLlvmCount) {
+        this.parts = parts;
+        this.ir = parts.module().ir();
+        this.method = method;
+        this.functions = functions;
+        this.ruleCalls = ruleCalls;
+        this.lambdas = lambdas;
+        this.boundary = boundary;
+        this.javaLlvmCount = javaLlvmCount;
+        this.math = new MathCalls(parts.module(), arithmetic, parts.exits());
+        this.library = new ArrayLibrary(parts.module(), parts.function(), parts.exits(), parts.arrays(), parts.slots());
+        this.streams = new StreamPipelines(parts.module(), parts.function(), parts.slots(), parts.exits(), arithmetic,
+                parts.arrays(), math, this::applyLambda);
+    }
+
+    /** The {@code invoke} at {@code offset}: pops its arguments and pushes its result, if any. */
+    void invoke(InvokeInstruction invoke, int offset) {
+        bci = offset;
+        OperandStack stack = parts.stack();
+        String owner = invoke.owner().asInternalName();
+        String name = invoke.name().stringValue();
+        String descriptor = invoke.type().stringValue();
+        int count = invoke.typeSymbol().parameterCount();
+        if (ArrayLibrary.handles(owner, name, descriptor)) {
+            int receiver = invoke.opcode() == Opcode.INVOKESTATIC ? 0 : 1; // clone() is called on the array
+            JValue result = library.call(owner, name, descriptor, stack.popArguments(count + receiver),
+                    parts.plan().isInsideLoop(bci));
+            if (result != null) {
+                stack.push(parts.carried().made(result)); // clone(), Arrays.copyOf: new arrays
+            }
+            return;
+        }
+        boolean hasReceiver = invoke.opcode() != Opcode.INVOKESTATIC;
+        List<JValue> args = stack.popArguments(count + (hasReceiver ? 1 : 0));
+        if (StreamPipelines.handles(owner, name)) {
+            JValue result = streams.call(owner, name, descriptor, args);
+            if (result != null) {
+                stack.push(result);
+            }
+            return;
+        }
+        if (invoke.opcode() == Opcode.INVOKEINTERFACE) {
+            call(lambdas.resolve(owner, name, descriptor, args));
+            return;
+        }
+        call(new LambdaValues.Call(new MethodRef(owner, name, descriptor), args, !hasReceiver));
+    }
+
+    /** A lambda's method applied to {@code args} (stream pipelines call it from their loops): its result. */
+    private JValue applyLambda(JValue lambda, List<JValue> args) {
+        call(lambdas.resolveApplication(lambda, args));
+        return parts.stack().pop();
+    }
+
+    /** Lowers the call and pushes its result (or replaces the record a constructor call constructed). */
+    private void call(LambdaValues.Call call) {
+        OperandStack stack = parts.stack();
+        RecordValues records = parts.records();
+        String owner = call.method().owner();
+        String name = call.method().name();
+        String descriptor = call.method().descriptor();
+        List<JValue> args = new ArrayList<>(call.args());
+        boolean hasReceiver = !call.isStatic();
+        if (MathCalls.handles(owner)) {
+            stack.push(math.call(owner, name, descriptor, args));
+            return;
+        }
+        JValue placeholder = null;
+        if (name.equals("<init>")) {
+            args.forEach(a -> parts.loopArrays().mustStay(a, Messages.LOOP_ARRAY_IN_RECORD));
+            args.forEach(a -> parts.carried().escapes(a, bci));
+            placeholder = args.removeFirst();
+            if (owner.equals("java/lang/Record") || owner.equals("java/lang/Object")) {
+                if (placeholder != records.underConstruction()) {
+                    throw Unsupported.construct(Messages.NEW_OBJECT, JavaWords.owner(owner));
+                }
+                return; // a value class's super(): nothing to do
+            }
+            if (!placeholder.isUnconstructed()) {
+                throw Unsupported.malformed("a constructor called on a constructed record");
+            }
+        }
+        if (hasReceiver && placeholder == null) {
+            Optional<JValue> component = records.accessor(owner, name, descriptor, args.getFirst());
+            if (component.isPresent()) {
+                stack.push(component.get());
+                return;
+            }
+        }
+        if (!hasReceiver) {
+            Optional<JValue> ruled = ruleCalls.call(method.ref(), new MethodRef(owner, name, descriptor), args);
+            if (ruled.isPresent()) {
+                stack.push(ruled.get());
+                return;
+            }
+        }
+        LoweredFunction callee = functions.require(new MethodRef(owner, name, descriptor),
+                lambdas.specialise(descriptor, args, hasReceiver && placeholder == null));
+        if (callee.fillsResultArray()) {
+            throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, JavaWords.method(owner, name, descriptor));
+        }
+        if (callee.signature().returnsArray()) {
+            refuseInReturnedRecord(JavaWords.method(owner, name, descriptor));
+        }
+        LLVMValueRef function = parts.function();
+        ExitPaths exits = parts.exits();
+        List<LLVMValueRef> llvmArgs = new ArrayList<>();
+        llvmArgs.add(ir.param(function, 0));
+        for (int i = 0; i < args.size(); i++) {
+            boundary.flatten(args.get(i), callee.signature().parameters().get(i), llvmArgs);
+        }
+        parts.module().statics().passAlong(parts.module(), function, javaLlvmCount, llvmArgs);
+        if (callee == method) {
+            // Recursion without loops (fib(60)) has no loop header to poll at: poll before each self-call.
+            exits.pollInterrupt();
+        }
+        ExitPaths.CallFrame depth = exits.beforeCall();
+        LLVMValueRef result = ir.call(callee.callee().type(), callee.callee().function(),
+                llvmArgs.toArray(LLVMValueRef[]::new));
+        // Java has no tail calls: a self-call turned into a loop would neither overflow like the JVM's nor poll.
+        ir.noTail(result);
+        Shape returnType = callee.signature().returnType();
+        boolean insideLoop = parts.plan().isInsideLoop(bci);
+        JValue returnedArray = !callee.signature().returnsArray() ? null : ArrayHandOver.adopt(parts.module(), exits,
+                parts.slots(), result, (JavaType) returnType, insideLoop);
+        exits.afterCall(depth);
+        if (returnedArray != null) {
+            if (insideLoop) {
+                parts.loopArrays().allocated(returnedArray, bci);
+            }
+            stack.push(parts.carried().made(returnedArray));
+        } else if (placeholder != null) {
+            stack.replaceAll(placeholder, boundary.result(result, returnType));
+        } else if (returnType != JavaType.VOID) {
+            stack.push(boundary.result(result, returnType));
+        }
+    }
+
+    /** Refuses {@code what} (an allocation or a call) in a method returning a record that holds arrays. */
+    void refuseInReturnedRecord(String what) {
+        if (method.signature().returnType() instanceof RecordShape returned
+                && returned.leaves().stream().anyMatch(JavaType::isArray)) {
+            throw Unsupported.construct(Messages.ARRAY_IN_RETURNED_RECORD, what, method.ref().asWritten());
+        }
+    }
+}
