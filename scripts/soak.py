@@ -6,8 +6,10 @@ figures (cells, refusals, interrupt latencies, memory) and exits 1 if the kernel
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -64,6 +66,20 @@ for (int t = 0; t < 3; t++) { Thread th = new Thread(caller); th.setDaemon(true)
 """
 
 IMPORTS = ["java.io.*", "java.nio.file.*", "java.util.concurrent.*", "java.util.function.*", "java.time.*"]
+
+
+def print_heap_histogram(pid: int, rows: int = 12) -> None:
+    """What the heap retains after the soak: the largest classes of `jcmd GC.class_histogram` (it runs a full GC)."""
+    jcmd = Path(os.readlink(f"/proc/{pid}/exe")).with_name("jcmd")
+    listing = subprocess.run([str(jcmd), str(pid), "GC.class_histogram"], capture_output=True, text=True,
+                             timeout=120).stdout.splitlines()
+    start = next((i for i, line in enumerate(listing) if line.lstrip().startswith("num")), None)
+    if start is None:
+        print("soak: no heap histogram:", " ".join(listing)[:200])
+        return
+    print("soak: heap histogram after a full GC (instances, bytes, class):")
+    for line in listing[start + 2:start + 2 + rows] + listing[-1:]:
+        print("soak:  ", line.strip())
 
 
 def main() -> int:
@@ -139,6 +155,12 @@ def main() -> int:
             print(f"soak: interrupt latency median {statistics.median(interrupts) * 1000:.0f} ms, "
                   f"max {max(interrupts) * 1000:.0f} ms over {len(interrupts)}")
         rss_end = rss_mib(pid)
+        time.sleep(40)  # idle: the kernel's periodic GC (G1PeriodicGCInterval, scripts/setup.sh) may give memory back
+        idle = execute(kernel.client, 'var rt = Runtime.getRuntime(); (rt.totalMemory() >> 20) + " " '
+                       '+ ((rt.totalMemory() - rt.freeMemory()) >> 20)')
+        idle_committed, idle_used = idle.results[0]["data"]["text/plain"].strip('"').split(" ")
+        print(f"soak: after 40 s idle: kernel RSS {rss_mib(pid):.0f} MiB, Java heap committed {idle_committed} MiB, "
+              f"used {idle_used} MiB")
         # What holds the memory: the JVM heap's committed size (G1 grows it under the large inputs and keeps it)
         # against what is in use; a full GC then gives back what was only committed.
         heap = execute(kernel.client, 'var rt = Runtime.getRuntime(); String before = (rt.totalMemory() >> 20) + " " '
@@ -148,6 +170,7 @@ def main() -> int:
         print(f"soak: kernel RSS {rss_start:.0f} MiB → {rss_end:.0f} MiB, alive: {alive(pid)}; Java heap committed "
               f"{committed} MiB, used {used} MiB; after System.gc(): heap committed {committed_gc} MiB, used "
               f"{used_gc} MiB, RSS {rss_mib(pid):.0f} MiB")
+        print_heap_histogram(pid)
     except Exception as error:  # noqa: BLE001 (report whatever ended the soak)
         problems.append(f"soak aborted: {error!r}")
         print(f"soak: {counts} rounds so far, interrupts {[round(i * 1000) for i in interrupts]} ms")

@@ -378,6 +378,23 @@ pub fn set_function_attribute(function: LLVMValueRef, name: &str, present: bool)
     }
 }
 
+/// Removes a function-level enum attribute (such as `willreturn`) from every call of `function`, not from the
+/// function itself.
+pub fn remove_call_site_attribute(function: LLVMValueRef, name: &str) {
+    let kind = enum_attribute_kind(name);
+    // SAFETY: walks a live function's use list; attribute edits do not change it.
+    unsafe {
+        let mut use_ = LLVMGetFirstUse(function);
+        while !use_.is_null() {
+            let call = LLVMIsACallInst(LLVMGetUser(use_));
+            if !call.is_null() && LLVMGetCalledValue(call) == function {
+                LLVMRemoveCallSiteEnumAttribute(call, LLVMAttributeFunctionIndex, kind);
+            }
+            use_ = LLVMGetNextUse(use_);
+        }
+    }
+}
+
 pub fn make_external(function: LLVMValueRef) {
     // SAFETY: a linkage edit on a live function.
     unsafe { LLVMSetLinkage(function, llvm_sys::LLVMLinkage::LLVMExternalLinkage) }

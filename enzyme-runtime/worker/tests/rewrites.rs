@@ -6,7 +6,7 @@
 mod common;
 
 use common::bitcode_of_ir;
-use jenzyme_worker::llvm::Context;
+use jenzyme_worker::llvm::{Context, PassTuning, TargetMachine};
 use jenzyme_worker::{failure_checks, outline, reverse_polls};
 
 /// `double f(double x)`: a running sum of `n` products in one block (2 instructions per term).
@@ -111,9 +111,11 @@ done:
     assert!(!inner.contains("reverse_poll"), "{text}");
 }
 
+/// `@f` as Enzyme's preprocessing clone leaves it: every call `willreturn mustprogress`; `%t` set is a `throw`, which
+/// branches to the fail block's unwinder.
 #[test]
-fn the_failure_check_becomes_inlinable_and_its_unwinder_noreturn() {
-    let ir = r#"declare void @jenzyme.fail_unwind(ptr) nounwind
+fn the_failure_check_becomes_inlinable_its_unwinder_noreturn_and_a_throw_survives_o3() {
+    let ir = r#"declare void @jenzyme.fail_unwind(ptr) cold nounwind nofree
 define internal void @jenzyme.fail_if(ptr %status, i1 %failed) noinline nounwind memory(argmem: readwrite) {
 entry:
   br i1 %failed, label %raise, label %ok
@@ -124,11 +126,22 @@ raise:
 ok:
   ret void
 }
-define void @f(ptr %status, i1 %c) {
+define double @f(ptr %status, i1 %c, i1 %t, double %x) mustprogress {
 entry:
-  call void @jenzyme.fail_if(ptr %status, i1 %c)
-  ret void
+  call void @jenzyme.fail_if(ptr %status, i1 %c) #0
+  br i1 %t, label %throw, label %body
+throw:
+  store i32 10, ptr %status
+  call void @jenzyme.fail_unwind(ptr %status) #0
+  br label %exit
+body:
+  %y = fmul double %x, %x
+  br label %exit
+exit:
+  %r = phi double [ 0.0, %throw ], [ %y, %body ]
+  ret double %r
 }
+attributes #0 = { mustprogress willreturn }
 "#;
     let context = Context::new();
     let module = context.parse_bitcode(&bitcode_of_ir(ir)).unwrap();
@@ -145,4 +158,11 @@ entry:
     let unwind = text.lines().find(|l| l.starts_with("declare") && l.contains("@jenzyme.fail_unwind")).unwrap();
     let group = unwind.split('#').nth(1).unwrap();
     assert!(text.lines().any(|l| l.starts_with(&format!("attributes #{group} ")) && l.contains("noreturn")), "{text}");
+    // With the clone's `willreturn` left on the calls, O3 deleted the throw as undefined behaviour (an llvm.assume
+    // of %t being false took its place) and the check's call to the unwinder.
+    module.run_passes("default<O3>", &TargetMachine::host().unwrap(), PassTuning::Full).unwrap();
+    let optimised = module.to_text();
+    let f = optimised.split("define double @f(").nth(1).unwrap().split("\n}").next().unwrap();
+    assert!(f.contains("store i32 10") && f.contains("store i32 1,") && !f.contains("llvm.assume"), "{optimised}");
+    assert_eq!(f.matches("call void @jenzyme.fail_unwind").count(), 2, "{optimised}");
 }

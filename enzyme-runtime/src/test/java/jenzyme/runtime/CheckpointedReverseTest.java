@@ -103,6 +103,26 @@ class CheckpointedReverseTest {
                 out[derivative.convention().adjointSlot(1)]};
     }
 
+    /** The value bit for bit, the partials to rounding (h's adjoint is summed segment by segment). */
+    private static void assertSameGradient(double[] expected, double[] actual) {
+        assertEquals(expected[0], actual[0], 0, "the value, bit for bit");
+        for (int k = 1; k < expected.length; k++) {
+            assertEquals(expected[k], actual[k], 1e-12 * Math.abs(expected[k]), "component " + k);
+        }
+    }
+
+    /** dL/dp of {@link #gradient} against central differences of the JVM's method. */
+    private static void assertCentralDifferences(MethodHandle jvm, double h, long steps, double[] gradient)
+            throws Throwable {
+        for (int k = 0; k < 4; k++) {
+            double[] up = P.clone(), down = P.clone();
+            up[k] += 1e-6;
+            down[k] -= 1e-6;
+            double fd = ((double) jvm.invoke(up, h, steps) - (double) jvm.invoke(down, h, steps)) / 2e-6;
+            assertEquals(fd, gradient[k + 1], 1e-6 * (1 + Math.abs(fd)), "d/dp" + k);
+        }
+    }
+
     @Test
     void equalsThePlainGradientAndCentralDifferences() throws Throwable {
         MethodHandle jvm = classes.jvmHandle("cp.Lv", "loss");
@@ -115,19 +135,9 @@ class CheckpointedReverseTest {
             assertEquals((double) jvm.invoke(P, h, steps), expected[0], 0, "the plain value is the JVM's");
             // 1000 = 142 * 7 + 6: the last segment ends early; adaptive: 64-step segments, no thinning yet.
             for (Derivative checkpointed : new Derivative[] {every7, adaptive}) {
-                double[] actual = gradient(checkpointed, h, steps);
-                assertEquals(expected[0], actual[0], 0, "the value, bit for bit");
-                for (int k = 1; k < expected.length; k++) {
-                    assertEquals(expected[k], actual[k], 1e-12 * Math.abs(expected[k]), "component " + k);
-                }
+                assertSameGradient(expected, gradient(checkpointed, h, steps));
             }
-            for (int k = 0; k < 4; k++) {
-                double[] up = P.clone(), down = P.clone();
-                up[k] += 1e-6;
-                down[k] -= 1e-6;
-                double fd = ((double) jvm.invoke(up, h, steps) - (double) jvm.invoke(down, h, steps)) / 2e-6;
-                assertEquals(fd, gradient(every7, h, steps)[k + 1], 1e-6 * (1 + Math.abs(fd)), "d/dp" + k);
-            }
+            assertCentralDifferences(jvm, h, steps, gradient(every7, h, steps));
         }
     }
 
@@ -170,17 +180,8 @@ class CheckpointedReverseTest {
             double[] expected = gradient(plain, h, steps);
             assertEquals((double) jvm.invoke(P, h, steps), expected[0], 0, "the scalar RK4 is the array RK4");
             double[] actual = gradient(checkpointed, h, steps);
-            assertEquals(expected[0], actual[0], 0, "the value, bit for bit");
-            for (int k = 1; k < expected.length; k++) {
-                assertEquals(expected[k], actual[k], 1e-12 * Math.abs(expected[k]), "component " + k);
-            }
-            for (int k = 0; k < 4; k++) {
-                double[] up = P.clone(), down = P.clone();
-                up[k] += 1e-6;
-                down[k] -= 1e-6;
-                double fd = ((double) jvm.invoke(up, h, steps) - (double) jvm.invoke(down, h, steps)) / 2e-6;
-                assertEquals(fd, actual[k + 1], 1e-6 * (1 + Math.abs(fd)), "d/dp" + k);
-            }
+            assertSameGradient(expected, actual);
+            assertCentralDifferences(jvm, h, steps, actual);
             double[] longPlain = gradient(plain, 1e-5, 1_000_000);
             NativeMemory.setBudget(4 << 20);
             double[] longCheckpointed = gradient(checkpointed, 1e-5, 1_000_000);

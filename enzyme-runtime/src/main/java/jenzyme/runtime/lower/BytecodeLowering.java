@@ -79,9 +79,8 @@ public final class BytecodeLowering {
         ClassLibrary classes = new ClassLibrary(source);
         String specialised = EntryLambda.specialise(descriptor, lambdas, classes);
         String moduleName = SymbolNames.of(new MethodRef(ownerInternalName, methodName, specialised));
-        // Unwinding failures (6dfded7) is off: a throw before a loop vanished from reverse gradients (thr2_grad(v, -1.5)
-        // returned 6.75 instead of throwing; RecordModesTest), cause not found. Failures return, as before session 6.
-        try (IrModule module = new IrModule(moduleName, statics, false)) {
+        // Reverse mode: failures unwind, so Enzyme's backward sweep has no path from a failure to reverse.
+        try (IrModule module = new IrModule(moduleName, statics, rules.sweep() == DerivativeRules.Sweep.REVERSE)) {
             LoweredFunctions functions = new LoweredFunctions(module, classes);
             RuleCalls ruleCalls = new RuleCalls(module, functions, classes, rules);
             LoweredFunction entry;

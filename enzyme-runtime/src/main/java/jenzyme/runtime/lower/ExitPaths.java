@@ -158,14 +158,8 @@ final class ExitPaths {
         LLVMValueRef depthWord = statusWord(3);
         LLVMValueRef depth = ir.load(ir.i32(), depthWord, "call.depth");
         module.tbaa().attach(depth, JavaType.INT);
-        // The depth check is a call of the unwinding check even outside loops: as a branch to the unwinding fail
-        // block, Enzyme's reverse of a recursive method lost it (nest_grad at depth 2001 gave 0.0, and at
-        // Integer.MAX_VALUE the native stack overflowed and killed the kernel; found by test_fuzz).
-        boolean wasInsideLoop = insideLoop;
-        insideLoop = true;
         failIf(ir.icmp(LLVMIntSGE, depth, ir.constInt(ir.i32(), StatusCode.MAX_CALL_DEPTH)), StatusCode.STACK_OVERFLOW,
                 depth, null);
-        insideLoop = wasInsideLoop;
         module.tbaa().attach(ir.store(ir.add(depth, ir.constInt(ir.i32(), 1)), statusWord(3)), JavaType.INT);
         if (!module.unwindsFailures()) {
             return new CallFrame(depth, null, null);

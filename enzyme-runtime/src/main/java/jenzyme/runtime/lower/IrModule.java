@@ -233,8 +233,10 @@ final class IrModule implements AutoCloseable {
     /**
      * {@code void jenzyme.fail_unwind(ptr status)} ({@link RuntimeSymbols#FAIL_UNWIND}): not noreturn before Enzyme
      * (the path after it must look like one that returns, see {@link UnwindingFailures}); the worker marks it so
-     * after Enzyme. nofree: Enzyme asks it of every call whose tape values it keeps; nothing is freed before the
-     * unwinder leaves, and after it the call's frames are gone.
+     * after Enzyme, once it has taken the {@code willreturn} Enzyme puts on the calls it clones off every call of it
+     * (worker/src/failure_checks.rs: with it, O3 deleted every {@code throw} of a gradient as undefined behaviour).
+     * nofree: Enzyme asks it of every call whose tape values it keeps; nothing is freed before the unwinder leaves,
+     * and after it the call's frames are gone.
      */
     Callee failUnwind() {
         return declarations.computeIfAbsent("fail_unwind", k -> {
