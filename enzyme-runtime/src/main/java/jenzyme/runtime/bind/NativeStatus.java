@@ -100,6 +100,18 @@ final class NativeStatus {
      * and at the line of each compiled call that led there (the sites compiled code recorded), as if the methods had
      * run on the JVM.
      */
+    /**
+     * The name {@code %autodiff} takes for the method compiled as {@code symbol} ({@code decay} for a cell's
+     * {@code decay(double, long)}); {@code <method>} if it is not a cell's top-level method (qa6 R14: the hint said
+     * {@code <method>} where the method was known).
+     */
+    private static String magicName(String symbol) {
+        String written = jenzyme.runtime.lower.CompiledNames.readable(symbol);
+        int parameters = written.indexOf('(');
+        String name = parameters < 0 ? "" : written.substring(0, parameters);
+        return javax.lang.model.SourceVersion.isIdentifier(name) ? name : "<method>";
+    }
+
     static void check(int[] block, String symbol) {
         if (block[0] == 0) {
             return;
@@ -120,7 +132,8 @@ final class NativeStatus {
             case OUT_OF_MEMORY -> new OutOfMemoryError(Messages.COMPILED_OUT_OF_MEMORY.format(block[1]));
             case STACK_OVERFLOW -> new StackOverflowError(
                     Messages.COMPILED_STACK_OVERFLOW.format(StatusCode.MAX_CALL_DEPTH));
-            case NATIVE_MEMORY -> new OutOfMemoryError(Messages.COMPILED_NATIVE_MEMORY.format(block[1], block[2]));
+            case NATIVE_MEMORY -> new OutOfMemoryError(Messages.COMPILED_NATIVE_MEMORY.format(block[1], block[2],
+                    magicName(symbol)));
             case RESULT_LENGTH -> new IllegalArgumentException(Messages.RESULT_LENGTH.format(
                     site.map(FailureSites.Site::methodName).orElse("the method"), block[1], block[2]));
             case CARRIED_LENGTH -> new IllegalStateException(Messages.CARRIED_LENGTH.format(block[1], block[2]));
