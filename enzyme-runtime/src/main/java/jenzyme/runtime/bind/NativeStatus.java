@@ -123,7 +123,7 @@ final class NativeStatus {
         } catch (IllegalArgumentException unknown) {
             throw new BindingException(Messages.UNKNOWN_STATUS.format(symbol, unknown.getMessage()), symbol, null);
         }
-        Optional<FailureSites.Site> site = FailureSites.site(block[StatusCode.SITE_WORD]);
+        Optional<FailureSites.Site> site = FailureSites.site(symbol, block[StatusCode.SITE_WORD]);
         Throwable thrown = switch (status) {
             case ARRAY_INDEX_OUT_OF_BOUNDS -> new ArrayIndexOutOfBoundsException(
                     Messages.COMPILED_INDEX_OUT_OF_BOUNDS.format(block[1], block[2]));
@@ -152,7 +152,7 @@ final class NativeStatus {
                 default -> new ArrayIndexOutOfBoundsException(Messages.COMPILED_RANGE_INDEX.format(block[2]));
             };
             // created here, not inside Optional.map: the user's traceback showed that JDK frame (QA R11)
-            case THROWN -> ThrownExceptions.thrown(block[1]).orElseThrow(() -> new BindingException(
+            case THROWN -> ThrownExceptions.thrown(symbol, block[1]).orElseThrow(() -> new BindingException(
                     Messages.UNKNOWN_THROWN.format(symbol, block[1]), symbol, null)).create();
             case OK -> throw new IllegalStateException(Messages.STATUS_OK_UNREACHABLE.format());
         };
@@ -160,7 +160,7 @@ final class NativeStatus {
             List<StackTraceElement> frames = new ArrayList<>();
             frames.add(site.get().frame());
             for (int word = StatusCode.CALLER_WORD + StatusCode.CALLER_WORDS - 1; word >= StatusCode.CALLER_WORD; word--) {
-                FailureSites.site(block[word]).ifPresent(caller -> frames.add(caller.frame()));
+                FailureSites.site(symbol, block[word]).ifPresent(caller -> frames.add(caller.frame()));
             }
             frames.addAll(List.of(thrown.getStackTrace()));
             thrown.setStackTrace(frames.toArray(StackTraceElement[]::new));
