@@ -1,5 +1,5 @@
 """Opt-in (`./soak --checkpoint-steps N`): the checkpointed reverse pass of an RK4 loop of Lotka–Volterra at growing
-trip counts up to N, through a Jupyter client. Prints, per trip count, the gradient's time, the native primal's time
+trip counts up to N, through a Jupyter client (`--checkpoint-arrays`: the state in double[] locals). Prints, per trip count, the gradient's time, the native primal's time
 and the kernel's peak resident memory; for the smallest count also the plain reverse pass's time and its agreement
 with the checkpointed one. The kernel's compiled code may hold 256 MiB of native memory in all (the plain pass's tape
 grows by ~64 bytes a step: 10^7 steps would not fit), so a tape that grows with N is an OutOfMemoryError. Exits 1 on
@@ -37,6 +37,29 @@ double lv(double[] p, double h, long steps) {
 }
 double[] lvP = {1.1, 0.4, 0.1, 0.4};
 """
+# The same RK4 with its state and stages in double[] locals (`--checkpoint-arrays`): each stored state holds them.
+LOTKA_VOLTERRA_ARRAYS = """
+double lv(double[] p, double h, long steps) {
+    double[] y = {1, 1}, k1 = new double[2], k2 = new double[2], k3 = new double[2], k4 = new double[2];
+    double[] t = new double[2];
+    for (long i = 0; i < steps; i++) {
+        rhs(p, y, k1);
+        for (int j = 0; j < 2; j++) t[j] = y[j] + h / 2 * k1[j];
+        rhs(p, t, k2);
+        for (int j = 0; j < 2; j++) t[j] = y[j] + h / 2 * k2[j];
+        rhs(p, t, k3);
+        for (int j = 0; j < 2; j++) t[j] = y[j] + h * k3[j];
+        rhs(p, t, k4);
+        for (int j = 0; j < 2; j++) y[j] += h / 6 * (k1[j] + 2 * k2[j] + 2 * k3[j] + k4[j]);
+    }
+    return y[0];
+}
+void rhs(double[] p, double[] y, double[] dy) {
+    dy[0] = p[0] * y[0] - p[1] * y[0] * y[1];
+    dy[1] = p[2] * y[0] * y[1] - p[3] * y[1];
+}
+double[] lvP = {1.1, 0.4, 0.1, 0.4};
+"""
 HORIZON = 20.0  # every run integrates t in [0, 20]: h = 20 / steps
 
 
@@ -49,11 +72,11 @@ def timed(kernel, code: str) -> tuple[float, str]:
     return time.monotonic() - started, text
 
 
-def run(max_steps: int) -> int:
+def run(max_steps: int, arrays: bool = False) -> int:
     kernel = start_kernel_with_env({"JENZYME_NATIVE_MEMORY": NATIVE_BUDGET})
     try:
         pid = kernel_pid(kernel)
-        ok(kernel, LOTKA_VOLTERRA)
+        ok(kernel, LOTKA_VOLTERRA_ARRAYS if arrays else LOTKA_VOLTERRA)
         ok(kernel, "%autodiff reverse lv --checkpoint")
         ok(kernel, "%autodiff reverse lv --name lvPlain")
         ok(kernel, "%jit lv")

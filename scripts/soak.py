@@ -87,10 +87,11 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--checkpoint-steps", type=int)
+    parser.add_argument("--checkpoint-arrays", action="store_true", help="with --checkpoint-steps: RK4 state in arrays")
     args = parser.parse_args()
     if args.checkpoint_steps:
         import checkpoint_soak
-        return checkpoint_soak.run(args.checkpoint_steps)
+        return checkpoint_soak.run(args.checkpoint_steps, args.checkpoint_arrays)
     rng = random.Random(args.seed)
     kernel = start_kernel_with_env({"JENZYME_NATIVE_MEMORY": "512m"})
     pid = kernel_pid(kernel)

@@ -1,10 +1,24 @@
 //! The long-lived mode: framed requests on stdin, one at a time, framed responses on stdout (PROTOCOL.md).
 //! A failing request is answered and the loop goes on; only a broken stream ends the process. Crashes that
 //! cannot be caught (an abort inside LLVM or Enzyme) end it too, and the client restarts the worker.
+//!
+//! Each request is read and answered by a child forked from a parent that does nothing else, so every request
+//! starts from the same process state. Enzyme numbers a function's return paths in the order of pointer-keyed
+//! sets, so in one long-lived process the same module came back in different shapes (Rosenbrock's gradient in
+//! 610, 621, 692 or 703 lines, depending on what was compiled before), while fresh processes gave the same code
+//! every time: a user's gradient and the bench's are now the same code, request after request.
+//!
+//! Fresh processes agree only without address-space randomisation, since pointer hashes follow the addresses: with
+//! it, the same request gave 610, 621 or 703 lines in three runs of one worker. The serving worker therefore
+//! re-executes itself once with randomisation off (what `setarch -R` does). It compiles only modules our own
+//! frontend lowered; where the system refuses (a seccomp filter), it serves with randomisation, merely less
+//! repeatably.
 
 use std::fs::File;
-use std::io::{self, BufWriter};
-use std::os::fd::{AsFd, AsRawFd};
+use std::io::{self, BufWriter, Write};
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd};
+use std::os::unix::process::CommandExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
@@ -14,10 +28,26 @@ use crate::protocol::{self, Command};
 
 extern "C" {
     fn dup2(old: std::ffi::c_int, new: std::ffi::c_int) -> std::ffi::c_int;
+    fn fork() -> std::ffi::c_int;
+    fn waitpid(pid: std::ffi::c_int, status: *mut std::ffi::c_int, options: std::ffi::c_int) -> std::ffi::c_int;
+    fn prctl(option: std::ffi::c_int, arg2: std::ffi::c_ulong, ...) -> std::ffi::c_int;
+    fn _exit(status: std::ffi::c_int) -> !;
+    fn personality(persona: std::ffi::c_ulong) -> std::ffi::c_int;
 }
+
+const ADDR_NO_RANDOMIZE: std::ffi::c_int = 0x0040000;
+const QUERY_PERSONALITY: std::ffi::c_ulong = 0xffff_ffff;
+
+const PR_SET_PDEATHSIG: std::ffi::c_int = 1;
+const SIGKILL: std::ffi::c_ulong = 9;
+
+/// How a child that served one request ended: the parent goes on, or ends with the child's exit code.
+const ANSWERED: i32 = 0;
+const END_OF_STREAM: i32 = 100;
 
 /// Serves until stdin closes (exit code 0) or the stream breaks (2).
 pub fn run() -> i32 {
+    without_address_randomisation();
     let output = match protocol_channel() {
         Ok(file) => file,
         Err(e) => {
@@ -25,23 +55,86 @@ pub fn run() -> i32 {
             return 2;
         }
     };
-    let mut output = BufWriter::new(output);
-    let mut input = io::stdin().lock();
     loop {
-        let response = match Frame::read_from(&mut input) {
-            Err(ReadError::EndOfStream) => return 0,
-            Err(ReadError::Broken(message)) => {
-                // The stream is out of step: answer once so the client sees why, then stop.
-                let frame = Frame::new().with("status", "error").with("phase", "protocol").with_section("message", message.into_bytes());
-                let _ = frame.write_to(&mut output);
-                return 2;
-            }
-            Ok(frame) => answer(frame),
-        };
-        if let Err(e) = response.write_to(&mut output) {
-            eprintln!("jenzyme-worker: the client went away: {e}");
-            return 3;
+        // SAFETY: the worker is single-threaded; the child only serves one request and leaves with _exit.
+        let pid = unsafe { fork() };
+        if pid < 0 {
+            eprintln!("jenzyme-worker: cannot fork: {}", io::Error::last_os_error());
+            return serve_one(&output);
         }
+        if pid == 0 {
+            // SAFETY: prctl on this process; a child must not outlive a worker the client killed.
+            unsafe { prctl(PR_SET_PDEATHSIG, SIGKILL) };
+            let code = serve_one(&output);
+            // SAFETY: ends the child without running the parent's exit handlers or destructors twice.
+            unsafe { _exit(code) }
+        }
+        match child_end(pid) {
+            ANSWERED => {}
+            END_OF_STREAM => return 0,
+            code => return code,
+        }
+    }
+}
+
+/// Re-executes this worker with address-space randomisation off, unless it is off already or cannot be turned off.
+fn without_address_randomisation() {
+    // SAFETY: personality only reads or sets this process's execution domain flags.
+    let current = unsafe { personality(QUERY_PERSONALITY) };
+    if current < 0 || current & ADDR_NO_RANDOMIZE != 0 {
+        return;
+    }
+    // SAFETY: as above; the flag takes effect at the exec below.
+    if unsafe { personality((current | ADDR_NO_RANDOMIZE) as std::ffi::c_ulong) } < 0 {
+        return;
+    }
+    let error = std::process::Command::new("/proc/self/exe").args(std::env::args_os().skip(1)).exec();
+    eprintln!("jenzyme-worker: serving with address randomisation, could not re-execute: {error}");
+}
+
+/// Reads one request from stdin and writes its answer: `ANSWERED`, `END_OF_STREAM`, or the exit code
+/// the worker ends with (2: the stream is out of step, 3: the client went away).
+fn serve_one(output: &File) -> i32 {
+    // Unbuffered: the child reads exactly one frame, nothing of the next request.
+    // SAFETY: fd 0 stays open for the process's lifetime; ManuallyDrop never closes it.
+    let mut input = ManuallyDrop::new(unsafe { File::from_raw_fd(0) });
+    let mut output = BufWriter::new(output);
+    let (response, code) = match Frame::read_from(&mut *input) {
+        Err(ReadError::EndOfStream) => return END_OF_STREAM,
+        Err(ReadError::Broken(message)) => {
+            // The stream is out of step: answer once so the client sees why, then stop.
+            let frame = Frame::new().with("status", "error").with("phase", "protocol").with_section("message", message.into_bytes());
+            (frame, 2)
+        }
+        Ok(frame) => (answer(frame), ANSWERED),
+    };
+    if let Err(e) = response.write_to(&mut output).and_then(|()| output.flush()) {
+        eprintln!("jenzyme-worker: the client went away: {e}");
+        return 3;
+    }
+    code
+}
+
+/// The parent's view of a child: its exit code, or 128 + the signal that killed it (how a shell reports it), so a
+/// crash inside LLVM or Enzyme ends the worker as it did before requests were forked.
+fn child_end(pid: std::ffi::c_int) -> i32 {
+    let mut status: std::ffi::c_int = 0;
+    loop {
+        // SAFETY: waits for this process's own child.
+        if unsafe { waitpid(pid, &mut status, 0) } == pid {
+            break;
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            eprintln!("jenzyme-worker: lost the request's process: {}", io::Error::last_os_error());
+            return 2;
+        }
+    }
+    let signal = status & 0x7f;
+    if signal == 0 {
+        (status >> 8) & 0xff
+    } else {
+        eprintln!("jenzyme-worker: the request's process was killed by signal {signal}");
+        128 + signal
     }
 }
 

@@ -74,7 +74,7 @@ public final class BenchMain {
         }
         List<WorkloadResult> results = new ArrayList<>();
         List<Gates.Verdict> verdicts = List.of();
-        double minCRatio = quick ? Gates.QUICK_C_RATIO : Gates.TARGET_C_RATIO;
+        double minCRatio = Gates.TARGET_C_RATIO;
         try (OurPipeline pipeline = new OurPipeline()) {
             WorkloadRun run = new WorkloadRun(pipeline, new CReference(root.resolve("benchmarks/c"), out.resolve("c")),
                     jax, new Harness(settings), out, !check);

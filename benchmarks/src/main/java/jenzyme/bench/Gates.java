@@ -12,10 +12,11 @@ import java.util.Optional;
  * prints, also measures how often the placement of the arrays slows one side (our Rosenbrock 10^3 gradient: about
  * 45% of placements, by 1.5x).
  *
- * <p>The C ratio's bound is issue 14's {@value #TARGET_C_RATIO} for a full run, and {@value #QUICK_C_RATIO} for
- * {@code --quick}, the run {@code ./test} makes: a 2x regression fails CI, but CI does not fail on how close we are to
- * the target. Our strict Rosenbrock 10^6 gradient measured 0.63–0.64 of C in one CI run and 0.71–0.80 in quiet full
- * runs; with a 0.7 bound CI passed or failed by the draw. Per workload:
+ * <p>The C ratio's bound is issue 14's {@value #TARGET_C_RATIO}, for a full run and for {@code --quick}, the run
+ * {@code ./test} makes. Since reverse-mode failures unwind (derivative loops have one entry and no poll inside) and the
+ * worker compiles the same request to the same code, quick runs read 0.91–1.54 under load 5–22 (s6a, s6b, perf's
+ * 85ba0d7 run). While failures returned, the strict Rosenbrock 10^6 gradient read 0.63–0.64 of C in one CI run and
+ * the quick bound was 0.5. Per workload:
  * <ul>
  *   <li>the row was built, checked and timed (a FAILED row fails its gate);</li>
  *   <li>our strict-mode reverse gradient takes at most 1/(the bound) of the time of the same function written
@@ -28,8 +29,6 @@ final class Gates {
 
     /** Issue 14's bound: our strict gradient at most 1/0.7 of C's time. */
     static final double TARGET_C_RATIO = 0.7;
-    /** What {@code --quick} (CI) holds us to: a 2x regression fails. */
-    static final double QUICK_C_RATIO = 0.5;
     static final int FD_MIN_COMPONENTS = 4;
 
     /** One workload's verdict: the gates it failed (none: passed) and what was compared. */
@@ -88,7 +87,7 @@ final class Gates {
 
     static String render(List<Verdict> verdicts, double minCRatio) {
         StringBuilder out = new StringBuilder("\nGates (--check, fastest samples over placements: C+worker/grad >= "
-                + minCRatio + (minCRatio < TARGET_C_RATIO ? " in --quick, the target is " + TARGET_C_RATIO : "")
+                + minCRatio
                 + "; FD/grad > 1 where the gradient has more than " + FD_MIN_COMPONENTS + " components)\n");
         for (Verdict verdict : verdicts) {
             out.append("  ").append(verdict.passed() ? "PASS " : "FAIL ").append(verdict.workload()).append(": ")

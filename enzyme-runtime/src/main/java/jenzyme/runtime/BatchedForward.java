@@ -1,6 +1,5 @@
 package jenzyme.runtime;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -135,7 +134,8 @@ public final class BatchedForward implements AutoCloseable {
             scalars = new MemorySegment[count];
             for (int k = 0; k < count; k++) {
                 tables[k] = new LaneTable(convention.width());
-                scalars[k] = Arena.ofAuto().allocate(ValueLayout.JAVA_DOUBLE, convention.width());
+                // a heap segment made once, as LaneTable's table: no native segment among a critical call's arguments
+                scalars[k] = MemorySegment.ofArray(new double[convention.width()]);
             }
             call = new Object[count];
             out = new double[convention.slots().size()];

@@ -129,9 +129,13 @@ class BindingLifecycleTest {
         kernel.runCell("%autodiff reverse sp3.e --name spe");
         kernel.runCell("%autodiff forward sp3.e --name spe");
         kernel.runCell("%jit sp3.e --name spe");
-        // 2 x^2 at 1.5: value 4.5, d/dx = 4 x = 6
-        assertArrayEquals(new double[] {4.5, 6.0, 6.0, 4.5},
-                cells.numbers("spe_grad(1.5).value(), spe_grad(1.5).dx(), spe_fwd(new Sp(0), 1.5, 1).dvalue(), spe_native(1.5)"));
+        kernel.runCell("%autodiff forward sp3.e --width 2 --name spw");
+        kernel.runCell("%autodiff hvp sp3.e --name sph");
+        // 2 x^2 at 1.5: value 4.5, d/dx = 4 x = 6 (x2 for the second lane's tangent 2); H v with v = dx: d2/dx2 = 2 k
+        assertArrayEquals(new double[] {4.5, 6.0, 6.0, 4.5, 12.0, 4.0},
+                cells.numbers("spe_grad(1.5).value(), spe_grad(1.5).dx(), spe_fwd(new Sp(0), 1.5, 1).dvalue(), "
+                        + "spe_native(1.5), spw_fwd(new Sp[] {new Sp(0), new Sp(0)}, 1.5, new double[] {1, 2}).dvalue()[1], "
+                        + "sph_hvp(new Sp(0), 1.5, 1).hvx()"));
 
         kernel.runCell(SPRING.formatted("x * x * x")); // sp3 is now null: JShell reset it with its class
         for (String call : new String[] {"spe_grad(1.5)", "spe_grad_into(1.5, new double[2])", "spe_fwd(new Sp(0), 1.5, 1)"}) {
@@ -141,6 +145,11 @@ class BindingLifecycleTest {
         }
         assertEquals("class Sp was redefined since %jit; re-run %jit sp3.e --name spe",
                 cells.text("errorOf(() -> spe_native(1.5))").replace("\"", ""));
+        for (String call : new String[] {"spw_fwd(new Sp[] {new Sp(0), new Sp(0)}, 1.5, new double[] {1, 2})",
+                "sph_hvp(new Sp(0), 1.5, 1)"}) {
+            String error = cells.text("errorOf(() -> " + call + ")").replace("\"", "");
+            assertTrue(error.startsWith("class Sp was redefined since %autodiff; re-run %autodiff "), error);
+        }
 
         kernel.runCell("sp3 = new Sp(2);");
         kernel.runCell("%autodiff reverse sp3.e --name spe");

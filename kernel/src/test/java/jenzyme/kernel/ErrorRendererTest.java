@@ -105,7 +105,7 @@ class ErrorRendererTest {
         assertEquals(List.of("%autodiff: the Enzyme worker failed: the worker was killed by signal 6",
                 "--- worker stderr ---", "LLVM ERROR: something deep", "Stack dump: ..."), verbose);
 
-        DifferentiationException enzyme = new DifferentiationException("jz_JShell3_f_0123456789abcdef", "enzyme",
+        DifferentiationException enzyme = new DifferentiationException("jz_f_0123456789abcdef", "enzyme",
                 "cannot handle call\n  %3 = call double @foo(double %x)");
         ErrorReport report = renderer.render(magicFailure(enzyme, "reverse", "f"));
         assertEquals("%autodiff: Enzyme cannot differentiate this method (enzyme): cannot handle call",

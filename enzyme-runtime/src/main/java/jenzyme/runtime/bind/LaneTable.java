@@ -7,8 +7,13 @@ import java.lang.foreign.ValueLayout;
 /**
  * The shadow of one array parameter in batched forward mode (Enzyme's vector mode): {@code width} lanes of
  * {@code length} doubles in native memory, and the table of their addresses that the derivative's wrapper reads
- * ({@link #table()}). Java heap arrays cannot be listed in such a table (their addresses move), hence native memory,
- * owned by one thread (callers keep one per thread) and freed by the GC with this object.
+ * ({@link #table()}). Java heap arrays cannot be lanes (their addresses move), hence native memory, owned by one
+ * thread (callers keep one per thread) and freed by the GC with this object.
+ *
+ * <p>The table itself is a Java {@code long[]} passed as a heap segment, like every other array of a derivative's
+ * call: a native segment among the arguments of a critical call made the JDK's shared downcall code see two kinds of
+ * memory session, after which the heap segments of every later call through it were allocated, not scalar-replaced
+ * (a reverse Jacobian after a forward one: 64 bytes a sweep, seen by JFR as {@code GlobalSession$HeapSession}).
  *
  * <p>Compiled code bounds-checks every access against the primal array's length, so lanes exactly that long keep
  * it inside this memory: {@link #ensure} must be called with the primal's length before each call.
@@ -18,22 +23,24 @@ public final class LaneTable {
     private static final long DOUBLE = ValueLayout.JAVA_DOUBLE.byteSize();
 
     private final int width;
-    private MemorySegment table = MemorySegment.NULL;
+    private final long[] addresses;
+    /** {@link #addresses} as a heap segment, made once: a call passes it without allocating. */
+    private final MemorySegment table;
     private MemorySegment lanes = MemorySegment.NULL;
     private int length = -1;
 
     public LaneTable(int width) {
         this.width = width;
+        this.addresses = new long[width];
+        this.table = MemorySegment.ofArray(addresses);
     }
 
     /** Sizes every lane to {@code length} doubles (keeping the memory when it is long enough); returns the table. */
     public MemorySegment ensure(int length) {
         if (length != this.length) {
-            Arena arena = Arena.ofAuto();
-            lanes = arena.allocate(Math.max(1, (long) width * length) * DOUBLE, DOUBLE);
-            table = arena.allocate(ValueLayout.ADDRESS, width);
+            lanes = Arena.ofAuto().allocate(Math.max(1, (long) width * length) * DOUBLE, DOUBLE);
             for (int lane = 0; lane < width; lane++) {
-                table.setAtIndex(ValueLayout.ADDRESS, lane, lanes.asSlice(lane * (long) length * DOUBLE));
+                addresses[lane] = lanes.address() + lane * (long) length * DOUBLE;
             }
             this.length = length;
         }

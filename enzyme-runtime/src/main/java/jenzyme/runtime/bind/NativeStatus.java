@@ -100,6 +100,18 @@ final class NativeStatus {
      * and at the line of each compiled call that led there (the sites compiled code recorded), as if the methods had
      * run on the JVM.
      */
+    /**
+     * The name {@code %autodiff} takes for the method compiled as {@code symbol} ({@code decay} for a cell's
+     * {@code decay(double, long)}); {@code <method>} if it is not a cell's top-level method (qa6 R14: the hint said
+     * {@code <method>} where the method was known).
+     */
+    private static String magicName(String symbol) {
+        String written = jenzyme.runtime.lower.CompiledNames.readable(symbol);
+        int parameters = written.indexOf('(');
+        String name = parameters < 0 ? "" : written.substring(0, parameters);
+        return javax.lang.model.SourceVersion.isIdentifier(name) ? name : "<method>";
+    }
+
     static void check(int[] block, String symbol) {
         if (block[0] == 0) {
             return;
@@ -111,7 +123,7 @@ final class NativeStatus {
         } catch (IllegalArgumentException unknown) {
             throw new BindingException(Messages.UNKNOWN_STATUS.format(symbol, unknown.getMessage()), symbol, null);
         }
-        Optional<FailureSites.Site> site = FailureSites.site(block[StatusCode.SITE_WORD]);
+        Optional<FailureSites.Site> site = FailureSites.site(symbol, block[StatusCode.SITE_WORD]);
         Throwable thrown = switch (status) {
             case ARRAY_INDEX_OUT_OF_BOUNDS -> new ArrayIndexOutOfBoundsException(
                     Messages.COMPILED_INDEX_OUT_OF_BOUNDS.format(block[1], block[2]));
@@ -120,7 +132,8 @@ final class NativeStatus {
             case OUT_OF_MEMORY -> new OutOfMemoryError(Messages.COMPILED_OUT_OF_MEMORY.format(block[1]));
             case STACK_OVERFLOW -> new StackOverflowError(
                     Messages.COMPILED_STACK_OVERFLOW.format(StatusCode.MAX_CALL_DEPTH));
-            case NATIVE_MEMORY -> new OutOfMemoryError(Messages.COMPILED_NATIVE_MEMORY.format(block[1], block[2]));
+            case NATIVE_MEMORY -> new OutOfMemoryError(Messages.COMPILED_NATIVE_MEMORY.format(block[1], block[2],
+                    magicName(symbol)));
             case RESULT_LENGTH -> new IllegalArgumentException(Messages.RESULT_LENGTH.format(
                     site.map(FailureSites.Site::methodName).orElse("the method"), block[1], block[2]));
             case CARRIED_LENGTH -> new IllegalStateException(Messages.CARRIED_LENGTH.format(block[1], block[2]));
@@ -139,7 +152,7 @@ final class NativeStatus {
                 default -> new ArrayIndexOutOfBoundsException(Messages.COMPILED_RANGE_INDEX.format(block[2]));
             };
             // created here, not inside Optional.map: the user's traceback showed that JDK frame (QA R11)
-            case THROWN -> ThrownExceptions.thrown(block[1]).orElseThrow(() -> new BindingException(
+            case THROWN -> ThrownExceptions.thrown(symbol, block[1]).orElseThrow(() -> new BindingException(
                     Messages.UNKNOWN_THROWN.format(symbol, block[1]), symbol, null)).create();
             case OK -> throw new IllegalStateException(Messages.STATUS_OK_UNREACHABLE.format());
         };
@@ -147,7 +160,7 @@ final class NativeStatus {
             List<StackTraceElement> frames = new ArrayList<>();
             frames.add(site.get().frame());
             for (int word = StatusCode.CALLER_WORD + StatusCode.CALLER_WORDS - 1; word >= StatusCode.CALLER_WORD; word--) {
-                FailureSites.site(block[word]).ifPresent(caller -> frames.add(caller.frame()));
+                FailureSites.site(symbol, block[word]).ifPresent(caller -> frames.add(caller.frame()));
             }
             frames.addAll(List.of(thrown.getStackTrace()));
             thrown.setStackTrace(frames.toArray(StackTraceElement[]::new));

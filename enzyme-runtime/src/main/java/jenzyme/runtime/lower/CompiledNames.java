@@ -6,14 +6,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The methods behind compiled symbols ({@code jz_JShell26_spin_66b4d51d672acf7e} and the worker's wrappers named
+ * The methods behind compiled symbols ({@code jz_spin_66b4d51d672acf7e} and the worker's wrappers named
  * after it), for messages: a worker failure or a binding error that names a symbol is shown with the method as the
  * user wrote it ({@code spin(int)}). Filled as {@link SymbolNames} names methods; process-wide, one entry per distinct
  * method ever lowered.
  */
 public final class CompiledNames {
 
-    private static final Pattern SYMBOL = Pattern.compile("\\bjz_[A-Za-z0-9]+_[A-Za-z0-9]+_[0-9a-f]{16}\\w*");
+    private static final Pattern SYMBOL = Pattern.compile("\\bjz_[A-Za-z0-9]+_[0-9a-f]{16}\\w*");
     private static final Map<String, String> METHODS = new ConcurrentHashMap<>();
 
     private CompiledNames() {}

@@ -1,9 +1,5 @@
 package jenzyme.runtime.lower;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -11,8 +7,9 @@ import java.util.Optional;
  * method name) and its source line. The lowering stores a site's id in the status block on every error path (see
  * {@link StatusCode}); the binding looks it up to give the Java exception a stack frame at the user's line.
  *
- * <p>Process-wide and interned: the same (class, method, line) always has the same id, so recompiling the same methods
- * (as notebooks do) adds nothing; the table grows only with distinct lines ever compiled. Id 0 means "no site".
+ * <p>Numbered per module ({@link ModuleNumbering}): the same (class, method, line) keeps its id in a module, so
+ * recompiling it (as notebooks do) adds nothing, and the same method gets the same ids in any process. Id 0 means "no
+ * site".
  */
 public final class FailureSites {
 
@@ -25,21 +22,17 @@ public final class FailureSites {
         }
     }
 
-    private static final Map<Site, Integer> IDS = new HashMap<>();
-    private static final List<Site> SITES = new ArrayList<>();
+    private static final ModuleNumbering<Site> SITES = new ModuleNumbering<>();
 
     private FailureSites() {}
 
-    /** The id of (owner, method, line), assigned on first use. */
-    static synchronized int idOf(String ownerInternalName, String methodName, int line) {
-        return IDS.computeIfAbsent(new Site(ownerInternalName, methodName, line), site -> {
-            SITES.add(site);
-            return SITES.size();
-        });
+    /** The id of (owner, method, line) in the module {@code module}, assigned on first use. */
+    static int idOf(String module, String ownerInternalName, String methodName, int line) {
+        return SITES.idOf(module, new Site(ownerInternalName, methodName, line));
     }
 
-    /** The site compiled code recorded, if {@code id} is one. */
-    public static synchronized Optional<Site> site(int id) {
-        return id >= 1 && id <= SITES.size() ? Optional.of(SITES.get(id - 1)) : Optional.empty();
+    /** The site compiled code of {@code symbol}'s module recorded, if {@code id} is one. */
+    public static Optional<Site> site(String symbol, int id) {
+        return SITES.lookup(symbol, id);
     }
 }

@@ -18,6 +18,7 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  */
 final class IrModule implements AutoCloseable {
 
+    private final String name;
     private final LlvmModule module;
     private final IrBuilder ir;
     private final Tbaa tbaa;
@@ -32,6 +33,7 @@ final class IrModule implements AutoCloseable {
 
     /** @param unwindsFailures whether failures unwind to the call's guard ({@link #unwindsFailures()}) */
     IrModule(String name, StaticFields statics, boolean unwindsFailures) {
+        this.name = name;
         this.statics = statics;
         this.unwindsFailures = unwindsFailures;
         this.module = new LlvmModule(name);
@@ -41,6 +43,16 @@ final class IrModule implements AutoCloseable {
 
     IrBuilder ir() {
         return ir;
+    }
+
+    /** This module's id of a source line that can raise ({@link FailureSites}). */
+    int siteId(String ownerInternalName, String methodName, int line) {
+        return FailureSites.idOf(name, ownerInternalName, methodName, line);
+    }
+
+    /** This module's id of an exception compiled code throws ({@link ThrownExceptions}). */
+    int thrownId(ThrownExceptions.Thrown thrown) {
+        return ThrownExceptions.idOf(name, thrown);
     }
 
     Tbaa tbaa() {

@@ -182,7 +182,7 @@ final class MethodLowering {
             if (line != siteLine) {
                 Interruption.poll(); // per source line: cheap, and a long straight-line method stops promptly
                 siteLine = line;
-                exits.atSite(FailureSites.idOf(method.ref().owner(), method.ref().name(), line));
+                exits.atSite(module.siteId(method.ref().owner(), method.ref().name(), line));
             }
             lowerInstruction(instruction);
             JValue fresh = arrays.takeLoopAllocation();
@@ -213,7 +213,7 @@ final class MethodLowering {
         if (throwSites.covers(bci)) {
             // throw new X("constant"): one failure at its new; the binding creates the exception.
             throwSites.startingAt(bci).ifPresent(thrown -> {
-                exits.raise(StatusCode.THROWN, ir.constInt(ir.i32(), ThrownExceptions.idOf(thrown)));
+                exits.raise(StatusCode.THROWN, ir.constInt(ir.i32(), module.thrownId(thrown)));
                 flow.ended();
             });
             return;

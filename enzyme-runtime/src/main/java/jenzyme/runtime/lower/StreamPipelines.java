@@ -348,7 +348,7 @@ final class StreamPipelines {
                 if (args.size() != 1) {
                     throw Unsupported.construct(Messages.STREAM_OPERATION, written);
                 }
-                int id = ThrownExceptions.idOf(new ThrownExceptions.Thrown("java/util/NoSuchElementException",
+                int id = module.thrownId(new ThrownExceptions.Thrown("java/util/NoSuchElementException",
                         "No value present"));
                 exits.failIf(ir.icmp(org.bytedeco.llvm.global.LLVM.LLVMIntEQ, present, ir.zero(ir.i32())),
                         StatusCode.THROWN, ir.constInt(ir.i32(), id), null);

@@ -7,18 +7,21 @@ import java.util.HexFormat;
 import jenzyme.runtime.error.Messages;
 
 /**
- * LLVM symbol names of lowered methods: {@code jz_<simple class>_<method>_<hash>}, where the readable parts keep only
+ * LLVM symbol names of lowered methods: {@code jz_<method>_<hash>}, where the readable part keeps only
  * {@code [A-Za-z0-9]} and the hash (first 8 bytes of SHA-256 over owner, name and descriptor) keeps overloads and
- * same-named classes apart. Deterministic, so a cache keyed on it stays valid across runs.
+ * classes apart. Deterministic, so a cache keyed on it stays valid across runs.
+ *
+ * <p>No class name: the same method lowered from a notebook cell and from a class file then has names of the same
+ * length, so the worker gets requests of the same size and compiles the same code. Enzyme orders some choices by
+ * pointer, so the allocation sizes that name lengths decide changed the optimised gradient's shape (621 vs 703 lines
+ * for Rosenbrock from {@code JShell8} and from {@code Rosenbrock}).
  */
 final class SymbolNames {
 
     private SymbolNames() {}
 
     static String of(MethodRef method) {
-        String owner = method.owner();
-        String simpleOwner = owner.substring(owner.lastIndexOf('/') + 1);
-        String symbol = "jz_" + readable(simpleOwner) + "_" + readable(method.name()) + "_" + hash(method);
+        String symbol = "jz_" + readable(method.name()) + "_" + hash(method);
         CompiledNames.register(symbol, method.asWritten());
         return symbol;
     }

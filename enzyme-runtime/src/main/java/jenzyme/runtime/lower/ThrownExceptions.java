@@ -1,15 +1,11 @@
 package jenzyme.runtime.lower;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import jenzyme.runtime.error.Messages;
 
 /**
  * The exceptions compiled code throws ({@code throw new IllegalArgumentException("n must be positive")}): class and
- * message, interned process-wide like {@link FailureSites}, so that the status block carries an {@code int} id and
+ * message, numbered per module like {@link FailureSites}, so that the status block carries an {@code int} id and
  * the binding raises the same exception, with the same message, as the JVM. Id 0 means none.
  */
 public final class ThrownExceptions {
@@ -32,20 +28,16 @@ public final class ThrownExceptions {
         }
     }
 
-    private static final Map<Thrown, Integer> IDS = new HashMap<>();
-    private static final List<Thrown> THROWN = new ArrayList<>();
+    private static final ModuleNumbering<Thrown> THROWN = new ModuleNumbering<>();
 
     private ThrownExceptions() {}
 
-    static synchronized int idOf(Thrown thrown) {
-        return IDS.computeIfAbsent(thrown, t -> {
-            THROWN.add(t);
-            return THROWN.size();
-        });
+    static int idOf(String module, Thrown thrown) {
+        return THROWN.idOf(module, thrown);
     }
 
-    public static synchronized Optional<Thrown> thrown(int id) {
-        return id >= 1 && id <= THROWN.size() ? Optional.of(THROWN.get(id - 1)) : Optional.empty();
+    public static Optional<Thrown> thrown(String symbol, int id) {
+        return THROWN.lookup(symbol, id);
     }
 
     /**

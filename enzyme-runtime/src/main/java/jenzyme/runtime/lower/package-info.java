@@ -19,7 +19,7 @@
  * ({@link jenzyme.runtime.lower.StreamPipelines}).
  *
  * <h2>Calling convention</h2>
- * {@code ret @jz_<Class>_<method>_<hash>(ptr %status, params...)}: arrays as (data pointer, i32 length), booleans as
+ * {@code ret @jz_<method>_<hash>(ptr %status, params...)}: arrays as (data pointer, i32 length), booleans as
  * i8 0/1; the status pointer addresses a block of {@link jenzyme.runtime.lower.StatusCode#BLOCK_INTS} i32s written on
  * a Java exception. Only the entry is external. Loops poll the external i32
  * {@value jenzyme.runtime.lower.RuntimeSymbols#INTERRUPT_FLAG} with a volatile load at every loop header. Arrays from

@@ -269,10 +269,17 @@ define void @jenzyme.guard_push(ptr %g, ptr %status) {
 ; blocks; one that failed without unwinding may leave its tape (an interrupted forward sweep skips the reverse loop
 ; and the tape's free with it), so with a failure status its large blocks are deferred as an unwound call's are.
 define void @jenzyme.guard_pop(ptr %g) {
+entry:
   %blockp = getelementptr i8, ptr %g, i64 544
   %block = load ptr, ptr %blockp
+  %none = icmp eq ptr %block, null
+  br i1 %none, label %release, label %read
+read:
   %code = load i32, ptr %block
-  %failed = icmp ne i32 %code, 0
+  %failed.read = icmp ne i32 %code, 0
+  br label %release
+release:
+  %failed = phi i1 [ false, %entry ], [ %failed.read, %read ]
   call void @release_blocks(ptr %g, i1 %failed)
   call void @restore_guard(ptr %g)
   ret void

@@ -61,7 +61,7 @@ class IrShapeTest {
                 new NativeParameter("n", JavaType.INT, 4)), entry.parameters());
         assertEquals(5, entry.llvmParameterCount());
         assertEquals(JavaType.DOUBLE, entry.returnType());
-        assertTrue(entry.symbol().matches("jz_Shape_f_[0-9a-f]{16}"), entry.symbol());
+        assertTrue(entry.symbol().matches("jz_f_[0-9a-f]{16}"), entry.symbol());
         assertEquals(entry.symbol(), lower("f", "(D[DI)D").entry().symbol(), "symbol names are deterministic");
     }
 
@@ -88,7 +88,7 @@ class IrShapeTest {
         assertTrue(ir.contains("load volatile i32, ptr @jenzyme_interrupt_enzyme_const"), ir);
         assertTrue(ir.contains("call double @llvm.sin.f64("), ir);
         assertTrue(ir.contains("call double @atan2("), ir);
-        Matcher helper = Pattern.compile("define internal double @(jz_Shape_helper_[0-9a-f]{16})\\(ptr noalias nocapture %status, ptr %a, i32 %a.len, i32 %i\\)").matcher(ir);
+        Matcher helper = Pattern.compile("define internal double @(jz_helper_[0-9a-f]{16})\\(ptr noalias nocapture %status, ptr %a, i32 %a.len, i32 %i\\)").matcher(ir);
         assertTrue(helper.find(), ir);
         assertEquals(List.of("shape.Shape.f(D[DI)D", "shape.Shape.helper([DI)D"), module.loweredMethods());
         Pattern definitions = Pattern.compile("^define (?!internal)", Pattern.MULTILINE);
