@@ -69,6 +69,34 @@ class CheckpointedReverseTest {
                     return s;
                 }
                 public static double noLoop(double x) { return x * x; }
+                /** Arrays declared inside the loop body (qa7 R0a, R0b: a zero gradient, a segment that never ended). */
+                public static double stageInLoop(double[] p, double[] y0, int n, double h) {
+                    double[] y = y0.clone();
+                    for (int i = 0; i < n; i++) {
+                        double[] y2 = new double[2];
+                        for (int j = 0; j < 2; j++) y2[j] = y[j] + h / 2 * y[1 - j];
+                        for (int j = 0; j < 2; j++) y[j] += h * p[j] * y2[j];
+                    }
+                    return y[0] * y[0] + 0.5 * y[1];
+                }
+                static double[] rhs2(double[] y, double[] p) { return new double[] {y[1], -p[0] * y[0] - p[1] * y[1]}; }
+                public static double calleeInLoop(double[] p, double[] y0, int n, double h) {
+                    double[] y = y0.clone();
+                    for (int i = 0; i < n; i++) {
+                        double[] k = rhs2(y, p);
+                        for (int j = 0; j < 2; j++) y[j] += h * k[j];
+                    }
+                    return y[0] * y[0] + 0.5 * y[1];
+                }
+                public static double cloneInLoop(double[] p, double[] y0, int n, double h) {
+                    double[] y = y0.clone();
+                    for (int i = 0; i < n; i++) {
+                        double[] t = y.clone();
+                        y[0] = t[0] + h * t[1];
+                        y[1] = t[1] - h * (p[0] * t[0] + p[1] * t[1]);
+                    }
+                    return y[0] * y[0] + 0.5 * y[1];
+                }
             }
             """;
 
@@ -213,5 +241,12 @@ class CheckpointedReverseTest {
                 () -> pipeline.reverseCheckpointed(method("noLoop", "(D)D"), Map.of(),
                         DifferentiationOptions.DEFAULT, 0));
         assertTrue(none.getMessage().contains("needs a loop"), none.getMessage());
+        for (String[] declared : new String[][] {{"stageInLoop", "y2"}, {"calleeInLoop", "k"}, {"cloneInLoop", "t"}}) {
+            RuntimeException inLoop = assertThrows(RuntimeException.class,
+                    () -> pipeline.reverseCheckpointed(method(declared[0], "([D[DID)D"), Map.of(),
+                            DifferentiationOptions.DEFAULT, 0));
+            assertTrue(inLoop.getMessage().contains(declared[1] + " is declared inside it: declare it before the loop"),
+                    declared[0] + ": " + inLoop.getMessage());
+        }
     }
 }

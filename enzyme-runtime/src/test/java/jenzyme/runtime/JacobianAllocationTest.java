@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * two forward Jacobians, then a third (compressed in 4 lanes, a returned array in sweeps of 4, dense in 8) and a
  * reverse one, each called alone and then in turn. Arrays of 20 doubles: calls with less than 256 bytes of arrays
  * always take CallRoute's copying route, which allocates. The JIT needs time to compile, so each is called in
- * batches until one batch allocates nothing, at most {@value #BATCHES}.
+ * batches until one batch allocates nothing, for at most {@value #SETTLE_SECONDS} s: a count of 200 batches (3 s)
+ * ended before C2 had compiled the calls in a CI run at load 17, at 288 bytes per call.
  *
  * <p>What allocated before: each Jacobian compiled after the first allocated the heap views of its arrays (288 bytes
  * per sweep, until CallRoute's fresh guard); then, in some JVMs, 32 to 96 bytes per call, and a reverse Jacobian
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.Test;
  */
 class JacobianAllocationTest {
 
-    private static final int BATCHES = 200;
+    private static final int SETTLE_SECONDS = 60;
     private static final int CALLS = 2_000;
 
     private static final String SOURCE = """
@@ -113,14 +114,15 @@ class JacobianAllocationTest {
 
     /**
      * Bytes allocated per round of {@code calls} (each called once, in turn) in the first batch that allocates
-     * nothing, or in the last of {@value #BATCHES} batches.
+     * nothing, or in the last batch begun within {@value #SETTLE_SECONDS} s.
      */
     private static double bytesPerCallOnceSettled(List<Call> calls) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long thread = Thread.currentThread().threadId();
         Call[] each = calls.toArray(Call[]::new);
         long bytes = 0;
-        for (int batch = 0; batch < BATCHES; batch++) {
+        long deadline = System.nanoTime() + SETTLE_SECONDS * 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
             long before = threads.getThreadAllocatedBytes(thread);
             for (int k = 0; k < CALLS; k++) {
                 for (Call call : each) {

@@ -126,6 +126,7 @@ public final class LoopSplit {
         LoopSplit split = new LoopSplit(methodAsWritten, method);
         split.findLoop();
         split.findState();
+        split.refuseArraysDeclaredInTheLoop();
         return split.build(classes, model, name, parameterNames);
     }
 
@@ -218,6 +219,37 @@ public final class LoopSplit {
                 s += kind == TypeKind.DOUBLE || kind == TypeKind.LONG ? 2 : 1;
             }
         });
+    }
+
+    /**
+     * An array variable declared inside the loop body is not state, and the segment pieces mishandled it: a stage
+     * array made by {@code new}, {@code clone()} or a callee in the body gave a zero gradient with the value of an
+     * empty loop, or a segment that never returned (qa7 R0a, R0b). Declared before the loop and assigned in it, the
+     * same array is state and works, so that is the hint.
+     */
+    private void refuseArraysDeclaredInTheLoop() {
+        for (int k = 0; k < elements.size(); k++) {
+            if (header <= offsets[k] && offsets[k] <= end && elements.get(k) instanceof StoreInstruction store
+                    && store.typeKind() == TypeKind.REFERENCE
+                    && carried.stream().noneMatch(c -> c.slot() == store.slot())) {
+                int slot = store.slot();
+                String name = variableName(slot).orElse("the array");
+                throw refusedAt(k, Messages.CHECKPOINT_ARRAY_IN_LOOP.format(name));
+            }
+        }
+    }
+
+    /** A refusal at element {@code k}: the kernel quotes its cell line. */
+    private jenzyme.runtime.error.LoweringException refusedAt(int k, String message) {
+        int line = -1;
+        for (int j = 0; j <= k; j++) {
+            if (elements.get(j) instanceof java.lang.classfile.instruction.LineNumber number) {
+                line = number.line();
+            }
+        }
+        return new jenzyme.runtime.error.LoweringException(message,
+                method.parent().map(c -> c.thisClass().asInternalName()).orElse(null), method.methodName()
+                .stringValue(), method.methodType().stringValue(), offsets[k], line, null);
     }
 
     /**
