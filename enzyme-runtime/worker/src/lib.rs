@@ -9,6 +9,7 @@ pub mod diagnostics;
 pub mod enzyme;
 pub mod failure_checks;
 pub mod frame;
+pub mod kept_results;
 pub mod llvm;
 pub mod outline;
 pub mod pipeline;

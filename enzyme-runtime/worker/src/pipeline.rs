@@ -1,5 +1,6 @@
 //! One request, start to end: parse and verify → check the request against the function → pre-AD optimisation
-//! (O2 without loop vectorisation/SLP/unrolling) → long blocks cut into functions → Enzyme → remove `preprocess_*`
+//! (O2 without loop vectorisation/SLP/unrolling) → long blocks cut into functions → expensive math results marked
+//! for the tape → Enzyme → remove `preprocess_*`
 //! clones → failure checks made inlinable → interrupt polls in reverse loops → C-ABI wrapper → `default<O3>` →
 //! verify → bitcode. Each phase is timed; the first failure names its phase. Called by `serve` (framed protocol)
 //! and `cli`.
@@ -13,6 +14,7 @@ use crate::cache_slots;
 use crate::diagnostics;
 use crate::enzyme;
 use crate::failure_checks;
+use crate::kept_results;
 use crate::llvm::{self, Context, Module, PassTuning, TargetMachine};
 use crate::outline;
 use crate::reverse_polls;
@@ -99,6 +101,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
         timer.end(Phase::PreOpt);
     }
 
+    kept_results::keep_expensive_results(&module);
     let ir_before_enzyme = request.options.dump_ir.then(|| module.to_text());
     let derivative = enzyme::differentiate(context.raw(), function, request).map_err(fail(Phase::Enzyme))?;
     remove_preprocess_clones(&module);

@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 import jenzyme.runtime.ad.DifferentiationOptions;
@@ -81,13 +78,7 @@ class ThrowingGradientsTest {
     }
 
     private static Object jvm(String name, Object... args) throws Throwable {
-        Method method = Arrays.stream(classes.load("demo.Throws").getMethods())
-                .filter(m -> m.getName().equals(name)).findFirst().orElseThrow();
-        try {
-            return method.invoke(null, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
+        return classes.jvmHandle("demo.Throws", name).invokeWithArguments(args);
     }
 
     /** How one compiled form is called on {@code (v, x)}: its value, and its derivative in x where it has one. */
