@@ -139,7 +139,7 @@ class UnsupportedConstructTest {
             mathRandom        | ()D    | calling Math.random() (no native equivalent)
             strictSin         | (D)D   | calling StrictMath.sin(double) (specified bit for bit as fdlibm's algorithm, which native code does not reproduce; Math.sin compiles
             nullCheck         | ([D)I  | a null check (== null or != null)
-            nullConstant      | (I)I   | unsupported: null
+            nullConstant      | (I)I   | unsupported: the null reference (compiled code has no objects that can be null)
             booleanArray      | (I)I   | new boolean[]
             matrix            | (I)I   | new double[][][] (compiled code creates numeric two-dimensional arrays
             allocationInLoop  | (I)D   | beyond its iteration: it is assigned to y, declared outside the loop
