@@ -12,7 +12,6 @@
 use std::ffi::CString;
 
 use llvm_sys::core::*;
-use llvm_sys::prelude::*;
 use llvm_sys::LLVMTypeKind;
 
 use crate::llvm::{self, Module};
