@@ -25,7 +25,7 @@ import jenzyme.runtime.error.Messages;
 final class LoopAllocations {
 
     /** Where a loop-allocated array came from: the innermost loop of its allocation site. */
-    private record Site(int[] loop) {}
+    private record Site(int[] loop, boolean row) {}
 
     private final CodePlan plan;
     private final Map<JValue, Site> arrays = new IdentityHashMap<>();
@@ -37,7 +37,7 @@ final class LoopAllocations {
 
     /** Marks {@code array}, just allocated at {@code bci} inside a loop. */
     void allocated(JValue array, int bci) {
-        arrays.put(array, new Site(plan.innermostLoop(bci).orElseThrow()));
+        arrays.put(array, new Site(plan.innermostLoop(bci).orElseThrow(), false));
     }
 
     /**
@@ -52,7 +52,7 @@ final class LoopAllocations {
             return false;
         }
         boolean outside = !plan.isDeclaredInside(slot, bci, site.loop());
-        if (outside && value.isMatrix()) {
+        if (outside && (value.isMatrix() || site.row())) {
             throw escapes(Messages.LOOP_ARRAY_OUTER_LOCAL.format(plan.localName(slot)));
         }
         if (!outside) {
@@ -73,6 +73,19 @@ final class LoopAllocations {
         return cast;
     }
 
+    /**
+     * {@code row}, loaded from {@code matrix}: a row of a loop-allocated matrix lives and dies with it, so it keeps
+     * the matrix's site. Copying it by value like a 1-D loop array is not done: {@code keep = M[1]} kept in a local
+     * declared outside the loop is refused (QA7 R0c: it read the matrix freed when the allocation ran again).
+     */
+    JValue row(JValue matrix, JValue row) {
+        Site site = arrays.get(matrix);
+        if (site != null && matrix.isMatrix()) {
+            arrays.put(row, new Site(site.loop(), true));
+        }
+        return row;
+    }
+
     /** A load of local {@code slot}: the value carries the site of the array last stored there. */
     JValue loaded(int slot, JValue value) {
         Site site = locals.get(slot);
@@ -84,7 +97,8 @@ final class LoopAllocations {
 
     /** Refuses {@code value} if it is a loop-allocated array about to leave its iteration ({@code how}: the way). */
     void mustStay(JValue value, Messages how) {
-        if (arrays.containsKey(value)) {
+        Site site = arrays.get(value);
+        if (site != null && !site.row()) { // a row on the stack across a jump (m[i][j] in a loop test) is its matrix's
             throw escapes(how.format());
         }
     }

@@ -271,7 +271,8 @@ final class MethodLowering {
             }
             case ArrayLoadInstruction load -> {
                 JValue index = stack.pop();
-                stack.push(arrays.load(stack.pop(), index, load.typeKind()));
+                JValue array = stack.pop();
+                stack.push(loopArrays.row(array, arrays.load(array, index, load.typeKind())));
             }
             case ArrayStoreInstruction store -> {
                 JValue value = stack.pop();

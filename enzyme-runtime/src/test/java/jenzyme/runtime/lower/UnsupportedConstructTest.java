@@ -92,6 +92,28 @@ class UnsupportedConstructTest {
                     }
                     return y[0][0];
                 }
+                static double keepRow(double[][] p, int n) {
+                    double[] keep = p[0];
+                    for (int i = 0; i < n; i++) {
+                        double[][] m = new double[2][3];
+                        m[1][0] = i;
+                        if (i == 0) keep = m[1]; // keepRow
+                    }
+                    return keep[0];
+                }
+                static double[][] mk(double x) {
+                    double[][] m = new double[2][2];
+                    m[1][0] = x;
+                    return m;
+                }
+                static double keepCalleeRow(double x, int n) {
+                    double[] keep = new double[2];
+                    for (int i = 0; i < n; i++) {
+                        double[][] m = mk(x + i);
+                        if (i == 0) keep = m[1]; // keepCalleeRow
+                    }
+                    return keep[0];
+                }
                 static int stringConstant() {
                     return "abc".length(); // stringConstant
                 }
@@ -143,6 +165,8 @@ class UnsupportedConstructTest {
             booleanArray      | (I)I   | new boolean[]
             matrix            | (I)I   | new double[][][] (compiled code creates numeric two-dimensional arrays
             allocationInLoop  | (I)D   | beyond its iteration: it is assigned to y, declared outside the loop
+            keepRow           | ([[DI)D | beyond its iteration: it is assigned to keep, declared outside the loop
+            keepCalleeRow     | (DI)D  | beyond its iteration: it is assigned to keep, declared outside the loop
             stringConstant    | ()I    | a String constant "abc"
             classLiteral      | ()I    | the class literal String.class
             instanceOf        | ([D)I  | instanceof double[]
