@@ -35,29 +35,42 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  */
 final class CarriedArrays {
 
-    private record Store(int slot, int bci, boolean fresh, int source) {}
+    /**
+     * Variables are named by their frame-slot key: {@code local5} for a local, {@code local5.1} for an array component
+     * of the record in local 5 (each array component of a record local is carried like a variable of its own).
+     * {@code source}: the variable the stored array was loaded from, or null.
+     */
+    private record Store(String variable, int bci, boolean fresh, String source) {}
+
+    /** {@code target = source} carried at {@code bci}. */
+    private record Copy(String source, int bci, String target) {}
+
+    /** A variable's array that became part of a record or crossed a jump at {@code bci}. */
+    private record Escape(String variable, int bci) {}
 
     private final IrModule module;
     private final IrBuilder ir;
     private final FrameSlots slots;
     private final ExitPaths exits;
     private final CodePlan plan;
-    private final Set<Integer> parameters = new HashSet<>();
+    /** The variables of the parameters' locals ({@code local1}): a record parameter's components are parameters too. */
+    private final Set<String> parameters = new HashSet<>();
     /** New arrays not yet stored into a variable. */
     private final Set<JValue> fresh = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     /** Arrays loaded from a variable (or stored into one), by that variable. */
-    private final Map<JValue, Integer> loadedFrom = new IdentityHashMap<>();
+    private final Map<JValue, String> loadedFrom = new IdentityHashMap<>();
     /** Carried assignments: variable and the offsets that assign it. */
-    private final Map<Integer, List<Integer>> carried = new java.util.TreeMap<>();
+    private final Map<String, List<Integer>> carried = new java.util.TreeMap<>();
     private final List<Store> stores = new ArrayList<>();
     /** Offsets of the loads of each variable. */
-    private final Map<Integer, List<Integer>> loads = new java.util.HashMap<>();
-    /** Carried assignments from a variable ({@code y = next}): source variable, offset, target variable. */
-    private final List<int[]> copiedFrom = new ArrayList<>();
-    /** Variables whose array became part of a record or crossed a jump, with the offset. */
-    private final List<int[]> escapes = new ArrayList<>();
+    private final Map<String, List<Integer>> loads = new java.util.HashMap<>();
+    /** Carried assignments from a variable ({@code y = next}). */
+    private final List<Copy> copiedFrom = new ArrayList<>();
+    private final List<Escape> escapes = new ArrayList<>();
     /** The allocation cell of the array of its own each variable gets that may share its array when the loop starts. */
-    private final Map<Integer, LLVMValueRef> ownArrays = new java.util.HashMap<>();
+    private final Map<String, LLVMValueRef> ownArrays = new java.util.HashMap<>();
+    /** Each variable's name in messages ({@code y}, {@code s.y}). */
+    private final Map<String, String> names = new java.util.HashMap<>();
 
     CarriedArrays(IrModule module, FrameSlots slots, ExitPaths exits, CodePlan plan, int[] parameterSlots) {
         this.module = module;
@@ -66,7 +79,7 @@ final class CarriedArrays {
         this.exits = exits;
         this.plan = plan;
         for (int slot : parameterSlots) {
-            parameters.add(slot);
+            parameters.add(Locals.key(slot));
         }
     }
 
@@ -86,69 +99,81 @@ final class CarriedArrays {
         return cast;
     }
 
-    /** A load of variable {@code slot}. */
-    JValue loaded(int slot, JValue value, int bci) {
-        if (value.kind() == ValueKind.ARRAY) {
-            loadedFrom.put(value, slot);
-            loads.computeIfAbsent(slot, s -> new ArrayList<>()).add(bci);
+    /** {@code kept}, the same array as {@code given} (a record's component): new, or loaded from a variable, if it was. */
+    void inherit(JValue given, JValue kept) {
+        if (fresh.remove(given)) {
+            fresh.add(kept);
         }
-        return value;
+        String variable = loadedFrom.get(given);
+        if (variable != null) {
+            loadedFrom.put(kept, variable);
+        }
     }
 
-    /** {@code value} stored into variable {@code slot} at {@code bci} as usual (not carried). */
-    void stored(int slot, JValue value, int bci) {
-        if (value.kind() != ValueKind.ARRAY) {
-            return;
-        }
-        boolean isNew = fresh.remove(value);
-        stores.add(new Store(slot, bci, isNew, isNew ? -1 : loadedFrom.getOrDefault(value, -1)));
-        loadedFrom.put(value, slot); // a dup'ed new array stored again is a copy of this variable
+    /** A load of array variable {@code variable} ({@code name}). */
+    JValue loaded(String variable, String name, JValue array, int bci) {
+        names.put(variable, name);
+        loadedFrom.put(array, variable);
+        loads.computeIfAbsent(variable, s -> new ArrayList<>()).add(bci);
+        return array;
     }
 
-    /** {@code value} becomes part of a record, or crosses a jump, at {@code bci}. */
+    /** {@code array} stored into variable {@code variable} ({@code name}) at {@code bci} as usual (not carried). */
+    void stored(String variable, String name, JValue array, int bci) {
+        names.put(variable, name);
+        boolean isNew = fresh.remove(array);
+        stores.add(new Store(variable, bci, isNew, isNew ? null : loadedFrom.get(array)));
+        loadedFrom.put(array, variable); // a dup'ed new array stored again is a copy of this variable
+    }
+
+    /** {@code value} (an array, or a record's arrays) becomes part of a record, or crosses a jump, at {@code bci}. */
     void escapes(JValue value, int bci) {
-        Integer slot = loadedFrom.get(value);
-        if (slot != null) {
-            escapes.add(new int[] {slot, bci});
+        for (JValue array : value.arrays()) {
+            String variable = loadedFrom.get(array);
+            if (variable != null) {
+                escapes.add(new Escape(variable, bci));
+            }
         }
     }
 
-    /** {@code y = ynew} of a loop array into variable {@code slot} declared outside its loop: copies the elements. */
-    void carry(int slot, JValue value, int bci, String name) {
-        carried.computeIfAbsent(slot, s -> new ArrayList<>()).add(bci);
-        Integer source = loadedFrom.get(value);
+    /** {@code y = ynew} of a loop array into {@code variable} declared outside its loop: copies the elements. */
+    void carry(String variable, JValue value, int bci, String name) {
+        names.put(variable, name);
+        carried.computeIfAbsent(variable, s -> new ArrayList<>()).add(bci);
+        String source = loadedFrom.get(value);
         if (source != null) {
-            copiedFrom.add(new int[] {source, bci, slot});
+            copiedFrom.add(new Copy(source, bci, variable));
         }
-        JValue held = slots.load("local" + slot, ValueKind.ARRAY, name);
+        JValue held = slots.load(variable, ValueKind.ARRAY, name);
         exits.failIf(ir.icmp(LLVMIntNE, value.length(), held.length()), StatusCode.CARRIED_LENGTH, value.length(),
                 held.length());
         JavaType type = value.arrayType() != null ? value.arrayType() : held.arrayType();
-        if (mayShare(slot)) {
-            held = ownArray(slot, held, type, name);
+        if (mayShare(variable)) {
+            held = ownArray(variable, held, type, name);
         }
         ArrayOps.copyElements(module, ArrayOps.elementOf(type), value, held.value(),
                 slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.i"));
     }
 
     /**
-     * Whether variable {@code slot}'s array may be seen by others when its carried assignment (being lowered) runs
+     * Whether {@code variable}'s array may be seen by others when its carried assignment (being lowered) runs
      * for the first time: it is a parameter, or an earlier store gave it an array that is not new, copied its array
      * into another variable, or put it into a record. Stores in the loop itself are refused by {@link #finish}.
      */
-    private boolean mayShare(int slot) {
-        return parameters.contains(slot)
-                || stores.stream().anyMatch(s -> s.slot() == slot && !s.fresh() || s.source() == slot && s.slot() != slot)
-                || escapes.stream().anyMatch(escape -> escape[0] == slot);
+    private boolean mayShare(String variable) {
+        return parameters.contains(variable.split("\\.")[0])
+                || stores.stream().anyMatch(s -> s.variable().equals(variable) && !s.fresh()
+                        || variable.equals(s.source()) && !s.variable().equals(variable))
+                || escapes.stream().anyMatch(escape -> escape.variable().equals(variable));
     }
 
     /**
-     * Variable {@code slot} holding {@code held}, given an array of its own (zeroed, of held's length) unless it holds
+     * {@code variable} holding {@code held}, given an array of its own (zeroed, of held's length) unless it holds
      * it already: the JVM's {@code u = next} leaves u0's array alone from then on, and so does the copy into this one.
      * The test is at each carried assignment, but only the first allocates.
      */
-    private JValue ownArray(int slot, JValue held, JavaType type, String name) {
-        LLVMValueRef cell = ownArrays.computeIfAbsent(slot, s -> exits.newAllocationSlot(slots));
+    private JValue ownArray(String variable, JValue held, JavaType type, String name) {
+        LLVMValueRef cell = ownArrays.computeIfAbsent(variable, s -> exits.newAllocationSlot(slots));
         LLVMValueRef function = ir.currentFunction();
         LLVMBasicBlockRef allocate = ir.appendBlock(function, "own." + name);
         LLVMBasicBlockRef owned = ir.appendBlock(function, "owned." + name);
@@ -158,10 +183,10 @@ final class CarriedArrays {
                 ir.constInt(ir.i64(), ArrayOps.byteSize(ArrayOps.elementOf(type)))));
         exits.failIf(ir.icmp(LLVMIntEQ, own, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, held.length(), null);
         ir.store(own, cell);
-        slots.store("local" + slot, JValue.array(own, held.length(), type), name);
+        slots.store(variable, JValue.array(own, held.length(), type), name);
         ir.br(owned);
         ir.positionAtEnd(owned);
-        return slots.load("local" + slot, ValueKind.ARRAY, name);
+        return slots.load(variable, ValueKind.ARRAY, name);
     }
 
     /**
@@ -171,24 +196,25 @@ final class CarriedArrays {
      */
     void finish() {
         refuseReadsAfterCopies();
-        carried.forEach((slot, carriedAt) -> {
-            String name = plan.localName(slot);
+        carried.forEach((variable, carriedAt) -> {
+            String name = names.get(variable);
             for (Store store : stores) {
                 if (afterEvery(carriedAt, store.bci()) || beforeEvery(carriedAt, store.bci())) {
                     continue; // before: the first carried assignment gives the variable its own array (mayShare)
                 }
-                if (store.slot() == slot && !store.fresh()) {
-                    throw refused(store.bci(), Messages.CARRIED_NOT_OWN, name, store.source() >= 0
-                            ? Messages.CARRIED_COPY_IN.format(plan.localName(store.source()))
+                if (store.variable().equals(variable) && !store.fresh()) {
+                    throw refused(store.bci(), Messages.CARRIED_NOT_OWN, name, store.source() != null
+                            ? Messages.CARRIED_COPY_IN.format(names.get(store.source()))
                             : Messages.CARRIED_OTHER.format());
                 }
-                if (store.source() == slot && store.slot() != slot) {
-                    throw refused(store.bci(), Messages.CARRIED_COPIED, name, plan.localName(store.slot()));
+                if (variable.equals(store.source()) && !store.variable().equals(variable)) {
+                    throw refused(store.bci(), Messages.CARRIED_COPIED, name, names.get(store.variable()));
                 }
             }
-            for (int[] escape : escapes) {
-                if (escape[0] == slot && !afterEvery(carriedAt, escape[1]) && !beforeEvery(carriedAt, escape[1])) {
-                    throw refused(escape[1], Messages.CARRIED_ESCAPES, name);
+            for (Escape escape : escapes) {
+                if (escape.variable().equals(variable) && !afterEvery(carriedAt, escape.bci())
+                        && !beforeEvery(carriedAt, escape.bci())) {
+                    throw refused(escape.bci(), Messages.CARRIED_ESCAPES, name);
                 }
             }
         });
@@ -200,18 +226,19 @@ final class CarriedArrays {
      * within the loop of the assignment (javac's layout), which refuses a read on another branch too.
      */
     private void refuseReadsAfterCopies() {
-        for (int[] copy : copiedFrom) {
-            int source = copy[0], at = copy[1];
+        for (Copy copy : copiedFrom) {
+            String source = copy.source();
+            int at = copy.bci();
             int end = plan.innermostLoop(at).map(loop -> loop[1]).orElse(Integer.MAX_VALUE);
             int nextStore = java.util.stream.Stream.concat(
-                            stores.stream().filter(store -> store.slot() == source).map(Store::bci),
+                            stores.stream().filter(store -> store.variable().equals(source)).map(Store::bci),
                             carried.getOrDefault(source, List.of()).stream())
                     .filter(bci -> bci > at).min(Integer::compare).orElse(Integer.MAX_VALUE);
             loads.getOrDefault(source, List.of()).stream()
                     .filter(bci -> bci > at && bci <= end && bci < nextStore).min(Integer::compare)
                     .ifPresent(bci -> {
-                        throw refused(bci, Messages.CARRIED_SOURCE_USED, plan.localName(copy[2]),
-                                plan.localName(source));
+                        throw refused(bci, Messages.CARRIED_SOURCE_USED, names.get(copy.target()),
+                                names.get(source));
                     });
         }
     }

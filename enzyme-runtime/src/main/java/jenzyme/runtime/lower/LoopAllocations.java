@@ -11,7 +11,8 @@ import jenzyme.runtime.error.Messages;
  * previous iteration (the call's exit frees the last one). That is right only if no array outlives its iteration, so
  * this class follows each such array through the lowering: assigned to a local declared outside the loop (by the
  * LocalVariableTable; without one, any local), a one-dimensional array is copied into that local's own array
- * ({@link CarriedArrays}), a two-dimensional one refused; a record built from it, or a value carried on the operand
+ * ({@link CarriedArrays}), a two-dimensional one refused; the array components of a record assigned to such a local
+ * ({@code s = step(s, h)}) are copied the same way, each into the array the local's record holds; a record built from it, or a value carried on the operand
  * stack across a jump, are refused at the instruction. What stays allowed —
  * locals declared in the loop body, element reads and writes, {@code .length}, passing it to a method (a compiled
  * callee cannot keep an array: there are no fields, and an array it returns is a copy, {@link ArrayHandOver}),
@@ -29,7 +30,8 @@ final class LoopAllocations {
 
     private final CodePlan plan;
     private final Map<JValue, Site> arrays = new IdentityHashMap<>();
-    private final Map<Integer, Site> locals = new HashMap<>();
+    /** By variable: a local's frame-slot key ({@code local5}), or a record local's array component's ({@code local5.1}). */
+    private final Map<String, Site> locals = new HashMap<>();
 
     LoopAllocations(CodePlan plan) {
         this.plan = plan;
@@ -41,22 +43,23 @@ final class LoopAllocations {
     }
 
     /**
-     * A store of {@code value} into local {@code slot} at {@code bci}. Returns whether it is a one-dimensional loop
-     * array assigned to a local declared outside its loop, which {@link CarriedArrays} then copies into the local's
-     * array; a two-dimensional one is refused there.
+     * A store of array {@code value} into variable {@code key} ({@code name}: a local, or an array component of the
+     * record a store into local {@code slot} at {@code bci} assigns). Returns whether it is a one-dimensional loop
+     * array assigned to a local declared outside its loop, which {@link CarriedArrays} then copies into the
+     * variable's array; a two-dimensional one is refused there.
      */
-    boolean stored(int slot, JValue value, int bci) {
+    boolean stored(int slot, String key, String name, JValue value, int bci) {
         Site site = arrays.get(value);
         if (site == null) {
-            locals.remove(slot);
+            locals.remove(key);
             return false;
         }
         boolean outside = !plan.isDeclaredInside(slot, bci, site.loop());
         if (outside && (value.isMatrix() || site.row())) {
-            throw escapes(Messages.LOOP_ARRAY_OUTER_LOCAL.format(plan.localName(slot)));
+            throw escapes(Messages.LOOP_ARRAY_OUTER_LOCAL.format(name));
         }
         if (!outside) {
-            locals.put(slot, site);
+            locals.put(key, site);
         } // else the local keeps the array it holds, and what we know of it: the values are copied in
         return outside;
     }
@@ -86,20 +89,33 @@ final class LoopAllocations {
         return row;
     }
 
-    /** A load of local {@code slot}: the value carries the site of the array last stored there. */
-    JValue loaded(int slot, JValue value) {
-        Site site = locals.get(slot);
+    /** {@code kept}, the same array as {@code given} (a record's component), comes from where it did. */
+    void inherit(JValue given, JValue kept) {
+        Site site = arrays.get(given);
+        if (site != null) {
+            arrays.put(kept, site);
+        }
+    }
+
+    /** A load of array variable {@code key}: the value carries the site of the array last stored there. */
+    JValue loaded(String key, JValue value) {
+        Site site = locals.get(key);
         if (site != null) {
             arrays.put(value, site);
         }
         return value;
     }
 
-    /** Refuses {@code value} if it is a loop-allocated array about to leave its iteration ({@code how}: the way). */
+    /**
+     * Refuses {@code value} if it is, or is a record holding, a loop-allocated array about to leave its iteration
+     * ({@code how}: the way).
+     */
     void mustStay(JValue value, Messages how) {
-        Site site = arrays.get(value);
-        if (site != null && !site.row()) { // a row on the stack across a jump (m[i][j] in a loop test) is its matrix's
-            throw escapes(how.format());
+        for (JValue array : value.arrays()) {
+            Site site = arrays.get(array);
+            if (site != null && !site.row()) { // a row across a jump (m[i][j] in a loop test) is its matrix's
+                throw escapes(how.format());
+            }
         }
     }
 

@@ -28,9 +28,7 @@ import java.lang.classfile.instruction.TableSwitchInstruction;
 import java.lang.classfile.instruction.TypeCheckInstruction;
 import java.lang.constant.ConstantDesc;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import jenzyme.runtime.error.LoweringException;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.IrBuilder;
@@ -66,15 +64,14 @@ final class MethodLowering {
     private ArrayOps arrays;
     private LoopAllocations loopArrays;
     private CarriedArrays carried;
-    /** How the method returns an array, unless it is the entry (which fills the caller's result array). */
+    /** How the method hands new arrays to its caller (not the entry, which fills the caller's result array). */
     private ArrayHandOver handOver;
     private Boundary boundary;
     private RecordValues records;
     private LambdaValues lambdas;
     private ControlFlow flow;
     private MethodCalls calls;
-    /** The record shape each local slot last received (javac's scoped slots make program order reliable). */
-    private final Map<Integer, RecordShape> recordLocals = new HashMap<>();
+    private Locals locals;
     private int bci;
     private int siteLine = Integer.MIN_VALUE;
 
@@ -124,8 +121,8 @@ final class MethodLowering {
         exits = new ExitPaths(module, function, ir.param(function, 0), returnType == JavaType.VOID
                 || method.fillsResultArray() ? null : method.signature().returnsArray()
                 ? module.arrayResultType((JavaType) returnType) : module.boundaryType(returnType), slots);
-        if (method.signature().returnsArray() && !method.entry()) {
-            handOver = new ArrayHandOver(module, (JavaType) returnType, slots);
+        if (method.handsOverArrays()) {
+            handOver = new ArrayHandOver(module, returnType, slots);
             exits.handOverResult(handOver);
         }
 
@@ -139,6 +136,7 @@ final class MethodLowering {
         ControlFlow.Parts parts = new ControlFlow.Parts(module, function, plan, stack, slots, exits, arrays, loopArrays,
                 carried, records);
         calls = new MethodCalls(parts, method, functions, ruleCalls, lambdas, boundary, arithmetic, javaLlvmCount());
+        locals = new Locals(slots, plan, loopArrays, carried, records);
         LLVMBasicBlockRef start = ir.appendBlock(function, "start");
         ir.positionAtEnd(start);
         storeParameters();
@@ -201,7 +199,7 @@ final class MethodLowering {
         }
         int[] next = {0};
         for (int i = 0; i < parameterSlots.length; i++) {
-            storeLocal(parameterSlots[i], boundary.gather(params, signature.parameters().get(i), next),
+            locals.storeParameter(parameterSlots[i], boundary.gather(params, signature.parameters().get(i), next),
                     method.parameterNames().get(i));
         }
     }
@@ -224,22 +222,12 @@ final class MethodLowering {
             });
         }
         switch (instruction) {
-            case LoadInstruction load -> stack.push(carried.loaded(load.slot(),
-                    loopArrays.loaded(load.slot(), loadLocal(load)), bci));
-            case StoreInstruction store -> {
-                JValue value = stack.pop();
-                String name = plan.localName(store.slot());
-                if (loopArrays.stored(store.slot(), value, bci)) {
-                    carried.carry(store.slot(), value, bci, name);
-                } else {
-                    carried.stored(store.slot(), value, bci);
-                    storeLocal(store.slot(), value, name);
-                }
-            }
+            case LoadInstruction load -> stack.push(locals.load(load.slot(), load.typeKind(), bci));
+            case StoreInstruction store -> locals.store(store.slot(), stack.pop(), bci);
             case IncrementInstruction increment -> {
                 String name = plan.localName(increment.slot());
-                JValue value = slots.load(localKey(increment.slot()), ValueKind.INT, name);
-                slots.store(localKey(increment.slot()), JValue.scalar(ValueKind.INT,
+                JValue value = slots.load(Locals.key(increment.slot()), ValueKind.INT, name);
+                slots.store(Locals.key(increment.slot()), JValue.scalar(ValueKind.INT,
                         ir.add(value.value(), ir.constInt(ir.i32(), increment.constant()))), name);
             }
             case ConstantInstruction constant -> stack.push(constant.opcode() == Opcode.ACONST_NULL
@@ -259,7 +247,7 @@ final class MethodLowering {
                 } else if (method.fillsResultArray()) {
                     arrays.copyToResult(stack.pop(), resultArray());
                     exits.returnValue(null);
-                } else if (handOver != null) {
+                } else if (handOver != null && method.signature().returnsArray()) {
                     exits.returnValue(handOver.result(stack.pop()));
                 } else {
                     Shape returnType = method.signature().returnType();
@@ -280,7 +268,7 @@ final class MethodLowering {
                 arrays.store(stack.pop(), index, value, store.typeKind());
             }
             case NewPrimitiveArrayInstruction newArray -> {
-                calls.refuseInReturnedRecord("new " + newArray.typeKind().upperBound().displayName() + "[]");
+                calls.refuseInArrayRecordConstructor("new " + newArray.typeKind().upperBound().displayName() + "[]");
                 stack.push(carried.made(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci))));
             }
             case NewMultiArrayInstruction newArray -> {
@@ -329,31 +317,6 @@ final class MethodLowering {
         }
     }
 
-    // ---- locals: records by the shape last stored in the slot
-
-    private JValue loadLocal(LoadInstruction load) {
-        String name = plan.localName(load.slot());
-        if (load.typeKind() == java.lang.classfile.TypeKind.REFERENCE) {
-            if (load.slot() == 0 && records.underConstruction() != null) {
-                return records.underConstruction();
-            }
-            RecordShape shape = recordLocals.get(load.slot());
-            if (shape != null) {
-                return slots.load(localKey(load.slot()), shape, name);
-            }
-        }
-        return slots.load(localKey(load.slot()), ValueKind.of(load.typeKind()), name);
-    }
-
-    private void storeLocal(int slot, JValue value, String name) {
-        if (value.kind() == ValueKind.RECORD) {
-            recordLocals.put(slot, value.shape());
-        } else if (value.kind() == ValueKind.ARRAY) {
-            recordLocals.remove(slot);
-        }
-        slots.store(localKey(slot), value, name);
-    }
-
     /** The caller's result array of a method returning double[]: its last two LLVM parameters. */
     private JValue resultArray() {
         int end = javaLlvmCount(); // the result array comes before the static fields
@@ -367,9 +330,5 @@ final class MethodLowering {
     private int javaLlvmCount() {
         return 1 + method.signature().leaves().stream().mapToInt(p -> p.llvmTypes().size()).sum()
                 + (method.fillsResultArray() ? 2 : 0); // the result array's (ptr, i32)
-    }
-
-    private static String localKey(int slot) {
-        return "local" + slot;
     }
 }
