@@ -265,7 +265,9 @@ class ArrayResultsTest {
              NativeMethod failing = pipeline.jit(method("outOfRange", "([DI)D"))) {
             double[] dp = new double[5], out = new double[reverse.convention().slots().size()];
             MethodHandle gradient = reverse.handle(), fails = failing.handle();
-            long grown = NativeMemoryProbe.growth(() -> gradient.invokeExact(p, dp, 1.0, 1, out), 100_000, 1_000_000,
+            long grown = NativeMemoryProbe.growth(() -> {
+                gradient.invokeExact(p, dp, 1.0, 1, out); // void: as a statement, invokeExact's type
+            }, 100_000, 1_000_000,
                     () -> {
                         double ignored = (double) fails.invokeExact(p, 5);
                     }, ArrayIndexOutOfBoundsException.class, 100_000);

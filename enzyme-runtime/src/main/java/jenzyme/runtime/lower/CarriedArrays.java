@@ -83,12 +83,17 @@ final class CarriedArrays {
         }
     }
 
-    /** {@code array} is a new array of this call ({@code new}, {@code clone()}, a callee's result). */
+    /** {@code array} is a new array (or matrix) of this call ({@code new}, {@code clone()}, a callee's result). */
     JValue made(JValue array) {
-        if (array != null && array.kind() == ValueKind.ARRAY && !array.isMatrix()) {
+        if (array != null && array.kind() == ValueKind.ARRAY) {
             fresh.add(array);
         }
         return array;
+    }
+
+    /** Whether {@code value} is a new array not yet stored into a variable (nothing else holds it). */
+    boolean isNew(JValue value) {
+        return fresh.contains(value);
     }
 
     /** {@code cast}: {@code array} cast to its type ({@code (double[]) a.clone()}), new if it was. */
@@ -147,12 +152,60 @@ final class CarriedArrays {
         JValue held = slots.load(variable, ValueKind.ARRAY, name);
         exits.failIf(ir.icmp(LLVMIntNE, value.length(), held.length()), StatusCode.CARRIED_LENGTH, value.length(),
                 held.length());
+        if (value.isMatrix()) {
+            carryRows(variable, value, held, bci, name);
+            return;
+        }
         JavaType type = value.arrayType() != null ? value.arrayType() : held.arrayType();
         if (mayShare(variable)) {
             held = ownArray(variable, held, type, name);
         }
         ArrayOps.copyElements(module, ArrayOps.elementOf(type), value, held.value(),
                 slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.i"));
+    }
+
+    /**
+     * {@code J = jacobian(y)} of a two-dimensional loop array into {@code held}, the matrix {@code variable} keeps:
+     * each row's elements copied into the row it holds, every row of the same length (else the failure
+     * {@link StatusCode#CARRIED_LENGTH}, like a one-dimensional array of another length). A variable that may share
+     * its matrix or a row of it when the loop starts is refused rather than given a matrix of its own: unlike a
+     * one-dimensional array, that would need a copy of its whole row structure.
+     */
+    private void carryRows(String variable, JValue value, JValue held, int bci, String name) {
+        if (mayShare(variable)) {
+            throw refused(bci, Messages.CARRIED_MATRIX_SHARED, name);
+        }
+        JavaType element = ArrayOps.elementOf(held.arrayType().row());
+        LLVMValueRef elements = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.i");
+        CountedLoop.emit(ir, slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.row"), value.length(),
+                "carry.rows", r -> {
+                    JValue from = rowAt(value, r), to = rowAt(held, r);
+                    exits.failIf(ir.icmp(LLVMIntNE, from.length(), to.length()), StatusCode.CARRIED_LENGTH,
+                            from.length(), to.length());
+                    ArrayOps.copyElements(module, element, from, to.value(), elements);
+                });
+    }
+
+    /** Row {@code r} of {@code matrix}, which has it (no bounds check). */
+    private JValue rowAt(JValue matrix, LLVMValueRef r) {
+        LLVMValueRef wide = ir.zext(r, ir.i64());
+        LLVMValueRef data = ir.load(ir.ptr(), ir.inBoundsGep(ir.ptr(), matrix.value(), wide), "carry.row");
+        module.tbaa().attach(data, matrix.arrayType());
+        LLVMValueRef length = ir.load(ir.i32(), ir.inBoundsGep(ir.i32(), matrix.rowLengths(), wide), "carry.row.len");
+        module.tbaa().attach(length, JavaType.INT);
+        return JValue.array(data, length, matrix.arrayType().row());
+    }
+
+    /**
+     * {@code row}, read from {@code matrix}: if the matrix was loaded from a variable, the row is part of that
+     * variable's array, so storing it elsewhere is a copy of the variable ({@code double[] r = J[0]}).
+     */
+    JValue row(JValue matrix, JValue row) {
+        String variable = loadedFrom.get(matrix);
+        if (variable != null && matrix.isMatrix()) {
+            loadedFrom.put(row, variable);
+        }
+        return row;
     }
 
     /**

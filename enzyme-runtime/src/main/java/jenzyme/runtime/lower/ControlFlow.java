@@ -184,6 +184,9 @@ final class ControlFlow {
                     + " whose frame expects " + expected);
         }
         List<JValue> values = stack.values();
+        values.stream().filter(parts.arrays()::isMatrixLiteral).findFirst().ifPresent(literal -> {
+            throw Unsupported.construct(Messages.LITERAL_ACROSS_JUMP, literal.arrayType().javaName());
+        });
         values.forEach(v -> parts.loopArrays().mustStay(v, Messages.LOOP_ARRAY_ACROSS_JUMP));
         values.forEach(v -> parts.carried().escapes(v, bci));
         for (int depth = 0; depth < values.size(); depth++) {

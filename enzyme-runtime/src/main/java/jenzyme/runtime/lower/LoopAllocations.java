@@ -11,7 +11,7 @@ import jenzyme.runtime.error.Messages;
  * previous iteration (the call's exit frees the last one). That is right only if no array outlives its iteration, so
  * this class follows each such array through the lowering: assigned to a local declared outside the loop (by the
  * LocalVariableTable; without one, any local), a one-dimensional array is copied into that local's own array
- * ({@link CarriedArrays}), a two-dimensional one refused; the array components of a record assigned to such a local
+ * ({@link CarriedArrays}), a two-dimensional one row by row; the array components of a record assigned to such a local
  * ({@code s = step(s, h)}) are copied the same way, each into the array the local's record holds; a record built from it, or a value carried on the operand
  * stack across a jump, are refused at the instruction. What stays allowed —
  * locals declared in the loop body, element reads and writes, {@code .length}, passing it to a method (a compiled
@@ -44,9 +44,9 @@ final class LoopAllocations {
 
     /**
      * A store of array {@code value} into variable {@code key} ({@code name}: a local, or an array component of the
-     * record a store into local {@code slot} at {@code bci} assigns). Returns whether it is a one-dimensional loop
-     * array assigned to a local declared outside its loop, which {@link CarriedArrays} then copies into the
-     * variable's array; a two-dimensional one is refused there.
+     * record a store into local {@code slot} at {@code bci} assigns). Returns whether it is a loop array assigned to
+     * a local declared outside its loop, which {@link CarriedArrays} then copies into the variable's array (a
+     * matrix row by row); a row of a loop matrix is refused there.
      */
     boolean stored(int slot, String key, String name, JValue value, int bci) {
         Site site = arrays.get(value);
@@ -55,7 +55,7 @@ final class LoopAllocations {
             return false;
         }
         boolean outside = !plan.isDeclaredInside(slot, bci, site.loop());
-        if (outside && (value.isMatrix() || site.row())) {
+        if (outside && site.row()) {
             throw escapes(Messages.LOOP_ARRAY_OUTER_LOCAL.format(name));
         }
         if (!outside) {

@@ -19,6 +19,7 @@ import java.lang.classfile.instruction.LookupSwitchInstruction;
 import java.lang.classfile.instruction.NewObjectInstruction;
 import java.lang.classfile.instruction.NewMultiArrayInstruction;
 import java.lang.classfile.instruction.NewPrimitiveArrayInstruction;
+import java.lang.classfile.instruction.NewReferenceArrayInstruction;
 import java.lang.classfile.instruction.NopInstruction;
 import java.lang.classfile.instruction.OperatorInstruction;
 import java.lang.classfile.instruction.ReturnInstruction;
@@ -260,12 +261,12 @@ final class MethodLowering {
             case ArrayLoadInstruction load -> {
                 JValue index = stack.pop();
                 JValue array = stack.pop();
-                stack.push(loopArrays.row(array, arrays.load(array, index, load.typeKind())));
+                stack.push(carried.row(array, loopArrays.row(array, arrays.load(array, index, load.typeKind()))));
             }
             case ArrayStoreInstruction store -> {
                 JValue value = stack.pop();
                 JValue index = stack.pop();
-                arrays.store(stack.pop(), index, value, store.typeKind());
+                arrays.store(stack.pop(), index, value, store.typeKind(), carried.isNew(value));
             }
             case NewPrimitiveArrayInstruction newArray -> {
                 calls.refuseInArrayRecordConstructor("new " + newArray.typeKind().upperBound().displayName() + "[]");
@@ -273,8 +274,16 @@ final class MethodLowering {
             }
             case NewMultiArrayInstruction newArray -> {
                 JValue columns = stack.pop();
-                stack.push(arrays.newMatrix(stack.pop(), columns, SubsetRules.newMatrixType(newArray).orElseThrow(),
-                        plan.isInsideLoop(bci)));
+                stack.push(carried.made(arrays.newMatrix(stack.pop(), columns,
+                        SubsetRules.newMatrixType(newArray).orElseThrow(), plan.isInsideLoop(bci))));
+            }
+            case NewReferenceArrayInstruction newRows -> {
+                // SubsetRules let only rows through: new double[][]{{a, b}, {c, d}} starts with new double[2][]
+                JavaType rowType = JavaType.of(newRows.componentType().asSymbol()).orElseThrow();
+                if (!plan.isRowLiteral(bci)) {
+                    throw Unsupported.construct(Messages.NEW_OBJECT_ARRAY, rowType.javaName());
+                }
+                stack.push(carried.made(arrays.newRows(stack.pop(), rowType.matrixOfRows(), plan.isInsideLoop(bci))));
             }
             case NewObjectInstruction newObject -> stack.push(records.allocate(newObject.className().asInternalName()));
             case FieldInstruction field when field.opcode() == Opcode.GETSTATIC -> stack.push(module.statics().read(
