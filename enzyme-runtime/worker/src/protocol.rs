@@ -50,7 +50,7 @@ fn decode_differentiate(mut frame: Frame) -> Result<Command, String> {
         dump_ir: flag(&frame, "dump_ir", false)?,
         fast_math: flag(&frame, "fast_math", false)?,
         wrapper_name: frame.get("wrapper").map(str::to_string),
-        keep_function: flag(&frame, "keep_function", true)?,
+        keep_function: flag(&frame, "keep_function", false)?,
     };
     let position = frame.sections.iter().position(|(name, _)| name == "bitcode");
     let bitcode = match position {

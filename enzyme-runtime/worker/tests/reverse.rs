@@ -18,6 +18,7 @@ fn reverse_library(worker: &mut Worker, source: &str, function: &str, args: &str
             ("args", args),
             ("return", "active"),
             ("ad_before_opt", if ad_first { "true" } else { "false" }),
+            ("keep_function", "true"), // the primal, to compare with
         ],
     );
     assert_ok(&response);
@@ -306,16 +307,14 @@ fn llvm_math_intrinsics_as_the_java_frontend_emits_them() {
     }
 }
 
-/// `keep_function=false` (what the JVM sends): the output defines the wrapper alone, and its gradient is unchanged.
+/// Without `keep_function=true` the output defines the wrapper alone, and its gradient is unchanged.
 #[test]
 fn without_the_function_the_output_holds_the_wrapper_alone() {
     let mut worker = Worker::start();
     let bitcode = bitcode_of(fixtures::SIN_SUM, "-O2");
-    let fields = |keep: &'static str| {
-        [("function", "sin_sum"), ("mode", "reverse"), ("args", SIN_SUM_ARGS), ("return", "active"), ("keep_function", keep)]
-    };
-    let kept = worker.differentiate(&bitcode, &fields("true"));
-    let dropped = worker.differentiate(&bitcode, &fields("false"));
+    let request = [("function", "sin_sum"), ("mode", "reverse"), ("args", SIN_SUM_ARGS), ("return", "active")];
+    let dropped = worker.differentiate(&bitcode, &request);
+    let kept = worker.differentiate(&bitcode, &[&request[..], &[("keep_function", "true")]].concat());
     assert_ok(&dropped);
     let context = jenzyme_worker::llvm::Context::new();
     let defined = |response: &jenzyme_worker::frame::Frame| {

@@ -30,9 +30,7 @@ final class WorkerProtocol {
                 .with("primal", Boolean.toString(options.primalReturn()))
                 .with("ad_before_opt", Boolean.toString(options.adBeforeOptimisation()))
                 .with("dump_ir", Boolean.toString(options.dumpIr()))
-                .with("fast_math", Boolean.toString(options.fastMath()))
-                // only the wrapper is ever called: without the function O3 and the JIT do a third less work
-                .with("keep_function", "false");
+                .with("fast_math", Boolean.toString(options.fastMath()));
         if (options.wrapperSymbol().isPresent()) {
             frame = frame.with("wrapper", options.wrapperSymbol().get());
         }

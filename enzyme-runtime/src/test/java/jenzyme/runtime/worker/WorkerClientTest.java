@@ -79,7 +79,7 @@ class WorkerClientTest {
         try (Arena arena = Arena.ofConfined()) {
             var library = NativeFixtures.load(module, scratch, arena);
             MethodHandle gradient = NativeFixtures.wrapper(library, wrapper);
-            // The worker's module holds the wrapper alone (the JVM asks it to drop the function): differences of
+            // The worker's module holds the wrapper alone (it drops the function by default): differences of
             // the same formula on the JVM.
             java.util.function.DoubleBinaryOperator primal =
                     (x, y) -> Math.sin(x) * Math.exp(y) + Math.pow(x, 3) * y + Math.pow(y, x);

@@ -38,14 +38,12 @@ class WorkerProtocolTest {
                 "args", "const:i32*,dup:double,dupnoneed:float*", "return", "dup", "primal", "false",
                 "ad_before_opt", "false", "dump_ir", "false", "fast_math", "false"), withoutWrapper(frame));
         assertEquals("df", frame.field("wrapper").orElseThrow());
-        assertEquals("false", frame.field("keep_function").orElseThrow()); // only the wrapper is ever called
         assertArrayEquals(BITCODE, frame.section("bitcode").orElseThrow());
     }
 
     private static Map<String, String> withoutWrapper(Frame frame) {
         var fields = new java.util.HashMap<>(frame.fields());
         fields.remove("wrapper");
-        fields.remove("keep_function");
         return fields;
     }
 
