@@ -65,6 +65,8 @@ def test_explain_lists_every_unsupported_construct_before_compiling(kernel):
                for line in lines), markdown
     assert any(line.startswith("- `helperSync`, cell [") and "line 9: `synchronized (p) { return p[0]; }`: "
                "a synchronized block" in line for line in lines), markdown
+    # qa7 R6: the closing summary names what compiles today
+    assert "records and final classes holding such values" in markdown and "lambdas and method references" in markdown
     # qa6 R14: listed in the order the explainer found them (lines 5, 3, 6), now by line
     ok(kernel, "double manyBad(double x) {\n  double a = x;\n  String s = \"a\" + x;\n  Object o = new Object();\n"
                "  synchronized (o) { a += 1; }\n  a += Math.random();\n  return a;\n}")

@@ -221,17 +221,17 @@ class MatrixArraysTest {
             double[] x = {1, 2}, dx = new double[2], out = new double[1];
             IllegalArgumentException rows = assertThrows(IllegalArgumentException.class,
                     () -> { reverse.handle().invokeExact(a, new double[][] {{0}}, x, dx, out); });
-            assertTrue(rows.getMessage().contains("the shadow has 1 rows, expected 2"), rows.getMessage());
+            assertTrue(rows.getMessage().contains("the shadow of a has 1 rows, expected 2 like a"), rows.getMessage());
             IllegalArgumentException length = assertThrows(IllegalArgumentException.class,
                     () -> { reverse.handle().invokeExact(a, new double[][] {{0}, {0}}, x, dx, out); });
-            assertTrue(length.getMessage().contains("a[1]: the shadow row has length 1, expected 2"),
+            assertTrue(length.getMessage().contains("row 1 of the shadow of a has length 1, expected 2 like a[1]"),
                     length.getMessage());
             NullPointerException nullRow = assertThrows(NullPointerException.class,
                     () -> { reverse.handle().invokeExact(a, new double[][] {{0}, null}, x, dx, out); });
-            assertTrue(nullRow.getMessage().contains("da[1] is null"), nullRow.getMessage());
+            assertTrue(nullRow.getMessage().contains("row 1 of the shadow of a is null"), nullRow.getMessage());
             IllegalArgumentException aliased = assertThrows(IllegalArgumentException.class,
                     () -> { reverse.handle().invokeExact(a, new double[][] {{0}, a[1]}, x, dx, out); });
-            assertTrue(aliased.getMessage().contains("da[1] is the same array"), aliased.getMessage());
+            assertTrue(aliased.getMessage().contains("row 1 of the shadow of a is the same array"), aliased.getMessage());
         }
     }
 

@@ -213,8 +213,23 @@ class PipelineDerivativeTest {
         assertTrue(shortShadow.getMessage().contains("at least as long as p (10), got length 9"),
                 shortShadow.getMessage());
         var aliased = assertThrows(IllegalArgumentException.class, () -> { d.handle().invokeExact(p, p, new double[1]); });
-        assertTrue(aliased.getMessage().contains("same array"), aliased.getMessage());
+        assertTrue(aliased.getMessage().startsWith("the shadow of p is the same array as another argument"),
+                aliased.getMessage());
         assertThrows(IllegalArgumentException.class, () -> { d.handle().invokeExact(p, new double[10], new double[0]); });
+        // Forward mode: the user passes a tangent, and the message says so (qa7 R5).
+        try (Derivative forward = derive("rosenbrock", "([D)D", Mode.FORWARD, Map.of())) {
+            var shortTangent = assertThrows(IllegalArgumentException.class,
+                    () -> { forward.handle().invokeExact(p, new double[9], new double[2]); });
+            assertEquals("expected the tangent tp of p to be at least as long as p (10), got length 9",
+                    shortTangent.getMessage());
+            var sameTangent = assertThrows(IllegalArgumentException.class,
+                    () -> { forward.handle().invokeExact(p, p, new double[2]); });
+            assertTrue(sameTangent.getMessage().startsWith("the tangent tp of p is the same array as another argument"),
+                    sameTangent.getMessage());
+            var nullTangent = assertThrows(NullPointerException.class,
+                    () -> { forward.handle().invokeExact(p, (double[]) null, new double[2]); });
+            assertEquals("the tangent tp of p is null", nullTangent.getMessage());
+        }
     }
 
     @Test

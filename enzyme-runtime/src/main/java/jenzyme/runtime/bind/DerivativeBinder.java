@@ -39,7 +39,7 @@ public final class DerivativeBinder {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             CHECK_SHADOW = lookup.findStatic(DerivativeBinder.class, "checkShadow",
-                    MethodType.methodType(void.class, Object.class, Object.class, String.class));
+                    MethodType.methodType(void.class, Object.class, Object.class, String.class, String.class));
             CHECK_DISTINCT = lookup.findStatic(DerivativeBinder.class, "checkDistinct",
                     MethodType.methodType(void.class, Object.class, Object.class, String.class));
             CHECK_OUT = lookup.findStatic(DerivativeBinder.class, "checkOut",
@@ -138,7 +138,9 @@ public final class DerivativeBinder {
         for (int i = 0; i < parameters.size(); i++) {
             // Batched forward mode: a shadow is a lane table the runtime sized to its primal (bind.LaneTable).
             if (parameters.get(i).role() == HandleParameter.Role.SHADOW && parameters.get(i).type().isArray()) {
-                handle = fold(handle, type, CHECK_SHADOW, nameOf(convention, parameters.get(i)), i - 1, i);
+                MethodHandle check = MethodHandles.insertArguments(CHECK_SHADOW, 3,
+                        nameOf(convention, parameters.get(i)));
+                handle = fold(handle, type, check, described(convention, parameters.get(i)), i - 1, i);
                 shadows.add(i);
             }
         }
@@ -152,8 +154,8 @@ public final class DerivativeBinder {
         for (int shadow : shadows) {
             for (int other : arrays) {
                 if (other != shadow) {
-                    handle = fold(handle, type, CHECK_DISTINCT,
-                            "the shadow of " + nameOf(convention, parameters.get(shadow)), shadow, other);
+                    handle = fold(handle, type, CHECK_DISTINCT, described(convention, parameters.get(shadow)), shadow,
+                            other);
                 }
             }
         }
@@ -162,11 +164,27 @@ public final class DerivativeBinder {
                 MethodHandles.permuteArguments(checkOut, type.changeReturnType(void.class), type.parameterCount() - 1));
     }
 
-    /** The name of handle parameter {@code position}: a Java parameter's, or "d" and it for its shadow. */
+    /** The name of handle parameter {@code position}: a Java parameter's, or its shadow's ({@link #shadowName}). */
     private static String nameAt(CallingConvention convention, int position) {
         HandleParameter parameter = convention.handleParameters().get(position);
-        String name = nameOf(convention, parameter);
-        return parameter.role() == HandleParameter.Role.PRIMAL ? name : "d" + name;
+        return parameter.role() == HandleParameter.Role.PRIMAL ? nameOf(convention, parameter)
+                : shadowName(convention, parameter);
+    }
+
+    /**
+     * The name the binding's documentation gives a shadow: {@code dx} in reverse mode, where it receives the
+     * gradient, {@code tx} in forward mode, where the user passes a tangent (qa7 R5: "the shadow of x" there read
+     * as Enzyme's word, not the user's).
+     */
+    private static String shadowName(CallingConvention convention, HandleParameter shadow) {
+        return (convention.mode() == jenzyme.runtime.ad.Mode.FORWARD ? "t" : "d") + nameOf(convention, shadow);
+    }
+
+    /** A shadow in the user's words: "the shadow of x" (reverse), "the tangent tx of x" (forward). */
+    private static String described(CallingConvention convention, HandleParameter shadow) {
+        String name = nameOf(convention, shadow);
+        return convention.mode() == jenzyme.runtime.ad.Mode.FORWARD
+                ? Messages.TANGENT_OF.format(shadowName(convention, shadow), name) : Messages.SHADOW_OF.format(name);
     }
 
     private static String nameOf(CallingConvention convention, HandleParameter parameter) {
@@ -190,16 +208,19 @@ public final class DerivativeBinder {
         }
     }
 
-    private static void checkShadow(Object primal, Object shadow, String name) {
+    /** @param described the shadow in the user's words ({@link #described}), {@code name} its primal's name */
+    private static void checkShadow(Object primal, Object shadow, String described, String name) {
         if (primal == null || shadow == null) {
-            throw new NullPointerException((primal == null ? Messages.NULL_ARRAY : Messages.NULL_SHADOW).format(name));
+            throw new NullPointerException(primal == null ? Messages.NULL_ARRAY.format(name)
+                    : Messages.NULL_SHADOW.format(described));
         }
         int primalLength = java.lang.reflect.Array.getLength(primal);
         int shadowLength = java.lang.reflect.Array.getLength(shadow);
         if (primal instanceof Object[] rows) {
-            checkShadowRows(rows, (Object[]) shadow, name);
+            checkShadowRows(rows, (Object[]) shadow, described, name);
         } else if (shadowLength < primalLength) {
-            throw new IllegalArgumentException(Messages.SHADOW_TOO_SHORT.format(name, primalLength, shadowLength));
+            throw new IllegalArgumentException(Messages.SHADOW_TOO_SHORT.format(described, name, primalLength,
+                    shadowLength));
         }
     }
 
@@ -208,9 +229,10 @@ public final class DerivativeBinder {
      * both with the primal's lengths), none null and none the same array as a primal row (Enzyme would read
      * gradients it is writing).
      */
-    private static void checkShadowRows(Object[] rows, Object[] shadowRows, String name) {
+    private static void checkShadowRows(Object[] rows, Object[] shadowRows, String described, String name) {
         if (shadowRows.length != rows.length) {
-            throw new IllegalArgumentException(Messages.SHADOW_ROWS.format(name, rows.length, shadowRows.length));
+            throw new IllegalArgumentException(Messages.SHADOW_ROWS.format(described, rows.length, shadowRows.length,
+                    name));
         }
         java.util.Set<Object> primalRows = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (int i = 0; i < rows.length; i++) {
@@ -221,15 +243,16 @@ public final class DerivativeBinder {
         }
         for (int i = 0; i < rows.length; i++) {
             if (shadowRows[i] == null) {
-                throw new NullPointerException(Messages.NULL_ROW.format("d" + name, i));
+                throw new NullPointerException(Messages.SHADOW_ROW_NULL.format(described, i));
             }
             int length = java.lang.reflect.Array.getLength(rows[i]);
             int shadowLength = java.lang.reflect.Array.getLength(shadowRows[i]);
             if (shadowLength != length) {
-                throw new IllegalArgumentException(Messages.SHADOW_ROW_LENGTH.format(name, i, length, shadowLength));
+                throw new IllegalArgumentException(Messages.SHADOW_ROW_LENGTH.format(described, i, length, shadowLength,
+                        name));
             }
             if (primalRows.contains(shadowRows[i])) {
-                throw new IllegalArgumentException(Messages.SHADOW_ALIASES.format("d" + name + "[" + i + "]"));
+                throw new IllegalArgumentException(Messages.SHADOW_ALIASES.format(Messages.ROW_OF.format(i, described)));
             }
         }
     }

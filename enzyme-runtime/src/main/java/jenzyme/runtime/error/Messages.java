@@ -110,6 +110,7 @@ public enum Messages {
     NULL_ROW,
     SHADOW_ROWS,
     SHADOW_ROW_LENGTH,
+    SHADOW_ROW_NULL,
     NEW_ARRAY_OF,
     ARRAY_ELEMENT,
     ARRAY_OF_REFERENCES,
@@ -364,6 +365,9 @@ public enum Messages {
     NULL_ARRAY,
     DACTIVE_LENGTH,
     NULL_SHADOW,
+    SHADOW_OF,
+    TANGENT_OF,
+    ROW_OF,
     OUT_TOO_SHORT,
 
     // The JIT and the native memory budget.

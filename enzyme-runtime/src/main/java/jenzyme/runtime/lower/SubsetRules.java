@@ -104,6 +104,12 @@ final class SubsetRules {
             };
             return identity ? Messages.RECORD_IDENTITY.format(name + "()", JavaWords.owner(owner)) : null;
         }
+        if (invoke.opcode() == Opcode.INVOKEINTERFACE && owner.startsWith("java/")
+                && !classes.isFunctionalInterface(owner)) {
+            // List.add, Map.get...: no record or lambda of the notebook can be behind a JDK collection interface, so
+            // this is known before lowering (and --explain lists it; qa7 R6)
+            return Messages.CALLING_INSTANCE_METHOD.format(method);
+        }
         if (invoke.opcode() == Opcode.INVOKEINTERFACE) {
             return null; // on a lambda or a record behind an interface; the lowering knows the receiver
         }

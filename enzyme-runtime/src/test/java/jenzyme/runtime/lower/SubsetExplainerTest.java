@@ -42,6 +42,11 @@ class SubsetExplainerTest {
                     return new Ex().twice(x);                  // instance
                 }
                 double twice(double x) { return 2 * x; }
+                static double listed(double[] x) {
+                    java.util.List<Double> l = new java.util.ArrayList<>();
+                    l.add(x[0]);                               // add
+                    return l.get(0);                           // get
+                }
                 static double messy(double[] x, Object o) {
                     String s = "a" + x[0];                     // messyConcat
                     synchronized (o) {                         // messyMonitor
@@ -62,7 +67,8 @@ class SubsetExplainerTest {
                         + "notebook variables and static fields of type double, float, int, long and their arrays; "
                         + "pass other values as parameters)"),
                 new Problem("ex/Ex", "many", lineOf("field"), "calling String.length() (compiled code can call static "
-                        + "methods of the notebook, methods of its records, and Math)"),
+                        + "methods of the notebook and of libraries, methods of its records and objects, lambdas, "
+                        + "and Math)"),
                 new Problem("ex/Ex", "many", lineOf("concat"), "string concatenation (+ on a String)"),
                 new Problem("ex/Ex", "many", lineOf("object"), "new Object (compiled code cannot create objects)"),
                 new Problem("ex/Ex", "helper", lineOf("monitor"), "a synchronized block")), problems);
@@ -77,6 +83,17 @@ class SubsetExplainerTest {
         assertTrue(problems.get(1).construct().startsWith("new Object"), problems.toString());
         assertTrue(problems.get(2).construct().startsWith("calling String.length()"), problems.toString());
         assertTrue(problems.stream().allMatch(p -> p.sourceLine() == lineOf("crowded")), problems.toString());
+    }
+
+    /** Calls through a JDK collection interface are listed too (qa7 R6: List.add and List.get were missing). */
+    @Test
+    void interfaceCallsOnCollectionsAreListed() {
+        List<Problem> problems = explainer.explain("ex/Ex", "listed", "([D)D");
+        assertTrue(problems.contains(new Problem("ex/Ex", "listed", lineOf("add"), "calling java.util.List.add(Object) (compiled "
+                + "code can call static methods of the notebook and of libraries, methods of its records and objects, "
+                + "lambdas, and Math)")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.sourceLine() == lineOf("get")
+                && p.construct().startsWith("calling java.util.List.get(int)")), problems.toString());
     }
 
     @Test
@@ -107,11 +124,11 @@ class SubsetExplainerTest {
 
     /** The explanation agrees with the compiler on its whole corpus of refusals: the first refusal is listed. */
     @ParameterizedTest
-    @ValueSource(strings = {"many", "helper", "randomOnly", "callsInstance", "clean"})
+    @ValueSource(strings = {"many", "helper", "randomOnly", "callsInstance", "clean", "listed"})
     void theLoweringsOwnRefusalIsAlwaysAmongTheProblems(String method) {
         String descriptor = switch (method) {
             case "many" -> "([DI)D";
-            case "helper" -> "([D)D";
+            case "helper", "listed" -> "([D)D";
             default -> "(D)D";
         };
         List<Problem> problems = explainer.explain("ex/Ex", method, descriptor);
