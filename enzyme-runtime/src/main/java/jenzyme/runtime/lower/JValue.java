@@ -60,8 +60,18 @@ record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, RecordSha
         return new JValue(ValueKind.RECORD, null, null, shape, null, null, null);
     }
 
+    /** An object compiled code writes ({@link RecordShape#isWritten}): the pointer to its fields' block. */
+    static JValue object(RecordShape shape, LLVMValueRef block) {
+        return new JValue(ValueKind.RECORD, block, null, shape, null, null, null);
+    }
+
     boolean isUnconstructed() {
-        return kind == ValueKind.RECORD && components == null;
+        return kind == ValueKind.RECORD && components == null && value == null;
+    }
+
+    /** Whether this is a written object's pointer ({@link #object}) rather than a value. */
+    boolean isObjectRef() {
+        return kind == ValueKind.RECORD && value != null;
     }
 
     /** This value with each array in it (itself, or a record's array components, nested ones too) mapped. */
@@ -69,11 +79,11 @@ record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, RecordSha
         if (kind == ValueKind.ARRAY) {
             return map.apply(this);
         }
-        return kind != ValueKind.RECORD || isUnconstructed() ? this
+        return kind != ValueKind.RECORD || components == null ? this // a placeholder, a written object's address
                 : record(shape, components.stream().map(c -> c.mapArrays(map)).toList());
     }
 
-    /** The arrays in this value: itself, or a constructed record's array components, depth first. */
+    /** The arrays in this value: itself, or a record value's array components, depth first. */
     List<JValue> arrays() {
         List<JValue> arrays = new java.util.ArrayList<>();
         mapArrays(array -> {

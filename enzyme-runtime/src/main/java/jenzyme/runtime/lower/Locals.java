@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * The JVM locals of one lowered method, in frame slots ({@link FrameSlots}): a record local is its components, each
- * in a slot of its own ({@code local5.0}, {@code local5.1}). Loads and stores of arrays go through the ownership
+ * in a slot of its own ({@code local5.0}, {@code local5.1}); a written object's local its address
+ * ({@link WrittenObjects}). Loads and stores of arrays go through the ownership
  * rules: {@link LoopAllocations} follows arrays allocated in a loop, {@link CarriedArrays} copies one assigned to a
  * variable declared outside its loop into the variable's own array. An array component of a record local is such a
  * variable too ({@code s.y}): {@code s = step(s, h)} in a loop copies the arrays of the record {@code step} returned
@@ -58,6 +59,8 @@ final class Locals {
     private void followArrays(String variable, String name, JValue value, int bci) {
         if (value.kind() == ValueKind.ARRAY) {
             carried.loaded(variable, name, loopArrays.loaded(variable, value), bci);
+        } else if (value.isObjectRef()) {
+            loopArrays.loaded(variable, value);
         } else if (value.kind() == ValueKind.RECORD) {
             forEachComponent(variable, name, value, (key, componentName, component) ->
                     followArrays(key, componentName, component, bci));
@@ -75,16 +78,18 @@ final class Locals {
     }
 
     private void store(int slot, String variable, String name, JValue value, int bci) {
-        if (value.kind() == ValueKind.RECORD && !value.isUnconstructed()) {
+        if (value.kind() == ValueKind.RECORD && value.components() != null) {
             forEachComponent(variable, name, value, (key, componentName, component) ->
                     store(slot, key, componentName, component, bci));
             return;
         }
-        if (value.kind() == ValueKind.ARRAY) {
-            if (loopArrays.stored(slot, variable, name, value, bci)) {
+        if (value.kind() == ValueKind.ARRAY || value.isObjectRef()) {
+            if (loopArrays.stored(slot, variable, name, value, bci)) { // an array: an object made in the loop throws
                 carried.carry(variable, value, bci, name);
                 return; // the variable keeps its array, which now holds the values
             }
+        }
+        if (value.kind() == ValueKind.ARRAY) {
             carried.stored(variable, name, value, bci);
         }
         slots.store(variable, value, name);

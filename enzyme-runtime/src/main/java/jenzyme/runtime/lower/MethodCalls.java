@@ -107,8 +107,10 @@ final class MethodCalls {
         boolean keepsArguments = false;
         if (name.equals("<init>")) {
             keepsArguments = !owner.startsWith("java/") && records.keepsArguments(owner, descriptor);
-            if (!keepsArguments) {
-                args.forEach(a -> parts.loopArrays().mustStay(a, Messages.LOOP_ARRAY_IN_RECORD));
+            for (JValue a : args) { // a record keeping its arguments takes loop arrays (below), not objects
+                if (!keepsArguments || a.isObjectRef()) {
+                    parts.loopArrays().mustStay(a, Messages.LOOP_ARRAY_IN_RECORD);
+                }
             }
             args.forEach(a -> parts.carried().escapes(a, bci));
             placeholder = args.removeFirst();
@@ -121,6 +123,11 @@ final class MethodCalls {
             if (!placeholder.isUnconstructed()) {
                 throw Unsupported.malformed("a constructor called on a constructed record");
             }
+        }
+        if (records.underConstruction() != null && args.contains(records.underConstruction())) {
+            // Its fields live in this constructor's frame until it returns them (RecordValues).
+            throw Unsupported.construct(Messages.OBJECT_UNDER_CONSTRUCTION_PASSED,
+                    records.underConstruction().shape().javaName());
         }
         if (hasReceiver && placeholder == null) {
             Optional<JValue> component = records.accessor(owner, name, descriptor, args.getFirst());
@@ -177,7 +184,10 @@ final class MethodCalls {
             }
             stack.push(handedOver);
         } else if (placeholder != null) {
-            JValue constructed = boundary.result(result, returnType);
+            JValue constructed = records.constructed(placeholder, boundary.result(result, returnType));
+            if (constructed.isObjectRef() && insideLoop) {
+                parts.loopArrays().allocated(constructed, bci); // its block is reused by the next iteration
+            }
             if (keepsArguments) { // each component is its argument: what is known of the argument holds for it
                 for (int i = 0; i < args.size(); i++) {
                     List<JValue> given = args.get(i).arrays(), kept = constructed.components().get(i).arrays();
