@@ -7,11 +7,12 @@ Protocol: one JSON request per line on stdin, one reply line on stdout, "ok key=
                                                          {"type": "double", "value", "diff"} |
                                                          {"type": "int", "value"}]}
       reads the arrays (little-endian float64, in parameter order) from "file", compiles, writes the value then
-      the flattened gradient (the differentiated parameters in order) to "out"; replies compile_seconds=...
+      the flattened gradient (the differentiated parameters in order) to "out", and what jit(value_and_grad(f))
+      returned, in the same layout, to "out" + ".value_and_grad"; replies compile_seconds=... (of jit(grad(f)))
   {"cmd": "load_jacobian", "id", "file", "out"}   the Jacobian row: reads u (float64) from "file", compiles
       jit(jacfwd(lorenz96)), writes its Jacobian by rows to "out"; replies compile_seconds=...
-  {"cmd": "time", "id", "reps"}   replies seconds=... for reps calls of jit(grad(f)) (or of the Jacobian), each
-      blocked on
+  {"cmd": "time", "id", "reps", "fn"}   replies seconds=... for reps calls, each blocked on, of jit(grad(f)) (or
+      of the Jacobian) when "fn" is "grad", of jit(value_and_grad(f)) when it is "value_and_grad"
   {"cmd": "reset_peak"} / {"cmd": "peak_rss"}   peak resident set size of this process (VmHWM), in kB
 The workloads mirror jenzyme.bench.workloads (same parameter order, same operations where the order of floating
 point operations is visible) and benchmarks/c.
@@ -119,21 +120,29 @@ class Loaded:
             return f(*args)
 
         self.args = tuple(jax.device_put(value) for _, value in floating)
-        self.value_fn = jax.jit(with_statics)
-        self.grad_fn = jax.jit(jax.grad(with_statics, argnums=tuple(diff)))
+        value_fn = jax.jit(with_statics)
+        grad_fn = jax.jit(jax.grad(with_statics, argnums=tuple(diff)))
+        # The same work as one call of our gradient, which returns the value too; jax.grad skips the value.
+        value_and_grad_fn = jax.jit(jax.value_and_grad(with_statics, argnums=tuple(diff)))
+        self.timed = {"grad": grad_fn, "value_and_grad": value_and_grad_fn}
         start = time.perf_counter()
-        grads = jax.block_until_ready(self.grad_fn(*self.args))
+        grads = jax.block_until_ready(grad_fn(*self.args))
         self.compile_seconds = time.perf_counter() - start
-        value = float(self.value_fn(*self.args))
-        flat_grad = np.concatenate([np.ravel(np.asarray(g, dtype=np.float64)) for g in grads])
-        np.concatenate([[value], flat_grad]).astype("<f8").tofile(request["out"])
+        write_value_and_gradient(request["out"], value_fn(*self.args), grads)
+        value, grads = jax.block_until_ready(value_and_grad_fn(*self.args))
+        write_value_and_gradient(request["out"] + ".value_and_grad", value, grads)
 
-    def time(self, reps):
-        grad_fn, args = self.grad_fn, self.args
+    def time(self, reps, fn):
+        timed, args = self.timed[fn], self.args
         start = time.perf_counter()
         for _ in range(reps):
-            jax.block_until_ready(grad_fn(*args))
+            jax.block_until_ready(timed(*args))
         return time.perf_counter() - start
+
+
+def write_value_and_gradient(path, value, grads):
+    flat_grad = np.concatenate([np.ravel(np.asarray(g, dtype=np.float64)) for g in grads])
+    np.concatenate([[float(value)], flat_grad]).astype("<f8").tofile(path)
 
 
 class LoadedJacobian:
@@ -141,9 +150,9 @@ class LoadedJacobian:
 
     def __init__(self, request):
         self.args = (jax.device_put(jnp.asarray(np.fromfile(request["file"], dtype="<f8"))),)
-        self.grad_fn = jax.jit(jax.jacfwd(lorenz96))
+        self.timed = {"grad": jax.jit(jax.jacfwd(lorenz96))}
         start = time.perf_counter()
-        jacobian = jax.block_until_ready(self.grad_fn(*self.args))
+        jacobian = jax.block_until_ready(self.timed["grad"](*self.args))
         self.compile_seconds = time.perf_counter() - start
         np.asarray(jacobian, dtype=np.float64).astype("<f8").tofile(request["out"])
 
@@ -177,7 +186,8 @@ def serve():
                 loaded[request["id"]] = LoadedJacobian(request)
                 reply = f"ok compile_seconds={loaded[request['id']].compile_seconds!r}"
             elif command == "time":
-                reply = f"ok seconds={loaded[request['id']].time(int(request['reps']))!r}"
+                seconds = loaded[request["id"]].time(int(request["reps"]), request["fn"])
+                reply = f"ok seconds={seconds!r}"
             elif command == "reset_peak":
                 reset_peak()
                 reply = "ok"

@@ -37,8 +37,11 @@ public final class JaxProcess implements AutoCloseable {
         this.version = reply("start").getOrDefault("jax", "?");
     }
 
-    /** What JAX computed at the workload's inputs, and how long its first call (trace + compile + run) took. */
-    public record Loaded(Evaluation result, double compileSeconds) {}
+    /**
+     * What JAX computed at the workload's inputs — its value and {@code jit(grad(f))}, and what
+     * {@code jit(value_and_grad(f))} returned — and how long grad's first call (trace + compile + run) took.
+     */
+    public record Loaded(Evaluation result, Evaluation valueAndGradResult, double compileSeconds) {}
 
     public static JaxProcess start(Path python, Path script, Path workDir) throws IOException {
         Files.createDirectories(workDir);
@@ -83,15 +86,20 @@ public final class JaxProcess implements AutoCloseable {
         Map<String, String> reply = request("{\"cmd\":\"load\",\"id\":\"" + workload.id() + "\",\"kind\":\""
                 + workload.jaxKind() + "\",\"file\":\"" + inputs + "\",\"out\":\"" + outputs + "\",\"params\":"
                 + params + "}");
-        double[] values = readDoubles(outputs);
+        return new Loaded(valueAndGradient(outputs, layout),
+                valueAndGradient(Path.of(outputs + ".value_and_grad"), layout),
+                Double.parseDouble(reply.get("compile_seconds")));
+    }
+
+    private static Evaluation valueAndGradient(Path file, GradientLayout layout) throws IOException {
+        double[] values = readDoubles(file);
         if (values.length != 1 + layout.size()) {
-            throw new IOException("expected JAX's value and " + layout.size() + " partials, got " + values.length
-                    + " numbers");
+            throw new IOException("expected JAX's value and " + layout.size() + " partials in " + file.getFileName()
+                    + ", got " + values.length + " numbers");
         }
         double[] gradient = new double[layout.size()];
         System.arraycopy(values, 1, gradient, 0, gradient.length);
-        return new Loaded(Evaluation.withGradient(values[0], gradient),
-                Double.parseDouble(reply.get("compile_seconds")));
+        return Evaluation.withGradient(values[0], gradient);
     }
 
     /** The id {@link #loadJacobian} loads JAX's Jacobian row under, for {@link #timer}. */
@@ -111,9 +119,19 @@ public final class JaxProcess implements AutoCloseable {
         return readDoubles(outputs);
     }
 
+    /** Times {@code jit(grad(f))} (the Jacobian row: {@code jit(jacfwd)}). */
     public Timer timer(String workloadId) {
+        return timer(workloadId, "grad");
+    }
+
+    /** Times {@code jit(value_and_grad(f))}: the value and the gradient, like one call of our gradient. */
+    public Timer valueAndGradTimer(String workloadId) {
+        return timer(workloadId, "value_and_grad");
+    }
+
+    private Timer timer(String workloadId, String function) {
         return reps -> Double.parseDouble(request("{\"cmd\":\"time\",\"id\":\"" + workloadId + "\",\"reps\":"
-                + reps + "}").get("seconds"));
+                + reps + ",\"fn\":\"" + function + "\"}").get("seconds"));
     }
 
     public void resetPeak() throws IOException {

@@ -134,13 +134,24 @@ final class WorkloadRun {
 
     private void buildJax(Workload workload, GradientLayout layout, Optional<String> jaxProblem, Built built) {
         if (jax.isEmpty()) {
-            jaxProblem.ifPresent(problem -> built.failures.put(Column.JAX, problem));
+            jaxProblem.ifPresent(problem -> {
+                built.failures.put(Column.JAX, problem);
+                built.failures.put(Column.JAX_VALUE_AND_GRAD, problem);
+            });
             return;
         }
+        JaxProcess.Loaded[] loaded = new JaxProcess.Loaded[1]; // one load compiles both
         built.add(Column.JAX, () -> {
-            JaxProcess.Loaded loaded = jax.get().load(workload, layout, workDir);
-            built.jaxCompileMillis = loaded.compileSeconds() * 1e3;
-            return new Contender(Column.JAX, jax.get().timer(workload.id()), loaded.result());
+            loaded[0] = jax.get().load(workload, layout, workDir);
+            built.jaxCompileMillis = loaded[0].compileSeconds() * 1e3;
+            return new Contender(Column.JAX, jax.get().timer(workload.id()), loaded[0].result());
+        });
+        built.add(Column.JAX_VALUE_AND_GRAD, () -> {
+            if (loaded[0] == null) {
+                throw new IllegalStateException("JAX did not load " + workload.id() + " (see the JAX column)");
+            }
+            return new Contender(Column.JAX_VALUE_AND_GRAD, jax.get().valueAndGradTimer(workload.id()),
+                    loaded[0].valueAndGradResult());
         });
     }
 

@@ -49,6 +49,8 @@ public final class OrcJit implements AutoCloseable {
     public static OrcJit create(Map<String, MemorySegment> runtimeSymbols) {
         try {
             Lljit jit = Lljit.createForHost();
+            // --fast-math code calls libmvec's vector functions: let the process symbols resolve them.
+            jenzyme.runtime.llvm.VectorMaths.loadLibrary();
             jit.addProcessSymbolGenerator();
             runtimeSymbols.forEach((name, segment) -> jit.defineAbsoluteSymbol(name, segment.address()));
             NativeMemory.symbols().forEach((name, segment) -> jit.defineAbsoluteSymbol(name, segment.address()));

@@ -33,7 +33,8 @@ import java.util.Set;
  * {@link #CALL_WORK}), far inside the 100 ms interrupt bound. Other loops keep the poll at their header.
  *
  * <p>An innermost such loop that counts a local up by one just before its backward jump, and does nothing but
- * arithmetic, locals, array elements and {@code Math} calls, is also versioned (see {@link LoopVersion}).
+ * arithmetic, locals, array elements and {@code Math} calls, is also versioned (see {@link LoopVersion}); in a
+ * derivative only if it carries no floating-point recurrence ({@link LoopRecurrences}).
  */
 final class LoopShapes {
 
@@ -129,7 +130,8 @@ final class LoopShapes {
         boolean innermost = ends.keySet().stream().noneMatch(h -> header < h && h <= end);
         boolean versioned = counter >= 0 && innermost && plain && conditionLocals.contains(counter)
                 && instructions.subList(first, last).stream().anyMatch(i -> i instanceof ArrayLoadInstruction
-                        || i instanceof ArrayStoreInstruction);
+                        || i instanceof ArrayStoreInstruction)
+                && !(whenLong && LoopRecurrences.carriesRecurrence(instructions.subList(first, last + 1)));
         return Optional.of(new LoopShape(header, end, offsets.get(k), exitBci, chunk, counter, Set.copyOf(stored),
                 versioned, whenLong && !nested, nested));
     }
