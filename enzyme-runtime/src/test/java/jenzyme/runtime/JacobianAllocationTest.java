@@ -1,13 +1,20 @@
 package jenzyme.runtime;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Random;
 import jenzyme.runtime.ad.JacobianOptions;
 import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.bind.NativeBinder;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.Test;
@@ -21,12 +28,14 @@ import org.junit.jupiter.api.Test;
  * ended before C2 had compiled the calls in a CI run at load 17, at 288 bytes per call.
  *
  * <p>What allocated before: each Jacobian compiled after the first allocated the heap views of its arrays (288 bytes
- * per sweep, until CallRoute's fresh guard); then, in some JVMs, 32 to 96 bytes per call, and a reverse Jacobian
- * after a forward one 64 bytes per sweep: the forward sweeps' lane tables were native segments, and once the JDK's
- * shared downcall code had seen them next to heap segments, the heap views' sessions were allocated (JFR:
- * {@code GlobalSession$HeapSession}). Lane tables are heap segments now ({@code bind.LaneTable}). In the JVM of the
- * whole suite, after hundreds of other bindings, the first Jacobian still settled at 32 bytes per call (open), so
- * this test runs in a JVM of its own (enzyme-runtime's pom), as a notebook with a few Jacobians would.
+ * per sweep, until CallRoute's fresh guard); then a reverse Jacobian after a forward one 64 bytes per sweep, while
+ * the forward sweeps' lane tables were native segments ({@code bind.LaneTable} made them heap segments); and in the
+ * JVM of the whole suite 32 bytes per call, a memory session per sweep ({@code GlobalSession$HeapSession}): the JDK
+ * shares one generated downcall class per C signature, and once other code of the Jacobian's signature had passed
+ * native segments of one arena through it, the JIT no longer scalar-replaced our heap segments' sessions. So before
+ * the first Jacobian this test does what such code does ({@link #exerciseTheSignatureNatively}): while derivatives
+ * shared that class (before {@code CallRoute#heapOnly}), the first Jacobian then allocated 32 bytes per call, as in
+ * the suite. It runs in a JVM of its own (enzyme-runtime's pom), where no other test compiled the binding code first.
  */
 class JacobianAllocationTest {
 
@@ -59,7 +68,7 @@ class JacobianAllocationTest {
     }
 
     @Test
-    void noJacobianInAJvmAllocates() {
+    void noJacobianInAJvmAllocates() throws Throwable {
         CompiledClasses classes = InMemoryJavac.compile("al.Al", SOURCE);
         Random random = new Random(11);
         try (Pipeline pipeline = Pipeline.create();
@@ -71,6 +80,7 @@ class JacobianAllocationTest {
                      JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withDense(true));
              Jacobian reverse = pipeline.jacobian(new JavaMethod(classes, "al/Al", "lorenz96", "([D[D)V"),
                      JacobianOptions.DEFAULT.withMode(Mode.REVERSE))) {
+            exerciseTheSignatureNatively(reverse.reverse());
             // 10 states in reverse mode (10 sweeps, a quarter of the time of 20): still 320 bytes of arrays a sweep
             double[] v = random.doubles(10, -2, 5).toArray();
             List<Call> calls = List.of(
@@ -109,6 +119,35 @@ class JacobianAllocationTest {
             row[(i + n - 1) % n] += u[(i + 1) % n] - u[(i + n - 2) % n];
             row[i] -= 1;
             assertArrayEquals(row, jacobian[i], 1e-14, n + " states, row " + i);
+        }
+    }
+
+    /**
+     * Calls the reverse sweep's native code ({@code (status, u, du, n, y, dy, n, out)}, the C signature of every
+     * sweep of a {@code void f(double[], double[])} but the batched ones) as other code in a busy JVM does: through a
+     * plain critical downcall of that signature with native memory of one arena (user FFM code), and through a
+     * binding that may pass native memory, with heap arrays beside native segments of one arena (as a binding with
+     * JaggedRows' row tables does), until the JIT has compiled both.
+     */
+    private static void exerciseTheSignatureNatively(Derivative reverse) throws Throwable {
+        MemorySegment function = reverse.code().address(reverse.wrapper().symbol());
+        FunctionDescriptor signature = NativeBinder.wrapperDescriptor(reverse.wrapper());
+        assertEquals(FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT,
+                ADDRESS), signature);
+        MethodHandle plain = NativeBinder.bindRaw(function, signature);
+        MethodHandle binding = NativeBinder.bindWrapper(function, reverse.wrapper());
+        double[] u = new double[64]; // 1 KB of heap arrays: the binding's calls go critical
+        double[] y = new double[64];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment[] memory = new MemorySegment[5];
+            for (int i = 0; i < memory.length; i++) {
+                memory[i] = arena.allocate(1024, 16); // 10 doubles are read, the status block is zero
+            }
+            for (int k = 0; k < 50_000; k++) {
+                plain.invokeExact(memory[0], memory[1], memory[2], 10, memory[3], memory[4], 10, memory[0]);
+                binding.invokeExact(memory[0], MemorySegment.ofArray(u), memory[1], 10, MemorySegment.ofArray(y),
+                        memory[2], 10, memory[3]);
+            }
         }
     }
 

@@ -62,16 +62,16 @@ class ErrorRendererTest {
     @Test
     void refusalInsideAMethodOfACellClassNamesClassMethodAndParameters() throws Exception {
         evaluator.beginCell("[4]");
-        evaluator.eval("final class Acc { double total; void add(double v) { total += v; } }");
+        evaluator.eval("final class Acc { double total; void add(double v) { total += v; System.out.println(v); } }");
         evaluator.beginCell("[5]");
         evaluator.eval("double acc(double[] x) { Acc a = new Acc(); for (double v : x) a.add(v); return a.total; }");
         UserMethod method = evaluator.methods("acc").getFirst();
         LoweringException refused = assertThrows(LoweringException.class, () -> new BytecodeLowering(
                 evaluator.classBytes()).lower(method.ownerInternalName(), method.name(), method.descriptor()));
         ErrorReport report = renderer.render(magicFailure(refused, "reverse", "acc"));
-        assertEquals("%autodiff: cannot compile Acc.add(double): unsupported: writing the field Acc.total outside its"
-                + " constructor (compiled code keeps objects as values: create a new Acc with the new value, or use a"
-                + " record)", report.traceback().getFirst());
+        assertEquals("%autodiff: cannot compile Acc.add(double): unsupported: reading System.out of type"
+                + " java.io.PrintStream (compiled code reads notebook variables and static fields of type double, float,"
+                + " int, long and their arrays; pass other values as parameters)", report.traceback().getFirst());
     }
 
     @Test

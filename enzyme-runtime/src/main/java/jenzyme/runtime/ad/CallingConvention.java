@@ -423,7 +423,8 @@ public final class CallingConvention {
             case FLOAT_MATRIX -> ArgType.PTR_PTR_FLOAT;
             case INT_MATRIX -> ArgType.PTR_PTR_I32;
             case LONG_MATRIX -> ArgType.PTR_PTR_I64;
-            case VOID -> throw new IllegalArgumentException(Messages.NOT_A_WORKER_TYPE.format(type.javaName()));
+            // a written object never reaches the entry yet (BytecodeLowering refuses such a parameter)
+            case VOID, OBJECT_REF -> throw new IllegalArgumentException(Messages.NOT_A_WORKER_TYPE.format(type.javaName()));
         };
     }
 

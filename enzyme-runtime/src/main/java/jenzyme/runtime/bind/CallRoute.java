@@ -1,8 +1,11 @@
 package jenzyme.runtime.bind;
 
+import java.lang.foreign.AddressLayout;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -37,6 +40,8 @@ final class CallRoute {
     static final long ARRAY_DATA_BYTES = 256;
 
     private static final Linker LINKER = Linker.nativeLinker();
+    /** Marks the signatures of heap-only bindings ({@link #heapOnly}); meaningless as the size of an argument. */
+    private static final MemoryLayout HEAP_ONLY = MemoryLayout.sequenceLayout(0x4A5A_4845L, ValueLayout.JAVA_BYTE);
     private static final MethodHandle HEAP_BYTES;
     private static final MethodHandle LARGEST_INTEGER;
     private static final MethodHandle USE_CRITICAL;
@@ -84,8 +89,12 @@ final class CallRoute {
     /**
      * A handle of {@code descriptor}'s type that takes heap or native segments and routes each call; code that calls
      * back into the JVM ({@code callsBack}) always goes the ordinary way, since FFM forbids upcalls from critical calls.
+     *
+     * @param heapOnly whether every segment the binding's callers pass is a heap segment of a Java array (never
+     *                 native memory: no row tables, no {@code MemorySegment.NULL}); see {@link #heapOnly}
      */
-    static MethodHandle bind(MemorySegment function, FunctionDescriptor descriptor, boolean callsBack) {
+    static MethodHandle bind(MemorySegment function, FunctionDescriptor descriptor, boolean callsBack,
+                             boolean heapOnly) {
         MethodHandle ordinary = LINKER.downcallHandle(function, descriptor);
         MethodType type = ordinary.type();
         List<Integer> segments = new ArrayList<>();
@@ -104,12 +113,36 @@ final class CallRoute {
         if (callsBack) {
             return route.copying(ordinary, segments);
         }
-        MethodHandle critical = LINKER.downcallHandle(function, descriptor, Linker.Option.critical(true));
+        MethodHandle critical = LINKER.downcallHandle(function, heapOnly ? heapOnly(descriptor) : descriptor,
+                Linker.Option.critical(true));
         route.test = route.test(type, segments, integers);
         route.critical = critical;
         route.copying = route.copying(ordinary, segments);
         route.site = new MutableCallSite(route.routed());
         return route.site.dynamicInvoker();
+    }
+
+    /**
+     * {@code descriptor} with its first address parameter marked by a target layout (meaningless for an argument,
+     * but part of the key under which the JDK shares one generated downcall class, and its JIT profile, among all
+     * critical handles of a C signature): heap-only bindings share a class no code passing native memory reaches.
+     * Measured: once other code of a Jacobian sweep's signature had passed native segments of one arena through the
+     * shared class (a plain critical downcall, or a binding with row tables as JaggedRows makes them), the JIT no
+     * longer scalar-replaced the memory sessions of the sweep's heap segments: 32 bytes
+     * ({@code GlobalSession$HeapSession}) per sweep, in the JVM of the whole test suite and in JacobianAllocationTest's
+     * reproduction of it; 0 with the mark. A class of its own per binding did as well but cost ~10 ms per binding
+     * (load 12), against ~0.5 ms for a cached one.
+     */
+    private static FunctionDescriptor heapOnly(FunctionDescriptor descriptor) {
+        MemoryLayout[] arguments = descriptor.argumentLayouts().toArray(MemoryLayout[]::new);
+        for (int i = 0; i < arguments.length; i++) {
+            if (arguments[i] instanceof AddressLayout address) {
+                arguments[i] = address.withTargetLayout(HEAP_ONLY);
+                FunctionDescriptor marked = FunctionDescriptor.ofVoid(arguments);
+                return descriptor.returnLayout().map(marked::changeReturnLayout).orElse(marked);
+            }
+        }
+        return descriptor;
     }
 
     /**

@@ -81,7 +81,9 @@ public final class DerivativeBinder {
         String symbol = wrapper.symbol();
         List<Feed> feeds = convention.feeds();
         MethodType javaType = convention.handleType();
-        MethodHandle raw = NativeBinder.bindWrapper(function, wrapper, callsBack);
+        boolean rowTables = feeds.stream()
+                .anyMatch(f -> f.kind() == Feed.Kind.ROWS || f.kind() == Feed.Kind.FIELD_ROWS);
+        MethodHandle raw = NativeBinder.bindWrapper(function, wrapper, callsBack, !rowTables);
 
         // (int[] status, javaType params..., static fields...) → one filtered native argument per wrapper parameter.
         List<StaticField> fields = convention.entry().fields().stream().map(FieldParameter::field).toList();
@@ -117,7 +119,7 @@ public final class DerivativeBinder {
         handle = MethodHandles.permuteArguments(handle, withStatus, reorder);
         handle = StaticFieldReads.supply(handle, fieldBase, fields, classes);
         handle = NativeBinder.withStatusBlock(handle, isLive, symbol);
-        if (feeds.stream().anyMatch(f -> f.kind() == Feed.Kind.ROWS || f.kind() == Feed.Kind.FIELD_ROWS)) {
+        if (rowTables) {
             handle = JaggedRows.endingAfter(handle); // the row copies go back to their arrays, the tables are freed
         }
         if (callsBack) {

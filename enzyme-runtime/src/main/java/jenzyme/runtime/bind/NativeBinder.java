@@ -68,7 +68,7 @@ public final class NativeBinder {
      */
     public static MethodHandle bind(MemorySegment function, NativeSignature signature, BooleanSupplier isLive,
                                     String symbol) {
-        MethodHandle raw = bindRouted(function, signature.functionDescriptor());
+        MethodHandle raw = routed(function, signature.functionDescriptor(), false, !hasRowTables(signature));
         MethodHandle handle = expandArrays(raw, signature.arguments());
         handle = MethodHandles.filterArguments(handle, 0, STATUS_SEGMENT); // (int[] status, args...)R
         handle = withStatus(handle, NEW_STATUS, CHECK_STATUS, signature, isLive, symbol);
@@ -140,8 +140,14 @@ public final class NativeBinder {
 
     /** {@link #bindRouted}, never critical when the code calls back into the JVM ({@link JvmCalls}). */
     public static MethodHandle bindRouted(MemorySegment function, FunctionDescriptor descriptor, boolean callsBack) {
+        return routed(function, descriptor, callsBack, false);
+    }
+
+    /** See {@code CallRoute.bind}: {@code heapOnly} when the callers pass no native memory. */
+    private static MethodHandle routed(MemorySegment function, FunctionDescriptor descriptor, boolean callsBack,
+                                       boolean heapOnly) {
         try {
-            return CallRoute.bind(function, descriptor, callsBack);
+            return CallRoute.bind(function, descriptor, callsBack, heapOnly);
         } catch (IllegalArgumentException e) {
             throw new BindingException(Messages.FFM_CANNOT_BIND.format(descriptor, e.getMessage()), e);
         }
@@ -161,11 +167,22 @@ public final class NativeBinder {
      * {@code void}, one layout per wrapper parameter. No status handling, no checks: the derivative binders add those.
      */
     public static MethodHandle bindWrapper(MemorySegment function, WrapperSignature wrapper) {
-        return bindWrapper(function, wrapper, false);
+        return bindWrapper(function, wrapper, false, false);
     }
 
-    /** {@link #bindWrapper}, never critical when the code calls back into the JVM ({@link JvmCalls}). */
-    public static MethodHandle bindWrapper(MemorySegment function, WrapperSignature wrapper, boolean callsBack) {
+    /**
+     * {@link #bindWrapper}, never critical when the code calls back into the JVM ({@link JvmCalls}), and
+     * {@code heapOnly} when every segment its callers pass is a heap segment of a Java array (see
+     * {@code CallRoute.bind}: such bindings keep their heap segments off the heap once compiled, whatever other code
+     * of their signature passes).
+     */
+    public static MethodHandle bindWrapper(MemorySegment function, WrapperSignature wrapper, boolean callsBack,
+                                           boolean heapOnly) {
+        return routed(function, wrapperDescriptor(wrapper), callsBack, heapOnly);
+    }
+
+    /** The C signature of a worker-made wrapper: {@code void}, one layout per wrapper parameter. */
+    public static FunctionDescriptor wrapperDescriptor(WrapperSignature wrapper) {
         MemoryLayout[] layouts = wrapper.parameters().stream().map(p -> switch (p.type()) {
             case DOUBLE -> ValueLayout.JAVA_DOUBLE;
             case FLOAT -> ValueLayout.JAVA_FLOAT;
@@ -174,7 +191,7 @@ public final class NativeBinder {
             case I8 -> ValueLayout.JAVA_BOOLEAN;
             case PTR -> ValueLayout.ADDRESS;
         }).toArray(MemoryLayout[]::new);
-        return bindRouted(function, FunctionDescriptor.ofVoid(layouts), callsBack);
+        return FunctionDescriptor.ofVoid(layouts);
     }
 
     /** Replaces each array's native (pointer[, length]) parameters by the one Java array parameter. */

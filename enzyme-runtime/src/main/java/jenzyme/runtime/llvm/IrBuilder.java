@@ -232,6 +232,16 @@ public final class IrBuilder implements AutoCloseable {
         return LLVMBuildStore(builder, value, pointer);
     }
 
+    /** The address of field {@code index} of the struct of type {@code structType} at {@code pointer}. */
+    public LLVMValueRef structGep(LLVMTypeRef structType, LLVMValueRef pointer, int index, String name) {
+        return LLVMBuildStructGEP2(builder, structType, pointer, index, name);
+    }
+
+    /** The type of field {@code index} of {@code structType}. */
+    public LLVMTypeRef fieldType(LLVMTypeRef structType, int index) {
+        return LLVMStructGetTypeAtIndex(structType, index);
+    }
+
     public LLVMValueRef inBoundsGep(LLVMTypeRef elementType, LLVMValueRef pointer, LLVMValueRef index) {
         // Not new PointerPointer<>(index): with a single Pointer that is JavaCPP's cast constructor, not an array.
         return LLVMBuildInBoundsGEP2(builder, elementType, pointer, new PointerPointer<>(new LLVMValueRef[] {index}), 1, "");

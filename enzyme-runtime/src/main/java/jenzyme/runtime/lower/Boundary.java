@@ -10,7 +10,8 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
 /**
  * Values at function boundaries: booleans are {@code i8} outside and JVM ints inside, arrays are (pointer, length),
  * two-dimensional arrays (row table, row-length table, row count),
- * records are their leaves in order as parameters and one LLVM struct of those leaves as a result.
+ * records are their leaves in order as parameters and one LLVM struct of those leaves as a result, an object compiled
+ * code writes the address of its fields ({@link WrittenObjects}).
  */
 final class Boundary {
 
@@ -25,6 +26,12 @@ final class Boundary {
     /** Appends the LLVM arguments that pass {@code value} as a parameter of shape {@code shape}. */
     void flatten(JValue value, Shape shape, List<LLVMValueRef> out) {
         switch (shape) {
+            case RecordShape record when record.isWritten() -> {
+                if (!value.isObjectRef()) {
+                    throw Unsupported.malformed("expected the address of a " + record.javaName() + ", got a value");
+                }
+                out.add(value.value());
+            }
             case RecordShape record -> {
                 if (value.kind() != ValueKind.RECORD || value.isUnconstructed()) {
                     throw Unsupported.malformed("expected a constructed " + record.javaName() + ", got " + value.kind());
@@ -51,6 +58,7 @@ final class Boundary {
     /** The value of shape {@code shape} whose leaves start at {@code values[from]}; advances {@code next[0]}. */
     JValue gather(List<LLVMValueRef> values, Shape shape, int[] next) {
         return switch (shape) {
+            case RecordShape record when record.isWritten() -> JValue.object(record, values.get(next[0]++));
             case RecordShape record -> {
                 List<JValue> components = new ArrayList<>();
                 record.components().forEach(c -> components.add(gather(values, c.shape(), next)));

@@ -61,9 +61,19 @@ public final class BytecodeLowering {
         MethodRef entryRef = new MethodRef(ownerInternalName, methodName, descriptor);
         List<StaticField> fields = List.of();
         ReturnedArrays returned = new ReturnedArrays();
+        // The first write found to each class whose objects compiled code writes (lowered again: WrittenObjects).
+        java.util.Map<String, WrittenObjects.Discovered> written = new java.util.LinkedHashMap<>();
         while (true) {
             StaticFields statics = new StaticFields(fields);
-            LoweredModule lowered = lowerOnce(entryRef, statics, returned, lambdas, polling);
+            LoweredModule lowered;
+            try {
+                lowered = lowerOnce(entryRef, statics, returned, lambdas, polling, written);
+            } catch (WrittenObjects.Discovered found) {
+                if (written.putIfAbsent(found.owner(), found) != null) {
+                    throw new IllegalStateException(Messages.MALFORMED_BYTECODE.format("a written " + found.owner()));
+                }
+                continue;
+            }
             if (lowered != null) {
                 return lowered;
             }
@@ -78,11 +88,12 @@ public final class BytecodeLowering {
      * callers are lowered before their callees.
      */
     private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics, ReturnedArrays returned,
-                                    List<EntryLambda> lambdas, LoopPolling polling) {
+                                    List<EntryLambda> lambdas, LoopPolling polling,
+                                    java.util.Map<String, WrittenObjects.Discovered> written) {
         String ownerInternalName = entryRef.owner();
         String methodName = entryRef.name();
         String descriptor = entryRef.descriptor();
-        ClassLibrary classes = new ClassLibrary(source);
+        ClassLibrary classes = new ClassLibrary(source, written.keySet());
         String specialised = EntryLambda.specialise(descriptor, lambdas, classes);
         String moduleName = SymbolNames.of(new MethodRef(ownerInternalName, methodName, specialised));
         // Reverse mode: failures unwind, so Enzyme's backward sweep has no path from a failure to reverse.
@@ -95,6 +106,7 @@ public final class BytecodeLowering {
             } catch (Unsupported unsupported) {
                 throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1, null);
             }
+            refuseWrittenParameters(entry, written);
             for (var next = functions.nextToLower(); next.isPresent(); next = functions.nextToLower()) {
                 try {
                     MethodLowering.lower(module, classes, functions, ruleCalls, next.get(), polling);
@@ -112,6 +124,23 @@ public final class BytecodeLowering {
             return new LoweredModule(moduleName, module.bitcode(), module.defines(RuntimeSymbols.RULE_FAILED),
                     entryPoint(entry, statics.known(), classes),
                     functions.loweredMethods(), ruleCalls.jvmCalls(), functions.sharedArrays());
+        }
+    }
+
+    /**
+     * Refuses a parameter of the method you compile (its receiver included) whose class compiled code writes: the
+     * writes would stay in compiled code's copy of the object. Reported at the first write found.
+     */
+    private static void refuseWrittenParameters(LoweredFunction entry,
+                                                java.util.Map<String, WrittenObjects.Discovered> written) {
+        List<Shape> shapes = entry.signature().parameters();
+        for (int i = 0; i < shapes.size(); i++) {
+            if (shapes.get(i) instanceof RecordShape shape && shape.isWritten()) {
+                WrittenObjects.Discovered at = written.get(shape.internalName());
+                throw new LoweringException(Messages.UNSUPPORTED.format(Messages.OBJECT_PARAMETER_WRITTEN.format(
+                        at.field(), shape.javaName(), entry.parameterNames().get(i))), at.method().owner(),
+                        at.method().name(), at.method().descriptor(), at.bci(), at.line(), null);
+            }
         }
     }
 

@@ -22,8 +22,16 @@ final class ClassLibrary {
     private final Map<String, Optional<RecordShape>> records = new HashMap<>();
     private final Map<String, LambdaTarget> lambdas = new HashMap<>();
 
+    /** Classes whose objects compiled code writes ({@link WrittenObjects}), by internal name. */
+    private final java.util.Set<String> written;
+
     ClassLibrary(ClassBytesSource source) {
+        this(source, java.util.Set.of());
+    }
+
+    ClassLibrary(ClassBytesSource source, java.util.Set<String> written) {
         this.source = source;
+        this.written = java.util.Set.copyOf(written);
     }
 
     boolean has(String internalName) {
@@ -106,9 +114,16 @@ final class ClassLibrary {
                 throw Unsupported.construct(Messages.RECORD_COMPONENT, JavaWords.owner(internalName),
                         field.fieldName().stringValue(), JavaWords.type(descriptor));
             }
+            if (shape.get() instanceof RecordShape held && held.isWritten()) {
+                // Held by value it would be a copy that writes miss; held as an address it could outlive its block.
+                throw Unsupported.construct(Messages.OBJECT_WRITTEN_IN_FIELD, held.javaName(),
+                        JavaWords.owner(internalName), field.fieldName().stringValue());
+            }
             components.add(new RecordShape.Component(field.fieldName().stringValue(), descriptor, shape.get()));
         }
-        Optional<RecordShape> shape = Optional.of(new RecordShape(internalName, components, extendsRecord(model.get())));
+        boolean isRecord = extendsRecord(model.get());
+        Optional<RecordShape> shape = Optional.of(new RecordShape(internalName, components, isRecord, false,
+                !isRecord && written.contains(internalName)));
         records.put(internalName, shape);
         return shape;
     }

@@ -54,8 +54,11 @@ final class FrameSlots implements AutoCloseable {
                 arrayType) : JValue.scalar(kind, value);
     }
 
-    /** Loads the record last stored in slot {@code key}, component by component. */
+    /** Loads the record last stored in slot {@code key}, component by component (a written object: its address). */
     JValue load(String key, RecordShape shape, String name) {
+        if (shape.isWritten()) {
+            return JValue.object(shape, module.ir().load(module.ir().ptr(), objectCell(key, name), name));
+        }
         java.util.List<JValue> components = new java.util.ArrayList<>();
         for (int i = 0; i < shape.components().size(); i++) {
             RecordShape.Component component = shape.components().get(i);
@@ -69,6 +72,10 @@ final class FrameSlots implements AutoCloseable {
 
     /** Stores {@code value}; a record goes component by component into slots of its own. */
     void store(String key, JValue value, String name) {
+        if (value.isObjectRef()) {
+            module.ir().store(value.value(), objectCell(key, name));
+            return;
+        }
         if (value.kind() == ValueKind.RECORD) {
             if (value.isUnconstructed()) {
                 throw Unsupported.malformed("a record stored before its constructor ran");
@@ -89,6 +96,11 @@ final class FrameSlots implements AutoCloseable {
         }
     }
 
+    /** A fresh, uninitialised slot of {@code type} in the entry block: a written object's fields. */
+    LLVMValueRef newSlot(LLVMTypeRef type, String name) {
+        return entryBuilder.alloca(type, name);
+    }
+
     /** A fresh slot of {@code type} in the entry block, initialised there to {@code initial}. */
     LLVMValueRef newInitialisedSlot(LLVMTypeRef type, LLVMValueRef initial, String name) {
         LLVMValueRef slot = entryBuilder.alloca(type, name);
@@ -99,6 +111,12 @@ final class FrameSlots implements AutoCloseable {
     /** Ends the entry block with a branch to the function's first real block. */
     void finish(LLVMBasicBlockRef firstBlock) {
         entryBuilder.br(firstBlock);
+    }
+
+    /** The cell of a slot holding a written object: its address ({@link WrittenObjects}). */
+    private LLVMValueRef objectCell(String key, String name) {
+        return slots.computeIfAbsent(key + ":object", k -> new LLVMValueRef[] {
+                entryBuilder.alloca(module.ir().ptr(), name + ".addr")})[0];
     }
 
     /** The third cell of a slot holding a two-dimensional array: its row-length table. */

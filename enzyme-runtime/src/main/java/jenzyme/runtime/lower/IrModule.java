@@ -80,6 +80,7 @@ final class IrModule implements AutoCloseable {
         return switch (type) {
             case BOOLEAN -> ir.i8();
             case VOID -> ir.voidType();
+            case OBJECT_REF -> ir.ptr();
             default -> type.isArray() ? ir.ptr() : type(ValueKind.of(type));
         };
     }

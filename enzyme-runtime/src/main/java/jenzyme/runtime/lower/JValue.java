@@ -60,8 +60,18 @@ record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, RecordSha
         return new JValue(ValueKind.RECORD, null, null, shape, null, null, null);
     }
 
+    /** An object compiled code writes ({@link RecordShape#isWritten}): the pointer to its fields' block. */
+    static JValue object(RecordShape shape, LLVMValueRef block) {
+        return new JValue(ValueKind.RECORD, block, null, shape, null, null, null);
+    }
+
     boolean isUnconstructed() {
-        return kind == ValueKind.RECORD && components == null;
+        return kind == ValueKind.RECORD && components == null && value == null;
+    }
+
+    /** Whether this is a written object's pointer ({@link #object}) rather than a value. */
+    boolean isObjectRef() {
+        return kind == ValueKind.RECORD && value != null;
     }
 
     // Records compare by identity: two placeholders of one shape are different objects under construction.

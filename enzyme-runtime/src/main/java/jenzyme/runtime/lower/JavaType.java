@@ -29,6 +29,11 @@ public enum JavaType implements Shape {
     FLOAT_MATRIX("[[F", float[][].class, "ptr", "ptr", "i32"),
     INT_MATRIX("[[I", int[][].class, "ptr", "ptr", "i32"),
     LONG_MATRIX("[[J", long[][].class, "ptr", "ptr", "i32"),
+    /**
+     * Not a Java type: the pointer to the fields of an object that compiled code writes ({@link RecordShape#isWritten}),
+     * the one leaf such an object crosses a boundary between compiled methods as. Its descriptor matches no field.
+     */
+    OBJECT_REF("L*;", Object.class, "ptr"),
     VOID("V", void.class);
 
     private final String descriptor;

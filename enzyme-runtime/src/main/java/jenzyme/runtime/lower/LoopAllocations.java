@@ -17,6 +17,9 @@ import jenzyme.runtime.error.Messages;
  * callee cannot keep an array: there are no fields, and an array it returns is a copy, {@link ArrayHandOver}),
  * returning it (the exit copies it before it frees the call's arrays) — keeps each array inside its iteration.
  *
+ * <p>An object compiled code writes, created in a loop, is followed the same way: its {@code new} reuses one block
+ * each iteration ({@link WrittenObjects}), so it is refused where an array would be refused or copied.
+ *
  * <p>Enzyme sees plain malloc/free pairs across iterations and keeps what its reverse sweep needs (it defers such
  * frees to the reverse sweep; the 10^6-call memory test and the gradients checked with glibc's MALLOC_PERTURB_ show
  * neither a leak nor a read of freed memory). Measured and dropped: one free list per call freed at exit, which holds
@@ -54,6 +57,10 @@ final class LoopAllocations {
             return false;
         }
         boolean outside = !plan.isDeclaredInside(slot, bci, site.loop());
+        if (outside && value.isObjectRef()) {
+            throw Unsupported.construct(Messages.LOOP_OBJECT_ESCAPES, value.shape().javaName(),
+                    Messages.LOOP_ARRAY_OUTER_LOCAL.format(plan.localName(slot)));
+        }
         if (outside && (value.isMatrix() || site.row())) {
             throw escapes(Messages.LOOP_ARRAY_OUTER_LOCAL.format(plan.localName(slot)));
         }
@@ -112,7 +119,11 @@ final class LoopAllocations {
      * object: the record may outlive the iteration (a row, qa7 R0c's "Not covered": {@code h = new Holder(m[1])}).
      */
     void mustStay(JValue value, Messages how) {
-        if (arrays.containsKey(value)) {
+        Site site = arrays.get(value);
+        if (site != null && value.isObjectRef()) {
+            throw Unsupported.construct(Messages.LOOP_OBJECT_ESCAPES, value.shape().javaName(), how.format());
+        }
+        if (site != null) {
             throw escapes(how.format());
         }
     }

@@ -78,6 +78,11 @@ final class LoweredFunctions {
             // Refused before its body is lowered: the entry's result goes into a one-dimensional result array.
             throw Unsupported.construct(Messages.RETURNING_ARRAY, type.javaName());
         }
+        if (signature.kind() != MethodSignature.Kind.CONSTRUCTOR && signature.returnType() instanceof RecordShape
+                returned && returned.isWritten()) {
+            // Its block dies with the method that made it (WrittenObjects).
+            throw Unsupported.construct(Messages.OBJECT_WRITTEN_RETURNED, ref.asWritten(), returned.javaName());
+        }
         LLVMTypeRef type = module.functionType(signature, entry);
         LLVMValueRef function = module.addFunction(symbol, type, entry);
         // The status block is private to each call: nothing else can alias or keep it.

@@ -117,6 +117,11 @@ final class MethodCalls {
                 throw Unsupported.malformed("a constructor called on a constructed record");
             }
         }
+        if (records.underConstruction() != null && args.contains(records.underConstruction())) {
+            // Its fields live in this constructor's frame until it returns them (RecordValues).
+            throw Unsupported.construct(Messages.OBJECT_UNDER_CONSTRUCTION_PASSED,
+                    records.underConstruction().shape().javaName());
+        }
         if (hasReceiver && placeholder == null) {
             Optional<JValue> component = records.accessor(owner, name, descriptor, args.getFirst());
             if (component.isPresent()) {
@@ -179,7 +184,11 @@ final class MethodCalls {
             }
             stack.push(parts.carried().made(returnedArray));
         } else if (placeholder != null) {
-            stack.replaceAll(placeholder, boundary.result(result, returnType));
+            JValue constructed = records.constructed(placeholder, boundary.result(result, returnType));
+            if (constructed.isObjectRef() && insideLoop) {
+                parts.loopArrays().allocated(constructed, bci); // its block is reused by the next iteration
+            }
+            stack.replaceAll(placeholder, constructed);
         } else if (returnType != JavaType.VOID) {
             stack.push(boundary.result(result, returnType));
         }

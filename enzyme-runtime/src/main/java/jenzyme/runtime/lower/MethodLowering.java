@@ -112,6 +112,8 @@ final class MethodLowering {
                 slots = frame;
                 lowerBody(code);
             }
+        } catch (WrittenObjects.Discovered written) {
+            throw written.at(ref, bci, plan.line(bci));
         } catch (Unsupported unsupported) {
             if (unsupported.bci() >= 0) {
                 bci = unsupported.bci();
@@ -134,7 +136,7 @@ final class MethodLowering {
         }
 
         boundary = new Boundary(module);
-        records = new RecordValues(classes, slots, method.signature());
+        records = new RecordValues(classes, slots, method.signature(), new WrittenObjects(module, slots, boundary));
         lambdas = new LambdaValues(classes);
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);

@@ -72,7 +72,7 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
                     .orElseThrow(() -> Unsupported.type("parameter", parameter.descriptorString())));
         }
         if (kind == Kind.CONSTRUCTOR) {
-            return new MethodSignature(kind, parameters, owner);
+            return new MethodSignature(kind, parameters, owner.asValue()); // its fields' values, even when written
         }
         Shape returnType = shape(type.returnType(), classes).orElseThrow(
                 () -> Unsupported.type("return", type.returnType().descriptorString()));

@@ -18,9 +18,15 @@ import java.util.List;
  * <p>A lambda ({@code isFunctional}) is kept the same way, its captured values being the components
  * ({@link ClassLibrary#lambdaShape}); a functional-interface parameter of the method you compile is, before a call
  * names its target, the shape without components named by the interface ({@link #functional}).
+ *
+ * <p>An object whose fields compiled code writes outside its constructors ({@code isWritten}, {@link WrittenObjects})
+ * is no value: it lives in memory (its fields in one block, {@link #valueLeaves()} in order) and every name of it in
+ * compiled code is a pointer to that block, so that a write through one name is seen through all of them. It crosses
+ * function boundaries as that one pointer ({@link JavaType#OBJECT_REF}); its constructors still return its fields'
+ * values ({@link #asValue()}), which {@code new} stores into the block.
  */
-public record RecordShape(String internalName, List<Component> components, boolean isRecord, boolean isFunctional)
-        implements Shape {
+public record RecordShape(String internalName, List<Component> components, boolean isRecord, boolean isFunctional,
+                          boolean isWritten) implements Shape {
 
     /** One component: its name as declared, its field descriptor and its shape. */
     public record Component(String name, String descriptor, Shape shape) implements java.io.Serializable {}
@@ -31,7 +37,16 @@ public record RecordShape(String internalName, List<Component> components, boole
 
     /** A record ({@code isRecord}) or an object of a final class. */
     public RecordShape(String internalName, List<Component> components, boolean isRecord) {
-        this(internalName, components, isRecord, false);
+        this(internalName, components, isRecord, false, false);
+    }
+
+    public RecordShape(String internalName, List<Component> components, boolean isRecord, boolean isFunctional) {
+        this(internalName, components, isRecord, isFunctional, false);
+    }
+
+    /** The same class kept as a value: the fields a constructor returns, and the layout of a written object's block. */
+    public RecordShape asValue() {
+        return isWritten ? new RecordShape(internalName, components, isRecord, isFunctional, false) : this;
     }
 
     /** A parameter of functional-interface type {@code iface} whose target is not known yet. */
@@ -39,8 +54,14 @@ public record RecordShape(String internalName, List<Component> components, boole
         return new RecordShape(iface, List.of(), false, true);
     }
 
+    /** How it crosses a function boundary: its fields' leaves, or the pointer to a written object's block. */
     @Override
     public List<JavaType> leaves() {
+        return isWritten ? List.of(JavaType.OBJECT_REF) : valueLeaves();
+    }
+
+    /** The leaves of its fields, depth first, whether or not it is written. */
+    public List<JavaType> valueLeaves() {
         List<JavaType> leaves = new ArrayList<>();
         components.forEach(c -> leaves.addAll(c.shape().leaves()));
         return List.copyOf(leaves);
@@ -54,6 +75,9 @@ public record RecordShape(String internalName, List<Component> components, boole
 
     /** Leaf names, depth first, under {@code prefix}: {@code s.x}, {@code s.v}, {@code s.pos.x} for parameter s. */
     public List<String> leafNames(String prefix) {
+        if (isWritten) {
+            return List.of(prefix); // one pointer
+        }
         List<String> names = new ArrayList<>();
         for (Component c : components) {
             String name = prefix + "." + c.name();

@@ -11,7 +11,8 @@ import jenzyme.runtime.error.Messages;
  * Records inside one lowered method. A record is a value: {@code new R} pushes a placeholder that the constructor
  * call replaces by the record's component values; reading a component is taking that value. Inside a record's
  * constructor, the record under construction ({@code this}) has its fields in frame slots until it returns them as
- * one struct. Nothing is allocated and no reference to a record exists at run time.
+ * one struct. Nothing is allocated and no reference to a record exists at run time. An object whose fields compiled
+ * code writes outside its constructors is the exception: it lives in memory ({@link WrittenObjects}).
  */
 final class RecordValues {
 
@@ -20,11 +21,13 @@ final class RecordValues {
     private final ClassLibrary classes;
     private final FrameSlots slots;
     private final JValue underConstruction;
+    private final WrittenObjects objects;
 
     /** @param signature the lowered method's; a constructor gets a {@code this} whose fields live in frame slots */
-    RecordValues(ClassLibrary classes, FrameSlots slots, MethodSignature signature) {
+    RecordValues(ClassLibrary classes, FrameSlots slots, MethodSignature signature, WrittenObjects objects) {
         this.classes = classes;
         this.slots = slots;
+        this.objects = objects;
         this.underConstruction = signature.kind() == MethodSignature.Kind.CONSTRUCTOR
                 ? JValue.unconstructed((RecordShape) signature.returnType()) : null;
     }
@@ -54,6 +57,15 @@ final class RecordValues {
         return underConstruction;
     }
 
+    /**
+     * The value {@code new} pushes once the constructor of {@code placeholder} returned {@code fields}: an object
+     * compiled code writes is put in memory ({@link WrittenObjects}), any other stays the value.
+     */
+    JValue constructed(JValue placeholder, JValue fields) {
+        return placeholder.shape().isWritten() && placeholder != underConstruction
+                ? objects.create(placeholder.shape(), fields) : fields;
+    }
+
     /** The placeholder for {@code new internalName}. */
     JValue allocate(String internalName) {
         return JValue.unconstructed(shape(internalName));
@@ -75,14 +87,22 @@ final class RecordValues {
         Shape component = shape.components().get(index).shape();
         if (field.opcode() == Opcode.PUTFIELD) {
             JValue value = stack.pop();
-            if (stack.pop() != underConstruction || underConstruction == null) {
-                throw Unsupported.construct(Messages.OBJECT_FIELD_WRITE, name, shape.javaName());
+            JValue target = stack.pop();
+            if (target == underConstruction && underConstruction != null) {
+                slots.store(FIELD_KEY + index, value, "this." + name);
+            } else if (target.isObjectRef()) {
+                objects.store(target, index, value);
+            } else if (shape.isRecord() || shape.isFunctional()) {
+                throw Unsupported.malformed("putfield " + name + " on the record " + shape.javaName());
+            } else {
+                throw new WrittenObjects.Discovered(shape.internalName(), name); // lowered again, written
             }
-            slots.store(FIELD_KEY + index, value, "this." + name);
             return;
         }
         JValue target = stack.pop();
-        if (target == underConstruction && target != null) {
+        if (target.isObjectRef()) {
+            stack.push(objects.load(target, index));
+        } else if (target == underConstruction && target != null) {
             stack.push(component instanceof RecordShape nested ? slots.load(FIELD_KEY + index, nested, "this." + name)
                     : slots.load(FIELD_KEY + index, ValueKind.of((JavaType) component), "this." + name));
         } else {
@@ -108,7 +128,8 @@ final class RecordValues {
         boolean generated = code.map(c -> c.elementList().stream()
                 .filter(e -> e instanceof java.lang.classfile.Instruction).toList()).filter(list -> list.size() == 3
                         && list.get(1) instanceof FieldInstruction read && read.name().equalsString(name)).isPresent();
-        return generated ? java.util.Optional.of(receiver.components().get(index)) : java.util.Optional.empty();
+        return !generated ? java.util.Optional.empty() : java.util.Optional.of(receiver.isObjectRef()
+                ? objects.load(receiver, index) : receiver.components().get(index));
     }
 
     /** The record under construction as its constructor returns it (every final field is assigned by then). */

@@ -36,6 +36,7 @@ enum ValueKind {
             case DOUBLE -> DOUBLE;
             case DOUBLE_ARRAY, FLOAT_ARRAY, INT_ARRAY, LONG_ARRAY, DOUBLE_MATRIX, FLOAT_MATRIX, INT_MATRIX, LONG_MATRIX
                     -> ARRAY;
+            case OBJECT_REF -> RECORD;
             case VOID -> throw new IllegalArgumentException(Messages.VOID_VALUE.format());
         };
     }
