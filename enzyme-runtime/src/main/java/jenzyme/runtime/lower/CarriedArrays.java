@@ -28,6 +28,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * different length raises an exception naming the line). Anything else is refused at its line, with the
  * {@code clone()} that makes it work.
  *
+ * <p>It also follows where each array value comes from ({@link #origins}: new, a variable, a static field, or
+ * several across a jump), for {@link ReturnedArrays} and {@link SharedArray}.
+ *
  * <p>Why by value rather than handing the variable the new array and freeing the old one: Enzyme kept such frees in
  * the forward sweep and read the freed arrays in the reverse sweep (an SIR integrator's d/dt came out 1% off, or
  * NaN), and a variable switching between a constant start array and computed ones was refused as "mismatched
@@ -35,55 +38,62 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  */
 final class CarriedArrays {
 
-    /**
-     * Variables are named by their frame-slot key: {@code local5} for a local, {@code local5.1} for an array component
-     * of the record in local 5 (each array component of a record local is carried like a variable of its own).
-     * {@code source}: the variable the stored array was loaded from, or null.
-     */
-    private record Store(String variable, int bci, boolean fresh, String source) {}
-
-    /** {@code target = source} carried at {@code bci}. */
-    private record Copy(String source, int bci, String target) {}
-
-    /** A variable's array that became part of a record or crossed a jump at {@code bci}. */
-    private record Escape(String variable, int bci) {}
+    /** {@code origins}: {@link #origins} of the array stored, for {@link ReturnedArrays}. */
+    private record Store(int slot, int bci, boolean fresh, int source, Set<Integer> origins) {}
 
     private final IrModule module;
     private final IrBuilder ir;
     private final FrameSlots slots;
     private final ExitPaths exits;
     private final CodePlan plan;
-    /** The variables of the parameters' locals ({@code local1}): a record parameter's components are parameters too. */
-    private final Set<String> parameters = new HashSet<>();
+    /** Locals and the array components of record locals ({@link Variables}): the "slots" below. */
+    private final Variables variables;
+    private final Set<Integer> parameters = new HashSet<>();
     /** New arrays not yet stored into a variable. */
     private final Set<JValue> fresh = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     /** Arrays loaded from a variable (or stored into one), by that variable. */
-    private final Map<JValue, String> loadedFrom = new IdentityHashMap<>();
+    private final Map<JValue, Integer> loadedFrom = new IdentityHashMap<>();
     /** Carried assignments: variable and the offsets that assign it. */
-    private final Map<String, List<Integer>> carried = new java.util.TreeMap<>();
+    private final Map<Integer, List<Integer>> carried = new java.util.TreeMap<>();
     private final List<Store> stores = new ArrayList<>();
     /** Offsets of the loads of each variable. */
-    private final Map<String, List<Integer>> loads = new java.util.HashMap<>();
-    /** Carried assignments from a variable ({@code y = next}). */
-    private final List<Copy> copiedFrom = new ArrayList<>();
-    private final List<Escape> escapes = new ArrayList<>();
+    private final Map<Integer, List<Integer>> loads = new java.util.HashMap<>();
+    /** Carried assignments from a variable ({@code y = next}): source variable, offset, target variable. */
+    private final List<int[]> copiedFrom = new ArrayList<>();
+    /** Variables whose array became part of a record or crossed a jump, with the offset. */
+    private final List<int[]> escapes = new ArrayList<>();
+    /** Origins of the arrays on each jump target's operand stack entry ("target:depth"), as jumps spill them. */
+    private final Map<String, Set<Integer>> spilled = new java.util.HashMap<>();
+    /** Arrays loaded at a jump target, with the origins of what each jump there carried (the set grows with them). */
+    private final Map<JValue, Set<Integer>> merged = new IdentityHashMap<>();
     /** The allocation cell of the array of its own each variable gets that may share its array when the loop starts. */
-    private final Map<String, LLVMValueRef> ownArrays = new java.util.HashMap<>();
-    /** Each variable's name in messages ({@code y}, {@code s.y}). */
-    private final Map<String, String> names = new java.util.HashMap<>();
+    private final Map<Integer, LLVMValueRef> ownArrays = new java.util.HashMap<>();
 
-    CarriedArrays(IrModule module, FrameSlots slots, ExitPaths exits, CodePlan plan, int[] parameterSlots) {
+    CarriedArrays(IrModule module, FrameSlots slots, ExitPaths exits, CodePlan plan, Variables variables,
+                  int[] parameterSlots) {
+        this.variables = variables;
         this.module = module;
         this.ir = module.ir();
         this.slots = slots;
         this.exits = exits;
         this.plan = plan;
         for (int slot : parameterSlots) {
-            parameters.add(Locals.key(slot));
+            parameters.add(slot);
         }
     }
 
-    /** {@code array} is a new array (or matrix) of this call ({@code new}, {@code clone()}, a callee's result). */
+    /** {@link #origins} of a new array. */
+    static final int NEW_ARRAY = -2;
+    /** {@link #origins} of an array that is neither new nor a variable's (a row, a record's component, a field). */
+    static final int UNKNOWN = -1;
+    /** {@link #origins} of the arrays of static fields: this, one less for the next field read, and so on. */
+    static final int FIRST_STATIC = -3;
+    private final List<String> staticFields = new ArrayList<>();
+
+    /**
+     * {@code array} is a new array of this call ({@code new}, {@code clone()}, a callee's new result). Matrices too:
+     * only {@link ReturnedArrays} asks about them (a matrix made in a loop is never carried).
+     */
     JValue made(JValue array) {
         if (array != null && array.kind() == ValueKind.ARRAY) {
             fresh.add(array);
@@ -91,9 +101,135 @@ final class CarriedArrays {
         return array;
     }
 
+    /**
+     * Where {@code array} (about to be returned or stored) may come from: {@link #NEW_ARRAY}, a variable's slot, or
+     * UNKNOWN; several for a value that crossed a jump ({@code first ? a : b}).
+     */
+    Set<Integer> origins(JValue array) {
+        if (fresh.contains(array)) {
+            return Set.of(NEW_ARRAY);
+        }
+        Integer slot = loadedFrom.get(array);
+        return slot != null ? Set.of(slot) : merged.getOrDefault(array, Set.of(UNKNOWN));
+    }
+
+    /**
+     * {@code origins} followed back through the variables' stores, once the method is lowered: {@link #NEW_ARRAY},
+     * {@link #UNKNOWN}, and the slots of the parameters reached.
+     */
+    Set<Integer> roots(java.util.Collection<Integer> origins) {
+        Set<Integer> roots = new HashSet<>();
+        Set<Integer> visited = new HashSet<>();
+        List<Integer> pending = new ArrayList<>(origins);
+        while (!pending.isEmpty()) {
+            int origin = pending.removeLast();
+            if (origin < 0 || parameters.contains(origin)) {
+                roots.add(origin);
+            } else if (variables.isComponent(origin) && originsOfStores(origin).isEmpty()) {
+                roots.add(UNKNOWN); // a component of a record parameter
+            }
+            if (origin >= 0 && visited.add(origin)) {
+                pending.addAll(originsOfStores(origin));
+            }
+        }
+        return roots;
+    }
+
+    /**
+     * The assignments of each array variable, once the method is lowered: offset and {@link #origins} of each store,
+     * a carried assignment as a new array.
+     */
+    Map<Integer, Map<Integer, Set<Integer>>> assignments() {
+        Map<Integer, Map<Integer, Set<Integer>>> bySlot = new java.util.TreeMap<>();
+        stores.forEach(s -> bySlot.computeIfAbsent(s.slot(), k -> new java.util.TreeMap<>()).put(s.bci(), s.origins()));
+        carried.forEach((slot, at) -> at.forEach(bci -> bySlot.computeIfAbsent(slot, k -> new java.util.TreeMap<>())
+                .put(bci, Set.of(NEW_ARRAY))));
+        return bySlot;
+    }
+
+    /** {@code result}, which a callee chose among {@code args} ({@link ReturnedArrays}): any of their origins. */
+    JValue chosen(List<JValue> args, JValue result) {
+        Set<Integer> origins = new HashSet<>();
+        args.stream().filter(a -> a.kind() == ValueKind.ARRAY).forEach(a -> origins.addAll(origins(a)));
+        merged.put(result, origins);
+        return result;
+    }
+
+    /** {@code array}, read from static field {@code name} (a notebook variable or constant: always Const). */
+    JValue readStatic(JValue array, String name) {
+        if (array.kind() == ValueKind.ARRAY) {
+            if (!staticFields.contains(name)) {
+                staticFields.add(name);
+            }
+            merged.put(array, Set.of(FIRST_STATIC - staticFields.indexOf(name)));
+        }
+        return array;
+    }
+
+    /** The static field a {@link #roots} member below {@link #FIRST_STATIC} stands for, else null. */
+    String staticField(int root) {
+        return root <= FIRST_STATIC ? staticFields.get(FIRST_STATIC - root) : null;
+    }
+
+    /** {@code value} goes to operand stack entry {@code depth} of the block at {@code target}. */
+    void spilled(int target, int depth, JValue value) {
+        if (value.kind() == ValueKind.ARRAY) {
+            spilled.computeIfAbsent(target + ":" + depth, key -> new HashSet<>()).addAll(origins(value));
+        }
+    }
+
+    /** {@code value}, loaded from operand stack entry {@code depth} at the block at {@code target}. */
+    JValue arrived(int target, int depth, JValue value) {
+        if (value.kind() == ValueKind.ARRAY) {
+            merged.put(value, spilled.computeIfAbsent(target + ":" + depth, key -> new HashSet<>()));
+        }
+        return value;
+    }
+
+    /**
+     * The {@link #origin}s of every array stored into variable {@code slot}, once the method is lowered: a carried
+     * assignment leaves the variable an array of its own ({@link #ownArray}) or the one it held, so it adds a new one.
+     */
+    List<Integer> originsOfStores(int slot) {
+        List<Integer> origins = new ArrayList<>(stores.stream().filter(s -> s.slot() == slot)
+                .flatMap(s -> s.origins().stream()).toList());
+        if (carried.containsKey(slot)) {
+            origins.add(NEW_ARRAY);
+        }
+        return origins;
+    }
+
+    /** The name of variable {@code slot} ({@link Variables}) in messages: {@code y}, {@code s.y}. */
+    String variableName(int slot) {
+        return variables.name(slot);
+    }
+
     /** Whether {@code value} is a new array not yet stored into a variable (nothing else holds it). */
     boolean isNew(JValue value) {
         return fresh.contains(value);
+    }
+
+    /** {@code kept}, the same array as {@code given} (a record's component): new, or loaded from a variable, if it was. */
+    void inherit(JValue given, JValue kept) {
+        if (fresh.remove(given)) {
+            fresh.add(kept);
+        }
+        Integer variable = loadedFrom.get(given);
+        if (variable != null) {
+            loadedFrom.put(kept, variable);
+        }
+    }
+
+    /**
+     * {@code row}, read from {@code matrix}: if the matrix was loaded from a variable, the row is part of that
+     * variable's array, so storing it elsewhere is a copy of the variable ({@code double[] r = J[0]}).
+     */
+    JValue row(JValue matrix, JValue row) {
+        Integer variable = loadedFrom.get(matrix);
+        if (variable != null && matrix.isMatrix()) {
+            loadedFrom.put(row, variable);
+        }
+        return row;
     }
 
     /** {@code cast}: {@code array} cast to its type ({@code (double[]) a.clone()}), new if it was. */
@@ -104,75 +240,67 @@ final class CarriedArrays {
         return cast;
     }
 
-    /** {@code kept}, the same array as {@code given} (a record's component): new, or loaded from a variable, if it was. */
-    void inherit(JValue given, JValue kept) {
-        if (fresh.remove(given)) {
-            fresh.add(kept);
+    /** A load of variable {@code slot}. */
+    JValue loaded(int slot, JValue value, int bci) {
+        if (value.kind() == ValueKind.ARRAY) {
+            loadedFrom.put(value, slot);
+            loads.computeIfAbsent(slot, s -> new ArrayList<>()).add(bci);
         }
-        String variable = loadedFrom.get(given);
-        if (variable != null) {
-            loadedFrom.put(kept, variable);
+        return value;
+    }
+
+    /** {@code value} stored into variable {@code slot} at {@code bci} as usual (not carried). */
+    void stored(int slot, JValue value, int bci) {
+        if (value.kind() != ValueKind.ARRAY) {
+            return;
         }
+        Set<Integer> origins = origins(value);
+        boolean isNew = fresh.remove(value);
+        stores.add(new Store(slot, bci, isNew, isNew ? -1 : loadedFrom.getOrDefault(value, -1), origins));
+        loadedFrom.put(value, slot); // a dup'ed new array stored again is a copy of this variable
     }
 
-    /** A load of array variable {@code variable} ({@code name}). */
-    JValue loaded(String variable, String name, JValue array, int bci) {
-        names.put(variable, name);
-        loadedFrom.put(array, variable);
-        loads.computeIfAbsent(variable, s -> new ArrayList<>()).add(bci);
-        return array;
-    }
-
-    /** {@code array} stored into variable {@code variable} ({@code name}) at {@code bci} as usual (not carried). */
-    void stored(String variable, String name, JValue array, int bci) {
-        names.put(variable, name);
-        boolean isNew = fresh.remove(array);
-        stores.add(new Store(variable, bci, isNew, isNew ? null : loadedFrom.get(array)));
-        loadedFrom.put(array, variable); // a dup'ed new array stored again is a copy of this variable
-    }
-
-    /** {@code value} (an array, or a record's arrays) becomes part of a record, or crosses a jump, at {@code bci}. */
+    /** {@code value} becomes part of a record, or crosses a jump, at {@code bci}. */
     void escapes(JValue value, int bci) {
-        for (JValue array : value.arrays()) {
-            String variable = loadedFrom.get(array);
-            if (variable != null) {
-                escapes.add(new Escape(variable, bci));
+        for (JValue array : value.arrays()) { // an array, or a record's arrays
+            Integer slot = loadedFrom.get(array);
+            if (slot != null) {
+                escapes.add(new int[] {slot, bci});
             }
         }
     }
 
-    /** {@code y = ynew} of a loop array into {@code variable} declared outside its loop: copies the elements. */
-    void carry(String variable, JValue value, int bci, String name) {
-        names.put(variable, name);
-        carried.computeIfAbsent(variable, s -> new ArrayList<>()).add(bci);
-        String source = loadedFrom.get(value);
+    /** {@code y = ynew} of a loop array into variable {@code slot} declared outside its loop: copies the elements. */
+    void carry(int slot, JValue value, int bci, String name) {
+        carried.computeIfAbsent(slot, s -> new ArrayList<>()).add(bci);
+        Integer source = loadedFrom.get(value);
         if (source != null) {
-            copiedFrom.add(new Copy(source, bci, variable));
+            copiedFrom.add(new int[] {source, bci, slot});
         }
-        JValue held = slots.load(variable, ValueKind.ARRAY, name);
+        JValue held = slots.load(variables.keyOf(slot), ValueKind.ARRAY, name);
         exits.failIf(ir.icmp(LLVMIntNE, value.length(), held.length()), StatusCode.CARRIED_LENGTH, value.length(),
                 held.length());
         if (value.isMatrix()) {
-            carryRows(variable, value, held, bci, name);
+            carryRows(slot, value, held, bci, name);
             return;
         }
         JavaType type = value.arrayType() != null ? value.arrayType() : held.arrayType();
-        if (mayShare(variable)) {
-            held = ownArray(variable, held, type, name);
+        if (mayShare(slot)) {
+            held = ownArray(slot, held, type, name);
         }
         ArrayOps.copyElements(module, ArrayOps.elementOf(type), value, held.value(),
                 slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.i"));
     }
 
     /**
-     * {@code J = jacobian(y)} of a two-dimensional loop array into {@code held}, the matrix {@code variable} keeps:
-     * each row's elements copied into the row it holds, every row of the same length (else the failure
+     * {@code J = jacobian(y)} of a two-dimensional loop array into {@code held}, the matrix variable {@code slot}
+     * keeps: each row's elements copied into the row it holds, every row of the same length (else the failure
      * {@link StatusCode#CARRIED_LENGTH}, like a one-dimensional array of another length). A variable that may share
      * its matrix or a row of it when the loop starts is refused rather than given a matrix of its own: unlike a
      * one-dimensional array, that would need a copy of its whole row structure.
      */
-    private void carryRows(String variable, JValue value, JValue held, int bci, String name) {
-        if (mayShare(variable)) {
+    private void carryRows(int slot, JValue value, JValue held, int bci, String name) {
+        if (mayShare(slot)) {
             throw refused(bci, Messages.CARRIED_MATRIX_SHARED, name);
         }
         JavaType element = ArrayOps.elementOf(held.arrayType().row());
@@ -197,36 +325,23 @@ final class CarriedArrays {
     }
 
     /**
-     * {@code row}, read from {@code matrix}: if the matrix was loaded from a variable, the row is part of that
-     * variable's array, so storing it elsewhere is a copy of the variable ({@code double[] r = J[0]}).
-     */
-    JValue row(JValue matrix, JValue row) {
-        String variable = loadedFrom.get(matrix);
-        if (variable != null && matrix.isMatrix()) {
-            loadedFrom.put(row, variable);
-        }
-        return row;
-    }
-
-    /**
-     * Whether {@code variable}'s array may be seen by others when its carried assignment (being lowered) runs
+     * Whether variable {@code slot}'s array may be seen by others when its carried assignment (being lowered) runs
      * for the first time: it is a parameter, or an earlier store gave it an array that is not new, copied its array
      * into another variable, or put it into a record. Stores in the loop itself are refused by {@link #finish}.
      */
-    private boolean mayShare(String variable) {
-        return parameters.contains(variable.split("\\.")[0])
-                || stores.stream().anyMatch(s -> s.variable().equals(variable) && !s.fresh()
-                        || variable.equals(s.source()) && !s.variable().equals(variable))
-                || escapes.stream().anyMatch(escape -> escape.variable().equals(variable));
+    private boolean mayShare(int slot) {
+        return parameters.contains(variables.slot(slot))
+                || stores.stream().anyMatch(s -> s.slot() == slot && !s.fresh() || s.source() == slot && s.slot() != slot)
+                || escapes.stream().anyMatch(escape -> escape[0] == slot);
     }
 
     /**
-     * {@code variable} holding {@code held}, given an array of its own (zeroed, of held's length) unless it holds
+     * Variable {@code slot} holding {@code held}, given an array of its own (zeroed, of held's length) unless it holds
      * it already: the JVM's {@code u = next} leaves u0's array alone from then on, and so does the copy into this one.
      * The test is at each carried assignment, but only the first allocates.
      */
-    private JValue ownArray(String variable, JValue held, JavaType type, String name) {
-        LLVMValueRef cell = ownArrays.computeIfAbsent(variable, s -> exits.newAllocationSlot(slots));
+    private JValue ownArray(int slot, JValue held, JavaType type, String name) {
+        LLVMValueRef cell = ownArrays.computeIfAbsent(slot, s -> exits.newAllocationSlot(slots));
         LLVMValueRef function = ir.currentFunction();
         LLVMBasicBlockRef allocate = ir.appendBlock(function, "own." + name);
         LLVMBasicBlockRef owned = ir.appendBlock(function, "owned." + name);
@@ -236,10 +351,10 @@ final class CarriedArrays {
                 ir.constInt(ir.i64(), ArrayOps.byteSize(ArrayOps.elementOf(type)))));
         exits.failIf(ir.icmp(LLVMIntEQ, own, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, held.length(), null);
         ir.store(own, cell);
-        slots.store(variable, JValue.array(own, held.length(), type), name);
+        slots.store(variables.keyOf(slot), JValue.array(own, held.length(), type), name);
         ir.br(owned);
         ir.positionAtEnd(owned);
-        return slots.load(variable, ValueKind.ARRAY, name);
+        return slots.load(variables.keyOf(slot), ValueKind.ARRAY, name);
     }
 
     /**
@@ -249,25 +364,24 @@ final class CarriedArrays {
      */
     void finish() {
         refuseReadsAfterCopies();
-        carried.forEach((variable, carriedAt) -> {
-            String name = names.get(variable);
+        carried.forEach((slot, carriedAt) -> {
+            String name = variables.name(slot);
             for (Store store : stores) {
                 if (afterEvery(carriedAt, store.bci()) || beforeEvery(carriedAt, store.bci())) {
                     continue; // before: the first carried assignment gives the variable its own array (mayShare)
                 }
-                if (store.variable().equals(variable) && !store.fresh()) {
-                    throw refused(store.bci(), Messages.CARRIED_NOT_OWN, name, store.source() != null
-                            ? Messages.CARRIED_COPY_IN.format(names.get(store.source()))
+                if (store.slot() == slot && !store.fresh()) {
+                    throw refused(store.bci(), Messages.CARRIED_NOT_OWN, name, store.source() >= 0
+                            ? Messages.CARRIED_COPY_IN.format(variables.name(store.source()))
                             : Messages.CARRIED_OTHER.format());
                 }
-                if (variable.equals(store.source()) && !store.variable().equals(variable)) {
-                    throw refused(store.bci(), Messages.CARRIED_COPIED, name, names.get(store.variable()));
+                if (store.source() == slot && store.slot() != slot) {
+                    throw refused(store.bci(), Messages.CARRIED_COPIED, name, variables.name(store.slot()));
                 }
             }
-            for (Escape escape : escapes) {
-                if (escape.variable().equals(variable) && !afterEvery(carriedAt, escape.bci())
-                        && !beforeEvery(carriedAt, escape.bci())) {
-                    throw refused(escape.bci(), Messages.CARRIED_ESCAPES, name);
+            for (int[] escape : escapes) {
+                if (escape[0] == slot && !afterEvery(carriedAt, escape[1]) && !beforeEvery(carriedAt, escape[1])) {
+                    throw refused(escape[1], Messages.CARRIED_ESCAPES, name);
                 }
             }
         });
@@ -279,19 +393,18 @@ final class CarriedArrays {
      * within the loop of the assignment (javac's layout), which refuses a read on another branch too.
      */
     private void refuseReadsAfterCopies() {
-        for (Copy copy : copiedFrom) {
-            String source = copy.source();
-            int at = copy.bci();
+        for (int[] copy : copiedFrom) {
+            int source = copy[0], at = copy[1];
             int end = plan.innermostLoop(at).map(loop -> loop[1]).orElse(Integer.MAX_VALUE);
             int nextStore = java.util.stream.Stream.concat(
-                            stores.stream().filter(store -> store.variable().equals(source)).map(Store::bci),
+                            stores.stream().filter(store -> store.slot() == source).map(Store::bci),
                             carried.getOrDefault(source, List.of()).stream())
                     .filter(bci -> bci > at).min(Integer::compare).orElse(Integer.MAX_VALUE);
             loads.getOrDefault(source, List.of()).stream()
                     .filter(bci -> bci > at && bci <= end && bci < nextStore).min(Integer::compare)
                     .ifPresent(bci -> {
-                        throw refused(bci, Messages.CARRIED_SOURCE_USED, names.get(copy.target()),
-                                names.get(source));
+                        throw refused(bci, Messages.CARRIED_SOURCE_USED, variables.name(copy[2]),
+                                variables.name(source));
                     });
         }
     }

@@ -17,23 +17,21 @@ final class Locals {
 
     private final FrameSlots slots;
     private final CodePlan plan;
+    private final Variables variables;
     private final LoopAllocations loopArrays;
     private final CarriedArrays carried;
     private final RecordValues records;
     /** The record shape each local slot last received (javac's scoped slots make program order reliable). */
     private final Map<Integer, RecordShape> recordLocals = new HashMap<>();
 
-    Locals(FrameSlots slots, CodePlan plan, LoopAllocations loopArrays, CarriedArrays carried, RecordValues records) {
+    Locals(FrameSlots slots, CodePlan plan, Variables variables, LoopAllocations loopArrays, CarriedArrays carried,
+           RecordValues records) {
         this.slots = slots;
         this.plan = plan;
+        this.variables = variables;
         this.loopArrays = loopArrays;
         this.carried = carried;
         this.records = records;
-    }
-
-    /** The frame-slot key of local {@code slot}. */
-    static String key(int slot) {
-        return "local" + slot;
     }
 
     /** The value of local {@code slot} (of JVM type {@code kind}), loaded at {@code bci}. */
@@ -45,26 +43,32 @@ final class Locals {
             }
             RecordShape shape = recordLocals.get(slot);
             if (shape != null) {
-                JValue record = slots.load(key(slot), shape, name);
-                followArrays(key(slot), name, record, bci);
+                JValue record = slots.load(Variables.key(slot), shape, name);
+                followArrays(slot, Variables.key(slot), name, record, bci);
                 return record;
             }
         }
-        JValue value = slots.load(key(slot), ValueKind.of(kind), name);
-        followArrays(key(slot), name, value, bci);
+        JValue value = slots.load(Variables.key(slot), ValueKind.of(kind), name);
+        followArrays(slot, Variables.key(slot), name, value, bci);
         return value;
     }
 
-    /** The arrays in {@code value}, just loaded from {@code variable}, tagged with what is known of the variable. */
-    private void followArrays(String variable, String name, JValue value, int bci) {
+    /** The arrays in {@code value}, just loaded from local {@code slot} (or its component {@code key}), tagged. */
+    private void followArrays(int slot, String key, String name, JValue value, int bci) {
+        int variable = variable(slot, key, name);
         if (value.kind() == ValueKind.ARRAY) {
-            carried.loaded(variable, name, loopArrays.loaded(variable, value), bci);
+            carried.loaded(variable, loopArrays.loaded(variable, value), bci);
         } else if (value.isObjectRef()) {
             loopArrays.loaded(variable, value);
         } else if (value.kind() == ValueKind.RECORD) {
-            forEachComponent(variable, name, value, (key, componentName, component) ->
-                    followArrays(key, componentName, component, bci));
+            forEachComponent(key, name, value, (componentKey, componentName, component) ->
+                    followArrays(slot, componentKey, componentName, component, bci));
         }
+    }
+
+    /** The {@link Variables} number of local {@code slot} ({@code key} itself) or of its component {@code key}. */
+    private int variable(int slot, String key, String name) {
+        return key.equals(Variables.key(slot)) ? slot : variables.component(key, name, slot);
     }
 
     /** {@code value} stored into local {@code slot} at {@code bci}, by the ownership rules. */
@@ -74,7 +78,7 @@ final class Locals {
         } else if (value.kind() == ValueKind.ARRAY) {
             recordLocals.remove(slot);
         }
-        store(slot, key(slot), plan.localName(slot), value, bci);
+        store(slot, Variables.key(slot), plan.localName(slot), value, bci);
     }
 
     private void store(int slot, String variable, String name, JValue value, int bci) {
@@ -83,14 +87,15 @@ final class Locals {
                     store(slot, key, componentName, component, bci));
             return;
         }
+        int number = variable(slot, variable, name);
         if (value.kind() == ValueKind.ARRAY || value.isObjectRef()) {
-            if (loopArrays.stored(slot, variable, name, value, bci)) { // an array: an object made in the loop throws
-                carried.carry(variable, value, bci, name);
+            if (loopArrays.stored(slot, number, name, value, bci)) { // an array: an object made in the loop throws
+                carried.carry(number, value, bci, name);
                 return; // the variable keeps its array, which now holds the values
             }
         }
         if (value.kind() == ValueKind.ARRAY) {
-            carried.stored(variable, name, value, bci);
+            carried.stored(number, value, bci);
         }
         slots.store(variable, value, name);
     }
@@ -100,7 +105,7 @@ final class Locals {
         if (value.kind() == ValueKind.RECORD) {
             recordLocals.put(slot, value.shape());
         }
-        slots.store(key(slot), value, name);
+        slots.store(Variables.key(slot), value, name);
     }
 
     private interface ComponentVisitor {

@@ -11,8 +11,8 @@ import jenzyme.runtime.error.Messages;
  * previous iteration (the call's exit frees the last one). That is right only if no array outlives its iteration, so
  * this class follows each such array through the lowering: assigned to a local declared outside the loop (by the
  * LocalVariableTable; without one, any local), a one-dimensional array is copied into that local's own array
- * ({@link CarriedArrays}), a two-dimensional one row by row; the array components of a record assigned to such a local
- * ({@code s = step(s, h)}) are copied the same way, each into the array the local's record holds; a record built from it, or a value carried on the operand
+ * ({@link CarriedArrays}), a two-dimensional one row by row; the array components of a record assigned to such a
+ * local ({@code s = step(s, h)}) are copied the same way, each into the array the local's record holds; a record built from it, or a value carried on the operand
  * stack across a jump, are refused at the instruction. What stays allowed —
  * locals declared in the loop body, element reads and writes, {@code .length}, passing it to a method (a compiled
  * callee cannot keep an array: there are no fields, and an array it returns is a copy, {@link ArrayHandOver}),
@@ -33,8 +33,9 @@ final class LoopAllocations {
 
     private final CodePlan plan;
     private final Map<JValue, Site> arrays = new IdentityHashMap<>();
-    /** By variable: a local's frame-slot key ({@code local5}), or a record local's array component's ({@code local5.1}). */
-    private final Map<String, Site> locals = new HashMap<>();
+    private final Map<Integer, Site> locals = new HashMap<>();
+    /** The site of a row carried to each jump target's operand stack entry ("target:depth"). */
+    private final Map<String, Site> acrossJumps = new HashMap<>();
 
     LoopAllocations(CodePlan plan) {
         this.plan = plan;
@@ -46,15 +47,15 @@ final class LoopAllocations {
     }
 
     /**
-     * A store of array {@code value} into variable {@code key} ({@code name}: a local, or an array component of the
-     * record a store into local {@code slot} at {@code bci} assigns). Returns whether it is a loop array assigned to
-     * a local declared outside its loop, which {@link CarriedArrays} then copies into the variable's array (a
-     * matrix row by row); a row of a loop matrix is refused there.
+     * A store of {@code value} into {@code variable} ({@link Variables}: a local, or an array component of the record
+     * a store into local {@code slot} at {@code bci} assigns; {@code name} as the user reads it). Returns whether it
+     * is a loop array assigned to a local declared outside its loop, which {@link CarriedArrays} then copies into the
+     * variable's array (a matrix row by row); a row of a loop matrix is refused there.
      */
-    boolean stored(int slot, String key, String name, JValue value, int bci) {
+    boolean stored(int slot, int variable, String name, JValue value, int bci) {
         Site site = arrays.get(value);
         if (site == null) {
-            locals.remove(key);
+            locals.remove(variable);
             return false;
         }
         boolean outside = !plan.isDeclaredInside(slot, bci, site.loop());
@@ -66,7 +67,7 @@ final class LoopAllocations {
             throw escapes(Messages.LOOP_ARRAY_OUTER_LOCAL.format(name));
         }
         if (!outside) {
-            locals.put(key, site);
+            locals.put(variable, site);
         } // else the local keeps the array it holds, and what we know of it: the values are copied in
         return outside;
     }
@@ -96,6 +97,22 @@ final class LoopAllocations {
         return row;
     }
 
+    /**
+     * {@code result}, which a callee chose among its array arguments {@code args} ({@link ReturnedArrays}): it may be
+     * any of them, so it keeps the site of one made in a loop.
+     */
+    JValue chosen(java.util.List<JValue> args, JValue result) {
+        args.stream().map(arrays::get).filter(java.util.Objects::nonNull).findFirst()
+                .ifPresent(site -> arrays.put(result, site));
+        return result;
+    }
+
+    /** Whether {@code value} is a row of a matrix allocated in a loop. */
+    boolean isRow(JValue value) {
+        Site site = arrays.get(value);
+        return site != null && site.row();
+    }
+
     /** {@code kept}, the same array as {@code given} (a record's component), comes from where it did. */
     void inherit(JValue given, JValue kept) {
         Site site = arrays.get(given);
@@ -104,9 +121,9 @@ final class LoopAllocations {
         }
     }
 
-    /** A load of array variable {@code key}: the value carries the site of the array last stored there. */
-    JValue loaded(String key, JValue value) {
-        Site site = locals.get(key);
+    /** A load of {@code slot} (a {@link Variables} number): the value carries the site of the array last stored there. */
+    JValue loaded(int slot, JValue value) {
+        Site site = locals.get(slot);
         if (site != null) {
             arrays.put(value, site);
         }
@@ -114,20 +131,47 @@ final class LoopAllocations {
     }
 
     /**
-     * Refuses {@code value} if it is, or is a record holding, a loop-allocated array about to leave its iteration
-     * ({@code how}: the way).
+     * Refuses {@code value} if it is a loop-allocated array, or a row of one, about to become part of a record or
+     * object: the record may outlive the iteration (a row, qa7 R0c's "Not covered": {@code h = new Holder(m[1])}).
      */
     void mustStay(JValue value, Messages how) {
-        Site object = arrays.get(value);
-        if (object != null && value.isObjectRef()) {
+        Site site = arrays.get(value);
+        if (site != null && value.isObjectRef()) {
             throw Unsupported.construct(Messages.LOOP_OBJECT_ESCAPES, value.shape().javaName(), how.format());
         }
-        for (JValue array : value.arrays()) {
-            Site site = arrays.get(array);
-            if (site != null && !site.row()) { // a row across a jump (m[i][j] in a loop test) is its matrix's
+        for (JValue array : value.arrays()) { // an array, or a record's arrays
+            if (arrays.get(array) != null) {
                 throw escapes(how.format());
             }
         }
+    }
+
+    /**
+     * {@code value} carried on operand stack entry {@code depth} by a jump to {@code target}: a loop array is refused;
+     * a row of a loop matrix ({@code m[i][j]} in a loop test, {@code keep = c ? m[0] : m[1]}) goes on, and the value
+     * that arrives there keeps its matrix's site ({@link #arrived}), so that keeping it beyond the loop is refused.
+     */
+    void crosses(int target, int depth, JValue value) {
+        if (value.kind() == ValueKind.RECORD && value.components() != null && value.arrays().stream()
+                .anyMatch(arrays::containsKey)) { // a record holding a loop array (s = c ? step(s) : s)
+            throw escapes(Messages.LOOP_ARRAY_ACROSS_JUMP.format());
+        }
+        Site site = arrays.get(value);
+        if (site != null && !site.row()) {
+            throw escapes(Messages.LOOP_ARRAY_ACROSS_JUMP.format());
+        }
+        if (site != null) {
+            acrossJumps.put(target + ":" + depth, site);
+        }
+    }
+
+    /** {@code value}, loaded from operand stack entry {@code depth} at {@code target}: a row carried there keeps its site. */
+    JValue arrived(int target, int depth, JValue value) {
+        Site site = acrossJumps.get(target + ":" + depth);
+        if (site != null) {
+            arrays.put(value, site);
+        }
+        return value;
     }
 
     /**

@@ -107,8 +107,8 @@ final class MethodCalls {
         boolean keepsArguments = false;
         if (name.equals("<init>")) {
             keepsArguments = !owner.startsWith("java/") && records.keepsArguments(owner, descriptor);
-            for (JValue a : args) { // a record keeping its arguments takes loop arrays (below), not objects
-                if (!keepsArguments || a.isObjectRef()) {
+            for (JValue a : args) { // a record keeping its arguments takes loop arrays (below), not objects or rows
+                if (!keepsArguments || a.isObjectRef() || parts.loopArrays().isRow(a)) {
                     parts.loopArrays().mustStay(a, Messages.LOOP_ARRAY_IN_RECORD);
                 }
             }
@@ -148,8 +148,13 @@ final class MethodCalls {
         if (callee.fillsResultArray()) {
             throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, JavaWords.method(owner, name, descriptor));
         }
+        ReturnedArrays.Returned returned = functions.returned().of(callee);
         if (callee.signature().returnsArray() || callee.handsOverArrays()) {
             refuseInArrayRecordConstructor(JavaWords.method(owner, name, descriptor));
+            if (returned.kind() == ReturnedArrays.Kind.OTHER) {
+                throw Unsupported.construct(Messages.CALLING_RETURNS_SHARED, JavaWords.method(owner, name, descriptor),
+                        returned.why(), returned.hint());
+            }
         }
         LLVMValueRef function = parts.function();
         ExitPaths exits = parts.exits();
@@ -170,19 +175,26 @@ final class MethodCalls {
         ir.noTail(result);
         Shape returnType = callee.signature().returnType();
         boolean insideLoop = parts.plan().isInsideLoop(bci);
-        JValue handedOver = !callee.handsOverArrays() ? null : callee.signature().returnsArray()
+        boolean handsOver = callee.handsOverArrays() && returned.kind() == ReturnedArrays.Kind.NEW;
+        JValue returnedArray = !handsOver ? null : callee.signature().returnsArray()
                 ? ArrayHandOver.adopt(parts.module(), exits, parts.slots(), result, (JavaType) returnType, insideLoop)
                 : ArrayHandOver.adoptRecord(parts.module(), exits, parts.slots(), boundary.result(result, returnType),
-                        insideLoop);
+                        insideLoop); // a record's arrays, each handed over
         exits.afterCall(depth);
-        if (handedOver != null) {
-            for (JValue array : handedOver.arrays()) {
+        if (returned.kind() == ReturnedArrays.Kind.PARAMETER) {
+            stack.push(args.get(returned.parameter())); // the JVM's same array: the argument itself
+        } else if (returned.kind() == ReturnedArrays.Kind.BORROWED && callee.signature().returnsArray()) {
+            // the argument it chose
+            stack.push(parts.carried().chosen(args, parts.loopArrays().chosen(args,
+                    ArrayHandOver.borrowed(ir, result, (JavaType) returnType))));
+        } else if (returnedArray != null) {
+            for (JValue array : returnedArray.arrays()) {
                 if (insideLoop) {
                     parts.loopArrays().allocated(array, bci);
                 }
                 parts.carried().made(array);
             }
-            stack.push(handedOver);
+            stack.push(returnedArray);
         } else if (placeholder != null) {
             JValue constructed = records.constructed(placeholder, boundary.result(result, returnType));
             if (constructed.isObjectRef() && insideLoop) {

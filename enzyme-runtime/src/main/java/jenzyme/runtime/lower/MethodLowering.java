@@ -65,8 +65,10 @@ final class MethodLowering {
     private ArrayOps arrays;
     private LoopAllocations loopArrays;
     private CarriedArrays carried;
-    /** How the method hands new arrays to its caller (not the entry, which fills the caller's result array). */
+    /** How the method returns an array, unless it is the entry (which fills the caller's result array). */
     private ArrayHandOver handOver;
+    /** Where the arrays it returns come from (then set with handOver). */
+    private ReturnedArrays.Returns returns;
     private Boundary boundary;
     private RecordValues records;
     private LambdaValues lambdas;
@@ -126,7 +128,9 @@ final class MethodLowering {
                 ? module.arrayResultType((JavaType) returnType) : module.boundaryType(returnType), slots);
         if (method.handsOverArrays()) {
             handOver = new ArrayHandOver(module, returnType, slots);
-            exits.handOverResult(handOver);
+            if (!method.signature().returnsArray() || functions.returned().of(method).kind() == ReturnedArrays.Kind.NEW) {
+                exits.handOverResult(handOver); // a returned parameter is the caller's own argument: no copy
+            }
         }
 
         boundary = new Boundary(module);
@@ -135,11 +139,14 @@ final class MethodLowering {
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
         loopArrays = new LoopAllocations(plan);
-        carried = new CarriedArrays(module, slots, exits, plan, method.signature().parameterSlots());
+        Variables variables = new Variables(plan);
+        carried = new CarriedArrays(module, slots, exits, plan, variables, method.signature().parameterSlots());
+        returns = handOver == null || !method.signature().returnsArray() ? null
+                : new ReturnedArrays.Returns(method, carried);
         ControlFlow.Parts parts = new ControlFlow.Parts(module, function, plan, stack, slots, exits, arrays, loopArrays,
                 carried, records);
         calls = new MethodCalls(parts, method, functions, ruleCalls, lambdas, boundary, arithmetic, javaLlvmCount());
-        locals = new Locals(slots, plan, loopArrays, carried, records);
+        locals = new Locals(slots, plan, variables, loopArrays, carried, records);
         LLVMBasicBlockRef start = ir.appendBlock(function, "start");
         ir.positionAtEnd(start);
         storeParameters();
@@ -169,6 +176,12 @@ final class MethodLowering {
             throw Unsupported.malformed("code falls off the end of the method");
         }
         carried.finish();
+        if (returns != null) {
+            returns.finish(functions.returned());
+        }
+        if (method.entry()) {
+            functions.entryShares(SharedArray.of(method, carried, plan));
+        }
         exits.finish();
         slots.finish(start);
     }
@@ -229,8 +242,8 @@ final class MethodLowering {
             case StoreInstruction store -> locals.store(store.slot(), stack.pop(), bci);
             case IncrementInstruction increment -> {
                 String name = plan.localName(increment.slot());
-                JValue value = slots.load(Locals.key(increment.slot()), ValueKind.INT, name);
-                slots.store(Locals.key(increment.slot()), JValue.scalar(ValueKind.INT,
+                JValue value = slots.load(Variables.key(increment.slot()), ValueKind.INT, name);
+                slots.store(Variables.key(increment.slot()), JValue.scalar(ValueKind.INT,
                         ir.add(value.value(), ir.constInt(ir.i32(), increment.constant()))), name);
             }
             case ConstantInstruction constant -> stack.push(constant.opcode() == Opcode.ACONST_NULL
@@ -251,7 +264,9 @@ final class MethodLowering {
                     arrays.copyToResult(stack.pop(), resultArray());
                     exits.returnValue(null);
                 } else if (handOver != null && method.signature().returnsArray()) {
-                    exits.returnValue(handOver.result(stack.pop()));
+                    JValue array = stack.pop();
+                    returns.returning(array);
+                    exits.returnValue(handOver.result(array));
                 } else {
                     Shape returnType = method.signature().returnType();
                     JValue result = records.underConstruction() != null ? records.constructed()
@@ -288,8 +303,9 @@ final class MethodLowering {
                 stack.push(carried.made(arrays.newRows(stack.pop(), rowType.matrixOfRows(), plan.isInsideLoop(bci))));
             }
             case NewObjectInstruction newObject -> stack.push(records.allocate(newObject.className().asInternalName()));
-            case FieldInstruction field when field.opcode() == Opcode.GETSTATIC -> stack.push(module.statics().read(
-                    module, function, javaLlvmCount(), SubsetRules.staticField(field).orElseThrow()));
+            case FieldInstruction field when field.opcode() == Opcode.GETSTATIC -> stack.push(carried.readStatic(
+                    module.statics().read(module, function, javaLlvmCount(), SubsetRules.staticField(field)
+                            .orElseThrow()), field.name().stringValue()));
             case FieldInstruction field -> records.field(field, stack);
             case InvokeInstruction invoke -> calls.invoke(invoke, bci);
             case InvokeDynamicInstruction dynamic -> stack.push(lambdas.create(dynamic, stack));
@@ -342,4 +358,5 @@ final class MethodLowering {
         return 1 + method.signature().leaves().stream().mapToInt(p -> p.llvmTypes().size()).sum()
                 + (method.fillsResultArray() ? 2 : 0); // the result array's (ptr, i32)
     }
+
 }
