@@ -60,6 +60,8 @@ final class CarriedArrays {
     private final Map<Integer, List<Integer>> loads = new java.util.HashMap<>();
     /** Carried assignments from a variable ({@code y = next}): source variable, offset, target variable. */
     private final List<int[]> copiedFrom = new ArrayList<>();
+    /** Rows read from a matrix loaded from a variable, by that variable ({@link #row}). */
+    private final Map<JValue, Integer> rowsOf = new IdentityHashMap<>();
     /** Variables whose array became part of a record or crossed a jump, with the offset. */
     private final List<int[]> escapes = new ArrayList<>();
     /** Origins of the arrays on each jump target's operand stack entry ("target:depth"), as jumps spill them. */
@@ -227,7 +229,7 @@ final class CarriedArrays {
     JValue row(JValue matrix, JValue row) {
         Integer variable = loadedFrom.get(matrix);
         if (variable != null && matrix.isMatrix()) {
-            loadedFrom.put(row, variable);
+            rowsOf.put(row, variable); // not loadedFrom: the row is not the variable's array ({@link #origins})
         }
         return row;
     }
@@ -256,7 +258,8 @@ final class CarriedArrays {
         }
         Set<Integer> origins = origins(value);
         boolean isNew = fresh.remove(value);
-        stores.add(new Store(slot, bci, isNew, isNew ? -1 : loadedFrom.getOrDefault(value, -1), origins));
+        stores.add(new Store(slot, bci, isNew, isNew ? -1 : loadedFrom.getOrDefault(value,
+                rowsOf.getOrDefault(value, -1)), origins));
         loadedFrom.put(value, slot); // a dup'ed new array stored again is a copy of this variable
     }
 
