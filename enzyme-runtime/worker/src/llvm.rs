@@ -399,3 +399,8 @@ pub fn make_external(function: LLVMValueRef) {
     // SAFETY: a linkage edit on a live function.
     unsafe { LLVMSetLinkage(function, llvm_sys::LLVMLinkage::LLVMExternalLinkage) }
 }
+
+pub fn make_internal(function: LLVMValueRef) {
+    // SAFETY: a linkage edit on a live function.
+    unsafe { LLVMSetLinkage(function, llvm_sys::LLVMLinkage::LLVMInternalLinkage) }
+}

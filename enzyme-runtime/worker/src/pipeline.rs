@@ -109,6 +109,9 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     failure_checks::inline_after_ad(&module);
     reverse_polls::insert(&module);
     wrapper::emit(&module, request, &layout, derivative.function).map_err(fail(Phase::Enzyme))?;
+    if !request.options.keep_function {
+        llvm::make_internal(function); // O3 deletes it unless the wrapper still calls it
+    }
     if request.options.fast_math {
         module.allow_reassociation();
     }

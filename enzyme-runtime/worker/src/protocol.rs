@@ -18,7 +18,8 @@ pub enum Command {
 }
 
 const DIFFERENTIATE_FIELDS: &[&str] =
-    &["request", "function", "mode", "width", "args", "return", "primal", "ad_before_opt", "dump_ir", "fast_math", "wrapper"];
+    &["request", "function", "mode", "width", "args", "return", "primal", "ad_before_opt", "dump_ir", "fast_math", "wrapper",
+        "keep_function"];
 
 pub fn decode(frame: Frame) -> Result<Command, String> {
     match frame.get("request") {
@@ -49,6 +50,7 @@ fn decode_differentiate(mut frame: Frame) -> Result<Command, String> {
         dump_ir: flag(&frame, "dump_ir", false)?,
         fast_math: flag(&frame, "fast_math", false)?,
         wrapper_name: frame.get("wrapper").map(str::to_string),
+        keep_function: flag(&frame, "keep_function", false)?,
     };
     let position = frame.sections.iter().position(|(name, _)| name == "bitcode");
     let bitcode = match position {

@@ -10,6 +10,7 @@ fn forward_library(worker: &mut Worker, source: &str, fields: &[(&str, &str)], o
     let mut all = fields.to_vec();
     all.push(("mode", "forward"));
     all.push(("ad_before_opt", if ad_first { "true" } else { "false" }));
+    all.push(("keep_function", "true")); // the primal, to compare with
     let response = worker.differentiate(&bitcode_of(source, opt), &all);
     assert_ok(&response);
     let symbol = response.get("symbol").unwrap().to_string();

@@ -18,6 +18,7 @@ fn reverse_library(worker: &mut Worker, source: &str, function: &str, args: &str
             ("args", args),
             ("return", "active"),
             ("ad_before_opt", if ad_first { "true" } else { "false" }),
+            ("keep_function", "true"), // the primal, to compare with
         ],
     );
     assert_ok(&response);
@@ -303,5 +304,34 @@ fn llvm_math_intrinsics_as_the_java_frontend_emits_them() {
             assert_rel(out[1], dx, 1e-12, &format!("{case}: d/dx"));
             assert_rel(out[2], dy, 1e-12, &format!("{case}: d/dy"));
         }
+    }
+}
+
+/// Without `keep_function=true` the output defines the wrapper alone, and its gradient is unchanged.
+#[test]
+fn without_the_function_the_output_holds_the_wrapper_alone() {
+    let mut worker = Worker::start();
+    let bitcode = bitcode_of(fixtures::SIN_SUM, "-O2");
+    let request = [("function", "sin_sum"), ("mode", "reverse"), ("args", SIN_SUM_ARGS), ("return", "active")];
+    let dropped = worker.differentiate(&bitcode, &request);
+    let kept = worker.differentiate(&bitcode, &[&request[..], &[("keep_function", "true")]].concat());
+    assert_ok(&dropped);
+    let context = jenzyme_worker::llvm::Context::new();
+    let defined = |response: &jenzyme_worker::frame::Frame| {
+        let module = context.parse_bitcode(response.section("bitcode").unwrap()).unwrap();
+        let text = module.to_text();
+        (text.contains("define double @sin_sum("), text.contains("define void @sin_sum__jenzyme_reverse("))
+    };
+    assert_eq!(defined(&kept), (true, true));
+    assert_eq!(defined(&dropped), (false, true));
+    let gradient: SinSumReverse = unsafe { Library::from_bitcode(dropped.section("bitcode").unwrap()).symbol("sin_sum__jenzyme_reverse") };
+    let a = [0.5, 1.5, 2.5];
+    let (value, dx, expected_da) = fixtures::sin_sum(0.8, &a);
+    let (mut da, mut out) = ([0.0; 3], [0.0; 2]);
+    unsafe { gradient(&mut 0, 0.8, a.as_ptr(), da.as_mut_ptr(), 3, 3, out.as_mut_ptr()) };
+    assert_rel(out[0], value, 1e-12, "primal");
+    assert_rel(out[1], dx, 1e-12, "d/dx");
+    for (got, want) in da.iter().zip(&expected_da) {
+        assert_rel(*got, *want, 1e-12, "d/da");
     }
 }

@@ -332,7 +332,8 @@ public final class Pipeline implements AutoCloseable {
 
     private Derivative differentiate(JavaMethod method, LoweredModule lowered, CallingConvention convention,
                                      DifferentiationOptions options, Timings timings, String phasePrefix) {
-        DifferentiatedModule module = worker().differentiate(request(lowered.bitcode(), lowered.entry().symbol(),
+        refuseMixedActivity(lowered, convention);
+        DifferentiatedModule module = differentiate(lowered, request(lowered.bitcode(), lowered.entry().symbol(),
                 convention.wrapperLayout()).withOptions(options));
         module.timings().forEach((phase, time) -> timings.put(phasePrefix + phase.name().toLowerCase(), time));
         String suffix = "." + convention.mode().name().toLowerCase()
@@ -341,6 +342,33 @@ public final class Pipeline implements AutoCloseable {
         return jitAndBind(lowered, suffix, module, timings,
                 code -> DerivativeBinder.bind(code.address(module.wrapper().symbol()), convention, module.wrapper(),
                         code::isLive, method.classes(), lowered.callsBack()), convention);
+    }
+
+    /** The worker's answer to {@code request} for {@code lowered}; Enzyme's "mixed activity" in the user's words. */
+    private DifferentiatedModule differentiate(LoweredModule lowered, DifferentiationRequest request) {
+        try {
+            return worker().differentiate(request);
+        } catch (jenzyme.runtime.error.DifferentiationException refused) {
+            throw jenzyme.runtime.lower.SharedArray.inWords(refused, lowered.entry());
+        }
+    }
+
+    /**
+     * A variable of the entry that holds a Const array parameter and another array, refused at its line in the user's
+     * words before Enzyme refuses it in its own ({@link jenzyme.runtime.lower.SharedArray}).
+     */
+    private static void refuseMixedActivity(LoweredModule lowered, CallingConvention convention) {
+        java.util.Set<String> constant = new java.util.HashSet<>();
+        for (int i = 0; i < convention.activities().size(); i++) {
+            if (convention.activities().get(i) == Activity.CONST) {
+                constant.add(lowered.entry().parameters().get(i).name());
+            }
+        }
+        for (jenzyme.runtime.lower.SharedArray shared : lowered.sharedArrays()) {
+            shared.refusal(lowered.entry(), constant).ifPresent(refusal -> {
+                throw refusal;
+            });
+        }
     }
 
     /** Defines the upcalls {@code lowered} makes (its JVM methods, the rule-failure hook) in the JIT. */
@@ -377,11 +405,12 @@ public final class Pipeline implements AutoCloseable {
 
     private Derivative hvp(LoweredModule lowered, Timings timings) {
         CallingConvention gradient = CallingConvention.hvpGradient(lowered.entry());
-        DifferentiatedModule reverse = worker().differentiate(request(lowered.bitcode(), lowered.entry().symbol(),
+        refuseMixedActivity(lowered, gradient);
+        DifferentiatedModule reverse = differentiate(lowered, request(lowered.bitcode(), lowered.entry().symbol(),
                 gradient.wrapperLayout()).withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false)));
         gradient.check(reverse.wrapper());
         WrapperLayout overGradient = gradient.overGradient();
-        DifferentiatedModule hvp = worker().differentiate(request(reverse.bitcode(), reverse.wrapper().symbol(),
+        DifferentiatedModule hvp = differentiate(lowered, request(reverse.bitcode(), reverse.wrapper().symbol(),
                 overGradient));
         reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
         hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Callees returning {@code double[][]} (and {@code int[][]}), handed to their caller like one-dimensional results
- * ({@code ArrayHandOver}): made in the callee, a returned parameter, jagged rows, calls inside a loop. The native
- * primal against the JVM on random inputs, reverse and forward derivatives against central differences, memory flat
- * over many calls, and the entry returning one refused in words.
+ * ({@code ArrayHandOver}): made in the callee, a returned parameter (the caller's own), jagged rows, calls inside a
+ * loop. The native primal against the JVM on random inputs, reverse and forward derivatives against central
+ * differences, memory flat over many calls, and the entry returning one refused in words.
  */
 class MatrixResultsTest {
 
@@ -142,8 +142,8 @@ class MatrixResultsTest {
     }
 
     /**
-     * A callee returning its (jagged) parameter hands over a copy of every row, here chosen by a {@code ?:} (a matrix
-     * on the operand stack across a jump); int[][] results too.
+     * A callee returning its (jagged) parameter hands back the caller's own matrix, here chosen by a {@code ?:} (a
+     * matrix on the operand stack across a jump); int[][] results too.
      */
     @Test
     void aReturnedJaggedParameterKeepsItsShapeAndValues() throws Throwable {

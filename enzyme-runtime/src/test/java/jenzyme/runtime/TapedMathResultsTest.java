@@ -34,14 +34,17 @@ class TapedMathResultsTest {
 
     @Test
     void aReverseLoopCallsEachExpensiveFunctionOnceAndMatchesTheAnalyticGradient() throws Throwable {
+        JavaMethod method = new JavaMethod(InMemoryJavac.compile("demo.Waves", SOURCE), "demo/Waves", "wave", "([D)D");
         try (Pipeline pipeline = Pipeline.create();
-             Derivative wave = pipeline.differentiate(new JavaMethod(InMemoryJavac.compile("demo.Waves", SOURCE),
-                     "demo/Waves", "wave", "([D)D"), Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT)) {
-            // The gradient calls each as often as the primal (its own function in the module) does: once per copy
-            // of the loop (the strip-mined one and the checked one), not once more in the reverse of each.
+             Derivative wave = pipeline.differentiate(method, Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT);
+             NativeMethod jitted = pipeline.jit(method)) {
+            // The gradient calls each as often as the primal (%jit's module) does: once per copy of the loop (the
+            // strip-mined one and the checked one), not once more in the reverse of each. The derivative's module
+            // holds the gradient's wrapper alone (the worker drops the function it differentiated).
             String ir = wave.code().compiledIr();
-            String primal = function(ir, "define double @");
+            String primal = function(jitted.code().compiledIr(), "define double @");
             String gradient = function(ir, "define void @");
+            assertEquals(-1, ir.indexOf("define double @"), ir);
             assertTrue(calls(primal, "@atan(") >= 1, primal);
             assertEquals(calls(primal, "@atan("), calls(gradient, "@atan("), ir);
             assertEquals(calls(primal, "@tanh("), calls(gradient, "@tanh("), ir);

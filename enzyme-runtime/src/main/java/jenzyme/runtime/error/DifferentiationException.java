@@ -33,6 +33,11 @@ public final class DifferentiationException extends JEnzymeException {
                 Messages.CANNOT_DIFFERENTIATE_REQUEST.format(method, problem));
     }
 
+    /** {@code raw}, the worker's refusal, told as {@code message} (its worker message and phase kept for --verbose). */
+    public static DifferentiationException reworded(DifferentiationException raw, String message) {
+        return new DifferentiationException(raw.function, raw.phase, raw.workerMessage, message);
+    }
+
     /** The function the request asked to differentiate. */
     public String function() {
         return function;

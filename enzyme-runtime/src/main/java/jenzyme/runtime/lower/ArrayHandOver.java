@@ -18,9 +18,8 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * <p>Why a copy, rather than handing over the callee's own array and freeing the others: that needs a run-time
  * test per array at the exit (is it the result?), and such conditional frees gave wrong reverse gradients (branch
  * lang-ownership-wip, before the worker's fix of nested-loop tapes, and not tried since); the copy is one pass over
- * the result. It also makes a callee returning one of its
- * parameters return a new array: Java would return the same one, which differs only if the caller then writes into
- * one and reads the other (identity comparison of arrays is refused anyway).
+ * the result. A callee returning one of its parameters is no such case: it hands back the caller's own array, not
+ * copied ({@link ReturnedArrays}).
  */
 final class ArrayHandOver {
 
@@ -122,6 +121,13 @@ final class ArrayHandOver {
         module.tbaa().attach(ir.store(ir.select(failed, ir.constInt(ir.i32(), StatusCode.OUT_OF_MEMORY.code()), code),
                 status), JavaType.INT);
         return fresh;
+    }
+
+    /** The array a callee returned that is one of its caller's arguments: the caller's to use, not to free. */
+    static JValue borrowed(IrBuilder ir, LLVMValueRef result, JavaType arrayType) {
+        return arrayType.isMatrix() ? JValue.matrix(ir.extractValue(result, 0), ir.extractValue(result, 2),
+                ir.extractValue(result, 1), arrayType)
+                : JValue.array(ir.extractValue(result, 0), ir.extractValue(result, 1), arrayType);
     }
 
     /**

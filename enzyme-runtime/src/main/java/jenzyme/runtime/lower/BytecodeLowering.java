@@ -60,29 +60,36 @@ public final class BytecodeLowering {
         JvmNames.checkMethod(ownerInternalName, descriptor, LoweringException::new);
         MethodRef entryRef = new MethodRef(ownerInternalName, methodName, descriptor);
         List<StaticField> fields = List.of();
+        ReturnedArrays returned = new ReturnedArrays();
         // The first write found to each class whose objects compiled code writes (lowered again: WrittenObjects).
         java.util.Map<String, WrittenObjects.Discovered> written = new java.util.LinkedHashMap<>();
         while (true) {
             StaticFields statics = new StaticFields(fields);
             LoweredModule lowered;
             try {
-                lowered = lowerOnce(entryRef, statics, lambdas, polling, written);
+                lowered = lowerOnce(entryRef, statics, returned, lambdas, polling, written);
             } catch (WrittenObjects.Discovered found) {
                 if (written.putIfAbsent(found.owner(), found) != null) {
                     throw new IllegalStateException(Messages.MALFORMED_BYTECODE.format("a written " + found.owner()));
                 }
                 continue;
             }
-            if (statics.discovered().isEmpty()) {
+            if (lowered != null) {
                 return lowered;
             }
-            fields = statics.next();
+            fields = statics.discovered().isEmpty() ? fields : statics.next();
+            returned = returned.next();
         }
     }
 
-    /** One run with the static fields {@code statics} knows; incomplete if it discovers more (then null). */
-    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics, List<EntryLambda> lambdas,
-                                    LoopPolling polling, java.util.Map<String, WrittenObjects.Discovered> written) {
+    /**
+     * One run with the static fields {@code statics} knows and what {@code returned} knows of the methods returning
+     * arrays; incomplete if it discovers more of either (then null). Each run learns at least one method more, as
+     * callers are lowered before their callees.
+     */
+    private LoweredModule lowerOnce(MethodRef entryRef, StaticFields statics, ReturnedArrays returned,
+                                    List<EntryLambda> lambdas, LoopPolling polling,
+                                    java.util.Map<String, WrittenObjects.Discovered> written) {
         String ownerInternalName = entryRef.owner();
         String methodName = entryRef.name();
         String descriptor = entryRef.descriptor();
@@ -91,7 +98,7 @@ public final class BytecodeLowering {
         String moduleName = SymbolNames.of(new MethodRef(ownerInternalName, methodName, specialised));
         // Reverse mode: failures unwind, so Enzyme's backward sweep has no path from a failure to reverse.
         try (IrModule module = new IrModule(moduleName, statics, rules.sweep() == DerivativeRules.Sweep.REVERSE)) {
-            LoweredFunctions functions = new LoweredFunctions(module, classes);
+            LoweredFunctions functions = new LoweredFunctions(module, classes, returned);
             RuleCalls ruleCalls = new RuleCalls(module, functions, classes, rules);
             LoweredFunction entry;
             try {
@@ -107,7 +114,7 @@ public final class BytecodeLowering {
                     throw LibraryRefusals.explained(refused, next.get(), functions);
                 }
             }
-            if (!statics.discovered().isEmpty()) {
+            if (!statics.discovered().isEmpty() || !returned.settled()) {
                 return null;
             }
             module.verify().ifPresent(problem -> {
@@ -116,7 +123,7 @@ public final class BytecodeLowering {
             });
             return new LoweredModule(moduleName, module.bitcode(), module.defines(RuntimeSymbols.RULE_FAILED),
                     entryPoint(entry, statics.known(), classes),
-                    functions.loweredMethods(), ruleCalls.jvmCalls());
+                    functions.loweredMethods(), ruleCalls.jvmCalls(), functions.sharedArrays());
         }
     }
 

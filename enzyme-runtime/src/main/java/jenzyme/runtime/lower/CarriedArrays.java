@@ -28,6 +28,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * different length raises an exception naming the line). Anything else is refused at its line, with the
  * {@code clone()} that makes it work.
  *
+ * <p>It also follows where each array value comes from ({@link #origins}: new, a variable, a static field, or
+ * several across a jump), for {@link ReturnedArrays} and {@link SharedArray}.
+ *
  * <p>Why by value rather than handing the variable the new array and freeing the old one: Enzyme kept such frees in
  * the forward sweep and read the freed arrays in the reverse sweep (an SIR integrator's d/dt came out 1% off, or
  * NaN), and a variable switching between a constant start array and computed ones was refused as "mismatched
@@ -35,7 +38,8 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  */
 final class CarriedArrays {
 
-    private record Store(int slot, int bci, boolean fresh, int source) {}
+    /** {@code origins}: {@link #origins} of the array stored, for {@link ReturnedArrays}. */
+    private record Store(int slot, int bci, boolean fresh, int source, Set<Integer> origins) {}
 
     private final IrModule module;
     private final IrBuilder ir;
@@ -56,6 +60,10 @@ final class CarriedArrays {
     private final List<int[]> copiedFrom = new ArrayList<>();
     /** Variables whose array became part of a record or crossed a jump, with the offset. */
     private final List<int[]> escapes = new ArrayList<>();
+    /** Origins of the arrays on each jump target's operand stack entry ("target:depth"), as jumps spill them. */
+    private final Map<String, Set<Integer>> spilled = new java.util.HashMap<>();
+    /** Arrays loaded at a jump target, with the origins of what each jump there carried (the set grows with them). */
+    private final Map<JValue, Set<Integer>> merged = new IdentityHashMap<>();
     /** The allocation cell of the array of its own each variable gets that may share its array when the loop starts. */
     private final Map<Integer, LLVMValueRef> ownArrays = new java.util.HashMap<>();
 
@@ -70,12 +78,119 @@ final class CarriedArrays {
         }
     }
 
-    /** {@code array} is a new array of this call ({@code new}, {@code clone()}, a callee's result). */
+    /** {@link #origins} of a new array. */
+    static final int NEW_ARRAY = -2;
+    /** {@link #origins} of an array that is neither new nor a variable's (a row, a record's component, a field). */
+    static final int UNKNOWN = -1;
+    /** {@link #origins} of the arrays of static fields: this, one less for the next field read, and so on. */
+    static final int FIRST_STATIC = -3;
+    private final List<String> staticFields = new ArrayList<>();
+
+    /**
+     * {@code array} is a new array of this call ({@code new}, {@code clone()}, a callee's new result). Matrices too:
+     * only {@link ReturnedArrays} asks about them (a matrix made in a loop is never carried).
+     */
     JValue made(JValue array) {
-        if (array != null && array.kind() == ValueKind.ARRAY && !array.isMatrix()) {
+        if (array != null && array.kind() == ValueKind.ARRAY) {
             fresh.add(array);
         }
         return array;
+    }
+
+    /**
+     * Where {@code array} (about to be returned or stored) may come from: {@link #NEW_ARRAY}, a variable's slot, or
+     * UNKNOWN; several for a value that crossed a jump ({@code first ? a : b}).
+     */
+    Set<Integer> origins(JValue array) {
+        if (fresh.contains(array)) {
+            return Set.of(NEW_ARRAY);
+        }
+        Integer slot = loadedFrom.get(array);
+        return slot != null ? Set.of(slot) : merged.getOrDefault(array, Set.of(UNKNOWN));
+    }
+
+    /**
+     * {@code origins} followed back through the variables' stores, once the method is lowered: {@link #NEW_ARRAY},
+     * {@link #UNKNOWN}, and the slots of the parameters reached.
+     */
+    Set<Integer> roots(java.util.Collection<Integer> origins) {
+        Set<Integer> roots = new HashSet<>();
+        Set<Integer> visited = new HashSet<>();
+        List<Integer> pending = new ArrayList<>(origins);
+        while (!pending.isEmpty()) {
+            int origin = pending.removeLast();
+            if (origin < 0 || parameters.contains(origin)) {
+                roots.add(origin);
+            }
+            if (origin >= 0 && visited.add(origin)) {
+                pending.addAll(originsOfStores(origin));
+            }
+        }
+        return roots;
+    }
+
+    /**
+     * The assignments of each array variable, once the method is lowered: offset and {@link #origins} of each store,
+     * a carried assignment as a new array.
+     */
+    Map<Integer, Map<Integer, Set<Integer>>> assignments() {
+        Map<Integer, Map<Integer, Set<Integer>>> bySlot = new java.util.TreeMap<>();
+        stores.forEach(s -> bySlot.computeIfAbsent(s.slot(), k -> new java.util.TreeMap<>()).put(s.bci(), s.origins()));
+        carried.forEach((slot, at) -> at.forEach(bci -> bySlot.computeIfAbsent(slot, k -> new java.util.TreeMap<>())
+                .put(bci, Set.of(NEW_ARRAY))));
+        return bySlot;
+    }
+
+    /** {@code result}, which a callee chose among {@code args} ({@link ReturnedArrays}): any of their origins. */
+    JValue chosen(List<JValue> args, JValue result) {
+        Set<Integer> origins = new HashSet<>();
+        args.stream().filter(a -> a.kind() == ValueKind.ARRAY).forEach(a -> origins.addAll(origins(a)));
+        merged.put(result, origins);
+        return result;
+    }
+
+    /** {@code array}, read from static field {@code name} (a notebook variable or constant: always Const). */
+    JValue readStatic(JValue array, String name) {
+        if (array.kind() == ValueKind.ARRAY) {
+            if (!staticFields.contains(name)) {
+                staticFields.add(name);
+            }
+            merged.put(array, Set.of(FIRST_STATIC - staticFields.indexOf(name)));
+        }
+        return array;
+    }
+
+    /** The static field a {@link #roots} member below {@link #FIRST_STATIC} stands for, else null. */
+    String staticField(int root) {
+        return root <= FIRST_STATIC ? staticFields.get(FIRST_STATIC - root) : null;
+    }
+
+    /** {@code value} goes to operand stack entry {@code depth} of the block at {@code target}. */
+    void spilled(int target, int depth, JValue value) {
+        if (value.kind() == ValueKind.ARRAY) {
+            spilled.computeIfAbsent(target + ":" + depth, key -> new HashSet<>()).addAll(origins(value));
+        }
+    }
+
+    /** {@code value}, loaded from operand stack entry {@code depth} at the block at {@code target}. */
+    JValue arrived(int target, int depth, JValue value) {
+        if (value.kind() == ValueKind.ARRAY) {
+            merged.put(value, spilled.computeIfAbsent(target + ":" + depth, key -> new HashSet<>()));
+        }
+        return value;
+    }
+
+    /**
+     * The {@link #origin}s of every array stored into variable {@code slot}, once the method is lowered: a carried
+     * assignment leaves the variable an array of its own ({@link #ownArray}) or the one it held, so it adds a new one.
+     */
+    List<Integer> originsOfStores(int slot) {
+        List<Integer> origins = new ArrayList<>(stores.stream().filter(s -> s.slot() == slot)
+                .flatMap(s -> s.origins().stream()).toList());
+        if (carried.containsKey(slot)) {
+            origins.add(NEW_ARRAY);
+        }
+        return origins;
     }
 
     /** {@code cast}: {@code array} cast to its type ({@code (double[]) a.clone()}), new if it was. */
@@ -100,8 +215,9 @@ final class CarriedArrays {
         if (value.kind() != ValueKind.ARRAY) {
             return;
         }
+        Set<Integer> origins = origins(value);
         boolean isNew = fresh.remove(value);
-        stores.add(new Store(slot, bci, isNew, isNew ? -1 : loadedFrom.getOrDefault(value, -1)));
+        stores.add(new Store(slot, bci, isNew, isNew ? -1 : loadedFrom.getOrDefault(value, -1), origins));
         loadedFrom.put(value, slot); // a dup'ed new array stored again is a copy of this variable
     }
 

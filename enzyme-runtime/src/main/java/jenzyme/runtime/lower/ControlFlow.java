@@ -159,7 +159,8 @@ final class ControlFlow {
         List<ValueKind> kinds = plan.entryStack(labelBci);
         for (int depth = 0; depth < kinds.size(); depth++) {
             if (kinds.get(depth) != ValueKind.RECORD) {
-                stack.push(parts.slots().load("stack" + depth, kinds.get(depth), "stack" + depth));
+                stack.push(parts.loopArrays().arrived(labelBci, depth, parts.carried().arrived(labelBci, depth,
+                        parts.slots().load("stack" + depth, kinds.get(depth), "stack" + depth))));
                 continue;
             }
             String key = "stack" + depth;
@@ -184,12 +185,15 @@ final class ControlFlow {
                     + " whose frame expects " + expected);
         }
         List<JValue> values = stack.values();
-        values.forEach(v -> parts.loopArrays().mustStay(v, Messages.LOOP_ARRAY_ACROSS_JUMP));
+        for (int depth = 0; depth < values.size(); depth++) {
+            parts.loopArrays().crosses(targetBci, depth, values.get(depth));
+        }
         values.forEach(v -> parts.carried().escapes(v, bci));
         for (int depth = 0; depth < values.size(); depth++) {
             if (values.get(depth).isUnconstructed()) {
                 pendingAtJump.put(targetBci + ":" + depth, values.get(depth));
             } else {
+                parts.carried().spilled(targetBci, depth, values.get(depth));
                 parts.slots().store("stack" + depth, values.get(depth), "stack" + depth);
             }
         }

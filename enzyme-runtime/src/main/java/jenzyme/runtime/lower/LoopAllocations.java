@@ -33,6 +33,8 @@ final class LoopAllocations {
     private final CodePlan plan;
     private final Map<JValue, Site> arrays = new IdentityHashMap<>();
     private final Map<Integer, Site> locals = new HashMap<>();
+    /** The site of a row carried to each jump target's operand stack entry ("target:depth"). */
+    private final Map<String, Site> acrossJumps = new HashMap<>();
 
     LoopAllocations(CodePlan plan) {
         this.plan = plan;
@@ -93,6 +95,16 @@ final class LoopAllocations {
         return row;
     }
 
+    /**
+     * {@code result}, which a callee chose among its array arguments {@code args} ({@link ReturnedArrays}): it may be
+     * any of them, so it keeps the site of one made in a loop.
+     */
+    JValue chosen(java.util.List<JValue> args, JValue result) {
+        args.stream().map(arrays::get).filter(java.util.Objects::nonNull).findFirst()
+                .ifPresent(site -> arrays.put(result, site));
+        return result;
+    }
+
     /** A load of local {@code slot}: the value carries the site of the array last stored there. */
     JValue loaded(int slot, JValue value) {
         Site site = locals.get(slot);
@@ -102,15 +114,42 @@ final class LoopAllocations {
         return value;
     }
 
-    /** Refuses {@code value} if it is a loop-allocated array about to leave its iteration ({@code how}: the way). */
+    /**
+     * Refuses {@code value} if it is a loop-allocated array, or a row of one, about to become part of a record or
+     * object: the record may outlive the iteration (a row, qa7 R0c's "Not covered": {@code h = new Holder(m[1])}).
+     */
     void mustStay(JValue value, Messages how) {
         Site site = arrays.get(value);
         if (site != null && value.isObjectRef()) {
             throw Unsupported.construct(Messages.LOOP_OBJECT_ESCAPES, value.shape().javaName(), how.format());
         }
-        if (site != null && !site.row()) { // a row on the stack across a jump (m[i][j] in a loop test) is its matrix's
+        if (site != null) {
             throw escapes(how.format());
         }
+    }
+
+    /**
+     * {@code value} carried on operand stack entry {@code depth} by a jump to {@code target}: a loop array is refused;
+     * a row of a loop matrix ({@code m[i][j]} in a loop test, {@code keep = c ? m[0] : m[1]}) goes on, and the value
+     * that arrives there keeps its matrix's site ({@link #arrived}), so that keeping it beyond the loop is refused.
+     */
+    void crosses(int target, int depth, JValue value) {
+        Site site = arrays.get(value);
+        if (site != null && !site.row()) {
+            throw escapes(Messages.LOOP_ARRAY_ACROSS_JUMP.format());
+        }
+        if (site != null) {
+            acrossJumps.put(target + ":" + depth, site);
+        }
+    }
+
+    /** {@code value}, loaded from operand stack entry {@code depth} at {@code target}: a row carried there keeps its site. */
+    JValue arrived(int target, int depth, JValue value) {
+        Site site = acrossJumps.get(target + ":" + depth);
+        if (site != null) {
+            arrays.put(value, site);
+        }
+        return value;
     }
 
     /**

@@ -27,10 +27,31 @@ final class LoweredFunctions {
     /** Per library method lowered, the notebook method whose call of a library method led to it (see below). */
     private final Map<MethodRef, LibraryRefusals.Reached> reached = new java.util.HashMap<>();
     private LoweredFunction lowering;
+    /** What the methods returning arrays hand their callers, as far as an earlier run of the lowering found. */
+    private final ReturnedArrays returned;
+    private List<SharedArray> sharedArrays = List.of();
 
     LoweredFunctions(IrModule module, ClassLibrary classes) {
+        this(module, classes, new ReturnedArrays());
+    }
+
+    LoweredFunctions(IrModule module, ClassLibrary classes, ReturnedArrays returned) {
         this.module = module;
         this.classes = classes;
+        this.returned = returned;
+    }
+
+    ReturnedArrays returned() {
+        return returned;
+    }
+
+    /** The entry's array variables that may hold a parameter and another array ({@link SharedArray}). */
+    List<SharedArray> sharedArrays() {
+        return sharedArrays;
+    }
+
+    void entryShares(List<SharedArray> shared) {
+        sharedArrays = List.copyOf(shared);
     }
 
     /** The function for {@code ref}, declaring it (and queueing its body) on first use. */

@@ -18,9 +18,17 @@ public final class LoweredModule {
     private final List<String> loweredMethods;
     private final List<MethodRef> jvmCalls;
 
-    /** @param ruleHook whether the module calls {@link RuntimeSymbols#RULE_FAILED} */
+    private final List<SharedArray> sharedArrays;
+
     LoweredModule(String moduleName, byte[] bitcode, boolean ruleHook, EntryPoint entry, List<String> loweredMethods,
                   List<MethodRef> jvmCalls) {
+        this(moduleName, bitcode, ruleHook, entry, loweredMethods, jvmCalls, List.of());
+    }
+
+    /** @param ruleHook whether the module calls {@link RuntimeSymbols#RULE_FAILED} */
+    LoweredModule(String moduleName, byte[] bitcode, boolean ruleHook, EntryPoint entry, List<String> loweredMethods,
+                  List<MethodRef> jvmCalls, List<SharedArray> sharedArrays) {
+        this.sharedArrays = List.copyOf(sharedArrays);
         this.moduleName = moduleName;
         this.bitcode = bitcode.clone();
         this.ruleHook = ruleHook;
@@ -73,6 +81,11 @@ public final class LoweredModule {
         return jvmCalls;
     }
 
+    /** The entry's array variables that may hold one of its array parameters and another array. */
+    public List<SharedArray> sharedArrays() {
+        return sharedArrays;
+    }
+
     /** Whether the code calls back into the JVM: upcalls to JVM methods, or the rule-failure hook of any rule. */
     public boolean callsBack() {
         return !jvmCalls.isEmpty() || ruleHook;
@@ -84,7 +97,8 @@ public final class LoweredModule {
      */
     public LoweredModule withFastMath() {
         jenzyme.runtime.llvm.FastMath.Relaxed relaxed = jenzyme.runtime.llvm.FastMath.relax(bitcode, moduleName);
-        return new LoweredModule(moduleName, relaxed.bitcode(), ruleHook, entry, loweredMethods, jvmCalls);
+        return new LoweredModule(moduleName, relaxed.bitcode(), ruleHook, entry, loweredMethods, jvmCalls,
+                sharedArrays);
     }
 
     @Override

@@ -141,8 +141,13 @@ final class MethodCalls {
         if (callee.fillsResultArray()) {
             throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, JavaWords.method(owner, name, descriptor));
         }
+        ReturnedArrays.Returned returned = functions.returned().of(callee);
         if (callee.signature().returnsArray()) {
             refuseInReturnedRecord(JavaWords.method(owner, name, descriptor));
+            if (returned.kind() == ReturnedArrays.Kind.OTHER) {
+                throw Unsupported.construct(Messages.CALLING_RETURNS_SHARED, JavaWords.method(owner, name, descriptor),
+                        returned.why(), returned.hint());
+            }
         }
         LLVMValueRef function = parts.function();
         ExitPaths exits = parts.exits();
@@ -163,10 +168,17 @@ final class MethodCalls {
         ir.noTail(result);
         Shape returnType = callee.signature().returnType();
         boolean insideLoop = parts.plan().isInsideLoop(bci);
-        JValue returnedArray = !callee.signature().returnsArray() ? null : ArrayHandOver.adopt(parts.module(), exits,
-                parts.slots(), result, (JavaType) returnType, insideLoop);
+        boolean handsOver = callee.signature().returnsArray() && returned.kind() == ReturnedArrays.Kind.NEW;
+        JValue returnedArray = !handsOver ? null : ArrayHandOver.adopt(parts.module(), exits, parts.slots(), result,
+                (JavaType) returnType, insideLoop);
         exits.afterCall(depth);
-        if (returnedArray != null) {
+        if (returned.kind() == ReturnedArrays.Kind.PARAMETER) {
+            stack.push(args.get(returned.parameter())); // the JVM's same array: the argument itself
+        } else if (returned.kind() == ReturnedArrays.Kind.BORROWED && callee.signature().returnsArray()) {
+            // the argument it chose
+            stack.push(parts.carried().chosen(args, parts.loopArrays().chosen(args,
+                    ArrayHandOver.borrowed(ir, result, (JavaType) returnType))));
+        } else if (returnedArray != null) {
             if (insideLoop) {
                 parts.loopArrays().allocated(returnedArray, bci);
             }

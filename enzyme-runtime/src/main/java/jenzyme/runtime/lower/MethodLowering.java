@@ -68,6 +68,8 @@ final class MethodLowering {
     private CarriedArrays carried;
     /** How the method returns an array, unless it is the entry (which fills the caller's result array). */
     private ArrayHandOver handOver;
+    /** Where the arrays it returns come from (then set with handOver). */
+    private ReturnedArrays.Returns returns;
     private Boundary boundary;
     private RecordValues records;
     private LambdaValues lambdas;
@@ -128,7 +130,9 @@ final class MethodLowering {
                 ? module.arrayResultType((JavaType) returnType) : module.boundaryType(returnType), slots);
         if (method.signature().returnsArray() && !method.entry()) {
             handOver = new ArrayHandOver(module, (JavaType) returnType, slots);
-            exits.handOverResult(handOver);
+            if (functions.returned().of(method).kind() == ReturnedArrays.Kind.NEW) {
+                exits.handOverResult(handOver); // a returned parameter is the caller's own argument: no copy
+            }
         }
 
         boundary = new Boundary(module);
@@ -138,6 +142,7 @@ final class MethodLowering {
         arrays = new ArrayOps(module, exits, slots);
         loopArrays = new LoopAllocations(plan);
         carried = new CarriedArrays(module, slots, exits, plan, method.signature().parameterSlots());
+        returns = handOver == null ? null : new ReturnedArrays.Returns(method, carried);
         ControlFlow.Parts parts = new ControlFlow.Parts(module, function, plan, stack, slots, exits, arrays, loopArrays,
                 carried, records);
         calls = new MethodCalls(parts, method, functions, ruleCalls, lambdas, boundary, arithmetic, javaLlvmCount());
@@ -170,6 +175,12 @@ final class MethodLowering {
             throw Unsupported.malformed("code falls off the end of the method");
         }
         carried.finish();
+        if (returns != null) {
+            returns.finish(functions.returned());
+        }
+        if (method.entry()) {
+            functions.entryShares(SharedArray.of(method, carried, plan));
+        }
         exits.finish();
         slots.finish(start);
     }
@@ -262,7 +273,9 @@ final class MethodLowering {
                     arrays.copyToResult(stack.pop(), resultArray());
                     exits.returnValue(null);
                 } else if (handOver != null) {
-                    exits.returnValue(handOver.result(stack.pop()));
+                    JValue array = stack.pop();
+                    returns.returning(array);
+                    exits.returnValue(handOver.result(array));
                 } else {
                     Shape returnType = method.signature().returnType();
                     JValue result = records.underConstruction() != null ? records.constructed()
@@ -287,12 +300,13 @@ final class MethodLowering {
             }
             case NewMultiArrayInstruction newArray -> {
                 JValue columns = stack.pop();
-                stack.push(arrays.newMatrix(stack.pop(), columns, SubsetRules.newMatrixType(newArray).orElseThrow(),
-                        plan.isInsideLoop(bci)));
+                stack.push(carried.made(arrays.newMatrix(stack.pop(), columns,
+                        SubsetRules.newMatrixType(newArray).orElseThrow(), plan.isInsideLoop(bci))));
             }
             case NewObjectInstruction newObject -> stack.push(records.allocate(newObject.className().asInternalName()));
-            case FieldInstruction field when field.opcode() == Opcode.GETSTATIC -> stack.push(module.statics().read(
-                    module, function, javaLlvmCount(), SubsetRules.staticField(field).orElseThrow()));
+            case FieldInstruction field when field.opcode() == Opcode.GETSTATIC -> stack.push(carried.readStatic(
+                    module.statics().read(module, function, javaLlvmCount(), SubsetRules.staticField(field)
+                            .orElseThrow()), field.name().stringValue()));
             case FieldInstruction field -> records.field(field, stack);
             case InvokeInstruction invoke -> calls.invoke(invoke, bci);
             case InvokeDynamicInstruction dynamic -> stack.push(lambdas.create(dynamic, stack));

@@ -92,10 +92,6 @@ final class NativeFixtures {
                 FunctionDescriptor.ofVoid(layouts));
     }
 
-    static MethodHandle function(SymbolLookup library, String name, FunctionDescriptor descriptor) {
-        return Linker.nativeLinker().downcallHandle(library.find(name).orElseThrow(), descriptor);
-    }
-
     private static MemoryLayout layoutOf(NativeType type) {
         return switch (type) {
             case DOUBLE -> ValueLayout.JAVA_DOUBLE;

@@ -38,6 +38,7 @@ public final class CompilerSession {
 
     private final NotebookSession notebook;
     private final Pipeline pipeline = Pipeline.create();
+    private final PipelineWarmUp warmUp = PipelineWarmUp.start(pipeline);
     private final Map<String, AutoCloseable> boundNames = new HashMap<>();
     private final GeneratedNames generatedNames = new GeneratedNames();
     private final Map<String, Derivative> samplingDerivatives = new HashMap<>();
@@ -206,6 +207,7 @@ public final class CompilerSession {
      * cancelled while ...", qa6 R4).
      */
     private <T> T interruptible(Supplier<T> compilation) {
+        warmUp.await(InterruptFlag.global()::isRaised);
         try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
             return Interruption.stoppable(InterruptFlag.global()::isRaised, compilation);
         } catch (Interruption.Interrupted stopped) {

@@ -1,0 +1,186 @@
+package jenzyme.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.invoke.MethodHandle;
+import java.util.Map;
+import java.util.Random;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shapes of our lowering for which Enzyme reported "mixed activity" in its IR's words: a variable holding a Const
+ * array and an active one ({@code u = u0} with u0 Const, a {@code ?:} or a callee choosing between a Const and an
+ * active parameter, a notebook variable's array and a parameter) is refused in the user's words at the line, naming
+ * the variable, and the way on it names works (checked against central differences); a row of a matrix made in a loop
+ * put into a record or carried across a jump beyond the loop is refused by the lowering (it would be freed memory).
+ */
+class MixedActivityTest {
+
+    private static final String SOURCE = """
+            package mix;
+            public class Mx {
+                static final double[] DATA = {1, 2, 3};
+                static double[] step(double[] u, double[] p) {
+                    double[] n = new double[u.length];
+                    for (int i = 0; i < u.length; i++) n[i] = u[i] + p[0] * u[i] * u[i];
+                    return n;
+                }
+                public static double alias(double[] u0, double[] p, int steps) {
+                    double[] u = u0;
+                    for (int s = 0; s < steps; s++) u = step(u, p);      // alias
+                    return u[0] + u[1];
+                }
+                public static double cloned(double[] u0, double[] p, int steps) {
+                    double[] u = u0.clone();
+                    for (int s = 0; s < steps; s++) u = step(u, p);
+                    return u[0] + u[1];
+                }
+                static double[] either(double[] a, double[] b, boolean first) { return first ? a : b; }
+                public static double pick(double[] a, double[] b, double w) {
+                    double[] c = either(a, b, w > 0.5);                 // pick
+                    return c[0] * w + b[1];
+                }
+                public static double tern(double[] a, double[] b, double w) {
+                    double[] c = w > 0.5 ? a : b;                        // tern
+                    return c[0] * w + b[1];
+                }
+                public static double stat(double[] x, double w) {
+                    double[] c = w > 0.5 ? DATA : x;                     // stat
+                    return c[0] * w + x[1];
+                }
+                static double inner(double[] a, double[] b, double w) {
+                    double[] c = w > 0.5 ? a : b;
+                    return c[0] * w + b[1];
+                }
+                public static double outer(double[] a, double[] b, double w) { return inner(a, b, w); }
+                record Holder(double[] r) {}
+                public static double rowRecord(double[] x, int n) {
+                    Holder h = new Holder(x);
+                    for (int i = 0; i < n; i++) {
+                        double[][] m = new double[2][x.length];
+                        for (int j = 0; j < x.length; j++) { m[0][j] = x[j] * i; m[1][j] = Math.sin(x[j] + i); }
+                        if (i == 0) h = new Holder(m[1]);                // rowRecord
+                    }
+                    double s = 0; for (double v : h.r()) s += v * v; return s;
+                }
+                public static double rowJump(double[] x, int n) {
+                    double[] keep = new double[x.length];
+                    for (int i = 0; i < n; i++) {
+                        double[][] m = new double[2][x.length];
+                        for (int j = 0; j < x.length; j++) { m[0][j] = x[j] * i; m[1][j] = Math.sin(x[j] + i); }
+                        keep = i == 0 ? m[1] : m[0];                     // rowJump
+                    }
+                    double s = 0; for (double v : keep) s += v * v; return s;
+                }
+            }
+            """;
+
+    private static CompiledClasses classes;
+    private static Pipeline pipeline;
+
+    @BeforeAll
+    static void start() {
+        classes = InMemoryJavac.compile("mix.Mx", SOURCE);
+        pipeline = Pipeline.create();
+    }
+
+    @AfterAll
+    static void stop() {
+        pipeline.close();
+    }
+
+    private static JavaMethod method(String name, String descriptor) {
+        return new JavaMethod(classes, "mix/Mx", name, descriptor);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aVariableHoldingAConstArrayAndAnActiveOneIsRefusedAtItsLine(Mode mode) {
+        assertRefused(mode, "alias", "([D[DI)D", Map.of("u0", Activity.CONST), "u holds u0", "alias",
+                "give u an array of its own where it takes u0 (u0.clone()), or leave u0 active");
+        assertRefused(mode, "pick", "([D[DD)D", Map.of("a", Activity.CONST), "c holds a", "pick", "(a.clone())");
+        assertRefused(mode, "tern", "([D[DD)D", Map.of("a", Activity.CONST), "c holds a", "tern", "(a.clone())");
+        assertRefused(mode, "stat", "([DD)D", Map.of(), "c holds DATA", "stat", "(DATA.clone())");
+    }
+
+    private static void assertRefused(Mode mode, String name, String descriptor, Map<String, Activity> activities,
+                                      String words, String marker, String way) {
+        LoweringException refused = assertThrows(LoweringException.class, () -> pipeline.differentiate(
+                method(name, descriptor), mode, activities, DifferentiationOptions.DEFAULT).close());
+        assertTrue(refused.getMessage().startsWith(words + ", an array that is constant here, and at this line "
+                + "another array: Enzyme cannot differentiate a variable holding a constant array on one path and an "
+                + "active one on another (mixed activity)"), refused.getMessage());
+        assertTrue(refused.getMessage().contains(way), refused.getMessage());
+        assertEquals(lineOf(marker), refused.sourceLine(), refused.getMessage());
+    }
+
+    /** In a callee, where the activities are Enzyme's: its refusal told in words, naming the constant array. */
+    @Test
+    void enzymesOwnRefusalNamesTheVariable() {
+        var refused = assertThrows(jenzyme.runtime.error.DifferentiationException.class, () -> pipeline.differentiate(
+                method("outer", "([D[DD)D"), Mode.REVERSE, Map.of("a", Activity.CONST),
+                DifferentiationOptions.DEFAULT).close());
+        assertEquals("cannot differentiate outer(double[], double[], double): a variable (in it or a method it calls) "
+                + "holds a, which is constant here, on one path and another array on another, which Enzyme cannot "
+                + "differentiate (mixed activity); give it an array of its own where it takes a (a.clone()), or leave "
+                + "a active", refused.getMessage());
+        assertTrue(refused.workerMessage().contains("Mismatched activity"), refused.workerMessage());
+    }
+
+    /** The way on: u0.clone() differentiates, u0 Const, against central differences in p. */
+    @Test
+    void theCloneTheRefusalNamesDifferentiates() throws Throwable {
+        MethodHandle jvm = classes.jvmHandle("mix.Mx", "cloned");
+        try (Derivative reverse = pipeline.differentiate(method("cloned", "([D[DI)D"), Mode.REVERSE,
+                Map.of("u0", Activity.CONST), DifferentiationOptions.DEFAULT)) {
+            Random random = new Random(2);
+            for (int trial = 0; trial < 5; trial++) {
+                double[] u0 = random.doubles(2, 0, 0.5).toArray(), p = {0.1 + 0.2 * random.nextDouble()};
+                int steps = 1 + random.nextInt(5);
+                double[] dp = new double[1], out = new double[reverse.convention().slots().size()];
+                reverse.handle().invoke(u0.clone(), p.clone(), dp, steps, out);
+                assertEquals((double) jvm.invoke(u0.clone(), p.clone(), steps), out[0], 1e-15, "value");
+                double fd = ((double) jvm.invoke(u0.clone(), new double[] {p[0] + 1e-6}, steps)
+                        - (double) jvm.invoke(u0.clone(), new double[] {p[0] - 1e-6}, steps)) / 2e-6;
+                assertEquals(fd, dp[0], 1e-6 * (1 + Math.abs(fd)), "d/dp");
+            }
+        }
+    }
+
+    /** qa7 R0c's "Not covered": a row of a loop matrix put into a record, or chosen by a ?: and kept beyond the loop. */
+    @Test
+    void aRowOfALoopMatrixKeptBeyondItsIterationIsRefused() {
+        LoweringException record = assertThrows(LoweringException.class,
+                () -> pipeline.jit(method("rowRecord", "([DI)D")).close());
+        assertTrue(record.getMessage().startsWith("unsupported: keeping an array allocated inside a loop beyond its "
+                + "iteration: it becomes part of a record or object"), record.getMessage());
+        assertEquals(lineOf("rowRecord"), record.sourceLine());
+        LoweringException jump = assertThrows(LoweringException.class, () -> pipeline.differentiate(
+                method("rowJump", "([DI)D"), Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT).close());
+        assertTrue(jump.getMessage().startsWith("unsupported: keeping an array allocated inside a loop beyond its "
+                + "iteration: it is assigned to keep, declared outside the loop"), jump.getMessage());
+        assertEquals(lineOf("rowJump"), jump.sourceLine());
+    }
+
+    private static int lineOf(String marker) {
+        var lines = SOURCE.lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).endsWith("// " + marker)) {
+                return i + 1;
+            }
+        }
+        throw new AssertionError("no line marked " + marker);
+    }
+}
