@@ -235,6 +235,12 @@ def test_hessian_vector_product_matches_finite_differences_of_the_gradient(ad):
     got = numbers(ad, "new double[] {wave_hvp(0.3, 1.0, -0.4, 0.5).hvx(), wave_hvp(0.3, 1.0, -0.4, 0.5).hvy()}")
     e = math.exp(y)
     assert_close(got, [-math.sin(x) * e * vx + math.cos(x) * e * vy, math.cos(x) * e * vx + math.sin(x) * e * vy])
+    # qa7 R7: data kept out of H·v (w=Const): no direction for w, H·v = 12 w_i p_i^2 v_i
+    ok(ad, "double wq(double[] p, double[] w) { double s = 0; for (int i = 0; i < p.length; i++)"
+           " s += w[i] * p[i] * p[i] * p[i] * p[i]; return s; }")
+    assert "double[] wq_hvp(double[] p, double[] v, double[] w)" in ok(ad, "%autodiff hvp wq w=Const").text
+    got = numbers(ad, "wq_hvp(new double[]{0.5, -1.0}, new double[]{1.0, 0.5}, new double[]{2.0, 3.0})")
+    assert_close(got, [12 * 2.0 * 0.25 * 1.0, 12 * 3.0 * 1.0 * 0.5])
     ok(ad, "double corner(double[][] m) { return m[0][0] * m[0][0]; }")
     run = execute(ad.client, "%autodiff hvp corner")
     assert run.status == "error" and "expected corner to return double and take no two-dimensional array" \

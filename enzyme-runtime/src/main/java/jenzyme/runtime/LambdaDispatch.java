@@ -109,15 +109,16 @@ final class LambdaDispatch {
     }
 
     /** {@code %autodiff hvp}: each specialisation's Hessian-vector product. */
-    private record HessianTarget(Pipeline pipeline) implements Target {
+    private record HessianTarget(Pipeline pipeline, Map<String, Activity> constants) implements Target {
         @Override
         public MethodType type(EntryPoint entry) {
-            return jenzyme.runtime.bind.HessianVectorBinder.handleType(CallingConvention.hvpGradient(entry));
+            return jenzyme.runtime.bind.HessianVectorBinder.handleType(CallingConvention.hvpGradient(entry, constants));
         }
 
         @Override
         public int position(EntryPoint entry, int p) {
-            return jenzyme.runtime.bind.HessianVectorBinder.position(CallingConvention.hvpGradient(entry), p);
+            return jenzyme.runtime.bind.HessianVectorBinder.position(CallingConvention.hvpGradient(entry, constants),
+                    p);
         }
 
         @Override
@@ -127,7 +128,7 @@ final class LambdaDispatch {
 
         @Override
         public MethodHandle compile(LoweredModule lowered, JitModule hub) {
-            Derivative hvp = pipeline.hvp(lowered);
+            Derivative hvp = pipeline.hvp(lowered, constants);
             hub.closeWith(hvp);
             return hvp.handle();
         }
@@ -216,9 +217,11 @@ final class LambdaDispatch {
     }
 
     /** {@code %autodiff hvp} of a method taking lambdas, its handle as the unspecialised gradient's H·v handle. */
-    static Derivative hvp(Pipeline pipeline, JitModule hub, JavaMethod method, EntryPoint unspecialised) {
-        CallingConvention gradient = CallingConvention.hvpGradient(unspecialised);
-        LambdaDispatch dispatch = new LambdaDispatch(method, unspecialised, new HessianTarget(pipeline), false, hub);
+    static Derivative hvp(Pipeline pipeline, JitModule hub, JavaMethod method, EntryPoint unspecialised,
+                          Map<String, Activity> constants) {
+        CallingConvention gradient = CallingConvention.hvpGradient(unspecialised, constants);
+        LambdaDispatch dispatch = new LambdaDispatch(method, unspecialised, new HessianTarget(pipeline, constants),
+                false, hub);
         return new Derivative(gradient, new WrapperSignature(unspecialised.symbol(), gradient.wrapperParameters(),
                 gradient.slots()), hub.guard(dispatch.handle()), Map.of(), "", "", reached(method), hub, new byte[0]);
     }

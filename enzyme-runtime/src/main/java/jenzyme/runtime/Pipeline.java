@@ -390,27 +390,36 @@ public final class Pipeline implements AutoCloseable {
      * {@code (double[] p, double[] v, double[] hv, double[] out)void}.
      */
     public Derivative hvp(JavaMethod method) {
+        return hvp(method, Map.of());
+    }
+
+    /**
+     * {@link #hvp(JavaMethod)} with the array parameters {@code constants} names Const ({@code d=Const}): H·v in the
+     * others only, the Const ones taking no direction ({@link CallingConvention#hvpGradient(EntryPoint, Map)}).
+     */
+    public Derivative hvp(JavaMethod method, Map<String, Activity> constants) {
         EntryPoint unspecialised = lambdaEntry(method);
         if (unspecialised != null) {
-            return LambdaDispatch.hvp(this, lambdaHub(unspecialised), method, unspecialised);
+            return LambdaDispatch.hvp(this, lambdaHub(unspecialised), method, unspecialised, constants);
         }
         Timings timings = new Timings();
-        return hvp(timings.time("lowering", () -> lower(method, Sweep.SECOND_ORDER, 1)), timings);
+        return hvp(timings.time("lowering", () -> lower(method, Sweep.SECOND_ORDER, 1)), constants, timings);
     }
 
     /** A lowered (specialised) module's Hessian-vector product: {@link LambdaDispatch} at a call. */
-    Derivative hvp(LoweredModule lowered) {
-        return hvp(lowered, new Timings());
+    Derivative hvp(LoweredModule lowered, Map<String, Activity> constants) {
+        return hvp(lowered, constants, new Timings());
     }
 
-    private Derivative hvp(LoweredModule lowered, Timings timings) {
-        CallingConvention gradient = CallingConvention.hvpGradient(lowered.entry());
+    private Derivative hvp(LoweredModule lowered, Map<String, Activity> constants, Timings timings) {
+        CallingConvention gradient = CallingConvention.hvpGradient(lowered.entry(), constants);
         refuseMixedActivity(lowered, gradient);
         DifferentiatedModule reverse = differentiate(lowered, request(lowered.bitcode(), lowered.entry().symbol(),
                 gradient.wrapperLayout()).withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false)));
         gradient.check(reverse.wrapper());
         WrapperLayout overGradient = gradient.overGradient();
-        DifferentiatedModule hvp = differentiate(lowered, request(reverse.bitcode(), reverse.wrapper().symbol(),
+        // Enzyme's own refusals of its reverse code stay in its words: no variable of the user's is at fault there
+        DifferentiatedModule hvp = worker().differentiate(request(reverse.bitcode(), reverse.wrapper().symbol(),
                 overGradient));
         reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
         hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));

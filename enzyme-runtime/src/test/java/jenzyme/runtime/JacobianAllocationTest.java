@@ -35,7 +35,9 @@ import org.junit.jupiter.api.Test;
  * native segments of one arena through it, the JIT no longer scalar-replaced our heap segments' sessions. So before
  * the first Jacobian this test does what such code does ({@link #exerciseTheSignatureNatively}): while derivatives
  * shared that class (before {@code CallRoute#heapOnly}), the first Jacobian then allocated 32 bytes per call, as in
- * the suite. It runs in a JVM of its own (enzyme-runtime's pom), where no other test compiled the binding code first.
+ * the suite. It runs in a JVM of its own (enzyme-runtime's pom), where no other test compiled the binding code first:
+ * after the suite's other classes the first Jacobian still allocates 32 bytes per call in most runs (open; see
+ * docs/MAGICS.md, {@code f_jac_into}).
  */
 class JacobianAllocationTest {
 

@@ -136,6 +136,24 @@ public final class CallingConvention {
      * value; {@link #overGradient()} describes the forward pass over its wrapper.
      */
     public static CallingConvention hvpGradient(EntryPoint entry) {
+        return hvpGradient(entry, Map.of());
+    }
+
+    /**
+     * {@link #hvpGradient(EntryPoint)} with the array parameters {@code overrides} names Const (qa7 R7: the data of
+     * a log-likelihood, {@code d=Const}, so that H·v is in the parameters only): they take no direction and give no
+     * part of H·v, in the worker's two sweeps and in the binding ({@code HessianVectorBinder} reads the activities).
+     *
+     * @throws DifferentiationException if an override is not Const, names a scalar, or names no parameter
+     */
+    public static CallingConvention hvpGradient(EntryPoint entry, Map<String, Activity> overrides) {
+        overrides.forEach((name, activity) -> {
+            boolean scalar = entry.parameters().stream().anyMatch(p -> p.name().equals(name) && !p.type().isArray());
+            if (activity != Activity.CONST || scalar) {
+                throw DifferentiationException.refused(entry.methodAsWritten(),
+                        Messages.HVP_ACTIVITY.format(name, activity.name().toLowerCase()));
+            }
+        });
         if (!entry.fields().isEmpty()) {
             throw DifferentiationException.refused(entry.methodAsWritten(), Messages.HVP_READS_FIELDS.format(
                     entry.methodName(), entry.fields().getFirst().field().javaName()));
@@ -144,7 +162,7 @@ public final class CallingConvention {
             throw DifferentiationException.refused(entry.methodAsWritten(),
                     Messages.HVP_SHAPE.format(entry.methodName(), entry.methodAsWritten()));
         }
-        return of(entry, Mode.REVERSE, Map.of(), false);
+        return of(entry, Mode.REVERSE, overrides, false);
     }
 
     public EntryPoint entry() {

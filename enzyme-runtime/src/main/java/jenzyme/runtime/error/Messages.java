@@ -254,6 +254,7 @@ public enum Messages {
     SAMPLED_NOT_A_LAMBDA,
     SAMPLED_RESULT,
     HVP_OPTIONS,
+    HVP_ACTIVITY,
     WITH_USAGE,
     NOT_NUMBERS,
     NOT_A_RANGE,

@@ -203,10 +203,12 @@ public final class AutodiffMagic extends SyntaxMagic {
 
     private DisplayData hessianVectorProduct(UserMethod method, String name, MagicLine line, String self)
             throws DefinitionException {
-        if (!line.assignments().isEmpty() || line.flag("dump") || line.flag("ad-before-opt")) {
+        if (line.flag("dump") || line.flag("ad-before-opt")) {
             throw new IllegalArgumentException(Messages.HVP_OPTIONS.format());
         }
-        Derivative derivative = compiler.hessianVectorProduct(method, line.rerun("%autodiff"));
+        Map<String, Activity> constants = activities(line.assignments()); // only Const: hvpGradient refuses others
+        Derivative derivative = compiler.hessianVectorProduct(method, self.isEmpty() ? constants
+                : Receivers.overrides(self, constants), line.rerun("%autodiff"));
         if (!self.isEmpty()) {
             derivative = Receivers.named(derivative, self);
         }

@@ -169,8 +169,9 @@ public final class CompilerSession {
                 readsNotebookVariables(any.entry()), rerun, live).handle());
     }
 
-    public Derivative hessianVectorProduct(UserMethod method, String rerun) {
-        return throughWorker(method, rerun, () -> pipeline.hvp(javaMethod(method)));
+    /** @param constants the parameters kept out of H·v ({@code d=Const}) */
+    public Derivative hessianVectorProduct(UserMethod method, Map<String, Activity> constants, String rerun) {
+        return throughWorker(method, rerun, () -> pipeline.hvp(javaMethod(method), constants));
     }
 
     /** Whether the code reads a notebook variable: a static field of one of JShell's wrapper classes. */

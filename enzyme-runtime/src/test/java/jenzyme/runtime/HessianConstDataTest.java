@@ -1,0 +1,101 @@
+package jenzyme.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.invoke.MethodType;
+import java.util.Map;
+import java.util.Random;
+import jenzyme.runtime.ad.Activity;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.error.DifferentiationException;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * H·v in the parameters only, the data Const (qa7 R7: {@code %autodiff hvp tll x=Const y=Const}): the data take no
+ * direction and give no part of H·v; H·v against central differences of the reverse gradient. (A logistic
+ * likelihood, exp and log1p in the loop, fails forward over reverse in Enzyme, Const data or not: "mixed activity"
+ * on its tape.)
+ */
+class HessianConstDataTest {
+
+    private static final String SOURCE = """
+            package hcd;
+            public class Ll {
+                /** Negative log-likelihood of y under a quadratic in x with errors of density ~ exp(-r^2 - r^4 / 10). */
+                public static double nll(double[] th, double[] x, double[] y) {
+                    double s = 0;
+                    for (int i = 0; i < x.length; i++) {
+                        double r = y[i] - (th[0] + th[1] * x[i] + th[2] * x[i] * x[i]);
+                        s += r * r + 0.1 * r * r * r * r;
+                    }
+                    return s;
+                }
+            }
+            """;
+
+    private static CompiledClasses classes;
+    private static Pipeline pipeline;
+
+    @BeforeAll
+    static void start() {
+        classes = InMemoryJavac.compile("hcd.Ll", SOURCE);
+        pipeline = Pipeline.create();
+    }
+
+    @AfterAll
+    static void stop() {
+        pipeline.close();
+    }
+
+    @Test
+    void hessianVectorProductInTheParametersOnlyMatchesDifferencesOfTheGradient() throws Throwable {
+        JavaMethod nll = new JavaMethod(classes, "hcd/Ll", "nll", "([D[D[D)D");
+        Map<String, Activity> data = Map.of("x", Activity.CONST, "y", Activity.CONST);
+        try (Derivative hvp = pipeline.hvp(nll, data);
+             Derivative gradient = pipeline.differentiate(nll, Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT)) {
+            assertEquals(MethodType.methodType(void.class, double[].class, double[].class, double[].class,
+                    double[].class, double[].class, double[].class), hvp.handle().type(), "no direction for x or y");
+            Random random = new Random(17);
+            double[] x = random.doubles(50, -2, 2).toArray();
+            double[] y = random.doubles(50, -1, 1).toArray();
+            double[] out = new double[1];
+            for (int trial = 0; trial < 10; trial++) {
+                double[] th = random.doubles(3, -1, 1).toArray(), v = random.doubles(3, -1, 1).toArray();
+                double[] hv = new double[3];
+                hvp.handle().invoke(th, v, hv, x.clone(), y.clone(), out);
+                double h = 1e-5;
+                double[] up = new double[3], down = new double[3], gOut = new double[gradient.convention().slots()
+                        .size()];
+                double[] thUp = th.clone(), thDown = th.clone();
+                for (int k = 0; k < 3; k++) {
+                    thUp[k] += h * v[k];
+                    thDown[k] -= h * v[k];
+                }
+                gradient.handle().invoke(thUp, up, x, new double[x.length], y, new double[y.length], gOut);
+                gradient.handle().invoke(thDown, down, x, new double[x.length], y, new double[y.length], gOut);
+                for (int k = 0; k < 3; k++) {
+                    double fd = (up[k] - down[k]) / (2 * h);
+                    assertEquals(fd, hv[k], 1e-6 * (1 + Math.abs(fd)), "(H v)_" + k);
+                }
+                assertTrue(hv[0] != 0 || hv[1] != 0 || hv[2] != 0);
+            }
+        }
+    }
+
+    @Test
+    void onlyConstActivitiesAreTaken() {
+        JavaMethod nll = new JavaMethod(classes, "hcd/Ll", "nll", "([D[D[D)D");
+        DifferentiationException refused = assertThrows(DifferentiationException.class,
+                () -> pipeline.hvp(nll, Map.of("x", Activity.DUPLICATED)).close());
+        assertTrue(refused.getMessage().endsWith("%autodiff hvp takes only Const activities of array parameters "
+                + "(d=Const keeps d out of H·v): got x=duplicated"), refused.getMessage());
+    }
+}
