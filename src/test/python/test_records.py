@@ -256,3 +256,42 @@ def test_lambda_parameters_compile_per_target_at_the_call_and_streams_as_loops(r
     assert value(rec, "pen_grad(v -> v[0] * v[0], new double[] {3}).dx()[0]") == pytest.approx(6.0, rel=1e-14)
     refused = error_text(execute(rec.client, "total_grad(byReference, y0, null, 1.0);"))
     assert "p is null" in refused and "<parameter" not in refused
+
+
+STATE_CELLS = """
+record OdeState(double t, double[] y) {}
+double[][] rot(double th) { return new double[][] {{Math.cos(th), -Math.sin(th)}, {Math.sin(th), Math.cos(th)}}; }
+OdeState turn(OdeState s, double w, double h) {
+    double[][] r = rot(w * h);
+    double[] y = new double[2];
+    for (int i = 0; i < 2; i++) y[i] = (r[i][0] * s.y()[0] + r[i][1] * s.y()[1]) * (1 - 0.1 * h);
+    return new OdeState(s.t() + h, y);
+}
+double spiral(double[] y0, double w, int n) {
+    OdeState s = new OdeState(0, y0);
+    for (int i = 0; i < n; i++) s = turn(s, w, 0.05);
+    return s.y()[0] + 2 * s.y()[1] + s.t();
+}
+"""
+
+
+def test_a_step_returning_a_state_record_with_a_new_array_and_a_rotation_literal(rec):
+    # s = turn(s, w, h) in a loop: turn creates the state's array and a rotation-matrix literal (qa7 R2)
+    ok(rec, STATE_CELLS)
+    ok(rec, "%jit spiral")
+    ok(rec, "%autodiff reverse spiral")
+    ok(rec, "%autodiff forward spiral")
+    ok(rec, "double[] y0 = {1.0, 0.5};")
+    # within the documented ulp bound of Math.cos/sin against the JVM's
+    assert value(rec, "spiral_native(y0, 0.7, 40)") == pytest.approx(
+        value(rec, "spiral(new double[] {1.0, 0.5}, 0.7, 40)"), rel=1e-14)
+    assert value(rec, "y0[0] + 10 * y0[1]") == 6.0  # the state starts on y0's array: y0 keeps its values
+    ok(rec, "var sg = spiral_grad(y0, 0.7, 40);")
+    fd_w = value(rec, "(spiral(new double[] {1.0, 0.5}, 0.7 + 1e-6, 40)"
+                      " - spiral(new double[] {1.0, 0.5}, 0.7 - 1e-6, 40)) / 2e-6")
+    fd_y1 = value(rec, "(spiral(new double[] {1.0, 0.5 + 1e-6}, 0.7, 40)"
+                       " - spiral(new double[] {1.0, 0.5 - 1e-6}, 0.7, 40)) / 2e-6")
+    assert value(rec, "sg.dw()") == pytest.approx(fd_w, rel=1e-6, abs=1e-8)
+    assert value(rec, "sg.dy0()[1]") == pytest.approx(fd_y1, rel=1e-6, abs=1e-8)
+    tangent = value(rec, "spiral_fwd(y0, new double[] {0, 0}, 0.7, 1.0, 40).dvalue()")
+    assert tangent == pytest.approx(value(rec, "sg.dw()"), rel=1e-12)
