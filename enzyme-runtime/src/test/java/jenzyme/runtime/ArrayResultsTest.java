@@ -163,53 +163,12 @@ class ArrayResultsTest {
 
     @Test
     void anOdeSolvedByArrayReturningStepsGivesTheJvmsLossAndGradients() throws Throwable {
-        checkAgainstJvmAndDifferences("loss", 40);
+        OdeLossAgreement.check(pipeline, classes, "results.Ode", "loss", 40);
     }
 
     @Test
     void anAdaptiveStepKeepsOrDropsItsNewArray() throws Throwable {
-        checkAgainstJvmAndDifferences("adaptive", 1e-3);
-    }
-
-    /** {@code f(p, second)} for p of 5 parameters: primal bit-equal on random inputs, gradients vs FD. */
-    private static void checkAgainstJvmAndDifferences(String name, Object second) throws Throwable {
-        String descriptor = second instanceof Integer ? "([DDI)D" : "([DDD)D";
-        MethodHandle jvm = classes.jvmHandle("results.Ode", name);
-        Random random = new Random(12);
-        try (NativeMethod primal = pipeline.jit(method(name, descriptor));
-             Derivative reverse = pipeline.differentiate(method(name, descriptor), Mode.REVERSE, Map.of(),
-                     DifferentiationOptions.DEFAULT);
-             Derivative forward = pipeline.differentiate(method(name, descriptor), Mode.FORWARD, Map.of(),
-                     DifferentiationOptions.DEFAULT)) {
-            for (int trial = 0; trial < 5; trial++) {
-                double[] p = {0.8 + 0.4 * random.nextDouble(), 0.3 + 0.2 * random.nextDouble(),
-                        0.6 + 0.2 * random.nextDouble(), 0.8 + 0.4 * random.nextDouble(), 0.4 + 0.2 * random.nextDouble()};
-                double expected = (double) jvm.invoke(p, 2.0, second);
-                assertEquals(expected, (double) primal.handle().invoke(p, 2.0, second), 0, name + " primal");
-                double[] dp = new double[5], out = new double[reverse.convention().slots().size()];
-                reverse.handle().invoke(p, dp, 2.0, second, out);
-                double fdT = ((double) jvm.invoke(p, 2.0 + 1e-6, second) - (double) jvm.invoke(p, 2.0 - 1e-6, second))
-                        / 2e-6; // t1 scales every step: its adjoint needs each step's stage arrays in the reverse sweep
-                assertEquals(fdT, out[1], 1e-6 * (1 + Math.abs(fdT)), name + " reverse d/dt1");
-                double[] tangent = new double[forward.convention().slots().size()];
-                for (int k = 0; k < 5; k++) {
-                    double[] up = p.clone(), down = p.clone();
-                    up[k] += 1e-6;
-                    down[k] -= 1e-6;
-                    double fd = ((double) jvm.invoke(up, 2.0, second) - (double) jvm.invoke(down, 2.0, second)) / 2e-6;
-                    assertEquals(fd, dp[k], 1e-6 * (1 + Math.abs(fd)), name + " reverse d/dp" + k);
-                    double[] direction = new double[5];
-                    direction[k] = 1;
-                    if (second instanceof Double) { // a double takes its tangent too
-                        forward.handle().invoke(p, direction, 2.0, 0.0, second, 0.0, tangent);
-                    } else {
-                        forward.handle().invoke(p, direction, 2.0, 0.0, second, tangent);
-                    }
-                    assertEquals(dp[k], tangent[forward.convention().returnTangentSlot()], 1e-9 * (1 + Math.abs(fd)),
-                            name + " forward d/dp" + k);
-                }
-            }
-        }
+        OdeLossAgreement.check(pipeline, classes, "results.Ode", "adaptive", 1e-3);
     }
 
     /** An entry returning an array its callees made: its Jacobian, both modes, against FD. */
@@ -306,24 +265,12 @@ class ArrayResultsTest {
              NativeMethod failing = pipeline.jit(method("outOfRange", "([DI)D"))) {
             double[] dp = new double[5], out = new double[reverse.convention().slots().size()];
             MethodHandle gradient = reverse.handle(), fails = failing.handle();
-            for (int i = 0; i < 100_000; i++) { // warm: the JVM compiles the call paths (its compiler mallocs too)
-                gradient.invokeExact(p, dp, 1.0, 1, out);
-            }
-            assertThrows(ArrayIndexOutOfBoundsException.class, () -> {
-                double ignored = (double) fails.invokeExact(p, 5);
-            });
-            long before = NativeMemoryProbe.mallocInUse();
-            for (int i = 0; i < 1_000_000; i++) {
-                gradient.invokeExact(p, dp, 1.0, 1, out);
-            }
-            for (int i = 0; i < 100_000; i++) {
-                try {
-                    double ignored = (double) fails.invokeExact(p, 5);
-                } catch (ArrayIndexOutOfBoundsException expected) {
-                    // thrown after five handed-over arrays, which the exit frees
-                }
-            }
-            long grown = NativeMemoryProbe.mallocInUse() - before;
+            long grown = NativeMemoryProbe.growth(() -> {
+                gradient.invokeExact(p, dp, 1.0, 1, out); // void: as a statement, invokeExact's type
+            }, 100_000, 1_000_000,
+                    () -> {
+                        double ignored = (double) fails.invokeExact(p, 5);
+                    }, ArrayIndexOutOfBoundsException.class, 100_000);
             assertTrue(dp[0] != 0);
             assertTrue(grown < 16 << 20, "malloc's bytes in use grew by " + grown + " over 10^6 gradients");
         }

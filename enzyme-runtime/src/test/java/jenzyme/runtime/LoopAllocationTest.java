@@ -84,12 +84,15 @@ class LoopAllocationTest {
                     }
                     return s;
                 }
-                record Pos(double[] xy) {}
+                static final class Pos {
+                    final double[] xy;
+                    Pos(double[] xy) { this.xy = xy; }
+                }
                 public static double keepsInRecord(double[] p, int steps) {
                     double s = 0;
                     for (int i = 0; i < steps; i++) {
                         Pos q = new Pos(new double[] {p[0], i});
-                        s += q.xy()[1];
+                        s += q.xy[1];
                     }
                     return s;
                 }

@@ -14,6 +14,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * A two-dimensional result ({@code double[][] jacobian(double[] y)}) is handed over the same way, as (row table,
  * row-length table, row count), every row copied: the caller owns it like a {@code new double[n][m]} of its own
  * ({@link ExitPaths#newMatrixAllocation}), and rows the callee's result shared ({@code a[0] == a[1]}) become two.
+ * A record holding arrays returned by a method other than its constructor ({@code State step(State s, double h)})
+ * is handed over the same way, each array component copied ({@link #adoptRecord}); a constructor keeps the arrays
+ * it is given, as on the JVM, and may not create any ({@link LoweredFunction#handsOverArrays}).
  *
  * <p>Why a copy, rather than handing over the callee's own array and freeing the others: that needs a run-time
  * test per array at the exit (is it the result?), and such conditional frees gave wrong reverse gradients (branch
@@ -25,24 +28,25 @@ final class ArrayHandOver {
 
     private final IrModule module;
     private final IrBuilder ir;
-    private final JavaType arrayType;
+    private final Shape resultType;
 
     /** The counters of the copy loops: elements, and the rows of a two-dimensional result. */
     private final LLVMValueRef counter;
     private final LLVMValueRef rowCounter;
 
-    /** @param arrayType the callee's result type, {@code double[]}, {@code int[][]}... */
-    ArrayHandOver(IrModule module, JavaType arrayType, FrameSlots slots) {
+    /** @param resultType the callee's result type, {@code double[]}, {@code int[][]}, a record holding arrays */
+    ArrayHandOver(IrModule module, Shape resultType, FrameSlots slots) {
         this.module = module;
         this.ir = module.ir();
-        this.arrayType = arrayType;
+        this.resultType = resultType;
         this.counter = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "handover.i");
-        this.rowCounter = arrayType.isMatrix() ? slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "handover.row")
-                : null;
+        this.rowCounter = resultType instanceof JavaType type && type.isMatrix()
+                ? slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "handover.row") : null;
     }
 
     /** {@code return a;}: the struct the function returns, (pointer, length) or (rows, row lengths, count). */
     LLVMValueRef result(JValue array) {
+        JavaType arrayType = (JavaType) resultType;
         List<LLVMValueRef> leaves = array.isMatrix() ? List.of(array.value(), array.rowLengths(), array.length())
                 : List.of(array.value(), array.length());
         LLVMValueRef struct = ir.undef(module.arrayResultType(arrayType));
@@ -63,6 +67,11 @@ final class ArrayHandOver {
      * sweep: a SIGSEGV in a caller's loop (QA6 R1, {@code LoopArrayLifetimeTest}).
      */
     void copyResult(LLVMValueRef function, LLVMValueRef resultSlot) {
+        if (resultType instanceof RecordShape record) {
+            copyArrayComponents(function, resultSlot, record);
+            return;
+        }
+        JavaType arrayType = (JavaType) resultType;
         LLVMValueRef result = ir.load(module.arrayResultType(arrayType), resultSlot, "result");
         if (!arrayType.isMatrix()) {
             LLVMValueRef fresh = copy(function, JValue.array(ir.extractValue(result, 0), ir.extractValue(result, 1),
@@ -91,6 +100,24 @@ final class ArrayHandOver {
         LLVMValueRef handed = ir.insertValue(ir.insertValue(ir.insertValue(result, table, 0), freshLengths, 1),
                 copied, 2);
         ir.store(handed, resultSlot);
+    }
+
+    /**
+     * A record's result, a struct of its leaves ((pointer, length) for each array): each array replaced by a copy.
+     * Records hold no two-dimensional arrays ({@link ClassLibrary}).
+     */
+    private void copyArrayComponents(LLVMValueRef function, LLVMValueRef resultSlot, RecordShape record) {
+        LLVMValueRef result = ir.load(module.boundaryType(record), resultSlot, "result");
+        int index = 0;
+        for (JavaType leaf : record.leaves()) {
+            if (leaf.isArray()) {
+                LLVMValueRef fresh = copy(function, JValue.array(ir.extractValue(result, index),
+                        ir.extractValue(result, index + 1), leaf));
+                result = ir.insertValue(result, fresh, index);
+            }
+            index += leaf.llvmTypes().size();
+        }
+        ir.store(result, resultSlot);
     }
 
     /** A new copy of the one-dimensional {@code array}; nothing is copied when malloc failed. */
@@ -152,11 +179,29 @@ final class ArrayHandOver {
             ir.store(count, cells[2]);
             return JValue.matrix(data, count, lengths, arrayType);
         }
+        remember(module, exits, slots, data, insideLoop);
+        return JValue.array(data, ir.extractValue(result, 1), arrayType);
+    }
+
+    /**
+     * {@link #adopt} for a record a callee handed over ({@code record}, taken apart by {@code boundary}): each of its
+     * arrays remembered in an allocation cell of the caller's, as if it were a result of its own.
+     */
+    static JValue adoptRecord(IrModule module, ExitPaths exits, FrameSlots slots, JValue record, boolean insideLoop) {
+        return record.mapArrays(array -> {
+            remember(module, exits, slots, array.value(), insideLoop);
+            return JValue.array(array.value(), array.length(), array.arrayType());
+        });
+    }
+
+    /** {@code data} in a new allocation cell; inside a loop the cell's previous array is freed first. */
+    private static void remember(IrModule module, ExitPaths exits, FrameSlots slots, LLVMValueRef data,
+                                 boolean insideLoop) {
+        IrBuilder ir = module.ir();
         LLVMValueRef cell = exits.newAllocationSlot(slots);
         if (insideLoop) {
             ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), cell, "previous.result"));
         }
         ir.store(data, cell);
-        return JValue.array(data, ir.extractValue(result, 1), arrayType);
     }
 }

@@ -42,6 +42,16 @@ final class ArrayOps {
         return rows.allocate(rowCount, columns, matrixType, insideLoop);
     }
 
+    /** The {@code new T[rows][]} that starts a matrix literal (see {@link RowTables#allocateRows}). */
+    JValue newRows(JValue rowCount, JavaType matrixType, boolean insideLoop) {
+        return rows.allocateRows(rowCount, matrixType, insideLoop);
+    }
+
+    /** Whether {@code value} is a matrix literal being filled. */
+    boolean isMatrixLiteral(JValue value) {
+        return rows.isLiteral(value);
+    }
+
     JValue load(JValue array, JValue index, TypeKind elementKind) {
         if (elementKind == TypeKind.REFERENCE && array.isMatrix()) {
             return rows.row(array, index);
@@ -54,9 +64,11 @@ final class ArrayOps {
         return JValue.scalar(ValueKind.of(element), value);
     }
 
-    void store(JValue array, JValue index, JValue value, TypeKind elementKind) {
+    /** {@code array[index] = value}; a row store ({@code isNewRow}: the row is new) only into a matrix literal. */
+    void store(JValue array, JValue index, JValue value, TypeKind elementKind, boolean isNewRow) {
         if (elementKind == TypeKind.REFERENCE && array.isMatrix()) {
-            throw Unsupported.construct(Messages.ROW_ASSIGNMENT, array.arrayType().javaName());
+            rows.assignRow(array, index, value, isNewRow);
+            return;
         }
         JavaType element = elementType(elementKind, "writing");
         LLVMValueRef address = checkedAddress(array, index, element);

@@ -46,6 +46,8 @@ final class CarriedArrays {
     private final FrameSlots slots;
     private final ExitPaths exits;
     private final CodePlan plan;
+    /** Locals and the array components of record locals ({@link Variables}): the "slots" below. */
+    private final Variables variables;
     private final Set<Integer> parameters = new HashSet<>();
     /** New arrays not yet stored into a variable. */
     private final Set<JValue> fresh = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
@@ -58,6 +60,8 @@ final class CarriedArrays {
     private final Map<Integer, List<Integer>> loads = new java.util.HashMap<>();
     /** Carried assignments from a variable ({@code y = next}): source variable, offset, target variable. */
     private final List<int[]> copiedFrom = new ArrayList<>();
+    /** Rows read from a matrix loaded from a variable, by that variable ({@link #row}). */
+    private final Map<JValue, Integer> rowsOf = new IdentityHashMap<>();
     /** Variables whose array became part of a record or crossed a jump, with the offset. */
     private final List<int[]> escapes = new ArrayList<>();
     /** Origins of the arrays on each jump target's operand stack entry ("target:depth"), as jumps spill them. */
@@ -67,7 +71,9 @@ final class CarriedArrays {
     /** The allocation cell of the array of its own each variable gets that may share its array when the loop starts. */
     private final Map<Integer, LLVMValueRef> ownArrays = new java.util.HashMap<>();
 
-    CarriedArrays(IrModule module, FrameSlots slots, ExitPaths exits, CodePlan plan, int[] parameterSlots) {
+    CarriedArrays(IrModule module, FrameSlots slots, ExitPaths exits, CodePlan plan, Variables variables,
+                  int[] parameterSlots) {
+        this.variables = variables;
         this.module = module;
         this.ir = module.ir();
         this.slots = slots;
@@ -121,6 +127,8 @@ final class CarriedArrays {
             int origin = pending.removeLast();
             if (origin < 0 || parameters.contains(origin)) {
                 roots.add(origin);
+            } else if (variables.isComponent(origin) && originsOfStores(origin).isEmpty()) {
+                roots.add(UNKNOWN); // a component of a record parameter
             }
             if (origin >= 0 && visited.add(origin)) {
                 pending.addAll(originsOfStores(origin));
@@ -193,6 +201,39 @@ final class CarriedArrays {
         return origins;
     }
 
+    /** The name of variable {@code slot} ({@link Variables}) in messages: {@code y}, {@code s.y}. */
+    String variableName(int slot) {
+        return variables.name(slot);
+    }
+
+    /** Whether {@code value} is a new array not yet stored into a variable (nothing else holds it). */
+    boolean isNew(JValue value) {
+        return fresh.contains(value);
+    }
+
+    /** {@code kept}, the same array as {@code given} (a record's component): new, or loaded from a variable, if it was. */
+    void inherit(JValue given, JValue kept) {
+        if (fresh.remove(given)) {
+            fresh.add(kept);
+        }
+        Integer variable = loadedFrom.get(given);
+        if (variable != null) {
+            loadedFrom.put(kept, variable);
+        }
+    }
+
+    /**
+     * {@code row}, read from {@code matrix}: if the matrix was loaded from a variable, the row is part of that
+     * variable's array, so storing it elsewhere is a copy of the variable ({@code double[] r = J[0]}).
+     */
+    JValue row(JValue matrix, JValue row) {
+        Integer variable = loadedFrom.get(matrix);
+        if (variable != null && matrix.isMatrix()) {
+            rowsOf.put(row, variable); // not loadedFrom: the row is not the variable's array ({@link #origins})
+        }
+        return row;
+    }
+
     /** {@code cast}: {@code array} cast to its type ({@code (double[]) a.clone()}), new if it was. */
     JValue recast(JValue array, JValue cast) {
         if (fresh.remove(array)) {
@@ -217,15 +258,18 @@ final class CarriedArrays {
         }
         Set<Integer> origins = origins(value);
         boolean isNew = fresh.remove(value);
-        stores.add(new Store(slot, bci, isNew, isNew ? -1 : loadedFrom.getOrDefault(value, -1), origins));
+        stores.add(new Store(slot, bci, isNew, isNew ? -1 : loadedFrom.getOrDefault(value,
+                rowsOf.getOrDefault(value, -1)), origins));
         loadedFrom.put(value, slot); // a dup'ed new array stored again is a copy of this variable
     }
 
     /** {@code value} becomes part of a record, or crosses a jump, at {@code bci}. */
     void escapes(JValue value, int bci) {
-        Integer slot = loadedFrom.get(value);
-        if (slot != null) {
-            escapes.add(new int[] {slot, bci});
+        for (JValue array : value.arrays()) { // an array, or a record's arrays
+            Integer slot = loadedFrom.get(array);
+            if (slot != null) {
+                escapes.add(new int[] {slot, bci});
+            }
         }
     }
 
@@ -236,9 +280,13 @@ final class CarriedArrays {
         if (source != null) {
             copiedFrom.add(new int[] {source, bci, slot});
         }
-        JValue held = slots.load("local" + slot, ValueKind.ARRAY, name);
+        JValue held = slots.load(variables.keyOf(slot), ValueKind.ARRAY, name);
         exits.failIf(ir.icmp(LLVMIntNE, value.length(), held.length()), StatusCode.CARRIED_LENGTH, value.length(),
                 held.length());
+        if (value.isMatrix()) {
+            carryRows(slot, value, held, bci, name);
+            return;
+        }
         JavaType type = value.arrayType() != null ? value.arrayType() : held.arrayType();
         if (mayShare(slot)) {
             held = ownArray(slot, held, type, name);
@@ -248,12 +296,44 @@ final class CarriedArrays {
     }
 
     /**
+     * {@code J = jacobian(y)} of a two-dimensional loop array into {@code held}, the matrix variable {@code slot}
+     * keeps: each row's elements copied into the row it holds, every row of the same length (else the failure
+     * {@link StatusCode#CARRIED_LENGTH}, like a one-dimensional array of another length). A variable that may share
+     * its matrix or a row of it when the loop starts is refused rather than given a matrix of its own: unlike a
+     * one-dimensional array, that would need a copy of its whole row structure.
+     */
+    private void carryRows(int slot, JValue value, JValue held, int bci, String name) {
+        if (mayShare(slot)) {
+            throw refused(bci, Messages.CARRIED_MATRIX_SHARED, name);
+        }
+        JavaType element = ArrayOps.elementOf(held.arrayType().row());
+        LLVMValueRef elements = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.i");
+        CountedLoop.emit(ir, slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.row"), value.length(),
+                "carry.rows", r -> {
+                    JValue from = rowAt(value, r), to = rowAt(held, r);
+                    exits.failIf(ir.icmp(LLVMIntNE, from.length(), to.length()), StatusCode.CARRIED_LENGTH,
+                            from.length(), to.length());
+                    ArrayOps.copyElements(module, element, from, to.value(), elements);
+                });
+    }
+
+    /** Row {@code r} of {@code matrix}, which has it (no bounds check). */
+    private JValue rowAt(JValue matrix, LLVMValueRef r) {
+        LLVMValueRef wide = ir.zext(r, ir.i64());
+        LLVMValueRef data = ir.load(ir.ptr(), ir.inBoundsGep(ir.ptr(), matrix.value(), wide), "carry.row");
+        module.tbaa().attach(data, matrix.arrayType());
+        LLVMValueRef length = ir.load(ir.i32(), ir.inBoundsGep(ir.i32(), matrix.rowLengths(), wide), "carry.row.len");
+        module.tbaa().attach(length, JavaType.INT);
+        return JValue.array(data, length, matrix.arrayType().row());
+    }
+
+    /**
      * Whether variable {@code slot}'s array may be seen by others when its carried assignment (being lowered) runs
      * for the first time: it is a parameter, or an earlier store gave it an array that is not new, copied its array
      * into another variable, or put it into a record. Stores in the loop itself are refused by {@link #finish}.
      */
     private boolean mayShare(int slot) {
-        return parameters.contains(slot)
+        return parameters.contains(variables.slot(slot))
                 || stores.stream().anyMatch(s -> s.slot() == slot && !s.fresh() || s.source() == slot && s.slot() != slot)
                 || escapes.stream().anyMatch(escape -> escape[0] == slot);
     }
@@ -274,10 +354,10 @@ final class CarriedArrays {
                 ir.constInt(ir.i64(), ArrayOps.byteSize(ArrayOps.elementOf(type)))));
         exits.failIf(ir.icmp(LLVMIntEQ, own, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, held.length(), null);
         ir.store(own, cell);
-        slots.store("local" + slot, JValue.array(own, held.length(), type), name);
+        slots.store(variables.keyOf(slot), JValue.array(own, held.length(), type), name);
         ir.br(owned);
         ir.positionAtEnd(owned);
-        return slots.load("local" + slot, ValueKind.ARRAY, name);
+        return slots.load(variables.keyOf(slot), ValueKind.ARRAY, name);
     }
 
     /**
@@ -288,18 +368,18 @@ final class CarriedArrays {
     void finish() {
         refuseReadsAfterCopies();
         carried.forEach((slot, carriedAt) -> {
-            String name = plan.localName(slot);
+            String name = variables.name(slot);
             for (Store store : stores) {
                 if (afterEvery(carriedAt, store.bci()) || beforeEvery(carriedAt, store.bci())) {
                     continue; // before: the first carried assignment gives the variable its own array (mayShare)
                 }
                 if (store.slot() == slot && !store.fresh()) {
                     throw refused(store.bci(), Messages.CARRIED_NOT_OWN, name, store.source() >= 0
-                            ? Messages.CARRIED_COPY_IN.format(plan.localName(store.source()))
+                            ? Messages.CARRIED_COPY_IN.format(variables.name(store.source()))
                             : Messages.CARRIED_OTHER.format());
                 }
                 if (store.source() == slot && store.slot() != slot) {
-                    throw refused(store.bci(), Messages.CARRIED_COPIED, name, plan.localName(store.slot()));
+                    throw refused(store.bci(), Messages.CARRIED_COPIED, name, variables.name(store.slot()));
                 }
             }
             for (int[] escape : escapes) {
@@ -326,8 +406,8 @@ final class CarriedArrays {
             loads.getOrDefault(source, List.of()).stream()
                     .filter(bci -> bci > at && bci <= end && bci < nextStore).min(Integer::compare)
                     .ifPresent(bci -> {
-                        throw refused(bci, Messages.CARRIED_SOURCE_USED, plan.localName(copy[2]),
-                                plan.localName(source));
+                        throw refused(bci, Messages.CARRIED_SOURCE_USED, variables.name(copy[2]),
+                                variables.name(source));
                     });
         }
     }

@@ -40,6 +40,8 @@ final class CodePlan {
     private final List<int[]> loopRanges = new ArrayList<>();
     private final TreeMap<Integer, Integer> lines = new TreeMap<>();
     private int firstMonitorBci = -1;
+    /** Offsets of {@code anewarray} of rows that javac emits for a matrix literal: followed by a {@code dup}. */
+    private final Set<Integer> rowLiterals = new HashSet<>();
 
     private CodePlan(CodeAttribute code) {
         this.code = code;
@@ -54,8 +56,15 @@ final class CodePlan {
 
     private void scan() {
         int bci = 0;
+        int rowsAt = -1;
         for (CodeElement element : code) {
             int at = bci;
+            if (element instanceof Instruction instruction) {
+                if (rowsAt >= 0 && instruction.opcode() == java.lang.classfile.Opcode.DUP) {
+                    rowLiterals.add(rowsAt);
+                }
+                rowsAt = instruction instanceof java.lang.classfile.instruction.NewReferenceArrayInstruction ? at : -1;
+            }
             switch (element) {
                 case LineNumber line -> lines.put(at, line.line());
                 case MonitorInstruction monitor -> firstMonitorBci = firstMonitorBci < 0 ? at : firstMonitorBci;
@@ -170,6 +179,14 @@ final class CodePlan {
     /** Whether one loop holds both {@code a} and {@code b} (then either can run after the other). */
     boolean shareLoop(int a, int b) {
         return loopRanges.stream().anyMatch(range -> range[0] <= Math.min(a, b) && Math.max(a, b) <= range[1]);
+    }
+
+    /**
+     * Whether the {@code anewarray} at {@code bci} starts a literal ({@code new double[][]{{a, b}, {c, d}}}: javac
+     * keeps the new array on the stack and stores each row into it), not a {@code new double[n][]} kept in a variable.
+     */
+    boolean isRowLiteral(int bci) {
+        return rowLiterals.contains(bci);
     }
 
     /** Whether {@code bci} is the target of a backward jump: every cycle in the method's control flow enters one. */

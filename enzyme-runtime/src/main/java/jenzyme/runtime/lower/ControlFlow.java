@@ -185,6 +185,9 @@ final class ControlFlow {
                     + " whose frame expects " + expected);
         }
         List<JValue> values = stack.values();
+        values.stream().filter(parts.arrays()::isMatrixLiteral).findFirst().ifPresent(literal -> {
+            throw Unsupported.construct(Messages.LITERAL_ACROSS_JUMP, literal.arrayType().javaName());
+        });
         for (int depth = 0; depth < values.size(); depth++) {
             parts.loopArrays().crosses(targetBci, depth, values.get(depth));
         }

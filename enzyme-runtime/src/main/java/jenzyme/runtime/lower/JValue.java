@@ -74,6 +74,25 @@ record JValue(ValueKind kind, LLVMValueRef value, LLVMValueRef length, RecordSha
         return kind == ValueKind.RECORD && value != null;
     }
 
+    /** This value with each array in it (itself, or a record's array components, nested ones too) mapped. */
+    JValue mapArrays(java.util.function.UnaryOperator<JValue> map) {
+        if (kind == ValueKind.ARRAY) {
+            return map.apply(this);
+        }
+        return kind != ValueKind.RECORD || components == null ? this // a placeholder, a written object's address
+                : record(shape, components.stream().map(c -> c.mapArrays(map)).toList());
+    }
+
+    /** The arrays in this value: itself, or a record value's array components, depth first. */
+    List<JValue> arrays() {
+        List<JValue> arrays = new java.util.ArrayList<>();
+        mapArrays(array -> {
+            arrays.add(array);
+            return array;
+        });
+        return arrays;
+    }
+
     // Records compare by identity: two placeholders of one shape are different objects under construction.
     @Override
     public boolean equals(Object other) {

@@ -11,7 +11,8 @@ import jenzyme.runtime.error.Messages;
  * previous iteration (the call's exit frees the last one). That is right only if no array outlives its iteration, so
  * this class follows each such array through the lowering: assigned to a local declared outside the loop (by the
  * LocalVariableTable; without one, any local), a one-dimensional array is copied into that local's own array
- * ({@link CarriedArrays}), a two-dimensional one refused; a record built from it, or a value carried on the operand
+ * ({@link CarriedArrays}), a two-dimensional one row by row; the array components of a record assigned to such a
+ * local ({@code s = step(s, h)}) are copied the same way, each into the array the local's record holds; a record built from it, or a value carried on the operand
  * stack across a jump, are refused at the instruction. What stays allowed —
  * locals declared in the loop body, element reads and writes, {@code .length}, passing it to a method (a compiled
  * callee cannot keep an array: there are no fields, and an array it returns is a copy, {@link ArrayHandOver}),
@@ -46,26 +47,27 @@ final class LoopAllocations {
     }
 
     /**
-     * A store of {@code value} into local {@code slot} at {@code bci}. Returns whether it is a one-dimensional loop
-     * array assigned to a local declared outside its loop, which {@link CarriedArrays} then copies into the local's
-     * array; a two-dimensional one is refused there.
+     * A store of {@code value} into {@code variable} ({@link Variables}: a local, or an array component of the record
+     * a store into local {@code slot} at {@code bci} assigns; {@code name} as the user reads it). Returns whether it
+     * is a loop array assigned to a local declared outside its loop, which {@link CarriedArrays} then copies into the
+     * variable's array (a matrix row by row); a row of a loop matrix is refused there.
      */
-    boolean stored(int slot, JValue value, int bci) {
+    boolean stored(int slot, int variable, String name, JValue value, int bci) {
         Site site = arrays.get(value);
         if (site == null) {
-            locals.remove(slot);
+            locals.remove(variable);
             return false;
         }
         boolean outside = !plan.isDeclaredInside(slot, bci, site.loop());
         if (outside && value.isObjectRef()) {
             throw Unsupported.construct(Messages.LOOP_OBJECT_ESCAPES, value.shape().javaName(),
-                    Messages.LOOP_ARRAY_OUTER_LOCAL.format(plan.localName(slot)));
+                    Messages.LOOP_ARRAY_OUTER_LOCAL.format(name));
         }
-        if (outside && (value.isMatrix() || site.row())) {
-            throw escapes(Messages.LOOP_ARRAY_OUTER_LOCAL.format(plan.localName(slot)));
+        if (outside && site.row()) {
+            throw escapes(Messages.LOOP_ARRAY_OUTER_LOCAL.format(name));
         }
         if (!outside) {
-            locals.put(slot, site);
+            locals.put(variable, site);
         } // else the local keeps the array it holds, and what we know of it: the values are copied in
         return outside;
     }
@@ -105,7 +107,21 @@ final class LoopAllocations {
         return result;
     }
 
-    /** A load of local {@code slot}: the value carries the site of the array last stored there. */
+    /** Whether {@code value} is a row of a matrix allocated in a loop. */
+    boolean isRow(JValue value) {
+        Site site = arrays.get(value);
+        return site != null && site.row();
+    }
+
+    /** {@code kept}, the same array as {@code given} (a record's component), comes from where it did. */
+    void inherit(JValue given, JValue kept) {
+        Site site = arrays.get(given);
+        if (site != null) {
+            arrays.put(kept, site);
+        }
+    }
+
+    /** A load of {@code slot} (a {@link Variables} number): the value carries the site of the array last stored there. */
     JValue loaded(int slot, JValue value) {
         Site site = locals.get(slot);
         if (site != null) {
@@ -123,8 +139,10 @@ final class LoopAllocations {
         if (site != null && value.isObjectRef()) {
             throw Unsupported.construct(Messages.LOOP_OBJECT_ESCAPES, value.shape().javaName(), how.format());
         }
-        if (site != null) {
-            throw escapes(how.format());
+        for (JValue array : value.arrays()) { // an array, or a record's arrays
+            if (arrays.get(array) != null) {
+                throw escapes(how.format());
+            }
         }
     }
 
@@ -134,6 +152,10 @@ final class LoopAllocations {
      * that arrives there keeps its matrix's site ({@link #arrived}), so that keeping it beyond the loop is refused.
      */
     void crosses(int target, int depth, JValue value) {
+        if (value.kind() == ValueKind.RECORD && value.components() != null && value.arrays().stream()
+                .anyMatch(arrays::containsKey)) { // a record holding a loop array (s = c ? step(s) : s)
+            throw escapes(Messages.LOOP_ARRAY_ACROSS_JUMP.format());
+        }
         Site site = arrays.get(value);
         if (site != null && !site.row()) {
             throw escapes(Messages.LOOP_ARRAY_ACROSS_JUMP.format());

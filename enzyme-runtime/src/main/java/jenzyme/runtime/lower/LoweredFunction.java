@@ -18,4 +18,15 @@ record LoweredFunction(MethodRef ref, MethodModel model, MethodSignature signatu
     boolean fillsResultArray() {
         return entry && signature.entryFillsResult();
     }
+
+    /**
+     * Whether the method hands new arrays to its caller ({@link ArrayHandOver}): an array result of any method but
+     * the entry, and a record holding arrays returned by any method but the entry and a constructor (which keeps
+     * the arrays it is given, as on the JVM, and so may not create any: {@link MethodCalls}).
+     */
+    boolean handsOverArrays() {
+        return !entry && (signature.returnsArray() || signature.kind() != MethodSignature.Kind.CONSTRUCTOR
+                && signature.returnType() instanceof RecordShape record
+                && record.leaves().stream().anyMatch(JavaType::isArray));
+    }
 }

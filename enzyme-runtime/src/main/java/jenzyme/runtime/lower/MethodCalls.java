@@ -62,8 +62,9 @@ final class MethodCalls {
             int receiver = invoke.opcode() == Opcode.INVOKESTATIC ? 0 : 1; // clone() is called on the array
             JValue result = library.call(owner, name, descriptor, stack.popArguments(count + receiver),
                     parts.plan().isInsideLoop(bci));
-            if (result != null) {
-                stack.push(parts.carried().made(result)); // clone(), Arrays.copyOf: new arrays
+            if (result != null) { // clone(), Arrays.copyOf: new arrays
+                refuseInArrayRecordConstructor(JavaWords.method(owner, name, descriptor));
+                stack.push(parts.carried().made(result));
             }
             return;
         }
@@ -103,8 +104,14 @@ final class MethodCalls {
             return;
         }
         JValue placeholder = null;
+        boolean keepsArguments = false;
         if (name.equals("<init>")) {
-            args.forEach(a -> parts.loopArrays().mustStay(a, Messages.LOOP_ARRAY_IN_RECORD));
+            keepsArguments = !owner.startsWith("java/") && records.keepsArguments(owner, descriptor);
+            for (JValue a : args) { // a record keeping its arguments takes loop arrays (below), not objects or rows
+                if (!keepsArguments || a.isObjectRef() || parts.loopArrays().isRow(a)) {
+                    parts.loopArrays().mustStay(a, Messages.LOOP_ARRAY_IN_RECORD);
+                }
+            }
             args.forEach(a -> parts.carried().escapes(a, bci));
             placeholder = args.removeFirst();
             if (owner.equals("java/lang/Record") || owner.equals("java/lang/Object")) {
@@ -149,8 +156,8 @@ final class MethodCalls {
                     });
         }
         ReturnedArrays.Returned returned = functions.returned().of(callee);
-        if (callee.signature().returnsArray()) {
-            refuseInReturnedRecord(JavaWords.method(owner, name, descriptor));
+        if (callee.signature().returnsArray() || callee.handsOverArrays()) {
+            refuseInArrayRecordConstructor(JavaWords.method(owner, name, descriptor));
             if (returned.kind() == ReturnedArrays.Kind.OTHER) {
                 throw Unsupported.construct(Messages.CALLING_RETURNS_SHARED, JavaWords.method(owner, name, descriptor),
                         returned.why(), returned.hint());
@@ -175,9 +182,11 @@ final class MethodCalls {
         ir.noTail(result);
         Shape returnType = callee.signature().returnType();
         boolean insideLoop = parts.plan().isInsideLoop(bci);
-        boolean handsOver = callee.signature().returnsArray() && returned.kind() == ReturnedArrays.Kind.NEW;
-        JValue returnedArray = !handsOver ? null : ArrayHandOver.adopt(parts.module(), exits, parts.slots(), result,
-                (JavaType) returnType, insideLoop);
+        boolean handsOver = callee.handsOverArrays() && returned.kind() == ReturnedArrays.Kind.NEW;
+        JValue returnedArray = !handsOver ? null : callee.signature().returnsArray()
+                ? ArrayHandOver.adopt(parts.module(), exits, parts.slots(), result, (JavaType) returnType, insideLoop)
+                : ArrayHandOver.adoptRecord(parts.module(), exits, parts.slots(), boundary.result(result, returnType),
+                        insideLoop); // a record's arrays, each handed over
         exits.afterCall(depth);
         if (returned.kind() == ReturnedArrays.Kind.PARAMETER) {
             stack.push(args.get(returned.parameter())); // the JVM's same array: the argument itself
@@ -186,14 +195,26 @@ final class MethodCalls {
             stack.push(parts.carried().chosen(args, parts.loopArrays().chosen(args,
                     ArrayHandOver.borrowed(ir, result, (JavaType) returnType))));
         } else if (returnedArray != null) {
-            if (insideLoop) {
-                parts.loopArrays().allocated(returnedArray, bci);
+            for (JValue array : returnedArray.arrays()) {
+                if (insideLoop) {
+                    parts.loopArrays().allocated(array, bci);
+                }
+                parts.carried().made(array);
             }
-            stack.push(parts.carried().made(returnedArray));
+            stack.push(returnedArray);
         } else if (placeholder != null) {
             JValue constructed = records.constructed(placeholder, boundary.result(result, returnType));
             if (constructed.isObjectRef() && insideLoop) {
                 parts.loopArrays().allocated(constructed, bci); // its block is reused by the next iteration
+            }
+            if (keepsArguments) { // each component is its argument: what is known of the argument holds for it
+                for (int i = 0; i < args.size(); i++) {
+                    List<JValue> given = args.get(i).arrays(), kept = constructed.components().get(i).arrays();
+                    for (int k = 0; k < given.size(); k++) {
+                        parts.loopArrays().inherit(given.get(k), kept.get(k));
+                        parts.carried().inherit(given.get(k), kept.get(k));
+                    }
+                }
             }
             stack.replaceAll(placeholder, constructed);
         } else if (returnType != JavaType.VOID) {
@@ -201,11 +222,15 @@ final class MethodCalls {
         }
     }
 
-    /** Refuses {@code what} (an allocation or a call) in a method returning a record that holds arrays. */
-    void refuseInReturnedRecord(String what) {
-        if (method.signature().returnType() instanceof RecordShape returned
-                && returned.leaves().stream().anyMatch(JavaType::isArray)) {
-            throw Unsupported.construct(Messages.ARRAY_IN_RETURNED_RECORD, what, method.ref().asWritten());
+    /**
+     * Refuses {@code what} (an allocation or a call returning arrays) in a constructor of a record or object that
+     * holds arrays: a constructor keeps the arrays it is given, so an array it made would be freed under the record.
+     */
+    void refuseInArrayRecordConstructor(String what) {
+        if (method.signature().kind() == MethodSignature.Kind.CONSTRUCTOR
+                && method.signature().returnType() instanceof RecordShape built
+                && built.leaves().stream().anyMatch(JavaType::isArray)) {
+            throw Unsupported.construct(Messages.ARRAY_IN_RECORD_CONSTRUCTOR, what, method.ref().asWritten());
         }
     }
 }

@@ -19,6 +19,7 @@ import java.lang.classfile.instruction.LookupSwitchInstruction;
 import java.lang.classfile.instruction.NewObjectInstruction;
 import java.lang.classfile.instruction.NewMultiArrayInstruction;
 import java.lang.classfile.instruction.NewPrimitiveArrayInstruction;
+import java.lang.classfile.instruction.NewReferenceArrayInstruction;
 import java.lang.classfile.instruction.NopInstruction;
 import java.lang.classfile.instruction.OperatorInstruction;
 import java.lang.classfile.instruction.ReturnInstruction;
@@ -28,9 +29,7 @@ import java.lang.classfile.instruction.TableSwitchInstruction;
 import java.lang.classfile.instruction.TypeCheckInstruction;
 import java.lang.constant.ConstantDesc;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import jenzyme.runtime.error.LoweringException;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.IrBuilder;
@@ -76,8 +75,7 @@ final class MethodLowering {
     private LambdaValues lambdas;
     private ControlFlow flow;
     private MethodCalls calls;
-    /** The record shape each local slot last received (javac's scoped slots make program order reliable). */
-    private final Map<Integer, RecordShape> recordLocals = new HashMap<>();
+    private Locals locals;
     private int bci;
     private int siteLine = Integer.MIN_VALUE;
 
@@ -129,9 +127,9 @@ final class MethodLowering {
         exits = new ExitPaths(module, function, ir.param(function, 0), returnType == JavaType.VOID
                 || method.fillsResultArray() ? null : method.signature().returnsArray()
                 ? module.arrayResultType((JavaType) returnType) : module.boundaryType(returnType), slots);
-        if (method.signature().returnsArray() && !method.entry()) {
-            handOver = new ArrayHandOver(module, (JavaType) returnType, slots);
-            if (functions.returned().of(method).kind() == ReturnedArrays.Kind.NEW) {
+        if (method.handsOverArrays()) {
+            handOver = new ArrayHandOver(module, returnType, slots);
+            if (!method.signature().returnsArray() || functions.returned().of(method).kind() == ReturnedArrays.Kind.NEW) {
                 exits.handOverResult(handOver); // a returned parameter is the caller's own argument: no copy
             }
         }
@@ -143,11 +141,14 @@ final class MethodLowering {
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
         loopArrays = new LoopAllocations(plan);
-        carried = new CarriedArrays(module, slots, exits, plan, method.signature().parameterSlots());
-        returns = handOver == null ? null : new ReturnedArrays.Returns(method, carried);
+        Variables variables = new Variables(plan);
+        carried = new CarriedArrays(module, slots, exits, plan, variables, method.signature().parameterSlots());
+        returns = handOver == null || !method.signature().returnsArray() ? null
+                : new ReturnedArrays.Returns(method, carried);
         ControlFlow.Parts parts = new ControlFlow.Parts(module, function, plan, stack, slots, exits, arrays, loopArrays,
                 carried, records);
         calls = new MethodCalls(parts, method, functions, ruleCalls, lambdas, boundary, arithmetic, javaLlvmCount());
+        locals = new Locals(slots, plan, variables, loopArrays, carried, records);
         LLVMBasicBlockRef start = ir.appendBlock(function, "start");
         ir.positionAtEnd(start);
         storeParameters();
@@ -221,7 +222,7 @@ final class MethodLowering {
             JValue value = method.entry() && shape instanceof RecordShape object && object.isWritten()
                     ? ParameterObjects.copyIn(module, written, exits, object, params.get((next[0] += 2) - 2))
                     : boundary.gather(params, shape, next);
-            storeLocal(parameterSlots[i], value, method.parameterNames().get(i));
+            locals.storeParameter(parameterSlots[i], value, method.parameterNames().get(i));
         }
     }
 
@@ -243,22 +244,12 @@ final class MethodLowering {
             });
         }
         switch (instruction) {
-            case LoadInstruction load -> stack.push(carried.loaded(load.slot(),
-                    loopArrays.loaded(load.slot(), loadLocal(load)), bci));
-            case StoreInstruction store -> {
-                JValue value = stack.pop();
-                String name = plan.localName(store.slot());
-                if (loopArrays.stored(store.slot(), value, bci)) {
-                    carried.carry(store.slot(), value, bci, name);
-                } else {
-                    carried.stored(store.slot(), value, bci);
-                    storeLocal(store.slot(), value, name);
-                }
-            }
+            case LoadInstruction load -> stack.push(locals.load(load.slot(), load.typeKind(), bci));
+            case StoreInstruction store -> locals.store(store.slot(), stack.pop(), bci);
             case IncrementInstruction increment -> {
                 String name = plan.localName(increment.slot());
-                JValue value = slots.load(localKey(increment.slot()), ValueKind.INT, name);
-                slots.store(localKey(increment.slot()), JValue.scalar(ValueKind.INT,
+                JValue value = slots.load(Variables.key(increment.slot()), ValueKind.INT, name);
+                slots.store(Variables.key(increment.slot()), JValue.scalar(ValueKind.INT,
                         ir.add(value.value(), ir.constInt(ir.i32(), increment.constant()))), name);
             }
             case ConstantInstruction constant -> stack.push(constant.opcode() == Opcode.ACONST_NULL
@@ -278,7 +269,7 @@ final class MethodLowering {
                 } else if (method.fillsResultArray()) {
                     arrays.copyToResult(stack.pop(), resultArray());
                     exits.returnValue(null);
-                } else if (handOver != null) {
+                } else if (handOver != null && method.signature().returnsArray()) {
                     JValue array = stack.pop();
                     returns.returning(array);
                     exits.returnValue(handOver.result(array));
@@ -293,21 +284,29 @@ final class MethodLowering {
             case ArrayLoadInstruction load -> {
                 JValue index = stack.pop();
                 JValue array = stack.pop();
-                stack.push(loopArrays.row(array, arrays.load(array, index, load.typeKind())));
+                stack.push(carried.row(array, loopArrays.row(array, arrays.load(array, index, load.typeKind()))));
             }
             case ArrayStoreInstruction store -> {
                 JValue value = stack.pop();
                 JValue index = stack.pop();
-                arrays.store(stack.pop(), index, value, store.typeKind());
+                arrays.store(stack.pop(), index, value, store.typeKind(), carried.isNew(value));
             }
             case NewPrimitiveArrayInstruction newArray -> {
-                calls.refuseInReturnedRecord("new " + newArray.typeKind().upperBound().displayName() + "[]");
+                calls.refuseInArrayRecordConstructor("new " + newArray.typeKind().upperBound().displayName() + "[]");
                 stack.push(carried.made(arrays.newArray(stack.pop(), newArray.typeKind(), plan.isInsideLoop(bci))));
             }
             case NewMultiArrayInstruction newArray -> {
                 JValue columns = stack.pop();
                 stack.push(carried.made(arrays.newMatrix(stack.pop(), columns,
                         SubsetRules.newMatrixType(newArray).orElseThrow(), plan.isInsideLoop(bci))));
+            }
+            case NewReferenceArrayInstruction newRows -> {
+                // SubsetRules let only rows through: new double[][]{{a, b}, {c, d}} starts with new double[2][]
+                JavaType rowType = JavaType.of(newRows.componentType().asSymbol()).orElseThrow();
+                if (!plan.isRowLiteral(bci)) {
+                    throw Unsupported.construct(Messages.NEW_OBJECT_ARRAY, rowType.javaName());
+                }
+                stack.push(carried.made(arrays.newRows(stack.pop(), rowType.matrixOfRows(), plan.isInsideLoop(bci))));
             }
             case NewObjectInstruction newObject -> stack.push(records.allocate(newObject.className().asInternalName()));
             case FieldInstruction field when field.opcode() == Opcode.GETSTATIC -> stack.push(carried.readStatic(
@@ -351,31 +350,6 @@ final class MethodLowering {
         }
     }
 
-    // ---- locals: records by the shape last stored in the slot
-
-    private JValue loadLocal(LoadInstruction load) {
-        String name = plan.localName(load.slot());
-        if (load.typeKind() == java.lang.classfile.TypeKind.REFERENCE) {
-            if (load.slot() == 0 && records.underConstruction() != null) {
-                return records.underConstruction();
-            }
-            RecordShape shape = recordLocals.get(load.slot());
-            if (shape != null) {
-                return slots.load(localKey(load.slot()), shape, name);
-            }
-        }
-        return slots.load(localKey(load.slot()), ValueKind.of(load.typeKind()), name);
-    }
-
-    private void storeLocal(int slot, JValue value, String name) {
-        if (value.kind() == ValueKind.RECORD) {
-            recordLocals.put(slot, value.shape());
-        } else if (value.kind() == ValueKind.ARRAY) {
-            recordLocals.remove(slot);
-        }
-        slots.store(localKey(slot), value, name);
-    }
-
     /** The caller's result array of a method returning double[]: its last two LLVM parameters. */
     private JValue resultArray() {
         int end = javaLlvmCount(); // the result array comes before the static fields
@@ -391,7 +365,4 @@ final class MethodLowering {
                 + (method.fillsResultArray() ? 2 : 0); // the result array's (ptr, i32)
     }
 
-    private static String localKey(int slot) {
-        return "local" + slot;
-    }
 }

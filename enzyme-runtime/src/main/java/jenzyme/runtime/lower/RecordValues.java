@@ -132,6 +132,25 @@ final class RecordValues {
                 ? objects.load(receiver, index) : receiver.components().get(index));
     }
 
+    /**
+     * Whether constructor {@code descriptor} of {@code owner} keeps its arguments as the components, in order: a
+     * record's canonical constructor that assigns none of its reference parameters (a compact constructor may check
+     * or normalise its scalars). Then an array argument is the component, and what is known of it (allocated in a
+     * loop, new) holds for the component ({@link MethodCalls}).
+     */
+    boolean keepsArguments(String owner, String descriptor) {
+        RecordShape shape = shape(owner);
+        if (!shape.isRecord() || !descriptor.equals(shape.canonicalConstructor())) {
+            return false;
+        }
+        int parameterSlots = 1 + java.lang.constant.MethodTypeDesc.ofDescriptor(descriptor).parameterList().stream()
+                .mapToInt(type -> java.lang.classfile.TypeKind.from(type).slotSize()).sum();
+        return classes.method(new MethodRef(owner, "<init>", descriptor)).code().stream()
+                .flatMap(code -> code.elementList().stream())
+                .noneMatch(e -> e instanceof java.lang.classfile.instruction.StoreInstruction store
+                        && store.typeKind() == java.lang.classfile.TypeKind.REFERENCE && store.slot() < parameterSlots);
+    }
+
     /** The record under construction as its constructor returns it (every final field is assigned by then). */
     JValue constructed() {
         RecordShape shape = underConstruction.shape();

@@ -14,7 +14,11 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * site runs again (see {@link LoopAllocations}).
  *
  * <p>Assigning a whole row ({@code a[i] = r}) is refused: for a parameter it would change the table the binding
- * built for this call, not the Java array, and rows shared between tables would be freed twice.
+ * built for this call, not the Java array, and rows shared between tables would be freed twice. The one exception is
+ * a matrix literal ({@code new double[][]{{c, -s}, {s, c}}}): its table starts with empty rows
+ * ({@link #allocateRows}), and each row javac stores into it, a new array nothing else holds, is copied into a row
+ * the table owns ({@link #assignRow}). Copying rather than taking the new array over keeps every array with the one
+ * allocation site that frees it.
  */
 final class RowTables {
 
@@ -23,6 +27,8 @@ final class RowTables {
     private final ExitPaths exits;
     private final FrameSlots slots;
     private JValue loopAllocation;
+    /** Matrix literals being filled: only their rows may be assigned. */
+    private final java.util.Set<JValue> literals = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
     RowTables(IrModule module, ExitPaths exits, FrameSlots slots) {
         this.module = module;
@@ -58,6 +64,30 @@ final class RowTables {
         // As for new T[n]: beyond the JVM's heap the JVM throws OutOfMemoryError, so compiled code does too.
         exits.failIf(ir.icmp(LLVMIntUGT, total, ir.constInt(ir.i64(), ArrayOps.MAX_ARRAY_BYTES)),
                 StatusCode.OUT_OF_MEMORY, n, m);
+        JValue matrix = tables(n, matrixType, insideLoop);
+        forEachRow(n, "new.row", i -> {
+            LLVMValueRef wide = ir.zext(i, ir.i64());
+            LLVMValueRef row = zeroed(rowBytes, m);
+            module.tbaa().attach(ir.store(row, ir.inBoundsGep(ir.ptr(), matrix.value(), wide)), matrixType);
+            module.tbaa().attach(ir.store(m, ir.inBoundsGep(ir.i32(), matrix.rowLengths(), wide)), JavaType.INT);
+        });
+        return matrix;
+    }
+
+    /**
+     * The {@code new T[rows][]} a matrix literal starts with: a table of empty rows (null, length 0), filled by the
+     * literal's row stores ({@link #assignRow}) before anything else sees it.
+     */
+    JValue allocateRows(JValue rows, JavaType matrixType, boolean insideLoop) {
+        LLVMValueRef n = rows.value();
+        exits.failIf(ir.icmp(LLVMIntSLT, n, ir.zero(ir.i32())), StatusCode.NEGATIVE_ARRAY_SIZE, n, null);
+        JValue matrix = tables(n, matrixType, insideLoop);
+        literals.add(matrix);
+        return matrix;
+    }
+
+    /** The zeroed row table and row-length table of n rows, remembered for freeing like a new T[n][m]. */
+    private JValue tables(LLVMValueRef n, JavaType matrixType, boolean insideLoop) {
         LLVMValueRef[] cells = exits.newMatrixAllocation(slots);
         if (insideLoop) {
             exits.freeMatrix(cells); // the previous iteration's (LoopAllocations' rule); its count is 0 the first time
@@ -67,14 +97,38 @@ final class RowTables {
         ir.store(n, cells[2]);
         LLVMValueRef lengths = zeroed(ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), 4)), n);
         ir.store(lengths, cells[1]);
-        forEachRow(n, "new.row", i -> {
-            LLVMValueRef wide = ir.zext(i, ir.i64());
-            LLVMValueRef row = zeroed(rowBytes, m);
-            module.tbaa().attach(ir.store(row, ir.inBoundsGep(ir.ptr(), table, wide)), matrixType);
-            module.tbaa().attach(ir.store(m, ir.inBoundsGep(ir.i32(), lengths, wide)), JavaType.INT);
-        });
         JValue matrix = JValue.matrix(table, n, lengths, matrixType);
         return insideLoop ? loopAllocation = matrix : matrix;
+    }
+
+    /**
+     * {@code matrix[index] = row}: only a matrix literal's row store ({@code isNew}: the row is a new array nothing
+     * else holds, as javac's literal makes it) is compiled, the row copied into one the table owns.
+     */
+    void assignRow(JValue matrix, JValue index, JValue row, boolean isNew) {
+        if (!literals.contains(matrix)) {
+            throw Unsupported.construct(Messages.ROW_ASSIGNMENT, matrix.arrayType().javaName());
+        }
+        if (!isNew) {
+            throw Unsupported.construct(Messages.LITERAL_ROW_SHARED, matrix.arrayType().javaName());
+        }
+        LLVMValueRef i = index.value();
+        exits.failIf(ir.icmp(LLVMIntUGE, i, matrix.length()), StatusCode.ARRAY_INDEX_OUT_OF_BOUNDS, i,
+                matrix.length());
+        JavaType element = ArrayOps.elementOf(matrix.arrayType().row());
+        LLVMValueRef own = zeroed(ir.mul(ir.zext(row.length(), ir.i64()), ir.constInt(ir.i64(),
+                ArrayOps.byteSize(element))), row.length());
+        ArrayOps.copyElements(module, element, row, own, slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()),
+                "literal.i"));
+        LLVMValueRef wide = ir.zext(i, ir.i64());
+        module.tbaa().attach(ir.store(own, ir.inBoundsGep(ir.ptr(), matrix.value(), wide)), matrix.arrayType());
+        module.tbaa().attach(ir.store(row.length(), ir.inBoundsGep(ir.i32(), matrix.rowLengths(), wide)),
+                JavaType.INT);
+    }
+
+    /** Whether {@code value} is a matrix literal (it must not cross a jump while its rows are stored: ControlFlow). */
+    boolean isLiteral(JValue value) {
+        return literals.contains(value);
     }
 
     /** The matrix allocated inside a loop by the instruction just lowered, if any (then forgotten). */

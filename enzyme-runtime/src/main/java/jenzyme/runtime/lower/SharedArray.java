@@ -77,7 +77,7 @@ public record SharedArray(String variable, List<Assignment> assignments) impleme
             boolean holdsMore = assignments.stream().anyMatch(a -> a.other())
                     || assignments.stream().flatMap(a -> a.held().stream()).distinct().count() > 1;
             if (holdsParameter && holdsMore) {
-                shared.add(new SharedArray(plan.localName(variable.getKey()), assignments));
+                shared.add(new SharedArray(carried.variableName(variable.getKey()), assignments));
             }
         }
         return shared;

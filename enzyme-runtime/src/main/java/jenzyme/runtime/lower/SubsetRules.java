@@ -46,6 +46,8 @@ final class SubsetRules {
                     newObject.className().asInternalName()) -> Messages.NEW_OBJECT_NOT_FINAL.format(
                     JavaWords.owner(newObject.className().asInternalName()));
             case NewObjectInstruction newObject -> newObject(newObject.className().asInternalName());
+            case NewReferenceArrayInstruction newArray when JavaType.of(newArray.componentType().asSymbol())
+                    .filter(row -> row.isArray() && !row.isMatrix()).isPresent() -> null; // a matrix literal's rows
             case NewReferenceArrayInstruction newArray ->
                     Messages.NEW_OBJECT_ARRAY.format(JavaWords.owner(newArray.componentType().asInternalName()));
             case NewMultiArrayInstruction newArray when newMatrixType(newArray).isPresent() -> null;

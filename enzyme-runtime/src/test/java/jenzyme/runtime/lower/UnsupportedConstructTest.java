@@ -84,13 +84,20 @@ class UnsupportedConstructTest {
                     double[][][] m = new double[n][n][n]; // matrix
                     return n;
                 }
-                static double allocationInLoop(int n) {
-                    double[][] y = new double[3][3];
+                static double allocationInLoop(double[][] p, int n) {
+                    double[][] y = p;
                     for (int i = 0; i < n; i++) {
                         double[][] t = new double[3][3];
                         y = t; // allocationInLoop
                     }
                     return y[0][0];
+                }
+                record St(double[] y) {}
+                static St stepSt(St s) { return new St(new double[] {s.y()[0] + 1}); }
+                static double stateAcrossJump(double[] p, int n) {
+                    St s = new St(p.clone());
+                    for (int i = 0; i < n; i++) s = p[0] > 0 ? stepSt(s) : s; // stateAcrossJump
+                    return s.y()[0];
                 }
                 static double keepRow(double[][] p, int n) {
                     double[] keep = p[0];
@@ -164,7 +171,8 @@ class UnsupportedConstructTest {
             nullConstant      | (I)I   | unsupported: the null reference (compiled code has no objects that can be null)
             booleanArray      | (I)I   | new boolean[]
             matrix            | (I)I   | new double[][][] (compiled code creates numeric two-dimensional arrays
-            allocationInLoop  | (I)D   | beyond its iteration: it is assigned to y, declared outside the loop
+            allocationInLoop  | ([[DI)D | y is assigned matrices made in a loop, which compiled code copies row by row
+            stateAcrossJump   | ([DI)D | beyond its iteration: it is carried on the operand stack across a jump
             keepRow           | ([[DI)D | beyond its iteration: it is assigned to keep, declared outside the loop
             keepCalleeRow     | (DI)D  | beyond its iteration: it is assigned to keep, declared outside the loop
             stringConstant    | ()I    | a String constant "abc"

@@ -34,4 +34,37 @@ public final class NativeMemoryProbe {
             return counts.getAtIndex(ValueLayout.JAVA_LONG, 7) + counts.getAtIndex(ValueLayout.JAVA_LONG, 4);
         }
     }
+
+    /** A call of compiled code (a gradient, a primal). */
+    @FunctionalInterface
+    public interface Call {
+        void run() throws Throwable;
+    }
+
+    /**
+     * Malloc's growth in bytes over {@code calls} runs of {@code call} and {@code failing} runs of {@code fails}, each
+     * of which must throw {@code thrown} (a call failing after it allocated must free too); measured after
+     * {@code warm} runs of {@code call}, in which the JVM compiles the call paths (its compiler mallocs too).
+     */
+    public static long growth(Call call, int warm, int calls, Call fails, Class<? extends Throwable> thrown,
+                              int failing) throws Throwable {
+        for (int i = 0; i < warm; i++) {
+            call.run();
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(thrown, fails::run);
+        long before = mallocInUse();
+        for (int i = 0; i < calls; i++) {
+            call.run();
+        }
+        for (int i = 0; i < failing; i++) {
+            try {
+                fails.run();
+            } catch (Throwable e) {
+                if (!thrown.isInstance(e)) {
+                    throw e;
+                }
+            }
+        }
+        return mallocInUse() - before;
+    }
 }
