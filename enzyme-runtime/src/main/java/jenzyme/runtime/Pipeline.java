@@ -299,6 +299,7 @@ public final class Pipeline implements AutoCloseable {
             return LambdaDispatch.jacobian(this, method, unspecialised, options, how);
         }
         LoweredModule lowered = timings.time("lowering", () -> lower(method, how, Sweep.FORWARD, options.width()));
+        CallingConvention.refuseCopiedObject(lowered.entry(), "%autodiff jacobian");
         JacobianShape shape = JacobianShape.of(lowered.entry(), options.wrt(), options.out());
         Derivative forward = null;
         Derivative reverse = null;

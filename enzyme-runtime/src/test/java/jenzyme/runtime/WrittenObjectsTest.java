@@ -146,7 +146,6 @@ class WrittenObjectsTest {
                     return keep.total;
                 }
                 public static double returned(double[] p) { return make(p[0]).total; }
-                public static double param(Particle q, double dt) { q.step(1, dt); return q.x; }
                 public static double held(double[] p) {
                     Sum s = new Sum();
                     s.total = p[0];
@@ -241,8 +240,6 @@ class WrittenObjectsTest {
         assertRefused("kept", "([D)D", "keeping a wobj.Objs$Sum created inside a loop beyond its iteration, and "
                 + "compiled code writes its fields: it is assigned to keep, declared outside the loop");
         assertRefused("returned", "([D)D", "returning a wobj.Objs$Sum from wobj.Objs.make(double)");
-        assertRefused("param", "(Lwobj/Objs$Particle;D)D", "writing the field wobj.Objs$Particle.v, and q, a "
-                + "parameter of the method you compile, is a wobj.Objs$Particle");
         assertRefused("held", "([D)D", "a wobj.Objs$Sum in the field s of wobj.Objs$Holder");
         assertRefused("clock", "([D)D", "calling a method with the wobj.Objs$Clock under construction (this) inside "
                 + "its constructor");

@@ -117,6 +117,9 @@ public final class CallingConvention {
         if (width < 1 || width > MAX_WIDTH || width > 1 && mode != Mode.FORWARD) {
             throw DifferentiationException.refused(entry.methodAsWritten(), Messages.WIDTH.format(width, MAX_WIDTH));
         }
+        if (mode == Mode.FORWARD) {
+            refuseCopiedObject(entry, width > 1 ? "--width " + width : "%autodiff forward");
+        }
         if (width > 1) {
             entry.parameters().stream().filter(p -> p.type().isMatrix()).findFirst().ifPresent(p -> {
                 throw DifferentiationException.refused(entry.methodAsWritten(),
@@ -125,6 +128,17 @@ public final class CallingConvention {
         }
         return new CallingConvention(entry, mode, ActivityRules.activities(entry, mode, overrides), primalReturn,
                 width);
+    }
+
+    /**
+     * Refuses, in {@code mode}'s words, a method writing the fields of an object from the JVM: its binding copies
+     * them back only in %jit and reverse mode so far (the stubs of the other modes do not yet).
+     */
+    public static void refuseCopiedObject(EntryPoint entry, String mode) {
+        entry.copiedObject().ifPresent(p -> {
+            throw DifferentiationException.refused(entry.methodAsWritten(), Messages.OBJECT_COPIED_MODE.format(
+                    entry.methodName(), p.name(), p.shape().javaName(), mode));
+        });
     }
 
     /** The widest batch the worker accepts (its {@code spec::Mode::parse}). */
@@ -147,6 +161,7 @@ public final class CallingConvention {
      * @throws DifferentiationException if an override is not Const, names a scalar, or names no parameter
      */
     public static CallingConvention hvpGradient(EntryPoint entry, Map<String, Activity> overrides) {
+        refuseCopiedObject(entry, "%autodiff hvp");
         overrides.forEach((name, activity) -> {
             boolean scalar = entry.parameters().stream().anyMatch(p -> p.name().equals(name) && !p.type().isArray());
             if (activity != Activity.CONST || scalar) {
@@ -441,7 +456,6 @@ public final class CallingConvention {
             case FLOAT_MATRIX -> ArgType.PTR_PTR_FLOAT;
             case INT_MATRIX -> ArgType.PTR_PTR_I32;
             case LONG_MATRIX -> ArgType.PTR_PTR_I64;
-            // a written object never reaches the entry yet (BytecodeLowering refuses such a parameter)
             case VOID, OBJECT_REF -> throw new IllegalArgumentException(Messages.NOT_A_WORKER_TYPE.format(type.javaName()));
         };
     }

@@ -155,6 +155,8 @@ public enum Messages {
     RECORD_PARAMETER_NAME,
     GRADIENT_RECORD_REFUSED,
     OBJECT_PARAMETER_WRITTEN,
+    OBJECT_COPIED_MODE,
+    COPIED_OBJECT_GRADIENT,
     OBJECT_WRITTEN_RETURNED,
     OBJECT_WRITTEN_IN_FIELD,
     OBJECT_UNDER_CONSTRUCTION_PASSED,
@@ -165,6 +167,7 @@ public enum Messages {
     SHAPE_OF_NON_RECORD,
     RECORD_HAS_NO_LLVM_TYPE,
     CALLING_ARRAY_RESULT,
+    CALLING_COPIED_ENTRY,
     NATIVE_ARRAY_RESULT,
 
     // Activities and shapes a derivative needs (checked before anything reaches the worker).

@@ -186,6 +186,7 @@ public final class IrBuilder implements AutoCloseable {
     public LLVMValueRef trunc(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildTrunc(builder, v, to, ""); }
     public LLVMValueRef sitofp(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildSIToFP(builder, v, to, ""); }
     public LLVMValueRef fptrunc(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildFPTrunc(builder, v, to, ""); }
+    public LLVMValueRef fptosi(LLVMValueRef v, LLVMTypeRef to) { return LLVMBuildFPToSI(builder, v, to, ""); }
     /** The value of a floating-point constant, empty for a value computed at run time. */
     public java.util.OptionalDouble constantReal(LLVMValueRef value) {
         return LLVMIsAConstantFP(value) == null ? java.util.OptionalDouble.empty()

@@ -128,17 +128,19 @@ public final class BytecodeLowering {
     }
 
     /**
-     * Refuses a parameter of the method you compile (its receiver included) whose class compiled code writes: the
-     * writes would stay in compiled code's copy of the object. Reported at the first write found.
+     * Refuses a parameter of the method you compile (its receiver included) whose class compiled code writes and whose
+     * fields cannot all be copied back ({@link ParameterObjects#problem}). Reported at the first write found.
      */
     private static void refuseWrittenParameters(LoweredFunction entry,
                                                 java.util.Map<String, WrittenObjects.Discovered> written) {
         List<Shape> shapes = entry.signature().parameters();
         for (int i = 0; i < shapes.size(); i++) {
-            if (shapes.get(i) instanceof RecordShape shape && shape.isWritten()) {
+            if (shapes.get(i) instanceof RecordShape shape && shape.isWritten()
+                    && ParameterObjects.problem(shape).isPresent()) {
                 WrittenObjects.Discovered at = written.get(shape.internalName());
                 throw new LoweringException(Messages.UNSUPPORTED.format(Messages.OBJECT_PARAMETER_WRITTEN.format(
-                        at.field(), shape.javaName(), entry.parameterNames().get(i))), at.method().owner(),
+                        at.field(), shape.javaName(), entry.parameterNames().get(i),
+                        ParameterObjects.problem(shape).get())), at.method().owner(),
                         at.method().name(), at.method().descriptor(), at.bci(), at.line(), null);
             }
         }
@@ -227,7 +229,7 @@ public final class BytecodeLowering {
             javaParameters.add(new EntryPoint.JavaParameter(name, shape, parameters.size()));
             List<String> names = shape instanceof RecordShape record ? record.leafNames(name) : List.of(name);
             for (int leaf = 0; leaf < names.size(); leaf++) {
-                JavaType type = shape.leaves().get(leaf);
+                JavaType type = MethodSignature.leaves(shape, true).get(leaf);
                 parameters.add(new NativeParameter(names.get(leaf), type, llvmIndex));
                 llvmIndex += type.llvmTypes().size();
             }

@@ -119,7 +119,8 @@ final class ClassLibrary {
                 throw Unsupported.construct(Messages.OBJECT_WRITTEN_IN_FIELD, held.javaName(),
                         JavaWords.owner(internalName), field.fieldName().stringValue());
             }
-            components.add(new RecordShape.Component(field.fieldName().stringValue(), descriptor, shape.get()));
+            components.add(new RecordShape.Component(field.fieldName().stringValue(), descriptor, shape.get(),
+                    field.flags().has(AccessFlag.FINAL)));
         }
         boolean isRecord = extendsRecord(model.get());
         Optional<RecordShape> shape = Optional.of(new RecordShape(internalName, components, isRecord, false,

@@ -69,6 +69,14 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
                         parameters.get(i).type(), i)).toList());
     }
 
+    /**
+     * The first parameter (or receiver) that is an object from the JVM whose fields compiled code writes: passed as
+     * the double[] of its fields and copied back after the call ({@code lower.ParameterObjects}).
+     */
+    public java.util.Optional<JavaParameter> copiedObject() {
+        return declared.stream().filter(p -> p.shape() instanceof RecordShape r && r.isWritten()).findFirst();
+    }
+
     /** Whether a Java parameter is a record (flattened into several native parameters). */
     public boolean hasRecordParameters() {
         return declared.stream().anyMatch(p -> p.shape() instanceof RecordShape);

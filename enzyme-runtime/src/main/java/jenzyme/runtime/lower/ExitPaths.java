@@ -30,6 +30,8 @@ final class ExitPaths {
     private final LLVMBasicBlockRef exitBlock;
     private final List<LLVMValueRef> allocationSlots = new ArrayList<>();
     private final List<LLVMValueRef[]> matrixAllocations = new ArrayList<>();
+    /** What every way out emits first: the copy-out of the JVM's objects ({@link ParameterObjects}). */
+    private final List<Runnable> beforeLeaving = new ArrayList<>();
     private LLVMBasicBlockRef failBlock;
     private int site;
     private boolean insideLoop;
@@ -245,10 +247,19 @@ final class ExitPaths {
         this.handOver = handOver;
     }
 
+    /**
+     * Emits {@code copyOut} wherever the function leaves: in the exit block, and in the fail block before it unwinds
+     * (where failures unwind, the exit is not reached after one). Register before lowering the body.
+     */
+    void beforeLeaving(Runnable copyOut) {
+        beforeLeaving.add(copyOut);
+    }
+
     /** Emits the exit block; call once the whole method is lowered, so it frees every allocation site. */
     void finish() {
         ir.moveToEnd(function, exitBlock); // reads top to bottom in dumps
         ir.positionAtEnd(exitBlock);
+        beforeLeaving.forEach(Runnable::run);
         if (handOver != null) {
             handOver.copyResult(function, returnSlot);
         }
@@ -288,6 +299,7 @@ final class ExitPaths {
             failBlock = ir.appendBlock(function, "fail");
             ir.positionAtEnd(failBlock);
             if (module.unwindsFailures()) {
+                beforeLeaving.forEach(Runnable::run);
                 // Never returns; the path still ends in the exit as Enzyme must see it: it deletes a block ending in
                 // unreachable and folds the branch that led there (the checks vanished, session 5).
                 Callee unwind = module.failUnwind();

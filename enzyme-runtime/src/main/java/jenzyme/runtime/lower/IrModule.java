@@ -107,7 +107,7 @@ final class IrModule implements AutoCloseable {
     LLVMTypeRef functionType(MethodSignature signature, boolean entry) {
         java.util.List<LLVMTypeRef> params = new java.util.ArrayList<>();
         params.add(ir.ptr());
-        signature.leaves().forEach(leaf -> leafTypes(leaf).forEach(params::add));
+        signature.leaves(entry).forEach(leaf -> leafTypes(leaf).forEach(params::add));
         boolean resultArray = entry && signature.entryFillsResult();
         if (resultArray) {
             params.add(ir.ptr());

@@ -166,10 +166,11 @@ final class LoweredFunctions {
             for (int leaf = 0; leaf < leafNames.size(); leaf++) {
                 String name = leafNames.get(leaf);
                 module.ir().setName(module.ir().param(function, index++), name);
-                if (shape.leaves().get(leaf).isMatrix()) {
+                JavaType type = MethodSignature.leaves(shape, entry).get(leaf);
+                if (type.isMatrix()) {
                     module.ir().setName(module.ir().param(function, index++), name + ".rowlens");
                 }
-                if (shape.leaves().get(leaf).isArray()) {
+                if (type.isArray()) {
                     module.ir().setName(module.ir().param(function, index++), name + ".len");
                 }
             }

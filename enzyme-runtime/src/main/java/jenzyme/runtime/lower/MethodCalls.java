@@ -148,6 +148,13 @@ final class MethodCalls {
         if (callee.fillsResultArray()) {
             throw Unsupported.construct(Messages.CALLING_ARRAY_RESULT, JavaWords.method(owner, name, descriptor));
         }
+        if (callee.entry()) { // it takes an object from the JVM as the double[] of its fields (ParameterObjects)
+            callee.signature().parameters().stream().filter(p -> p instanceof RecordShape r && r.isWritten())
+                    .findFirst().ifPresent(copied -> {
+                        throw Unsupported.construct(Messages.CALLING_COPIED_ENTRY,
+                                JavaWords.method(owner, name, descriptor), "a " + copied.javaName());
+                    });
+        }
         ReturnedArrays.Returned returned = functions.returned().of(callee);
         if (callee.signature().returnsArray() || callee.handsOverArrays()) {
             refuseInArrayRecordConstructor(JavaWords.method(owner, name, descriptor));

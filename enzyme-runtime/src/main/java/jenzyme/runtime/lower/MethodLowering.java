@@ -71,6 +71,7 @@ final class MethodLowering {
     private ReturnedArrays.Returns returns;
     private Boundary boundary;
     private RecordValues records;
+    private WrittenObjects written;
     private LambdaValues lambdas;
     private ControlFlow flow;
     private MethodCalls calls;
@@ -134,7 +135,8 @@ final class MethodLowering {
         }
 
         boundary = new Boundary(module);
-        records = new RecordValues(classes, slots, method.signature(), new WrittenObjects(module, slots, boundary));
+        written = new WrittenObjects(module, slots, boundary);
+        records = new RecordValues(classes, slots, method.signature(), written);
         lambdas = new LambdaValues(classes);
         arithmetic = new Arithmetic(module, exits);
         arrays = new ArrayOps(module, exits, slots);
@@ -215,8 +217,12 @@ final class MethodLowering {
         }
         int[] next = {0};
         for (int i = 0; i < parameterSlots.length; i++) {
-            locals.storeParameter(parameterSlots[i], boundary.gather(params, signature.parameters().get(i), next),
-                    method.parameterNames().get(i));
+            Shape shape = signature.parameters().get(i);
+            // the entry takes an object from the JVM whose class is written as the double[] of its fields
+            JValue value = method.entry() && shape instanceof RecordShape object && object.isWritten()
+                    ? ParameterObjects.copyIn(module, written, exits, object, params.get((next[0] += 2) - 2))
+                    : boundary.gather(params, shape, next);
+            locals.storeParameter(parameterSlots[i], value, method.parameterNames().get(i));
         }
     }
 
@@ -355,7 +361,7 @@ final class MethodLowering {
 
     /** LLVM parameters before the hidden static fields: the status pointer and the Java parameters. */
     private int javaLlvmCount() {
-        return 1 + method.signature().leaves().stream().mapToInt(p -> p.llvmTypes().size()).sum()
+        return 1 + method.signature().leaves(method.entry()).stream().mapToInt(p -> p.llvmTypes().size()).sum()
                 + (method.fillsResultArray() ? 2 : 0); // the result array's (ptr, i32)
     }
 

@@ -106,4 +106,15 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
     List<JavaType> leaves() {
         return parameters.stream().flatMap(p -> p.leaves().stream()).toList();
     }
+
+    /** The leaves the parameters cross the boundary as; {@code entry}: as the binding passes them. */
+    List<JavaType> leaves(boolean entry) {
+        return parameters.stream().flatMap(p -> leaves(p, entry).stream()).toList();
+    }
+
+    /** {@code parameter}'s leaves; the entry takes an object from the JVM whose class is written as a double[]. */
+    static List<JavaType> leaves(Shape parameter, boolean entry) {
+        return entry && parameter instanceof RecordShape object && object.isWritten() ? List.of(JavaType.DOUBLE_ARRAY)
+                : parameter.leaves();
+    }
 }

@@ -28,8 +28,16 @@ import java.util.List;
 public record RecordShape(String internalName, List<Component> components, boolean isRecord, boolean isFunctional,
                           boolean isWritten) implements Shape {
 
-    /** One component: its name as declared, its field descriptor and its shape. */
-    public record Component(String name, String descriptor, Shape shape) implements java.io.Serializable {}
+    /**
+     * One component: its name as declared, its field descriptor and its shape; {@code isFinal} for a final field
+     * (the copy-out of an object from the JVM writes back only the others).
+     */
+    public record Component(String name, String descriptor, Shape shape, boolean isFinal)
+            implements java.io.Serializable {
+        public Component(String name, String descriptor, Shape shape) {
+            this(name, descriptor, shape, false);
+        }
+    }
 
     public RecordShape {
         components = List.copyOf(components);

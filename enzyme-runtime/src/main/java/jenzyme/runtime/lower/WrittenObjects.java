@@ -74,14 +74,29 @@ final class WrittenObjects {
 
     /** The object {@code new} made, with the fields its constructor returned ({@code fields}, a value). */
     JValue create(RecordShape written, JValue fields) {
-        LLVMTypeRef layout = layout(written);
-        LLVMValueRef block = slots.newSlot(layout, written.javaName().replace('.', '_'));
         List<LLVMValueRef> leaves = new ArrayList<>();
         boundary.flatten(fields, written.asValue(), leaves);
+        return create(written, leaves);
+    }
+
+    /** The object whose fields' leaves are {@code leaves} (boundary types, in order): a new block holding them. */
+    JValue create(RecordShape written, List<LLVMValueRef> leaves) {
+        LLVMTypeRef layout = layout(written);
+        LLVMValueRef block = slots.newSlot(layout, written.javaName().replace('.', '_'));
         for (int i = 0; i < leaves.size(); i++) {
             ir.store(leaves.get(i), ir.structGep(layout, block, i, ""));
         }
         return JValue.object(written, block);
+    }
+
+    /** The leaves of every field of {@code object} as they are now, loaded from its block. */
+    List<LLVMValueRef> leaves(JValue object) {
+        LLVMTypeRef layout = layout(object.shape());
+        List<LLVMValueRef> leaves = new ArrayList<>();
+        for (int i = 0; i < leafCount(object.shape().asValue()); i++) {
+            leaves.add(ir.load(ir.fieldType(layout, i), ir.structGep(layout, object.value(), i, ""), "field"));
+        }
+        return leaves;
     }
 
     /** {@code object.field}, component {@code index}: its leaves loaded from the block. */

@@ -79,6 +79,10 @@ public final class BindingStubs {
                 args.add("(Object) " + java.name()); // compiled per lambda at the call
                 continue;
             }
+            if (CopiedObjects.isCopied(java)) {
+                args.add(CopiedObjects.local(java.name()));
+                continue;
+            }
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 args.add(RecordStubs.read(java.shape(), entry.parameters().get(p).name()));
             }
@@ -90,9 +94,11 @@ public final class BindingStubs {
         String returns = record.map(RecordShape::javaName).orElse(entry.returnType().javaName());
         String call = holder + ".H.invokeExact(" + String.join(", ", args) + ")";
         String signature = returns + " " + name + "_native(" + String.join(", ", params) + ")";
-        String body = record.map(r -> "    double[] r$ = new double[" + r.leaves().size() + "];\n" + guarded(call + ";")
-                + "    return " + RecordStubs.fromArray(r, "r$") + ";\n")
-                .orElse(guarded(entry.returnType() == JavaType.VOID ? call + ";" : "return (" + returns + ") " + call + ";"));
+        List<EntryPoint.JavaParameter> copied = entry.declared().stream().filter(CopiedObjects::isCopied).toList();
+        String body = record.map(r -> "    double[] r$ = new double[" + r.leaves().size() + "];\n"
+                + CopiedObjects.copiedBack(copied, guarded(call + ";")) + "    return " + RecordStubs.fromArray(r, "r$")
+                + ";\n").orElse(CopiedObjects.copiedBack(copied, guarded(entry.returnType() == JavaType.VOID
+                ? call + ";" : "return (" + returns + ") " + call + ";")));
         String holderSource = holderClass(holder, handle);
         String source = holderSource + signature + " {\n" + receiverCheck(holderSource, receiver, entry) + body + "}\n";
         return new Stubs(source, List.of(signature));
@@ -123,6 +129,7 @@ public final class BindingStubs {
         List<String> components = new ArrayList<>();
         List<String> componentValues = new ArrayList<>();
         List<String> adjointCopies = new ArrayList<>();
+        List<String> checks = new ArrayList<>();
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
             if (!java.name().equals(receiver)) { // the receiver is the notebook variable, read at each call
@@ -131,6 +138,11 @@ public final class BindingStubs {
             }
             if (isLambda(java)) {
                 handleArguments.add("(Object) " + java.name()); // compiled per lambda at the call (no gradient)
+                continue;
+            }
+            if (CopiedObjects.isCopied(java)) {
+                CopiedObjects.reverse(convention, java, handleArguments, intoParameters, ergonomic, allocations, components,
+                        componentValues, checks);
                 continue;
             }
             boolean differentiated = false;
@@ -216,8 +228,10 @@ public final class BindingStubs {
                     .append("jenzyme.runtime.error.Messages.DACTIVE_LENGTH.format(").append(actives)
                     .append(", dActive.length));\n");
         }
+        checks.forEach(c -> source.append("    ").append(c).append('\n'));
         source.append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
-                .append(guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);"));
+                .append(CopiedObjects.copiedBack(entry.declared().stream().filter(CopiedObjects::isCopied).toList(),
+                        guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);")));
         adjointCopies.forEach(copy -> source.append("    ").append(copy).append('\n'));
         if (returnsValue) {
             source.append("    return ").append(slotValue(slots, convention.primalSlot())).append(";\n");

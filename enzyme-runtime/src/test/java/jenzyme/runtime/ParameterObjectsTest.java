@@ -1,0 +1,175 @@
+package jenzyme.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.invoke.MethodHandle;
+import java.util.Map;
+import java.util.Random;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Objects from the JVM whose fields compiled code writes (lowering/ParameterObjects), at the runtime's handles: the
+ * object is the double[] of its fields, copied in and written back by the call, also when it throws. Native against
+ * the JVM's object after the call on random inputs; the shadow after a reverse sweep against central differences
+ * with respect to the fields' values at entry.
+ */
+class ParameterObjectsTest {
+
+    private static final String SOURCE = """
+            package pobj;
+            public class Objs {
+                static final class Particle {
+                    double x, v;
+                    final double mass;
+                    Particle(double x, double v, double mass) { this.x = x; this.v = v; this.mass = mass; }
+                    void step(double k, double dt) { v -= k * x / mass * dt; x += v * dt; }
+                }
+                static final class Sum {
+                    double total;
+                    int count;
+                    Sum(double total, int count) { this.total = total; this.count = count; }
+                    void add(double v) { total += v; count++; }
+                }
+                static final class Ticks {
+                    long ticks;
+                    Ticks(long ticks) { this.ticks = ticks; }
+                }
+                public static double orbit(Particle q, double dt) {
+                    for (int i = 0; i < 3; i++) q.step(1.5, dt);
+                    return q.x * q.v;
+                }
+                public static double added(Sum s, double[] p) {
+                    Sum alias = s;
+                    for (double v : p) alias.add(v * v);
+                    if (s.total > 4) throw new IllegalArgumentException("too large");
+                    return s.total / s.count;
+                }
+                public static double ticked(Ticks t, double x) { t.ticks++; return x; }
+                public static double recurse(Sum s, double x) {
+                    s.add(x);
+                    return s.count > 3 ? s.total : recurse(s, x);
+                }
+            }
+            """;
+
+    private static CompiledClasses classes;
+    private static Pipeline pipeline;
+
+    @BeforeAll
+    static void start() {
+        classes = InMemoryJavac.compile("pobj.Objs", SOURCE);
+        pipeline = Pipeline.create();
+    }
+
+    @AfterAll
+    static void stop() {
+        pipeline.close();
+    }
+
+    @Test
+    void fieldsWrittenByTheCallAreCopiedBackAndTheGradientIsWithRespectToTheirValuesAtEntry() throws Throwable {
+        MethodHandle jvm = classes.jvmHandle("pobj.Objs", "orbit");
+        Class<?> particle = Class.forName("pobj.Objs$Particle", true, jvm.type().parameterType(0).getClassLoader());
+        var make = particle.getDeclaredConstructor(double.class, double.class, double.class);
+        make.setAccessible(true);
+        var x = particle.getDeclaredField("x");
+        var v = particle.getDeclaredField("v");
+        x.setAccessible(true);
+        v.setAccessible(true);
+        JavaMethod method = new JavaMethod(classes, "pobj/Objs", "orbit", "(Lpobj/Objs$Particle;D)D");
+        Random random = new Random(7);
+        try (NativeMethod primal = pipeline.jit(method);
+             Derivative reverse = pipeline.differentiate(method, Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT)) {
+            for (int trial = 0; trial < 30; trial++) {
+                double[] fields = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0.5, 2)};
+                double dt = random.nextDouble(0.01, 0.2);
+                Object q = make.newInstance(fields[0], fields[1], fields[2]);
+                double expected = (double) jvm.invoke(q, dt);
+                double[] object = fields.clone();
+                assertEquals(expected, (double) primal.handle().invoke(object, dt), 0, "primal " + trial);
+                assertArrayEquals(new double[] {x.getDouble(q), v.getDouble(q), fields[2]}, object, 0,
+                        "fields after the call " + trial);
+            }
+            double[] fields = {0.4, -0.3, 1.2};
+            double dt = 0.1;
+            double[] object = fields.clone(), dobject = new double[3];
+            double[] out = new double[reverse.convention().slots().size()];
+            reverse.handle().invoke(object, dobject, dt, out);
+            for (int k = 0; k < 3; k++) {
+                double[] up = fields.clone(), down = fields.clone();
+                up[k] += 1e-6;
+                down[k] -= 1e-6;
+                double fd = ((double) jvm.invoke(make.newInstance(up[0], up[1], up[2]), dt)
+                        - (double) jvm.invoke(make.newInstance(down[0], down[1], down[2]), dt)) / 2e-6;
+                assertEquals(fd, dobject[k], 1e-6 * (1 + Math.abs(fd)), "d/dfield" + k);
+            }
+            double fdt = ((double) jvm.invoke(make.newInstance(0.4, -0.3, 1.2), dt + 1e-6)
+                    - (double) jvm.invoke(make.newInstance(0.4, -0.3, 1.2), dt - 1e-6)) / 2e-6;
+            assertEquals(fdt, out[reverse.convention().adjointSlot(1)], 1e-6 * (1 + Math.abs(fdt)), "d/ddt");
+        }
+    }
+
+    @Test
+    void anIntFieldIsCopiedBackAlsoWhenTheCallThrows() throws Throwable {
+        MethodHandle jvm = classes.jvmHandle("pobj.Objs", "added");
+        Class<?> sum = Class.forName("pobj.Objs$Sum", true, jvm.type().parameterType(0).getClassLoader());
+        var make = sum.getDeclaredConstructor(double.class, int.class);
+        make.setAccessible(true);
+        var total = sum.getDeclaredField("total");
+        var count = sum.getDeclaredField("count");
+        total.setAccessible(true);
+        count.setAccessible(true);
+        Random random = new Random(11);
+        try (NativeMethod primal = pipeline.jit(new JavaMethod(classes, "pobj/Objs", "added",
+                "(Lpobj/Objs$Sum;[D)D"))) {
+            int thrown = 0;
+            for (int trial = 0; trial < 40; trial++) {
+                double[] p = random.doubles(3, -1.6, 1.6).toArray();
+                int n = random.nextInt(0, 5);
+                Object s = make.newInstance(0.5, n);
+                double[] object = {0.5, n};
+                Throwable jvmThrew = null, nativeThrew = null;
+                double expected = Double.NaN, actual = Double.NaN;
+                try {
+                    expected = (double) jvm.invoke(s, p.clone());
+                } catch (IllegalArgumentException e) {
+                    jvmThrew = e;
+                }
+                try {
+                    actual = (double) primal.handle().invoke(object, p.clone());
+                } catch (IllegalArgumentException e) {
+                    nativeThrew = e;
+                }
+                assertEquals(jvmThrew == null, nativeThrew == null, "throws at trial " + trial);
+                thrown += jvmThrew == null ? 0 : 1;
+                assertEquals(expected, actual, 0, "primal " + trial);
+                assertArrayEquals(new double[] {total.getDouble(s), count.getInt(s)}, object, 0, "fields " + trial);
+            }
+            assertTrue(thrown > 0 && thrown < 40, "some trials throw: " + thrown);
+        }
+    }
+
+    @Test
+    void aLongFieldAndTheMethodCallingItselfWithTheObjectAreRefusedInWords() {
+        assertRefused("ticked", "(Lpobj/Objs$Ticks;D)D", "writing the field pobj.Objs$Ticks.ticks, and t, a parameter "
+                + "of the method you compile, is a pobj.Objs$Ticks");
+        assertRefused("recurse", "(Lpobj/Objs$Sum;D)D", "calling pobj.Objs.recurse(pobj.Objs$Sum, double) from "
+                + "itself: the method the magic names takes a pobj.Objs$Sum from the JVM");
+    }
+
+    private static void assertRefused(String name, String descriptor, String expected) {
+        LoweringException refused = assertThrows(LoweringException.class,
+                () -> pipeline.jit(new JavaMethod(classes, "pobj/Objs", name, descriptor)).close());
+        assertTrue(refused.getMessage().contains(expected), refused.getMessage());
+    }
+}
