@@ -53,14 +53,12 @@ final class CopiedObjects {
         ObjectLayout layout = layout(parameter);
         List<String> locals = new ArrayList<>();
         if (!layout.numbers().isEmpty()) {
-            locals.add("double[] " + local(parameter.name()) + " = " + layout.numbers().stream().map(i -> {
-                RecordShape.Component c = layout.shape().components().get(i);
-                return c.shape() == JavaType.BOOLEAN ? "(" + field(parameter, i) + " ? 1 : 0)" : field(parameter, i);
-            }).collect(Collectors.joining(", ", "{", "};")));
+            locals.add("double[] " + local(parameter.name()) + " = " + fields(layout, parameter.name(), false) + ";");
         }
         if (!layout.longs().isEmpty()) {
             locals.add("long[] " + parameter.name() + ObjectLayout.LONGS + " = " + layout.longs().stream()
-                    .map(i -> field(parameter, i)).collect(Collectors.joining(", ", "{", "};")));
+                    .map(i -> parameter.name() + "." + layout.shape().components().get(i).name())
+                    .collect(Collectors.joining(", ", "{", "};")));
         }
         return String.join(" ", locals);
     }
@@ -68,28 +66,58 @@ final class CopiedObjects {
     /** {@code q.x = q$fields[0]; q.count = (int) q$fields[1]; q.steps = q$longs[0];}: every field not final. */
     static String copyOut(EntryPoint.JavaParameter parameter) {
         ObjectLayout layout = layout(parameter);
-        List<String> writes = new ArrayList<>();
-        for (int k = 0; k < layout.numbers().size(); k++) {
-            int i = layout.numbers().get(k);
-            String value = local(parameter.name()) + "[" + k + "]";
-            JavaType type = (JavaType) layout.shape().components().get(i).shape();
-            writes.add(assignment(parameter, i, switch (type) {
-                case BOOLEAN -> value + " != 0";
-                case DOUBLE -> value;
-                default -> "(" + type.javaName() + ") " + value;
-            }));
-        }
+        List<String> writes = new ArrayList<>(List.of(writeBack(layout, parameter.name(), local(parameter.name()),
+                false)));
         for (int k = 0; k < layout.longs().size(); k++) {
-            writes.add(assignment(parameter, layout.longs().get(k), parameter.name() + ObjectLayout.LONGS + "[" + k + "]"));
+            RecordShape.Component c = layout.shape().components().get(layout.longs().get(k));
+            if (!c.isFinal()) {
+                writes.add(parameter.name() + "." + c.name() + " = " + parameter.name() + ObjectLayout.LONGS + "[" + k
+                        + "];");
+            }
         }
         writes.removeIf(String::isEmpty);
         return String.join(" ", writes);
     }
 
-    /** {@code q.field = value;}, or "" for a final field (the JVM's object keeps it, and compiled code cannot write it). */
-    private static String assignment(EntryPoint.JavaParameter parameter, int field, String value) {
-        RecordShape.Component c = layout(parameter).shape().components().get(field);
-        return c.isFinal() ? "" : field(parameter, field) + " = " + value + ";";
+    /**
+     * {@code {o.x, o.count, ...}}: the number fields of object expression {@code object}; for a {@code tangent}
+     * object 0 in place of int and boolean fields, which have no tangent.
+     */
+    private static String fields(ObjectLayout layout, String object, boolean tangent) {
+        return layout.numbers().stream().map(i -> {
+            RecordShape.Component c = layout.shape().components().get(i);
+            String field = object + "." + c.name();
+            if (c.shape() == JavaType.BOOLEAN) {
+                return tangent ? "0" : "(" + field + " ? 1 : 0)";
+            }
+            return tangent && !isFloating(c) ? "0" : field;
+        }).collect(Collectors.joining(", ", "{", "}"));
+    }
+
+    /**
+     * {@code o.x = a[0]; ...}: array expression {@code array} (the number fields in order) written back into the
+     * non-final fields of {@code object}; for a {@code tangent} object its floating fields only.
+     */
+    private static String writeBack(ObjectLayout layout, String object, String array, boolean tangent) {
+        List<String> writes = new ArrayList<>();
+        for (int k = 0; k < layout.numbers().size(); k++) {
+            RecordShape.Component c = layout.shape().components().get(layout.numbers().get(k));
+            if (c.isFinal() || tangent && !isFloating(c)) {
+                continue;
+            }
+            String value = array + "[" + k + "]";
+            JavaType type = (JavaType) c.shape();
+            writes.add(object + "." + c.name() + " = " + switch (type) {
+                case BOOLEAN -> value + " != 0";
+                case DOUBLE -> value;
+                default -> "(" + type.javaName() + ") " + value;
+            } + ";");
+        }
+        return String.join(" ", writes);
+    }
+
+    private static boolean isFloating(RecordShape.Component c) {
+        return c.shape() == JavaType.DOUBLE || c.shape() == JavaType.FLOAT;
     }
 
     private static String field(EntryPoint.JavaParameter parameter, int index) {
@@ -102,14 +130,57 @@ final class CopiedObjects {
 
     /** {@code statement} (the handle's call, guarded) inside a {@code try} whose {@code finally} copies every object back. */
     static String copiedBack(List<EntryPoint.JavaParameter> copied, String guardedCall) {
-        if (copied.isEmpty()) {
+        return around(copied.stream().map(CopiedObjects::copyIn).toList(),
+                copied.stream().map(CopiedObjects::copyOut).toList(), guardedCall);
+    }
+
+    /** {@code guardedCall} after the statements {@code in}, with the statements {@code out} in its {@code finally}. */
+    private static String around(List<String> in, List<String> out, String guardedCall) {
+        if (in.isEmpty()) {
             return guardedCall;
         }
         StringBuilder source = new StringBuilder();
-        copied.forEach(p -> source.append("    ").append(copyIn(p)).append('\n'));
+        in.forEach(s -> source.append("    ").append(s).append('\n'));
         source.append("    try {\n").append(guardedCall.indent(4)).append("    } finally {\n");
-        copied.forEach(p -> source.append("        ").append(copyOut(p)).append('\n'));
+        out.forEach(s -> source.append("        ").append(s).append('\n'));
         return source.append("    }\n").toString();
+    }
+
+    /**
+     * Forward mode ({@link ForwardStubs#forward}): the handle takes the double[] of the number fields of each object
+     * and, unless Const, of its tangent object {@code tq} (a copy: Enzyme overwrites the array with the tangents of
+     * the fields at exit); its array fields are leaves like any array, their tangents the tangent object's arrays.
+     * After the call, also when it throws, the object holds the fields compiled code wrote and the tangent object the
+     * tangents of its floating fields, as a tangent array holds those of its array's new values. With {@code batched}
+     * ({@code --width N}, {@link ForwardStubs#batchedForward}) {@code tq} is an array of tangent objects, one per
+     * lane, and {@code tq$fields} the {@code double[][]} of their fields.
+     *
+     * @param tangents the copied objects whose number fields have a tangent
+     */
+    static String forwardCall(List<EntryPoint.JavaParameter> copied, List<EntryPoint.JavaParameter> tangents,
+                              boolean batched, String guardedCall) {
+        List<String> in = new ArrayList<>(), out = new ArrayList<>();
+        for (EntryPoint.JavaParameter parameter : copied) {
+            in.add(copyIn(parameter));
+            out.add(copyOut(parameter));
+            if (!tangents.contains(parameter)) {
+                continue;
+            }
+            ObjectLayout layout = layout(parameter);
+            String tangent = "t" + parameter.name(), array = local(tangent);
+            if (!batched) {
+                in.add("double[] " + array + " = " + fields(layout, tangent, true) + ";");
+                out.add(writeBack(layout, tangent, array, true));
+                continue;
+            }
+            // as many lanes as given: BatchedForward names a missing one (an index error here would not)
+            String lanes = "for (int l$ = 0; l$ < " + tangent + ".length; l$++) ";
+            in.add("double[][] " + array + " = new double[" + tangent + ".length][];");
+            in.add(lanes + array + "[l$] = new double[] " + fields(layout, tangent + "[l$]", true) + ";");
+            out.add(lanes + "{ " + writeBack(layout, tangent + "[l$]", array + "[l$]", true) + " }");
+        }
+        in.removeIf(String::isEmpty);
+        return around(in, out, guardedCall);
     }
 
     /** The length check of {@code _grad_into}'s {@code dq}: compiled code writes one partial per number field. */
