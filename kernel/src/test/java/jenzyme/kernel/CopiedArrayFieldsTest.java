@@ -130,6 +130,13 @@ class CopiedArrayFieldsTest {
         assertEquals(dot, (double) read(tangent, "dvalue"), 1e-12 * (1 + Math.abs(dot)), "forward = reverse");
     }
 
+    @Test
+    void hvpOfSuchAClassIsRefusedInWords() throws Exception {
+        assertTrue(cells.refusal("%autodiff hvp run").contains("run writes the fields of p, a Particle from the JVM"
+                + ": they are copied back to your object after"), cells.refusal("%autodiff hvp run"));
+        assertTrue(cells.refusal("%autodiff hvp run").contains("%autodiff hvp of a class with long or array fields"));
+    }
+
     private static Object particle(double[] pos, double[] vel, double t) throws Throwable {
         return make.invoke(pos.clone(), vel.clone(), t, (1L << 53) + 1);
     }

@@ -10,6 +10,7 @@ import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.util.Random;
 import jenzyme.magics.binding.CompilerSession;
+import jenzyme.magics.binding.VectorFunctions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,17 @@ class CopiedObjectModesTest {
                 }
                 m.on = m.sum > 0;
                 return m.sum * m.rate / m.count;
+            }
+            final class Cell {
+                double u, w;
+                Cell(double u, double w) { this.u = u; this.w = w; }
+            }
+            double relax(Cell c, double k) {
+                for (int i = 0; i < 4; i++) {
+                    c.u += k * (c.w - c.u);
+                    c.w *= 0.9 + 0.05 * c.u * c.u;
+                }
+                return c.u * c.w + k * c.w;
             }
             """;
     /** The fields of Meter that have tangents and partials, in declaration order. */
@@ -169,11 +181,78 @@ class CopiedObjectModesTest {
     }
 
     @Test
+    void gradcheckAndPlotSampleTheFieldsOfAnObjectCopiedBack() throws Throwable {
+        assertTrue(cells.text("%gradcheck relax --points 5 --seed 2").startsWith(
+                "gradcheck passed: 5 points × 3 components"));
+        kernel.runCell("%plot relax --at 0.5,1,0.3 --coord 2 --x 0:1"); // raises if refused
+        // x = (c.u, c.w, k): the JVM's value on a new Cell, the compiled gradient vs central differences of it
+        VectorFunctions relax = compiler.sampled(compiler.method("relax"), java.util.Map.of());
+        assertEquals(3, relax.dimension());
+        Random random = new Random(3);
+        for (int trial = 0; trial < 10; trial++) {
+            double[] x = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0, 0.5)};
+            assertEquals((double) stub("relax").invoke(cell(x[0], x[1]), x[2]), relax.value().applyAsDouble(x), 0);
+            double[] gradient = relax.gradient().apply(x);
+            for (int i = 0; i < 3; i++) {
+                double[] up = x.clone(), down = x.clone();
+                up[i] += 1e-6;
+                down[i] -= 1e-6;
+                double fd = (relax.value().applyAsDouble(up) - relax.value().applyAsDouble(down)) / 2e-6;
+                assertEquals(fd, gradient[i], 1e-7 * (1 + Math.abs(fd)), "d/dx" + i + " at trial " + trial);
+            }
+        }
+    }
+
+    @Test
+    void hvpIsTheDerivativeOfTheGradientAlongVAndCopiesTheFieldsBack() throws Throwable {
+        assertTrue(cells.text("%autodiff hvp relax").contains("RelaxHvp relax_hvp(Cell c, Cell vc, double k,"
+                + " double vk)"));
+        cells.text("%autodiff reverse relax");
+        MethodHandle hvp = stub("relax_hvp"), gradient = stub("relax_grad");
+        Random random = new Random(17);
+        for (int trial = 0; trial < 10; trial++) {
+            double[] x = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0, 0.5)};
+            double[] v = random.doubles(3, -1, 1).toArray();
+            Object c = cell(x[0], x[1]), onJvm = cell(x[0], x[1]);
+            stub("relax").invoke(onJvm, x[2]);
+            Object product = hvp.invoke(c, cell(v[0], v[1]), x[2], v[2]);
+            assertArrayEquals(cellFields(onJvm), cellFields(c), 0, "fields after the call, trial " + trial);
+            double[] got = {cellFields(read(product, "hvc"))[0], cellFields(read(product, "hvc"))[1],
+                (double) read(product, "hvk")};
+            // central differences of the compiled gradient along v
+            double h = 1e-6;
+            double[] up = gradientAt(gradient, x[0] + h * v[0], x[1] + h * v[1], x[2] + h * v[2]);
+            double[] down = gradientAt(gradient, x[0] - h * v[0], x[1] - h * v[1], x[2] - h * v[2]);
+            for (int i = 0; i < 3; i++) {
+                double fd = (up[i] - down[i]) / (2 * h);
+                assertEquals(fd, got[i], 1e-6 * (1 + Math.abs(fd)), "(H·v)" + i + " at trial " + trial);
+            }
+        }
+        // an object with int and boolean fields: they take no direction and are copied back
+        assertTrue(cells.text("%autodiff hvp bump").contains("BumpHvp bump_hvp(Meter m, Meter vm, double x,"
+                + " double vx)"));
+        Object m = meter(new double[] {0.5, 0.25, 1.5}, 2), onJvm = meter(new double[] {0.5, 0.25, 1.5}, 2);
+        bump.invoke(onJvm, 1.25);
+        stub("bump_hvp").invoke(m, meter(new double[] {1, 0, 0}, 0), 1.25, 0.0);
+        assertArrayEquals(state(onJvm), state(m), 0);
+    }
+
+    private static double[] gradientAt(MethodHandle gradient, double u, double w, double k) throws Throwable {
+        Object g = gradient.invoke(cell(u, w), k);
+        double[] dc = cellFields(read(g, "dc"));
+        return new double[] {dc[0], dc[1], (double) read(g, "dk")};
+    }
+
+    private static double[] cellFields(Object cell) throws ReflectiveOperationException {
+        return new double[] {field(cell, "u").doubleValue(), field(cell, "w").doubleValue()};
+    }
+
+    @Test
     void aMethodReturningAnArrayIsStillRefusedInForwardModeInWords() throws Exception {
         kernel.session().define("double[] bumped(Meter m, double x) { m.sum += x; return new double[] {m.sum}; }");
         assertTrue(cells.refusal("%autodiff forward bumped").contains("bumped writes the fields of m, a Meter from"
-                + " the JVM: they are copied back to your object after %jit, %autodiff reverse (_grad) and %autodiff"
-                + " forward (_fwd, --width), not yet after %autodiff forward of a method returning an array (_jvp)"));
+                + " the JVM: they are copied back to your object after %jit, %autodiff reverse (_grad), forward (_fwd,"
+                + " --width) and hvp, not yet after %autodiff forward of a method returning an array (_jvp)"));
     }
 
     private static MethodHandle stub(String name) {
@@ -182,6 +261,12 @@ class CopiedObjectModesTest {
 
     private static Object meter(double[] floating, int count) throws Throwable {
         return make.invoke(floating[0], floating[1], count, floating[2], false);
+    }
+
+    private static Object cell(double u, double w) throws Throwable {
+        Class<?> type = stub("relax").type().parameterType(0);
+        return MethodHandles.privateLookupIn(type, MethodHandles.lookup()).findConstructor(type,
+                MethodType.methodType(void.class, double.class, double.class)).invoke(u, w);
     }
 
     private static double[] step(double[] at, double[] direction, double h) {

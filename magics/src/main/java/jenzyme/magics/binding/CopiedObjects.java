@@ -183,6 +183,56 @@ final class CopiedObjects {
         return around(in, out, guardedCall);
     }
 
+    /**
+     * {@code %autodiff hvp} ({@link HessianStubs}): the handle takes the double[] of the fields of each object and,
+     * unless Const, of its direction object ({@code directions} gives its name; a copy, since Enzyme's forward pass
+     * writes it) and a zeroed array receiving its part of H·v; the fields are copied back after the call, also when
+     * it throws. H·v is with respect to the fields' values at entry, like the gradient.
+     */
+    static String hvpCall(List<EntryPoint.JavaParameter> copied, Map<EntryPoint.JavaParameter, String> directions,
+                          String guardedCall) {
+        List<String> in = new ArrayList<>(), out = new ArrayList<>();
+        for (EntryPoint.JavaParameter parameter : copied) {
+            in.add(copyIn(parameter));
+            out.add(copyOut(parameter));
+            String direction = directions.get(parameter);
+            if (direction != null) {
+                ObjectLayout layout = layout(parameter);
+                in.add("double[] " + local(direction) + " = " + fields(layout, direction, true) + ";");
+                in.add("double[] " + hvLocal(parameter) + " = new double[" + layout.numbers().size() + "];");
+            }
+        }
+        return around(in, out, guardedCall);
+    }
+
+    /** The local receiving an object's part of H·v: {@code hv$q}. */
+    static String hvLocal(EntryPoint.JavaParameter parameter) {
+        return "hv$" + parameter.name();
+    }
+
+    /** H·v of such an object as an object of its class, from {@link #hvLocal} (0 in its int and boolean fields). */
+    static String hvObject(EntryPoint.JavaParameter parameter) {
+        Map<String, String> partials = new java.util.HashMap<>();
+        partials(parameter, hvLocal(parameter), partials);
+        return RecordStubs.construct((RecordShape) parameter.shape(), parameter.name(), partials);
+    }
+
+    /**
+     * The gradient's partials by native leaf name ({@code q.x} → {@code (float) dq[1]}) for
+     * {@link RecordStubs#construct}, from array expression {@code shadow} of the number fields in order: floating
+     * fields only (an int or boolean field has no partial).
+     */
+    private static void partials(EntryPoint.JavaParameter parameter, String shadow, Map<String, String> into) {
+        ObjectLayout layout = layout(parameter);
+        for (int k = 0; k < layout.numbers().size(); k++) {
+            RecordShape.Component c = layout.shape().components().get(layout.numbers().get(k));
+            if (isFloating(c)) {
+                into.put(parameter.name() + "." + c.name(), (c.shape() == JavaType.FLOAT ? "(float) " : "")
+                        + shadow + "[" + k + "]");
+            }
+        }
+    }
+
     /** The length check of {@code _grad_into}'s {@code dq}: compiled code writes one partial per number field. */
     private static String shadowCheck(EntryPoint.JavaParameter parameter, String shadow) {
         int fields = layout(parameter).numbers().size();
@@ -221,13 +271,7 @@ final class CopiedObjects {
             if (numbers) {
                 checks.add(shadowCheck(java, shadow));
                 allocations.add("double[] " + local + " = new double[" + layout.numbers().size() + "];");
-                for (int k = 0; k < layout.numbers().size(); k++) {
-                    RecordShape.Component c = layout.shape().components().get(layout.numbers().get(k));
-                    if (c.shape() == JavaType.DOUBLE || c.shape() == JavaType.FLOAT) {
-                        partials.put(java.name() + "." + c.name(), (c.shape() == JavaType.FLOAT ? "(float) " : "")
-                                + local + "[" + k + "]");
-                    }
-                }
+                partials(java, local, partials);
             } else { // an array field: its shadow, zeroed, of its length
                 allocations.add("if (" + leafName + " == null) throw new NullPointerException(\""
                         + jenzyme.runtime.error.Messages.NULL_ARRAY.format(leafName) + "\");");
