@@ -204,11 +204,55 @@ class CopiedObjectModesTest {
     }
 
     @Test
+    void hvpIsTheDerivativeOfTheGradientAlongVAndCopiesTheFieldsBack() throws Throwable {
+        assertTrue(cells.text("%autodiff hvp relax").contains("RelaxHvp relax_hvp(Cell c, Cell vc, double k,"
+                + " double vk)"));
+        cells.text("%autodiff reverse relax");
+        MethodHandle hvp = stub("relax_hvp"), gradient = stub("relax_grad");
+        Random random = new Random(17);
+        for (int trial = 0; trial < 10; trial++) {
+            double[] x = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0, 0.5)};
+            double[] v = random.doubles(3, -1, 1).toArray();
+            Object c = cell(x[0], x[1]), onJvm = cell(x[0], x[1]);
+            stub("relax").invoke(onJvm, x[2]);
+            Object product = hvp.invoke(c, cell(v[0], v[1]), x[2], v[2]);
+            assertArrayEquals(cellFields(onJvm), cellFields(c), 0, "fields after the call, trial " + trial);
+            double[] got = {cellFields(read(product, "hvc"))[0], cellFields(read(product, "hvc"))[1],
+                (double) read(product, "hvk")};
+            // central differences of the compiled gradient along v
+            double h = 1e-6;
+            double[] up = gradientAt(gradient, x[0] + h * v[0], x[1] + h * v[1], x[2] + h * v[2]);
+            double[] down = gradientAt(gradient, x[0] - h * v[0], x[1] - h * v[1], x[2] - h * v[2]);
+            for (int i = 0; i < 3; i++) {
+                double fd = (up[i] - down[i]) / (2 * h);
+                assertEquals(fd, got[i], 1e-6 * (1 + Math.abs(fd)), "(H·v)" + i + " at trial " + trial);
+            }
+        }
+        // an object with int and boolean fields: they take no direction and are copied back
+        assertTrue(cells.text("%autodiff hvp bump").contains("BumpHvp bump_hvp(Meter m, Meter vm, double x,"
+                + " double vx)"));
+        Object m = meter(new double[] {0.5, 0.25, 1.5}, 2), onJvm = meter(new double[] {0.5, 0.25, 1.5}, 2);
+        bump.invoke(onJvm, 1.25);
+        stub("bump_hvp").invoke(m, meter(new double[] {1, 0, 0}, 0), 1.25, 0.0);
+        assertArrayEquals(state(onJvm), state(m), 0);
+    }
+
+    private static double[] gradientAt(MethodHandle gradient, double u, double w, double k) throws Throwable {
+        Object g = gradient.invoke(cell(u, w), k);
+        double[] dc = cellFields(read(g, "dc"));
+        return new double[] {dc[0], dc[1], (double) read(g, "dk")};
+    }
+
+    private static double[] cellFields(Object cell) throws ReflectiveOperationException {
+        return new double[] {field(cell, "u").doubleValue(), field(cell, "w").doubleValue()};
+    }
+
+    @Test
     void aMethodReturningAnArrayIsStillRefusedInForwardModeInWords() throws Exception {
         kernel.session().define("double[] bumped(Meter m, double x) { m.sum += x; return new double[] {m.sum}; }");
         assertTrue(cells.refusal("%autodiff forward bumped").contains("bumped writes the fields of m, a Meter from"
-                + " the JVM: they are copied back to your object after %jit, %autodiff reverse (_grad) and %autodiff"
-                + " forward (_fwd, --width), not yet after %autodiff forward of a method returning an array (_jvp)"));
+                + " the JVM: they are copied back to your object after %jit, %autodiff reverse (_grad), forward (_fwd,"
+                + " --width) and hvp, not yet after %autodiff forward of a method returning an array (_jvp)"));
     }
 
     private static MethodHandle stub(String name) {

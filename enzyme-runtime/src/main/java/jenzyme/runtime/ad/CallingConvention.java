@@ -132,7 +132,7 @@ public final class CallingConvention {
 
     /**
      * Refuses, in {@code mode}'s words, a method writing the fields of an object from the JVM: its binding copies
-     * them back in %jit, reverse and forward mode (--width too) so far (the stubs of the other modes do not yet).
+     * them back in %jit, reverse, forward (--width too) and hvp so far (the stubs of the other modes do not yet).
      */
     public static void refuseCopiedObject(EntryPoint entry, String mode) {
         entry.copiedObject().ifPresent(p -> {
@@ -161,7 +161,6 @@ public final class CallingConvention {
      * @throws DifferentiationException if an override is not Const, names a scalar, or names no parameter
      */
     public static CallingConvention hvpGradient(EntryPoint entry, Map<String, Activity> overrides) {
-        refuseCopiedObject(entry, "%autodiff hvp");
         overrides.forEach((name, activity) -> {
             boolean scalar = entry.parameters().stream().anyMatch(p -> p.name().equals(name) && !p.type().isArray());
             if (activity != Activity.CONST || scalar) {

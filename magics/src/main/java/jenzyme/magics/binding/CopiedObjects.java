@@ -135,6 +135,40 @@ final class CopiedObjects {
     }
 
     /**
+     * {@code %autodiff hvp} ({@link HessianStubs}): the handle takes the double[] of the fields of each object and,
+     * unless Const, of its direction object ({@code directions} gives its name; a copy, since Enzyme's forward pass
+     * writes it) and a zeroed array receiving its part of H·v; the fields are copied back after the call, also when
+     * it throws. H·v is with respect to the fields' values at entry, like the gradient.
+     */
+    static String hvpCall(List<EntryPoint.JavaParameter> copied, Map<EntryPoint.JavaParameter, String> directions,
+                          String guardedCall) {
+        List<String> in = new ArrayList<>(), out = new ArrayList<>();
+        for (EntryPoint.JavaParameter parameter : copied) {
+            in.add(copyIn(parameter));
+            out.add(copyOut(parameter));
+            String direction = directions.get(parameter);
+            if (direction != null) {
+                RecordShape shape = (RecordShape) parameter.shape();
+                in.add("double[] " + local(direction) + " = " + fields(shape, direction, true) + ";");
+                in.add("double[] " + hvLocal(parameter) + " = new double[" + shape.components().size() + "];");
+            }
+        }
+        return around(in, out, guardedCall);
+    }
+
+    /** The local receiving an object's part of H·v: {@code hv$q}. */
+    static String hvLocal(EntryPoint.JavaParameter parameter) {
+        return "hv$" + parameter.name();
+    }
+
+    /** H·v of such an object as an object of its class, from {@link #hvLocal} (0 in its int and boolean fields). */
+    static String hvObject(EntryPoint.JavaParameter parameter) {
+        Map<String, String> partials = new java.util.HashMap<>();
+        partials(parameter, hvLocal(parameter), partials);
+        return RecordStubs.construct((RecordShape) parameter.shape(), parameter.name(), partials);
+    }
+
+    /**
      * The gradient's partials by native leaf name ({@code q.x} → {@code (float) dq[1]}) for
      * {@link RecordStubs#construct}: floating fields only (an int or boolean field has no partial).
      */
