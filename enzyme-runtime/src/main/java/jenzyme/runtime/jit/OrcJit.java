@@ -121,7 +121,7 @@ public final class OrcJit implements AutoCloseable {
                 LlvmModules.runPassesForHost(module, "default<O3>");
             }
             // Kept as bitcode and printed only when asked: printing every module's IR cost ~2 ms of each warm
-            // %autodiff (30-line method), for text only tests and --dump read.
+            // %autodiff (30-line method), for a text that only tests read.
             byte[] compiled = optimise ? LlvmModules.writeBitcode(module) : bitcode;
             VectorState.clearOnEntry(module, renamed.values());
             AllocationGuards.apply(module);
