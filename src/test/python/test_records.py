@@ -249,10 +249,6 @@ def test_fields_written_in_objects_from_the_jvm_are_copied_back(rec):
                                                      rel=1e-14)
     assert value(rec, "tmf.sum") == pytest.approx(0.3 - 5 * 0.49 * 0.2 + 10 * 1.5 * 0.7 * 0.4, rel=1e-14)
     assert value(rec, "tmf.count") == 9 and value(rec, "tmf.scale") == -0.2
-    # modes whose stubs do not copy back yet are refused in words
-    refused = error_text(execute(rec.client, "%autodiff hvp bump"))
-    assert "bump writes the fields of m, a Meter from the JVM: they are copied back to your object after %jit, " \
-        "%autodiff reverse (_grad) and %autodiff forward (_fwd, --width), not yet after %autodiff hvp" in refused
 
 
 LOTKA_VOLTERRA = """

@@ -204,11 +204,82 @@ class CopiedObjectModesTest {
     }
 
     @Test
-    void aMethodReturningAnArrayIsStillRefusedInForwardModeInWords() throws Exception {
-        kernel.session().define("double[] bumped(Meter m, double x) { m.sum += x; return new double[] {m.sum}; }");
-        assertTrue(cells.refusal("%autodiff forward bumped").contains("bumped writes the fields of m, a Meter from"
-                + " the JVM: they are copied back to your object after %jit, %autodiff reverse (_grad) and %autodiff"
-                + " forward (_fwd, --width), not yet after %autodiff forward of a method returning an array (_jvp)"));
+    void hvpIsTheDerivativeOfTheGradientAlongVAndCopiesTheFieldsBack() throws Throwable {
+        assertTrue(cells.text("%autodiff hvp relax").contains("RelaxHvp relax_hvp(Cell c, Cell vc, double k,"
+                + " double vk)"));
+        cells.text("%autodiff reverse relax");
+        MethodHandle hvp = stub("relax_hvp"), gradient = stub("relax_grad");
+        Random random = new Random(17);
+        for (int trial = 0; trial < 10; trial++) {
+            double[] x = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0, 0.5)};
+            double[] v = random.doubles(3, -1, 1).toArray();
+            Object c = cell(x[0], x[1]), onJvm = cell(x[0], x[1]);
+            stub("relax").invoke(onJvm, x[2]);
+            Object product = hvp.invoke(c, cell(v[0], v[1]), x[2], v[2]);
+            assertArrayEquals(cellFields(onJvm), cellFields(c), 0, "fields after the call, trial " + trial);
+            double[] got = {cellFields(read(product, "hvc"))[0], cellFields(read(product, "hvc"))[1],
+                (double) read(product, "hvk")};
+            // central differences of the compiled gradient along v
+            double h = 1e-6;
+            double[] up = gradientAt(gradient, x[0] + h * v[0], x[1] + h * v[1], x[2] + h * v[2]);
+            double[] down = gradientAt(gradient, x[0] - h * v[0], x[1] - h * v[1], x[2] - h * v[2]);
+            for (int i = 0; i < 3; i++) {
+                double fd = (up[i] - down[i]) / (2 * h);
+                assertEquals(fd, got[i], 1e-6 * (1 + Math.abs(fd)), "(H·v)" + i + " at trial " + trial);
+            }
+        }
+        // an object with int and boolean fields: they take no direction and are copied back
+        assertTrue(cells.text("%autodiff hvp bump").contains("BumpHvp bump_hvp(Meter m, Meter vm, double x,"
+                + " double vx)"));
+        Object m = meter(new double[] {0.5, 0.25, 1.5}, 2), onJvm = meter(new double[] {0.5, 0.25, 1.5}, 2);
+        bump.invoke(onJvm, 1.25);
+        stub("bump_hvp").invoke(m, meter(new double[] {1, 0, 0}, 0), 1.25, 0.0);
+        assertArrayEquals(state(onJvm), state(m), 0);
+    }
+
+    private static double[] gradientAt(MethodHandle gradient, double u, double w, double k) throws Throwable {
+        Object g = gradient.invoke(cell(u, w), k);
+        double[] dc = cellFields(read(g, "dc"));
+        return new double[] {dc[0], dc[1], (double) read(g, "dk")};
+    }
+
+    private static double[] cellFields(Object cell) throws ReflectiveOperationException {
+        return new double[] {field(cell, "u").doubleValue(), field(cell, "w").doubleValue()};
+    }
+
+    @Test
+    void aMethodReturningAnArrayGivesItsJvpIntoCallersArraysAndTheJacobianIsRefusedInWords() throws Throwable {
+        kernel.session().define("""
+                double[] bumped(Meter m, double x) {
+                    m.sum += m.scale * x * x;
+                    m.rate *= x;
+                    return new double[] {m.sum * m.rate, m.sum + x};
+                }
+                """);
+        // only _jvp_into: _jvp would size y by calling the JVM's method, writing the object twice
+        String bound = cells.text("%autodiff forward bumped");
+        assertTrue(bound.contains("void bumped_jvp_into(Meter m, Meter tm, double x, double tx, double[] y,"
+                + " double[] ty)") && !bound.contains("bumped_jvp("), bound);
+        MethodHandle jvp = stub("bumped_jvp_into"), jvm = stub("bumped");
+        Random random = new Random(23);
+        for (int trial = 0; trial < 10; trial++) {
+            double s = random.nextGaussian(), r = random.nextGaussian(), c = random.nextDouble(0.5, 2),
+                    x = random.nextGaussian(), ts = random.nextGaussian(), tr = random.nextGaussian(),
+                    tc = random.nextGaussian(), tx = random.nextGaussian();
+            Object m = meter(new double[] {s, r, c}, 1), onJvm = meter(new double[] {s, r, c}, 1),
+                    tm = meter(new double[] {ts, tr, tc}, 0);
+            double[] y = new double[2], ty = new double[2];
+            jvp.invoke(m, tm, x, tx, y, ty);
+            assertArrayEquals((double[]) jvm.invoke(onJvm, x), y, 0, "y at trial " + trial);
+            assertArrayEquals(state(onJvm), state(m), 0, "fields after the call, trial " + trial);
+            // s' = s + c x², r' = r x: their tangents, then those of (s' r', s' + x)
+            double s1 = s + c * x * x, r1 = r * x, ds = ts + x * x * tc + 2 * c * x * tx, dr = tr * x + r * tx;
+            assertArrayEquals(new double[] {ds * r1 + s1 * dr, ds + tx}, ty, 1e-14 * (1 + Math.abs(s1 * r1)));
+            assertArrayEquals(new double[] {ds, dr, tc}, floating(tm), 1e-14 * (1 + Math.abs(ds)));
+        }
+        assertTrue(cells.refusal("%autodiff jacobian bumped").contains("bumped writes the fields of m, a Meter from"
+                + " the JVM: they are copied back to your object after %jit, %autodiff reverse (_grad), forward (_fwd,"
+                + " _jvp_into, --width) and hvp, not yet after %autodiff jacobian"));
     }
 
     private static MethodHandle stub(String name) {
