@@ -4,6 +4,7 @@
 //! process; the JIT loads what it returns.
 
 pub mod cache_slots;
+pub mod cfg;
 pub mod cli;
 pub mod diagnostics;
 pub mod enzyme;
@@ -11,6 +12,7 @@ pub mod failure_checks;
 pub mod frame;
 pub mod kept_results;
 pub mod llvm;
+pub mod loop_fission;
 pub mod outline;
 pub mod pipeline;
 pub mod protocol;

@@ -20,6 +20,7 @@ use llvm_sys::core::*;
 use llvm_sys::prelude::*;
 use llvm_sys::{LLVMLinkage, LLVMOpcode};
 
+use crate::cfg::users;
 use crate::llvm::{self, Module};
 
 /// Instructions per outlined function (at least; up to twice as many); runs up to twice as long are left alone.
@@ -180,17 +181,4 @@ unsafe fn outline(module: LLVMModuleRef, piece: &[LLVMValueRef], serial: usize) 
         }
     }
     LLVMDisposeBuilder(builder);
-}
-
-fn users(value: LLVMValueRef) -> Vec<LLVMValueRef> {
-    let mut all = Vec::new();
-    // SAFETY: walks a live value's use list without changing it.
-    unsafe {
-        let mut use_ = LLVMGetFirstUse(value);
-        while !use_.is_null() {
-            all.push(LLVMGetUser(use_));
-            use_ = LLVMGetNextUse(use_);
-        }
-    }
-    all
 }

@@ -16,9 +16,10 @@ use crate::enzyme;
 use crate::failure_checks;
 use crate::kept_results;
 use crate::llvm::{self, Context, Module, PassTuning, TargetMachine};
+use crate::loop_fission;
 use crate::outline;
 use crate::reverse_polls;
-use crate::spec::{Activity, ArgType, DiffRequest, Scalar};
+use crate::spec::{Activity, ArgType, DiffRequest, Mode, Scalar};
 use crate::wrapper::{self, Layout};
 
 /// The phases a request goes through, in order; `Internal` is a bug in the worker caught at the top.
@@ -97,6 +98,9 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     if !request.options.ad_before_opt {
         module.run_passes(PRE_AD_PIPELINE, &machine, PassTuning::NoLoopTransforms).map_err(fail(Phase::PreOpt))?;
         check_diagnostics(Phase::PreOpt)?;
+        if request.options.fast_math && request.mode == Mode::Reverse {
+            loop_fission::distribute_vector_maths(&module);
+        }
         outline::split_long_blocks(&module);
         timer.end(Phase::PreOpt);
     }

@@ -11,13 +11,13 @@
 //! the poll into the reverse sweep; it would need the call kept live through the pre-AD pipeline and a rule per
 //! mode, where a rewrite after Enzyme needs neither.
 
-use std::collections::HashSet;
 use std::ffi::CString;
 
 use llvm_sys::core::*;
 use llvm_sys::prelude::*;
 use llvm_sys::{LLVMIntPredicate, LLVMLinkage};
 
+use crate::cfg;
 use crate::llvm::{self, Module};
 
 /// The frontend's interrupt flag (`jenzyme.runtime.lower.RuntimeSymbols.INTERRUPT_FLAG`).
@@ -44,7 +44,7 @@ pub fn insert(module: &Module) -> usize {
         .functions()
         .into_iter()
         .filter(|f| !llvm::is_declaration(*f))
-        .flat_map(loop_headers)
+        .flat_map(cfg::loop_headers)
         .filter(|(header, _)| block_name(*header).starts_with(REVERSE_BLOCK_PREFIX))
         .filter(|(header, latches)| !is_chunk_bounded(*header, latches))
         .map(|(header, _)| header)
@@ -71,41 +71,6 @@ pub fn insert(module: &Module) -> usize {
     headers.len()
 }
 
-/// Targets of retreating edges of a depth-first walk from the entry (every cycle of the CFG has one), each with
-/// the sources of its retreating edges.
-fn loop_headers(function: LLVMValueRef) -> Vec<(LLVMBasicBlockRef, Vec<LLVMBasicBlockRef>)> {
-    // SAFETY: read-only walk over a live function's CFG.
-    unsafe {
-        let entry = LLVMGetEntryBasicBlock(function);
-        let mut headers: Vec<(LLVMBasicBlockRef, Vec<LLVMBasicBlockRef>)> = Vec::new();
-        let mut seen = HashSet::from([entry]);
-        let mut on_path = HashSet::from([entry]);
-        let mut stack = vec![(entry, 0u32)];
-        while let Some((block, next)) = stack.last_mut() {
-            let terminator = LLVMGetBasicBlockTerminator(*block);
-            let count = if terminator.is_null() { 0 } else { LLVMGetNumSuccessors(terminator) };
-            if *next == count {
-                on_path.remove(block);
-                stack.pop();
-                continue;
-            }
-            let source = *block;
-            let successor = LLVMGetSuccessor(terminator, *next);
-            *next += 1;
-            if on_path.contains(&successor) {
-                match headers.iter_mut().find(|(header, _)| *header == successor) {
-                    Some((_, latches)) => latches.push(source),
-                    None => headers.push((successor, vec![source])),
-                }
-            } else if seen.insert(successor) {
-                on_path.insert(successor);
-                stack.push((successor, 0));
-            }
-        }
-        headers
-    }
-}
-
 /// Whether the reverse loop at `header` is the reverse of the inner loop of a strip-mined loop: every block of it
 /// (the header and what reaches its latches without passing the header) reverses a block of a versioned loop's
 /// unchecked copy, which the frontend names `u...` (jenzyme.runtime.lower.ChunkedLoop). Such a loop runs at most
@@ -113,24 +78,7 @@ fn loop_headers(function: LLVMValueRef) -> Vec<(LLVMBasicBlockRef, Vec<LLVMBasic
 /// the loop from vectorising (a second exit), and with it Enzyme's shadow updates paired into overlapping 16-byte
 /// stores that stall store forwarding every iteration (Rosenbrock n = 1000: 4.5 us against 1.95 without).
 fn is_chunk_bounded(header: LLVMBasicBlockRef, latches: &[LLVMBasicBlockRef]) -> bool {
-    let mut body = HashSet::from([header]);
-    let mut work: Vec<LLVMBasicBlockRef> = latches.to_vec();
-    while let Some(block) = work.pop() {
-        if !body.insert(block) {
-            continue;
-        }
-        // SAFETY: read-only walk over the predecessors of a live block (the users of its value that are branches).
-        unsafe {
-            let mut using = LLVMGetFirstUse(LLVMBasicBlockAsValue(block));
-            while !using.is_null() {
-                let user = LLVMGetUser(using);
-                if !LLVMIsATerminatorInst(user).is_null() {
-                    work.push(LLVMGetInstructionParent(user));
-                }
-                using = LLVMGetNextUse(using);
-            }
-        }
-    }
+    let body = cfg::loop_body(header, latches);
     body.iter().all(|block| reverses_unchecked_copy(&block_name(*block)))
 }
 

@@ -238,10 +238,17 @@ def test_fields_written_in_objects_from_the_jvm_are_copied_back(rec):
     assert value(rec, "ga.dmeter().sum") == pytest.approx(1 / 2, rel=1e-15)
     assert value(rec, "ga.dmeter().scale") == pytest.approx(0.25 / 2, rel=1e-15)
     assert value(rec, "ga.dx()") == pytest.approx(2 * 2.0 * 0.5 / 2, rel=1e-15)
-    # modes whose stubs do not copy back yet are refused in words
-    refused = error_text(execute(rec.client, "%autodiff forward bump"))
-    assert "bump writes the fields of m, a Meter from the JVM: they are copied back to your object after %jit and " \
-        "%autodiff reverse (_grad), not yet after %autodiff forward" in refused
+    # forward: the object is updated as by bump, its tangent object receives the tangent of sum at exit
+    # (s + 5 c x^2) x: d = x ts + 5 x^3 tc + (s + 15 c x^2) tx; sum's tangent ts + 5 x^2 tc + 10 c x tx
+    ok(rec, "%autodiff forward bump")
+    ok(rec, "var mf = new Meter(0.5, 1, 1.5); var tmf = new Meter(0.3, 9, -0.2); var t = bump_fwd(mf, tmf, 0.7, 0.4);")
+    ok(rec, "var onJvm2 = new Meter(0.5, 1, 1.5); double valueOnJvm2 = bump(onJvm2, 0.7);")
+    assert value(rec, "t.value()") == value(rec, "valueOnJvm2")
+    assert value(rec, "mf.sum") == value(rec, "onJvm2.sum") and value(rec, "mf.count") == 3
+    assert value(rec, "t.dvalue()") == pytest.approx(0.7 * 0.3 - 5 * 0.7 ** 3 * 0.2 + (0.5 + 15 * 1.5 * 0.49) * 0.4,
+                                                     rel=1e-14)
+    assert value(rec, "tmf.sum") == pytest.approx(0.3 - 5 * 0.49 * 0.2 + 10 * 1.5 * 0.7 * 0.4, rel=1e-14)
+    assert value(rec, "tmf.count") == 9 and value(rec, "tmf.scale") == -0.2
 
 
 LOTKA_VOLTERRA = """

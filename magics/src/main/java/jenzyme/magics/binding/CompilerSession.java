@@ -272,8 +272,6 @@ public final class CompilerSession {
      */
     public VectorFunctions sampled(UserMethod method, Map<String, String> lambdas) {
         Derivative gradient = defaultGradient(method);
-        // sampling draws each native parameter as a number or array; an object copied back is neither
-        jenzyme.runtime.ad.CallingConvention.refuseCopiedObject(gradient.entry(), "%gradcheck or %plot");
         Map<String, Object> given = new HashMap<>();
         lambdas.forEach((parameter, variable) -> {
             if (gradient.entry().declared().stream().noneMatch(p -> p.name().equals(parameter)

@@ -32,25 +32,43 @@ final class CopiedObjects {
 
     /** {@code double[] q$fields = {q.x, q.count, q.on ? 1 : 0};} */
     static String copyIn(EntryPoint.JavaParameter parameter) {
-        RecordShape shape = (RecordShape) parameter.shape();
-        return "double[] " + local(parameter.name()) + " = " + shape.components().stream().map(c -> {
-            String field = parameter.name() + "." + c.name();
-            return c.shape() == JavaType.BOOLEAN ? "(" + field + " ? 1 : 0)" : field;
-        }).collect(Collectors.joining(", ", "{", "};"));
+        return "double[] " + local(parameter.name()) + " = " + fields((RecordShape) parameter.shape(), parameter.name(),
+                false) + ";";
     }
 
     /** {@code q.x = q$fields[0]; q.count = (int) q$fields[1]; ...}: every field that is not final. */
     static String copyOut(EntryPoint.JavaParameter parameter) {
-        RecordShape shape = (RecordShape) parameter.shape();
+        return writeBack((RecordShape) parameter.shape(), parameter.name(), local(parameter.name()), false);
+    }
+
+    /**
+     * {@code {o.x, o.count, ...}}: the fields of object expression {@code object}; for a {@code tangent} object 0 in
+     * place of int and boolean fields, which have no tangent.
+     */
+    private static String fields(RecordShape shape, String object, boolean tangent) {
+        return shape.components().stream().map(c -> {
+            String field = object + "." + c.name();
+            if (c.shape() == JavaType.BOOLEAN) {
+                return tangent ? "0" : "(" + field + " ? 1 : 0)";
+            }
+            return tangent && !isFloating(c) ? "0" : field;
+        }).collect(Collectors.joining(", ", "{", "}"));
+    }
+
+    /**
+     * {@code o.x = a[0]; ...}: array expression {@code array} written back into the non-final fields of
+     * {@code object}; for a {@code tangent} object its floating fields only.
+     */
+    private static String writeBack(RecordShape shape, String object, String array, boolean tangent) {
         List<String> writes = new ArrayList<>();
         for (int i = 0; i < shape.components().size(); i++) {
             RecordShape.Component c = shape.components().get(i);
-            if (c.isFinal()) {
+            if (c.isFinal() || tangent && !isFloating(c)) {
                 continue;
             }
-            String value = local(parameter.name()) + "[" + i + "]";
+            String value = array + "[" + i + "]";
             JavaType type = (JavaType) c.shape();
-            writes.add(parameter.name() + "." + c.name() + " = " + switch (type) {
+            writes.add(object + "." + c.name() + " = " + switch (type) {
                 case BOOLEAN -> value + " != 0";
                 case DOUBLE -> value;
                 default -> "(" + type.javaName() + ") " + value;
@@ -59,16 +77,95 @@ final class CopiedObjects {
         return String.join(" ", writes);
     }
 
+    private static boolean isFloating(RecordShape.Component c) {
+        return c.shape() == JavaType.DOUBLE || c.shape() == JavaType.FLOAT;
+    }
+
     /** {@code statement} (the handle's call, guarded) inside a {@code try} whose {@code finally} copies every object back. */
     static String copiedBack(List<EntryPoint.JavaParameter> copied, String guardedCall) {
-        if (copied.isEmpty()) {
+        return around(copied.stream().map(CopiedObjects::copyIn).toList(),
+                copied.stream().map(CopiedObjects::copyOut).toList(), guardedCall);
+    }
+
+    /** {@code guardedCall} after the statements {@code in}, with the statements {@code out} in its {@code finally}. */
+    private static String around(List<String> in, List<String> out, String guardedCall) {
+        if (in.isEmpty()) {
             return guardedCall;
         }
         StringBuilder source = new StringBuilder();
-        copied.forEach(p -> source.append("    ").append(copyIn(p)).append('\n'));
+        in.forEach(s -> source.append("    ").append(s).append('\n'));
         source.append("    try {\n").append(guardedCall.indent(4)).append("    } finally {\n");
-        copied.forEach(p -> source.append("        ").append(copyOut(p)).append('\n'));
+        out.forEach(s -> source.append("        ").append(s).append('\n'));
         return source.append("    }\n").toString();
+    }
+
+    /**
+     * Forward mode ({@link ForwardStubs#forward}): the handle takes the double[] of the fields of each object and,
+     * unless Const, of its tangent object {@code tq} (a copy: Enzyme overwrites the array with the tangents of the
+     * fields at exit). After the call, also when it throws, the object holds the fields compiled code wrote and the
+     * tangent object the tangents of its floating fields, as a tangent array holds those of its array's new values.
+     * With {@code batched} ({@code --width N}, {@link ForwardStubs#batchedForward}) {@code tq} is an array of
+     * tangent objects, one per lane, and {@code tq$fields} the {@code double[][]} of their fields.
+     *
+     * @param tangents the copied objects that have a tangent
+     */
+    static String forwardCall(List<EntryPoint.JavaParameter> copied, List<EntryPoint.JavaParameter> tangents,
+                              boolean batched, String guardedCall) {
+        List<String> in = new ArrayList<>(), out = new ArrayList<>();
+        for (EntryPoint.JavaParameter parameter : copied) {
+            in.add(copyIn(parameter));
+            out.add(copyOut(parameter));
+            if (!tangents.contains(parameter)) {
+                continue;
+            }
+            RecordShape shape = (RecordShape) parameter.shape();
+            String tangent = "t" + parameter.name(), array = local(tangent);
+            if (!batched) {
+                in.add("double[] " + array + " = " + fields(shape, tangent, true) + ";");
+                out.add(writeBack(shape, tangent, array, true));
+                continue;
+            }
+            // as many lanes as given: BatchedForward names a missing one (an index error here would not)
+            String lanes = "for (int l$ = 0; l$ < " + tangent + ".length; l$++) ";
+            in.add("double[][] " + array + " = new double[" + tangent + ".length][];");
+            in.add(lanes + array + "[l$] = new double[] " + fields(shape, tangent + "[l$]", true) + ";");
+            out.add(lanes + "{ " + writeBack(shape, tangent + "[l$]", array + "[l$]", true) + " }");
+        }
+        return around(in, out, guardedCall);
+    }
+
+    /**
+     * {@code %autodiff hvp} ({@link HessianStubs}): the handle takes the double[] of the fields of each object and,
+     * unless Const, of its direction object ({@code directions} gives its name; a copy, since Enzyme's forward pass
+     * writes it) and a zeroed array receiving its part of H·v; the fields are copied back after the call, also when
+     * it throws. H·v is with respect to the fields' values at entry, like the gradient.
+     */
+    static String hvpCall(List<EntryPoint.JavaParameter> copied, Map<EntryPoint.JavaParameter, String> directions,
+                          String guardedCall) {
+        List<String> in = new ArrayList<>(), out = new ArrayList<>();
+        for (EntryPoint.JavaParameter parameter : copied) {
+            in.add(copyIn(parameter));
+            out.add(copyOut(parameter));
+            String direction = directions.get(parameter);
+            if (direction != null) {
+                RecordShape shape = (RecordShape) parameter.shape();
+                in.add("double[] " + local(direction) + " = " + fields(shape, direction, true) + ";");
+                in.add("double[] " + hvLocal(parameter) + " = new double[" + shape.components().size() + "];");
+            }
+        }
+        return around(in, out, guardedCall);
+    }
+
+    /** The local receiving an object's part of H·v: {@code hv$q}. */
+    static String hvLocal(EntryPoint.JavaParameter parameter) {
+        return "hv$" + parameter.name();
+    }
+
+    /** H·v of such an object as an object of its class, from {@link #hvLocal} (0 in its int and boolean fields). */
+    static String hvObject(EntryPoint.JavaParameter parameter) {
+        Map<String, String> partials = new java.util.HashMap<>();
+        partials(parameter, hvLocal(parameter), partials);
+        return RecordStubs.construct((RecordShape) parameter.shape(), parameter.name(), partials);
     }
 
     /**

@@ -36,6 +36,7 @@ public final class ForwardStubs {
         List<OutputSlot> slots = convention.slots();
         List<String> parameters = new ArrayList<>();
         List<String> handleArguments = new ArrayList<>();
+        List<EntryPoint.JavaParameter> tangents = new ArrayList<>();
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
             if (!java.name().equals(receiver)) { // the receiver is the notebook variable, read at each call
@@ -48,14 +49,18 @@ public final class ForwardStubs {
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 String leaf = entry.parameters().get(p).name();
-                handleArguments.add(RecordStubs.read(java.shape(), leaf));
+                // an object copied back: first leaf the double[] of its fields (copied in and out around the call)
+                boolean fields = CopiedObjects.isCopied(java) && p == java.first();
+                handleArguments.add(fields ? CopiedObjects.local(java.name()) : RecordStubs.read(java.shape(), leaf));
                 if (convention.hasShadow(p)) {
                     tangent = true;
-                    handleArguments.add(RecordStubs.read(java.shape(), "t" + leaf));
+                    handleArguments.add(fields ? CopiedObjects.local("t" + java.name())
+                            : RecordStubs.read(java.shape(), "t" + leaf));
                 }
             }
             if (tangent) {
                 parameters.add(type + " t" + java.name());
+                tangents.add(java);
             }
         }
         JavaType returnType = entry.returnType();
@@ -70,7 +75,9 @@ public final class ForwardStubs {
                     .append(" dvalue) {}\n");
         }
         source.append(signature).append(" {\n").append(check).append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
-                .append(BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);"));
+                .append(CopiedObjects.forwardCall(entry.declared().stream().filter(CopiedObjects::isCopied).toList(), tangents,
+                        false, BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments)
+                                + ", out$);")));
         if (returnsValue) {
             source.append("    return new ").append(record).append("(")
                     .append(BindingStubs.slotValue(slots, convention.primalSlot())).append(", ")
@@ -94,6 +101,7 @@ public final class ForwardStubs {
         int width = batched.width();
         List<String> parameters = new ArrayList<>();
         List<String> arguments = new ArrayList<>(); // per handle parameter: a leaf, then its N tangents
+        List<EntryPoint.JavaParameter> tangentObjects = new ArrayList<>();
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
             if (!java.name().equals(receiver)) {
@@ -106,13 +114,18 @@ public final class ForwardStubs {
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 NativeParameter leaf = entry.parameters().get(p);
-                arguments.add(RecordStubs.read(java.shape(), leaf.name()));
+                // an object copied back: first leaf the double[] of its fields, its lanes the double[][] of theirs
+                boolean fields = CopiedObjects.isCopied(java) && p == java.first();
+                arguments.add(fields ? CopiedObjects.local(java.name()) : RecordStubs.read(java.shape(), leaf.name()));
                 if (!convention.hasShadow(p)) {
                     continue;
                 }
                 tangent = true;
                 String tangents = "t" + leaf.name();
-                if (java.shape() instanceof jenzyme.runtime.lower.RecordShape) {
+                if (fields) {
+                    tangents = CopiedObjects.local("t" + java.name());
+                    tangentObjects.add(java);
+                } else if (java.shape() instanceof jenzyme.runtime.lower.RecordShape) {
                     // the leaf of each of the N tangent records, gathered into the lanes BatchedForward takes
                     String suffix = leaf.name().substring(java.name().length());
                     List<String> lanes = new ArrayList<>();
@@ -142,8 +155,9 @@ public final class ForwardStubs {
         String source = holderSource
                 + "record " + record + "(double value, double[] dvalue) {}\n"
                 + signature + " {\n" + BindingStubs.receiverCheck(holderSource, receiver, entry) + "    double[] dvalue$ = new double[" + width + "];\n    double value$ = 0;\n"
-                + BindingStubs.guarded("value$ = (double) " + holder + ".H.invokeExact(dvalue$, new Object[] {"
-                        + String.join(", ", arguments) + "});")
+                + CopiedObjects.forwardCall(entry.declared().stream().filter(CopiedObjects::isCopied).toList(),
+                        tangentObjects, true, BindingStubs.guarded("value$ = (double) " + holder
+                                + ".H.invokeExact(dvalue$, new Object[] {" + String.join(", ", arguments) + "});"))
                 + "    return new " + record + "(value$, dvalue$);\n}\n";
         return new BindingStubs.Stubs(source, List.of(signature));
     }

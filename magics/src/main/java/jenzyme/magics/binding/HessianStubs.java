@@ -43,6 +43,7 @@ public final class HessianStubs {
         List<String> intoResults = new ArrayList<>();
         List<String> allocations = new ArrayList<>();
         List<String> results = new ArrayList<>();
+        Map<EntryPoint.JavaParameter, String> directions = new HashMap<>(); // of the objects copied back
         for (EntryPoint.JavaParameter java : entry.declared()) {
             String type = java.shape().javaName();
             if (!java.name().equals(receiver)) {
@@ -57,6 +58,16 @@ public final class HessianStubs {
             String direction = differentiated.size() == 1 ? "v" : "v" + java.name();
             if (active) {
                 call.add(type, direction);
+            }
+            if (CopiedObjects.isCopied(java)) { // the double[] of its fields, copied in and out around the call
+                handleArguments.add(CopiedObjects.local(java.name()));
+                if (active) {
+                    directions.put(java, direction);
+                    handleArguments.add(CopiedObjects.local(direction));
+                    handleArguments.add(CopiedObjects.hvLocal(java));
+                    results.add(CopiedObjects.hvObject(java));
+                }
+                continue;
             }
             Map<String, String> values = new HashMap<>();
             for (int p : leaves(java)) {
@@ -104,8 +115,9 @@ public final class HessianStubs {
         }
         String signature = returned + " " + name + "_hvp(" + call.parameterList() + ")";
         signatures.add(signature);
-        String invoke = BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments)
-                + ", out$);");
+        String invoke = CopiedObjects.hvpCall(entry.declared().stream().filter(CopiedObjects::isCopied).toList(),
+                directions, BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments)
+                        + ", out$);"));
         source += signature + " {\n" + check
                 + allocations.stream().map(a -> "    " + a + "\n").reduce("", String::concat)
                 + "    double[] out$ = " + holder + ".OUT.get();\n" + invoke

@@ -2,6 +2,8 @@ package jenzyme.magics.binding;
 
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -11,13 +13,14 @@ import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
+import jenzyme.runtime.lower.RecordShape;
 import jenzyme.runtime.error.Messages;
 
 /**
  * A cell method seen as f: R^n → R with its compiled gradient, for the magics that sample functions
  * ({@code %gradcheck}, {@code %plot}). Two shapes qualify: one {@code double[]} parameter, or only {@code double}
  * parameters and records or objects of doubles (then x = (x1, ..., xn), a record's components depth first, as
- * {@code %autodiff} lists them: {@code b.pos.x, b.pos.y, ...}). The value comes from the JVM's own method, the gradient from the compiled
+ * {@code %autodiff} lists them: {@code b.pos.x, b.pos.y, ...}; an object whose fields compiled code writes too). The value comes from the JVM's own method, the gradient from the compiled
  * derivative, so comparing them checks the whole pipeline. A lambda parameter is fixed to a given lambda.
  */
 public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[], double[]> gradient, int dimension,
@@ -61,7 +64,8 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
         List<EntryPoint.JavaParameter> sampled = entry.declared().stream().filter(p -> !BindingStubs.isLambda(p))
                 .toList();
         int slots = convention.slots().size();
-        if (parameters.size() == 1 && parameters.getFirst().type() == JavaType.DOUBLE_ARRAY) {
+        if (parameters.size() == 1 && parameters.getFirst().type() == JavaType.DOUBLE_ARRAY
+                && !CopiedObjects.isCopied(sampled.getFirst())) { // not the double[] of an object's fields
             return new VectorFunctions(
                     x -> call(() -> (double) value.invoke(x)),
                     x -> {
@@ -73,28 +77,80 @@ public record VectorFunctions(ToDoubleFunction<double[]> value, Function<double[
                         return dx;
                     }, -1, true);
         }
-        if (!parameters.isEmpty() && parameters.stream().allMatch(p -> p.type() == JavaType.DOUBLE)) {
+        if (!sampled.isEmpty() && sampled.stream().allMatch(p -> ofDoubles(p, parameters))) {
             // x holds every double of the parameters, records' components depth first (the compiled handle's order)
-            int n = parameters.size();
+            int n = sampled.stream().mapToInt(VectorFunctions::coordinates).sum();
             Function<double[], Object[]> arguments = SampledRecords.arguments(value.type(), sampled);
-            MethodHandle spreadGradient = derivative.asSpreader(0, double[].class, n);
             return new VectorFunctions(
                     x -> call(() -> (double) value.invokeWithArguments(arguments.apply(checked(x, n)))),
-                    x -> {
-                        double[] out = new double[slots];
-                        call(() -> {
-                            spreadGradient.invoke(checked(x, n), out);
-                            return 0;
-                        });
-                        double[] gradient = new double[n];
-                        for (int p = 0; p < n; p++) {
-                            gradient[p] = out[convention.adjointSlot(p)];
-                        }
-                        return gradient;
-                    }, n, false);
+                    x -> gradient(derivative, convention, sampled, checked(x, n)), n, false);
         }
         throw new IllegalArgumentException(Messages.SAMPLED_SHAPE.format(entry.methodName(),
                 entry.methodAsWritten()));
+    }
+
+    /**
+     * Whether {@code parameter} is sampled as doubles: a double, a record or object of doubles, or an object whose
+     * fields compiled code writes (copied back, {@link CopiedObjects}) when they are all doubles.
+     */
+    private static boolean ofDoubles(EntryPoint.JavaParameter parameter, List<NativeParameter> parameters) {
+        if (CopiedObjects.isCopied(parameter)) {
+            return parameter.leafCount() == 1 && ((RecordShape) parameter.shape()).valueLeaves().stream()
+                    .allMatch(leaf -> leaf == JavaType.DOUBLE);
+        }
+        return parameters.subList(parameter.first(), parameter.first() + parameter.leafCount()).stream()
+                .allMatch(leaf -> leaf.type() == JavaType.DOUBLE);
+    }
+
+    /** How many coordinates of x {@code parameter} takes. */
+    private static int coordinates(EntryPoint.JavaParameter parameter) {
+        return CopiedObjects.isCopied(parameter) ? ((RecordShape) parameter.shape()).valueLeaves().size()
+                : parameter.leafCount();
+    }
+
+    /**
+     * The compiled gradient at {@code x}: scalars from their adjoint slots; an object copied back is passed as a
+     * fresh double[] of its fields with a zeroed shadow holding its partials (what compiled code writes into the
+     * array goes nowhere: the JVM's side of the sample builds a new object too).
+     */
+    private static double[] gradient(MethodHandle derivative, CallingConvention convention,
+                                     List<EntryPoint.JavaParameter> sampled, double[] x) {
+        List<Object> arguments = new ArrayList<>();
+        List<double[]> shadows = new ArrayList<>();
+        int next = 0;
+        for (EntryPoint.JavaParameter parameter : sampled) {
+            if (CopiedObjects.isCopied(parameter)) {
+                int k = coordinates(parameter);
+                arguments.add(Arrays.copyOfRange(x, next, next + k));
+                shadows.add(new double[k]); // the default gradient differentiates every field
+                arguments.add(shadows.getLast());
+                next += k;
+                continue;
+            }
+            for (int i = 0; i < parameter.leafCount(); i++) {
+                arguments.add(x[next++]);
+            }
+        }
+        double[] out = new double[convention.slots().size()];
+        arguments.add(out);
+        call(() -> {
+            derivative.invokeWithArguments(arguments);
+            return 0;
+        });
+        double[] gradient = new double[x.length];
+        next = 0;
+        for (EntryPoint.JavaParameter parameter : sampled) {
+            if (CopiedObjects.isCopied(parameter)) {
+                double[] shadow = shadows.removeFirst();
+                System.arraycopy(shadow, 0, gradient, next, shadow.length);
+                next += shadow.length;
+                continue;
+            }
+            for (int p = parameter.first(); p < parameter.first() + parameter.leafCount(); p++) {
+                gradient[next++] = out[convention.adjointSlot(p)];
+            }
+        }
+        return gradient;
     }
 
     /**

@@ -1,0 +1,312 @@
+package jenzyme.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
+import java.util.Random;
+import jenzyme.magics.binding.CompilerSession;
+import jenzyme.magics.binding.VectorFunctions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An object from the JVM whose fields compiled code writes, in the modes beyond %jit and reverse: after each call
+ * the object holds what the JVM's own call leaves in it (also when the call throws), and its tangents are checked
+ * against central differences of the JVM's method and against the reverse gradient. The stubs are called as the
+ * notebook's methods they are, through handles, on many random objects.
+ */
+class CopiedObjectModesTest {
+
+    private static final String METER = """
+            final class Meter {
+                double sum, rate;
+                int count;
+                final double scale;
+                boolean on;
+                Meter(double sum, double rate, int count, double scale, boolean on) {
+                    this.sum = sum; this.rate = rate; this.count = count; this.scale = scale; this.on = on;
+                }
+            }
+            double bump(Meter m, double x) {
+                for (int i = 0; i < 3; i++) {
+                    m.sum += m.scale * x * x + m.rate * m.sum;
+                    m.rate = m.rate * x - 0.25 * m.sum;
+                    m.count++;
+                    if (m.sum > 40) throw new IllegalArgumentException("meter overflow");
+                }
+                m.on = m.sum > 0;
+                return m.sum * m.rate / m.count;
+            }
+            final class Cell {
+                double u, w;
+                Cell(double u, double w) { this.u = u; this.w = w; }
+            }
+            double relax(Cell c, double k) {
+                for (int i = 0; i < 4; i++) {
+                    c.u += k * (c.w - c.u);
+                    c.w *= 0.9 + 0.05 * c.u * c.u;
+                }
+                return c.u * c.w + k * c.w;
+            }
+            """;
+    /** The fields of Meter that have tangents and partials, in declaration order. */
+    private static final String[] FLOATING = {"sum", "rate", "scale"};
+
+    private static JEnzymeKernel kernel;
+    private static NotebookCells cells;
+    private static CompilerSession compiler;
+    private static MethodHandle bump;
+    private static MethodHandle make;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kernel = JEnzymeKernel.start();
+        cells = new NotebookCells(kernel);
+        compiler = new CompilerSession(kernel.session());
+        kernel.session().define(METER);
+        bump = stub("bump");
+        Class<?> meter = bump.type().parameterType(0);
+        make = MethodHandles.privateLookupIn(meter, MethodHandles.lookup()).findConstructor(meter,
+                MethodType.methodType(void.class, double.class, double.class, int.class, double.class, boolean.class));
+    }
+
+    @AfterAll
+    static void stop() {
+        kernel.onShutdown(false);
+    }
+
+    @Test
+    void forwardCopiesTheFieldsBackAndGivesTheTangentsOfTheValueAndOfTheFieldsAtExit() throws Throwable {
+        assertTrue(cells.text("%autodiff forward bump").contains("BumpTangent bump_fwd(Meter m, Meter tm, double x,"
+                + " double tx)"));
+        cells.text("%autodiff reverse bump");
+        MethodHandle forward = stub("bump_fwd"), reverse = stub("bump_grad");
+        Random random = new Random(5);
+        int thrown = 0;
+        for (int trial = 0; trial < 40; trial++) {
+            double[] at = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0.5, 2)};
+            int count = random.nextInt(1, 5);
+            double x = random.nextDouble(-3, 3);
+            double[] direction = random.doubles(3, -1, 1).toArray();
+            double tx = random.nextDouble(-1, 1);
+            Object onJvm = meter(at, count), m = meter(at, count), tm = meter(direction, 7);
+            Object expected, got;
+            try {
+                expected = (double) bump.invoke(onJvm, x);
+            } catch (IllegalArgumentException e) {
+                expected = e.getMessage();
+            }
+            try {
+                got = read(forward.invoke(m, tm, x, tx), "value");
+            } catch (IllegalArgumentException e) {
+                got = e.getMessage();
+            }
+            assertEquals(expected, got, "value or exception at trial " + trial);
+            assertArrayEquals(state(onJvm), state(m), 0, "fields after the call, trial " + trial);
+            if (expected instanceof String) {
+                thrown++;
+                continue;
+            }
+            // along (direction, tx) from (at, x): the value's tangent and the fields' tangents at exit
+            double h = 1e-6;
+            Object up = meter(step(at, direction, h), count), down = meter(step(at, direction, -h), count);
+            double fd = ((double) bump.invoke(up, x + h * tx) - (double) bump.invoke(down, x - h * tx)) / (2 * h);
+            Object tangent = forward.invoke(meter(at, count), tm = meter(direction, 7), x, tx);
+            double dvalue = (double) read(tangent, "dvalue");
+            assertEquals(fd, dvalue, 1e-6 * (1 + Math.abs(fd)), "dvalue at trial " + trial);
+            for (int f = 0; f < 2; f++) { // sum and rate are written; scale is final and keeps its tangent
+                double fieldFd = (floating(up)[f] - floating(down)[f]) / (2 * h);
+                assertEquals(fieldFd, floating(tm)[f], 1e-6 * (1 + Math.abs(fieldFd)), FLOATING[f] + " at " + trial);
+            }
+            assertEquals(direction[2], floating(tm)[2], 0, "the final field's tangent");
+            assertEquals(7, field(tm, "count"), "an int field of the tangent is left alone");
+            // the reverse gradient (partials w.r.t. the fields at entry) dotted with the direction
+            Object gradient = reverse.invoke(meter(at, count), x);
+            double[] partials = floating(read(gradient, "dm"));
+            double dot = (double) read(gradient, "dx") * tx;
+            for (int f = 0; f < 3; f++) {
+                dot += partials[f] * direction[f];
+            }
+            assertEquals(dot, dvalue, 1e-12 * (1 + Math.abs(dot)), "forward = reverse at trial " + trial);
+        }
+        assertTrue(thrown > 0 && thrown < 30, "some trials throw inside the loop: " + thrown);
+        // Const: no tangent object, the fields still copied back
+        assertTrue(cells.text("%autodiff forward bump m=Const --name fixed").contains(
+                "FixedTangent fixed_fwd(Meter m, double x, double tx)"));
+        Object m = meter(new double[] {0.5, 0.25, 1.5}, 2), onJvm = meter(new double[] {0.5, 0.25, 1.5}, 2);
+        double value = (double) bump.invoke(onJvm, 1.25);
+        assertEquals(value, (double) read(stub("fixed_fwd").invoke(m, 1.25, 1.0), "value"));
+        assertArrayEquals(state(onJvm), state(m), 0);
+    }
+
+    @Test
+    void eachLaneOfWidthIsASingleForwardSweepAndTheFieldsAreCopiedBack() throws Throwable {
+        assertTrue(cells.text("%autodiff forward bump --width 3 --name lanes").contains(
+                "LanesTangents lanes_fwd(Meter m, Meter[] tm, double x, double[] tx)"));
+        cells.text("%autodiff forward bump --name single");
+        MethodHandle lanes = stub("lanes_fwd"), single = stub("single_fwd");
+        Random random = new Random(9);
+        for (int trial = 0; trial < 12; trial++) {
+            double[] at = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0.5, 1)};
+            int count = random.nextInt(1, 5);
+            double x = random.nextDouble(-2, 2);
+            double[][] directions = new double[3][];
+            Object[] tm = (Object[]) java.lang.reflect.Array.newInstance(bump.type().parameterType(0), 3);
+            for (int lane = 0; lane < 3; lane++) {
+                directions[lane] = random.doubles(3, -1, 1).toArray();
+                tm[lane] = meter(directions[lane], 7);
+            }
+            double[] tx = random.doubles(3, -1, 1).toArray();
+            Object m = meter(at, count), onJvm = meter(at, count);
+            double value = (double) bump.invoke(onJvm, x);
+            Object batch = lanes.invoke(m, tm, x, tx);
+            assertEquals(value, (double) read(batch, "value"), 0, "value at trial " + trial);
+            assertArrayEquals(state(onJvm), state(m), 0, "fields after the call, trial " + trial);
+            for (int lane = 0; lane < 3; lane++) {
+                Object alone = meter(directions[lane], 7);
+                double dvalue = (double) read(single.invoke(meter(at, count), alone, x, tx[lane]), "dvalue");
+                assertEquals(dvalue, ((double[]) read(batch, "dvalue"))[lane], 1e-13 * (1 + Math.abs(dvalue)),
+                        "lane " + lane);
+                assertArrayEquals(floating(alone), floating(tm[lane]), 1e-13, "field tangents of lane " + lane);
+            }
+        }
+        assertTrue(cells.refusal("lanes_fwd(new Meter(0, 0, 1, 1, false), new Meter[] {new Meter(0, 0, 0, 0, false)},"
+                + " 1, new double[3]);").contains("expected 3 tangents in tm (one per lane of --width 3), got 1"));
+    }
+
+    @Test
+    void gradcheckAndPlotSampleTheFieldsOfAnObjectCopiedBack() throws Throwable {
+        assertTrue(cells.text("%gradcheck relax --points 5 --seed 2").startsWith(
+                "gradcheck passed: 5 points × 3 components"));
+        kernel.runCell("%plot relax --at 0.5,1,0.3 --coord 2 --x 0:1"); // raises if refused
+        // x = (c.u, c.w, k): the JVM's value on a new Cell, the compiled gradient vs central differences of it
+        VectorFunctions relax = compiler.sampled(compiler.method("relax"), java.util.Map.of());
+        assertEquals(3, relax.dimension());
+        Random random = new Random(3);
+        for (int trial = 0; trial < 10; trial++) {
+            double[] x = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0, 0.5)};
+            assertEquals((double) stub("relax").invoke(cell(x[0], x[1]), x[2]), relax.value().applyAsDouble(x), 0);
+            double[] gradient = relax.gradient().apply(x);
+            for (int i = 0; i < 3; i++) {
+                double[] up = x.clone(), down = x.clone();
+                up[i] += 1e-6;
+                down[i] -= 1e-6;
+                double fd = (relax.value().applyAsDouble(up) - relax.value().applyAsDouble(down)) / 2e-6;
+                assertEquals(fd, gradient[i], 1e-7 * (1 + Math.abs(fd)), "d/dx" + i + " at trial " + trial);
+            }
+        }
+    }
+
+    @Test
+    void hvpIsTheDerivativeOfTheGradientAlongVAndCopiesTheFieldsBack() throws Throwable {
+        assertTrue(cells.text("%autodiff hvp relax").contains("RelaxHvp relax_hvp(Cell c, Cell vc, double k,"
+                + " double vk)"));
+        cells.text("%autodiff reverse relax");
+        MethodHandle hvp = stub("relax_hvp"), gradient = stub("relax_grad");
+        Random random = new Random(17);
+        for (int trial = 0; trial < 10; trial++) {
+            double[] x = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0, 0.5)};
+            double[] v = random.doubles(3, -1, 1).toArray();
+            Object c = cell(x[0], x[1]), onJvm = cell(x[0], x[1]);
+            stub("relax").invoke(onJvm, x[2]);
+            Object product = hvp.invoke(c, cell(v[0], v[1]), x[2], v[2]);
+            assertArrayEquals(cellFields(onJvm), cellFields(c), 0, "fields after the call, trial " + trial);
+            double[] got = {cellFields(read(product, "hvc"))[0], cellFields(read(product, "hvc"))[1],
+                (double) read(product, "hvk")};
+            // central differences of the compiled gradient along v
+            double h = 1e-6;
+            double[] up = gradientAt(gradient, x[0] + h * v[0], x[1] + h * v[1], x[2] + h * v[2]);
+            double[] down = gradientAt(gradient, x[0] - h * v[0], x[1] - h * v[1], x[2] - h * v[2]);
+            for (int i = 0; i < 3; i++) {
+                double fd = (up[i] - down[i]) / (2 * h);
+                assertEquals(fd, got[i], 1e-6 * (1 + Math.abs(fd)), "(H·v)" + i + " at trial " + trial);
+            }
+        }
+        // an object with int and boolean fields: they take no direction and are copied back
+        assertTrue(cells.text("%autodiff hvp bump").contains("BumpHvp bump_hvp(Meter m, Meter vm, double x,"
+                + " double vx)"));
+        Object m = meter(new double[] {0.5, 0.25, 1.5}, 2), onJvm = meter(new double[] {0.5, 0.25, 1.5}, 2);
+        bump.invoke(onJvm, 1.25);
+        stub("bump_hvp").invoke(m, meter(new double[] {1, 0, 0}, 0), 1.25, 0.0);
+        assertArrayEquals(state(onJvm), state(m), 0);
+    }
+
+    private static double[] gradientAt(MethodHandle gradient, double u, double w, double k) throws Throwable {
+        Object g = gradient.invoke(cell(u, w), k);
+        double[] dc = cellFields(read(g, "dc"));
+        return new double[] {dc[0], dc[1], (double) read(g, "dk")};
+    }
+
+    private static double[] cellFields(Object cell) throws ReflectiveOperationException {
+        return new double[] {field(cell, "u").doubleValue(), field(cell, "w").doubleValue()};
+    }
+
+    @Test
+    void aMethodReturningAnArrayIsStillRefusedInForwardModeInWords() throws Exception {
+        kernel.session().define("double[] bumped(Meter m, double x) { m.sum += x; return new double[] {m.sum}; }");
+        assertTrue(cells.refusal("%autodiff forward bumped").contains("bumped writes the fields of m, a Meter from"
+                + " the JVM: they are copied back to your object after %jit, %autodiff reverse (_grad), forward (_fwd,"
+                + " --width) and hvp, not yet after %autodiff forward of a method returning an array (_jvp)"));
+    }
+
+    private static MethodHandle stub(String name) {
+        return compiler.jvmHandle(compiler.method(name));
+    }
+
+    private static Object meter(double[] floating, int count) throws Throwable {
+        return make.invoke(floating[0], floating[1], count, floating[2], false);
+    }
+
+    private static Object cell(double u, double w) throws Throwable {
+        Class<?> type = stub("relax").type().parameterType(0);
+        return MethodHandles.privateLookupIn(type, MethodHandles.lookup()).findConstructor(type,
+                MethodType.methodType(void.class, double.class, double.class)).invoke(u, w);
+    }
+
+    private static double[] step(double[] at, double[] direction, double h) {
+        double[] moved = at.clone();
+        for (int i = 0; i < moved.length; i++) {
+            moved[i] += h * direction[i];
+        }
+        return moved;
+    }
+
+    /** sum, rate, scale. */
+    private static double[] floating(Object meter) throws ReflectiveOperationException {
+        double[] values = new double[FLOATING.length];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = field(meter, FLOATING[i]).doubleValue();
+        }
+        return values;
+    }
+
+    /** Every field, in declaration order (on as 0 or 1). */
+    private static double[] state(Object meter) throws ReflectiveOperationException {
+        double[] f = floating(meter);
+        return new double[] {f[0], f[1], field(meter, "count").doubleValue(), f[2],
+            (Boolean) fieldValue(meter, "on") ? 1 : 0};
+    }
+
+    private static Number field(Object object, String name) throws ReflectiveOperationException {
+        return (Number) fieldValue(object, name);
+    }
+
+    private static Object fieldValue(Object object, String name) throws ReflectiveOperationException {
+        Field field = object.getClass().getDeclaredField(name);
+        field.setAccessible(true);
+        return field.get(object);
+    }
+
+    /** A component of a record the stubs return. */
+    private static Object read(Object record, String component) throws ReflectiveOperationException {
+        var accessor = record.getClass().getDeclaredMethod(component);
+        accessor.setAccessible(true);
+        return accessor.invoke(record);
+    }
+}
