@@ -20,6 +20,7 @@ use crate::loop_fission;
 use crate::outline;
 use crate::reverse_polls;
 use crate::spec::{Activity, ArgType, DiffRequest, Mode, Scalar};
+use crate::vector_variants;
 use crate::wrapper::{self, Layout};
 
 /// The phases a request goes through, in order; `Internal` is a bug in the worker caught at the top.
@@ -118,6 +119,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     }
     if request.options.fast_math {
         module.allow_reassociation();
+        vector_variants::spread(&module);
     }
     let ir_after_enzyme = request.options.dump_ir.then(|| module.to_text());
     module

@@ -163,8 +163,7 @@ final class LoweredFunctions {
         int index = 1;
         for (int i = 0; i < names.size(); i++) {
             Shape shape = signature.parameters().get(i);
-            List<String> leafNames = shape instanceof RecordShape record ? record.leafNames(names.get(i))
-                    : List.of(names.get(i));
+            List<String> leafNames = MethodSignature.leafNames(shape, names.get(i), entry);
             for (int leaf = 0; leaf < leafNames.size(); leaf++) {
                 String name = leafNames.get(leaf);
                 module.ir().setName(module.ir().param(function, index++), name);
