@@ -19,4 +19,5 @@ pub mod protocol;
 pub mod reverse_polls;
 pub mod serve;
 pub mod spec;
+pub mod vector_variants;
 pub mod wrapper;

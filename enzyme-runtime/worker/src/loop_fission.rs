@@ -10,8 +10,8 @@
 //! The sum runs in the original order, so fission alone changes no bits; the tolerance comes from the vectorised
 //! reduction and libmvec (docs/DERIVATIVES.md). The buffer is `malloc`ed before the loop and freed after the map;
 //! a failure or interrupt inside the loop unwinds through the JIT's checked allocator, which frees it with the
-//! call's other blocks. The map loop has no interrupt poll: it does the pure part of the work the polled loop
-//! already did for every element.
+//! call's other blocks. Neither the map loop nor its reverse (reverse_polls) has an interrupt poll: each does a few
+//! operations per element that the polled loop wrote.
 //!
 //! `./bench`'s LogReg 10^4 x 32 gradient (X, y Const), `--rounds 11` at load 4-7, relative to the strict gradient:
 //! `--fast-math` 0.667 -> 0.389, JAX `jit(grad)` 0.408 (docs/DERIVATIVES.md). Only reverse-mode requests are split.
@@ -27,7 +27,9 @@ mod rewrite;
 
 use crate::cfg::{loop_body, loop_headers, predecessors, successors, users};
 
-const VECTOR_VARIANTS: &str = "vector-function-abi-variant";
+pub(crate) const VECTOR_VARIANTS: &str = "vector-function-abi-variant";
+/// The map loop's blocks are `fission.map` etc. (reverse_polls leaves their reverse without a poll).
+pub const MAP_PREFIX: &str = "fission.";
 
 /// Splits every loop of the module that fits (see the module comment); returns how many.
 pub fn distribute_vector_maths(module: &Module) -> usize {

@@ -19,6 +19,7 @@ use llvm_sys::{LLVMIntPredicate, LLVMLinkage};
 
 use crate::cfg;
 use crate::llvm::{self, Module};
+use crate::loop_fission;
 
 /// The frontend's interrupt flag (`jenzyme.runtime.lower.RuntimeSymbols.INTERRUPT_FLAG`).
 pub const INTERRUPT_FLAG: &str = "jenzyme_interrupt_enzyme_const";
@@ -31,7 +32,7 @@ const REVERSE_BLOCK_PREFIX: &str = "invert";
 const UNCHECKED_PREFIX: &str = "u";
 
 /// Adds a poll to the header of every reverse-sweep loop of the module but the reverses of strip-mined inner loops
-/// ([`is_chunk_bounded`]); returns how many it added. A module
+/// ([`reverses_only`]); returns how many it added. A module
 /// without the interrupt flag has no loop the frontend wrote, hence no reverse loop.
 pub fn insert(module: &Module) -> usize {
     let flag_name = CString::new(INTERRUPT_FLAG).unwrap();
@@ -46,7 +47,9 @@ pub fn insert(module: &Module) -> usize {
         .filter(|f| !llvm::is_declaration(*f))
         .flat_map(cfg::loop_headers)
         .filter(|(header, _)| block_name(*header).starts_with(REVERSE_BLOCK_PREFIX))
-        .filter(|(header, latches)| !is_chunk_bounded(*header, latches))
+        .filter(|(header, latches)| {
+            !reverses_only(*header, latches, UNCHECKED_PREFIX) && !reverses_only(*header, latches, loop_fission::MAP_PREFIX)
+        })
         .map(|(header, _)| header)
         .collect();
     if headers.is_empty() {
@@ -77,15 +80,19 @@ pub fn insert(module: &Module) -> usize {
 /// one chunk, a bounded amount of work, and the reverse of the chunk loop around it polls: a poll inside would keep
 /// the loop from vectorising (a second exit), and with it Enzyme's shadow updates paired into overlapping 16-byte
 /// stores that stall store forwarding every iteration (Rosenbrock n = 1000: 4.5 us against 1.95 without).
-fn is_chunk_bounded(header: LLVMBasicBlockRef, latches: &[LLVMBasicBlockRef]) -> bool {
+///
+/// The reverse of a `--fast-math` map loop (`loop_fission`, blocks `fission.map...`) has no poll either: it does a
+/// few operations per element of a buffer whose every element the polled loop before it wrote, and a poll would keep
+/// it scalar (LogReg: one exp per row, not four at a time).
+fn reverses_only(header: LLVMBasicBlockRef, latches: &[LLVMBasicBlockRef], forward_prefix: &str) -> bool {
     let body = cfg::loop_body(header, latches);
-    body.iter().all(|block| reverses_unchecked_copy(&block_name(*block)))
+    body.iter().all(|block| reverses(&block_name(*block), forward_prefix))
 }
 
 /// Enzyme names the reverse of block `X` `invertX`, and adds `incinvertX` (the counter step) and `invertX_phi...`.
-fn reverses_unchecked_copy(name: &str) -> bool {
+fn reverses(name: &str, forward_prefix: &str) -> bool {
     let name = name.strip_prefix("inc").unwrap_or(name);
-    name.strip_prefix(REVERSE_BLOCK_PREFIX).is_some_and(|forward| forward.starts_with(UNCHECKED_PREFIX))
+    name.strip_prefix(REVERSE_BLOCK_PREFIX).is_some_and(|forward| forward.starts_with(forward_prefix))
 }
 
 fn block_name(block: LLVMBasicBlockRef) -> String {

@@ -248,11 +248,38 @@ class CopiedObjectModesTest {
     }
 
     @Test
-    void aMethodReturningAnArrayIsStillRefusedInForwardModeInWords() throws Exception {
-        kernel.session().define("double[] bumped(Meter m, double x) { m.sum += x; return new double[] {m.sum}; }");
-        assertTrue(cells.refusal("%autodiff forward bumped").contains("bumped writes the fields of m, a Meter from"
+    void aMethodReturningAnArrayGivesItsJvpIntoCallersArraysAndTheJacobianIsRefusedInWords() throws Throwable {
+        kernel.session().define("""
+                double[] bumped(Meter m, double x) {
+                    m.sum += m.scale * x * x;
+                    m.rate *= x;
+                    return new double[] {m.sum * m.rate, m.sum + x};
+                }
+                """);
+        // only _jvp_into: _jvp would size y by calling the JVM's method, writing the object twice
+        String bound = cells.text("%autodiff forward bumped");
+        assertTrue(bound.contains("void bumped_jvp_into(Meter m, Meter tm, double x, double tx, double[] y,"
+                + " double[] ty)") && !bound.contains("bumped_jvp("), bound);
+        MethodHandle jvp = stub("bumped_jvp_into"), jvm = stub("bumped");
+        Random random = new Random(23);
+        for (int trial = 0; trial < 10; trial++) {
+            double s = random.nextGaussian(), r = random.nextGaussian(), c = random.nextDouble(0.5, 2),
+                    x = random.nextGaussian(), ts = random.nextGaussian(), tr = random.nextGaussian(),
+                    tc = random.nextGaussian(), tx = random.nextGaussian();
+            Object m = meter(new double[] {s, r, c}, 1), onJvm = meter(new double[] {s, r, c}, 1),
+                    tm = meter(new double[] {ts, tr, tc}, 0);
+            double[] y = new double[2], ty = new double[2];
+            jvp.invoke(m, tm, x, tx, y, ty);
+            assertArrayEquals((double[]) jvm.invoke(onJvm, x), y, 0, "y at trial " + trial);
+            assertArrayEquals(state(onJvm), state(m), 0, "fields after the call, trial " + trial);
+            // s' = s + c x², r' = r x: their tangents, then those of (s' r', s' + x)
+            double s1 = s + c * x * x, r1 = r * x, ds = ts + x * x * tc + 2 * c * x * tx, dr = tr * x + r * tx;
+            assertArrayEquals(new double[] {ds * r1 + s1 * dr, ds + tx}, ty, 1e-14 * (1 + Math.abs(s1 * r1)));
+            assertArrayEquals(new double[] {ds, dr, tc}, floating(tm), 1e-14 * (1 + Math.abs(ds)));
+        }
+        assertTrue(cells.refusal("%autodiff jacobian bumped").contains("bumped writes the fields of m, a Meter from"
                 + " the JVM: they are copied back to your object after %jit, %autodiff reverse (_grad), forward (_fwd,"
-                + " --width) and hvp, not yet after %autodiff forward of a method returning an array (_jvp)"));
+                + " _jvp_into, --width) and hvp, not yet after %autodiff jacobian"));
     }
 
     private static MethodHandle stub(String name) {

@@ -117,9 +117,6 @@ public final class CallingConvention {
         if (width < 1 || width > MAX_WIDTH || width > 1 && mode != Mode.FORWARD) {
             throw DifferentiationException.refused(entry.methodAsWritten(), Messages.WIDTH.format(width, MAX_WIDTH));
         }
-        if (mode == Mode.FORWARD && entry.returnsArray()) { // _jvp sizes its result by calling the JVM's method
-            refuseCopiedObject(entry, "%autodiff forward of a method returning an array (_jvp)");
-        }
         if (width > 1) {
             entry.parameters().stream().filter(p -> p.type().isMatrix()).findFirst().ifPresent(p -> {
                 throw DifferentiationException.refused(entry.methodAsWritten(),
@@ -132,7 +129,7 @@ public final class CallingConvention {
 
     /**
      * Refuses, in {@code mode}'s words, a method writing the fields of an object from the JVM: its binding copies
-     * them back in %jit, reverse, forward (--width too) and hvp so far (the stubs of the other modes do not yet).
+     * them back in %jit, reverse, forward (--width too) and hvp so far, not in Jacobians (the stubs of the other modes do not yet).
      */
     public static void refuseCopiedObject(EntryPoint entry, String mode) {
         entry.copiedObject().ifPresent(p -> {
@@ -161,6 +158,10 @@ public final class CallingConvention {
      * @throws DifferentiationException if an override is not Const, names a scalar, or names no parameter
      */
     public static CallingConvention hvpGradient(EntryPoint entry, Map<String, Activity> overrides) {
+        // hvp's stubs pass the number fields' double[] only (HessianStubs), not the long[] and arrays of ObjectLayout
+        entry.copiedObject().filter(p -> p.leafCount() > 1 || entry.parameters().get(p.first()).type()
+                != jenzyme.runtime.lower.JavaType.DOUBLE_ARRAY).ifPresent(p -> refuseCopiedObject(entry,
+                "%autodiff hvp of a class with long or array fields"));
         overrides.forEach((name, activity) -> {
             boolean scalar = entry.parameters().stream().anyMatch(p -> p.name().equals(name) && !p.type().isArray());
             if (activity != Activity.CONST || scalar) {

@@ -49,8 +49,8 @@ public final class ForwardStubs {
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 String leaf = entry.parameters().get(p).name();
-                // an object copied back: first leaf the double[] of its fields (copied in and out around the call)
-                boolean fields = CopiedObjects.isCopied(java) && p == java.first();
+                // an object copied back: its leaf named like it is the double[] of its number fields (ObjectLayout)
+                boolean fields = CopiedObjects.isCopied(java) && entry.parameters().get(p).name().equals(java.name());
                 handleArguments.add(fields ? CopiedObjects.local(java.name()) : RecordStubs.read(java.shape(), leaf));
                 if (convention.hasShadow(p)) {
                     tangent = true;
@@ -114,8 +114,8 @@ public final class ForwardStubs {
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 NativeParameter leaf = entry.parameters().get(p);
-                // an object copied back: first leaf the double[] of its fields, its lanes the double[][] of theirs
-                boolean fields = CopiedObjects.isCopied(java) && p == java.first();
+                // an object copied back: its leaf named like it is the double[] of its number fields (lanes: double[][])
+                boolean fields = CopiedObjects.isCopied(java) && entry.parameters().get(p).name().equals(java.name());
                 arguments.add(fields ? CopiedObjects.local(java.name()) : RecordStubs.read(java.shape(), leaf.name()));
                 if (!convention.hasShadow(p)) {
                     continue;
@@ -169,6 +169,7 @@ public final class ForwardStubs {
         BindingStubs.Call call = new BindingStubs.Call();
         List<String> values = new ArrayList<>();
         List<String> handleArguments = new ArrayList<>();
+        List<EntryPoint.JavaParameter> tangents = new ArrayList<>(); // of the objects copied back
         for (EntryPoint.JavaParameter java : entry.declared()) {
             if (!java.name().equals(receiver)) { // the receiver is the notebook variable, read at each call
                 call.add(java.shape().javaName(), java.name());
@@ -181,16 +182,23 @@ public final class ForwardStubs {
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 String leaf = entry.parameters().get(p).name();
-                handleArguments.add(RecordStubs.read(java.shape(), leaf));
+                // an object copied back: its leaf named like it is the double[] of its fields, as in forward
+                boolean fields = CopiedObjects.isCopied(java) && leaf.equals(java.name());
+                handleArguments.add(fields ? CopiedObjects.local(java.name()) : RecordStubs.read(java.shape(), leaf));
                 if (convention.hasShadow(p)) {
                     tangent = true;
-                    handleArguments.add(RecordStubs.read(java.shape(), "t" + leaf));
+                    handleArguments.add(fields ? CopiedObjects.local("t" + java.name())
+                            : RecordStubs.read(java.shape(), "t" + leaf));
+                    if (fields) {
+                        tangents.add(java);
+                    }
                 }
             }
             if (tangent) {
                 call.add(java.shape().javaName(), "t" + java.name());
             }
         }
+        List<EntryPoint.JavaParameter> copied = entry.declared().stream().filter(CopiedObjects::isCopied).toList();
         String ergonomic = call.argumentList();
         // f's value and J·t go to y and ty, unless f has a parameter of either name (a vector field's own y)
         boolean clash = call.parameters.stream().anyMatch(p -> p.endsWith(" y") || p.endsWith(" ty"));
@@ -208,9 +216,14 @@ public final class ForwardStubs {
         String holderSource = BindingStubs.holderClass(holder, derivative.handle(), convention.slots().size());
         String check = BindingStubs.receiverCheck(holderSource, receiver, entry);
         String source = holderSource
-                + "record " + record + "(" + type + " value, " + type + " dvalue) {}\n"
                 + into + " {\n" + check + "    double[] out$ = " + holder + ".OUT.get();\n"
-                + BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);") + "}\n"
+                + CopiedObjects.forwardCall(copied, tangents, false, BindingStubs.guarded(holder + ".H.invokeExact("
+                        + String.join(", ", handleArguments) + ", out$);")) + "}\n";
+        if (result.isEmpty() && !copied.isEmpty()) {
+            // _jvp sizes y by calling the JVM's method, which would write the object a second time
+            return new BindingStubs.Stubs(source, List.of(into));
+        }
+        source += "record " + record + "(" + type + " value, " + type + " dvalue) {}\n"
                 + signature + " {\n" + check
                 + "    int m$ = " + result.map(r -> String.valueOf(r.leaves().size())).orElse(
                         BindingStubs.jvmCall(entry, receiver, String.join(", ", values)) + ".length") + ";\n"
