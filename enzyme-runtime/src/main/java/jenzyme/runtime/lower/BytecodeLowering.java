@@ -129,7 +129,7 @@ public final class BytecodeLowering {
             });
             return new LoweredModule(moduleName, module.bitcode(), module.defines(RuntimeSymbols.RULE_FAILED),
                     entryPoint(entry, statics.known(), classes),
-                    functions.loweredMethods(), ruleCalls.jvmCalls(), functions.sharedArrays());
+                    functions.loweredMethods(), ruleCalls.jvmCalls(), functions.constantArrays());
         }
     }
 

@@ -181,9 +181,8 @@ final class MethodLowering {
         if (returns != null) {
             returns.finish(functions.returned());
         }
-        if (method.entry()) {
-            functions.entryShares(SharedArray.of(method, carried, plan));
-        }
+        functions.lowered(new ConstantArrays.Method(method.symbol(), method.ref(), method.parameterNames(),
+                SharedArray.of(method, carried, plan), calls.passed().calls(method, carried)));
         exits.finish();
         slots.finish(start);
     }
