@@ -355,8 +355,8 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * A variable of the entry that holds a Const array parameter and another array, refused at its line in the user's
-     * words before Enzyme refuses it in its own ({@link jenzyme.runtime.lower.SharedArray}).
+     * A variable (of the entry or a callee) that holds a Const array parameter and another array, refused at its line
+     * in the user's words before Enzyme refuses it in its own ({@link jenzyme.runtime.lower.ConstantArrays}).
      */
     private static void refuseMixedActivity(LoweredModule lowered, CallingConvention convention) {
         java.util.Set<String> constant = new java.util.HashSet<>();
@@ -365,11 +365,9 @@ public final class Pipeline implements AutoCloseable {
                 constant.add(lowered.entry().parameters().get(i).name());
             }
         }
-        for (jenzyme.runtime.lower.SharedArray shared : lowered.sharedArrays()) {
-            shared.refusal(lowered.entry(), constant).ifPresent(refusal -> {
-                throw refusal;
-            });
-        }
+        lowered.constantArrays().refusal(constant).ifPresent(refusal -> {
+            throw refusal;
+        });
     }
 
     /** Defines the upcalls {@code lowered} makes (its JVM methods, the rule-failure hook) in the JIT. */

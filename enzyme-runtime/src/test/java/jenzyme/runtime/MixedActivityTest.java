@@ -61,10 +61,13 @@ class MixedActivityTest {
                     return c[0] * w + x[1];
                 }
                 static double inner(double[] a, double[] b, double w) {
-                    double[] c = w > 0.5 ? a : b;
+                    double[] c = w > 0.5 ? a : b;                        // inner
                     return c[0] * w + b[1];
                 }
                 public static double outer(double[] a, double[] b, double w) { return inner(a, b, w); }
+                static double middle(double[] p, double[] q, double w) { return inner(p, q, w) + p[0]; }
+                public static double deep(double[] d, double[] e, double w) { return middle(d, e, w); }
+                public static double passStat(double[] x, double w) { return inner(DATA, x, w); }
                 record Holder(double[] r) {}
                 public static double rowRecord(double[] x, int n) {
                     Holder h = new Holder(x);
@@ -126,17 +129,75 @@ class MixedActivityTest {
         assertEquals(lineOf(marker), refused.sourceLine(), refused.getMessage());
     }
 
-    /** In a callee, where the activities are Enzyme's: its refusal told in words, naming the constant array. */
+    /**
+     * In a callee given a Const array, through one call or two, and a static field passed to a callee: refused at the
+     * callee's line, naming its variable, the callee as written and where the constant array came from.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aCalleesVariableHoldingAConstArrayAndAnActiveOneIsRefusedAtItsLine(Mode mode) {
+        String mixed = ", an array that is constant here (a gets the Const parameter a of mix.Mx.outer(double[], "
+                + "double[], double)), and at this line another array: Enzyme cannot differentiate a variable holding a constant "
+                + "array on one path and an active one on another (mixed activity); give c an array of its own where "
+                + "it takes a (a.clone()), or leave a active";
+        LoweringException once = assertThrows(LoweringException.class, () -> pipeline.differentiate(
+                method("outer", "([D[DD)D"), mode, Map.of("a", Activity.CONST), DifferentiationOptions.DEFAULT).close());
+        String inInner = " in mix.Mx.inner(double[], double[], double) at line " + lineOf("inner");
+        assertEquals("c holds a" + mixed + inInner, once.getMessage());
+        assertEquals(lineOf("inner"), once.sourceLine());
+        LoweringException twice = assertThrows(LoweringException.class, () -> pipeline.differentiate(
+                method("deep", "([D[DD)D"), mode, Map.of("d", Activity.CONST), DifferentiationOptions.DEFAULT).close());
+        assertEquals("c holds a, an array that is constant here (a gets the Const parameter d of mix.Mx.deep("
+                + "double[], double[], double)), and at this line another array: Enzyme cannot differentiate a variable holding "
+                + "a constant array on one path and an active one on another (mixed activity); give c an array of its "
+                + "own where it takes a (a.clone()), or leave d active" + inInner, twice.getMessage());
+        LoweringException field = assertThrows(LoweringException.class, () -> pipeline.differentiate(
+                method("passStat", "([DD)D"), mode, Map.of(), DifferentiationOptions.DEFAULT).close());
+        assertTrue(field.getMessage().startsWith("c holds a, an array that is constant here (a gets the notebook "
+                + "variable or constant DATA), and at this line another array"), field.getMessage());
+        assertTrue(field.getMessage().endsWith("(a.clone())" + inInner), field.getMessage());
+    }
+
+    /** The same callee given active arrays only differentiates, against central differences in both. */
     @Test
-    void enzymesOwnRefusalNamesTheVariable() {
-        var refused = assertThrows(jenzyme.runtime.error.DifferentiationException.class, () -> pipeline.differentiate(
-                method("outer", "([D[DD)D"), Mode.REVERSE, Map.of("a", Activity.CONST),
-                DifferentiationOptions.DEFAULT).close());
+    void theCalleeGivenActiveArraysDifferentiates() throws Throwable {
+        MethodHandle jvm = classes.jvmHandle("mix.Mx", "outer");
+        try (Derivative reverse = pipeline.differentiate(method("outer", "([D[DD)D"), Mode.REVERSE, Map.of(),
+                DifferentiationOptions.DEFAULT)) {
+            Random random = new Random(5);
+            for (int trial = 0; trial < 6; trial++) {
+                double[] a = random.doubles(2, -1, 1).toArray(), b = random.doubles(2, -1, 1).toArray();
+                double w = random.nextDouble();
+                double[] da = new double[2], db = new double[2], out = new double[reverse.convention().slots().size()];
+                reverse.handle().invoke(a.clone(), da, b.clone(), db, w, out);
+                assertEquals((double) jvm.invoke(a.clone(), b.clone(), w), out[0], 1e-15, "value");
+                for (int k = 0; k < 2; k++) {
+                    double[] up = a.clone(), down = a.clone();
+                    up[k] += 1e-6;
+                    down[k] -= 1e-6;
+                    double fd = ((double) jvm.invoke(up, b, w) - (double) jvm.invoke(down, b, w)) / 2e-6;
+                    assertEquals(fd, da[k], 1e-6, "d/da" + k);
+                    up = b.clone();
+                    down = b.clone();
+                    up[k] += 1e-6;
+                    down[k] -= 1e-6;
+                    fd = ((double) jvm.invoke(a, up, w) - (double) jvm.invoke(a, down, w)) / 2e-6;
+                    assertEquals(fd, db[k], 1e-6, "d/db" + k);
+                }
+            }
+        }
+    }
+
+    /** What the pipeline cannot see before Enzyme (no such shape is known to reach it now) is still told in words. */
+    @Test
+    void enzymesOwnRefusalIsToldInWords() {
+        var raw = new jenzyme.runtime.error.DifferentiationException("jz_outer", "enzyme", "Enzyme (mixed activity): Mismatched activity "
+                + "for:   %b.a.i = select i1 %9, ptr %b, ptr %a const val: ptr %a");
+        var entry = pipeline.lower(method("outer", "([D[DD)D")).entry();
         assertEquals("cannot differentiate outer(double[], double[], double): a variable (in it or a method it calls) "
                 + "holds a, which is constant here, on one path and another array on another, which Enzyme cannot "
                 + "differentiate (mixed activity); give it an array of its own where it takes a (a.clone()), or leave "
-                + "a active", refused.getMessage());
-        assertTrue(refused.workerMessage().contains("Mismatched activity"), refused.workerMessage());
+                + "a active", jenzyme.runtime.lower.SharedArray.inWords(raw, entry).getMessage());
     }
 
     /** The way on: u0.clone() differentiates, u0 Const, against central differences in p. */

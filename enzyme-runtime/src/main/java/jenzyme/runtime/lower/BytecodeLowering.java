@@ -107,6 +107,8 @@ public final class BytecodeLowering {
                 throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1, null);
             }
             refuseWrittenParameters(entry, written);
+            entry.signature().parameters().stream().filter(ObjectLayout::isCopied)
+                    .forEach(shape -> classes.copiedFromJvm(((RecordShape) shape).internalName()));
             for (var next = functions.nextToLower(); next.isPresent(); next = functions.nextToLower()) {
                 try {
                     MethodLowering.lower(module, classes, functions, ruleCalls, next.get(), polling);
@@ -123,24 +125,24 @@ public final class BytecodeLowering {
             });
             return new LoweredModule(moduleName, module.bitcode(), module.defines(RuntimeSymbols.RULE_FAILED),
                     entryPoint(entry, statics.known(), classes),
-                    functions.loweredMethods(), ruleCalls.jvmCalls(), functions.sharedArrays());
+                    functions.loweredMethods(), ruleCalls.jvmCalls(), functions.constantArrays());
         }
     }
 
     /**
      * Refuses a parameter of the method you compile (its receiver included) whose class compiled code writes and whose
-     * fields cannot all be copied back ({@link ParameterObjects#problem}). Reported at the first write found.
+     * fields cannot all be copied back ({@link ObjectLayout#problem}). Reported at the first write found.
      */
     private static void refuseWrittenParameters(LoweredFunction entry,
                                                 java.util.Map<String, WrittenObjects.Discovered> written) {
         List<Shape> shapes = entry.signature().parameters();
         for (int i = 0; i < shapes.size(); i++) {
             if (shapes.get(i) instanceof RecordShape shape && shape.isWritten()
-                    && ParameterObjects.problem(shape).isPresent()) {
+                    && ObjectLayout.problem(shape).isPresent()) {
                 WrittenObjects.Discovered at = written.get(shape.internalName());
                 throw new LoweringException(Messages.UNSUPPORTED.format(Messages.OBJECT_PARAMETER_WRITTEN.format(
                         at.field(), shape.javaName(), entry.parameterNames().get(i),
-                        ParameterObjects.problem(shape).get())), at.method().owner(),
+                        ObjectLayout.problem(shape).get())), at.method().owner(),
                         at.method().name(), at.method().descriptor(), at.bci(), at.line(), null);
             }
         }
@@ -227,7 +229,7 @@ public final class BytecodeLowering {
             }
             String name = entry.parameterNames().get(i);
             javaParameters.add(new EntryPoint.JavaParameter(name, shape, parameters.size()));
-            List<String> names = shape instanceof RecordShape record ? record.leafNames(name) : List.of(name);
+            List<String> names = MethodSignature.leafNames(shape, name, true);
             for (int leaf = 0; leaf < names.size(); leaf++) {
                 JavaType type = MethodSignature.leaves(shape, true).get(leaf);
                 parameters.add(new NativeParameter(names.get(leaf), type, llvmIndex));

@@ -25,6 +25,9 @@ final class ClassLibrary {
     /** Classes whose objects compiled code writes ({@link WrittenObjects}), by internal name. */
     private final java.util.Set<String> written;
 
+    /** Classes of the objects from the JVM the entry takes and copies back ({@link ObjectLayout}), by internal name. */
+    private final java.util.Set<String> copied = new java.util.HashSet<>();
+
     ClassLibrary(ClassBytesSource source) {
         this(source, java.util.Set.of());
     }
@@ -32,6 +35,19 @@ final class ClassLibrary {
     ClassLibrary(ClassBytesSource source, java.util.Set<String> written) {
         this.source = source;
         this.written = java.util.Set.copyOf(written);
+    }
+
+    /** Notes that the entry takes an object of {@code internalName} from the JVM, copied back after the call. */
+    void copiedFromJvm(String internalName) {
+        copied.add(internalName);
+    }
+
+    /**
+     * Whether the entry takes an object of {@code internalName} from the JVM: compiled code then never assigns its
+     * array fields (the binding passes the object's own arrays and copies back only its numbers).
+     */
+    boolean copiedFromJvm(RecordShape shape) {
+        return copied.contains(shape.internalName());
     }
 
     boolean has(String internalName) {

@@ -24,7 +24,8 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
     /** A parameter as the user wrote it: its native parameters are {@code parameters[first, first + leaves)}. */
     public record JavaParameter(String name, Shape shape, int first) implements java.io.Serializable {
         public int leafCount() {
-            return shape.leaves().size();
+            return ObjectLayout.isCopied(shape) ? new ObjectLayout((RecordShape) shape).leaves().size()
+                    : shape.leaves().size();
         }
     }
 
@@ -70,11 +71,11 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
     }
 
     /**
-     * The first parameter (or receiver) that is an object from the JVM whose fields compiled code writes: passed as
-     * the double[] of its fields and copied back after the call ({@code lower.ParameterObjects}).
+     * The first parameter (or receiver) that is an object from the JVM whose fields compiled code writes: passed by
+     * its {@link ObjectLayout} and copied back after the call ({@code lower.ParameterObjects}).
      */
     public java.util.Optional<JavaParameter> copiedObject() {
-        return declared.stream().filter(p -> p.shape() instanceof RecordShape r && r.isWritten()).findFirst();
+        return declared.stream().filter(p -> ObjectLayout.isCopied(p.shape())).findFirst();
     }
 
     /** Whether a Java parameter is a record (flattened into several native parameters). */

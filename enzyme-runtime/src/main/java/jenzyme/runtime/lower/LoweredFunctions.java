@@ -29,7 +29,8 @@ final class LoweredFunctions {
     private LoweredFunction lowering;
     /** What the methods returning arrays hand their callers, as far as an earlier run of the lowering found. */
     private final ReturnedArrays returned;
-    private List<SharedArray> sharedArrays = List.of();
+    /** The methods lowered so far, the entry first, with their arrays ({@link ConstantArrays}). */
+    private final List<ConstantArrays.Method> arrays = new ArrayList<>();
 
     LoweredFunctions(IrModule module, ClassLibrary classes) {
         this(module, classes, new ReturnedArrays());
@@ -45,13 +46,14 @@ final class LoweredFunctions {
         return returned;
     }
 
-    /** The entry's array variables that may hold a parameter and another array ({@link SharedArray}). */
-    List<SharedArray> sharedArrays() {
-        return sharedArrays;
+    /** Which arrays of the module's methods may be constant, and where they go. */
+    ConstantArrays constantArrays() {
+        return new ConstantArrays(arrays);
     }
 
-    void entryShares(List<SharedArray> shared) {
-        sharedArrays = List.copyOf(shared);
+    /** {@code method} was lowered: its variables that may hold a parameter and another array, its calls' arrays. */
+    void lowered(ConstantArrays.Method method) {
+        arrays.add(method);
     }
 
     /** The function for {@code ref}, declaring it (and queueing its body) on first use. */
@@ -161,8 +163,7 @@ final class LoweredFunctions {
         int index = 1;
         for (int i = 0; i < names.size(); i++) {
             Shape shape = signature.parameters().get(i);
-            List<String> leafNames = shape instanceof RecordShape record ? record.leafNames(names.get(i))
-                    : List.of(names.get(i));
+            List<String> leafNames = MethodSignature.leafNames(shape, names.get(i), entry);
             for (int leaf = 0; leaf < leafNames.size(); leaf++) {
                 String name = leafNames.get(leaf);
                 module.ir().setName(module.ir().param(function, index++), name);

@@ -18,17 +18,17 @@ public final class LoweredModule {
     private final List<String> loweredMethods;
     private final List<MethodRef> jvmCalls;
 
-    private final List<SharedArray> sharedArrays;
+    private final ConstantArrays constantArrays;
 
     LoweredModule(String moduleName, byte[] bitcode, boolean ruleHook, EntryPoint entry, List<String> loweredMethods,
                   List<MethodRef> jvmCalls) {
-        this(moduleName, bitcode, ruleHook, entry, loweredMethods, jvmCalls, List.of());
+        this(moduleName, bitcode, ruleHook, entry, loweredMethods, jvmCalls, ConstantArrays.NONE);
     }
 
     /** @param ruleHook whether the module calls {@link RuntimeSymbols#RULE_FAILED} */
     LoweredModule(String moduleName, byte[] bitcode, boolean ruleHook, EntryPoint entry, List<String> loweredMethods,
-                  List<MethodRef> jvmCalls, List<SharedArray> sharedArrays) {
-        this.sharedArrays = List.copyOf(sharedArrays);
+                  List<MethodRef> jvmCalls, ConstantArrays constantArrays) {
+        this.constantArrays = constantArrays;
         this.moduleName = moduleName;
         this.bitcode = bitcode.clone();
         this.ruleHook = ruleHook;
@@ -81,9 +81,9 @@ public final class LoweredModule {
         return jvmCalls;
     }
 
-    /** The entry's array variables that may hold one of its array parameters and another array. */
-    public List<SharedArray> sharedArrays() {
-        return sharedArrays;
+    /** Which arrays of its methods may be constant: the variables holding one and another array are refused. */
+    public ConstantArrays constantArrays() {
+        return constantArrays;
     }
 
     /** Whether the code calls back into the JVM: upcalls to JVM methods, or the rule-failure hook of any rule. */
@@ -98,7 +98,7 @@ public final class LoweredModule {
     public LoweredModule withFastMath() {
         jenzyme.runtime.llvm.FastMath.Relaxed relaxed = jenzyme.runtime.llvm.FastMath.relax(bitcode, moduleName);
         return new LoweredModule(moduleName, relaxed.bitcode(), ruleHook, entry, loweredMethods, jvmCalls,
-                sharedArrays);
+                constantArrays);
     }
 
     @Override

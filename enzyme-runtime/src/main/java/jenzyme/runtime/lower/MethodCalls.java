@@ -33,6 +33,7 @@ final class MethodCalls {
     private final int javaLlvmCount;
     /** The offset of the call being lowered. */
     private int bci;
+    private final PassedArrays passed = new PassedArrays();
 
     MethodCalls(ControlFlow.Parts parts, LoweredFunction method, LoweredFunctions functions, RuleCalls ruleCalls,
                 LambdaValues lambdas, Boundary boundary, Arithmetic arithmetic, int javaLlvmCount) {
@@ -82,6 +83,11 @@ final class MethodCalls {
             return;
         }
         call(new LambdaValues.Call(new MethodRef(owner, name, descriptor), args, !hasReceiver));
+    }
+
+    /** The arrays this method passes to the methods it calls. */
+    PassedArrays passed() {
+        return passed;
     }
 
     /** A lambda's method applied to {@code args} (stream pipelines call it from their loops): its result. */
@@ -163,6 +169,7 @@ final class MethodCalls {
                         returned.why(), returned.hint());
             }
         }
+        passed.passed(callee, args, parts.carried());
         LLVMValueRef function = parts.function();
         ExitPaths exits = parts.exits();
         List<LLVMValueRef> llvmArgs = new ArrayList<>();

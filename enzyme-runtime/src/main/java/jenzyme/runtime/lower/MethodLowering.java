@@ -181,9 +181,8 @@ final class MethodLowering {
         if (returns != null) {
             returns.finish(functions.returned());
         }
-        if (method.entry()) {
-            functions.entryShares(SharedArray.of(method, carried, plan));
-        }
+        functions.lowered(new ConstantArrays.Method(method.symbol(), method.ref(), method.parameterNames(),
+                SharedArray.of(method, carried, plan), calls.passed().calls(method, carried)));
         exits.finish();
         slots.finish(start);
     }
@@ -218,9 +217,9 @@ final class MethodLowering {
         int[] next = {0};
         for (int i = 0; i < parameterSlots.length; i++) {
             Shape shape = signature.parameters().get(i);
-            // the entry takes an object from the JVM whose class is written as the double[] of its fields
-            JValue value = method.entry() && shape instanceof RecordShape object && object.isWritten()
-                    ? ParameterObjects.copyIn(module, written, exits, object, params.get((next[0] += 2) - 2))
+            // the entry takes an object from the JVM whose class is written by its ObjectLayout
+            JValue value = method.entry() && ObjectLayout.isCopied(shape)
+                    ? ParameterObjects.copyIn(module, written, exits, (RecordShape) shape, params, next)
                     : boundary.gather(params, shape, next);
             locals.storeParameter(parameterSlots[i], value, method.parameterNames().get(i));
         }

@@ -112,9 +112,17 @@ record MethodSignature(Kind kind, List<Shape> parameters, Shape returnType) {
         return parameters.stream().flatMap(p -> leaves(p, entry).stream()).toList();
     }
 
-    /** {@code parameter}'s leaves; the entry takes an object from the JVM whose class is written as a double[]. */
+    /** {@code parameter}'s leaves; the entry takes an object from the JVM whose class is written by its {@link ObjectLayout}. */
     static List<JavaType> leaves(Shape parameter, boolean entry) {
-        return entry && parameter instanceof RecordShape object && object.isWritten() ? List.of(JavaType.DOUBLE_ARRAY)
+        return entry && ObjectLayout.isCopied(parameter) ? new ObjectLayout((RecordShape) parameter).leaves()
                 : parameter.leaves();
+    }
+
+    /** The names of {@link #leaves(Shape, boolean)} for a parameter called {@code name}. */
+    static List<String> leafNames(Shape parameter, String name, boolean entry) {
+        if (entry && ObjectLayout.isCopied(parameter)) {
+            return new ObjectLayout((RecordShape) parameter).leafNames(name);
+        }
+        return parameter instanceof RecordShape record ? record.leafNames(name) : List.of(name);
     }
 }

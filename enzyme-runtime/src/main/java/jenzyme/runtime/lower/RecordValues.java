@@ -91,6 +91,9 @@ final class RecordValues {
             if (target == underConstruction && underConstruction != null) {
                 slots.store(FIELD_KEY + index, value, "this." + name);
             } else if (target.isObjectRef()) {
+                if (component instanceof JavaType type && type.isArray() && classes.copiedFromJvm(shape)) {
+                    throw Unsupported.construct(Messages.COPIED_ARRAY_FIELD_ASSIGNED, name, shape.javaName());
+                }
                 objects.store(target, index, value);
             } else if (shape.isRecord() || shape.isFunctional()) {
                 throw Unsupported.malformed("putfield " + name + " on the record " + shape.javaName());

@@ -11,12 +11,12 @@ import jenzyme.runtime.error.LoweringException;
 import jenzyme.runtime.error.Messages;
 
 /**
- * An array variable of the method {@code %autodiff} names that holds one of its array parameters at one assignment
+ * An array variable of a lowered method that holds one of its array parameters at one assignment
  * and another array at another: {@code double[] u = u0;} then {@code u = step(u);} (u then gets an array of its own,
  * {@link CarriedArrays}), or {@code double[] c = w > 0.5 ? a : b;}. With that parameter Const the variable holds a
  * constant array on one path and an active one on another, which Enzyme refuses as "mixed activity" in the words of
  * its IR ({@code %u.addr.0 = phi ptr ...}); the pipeline refuses it first, in the user's words, when it knows the
- * activities ({@link #problem}).
+ * activities ({@link #refusal}): in the entry, and in a callee given a constant array ({@link ConstantArrays}).
  *
  * <p>Why a refusal rather than a shadow for the Const array (Enzyme would then accept the variable): that needs a
  * scratch shadow per call through the calling convention and its Rust twin; {@code u0.clone()} is the one-word way.
@@ -117,20 +117,26 @@ public record SharedArray(String variable, List<Assignment> assignments) impleme
             "const val: ptr %([A-Za-z_$][A-Za-z0-9_$.]*)\\s*$");
 
     /**
-     * The refusal, at the line of the assignment that gives the variable another array, when the parameters
-     * {@code constant} of {@code entry} are Const and the variable may hold one of them.
+     * The refusal, at the line of the assignment that gives the variable another array, when the parameters of
+     * {@code method} that {@code constant} names hold constant arrays (its own Const parameters for the entry, what
+     * its callers pass for a callee: {@link ConstantArrays}) and the variable may hold one of them.
      */
-    public Optional<LoweringException> refusal(EntryPoint entry, Set<String> constant) {
+    Optional<LoweringException> refusal(MethodRef method, Map<String, ConstantArrays.Origin> constant) {
         Optional<String> field = assignments.stream().flatMap(a -> a.constants().stream()).findFirst();
         Optional<String> held = field.or(() -> assignments.stream().flatMap(a -> a.parameters().stream())
-                .filter(constant::contains).findFirst());
+                .filter(constant::containsKey).findFirst());
         Optional<Assignment> active = assignments.stream()
-                .filter(a -> a.other() || a.parameters().stream().anyMatch(p -> !constant.contains(p))).findFirst();
+                .filter(a -> a.other() || a.parameters().stream().anyMatch(p -> !constant.containsKey(p))).findFirst();
         if (held.isEmpty() || active.isEmpty()) {
             return Optional.empty();
         }
-        String way = field.isPresent() ? "" : Messages.SHARED_ARRAY_LEAVE_ACTIVE.format(held.get());
-        return Optional.of(new LoweringException(Messages.SHARED_ARRAY_MIXED.format(variable, held.get(), way),
-                entry.ownerInternalName(), entry.methodName(), entry.descriptor(), -1, active.get().line(), null));
+        ConstantArrays.Origin origin = field.isPresent() ? null : constant.get(held.get());
+        String leaveActive = origin == null || origin.entryParameter() == null ? ""
+                : Messages.SHARED_ARRAY_LEAVE_ACTIVE.format(origin.entryParameter());
+        String problem = origin == null || origin.words() == null
+                ? Messages.SHARED_ARRAY_MIXED.format(variable, held.get(), leaveActive)
+                : Messages.SHARED_ARRAY_MIXED_PASSED.format(variable, held.get(), origin.words(), leaveActive);
+        return Optional.of(new LoweringException(problem, method.owner(), method.name(), method.descriptor(), -1,
+                active.get().line(), null));
     }
 }

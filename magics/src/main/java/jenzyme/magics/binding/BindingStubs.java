@@ -80,7 +80,7 @@ public final class BindingStubs {
                 continue;
             }
             if (CopiedObjects.isCopied(java)) {
-                args.add(CopiedObjects.local(java.name()));
+                args.addAll(CopiedObjects.arguments(java));
                 continue;
             }
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {

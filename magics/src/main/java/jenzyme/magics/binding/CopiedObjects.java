@@ -8,13 +8,17 @@ import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
+import jenzyme.runtime.lower.NativeParameter;
+import jenzyme.runtime.lower.ObjectLayout;
 import jenzyme.runtime.lower.RecordShape;
 
 /**
  * Source fragments for an object from the JVM whose fields compiled code writes ({@code lower.ParameterObjects}): the
- * handle takes it as the double[] of its fields in declaration order, and the stub writes the array back into the
- * object's non-final fields in a {@code finally}, so the JVM's object holds what compiled code wrote also when the
- * call throws. Its gradient is the shadow array: the partials with respect to the fields' values at entry.
+ * handle takes it by its {@link ObjectLayout} (a {@code double[]} of its number fields, a {@code long[]} of its long
+ * fields, its array fields as they are), and the stub writes the two arrays of values back into the object's
+ * non-final fields in a {@code finally}, so the JVM's object holds what compiled code wrote also when the call
+ * throws (its arrays are its own, written in place). Its gradient is the shadows: the {@code double[]}'s holds the
+ * partials with respect to the number fields' values at entry, each array field's shadow those of its elements.
  */
 final class CopiedObjects {
 
@@ -22,31 +26,66 @@ final class CopiedObjects {
 
     /** Whether {@code parameter} is such an object. */
     static boolean isCopied(EntryPoint.JavaParameter parameter) {
-        return parameter.shape() instanceof RecordShape shape && shape.isWritten();
+        return ObjectLayout.isCopied(parameter.shape());
     }
 
-    /** The local holding the fields of parameter {@code name} for the call: {@code q$fields}. */
+    /** The local holding the number fields of parameter {@code name} for the call: {@code q$fields}. */
     static String local(String name) {
         return name + "$fields";
     }
 
-    /** {@code double[] q$fields = {q.x, q.count, q.on ? 1 : 0};} */
-    static String copyIn(EntryPoint.JavaParameter parameter) {
-        return "double[] " + local(parameter.name()) + " = " + fields((RecordShape) parameter.shape(), parameter.name(),
-                false) + ";";
+    /** The handle's arguments for {@code parameter}, one per leaf of its layout: {@code q$fields, q$longs, q.pos}. */
+    static List<String> arguments(EntryPoint.JavaParameter parameter) {
+        ObjectLayout layout = layout(parameter);
+        List<String> arguments = new ArrayList<>();
+        if (!layout.numbers().isEmpty()) {
+            arguments.add(local(parameter.name()));
+        }
+        if (!layout.longs().isEmpty()) {
+            arguments.add(parameter.name() + ObjectLayout.LONGS);
+        }
+        layout.arrays().forEach(i -> arguments.add(field(parameter, i)));
+        return arguments;
     }
 
-    /** {@code q.x = q$fields[0]; q.count = (int) q$fields[1]; ...}: every field that is not final. */
+    /** {@code double[] q$fields = {q.x, q.count, q.on ? 1 : 0}; long[] q$longs = {q.steps};} (those it has). */
+    static String copyIn(EntryPoint.JavaParameter parameter) {
+        ObjectLayout layout = layout(parameter);
+        List<String> locals = new ArrayList<>();
+        if (!layout.numbers().isEmpty()) {
+            locals.add("double[] " + local(parameter.name()) + " = " + fields(layout, parameter.name(), false) + ";");
+        }
+        if (!layout.longs().isEmpty()) {
+            locals.add("long[] " + parameter.name() + ObjectLayout.LONGS + " = " + layout.longs().stream()
+                    .map(i -> parameter.name() + "." + layout.shape().components().get(i).name())
+                    .collect(Collectors.joining(", ", "{", "};")));
+        }
+        return String.join(" ", locals);
+    }
+
+    /** {@code q.x = q$fields[0]; q.count = (int) q$fields[1]; q.steps = q$longs[0];}: every field not final. */
     static String copyOut(EntryPoint.JavaParameter parameter) {
-        return writeBack((RecordShape) parameter.shape(), parameter.name(), local(parameter.name()), false);
+        ObjectLayout layout = layout(parameter);
+        List<String> writes = new ArrayList<>(List.of(writeBack(layout, parameter.name(), local(parameter.name()),
+                false)));
+        for (int k = 0; k < layout.longs().size(); k++) {
+            RecordShape.Component c = layout.shape().components().get(layout.longs().get(k));
+            if (!c.isFinal()) {
+                writes.add(parameter.name() + "." + c.name() + " = " + parameter.name() + ObjectLayout.LONGS + "[" + k
+                        + "];");
+            }
+        }
+        writes.removeIf(String::isEmpty);
+        return String.join(" ", writes);
     }
 
     /**
-     * {@code {o.x, o.count, ...}}: the fields of object expression {@code object}; for a {@code tangent} object 0 in
-     * place of int and boolean fields, which have no tangent.
+     * {@code {o.x, o.count, ...}}: the number fields of object expression {@code object}; for a {@code tangent}
+     * object 0 in place of int and boolean fields, which have no tangent.
      */
-    private static String fields(RecordShape shape, String object, boolean tangent) {
-        return shape.components().stream().map(c -> {
+    private static String fields(ObjectLayout layout, String object, boolean tangent) {
+        return layout.numbers().stream().map(i -> {
+            RecordShape.Component c = layout.shape().components().get(i);
             String field = object + "." + c.name();
             if (c.shape() == JavaType.BOOLEAN) {
                 return tangent ? "0" : "(" + field + " ? 1 : 0)";
@@ -56,17 +95,17 @@ final class CopiedObjects {
     }
 
     /**
-     * {@code o.x = a[0]; ...}: array expression {@code array} written back into the non-final fields of
-     * {@code object}; for a {@code tangent} object its floating fields only.
+     * {@code o.x = a[0]; ...}: array expression {@code array} (the number fields in order) written back into the
+     * non-final fields of {@code object}; for a {@code tangent} object its floating fields only.
      */
-    private static String writeBack(RecordShape shape, String object, String array, boolean tangent) {
+    private static String writeBack(ObjectLayout layout, String object, String array, boolean tangent) {
         List<String> writes = new ArrayList<>();
-        for (int i = 0; i < shape.components().size(); i++) {
-            RecordShape.Component c = shape.components().get(i);
+        for (int k = 0; k < layout.numbers().size(); k++) {
+            RecordShape.Component c = layout.shape().components().get(layout.numbers().get(k));
             if (c.isFinal() || tangent && !isFloating(c)) {
                 continue;
             }
-            String value = array + "[" + i + "]";
+            String value = array + "[" + k + "]";
             JavaType type = (JavaType) c.shape();
             writes.add(object + "." + c.name() + " = " + switch (type) {
                 case BOOLEAN -> value + " != 0";
@@ -79,6 +118,14 @@ final class CopiedObjects {
 
     private static boolean isFloating(RecordShape.Component c) {
         return c.shape() == JavaType.DOUBLE || c.shape() == JavaType.FLOAT;
+    }
+
+    private static String field(EntryPoint.JavaParameter parameter, int index) {
+        return parameter.name() + "." + layout(parameter).shape().components().get(index).name();
+    }
+
+    private static ObjectLayout layout(EntryPoint.JavaParameter parameter) {
+        return new ObjectLayout((RecordShape) parameter.shape());
     }
 
     /** {@code statement} (the handle's call, guarded) inside a {@code try} whose {@code finally} copies every object back. */
@@ -100,14 +147,15 @@ final class CopiedObjects {
     }
 
     /**
-     * Forward mode ({@link ForwardStubs#forward}): the handle takes the double[] of the fields of each object and,
-     * unless Const, of its tangent object {@code tq} (a copy: Enzyme overwrites the array with the tangents of the
-     * fields at exit). After the call, also when it throws, the object holds the fields compiled code wrote and the
-     * tangent object the tangents of its floating fields, as a tangent array holds those of its array's new values.
-     * With {@code batched} ({@code --width N}, {@link ForwardStubs#batchedForward}) {@code tq} is an array of
-     * tangent objects, one per lane, and {@code tq$fields} the {@code double[][]} of their fields.
+     * Forward mode ({@link ForwardStubs#forward}): the handle takes the double[] of the number fields of each object
+     * and, unless Const, of its tangent object {@code tq} (a copy: Enzyme overwrites the array with the tangents of
+     * the fields at exit); its array fields are leaves like any array, their tangents the tangent object's arrays.
+     * After the call, also when it throws, the object holds the fields compiled code wrote and the tangent object the
+     * tangents of its floating fields, as a tangent array holds those of its array's new values. With {@code batched}
+     * ({@code --width N}, {@link ForwardStubs#batchedForward}) {@code tq} is an array of tangent objects, one per
+     * lane, and {@code tq$fields} the {@code double[][]} of their fields.
      *
-     * @param tangents the copied objects that have a tangent
+     * @param tangents the copied objects whose number fields have a tangent
      */
     static String forwardCall(List<EntryPoint.JavaParameter> copied, List<EntryPoint.JavaParameter> tangents,
                               boolean batched, String guardedCall) {
@@ -118,19 +166,20 @@ final class CopiedObjects {
             if (!tangents.contains(parameter)) {
                 continue;
             }
-            RecordShape shape = (RecordShape) parameter.shape();
+            ObjectLayout layout = layout(parameter);
             String tangent = "t" + parameter.name(), array = local(tangent);
             if (!batched) {
-                in.add("double[] " + array + " = " + fields(shape, tangent, true) + ";");
-                out.add(writeBack(shape, tangent, array, true));
+                in.add("double[] " + array + " = " + fields(layout, tangent, true) + ";");
+                out.add(writeBack(layout, tangent, array, true));
                 continue;
             }
             // as many lanes as given: BatchedForward names a missing one (an index error here would not)
             String lanes = "for (int l$ = 0; l$ < " + tangent + ".length; l$++) ";
             in.add("double[][] " + array + " = new double[" + tangent + ".length][];");
-            in.add(lanes + array + "[l$] = new double[] " + fields(shape, tangent + "[l$]", true) + ";");
-            out.add(lanes + "{ " + writeBack(shape, tangent + "[l$]", array + "[l$]", true) + " }");
+            in.add(lanes + array + "[l$] = new double[] " + fields(layout, tangent + "[l$]", true) + ";");
+            out.add(lanes + "{ " + writeBack(layout, tangent + "[l$]", array + "[l$]", true) + " }");
         }
+        in.removeIf(String::isEmpty);
         return around(in, out, guardedCall);
     }
 
@@ -148,9 +197,9 @@ final class CopiedObjects {
             out.add(copyOut(parameter));
             String direction = directions.get(parameter);
             if (direction != null) {
-                RecordShape shape = (RecordShape) parameter.shape();
-                in.add("double[] " + local(direction) + " = " + fields(shape, direction, true) + ";");
-                in.add("double[] " + hvLocal(parameter) + " = new double[" + shape.components().size() + "];");
+                ObjectLayout layout = layout(parameter);
+                in.add("double[] " + local(direction) + " = " + fields(layout, direction, true) + ";");
+                in.add("double[] " + hvLocal(parameter) + " = new double[" + layout.numbers().size() + "];");
             }
         }
         return around(in, out, guardedCall);
@@ -170,51 +219,69 @@ final class CopiedObjects {
 
     /**
      * The gradient's partials by native leaf name ({@code q.x} → {@code (float) dq[1]}) for
-     * {@link RecordStubs#construct}: floating fields only (an int or boolean field has no partial).
+     * {@link RecordStubs#construct}, from array expression {@code shadow} of the number fields in order: floating
+     * fields only (an int or boolean field has no partial).
      */
     private static void partials(EntryPoint.JavaParameter parameter, String shadow, Map<String, String> into) {
-        RecordShape shape = (RecordShape) parameter.shape();
-        for (int i = 0; i < shape.components().size(); i++) {
-            RecordShape.Component c = shape.components().get(i);
-            if (c.shape() == JavaType.DOUBLE || c.shape() == JavaType.FLOAT) {
+        ObjectLayout layout = layout(parameter);
+        for (int k = 0; k < layout.numbers().size(); k++) {
+            RecordShape.Component c = layout.shape().components().get(layout.numbers().get(k));
+            if (isFloating(c)) {
                 into.put(parameter.name() + "." + c.name(), (c.shape() == JavaType.FLOAT ? "(float) " : "")
-                        + shadow + "[" + i + "]");
+                        + shadow + "[" + k + "]");
             }
         }
     }
 
-    /** The length check of {@code _grad_into}'s {@code dq}: compiled code writes one partial per field. */
+    /** The length check of {@code _grad_into}'s {@code dq}: compiled code writes one partial per number field. */
     private static String shadowCheck(EntryPoint.JavaParameter parameter, String shadow) {
-        int fields = ((RecordShape) parameter.shape()).components().size();
+        int fields = layout(parameter).numbers().size();
         return "if (" + shadow + ".length != " + fields + ") throw new IllegalArgumentException("
                 + "jenzyme.runtime.error.Messages.COPIED_OBJECT_GRADIENT.format(\"" + shadow + "\", " + fields
                 + ", \"" + parameter.shape().javaName() + "\", " + shadow + ".length));";
     }
 
     /**
-     * Reverse mode ({@link BindingStubs#reverse}): the handle takes the double[] of the fields and, unless Const, its
-     * shadow, which {@code _grad_into} takes as {@code double[] dq} (the partials with respect to the fields' values
-     * at entry, in declaration order) and {@code _grad} turns into an object of its class (zero for int and boolean
-     * fields).
+     * Reverse mode ({@link BindingStubs#reverse}): the handle takes the layout's leaves and, for those not Const,
+     * their shadows, which {@code _grad_into} takes as {@code double[] dq} (the partials with respect to the number
+     * fields' values at entry, in declaration order) and {@code double[] dq$pos} per differentiated array field, and
+     * {@code _grad} turns into an object of its class (zero for int and boolean fields).
      */
     static void reverse(CallingConvention convention, EntryPoint.JavaParameter java, List<String> handleArguments,
                         List<String> intoParameters, BindingStubs.Call ergonomic, List<String> allocations,
                         List<String> components, List<String> componentValues, List<String> checks) {
-        handleArguments.add(local(java.name()));
-        if (convention.activities().get(java.first()) == Activity.CONST) {
-            return;
-        }
-        String shadow = "d" + java.name();
-        handleArguments.add(shadow);
-        intoParameters.add("double[] " + shadow);
-        checks.add(shadowCheck(java, shadow));
-        String local = shadow + "$";
-        allocations.add("double[] " + local + " = new double[" + ((RecordShape) java.shape()).components().size()
-                + "];");
-        ergonomic.arguments.add(local);
+        ObjectLayout layout = layout(java);
+        List<String> arguments = arguments(java);
         Map<String, String> partials = new java.util.HashMap<>();
-        partials(java, local, partials);
-        components.add(java.shape().javaName() + " " + shadow);
-        componentValues.add(RecordStubs.construct((RecordShape) java.shape(), java.name(), partials));
+        boolean differentiated = false;
+        for (int leaf = 0; leaf < arguments.size(); leaf++) {
+            handleArguments.add(arguments.get(leaf));
+            NativeParameter parameter = convention.entry().parameters().get(java.first() + leaf);
+            if (convention.activities().get(java.first() + leaf) == Activity.CONST) {
+                continue;
+            }
+            differentiated = true;
+            String leafName = parameter.name();
+            boolean numbers = leafName.equals(java.name());
+            String shadow = "d" + RecordStubs.local(leafName);
+            String local = shadow + "$";
+            handleArguments.add(shadow);
+            intoParameters.add(parameter.type().javaName() + " " + shadow);
+            ergonomic.arguments.add(local);
+            if (numbers) {
+                checks.add(shadowCheck(java, shadow));
+                allocations.add("double[] " + local + " = new double[" + layout.numbers().size() + "];");
+                partials(java, local, partials);
+            } else { // an array field: its shadow, zeroed, of its length
+                allocations.add("if (" + leafName + " == null) throw new NullPointerException(\""
+                        + jenzyme.runtime.error.Messages.NULL_ARRAY.format(leafName) + "\");");
+                allocations.add(BindingStubs.zerosLike(parameter.type(), local, leafName));
+                partials.put(leafName, local);
+            }
+        }
+        if (differentiated) {
+            components.add(java.shape().javaName() + " d" + java.name());
+            componentValues.add(RecordStubs.construct(layout.shape(), java.name(), partials));
+        }
     }
 }

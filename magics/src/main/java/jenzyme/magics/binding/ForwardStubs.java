@@ -49,8 +49,8 @@ public final class ForwardStubs {
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 String leaf = entry.parameters().get(p).name();
-                // an object copied back: first leaf the double[] of its fields (copied in and out around the call)
-                boolean fields = CopiedObjects.isCopied(java) && p == java.first();
+                // an object copied back: its leaf named like it is the double[] of its number fields (ObjectLayout)
+                boolean fields = CopiedObjects.isCopied(java) && entry.parameters().get(p).name().equals(java.name());
                 handleArguments.add(fields ? CopiedObjects.local(java.name()) : RecordStubs.read(java.shape(), leaf));
                 if (convention.hasShadow(p)) {
                     tangent = true;
@@ -115,8 +115,8 @@ public final class ForwardStubs {
             boolean tangent = false;
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 NativeParameter leaf = entry.parameters().get(p);
-                // an object copied back: first leaf the double[] of its fields, its lanes the double[][] of theirs
-                boolean fields = CopiedObjects.isCopied(java) && p == java.first();
+                // an object copied back: its leaf named like it is the double[] of its number fields (lanes: double[][])
+                boolean fields = CopiedObjects.isCopied(java) && entry.parameters().get(p).name().equals(java.name());
                 arguments.add(fields ? CopiedObjects.local(java.name()) : RecordStubs.read(java.shape(), leaf.name()));
                 if (!convention.hasShadow(p)) {
                     continue;

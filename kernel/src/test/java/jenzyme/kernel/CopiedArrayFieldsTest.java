@@ -1,0 +1,156 @@
+package jenzyme.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.Random;
+import jenzyme.magics.binding.CompilerSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An object from the JVM with array and long fields that compiled code writes (lower.ObjectLayout: its numbers, its
+ * longs and each array as its own leaf), through the notebook's stubs: after {@code run_native} the object holds what
+ * the JVM's own call leaves in it (its arrays written in place, the long exact beyond 2^53); {@code run_grad}'s
+ * gradient object holds the array partials in its array fields, checked against central differences; the forward
+ * tangent equals the reverse gradient dotted with the direction.
+ */
+class CopiedArrayFieldsTest {
+
+    private static final String PARTICLE = """
+            final class Particle {
+                final double[] pos, vel;
+                double t;
+                long steps;
+                Particle(double[] pos, double[] vel, double t, long steps) {
+                    this.pos = pos; this.vel = vel; this.t = t; this.steps = steps;
+                }
+                void step(double h) {
+                    for (int i = 0; i < pos.length; i++) { vel[i] -= h * (pos[i] * pos[i] - 1) * pos[i]; pos[i] += h * vel[i]; }
+                    t += h;
+                    steps++;
+                }
+                double energy() {
+                    double e = 0.1 * t * t;
+                    for (int i = 0; i < pos.length; i++) e += 0.5 * vel[i] * vel[i] + 0.25 * (pos[i] * pos[i] - 2) * pos[i] * pos[i];
+                    return e;
+                }
+            }
+            double run(Particle p, double h, int n) {
+                for (int k = 0; k < n; k++) p.step(h);
+                return p.energy();
+            }
+            """;
+
+    private static JEnzymeKernel kernel;
+    private static NotebookCells cells;
+    private static CompilerSession compiler;
+    private static MethodHandle run;
+    private static MethodHandle make;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kernel = JEnzymeKernel.start();
+        cells = new NotebookCells(kernel);
+        compiler = new CompilerSession(kernel.session());
+        kernel.session().define(PARTICLE);
+        run = compiler.jvmHandle(compiler.method("run"));
+        Class<?> particle = run.type().parameterType(0);
+        make = MethodHandles.privateLookupIn(particle, MethodHandles.lookup()).findConstructor(particle,
+                MethodType.methodType(void.class, double[].class, double[].class, double.class, long.class));
+    }
+
+    @AfterAll
+    static void stop() {
+        kernel.onShutdown(false);
+    }
+
+    @Test
+    void theNativeCallLeavesTheObjectAsTheJvmsOwnCallDoes() throws Throwable {
+        assertTrue(cells.text("%jit run").contains("run_native(Particle p, double h, int n)"));
+        MethodHandle nativeRun = compiler.jvmHandle(compiler.method("run_native"));
+        Random random = new Random(3);
+        for (int trial = 0; trial < 30; trial++) {
+            double[] pos = random.doubles(4, -1.5, 1.5).toArray(), vel = random.doubles(4, -1, 1).toArray();
+            double t = random.nextDouble(), h = random.nextDouble(0.01, 0.2);
+            int n = random.nextInt(0, 8);
+            Object onJvm = particle(pos, vel, t), p = particle(pos, vel, t);
+            assertEquals((double) run.invoke(onJvm, h, n), (double) nativeRun.invoke(p, h, n), 0, "value " + trial);
+            assertArrayEquals((double[]) field(onJvm, "pos"), (double[]) field(p, "pos"), 0, "pos " + trial);
+            assertArrayEquals((double[]) field(onJvm, "vel"), (double[]) field(p, "vel"), 0, "vel " + trial);
+            assertEquals(field(onJvm, "t"), field(p, "t"), "t " + trial);
+            assertEquals((1L << 53) + 1 + n, field(p, "steps"), "steps " + trial);
+        }
+    }
+
+    @Test
+    void theGradientObjectHoldsThePartialsOfItsArraysAndForwardAgrees() throws Throwable {
+        assertTrue(cells.text("%autodiff reverse run").contains(
+                "run_grad_into(Particle p, double[] dp, double[] dp$pos, double[] dp$vel, double h, int n, double[] dActive)"));
+        cells.text("%autodiff forward run");
+        MethodHandle reverse = compiler.jvmHandle(compiler.method("run_grad"));
+        MethodHandle forward = compiler.jvmHandle(compiler.method("run_fwd"));
+        double[] pos = {0.3, -0.7, 1.1}, vel = {0.2, 0.5, -0.4};
+        double t = 0.25, h = 0.1;
+        int n = 5;
+        Object gradient = reverse.invoke(particle(pos, vel, t), h, n);
+        Object dp = read(gradient, "dp");
+        double[] dpos = (double[]) field(dp, "pos"), dvel = (double[]) field(dp, "vel");
+        for (int i = 0; i < 3; i++) {
+            double[] up = pos.clone(), down = pos.clone();
+            up[i] += 1e-6;
+            down[i] -= 1e-6;
+            double fd = ((double) run.invoke(particle(up, vel, t), h, n) - (double) run.invoke(particle(down, vel, t), h,
+                    n)) / 2e-6;
+            assertEquals(fd, dpos[i], 1e-6 * (1 + Math.abs(fd)), "d/dpos" + i);
+            up = vel.clone();
+            down = vel.clone();
+            up[i] += 1e-6;
+            down[i] -= 1e-6;
+            fd = ((double) run.invoke(particle(pos, up, t), h, n) - (double) run.invoke(particle(pos, down, t), h, n))
+                    / 2e-6;
+            assertEquals(fd, dvel[i], 1e-6 * (1 + Math.abs(fd)), "d/dvel" + i);
+        }
+        double fdt = ((double) run.invoke(particle(pos, vel, t + 1e-6), h, n)
+                - (double) run.invoke(particle(pos, vel, t - 1e-6), h, n)) / 2e-6;
+        assertEquals(fdt, (double) field(dp, "t"), 1e-6 * (1 + Math.abs(fdt)), "d/dt");
+        // forward along a direction: its value tangent is the gradient dotted with it
+        double[] tpos = {0.5, -0.25, 1}, tvel = {-1, 0.75, 0.5};
+        double tt = 0.3, th = -0.2;
+        Object tangent = forward.invoke(particle(pos, vel, t), particle(tpos, tvel, tt), h, th, n);
+        double dot = (double) field(dp, "t") * tt + (double) read(gradient, "dh") * th;
+        for (int i = 0; i < 3; i++) {
+            dot += dpos[i] * tpos[i] + dvel[i] * tvel[i];
+        }
+        assertEquals(dot, (double) read(tangent, "dvalue"), 1e-12 * (1 + Math.abs(dot)), "forward = reverse");
+    }
+
+    @Test
+    void hvpOfSuchAClassIsRefusedInWords() throws Exception {
+        assertTrue(cells.refusal("%autodiff hvp run").contains("run writes the fields of p, a Particle from the JVM"
+                + ": they are copied back to your object after"), cells.refusal("%autodiff hvp run"));
+        assertTrue(cells.refusal("%autodiff hvp run").contains("%autodiff hvp of a class with long or array fields"));
+    }
+
+    private static Object particle(double[] pos, double[] vel, double t) throws Throwable {
+        return make.invoke(pos.clone(), vel.clone(), t, (1L << 53) + 1);
+    }
+
+    private static Object field(Object object, String name) throws ReflectiveOperationException {
+        var field = object.getClass().getDeclaredField(name);
+        field.setAccessible(true);
+        return field.get(object);
+    }
+
+    /** A component of a record the stubs return. */
+    private static Object read(Object record, String component) throws ReflectiveOperationException {
+        var accessor = record.getClass().getDeclaredMethod(component);
+        accessor.setAccessible(true);
+        return accessor.invoke(record);
+    }
+}
