@@ -1,7 +1,8 @@
 //! One request, start to end: parse and verify → check the request against the function → pre-AD optimisation
 //! (O2 without loop vectorisation/SLP/unrolling) → long blocks cut into functions → expensive math results marked
 //! for the tape → Enzyme → remove `preprocess_*`
-//! clones → failure checks made inlinable → interrupt polls in reverse loops → C-ABI wrapper → `default<O3>` →
+//! clones → failure checks made inlinable → interrupt polls in reverse loops → C-ABI wrapper → O3 (without SLP unless
+//! --fast-math) →
 //! verify → bitcode. Each phase is timed; the first failure names its phase. Called by `serve` (framed protocol)
 //! and `cli`.
 
@@ -72,7 +73,16 @@ pub struct Differentiated {
 /// The pre-AD pipeline is O2 with loop vectorisation, SLP and unrolling switched off (`PassTuning`): Enzyme then
 /// sees simplified scalar code, and O3 afterwards vectorises the derivative as a whole.
 const PRE_AD_PIPELINE: &str = "default<O2>";
-const POST_AD_PIPELINE: &str = "default<O3>";
+/// After Enzyme, strict requests run LLVM 19's `default<O3>` without its SLP vectoriser: the file is
+/// `opt -passes='default<O3>' -print-pipeline-passes` with `slp-vectorizer` (and the printer's `BitcodeWriterPass`)
+/// removed; with SLP put back it gives the same module as `default<O3>`. The C API cannot simply switch SLP off:
+/// parsing `default<O3>` turns it back on (see `Module::run_passes`). Measured: on `./bench --latency`'s 30-line RK4
+/// method SLP took 36M of the worker's 218M instructions (callgrind), to pair three stores; `./bench` A/B in one
+/// session (load 6-8): ODE RK4 gradient 76.4/73.6 -> 69.6/69.0 us, LogReg 885 -> 862 us (same ratios to the
+/// unchanged %jit primal), Rosenbrock and Transcendental within noise. --fast-math keeps all of O3: with
+/// reassociation SLP can turn sums into vector reductions (issue 14's JAX targets).
+pub const POST_AD_PIPELINE: &str = include_str!("post_ad_pipeline.txt");
+const POST_AD_FAST_MATH_PIPELINE: &str = "default<O3>";
 
 pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differentiated, Failure> {
     let mut timer = PhaseTimer::new();
@@ -129,7 +139,8 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
         .map_err(|e| Failure { phase: Phase::Enzyme, message: format!("Enzyme produced an invalid module: {e}") })?;
     timer.end(Phase::Enzyme);
 
-    module.run_passes(POST_AD_PIPELINE, &machine, PassTuning::Full).map_err(fail(Phase::PostOpt))?;
+    let post_ad = if request.options.fast_math { POST_AD_FAST_MATH_PIPELINE } else { POST_AD_PIPELINE.trim_end() };
+    module.run_passes(post_ad, &machine, PassTuning::Full).map_err(fail(Phase::PostOpt))?;
     check_diagnostics(Phase::PostOpt)?;
     module.verify().map_err(fail(Phase::PostOpt))?;
     timer.end(Phase::PostOpt);

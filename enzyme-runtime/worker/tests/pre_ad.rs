@@ -2,11 +2,12 @@
 //! vectoriser makes of a `Math.max` loop (`llvm.vector.reduce.fmaximum`) or a reassociable product
 //! (`llvm.vector.reduce.fmul`), and `opt -passes='default<O2>'` for an x86-64 CPU with AVX vectorises both loops
 //! below. The derivative is still vectorised afterwards (O3); its numbers are checked against the analytic gradient.
+//! The post-AD pipeline of strict requests is O3 without its SLP vectoriser (see `pipeline::POST_AD_PIPELINE`).
 
 mod common;
 
 use common::*;
-use jenzyme_worker::llvm::Context;
+use jenzyme_worker::llvm::{Context, PassTuning, TargetMachine};
 use jenzyme_worker::pipeline;
 use jenzyme_worker::spec::{Activity, ArgSpec, DiffRequest, Mode, Options};
 
@@ -100,4 +101,48 @@ fn a_reassociable_product_loop_reaches_enzyme_scalar_and_its_gradient_is_the_pro
     for (i, d) in dx.iter().enumerate() {
         assert_rel(*d, product / x[i], 1e-12, &format!("d/dx[{i}]"));
     }
+}
+
+/// Two products stored side by side: what the SLP vectoriser turns into one `<2 x double>` multiply and store.
+const STORE_PAIR: &str = r#"define void @pair(ptr noalias %out, ptr noalias %a, ptr noalias %b) {
+entry:
+  %a1.at = getelementptr inbounds double, ptr %a, i64 1
+  %b1.at = getelementptr inbounds double, ptr %b, i64 1
+  %out1.at = getelementptr inbounds double, ptr %out, i64 1
+  %a0 = load double, ptr %a, align 8
+  %a1 = load double, ptr %a1.at, align 8
+  %b0 = load double, ptr %b, align 8
+  %b1 = load double, ptr %b1.at, align 8
+  %m0 = fmul double %a0, %b0
+  %m1 = fmul double %a1, %b1
+  store double %m0, ptr %out, align 8
+  store double %m1, ptr %out1.at, align 8
+  ret void
+}
+"#;
+
+fn optimised(bitcode: &[u8], pipeline: &str) -> String {
+    let context = Context::new();
+    let module = context.parse_bitcode(bitcode).unwrap();
+    let machine = TargetMachine::host().unwrap();
+    module.default_target_to(&machine); // the host's vector registers, as for a lowered Java method
+    module.run_passes(pipeline, &machine, PassTuning::Full).unwrap();
+    module.to_text()
+}
+
+/// The strict post-AD pipeline is LLVM 19's `default<O3>` with nothing but the SLP vectoriser taken out: with
+/// `slp-vectorizer` put back where O3 runs it, it optimises a module exactly as `default<O3>` does, and without it
+/// the stores SLP would pair stay scalar.
+#[test]
+fn the_post_ad_pipeline_is_o3_without_slp() {
+    let strict = pipeline::POST_AD_PIPELINE.trim_end();
+    let place = "no-speculate-unpredictables>,vector-combine";
+    assert_eq!(strict.matches(place).count(), 1, "where O3 runs SLP");
+    let with_slp = strict.replacen(place, "no-speculate-unpredictables>,slp-vectorizer,vector-combine", 1);
+    let bitcode = bitcode_of_ir(STORE_PAIR);
+    let o3 = optimised(&bitcode, "default<O3>");
+    assert!(o3.contains("fmul <2 x double>"), "{o3}");
+    assert_eq!(optimised(&bitcode, &with_slp), o3);
+    let without = optimised(&bitcode, strict);
+    assert!(!without.contains("<2 x double>") && without.matches("fmul double").count() == 2, "{without}");
 }

@@ -27,17 +27,18 @@ import org.junit.jupiter.api.Test;
  * batches until one batch allocates nothing, for at most {@value #SETTLE_SECONDS} s: a count of 200 batches (3 s)
  * ended before C2 had compiled the calls in a CI run at load 17, at 288 bytes per call.
  *
- * <p>What allocated before: each Jacobian compiled after the first allocated the heap views of its arrays (288 bytes
- * per sweep, until CallRoute's fresh guard); then a reverse Jacobian after a forward one 64 bytes per sweep, while
- * the forward sweeps' lane tables were native segments ({@code bind.LaneTable} made them heap segments); and in the
- * JVM of the whole suite 32 bytes per call, a memory session per sweep ({@code GlobalSession$HeapSession}): the JDK
- * shares one generated downcall class per C signature, and once other code of the Jacobian's signature had passed
- * native segments of one arena through it, the JIT no longer scalar-replaced our heap segments' sessions. So before
- * the first Jacobian this test does what such code does ({@link #exerciseTheSignatureNatively}): while derivatives
- * shared that class (before {@code CallRoute#heapOnly}), the first Jacobian then allocated 32 bytes per call, as in
- * the suite. It runs in a JVM of its own (enzyme-runtime's pom), where no other test compiled the binding code first:
- * after the suite's other classes the first Jacobian still allocates 32 bytes per call in most runs (open; see
- * docs/MAGICS.md, {@code f_jac_into}).
+ * <p>It runs in a JVM of its own with C2's escape analysis off (enzyme-runtime's pom), so that nothing here relies on
+ * the JIT removing an allocation: in the JVM of the whole suite, after 37 other test classes, the first Jacobian kept
+ * one memory session ({@code GlobalSession$HeapSession}) per sweep in 5 of 6 runs, 32 bytes per call, for a reason a
+ * product JVM does not log. The bindings now pass pre-made heap segments ({@code bind.ArraySegments}) and make none
+ * per call; with a segment made per call, as before, this test reads 288 bytes per call.
+ *
+ * <p>What allocated before, with escape analysis on: each Jacobian compiled after the first allocated the heap views
+ * of its arrays (288 bytes per sweep, until CallRoute's fresh guard); then a reverse Jacobian after a forward one 64
+ * bytes per sweep, while the forward sweeps' lane tables were native segments ({@code bind.LaneTable} made them heap
+ * segments); then 32 bytes per call once other code of the Jacobian's C signature had passed native segments of one
+ * arena through the JDK's downcall class shared per signature ({@code CallRoute#heapOnly}). Before the first
+ * Jacobian this test still does what such code does ({@link #exerciseTheSignatureNatively}).
  */
 class JacobianAllocationTest {
 

@@ -179,14 +179,7 @@ class JacobianTest {
         assertClose(new double[][] {{-10, 10, 0}, {28 - u[2], -1, -u[0]}, {u[1], u[0], -8.0 / 3}},
                 eval("lorenz", "([D[D)V", 3, u, new double[3]), 1e-14, "lorenz");
         double[] v = new Random(9).doubles(20, -2, 5).toArray();
-        double[][] expected = new double[20][20];
-        for (int i = 0; i < 20; i++) {
-            expected[i][(i + 1) % 20] += v[(i + 19) % 20];
-            expected[i][(i + 18) % 20] -= v[(i + 19) % 20];
-            expected[i][(i + 19) % 20] += v[(i + 1) % 20] - v[(i + 18) % 20];
-            expected[i][i] -= 1;
-        }
-        assertClose(expected, eval("lorenz96", "([D[D)V", 20, v, new double[20]), 1e-14, "lorenz96");
+        assertClose(lorenz96(v), eval("lorenz96", "([D[D)V", 20, v, new double[20]), 1e-14, "lorenz96");
         double[] a = new Random(4).doubles(12, -1, 1).toArray();
         double[][] matrix = new double[3][4];
         for (int i = 0; i < 3; i++) {
@@ -194,6 +187,56 @@ class JacobianTest {
         }
         assertClose(matrix, eval("matvec", "([D[DI[D)V", 3, a, new double[] {1, 2, 3, 4}, 4, new double[3]),
                 0, "matvec");
+    }
+
+    /**
+     * One Jacobian called from four threads at once, each passing its own arrays in turn (bind.ArraySegments keeps
+     * the heap segment of each thread's latest array per parameter): every matrix is the analytic one at its own
+     * point, in compressed forward mode (4 lanes) and in reverse mode.
+     */
+    @Test
+    void threadsPassingArraysInTurnEachGetTheJacobianAtTheirOwnPoint() throws Exception {
+        Random random = new Random(13);
+        double[][] points = new double[12][];
+        for (int k = 0; k < points.length; k++) {
+            points[k] = random.doubles(20, -2, 5).toArray();
+        }
+        for (JacobianOptions options : List.of(JacobianOptions.DEFAULT.withMode(Mode.FORWARD),
+                JacobianOptions.DEFAULT.withMode(Mode.REVERSE))) {
+            try (Jacobian jacobian = jacobian("lorenz96", "([D[D)V", options);
+                 var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+                List<java.util.concurrent.Future<?>> threads = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    int offset = 3 * t;
+                    threads.add(pool.submit(() -> {
+                        double[] du = new double[20];
+                        double[][] j = new double[20][20];
+                        for (int call = 0; call < 100; call++) {
+                            double[] u = points[(offset + call) % points.length];
+                            jacobian.into(j, u, du);
+                            assertClose(lorenz96(u), j, 1e-14, options.mode().orElseThrow() + " call " + call);
+                        }
+                        return null;
+                    }));
+                }
+                for (var thread : threads) {
+                    thread.get(); // rethrows a thread's failure
+                }
+            }
+        }
+    }
+
+    /** The Jacobian of Lorenz-96's right-hand side at {@code u}. */
+    private static double[][] lorenz96(double[] u) {
+        int n = u.length;
+        double[][] expected = new double[n][n];
+        for (int i = 0; i < n; i++) {
+            expected[i][(i + 1) % n] += u[(i + n - 1) % n];
+            expected[i][(i + n - 2) % n] -= u[(i + n - 1) % n];
+            expected[i][(i + n - 1) % n] += u[(i + 1) % n] - u[(i + n - 2) % n];
+            expected[i][i] -= 1;
+        }
+        return expected;
     }
 
     @Test

@@ -92,6 +92,7 @@ public final class DerivativeBinder {
                 .appendParameterTypes(fields.stream().<Class<?>>map(f -> f.type().javaClass()).toList());
         MethodHandle[] filters = new MethodHandle[feeds.size()];
         int[] reorder = new int[feeds.size()];
+        int segments = 0;
         for (int i = 0; i < feeds.size(); i++) {
             Feed feed = feeds.get(i);
             reorder[i] = switch (feed.kind()) {
@@ -101,8 +102,7 @@ public final class DerivativeBinder {
             };
             Class<?> from = withStatus.parameterType(reorder[i]);
             filters[i] = switch (feed.kind()) {
-                case STATUS -> segmentOf(int[].class);
-                case ARRAY, FIELD_ARRAY -> segmentOf(from);
+                case STATUS, ARRAY, FIELD_ARRAY -> ArraySegments.segmentOf(segments++, from);
                 case LENGTH, FIELD_LENGTH -> MethodHandles.arrayLength(from);
                 case ROWS -> JaggedRows.rowsOf(from, nameAt(convention, feed.position()),
                         Messages.NULL_ARRAY.format(nameAt(convention, feed.position())));
@@ -115,8 +115,7 @@ public final class DerivativeBinder {
                 case VALUE, FIELD_VALUE -> null;
             };
         }
-        MethodHandle handle = MethodHandles.filterArguments(raw, 0, filters);
-        handle = MethodHandles.permuteArguments(handle, withStatus, reorder);
+        MethodHandle handle = segmentsFolded(raw, filters, reorder, withStatus, new ArraySegments(segments));
         handle = StaticFieldReads.supply(handle, fieldBase, fields, classes);
         handle = NativeBinder.withStatusBlock(handle, isLive, symbol);
         if (rowTables) {
@@ -130,6 +129,31 @@ public final class DerivativeBinder {
             throw new BindingException(Messages.BOUND_TYPE_MISMATCH.format(javaType, handle.type()), symbol, null);
         }
         return handle;
+    }
+
+    /**
+     * {@code raw} taking {@code withStatus}: native argument i is {@code filters[i]} of parameter {@code reorder[i]}
+     * (or that parameter itself, for a null filter); a filter taking {@code Slots} first is an array's segment
+     * ({@link ArraySegments#segmentOf}), its first argument the calling thread's slots of {@code segments}.
+     */
+    private static MethodHandle segmentsFolded(MethodHandle raw, MethodHandle[] filters, int[] reorder,
+                                               MethodType withStatus, ArraySegments segments) {
+        MethodHandle handle = raw;
+        List<Integer> order = new ArrayList<>();
+        for (int i = filters.length - 1; i >= 0; i--) { // from the last, so the positions before stay put
+            if (filters[i] != null && filters[i].type().parameterType(0) == ArraySegments.Slots.class) {
+                handle = MethodHandles.collectArguments(handle, i, filters[i]);
+                order.addFirst(reorder[i] + 1);
+                order.addFirst(0); // the slots
+            } else {
+                handle = filters[i] == null ? handle : MethodHandles.filterArguments(handle, i, filters[i]);
+                order.addFirst(reorder[i] + 1);
+            }
+        }
+        MethodType withSlots = withStatus.insertParameterTypes(0, ArraySegments.Slots.class);
+        handle = MethodHandles.permuteArguments(handle, withSlots, order.stream().mapToInt(Integer::intValue)
+                .toArray());
+        return segments.withSlots(handle);
     }
 
     /** Prepends the argument checks: each one a direct call on the few arguments it reads. */
@@ -201,14 +225,6 @@ public final class DerivativeBinder {
                 MethodHandles.permuteArguments(bound, type.changeReturnType(void.class), first, second));
     }
 
-    private static MethodHandle segmentOf(Class<?> arrayType) {
-        try {
-            return MethodHandles.lookup().findStatic(MemorySegment.class, "ofArray",
-                    MethodType.methodType(MemorySegment.class, arrayType));
-        } catch (ReflectiveOperationException e) {
-            throw new BindingException(Messages.NO_HEAP_SEGMENT.format(arrayType.getName()), e);
-        }
-    }
 
     /** @param described the shadow in the user's words ({@link #described}), {@code name} its primal's name */
     private static void checkShadow(Object primal, Object shadow, String described, String name) {

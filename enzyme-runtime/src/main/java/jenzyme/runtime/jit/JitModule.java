@@ -9,6 +9,7 @@ import java.util.Set;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.JitException;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.llvm.LlvmModules;
 import org.bytedeco.llvm.LLVM.LLVMOrcResourceTrackerRef;
 
 /**
@@ -28,7 +29,8 @@ public final class JitModule implements AutoCloseable {
     private final String name;
     private final LLVMOrcResourceTrackerRef tracker;
     private final Map<String, Long> addresses;
-    private final String compiledIr;
+    private final byte[] compiledBitcode;
+    private final String symbolSuffix;
     private volatile boolean live = true;
     private final InFlightCalls inFlight = new InFlightCalls();
     private boolean released;
@@ -47,17 +49,23 @@ public final class JitModule implements AutoCloseable {
         }
     }
 
-    JitModule(OrcJit jit, String name, LLVMOrcResourceTrackerRef tracker, Map<String, Long> addresses, String compiledIr) {
+    /**
+     * @param compiledBitcode the module as compiled (after the JIT's own optimisation, if it ran one)
+     * @param symbolSuffix    what the JIT appended to its exported names (see {@link OrcJit}), removed from the text
+     */
+    JitModule(OrcJit jit, String name, LLVMOrcResourceTrackerRef tracker, Map<String, Long> addresses,
+              byte[] compiledBitcode, String symbolSuffix) {
         this.jit = jit;
         this.name = name;
         this.tracker = tracker;
         this.addresses = Map.copyOf(addresses);
-        this.compiledIr = compiledIr;
+        this.compiledBitcode = compiledBitcode;
+        this.symbolSuffix = symbolSuffix;
     }
 
-    /** The module as compiled (after the JIT's own optimisation, if it ran one), for {@code --dump}. */
+    /** The module as compiled (after the JIT's own optimisation, if it ran one) as IR text, printed on each call. */
     public String compiledIr() {
-        return compiledIr;
+        return LlvmModules.irTextOf(compiledBitcode, name).replace(symbolSuffix, "");
     }
 
     public String name() {

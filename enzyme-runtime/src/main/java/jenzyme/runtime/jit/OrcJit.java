@@ -109,20 +109,20 @@ public final class OrcJit implements AutoCloseable {
         LLVMOrcThreadSafeContextRef context = Lljit.newThreadSafeContext();
         LLVMModuleRef module = null;
         LLVMOrcResourceTrackerRef tracker = null;
-        String irText = null;
         try {
             module = parse(moduleName, bitcode, context);
-            irText = LlvmModules.irText(module);
             var problem = LlvmModules.verify(module);
             if (problem.isPresent()) {
                 throw new JitException(Messages.MODULE_DOES_NOT_VERIFY.format(moduleName, problem.get()),
-                        moduleName, null, irText, null);
+                        moduleName, null, LlvmModules.irText(module), null);
             }
             Map<String, String> renamed = LlvmModules.renameExternalDefinitions(module, suffix);
             if (optimise) {
                 LlvmModules.runPassesForHost(module, "default<O3>");
             }
-            String compiledIr = optimise ? LlvmModules.irText(module) : irText;
+            // Kept as bitcode and printed only when asked: printing every module's IR cost ~2 ms of each warm
+            // %autodiff (30-line method), for a text that only tests read.
+            byte[] compiled = optimise ? LlvmModules.writeBitcode(module) : bitcode;
             VectorState.clearOnEntry(module, renamed.values());
             AllocationGuards.apply(module);
             tracker = jit.newResourceTracker();
@@ -137,7 +137,7 @@ public final class OrcJit implements AutoCloseable {
             if (!errors.isEmpty()) {
                 throw new LlvmFailure(String.join("; ", errors));
             }
-            JitModule added = new JitModule(this, moduleName, tracker, addresses, compiledIr.replace(suffix, ""));
+            JitModule added = new JitModule(this, moduleName, tracker, addresses, compiled, suffix);
             modules.add(added);
             return added;
         } catch (LlvmFailure failure) {
@@ -147,7 +147,7 @@ public final class OrcJit implements AutoCloseable {
             List<String> reported = Diagnostics.drain();
             String cause = reported.isEmpty() ? failure.getMessage() : String.join("; ", reported);
             throw new JitException(Messages.MODULE_COMPILE_FAILED.format(moduleName, cause.replace(suffix, "")),
-                    moduleName, null, irText, failure);
+                    moduleName, null, LlvmModules.irTextOf(bitcode, moduleName), failure);
         } finally {
             if (module != null) {
                 LlvmModules.dispose(module);
