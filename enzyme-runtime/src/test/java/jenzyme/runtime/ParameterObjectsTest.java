@@ -205,7 +205,8 @@ class ParameterObjectsTest {
         }
         Random random = new Random(5);
         JavaMethod method = new JavaMethod(classes, "pobj/Objs$Particle2", "advance", "(DI)D");
-        try (NativeMethod primal = pipeline.jit(method)) {
+        try (NativeMethod primal = pipeline.jit(method);
+             Derivative reverse = pipeline.differentiate(method, Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT)) {
             int thrown = 0;
             for (int trial = 0; trial < 40; trial++) {
                 double[] pos = random.doubles(3, -2, 2.4).toArray(), vel = random.doubles(3, -1, 1).toArray();
@@ -223,10 +224,19 @@ class ParameterObjectsTest {
                 assertArrayEquals((double[]) velField.get(p), nativeVel, 0, "vel " + trial);
                 assertEquals(t.getDouble(p), numbers[0], 0, "t " + trial);
                 assertEquals(steps.getLong(p), longs[0], "steps " + trial);
+                // reverse mode too, the throw inside the loop of a callee included: the object as the JVM leaves it
+                double[] reverseNumbers = {t0}, reversePos = pos.clone(), reverseVel = vel.clone();
+                long[] reverseLongs = {steps0};
+                Object swept = outcome(() -> reverse.handle().invoke(reverseNumbers, new double[1], reverseLongs,
+                        reversePos, new double[3], reverseVel, new double[3], h, n,
+                        new double[reverse.convention().slots().size()]));
+                assertEquals(expected instanceof String ? expected : null, swept, "reverse failure " + trial);
+                assertArrayEquals(nativePos, reversePos, 0, "pos after reverse " + trial);
+                assertArrayEquals(nativeVel, reverseVel, 0, "vel after reverse " + trial);
+                assertArrayEquals(numbers, reverseNumbers, 0, "t after reverse " + trial);
+                assertArrayEquals(longs, reverseLongs, "steps after reverse " + trial);
             }
             assertTrue(thrown > 0 && thrown < 40, "some trials throw: " + thrown);
-        }
-        try (Derivative reverse = pipeline.differentiate(method, Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT)) {
             double[] pos = {0.3, -0.7, 1.1}, vel = {0.2, 0.5, -0.4};
             double t0 = 0.25, h = 0.1;
             int n = 4;

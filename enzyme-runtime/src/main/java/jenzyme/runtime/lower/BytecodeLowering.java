@@ -96,8 +96,12 @@ public final class BytecodeLowering {
         ClassLibrary classes = new ClassLibrary(source, written.keySet());
         String specialised = EntryLambda.specialise(descriptor, lambdas, classes);
         String moduleName = SymbolNames.of(new MethodRef(ownerInternalName, methodName, specialised));
-        // Reverse mode: failures unwind, so Enzyme's backward sweep has no path from a failure to reverse.
-        try (IrModule module = new IrModule(moduleName, statics, rules.sweep() == DerivativeRules.Sweep.REVERSE)) {
+        // Reverse mode: failures unwind, so Enzyme's backward sweep has no path from a failure to reverse; not when
+        // the entry takes an object from the JVM it copies back: an unwinding failure (in a loop, in a callee) would
+        // skip the entry's copy-out, leaving the object as before the call instead of as the JVM leaves it at the throw.
+        // Returning through every caller costs such a method's loops a second exit (what unwinding was for).
+        boolean unwinds = rules.sweep() == DerivativeRules.Sweep.REVERSE && !copiesBack(entryRef, written.keySet());
+        try (IrModule module = new IrModule(moduleName, statics, unwinds)) {
             LoweredFunctions functions = new LoweredFunctions(module, classes, returned);
             RuleCalls ruleCalls = new RuleCalls(module, functions, classes, rules);
             LoweredFunction entry;
@@ -127,6 +131,16 @@ public final class BytecodeLowering {
                     entryPoint(entry, statics.known(), classes),
                     functions.loweredMethods(), ruleCalls.jvmCalls(), functions.constantArrays());
         }
+    }
+
+    /**
+     * Whether the entry may take an object of a class compiled code writes ({@code written}): a parameter of such a
+     * class, or a method of one (its receiver; a static method of it is counted too, which costs only unwinding).
+     */
+    private static boolean copiesBack(MethodRef entry, java.util.Set<String> written) {
+        return written.contains(entry.owner()) || java.lang.constant.MethodTypeDesc.ofDescriptor(entry.descriptor())
+                .parameterList().stream().map(java.lang.constant.ClassDesc::descriptorString)
+                .anyMatch(d -> d.startsWith("L") && written.contains(d.substring(1, d.length() - 1)));
     }
 
     /**
