@@ -116,7 +116,9 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
         timer.end(Phase::PreOpt);
     }
 
-    kept_results::keep_expensive_results(&module);
+    if request.options.tape_math {
+        kept_results::keep_expensive_results(&module);
+    }
     let ir_before_enzyme = request.options.dump_ir.then(|| module.to_text());
     let derivative = enzyme::differentiate(context.raw(), function, request).map_err(fail(Phase::Enzyme))?;
     remove_preprocess_clones(&module);

@@ -19,7 +19,7 @@ pub enum Command {
 
 const DIFFERENTIATE_FIELDS: &[&str] =
     &["request", "function", "mode", "width", "args", "return", "primal", "ad_before_opt", "dump_ir", "fast_math", "wrapper",
-        "keep_function"];
+        "keep_function", "tape_math"];
 
 pub fn decode(frame: Frame) -> Result<Command, String> {
     match frame.get("request") {
@@ -51,6 +51,7 @@ fn decode_differentiate(mut frame: Frame) -> Result<Command, String> {
         fast_math: flag(&frame, "fast_math", false)?,
         wrapper_name: frame.get("wrapper").map(str::to_string),
         keep_function: flag(&frame, "keep_function", false)?,
+        tape_math: flag(&frame, "tape_math", true)?,
     };
     let position = frame.sections.iter().position(|(name, _)| name == "bitcode");
     let bitcode = match position {

@@ -204,12 +204,16 @@ pub struct Options {
     /// generation each did about a third less work on ./bench --latency's RK4 method (opt 55 -> 36 ms, llc 57 -> 34
     /// ms of CPU, load 12).
     pub keep_function: bool,
+    /// Tape the results of expensive math calls for the reverse sweep (`kept_results`). Off for a gradient that is
+    /// differentiated again (hvp): Enzyme's forward mode over a loop's taped `exp` results refused the tape's growing
+    /// allocation as "mixed activity".
+    pub tape_math: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options { primal_return: true, ad_before_opt: false, dump_ir: false, fast_math: false, wrapper_name: None,
-            keep_function: false }
+            keep_function: false, tape_math: true }
     }
 }
 

@@ -414,7 +414,8 @@ public final class Pipeline implements AutoCloseable {
         CallingConvention gradient = CallingConvention.hvpGradient(lowered.entry(), constants);
         refuseMixedActivity(lowered, gradient);
         DifferentiatedModule reverse = differentiate(lowered, request(lowered.bitcode(), lowered.entry().symbol(),
-                gradient.wrapperLayout()).withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false)));
+                gradient.wrapperLayout()).withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false)
+                .withTapedMathResults(false)));
         gradient.check(reverse.wrapper());
         WrapperLayout overGradient = gradient.overGradient();
         // Enzyme's own refusals of its reverse code stay in its words: no variable of the user's is at fault there

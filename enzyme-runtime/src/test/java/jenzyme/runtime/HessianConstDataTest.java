@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * H·v in the parameters only, the data Const (qa7 R7: {@code %autodiff hvp tll x=Const y=Const}): the data take no
- * direction and give no part of H·v; H·v against central differences of the reverse gradient. (A logistic
- * likelihood, exp and log1p in the loop, fails forward over reverse in Enzyme, Const data or not: "mixed activity"
- * on its tape.)
+ * direction and give no part of H·v; H·v against central differences of the reverse gradient. A logistic loss, exp
+ * and log1p in its loop, against its analytic Hessian: Enzyme refused it as "mixed activity" while the gradient it
+ * differentiates taped the exp results (DifferentiationOptions#withTapedMathResults).
  */
 class HessianConstDataTest {
 
@@ -35,6 +35,15 @@ class HessianConstDataTest {
                     for (int i = 0; i < x.length; i++) {
                         double r = y[i] - (th[0] + th[1] * x[i] + th[2] * x[i] * x[i]);
                         s += r * r + 0.1 * r * r * r * r;
+                    }
+                    return s;
+                }
+                /** Logistic regression's loss, log(1 + e^z) - y z for z = w0 + w1 x. */
+                public static double logistic(double[] w, double[] x, double[] y) {
+                    double s = 0;
+                    for (int i = 0; i < x.length; i++) {
+                        double z = w[0] + w[1] * x[i];
+                        s += Math.log1p(Math.exp(z)) - y[i] * z;
                     }
                     return s;
                 }
@@ -86,6 +95,30 @@ class HessianConstDataTest {
                     assertEquals(fd, hv[k], 1e-6 * (1 + Math.abs(fd)), "(H v)_" + k);
                 }
                 assertTrue(hv[0] != 0 || hv[1] != 0 || hv[2] != 0);
+            }
+        }
+    }
+
+    /** H = sum of s(1 - s) [1 x; x x^2] with s = 1 / (1 + e^-z), for data of several lengths. */
+    @Test
+    void hessianVectorProductOfALogisticLossMatchesItsAnalyticHessian() throws Throwable {
+        JavaMethod logistic = new JavaMethod(classes, "hcd/Ll", "logistic", "([D[D[D)D");
+        try (Derivative hvp = pipeline.hvp(logistic, Map.of("x", Activity.CONST, "y", Activity.CONST))) {
+            Random random = new Random(23);
+            for (int n : new int[] {1, 7, 60}) {
+                double[] x = random.doubles(n, -2, 2).toArray(), y = random.doubles(n, 0, 1).toArray();
+                double[] w = random.doubles(2, -1, 1).toArray(), v = random.doubles(2, -1, 1).toArray();
+                double[] hv = new double[2], out = new double[1];
+                hvp.handle().invoke(w, v, hv, x, y, out);
+                double[] expected = new double[2];
+                for (int i = 0; i < n; i++) {
+                    double s = 1 / (1 + Math.exp(-(w[0] + w[1] * x[i]))), c = s * (1 - s);
+                    expected[0] += c * (v[0] + x[i] * v[1]);
+                    expected[1] += c * x[i] * (v[0] + x[i] * v[1]);
+                }
+                for (int k = 0; k < 2; k++) {
+                    assertEquals(expected[k], hv[k], 1e-12 * (1 + Math.abs(expected[k])), "n=" + n + ", (H v)_" + k);
+                }
             }
         }
     }

@@ -21,10 +21,11 @@ public record DifferentiationOptions(
         boolean adBeforeOptimisation,
         boolean dumpIr,
         boolean fastMath,
-        Optional<String> wrapperSymbol) {
+        Optional<String> wrapperSymbol,
+        boolean tapeMathResults) {
 
     public static final DifferentiationOptions DEFAULT =
-            new DifferentiationOptions(true, false, false, false, Optional.empty());
+            new DifferentiationOptions(true, false, false, false, Optional.empty(), true);
 
     public DifferentiationOptions {
         wrapperSymbol.ifPresent(symbol -> {
@@ -35,22 +36,32 @@ public record DifferentiationOptions(
     }
 
     public DifferentiationOptions withPrimalReturn(boolean value) {
-        return new DifferentiationOptions(value, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol);
+        return new DifferentiationOptions(value, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol, tapeMathResults);
     }
 
     public DifferentiationOptions withAdBeforeOptimisation(boolean value) {
-        return new DifferentiationOptions(primalReturn, value, dumpIr, fastMath, wrapperSymbol);
+        return new DifferentiationOptions(primalReturn, value, dumpIr, fastMath, wrapperSymbol, tapeMathResults);
     }
 
     public DifferentiationOptions withDumpIr(boolean value) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, value, fastMath, wrapperSymbol);
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, value, fastMath, wrapperSymbol, tapeMathResults);
     }
 
     public DifferentiationOptions withFastMath(boolean value) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, value, wrapperSymbol);
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, value, wrapperSymbol, tapeMathResults);
     }
 
     public DifferentiationOptions withWrapperSymbol(String symbol) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, Optional.of(symbol));
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, Optional.of(symbol), tapeMathResults);
+    }
+
+    /**
+     * Whether the worker tapes the results of expensive math calls for the reverse sweep (worker/src/kept_results.rs).
+     * Off for the gradient that hvp differentiates again: Enzyme's forward mode over a gradient whose loop tapes
+     * {@code exp} results refused it as "mixed activity" on the tape's growing allocation (sqrt, recomputed, was
+     * fine); recomputing them in that gradient's reverse sweep costs one call per iteration.
+     */
+    public DifferentiationOptions withTapedMathResults(boolean value) {
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol, value);
     }
 }

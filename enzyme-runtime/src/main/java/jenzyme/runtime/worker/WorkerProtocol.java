@@ -30,7 +30,8 @@ final class WorkerProtocol {
                 .with("primal", Boolean.toString(options.primalReturn()))
                 .with("ad_before_opt", Boolean.toString(options.adBeforeOptimisation()))
                 .with("dump_ir", Boolean.toString(options.dumpIr()))
-                .with("fast_math", Boolean.toString(options.fastMath()));
+                .with("fast_math", Boolean.toString(options.fastMath()))
+                .with("tape_math", Boolean.toString(options.tapeMathResults()));
         if (options.wrapperSymbol().isPresent()) {
             frame = frame.with("wrapper", options.wrapperSymbol().get());
         }

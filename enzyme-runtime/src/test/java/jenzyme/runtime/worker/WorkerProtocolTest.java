@@ -33,10 +33,11 @@ class WorkerProtocolTest {
                 Activity.DUPLICATED)
                 .withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false).withWrapperSymbol("df"));
         Frame frame = WorkerProtocol.encode(request);
-        assertEquals(Map.of(
-                "request", "differentiate", "function", "f", "mode", "forward", "width", "4",
-                "args", "const:i32*,dup:double,dupnoneed:float*", "return", "dup", "primal", "false",
-                "ad_before_opt", "false", "dump_ir", "false", "fast_math", "false"), withoutWrapper(frame));
+        assertEquals(Map.ofEntries(Map.entry("request", "differentiate"), Map.entry("function", "f"),
+                Map.entry("mode", "forward"), Map.entry("width", "4"),
+                Map.entry("args", "const:i32*,dup:double,dupnoneed:float*"), Map.entry("return", "dup"),
+                Map.entry("primal", "false"), Map.entry("ad_before_opt", "false"), Map.entry("dump_ir", "false"),
+                Map.entry("fast_math", "false"), Map.entry("tape_math", "true")), withoutWrapper(frame));
         assertEquals("df", frame.field("wrapper").orElseThrow());
         assertArrayEquals(BITCODE, frame.section("bitcode").orElseThrow());
     }
