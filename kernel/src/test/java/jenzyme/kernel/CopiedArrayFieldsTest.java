@@ -131,6 +131,21 @@ class CopiedArrayFieldsTest {
     }
 
     @Test
+    void anArrayFieldTakesItsOwnActivityAndANumberFieldIsRefusedInWords() throws Throwable {
+        assertTrue(cells.text("%autodiff reverse run p.vel=Const --name fixedvel").contains(
+                "fixedvel_grad_into(Particle p, double[] dp, double[] dp$pos, double h, int n, double[] dActive)"));
+        // (vel is written from pos here, so its Const drops that path from dpos, as for any Const array written
+        // with active values: only the partials' presence is checked)
+        Object fixed = read(compiler.jvmHandle(compiler.method("fixedvel_grad")).invoke(particle(new double[] {0.4, -0.2,
+                0.9}, new double[] {0.1, -0.3, 0.6}, 0.5), 0.05, 3), "dp");
+        assertEquals(3, ((double[]) field(fixed, "pos")).length, "dpos");
+        assertEquals(null, field(fixed, "vel"), "no partials for the Const array");
+        assertTrue(cells.refusal("%autodiff reverse run p.t=Const --name fixedt").contains("p.t names the field t of p,"
+                + " a Particle from the JVM whose fields compiled code writes: its number fields travel together in one"
+                + " array copied back after the call, so they take one activity (p=Const for all of them)"));
+    }
+
+    @Test
     void hvpOfSuchAClassIsRefusedInWords() throws Exception {
         assertTrue(cells.refusal("%autodiff hvp run").contains("run writes the fields of p, a Particle from the JVM"
                 + ": they are copied back to your object after"), cells.refusal("%autodiff hvp run"));

@@ -2,6 +2,7 @@ package jenzyme.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
@@ -136,6 +137,12 @@ class CopiedObjectModesTest {
             assertEquals(dot, dvalue, 1e-12 * (1 + Math.abs(dot)), "forward = reverse at trial " + trial);
         }
         assertTrue(thrown > 0 && thrown < 30, "some trials throw inside the loop: " + thrown);
+        // null objects are named as the stub's parameters are (JShell's own message would say <parameter2>)
+        Object some = meter(new double[] {0.5, 0.25, 1.5}, 2);
+        assertEquals("tm is null", assertThrows(NullPointerException.class,
+                () -> forward.invoke(some, null, 1.0, 1.0)).getMessage());
+        assertEquals("m is null", assertThrows(NullPointerException.class,
+                () -> reverse.invoke(null, 1.0)).getMessage());
         // Const: no tangent object, the fields still copied back
         assertTrue(cells.text("%autodiff forward bump m=Const --name fixed").contains(
                 "FixedTangent fixed_fwd(Meter m, double x, double tx)"));
@@ -235,6 +242,8 @@ class CopiedObjectModesTest {
         bump.invoke(onJvm, 1.25);
         stub("bump_hvp").invoke(m, meter(new double[] {1, 0, 0}, 0), 1.25, 0.0);
         assertArrayEquals(state(onJvm), state(m), 0);
+        assertEquals("vm is null", assertThrows(NullPointerException.class,
+                () -> stub("bump_hvp").invoke(m, null, 1.25, 0.0)).getMessage());
     }
 
     private static double[] gradientAt(MethodHandle gradient, double u, double w, double k) throws Throwable {

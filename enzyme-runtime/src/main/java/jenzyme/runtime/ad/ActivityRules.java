@@ -8,6 +8,8 @@ import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
+import jenzyme.runtime.lower.ObjectLayout;
+import jenzyme.runtime.lower.RecordShape;
 
 /**
  * Which activity each Java parameter gets, and which it may have: the Java defaults (floating scalars Active,
@@ -24,6 +26,7 @@ final class ActivityRules {
         List<NativeParameter> parameters = entry.parameters();
         for (String name : overrides.keySet()) {
             if (parameters.stream().noneMatch(p -> covers(name, p))) {
+                refuseCopiedField(entry, name);
                 List<String> names = entry.declared().stream().map(EntryPoint.JavaParameter::name).toList();
                 throw DifferentiationException.refused(entry.methodAsWritten(), (entry.hasRecordParameters()
                         ? Messages.RECORD_PARAMETER_NAME : Messages.UNKNOWN_PARAMETER).format(
@@ -55,6 +58,22 @@ final class ActivityRules {
                     Messages.RESULT_NOT_FLOATING.format(entry.methodName(), result.javaName()));
         }
         return activities;
+    }
+
+    /**
+     * Refuses {@code q.total=...} for a number or long field of an object from the JVM compiled code writes, naming
+     * why: those fields travel together in one array ({@link ObjectLayout}), so they take one activity.
+     */
+    private static void refuseCopiedField(EntryPoint entry, String name) {
+        int dot = name.indexOf('.');
+        for (EntryPoint.JavaParameter declared : entry.declared()) {
+            if (dot > 0 && declared.name().equals(name.substring(0, dot)) && ObjectLayout.isCopied(declared.shape())
+                    && ((RecordShape) declared.shape()).components().stream()
+                    .anyMatch(c -> c.name().equals(name.substring(dot + 1)))) {
+                throw DifferentiationException.refused(entry.methodAsWritten(), Messages.COPIED_FIELD_ACTIVITY.format(
+                        name, name.substring(dot + 1), declared.name(), declared.shape().javaName()));
+            }
+        }
     }
 
     /**

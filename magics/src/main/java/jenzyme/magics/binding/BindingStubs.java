@@ -100,7 +100,8 @@ public final class BindingStubs {
                 + ";\n").orElse(CopiedObjects.copiedBack(copied, guarded(entry.returnType() == JavaType.VOID
                 ? call + ";" : "return (" + returns + ") " + call + ";")));
         String holderSource = holderClass(holder, handle);
-        String source = holderSource + signature + " {\n" + receiverCheck(holderSource, receiver, entry) + body + "}\n";
+        String source = holderSource + signature + " {\n" + receiverCheck(holderSource, receiver, entry)
+                + objectChecks(entry, receiver, List.of()) + body + "}\n";
         return new Stubs(source, List.of(signature));
     }
 
@@ -222,7 +223,7 @@ public final class BindingStubs {
                 + String.join(", ", intoParameters) + ")";
         StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
         String check = receiverCheck(source.toString(), receiver, entry);
-        source.append(intoSignature).append(" {\n").append(check);
+        source.append(intoSignature).append(" {\n").append(check).append(objectChecks(entry, receiver, List.of()));
         if (actives > 0) {
             source.append("    if (dActive.length < ").append(actives).append(") throw new IllegalArgumentException(")
                     .append("jenzyme.runtime.error.Messages.DACTIVE_LENGTH.format(").append(actives)
@@ -288,6 +289,19 @@ public final class BindingStubs {
                 + signature + " {\n" + check + "    double[][] jacobian = new double[" + rows + "][" + x + ".length];\n    "
                 + name + "_jac_into(" + call.argumentList() + ", jacobian);\n    return jacobian;\n}\n";
         return new Stubs(source, List.of(signature, intoSignature));
+    }
+
+    /**
+     * Null checks of the objects whose fields a stub copies ({@link CopiedObjects}): each such parameter but the
+     * receiver (checked by {@link #receiverCheck}) and the tangent or direction objects {@code others} name. Without
+     * them JShell's NullPointerException would name {@code <parameter2>} (it compiles stubs without parameter names).
+     */
+    static String objectChecks(EntryPoint entry, String receiver, List<String> others) {
+        List<String> names = new ArrayList<>(entry.declared().stream().filter(CopiedObjects::isCopied)
+                .map(EntryPoint.JavaParameter::name).filter(name -> !name.equals(receiver)).toList());
+        names.addAll(others);
+        return names.stream().map(name -> "    if (" + name + " == null) throw new NullPointerException(\""
+                + Messages.NULL_ARRAY.format(name) + "\");\n").collect(java.util.stream.Collectors.joining());
     }
 
     /** The receiver's null check opening each stub of {@code holderSource}'s holder ({@link Receivers#check}). */

@@ -74,7 +74,8 @@ public final class ForwardStubs {
             source.append("record ").append(record).append("(").append(type).append(" value, ").append(type)
                     .append(" dvalue) {}\n");
         }
-        source.append(signature).append(" {\n").append(check).append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
+        source.append(signature).append(" {\n").append(check)
+                .append(BindingStubs.objectChecks(entry, receiver, tangentNames(tangents))).append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
                 .append(CopiedObjects.forwardCall(entry.declared().stream().filter(CopiedObjects::isCopied).toList(), tangents,
                         false, BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments)
                                 + ", out$);")));
@@ -154,7 +155,8 @@ public final class ForwardStubs {
         String holderSource = BindingStubs.holderClass(holder, into);
         String source = holderSource
                 + "record " + record + "(double value, double[] dvalue) {}\n"
-                + signature + " {\n" + BindingStubs.receiverCheck(holderSource, receiver, entry) + "    double[] dvalue$ = new double[" + width + "];\n    double value$ = 0;\n"
+                + signature + " {\n" + BindingStubs.receiverCheck(holderSource, receiver, entry)
+                + BindingStubs.objectChecks(entry, receiver, tangentNames(tangentObjects)) + "    double[] dvalue$ = new double[" + width + "];\n    double value$ = 0;\n"
                 + CopiedObjects.forwardCall(entry.declared().stream().filter(CopiedObjects::isCopied).toList(),
                         tangentObjects, true, BindingStubs.guarded("value$ = (double) " + holder
                                 + ".H.invokeExact(dvalue$, new Object[] {" + String.join(", ", arguments) + "});"))
@@ -216,7 +218,8 @@ public final class ForwardStubs {
         String holderSource = BindingStubs.holderClass(holder, derivative.handle(), convention.slots().size());
         String check = BindingStubs.receiverCheck(holderSource, receiver, entry);
         String source = holderSource
-                + into + " {\n" + check + "    double[] out$ = " + holder + ".OUT.get();\n"
+                + into + " {\n" + check + BindingStubs.objectChecks(entry, receiver, tangentNames(tangents))
+                + "    double[] out$ = " + holder + ".OUT.get();\n"
                 + CopiedObjects.forwardCall(copied, tangents, false, BindingStubs.guarded(holder + ".H.invokeExact("
                         + String.join(", ", handleArguments) + ", out$);")) + "}\n";
         if (result.isEmpty() && !copied.isEmpty()) {
@@ -232,5 +235,10 @@ public final class ForwardStubs {
                 + "    return new " + record + "(" + result.map(r -> RecordStubs.fromArray(r, y) + ", "
                         + RecordStubs.fromArray(r, ty)).orElse(y + ", " + ty) + ");\n}\n";
         return new BindingStubs.Stubs(source, List.of(signature, into));
+    }
+
+    /** {@code tq} of each object copied back among {@code tangents}. */
+    private static List<String> tangentNames(List<EntryPoint.JavaParameter> tangents) {
+        return tangents.stream().filter(CopiedObjects::isCopied).map(java -> "t" + java.name()).toList();
     }
 }

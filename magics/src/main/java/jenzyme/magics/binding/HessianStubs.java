@@ -119,6 +119,7 @@ public final class HessianStubs {
                 directions, BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments)
                         + ", out$);"));
         source += signature + " {\n" + check
+                + BindingStubs.objectChecks(entry, receiver, List.copyOf(directions.values()))
                 + allocations.stream().map(a -> "    " + a + "\n").reduce("", String::concat)
                 + "    double[] out$ = " + holder + ".OUT.get();\n" + invoke
                 + "    return " + (differentiated.size() == 1 ? results.getFirst()
