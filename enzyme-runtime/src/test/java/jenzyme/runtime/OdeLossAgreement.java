@@ -1,6 +1,7 @@
 package jenzyme.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
 import java.util.Map;
@@ -8,6 +9,7 @@ import java.util.Random;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.NativeMemoryProbe;
 
 /**
  * The check the integrator tests share: a loss {@code f(double[] p, double t1, second)} of a Lotka-Volterra problem
@@ -57,6 +59,30 @@ final class OdeLossAgreement {
                             name + " forward d/dp" + k);
                 }
             }
+        }
+    }
+
+    /**
+     * 10^6 reverse gradients of {@code loss} over {@code steps} steps and 10^5 calls of {@code outOfRange(double[],
+     * int)}, which fail inside their loop after allocating: every array handed over must be freed either way, so
+     * glibc's bytes in use stay within 16 MB (leaking one 16-byte array per call would add 32 MB).
+     */
+    static void memoryStaysFlat(Pipeline pipeline, CompiledClasses classes, String owner, String loss, int steps)
+            throws Throwable {
+        double[] p = {1.1, 0.4, 0.7, 1.0, 0.5};
+        try (Derivative reverse = pipeline.differentiate(new JavaMethod(classes, owner, loss, "([DDI)D"), Mode.REVERSE,
+                Map.of(), DifferentiationOptions.DEFAULT);
+             NativeMethod failing = pipeline.jit(new JavaMethod(classes, owner, "outOfRange", "([DI)D"))) {
+            double[] dp = new double[5], out = new double[reverse.convention().slots().size()];
+            MethodHandle gradient = reverse.handle(), fails = failing.handle();
+            long grown = NativeMemoryProbe.growth(() -> {
+                gradient.invokeExact(p, dp, 1.0, steps, out); // void: as a statement, invokeExact's type
+            }, 100_000, 1_000_000,
+                    () -> {
+                        double ignored = (double) fails.invokeExact(p, 5);
+                    }, ArrayIndexOutOfBoundsException.class, 100_000);
+            assertTrue(dp[0] != 0);
+            assertTrue(grown < 16 << 20, "malloc's bytes in use grew by " + grown + " over 10^6 gradients");
         }
     }
 }

@@ -11,6 +11,7 @@ import java.util.Random;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.LoweringException;
+import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
@@ -106,8 +107,8 @@ class ReturnedParametersTest {
                 double[][] da = {new double[2], new double[2]};
                 double[] out = new double[reverse.convention().slots().size()];
                 reverse.handle().invoke(new double[][] {a[0].clone(), a[1].clone()}, da, w, out);
-                double h = 1e-6;
-                double fdW = ((double) jvm.invoke(copy(a), w + h) - (double) jvm.invoke(copy(a), w - h)) / (2 * h);
+                double h = CentralDifferences.STEP;
+                double fdW = CentralDifferences.derivative(x -> (double) jvm.invoke(copy(a), x), w);
                 assertEquals(fdW, out[1], 1e-6 * (1 + Math.abs(fdW)), "d/dw");
                 for (int i = 0; i < 2; i++) {
                     for (int j = 0; j < 2; j++) {
@@ -133,25 +134,21 @@ class ReturnedParametersTest {
                      DifferentiationOptions.DEFAULT)) {
             assertEquals(4.29, (double) primal.handle().invoke(new double[] {1, 2}, 0.7), 1e-12);
             Random random = new Random(5);
-            double h = 1e-6;
             for (int trial = 0; trial < 20; trial++) {
                 double[] a = random.doubles(2, -2, 2).toArray();
                 double w = random.nextDouble();
                 assertEquals((double) jvm.invoke(a.clone(), w), (double) primal.handle().invoke(a.clone(), w), 0);
                 double[] da = new double[2], out = new double[reverse.convention().slots().size()];
                 reverse.handle().invoke(a.clone(), da, w, out);
-                double fdW = ((double) jvm.invoke(a.clone(), w + h) - (double) jvm.invoke(a.clone(), w - h)) / (2 * h);
+                double fdW = CentralDifferences.derivative(x -> (double) jvm.invoke(a.clone(), x), w);
                 assertEquals(fdW, out[1], 1e-6 * (1 + Math.abs(fdW)), "reverse d/dw");
                 double[] tangent = new double[forward.convention().slots().size()];
                 forward.handle().invoke(a.clone(), new double[2], w, 1.0, tangent);
                 assertEquals(fdW, tangent[forward.convention().returnTangentSlot()], 1e-6 * (1 + Math.abs(fdW)),
                         "forward d/dw");
+                double[] fd = CentralDifferences.gradient(x -> (double) jvm.invoke(x, w), a);
                 for (int k = 0; k < 2; k++) {
-                    double[] up = a.clone(), down = a.clone();
-                    up[k] += h;
-                    down[k] -= h;
-                    double fd = ((double) jvm.invoke(up, w) - (double) jvm.invoke(down, w)) / (2 * h);
-                    assertEquals(fd, da[k], 1e-6 * (1 + Math.abs(fd)), "d/da" + k);
+                    assertEquals(fd[k], da[k], 1e-6 * (1 + Math.abs(fd[k])), "d/da" + k);
                 }
             }
         }
@@ -165,7 +162,6 @@ class ReturnedParametersTest {
              Derivative reverse = pipeline.differentiate(method("chain", "([D[DDI)D"), Mode.REVERSE, Map.of(),
                      DifferentiationOptions.DEFAULT)) {
             Random random = new Random(8);
-            double h = 1e-6;
             for (int trial = 0; trial < 20; trial++) {
                 double[] a = random.doubles(2, -1, 1).toArray(), b = random.doubles(2, -1, 1).toArray();
                 double w = 0.5 + random.nextDouble();
@@ -176,16 +172,11 @@ class ReturnedParametersTest {
                 assertArrayEquals(jvmB, nativeB, 0, "b as the JVM left it");
                 double[] da = new double[2], db = new double[2], out = new double[reverse.convention().slots().size()];
                 reverse.handle().invoke(a.clone(), da, b.clone(), db, w, n, out);
-                double fdW = ((double) jvm.invoke(a.clone(), b.clone(), w + h, n)
-                        - (double) jvm.invoke(a.clone(), b.clone(), w - h, n)) / (2 * h);
+                double fdW = CentralDifferences.derivative(x -> (double) jvm.invoke(a.clone(), b.clone(), x, n), w);
                 assertEquals(fdW, out[1], 1e-6 * (1 + Math.abs(fdW)), "d/dw");
+                double[] fd = CentralDifferences.gradient(x -> (double) jvm.invoke(a.clone(), x, w, n), b);
                 for (int k = 0; k < 2; k++) {
-                    double[] up = b.clone(), down = b.clone();
-                    up[k] += h;
-                    down[k] -= h;
-                    double fd = ((double) jvm.invoke(a.clone(), up, w, n) - (double) jvm.invoke(a.clone(), down, w, n))
-                            / (2 * h);
-                    assertEquals(fd, db[k], 1e-6 * (1 + Math.abs(fd)), "d/db" + k);
+                    assertEquals(fd[k], db[k], 1e-6 * (1 + Math.abs(fd[k])), "d/db" + k);
                 }
             }
         }
@@ -199,7 +190,6 @@ class ReturnedParametersTest {
              Derivative reverse = pipeline.differentiate(method("pick", "([D[DD)D"), Mode.REVERSE, Map.of(),
                      DifferentiationOptions.DEFAULT)) {
             Random random = new Random(13);
-            double h = 1e-6;
             for (int trial = 0; trial < 20; trial++) {
                 double[] a = random.doubles(2, -1, 1).toArray(), b = random.doubles(2, -1, 1).toArray();
                 double w = random.nextDouble();
@@ -210,15 +200,11 @@ class ReturnedParametersTest {
                 assertArrayEquals(jvmB, nativeB, 0);
                 double[] da = new double[2], db = new double[2], out = new double[reverse.convention().slots().size()];
                 reverse.handle().invoke(a.clone(), da, b.clone(), db, w, out);
+                double[] fd = CentralDifferences.gradient(x -> (double) jvm.invoke(x, b.clone(), w), a);
                 for (int k = 0; k < 2; k++) {
-                    double[] up = a.clone(), down = a.clone();
-                    up[k] += h;
-                    down[k] -= h;
-                    double fd = ((double) jvm.invoke(up, b.clone(), w) - (double) jvm.invoke(down, b.clone(), w)) / (2 * h);
-                    assertEquals(fd, da[k], 1e-6 * (1 + Math.abs(fd)), "d/da" + k);
+                    assertEquals(fd[k], da[k], 1e-6 * (1 + Math.abs(fd[k])), "d/da" + k);
                 }
-                double fdW = ((double) jvm.invoke(a.clone(), b.clone(), w + h) - (double) jvm.invoke(a.clone(), b.clone(),
-                        w - h)) / (2 * h);
+                double fdW = CentralDifferences.derivative(x -> (double) jvm.invoke(a.clone(), b.clone(), x), w);
                 assertEquals(fdW, out[1], 1e-6 * (1 + Math.abs(fdW)), "d/dw");
             }
         }
