@@ -237,6 +237,9 @@ class ParameterObjectsTest {
                 assertArrayEquals(longs, reverseLongs, "steps after reverse " + trial);
             }
             assertTrue(thrown > 0 && thrown < 40, "some trials throw: " + thrown);
+            assertTrue(assertThrows(jenzyme.runtime.error.BindingException.class, () -> jenzyme.runtime.ship
+                    .CompiledArtifact.of(reverse)).getMessage().startsWith("advance writes the fields of this, a "
+                    + "pobj.Objs$Particle2 from the JVM, which only the notebook's own stubs copy back"));
             double[] pos = {0.3, -0.7, 1.1}, vel = {0.2, 0.5, -0.4};
             double t0 = 0.25, h = 0.1;
             int n = 4;

@@ -270,6 +270,7 @@ public enum Messages {
 
     // Compiled artefacts shipped to other JVMs (Spark executors) and the Spark layer.
     SHIP_HVP,
+    SHIP_COPIED_OBJECT,
     SHIP_CORRUPT,
     SHIP_MODE,
     BATCH_LENGTHS,

@@ -32,7 +32,8 @@ public record CompiledArtifact(String method, CallingConvention.Model model, Str
     /**
      * The artefact of a bound derivative made by {@code Pipeline.reverse}/{@code forward}.
      *
-     * @throws BindingException if the derivative is a Hessian-vector product
+     * @throws BindingException if the derivative is a Hessian-vector product, or its method writes the fields of an
+     *                          object from the JVM (copied back by the notebook's stubs only, lower.ObjectLayout)
      */
     public static CompiledArtifact of(Derivative derivative) {
         CallingConvention convention = derivative.convention();
@@ -40,6 +41,10 @@ public record CompiledArtifact(String method, CallingConvention.Model model, Str
         if (!convention.wrapperParameters().equals(derivative.wrapper().parameters())) {
             throw new BindingException(Messages.SHIP_HVP.format(method));
         }
+        convention.entry().copiedObject().ifPresent(object -> {
+            throw new BindingException(Messages.SHIP_COPIED_OBJECT.format(convention.entry().methodName(),
+                    object.name(), object.shape().javaName()));
+        });
         CallingConvention.Model model = convention.model();
         String symbol = derivative.wrapper().symbol();
         return new CompiledArtifact(method, model, symbol, derivative.bitcode().clone(),
