@@ -158,10 +158,6 @@ public final class CallingConvention {
      * @throws DifferentiationException if an override is not Const, names a scalar, or names no parameter
      */
     public static CallingConvention hvpGradient(EntryPoint entry, Map<String, Activity> overrides) {
-        // hvp's stubs pass the number fields' double[] only (HessianStubs), not the long[] and arrays of ObjectLayout
-        entry.copiedObject().filter(p -> p.leafCount() > 1 || entry.parameters().get(p.first()).type()
-                != jenzyme.runtime.lower.JavaType.DOUBLE_ARRAY).ifPresent(p -> refuseCopiedObject(entry,
-                "%autodiff hvp of a class with long or array fields"));
         overrides.forEach((name, activity) -> {
             boolean scalar = entry.parameters().stream().anyMatch(p -> p.name().equals(name) && !p.type().isArray());
             if (activity != Activity.CONST || scalar) {

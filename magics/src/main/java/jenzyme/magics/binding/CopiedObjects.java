@@ -210,10 +210,15 @@ final class CopiedObjects {
         return "hv$" + parameter.name();
     }
 
-    /** H·v of such an object as an object of its class, from {@link #hvLocal} (0 in its int and boolean fields). */
-    static String hvObject(EntryPoint.JavaParameter parameter) {
-        Map<String, String> partials = new java.util.HashMap<>();
-        partials(parameter, hvLocal(parameter), partials);
+    /**
+     * H·v of such an object as an object of its class: its floating number fields from {@link #hvLocal} when
+     * {@code numbers} (0 in its int, boolean and long fields), its array fields from {@code arrays} (by leaf name).
+     */
+    static String hvObject(EntryPoint.JavaParameter parameter, boolean numbers, Map<String, String> arrays) {
+        Map<String, String> partials = new java.util.HashMap<>(arrays);
+        if (numbers) {
+            partials(parameter, hvLocal(parameter), partials);
+        }
         return RecordStubs.construct((RecordShape) parameter.shape(), parameter.name(), partials);
     }
 

@@ -59,13 +59,31 @@ public final class HessianStubs {
             if (active) {
                 call.add(type, direction);
             }
-            if (CopiedObjects.isCopied(java)) { // the double[] of its fields, copied in and out around the call
-                handleArguments.add(CopiedObjects.local(java.name()));
+            if (CopiedObjects.isCopied(java)) { // its ObjectLayout's leaves, the number fields copied in and out
+                List<String> leafArguments = CopiedObjects.arguments(java);
+                Map<String, String> arrays = new HashMap<>(); // H·v of each array field, by leaf name
+                for (int k = 0; k < leafArguments.size(); k++) {
+                    NativeParameter leaf = entry.parameters().get(java.first() + k);
+                    handleArguments.add(leafArguments.get(k));
+                    if (convention.activities().get(java.first() + k) == Activity.CONST) {
+                        continue; // the long fields, and what the user named Const
+                    }
+                    if (leaf.name().equals(java.name())) { // the number fields' double[]
+                        directions.put(java, direction);
+                        handleArguments.add(CopiedObjects.local(direction));
+                        handleArguments.add(CopiedObjects.hvLocal(java));
+                        continue;
+                    }
+                    // an array field: the direction object's array along it, H·v into a new array of its length
+                    handleArguments.add(RecordStubs.read(java.shape(), direction + leaf.name().substring(
+                            java.name().length())));
+                    String local = "hv$" + RecordStubs.local(leaf.name());
+                    allocations.add(BindingStubs.zerosLike(leaf.type(), local, leaf.name()));
+                    handleArguments.add(local);
+                    arrays.put(leaf.name(), local);
+                }
                 if (active) {
-                    directions.put(java, direction);
-                    handleArguments.add(CopiedObjects.local(direction));
-                    handleArguments.add(CopiedObjects.hvLocal(java));
-                    results.add(CopiedObjects.hvObject(java));
+                    results.add(CopiedObjects.hvObject(java, directions.containsKey(java), arrays));
                 }
                 continue;
             }
