@@ -91,6 +91,43 @@ public class Accumulators {
         }
     }
 
+    /** A chain of unit masses on springs, its state arrays and clock advanced in place, a long step counter. */
+    static final class Chain {
+        final double[] pos, vel;
+        double t;
+        long steps;
+
+        Chain(double[] pos, double[] vel) {
+            this.pos = pos;
+            this.vel = vel;
+        }
+
+        void step(double h) {
+            for (int i = 0; i < pos.length; i++) {
+                double left = i > 0 ? pos[i - 1] : 0, right = i + 1 < pos.length ? pos[i + 1] : 0;
+                vel[i] += h * (left - 2 * pos[i] + right);
+            }
+            for (int i = 0; i < pos.length; i++) pos[i] += h * vel[i];
+            t += h;
+            steps++;
+        }
+
+        double energy() {
+            double e = 0;
+            for (int i = 0; i < pos.length; i++) {
+                double stretch = pos[i] - (i > 0 ? pos[i - 1] : 0);
+                e += 0.5 * vel[i] * vel[i] + 0.5 * stretch * stretch;
+            }
+            return e;
+        }
+    }
+
+    static double chainEnergy(double[] x0, double h, int steps) {
+        Chain chain = new Chain(x0.clone(), new double[x0.length]);
+        while (chain.steps < steps) chain.step(0.1 * h);
+        return chain.energy() + chain.t;
+    }
+
     static double sampleVariance(double[] x) {
         Welford w = new Welford();
         for (double xi : x) w.add(xi);
