@@ -69,6 +69,27 @@ class MixedActivityTest {
                 static double middle(double[] p, double[] q, double w) { return inner(p, q, w) + p[0]; }
                 public static double deep(double[] d, double[] e, double w) { return middle(d, e, w); }
                 public static double passStat(double[] x, double w) { return inner(DATA, x, w); }
+                public static double nested(double[] y0, double h, int steps, int iters) {
+                    double[] y = {y0[0], y0[1]};
+                    for (int i = 0; i < steps; i++) {
+                        for (int k = 0; k < iters; k++) {
+                            double[][] J = {{1 + h * y[0] * y[0], h}, {h, 1 + y[1]}};
+                            y[0] = y[0] - J[0][1] * y[1] / J[0][0];
+                        }
+                    }
+                    return y[0] + y[1];
+                }
+                public static double nestedFilled(double[] y0, double h, int steps, int iters) {
+                    double[] y = {y0[0], y0[1]};
+                    double[][] J = new double[2][2];
+                    for (int i = 0; i < steps; i++) {
+                        for (int k = 0; k < iters; k++) {
+                            J[0][0] = 1 + h * y[0] * y[0]; J[0][1] = h; J[1][0] = h; J[1][1] = 1 + y[1];
+                            y[0] = y[0] - J[0][1] * y[1] / J[0][0];
+                        }
+                    }
+                    return y[0] + y[1];
+                }
                 record Holder(double[] r) {}
                 public static double rowRecord(double[] x, int n) {
                     Holder h = new Holder(x);
@@ -192,6 +213,37 @@ class MixedActivityTest {
                 + "holds a, which is constant here, on one path and another array on another, which Enzyme cannot "
                 + "differentiate (mixed activity); give it an array of its own where it takes a (a.clone()), or leave "
                 + "a active", jenzyme.runtime.lower.SharedArray.inWords(raw, entry).getMessage());
+    }
+
+    /**
+     * A matrix made in a loop inside a loop (Newton iterations in a time step), forward mode: Enzyme's refusal, on our
+     * exit paths' cell, told in words; the way it names (the matrix made once and filled) against central differences.
+     */
+    @Test
+    void aMatrixMadeInANestedLoopIsExplainedInForwardModeAndTheWayOnDifferentiates() throws Throwable {
+        var refused = assertThrows(jenzyme.runtime.error.DifferentiationException.class, () -> pipeline.differentiate(
+                method("nested", "([DDII)D"), Mode.FORWARD, Map.of(), DifferentiationOptions.DEFAULT).close());
+        assertTrue(refused.getMessage().startsWith("cannot differentiate nested(double[], double, int, int): a "
+                + "matrix (double[][]) allocated inside a loop that is itself inside a loop"), refused.getMessage());
+        MethodHandle jvm = classes.jvmHandle("mix.Mx", "nestedFilled");
+        try (Derivative forward = pipeline.differentiate(method("nestedFilled", "([DDII)D"), Mode.FORWARD, Map.of(),
+                DifferentiationOptions.DEFAULT)) {
+            Random random = new Random(9);
+            for (int trial = 0; trial < 5; trial++) {
+                double[] y0 = random.doubles(2, 0.2, 1).toArray();
+                double h = 0.1 * random.nextDouble();
+                int steps = 1 + random.nextInt(4);
+                double[] fd = CentralDifferences.gradient(y -> (double) jvm.invoke(y, h, steps, 3), y0);
+                double[] tangent = new double[forward.convention().slots().size()];
+                for (int k = 0; k < 2; k++) {
+                    double[] direction = new double[2];
+                    direction[k] = 1;
+                    forward.handle().invoke(y0.clone(), direction, h, 0.0, steps, 3, tangent);
+                    assertEquals(fd[k], tangent[forward.convention().returnTangentSlot()], 1e-6 * (1 + Math.abs(fd[k])),
+                            "d/dy0" + k);
+                }
+            }
+        }
     }
 
     /** The way on: u0.clone() differentiates, u0 Const, against central differences in p. */
