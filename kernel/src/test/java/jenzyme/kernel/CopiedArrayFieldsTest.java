@@ -211,15 +211,10 @@ class CopiedArrayFieldsTest {
     }
 
     private static Object field(Object object, String name) throws ReflectiveOperationException {
-        var field = object.getClass().getDeclaredField(name);
-        field.setAccessible(true);
-        return field.get(object);
+        return Reflected.field(object, name);
     }
 
-    /** A component of a record the stubs return. */
     private static Object read(Object record, String component) throws ReflectiveOperationException {
-        var accessor = record.getClass().getDeclaredMethod(component);
-        accessor.setAccessible(true);
-        return accessor.invoke(record);
+        return Reflected.component(record, component);
     }
 }

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.reflect.Field;
 import java.util.Random;
 import jenzyme.magics.binding.CompilerSession;
 import jenzyme.magics.binding.VectorFunctions;
@@ -334,15 +333,10 @@ class CopiedObjectModesTest {
     }
 
     private static Object fieldValue(Object object, String name) throws ReflectiveOperationException {
-        Field field = object.getClass().getDeclaredField(name);
-        field.setAccessible(true);
-        return field.get(object);
+        return Reflected.field(object, name);
     }
 
-    /** A component of a record the stubs return. */
     private static Object read(Object record, String component) throws ReflectiveOperationException {
-        var accessor = record.getClass().getDeclaredMethod(component);
-        accessor.setAccessible(true);
-        return accessor.invoke(record);
+        return Reflected.component(record, component);
     }
 }
