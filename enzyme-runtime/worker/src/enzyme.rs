@@ -176,7 +176,8 @@ fn diffe_type(activity: Activity) -> CDIFFE_TYPE {
     match activity {
         Activity::Const => CDIFFE_TYPE_DFT_CONSTANT,
         Activity::Active => CDIFFE_TYPE_DFT_OUT_DIFF,
-        Activity::Duplicated => CDIFFE_TYPE_DFT_DUP_ARG,
+        // a scratch array's shadow is the wrapper's own zeroed buffer (`wrapper::scratch_shadow`)
+        Activity::Duplicated | Activity::Scratch => CDIFFE_TYPE_DFT_DUP_ARG,
         Activity::DuplicatedNoNeed => CDIFFE_TYPE_DFT_DUP_NONEED,
     }
 }

@@ -37,13 +37,18 @@ impl Mode {
     }
 }
 
-/// Enzyme's activities, named as the seeds name them.
+/// Enzyme's activities, named as the seeds name them, and `Scratch`: an array the caller wants no derivative of but
+/// which the function writes with values depending on differentiated arguments and reads back (a Const work buffer).
+/// Enzyme would take such memory as inactive and drop that path from the derivative, so the wrapper gives it a
+/// zeroed shadow of its own (`wrapper::emit`), passes it as Duplicated and frees it after the call; the caller passes
+/// no shadow. Its length is the argument right after it (`const:i32`, the Java convention's array length).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activity {
     Const,
     Active,
     Duplicated,
     DuplicatedNoNeed,
+    Scratch,
 }
 
 impl Activity {
@@ -53,7 +58,8 @@ impl Activity {
             "active" => Ok(Activity::Active),
             "dup" => Ok(Activity::Duplicated),
             "dupnoneed" => Ok(Activity::DuplicatedNoNeed),
-            other => Err(format!("expected activity const, active, dup or dupnoneed, got '{other}'")),
+            "scratch" => Ok(Activity::Scratch),
+            other => Err(format!("expected activity const, active, dup, dupnoneed or scratch, got '{other}'")),
         }
     }
 
@@ -63,9 +69,11 @@ impl Activity {
             Activity::Active => "active",
             Activity::Duplicated => "dup",
             Activity::DuplicatedNoNeed => "dupnoneed",
+            Activity::Scratch => "scratch",
         }
     }
 
+    /// Whether the caller passes a shadow/tangent beside the primal (a `Scratch` array's is the wrapper's own).
     pub fn has_shadow(self) -> bool {
         matches!(self, Activity::Duplicated | Activity::DuplicatedNoNeed)
     }
@@ -233,12 +241,16 @@ impl DiffRequest {
     pub fn check_activities(&self) -> Result<(), String> {
         for (i, arg) in self.args.iter().enumerate() {
             check_arg(self.mode, i, arg)?;
+            if arg.activity == Activity::Scratch {
+                check_scratch(i, arg, self.args.get(i + 1))?;
+            }
         }
         match (self.mode, self.ret) {
             (Mode::Reverse, Activity::Duplicated | Activity::DuplicatedNoNeed) => Err(format!(
                 "return activity '{}' is not supported in reverse mode: expected active (a floating return) or const",
                 self.ret.token()
             )),
+            (_, Activity::Scratch) => Err("return activity 'scratch' is for array arguments only".to_string()),
             (Mode::Forward { .. }, Activity::Active) => Err(
                 "return activity 'active' is reverse-mode only: in forward mode use dup (primal and tangent), \
                  dupnoneed (tangent only) or const"
@@ -247,6 +259,20 @@ impl DiffRequest {
             _ => Ok(()),
         }
     }
+}
+
+/// A scratch array is a pointer to floating values followed by its length, from which the wrapper sizes its shadow.
+fn check_scratch(index: usize, arg: &ArgSpec, length: Option<&ArgSpec>) -> Result<(), String> {
+    let floating = matches!(arg.ty, ArgType::PointerTo(s) if s.is_floating());
+    let counted = matches!(length, Some(ArgSpec { activity: Activity::Const, ty: ArgType::Value(Scalar::I32) }));
+    if floating && counted {
+        return Ok(());
+    }
+    Err(format!(
+        "argument {index} ({arg}): scratch is for a pointer to double or float followed by its length (const:i32), \
+         got {}",
+        length.map_or("no further argument".to_string(), |l| l.to_string())
+    ))
 }
 
 fn check_arg(mode: Mode, index: usize, arg: &ArgSpec) -> Result<(), String> {
@@ -332,5 +358,20 @@ mod tests {
         assert!(request(fwd, "dup:i8", Activity::Duplicated).check_activities().is_err());
         assert!(request(Mode::Reverse, "active:double", Activity::Duplicated).check_activities().is_err());
         assert!(request(fwd, "dup:double", Activity::Active).check_activities().is_err());
+    }
+
+    #[test]
+    fn a_scratch_array_is_floating_and_followed_by_its_length() {
+        let fwd = Mode::Forward { width: 2 };
+        assert!(request(Mode::Reverse, "dup:double*,const:i32,scratch:double*,const:i32", Activity::Active)
+            .check_activities()
+            .is_ok());
+        assert!(request(fwd, "scratch:float*,const:i32", Activity::Duplicated).check_activities().is_ok());
+        let no_length = request(Mode::Reverse, "scratch:double*,active:double", Activity::Active).check_activities();
+        assert!(no_length.unwrap_err().contains("followed by its length (const:i32), got active:double"));
+        assert!(request(Mode::Reverse, "scratch:double*", Activity::Active).check_activities().unwrap_err()
+            .contains("got no further argument"));
+        assert!(request(Mode::Reverse, "scratch:i32*,const:i32", Activity::Active).check_activities().is_err());
+        assert!(request(Mode::Reverse, "scratch:double**,const:i32", Activity::Active).check_activities().is_err());
     }
 }

@@ -151,8 +151,14 @@ pub fn emit(module: &Module, request: &DiffRequest, layout: &Layout, derivative:
         let wrapper = LLVMAddFunction(module.raw(), symbol.as_ptr(), wrapper_type);
         LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, wrapper, c"entry".as_ptr()));
         let out = LLVMGetParam(wrapper, param_types.len() as u32 - 1);
-        let result = call_derivative(builder, context, wrapper, request, layout, derivative)
+        let mut scratch = Vec::new();
+        let result = call_derivative(builder, context, wrapper, request, layout, derivative, &mut scratch)
             .and_then(|call| store_results(builder, context, call, out, layout));
+        let free = c_library_function(module.raw(), context, "free", LLVMVoidTypeInContext(context), 1);
+        for buffer in scratch {
+            let mut arg = [buffer];
+            LLVMBuildCall2(builder, free.1, free.0, arg.as_mut_ptr(), 1, c"".as_ptr());
+        }
         LLVMBuildRetVoid(builder);
         LLVMDisposeBuilder(builder);
         if let Err(problem) = result {
@@ -164,7 +170,8 @@ pub fn emit(module: &Module, request: &DiffRequest, layout: &Layout, derivative:
     Ok(())
 }
 
-/// Builds Enzyme's argument list from the wrapper's parameters and calls the derivative.
+/// Builds Enzyme's argument list from the wrapper's parameters and calls the derivative. The shadows the wrapper
+/// allocates for scratch arguments are added to `scratch`, for the caller to free after the call.
 unsafe fn call_derivative(
     builder: LLVMBuilderRef,
     context: LLVMContextRef,
@@ -172,6 +179,7 @@ unsafe fn call_derivative(
     request: &DiffRequest,
     layout: &Layout,
     derivative: LLVMValueRef,
+    scratch: &mut Vec<LLVMValueRef>,
 ) -> Result<LLVMValueRef, String> {
     let width = request.mode.width();
     let mut args = Vec::new();
@@ -182,6 +190,12 @@ unsafe fn call_derivative(
             Param::Shadow(i) | Param::Tangent(i) if width > 1 => {
                 let lane_type = scalar_type(context, &layout.primal_params[*i]);
                 args.push(gather_lanes(builder, value, lane_type, width));
+            }
+            Param::Arg(i) if request.args[*i].activity == Activity::Scratch => {
+                args.push(value);
+                // check_activities made the next argument its length, the next wrapper parameter (no shadow between)
+                let length = LLVMGetParam(wrapper, index as u32 + 1);
+                args.push(scratch_shadow(builder, context, wrapper, request, *i, length, width, scratch));
             }
             Param::Arg(_) | Param::Shadow(_) | Param::Tangent(_) => args.push(value),
         }
@@ -203,6 +217,60 @@ unsafe fn call_derivative(
     }
     let fn_type = LLVMGlobalGetValueType(derivative);
     Ok(LLVMBuildCall2(builder, fn_type, derivative, args.as_mut_ptr(), args.len() as u32, c"".as_ptr()))
+}
+
+/// The zeroed shadow (per lane in vector forward mode, as `[width x ptr]`) of scratch argument `i`, `length` elements:
+/// `calloc`, which the JIT's checked allocator counts and frees with the call's other blocks if the call unwinds.
+#[allow(clippy::too_many_arguments)]
+unsafe fn scratch_shadow(
+    builder: LLVMBuilderRef,
+    context: LLVMContextRef,
+    wrapper: LLVMValueRef,
+    request: &DiffRequest,
+    i: usize,
+    length: LLVMValueRef,
+    width: u32,
+    scratch: &mut Vec<LLVMValueRef>,
+) -> LLVMValueRef {
+    let i64_type = LLVMInt64TypeInContext(context);
+    let ptr = LLVMPointerTypeInContext(context, 0);
+    let (calloc, calloc_type) = c_library_function(LLVMGetGlobalParent(wrapper), context, "calloc", ptr, 2);
+    let element_bytes = match request.args[i].ty {
+        crate::spec::ArgType::PointerTo(crate::spec::Scalar::Float) => 4,
+        _ => 8,
+    };
+    let count = LLVMBuildZExt(builder, length, i64_type, c"".as_ptr());
+    let mut lanes = Vec::new();
+    for _ in 0..width {
+        let mut args = [count, LLVMConstInt(i64_type, element_bytes, 0)];
+        let buffer = LLVMBuildCall2(builder, calloc_type, calloc, args.as_mut_ptr(), 2, c"".as_ptr());
+        scratch.push(buffer);
+        lanes.push(buffer);
+    }
+    if width == 1 {
+        return lanes[0];
+    }
+    let mut vector = LLVMGetPoison(LLVMArrayType2(ptr, width as u64));
+    for (lane, buffer) in lanes.into_iter().enumerate() {
+        vector = LLVMBuildInsertValue(builder, vector, buffer, lane as u32, c"".as_ptr());
+    }
+    vector
+}
+
+/// `free(ptr)` or `calloc(i64, i64)` of the C library (told apart by `params`), declared in `module` unless it is
+/// already: (function, function type).
+unsafe fn c_library_function(module: LLVMModuleRef, context: LLVMContextRef, name: &str, ret: LLVMTypeRef, params: u32)
+    -> (LLVMValueRef, LLVMTypeRef) {
+    let mut types: Vec<LLVMTypeRef> = if params == 1 {
+        vec![LLVMPointerTypeInContext(context, 0)]
+    } else {
+        vec![LLVMInt64TypeInContext(context); params as usize]
+    };
+    let fn_type = LLVMFunctionType(ret, types.as_mut_ptr(), params, 0);
+    let c_name = CString::new(name).expect("a C library name");
+    let existing = LLVMGetNamedFunction(module, c_name.as_ptr());
+    let function = if existing.is_null() { LLVMAddFunction(module, c_name.as_ptr(), fn_type) } else { existing };
+    (function, fn_type)
 }
 
 /// Vector forward mode takes `[width x T]` per shadow: load the lanes from the pointer the caller passed.

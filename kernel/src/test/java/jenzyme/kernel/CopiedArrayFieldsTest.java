@@ -134,12 +134,29 @@ class CopiedArrayFieldsTest {
     void anArrayFieldTakesItsOwnActivityAndANumberFieldIsRefusedInWords() throws Throwable {
         assertTrue(cells.text("%autodiff reverse run p.vel=Const --name fixedvel").contains(
                 "fixedvel_grad_into(Particle p, double[] dp, double[] dp$pos, double h, int n, double[] dActive)"));
-        // (vel is written from pos here, so its Const drops that path from dpos, as for any Const array written
-        // with active values: only the partials' presence is checked)
-        Object fixed = read(compiler.jvmHandle(compiler.method("fixedvel_grad")).invoke(particle(new double[] {0.4, -0.2,
-                0.9}, new double[] {0.1, -0.3, 0.6}, 0.5), 0.05, 3), "dp");
-        assertEquals(3, ((double[]) field(fixed, "pos")).length, "dpos");
+        // vel is written from pos and read back: Const to the user, scratch to Enzyme, so dpos keeps the path
+        // through vel (issue 12: it used to drop out); forward along pos agrees
+        cells.text("%autodiff forward run p.vel=Const --name fixedvel");
+        double[] pos = {0.4, -0.2, 0.9}, vel = {0.1, -0.3, 0.6}, tpos = {0.5, -0.25, 1};
+        double h = 0.05, t = 0.5;
+        int n = 3;
+        Object fixed = read(compiler.jvmHandle(compiler.method("fixedvel_grad")).invoke(particle(pos, vel, t), h, n),
+                "dp");
+        double[] dpos = (double[]) field(fixed, "pos");
         assertEquals(null, field(fixed, "vel"), "no partials for the Const array");
+        double dot = 0;
+        for (int i = 0; i < 3; i++) {
+            double[] up = pos.clone(), down = pos.clone();
+            up[i] += 1e-6;
+            down[i] -= 1e-6;
+            double fd = ((double) run.invoke(particle(up, vel, t), h, n) - (double) run.invoke(particle(down, vel, t), h,
+                    n)) / 2e-6;
+            assertEquals(fd, dpos[i], 1e-6 * (1 + Math.abs(fd)), "d/dpos" + i + " with vel Const");
+            dot += fd * tpos[i];
+        }
+        Object tangent = compiler.jvmHandle(compiler.method("fixedvel_fwd")).invoke(particle(pos, vel, t),
+                particle(tpos, new double[3], 0), h, 0.0, n);
+        assertEquals(dot, (double) read(tangent, "dvalue"), 1e-6 * (1 + Math.abs(dot)), "forward with vel Const");
         assertTrue(cells.refusal("%autodiff reverse run p.t=Const --name fixedt").contains("p.t names the field t of p,"
                 + " a Particle from the JVM whose fields compiled code writes: its number fields travel together in one"
                 + " array copied back after the call, so they take one activity (p=Const for all of them)"));

@@ -40,4 +40,9 @@ public enum ArgType {
     public boolean isFloating() {
         return this == DOUBLE || this == FLOAT;
     }
+
+    /** A one-dimensional array of floating values (the arrays that can be scratch, see {@link Argument}). */
+    public boolean isFloatingPointer() {
+        return this == PTR_DOUBLE || this == PTR_FLOAT;
+    }
 }

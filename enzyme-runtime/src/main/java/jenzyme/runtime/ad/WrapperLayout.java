@@ -70,8 +70,9 @@ public record WrapperLayout(Mode mode, int width, List<Argument> arguments, Acti
      * Forward mode over this reverse wrapper (which must not store the primal value): each differentiated primal
      * (Duplicated or Active) is Duplicated again, so is each shadow, so that the tangent of a shadow (a gradient)
      * is the second derivative along the primal's tangent; when Active scalars' adjoints go to {@code out}'s slots,
-     * {@code out} is Duplicated too and its tangent receives their second derivatives. Everything else — status,
-     * lengths, Const parameters — is Const.
+     * {@code out} is Duplicated too and its tangent receives their second derivatives. A scratch array stays scratch
+     * (the forward wrapper gives it a tangent of its own). Everything else — status, lengths, Const parameters — is
+     * Const.
      */
     WrapperLayout forwardOver() {
         if (slots.stream().anyMatch(slot -> slot.kind() != OutputSlot.Kind.ADJOINT)) {
@@ -86,8 +87,9 @@ public record WrapperLayout(Mode mode, int width, List<Argument> arguments, Acti
                 case SHADOW, TANGENT -> Argument.of(Activity.DUPLICATED, arguments.get(parameter.argument()).type());
                 case ARG -> {
                     Argument primal = arguments.get(parameter.argument());
-                    yield Argument.of(primal.activity() == Activity.CONST ? Activity.CONST : Activity.DUPLICATED,
-                            primal.type());
+                    // a scratch array of the gradient is written with values depending on the direction too
+                    yield primal.scratch() ? primal : Argument.of(primal.activity() == Activity.CONST
+                            ? Activity.CONST : Activity.DUPLICATED, primal.type());
                 }
             });
         }

@@ -64,8 +64,11 @@ final class ArrayOps {
         return JValue.scalar(ValueKind.of(element), value);
     }
 
-    /** {@code array[index] = value}; a row store ({@code isNewRow}: the row is new) only into a matrix literal. */
-    void store(JValue array, JValue index, JValue value, TypeKind elementKind, boolean isNewRow) {
+    /**
+     * {@code array[index] = value}; a row store ({@code isNewRow}: the row is new) only into a matrix literal. An
+     * element store is tagged with {@code line} for {@link ScratchArrays}' refusals.
+     */
+    void store(JValue array, JValue index, JValue value, TypeKind elementKind, boolean isNewRow, int line) {
         if (elementKind == TypeKind.REFERENCE && array.isMatrix()) {
             rows.assignRow(array, index, value, isNewRow);
             return;
@@ -75,6 +78,7 @@ final class ArrayOps {
         LLVMValueRef store = ir.store(value.value(), address);
         ir.setAlignment(store, byteSize(element));
         module.tbaa().attach(store, element);
+        ScratchArrays.tagLine(ir, store, line);
     }
 
     /** The largest array compiled code may allocate: what the JVM running it could hold on its heap. */

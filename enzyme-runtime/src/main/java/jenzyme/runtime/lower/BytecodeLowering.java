@@ -128,7 +128,7 @@ public final class BytecodeLowering {
                         ownerInternalName, methodName, descriptor, -1, -1, module.irText());
             });
             return new LoweredModule(moduleName, module.bitcode(), module.defines(RuntimeSymbols.RULE_FAILED),
-                    entryPoint(entry, statics.known(), classes),
+                    entryPoint(entry, statics.known(), classes, functions::methodOf),
                     functions.loweredMethods(), ruleCalls.jvmCalls(), functions.constantArrays());
         }
     }
@@ -189,7 +189,8 @@ public final class BytecodeLowering {
         try (IrModule module = new IrModule(SymbolNames.of(entryRef), new StaticFields(List.of()))) {
             try {
                 ClassLibrary classes = new ClassLibrary(source);
-                return entryPoint(new LoweredFunctions(module, classes).require(entryRef), List.of(), classes);
+                LoweredFunctions functions = new LoweredFunctions(module, classes);
+                return entryPoint(functions.require(entryRef), List.of(), classes, functions::methodOf);
             } catch (Unsupported unsupported) {
                 throw new LoweringException(unsupported.problem(), ownerInternalName, methodName, descriptor, -1, -1,
                         null);
@@ -214,7 +215,8 @@ public final class BytecodeLowering {
     }
 
     /** The entry's native parameters, a record parameter flattened into its components (see {@link EntryPoint}). */
-    private static EntryPoint entryPoint(LoweredFunction entry, List<StaticField> statics, ClassLibrary classes) {
+    private static EntryPoint entryPoint(LoweredFunction entry, List<StaticField> statics, ClassLibrary classes,
+                                         java.util.function.Function<String, MethodRef> methods) {
         MethodRef ref = entry.ref();
         // a record of doubles comes back as the array of its leaves (a vector function); other records have no place
         if (!(entry.signature().returnType() instanceof JavaType) && !entry.signature().returnsDoubles()) {
@@ -259,7 +261,16 @@ public final class BytecodeLowering {
             fields.add(new FieldParameter(field, llvmIndex));
             llvmIndex += field.type().llvmTypes().size();
         }
+        java.util.Set<Integer> floatingArrays = new java.util.HashSet<>();
+        parameters.stream().filter(p -> isFloatingArray(p.type())).forEach(p -> floatingArrays.add(p.llvmIndex()));
+        fields.stream().filter(f -> isFloatingArray(f.field().type())).forEach(f -> floatingArrays.add(f.llvmIndex()));
         return new EntryPoint(entry.symbol(), ref.owner(), ref.name(), ref.descriptor(), parameters, returnType,
-                javaParameters, fields, entry.signature().returnType());
+                javaParameters, fields, entry.signature().returnType(),
+                ScratchArrays.of(entry.callee().function(), floatingArrays, methods));
+    }
+
+    private static boolean isFloatingArray(JavaType type) {
+        return type == JavaType.DOUBLE_ARRAY || type == JavaType.FLOAT_ARRAY || type == JavaType.DOUBLE_MATRIX
+                || type == JavaType.FLOAT_MATRIX;
     }
 }

@@ -16,10 +16,17 @@ import java.util.stream.Collectors;
  * request and the binders see only primitives and primitive arrays. {@code declared} are the parameters as
  * written, for the generated stubs (which take and rebuild the records) and for messages. The static fields compiled
  * code reads follow all those as hidden arguments ({@link #fields()}).
+ *
+ * <p>{@code writtenArrays}: by LLVM index, the floating arrays (parameters, their records' components, static fields)
+ * that compiled code writes with computed values and reads back, with where it writes them ({@link ScratchArrays}).
+ * When such a one-dimensional array is Const, its derivative request marks it scratch so that the path through it is
+ * kept ({@code jenzyme.runtime.ad.Argument#scratch}); a two-dimensional one is refused Const.
  */
 public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
                          List<NativeParameter> parameters, JavaType returnType, List<JavaParameter> declared,
-                         List<FieldParameter> fields, Shape result) implements java.io.Serializable {
+                         List<FieldParameter> fields, Shape result,
+                         java.util.Map<Integer, WrittenArray> writtenArrays)
+        implements java.io.Serializable {
 
     /** A parameter as the user wrote it: its native parameters are {@code parameters[first, first + leaves)}. */
     public record JavaParameter(String name, Shape shape, int first) implements java.io.Serializable {
@@ -39,7 +46,19 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
         parameters = List.copyOf(parameters);
         declared = List.copyOf(declared);
         fields = List.copyOf(fields);
+        writtenArrays = java.util.Map.copyOf(writtenArrays);
     }
+
+    /** An entry point none of whose arrays compiled code writes and reads back. */
+    public EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
+                      List<NativeParameter> parameters, JavaType returnType, List<JavaParameter> declared,
+                      List<FieldParameter> fields, Shape result) {
+        this(symbol, ownerInternalName, methodName, descriptor, parameters, returnType, declared, fields, result,
+                java.util.Map.of());
+    }
+
+    /** Where compiled code writes a computed value into an array it also reads: the method and the line. */
+    public record WrittenArray(MethodRef method, int line) implements java.io.Serializable {}
 
     /** An entry point whose result is its {@code returnType}: a number, void or an array, not a record. */
     public EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,

@@ -56,6 +56,12 @@ final class LoweredFunctions {
         arrays.add(method);
     }
 
+    /** The method lowered as the function {@code symbol} (null for none of ours). */
+    MethodRef methodOf(String symbol) {
+        return declared.values().stream().filter(f -> f.symbol().equals(symbol)).map(LoweredFunction::ref)
+                .findFirst().orElse(null);
+    }
+
     /** The function for {@code ref}, declaring it (and queueing its body) on first use. */
     LoweredFunction require(MethodRef ref) {
         return require(ref, ref.descriptor());

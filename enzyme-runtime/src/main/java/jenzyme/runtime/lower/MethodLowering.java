@@ -288,7 +288,7 @@ final class MethodLowering {
             case ArrayStoreInstruction store -> {
                 JValue value = stack.pop();
                 JValue index = stack.pop();
-                arrays.store(stack.pop(), index, value, store.typeKind(), carried.isNew(value));
+                arrays.store(stack.pop(), index, value, store.typeKind(), carried.isNew(value), plan.line(bci));
             }
             case NewPrimitiveArrayInstruction newArray -> {
                 calls.refuseInArrayRecordConstructor("new " + newArray.typeKind().upperBound().displayName() + "[]");

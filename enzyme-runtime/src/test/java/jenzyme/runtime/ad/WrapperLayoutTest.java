@@ -53,6 +53,21 @@ class WrapperLayoutTest {
                 over.toString());
     }
 
+    /** A Const work buffer written and read (scratch) takes no parameter of the forward pass either: its wrapper's own. */
+    @Test
+    void aScratchArrayStaysScratchInTheForwardPassOverTheGradient() {
+        WrapperLayout gradient = WrapperLayout.plan(Mode.REVERSE, 1, List.of(argument("const:i32*"),
+                        argument("dup:double*"), argument("const:i32"), argument("scratch:double*"),
+                        argument("const:i32")), List.of(NativeType.PTR, NativeType.PTR, NativeType.I32, NativeType.PTR,
+                        NativeType.I32), NativeType.DOUBLE, Activity.ACTIVE, false);
+        WrapperLayout over = gradient.forwardOver();
+        assertEquals(List.of("const:i32*", "dup:double*", "dup:double*", "const:i32", "scratch:double*", "const:i32",
+                "const:double*"), over.arguments().stream().map(Argument::token).toList());
+        assertEquals("(arg0:ptr,arg1:ptr,shadow1:ptr,arg2:ptr,shadow2:ptr,arg3:i32,arg4:ptr,arg5:i32,arg6:ptr,out:ptr) "
+                + "-> []", over.toString());
+        assertThrows(IllegalArgumentException.class, () -> Argument.scratch(ArgType.PTR_I32));
+    }
+
     @Test
     void aWrapperTheWorkerDescribedDifferentlyIsRefused() {
         WrapperLayout layout = WrapperLayout.plan(Mode.REVERSE, 1, List.of(argument("active:double")),
@@ -70,7 +85,7 @@ class WrapperLayoutTest {
         String[] parts = token.split(":");
         ArgType type = Arrays.stream(ArgType.values()).filter(t -> t.token().equals(parts[1])).findFirst()
                 .orElseThrow();
-        return Argument.of(activity(parts[0]), type);
+        return parts[0].equals("scratch") ? Argument.scratch(type) : Argument.of(activity(parts[0]), type);
     }
 
     private static Activity activity(String token) {
