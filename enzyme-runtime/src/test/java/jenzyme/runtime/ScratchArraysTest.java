@@ -54,6 +54,16 @@ class ScratchArraysTest {
                 }
                 /** sum x sin x: one callee writes the buffer, another reads it. */
                 public static double viaCallees(double[] x, double[] work) { fill(x, work); return dot(work, x); }
+                record Buf(double[] w) {}
+                static void fillBuf(Buf b, double[] x) { for (int i = 0; i < x.length; i++) b.w()[i] = x[i] * Math.cos(x[i]); }
+                /** sum x cos x: the buffer inside a record made here, written by a callee. */
+                public static double viaRecord(double[] x, double[] work) {
+                    Buf b = new Buf(work);
+                    fillBuf(b, x);
+                    double s = 0;
+                    for (int i = 0; i < x.length; i++) s += b.w()[i];
+                    return s;
+                }
                 /** sum e^(2x), through a notebook's static array. */
                 public static double viaField(double[] x) {
                     for (int i = 0; i < x.length; i++) BUF[i] = Math.exp(x[i]);
@@ -137,10 +147,12 @@ class ScratchArraysTest {
 
     /** The arguments of the request: scratch for the written-and-read Const arrays only. */
     @Test
-    void onlyArraysWrittenWithComputedValuesAndReadBackAreScratch() {
+    void onlyArraysWrittenWithComputedValuesAndReadBackAreScratch() throws Exception {
         assertTokens("cubes", "([D[D)D", WORK_CONST, "const:i32*", "dup:double*", "const:i32", "scratch:double*",
                 "const:i32");
         assertTokens("viaCallees", "([D[D)D", WORK_CONST, "const:i32*", "dup:double*", "const:i32",
+                "scratch:double*", "const:i32");
+        assertTokens("viaRecord", "([D[D)D", WORK_CONST, "const:i32*", "dup:double*", "const:i32",
                 "scratch:double*", "const:i32");
         assertTokens("viaField", "([D)D", Map.of(), "const:i32*", "dup:double*", "const:i32", "scratch:double*",
                 "const:i32");
@@ -156,22 +168,33 @@ class ScratchArraysTest {
     }
 
     private static void assertTokens(String name, String descriptor, Map<String, Activity> activities,
-                                     String... tokens) {
+                                     String... tokens) throws Exception {
         try (Derivative d = pipeline.differentiate(method(name, descriptor), Mode.REVERSE, activities,
                 DifferentiationOptions.DEFAULT)) {
             assertEquals(List.of(tokens), d.convention().workerArguments().stream().map(Argument::token).toList(),
                     name);
+            // the model travels with shipped derivatives (Spark): where the arrays are written travels with it
+            var bytes = new java.io.ByteArrayOutputStream();
+            try (var out = new java.io.ObjectOutputStream(bytes)) {
+                out.writeObject(d.convention().model());
+            }
+            try (var in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+                var model = (jenzyme.runtime.ad.CallingConvention.Model) in.readObject();
+                assertEquals(List.of(tokens), jenzyme.runtime.ad.CallingConvention.of(model).workerArguments()
+                        .stream().map(Argument::token).toList(), name + " after serialisation");
+            }
         }
     }
 
     @Test
     void aConstWorkBufferKeepsItsPathInReverseAndForwardMode() throws Throwable {
-        assertReverseAndForward("cubes", Map.of());
-        assertReverseAndForward("viaCallees", Map.of());
+        assertReverseAndForward("cubes");
+        assertReverseAndForward("viaCallees");
+        assertReverseAndForward("viaRecord");
     }
 
     /** {@code f(x, work)} with work Const: gradient and tangent against central differences, value and work as the JVM's. */
-    private static void assertReverseAndForward(String name, Map<String, Activity> more) throws Throwable {
+    private static void assertReverseAndForward(String name) throws Throwable {
         MethodHandle jvm = classes.jvmHandle("scr.Sc", name);
         try (Derivative reverse = pipeline.differentiate(method(name, "([D[D)D"), Mode.REVERSE, WORK_CONST,
                 DifferentiationOptions.DEFAULT);

@@ -1,13 +1,24 @@
 package jenzyme.runtime.lower;
 
-import static org.bytedeco.llvm.global.LLVM.*;
+import static org.bytedeco.llvm.global.LLVM.LLVMCall;
+import static org.bytedeco.llvm.global.LLVM.LLVMExtractValue;
+import static org.bytedeco.llvm.global.LLVM.LLVMGetElementPtr;
+import static org.bytedeco.llvm.global.LLVM.LLVMInsertValue;
+import static org.bytedeco.llvm.global.LLVM.LLVMLoad;
+import static org.bytedeco.llvm.global.LLVM.LLVMPHI;
+import static org.bytedeco.llvm.global.LLVM.LLVMRet;
+import static org.bytedeco.llvm.global.LLVM.LLVMSelect;
+import static org.bytedeco.llvm.global.LLVM.LLVMStore;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import org.bytedeco.llvm.LLVM.LLVMUseRef;
+import java.util.TreeMap;
+import java.util.function.Function;
+import jenzyme.runtime.llvm.IrBuilder;
+import jenzyme.runtime.llvm.IrQueries;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
@@ -21,9 +32,10 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * worker's wrapper allocates, still Const to the user. An array only read (data: LogReg's X and y) or only written
  * (an output nobody differentiates) keeps the Const fast path, and so does one whose stores are all constants.
  *
- * <p>How: on the lowered IR, before mem2reg, following each array's pointer through GEPs, selects, phis, the local
- * variables' slots it is stored into (every load of such a slot may be it) and calls (the callee's parameter, and the
- * call's result when the callee returns it). A store of a non-constant double or float through it writes it, a
+ * <p>How: on the lowered IR, before mem2reg, following each array's pointer through GEPs, selects, phis, record
+ * values (aggregates: whatever pointer is taken out of one holding it may be it), the local variables' slots it is
+ * stored into (every load of such a slot may be it) and calls (the callee's parameter, and the call's result when the
+ * callee returns it). A store of a non-constant double or float through it writes it, a
  * double or float load reads it. Stored anywhere else than a local slot (a row table, a record in memory), it is
  * taken as written and read: a scratch array is only slower than a Const one, never wrong. Read before written counts
  * as read too (a buffer whose old values are read first), for the same reason.
@@ -48,9 +60,9 @@ final class ScratchArrays {
 
     /** Per function and parameter index; a call being followed counts as NONE until it is done (recursion). */
     private final Map<String, Effects> parameters = new HashMap<>();
-    private final java.util.function.Function<String, MethodRef> methods;
+    private final Function<String, MethodRef> methods;
 
-    private ScratchArrays(java.util.function.Function<String, MethodRef> methods) {
+    private ScratchArrays(Function<String, MethodRef> methods) {
         this.methods = methods;
     }
 
@@ -59,46 +71,33 @@ final class ScratchArrays {
      * each with where it is written; {@code methods} names a lowered function's method by its symbol.
      */
     static Map<Integer, EntryPoint.WrittenArray> of(LLVMValueRef entry, Set<Integer> candidates,
-                                  java.util.function.Function<String, MethodRef> methods) {
+                                                    Function<String, MethodRef> methods) {
         ScratchArrays arrays = new ScratchArrays(methods);
-        Map<Integer, EntryPoint.WrittenArray> written = new java.util.TreeMap<>();
+        Map<Integer, EntryPoint.WrittenArray> written = new TreeMap<>();
         for (int index : candidates) {
             Effects effects = arrays.parameter(entry, index);
             if (effects.written() != null && effects.read()) {
-                written.put(index, arrays.write(effects.written()));
+                LLVMValueRef store = effects.written();
+                written.put(index, new EntryPoint.WrittenArray(methods.apply(IrQueries.name(IrQueries.functionOf(
+                        store))), (int) IrQueries.tagOf(store, LINE).orElse(-1)));
             }
         }
         return written;
     }
 
     /** Tags an element store with its source line ({@link EntryPoint.WrittenArray#line()}). */
-    static void tagLine(jenzyme.runtime.llvm.IrBuilder ir, LLVMValueRef store, int line) {
-        jenzyme.runtime.llvm.Metadata metadata = new jenzyme.runtime.llvm.Metadata(ir.context());
-        metadata.attach(store, metadata.kind(LINE), metadata.asValue(metadata.node(metadata.constant(ir.i32(), line))));
-    }
-
-    private EntryPoint.WrittenArray write(LLVMValueRef store) {
-        LLVMValueRef function = LLVMGetBasicBlockParent(LLVMGetInstructionParent(store));
-        MethodRef method = methods.apply(LLVMGetValueName(function).getString());
-        jenzyme.runtime.llvm.Metadata metadata = new jenzyme.runtime.llvm.Metadata(LLVMGetTypeContext(
-                LLVMTypeOf(store)));
-        LLVMValueRef tag = LLVMGetMetadata(store, metadata.kind(LINE));
-        if (isNull(tag) || LLVMGetMDNodeNumOperands(tag) != 1) {
-            return new EntryPoint.WrittenArray(method, -1);
-        }
-        org.bytedeco.javacpp.PointerPointer<LLVMValueRef> operands = new org.bytedeco.javacpp.PointerPointer<>(1);
-        LLVMGetMDNodeOperands(tag, operands);
-        return new EntryPoint.WrittenArray(method, (int) LLVMConstIntGetSExtValue(operands.get(LLVMValueRef.class, 0)));
+    static void tagLine(IrBuilder ir, LLVMValueRef store, int line) {
+        IrQueries.tag(ir, store, LINE, line);
     }
 
     private Effects parameter(LLVMValueRef function, int index) {
-        String key = LLVMGetValueName(function).getString() + "#" + index;
+        String key = IrQueries.name(function) + "#" + index;
         Effects known = parameters.get(key);
         if (known != null) {
             return known;
         }
         parameters.put(key, Effects.NONE);
-        Effects effects = follow(LLVMGetParam(function, index));
+        Effects effects = follow(IrQueries.parameter(function, index));
         parameters.put(key, effects);
         return effects;
     }
@@ -108,31 +107,32 @@ final class ScratchArrays {
         Effects effects = Effects.NONE;
         ArrayDeque<LLVMValueRef> pending = new ArrayDeque<>();
         Set<Long> seen = new HashSet<>();
-        pending.add(pointer);
-        seen.add(pointer.address());
+        held(pointer, pending, seen);
         while (!pending.isEmpty()) {
             LLVMValueRef value = pending.poll();
-            for (LLVMUseRef use = LLVMGetFirstUse(value); use != null && !use.isNull(); use = LLVMGetNextUse(use)) {
-                LLVMValueRef user = LLVMGetUser(use);
-                if (LLVMIsAInstruction(user) == null || LLVMIsAInstruction(user).isNull()) {
-                    continue;
-                }
+            for (LLVMValueRef user : IrQueries.users(value)) {
                 Effects step = Effects.NONE;
-                switch (LLVMGetInstructionOpcode(user)) {
-                    case LLVMGetElementPtr, LLVMSelect, LLVMPHI -> held(user, pending, seen);
+                switch (IrQueries.opcode(user)) {
+                    // a record value holding it (records are LLVM aggregates) and what is taken out of one
+                    case LLVMGetElementPtr, LLVMSelect, LLVMPHI, LLVMInsertValue -> held(user, pending, seen);
+                    case LLVMExtractValue -> {
+                        if (holdsPointers(user)) {
+                            held(user, pending, seen);
+                        }
+                    }
                     case LLVMLoad -> {
-                        if (LLVMGetTypeKind(LLVMTypeOf(user)) == LLVMPointerTypeKind) {
+                        if (IrQueries.isPointer(user)) {
                             held(user, pending, seen); // a row of a two-dimensional array
                         } else {
-                            step = new Effects(null, isFloating(user), false);
+                            step = new Effects(null, IrQueries.isFloating(user), false);
                         }
                     }
                     case LLVMStore -> {
-                        LLVMValueRef stored = LLVMGetOperand(user, 0);
+                        LLVMValueRef stored = IrQueries.operand(user, 0);
                         if (!sameValue(stored, value)) {
-                            boolean computed = isFloating(stored) && isNull(LLVMIsAConstantFP(stored));
+                            boolean computed = IrQueries.isFloating(stored) && !IrQueries.isFloatingConstant(stored);
                             step = new Effects(computed ? user : null, false, false);
-                        } else if (!loadsOfSlot(LLVMGetOperand(user, 1), pending, seen)) {
+                        } else if (!loadsOfSlot(IrQueries.operand(user, 1), pending, seen)) {
                             step = new Effects(user, true, false); // kept where we do not follow: assume the worst
                         }
                     }
@@ -151,13 +151,13 @@ final class ScratchArrays {
      * array too when the callee returns it), or none for a declaration.
      */
     private Effects call(LLVMValueRef call, LLVMValueRef value, ArrayDeque<LLVMValueRef> pending, Set<Long> seen) {
-        LLVMValueRef callee = LLVMGetCalledValue(call);
-        if (isNull(LLVMIsAFunction(callee)) || LLVMCountBasicBlocks(callee) == 0) {
+        LLVMValueRef callee = IrQueries.definedCallee(call);
+        if (callee == null) {
             return Effects.NONE; // math, checks, the JVM's methods and rules: they take no array of ours to write
         }
         Effects effects = Effects.NONE;
-        for (int k = 0; k < LLVMGetNumArgOperands(call); k++) {
-            if (sameValue(LLVMGetOperand(call, k), value)) {
+        for (int k = 0; k < IrQueries.argumentCount(call); k++) {
+            if (sameValue(IrQueries.operand(call, k), value)) {
                 Effects passed = parameter(callee, k);
                 if (passed.returned()) {
                     held(call, pending, seen);
@@ -169,27 +169,24 @@ final class ScratchArrays {
     }
 
     /**
-     * {@code address} is a local variable's slot (an alloca, or a place in one): every pointer loaded from that slot
-     * may be the array stored there. False if it is other memory.
+     * {@code address} is a local variable's slot (an alloca, or a place in one): every pointer or record loaded from
+     * that slot may hold the array stored there. False if it is other memory.
      */
     private static boolean loadsOfSlot(LLVMValueRef address, ArrayDeque<LLVMValueRef> pending, Set<Long> seen) {
         LLVMValueRef base = address;
-        while (!isNull(LLVMIsAGetElementPtrInst(base))) {
-            base = LLVMGetOperand(base, 0);
+        while (IrQueries.isGep(base)) {
+            base = IrQueries.operand(base, 0);
         }
-        if (isNull(LLVMIsAAllocaInst(base))) {
+        if (!IrQueries.isAlloca(base)) {
             return false;
         }
         ArrayDeque<LLVMValueRef> places = new ArrayDeque<>();
         places.add(base);
         while (!places.isEmpty()) {
-            LLVMValueRef place = places.poll();
-            for (LLVMUseRef use = LLVMGetFirstUse(place); use != null && !use.isNull(); use = LLVMGetNextUse(use)) {
-                LLVMValueRef user = LLVMGetUser(use);
-                if (!isNull(LLVMIsAGetElementPtrInst(user))) {
+            for (LLVMValueRef user : IrQueries.users(places.poll())) {
+                if (IrQueries.isGep(user)) {
                     places.add(user);
-                } else if (!isNull(LLVMIsALoadInst(user))
-                        && LLVMGetTypeKind(LLVMTypeOf(user)) == LLVMPointerTypeKind) {
+                } else if (IrQueries.isLoad(user) && holdsPointers(user)) {
                     held(user, pending, seen);
                 }
             }
@@ -203,16 +200,12 @@ final class ScratchArrays {
         }
     }
 
-    private static boolean isFloating(LLVMValueRef value) {
-        int kind = LLVMGetTypeKind(LLVMTypeOf(value));
-        return kind == LLVMDoubleTypeKind || kind == LLVMFloatTypeKind;
+    /** A pointer, or a record value (an aggregate) that may hold one. */
+    private static boolean holdsPointers(LLVMValueRef value) {
+        return IrQueries.isPointer(value) || IrQueries.isAggregate(value);
     }
 
     private static boolean sameValue(LLVMValueRef a, LLVMValueRef b) {
         return a.address() == b.address();
-    }
-
-    private static boolean isNull(LLVMValueRef value) {
-        return value == null || value.isNull();
     }
 }
