@@ -64,6 +64,25 @@ class ScratchArraysTest {
                     for (int i = 0; i < x.length; i++) s += b.w()[i];
                     return s;
                 }
+                static final class Particle {
+                    final double[] pos, vel;
+                    double t;
+                    Particle(double[] pos, double[] vel, double t) { this.pos = pos; this.vel = vel; this.t = t; }
+                    void step(double h) {
+                        for (int i = 0; i < pos.length; i++) { vel[i] -= h * (pos[i] * pos[i] - 1) * pos[i]; pos[i] += h * vel[i]; }
+                        t += h;
+                    }
+                    double energy() {
+                        double e = 0.1 * t * t;
+                        for (int i = 0; i < pos.length; i++) e += 0.5 * vel[i] * vel[i] + 0.25 * (pos[i] * pos[i] - 2) * pos[i] * pos[i];
+                        return e;
+                    }
+                }
+                /** An object from the JVM whose fields compiled code writes, vel updated from pos and pos from vel. */
+                public static double run(Particle p, double h, int n) {
+                    for (int k = 0; k < n; k++) p.step(h);
+                    return p.energy();
+                }
                 /** sum e^(2x), through a notebook's static array. */
                 public static double viaField(double[] x) {
                     for (int i = 0; i < x.length; i++) BUF[i] = Math.exp(x[i]);
@@ -162,6 +181,9 @@ class ScratchArraysTest {
                 "const:double*", "const:i32");
         assertTokens("weights", "([D[D)D", WORK_CONST, "const:i32*", "dup:double*", "const:i32", "const:double*",
                 "const:i32");
+        // an object from the JVM: its numbers, pos, vel (written from pos and read: scratch), then h and n
+        assertTokens("run", "(Lscr/Sc$Particle;DI)D", Map.of("p.vel", Activity.CONST), "const:i32*", "dup:double*",
+                "const:i32", "dup:double*", "const:i32", "scratch:double*", "const:i32", "active:double", "const:i32");
         // left Duplicated, the same buffer is an ordinary shadowed array
         assertTokens("cubes", "([D[D)D", Map.of(), "const:i32*", "dup:double*", "const:i32", "dup:double*",
                 "const:i32");
@@ -334,6 +356,41 @@ class ScratchArraysTest {
             }
         }
         throw new AssertionError("no line marked " + marker);
+    }
+
+    /**
+     * {@code p.vel=Const} on an object from the JVM whose method updates vel from pos and pos from vel (the case that
+     * found issue 12): d/dpos against central differences of the JVM method, and the object's arrays after the call
+     * as the JVM leaves them.
+     */
+    @Test
+    void aConstArrayFieldOfAnObjectKeepsItsPath() throws Throwable {
+        MethodHandle jvm = classes.jvmHandle("scr.Sc", "run");
+        var make = classes.load("scr.Sc$Particle").getDeclaredConstructor(double[].class, double[].class,
+                double.class);
+        make.setAccessible(true);
+        try (Derivative reverse = pipeline.differentiate(method("run", "(Lscr/Sc$Particle;DI)D"), Mode.REVERSE,
+                Map.of("p.vel", Activity.CONST), DifferentiationOptions.DEFAULT)) {
+            Random random = new Random(29);
+            for (int trial = 0; trial < 6; trial++) {
+                double[] pos = random.doubles(3, -1.2, 1.2).toArray(), vel = random.doubles(3, -1, 1).toArray();
+                double t = random.nextDouble(), h = 0.05 + 0.1 * random.nextDouble();
+                int n = 1 + trial;
+                double[] fd = CentralDifferences.gradient(
+                        x -> (double) jvm.invoke(make.newInstance(x, vel.clone(), t), h, n), pos);
+                double[] jvmPos = pos.clone(), jvmVel = vel.clone();
+                double value = (double) jvm.invoke(make.newInstance(jvmPos, jvmVel, t), h, n);
+                double[] nativePos = pos.clone(), nativeVel = vel.clone(), dpos = new double[3];
+                double[] out = new double[reverse.convention().slots().size()];
+                reverse.handle().invoke(new double[] {t}, new double[1], nativePos, dpos, nativeVel, h, n, out);
+                assertEquals(value, out[reverse.convention().primalSlot()], 1e-13 * (1 + Math.abs(value)));
+                assertArrayEquals(jvmPos, nativePos, 0, "pos after the call");
+                assertArrayEquals(jvmVel, nativeVel, 0, "vel after the call");
+                for (int k = 0; k < 3; k++) {
+                    assertEquals(fd[k], dpos[k], 1e-6 * (1 + Math.abs(fd[k])), "d/dpos" + k + " n=" + n);
+                }
+            }
+        }
     }
 
     /** H·v with the buffer Const: sum x^3 has H = diag(6x), sum x sin x has H = diag(2 cos x - x sin x). */

@@ -33,9 +33,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * (an output nobody differentiates) keeps the Const fast path, and so does one whose stores are all constants.
  *
  * <p>How: on the lowered IR, before mem2reg, following each array's pointer through GEPs, selects, phis, record
- * values (aggregates: whatever pointer is taken out of one holding it may be it), the local variables' slots it is
- * stored into (every load of such a slot may be it) and calls (the callee's parameter, and the call's result when the
- * callee returns it). A store of a non-constant double or float through it writes it, a
+ * values (aggregates: whatever pointer is taken out of one holding it may be it), the memory it is stored into when
+ * that is a local variable's slot or an object's block (allocas: every pointer loaded from there may be it, also in a
+ * callee the block is passed to) and calls (the callee's parameter, and the call's result when the callee returns it). A store of a non-constant double or float through it writes it, a
  * double or float load reads it. Stored anywhere else than a local slot (a row table, a record in memory), it is
  * taken as written and read: a scratch array is only slower than a Const one, never wrong. Read before written counts
  * as read too (a buffer whose old values are read first), for the same reason.
@@ -75,7 +75,7 @@ final class ScratchArrays {
         ScratchArrays arrays = new ScratchArrays(methods);
         Map<Integer, EntryPoint.WrittenArray> written = new TreeMap<>();
         for (int index : candidates) {
-            Effects effects = arrays.parameter(entry, index);
+            Effects effects = arrays.parameter(entry, index, false);
             if (effects.written() != null && effects.read()) {
                 LLVMValueRef store = effects.written();
                 written.put(index, new EntryPoint.WrittenArray(methods.apply(IrQueries.name(IrQueries.functionOf(
@@ -90,113 +90,131 @@ final class ScratchArrays {
         IrQueries.tag(ir, store, LINE, line);
     }
 
-    private Effects parameter(LLVMValueRef function, int index) {
-        String key = IrQueries.name(function) + "#" + index;
+    /** The effects on the array parameter {@code index} of {@code function} (or the arrays in it, for a slot). */
+    private Effects parameter(LLVMValueRef function, int index, boolean slot) {
+        String key = IrQueries.name(function) + "#" + index + (slot ? "#slot" : "");
         Effects known = parameters.get(key);
         if (known != null) {
             return known;
         }
         parameters.put(key, Effects.NONE);
-        Effects effects = follow(IrQueries.parameter(function, index));
+        Walk walk = new Walk();
+        walk.reached(IrQueries.parameter(function, index), slot);
+        Effects effects = walk.run();
         parameters.put(key, effects);
         return effects;
     }
 
-    /** The effects on the array {@code pointer} points to, through every value that may hold it. */
-    private Effects follow(LLVMValueRef pointer) {
-        Effects effects = Effects.NONE;
-        ArrayDeque<LLVMValueRef> pending = new ArrayDeque<>();
-        Set<Long> seen = new HashSet<>();
-        held(pointer, pending, seen);
-        while (!pending.isEmpty()) {
-            LLVMValueRef value = pending.poll();
+    /**
+     * One walk from an array: the values that may be it ({@code arrays}) and the memory that may hold it
+     * ({@code slots}: a local variable's slot or an object's block, an alloca, or the parameter of a callee it is
+     * passed to; every pointer or record loaded from there may be it).
+     */
+    private final class Walk {
+        private final ArrayDeque<LLVMValueRef> arrays = new ArrayDeque<>();
+        private final ArrayDeque<LLVMValueRef> slots = new ArrayDeque<>();
+        private final Set<Long> seen = new HashSet<>();
+        private Effects effects = Effects.NONE;
+
+        void reached(LLVMValueRef value, boolean slot) {
+            if (seen.add(value.address() * 2 + (slot ? 1 : 0))) {
+                (slot ? slots : arrays).add(value);
+            }
+        }
+
+        Effects run() {
+            while (!arrays.isEmpty() || !slots.isEmpty()) {
+                if (!slots.isEmpty()) {
+                    slot(slots.poll());
+                } else {
+                    array(arrays.poll());
+                }
+            }
+            return effects;
+        }
+
+        private void array(LLVMValueRef value) {
             for (LLVMValueRef user : IrQueries.users(value)) {
-                Effects step = Effects.NONE;
                 switch (IrQueries.opcode(user)) {
                     // a record value holding it (records are LLVM aggregates) and what is taken out of one
-                    case LLVMGetElementPtr, LLVMSelect, LLVMPHI, LLVMInsertValue -> held(user, pending, seen);
+                    case LLVMGetElementPtr, LLVMSelect, LLVMPHI, LLVMInsertValue -> reached(user, false);
                     case LLVMExtractValue -> {
                         if (holdsPointers(user)) {
-                            held(user, pending, seen);
+                            reached(user, false);
                         }
                     }
                     case LLVMLoad -> {
                         if (IrQueries.isPointer(user)) {
-                            held(user, pending, seen); // a row of a two-dimensional array
+                            reached(user, false); // a row of a two-dimensional array
                         } else {
-                            step = new Effects(null, IrQueries.isFloating(user), false);
+                            add(new Effects(null, IrQueries.isFloating(user), false));
                         }
                     }
                     case LLVMStore -> {
                         LLVMValueRef stored = IrQueries.operand(user, 0);
                         if (!sameValue(stored, value)) {
                             boolean computed = IrQueries.isFloating(stored) && !IrQueries.isFloatingConstant(stored);
-                            step = new Effects(computed ? user : null, false, false);
-                        } else if (!loadsOfSlot(IrQueries.operand(user, 1), pending, seen)) {
-                            step = new Effects(user, true, false); // kept where we do not follow: assume the worst
+                            add(new Effects(computed ? user : null, false, false));
+                        } else {
+                            keptIn(IrQueries.operand(user, 1), user);
                         }
                     }
-                    case LLVMCall -> step = call(user, value, pending, seen);
-                    case LLVMRet -> step = new Effects(null, false, true);
+                    case LLVMCall -> passed(user, value, false);
+                    case LLVMRet -> add(new Effects(null, false, true));
                     default -> { } // comparisons, lengths: nothing read or written
                 }
-                effects = effects.or(step);
             }
         }
-        return effects;
-    }
 
-    /**
-     * The effects of passing {@code value} to {@code call}: the callee's on its parameter (its result then may be the
-     * array too when the callee returns it), or none for a declaration.
-     */
-    private Effects call(LLVMValueRef call, LLVMValueRef value, ArrayDeque<LLVMValueRef> pending, Set<Long> seen) {
-        LLVMValueRef callee = IrQueries.definedCallee(call);
-        if (callee == null) {
-            return Effects.NONE; // math, checks, the JVM's methods and rules: they take no array of ours to write
-        }
-        Effects effects = Effects.NONE;
-        for (int k = 0; k < IrQueries.argumentCount(call); k++) {
-            if (sameValue(IrQueries.operand(call, k), value)) {
-                Effects passed = parameter(callee, k);
-                if (passed.returned()) {
-                    held(call, pending, seen);
-                }
-                effects = effects.or(new Effects(passed.written(), passed.read(), false));
-            }
-        }
-        return effects;
-    }
-
-    /**
-     * {@code address} is a local variable's slot (an alloca, or a place in one): every pointer or record loaded from
-     * that slot may hold the array stored there. False if it is other memory.
-     */
-    private static boolean loadsOfSlot(LLVMValueRef address, ArrayDeque<LLVMValueRef> pending, Set<Long> seen) {
-        LLVMValueRef base = address;
-        while (IrQueries.isGep(base)) {
-            base = IrQueries.operand(base, 0);
-        }
-        if (!IrQueries.isAlloca(base)) {
-            return false;
-        }
-        ArrayDeque<LLVMValueRef> places = new ArrayDeque<>();
-        places.add(base);
-        while (!places.isEmpty()) {
-            for (LLVMValueRef user : IrQueries.users(places.poll())) {
+        private void slot(LLVMValueRef slot) {
+            for (LLVMValueRef user : IrQueries.users(slot)) {
                 if (IrQueries.isGep(user)) {
-                    places.add(user);
+                    reached(user, true);
                 } else if (IrQueries.isLoad(user) && holdsPointers(user)) {
-                    held(user, pending, seen);
+                    reached(user, false);
+                } else if (IrQueries.opcode(user) == LLVMCall) {
+                    passed(user, slot, true);
+                } else if (IrQueries.opcode(user) == LLVMStore && sameValue(IrQueries.operand(user, 0), slot)) {
+                    add(new Effects(user, true, false)); // the slot's address kept in memory: assume the worst
                 }
             }
         }
-        return true;
-    }
 
-    private static void held(LLVMValueRef value, ArrayDeque<LLVMValueRef> pending, Set<Long> seen) {
-        if (seen.add(value.address())) {
-            pending.add(value);
+        /** The array stored at {@code address} by {@code store}: into a slot, or other memory (assume the worst). */
+        private void keptIn(LLVMValueRef address, LLVMValueRef store) {
+            LLVMValueRef base = address;
+            while (IrQueries.isGep(base)) {
+                base = IrQueries.operand(base, 0);
+            }
+            if (IrQueries.isAlloca(base)) {
+                reached(base, true);
+            } else {
+                add(new Effects(store, true, false));
+            }
+        }
+
+        /**
+         * {@code value} passed to {@code call}: the callee's effects on its parameter (the call's result may be the
+         * array too when the callee returns it); none for a declaration.
+         */
+        private void passed(LLVMValueRef call, LLVMValueRef value, boolean slot) {
+            LLVMValueRef callee = IrQueries.definedCallee(call);
+            if (callee == null) {
+                return; // math, checks, the JVM's methods and rules: they take no array of ours to write
+            }
+            for (int k = 0; k < IrQueries.argumentCount(call); k++) {
+                if (sameValue(IrQueries.operand(call, k), value)) {
+                    Effects inCallee = parameter(callee, k, slot);
+                    if (inCallee.returned() && !slot) {
+                        reached(call, false);
+                    }
+                    add(new Effects(inCallee.written(), inCallee.read(), false));
+                }
+            }
+        }
+
+        private void add(Effects step) {
+            effects = effects.or(step);
         }
     }
 
