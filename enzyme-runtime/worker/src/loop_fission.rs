@@ -23,6 +23,7 @@ use llvm_sys::prelude::*;
 use llvm_sys::{LLVMIntPredicate, LLVMOpcode, LLVMTypeKind};
 
 use crate::llvm::{self, Module};
+mod precompute;
 mod rewrite;
 
 use crate::cfg::{loop_body, loop_headers, predecessors, successors, users};
@@ -31,7 +32,10 @@ pub(crate) const VECTOR_VARIANTS: &str = "vector-function-abi-variant";
 /// The map loop's blocks are `fission.map` etc. (reverse_polls leaves their reverse without a poll).
 pub const MAP_PREFIX: &str = "fission.";
 
-/// Splits every loop of the module that fits (see the module comment); returns how many.
+/// Splits every loop of the module that fits (see the module comment), then moves each loop's remaining
+/// counter-only maths into a loop of its own ([`precompute`]); returns how many loops changed, by either. In this
+/// order a sum's maths that reads the counter (`exp(-h k) * log1p(x*x)`) moves whole into the map: precomputed
+/// first, its `exp` would have become a load, and the load kept the `log1p` in the loop.
 pub fn distribute_vector_maths(module: &Module) -> usize {
     let mut split = 0;
     for function in module.functions().into_iter().filter(|f| !llvm::is_declaration(*f)) {
@@ -52,7 +56,7 @@ pub fn distribute_vector_maths(module: &Module) -> usize {
             }
         }
     }
-    split
+    split + precompute::precompute_counter_maths(module)
 }
 
 /// What a pure instruction of the slice computes from its inputs.
@@ -83,19 +87,7 @@ struct Plan {
 
 impl Plan {
     unsafe fn find(header: LLVMBasicBlockRef, latch: LLVMBasicBlockRef, body: HashSet<LLVMBasicBlockRef>) -> Option<Plan> {
-        let preds = predecessors(header);
-        let preheader = *preds.iter().find(|b| !body.contains(b))?;
-        if preds.len() != 2 {
-            return None;
-        }
-        // One way out: the latch's exit edge (failures leave through calls, not branches).
-        let exits: Vec<LLVMBasicBlockRef> =
-            successors(latch).into_iter().filter(|b| !body.contains(b)).collect();
-        if exits.len() != 1 || body.iter().any(|b| *b != latch && successors(*b).iter().any(|s| !body.contains(s))) {
-            return None;
-        }
-        let exit = exits[0];
-        let (counter, trip_count) = counting(header, latch, preheader, exit, &body)?;
+        let (preheader, exit, counter, trip_count) = counted_loop(header, latch, &body)?;
         let (sum, next_sum, term) = running_sum(header, latch, &body)?;
         let mut plan = Plan {
             body, preheader, latch, exit, counter, trip_count, sum, next_sum, term,
@@ -208,6 +200,23 @@ impl Plan {
             _ => None,
         }
     }
+}
+
+/// The preheader, exit, counter and trip count of a loop entered from one block and left only by the latch's exit
+/// edge (failures leave through calls, not branches), counting `i` = 0, 1, ..., n - 1.
+unsafe fn counted_loop(header: LLVMBasicBlockRef, latch: LLVMBasicBlockRef, body: &HashSet<LLVMBasicBlockRef>)
+                       -> Option<(LLVMBasicBlockRef, LLVMBasicBlockRef, LLVMValueRef, LLVMValueRef)> {
+    let preds = predecessors(header);
+    let preheader = *preds.iter().find(|b| !body.contains(b))?;
+    if preds.len() != 2 {
+        return None;
+    }
+    let exits: Vec<LLVMBasicBlockRef> = successors(latch).into_iter().filter(|b| !body.contains(b)).collect();
+    if exits.len() != 1 || body.iter().any(|b| *b != latch && successors(*b).iter().any(|s| !body.contains(s))) {
+        return None;
+    }
+    let (counter, trip_count) = counting(header, latch, preheader, exits[0], body)?;
+    Some((preheader, exits[0], counter, trip_count))
 }
 
 /// The header's counter `i` (0, 1, ..., n - 1) and `n` when the latch leaves once `i + 1 == n`, `n` invariant.
