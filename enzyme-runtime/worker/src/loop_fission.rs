@@ -1,11 +1,13 @@
 //! `--fast-math` loop fission before Enzyme: a top-level counting loop whose running sum `s += v` gets `v` from one
 //! per-iteration scalar `t` (and the counter `i`) through pure maths with vector variants (libmvec,
-//! jenzyme.runtime.llvm.VectorMaths) is split in two: the loop stores `t` into a scratch buffer of trip-count elements, and a new single-block loop maps
-//! the maths over the buffer and sums. LLVM 19 vectorises only innermost loops, so maths that sits in an outer loop
-//! (`./bench`'s LogReg: `log1p(exp(±t))` per row, after the dot-product loop) never ran 4 rows at a time; the new
-//! loop is innermost, in the primal and in the gradient's forward sweep alike. A diamond's phi becomes a select
-//! (its arms are pure, so both run), and calls of the same function in the two arms become one call of selected
-//! arguments (`log1p(exp(t <= 0 ? t : -t))`: one exp and one log1p per row, not two of each).
+//! jenzyme.runtime.llvm.VectorMaths) is split in two: the loop stores `t` into a scratch buffer of trip-count
+//! elements, and a new single-block loop maps the maths over the buffer and sums. LLVM 19 vectorises only innermost
+//! loops, so maths that sits in an outer loop (`./bench`'s LogReg: `log1p(exp(±t))` per row, after the dot-product
+//! loop) or beside a recurrence (Transcendental: `log1p(x*x) + sqrt(1 + b*b*t) * atan(x)` of each step's `x`) never
+//! ran 4 rows at a time; the new loop is innermost, in the primal and in the gradient's forward sweep alike. A
+//! diamond's phi becomes a select (its arms are pure, so both run), and calls of the same function in the two arms
+//! become one call of selected arguments (`log1p(exp(t <= 0 ? t : -t))`: one exp and one log1p per row, not two of
+//! each). Afterwards [`precompute`] moves maths of the counter alone out of the loops.
 //!
 //! The sum runs in the original order, so fission alone changes no bits; the tolerance comes from the vectorised
 //! reduction and libmvec (docs/DERIVATIVES.md). The buffer is `malloc`ed before the loop and freed after the map;
