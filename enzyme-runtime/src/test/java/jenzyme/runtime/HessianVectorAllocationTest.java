@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A Hessian-vector product allocates nothing per call once the JIT has compiled it, as the other derivative
  * bindings: its arrays pass as the thread's cached heap segments ({@code bind.ArraySegments}) and its inner
- * gradient's shadows and slots are the thread's scratch ({@code bind.ScratchArrays}). Before, each call collected
+ * gradient's shadows and slots are the thread's scratch ({@code bind.ThreadScratch}). Before, each call collected
  * its arguments into an {@code Object[]}, boxed its scalars and made its scratch, status block and segments. Two
  * products ({@link HessianVectorFixtures}), each alone and then in turn: Rosenbrock in 40 parameters, and a method
  * with an array, an Active scalar (its part of H·v in {@code out}) and Const data. Like {@link JacobianAllocationTest} it runs in a JVM of its own

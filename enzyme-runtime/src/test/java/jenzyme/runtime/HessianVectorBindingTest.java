@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The Hessian-vector binding ({@code bind.HessianVectorBinder}): what it refuses before the call, in the words of
  * the handle's documentation, and that the scratch its inner gradient works in, kept per thread ({@code
- * bind.ScratchArrays}), never leaks from one call into another: sizes that change from call to call, arrays over the
+ * bind.ThreadScratch}), never leaks from one call into another: sizes that change from call to call, arrays over the
  * kept size, four threads at once, each call against Rosenbrock's analytic Hessian.
  */
 class HessianVectorBindingTest {

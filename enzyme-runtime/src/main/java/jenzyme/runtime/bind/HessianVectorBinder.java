@@ -31,7 +31,7 @@ import jenzyme.runtime.lower.NativeParameter;
  *
  * <p>The handle is one chain of method handles, as {@link DerivativeBinder}'s: the checks, the thread's status
  * block, each array passed as the thread's cached heap segment ({@link ArraySegments}) and the gradient's scratch
- * kept per thread ({@link ScratchArrays}), so a call allocates nothing once compiled ({@code
+ * kept per thread ({@link ThreadScratch}), so a call allocates nothing once compiled ({@code
  * HessianVectorAllocationTest}). Before, each call collected its arguments into an {@code Object[]}, boxed its
  * scalars and made its scratch arrays, status block and segments afresh.
  */
@@ -58,7 +58,8 @@ public final class HessianVectorBinder {
                     MethodType.methodType(void.class, Object.class, Object.class, Object.class));
             CHECK_APART = lookup.findStatic(HessianVectorBinder.class, "checkApart",
                     MethodType.methodType(void.class, Object.class, Object.class));
-            ZERO = lookup.findStatic(HessianVectorBinder.class, "zero", MethodType.methodType(void.class, Object.class));
+            ZERO = lookup.findStatic(HessianVectorBinder.class, "zero",
+                    MethodType.methodType(void.class, Object.class));
             CHECK_OUT = lookup.findStatic(HessianVectorBinder.class, "checkOut",
                     MethodType.methodType(void.class, int.class, String.class, double[].class));
         } catch (ReflectiveOperationException e) {
@@ -103,7 +104,7 @@ public final class HessianVectorBinder {
         // (int[] status, the handle's parameters...) → one filtered native argument per wrapper parameter
         MethodType sources = at.type().insertParameterTypes(0, int[].class);
         List<HandleParameter> inner = gradient.handleParameters();
-        ScratchArrays scratch = new ScratchArrays(inner.size());
+        ThreadScratch scratch = new ThreadScratch(inner.size());
         List<Feed> feeds = gradient.feeds();
         MethodHandle[] filters = new MethodHandle[natives.size() - 1];
         int[] reorder = new int[filters.length];

@@ -15,13 +15,13 @@ import java.util.Arrays;
  * <p>One array per thread and position is enough because a thread runs one call of the binding at a time: the code
  * of a Hessian-vector product never calls back into the JVM (its lowering refuses JVM calls), so no call nests.
  */
-final class ScratchArrays {
+final class ThreadScratch {
 
     private static final MethodHandle LIKE;
 
     static {
         try {
-            LIKE = MethodHandles.lookup().findVirtual(ScratchArrays.class, "like",
+            LIKE = MethodHandles.lookup().findVirtual(ThreadScratch.class, "like",
                     MethodType.methodType(Object.class, int.class, Object.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -31,7 +31,7 @@ final class ScratchArrays {
     private final ThreadLocal<Object[]> arrays;
 
     /** @param count the positions, each with one array per thread */
-    ScratchArrays(int count) {
+    ThreadScratch(int count) {
         arrays = ThreadLocal.withInitial(() -> new Object[count]);
     }
 
