@@ -1,0 +1,138 @@
+package jenzyme.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.invoke.MethodHandle;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import jenzyme.runtime.ad.DifferentiationOptions;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.testing.CentralDifferences;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code --fast-math} loop fission with the loop counter (the worker's loop_fission.rs and loop_fission/precompute.rs):
+ * ./bench's Transcendental loop (its sum {@code log1p(x*x) + sqrt(1 + b*b*t) * atan(x)} with {@code t = k * STEP}
+ * moves to a map loop over the stored states; its forcing {@code cos(a*t) * exp(-c*t)}, a function of the counter
+ * alone, is computed for every iteration before the loop), a damped oscillator summed through
+ * {@code exp(-h k) * log1p(x*x)} (the whole sum to the map) and a driven one (the driving force precomputed). The
+ * gradients agree with the strict ones and with central differences of the JVM method.
+ */
+class FastMathCounterFissionTest {
+
+    private static final String SOURCE = """
+            package demo;
+            public class Loops {
+                public static final double STEP = 1e-3;
+                public static double composite(double a, double b, double c, int n) {
+                    double x = a, s = 0;
+                    for (int k = 0; k < n; k++) {
+                        double t = k * STEP;
+                        x = x + STEP * (Math.sin(b * x + t) - c * Math.tanh(x) + Math.cos(a * t) * Math.exp(-c * t));
+                        s += Math.log1p(x * x) + Math.sqrt(1 + b * b * t) * Math.atan(x);
+                    }
+                    return s;
+                }
+                public static double oscillator(double a, double w, double damping, int n) {
+                    double x = a, v = 0, s = 0;
+                    for (int k = 0; k < n; k++) {
+                        v -= 0.01 * (w * x + damping * v);
+                        x += 0.01 * v;
+                        s += Math.exp(-0.001 * k) * Math.log1p(x * x);
+                    }
+                    return s;
+                }
+                public static double driven(double a, double omega, double damping, int n) {
+                    double x = a, v = 0, s = 0;
+                    for (int k = 0; k < n; k++) {
+                        v += 0.01 * (Math.sin(omega * k * 0.01) * Math.exp(-0.001 * k) - x - damping * v);
+                        x += 0.01 * v;
+                        s += x * x;
+                    }
+                    return s;
+                }
+            }
+            """;
+    private static final DifferentiationOptions FAST = DifferentiationOptions.DEFAULT.withFastMath(true);
+    private static final double EPS = Math.ulp(1.0);
+    /** The map loop of the sum's maths, and the loop computing counter-only maths before the loop. */
+    private static final String MAP = "fission.map:", PRECOMPUTED = "fission.pre:";
+
+    private static Pipeline pipeline;
+    private static CompiledClasses classes;
+
+    @BeforeAll
+    static void compile() {
+        pipeline = Pipeline.create();
+        classes = InMemoryJavac.compile("demo.Loops", SOURCE);
+    }
+
+    @AfterAll
+    static void stop() {
+        pipeline.close();
+    }
+
+    @Test
+    void theTranscendentalLoopMapsItsSumOverTheStoredStatesAndPrecomputesItsForcing() throws Throwable {
+        check("composite", List.of(MAP, PRECOMPUTED), new double[][] {{0.7, 1.3, 0.4}, {-1.1, 0.6, 1.5}});
+    }
+
+    @Test
+    void anOscillatorSummedThroughTheCounterMapsItsWholeSum() throws Throwable {
+        // exp(-0.001 k) reads the counter alone, but it is part of the sum's maths: it moves with log1p to the map.
+        check("oscillator", List.of(MAP), new double[][] {{1.2, 2.5, 0.3}, {-0.4, 9.0, 1.1}});
+    }
+
+    @Test
+    void aDrivenOscillatorPrecomputesItsDrivingForce() throws Throwable {
+        check("driven", List.of(PRECOMPUTED), new double[][] {{1.2, 2.5, 0.3}, {-0.4, 0.7, 1.1}});
+    }
+
+    private static void check(String name, List<String> loops, double[][] points) throws Throwable {
+        JavaMethod method = new JavaMethod(classes, "demo/Loops", name, "(DDDI)D");
+        MethodHandle jvm = classes.jvmHandle("demo.Loops", name);
+        try (Derivative strict = pipeline.differentiate(method, Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT);
+             Derivative fast = pipeline.differentiate(method, Mode.REVERSE, Map.of(), FAST.withDumpIr(true))) {
+            String split = fast.irBeforeEnzyme();
+            for (String loop : List.of(MAP, PRECOMPUTED)) {
+                assertEquals(loops.contains(loop), split.contains(loop), loop + " in\n" + split);
+            }
+            assertFalse(strict.irBeforeEnzyme().contains("fission"), "strict code is not split");
+            for (int n : new int[] {0, 1, 2, 5, 63, 64, 1000, 4099, 10_000}) {
+                for (double[] p : points) {
+                    double[] s = gradient(strict, p, n), f = gradient(fast, p, n);
+                    // Any summation order of n terms (n eps), libmvec's 4 ulp per term, the recurrence's contractions.
+                    for (int i = 0; i < 4; i++) {
+                        assertEquals(s[i], f[i], (n + 16) * EPS * (1 + Math.abs(s[i])), name + " n=" + n + " slot " + i);
+                    }
+                    for (int i = 0; i < 3; i++) {
+                        int component = i;
+                        double fd = CentralDifferences.derivative(v -> {
+                            double[] q = p.clone();
+                            q[component] = v;
+                            return (double) jvm.invokeExact(q[0], q[1], q[2], n);
+                        }, p[i]);
+                        // Truncation (h^2 f''': the oscillator's d/dw over 100 time units reaches 4e-7) and rounding of
+                        // the two values over 2h.
+                        double bound = 1e-6 * (1 + Math.abs(fd)) + 8 * EPS * Math.abs(s[0]) / CentralDifferences.STEP;
+                        assertEquals(fd, f[i + 1], bound, name + " n=" + n + " d/dp" + i + " against central differences");
+                    }
+                }
+            }
+        }
+    }
+
+    /** Value, then the three partials, from one call. */
+    private static double[] gradient(Derivative derivative, double[] p, int n) throws Throwable {
+        double[] out = new double[4];
+        derivative.handle().invokeExact(p[0], p[1], p[2], n, out);
+        return out;
+    }
+}
