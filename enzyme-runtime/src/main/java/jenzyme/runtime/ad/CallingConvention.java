@@ -5,12 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import jenzyme.runtime.error.DifferentiationException;
-import jenzyme.runtime.error.LoweringException;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.FieldParameter;
 import jenzyme.runtime.lower.JavaType;
-import jenzyme.runtime.lower.MethodRef;
 import jenzyme.runtime.lower.NativeParameter;
 
 /**
@@ -396,7 +394,7 @@ public final class CallingConvention {
             if (mode == Mode.FORWARD && activity == Activity.ACTIVE) {
                 activity = Activity.DUPLICATED;
             }
-            arguments.add(argument(entry, parameters.get(p).llvmIndex(), activity, argType(type)));
+            arguments.add(ScratchArguments.argument(entry, parameters.get(p).llvmIndex(), activity, argType(type)));
             // The further LLVM parameters of one Java parameter (an array's length, a two-dimensional array's
             // row-length table and row count) are Const.
             for (String extra : parameters.get(p).llvmTypes().subList(1, parameters.get(p).llvmCount())) {
@@ -410,7 +408,8 @@ public final class CallingConvention {
         }
         // The static fields the code reads: hidden Const arguments, arrays with their length.
         for (FieldParameter field : entry.fields()) {
-            arguments.add(argument(entry, field.llvmIndex(), Activity.CONST, argType(field.field().type())));
+            arguments.add(ScratchArguments.argument(entry, field.llvmIndex(), Activity.CONST,
+                    argType(field.field().type())));
             if (field.field().type().isMatrix()) {
                 arguments.add(Argument.of(Activity.CONST, ArgType.PTR_I32));
             }
@@ -419,45 +418,6 @@ public final class CallingConvention {
             }
         }
         return arguments;
-    }
-
-    /**
-     * The argument at {@code llvmIndex}: scratch when it is a Const array compiled code writes with computed values
-     * and reads back, which Enzyme would otherwise take as inactive memory, dropping that path from the derivative.
-     */
-    private static Argument argument(EntryPoint entry, int llvmIndex, Activity activity, ArgType type) {
-        EntryPoint.WrittenArray written = entry.writtenArrays().get(llvmIndex);
-        if (activity != Activity.CONST || written == null) {
-            return Argument.of(activity, type);
-        }
-        if (!type.isFloatingPointer()) {
-            throw refusedWrittenMatrix(entry, llvmIndex, written);
-        }
-        return Argument.scratch(type);
-    }
-
-    /** The refusal of Const two-dimensional array {@code llvmIndex} that {@code written} writes and reads back. */
-    private static LoweringException refusedWrittenMatrix(EntryPoint entry, int llvmIndex,
-                                                          EntryPoint.WrittenArray written) {
-        String name;
-        JavaType type;
-        String hint;
-        java.util.Optional<NativeParameter> parameter = entry.parameters().stream()
-                .filter(p -> p.llvmIndex() == llvmIndex).findFirst();
-        if (parameter.isPresent()) {
-            name = parameter.get().name();
-            type = parameter.get().type();
-            hint = Messages.WRITTEN_CONST_MATRIX_PARAMETER.format(name, type.javaName());
-        } else {
-            FieldParameter field = entry.fields().stream().filter(f -> f.llvmIndex() == llvmIndex).findFirst()
-                    .orElseThrow();
-            name = field.field().javaName();
-            type = field.field().type();
-            hint = Messages.WRITTEN_CONST_MATRIX_FIELD.format(name);
-        }
-        MethodRef method = written.method();
-        return new LoweringException(Messages.WRITTEN_CONST_MATRIX.format(name, type.javaName(), hint),
-                method.owner(), method.name(), method.descriptor(), -1, written.line(), null);
     }
 
     private static List<HandleParameter> handleParameters(EntryPoint entry, List<Argument> workerArguments,
