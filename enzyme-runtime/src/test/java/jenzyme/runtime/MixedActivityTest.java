@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
+import jenzyme.runtime.testing.MarkedLines;
 
 /**
  * The shapes of our lowering for which Enzyme reported "mixed activity" in its IR's words: a variable holding a Const
@@ -281,12 +282,6 @@ class MixedActivityTest {
     }
 
     private static int lineOf(String marker) {
-        var lines = SOURCE.lines().toList();
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).endsWith("// " + marker)) {
-                return i + 1;
-            }
-        }
-        throw new AssertionError("no line marked " + marker);
+        return MarkedLines.lineOf(SOURCE, marker);
     }
 }

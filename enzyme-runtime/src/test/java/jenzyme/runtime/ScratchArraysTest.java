@@ -23,6 +23,7 @@ import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import jenzyme.runtime.testing.MarkedLines;
 
 /**
  * Const arrays that compiled code writes with values depending on differentiated inputs and reads back (issue 12):
@@ -349,13 +350,7 @@ class ScratchArraysTest {
     }
 
     private static int lineOf(String marker) {
-        var lines = SOURCE.lines().toList();
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).endsWith("// " + marker)) {
-                return i + 1;
-            }
-        }
-        throw new AssertionError("no line marked " + marker);
+        return MarkedLines.lineOf(SOURCE, marker);
     }
 
     /**

@@ -35,8 +35,8 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * <p>How: on the lowered IR, before mem2reg, following each array's pointer through GEPs, selects, phis, record
  * values (aggregates: whatever pointer is taken out of one holding it may be it), the memory it is stored into when
  * that is a local variable's slot or an object's block (allocas: every pointer loaded from there may be it, also in a
- * callee the block is passed to) and calls (the callee's parameter, and the call's result when the callee returns it). A store of a non-constant double or float through it writes it, a
- * double or float load reads it. Stored anywhere else than a local slot (a row table, a record in memory), it is
+ * callee the block is passed to) and calls (the callee's parameter, and the call's result when the callee returns
+ * it). A store of a non-constant double or float through it writes it, a double or float load reads it. Stored anywhere else than a local slot (a row table, a record in memory), it is
  * taken as written and read: a scratch array is only slower than a Const one, never wrong. Read before written counts
  * as read too (a buffer whose old values are read first), for the same reason.
  */
@@ -60,11 +60,8 @@ final class ScratchArrays {
 
     /** Per function and parameter index; a call being followed counts as NONE until it is done (recursion). */
     private final Map<String, Effects> parameters = new HashMap<>();
-    private final Function<String, MethodRef> methods;
 
-    private ScratchArrays(Function<String, MethodRef> methods) {
-        this.methods = methods;
-    }
+    private ScratchArrays() {}
 
     /**
      * Of {@code candidates} (LLVM parameter indices of {@code entry}), those written with computed values and read,
@@ -72,7 +69,7 @@ final class ScratchArrays {
      */
     static Map<Integer, EntryPoint.WrittenArray> of(LLVMValueRef entry, Set<Integer> candidates,
                                                     Function<String, MethodRef> methods) {
-        ScratchArrays arrays = new ScratchArrays(methods);
+        ScratchArrays arrays = new ScratchArrays();
         Map<Integer, EntryPoint.WrittenArray> written = new TreeMap<>();
         for (int index : candidates) {
             Effects effects = arrays.parameter(entry, index, false);

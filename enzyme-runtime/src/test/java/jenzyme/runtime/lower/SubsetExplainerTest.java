@@ -11,6 +11,7 @@ import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import jenzyme.runtime.testing.MarkedLines;
 
 /** %autodiff --explain's analysis: every refused construct of a method and its callees, with its line, at once. */
 class SubsetExplainerTest {
@@ -142,12 +143,6 @@ class SubsetExplainerTest {
     }
 
     private static int lineOf(String marker) {
-        List<String> lines = SOURCE.lines().toList();
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).endsWith("// " + marker)) {
-                return i + 1;
-            }
-        }
-        throw new AssertionError("no line marked " + marker);
+        return MarkedLines.lineOf(SOURCE, marker);
     }
 }

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import jenzyme.runtime.error.LoweringException;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import jenzyme.runtime.testing.MarkedLines;
 
 /**
  * Every construct outside the subset is refused with a {@link LoweringException} that names it, the class and method,
@@ -240,12 +240,6 @@ class UnsupportedConstructTest {
     }
 
     private static int lineOf(String marker) {
-        List<String> lines = SOURCE.lines().toList();
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).endsWith("// " + marker)) {
-                return i + 1;
-            }
-        }
-        throw new IllegalArgumentException("no line marked " + marker);
+        return MarkedLines.lineOf(SOURCE, marker);
     }
 }
