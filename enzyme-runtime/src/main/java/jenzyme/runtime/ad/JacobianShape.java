@@ -9,6 +9,8 @@ import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
+import jenzyme.runtime.lower.ObjectLayout;
+import jenzyme.runtime.lower.RecordShape;
 
 /**
  * Which array of a vector function is its input x and which its output y, for the Jacobian dy/dx: the output is
@@ -16,6 +18,12 @@ import jenzyme.runtime.lower.NativeParameter;
  * {@code double[]} parameter of a void method; the input is {@code --wrt} or the first other {@code double[]}
  * parameter (an instance method's receiver's array fields only when named). Every other parameter is Const. The {@link CallingConvention} of each sweep is this shape's
  * {@link #activities()} applied as overrides.
+ *
+ * <p>An object from the JVM whose fields compiled code writes ({@link ObjectLayout}) is never x or y unless named:
+ * {@code --wrt q} makes x its number fields at entry (the {@code double[]} leaf, declaration order), {@code --wrt
+ * q.pos} one of its {@code double[]} fields at entry; {@code --out q} or {@code --out q.pos} make y their values at
+ * exit. Its other {@code double[]} fields are Duplicated with zero shadows in every sweep: values compiled code writes
+ * into them and reads back carry their derivatives (a Const array would drop them).
  *
  * @param input  index (in {@link EntryPoint#parameters()}) of x
  * @param output index of y
@@ -33,12 +41,13 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
         } else if (out.isPresent()) {
             output = named(entry, "out", out.get());
         } else {
-            output = lastArray(parameters);
-            if (output < 0 || parameters.stream().filter(JacobianShape::byDefault).count() < 2) {
+            output = lastArray(entry);
+            if (output < 0 || java.util.stream.IntStream.range(0, parameters.size())
+                    .filter(p -> byDefault(entry, p)).count() < 2) {
                 throw refused(entry, Messages.JACOBIAN_OUTPUT.format(entry.methodName(), entry.methodAsWritten()));
             }
         }
-        int input = wrt.isPresent() ? named(entry, "wrt", wrt.get()) : firstArrayBut(parameters, output);
+        int input = wrt.isPresent() ? named(entry, "wrt", wrt.get()) : firstArrayBut(entry, output);
         if (input < 0) {
             throw refused(entry, Messages.JACOBIAN_INPUT.format(entry.methodAsWritten(), ""));
         }
@@ -48,14 +57,46 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
         return new JacobianShape(entry, input, output);
     }
 
-    /** The overrides of every sweep: x and y Duplicated, the rest Const. */
+    /**
+     * The overrides of every sweep: x and y Duplicated, and the {@code double[]} fields of objects from the JVM
+     * ({@link #carried}), the rest Const.
+     */
     public Map<String, Activity> activities() {
         Map<String, Activity> activities = new LinkedHashMap<>();
+        java.util.Set<Integer> carried = carried();
         for (int p = 0; p < entry.parameters().size(); p++) {
             activities.put(entry.parameters().get(p).name(),
-                    p == input || p == output ? Activity.DUPLICATED : Activity.CONST);
+                    p == input || p == output || carried.contains(p) ? Activity.DUPLICATED : Activity.CONST);
         }
         return activities;
+    }
+
+    /** Indices of the native parameters that are leaves of objects from the JVM, x and y among them if they are. */
+    public java.util.Set<Integer> copiedLeaves() {
+        java.util.Set<Integer> leaves = new java.util.TreeSet<>();
+        entry.declared().stream().filter(p -> ObjectLayout.isCopied(p.shape()))
+                .forEach(p -> java.util.stream.IntStream.range(p.first(), p.first() + p.leafCount()).forEach(leaves::add));
+        return leaves;
+    }
+
+    /**
+     * Indices of the {@code double[]} fields of objects from the JVM other than x and y: Duplicated, each sweep
+     * passing a zeroed shadow whose values after the sweep nobody reads (the Jacobian's rows are y's).
+     */
+    public java.util.Set<Integer> carried() {
+        java.util.Set<Integer> carried = new java.util.TreeSet<>();
+        for (EntryPoint.JavaParameter object : entry.declared()) {
+            if (ObjectLayout.isCopied(object.shape())) {
+                ObjectLayout layout = new ObjectLayout((RecordShape) object.shape());
+                int arrays = object.first() + object.leafCount() - layout.arrays().size();
+                for (int leaf = arrays; leaf < object.first() + object.leafCount(); leaf++) {
+                    if (leaf != input && leaf != output && entry.parameters().get(leaf).type() == JavaType.DOUBLE_ARRAY) {
+                        carried.add(leaf);
+                    }
+                }
+            }
+        }
+        return carried;
     }
 
     public NativeParameter inputParameter() {
@@ -77,25 +118,29 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
     }
 
     /**
-     * Whether {@code parameter} may be x or y without being named: a {@code double[]} parameter of the method, not an
-     * array field of an instance method's receiver ({@code this.w}: its fields are the model, x and y its arguments).
+     * Whether parameter {@code p} may be x or y without being named: a {@code double[]} parameter of the method, not an
+     * array field of an instance method's receiver ({@code this.w}: its fields are the model, x and y its arguments)
+     * nor a leaf of an object from the JVM ({@code q}, {@code q.pos}: its fields are state the method carries).
      */
-    private static boolean byDefault(NativeParameter parameter) {
-        return parameter.type() == JavaType.DOUBLE_ARRAY && !parameter.name().startsWith("this.");
+    private static boolean byDefault(EntryPoint entry, int p) {
+        NativeParameter parameter = entry.parameters().get(p);
+        return parameter.type() == JavaType.DOUBLE_ARRAY && !parameter.name().startsWith("this.")
+                && entry.declared().stream().noneMatch(d -> ObjectLayout.isCopied(d.shape())
+                        && p >= d.first() && p < d.first() + d.leafCount());
     }
 
-    private static int lastArray(List<NativeParameter> parameters) {
-        for (int p = parameters.size() - 1; p >= 0; p--) {
-            if (byDefault(parameters.get(p))) {
+    private static int lastArray(EntryPoint entry) {
+        for (int p = entry.parameters().size() - 1; p >= 0; p--) {
+            if (byDefault(entry, p)) {
                 return p;
             }
         }
         return -1;
     }
 
-    private static int firstArrayBut(List<NativeParameter> parameters, int output) {
-        for (int p = 0; p < parameters.size(); p++) {
-            if (p != output && byDefault(parameters.get(p))) {
+    private static int firstArrayBut(EntryPoint entry, int output) {
+        for (int p = 0; p < entry.parameters().size(); p++) {
+            if (p != output && byDefault(entry, p)) {
                 return p;
             }
         }
