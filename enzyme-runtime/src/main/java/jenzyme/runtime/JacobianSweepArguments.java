@@ -103,7 +103,11 @@ final class JacobianSweepArguments {
             }
             System.arraycopy(leaf, 0, saved[k], 0, length);
         }
-        lanes = width > 1 ? laneTables.computeIfAbsent(width, w -> new LaneTable[plan.length]) : null;
+        lanes = width > 1 ? laneTables.get(width) : null; // no capturing lambda: it would be allocated per call
+        if (width > 1 && lanes == null) {
+            lanes = new LaneTable[plan.length];
+            laneTables.put(width, lanes);
+        }
         for (int k = 0; k < plan.length; k++) {
             if (plan[k] >= 0) {
                 rest[k] = arguments[plan[k]];

@@ -4,13 +4,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
 import jenzyme.runtime.lower.ObjectLayout;
-import jenzyme.runtime.lower.RecordShape;
 
 /**
  * Which array of a vector function is its input x and which its output y, for the Jacobian dy/dx: the output is
@@ -22,8 +23,7 @@ import jenzyme.runtime.lower.RecordShape;
  * <p>An object from the JVM whose fields compiled code writes ({@link ObjectLayout}) is never x or y unless named:
  * {@code --wrt q} makes x its number fields at entry (the {@code double[]} leaf, declaration order), {@code --wrt
  * q.pos} one of its {@code double[]} fields at entry; {@code --out q} or {@code --out q.pos} make y their values at
- * exit. Its other {@code double[]} fields are Duplicated with zero shadows in every sweep: values compiled code writes
- * into them and reads back carry their derivatives (a Const array would drop them).
+ * exit. Its other {@code double[]} leaves are Duplicated with zero shadows in every sweep ({@link #carried}).
  *
  * @param input  index (in {@link EntryPoint#parameters()}) of x
  * @param output index of y
@@ -63,7 +63,7 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
      */
     public Map<String, Activity> activities() {
         Map<String, Activity> activities = new LinkedHashMap<>();
-        java.util.Set<Integer> carried = carried();
+        Set<Integer> carried = carried();
         for (int p = 0; p < entry.parameters().size(); p++) {
             activities.put(entry.parameters().get(p).name(),
                     p == input || p == output || carried.contains(p) ? Activity.DUPLICATED : Activity.CONST);
@@ -72,30 +72,26 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
     }
 
     /** Indices of the native parameters that are leaves of objects from the JVM, x and y among them if they are. */
-    public java.util.Set<Integer> copiedLeaves() {
-        java.util.Set<Integer> leaves = new java.util.TreeSet<>();
+    public Set<Integer> copiedLeaves() {
+        return copiedLeaves(entry);
+    }
+
+    private static Set<Integer> copiedLeaves(EntryPoint entry) {
+        Set<Integer> leaves = new TreeSet<>();
         entry.declared().stream().filter(p -> ObjectLayout.isCopied(p.shape()))
                 .forEach(p -> java.util.stream.IntStream.range(p.first(), p.first() + p.leafCount()).forEach(leaves::add));
         return leaves;
     }
 
     /**
-     * Indices of the {@code double[]} fields of objects from the JVM other than x and y: Duplicated, each sweep
-     * passing a zeroed shadow whose values after the sweep nobody reads (the Jacobian's rows are y's).
+     * Indices of the {@code double[]} leaves of objects from the JVM other than x and y (its number fields' array,
+     * its {@code double[]} fields): Duplicated, each sweep passing a zeroed shadow whose values after the sweep
+     * nobody reads (the Jacobian's rows are y's). A Const array would drop the derivatives of values the method
+     * writes into it and reads back, and would hold differentiated values at exit.
      */
-    public java.util.Set<Integer> carried() {
-        java.util.Set<Integer> carried = new java.util.TreeSet<>();
-        for (EntryPoint.JavaParameter object : entry.declared()) {
-            if (ObjectLayout.isCopied(object.shape())) {
-                ObjectLayout layout = new ObjectLayout((RecordShape) object.shape());
-                int arrays = object.first() + object.leafCount() - layout.arrays().size();
-                for (int leaf = arrays; leaf < object.first() + object.leafCount(); leaf++) {
-                    if (leaf != input && leaf != output && entry.parameters().get(leaf).type() == JavaType.DOUBLE_ARRAY) {
-                        carried.add(leaf);
-                    }
-                }
-            }
-        }
+    public Set<Integer> carried() {
+        Set<Integer> carried = new TreeSet<>(copiedLeaves());
+        carried.removeIf(p -> p == input || p == output || entry.parameters().get(p).type() != JavaType.DOUBLE_ARRAY);
         return carried;
     }
 
@@ -125,8 +121,7 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
     private static boolean byDefault(EntryPoint entry, int p) {
         NativeParameter parameter = entry.parameters().get(p);
         return parameter.type() == JavaType.DOUBLE_ARRAY && !parameter.name().startsWith("this.")
-                && entry.declared().stream().noneMatch(d -> ObjectLayout.isCopied(d.shape())
-                        && p >= d.first() && p < d.first() + d.leafCount());
+                && !copiedLeaves(entry).contains(p);
     }
 
     private static int lastArray(EntryPoint entry) {
