@@ -43,6 +43,10 @@ class CopiedObjectJacobianStubsTest {
                 final double[] pos, vel;
                 double t;
                 Body(double[] pos, double[] vel, double t) { this.pos = pos; this.vel = vel; this.t = t; }
+                void drift(double[] k, double[] y) {
+                    for (int i = 0; i < pos.length; i++) { vel[i] -= k[i] * pos[i]; pos[i] += vel[i]; y[i] = pos[i] * t; }
+                    t += 1;
+                }
             }
             void fly(Body b, double[] k, double h, double[] y) {
                 for (int i = 0; i < b.pos.length; i++) {
@@ -104,6 +108,27 @@ class CopiedObjectJacobianStubsTest {
             }
         }
         assertTrue(thrown > 0 && thrown < 30, thrown + " calls threw");
+        // the vector-Jacobian and Jacobian-vector products of the same method agree with the Jacobian's rows
+        cells.text("%autodiff reverse tick");
+        cells.text("%autodiff forward tick");
+        MethodHandle jac = stub("tick_jac_into"), vjp = stub("tick_vjp"), jvp = stub("tick_jvp_into");
+        double s = 0.7, r = -1.3, c = 1.1, x = 1.9;
+        double[][] j = new double[2][4];
+        jac.invoke(gauge(s, r, 2, c), x, j);
+        double[] ybar = {0.6, -2.5}, t = {0.3, -0.8, 0, 1.7};
+        Object products = vjp.invoke(gauge(s, r, 2, c), x, ybar);
+        double[] dg = gaugeFields(Reflected.component(products, "dg"));
+        double[] jty = new double[4];
+        for (int col = 0; col < 4; col++) {
+            jty[col] = ybar[0] * j[0][col] + ybar[1] * j[1][col];
+        }
+        assertArrayEquals(jty, dg, 1e-14 * (1 + Math.abs(jty[0])), "ybar J against tick_vjp's dg");
+        double[] y = new double[2], ty = new double[2];
+        jvp.invoke(gauge(s, r, 2, c), gauge(t[0], t[1], 0, t[3]), x, 0.0, y, ty);
+        for (int row = 0; row < 2; row++) {
+            double jt = j[row][0] * t[0] + j[row][1] * t[1] + j[row][3] * t[3];
+            assertEquals(jt, ty[row], 1e-14 * (1 + Math.abs(jt)), "J t against tick_jvp_into, row " + row);
+        }
     }
 
     @Test
@@ -147,6 +172,16 @@ class CopiedObjectJacobianStubsTest {
         }
         assertThrows(NullPointerException.class, () -> stub("fly_jac").invoke(null, new double[n], 0.1,
                 new double[n]));
+        // the receiver of an instance method, read at each call: d y_i / d k_i = -pos_i t, the body moved once
+        kernel.runCell("var body = new Body(new double[] {0.5, -1}, new double[] {0.25, 2}, 3);");
+        assertTrue(cells.text("%autodiff jacobian body.drift --name bd").contains("double[][] bd_jac(double[] k,"
+                + " double[] y)"));
+        double[][] j = cells.matrix("bd_jac(new double[] {2, 0.5}, new double[2])");
+        assertArrayEquals(new double[] {-0.5 * 3, 0}, j[0], 1e-15);
+        assertArrayEquals(new double[] {0, 1 * 3}, j[1], 1e-15);
+        // vel = (0.25 - 2 * 0.5, 2 + 0.5) = (-0.75, 2.5), pos = (-0.25, 1.5), t = 4: one call, not one per sweep
+        assertArrayEquals(new double[] {-0.25, 1.5, -0.75, 2.5, 4}, cells.numbers(
+                "body.pos[0], body.pos[1], body.vel[0], body.vel[1], body.t"), 0);
     }
 
     private static MethodHandle stub(String name) {

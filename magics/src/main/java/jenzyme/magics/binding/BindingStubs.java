@@ -279,10 +279,11 @@ public final class BindingStubs {
                 : entry.parameters().subList(p.first(), p.first() + p.leafCount()).stream()
                 .map(leaf -> RecordStubs.read(p.shape(), leaf.name()))).toList();
         List<EntryPoint.JavaParameter> copied = entry.declared().stream().filter(CopiedObjects::isCopied).toList();
-        String x = CopiedObjects.length(entry, jacobian.shape().inputParameter().name());
+        // by index: entry names a receiver's fields through its variable, the Jacobian's shape through this
+        String x = CopiedObjects.length(entry, entry.parameters().get(jacobian.shape().input()).name());
         String rows = entry.resultRecord().isPresent() ? String.valueOf(entry.resultRecord().get().leaves().size())
                 : entry.returnsArray() ? jvmCall(entry, receiver, call.argumentList()) + ".length"
-                : CopiedObjects.length(entry, jacobian.shape().outputParameter().name());
+                : CopiedObjects.length(entry, entry.parameters().get(jacobian.shape().output()).name());
         String intoSignature = "void " + name + "_jac_into(" + call.parameterList()
                 + (call.parameters.isEmpty() ? "" : ", ") + "double[][] jacobian)";
         String signature = "double[][] " + name + "_jac(" + call.parameterList() + ")";
