@@ -33,6 +33,10 @@ import jenzyme.runtime.sparse.SparsityPattern;
  * one colour and the Jacobian is read back from the compressed one. The 20×20 Lorenz-96 right-hand side needs 4
  * lanes instead of 20 columns or 20 reverse sweeps. When the colours are fewer than the compiled lanes, a forward
  * derivative of as many lanes as colours is compiled at that first call (an idle lane costs as much as a busy one).
+ *
+ * <p>A method writing the fields of an object from the JVM takes it as its leaves ({@code lower.ObjectLayout}); every
+ * sweep starts from their state at the call's entry and the call leaves them as one run of the method does
+ * ({@link JacobianSweepArguments}). Such a Jacobian is dense.
  */
 public final class Jacobian implements AutoCloseable {
 

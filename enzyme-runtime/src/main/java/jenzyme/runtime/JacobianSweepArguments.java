@@ -1,6 +1,8 @@
 package jenzyme.runtime;
 
+import java.lang.reflect.Array;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +23,7 @@ import jenzyme.runtime.bind.LaneTable;
  * left, which the binding writes back into the object once. A sweep that fails is the first (each runs the same
  * primal from the same state), so the object is left where the JVM's own call leaves it at the throw.
  *
- * <p>The object's {@code double[]} fields other than x and y are Duplicated ({@code JacobianShape#carried}): their
+ * <p>The object's {@code double[]} leaves other than x and y are Duplicated ({@link JacobianShape#carried}): their
  * shadows, made here and zeroed before each sweep, let values written into them and read back carry derivatives.
  *
  * <p>Buffers are kept per thread and reused, so a call allocates nothing once its sizes have been seen.
@@ -96,10 +98,10 @@ final class JacobianSweepArguments {
         this.swept = false;
         for (int k = 0; k < copied.length; k++) {
             Object leaf = arguments[copied[k]];
-            int length = java.lang.reflect.Array.getLength(leaf);
+            int length = Array.getLength(leaf);
             if (saved[k] == null || saved[k].getClass() != leaf.getClass()
-                    || java.lang.reflect.Array.getLength(saved[k]) != length) {
-                saved[k] = java.lang.reflect.Array.newInstance(leaf.getClass().componentType(), length);
+                    || Array.getLength(saved[k]) != length) {
+                saved[k] = Array.newInstance(leaf.getClass().componentType(), length);
             }
             System.arraycopy(leaf, 0, saved[k], 0, length);
         }
@@ -130,7 +132,7 @@ final class JacobianSweepArguments {
     void beforeSweep() {
         if (swept) {
             for (int k = 0; k < copied.length; k++) {
-                System.arraycopy(saved[k], 0, arguments[copied[k]], 0, java.lang.reflect.Array.getLength(saved[k]));
+                System.arraycopy(saved[k], 0, arguments[copied[k]], 0, Array.getLength(saved[k]));
             }
         }
         swept = true;
@@ -139,7 +141,7 @@ final class JacobianSweepArguments {
                 if (lanes != null) {
                     lanes[k].clear();
                 } else {
-                    java.util.Arrays.fill(arrays[k], 0);
+                    Arrays.fill(arrays[k], 0);
                 }
             }
         }
@@ -148,6 +150,6 @@ final class JacobianSweepArguments {
     /** After the call: drops the references to its arguments (the thread keeps only its buffers). */
     void end() {
         arguments = null;
-        java.util.Arrays.fill(rest, null);
+        Arrays.fill(rest, null);
     }
 }

@@ -127,7 +127,6 @@ public final class CallingConvention {
                 width);
     }
 
-
     /** The widest batch the worker accepts (its {@code spec::Mode::parse}). */
     public static final int MAX_WIDTH = 64;
 
