@@ -7,13 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.Random;
-import jenzyme.magics.binding.CompilerSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code %autodiff jacobian} of methods writing the fields of an object from the JVM, through the stubs the notebook
@@ -58,22 +54,8 @@ class CopiedObjectJacobianStubsTest {
             }
             """;
 
-    private static JEnzymeKernel kernel;
-    private static NotebookCells cells;
-    private static CompilerSession compiler;
-
-    @BeforeAll
-    static void start() throws Exception {
-        kernel = JEnzymeKernel.start();
-        cells = new NotebookCells(kernel);
-        compiler = new CompilerSession(kernel.session());
-        kernel.session().define(MODELS);
-    }
-
-    @AfterAll
-    static void stop() {
-        kernel.onShutdown(false);
-    }
+    @RegisterExtension
+    static final NotebookCells cells = new NotebookCells(MODELS);
 
     @Test
     void theNumberFieldsAtEntryAreTheColumnsAndTheGaugeHoldsOneCallsFields() throws Throwable {
@@ -173,7 +155,7 @@ class CopiedObjectJacobianStubsTest {
         assertThrows(NullPointerException.class, () -> stub("fly_jac").invoke(null, new double[n], 0.1,
                 new double[n]));
         // the receiver of an instance method, read at each call: d y_i / d k_i = -pos_i t, the body moved once
-        kernel.runCell("var body = new Body(new double[] {0.5, -1}, new double[] {0.25, 2}, 3);");
+        cells.run("var body = new Body(new double[] {0.5, -1}, new double[] {0.25, 2}, 3);");
         assertTrue(cells.text("%autodiff jacobian body.drift --name bd").contains("double[][] bd_jac(double[] k,"
                 + " double[] y)"));
         double[][] j = cells.matrix("bd_jac(new double[] {2, 0.5}, new double[2])");
@@ -185,7 +167,7 @@ class CopiedObjectJacobianStubsTest {
     }
 
     private static MethodHandle stub(String name) {
-        return compiler.jvmHandle(compiler.method(name));
+        return cells.handle(name);
     }
 
     /** The message of what {@code call} throws, or null. */
@@ -205,8 +187,7 @@ class CopiedObjectJacobianStubsTest {
 
     private static Object gauge(double sum, double rate, int count, double scale) throws Throwable {
         Class<?> type = stub("tick").type().parameterType(0);
-        return MethodHandles.privateLookupIn(type, MethodHandles.lookup()).findConstructor(type, MethodType
-                .methodType(void.class, double.class, double.class, int.class, double.class))
+        return NotebookCells.constructor(type, double.class, double.class, int.class, double.class)
                 .invoke(sum, rate, count, scale);
     }
 
@@ -217,8 +198,7 @@ class CopiedObjectJacobianStubsTest {
 
     private static Object body(double[] pos, double[] vel, double t) throws Throwable {
         Class<?> type = stub("fly").type().parameterType(0);
-        return MethodHandles.privateLookupIn(type, MethodHandles.lookup()).findConstructor(type, MethodType
-                .methodType(void.class, double[].class, double[].class, double.class))
+        return NotebookCells.constructor(type, double[].class, double[].class, double.class)
                 .invoke(pos.clone(), vel.clone(), t);
     }
 
