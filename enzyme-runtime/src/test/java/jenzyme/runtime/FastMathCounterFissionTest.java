@@ -12,7 +12,7 @@ import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -52,18 +52,13 @@ class FastMathCounterFissionTest {
     private static final DifferentiationOptions FAST = DifferentiationOptions.DEFAULT.withFastMath(true);
     private static final double EPS = Math.ulp(1.0);
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static CompiledClasses classes;
 
     @BeforeAll
     static void compile() {
-        pipeline = Pipeline.create();
         classes = InMemoryJavac.compile("demo.Loops", SOURCE);
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     @Test
