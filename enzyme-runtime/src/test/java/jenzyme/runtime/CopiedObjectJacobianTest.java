@@ -17,7 +17,7 @@ import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -67,7 +67,8 @@ class CopiedObjectJacobianTest {
     private static final int N = 4;
 
     private static CompiledClasses classes;
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static MethodHandle push;
     private static MethodHandle advance;
     private static Constructor<?> particle;
@@ -110,16 +111,10 @@ class CopiedObjectJacobianTest {
     @BeforeAll
     static void start() throws Exception {
         classes = InMemoryJavac.compile("cjac.Cj", SOURCE);
-        pipeline = Pipeline.create();
         push = classes.jvmHandle("cjac.Cj", "push");
         advance = classes.jvmHandle("cjac.Cj", "advance");
         particle = push.type().parameterType(0).getConstructor(double[].class, double[].class, double.class,
                 double.class, long.class);
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     private static Jacobian jacobian(String method, JacobianOptions options) {
