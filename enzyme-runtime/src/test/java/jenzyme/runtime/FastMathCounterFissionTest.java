@@ -13,7 +13,7 @@ import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -65,18 +65,13 @@ class FastMathCounterFissionTest {
     /** The map loop of the sum's maths, and the loop computing counter-only maths before the loop. */
     private static final String MAP = "fission.map:", PRECOMPUTED = "fission.pre:";
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static CompiledClasses classes;
 
     @BeforeAll
     static void compile() {
-        pipeline = Pipeline.create();
         classes = InMemoryJavac.compile("demo.Loops", SOURCE);
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     @Test
