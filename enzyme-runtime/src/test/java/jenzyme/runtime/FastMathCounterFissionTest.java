@@ -9,14 +9,13 @@ import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Random;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.NativeMemoryProbe;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -76,18 +75,13 @@ class FastMathCounterFissionTest {
     /** The map loop of the sum's maths, and the loop computing counter-only maths before the loop. */
     private static final String MAP = "fission.map:", PRECOMPUTED = "fission.pre:";
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static CompiledClasses classes;
 
     @BeforeAll
     static void compile() {
-        pipeline = Pipeline.create();
         classes = InMemoryJavac.compile("demo.Loops", SOURCE);
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     @Test
