@@ -117,8 +117,12 @@ class FastMathCounterFissionTest {
                 assertEquals(fd[k], df[k], 1e-6 * (1 + Math.abs(fd[k])), "d/df[" + k + "]");
             }
             double[] shorter = java.util.Arrays.copyOf(f, 4000); // fails at iteration 4000, the buffer filled
+            // Both paths warmed up first, so that HotSpot compiles the failing one before the count starts.
             for (int i = 0; i < 200; i++) {
                 fast.handle().invokeExact(f, df, w, n, out);
+                assertThrows(ArrayIndexOutOfBoundsException.class, () -> {
+                    fast.handle().invokeExact(shorter, df, w, n, out);
+                });
             }
             long before = NativeMemoryProbe.mallocInUse();
             for (int i = 0; i < 20_000; i++) {
@@ -130,8 +134,9 @@ class FastMathCounterFissionTest {
                 });
             }
             long grown = NativeMemoryProbe.mallocInUse() - before;
-            // Leaking the buffer and its shadow would be 1.3 GB and 131 MB.
-            assertTrue(grown < 8 << 20, "malloc in use grew by " + grown + " bytes");
+            // Leaking the buffer and its shadow would be 1.3 GB and 131 MB. The JVM's own mallocs move the figure by
+            // about 10 MB either way (+10.5 MB in the whole module's run, -10 MB alone).
+            assertTrue(grown < 64 << 20, "malloc in use grew by " + grown + " bytes");
         }
     }
 
