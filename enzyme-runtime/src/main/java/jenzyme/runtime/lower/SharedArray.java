@@ -104,10 +104,6 @@ public record SharedArray(String variable, List<Assignment> assignments) impleme
         if (!raw.workerMessage().contains(MIXED)) {
             return raw;
         }
-        if (raw.workerMessage().contains(NESTED_MATRIX)) {
-            return DifferentiationException.reworded(raw, Messages.CANNOT_DIFFERENTIATE_REQUEST.format(
-                    entry.methodAsWritten(), Messages.MIXED_ACTIVITY_NESTED_MATRIX.format()));
-        }
         java.util.regex.Matcher constant = CONSTANT.matcher(raw.workerMessage());
         String problem = constant.find() ? Messages.MIXED_ACTIVITY_OF.format(constant.group(1).replaceFirst(
                 "^static\\..*\\.", "")) : Messages.MIXED_ACTIVITY.format();
@@ -116,12 +112,6 @@ public record SharedArray(String variable, List<Assignment> assignments) impleme
     }
 
     private static final String MIXED = "Enzyme (mixed activity): Mismatched activity";
-    /**
-     * The exit paths' cell of a matrix's row-length table ({@link ExitPaths#newMatrixAllocation}): in forward mode
-     * (and hvp) Enzyme refused it for every matrix allocated in a loop inside another loop (a matrix literal, new
-     * double[2][2] or a callee's matrix; one loop deep differentiates), though no Const array is involved.
-     */
-    private static final String NESTED_MATRIX = "Mismatched activity for:   %new.rowlens";
     /** The constant Enzyme quotes when it is an argument or a static field: a pointer with a name of ours. */
     private static final java.util.regex.Pattern CONSTANT = java.util.regex.Pattern.compile(
             "const val: ptr %([A-Za-z_$][A-Za-z0-9_$.]*)\\s*$");
