@@ -84,7 +84,6 @@ final class ArrayHandOver {
         LLVMValueRef count = ir.extractValue(result, 2);
         LLVMValueRef table = allocate(function, count, 8);
         LLVMValueRef freshLengths = allocate(function, count, 4);
-        module.rowLengthsAllocated(freshLengths);
         // Without either table no row is copied, and the caller frees no row (its count is 0).
         LLVMValueRef copied = ir.select(ir.or(ir.icmp(LLVMIntEQ, table, ir.zero(ir.ptr())),
                 ir.icmp(LLVMIntEQ, freshLengths, ir.zero(ir.ptr()))), ir.zero(ir.i32()), count);
