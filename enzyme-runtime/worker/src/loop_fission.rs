@@ -1,6 +1,6 @@
 //! `--fast-math` loop fission before Enzyme: a top-level counting loop whose running sum `s += v` gets `v` from one
-//! per-iteration scalar `t` through pure maths with vector variants (libmvec, jenzyme.runtime.llvm.VectorMaths) is
-//! split in two: the loop stores `t` into a scratch buffer of trip-count elements, and a new single-block loop maps
+//! per-iteration scalar `t` (and the counter `i`) through pure maths with vector variants (libmvec,
+//! jenzyme.runtime.llvm.VectorMaths) is split in two: the loop stores `t` into a scratch buffer of trip-count elements, and a new single-block loop maps
 //! the maths over the buffer and sums. LLVM 19 vectorises only innermost loops, so maths that sits in an outer loop
 //! (`./bench`'s LogReg: `log1p(exp(±t))` per row, after the dot-product loop) never ran 4 rows at a time; the new
 //! loop is innermost, in the primal and in the gradient's forward sweep alike. A diamond's phi becomes a select
@@ -85,7 +85,7 @@ impl Plan {
     unsafe fn find(header: LLVMBasicBlockRef, latch: LLVMBasicBlockRef, body: HashSet<LLVMBasicBlockRef>) -> Option<Plan> {
         let preds = predecessors(header);
         let preheader = *preds.iter().find(|b| !body.contains(b))?;
-        if preds.len() != 2 || successors(preheader).len() != 1 {
+        if preds.len() != 2 {
             return None;
         }
         // One way out: the latch's exit edge (failures leave through calls, not branches).
@@ -110,13 +110,13 @@ impl Plan {
         unsafe { !LLVMIsAInstruction(value).is_null() && self.body.contains(&LLVMGetInstructionParent(value)) }
     }
 
-    /// The seed with the largest slice that holds a vectorisable call and feeds nothing else.
+    /// The seed with the largest slice that holds a vectorisable call and shares no call with the rest of the loop.
     unsafe fn choose_seed(&mut self, header: LLVMBasicBlockRef) -> Option<()> {
         let mut candidates = Vec::new();
         let mut seen = HashSet::new();
         let mut work = vec![self.term];
         while let Some(value) = work.pop() {
-            if !self.in_loop(value) || !seen.insert(value) {
+            if !self.in_loop(value) || value == self.counter || !seen.insert(value) {
                 continue;
             }
             if LLVMGetTypeKind(LLVMTypeOf(value)) == LLVMTypeKind::LLVMDoubleTypeKind {
@@ -137,12 +137,8 @@ impl Plan {
             if !self.computable(self.term, seed, &mut state, &mut order) {
                 continue;
             }
-            let members: HashSet<LLVMValueRef> = order.iter().copied().collect();
-            let contained = order.iter().all(|i| {
-                users(*i).iter().all(|u| members.contains(u) || *u == self.next_sum || !LLVMIsATerminatorInst(*u).is_null())
-            });
             let vector = order.iter().any(|i| has_vector_variants(*i));
-            if contained && vector && best.as_ref().is_none_or(|(_, b)| b.len() < order.len()) {
+            if vector && self.cheap_to_share(&order) && best.as_ref().is_none_or(|(_, b)| b.len() < order.len()) {
                 best = Some((seed, order));
             }
         }
@@ -152,11 +148,32 @@ impl Plan {
         Some(())
     }
 
-    /// Whether `value` follows from `seed` and loop invariants through pure instructions; appends the in-loop ones
-    /// to `order` after their operands.
+    /// Whether what the loop still needs of the slice (its members used outside it, and what they are computed from)
+    /// is free of calls: those members are computed in both loops, which must not cost a second `sin` per row
+    /// (Transcendental's `t = k * STEP` feeds the sum's `sqrt(1 + b*b*t)` and the recurrence's `sin(b*x + t)`).
+    unsafe fn cheap_to_share(&self, order: &[LLVMValueRef]) -> bool {
+        let members: HashSet<LLVMValueRef> = order.iter().copied().collect();
+        let mut work: Vec<LLVMValueRef> = order.iter().copied().filter(|i| {
+            users(*i).iter().any(|u| !members.contains(u) && *u != self.next_sum && LLVMIsATerminatorInst(*u).is_null())
+        }).collect();
+        let mut shared = HashSet::new();
+        while let Some(value) = work.pop() {
+            if !members.contains(&value) || !shared.insert(value) {
+                continue;
+            }
+            if !LLVMIsACallInst(value).is_null() {
+                return false;
+            }
+            work.extend(self.inputs(value, self.kinds[&value]));
+        }
+        true
+    }
+
+    /// Whether `value` follows from `seed`, the counter and loop invariants through pure instructions; appends the
+    /// in-loop ones to `order` after their operands. The map loop counts as the loop did, so the counter is its own.
     unsafe fn computable(&self, value: LLVMValueRef, seed: LLVMValueRef, state: &mut HashMap<LLVMValueRef, bool>,
                          order: &mut Vec<LLVMValueRef>) -> bool {
-        if value == seed || !self.in_loop(value) {
+        if value == seed || value == self.counter || !self.in_loop(value) {
             return true;
         }
         if let Some(known) = state.get(&value) {

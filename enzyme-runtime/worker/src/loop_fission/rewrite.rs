@@ -9,12 +9,13 @@ use llvm_sys::prelude::*;
 use llvm_sys::LLVMIntPredicate;
 
 use super::{incoming_from, Plan, Pure};
-use crate::cfg::users;
+use crate::cfg::{successors, users};
 
 impl Plan {
-    pub(super) unsafe fn apply(&self, module: LLVMModuleRef) {
+    pub(super) unsafe fn apply(mut self, module: LLVMModuleRef) {
         let context = LLVMGetModuleContext(module);
         let builder = LLVMCreateBuilderInContext(context);
+        self.dedicate_preheader(context, builder);
         let i64_type = LLVMInt64TypeInContext(context);
         let double = LLVMTypeOf(self.seed);
         let (malloc_type, malloc) = declared(module, "malloc", i64_type, true);
@@ -46,6 +47,11 @@ impl Plan {
         let element = LLVMBuildInBoundsGEP2(builder, double, buffer, &mut k_index, 1, c"".as_ptr());
         let loaded = LLVMBuildLoad2(builder, double, element, c"fission.t".as_ptr());
         let mut emitted = HashMap::from([(self.seed, loaded)]);
+        if self.slice.iter().any(|v| self.uses_counter(*v)) {
+            let counter_type = LLVMTypeOf(self.counter);
+            let own = if counter_type == i64_type { k } else { LLVMBuildTrunc(builder, k, counter_type, c"".as_ptr()) };
+            emitted.insert(self.counter, own);
+        }
         let pairs = self.paired_calls();
         for value in &self.slice {
             self.emit(builder, *value, &pairs, &mut emitted);
@@ -99,6 +105,54 @@ impl Plan {
             }
         }
         LLVMDisposeBuilder(builder);
+    }
+
+    /// Gives the loop a block of its own before the header when it is entered straight from a branch (the entry's
+    /// `if (n > 0)` when no invariant was hoisted): the buffer's malloc must run only when the loop does, or it leaks.
+    /// The header's phis are rebuilt with the new block (the C API cannot change a phi's incoming block).
+    unsafe fn dedicate_preheader(&mut self, context: LLVMContextRef, builder: LLVMBuilderRef) {
+        if successors(self.preheader).len() == 1 {
+            return;
+        }
+        let header = LLVMGetInstructionParent(self.sum);
+        let own = LLVMInsertBasicBlockInContext(context, header, c"fission.preheader".as_ptr());
+        LLVMPositionBuilderAtEnd(builder, own);
+        LLVMBuildBr(builder, header);
+        let terminator = LLVMGetBasicBlockTerminator(self.preheader);
+        for i in 0..LLVMGetNumSuccessors(terminator) {
+            if LLVMGetSuccessor(terminator, i) == header {
+                LLVMSetSuccessor(terminator, i, own);
+            }
+        }
+        let mut phi = LLVMGetFirstInstruction(header);
+        while !phi.is_null() && !LLVMIsAPHINode(phi).is_null() {
+            let following = LLVMGetNextInstruction(phi);
+            LLVMPositionBuilderBefore(builder, phi);
+            let rebuilt = LLVMBuildPhi(builder, LLVMTypeOf(phi), c"".as_ptr());
+            for i in 0..LLVMCountIncoming(phi) {
+                let (mut value, mut block) = (LLVMGetIncomingValue(phi, i), LLVMGetIncomingBlock(phi, i));
+                if block == self.preheader {
+                    block = own;
+                }
+                LLVMAddIncoming(rebuilt, &mut value, &mut block, 1);
+            }
+            LLVMReplaceAllUsesWith(phi, rebuilt);
+            for held in [&mut self.counter, &mut self.sum, &mut self.seed] {
+                if *held == phi {
+                    *held = rebuilt;
+                }
+            }
+            LLVMInstructionEraseFromParent(phi);
+            phi = following;
+        }
+        self.preheader = own;
+    }
+
+    unsafe fn uses_counter(&self, value: LLVMValueRef) -> bool {
+        match self.kinds[&value] {
+            Pure::Plain => (0..LLVMGetNumOperands(value) as u32).any(|i| LLVMGetOperand(value, i) == self.counter),
+            Pure::Join { condition, on_true, on_false, .. } => [condition, on_true, on_false].contains(&self.counter),
+        }
     }
 
     /// The exit's phis, rebuilt: the C API cannot change a phi's incoming block.

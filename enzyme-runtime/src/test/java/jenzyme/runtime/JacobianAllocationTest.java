@@ -9,7 +9,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Random;
 import jenzyme.runtime.ad.JacobianOptions;
@@ -17,6 +16,7 @@ import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.bind.NativeBinder;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
+import jenzyme.runtime.testing.SettledAllocation;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,8 +24,7 @@ import org.junit.jupiter.api.Test;
  * two forward Jacobians, then a third (compressed in 4 lanes, a returned array in sweeps of 4, dense in 8) and a
  * reverse one, each called alone and then in turn. Arrays of 20 doubles: calls with less than 256 bytes of arrays
  * always take CallRoute's copying route, which allocates. The JIT needs time to compile, so each is called in
- * batches until one batch allocates nothing, for at most {@value #SETTLE_SECONDS} s: a count of 200 batches (3 s)
- * ended before C2 had compiled the calls in a CI run at load 17, at 288 bytes per call.
+ * batches until one batch allocates nothing ({@link SettledAllocation}).
  *
  * <p>It runs in a JVM of its own with C2's escape analysis off (enzyme-runtime's pom), so that nothing here relies on
  * the JIT removing an allocation: in the JVM of the whole suite, after 37 other test classes, the first Jacobian kept
@@ -41,9 +40,6 @@ import org.junit.jupiter.api.Test;
  * Jacobian this test still does what such code does ({@link #exerciseTheSignatureNatively}).
  */
 class JacobianAllocationTest {
-
-    private static final int SETTLE_SECONDS = 60;
-    private static final int CALLS = 2_000;
 
     private static final String SOURCE = """
             package al;
@@ -64,8 +60,9 @@ class JacobianAllocationTest {
             }
             """;
 
-    private record Call(Jacobian jacobian, double[][] matrix, Object[] arguments) {
-        void run() {
+    private record Call(Jacobian jacobian, double[][] matrix, Object[] arguments) implements SettledAllocation.Call {
+        @Override
+        public void run() {
             jacobian.into(matrix, arguments);
         }
     }
@@ -98,10 +95,10 @@ class JacobianAllocationTest {
             for (int count = 1; count <= calls.size(); count++) {
                 Call newest = calls.get(count - 1);
                 newest.run();
-                double alone = bytesPerCallOnceSettled(List.of(newest));
+                double alone = SettledAllocation.bytesPerRound(List.of(newest));
                 assertEquals(0, alone, newest.jacobian().shape().entry().methodName() + " alone, Jacobian " + count
                         + " of the JVM: bytes per call");
-                double inTurn = bytesPerCallOnceSettled(calls.subList(0, count));
+                double inTurn = SettledAllocation.bytesPerRound(calls.subList(0, count));
                 assertEquals(0, inTurn, count + " Jacobians called in turn: bytes per round");
             }
             assertEquals(4, lorenz.compressedWidth(), "Lorenz-96 compressed, in sweeps of 4 lanes");
@@ -152,30 +149,5 @@ class JacobianAllocationTest {
                         memory[2], 10, memory[3]);
             }
         }
-    }
-
-    /**
-     * Bytes allocated per round of {@code calls} (each called once, in turn) in the first batch that allocates
-     * nothing, or in the last batch begun within {@value #SETTLE_SECONDS} s.
-     */
-    private static double bytesPerCallOnceSettled(List<Call> calls) {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long thread = Thread.currentThread().threadId();
-        Call[] each = calls.toArray(Call[]::new);
-        long bytes = 0;
-        long deadline = System.nanoTime() + SETTLE_SECONDS * 1_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            long before = threads.getThreadAllocatedBytes(thread);
-            for (int k = 0; k < CALLS; k++) {
-                for (Call call : each) {
-                    call.run();
-                }
-            }
-            bytes = threads.getThreadAllocatedBytes(thread) - before;
-            if (bytes == 0) {
-                break;
-            }
-        }
-        return bytes / (double) CALLS;
     }
 }

@@ -287,12 +287,9 @@ class PipelineDerivativeTest {
         double[] v = random.doubles(n, -1, 1).toArray();
         double[] hv = new double[n];
         hvp.handle().invokeExact(p, v, hv, (double[]) null);
+        double[] expected = jenzyme.runtime.testing.HessianVectorFixtures.rosenbrockHessianTimes(p, v);
         for (int i = 0; i < n; i++) {
-            double diagonal = (i > 0 ? 200 : 0) + (i + 1 < n ? 1200 * p[i] * p[i] - 400 * p[i + 1] + 2 : 0);
-            double expected = diagonal * v[i]
-                    + (i > 0 ? -400 * p[i - 1] * v[i - 1] : 0)
-                    + (i + 1 < n ? -400 * p[i] * v[i + 1] : 0);
-            assertEquals(expected, hv[i], 1e-10 * (1 + Math.abs(expected)), "(Hv)[" + i + "]");
+            assertEquals(expected[i], hv[i], 1e-10 * (1 + Math.abs(expected[i])), "(Hv)[" + i + "]");
         }
         double[] first = hv.clone();
         hvp.handle().invokeExact(p, v, hv, (double[]) null);

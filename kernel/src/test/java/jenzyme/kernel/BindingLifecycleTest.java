@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What happens to a binding when the notebook changes under it, as a notebook user meets it: a redefined class
@@ -22,24 +21,12 @@ class BindingLifecycleTest {
             final class Sp { final double k; Sp(double k) { this.k = k; } double e(double x) { return k * %s; } }
             """;
 
-    private static JEnzymeKernel kernel;
-    private static NotebookCells cells;
-
-    @BeforeAll
-    static void start() throws Exception {
-        kernel = JEnzymeKernel.start();
-        cells = new NotebookCells(kernel);
-        kernel.session().define("""
-                String errorOf(Runnable call) {
-                    try { call.run(); return "no error"; } catch (RuntimeException e) { return e.getMessage(); }
-                }
-                """);
-    }
-
-    @AfterAll
-    static void stop() {
-        kernel.onShutdown(false);
-    }
+    @RegisterExtension
+    static final NotebookCells cells = new NotebookCells("""
+            String errorOf(Runnable call) {
+                try { call.run(); return "no error"; } catch (RuntimeException e) { return e.getMessage(); }
+            }
+            """);
 
     @Test
     void redefiningTheReceiversClassRetiresTheInstanceMethodBinding() throws Exception {
@@ -51,33 +38,33 @@ class BindingLifecycleTest {
                 }
                 Spring spring = new Spring(3.0, 1.0);
                 """;
-        kernel.runCell(spring.formatted("0.5 * k * d * d"));
-        kernel.runCell("%autodiff reverse spring.energy");
+        cells.run(spring.formatted("0.5 * k * d * d"));
+        cells.run("%autodiff reverse spring.energy");
         // 0.5 k (x - r)^2 at k = 3, r = 1, x = 2: value 1.5, d/dx = k (x - r) = 3
         assertArrayEquals(new double[] {1.5, 3.0}, cells.numbers("energy_grad(2.0).value(), energy_grad(2.0).dx()"));
 
-        kernel.runCell(spring.formatted("k * d * d * d")); // QA R1: the old body ran on (1.5 and 3 against 3 and 9)
+        cells.run(spring.formatted("k * d * d * d")); // QA R1: the old body ran on (1.5 and 3 against 3 and 9)
         assertEquals("class Spring was redefined since %autodiff; re-run %autodiff reverse spring.energy",
                 cells.text("errorOf(() -> energy_grad(2.0))").replace("\"", ""));
 
-        kernel.runCell("%autodiff reverse spring.energy");
+        cells.run("%autodiff reverse spring.energy");
         // k (x - r)^3: value 3, d/dx = 3 k (x - r)^2 = 9
         assertArrayEquals(new double[] {3.0, 9.0}, cells.numbers("energy_grad(2.0).value(), energy_grad(2.0).dx()"));
     }
 
     @Test
     void aRetiredBindingQuotesTheLineThatMadeItNameIncluded() throws Exception {
-        kernel.runCell("double sq3(double x) { return x * x * x; }");
-        kernel.runCell("%autodiff reverse sq3 --name cube");
+        cells.run("double sq3(double x) { return x * x * x; }");
+        cells.run("%autodiff reverse sq3 --name cube");
         assertArrayEquals(new double[] {12.0}, cells.numbers("cube_grad(2.0).dx()"));
-        kernel.runCell("double sq3(double x) { return x * x; }");
+        cells.run("double sq3(double x) { return x * x; }");
         assertEquals("sq3 changed since %autodiff; re-run %autodiff reverse sq3 --name cube",
                 cells.text("errorOf(() -> cube_grad(2.0))").replace("\"", ""));
     }
 
     @Test
     void aCheckpointRefusalQuotesTheLineOfTheLocalItCannotCarry() throws Exception {
-        kernel.runCell("""
+        cells.run("""
                 double osc(double[] p, double h, long steps) {
                     int[] hits = {0};
                     double y = 1;
@@ -97,7 +84,7 @@ class BindingLifecycleTest {
 
     @Test
     void creatingAnObjectOfANonFinalClassIsRefusedSayingToDeclareItFinal() throws Exception {
-        kernel.runCell("""
+        cells.run("""
                 class Acc { double total; void add(double v) { total += v; } }
                 double useAcc(double[] x) { Acc a = new Acc(); for (double v : x) a.add(v * v); return a.total; }
                 """);
@@ -109,14 +96,14 @@ class BindingLifecycleTest {
 
     @Test
     void anExceptionThrownByCompiledCodeShowsNoJdkFramesOfTheBinding() throws Exception {
-        kernel.runCell("""
+        cells.run("""
                 double safeLog(double x) { if (x <= 0) throw new IllegalArgumentException("x must be positive"); return Math.log(x); }
                 String framesOf(Runnable call) {
                     try { call.run(); return "no error"; }
                     catch (RuntimeException e) { return e.getMessage() + " " + java.util.Arrays.toString(e.getStackTrace()); }
                 }
                 """);
-        kernel.runCell("%autodiff reverse safeLog");
+        cells.run("%autodiff reverse safeLog");
         String frames = cells.text("framesOf(() -> safeLog_grad(-1.0))");
         assertTrue(frames.startsWith("\"x must be positive "), frames);
         // QA R11: java.util.Optional.map sat between the cell's frames and the binding's
@@ -125,19 +112,19 @@ class BindingLifecycleTest {
 
     @Test
     void aReceiverResetByAClassRedefinitionGivesTheRetirementNotJShellsNullPointer() throws Exception {
-        kernel.runCell(SPRING.formatted("x * x") + "Sp sp3 = new Sp(2);");
-        kernel.runCell("%autodiff reverse sp3.e --name spe");
-        kernel.runCell("%autodiff forward sp3.e --name spe");
-        kernel.runCell("%jit sp3.e --name spe");
-        kernel.runCell("%autodiff forward sp3.e --width 2 --name spw");
-        kernel.runCell("%autodiff hvp sp3.e --name sph");
+        cells.run(SPRING.formatted("x * x") + "Sp sp3 = new Sp(2);");
+        cells.run("%autodiff reverse sp3.e --name spe");
+        cells.run("%autodiff forward sp3.e --name spe");
+        cells.run("%jit sp3.e --name spe");
+        cells.run("%autodiff forward sp3.e --width 2 --name spw");
+        cells.run("%autodiff hvp sp3.e --name sph");
         // 2 x^2 at 1.5: value 4.5, d/dx = 4 x = 6 (x2 for the second lane's tangent 2); H v with v = dx: d2/dx2 = 2 k
         assertArrayEquals(new double[] {4.5, 6.0, 6.0, 4.5, 12.0, 4.0},
                 cells.numbers("spe_grad(1.5).value(), spe_grad(1.5).dx(), spe_fwd(new Sp(0), 1.5, 1).dvalue(), "
                         + "spe_native(1.5), spw_fwd(new Sp[] {new Sp(0), new Sp(0)}, 1.5, new double[] {1, 2}).dvalue()[1], "
                         + "sph_hvp(new Sp(0), 1.5, 1).hvx()"));
 
-        kernel.runCell(SPRING.formatted("x * x * x")); // sp3 is now null: JShell reset it with its class
+        cells.run(SPRING.formatted("x * x * x")); // sp3 is now null: JShell reset it with its class
         for (String call : new String[] {"spe_grad(1.5)", "spe_grad_into(1.5, new double[2])", "spe_fwd(new Sp(0), 1.5, 1)"}) {
             assertEquals("class Sp was redefined since %autodiff; re-run %autodiff "
                     + (call.contains("fwd") ? "forward" : "reverse") + " sp3.e --name spe",
@@ -151,28 +138,28 @@ class BindingLifecycleTest {
             assertTrue(error.startsWith("class Sp was redefined since %autodiff; re-run %autodiff "), error);
         }
 
-        kernel.runCell("sp3 = new Sp(2);");
-        kernel.runCell("%autodiff reverse sp3.e --name spe");
+        cells.run("sp3 = new Sp(2);");
+        cells.run("%autodiff reverse sp3.e --name spe");
         // 2 x^3 at 1.5: value 6.75, d/dx = 6 x^2 = 13.5
         assertArrayEquals(new double[] {6.75, 13.5}, cells.numbers("spe_grad(1.5).value(), spe_grad(1.5).dx()"));
     }
 
     @Test
     void aReceiverTheUserSetToNullIsNamedInTheirWords() throws Exception {
-        kernel.runCell("final class Quad { final double a; Quad(double a) { this.a = a; } "
+        cells.run("final class Quad { final double a; Quad(double a) { this.a = a; } "
                 + "double q(double x) { return a * x * x; } }\nQuad quad = new Quad(3);");
-        kernel.runCell("%autodiff reverse quad.q");
+        cells.run("%autodiff reverse quad.q");
         assertArrayEquals(new double[] {12.0}, cells.numbers("q_grad(2.0).dx()"));
-        kernel.runCell("quad = null;");
+        cells.run("quad = null;");
         assertEquals("quad is null: this binding calls quad.q on the object quad holds at each "
                 + "call; assign it an object first", cells.text("errorOf(() -> q_grad(2.0))").replace("\"", ""));
-        kernel.runCell("quad = new Quad(0.5);");
+        cells.run("quad = new Quad(0.5);");
         assertArrayEquals(new double[] {2.0}, cells.numbers("q_grad(2.0).dx()"));
     }
 
     @Test
     void aSecondObjectsMethodOfTheSameNameDoesNotSilentlyTakeTheFirstsBinding() throws Exception {
-        kernel.runCell("final class Well { final double c; Well(double c) { this.c = c; } "
+        cells.run("final class Well { final double c; Well(double c) { this.c = c; } "
                 + "double depth(double x) { return c * x * x; } }\nWell w1 = new Well(1); Well w2 = new Well(5);");
         String bound = cells.text("%autodiff reverse w1.depth");
         assertTrue(bound.contains("Reverse-mode derivative of w1.depth bound"), bound);
@@ -181,15 +168,15 @@ class BindingLifecycleTest {
         assertTrue(refused.contains("depth_grad is the binding of w1.depth; w2.depth would take it over: give w2.depth "
                 + "bindings of its own with --name w2_depth, or take depth_grad over on purpose with --name depth"),
                 refused);
-        kernel.runCell("double depth(double x) { return -x; }");
+        cells.run("double depth(double x) { return -x; }");
         assertTrue(cells.refusal("%autodiff reverse depth").contains("depth_grad is the binding of w1.depth; depth "
                 + "would take it over"));
         // d/dx c x^2 = 2 c x at x = 3: w1 gives 6 and kept it through both refusals, w2 gives 30
         assertArrayEquals(new double[] {6.0}, cells.numbers("depth_grad(3.0).dx()"));
 
-        kernel.runCell("%autodiff reverse w2.depth --name w2_depth");
+        cells.run("%autodiff reverse w2.depth --name w2_depth");
         assertArrayEquals(new double[] {6.0, 30.0}, cells.numbers("depth_grad(3.0).dx(), w2_depth_grad(3.0).dx()"));
-        kernel.runCell("%autodiff reverse w2.depth --name depth"); // on purpose
+        cells.run("%autodiff reverse w2.depth --name depth"); // on purpose
         assertArrayEquals(new double[] {30.0}, cells.numbers("depth_grad(3.0).dx()"));
     }
 }

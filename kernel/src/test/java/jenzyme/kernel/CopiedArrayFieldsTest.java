@@ -1,16 +1,14 @@
 package jenzyme.kernel;
 
+import static jenzyme.runtime.testing.CentralDifferences.along;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.Random;
-import jenzyme.magics.binding.CompilerSession;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,33 +45,22 @@ class CopiedArrayFieldsTest {
             }
             """;
 
-    private static JEnzymeKernel kernel;
-    private static NotebookCells cells;
-    private static CompilerSession compiler;
+    @RegisterExtension
+    static final NotebookCells cells = new NotebookCells(PARTICLE);
     private static MethodHandle run;
     private static MethodHandle make;
 
     @BeforeAll
     static void start() throws Exception {
-        kernel = JEnzymeKernel.start();
-        cells = new NotebookCells(kernel);
-        compiler = new CompilerSession(kernel.session());
-        kernel.session().define(PARTICLE);
-        run = compiler.jvmHandle(compiler.method("run"));
-        Class<?> particle = run.type().parameterType(0);
-        make = MethodHandles.privateLookupIn(particle, MethodHandles.lookup()).findConstructor(particle,
-                MethodType.methodType(void.class, double[].class, double[].class, double.class, long.class));
-    }
-
-    @AfterAll
-    static void stop() {
-        kernel.onShutdown(false);
+        run = cells.handle("run");
+        make = NotebookCells.constructor(run.type().parameterType(0), double[].class, double[].class, double.class,
+                long.class);
     }
 
     @Test
     void theNativeCallLeavesTheObjectAsTheJvmsOwnCallDoes() throws Throwable {
         assertTrue(cells.text("%jit run").contains("run_native(Particle p, double h, int n)"));
-        MethodHandle nativeRun = compiler.jvmHandle(compiler.method("run_native"));
+        MethodHandle nativeRun = cells.handle("run_native");
         Random random = new Random(3);
         for (int trial = 0; trial < 30; trial++) {
             double[] pos = random.doubles(4, -1.5, 1.5).toArray(), vel = random.doubles(4, -1, 1).toArray();
@@ -93,8 +80,8 @@ class CopiedArrayFieldsTest {
         assertTrue(cells.text("%autodiff reverse run").contains(
                 "run_grad_into(Particle p, double[] dp, double[] dp$pos, double[] dp$vel, double h, int n, double[] dActive)"));
         cells.text("%autodiff forward run");
-        MethodHandle reverse = compiler.jvmHandle(compiler.method("run_grad"));
-        MethodHandle forward = compiler.jvmHandle(compiler.method("run_fwd"));
+        MethodHandle reverse = cells.handle("run_grad");
+        MethodHandle forward = cells.handle("run_fwd");
         double[] pos = {0.3, -0.7, 1.1}, vel = {0.2, 0.5, -0.4};
         double t = 0.25, h = 0.1;
         int n = 5;
@@ -136,7 +123,7 @@ class CopiedArrayFieldsTest {
                 "fixedvel_grad_into(Particle p, double[] dp, double[] dp$pos, double h, int n, double[] dActive)"));
         // (vel is written from pos here, so its Const drops that path from dpos, as for any Const array written
         // with active values: only the partials' presence is checked)
-        Object fixed = read(compiler.jvmHandle(compiler.method("fixedvel_grad")).invoke(particle(new double[] {0.4, -0.2,
+        Object fixed = read(cells.handle("fixedvel_grad").invoke(particle(new double[] {0.4, -0.2,
                 0.9}, new double[] {0.1, -0.3, 0.6}, 0.5), 0.05, 3), "dp");
         assertEquals(3, ((double[]) field(fixed, "pos")).length, "dpos");
         assertEquals(null, field(fixed, "vel"), "no partials for the Const array");
@@ -149,13 +136,13 @@ class CopiedArrayFieldsTest {
     void hvpOfSuchAClassIsTheDerivativeOfItsGradientAndLeavesTheObjectAsTheJvmDoes() throws Throwable {
         // one step: Enzyme's second sweep over run's outer loop fails on its own caches ("mixed activity", the
         // open hvp-of-loops issue), whatever the stubs pass
-        kernel.session().define("double once(Particle p, double h, int n) { p.step(h); return p.energy(); }");
+        cells.define("double once(Particle p, double h, int n) { p.step(h); return p.energy(); }");
         assertTrue(cells.text("%autodiff hvp once").contains("OnceHvp once_hvp(Particle p, Particle vp, double h,"
                 + " double vh, int n)"));
         cells.text("%autodiff reverse once --name rg");
-        MethodHandle hvp = compiler.jvmHandle(compiler.method("once_hvp"));
-        MethodHandle once = compiler.jvmHandle(compiler.method("once"));
-        MethodHandle gradient = compiler.jvmHandle(compiler.method("rg_grad"));
+        MethodHandle hvp = cells.handle("once_hvp");
+        MethodHandle once = cells.handle("once");
+        MethodHandle gradient = cells.handle("rg_grad");
         double[] pos = {0.3, -0.8, 1.1}, vel = {0.2, 0.5, -0.4}, vpos = {0.5, -0.25, 1}, vvel = {-1, 0.75, 0.5};
         double t = 0.7, h = 0.05, vt = 0.3, vh = -0.2;
         int n = 1;
@@ -169,8 +156,8 @@ class CopiedArrayFieldsTest {
         assertEquals(field(onJvm, "steps"), field(p, "steps"));
         // central differences of the compiled gradient (pos, vel, t, h) along v
         double e = 1e-6;
-        double[] up = gradientAt(gradient, moved(pos, vpos, e), moved(vel, vvel, e), t + e * vt, h + e * vh, n);
-        double[] down = gradientAt(gradient, moved(pos, vpos, -e), moved(vel, vvel, -e), t - e * vt, h - e * vh, n);
+        double[] up = gradientAt(gradient, along(pos, vpos, e), along(vel, vvel, e), t + e * vt, h + e * vh, n);
+        double[] down = gradientAt(gradient, along(pos, vpos, -e), along(vel, vvel, -e), t - e * vt, h - e * vh, n);
         Object hp = read(product, "hvp");
         double[] got = flat((double[]) field(hp, "pos"), (double[]) field(hp, "vel"), (double) field(hp, "t"),
                 (double) read(product, "hvh"));
@@ -196,14 +183,6 @@ class CopiedArrayFieldsTest {
         all[all.length - 2] = t;
         all[all.length - 1] = h;
         return all;
-    }
-
-    private static double[] moved(double[] at, double[] direction, double e) {
-        double[] moved = at.clone();
-        for (int i = 0; i < moved.length; i++) {
-            moved[i] += e * direction[i];
-        }
-        return moved;
     }
 
     private static Object particle(double[] pos, double[] vel, double t) throws Throwable {

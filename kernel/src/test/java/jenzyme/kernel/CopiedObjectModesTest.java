@@ -1,18 +1,16 @@
 package jenzyme.kernel;
 
+import static jenzyme.runtime.testing.CentralDifferences.along;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.Random;
-import jenzyme.magics.binding.CompilerSession;
 import jenzyme.magics.binding.VectorFunctions;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,27 +56,16 @@ class CopiedObjectModesTest {
     /** The fields of Meter that have tangents and partials, in declaration order. */
     private static final String[] FLOATING = {"sum", "rate", "scale"};
 
-    private static JEnzymeKernel kernel;
-    private static NotebookCells cells;
-    private static CompilerSession compiler;
+    @RegisterExtension
+    static final NotebookCells cells = new NotebookCells(METER);
     private static MethodHandle bump;
     private static MethodHandle make;
 
     @BeforeAll
     static void start() throws Exception {
-        kernel = JEnzymeKernel.start();
-        cells = new NotebookCells(kernel);
-        compiler = new CompilerSession(kernel.session());
-        kernel.session().define(METER);
-        bump = stub("bump");
-        Class<?> meter = bump.type().parameterType(0);
-        make = MethodHandles.privateLookupIn(meter, MethodHandles.lookup()).findConstructor(meter,
-                MethodType.methodType(void.class, double.class, double.class, int.class, double.class, boolean.class));
-    }
-
-    @AfterAll
-    static void stop() {
-        kernel.onShutdown(false);
+        bump = cells.handle("bump");
+        make = NotebookCells.constructor(bump.type().parameterType(0), double.class, double.class, int.class,
+                double.class, boolean.class);
     }
 
     @Test
@@ -86,7 +73,7 @@ class CopiedObjectModesTest {
         assertTrue(cells.text("%autodiff forward bump").contains("BumpTangent bump_fwd(Meter m, Meter tm, double x,"
                 + " double tx)"));
         cells.text("%autodiff reverse bump");
-        MethodHandle forward = stub("bump_fwd"), reverse = stub("bump_grad");
+        MethodHandle forward = cells.handle("bump_fwd"), reverse = cells.handle("bump_grad");
         Random random = new Random(5);
         int thrown = 0;
         for (int trial = 0; trial < 40; trial++) {
@@ -115,7 +102,7 @@ class CopiedObjectModesTest {
             }
             // along (direction, tx) from (at, x): the value's tangent and the fields' tangents at exit
             double h = 1e-6;
-            Object up = meter(step(at, direction, h), count), down = meter(step(at, direction, -h), count);
+            Object up = meter(along(at, direction, h), count), down = meter(along(at, direction, -h), count);
             double fd = ((double) bump.invoke(up, x + h * tx) - (double) bump.invoke(down, x - h * tx)) / (2 * h);
             Object tangent = forward.invoke(meter(at, count), tm = meter(direction, 7), x, tx);
             double dvalue = (double) read(tangent, "dvalue");
@@ -147,7 +134,7 @@ class CopiedObjectModesTest {
                 "FixedTangent fixed_fwd(Meter m, double x, double tx)"));
         Object m = meter(new double[] {0.5, 0.25, 1.5}, 2), onJvm = meter(new double[] {0.5, 0.25, 1.5}, 2);
         double value = (double) bump.invoke(onJvm, 1.25);
-        assertEquals(value, (double) read(stub("fixed_fwd").invoke(m, 1.25, 1.0), "value"));
+        assertEquals(value, (double) read(cells.handle("fixed_fwd").invoke(m, 1.25, 1.0), "value"));
         assertArrayEquals(state(onJvm), state(m), 0);
     }
 
@@ -156,7 +143,7 @@ class CopiedObjectModesTest {
         assertTrue(cells.text("%autodiff forward bump --width 3 --name lanes").contains(
                 "LanesTangents lanes_fwd(Meter m, Meter[] tm, double x, double[] tx)"));
         cells.text("%autodiff forward bump --name single");
-        MethodHandle lanes = stub("lanes_fwd"), single = stub("single_fwd");
+        MethodHandle lanes = cells.handle("lanes_fwd"), single = cells.handle("single_fwd");
         Random random = new Random(9);
         for (int trial = 0; trial < 12; trial++) {
             double[] at = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0.5, 1)};
@@ -190,14 +177,14 @@ class CopiedObjectModesTest {
     void gradcheckAndPlotSampleTheFieldsOfAnObjectCopiedBack() throws Throwable {
         assertTrue(cells.text("%gradcheck relax --points 5 --seed 2").startsWith(
                 "gradcheck passed: 5 points × 3 components"));
-        kernel.runCell("%plot relax --at 0.5,1,0.3 --coord 2 --x 0:1"); // raises if refused
+        cells.run("%plot relax --at 0.5,1,0.3 --coord 2 --x 0:1"); // raises if refused
         // x = (c.u, c.w, k): the JVM's value on a new Cell, the compiled gradient vs central differences of it
-        VectorFunctions relax = compiler.sampled(compiler.method("relax"), java.util.Map.of());
+        VectorFunctions relax = cells.compiler().sampled(cells.compiler().method("relax"), java.util.Map.of());
         assertEquals(3, relax.dimension());
         Random random = new Random(3);
         for (int trial = 0; trial < 10; trial++) {
             double[] x = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0, 0.5)};
-            assertEquals((double) stub("relax").invoke(cell(x[0], x[1]), x[2]), relax.value().applyAsDouble(x), 0);
+            assertEquals((double) cells.handle("relax").invoke(cell(x[0], x[1]), x[2]), relax.value().applyAsDouble(x), 0);
             double[] gradient = relax.gradient().apply(x);
             for (int i = 0; i < 3; i++) {
                 double[] up = x.clone(), down = x.clone();
@@ -214,13 +201,13 @@ class CopiedObjectModesTest {
         assertTrue(cells.text("%autodiff hvp relax").contains("RelaxHvp relax_hvp(Cell c, Cell vc, double k,"
                 + " double vk)"));
         cells.text("%autodiff reverse relax");
-        MethodHandle hvp = stub("relax_hvp"), gradient = stub("relax_grad");
+        MethodHandle hvp = cells.handle("relax_hvp"), gradient = cells.handle("relax_grad");
         Random random = new Random(17);
         for (int trial = 0; trial < 10; trial++) {
             double[] x = {random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(0, 0.5)};
             double[] v = random.doubles(3, -1, 1).toArray();
             Object c = cell(x[0], x[1]), onJvm = cell(x[0], x[1]);
-            stub("relax").invoke(onJvm, x[2]);
+            cells.handle("relax").invoke(onJvm, x[2]);
             Object product = hvp.invoke(c, cell(v[0], v[1]), x[2], v[2]);
             assertArrayEquals(cellFields(onJvm), cellFields(c), 0, "fields after the call, trial " + trial);
             double[] got = {cellFields(read(product, "hvc"))[0], cellFields(read(product, "hvc"))[1],
@@ -239,10 +226,10 @@ class CopiedObjectModesTest {
                 + " double vx)"));
         Object m = meter(new double[] {0.5, 0.25, 1.5}, 2), onJvm = meter(new double[] {0.5, 0.25, 1.5}, 2);
         bump.invoke(onJvm, 1.25);
-        stub("bump_hvp").invoke(m, meter(new double[] {1, 0, 0}, 0), 1.25, 0.0);
+        cells.handle("bump_hvp").invoke(m, meter(new double[] {1, 0, 0}, 0), 1.25, 0.0);
         assertArrayEquals(state(onJvm), state(m), 0);
         assertEquals("vm is null", assertThrows(NullPointerException.class,
-                () -> stub("bump_hvp").invoke(m, null, 1.25, 0.0)).getMessage());
+                () -> cells.handle("bump_hvp").invoke(m, null, 1.25, 0.0)).getMessage());
     }
 
     private static double[] gradientAt(MethodHandle gradient, double u, double w, double k) throws Throwable {
@@ -257,7 +244,7 @@ class CopiedObjectModesTest {
 
     @Test
     void aMethodReturningAnArrayGivesItsJvpIntoCallersArraysAndTheJacobianIsRefusedInWords() throws Throwable {
-        kernel.session().define("""
+        cells.define("""
                 double[] bumped(Meter m, double x) {
                     m.sum += m.scale * x * x;
                     m.rate *= x;
@@ -268,7 +255,7 @@ class CopiedObjectModesTest {
         String bound = cells.text("%autodiff forward bumped");
         assertTrue(bound.contains("void bumped_jvp_into(Meter m, Meter tm, double x, double tx, double[] y,"
                 + " double[] ty)") && !bound.contains("bumped_jvp("), bound);
-        MethodHandle jvp = stub("bumped_jvp_into"), jvm = stub("bumped");
+        MethodHandle jvp = cells.handle("bumped_jvp_into"), jvm = cells.handle("bumped");
         Random random = new Random(23);
         for (int trial = 0; trial < 10; trial++) {
             double s = random.nextGaussian(), r = random.nextGaussian(), c = random.nextDouble(0.5, 2),
@@ -290,26 +277,13 @@ class CopiedObjectModesTest {
                 + " _jvp_into, --width) and hvp, not yet after %autodiff jacobian"));
     }
 
-    private static MethodHandle stub(String name) {
-        return compiler.jvmHandle(compiler.method(name));
-    }
-
     private static Object meter(double[] floating, int count) throws Throwable {
         return make.invoke(floating[0], floating[1], count, floating[2], false);
     }
 
     private static Object cell(double u, double w) throws Throwable {
-        Class<?> type = stub("relax").type().parameterType(0);
-        return MethodHandles.privateLookupIn(type, MethodHandles.lookup()).findConstructor(type,
-                MethodType.methodType(void.class, double.class, double.class)).invoke(u, w);
-    }
-
-    private static double[] step(double[] at, double[] direction, double h) {
-        double[] moved = at.clone();
-        for (int i = 0; i < moved.length; i++) {
-            moved[i] += h * direction[i];
-        }
-        return moved;
+        Class<?> type = cells.handle("relax").type().parameterType(0);
+        return NotebookCells.constructor(type, double.class, double.class).invoke(u, w);
     }
 
     /** sum, rate, scale. */

@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Lambda parameters in the modes beyond reverse/forward (docs/LAMBDAS.md): the Jacobian modes and
@@ -15,49 +14,37 @@ import org.junit.jupiter.api.Test;
  */
 class LambdaModesTest {
 
-    private static JEnzymeKernel kernel;
-    private static NotebookCells cells;
-
-    @BeforeAll
-    static void start() throws Exception {
-        kernel = JEnzymeKernel.start();
-        cells = new NotebookCells(kernel);
-        kernel.session().define("""
-                @FunctionalInterface
-                interface Pair { double of(double a, double b); }
-                final class Scaled {
-                    final double s;
-                    Scaled(double s) { this.s = s; }
-                    double cube(double a, double b) { return s * a * a * b; }
-                }
-                double[] chain(Pair g, double[] x) {
-                    double[] y = new double[x.length];
-                    for (int i = 0; i < x.length; i++) y[i] = g.of(x[i], x[(i + 1) % x.length]);
-                    return y;
-                }
-                void chainInto(Pair g, double[] x, double[] y) {
-                    for (int i = 0; i < y.length; i++) y[i] = g.of(x[i], x[(i + 1) % x.length]);
-                }
-                double decayAt(java.util.function.DoubleBinaryOperator f, double y0, double t1) {
-                    int n = 100;
-                    double h = t1 / n, y = y0, t = 0;
-                    for (int i = 0; i < n; i++) { y += h * f.applyAsDouble(t, y); t += h; }
-                    return y;
-                }
-                double total(java.util.function.DoubleUnaryOperator h, double[] x, double w) {
-                    double s = 0;
-                    for (double v : x) s += w * h.applyAsDouble(v);
-                    return s;
-                }
-                """);
-        kernel.session().define("double c = 0.5; double[] x = {0.3, -1.2, 0.8};");
-        kernel.session().define("java.util.function.DoubleUnaryOperator expOf(double a) { return v -> Math.exp(a * v); }");
-    }
-
-    @AfterAll
-    static void stop() {
-        kernel.onShutdown(false);
-    }
+    @RegisterExtension
+    static final NotebookCells cells = new NotebookCells("""
+            @FunctionalInterface
+            interface Pair { double of(double a, double b); }
+            final class Scaled {
+                final double s;
+                Scaled(double s) { this.s = s; }
+                double cube(double a, double b) { return s * a * a * b; }
+            }
+            double[] chain(Pair g, double[] x) {
+                double[] y = new double[x.length];
+                for (int i = 0; i < x.length; i++) y[i] = g.of(x[i], x[(i + 1) % x.length]);
+                return y;
+            }
+            void chainInto(Pair g, double[] x, double[] y) {
+                for (int i = 0; i < y.length; i++) y[i] = g.of(x[i], x[(i + 1) % x.length]);
+            }
+            double decayAt(java.util.function.DoubleBinaryOperator f, double y0, double t1) {
+                int n = 100;
+                double h = t1 / n, y = y0, t = 0;
+                for (int i = 0; i < n; i++) { y += h * f.applyAsDouble(t, y); t += h; }
+                return y;
+            }
+            double total(java.util.function.DoubleUnaryOperator h, double[] x, double w) {
+                double s = 0;
+                for (double v : x) s += w * h.applyAsDouble(v);
+                return s;
+            }
+            """,
+            "double c = 0.5; double[] x = {0.3, -1.2, 0.8};",
+            "java.util.function.DoubleUnaryOperator expOf(double a) { return v -> Math.exp(a * v); }");
 
     /** dy_i/dx_j of y_i = g(x_i, x_{i+1 mod n}) with ∂g/∂a = ga(a, b), ∂g/∂b = gb(a, b). */
     private static double[][] expected(double[] x, java.util.function.DoubleBinaryOperator ga,
@@ -84,7 +71,7 @@ class LambdaModesTest {
                     + " double[] x)"));
             assertRows(sine, cells.matrix("chain_jac((a, b) -> c * Math.sin(a) * b, x)"), mode);
             assertRows(cube, cells.matrix("chain_jac(new Scaled(2)::cube, x)"), mode);
-            kernel.runCell("%autodiff jacobian chainInto --mode " + mode);
+            cells.run("%autodiff jacobian chainInto --mode " + mode);
             assertRows(sine, cells.matrix("chainInto_jac((a, b) -> c * Math.sin(a) * b, x, new double[3])"), mode);
         }
     }
@@ -100,7 +87,7 @@ class LambdaModesTest {
         assertTrue(cells.text("%autodiff forward total --width 2").contains("TotalTangents total_fwd("
                 + "java.util.function.DoubleUnaryOperator h, double[] x, double[][] tx, double w, double[] tw)"));
         // w·Σ exp(c·v): lane 0 along x0, lane 1 along w
-        kernel.runCell("var t = total_fwd(v -> Math.exp(c * v), x, new double[][] {{1, 0, 0}, {0, 0, 0}}, 1.5,"
+        cells.run("var t = total_fwd(v -> Math.exp(c * v), x, new double[][] {{1, 0, 0}, {0, 0, 0}}, 1.5,"
                 + " new double[] {0, 1});");
         double[] x = {0.3, -1.2, 0.8};
         double sum = 0;
@@ -118,7 +105,7 @@ class LambdaModesTest {
         // three lambda sites, one reading a notebook variable (k changes between calls), many inputs: bit for bit
         // where the lambda uses exactly rounded operations, within the transcendentals' 1-2 ulp per term otherwise
         // (docs/DERIVATIVES.md)
-        kernel.runCell("double k = 0.5; java.util.function.DoubleUnaryOperator damp = v -> Math.exp(k * v);"
+        cells.run("double k = 0.5; java.util.function.DoubleUnaryOperator damp = v -> Math.exp(k * v);"
                 + " java.util.function.DoubleUnaryOperator sine = Math::sin;"
                 + " java.util.function.DoubleUnaryOperator poly = v -> v * v - 3 * v;");
         assertEquals("[]", cells.text("""
@@ -154,14 +141,14 @@ class LambdaModesTest {
             expected[i] = w * a * a * e * vx[i] + a * e * vw;
             expected[3] += a * e * vx[i];
         }
-        kernel.runCell("var hv = total_hvp(expOf(0.7), x, new double[] {1, -0.5, 2}, 1.5, -0.25);");
+        cells.run("var hv = total_hvp(expOf(0.7), x, new double[] {1, -0.5, 2}, 1.5, -0.25);");
         double[] got = cells.numbers("hv.hvx()[0], hv.hvx()[1], hv.hvx()[2], hv.hvw()");
         assertArrayEquals(expected, got, 1e-14);
     }
 
     @Test
     void theSameLambdaWrittenTwiceInACellIsOneLambdaAndDifferentOnesAreRefusedNamingTheCell() throws Exception {
-        kernel.runCell("%jit total");
+        cells.run("%jit total");
         // QA R5: refused at the call ("several lambdas ... from  as h") though both lambdas have the same code
         double squares = 2 * (0.3 * 0.3 + 1.2 * 1.2 + 0.8 * 0.8);
         assertArrayEquals(new double[] {squares, squares},
@@ -173,10 +160,9 @@ class LambdaModesTest {
 
     @Test
     void gradcheckAndPlotTakeALambdaParameterFromANotebookVariable() throws Exception {
-        kernel.runCell("var decay = (java.util.function.DoubleBinaryOperator) (t, y) -> -0.8 * y;");
+        cells.run("var decay = (java.util.function.DoubleBinaryOperator) (t, y) -> -0.8 * y;");
         // Euler's y0·(1 - k·h)^n, h = t1/n: d/dy0 = (1 - k·h)^n, d/dt1 = -k·y0·(1 - k·h)^(n-1)
-        jenzyme.magics.binding.CompilerSession compiler = new jenzyme.magics.binding.CompilerSession(kernel.session());
-        var f = compiler.sampled(compiler.method("decayAt"), java.util.Map.of("f", "decay"));
+        var f = cells.compiler().sampled(cells.compiler().method("decayAt"), java.util.Map.of("f", "decay"));
         assertEquals(2, f.dimension());
         for (double[] at : new double[][] {{1.5, 2}, {-0.5, 0.7}, {2, 3}}) {
             double step = 1 - 0.8 * at[1] / 100;
@@ -186,7 +172,7 @@ class LambdaModesTest {
         }
         assertTrue(cells.text("%gradcheck decayAt f=decay --points 3 --seed 2").startsWith(
                 "gradcheck passed: 3 points × 2 components"));
-        kernel.runCell("%plot decayAt f=decay --at 1,2 --coord 1 --x 0:3"); // raises if refused
+        cells.run("%plot decayAt f=decay --at 1,2 --coord 1 --x 0:3"); // raises if refused
         assertTrue(cells.refusal("%gradcheck decayAt at 1,2").contains("decayAt takes the lambda f (a"
                 + " DoubleBinaryOperator): name a notebook variable holding the one to use"));
         assertTrue(cells.refusal("%gradcheck decayAt f=nothing at 1,2").contains("nothing is no variable of the"

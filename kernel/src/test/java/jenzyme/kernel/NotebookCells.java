@@ -2,16 +2,74 @@ package jenzyme.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.util.Arrays;
+import java.util.List;
+import jenzyme.magics.DefinitionException;
+import jenzyme.magics.binding.CompilerSession;
 import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** Cells run in an in-process kernel and read back as the notebook shows them: for the magics' JUnit tests. */
-final class NotebookCells {
+/**
+ * The in-process kernel a test class of the magics runs its cells in, and the cells read back as the notebook shows
+ * them. Registered as {@code @RegisterExtension static final NotebookCells cells = new NotebookCells(definitions...)}:
+ * the kernel starts before the class's tests (and its {@code @BeforeAll} methods) with the definitions made, and is
+ * shut down after them.
+ */
+final class NotebookCells implements BeforeAllCallback, AfterAllCallback {
 
-    private final JEnzymeKernel kernel;
+    private final List<String> definitions;
+    private JEnzymeKernel kernel;
+    private CompilerSession compiler;
 
-    NotebookCells(JEnzymeKernel kernel) {
-        this.kernel = kernel;
+    /** @param definitions Java cells (classes, methods, variables) defined in the kernel before the tests */
+    NotebookCells(String... definitions) {
+        this.definitions = List.of(definitions);
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        kernel = JEnzymeKernel.start();
+        compiler = new CompilerSession(kernel.session());
+        for (String definition : definitions) {
+            define(definition);
+        }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        kernel.onShutdown(false);
+    }
+
+    /** The magics' view of the notebook: its methods, the stubs' handles, sampled functions. */
+    CompilerSession compiler() {
+        return compiler;
+    }
+
+    /** Runs {@code cell} as the notebook does (magics included). */
+    CellExecutor.CellResult run(String cell) throws Exception {
+        return kernel.runCell(cell);
+    }
+
+    /** Defines Java code in the notebook's session, as a cell without magics. */
+    void define(String javaSource) throws DefinitionException {
+        kernel.session().define(javaSource);
+    }
+
+    /** The notebook's method {@code name} (the user's, or a stub a magic generated) as a handle. */
+    MethodHandle handle(String name) {
+        return compiler.jvmHandle(compiler.method(name));
+    }
+
+    /** The constructor of a notebook class (a JShell class, reached by {@code type} from one of its methods). */
+    static MethodHandle constructor(Class<?> type, Class<?>... parameters) throws IllegalAccessException,
+            NoSuchMethodException {
+        return MethodHandles.privateLookupIn(type, MethodHandles.lookup()).findConstructor(type,
+                MethodType.methodType(void.class, parameters));
     }
 
     /** The text the notebook shows as {@code cell}'s value. */

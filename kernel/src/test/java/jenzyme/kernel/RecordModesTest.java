@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import jenzyme.magics.binding.CompilerSession;
 import jenzyme.magics.binding.VectorFunctions;
 import jenzyme.magics.UserMethod;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,30 +15,22 @@ import org.junit.jupiter.api.Test;
  */
 class RecordModesTest {
 
-    private static JEnzymeKernel kernel;
-    private static NotebookCells cells;
-    private static CompilerSession compiler;
-
-    @BeforeAll
-    static void start() throws Exception {
-        kernel = JEnzymeKernel.start();
-        cells = new NotebookCells(kernel);
-        compiler = new CompilerSession(kernel.session());
-        kernel.session().define("""
-                record Params(double a, double b) {}
-                final class Spring {
-                    final double k, rest;
-                    Spring(double k, double rest) { this.k = k; this.rest = rest; }
-                    double energy(double x) { return 0.5 * k * (x - rest) * (x - rest); }
-                }
-                double bowl(Params p, double x) { return p.a() * p.a() * x + Math.sin(p.b() * x); }
-                double stretch(Spring s, double x) { return 0.5 * s.k * (x - s.rest) * (x - s.rest); }
-                final class Tape {
-                    final double[] v;
-                    Tape(double[] v) { this.v = v; }
-                    double push(double x) {
-                        v[0] = x;
-                        if (x < 0) throw new IllegalArgumentException("negative x");
+    @RegisterExtension
+    static final NotebookCells cells = new NotebookCells("""
+            record Params(double a, double b) {}
+            final class Spring {
+                final double k, rest;
+                Spring(double k, double rest) { this.k = k; this.rest = rest; }
+                double energy(double x) { return 0.5 * k * (x - rest) * (x - rest); }
+            }
+            double bowl(Params p, double x) { return p.a() * p.a() * x + Math.sin(p.b() * x); }
+            double stretch(Spring s, double x) { return 0.5 * s.k * (x - s.rest) * (x - s.rest); }
+            final class Tape {
+                final double[] v;
+                Tape(double[] v) { this.v = v; }
+                double push(double x) {
+                    v[0] = x;
+                    if (x < 0) throw new IllegalArgumentException("negative x");
                         for (int i = 1; i < v.length; i++) v[i] = v[i - 1] * x;
                         return v[v.length - 1];
                     }
@@ -60,16 +50,10 @@ class RecordModesTest {
                     double[] rhs(double[] y) { return new double[] {a * y[0] * y[1], w[0] * Math.sin(y[1]), w[1] * y[0]}; }
                 }
                 """);
-    }
-
-    @AfterAll
-    static void stop() {
-        kernel.onShutdown(false);
-    }
 
     private static VectorFunctions sampled(String name) {
-        UserMethod method = compiler.method(name);
-        return VectorFunctions.of(compiler.jvmHandle(method), compiler.defaultGradient(method));
+        UserMethod method = cells.compiler().method(name);
+        return VectorFunctions.of(cells.compiler().jvmHandle(method), cells.compiler().defaultGradient(method));
     }
 
     @Test
@@ -94,7 +78,7 @@ class RecordModesTest {
     void gradcheckAndPlotTakeRecordParameters() throws Exception {
         assertTrue(cells.text("%gradcheck bowl --points 4 --seed 3").startsWith("gradcheck passed: 4 points × 3 components"));
         assertTrue(cells.text("%gradcheck stretch at 3,0.5,2").startsWith("gradcheck passed: 1 point × 3 components"));
-        kernel.runCell("%plot bowl --at 1,0.5,2 --coord 1 --x -1:1"); // raises if refused
+        cells.run("%plot bowl --at 1,0.5,2 --coord 1 --x -1:1"); // raises if refused
     }
 
     @Test
@@ -106,7 +90,7 @@ class RecordModesTest {
             double a = random.nextGaussian(), b = random.nextGaussian(), x0 = random.nextGaussian(),
                     x1 = random.nextGaussian(), va = random.nextGaussian(), vb = random.nextGaussian(),
                     v0 = random.nextGaussian(), v1 = random.nextGaussian();
-            kernel.runCell("var h = mix_hvp(new Params(%s, %s), new Params(%s, %s), new double[] {%s, %s},"
+            cells.run("var h = mix_hvp(new Params(%s, %s), new Params(%s, %s), new double[] {%s, %s},"
                     .formatted(a, b, va, vb, x0, x1) + " new double[] {%s, %s}, 7);".formatted(v0, v1));
             // the Hessian of a²b + a·x0·x1 + sin(b)·x1², times v
             double[] expected = {2 * b * va + 2 * a * vb + x1 * v0 + x0 * v1,
@@ -119,27 +103,27 @@ class RecordModesTest {
         // one object parameter: H·v is an object of its class. k²·rest + e^rest: H·v = (2·rest·vk + 2k·vr,
         // 2k·vk + e^rest·vr), at k = 2, rest = 0, v = (1, 1): (4, 5)
         assertTrue(cells.text("%autodiff hvp pulled").contains("Spring pulled_hvp(Spring s, Spring v)"));
-        kernel.runCell("var hs = pulled_hvp(new Spring(2, 0), new Spring(1, 1));");
+        cells.run("var hs = pulled_hvp(new Spring(2, 0), new Spring(1, 1));");
         assertArrayEquals(new double[] {4, 5}, cells.numbers("hs.k, hs.rest"), 0.0);
     }
 
     @Test
     void anInstanceMethodOfANotebookVariableIsCompiledWithTheObjectReadAtEachCall() throws Exception {
-        kernel.runCell("var spring = new Spring(3, 0.5);");
+        cells.run("var spring = new Spring(3, 0.5);");
         assertTrue(cells.text("%autodiff reverse spring.energy").contains("EnergyGradient energy_grad(double x)"));
         // 0.5 k (x - r)^2: d/dk = (x - r)^2 / 2, d/dr = -k (x - r), d/dx = k (x - r)
-        kernel.runCell("var g = energy_grad(2);");
+        cells.run("var g = energy_grad(2);");
         assertArrayEquals(new double[] {3.375, 1.125, -4.5, 4.5}, cells.numbers("g.value(), g.dspring().k,"
                 + " g.dspring().rest, g.dx()"), 0.0);
-        kernel.runCell("spring = new Spring(1, 0);"); // read at each call, like the notebook variables compiled code reads
-        kernel.runCell("var g2 = energy_grad(2);");
+        cells.run("spring = new Spring(1, 0);"); // read at each call, like the notebook variables compiled code reads
+        cells.run("var g2 = energy_grad(2);");
         assertArrayEquals(new double[] {2, 2, -2, 2}, cells.numbers("g2.value(), g2.dspring().k, g2.dspring().rest,"
                 + " g2.dx()"), 0.0);
         assertTrue(cells.text("%autodiff forward spring.energy").contains("EnergyTangent energy_fwd(Spring tspring,"
                 + " double x, double tx)"));
         assertArrayEquals(new double[] {2, 2}, cells.numbers("energy_fwd(new Spring(1, 0), 2, 0).value(),"
                 + " energy_fwd(new Spring(1, 0), 2, 0).dvalue()"), 0.0);
-        kernel.runCell("%autodiff reverse spring.energy spring.rest=Const --name fixed");
+        cells.run("%autodiff reverse spring.energy spring.rest=Const --name fixed");
         assertArrayEquals(new double[] {2, 0, 2}, cells.numbers("fixed_grad(2).dspring().k, fixed_grad(2).dspring().rest,"
                 + " fixed_grad(2).dx()"), 0.0);
         assertTrue(cells.refusal("%autodiff reverse spring.energy --checkpoint").contains(
@@ -149,7 +133,7 @@ class RecordModesTest {
 
     @Test
     void anInstanceMethodWritingItsArrayFieldsLeavesTheWritesInTheObjectOnExceptionsToo() throws Exception {
-        kernel.runCell("var tape = new Tape(new double[3]);");
+        cells.run("var tape = new Tape(new double[3]);");
         cells.text("%autodiff reverse tape.push");
         // x, x², x³ written into the field's own array; d(x³)/dx = 3x²
         assertArrayEquals(new double[] {8, 12}, cells.numbers("push_grad(2).value(), push_grad(2).dx()"), 0.0);
@@ -160,20 +144,20 @@ class RecordModesTest {
 
     @Test
     void anInstanceMethodCompilesInJitHvpWidthAndJacobianWithTheObjectReadAtEachCall() throws Exception {
-        kernel.runCell("var coil = new Spring(3, 0.5);");
+        cells.run("var coil = new Spring(3, 0.5);");
         assertTrue(cells.text("%jit coil.energy --name coilj").contains("double coilj_native(double x)"));
         java.util.Random random = new java.util.Random(8);
         for (int i = 0; i < 5; i++) { // native equals the JVM's own method, bit for bit, on the object as it is now
             double k = 0.5 + random.nextDouble(), r = random.nextGaussian(), x = random.nextGaussian();
-            kernel.runCell("coil = new Spring(%s, %s);".formatted(k, r));
+            cells.run("coil = new Spring(%s, %s);".formatted(k, r));
             assertArrayEquals(cells.numbers("coil.energy(%s)".formatted(x)), cells.numbers("coilj_native(%s)"
                     .formatted(x)), 0.0);
         }
         // 0.5 k (x - r)^2 over (k, r, x): H = [[0, -d, d], [-d, k, -k], [d, -k, k]] with d = x - r
         assertTrue(cells.text("%autodiff hvp coil.energy --name coilh").contains(
                 "CoilhHvp coilh_hvp(Spring vcoil, double x, double vx)"));
-        kernel.runCell("coil = new Spring(2, 0.5);");
-        kernel.runCell("var hv = coilh_hvp(new Spring(0.3, -0.7), 2, 1.1);");
+        cells.run("coil = new Spring(2, 0.5);");
+        cells.run("var hv = coilh_hvp(new Spring(0.3, -0.7), 2, 1.1);");
         double d = 1.5, vk = 0.3, vr = -0.7, vx = 1.1;
         assertArrayEquals(new double[] {-d * vr + d * vx, -d * vk + 2 * vr - 2 * vx, d * vk - 2 * vr + 2 * vx},
                 cells.numbers("hv.hvcoil().k, hv.hvcoil().rest, hv.hvx()"), 1e-14);
@@ -186,12 +170,12 @@ class RecordModesTest {
                 + " coilw_fwd(new Spring[] {new Spring(1, 0), new Spring(0.5, 1)}, 2, new double[] {0.5, 2}).dvalue()[1]"),
                 1e-15);
         // a vector function of its argument, the receiver's fields constants of the Jacobian
-        kernel.runCell("var flow = new Flow(1.5, new double[] {2, -3});");
+        cells.run("var flow = new Flow(1.5, new double[] {2, -3});");
         assertTrue(cells.text("%autodiff jacobian flow.rhs").contains("double[][] rhs_jac(double[] y)"));
         for (int i = 0; i < 3; i++) {
             double a = random.nextGaussian(), w0 = random.nextGaussian(), w1 = random.nextGaussian(),
                     y0 = random.nextGaussian(), y1 = random.nextGaussian();
-            kernel.runCell("flow = new Flow(%s, new double[] {%s, %s});".formatted(a, w0, w1));
+            cells.run("flow = new Flow(%s, new double[] {%s, %s});".formatted(a, w0, w1));
             double[][] jacobian = cells.matrix("rhs_jac(new double[] {%s, %s})".formatted(y0, y1));
             double[][] expected = {{a * y1, a * y0}, {0, w0 * Math.cos(y1)}, {w1, 0}};
             for (int row = 0; row < 3; row++) {
@@ -199,7 +183,7 @@ class RecordModesTest {
             }
         }
         // J·t of the same method in forward mode, and the receiver's array field as the input when named
-        kernel.runCell("flow = new Flow(1.5, new double[] {2, -3});");
+        cells.run("flow = new Flow(1.5, new double[] {2, -3});");
         cells.text("%autodiff forward flow.rhs flow=Const");
         assertArrayEquals(new double[] {1.5 * (2 * 0.5 + 1 * 0.25), 2 * Math.cos(2) * 0.25, -3 * 0.5},
                 cells.numbers("rhs_jvp(new double[] {1, 2}, new double[] {0.5, 0.25}).dvalue()[0],"
@@ -228,12 +212,12 @@ class RecordModesTest {
                     .formatted(a, b, a, b, a, b)), cells.numbers(("seg_native(%s, %s).mid().x(), seg_native(%s, %s)"
                     + ".mid().y(), seg_native(%s, %s).len()").formatted(a, b, a, b, a, b)), 0.0);
             double len = Math.sqrt(a * a + b * b);
-            kernel.runCell("var jvp = seg_jvp(%s, %s, %s, %s);".formatted(a, ta, b, tb));
+            cells.run("var jvp = seg_jvp(%s, %s, %s, %s);".formatted(a, ta, b, tb));
             assertArrayEquals(new double[] {(a + b) / 2, a * b, len, (ta + tb) / 2, b * ta + a * tb,
                 (a * ta + b * tb) / len}, cells.numbers("jvp.value().mid().x(), jvp.value().mid().y(), jvp.value()"
                     + ".len(), jvp.dvalue().mid().x(), jvp.dvalue().mid().y(), jvp.dvalue().len()"), 1e-14);
             // the cotangent record (u, v, w) of (mid.x, mid.y, len): ybar·J
-            kernel.runCell("var vjp = seg_vjp(%s, %s, new Seg(new Pt(%s, %s), %s));".formatted(a, b, u, v, w));
+            cells.run("var vjp = seg_vjp(%s, %s, new Seg(new Pt(%s, %s), %s));".formatted(a, b, u, v, w));
             assertArrayEquals(new double[] {u / 2 + v * b + w * a / len, u / 2 + v * a + w * b / len},
                     cells.numbers("vjp.da(), vjp.db()"), 1e-14);
         }

@@ -5,36 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import jenzyme.magics.classpath.ClasspathMagic;
-import jenzyme.runtime.lower.ClassBytesSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ClasspathMagicTest {
 
-    /** Records what the magic adds; every other capability is out of this magic's reach. */
-    private static final class RecordingSession implements NotebookSession {
-        final List<Path> added = new ArrayList<>();
-
-        @Override public ClassBytesSource classBytes() { throw new UnsupportedOperationException(); }
-        @Override public List<UserMethod> methods(String name) { throw new UnsupportedOperationException(); }
-        @Override public boolean declares(String name) { throw new UnsupportedOperationException(); }
-        @Override public MethodHandle handle(UserMethod method) { throw new UnsupportedOperationException(); }
-        @Override public void define(String javaSource) { throw new UnsupportedOperationException(); }
-        @Override public void display(Object value) { throw new UnsupportedOperationException(); }
-        @Override public void addToClasspath(List<Path> entries) { added.addAll(entries); }
-        @Override public InterruptRegistration onInterrupt(Runnable listener) { throw new UnsupportedOperationException(); }
-        @Override public InterruptRegistration onMethodsDefined(java.util.function.Consumer<java.util.Set<String>> listener) {
-            throw new UnsupportedOperationException();
-        }
-    }
-
-    private final RecordingSession session = new RecordingSession();
+    private final ClasspathSession session = new ClasspathSession();
     private final ClasspathMagic magic = new ClasspathMagic(session);
 
     @Test

@@ -4,7 +4,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.Messages;
@@ -79,8 +81,28 @@ final class ArraySegments {
                 .asType(MethodType.methodType(MemorySegment.class, Slots.class, arrayType));
     }
 
-    /** {@code (Slots, args...)R → (args...)R}: this thread's slots looked up once per call. */
-    MethodHandle withSlots(MethodHandle handle) {
+    /**
+     * {@code raw} taking {@code sources}: native argument i is {@code filters[i]} of source {@code reorder[i]} (or
+     * that source itself, for a null filter); a filter taking {@code Slots} first is an array's segment
+     * ({@link #segmentOf}, or a handle of its result), its first argument this thread's slots, looked up once per
+     * call.
+     */
+    MethodHandle fed(MethodHandle raw, MethodHandle[] filters, int[] reorder, MethodType sources) {
+        MethodHandle handle = raw;
+        List<Integer> order = new ArrayList<>();
+        for (int i = filters.length - 1; i >= 0; i--) { // from the last, so the positions before stay put
+            if (filters[i] != null && filters[i].type().parameterType(0) == Slots.class) {
+                handle = MethodHandles.collectArguments(handle, i, filters[i]);
+                order.addFirst(reorder[i] + 1);
+                order.addFirst(0); // the slots
+            } else {
+                handle = filters[i] == null ? handle : MethodHandles.filterArguments(handle, i, filters[i]);
+                order.addFirst(reorder[i] + 1);
+            }
+        }
+        MethodType withSlots = sources.insertParameterTypes(0, Slots.class);
+        handle = MethodHandles.permuteArguments(handle, withSlots, order.stream().mapToInt(Integer::intValue)
+                .toArray());
         MethodHandle current = SLOTS.bindTo(slots).asType(MethodType.methodType(Slots.class));
         return MethodHandles.foldArguments(handle, 0, current);
     }

@@ -115,7 +115,7 @@ public final class DerivativeBinder {
                 case VALUE, FIELD_VALUE -> null;
             };
         }
-        MethodHandle handle = segmentsFolded(raw, filters, reorder, withStatus, new ArraySegments(segments));
+        MethodHandle handle = new ArraySegments(segments).fed(raw, filters, reorder, withStatus);
         handle = StaticFieldReads.supply(handle, fieldBase, fields, classes);
         handle = NativeBinder.withStatusBlock(handle, isLive, symbol);
         if (rowTables) {
@@ -129,31 +129,6 @@ public final class DerivativeBinder {
             throw new BindingException(Messages.BOUND_TYPE_MISMATCH.format(javaType, handle.type()), symbol, null);
         }
         return handle;
-    }
-
-    /**
-     * {@code raw} taking {@code withStatus}: native argument i is {@code filters[i]} of parameter {@code reorder[i]}
-     * (or that parameter itself, for a null filter); a filter taking {@code Slots} first is an array's segment
-     * ({@link ArraySegments#segmentOf}), its first argument the calling thread's slots of {@code segments}.
-     */
-    private static MethodHandle segmentsFolded(MethodHandle raw, MethodHandle[] filters, int[] reorder,
-                                               MethodType withStatus, ArraySegments segments) {
-        MethodHandle handle = raw;
-        List<Integer> order = new ArrayList<>();
-        for (int i = filters.length - 1; i >= 0; i--) { // from the last, so the positions before stay put
-            if (filters[i] != null && filters[i].type().parameterType(0) == ArraySegments.Slots.class) {
-                handle = MethodHandles.collectArguments(handle, i, filters[i]);
-                order.addFirst(reorder[i] + 1);
-                order.addFirst(0); // the slots
-            } else {
-                handle = filters[i] == null ? handle : MethodHandles.filterArguments(handle, i, filters[i]);
-                order.addFirst(reorder[i] + 1);
-            }
-        }
-        MethodType withSlots = withStatus.insertParameterTypes(0, ArraySegments.Slots.class);
-        handle = MethodHandles.permuteArguments(handle, withSlots, order.stream().mapToInt(Integer::intValue)
-                .toArray());
-        return segments.withSlots(handle);
     }
 
     /** Prepends the argument checks: each one a direct call on the few arguments it reads. */

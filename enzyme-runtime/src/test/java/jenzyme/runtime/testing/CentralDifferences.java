@@ -36,6 +36,15 @@ public final class CentralDifferences {
         return gradient;
     }
 
+    /** {@code x + step·direction}, a new array ({@code x} left unchanged): the points of a difference along a direction. */
+    public static double[] along(double[] x, double[] direction, double step) {
+        double[] moved = x.clone();
+        for (int i = 0; i < moved.length; i++) {
+            moved[i] += step * direction[i];
+        }
+        return moved;
+    }
+
     /** The derivative of {@code f} at {@code x}. */
     public static double derivative(OfDouble f, double x) throws Throwable {
         return (f.at(x + STEP) - f.at(x - STEP)) / (2 * STEP);

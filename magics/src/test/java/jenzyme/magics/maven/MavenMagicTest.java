@@ -1,8 +1,6 @@
 package jenzyme.magics.maven;
 
-import jenzyme.magics.NotebookSession;
-import jenzyme.magics.UserMethod;
-import jenzyme.runtime.lower.ClassBytesSource;
+import jenzyme.magics.ClasspathSession;
 import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
 import org.junit.jupiter.api.BeforeEach;
@@ -11,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.invoke.MethodHandle;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,26 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class MavenMagicTest {
 
-    private static final class RecordingSession implements NotebookSession {
-        final List<Path> added = new ArrayList<>();
-
-        @Override public ClassBytesSource classBytes() { throw new UnsupportedOperationException(); }
-        @Override public List<UserMethod> methods(String name) { throw new UnsupportedOperationException(); }
-        @Override public boolean declares(String name) { throw new UnsupportedOperationException(); }
-        @Override public MethodHandle handle(UserMethod method) { throw new UnsupportedOperationException(); }
-        @Override public void define(String javaSource) { throw new UnsupportedOperationException(); }
-        @Override public void display(Object value) { throw new UnsupportedOperationException(); }
-        @Override public void addToClasspath(List<Path> entries) { added.addAll(entries); }
-        @Override public InterruptRegistration onInterrupt(Runnable listener) { return () -> { }; }
-        @Override public InterruptRegistration onMethodsDefined(java.util.function.Consumer<java.util.Set<String>> listener) {
-            throw new UnsupportedOperationException();
-        }
-    }
-
     @TempDir
     Path dir;
     private Path remote;
-    private final RecordingSession session = new RecordingSession();
+    private final ClasspathSession session = new ClasspathSession();
     private MavenMagic magic;
 
     @BeforeEach
