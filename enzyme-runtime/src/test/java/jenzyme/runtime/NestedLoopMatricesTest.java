@@ -63,6 +63,19 @@ class NestedLoopMatricesTest {
                     }
                     return y[0] * y[0] + Math.sin(y[1]);
                 }
+                public static double fixedStep(double[] p, int steps, int iters) {
+                    double[] y = {p[0], p[1]};
+                    double a = p[2], h = 0.1;
+                    for (int s = 0; s < steps; s++) {
+                        double[] z = {y[0], y[1]};
+                        for (int k = 0; k < iters; k++) {
+                            double[][] J = {{1, -h}, {h * a * Math.cos(z[0]), 1 + h * C}};
+                            newton(J, y, z, a, h, k);
+                        }
+                        y = z;
+                    }
+                    return y[0] * y[0] + Math.sin(y[1]);
+                }
                 static double[][] jacobian(double[] z, double a, double h) {
                     return new double[][] {{1, -h}, {h * a * Math.cos(z[0]), 1 + h * C}};
                 }
@@ -213,6 +226,33 @@ class NestedLoopMatricesTest {
                 + "method's gradient once more, and it cannot yet when the method (or a method it calls) allocates an "
                 + "array inside a loop (mixed activity on the gradient's tape); allocate the arrays once before the "
                 + "loop and fill them in it, or use %autodiff reverse or forward", refused.getMessage());
+    }
+
+    /**
+     * The literal's first row {1, -h} with h fixed holds no value of the inputs: its array, made in the inner loop,
+     * is still refused by Enzyme in forward mode (mixed activity on its exit paths' cell), told in words; reverse mode
+     * takes it, against central differences.
+     */
+    @Test
+    void aConstantArrayMadeInANestedLoopIsRefusedInWordsInForwardMode() throws Throwable {
+        var refused = org.junit.jupiter.api.Assertions.assertThrows(
+                jenzyme.runtime.error.DifferentiationException.class, () -> pipeline.differentiate(
+                        method("fixedStep"), Mode.FORWARD, Map.of(), DifferentiationOptions.DEFAULT).close());
+        assertEquals("cannot differentiate fixedStep(double[], int, int): an array allocated inside a loop that is "
+                + "itself inside a loop holds only values that do not depend on the differentiated inputs (a literal "
+                + "row such as {1, -h} with h fixed), which Enzyme cannot differentiate in forward mode yet (mixed "
+                + "activity); allocate that array once before the outer loop, or use %autodiff reverse",
+                refused.getMessage());
+        MethodHandle jvm = classes.jvmHandle("nm.Nm", "fixedStep");
+        try (Derivative reverse = pipeline.differentiate(method("fixedStep"), Mode.REVERSE, Map.of(),
+                DifferentiationOptions.DEFAULT)) {
+            double[] p = {0.4, -0.2, 0.9};
+            double[] fd = CentralDifferences.gradient(x -> (double) jvm.invoke(x, 3, 2), p);
+            double[] gradient = gradient(reverse, p, 3, 2);
+            for (int k = 0; k < 3; k++) {
+                assertEquals(fd[k], gradient[k], 1e-6 * (1 + Math.abs(fd[k])), "d/dp" + k);
+            }
+        }
     }
 
     private static double[] gradient(Derivative reverse, double[] p, int steps, int iters) throws Throwable {
