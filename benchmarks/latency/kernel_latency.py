@@ -4,8 +4,8 @@ then times from execute_request to the reply: the first %autodiff (cold: first J
 has started the worker), the same magic after each edit of the method (warm: what a user sees who changes the body
 and re-runs; every edit changes a constant, so nothing could reuse the previous compile, while the stubs, whose
 signature is unchanged, stay defined), and the first %autodiff of copies of the method under new names (new method:
-JShell compiles their stubs). Prints the phases --verbose reports for the cold, the last warm and the last
-new-method run."""
+JShell compiles their stubs). Prints the phases --verbose reports for the cold and the last new-method run, and
+for the warm runs each phase's median and the median time the client waited beyond the phases."""
 import os
 import re
 import statistics
@@ -97,8 +97,21 @@ def timed(client, code, pid):
 
 
 def phases(run):
+    """The phases --verbose reports for one magic, in order ({name: ms}); "time" is their sum."""
     text = " ".join(d["data"].get("text/plain", "") for d in run.displays + run.results)
-    return ", ".join(f"{name.strip()} {ms} ms" for name, ms in re.findall(r"([a-z][a-z +_-]*?):? (\d+(?:\.\d+)?) ms", text))
+    return {name.strip(): float(ms) for name, ms in re.findall(r"([a-z][a-z +_-]*?):? (\d+(?:\.\d+)?) ms", text)}
+
+
+def shown(timings):
+    return ", ".join(f"{name} {ms:.1f} ms" for name, ms in timings.items())
+
+
+def median_phases(runs):
+    """Each phase's median over the runs, and the median of what the client waited beyond the phases (messaging,
+    the magic's bookkeeping): where a warm magic's time goes, less noisy than one run."""
+    medians = {name: statistics.median(phases(run)[name] for run in runs) for name in phases(runs[-1])}
+    outside = statistics.median(run.seconds * 1e3 - phases(run)["time"] for run in runs)
+    return medians, outside
 
 
 def check_edits_compiled(client, pid):
@@ -120,12 +133,13 @@ def main():
         pid = manager.provisioner.process.pid
         timed(client, METHOD, pid)
         cold, cold_run, cold_cpu = timed(client, "%autodiff reverse orbitLoss obs=Const --verbose", pid)
-        warm, warm_cpu = [], []
+        warm, warm_cpu, warm_runs = [], [], []
         for k in range(WARM):
             timed(client, edited(k), pid)
             seconds, run, cpu = timed(client, "%autodiff reverse orbitLoss obs=Const --verbose", pid)
             warm.append(seconds)
             warm_cpu.append(cpu)
+            warm_runs.append(run)
         check_edits_compiled(client, pid)
         fresh, fresh_cpu = [], []
         for k in range(NEW):
@@ -143,9 +157,11 @@ def main():
               f"min {min(fresh) * 1e3:.0f} ms, max {max(fresh) * 1e3:.0f} ms over {NEW}; "
               f"CPU median {statistics.median(fresh_cpu) * 1e3:.0f} ms")
         print("  (CPU: the kernel's and the worker's, all threads; 10 ms ticks)")
-        print(f"  phases of the cold run: {phases(cold_run)}")
-        print(f"  phases of the last warm run: {phases(run)}")
-        print(f"  phases of the last new-method run: {phases(fresh_run)}")
+        print(f"  phases of the cold run: {shown(phases(cold_run))}")
+        medians, outside = median_phases(warm_runs)
+        print(f"  phases of the warm runs (medians): {shown(medians)}; outside them (messaging, the magic's "
+              f"bookkeeping) {outside:.1f} ms")
+        print(f"  phases of the last new-method run: {shown(phases(fresh_run))}")
         with open("/proc/loadavg") as f:
             print("  load average (1/5/15 min): " + " ".join(f.read().split()[:3]))
     finally:

@@ -1,11 +1,13 @@
 //! `--fast-math` loop fission before Enzyme: a top-level counting loop whose running sum `s += v` gets `v` from one
 //! per-iteration scalar `t` (and the counter `i`) through pure maths with vector variants (libmvec,
-//! jenzyme.runtime.llvm.VectorMaths) is split in two: the loop stores `t` into a scratch buffer of trip-count elements, and a new single-block loop maps
-//! the maths over the buffer and sums. LLVM 19 vectorises only innermost loops, so maths that sits in an outer loop
-//! (`./bench`'s LogReg: `log1p(exp(±t))` per row, after the dot-product loop) never ran 4 rows at a time; the new
-//! loop is innermost, in the primal and in the gradient's forward sweep alike. A diamond's phi becomes a select
-//! (its arms are pure, so both run), and calls of the same function in the two arms become one call of selected
-//! arguments (`log1p(exp(t <= 0 ? t : -t))`: one exp and one log1p per row, not two of each).
+//! jenzyme.runtime.llvm.VectorMaths) is split in two: the loop stores `t` into a scratch buffer of trip-count
+//! elements, and a new single-block loop maps the maths over the buffer and sums. LLVM 19 vectorises only innermost
+//! loops, so maths that sits in an outer loop (`./bench`'s LogReg: `log1p(exp(±t))` per row, after the dot-product
+//! loop) or beside a recurrence (Transcendental: `log1p(x*x) + sqrt(1 + b*b*t) * atan(x)` of each step's `x`) never
+//! ran 4 rows at a time; the new loop is innermost, in the primal and in the gradient's forward sweep alike. A
+//! diamond's phi becomes a select (its arms are pure, so both run), and calls of the same function in the two arms
+//! become one call of selected arguments (`log1p(exp(t <= 0 ? t : -t))`: one exp and one log1p per row, not two of
+//! each). Afterwards [`precompute`] moves maths of the counter alone out of the loops.
 //!
 //! The sum runs in the original order, so fission alone changes no bits; the tolerance comes from the vectorised
 //! reduction and libmvec (docs/DERIVATIVES.md). The buffer is `malloc`ed before the loop and freed after the map;
@@ -23,6 +25,7 @@ use llvm_sys::prelude::*;
 use llvm_sys::{LLVMIntPredicate, LLVMOpcode, LLVMTypeKind};
 
 use crate::llvm::{self, Module};
+mod precompute;
 mod rewrite;
 
 use crate::cfg::{loop_body, loop_headers, predecessors, successors, users};
@@ -31,7 +34,10 @@ pub(crate) const VECTOR_VARIANTS: &str = "vector-function-abi-variant";
 /// The map loop's blocks are `fission.map` etc. (reverse_polls leaves their reverse without a poll).
 pub const MAP_PREFIX: &str = "fission.";
 
-/// Splits every loop of the module that fits (see the module comment); returns how many.
+/// Splits every loop of the module that fits (see the module comment), then moves each loop's remaining
+/// counter-only maths into a loop of its own ([`precompute`]); returns how many loops changed, by either. In this
+/// order a sum's maths that reads the counter (`exp(-h k) * log1p(x*x)`) moves whole into the map: precomputed
+/// first, its `exp` would have become a load, and the load kept the `log1p` in the loop.
 pub fn distribute_vector_maths(module: &Module) -> usize {
     let mut split = 0;
     for function in module.functions().into_iter().filter(|f| !llvm::is_declaration(*f)) {
@@ -52,7 +58,7 @@ pub fn distribute_vector_maths(module: &Module) -> usize {
             }
         }
     }
-    split
+    split + precompute::precompute_counter_maths(module)
 }
 
 /// What a pure instruction of the slice computes from its inputs.
@@ -83,19 +89,7 @@ struct Plan {
 
 impl Plan {
     unsafe fn find(header: LLVMBasicBlockRef, latch: LLVMBasicBlockRef, body: HashSet<LLVMBasicBlockRef>) -> Option<Plan> {
-        let preds = predecessors(header);
-        let preheader = *preds.iter().find(|b| !body.contains(b))?;
-        if preds.len() != 2 {
-            return None;
-        }
-        // One way out: the latch's exit edge (failures leave through calls, not branches).
-        let exits: Vec<LLVMBasicBlockRef> =
-            successors(latch).into_iter().filter(|b| !body.contains(b)).collect();
-        if exits.len() != 1 || body.iter().any(|b| *b != latch && successors(*b).iter().any(|s| !body.contains(s))) {
-            return None;
-        }
-        let exit = exits[0];
-        let (counter, trip_count) = counting(header, latch, preheader, exit, &body)?;
+        let (preheader, exit, counter, trip_count) = counted_loop(header, latch, &body)?;
         let (sum, next_sum, term) = running_sum(header, latch, &body)?;
         let mut plan = Plan {
             body, preheader, latch, exit, counter, trip_count, sum, next_sum, term,
@@ -208,6 +202,23 @@ impl Plan {
             _ => None,
         }
     }
+}
+
+/// The preheader, exit, counter and trip count of a loop entered from one block and left only by the latch's exit
+/// edge (failures leave through calls, not branches), counting `i` = 0, 1, ..., n - 1.
+unsafe fn counted_loop(header: LLVMBasicBlockRef, latch: LLVMBasicBlockRef, body: &HashSet<LLVMBasicBlockRef>)
+                       -> Option<(LLVMBasicBlockRef, LLVMBasicBlockRef, LLVMValueRef, LLVMValueRef)> {
+    let preds = predecessors(header);
+    let preheader = *preds.iter().find(|b| !body.contains(b))?;
+    if preds.len() != 2 {
+        return None;
+    }
+    let exits: Vec<LLVMBasicBlockRef> = successors(latch).into_iter().filter(|b| !body.contains(b)).collect();
+    if exits.len() != 1 || body.iter().any(|b| *b != latch && successors(*b).iter().any(|s| !body.contains(s))) {
+        return None;
+    }
+    let (counter, trip_count) = counting(header, latch, preheader, exits[0], body)?;
+    Some((preheader, exits[0], counter, trip_count))
 }
 
 /// The header's counter `i` (0, 1, ..., n - 1) and `n` when the latch leaves once `i + 1 == n`, `n` invariant.

@@ -197,3 +197,115 @@ fn split_keeps_bits(ir: &str) -> String {
     }
     text
 }
+
+/// `double h(double a, double b, double c, i32 n)`: `./bench`'s Transcendental loop as the frontend gives it, the
+/// recurrence forced by `cos(a t) exp(-c t)`, which depends on the counter alone.
+const COMPOSITE: &str = r#"
+define double @h(double %a, double %b, double %c, i32 %n) {
+entry:
+  %nonempty = icmp sgt i32 %n, 0
+  br i1 %nonempty, label %loop, label %exit
+loop:
+  %k = phi i32 [ 0, %entry ], [ %k.next, %loop ]
+  %x = phi double [ %a, %entry ], [ %x.next, %loop ]
+  %s = phi double [ 0.0, %entry ], [ %s.next, %loop ]
+  %kd = sitofp i32 %k to double
+  %t = fmul double %kd, 1.0e-3
+  %bx = fmul double %b, %x
+  %arg = fadd double %bx, %t
+  %sn = call double @llvm.sin.f64(double %arg) SIN
+  %th = call double @tanh(double %x) TANH
+  %cth = fmul double %c, %th
+  %d1 = fsub double %sn, %cth
+  %at1 = fmul double %a, %t
+  %cs = call double @llvm.cos.f64(double %at1) COS
+  %ct = fmul double %c, %t
+  %nct = fneg double %ct
+  %ex = call double @llvm.exp.f64(double %nct) EXP
+  %force = fmul double %cs, %ex
+  %d2 = fadd double %d1, %force
+  %dx = fmul double %d2, 1.0e-3
+  %x.next = fadd double %x, %dx
+  %xx = fmul double %x.next, %x.next
+  %l = call double @log1p(double %xx) LOG1P
+  %bb = fmul double %b, %b
+  %bt = fmul double %bb, %t
+  %r = fadd double %bt, 1.0
+  %q = call double @llvm.sqrt.f64(double %r)
+  %atn = call double @atan(double %x.next) ATAN
+  %m = fmul double %q, %atn
+  %v = fadd double %l, %m
+  %s.next = fadd double %s, %v
+  %k.next = add nuw nsw i32 %k, 1
+  %done = icmp eq i32 %k.next, %n
+  br i1 %done, label %exit, label %loop
+exit:
+  %result = phi double [ 0.0, %entry ], [ %s.next, %loop ]
+  ret double %result
+}
+declare double @llvm.sin.f64(double)
+declare double @llvm.cos.f64(double)
+declare double @llvm.exp.f64(double)
+declare double @llvm.sqrt.f64(double)
+declare double @log1p(double) #0
+declare double @atan(double) #0
+declare double @tanh(double) #0
+attributes #0 = { nounwind willreturn memory(none) }
+attributes #1 = { "vector-function-abi-variant"="_ZGV_LLVM_N2v_llvm.sin.f64(_ZGVbN2v_sin)" }
+attributes #2 = { "vector-function-abi-variant"="_ZGV_LLVM_N2v_log1p(_ZGVbN2v_log1p)" }
+attributes #3 = { "vector-function-abi-variant"="_ZGV_LLVM_N2v_atan(_ZGVbN2v_atan)" }
+attributes #4 = { "vector-function-abi-variant"="_ZGV_LLVM_N2v_tanh(_ZGVbN2v_tanh)" }
+attributes #5 = { "vector-function-abi-variant"="_ZGV_LLVM_N2v_llvm.cos.f64(_ZGVbN2v_cos)" }
+attributes #6 = { "vector-function-abi-variant"="_ZGV_LLVM_N2v_llvm.exp.f64(_ZGVbN2v_exp)" }
+"#;
+
+fn composite(with_variants: bool) -> String {
+    let mut ir = COMPOSITE.to_string();
+    for (call, attribute) in [("SIN", "#1"), ("LOG1P", "#2"), ("ATAN", "#3"), ("TANH", "#4"), ("COS", "#5"), ("EXP", "#6")] {
+        ir = ir.replace(call, if with_variants { attribute } else { "" });
+    }
+    ir
+}
+
+/// The text of the blocks from `label` to the next block that is not part of the same loop (`until`).
+fn blocks<'a>(text: &'a str, label: &str, until: &str) -> &'a str {
+    let from = &text[text.find(label).unwrap_or_else(|| panic!("no {label} in\n{text}"))..];
+    &from[..from.find(until).unwrap_or_else(|| panic!("no {until} in\n{text}"))]
+}
+
+#[test]
+fn maths_of_the_counter_alone_is_computed_for_every_iteration_before_the_loop_and_keeps_its_bits() {
+    let original = bitcode_of_ir(&composite(true));
+    let context = Context::new();
+    let module = context.parse_bitcode(&original).unwrap();
+    assert_eq!(loop_fission::distribute_vector_maths(&module), 2, "the forcing precomputed, the sum mapped");
+    module.verify().unwrap();
+    let text = module.to_text();
+    let pre = blocks(&text, "fission.pre:", "\nloop:");
+    for callee in ["@llvm.cos.f64(", "@llvm.exp.f64("] {
+        assert_eq!(calls_of(pre, callee), 1, "{callee} before the loop:\n{text}");
+        assert_eq!(calls_of(&text, callee), 1, "{callee} nowhere else:\n{text}");
+    }
+    let recurrence = blocks(&text, "\nloop:", "fission.start:");
+    assert!(recurrence.contains("load double") && calls_of(recurrence, "@llvm.sin.f64(") == 1, "{text}");
+    assert!(blocks(&text, "fission.pre.free:", "\nexit:").contains("call void @free"), "{text}");
+
+    let unsplit = Library::from_bitcode(&original);
+    let split = Library::from_bitcode(&module.to_bitcode());
+    type Loop = unsafe extern "C" fn(f64, f64, f64, i32) -> f64;
+    let (before, after): (Loop, Loop) = unsafe { (unsplit.symbol("h"), split.symbol("h")) };
+    for n in [-1, 0, 1, 2, 3, 64, 999, 10_000] {
+        for (a, b, c) in [(0.7, 1.3, 0.4), (-2.0, 0.5, 1.5), (3.0, -4.0, 0.0)] {
+            let (want, got) = unsafe { (before(a, b, c, n), after(a, b, c, n)) };
+            assert_eq!(got.to_bits(), want.to_bits(), "n = {n}, a = {a}, b = {b}, c = {c}: {got} against {want}");
+        }
+    }
+}
+
+#[test]
+fn maths_of_the_counter_without_vector_variants_stays_in_its_loop() {
+    let context = Context::new();
+    let module = context.parse_bitcode(&bitcode_of_ir(&composite(false))).unwrap();
+    assert_eq!(loop_fission::distribute_vector_maths(&module), 0);
+    assert!(!module.to_text().contains("fission"));
+}

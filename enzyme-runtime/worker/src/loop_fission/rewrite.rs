@@ -87,7 +87,8 @@ impl Plan {
                 LLVMSetSuccessor(terminator, i, start);
             }
         }
-        self.reroute_exit_phis(builder, done, next_acc);
+        let next_sum = self.next_sum;
+        retarget_phis(builder, self.exit, self.latch, done, |v| if v == next_sum { next_acc } else { v });
         for user in users(self.next_sum) {
             if !self.in_loop(user) {
                 for i in 0..LLVMGetNumOperands(user) as u32 {
@@ -109,41 +110,18 @@ impl Plan {
 
     /// Gives the loop a block of its own before the header when it is entered straight from a branch (the entry's
     /// `if (n > 0)` when no invariant was hoisted): the buffer's malloc must run only when the loop does, or it leaks.
-    /// The header's phis are rebuilt with the new block (the C API cannot change a phi's incoming block).
     unsafe fn dedicate_preheader(&mut self, context: LLVMContextRef, builder: LLVMBuilderRef) {
         if successors(self.preheader).len() == 1 {
             return;
         }
         let header = LLVMGetInstructionParent(self.sum);
-        let own = LLVMInsertBasicBlockInContext(context, header, c"fission.preheader".as_ptr());
-        LLVMPositionBuilderAtEnd(builder, own);
-        LLVMBuildBr(builder, header);
-        let terminator = LLVMGetBasicBlockTerminator(self.preheader);
-        for i in 0..LLVMGetNumSuccessors(terminator) {
-            if LLVMGetSuccessor(terminator, i) == header {
-                LLVMSetSuccessor(terminator, i, own);
-            }
-        }
-        let mut phi = LLVMGetFirstInstruction(header);
-        while !phi.is_null() && !LLVMIsAPHINode(phi).is_null() {
-            let following = LLVMGetNextInstruction(phi);
-            LLVMPositionBuilderBefore(builder, phi);
-            let rebuilt = LLVMBuildPhi(builder, LLVMTypeOf(phi), c"".as_ptr());
-            for i in 0..LLVMCountIncoming(phi) {
-                let (mut value, mut block) = (LLVMGetIncomingValue(phi, i), LLVMGetIncomingBlock(phi, i));
-                if block == self.preheader {
-                    block = own;
-                }
-                LLVMAddIncoming(rebuilt, &mut value, &mut block, 1);
-            }
-            LLVMReplaceAllUsesWith(phi, rebuilt);
+        let (own, rebuilt) = own_preheader(context, builder, header, self.preheader);
+        for (old, new) in rebuilt {
             for held in [&mut self.counter, &mut self.sum, &mut self.seed] {
-                if *held == phi {
-                    *held = rebuilt;
+                if *held == old {
+                    *held = new;
                 }
             }
-            LLVMInstructionEraseFromParent(phi);
-            phi = following;
         }
         self.preheader = own;
     }
@@ -152,29 +130,6 @@ impl Plan {
         match self.kinds[&value] {
             Pure::Plain => (0..LLVMGetNumOperands(value) as u32).any(|i| LLVMGetOperand(value, i) == self.counter),
             Pure::Join { condition, on_true, on_false, .. } => [condition, on_true, on_false].contains(&self.counter),
-        }
-    }
-
-    /// The exit's phis, rebuilt: the C API cannot change a phi's incoming block.
-    unsafe fn reroute_exit_phis(&self, builder: LLVMBuilderRef, done: LLVMBasicBlockRef, next_acc: LLVMValueRef) {
-        let mut phi = LLVMGetFirstInstruction(self.exit);
-        while !phi.is_null() && !LLVMIsAPHINode(phi).is_null() {
-            let following = LLVMGetNextInstruction(phi);
-            LLVMPositionBuilderBefore(builder, phi);
-            let rebuilt = LLVMBuildPhi(builder, LLVMTypeOf(phi), c"".as_ptr());
-            for i in 0..LLVMCountIncoming(phi) {
-                let (mut value, mut block) = (LLVMGetIncomingValue(phi, i), LLVMGetIncomingBlock(phi, i));
-                if block == self.latch {
-                    block = done;
-                    if value == self.next_sum {
-                        value = next_acc;
-                    }
-                }
-                LLVMAddIncoming(rebuilt, &mut value, &mut block, 1);
-            }
-            LLVMReplaceAllUsesWith(phi, rebuilt);
-            LLVMInstructionEraseFromParent(phi);
-            phi = following;
         }
     }
 
@@ -244,12 +199,57 @@ impl Plan {
     }
 }
 
-unsafe fn widened(builder: LLVMBuilderRef, value: LLVMValueRef, i64_type: LLVMTypeRef) -> LLVMValueRef {
+/// A new block between `preheader` and `header`, the header's phis rebuilt to come from it (the C API cannot change
+/// a phi's incoming block); returns it and each replaced phi with its replacement.
+pub(super) unsafe fn own_preheader(context: LLVMContextRef, builder: LLVMBuilderRef, header: LLVMBasicBlockRef,
+                                   preheader: LLVMBasicBlockRef) -> (LLVMBasicBlockRef, Vec<(LLVMValueRef, LLVMValueRef)>) {
+    let own = LLVMInsertBasicBlockInContext(context, header, c"fission.preheader".as_ptr());
+    LLVMPositionBuilderAtEnd(builder, own);
+    LLVMBuildBr(builder, header);
+    let terminator = LLVMGetBasicBlockTerminator(preheader);
+    for i in 0..LLVMGetNumSuccessors(terminator) {
+        if LLVMGetSuccessor(terminator, i) == header {
+            LLVMSetSuccessor(terminator, i, own);
+        }
+    }
+    (own, retarget_phis(builder, header, preheader, own, |value| value))
+}
+
+/// Rebuilds the phis of `block` so that what came from `from` comes from `to`, through `value_of`.
+pub(super) unsafe fn retarget_phis(builder: LLVMBuilderRef, block: LLVMBasicBlockRef, from: LLVMBasicBlockRef,
+                                   to: LLVMBasicBlockRef, value_of: impl Fn(LLVMValueRef) -> LLVMValueRef)
+                                   -> Vec<(LLVMValueRef, LLVMValueRef)> {
+    let mut rebuilt = Vec::new();
+    let mut phi = LLVMGetFirstInstruction(block);
+    while !phi.is_null() && !LLVMIsAPHINode(phi).is_null() {
+        let following = LLVMGetNextInstruction(phi);
+        LLVMPositionBuilderBefore(builder, phi);
+        let new = LLVMBuildPhi(builder, LLVMTypeOf(phi), c"".as_ptr());
+        for i in 0..LLVMCountIncoming(phi) {
+            let (mut value, mut incoming) = (LLVMGetIncomingValue(phi, i), LLVMGetIncomingBlock(phi, i));
+            if incoming == from {
+                incoming = to;
+                value = value_of(value);
+            }
+            LLVMAddIncoming(new, &mut value, &mut incoming, 1);
+        }
+        LLVMReplaceAllUsesWith(phi, new);
+        rebuilt.push((phi, new));
+        phi = following;
+    }
+    // Erased last, so that no new phi can take an erased one's address while the pairs are compared.
+    for (old, _) in &rebuilt {
+        LLVMInstructionEraseFromParent(*old);
+    }
+    rebuilt
+}
+
+pub(super) unsafe fn widened(builder: LLVMBuilderRef, value: LLVMValueRef, i64_type: LLVMTypeRef) -> LLVMValueRef {
     if LLVMTypeOf(value) == i64_type { value } else { LLVMBuildZExt(builder, value, i64_type, c"".as_ptr()) }
 }
 
 /// `malloc(i64) -> ptr` or `free(ptr)`, declared if the module has no such function yet.
-unsafe fn declared(module: LLVMModuleRef, name: &str, ret: LLVMTypeRef, takes_size: bool) -> (LLVMTypeRef, LLVMValueRef) {
+pub(super) unsafe fn declared(module: LLVMModuleRef, name: &str, ret: LLVMTypeRef, takes_size: bool) -> (LLVMTypeRef, LLVMValueRef) {
     let context = LLVMGetModuleContext(module);
     let (mut param, ret) = if takes_size {
         (LLVMInt64TypeInContext(context), LLVMPointerTypeInContext(context, 0))

@@ -10,7 +10,7 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -28,19 +28,14 @@ class BatchedForwardTest {
             }
             """;
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static JavaMethod f;
 
     @BeforeAll
     static void start() {
         CompiledClasses classes = InMemoryJavac.compile("bf.Bf", SOURCE);
-        pipeline = Pipeline.create();
         f = new JavaMethod(classes, "bf/Bf", "f", "([DDI[D)D");
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     @Test

@@ -11,7 +11,7 @@ import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.jit.NativeMemory;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -101,26 +101,20 @@ class CheckpointedReverseTest {
             """;
 
     private static CompiledClasses classes;
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static JavaMethod LOSS;
     private static final double[] P = {1.1, 0.4, 0.1, 0.4};
 
     @BeforeAll
     static void start() {
         classes = InMemoryJavac.compile("cp.Lv", SOURCE);
-        pipeline = Pipeline.create();
         LOSS = method("loss", "([DDJ)D");
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     private static JavaMethod method(String name, String descriptor) {
         return new JavaMethod(classes, "cp/Lv", name, descriptor);
     }
-
 
     /** {value, dL/dp0..3, dL/dh} from {@code derivative} at ({@link #P}, h, steps). */
     private static double[] gradient(Derivative derivative, double h, long steps) throws Throwable {

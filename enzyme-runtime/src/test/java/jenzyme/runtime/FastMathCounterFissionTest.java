@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import jenzyme.runtime.ad.DifferentiationOptions;
@@ -12,16 +13,17 @@ import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code --fast-math} loop fission of a sum whose maths reads a carried recurrence and the loop counter (the worker's
- * loop_fission.rs): ./bench's Transcendental loop ({@code log1p(x*x) + sqrt(1 + b*b*t) * atan(x)} with
- * {@code t = k * STEP}, while {@code t} also feeds the recurrence's {@code sin}) and a damped oscillator summed
- * through {@code exp(-h k) * log1p(x*x)}. The sum's maths moves to a map loop over the stored states, counted by its
- * own counter; the gradients agree with the strict ones and with central differences of the JVM method.
+ * {@code --fast-math} loop fission with the loop counter (the worker's loop_fission.rs and loop_fission/precompute.rs):
+ * ./bench's Transcendental loop (its sum {@code log1p(x*x) + sqrt(1 + b*b*t) * atan(x)} with {@code t = k * STEP}
+ * moves to a map loop over the stored states; its forcing {@code cos(a*t) * exp(-c*t)}, a function of the counter
+ * alone, is computed for every iteration before the loop), a damped oscillator summed through
+ * {@code exp(-h k) * log1p(x*x)} (the whole sum to the map) and a driven one (the driving force precomputed). The
+ * gradients agree with the strict ones and with central differences of the JVM method.
  */
 class FastMathCounterFissionTest {
 
@@ -47,41 +49,56 @@ class FastMathCounterFissionTest {
                     }
                     return s;
                 }
+                public static double driven(double a, double omega, double damping, int n) {
+                    double x = a, v = 0, s = 0;
+                    for (int k = 0; k < n; k++) {
+                        v += 0.01 * (Math.sin(omega * k * 0.01) * Math.exp(-0.001 * k) - x - damping * v);
+                        x += 0.01 * v;
+                        s += x * x;
+                    }
+                    return s;
+                }
             }
             """;
     private static final DifferentiationOptions FAST = DifferentiationOptions.DEFAULT.withFastMath(true);
     private static final double EPS = Math.ulp(1.0);
+    /** The map loop of the sum's maths, and the loop computing counter-only maths before the loop. */
+    private static final String MAP = "fission.map:", PRECOMPUTED = "fission.pre:";
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static CompiledClasses classes;
 
     @BeforeAll
     static void compile() {
-        pipeline = Pipeline.create();
         classes = InMemoryJavac.compile("demo.Loops", SOURCE);
     }
 
-    @AfterAll
-    static void stop() {
-        pipeline.close();
+    @Test
+    void theTranscendentalLoopMapsItsSumOverTheStoredStatesAndPrecomputesItsForcing() throws Throwable {
+        check("composite", List.of(MAP, PRECOMPUTED), new double[][] {{0.7, 1.3, 0.4}, {-1.1, 0.6, 1.5}});
     }
 
     @Test
-    void theTranscendentalLoopMapsItsSumOverTheStoredStates() throws Throwable {
-        check("composite", new double[][] {{0.7, 1.3, 0.4}, {-1.1, 0.6, 1.5}});
+    void anOscillatorSummedThroughTheCounterMapsItsWholeSum() throws Throwable {
+        // exp(-0.001 k) reads the counter alone, but it is part of the sum's maths: it moves with log1p to the map.
+        check("oscillator", List.of(MAP), new double[][] {{1.2, 2.5, 0.3}, {-0.4, 9.0, 1.1}});
     }
 
     @Test
-    void anOscillatorSummedThroughTheCounterMapsItsSumToo() throws Throwable {
-        check("oscillator", new double[][] {{1.2, 2.5, 0.3}, {-0.4, 9.0, 1.1}});
+    void aDrivenOscillatorPrecomputesItsDrivingForce() throws Throwable {
+        check("driven", List.of(PRECOMPUTED), new double[][] {{1.2, 2.5, 0.3}, {-0.4, 0.7, 1.1}});
     }
 
-    private static void check(String name, double[][] points) throws Throwable {
+    private static void check(String name, List<String> loops, double[][] points) throws Throwable {
         JavaMethod method = new JavaMethod(classes, "demo/Loops", name, "(DDDI)D");
         MethodHandle jvm = classes.jvmHandle("demo.Loops", name);
         try (Derivative strict = pipeline.differentiate(method, Mode.REVERSE, Map.of(), DifferentiationOptions.DEFAULT);
              Derivative fast = pipeline.differentiate(method, Mode.REVERSE, Map.of(), FAST.withDumpIr(true))) {
-            assertTrue(fast.irBeforeEnzyme().contains("fission.map:"), fast.irBeforeEnzyme());
+            String split = fast.irBeforeEnzyme();
+            for (String loop : List.of(MAP, PRECOMPUTED)) {
+                assertEquals(loops.contains(loop), split.contains(loop), loop + " in\n" + split);
+            }
             assertFalse(strict.irBeforeEnzyme().contains("fission"), "strict code is not split");
             for (int n : new int[] {0, 1, 2, 5, 63, 64, 1000, 4099, 10_000}) {
                 for (double[] p : points) {

@@ -15,6 +15,7 @@ import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.NativeMemoryProbe;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -51,13 +52,13 @@ class FastMathFissionTest {
     private static final DifferentiationOptions FAST = DifferentiationOptions.DEFAULT.withFastMath(true);
     private static final double EPS = Math.ulp(1.0);
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static Derivative strict;
     private static Derivative fast;
 
     @BeforeAll
     static void compile() {
-        pipeline = Pipeline.create();
         CompiledClasses classes = InMemoryJavac.compile("demo.Fit", SOURCE);
         JavaMethod logreg = new JavaMethod(classes, "demo/Fit", "logreg", "([D[D[DII)D");
         strict = pipeline.differentiate(logreg, Mode.REVERSE, DATA, DifferentiationOptions.DEFAULT.withDumpIr(true));
@@ -68,7 +69,6 @@ class FastMathFissionTest {
     static void stop() {
         strict.close();
         fast.close();
-        pipeline.close();
     }
 
     private record Problem(double[] w, double[] X, double[] y, int n, int d) {

@@ -14,7 +14,7 @@ import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -51,17 +51,12 @@ class HessianConstDataTest {
             """;
 
     private static CompiledClasses classes;
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
 
     @BeforeAll
     static void start() {
         classes = InMemoryJavac.compile("hcd.Ll", SOURCE);
-        pipeline = Pipeline.create();
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     @Test

@@ -16,6 +16,7 @@ import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.HessianVectorFixtures;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -27,14 +28,14 @@ import org.junit.jupiter.api.Test;
  */
 class HessianVectorBindingTest {
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static Derivative rosenbrock;
     private static Derivative scaled;
 
     @BeforeAll
     static void compile() {
         CompiledClasses classes = HessianVectorFixtures.compile();
-        pipeline = Pipeline.create();
         rosenbrock = pipeline.hvp(new JavaMethod(classes, HessianVectorFixtures.CLASS, "rosenbrock", "([D)D"));
         scaled = pipeline.hvp(new JavaMethod(classes, HessianVectorFixtures.CLASS, "scaled", "([DD[D)D"),
                 Map.of("d", Activity.CONST));
@@ -44,7 +45,6 @@ class HessianVectorBindingTest {
     static void close() {
         rosenbrock.close();
         scaled.close();
-        pipeline.close();
     }
 
     @Test

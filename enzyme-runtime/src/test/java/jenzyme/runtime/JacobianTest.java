@@ -14,7 +14,7 @@ import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.VectorFunctions;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -100,17 +100,12 @@ class JacobianTest {
             """;
 
     private static CompiledClasses classes;
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
 
     @BeforeAll
     static void start() {
         classes = InMemoryJavac.compile("vf.Vf", SOURCE);
-        pipeline = Pipeline.create();
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     private static Jacobian jacobian(String name, String descriptor, JacobianOptions options) {

@@ -16,7 +16,7 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -78,18 +78,13 @@ class LoopChunkingTest {
             }
             """;
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static CompiledClasses classes;
 
     @BeforeAll
     static void start() {
-        pipeline = Pipeline.create();
         classes = InMemoryJavac.compile("demo.Loops", SOURCE);
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     private static Object jvm(String name, Object... args) throws Throwable {

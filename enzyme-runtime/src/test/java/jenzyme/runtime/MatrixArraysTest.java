@@ -13,7 +13,7 @@ import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.LoweringException;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -67,17 +67,12 @@ class MatrixArraysTest {
             """;
 
     private static CompiledClasses classes;
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
 
     @BeforeAll
     static void start() {
         classes = InMemoryJavac.compile("mat.M", SOURCE);
-        pipeline = Pipeline.create();
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     private static JavaMethod method(String name, String descriptor) {

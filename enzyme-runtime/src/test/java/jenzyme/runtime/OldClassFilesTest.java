@@ -17,7 +17,7 @@ import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.lower.ClassBytesSource;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +41,8 @@ class OldClassFilesTest {
 
     private static CompiledClasses classes;
     private static ClassBytesSource java5;
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
 
     @BeforeAll
     static void start() {
@@ -62,12 +63,6 @@ class OldClassFilesTest {
         assertFalse(model.methods().stream().anyMatch(m -> m.code().orElseThrow()
                 .findAttribute(Attributes.stackMapTable()).isPresent()), "the fixture must have no stack maps");
         java5 = name -> name.equals("old/Old") ? Optional.of(old.clone()) : classes.bytesOf(name);
-        pipeline = Pipeline.create();
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     private static Derivative derive(String name, String descriptor, Mode mode) {

@@ -19,7 +19,7 @@ import jenzyme.runtime.lower.BytecodeLowering;
 import jenzyme.runtime.lower.LoweredModule;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -66,17 +66,12 @@ class PipelineDerivativeTest {
             """;
 
     private static CompiledClasses classes;
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
 
     @BeforeAll
     static void start() {
         classes = InMemoryJavac.compile("ad.Fns", SOURCE);
-        pipeline = Pipeline.create();
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     private static Derivative derive(String name, String descriptor, Mode mode, Map<String, Activity> overrides) {

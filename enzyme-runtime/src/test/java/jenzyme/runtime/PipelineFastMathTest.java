@@ -10,7 +10,7 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -37,19 +37,14 @@ class PipelineFastMathTest {
             """;
     private static final DifferentiationOptions FAST = DifferentiationOptions.DEFAULT.withFastMath(true);
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static JavaMethod rosen;
 
     @BeforeAll
     static void start() {
-        pipeline = Pipeline.create();
         CompiledClasses classes = InMemoryJavac.compile("demo.Sums", SOURCE);
         rosen = new JavaMethod(classes, "demo/Sums", "rosen", "([D)D");
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     /** The tolerance of docs/DERIVATIVES.md: any summation order of n terms is within n·eps·Σ|terms| of another. */

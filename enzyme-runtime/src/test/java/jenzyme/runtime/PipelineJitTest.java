@@ -16,24 +16,14 @@ import jenzyme.runtime.error.LoweringException;
 import jenzyme.runtime.lower.StatusCode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** The whole path without AD: Java source → bytecode → LLVM IR → ORC JIT → FFM handle, called like the method. */
 class PipelineJitTest {
 
-    private static Pipeline pipeline;
-
-    @BeforeAll
-    static void startJit() {
-        pipeline = Pipeline.create();
-    }
-
-    @AfterAll
-    static void stopJit() {
-        pipeline.close();
-    }
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
 
     @Test
     void squarePlusOneRunsNatively() throws Throwable {

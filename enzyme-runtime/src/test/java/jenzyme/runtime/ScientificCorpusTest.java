@@ -25,6 +25,7 @@ import jenzyme.runtime.error.LoweringException;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -44,7 +45,8 @@ class ScientificCorpusTest {
 
     private static final Map<String, String> notCompiled = new ConcurrentHashMap<>();
     private static final List<String> compiled = java.util.Collections.synchronizedList(new ArrayList<>());
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static final Map<String, CompiledClasses> classes = new TreeMap<>();
 
     @BeforeAll
@@ -52,7 +54,6 @@ class ScientificCorpusTest {
         for (String name : resource("INDEX").lines().map(String::strip).filter(l -> !l.isEmpty()).toList()) {
             classes.put(name, InMemoryJavac.compile("scientific." + name, resource(name + ".java")));
         }
-        pipeline = Pipeline.create();
     }
 
     @AfterAll
@@ -60,7 +61,6 @@ class ScientificCorpusTest {
         int total = compiled.size() + notCompiled.size();
         System.out.println("Scientific corpus: " + compiled.size() + " of " + total + " compile; not compiled: "
                 + new TreeMap<>(notCompiled));
-        pipeline.close();
     }
 
     private static String resource(String name) throws IOException {

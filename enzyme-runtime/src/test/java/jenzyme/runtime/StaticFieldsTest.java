@@ -17,7 +17,7 @@ import jenzyme.runtime.lower.StaticField;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -50,19 +50,14 @@ class StaticFieldsTest {
             """;
 
     private static CompiledClasses classes;
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static Class<?> model;
 
     @BeforeAll
     static void start() {
         classes = InMemoryJavac.compile("sf.Model", SOURCE);
         model = classes.load("sf.Model");
-        pipeline = Pipeline.create();
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     private static JavaMethod method(String name, String descriptor) {

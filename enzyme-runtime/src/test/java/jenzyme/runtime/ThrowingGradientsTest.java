@@ -14,7 +14,7 @@ import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.StatusCode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -59,18 +59,13 @@ class ThrowingGradientsTest {
             }
             """;
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static CompiledClasses classes;
 
     @BeforeAll
     static void start() {
-        pipeline = Pipeline.create();
         classes = InMemoryJavac.compile("demo.Throws", SOURCE);
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     private static JavaMethod method(String name, String descriptor) {

@@ -12,7 +12,7 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -67,18 +67,13 @@ class VectorMathsTest {
     private static final DifferentiationOptions FAST = DifferentiationOptions.DEFAULT.withFastMath(true);
     private static final Pattern VECTOR_CALL = Pattern.compile("call [^\\n]*@_ZGV[bd]N[24]v+_");
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static CompiledClasses classes;
 
     @BeforeAll
     static void start() {
-        pipeline = Pipeline.create();
         classes = InMemoryJavac.compile("demo.Maths", SOURCE);
-    }
-
-    @AfterAll
-    static void stop() {
-        pipeline.close();
     }
 
     private static double strict(int function, double a, double b, double c) {

@@ -11,7 +11,7 @@ import jenzyme.runtime.NativeMethod;
 import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -40,18 +40,13 @@ class BindingSemanticsTest {
             }
             """;
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static CompiledClasses classes;
 
     @BeforeAll
     static void compile() {
-        pipeline = Pipeline.create();
         classes = InMemoryJavac.compile("ex.Ex", SOURCE);
-    }
-
-    @AfterAll
-    static void close() {
-        pipeline.close();
     }
 
     @Test

@@ -20,7 +20,7 @@ import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.jit.NativeMemory;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -77,18 +77,13 @@ class InterruptTest {
             }
             """;
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static CompiledClasses classes;
 
     @BeforeAll
     static void compile() {
-        pipeline = Pipeline.create();
         classes = InMemoryJavac.compile("intr.Spin", SOURCE);
-    }
-
-    @AfterAll
-    static void close() {
-        pipeline.close();
     }
 
     @BeforeEach

@@ -11,8 +11,7 @@ import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,17 +37,8 @@ class SafepointsDuringLongCallsTest {
      */
     private static final long GC_LIMIT_MILLIS = 8000;
     private static final CompiledClasses CLASSES = InMemoryJavac.compile("sp.Loops", SOURCE);
-    private static Pipeline compiler;
-
-    @BeforeAll
-    static void start() {
-        compiler = Pipeline.create();
-    }
-
-    @AfterAll
-    static void stop() {
-        compiler.close();
-    }
+    @AutoClose
+    private static final Pipeline compiler = Pipeline.create();
 
     /** Runs {@code call} on a thread, then times a full GC on this one, then interrupts the call. */
     private static long gcMillisDuring(ThrowingCall call) throws Exception {

@@ -23,6 +23,7 @@ import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -40,7 +41,8 @@ class DifferentialCorpusTest {
     private static final int TRIALS = Integer.getInteger("jenzyme.corpus.trials", 3000);
     private static final String OWNER = "corpus/Corpus";
 
-    private static Pipeline pipeline;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
     private static CompiledClasses corpus;
     private static final Map<String, Long> measuredUlps = new ConcurrentHashMap<>();
     private static final java.util.concurrent.atomic.AtomicLong comparedCalls = new java.util.concurrent.atomic.AtomicLong();
@@ -50,14 +52,12 @@ class DifferentialCorpusTest {
         try (InputStream in = DifferentialCorpusTest.class.getResourceAsStream("/corpus/Corpus.java")) {
             corpus = InMemoryJavac.compile("corpus.Corpus", new String(in.readAllBytes(), StandardCharsets.UTF_8));
         }
-        pipeline = Pipeline.create();
     }
 
     @AfterAll
     static void report() {
         System.out.println("Compared " + comparedCalls + " calls; measured max ulp distance native vs JVM ("
                 + TRIALS + " random inputs each): " + new TreeMap<>(measuredUlps));
-        pipeline.close();
     }
 
     @TestFactory

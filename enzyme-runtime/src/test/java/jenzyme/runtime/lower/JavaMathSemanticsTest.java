@@ -10,8 +10,7 @@ import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,17 +28,8 @@ class JavaMathSemanticsTest {
             }
             """;
     private static final CompiledClasses CLASSES = InMemoryJavac.compile("m.M", SOURCE);
-    private static Pipeline compiler;
-
-    @BeforeAll
-    static void start() {
-        compiler = Pipeline.create();
-    }
-
-    @AfterAll
-    static void stop() {
-        compiler.close();
-    }
+    @AutoClose
+    private static final Pipeline compiler = Pipeline.create();
 
     @Test
     void cbrtIsWithinOneUlpOfTheExactCubeRoot() throws Throwable {
