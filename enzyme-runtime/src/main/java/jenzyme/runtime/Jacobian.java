@@ -33,6 +33,10 @@ import jenzyme.runtime.sparse.SparsityPattern;
  * one colour and the Jacobian is read back from the compressed one. The 20×20 Lorenz-96 right-hand side needs 4
  * lanes instead of 20 columns or 20 reverse sweeps. When the colours are fewer than the compiled lanes, a forward
  * derivative of as many lanes as colours is compiled at that first call (an idle lane costs as much as a busy one).
+ *
+ * <p>A method writing the fields of an object from the JVM takes it as its leaves ({@code lower.ObjectLayout}); every
+ * sweep starts from their state at the call's entry and the call leaves them as one run of the method does
+ * ({@link JacobianSweepArguments}). Such a Jacobian is dense.
  */
 public final class Jacobian implements AutoCloseable {
 
@@ -97,12 +101,13 @@ public final class Jacobian implements AutoCloseable {
                 count++;
             }
         }
+        JacobianSweepArguments.Layout layout = JacobianSweepArguments.Layout.of(parameters, shape);
         this.inputArgument = input;
         this.outputArgument = shape.entry().returnsArray() ? -1 : output;
         this.argumentCount = shape.entry().returnsArray() ? count - 1 : count; // not the hidden result array
         this.wide = forward == null ? null : forwardSweep(forward);
         this.reverseSweep = reverse == null ? null : sweep(reverse);
-        this.scratch = ThreadLocal.withInitial(JacobianScratch::new);
+        this.scratch = ThreadLocal.withInitial(() -> new JacobianScratch(layout));
         this.classes = forward == null ? null : classes;
         this.ruled = Set.copyOf(ruled);
         this.forwardOfWidth = forwardOfWidth;
@@ -165,9 +170,11 @@ public final class Jacobian implements AutoCloseable {
         double[] y = outputArgument < 0 ? s.result(jacobian.length) : (double[]) arguments[outputArgument];
         int m = y.length;
         checkRows(jacobian, m, n);
-        Object[] rest = s.rest(arguments, inputArgument, outputArgument);
         try {
             Compressed compressed = compression(arguments, m, n);
+            ForwardSweep lanes = compressed.sweep() != null ? compressed.sweep()
+                    : modeFor(m, n) == Mode.FORWARD ? wide : null;
+            Object[] rest = s.arguments.begin(arguments, lanes == null ? 1 : lanes.width());
             if (compressed.sweep() != null) {
                 compressedColumns(jacobian, x, y, rest, s, compressed.compression(), compressed.sweep());
             } else if (modeFor(m, n) == Mode.FORWARD) {
@@ -179,6 +186,8 @@ public final class Jacobian implements AutoCloseable {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        } finally {
+            s.arguments.end();
         }
     }
 
@@ -196,6 +205,7 @@ public final class Jacobian implements AutoCloseable {
                 Arrays.fill(tx, 0);
                 Arrays.fill(ty, 0); // outputs f leaves unwritten keep a zero tangent, not the last column's
                 tx[j] = 1;
+                s.arguments.beforeSweep();
                 forwardSweep.invokeExact((Object) x, (Object) tx, (Object) y, (Object) ty, out, rest);
                 for (int i = 0; i < m; i++) {
                     jacobian[i][j] = ty[i];
@@ -217,6 +227,7 @@ public final class Jacobian implements AutoCloseable {
             for (int lane = 0; lane < lanes; lane++) {
                 xLanes.set(lane, first + lane, 1);
             }
+            s.arguments.beforeSweep();
             forwardSweep.invokeExact((Object) x, (Object) seeds, (Object) y, (Object) tangents, out, rest);
             // One bulk copy out of native memory, then row by row: 400 single reads of the native lanes cost about
             // 2.5x this (measured on the 20x20 bench row, load 14: 780 ns of 5.1 us).
@@ -297,6 +308,7 @@ public final class Jacobian implements AutoCloseable {
             double[] ty = s.dy(m);
             System.arraycopy(seeds, offset, tx, 0, n);
             Arrays.fill(ty, 0);
+            s.arguments.beforeSweep();
             forward.handle().invokeExact((Object) x, (Object) tx, (Object) y, (Object) ty, out, rest);
             return ty;
         }
@@ -306,6 +318,7 @@ public final class Jacobian implements AutoCloseable {
         MemorySegment tangents = yLanes.ensure(m);
         xLanes.copyAllIn(seeds, offset);
         yLanes.clear();
+        s.arguments.beforeSweep();
         forward.handle().invokeExact((Object) x, (Object) seedTable, (Object) y, (Object) tangents, out, rest);
         double[] lanes = s.lanes(forward.width() * m);
         yLanes.copyAllOut(lanes);
@@ -323,6 +336,7 @@ public final class Jacobian implements AutoCloseable {
             Arrays.fill(dx, 0);
             Arrays.fill(dy, 0); // Enzyme consumes (zeroes) the output's cotangent
             dy[i] = 1;
+            s.arguments.beforeSweep();
             reverseSweep.invokeExact((Object) x, (Object) dx, (Object) y, (Object) dy, out, rest);
             System.arraycopy(dx, 0, jacobian[i], 0, n);
         }

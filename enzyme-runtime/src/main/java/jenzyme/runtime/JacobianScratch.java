@@ -14,7 +14,12 @@ final class JacobianScratch {
     private double[] dy = new double[0];
     private double[] result = new double[0];
     private double[] lanes = new double[0];
-    private Object[] rest = new Object[0];
+    /** The handle's other arguments and the state each sweep starts from. */
+    final JacobianSweepArguments arguments;
+
+    JacobianScratch(JacobianSweepArguments.Layout layout) {
+        this.arguments = new JacobianSweepArguments(layout);
+    }
 
     LaneTable xLanes(int width) {
         return tables(width)[0];
@@ -49,20 +54,5 @@ final class JacobianScratch {
 
     double[] result(int m) {
         return result.length == m ? result : (result = new double[m]);
-    }
-
-    /** The arguments other than x and y (at {@code output} -1: the hidden result array), in order. */
-    Object[] rest(Object[] arguments, int input, int output) {
-        int count = arguments.length - (output < 0 ? 1 : 2);
-        if (rest.length != count) {
-            rest = new Object[count];
-        }
-        int k = 0;
-        for (int a = 0; a < arguments.length; a++) {
-            if (a != input && a != output) {
-                rest[k++] = arguments[a];
-            }
-        }
-        return rest;
     }
 }

@@ -299,7 +299,6 @@ public final class Pipeline implements AutoCloseable {
             return LambdaDispatch.jacobian(this, method, unspecialised, options, how);
         }
         LoweredModule lowered = timings.time("lowering", () -> lower(method, how, Sweep.FORWARD, options.width()));
-        CallingConvention.refuseCopiedObject(lowered.entry(), "%autodiff jacobian");
         JacobianShape shape = JacobianShape.of(lowered.entry(), options.wrt(), options.out());
         Derivative forward = null;
         Derivative reverse = null;
@@ -320,7 +319,9 @@ public final class Pipeline implements AutoCloseable {
                 return differentiate(method, narrow, CallingConvention.of(narrow.entry(), Mode.FORWARD,
                         shape.activities(), true, width), how, new Timings(), "forward ");
             };
-            return new Jacobian(shape, forward, reverse, options.dense() ? null : method.classes(),
+            // The tracer follows arrays and numbers, not the leaves an object from the JVM travels as: dense.
+            boolean traceable = !options.dense() && lowered.entry().copiedObject().isEmpty();
+            return new Jacobian(shape, forward, reverse, traceable ? method.classes() : null,
                     rules.stream().map(DerivativeRule::primal).collect(java.util.stream.Collectors.toSet()),
                     forwardOfWidth);
         } catch (RuntimeException e) {

@@ -22,7 +22,9 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code f_jac_into} allocates nothing once the JIT has compiled it, for every Jacobian in a JVM, not only the first:
  * two forward Jacobians, then a third (compressed in 4 lanes, a returned array in sweeps of 4, dense in 8) and a
- * reverse one, each called alone and then in turn. Arrays of 20 doubles: calls with less than 256 bytes of arrays
+ * reverse one, then a forward and a reverse one of a method writing the fields of an object from the JVM (its state
+ * saved at entry and restored before every sweep, its double[] fields' zeroed shadows), each called alone and then
+ * in turn. Arrays of 20 doubles: calls with less than 256 bytes of arrays
  * always take CallRoute's copying route, which allocates. The JIT needs time to compile, so each is called in
  * batches until one batch allocates nothing ({@link SettledAllocation}).
  *
@@ -57,6 +59,22 @@ class JacobianAllocationTest {
                 public static void chain(double[] x, double[] y) {
                     for (int i = 0; i < y.length; i++) y[i] = Math.exp(x[i]) * x[(i + 1) % x.length];
                 }
+                public static final class Swarm {
+                    public final double[] pos, vel;
+                    public double t;
+                    public long steps;
+                    public Swarm(double[] pos, double[] vel, double t, long steps) {
+                        this.pos = pos; this.vel = vel; this.t = t; this.steps = steps;
+                    }
+                }
+                public static double[] drift(Swarm p, double[] k) {
+                    for (int i = 0; i < p.pos.length; i++) { p.vel[i] -= 0.01 * k[i] * p.pos[i]; p.pos[i] += 0.01 * p.vel[i]; }
+                    p.t += 0.01;
+                    p.steps++;
+                    double[] y = new double[p.pos.length];
+                    for (int i = 0; i < y.length; i++) y[i] = p.pos[i] * k[i] + p.t;
+                    return y;
+                }
             }
             """;
 
@@ -79,7 +97,11 @@ class JacobianAllocationTest {
              Jacobian chain = pipeline.jacobian(new JavaMethod(classes, "al/Al", "chain", "([D[D)V"),
                      JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withDense(true));
              Jacobian reverse = pipeline.jacobian(new JavaMethod(classes, "al/Al", "lorenz96", "([D[D)V"),
-                     JacobianOptions.DEFAULT.withMode(Mode.REVERSE))) {
+                     JacobianOptions.DEFAULT.withMode(Mode.REVERSE));
+             Jacobian driftForward = pipeline.jacobian(new JavaMethod(classes, "al/Al", "drift",
+                     "(Lal/Al$Swarm;[D)[D"), JacobianOptions.DEFAULT.withMode(Mode.FORWARD));
+             Jacobian driftReverse = pipeline.jacobian(new JavaMethod(classes, "al/Al", "drift",
+                     "(Lal/Al$Swarm;[D)[D"), JacobianOptions.DEFAULT.withMode(Mode.REVERSE))) {
             exerciseTheSignatureNatively(reverse.reverse());
             // 10 states in reverse mode (10 sweeps, a quarter of the time of 20): still 320 bytes of arrays a sweep
             double[] v = random.doubles(10, -2, 5).toArray();
@@ -89,7 +111,10 @@ class JacobianAllocationTest {
                     new Call(softplus, new double[20][20], new Object[] {random.doubles(20, -1, 1).toArray()}),
                     new Call(chain, new double[20][20], new Object[] {random.doubles(20, -1, 1).toArray(),
                             new double[20]}),
-                    new Call(reverse, new double[10][10], new Object[] {v, new double[10]}));
+                    new Call(reverse, new double[10][10], new Object[] {v, new double[10]}),
+                    // an object from the JVM, its state restored before each sweep: {t}, {steps}, pos, vel, then k
+                    new Call(driftForward, new double[20][20], swarm(random)),
+                    new Call(driftReverse, new double[20][20], swarm(random)));
             // Each Jacobian's first call comes after the JIT has compiled the ones before: as in a notebook, where
             // the second Jacobian is the one that allocated.
             for (int count = 1; count <= calls.size(); count++) {
@@ -109,6 +134,12 @@ class JacobianAllocationTest {
             assertLorenz96((double[]) calls.get(0).arguments()[0], calls.get(0).matrix()); // forward, 20 states
             assertLorenz96(v, calls.get(3).matrix()); // reverse, 10 states
         }
+    }
+
+    /** The leaves of a swarm of 20 (a bounded oscillation: the calls keep advancing it) and its k. */
+    private static Object[] swarm(Random random) {
+        return new Object[] {new double[] {0}, new long[] {0}, random.doubles(20, -1, 1).toArray(),
+                random.doubles(20, -1, 1).toArray(), random.doubles(20, 0.5, 3).toArray()};
     }
 
     private static void assertLorenz96(double[] u, double[][] jacobian) {

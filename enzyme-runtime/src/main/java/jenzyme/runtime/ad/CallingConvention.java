@@ -127,17 +127,6 @@ public final class CallingConvention {
                 width);
     }
 
-    /**
-     * Refuses, in {@code mode}'s words, a method writing the fields of an object from the JVM: its binding copies
-     * them back in %jit, reverse, forward (--width too) and hvp so far, not in Jacobians (the stubs of the other modes do not yet).
-     */
-    public static void refuseCopiedObject(EntryPoint entry, String mode) {
-        entry.copiedObject().ifPresent(p -> {
-            throw DifferentiationException.refused(entry.methodAsWritten(), Messages.OBJECT_COPIED_MODE.format(
-                    entry.methodName(), p.name(), p.shape().javaName(), mode));
-        });
-    }
-
     /** The widest batch the worker accepts (its {@code spec::Mode::parse}). */
     public static final int MAX_WIDTH = 64;
 

@@ -4,11 +4,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
+import jenzyme.runtime.lower.ObjectLayout;
 
 /**
  * Which array of a vector function is its input x and which its output y, for the Jacobian dy/dx: the output is
@@ -16,6 +19,11 @@ import jenzyme.runtime.lower.NativeParameter;
  * {@code double[]} parameter of a void method; the input is {@code --wrt} or the first other {@code double[]}
  * parameter (an instance method's receiver's array fields only when named). Every other parameter is Const. The {@link CallingConvention} of each sweep is this shape's
  * {@link #activities()} applied as overrides.
+ *
+ * <p>An object from the JVM whose fields compiled code writes ({@link ObjectLayout}) is never x or y unless named:
+ * {@code --wrt q} makes x its number fields at entry (the {@code double[]} leaf, declaration order), {@code --wrt
+ * q.pos} one of its {@code double[]} fields at entry; {@code --out q} or {@code --out q.pos} make y their values at
+ * exit. Its other {@code double[]} leaves are Duplicated with zero shadows in every sweep ({@link #carried}).
  *
  * @param input  index (in {@link EntryPoint#parameters()}) of x
  * @param output index of y
@@ -33,12 +41,13 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
         } else if (out.isPresent()) {
             output = named(entry, "out", out.get());
         } else {
-            output = lastArray(parameters);
-            if (output < 0 || parameters.stream().filter(JacobianShape::byDefault).count() < 2) {
+            output = lastArray(entry);
+            if (output < 0 || java.util.stream.IntStream.range(0, parameters.size())
+                    .filter(p -> byDefault(entry, p)).count() < 2) {
                 throw refused(entry, Messages.JACOBIAN_OUTPUT.format(entry.methodName(), entry.methodAsWritten()));
             }
         }
-        int input = wrt.isPresent() ? named(entry, "wrt", wrt.get()) : firstArrayBut(parameters, output);
+        int input = wrt.isPresent() ? named(entry, "wrt", wrt.get()) : firstArrayBut(entry, output);
         if (input < 0) {
             throw refused(entry, Messages.JACOBIAN_INPUT.format(entry.methodAsWritten(), ""));
         }
@@ -48,14 +57,42 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
         return new JacobianShape(entry, input, output);
     }
 
-    /** The overrides of every sweep: x and y Duplicated, the rest Const. */
+    /**
+     * The overrides of every sweep: x and y Duplicated, and the {@code double[]} fields of objects from the JVM
+     * ({@link #carried}), the rest Const.
+     */
     public Map<String, Activity> activities() {
         Map<String, Activity> activities = new LinkedHashMap<>();
+        Set<Integer> carried = carried();
         for (int p = 0; p < entry.parameters().size(); p++) {
             activities.put(entry.parameters().get(p).name(),
-                    p == input || p == output ? Activity.DUPLICATED : Activity.CONST);
+                    p == input || p == output || carried.contains(p) ? Activity.DUPLICATED : Activity.CONST);
         }
         return activities;
+    }
+
+    /** Indices of the native parameters that are leaves of objects from the JVM, x and y among them if they are. */
+    public Set<Integer> copiedLeaves() {
+        return copiedLeaves(entry);
+    }
+
+    private static Set<Integer> copiedLeaves(EntryPoint entry) {
+        Set<Integer> leaves = new TreeSet<>();
+        entry.declared().stream().filter(p -> ObjectLayout.isCopied(p.shape()))
+                .forEach(p -> java.util.stream.IntStream.range(p.first(), p.first() + p.leafCount()).forEach(leaves::add));
+        return leaves;
+    }
+
+    /**
+     * Indices of the {@code double[]} leaves of objects from the JVM other than x and y (its number fields' array,
+     * its {@code double[]} fields): Duplicated, each sweep passing a zeroed shadow whose values after the sweep
+     * nobody reads (the Jacobian's rows are y's). A Const array would drop the derivatives of values the method
+     * writes into it and reads back, and would hold differentiated values at exit.
+     */
+    public Set<Integer> carried() {
+        Set<Integer> carried = new TreeSet<>(copiedLeaves());
+        carried.removeIf(p -> p == input || p == output || entry.parameters().get(p).type() != JavaType.DOUBLE_ARRAY);
+        return carried;
     }
 
     public NativeParameter inputParameter() {
@@ -77,25 +114,28 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
     }
 
     /**
-     * Whether {@code parameter} may be x or y without being named: a {@code double[]} parameter of the method, not an
-     * array field of an instance method's receiver ({@code this.w}: its fields are the model, x and y its arguments).
+     * Whether parameter {@code p} may be x or y without being named: a {@code double[]} parameter of the method, not an
+     * array field of an instance method's receiver ({@code this.w}: its fields are the model, x and y its arguments)
+     * nor a leaf of an object from the JVM ({@code q}, {@code q.pos}: its fields are state the method carries).
      */
-    private static boolean byDefault(NativeParameter parameter) {
-        return parameter.type() == JavaType.DOUBLE_ARRAY && !parameter.name().startsWith("this.");
+    private static boolean byDefault(EntryPoint entry, int p) {
+        NativeParameter parameter = entry.parameters().get(p);
+        return parameter.type() == JavaType.DOUBLE_ARRAY && !parameter.name().startsWith("this.")
+                && !copiedLeaves(entry).contains(p);
     }
 
-    private static int lastArray(List<NativeParameter> parameters) {
-        for (int p = parameters.size() - 1; p >= 0; p--) {
-            if (byDefault(parameters.get(p))) {
+    private static int lastArray(EntryPoint entry) {
+        for (int p = entry.parameters().size() - 1; p >= 0; p--) {
+            if (byDefault(entry, p)) {
                 return p;
             }
         }
         return -1;
     }
 
-    private static int firstArrayBut(List<NativeParameter> parameters, int output) {
-        for (int p = 0; p < parameters.size(); p++) {
-            if (p != output && byDefault(parameters.get(p))) {
+    private static int firstArrayBut(EntryPoint entry, int output) {
+        for (int p = 0; p < entry.parameters().size(); p++) {
+            if (p != output && byDefault(entry, p)) {
                 return p;
             }
         }

@@ -1,8 +1,5 @@
 package jenzyme.runtime.lower;
 
-import static org.bytedeco.llvm.global.LLVM.LLVMIntEQ;
-import static org.bytedeco.llvm.global.LLVM.LLVMIntNE;
-
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -10,9 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import jenzyme.runtime.error.Messages;
-import jenzyme.runtime.llvm.IrBuilder;
-import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
-import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
  * A loop array assigned to a variable declared outside the loop — {@code y = rk4Step(t, y, h);},
@@ -26,7 +20,8 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * can still assign it, the variable's array must not be copied into another variable, a record, or across a
  * {@code ?:}, nor may the variable be given an array that is not new; and the new array must have its length (a
  * different length raises an exception naming the line). Anything else is refused at its line, with the
- * {@code clone()} that makes it work.
+ * {@code clone()} that makes it work. This class decides and checks; the code of the copies is
+ * {@link CarriedCopies}'.
  *
  * <p>It also follows where each array value comes from ({@link #origins}: new, a variable, a static field, or
  * several across a jump), for {@link ReturnedArrays} and {@link SharedArray}.
@@ -41,10 +36,7 @@ final class CarriedArrays {
     /** {@code origins}: {@link #origins} of the array stored, for {@link ReturnedArrays}. */
     private record Store(int slot, int bci, boolean fresh, int source, Set<Integer> origins) {}
 
-    private final IrModule module;
-    private final IrBuilder ir;
-    private final FrameSlots slots;
-    private final ExitPaths exits;
+    private final CarriedCopies copies;
     private final CodePlan plan;
     /** Locals and the array components of record locals ({@link Variables}): the "slots" below. */
     private final Variables variables;
@@ -68,16 +60,11 @@ final class CarriedArrays {
     private final Map<String, Set<Integer>> spilled = new java.util.HashMap<>();
     /** Arrays loaded at a jump target, with the origins of what each jump there carried (the set grows with them). */
     private final Map<JValue, Set<Integer>> merged = new IdentityHashMap<>();
-    /** The allocation cell of the array of its own each variable gets that may share its array when the loop starts. */
-    private final Map<Integer, LLVMValueRef> ownArrays = new java.util.HashMap<>();
 
     CarriedArrays(IrModule module, FrameSlots slots, ExitPaths exits, CodePlan plan, Variables variables,
                   int[] parameterSlots) {
         this.variables = variables;
-        this.module = module;
-        this.ir = module.ir();
-        this.slots = slots;
-        this.exits = exits;
+        this.copies = new CarriedCopies(module, slots, exits, variables);
         this.plan = plan;
         for (int slot : parameterSlots) {
             parameters.add(slot);
@@ -190,7 +177,7 @@ final class CarriedArrays {
 
     /**
      * The {@link #origin}s of every array stored into variable {@code slot}, once the method is lowered: a carried
-     * assignment leaves the variable an array of its own ({@link #ownArray}) or the one it held, so it adds a new one.
+     * assignment leaves the variable an array of its own ({@link CarriedCopies}) or the one it held, so it adds a new one.
      */
     List<Integer> originsOfStores(int slot) {
         List<Integer> origins = new ArrayList<>(stores.stream().filter(s -> s.slot() == slot)
@@ -273,58 +260,23 @@ final class CarriedArrays {
         }
     }
 
-    /** {@code y = ynew} of a loop array into variable {@code slot} declared outside its loop: copies the elements. */
+    /**
+     * {@code y = ynew} of a loop array into variable {@code slot} declared outside its loop: copies the elements
+     * ({@link CarriedCopies}). A matrix variable that may share its matrix or a row of it when the loop starts is
+     * refused rather than given a matrix of its own: unlike a one-dimensional array, that would need a copy of its
+     * whole row structure.
+     */
     void carry(int slot, JValue value, int bci, String name) {
         carried.computeIfAbsent(slot, s -> new ArrayList<>()).add(bci);
         Integer source = loadedFrom.get(value);
         if (source != null) {
             copiedFrom.add(new int[] {source, bci, slot});
         }
-        JValue held = slots.load(variables.keyOf(slot), ValueKind.ARRAY, name);
-        exits.failIf(ir.icmp(LLVMIntNE, value.length(), held.length()), StatusCode.CARRIED_LENGTH, value.length(),
-                held.length());
-        if (value.isMatrix()) {
-            carryRows(slot, value, held, bci, name);
-            return;
-        }
-        JavaType type = value.arrayType() != null ? value.arrayType() : held.arrayType();
-        if (mayShare(slot)) {
-            held = ownArray(slot, held, type, name);
-        }
-        ArrayOps.copyElements(module, ArrayOps.elementOf(type), value, held.value(),
-                slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.i"));
-    }
-
-    /**
-     * {@code J = jacobian(y)} of a two-dimensional loop array into {@code held}, the matrix variable {@code slot}
-     * keeps: each row's elements copied into the row it holds, every row of the same length (else the failure
-     * {@link StatusCode#CARRIED_LENGTH}, like a one-dimensional array of another length). A variable that may share
-     * its matrix or a row of it when the loop starts is refused rather than given a matrix of its own: unlike a
-     * one-dimensional array, that would need a copy of its whole row structure.
-     */
-    private void carryRows(int slot, JValue value, JValue held, int bci, String name) {
-        if (mayShare(slot)) {
+        boolean mayShare = mayShare(slot);
+        if (value.isMatrix() && mayShare) {
             throw refused(bci, Messages.CARRIED_MATRIX_SHARED, name);
         }
-        JavaType element = ArrayOps.elementOf(held.arrayType().row());
-        LLVMValueRef elements = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.i");
-        CountedLoop.emit(ir, slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "carry.row"), value.length(),
-                "carry.rows", r -> {
-                    JValue from = rowAt(value, r), to = rowAt(held, r);
-                    exits.failIf(ir.icmp(LLVMIntNE, from.length(), to.length()), StatusCode.CARRIED_LENGTH,
-                            from.length(), to.length());
-                    ArrayOps.copyElements(module, element, from, to.value(), elements);
-                });
-    }
-
-    /** Row {@code r} of {@code matrix}, which has it (no bounds check). */
-    private JValue rowAt(JValue matrix, LLVMValueRef r) {
-        LLVMValueRef wide = ir.zext(r, ir.i64());
-        LLVMValueRef data = ir.load(ir.ptr(), ir.inBoundsGep(ir.ptr(), matrix.value(), wide), "carry.row");
-        module.tbaa().attach(data, matrix.arrayType());
-        LLVMValueRef length = ir.load(ir.i32(), ir.inBoundsGep(ir.i32(), matrix.rowLengths(), wide), "carry.row.len");
-        module.tbaa().attach(length, JavaType.INT);
-        return JValue.array(data, length, matrix.arrayType().row());
+        copies.copy(slot, value, mayShare, name);
     }
 
     /**
@@ -336,28 +288,6 @@ final class CarriedArrays {
         return parameters.contains(variables.slot(slot))
                 || stores.stream().anyMatch(s -> s.slot() == slot && !s.fresh() || s.source() == slot && s.slot() != slot)
                 || escapes.stream().anyMatch(escape -> escape[0] == slot);
-    }
-
-    /**
-     * Variable {@code slot} holding {@code held}, given an array of its own (zeroed, of held's length) unless it holds
-     * it already: the JVM's {@code u = next} leaves u0's array alone from then on, and so does the copy into this one.
-     * The test is at each carried assignment, but only the first allocates.
-     */
-    private JValue ownArray(int slot, JValue held, JavaType type, String name) {
-        LLVMValueRef cell = ownArrays.computeIfAbsent(slot, s -> exits.newAllocationSlot(slots));
-        LLVMValueRef function = ir.currentFunction();
-        LLVMBasicBlockRef allocate = ir.appendBlock(function, "own." + name);
-        LLVMBasicBlockRef owned = ir.appendBlock(function, "owned." + name);
-        ir.condBr(ir.icmp(LLVMIntNE, held.value(), ir.load(ir.ptr(), cell, name + ".own")), allocate, owned);
-        ir.positionAtEnd(allocate);
-        LLVMValueRef own = module.zeroedAllocation(ir.mul(ir.zext(held.length(), ir.i64()),
-                ir.constInt(ir.i64(), ArrayOps.byteSize(ArrayOps.elementOf(type)))));
-        exits.failIf(ir.icmp(LLVMIntEQ, own, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, held.length(), null);
-        ir.store(own, cell);
-        slots.store(variables.keyOf(slot), JValue.array(own, held.length(), type), name);
-        ir.br(owned);
-        ir.positionAtEnd(owned);
-        return slots.load(variables.keyOf(slot), ValueKind.ARRAY, name);
     }
 
     /**

@@ -48,6 +48,16 @@ final class CopiedObjects {
         return arguments;
     }
 
+    /**
+     * The length of native parameter {@code nativeName} of {@code entry} as a Java expression: for the number
+     * fields of such an object ({@code q}) their count, for an array ({@code q.pos}, {@code x}) {@code q.pos.length}.
+     */
+    static String length(EntryPoint entry, String nativeName) {
+        return entry.declared().stream().filter(p -> isCopied(p) && p.name().equals(nativeName)).findFirst()
+                .map(p -> String.valueOf(layout(p).numbers().size()))
+                .orElseGet(() -> RecordStubs.read(entry, nativeName) + ".length");
+    }
+
     /** {@code double[] q$fields = {q.x, q.count, q.on ? 1 : 0}; long[] q$longs = {q.steps};} (those it has). */
     static String copyIn(EntryPoint.JavaParameter parameter) {
         ObjectLayout layout = layout(parameter);
@@ -84,6 +94,11 @@ final class CopiedObjects {
      * object 0 in place of int and boolean fields, which have no tangent.
      */
     private static String fields(ObjectLayout layout, String object, boolean tangent) {
+        return "{" + String.join(", ", values(layout, object, tangent)) + "}";
+    }
+
+    /** The elements of {@link #fields}, each the value of one number field as a double. */
+    private static List<String> values(ObjectLayout layout, String object, boolean tangent) {
         return layout.numbers().stream().map(i -> {
             RecordShape.Component c = layout.shape().components().get(i);
             String field = object + "." + c.name();
@@ -91,7 +106,7 @@ final class CopiedObjects {
                 return tangent ? "0" : "(" + field + " ? 1 : 0)";
             }
             return tangent && !isFloating(c) ? "0" : field;
-        }).collect(Collectors.joining(", ", "{", "}"));
+        }).toList();
     }
 
     /**
@@ -132,6 +147,61 @@ final class CopiedObjects {
     static String copiedBack(List<EntryPoint.JavaParameter> copied, String guardedCall) {
         return around(copied.stream().map(CopiedObjects::copyIn).toList(),
                 copied.stream().map(CopiedObjects::copyOut).toList(), guardedCall);
+    }
+
+    /**
+     * The holder's per-thread arrays of each object's number and long fields ({@code q$fields}, {@code q$longs}), for
+     * {@link #buffered}: a Jacobian's {@code _jac_into} passes the same arrays at every call, so it allocates nothing
+     * (not the arrays, and not their heap segments, which {@code bind.ArraySegments} reuses for the same array).
+     */
+    static String buffers(List<EntryPoint.JavaParameter> copied) {
+        StringBuilder members = new StringBuilder();
+        for (EntryPoint.JavaParameter parameter : copied) {
+            ObjectLayout layout = layout(parameter);
+            if (!layout.numbers().isEmpty()) {
+                members.append(buffer("double", local(parameter.name()), layout.numbers().size()));
+            }
+            if (!layout.longs().isEmpty()) {
+                members.append(buffer("long", parameter.name() + ObjectLayout.LONGS, layout.longs().size()));
+            }
+        }
+        return members.toString();
+    }
+
+    private static String buffer(String type, String name, int length) {
+        return "    static final ThreadLocal<" + type + "[]> " + name + " = ThreadLocal.withInitial(() -> new " + type
+                + "[" + length + "]);\n";
+    }
+
+    /**
+     * {@link #copiedBack} with the number and long fields copied into {@code holder}'s per-thread arrays
+     * ({@link #buffers}) instead of new ones.
+     */
+    static String buffered(List<EntryPoint.JavaParameter> copied, String holder, String guardedCall) {
+        List<String> in = new ArrayList<>();
+        for (EntryPoint.JavaParameter parameter : copied) {
+            ObjectLayout layout = layout(parameter);
+            String numbers = local(parameter.name()), longs = parameter.name() + ObjectLayout.LONGS;
+            if (!layout.numbers().isEmpty()) {
+                in.add("double[] " + numbers + " = " + holder + "." + numbers + ".get(); " + assignments(numbers,
+                        values(layout, parameter.name(), false)));
+            }
+            if (!layout.longs().isEmpty()) {
+                in.add("long[] " + longs + " = " + holder + "." + longs + ".get(); " + assignments(longs,
+                        layout.longs().stream().map(i -> parameter.name() + "." + layout.shape().components().get(i)
+                                .name()).toList()));
+            }
+        }
+        return around(in, copied.stream().map(CopiedObjects::copyOut).toList(), guardedCall);
+    }
+
+    /** {@code a[0] = v0; a[1] = v1;}. */
+    private static String assignments(String array, List<String> values) {
+        StringBuilder assignments = new StringBuilder();
+        for (int k = 0; k < values.size(); k++) {
+            assignments.append(array).append('[').append(k).append("] = ").append(values.get(k)).append("; ");
+        }
+        return assignments.toString().strip();
     }
 
     /** {@code guardedCall} after the statements {@code in}, with the statements {@code out} in its {@code finally}. */
