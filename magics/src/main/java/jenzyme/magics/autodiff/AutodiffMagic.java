@@ -242,7 +242,7 @@ public final class AutodiffMagic extends SyntaxMagic {
         jenzyme.runtime.lower.EntryPoint entry = self.isEmpty() ? jacobian.shape().entry()
                 : Receivers.named(jacobian.shape().entry(), self);
         CompilerSession.Bound stubs = compiler.bind(name + "/jacobian", target(line), method, entry,
-                BindingStubs.jacobian(name, jacobian, entry, bound.into(), self), jacobian);
+                jenzyme.magics.binding.JacobianStubs.of(name, jacobian, entry, bound.into(), self), jacobian);
         String modes = jacobian.forward() == null ? Messages.JACOBIAN_REVERSE.format()
                 : jacobian.reverse() == null ? Messages.JACOBIAN_FORWARD.format(jacobian.width())
                 : Messages.JACOBIAN_BOTH.format(jacobian.width());

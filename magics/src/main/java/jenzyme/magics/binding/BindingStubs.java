@@ -260,48 +260,6 @@ public final class BindingStubs {
     }
 
     /**
-     * {@code double[][] <name>_jac(...)} and the allocation-free {@code <name>_jac_into(..., double[][] jacobian)}:
-     * the method's own parameters; {@code into} is the Jacobian's {@code (double[][], Object[])void} evaluator.
-     * {@code entry} is the Jacobian's, its receiver (if any) named {@code receiver} as in {@link #reverse}. An
-     * object from the JVM whose fields compiled code writes is passed by its layout and written back once after the
-     * call ({@link CopiedObjects#copiedBack}); with one, a method returning an array binds {@code _jac_into} only
-     * ({@code _jac} sizes the Jacobian by calling the method on the JVM, which would write the object twice).
-     */
-    public static Stubs jacobian(String name, jenzyme.runtime.Jacobian jacobian, EntryPoint entry,
-                                 MethodHandle into, String receiver) {
-        String holder = holder(name, "jacobian");
-        Call call = new Call();
-        // the parameters as written (a record stays a record); the evaluator takes their native leaves
-        entry.declared().stream().filter(p -> !p.name().equals(receiver))
-                .forEach(p -> call.add(p.shape().javaName(), p.name()));
-        List<String> leaves = entry.declared().stream().flatMap(p -> isLambda(p) ? java.util.stream.Stream.of(p.name())
-                : CopiedObjects.isCopied(p) ? CopiedObjects.arguments(p).stream()
-                : entry.parameters().subList(p.first(), p.first() + p.leafCount()).stream()
-                .map(leaf -> RecordStubs.read(p.shape(), leaf.name()))).toList();
-        List<EntryPoint.JavaParameter> copied = entry.declared().stream().filter(CopiedObjects::isCopied).toList();
-        // by index: entry names a receiver's fields through its variable, the Jacobian's shape through this
-        String x = CopiedObjects.length(entry, entry.parameters().get(jacobian.shape().input()).name());
-        String rows = entry.resultRecord().isPresent() ? String.valueOf(entry.resultRecord().get().leaves().size())
-                : entry.returnsArray() ? jvmCall(entry, receiver, call.argumentList()) + ".length"
-                : CopiedObjects.length(entry, entry.parameters().get(jacobian.shape().output()).name());
-        String intoSignature = "void " + name + "_jac_into(" + call.parameterList()
-                + (call.parameters.isEmpty() ? "" : ", ") + "double[][] jacobian)";
-        String signature = "double[][] " + name + "_jac(" + call.parameterList() + ")";
-        String holderSource = holderClass(holder, into, CopiedObjects.buffers(copied));
-        String check = receiverCheck(holderSource, receiver, entry);
-        String source = holderSource
-                + intoSignature + " {\n" + check + objectChecks(entry, receiver, List.of())
-                + CopiedObjects.buffered(copied, holder, guarded(holder + ".H.invokeExact(jacobian, new Object[] {"
-                        + String.join(", ", leaves) + "});")) + "}\n";
-        if (entry.returnsArray() && !copied.isEmpty()) {
-            return new Stubs(source, List.of(intoSignature));
-        }
-        source += signature + " {\n" + check + "    double[][] jacobian = new double[" + rows + "][" + x + "];\n    "
-                + name + "_jac_into(" + call.argumentList() + ", jacobian);\n    return jacobian;\n}\n";
-        return new Stubs(source, List.of(signature, intoSignature));
-    }
-
-    /**
      * Null checks of the objects whose fields a stub copies ({@link CopiedObjects}): each such parameter but the
      * receiver (checked by {@link #receiverCheck}) and the tangent or direction objects {@code others} name. Without
      * them JShell's NullPointerException would name {@code <parameter2>} (it compiles stubs without parameter names).
