@@ -399,6 +399,21 @@ class EverydaySnippetsTest {
                 "g.value(), g.dp()[0], g.dp()[1], g.dp()[2], g.dp()[3]", fwd + ".value(), " + fwd + ".dvalue()");
     }
 
+    @Test
+    void aParameterWhoseGradientNameWouldBeAKeywordIsRefusedInWords() throws Throwable {
+        // a record parameter called o: its gradient component would be do (JShell rejected the stubs and the magic
+        // said its own holder class "would replace your declaration of springEnergy$reverse")
+        cells.run("double springEnergy(Oscillator o, double x) { return 0.5 * o.k() * x * x + o.m(); }");
+        String refusal = cells.refusal("%autodiff reverse springEnergy");
+        assertTrue(refusal.contains("the parameter o of springEnergy would give its binding the name do, a Java keyword;"
+                + " rename the parameter (e.g. o1)"), refusal);
+        // its tangent is called to, which is fine: forward mode binds (k·x·tx + the tangent of m)
+        cells.run("%autodiff forward springEnergy");
+        assertArrayEquals(new double[] {10, 6.5}, cells.numbers("springEnergy_fwd(new Oscillator(2, 1), new Oscillator(0,"
+                + " 0.5), 3, 1).value(), springEnergy_fwd(new Oscillator(2, 1), new Oscillator(0, 0.5), 3, 1).dvalue()"),
+                0.0);
+    }
+
     /** A method of one {@code double[]} of four: reverse and forward against the JVM. */
     private static void arrayOfFour(String name, String shadow) throws Throwable {
         cells.run("%autodiff reverse " + name);
