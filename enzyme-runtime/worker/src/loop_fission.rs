@@ -196,7 +196,7 @@ impl Plan {
         use LLVMOpcode::*;
         match LLVMGetInstructionOpcode(value) {
             LLVMFNeg | LLVMFAdd | LLVMFSub | LLVMFMul | LLVMFDiv | LLVMFCmp | LLVMSelect | LLVMFPExt | LLVMFPTrunc
-            | LLVMSIToFP | LLVMUIToFP => Some(Pure::Plain),
+            | LLVMSIToFP | LLVMUIToFP | LLVMAdd | LLVMSub | LLVMMul | LLVMTrunc | LLVMZExt | LLVMSExt => Some(Pure::Plain),
             LLVMCall if is_pure_call(value) => Some(Pure::Plain),
             LLVMPHI => join(value),
             _ => None,

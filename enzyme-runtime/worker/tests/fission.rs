@@ -309,3 +309,38 @@ fn maths_of_the_counter_without_vector_variants_stays_in_its_loop() {
     assert_eq!(loop_fission::distribute_vector_maths(&module), 0);
     assert!(!module.to_text().contains("fission"));
 }
+
+/// `y[k] = x[k] * exp(-k h)`: maths of the counter alone, but nothing carries from one iteration to the next, so the
+/// loop vectorises whole, libmvec's exp included; a buffer would only add memory traffic.
+const SCALED: &str = r#"
+define void @e(ptr %x, ptr %y, i64 %n) {
+entry:
+  %nonempty = icmp sgt i64 %n, 0
+  br i1 %nonempty, label %loop, label %exit
+loop:
+  %k = phi i64 [ 0, %entry ], [ %k.next, %loop ]
+  %kd = sitofp i64 %k to double
+  %a = fmul double %kd, -1.0e-3
+  %ex = call double @llvm.exp.f64(double %a) #0
+  %xp = getelementptr inbounds double, ptr %x, i64 %k
+  %xv = load double, ptr %xp
+  %p = fmul double %xv, %ex
+  %yp = getelementptr inbounds double, ptr %y, i64 %k
+  store double %p, ptr %yp
+  %k.next = add nuw nsw i64 %k, 1
+  %done = icmp eq i64 %k.next, %n
+  br i1 %done, label %exit, label %loop
+exit:
+  ret void
+}
+declare double @llvm.exp.f64(double)
+attributes #0 = { "vector-function-abi-variant"="_ZGV_LLVM_N2v_llvm.exp.f64(_ZGVbN2v_exp)" }
+"#;
+
+#[test]
+fn a_loop_without_a_recurrence_keeps_its_maths_of_the_counter() {
+    let context = Context::new();
+    let module = context.parse_bitcode(&bitcode_of_ir(SCALED)).unwrap();
+    assert_eq!(loop_fission::distribute_vector_maths(&module), 0);
+    assert!(!module.to_text().contains("fission"));
+}

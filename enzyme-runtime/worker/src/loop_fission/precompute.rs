@@ -3,8 +3,9 @@
 //! `x = x + STEP * (sin(b*x + t) - c*tanh(x) + ...)`) is computed for every iteration first, in a new innermost loop
 //! that stores it in a buffer of trip-count doubles; the loop loads it instead. The recurrence never vectorises, the
 //! new loop does, 4 iterations a time through libmvec, in the primal and in both sweeps of the gradient (Enzyme
-//! differentiates the new loop like any other). Only values whose maths holds a call with vector variants move, and
-//! only the largest such values (a root: one of its users depends on something else); cheap ones (`t` itself) stay.
+//! differentiates the new loop like any other). Only loops that carry a floating-point recurrence (others vectorise
+//! whole), only values computed on every iteration whose maths holds a call with vector variants, and only the
+//! largest such values (a root: one of its users depends on something else); cheap ones (`t` itself) stay.
 //!
 //! Same operations on the same operands, so the split alone changes no bits. The buffers are `malloc`ed before the
 //! new loop and freed on the loop's way out; a failure inside the loop unwinds through the JIT's checked allocator,
@@ -17,7 +18,7 @@ use llvm_sys::prelude::*;
 use llvm_sys::{LLVMIntPredicate, LLVMOpcode, LLVMTypeKind};
 
 use super::rewrite::{declared, own_preheader, retarget_phis, widened};
-use super::{counted_loop, has_vector_variants, is_pure_call, MAP_PREFIX};
+use super::{counted_loop, dominates, has_vector_variants, incoming_from, is_pure_call, MAP_PREFIX};
 use crate::cfg::{loop_body, loop_headers, users};
 use crate::llvm::{self, Module};
 
@@ -67,6 +68,9 @@ unsafe fn find_in(function: LLVMValueRef) -> Option<Hoist> {
 impl Hoist {
     unsafe fn find(header: LLVMBasicBlockRef, latch: LLVMBasicBlockRef, body: &HashSet<LLVMBasicBlockRef>) -> Option<Hoist> {
         let (preheader, exit, counter, trip_count) = counted_loop(header, latch, body)?;
+        if !carries_recurrence(header, latch) {
+            return None;
+        }
         let in_loop = |v: LLVMValueRef| !LLVMIsAInstruction(v).is_null() && body.contains(&LLVMGetInstructionParent(v));
         let mut known = HashMap::new();
         let mut roots = Vec::new();
@@ -77,9 +81,12 @@ impl Hoist {
                 block = LLVMGetNextBasicBlock(block);
                 continue;
             }
+            // Maths on a path some iterations skip is left where it is: computing it for all of them may cost more.
+            let every_iteration = dominates(header, block, latch, body);
             let mut inst = LLVMGetFirstInstruction(block);
             while !inst.is_null() {
                 let root = LLVMGetTypeKind(LLVMTypeOf(inst)) == LLVMTypeKind::LLVMDoubleTypeKind
+                    && every_iteration
                     && counter_only(inst, counter, &in_loop, &mut known)
                     && users(inst).iter().all(|u| in_loop(*u))
                     && users(inst).iter().any(|u| !counter_only(*u, counter, &in_loop, &mut known));
@@ -202,7 +209,22 @@ impl Hoist {
     }
 }
 
-/// Whether `value` follows from the counter and loop invariants through arithmetic and calls without memory effects.
+/// Whether a floating-point value carries from one iteration to the next other than as a running sum `s += e`: then
+/// the loop cannot vectorise, and its maths runs one iteration at a time unless it is moved out. A loop without one
+/// vectorises whole (libmvec's variants included), and a buffer would only add memory traffic.
+unsafe fn carries_recurrence(header: LLVMBasicBlockRef, latch: LLVMBasicBlockRef) -> bool {
+    let mut phi = LLVMGetFirstInstruction(header);
+    while !phi.is_null() && !LLVMIsAPHINode(phi).is_null() {
+        if LLVMGetTypeKind(LLVMTypeOf(phi)) == LLVMTypeKind::LLVMDoubleTypeKind && users(phi) != vec![incoming_from(phi, latch)] {
+            return true;
+        }
+        phi = LLVMGetNextInstruction(phi);
+    }
+    false
+}
+
+/// Whether `value` follows from the counter and loop invariants through arithmetic (integer arithmetic and casts
+/// too: O2 widens a Java `int` counter to 64 bits and truncates it back) and calls without memory effects.
 unsafe fn counter_only(value: LLVMValueRef, counter: LLVMValueRef, in_loop: &impl Fn(LLVMValueRef) -> bool,
                        known: &mut HashMap<LLVMValueRef, bool>) -> bool {
     if value == counter || !in_loop(value) {
@@ -214,7 +236,8 @@ unsafe fn counter_only(value: LLVMValueRef, counter: LLVMValueRef, in_loop: &imp
     known.insert(value, false); // a cycle (a phi's) is not counter-only
     use LLVMOpcode::*;
     let plain = match LLVMGetInstructionOpcode(value) {
-        LLVMFNeg | LLVMFAdd | LLVMFSub | LLVMFMul | LLVMFDiv | LLVMSIToFP | LLVMUIToFP | LLVMFPExt | LLVMFPTrunc => true,
+        LLVMFNeg | LLVMFAdd | LLVMFSub | LLVMFMul | LLVMFDiv | LLVMSIToFP | LLVMUIToFP | LLVMFPExt | LLVMFPTrunc
+        | LLVMAdd | LLVMSub | LLVMMul | LLVMTrunc | LLVMZExt | LLVMSExt => true,
         LLVMCall => is_pure_call(value),
         _ => false,
     };

@@ -46,19 +46,7 @@ public final class ForwardStubs {
                 handleArguments.add("(Object) " + java.name());
                 continue;
             }
-            boolean tangent = false;
-            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
-                String leaf = entry.parameters().get(p).name();
-                // an object copied back: its leaf named like it is the double[] of its number fields (ObjectLayout)
-                boolean fields = CopiedObjects.isCopied(java) && entry.parameters().get(p).name().equals(java.name());
-                handleArguments.add(fields ? CopiedObjects.local(java.name()) : RecordStubs.read(java.shape(), leaf));
-                if (convention.hasShadow(p)) {
-                    tangent = true;
-                    handleArguments.add(fields ? CopiedObjects.local("t" + java.name())
-                            : RecordStubs.read(java.shape(), "t" + leaf));
-                }
-            }
-            if (tangent) {
+            if (leafArguments(convention, java, handleArguments).any()) {
                 parameters.add(type + " t" + java.name());
                 tangents.add(java);
             }
@@ -181,22 +169,11 @@ public final class ForwardStubs {
                 handleArguments.add("(Object) " + java.name());
                 continue;
             }
-            boolean tangent = false;
-            for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
-                String leaf = entry.parameters().get(p).name();
-                // an object copied back: its leaf named like it is the double[] of its fields, as in forward
-                boolean fields = CopiedObjects.isCopied(java) && leaf.equals(java.name());
-                handleArguments.add(fields ? CopiedObjects.local(java.name()) : RecordStubs.read(java.shape(), leaf));
-                if (convention.hasShadow(p)) {
-                    tangent = true;
-                    handleArguments.add(fields ? CopiedObjects.local("t" + java.name())
-                            : RecordStubs.read(java.shape(), "t" + leaf));
-                    if (fields) {
-                        tangents.add(java);
-                    }
-                }
+            Tangents tangent = leafArguments(convention, java, handleArguments);
+            if (tangent.ofFields()) {
+                tangents.add(java);
             }
-            if (tangent) {
+            if (tangent.any()) {
                 call.add(java.shape().javaName(), "t" + java.name());
             }
         }
@@ -235,6 +212,31 @@ public final class ForwardStubs {
                 + "    return new " + record + "(" + result.map(r -> RecordStubs.fromArray(r, y) + ", "
                         + RecordStubs.fromArray(r, ty)).orElse(y + ", " + ty) + ");\n}\n";
         return new BindingStubs.Stubs(source, List.of(signature, into));
+    }
+
+    /** Whether any leaf of a parameter has a tangent, and whether the number fields of an object copied back do. */
+    private record Tangents(boolean any, boolean ofFields) {}
+
+    /**
+     * Adds to {@code handleArguments} each leaf of {@code java} and, after each leaf with a tangent, that tangent:
+     * the leaf of the tangent parameter {@code t<name>}, or, for the leaf of an object copied back named like it (the
+     * double[] of its number fields, ObjectLayout), the copy of its tangent object's fields.
+     */
+    private static Tangents leafArguments(CallingConvention convention, EntryPoint.JavaParameter java,
+                                          List<String> handleArguments) {
+        boolean any = false, ofFields = false;
+        for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
+            String leaf = convention.entry().parameters().get(p).name();
+            boolean fields = CopiedObjects.isCopied(java) && leaf.equals(java.name());
+            handleArguments.add(fields ? CopiedObjects.local(java.name()) : RecordStubs.read(java.shape(), leaf));
+            if (convention.hasShadow(p)) {
+                any = true;
+                ofFields |= fields;
+                handleArguments.add(fields ? CopiedObjects.local("t" + java.name())
+                        : RecordStubs.read(java.shape(), "t" + leaf));
+            }
+        }
+        return new Tangents(any, ofFields);
     }
 
     /** {@code tq} of each object copied back among {@code tangents}. */
