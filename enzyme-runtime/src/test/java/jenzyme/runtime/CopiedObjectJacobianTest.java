@@ -231,8 +231,9 @@ class CopiedObjectJacobianTest {
     void theObjectsLeavesAreNeverXOrYByDefault() {
         DifferentiationException refused = assertThrows(DifferentiationException.class,
                 () -> jacobian("advance", JacobianOptions.DEFAULT));
-        assertTrue(refused.getMessage().contains("to return double[] or to fill a double[] parameter"),
-                refused.getMessage());
+        assertTrue(refused.getMessage().contains("to return double[] or to fill a double[] parameter")
+                && refused.getMessage().contains("the fields of p, a cjac.Cj$Particle from the JVM, are x or y only"
+                + " when named: --out p for its number fields, --out p.<field> for an array field"), refused.getMessage());
     }
 
     /** d push / d k: the tangent recurrence of the three steps, coordinate by coordinate (y_i depends on k_i only). */
