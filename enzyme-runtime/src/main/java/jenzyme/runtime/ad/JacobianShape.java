@@ -80,7 +80,8 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
     private static Set<Integer> copiedLeaves(EntryPoint entry) {
         Set<Integer> leaves = new TreeSet<>();
         entry.declared().stream().filter(p -> ObjectLayout.isCopied(p.shape()))
-                .forEach(p -> java.util.stream.IntStream.range(p.first(), p.first() + p.leafCount()).forEach(leaves::add));
+                .forEach(p -> java.util.stream.IntStream.range(p.first(), p.first() + p.leafCount())
+                        .forEach(leaves::add));
         return leaves;
     }
 
