@@ -308,8 +308,10 @@ public final class Pipeline implements AutoCloseable {
                         shape.activities(), true, options.width()), how, timings, "forward ");
             }
             if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
-                // A rule's glue differs by sweep: the reverse derivative needs its own lowering when rules apply.
-                LoweredModule forReverse = rules.isEmpty() ? lowered : lower(method, how, Sweep.REVERSE, 1);
+                // A rule's glue differs by sweep, and a forward lowering may free memory out of Enzyme's sight: the
+                // reverse derivative needs its own lowering then.
+                LoweredModule forReverse = rules.isEmpty() && !lowered.forwardOnly() ? lowered
+                        : lower(method, how, Sweep.REVERSE, 1);
                 reverse = differentiate(method, forReverse, CallingConvention.of(forReverse.entry(), Mode.REVERSE,
                         shape.activities(), true), how, new Timings(), "reverse ");
             }
@@ -419,13 +421,32 @@ public final class Pipeline implements AutoCloseable {
                 .withTapedMathResults(false)));
         gradient.check(reverse.wrapper());
         WrapperLayout overGradient = gradient.overGradient();
-        // Enzyme's own refusals of its reverse code stay in its words: no variable of the user's is at fault there
-        DifferentiatedModule hvp = worker().differentiate(request(reverse.bitcode(), reverse.wrapper().symbol(),
-                overGradient));
+        DifferentiatedModule hvp;
+        try {
+            hvp = worker().differentiate(request(reverse.bitcode(), reverse.wrapper().symbol(), overGradient));
+        } catch (jenzyme.runtime.error.DifferentiationException refused) {
+            throw overGradientInWords(refused, lowered.entry());
+        }
         reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
         hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));
         return jitAndBind(lowered, ".hvp", hvp, timings, code -> HessianVectorBinder.bind(
                 code.address(hvp.wrapper().symbol()), gradient, hvp.wrapper(), code::isLive), gradient);
+    }
+
+    /**
+     * Enzyme's refusal of its forward sweep over the gradient. "Mixed activity" there is on the gradient's tape, not on
+     * a variable of the user's: measured, every array allocated inside a loop (a 1-D {@code double[] z = {..}} in a
+     * time loop as much as a Jacobian matrix in a Newton loop) gives the tape a growing allocation, or the array's
+     * cell a phi, that Enzyme's second sweep takes for active while it proves the allocation constant. Told in words
+     * with the way on; any other refusal of its reverse code stays in Enzyme's words.
+     */
+    private static jenzyme.runtime.error.DifferentiationException overGradientInWords(
+            jenzyme.runtime.error.DifferentiationException refused, EntryPoint entry) {
+        return refused.workerMessage().contains("Enzyme (mixed activity)")
+                ? jenzyme.runtime.error.DifferentiationException.reworded(refused,
+                        Messages.CANNOT_DIFFERENTIATE_REQUEST.format(entry.methodAsWritten(),
+                                Messages.HVP_LOOP_ALLOCATION.format()))
+                : refused;
     }
 
     /** The worker request whose answer is {@code layout}. */

@@ -91,4 +91,28 @@ public class Iterations {
         for (double v : u) e += v;
         return e;
     }
+
+    /**
+     * Backward Euler for a damped pendulum, theta'' = -a sin(theta) - 0.3 theta', with step h: each step solves the
+     * implicit equations by Newton's method, its 2x2 Jacobian built afresh in every iteration, until the update is tiny.
+     */
+    static double implicitPendulum(double theta0, double omega0, double a, double h, int steps) {
+        double c = 0.3;
+        double[] y = {theta0, omega0};
+        for (int s = 0; s < steps; s++) {
+            double[] z = y.clone();
+            for (int k = 0; k < 20; k++) {
+                double[] g = {z[0] - y[0] - h * z[1], z[1] - y[1] + h * (a * Math.sin(z[0]) + c * z[1])};
+                double[][] jac = {{1, -h}, {h * a * Math.cos(z[0]), 1 + h * c}};
+                double det = jac[0][0] * jac[1][1] - jac[0][1] * jac[1][0];
+                double d0 = (g[0] * jac[1][1] - jac[0][1] * g[1]) / det;
+                double d1 = (jac[0][0] * g[1] - jac[1][0] * g[0]) / det;
+                z[0] -= d0;
+                z[1] -= d1;
+                if (Math.abs(d0) + Math.abs(d1) < 1e-13) break;
+            }
+            y = z;
+        }
+        return 0.5 * y[1] * y[1] + a * (1 - Math.cos(y[0]));
+    }
 }

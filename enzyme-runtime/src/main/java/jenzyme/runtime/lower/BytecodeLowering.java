@@ -101,7 +101,8 @@ public final class BytecodeLowering {
         // skip the entry's copy-out, leaving the object as before the call instead of as the JVM leaves it at the throw.
         // Returning through every caller costs such a method's loops a second exit (what unwinding was for).
         boolean unwinds = rules.sweep() == DerivativeRules.Sweep.REVERSE && !copiesBack(entryRef, written.keySet());
-        try (IrModule module = new IrModule(moduleName, statics, unwinds)) {
+        try (IrModule module = new IrModule(moduleName, statics, unwinds,
+                rules.sweep() == DerivativeRules.Sweep.FORWARD)) {
             LoweredFunctions functions = new LoweredFunctions(module, classes, returned);
             RuleCalls ruleCalls = new RuleCalls(module, functions, classes, rules);
             LoweredFunction entry;
@@ -128,7 +129,7 @@ public final class BytecodeLowering {
                         ownerInternalName, methodName, descriptor, -1, -1, module.irText());
             });
             return new LoweredModule(moduleName, module.bitcode(), module.defines(RuntimeSymbols.RULE_FAILED),
-                    entryPoint(entry, statics.known(), classes),
+                    module.defines(RuntimeSymbols.FREE_INACTIVE), entryPoint(entry, statics.known(), classes),
                     functions.loweredMethods(), ruleCalls.jvmCalls(), functions.constantArrays());
         }
     }

@@ -279,6 +279,7 @@ final class ExitPaths {
     /**
      * Frees each row of a table (the loop ends at once when it was never allocated: count 0), then the tables, and
      * marks the slots empty (count 0), so freeing again — at the exit, after a loop's last iteration — is harmless.
+     * The row-length table goes through {@link IrModule#freeRowLengths}.
      */
     void freeMatrix(LLVMValueRef[] cells) {
         LLVMValueRef table = ir.load(ir.ptr(), cells[0], "rows.to.free");
@@ -287,7 +288,7 @@ final class ExitPaths {
                 module.free().function(), ir.load(ir.ptr(), ir.inBoundsGep(ir.ptr(), table, ir.zext(i, ir.i64())),
                         "row.to.free")));
         ir.call(module.free().type(), module.free().function(), table);
-        ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), cells[1], "rowlens.to.free"));
+        module.freeRowLengths(ir.load(ir.ptr(), cells[1], "rowlens.to.free"));
         ir.store(ir.zero(ir.i32()), cells[2]);
         ir.store(ir.zero(ir.ptr()), cells[0]);
         ir.store(ir.zero(ir.ptr()), cells[1]);

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import jenzyme.runtime.llvm.IrBuilder;
 import jenzyme.runtime.llvm.LlvmModule;
+import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
@@ -26,16 +27,21 @@ final class IrModule implements AutoCloseable {
     private final StaticFields statics;
     private LLVMValueRef interruptFlag;
     private final boolean unwindsFailures;
+    private final boolean forwardOnly;
 
     IrModule(String name, StaticFields statics) {
-        this(name, statics, false);
+        this(name, statics, false, false);
     }
 
-    /** @param unwindsFailures whether failures unwind to the call's guard ({@link #unwindsFailures()}) */
-    IrModule(String name, StaticFields statics, boolean unwindsFailures) {
+    /**
+     * @param unwindsFailures whether failures unwind to the call's guard ({@link #unwindsFailures()})
+     * @param forwardOnly     whether only forward mode differentiates the module (see {@link #freeRowLengths})
+     */
+    IrModule(String name, StaticFields statics, boolean unwindsFailures, boolean forwardOnly) {
         this.name = name;
         this.statics = statics;
         this.unwindsFailures = unwindsFailures;
+        this.forwardOnly = forwardOnly;
         this.module = new LlvmModule(name);
         this.ir = new IrBuilder(module.context());
         this.tbaa = new Tbaa(ir);
@@ -200,6 +206,47 @@ final class IrModule implements AutoCloseable {
             addFunctionAttribute(function, "nounwind");
             return new Callee(type, function);
         });
+    }
+
+    /** A matrix's row-length table was just allocated by the call {@code allocation}: see {@link #freeRowLengths}. */
+    void rowLengthsAllocated(LLVMValueRef allocation) {
+        if (forwardOnly) {
+            ir.inactiveForAd(allocation);
+        }
+    }
+
+    /**
+     * Frees a matrix's row-length table. In a module only forward mode differentiates, the table's allocation is
+     * marked inactive for Enzyme ({@link #rowLengthsAllocated}) and freed out of its sight, through {@code void
+     * jenzyme.free_inactive(ptr)}: a weak function calling free (nothing before Enzyme sees through it), its call
+     * marked inactive. Why: a table made in a loop inside a loop reaches its frees (the next iteration's, the exit's)
+     * through phis, and Enzyme, which proved the allocation inactive only from its uses, took those phis for active:
+     * forward mode refused the nested Newton solve as "mixed activity" on the exit paths' cell (MixedActivityTest).
+     * Marked, the allocation is inactive from its origin, and so is every phi of it. But Enzyme's forward mode deletes
+     * a free whose pointer it cannot trace to one allocation ("freeing without malloc"), so it dropped the table's
+     * frees (every matrix made in a loop leaked its table in forward mode, 32 B each): hence the weak function.
+     * Reverse-mode modules keep plain free: there Enzyme must see the free, to keep the table for its reverse sweep
+     * (with the weak free a callee's matrix crashed the reverse sweep).
+     */
+    void freeRowLengths(LLVMValueRef table) {
+        if (!forwardOnly) {
+            ir.call(free().type(), free().function(), table);
+            return;
+        }
+        Callee libcFree = free(); // declared first: a map is not changed inside its computeIfAbsent
+        Callee untracked = declarations.computeIfAbsent("free_inactive", k -> {
+            LLVMBasicBlockRef at = ir.currentBlock();
+            LLVMTypeRef type = ir.functionType(ir.voidType(), ir.ptr());
+            LLVMValueRef function = module.addFunction(RuntimeSymbols.FREE_INACTIVE, type, true);
+            module.makeInterposable(function);
+            addFunctionAttribute(function, "nounwind");
+            ir.positionAtEnd(ir.appendBlock(function, "entry"));
+            ir.call(libcFree.type(), libcFree.function(), ir.param(function, 0));
+            ir.retVoid();
+            ir.positionAtEnd(at);
+            return new Callee(type, function);
+        });
+        ir.inactiveForAd(ir.call(untracked.type(), untracked.function(), table));
     }
 
     /**

@@ -14,6 +14,7 @@ public final class LoweredModule {
     /** Printed from the bitcode when first asked: printing a 2000-line method's module was a third of its lowering. */
     private final java.util.function.Supplier<String> irText;
     private final boolean ruleHook;
+    private final boolean forwardOnly;
     private final EntryPoint entry;
     private final List<String> loweredMethods;
     private final List<MethodRef> jvmCalls;
@@ -22,16 +23,20 @@ public final class LoweredModule {
 
     LoweredModule(String moduleName, byte[] bitcode, boolean ruleHook, EntryPoint entry, List<String> loweredMethods,
                   List<MethodRef> jvmCalls) {
-        this(moduleName, bitcode, ruleHook, entry, loweredMethods, jvmCalls, ConstantArrays.NONE);
+        this(moduleName, bitcode, ruleHook, false, entry, loweredMethods, jvmCalls, ConstantArrays.NONE);
     }
 
-    /** @param ruleHook whether the module calls {@link RuntimeSymbols#RULE_FAILED} */
-    LoweredModule(String moduleName, byte[] bitcode, boolean ruleHook, EntryPoint entry, List<String> loweredMethods,
-                  List<MethodRef> jvmCalls, ConstantArrays constantArrays) {
+    /**
+     * @param ruleHook    whether the module calls {@link RuntimeSymbols#RULE_FAILED}
+     * @param forwardOnly whether it frees memory out of Enzyme's sight ({@link RuntimeSymbols#FREE_INACTIVE})
+     */
+    LoweredModule(String moduleName, byte[] bitcode, boolean ruleHook, boolean forwardOnly, EntryPoint entry,
+                  List<String> loweredMethods, List<MethodRef> jvmCalls, ConstantArrays constantArrays) {
         this.constantArrays = constantArrays;
         this.moduleName = moduleName;
         this.bitcode = bitcode.clone();
         this.ruleHook = ruleHook;
+        this.forwardOnly = forwardOnly;
         this.irText = memoised(() -> jenzyme.runtime.llvm.LlvmModules.irTextOf(this.bitcode, moduleName));
         this.entry = entry;
         this.loweredMethods = List.copyOf(loweredMethods);
@@ -86,6 +91,14 @@ public final class LoweredModule {
         return constantArrays;
     }
 
+    /**
+     * Whether only forward mode may differentiate this module: lowered for forward mode, it frees a matrix's row-length
+     * table out of Enzyme's sight, which a reverse sweep could read after the free (see IrModule#freeRowLengths).
+     */
+    public boolean forwardOnly() {
+        return forwardOnly;
+    }
+
     /** Whether the code calls back into the JVM: upcalls to JVM methods, or the rule-failure hook of any rule. */
     public boolean callsBack() {
         return !jvmCalls.isEmpty() || ruleHook;
@@ -97,8 +110,8 @@ public final class LoweredModule {
      */
     public LoweredModule withFastMath() {
         jenzyme.runtime.llvm.FastMath.Relaxed relaxed = jenzyme.runtime.llvm.FastMath.relax(bitcode, moduleName);
-        return new LoweredModule(moduleName, relaxed.bitcode(), ruleHook, entry, loweredMethods, jvmCalls,
-                constantArrays);
+        return new LoweredModule(moduleName, relaxed.bitcode(), ruleHook, forwardOnly, entry, loweredMethods,
+                jvmCalls, constantArrays);
     }
 
     @Override

@@ -96,6 +96,7 @@ final class RowTables {
         ir.store(table, cells[0]);
         ir.store(n, cells[2]);
         LLVMValueRef lengths = zeroed(ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), 4)), n);
+        module.rowLengthsAllocated(lengths);
         ir.store(lengths, cells[1]);
         JValue matrix = JValue.matrix(table, n, lengths, matrixType);
         return insideLoop ? loopAllocation = matrix : matrix;

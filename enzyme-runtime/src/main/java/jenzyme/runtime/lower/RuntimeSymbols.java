@@ -24,6 +24,12 @@ public final class RuntimeSymbols {
     /** The weak pass-through of a rule's result in reverse mode (see {@code RuleCalls}), defined in each module. */
     public static final String RULE_VALUE = "jenzyme_rule_value";
 
+    /**
+     * {@code void jenzyme.free_inactive(ptr)}: free for memory that holds no derivative, defined weak in each module
+     * of a forward-mode derivative that frees a matrix (see {@code IrModule#freeRowLengths}).
+     */
+    public static final String FREE_INACTIVE = "jenzyme.free_inactive";
+
     private static final String JVM_CALL_PREFIX = "jenzyme_jvm.";
 
     private RuntimeSymbols() {}

@@ -104,9 +104,9 @@ public record SharedArray(String variable, List<Assignment> assignments) impleme
         if (!raw.workerMessage().contains(MIXED)) {
             return raw;
         }
-        if (raw.workerMessage().contains(NESTED_MATRIX)) {
+        if (raw.workerMessage().contains(LOOP_ALLOCATION_CELL)) {
             return DifferentiationException.reworded(raw, Messages.CANNOT_DIFFERENTIATE_REQUEST.format(
-                    entry.methodAsWritten(), Messages.MIXED_ACTIVITY_NESTED_MATRIX.format()));
+                    entry.methodAsWritten(), Messages.MIXED_ACTIVITY_LOOP_CONSTANTS.format()));
         }
         java.util.regex.Matcher constant = CONSTANT.matcher(raw.workerMessage());
         String problem = constant.find() ? Messages.MIXED_ACTIVITY_OF.format(constant.group(1).replaceFirst(
@@ -117,11 +117,12 @@ public record SharedArray(String variable, List<Assignment> assignments) impleme
 
     private static final String MIXED = "Enzyme (mixed activity): Mismatched activity";
     /**
-     * The exit paths' cell of a matrix's row-length table ({@link ExitPaths#newMatrixAllocation}): in forward mode
-     * (and hvp) Enzyme refused it for every matrix allocated in a loop inside another loop (a matrix literal, new
-     * double[2][2] or a callee's matrix; one loop deep differentiates), though no Const array is involved.
+     * A phi of the exit paths' cell of an array allocated in a loop ({@link ExitPaths#newAllocationSlot}, and a
+     * matrix's {@code new.rows}): measured in forward mode for an array allocated in a loop inside a loop whose values
+     * do not depend on the inputs (the row {1, -h} of a Jacobian literal with h fixed): Enzyme proves the allocation
+     * constant from its uses but takes the cell's phis, across both loops, for active. No Const array is involved.
      */
-    private static final String NESTED_MATRIX = "Mismatched activity for:   %new.rowlens";
+    private static final String LOOP_ALLOCATION_CELL = "Mismatched activity for:   %new.";
     /** The constant Enzyme quotes when it is an argument or a static field: a pointer with a name of ours. */
     private static final java.util.regex.Pattern CONSTANT = java.util.regex.Pattern.compile(
             "const val: ptr %([A-Za-z_$][A-Za-z0-9_$.]*)\\s*$");
