@@ -128,7 +128,10 @@ final class JacobianSweepArguments {
                 }
                 rest[k] = lanes[k].ensure(length);
             } else {
-                rest[k] = arrays[k] != null && arrays[k].length == length ? arrays[k] : (arrays[k] = new double[length]);
+                if (arrays[k] == null || arrays[k].length != length) {
+                    arrays[k] = new double[length];
+                }
+                rest[k] = arrays[k];
             }
         }
         return rest;

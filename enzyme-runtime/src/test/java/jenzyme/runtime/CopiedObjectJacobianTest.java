@@ -91,12 +91,14 @@ class CopiedObjectJacobianTest {
         static State of(Object jvm) throws Exception {
             Class<?> c = jvm.getClass();
             return new State((double[]) c.getField("pos").get(jvm), (double[]) c.getField("vel").get(jvm),
-                    c.getField("t").getDouble(jvm), c.getField("drag").getDouble(jvm), c.getField("steps").getLong(jvm));
+                    c.getField("t").getDouble(jvm), c.getField("drag").getDouble(jvm),
+                    c.getField("steps").getLong(jvm));
         }
 
         static State ofLeaves(Object[] leaves) {
             double[] numbers = (double[]) leaves[0];
-            return new State((double[]) leaves[2], (double[]) leaves[3], numbers[0], numbers[1], ((long[]) leaves[1])[0]);
+            return new State((double[]) leaves[2], (double[]) leaves[3], numbers[0], numbers[1],
+                    ((long[]) leaves[1])[0]);
         }
 
         void assertSame(State expected, String what) {
@@ -231,7 +233,9 @@ class CopiedObjectJacobianTest {
     void theObjectsLeavesAreNeverXOrYByDefault() {
         DifferentiationException refused = assertThrows(DifferentiationException.class,
                 () -> jacobian("advance", JacobianOptions.DEFAULT));
-        assertTrue(refused.getMessage().contains("to return double[] or to fill a double[] parameter"),
+        assertTrue(refused.getMessage().contains("to return double[] or to fill a double[] parameter")
+                && refused.getMessage().contains("the fields of p, a cjac.Cj$Particle from the JVM, are x or y only"
+                + " when named: --out p for its number fields, --out p.<field> for an array field"),
                 refused.getMessage());
     }
 

@@ -259,8 +259,8 @@ class NestedLoopMatricesTest {
     /**
      * 10^6 forward calls of each pendulum variant (three matrices per call), then 10^5 that throw in their 21st Newton
      * iteration after making its matrix: glibc's bytes in use stay within 16 MB (a matrix's row-length table leaked
-     * per call would add 32 MB: Enzyme's forward mode dropped those frees before IrModule#freeRowLengths), and the
-     * tangent still agrees with central differences.
+     * per call would add 32 MB: Enzyme's forward mode drops the plain free of a table marked inactive, hence
+     * IrModule#freeRowLengths), and the tangent still agrees with central differences.
      */
     @ParameterizedTest
     @ValueSource(strings = {"literal", "fresh", "fromCallee"})

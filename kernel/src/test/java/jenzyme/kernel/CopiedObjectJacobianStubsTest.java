@@ -164,6 +164,12 @@ class CopiedObjectJacobianStubsTest {
         // vel = (0.25 - 2 * 0.5, 2 + 0.5) = (-0.75, 2.5), pos = (-0.25, 1.5), t = 4: one call, not one per sweep
         assertArrayEquals(new double[] {-0.25, 1.5, -0.75, 2.5, 4}, cells.numbers(
                 "body.pos[0], body.pos[1], body.vel[0], body.vel[1], body.t"), 0);
+        // without a double[] output of its own, the method's object is not y unless named, and the refusal says how
+        cells.define("void nudge(Body b, double[] k) {"
+                + " for (int i = 0; i < k.length; i++) b.vel[i] += k[i] * b.pos[i]; b.t++; }");
+        String refusal = cells.refusal("%autodiff jacobian nudge");
+        assertTrue(refusal.contains("the fields of b, a Body from the JVM, are x or y only when named: --out b for its"
+                + " number fields, --out b.<field> for an array field"), refusal);
     }
 
     private static MethodHandle stub(String name) {

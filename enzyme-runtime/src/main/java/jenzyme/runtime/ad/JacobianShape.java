@@ -44,12 +44,13 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
             output = lastArray(entry);
             if (output < 0 || java.util.stream.IntStream.range(0, parameters.size())
                     .filter(p -> byDefault(entry, p)).count() < 2) {
-                throw refused(entry, Messages.JACOBIAN_OUTPUT.format(entry.methodName(), entry.methodAsWritten()));
+                throw refused(entry, Messages.JACOBIAN_OUTPUT.format(entry.methodName(), entry.methodAsWritten())
+                        + objectHint(entry, "out"));
             }
         }
         int input = wrt.isPresent() ? named(entry, "wrt", wrt.get()) : firstArrayBut(entry, output);
         if (input < 0) {
-            throw refused(entry, Messages.JACOBIAN_INPUT.format(entry.methodAsWritten(), ""));
+            throw refused(entry, Messages.JACOBIAN_INPUT.format(entry.methodAsWritten(), objectHint(entry, "wrt")));
         }
         if (input == output) {
             throw refused(entry, Messages.JACOBIAN_SAME.format(entry.methodAsWritten(), parameters.get(input).name()));
@@ -79,7 +80,8 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
     private static Set<Integer> copiedLeaves(EntryPoint entry) {
         Set<Integer> leaves = new TreeSet<>();
         entry.declared().stream().filter(p -> ObjectLayout.isCopied(p.shape()))
-                .forEach(p -> java.util.stream.IntStream.range(p.first(), p.first() + p.leafCount()).forEach(leaves::add));
+                .forEach(p -> java.util.stream.IntStream.range(p.first(), p.first() + p.leafCount())
+                        .forEach(leaves::add));
         return leaves;
     }
 
@@ -122,6 +124,12 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
         NativeParameter parameter = entry.parameters().get(p);
         return parameter.type() == JavaType.DOUBLE_ARRAY && !parameter.name().startsWith("this.")
                 && !copiedLeaves(entry).contains(p);
+    }
+
+    /** How to name the fields of an object from the JVM as x or y, when the method takes one; else "". */
+    private static String objectHint(EntryPoint entry, String option) {
+        return entry.copiedObject().map(p -> Messages.JACOBIAN_OBJECT_FIELDS.format(p.name(), p.shape().javaName(),
+                option)).orElse("");
     }
 
     private static int lastArray(EntryPoint entry) {

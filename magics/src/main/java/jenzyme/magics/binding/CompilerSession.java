@@ -301,13 +301,15 @@ public final class CompilerSession {
      */
     public Bound bind(String name, Target target, UserMethod method, jenzyme.runtime.lower.EntryPoint entry,
                          BindingStubs.Stubs erased, AutoCloseable code) throws DefinitionException {
-        BindingStubs.Stubs stubs = GenericParameters.restore(erased, notebook.classBytes(), method,
-                entry.declared().stream().map(jenzyme.runtime.lower.EntryPoint.JavaParameter::name).toList());
+        List<String> parameters = entry.declared().stream().map(jenzyme.runtime.lower.EntryPoint.JavaParameter::name)
+                .toList();
+        BindingStubs.Stubs stubs = GenericParameters.restore(erased, notebook.classBytes(), method, parameters);
         Duration defining = Duration.ZERO;
         String base = baseOf(name);
         List<String> declared = GeneratedNames.declaredBy(stubs);
         try {
             stopIfInterrupted(null); // JShell would refuse the stubs, in its words
+            GeneratedNames.refuseKeywords(stubs.source(), parameters, target.text());
             generatedNames.check(base, target, declared, notebook::declares);
             // The same source reads the same call site: retargeting it (commit) is the whole binding.
             if (!stubs.source().equals(definedStubs.get(name)) || !declared.stream().allMatch(notebook::declares)) {

@@ -18,6 +18,9 @@ final class GeneratedNames {
 
     private static final Pattern TYPE = Pattern.compile("(?m)^(?:final class|record) ([^\\s(]+)");
 
+    /** What the stubs put before a parameter's name: its gradient (d), tangent (t), hvp direction (v) and result (hv). */
+    private static final List<String> PREFIXES = List.of("d", "t", "v", "hv");
+
     /** The binding that declared a name: its base, and what it differentiates or compiles. */
     private record Owner(String base, String target) {}
 
@@ -35,6 +38,24 @@ final class GeneratedNames {
             names.add(head.substring(head.lastIndexOf(' ') + 1));
         }
         return names;
+    }
+
+    /**
+     * Refuses a parameter of {@code target} whose prefixed name in {@code stubs} is a Java keyword: a record
+     * parameter {@code o} gives the gradient component {@code do}, which JShell rejected, and the magic then reported
+     * that its own holder class "would replace your declaration". Only a declaration of that name counts ({@code
+     * Oscillator do,}): a parameter {@code ry} is fine though the stubs hold {@code try}.
+     */
+    static void refuseKeywords(String stubs, List<String> parameters, String target) {
+        for (String parameter : parameters) {
+            for (String prefix : PREFIXES) {
+                String name = prefix + parameter;
+                if (javax.lang.model.SourceVersion.isKeyword(name)
+                        && Pattern.compile("[\\w$>\\]]\\s+" + name + "\\s*[,)=;]").matcher(stubs).find()) {
+                    throw new IllegalArgumentException(Messages.NAME_IS_KEYWORD.format(parameter, target, name));
+                }
+            }
+        }
     }
 
     /**

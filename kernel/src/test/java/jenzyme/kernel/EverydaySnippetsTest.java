@@ -1,0 +1,442 @@
+package jenzyme.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.DoubleStream;
+import jenzyme.runtime.testing.CentralDifferences;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue 12's everyday snippets as a new user types them into a notebook (ODE, optimisation and inverse-problem code
+ * written as scientists write Java, not bent to the compiled subset), each through {@code %autodiff reverse} and
+ * {@code %autodiff forward}: the value against the JVM's own method, the reverse gradient against central
+ * differences of the JVM's method, the forward tangent along a random direction against both.
+ */
+class EverydaySnippetsTest {
+
+    @RegisterExtension
+    static final NotebookCells cells = new NotebookCells(
+            "final double G = 9.81;",
+            """
+            double drop(double t, double v0) { return v0 * t - 0.5 * G * t * t; }
+
+            final class Quadrature {
+                static final double[] NODES = {-0.7745966692414834, 0, 0.7745966692414834};
+                static final double[] WEIGHTS = {5.0 / 9, 8.0 / 9, 5.0 / 9};
+            }
+            double gauss3(double a, double b) {
+                double mid = (a + b) / 2, half = (b - a) / 2, s = 0;
+                for (int i = 0; i < 3; i++) {
+                    double x = mid + half * Quadrature.NODES[i];
+                    s += Quadrature.WEIGHTS[i] * Math.exp(-x * x);
+                }
+                return half * s;
+            }
+
+            double quadForm(double[][] a, double[] x) {
+                double s = 0;
+                for (int i = 0; i < a.length; i++)
+                    for (int j = 0; j < a[i].length; j++)
+                        s += x[i] * a[i][j] * x[j];
+                return s;
+            }
+
+            record Oscillator(double k, double m) {}
+            double energy(Oscillator osc, double x, double v) { return 0.5 * osc.k() * x * x + 0.5 * osc.m() * v * v; }
+
+            record State(double x, double v) {}
+            State leapfrog(State s, double h, double k) {
+                double v = s.v() - 0.5 * h * k * s.x();
+                double x = s.x() + h * v;
+                return new State(x, v - 0.5 * h * k * x);
+            }
+            double finalEnergy(double x0, double v0, double k) {
+                State s = new State(x0, v0);
+                for (int i = 0; i < 100; i++) s = leapfrog(s, 0.01, k);
+                return 0.5 * s.v() * s.v() + 0.5 * k * s.x() * s.x();
+            }
+
+            final class Pendulum {
+                final double length;
+                double angle, speed;
+                Pendulum(double length, double angle) { this.length = length; this.angle = angle; }
+                void step(double h) {
+                    speed -= h * G / length * Math.sin(angle);
+                    angle += h * speed;
+                }
+            }
+            double swing(double length, double angle0) {
+                Pendulum p = new Pendulum(length, angle0);
+                for (int i = 0; i < 50; i++) p.step(0.02);
+                return p.angle;
+            }
+
+            double delayed(double[] u) {
+                double[] history = new double[2 * u.length];
+                System.arraycopy(u, 0, history, u.length, u.length);
+                System.arraycopy(u, 0, history, 0, u.length);
+                double s = 0;
+                for (int i = 1; i < history.length; i++) s += history[i] * history[i - 1];
+                return s;
+            }
+
+            double variance(double[] x) {
+                double[] c = x.clone();
+                double mean = 0;
+                for (double v : c) mean += v;
+                mean /= c.length;
+                double s = 0;
+                for (int i = 0; i < c.length; i++) { c[i] -= mean; s += c[i] * c[i]; }
+                return s / (c.length - 1);
+            }
+
+            double smoothPenalty(double[] w) {
+                double[] scale = new double[w.length];
+                Arrays.fill(scale, 0.5);
+                double s = 0;
+                for (int i = 0; i < w.length; i++) s += scale[i] * w[i] * w[i];
+                return s;
+            }
+
+            double sumOfSquares(double[] x) { return Arrays.stream(x).map(v -> v * v).sum(); }
+            double logSumExp(double[] z) { return Math.log(IntStream.range(0, z.length).mapToDouble(i -> Math.exp(z[i])).sum()); }
+
+            double heat(double[] u0, double alpha) {
+                double[] u = u0.clone();
+                for (int s = 0; s < 20; s++) {
+                    double[] next = new double[u.length];
+                    for (int i = 1; i < u.length - 1; i++) next[i] = u[i] + alpha * (u[i - 1] - 2 * u[i] + u[i + 1]);
+                    u = next;
+                }
+                double e = 0;
+                for (double v : u) e += v * v;
+                return e;
+            }
+
+            double[] force(double[] q) {
+                double[] f = new double[q.length];
+                for (int i = 0; i < q.length; i++) f[i] = q[i] - q[i] * q[i] * q[i];
+                return f;
+            }
+            double work(double[] q) {
+                double[] f = force(q);
+                double s = 0;
+                for (double v : f) s += v * v;
+                return s;
+            }
+
+            double integrate(DoubleUnaryOperator f, double a, double b) {
+                int n = 64;
+                double h = (b - a) / n, s = 0.5 * (f.applyAsDouble(a) + f.applyAsDouble(b));
+                for (int i = 1; i < n; i++) s += f.applyAsDouble(a + i * h);
+                return s * h;
+            }
+
+            double gaussianLogLikelihood(double[] x, double mu, double sigma) {
+                if (sigma <= 0) throw new IllegalArgumentException("sigma must be positive");
+                double s = 0;
+                for (double v : x) s += -0.5 * ((v - mu) / sigma) * ((v - mu) / sigma) - Math.log(sigma);
+                return s - 0.5 * x.length * Math.log(2 * Math.PI);
+            }
+
+            @FunctionalInterface
+            interface Rhs { double[] eval(double t, double[] y, double[] p); }
+            double[] solve(Rhs f, double[] y0, double[] p, double t1) {
+                int steps = 100;
+                double h = t1 / steps;
+                double[] y = y0.clone();
+                for (int s = 0; s < steps; s++) {
+                    double t = s * h;
+                    double[] k1 = f.eval(t, y, p);
+                    double[] y2 = new double[y.length];
+                    for (int i = 0; i < y.length; i++) y2[i] = y[i] + h / 2 * k1[i];
+                    double[] k2 = f.eval(t + h / 2, y2, p);
+                    double[] y3 = new double[y.length];
+                    for (int i = 0; i < y.length; i++) y3[i] = y[i] + h / 2 * k2[i];
+                    double[] k3 = f.eval(t + h / 2, y3, p);
+                    double[] y4 = new double[y.length];
+                    for (int i = 0; i < y.length; i++) y4[i] = y[i] + h * k3[i];
+                    double[] k4 = f.eval(t + h, y4, p);
+                    for (int i = 0; i < y.length; i++) y[i] += h / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+                }
+                return y;
+            }
+            final class PredatorPrey {
+                double[] lotkaVolterra(double t, double[] y, double[] p) {
+                    return new double[] {p[0] * y[0] - p[1] * y[0] * y[1], p[2] * y[0] * y[1] - p[3] * y[1]};
+                }
+                double loss(double[] p) {
+                    double[] y = solve(this::lotkaVolterra, new double[] {1, 0.5}, p, 2);
+                    return (y[0] - 1.2) * (y[0] - 1.2) + (y[1] - 0.4) * (y[1] - 0.4);
+                }
+            }
+            """,
+            "var model = new PredatorPrey();");
+
+    private static final Random random = new Random(12);
+
+    /** The first number the notebook shows for {@code template} filled with {@code x}. */
+    private static double jvm(String template, double[] x) throws Exception {
+        return cells.numbers(template.formatted(DoubleStream.of(x).boxed().toArray()))[0];
+    }
+
+    /**
+     * The reverse binding's value and partials ({@code gradient} filled with x: a cell defining {@code g}, then the
+     * expressions {@code partials} of g) against the JVM's method ({@code value} filled with x) and central
+     * differences of it; then the forward binding ({@code tangent} filled with x and a random direction v:
+     * expressions of the value and the directional derivative) against the same.
+     */
+    private static void check(double[] x, String value, String gradient, String partials, String tangent)
+            throws Throwable {
+        double expected = jvm(value, x);
+        double[] differences = CentralDifferences.gradient(at -> jvm(value, at), x);
+        cells.run(gradient.formatted(DoubleStream.of(x).boxed().toArray()));
+        double[] got = cells.numbers(partials);
+        assertEquals(expected, got[0], 1e-14 * (1 + Math.abs(expected)), "reverse value vs the JVM");
+        double[] reverse = Arrays.copyOfRange(got, 1, got.length);
+        assertArrayEquals(differences, reverse, 1e-6 * (1 + DoubleStream.of(differences).map(Math::abs).max()
+                .orElse(0)), "reverse gradient vs central differences");
+        double[] v = random.doubles(x.length, -1, 1).toArray();
+        double[] xv = DoubleStream.concat(DoubleStream.of(x), DoubleStream.of(v)).toArray();
+        double[] forward = cells.numbers(tangent.formatted(DoubleStream.of(xv).boxed().toArray()));
+        assertEquals(expected, forward[0], 1e-14 * (1 + Math.abs(expected)), "forward value vs the JVM");
+        double along = (jvm(value, CentralDifferences.along(x, v, CentralDifferences.STEP))
+                - jvm(value, CentralDifferences.along(x, v, -CentralDifferences.STEP))) / (2 * CentralDifferences.STEP);
+        assertEquals(along, forward[1], 1e-6 * (1 + Math.abs(along)), "forward tangent vs central differences");
+        double fromReverse = 0;
+        for (int i = 0; i < x.length; i++) {
+            fromReverse += reverse[i] * v[i];
+        }
+        assertEquals(fromReverse, forward[1], 1e-12 * (1 + Math.abs(fromReverse)), "forward vs reverse");
+    }
+
+    @Test
+    void aNotebookConstantUsedInAMethod() throws Throwable {
+        cells.run("%autodiff reverse drop");
+        cells.run("%autodiff forward drop");
+        check(new double[] {1.3, 4.0}, "drop(%s, %s)", "var g = drop_grad(%s, %s);", "g.value(), g.dt(), g.dv0()",
+                "drop_fwd(%1$s, %3$s, %2$s, %4$s).value(), drop_fwd(%1$s, %3$s, %2$s, %4$s).dvalue()");
+    }
+
+    @Test
+    void staticFinalArraysOfACellClass() throws Throwable {
+        cells.run("%autodiff reverse gauss3");
+        cells.run("%autodiff forward gauss3");
+        check(new double[] {-0.4, 1.1}, "gauss3(%s, %s)", "var g = gauss3_grad(%s, %s);", "g.value(), g.da(), g.db()",
+                "gauss3_fwd(%1$s, %3$s, %2$s, %4$s).value(), gauss3_fwd(%1$s, %3$s, %2$s, %4$s).dvalue()");
+    }
+
+    @Test
+    void aMatrixParameter() throws Throwable {
+        cells.run("%autodiff reverse quadForm");
+        cells.run("%autodiff forward quadForm");
+        String a = "new double[][] {{%s, %s}, {%s, %s}}", x = "new double[] {%s, %s}";
+        String ta = "new double[][] {{%7$s, %8$s}, {%9$s, %10$s}}", tx = "new double[] {%11$s, %12$s}";
+        String fwd = "quadForm_fwd(" + indexed(a, 1) + ", " + ta + ", " + indexed(x, 5) + ", " + tx + ")";
+        check(new double[] {2, -0.5, 0.3, 1.5, 0.7, -1.2}, "quadForm(" + a + ", " + x + ")",
+                "var g = quadForm_grad(" + a + ", " + x + ");",
+                "g.value(), g.da()[0][0], g.da()[0][1], g.da()[1][0], g.da()[1][1], g.dx()[0], g.dx()[1]",
+                fwd + ".value(), " + fwd + ".dvalue()");
+    }
+
+    @Test
+    void aRecordParameter() throws Throwable {
+        cells.run("%autodiff reverse energy");
+        cells.run("%autodiff forward energy");
+        String fwd = "energy_fwd(new Oscillator(%1$s, %2$s), new Oscillator(%5$s, %6$s), %3$s, %7$s, %4$s, %8$s)";
+        check(new double[] {3, 0.5, 0.2, -1.1}, "energy(new Oscillator(%s, %s), %s, %s)",
+                "var g = energy_grad(new Oscillator(%s, %s), %s, %s);", "g.value(), g.dosc().k(), g.dosc().m(), g.dx(),"
+                        + " g.dv()", fwd + ".value(), " + fwd + ".dvalue()");
+    }
+
+    @Test
+    void recordsCreatedInAStepFunctionInsideALoop() throws Throwable {
+        cells.run("%autodiff reverse finalEnergy");
+        cells.run("%autodiff forward finalEnergy");
+        String fwd = "finalEnergy_fwd(%1$s, %4$s, %2$s, %5$s, %3$s, %6$s)";
+        check(new double[] {1, 0.3, 4}, "finalEnergy(%s, %s, %s)", "var g = finalEnergy_grad(%s, %s, %s);",
+                "g.value(), g.dx0(), g.dv0(), g.dk()", fwd + ".value(), " + fwd + ".dvalue()");
+    }
+
+    @Test
+    void aSmallClassWithFieldsAndAnInstanceMethodCreatedInCompiledCode() throws Throwable {
+        cells.run("%autodiff reverse swing");
+        cells.run("%autodiff forward swing");
+        String fwd = "swing_fwd(%1$s, %3$s, %2$s, %4$s)";
+        check(new double[] {1.5, 0.4}, "swing(%s, %s)", "var g = swing_grad(%s, %s);",
+                "g.value(), g.dlength(), g.dangle0()", fwd + ".value(), " + fwd + ".dvalue()");
+    }
+
+    @Test
+    void systemArraycopy() throws Throwable {
+        arrayOfFour("delayed", "du");
+    }
+
+    @Test
+    void cloneOfAnArray() throws Throwable {
+        arrayOfFour("variance", "dx");
+    }
+
+    @Test
+    void arraysFill() throws Throwable {
+        arrayOfFour("smoothPenalty", "dw");
+    }
+
+    @Test
+    void aStreamOverAnArray() throws Throwable {
+        arrayOfFour("sumOfSquares", "dx");
+    }
+
+    @Test
+    void anIntStreamOverIndices() throws Throwable {
+        arrayOfFour("logSumExp", "dz");
+    }
+
+    @Test
+    void newArraysInsideALoop() throws Throwable {
+        cells.run("%autodiff reverse heat");
+        cells.run("%autodiff forward heat");
+        String u = "new double[] {%s, %s, %s, %s, %s}";
+        String fwd = indexed("heat_fwd(" + u + ", new double[] {%7$s, %8$s, %9$s, %10$s, %11$s}, %6$s, %12$s)", 1);
+        check(new double[] {0, 0.8, 1.2, 0.5, 0, 0.2}, "heat(" + u + ", %s)", "var g = heat_grad(" + u + ", %s);",
+                "g.value(), g.du0()[0], g.du0()[1], g.du0()[2], g.du0()[3], g.du0()[4], g.dalpha()",
+                fwd + ".value(), " + fwd + ".dvalue()");
+    }
+
+    @Test
+    void aMethodReturningAnArrayCalledAndDifferentiated() throws Throwable {
+        arrayOfFour("work", "dq");
+        // the vector function itself: ybar·J and J·t against the analytic Jacobian diag(1 - 3q²)
+        cells.run("%autodiff reverse force");
+        cells.run("%autodiff forward force");
+        double[] q = {0.3, -0.7, 1.1}, ybar = {1, -2, 0.5}, t = {0.2, 0.4, -1};
+        String args = "new double[] {0.3, -0.7, 1.1}";
+        double[] vjp = cells.numbers("force_vjp(" + args + ", new double[] {1, -2, 0.5}).dq()[0], force_vjp(" + args
+                + ", new double[] {1, -2, 0.5}).dq()[1], force_vjp(" + args + ", new double[] {1, -2, 0.5}).dq()[2]");
+        cells.run("var jvp = force_jvp(" + args + ", new double[] {0.2, 0.4, -1});");
+        double[] jvp = cells.numbers("jvp.value()[0], jvp.value()[1], jvp.value()[2], jvp.dvalue()[0],"
+                + " jvp.dvalue()[1], jvp.dvalue()[2]");
+        for (int i = 0; i < 3; i++) {
+            double slope = 1 - 3 * q[i] * q[i];
+            assertEquals(ybar[i] * slope, vjp[i], 1e-15);
+            assertEquals(q[i] - q[i] * q[i] * q[i], jvp[i], 0.0);
+            assertEquals(slope * t[i], jvp[3 + i], 1e-15);
+        }
+    }
+
+    @Test
+    void aDoubleUnaryOperatorParameter() throws Throwable {
+        cells.run("%autodiff reverse integrate");
+        cells.run("%autodiff forward integrate");
+        String f = "x -> Math.exp(-x * x)";
+        String fwd = "integrate_fwd(" + f + ", %1$s, %3$s, %2$s, %4$s)";
+        check(new double[] {-0.3, 1.4}, "integrate(" + f + ", %s, %s)", "var g = integrate_grad(" + f + ", %s, %s);",
+                "g.value(), g.da(), g.db()", fwd + ".value(), " + fwd + ".dvalue()");
+    }
+
+    @Test
+    void anIllegalArgumentExceptionWithItsMessage() throws Throwable {
+        cells.run("%autodiff reverse gaussianLogLikelihood");
+        cells.run("%autodiff forward gaussianLogLikelihood");
+        String x = "new double[] {%s, %s, %s}";
+        String fwd = indexed("gaussianLogLikelihood_fwd(" + x + ", new double[] {%6$s, %7$s, %8$s}, %4$s, %9$s, %5$s,"
+                + " %10$s)", 1);
+        check(new double[] {0.3, 1.2, -0.4, 0.5, 0.9}, "gaussianLogLikelihood(" + x + ", %s, %s)",
+                "var g = gaussianLogLikelihood_grad(" + x + ", %s, %s);",
+                "g.value(), g.dx()[0], g.dx()[1], g.dx()[2], g.dmu(), g.dsigma()",
+                fwd + ".value(), " + fwd + ".dvalue()");
+        for (String call : new String[] {"gaussianLogLikelihood_grad(new double[] {1}, 0, -2)",
+            "gaussianLogLikelihood_fwd(new double[] {1}, new double[] {0}, 0, 1, -2, 0)"}) {
+            String refusal = cells.refusal(call);
+            assertTrue(refusal.contains("IllegalArgumentException: sigma must be positive"), refusal);
+        }
+        // the message built from the value, as often written, is still refused: in words, the line quoted
+        cells.run("""
+                double checkedScale(double x, double sigma) {
+                    if (sigma <= 0) throw new IllegalArgumentException("sigma must be positive, got " + sigma);
+                    return x / sigma;
+                }""");
+        String refusal = cells.refusal("%autodiff reverse checkedScale");
+        assertTrue(refusal.contains("throw new IllegalArgumentException (compiled code throws unchecked java.lang"
+                + " exceptions with a constant message"), refusal);
+        assertTrue(refusal.contains("if (sigma <= 0) throw new IllegalArgumentException(\"sigma must be positive, got \""
+                + " + sigma);"), refusal);
+    }
+
+    @Test
+    void theOdeSolverWithALambdaAndAMethodReference() throws Throwable {
+        cells.run("%autodiff reverse solve");
+        cells.run("%autodiff forward solve");
+        String lambda = "(t, y, p) -> new double[] {p[0] * y[0] - p[1] * y[0] * y[1], p[2] * y[0] * y[1] - p[3] * y[1]}";
+        for (String rhs : new String[] {lambda, "model::lotkaVolterra"}) {
+            String y0 = "new double[] {%s, %s}", p = "new double[] {%s, %s, %s, %s}";
+            // ybar = (1, 1): the reverse gradient of y0 + y1 at t1
+            String value = "java.util.Arrays.stream(solve(" + rhs + ", " + y0 + ", " + p + ", %s)).sum()";
+            String fwd = "solve_jvp(" + rhs + ", " + indexed(y0, 1) + ", new double[] {%8$s, %9$s}, " + indexed(p, 3)
+                    + ", new double[] {%10$s, %11$s, %12$s, %13$s}, %7$s, %14$s)";
+            // f_vjp returns the adjoints only: the native value comes from f_jvp along zero tangents
+            String gradient = "var g = solve_vjp(" + rhs + ", " + y0 + ", " + p + ", %s, new double[] {1, 1});"
+                    + " var yv = solve_jvp(" + rhs + ", " + indexed(y0, 1) + ", new double[2], " + indexed(p, 3)
+                    + ", new double[4], %7$s, 0).value();";
+            check(new double[] {1, 0.5, 1.1, 0.4, 0.6, 0.9, 2}, value, gradient, "yv[0] + yv[1], g.dy0()[0], g.dy0()[1],"
+                    + " g.dp()[0], g.dp()[1], g.dp()[2], g.dp()[3], g.dt1()", "java.util.Arrays.stream(" + fwd
+                    + ".value()).sum(), java.util.Arrays.stream(" + fwd + ".dvalue()).sum()");
+        }
+    }
+
+    @Test
+    void theOdeSolverCalledWithThisMethodReferenceInsideAClass() throws Throwable {
+        cells.run("%autodiff reverse model.loss");
+        cells.run("%autodiff forward model.loss");
+        String p = "new double[] {%s, %s, %s, %s}";
+        String fwd = indexed("loss_fwd(" + p + ", new double[] {%5$s, %6$s, %7$s, %8$s})", 1);
+        check(new double[] {1.1, 0.4, 0.6, 0.9}, "model.loss(" + p + ")", "var g = loss_grad(" + p + ");",
+                "g.value(), g.dp()[0], g.dp()[1], g.dp()[2], g.dp()[3]", fwd + ".value(), " + fwd + ".dvalue()");
+    }
+
+    @Test
+    void aParameterWhoseGradientNameWouldBeAKeywordIsRefusedInWords() throws Throwable {
+        // a record parameter called o: its gradient component would be do (JShell rejected the stubs and the magic
+        // said its own holder class "would replace your declaration of springEnergy$reverse")
+        cells.run("double springEnergy(Oscillator o, double x) { return 0.5 * o.k() * x * x + o.m(); }");
+        String refusal = cells.refusal("%autodiff reverse springEnergy");
+        assertTrue(refusal.contains("the parameter o of springEnergy would give its binding the name do, a Java keyword;"
+                + " rename the parameter (e.g. o1)"), refusal);
+        // its tangent is called to, which is fine: forward mode binds (k·x·tx + the tangent of m)
+        cells.run("%autodiff forward springEnergy");
+        assertArrayEquals(new double[] {10, 6.5}, cells.numbers("springEnergy_fwd(new Oscillator(2, 1), new Oscillator(0,"
+                + " 0.5), 3, 1).value(), springEnergy_fwd(new Oscillator(2, 1), new Oscillator(0, 0.5), 3, 1).dvalue()"),
+                0.0);
+    }
+
+    /** A method of one {@code double[]} of four: reverse and forward against the JVM. */
+    private static void arrayOfFour(String name, String shadow) throws Throwable {
+        cells.run("%autodiff reverse " + name);
+        cells.run("%autodiff forward " + name);
+        String x = "new double[] {%s, %s, %s, %s}";
+        String fwd = indexed(name + "_fwd(" + x + ", new double[] {%5$s, %6$s, %7$s, %8$s})", 1);
+        check(new double[] {0.3, -1.2, 0.8, 1.7}, name + "(" + x + ")", "var g = " + name + "_grad(" + x + ");",
+                "g.value(), g.%1$s[0], g.%1$s[1], g.%1$s[2], g.%1$s[3]".formatted(shadow + "()"),
+                fwd + ".value(), " + fwd + ".dvalue()");
+    }
+
+    /** {@code template}'s plain {@code %s} numbered from {@code first} ({@code %1$s, %2$s, ...}). */
+    private static String indexed(String template, int first) {
+        StringBuilder out = new StringBuilder();
+        int next = first;
+        for (int i = 0; i < template.length(); i++) {
+            if (template.startsWith("%s", i)) {
+                out.append('%').append(next++).append("$s");
+                i++;
+            } else {
+                out.append(template.charAt(i));
+            }
+        }
+        return out.toString();
+    }
+}
