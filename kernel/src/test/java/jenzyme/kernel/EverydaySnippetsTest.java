@@ -231,6 +231,19 @@ class EverydaySnippetsTest {
     }
 
     @Test
+    void assigningANotebookVariableIsRefusedNamingIt() throws Throwable {
+        cells.run("""
+                double onTheMoon(double t) {
+                    G = 1.62;
+                    return 0.5 * G * t * t;
+                }""");
+        String refusal = cells.refusal("%autodiff reverse onTheMoon");
+        assertTrue(refusal.contains("assigning G (compiled code reads notebook variables and static fields but cannot"
+                + " assign them; return the new value, or write into an array)"), refusal);
+        assertTrue(refusal.contains("G = 1.62;"), refusal);
+    }
+
+    @Test
     void staticFinalArraysOfACellClass() throws Throwable {
         cells.run("%autodiff reverse gauss3");
         cells.run("%autodiff forward gauss3");
