@@ -55,6 +55,13 @@ class EverydaySnippetsTest {
                 double x = s.x() + h * v;
                 return new State(x, v - 0.5 * h * k * x);
             }
+            @FunctionalInterface
+            interface Flow { State step(State s, double h); }
+            double flowEnd(Flow f, State s0, double h) {
+                State s = s0;
+                for (int i = 0; i < 10; i++) s = f.step(s, h);
+                return s.x() * s.x() + s.v();
+            }
             double finalEnergy(double x0, double v0, double k) {
                 State s = new State(x0, v0);
                 for (int i = 0; i < 100; i++) s = leapfrog(s, 0.01, k);
@@ -224,6 +231,19 @@ class EverydaySnippetsTest {
     }
 
     @Test
+    void assigningANotebookVariableIsRefusedNamingIt() throws Throwable {
+        cells.run("""
+                double onTheMoon(double t) {
+                    G = 1.62;
+                    return 0.5 * G * t * t;
+                }""");
+        String refusal = cells.refusal("%autodiff reverse onTheMoon");
+        assertTrue(refusal.contains("assigning G (compiled code reads notebook variables and static fields but cannot"
+                + " assign them; return the new value, or write into an array)"), refusal);
+        assertTrue(refusal.contains("G = 1.62;"), refusal);
+    }
+
+    @Test
     void staticFinalArraysOfACellClass() throws Throwable {
         cells.run("%autodiff reverse gauss3");
         cells.run("%autodiff forward gauss3");
@@ -261,6 +281,17 @@ class EverydaySnippetsTest {
         String fwd = "finalEnergy_fwd(%1$s, %4$s, %2$s, %5$s, %3$s, %6$s)";
         check(new double[] {1, 0.3, 4}, "finalEnergy(%s, %s, %s)", "var g = finalEnergy_grad(%s, %s, %s);",
                 "g.value(), g.dx0(), g.dv0(), g.dk()", fwd + ".value(), " + fwd + ".dvalue()");
+    }
+
+    @Test
+    void aUserFunctionalInterfaceOverRecords() throws Throwable {
+        cells.run("%autodiff reverse flowEnd");
+        cells.run("%autodiff forward flowEnd");
+        String euler = "(s, h) -> new State(s.x() + h * s.v(), s.v() - h * s.x())";
+        String fwd = "flowEnd_fwd(" + euler + ", new State(%1$s, %2$s), new State(%4$s, %5$s), %3$s, %6$s)";
+        check(new double[] {1, 0.5, 0.1}, "flowEnd(" + euler + ", new State(%s, %s), %s)", "var g = flowEnd_grad("
+                + euler + ", new State(%s, %s), %s);", "g.value(), g.ds0().x(), g.ds0().v(), g.dh()",
+                fwd + ".value(), " + fwd + ".dvalue()");
     }
 
     @Test
