@@ -14,14 +14,15 @@ import jenzyme.runtime.bind.LaneTable;
 /**
  * One thread's arguments for the sweeps of a {@link Jacobian} other than x and y (the handle's {@code rest}), and
  * the state every sweep starts from when the method writes the fields of an object from the JVM
- * ({@code lower.ObjectLayout}).
+ * ({@code lower.ObjectLayout}) or an array parameter other than x and y ({@link JacobianShape#restoredBetweenSweeps}).
  *
- * <p>Each sweep runs the whole method, so without help the second sweep would start from the fields the first one
- * wrote. {@link #begin} copies the leaves such an object travels as (its number fields' {@code double[]}, its
- * {@code long[]}, its own arrays) and {@link #beforeSweep} puts them back before every sweep after the first: every
- * sweep differentiates the method at the state the call began in, and after the call the leaves hold what one run
- * left, which the binding writes back into the object once. A sweep that fails is the first (each runs the same
- * primal from the same state), so the object is left where the JVM's own call leaves it at the throw.
+ * <p>Each sweep runs the whole method, so without help the second sweep would start from the fields or the array
+ * the first one wrote. {@link #begin} copies the leaves such an object travels as (its number fields' {@code
+ * double[]}, its {@code long[]}, its own arrays) and such arrays, and {@link #beforeSweep} puts them back before
+ * every sweep after the first: every sweep differentiates the method at the state the call began in, and after the
+ * call the leaves and arrays hold what one run left, which the binding writes back into the object once. A sweep
+ * that fails is the first (each runs the same primal from the same state), so the object is left where the JVM's
+ * own call leaves it at the throw.
  *
  * <p>The object's {@code double[]} leaves other than x and y are Duplicated ({@link JacobianShape#carried}): their
  * shadows, made here and zeroed before each sweep, let values written into them and read back carry derivatives.
@@ -35,8 +36,8 @@ final class JacobianSweepArguments {
      *
      * @param plan   rest slot k holds argument {@code plan[k]}, or when negative the shadow of argument
      *               {@code -1 - plan[k]}
-     * @param copied argument positions of the leaves of objects from the JVM, restored before each sweep after the
-     *               first
+     * @param copied argument positions of the leaves of objects from the JVM and of the written arrays, restored
+     *               before each sweep after the first
      */
     record Layout(int[] plan, int[] copied) {
 
@@ -45,7 +46,7 @@ final class JacobianSweepArguments {
          * arguments other than x and y and the shadows of the Duplicated ones among them (the carried arrays).
          */
         static Layout of(List<HandleParameter> parameters, JacobianShape shape) {
-            Set<Integer> copiedLeaves = shape.copiedLeaves();
+            Set<Integer> restored = shape.restoredBetweenSweeps();
             List<Integer> plan = new ArrayList<>();
             List<Integer> copied = new ArrayList<>();
             int count = 0;
@@ -56,7 +57,7 @@ final class JacobianSweepArguments {
                     if (!xy) {
                         plan.add(count);
                     }
-                    if (parameter != null && copiedLeaves.contains(parameter.javaParameter())) {
+                    if (parameter != null && restored.contains(parameter.javaParameter())) {
                         copied.add(count);
                     }
                     count++;
@@ -74,7 +75,7 @@ final class JacobianSweepArguments {
     /** Whether the rest holds shadows; when it does not and nothing is copied, a sweep needs no preparing. */
     private final boolean carries;
     private final Object[] rest;
-    /** Per copied leaf, its values at the entry of the call under way. */
+    /** Per copied leaf or array, its values at the entry of the call under way. */
     private final Object[] saved;
     /** Per rest slot holding a shadow: a {@code double[]} for unbatched sweeps, lane tables by width for batched. */
     private final double[][] arrays;
@@ -94,7 +95,7 @@ final class JacobianSweepArguments {
 
     /**
      * The rest of the handle's arguments for sweeps of {@code width} lanes (1: shadows are arrays; more: lane
-     * tables), after saving the copied leaves' state at entry. {@link #end} must follow.
+     * tables), after saving the state at entry of the copied leaves and arrays. {@link #end} must follow.
      */
     Object[] begin(Object[] arguments, int width) {
         this.arguments = arguments;
@@ -137,7 +138,7 @@ final class JacobianSweepArguments {
         return rest;
     }
 
-    /** Before each sweep: the copied leaves back at their state at entry (after the first sweep), shadows zeroed. */
+    /** Before each sweep: copied leaves and arrays back at their state at entry (after the first), shadows zeroed. */
     void beforeSweep() {
         if (copied.length == 0 && !carries) {
             return;

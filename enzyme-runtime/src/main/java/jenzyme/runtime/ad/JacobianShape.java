@@ -86,6 +86,25 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
     }
 
     /**
+     * Indices of the native parameters every sweep must find as they were at the call's entry: the leaves of objects
+     * from the JVM ({@link #copiedLeaves}) and the one-dimensional arrays other than x and y that compiled code writes
+     * with computed values and reads back ({@link EntryPoint#writtenArrays}: an in/out accumulator {@code acc[i] +=
+     * x[i]}). Each sweep runs the whole method, so without restoring them the second sweep would read what the first
+     * wrote. Arrays only read, or only written, come out the same from every sweep and are not copied.
+     */
+    public Set<Integer> restoredBetweenSweeps() {
+        Set<Integer> restored = new TreeSet<>(copiedLeaves());
+        for (int p = 0; p < entry.parameters().size(); p++) {
+            NativeParameter parameter = entry.parameters().get(p);
+            if (p != input && p != output && parameter.type().isArray() && !parameter.type().isMatrix()
+                    && entry.writtenArrays().containsKey(parameter.llvmIndex())) {
+                restored.add(p);
+            }
+        }
+        return restored;
+    }
+
+    /**
      * Indices of the {@code double[]} leaves of objects from the JVM other than x and y (its number fields' array,
      * its {@code double[]} fields): Duplicated, each sweep passing a zeroed shadow whose values after the sweep
      * nobody reads (the Jacobian's rows are y's). A Const array would drop the derivatives of values the method
