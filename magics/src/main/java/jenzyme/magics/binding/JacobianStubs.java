@@ -16,9 +16,10 @@ public final class JacobianStubs {
      * the method's own parameters; {@code into} is the Jacobian's {@code (double[][], Object[])void} evaluator.
      * {@code entry} is the Jacobian's, its receiver (if any) named {@code receiver} as in
      * {@link BindingStubs#reverse}. An object from the JVM whose fields compiled code writes is passed by its layout
-     * and written back once after the call ({@link CopiedObjects#copiedBack}); with one, a method returning an array
-     * binds {@code _jac_into} only ({@code _jac} sizes the Jacobian by calling the method on the JVM, which would
-     * write the object twice).
+     * and written back once after the call ({@link CopiedObjects#copiedBack}); with one, or an array parameter other
+     * than x and y that the method writes ({@code acc[i] += x[i]}), a method returning an array binds {@code _jac_into}
+     * only ({@code _jac} sizes the Jacobian by calling the method on the JVM, which would write the object or the
+     * array twice).
      */
     public static BindingStubs.Stubs of(String name, Jacobian jacobian, EntryPoint entry, MethodHandle into,
                                         String receiver) {
@@ -46,7 +47,8 @@ public final class JacobianStubs {
                 + intoSignature + " {\n" + check + BindingStubs.objectChecks(entry, receiver, List.of())
                 + CopiedObjects.buffered(copied, holder, BindingStubs.guarded(holder
                         + ".H.invokeExact(jacobian, new Object[] {" + String.join(", ", leaves) + "});")) + "}\n";
-        if (entry.returnsArray() && !copied.isEmpty()) {
+        // the copied objects' leaves and the written arrays: what a JVM call to size the result would write
+        if (entry.returnsArray() && !jacobian.shape().restoredBetweenSweeps().isEmpty()) {
             return new BindingStubs.Stubs(source, List.of(intoSignature));
         }
         source += signature + " {\n" + check + "    double[][] jacobian = new double[" + rows + "][" + x + "];\n    "

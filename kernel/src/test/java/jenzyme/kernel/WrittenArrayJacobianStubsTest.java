@@ -1,0 +1,98 @@
+package jenzyme.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.invoke.MethodHandle;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@code %autodiff jacobian} of methods that write a plain array parameter other than x and y (an in/out accumulator,
+ * {@code acc[i] += x[i]}), through the stubs the notebook calls, with n = 20 so that every mode runs several sweeps:
+ * each sweep starts from acc at entry, so the Jacobian is the analytic one, and after {@code _jac}/{@code _jac_into}
+ * acc holds what one JVM call leaves in it.
+ */
+class WrittenArrayJacobianStubsTest {
+
+    private static final String MODELS = """
+            void accumulate(double[] x, double[] acc, double[] y) {
+                double s = 0;
+                for (int i = 0; i < x.length; i++) s += x[i];
+                for (int i = 0; i < x.length; i++) { acc[i] += x[i]; y[i] = acc[i] * s; }
+            }
+            double[] accumulated(double[] x, double[] acc) {
+                double[] y = new double[x.length];
+                accumulate(x, acc, y);
+                return y;
+            }
+            """;
+    private static final int N = 20;
+
+    @RegisterExtension
+    static final NotebookCells cells = new NotebookCells(MODELS);
+
+    @Test
+    void everySweepStartsFromAccAtEntryAndAccHoldsOneJvmCallsValues() throws Throwable {
+        String bound = cells.text("%autodiff jacobian accumulate");
+        assertTrue(bound.contains("double[][] accumulate_jac(double[] x, double[] acc, double[] y)"), bound);
+        cells.text("%autodiff jacobian accumulate --mode forward --width 3 --name acc3");
+        cells.text("%autodiff jacobian accumulate --mode reverse --name accr");
+        MethodHandle jvm = cells.handle("accumulate");
+        Random random = new Random(11);
+        for (String name : new String[] {"accumulate", "acc3", "accr"}) {
+            MethodHandle jac = cells.handle(name + "_jac"), into = cells.handle(name + "_jac_into");
+            for (int trial = 0; trial < 3; trial++) {
+                String what = name + ", trial " + trial;
+                double[] x = random.doubles(N, -1, 1).toArray(), acc0 = random.doubles(N, -1, 1).toArray();
+                double[] onJvm = acc0.clone();
+                jvm.invoke(x.clone(), onJvm, new double[N]);
+
+                double[] acc = acc0.clone();
+                double[][] j = new double[N][N];
+                into.invoke(x.clone(), acc, new double[N], j);
+                assertArrayEquals(onJvm, acc, 0, what + ": acc after _jac_into vs one JVM call");
+                assertAnalytic(x, acc0, j, what + " _jac_into");
+
+                acc = acc0.clone();
+                j = (double[][]) jac.invoke(x.clone(), acc, new double[N]);
+                assertArrayEquals(onJvm, acc, 0, what + ": acc after _jac vs one JVM call");
+                assertAnalytic(x, acc0, j, what + " _jac");
+            }
+        }
+    }
+
+    @Test
+    void aMethodReturningAnArrayBindsOnlyJacIntoWhichWritesAccOnce() throws Throwable {
+        // _jac would size y by calling accumulated on the JVM, writing acc twice
+        String bound = cells.text("%autodiff jacobian accumulated");
+        assertTrue(bound.contains("void accumulated_jac_into(double[] x, double[] acc, double[][] jacobian)"), bound);
+        assertFalse(bound.contains("accumulated_jac("), bound);
+        MethodHandle into = cells.handle("accumulated_jac_into");
+        double[] x = new Random(5).doubles(N, -1, 1).toArray(), acc0 = new Random(6).doubles(N, -1, 1).toArray();
+        double[] acc = acc0.clone();
+        double[][] j = new double[N][N];
+        into.invoke(x.clone(), acc, j);
+        for (int i = 0; i < N; i++) {
+            assertEquals(acc0[i] + x[i], acc[i], 0, "acc[" + i + "] after the call: one accumulation");
+        }
+        assertAnalytic(x, acc0, j, "accumulated_jac_into");
+    }
+
+    /** dy_i/dx_c = (acc0_i + x_i) + [i == c] s, s the sum of x. */
+    private static void assertAnalytic(double[] x, double[] acc0, double[][] j, String what) {
+        double s = 0;
+        for (double v : x) {
+            s += v;
+        }
+        for (int i = 0; i < N; i++) {
+            for (int c = 0; c < N; c++) {
+                double expected = acc0[i] + x[i] + (i == c ? s : 0);
+                assertEquals(expected, j[i][c], 1e-13 * (1 + Math.abs(expected)), what + " [" + i + "][" + c + "]");
+            }
+        }
+    }
+}
