@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
  * {@code f_jac_into} allocates nothing once the JIT has compiled it, for every Jacobian in a JVM, not only the first:
  * two forward Jacobians, then a third (compressed in 4 lanes, a returned array in sweeps of 4, dense in 8) and a
  * reverse one, then a forward and a reverse one of a method writing the fields of an object from the JVM (its state
- * saved at entry and restored before every sweep, its double[] fields' zeroed shadows), each called alone and then
- * in turn. Arrays of 20 doubles: calls with less than 256 bytes of arrays
- * always take CallRoute's copying route, which allocates. The JIT needs time to compile, so each is called in
- * batches until one batch allocates nothing ({@link SettledAllocation}).
+ * saved at entry and restored before every sweep, its double[] fields' zeroed shadows), then a forward one of a
+ * method writing an array parameter (restored likewise), each called alone and then in turn. Arrays of 20
+ * doubles: calls with less than 256 bytes of arrays always take CallRoute's copying route, which allocates. The JIT
+ * needs time to compile, so each is called in batches until one batch allocates nothing ({@link SettledAllocation}).
  *
  * <p>It runs in a JVM of its own with C2's escape analysis off (enzyme-runtime's pom), so that nothing here relies on
  * the JIT removing an allocation: in the JVM of the whole suite, after 37 other test classes, the first Jacobian kept
@@ -58,6 +58,11 @@ class JacobianAllocationTest {
                 }
                 public static void chain(double[] x, double[] y) {
                     for (int i = 0; i < y.length; i++) y[i] = Math.exp(x[i]) * x[(i + 1) % x.length];
+                }
+                public static void leaky(double[] x, double[] acc, double[] y) {
+                    double s = 0;
+                    for (int i = 0; i < x.length; i++) s += x[i];
+                    for (int i = 0; i < x.length; i++) { acc[i] = 0.5 * acc[i] + x[i]; y[i] = acc[i] * s; }
                 }
                 public static final class Swarm {
                     public final double[] pos, vel;
@@ -101,7 +106,9 @@ class JacobianAllocationTest {
              Jacobian driftForward = pipeline.jacobian(new JavaMethod(classes, "al/Al", "drift",
                      "(Lal/Al$Swarm;[D)[D"), JacobianOptions.DEFAULT.withMode(Mode.FORWARD));
              Jacobian driftReverse = pipeline.jacobian(new JavaMethod(classes, "al/Al", "drift",
-                     "(Lal/Al$Swarm;[D)[D"), JacobianOptions.DEFAULT.withMode(Mode.REVERSE))) {
+                     "(Lal/Al$Swarm;[D)[D"), JacobianOptions.DEFAULT.withMode(Mode.REVERSE));
+             Jacobian leaky = pipeline.jacobian(new JavaMethod(classes, "al/Al", "leaky", "([D[D[D)V"),
+                     JacobianOptions.DEFAULT.withMode(Mode.FORWARD))) {
             exerciseTheSignatureNatively(reverse.reverse());
             // 10 states in reverse mode (10 sweeps, a quarter of the time of 20): still 320 bytes of arrays a sweep
             double[] v = random.doubles(10, -2, 5).toArray();
@@ -114,7 +121,10 @@ class JacobianAllocationTest {
                     new Call(reverse, new double[10][10], new Object[] {v, new double[10]}),
                     // an object from the JVM, its state restored before each sweep: {t}, {steps}, pos, vel, then k
                     new Call(driftForward, new double[20][20], swarm(random)),
-                    new Call(driftReverse, new double[20][20], swarm(random)));
+                    new Call(driftReverse, new double[20][20], swarm(random)),
+                    // a written array parameter, acc restored before each of the 3 dense sweeps
+                    new Call(leaky, new double[20][20], new Object[] {random.doubles(20, -1, 1).toArray(),
+                            random.doubles(20, -1, 1).toArray(), new double[20]}));
             // Each Jacobian's first call comes after the JIT has compiled the ones before: as in a notebook, where
             // the second Jacobian is the one that allocated.
             for (int count = 1; count <= calls.size(); count++) {
@@ -133,6 +143,17 @@ class JacobianAllocationTest {
             assertEquals(0.5 * s, calls.get(1).matrix()[0][19], 1e-14);
             assertLorenz96((double[]) calls.get(0).arguments()[0], calls.get(0).matrix()); // forward, 20 states
             assertLorenz96(v, calls.get(3).matrix()); // reverse, 10 states
+            // leaky: acc' = acc / 2 + x, y = acc' s, so dy_i/dx_c = acc'_i + [i == c] s with acc' what one call left
+            Object[] leakyArguments = calls.get(6).arguments();
+            double[] lx = (double[]) leakyArguments[0], acc = (double[]) leakyArguments[1];
+            double sum = java.util.Arrays.stream(lx).sum();
+            for (int i = 0; i < 20; i++) {
+                for (int c = 0; c < 20; c++) {
+                    double expected = acc[i] + (i == c ? sum : 0);
+                    assertEquals(expected, calls.get(6).matrix()[i][c], 1e-14 * (1 + Math.abs(expected)),
+                            "leaky [" + i + "][" + c + "]");
+                }
+            }
         }
     }
 
