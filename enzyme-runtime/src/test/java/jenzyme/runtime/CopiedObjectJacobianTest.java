@@ -17,6 +17,7 @@ import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
+import jenzyme.runtime.testing.JacobianModes;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -124,21 +125,11 @@ class CopiedObjectJacobianTest {
         return pipeline.jacobian(new JavaMethod(classes, "cjac/Cj", method, descriptor), options);
     }
 
-    /** The modes compared: forward in sweeps of 1, 3 and 8 lanes, reverse, and both compiled (each call picks). */
-    private static Map<String, JacobianOptions> modes() {
-        Map<String, JacobianOptions> modes = new LinkedHashMap<>();
-        modes.put("forward x1", JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(1));
-        modes.put("forward x3", JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(3));
-        modes.put("forward x8", JacobianOptions.DEFAULT.withMode(Mode.FORWARD));
-        modes.put("reverse", JacobianOptions.DEFAULT.withMode(Mode.REVERSE));
-        modes.put("both", JacobianOptions.DEFAULT);
-        return modes;
-    }
 
     @Test
     void theJacobianInKIsTheAnalyticOneInEveryModeAndTheObjectHoldsWhatOneJvmCallLeaves() throws Throwable {
         Map<String, double[][]> byMode = new LinkedHashMap<>();
-        for (Map.Entry<String, JacobianOptions> mode : modes().entrySet()) {
+        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
             Random random = new Random(5); // the same particles in every mode
             try (Jacobian jacobian = jacobian("push", mode.getValue())) {
                 assertEquals("k", jacobian.shape().inputParameter().name(), "x by default: the double[] parameter");
@@ -218,7 +209,7 @@ class CopiedObjectJacobianTest {
         Object onJvm = state.onJvm();
         IllegalStateException jvm = assertThrows(IllegalStateException.class, () -> push.invoke(onJvm, k.clone(), h));
         assertEquals(state.steps + 2, State.of(onJvm).steps, "the JVM's call throws in the second step");
-        for (Map.Entry<String, JacobianOptions> mode : modes().entrySet()) {
+        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
             try (Jacobian jacobian = jacobian("push", mode.getValue())) {
                 Object[] leaves = state.leaves();
                 IllegalStateException thrown = assertThrows(IllegalStateException.class,

@@ -4,13 +4,12 @@ import static jenzyme.runtime.testing.VectorFunctions.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.lang.invoke.MethodHandle;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import jenzyme.runtime.ad.JacobianOptions;
-import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
+import jenzyme.runtime.testing.JacobianModes;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,20 +50,10 @@ class WrittenArrayJacobianTest {
         accumulate = classes.jvmHandle("wjac.Wj", "accumulate");
     }
 
-    /** The modes compared: forward in sweeps of 1, 3 and 8 lanes, reverse, and both compiled (each call picks). */
-    private static Map<String, JacobianOptions> modes() {
-        Map<String, JacobianOptions> modes = new LinkedHashMap<>();
-        modes.put("forward x1", JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(1));
-        modes.put("forward x3", JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(3));
-        modes.put("forward x8", JacobianOptions.DEFAULT.withMode(Mode.FORWARD));
-        modes.put("reverse", JacobianOptions.DEFAULT.withMode(Mode.REVERSE));
-        modes.put("both", JacobianOptions.DEFAULT);
-        return modes;
-    }
 
     @Test
     void everySweepStartsFromTheAccumulatorAtEntryAndTheCallLeavesItAsOneJvmCallDoes() throws Throwable {
-        for (Map.Entry<String, JacobianOptions> mode : modes().entrySet()) {
+        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
             Random random = new Random(3);
             try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "wjac/Wj", "accumulate",
                     "([D[D[D)V"), mode.getValue())) {
