@@ -125,7 +125,7 @@ public record SharedArray(String variable, List<Assignment> assignments) impleme
      * does not reach (an array a callee returns into the loop: its allocation is the callee's).
      */
     private static final java.util.regex.Pattern LOOP_ALLOCATION_CELL = java.util.regex.Pattern.compile(
-            "Mismatched activity for:\\s+%(new|loop)\\.");
+            "Mismatched activity for:\\s+%(?:new\\.(?:array|rows)(?![a-z])|loop\\.)");
     /** The constant Enzyme quotes when it is an argument or a static field: a pointer with a name of ours. */
     private static final java.util.regex.Pattern CONSTANT = java.util.regex.Pattern.compile(
             "const val: ptr %([A-Za-z_$][A-Za-z0-9_$.]*)\\s*$");
