@@ -22,11 +22,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Issue 12's "allocation anywhere" for matrices: a Jacobian built in each Newton iteration of each implicit time step
  * (a matrix allocated in a loop inside a loop whose trip count is not a constant) as a literal, as {@code new
  * double[2][2]}, returned by a callee, and as an n-by-n {@code new double[n][n]}; and arrays that hold no value of the
- * inputs (a literal row {1, -h} with h fixed, the chord method's fixed matrix), which the pipeline lowers again as
- * inactive (ConstantLoopArrays). Each compiled: the native primal equal to the JVM's, the reverse gradient, the
- * forward tangents and the {@code --width 4} lanes against central differences of the JVM's method; 10^6 forward calls
- * (some throwing inside the inner loop) leave native memory flat. hvp is refused in words: Enzyme cannot yet
- * differentiate the gradient of a method allocating inside a loop; so is a constant matrix a callee returns there.
+ * inputs (a literal row {1, -h} with h fixed, the chord method's fixed matrix, built in the loop or by a callee),
+ * which the pipeline lowers again as inactive (ConstantLoopArrays). Each compiled: the native primal equal to the
+ * JVM's, the reverse gradient, the forward tangents and the {@code --width 4} lanes against central differences of
+ * the JVM's method; 10^6 forward calls (some throwing inside the inner loop) leave native memory flat. hvp is refused
+ * in words: Enzyme cannot yet differentiate the gradient of a method allocating inside a loop.
  */
 class NestedLoopMatricesTest {
 
@@ -92,6 +92,20 @@ class NestedLoopMatricesTest {
                     }
                     return y[0] * y[0] + Math.sin(y[1]);
                 }
+                /** The chord method's state after the time loop, for its Jacobian with respect to y0. */
+                public static double[] chordState(double[] y0, double a, int steps) {
+                    double[] y = y0.clone();
+                    double h = 0.1;
+                    for (int s = 0; s < steps; s++) {
+                        double[] z = y.clone();
+                        for (int k = 0; k < 3; k++) {
+                            double[][] J = {{1, -h}, {0, 1}};
+                            newton(J, y, z, a, h, k);
+                        }
+                        y = z;
+                    }
+                    return y;
+                }
                 static double[][] chordMatrix(double h) {
                     return new double[][] {{1, -h}, {0, 1}};
                 }
@@ -102,6 +116,23 @@ class NestedLoopMatricesTest {
                         double[] z = {y[0], y[1]};
                         for (int k = 0; k < iters; k++) {
                             double[][] J = chordMatrix(h);
+                            newton(J, y, z, a, h, k);
+                        }
+                        y = z;
+                    }
+                    return y[0] * y[0] + Math.sin(y[1]);
+                }
+                static double[] firstRow(double h) {
+                    return new double[] {1, -h};
+                }
+                public static double rowFromCallee(double[] p, int steps, int iters) {
+                    double[] y = {p[0], p[1]};
+                    double a = p[2], h = 0.1;
+                    for (int s = 0; s < steps; s++) {
+                        double[] z = {y[0], y[1]};
+                        for (int k = 0; k < iters; k++) {
+                            double[] r = firstRow(h);
+                            double[][] J = {{r[0], r[1]}, {h * a * Math.cos(z[0]), 1 + h * C}};
                             newton(J, y, z, a, h, k);
                         }
                         y = z;
@@ -197,7 +228,7 @@ class NestedLoopMatricesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"literal", "fresh", "fromCallee", "ring", "fixedStep", "chord"})
+    @ValueSource(strings = {"literal", "fresh", "fromCallee", "ring", "fixedStep", "chord", "chordFromCallee", "rowFromCallee"})
     void everyModeAgreesWithTheJvmAndCentralDifferences(String name) throws Throwable {
         MethodHandle jvm = classes.jvmHandle("nm.Nm", name);
         try (NativeMethod primal = pipeline.jit(method(name));
@@ -255,30 +286,30 @@ class NestedLoopMatricesTest {
                 + "loop and fill them in it, or use %autodiff reverse or forward", refused.getMessage());
     }
 
-    /**
-     * A constant matrix a callee returns into the inner loop ({@code J = chordMatrix(h)}) is still refused by Enzyme
-     * in forward mode: its allocation is the callee's, which other calls may make active, so it cannot be lowered
-     * inactive as the matrix built in the loop itself ({@code chord}) is. Told in words; reverse mode takes it,
-     * against central differences.
-     */
+    /** The Jacobian's forward sweeps (dense, two lanes) lower such arrays inactive too; reverse needs no change. */
     @Test
-    void aConstantMatrixReturnedByACalleeInANestedLoopIsRefusedInWordsInForwardMode() throws Throwable {
-        var refused = org.junit.jupiter.api.Assertions.assertThrows(
-                jenzyme.runtime.error.DifferentiationException.class, () -> pipeline.differentiate(
-                        method("chordFromCallee"), Mode.FORWARD, Map.of(), DifferentiationOptions.DEFAULT).close());
-        assertEquals("cannot differentiate chordFromCallee(double[], int, int): an array that a method called inside "
-                + "a loop inside a loop returns holds only values that do not depend on the differentiated inputs "
-                + "(such as a matrix {{1, -h}, {0, 1}} with h fixed), which Enzyme cannot differentiate in forward "
-                + "mode yet (mixed activity); build that array in the loop itself rather than in the method it calls, "
-                + "allocate it once before the outer loop, or use %autodiff reverse", refused.getMessage());
-        MethodHandle jvm = classes.jvmHandle("nm.Nm", "chordFromCallee");
-        try (Derivative reverse = pipeline.differentiate(method("chordFromCallee"), Mode.REVERSE, Map.of(),
-                DifferentiationOptions.DEFAULT)) {
-            double[] p = {0.4, -0.2, 0.9};
-            double[] fd = CentralDifferences.gradient(x -> (double) jvm.invoke(x, 3, 2), p);
-            double[] gradient = gradient(reverse, p, 3, 2);
-            for (int k = 0; k < 3; k++) {
-                assertEquals(fd[k], gradient[k], 1e-6 * (1 + Math.abs(fd[k])), "d/dp" + k);
+    void theJacobianOfTheChordMethodsStateInEveryMode() throws Throwable {
+        MethodHandle jvm = classes.jvmHandle("nm.Nm", "chordState");
+        double[] y0 = {0.6, -0.4};
+        double a = 1.3;
+        for (jenzyme.runtime.ad.JacobianOptions options : new jenzyme.runtime.ad.JacobianOptions[] {
+                jenzyme.runtime.ad.JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withDense(true).withWidth(1),
+                jenzyme.runtime.ad.JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withDense(true).withWidth(2),
+                jenzyme.runtime.ad.JacobianOptions.DEFAULT.withMode(Mode.REVERSE)}) {
+            try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "nm/Nm", "chordState", "([DDI)[D"),
+                    options)) {
+                double[][] j = new double[2][2];
+                jacobian.into(j, y0, a, 4);
+                for (int k = 0; k < 2; k++) {
+                    double[] up = y0.clone(), down = y0.clone();
+                    up[k] += 1e-6;
+                    down[k] -= 1e-6;
+                    double[] f = (double[]) jvm.invoke(up, a, 4), b = (double[]) jvm.invoke(down, a, 4);
+                    for (int i = 0; i < 2; i++) {
+                        double fd = (f[i] - b[i]) / 2e-6;
+                        assertEquals(fd, j[i][k], 1e-6 * (1 + Math.abs(fd)), options + " dy" + i + "/dy0" + k);
+                    }
+                }
             }
         }
     }
@@ -296,7 +327,7 @@ class NestedLoopMatricesTest {
      * IrModule#freeRowLengths), and the tangent still agrees with central differences.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"literal", "fresh", "fromCallee", "fixedStep", "chord"})
+    @ValueSource(strings = {"literal", "fresh", "fromCallee", "fixedStep", "chord", "chordFromCallee", "rowFromCallee"})
     void forwardCallsLeaveNativeMemoryFlat(String name) throws Throwable {
         try (Derivative forward = pipeline.differentiate(method(name), Mode.FORWARD, Map.of(),
                 DifferentiationOptions.DEFAULT)) {

@@ -168,19 +168,22 @@ final class ArrayHandOver {
         IrBuilder ir = module.ir();
         LLVMValueRef data = ir.extractValue(result, 0);
         if (arrayType.isMatrix()) {
-            LLVMValueRef lengths = ir.extractValue(result, 1);
-            LLVMValueRef count = ir.extractValue(result, 2);
-            LLVMValueRef[] cells = exits.newMatrixAllocation(slots);
+            JValue matrix = JValue.matrix(data, ir.extractValue(result, 2), ir.extractValue(result, 1), arrayType);
+            int site = insideLoop ? module.loopArraySite() : -1;
+            LLVMValueRef[] cells = insideLoop ? exits.newLoopMatrixAllocation(slots, site)
+                    : exits.newMatrixAllocation(slots);
             if (insideLoop) {
                 exits.freeMatrix(cells);
+                if (module.isConstantLoopArray(site)) {
+                    matrix = ConstantLoopArrays.ownCopy(module, exits, slots, matrix);
+                }
             }
-            ir.store(data, cells[0]);
-            ir.store(lengths, cells[1]);
-            ir.store(count, cells[2]);
-            return JValue.matrix(data, count, lengths, arrayType);
+            ir.store(matrix.value(), cells[0]);
+            ir.store(matrix.rowLengths(), cells[1]);
+            ir.store(matrix.length(), cells[2]);
+            return matrix;
         }
-        remember(module, exits, slots, data, insideLoop);
-        return JValue.array(data, ir.extractValue(result, 1), arrayType);
+        return remember(module, exits, slots, JValue.array(data, ir.extractValue(result, 1), arrayType), insideLoop);
     }
 
     /**
@@ -188,20 +191,25 @@ final class ArrayHandOver {
      * arrays remembered in an allocation cell of the caller's, as if it were a result of its own.
      */
     static JValue adoptRecord(IrModule module, ExitPaths exits, FrameSlots slots, JValue record, boolean insideLoop) {
-        return record.mapArrays(array -> {
-            remember(module, exits, slots, array.value(), insideLoop);
-            return JValue.array(array.value(), array.length(), array.arrayType());
-        });
+        return record.mapArrays(array -> remember(module, exits, slots,
+                JValue.array(array.value(), array.length(), array.arrayType()), insideLoop));
     }
 
-    /** {@code data} in a new allocation cell; inside a loop the cell's previous array is freed first. */
-    private static void remember(IrModule module, ExitPaths exits, FrameSlots slots, LLVMValueRef data,
-                                 boolean insideLoop) {
-        IrBuilder ir = module.ir();
-        LLVMValueRef cell = exits.newAllocationSlot(slots);
-        if (insideLoop) {
-            ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), cell, "previous.result"));
+    /**
+     * {@code array} in a new allocation cell; inside a loop the cell's previous array is freed first, and at a site
+     * Enzyme found constant the cell holds an inactive copy instead ({@link ConstantLoopArrays#ownCopy}).
+     */
+    private static JValue remember(IrModule module, ExitPaths exits, FrameSlots slots, JValue array,
+                                   boolean insideLoop) {
+        if (!insideLoop) {
+            module.ir().store(array.value(), exits.newAllocationSlot(slots));
+            return array;
         }
-        ir.store(data, cell);
+        int site = module.loopArraySite();
+        LLVMValueRef cell = exits.newLoopAllocationSlot(slots, site);
+        exits.free(cell, "previous.result");
+        JValue kept = module.isConstantLoopArray(site) ? ConstantLoopArrays.ownCopy(module, exits, slots, array) : array;
+        module.ir().store(kept.value(), cell);
+        return kept;
     }
 }

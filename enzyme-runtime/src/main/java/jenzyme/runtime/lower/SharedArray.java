@@ -121,8 +121,8 @@ public record SharedArray(String variable, List<Assignment> assignments) impleme
      * matrix's {@code new.rows}): measured in forward mode for an array allocated in a loop inside a loop whose values
      * do not depend on the inputs (the row {1, -h} of a Jacobian literal with h fixed): Enzyme proves the allocation
      * constant from its uses but takes the cell's phis, across both loops, for active. No Const array is involved.
-     * The pipeline lowers such arrays again as inactive ({@link ConstantLoopArrays}); what is left here is what that
-     * does not reach (an array a callee returns into the loop: its allocation is the callee's).
+     * The pipeline lowers such arrays again as inactive ({@link ConstantLoopArrays}); this is what Enzyme still
+     * refuses after that (no case known: the message keeps the refusal in words should one turn up).
      */
     private static final java.util.regex.Pattern LOOP_ALLOCATION_CELL = java.util.regex.Pattern.compile(
             "Mismatched activity for:\\s+%(?:new\\.(?:array|rows)(?![a-z])|loop\\.)");
