@@ -1,0 +1,173 @@
+package jenzyme.runtime;
+
+import static jenzyme.runtime.testing.VectorFunctions.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.lang.invoke.MethodHandle;
+import java.util.Map;
+import java.util.Random;
+import jenzyme.runtime.ad.JacobianOptions;
+import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InMemoryJavac;
+import jenzyme.runtime.testing.JacobianModes;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Jacobians of methods that write state other than x, y and {@code double[]} parameters (those are
+ * {@link WrittenArrayJacobianTest}): a counter in an {@code int[]} and a {@code long[]} parameter, and static arrays
+ * (a cell class's {@code double[]} and {@code int[]}, which compiled code reads as hidden arguments). n = 20 and y
+ * depends on every x, so every mode runs several sweeps. Each sweep must start from the state at the call's entry
+ * and the call must leave it as one JVM call does: the Jacobian is checked against the analytic one and central
+ * differences of the JVM's method, the state against one JVM call. Before the sweeps restored it, the counter read
+ * 20 after a reverse Jacobian of 20 rows, and each sweep added x into the static array again.
+ */
+class WrittenStateJacobianTest {
+
+    private static final String SOURCE = """
+            package wsj;
+            public class Ws {
+                public static double[] ST;
+                public static int[] HITS;
+                public static void counted(double[] x, int[] calls, long[] ticks, double[] y) {
+                    calls[0]++;
+                    ticks[0] += 3;
+                    double s = 0;
+                    for (int i = 0; i < x.length; i++) s += x[i];
+                    for (int i = 0; i < x.length; i++) y[i] = calls[0] * x[i] * s + ticks[0];
+                }
+                public static void accumulateStatic(double[] x, double[] y) {
+                    double s = 0;
+                    for (int i = 0; i < x.length; i++) s += x[i];
+                    HITS[0]++;
+                    for (int i = 0; i < x.length; i++) {
+                        ST[i] += x[i];
+                        y[i] = ST[i] * s * HITS[0];
+                    }
+                }
+            }
+            """;
+    private static final int N = 20;
+
+    private static CompiledClasses classes;
+    @AutoClose
+    private static final Pipeline pipeline = Pipeline.create();
+    private static MethodHandle counted;
+    private static MethodHandle accumulateStatic;
+
+    @BeforeAll
+    static void start() throws Exception {
+        classes = InMemoryJavac.compile("wsj.Ws", SOURCE);
+        counted = classes.jvmHandle("wsj.Ws", "counted");
+        accumulateStatic = classes.jvmHandle("wsj.Ws", "accumulateStatic");
+    }
+
+    @Test
+    void everySweepStartsFromTheCountersAtEntryAndTheCallCountsOnce() throws Throwable {
+        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
+            Random random = new Random(5);
+            try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "wsj/Ws", "counted",
+                    "([D[I[J[D)V"), mode.getValue())) {
+                for (int trial = 0; trial < 3; trial++) {
+                    String what = mode.getKey() + ", trial " + trial;
+                    double[] x = random.doubles(N, -1, 1).toArray();
+                    int calls0 = random.nextInt(5);
+                    long ticks0 = random.nextInt(100);
+                    int[] calls = {calls0};
+                    long[] ticks = {ticks0};
+                    double[][] j = new double[N][N];
+                    jacobian.into(j, x.clone(), calls, ticks, new double[N]);
+
+                    int[] callsOnJvm = {calls0};
+                    long[] ticksOnJvm = {ticks0};
+                    counted.invoke(x.clone(), callsOnJvm, ticksOnJvm, new double[N]);
+                    assertArrayEquals(callsOnJvm, calls, what + ": calls after the call vs one JVM call");
+                    assertArrayEquals(ticksOnJvm, ticks, what + ": ticks after the call vs one JVM call");
+                    assertClose(analytic(x, new double[N], calls0 + 1), j, 1e-13, what + " vs analytic");
+                    assertClose(centralDifferences(x, h -> counted.invoke(h.x(), new int[] {calls0},
+                            new long[] {ticks0}, h.y())), j, 1e-7, what + " vs central differences");
+                }
+            }
+        }
+    }
+
+    @Test
+    void everySweepStartsFromTheStaticArraysAtEntryAndTheCallLeavesThemAsOneJvmCallDoes() throws Throwable {
+        Class<?> owner = classes.load("wsj.Ws");
+        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
+            Random random = new Random(7);
+            try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "wsj/Ws", "accumulateStatic",
+                    "([D[D)V"), mode.getValue())) {
+                for (int trial = 0; trial < 3; trial++) {
+                    String what = mode.getKey() + ", trial " + trial;
+                    double[] x = random.doubles(N, -1, 1).toArray();
+                    double[] st0 = random.doubles(N, -1, 1).toArray();
+                    int hits0 = random.nextInt(5);
+                    double[] st = st0.clone();
+                    int[] hits = {hits0};
+                    owner.getField("ST").set(null, st);
+                    owner.getField("HITS").set(null, hits);
+                    double[][] j = new double[N][N];
+                    jacobian.into(j, x.clone(), new double[N]);
+
+                    double[] stOnJvm = st0.clone();
+                    int[] hitsOnJvm = {hits0};
+                    owner.getField("ST").set(null, stOnJvm);
+                    owner.getField("HITS").set(null, hitsOnJvm);
+                    accumulateStatic.invoke(x.clone(), new double[N]);
+                    assertArrayEquals(stOnJvm, st, 0, what + ": ST after the call vs one JVM call");
+                    assertArrayEquals(hitsOnJvm, hits, what + ": HITS after the call vs one JVM call");
+                    assertClose(analytic(x, st0, hits0 + 1), j, 1e-13, what + " vs analytic");
+                    assertClose(centralDifferences(x, h -> {
+                        owner.getField("ST").set(null, st0.clone());
+                        owner.getField("HITS").set(null, new int[] {hits0});
+                        accumulateStatic.invoke(h.x(), h.y());
+                    }), j, 1e-7, what + " vs central differences");
+                }
+            }
+        }
+    }
+
+    /**
+     * Both methods' Jacobian: y_i = c (a_i + x_i) s (+ a constant), s the sum of x, so dy_i/dx_j = c ((a_i + x_i) +
+     * [i == j] s); {@code counted} has a = 0.
+     */
+    private static double[][] analytic(double[] x, double[] a, int c) {
+        double s = 0;
+        for (double v : x) {
+            s += v;
+        }
+        double[][] j = new double[N][N];
+        for (int i = 0; i < N; i++) {
+            for (int col = 0; col < N; col++) {
+                j[i][col] = c * (a[i] + x[i] + (i == col ? s : 0));
+            }
+        }
+        return j;
+    }
+
+    /** One JVM call on x into y, from the state at entry (the call sets it up afresh). */
+    private interface JvmCall {
+        record Arrays(double[] x, double[] y) {}
+
+        void run(Arrays arrays) throws Throwable;
+    }
+
+    private static double[][] centralDifferences(double[] x, JvmCall call) throws Throwable {
+        double[][] fd = new double[N][N];
+        for (int c = 0; c < N; c++) {
+            double[] up = x.clone(), down = x.clone();
+            double step = 1e-6 * Math.max(1, Math.abs(x[c]));
+            up[c] += step;
+            down[c] -= step;
+            double[] plus = new double[N], minus = new double[N];
+            call.run(new JvmCall.Arrays(up, plus));
+            call.run(new JvmCall.Arrays(down, minus));
+            for (int r = 0; r < N; r++) {
+                fd[r][c] = (plus[r] - minus[r]) / (2 * step);
+            }
+        }
+        return fd;
+    }
+}
