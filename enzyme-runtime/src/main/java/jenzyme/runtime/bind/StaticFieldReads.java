@@ -45,7 +45,7 @@ public final class StaticFieldReads {
     }
 
     /** {@code ()T} reading {@code field}; arrays checked non-null. */
-    static MethodHandle getter(ClassBytesSource classes, StaticField field) {
+    public static MethodHandle getter(ClassBytesSource classes, StaticField field) {
         Class<?> type = field.type().javaClass();
         try {
             Class<?> owner = classes.loadedClass(field.owner()).orElse(null);
