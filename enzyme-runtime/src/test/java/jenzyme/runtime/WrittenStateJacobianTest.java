@@ -2,11 +2,14 @@ package jenzyme.runtime;
 
 import static jenzyme.runtime.testing.VectorFunctions.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
 import java.util.Map;
 import java.util.Random;
 import jenzyme.runtime.ad.JacobianOptions;
+import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.JacobianModes;
@@ -20,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * (a cell class's {@code double[]} and {@code int[]}, which compiled code reads as hidden arguments). n = 20 and y
  * depends on every x, so every mode runs several sweeps. Each sweep must start from the state at the call's entry
  * and the call must leave it as one JVM call does: the Jacobian is checked against the analytic one and central
- * differences of the JVM's method, the state against one JVM call. Before the sweeps restored it, the counter read
+ * differences of the JVM's method, the state against one JVM call. So must x and y when the method updates them in
+ * place; a written two-dimensional array is refused. Before the sweeps restored it, the counter read
  * 20 after a reverse Jacobian of 20 rows, and each sweep added x into the static array again.
  */
 class WrittenStateJacobianTest {
@@ -36,6 +40,20 @@ class WrittenStateJacobianTest {
                     double s = 0;
                     for (int i = 0; i < x.length; i++) s += x[i];
                     for (int i = 0; i < x.length; i++) y[i] = calls[0] * x[i] * s + ticks[0];
+                }
+                public static double[][] GRID;
+                public static void rescaled(double[] x, double[] y) {
+                    double s = 0;
+                    for (int i = 0; i < x.length; i++) { x[i] *= 2; s += x[i]; }
+                    for (int i = 0; i < x.length; i++) y[i] = 0.5 * y[i] + x[i] * s;
+                }
+                public static void gridded(double[] x, int[][] g, double[] y) {
+                    g[0][0]++;
+                    for (int i = 0; i < x.length; i++) y[i] = g[0][0] * x[i];
+                }
+                public static void griddedStatic(double[] x, double[] y) {
+                    GRID[0][0] += x[0];
+                    for (int i = 0; i < x.length; i++) y[i] = GRID[0][0] * x[i];
                 }
                 public static void accumulateStatic(double[] x, double[] y) {
                     double s = 0;
@@ -129,8 +147,51 @@ class WrittenStateJacobianTest {
         }
     }
 
+    @Test
+    void everySweepStartsFromXAndYAtEntryWhenTheMethodUpdatesThemInPlace() throws Throwable {
+        MethodHandle rescaled = classes.jvmHandle("wsj.Ws", "rescaled");
+        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
+            Random random = new Random(9);
+            try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "wsj/Ws", "rescaled", "([D[D)V"),
+                    mode.getValue())) {
+                for (int trial = 0; trial < 3; trial++) {
+                    String what = mode.getKey() + ", trial " + trial;
+                    double[] x0 = random.doubles(N, -1, 1).toArray();
+                    double[] y0 = random.doubles(N, -1, 1).toArray();
+                    double[] x = x0.clone();
+                    double[] y = y0.clone();
+                    double[][] j = new double[N][N];
+                    jacobian.into(j, x, y);
+
+                    double[] xOnJvm = x0.clone();
+                    double[] yOnJvm = y0.clone();
+                    rescaled.invoke(xOnJvm, yOnJvm);
+                    assertArrayEquals(xOnJvm, x, 0, what + ": x after the call vs one JVM call");
+                    assertArrayEquals(yOnJvm, y, 0, what + ": y after the call vs one JVM call");
+                    // y_i = y0_i / 2 + 2 x_i * 2 S, S the sum of x at entry: dy_i/dx_j = 4 (x_i + [i == j] S)
+                    assertClose(analytic(x0, new double[N], 4), j, 1e-13, what + " vs analytic");
+                    assertClose(centralDifferences(x0, h -> {
+                        System.arraycopy(y0, 0, h.y(), 0, N);
+                        rescaled.invoke(h.x(), h.y());
+                    }), j, 1e-7, what + " vs central differences");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aWrittenTwoDimensionalArrayIsRefusedNamingIt() {
+        for (String[] method : new String[][] {{"gridded", "([D[[I[D)V", "g (int[][])"},
+                {"griddedStatic", "([D[D)V", "wsj.Ws.GRID (double[][])"}}) {
+            DifferentiationException e = assertThrows(DifferentiationException.class, () -> pipeline.jacobian(
+                    new JavaMethod(classes, "wsj/Ws", method[0], method[1]), JacobianOptions.DEFAULT));
+            assertTrue(e.getMessage().contains("it writes and reads back " + method[2]), e.getMessage());
+            assertTrue(e.getMessage().contains(method[0] + "("), e.getMessage());
+        }
+    }
+
     /**
-     * Both methods' Jacobian: y_i = c (a_i + x_i) s (+ a constant), s the sum of x, so dy_i/dx_j = c ((a_i + x_i) +
+     * The methods' Jacobian: y_i = c (a_i + x_i) s (+ a constant), s the sum of x, so dy_i/dx_j = c ((a_i + x_i) +
      * [i == j] s); {@code counted} has a = 0.
      */
     private static double[][] analytic(double[] x, double[] a, int c) {
