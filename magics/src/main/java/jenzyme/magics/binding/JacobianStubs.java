@@ -48,7 +48,7 @@ public final class JacobianStubs {
                 + CopiedObjects.buffered(copied, holder, BindingStubs.guarded(holder
                         + ".H.invokeExact(jacobian, new Object[] {" + String.join(", ", leaves) + "});")) + "}\n";
         // the copied objects' leaves and the written arrays: what a JVM call to size the result would write
-        if (entry.returnsArray() && !jacobian.shape().restoredBetweenSweeps().isEmpty()) {
+        if (entry.returnsArray() && jacobian.shape().restoresState()) {
             return new BindingStubs.Stubs(source, List.of(intoSignature));
         }
         source += signature + " {\n" + check + "    double[][] jacobian = new double[" + rows + "][" + x + "];\n    "
