@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Jacobians of methods that write state other than x, y and {@code double[]} parameters (those are
  * {@link WrittenArrayJacobianTest}): a counter in an {@code int[]} and a {@code long[]} parameter, and static arrays
- * (a cell class's {@code double[]} and {@code int[]}, which compiled code reads as hidden arguments). n = 20 and y
+ * (a cell class's {@code double[]} and {@code int[]}, which compiled code reads as hidden arguments), a record's
+ * {@code float[]} and {@code int[]} components. n = 20 and y
  * depends on every x, so every mode runs several sweeps. Each sweep must start from the state at the call's entry
  * and the call must leave it as one JVM call does: the Jacobian is checked against the analytic one and central
  * differences of the JVM's method, the state against one JVM call. So must x and y when the method updates them in
@@ -42,6 +43,14 @@ class WrittenStateJacobianTest {
                     for (int i = 0; i < x.length; i++) y[i] = calls[0] * x[i] * s + ticks[0];
                 }
                 public static double[][] GRID;
+                public record Tally(float[] weight, int[] count) {}
+                public static void tallied(double[] x, Tally t, double[] y) {
+                    t.count()[0]++;
+                    t.weight()[0] += 1;
+                    double s = 0;
+                    for (int i = 0; i < x.length; i++) s += x[i];
+                    for (int i = 0; i < x.length; i++) y[i] = (t.count()[0] + t.weight()[0]) * x[i] * s;
+                }
                 public static void rescaled(double[] x, double[] y) {
                     double s = 0;
                     for (int i = 0; i < x.length; i++) { x[i] *= 2; s += x[i]; }
@@ -105,6 +114,38 @@ class WrittenStateJacobianTest {
                     assertClose(analytic(x, new double[N], calls0 + 1), j, 1e-13, what + " vs analytic");
                     assertClose(centralDifferences(x, h -> counted.invoke(h.x(), new int[] {calls0},
                             new long[] {ticks0}, h.y())), j, 1e-7, what + " vs central differences");
+                }
+            }
+        }
+    }
+
+    @Test
+    void everySweepStartsFromARecordsArraysAtEntry() throws Throwable {
+        MethodHandle tallied = classes.jvmHandle("wsj.Ws", "tallied");
+        java.lang.invoke.MethodHandle tally = java.lang.invoke.MethodHandles.lookup().findConstructor(
+                classes.load("wsj.Ws$Tally"), java.lang.invoke.MethodType.methodType(void.class, float[].class,
+                        int[].class));
+        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
+            Random random = new Random(11);
+            try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "wsj/Ws", "tallied",
+                    "([DLwsj/Ws$Tally;[D)V"), mode.getValue())) {
+                for (int trial = 0; trial < 3; trial++) {
+                    String what = mode.getKey() + ", trial " + trial;
+                    double[] x = random.doubles(N, -1, 1).toArray();
+                    int count0 = random.nextInt(5);
+                    float weight0 = random.nextInt(5);
+                    float[] weight = {weight0};
+                    int[] count = {count0};
+                    double[][] j = new double[N][N];
+                    jacobian.into(j, x.clone(), weight, count, new double[N]); // a record: its components
+
+                    float[] weightOnJvm = {weight0};
+                    int[] countOnJvm = {count0};
+                    tallied.invoke(x.clone(), tally.invoke(weightOnJvm, countOnJvm), new double[N]);
+                    assertArrayEquals(countOnJvm, count, what + ": t.count after the call vs one JVM call");
+                    assertArrayEquals(weightOnJvm, weight, 0, what + ": t.weight after the call vs one JVM call");
+                    assertClose(analytic(x, new double[N], count0 + 1 + (int) weight0 + 1), j, 1e-13,
+                            what + " vs analytic");
                 }
             }
         }
