@@ -348,7 +348,7 @@ public final class Pipeline implements AutoCloseable {
             };
             // The tracer follows arrays and numbers, not the leaves an object from the JVM travels as: dense.
             boolean traceable = !options.dense() && lowered.entry().copiedObject().isEmpty();
-            return new Jacobian(shape, forward, reverse, traceable ? method.classes() : null,
+            return new Jacobian(shape, forward, reverse, traceable ? method.classes() : null, method.classes(),
                     rules.stream().map(DerivativeRule::primal).collect(java.util.stream.Collectors.toSet()),
                     forwardOfWidth);
         } catch (RuntimeException e) {

@@ -279,12 +279,15 @@ public final class BytecodeLowering {
             fields.add(new FieldParameter(field, llvmIndex));
             llvmIndex += field.type().llvmTypes().size();
         }
+        java.util.Set<Integer> arrays = new java.util.HashSet<>();
         java.util.Set<Integer> floatingArrays = new java.util.HashSet<>();
+        parameters.stream().filter(p -> p.type().isArray()).forEach(p -> arrays.add(p.llvmIndex()));
+        fields.stream().filter(f -> f.field().type().isArray()).forEach(f -> arrays.add(f.llvmIndex()));
         parameters.stream().filter(p -> isFloatingArray(p.type())).forEach(p -> floatingArrays.add(p.llvmIndex()));
         fields.stream().filter(f -> isFloatingArray(f.field().type())).forEach(f -> floatingArrays.add(f.llvmIndex()));
+        ScratchArrays.Found found = ScratchArrays.of(entry.callee().function(), arrays, floatingArrays, methods);
         return new EntryPoint(entry.symbol(), ref.owner(), ref.name(), ref.descriptor(), parameters, returnType,
-                javaParameters, fields, entry.signature().returnType(),
-                ScratchArrays.of(entry.callee().function(), floatingArrays, methods));
+                javaParameters, fields, entry.signature().returnType(), found.written(), found.stateful());
     }
 
     private static boolean isFloatingArray(JavaType type) {
