@@ -85,7 +85,7 @@ class FissionInterruptTest {
 
     /**
      * Raises the flag once the call holds its first buffer (the shadow's zeroing or the precomputing loop runs), then a
-     * quarter and half-way into an uninterrupted call's time (the loops, forward or reverse): each call stops within
+     * fifth and two fifths into an uninterrupted call's time (the loops): each call stops within
      * the bound, frees what it allocated, and a short call afterwards agrees with central differences.
      */
     private static void assertStopsInEveryPhase(String name, String splitLoop) throws Throwable {
@@ -96,14 +96,18 @@ class FissionInterruptTest {
             MethodHandle call = gradient.handle();
             double[] out = new double[4];
             long before = NativeMemory.inUse();
-            long started = System.nanoTime();
-            call.invokeExact(1.2, 2.5, 0.3, STEPS, out);
-            long wholeMs = (System.nanoTime() - started) / 1_000_000;
+            long wholeMs = Long.MAX_VALUE; // the faster of two calls: the first one touches its memory first
+            for (int run = 0; run < 2; run++) {
+                long started = System.nanoTime();
+                call.invokeExact(1.2, 2.5, 0.3, STEPS, out);
+                wholeMs = Math.min(wholeMs, (System.nanoTime() - started) / 1_000_000);
+            }
             assertEquals(before, NativeMemory.inUse());
             long buffer = 8L * STEPS;
             assertStopsWithin(call, elapsedMs -> NativeMemory.inUse() - before >= buffer, name + ", its first buffer allocated");
-            assertStopsWithin(call, elapsedMs -> elapsedMs >= wholeMs / 4, name + ", a quarter into the call");
-            assertStopsWithin(call, elapsedMs -> elapsedMs >= wholeMs / 2, name + ", half-way through the call");
+            long fifth = wholeMs / 5;
+            assertStopsWithin(call, elapsedMs -> elapsedMs >= fifth, name + ", a fifth into the call");
+            assertStopsWithin(call, elapsedMs -> elapsedMs >= 2 * fifth, name + ", two fifths into the call");
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (NativeMemory.inUse() != before && System.nanoTime() < deadline) {
                 Thread.sleep(5); // blocks of 16 MiB and more are freed on another thread
