@@ -170,9 +170,15 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
                 && shape.isFunctional());
     }
 
-    /** Whether every sweep needs state restored: {@link #restoredBetweenSweeps} or {@link #restoredFields}. */
-    public boolean restoresState() {
-        return !restoredBetweenSweeps().isEmpty() || !restoredFields().isEmpty();
+    /**
+     * Whether the method is known to write state a JVM call would change: an object from the JVM, an array parameter
+     * or a static array it writes and reads back. Not the parameters a method taking lambdas has restored only
+     * because its code is known per lambda site ({@link #restoredBetweenSweeps}): what such a site writes is not known
+     * before its first call.
+     */
+    public boolean writesState() {
+        return !copiedLeaves().isEmpty() || !restoredFields().isEmpty() || entry.javaParameters().stream()
+                .anyMatch(p -> p.type().isArray() && entry.statefulArrays().contains(p.llvmIndex()));
     }
 
     /**
