@@ -110,11 +110,13 @@ public final class BytecodeLowering {
         ClassLibrary classes = new ClassLibrary(source, written.keySet());
         String specialised = EntryLambda.specialise(descriptor, lambdas, classes);
         String moduleName = SymbolNames.of(new MethodRef(ownerInternalName, methodName, specialised));
-        // Reverse mode: failures unwind, so Enzyme's backward sweep has no path from a failure to reverse; not when
+        // Reverse mode (and hvp's, whose forward sweep over the gradient crashed on such a path once runtime activity
+        // was on): failures unwind, so Enzyme's backward sweep has no path from a failure to reverse; not when
         // the entry takes an object from the JVM it copies back: an unwinding failure (in a loop, in a callee) would
         // skip the entry's copy-out, leaving the object as before the call instead of as the JVM leaves it at the throw.
         // Returning through every caller costs such a method's loops a second exit (what unwinding was for).
-        boolean unwinds = rules.sweep() == DerivativeRules.Sweep.REVERSE && !copiesBack(entryRef, written.keySet());
+        boolean unwinds = (rules.sweep() == DerivativeRules.Sweep.REVERSE
+                || rules.sweep() == DerivativeRules.Sweep.SECOND_ORDER) && !copiesBack(entryRef, written.keySet());
         try (IrModule module = new IrModule(moduleName, statics, unwinds,
                 rules.sweep() == DerivativeRules.Sweep.FORWARD, constantLoopArrays)) {
             LoweredFunctions functions = new LoweredFunctions(module, classes, returned);
