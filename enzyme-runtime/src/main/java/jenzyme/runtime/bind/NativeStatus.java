@@ -77,7 +77,8 @@ final class NativeStatus {
 
     /** The JDK's message of Math.clamp's IllegalArgumentException, from the kind and the bounds' bits. */
     private static String clampMessage(int[] block) {
-        long min = StatusCode.wide(block, StatusCode.WIDE_WORDS), max = StatusCode.wide(block, StatusCode.WIDE_WORDS + 2);
+        long min = StatusCode.wide(block, StatusCode.WIDE_WORDS);
+        long max = StatusCode.wide(block, StatusCode.WIDE_WORDS + 2);
         return switch (block[1]) {
             case ClampCalls.MIN_NAN -> Messages.COMPILED_CLAMP_MIN_NAN.format();
             case ClampCalls.MAX_NAN -> Messages.COMPILED_CLAMP_MAX_NAN.format();
