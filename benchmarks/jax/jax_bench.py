@@ -9,6 +9,7 @@ Protocol: one JSON request per line on stdin, one reply line on stdout, "ok key=
       reads the arrays (little-endian float64, in parameter order) from "file", compiles, writes the value then
       the flattened gradient (the differentiated parameters in order) to "out", and what jit(value_and_grad(f))
       returned, in the same layout, to "out" + ".value_and_grad"; replies compile_seconds=... (of jit(grad(f)))
+      grad_threads=... value_and_grad_threads=... (how many threads XLA splits each one's largest loop over)
   {"cmd": "load_jacobian", "id", "file", "out"}   the Jacobian row: reads u (float64) from "file", compiles
       jit(jacfwd(lorenz96)), writes its Jacobian by rows to "out"; replies compile_seconds=...
   {"cmd": "time", "id", "reps", "fn"}   replies seconds=... for reps calls, each blocked on, of jit(grad(f)) (or
@@ -28,6 +29,7 @@ jax.config.update("jax_enable_x64", True)  # the Java and C versions compute in 
 import jax.numpy as jnp  # noqa: E402  (after the x64 switch)
 import numpy as np  # noqa: E402
 from jax import lax  # noqa: E402
+from xla_threads import fusion_threads  # noqa: E402  (benchmarks/jax, the script's directory, is on sys.path)
 
 ODE_SPAN = 10.0
 LOGREG_L2 = 1e-3
@@ -131,6 +133,8 @@ class Loaded:
         write_value_and_gradient(request["out"], value_fn(*self.args), grads)
         value, grads = jax.block_until_ready(value_and_grad_fn(*self.args))
         write_value_and_gradient(request["out"] + ".value_and_grad", value, grads)
+        self.threads = {name: fusion_threads(fn.lower(*self.args).compile().as_text())
+                        for name, fn in self.timed.items()}
 
     def time(self, reps, fn):
         timed, args = self.timed[fn], self.args
@@ -180,8 +184,9 @@ def serve():
             request = json.loads(line)
             command = request["cmd"]
             if command == "load":
-                loaded[request["id"]] = Loaded(request)
-                reply = f"ok compile_seconds={loaded[request['id']].compile_seconds!r}"
+                load = loaded[request["id"]] = Loaded(request)
+                reply = (f"ok compile_seconds={load.compile_seconds!r} grad_threads={load.threads['grad']} "
+                         f"value_and_grad_threads={load.threads['value_and_grad']}")
             elif command == "load_jacobian":
                 loaded[request["id"]] = LoadedJacobian(request)
                 reply = f"ok compile_seconds={loaded[request['id']].compile_seconds!r}"

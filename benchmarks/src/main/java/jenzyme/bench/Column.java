@@ -15,7 +15,7 @@ public enum Column {
     HIPPARCHUS("Hipparchus", "the same Java written with Hipparchus Gradient (dense forward AD on the JVM)", true),
     HIPPARCHUS_SPARSE("Hip.sparse", "Hipparchus SparseGradient, where each term touches few inputs", true),
     C_WORKER("C+worker", "the C function (clang-19 -O2) differentiated by our worker", false),
-    JAX("JAX", "jit(grad(f)) on CPU, own process, 1 thread (the gradient only, not the value)", false),
+    JAX("JAX", "jit(grad(f)) on CPU, own process (the gradient only, not the value; its threads: below)", false),
     JAX_VALUE_AND_GRAD("JAX v+g", "jit(value_and_grad(f)): value and gradient, the work of one of our gradient calls",
             false),
     AD_BEFORE_OPT("AD pre-opt", "our gradient with AD before optimisation", false);

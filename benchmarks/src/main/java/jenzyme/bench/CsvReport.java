@@ -42,13 +42,16 @@ final class CsvReport {
 
         List<String> latency = new ArrayList<>();
         latency.add("workload,autodiff_cold_ms,autodiff_warm_ms,autodiff_warm_q1_ms,autodiff_warm_q3_ms,"
-                + "jax_first_call_ms,jvm_peak_rss_kb,worker_peak_rss_kb,jax_peak_rss_kb");
+                + "jax_first_call_ms,jax_grad_threads,jax_value_and_grad_threads,jvm_peak_rss_kb,worker_peak_rss_kb,"
+                + "jax_peak_rss_kb");
         for (WorkloadResult result : results) {
             var l = result.latency();
             latency.add(String.join(",", result.workload().id(), number(l.map(OurPipeline.Latency::coldMillis)),
                     number(l.map(x -> x.warmMillis().median())), number(l.map(x -> x.warmMillis().q1())),
                     number(l.map(x -> x.warmMillis().q3())),
                     number(Optional.of(result.jaxCompileMillis()).filter(v -> !v.isNaN())),
+                    result.jaxThreads().map(t -> Integer.toString(t.grad())).orElse(""),
+                    result.jaxThreads().map(t -> Integer.toString(t.valueAndGrad())).orElse(""),
                     Long.toString(result.jvmPeakKb()), Long.toString(result.workerPeakKb()),
                     Long.toString(result.jaxPeakKb())));
         }

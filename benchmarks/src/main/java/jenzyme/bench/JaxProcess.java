@@ -19,7 +19,9 @@ import java.util.StringJoiner;
  * The JAX column: a Python process running {@code benchmarks/jax/jax_bench.py}, driven line by line (its docstring has
  * the protocol), so that JAX is sampled in the same rounds as the JVM implementations instead of in a separate
  * phase under a different machine load. Inputs cross as raw little-endian doubles in files, bit for bit.
- * XLA is limited to one thread, like every other implementation in the table.
+ * Eigen's matrix products run on one thread ({@code --xla_cpu_multi_thread_eigen=false}), but XLA still splits a
+ * large loop into one task per core (Rosenbrock 10^6's gradient: 2 on 2 cores; only the CPU affinity stops it), so
+ * each load reports how many threads JAX's code uses ({@link Threads}); every other column runs on the calling thread.
  */
 public final class JaxProcess implements AutoCloseable {
 
@@ -41,7 +43,10 @@ public final class JaxProcess implements AutoCloseable {
      * What JAX computed at the workload's inputs — its value and {@code jit(grad(f))}, and what
      * {@code jit(value_and_grad(f))} returned — and how long grad's first call (trace + compile + run) took.
      */
-    public record Loaded(Evaluation result, Evaluation valueAndGradResult, double compileSeconds) {}
+    public record Loaded(Evaluation result, Evaluation valueAndGradResult, double compileSeconds, Threads threads) {}
+
+    /** How many threads XLA splits the largest loop of jit(grad(f)) and of jit(value_and_grad(f)) over (1: none). */
+    public record Threads(int grad, int valueAndGrad) {}
 
     public static JaxProcess start(Path python, Path script, Path workDir) throws IOException {
         Files.createDirectories(workDir);
@@ -49,8 +54,8 @@ public final class JaxProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(python.toString(), script.toString())
                 .redirectError(ProcessBuilder.Redirect.to(log.toFile()));
         builder.environment().put("JAX_PLATFORMS", "cpu");
-        builder.environment().put("XLA_FLAGS",
-                "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1");
+        // (An "intra_op_parallelism_threads=1" here used to be taken as a thread limit: XLA ignores it, it is no flag.)
+        builder.environment().put("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false");
         return new JaxProcess(builder.start(), log);
     }
 
@@ -88,7 +93,8 @@ public final class JaxProcess implements AutoCloseable {
                 + params + "}");
         return new Loaded(valueAndGradient(outputs, layout),
                 valueAndGradient(Path.of(outputs + ".value_and_grad"), layout),
-                Double.parseDouble(reply.get("compile_seconds")));
+                Double.parseDouble(reply.get("compile_seconds")), new Threads(Integer.parseInt(reply.get("grad_threads")),
+                        Integer.parseInt(reply.get("value_and_grad_threads"))));
     }
 
     private static Evaluation valueAndGradient(Path file, GradientLayout layout) throws IOException {

@@ -45,8 +45,8 @@ final class TextReport {
 
         out.append("\nCompile latency and peak memory\n");
         out.append(pad("workload", LABEL)).append(pad("%autodiff cold", 16)).append(pad("warm", 16))
-                .append(pad("JAX 1st call", 14)).append(pad("JVM RSS", 10)).append(pad("worker RSS", 12))
-                .append("JAX RSS\n");
+                .append(pad("JAX 1st call", 14)).append(pad("JAX threads", 13)).append(pad("JVM RSS", 10))
+                .append(pad("worker RSS", 12)).append("JAX RSS\n");
         for (WorkloadResult result : results) {
             out.append(pad(result.workload().label(), LABEL));
             out.append(pad(result.latency().map(l -> String.format("%.0f ms", l.coldMillis())).orElse("-"), 16));
@@ -54,9 +54,12 @@ final class TextReport {
                     100 * l.warmMillis().relativeSpread())).orElse("-"), 16));
             out.append(pad(Double.isNaN(result.jaxCompileMillis()) ? "-"
                     : String.format("%.0f ms", result.jaxCompileMillis()), 14));
+            out.append(pad(result.jaxThreads().map(t -> t.grad() + " / " + t.valueAndGrad()).orElse("-"), 13));
             out.append(pad(megabytes(result.jvmPeakKb()), 10)).append(pad(megabytes(result.workerPeakKb()), 12))
                     .append(megabytes(result.jaxPeakKb())).append('\n');
         }
+        out.append("  JAX threads: how many threads XLA splits the largest loop of jit(grad) / jit(value_and_grad) ")
+                .append("over (one task per core); every other column runs on the calling thread alone\n");
 
         out.append("\nChecks before timing (value rel. error <= ").append(Check.VALUE_TOLERANCE)
                 .append(", gradient max-norm rel. error <= ").append(Check.GRADIENT_TOLERANCE)

@@ -12,12 +12,14 @@ import java.util.Optional;
  *                        differences of the Java method), if it did
  * @param latency         {@code %autodiff reverse} compile latency, when our gradient was built
  * @param jaxCompileMillis JAX's first call (trace + XLA compile + run), or NaN
+ * @param jaxThreads      how many threads JAX's compiled code runs on, when JAX loaded the workload
  * @param jvmPeakKb       peak RSS of this JVM during the workload (kB)
  * @param workerPeakKb    peak RSS of the workload's worker process (kB)
  * @param jaxPeakKb       peak RSS of the JAX process during the workload (kB)
  */
 public record WorkloadResult(Workload workload, int gradientSize, Optional<String> failure, Map<Column, Cell> cells, List<Check> checks,
-                             Optional<OurPipeline.Latency> latency, double jaxCompileMillis, long jvmPeakKb,
+                             Optional<OurPipeline.Latency> latency, double jaxCompileMillis,
+                             Optional<JaxProcess.Threads> jaxThreads, long jvmPeakKb,
                              long workerPeakKb, long jaxPeakKb) {
 
     /** Relative spread (IQR / median) above which a number is flagged as noisy. */

@@ -52,6 +52,7 @@ final class WorkloadRun {
         final Map<Column, String> failures = new EnumMap<>(Column.class);
         Optional<OurPipeline.Latency> latency = Optional.empty();
         double jaxCompileMillis = Double.NaN;
+        Optional<JaxProcess.Threads> jaxThreads = Optional.empty();
         long workerPeakKb = -1;
 
         void add(Column column, Build build) {
@@ -105,7 +106,7 @@ final class WorkloadRun {
         long jaxPeak = jax.isPresent() ? jax.get().peakRssKb() : -1;
         pipeline.release();
         return new WorkloadResult(workload, layout.size(), rowFailure, cells, checks, built.latency, built.jaxCompileMillis,
-                ProcessMemory.peakKb(self), built.workerPeakKb, jaxPeak);
+                built.jaxThreads, ProcessMemory.peakKb(self), built.workerPeakKb, jaxPeak);
     }
 
     /** Ours (reverse with its compile latency, forward, AD before optimisation) and the C reference. */
@@ -144,6 +145,7 @@ final class WorkloadRun {
         built.add(Column.JAX, () -> {
             loaded[0] = jax.get().load(workload, layout, workDir);
             built.jaxCompileMillis = loaded[0].compileSeconds() * 1e3;
+            built.jaxThreads = Optional.of(loaded[0].threads());
             return new Contender(Column.JAX, jax.get().timer(workload.id()), loaded[0].result());
         });
         built.add(Column.JAX_VALUE_AND_GRAD, () -> {

@@ -23,7 +23,7 @@ class GatesTest {
         cells.put(Column.C_WORKER, timed(Column.C_WORKER, cRatio));
         cells.put(Column.FINITE_DIFFERENCES, timed(Column.FINITE_DIFFERENCES, fdRatio));
         return new WorkloadResult(ROSENBROCK, gradientSize, Optional.empty(), cells, List.of(), Optional.empty(),
-                Double.NaN, -1, -1, -1);
+                Double.NaN, Optional.empty(), -1, -1, -1);
     }
 
     private static WorkloadResult.Cell timed(Column column, double ratio) {
@@ -56,11 +56,11 @@ class GatesTest {
     @Test
     void aFailedRowOrAMissingCFigureFails() {
         WorkloadResult failed = new WorkloadResult(ROSENBROCK, 1000, Optional.of("our gradient disagrees"), Map.of(),
-                List.of(), Optional.empty(), Double.NaN, -1, -1, -1);
+                List.of(), Optional.empty(), Double.NaN, Optional.empty(), -1, -1, -1);
         assertFalse(Gates.judge(failed, Gates.TARGET_C_RATIO).passed());
         WorkloadResult noC = new WorkloadResult(ROSENBROCK, 3, Optional.empty(),
                 Map.of(Column.C_WORKER, WorkloadResult.Cell.failed(Column.C_WORKER, "FAILED to build: clang-19")),
-                List.of(), Optional.empty(), Double.NaN, -1, -1, -1);
+                List.of(), Optional.empty(), Double.NaN, Optional.empty(), -1, -1, -1);
         assertEquals(List.of("no C+worker figure to compare with: FAILED to build: clang-19"),
                 Gates.judge(noC, Gates.TARGET_C_RATIO).failures());
     }
