@@ -59,7 +59,8 @@ final class TextReport {
                     .append(megabytes(result.jaxPeakKb())).append('\n');
         }
         out.append("  JAX threads: how many threads XLA splits the largest loop of jit(grad) / jit(value_and_grad) ")
-                .append("over (one task per core); every other column runs on the calling thread alone\n");
+                .append("over (one task per core; operations run side by side not counted); every other column runs on ")
+                .append("the calling thread alone\n");
 
         out.append("\nChecks before timing (value rel. error <= ").append(Check.VALUE_TOLERANCE)
                 .append(", gradient max-norm rel. error <= ").append(Check.GRADIENT_TOLERANCE)

@@ -16,6 +16,7 @@ import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.ad.WrapperSignature;
 import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.lower.BytecodeLowering;
+import jenzyme.runtime.lower.DerivativeRules;
 import jenzyme.runtime.lower.EntryLambda;
 import jenzyme.runtime.lower.EntryPoint;
 import jenzyme.runtime.lower.LoopPolling;
@@ -47,8 +48,16 @@ final class LambdaDispatch {
         /** How a call's module is lowered: loops polling as this code needs. */
         LoopPolling polling();
 
-        /** The specialised module compiled and bound; its code is closed with {@code hub}. */
-        MethodHandle compile(LoweredModule lowered, JitModule hub);
+        /** How a call's module is lowered: for the sweep this code differentiates (no rules: lambdas bypass them). */
+        default DerivativeRules rules() {
+            return DerivativeRules.NONE;
+        }
+
+        /**
+         * The specialised module compiled and bound; its code is closed with {@code hub}. {@code again} lowers it once
+         * more, with loop arrays Enzyme found constant allocated inactive ({@link Pipeline.Relowering}).
+         */
+        MethodHandle compile(LoweredModule lowered, Pipeline.Relowering again, JitModule hub);
     }
 
     /** {@code %autodiff}: the derivative of each specialisation in the mode and activities asked for. */
@@ -74,9 +83,20 @@ final class LambdaDispatch {
             return LoopPolling.EVERY_ITERATION;
         }
 
+        /**
+         * Forward mode lowers for the forward sweep, as {@link Pipeline#differentiate} does: a matrix allocated in a
+         * loop inside a loop then has its row-length table inactive (else Enzyme refused the nested Newton solve of a
+         * method taking a lambda as "mixed activity"), and constant loop arrays can be made inactive.
+         */
         @Override
-        public MethodHandle compile(LoweredModule lowered, JitModule hub) {
-            Derivative derivative = pipeline.differentiate(method, lowered, convention(lowered.entry()), options);
+        public DerivativeRules rules() {
+            return mode == Mode.FORWARD ? DerivativeRules.of(List.of(), DerivativeRules.Sweep.FORWARD, width)
+                    : DerivativeRules.NONE;
+        }
+
+        @Override
+        public MethodHandle compile(LoweredModule lowered, Pipeline.Relowering again, JitModule hub) {
+            Derivative derivative = pipeline.differentiate(method, lowered, again, convention(lowered.entry()), options);
             hub.closeWith(derivative);
             return derivative.handle();
         }
@@ -101,7 +121,7 @@ final class LambdaDispatch {
         }
 
         @Override
-        public MethodHandle compile(LoweredModule lowered, JitModule hub) {
+        public MethodHandle compile(LoweredModule lowered, Pipeline.Relowering again, JitModule hub) {
             NativeMethod compiled = pipeline.bindNative(lowered, method);
             hub.closeWith(compiled);
             return compiled.handle();
@@ -127,7 +147,7 @@ final class LambdaDispatch {
         }
 
         @Override
-        public MethodHandle compile(LoweredModule lowered, JitModule hub) {
+        public MethodHandle compile(LoweredModule lowered, Pipeline.Relowering again, JitModule hub) {
             Derivative hvp = pipeline.hvp(lowered, constants);
             hub.closeWith(hvp);
             return hvp.handle();
@@ -312,12 +332,14 @@ final class LambdaDispatch {
             entryLambdas.add(EntryLambda.of(parameter, unspecialised.declared().get(parameter).name(), arguments[j],
                     method.classes()));
         }
-        LoweredModule lowered = new BytecodeLowering(method.classes()).lower(method.ownerInternalName(),
-                method.name(), method.descriptor(), entryLambdas, target.polling());
-        if (fastMath) {
-            lowered = lowered.withFastMath();
-        }
-        MethodHandle adapted = adapt(target.compile(lowered, hub), lowered.entry(), entryLambdas);
+        Pipeline.Relowering lowering = constantLoopArrays -> {
+            LoweredModule lowered = new BytecodeLowering(method.classes(), target.rules())
+                    .withConstantLoopArrays(constantLoopArrays).lower(method.ownerInternalName(), method.name(),
+                            method.descriptor(), entryLambdas, target.polling());
+            return fastMath ? lowered.withFastMath() : lowered;
+        };
+        LoweredModule lowered = lowering.with(java.util.Set.of());
+        MethodHandle adapted = adapt(target.compile(lowered, lowering, hub), lowered.entry(), entryLambdas);
         specialised.put(key, adapted);
         return adapted;
     }

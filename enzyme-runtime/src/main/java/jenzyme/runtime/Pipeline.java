@@ -101,8 +101,25 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private LoweredModule lower(JavaMethod method, Sweep sweep, int width, LoopPolling polling) {
+        return lower(method, sweep, width, polling, java.util.Set.of());
+    }
+
+    private LoweredModule lower(JavaMethod method, Sweep sweep, int width, LoopPolling polling,
+                                java.util.Set<Integer> constantLoopArrays) {
         return new BytecodeLowering(method.classes(), DerivativeRules.of(rules, sweep, width))
+                .withConstantLoopArrays(constantLoopArrays)
                 .lower(method.ownerInternalName(), method.name(), method.descriptor(), List.of(), polling);
+    }
+
+    /**
+     * The method lowered again with the loop allocation sites Enzyme found constant allocated inactive
+     * ({@link jenzyme.runtime.lower.ConstantLoopArrays}); only forward-mode lowerings act on them.
+     */
+    interface Relowering {
+        LoweredModule with(java.util.Set<Integer> constantLoopArrays);
+
+        /** For a derivative whose lowering does not act on constant loop arrays: Enzyme's refusal stands. */
+        Relowering NONE = sites -> null;
     }
 
     /**
@@ -116,10 +133,15 @@ public final class Pipeline implements AutoCloseable {
 
     /** The lowered method, relaxed for {@code --fast-math} when the options ask for it. */
     private LoweredModule lower(JavaMethod method, DifferentiationOptions options, Sweep sweep, int width) {
+        return lower(method, options, sweep, width, java.util.Set.of());
+    }
+
+    private LoweredModule lower(JavaMethod method, DifferentiationOptions options, Sweep sweep, int width,
+                                java.util.Set<Integer> constantLoopArrays) {
         // Gradients and fast-math derivatives strip-mine long loops (see LoopPolling), strict tangents poll every
         // iteration.
         return relaxed(lower(method, sweep, width, options.fastMath() || sweep == Sweep.REVERSE
-                ? LoopPolling.CHUNKED_WHEN_LONG : LoopPolling.EVERY_ITERATION), options);
+                ? LoopPolling.CHUNKED_WHEN_LONG : LoopPolling.EVERY_ITERATION, constantLoopArrays), options);
     }
 
     private static LoweredModule relaxed(LoweredModule lowered, DifferentiationOptions options) {
@@ -255,11 +277,12 @@ public final class Pipeline implements AutoCloseable {
                     options, width);
         }
         Timings timings = new Timings();
-        LoweredModule lowered = timings.time("lowering", () -> lower(method, options,
-                mode == Mode.FORWARD ? Sweep.FORWARD : Sweep.REVERSE, width));
+        Sweep sweep = mode == Mode.FORWARD ? Sweep.FORWARD : Sweep.REVERSE;
+        LoweredModule lowered = timings.time("lowering", () -> lower(method, options, sweep, width));
         CallingConvention convention = CallingConvention.of(lowered.entry(), mode, overrides, options.primalReturn(),
                 width);
-        return differentiate(method, lowered, convention, options, timings, "");
+        return differentiate(method, lowered, sites -> lower(method, options, sweep, width, sites), convention,
+                options, timings, "");
     }
 
     /** The entry of a method taking lambdas before a call names them ({@link LambdaDispatch}), else null. */
@@ -279,9 +302,9 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /** A lowered (specialised) module differentiated and bound: {@link LambdaDispatch} at a call. */
-    Derivative differentiate(JavaMethod method, LoweredModule lowered, CallingConvention convention,
+    Derivative differentiate(JavaMethod method, LoweredModule lowered, Relowering again, CallingConvention convention,
                              DifferentiationOptions options) {
-        return differentiate(method, lowered, convention, options, new Timings(), "");
+        return differentiate(method, lowered, again, convention, options, new Timings(), "");
     }
 
     /**
@@ -304,22 +327,24 @@ public final class Pipeline implements AutoCloseable {
         Derivative reverse = null;
         try {
             if (options.mode().orElse(Mode.FORWARD) == Mode.FORWARD) {
-                forward = differentiate(method, lowered, CallingConvention.of(lowered.entry(), Mode.FORWARD,
-                        shape.activities(), true, options.width()), how, timings, "forward ");
+                forward = differentiate(method, lowered, sites -> lower(method, how, Sweep.FORWARD, options.width(),
+                        sites), CallingConvention.of(lowered.entry(), Mode.FORWARD, shape.activities(), true,
+                        options.width()), how, timings, "forward ");
             }
             if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
                 // A rule's glue differs by sweep, and a forward lowering may free memory out of Enzyme's sight: the
                 // reverse derivative needs its own lowering then.
                 LoweredModule forReverse = rules.isEmpty() && !lowered.forwardOnly() ? lowered
                         : lower(method, how, Sweep.REVERSE, 1);
-                reverse = differentiate(method, forReverse, CallingConvention.of(forReverse.entry(), Mode.REVERSE,
-                        shape.activities(), true), how, new Timings(), "reverse ");
+                reverse = differentiate(method, forReverse, Relowering.NONE, CallingConvention.of(forReverse.entry(),
+                        Mode.REVERSE, shape.activities(), true), how, new Timings(), "reverse ");
             }
             // A compressed Jacobian whose colours are fewer than the lanes compiles a narrower forward derivative.
             IntFunction<Derivative> forwardOfWidth = width -> {
                 LoweredModule narrow = lower(method, how, Sweep.FORWARD, width);
-                return differentiate(method, narrow, CallingConvention.of(narrow.entry(), Mode.FORWARD,
-                        shape.activities(), true, width), how, new Timings(), "forward ");
+                return differentiate(method, narrow, sites -> lower(method, how, Sweep.FORWARD, width, sites),
+                        CallingConvention.of(narrow.entry(), Mode.FORWARD, shape.activities(), true, width), how,
+                        new Timings(), "forward ");
             };
             // The tracer follows arrays and numbers, not the leaves an object from the JVM travels as: dense.
             boolean traceable = !options.dense() && lowered.entry().copiedObject().isEmpty();
@@ -334,18 +359,46 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
-    private Derivative differentiate(JavaMethod method, LoweredModule lowered, CallingConvention convention,
-                                     DifferentiationOptions options, Timings timings, String phasePrefix) {
+    /** {@code lowered} differentiated ({@link #differentiated}) and bound. */
+    private Derivative differentiate(JavaMethod method, LoweredModule lowered, Relowering again,
+                                     CallingConvention convention, DifferentiationOptions options, Timings timings,
+                                     String phasePrefix) {
         refuseMixedActivity(lowered, convention);
-        DifferentiatedModule module = differentiate(lowered, request(lowered.bitcode(), lowered.entry().symbol(),
-                convention.wrapperLayout()).withOptions(options));
+        Differentiated done = differentiated(lowered, again, next -> request(next.bitcode(),
+                next.entry().symbol(), convention.wrapperLayout()).withOptions(options));
+        DifferentiatedModule module = done.module();
         module.timings().forEach((phase, time) -> timings.put(phasePrefix + phase.name().toLowerCase(), time));
         String suffix = "." + convention.mode().name().toLowerCase()
                 + (convention.width() > 1 ? "x" + convention.width() : "");
-        provideJvmCalls(lowered, method);
-        return jitAndBind(lowered, suffix, module, timings,
+        provideJvmCalls(done.lowered(), method);
+        return jitAndBind(done.lowered(), suffix, module, timings,
                 code -> DerivativeBinder.bind(code.address(module.wrapper().symbol()), convention, module.wrapper(),
-                        code::isLive, method.classes(), lowered.callsBack()), convention);
+                        code::isLive, method.classes(), done.lowered().callsBack()), convention);
+    }
+
+    /** What Enzyme differentiated: the module as finally lowered, and the worker's answer for it. */
+    private record Differentiated(LoweredModule lowered, DifferentiatedModule module) {}
+
+    /**
+     * The worker's answer for {@code lowered}. When Enzyme refuses arrays allocated in loops that hold no derivative
+     * ({@link jenzyme.runtime.lower.ConstantLoopArrays}), the method is lowered {@code again} with those arrays
+     * inactive, until Enzyme names no new one; then its refusal is told in the user's words.
+     */
+    private Differentiated differentiated(LoweredModule lowered, Relowering again,
+                                          java.util.function.Function<LoweredModule, DifferentiationRequest> request) {
+        java.util.Set<Integer> constantLoopArrays = new java.util.TreeSet<>();
+        while (true) {
+            try {
+                return new Differentiated(lowered, worker().differentiate(request.apply(lowered)));
+            } catch (jenzyme.runtime.error.DifferentiationException refused) {
+                java.util.Set<Integer> named = jenzyme.runtime.lower.ConstantLoopArrays.named(refused.workerMessage());
+                LoweredModule relowered = constantLoopArrays.addAll(named) ? again.with(constantLoopArrays) : null;
+                if (relowered == null) {
+                    throw jenzyme.runtime.lower.SharedArray.inWords(refused, lowered.entry());
+                }
+                lowered = relowered;
+            }
+        }
     }
 
     /** The worker's answer to {@code request} for {@code lowered}; Enzyme's "mixed activity" in the user's words. */

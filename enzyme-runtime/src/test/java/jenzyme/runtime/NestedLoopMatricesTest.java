@@ -21,10 +21,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Issue 12's "allocation anywhere" for matrices: a Jacobian built in each Newton iteration of each implicit time step
  * (a matrix allocated in a loop inside a loop whose trip count is not a constant) as a literal, as {@code new
- * double[2][2]}, returned by a callee, and as an n-by-n {@code new double[n][n]}. Each compiled: the native primal
- * equal to the JVM's, the reverse gradient, the forward tangents and the {@code --width 4} lanes against central
- * differences of the JVM's method; 10^6 forward calls (some throwing inside the inner loop) leave native memory flat.
- * hvp is refused in words: Enzyme cannot yet differentiate the gradient of a method allocating inside a loop.
+ * double[2][2]}, returned by a callee, and as an n-by-n {@code new double[n][n]}; and arrays that hold no value of the
+ * inputs (a literal row {1, -h} with h fixed, the chord method's fixed matrix), which the pipeline lowers again as
+ * inactive (ConstantLoopArrays). Each compiled: the native primal equal to the JVM's, the reverse gradient, the
+ * forward tangents and the {@code --width 4} lanes against central differences of the JVM's method; 10^6 forward calls
+ * (some throwing inside the inner loop) leave native memory flat. hvp is refused in words: Enzyme cannot yet
+ * differentiate the gradient of a method allocating inside a loop; so is a constant matrix a callee returns there.
  */
 class NestedLoopMatricesTest {
 
@@ -70,6 +72,36 @@ class NestedLoopMatricesTest {
                         double[] z = {y[0], y[1]};
                         for (int k = 0; k < iters; k++) {
                             double[][] J = {{1, -h}, {h * a * Math.cos(z[0]), 1 + h * C}};
+                            newton(J, y, z, a, h, k);
+                        }
+                        y = z;
+                    }
+                    return y[0] * y[0] + Math.sin(y[1]);
+                }
+                /** The chord method: the fixed matrix {{1, -h}, {0, 1}} stands for I - h f'(z) in every iteration. */
+                public static double chord(double[] p, int steps, int iters) {
+                    double[] y = {p[0], p[1]};
+                    double a = p[2], h = 0.1;
+                    for (int s = 0; s < steps; s++) {
+                        double[] z = {y[0], y[1]};
+                        for (int k = 0; k < iters; k++) {
+                            double[][] J = {{1, -h}, {0, 1}};
+                            newton(J, y, z, a, h, k);
+                        }
+                        y = z;
+                    }
+                    return y[0] * y[0] + Math.sin(y[1]);
+                }
+                static double[][] chordMatrix(double h) {
+                    return new double[][] {{1, -h}, {0, 1}};
+                }
+                public static double chordFromCallee(double[] p, int steps, int iters) {
+                    double[] y = {p[0], p[1]};
+                    double a = p[2], h = 0.1;
+                    for (int s = 0; s < steps; s++) {
+                        double[] z = {y[0], y[1]};
+                        for (int k = 0; k < iters; k++) {
+                            double[][] J = chordMatrix(h);
                             newton(J, y, z, a, h, k);
                         }
                         y = z;
@@ -165,7 +197,7 @@ class NestedLoopMatricesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"literal", "fresh", "fromCallee", "ring"})
+    @ValueSource(strings = {"literal", "fresh", "fromCallee", "ring", "fixedStep", "chord"})
     void everyModeAgreesWithTheJvmAndCentralDifferences(String name) throws Throwable {
         MethodHandle jvm = classes.jvmHandle("nm.Nm", name);
         try (NativeMethod primal = pipeline.jit(method(name));
@@ -224,22 +256,23 @@ class NestedLoopMatricesTest {
     }
 
     /**
-     * The literal's first row {1, -h} with h fixed holds no value of the inputs: its array, made in the inner loop,
-     * is still refused by Enzyme in forward mode (mixed activity on its exit paths' cell), told in words; reverse mode
-     * takes it, against central differences.
+     * A constant matrix a callee returns into the inner loop ({@code J = chordMatrix(h)}) is still refused by Enzyme
+     * in forward mode: its allocation is the callee's, which other calls may make active, so it cannot be lowered
+     * inactive as the matrix built in the loop itself ({@code chord}) is. Told in words; reverse mode takes it,
+     * against central differences.
      */
     @Test
-    void aConstantArrayMadeInANestedLoopIsRefusedInWordsInForwardMode() throws Throwable {
+    void aConstantMatrixReturnedByACalleeInANestedLoopIsRefusedInWordsInForwardMode() throws Throwable {
         var refused = org.junit.jupiter.api.Assertions.assertThrows(
                 jenzyme.runtime.error.DifferentiationException.class, () -> pipeline.differentiate(
-                        method("fixedStep"), Mode.FORWARD, Map.of(), DifferentiationOptions.DEFAULT).close());
-        assertEquals("cannot differentiate fixedStep(double[], int, int): an array allocated inside a loop that is "
-                + "itself inside a loop holds only values that do not depend on the differentiated inputs (a literal "
-                + "row such as {1, -h} with h fixed), which Enzyme cannot differentiate in forward mode yet (mixed "
-                + "activity); allocate that array once before the outer loop, or use %autodiff reverse",
-                refused.getMessage());
-        MethodHandle jvm = classes.jvmHandle("nm.Nm", "fixedStep");
-        try (Derivative reverse = pipeline.differentiate(method("fixedStep"), Mode.REVERSE, Map.of(),
+                        method("chordFromCallee"), Mode.FORWARD, Map.of(), DifferentiationOptions.DEFAULT).close());
+        assertEquals("cannot differentiate chordFromCallee(double[], int, int): an array that a method called inside "
+                + "a loop inside a loop returns holds only values that do not depend on the differentiated inputs "
+                + "(such as a matrix {{1, -h}, {0, 1}} with h fixed), which Enzyme cannot differentiate in forward "
+                + "mode yet (mixed activity); build that array in the loop itself rather than in the method it calls, "
+                + "allocate it once before the outer loop, or use %autodiff reverse", refused.getMessage());
+        MethodHandle jvm = classes.jvmHandle("nm.Nm", "chordFromCallee");
+        try (Derivative reverse = pipeline.differentiate(method("chordFromCallee"), Mode.REVERSE, Map.of(),
                 DifferentiationOptions.DEFAULT)) {
             double[] p = {0.4, -0.2, 0.9};
             double[] fd = CentralDifferences.gradient(x -> (double) jvm.invoke(x, 3, 2), p);
@@ -263,7 +296,7 @@ class NestedLoopMatricesTest {
      * IrModule#freeRowLengths), and the tangent still agrees with central differences.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"literal", "fresh", "fromCallee"})
+    @ValueSource(strings = {"literal", "fresh", "fromCallee", "fixedStep", "chord"})
     void forwardCallsLeaveNativeMemoryFlat(String name) throws Throwable {
         try (Derivative forward = pipeline.differentiate(method(name), Mode.FORWARD, Map.of(),
                 DifferentiationOptions.DEFAULT)) {

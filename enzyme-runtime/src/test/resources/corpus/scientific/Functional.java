@@ -33,6 +33,41 @@ public class Functional {
         }
     }
 
+    @FunctionalInterface
+    interface Stiff { void eval(double[] z, double[] p, double[] f, double[][] dfdz); }
+
+    /** Backward Euler, each step by Newton's method on I - h df/dz: the right-hand side gives f and its Jacobian. */
+    private static double[] backwardEuler(Stiff rhs, double[] y0, double[] p, double h, int steps) {
+        double[] y = y0.clone();
+        for (int s = 0; s < steps; s++) {
+            double[] z = y.clone();
+            for (int k = 0; k < 4; k++) {
+                double[] f = new double[2];
+                double[][] dfdz = new double[2][2];
+                rhs.eval(z, p, f, dfdz);
+                double[][] m = {{1 - h * dfdz[0][0], -h * dfdz[0][1]}, {-h * dfdz[1][0], 1 - h * dfdz[1][1]}};
+                double g0 = z[0] - y[0] - h * f[0], g1 = z[1] - y[1] - h * f[1];
+                double det = m[0][0] * m[1][1] - m[0][1] * m[1][0];
+                z[0] -= (g0 * m[1][1] - m[0][1] * g1) / det;
+                z[1] -= (m[0][0] * g1 - m[1][0] * g0) / det;
+            }
+            y = z;
+        }
+        return y;
+    }
+
+    /** A stiff two-species decay, the fast rate captured by the lambda. */
+    static double stiffDecayEnd(double[] p, double rate, int steps) {
+        double[] y = backwardEuler((z, q, f, dfdz) -> {
+            f[0] = -10 * rate * z[0] + q[0] * z[1] * z[1];
+            f[1] = -q[1] * z[1];
+            dfdz[0][0] = -10 * rate;
+            dfdz[0][1] = 2 * q[0] * z[1];
+            dfdz[1][1] = -q[1];
+        }, new double[] {p[2], p[3]}, p, 0.05, steps);
+        return y[0] + y[1];
+    }
+
     static double predatorPreyEnd(double[] p, double t1, int steps) {
         double[] y = {p[4], p[5]};
         rk4(Functional::predatorPrey, y, p, 0.2 * t1, steps);

@@ -115,4 +115,24 @@ public class Iterations {
         }
         return 0.5 * y[1] * y[1] + a * (1 - Math.cos(y[0]));
     }
+
+    /**
+     * The same pendulum by the chord method (simplified Newton): the fixed step's matrix {{1, -h}, {0, 1}} stands for
+     * the Jacobian in every iteration, a literal rebuilt each time that holds no value of the inputs.
+     */
+    static double chordPendulum(double theta0, double omega0, double a, int steps) {
+        double h = 0.02, c = 0.3;
+        double[] y = {theta0, omega0};
+        for (int s = 0; s < steps; s++) {
+            double[] z = y.clone();
+            for (int k = 0; k < 8; k++) {
+                double[][] m = {{1, -h}, {0, 1}};
+                double g0 = z[0] - y[0] - h * z[1], g1 = z[1] - y[1] + h * (a * Math.sin(z[0]) + c * z[1]);
+                z[0] -= (g0 * m[1][1] - m[0][1] * g1) / (m[0][0] * m[1][1] - m[0][1] * m[1][0]);
+                z[1] -= g1 / m[1][1];
+            }
+            y = z;
+        }
+        return 0.5 * y[1] * y[1] + a * (1 - Math.cos(y[0]));
+    }
 }

@@ -101,10 +101,17 @@ final class ArrayOps {
                 null);
         LLVMValueRef data = module.zeroedAllocation(bytes);
         exits.failIf(ir.icmp(LLVMIntEQ, data, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, n, null);
-        LLVMValueRef slot = exits.newAllocationSlot(slots);
+        LLVMValueRef slot;
         if (insideLoop) {
+            int site = module.loopArraySite();
+            if (module.isConstantLoopArray(site)) {
+                ir.inactiveForAd(data);
+            }
+            slot = exits.newLoopAllocationSlot(slots, site);
             // The previous iteration's array (null the first time): dead now, by LoopAllocations' rule.
-            ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), slot, "previous.array"));
+            exits.free(slot, "previous.array");
+        } else {
+            slot = exits.newAllocationSlot(slots);
         }
         ir.store(data, slot);
         JValue array = JValue.array(data, n, arrayOf(element));

@@ -20,6 +20,7 @@ public final class BytecodeLowering {
 
     private final ClassBytesSource source;
     private final DerivativeRules rules;
+    private final java.util.Set<Integer> constantLoopArrays;
 
     public BytecodeLowering(ClassBytesSource source) {
         this(source, DerivativeRules.NONE);
@@ -27,8 +28,21 @@ public final class BytecodeLowering {
 
     /** @param rules the derivative rules calls go through, for the sweep the module is lowered for */
     public BytecodeLowering(ClassBytesSource source, DerivativeRules rules) {
+        this(source, rules, java.util.Set.of());
+    }
+
+    private BytecodeLowering(ClassBytesSource source, DerivativeRules rules, java.util.Set<Integer> constantLoopArrays) {
         this.source = Objects.requireNonNull(source, "source");
         this.rules = Objects.requireNonNull(rules, "rules");
+        this.constantLoopArrays = java.util.Set.copyOf(constantLoopArrays);
+    }
+
+    /**
+     * This lowering with the loop allocation sites {@code sites} ({@link ConstantLoopArrays}: those Enzyme found to
+     * hold no derivative) allocated inactive and freed out of Enzyme's sight, in a module lowered for forward mode.
+     */
+    public BytecodeLowering withConstantLoopArrays(java.util.Set<Integer> sites) {
+        return new BytecodeLowering(source, rules, sites);
     }
 
     /**
@@ -102,7 +116,7 @@ public final class BytecodeLowering {
         // Returning through every caller costs such a method's loops a second exit (what unwinding was for).
         boolean unwinds = rules.sweep() == DerivativeRules.Sweep.REVERSE && !copiesBack(entryRef, written.keySet());
         try (IrModule module = new IrModule(moduleName, statics, unwinds,
-                rules.sweep() == DerivativeRules.Sweep.FORWARD)) {
+                rules.sweep() == DerivativeRules.Sweep.FORWARD, constantLoopArrays)) {
             LoweredFunctions functions = new LoweredFunctions(module, classes, returned);
             RuleCalls ruleCalls = new RuleCalls(module, functions, classes, rules);
             LoweredFunction entry;

@@ -30,6 +30,8 @@ final class ExitPaths {
     private final LLVMBasicBlockRef exitBlock;
     private final List<LLVMValueRef> allocationSlots = new ArrayList<>();
     private final List<LLVMValueRef[]> matrixAllocations = new ArrayList<>();
+    /** The cells of loop allocation sites Enzyme found constant: freed out of its sight ({@link #free}). */
+    private final java.util.Set<LLVMValueRef> untracked = new java.util.HashSet<>();
     /** What every way out emits first: the copy-out of the JVM's objects ({@link ParameterObjects}). */
     private final List<Runnable> beforeLeaving = new ArrayList<>();
     private LLVMBasicBlockRef failBlock;
@@ -240,11 +242,52 @@ final class ExitPaths {
     }
 
     /**
+     * {@link #newAllocationSlot} for an array allocated inside a loop at the module's allocation site {@code site}:
+     * the cell is named by the site ({@link ConstantLoopArrays#CELL}), and when the site holds no derivative
+     * ({@link IrModule#isConstantLoopArray}) its arrays are freed out of Enzyme's sight.
+     */
+    LLVMValueRef newLoopAllocationSlot(FrameSlots slots, int site) {
+        LLVMValueRef slot = slots.newInitialisedSlot(ir.ptr(), ir.zero(ir.ptr()), ConstantLoopArrays.CELL + site);
+        allocationSlots.add(slot);
+        if (module.isConstantLoopArray(site)) {
+            untracked.add(slot);
+        }
+        return slot;
+    }
+
+    /** Frees the array {@code slot} holds (null: nothing), through Enzyme's sight unless the slot is untracked. */
+    void free(LLVMValueRef slot, String name) {
+        LLVMValueRef array = ir.load(ir.ptr(), slot, name);
+        if (untracked.contains(slot)) {
+            module.freeUntracked(array);
+        } else {
+            ir.call(module.free().type(), module.free().function(), array);
+        }
+    }
+
+    /**
      * Remembers a two-dimensional array allocated by this call: its row table, row-length table and row count
      * slots (null, null and 0 before), so that every exit frees each row and both tables.
      */
     LLVMValueRef[] newMatrixAllocation(FrameSlots slots) {
-        LLVMValueRef[] cells = {slots.newInitialisedSlot(ir.ptr(), ir.zero(ir.ptr()), "new.rows"),
+        return newMatrixAllocation(slots, "new.rows");
+    }
+
+    /**
+     * {@link #newMatrixAllocation} for a matrix allocated inside a loop at the module's allocation site {@code site},
+     * as {@link #newLoopAllocationSlot}: its row table's cell named by the site, its rows and table freed out of
+     * Enzyme's sight when the site holds no derivative.
+     */
+    LLVMValueRef[] newLoopMatrixAllocation(FrameSlots slots, int site) {
+        LLVMValueRef[] cells = newMatrixAllocation(slots, ConstantLoopArrays.ROWS_CELL + site);
+        if (module.isConstantLoopArray(site)) {
+            untracked.add(cells[0]);
+        }
+        return cells;
+    }
+
+    private LLVMValueRef[] newMatrixAllocation(FrameSlots slots, String tableName) {
+        LLVMValueRef[] cells = {slots.newInitialisedSlot(ir.ptr(), ir.zero(ir.ptr()), tableName),
                 slots.newInitialisedSlot(ir.ptr(), ir.zero(ir.ptr()), "new.rowlens"),
                 slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "new.count"),
                 slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "free.i")};
@@ -274,7 +317,7 @@ final class ExitPaths {
             handOver.copyResult(function, returnSlot);
         }
         for (LLVMValueRef slot : allocationSlots) {
-            ir.call(module.free().type(), module.free().function(), ir.load(ir.ptr(), slot, "array.to.free"));
+            free(slot, "array.to.free");
         }
         for (LLVMValueRef[] cells : matrixAllocations) {
             freeMatrix(cells);
@@ -289,15 +332,23 @@ final class ExitPaths {
     /**
      * Frees each row of a table (the loop ends at once when it was never allocated: count 0), then the tables, and
      * marks the slots empty (count 0), so freeing again — at the exit, after a loop's last iteration — is harmless.
-     * The row-length table goes through {@link IrModule#freeRowLengths}.
+     * The row-length table goes through {@link IrModule#freeRowLengths}; the rows and the table of a constant loop
+     * matrix ({@link #newLoopMatrixAllocation}) through {@link IrModule#freeUntracked}.
      */
     void freeMatrix(LLVMValueRef[] cells) {
+        boolean outOfSight = untracked.contains(cells[0]);
+        java.util.function.Consumer<LLVMValueRef> free = memory -> {
+            if (outOfSight) {
+                module.freeUntracked(memory);
+            } else {
+                ir.call(module.free().type(), module.free().function(), memory);
+            }
+        };
         LLVMValueRef table = ir.load(ir.ptr(), cells[0], "rows.to.free");
         LLVMValueRef count = ir.load(ir.i32(), cells[2], "rows.count");
-        CountedLoop.emit(ir, cells[3], count, "free.rows", i -> ir.call(module.free().type(),
-                module.free().function(), ir.load(ir.ptr(), ir.inBoundsGep(ir.ptr(), table, ir.zext(i, ir.i64())),
-                        "row.to.free")));
-        ir.call(module.free().type(), module.free().function(), table);
+        CountedLoop.emit(ir, cells[3], count, "free.rows", i -> free.accept(ir.load(ir.ptr(),
+                ir.inBoundsGep(ir.ptr(), table, ir.zext(i, ir.i64())), "row.to.free")));
+        free.accept(table);
         module.freeRowLengths(ir.load(ir.ptr(), cells[1], "rowlens.to.free"));
         ir.store(ir.zero(ir.i32()), cells[2]);
         ir.store(ir.zero(ir.ptr()), cells[0]);

@@ -28,20 +28,25 @@ final class IrModule implements AutoCloseable {
     private LLVMValueRef interruptFlag;
     private final boolean unwindsFailures;
     private final boolean forwardOnly;
+    private final java.util.Set<Integer> constantLoopArrays;
+    private int loopArraySites;
 
     IrModule(String name, StaticFields statics) {
-        this(name, statics, false, false);
+        this(name, statics, false, false, java.util.Set.of());
     }
 
     /**
-     * @param unwindsFailures whether failures unwind to the call's guard ({@link #unwindsFailures()})
-     * @param forwardOnly     whether only forward mode differentiates the module (see {@link #freeRowLengths})
+     * @param unwindsFailures    whether failures unwind to the call's guard ({@link #unwindsFailures()})
+     * @param forwardOnly        whether only forward mode differentiates the module (see {@link #freeRowLengths})
+     * @param constantLoopArrays the loop allocation sites to allocate inactive ({@link #isConstantLoopArray})
      */
-    IrModule(String name, StaticFields statics, boolean unwindsFailures, boolean forwardOnly) {
+    IrModule(String name, StaticFields statics, boolean unwindsFailures, boolean forwardOnly,
+             java.util.Set<Integer> constantLoopArrays) {
         this.name = name;
         this.statics = statics;
         this.unwindsFailures = unwindsFailures;
         this.forwardOnly = forwardOnly;
+        this.constantLoopArrays = constantLoopArrays;
         this.module = new LlvmModule(name);
         this.ir = new IrBuilder(module.context());
         this.tbaa = new Tbaa(ir);
@@ -216,6 +221,23 @@ final class IrModule implements AutoCloseable {
     }
 
     /**
+     * The next allocation site inside a loop (an array or a matrix), numbered in lowering order across the module: the
+     * number its cells are named by ({@link ConstantLoopArrays}), the same in every lowering of the same method.
+     */
+    int loopArraySite() {
+        return loopArraySites++;
+    }
+
+    /**
+     * Whether the loop allocation site {@code site} holds no derivative, as Enzyme found in an earlier attempt
+     * ({@link ConstantLoopArrays}): in a forward-mode module it is then allocated inactive and freed through
+     * {@link #freeUntracked}, as the row-length table is, for the same reason (its cell's phis across two loops).
+     */
+    boolean isConstantLoopArray(int site) {
+        return forwardOnly && constantLoopArrays.contains(site);
+    }
+
+    /**
      * Frees a matrix's row-length table. In a module only forward mode differentiates, the table's allocation is
      * marked inactive for Enzyme ({@link #rowLengthsAllocated}) and freed out of its sight, through {@code void
      * jenzyme.free_inactive(ptr)}: a weak function calling free (nothing before Enzyme sees through it), its call
@@ -230,10 +252,15 @@ final class IrModule implements AutoCloseable {
      * (with the weak free a callee's matrix crashed the reverse sweep).
      */
     void freeRowLengths(LLVMValueRef table) {
-        if (!forwardOnly) {
+        if (forwardOnly) {
+            freeUntracked(table);
+        } else {
             ir.call(free().type(), free().function(), table);
-            return;
         }
+    }
+
+    /** Frees {@code memory}, allocated inactive in a forward-mode module, through the weak {@code jenzyme.free_inactive}. */
+    void freeUntracked(LLVMValueRef memory) {
         Callee libcFree = free(); // declared first: a map is not changed inside its computeIfAbsent
         Callee untracked = declarations.computeIfAbsent("free_inactive", k -> {
             LLVMBasicBlockRef at = ir.currentBlock();
@@ -247,7 +274,7 @@ final class IrModule implements AutoCloseable {
             ir.positionAtEnd(at);
             return new Callee(type, function);
         });
-        ir.inactiveForAd(ir.call(untracked.type(), untracked.function(), table));
+        ir.inactiveForAd(ir.call(untracked.type(), untracked.function(), memory));
     }
 
     /**

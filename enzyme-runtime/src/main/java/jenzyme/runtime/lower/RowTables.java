@@ -29,6 +29,8 @@ final class RowTables {
     private JValue loopAllocation;
     /** Matrix literals being filled: only their rows may be assigned. */
     private final java.util.Set<JValue> literals = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    /** Matrices of loop allocation sites that hold no derivative ({@link IrModule#isConstantLoopArray}). */
+    private final java.util.Set<JValue> constant = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
     RowTables(IrModule module, ExitPaths exits, FrameSlots slots) {
         this.module = module;
@@ -67,7 +69,7 @@ final class RowTables {
         JValue matrix = tables(n, matrixType, insideLoop);
         forEachRow(n, "new.row", i -> {
             LLVMValueRef wide = ir.zext(i, ir.i64());
-            LLVMValueRef row = zeroed(rowBytes, m);
+            LLVMValueRef row = zeroed(rowBytes, m, constant.contains(matrix));
             module.tbaa().attach(ir.store(row, ir.inBoundsGep(ir.ptr(), matrix.value(), wide)), matrixType);
             module.tbaa().attach(ir.store(m, ir.inBoundsGep(ir.i32(), matrix.rowLengths(), wide)), JavaType.INT);
         });
@@ -88,17 +90,22 @@ final class RowTables {
 
     /** The zeroed row table and row-length table of n rows, remembered for freeing like a new T[n][m]. */
     private JValue tables(LLVMValueRef n, JavaType matrixType, boolean insideLoop) {
-        LLVMValueRef[] cells = exits.newMatrixAllocation(slots);
+        int site = insideLoop ? module.loopArraySite() : -1;
+        boolean inactive = insideLoop && module.isConstantLoopArray(site);
+        LLVMValueRef[] cells = insideLoop ? exits.newLoopMatrixAllocation(slots, site) : exits.newMatrixAllocation(slots);
         if (insideLoop) {
             exits.freeMatrix(cells); // the previous iteration's (LoopAllocations' rule); its count is 0 the first time
         }
-        LLVMValueRef table = zeroed(ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), 8)), n);
+        LLVMValueRef table = zeroed(ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), 8)), n, inactive);
         ir.store(table, cells[0]);
         ir.store(n, cells[2]);
-        LLVMValueRef lengths = zeroed(ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), 4)), n);
+        LLVMValueRef lengths = zeroed(ir.mul(ir.zext(n, ir.i64()), ir.constInt(ir.i64(), 4)), n, false);
         module.rowLengthsAllocated(lengths);
         ir.store(lengths, cells[1]);
         JValue matrix = JValue.matrix(table, n, lengths, matrixType);
+        if (inactive) {
+            constant.add(matrix);
+        }
         return insideLoop ? loopAllocation = matrix : matrix;
     }
 
@@ -118,7 +125,7 @@ final class RowTables {
                 matrix.length());
         JavaType element = ArrayOps.elementOf(matrix.arrayType().row());
         LLVMValueRef own = zeroed(ir.mul(ir.zext(row.length(), ir.i64()), ir.constInt(ir.i64(),
-                ArrayOps.byteSize(element))), row.length());
+                ArrayOps.byteSize(element))), row.length(), constant.contains(matrix));
         ArrayOps.copyElements(module, element, row, own, slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()),
                 "literal.i"));
         LLVMValueRef wide = ir.zext(i, ir.i64());
@@ -139,9 +146,15 @@ final class RowTables {
         return matrix;
     }
 
-    /** A zeroed allocation of {@code bytes} ({@link IrModule#zeroedAllocation}); fails with OutOfMemoryError. */
-    private LLVMValueRef zeroed(LLVMValueRef bytes, LLVMValueRef detail) {
+    /**
+     * A zeroed allocation of {@code bytes} ({@link IrModule#zeroedAllocation}); fails with OutOfMemoryError.
+     * {@code inactive}: part of a constant loop matrix, allocated inactive for Enzyme (freed by ExitPaths#freeMatrix).
+     */
+    private LLVMValueRef zeroed(LLVMValueRef bytes, LLVMValueRef detail, boolean inactive) {
         LLVMValueRef data = module.zeroedAllocation(bytes);
+        if (inactive) {
+            ir.inactiveForAd(data);
+        }
         exits.failIf(ir.icmp(LLVMIntEQ, data, ir.zero(ir.ptr())), StatusCode.OUT_OF_MEMORY, detail, null);
         return data;
     }

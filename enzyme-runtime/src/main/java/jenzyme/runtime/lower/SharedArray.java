@@ -104,7 +104,7 @@ public record SharedArray(String variable, List<Assignment> assignments) impleme
         if (!raw.workerMessage().contains(MIXED)) {
             return raw;
         }
-        if (raw.workerMessage().contains(LOOP_ALLOCATION_CELL)) {
+        if (LOOP_ALLOCATION_CELL.matcher(raw.workerMessage()).find()) {
             return DifferentiationException.reworded(raw, Messages.CANNOT_DIFFERENTIATE_REQUEST.format(
                     entry.methodAsWritten(), Messages.MIXED_ACTIVITY_LOOP_CONSTANTS.format()));
         }
@@ -121,8 +121,11 @@ public record SharedArray(String variable, List<Assignment> assignments) impleme
      * matrix's {@code new.rows}): measured in forward mode for an array allocated in a loop inside a loop whose values
      * do not depend on the inputs (the row {1, -h} of a Jacobian literal with h fixed): Enzyme proves the allocation
      * constant from its uses but takes the cell's phis, across both loops, for active. No Const array is involved.
+     * The pipeline lowers such arrays again as inactive ({@link ConstantLoopArrays}); what is left here is what that
+     * does not reach (an array a callee returns into the loop: its allocation is the callee's).
      */
-    private static final String LOOP_ALLOCATION_CELL = "Mismatched activity for:   %new.";
+    private static final java.util.regex.Pattern LOOP_ALLOCATION_CELL = java.util.regex.Pattern.compile(
+            "Mismatched activity for:\\s+%(?:new\\.(?:array|rows)(?![a-z])|loop\\.)");
     /** The constant Enzyme quotes when it is an argument or a static field: a pointer with a name of ours. */
     private static final java.util.regex.Pattern CONSTANT = java.util.regex.Pattern.compile(
             "const val: ptr %([A-Za-z_$][A-Za-z0-9_$.]*)\\s*$");
