@@ -10,7 +10,8 @@ use crate::spec::{Activity, ArgSpec, DiffRequest, Mode, Options};
 pub const USAGE: &str = "\
 usage: jenzyme-worker                      serve framed requests on stdin/stdout (PROTOCOL.md)
        jenzyme-worker --in f.bc --fn NAME --mode reverse|forward --args SPECS --ret ACTIVITY --out df.bc
-                      [--width N] [--no-primal] [--ad-before-opt] [--fast-math] [--dump-ir PREFIX] [--wrapper SYMBOL]
+                      [--width N] [--no-primal] [--ad-before-opt] [--fast-math] [--runtime-activity]
+                      [--dump-ir PREFIX] [--wrapper SYMBOL]
   SPECS     comma-separated <activity>:<type> per parameter, e.g. const:i32*,active:double,dup:double*,const:i32
             activity: const | active | dup | dupnoneed;  type: double float i32 i64, or a pointer to one (double*)
   ACTIVITY  return activity: const | active (reverse) | dup | dupnoneed (forward)
@@ -69,6 +70,7 @@ fn parse(args: &[String]) -> Result<Invocation, String> {
             "--no-primal" => options.primal_return = false,
             "--ad-before-opt" => options.ad_before_opt = true,
             "--fast-math" => options.fast_math = true,
+            "--runtime-activity" => options.runtime_activity = true,
             "--in" | "--fn" | "--mode" | "--width" | "--args" | "--ret" | "--out" | "--dump-ir" | "--wrapper" => {
                 let value = iter.next().ok_or_else(|| format!("{flag} needs a value"))?;
                 values.insert(flag.as_str(), value.clone());

@@ -122,7 +122,7 @@ pub fn differentiate(context: LLVMContextRef, function: LLVMValueRef, request: &
                 return_value,
                 0, // dretUsed: no shadow return in reverse mode
                 CDerivativeMode_DEM_ReverseModeCombined,
-                0, // runtimeActivity
+                request.options.runtime_activity as u8, // runtimeActivity
                 0, // strongZero
                 1, // width
                 1, // freeMemory
@@ -147,7 +147,7 @@ pub fn differentiate(context: LLVMContextRef, function: LLVMValueRef, request: &
                 return_value,
                 CDerivativeMode_DEM_ForwardMode,
                 1, // freeMemory
-                0, // runtimeActivity
+                request.options.runtime_activity as u8, // runtimeActivity
                 0, // strongZero
                 width,
                 ptr::null_mut(),

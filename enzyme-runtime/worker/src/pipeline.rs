@@ -123,7 +123,9 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     let derivative = enzyme::differentiate(context.raw(), function, request).map_err(fail(Phase::Enzyme))?;
     remove_preprocess_clones(&module);
     cache_slots::untag_pointer_slots(&module);
-    failure_checks::inline_after_ad(&module);
+    if !request.options.defer_failure_checks {
+        failure_checks::inline_after_ad(&module);
+    }
     reverse_polls::insert(&module);
     wrapper::emit(&module, request, &layout, derivative.function).map_err(fail(Phase::Enzyme))?;
     if !request.options.keep_function {

@@ -19,7 +19,8 @@ pub enum Command {
 
 const DIFFERENTIATE_FIELDS: &[&str] =
     &["request", "function", "mode", "width", "args", "return", "primal", "ad_before_opt", "dump_ir", "fast_math", "wrapper",
-        "keep_function", "tape_math"];
+        "keep_function", "tape_math", "runtime_activity",
+        "defer_failure_checks"];
 
 pub fn decode(frame: Frame) -> Result<Command, String> {
     match frame.get("request") {
@@ -52,6 +53,8 @@ fn decode_differentiate(mut frame: Frame) -> Result<Command, String> {
         wrapper_name: frame.get("wrapper").map(str::to_string),
         keep_function: flag(&frame, "keep_function", false)?,
         tape_math: flag(&frame, "tape_math", true)?,
+        runtime_activity: flag(&frame, "runtime_activity", false)?,
+        defer_failure_checks: flag(&frame, "defer_failure_checks", false)?,
     };
     let position = frame.sections.iter().position(|(name, _)| name == "bitcode");
     let bitcode = match position {
@@ -135,6 +138,7 @@ mod tests {
             ("args", "const:i32*,dup:double"),
             ("return", "dupnoneed"),
             ("ad_before_opt", "true"),
+            ("runtime_activity", "true"),
         ]))
         .unwrap();
         match command {
@@ -143,6 +147,7 @@ mod tests {
                 assert_eq!(request.args.len(), 2);
                 assert_eq!(request.ret, Activity::DuplicatedNoNeed);
                 assert!(request.options.ad_before_opt && request.options.primal_return && !request.options.dump_ir);
+                assert!(request.options.runtime_activity && !Options::default().runtime_activity);
                 assert_eq!(bitcode, vec![1, 2, 3]);
             }
             _ => panic!("expected a differentiate command"),

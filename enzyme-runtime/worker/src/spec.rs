@@ -216,12 +216,23 @@ pub struct Options {
     /// differentiated again (hvp): Enzyme's forward mode over a loop's taped `exp` results refused the tape's growing
     /// allocation as "mixed activity".
     pub tape_math: bool,
+    /// Enzyme's runtime activity: a pointer whose activity Enzyme cannot prove either way gets a shadow checked
+    /// at run time (a shadow equal to the primal means inactive) instead of a "mixed activity" refusal. Only for the
+    /// forward sweep of an hvp whose gradient allocates in a loop (the JVM asks again with it after that refusal):
+    /// the checks cost time on every use of such a pointer.
+    pub runtime_activity: bool,
+    /// Leave the failure checks out of line and the unwinder returning (`failure_checks::inline_after_ad` not run),
+    /// for a gradient that is differentiated again (hvp): its forward sweep must see them as Enzyme's first did. Run
+    /// after the second, inlined, they made Enzyme's forward mode delete the paths to every failure, and with them
+    /// the exceptions.
+    pub defer_failure_checks: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options { primal_return: true, ad_before_opt: false, dump_ir: false, fast_math: false, wrapper_name: None,
-            keep_function: false, tape_math: true }
+            keep_function: false, tape_math: true,
+            runtime_activity: false, defer_failure_checks: false }
     }
 }
 

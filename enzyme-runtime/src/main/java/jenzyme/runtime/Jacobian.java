@@ -36,7 +36,8 @@ import jenzyme.runtime.sparse.SparsityPattern;
  *
  * <p>A method writing the fields of an object from the JVM takes it as its leaves ({@code lower.ObjectLayout}); every
  * sweep starts from their state at the call's entry and the call leaves them as one run of the method does
- * ({@link JacobianSweepArguments}). Such a Jacobian is dense.
+ * ({@link JacobianSweepArguments}), as for the arrays and static arrays it writes and reads back. A Jacobian with
+ * such an object is dense.
  */
 public final class Jacobian implements AutoCloseable {
 
@@ -75,11 +76,12 @@ public final class Jacobian implements AutoCloseable {
      * @param forward, reverse at least one of them; a forward one may be batched (width > 1); both may dispatch on
      *                         lambdas ({@link LambdaDispatch}), which {@link #into} then takes in their places
      * @param classes          where to read the method for its sparsity pattern, or null: never compress
+     * @param statics          where the method's static fields are read from (the binders' {@code classes})
      * @param ruled            the methods with a derivative rule in the compiled code
      * @param forwardOfWidth   compiles {@code forward} with other lanes, or null: compressed sweeps use its lanes
      */
     Jacobian(JacobianShape shape, Derivative forward, Derivative reverse, ClassBytesSource classes,
-             Set<MethodRef> ruled, IntFunction<Derivative> forwardOfWidth) {
+             ClassBytesSource statics, Set<MethodRef> ruled, IntFunction<Derivative> forwardOfWidth) {
         if (forward == null && reverse == null) {
             throw new IllegalArgumentException(Messages.JACOBIAN_NEEDS_DERIVATIVE.format());
         }
@@ -101,7 +103,7 @@ public final class Jacobian implements AutoCloseable {
                 count++;
             }
         }
-        JacobianSweepArguments.Layout layout = JacobianSweepArguments.Layout.of(parameters, shape);
+        JacobianSweepArguments.Layout layout = JacobianSweepArguments.Layout.of(parameters, shape, statics);
         this.inputArgument = input;
         this.outputArgument = shape.entry().returnsArray() ? -1 : output;
         this.argumentCount = shape.entry().returnsArray() ? count - 1 : count; // not the hidden result array

@@ -1,5 +1,7 @@
 package jenzyme.runtime;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,16 +12,20 @@ import java.util.Set;
 import jenzyme.runtime.ad.CallingConvention.HandleParameter;
 import jenzyme.runtime.ad.JacobianShape;
 import jenzyme.runtime.bind.LaneTable;
+import jenzyme.runtime.bind.StaticFieldReads;
+import jenzyme.runtime.lower.ClassBytesSource;
 
 /**
  * One thread's arguments for the sweeps of a {@link Jacobian} other than x and y (the handle's {@code rest}), and
  * the state every sweep starts from when the method writes the fields of an object from the JVM
- * ({@code lower.ObjectLayout}) or an array parameter other than x and y ({@link JacobianShape#restoredBetweenSweeps}).
+ * ({@code lower.ObjectLayout}), an array parameter ({@link JacobianShape#restoredBetweenSweeps}) or a static array
+ * ({@link JacobianShape#restoredFields}).
  *
- * <p>Each sweep runs the whole method, so without help the second sweep would start from the fields or the array
+ * <p>Each sweep runs the whole method, so without help the second sweep would start from the fields or the arrays
  * the first one wrote. {@link #begin} copies the leaves such an object travels as (its number fields' {@code
- * double[]}, its {@code long[]}, its own arrays) and such arrays, and {@link #beforeSweep} puts them back before
- * every sweep after the first: every sweep differentiates the method at the state the call began in, and after the
+ * double[]}, its {@code long[]}, its own arrays), such array parameters, and the arrays such static fields hold
+ * (read from the field, as the sweeps' binders do), and {@link #beforeSweep} puts them back before every sweep after
+ * the first: every sweep differentiates the method at the state the call began in, and after the
  * call the leaves and arrays hold what one run left, which the binding writes back into the object once. A sweep
  * that fails is the first (each runs the same primal from the same state), so the object is left where the JVM's
  * own call leaves it at the throw.
@@ -38,14 +44,16 @@ final class JacobianSweepArguments {
      *               {@code -1 - plan[k]}
      * @param copied argument positions of the leaves of objects from the JVM and of the written arrays, restored
      *               before each sweep after the first
+     * @param fields {@code ()Object} getters of the written static arrays, restored likewise
      */
-    record Layout(int[] plan, int[] copied) {
+    record Layout(int[] plan, int[] copied, MethodHandle[] fields) {
 
         /**
          * From the handle's parameters (null for a lambda, which is an argument): the rest holds, in order, the
          * arguments other than x and y and the shadows of the Duplicated ones among them (the carried arrays).
+         * {@code statics} is where the method's static fields are read from.
          */
-        static Layout of(List<HandleParameter> parameters, JacobianShape shape) {
+        static Layout of(List<HandleParameter> parameters, JacobianShape shape, ClassBytesSource statics) {
             Set<Integer> restored = shape.restoredBetweenSweeps();
             List<Integer> plan = new ArrayList<>();
             List<Integer> copied = new ArrayList<>();
@@ -65,30 +73,36 @@ final class JacobianSweepArguments {
                     plan.add(-count); // the shadow of the argument just counted: -1 - (count - 1)
                 }
             }
+            MethodHandle[] fields = shape.restoredFields().stream().map(f -> StaticFieldReads.getter(statics,
+                    f.field()).asType(MethodType.methodType(Object.class))).toArray(MethodHandle[]::new);
             return new Layout(plan.stream().mapToInt(Integer::intValue).toArray(),
-                    copied.stream().mapToInt(Integer::intValue).toArray());
+                    copied.stream().mapToInt(Integer::intValue).toArray(), fields);
         }
     }
 
     private final int[] plan;
     private final int[] copied;
+    private final MethodHandle[] fields;
     /** Whether the rest holds shadows; when it does not and nothing is copied, a sweep needs no preparing. */
     private final boolean carries;
     private final Object[] rest;
+    /** The copied leaves and arrays of the call under way: the parameters', then the static fields'. */
+    private final Object[] restored;
     /** Per copied leaf or array, its values at the entry of the call under way. */
     private final Object[] saved;
     /** Per rest slot holding a shadow: a {@code double[]} for unbatched sweeps, lane tables by width for batched. */
     private final double[][] arrays;
     private final Map<Integer, LaneTable[]> laneTables = new HashMap<>();
     private LaneTable[] lanes;
-    private Object[] arguments;
     private boolean swept;
 
     JacobianSweepArguments(Layout layout) {
         this.plan = layout.plan();
         this.copied = layout.copied();
+        this.fields = layout.fields();
         this.rest = new Object[plan.length];
-        this.saved = new Object[copied.length];
+        this.restored = new Object[copied.length + fields.length];
+        this.saved = new Object[restored.length];
         this.arrays = new double[plan.length][];
         this.carries = Arrays.stream(plan).anyMatch(k -> k < 0);
     }
@@ -96,12 +110,19 @@ final class JacobianSweepArguments {
     /**
      * The rest of the handle's arguments for sweeps of {@code width} lanes (1: shadows are arrays; more: lane
      * tables), after saving the state at entry of the copied leaves and arrays. {@link #end} must follow.
+     *
+     * @throws NullPointerException naming a restored static field that holds null
      */
-    Object[] begin(Object[] arguments, int width) {
-        this.arguments = arguments;
+    Object[] begin(Object[] arguments, int width) throws Throwable {
         this.swept = false;
         for (int k = 0; k < copied.length; k++) {
-            Object leaf = arguments[copied[k]];
+            restored[k] = arguments[copied[k]];
+        }
+        for (int k = 0; k < fields.length; k++) {
+            restored[copied.length + k] = (Object) fields[k].invokeExact();
+        }
+        for (int k = 0; k < restored.length; k++) {
+            Object leaf = restored[k];
             int length = Array.getLength(leaf);
             if (saved[k] == null || saved[k].getClass() != leaf.getClass()
                     || Array.getLength(saved[k]) != length) {
@@ -140,12 +161,12 @@ final class JacobianSweepArguments {
 
     /** Before each sweep: copied leaves and arrays back at their state at entry (after the first), shadows zeroed. */
     void beforeSweep() {
-        if (copied.length == 0 && !carries) {
+        if (restored.length == 0 && !carries) {
             return;
         }
         if (swept) {
-            for (int k = 0; k < copied.length; k++) {
-                System.arraycopy(saved[k], 0, arguments[copied[k]], 0, Array.getLength(saved[k]));
+            for (int k = 0; k < restored.length; k++) {
+                System.arraycopy(saved[k], 0, restored[k], 0, Array.getLength(saved[k]));
             }
         }
         swept = true;
@@ -162,7 +183,7 @@ final class JacobianSweepArguments {
 
     /** After the call: drops the references to its arguments (the thread keeps only its buffers). */
     void end() {
-        arguments = null;
         Arrays.fill(rest, null);
+        Arrays.fill(restored, null);
     }
 }

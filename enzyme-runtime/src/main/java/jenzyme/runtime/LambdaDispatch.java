@@ -270,7 +270,8 @@ final class LambdaDispatch {
                 reverse = pipeline.differentiate(method, Mode.REVERSE, shape.activities(), how, 1);
             }
             // Compressed like any Jacobian: the tracer follows the lambdas' calls (their specialisations use no rules).
-            return new Jacobian(shape, forward, reverse, options.dense() ? null : method.classes(), java.util.Set.of(),
+            return new Jacobian(shape, forward, reverse, options.dense() ? null : method.classes(), method.classes(),
+                    java.util.Set.of(),
                     width -> pipeline.differentiate(method, Mode.FORWARD, shape.activities(), how, width));
         } catch (RuntimeException e) {
             if (forward != null) {

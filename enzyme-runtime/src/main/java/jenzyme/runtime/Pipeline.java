@@ -348,7 +348,7 @@ public final class Pipeline implements AutoCloseable {
             };
             // The tracer follows arrays and numbers, not the leaves an object from the JVM travels as: dense.
             boolean traceable = !options.dense() && lowered.entry().copiedObject().isEmpty();
-            return new Jacobian(shape, forward, reverse, traceable ? method.classes() : null,
+            return new Jacobian(shape, forward, reverse, traceable ? method.classes() : null, method.classes(),
                     rules.stream().map(DerivativeRule::primal).collect(java.util.stream.Collectors.toSet()),
                     forwardOfWidth);
         } catch (RuntimeException e) {
@@ -471,15 +471,9 @@ public final class Pipeline implements AutoCloseable {
         refuseMixedActivity(lowered, gradient);
         DifferentiatedModule reverse = differentiate(lowered, request(lowered.bitcode(), lowered.entry().symbol(),
                 gradient.wrapperLayout()).withOptions(DifferentiationOptions.DEFAULT.withPrimalReturn(false)
-                .withTapedMathResults(false)));
+                .withTapedMathResults(false).withDeferredFailureChecks(true)));
         gradient.check(reverse.wrapper());
-        WrapperLayout overGradient = gradient.overGradient();
-        DifferentiatedModule hvp;
-        try {
-            hvp = worker().differentiate(request(reverse.bitcode(), reverse.wrapper().symbol(), overGradient));
-        } catch (jenzyme.runtime.error.DifferentiationException refused) {
-            throw overGradientInWords(refused, lowered.entry());
-        }
+        DifferentiatedModule hvp = overGradient(reverse, gradient.overGradient());
         reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
         hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));
         return jitAndBind(lowered, ".hvp", hvp, timings, code -> HessianVectorBinder.bind(
@@ -487,19 +481,23 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * Enzyme's refusal of its forward sweep over the gradient. "Mixed activity" there is on the gradient's tape, not on
-     * a variable of the user's: measured, every array allocated inside a loop (a 1-D {@code double[] z = {..}} in a
-     * time loop as much as a Jacobian matrix in a Newton loop) gives the tape a growing allocation, or the array's
-     * cell a phi, that Enzyme's second sweep takes for active while it proves the allocation constant. Told in words
-     * with the way on; any other refusal of its reverse code stays in Enzyme's words.
+     * Enzyme's forward sweep over the gradient. A method allocating a matrix inside a loop (one per Newton iteration
+     * of each time step, NestedLoopMatricesTest) gives the gradient's tape growing allocations, and the rows' cells
+     * phis, whose activity Enzyme cannot prove: it refuses them as "mixed activity" (measured: 1-D arrays and records
+     * made in a loop go through, HessianLoopAllocationTest). Only then it is asked again with runtime activity, which
+     * checks such pointers when the code runs (a shadow equal to its primal is constant): the checks cost time, so
+     * the products that do not need them go without. Any other refusal, or a second one, stays in Enzyme's words.
      */
-    private static jenzyme.runtime.error.DifferentiationException overGradientInWords(
-            jenzyme.runtime.error.DifferentiationException refused, EntryPoint entry) {
-        return refused.workerMessage().contains("Enzyme (mixed activity)")
-                ? jenzyme.runtime.error.DifferentiationException.reworded(refused,
-                        Messages.CANNOT_DIFFERENTIATE_REQUEST.format(entry.methodAsWritten(),
-                                Messages.HVP_LOOP_ALLOCATION.format()))
-                : refused;
+    private DifferentiatedModule overGradient(DifferentiatedModule reverse, WrapperLayout layout) {
+        DifferentiationRequest request = request(reverse.bitcode(), reverse.wrapper().symbol(), layout);
+        try {
+            return worker().differentiate(request);
+        } catch (jenzyme.runtime.error.DifferentiationException refused) {
+            if (!refused.workerMessage().contains("Enzyme (mixed activity)")) {
+                throw refused;
+            }
+            return worker().differentiate(request.withOptions(request.options().withRuntimeActivity(true)));
+        }
     }
 
     /** The worker request whose answer is {@code layout}. */

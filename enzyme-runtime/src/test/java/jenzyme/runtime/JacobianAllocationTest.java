@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * two forward Jacobians, then a third (compressed in 4 lanes, a returned array in sweeps of 4, dense in 8) and a
  * reverse one, then a forward and a reverse one of a method writing the fields of an object from the JVM (its state
  * saved at entry and restored before every sweep, its double[] fields' zeroed shadows), then a forward one of a
- * method writing an array parameter (restored likewise), each called alone and then in turn. Arrays of 20
+ * method writing an array parameter (restored likewise), then a reverse one of a method writing an int[] parameter
+ * and a static array (restored likewise), each called alone and then in turn. Arrays of 20
  * doubles: calls with less than 256 bytes of arrays always take CallRoute's copying route, which allocates. The JIT
  * needs time to compile, so each is called in batches until one batch allocates nothing ({@link SettledAllocation}).
  *
@@ -63,6 +64,13 @@ class JacobianAllocationTest {
                     double s = 0;
                     for (int i = 0; i < x.length; i++) s += x[i];
                     for (int i = 0; i < x.length; i++) { acc[i] = 0.5 * acc[i] + x[i]; y[i] = acc[i] * s; }
+                }
+                public static double[] DRIFT = new double[20];
+                public static void tally(double[] x, int[] calls, double[] y) {
+                    calls[0]++;
+                    double s = 0;
+                    for (int i = 0; i < x.length; i++) s += x[i];
+                    for (int i = 0; i < x.length; i++) { DRIFT[i] = 0.5 * DRIFT[i] + x[i]; y[i] = DRIFT[i] * s + calls[0]; }
                 }
                 public static final class Swarm {
                     public final double[] pos, vel;
@@ -108,7 +116,9 @@ class JacobianAllocationTest {
              Jacobian driftReverse = pipeline.jacobian(new JavaMethod(classes, "al/Al", "drift",
                      "(Lal/Al$Swarm;[D)[D"), JacobianOptions.DEFAULT.withMode(Mode.REVERSE));
              Jacobian leaky = pipeline.jacobian(new JavaMethod(classes, "al/Al", "leaky", "([D[D[D)V"),
-                     JacobianOptions.DEFAULT.withMode(Mode.FORWARD))) {
+                     JacobianOptions.DEFAULT.withMode(Mode.FORWARD));
+             Jacobian tally = pipeline.jacobian(new JavaMethod(classes, "al/Al", "tally", "([D[I[D)V"),
+                     JacobianOptions.DEFAULT.withMode(Mode.REVERSE))) {
             exerciseTheSignatureNatively(reverse.reverse());
             // 10 states in reverse mode (10 sweeps, a quarter of the time of 20): still 320 bytes of arrays a sweep
             double[] v = random.doubles(10, -2, 5).toArray();
@@ -124,7 +134,10 @@ class JacobianAllocationTest {
                     new Call(driftReverse, new double[20][20], swarm(random)),
                     // a written array parameter, acc restored before each of the 3 dense sweeps
                     new Call(leaky, new double[20][20], new Object[] {random.doubles(20, -1, 1).toArray(),
-                            random.doubles(20, -1, 1).toArray(), new double[20]}));
+                            random.doubles(20, -1, 1).toArray(), new double[20]}),
+                    // a written int[] parameter and a written static array, both restored before each of 20 sweeps
+                    new Call(tally, new double[20][20], new Object[] {random.doubles(20, -1, 1).toArray(),
+                            new int[1], new double[20]}));
             // Each Jacobian's first call comes after the JIT has compiled the ones before: as in a notebook, where
             // the second Jacobian is the one that allocated.
             for (int count = 1; count <= calls.size(); count++) {
@@ -152,6 +165,17 @@ class JacobianAllocationTest {
                     double expected = acc[i] + (i == c ? sum : 0);
                     assertEquals(expected, calls.get(6).matrix()[i][c], 1e-14 * (1 + Math.abs(expected)),
                             "leaky [" + i + "][" + c + "]");
+                }
+            }
+            // tally likewise with DRIFT for acc (the counter adds a constant)
+            double[] drift = (double[]) classes.load("al.Al").getField("DRIFT").get(null);
+            double[] tx = (double[]) calls.get(7).arguments()[0];
+            double tsum = java.util.Arrays.stream(tx).sum();
+            for (int i = 0; i < 20; i++) {
+                for (int c = 0; c < 20; c++) {
+                    double expected = drift[i] + (i == c ? tsum : 0);
+                    assertEquals(expected, calls.get(7).matrix()[i][c], 1e-14 * (1 + Math.abs(expected)),
+                            "tally [" + i + "][" + c + "]");
                 }
             }
         }

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@code %autodiff jacobian} of methods that write a plain array parameter other than x and y (an in/out accumulator,
  * {@code acc[i] += x[i]}), through the stubs the notebook calls, with n = 20 so that every mode runs several sweeps:
  * each sweep starts from acc at entry, so the Jacobian is the analytic one, and after {@code _jac}/{@code _jac_into}
- * acc holds what one JVM call leaves in it.
+ * acc holds what one JVM call leaves in it. Likewise for notebook variables the method writes (a {@code double[]}
+ * accumulator and an {@code int[]} counter).
  */
 class WrittenArrayJacobianStubsTest {
 
@@ -27,6 +28,19 @@ class WrittenArrayJacobianStubsTest {
             double[] accumulated(double[] x, double[] acc) {
                 double[] y = new double[x.length];
                 accumulate(x, acc, y);
+                return y;
+            }
+            double[] DRIFT = new double[20];
+            int[] calls = {0};
+            void drift(double[] x, double[] y) {
+                calls[0]++;
+                double s = 0;
+                for (int i = 0; i < x.length; i++) s += x[i];
+                for (int i = 0; i < x.length; i++) { DRIFT[i] += x[i]; y[i] = DRIFT[i] * s; }
+            }
+            double[] drifted(double[] x) {
+                double[] y = new double[x.length];
+                drift(x, y);
                 return y;
             }
             """;
@@ -80,6 +94,40 @@ class WrittenArrayJacobianStubsTest {
             assertEquals(acc0[i] + x[i], acc[i], 0, "acc[" + i + "] after the call: one accumulation");
         }
         assertAnalytic(x, acc0, j, "accumulated_jac_into");
+    }
+
+    @Test
+    void everySweepStartsFromTheNotebookVariablesAtEntryAndTheCallWritesThemOnce() throws Throwable {
+        cells.text("%autodiff jacobian drift");
+        cells.text("%autodiff jacobian drift --mode forward --width 3 --name drift3");
+        cells.text("%autodiff jacobian drift --mode reverse --name driftr");
+        String bound = cells.text("%autodiff jacobian drifted");
+        // _jac would size y by calling drifted on the JVM, writing DRIFT and calls twice
+        assertTrue(bound.contains("void drifted_jac_into(double[] x, double[][] jacobian)"), bound);
+        assertFalse(bound.contains("drifted_jac("), bound);
+        Random random = new Random(13);
+        cells.run("java.util.Arrays.setAll(DRIFT, i -> Math.sin(i));");
+        for (String name : new String[] {"drift", "drift3", "driftr", "drifted"}) {
+            MethodHandle into = cells.handle(name + "_jac_into");
+            for (int trial = 0; trial < 3; trial++) {
+                String what = name + ", trial " + trial;
+                double[] drift0 = cells.matrix("new double[][] {DRIFT}")[0];
+                double calls0 = cells.numbers("calls[0]")[0];
+                double[] x = random.doubles(N, -1, 1).toArray();
+                double[][] j = new double[N][N];
+                if (name.equals("drifted")) {
+                    into.invoke(x.clone(), j);
+                } else {
+                    into.invoke(x.clone(), new double[N], j);
+                }
+                double[] drift = cells.matrix("new double[][] {DRIFT}")[0];
+                for (int i = 0; i < N; i++) {
+                    assertEquals(drift0[i] + x[i], drift[i], 0, what + ": DRIFT[" + i + "] after one accumulation");
+                }
+                assertEquals(calls0 + 1, cells.numbers("calls[0]")[0], 0, what + ": calls[0] counts the call once");
+                assertAnalytic(x, drift0, j, what + " _jac_into");
+            }
+        }
     }
 
     /** dy_i/dx_c = (acc0_i + x_i) + [i == c] s, s the sum of x. */

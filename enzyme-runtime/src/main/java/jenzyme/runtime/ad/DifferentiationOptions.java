@@ -15,6 +15,9 @@ import jenzyme.runtime.error.Messages;
  *                             rounding within the tolerance of docs/DERIVATIVES.md; NaN, infinities and signed zeros
  *                             keep their meaning. Off (the default): results round as Java's
  * @param wrapperSymbol        overrides the wrapper's default name {@code <fn>__jenzyme_<mode>} when present
+ * @param tapeMathResults      see {@link #withTapedMathResults}
+ * @param runtimeActivity      see {@link #withRuntimeActivity}
+ * @param deferFailureChecks   see {@link #withDeferredFailureChecks}
  */
 public record DifferentiationOptions(
         boolean primalReturn,
@@ -22,10 +25,12 @@ public record DifferentiationOptions(
         boolean dumpIr,
         boolean fastMath,
         Optional<String> wrapperSymbol,
-        boolean tapeMathResults) {
+        boolean tapeMathResults,
+        boolean runtimeActivity,
+        boolean deferFailureChecks) {
 
     public static final DifferentiationOptions DEFAULT =
-            new DifferentiationOptions(true, false, false, false, Optional.empty(), true);
+            new DifferentiationOptions(true, false, false, false, Optional.empty(), true, false, false);
 
     public DifferentiationOptions {
         wrapperSymbol.ifPresent(symbol -> {
@@ -36,23 +41,28 @@ public record DifferentiationOptions(
     }
 
     public DifferentiationOptions withPrimalReturn(boolean value) {
-        return new DifferentiationOptions(value, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol, tapeMathResults);
+        return new DifferentiationOptions(value, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol,
+                tapeMathResults, runtimeActivity, deferFailureChecks);
     }
 
     public DifferentiationOptions withAdBeforeOptimisation(boolean value) {
-        return new DifferentiationOptions(primalReturn, value, dumpIr, fastMath, wrapperSymbol, tapeMathResults);
+        return new DifferentiationOptions(primalReturn, value, dumpIr, fastMath, wrapperSymbol,
+                tapeMathResults, runtimeActivity, deferFailureChecks);
     }
 
     public DifferentiationOptions withDumpIr(boolean value) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, value, fastMath, wrapperSymbol, tapeMathResults);
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, value, fastMath, wrapperSymbol,
+                tapeMathResults, runtimeActivity, deferFailureChecks);
     }
 
     public DifferentiationOptions withFastMath(boolean value) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, value, wrapperSymbol, tapeMathResults);
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, value, wrapperSymbol,
+                tapeMathResults, runtimeActivity, deferFailureChecks);
     }
 
     public DifferentiationOptions withWrapperSymbol(String symbol) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, Optional.of(symbol), tapeMathResults);
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, Optional.of(symbol),
+                tapeMathResults, runtimeActivity, deferFailureChecks);
     }
 
     /**
@@ -62,6 +72,29 @@ public record DifferentiationOptions(
      * fine); recomputing them in that gradient's reverse sweep costs one call per iteration.
      */
     public DifferentiationOptions withTapedMathResults(boolean value) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol, value);
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol,
+                value, runtimeActivity, deferFailureChecks);
+    }
+
+    /**
+     * Enzyme's runtime activity: a pointer whose activity Enzyme cannot prove (active or constant) is checked when
+     * the code runs, a shadow equal to its primal meaning constant, instead of being refused as "mixed activity".
+     * For the forward sweep of an hvp over a gradient that allocates in a loop only (Pipeline asks again with it
+     * after that refusal): the checks cost time wherever such a pointer is used.
+     */
+    public DifferentiationOptions withRuntimeActivity(boolean value) {
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol,
+                tapeMathResults, value, deferFailureChecks);
+    }
+
+    /**
+     * Leaves the gradient's failure checks (a throw, a bounds check: each writes the status block and unwinds to the
+     * call's guard) as Enzyme saw them, out of line, for a gradient that is differentiated again (hvp): its forward
+     * sweep then sees them as calls that return, as the first sweep did, and the worker inlines them after it. Inlined
+     * after the first sweep, Enzyme's forward mode took the paths to them for unreachable and deleted the exceptions.
+     */
+    public DifferentiationOptions withDeferredFailureChecks(boolean value) {
+        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol,
+                tapeMathResults, runtimeActivity, value);
     }
 }

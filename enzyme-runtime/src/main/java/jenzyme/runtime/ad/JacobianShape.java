@@ -9,6 +9,7 @@ import java.util.TreeSet;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.EntryPoint;
+import jenzyme.runtime.lower.FieldParameter;
 import jenzyme.runtime.lower.JavaType;
 import jenzyme.runtime.lower.NativeParameter;
 import jenzyme.runtime.lower.ObjectLayout;
@@ -55,7 +56,28 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
         if (input == output) {
             throw refused(entry, Messages.JACOBIAN_SAME.format(entry.methodAsWritten(), parameters.get(input).name()));
         }
+        refuseWrittenMatrices(entry);
         return new JacobianShape(entry, input, output);
+    }
+
+    /**
+     * A two-dimensional array (a parameter or a static field) that compiled code writes and reads is state the
+     * sweeps would have to restore row by row: refused, naming it, rather than each sweep seeing the previous ones'
+     * writes.
+     */
+    private static void refuseWrittenMatrices(EntryPoint entry) {
+        for (NativeParameter parameter : entry.parameters()) {
+            if (parameter.type().isMatrix() && entry.statefulArrays().contains(parameter.llvmIndex())) {
+                throw refused(entry, Messages.JACOBIAN_WRITTEN_MATRIX.format(parameter.name(),
+                        parameter.type().javaName()));
+            }
+        }
+        for (FieldParameter field : entry.fields()) {
+            if (field.field().type().isMatrix() && entry.statefulArrays().contains(field.llvmIndex())) {
+                throw refused(entry, Messages.JACOBIAN_WRITTEN_MATRIX.format(field.field().javaName(),
+                        field.field().type().javaName()));
+            }
+        }
     }
 
     /**
@@ -87,21 +109,35 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
 
     /**
      * Indices of the native parameters every sweep must find as they were at the call's entry: the leaves of objects
-     * from the JVM ({@link #copiedLeaves}) and the one-dimensional arrays other than x and y that compiled code writes
-     * with computed values and reads back ({@link EntryPoint#writtenArrays}: an in/out accumulator {@code acc[i] +=
-     * x[i]}). Each sweep runs the whole method, so without restoring them the second sweep would read what the first
-     * wrote. Arrays only read, or only written, come out the same from every sweep and are not copied.
+     * from the JVM ({@link #copiedLeaves}) and the one-dimensional arrays of any element type that compiled code
+     * stores into and reads ({@link EntryPoint#statefulArrays}: an in/out accumulator {@code acc[i] += x[i]}, a
+     * counter {@code calls[0]++}, x or y updated in place). Each sweep runs the whole method, so without restoring
+     * them the second sweep would read what the first wrote. Arrays only read, or only written, come out the same
+     * from every sweep and are not copied; nor is the hidden result array, which the method fills.
      */
     public Set<Integer> restoredBetweenSweeps() {
         Set<Integer> restored = new TreeSet<>(copiedLeaves());
-        for (int p = 0; p < entry.parameters().size(); p++) {
+        for (int p = 0; p < entry.javaParameters().size(); p++) {
             NativeParameter parameter = entry.parameters().get(p);
-            if (p != input && p != output && parameter.type().isArray() && !parameter.type().isMatrix()
-                    && entry.writtenArrays().containsKey(parameter.llvmIndex())) {
-                restored.add(p);
+            if (parameter.type().isArray() && entry.statefulArrays().contains(parameter.llvmIndex())) {
+                restored.add(p); // matrices are refused (refuseWrittenMatrices)
             }
         }
         return restored;
+    }
+
+    /**
+     * The static array fields (notebook variables, a cell class's arrays: hidden arguments read at each call) that
+     * compiled code stores into and reads, restored between sweeps like {@link #restoredBetweenSweeps}.
+     */
+    public List<FieldParameter> restoredFields() {
+        return entry.fields().stream().filter(f -> f.field().type().isArray()
+                && entry.statefulArrays().contains(f.llvmIndex())).toList();
+    }
+
+    /** Whether every sweep needs state restored: {@link #restoredBetweenSweeps} or {@link #restoredFields}. */
+    public boolean restoresState() {
+        return !restoredBetweenSweeps().isEmpty() || !restoredFields().isEmpty();
     }
 
     /**

@@ -110,11 +110,13 @@ public final class BytecodeLowering {
         ClassLibrary classes = new ClassLibrary(source, written.keySet());
         String specialised = EntryLambda.specialise(descriptor, lambdas, classes);
         String moduleName = SymbolNames.of(new MethodRef(ownerInternalName, methodName, specialised));
-        // Reverse mode: failures unwind, so Enzyme's backward sweep has no path from a failure to reverse; not when
+        // Reverse mode (and hvp's, whose forward sweep over the gradient crashed on such a path once runtime activity
+        // was on): failures unwind, so Enzyme's backward sweep has no path from a failure to reverse; not when
         // the entry takes an object from the JVM it copies back: an unwinding failure (in a loop, in a callee) would
         // skip the entry's copy-out, leaving the object as before the call instead of as the JVM leaves it at the throw.
         // Returning through every caller costs such a method's loops a second exit (what unwinding was for).
-        boolean unwinds = rules.sweep() == DerivativeRules.Sweep.REVERSE && !copiesBack(entryRef, written.keySet());
+        boolean unwinds = (rules.sweep() == DerivativeRules.Sweep.REVERSE
+                || rules.sweep() == DerivativeRules.Sweep.SECOND_ORDER) && !copiesBack(entryRef, written.keySet());
         try (IrModule module = new IrModule(moduleName, statics, unwinds,
                 rules.sweep() == DerivativeRules.Sweep.FORWARD, constantLoopArrays)) {
             LoweredFunctions functions = new LoweredFunctions(module, classes, returned);
@@ -277,12 +279,15 @@ public final class BytecodeLowering {
             fields.add(new FieldParameter(field, llvmIndex));
             llvmIndex += field.type().llvmTypes().size();
         }
+        java.util.Set<Integer> arrays = new java.util.HashSet<>();
         java.util.Set<Integer> floatingArrays = new java.util.HashSet<>();
+        parameters.stream().filter(p -> p.type().isArray()).forEach(p -> arrays.add(p.llvmIndex()));
+        fields.stream().filter(f -> f.field().type().isArray()).forEach(f -> arrays.add(f.llvmIndex()));
         parameters.stream().filter(p -> isFloatingArray(p.type())).forEach(p -> floatingArrays.add(p.llvmIndex()));
         fields.stream().filter(f -> isFloatingArray(f.field().type())).forEach(f -> floatingArrays.add(f.llvmIndex()));
+        ScratchArrays.Found found = ScratchArrays.of(entry.callee().function(), arrays, floatingArrays, methods);
         return new EntryPoint(entry.symbol(), ref.owner(), ref.name(), ref.descriptor(), parameters, returnType,
-                javaParameters, fields, entry.signature().returnType(),
-                ScratchArrays.of(entry.callee().function(), floatingArrays, methods));
+                javaParameters, fields, entry.signature().returnType(), found.written(), found.stateful());
     }
 
     private static boolean isFloatingArray(JavaType type) {

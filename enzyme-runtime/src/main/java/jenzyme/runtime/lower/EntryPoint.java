@@ -21,11 +21,16 @@ import java.util.stream.Collectors;
  * that compiled code writes with computed values and reads back, with where it writes them ({@link ScratchArrays}).
  * When such a one-dimensional array is Const, its derivative request marks it scratch so that the path through it is
  * kept ({@code jenzyme.runtime.ad.Argument#scratch}); a two-dimensional one is refused Const.
+ *
+ * <p>{@code statefulArrays}: the LLVM indices of the arrays of any element type (parameters, their records'
+ * components, static fields) that compiled code stores anything into and also reads, also found by {@link
+ * ScratchArrays}: state that a second run of the method starts from changed by the first (an accumulator, a counter
+ * {@code calls[0]++}), which a Jacobian's sweeps restore.
  */
 public record EntryPoint(String symbol, String ownerInternalName, String methodName, String descriptor,
                          List<NativeParameter> parameters, JavaType returnType, List<JavaParameter> declared,
                          List<FieldParameter> fields, Shape result,
-                         java.util.Map<Integer, WrittenArray> writtenArrays)
+                         java.util.Map<Integer, WrittenArray> writtenArrays, java.util.Set<Integer> statefulArrays)
         implements java.io.Serializable {
 
     /** A parameter as the user wrote it: its native parameters are {@code parameters[first, first + leaves)}. */
@@ -47,6 +52,7 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
         declared = List.copyOf(declared);
         fields = List.copyOf(fields);
         writtenArrays = java.util.Map.copyOf(writtenArrays);
+        statefulArrays = java.util.Set.copyOf(statefulArrays);
     }
 
     /** An entry point none of whose arrays compiled code writes and reads back. */
@@ -54,7 +60,7 @@ public record EntryPoint(String symbol, String ownerInternalName, String methodN
                       List<NativeParameter> parameters, JavaType returnType, List<JavaParameter> declared,
                       List<FieldParameter> fields, Shape result) {
         this(symbol, ownerInternalName, methodName, descriptor, parameters, returnType, declared, fields, result,
-                java.util.Map.of());
+                java.util.Map.of(), java.util.Set.of());
     }
 
     /** Where compiled code writes a computed value into an array it also reads: the method and the line. */

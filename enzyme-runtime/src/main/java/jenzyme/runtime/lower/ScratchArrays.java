@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 import jenzyme.runtime.llvm.IrBuilder;
 import jenzyme.runtime.llvm.IrQueries;
@@ -39,21 +40,37 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * it). A store of a non-constant double or float through it writes it, a double or float load reads it. Stored anywhere else than a local slot (a row table, a record in memory), it is
  * taken as written and read: a scratch array is only slower than a Const one, never wrong. Read before written counts
  * as read too (a buffer whose old values are read first), for the same reason.
+ *
+ * <p>The same walk finds, among arrays of every element type, those compiled code stores anything into (constants
+ * and integers too: a counter {@code calls[0]++}) and also reads: {@link EntryPoint#statefulArrays}, the state a
+ * second run of the method would find changed by the first, which a Jacobian's sweeps restore.
  */
 final class ScratchArrays {
 
     /**
-     * What compiled code does with one array: writes computed values ({@code written}: the first such store found,
-     * or null), reads values, returns it.
+     * What compiled code does with one array: writes computed floating values ({@code written}: the first such store
+     * found, or null), reads floating values, returns it; stores any value into it, loads any value from it.
      */
-    private record Effects(LLVMValueRef written, boolean read, boolean returned) {
-        static final Effects NONE = new Effects(null, false, false);
+    private record Effects(LLVMValueRef written, boolean read, boolean returned, boolean stored, boolean loaded) {
+        static final Effects NONE = new Effects(null, false, false, false, false);
+        static final Effects RETURNED = new Effects(null, false, true, false, false);
+
+        /** Kept where the walk cannot follow it: taken as written (by {@code store}) and read. */
+        static Effects worst(LLVMValueRef store) {
+            return new Effects(store, true, false, true, true);
+        }
 
         Effects or(Effects other) {
             return new Effects(written != null ? written : other.written, read || other.read,
-                    returned || other.returned);
+                    returned || other.returned, stored || other.stored, loaded || other.loaded);
         }
     }
+
+    /**
+     * What the walk found among the candidate arrays: those written with computed floating values and read ({@link
+     * EntryPoint#writtenArrays}), and those stored into and read at all ({@link EntryPoint#statefulArrays}).
+     */
+    record Found(Map<Integer, EntryPoint.WrittenArray> written, Set<Integer> stateful) {}
 
     /** The metadata kind tagging an element store with its source line ({@link #tagLine}). */
     private static final String LINE = "jenzyme.line";
@@ -64,22 +81,27 @@ final class ScratchArrays {
     private ScratchArrays() {}
 
     /**
-     * Of {@code candidates} (LLVM parameter indices of {@code entry}), those written with computed values and read,
-     * each with where it is written; {@code methods} names a lowered function's method by its symbol.
+     * Of {@code candidates} (LLVM parameter indices of {@code entry}'s arrays), those stored into and read, and of
+     * the {@code floating} ones those written with computed values and read, each with where it is written; {@code
+     * methods} names a lowered function's method by its symbol.
      */
-    static Map<Integer, EntryPoint.WrittenArray> of(LLVMValueRef entry, Set<Integer> candidates,
-                                                    Function<String, MethodRef> methods) {
+    static Found of(LLVMValueRef entry, Set<Integer> candidates, Set<Integer> floating,
+                    Function<String, MethodRef> methods) {
         ScratchArrays arrays = new ScratchArrays();
         Map<Integer, EntryPoint.WrittenArray> written = new TreeMap<>();
+        Set<Integer> stateful = new TreeSet<>();
         for (int index : candidates) {
             Effects effects = arrays.parameter(entry, index, false);
-            if (effects.written() != null && effects.read()) {
+            if (effects.stored() && effects.loaded()) {
+                stateful.add(index);
+            }
+            if (floating.contains(index) && effects.written() != null && effects.read()) {
                 LLVMValueRef store = effects.written();
                 written.put(index, new EntryPoint.WrittenArray(methods.apply(IrQueries.name(IrQueries.functionOf(
                         store))), (int) IrQueries.tagOf(store, LINE).orElse(-1)));
             }
         }
-        return written;
+        return new Found(written, stateful);
     }
 
     /** Tags an element store with its source line ({@link EntryPoint.WrittenArray#line()}). */
@@ -144,20 +166,20 @@ final class ScratchArrays {
                         if (IrQueries.isPointer(user)) {
                             reached(user, false); // a row of a two-dimensional array
                         } else {
-                            add(new Effects(null, IrQueries.isFloating(user), false));
+                            add(new Effects(null, IrQueries.isFloating(user), false, false, true));
                         }
                     }
                     case LLVMStore -> {
                         LLVMValueRef stored = IrQueries.operand(user, 0);
                         if (!sameValue(stored, value)) {
                             boolean computed = IrQueries.isFloating(stored) && !IrQueries.isFloatingConstant(stored);
-                            add(new Effects(computed ? user : null, false, false));
+                            add(new Effects(computed ? user : null, false, false, true, false));
                         } else {
                             keptIn(IrQueries.operand(user, 1), user);
                         }
                     }
                     case LLVMCall -> passed(user, value, false);
-                    case LLVMRet -> add(new Effects(null, false, true));
+                    case LLVMRet -> add(Effects.RETURNED);
                     default -> { } // comparisons, lengths: nothing read or written
                 }
             }
@@ -172,7 +194,7 @@ final class ScratchArrays {
                 } else if (IrQueries.opcode(user) == LLVMCall) {
                     passed(user, slot, true);
                 } else if (IrQueries.opcode(user) == LLVMStore && sameValue(IrQueries.operand(user, 0), slot)) {
-                    add(new Effects(user, true, false)); // the slot's address kept in memory: assume the worst
+                    add(Effects.worst(user)); // the slot's address kept in memory: assume the worst
                 }
             }
         }
@@ -186,7 +208,7 @@ final class ScratchArrays {
             if (IrQueries.isAlloca(base)) {
                 reached(base, true);
             } else {
-                add(new Effects(store, true, false));
+                add(Effects.worst(store));
             }
         }
 
@@ -205,7 +227,8 @@ final class ScratchArrays {
                     if (inCallee.returned() && !slot) {
                         reached(call, false);
                     }
-                    add(new Effects(inCallee.written(), inCallee.read(), false));
+                    add(new Effects(inCallee.written(), inCallee.read(), false, inCallee.stored(),
+                            inCallee.loaded()));
                 }
             }
         }

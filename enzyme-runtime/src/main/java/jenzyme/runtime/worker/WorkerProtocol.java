@@ -31,7 +31,9 @@ final class WorkerProtocol {
                 .with("ad_before_opt", Boolean.toString(options.adBeforeOptimisation()))
                 .with("dump_ir", Boolean.toString(options.dumpIr()))
                 .with("fast_math", Boolean.toString(options.fastMath()))
-                .with("tape_math", Boolean.toString(options.tapeMathResults()));
+                .with("tape_math", Boolean.toString(options.tapeMathResults()))
+                .with("runtime_activity", Boolean.toString(options.runtimeActivity()))
+                .with("defer_failure_checks", Boolean.toString(options.deferFailureChecks()));
         if (options.wrapperSymbol().isPresent()) {
             frame = frame.with("wrapper", options.wrapperSymbol().get());
         }

@@ -37,7 +37,8 @@ class WorkerProtocolTest {
                 Map.entry("mode", "forward"), Map.entry("width", "4"),
                 Map.entry("args", "const:i32*,dup:double,dupnoneed:float*"), Map.entry("return", "dup"),
                 Map.entry("primal", "false"), Map.entry("ad_before_opt", "false"), Map.entry("dump_ir", "false"),
-                Map.entry("fast_math", "false"), Map.entry("tape_math", "true")), withoutWrapper(frame));
+                Map.entry("fast_math", "false"), Map.entry("tape_math", "true"),
+                Map.entry("runtime_activity", "false"), Map.entry("defer_failure_checks", "false")), withoutWrapper(frame));
         assertEquals("df", frame.field("wrapper").orElseThrow());
         assertArrayEquals(BITCODE, frame.section("bitcode").orElseThrow());
     }

@@ -41,14 +41,22 @@ public final class JacobianStubs {
         String intoSignature = "void " + name + "_jac_into(" + call.parameterList()
                 + (call.parameters.isEmpty() ? "" : ", ") + "double[][] jacobian)";
         String signature = "double[][] " + name + "_jac(" + call.parameterList() + ")";
-        String holderSource = BindingStubs.holderClass(holder, into, CopiedObjects.buffers(copied));
+        // The evaluator's arguments go in a per-thread array, not a new Object[] per call: Jacobian.into copies
+        // what it needs from them before its first sweep (and its own per-thread scratch rules out nesting anyway).
+        String holderSource = BindingStubs.holderClass(holder, into, CopiedObjects.buffers(copied)
+                + "    static final ThreadLocal<Object[]> ARGUMENTS$ = ThreadLocal.withInitial(() -> new Object["
+                + leaves.size() + "]);\n");
+        StringBuilder arguments = new StringBuilder("    Object[] arguments$ = " + holder + ".ARGUMENTS$.get();\n");
+        for (int k = 0; k < leaves.size(); k++) {
+            arguments.append("    arguments$[").append(k).append("] = ").append(leaves.get(k)).append(";\n");
+        }
         String check = BindingStubs.receiverCheck(holderSource, receiver, entry);
         String source = holderSource
                 + intoSignature + " {\n" + check + BindingStubs.objectChecks(entry, receiver, List.of())
-                + CopiedObjects.buffered(copied, holder, BindingStubs.guarded(holder
-                        + ".H.invokeExact(jacobian, new Object[] {" + String.join(", ", leaves) + "});")) + "}\n";
+                + CopiedObjects.buffered(copied, holder, arguments + BindingStubs.guarded(holder
+                        + ".H.invokeExact(jacobian, arguments$);")) + "}\n";
         // the copied objects' leaves and the written arrays: what a JVM call to size the result would write
-        if (entry.returnsArray() && !jacobian.shape().restoredBetweenSweeps().isEmpty()) {
+        if (entry.returnsArray() && jacobian.shape().restoresState()) {
             return new BindingStubs.Stubs(source, List.of(intoSignature));
         }
         source += signature + " {\n" + check + "    double[][] jacobian = new double[" + rows + "][" + x + "];\n    "

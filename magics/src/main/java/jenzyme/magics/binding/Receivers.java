@@ -100,7 +100,8 @@ public final class Receivers {
                 entry.descriptor(), entry.parameters().stream().map(p -> new NativeParameter(rename(p.name(), variable),
                         p.type(), p.llvmIndex())).toList(), entry.returnType(), entry.declared().stream()
                         .map(p -> new EntryPoint.JavaParameter(rename(p.name(), variable), p.shape(), p.first()))
-                        .toList(), entry.fields(), entry.result(), entry.writtenArrays());
+                        .toList(), entry.fields(), entry.result(), entry.writtenArrays(),
+                entry.statefulArrays());
     }
 
     /**
