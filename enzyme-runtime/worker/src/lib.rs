@@ -21,3 +21,4 @@ pub mod serve;
 pub mod spec;
 pub mod vector_variants;
 pub mod wrapper;
+pub mod zeroing_polls;

@@ -12,8 +12,8 @@
 //! The sum runs in the original order, so fission alone changes no bits; the tolerance comes from the vectorised
 //! reduction and libmvec (docs/DERIVATIVES.md). The buffer is `malloc`ed before the loop and freed after the map;
 //! a failure or interrupt inside the loop unwinds through the JIT's checked allocator, which frees it with the
-//! call's other blocks. Neither the map loop nor its reverse (reverse_polls) has an interrupt poll: each does a few
-//! operations per element that the polled loop wrote.
+//! call's other blocks. The map loop runs in chunks, each after a copy of the loop's interrupt poll ([`chunks`]); the
+//! map loop itself polls nowhere, nor does its reverse (reverse_polls), which would keep them scalar.
 //!
 //! `./bench`'s LogReg 10^4 x 32 gradient (X, y Const), `--rounds 11` at load 4-7, relative to the strict gradient:
 //! `--fast-math` 0.667 -> 0.389, JAX `jit(grad)` 0.408 (docs/DERIVATIVES.md). Only reverse-mode requests are split.
@@ -25,14 +25,21 @@ use llvm_sys::prelude::*;
 use llvm_sys::{LLVMIntPredicate, LLVMOpcode, LLVMTypeKind};
 
 use crate::llvm::{self, Module};
+mod chunks;
 mod precompute;
 mod rewrite;
 
 use crate::cfg::{loop_body, loop_headers, predecessors, successors, users};
 
 pub(crate) const VECTOR_VARIANTS: &str = "vector-function-abi-variant";
-/// The map loop's blocks are `fission.map` etc. (reverse_polls leaves their reverse without a poll).
+/// The blocks of the loops fission adds are `fission.map`, `fission.pre`, `fission.chunk` etc.
 pub const MAP_PREFIX: &str = "fission.";
+
+/// Whether a block fission added belongs to a loop without a poll of its own (a map or precomputing loop, not the
+/// chunk loop around it): reverse_polls leaves such a loop's reverse without a poll.
+pub fn unpolled(block_name: &str) -> bool {
+    block_name.starts_with(MAP_PREFIX) && !block_name.starts_with(chunks::CHUNK_PREFIX)
+}
 
 /// Splits every loop of the module that fits (see the module comment), then moves each loop's remaining
 /// counter-only maths into a loop of its own ([`precompute`]); returns how many loops changed, by either. In this
@@ -85,15 +92,18 @@ struct Plan {
     /// The instructions computed from `seed` alone that `term` needs, operands before users.
     slice: Vec<LLVMValueRef>,
     kinds: HashMap<LLVMValueRef, Pure>,
+    /// The loop's interrupt poll, copied into the map's chunk loop.
+    poll: Option<LLVMValueRef>,
 }
 
 impl Plan {
     unsafe fn find(header: LLVMBasicBlockRef, latch: LLVMBasicBlockRef, body: HashSet<LLVMBasicBlockRef>) -> Option<Plan> {
         let (preheader, exit, counter, trip_count) = counted_loop(header, latch, &body)?;
         let (sum, next_sum, term) = running_sum(header, latch, &body)?;
+        let poll = chunks::interrupt_poll(&body);
         let mut plan = Plan {
             body, preheader, latch, exit, counter, trip_count, sum, next_sum, term,
-            seed: std::ptr::null_mut(), slice: Vec::new(), kinds: HashMap::new(),
+            seed: std::ptr::null_mut(), slice: Vec::new(), kinds: HashMap::new(), poll,
         };
         plan.choose_seed(header)?;
         Some(plan)

@@ -1,7 +1,7 @@
 //! One request, start to end: parse and verify → check the request against the function → pre-AD optimisation
 //! (O2 without loop vectorisation/SLP/unrolling) → long blocks cut into functions → expensive math results marked
 //! for the tape → Enzyme → remove `preprocess_*`
-//! clones → failure checks made inlinable → interrupt polls in reverse loops → C-ABI wrapper → O3 (without SLP unless
+//! clones → failure checks made inlinable → interrupt polls in reverse loops and large zeroings → C-ABI wrapper → O3 (without SLP unless
 //! --fast-math) →
 //! verify → bitcode. Each phase is timed; the first failure names its phase. Called by `serve` (framed protocol)
 //! and `cli`.
@@ -23,6 +23,7 @@ use crate::reverse_polls;
 use crate::spec::{Activity, ArgType, DiffRequest, Mode, Scalar};
 use crate::vector_variants;
 use crate::wrapper::{self, Layout};
+use crate::zeroing_polls;
 
 /// The phases a request goes through, in order; `Internal` is a bug in the worker caught at the top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +128,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
         failure_checks::inline_after_ad(&module);
     }
     reverse_polls::insert(&module);
+    zeroing_polls::insert(&module);
     wrapper::emit(&module, request, &layout, derivative.function).map_err(fail(Phase::Enzyme))?;
     if !request.options.keep_function {
         llvm::make_internal(function); // O3 deletes it unless the wrapper still calls it

@@ -48,7 +48,8 @@ pub fn insert(module: &Module) -> usize {
         .flat_map(cfg::loop_headers)
         .filter(|(header, _)| block_name(*header).starts_with(REVERSE_BLOCK_PREFIX))
         .filter(|(header, latches)| {
-            !reverses_only(*header, latches, UNCHECKED_PREFIX) && !reverses_only(*header, latches, loop_fission::MAP_PREFIX)
+            !reverses_only(*header, latches, |f| f.starts_with(UNCHECKED_PREFIX))
+                && !reverses_only(*header, latches, loop_fission::unpolled)
         })
         .map(|(header, _)| header)
         .collect();
@@ -81,18 +82,18 @@ pub fn insert(module: &Module) -> usize {
 /// the loop from vectorising (a second exit), and with it Enzyme's shadow updates paired into overlapping 16-byte
 /// stores that stall store forwarding every iteration (Rosenbrock n = 1000: 4.5 us against 1.95 without).
 ///
-/// The reverse of a `--fast-math` map loop (`loop_fission`, blocks `fission.map...`) has no poll either: it does a
-/// few operations per element of a buffer whose every element the polled loop before it wrote, and a poll would keep
-/// it scalar (LogReg: one exp per row, not four at a time).
-fn reverses_only(header: LLVMBasicBlockRef, latches: &[LLVMBasicBlockRef], forward_prefix: &str) -> bool {
+/// The reverse of a `--fast-math` map or precomputing loop (`loop_fission`, blocks `fission.map...`) has no poll
+/// either: it runs at most one chunk, and the reverse of the chunk loop around it (`fission.chunk...`) polls; a poll
+/// inside would keep it scalar (LogReg: one exp per row, not four at a time).
+fn reverses_only(header: LLVMBasicBlockRef, latches: &[LLVMBasicBlockRef], forward: impl Fn(&str) -> bool) -> bool {
     let body = cfg::loop_body(header, latches);
-    body.iter().all(|block| reverses(&block_name(*block), forward_prefix))
+    body.iter().all(|block| reverses(&block_name(*block), &forward))
 }
 
 /// Enzyme names the reverse of block `X` `invertX`, and adds `incinvertX` (the counter step) and `invertX_phi...`.
-fn reverses(name: &str, forward_prefix: &str) -> bool {
+fn reverses(name: &str, forward: impl Fn(&str) -> bool) -> bool {
     let name = name.strip_prefix("inc").unwrap_or(name);
-    name.strip_prefix(REVERSE_BLOCK_PREFIX).is_some_and(|forward| forward.starts_with(forward_prefix))
+    name.strip_prefix(REVERSE_BLOCK_PREFIX).is_some_and(forward)
 }
 
 fn block_name(block: LLVMBasicBlockRef) -> String {
@@ -101,7 +102,13 @@ fn block_name(block: LLVMBasicBlockRef) -> String {
 }
 
 /// `void jenzyme.reverse_poll()`: if the flag is raised, call the unwinder (cold); internal and always inlined.
-unsafe fn define_poll(module: LLVMModuleRef, flag: LLVMValueRef) -> LLVMValueRef {
+/// Defined once per module (zeroing_polls calls it too).
+pub(crate) unsafe fn define_poll(module: LLVMModuleRef, flag: LLVMValueRef) -> LLVMValueRef {
+    let poll_name = CString::new(POLL).unwrap();
+    let defined = LLVMGetNamedFunction(module, poll_name.as_ptr());
+    if !defined.is_null() {
+        return defined;
+    }
     let context = LLVMGetModuleContext(module);
     let void = LLVMVoidTypeInContext(context);
     let i32_type = LLVMInt32TypeInContext(context);
@@ -113,7 +120,6 @@ unsafe fn define_poll(module: LLVMModuleRef, flag: LLVMValueRef) -> LLVMValueRef
         llvm::set_function_attribute(unwind, "cold", true);
         llvm::set_function_attribute(unwind, "nounwind", true);
     }
-    let poll_name = CString::new(POLL).unwrap();
     let poll = LLVMAddFunction(module, poll_name.as_ptr(), void_fn);
     LLVMSetLinkage(poll, LLVMLinkage::LLVMInternalLinkage);
     llvm::set_function_attribute(poll, "alwaysinline", true);

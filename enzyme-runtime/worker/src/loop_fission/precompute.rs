@@ -9,7 +9,7 @@
 //!
 //! Same operations on the same operands, so the split alone changes no bits. The buffers are `malloc`ed before the
 //! new loop and freed on the loop's way out; a failure inside the loop unwinds through the JIT's checked allocator,
-//! which frees them. The new loop does not poll for interrupts (a few operations per iteration, as the map loop).
+//! which frees them. The new loop polls for interrupts once per chunk ([`super::chunks`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,6 +17,7 @@ use llvm_sys::core::*;
 use llvm_sys::prelude::*;
 use llvm_sys::{LLVMIntPredicate, LLVMOpcode, LLVMTypeKind};
 
+use super::chunks::{interrupt_poll, Chunks};
 use super::rewrite::{declared, own_preheader, retarget_phis, widened};
 use super::{counted_loop, dominates, has_vector_variants, incoming_from, is_pure_call, MAP_PREFIX};
 use crate::cfg::{loop_body, loop_headers, users};
@@ -47,6 +48,8 @@ struct Hoist {
     roots: Vec<LLVMValueRef>,
     /// The in-loop instructions the roots are computed from, operands before users.
     slice: Vec<LLVMValueRef>,
+    /// The loop's interrupt poll, copied into the new loop's chunk loop.
+    poll: Option<LLVMValueRef>,
 }
 
 unsafe fn find_in(function: LLVMValueRef) -> Option<Hoist> {
@@ -115,7 +118,7 @@ impl Hoist {
         if roots.is_empty() {
             return None;
         }
-        Some(Hoist { header, preheader, latch, exit, counter, trip_count, roots, slice })
+        Some(Hoist { header, preheader, latch, exit, counter, trip_count, roots, slice, poll: interrupt_poll(body) })
     }
 
     unsafe fn apply(mut self, module: LLVMModuleRef) {
@@ -146,7 +149,9 @@ impl Hoist {
         let buffers: Vec<LLVMValueRef> = self.roots.iter()
             .map(|_| LLVMBuildCall2(builder, malloc_type, malloc, &mut bytes, 1, c"fission.pre.buffer".as_ptr()))
             .collect();
-        LLVMBuildBr(builder, pre);
+        let chunks = self.poll.map(|poll| Chunks::around(context, builder, poll, start, pre, own, count));
+        LLVMPositionBuilderAtEnd(builder, start);
+        LLVMBuildBr(builder, chunks.as_ref().map_or(pre, |c| c.header));
 
         LLVMPositionBuilderAtEnd(builder, pre);
         let k = LLVMBuildPhi(builder, i64_type, c"fission.pre.k".as_ptr());
@@ -169,10 +174,11 @@ impl Hoist {
             LLVMBuildStore(builder, copies[root], slot);
         }
         let next_k = LLVMBuildNUWAdd(builder, k, LLVMConstInt(i64_type, 1, 0), c"fission.pre.k.next".as_ptr());
-        let finished = LLVMBuildICmp(builder, LLVMIntPredicate::LLVMIntEQ, next_k, count, c"".as_ptr());
-        LLVMBuildCondBr(builder, finished, own, pre);
-        let (mut zero, mut from_start) = (LLVMConstInt(i64_type, 0, 0), start);
-        LLVMAddIncoming(k, &mut zero, &mut from_start, 1);
+        let (end, leave) = chunks.as_ref().map_or((count, own), |c| (c.end, c.latch));
+        let finished = LLVMBuildICmp(builder, LLVMIntPredicate::LLVMIntEQ, next_k, end, c"".as_ptr());
+        LLVMBuildCondBr(builder, finished, leave, pre);
+        let (mut first_k, mut entry) = chunks.as_ref().map_or((LLVMConstInt(i64_type, 0, 0), start), |c| (c.base, c.header));
+        LLVMAddIncoming(k, &mut first_k, &mut entry, 1);
         let (mut next, mut from_pre) = (next_k, pre);
         LLVMAddIncoming(k, &mut next, &mut from_pre, 1);
 

@@ -1,5 +1,6 @@
 //! The rewrite of a loop that [`Plan::find`](super::Plan) matched: the scratch buffer, the store of the seed, the map
-//! loop (the slice copied with joins as selects and paired calls merged), the exit rerouted through it.
+//! loop (the slice copied with joins as selects and paired calls merged, run in polled chunks), the exit rerouted
+//! through it.
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -8,6 +9,7 @@ use llvm_sys::core::*;
 use llvm_sys::prelude::*;
 use llvm_sys::LLVMIntPredicate;
 
+use super::chunks::Chunks;
 use super::{incoming_from, Plan, Pure};
 use crate::cfg::{successors, users};
 
@@ -38,8 +40,9 @@ impl Plan {
         let start = LLVMInsertBasicBlockInContext(context, self.exit, c"fission.start".as_ptr());
         let map = LLVMInsertBasicBlockInContext(context, self.exit, c"fission.map".as_ptr());
         let done = LLVMInsertBasicBlockInContext(context, self.exit, c"fission.done".as_ptr());
+        let chunks = self.poll.map(|poll| Chunks::around(context, builder, poll, start, map, done, count));
         LLVMPositionBuilderAtEnd(builder, start);
-        LLVMBuildBr(builder, map);
+        LLVMBuildBr(builder, chunks.as_ref().map_or(map, |c| c.header));
         LLVMPositionBuilderAtEnd(builder, map);
         let k = LLVMBuildPhi(builder, i64_type, c"fission.k".as_ptr());
         let acc = LLVMBuildPhi(builder, double, c"fission.sum".as_ptr());
@@ -63,16 +66,19 @@ impl Plan {
             LLVMSetOperand(next_acc, i, if operand == self.sum { acc } else { emitted[&self.term] });
         }
         let next_k = LLVMBuildNUWAdd(builder, k, LLVMConstInt(i64_type, 1, 0), c"fission.k.next".as_ptr());
-        let finished = LLVMBuildICmp(builder, LLVMIntPredicate::LLVMIntEQ, next_k, count, c"".as_ptr());
-        LLVMBuildCondBr(builder, finished, done, map);
-        let mut zero = LLVMConstInt(i64_type, 0, 0);
-        let mut start_block = start;
-        LLVMAddIncoming(k, &mut zero, &mut start_block, 1);
+        let (end, leave) = chunks.as_ref().map_or((count, done), |c| (c.end, c.latch));
+        let finished = LLVMBuildICmp(builder, LLVMIntPredicate::LLVMIntEQ, next_k, end, c"".as_ptr());
+        LLVMBuildCondBr(builder, finished, leave, map);
+        let initial = incoming_from(self.sum, self.preheader);
+        let (mut first_k, mut initial_acc, mut entry) = match &chunks {
+            Some(c) => (c.base, c.carried(builder, initial, next_acc), c.header),
+            None => (LLVMConstInt(i64_type, 0, 0), initial, start),
+        };
+        LLVMAddIncoming(k, &mut first_k, &mut entry, 1);
         let mut map_block = map;
         let mut next_k_value = next_k;
         LLVMAddIncoming(k, &mut next_k_value, &mut map_block, 1);
-        let mut initial = incoming_from(self.sum, self.preheader);
-        LLVMAddIncoming(acc, &mut initial, &mut start_block, 1);
+        LLVMAddIncoming(acc, &mut initial_acc, &mut entry, 1);
         let mut next_acc_value = next_acc;
         LLVMAddIncoming(acc, &mut next_acc_value, &mut map_block, 1);
         LLVMPositionBuilderAtEnd(builder, done);

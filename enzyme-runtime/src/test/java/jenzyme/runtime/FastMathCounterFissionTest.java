@@ -13,8 +13,8 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
-import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.NativeMemoryProbe;
+import jenzyme.runtime.testing.SplitLoops;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,47 +29,6 @@ import org.junit.jupiter.api.Test;
  */
 class FastMathCounterFissionTest {
 
-    private static final String SOURCE = """
-            package demo;
-            public class Loops {
-                public static final double STEP = 1e-3;
-                public static double composite(double a, double b, double c, int n) {
-                    double x = a, s = 0;
-                    for (int k = 0; k < n; k++) {
-                        double t = k * STEP;
-                        x = x + STEP * (Math.sin(b * x + t) - c * Math.tanh(x) + Math.cos(a * t) * Math.exp(-c * t));
-                        s += Math.log1p(x * x) + Math.sqrt(1 + b * b * t) * Math.atan(x);
-                    }
-                    return s;
-                }
-                public static double oscillator(double a, double w, double damping, int n) {
-                    double x = a, v = 0, s = 0;
-                    for (int k = 0; k < n; k++) {
-                        v -= 0.01 * (w * x + damping * v);
-                        x += 0.01 * v;
-                        s += Math.exp(-0.001 * k) * Math.log1p(x * x);
-                    }
-                    return s;
-                }
-                public static double forced(double[] f, double w, int n) {
-                    double x = 1, s = 0;
-                    for (int k = 0; k < n; k++) {
-                        x += 0.01 * (f[k] * Math.cos(w * k * 0.01) - x);
-                        s += x * x;
-                    }
-                    return s;
-                }
-                public static double driven(double a, double omega, double damping, int n) {
-                    double x = a, v = 0, s = 0;
-                    for (int k = 0; k < n; k++) {
-                        v += 0.01 * (Math.sin(omega * k * 0.01) * Math.exp(-0.001 * k) - x - damping * v);
-                        x += 0.01 * v;
-                        s += x * x;
-                    }
-                    return s;
-                }
-            }
-            """;
     private static final DifferentiationOptions FAST = DifferentiationOptions.DEFAULT.withFastMath(true);
     private static final double EPS = Math.ulp(1.0);
     /** The map loop of the sum's maths, and the loop computing counter-only maths before the loop. */
@@ -81,7 +40,7 @@ class FastMathCounterFissionTest {
 
     @BeforeAll
     static void compile() {
-        classes = InMemoryJavac.compile("demo.Loops", SOURCE);
+        classes = SplitLoops.compile();
     }
 
     @Test
