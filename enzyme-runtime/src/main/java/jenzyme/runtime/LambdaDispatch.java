@@ -42,6 +42,9 @@ final class LambdaDispatch {
         /** The type of the handle of code compiled from {@code entry} (the unspecialised one has no lambda leaves). */
         MethodType type(EntryPoint entry);
 
+        /** Refuses, in the user's words, a specialisation this target cannot run right (before compiling it). */
+        default void check(EntryPoint specialised) {}
+
         /** The handle position of native parameter {@code p} of {@code entry}: what the ones before it take. */
         int position(EntryPoint entry, int p);
 
@@ -62,7 +65,13 @@ final class LambdaDispatch {
 
     /** {@code %autodiff}: the derivative of each specialisation in the mode and activities asked for. */
     private record DerivativeTarget(Pipeline pipeline, JavaMethod method, Mode mode, Map<String, Activity> overrides,
-                                    DifferentiationOptions options, int width) implements Target {
+                                    DifferentiationOptions options, int width,
+                                    java.util.function.Consumer<EntryPoint> checks) implements Target {
+        @Override
+        public void check(EntryPoint specialised) {
+            checks.accept(specialised);
+        }
+
         CallingConvention convention(EntryPoint entry) {
             return CallingConvention.of(entry, mode, overrides, options.primalReturn(), width);
         }
@@ -215,9 +224,17 @@ final class LambdaDispatch {
     static Derivative derivative(Pipeline pipeline, JitModule hub, JavaMethod method, EntryPoint unspecialised,
                                  Mode mode, Map<String, Activity> overrides, DifferentiationOptions options,
                                  int width) {
+        return derivative(pipeline, hub, method, unspecialised, mode, overrides, options, width, entry -> { });
+    }
+
+    /** {@link #derivative} whose specialisations {@code checks} may refuse before they are compiled. */
+    private static Derivative derivative(Pipeline pipeline, JitModule hub, JavaMethod method,
+                                         EntryPoint unspecialised, Mode mode, Map<String, Activity> overrides,
+                                         DifferentiationOptions options, int width,
+                                         java.util.function.Consumer<EntryPoint> checks) {
         CallingConvention generic = CallingConvention.of(unspecialised, mode, overrides, options.primalReturn(), width);
         LambdaDispatch dispatch = new LambdaDispatch(method, unspecialised, new DerivativeTarget(pipeline, method,
-                mode, Map.copyOf(overrides), options, width), options.fastMath(), hub);
+                mode, Map.copyOf(overrides), options, width, checks), options.fastMath(), hub);
         MethodHandle handle = hub.guard(dispatch.handle());
         return new Derivative(generic, new WrapperSignature(unspecialised.symbol(), generic.wrapperParameters(),
                 generic.slots()), handle, Map.of(), "", "", reached(method), hub, new byte[0]);
@@ -254,7 +271,10 @@ final class LambdaDispatch {
 
     /**
      * The Jacobian of a method taking lambdas: its forward and reverse derivatives dispatch on the lambdas a call
-     * passes, each compiled for a lambda site at its first call with it; its narrower forward derivatives too.
+     * passes, each compiled for a lambda site at its first call with it; its narrower forward derivatives too. The
+     * sweeps restore every array parameter ({@link jenzyme.runtime.ad.JacobianShape#restoredBetweenSweeps}); a
+     * specialisation writing and reading back what they cannot restore (an array a lambda captured, a static array)
+     * is refused at that first call ({@link jenzyme.runtime.ad.JacobianShape#refuseUnrestored}).
      */
     static Jacobian jacobian(Pipeline pipeline, JavaMethod method, EntryPoint unspecialised,
                              jenzyme.runtime.ad.JacobianOptions options, DifferentiationOptions how) {
@@ -263,16 +283,19 @@ final class LambdaDispatch {
         Derivative forward = null;
         Derivative reverse = null;
         try {
+            java.util.function.IntFunction<Derivative> forwardOfWidth = width -> derivative(pipeline,
+                    pipeline.lambdaHub(unspecialised), method, unspecialised, Mode.FORWARD, shape.activities(), how,
+                    width, shape::refuseUnrestored);
             if (options.mode().orElse(Mode.FORWARD) == Mode.FORWARD) {
-                forward = pipeline.differentiate(method, Mode.FORWARD, shape.activities(), how, options.width());
+                forward = forwardOfWidth.apply(options.width());
             }
             if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
-                reverse = pipeline.differentiate(method, Mode.REVERSE, shape.activities(), how, 1);
+                reverse = derivative(pipeline, pipeline.lambdaHub(unspecialised), method, unspecialised, Mode.REVERSE,
+                        shape.activities(), how, 1, shape::refuseUnrestored);
             }
             // Compressed like any Jacobian: the tracer follows the lambdas' calls (their specialisations use no rules).
             return new Jacobian(shape, forward, reverse, options.dense() ? null : method.classes(), method.classes(),
-                    java.util.Set.of(),
-                    width -> pipeline.differentiate(method, Mode.FORWARD, shape.activities(), how, width));
+                    java.util.Set.of(), forwardOfWidth);
         } catch (RuntimeException e) {
             if (forward != null) {
                 forward.close();
@@ -340,6 +363,7 @@ final class LambdaDispatch {
             return fastMath ? lowered.withFastMath() : lowered;
         };
         LoweredModule lowered = lowering.with(java.util.Set.of());
+        target.check(lowered.entry());
         MethodHandle adapted = adapt(target.compile(lowered, lowering, hub), lowered.entry(), entryLambdas);
         specialised.put(key, adapted);
         return adapted;

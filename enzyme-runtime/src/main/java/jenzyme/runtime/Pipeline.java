@@ -296,7 +296,7 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /** What holds the code compiled per lambda site: closing it frees them all. */
-    private JitModule lambdaHub(EntryPoint unspecialised) {
+    JitModule lambdaHub(EntryPoint unspecialised) {
         return jit.add(unspecialised.symbol() + ".lambdas", BytecodeLowering.emptyModule(unspecialised.symbol()),
                 false);
     }

@@ -466,18 +466,25 @@ class EverydaySnippetsTest {
     }
 
     @Test
-    void aParameterWhoseGradientNameWouldBeAKeywordIsRefusedInWords() throws Throwable {
-        // a record parameter called o: its gradient component would be do (JShell rejected the stubs and the magic
-        // said its own holder class "would replace your declaration of springEnergy$reverse")
-        cells.run("double springEnergy(Oscillator o, double x) { return 0.5 * o.k() * x * x + o.m(); }");
-        String refusal = cells.refusal("%autodiff reverse springEnergy");
-        assertTrue(refusal.contains("the parameter o of springEnergy would give its binding the name do, a Java keyword;"
-                + " rename the parameter (e.g. o1)"), refusal);
-        // its tangent is called to, which is fine: forward mode binds (k·x·tx + the tangent of m)
+    void parametersWhoseGeneratedNamesWouldBeKeywordsGetAnUnderscore() throws Throwable {
+        // a record parameter o: its gradient component would be do, and the tangent of ry would be try (JShell rejected
+        // the stubs and the magic said its own holder class "would replace your declaration of springEnergy$reverse")
+        cells.run("double springEnergy(Oscillator o, double ry) { return 0.5 * o.k() * ry * ry + o.m(); }");
+        cells.run("%autodiff reverse springEnergy");
+        // value 0.5 k ry^2 + m, d/dk = ry^2 / 2, d/dm = 1, d/dry = k ry at k = 2, m = 1, ry = 3
+        assertArrayEquals(new double[] {10, 4.5, 1, 6}, cells.numbers("springEnergy_grad(new Oscillator(2, 1), 3).value(),"
+                + " springEnergy_grad(new Oscillator(2, 1), 3).do_().k(), springEnergy_grad(new Oscillator(2, 1), 3).do_().m(),"
+                + " springEnergy_grad(new Oscillator(2, 1), 3).dry()"), 0.0);
         cells.run("%autodiff forward springEnergy");
+        // tangents to = (0, 0.5) and try_ = 1: ry^2/2 * 0 + 0.5 + k ry * 1
         assertArrayEquals(new double[] {10, 6.5}, cells.numbers("springEnergy_fwd(new Oscillator(2, 1), new Oscillator(0,"
                 + " 0.5), 3, 1).value(), springEnergy_fwd(new Oscillator(2, 1), new Oscillator(0, 0.5), 3, 1).dvalue()"),
                 0.0);
+        // the hvp direction of oid would be void: H = [[2x, 2 oid], [2 oid, 6x]] at oid = 1.5, x = 2, v = (1, 0.5)
+        cells.run("double bowl(double oid, double x) { return oid * oid * x + x * x * x; }");
+        cells.run("%autodiff hvp bowl");
+        assertArrayEquals(new double[] {5.5, 9}, cells.numbers("bowl_hvp(1.5, 1, 2, 0.5).hvoid(),"
+                + " bowl_hvp(1.5, 1, 2, 0.5).hvx()"), 1e-12);
     }
 
     /** A method of one {@code double[]} of four: reverse and forward against the JVM. */

@@ -30,6 +30,12 @@ class WrittenArrayJacobianStubsTest {
                 accumulate(x, acc, y);
                 return y;
             }
+            final class Buf { final double[] a; Buf(double[] a) { this.a = a; } }
+            void buffered(double[] x, Buf b, double[] y) {
+                double s = 0;
+                for (int i = 0; i < x.length; i++) s += x[i];
+                for (int i = 0; i < x.length; i++) { b.a[i] += x[i]; y[i] = b.a[i] * s; }
+            }
             double[] DRIFT = new double[20];
             int[] calls = {0};
             void drift(double[] x, double[] y) {
@@ -127,6 +133,22 @@ class WrittenArrayJacobianStubsTest {
                 assertEquals(calls0 + 1, cells.numbers("calls[0]")[0], 0, what + ": calls[0] counts the call once");
                 assertAnalytic(x, drift0, j, what + " _jac_into");
             }
+        }
+    }
+
+    @Test
+    void everySweepStartsFromAnObjectsArrayFieldAtEntry() throws Throwable {
+        for (String mode : new String[] {"forward --width 3", "reverse"}) {
+            cells.text("%autodiff jacobian buffered --mode " + mode + " --name buf");
+            cells.run("double[] bx = new double[20]; java.util.Arrays.setAll(bx, i -> Math.cos(i));");
+            cells.run("Buf bb = new Buf(new double[20]); java.util.Arrays.setAll(bb.a, i -> Math.sin(i));");
+            double[] x = cells.matrix("new double[][] {bx}")[0], a0 = cells.matrix("new double[][] {bb.a}")[0];
+            double[][] j = cells.matrix("buf_jac(bx, bb, new double[20])");
+            double[] a = cells.matrix("new double[][] {bb.a}")[0];
+            for (int i = 0; i < N; i++) {
+                assertEquals(a0[i] + x[i], a[i], 0, mode + ": bb.a[" + i + "] after one accumulation");
+            }
+            assertAnalytic(x, a0, j, mode + " buf_jac");
         }
     }
 

@@ -113,13 +113,16 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
      * stores into and reads ({@link EntryPoint#statefulArrays}: an in/out accumulator {@code acc[i] += x[i]}, a
      * counter {@code calls[0]++}, x or y updated in place). Each sweep runs the whole method, so without restoring
      * them the second sweep would read what the first wrote. Arrays only read, or only written, come out the same
-     * from every sweep and are not copied; nor is the hidden result array, which the method fills.
+     * from every sweep and are not copied; nor is the hidden result array, which the method fills. For a method
+     * taking lambdas, whose code is only known per lambda site, every one-dimensional array parameter is restored.
      */
     public Set<Integer> restoredBetweenSweeps() {
         Set<Integer> restored = new TreeSet<>(copiedLeaves());
+        boolean everyArray = takesLambdas(entry);
         for (int p = 0; p < entry.javaParameters().size(); p++) {
             NativeParameter parameter = entry.parameters().get(p);
-            if (parameter.type().isArray() && entry.statefulArrays().contains(parameter.llvmIndex())) {
+            if (parameter.type().isArray() && !parameter.type().isMatrix()
+                    && (everyArray || entry.statefulArrays().contains(parameter.llvmIndex()))) {
                 restored.add(p); // matrices are refused (refuseWrittenMatrices)
             }
         }
@@ -135,9 +138,47 @@ public record JacobianShape(EntryPoint entry, int input, int output) {
                 && entry.statefulArrays().contains(f.llvmIndex())).toList();
     }
 
-    /** Whether every sweep needs state restored: {@link #restoredBetweenSweeps} or {@link #restoredFields}. */
-    public boolean restoresState() {
-        return !restoredBetweenSweeps().isEmpty() || !restoredFields().isEmpty();
+    /**
+     * For a method taking lambdas ({@code entry} unspecialised): refuses the specialisation for a lambda site that
+     * writes and reads back what the sweeps do not restore, an array the lambda captured or a static array (or a
+     * two-dimensional array), naming it, rather than each sweep starting from the previous sweeps' writes.
+     *
+     * @throws DifferentiationException in the user's words
+     */
+    public void refuseUnrestored(EntryPoint specialised) {
+        refuseWrittenMatrices(specialised);
+        Set<String> parameters = new java.util.HashSet<>();
+        entry.parameters().forEach(p -> parameters.add(p.name()));
+        for (NativeParameter parameter : specialised.parameters()) {
+            if (parameter.type().isArray() && !parameters.contains(parameter.name())
+                    && specialised.statefulArrays().contains(parameter.llvmIndex())) {
+                throw refused(specialised, Messages.JACOBIAN_LAMBDA_STATE.format(parameter.name(),
+                        parameter.type().javaName()));
+            }
+        }
+        for (FieldParameter field : specialised.fields()) {
+            if (field.field().type().isArray() && specialised.statefulArrays().contains(field.llvmIndex())) {
+                throw refused(specialised, Messages.JACOBIAN_LAMBDA_STATE.format(field.field().javaName(),
+                        field.field().type().javaName()));
+            }
+        }
+    }
+
+    /** Whether the method takes lambdas (functional-interface parameters), as {@code LambdaDispatch} sees it. */
+    private static boolean takesLambdas(EntryPoint entry) {
+        return entry.declared().stream().anyMatch(p -> p.shape() instanceof jenzyme.runtime.lower.RecordShape shape
+                && shape.isFunctional());
+    }
+
+    /**
+     * Whether the method is known to write state a JVM call would change: an object from the JVM, an array parameter
+     * or a static array it writes and reads back. Not the parameters a method taking lambdas has restored only
+     * because its code is known per lambda site ({@link #restoredBetweenSweeps}): what such a site writes is not known
+     * before its first call.
+     */
+    public boolean writesState() {
+        return !copiedLeaves().isEmpty() || !restoredFields().isEmpty() || entry.javaParameters().stream()
+                .anyMatch(p -> p.type().isArray() && entry.statefulArrays().contains(p.llvmIndex()));
     }
 
     /**

@@ -35,6 +35,21 @@ public final class NativeMemoryProbe {
         }
     }
 
+    /**
+     * The least growth of malloc's bytes in use over {@code windows} runs of {@code window}: the JVM's own mallocs (its
+     * compilers' arenas, about 10 MB either way, more when a loaded machine delays compilation into the window) come
+     * and go, while a leak grows every window by the same amount.
+     */
+    public static long leastGrowth(int windows, Call window) throws Throwable {
+        long least = Long.MAX_VALUE;
+        for (int w = 0; w < windows; w++) {
+            long before = mallocInUse();
+            window.run();
+            least = Math.min(least, mallocInUse() - before);
+        }
+        return least;
+    }
+
     /** A call of compiled code (a gradient, a primal). */
     @FunctionalInterface
     public interface Call {

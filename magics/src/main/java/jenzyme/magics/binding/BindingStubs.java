@@ -158,8 +158,8 @@ public final class BindingStubs {
                 differentiated = true;
                 if (convention.hasShadow(p)) {
                     shadowed = true;
-                    handleArguments.add(RecordStubs.read(java.shape(), "d" + leaf.name()));
-                    String local = RecordStubs.local("d" + leaf.name());
+                    handleArguments.add(RecordStubs.read(java.shape(), GeneratedNames.prefixed("d", leaf.name())));
+                    String local = RecordStubs.local(GeneratedNames.prefixed("d", leaf.name()));
                     String array = RecordStubs.read(java.shape(), leaf.name());
                     // JShell compiles stubs without parameter names: the JVM's own NPE would say "<parameter1>"
                     allocations.add("if (" + array + " == null) throw new NullPointerException(\""
@@ -176,7 +176,7 @@ public final class BindingStubs {
             if (!differentiated) {
                 continue;
             }
-            String shadow = "d" + java.name();
+            String shadow = GeneratedNames.prefixed("d", java.name());
             components.add(type + " " + shadow);
             if (java.shape() instanceof JavaType) {
                 componentValues.add(gradientLeaves.get(java.name()));
@@ -350,7 +350,7 @@ public final class BindingStubs {
         return gradientLeaves.keySet().stream().sorted().map(leaf -> {
             String value = gradientLeaves.get(leaf);
             String text = value.contains("dActive$") ? value : "java.util.Arrays.toString(" + value + ")";
-            return "d" + leaf + " = \" + " + text + " + \"";
+            return GeneratedNames.prefixed("d", leaf) + " = \" + " + text + " + \"";
         }).collect(java.util.stream.Collectors.joining(", "));
     }
 

@@ -309,7 +309,6 @@ public final class CompilerSession {
         List<String> declared = GeneratedNames.declaredBy(stubs);
         try {
             stopIfInterrupted(null); // JShell would refuse the stubs, in its words
-            GeneratedNames.refuseKeywords(stubs.source(), parameters, target.text());
             generatedNames.check(base, target, declared, notebook::declares);
             // The same source reads the same call site: retargeting it (commit) is the whole binding.
             if (!stubs.source().equals(definedStubs.get(name)) || !declared.stream().allMatch(notebook::declares)) {

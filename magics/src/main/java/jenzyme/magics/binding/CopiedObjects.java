@@ -237,7 +237,7 @@ final class CopiedObjects {
                 continue;
             }
             ObjectLayout layout = layout(parameter);
-            String tangent = "t" + parameter.name(), array = local(tangent);
+            String tangent = GeneratedNames.prefixed("t", parameter.name()), array = local(tangent);
             if (!batched) {
                 in.add("double[] " + array + " = " + fields(layout, tangent, true) + ";");
                 out.add(writeBack(layout, tangent, array, true));
@@ -338,7 +338,7 @@ final class CopiedObjects {
             differentiated = true;
             String leafName = parameter.name();
             boolean numbers = leafName.equals(java.name());
-            String shadow = "d" + RecordStubs.local(leafName);
+            String shadow = RecordStubs.local(GeneratedNames.prefixed("d", leafName));
             String local = shadow + "$";
             handleArguments.add(shadow);
             intoParameters.add(parameter.type().javaName() + " " + shadow);
@@ -355,7 +355,7 @@ final class CopiedObjects {
             }
         }
         if (differentiated) {
-            components.add(java.shape().javaName() + " d" + java.name());
+            components.add(java.shape().javaName() + " " + GeneratedNames.prefixed("d", java.name()));
             componentValues.add(RecordStubs.construct(layout.shape(), java.name(), partials));
         }
     }

@@ -47,7 +47,7 @@ public final class ForwardStubs {
                 continue;
             }
             if (leafArguments(convention, java, handleArguments).any()) {
-                parameters.add(type + " t" + java.name());
+                parameters.add(type + " " + GeneratedNames.prefixed("t", java.name()));
                 tangents.add(java);
             }
         }
@@ -110,16 +110,16 @@ public final class ForwardStubs {
                     continue;
                 }
                 tangent = true;
-                String tangents = "t" + leaf.name();
+                String tangents = GeneratedNames.prefixed("t", leaf.name());
                 if (fields) {
-                    tangents = CopiedObjects.local("t" + java.name());
+                    tangents = CopiedObjects.local(GeneratedNames.prefixed("t", java.name()));
                     tangentObjects.add(java);
                 } else if (java.shape() instanceof jenzyme.runtime.lower.RecordShape) {
                     // the leaf of each of the N tangent records, gathered into the lanes BatchedForward takes
                     String suffix = leaf.name().substring(java.name().length());
                     List<String> lanes = new ArrayList<>();
                     for (int lane = 0; lane < width; lane++) {
-                        lanes.add(RecordStubs.read(java.shape(), "t" + java.name() + "[" + lane + "]" + suffix));
+                        lanes.add(RecordStubs.read(java.shape(), GeneratedNames.prefixed("t", java.name()) + "[" + lane + "]" + suffix));
                     }
                     tangents = "new " + leaf.type().javaName() + "[] {" + String.join(", ", lanes) + "}";
                 }
@@ -174,7 +174,7 @@ public final class ForwardStubs {
                 tangents.add(java);
             }
             if (tangent.any()) {
-                call.add(java.shape().javaName(), "t" + java.name());
+                call.add(java.shape().javaName(), GeneratedNames.prefixed("t", java.name()));
             }
         }
         List<EntryPoint.JavaParameter> copied = entry.declared().stream().filter(CopiedObjects::isCopied).toList();
@@ -232,8 +232,8 @@ public final class ForwardStubs {
             if (convention.hasShadow(p)) {
                 any = true;
                 ofFields |= fields;
-                handleArguments.add(fields ? CopiedObjects.local("t" + java.name())
-                        : RecordStubs.read(java.shape(), "t" + leaf));
+                handleArguments.add(fields ? CopiedObjects.local(GeneratedNames.prefixed("t", java.name()))
+                        : RecordStubs.read(java.shape(), GeneratedNames.prefixed("t", leaf)));
             }
         }
         return new Tangents(any, ofFields);
@@ -241,6 +241,6 @@ public final class ForwardStubs {
 
     /** {@code tq} of each object copied back among {@code tangents}. */
     private static List<String> tangentNames(List<EntryPoint.JavaParameter> tangents) {
-        return tangents.stream().filter(CopiedObjects::isCopied).map(java -> "t" + java.name()).toList();
+        return tangents.stream().filter(CopiedObjects::isCopied).map(java -> GeneratedNames.prefixed("t", java.name())).toList();
     }
 }

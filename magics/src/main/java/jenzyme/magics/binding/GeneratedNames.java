@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.lang.model.SourceVersion;
 import jenzyme.runtime.error.Messages;
 
 /**
@@ -17,9 +18,6 @@ import jenzyme.runtime.error.Messages;
 final class GeneratedNames {
 
     private static final Pattern TYPE = Pattern.compile("(?m)^(?:final class|record) ([^\\s(]+)");
-
-    /** What the stubs put before a parameter's name: its gradient (d), tangent (t), hvp direction (v) and result (hv). */
-    private static final List<String> PREFIXES = List.of("d", "t", "v", "hv");
 
     /** The binding that declared a name: its base, and what it differentiates or compiles. */
     private record Owner(String base, String target) {}
@@ -41,21 +39,19 @@ final class GeneratedNames {
     }
 
     /**
-     * Refuses a parameter of {@code target} whose prefixed name in {@code stubs} is a Java keyword: a record
-     * parameter {@code o} gives the gradient component {@code do}, which JShell rejected, and the magic then reported
-     * that its own holder class "would replace your declaration". Only a declaration of that name counts ({@code
-     * Oscillator do,}): a parameter {@code ry} is fine though the stubs hold {@code try}.
+     * The name the stubs give a parameter's gradient ({@code prefix} d), tangent (t), hvp direction (v) or result (hv):
+     * {@code prefix + name}, with {@code _} appended when that is a Java keyword or literal (a record parameter
+     * {@code o}: its gradient component {@code do_}, docs/MAGICS.md). JShell rejected {@code do}, and the magic then
+     * reported that its own holder class "would replace your declaration". {@code name} may be a leaf ({@code o.k}):
+     * only its first part is declared.
      */
-    static void refuseKeywords(String stubs, List<String> parameters, String target) {
-        for (String parameter : parameters) {
-            for (String prefix : PREFIXES) {
-                String name = prefix + parameter;
-                if (javax.lang.model.SourceVersion.isKeyword(name)
-                        && Pattern.compile("[\\w$>\\]]\\s+" + name + "\\s*[,)=;]").matcher(stubs).find()) {
-                    throw new IllegalArgumentException(Messages.NAME_IS_KEYWORD.format(parameter, target, name));
-                }
-            }
+    static String prefixed(String prefix, String name) {
+        int dot = name.indexOf('.');
+        String declared = prefix + (dot < 0 ? name : name.substring(0, dot));
+        if (SourceVersion.isKeyword(declared)) {
+            declared += "_";
         }
+        return dot < 0 ? declared : declared + name.substring(dot);
     }
 
     /**

@@ -56,7 +56,7 @@ public final class JacobianStubs {
                 + CopiedObjects.buffered(copied, holder, arguments + BindingStubs.guarded(holder
                         + ".H.invokeExact(jacobian, arguments$);")) + "}\n";
         // the copied objects' leaves and the written arrays: what a JVM call to size the result would write
-        if (entry.returnsArray() && jacobian.shape().restoresState()) {
+        if (entry.returnsArray() && jacobian.shape().writesState()) {
             return new BindingStubs.Stubs(source, List.of(intoSignature));
         }
         source += signature + " {\n" + check + "    double[][] jacobian = new double[" + rows + "][" + x + "];\n    "

@@ -29,6 +29,17 @@ class GeneratedNamesTest {
     }
 
     @Test
+    void aPrefixedNameThatIsAKeywordOrLiteralGetsAnUnderscoreOnItsDeclaredPart() {
+        assertEquals("do_", GeneratedNames.prefixed("d", "o"));
+        assertEquals("do_.k", GeneratedNames.prefixed("d", "o.k")); // a record leaf: the parameter is do_
+        assertEquals("try_", GeneratedNames.prefixed("t", "ry"));
+        assertEquals("true_", GeneratedNames.prefixed("t", "rue"));
+        assertEquals("void_", GeneratedNames.prefixed("v", "oid"));
+        assertEquals("dx", GeneratedNames.prefixed("d", "x"));
+        assertEquals("dry.ouble", GeneratedNames.prefixed("d", "ry.ouble")); // only the declared part counts
+    }
+
+    @Test
     void aNameOwnedByAnotherBindingIsRefusedTheSameBindingMayRebind() {
         GeneratedNames names = new GeneratedNames();
         names.check("f", F_ITSELF, List.of("FGradient", "f_grad"), n -> false);
