@@ -386,17 +386,52 @@ class EverydaySnippetsTest {
             String refusal = cells.refusal(call);
             assertTrue(refusal.contains("IllegalArgumentException: sigma must be positive"), refusal);
         }
-        // the message built from the value, as often written, is still refused: in words, the line quoted
+        // the message built from the value, as scientists write it: the JVM's exception with the JVM's message from
+        // every binding (-0.0, 1.0E-300 and -Infinity printed as Double.toString prints them)
         cells.run("""
                 double checkedScale(double x, double sigma) {
                     if (sigma <= 0) throw new IllegalArgumentException("sigma must be positive, got " + sigma);
                     return x / sigma;
                 }""");
-        String refusal = cells.refusal("%autodiff reverse checkedScale");
-        assertTrue(refusal.contains("throw new IllegalArgumentException (compiled code throws unchecked java.lang"
-                + " exceptions with a constant message"), refusal);
-        assertTrue(refusal.contains("if (sigma <= 0) throw new IllegalArgumentException(\"sigma must be positive, got \""
-                + " + sigma);"), refusal);
+        cells.run("""
+                double[] checkedTerms(double[] p) {
+                    if (p[1] <= 0) throw new IllegalArgumentException("sigma must be positive, got " + p[1]);
+                    double z = (0.5 - p[0]) / p[1];
+                    return new double[] {-Math.log(p[1]), -0.5 * z * z};
+                }""");
+        cells.run("""
+                double checkedLogLikelihood(double[] p) {
+                    if (p[1] <= 0) throw new IllegalArgumentException("sigma must be positive, got " + p[1]);
+                    double z = (0.5 - p[0]) / p[1];
+                    return -Math.log(p[1]) - 0.5 * z * z;
+                }""");
+        for (String magic : new String[] {"%jit checkedScale", "%autodiff reverse checkedScale",
+            "%autodiff forward checkedScale", "%autodiff jacobian checkedTerms", "%autodiff reverse checkedTerms",
+            "%autodiff forward checkedTerms", "%autodiff hvp checkedLogLikelihood"}) {
+            cells.run(magic);
+        }
+        for (String sigma : new String[] {"-0.5", "-0.0", "-1.0E-300", "Double.NEGATIVE_INFINITY"}) {
+            String p = "new double[] {0.2, " + sigma + "}";
+            String message = "IllegalArgumentException: sigma must be positive, got "
+                    + Double.toString(sigma.startsWith("Double") ? Double.NEGATIVE_INFINITY : Double.parseDouble(sigma));
+            for (String call : new String[] {"checkedScale_native(1.5, " + sigma + ")",
+                "checkedScale_grad(1.5, " + sigma + ")", "checkedScale_fwd(1.5, 1, " + sigma + ", 0)",
+                "checkedTerms_jac(" + p + ")", "checkedTerms_vjp(" + p + ", new double[] {1, 1})",
+                "checkedTerms_jvp(" + p + ", new double[] {1, 0})",
+                "checkedLogLikelihood_hvp(" + p + ", new double[] {1, 0})"}) {
+                String refusal = cells.refusal(call);
+                assertTrue(refusal.contains(message), call + ": " + refusal);
+                assertTrue(refusal.contains("), line 2:\n  ----> 2     if ("), call + ": " + refusal); // the guard's line
+            }
+        }
+        // where the guard passes, the derivatives are untouched by it: d(x/s) = (1/s, -x/s^2), J of the terms
+        cells.run("var scaled = checkedScale_grad(1.5, 0.6);");
+        double[] scaled = cells.numbers("scaled.value(), scaled.dx(), scaled.dsigma()");
+        assertArrayEquals(new double[] {1.5 / 0.6, 1 / 0.6, -1.5 / 0.36}, scaled, 1e-14);
+        double z = (0.5 - 0.2) / 0.6;
+        double[][] jacobian = cells.matrix("checkedTerms_jac(new double[] {0.2, 0.6})");
+        assertArrayEquals(new double[] {0, -1 / 0.6}, jacobian[0], 1e-14);
+        assertArrayEquals(new double[] {z / 0.6, z * z / 0.6}, jacobian[1], 1e-14);
     }
 
     @Test

@@ -236,87 +236,17 @@ public final class CallingConvention {
         return wrapper.arguments().get(entry.parameters().get(p).llvmIndex()).activity().hasShadow();
     }
 
-    /** For each wrapper parameter in order, where its value comes from. */
+    /** For each wrapper parameter in order, where its value comes from ({@link WrapperFeeds}). */
     public List<Feed> feeds() {
-        int[] positions = new int[entry.parameters().size()];
-        int next = 0;
-        for (int p = 0; p < positions.length; p++) {
-            positions[p] = next;
-            next += hasShadow(p) ? 2 : 1;
-        }
-        int out = next;
-        List<Feed> feeds = new ArrayList<>();
-        for (WrapperParameter parameter : wrapper.parameters()) {
-            if (parameter.role() == WrapperParameter.Role.OUT) {
-                feeds.add(new Feed(Feed.Kind.ARRAY, out));
-                continue;
-            }
-            if (parameter.argument() == EntryPoint.STATUS_PARAMETER_INDEX) {
-                feeds.add(new Feed(Feed.Kind.STATUS, -1));
-                continue;
-            }
-            int field = fieldAt(parameter.argument());
-            if (field >= 0) {
-                FieldParameter hidden = entry.fields().get(field);
-                feeds.add(fieldFeed(hidden.field().type(), parameter.argument() - hidden.llvmIndex(), field));
-                continue;
-            }
-            int p = javaParameterAt(parameter.argument());
-            boolean shadow = parameter.role() != WrapperParameter.Role.ARG;
-            JavaType type = entry.parameters().get(p).type();
-            feeds.add(shadow ? new Feed(type.isMatrix() ? Feed.Kind.ROWS : type.isArray() && width() == 1
-                    ? Feed.Kind.ARRAY : Feed.Kind.VALUE, positions[p] + 1)
-                    : feed(entry.parameters().get(p), parameter.argument(), positions[p]));
-        }
-        return feeds;
+        return WrapperFeeds.of(this);
     }
 
     /**
      * The primal's own convention, as the plain {@code %jit} binding calls the lowered function (no wrapper): the
-     * status block, then each Java parameter's LLVM parameters, {@link Feed} positions being the Java parameters',
-     * then the static fields it reads (FIELD_ feeds).
-     * The same rule as a derivative's primal arguments ({@link #feeds()}), so there is one layout for both.
+     * status block, then each Java parameter's LLVM parameters, then the static fields it reads ({@link WrapperFeeds}).
      */
     public static List<Feed> primalFeeds(EntryPoint entry) {
-        List<Feed> feeds = new ArrayList<>();
-        feeds.add(new Feed(Feed.Kind.STATUS, -1));
-        List<NativeParameter> parameters = entry.parameters();
-        for (int p = 0; p < parameters.size(); p++) {
-            NativeParameter parameter = parameters.get(p);
-            for (int llvm = parameter.llvmIndex(); llvm < parameter.llvmIndex() + parameter.llvmCount(); llvm++) {
-                feeds.add(feed(parameter, llvm, p));
-            }
-        }
-        // The static fields the code reads, after the Java parameters: positions are field indices.
-        for (int f = 0; f < entry.fields().size(); f++) {
-            JavaType type = entry.fields().get(f).field().type();
-            for (int offset = 0; offset < type.llvmTypes().size(); offset++) {
-                feeds.add(fieldFeed(type, offset, f));
-            }
-        }
-        return feeds;
-    }
-
-    /** LLVM parameter {@code offset} of static field {@code field} of type {@code type}, as {@link #feed} does it. */
-    private static Feed fieldFeed(JavaType type, int offset, int field) {
-        Feed.Kind kind = !type.isArray() ? Feed.Kind.FIELD_VALUE
-                : type.isMatrix() ? (offset == 0 ? Feed.Kind.FIELD_ROWS : offset == 1 ? Feed.Kind.FIELD_ROW_LENGTHS
-                        : Feed.Kind.FIELD_LENGTH)
-                : offset == 0 ? Feed.Kind.FIELD_ARRAY : Feed.Kind.FIELD_LENGTH;
-        return new Feed(kind, field);
-    }
-
-    /**
-     * LLVM parameter {@code llvmIndex} of Java parameter {@code java}: the value, an array's data or length, or a
-     * two-dimensional array's row table, row-length table or row count.
-     */
-    private static Feed feed(NativeParameter java, int llvmIndex, int position) {
-        int offset = llvmIndex - java.llvmIndex();
-        Feed.Kind kind = !java.type().isArray() ? Feed.Kind.VALUE
-                : java.type().isMatrix() ? (offset == 0 ? Feed.Kind.ROWS : offset == 1 ? Feed.Kind.ROW_LENGTHS
-                        : Feed.Kind.LENGTH)
-                : offset == 0 ? Feed.Kind.ARRAY : Feed.Kind.LENGTH;
-        return new Feed(kind, position);
+        return WrapperFeeds.primal(entry);
     }
 
     /** The slot of the primal return value. */
@@ -348,29 +278,6 @@ public final class CallingConvention {
         }
         throw new IllegalArgumentException(index >= 0 ? Messages.NO_ARGUMENT_SLOT.format(kind, index, slots)
                 : Messages.NO_SLOT.format(kind, slots));
-    }
-
-    /** The hidden static field whose LLVM parameters include {@code llvmIndex}, or -1. */
-    private int fieldAt(int llvmIndex) {
-        List<FieldParameter> fields = entry.fields();
-        for (int f = 0; f < fields.size(); f++) {
-            FieldParameter field = fields.get(f);
-            if (llvmIndex >= field.llvmIndex() && llvmIndex < field.llvmIndex() + field.llvmCount()) {
-                return f;
-            }
-        }
-        return -1;
-    }
-
-    private int javaParameterAt(int llvmIndex) {
-        List<NativeParameter> parameters = entry.parameters();
-        for (int p = 0; p < parameters.size(); p++) {
-            NativeParameter parameter = parameters.get(p);
-            if (llvmIndex >= parameter.llvmIndex() && llvmIndex < parameter.llvmIndex() + parameter.llvmCount()) {
-                return p;
-            }
-        }
-        throw new IllegalStateException(Messages.WRAPPER_INDEX_OUTSIDE.format(entry.llvmSignature(), llvmIndex));
     }
 
     private static List<Argument> workerArguments(EntryPoint entry, Mode mode, List<Activity> activities) {

@@ -12,6 +12,7 @@ import java.lang.invoke.MethodType;
 import java.lang.invoke.MutableCallSite;
 import java.util.ArrayList;
 import java.util.List;
+import jenzyme.runtime.lower.StatusCode;
 
 /**
  * Chooses, per call, between the two FFM downcalls of one native function. A critical downcall passes Java arrays
@@ -36,8 +37,11 @@ final class CallRoute {
 
     /** Calls on the ordinary route this short (plus 1 ns per array byte) promote the binding to critical calls. */
     static final long SHORT_NANOS = 1_000_000;
-    /** Below this many heap bytes (status block, output slots) a call carries no array data worth not copying. */
-    static final long ARRAY_DATA_BYTES = 256;
+    /**
+     * Below this many heap bytes (status block, output slots) a call carries no array data worth not copying: the
+     * status block and 156 bytes (256 when the block had 100).
+     */
+    static final long ARRAY_DATA_BYTES = 4L * StatusCode.BLOCK_INTS + 156;
 
     private static final Linker LINKER = Linker.nativeLinker();
     /** Marks the signatures of heap-only bindings ({@link #heapOnly}); meaningless as the size of an argument. */

@@ -77,7 +77,8 @@ final class NativeStatus {
 
     /** The JDK's message of Math.clamp's IllegalArgumentException, from the kind and the bounds' bits. */
     private static String clampMessage(int[] block) {
-        long min = wide(block, StatusCode.WIDE_WORDS), max = wide(block, StatusCode.WIDE_WORDS + 2);
+        long min = StatusCode.wide(block, StatusCode.WIDE_WORDS);
+        long max = StatusCode.wide(block, StatusCode.WIDE_WORDS + 2);
         return switch (block[1]) {
             case ClampCalls.MIN_NAN -> Messages.COMPILED_CLAMP_MIN_NAN.format();
             case ClampCalls.MAX_NAN -> Messages.COMPILED_CLAMP_MAX_NAN.format();
@@ -88,11 +89,6 @@ final class NativeStatus {
             case ClampCalls.FLOATING_ORDER_UNKNOWN -> Messages.CLAMP_ORDER.format();
             default -> Messages.COMPILED_BOUNDS_ORDER.format(min, max);
         };
-    }
-
-    /** The little-endian 64-bit word at {@code index}, {@code index + 1}. */
-    private static long wide(int[] block, int index) {
-        return (block[index] & 0xffffffffL) | ((long) block[index + 1] << 32);
     }
 
     /**
@@ -153,7 +149,7 @@ final class NativeStatus {
             };
             // created here, not inside Optional.map: the user's traceback showed that JDK frame (QA R11)
             case THROWN -> ThrownExceptions.thrown(symbol, block[1]).orElseThrow(() -> new BindingException(
-                    Messages.UNKNOWN_THROWN.format(symbol, block[1]), symbol, null)).create();
+                    Messages.UNKNOWN_THROWN.format(symbol, block[1]), symbol, null)).create(block);
             case OK -> throw new IllegalStateException(Messages.STATUS_OK_UNREACHABLE.format());
         };
         if (site.isPresent()) {

@@ -141,7 +141,15 @@ public final class IrBuilder implements AutoCloseable {
      * constant of differentiation, whatever its arguments are.
      */
     public void inactiveForAd(LLVMValueRef call) {
-        String name = "enzyme_inactive";
+        markCall(call, "enzyme_inactive");
+    }
+
+    /** Keeps Enzyme's type analysis out of {@code call}: what the callee does with its arguments types nothing here. */
+    public void untypedForAd(LLVMValueRef call) {
+        markCall(call, "enzyme_ta_norecur");
+    }
+
+    private void markCall(LLVMValueRef call, String name) {
         LLVMAddCallSiteAttribute(call, LLVMAttributeFunctionIndex,
                 LLVMCreateStringAttribute(context, name, name.length(), "", 0));
     }

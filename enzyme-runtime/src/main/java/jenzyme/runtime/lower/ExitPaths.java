@@ -126,6 +126,16 @@ final class ExitPaths {
     }
 
     /**
+     * Records a throw whose message joins {@code values} ({@link JoinedMessage}; {@code kinds} their descriptor
+     * letters, stored by {@link ThrownValues}) and leaves. Only the throw path stores them, into the status block,
+     * which is inactive: the derivative does not see them.
+     */
+    void raiseJoined(LLVMValueRef thrownId, String kinds, List<LLVMValueRef> values) {
+        ThrownValues.store(module, status, kinds, values);
+        raise(StatusCode.THROWN, thrownId);
+    }
+
+    /**
      * {@link #failIf} with two 64-bit details (i64 values) stored as four i32 words from
      * {@link StatusCode#WIDE_WORDS} on, low word first. Stored as i32 halves, like every other status word: an i64
      * store made from a double's bits clashed with the status block's integer type in Enzyme's type analysis (the

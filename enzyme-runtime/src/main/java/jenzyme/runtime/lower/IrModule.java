@@ -325,6 +325,11 @@ final class IrModule implements AutoCloseable {
         });
     }
 
+    /** {@link ThrownValues}' store of a thrown message's values, defined on first use. */
+    Callee thrownValueStore() {
+        return declarations.computeIfAbsent("thrown_value", k -> ThrownValues.define(this, module));
+    }
+
     /** {@link UnwindingFailures#define}'s check, defined once per module. */
     Callee failureCheck() {
         failUnwind(); // declared first: the check calls it, and a map is not changed inside its computeIfAbsent

@@ -230,11 +230,12 @@ final class MethodLowering {
     private void lowerInstruction(Instruction instruction) {
         flow.startInstruction(bci);
         if (throwSites.covers(bci)) {
-            // throw new X("constant"): one failure at its new; the binding creates the exception.
-            throwSites.startingAt(bci).ifPresent(thrown -> {
-                exits.raise(StatusCode.THROWN, ir.constInt(ir.i32(), module.thrownId(thrown)));
-                flow.ended();
+            // throw new X(message): one failure, at the new or (a joined message) after its values; the binding
+            // creates the exception.
+            throwSites.refusalAt(bci).ifPresent(refusal -> {
+                throw Unsupported.refused(refusal);
             });
+            throwSites.raisedAt(bci).ifPresent(this::raise);
             return;
         }
         if (!(instruction instanceof InvokeInstruction call && ruleCalls.covers(call, method.ref()))) {
@@ -324,6 +325,22 @@ final class MethodLowering {
             default -> throw Unsupported.construct(Messages.BYTECODE_INSTRUCTION,
                     SubsetRules.opcodeName(instruction.opcode()));
         }
+    }
+
+    /** Raises {@code thrown}, taking a joined message's values off the stack (pushed first, popped last). */
+    private void raise(ThrownExceptions.Thrown thrown) {
+        LLVMValueRef id = ir.constInt(ir.i32(), module.thrownId(thrown));
+        if (thrown.joined() == null) {
+            exits.raise(StatusCode.THROWN, id);
+        } else {
+            String kinds = thrown.joined().kinds();
+            LLVMValueRef[] values = new LLVMValueRef[kinds.length()];
+            for (int k = values.length - 1; k >= 0; k--) {
+                values[k] = stack.pop().value();
+            }
+            exits.raiseJoined(id, kinds, List.of(values));
+        }
+        flow.ended();
     }
 
     /** A numeric constant (SubsetRules refused the others before). */

@@ -35,7 +35,10 @@ public enum StatusCode {
      * as 64-bit words at {@link #WIDE_WORDS} and after.
      */
     CLAMP_BOUNDS(9),
-    /** {@code throw new X("message")}: {@code [1]} the {@link ThrownExceptions} id of (X, message). */
+    /**
+     * {@code throw new X("message")}: {@code [1]} the {@link ThrownExceptions} id of (X, message). A message joined
+     * with {@code +} ({@link JoinedMessage}) also has its values at {@link #MESSAGE_WORDS}.
+     */
     THROWN(10),
     /**
      * System.arraycopy's (and Arrays.copyOf's) index checks: {@code [1]} the {@link ArrayLibrary} kind with the
@@ -61,8 +64,16 @@ public enum StatusCode {
      * for details that need more than words 1 and 2 (Math.clamp's bounds, arraycopy's array length).
      */
     public static final int WIDE_WORDS = CALLER_WORD + CALLER_WORDS;
-    /** Size of the status block in {@code i32}s (100 bytes). */
-    public static final int BLOCK_INTS = WIDE_WORDS + 4;
+    /** How many values a thrown message joins at most ({@code "got " + sigma}): a guard's message names a few. */
+    public static final int MESSAGE_VALUES = 8;
+    /**
+     * Index of the first of {@link #MESSAGE_VALUES} 64-bit words (low word first) holding a thrown message's values
+     * in the order they are joined ({@link JoinedMessage}): integers widened to long, floating-point values as the
+     * bits of a double. Written only by a {@link #THROWN} failure, so never zeroed in between.
+     */
+    public static final int MESSAGE_WORDS = WIDE_WORDS + 4;
+    /** Size of the status block in {@code i32}s (164 bytes). */
+    public static final int BLOCK_INTS = MESSAGE_WORDS + 2 * MESSAGE_VALUES;
     /**
      * Deepest nesting of calls between lowered functions. Chosen so that even frames of a few hundred bytes (Enzyme's
      * derivative functions are larger than the primal ones) stay well inside a default 1 MB Java thread stack.
@@ -70,6 +81,11 @@ public enum StatusCode {
     public static final int MAX_CALL_DEPTH = 2000;
 
     private final int code;
+
+    /** The little-endian 64-bit word of {@code block} at {@code index}, {@code index + 1}. */
+    public static long wide(int[] block, int index) {
+        return (block[index] & 0xffffffffL) | ((long) block[index + 1] << 32);
+    }
 
     StatusCode(int code) {
         this.code = code;

@@ -114,6 +114,8 @@ public final class SubsetExplainer {
             if (element instanceof Instruction instruction) {
                 int line = plan.line(bci);
                 if (throwSites.covers(bci)) {
+                    throwSites.refusalAt(bci).map(refusal -> new Problem(ref.owner(), ref.name(), line, refusal))
+                            .filter(reported::add).ifPresent(problems::add);
                     bci += instruction.sizeInBytes();
                     continue;
                 }

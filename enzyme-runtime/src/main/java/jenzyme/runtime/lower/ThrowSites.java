@@ -4,9 +4,14 @@ import java.lang.classfile.CodeElement;
 import java.lang.classfile.Instruction;
 import java.lang.classfile.Opcode;
 import java.lang.classfile.attribute.CodeAttribute;
+import java.lang.classfile.instruction.BranchInstruction;
 import java.lang.classfile.instruction.ConstantInstruction;
+import java.lang.classfile.instruction.InvokeDynamicInstruction;
 import java.lang.classfile.instruction.InvokeInstruction;
+import java.lang.classfile.instruction.LookupSwitchInstruction;
 import java.lang.classfile.instruction.NewObjectInstruction;
+import java.lang.classfile.instruction.ReturnInstruction;
+import java.lang.classfile.instruction.TableSwitchInstruction;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -14,18 +19,25 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import jenzyme.runtime.error.Messages;
 
 /**
- * The {@code throw new X("constant")} statements of a method, as javac compiles them: {@code new X; dup;
- * [ldc "constant";] invokespecial X.<init>; athrow}, X an unchecked {@code java.lang} exception. Compiled code
- * cannot create objects, but it need not: the whole statement is one failure with a {@link ThrownExceptions} id, and
- * the binding creates the exception. A message computed at run time ({@code "n = " + n}) is not recognised and the
- * {@code new} is refused as before, with a hint.
+ * The {@code throw new X(...)} statements of a method, as javac compiles them: {@code new X; dup; [message;]
+ * invokespecial X.<init>; athrow}, X an unchecked {@code java.lang} exception. Compiled code cannot create objects,
+ * but it need not: the whole statement is one failure with a {@link ThrownExceptions} id, and the binding creates the
+ * exception. The message is a constant ({@code ldc}) or joined with {@code +} ({@link JoinedMessage}): then the
+ * instructions computing its values, between the {@code dup} and the {@code invokedynamic}, are lowered as usual and
+ * the failure is raised at the {@code invokedynamic}, which stores them. Only straight-line values are recognised (a
+ * branch inside the message, {@code "x" + (a ? b : c)}, would carry javac's uninitialised {@code new} across
+ * blocks); such a {@code new} is refused as before, with a hint.
  */
 final class ThrowSites {
 
-    private final Map<Integer, ThrownExceptions.Thrown> starts = new HashMap<>();
+    /** The exception raised at each offset: a constant message's at its {@code new}, a joined one's at the indy. */
+    private final Map<Integer, ThrownExceptions.Thrown> raises = new HashMap<>();
     private final Set<Integer> covered = new HashSet<>();
+    /** Joined messages compiled code cannot store, at their {@code new}: why, in the user's words. */
+    private final Map<Integer, String> refusals = new HashMap<>();
 
     private ThrowSites() {}
 
@@ -55,22 +67,67 @@ final class ThrowSites {
         if (i >= instructions.size() || instructions.get(i++).opcode() != Opcode.DUP) {
             return;
         }
-        String message = null;
         if (i < instructions.size() && instructions.get(i) instanceof ConstantInstruction constant
                 && constant.constantValue() instanceof String text) {
-            message = text;
-            i++;
-        }
-        if (i + 1 >= instructions.size() || !(instructions.get(i) instanceof InvokeInstruction init)
-                || init.opcode() != Opcode.INVOKESPECIAL || !init.name().equalsString("<init>")
-                || !init.owner().asInternalName().equals(className)
-                || !init.type().equalsString(message == null ? "()V" : "(Ljava/lang/String;)V")
-                || instructions.get(i + 1).opcode() != Opcode.ATHROW) {
+            if (constructsAndThrows(className, "(Ljava/lang/String;)V", instructions, i + 1)) {
+                raisedAt(start, new ThrownExceptions.Thrown(className, text), offsets,
+                        start, start + 1, i, i + 1, i + 2);
+            }
             return;
         }
-        starts.put(offsets.get(start), new ThrownExceptions.Thrown(className, message));
-        for (int j = start; j <= i + 1; j++) {
-            covered.add(offsets.get(j));
+        if (constructsAndThrows(className, "()V", instructions, i)) {
+            raisedAt(start, new ThrownExceptions.Thrown(className, null), offsets, start, start + 1, i, i + 1);
+            return;
+        }
+        for (int j = i; j < instructions.size() && straightLine(instructions.get(j)); j++) {
+            Optional<JoinedMessage> joined = instructions.get(j) instanceof InvokeDynamicInstruction dynamic
+                    ? JoinedMessage.of(dynamic) : Optional.empty();
+            boolean built = isStringBuilderResult(instructions.get(j));
+            if (joined.isEmpty() && !built) {
+                continue;
+            }
+            if (constructsAndThrows(className, "(Ljava/lang/String;)V", instructions, j + 1)) {
+                // refused at the new: lowering the values first would refuse the String in other words
+                Optional<String> refusal = built ? Optional.of(Messages.THROW_MESSAGE_BUILDER.format())
+                        : joined.get().refusal();
+                if (refusal.isPresent()) {
+                    refusals.put(offsets.get(start), refusal.get());
+                    covered.add(offsets.get(start));
+                } else {
+                    raisedAt(j, new ThrownExceptions.Thrown(className, null, joined.get()), offsets,
+                            start, start + 1, j, j + 1, j + 2);
+                }
+            }
+            return;
+        }
+    }
+
+    /** {@code StringBuilder.toString()}: how javac joined strings before Java 9 (and with -XDstringConcat=inline). */
+    private static boolean isStringBuilderResult(Instruction instruction) {
+        return instruction instanceof InvokeInstruction call && call.name().equalsString("toString")
+                && call.owner().asInternalName().equals("java/lang/StringBuilder");
+    }
+
+    /** Whether {@code instructions} from {@code i} are {@code invokespecial className.<init>descriptor; athrow}. */
+    private static boolean constructsAndThrows(String className, String descriptor, List<Instruction> instructions,
+                                               int i) {
+        return i + 1 < instructions.size() && instructions.get(i) instanceof InvokeInstruction init
+                && init.opcode() == Opcode.INVOKESPECIAL && init.name().equalsString("<init>")
+                && init.owner().asInternalName().equals(className) && init.type().equalsString(descriptor)
+                && instructions.get(i + 1).opcode() == Opcode.ATHROW;
+    }
+
+    /** Whether control goes on to the next instruction, and only there. */
+    private static boolean straightLine(Instruction instruction) {
+        return !(instruction instanceof BranchInstruction || instruction instanceof TableSwitchInstruction
+                || instruction instanceof LookupSwitchInstruction || instruction instanceof ReturnInstruction
+                || instruction.opcode() == Opcode.ATHROW);
+    }
+
+    private void raisedAt(int raise, ThrownExceptions.Thrown thrown, List<Integer> offsets, int... statement) {
+        raises.put(offsets.get(raise), thrown);
+        for (int k : statement) {
+            covered.add(offsets.get(k));
         }
     }
 
@@ -79,8 +136,13 @@ final class ThrowSites {
         return covered.contains(bci);
     }
 
-    /** The exception the throw statement starting at {@code bci} (its {@code new}) throws. */
-    Optional<ThrownExceptions.Thrown> startingAt(int bci) {
-        return Optional.ofNullable(starts.get(bci));
+    /** Why the throw statement starting at {@code bci} cannot be compiled, if it cannot. */
+    Optional<String> refusalAt(int bci) {
+        return Optional.ofNullable(refusals.get(bci));
+    }
+
+    /** The exception a recognised throw statement raises at {@code bci}. */
+    Optional<ThrownExceptions.Thrown> raisedAt(int bci) {
+        return Optional.ofNullable(raises.get(bci));
     }
 }

@@ -11,17 +11,23 @@ import jenzyme.runtime.error.Messages;
 public final class ThrownExceptions {
 
     /**
-     * An exception class of {@code java.lang} with a {@code (String)} constructor, and the message it gets (null:
-     * created with its no-argument constructor).
+     * An exception class of {@code java.lang} with a {@code (String)} constructor, and the message it gets: a
+     * constant, or {@code joined} from values in the status block, or neither (created with its no-argument
+     * constructor).
      */
-    public record Thrown(String className, String message) {
+    public record Thrown(String className, String message, JoinedMessage joined) {
+
+        public Thrown(String className, String message) {
+            this(className, message, null);
+        }
 
         /** The exception itself, as {@code new X(message)} (or {@code new X()}) would create it. */
-        public Throwable create() {
+        public Throwable create(int[] block) {
+            String text = joined == null ? message : joined.format(block);
             try {
                 Class<?> type = Class.forName(className.replace('/', '.'));
-                return (Throwable) (message == null ? type.getConstructor().newInstance()
-                        : type.getConstructor(String.class).newInstance(message));
+                return (Throwable) (text == null ? type.getConstructor().newInstance()
+                        : type.getConstructor(String.class).newInstance(text));
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(Messages.THROWABLE_EXPECTED.format(className), e);
             }

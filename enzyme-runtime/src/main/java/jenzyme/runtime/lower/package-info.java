@@ -13,7 +13,8 @@
  * {@code invokestatic} of any method whose class bytes the {@link jenzyme.runtime.lower.ClassBytesSource} has, recursion
  * included. Everything else is a {@link jenzyme.runtime.error.LoweringException} naming the construct and source line:
  * fields and notebook variables, objects, strings, null, reference comparisons, instance/virtual/interface calls,
- * string concatenation, exceptions (throw, try/catch), synchronized, boolean/byte/char/short arrays,
+ * string concatenation (but in a thrown message: {@code ThrowSites}), exceptions other than {@code throw new} of an
+ * unchecked java.lang exception (rethrow, try/catch), synchronized, boolean/byte/char/short arrays,
  * arrays of objects or of three and more dimensions, assigning whole rows, returning arrays from callees. Lambdas
  * and method references are values ({@link jenzyme.runtime.lower.LambdaValues}), stream pipelines loops
  * ({@link jenzyme.runtime.lower.StreamPipelines}).

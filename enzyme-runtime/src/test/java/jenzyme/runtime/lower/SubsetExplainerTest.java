@@ -48,6 +48,11 @@ class SubsetExplainerTest {
                     l.add(x[0]);                               // add
                     return l.get(0);                           // get
                 }
+                static double guarded(double x) {
+                    if (x < 0) throw new IllegalArgumentException("x = " + x);                 // guard
+                    if (x > 9) throw new IllegalStateException("x = " + Double.toString(x));  // guardString
+                    return x;
+                }
                 static double messy(double[] x, Object o) {
                     String s = "a" + x[0];                     // messyConcat
                     synchronized (o) {                         // messyMonitor
@@ -123,9 +128,18 @@ class SubsetExplainerTest {
         assertTrue(instance.get(1).construct().startsWith("calling ex.Ex.twice(double)"), instance.toString());
     }
 
+    @Test
+    void aGuardsMessageJoinedFromValuesIsFineAndOneJoiningAStringIsNamed() {
+        List<Problem> problems = explainer.explain("ex/Ex", "guarded", "(D)D");
+        assertTrue(!problems.isEmpty() && problems.stream().allMatch(p -> p.sourceLine() == lineOf("guardString")),
+                problems.toString());
+        assertTrue(problems.getFirst().construct().startsWith("a thrown message joining a String that is not a"
+                + " constant"), problems.toString());
+    }
+
     /** The explanation agrees with the compiler on its whole corpus of refusals: the first refusal is listed. */
     @ParameterizedTest
-    @ValueSource(strings = {"many", "helper", "randomOnly", "callsInstance", "clean", "listed"})
+    @ValueSource(strings = {"many", "helper", "randomOnly", "callsInstance", "clean", "listed", "guarded"})
     void theLoweringsOwnRefusalIsAlwaysAmongTheProblems(String method) {
         String descriptor = switch (method) {
             case "many" -> "([DI)D";

@@ -37,7 +37,16 @@ class UnsupportedConstructTest {
                     return x;
                 }
                 static int throwing(int x) {
-                    if (x < 0) throw new IllegalArgumentException("x = " + x); // throwing
+                    if (x < 0) throw new IllegalArgumentException("x = " + Integer.toString(x)); // throwing
+                    return x;
+                }
+                static int throwingBranch(int x) {
+                    if (x < 0) throw new IllegalArgumentException("x is " + (x < -5 ? -1 : 1)); // throwingBranch
+                    return x;
+                }
+                static int throwingMany(int x) {
+                    if (x < 0) throw new IllegalArgumentException(x + " " + x + " " + x + " " + x + " " + x + " " // throwingMany
+                            + x + " " + x + " " + x + " " + x);
                     return x;
                 }
                 static int synchronizedBlock(double[] a) {
@@ -159,7 +168,9 @@ class UnsupportedConstructTest {
             putStatic         | (D)V   | assigning neg.Neg.k (compiled code reads notebook variables and static fields but cannot assign them
             arraySort         | ([D)I  | calling java.util.Arrays.sort(double[]) (java.util.Arrays is not a class of the notebook)
             newObject         | (I)I   | new Object (compiled code cannot create objects)
-            throwing          | (I)I   | throw new IllegalArgumentException (compiled code throws unchecked java.lang exceptions with a constant message
+            throwing          | (I)I   | a thrown message joining a String that is not a constant, or an object (compiled code joins String constants, numbers, booleans and chars into the message: write the value itself, "got " + x)
+            throwingBranch    | (I)I   | throw new IllegalArgumentException (compiled code throws new unchecked java.lang exceptions whose message is a String constant or joins constants, numbers, booleans and chars with +
+            throwingMany      | (I)I   | a thrown message joining 9 values (compiled code carries at most 8 values to the message: name fewer)
             synchronizedBlock | ([D)I  | synchronized block
             lambda            | (D)D   | unsupported: a serializable or multi-interface lambda
             stringConcat      | (I)I   | string concatenation (+ on a String)
@@ -237,6 +248,26 @@ class UnsupportedConstructTest {
     private static LoweringException lowerExpectingFailure(String method, String descriptor) {
         return assertThrows(LoweringException.class,
                 () -> new BytecodeLowering(CLASSES).lower("neg/Neg", method, descriptor));
+    }
+
+    /** javac's older + (a StringBuilder, as for Java 8 targets) in a thrown message is refused in words of its own. */
+    @org.junit.jupiter.api.Test
+    void aMessageBuiltWithAStringBuilderIsRefusedInWords() {
+        String source = """
+                package sb;
+                public class Sb {
+                    static double checked(double sigma) {
+                        if (sigma <= 0) throw new IllegalArgumentException("sigma must be positive, got " + sigma); // here
+                        return sigma;
+                    }
+                }
+                """;
+        CompiledClasses inline = InMemoryJavac.compile("sb.Sb", source, java.util.List.of("-XDstringConcat=inline"));
+        LoweringException e = assertThrows(LoweringException.class,
+                () -> new BytecodeLowering(inline).lower("sb/Sb", "checked", "(D)D"));
+        assertTrue(e.getMessage().contains("a thrown message built with a StringBuilder (javac compiles + that way"),
+                e.getMessage());
+        assertEquals(MarkedLines.lineOf(source, "here"), e.sourceLine(), e.getMessage());
     }
 
     private static int lineOf(String marker) {

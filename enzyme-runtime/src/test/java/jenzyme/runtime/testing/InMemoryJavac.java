@@ -28,6 +28,11 @@ public final class InMemoryJavac {
 
     /** Compiles one compilation unit whose public top-level class is {@code className} (binary name). */
     public static CompiledClasses compile(String className, String source) {
+        return compile(className, source, List.of());
+    }
+
+    /** {@link #compile(String, String)} with more javac options, e.g. {@code -XDstringConcat=inline}. */
+    public static CompiledClasses compile(String className, String source, List<String> moreOptions) {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
         Map<String, ByteArrayOutputStream> outputs = new HashMap<>();
@@ -51,7 +56,8 @@ public final class InMemoryJavac {
                 return source;
             }
         };
-        List<String> options = List.of("-g", "-parameters", "--release", "25");
+        List<String> options = new ArrayList<>(List.of("-g", "-parameters", "--release", "25"));
+        options.addAll(moreOptions);
         boolean ok = javac.getTask(null, manager, diagnostics, options, null, List.of(unit)).call();
         if (!ok) {
             List<String> errors = new ArrayList<>();
