@@ -85,6 +85,8 @@ build_worker() {
   command -v cargo >/dev/null || die "cargo not found: install Rust (rustup) first"
   local crate="$JENZYME_ROOT/enzyme-runtime/worker"
   export LLVM_SYS_191_PREFIX=/usr/lib/llvm-19
+  # Only the cmake crate reads this (for diffsl's Enzyme build): see the file for why.
+  export HOST_CMAKE_TOOLCHAIN_FILE="$JENZYME_ROOT/scripts/enzyme-static-only.cmake"
   local key
   key=$( { grep -A1 -E '^name = "(diffsl|llvm-sys)"' "$crate/Cargo.lock"; /usr/lib/llvm-19/bin/llvm-config --version; rustc --version; } \
          | sha256sum | cut -c1-16)
