@@ -17,7 +17,6 @@ import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.NativeMemoryProbe;
 import org.junit.jupiter.api.AutoClose;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -74,14 +73,9 @@ class ReturnedMatrixMemoryTest {
             }
             """;
 
-    private static CompiledClasses classes;
+    private static final CompiledClasses classes = InMemoryJavac.compile("rm.Orbit", SOURCE);
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
-
-    @BeforeAll
-    static void compile() {
-        classes = InMemoryJavac.compile("rm.Orbit", SOURCE);
-    }
 
     @BeforeEach
     void clearFlag() {
