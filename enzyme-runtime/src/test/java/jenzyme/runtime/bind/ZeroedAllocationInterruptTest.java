@@ -87,8 +87,9 @@ class ZeroedAllocationInterruptTest {
     }
 
     /**
-     * Arrays of a few doubles to 8 MB (below and above malloc's mmap threshold), each allocated twice by calls that
-     * write every entry before they free it: every array starts as zeros.
+     * Arrays of a few doubles to 8 MB (zeroed by memset below 1 MiB, by calloc above; below and above malloc's mmap
+     * threshold), each allocated three times by calls that write every entry before they free it: every array starts
+     * as zeros.
      */
     @Test
     void newArraysStartZeroedAlsoInMemoryAnEarlierCallWrote() throws Throwable {
