@@ -180,7 +180,8 @@ class ReturnedMatrixMemoryTest {
             double[] actual = compiled.call(p, directions, steps);
             double[] expected = compiled.expected(jvm, p, directions, steps);
             String where = compiled.kind() + " " + name + " at steps " + steps + ", trial " + trial;
-            assertEquals(expected[0], actual[0], 0, where + ": value");
+            // libm's sin and cos are within an ulp of the JVM's, not bit for bit (docs/DERIVATIVES.md)
+            assertEquals(expected[0], actual[0], 1e-14 * (1 + Math.abs(expected[0])), where + ": value");
             for (int k = 1; k < expected.length; k++) {
                 assertEquals(expected[k], actual[k], 1e-6 * (1 + Math.abs(expected[k])), where + ": derivative " + k);
             }
@@ -188,10 +189,11 @@ class ReturnedMatrixMemoryTest {
     }
 
     /**
-     * 10^5 calls, 10^4 throwing in step 50 after its matrix came back from the callee, 10^4 interrupted at the first
-     * poll after the first matrix came back: malloc's bytes in use grow by less than a row-length table per call
-     * would add (48 B each, 4 matrices per call: 19 MB), the checked allocator ends where it started, and the results
-     * still agree with the JVM.
+     * 10^5 calls, 10^4 throwing in step 50 after its matrix came back from the callee and 10^4 interrupted at the first
+     * poll after the first matrix came back, in four windows: malloc's bytes in use grow by less than 1 MB in the
+     * least of them (a row-length table leaked per matrix would add 48 B, 4 matrices per call and 51 per throwing one:
+     * 12 MB a window; the least of the windows leaves out the JVM's own mallocs, about 10 MB either way), the checked
+     * allocator ends where it started, and the results still agree with the JVM.
      */
     @ParameterizedTest
     @EnumSource(Kind.class)
@@ -199,27 +201,15 @@ class ReturnedMatrixMemoryTest {
         try (Compiled compiled = Compiled.of(kind, "orbit")) {
             Random random = new Random(kind.ordinal());
             assertAgreesWithTheJvm(compiled, "orbit", random, 8);
-            double[] p = {0.4, -0.3, 0.9, 1.1};
-            double[][] directions = directions(random);
-            long checkedBefore = NativeMemory.inUse();
-            long thrown = NativeMemoryProbe.growth(() -> compiled.call(p, directions, 3), 10_000, 100_000,
-                    () -> compiled.call(p, directions, 60), IllegalStateException.class, 10_000);
-            long interrupted = NativeMemoryProbe.growth(() -> compiled.call(p, directions, 3), 1_000, 0, () -> {
-                InterruptFlag.global().raise();
-                compiled.call(p, directions, 3);
-            }, CompiledCodeInterruptedException.class, 10_000);
-            System.out.println(kind + ": malloc's bytes in use grew by " + thrown + " over 10^5 calls and 10^4 that"
-                    + " threw, by " + interrupted + " over 10^4 interrupted calls");
-            assertTrue(thrown < 8 << 20, kind + ": malloc's bytes in use grew by " + thrown);
-            assertTrue(interrupted < 4 << 20, kind + ": malloc's bytes in use grew by " + interrupted);
-            assertEquals(checkedBefore, NativeMemory.inUse(), kind + ": the checked allocator's bytes in use");
+            assertNativeMemoryFlat(compiled, random);
             assertAgreesWithTheJvm(compiled, "orbit", random, 4);
         }
     }
 
     /**
      * Two forward derivatives freeing a callee's row-length table, the first closed (and its code's memory reused by
-     * modules compiled after it): the second still frees through its own code, 10^5 times and 10^4 throwing.
+     * modules compiled after it): the second still frees through its own code (before, the JIT had bound it to the
+     * first module's weak free, by then freed code).
      */
     @Test
     void aForwardDerivativeOutlivesTheOneCompiledBeforeIt() throws Throwable {
@@ -234,13 +224,30 @@ class ReturnedMatrixMemoryTest {
             }
             Random random = new Random(2);
             assertAgreesWithTheJvm(kept, "drift", random, 8);
-            double[] p = {0.4, -0.3, 0.9, 1.1};
-            double[][] directions = directions(random);
-            long grown = NativeMemoryProbe.growth(() -> kept.call(p, directions, 3), 10_000, 100_000,
-                    () -> kept.call(p, directions, 60), IllegalStateException.class, 10_000);
-            assertTrue(grown < 8 << 20, "malloc's bytes in use grew by " + grown);
-            assertThrows(IllegalStateException.class, () -> kept.call(p, directions, 51));
+            assertNativeMemoryFlat(kept, random);
             assertAgreesWithTheJvm(kept, "drift", random, 4);
         }
+    }
+
+    private static void assertNativeMemoryFlat(Compiled compiled, Random random) throws Throwable {
+        double[] p = {0.4, -0.3, 0.9, 1.1};
+        double[][] directions = directions(random);
+        long checkedBefore = NativeMemory.inUse();
+        long least = NativeMemoryProbe.leastGrowth(4, () -> {
+            for (int i = 0; i < 25_000; i++) {
+                compiled.call(p, directions, 3);
+            }
+            for (int i = 0; i < 2_500; i++) {
+                assertThrows(IllegalStateException.class, () -> compiled.call(p, directions, 60));
+            }
+            for (int i = 0; i < 2_500; i++) {
+                InterruptFlag.global().raise();
+                assertThrows(CompiledCodeInterruptedException.class, () -> compiled.call(p, directions, 3));
+            }
+        });
+        System.out.println(compiled.kind() + ": malloc's bytes in use grew by " + least + " in the least of four"
+                + " windows of 25000 calls, 2500 throwing and 2500 interrupted");
+        assertTrue(least < 1 << 20, compiled.kind() + ": malloc's bytes in use grew by " + least + " in every window");
+        assertEquals(checkedBefore, NativeMemory.inUse(), compiled.kind() + ": the checked allocator's bytes in use");
     }
 }
