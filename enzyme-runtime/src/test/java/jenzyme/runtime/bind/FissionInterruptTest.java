@@ -115,7 +115,8 @@ class FissionInterruptTest {
     /** {@link InterruptTiming#stopsWithinTheBound} for a long call of the gradient. */
     private static boolean stopsWithinTheBound(MethodHandle call, InterruptTiming.Moment moment, String when)
             throws Exception {
-        return InterruptTiming.stopsWithinTheBound(() -> call.invokeExact(1.2, 2.5, 0.3, STEPS, new double[4]), moment,
-                when);
+        return InterruptTiming.stopsWithinTheBound(() -> {
+            call.invokeExact(1.2, 2.5, 0.3, STEPS, new double[4]); // void: as a statement, invokeExact's type
+        }, moment, when);
     }
 }
