@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.Random;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
-import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.HessianVectorChecks;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.NativeMemoryProbe;
 import org.junit.jupiter.api.AutoClose;
@@ -129,14 +129,8 @@ class HessianLoopAllocationTest {
                     default -> 2 + random.nextInt(5);
                 }, steps = 1 + random.nextInt(12);
                 double[] p = random.doubles(n, -1, 1).toArray(), v = random.doubles(n, -1, 1).toArray();
-                double[] hv = hvp(hvp, p, v, steps);
-                double h = 1e-5;
-                double[] up = gradient(reverse, CentralDifferences.along(p, v, h), steps);
-                double[] down = gradient(reverse, CentralDifferences.along(p, v, -h), steps);
-                for (int k = 0; k < n; k++) {
-                    double fd = (up[k] - down[k]) / (2 * h);
-                    assertEquals(fd, hv[k], 1e-6 * (1 + Math.abs(fd)), name + " (H v)_" + k + ", trial " + trial);
-                }
+                HessianVectorChecks.assertAgreesWithDifferencesOfTheGradient(hvp(hvp, p, v, steps),
+                        at -> gradient(reverse, at, steps), p, v, name + ", trial " + trial);
             }
         }
     }
@@ -190,13 +184,8 @@ class HessianLoopAllocationTest {
             System.out.println(name + ": malloc's bytes in use grew by " + grown + " over 2·10^5 hvp calls");
             assertTrue(grown < 16 << 20, name + ": malloc's bytes in use grew by " + grown);
             handle.invokeExact(p, v, hv, 20, out);
-            double h = 1e-5;
-            double[] up = gradient(reverse, CentralDifferences.along(p, v, h), 20);
-            double[] down = gradient(reverse, CentralDifferences.along(p, v, -h), 20);
-            for (int k = 0; k < 5; k++) {
-                double fd = (up[k] - down[k]) / (2 * h);
-                assertEquals(fd, hv[k], 1e-6 * (1 + Math.abs(fd)), name + " (H v)_" + k);
-            }
+            HessianVectorChecks.assertAgreesWithDifferencesOfTheGradient(hv, at -> gradient(reverse, at, 20), p, v,
+                    name);
         }
     }
 }
