@@ -3,7 +3,6 @@ package jenzyme.runtime.lower;
 import java.util.List;
 import jenzyme.runtime.llvm.IrBuilder;
 import jenzyme.runtime.llvm.LlvmModule;
-import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
@@ -32,19 +31,12 @@ final class ThrownValues {
     static Callee define(IrModule module, LlvmModule llvm) {
         IrBuilder ir = module.ir();
         LLVMTypeRef type = ir.functionType(ir.voidType(), ir.ptr(), ir.i32(), ir.i64());
-        LLVMValueRef function = llvm.addFunction(STORE, type, false);
-        llvm.addFunctionAttribute(function, "noinline");
-        llvm.addFunctionAttribute(function, "nounwind");
-        llvm.addFunctionAttribute(function, "memory", ARGMEM_WRITE);
-        LLVMBasicBlockRef resume = ir.currentBlock();
-        ir.positionAtEnd(ir.appendBlock(function, "entry"));
-        LLVMValueRef word = ir.inBoundsGep(ir.i32(), ir.param(function, 0), ir.sext(ir.param(function, 1), ir.i64()));
-        ir.setAlignment(ir.store(ir.param(function, 2), word), 4); // the block is an int[]: its words are 4-aligned
-        ir.retVoid();
-        if (resume != null && !resume.isNull()) {
-            ir.positionAtEnd(resume);
-        }
-        return new Callee(type, function);
+        return Callee.outOfLine(module, llvm, STORE, type, ARGMEM_WRITE, function -> {
+            LLVMValueRef word = ir.inBoundsGep(ir.i32(), ir.param(function, 0),
+                    ir.sext(ir.param(function, 1), ir.i64()));
+            ir.setAlignment(ir.store(ir.param(function, 2), word), 4); // the block is an int[]: its words are 4-aligned
+            ir.retVoid();
+        });
     }
 
     /** Stores {@code values} (of descriptor letters {@code kinds}) as the message's words, in order. */
