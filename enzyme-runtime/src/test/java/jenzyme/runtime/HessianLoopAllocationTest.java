@@ -13,7 +13,6 @@ import jenzyme.runtime.testing.HessianVectorChecks;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.NativeMemoryProbe;
 import org.junit.jupiter.api.AutoClose;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -90,14 +89,9 @@ class HessianLoopAllocationTest {
             }
             """;
 
-    private static CompiledClasses classes;
+    private static final CompiledClasses classes = InMemoryJavac.compile("hl.Hl", SOURCE);
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
-
-    @BeforeAll
-    static void start() {
-        classes = InMemoryJavac.compile("hl.Hl", SOURCE);
-    }
 
     private static JavaMethod method(String name) {
         return new JavaMethod(classes, "hl/Hl", name, "([DI)D");

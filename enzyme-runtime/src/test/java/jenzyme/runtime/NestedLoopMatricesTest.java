@@ -14,7 +14,6 @@ import jenzyme.runtime.testing.HessianVectorChecks;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.NativeMemoryProbe;
 import org.junit.jupiter.api.AutoClose;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -209,14 +208,9 @@ class NestedLoopMatricesTest {
             }
             """;
 
-    private static CompiledClasses classes;
+    private static final CompiledClasses classes = InMemoryJavac.compile("nm.Nm", SOURCE);
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
-
-    @BeforeAll
-    static void start() {
-        classes = InMemoryJavac.compile("nm.Nm", SOURCE);
-    }
 
     private static JavaMethod method(String name) {
         return new JavaMethod(classes, "nm/Nm", name, "([DII)D");

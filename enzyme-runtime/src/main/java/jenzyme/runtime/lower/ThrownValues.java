@@ -22,8 +22,6 @@ final class ThrownValues {
 
     /** The store's name. */
     static final String STORE = "jenzyme.thrown_value";
-    /** {@code memory(argmem: write)}: LLVM's MemoryEffects bits, mod of argument memory. */
-    private static final long ARGMEM_WRITE = 2;
 
     private ThrownValues() {}
 
@@ -31,7 +29,7 @@ final class ThrownValues {
     static Callee define(IrModule module, LlvmModule llvm) {
         IrBuilder ir = module.ir();
         LLVMTypeRef type = ir.functionType(ir.voidType(), ir.ptr(), ir.i32(), ir.i64());
-        return Callee.outOfLine(module, llvm, STORE, type, ARGMEM_WRITE, function -> {
+        return Callee.outOfLine(module, llvm, STORE, type, Callee.ArgumentMemory.WRITE, function -> {
             LLVMValueRef word = ir.inBoundsGep(ir.i32(), ir.param(function, 0),
                     ir.sext(ir.param(function, 1), ir.i64()));
             ir.setAlignment(ir.store(ir.param(function, 2), word), 4); // the block is an int[]: its words are 4-aligned

@@ -30,8 +30,6 @@ final class UnwindingFailures {
 
     /** The check's name; the worker finds it by this name. */
     static final String FAIL_IF = "jenzyme.fail_if";
-    /** {@code memory(argmem: readwrite)}: LLVM's MemoryEffects bits, mod and ref of argument memory. */
-    private static final long ARGMEM_READWRITE = 3;
 
     private UnwindingFailures() {}
 
@@ -41,7 +39,7 @@ final class UnwindingFailures {
         LLVMTypeRef i32 = ir.i32();
         LLVMTypeRef type = ir.functionType(ir.voidType(), ir.ptr(), ir.i1(), i32, i32, i32, i32);
         Callee unwind = module.failUnwind();
-        Callee check = Callee.outOfLine(module, llvm, FAIL_IF, type, ARGMEM_READWRITE, function -> {
+        Callee check = Callee.outOfLine(module, llvm, FAIL_IF, type, Callee.ArgumentMemory.READ_WRITE, function -> {
             LLVMBasicBlockRef raise = ir.appendBlock(function, "raise");
             LLVMBasicBlockRef ok = ir.appendBlock(function, "ok");
             LLVMValueRef branch = ir.condBr(ir.param(function, 1), raise, ok);
