@@ -1,13 +1,10 @@
 package jenzyme.runtime.bind;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.Pipeline;
@@ -15,6 +12,7 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.jit.NativeMemory;
 import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InterruptTiming;
 import jenzyme.runtime.testing.SplitLoops;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,8 +29,6 @@ class FissionInterruptTest {
 
     /** Steps of the long calls: 400 MB per buffer, a few seconds per call here; the shadow's zeroing alone ~1 s. */
     private static final int STEPS = 50_000_000;
-    /** The kernel's bound: it gives the thread up 250 ms after the interrupt. */
-    private static final long STOP_BOUND_MS = 250;
 
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
@@ -79,11 +75,7 @@ class FissionInterruptTest {
             for (int fifths = 1; fifths <= 3; fifths++) {
                 assertStopsAfter(call, fifths * wholeMs / 5, name + ", " + fifths + "/5 into the call");
             }
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (NativeMemory.inUse() != before && System.nanoTime() < deadline) {
-                Thread.sleep(5); // blocks of 16 MiB and more are freed on another thread
-            }
-            assertEquals(before, NativeMemory.inUse(), "an interrupted call left native memory behind");
+            InterruptTiming.assertNativeMemoryBackTo(before);
 
             MethodHandle jvm = classes.jvmHandle("demo.Loops", name);
             double a = 1.2, w = 2.5, damping = 0.3;
@@ -94,10 +86,6 @@ class FissionInterruptTest {
                 assertEquals(expected[k], out[k + 1], 1e-6 * (1 + Math.abs(expected[k])), name + " partial " + k);
             }
         }
-    }
-
-    private interface Moment {
-        boolean reached(long elapsedMs);
     }
 
     /**
@@ -114,37 +102,11 @@ class FissionInterruptTest {
         throw new AssertionError(when + ": the call always ended before the interrupt");
     }
 
-    /**
-     * Starts the call on another thread and raises the flag at {@code moment}: false if the call ended before (then it
-     * must have returned), else true once the interrupt was reported within the bound.
-     */
-    private static boolean stopsWithinTheBound(MethodHandle call, Moment moment, String when) throws Exception {
-        AtomicReference<Throwable> outcome = new AtomicReference<>();
-        Thread caller = new Thread(() -> {
-            try {
-                call.invokeExact(1.2, 2.5, 0.3, STEPS, new double[4]);
-            } catch (Throwable t) {
-                outcome.set(t);
-            }
-        }, "fissioned-gradient");
-        caller.setDaemon(true); // a call that never stopped fails the test instead of hanging the JVM
-        long started = System.nanoTime();
-        caller.start();
-        while (!moment.reached((System.nanoTime() - started) / 1_000_000) && caller.isAlive()) {
-            Thread.sleep(1);
-        }
-        if (!caller.isAlive()) {
-            assertEquals(null, outcome.get(), when);
-            return false;
-        }
-        long raised = System.nanoTime();
-        InterruptFlag.global().raise();
-        caller.join(60_000);
-        long stoppedMs = (System.nanoTime() - raised) / 1_000_000;
-        assertFalse(caller.isAlive(), when + ": still running a minute after the interrupt");
-        assertTrue(stoppedMs <= STOP_BOUND_MS, when + ": stopped " + stoppedMs + " ms after the interrupt");
-        assertInstanceOf(CompiledCodeInterruptedException.class, outcome.get(), when);
-        assertFalse(InterruptFlag.global().isRaised(), "the binding consumes the interrupt it reports");
-        return true;
+    /** {@link InterruptTiming#stopsWithinTheBound} for a long call of the gradient. */
+    private static boolean stopsWithinTheBound(MethodHandle call, InterruptTiming.Moment moment, String when)
+            throws Exception {
+        return InterruptTiming.stopsWithinTheBound(() -> {
+            call.invokeExact(1.2, 2.5, 0.3, STEPS, new double[4]); // void: as a statement, invokeExact's type
+        }, moment, when);
     }
 }
