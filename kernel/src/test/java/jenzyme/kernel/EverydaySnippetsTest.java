@@ -525,6 +525,22 @@ class EverydaySnippetsTest {
         assertEquals(dot(gradient, w), lanes[1], 1e-12 * (1 + Math.abs(lanes[1])), "--width 2, lane 1 vs the gradient");
     }
 
+    /** The hvp of a method of one parameter v took v for its direction too: cubeSum_hvp(double[] v, double[] v). */
+    @Test
+    void theHvpDirectionOfAParameterNamedVIsV_() throws Throwable {
+        cells.run("double cubeSum(double[] v) {"
+                + " double s = 0; for (int i = 0; i < v.length; i++) s += v[i] * v[i] * v[i]; return s; }");
+        String bound = cells.text("%autodiff hvp cubeSum");
+        assertTrue(bound.contains("double[] cubeSum_hvp(double[] v, double[] v_)")
+                && bound.contains("void cubeSum_hvp_into(double[] v, double[] v_, double[] hv)"), bound);
+        // H = diag(6 v): at v = (0.5, -2) along (1, 3), H·u = (3, -36)
+        assertArrayEquals(new double[] {3, -36}, cells.numbers("cubeSum_hvp(new double[] {0.5, -2},"
+                + " new double[] {1, 3})[0], cubeSum_hvp(new double[] {0.5, -2}, new double[] {1, 3})[1]"), 1e-12);
+        cells.run("double[] cubeSumHv = new double[2];"
+                + " cubeSum_hvp_into(new double[] {0.5, -2}, new double[] {1, 3}, cubeSumHv);");
+        assertArrayEquals(new double[] {3, -36}, cells.numbers("cubeSumHv[0], cubeSumHv[1]"), 1e-12);
+    }
+
     private static double dot(double[] a, double[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) {

@@ -55,6 +55,16 @@ final class GeneratedNames {
         return prefixed(prefix, name, entry.declared().stream().map(EntryPoint.JavaParameter::name).toList());
     }
 
+    /**
+     * A name the stubs of {@code entry}'s method declare beside its parameters ({@code v} and {@code hv}, the direction
+     * and result of an hvp of one parameter): {@code name}, with {@code _} appended while it is one of the parameters'
+     * names ({@code double f(double[] v)} had {@code f_hvp(double[] v, double[] v)}, which did not compile).
+     */
+    static String besideParameters(String name, EntryPoint entry) {
+        return unused(name, entry.declared().stream().map(EntryPoint.JavaParameter::name)
+                .collect(java.util.stream.Collectors.toSet()));
+    }
+
     /** {@link #prefixed(String, String, EntryPoint)} for a method whose parameters are {@code parameters}, in order. */
     static String prefixed(String prefix, String name, List<String> parameters) {
         int dot = name.indexOf('.');

@@ -55,7 +55,8 @@ public final class HessianStubs {
                 continue;
             }
             boolean active = differentiated.contains(java);
-            String direction = differentiated.size() == 1 ? "v" : GeneratedNames.prefixed("v", java.name(), entry);
+            String direction = differentiated.size() == 1 ? GeneratedNames.besideParameters("v", entry)
+                    : GeneratedNames.prefixed("v", java.name(), entry);
             if (active) {
                 call.add(type, direction);
             }
@@ -103,7 +104,7 @@ public final class HessianStubs {
                     allocations.add(BindingStubs.zerosLike(leaf.type(), local,
                             RecordStubs.read(java.shape(), leaf.name())));
                     handleArguments.add(local);
-                    String result = differentiated.size() == 1 ? "hv"
+                    String result = differentiated.size() == 1 ? GeneratedNames.besideParameters("hv", entry)
                             : GeneratedNames.prefixed("hv", java.name(), entry);
                     intoArguments.add(result); // only used when the parameter is this array itself
                     intoResults.add(java.shape().javaName() + " " + result);
