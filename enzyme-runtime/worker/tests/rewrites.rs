@@ -6,6 +6,7 @@
 mod common;
 
 use common::bitcode_of_ir;
+use common::fixtures::FAIL_IF_IR;
 use jenzyme_worker::llvm::{Context, PassTuning, TargetMachine};
 use jenzyme_worker::{failure_checks, outline, reverse_polls};
 
@@ -111,22 +112,11 @@ done:
     assert!(!inner.contains("reverse_poll"), "{text}");
 }
 
-/// `@f` as Enzyme's preprocessing clone leaves it: every call `willreturn mustprogress`; `%t` set is a `throw`, which
-/// branches to the fail block's unwinder.
+/// `@f` as Enzyme's preprocessing clone leaves it, after the failure check it calls ([`FAIL_IF_IR`]): every call
+/// `willreturn mustprogress`; `%t` set is a `throw`, which branches to the fail block's unwinder.
 #[test]
 fn the_failure_check_becomes_inlinable_its_unwinder_noreturn_and_a_throw_survives_o3() {
-    let ir = r#"declare void @jenzyme.fail_unwind(ptr) cold nounwind nofree
-define internal void @jenzyme.fail_if(ptr %status, i1 %failed) noinline nounwind memory(argmem: readwrite) {
-entry:
-  br i1 %failed, label %raise, label %ok
-raise:
-  store i32 1, ptr %status
-  call void @jenzyme.fail_unwind(ptr %status)
-  ret void
-ok:
-  ret void
-}
-define double @f(ptr %status, i1 %c, i1 %t, double %x) mustprogress {
+    let ir = [FAIL_IF_IR, r#"define double @f(ptr %status, i1 %c, i1 %t, double %x) mustprogress {
 entry:
   call void @jenzyme.fail_if(ptr %status, i1 %c) #0
   br i1 %t, label %throw, label %body
@@ -142,9 +132,10 @@ exit:
   ret double %r
 }
 attributes #0 = { mustprogress willreturn }
-"#;
+"#]
+    .concat();
     let context = Context::new();
-    let module = context.parse_bitcode(&bitcode_of_ir(ir)).unwrap();
+    let module = context.parse_bitcode(&bitcode_of_ir(&ir)).unwrap();
     assert!(failure_checks::inline_after_ad(&module));
     module.verify().unwrap();
     let text = module.to_text();

@@ -9,19 +9,9 @@ use jenzyme_worker::llvm::Context;
 use jenzyme_worker::pipeline;
 use jenzyme_worker::spec::{Activity, ArgSpec, DiffRequest, Mode, Options};
 
-/// `double f(int *status, int t, double x)`: x³, a failed check when t > 5 (status 1), a `throw` when t == 3 (10).
-const F: &str = r#"declare void @jenzyme.fail_unwind(ptr) cold nounwind nofree
-define internal void @jenzyme.fail_if(ptr %status, i1 %failed) noinline nounwind memory(argmem: readwrite) {
-entry:
-  br i1 %failed, label %raise, label %ok
-raise:
-  store i32 1, ptr %status
-  call void @jenzyme.fail_unwind(ptr %status)
-  ret void
-ok:
-  ret void
-}
-define double @f(ptr %status, i32 %t, double %x) {
+/// `double f(int *status, int t, double x)`: x³, a failed check when t > 5 (status 1), a `throw` when t == 3 (10);
+/// after [`fixtures::FAIL_IF_IR`], the check it calls.
+const F: &str = r#"define double @f(ptr %status, i32 %t, double %x) {
 entry:
   %c = icmp sgt i32 %t, 5
   call void @jenzyme.fail_if(ptr %status, i1 %c)
@@ -50,7 +40,8 @@ fn over_gradient(defer: bool) -> String {
         ret: Activity::parse("active").unwrap(),
         options: Options { primal_return: false, tape_math: false, defer_failure_checks: defer, ..Options::default() },
     };
-    let inner = pipeline::differentiate(&bitcode_of_ir(F), &gradient).unwrap_or_else(|f| panic!("{f}"));
+    let module = bitcode_of_ir(&[fixtures::FAIL_IF_IR, F].concat());
+    let inner = pipeline::differentiate(&module, &gradient).unwrap_or_else(|f| panic!("{f}"));
     // the wrapper (status, t, x, out): out[0] receives df/dx, whose tangent along x is the product
     let forward = DiffRequest {
         function: "f__jenzyme_reverse".to_string(),

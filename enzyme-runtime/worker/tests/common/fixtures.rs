@@ -112,3 +112,18 @@ pub fn intrinsics(x: f64, y: f64) -> (f64, f64, f64) {
 
 /// A call to a function Enzyme has no derivative for (errors.rs; the Java client's tests use it too).
 pub const OPAQUE: &str = include_str!("../data/opaque.c");
+
+/// The frontend's out-of-line failure check (the Java lowering's UnwindingFailures), as textual IR for the fixtures
+/// that call it: `jenzyme.fail_if` stores status 1 and calls the unwinder `jenzyme.fail_unwind` when `%failed`.
+pub const FAIL_IF_IR: &str = r#"declare void @jenzyme.fail_unwind(ptr) cold nounwind nofree
+define internal void @jenzyme.fail_if(ptr %status, i1 %failed) noinline nounwind memory(argmem: readwrite) {
+entry:
+  br i1 %failed, label %raise, label %ok
+raise:
+  store i32 1, ptr %status
+  call void @jenzyme.fail_unwind(ptr %status)
+  ret void
+ok:
+  ret void
+}
+"#;

@@ -25,8 +25,9 @@ import jenzyme.runtime.lower.ClassBytesSource;
  * as many lanes as colours, 4 of the 8 compiled; and forced dense: 8 and 20 lanes, and reverse mode), Hipparchus's {@code Gradient}, central finite differences and
  * JAX {@code jit(jacfwd)} (when {@code --python} is given), each checked against the hand-written Jacobian before
  * timing and timed as a ratio to it (median over rounds of the fastest of 7 batches, each batch about
- * {@code batchSeconds}, after every contender has run for {@value #WARM_UP_BATCHES} batches: the row may run alone,
- * with {@code --only jacobian}, when nothing before it has warmed the JVM). A table of its own because the main
+ * {@code batchSeconds}, after {@value #INTERLEAVED_CALLS} calls of every contender in turn and then
+ * {@value #WARM_UP_BATCHES} batches of each: the row may run alone, with {@code --only jacobian}, when nothing before it
+ * has warmed the JVM). A table of its own because the main
  * table's reference is a reverse gradient, which a Jacobian has not.
  */
 final class JacobianBench {
@@ -34,6 +35,15 @@ final class JacobianBench {
     private static final double TOLERANCE = 1e-12;
     private static final double FD_TOLERANCE = 1e-6;
     private static final int WARM_UP_BATCHES = 5;
+    /**
+     * Calls of every contender in turn, one each, before any is calibrated. Our four Jacobians are called through one
+     * lambda (and share Jacobian.into), which HotSpot compiled with C2 as soon as the calibration of one of them made
+     * it hot: the paths of those not run yet looked cold, and when the default's compressed sweep was among them it
+     * stayed out of line, in C1's profiling code (-XX:+PrintCompilation: Jacobian.compressedColumns compiled apart,
+     * late, Jacobian.sweep never by C2). "ours (default)" then took 1.8-3.9 us, in 5 of 7 runs, and 270-530 ns in the
+     * others (same commit, load 5-6). Interleaved first, every path is warm when C2 compiles: 320-480 ns in 7 runs of 7.
+     */
+    private static final int INTERLEAVED_CALLS = 20_000;
     private static final String JAX = "JAX jacfwd";
 
     private JacobianBench() {}
@@ -97,6 +107,11 @@ final class JacobianBench {
             }
             String jaxLine = jax.isEmpty() ? String.format(Locale.ROOT, "  %-20s       -   (not run: no --python)%n",
                     JAX) : jax(jax.get(), u, reference, timers, out);
+            for (int call = 0; call < INTERLEAVED_CALLS; call++) {
+                for (Timer timer : timers.values()) {
+                    timer.seconds(1);
+                }
+            }
             for (Timer timer : timers.values()) {
                 calibrate(timer, batchSeconds, WARM_UP_BATCHES);
             }

@@ -13,6 +13,7 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.HessianVectorChecks;
 import jenzyme.runtime.testing.InMemoryJavac;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,20 +76,12 @@ class HessianConstDataTest {
                 double[] th = random.doubles(3, -1, 1).toArray(), v = random.doubles(3, -1, 1).toArray();
                 double[] hv = new double[3];
                 hvp.handle().invoke(th, v, hv, x.clone(), y.clone(), out);
-                double h = 1e-5;
-                double[] up = new double[3], down = new double[3], gOut = new double[gradient.convention().slots()
-                        .size()];
-                double[] thUp = th.clone(), thDown = th.clone();
-                for (int k = 0; k < 3; k++) {
-                    thUp[k] += h * v[k];
-                    thDown[k] -= h * v[k];
-                }
-                gradient.handle().invoke(thUp, up, x, new double[x.length], y, new double[y.length], gOut);
-                gradient.handle().invoke(thDown, down, x, new double[x.length], y, new double[y.length], gOut);
-                for (int k = 0; k < 3; k++) {
-                    double fd = (up[k] - down[k]) / (2 * h);
-                    assertEquals(fd, hv[k], 1e-6 * (1 + Math.abs(fd)), "(H v)_" + k);
-                }
+                double[] gOut = new double[gradient.convention().slots().size()];
+                HessianVectorChecks.assertAgreesWithDifferencesOfTheGradient(hv, at -> {
+                    double[] dth = new double[3];
+                    gradient.handle().invoke(at, dth, x, new double[x.length], y, new double[y.length], gOut);
+                    return dth;
+                }, th, v, "trial " + trial);
                 assertTrue(hv[0] != 0 || hv[1] != 0 || hv[2] != 0);
             }
         }

@@ -8,12 +8,11 @@ import java.util.Map;
 import java.util.Random;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
-import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.HessianVectorChecks;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.NativeMemoryProbe;
 import org.junit.jupiter.api.AutoClose;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -90,14 +89,9 @@ class HessianLoopAllocationTest {
             }
             """;
 
-    private static CompiledClasses classes;
+    private static final CompiledClasses classes = InMemoryJavac.compile("hl.Hl", SOURCE);
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
-
-    @BeforeAll
-    static void start() {
-        classes = InMemoryJavac.compile("hl.Hl", SOURCE);
-    }
 
     private static JavaMethod method(String name) {
         return new JavaMethod(classes, "hl/Hl", name, "([DI)D");
@@ -129,14 +123,8 @@ class HessianLoopAllocationTest {
                     default -> 2 + random.nextInt(5);
                 }, steps = 1 + random.nextInt(12);
                 double[] p = random.doubles(n, -1, 1).toArray(), v = random.doubles(n, -1, 1).toArray();
-                double[] hv = hvp(hvp, p, v, steps);
-                double h = 1e-5;
-                double[] up = gradient(reverse, CentralDifferences.along(p, v, h), steps);
-                double[] down = gradient(reverse, CentralDifferences.along(p, v, -h), steps);
-                for (int k = 0; k < n; k++) {
-                    double fd = (up[k] - down[k]) / (2 * h);
-                    assertEquals(fd, hv[k], 1e-6 * (1 + Math.abs(fd)), name + " (H v)_" + k + ", trial " + trial);
-                }
+                HessianVectorChecks.assertAgreesWithDifferencesOfTheGradient(hvp(hvp, p, v, steps),
+                        at -> gradient(reverse, at, steps), p, v, name + ", trial " + trial);
             }
         }
     }
@@ -190,13 +178,8 @@ class HessianLoopAllocationTest {
             System.out.println(name + ": malloc's bytes in use grew by " + grown + " over 2·10^5 hvp calls");
             assertTrue(grown < 16 << 20, name + ": malloc's bytes in use grew by " + grown);
             handle.invokeExact(p, v, hv, 20, out);
-            double h = 1e-5;
-            double[] up = gradient(reverse, CentralDifferences.along(p, v, h), 20);
-            double[] down = gradient(reverse, CentralDifferences.along(p, v, -h), 20);
-            for (int k = 0; k < 5; k++) {
-                double fd = (up[k] - down[k]) / (2 * h);
-                assertEquals(fd, hv[k], 1e-6 * (1 + Math.abs(fd)), name + " (H v)_" + k);
-            }
+            HessianVectorChecks.assertAgreesWithDifferencesOfTheGradient(hv, at -> gradient(reverse, at, 20), p, v,
+                    name);
         }
     }
 }

@@ -1,6 +1,8 @@
 package jenzyme.runtime;
 
 import static jenzyme.runtime.testing.VectorFunctions.assertClose;
+import static jenzyme.runtime.testing.WrittenStateJacobians.N;
+import static jenzyme.runtime.testing.WrittenStateJacobians.analytic;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +15,7 @@ import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.JacobianModes;
+import jenzyme.runtime.testing.WrittenStateJacobians;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,8 +53,6 @@ class LambdaStateJacobianTest {
                 }
             }
             """;
-    private static final int N = 20;
-
     private static CompiledClasses classes;
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
@@ -67,12 +68,8 @@ class LambdaStateJacobianTest {
     void everySweepStartsFromTheAccumulatorAtEntry() throws Throwable {
         MethodHandle stepAcc = classes.jvmHandle("lsj.Ls", "stepAcc");
         Object identity = owner.getMethod("identity").invoke(null);
-        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
-            Random random = new Random(3);
-            try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "lsj/Ls", "stepAcc",
-                    "(Llsj/Ls$Rhs;[D[D[D)V"), mode.getValue())) {
-                for (int trial = 0; trial < 3; trial++) {
-                    String what = mode.getKey() + ", trial " + trial;
+        WrittenStateJacobians.inEveryMode(pipeline, new JavaMethod(classes, "lsj/Ls", "stepAcc",
+                "(Llsj/Ls$Rhs;[D[D[D)V"), 3, 3, (jacobian, random, what) -> {
                     double[] x = random.doubles(N, -1, 1).toArray();
                     double[] acc0 = random.doubles(N, -1, 1).toArray();
                     double[] acc = acc0.clone();
@@ -82,10 +79,9 @@ class LambdaStateJacobianTest {
                     double[] accOnJvm = acc0.clone();
                     stepAcc.invoke(identity, x.clone(), accOnJvm, new double[N]);
                     assertArrayEquals(accOnJvm, acc, 0, what + ": acc after the call vs one JVM call");
-                    assertClose(analytic(x, acc0), j, 1e-13, what + " vs analytic");
-                }
-            }
-        }
+                    // y_i = x_i + (acc0_i + x_i) s, s the sum of x: dy_i/dx_j = [i == j] (1 + s) + acc0_i + x_i
+                    assertClose(analytic(x, acc0, 1, 1), j, 1e-13, what + " vs analytic");
+                });
     }
 
     @Test
@@ -111,20 +107,5 @@ class LambdaStateJacobianTest {
             }
         }
         assertArrayEquals(new int[] {0}, calls, "a refused call runs nothing");
-    }
-
-    /** y_i = x_i + (acc0_i + x_i) s, s the sum of x: dy_i/dx_j = [i == j] (1 + s) + acc0_i + x_i. */
-    private static double[][] analytic(double[] x, double[] acc0) {
-        double s = 0;
-        for (double v : x) {
-            s += v;
-        }
-        double[][] j = new double[N][N];
-        for (int i = 0; i < N; i++) {
-            for (int c = 0; c < N; c++) {
-                j[i][c] = acc0[i] + x[i] + (i == c ? 1 + s : 0);
-            }
-        }
-        return j;
     }
 }

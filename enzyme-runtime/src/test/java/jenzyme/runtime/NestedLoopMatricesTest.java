@@ -10,10 +10,10 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.HessianVectorChecks;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.testing.NativeMemoryProbe;
 import org.junit.jupiter.api.AutoClose;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -208,14 +208,9 @@ class NestedLoopMatricesTest {
             }
             """;
 
-    private static CompiledClasses classes;
+    private static final CompiledClasses classes = InMemoryJavac.compile("nm.Nm", SOURCE);
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
-
-    @BeforeAll
-    static void start() {
-        classes = InMemoryJavac.compile("nm.Nm", SOURCE);
-    }
 
     private static JavaMethod method(String name) {
         return new JavaMethod(classes, "nm/Nm", name, "([DII)D");
@@ -293,13 +288,8 @@ class NestedLoopMatricesTest {
                 int n = p.length, steps = 1 + random.nextInt(5), iters = 1 + random.nextInt(4);
                 double[] v = random.doubles(n, -1, 1).toArray(), hv = new double[n];
                 hvp.handle().invoke(p.clone(), v, hv, steps, iters, new double[hvp.convention().slots().size()]);
-                double h = 1e-5;
-                double[] up = gradient(reverse, CentralDifferences.along(p, v, h), steps, iters);
-                double[] down = gradient(reverse, CentralDifferences.along(p, v, -h), steps, iters);
-                for (int k = 0; k < n; k++) {
-                    double fd = (up[k] - down[k]) / (2 * h);
-                    assertEquals(fd, hv[k], 1e-6 * (1 + Math.abs(fd)), name + " (H v)_" + k + ", trial " + trial);
-                }
+                HessianVectorChecks.assertAgreesWithDifferencesOfTheGradient(hv,
+                        at -> gradient(reverse, at, steps, iters), p, v, name + ", trial " + trial);
             }
         }
     }
@@ -390,13 +380,8 @@ class NestedLoopMatricesTest {
             System.out.println(name + ": malloc's bytes in use grew by " + grown + " over 10^5 hvp calls");
             assertTrue(grown < 16 << 20, name + ": malloc's bytes in use grew by " + grown + " over 10^5 hvp calls");
             handle.invokeExact(p, v, hv, 2, 3, out);
-            double h = 1e-5;
-            double[] up = gradient(reverse, CentralDifferences.along(p, v, h), 2, 3);
-            double[] down = gradient(reverse, CentralDifferences.along(p, v, -h), 2, 3);
-            for (int k = 0; k < 4; k++) {
-                double fd = (up[k] - down[k]) / (2 * h);
-                assertEquals(fd, hv[k], 1e-6 * (1 + Math.abs(fd)), name + " (H v)_" + k);
-            }
+            HessianVectorChecks.assertAgreesWithDifferencesOfTheGradient(hv, at -> gradient(reverse, at, 2, 3), p, v,
+                    name);
         }
     }
 }

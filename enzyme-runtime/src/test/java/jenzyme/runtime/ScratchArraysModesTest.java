@@ -12,7 +12,6 @@ import jenzyme.runtime.bind.LaneTable;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.ScratchFixtures;
 import org.junit.jupiter.api.AutoClose;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,14 +21,9 @@ import org.junit.jupiter.api.Test;
  */
 class ScratchArraysModesTest {
 
-    private static CompiledClasses classes;
+    private static final CompiledClasses classes = ScratchFixtures.compile();
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
-
-    @BeforeAll
-    static void start() {
-        classes = ScratchFixtures.compile();
-    }
 
     /** H·v with the buffer Const: sum x^3 has H = diag(6x), sum x sin x has H = diag(2 cos x - x sin x). */
     @Test

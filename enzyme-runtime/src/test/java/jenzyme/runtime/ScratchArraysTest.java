@@ -19,7 +19,6 @@ import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.ScratchFixtures;
 import org.junit.jupiter.api.AutoClose;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,14 +33,9 @@ import org.junit.jupiter.api.Test;
  */
 class ScratchArraysTest {
 
-    private static CompiledClasses classes;
+    private static final CompiledClasses classes = ScratchFixtures.compile();
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
-
-    @BeforeAll
-    static void start() {
-        classes = ScratchFixtures.compile();
-    }
 
     private static JavaMethod method(String name, String descriptor) {
         return ScratchFixtures.method(classes, name, descriptor);

@@ -1,15 +1,15 @@
 package jenzyme.runtime;
 
 import static jenzyme.runtime.testing.VectorFunctions.assertClose;
+import static jenzyme.runtime.testing.WrittenStateJacobians.N;
+import static jenzyme.runtime.testing.WrittenStateJacobians.analytic;
+import static jenzyme.runtime.testing.WrittenStateJacobians.centralDifferences;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.lang.invoke.MethodHandle;
-import java.util.Map;
-import java.util.Random;
-import jenzyme.runtime.ad.JacobianOptions;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import jenzyme.runtime.testing.JacobianModes;
+import jenzyme.runtime.testing.WrittenStateJacobians;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,8 +37,6 @@ class WrittenArrayJacobianTest {
                 }
             }
             """;
-    private static final int N = 20;
-
     private static CompiledClasses classes;
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
@@ -50,15 +48,10 @@ class WrittenArrayJacobianTest {
         accumulate = classes.jvmHandle("wjac.Wj", "accumulate");
     }
 
-
     @Test
     void everySweepStartsFromTheAccumulatorAtEntryAndTheCallLeavesItAsOneJvmCallDoes() throws Throwable {
-        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
-            Random random = new Random(3);
-            try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "wjac/Wj", "accumulate",
-                    "([D[D[D)V"), mode.getValue())) {
-                for (int trial = 0; trial < 4; trial++) {
-                    String what = mode.getKey() + ", trial " + trial;
+        WrittenStateJacobians.inEveryMode(pipeline, new JavaMethod(classes, "wjac/Wj", "accumulate", "([D[D[D)V"), 3,
+                4, (jacobian, random, what) -> {
                     double[] x = random.doubles(N, -1, 1).toArray();
                     double[] acc0 = random.doubles(N, -1, 1).toArray();
                     double[] acc = acc0.clone();
@@ -68,43 +61,11 @@ class WrittenArrayJacobianTest {
                     double[] accOnJvm = acc0.clone();
                     accumulate.invoke(x.clone(), accOnJvm, new double[N]);
                     assertArrayEquals(accOnJvm, acc, 0, what + ": acc after the call vs one JVM call");
-                    assertClose(analytic(x, acc0), j, 1e-13, what + " vs analytic");
-                    assertClose(centralDifferences(x, acc0), j, 1e-7, what + " vs central differences");
-                }
-            }
-        }
-    }
-
-    /** dy_i/dx_j = (acc0_i + x_i) + [i == j] s, s the sum of x. */
-    private static double[][] analytic(double[] x, double[] acc0) {
-        double s = 0;
-        for (double v : x) {
-            s += v;
-        }
-        double[][] j = new double[N][N];
-        for (int i = 0; i < N; i++) {
-            for (int c = 0; c < N; c++) {
-                j[i][c] = acc0[i] + x[i] + (i == c ? s : 0);
-            }
-        }
-        return j;
-    }
-
-    /** Central differences of the JVM's method, each evaluation on a fresh copy of acc at entry. */
-    private static double[][] centralDifferences(double[] x, double[] acc0) throws Throwable {
-        double[][] fd = new double[N][N];
-        for (int c = 0; c < N; c++) {
-            double[] up = x.clone(), down = x.clone();
-            double step = 1e-6 * Math.max(1, Math.abs(x[c]));
-            up[c] += step;
-            down[c] -= step;
-            double[] plus = new double[N], minus = new double[N];
-            accumulate.invoke(up, acc0.clone(), plus);
-            accumulate.invoke(down, acc0.clone(), minus);
-            for (int r = 0; r < N; r++) {
-                fd[r][c] = (plus[r] - minus[r]) / (2 * step);
-            }
-        }
-        return fd;
+                    // dy_i/dx_j = (acc0_i + x_i) + [i == j] s, s the sum of x
+                    assertClose(analytic(x, acc0, 1, 0), j, 1e-13, what + " vs analytic");
+                    // each evaluation on a fresh copy of acc at entry
+                    assertClose(centralDifferences(x, h -> accumulate.invoke(h.x(), acc0.clone(), h.y())), j, 1e-7,
+                            what + " vs central differences");
+                });
     }
 }

@@ -1,18 +1,19 @@
 package jenzyme.runtime;
 
 import static jenzyme.runtime.testing.VectorFunctions.assertClose;
+import static jenzyme.runtime.testing.WrittenStateJacobians.N;
+import static jenzyme.runtime.testing.WrittenStateJacobians.analytic;
+import static jenzyme.runtime.testing.WrittenStateJacobians.centralDifferences;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
-import java.util.Map;
-import java.util.Random;
 import jenzyme.runtime.ad.JacobianOptions;
 import jenzyme.runtime.error.DifferentiationException;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
-import jenzyme.runtime.testing.JacobianModes;
+import jenzyme.runtime.testing.WrittenStateJacobians;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,8 +76,6 @@ class WrittenStateJacobianTest {
                 }
             }
             """;
-    private static final int N = 20;
-
     private static CompiledClasses classes;
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
@@ -92,12 +91,8 @@ class WrittenStateJacobianTest {
 
     @Test
     void everySweepStartsFromTheCountersAtEntryAndTheCallCountsOnce() throws Throwable {
-        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
-            Random random = new Random(5);
-            try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "wsj/Ws", "counted",
-                    "([D[I[J[D)V"), mode.getValue())) {
-                for (int trial = 0; trial < 3; trial++) {
-                    String what = mode.getKey() + ", trial " + trial;
+        WrittenStateJacobians.inEveryMode(pipeline, new JavaMethod(classes, "wsj/Ws", "counted", "([D[I[J[D)V"), 5, 3,
+                (jacobian, random, what) -> {
                     double[] x = random.doubles(N, -1, 1).toArray();
                     int calls0 = random.nextInt(5);
                     long ticks0 = random.nextInt(100);
@@ -111,12 +106,10 @@ class WrittenStateJacobianTest {
                     counted.invoke(x.clone(), callsOnJvm, ticksOnJvm, new double[N]);
                     assertArrayEquals(callsOnJvm, calls, what + ": calls after the call vs one JVM call");
                     assertArrayEquals(ticksOnJvm, ticks, what + ": ticks after the call vs one JVM call");
-                    assertClose(analytic(x, new double[N], calls0 + 1), j, 1e-13, what + " vs analytic");
+                    assertClose(analytic(x, new double[N], calls0 + 1, 0), j, 1e-13, what + " vs analytic");
                     assertClose(centralDifferences(x, h -> counted.invoke(h.x(), new int[] {calls0},
                             new long[] {ticks0}, h.y())), j, 1e-7, what + " vs central differences");
-                }
-            }
-        }
+                });
     }
 
     @Test
@@ -125,12 +118,8 @@ class WrittenStateJacobianTest {
         java.lang.invoke.MethodHandle tally = java.lang.invoke.MethodHandles.lookup().findConstructor(
                 classes.load("wsj.Ws$Tally"), java.lang.invoke.MethodType.methodType(void.class, float[].class,
                         int[].class));
-        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
-            Random random = new Random(11);
-            try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "wsj/Ws", "tallied",
-                    "([DLwsj/Ws$Tally;[D)V"), mode.getValue())) {
-                for (int trial = 0; trial < 3; trial++) {
-                    String what = mode.getKey() + ", trial " + trial;
+        WrittenStateJacobians.inEveryMode(pipeline, new JavaMethod(classes, "wsj/Ws", "tallied",
+                "([DLwsj/Ws$Tally;[D)V"), 11, 3, (jacobian, random, what) -> {
                     double[] x = random.doubles(N, -1, 1).toArray();
                     int count0 = random.nextInt(5);
                     float weight0 = random.nextInt(5);
@@ -144,22 +133,16 @@ class WrittenStateJacobianTest {
                     tallied.invoke(x.clone(), tally.invoke(weightOnJvm, countOnJvm), new double[N]);
                     assertArrayEquals(countOnJvm, count, what + ": t.count after the call vs one JVM call");
                     assertArrayEquals(weightOnJvm, weight, 0, what + ": t.weight after the call vs one JVM call");
-                    assertClose(analytic(x, new double[N], count0 + 1 + (int) weight0 + 1), j, 1e-13,
+                    assertClose(analytic(x, new double[N], count0 + 1 + (int) weight0 + 1, 0), j, 1e-13,
                             what + " vs analytic");
-                }
-            }
-        }
+                });
     }
 
     @Test
     void everySweepStartsFromTheStaticArraysAtEntryAndTheCallLeavesThemAsOneJvmCallDoes() throws Throwable {
         Class<?> owner = classes.load("wsj.Ws");
-        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
-            Random random = new Random(7);
-            try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "wsj/Ws", "accumulateStatic",
-                    "([D[D)V"), mode.getValue())) {
-                for (int trial = 0; trial < 3; trial++) {
-                    String what = mode.getKey() + ", trial " + trial;
+        WrittenStateJacobians.inEveryMode(pipeline, new JavaMethod(classes, "wsj/Ws", "accumulateStatic", "([D[D)V"),
+                7, 3, (jacobian, random, what) -> {
                     double[] x = random.doubles(N, -1, 1).toArray();
                     double[] st0 = random.doubles(N, -1, 1).toArray();
                     int hits0 = random.nextInt(5);
@@ -177,26 +160,20 @@ class WrittenStateJacobianTest {
                     accumulateStatic.invoke(x.clone(), new double[N]);
                     assertArrayEquals(stOnJvm, st, 0, what + ": ST after the call vs one JVM call");
                     assertArrayEquals(hitsOnJvm, hits, what + ": HITS after the call vs one JVM call");
-                    assertClose(analytic(x, st0, hits0 + 1), j, 1e-13, what + " vs analytic");
+                    assertClose(analytic(x, st0, hits0 + 1, 0), j, 1e-13, what + " vs analytic");
                     assertClose(centralDifferences(x, h -> {
                         owner.getField("ST").set(null, st0.clone());
                         owner.getField("HITS").set(null, new int[] {hits0});
                         accumulateStatic.invoke(h.x(), h.y());
                     }), j, 1e-7, what + " vs central differences");
-                }
-            }
-        }
+                });
     }
 
     @Test
     void everySweepStartsFromXAndYAtEntryWhenTheMethodUpdatesThemInPlace() throws Throwable {
         MethodHandle rescaled = classes.jvmHandle("wsj.Ws", "rescaled");
-        for (Map.Entry<String, JacobianOptions> mode : JacobianModes.all().entrySet()) {
-            Random random = new Random(9);
-            try (Jacobian jacobian = pipeline.jacobian(new JavaMethod(classes, "wsj/Ws", "rescaled", "([D[D)V"),
-                    mode.getValue())) {
-                for (int trial = 0; trial < 3; trial++) {
-                    String what = mode.getKey() + ", trial " + trial;
+        WrittenStateJacobians.inEveryMode(pipeline, new JavaMethod(classes, "wsj/Ws", "rescaled", "([D[D)V"), 9, 3,
+                (jacobian, random, what) -> {
                     double[] x0 = random.doubles(N, -1, 1).toArray();
                     double[] y0 = random.doubles(N, -1, 1).toArray();
                     double[] x = x0.clone();
@@ -210,14 +187,12 @@ class WrittenStateJacobianTest {
                     assertArrayEquals(xOnJvm, x, 0, what + ": x after the call vs one JVM call");
                     assertArrayEquals(yOnJvm, y, 0, what + ": y after the call vs one JVM call");
                     // y_i = y0_i / 2 + 2 x_i * 2 S, S the sum of x at entry: dy_i/dx_j = 4 (x_i + [i == j] S)
-                    assertClose(analytic(x0, new double[N], 4), j, 1e-13, what + " vs analytic");
+                    assertClose(analytic(x0, new double[N], 4, 0), j, 1e-13, what + " vs analytic");
                     assertClose(centralDifferences(x0, h -> {
                         System.arraycopy(y0, 0, h.y(), 0, N);
                         rescaled.invoke(h.x(), h.y());
                     }), j, 1e-7, what + " vs central differences");
-                }
-            }
-        }
+                });
     }
 
     @Test
@@ -229,47 +204,5 @@ class WrittenStateJacobianTest {
             assertTrue(e.getMessage().contains("it writes and reads back " + method[2]), e.getMessage());
             assertTrue(e.getMessage().contains(method[0] + "("), e.getMessage());
         }
-    }
-
-    /**
-     * The methods' Jacobian: y_i = c (a_i + x_i) s (+ a constant), s the sum of x, so dy_i/dx_j = c ((a_i + x_i) +
-     * [i == j] s); {@code counted} has a = 0.
-     */
-    private static double[][] analytic(double[] x, double[] a, int c) {
-        double s = 0;
-        for (double v : x) {
-            s += v;
-        }
-        double[][] j = new double[N][N];
-        for (int i = 0; i < N; i++) {
-            for (int col = 0; col < N; col++) {
-                j[i][col] = c * (a[i] + x[i] + (i == col ? s : 0));
-            }
-        }
-        return j;
-    }
-
-    /** One JVM call on x into y, from the state at entry (the call sets it up afresh). */
-    private interface JvmCall {
-        record Arrays(double[] x, double[] y) {}
-
-        void run(Arrays arrays) throws Throwable;
-    }
-
-    private static double[][] centralDifferences(double[] x, JvmCall call) throws Throwable {
-        double[][] fd = new double[N][N];
-        for (int c = 0; c < N; c++) {
-            double[] up = x.clone(), down = x.clone();
-            double step = 1e-6 * Math.max(1, Math.abs(x[c]));
-            up[c] += step;
-            down[c] -= step;
-            double[] plus = new double[N], minus = new double[N];
-            call.run(new JvmCall.Arrays(up, plus));
-            call.run(new JvmCall.Arrays(down, minus));
-            for (int r = 0; r < N; r++) {
-                fd[r][c] = (plus[r] - minus[r]) / (2 * step);
-            }
-        }
-        return fd;
     }
 }

@@ -487,6 +487,68 @@ class EverydaySnippetsTest {
                 + " bowl_hvp(1.5, 1, 2, 0.5).hvx()"), 1e-12);
     }
 
+    /**
+     * Parameters o and o_ both had the gradient name do_ (o's with the keyword's underscore), ry and ry_ the tangent
+     * name try_: the stubs declared each twice and did not compile. In parameter order, the second gets one more
+     * underscore (do__, try__); the gradient against central differences of the JVM's method, the tangents, one
+     * direction and two lanes at once ({@code --width 2}), against the gradient.
+     */
+    @Test
+    void parametersWhoseGeneratedNamesWouldCollideGetOneMoreUnderscore() throws Throwable {
+        cells.run("double twoOs(double[] o, double[] o_, double ry, double ry_) {"
+                + " return Math.sin(o[0]) * o_[0] * o_[1] + o[1] * o[1] * ry + Math.exp(ry * ry_); }");
+        String bound = cells.text("%autodiff reverse twoOs");
+        assertTrue(bound.contains("twoOs_grad_into(double[] o, double[] do_, double[] o_, double[] do__, double ry,"
+                + " double ry_, double[] dActive)"), bound);
+        String arguments = "new double[] {%s, %s}, new double[] {%s, %s}, %s, %s";
+        double[] x = {0.3, -0.7, 1.2, 0.5, 0.8, -0.4};
+        double[] differences = CentralDifferences.gradient(at -> jvm("twoOs(" + arguments + ")", at), x);
+        cells.run("var twoOsGradient = twoOs_grad(" + arguments.formatted(DoubleStream.of(x).boxed().toArray()) + ");");
+        double[] gradient = cells.numbers("twoOsGradient.do_()[0], twoOsGradient.do_()[1], twoOsGradient.do__()[0],"
+                + " twoOsGradient.do__()[1], twoOsGradient.dry(), twoOsGradient.dry_()");
+        assertArrayEquals(differences, gradient, 1e-6 * (1 + DoubleStream.of(differences).map(Math::abs).max()
+                .orElse(0)), "twoOs_grad vs central differences");
+
+        double[] v = {1, -0.5, 0.25, 2, -1, 0.5}, w = {-0.3, 0.9, 1.5, -0.2, 0.4, 1.1};
+        Object[] xvw = java.util.stream.Stream.of(x, v, w).flatMapToDouble(DoubleStream::of).boxed().toArray();
+        assertTrue(cells.text("%autodiff forward twoOs").contains("twoOs_fwd(double[] o, double[] to, double[] o_,"
+                + " double[] to_, double ry, double try_, double ry_, double try__)"));
+        double along = cells.numbers(("twoOs_fwd(new double[] {%1$s, %2$s}, new double[] {%7$s, %8$s}, new double[]"
+                + " {%3$s, %4$s}, new double[] {%9$s, %10$s}, %5$s, %11$s, %6$s, %12$s).dvalue()").formatted(xvw))[0];
+        assertEquals(dot(gradient, v), along, 1e-12 * (1 + Math.abs(along)), "twoOs_fwd vs the gradient");
+        cells.run("%autodiff forward twoOs --width 2");
+        cells.run(("var twoOsLanes = twoOs_fwd(new double[] {%1$s, %2$s}, new double[][] {{%7$s, %8$s}, {%13$s,"
+                + " %14$s}}, new double[] {%3$s, %4$s}, new double[][] {{%9$s, %10$s}, {%15$s, %16$s}}, %5$s, new"
+                + " double[] {%11$s, %17$s}, %6$s, new double[] {%12$s, %18$s});").formatted(xvw));
+        double[] lanes = cells.numbers("twoOsLanes.dvalue()[0], twoOsLanes.dvalue()[1]");
+        assertEquals(dot(gradient, v), lanes[0], 1e-12 * (1 + Math.abs(lanes[0])), "--width 2, lane 0 vs the gradient");
+        assertEquals(dot(gradient, w), lanes[1], 1e-12 * (1 + Math.abs(lanes[1])), "--width 2, lane 1 vs the gradient");
+    }
+
+    /** The hvp of a method of one parameter v took v for its direction too: cubeSum_hvp(double[] v, double[] v). */
+    @Test
+    void theHvpDirectionOfAParameterNamedVIsV_() throws Throwable {
+        cells.run("double cubeSum(double[] v) {"
+                + " double s = 0; for (int i = 0; i < v.length; i++) s += v[i] * v[i] * v[i]; return s; }");
+        String bound = cells.text("%autodiff hvp cubeSum");
+        assertTrue(bound.contains("double[] cubeSum_hvp(double[] v, double[] v_)")
+                && bound.contains("void cubeSum_hvp_into(double[] v, double[] v_, double[] hv)"), bound);
+        // H = diag(6 v): at v = (0.5, -2) along (1, 3), H·u = (3, -36)
+        assertArrayEquals(new double[] {3, -36}, cells.numbers("cubeSum_hvp(new double[] {0.5, -2},"
+                + " new double[] {1, 3})[0], cubeSum_hvp(new double[] {0.5, -2}, new double[] {1, 3})[1]"), 1e-12);
+        cells.run("double[] cubeSumHv = new double[2];"
+                + " cubeSum_hvp_into(new double[] {0.5, -2}, new double[] {1, 3}, cubeSumHv);");
+        assertArrayEquals(new double[] {3, -36}, cells.numbers("cubeSumHv[0], cubeSumHv[1]"), 1e-12);
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
     /** A method of one {@code double[]} of four: reverse and forward against the JVM. */
     private static void arrayOfFour(String name, String shadow) throws Throwable {
         cells.run("%autodiff reverse " + name);

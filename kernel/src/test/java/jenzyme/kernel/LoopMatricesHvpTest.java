@@ -23,6 +23,7 @@ class LoopMatricesHvpTest {
                     double[] z = {y[0], y[1]};
                     for (int k = 0; k < iters; k++) {
                         if (Double.isNaN(z[0])) throw new IllegalArgumentException("Newton diverged");
+                        if (k == 20) throw new IllegalStateException("no convergence in 20 Newton iterations");
                         double[][] J = {{1, -h}, {h * a * Math.cos(z[0]), 1}};
                         double g0 = z[0] - y[0] - h * z[1], g1 = z[1] - y[1] + h * a * Math.sin(z[0]);
                         double det = J[0][0] * J[1][1] - J[0][1] * J[1][0];
@@ -41,21 +42,7 @@ class LoopMatricesHvpTest {
             double counted(Counter c, double[] p, int steps, int iters) {
                 c.calls++;
                 c.w = p[0];
-                double[] y = {p[0], p[1]};
-                double a = p[2], h = 0.1;
-                for (int s = 0; s < steps; s++) {
-                    double[] z = {y[0], y[1]};
-                    for (int k = 0; k < iters; k++) {
-                        if (k == 20) throw new IllegalStateException("no convergence in 20 Newton iterations");
-                        double[][] J = {{1, -h}, {h * a * Math.cos(z[0]), 1}};
-                        double g0 = z[0] - y[0] - h * z[1], g1 = z[1] - y[1] + h * a * Math.sin(z[0]);
-                        double det = J[0][0] * J[1][1] - J[0][1] * J[1][0];
-                        z[0] -= (g0 * J[1][1] - J[0][1] * g1) / det;
-                        z[1] -= (J[0][0] * g1 - J[1][0] * g0) / det;
-                    }
-                    y = z;
-                }
-                return y[0] * y[0] + Math.sin(y[1]);
+                return implicitPendulum(p, steps, iters);
             }
             """);
 
@@ -82,8 +69,8 @@ class LoopMatricesHvpTest {
     /**
      * An object parameter whose fields the method writes is copied back after the call, so its failures return
      * through every caller instead of unwinding (the copy-out must run): 10^4 products throwing in the 21st Newton
-     * iteration between 10^4 that do not leave the kernel up, count the calls as the JVM does, and H·v in p equals the
-     * pure method's (above, against differences of the gradient).
+     * iteration (inside the callee implicitPendulum) between 10^4 that do not leave the kernel up, count the calls as
+     * the JVM does, and H·v in p equals the pure method's (above, against differences of the gradient).
      */
     @Test
     void aCopiedBackObjectSurvivesThrowsInsideTheProduct() throws Exception {

@@ -40,24 +40,39 @@ public record DifferentiationOptions(
         });
     }
 
+    /** The switches, for {@link #with}: each names one boolean component. */
+    private enum Switch {
+        PRIMAL_RETURN, AD_BEFORE_OPTIMISATION, DUMP_IR, FAST_MATH, TAPE_MATH_RESULTS, RUNTIME_ACTIVITY,
+        DEFER_FAILURE_CHECKS
+    }
+
+    /** These options with {@code changed} set to {@code value}: the one copy every boolean wither makes. */
+    private DifferentiationOptions with(Switch changed, boolean value) {
+        return new DifferentiationOptions(
+                changed == Switch.PRIMAL_RETURN ? value : primalReturn,
+                changed == Switch.AD_BEFORE_OPTIMISATION ? value : adBeforeOptimisation,
+                changed == Switch.DUMP_IR ? value : dumpIr,
+                changed == Switch.FAST_MATH ? value : fastMath,
+                wrapperSymbol,
+                changed == Switch.TAPE_MATH_RESULTS ? value : tapeMathResults,
+                changed == Switch.RUNTIME_ACTIVITY ? value : runtimeActivity,
+                changed == Switch.DEFER_FAILURE_CHECKS ? value : deferFailureChecks);
+    }
+
     public DifferentiationOptions withPrimalReturn(boolean value) {
-        return new DifferentiationOptions(value, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol,
-                tapeMathResults, runtimeActivity, deferFailureChecks);
+        return with(Switch.PRIMAL_RETURN, value);
     }
 
     public DifferentiationOptions withAdBeforeOptimisation(boolean value) {
-        return new DifferentiationOptions(primalReturn, value, dumpIr, fastMath, wrapperSymbol,
-                tapeMathResults, runtimeActivity, deferFailureChecks);
+        return with(Switch.AD_BEFORE_OPTIMISATION, value);
     }
 
     public DifferentiationOptions withDumpIr(boolean value) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, value, fastMath, wrapperSymbol,
-                tapeMathResults, runtimeActivity, deferFailureChecks);
+        return with(Switch.DUMP_IR, value);
     }
 
     public DifferentiationOptions withFastMath(boolean value) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, value, wrapperSymbol,
-                tapeMathResults, runtimeActivity, deferFailureChecks);
+        return with(Switch.FAST_MATH, value);
     }
 
     public DifferentiationOptions withWrapperSymbol(String symbol) {
@@ -72,8 +87,7 @@ public record DifferentiationOptions(
      * fine); recomputing them in that gradient's reverse sweep costs one call per iteration.
      */
     public DifferentiationOptions withTapedMathResults(boolean value) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol,
-                value, runtimeActivity, deferFailureChecks);
+        return with(Switch.TAPE_MATH_RESULTS, value);
     }
 
     /**
@@ -83,8 +97,7 @@ public record DifferentiationOptions(
      * after that refusal): the checks cost time wherever such a pointer is used.
      */
     public DifferentiationOptions withRuntimeActivity(boolean value) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol,
-                tapeMathResults, value, deferFailureChecks);
+        return with(Switch.RUNTIME_ACTIVITY, value);
     }
 
     /**
@@ -94,7 +107,6 @@ public record DifferentiationOptions(
      * after the first sweep, Enzyme's forward mode took the paths to them for unreachable and deleted the exceptions.
      */
     public DifferentiationOptions withDeferredFailureChecks(boolean value) {
-        return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, wrapperSymbol,
-                tapeMathResults, runtimeActivity, value);
+        return with(Switch.DEFER_FAILURE_CHECKS, value);
     }
 }

@@ -81,26 +81,32 @@ final class WrapperFeeds {
         return feeds;
     }
 
-    /** LLVM parameter {@code offset} of static field {@code field} of type {@code type}, as {@link #feed} does it. */
+    /** LLVM parameter {@code offset} of static field {@code field} of type {@code type}. */
     private static Feed fieldFeed(JavaType type, int offset, int field) {
-        Feed.Kind kind = !type.isArray() ? Feed.Kind.FIELD_VALUE
-                : type.isMatrix() ? (offset == 0 ? Feed.Kind.FIELD_ROWS : offset == 1 ? Feed.Kind.FIELD_ROW_LENGTHS
-                        : Feed.Kind.FIELD_LENGTH)
-                : offset == 0 ? Feed.Kind.FIELD_ARRAY : Feed.Kind.FIELD_LENGTH;
-        return new Feed(kind, field);
+        return new Feed(Kinds.FIELD.of(type, offset), field);
     }
 
-    /**
-     * LLVM parameter {@code llvmIndex} of Java parameter {@code java}: the value, an array's data or length, or a
-     * two-dimensional array's row table, row-length table or row count.
-     */
+    /** LLVM parameter {@code llvmIndex} of Java parameter {@code java}, at {@code position}. */
     private static Feed feed(NativeParameter java, int llvmIndex, int position) {
-        int offset = llvmIndex - java.llvmIndex();
-        Feed.Kind kind = !java.type().isArray() ? Feed.Kind.VALUE
-                : java.type().isMatrix() ? (offset == 0 ? Feed.Kind.ROWS : offset == 1 ? Feed.Kind.ROW_LENGTHS
-                        : Feed.Kind.LENGTH)
-                : offset == 0 ? Feed.Kind.ARRAY : Feed.Kind.LENGTH;
-        return new Feed(kind, position);
+        return new Feed(Kinds.PARAMETER.of(java.type(), llvmIndex - java.llvmIndex()), position);
+    }
+
+    /** The kinds of feed of a Java parameter's LLVM parameters, or of a static field's. */
+    private record Kinds(Feed.Kind value, Feed.Kind array, Feed.Kind length, Feed.Kind rows, Feed.Kind rowLengths) {
+        static final Kinds PARAMETER = new Kinds(Feed.Kind.VALUE, Feed.Kind.ARRAY, Feed.Kind.LENGTH, Feed.Kind.ROWS,
+                Feed.Kind.ROW_LENGTHS);
+        static final Kinds FIELD = new Kinds(Feed.Kind.FIELD_VALUE, Feed.Kind.FIELD_ARRAY, Feed.Kind.FIELD_LENGTH,
+                Feed.Kind.FIELD_ROWS, Feed.Kind.FIELD_ROW_LENGTHS);
+
+        /**
+         * LLVM parameter {@code offset} of a value of {@code type}: the value, an array's data or length, or a
+         * two-dimensional array's row table, row-length table or row count.
+         */
+        Feed.Kind of(JavaType type, int offset) {
+            return !type.isArray() ? value
+                    : type.isMatrix() ? (offset == 0 ? rows : offset == 1 ? rowLengths : length)
+                    : offset == 0 ? array : length;
+        }
     }
 
     /** The hidden static field whose LLVM parameters include {@code llvmIndex}, or -1. */

@@ -27,7 +27,8 @@ import org.bytedeco.llvm.LLVM.LLVMOrcThreadSafeContextRef;
  *
  * <p>Every exported definition is renamed with a per-module suffix before it is added, so the same function can be
  * loaded twice (a {@code %jit} module and the worker's module of its derivative both define it) and an old module
- * can be released independently. {@link JitModule#address} takes the original names.
+ * can be released independently; weak definitions become internal, each module's own. {@link JitModule#address}
+ * takes the original names.
  */
 public final class OrcJit implements AutoCloseable {
 
@@ -117,6 +118,7 @@ public final class OrcJit implements AutoCloseable {
                         moduleName, null, LlvmModules.irText(module), null);
             }
             Map<String, String> renamed = LlvmModules.renameExternalDefinitions(module, suffix);
+            LlvmModules.internaliseWeakDefinitions(module);
             if (optimise) {
                 LlvmModules.runPassesForHost(module, "default<O3>");
             }

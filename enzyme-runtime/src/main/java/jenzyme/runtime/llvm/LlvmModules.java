@@ -31,15 +31,8 @@ public final class LlvmModules {
      */
     public static Map<String, String> renameExternalDefinitions(LLVMModuleRef module, String suffix) {
         Map<String, String> renamed = new HashMap<>();
-        Set<LLVMValueRef> definitions = new LinkedHashSet<>();
-        for (LLVMValueRef f = LLVMGetFirstFunction(module); f != null && !f.isNull(); f = LLVMGetNextFunction(f)) {
-            definitions.add(f);
-        }
-        for (LLVMValueRef g = LLVMGetFirstGlobal(module); g != null && !g.isNull(); g = LLVMGetNextGlobal(g)) {
-            definitions.add(g);
-        }
-        for (LLVMValueRef value : definitions) {
-            if (LLVMIsDeclaration(value) == 0 && LLVMGetLinkage(value) == LLVMExternalLinkage) {
+        for (LLVMValueRef value : definitions(module)) {
+            if (LLVMGetLinkage(value) == LLVMExternalLinkage) {
                 String name = LLVMGetValueName(value).getString();
                 String unique = name + suffix;
                 LLVMSetValueName2(value, unique, unique.length());
@@ -47,6 +40,35 @@ public final class LlvmModules {
             }
         }
         return renamed;
+    }
+
+    /**
+     * Gives every weak or link-once definition of the module internal linkage. The lowering defines some helpers weak
+     * in each module that needs one ({@code jenzyme.free_inactive}, {@code jenzyme_rule_value}: weak only to keep the
+     * optimiser before Enzyme from seeing through them); in a JIT, where several modules live at once, the first
+     * module's definition would serve all later ones, which then called freed code once it was released.
+     */
+    public static void internaliseWeakDefinitions(LLVMModuleRef module) {
+        for (LLVMValueRef value : definitions(module)) {
+            int linkage = LLVMGetLinkage(value);
+            if (linkage == LLVMWeakAnyLinkage || linkage == LLVMWeakODRLinkage || linkage == LLVMLinkOnceAnyLinkage
+                    || linkage == LLVMLinkOnceODRLinkage) {
+                LLVMSetLinkage(value, LLVMInternalLinkage);
+            }
+        }
+    }
+
+    /** The functions and globals {@code module} defines (not those it only declares). */
+    private static Set<LLVMValueRef> definitions(LLVMModuleRef module) {
+        Set<LLVMValueRef> definitions = new LinkedHashSet<>();
+        for (LLVMValueRef f = LLVMGetFirstFunction(module); f != null && !f.isNull(); f = LLVMGetNextFunction(f)) {
+            definitions.add(f);
+        }
+        for (LLVMValueRef g = LLVMGetFirstGlobal(module); g != null && !g.isNull(); g = LLVMGetNextGlobal(g)) {
+            definitions.add(g);
+        }
+        definitions.removeIf(value -> LLVMIsDeclaration(value) != 0);
+        return definitions;
     }
 
     /** Runs {@code pipeline} (e.g. {@code default<O3>}) tuned for the host CPU. */

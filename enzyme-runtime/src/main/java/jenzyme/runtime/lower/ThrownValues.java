@@ -3,7 +3,6 @@ package jenzyme.runtime.lower;
 import java.util.List;
 import jenzyme.runtime.llvm.IrBuilder;
 import jenzyme.runtime.llvm.LlvmModule;
-import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
@@ -23,8 +22,6 @@ final class ThrownValues {
 
     /** The store's name. */
     static final String STORE = "jenzyme.thrown_value";
-    /** {@code memory(argmem: write)}: LLVM's MemoryEffects bits, mod of argument memory. */
-    private static final long ARGMEM_WRITE = 2;
 
     private ThrownValues() {}
 
@@ -32,19 +29,12 @@ final class ThrownValues {
     static Callee define(IrModule module, LlvmModule llvm) {
         IrBuilder ir = module.ir();
         LLVMTypeRef type = ir.functionType(ir.voidType(), ir.ptr(), ir.i32(), ir.i64());
-        LLVMValueRef function = llvm.addFunction(STORE, type, false);
-        llvm.addFunctionAttribute(function, "noinline");
-        llvm.addFunctionAttribute(function, "nounwind");
-        llvm.addFunctionAttribute(function, "memory", ARGMEM_WRITE);
-        LLVMBasicBlockRef resume = ir.currentBlock();
-        ir.positionAtEnd(ir.appendBlock(function, "entry"));
-        LLVMValueRef word = ir.inBoundsGep(ir.i32(), ir.param(function, 0), ir.sext(ir.param(function, 1), ir.i64()));
-        ir.setAlignment(ir.store(ir.param(function, 2), word), 4); // the block is an int[]: its words are 4-aligned
-        ir.retVoid();
-        if (resume != null && !resume.isNull()) {
-            ir.positionAtEnd(resume);
-        }
-        return new Callee(type, function);
+        return Callee.outOfLine(module, llvm, STORE, type, Callee.ArgumentMemory.WRITE, function -> {
+            LLVMValueRef word = ir.inBoundsGep(ir.i32(), ir.param(function, 0),
+                    ir.sext(ir.param(function, 1), ir.i64()));
+            ir.setAlignment(ir.store(ir.param(function, 2), word), 4); // the block is an int[]: its words are 4-aligned
+            ir.retVoid();
+        });
     }
 
     /** Stores {@code values} (of descriptor letters {@code kinds}) as the message's words, in order. */

@@ -30,8 +30,6 @@ final class UnwindingFailures {
 
     /** The check's name; the worker finds it by this name. */
     static final String FAIL_IF = "jenzyme.fail_if";
-    /** {@code memory(argmem: readwrite)}: LLVM's MemoryEffects bits, mod and ref of argument memory. */
-    private static final long ARGMEM_READWRITE = 3;
 
     private UnwindingFailures() {}
 
@@ -40,37 +38,28 @@ final class UnwindingFailures {
         IrBuilder ir = module.ir();
         LLVMTypeRef i32 = ir.i32();
         LLVMTypeRef type = ir.functionType(ir.voidType(), ir.ptr(), ir.i1(), i32, i32, i32, i32);
-        LLVMValueRef function = llvm.addFunction(FAIL_IF, type, false);
-        llvm.addFunctionAttribute(function, "noinline");
-        llvm.addFunctionAttribute(function, "nounwind");
-        llvm.addFunctionAttribute(function, "memory", ARGMEM_READWRITE);
-        llvm.addFunctionAttribute(function, "nofree"); // as the unwinder's (IrModule.failUnwind)
         Callee unwind = module.failUnwind();
-
-        LLVMBasicBlockRef resume = ir.currentBlock();
-        LLVMBasicBlockRef entry = ir.appendBlock(function, "entry");
-        LLVMBasicBlockRef raise = ir.appendBlock(function, "raise");
-        LLVMBasicBlockRef ok = ir.appendBlock(function, "ok");
-        ir.positionAtEnd(entry);
-        LLVMValueRef branch = ir.condBr(ir.param(function, 1), raise, ok);
-        Metadata metadata = new Metadata(ir.context());
-        LLVMMetadataRef weights = metadata.node(metadata.string("branch_weights"),
-                metadata.constant(i32, 1), metadata.constant(i32, 1 << 20));
-        metadata.attach(branch, metadata.kind("prof"), metadata.asValue(weights));
-        ir.positionAtEnd(raise);
-        LLVMValueRef status = ir.param(function, 0);
-        int[] words = {0, 1, 2, StatusCode.SITE_WORD};
-        for (int k = 0; k < words.length; k++) {
-            module.tbaa().attach(ir.store(ir.param(function, 2 + k),
-                    ir.inBoundsGep(i32, status, ir.constInt(ir.i64(), words[k]))), JavaType.INT);
-        }
-        ir.call(unwind.type(), unwind.function(), status);
-        ir.retVoid(); // never reached while a guard is on the thread; the module verifies without noreturn
-        ir.positionAtEnd(ok);
-        ir.retVoid();
-        if (resume != null && !resume.isNull()) {
-            ir.positionAtEnd(resume);
-        }
-        return new Callee(type, function);
+        Callee check = Callee.outOfLine(module, llvm, FAIL_IF, type, Callee.ArgumentMemory.READ_WRITE, function -> {
+            LLVMBasicBlockRef raise = ir.appendBlock(function, "raise");
+            LLVMBasicBlockRef ok = ir.appendBlock(function, "ok");
+            LLVMValueRef branch = ir.condBr(ir.param(function, 1), raise, ok);
+            Metadata metadata = new Metadata(ir.context());
+            LLVMMetadataRef weights = metadata.node(metadata.string("branch_weights"),
+                    metadata.constant(i32, 1), metadata.constant(i32, 1 << 20));
+            metadata.attach(branch, metadata.kind("prof"), metadata.asValue(weights));
+            ir.positionAtEnd(raise);
+            LLVMValueRef status = ir.param(function, 0);
+            int[] words = {0, 1, 2, StatusCode.SITE_WORD};
+            for (int k = 0; k < words.length; k++) {
+                module.tbaa().attach(ir.store(ir.param(function, 2 + k),
+                        ir.inBoundsGep(i32, status, ir.constInt(ir.i64(), words[k]))), JavaType.INT);
+            }
+            ir.call(unwind.type(), unwind.function(), status);
+            ir.retVoid(); // never reached while a guard is on the thread; the module verifies without noreturn
+            ir.positionAtEnd(ok);
+            ir.retVoid();
+        });
+        llvm.addFunctionAttribute(check.function(), "nofree"); // as the unwinder's (IrModule.failUnwind)
+        return check;
     }
 }

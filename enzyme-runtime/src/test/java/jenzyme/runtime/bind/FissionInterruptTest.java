@@ -1,24 +1,20 @@
 package jenzyme.runtime.bind;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.JavaMethod;
 import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.jit.NativeMemory;
-import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
+import jenzyme.runtime.testing.InterruptTiming;
 import jenzyme.runtime.testing.SplitLoops;
 import org.junit.jupiter.api.AutoClose;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,17 +29,10 @@ class FissionInterruptTest {
 
     /** Steps of the long calls: 400 MB per buffer, a few seconds per call here; the shadow's zeroing alone ~1 s. */
     private static final int STEPS = 50_000_000;
-    /** The kernel's bound: it gives the thread up 250 ms after the interrupt. */
-    private static final long STOP_BOUND_MS = 250;
 
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();
-    private static CompiledClasses classes;
-
-    @BeforeAll
-    static void compile() {
-        classes = SplitLoops.compile();
-    }
+    private static final CompiledClasses classes = SplitLoops.compile();
 
     @BeforeEach
     void clearFlag() {
@@ -86,28 +75,17 @@ class FissionInterruptTest {
             for (int fifths = 1; fifths <= 3; fifths++) {
                 assertStopsAfter(call, fifths * wholeMs / 5, name + ", " + fifths + "/5 into the call");
             }
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (NativeMemory.inUse() != before && System.nanoTime() < deadline) {
-                Thread.sleep(5); // blocks of 16 MiB and more are freed on another thread
-            }
-            assertEquals(before, NativeMemory.inUse(), "an interrupted call left native memory behind");
+            InterruptTiming.assertNativeMemoryBackTo(before);
 
             MethodHandle jvm = classes.jvmHandle("demo.Loops", name);
             double a = 1.2, w = 2.5, damping = 0.3;
             int n = 9000; // three chunks of the split loops, the last one short
             call.invokeExact(a, w, damping, n, out);
-            double[] expected = {
-                CentralDifferences.derivative(x -> (double) jvm.invokeExact(x, w, damping, n), a),
-                CentralDifferences.derivative(x -> (double) jvm.invokeExact(a, x, damping, n), w),
-                CentralDifferences.derivative(x -> (double) jvm.invokeExact(a, w, x, n), damping)};
+            double[] expected = SplitLoops.partials(jvm, new double[] {a, w, damping}, n);
             for (int k = 0; k < 3; k++) {
                 assertEquals(expected[k], out[k + 1], 1e-6 * (1 + Math.abs(expected[k])), name + " partial " + k);
             }
         }
-    }
-
-    private interface Moment {
-        boolean reached(long elapsedMs);
     }
 
     /**
@@ -124,37 +102,11 @@ class FissionInterruptTest {
         throw new AssertionError(when + ": the call always ended before the interrupt");
     }
 
-    /**
-     * Starts the call on another thread and raises the flag at {@code moment}: false if the call ended before (then it
-     * must have returned), else true once the interrupt was reported within the bound.
-     */
-    private static boolean stopsWithinTheBound(MethodHandle call, Moment moment, String when) throws Exception {
-        AtomicReference<Throwable> outcome = new AtomicReference<>();
-        Thread caller = new Thread(() -> {
-            try {
-                call.invokeExact(1.2, 2.5, 0.3, STEPS, new double[4]);
-            } catch (Throwable t) {
-                outcome.set(t);
-            }
-        }, "fissioned-gradient");
-        caller.setDaemon(true); // a call that never stopped fails the test instead of hanging the JVM
-        long started = System.nanoTime();
-        caller.start();
-        while (!moment.reached((System.nanoTime() - started) / 1_000_000) && caller.isAlive()) {
-            Thread.sleep(1);
-        }
-        if (!caller.isAlive()) {
-            assertEquals(null, outcome.get(), when);
-            return false;
-        }
-        long raised = System.nanoTime();
-        InterruptFlag.global().raise();
-        caller.join(60_000);
-        long stoppedMs = (System.nanoTime() - raised) / 1_000_000;
-        assertFalse(caller.isAlive(), when + ": still running a minute after the interrupt");
-        assertTrue(stoppedMs <= STOP_BOUND_MS, when + ": stopped " + stoppedMs + " ms after the interrupt");
-        assertInstanceOf(CompiledCodeInterruptedException.class, outcome.get(), when);
-        assertFalse(InterruptFlag.global().isRaised(), "the binding consumes the interrupt it reports");
-        return true;
+    /** {@link InterruptTiming#stopsWithinTheBound} for a long call of the gradient. */
+    private static boolean stopsWithinTheBound(MethodHandle call, InterruptTiming.Moment moment, String when)
+            throws Exception {
+        return InterruptTiming.stopsWithinTheBound(() -> {
+            call.invokeExact(1.2, 2.5, 0.3, STEPS, new double[4]); // void: as a statement, invokeExact's type
+        }, moment, when);
     }
 }

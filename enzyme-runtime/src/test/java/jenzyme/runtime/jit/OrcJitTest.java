@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The JIT on bitcode it did not produce: Debian clang-19 output (the worker's LLVM) that calls libm, malloc and free
- * and reads the interrupt flag; several modules defining one symbol; release; and the errors users could meet.
+ * and reads the interrupt flag; several modules defining one symbol (also weakly); release; and the errors users could
+ * meet.
  */
 class OrcJitTest {
 
@@ -104,6 +105,32 @@ class OrcJitTest {
         MethodHandle sum = NativeBinder.bindRaw(second.address("scaled_sin_sum"),
                 FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_DOUBLE));
         assertEquals(Math.sin(2.0) + Math.atan2(2.0, 2.0), (double) sum.invokeExact(MemorySegment.ofArray(new double[] {1}), 1, 2.0), 1e-15);
+        second.close();
+    }
+
+    /**
+     * A weak definition (the lowering's {@code jenzyme.free_inactive} and {@code jenzyme_rule_value}, defined in every
+     * module that needs one) is each module's own: ORC would otherwise keep the first module's definition for all of
+     * them, and closing that module left the later ones calling freed code.
+     */
+    @Test
+    void weakDefinitionsStayWithTheirModuleWhenAnEarlierOneIsReleased() throws Throwable {
+        String source = """
+                __attribute__((weak, noinline)) double scale(double x) { return x * %s; }
+                double scaled(double x) { return scale(x) + 1; }
+                """;
+        JitModule first = jit.add("first", DebianLlvm19.bitcodeOf(source.formatted("3.0")), false);
+        JitModule second = jit.add("second", DebianLlvm19.bitcodeOf(source.formatted("5.0")), false);
+        FunctionDescriptor signature = FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_DOUBLE);
+        MethodHandle firstScaled = NativeBinder.bindRaw(first.address("scaled"), signature);
+        MethodHandle secondScaled = NativeBinder.bindRaw(second.address("scaled"), signature);
+        assertEquals(7.0, (double) firstScaled.invokeExact(2.0));
+        assertEquals(11.0, (double) secondScaled.invokeExact(2.0), "the second module calls its own scale");
+        first.close();
+        for (int i = 0; i < 20; i++) { // code added after the release may reuse the first module's memory
+            jit.add("after" + i, bitcode, true).close();
+        }
+        assertEquals(11.0, (double) secondScaled.invokeExact(2.0));
         second.close();
     }
 

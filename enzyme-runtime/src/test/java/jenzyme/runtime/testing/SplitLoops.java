@@ -1,5 +1,7 @@
 package jenzyme.runtime.testing;
 
+import java.lang.invoke.MethodHandle;
+
 /**
  * Loops the worker splits under {@code --fast-math} (loop_fission.rs, loop_fission/precompute.rs), as {@code demo.Loops}:
  * ./bench's Transcendental loop ({@code composite}: its sum mapped over the stored states, its forcing precomputed), a
@@ -54,5 +56,22 @@ public final class SplitLoops {
 
     public static CompiledClasses compile() {
         return InMemoryJavac.compile("demo.Loops", SOURCE);
+    }
+
+    /**
+     * The partials of {@code jvm}, one of the {@code (double, double, double, int n)} methods on the JVM, with respect
+     * to its three doubles at {@code p}, by central differences.
+     */
+    public static double[] partials(MethodHandle jvm, double[] p, int n) throws Throwable {
+        double[] partials = new double[3];
+        for (int i = 0; i < 3; i++) {
+            int component = i;
+            partials[i] = CentralDifferences.derivative(v -> {
+                double[] q = p.clone();
+                q[component] = v;
+                return (double) jvm.invokeExact(q[0], q[1], q[2], n);
+            }, p[i]);
+        }
+        return partials;
     }
 }

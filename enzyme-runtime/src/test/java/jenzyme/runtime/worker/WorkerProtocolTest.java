@@ -43,6 +43,28 @@ class WorkerProtocolTest {
         assertArrayEquals(BITCODE, frame.section("bitcode").orElseThrow());
     }
 
+    /** Each option's wither turns its own field of the request and no other (one copy serves them all). */
+    @Test
+    void eachOptionReachesItsOwnFieldAndNoOther() {
+        Map<String, java.util.function.UnaryOperator<DifferentiationOptions>> turned = Map.of(
+                "primal", o -> o.withPrimalReturn(false),
+                "ad_before_opt", o -> o.withAdBeforeOptimisation(true),
+                "dump_ir", o -> o.withDumpIr(true),
+                "fast_math", o -> o.withFastMath(true),
+                "tape_math", o -> o.withTapedMathResults(false),
+                "runtime_activity", o -> o.withRuntimeActivity(true),
+                "defer_failure_checks", o -> o.withDeferredFailureChecks(true));
+        var request = DifferentiationRequest.reverse(BITCODE, "f",
+                List.of(Argument.of(Activity.ACTIVE, ArgType.DOUBLE)), Activity.ACTIVE);
+        Map<String, String> defaults = WorkerProtocol.encode(request).fields();
+        turned.forEach((field, turn) -> {
+            var expected = new java.util.HashMap<>(defaults);
+            expected.put(field, Boolean.toString(!Boolean.parseBoolean(defaults.get(field))));
+            assertEquals(expected, WorkerProtocol.encode(request.withOptions(turn.apply(DifferentiationOptions.DEFAULT)))
+                    .fields(), field);
+        });
+    }
+
     private static Map<String, String> withoutWrapper(Frame frame) {
         var fields = new java.util.HashMap<>(frame.fields());
         fields.remove("wrapper");

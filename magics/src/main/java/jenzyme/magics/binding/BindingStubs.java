@@ -158,8 +158,9 @@ public final class BindingStubs {
                 differentiated = true;
                 if (convention.hasShadow(p)) {
                     shadowed = true;
-                    handleArguments.add(RecordStubs.read(java.shape(), GeneratedNames.prefixed("d", leaf.name())));
-                    String local = RecordStubs.local(GeneratedNames.prefixed("d", leaf.name()));
+                    String gradient = GeneratedNames.prefixed("d", leaf.name(), entry);
+                    handleArguments.add(RecordStubs.read(java.shape(), gradient));
+                    String local = RecordStubs.local(gradient);
                     String array = RecordStubs.read(java.shape(), leaf.name());
                     // JShell compiles stubs without parameter names: the JVM's own NPE would say "<parameter1>"
                     allocations.add("if (" + array + " == null) throw new NullPointerException(\""
@@ -176,7 +177,7 @@ public final class BindingStubs {
             if (!differentiated) {
                 continue;
             }
-            String shadow = GeneratedNames.prefixed("d", java.name());
+            String shadow = GeneratedNames.prefixed("d", java.name(), entry);
             components.add(type + " " + shadow);
             if (java.shape() instanceof JavaType) {
                 componentValues.add(gradientLeaves.get(java.name()));
@@ -190,7 +191,7 @@ public final class BindingStubs {
             // through the record's constructor (there is no other way): a validating one may refuse a partial
             componentValues.add("jenzyme.magics.binding.GradientRecords.build(() -> "
                     + RecordStubs.construct(record, java.name(), gradientLeaves) + ", \"" + java.name() + "\", \""
-                    + record.javaName() + "\", () -> \"" + partialsText(gradientLeaves) + "\")");
+                    + record.javaName() + "\", () -> \"" + partialsText(gradientLeaves, entry) + "\")");
             if (shadowed) {
                 // _into receives the shadow arrays in a record of the parameter's type; its scalars are not read.
                 intoParameters.add(type + " " + shadow);
@@ -346,11 +347,11 @@ public final class BindingStubs {
     }
 
     /** Java text of a string expression {@code "dr.k = " + dActive$[0] + ", ..."} for a refused gradient record. */
-    private static String partialsText(java.util.Map<String, String> gradientLeaves) {
+    private static String partialsText(java.util.Map<String, String> gradientLeaves, EntryPoint entry) {
         return gradientLeaves.keySet().stream().sorted().map(leaf -> {
             String value = gradientLeaves.get(leaf);
             String text = value.contains("dActive$") ? value : "java.util.Arrays.toString(" + value + ")";
-            return GeneratedNames.prefixed("d", leaf) + " = \" + " + text + " + \"";
+            return GeneratedNames.prefixed("d", leaf, entry) + " = \" + " + text + " + \"";
         }).collect(java.util.stream.Collectors.joining(", "));
     }
 

@@ -227,17 +227,17 @@ final class CopiedObjects {
      *
      * @param tangents the copied objects whose number fields have a tangent
      */
-    static String forwardCall(List<EntryPoint.JavaParameter> copied, List<EntryPoint.JavaParameter> tangents,
-                              boolean batched, String guardedCall) {
+    static String forwardCall(EntryPoint entry, List<EntryPoint.JavaParameter> tangents, boolean batched,
+                              String guardedCall) {
         List<String> in = new ArrayList<>(), out = new ArrayList<>();
-        for (EntryPoint.JavaParameter parameter : copied) {
+        for (EntryPoint.JavaParameter parameter : entry.declared().stream().filter(CopiedObjects::isCopied).toList()) {
             in.add(copyIn(parameter));
             out.add(copyOut(parameter));
             if (!tangents.contains(parameter)) {
                 continue;
             }
             ObjectLayout layout = layout(parameter);
-            String tangent = GeneratedNames.prefixed("t", parameter.name()), array = local(tangent);
+            String tangent = GeneratedNames.prefixed("t", parameter.name(), entry), array = local(tangent);
             if (!batched) {
                 in.add("double[] " + array + " = " + fields(layout, tangent, true) + ";");
                 out.add(writeBack(layout, tangent, array, true));
@@ -338,7 +338,7 @@ final class CopiedObjects {
             differentiated = true;
             String leafName = parameter.name();
             boolean numbers = leafName.equals(java.name());
-            String shadow = RecordStubs.local(GeneratedNames.prefixed("d", leafName));
+            String shadow = RecordStubs.local(GeneratedNames.prefixed("d", leafName, convention.entry()));
             String local = shadow + "$";
             handleArguments.add(shadow);
             intoParameters.add(parameter.type().javaName() + " " + shadow);
@@ -355,7 +355,8 @@ final class CopiedObjects {
             }
         }
         if (differentiated) {
-            components.add(java.shape().javaName() + " " + GeneratedNames.prefixed("d", java.name()));
+            components.add(java.shape().javaName() + " "
+                    + GeneratedNames.prefixed("d", java.name(), convention.entry()));
             componentValues.add(RecordStubs.construct(layout.shape(), java.name(), partials));
         }
     }

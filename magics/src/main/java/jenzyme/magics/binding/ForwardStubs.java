@@ -47,7 +47,7 @@ public final class ForwardStubs {
                 continue;
             }
             if (leafArguments(convention, java, handleArguments).any()) {
-                parameters.add(type + " " + GeneratedNames.prefixed("t", java.name()));
+                parameters.add(type + " " + GeneratedNames.prefixed("t", java.name(), entry));
                 tangents.add(java);
             }
         }
@@ -63,8 +63,9 @@ public final class ForwardStubs {
                     .append(" dvalue) {}\n");
         }
         source.append(signature).append(" {\n").append(check)
-                .append(BindingStubs.objectChecks(entry, receiver, tangentNames(tangents))).append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
-                .append(CopiedObjects.forwardCall(entry.declared().stream().filter(CopiedObjects::isCopied).toList(), tangents,
+                .append(BindingStubs.objectChecks(entry, receiver, tangentNames(tangents, entry)))
+                .append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
+                .append(CopiedObjects.forwardCall(entry, tangents,
                         false, BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments)
                                 + ", out$);")));
         if (returnsValue) {
@@ -110,23 +111,24 @@ public final class ForwardStubs {
                     continue;
                 }
                 tangent = true;
-                String tangents = GeneratedNames.prefixed("t", leaf.name());
+                String tangents = GeneratedNames.prefixed("t", leaf.name(), entry);
                 if (fields) {
-                    tangents = CopiedObjects.local(GeneratedNames.prefixed("t", java.name()));
+                    tangents = CopiedObjects.local(GeneratedNames.prefixed("t", java.name(), entry));
                     tangentObjects.add(java);
                 } else if (java.shape() instanceof jenzyme.runtime.lower.RecordShape) {
                     // the leaf of each of the N tangent records, gathered into the lanes BatchedForward takes
                     String suffix = leaf.name().substring(java.name().length());
                     List<String> lanes = new ArrayList<>();
                     for (int lane = 0; lane < width; lane++) {
-                        lanes.add(RecordStubs.read(java.shape(), GeneratedNames.prefixed("t", java.name()) + "[" + lane + "]" + suffix));
+                        lanes.add(RecordStubs.read(java.shape(), GeneratedNames.prefixed("t", java.name(), entry)
+                                + "[" + lane + "]" + suffix));
                     }
                     tangents = "new " + leaf.type().javaName() + "[] {" + String.join(", ", lanes) + "}";
                 }
                 arguments.add(tangents);
             }
             if (tangent) { // N tangents: double[][] of an array, double[] of a scalar, T[] of a record
-                parameters.add(type + "[] t" + java.name());
+                parameters.add(type + "[] " + GeneratedNames.prefixed("t", java.name(), entry));
             }
         }
         MethodHandle into;
@@ -144,8 +146,9 @@ public final class ForwardStubs {
         String source = holderSource
                 + "record " + record + "(double value, double[] dvalue) {}\n"
                 + signature + " {\n" + BindingStubs.receiverCheck(holderSource, receiver, entry)
-                + BindingStubs.objectChecks(entry, receiver, tangentNames(tangentObjects)) + "    double[] dvalue$ = new double[" + width + "];\n    double value$ = 0;\n"
-                + CopiedObjects.forwardCall(entry.declared().stream().filter(CopiedObjects::isCopied).toList(),
+                + BindingStubs.objectChecks(entry, receiver, tangentNames(tangentObjects, entry))
+                + "    double[] dvalue$ = new double[" + width + "];\n    double value$ = 0;\n"
+                + CopiedObjects.forwardCall(entry,
                         tangentObjects, true, BindingStubs.guarded("value$ = (double) " + holder
                                 + ".H.invokeExact(dvalue$, new Object[] {" + String.join(", ", arguments) + "});"))
                 + "    return new " + record + "(value$, dvalue$);\n}\n";
@@ -174,7 +177,7 @@ public final class ForwardStubs {
                 tangents.add(java);
             }
             if (tangent.any()) {
-                call.add(java.shape().javaName(), GeneratedNames.prefixed("t", java.name()));
+                call.add(java.shape().javaName(), GeneratedNames.prefixed("t", java.name(), entry));
             }
         }
         List<EntryPoint.JavaParameter> copied = entry.declared().stream().filter(CopiedObjects::isCopied).toList();
@@ -195,9 +198,9 @@ public final class ForwardStubs {
         String holderSource = BindingStubs.holderClass(holder, derivative.handle(), convention.slots().size());
         String check = BindingStubs.receiverCheck(holderSource, receiver, entry);
         String source = holderSource
-                + into + " {\n" + check + BindingStubs.objectChecks(entry, receiver, tangentNames(tangents))
+                + into + " {\n" + check + BindingStubs.objectChecks(entry, receiver, tangentNames(tangents, entry))
                 + "    double[] out$ = " + holder + ".OUT.get();\n"
-                + CopiedObjects.forwardCall(copied, tangents, false, BindingStubs.guarded(holder + ".H.invokeExact("
+                + CopiedObjects.forwardCall(entry, tangents, false, BindingStubs.guarded(holder + ".H.invokeExact("
                         + String.join(", ", handleArguments) + ", out$);")) + "}\n";
         if (result.isEmpty() && !copied.isEmpty()) {
             // _jvp sizes y by calling the JVM's method, which would write the object a second time
@@ -232,15 +235,17 @@ public final class ForwardStubs {
             if (convention.hasShadow(p)) {
                 any = true;
                 ofFields |= fields;
-                handleArguments.add(fields ? CopiedObjects.local(GeneratedNames.prefixed("t", java.name()))
-                        : RecordStubs.read(java.shape(), GeneratedNames.prefixed("t", leaf)));
+                EntryPoint entry = convention.entry();
+                handleArguments.add(fields ? CopiedObjects.local(GeneratedNames.prefixed("t", java.name(), entry))
+                        : RecordStubs.read(java.shape(), GeneratedNames.prefixed("t", leaf, entry)));
             }
         }
         return new Tangents(any, ofFields);
     }
 
     /** {@code tq} of each object copied back among {@code tangents}. */
-    private static List<String> tangentNames(List<EntryPoint.JavaParameter> tangents) {
-        return tangents.stream().filter(CopiedObjects::isCopied).map(java -> GeneratedNames.prefixed("t", java.name())).toList();
+    private static List<String> tangentNames(List<EntryPoint.JavaParameter> tangents, EntryPoint entry) {
+        return tangents.stream().filter(CopiedObjects::isCopied)
+                .map(java -> GeneratedNames.prefixed("t", java.name(), entry)).toList();
     }
 }

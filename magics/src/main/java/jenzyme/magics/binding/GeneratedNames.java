@@ -2,12 +2,15 @@ package jenzyme.magics.binding;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.lang.model.SourceVersion;
 import jenzyme.runtime.error.Messages;
+import jenzyme.runtime.lower.EntryPoint;
 
 /**
  * Which magic owns each name its stubs declare in the notebook (records, holder classes, methods), so that a binding
@@ -39,19 +42,49 @@ final class GeneratedNames {
     }
 
     /**
-     * The name the stubs give a parameter's gradient ({@code prefix} d), tangent (t), hvp direction (v) or result (hv):
-     * {@code prefix + name}, with {@code _} appended when that is a Java keyword or literal (a record parameter
-     * {@code o}: its gradient component {@code do_}, docs/MAGICS.md). JShell rejected {@code do}, and the magic then
-     * reported that its own holder class "would replace your declaration". {@code name} may be a leaf ({@code o.k}):
-     * only its first part is declared.
+     * The name the stubs of {@code entry}'s method give a parameter's gradient ({@code prefix} d), tangent (t), hvp
+     * direction (v) or result (hv): {@code prefix + name} ({@code dx}, {@code to}), with {@code _} appended while that
+     * is a Java keyword or literal, one of the method's parameter names, or the name an earlier parameter got
+     * (docs/MAGICS.md). So a record parameter {@code o} has the gradient component {@code do_}: JShell rejected
+     * {@code do}, and the magic then reported that its own holder class "would replace your declaration". And
+     * parameters {@code o} and {@code o_} get {@code do_} and {@code do__}: both got {@code do_} before, the stubs
+     * declared it twice and did not compile. {@code name} may be a leaf ({@code o.k}): only its first part is
+     * declared.
      */
-    static String prefixed(String prefix, String name) {
+    static String prefixed(String prefix, String name, EntryPoint entry) {
+        return prefixed(prefix, name, entry.declared().stream().map(EntryPoint.JavaParameter::name).toList());
+    }
+
+    /**
+     * A name the stubs of {@code entry}'s method declare beside its parameters ({@code v} and {@code hv}, the direction
+     * and result of an hvp of one parameter): {@code name}, with {@code _} appended while it is one of the parameters'
+     * names ({@code double f(double[] v)} had {@code f_hvp(double[] v, double[] v)}, which did not compile).
+     */
+    static String besideParameters(String name, EntryPoint entry) {
+        return unused(name, entry.declared().stream().map(EntryPoint.JavaParameter::name)
+                .collect(java.util.stream.Collectors.toSet()));
+    }
+
+    /** {@link #prefixed(String, String, EntryPoint)} for a method whose parameters are {@code parameters}, in order. */
+    static String prefixed(String prefix, String name, List<String> parameters) {
         int dot = name.indexOf('.');
-        String declared = prefix + (dot < 0 ? name : name.substring(0, dot));
-        if (SourceVersion.isKeyword(declared)) {
-            declared += "_";
+        String parameter = dot < 0 ? name : name.substring(0, dot);
+        int position = parameters.indexOf(parameter);
+        Set<String> taken = new HashSet<>(parameters);
+        for (String earlier : position < 0 ? parameters : parameters.subList(0, position)) {
+            taken.add(unused(prefix + earlier, taken));
         }
+        String declared = unused(prefix + parameter, taken);
         return dot < 0 ? declared : declared + name.substring(dot);
+    }
+
+    /** {@code candidate}, with {@code _} appended while it is a Java keyword or literal or in {@code taken}. */
+    private static String unused(String candidate, Set<String> taken) {
+        String name = candidate;
+        while (SourceVersion.isKeyword(name) || taken.contains(name)) {
+            name += "_";
+        }
+        return name;
     }
 
     /**

@@ -55,7 +55,8 @@ public final class HessianStubs {
                 continue;
             }
             boolean active = differentiated.contains(java);
-            String direction = differentiated.size() == 1 ? "v" : GeneratedNames.prefixed("v", java.name());
+            String direction = differentiated.size() == 1 ? GeneratedNames.besideParameters("v", entry)
+                    : GeneratedNames.prefixed("v", java.name(), entry);
             if (active) {
                 call.add(type, direction);
             }
@@ -103,7 +104,8 @@ public final class HessianStubs {
                     allocations.add(BindingStubs.zerosLike(leaf.type(), local,
                             RecordStubs.read(java.shape(), leaf.name())));
                     handleArguments.add(local);
-                    String result = differentiated.size() == 1 ? "hv" : GeneratedNames.prefixed("hv", java.name());
+                    String result = differentiated.size() == 1 ? GeneratedNames.besideParameters("hv", entry)
+                            : GeneratedNames.prefixed("hv", java.name(), entry);
                     intoArguments.add(result); // only used when the parameter is this array itself
                     intoResults.add(java.shape().javaName() + " " + result);
                     values.put(leaf.name(), local);
@@ -129,7 +131,8 @@ public final class HessianStubs {
         } else {
             returned = BindingStubs.capitalised(name) + "Hvp";
             source += "record " + returned + "(" + String.join(", ", differentiated.stream()
-                    .map(java -> java.shape().javaName() + " " + GeneratedNames.prefixed("hv", java.name())).toList()) + ") {}\n";
+                    .map(java -> java.shape().javaName() + " " + GeneratedNames.prefixed("hv", java.name(), entry))
+                    .toList()) + ") {}\n";
         }
         String signature = returned + " " + name + "_hvp(" + call.parameterList() + ")";
         signatures.add(signature);

@@ -30,13 +30,32 @@ class GeneratedNamesTest {
 
     @Test
     void aPrefixedNameThatIsAKeywordOrLiteralGetsAnUnderscoreOnItsDeclaredPart() {
-        assertEquals("do_", GeneratedNames.prefixed("d", "o"));
-        assertEquals("do_.k", GeneratedNames.prefixed("d", "o.k")); // a record leaf: the parameter is do_
-        assertEquals("try_", GeneratedNames.prefixed("t", "ry"));
-        assertEquals("true_", GeneratedNames.prefixed("t", "rue"));
-        assertEquals("void_", GeneratedNames.prefixed("v", "oid"));
-        assertEquals("dx", GeneratedNames.prefixed("d", "x"));
-        assertEquals("dry.ouble", GeneratedNames.prefixed("d", "ry.ouble")); // only the declared part counts
+        assertEquals("do_", GeneratedNames.prefixed("d", "o", List.of("o")));
+        assertEquals("do_.k", GeneratedNames.prefixed("d", "o.k", List.of("o"))); // a record leaf: the parameter is do_
+        assertEquals("try_", GeneratedNames.prefixed("t", "ry", List.of("ry")));
+        assertEquals("true_", GeneratedNames.prefixed("t", "rue", List.of("rue")));
+        assertEquals("void_", GeneratedNames.prefixed("v", "oid", List.of("x", "oid")));
+        assertEquals("dx", GeneratedNames.prefixed("d", "x", List.of("x")));
+        assertEquals("dry.ouble", GeneratedNames.prefixed("d", "ry.ouble", List.of("ry"))); // only the declared part
+    }
+
+    /** o and o_ both had do_; x's gradient dx was also the name of the parameter dx in f_grad_into. */
+    @Test
+    void aPrefixedNameTakenByAnEarlierParametersOrAParametersNameGetsAnotherUnderscore() {
+        List<String> parameters = List.of("o", "o_", "x", "dx", "o__");
+        assertEquals("do_", GeneratedNames.prefixed("d", "o", parameters));
+        assertEquals("do__", GeneratedNames.prefixed("d", "o_", parameters));
+        assertEquals("do__.k", GeneratedNames.prefixed("d", "o_.k", parameters));
+        assertEquals("dx_", GeneratedNames.prefixed("d", "x", parameters));
+        assertEquals("ddx", GeneratedNames.prefixed("d", "dx", parameters));
+        assertEquals("do___", GeneratedNames.prefixed("d", "o__", parameters));
+        assertEquals("do__", GeneratedNames.prefixed("d", "o", List.of("o_", "o"))); // in parameter order
+        for (String prefix : List.of("d", "t", "v", "hv")) {
+            List<String> generated = parameters.stream().map(p -> GeneratedNames.prefixed(prefix, p, parameters))
+                    .toList();
+            assertEquals(parameters.size(), Set.copyOf(generated).size(), prefix + ": " + generated);
+            assertTrue(generated.stream().noneMatch(parameters::contains), prefix + ": " + generated);
+        }
     }
 
     @Test
