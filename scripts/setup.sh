@@ -94,8 +94,9 @@ build_worker() {
   export CARGO_TARGET_DIR="${JENZYME_WORKER_TARGET_DIR:-$JENZYME_CACHE/worker-$key}"
   export JENZYME_WORKER="$CARGO_TARGET_DIR/release/jenzyme-worker"
   local what="building the Enzyme worker"
-  # Measured: a cold build (Enzyme's C++ through the diffsl crate) takes ~15 min on 2 cores; later runs ~1 s.
-  [ -x "$JENZYME_WORKER" ] || what="building the Enzyme worker once (compiles Enzyme; ~15 min on 2 cores, cached in $CARGO_TARGET_DIR)"
+  # Measured on a 2-core AMD EPYC: a cold build (Enzyme's C++ through the diffsl crate, its static library only) took
+  # 28 CPU-minutes, 69 when Enzyme's plugins were built too; its largest file alone takes ~15 min. Later runs ~1 s.
+  [ -x "$JENZYME_WORKER" ] || what="building the Enzyme worker once (compiles Enzyme; 15-20 min on 2 cores, cached in $CARGO_TARGET_DIR)"
   quietly worker "$what" cargo build --release --locked --manifest-path "$crate/Cargo.toml"
 }
 
