@@ -122,6 +122,8 @@ public final class BindingStubs {
         EntryPoint entry = convention.entry();
         boolean vector = entry.returnsArray();
         String kind = vector ? "_vjp" : "_grad";
+        String dActive = GeneratedNames.besideParameters("dActive", entry), ybar = GeneratedNames.besideParameters("ybar",
+                entry);
         List<OutputSlot> slots = convention.slots();
         List<String> intoParameters = new ArrayList<>();
         List<String> handleArguments = new ArrayList<>();
@@ -171,7 +173,7 @@ public final class BindingStubs {
                     int slot = convention.adjointSlot(p);
                     String cast = leaf.type() == JavaType.FLOAT ? "(float) " : "";
                     gradientLeaves.put(leaf.name(), cast + "dActive$[" + adjointCopies.size() + "]");
-                    adjointCopies.add("dActive[" + adjointCopies.size() + "] = " + slotValue(slots, slot) + ";");
+                    adjointCopies.add(dActive + "[" + adjointCopies.size() + "] = " + slotValue(slots, slot) + ";");
                 }
             }
             if (!differentiated) {
@@ -196,7 +198,7 @@ public final class BindingStubs {
                 // _into receives the shadow arrays in a record of the parameter's type; its scalars are not read.
                 intoParameters.add(type + " " + shadow);
                 java.util.Map<String, String> arraysOnly = new java.util.HashMap<>(gradientLeaves);
-                arraysOnly.replaceAll((leaf, value) -> value.contains("dActive$") ? "0" : value);
+                arraysOnly.replaceAll((leaf, value) -> value.contains("dActive$[") ? "0" : value);
                 String shadowLocal = RecordStubs.local(shadow) + "$in";
                 allocations.add(type + " " + shadowLocal + " = " + RecordStubs.construct(record, java.name(), arraysOnly)
                         + ";");
@@ -205,18 +207,18 @@ public final class BindingStubs {
         }
         int actives = adjointCopies.size();
         if (actives > 0) {
-            intoParameters.add("double[] dActive"); // filled from the slots, not passed to the handle
+            intoParameters.add("double[] " + dActive); // filled from the slots, not passed to the handle
             ergonomic.arguments.add("dActive$");
             allocations.add("double[] dActive$ = new double[" + actives + "];");
         }
         if (vector) { // the hidden result array and its shadow, seeded with a copy of ybar (Enzyme consumes it)
-            intoParameters.add("double[] ybar");
-            handleArguments.addAll(List.of("new double[ybar.length]", "ybar.clone()"));
+            intoParameters.add("double[] " + ybar);
+            handleArguments.addAll(List.of("new double[" + ybar + ".length]", ybar + ".clone()"));
             // a record result's cotangent is a record of its type, given to _vjp_into as its doubles
             entry.resultRecord().ifPresentOrElse(record -> {
-                ergonomic.parameters.add(record.javaName() + " ybar");
-                ergonomic.arguments.add(RecordStubs.toArray(record, "ybar"));
-            }, () -> ergonomic.add("double[]", "ybar"));
+                ergonomic.parameters.add(record.javaName() + " " + ybar);
+                ergonomic.arguments.add(RecordStubs.toArray(record, ybar));
+            }, () -> ergonomic.add("double[]", ybar));
         }
         JavaType returnType = entry.returnType();
         boolean returnsValue = returnType != JavaType.VOID && !vector;
@@ -226,9 +228,9 @@ public final class BindingStubs {
         String check = receiverCheck(source.toString(), receiver, entry);
         source.append(intoSignature).append(" {\n").append(check).append(objectChecks(entry, receiver, List.of()));
         if (actives > 0) {
-            source.append("    if (dActive.length < ").append(actives).append(") throw new IllegalArgumentException(")
-                    .append("jenzyme.runtime.error.Messages.DACTIVE_LENGTH.format(").append(actives)
-                    .append(", dActive.length));\n");
+            source.append("    if (").append(dActive).append(".length < ").append(actives)
+                    .append(") throw new IllegalArgumentException(jenzyme.runtime.error.Messages.DACTIVE_LENGTH.format(\"")
+                    .append(dActive).append("\", ").append(actives).append(", ").append(dActive).append(".length));\n");
         }
         checks.forEach(c -> source.append("    ").append(c).append('\n'));
         source.append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
@@ -350,7 +352,7 @@ public final class BindingStubs {
     private static String partialsText(java.util.Map<String, String> gradientLeaves, EntryPoint entry) {
         return gradientLeaves.keySet().stream().sorted().map(leaf -> {
             String value = gradientLeaves.get(leaf);
-            String text = value.contains("dActive$") ? value : "java.util.Arrays.toString(" + value + ")";
+            String text = value.contains("dActive$[") ? value : "java.util.Arrays.toString(" + value + ")";
             return GeneratedNames.prefixed("d", leaf, entry) + " = \" + " + text + " + \"";
         }).collect(java.util.stream.Collectors.joining(", "));
     }

@@ -182,9 +182,8 @@ public final class ForwardStubs {
         }
         List<EntryPoint.JavaParameter> copied = entry.declared().stream().filter(CopiedObjects::isCopied).toList();
         String ergonomic = call.argumentList();
-        // f's value and J·t go to y and ty, unless f has a parameter of either name (a vector field's own y)
-        boolean clash = call.parameters.stream().anyMatch(p -> p.endsWith(" y") || p.endsWith(" ty"));
-        String y = clash ? "value" : "y", ty = clash ? "dvalue" : "ty";
+        // f's value and J·t go to y and ty, y_ and ty_ when f has a parameter y (a vector field's own y, tangent ty)
+        String y = GeneratedNames.besideParameters("y", entry), ty = GeneratedNames.besideParameters("ty", entry);
         call.add("double[]", y);
         call.add("double[]", ty);
         handleArguments.addAll(List.of(y, ty));

@@ -20,6 +20,9 @@ import jenzyme.runtime.lower.EntryPoint;
  */
 final class GeneratedNames {
 
+    /** The prefixes of the names generated from a parameter's: gradient, tangent, hvp direction and result. */
+    private static final List<String> PREFIXES = List.of("d", "t", "v", "hv");
+
     private static final Pattern TYPE = Pattern.compile("(?m)^(?:final class|record) ([^\\s(]+)");
 
     /** The binding that declared a name: its base, and what it differentiates or compiles. */
@@ -56,13 +59,25 @@ final class GeneratedNames {
     }
 
     /**
-     * A name the stubs of {@code entry}'s method declare beside its parameters ({@code v} and {@code hv}, the direction
-     * and result of an hvp of one parameter): {@code name}, with {@code _} appended while it is one of the parameters'
-     * names ({@code double f(double[] v)} had {@code f_hvp(double[] v, double[] v)}, which did not compile).
+     * A fixed name the stubs of {@code entry}'s method declare beside its parameters (docs/MAGICS.md): the direction
+     * {@code v} and result {@code hv} of an hvp of one parameter, {@code _grad_into}'s {@code dActive}, the cotangent
+     * {@code ybar}, {@code _jvp_into}'s {@code y} and {@code ty}, {@code _jac_into}'s {@code jacobian}. It is
+     * {@code name}, with {@code _} appended while it is one of the parameters' names or a name generated from one
+     * ({@link #prefixed} with each of {@link #PREFIXES}): {@code double f(double[] v)} had
+     * {@code f_hvp(double[] v, double[] v)}, and a parameter {@code dActive} (or a {@code double[] Active}, whose
+     * shadow is {@code dActive}) had {@code f_grad_into(..., double[] dActive, double[] dActive)}; neither compiled.
      */
     static String besideParameters(String name, EntryPoint entry) {
-        return unused(name, entry.declared().stream().map(EntryPoint.JavaParameter::name)
-                .collect(java.util.stream.Collectors.toSet()));
+        return besideParameters(name, entry.declared().stream().map(EntryPoint.JavaParameter::name).toList());
+    }
+
+    /** {@link #besideParameters(String, EntryPoint)} for a method whose parameters are {@code parameters}. */
+    static String besideParameters(String name, List<String> parameters) {
+        Set<String> taken = new HashSet<>(parameters);
+        for (String prefix : PREFIXES) {
+            parameters.forEach(parameter -> taken.add(prefixed(prefix, parameter, parameters)));
+        }
+        return unused(name, taken);
     }
 
     /** {@link #prefixed(String, String, EntryPoint)} for a method whose parameters are {@code parameters}, in order. */

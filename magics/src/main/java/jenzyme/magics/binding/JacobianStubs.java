@@ -38,8 +38,9 @@ public final class JacobianStubs {
         String rows = entry.resultRecord().isPresent() ? String.valueOf(entry.resultRecord().get().leaves().size())
                 : entry.returnsArray() ? BindingStubs.jvmCall(entry, receiver, call.argumentList()) + ".length"
                 : CopiedObjects.length(entry, entry.parameters().get(jacobian.shape().output()).name());
+        String jacobianName = GeneratedNames.besideParameters("jacobian", entry); // the result, beside the parameters
         String intoSignature = "void " + name + "_jac_into(" + call.parameterList()
-                + (call.parameters.isEmpty() ? "" : ", ") + "double[][] jacobian)";
+                + (call.parameters.isEmpty() ? "" : ", ") + "double[][] " + jacobianName + ")";
         String signature = "double[][] " + name + "_jac(" + call.parameterList() + ")";
         // The evaluator's arguments go in a per-thread array, not a new Object[] per call: Jacobian.into copies
         // what it needs from them before its first sweep (and its own per-thread scratch rules out nesting anyway).
@@ -54,13 +55,14 @@ public final class JacobianStubs {
         String source = holderSource
                 + intoSignature + " {\n" + check + BindingStubs.objectChecks(entry, receiver, List.of())
                 + CopiedObjects.buffered(copied, holder, arguments + BindingStubs.guarded(holder
-                        + ".H.invokeExact(jacobian, arguments$);")) + "}\n";
+                        + ".H.invokeExact(" + jacobianName + ", arguments$);")) + "}\n";
         // the copied objects' leaves and the written arrays: what a JVM call to size the result would write
         if (entry.returnsArray() && jacobian.shape().writesState()) {
             return new BindingStubs.Stubs(source, List.of(intoSignature));
         }
-        source += signature + " {\n" + check + "    double[][] jacobian = new double[" + rows + "][" + x + "];\n    "
-                + name + "_jac_into(" + call.argumentList() + ", jacobian);\n    return jacobian;\n}\n";
+        source += signature + " {\n" + check + "    double[][] " + jacobianName + " = new double[" + rows + "][" + x
+                + "];\n    " + name + "_jac_into(" + call.argumentList() + ", " + jacobianName + ");\n    return "
+                + jacobianName + ";\n}\n";
         return new BindingStubs.Stubs(source, List.of(signature, intoSignature));
     }
 }

@@ -58,6 +58,25 @@ class GeneratedNamesTest {
         }
     }
 
+    /**
+     * A fixed name (dActive, ybar, y and ty, jacobian, v and hv) avoids the parameters' names and the names generated
+     * from them: a double[] Active has the shadow dActive, a parameter y the tangent ty.
+     */
+    @Test
+    void aFixedNameAvoidsTheParametersAndTheNamesGeneratedFromThem() {
+        assertEquals("dActive", GeneratedNames.besideParameters("dActive", List.of("x", "active")));
+        assertEquals("dActive_", GeneratedNames.besideParameters("dActive", List.of("x", "dActive")));
+        assertEquals("dActive_", GeneratedNames.besideParameters("dActive", List.of("Active")));
+        assertEquals("dActive__", GeneratedNames.besideParameters("dActive", List.of("Active", "dActive_")));
+        assertEquals("ybar_", GeneratedNames.besideParameters("ybar", List.of("ybar")));
+        assertEquals("y_", GeneratedNames.besideParameters("y", List.of("y")));
+        assertEquals("ty_", GeneratedNames.besideParameters("ty", List.of("y")));
+        assertEquals("jacobian_", GeneratedNames.besideParameters("jacobian", List.of("x", "jacobian")));
+        assertEquals("v_", GeneratedNames.besideParameters("v", List.of("v")));
+        assertEquals("hv_", GeneratedNames.besideParameters("hv", List.of("v_", "hv")));
+        assertEquals("do_", GeneratedNames.besideParameters("do", List.of("x"))); // a keyword
+    }
+
     @Test
     void aNameOwnedByAnotherBindingIsRefusedTheSameBindingMayRebind() {
         GeneratedNames names = new GeneratedNames();
