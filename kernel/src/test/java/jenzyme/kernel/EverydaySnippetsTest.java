@@ -541,6 +541,75 @@ class EverydaySnippetsTest {
         assertArrayEquals(new double[] {3, -36}, cells.numbers("cubeSumHv[0], cubeSumHv[1]"), 1e-12);
     }
 
+    /**
+     * Parameters named like the stubs' fixed names: a parameter dActive beside a double[] Active, whose shadow is
+     * dActive too, had _grad_into(double[] Active, double[] dActive, double dActive, ..., double[] dActive), which did
+     * not compile; likewise ybar, y (tangent ty) and jacobian. Each binding against central differences of the JVM's
+     * method.
+     */
+    @Test
+    void parametersNamedLikeTheStubsFixedNamesGetWorkingBindings() throws Throwable {
+        cells.run("double fixedNames(double[] Active, double dActive, double ybar) { return Math.sin(Active[0])"
+                + " * dActive + Active[1] * Active[1] * ybar + Math.exp(dActive * ybar); }");
+        String bound = cells.text("%autodiff reverse fixedNames");
+        assertTrue(bound.contains("fixedNames_grad_into(double[] Active, double[] dActive_, double dActive,"
+                + " double ybar, double[] dActive__)"), bound);
+        String arguments = "new double[] {%s, %s}, %s, %s";
+        double[] x = {0.3, -0.7, 0.5, 0.8};
+        Object[] at = DoubleStream.of(x).boxed().toArray();
+        double[] differences = CentralDifferences.gradient(p -> jvm("fixedNames(" + arguments + ")", p), x);
+        double tolerance = 1e-6 * (1 + DoubleStream.of(differences).map(Math::abs).max().orElse(0));
+        cells.run("var fixedGradient = fixedNames_grad(" + arguments.formatted(at) + ");");
+        assertArrayEquals(differences, cells.numbers("fixedGradient.dActive_()[0], fixedGradient.dActive_()[1],"
+                + " fixedGradient.ddActive(), fixedGradient.dybar()"), tolerance, "fixedNames_grad");
+        cells.run("double[] fixedShadow = new double[2], fixedActives = new double[2];"
+                + " fixedNames_grad_into(new double[] {%s, %s}, fixedShadow, %s, %s, fixedActives);".formatted(at));
+        assertArrayEquals(differences, cells.numbers("fixedShadow[0], fixedShadow[1], fixedActives[0],"
+                + " fixedActives[1]"), tolerance, "fixedNames_grad_into");
+
+        // a vector function: ybar beside the cotangent, y beside the value and tangent, jacobian beside the Jacobian
+        cells.run("double[] fixedField(double[] y, double ybar, double jacobian) { return new double[] {"
+                + " y[0] * y[1] * ybar + jacobian, Math.sin(y[0]) * jacobian + ybar * ybar * y[1] }; }");
+        String field = "fixedField(" + arguments + ")["; // and the row's index
+        double[] z = {0.4, -1.1, 0.6, 1.3};
+        Object[] zAt = DoubleStream.of(z).boxed().toArray();
+        double[][] rows = new double[2][];
+        for (int i = 0; i < 2; i++) {
+            String row = field + i + "]";
+            rows[i] = CentralDifferences.gradient(p -> jvm(row, p), z);
+        }
+        double[] u = {0.7, -1.5}, v = {1, -0.5, 0.25, 2};
+        double[] vjp = {u[0] * rows[0][0] + u[1] * rows[1][0], u[0] * rows[0][1] + u[1] * rows[1][1],
+                u[0] * rows[0][2] + u[1] * rows[1][2], u[0] * rows[0][3] + u[1] * rows[1][3]};
+        String call = "new double[] {%s, %s}, %s, %s".formatted(zAt);
+        bound = cells.text("%autodiff reverse fixedField");
+        assertTrue(bound.contains("fixedField_vjp(double[] y, double ybar, double jacobian, double[] ybar_)"), bound);
+        cells.run("var fixedVjp = fixedField_vjp(" + call + ", new double[] {" + u[0] + ", " + u[1] + "});");
+        assertArrayEquals(vjp, cells.numbers("fixedVjp.dy()[0], fixedVjp.dy()[1], fixedVjp.dybar(),"
+                + " fixedVjp.djacobian()"), 1e-6 * (1 + DoubleStream.of(vjp).map(Math::abs).max().orElse(0)),
+                "fixedField_vjp vs central differences");
+
+        bound = cells.text("%autodiff forward fixedField");
+        assertTrue(bound.contains("fixedField_jvp_into(double[] y, double[] ty, double ybar, double tybar,"
+                + " double jacobian, double tjacobian, double[] y_, double[] ty_)"), bound);
+        cells.run("double[] fixedValue = new double[2], fixedTangent = new double[2]; fixedField_jvp_into(new double[]"
+                + " {%s, %s}, new double[] {%s, %s}, %s, %s, %s, %s, fixedValue, fixedTangent);".formatted(
+                        z[0], z[1], v[0], v[1], z[2], v[2], z[3], v[3]));
+        double[] jvp = {dot(rows[0], v), dot(rows[1], v)};
+        assertArrayEquals(jvp, cells.numbers("fixedTangent[0], fixedTangent[1]"),
+                1e-6 * (1 + DoubleStream.of(jvp).map(Math::abs).max().orElse(0)), "fixedField_jvp_into");
+        assertArrayEquals(new double[] {jvm(field + "0]", z), jvm(field + "1]", z)},
+                cells.numbers("fixedValue[0], fixedValue[1]"), 1e-14, "fixedField_jvp_into's value");
+
+        bound = cells.text("%autodiff jacobian fixedField");
+        assertTrue(bound.contains("fixedField_jac_into(double[] y, double ybar, double jacobian,"
+                + " double[][] jacobian_)"), bound);
+        cells.run("double[][] fixedJacobian = fixedField_jac(" + call + ");");
+        assertArrayEquals(new double[] {rows[0][0], rows[0][1], rows[1][0], rows[1][1]}, cells.numbers(
+                "fixedJacobian[0][0], fixedJacobian[0][1], fixedJacobian[1][0], fixedJacobian[1][1]"), 1e-6,
+                "fixedField_jac vs central differences");
+    }
+
     private static double dot(double[] a, double[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) {
