@@ -497,9 +497,8 @@ class EverydaySnippetsTest {
     void parametersWhoseGeneratedNamesWouldCollideGetOneMoreUnderscore() throws Throwable {
         cells.run("double twoOs(double[] o, double[] o_, double ry, double ry_) {"
                 + " return Math.sin(o[0]) * o_[0] * o_[1] + o[1] * o[1] * ry + Math.exp(ry * ry_); }");
-        String bound = cells.text("%autodiff reverse twoOs");
-        assertTrue(bound.contains("twoOs_grad_into(double[] o, double[] do_, double[] o_, double[] do__, double ry,"
-                + " double ry_, double[] dActive)"), bound);
+        assertBinds("%autodiff reverse twoOs", "twoOs_grad_into(double[] o, double[] do_, double[] o_, double[] do__,"
+                + " double ry, double ry_, double[] dActive)");
         String arguments = "new double[] {%s, %s}, new double[] {%s, %s}, %s, %s";
         double[] x = {0.3, -0.7, 1.2, 0.5, 0.8, -0.4};
         double[] differences = CentralDifferences.gradient(at -> jvm("twoOs(" + arguments + ")", at), x);
@@ -551,9 +550,8 @@ class EverydaySnippetsTest {
     void parametersNamedLikeTheStubsFixedNamesGetWorkingBindings() throws Throwable {
         cells.run("double fixedNames(double[] Active, double dActive, double ybar) { return Math.sin(Active[0])"
                 + " * dActive + Active[1] * Active[1] * ybar + Math.exp(dActive * ybar); }");
-        String bound = cells.text("%autodiff reverse fixedNames");
-        assertTrue(bound.contains("fixedNames_grad_into(double[] Active, double[] dActive_, double dActive,"
-                + " double ybar, double[] dActive__)"), bound);
+        assertBinds("%autodiff reverse fixedNames", "fixedNames_grad_into(double[] Active, double[] dActive_,"
+                + " double dActive, double ybar, double[] dActive__)");
         String arguments = "new double[] {%s, %s}, %s, %s";
         double[] x = {0.3, -0.7, 0.5, 0.8};
         Object[] at = DoubleStream.of(x).boxed().toArray();
@@ -582,16 +580,15 @@ class EverydaySnippetsTest {
         double[] vjp = {u[0] * rows[0][0] + u[1] * rows[1][0], u[0] * rows[0][1] + u[1] * rows[1][1],
                 u[0] * rows[0][2] + u[1] * rows[1][2], u[0] * rows[0][3] + u[1] * rows[1][3]};
         String call = "new double[] {%s, %s}, %s, %s".formatted(zAt);
-        bound = cells.text("%autodiff reverse fixedField");
-        assertTrue(bound.contains("fixedField_vjp(double[] y, double ybar, double jacobian, double[] ybar_)"), bound);
+        assertBinds("%autodiff reverse fixedField", "fixedField_vjp(double[] y, double ybar, double jacobian,"
+                + " double[] ybar_)");
         cells.run("var fixedVjp = fixedField_vjp(" + call + ", new double[] {" + u[0] + ", " + u[1] + "});");
         assertArrayEquals(vjp, cells.numbers("fixedVjp.dy()[0], fixedVjp.dy()[1], fixedVjp.dybar(),"
                 + " fixedVjp.djacobian()"), 1e-6 * (1 + DoubleStream.of(vjp).map(Math::abs).max().orElse(0)),
                 "fixedField_vjp vs central differences");
 
-        bound = cells.text("%autodiff forward fixedField");
-        assertTrue(bound.contains("fixedField_jvp_into(double[] y, double[] ty, double ybar, double tybar,"
-                + " double jacobian, double tjacobian, double[] y_, double[] ty_)"), bound);
+        assertBinds("%autodiff forward fixedField", "fixedField_jvp_into(double[] y, double[] ty, double ybar,"
+                + " double tybar, double jacobian, double tjacobian, double[] y_, double[] ty_)");
         cells.run("double[] fixedValue = new double[2], fixedTangent = new double[2]; fixedField_jvp_into(new double[]"
                 + " {%s, %s}, new double[] {%s, %s}, %s, %s, %s, %s, fixedValue, fixedTangent);".formatted(
                         z[0], z[1], v[0], v[1], z[2], v[2], z[3], v[3]));
@@ -601,13 +598,18 @@ class EverydaySnippetsTest {
         assertArrayEquals(new double[] {jvm(field + "0]", z), jvm(field + "1]", z)},
                 cells.numbers("fixedValue[0], fixedValue[1]"), 1e-14, "fixedField_jvp_into's value");
 
-        bound = cells.text("%autodiff jacobian fixedField");
-        assertTrue(bound.contains("fixedField_jac_into(double[] y, double ybar, double jacobian,"
-                + " double[][] jacobian_)"), bound);
+        assertBinds("%autodiff jacobian fixedField", "fixedField_jac_into(double[] y, double ybar, double jacobian,"
+                + " double[][] jacobian_)");
         cells.run("double[][] fixedJacobian = fixedField_jac(" + call + ");");
         assertArrayEquals(new double[] {rows[0][0], rows[0][1], rows[1][0], rows[1][1]}, cells.numbers(
                 "fixedJacobian[0][0], fixedJacobian[0][1], fixedJacobian[1][0], fixedJacobian[1][1]"), 1e-6,
                 "fixedField_jac vs central differences");
+    }
+
+    /** Runs {@code magic} and checks that it binds {@code signature}. */
+    private static void assertBinds(String magic, String signature) throws Exception {
+        String bound = cells.text(magic);
+        assertTrue(bound.contains(signature), bound);
     }
 
     private static double dot(double[] a, double[] b) {
