@@ -524,9 +524,12 @@ class EverydaySnippetsTest {
         assertEquals(dot(gradient, w), lanes[1], 1e-12 * (1 + Math.abs(lanes[1])), "--width 2, lane 1 vs the gradient");
     }
 
-    /** The hvp of a method of one parameter v took v for its direction too: cubeSum_hvp(double[] v, double[] v). */
+    /**
+     * The hvp of a method of one parameter v took v for its direction too: cubeSum_hvp(double[] v, double[] v);
+     * H·v against the analytic Hessian.
+     */
     @Test
-    void theHvpDirectionOfAParameterNamedVIsV_() throws Throwable {
+    void theHvpDirectionOfAParameterVIsV_AndTheResultOfAParameterHvIsHv_() throws Throwable {
         cells.run("double cubeSum(double[] v) {"
                 + " double s = 0; for (int i = 0; i < v.length; i++) s += v[i] * v[i] * v[i]; return s; }");
         String bound = cells.text("%autodiff hvp cubeSum");
@@ -538,6 +541,14 @@ class EverydaySnippetsTest {
         cells.run("double[] cubeSumHv = new double[2];"
                 + " cubeSum_hvp_into(new double[] {0.5, -2}, new double[] {1, 3}, cubeSumHv);");
         assertArrayEquals(new double[] {3, -36}, cells.numbers("cubeSumHv[0], cubeSumHv[1]"), 1e-12);
+
+        // and the result hv of a parameter named hv is hv_ (its direction stays v)
+        cells.run("double cubeSumOfHv(double[] hv) {"
+                + " double s = 0; for (int i = 0; i < hv.length; i++) s += hv[i] * hv[i] * hv[i]; return s; }");
+        assertBinds("%autodiff hvp cubeSumOfHv", "void cubeSumOfHv_hvp_into(double[] hv, double[] v, double[] hv_)");
+        cells.run("double[] cubeSumOfHvResult = new double[2];"
+                + " cubeSumOfHv_hvp_into(new double[] {0.5, -2}, new double[] {1, 3}, cubeSumOfHvResult);");
+        assertArrayEquals(new double[] {3, -36}, cells.numbers("cubeSumOfHvResult[0], cubeSumOfHvResult[1]"), 1e-12);
     }
 
     /**
