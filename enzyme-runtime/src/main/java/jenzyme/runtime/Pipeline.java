@@ -513,8 +513,12 @@ public final class Pipeline implements AutoCloseable {
                         layout.returnActivity());
     }
 
-    /** A worker-made wrapper compiled in this pipeline's JIT, for callers that bind it themselves. */
-    public record CompiledWrapper(WrapperSignature wrapper, JitModule code) implements AutoCloseable {
+    /**
+     * A worker-made wrapper compiled in this pipeline's JIT, for callers that bind it themselves; with its overwriting
+     * twin when the request asked for it and the worker made one ({@link DifferentiatedModule#overwriting()}).
+     */
+    public record CompiledWrapper(WrapperSignature wrapper, Optional<WrapperSignature> overwriting, JitModule code)
+            implements AutoCloseable {
         @Override
         public void close() {
             code.close();
@@ -527,7 +531,8 @@ public final class Pipeline implements AutoCloseable {
      */
     public CompiledWrapper differentiateBitcode(String moduleName, DifferentiationRequest request) {
         DifferentiatedModule module = worker().differentiate(request);
-        return new CompiledWrapper(module.wrapper(), jit.add(moduleName, module.bitcode(), false));
+        return new CompiledWrapper(module.wrapper(), module.overwriting(),
+                jit.add(moduleName, module.bitcode(), false));
     }
 
     /**
