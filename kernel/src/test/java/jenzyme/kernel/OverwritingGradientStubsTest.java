@@ -37,7 +37,12 @@ class OverwritingGradientStubsTest {
             double trace(double[][] m) { return m[0][0] * m[1][1]; }
             record Springs(double k, double[] rest) {}
             double stretch(Springs s, double[] x) { return s.k() * (x[0] - s.rest()[0]) * (x[0] - s.rest()[0]); }
-            """);
+            final class Model {
+                final double k;
+                Model(double k) { this.k = k; }
+                double fit(double[] x) { return k * x[0] * x[0]; }
+            }
+            """, "Model model = new Model(1.5);");
 
     private static final String GARBAGE = "{Double.NaN, 1e300, Double.NEGATIVE_INFINITY, -7.5}";
 
@@ -97,11 +102,12 @@ class OverwritingGradientStubsTest {
                 cells.numbers("fShadow[0], fShadow[1], fActive[0]"), 1e-14);
     }
 
-    /** Outputs of a void method (their shadows are seeds), row tables and records: f_grad_into only. */
+    /** Outputs of a void method (their shadows are seeds), row tables, records and receivers: f_grad_into only. */
     @Test
-    void notBoundWhereShadowsAreSeedsRowsOrRecords() throws Exception {
-        for (String name : new String[] {"squares", "trace", "stretch"}) {
-            String bound = cells.text("%autodiff reverse " + name);
+    void notBoundWhereShadowsAreSeedsRowsRecordsOrObjects() throws Exception {
+        for (String target : new String[] {"squares", "trace", "stretch", "model.fit"}) {
+            String name = target.substring(target.indexOf('.') + 1);
+            String bound = cells.text("%autodiff reverse " + target);
             assertTrue(bound.contains(name + "_grad_into("), bound);
             assertFalse(bound.contains(name + "_grad_set("), bound);
         }
