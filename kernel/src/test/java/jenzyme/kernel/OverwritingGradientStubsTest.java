@@ -5,8 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.invoke.MethodHandle;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
 import java.util.stream.DoubleStream;
 import jenzyme.runtime.testing.CentralDifferences;
+import jenzyme.runtime.testing.SettledAllocation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -88,6 +93,34 @@ class OverwritingGradientStubsTest {
         }
         assertArrayEquals(analytic, once, 1e-12 * 500, "rosen_grad_set (--fast-math) vs the analytic gradient");
         assertArrayEquals(DoubleStream.of(once).map(g -> 2 * g).toArray(), twice, 1e-12 * 500, "rosen_grad_into x2");
+    }
+
+    /**
+     * The stubs allocate nothing per call once the JIT has compiled them, as f_grad_into's (the runtime's
+     * OverwritingGradientAllocationTest measures the handles alone); arrays of 40 doubles: calls with less than 256
+     * bytes of arrays take the copying route, which allocates.
+     */
+    @Test
+    void gradSetAllocatesNothingPerCall() throws Throwable {
+        cells.text("%autodiff reverse loss");
+        cells.text("%autodiff reverse rosen --fast-math");
+        MethodHandle loss = cells.handle("loss_grad_set");
+        MethodHandle rosen = cells.handle("rosen_grad_set");
+        Random random = new Random(3);
+        int n = 40;
+        double[] w = random.doubles(n, -1, 1).toArray(), xs = random.doubles(n, -1, 1).toArray();
+        double[] dw = new double[n], dxs = new double[n], dActive = new double[1];
+        double[] p = random.doubles(n, -2, 2).toArray(), dp = new double[n];
+        List<SettledAllocation.Call> calls = List.of(() -> {
+            double value = (double) loss.invokeExact(w, dw, xs, dxs, 0.3, n, dActive);
+        }, () -> {
+            double value = (double) rosen.invokeExact(p, dp);
+        });
+        assertEquals(0, SettledAllocation.bytesPerRound(calls), "bytes per round of loss_grad_set and rosen_grad_set");
+        double[] once = new double[n];
+        cells.handle("rosen_grad_into").invoke(p, once);
+        assertArrayEquals(once, dp, 1e-12 * (1 + Arrays.stream(once).map(Math::abs).max().orElse(0)),
+                "thousands of rosen_grad_set calls leave one gradient");
     }
 
     /** Generated names stay apart: f_grad_set takes f_grad_into's parameters, underscores included. */
