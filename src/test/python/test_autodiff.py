@@ -158,6 +158,17 @@ def test_allocation_free_variant_accumulates_into_the_shadow(ad):
     assert_close(got, [11.0, 16.0, 18.0])
 
 
+def test_set_variant_writes_the_gradient_over_what_the_shadow_held(ad):
+    ok(ad, "double weigh(double[] a, double[] b) { double s = 0; for (int i = 0; i < a.length; i++)"
+           " s += a[i] * a[i] * b[i]; return s; }")
+    summary = ok(ad, "%autodiff reverse weigh b=Const")
+    assert "double weigh_grad_set(double[] a, double[] da, double[] b)" in summary.text
+    got = numbers(ad, "((java.util.function.Supplier<double[]>) () -> { double[] da = {Double.NaN, 1e300};"
+                      " weigh_grad_set(new double[]{1, 2}, da, new double[]{3, 4});"
+                      " double v = weigh_grad_set(new double[]{1, 2}, da, new double[]{3, 4}); return flat(v, da); }).get()")
+    assert_close(got, [19.0, 6.0, 16.0])
+
+
 def test_redefinition_is_followed_by_the_next_autodiff(ad):
     ok(ad, "double morph(double x) { return x * x; }")
     ok(ad, "%autodiff reverse morph")

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import jenzyme.bench.Workload.CArgument;
 import jenzyme.bench.Workload.LengthOf;
@@ -17,6 +18,7 @@ import jenzyme.runtime.Pipeline;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.ArgType;
 import jenzyme.runtime.ad.Argument;
+import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.bind.NativeBinder;
 import jenzyme.runtime.jit.JitModule;
 import jenzyme.runtime.worker.DifferentiationRequest;
@@ -47,19 +49,22 @@ final class CReference {
         Workload.CSource c = workload.c();
         byte[] bitcode = clang(c.file());
         List<Argument> arguments = c.arguments().stream().map(a -> workerArgument(a, workload, layout)).toList();
+        // asked as our own gradients are, so that both columns get the worker's overwriting wrapper or neither does
         Pipeline.CompiledWrapper compiled = pipeline.differentiateBitcode("c." + c.function(),
-                DifferentiationRequest.reverse(bitcode, c.function(), arguments, Activity.ACTIVE));
+                DifferentiationRequest.reverse(bitcode, c.function(), arguments, Activity.ACTIVE)
+                        .withOptions(DifferentiationOptions.DEFAULT.withOverwrite(true)));
         JitModule code = compiled.code();
         try {
-            return new Compiled(contender(workload, layout, compiled.wrapper(), code), code);
+            return new Compiled(contender(workload, layout, compiled, code), code);
         } catch (Throwable e) {
             code.close();
             throw e;
         }
     }
 
-    private Contender contender(Workload workload, GradientLayout layout, WrapperSignature wrapper, JitModule code)
-            throws Throwable {
+    private Contender contender(Workload workload, GradientLayout layout, Pipeline.CompiledWrapper compiled,
+                                JitModule code) throws Throwable {
+        WrapperSignature wrapper = compiled.wrapper();
         List<OutputSlot> slots = wrapper.slots();
         if (slots.isEmpty() || slots.getFirst().kind() != OutputSlot.Kind.PRIMAL
                 || slots.size() != 1 + layout.activeScalars().size()) {
@@ -67,7 +72,9 @@ final class CReference {
                     + " adjoint slots, got " + slots);
         }
         MethodHandle raw = NativeBinder.bindWrapper(code.address(wrapper.symbol()), wrapper);
-        Seat seat = new Seat(raw, wrapper, workload, new Placement(Column.C_WORKER.ordinal()));
+        Optional<MethodHandle> overwriting = compiled.overwriting()
+                .map(written -> NativeBinder.bindWrapper(code.address(written.symbol()), written));
+        Seat seat = new Seat(raw, overwriting, wrapper, workload, new Placement(Column.C_WORKER.ordinal()));
         seat.call();
         double[] out = seat.out;
         double[] gradient = layout.gather(seat.shadows, Arrays.copyOfRange(out, 1, out.length));
@@ -78,6 +85,7 @@ final class CReference {
     /** The arrays the C gradient runs on, bound into its handle, and moved by {@link #reseat} (see {@link Placement}). */
     private static final class Seat {
         private final MethodHandle raw;
+        private final Optional<MethodHandle> overwriting;
         private final WrapperSignature wrapper;
         private final Workload workload;
         private final Placement placement;
@@ -85,8 +93,10 @@ final class CReference {
         private double[][] shadows;
         private double[] out;
 
-        Seat(MethodHandle raw, WrapperSignature wrapper, Workload workload, Placement placement) {
+        Seat(MethodHandle raw, Optional<MethodHandle> overwriting, WrapperSignature wrapper, Workload workload,
+             Placement placement) {
             this.raw = raw;
+            this.overwriting = overwriting;
             this.wrapper = wrapper;
             this.workload = workload;
             this.placement = placement;
@@ -115,7 +125,7 @@ final class CReference {
                     case TANGENT -> throw new IllegalStateException("unexpected tangent in a reverse wrapper");
                 });
             }
-            shadowed.bind(raw, values, shadows);
+            shadowed.bind(raw, overwriting, values, shadows);
         }
 
         void call() throws Throwable {

@@ -8,8 +8,9 @@ import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.CallingConvention;
 
 /**
- * Calls a bound {@link Derivative} the way a user calls {@code f_grad_into}: every argument preallocated, shadows
- * zeroed before each call (they accumulate), so a timed call is exactly the allocation-free derivative.
+ * Calls a bound {@link Derivative} the way a user calls {@code f_grad_set} (or, without one, {@code f_grad_into} on
+ * shadows zeroed before each call: {@link ShadowedCall}): every argument preallocated, so a timed call is exactly the
+ * allocation-free derivative.
  */
 final class DerivativeCalls {
 
@@ -66,7 +67,7 @@ final class DerivativeCalls {
             }
             out = new double[derivative.wrapper().slots().size()];
             values.add(out);
-            shadowed.bind(derivative.handle(), values, shadows);
+            shadowed.bind(derivative.handle(), derivative.overwriting(), values, shadows);
         }
 
         void call() throws Throwable {

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandle;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.jit.JitModule;
@@ -17,27 +18,48 @@ import jenzyme.runtime.ad.WrapperSignature;
  * {@code double[] out} receiving {@link WrapperSignature#slots()}. Closing it frees the native code; the
  * handle then raises instead of calling.
  *
+ * <p>{@link #overwriting()}, for a reverse-mode gradient whose shadows are all one-dimensional arrays
+ * ({@code bind.ShadowZeroing#applies}), has the handle's type but writes each shadow's first primal-length entries
+ * with the gradient instead of adding to them ({@code f_grad_set}): the worker's overwriting wrapper where it made
+ * one, else the shadows zeroed before the accumulating call. Empty for everything else.
+ *
  * @param timings        per phase, in pipeline order: the worker's phases, then {@code jit} and {@code bind}
  * @param loweredMethods the Java methods compiled into it (see {@code LoweredModule.loweredMethods()})
  * @param bitcode        the worker's optimised module that {@code code} was compiled from, what a
  *                       {@code jenzyme.runtime.ship.CompiledArtifact} ships to other JVMs
  */
 public record Derivative(CallingConvention convention, WrapperSignature wrapper, MethodHandle handle,
-                         Map<String, Duration> timings, String irBeforeEnzyme, String irAfterEnzyme,
-                         List<String> loweredMethods, JitModule code, byte[] bitcode)
+                         Optional<MethodHandle> overwriting, Map<String, Duration> timings, String irBeforeEnzyme,
+                         String irAfterEnzyme, List<String> loweredMethods, JitModule code, byte[] bitcode)
         implements AutoCloseable {
 
     public Derivative {
         loweredMethods = List.copyOf(loweredMethods);
+        overwriting.ifPresent(written -> sameType(handle, written));
     }
 
-    /** The same derivative reached through {@code guarded} (a handle of the same type wrapping {@link #handle()}). */
-    public Derivative withHandle(MethodHandle guarded) {
-        if (!guarded.type().equals(handle.type())) {
-            throw new IllegalArgumentException(Messages.HANDLE_TYPE_MISMATCH.format(handle.type(), guarded.type()));
-        }
-        return new Derivative(convention, wrapper, guarded, timings, irBeforeEnzyme, irAfterEnzyme, loweredMethods,
+    /** A derivative without an overwriting form (forward mode, Hessian-vector products, checkpointed gradients). */
+    public Derivative(CallingConvention convention, WrapperSignature wrapper, MethodHandle handle,
+                      Map<String, Duration> timings, String irBeforeEnzyme, String irAfterEnzyme,
+                      List<String> loweredMethods, JitModule code, byte[] bitcode) {
+        this(convention, wrapper, handle, Optional.empty(), timings, irBeforeEnzyme, irAfterEnzyme, loweredMethods,
                 code, bitcode);
+    }
+
+    /**
+     * The same derivative reached through {@code guarded} and {@code guardedOverwriting} (handles of the same type
+     * wrapping {@link #handle()} and {@link #overwriting()}).
+     */
+    public Derivative withHandles(MethodHandle guarded, Optional<MethodHandle> guardedOverwriting) {
+        return new Derivative(convention, wrapper, sameType(handle, guarded), guardedOverwriting, timings,
+                irBeforeEnzyme, irAfterEnzyme, loweredMethods, code, bitcode);
+    }
+
+    private static MethodHandle sameType(MethodHandle expected, MethodHandle actual) {
+        if (!actual.type().equals(expected.type())) {
+            throw new IllegalArgumentException(Messages.HANDLE_TYPE_MISMATCH.format(expected.type(), actual.type()));
+        }
+        return actual;
     }
 
     /** The lowered method this is the derivative of. */

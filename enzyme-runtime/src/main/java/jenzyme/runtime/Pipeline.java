@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
@@ -23,6 +24,7 @@ import jenzyme.runtime.bind.HessianVectorBinder;
 import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.bind.NativeBinder;
 import jenzyme.runtime.bind.NativeSignature;
+import jenzyme.runtime.bind.ShadowZeroing;
 import jenzyme.runtime.bind.StaticFieldReads;
 import jenzyme.runtime.lower.FieldParameter;
 import jenzyme.runtime.jit.JitModule;
@@ -364,15 +366,17 @@ public final class Pipeline implements AutoCloseable {
                                      CallingConvention convention, DifferentiationOptions options, Timings timings,
                                      String phasePrefix) {
         refuseMixedActivity(lowered, convention);
+        // a gradient written into its shadows (f_grad_set) comes from the worker's second wrapper where it can make one
+        DifferentiationOptions asked = options.withOverwrite(ShadowZeroing.applies(convention));
         Differentiated done = differentiated(lowered, again, next -> request(next.bitcode(),
-                next.entry().symbol(), convention.wrapperLayout()).withOptions(options));
+                next.entry().symbol(), convention.wrapperLayout()).withOptions(asked));
         DifferentiatedModule module = done.module();
         module.timings().forEach((phase, time) -> timings.put(phasePrefix + phase.name().toLowerCase(), time));
         String suffix = "." + convention.mode().name().toLowerCase()
                 + (convention.width() > 1 ? "x" + convention.width() : "");
         provideJvmCalls(done.lowered(), method);
         return jitAndBind(done.lowered(), suffix, module, timings,
-                code -> DerivativeBinder.bind(code.address(module.wrapper().symbol()), convention, module.wrapper(),
+                code -> DerivativeBinder.bind(code::address, convention, module.wrapper(), module.overwriting(),
                         code::isLive, method.classes(), done.lowered().callsBack()), convention);
     }
 
@@ -476,8 +480,9 @@ public final class Pipeline implements AutoCloseable {
         DifferentiatedModule hvp = overGradient(reverse, gradient.overGradient());
         reverse.timings().forEach((phase, time) -> timings.put("reverse " + phase.name().toLowerCase(), time));
         hvp.timings().forEach((phase, time) -> timings.put("forward " + phase.name().toLowerCase(), time));
-        return jitAndBind(lowered, ".hvp", hvp, timings, code -> HessianVectorBinder.bind(
-                code.address(hvp.wrapper().symbol()), gradient, hvp.wrapper(), code::isLive), gradient);
+        return jitAndBind(lowered, ".hvp", hvp, timings, code -> new DerivativeBinder.Bound(HessianVectorBinder.bind(
+                code.address(hvp.wrapper().symbol()), gradient, hvp.wrapper(), code::isLive), Optional.empty()),
+                gradient);
     }
 
     /**
@@ -508,8 +513,12 @@ public final class Pipeline implements AutoCloseable {
                         layout.returnActivity());
     }
 
-    /** A worker-made wrapper compiled in this pipeline's JIT, for callers that bind it themselves. */
-    public record CompiledWrapper(WrapperSignature wrapper, JitModule code) implements AutoCloseable {
+    /**
+     * A worker-made wrapper compiled in this pipeline's JIT, for callers that bind it themselves; with its overwriting
+     * twin when the request asked for it and the worker made one ({@link DifferentiatedModule#overwriting()}).
+     */
+    public record CompiledWrapper(WrapperSignature wrapper, Optional<WrapperSignature> overwriting, JitModule code)
+            implements AutoCloseable {
         @Override
         public void close() {
             code.close();
@@ -522,7 +531,8 @@ public final class Pipeline implements AutoCloseable {
      */
     public CompiledWrapper differentiateBitcode(String moduleName, DifferentiationRequest request) {
         DifferentiatedModule module = worker().differentiate(request);
-        return new CompiledWrapper(module.wrapper(), jit.add(moduleName, module.bitcode(), false));
+        return new CompiledWrapper(module.wrapper(), module.overwriting(),
+                jit.add(moduleName, module.bitcode(), false));
     }
 
     /**
@@ -569,12 +579,14 @@ public final class Pipeline implements AutoCloseable {
 
     /** Compiles the worker's (already optimised) module and binds its wrapper; frees the code if binding fails. */
     private Derivative jitAndBind(LoweredModule lowered, String suffix, DifferentiatedModule module, Timings timings,
-                                  Function<JitModule, MethodHandle> binder, CallingConvention convention) {
+                                  Function<JitModule, DerivativeBinder.Bound> binder,
+                                  CallingConvention convention) {
         jenzyme.runtime.lower.Interruption.poll();
         JitModule code = timings.time("jit", () -> jit.add(lowered.moduleName() + suffix, module.bitcode(), false));
         try {
-            MethodHandle handle = timings.time("bind", () -> code.guard(binder.apply(code)));
-            return new Derivative(convention, module.wrapper(), handle, timings.phases(),
+            DerivativeBinder.Bound bound = timings.time("bind", () -> binder.apply(code));
+            return new Derivative(convention, module.wrapper(), code.guard(bound.handle()),
+                    bound.overwriting().map(code::guard), timings.phases(),
                     module.irBeforeEnzyme().orElse(""), module.irAfterEnzyme().orElse(""), lowered.loweredMethods(),
                     code, module.bitcode());
         } catch (RuntimeException e) {

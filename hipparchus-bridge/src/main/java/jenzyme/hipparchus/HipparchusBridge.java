@@ -20,12 +20,12 @@ import org.hipparchus.util.Pair;
 /**
  * Compiled derivatives as the types Hipparchus asks its users for, so that nobody writes a Jacobian by hand or falls
  * back to finite differences. Each factory takes the derivative as a lambda over a binding: in a notebook the
- * generated methods ({@code f_grad_into}, {@code r_jac}, ...), in a program {@link jenzyme.runtime.api.Gradient} or
+ * generated methods ({@code f_grad_set}, {@code r_jac}, ...), in a program {@link jenzyme.runtime.api.Gradient} or
  * {@link jenzyme.runtime.Jacobian} from {@link jenzyme.runtime.api.JEnzyme}.
  *
  * <pre>{@code
  * // %autodiff reverse rosen            → non-linear conjugate gradients
- * var rosen = HipparchusBridge.objective((x, g) -> rosen_grad_into(x, g));
+ * var rosen = HipparchusBridge.objective((x, g) -> rosen_grad_set(x, g));
  * new NonLinearConjugateGradientOptimizer(...).optimize(rosen.with(GoalType.MINIMIZE, new InitialGuess(x0), new MaxEval(5000)));
  *
  * // %autodiff jacobian residuals       → Levenberg–Marquardt or Gauss–Newton
@@ -52,7 +52,10 @@ public final class HipparchusBridge {
 
     private HipparchusBridge() {}
 
-    /** f(x) and its gradient in one call, written (or added) into {@code gradient}, which arrives zeroed. */
+    /**
+     * f(x) and its gradient in one call, written into {@code gradient} ({@code f_grad_set}), or added to it
+     * ({@code f_grad_into}: it arrives zeroed, a fresh array per sweep, which the optimiser may keep).
+     */
     @FunctionalInterface
     public interface ValueAndGradient {
         double at(double[] x, double[] gradient);
@@ -87,7 +90,7 @@ public final class HipparchusBridge {
     }
 
     /**
-     * The objective and its gradient from a reverse-mode binding such as {@code (x, g) -> f_grad_into(x, g)}: the
+     * The objective and its gradient from a reverse-mode binding such as {@code (x, g) -> f_grad_set(x, g)}: the
      * value and the gradient come from the same sweep, and the last point's are kept, so an optimiser asking for
      * both at one point pays one sweep. Line searches ask for values alone; {@link #objective(MultivariateFunction,
      * ValueAndGradient)} gives them the cheaper plain function.

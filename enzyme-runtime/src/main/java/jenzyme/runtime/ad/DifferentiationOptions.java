@@ -18,6 +18,7 @@ import jenzyme.runtime.error.Messages;
  * @param tapeMathResults      see {@link #withTapedMathResults}
  * @param runtimeActivity      see {@link #withRuntimeActivity}
  * @param deferFailureChecks   see {@link #withDeferredFailureChecks}
+ * @param overwrite            see {@link #withOverwrite}
  */
 public record DifferentiationOptions(
         boolean primalReturn,
@@ -27,10 +28,11 @@ public record DifferentiationOptions(
         Optional<String> wrapperSymbol,
         boolean tapeMathResults,
         boolean runtimeActivity,
-        boolean deferFailureChecks) {
+        boolean deferFailureChecks,
+        boolean overwrite) {
 
     public static final DifferentiationOptions DEFAULT =
-            new DifferentiationOptions(true, false, false, false, Optional.empty(), true, false, false);
+            new DifferentiationOptions(true, false, false, false, Optional.empty(), true, false, false, false);
 
     public DifferentiationOptions {
         wrapperSymbol.ifPresent(symbol -> {
@@ -43,7 +45,7 @@ public record DifferentiationOptions(
     /** The switches, for {@link #with}: each names one boolean component. */
     private enum Switch {
         PRIMAL_RETURN, AD_BEFORE_OPTIMISATION, DUMP_IR, FAST_MATH, TAPE_MATH_RESULTS, RUNTIME_ACTIVITY,
-        DEFER_FAILURE_CHECKS
+        DEFER_FAILURE_CHECKS, OVERWRITE
     }
 
     /** These options with {@code changed} set to {@code value}: the one copy every boolean wither makes. */
@@ -56,7 +58,8 @@ public record DifferentiationOptions(
                 wrapperSymbol,
                 changed == Switch.TAPE_MATH_RESULTS ? value : tapeMathResults,
                 changed == Switch.RUNTIME_ACTIVITY ? value : runtimeActivity,
-                changed == Switch.DEFER_FAILURE_CHECKS ? value : deferFailureChecks);
+                changed == Switch.DEFER_FAILURE_CHECKS ? value : deferFailureChecks,
+                changed == Switch.OVERWRITE ? value : overwrite);
     }
 
     public DifferentiationOptions withPrimalReturn(boolean value) {
@@ -77,7 +80,7 @@ public record DifferentiationOptions(
 
     public DifferentiationOptions withWrapperSymbol(String symbol) {
         return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, Optional.of(symbol),
-                tapeMathResults, runtimeActivity, deferFailureChecks);
+                tapeMathResults, runtimeActivity, deferFailureChecks, overwrite);
     }
 
     /**
@@ -108,5 +111,15 @@ public record DifferentiationOptions(
      */
     public DifferentiationOptions withDeferredFailureChecks(boolean value) {
         return with(Switch.DEFER_FAILURE_CHECKS, value);
+    }
+
+    /**
+     * Reverse mode: asks the worker for a second wrapper that writes each shadow with the gradient ({@code =})
+     * instead of adding to it, when it can make one (PROTOCOL.md, {@code overwrite}); the derivative answers
+     * {@link jenzyme.runtime.worker.DifferentiatedModule#overwriting()} then. Without one, the binding zeroes the
+     * shadows and calls the accumulating wrapper ({@code bind.ShadowZeroing}).
+     */
+    public DifferentiationOptions withOverwrite(boolean value) {
+        return with(Switch.OVERWRITE, value);
     }
 }

@@ -36,7 +36,12 @@ abstract sealed class BoundDerivative implements AutoCloseable permits Gradient,
      * @throws IllegalArgumentException if the arguments do not fit the handle's type
      */
     public double[] invoke(Object... arguments) {
-        MethodType type = derivative.handle().type();
+        return invoke(derivative.handle(), arguments);
+    }
+
+    /** {@link #invoke} through {@code handle}, which has {@link #handle()}'s type. */
+    private double[] invoke(MethodHandle handle, Object[] arguments) {
+        MethodType type = handle.type();
         if (arguments.length != type.parameterCount() - 1) {
             throw new IllegalArgumentException(Messages.API_ARGUMENT_COUNT.format((type.parameterCount() - 1), method, shape(), arguments.length));
         }
@@ -44,7 +49,7 @@ abstract sealed class BoundDerivative implements AutoCloseable permits Gradient,
         List<Object> all = new ArrayList<>(Arrays.asList(arguments));
         all.add(out);
         try {
-            derivative.handle().invokeWithArguments(all);
+            handle.invokeWithArguments(all);
         } catch (ClassCastException | NullPointerException e) {
             throw new IllegalArgumentException(Messages.API_ARGUMENTS_MISFIT.format(method, shape(), e.getMessage()), e);
         } catch (RuntimeException | Error e) {
@@ -55,8 +60,11 @@ abstract sealed class BoundDerivative implements AutoCloseable permits Gradient,
         return out;
     }
 
-    /** The call with {@code p}, its shadow and the remaining arguments; checks the method's shape first. */
-    final double[] invokeOnArray(double[] p, double[] shadow, Object... constants) {
+    /**
+     * The call of {@code handle} ({@link #handle()} or a handle of its type) with {@code p}, its shadow and the
+     * remaining arguments; checks the method's shape first.
+     */
+    final double[] invokeOnArray(MethodHandle handle, double[] p, double[] shadow, Object... constants) {
         MethodType type = derivative.handle().type();
         if (type.parameterCount() != constants.length + 3 || type.parameterType(0) != double[].class
                 || type.parameterType(1) != double[].class) {
@@ -69,7 +77,7 @@ abstract sealed class BoundDerivative implements AutoCloseable permits Gradient,
         arguments[0] = p;
         arguments[1] = shadow;
         System.arraycopy(constants, 0, arguments, 2, constants.length);
-        return invoke(arguments);
+        return invoke(handle, arguments);
     }
 
     /** The handle's parameters without {@code out}, for messages. */

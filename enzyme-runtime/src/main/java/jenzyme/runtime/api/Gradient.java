@@ -38,14 +38,20 @@ public final class Gradient extends BoundDerivative {
      * The value of {@code double f(double[] p, constants...)} at {@code p}, writing ∂f/∂p into {@code gradient}.
      *
      * @param p         the parameters (read only)
-     * @param gradient  receives the gradient; at least as long as {@code p}, overwritten (not accumulated)
+     * @param gradient  receives the gradient; at least as long as {@code p}, its first {@code p.length} entries
+     *                  overwritten (not accumulated) whatever they held
      * @param constants the remaining arguments, in order: those named as constants when compiling, and ints
      * @throws IllegalArgumentException if the method has another shape or the arrays do not fit
      * @throws ArrayIndexOutOfBoundsException like the Java method, when it indexes outside an array
      */
     public double valueAndGradient(double[] p, double[] gradient, Object... constants) {
-        Arrays.fill(gradient, 0);
-        return invokeOnArray(p, gradient, constants)[derivative.convention().primalSlot()];
+        // the overwriting form (f_grad_set's) where the derivative has one; else zeroed here, as it would zero it
+        java.lang.invoke.MethodHandle written = derivative.overwriting().orElse(null);
+        if (written == null) {
+            Arrays.fill(gradient, 0);
+        }
+        return invokeOnArray(written != null ? written : derivative.handle(), p, gradient, constants)
+                [derivative.convention().primalSlot()];
     }
 
     /**

@@ -45,7 +45,7 @@ public final class Tangent extends BoundDerivative {
      * @throws IllegalArgumentException if the method has another shape or the arrays do not fit
      */
     public ValueAndDerivative valueAndDerivative(double[] p, double[] direction, Object... constants) {
-        double[] out = invokeOnArray(p, direction, constants);
+        double[] out = invokeOnArray(derivative.handle(), p, direction, constants);
         return new ValueAndDerivative(out[derivative.convention().primalSlot()],
                 out[derivative.convention().returnTangentSlot()]);
     }

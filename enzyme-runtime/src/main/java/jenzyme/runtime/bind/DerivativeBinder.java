@@ -77,6 +77,38 @@ public final class DerivativeBinder {
      */
     public static MethodHandle bind(MemorySegment function, CallingConvention convention, WrapperSignature wrapper,
                                     BooleanSupplier isLive, ClassBytesSource classes, boolean callsBack) {
+        return guarded(unchecked(function, convention, wrapper, isLive, classes, callsBack), convention, wrapper);
+    }
+
+    /** A derivative's handle and, for a reverse-mode gradient, the form writing its shadows ({@code f_grad_set}). */
+    public record Bound(MethodHandle handle, java.util.Optional<MethodHandle> overwriting) {}
+
+    /**
+     * {@link #bind} of the wrapper named {@code wrapper}, and its overwriting form when {@link ShadowZeroing#applies}:
+     * the worker's {@code overwriting} wrapper if it made one, else the shadows zeroed before this one.
+     *
+     * @param address the JIT's address of a symbol of the derivative's code
+     */
+    public static Bound bind(java.util.function.Function<String, MemorySegment> address, CallingConvention convention,
+                             WrapperSignature wrapper, java.util.Optional<WrapperSignature> overwriting,
+                             BooleanSupplier isLive, ClassBytesSource classes, boolean callsBack) {
+        MethodHandle unchecked = unchecked(address.apply(wrapper.symbol()), convention, wrapper, isLive, classes,
+                callsBack);
+        MethodHandle handle = guarded(unchecked, convention, wrapper);
+        if (!ShadowZeroing.applies(convention)) {
+            return new Bound(handle, java.util.Optional.empty());
+        }
+        MethodHandle written = overwriting.isPresent()
+                ? bind(address.apply(overwriting.get().symbol()), convention, overwriting.get(), isLive, classes,
+                        callsBack)
+                : guarded(ShadowZeroing.before(unchecked, convention), convention, wrapper);
+        return new Bound(handle, java.util.Optional.of(written));
+    }
+
+    /** The wrapper bound with {@link CallingConvention#handleType()}, before {@link #guarded}'s argument checks. */
+    private static MethodHandle unchecked(MemorySegment function, CallingConvention convention,
+                                          WrapperSignature wrapper, BooleanSupplier isLive, ClassBytesSource classes,
+                                          boolean callsBack) {
         convention.check(wrapper);
         String symbol = wrapper.symbol();
         List<Feed> feeds = convention.feeds();
@@ -124,7 +156,6 @@ public final class DerivativeBinder {
         if (callsBack) {
             handle = JvmCalls.raisingAfter(handle, symbol);
         }
-        handle = guarded(handle, convention, wrapper.slots().size());
         if (!handle.type().equals(javaType)) {
             throw new BindingException(Messages.BOUND_TYPE_MISMATCH.format(javaType, handle.type()), symbol, null);
         }
@@ -132,7 +163,8 @@ public final class DerivativeBinder {
     }
 
     /** Prepends the argument checks: each one a direct call on the few arguments it reads. */
-    private static MethodHandle guarded(MethodHandle handle, CallingConvention convention, int slots) {
+    private static MethodHandle guarded(MethodHandle handle, CallingConvention convention, WrapperSignature wrapper) {
+        int slots = wrapper.slots().size();
         MethodType type = handle.type();
         List<HandleParameter> parameters = convention.handleParameters();
         List<Integer> shadows = new ArrayList<>();

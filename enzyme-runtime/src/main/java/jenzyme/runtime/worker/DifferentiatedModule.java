@@ -13,6 +13,9 @@ import java.util.Optional;
  * The worker's result, the JIT stage's input: the optimised module (bitcode) with the original function, the
  * derivative inlined into its C-ABI wrapper, and how long each phase took. Immutable.
  *
+ * @param overwriting    the second wrapper, {@code <symbol>_set}, with {@code wrapper}'s parameters and slots but
+ *                       writing each shadow with the gradient instead of adding to it, when the request asked for it
+ *                       and the worker could make it
  * @param timings        per phase, in pipeline order (no {@code PRE_OPT} entry when AD ran before optimisation)
  * @param irBeforeEnzyme the module's IR as Enzyme received it, when requested
  * @param irAfterEnzyme  the module's IR after Enzyme and the wrapper, before O3, when requested
@@ -20,6 +23,7 @@ import java.util.Optional;
 public record DifferentiatedModule(
         byte[] bitcode,
         WrapperSignature wrapper,
+        Optional<WrapperSignature> overwriting,
         Map<Phase, Duration> timings,
         Optional<String> irBeforeEnzyme,
         Optional<String> irAfterEnzyme) {
@@ -27,6 +31,7 @@ public record DifferentiatedModule(
     public DifferentiatedModule {
         bitcode = bitcode.clone();
         Objects.requireNonNull(wrapper, "wrapper");
+        Objects.requireNonNull(overwriting, "overwriting");
         var ordered = new EnumMap<Phase, Duration>(Phase.class);
         ordered.putAll(timings);
         timings = Collections.unmodifiableMap(ordered);
@@ -48,6 +53,7 @@ public record DifferentiatedModule(
         return other instanceof DifferentiatedModule that
                 && Arrays.equals(bitcode, that.bitcode)
                 && wrapper.equals(that.wrapper)
+                && overwriting.equals(that.overwriting)
                 && timings.equals(that.timings)
                 && irBeforeEnzyme.equals(that.irBeforeEnzyme)
                 && irAfterEnzyme.equals(that.irAfterEnzyme);
@@ -55,7 +61,7 @@ public record DifferentiatedModule(
 
     @Override
     public int hashCode() {
-        return Objects.hash(Arrays.hashCode(bitcode), wrapper, timings, irBeforeEnzyme, irAfterEnzyme);
+        return Objects.hash(Arrays.hashCode(bitcode), wrapper, overwriting, timings, irBeforeEnzyme, irAfterEnzyme);
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import jenzyme.runtime.ad.Argument;
+import jenzyme.runtime.ad.WrapperSignature;
 import jenzyme.runtime.error.DifferentiationException;
 
 /**
@@ -34,6 +35,9 @@ final class WorkerProtocol {
                 .with("tape_math", Boolean.toString(options.tapeMathResults()))
                 .with("runtime_activity", Boolean.toString(options.runtimeActivity()))
                 .with("defer_failure_checks", Boolean.toString(options.deferFailureChecks()));
+        if (options.overwrite() && request.mode() == jenzyme.runtime.ad.Mode.REVERSE) {
+            frame = frame.with("overwrite", "true"); // sent only when asked: the field is new (PROTOCOL.md)
+        }
         if (options.wrapperSymbol().isPresent()) {
             frame = frame.with("wrapper", options.wrapperSymbol().get());
         }
@@ -84,7 +88,10 @@ final class WorkerProtocol {
             }
             byte[] bitcode = response.section("bitcode")
                     .orElseThrow(() -> new MalformedResponse("expected a bitcode section in a successful response"));
-            return new DifferentiatedModule(bitcode, wrapper, timings, text(response, "ir_before_enzyme"),
+            // the overwriting wrapper has the accumulating one's parameters and slots (PROTOCOL.md)
+            Optional<WrapperSignature> overwriting = response.field("overwrite_symbol")
+                    .map(symbol -> new WrapperSignature(symbol, wrapper.parameters(), wrapper.slots()));
+            return new DifferentiatedModule(bitcode, wrapper, overwriting, timings, text(response, "ir_before_enzyme"),
                     text(response, "ir_after_enzyme"));
         } catch (IllegalArgumentException e) {
             throw new MalformedResponse(e.getMessage());

@@ -53,7 +53,8 @@ class WorkerProtocolTest {
                 "fast_math", o -> o.withFastMath(true),
                 "tape_math", o -> o.withTapedMathResults(false),
                 "runtime_activity", o -> o.withRuntimeActivity(true),
-                "defer_failure_checks", o -> o.withDeferredFailureChecks(true));
+                "defer_failure_checks", o -> o.withDeferredFailureChecks(true),
+                "overwrite", o -> o.withOverwrite(true));
         var request = DifferentiationRequest.reverse(BITCODE, "f",
                 List.of(Argument.of(Activity.ACTIVE, ArgType.DOUBLE)), Activity.ACTIVE);
         Map<String, String> defaults = WorkerProtocol.encode(request).fields();
@@ -90,6 +91,33 @@ class WorkerProtocolTest {
         assertEquals(Duration.ofNanos(1_520_000), module.totalTime());
         assertEquals("define", module.irBeforeEnzyme().orElseThrow());
         assertTrue(module.irAfterEnzyme().isEmpty());
+    }
+
+    /** {@code overwrite} is new (PROTOCOL.md): sent only when asked, and only in reverse mode, where it means something. */
+    @Test
+    void asksForTheOverwritingWrapperOnlyInReverseMode() {
+        var overwrite = DifferentiationOptions.DEFAULT.withOverwrite(true);
+        var reverse = DifferentiationRequest.reverse(BITCODE, "f",
+                List.of(Argument.of(Activity.DUPLICATED, ArgType.PTR_DOUBLE)), Activity.ACTIVE);
+        var forward = DifferentiationRequest.forward(BITCODE, "f", 1,
+                List.of(Argument.of(Activity.DUPLICATED, ArgType.PTR_DOUBLE)), Activity.DUPLICATED);
+        assertEquals("true", WorkerProtocol.encode(reverse.withOptions(overwrite)).field("overwrite").orElseThrow());
+        assertTrue(WorkerProtocol.encode(reverse).field("overwrite").isEmpty());
+        assertTrue(WorkerProtocol.encode(forward.withOptions(overwrite)).field("overwrite").isEmpty());
+    }
+
+    @Test
+    void readsTheOverwritingWrapperWithTheAccumulatingOnesSignature() throws Exception {
+        Frame plain = Frame.empty().with("status", "ok").with("symbol", "f__jenzyme_reverse")
+                .with("params", "arg0:ptr,shadow0:ptr,arg1:i32,out:ptr").with("slots", "primal:double")
+                .withSection("bitcode", BITCODE);
+        assertTrue(WorkerProtocol.module(plain).overwriting().isEmpty());
+        var written = WorkerProtocol.module(plain.with("overwrite_symbol", "f__jenzyme_reverse_set")).overwriting()
+                .orElseThrow();
+        var accumulating = WorkerProtocol.module(plain).wrapper();
+        assertEquals("f__jenzyme_reverse_set", written.symbol());
+        assertEquals(accumulating.parameters(), written.parameters());
+        assertEquals(accumulating.slots(), written.slots());
     }
 
     @Test

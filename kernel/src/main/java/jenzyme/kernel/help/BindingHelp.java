@@ -42,7 +42,7 @@ final class BindingHelp {
         for (String p : method.group(3).isBlank() ? new String[0] : method.group(3).split(",\\s*")) {
             parameters.add(p.strip().split("\\s+"));
         }
-        for (String suffix : List.of("_grad_into", "_grad", "_fwd", "_hvp_into", "_hvp", "_native")) {
+        for (String suffix : List.of("_grad_into", "_grad_set", "_grad", "_fwd", "_hvp_into", "_hvp", "_native")) {
             String f = name.endsWith(suffix) ? name.substring(0, name.length() - suffix.length()) : "";
             if (!f.isEmpty() && isCellMethod.test(f)) {
                 return Optional.of(methodHelp(suffix, f, method.group(1), name, parameters));
@@ -66,22 +66,26 @@ final class BindingHelp {
                         + "non-Const parameter, in a new `" + returns + "` record (`value`, then `d<parameter>`).\n\n"
                         + "For loops that must not allocate, `" + f + "_grad_into` writes into arrays you own.";
             }
-            case "_grad_into" -> {
+            case "_grad_into", "_grad_set" -> {
+                boolean set = suffix.equals("_grad_set");
                 for (String[] p : parameters) {
                     boolean shadow = p[1].startsWith("d") && parameters.stream().anyMatch(q -> q[1].equals(p[1].substring(1)));
                     if (shadow) {
                         example.append(p[0]).append(" ").append(p[1]).append(" = new ")
                                 .append(p[0].replace("[]", "")).append("[").append(p[1].substring(1))
-                                .append(".length];   // zeros: the gradient is added\n");
+                                .append(".length];   // ").append(set ? "overwritten with the gradient\n"
+                                        : "zeros: the gradient is added\n");
                     } else if (p[1].equals("dActive")) {
                         example.append("double[] dActive = new double[").append(scalarPartials(f)).append("];\n");
                     }
                 }
                 example.append(returns.equals("void") ? "" : returns + " value = ").append(name).append("(")
                         .append(args).append(");");
-                yield "**Allocation-free reverse-mode gradient of `" + f + "`** (Enzyme's convention), bound by "
-                        + "`%autodiff reverse " + f + "`: after each differentiated array comes its shadow, which "
-                        + "receives the gradient **added** to what it holds (zero it first); the partials of Active "
+                yield "**Allocation-free reverse-mode gradient of `" + f + "`**" + (set ? "" : " (Enzyme's convention)")
+                        + ", bound by `%autodiff reverse " + f + "`: after each differentiated array comes its shadow, "
+                        + (set ? "which is **written** with the gradient (no need to zero it; `" + f + "_grad_into` "
+                        + "adds to it instead)" : "which receives the gradient **added** to what it holds (zero it "
+                        + "first, or call `" + f + "_grad_set`)") + "; the partials of Active "
                         + "scalars go to `dActive` in parameter order. Each shadow must be at least as long as its "
                         + "array." + (returns.equals("void") ? "" : " Returns the value of `" + f + "`.");
             }

@@ -87,6 +87,11 @@ class NotebookHelpTest {
         String into = markdown("loss_grad_into");
         assertTrue(into.contains("double[] dp = new double[p.length];   // zeros: the gradient is added\n"
                 + "double[] dActive = new double[1];\ndouble value = loss_grad_into(p, dp, x, dActive);"), into);
+        evaluator.eval("double loss_grad_set(double[] p, double[] dp, double x, double[] dActive) { return 0; }");
+        String set = markdown("loss_grad_set");
+        assertTrue(set.contains("which is **written** with the gradient (no need to zero it"), set);
+        assertTrue(set.contains("double[] dp = new double[p.length];   // overwritten with the gradient\n"
+                + "double[] dActive = new double[1];\ndouble value = loss_grad_set(p, dp, x, dActive);"), set);
         String record = markdown("LossGradient");
         assertTrue(record.contains("- `double[] dp` — ∂loss/∂p, one entry per element of `p`\n- `double dx` — ∂loss/∂x"),
                 record);

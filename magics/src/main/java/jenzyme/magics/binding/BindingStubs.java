@@ -222,26 +222,40 @@ public final class BindingStubs {
         }
         JavaType returnType = entry.returnType();
         boolean returnsValue = returnType != JavaType.VOID && !vector;
-        String intoSignature = (returnsValue ? returnType.javaName() : "void") + " " + name + kind + "_into("
-                + String.join(", ", intoParameters) + ")";
-        StringBuilder source = new StringBuilder(holderClass(holder, derivative.handle(), slots.size()));
+        String head = (returnsValue ? returnType.javaName() : "void") + " " + name + kind;
+        String parameterList = "(" + String.join(", ", intoParameters) + ")";
+        String intoSignature = head + "_into" + parameterList;
+        // with f_grad_set, one handle serves both stubs: its first argument picks the form (OverwritingCalls)
+        java.util.Optional<MethodHandle> choosing = OverwritingCalls.choosing(derivative, receiver);
+        StringBuilder source = new StringBuilder(holderClass(holder, choosing.orElse(derivative.handle()),
+                slots.size()));
         String check = receiverCheck(source.toString(), receiver, entry);
-        source.append(intoSignature).append(" {\n").append(check).append(objectChecks(entry, receiver, List.of()));
-        if (actives > 0) {
-            source.append("    if (").append(dActive).append(".length < ").append(actives)
-                    .append(") throw new IllegalArgumentException(jenzyme.runtime.error.Messages.DACTIVE_LENGTH.format(\"")
-                    .append(dActive).append("\", ").append(actives).append(", ").append(dActive).append(".length));\n");
-        }
-        checks.forEach(c -> source.append("    ").append(c).append('\n'));
-        source.append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
-                .append(CopiedObjects.copiedBack(entry.declared().stream().filter(CopiedObjects::isCopied).toList(),
-                        guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments) + ", out$);")));
-        adjointCopies.forEach(copy -> source.append("    ").append(copy).append('\n'));
-        if (returnsValue) {
-            source.append("    return ").append(slotValue(slots, convention.primalSlot())).append(";\n");
-        }
-        source.append("}\n");
+        java.util.function.BiConsumer<String, String> stub = (signature, form) -> {
+            source.append(signature).append(" {\n").append(check).append(objectChecks(entry, receiver, List.of()));
+            if (actives > 0) {
+                source.append("    if (").append(dActive).append(".length < ").append(actives)
+                        .append(") throw new IllegalArgumentException(jenzyme.runtime.error.Messages.DACTIVE_LENGTH"
+                                + ".format(\"").append(dActive).append("\", ").append(actives).append(", ")
+                        .append(dActive).append(".length));\n");
+            }
+            checks.forEach(c -> source.append("    ").append(c).append('\n'));
+            source.append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
+                    .append(CopiedObjects.copiedBack(entry.declared().stream().filter(CopiedObjects::isCopied).toList(),
+                            guarded(holder + ".H.invokeExact(" + form + String.join(", ", handleArguments)
+                                    + ", out$);")));
+            adjointCopies.forEach(copy -> source.append("    ").append(copy).append('\n'));
+            if (returnsValue) {
+                source.append("    return ").append(slotValue(slots, convention.primalSlot())).append(";\n");
+            }
+            source.append("}\n");
+        };
+        stub.accept(intoSignature, choosing.isPresent() ? "false, " : "");
         List<String> signatures = new ArrayList<>(List.of(intoSignature));
+        if (choosing.isPresent()) {
+            String setSignature = head + "_set" + parameterList;
+            stub.accept(setSignature, "true, ");
+            signatures.add(setSignature);
+        }
         if (returnsValue || vector) {
             String record = capitalised(name) + (vector ? "Vjp" : "Gradient");
             String signature = record + " " + name + kind + "(" + ergonomic.parameterList() + ")";

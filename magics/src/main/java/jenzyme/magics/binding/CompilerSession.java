@@ -195,7 +195,8 @@ public final class CompilerSession {
         Derivative derivative = interruptible(request);
         StaleBindings.Guarded guarded = stale.guard(derivative.handle(), method, derivative.loweredMethods(),
                 readsNotebookVariables(derivative.entry()), rerun, derivative::isLive);
-        Derivative result = derivative.withHandle(guarded.handle());
+        Derivative result = derivative.withHandles(guarded.handle(),
+                derivative.overwriting().map(written -> StaleBindings.alike(written, guarded.handle())));
         guards.keySet().removeIf(d -> !d.isLive()); // released code: nothing left to guard
         guards.put(result, guarded);
         return result;

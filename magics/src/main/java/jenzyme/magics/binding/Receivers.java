@@ -90,7 +90,7 @@ public final class Receivers {
         CallingConvention.Model model = derivative.convention().model();
         return new Derivative(CallingConvention.of(new CallingConvention.Model(named(derivative.entry(), variable),
                 model.mode(), model.activities(), model.primalReturn(), model.width())), derivative.wrapper(),
-                derivative.handle(), derivative.timings(), derivative.irBeforeEnzyme(), derivative.irAfterEnzyme(),
+                derivative.handle(), derivative.overwriting(), derivative.timings(), derivative.irBeforeEnzyme(), derivative.irAfterEnzyme(),
                 derivative.loweredMethods(), derivative.code(), derivative.bitcode());
     }
 

@@ -110,13 +110,22 @@ final class StaleBindings {
         }
         Watch watch = new Watch(entry.name(), List.copyOf(dependencies), readsNotebookVariables, rerun, isLive);
         watches.add(watch);
+        return new Guarded(guarded(target, watch), watch.point);
+    }
+
+    /** {@code target} retired with {@code guarded} (a handle {@link #guard} made): the same code, another entry. */
+    static MethodHandle alike(MethodHandle target, MethodHandle guarded) {
+        return guarded(target, WATCHED.get(guarded));
+    }
+
+    private static MethodHandle guarded(MethodHandle target, Watch watch) {
         MethodType type = target.type();
         MethodHandle raise = MethodHandles.dropArguments(
                 MethodHandles.insertArguments(RAISE, 0, watch).asType(MethodType.methodType(type.returnType())),
                 0, type.parameterList());
         MethodHandle guarded = watch.point.guardWithTest(target, raise);
         WATCHED.put(guarded, watch);
-        return new Guarded(guarded, watch.point);
+        return guarded;
     }
 
     /** {@code derived} calls the code of {@code guarded} (and nothing else): it is retired with it. */

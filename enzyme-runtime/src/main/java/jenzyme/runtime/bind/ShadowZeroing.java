@@ -1,0 +1,80 @@
+package jenzyme.runtime.bind;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.Arrays;
+import java.util.List;
+import jenzyme.runtime.ad.CallingConvention;
+import jenzyme.runtime.ad.CallingConvention.HandleParameter;
+import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.lower.JavaType;
+
+/**
+ * The overwriting form of a reverse-mode gradient ({@code f_grad_set}: each shadow written with the gradient, not
+ * added to) when the worker made no overwriting wrapper: the first primal-length entries of every shadow are set to
+ * zero, then the accumulating wrapper runs. Allocation-free ({@link Arrays#fill}); entries past the primal's length
+ * are left as they were, as the worker's overwriting wrapper leaves them (it knows only the primal's length).
+ *
+ * <p>Only where every shadow receives a gradient: a reverse-mode method returning a number whose shadows are all
+ * one-dimensional arrays. Not for a {@code void} method or one returning an array (the shadows of its outputs are
+ * the seeds, zeroing them would discard the cotangent), row tables ({@code double[][]}: a pass over every row for
+ * each call), or an object from the JVM copied in and out (its shadow carries the object's own layout).
+ */
+public final class ShadowZeroing {
+
+    private static final MethodHandle ZERO_DOUBLES;
+    private static final MethodHandle ZERO_FLOATS;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            ZERO_DOUBLES = lookup.findStatic(ShadowZeroing.class, "zero",
+                    MethodType.methodType(void.class, double[].class, double[].class));
+            ZERO_FLOATS = lookup.findStatic(ShadowZeroing.class, "zero",
+                    MethodType.methodType(void.class, float[].class, float[].class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private ShadowZeroing() {}
+
+    /** Whether {@code convention}'s gradient has an overwriting form: see the class comment. */
+    public static boolean applies(CallingConvention convention) {
+        JavaType result = convention.entry().returnType();
+        List<HandleParameter> shadows = convention.handleParameters().stream()
+                .filter(p -> p.role() == HandleParameter.Role.SHADOW).toList();
+        return convention.mode() == Mode.REVERSE && convention.width() == 1
+                && (result == JavaType.DOUBLE || result == JavaType.FLOAT)
+                && convention.entry().copiedObject().isEmpty()
+                && !shadows.isEmpty()
+                && shadows.stream().allMatch(p -> p.type() == double[].class || p.type() == float[].class);
+    }
+
+    /**
+     * {@code handle} (of {@code convention.handleType()}, its arguments already checked: each shadow as long as its
+     * primal and distinct from every other array) with each shadow zeroed first.
+     */
+    static MethodHandle before(MethodHandle handle, CallingConvention convention) {
+        MethodType type = handle.type();
+        List<HandleParameter> parameters = convention.handleParameters();
+        for (int i = 0; i < parameters.size(); i++) {
+            if (parameters.get(i).role() == HandleParameter.Role.SHADOW) {
+                MethodHandle zero = parameters.get(i).type() == double[].class ? ZERO_DOUBLES : ZERO_FLOATS;
+                // a shadow follows its primal: the primal's length is how much the gradient fills
+                handle = MethodHandles.foldArguments(handle, 0,
+                        MethodHandles.permuteArguments(zero, type.changeReturnType(void.class), i - 1, i));
+            }
+        }
+        return handle;
+    }
+
+    private static void zero(double[] primal, double[] shadow) {
+        Arrays.fill(shadow, 0, primal.length, 0.0);
+    }
+
+    private static void zero(float[] primal, float[] shadow) {
+        Arrays.fill(shadow, 0, primal.length, 0f);
+    }
+}
