@@ -20,7 +20,7 @@ pub enum Command {
 const DIFFERENTIATE_FIELDS: &[&str] =
     &["request", "function", "mode", "width", "args", "return", "primal", "ad_before_opt", "dump_ir", "fast_math", "overwrite", "wrapper",
         "keep_function", "tape_math", "runtime_activity",
-        "defer_failure_checks", "overwrite"];
+        "defer_failure_checks"];
 
 pub fn decode(frame: Frame) -> Result<Command, String> {
     match frame.get("request") {

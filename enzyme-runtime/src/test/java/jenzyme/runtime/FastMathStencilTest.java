@@ -180,6 +180,49 @@ class FastMathStencilTest {
         }
     }
 
+    /**
+     * With {@code overwrite}, the worker's overwriting wrapper (PROTOCOL.md) writes the whole shadow where the stencil
+     * reaches every element (Rosenbrock, the Laplacian): over NaN, it leaves what the accumulating wrapper adds to
+     * zeros. A loop bounded by a parameter may leave elements out: no such wrapper, the binding zeroes instead.
+     */
+    @Test
+    void theOverwritingWrapperWritesEveryElementWhereTheStencilCoversTheArray() throws Throwable {
+        double a = 0.75;
+        Call rosen = (gradient, x, g, out) -> {
+            gradient.invokeExact(x, g, out);
+        };
+        Call laplace = (gradient, x, g, out) -> {
+            gradient.invokeExact(x, g, a, out);
+        };
+        Call steps = (gradient, x, g, out) -> {
+            gradient.invokeExact(x, g, x.length / 2, out);
+        };
+        assertOverwrites("rosen", "([D)D", Map.of(), rosen, true);
+        assertOverwrites("laplace", "([DD)D", Map.of("a", Activity.CONST), laplace, true);
+        assertOverwrites("steps", "([DI)D", Map.of(), steps, false);
+    }
+
+    private static void assertOverwrites(String name, String descriptor, Map<String, Activity> activities, Call call,
+                                         boolean byTheWorker) throws Throwable {
+        JavaMethod method = new JavaMethod(classes, "demo/Stencils", name, descriptor);
+        try (Derivative fast = pipeline.differentiate(method, Mode.REVERSE, activities, FAST.withOverwrite(true))) {
+            assertEquals(byTheWorker, fast.irAfterEnzyme().contains(".stencil.set"), name + ":\n" + fast.irAfterEnzyme());
+            MethodHandle written = fast.overwriting().orElseThrow();
+            for (int n : SIZES) {
+                double[] x = new Random(n + 29).doubles(n, -2, 2).toArray();
+                double[] added = new double[n], set = new double[n];
+                Arrays.fill(set, Double.NaN);
+                double[] outAdded = new double[1], outSet = new double[1];
+                call.run(fast.handle(), x, added, outAdded);
+                call.run(written, x, set, outSet);
+                assertEquals(outAdded[0], outSet[0], 1e-12 * Math.max(1, Math.abs(outAdded[0])), name + " n=" + n);
+                for (int j = 0; j < n; j++) {
+                    assertEquals(added[j], set[j], 1e-12 * Math.max(1, Math.abs(added[j])), name + " n=" + n + " g[" + j + "]");
+                }
+            }
+        }
+    }
+
     /** Σ|terms| of the Laplacian's sum, the scale of its rounding. */
     private static double laplaceTerms(double[] x, double a) {
         double magnitude = 0;
