@@ -3,6 +3,7 @@
 //! Stage neighbours: the Java frontend produces the bitcode; `jenzyme.runtime.worker.WorkerClient` drives this
 //! process; the JIT loads what it returns.
 
+pub mod blas_names;
 pub mod cache_slots;
 pub mod cfg;
 pub mod cli;

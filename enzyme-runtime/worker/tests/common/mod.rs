@@ -147,11 +147,23 @@ pub struct Library {
 
 impl Library {
     pub fn from_bitcode(bitcode: &[u8]) -> Library {
+        Library::from_bitcode_and_c(bitcode, None)
+    }
+
+    /// The bitcode linked with C source that defines what it calls (e.g. the BLAS routines Enzyme's rules call).
+    pub fn from_bitcode_and_c(bitcode: &[u8], c_source: Option<&str>) -> Library {
         let scratch = Scratch::new("so");
         let bc = scratch.path("derivative.bc");
         std::fs::write(&bc, bitcode).unwrap();
         let so = scratch.path("derivative.so");
-        run(Command::new("clang-19").args(["-shared", "-fPIC", "-O0"]).arg(&bc).arg("-o").arg(&so).arg("-lm"));
+        let mut clang = Command::new("clang-19");
+        clang.args(["-shared", "-fPIC", "-O0"]).arg(&bc);
+        if let Some(source) = c_source {
+            let c = scratch.path("callees.c");
+            std::fs::write(&c, source).unwrap();
+            clang.arg(c);
+        }
+        run(clang.arg("-o").arg(&so).arg("-lm"));
         Library::open(&so, scratch)
     }
 
