@@ -20,6 +20,7 @@ pub mod protocol;
 pub mod reverse_polls;
 pub mod serve;
 pub mod spec;
+pub mod stencil;
 pub mod vector_variants;
 pub mod wrapper;
 pub mod zeroing_polls;

@@ -77,9 +77,38 @@ pub struct Module<'ctx> {
     _context: PhantomData<&'ctx Context>,
 }
 
-impl Module<'_> {
+impl<'ctx> Module<'ctx> {
     pub fn raw(&self) -> LLVMModuleRef {
         self.raw
+    }
+
+    /// A copy of the module in the same context, for analyses that must change what they look at.
+    pub fn clone_module(&self) -> Module<'ctx> {
+        // SAFETY: cloning only reads the module; the copy is owned by the returned value.
+        Module { raw: unsafe { LLVMCloneModule(self.raw) }, _context: PhantomData }
+    }
+
+    /// Parses textual IR in the module's context and links it in; names the text declares resolve to the
+    /// module's external definitions.
+    pub fn link_text(&self, text: &str) -> Result<(), String> {
+        // SAFETY: the buffer is consumed by the parser; the parsed module is consumed by the linker.
+        unsafe {
+            let layout = CStr::from_ptr(LLVMGetDataLayoutStr(self.raw)).to_string_lossy();
+            let triple = CStr::from_ptr(LLVMGetTarget(self.raw)).to_string_lossy();
+            let text = format!("target datalayout = \"{layout}\"\ntarget triple = \"{triple}\"\n{text}");
+            let context = LLVMGetModuleContext(self.raw);
+            let buffer = LLVMCreateMemoryBufferWithMemoryRangeCopy(text.as_ptr() as *const c_char, text.len(),
+                                                                   c"generated.ll".as_ptr());
+            let mut parsed = ptr::null_mut();
+            let mut message = ptr::null_mut();
+            if llvm_sys::ir_reader::LLVMParseIRInContext(context, buffer, &mut parsed, &mut message) != 0 {
+                return Err(format!("generated IR does not parse: {}\n{text}", take_message(message)));
+            }
+            if llvm_sys::linker::LLVMLinkModules2(self.raw, parsed) != 0 {
+                return Err(format!("generated IR does not link: {}", diagnostics::take().join("\n")));
+            }
+        }
+        Ok(())
     }
 
     pub fn function(&self, name: &str) -> Option<LLVMValueRef> {
@@ -304,6 +333,12 @@ pub fn name_of(value: LLVMValueRef) -> String {
         let raw = LLVMGetValueName2(value, &mut len);
         String::from_utf8_lossy(std::slice::from_raw_parts(raw as *const u8, len)).into_owned()
     }
+}
+
+/// The name of a basic block.
+pub fn block_name(block: LLVMBasicBlockRef) -> String {
+    // SAFETY: LLVM returns a pointer into the block's own name storage, valid while we copy it.
+    unsafe { CStr::from_ptr(LLVMGetBasicBlockName(block)).to_string_lossy().into_owned() }
 }
 
 /// An LLVM type as the worker's documents spell it: `double`, `float`, `i32`, `i64`, `ptr`, `void`, or LLVM's

@@ -329,7 +329,7 @@ unsafe fn join(phi: LLVMValueRef) -> Option<Pure> {
 }
 
 /// A call of a declared function that neither reads nor writes memory nor unwinds.
-unsafe fn is_pure_call(call: LLVMValueRef) -> bool {
+pub(crate) unsafe fn is_pure_call(call: LLVMValueRef) -> bool {
     let callee = LLVMIsAFunction(LLVMGetCalledValue(call));
     if callee.is_null() || !llvm::is_declaration(callee) {
         return false;

@@ -20,6 +20,7 @@ use crate::llvm::{self, Context, Module, PassTuning, TargetMachine};
 use crate::loop_fission;
 use crate::outline;
 use crate::reverse_polls;
+use crate::stencil;
 use crate::spec::{Activity, ArgType, DiffRequest, Mode, Scalar};
 use crate::vector_variants;
 use crate::wrapper::{self, Layout};
@@ -66,6 +67,8 @@ impl fmt::Display for Failure {
 pub struct Differentiated {
     pub bitcode: Vec<u8>,
     pub layout: Layout,
+    /// The overwriting wrapper's symbol, when the request asked for one and the module defines it (PROTOCOL.md).
+    pub overwrite_symbol: Option<String>,
     pub timings: Vec<(Phase, Duration)>,
     pub ir_before_enzyme: Option<String>,
     pub ir_after_enzyme: Option<String>,
@@ -107,6 +110,9 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     }
     timer.end(Phase::Parse);
 
+    let stencil = stencil::recognise(&module, request, |copy| {
+        copy.run_passes(PRE_AD_PIPELINE, &machine, PassTuning::NoLoopTransforms)
+    });
     if !request.options.ad_before_opt {
         module.run_passes(PRE_AD_PIPELINE, &machine, PassTuning::NoLoopTransforms).map_err(fail(Phase::PreOpt))?;
         check_diagnostics(Phase::PreOpt)?;
@@ -122,6 +128,10 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     }
     let ir_before_enzyme = request.options.dump_ir.then(|| module.to_text());
     let derivative = enzyme::differentiate(context.raw(), function, request).map_err(fail(Phase::Enzyme))?;
+    let (derivative, overwriting) = match &stencil {
+        Some(stencil) => stencil::fuse(&module, stencil, request, derivative.function).map_err(fail(Phase::Enzyme))?,
+        None => (derivative.function, None),
+    };
     remove_preprocess_clones(&module);
     cache_slots::untag_pointer_slots(&module);
     if !request.options.defer_failure_checks {
@@ -129,7 +139,15 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     }
     reverse_polls::insert(&module);
     zeroing_polls::insert(&module);
-    wrapper::emit(&module, request, &layout, derivative.function).map_err(fail(Phase::Enzyme))?;
+    wrapper::emit(&module, request, &layout, derivative).map_err(fail(Phase::Enzyme))?;
+    let overwrite_symbol = match overwriting {
+        Some(overwriting) => {
+            let set = Layout { symbol: format!("{}_set", layout.symbol), ..layout.clone() };
+            wrapper::emit(&module, request, &set, overwriting).map_err(fail(Phase::Enzyme))?;
+            Some(set.symbol)
+        }
+        None => None,
+    };
     if !request.options.keep_function {
         llvm::make_internal(function); // O3 deletes it unless the wrapper still calls it
     }
@@ -151,7 +169,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
 
     let bitcode = module.to_bitcode();
     timer.end(Phase::Write);
-    Ok(Differentiated { bitcode, layout, timings: timer.finish(), ir_before_enzyme, ir_after_enzyme })
+    Ok(Differentiated { bitcode, layout, overwrite_symbol, timings: timer.finish(), ir_before_enzyme, ir_after_enzyme })
 }
 
 fn fail(phase: Phase) -> impl Fn(String) -> Failure {

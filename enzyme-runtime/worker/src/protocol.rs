@@ -18,9 +18,9 @@ pub enum Command {
 }
 
 const DIFFERENTIATE_FIELDS: &[&str] =
-    &["request", "function", "mode", "width", "args", "return", "primal", "ad_before_opt", "dump_ir", "fast_math", "wrapper",
+    &["request", "function", "mode", "width", "args", "return", "primal", "ad_before_opt", "dump_ir", "fast_math", "overwrite", "wrapper",
         "keep_function", "tape_math", "runtime_activity",
-        "defer_failure_checks", "overwrite"];
+        "defer_failure_checks"];
 
 pub fn decode(frame: Frame) -> Result<Command, String> {
     match frame.get("request") {
@@ -50,6 +50,7 @@ fn decode_differentiate(mut frame: Frame) -> Result<Command, String> {
         ad_before_opt: flag(&frame, "ad_before_opt", false)?,
         dump_ir: flag(&frame, "dump_ir", false)?,
         fast_math: flag(&frame, "fast_math", false)?,
+        overwrite: flag(&frame, "overwrite", false)?,
         wrapper_name: frame.get("wrapper").map(str::to_string),
         keep_function: flag(&frame, "keep_function", false)?,
         tape_math: flag(&frame, "tape_math", true)?,
@@ -94,6 +95,9 @@ pub fn success(result: Differentiated) -> Frame {
         .with("symbol", &result.layout.symbol)
         .with("params", result.layout.params_token())
         .with("slots", result.layout.slots_token());
+    if let Some(symbol) = &result.overwrite_symbol {
+        frame = frame.with("overwrite_symbol", symbol);
+    }
     for (phase, duration) in &result.timings {
         frame = frame.with(&format!("time_us.{}", phase.token()), duration.as_micros());
     }

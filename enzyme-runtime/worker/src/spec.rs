@@ -205,6 +205,8 @@ pub struct Options {
     /// the module after Enzyme, so reductions vectorise and multiply-adds fuse; NaN and infinities keep their IEEE
     /// meaning (e.g. an infinite slope of `sqrt` at 0). Off by default: results round like Java's.
     pub fast_math: bool,
+    /// Also emit the overwriting wrapper `<symbol>_set` when the module can have one (PROTOCOL.md; reverse mode).
+    pub overwrite: bool,
     /// Overrides the wrapper's default symbol name (see `wrapper::default_symbol`).
     pub wrapper_name: Option<String>,
     /// Keep the differentiated function an exported definition beside the wrapper (tests compare it with the
@@ -230,7 +232,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { primal_return: true, ad_before_opt: false, dump_ir: false, fast_math: false, wrapper_name: None,
+        Options { primal_return: true, ad_before_opt: false, dump_ir: false, fast_math: false, overwrite: false, wrapper_name: None,
             keep_function: false, tape_math: true,
             runtime_activity: false, defer_failure_checks: false }
     }

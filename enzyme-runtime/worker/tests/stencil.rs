@@ -1,0 +1,213 @@
+//! The fused pull loop of `--fast-math` reverse stencil sums (stencil.rs): Rosenbrock and a squared three-point
+//! Laplacian with a const scalar, as C, their fused gradients against the strict request's Enzyme gradient (the
+//! pass applies only under `--fast-math`) on every element and against central differences of the primal on
+//! chosen elements, n from 0 to 10^5; the overwriting wrapper writes what the accumulating one adds to zero; and
+//! shapes the pass must leave to Enzyme.
+
+mod common;
+
+use common::*;
+
+const ROSENBROCK: &str = r#"
+double f(const double *x, long n) {
+    double s = 0;
+    for (long i = 0; i + 1 < n; i++) {
+        double u = x[i + 1] - x[i] * x[i];
+        double v = 1 - x[i];
+        s += 100 * u * u + v * v;
+    }
+    return s;
+}
+"#;
+
+/// Offsets -1, 0, 1 from a loop starting at 1, a const scalar, a division.
+const LAPLACIAN: &str = r#"
+double f(const double *x, double a, long n) {
+    double s = 0;
+    for (long i = 1; i + 1 < n; i++) {
+        double d = x[i - 1] - 2 * x[i] + x[i + 1];
+        s += a * d * d + x[i] / (1 + x[i] * x[i]);
+    }
+    return s;
+}
+"#;
+
+type Rosenbrock = unsafe extern "C" fn(*const f64, i64) -> f64;
+type RosenbrockGradient = unsafe extern "C" fn(*const f64, *mut f64, i64, *mut f64);
+type Laplacian = unsafe extern "C" fn(*const f64, f64, i64) -> f64;
+type LaplacianGradient = unsafe extern "C" fn(*const f64, *mut f64, f64, i64, *mut f64);
+
+const SIZES: [i64; 9] = [0, 1, 2, 3, 63, 64, 65, 4097, 100_000];
+
+struct Compiled {
+    library: Library,
+    ir: String,
+    overwrite_symbol: Option<String>,
+}
+
+fn compile(worker: &mut Worker, source: &str, args: &str, fast_math: bool, overwrite: bool) -> Compiled {
+    compile_with(worker, source, args, fast_math, overwrite, true)
+}
+
+fn compile_with(worker: &mut Worker, source: &str, args: &str, fast_math: bool, overwrite: bool, primal: bool) -> Compiled {
+    let response = worker.differentiate(
+        &bitcode_of(source, "-O1"),
+        &[
+            ("primal", if primal { "true" } else { "false" }),
+            ("function", "f"),
+            ("mode", "reverse"),
+            ("args", args),
+            ("return", "active"),
+            ("fast_math", if fast_math { "true" } else { "false" }),
+            ("overwrite", if overwrite { "true" } else { "false" }),
+            ("keep_function", "true"),
+            ("dump_ir", "true"),
+        ],
+    );
+    assert_ok(&response);
+    let ir = String::from_utf8_lossy(response.section("ir_after_enzyme").unwrap()).into_owned();
+    Compiled {
+        library: Library::from_bitcode(response.section("bitcode").unwrap()),
+        ir,
+        overwrite_symbol: response.get("overwrite_symbol").map(str::to_string),
+    }
+}
+
+/// Deterministic values in [-2, 2) (an LCG: the tests need no random crate).
+fn inputs(n: i64, seed: u64) -> Vec<f64> {
+    let mut state = seed;
+    (0..n).map(|_| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 2.0
+    }).collect()
+}
+
+/// The elements whose central difference is checked: the edges, where the stencil is cut, and a few inside.
+fn probes(n: usize) -> Vec<usize> {
+    let mut at: Vec<usize> = (0..n.min(4)).chain(n.saturating_sub(4)..n).chain([n / 2, n / 3]).filter(|j| *j < n).collect();
+    at.sort();
+    at.dedup();
+    at
+}
+
+/// `value` and gradient against the strict ones (every element) and central differences of `primal` (probes);
+/// `primal` takes its length from the slice.
+fn check(fast: (f64, &[f64]), strict: (f64, &[f64]), x: &[f64], primal: &dyn Fn(&[f64]) -> f64, what: &str) {
+    let n = x.len();
+    let magnitude: f64 = strict.1.iter().map(|g| g.abs()).sum::<f64>() + strict.0.abs();
+    assert!((fast.0 - strict.0).abs() <= (n as f64 + 16.0) * f64::EPSILON * magnitude.max(1.0),
+            "{what}: value {} against strict {}", fast.0, strict.0);
+    for j in 0..n {
+        assert!((fast.1[j] - strict.1[j]).abs() <= 1e-12 * strict.1[j].abs().max(1.0),
+                "{what}: g[{j}] = {} against strict {}", fast.1[j], strict.1[j]);
+    }
+    for j in probes(n) {
+        // The primal of a window holding every term that reads x[j]: the whole sum's value (10^6 at n = 10^5)
+        // would drown the difference in rounding.
+        let (lo, hi) = (j.saturating_sub(4), (j + 5).min(n));
+        let fd = central_difference(|v| {
+            let mut window = x[lo..hi].to_vec();
+            window[j - lo] = v;
+            primal(&window)
+        }, x[j]);
+        assert!((fast.1[j] - fd).abs() <= 1e-5 * fd.abs().max(1.0), "{what}: g[{j}] = {} against central {fd}", fast.1[j]);
+    }
+}
+
+#[test]
+fn rosenbrock_fused_gradient_agrees_with_enzyme_and_central_differences() {
+    let mut worker = Worker::start();
+    let args = "dup:double*,const:i64";
+    let fast = compile(&mut worker, ROSENBROCK, args, true, false);
+    let strict = compile(&mut worker, ROSENBROCK, args, false, false);
+    assert!(fast.ir.contains("f.stencil.add"), "the fast gradient is fused: {}", fast.ir);
+    assert!(!strict.ir.contains("stencil"), "strict gradients are Enzyme's");
+    // SAFETY: the symbols' C signatures are as declared (PROTOCOL.md's wrapper for these activities).
+    let (primal, fast_grad, strict_grad): (Rosenbrock, RosenbrockGradient, RosenbrockGradient) = unsafe {
+        (strict.library.symbol("f"), fast.library.symbol("f__jenzyme_reverse"), strict.library.symbol("f__jenzyme_reverse"))
+    };
+    for n in SIZES {
+        let x = inputs(n, n as u64 + 1);
+        // The shadow starts nonzero: the accumulating wrapper adds to it.
+        let start: Vec<f64> = inputs(n, 99);
+        let (mut g_fast, mut g_strict) = (start.clone(), start.clone());
+        let (mut out_fast, mut out_strict) = ([0.0], [0.0]);
+        // SAFETY: x and the shadows hold n doubles.
+        unsafe {
+            fast_grad(x.as_ptr(), g_fast.as_mut_ptr(), n, out_fast.as_mut_ptr());
+            strict_grad(x.as_ptr(), g_strict.as_mut_ptr(), n, out_strict.as_mut_ptr());
+        }
+        let added: Vec<f64> = g_fast.iter().zip(&start).map(|(g, s)| g - s).collect();
+        let added_strict: Vec<f64> = g_strict.iter().zip(&start).map(|(g, s)| g - s).collect();
+        let value = |v: &[f64]| unsafe { primal(v.as_ptr(), v.len() as i64) };
+        check((out_fast[0], &added), (out_strict[0], &added_strict), &x, &value, &format!("rosenbrock n={n}"));
+    }
+}
+
+#[test]
+fn laplacian_with_a_const_scalar_fused_gradient_agrees_with_enzyme_and_central_differences() {
+    let mut worker = Worker::start();
+    let args = "dup:double*,const:double,const:i64";
+    let fast = compile(&mut worker, LAPLACIAN, args, true, false);
+    let strict = compile(&mut worker, LAPLACIAN, args, false, false);
+    assert!(fast.ir.contains("f.stencil.add"), "the fast gradient is fused: {}", fast.ir);
+    // SAFETY: as above.
+    let (primal, fast_grad, strict_grad): (Laplacian, LaplacianGradient, LaplacianGradient) = unsafe {
+        (strict.library.symbol("f"), fast.library.symbol("f__jenzyme_reverse"), strict.library.symbol("f__jenzyme_reverse"))
+    };
+    for n in SIZES {
+        let x = inputs(n, 7 * n as u64 + 3);
+        let a = 0.75;
+        let (mut g_fast, mut g_strict) = (vec![0.0; n as usize], vec![0.0; n as usize]);
+        let (mut out_fast, mut out_strict) = ([0.0], [0.0]);
+        // SAFETY: x and the shadows hold n doubles.
+        unsafe {
+            fast_grad(x.as_ptr(), g_fast.as_mut_ptr(), a, n, out_fast.as_mut_ptr());
+            strict_grad(x.as_ptr(), g_strict.as_mut_ptr(), a, n, out_strict.as_mut_ptr());
+        }
+        let value = |v: &[f64]| unsafe { primal(v.as_ptr(), a, v.len() as i64) };
+        check((out_fast[0], &g_fast), (out_strict[0], &g_strict), &x, &value, &format!("laplacian n={n}"));
+    }
+}
+
+#[test]
+fn without_the_primal_the_fused_gradient_stores_only_the_gradient() {
+    let mut worker = Worker::start();
+    let args = "dup:double*,const:i64";
+    let fast = compile_with(&mut worker, ROSENBROCK, args, true, false, false);
+    let strict = compile(&mut worker, ROSENBROCK, args, false, false);
+    assert!(fast.ir.contains("define internal void @f.stencil.add"), "{}", fast.ir);
+    // SAFETY: as above; without the primal the wrapper stores no slot and `out` may be null.
+    let (fast_grad, strict_grad): (RosenbrockGradient, RosenbrockGradient) =
+        unsafe { (fast.library.symbol("f__jenzyme_reverse"), strict.library.symbol("f__jenzyme_reverse")) };
+    let n = 4097;
+    let x = inputs(n, 5);
+    let (mut g_fast, mut g_strict) = (vec![0.0; n as usize], vec![0.0; n as usize]);
+    let mut out = [0.0];
+    // SAFETY: x and the shadows hold n doubles.
+    unsafe {
+        fast_grad(x.as_ptr(), g_fast.as_mut_ptr(), n, std::ptr::null_mut());
+        strict_grad(x.as_ptr(), g_strict.as_mut_ptr(), n, out.as_mut_ptr());
+    }
+    for j in 0..n as usize {
+        assert!((g_fast[j] - g_strict[j]).abs() <= 1e-12 * g_strict[j].abs().max(1.0), "g[{j}]");
+    }
+}
+
+#[test]
+fn shapes_that_are_not_stencil_sums_keep_enzymes_gradient() {
+    let cases = [
+        ("the sum is scaled before it is returned", ROSENBROCK.replace("return s;", "return 2 * s;"), "dup:double*,const:i64"),
+        ("the loop writes the array", ROSENBROCK.replace("const double *x", "double *x").replace("s += 100", "x[i] = v; s += 100"),
+         "dup:double*,const:i64"),
+        ("an offset that is a parameter", ROSENBROCK.replace("long n)", "long n, long k)").replace("x[i + 1]", "x[i + k]"),
+         "dup:double*,const:i64,const:i64"),
+        ("the sum feeds the term", ROSENBROCK.replace("v * v;", "v * v * s;"), "dup:double*,const:i64"),
+    ];
+    let mut worker = Worker::start();
+    for (what, source, args) in cases {
+        let compiled = compile(&mut worker, &source, args, true, true);
+        assert!(!compiled.ir.contains("stencil"), "{what}: expected Enzyme's gradient, got the fused one");
+        assert_eq!(compiled.overwrite_symbol, None, "{what}: no overwriting wrapper without the pass");
+    }
+}
