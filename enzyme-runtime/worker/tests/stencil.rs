@@ -46,9 +46,14 @@ struct Compiled {
 }
 
 fn compile(worker: &mut Worker, source: &str, args: &str, fast_math: bool, overwrite: bool) -> Compiled {
+    compile_with(worker, source, args, fast_math, overwrite, true)
+}
+
+fn compile_with(worker: &mut Worker, source: &str, args: &str, fast_math: bool, overwrite: bool, primal: bool) -> Compiled {
     let response = worker.differentiate(
         &bitcode_of(source, "-O1"),
         &[
+            ("primal", if primal { "true" } else { "false" }),
             ("function", "f"),
             ("mode", "reverse"),
             ("args", args),
@@ -162,6 +167,30 @@ fn laplacian_with_a_const_scalar_fused_gradient_agrees_with_enzyme_and_central_d
         }
         let value = |v: &[f64]| unsafe { primal(v.as_ptr(), a, v.len() as i64) };
         check((out_fast[0], &g_fast), (out_strict[0], &g_strict), &x, &value, &format!("laplacian n={n}"));
+    }
+}
+
+#[test]
+fn without_the_primal_the_fused_gradient_stores_only_the_gradient() {
+    let mut worker = Worker::start();
+    let args = "dup:double*,const:i64";
+    let fast = compile_with(&mut worker, ROSENBROCK, args, true, false, false);
+    let strict = compile(&mut worker, ROSENBROCK, args, false, false);
+    assert!(fast.ir.contains("define internal void @f.stencil.add"), "{}", fast.ir);
+    // SAFETY: as above; without the primal the wrapper stores no slot and `out` may be null.
+    let (fast_grad, strict_grad): (RosenbrockGradient, RosenbrockGradient) =
+        unsafe { (fast.library.symbol("f__jenzyme_reverse"), strict.library.symbol("f__jenzyme_reverse")) };
+    let n = 4097;
+    let x = inputs(n, 5);
+    let (mut g_fast, mut g_strict) = (vec![0.0; n as usize], vec![0.0; n as usize]);
+    let mut out = [0.0];
+    // SAFETY: x and the shadows hold n doubles.
+    unsafe {
+        fast_grad(x.as_ptr(), g_fast.as_mut_ptr(), n, std::ptr::null_mut());
+        strict_grad(x.as_ptr(), g_strict.as_mut_ptr(), n, out.as_mut_ptr());
+    }
+    for j in 0..n as usize {
+        assert!((g_fast[j] - g_strict[j]).abs() <= 1e-12 * g_strict[j].abs().max(1.0), "g[{j}]");
     }
 }
 
