@@ -96,8 +96,10 @@ pub fn recognise(module: &Module, request: &DiffRequest, optimise: impl Fn(&Modu
 
 /// The duplicated array of a reverse request whose other arguments are const and whose return is active.
 fn eligible(request: &DiffRequest) -> Option<usize> {
+    // A gradient that is differentiated again (an hvp's, `defer_failure_checks`) stays Enzyme's: its second sweep
+    // is only tested over Enzyme's own derivative.
     if request.mode != Mode::Reverse || request.ret != Activity::Active || !request.options.fast_math
-        || request.options.ad_before_opt {
+        || request.options.ad_before_opt || request.options.defer_failure_checks {
         return None;
     }
     let mut array = None;

@@ -32,6 +32,27 @@ double f(const double *x, double a, long n) {
 }
 "#;
 
+/// Rosenbrock with the Java frontend's bounds checks (`jenzyme.fail_if(status, failed, 1, index, length, line)`),
+/// whose length tells the worker that the stencil reaches every element: it gets the overwriting wrapper.
+const CHECKED_ROSENBROCK: &str = r#"
+void check(int *status, _Bool failed, int kind, int index, int length, int line) __asm__("jenzyme.fail_if");
+__attribute__((noinline)) void check(int *status, _Bool failed, int kind, int index, int length, int line) {
+    if (failed) { status[0] = kind; status[1] = index; status[2] = length; status[4] = line; }
+}
+double f(int *status, const double *x, int len) {
+    double s = 0;
+    for (int i = 0; i + 1 < len; i++) {
+        check(status, (unsigned) (i + 1) >= (unsigned) len, 1, i + 1, len, 3);
+        check(status, (unsigned) i >= (unsigned) len, 1, i, len, 3);
+        double u = x[i + 1] - x[i] * x[i];
+        double v = 1 - x[i];
+        s += 100 * u * u + v * v;
+    }
+    return s;
+}
+"#;
+
+type CheckedGradient = unsafe extern "C" fn(*mut i32, *const f64, *mut f64, i32, *mut f64);
 type Rosenbrock = unsafe extern "C" fn(*const f64, i64) -> f64;
 type RosenbrockGradient = unsafe extern "C" fn(*const f64, *mut f64, i64, *mut f64);
 type Laplacian = unsafe extern "C" fn(*const f64, f64, i64) -> f64;
@@ -191,6 +212,33 @@ fn without_the_primal_the_fused_gradient_stores_only_the_gradient() {
     }
     for j in 0..n as usize {
         assert!((g_fast[j] - g_strict[j]).abs() <= 1e-12 * g_strict[j].abs().max(1.0), "g[{j}]");
+    }
+}
+
+#[test]
+fn the_overwriting_wrapper_writes_what_the_accumulating_one_adds_to_zeros() {
+    let mut worker = Worker::start();
+    let compiled = compile(&mut worker, CHECKED_ROSENBROCK, "const:i32*,dup:double*,const:i32", true, true);
+    assert_eq!(compiled.overwrite_symbol.as_deref(), Some("f__jenzyme_reverse_set"), "{}", compiled.ir);
+    // SAFETY: both wrappers take (status, x, dx, len, out), PROTOCOL.md.
+    let (added, written): (CheckedGradient, CheckedGradient) =
+        unsafe { (compiled.library.symbol("f__jenzyme_reverse"), compiled.library.symbol("f__jenzyme_reverse_set")) };
+    for n in SIZES {
+        let x = inputs(n, 3 * n as u64 + 1);
+        let (mut g_added, mut g_written) = (vec![0.0; n as usize], vec![f64::NAN; n as usize]);
+        let (mut out_added, mut out_written) = ([0.0], [0.0]);
+        let mut status = [0i32; 6];
+        // SAFETY: x and the shadows hold n doubles, the status block 24 bytes.
+        unsafe {
+            added(status.as_mut_ptr(), x.as_ptr(), g_added.as_mut_ptr(), n as i32, out_added.as_mut_ptr());
+            written(status.as_mut_ptr(), x.as_ptr(), g_written.as_mut_ptr(), n as i32, out_written.as_mut_ptr());
+        }
+        assert_eq!(status, [0; 6], "n={n}: no check failed");
+        assert!((out_added[0] - out_written[0]).abs() <= 1e-12 * out_added[0].abs().max(1.0), "n={n} value");
+        for j in 0..n as usize {
+            assert!((g_added[j] - g_written[j]).abs() <= 1e-12 * g_added[j].abs().max(1.0),
+                    "n={n} g[{j}]: written {} against added {}", g_written[j], g_added[j]);
+        }
     }
 }
 

@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.Random;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.DifferentiationOptions;
-import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.ad.WrapperSignature;
+import jenzyme.runtime.bind.DerivativeBinder;
 import jenzyme.runtime.testing.CentralDifferences;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.HessianVectorFixtures;
@@ -107,6 +108,32 @@ class OverwritingGradientTest {
                     double[] fd = CentralDifferences.gradient(x -> (double) jvm.invokeExact(x), p);
                     assertArrayEquals(fd, written, 1e-5 * (1 + max(fd)), "against central differences, " + where);
                 }
+            }
+        }
+    }
+
+    /**
+     * Rosenbrock under --fast-math is a stencil sum, whose gradient the worker writes itself: its overwriting wrapper
+     * ({@code <symbol>_set}, PROTOCOL.md) is in the module, and bound alone (no zeroing before it) it replaces
+     * garbage with central differences of the JVM's method. (FastMathStencilTest holds {@link Derivative#overwriting()}
+     * to the accumulating wrapper there and finds the fused pass in the IR.)
+     */
+    @Test
+    void aStencilSumUsesTheWorkersOverwritingWrapper() throws Throwable {
+        MethodHandle jvm = fixtures.jvmHandle("hv.Hv", "rosenbrock");
+        try (Derivative d = rosenbrock(DifferentiationOptions.DEFAULT.withFastMath(true))) {
+            String written = d.wrapper().symbol() + "_set";
+            assertTrue(d.code().exportedSymbols().contains(written), d.code().exportedSymbols().toString());
+            MethodHandle workers = DerivativeBinder.bind(d.code().address(written), d.convention(),
+                    new WrapperSignature(written, d.wrapper().parameters(), d.wrapper().slots()), d.code()::isLive);
+            Random random = new Random(21);
+            for (int n : new int[] {2, 3, 17, 1000, 4099}) {
+                double[] p = random.doubles(n, -2, 2).toArray();
+                double[] overwritten = garbage(n), out = new double[1];
+                workers.invokeExact(p, overwritten, out);
+                assertEquals((double) jvm.invokeExact(p), out[0], 1e-12 * Math.abs(out[0]), "value, n = " + n);
+                double[] fd = CentralDifferences.gradient(x -> (double) jvm.invokeExact(x), p);
+                assertArrayEquals(fd, overwritten, 1e-5 * (1 + max(fd)), "against central differences, n = " + n);
             }
         }
     }

@@ -55,6 +55,16 @@ public final class Gradient extends BoundDerivative {
     }
 
     /**
+     * {@link #handle()}'s twin that writes the gradient into the shadows instead of adding to it, whatever they held
+     * (the notebook's {@code f_grad_set}): allocation-free, no zeroing needed. Empty where not every shadow receives a
+     * gradient as a plain array (a {@code void} method's outputs, {@code double[][]}, methods taking lambdas;
+     * docs/MAGICS.md).
+     */
+    public java.util.Optional<java.lang.invoke.MethodHandle> overwritingHandle() {
+        return derivative.overwriting();
+    }
+
+    /**
      * {@link #valueAndGradient} at each of {@code points}, spread over the machine's cores (a parallel stream on the
      * common fork-join pool). Bound derivatives are safe to call from many threads at once: each call has its own
      * status block and copy buffers (per thread), compiled code allocates its tapes per call, and closing frees the

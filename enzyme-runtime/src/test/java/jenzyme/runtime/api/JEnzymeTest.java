@@ -68,6 +68,24 @@ class JEnzymeTest {
         }
     }
 
+    /** The overwriting handle, as a program calls it in a hot loop: the gradient written over what dp held. */
+    @Test
+    void theOverwritingHandleWritesTheGradientOverGarbage() throws Throwable {
+        Gradient g = ad.reverse(Models.class, "rosenbrock");
+        java.lang.invoke.MethodHandle written = g.overwritingHandle().orElseThrow();
+        Random random = new Random(4);
+        double[] p = random.doubles(50, -2, 2).toArray(), dp = new double[50], out = new double[1];
+        Arrays.fill(dp, Double.NaN);
+        for (int call = 0; call < 3; call++) { // a second call writes the same gradient, it does not add to it
+            written.invokeExact(p, dp, out);
+        }
+        double[] added = new double[50], outAdded = new double[1];
+        g.handle().invokeExact(p, added, outAdded); // the accumulating handle, on zeros
+        assertEquals(outAdded[0], out[0], 0);
+        assertArrayEquals(added, dp, 0);
+        assertEquals(Models.rosenbrock(p), out[0], 1e-12 * Math.abs(out[0]));
+    }
+
     /** Issue 14: one binding called from many threads gives each call its own, correct result. */
     @Test
     void aBatchOfGradientsRunsAcrossThreadsWithTheSingleThreadResults() throws Exception {
