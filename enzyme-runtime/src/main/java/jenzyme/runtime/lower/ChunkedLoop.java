@@ -34,6 +34,7 @@ final class ChunkedLoop {
         this.ir = module.ir();
         this.exits = exits;
         this.shape = shape;
+        // The worker reads these names: its stencil pass (stencil.rs) points each gate at the checked copy.
         this.entry = ir.appendBlock(function, "chunk" + shape.header());
         this.gate = shape.plainWhenShort() ? ir.appendBlock(function, "gate" + shape.header()) : entry;
         this.budget = slots.newInitialisedSlot(ir.i32(), ir.zero(ir.i32()), "chunk" + shape.header() + ".budget");
