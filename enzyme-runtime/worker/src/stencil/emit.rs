@@ -214,7 +214,7 @@ impl Writer<'_> {
 
         self.label("enzyme");
         if self.store == Store::Overwrite {
-            let length = super::emit::covered_length(s).ok_or("an overwriting derivative needs the whole array covered")?;
+            let length = covered_length(s).ok_or("an overwriting derivative needs the whole array covered")?;
             let length = self.affine("zeroed", length, &param_types[length.param]);
             self.line(format!("%positive = icmp sgt i64 {length}, 0"));
             self.line(format!("%count = select i1 %positive, i64 {length}, i64 0"));

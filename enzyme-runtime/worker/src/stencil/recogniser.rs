@@ -146,9 +146,15 @@ impl Recogniser {
         }
         let constant = |v: LLVMValueRef| (!LLVMIsAConstantInt(v).is_null()).then(|| LLVMConstIntGetSExtValue(v));
         let shifted = |a: Affine, k: i64| Affine { param: a.param, offset: a.offset + k };
+        // Without `nsw` the narrow sum could wrap where the i64 one does not.
+        let exact = |v: LLVMValueRef| LLVMGetNSW(v) != 0;
         match LLVMGetInstructionOpcode(value) {
-            LLVMOpcode::LLVMAdd => Some(shifted(self.invariant(LLVMGetOperand(value, 0))?, constant(LLVMGetOperand(value, 1))?)),
-            LLVMOpcode::LLVMSub => Some(shifted(self.invariant(LLVMGetOperand(value, 0))?, -constant(LLVMGetOperand(value, 1))?)),
+            LLVMOpcode::LLVMAdd if exact(value) => {
+                Some(shifted(self.invariant(LLVMGetOperand(value, 0))?, constant(LLVMGetOperand(value, 1))?))
+            }
+            LLVMOpcode::LLVMSub if exact(value) => {
+                Some(shifted(self.invariant(LLVMGetOperand(value, 0))?, -constant(LLVMGetOperand(value, 1))?))
+            }
             LLVMOpcode::LLVMSExt => self.invariant(LLVMGetOperand(value, 0)),
             LLVMOpcode::LLVMZExt if LLVMGetNNeg(value) != 0 => self.invariant(LLVMGetOperand(value, 0)),
             _ => None,
