@@ -1,6 +1,8 @@
 package jenzyme.runtime.api;
 
+import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.stream.IntStream;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.Mode;
@@ -45,22 +47,20 @@ public final class Gradient extends BoundDerivative {
      * @throws ArrayIndexOutOfBoundsException like the Java method, when it indexes outside an array
      */
     public double valueAndGradient(double[] p, double[] gradient, Object... constants) {
-        // the overwriting form (f_grad_set's) where the derivative has one; else zeroed here, as it would zero it
-        java.lang.invoke.MethodHandle written = derivative.overwriting().orElse(null);
-        if (written == null) {
-            Arrays.fill(gradient, 0);
+        Optional<MethodHandle> overwriting = derivative.overwriting();
+        if (overwriting.isEmpty()) {
+            Arrays.fill(gradient, 0); // the accumulating handle adds to what the array holds
         }
-        return invokeOnArray(written != null ? written : derivative.handle(), p, gradient, constants)
+        return invokeOnArray(overwriting.orElse(derivative.handle()), p, gradient, constants)
                 [derivative.convention().primalSlot()];
     }
 
     /**
      * {@link #handle()}'s twin that writes the gradient into the shadows instead of adding to it, whatever they held
      * (the notebook's {@code f_grad_set}): allocation-free, no zeroing needed. Empty where not every shadow receives a
-     * gradient as an array (a {@code void} method's outputs, methods taking lambdas;
-     * docs/MAGICS.md).
+     * gradient as an array (a {@code void} method's outputs, objects copied in and out; docs/MAGICS.md).
      */
-    public java.util.Optional<java.lang.invoke.MethodHandle> overwritingHandle() {
+    public Optional<MethodHandle> overwritingHandle() {
         return derivative.overwriting();
     }
 

@@ -6,10 +6,13 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.ad.CallingConvention.Feed;
 import jenzyme.runtime.ad.CallingConvention.HandleParameter;
+import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.ad.WrapperSignature;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.lower.ClassBytesSource;
@@ -59,7 +62,7 @@ public final class DerivativeBinder {
      */
     public static MethodHandle bind(MemorySegment function, CallingConvention convention, WrapperSignature wrapper,
                                     BooleanSupplier isLive) {
-        return bind(function, convention, wrapper, isLive, internalName -> java.util.Optional.empty());
+        return bind(function, convention, wrapper, isLive, internalName -> Optional.empty());
     }
 
     /**
@@ -81,7 +84,7 @@ public final class DerivativeBinder {
     }
 
     /** A derivative's handle and, for a reverse-mode gradient, the form writing its shadows ({@code f_grad_set}). */
-    public record Bound(MethodHandle handle, java.util.Optional<MethodHandle> overwriting) {}
+    public record Bound(MethodHandle handle, Optional<MethodHandle> overwriting) {}
 
     /**
      * {@link #bind} of the wrapper named {@code wrapper}, and its overwriting form when {@link ShadowZeroing#applies}:
@@ -89,20 +92,20 @@ public final class DerivativeBinder {
      *
      * @param address the JIT's address of a symbol of the derivative's code
      */
-    public static Bound bind(java.util.function.Function<String, MemorySegment> address, CallingConvention convention,
-                             WrapperSignature wrapper, java.util.Optional<WrapperSignature> overwriting,
+    public static Bound bind(Function<String, MemorySegment> address, CallingConvention convention,
+                             WrapperSignature wrapper, Optional<WrapperSignature> overwriting,
                              BooleanSupplier isLive, ClassBytesSource classes, boolean callsBack) {
         MethodHandle unchecked = unchecked(address.apply(wrapper.symbol()), convention, wrapper, isLive, classes,
                 callsBack);
         MethodHandle handle = guarded(unchecked, convention, wrapper);
         if (!ShadowZeroing.applies(convention)) {
-            return new Bound(handle, java.util.Optional.empty());
+            return new Bound(handle, Optional.empty());
         }
         MethodHandle written = overwriting.isPresent()
                 ? bind(address.apply(overwriting.get().symbol()), convention, overwriting.get(), isLive, classes,
                         callsBack)
                 : guarded(ShadowZeroing.before(unchecked, convention), convention, wrapper);
-        return new Bound(handle, java.util.Optional.of(written));
+        return new Bound(handle, Optional.of(written));
     }
 
     /** The wrapper bound with {@link CallingConvention#handleType()}, before {@link #guarded}'s argument checks. */
@@ -210,13 +213,13 @@ public final class DerivativeBinder {
      * as Enzyme's word, not the user's).
      */
     private static String shadowName(CallingConvention convention, HandleParameter shadow) {
-        return (convention.mode() == jenzyme.runtime.ad.Mode.FORWARD ? "t" : "d") + nameOf(convention, shadow);
+        return (convention.mode() == Mode.FORWARD ? "t" : "d") + nameOf(convention, shadow);
     }
 
     /** A shadow in the user's words: "the shadow of x" (reverse), "the tangent tx of x" (forward). */
     private static String described(CallingConvention convention, HandleParameter shadow) {
         String name = nameOf(convention, shadow);
-        return convention.mode() == jenzyme.runtime.ad.Mode.FORWARD
+        return convention.mode() == Mode.FORWARD
                 ? Messages.TANGENT_OF.format(shadowName(convention, shadow), name) : Messages.SHADOW_OF.format(name);
     }
 

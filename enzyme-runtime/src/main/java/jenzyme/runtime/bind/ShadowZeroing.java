@@ -4,7 +4,9 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.ad.CallingConvention.HandleParameter;
 import jenzyme.runtime.ad.Mode;
@@ -25,17 +27,17 @@ import jenzyme.runtime.lower.JavaType;
 public final class ShadowZeroing {
 
     /** Shadow type → its zeroing {@code (primal, shadow)void}. */
-    private static final java.util.Map<Class<?>, MethodHandle> ZERO;
+    private static final Map<Class<?>, MethodHandle> ZERO;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
-            var zero = new java.util.HashMap<Class<?>, MethodHandle>();
+            var zero = new HashMap<Class<?>, MethodHandle>();
             for (Class<?> type : List.of(double[].class, float[].class, double[][].class, float[][].class)) {
                 zero.put(type, lookup.findStatic(ShadowZeroing.class, "zero",
                         MethodType.methodType(void.class, type, type)));
             }
-            ZERO = java.util.Map.copyOf(zero);
+            ZERO = Map.copyOf(zero);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

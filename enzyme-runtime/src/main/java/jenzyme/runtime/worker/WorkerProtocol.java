@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import jenzyme.runtime.ad.Argument;
+import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.ad.WrapperSignature;
 import jenzyme.runtime.error.DifferentiationException;
 
@@ -35,7 +36,7 @@ final class WorkerProtocol {
                 .with("tape_math", Boolean.toString(options.tapeMathResults()))
                 .with("runtime_activity", Boolean.toString(options.runtimeActivity()))
                 .with("defer_failure_checks", Boolean.toString(options.deferFailureChecks()));
-        if (options.overwrite() && request.mode() == jenzyme.runtime.ad.Mode.REVERSE) {
+        if (options.overwrite() && request.mode() == Mode.REVERSE) {
             frame = frame.with("overwrite", "true"); // sent only when asked: the field is new (PROTOCOL.md)
         }
         if (options.wrapperSymbol().isPresent()) {

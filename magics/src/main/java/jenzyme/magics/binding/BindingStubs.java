@@ -2,7 +2,11 @@ package jenzyme.magics.binding;
 
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiConsumer;
 import jenzyme.runtime.Derivative;
 import jenzyme.runtime.ad.Activity;
 import jenzyme.runtime.ad.CallingConvention;
@@ -87,7 +91,7 @@ public final class BindingStubs {
                 args.add(RecordStubs.read(java.shape(), entry.parameters().get(p).name()));
             }
         }
-        java.util.Optional<RecordShape> record = entry.resultRecord();
+        Optional<RecordShape> record = entry.resultRecord();
         if (record.isPresent()) {
             args.add("r$"); // the hidden result array the compiled code fills with the record's doubles
         }
@@ -150,7 +154,7 @@ public final class BindingStubs {
             }
             boolean differentiated = false;
             boolean shadowed = false;
-            java.util.Map<String, String> gradientLeaves = new java.util.HashMap<>();
+            Map<String, String> gradientLeaves = new HashMap<>();
             for (int p = java.first(); p < java.first() + java.leafCount(); p++) {
                 NativeParameter leaf = entry.parameters().get(p);
                 handleArguments.add(RecordStubs.read(java.shape(), leaf.name()));
@@ -197,7 +201,7 @@ public final class BindingStubs {
             if (shadowed) {
                 // _into receives the shadow arrays in a record of the parameter's type; its scalars are not read.
                 intoParameters.add(type + " " + shadow);
-                java.util.Map<String, String> arraysOnly = new java.util.HashMap<>(gradientLeaves);
+                Map<String, String> arraysOnly = new HashMap<>(gradientLeaves);
                 arraysOnly.replaceAll((leaf, value) -> value.contains("dActive$[") ? "0" : value);
                 String shadowLocal = RecordStubs.local(shadow) + "$in";
                 allocations.add(type + " " + shadowLocal + " = " + RecordStubs.construct(record, java.name(), arraysOnly)
@@ -226,11 +230,11 @@ public final class BindingStubs {
         String parameterList = "(" + String.join(", ", intoParameters) + ")";
         String intoSignature = head + "_into" + parameterList;
         // with f_grad_set, one handle serves both stubs: its first argument picks the form (OverwritingCalls)
-        java.util.Optional<MethodHandle> choosing = OverwritingCalls.choosing(derivative, receiver);
+        Optional<MethodHandle> choosing = OverwritingCalls.choosing(derivative, receiver);
         StringBuilder source = new StringBuilder(holderClass(holder, choosing.orElse(derivative.handle()),
                 slots.size()));
         String check = receiverCheck(source.toString(), receiver, entry);
-        java.util.function.BiConsumer<String, String> stub = (signature, form) -> {
+        BiConsumer<String, String> stub = (signature, form) -> {
             source.append(signature).append(" {\n").append(check).append(objectChecks(entry, receiver, List.of()));
             if (actives > 0) {
                 source.append("    if (").append(dActive).append(".length < ").append(actives)
@@ -363,7 +367,7 @@ public final class BindingStubs {
     }
 
     /** Java text of a string expression {@code "dr.k = " + dActive$[0] + ", ..."} for a refused gradient record. */
-    private static String partialsText(java.util.Map<String, String> gradientLeaves, EntryPoint entry) {
+    private static String partialsText(Map<String, String> gradientLeaves, EntryPoint entry) {
         return gradientLeaves.keySet().stream().sorted().map(leaf -> {
             String value = gradientLeaves.get(leaf);
             String text = value.contains("dActive$[") ? value : "java.util.Arrays.toString(" + value + ")";

@@ -90,8 +90,8 @@ public final class Receivers {
         CallingConvention.Model model = derivative.convention().model();
         return new Derivative(CallingConvention.of(new CallingConvention.Model(named(derivative.entry(), variable),
                 model.mode(), model.activities(), model.primalReturn(), model.width())), derivative.wrapper(),
-                derivative.handle(), derivative.overwriting(), derivative.timings(), derivative.irBeforeEnzyme(), derivative.irAfterEnzyme(),
-                derivative.loweredMethods(), derivative.code(), derivative.bitcode());
+                derivative.handle(), derivative.overwriting(), derivative.timings(), derivative.irBeforeEnzyme(),
+                derivative.irAfterEnzyme(), derivative.loweredMethods(), derivative.code(), derivative.bitcode());
     }
 
     /** {@code entry} with its receiver named {@code variable}, as {@link #named(Derivative, String)}. */
