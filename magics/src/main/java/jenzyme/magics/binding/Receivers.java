@@ -94,14 +94,20 @@ public final class Receivers {
                 derivative.irAfterEnzyme(), derivative.loweredMethods(), derivative.code(), derivative.bitcode());
     }
 
-    /** {@code entry} with its receiver named {@code variable}, as {@link #named(Derivative, String)}. */
+    /**
+     * {@code entry} with its receiver named {@code variable}, as {@link #named(Derivative, String)}. A parameter of
+     * the method named like the variable ({@code double loss(double[] model)} of {@code model.loss}) is renamed
+     * {@code model_} ({@link GeneratedNames#besideParameters}): the stubs read the receiver through the variable's
+     * name, which that parameter hid, so they read the parameter twice and compiled only if the types agreed.
+     */
     public static EntryPoint named(EntryPoint entry, String variable) {
+        String clashing = GeneratedNames.besideParameters(variable, entry);
         return new EntryPoint(entry.symbol(), entry.ownerInternalName(), entry.methodName(),
-                entry.descriptor(), entry.parameters().stream().map(p -> new NativeParameter(rename(p.name(), variable),
-                        p.type(), p.llvmIndex())).toList(), entry.returnType(), entry.declared().stream()
-                        .map(p -> new EntryPoint.JavaParameter(rename(p.name(), variable), p.shape(), p.first()))
-                        .toList(), entry.fields(), entry.result(), entry.writtenArrays(),
-                entry.statefulArrays());
+                entry.descriptor(), entry.parameters().stream().map(p -> new NativeParameter(
+                        rename(p.name(), variable, clashing), p.type(), p.llvmIndex())).toList(),
+                entry.returnType(), entry.declared().stream().map(p -> new EntryPoint.JavaParameter(
+                        rename(p.name(), variable, clashing), p.shape(), p.first())).toList(),
+                entry.fields(), entry.result(), entry.writtenArrays(), entry.statefulArrays());
     }
 
     /**
@@ -113,7 +119,12 @@ public final class Receivers {
                 : name;
     }
 
-    private static String rename(String name, String variable) {
-        return name.equals(THIS) || name.startsWith(THIS + ".") ? variable + name.substring(THIS.length()) : name;
+    /** {@code this} (or {@code this.k}) as {@code variable}, a parameter {@code variable} as {@code clashing}. */
+    private static String rename(String name, String variable, String clashing) {
+        if (name.equals(THIS) || name.startsWith(THIS + ".")) {
+            return variable + name.substring(THIS.length());
+        }
+        return name.equals(variable) || name.startsWith(variable + ".")
+                ? clashing + name.substring(variable.length()) : name;
     }
 }
