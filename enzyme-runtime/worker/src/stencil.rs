@@ -7,7 +7,8 @@
 //! order (XLA's form), the terms recomputed at the shifted indices. `∂term` is Enzyme's gradient of `term` as a
 //! function of its loaded scalars ([`emit`]).
 //!
-//! Recognised strictly ([`recognise`]): a request with one duplicated array and every other argument const, the
+//! Recognised strictly ([`recognise`]): a request with one duplicated array, every other argument const or an
+//! active double (its adjoint `seed · Σ_i ∂term(i)/∂p` summed in the same pass), the
 //! function after the pre-AD pipeline one single-block loop counting from a constant, its exit `i + e == bound`, a
 //! guard entering it exactly when it has an iteration, a returned sum, and in the loop nothing but the term's pure
 //! maths, loads of `x`, bounds checks and interrupt polls (`jenzyme.fail_if`). Anything else keeps Enzyme's
@@ -25,9 +26,11 @@ use crate::reverse_polls::INTERRUPT_FLAG;
 use crate::spec::{Activity, ArgType, DiffRequest, Mode, Scalar};
 
 pub mod emit;
+mod fused;
 mod recogniser;
 mod term;
 
+use fused::Store;
 use recogniser::Recogniser;
 
 /// Named in jenzyme.runtime.lower.UnwindingFailures (failure_checks.rs).
@@ -94,7 +97,8 @@ pub fn recognise(module: &Module, request: &DiffRequest, optimise: impl Fn(&Modu
     }
 }
 
-/// The duplicated array of a reverse request whose other arguments are const and whose return is active.
+/// The duplicated array of a reverse request whose other arguments are const or active doubles and whose return
+/// is active.
 fn eligible(request: &DiffRequest) -> Option<usize> {
     // A gradient that is differentiated again (an hvp's, `defer_failure_checks`) stays Enzyme's: its second sweep
     // is only tested over Enzyme's own derivative.
@@ -107,6 +111,7 @@ fn eligible(request: &DiffRequest) -> Option<usize> {
         match (arg.activity, arg.ty) {
             (Activity::Const, _) => {}
             (Activity::Duplicated, ArgType::PointerTo(Scalar::Double)) if array.is_none() => array = Some(i),
+            (Activity::Active, ArgType::Value(Scalar::Double)) => {}
             _ => return None,
         }
     }
@@ -117,10 +122,10 @@ fn eligible(request: &DiffRequest) -> Option<usize> {
 /// request asks for it and the stencil writes every element of the array, the overwriting one.
 pub fn fuse(module: &Module, stencil: &Stencil, request: &DiffRequest, derivative: LLVMValueRef)
             -> Result<(LLVMValueRef, Option<LLVMValueRef>), String> {
-    let prefix = emit::term_functions(module, stencil, &request.function)?;
-    let accumulating = emit::fused_function(module, stencil, request, &prefix, derivative, emit::Store::Accumulate)?;
+    let prefix = emit::term_functions(module, stencil, request)?;
+    let accumulating = emit::fused_function(module, stencil, request, &prefix, derivative, Store::Accumulate)?;
     let overwriting = if request.options.overwrite && emit::covered_length(stencil).is_some() {
-        Some(emit::fused_function(module, stencil, request, &prefix, derivative, emit::Store::Overwrite)?)
+        Some(emit::fused_function(module, stencil, request, &prefix, derivative, Store::Overwrite)?)
     } else {
         None
     };
