@@ -18,7 +18,7 @@ import jenzyme.runtime.ad.WrapperSignature;
  * {@code double[] out} receiving {@link WrapperSignature#slots()}. Closing it frees the native code; the
  * handle then raises instead of calling.
  *
- * <p>{@link #overwriting()}, for a reverse-mode gradient whose shadows are all one-dimensional arrays
+ * <p>{@link #overwriting()}, for a reverse-mode gradient whose shadows are all arrays of numbers
  * ({@code bind.ShadowZeroing#applies}), has the handle's type but writes each shadow's first primal-length entries
  * with the gradient instead of adding to them ({@code f_grad_set}): the worker's overwriting wrapper where it made
  * one, else the shadows zeroed before the accumulating call. Empty for everything else.

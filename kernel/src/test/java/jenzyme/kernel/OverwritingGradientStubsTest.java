@@ -135,10 +135,21 @@ class OverwritingGradientStubsTest {
                 cells.numbers("fShadow[0], fShadow[1], fActive[0]"), 1e-14);
     }
 
-    /** Outputs of a void method (their shadows are seeds), row tables, records and receivers: f_grad_into only. */
+    /** A row table's shadow, of the matrix's shape: every row written. */
     @Test
-    void notBoundWhereShadowsAreSeedsRowsRecordsOrObjects() throws Exception {
-        for (String target : new String[] {"squares", "trace", "stretch", "model.fit"}) {
+    void writesEveryRowOfAMatrixsGradient() throws Exception {
+        String bound = cells.text("%autodiff reverse trace");
+        assertTrue(bound.contains("double trace_grad_set(double[][] m, double[][] dm)"), bound);
+        cells.run("double[][] tm = {{0.5, 2}, {3, -1.5}}, tdm = {{Double.NaN, 7}, {1e300, -2}};"
+                + " double traceValue = trace_grad_set(tm, tdm);");
+        assertArrayEquals(new double[] {-0.75, -1.5, 0, 0, 0.5},
+                cells.numbers("traceValue, tdm[0][0], tdm[0][1], tdm[1][0], tdm[1][1]"), 1e-15);
+    }
+
+    /** Outputs of a void method (their shadows are seeds), records and receivers: f_grad_into only. */
+    @Test
+    void notBoundWhereShadowsAreSeedsRecordsOrObjects() throws Exception {
+        for (String target : new String[] {"squares", "stretch", "model.fit"}) {
             String name = target.substring(target.indexOf('.') + 1);
             String bound = cells.text("%autodiff reverse " + target);
             assertTrue(bound.contains(name + "_grad_into("), bound);

@@ -57,7 +57,7 @@ public final class Gradient extends BoundDerivative {
     /**
      * {@link #handle()}'s twin that writes the gradient into the shadows instead of adding to it, whatever they held
      * (the notebook's {@code f_grad_set}): allocation-free, no zeroing needed. Empty where not every shadow receives a
-     * gradient as a plain array (a {@code void} method's outputs, {@code double[][]}, methods taking lambdas;
+     * gradient as an array (a {@code void} method's outputs, methods taking lambdas;
      * docs/MAGICS.md).
      */
     public java.util.Optional<java.lang.invoke.MethodHandle> overwritingHandle() {
