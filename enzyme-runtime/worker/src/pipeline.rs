@@ -110,12 +110,16 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     }
     timer.end(Phase::Parse);
 
-    let stencil = stencil::recognise(&module, request, |copy| {
-        copy.run_passes(PRE_AD_PIPELINE, &machine, PassTuning::NoLoopTransforms)
-    });
+    let unoptimised = stencil::copy_if_eligible(&module, request);
+    let mut stencil = None;
     if !request.options.ad_before_opt {
         module.run_passes(PRE_AD_PIPELINE, &machine, PassTuning::NoLoopTransforms).map_err(fail(Phase::PreOpt))?;
         check_diagnostics(Phase::PreOpt)?;
+        stencil = unoptimised.and_then(|copy| {
+            stencil::recognise(copy, &module, request, |copy| {
+                copy.run_passes(PRE_AD_PIPELINE, &machine, PassTuning::NoLoopTransforms)
+            })
+        });
         if request.options.fast_math && request.mode == Mode::Reverse {
             loop_fission::distribute_vector_maths(&module);
         }

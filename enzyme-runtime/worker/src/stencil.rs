@@ -7,7 +7,8 @@
 //! order (XLA's form), the terms recomputed at the shifted indices. `∂term` is Enzyme's gradient of `term` as a
 //! function of its loaded scalars ([`emit`]).
 //!
-//! Recognised strictly ([`recognise`]): a request with one duplicated array and every other argument const, the
+//! Recognised strictly ([`recognise`]): a request with one duplicated array, every other argument const or an
+//! active double (its adjoint `seed · Σ_i ∂term(i)/∂p` summed in the same pass), the
 //! function after the pre-AD pipeline one single-block loop counting from a constant, its exit `i + e == bound`, a
 //! guard entering it exactly when it has an iteration, a returned sum, and in the loop nothing but the term's pure
 //! maths, loads of `x`, bounds checks and interrupt polls (`jenzyme.fail_if`). Anything else keeps Enzyme's
@@ -18,16 +19,18 @@
 
 use llvm_sys::core::*;
 use llvm_sys::prelude::*;
-use llvm_sys::LLVMIntPredicate;
+use llvm_sys::{LLVMIntPredicate, LLVMOpcode};
 
 use crate::llvm::{self, Module};
 use crate::reverse_polls::INTERRUPT_FLAG;
 use crate::spec::{Activity, ArgType, DiffRequest, Mode, Scalar};
 
 pub mod emit;
+mod fused;
 mod recogniser;
 mod term;
 
+use fused::Store;
 use recogniser::Recogniser;
 
 /// Named in jenzyme.runtime.lower.UnwindingFailures (failure_checks.rs).
@@ -77,24 +80,56 @@ pub struct Stencil {
     pub poll: Option<[i64; 4]>,
 }
 
-/// The stencil that `function_name` of `module` (before the pre-AD pipeline) computes, when the request is a
-/// `--fast-math` reverse gradient of it; recognised on a copy of the module that is optimised as the pre-AD
-/// pipeline does (`optimise`) with every versioning gate taking the checked copy.
-pub fn recognise(module: &Module, request: &DiffRequest, optimise: impl Fn(&Module) -> Result<(), String>)
-                 -> Option<Stencil> {
+/// A copy of the module before the pre-AD pipeline, when the request is one the pass could apply to (a
+/// `--fast-math` reverse gradient, [`eligible`]): [`recognise`] reads the stencil from it.
+pub fn copy_if_eligible<'ctx>(module: &Module<'ctx>, request: &DiffRequest) -> Option<Module<'ctx>> {
+    eligible(request).map(|_| module.clone_module())
+}
+
+/// The stencil that the request's function computes. `optimised` is the module after the pre-AD pipeline, `copy`
+/// the module before it ([`copy_if_eligible`]); the copy is optimised as the pre-AD pipeline does (`optimise`) with
+/// every versioning gate taking the checked copy, unless a look at the optimised function rules a stencil out
+/// (that second pipeline is most of the pass's compile time: ~5 ms for Rosenbrock).
+pub fn recognise(copy: Module, optimised: &Module, request: &DiffRequest,
+                 optimise: impl Fn(&Module) -> Result<(), String>) -> Option<Stencil> {
     let array = eligible(request)?;
-    let copy = module.clone_module();
-    let function = copy.function(&request.function)?;
-    // SAFETY: edits of the copy's branches, then read-only analysis of the optimised copy.
+    // SAFETY: read-only analysis of the optimised function, edits of the copy's branches, then read-only analysis
+    // of the optimised copy.
     unsafe {
-        take_checked_copies(function);
+        if !may_be_stencil(optimised.function(&request.function)?) {
+            return None;
+        }
+        take_checked_copies(copy.function(&request.function)?);
         optimise(&copy).ok()?;
-        let function = copy.function(&request.function)?;
-        Recogniser::new(function, array)?.stencil()
+        Recogniser::new(copy.function(&request.function)?, array)?.stencil()
     }
 }
 
-/// The duplicated array of a reverse request whose other arguments are const and whose return is active.
+/// Whether the function, versioned loops and all, could be a stencil sum: no stores, no calls but checks, polls and
+/// pure maths, and no more loops than one versioned loop makes (its chunks, their unchecked loop, the checked copy).
+unsafe fn may_be_stencil(function: LLVMValueRef) -> bool {
+    if crate::cfg::loop_headers(function).len() > 3 {
+        return false;
+    }
+    blocks(function).into_iter().all(|block| {
+        let mut inst = LLVMGetFirstInstruction(block);
+        while !inst.is_null() {
+            let allowed = match LLVMGetInstructionOpcode(inst) {
+                LLVMOpcode::LLVMStore => false,
+                LLVMOpcode::LLVMCall => is_fail_if(inst) || crate::loop_fission::is_pure_call(inst),
+                _ => true,
+            };
+            if !allowed {
+                return false;
+            }
+            inst = LLVMGetNextInstruction(inst);
+        }
+        true
+    })
+}
+
+/// The duplicated array of a reverse request whose other arguments are const or active doubles and whose return
+/// is active.
 fn eligible(request: &DiffRequest) -> Option<usize> {
     // A gradient that is differentiated again (an hvp's, `defer_failure_checks`) stays Enzyme's: its second sweep
     // is only tested over Enzyme's own derivative.
@@ -107,6 +142,7 @@ fn eligible(request: &DiffRequest) -> Option<usize> {
         match (arg.activity, arg.ty) {
             (Activity::Const, _) => {}
             (Activity::Duplicated, ArgType::PointerTo(Scalar::Double)) if array.is_none() => array = Some(i),
+            (Activity::Active, ArgType::Value(Scalar::Double)) => {}
             _ => return None,
         }
     }
@@ -117,10 +153,10 @@ fn eligible(request: &DiffRequest) -> Option<usize> {
 /// request asks for it and the stencil writes every element of the array, the overwriting one.
 pub fn fuse(module: &Module, stencil: &Stencil, request: &DiffRequest, derivative: LLVMValueRef)
             -> Result<(LLVMValueRef, Option<LLVMValueRef>), String> {
-    let prefix = emit::term_functions(module, stencil, &request.function)?;
-    let accumulating = emit::fused_function(module, stencil, request, &prefix, derivative, emit::Store::Accumulate)?;
+    let prefix = emit::term_functions(module, stencil, request)?;
+    let accumulating = emit::fused_function(module, stencil, request, &prefix, derivative, Store::Accumulate)?;
     let overwriting = if request.options.overwrite && emit::covered_length(stencil).is_some() {
-        Some(emit::fused_function(module, stencil, request, &prefix, derivative, emit::Store::Overwrite)?)
+        Some(emit::fused_function(module, stencil, request, &prefix, derivative, Store::Overwrite)?)
     } else {
         None
     };

@@ -52,6 +52,7 @@ double f(int *status, const double *x, int len) {
 }
 "#;
 
+type LaplacianActiveGradient = unsafe extern "C" fn(*const f64, *mut f64, f64, i64, *mut f64);
 type CheckedGradient = unsafe extern "C" fn(*mut i32, *const f64, *mut f64, i32, *mut f64);
 type Rosenbrock = unsafe extern "C" fn(*const f64, i64) -> f64;
 type RosenbrockGradient = unsafe extern "C" fn(*const f64, *mut f64, i64, *mut f64);
@@ -188,6 +189,38 @@ fn laplacian_with_a_const_scalar_fused_gradient_agrees_with_enzyme_and_central_d
         }
         let value = |v: &[f64]| unsafe { primal(v.as_ptr(), a, v.len() as i64) };
         check((out_fast[0], &g_fast), (out_strict[0], &g_strict), &x, &value, &format!("laplacian n={n}"));
+    }
+}
+
+#[test]
+fn an_active_scalar_gets_its_adjoint_summed_in_the_same_pass() {
+    let mut worker = Worker::start();
+    let args = "dup:double*,active:double,const:i64";
+    let fast = compile(&mut worker, LAPLACIAN, args, true, false);
+    let strict = compile(&mut worker, LAPLACIAN, args, false, false);
+    assert!(fast.ir.contains("f.stencil.add"), "the fast gradient is fused: {}", fast.ir);
+    // SAFETY: (x, dx, a, n, out) with out = [primal, adjoint of a], PROTOCOL.md.
+    let (primal, fast_grad, strict_grad): (Laplacian, LaplacianActiveGradient, LaplacianActiveGradient) = unsafe {
+        (strict.library.symbol("f"), fast.library.symbol("f__jenzyme_reverse"), strict.library.symbol("f__jenzyme_reverse"))
+    };
+    for n in SIZES {
+        let x = inputs(n, 11 * n as u64 + 2);
+        let a = -1.25;
+        let (mut g_fast, mut g_strict) = (vec![0.0; n as usize], vec![0.0; n as usize]);
+        let (mut out_fast, mut out_strict) = ([0.0; 2], [0.0; 2]);
+        // SAFETY: x and the shadows hold n doubles, out two.
+        unsafe {
+            fast_grad(x.as_ptr(), g_fast.as_mut_ptr(), a, n, out_fast.as_mut_ptr());
+            strict_grad(x.as_ptr(), g_strict.as_mut_ptr(), a, n, out_strict.as_mut_ptr());
+        }
+        let value = |v: &[f64]| unsafe { primal(v.as_ptr(), a, v.len() as i64) };
+        check((out_fast[0], &g_fast), (out_strict[0], &g_strict), &x, &value, &format!("laplacian, a active, n={n}"));
+        // The adjoint of a is the sum of the squared differences: the same sum, reassociated.
+        let scale: f64 = (1..(n as usize).saturating_sub(1)).map(|i| (x[i - 1] - 2.0 * x[i] + x[i + 1]).powi(2)).sum();
+        assert!((out_fast[1] - out_strict[1]).abs() <= (n as f64 + 16.0) * f64::EPSILON * scale.max(1.0),
+                "n={n}: adjoint of a {} against strict {}", out_fast[1], out_strict[1]);
+        let central = central_difference(|b| unsafe { primal(x.as_ptr(), b, n) }, a);
+        assert!((out_fast[1] - central).abs() <= 1e-6 * central.abs().max(1.0), "n={n}: adjoint of a {} against central {central}", out_fast[1]);
     }
 }
 

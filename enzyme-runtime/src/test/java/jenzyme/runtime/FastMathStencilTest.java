@@ -155,6 +155,25 @@ class FastMathStencilTest {
         }
     }
 
+    /** The Laplacian's scalar active: its adjoint, summed in the fused pass, against Enzyme's and central differences. */
+    @Test
+    void anActiveScalarsAdjointIsSummedInTheSamePass() throws Throwable {
+        MethodHandle jvm = classes.jvmHandle("demo.Stencils", "laplace");
+        double a = -1.25;
+        try (Gradients gradients = Gradients.of("laplace", "([DD)D", Map.of())) {
+            for (int n : SIZES) {
+                double[] x = new Random(n + 41).doubles(n, -2, 2).toArray();
+                double[] outFast = new double[2], outStrict = new double[2];
+                gradients.fast.handle().invokeExact(x, new double[n], a, outFast);
+                gradients.strict.handle().invokeExact(x, new double[n], a, outStrict);
+                double h = 1e-6;
+                double central = ((double) jvm.invokeExact(x, a + h) - (double) jvm.invokeExact(x, a - h)) / (2 * h);
+                assertEquals(outStrict[1], outFast[1], (n + 16) * Math.ulp(1.0) * laplaceTerms(x, 1), "n=" + n);
+                assertEquals(central, outFast[1], 1e-6 * Math.max(1, Math.abs(central)), "n=" + n + " central");
+            }
+        }
+    }
+
     @Test
     void aLoopThatWouldFailABoundsCheckThrowsTheJvmsExceptionAndShorterOnesAgree() throws Throwable {
         MethodHandle jvm = classes.jvmHandle("demo.Stencils", "steps");
