@@ -92,17 +92,18 @@ public final class BindingStubs {
             }
         }
         Optional<RecordShape> record = entry.resultRecord();
+        String result = GeneratedNames.besideParameters("r$", entry);
         if (record.isPresent()) {
-            args.add("r$"); // the hidden result array the compiled code fills with the record's doubles
+            args.add(result); // the hidden result array the compiled code fills with the record's doubles
         }
         String returns = record.map(RecordShape::javaName).orElse(entry.returnType().javaName());
         String call = holder + ".H.invokeExact(" + String.join(", ", args) + ")";
         String signature = returns + " " + name + "_native(" + String.join(", ", params) + ")";
         List<EntryPoint.JavaParameter> copied = entry.declared().stream().filter(CopiedObjects::isCopied).toList();
-        String body = record.map(r -> "    double[] r$ = new double[" + r.leaves().size() + "];\n"
-                + CopiedObjects.copiedBack(copied, guarded(call + ";")) + "    return " + RecordStubs.fromArray(r, "r$")
-                + ";\n").orElse(CopiedObjects.copiedBack(copied, guarded(entry.returnType() == JavaType.VOID
-                ? call + ";" : "return (" + returns + ") " + call + ";")));
+        String body = record.map(r -> "    double[] " + result + " = new double[" + r.leaves().size() + "];\n"
+                + CopiedObjects.copiedBack(copied, guarded(call + ";", entry)) + "    return "
+                + RecordStubs.fromArray(r, result) + ";\n").orElse(CopiedObjects.copiedBack(copied, guarded(
+                entry.returnType() == JavaType.VOID ? call + ";" : "return (" + returns + ") " + call + ";", entry)));
         String holderSource = holderClass(holder, handle);
         String source = holderSource + signature + " {\n" + receiverCheck(holderSource, receiver, entry)
                 + objectChecks(entry, receiver, List.of()) + body + "}\n";
@@ -128,6 +129,10 @@ public final class BindingStubs {
         String kind = vector ? "_vjp" : "_grad";
         String dActive = GeneratedNames.besideParameters("dActive", entry), ybar = GeneratedNames.besideParameters("ybar",
                 entry);
+        // the stubs' own locals: _grad's partials of the Active scalars, _grad_into's output slots, _grad's value
+        String activesLocal = GeneratedNames.besideParameters("dActive$", entry);
+        String out = GeneratedNames.besideParameters("out$", entry);
+        String value = GeneratedNames.besideParameters("value$", entry);
         List<OutputSlot> slots = convention.slots();
         List<String> intoParameters = new ArrayList<>();
         List<String> handleArguments = new ArrayList<>();
@@ -171,13 +176,13 @@ public final class BindingStubs {
                     // JShell compiles stubs without parameter names: the JVM's own NPE would say "<parameter1>"
                     allocations.add("if (" + array + " == null) throw new NullPointerException(\""
                             + Messages.NULL_ARRAY.format(array) + "\");");
-                    allocations.add(zerosLike(leaf.type(), local, array));
+                    allocations.add(zerosLike(leaf.type(), local, array, entry));
                     gradientLeaves.put(leaf.name(), local);
                 } else {
                     int slot = convention.adjointSlot(p);
                     String cast = leaf.type() == JavaType.FLOAT ? "(float) " : "";
-                    gradientLeaves.put(leaf.name(), cast + "dActive$[" + adjointCopies.size() + "]");
-                    adjointCopies.add(dActive + "[" + adjointCopies.size() + "] = " + slotValue(slots, slot) + ";");
+                    gradientLeaves.put(leaf.name(), cast + activesLocal + "[" + adjointCopies.size() + "]");
+                    adjointCopies.add(dActive + "[" + adjointCopies.size() + "] = " + slotValue(slots, slot, out) + ";");
                 }
             }
             if (!differentiated) {
@@ -197,12 +202,12 @@ public final class BindingStubs {
             // through the record's constructor (there is no other way): a validating one may refuse a partial
             componentValues.add("jenzyme.magics.binding.GradientRecords.build(() -> "
                     + RecordStubs.construct(record, java.name(), gradientLeaves) + ", \"" + java.name() + "\", \""
-                    + record.javaName() + "\", () -> \"" + partialsText(gradientLeaves, entry) + "\")");
+                    + record.javaName() + "\", () -> \"" + partialsText(gradientLeaves, activesLocal, entry) + "\")");
             if (shadowed) {
                 // _into receives the shadow arrays in a record of the parameter's type; its scalars are not read.
                 intoParameters.add(type + " " + shadow);
                 Map<String, String> arraysOnly = new HashMap<>(gradientLeaves);
-                arraysOnly.replaceAll((leaf, value) -> value.contains("dActive$[") ? "0" : value);
+                arraysOnly.replaceAll((leaf, partial) -> partial.contains(activesLocal + "[") ? "0" : partial);
                 String shadowLocal = RecordStubs.local(shadow) + "$in";
                 allocations.add(type + " " + shadowLocal + " = " + RecordStubs.construct(record, java.name(), arraysOnly)
                         + ";");
@@ -212,8 +217,8 @@ public final class BindingStubs {
         int actives = adjointCopies.size();
         if (actives > 0) {
             intoParameters.add("double[] " + dActive); // filled from the slots, not passed to the handle
-            ergonomic.arguments.add("dActive$");
-            allocations.add("double[] dActive$ = new double[" + actives + "];");
+            ergonomic.arguments.add(activesLocal);
+            allocations.add("double[] " + activesLocal + " = new double[" + actives + "];");
         }
         if (vector) { // the hidden result array and its shadow, seeded with a copy of ybar (Enzyme consumes it)
             intoParameters.add("double[] " + ybar);
@@ -243,13 +248,13 @@ public final class BindingStubs {
                         .append(dActive).append(".length));\n");
             }
             checks.forEach(c -> source.append("    ").append(c).append('\n'));
-            source.append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
+            source.append("    double[] ").append(out).append(" = ").append(holder).append(".OUT.get();\n")
                     .append(CopiedObjects.copiedBack(entry.declared().stream().filter(CopiedObjects::isCopied).toList(),
                             guarded(holder + ".H.invokeExact(" + form + String.join(", ", handleArguments)
-                                    + ", out$);")));
+                                    + ", " + out + ");", entry)));
             adjointCopies.forEach(copy -> source.append("    ").append(copy).append('\n'));
             if (returnsValue) {
-                source.append("    return ").append(slotValue(slots, convention.primalSlot())).append(";\n");
+                source.append("    return ").append(slotValue(slots, convention.primalSlot(), out)).append(";\n");
             }
             source.append("}\n");
         };
@@ -266,12 +271,12 @@ public final class BindingStubs {
             List<String> fields = new ArrayList<>(components);
             if (returnsValue) {
                 fields.addFirst(returnType.javaName() + " value");
-                componentValues.addFirst("value$");
+                componentValues.addFirst(value);
             }
             source.append("record ").append(record).append("(").append(String.join(", ", fields))
                     .append(") {}\n").append(signature).append(" {\n").append(check);
             allocations.forEach(a -> source.append("    ").append(a).append('\n'));
-            source.append("    ").append(returnsValue ? returnType.javaName() + " value$ = " : "").append(name)
+            source.append("    ").append(returnsValue ? returnType.javaName() + " " + value + " = " : "").append(name)
                     .append(kind).append("_into(").append(ergonomic.argumentList()).append(");\n")
                     .append("    return new ").append(record).append("(").append(String.join(", ", componentValues))
                     .append(");\n}\n");
@@ -354,23 +359,32 @@ public final class BindingStubs {
                 + "}\n";
     }
 
-    /** invokeExact declares Throwable; what compiled code raises is unchecked, anything else is a binding bug. */
-    static String guarded(String statement) {
-        return "    try {\n        " + statement + "\n    } catch (RuntimeException | Error e$) {\n        throw e$;\n"
-                + "    } catch (Throwable t$) {\n        throw new IllegalStateException(t$);\n    }\n";
+    /**
+     * invokeExact declares Throwable; what compiled code raises is unchecked, anything else is a binding bug. The
+     * catch parameters are named beside {@code entry}'s parameters ({@link GeneratedNames#besideParameters}).
+     */
+    static String guarded(String statement, EntryPoint entry) {
+        String unchecked = GeneratedNames.besideParameters("e$", entry);
+        String checked = GeneratedNames.besideParameters("t$", entry);
+        return "    try {\n        " + statement + "\n    } catch (RuntimeException | Error " + unchecked + ") {\n"
+                + "        throw " + unchecked + ";\n    } catch (Throwable " + checked + ") {\n"
+                + "        throw new IllegalStateException(" + checked + ");\n    }\n";
     }
 
-    /** Slot {@code index} of {@code out$}: a double as it is, a float read from its first 4 bytes. */
-    static String slotValue(List<OutputSlot> slots, int index) {
+    /** Slot {@code index} of the slots' local {@code out}: a double as it is, a float read from its first 4 bytes. */
+    static String slotValue(List<OutputSlot> slots, int index, String out) {
         return slots.get(index).type() == NativeType.FLOAT
-                ? "jenzyme.runtime.ad.OutputSlot.floatAt(out$, " + index + ")" : "out$[" + index + "]";
+                ? "jenzyme.runtime.ad.OutputSlot.floatAt(" + out + ", " + index + ")" : out + "[" + index + "]";
     }
 
-    /** Java text of a string expression {@code "dr.k = " + dActive$[0] + ", ..."} for a refused gradient record. */
-    private static String partialsText(Map<String, String> gradientLeaves, EntryPoint entry) {
+    /**
+     * Java text of a string expression {@code "dr.k = " + dActive$[0] + ", ..."} for a refused gradient record;
+     * {@code actives} is the local holding the Active scalars' partials.
+     */
+    private static String partialsText(Map<String, String> gradientLeaves, String actives, EntryPoint entry) {
         return gradientLeaves.keySet().stream().sorted().map(leaf -> {
             String value = gradientLeaves.get(leaf);
-            String text = value.contains("dActive$[") ? value : "java.util.Arrays.toString(" + value + ")";
+            String text = value.contains(actives + "[") ? value : "java.util.Arrays.toString(" + value + ")";
             return GeneratedNames.prefixed("d", leaf, entry) + " = \" + " + text + " + \"";
         }).collect(java.util.stream.Collectors.joining(", "));
     }
@@ -383,14 +397,15 @@ public final class BindingStubs {
      * {@code T local = } a zeroed array of {@code array}'s shape: as long, or for a two-dimensional array as many rows
      * of the same lengths (a null row stays null, so that the binding names it).
      */
-    static String zerosLike(JavaType type, String local, String array) {
+    static String zerosLike(JavaType type, String local, String array, EntryPoint entry) {
         if (!type.isMatrix()) {
             String element = type.javaClass().getComponentType().getName();
             return type.javaName() + " " + local + " = new " + element + "[" + array + ".length];";
         }
         String element = type.row().javaClass().getComponentType().getName();
-        return type.javaName() + " " + local + " = new " + element + "[" + array + ".length][];\n    for (int i$ = 0; i$ < "
-                + local + ".length; i$++) " + local + "[i$] = " + array + "[i$] == null ? null : new " + element + "["
-                + array + "[i$].length];";
+        String row = GeneratedNames.besideParameters("i$", entry);
+        return type.javaName() + " " + local + " = new " + element + "[" + array + ".length][];\n    for (int " + row
+                + " = 0; " + row + " < " + local + ".length; " + row + "++) " + local + "[" + row + "] = " + array
+                + "[" + row + "] == null ? null : new " + element + "[" + array + "[" + row + "].length];";
     }
 }

@@ -244,10 +244,12 @@ final class CopiedObjects {
                 continue;
             }
             // as many lanes as given: BatchedForward names a missing one (an index error here would not)
-            String lanes = "for (int l$ = 0; l$ < " + tangent + ".length; l$++) ";
+            String lane = GeneratedNames.besideParameters("l$", entry);
+            String lanes = "for (int " + lane + " = 0; " + lane + " < " + tangent + ".length; " + lane + "++) ";
+            String ofLane = tangent + "[" + lane + "]", fieldsOfLane = array + "[" + lane + "]";
             in.add("double[][] " + array + " = new double[" + tangent + ".length][];");
-            in.add(lanes + array + "[l$] = new double[] " + fields(layout, tangent + "[l$]", true) + ";");
-            out.add(lanes + "{ " + writeBack(layout, tangent + "[l$]", array + "[l$]", true) + " }");
+            in.add(lanes + fieldsOfLane + " = new double[] " + fields(layout, ofLane, true) + ";");
+            out.add(lanes + "{ " + writeBack(layout, ofLane, fieldsOfLane, true) + " }");
         }
         in.removeIf(String::isEmpty);
         return around(in, out, guardedCall);
@@ -259,35 +261,35 @@ final class CopiedObjects {
      * writes it) and a zeroed array receiving its part of H·v; the fields are copied back after the call, also when
      * it throws. H·v is with respect to the fields' values at entry, like the gradient.
      */
-    static String hvpCall(List<EntryPoint.JavaParameter> copied, Map<EntryPoint.JavaParameter, String> directions,
-                          String guardedCall) {
+    static String hvpCall(EntryPoint entry, Map<EntryPoint.JavaParameter, String> directions, String guardedCall) {
         List<String> in = new ArrayList<>(), out = new ArrayList<>();
-        for (EntryPoint.JavaParameter parameter : copied) {
+        for (EntryPoint.JavaParameter parameter : entry.declared().stream().filter(CopiedObjects::isCopied).toList()) {
             in.add(copyIn(parameter));
             out.add(copyOut(parameter));
             String direction = directions.get(parameter);
             if (direction != null) {
                 ObjectLayout layout = layout(parameter);
                 in.add("double[] " + local(direction) + " = " + fields(layout, direction, true) + ";");
-                in.add("double[] " + hvLocal(parameter) + " = new double[" + layout.numbers().size() + "];");
+                in.add("double[] " + hvLocal(parameter, entry) + " = new double[" + layout.numbers().size() + "];");
             }
         }
         return around(in, out, guardedCall);
     }
 
-    /** The local receiving an object's part of H·v: {@code hv$q}. */
-    static String hvLocal(EntryPoint.JavaParameter parameter) {
-        return "hv$" + parameter.name();
+    /** The local receiving an object's part of H·v: {@code hv$q} ({@link GeneratedNames#besideParameters}). */
+    static String hvLocal(EntryPoint.JavaParameter parameter, EntryPoint entry) {
+        return GeneratedNames.besideParameters("hv$" + parameter.name(), entry);
     }
 
     /**
      * H·v of such an object as an object of its class: its floating number fields from {@link #hvLocal} when
      * {@code numbers} (0 in its int, boolean and long fields), its array fields from {@code arrays} (by leaf name).
      */
-    static String hvObject(EntryPoint.JavaParameter parameter, boolean numbers, Map<String, String> arrays) {
+    static String hvObject(EntryPoint.JavaParameter parameter, boolean numbers, Map<String, String> arrays,
+                           EntryPoint entry) {
         Map<String, String> partials = new java.util.HashMap<>(arrays);
         if (numbers) {
-            partials(parameter, hvLocal(parameter), partials);
+            partials(parameter, hvLocal(parameter, entry), partials);
         }
         return RecordStubs.construct((RecordShape) parameter.shape(), parameter.name(), partials);
     }
@@ -339,7 +341,7 @@ final class CopiedObjects {
             String leafName = parameter.name();
             boolean numbers = leafName.equals(java.name());
             String shadow = RecordStubs.local(GeneratedNames.prefixed("d", leafName, convention.entry()));
-            String local = shadow + "$";
+            String local = GeneratedNames.besideParameters(shadow + "$", convention.entry());
             handleArguments.add(shadow);
             intoParameters.add(parameter.type().javaName() + " " + shadow);
             ergonomic.arguments.add(local);
@@ -350,7 +352,7 @@ final class CopiedObjects {
             } else { // an array field: its shadow, zeroed, of its length
                 allocations.add("if (" + leafName + " == null) throw new NullPointerException(\""
                         + jenzyme.runtime.error.Messages.NULL_ARRAY.format(leafName) + "\");");
-                allocations.add(BindingStubs.zerosLike(parameter.type(), local, leafName));
+                allocations.add(BindingStubs.zerosLike(parameter.type(), local, leafName, convention.entry()));
                 partials.put(leafName, local);
             }
         }

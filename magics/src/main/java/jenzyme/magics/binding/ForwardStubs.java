@@ -62,16 +62,17 @@ public final class ForwardStubs {
             source.append("record ").append(record).append("(").append(type).append(" value, ").append(type)
                     .append(" dvalue) {}\n");
         }
+        String out = GeneratedNames.besideParameters("out$", entry);
         source.append(signature).append(" {\n").append(check)
                 .append(BindingStubs.objectChecks(entry, receiver, tangentNames(tangents, entry)))
-                .append("    double[] out$ = ").append(holder).append(".OUT.get();\n")
+                .append("    double[] ").append(out).append(" = ").append(holder).append(".OUT.get();\n")
                 .append(CopiedObjects.forwardCall(entry, tangents,
                         false, BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments)
-                                + ", out$);")));
+                                + ", " + out + ");", entry)));
         if (returnsValue) {
             source.append("    return new ").append(record).append("(")
-                    .append(BindingStubs.slotValue(slots, convention.primalSlot())).append(", ")
-                    .append(BindingStubs.slotValue(slots, convention.returnTangentSlot())).append(");\n");
+                    .append(BindingStubs.slotValue(slots, convention.primalSlot(), out)).append(", ")
+                    .append(BindingStubs.slotValue(slots, convention.returnTangentSlot(), out)).append(");\n");
         }
         source.append("}\n");
         return new BindingStubs.Stubs(source.toString(), List.of(signature));
@@ -143,15 +144,17 @@ public final class ForwardStubs {
         String record = BindingStubs.capitalised(name) + "Tangents";
         String signature = record + " " + name + "_fwd(" + String.join(", ", parameters) + ")";
         String holderSource = BindingStubs.holderClass(holder, into);
+        String value = GeneratedNames.besideParameters("value$", entry);
+        String derivatives = GeneratedNames.besideParameters("dvalue$", entry);
         String source = holderSource
                 + "record " + record + "(double value, double[] dvalue) {}\n"
                 + signature + " {\n" + BindingStubs.receiverCheck(holderSource, receiver, entry)
                 + BindingStubs.objectChecks(entry, receiver, tangentNames(tangentObjects, entry))
-                + "    double[] dvalue$ = new double[" + width + "];\n    double value$ = 0;\n"
-                + CopiedObjects.forwardCall(entry,
-                        tangentObjects, true, BindingStubs.guarded("value$ = (double) " + holder
-                                + ".H.invokeExact(dvalue$, new Object[] {" + String.join(", ", arguments) + "});"))
-                + "    return new " + record + "(value$, dvalue$);\n}\n";
+                + "    double[] " + derivatives + " = new double[" + width + "];\n    double " + value + " = 0;\n"
+                + CopiedObjects.forwardCall(entry, tangentObjects, true, BindingStubs.guarded(value + " = (double) "
+                        + holder + ".H.invokeExact(" + derivatives + ", new Object[] {" + String.join(", ", arguments)
+                        + "});", entry))
+                + "    return new " + record + "(" + value + ", " + derivatives + ");\n}\n";
         return new BindingStubs.Stubs(source, List.of(signature));
     }
 
@@ -196,20 +199,21 @@ public final class ForwardStubs {
         String type = result.map(jenzyme.runtime.lower.RecordShape::javaName).orElse("double[]");
         String holderSource = BindingStubs.holderClass(holder, derivative.handle(), convention.slots().size());
         String check = BindingStubs.receiverCheck(holderSource, receiver, entry);
+        String out = GeneratedNames.besideParameters("out$", entry), rows = GeneratedNames.besideParameters("m$", entry);
         String source = holderSource
                 + into + " {\n" + check + BindingStubs.objectChecks(entry, receiver, tangentNames(tangents, entry))
-                + "    double[] out$ = " + holder + ".OUT.get();\n"
+                + "    double[] " + out + " = " + holder + ".OUT.get();\n"
                 + CopiedObjects.forwardCall(entry, tangents, false, BindingStubs.guarded(holder + ".H.invokeExact("
-                        + String.join(", ", handleArguments) + ", out$);")) + "}\n";
+                        + String.join(", ", handleArguments) + ", " + out + ");", entry)) + "}\n";
         if (result.isEmpty() && !copied.isEmpty()) {
             // _jvp sizes y by calling the JVM's method, which would write the object a second time
             return new BindingStubs.Stubs(source, List.of(into));
         }
         source += "record " + record + "(" + type + " value, " + type + " dvalue) {}\n"
                 + signature + " {\n" + check
-                + "    int m$ = " + result.map(r -> String.valueOf(r.leaves().size())).orElse(
+                + "    int " + rows + " = " + result.map(r -> String.valueOf(r.leaves().size())).orElse(
                         BindingStubs.jvmCall(entry, receiver, String.join(", ", values)) + ".length") + ";\n"
-                + "    double[] " + y + " = new double[m$], " + ty + " = new double[m$];\n"
+                + "    double[] " + y + " = new double[" + rows + "], " + ty + " = new double[" + rows + "];\n"
                 + "    " + name + "_jvp_into(" + ergonomic + ", " + y + ", " + ty + ");\n"
                 + "    return new " + record + "(" + result.map(r -> RecordStubs.fromArray(r, y) + ", "
                         + RecordStubs.fromArray(r, ty)).orElse(y + ", " + ty) + ");\n}\n";

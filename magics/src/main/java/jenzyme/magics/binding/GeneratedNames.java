@@ -66,6 +66,9 @@ final class GeneratedNames {
      * ({@link #prefixed} with each of {@link #PREFIXES}): {@code double f(double[] v)} had
      * {@code f_hvp(double[] v, double[] v)}, and a parameter {@code dActive} (or a {@code double[] Active}, whose
      * shadow is {@code dActive}) had {@code f_grad_into(..., double[] dActive, double[] dActive)}; neither compiled.
+     * The locals the stubs declare ({@code out$}, {@code r$}, {@code value$}, {@code dActive$}, {@code hv$x}, the
+     * catch parameters {@code e$} and {@code t$}, loop counters) are named the same way: {@code $} is legal in a
+     * parameter's name, and {@code double f(double[] out$)} had stubs declaring {@code out$} twice.
      */
     static String besideParameters(String name, EntryPoint entry) {
         return besideParameters(name, entry.declared().stream().map(EntryPoint.JavaParameter::name).toList());

@@ -32,6 +32,7 @@ public final class HessianStubs {
         String holder = BindingStubs.holder(name, "hvp");
         CallingConvention convention = derivative.convention();
         EntryPoint entry = convention.entry();
+        String out = GeneratedNames.besideParameters("out$", entry); // the output slots' local
         List<EntryPoint.JavaParameter> differentiated = entry.declared().stream()
                 .filter(java -> leaves(java).stream().anyMatch(p -> convention.activities().get(p) != Activity.CONST))
                 .toList();
@@ -72,19 +73,19 @@ public final class HessianStubs {
                     if (leaf.name().equals(java.name())) { // the number fields' double[]
                         directions.put(java, direction);
                         handleArguments.add(CopiedObjects.local(direction));
-                        handleArguments.add(CopiedObjects.hvLocal(java));
+                        handleArguments.add(CopiedObjects.hvLocal(java, entry));
                         continue;
                     }
                     // an array field: the direction object's array along it, H·v into a new array of its length
                     handleArguments.add(RecordStubs.read(java.shape(), direction + leaf.name().substring(
                             java.name().length())));
-                    String local = "hv$" + RecordStubs.local(leaf.name());
-                    allocations.add(BindingStubs.zerosLike(leaf.type(), local, leaf.name()));
+                    String local = GeneratedNames.besideParameters("hv$" + RecordStubs.local(leaf.name()), entry);
+                    allocations.add(BindingStubs.zerosLike(leaf.type(), local, leaf.name(), entry));
                     handleArguments.add(local);
                     arrays.put(leaf.name(), local);
                 }
                 if (active) {
-                    results.add(CopiedObjects.hvObject(java, directions.containsKey(java), arrays));
+                    results.add(CopiedObjects.hvObject(java, directions.containsKey(java), arrays, entry));
                 }
                 continue;
             }
@@ -100,9 +101,9 @@ public final class HessianStubs {
                         java.name().length())));
                 intoArguments.add(handleArguments.getLast());
                 if (leaf.type().isArray()) {
-                    String local = "hv$" + RecordStubs.local(leaf.name());
+                    String local = GeneratedNames.besideParameters("hv$" + RecordStubs.local(leaf.name()), entry);
                     allocations.add(BindingStubs.zerosLike(leaf.type(), local,
-                            RecordStubs.read(java.shape(), leaf.name())));
+                            RecordStubs.read(java.shape(), leaf.name()), entry));
                     handleArguments.add(local);
                     String result = differentiated.size() == 1 ? GeneratedNames.besideParameters("hv", entry)
                             : GeneratedNames.prefixed("hv", java.name(), entry);
@@ -110,7 +111,7 @@ public final class HessianStubs {
                     intoResults.add(java.shape().javaName() + " " + result);
                     values.put(leaf.name(), local);
                 } else {
-                    values.put(leaf.name(), BindingStubs.slotValue(convention.slots(), convention.adjointSlot(p)));
+                    values.put(leaf.name(), BindingStubs.slotValue(convention.slots(), convention.adjointSlot(p), out));
                 }
             }
             if (!active) {
@@ -136,21 +137,20 @@ public final class HessianStubs {
         }
         String signature = returned + " " + name + "_hvp(" + call.parameterList() + ")";
         signatures.add(signature);
-        String invoke = CopiedObjects.hvpCall(entry.declared().stream().filter(CopiedObjects::isCopied).toList(),
-                directions, BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", handleArguments)
-                        + ", out$);"));
+        String invoke = CopiedObjects.hvpCall(entry, directions, BindingStubs.guarded(holder + ".H.invokeExact("
+                + String.join(", ", handleArguments) + ", " + out + ");", entry));
         source += signature + " {\n" + check
                 + BindingStubs.objectChecks(entry, receiver, List.copyOf(directions.values()))
                 + allocations.stream().map(a -> "    " + a + "\n").reduce("", String::concat)
-                + "    double[] out$ = " + holder + ".OUT.get();\n" + invoke
+                + "    double[] " + out + " = " + holder + ".OUT.get();\n" + invoke
                 + "    return " + (differentiated.size() == 1 ? results.getFirst()
                         : "new " + returned + "(" + String.join(", ", results) + ")") + ";\n}\n";
         if (into && !differentiated.isEmpty()) {
             String intoSignature = "void " + name + "_hvp_into(" + call.parameterList() + ", "
                     + String.join(", ", intoResults) + ")";
-            source += intoSignature + " {\n" + check + "    double[] out$ = " + holder + ".OUT.get();\n"
+            source += intoSignature + " {\n" + check + "    double[] " + out + " = " + holder + ".OUT.get();\n"
                     + BindingStubs.guarded(holder + ".H.invokeExact(" + String.join(", ", intoArguments)
-                            + ", out$);") + "}\n";
+                            + ", " + out + ");", entry) + "}\n";
             signatures.add(intoSignature);
         }
         return new BindingStubs.Stubs(source, signatures);

@@ -47,15 +47,18 @@ public final class JacobianStubs {
         String holderSource = BindingStubs.holderClass(holder, into, CopiedObjects.buffers(copied)
                 + "    static final ThreadLocal<Object[]> ARGUMENTS$ = ThreadLocal.withInitial(() -> new Object["
                 + leaves.size() + "]);\n");
-        StringBuilder arguments = new StringBuilder("    Object[] arguments$ = " + holder + ".ARGUMENTS$.get();\n");
+        String argumentsLocal = GeneratedNames.besideParameters("arguments$", entry);
+        StringBuilder arguments = new StringBuilder("    Object[] " + argumentsLocal + " = " + holder
+                + ".ARGUMENTS$.get();\n");
         for (int k = 0; k < leaves.size(); k++) {
-            arguments.append("    arguments$[").append(k).append("] = ").append(leaves.get(k)).append(";\n");
+            arguments.append("    ").append(argumentsLocal).append("[").append(k).append("] = ")
+                    .append(leaves.get(k)).append(";\n");
         }
         String check = BindingStubs.receiverCheck(holderSource, receiver, entry);
         String source = holderSource
                 + intoSignature + " {\n" + check + BindingStubs.objectChecks(entry, receiver, List.of())
                 + CopiedObjects.buffered(copied, holder, arguments + BindingStubs.guarded(holder
-                        + ".H.invokeExact(" + jacobianName + ", arguments$);")) + "}\n";
+                        + ".H.invokeExact(" + jacobianName + ", " + argumentsLocal + ");", entry)) + "}\n";
         // the copied objects' leaves and the written arrays: what a JVM call to size the result would write
         if (entry.returnsArray() && jacobian.shape().writesState()) {
             return new BindingStubs.Stubs(source, List.of(intoSignature));
