@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use llvm_sys::core::*;
 use llvm_sys::prelude::*;
+use llvm_sys::LLVMIntPredicate;
 
 /// Targets of retreating edges of a depth-first walk from the entry (every cycle of the CFG has one), each with
 /// the sources of its retreating edges.
@@ -82,6 +83,28 @@ pub fn loop_body(header: LLVMBasicBlockRef, latches: &[LLVMBasicBlockRef]) -> Ha
         }
     }
     body
+}
+
+/// The `icmp eq`/`icmp ne` on which `block`'s conditional branch leaves for `exit`: how a counted loop's latch
+/// tests its bound. `None` for any other terminator.
+pub fn exit_test(block: LLVMBasicBlockRef, exit: LLVMBasicBlockRef) -> Option<LLVMValueRef> {
+    // SAFETY: reads a live block's terminator; the condition is read only from a conditional branch.
+    unsafe {
+        let terminator = LLVMGetBasicBlockTerminator(block);
+        if terminator.is_null() || LLVMIsABranchInst(terminator).is_null() || LLVMIsConditional(terminator) == 0 {
+            return None;
+        }
+        let compare = LLVMIsAICmpInst(LLVMGetCondition(terminator));
+        if compare.is_null() {
+            return None;
+        }
+        let leaves_on = match LLVMGetICmpPredicate(compare) {
+            LLVMIntPredicate::LLVMIntEQ => 0,
+            LLVMIntPredicate::LLVMIntNE => 1,
+            _ => return None,
+        };
+        (LLVMGetSuccessor(terminator, leaves_on) == exit).then_some(compare)
+    }
 }
 
 pub fn users(value: LLVMValueRef) -> Vec<LLVMValueRef> {

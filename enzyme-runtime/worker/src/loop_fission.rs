@@ -22,14 +22,14 @@ use std::collections::{HashMap, HashSet};
 
 use llvm_sys::core::*;
 use llvm_sys::prelude::*;
-use llvm_sys::{LLVMIntPredicate, LLVMOpcode, LLVMTypeKind};
+use llvm_sys::{LLVMOpcode, LLVMTypeKind};
 
 use crate::llvm::{self, Module};
 mod chunks;
 mod precompute;
 mod rewrite;
 
-use crate::cfg::{loop_body, loop_headers, predecessors, successors, users};
+use crate::cfg::{exit_test, loop_body, loop_headers, predecessors, successors, users};
 
 pub(crate) const VECTOR_VARIANTS: &str = "vector-function-abi-variant";
 /// The blocks of the loops fission adds are `fission.map`, `fission.pre`, `fission.chunk` etc.
@@ -234,22 +234,7 @@ unsafe fn counted_loop(header: LLVMBasicBlockRef, latch: LLVMBasicBlockRef, body
 /// The header's counter `i` (0, 1, ..., n - 1) and `n` when the latch leaves once `i + 1 == n`, `n` invariant.
 unsafe fn counting(header: LLVMBasicBlockRef, latch: LLVMBasicBlockRef, preheader: LLVMBasicBlockRef,
                    exit: LLVMBasicBlockRef, body: &HashSet<LLVMBasicBlockRef>) -> Option<(LLVMValueRef, LLVMValueRef)> {
-    let terminator = LLVMGetBasicBlockTerminator(latch);
-    if LLVMIsConditional(terminator) == 0 {
-        return None;
-    }
-    let compare = LLVMIsAICmpInst(LLVMGetCondition(terminator));
-    if compare.is_null() {
-        return None;
-    }
-    let leaves_when = match LLVMGetICmpPredicate(compare) {
-        LLVMIntPredicate::LLVMIntEQ => 0,
-        LLVMIntPredicate::LLVMIntNE => 1,
-        _ => return None,
-    };
-    if LLVMGetSuccessor(terminator, leaves_when) != exit {
-        return None;
-    }
+    let compare = exit_test(latch, exit)?;
     let (next, bound) = (LLVMGetOperand(compare, 0), LLVMGetOperand(compare, 1));
     let bound_in_loop = !LLVMIsAInstruction(bound).is_null() && body.contains(&LLVMGetInstructionParent(bound));
     if bound_in_loop || LLVMIsAInstruction(next).is_null() || LLVMGetInstructionOpcode(next) != LLVMOpcode::LLVMAdd {

@@ -8,7 +8,7 @@ use llvm_sys::prelude::*;
 use llvm_sys::{LLVMIntPredicate, LLVMOpcode, LLVMTypeKind};
 
 use super::{blocks, incoming, is_flag_load, poll_of, Affine, Node, Stencil};
-use crate::cfg::{loop_headers, predecessors, successors, users};
+use crate::cfg::{exit_test, loop_headers, predecessors, successors, users};
 
 pub(super) struct Recogniser {
     pub(super) function: LLVMValueRef,
@@ -163,19 +163,7 @@ impl Recogniser {
 
     /// The trip count from the latch's exit test `i + e == bound` (the loop runs `bound - e + 1` times).
     pub(super) unsafe fn trips(&self, exit: LLVMBasicBlockRef) -> Option<(Affine, LLVMValueRef)> {
-        let branch = LLVMGetBasicBlockTerminator(self.header);
-        let compare = LLVMIsAICmpInst(LLVMGetCondition(branch));
-        if compare.is_null() {
-            return None;
-        }
-        let leaves_on = match LLVMGetICmpPredicate(compare) {
-            LLVMIntPredicate::LLVMIntEQ => 0,
-            LLVMIntPredicate::LLVMIntNE => 1,
-            _ => return None,
-        };
-        if LLVMGetSuccessor(branch, leaves_on) != exit {
-            return None;
-        }
+        let compare = exit_test(self.header, exit)?;
         let (a, b) = (LLVMGetOperand(compare, 0), LLVMGetOperand(compare, 1));
         let (e, bound) = match (self.counting(a), self.counting(b)) {
             (Some(e), None) => (e, self.invariant(b)?),
