@@ -120,7 +120,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
                 copy.run_passes(PRE_AD_PIPELINE, &machine, PassTuning::NoLoopTransforms)
             })
         });
-        if request.options.fast_math && request.mode == Mode::Reverse {
+        if request.options.fast_math && request.mode == Mode::REVERSE {
             loop_fission::distribute_vector_maths(&module);
         }
         outline::split_long_blocks(&module);
