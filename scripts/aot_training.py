@@ -17,9 +17,9 @@ from jupyter_client.manager import KernelManager
 EDITS = 2
 
 # No method profiles (JEP 515) in the cache. Measured with ./bench --latency's workload (docs/DERIVATIVES.md): with
-# the profiles of a training of 48 magics, or of 6, HotSpot's C2 compiled twice as many methods (javac's most) in a
-# new kernel's first magics and their CPU time grew by a half instead of shrinking; the classes alone halve the
-# kernel's start and take a third off the first magic's CPU time.
+# the profiles of a training of 48 magics, or of 6, HotSpot's C2 compiled so much more in a new kernel's first magics
+# (C2's CPU 8.0 s against 4.5 s over 25 of them) that their CPU time grew by a half instead of shrinking; the classes
+# alone halve the kernel's start and shorten the first magic.
 JVM_OPTIONS = ["-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTRecordTraining"]
 
 METHODS = {
