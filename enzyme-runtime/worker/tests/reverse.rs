@@ -371,6 +371,7 @@ void lorenz96(int *status, double *u, int n, double *du, int m) {
         let response = worker.differentiate(&bitcode_of(LORENZ96, opt), &fields);
         assert_ok(&response);
         assert_eq!(response.get("symbol"), Some("lorenz96__jenzyme_reverse_x3"));
+        assert_eq!(response.get("width"), Some("3"));
         let library = Library::from_bitcode(response.section("bitcode").unwrap());
         let rows: Rows = unsafe { library.symbol("lorenz96__jenzyme_reverse_x3") };
         for first in (0..n).step_by(3) {
