@@ -268,8 +268,9 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * Batched forward mode when {@code width > 1}: the handle's shadows and tangents are lane tables
-     * ({@link jenzyme.runtime.bind.LaneTable}), one sweep giving {@code width} directional derivatives.
+     * Enzyme's vector mode when {@code width > 1}: the handle's shadows and tangents are lane tables
+     * ({@link jenzyme.runtime.bind.LaneTable}), one sweep giving {@code width} directional derivatives (forward) or
+     * pullbacks of {@code width} cotangents (reverse, without active scalars: {@link CallingConvention#of}).
      */
     public Derivative differentiate(JavaMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options, int width) {

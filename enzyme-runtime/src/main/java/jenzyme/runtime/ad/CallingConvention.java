@@ -180,7 +180,7 @@ public final class CallingConvention {
         return mode;
     }
 
-    /** Lanes per forward sweep: 1, or more in batched forward mode. */
+    /** Lanes per sweep: 1, or more in Enzyme's vector mode (forward tangents, or reverse cotangents). */
     public int width() {
         return wrapper.width();
     }
