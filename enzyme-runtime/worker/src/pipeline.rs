@@ -82,7 +82,11 @@ pub struct Differentiated {
 const PRE_AD_PIPELINE: &str = "default<O2>";
 /// After Enzyme, strict requests run LLVM 19's `default<O3>` without its SLP vectoriser: the file is
 /// `opt -passes='default<O3>' -print-pipeline-passes` with `slp-vectorizer` (and the printer's `BitcodeWriterPass`)
-/// removed; with SLP put back it gives the same module as `default<O3>`. The C API cannot simply switch SLP off:
+/// removed; with SLP put back it gives the same module as `default<O3>`. Also removed, as they change nothing here:
+/// `called-value-propagation`, which only lists the possible callees of indirect calls (`!callees`), and our
+/// modules call by name (it was 2.4M of the 88M instructions of the post-AD pipeline on `./bench --latency`'s RK4
+/// request, callgrind on `opt`; without it the same output byte for byte on the requests of the Java suites), and
+/// the final `verify`, which `differentiate` runs itself. The C API cannot simply switch SLP off:
 /// parsing `default<O3>` turns it back on (see `Module::run_passes`). Measured: on `./bench --latency`'s 30-line RK4
 /// method SLP took 36M of the worker's 218M instructions (callgrind), to pair three stores; `./bench` A/B in one
 /// session (load 6-8): ODE RK4 gradient 76.4/73.6 -> 69.6/69.0 us, LogReg 885 -> 862 us (same ratios to the
