@@ -127,9 +127,40 @@ setup_venv() {
   export PATH="$venv/bin:$PATH" JENZYME_VENV="$venv"
 }
 
+# The kernel JVM's AOT cache (JDK 25, JEP 483: the classes a session loads, loaded and linked ahead of time), trained
+# by scripts/aot_training.py. Its name carries a hash of what it depends on: the classpath's jars as the JVM checks
+# them (path, size, modification time), the JDK, the training and this file (the kernel's JVM options); a cache that
+# no longer matches is not used by the JVM (AOTMode=auto), and the next setup trains a new one.
+aot_cache_file() {
+  local lib="$JENZYME_ROOT/kernel/target" key
+  key=$( { stat -c '%n %s %Y' "$lib/jenzyme-kernel.jar" "$lib"/lib/*.jar; "$JAVA_HOME/bin/java" -version 2>&1
+           cat "$JENZYME_ROOT/scripts/aot_training.py" "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)
+  echo "$lib/aot/jenzyme-kernel-$key.aot"
+}
+
+# The training took 35-40 s on 2 cores busy with other builds (docs/DERIVATIVES.md, "Warm `%autodiff` latency"). A
+# failed training leaves the kernel without a cache, as before there was one, and says so.
+build_aot_cache() {
+  local cache; cache=$(aot_cache_file)
+  [ -f "$cache" ] && return
+  rm -rf "$(dirname "$cache")"; mkdir -p "$(dirname "$cache")"
+  # Trained under a temporary name, so a kernel started meanwhile never sees a half-written cache.
+  if (quietly aot-cache "training the kernel JVM's AOT cache (the classes a session loads)" \
+        "$JENZYME_VENV/bin/python" "$JENZYME_ROOT/scripts/aot_training.py" "$cache.training"); then
+    mv "$cache.training" "$cache"
+    install_kernelspec
+  else
+    say "the kernel starts without an AOT cache (it only makes start-up and the first magics faster)"
+  fi
+}
+
 # The kernelspec goes into the venv (sys.prefix), so the venv's Jupyter finds it and nothing outside changes.
 install_kernelspec() {
-  local dir="$JENZYME_VENV/share/jupyter/kernels/jenzyme" lib="$JENZYME_ROOT/kernel/target"
+  local dir="$JENZYME_VENV/share/jupyter/kernels/jenzyme" lib="$JENZYME_ROOT/kernel/target" aot=()
+  local cache; cache=$(aot_cache_file)
+  # Only the cache trained for these jars; -Xlog:aot*=off: a cache the JVM cannot use (a jar rebuilt since) is
+  # ignored, and its "[error][aot]" lines would only alarm a user reading Jupyter's log.
+  [ -f "$cache" ] && aot=("-XX:AOTCache=$cache" "-Xlog:aot*=off")
   # JVM crash reports (registers, memory maps, environment) go to a directory only the user can read, not 0644
   # into whatever directory the notebook server runs in.
   local crashes="$JENZYME_VENV/var/jenzyme-crashes"
@@ -138,9 +169,9 @@ install_kernelspec() {
   local spark_jar
   spark_jar=$(ls "$JENZYME_ROOT"/spark/target/jenzyme-spark-*.jar 2>/dev/null | grep -v -e sources -e tests | head -1)
   python3 - "$dir/kernel.json" "$JAVA_HOME/bin/java" "$lib/jenzyme-kernel.jar:$lib/lib/*" "$JENZYME_WORKER" "$crashes" \
-    "$spark_jar" "$JENZYME_ROOT/pom.xml" <<'PY'
+    "$spark_jar" "$JENZYME_ROOT/pom.xml" "${aot[@]}" <<'PY'
 import json, re, sys
-path, java, classpath, worker, crashes, spark_jar, pom = sys.argv[1:]
+path, java, classpath, worker, crashes, spark_jar, pom, *aot = sys.argv[1:]
 spark_args = re.search(r"<spark.jvm.args>(.*?)</spark.jvm.args>", open(pom).read()).group(1).split()
 json.dump({
     "argv": [java, "--enable-native-access=ALL-UNNAMED", "-Djava.awt.headless=true",
@@ -149,7 +180,7 @@ json.dump({
              # MiB in 6 min): give the free part back after each concurrent cycle and, when idle, after a periodic GC.
              "-XX:MaxHeapFreeRatio=40", "-XX:MinHeapFreeRatio=15", "-XX:G1PeriodicGCInterval=30000",
              f"-Djenzyme.spark.jar={spark_jar}", *spark_args,
-             f"-XX:ErrorFile={crashes}/hs_err_pid%p.log", f"-XX:ReplayDataFile={crashes}/replay_pid%p.log",
+             f"-XX:ErrorFile={crashes}/hs_err_pid%p.log", f"-XX:ReplayDataFile={crashes}/replay_pid%p.log", *aot,
              "-cp", classpath, "jenzyme.kernel.Launcher", "{connection_file}"],
     "display_name": "Java (JEnzyme)",
     "language": "java",
@@ -166,4 +197,5 @@ setup_all() {
   build_java
   setup_venv
   install_kernelspec
+  build_aot_cache
 }

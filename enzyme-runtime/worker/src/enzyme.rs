@@ -110,7 +110,7 @@ pub fn differentiate(context: LLVMContextRef, function: LLVMValueRef, request: &
         let logic = CreateEnzymeLogic(1);
         let analysis = CreateTypeAnalysis(logic, ptr::null_mut(), ptr::null_mut(), 0);
         let new_function = match request.mode {
-            Mode::Reverse => EnzymeCreatePrimalAndGradient(
+            Mode::Reverse { width } => EnzymeCreatePrimalAndGradient(
                 logic,
                 ptr::null_mut(),
                 ptr::null_mut(),
@@ -124,7 +124,7 @@ pub fn differentiate(context: LLVMContextRef, function: LLVMValueRef, request: &
                 CDerivativeMode_DEM_ReverseModeCombined,
                 request.options.runtime_activity as u8, // runtimeActivity
                 0, // strongZero
-                1, // width
+                width,
                 1, // freeMemory
                 ptr::null_mut(),
                 0, // forceAnonymousTape

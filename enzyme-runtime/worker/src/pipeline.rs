@@ -67,6 +67,9 @@ impl fmt::Display for Failure {
 pub struct Differentiated {
     pub bitcode: Vec<u8>,
     pub layout: Layout,
+    /// The request's lanes, which the layout's tokens do not show (a shadow is `ptr` at every width above 1 and at 1
+    /// for pointers): the client checks it against what it asked for.
+    pub width: u32,
     /// The overwriting wrapper's symbol, when the request asked for one and the module defines it (PROTOCOL.md).
     pub overwrite_symbol: Option<String>,
     /// The overwriting wrapper's parts form, `<symbol>_set_parts`, beside it (PROTOCOL.md).
@@ -122,7 +125,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
                 copy.run_passes(PRE_AD_PIPELINE, &machine, PassTuning::NoLoopTransforms)
             })
         });
-        if request.options.fast_math && request.mode == Mode::Reverse {
+        if request.options.fast_math && request.mode == Mode::REVERSE {
             loop_fission::distribute_vector_maths(&module);
         }
         outline::split_long_blocks(&module);
@@ -183,7 +186,16 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
 
     let bitcode = module.to_bitcode();
     timer.end(Phase::Write);
-    Ok(Differentiated { bitcode, layout, overwrite_symbol, parts_symbol, timings: timer.finish(), ir_before_enzyme, ir_after_enzyme })
+    Ok(Differentiated {
+        bitcode,
+        layout,
+        width: request.mode.width(),
+        overwrite_symbol,
+        parts_symbol,
+        timings: timer.finish(),
+        ir_before_enzyme,
+        ir_after_enzyme,
+    })
 }
 
 fn fail(phase: Phase) -> impl Fn(String) -> Failure {

@@ -94,7 +94,8 @@ pub fn success(result: Differentiated) -> Frame {
         .with("status", "ok")
         .with("symbol", &result.layout.symbol)
         .with("params", result.layout.params_token())
-        .with("slots", result.layout.slots_token());
+        .with("slots", result.layout.slots_token())
+        .with("width", result.width);
     if let Some(symbol) = &result.overwrite_symbol {
         frame = frame.with("overwrite_symbol", symbol);
     }

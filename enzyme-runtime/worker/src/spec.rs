@@ -4,35 +4,40 @@
 
 use std::fmt;
 
-/// Reverse mode returns adjoints; forward mode returns tangents (`width` lanes at once).
+/// Reverse mode returns adjoints; forward mode returns tangents. Both run `width` lanes at once (Enzyme's vector
+/// mode): in reverse mode each lane pulls back its own cotangent through one primal sweep, e.g. `width` rows of a
+/// Jacobian for the price of one forward sweep and one vector reverse sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    Reverse,
+    Reverse { width: u32 },
     Forward { width: u32 },
 }
 
 impl Mode {
+    /// Plain (single-lane) reverse mode, a gradient.
+    pub const REVERSE: Mode = Mode::Reverse { width: 1 };
+
     pub fn parse(token: &str, width: u32) -> Result<Mode, String> {
         match token {
-            "reverse" if width == 1 => Ok(Mode::Reverse),
-            "reverse" => Err(format!("expected width 1 in reverse mode, got {width}")),
-            "forward" if (1..=64).contains(&width) => Ok(Mode::Forward { width }),
-            "forward" => Err(format!("expected a forward width in 1..=64, got {width}")),
+            "reverse" | "forward" if !(1..=64).contains(&width) => {
+                Err(format!("expected a {token} width in 1..=64, got {width}"))
+            }
+            "reverse" => Ok(Mode::Reverse { width }),
+            "forward" => Ok(Mode::Forward { width }),
             other => Err(format!("expected mode 'reverse' or 'forward', got '{other}'")),
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
-            Mode::Reverse => "reverse",
+            Mode::Reverse { .. } => "reverse",
             Mode::Forward { .. } => "forward",
         }
     }
 
     pub fn width(self) -> u32 {
         match self {
-            Mode::Reverse => 1,
-            Mode::Forward { width } => width,
+            Mode::Reverse { width } | Mode::Forward { width } => width,
         }
     }
 }
@@ -258,8 +263,16 @@ impl DiffRequest {
                 check_scratch(i, arg, self.args.get(i + 1))?;
             }
         }
+        if let Mode::Reverse { width: 2.. } = self.mode {
+            // An adjoint returned in a slot, or the seed of an active return, would need one per lane.
+            if self.ret == Activity::Active || self.args.iter().any(|a| a.activity == Activity::Active) {
+                return Err("vector reverse mode (width > 1) takes no active scalars or return: expected dup \
+                            pointers (a cotangent lane per shadow) and const"
+                    .to_string());
+            }
+        }
         match (self.mode, self.ret) {
-            (Mode::Reverse, Activity::Duplicated | Activity::DuplicatedNoNeed) => Err(format!(
+            (Mode::Reverse { .. }, Activity::Duplicated | Activity::DuplicatedNoNeed) => Err(format!(
                 "return activity '{}' is not supported in reverse mode: expected active (a floating return) or const",
                 self.ret.token()
             )),
@@ -294,14 +307,14 @@ fn check_arg(mode: Mode, index: usize, arg: &ArgSpec) -> Result<(), String> {
         (_, _, ArgType::Value(s)) if !s.is_floating() => {
             Some("an integer parameter has no derivative: expected const".to_string())
         }
-        (Mode::Reverse, Activity::Active, ArgType::Value(_)) => None,
-        (Mode::Reverse, Activity::Active, ArgType::PointerTo(_) | ArgType::RowTable(_)) => {
+        (Mode::Reverse { .. }, Activity::Active, ArgType::Value(_)) => None,
+        (Mode::Reverse { .. }, Activity::Active, ArgType::PointerTo(_) | ArgType::RowTable(_)) => {
             Some("a pointer cannot be active: expected dup (its shadow receives the gradient) or const".to_string())
         }
-        (Mode::Reverse, _, ArgType::Value(_)) => {
+        (Mode::Reverse { .. }, _, ArgType::Value(_)) => {
             Some("a floating scalar in reverse mode is active (its adjoint is returned) or const".to_string())
         }
-        (Mode::Reverse, _, ArgType::PointerTo(_) | ArgType::RowTable(_)) => None,
+        (Mode::Reverse { .. }, _, ArgType::PointerTo(_) | ArgType::RowTable(_)) => None,
         (Mode::Forward { .. }, Activity::Active, _) => {
             Some("active is reverse-mode only: in forward mode use dup to pass a tangent".to_string())
         }
@@ -340,7 +353,7 @@ mod tests {
         assert!(ArgSpec::parse("live:double").unwrap_err().contains("'live'"));
         assert!(ArgSpec::parse("double").unwrap_err().contains("<activity>:<type>"));
         assert!(Mode::parse("sideways", 1).unwrap_err().contains("'sideways'"));
-        assert!(Mode::parse("reverse", 2).unwrap_err().contains("width 1"));
+        assert!(Mode::parse("reverse", 65).unwrap_err().contains("reverse width in 1..=64"));
     }
 
     fn request(mode: Mode, args: &str, ret: Activity) -> DiffRequest {
@@ -356,35 +369,46 @@ mod tests {
     #[test]
     fn checks_activities_per_mode() {
         let fwd = Mode::Forward { width: 1 };
-        assert!(request(Mode::Reverse, "const:i32*,active:double,dup:double*,const:i32", Activity::Active)
+        assert!(request(Mode::REVERSE, "const:i32*,active:double,dup:double*,const:i32", Activity::Active)
             .check_activities()
             .is_ok());
         assert!(request(fwd, "dup:double,dup:double*,const:i32", Activity::Duplicated).check_activities().is_ok());
-        let err = request(Mode::Reverse, "active:double*", Activity::Active).check_activities().unwrap_err();
+        let err = request(Mode::REVERSE, "active:double*", Activity::Active).check_activities().unwrap_err();
         assert!(err.contains("argument 0 (active:double*)"), "{err}");
         assert!(request(fwd, "active:double", Activity::Duplicated).check_activities().is_err());
-        assert!(request(Mode::Reverse, "dup:double", Activity::Active).check_activities().is_err());
-        assert!(request(Mode::Reverse, "active:i32", Activity::Const).check_activities().is_err());
+        assert!(request(Mode::REVERSE, "dup:double", Activity::Active).check_activities().is_err());
+        assert!(request(Mode::REVERSE, "active:i32", Activity::Const).check_activities().is_err());
         // a Java boolean (i8) is a constant like an int
-        assert!(request(Mode::Reverse, "const:i8,active:double", Activity::Active).check_activities().is_ok());
-        assert!(request(Mode::Reverse, "active:i8", Activity::Const).check_activities().is_err());
+        assert!(request(Mode::REVERSE, "const:i8,active:double", Activity::Active).check_activities().is_ok());
+        assert!(request(Mode::REVERSE, "active:i8", Activity::Const).check_activities().is_err());
         assert!(request(fwd, "dup:i8", Activity::Duplicated).check_activities().is_err());
-        assert!(request(Mode::Reverse, "active:double", Activity::Duplicated).check_activities().is_err());
+        assert!(request(Mode::REVERSE, "active:double", Activity::Duplicated).check_activities().is_err());
         assert!(request(fwd, "dup:double", Activity::Active).check_activities().is_err());
+    }
+
+    #[test]
+    fn vector_reverse_mode_has_no_active_scalars() {
+        let rows = Mode::Reverse { width: 4 };
+        assert!(request(rows, "const:i32*,dup:double*,const:i32,dup:double*,const:i32", Activity::Const)
+            .check_activities()
+            .is_ok());
+        let active = request(rows, "dup:double*,active:double", Activity::Const).check_activities().unwrap_err();
+        assert!(active.contains("vector reverse mode (width > 1) takes no active scalars"), "{active}");
+        assert!(request(rows, "dup:double*", Activity::Active).check_activities().is_err());
     }
 
     #[test]
     fn a_scratch_array_is_floating_and_followed_by_its_length() {
         let fwd = Mode::Forward { width: 2 };
-        assert!(request(Mode::Reverse, "dup:double*,const:i32,scratch:double*,const:i32", Activity::Active)
+        assert!(request(Mode::REVERSE, "dup:double*,const:i32,scratch:double*,const:i32", Activity::Active)
             .check_activities()
             .is_ok());
         assert!(request(fwd, "scratch:float*,const:i32", Activity::Duplicated).check_activities().is_ok());
-        let no_length = request(Mode::Reverse, "scratch:double*,active:double", Activity::Active).check_activities();
+        let no_length = request(Mode::REVERSE, "scratch:double*,active:double", Activity::Active).check_activities();
         assert!(no_length.unwrap_err().contains("followed by its length (const:i32), got active:double"));
-        assert!(request(Mode::Reverse, "scratch:double*", Activity::Active).check_activities().unwrap_err()
+        assert!(request(Mode::REVERSE, "scratch:double*", Activity::Active).check_activities().unwrap_err()
             .contains("got no further argument"));
-        assert!(request(Mode::Reverse, "scratch:i32*,const:i32", Activity::Active).check_activities().is_err());
-        assert!(request(Mode::Reverse, "scratch:double**,const:i32", Activity::Active).check_activities().is_err());
+        assert!(request(Mode::REVERSE, "scratch:i32*,const:i32", Activity::Active).check_activities().is_err());
+        assert!(request(Mode::REVERSE, "scratch:double**,const:i32", Activity::Active).check_activities().is_err());
     }
 }

@@ -133,7 +133,7 @@ unsafe fn may_be_stencil(function: LLVMValueRef) -> bool {
 fn eligible(request: &DiffRequest) -> Option<usize> {
     // A gradient that is differentiated again (an hvp's, `defer_failure_checks`) stays Enzyme's: its second sweep
     // is only tested over Enzyme's own derivative.
-    if request.mode != Mode::Reverse || request.ret != Activity::Active || !request.options.fast_math
+    if request.mode != Mode::REVERSE || request.ret != Activity::Active || !request.options.fast_math
         || request.options.ad_before_opt || request.options.defer_failure_checks {
         return None;
     }

@@ -24,7 +24,7 @@ pub const SLOT_BYTES: u64 = 8;
 pub enum Param {
     /// The primal value of argument `i`, as the original function takes it.
     Arg(usize),
-    /// The shadow of pointer argument `i` (width > 1 in forward mode: a pointer to `width` shadow pointers).
+    /// The shadow of pointer argument `i` (width > 1: a pointer to `width` shadow pointers, in either mode).
     Shadow(usize),
     /// The tangent of floating scalar argument `i` in forward mode (width > 1: a pointer to `width` values).
     Tangent(usize),
@@ -53,10 +53,11 @@ pub struct Layout {
     pub primal_return: String,
 }
 
-/// `<fn>__jenzyme_reverse`, `<fn>__jenzyme_forward`, or `<fn>__jenzyme_forward_x<width>` for vector forward mode.
+/// `<fn>__jenzyme_reverse`, `<fn>__jenzyme_forward`, or `<fn>__jenzyme_<mode>_x<width>` in vector mode.
 pub fn default_symbol(function: &str, mode: Mode) -> String {
     match mode {
-        Mode::Reverse => format!("{function}__jenzyme_reverse"),
+        Mode::Reverse { width: 1 } => format!("{function}__jenzyme_reverse"),
+        Mode::Reverse { width } => format!("{function}__jenzyme_reverse_x{width}"),
         Mode::Forward { width: 1 } => format!("{function}__jenzyme_forward"),
         Mode::Forward { width } => format!("{function}__jenzyme_forward_x{width}"),
     }
@@ -81,7 +82,7 @@ impl Layout {
             slots.push((Slot::Primal, return_type.to_string()));
         }
         match request.mode {
-            Mode::Reverse => {
+            Mode::Reverse { .. } => {
                 for (i, (arg, ty)) in request.args.iter().zip(param_types).enumerate() {
                     if arg.activity == Activity::Active {
                         slots.push((Slot::Adjoint(i), ty.clone()));
@@ -218,7 +219,7 @@ unsafe fn call_derivative(
             Param::Arg(_) | Param::Shadow(_) | Param::Tangent(_) => args.push(value),
         }
     }
-    if request.mode == Mode::Reverse && request.ret == Activity::Active {
+    if request.mode == Mode::REVERSE && request.ret == Activity::Active {
         // The seed of the return's adjoint: the wrapper computes a gradient, d(return)/d(return) = 1.
         args.push(LLVMConstReal(scalar_type(context, &layout.primal_return), 1.0));
     }
@@ -397,7 +398,7 @@ mod tests {
     #[test]
     fn reverse_layout_of_the_java_calling_convention() {
         let layout = plan(
-            Mode::Reverse,
+            Mode::REVERSE,
             "const:i32*,active:double,dup:double*,const:i32,const:i32",
             Activity::Active,
             &["ptr", "double", "ptr", "i32", "i32"],
@@ -454,7 +455,7 @@ mod tests {
 
     #[test]
     fn void_functions_store_only_adjoints() {
-        let layout = plan(Mode::Reverse, "dup:double*,active:float", Activity::Const, &["ptr", "float"], "void");
+        let layout = plan(Mode::REVERSE, "dup:double*,active:float", Activity::Const, &["ptr", "float"], "void");
         assert_eq!(layout.params_token(), "arg0:ptr,shadow0:ptr,arg1:float,out:ptr");
         assert_eq!(layout.slots_token(), "adjoint1:float");
     }

@@ -63,7 +63,7 @@ pub fn term_functions(module: &Module, stencil: &Stencil, request: &DiffRequest)
     let mut args: Vec<ArgSpec> = (0..stencil.offsets.len())
         .map(|_| ArgSpec { activity: Activity::Active, ty: ArgType::Value(Scalar::Double) }).collect();
     args.extend(params.iter().map(|p| ArgSpec { activity: request.args[*p].activity, ty: ArgType::Value(Scalar::Double) }));
-    let request = DiffRequest { function: format!("{prefix}.term"), mode: Mode::Reverse, args, ret: Activity::Active,
+    let request = DiffRequest { function: format!("{prefix}.term"), mode: Mode::REVERSE, args, ret: Activity::Active,
                                 options: Options { primal_return: false, tape_math: false, ..Options::default() } };
     // SAFETY: the context is the module's; the derivative is renamed while the module is alive.
     unsafe {

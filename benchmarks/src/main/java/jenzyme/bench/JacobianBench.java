@@ -22,7 +22,7 @@ import jenzyme.runtime.lower.ClassBytesSource;
 /**
  * The Jacobian row (issue 13): the 20×20 Jacobian of the Lorenz-96 right-hand side ({@link Lorenz96}) by our
  * {@code %autodiff jacobian} (the default: forward vector mode compressed by the traced sparsity pattern, in sweeps of
- * as many lanes as colours, 4 of the 8 compiled; and forced dense: 8 and 20 lanes, and reverse mode), Hipparchus's {@code Gradient}, central finite differences and
+ * as many lanes as colours, 4 of the 8 compiled; and forced dense: 8 and 20 lanes, and reverse mode, 8 rows a sweep), Hipparchus's {@code Gradient}, central finite differences and
  * JAX {@code jit(jacfwd)} (when {@code --python} is given), each checked against the hand-written Jacobian before
  * timing and timed as a ratio to it (median over rounds of the fastest of 7 batches, each batch about
  * {@code batchSeconds}, after {@value #INTERLEAVED_CALLS} calls of every contender in turn and then

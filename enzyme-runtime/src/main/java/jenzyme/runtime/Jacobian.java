@@ -22,7 +22,8 @@ import jenzyme.runtime.sparse.SparsityPattern;
 
 /**
  * The Jacobian dy/dx of a vector function, compiled (see {@link Pipeline#jacobian}): a forward-mode derivative of
- * {@code width} lanes (one sweep gives {@code width} columns), a reverse-mode one (one sweep gives a row), or both,
+ * {@code width} lanes (one sweep gives {@code width} columns), a reverse-mode one (one sweep gives as many rows as it
+ * has lanes), or both,
  * when {@link #into} picks forward if y has more entries than x and reverse otherwise. Allocation-free after a
  * thread's first call at a given size: seeds, tangents and cotangents live in per-thread scratch. Closing it frees
  * the native code.
@@ -134,6 +135,11 @@ public final class Jacobian implements AutoCloseable {
         return forward == null ? 1 : forward.convention().width();
     }
 
+    /** Rows of one reverse sweep (1 when only forward mode was compiled). */
+    public int reverseWidth() {
+        return reverse == null ? 1 : reverse.convention().width();
+    }
+
     /** The sparsity pattern the latest call was compressed by; empty when it was not (dense, or not traceable). */
     public java.util.Optional<SparsityPattern> compressedPattern() {
         Compressed known = compressed;
@@ -176,7 +182,8 @@ public final class Jacobian implements AutoCloseable {
             Compressed compressed = compression(arguments, m, n);
             ForwardSweep lanes = compressed.sweep() != null ? compressed.sweep()
                     : modeFor(m, n) == Mode.FORWARD ? wide : null;
-            Object[] rest = s.arguments.begin(arguments, lanes == null ? 1 : lanes.width());
+            Object[] rest = s.arguments.begin(arguments, lanes != null ? lanes.width()
+                    : reverseWidth());
             if (compressed.sweep() != null) {
                 compressedColumns(jacobian, x, y, rest, s, compressed.compression(), compressed.sweep());
             } else if (modeFor(m, n) == Mode.FORWARD) {
@@ -215,25 +222,9 @@ public final class Jacobian implements AutoCloseable {
             }
             return;
         }
-        LaneTable xLanes = s.xLanes(width);
-        LaneTable yLanes = s.yLanes(width);
-        MemorySegment seeds = xLanes.ensure(n);
-        MemorySegment tangents = yLanes.ensure(m);
-        double[] lanesOut = s.lanes(width * m);
         for (int first = 0; first < n; first += width) {
-            // Both tables zeroed before each sweep: f may write x (its lanes then hold tangents) or leave some y
-            // entries unwritten (their lanes would keep the last sweep's tangents).
-            xLanes.clear();
-            yLanes.clear();
             int lanes = Math.min(width, n - first);
-            for (int lane = 0; lane < lanes; lane++) {
-                xLanes.set(lane, first + lane, 1);
-            }
-            s.arguments.beforeSweep();
-            forwardSweep.invokeExact((Object) x, (Object) seeds, (Object) y, (Object) tangents, out, rest);
-            // One bulk copy out of native memory, then row by row: 400 single reads of the native lanes cost about
-            // 2.5x this (measured on the 20x20 bench row, load 14: 780 ns of 5.1 us).
-            yLanes.copyAllOut(lanesOut);
+            double[] lanesOut = UnitLaneSweep.run(forwardSweep, Mode.FORWARD, width, first, lanes, x, y, out, rest, s);
             for (int i = 0; i < m; i++) {
                 double[] row = jacobian[i];
                 for (int lane = 0; lane < lanes; lane++) {
@@ -327,11 +318,29 @@ public final class Jacobian implements AutoCloseable {
         return lanes;
     }
 
+    /**
+     * Rows by reverse sweeps: {@code width} rows a sweep in Enzyme's vector mode (lane l of y's cotangents seeds row
+     * {@code first + l}, lane l of x's adjoints is that row), else one. A sweep runs the method forward once and then
+     * backward in every lane: on the 20x20 Lorenz-96 row single-lane sweeps cost 700 ns each, most of it the primal's
+     * 60 integer remainders, recomputed in the backward sweep, and the tape's ten reallocations, the same for one
+     * lane as for eight.
+     */
     private void reverseRows(double[][] jacobian, double[] x, double[] y, Object[] rest, JacobianScratch s)
             throws Throwable {
         int n = x.length;
         int m = y.length;
         double[] out = s.out(reverse.convention().slots().size());
+        int width = reverseWidth();
+        if (width > 1) {
+            for (int first = 0; first < m; first += width) {
+                int lanes = Math.min(width, m - first);
+                double[] rows = UnitLaneSweep.run(reverseSweep, Mode.REVERSE, width, first, lanes, x, y, out, rest, s);
+                for (int lane = 0; lane < lanes; lane++) {
+                    System.arraycopy(rows, lane * n, jacobian[first + lane], 0, n);
+                }
+            }
+            return;
+        }
         double[] dx = s.dx(n);
         double[] dy = s.dy(m);
         for (int i = 0; i < m; i++) {

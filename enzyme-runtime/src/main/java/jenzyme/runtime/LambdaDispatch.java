@@ -291,7 +291,7 @@ final class LambdaDispatch {
             }
             if (options.mode().orElse(Mode.REVERSE) == Mode.REVERSE) {
                 reverse = derivative(pipeline, pipeline.lambdaHub(unspecialised), method, unspecialised, Mode.REVERSE,
-                        shape.activities(), how, 1, shape::refuseUnrestored);
+                        shape.activities(), how, options.width(), shape::refuseUnrestored);
             }
             // Compressed like any Jacobian: the tracer follows the lambdas' calls (their specialisations use no rules).
             return new Jacobian(shape, forward, reverse, options.dense() ? null : method.classes(), method.classes(),

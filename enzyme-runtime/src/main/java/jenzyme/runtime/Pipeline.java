@@ -268,8 +268,9 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * Batched forward mode when {@code width > 1}: the handle's shadows and tangents are lane tables
-     * ({@link jenzyme.runtime.bind.LaneTable}), one sweep giving {@code width} directional derivatives.
+     * Enzyme's vector mode when {@code width > 1}: the handle's shadows and tangents are lane tables
+     * ({@link jenzyme.runtime.bind.LaneTable}), one sweep giving {@code width} directional derivatives (forward) or
+     * pullbacks of {@code width} cotangents (reverse, without active scalars: {@link CallingConvention#of}).
      */
     public Derivative differentiate(JavaMethod method, Mode mode, Map<String, Activity> overrides,
                                     DifferentiationOptions options, int width) {
@@ -338,8 +339,11 @@ public final class Pipeline implements AutoCloseable {
                 // reverse derivative needs its own lowering then.
                 LoweredModule forReverse = rules.isEmpty() && !lowered.forwardOnly() ? lowered
                         : lower(method, how, Sweep.REVERSE, 1);
+                // Rows per sweep, as forward sweeps give columns (Enzyme's vector reverse mode); a rule's reverse
+                // glue has one lane.
+                int rows = rules.isEmpty() ? options.width() : 1;
                 reverse = differentiate(method, forReverse, Relowering.NONE, CallingConvention.of(forReverse.entry(),
-                        Mode.REVERSE, shape.activities(), true), how, new Timings(), "reverse ");
+                        Mode.REVERSE, shape.activities(), true, rows), how, new Timings(), "reverse ");
             }
             // A compressed Jacobian whose colours are fewer than the lanes compiles a narrower forward derivative.
             IntFunction<Derivative> forwardOfWidth = width -> {
@@ -508,10 +512,8 @@ public final class Pipeline implements AutoCloseable {
 
     /** The worker request whose answer is {@code layout}. */
     private static DifferentiationRequest request(byte[] bitcode, String function, WrapperLayout layout) {
-        return layout.mode() == Mode.REVERSE
-                ? DifferentiationRequest.reverse(bitcode, function, layout.arguments(), layout.returnActivity())
-                : DifferentiationRequest.forward(bitcode, function, layout.width(), layout.arguments(),
-                        layout.returnActivity());
+        return new DifferentiationRequest(bitcode, function, layout.mode(), layout.width(), layout.arguments(),
+                layout.returnActivity(), DifferentiationOptions.DEFAULT);
     }
 
     /**

@@ -22,10 +22,10 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code f_jac_into} allocates nothing once the JIT has compiled it, for every Jacobian in a JVM, not only the first:
  * two forward Jacobians, then a third (compressed in 4 lanes, a returned array in sweeps of 4, dense in 8) and a
- * reverse one, then a forward and a reverse one of a method writing the fields of an object from the JVM (its state
- * saved at entry and restored before every sweep, its double[] fields' zeroed shadows), then a forward one of a
- * method writing an array parameter (restored likewise), then a reverse one of a method writing an int[] parameter
- * and a static array (restored likewise), each called alone and then in turn. Arrays of 20
+ * single-lane reverse one, then a forward and a reverse one (8 rows a sweep, as the two below) of a method writing the
+ * fields of an object from the JVM (its state saved at entry and restored before every sweep, its double[] fields'
+ * zeroed shadows), then a forward one of a method writing an array parameter (restored likewise), then a reverse one
+ * of a method writing an int[] parameter and a static array (restored likewise), each called alone and then in turn. Arrays of 20
  * doubles: calls with less than 256 bytes of arrays always take CallRoute's copying route, which allocates. The JIT
  * needs time to compile, so each is called in batches until one batch allocates nothing ({@link SettledAllocation}).
  *
@@ -109,8 +109,9 @@ class JacobianAllocationTest {
                      JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(4));
              Jacobian chain = pipeline.jacobian(new JavaMethod(classes, "al/Al", "chain", "([D[D)V"),
                      JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withDense(true));
+             // one lane: exerciseTheSignatureNatively passes plain shadows, not lane tables
              Jacobian reverse = pipeline.jacobian(new JavaMethod(classes, "al/Al", "lorenz96", "([D[D)V"),
-                     JacobianOptions.DEFAULT.withMode(Mode.REVERSE));
+                     JacobianOptions.DEFAULT.withMode(Mode.REVERSE).withWidth(1));
              Jacobian driftForward = pipeline.jacobian(new JavaMethod(classes, "al/Al", "drift",
                      "(Lal/Al$Swarm;[D)[D"), JacobianOptions.DEFAULT.withMode(Mode.FORWARD));
              Jacobian driftReverse = pipeline.jacobian(new JavaMethod(classes, "al/Al", "drift",
@@ -135,7 +136,7 @@ class JacobianAllocationTest {
                     // a written array parameter, acc restored before each of the 3 dense sweeps
                     new Call(leaky, new double[20][20], new Object[] {random.doubles(20, -1, 1).toArray(),
                             random.doubles(20, -1, 1).toArray(), new double[20]}),
-                    // a written int[] parameter and a written static array, both restored before each of 20 sweeps
+                    // a written int[] parameter and a written static array, both restored before each of 3 sweeps
                     new Call(tally, new double[20][20], new Object[] {random.doubles(20, -1, 1).toArray(),
                             new int[1], new double[20]}));
             // Each Jacobian's first call comes after the JIT has compiled the ones before: as in a notebook, where

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Jacobians of vector functions (both forms: a returned {@code double[]} and a filled out-parameter) through the
- * whole pipeline: every function in forward (batched and single-lane) and reverse mode against central finite
- * differences of the JVM's own method, five of them against analytic Jacobians, and the modes against each other.
+ * whole pipeline: every function in forward and reverse mode (each batched, in 8 and 3 lanes, and single-lane; square,
+ * tall and wide, some with Const arguments) against central finite differences of the JVM's own method, five of them
+ * against analytic Jacobians, and the modes against each other.
  */
 class JacobianTest {
 
@@ -144,9 +145,13 @@ class JacobianTest {
             for (JacobianOptions options : List.of(JacobianOptions.DEFAULT.withMode(Mode.FORWARD),
                     JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(1),
                     JacobianOptions.DEFAULT.withMode(Mode.FORWARD).withWidth(3),
-                    JacobianOptions.DEFAULT.withMode(Mode.REVERSE))) {
+                    JacobianOptions.DEFAULT.withMode(Mode.REVERSE),
+                    JacobianOptions.DEFAULT.withMode(Mode.REVERSE).withWidth(1),
+                    JacobianOptions.DEFAULT.withMode(Mode.REVERSE).withWidth(3))) {
                 try (Jacobian jacobian = jacobian(c.name(), c.descriptor(),
                         c.name().equals("matvec") ? options.withWrt("x") : options)) {
+                    assertEquals(options.mode().orElseThrow() == Mode.REVERSE ? options.width() : 1,
+                            jacobian.reverseWidth(), "rows a reverse sweep");
                     double[][] j = new double[c.m()][x.length];
                     jacobian.into(j, c.arguments());
                     String what = c.name() + " " + options.mode().orElseThrow() + " x" + options.width();
@@ -187,7 +192,7 @@ class JacobianTest {
     /**
      * One Jacobian called from four threads at once, each passing its own arrays in turn (bind.ArraySegments keeps
      * the heap segment of each thread's latest array per parameter): every matrix is the analytic one at its own
-     * point, in compressed forward mode (4 lanes) and in reverse mode.
+     * point, in compressed forward mode (4 lanes) and in reverse mode (8 rows a sweep, in lane tables per thread).
      */
     @Test
     void threadsPassingArraysInTurnEachGetTheJacobianAtTheirOwnPoint() throws Exception {

@@ -16,6 +16,7 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
+import jenzyme.runtime.testing.RosenbrockFixture;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -59,15 +60,7 @@ class LoopChunkingTest {
                     }
                     return total;
                 }
-                public static double rosen(double[] x) {
-                    double s = 0;
-                    for (int i = 0; i + 1 < x.length; i++) {
-                        double u = x[i + 1] - x[i] * x[i];
-                        double v = 1 - x[i];
-                        s += 100 * u * u + v * v;
-                    }
-                    return s;
-                }
+                %s
                 public static int nearMax(int[] a, int from) {
                     int s = 0;
                     for (int i = from; i + 2 < Integer.MAX_VALUE; i++) {
@@ -76,7 +69,7 @@ class LoopChunkingTest {
                     return s;
                 }
             }
-            """;
+            """.formatted(RosenbrockFixture.METHOD);
 
     @AutoClose
     private static final Pipeline pipeline = Pipeline.create();

@@ -54,7 +54,8 @@ public final class HipparchusBridge {
 
     /**
      * f(x) and its gradient in one call, written into {@code gradient} ({@code f_grad_set}), or added to it
-     * ({@code f_grad_into}: it arrives zeroed, a fresh array per sweep, which the optimiser may keep).
+     * ({@code f_grad_into}: it arrives zeroed). Both arrays are the bridge's own, reused from sweep to sweep; the
+     * optimiser gets a copy of the gradient.
      */
     @FunctionalInterface
     public interface ValueAndGradient {

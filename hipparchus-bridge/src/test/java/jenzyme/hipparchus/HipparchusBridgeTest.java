@@ -35,10 +35,34 @@ class HipparchusBridgeTest {
         x[0] = 4; // the same array, new contents: a new point
         assertArrayEquals(new double[] {8}, objective.gradient().getObjectiveFunctionGradient().value(x));
         assertEquals(2, sweeps.get());
+        double[] handedOut = objective.gradient().getObjectiveFunctionGradient().value(x);
+        handedOut[0] = -handedOut[0]; // Hipparchus owns it: its conjugate gradient negates it in place
+        assertArrayEquals(new double[] {8}, objective.gradient().getObjectiveFunctionGradient().value(x));
+        assertEquals(2, sweeps.get());
         var data = objective.with(GoalType.MINIMIZE, new InitialGuess(x));
         assertEquals(4, data.length);
         assertEquals(objective.function(), data[0]);
         assertEquals(GoalType.MINIMIZE, data[2]);
+    }
+
+    /** A sweep that throws leaves no point known: the next call at that point sweeps again, into zeroed buffers. */
+    @Test
+    void aFailedSweepIsNotRemembered() {
+        AtomicInteger sweeps = new AtomicInteger();
+        var objective = HipparchusBridge.objective((x, g) -> {
+            g[0] += 3 * x[0] * x[0];
+            if (sweeps.incrementAndGet() == 2) {
+                throw new ArithmeticException("second sweep");
+            }
+            return x[0] * x[0] * x[0];
+        });
+        var gradient = objective.gradient().getObjectiveFunctionGradient();
+        assertArrayEquals(new double[] {3}, gradient.value(new double[] {1}));
+        assertThrows(ArithmeticException.class, () -> gradient.value(new double[] {2}));
+        assertArrayEquals(new double[] {12}, gradient.value(new double[] {2}));
+        assertArrayEquals(new double[] {3}, gradient.value(new double[] {1}));
+        assertEquals(8, objective.function().getObjectiveFunction().value(new double[] {2}));
+        assertEquals(5, sweeps.get());
     }
 
     /** y′ = −a y + b: ∂f/∂(a, b) = (−y, 1), asked column by column, computed once per evaluation. */

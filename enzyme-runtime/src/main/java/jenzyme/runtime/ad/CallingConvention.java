@@ -105,16 +105,18 @@ public final class CallingConvention {
     }
 
     /**
-     * Batched forward mode when {@code width > 1} (Enzyme's vector mode): each shadow or tangent of the handle is a
-     * native lane table ({@link java.lang.foreign.MemorySegment}) of {@code width} shadow pointers (arrays) or
-     * {@code width} values (scalars), fed to the wrapper as it is, and the return's tangent takes one slot per lane.
+     * Enzyme's vector mode when {@code width > 1}: each shadow or tangent of the handle is a native lane table
+     * ({@link java.lang.foreign.MemorySegment}) of {@code width} shadow pointers (arrays) or {@code width} values
+     * (scalars), fed to the wrapper as it is. In forward mode the return's tangent takes one slot per lane; in
+     * reverse mode each lane of the shadows carries its own cotangent (a Jacobian's rows, {@link
+     * jenzyme.runtime.Jacobian}), which leaves no slot for the adjoint of an active scalar or return.
      *
      * @throws DifferentiationException naming the parameter when an override does not fit, or the width when it is
-     *                                  outside 1..64 or above 1 in reverse mode
+     *                                  outside 1..64, or above 1 in reverse mode with an active scalar or return
      */
     public static CallingConvention of(EntryPoint entry, Mode mode, Map<String, Activity> overrides,
                                        boolean primalReturn, int width) {
-        if (width < 1 || width > MAX_WIDTH || width > 1 && mode != Mode.FORWARD) {
+        if (width < 1 || width > MAX_WIDTH) {
             throw DifferentiationException.refused(entry.methodAsWritten(), Messages.WIDTH.format(width, MAX_WIDTH));
         }
         if (width > 1) {
@@ -123,8 +125,13 @@ public final class CallingConvention {
                         Messages.MATRIX_LANES.format(p.name(), p.type().javaName()));
             });
         }
-        return new CallingConvention(entry, mode, ActivityRules.activities(entry, mode, overrides), primalReturn,
-                width);
+        CallingConvention convention = new CallingConvention(entry, mode, ActivityRules.activities(entry, mode,
+                overrides), primalReturn, width);
+        if (width > 1 && mode == Mode.REVERSE && (convention.returnActivity() == Activity.ACTIVE
+                || convention.workerArguments().stream().anyMatch(a -> a.activity() == Activity.ACTIVE))) {
+            throw DifferentiationException.refused(entry.methodAsWritten(), Messages.WIDTH.format(width, MAX_WIDTH));
+        }
+        return convention;
     }
 
     /** The widest batch the worker accepts (its {@code spec::Mode::parse}). */
@@ -173,7 +180,7 @@ public final class CallingConvention {
         return mode;
     }
 
-    /** Lanes per forward sweep: 1, or more in batched forward mode. */
+    /** Lanes per sweep: 1, or more in Enzyme's vector mode (forward tangents, or reverse cotangents). */
     public int width() {
         return wrapper.width();
     }

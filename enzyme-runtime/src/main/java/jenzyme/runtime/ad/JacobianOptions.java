@@ -8,7 +8,8 @@ import java.util.Optional;
  * @param wrt      the input array x (default: the first {@code double[]} parameter that is not the output)
  * @param out      the output array y of a void method (default: its last {@code double[]} parameter)
  * @param mode     forward or reverse only; empty compiles both and picks forward when y is longer than x
- * @param width    lanes per forward sweep (Enzyme's vector mode), 1..{@link CallingConvention#MAX_WIDTH}
+ * @param width    lanes per sweep (Enzyme's vector mode): columns per forward sweep, rows per reverse sweep (one
+ *                 lane when a derivative rule is registered), 1..{@link CallingConvention#MAX_WIDTH}
  * @param fastMath as {@link DifferentiationOptions#fastMath()}
  * @param dense    never compress: every forward sweep seeds {@code width} unit columns, even when the traced sparsity
  *                 pattern ({@code jenzyme.runtime.sparse.DependencyTracer}) would need fewer sweeps

@@ -11,8 +11,9 @@ import jenzyme.runtime.error.Messages;
  * arguments: each parameter's primal, immediately followed by its shadow (pointers) or tangent (scalars) when it
  * has one, then {@code ptr out}; output slots primal, then adjoints (reverse) or the return's tangent (forward).
  * The Java twin of the worker's {@code wrapper::Layout::plan}; {@link #check} holds the two in step at every call.
- * In batched forward mode ({@code width > 1}) every shadow and tangent parameter is a pointer to {@code width}
- * lanes (shadow pointers, or tangent values) and the return's tangent takes one {@code dreturn} slot per lane.
+ * In vector mode ({@code width > 1}) every shadow and tangent parameter is a pointer to {@code width} lanes (shadow
+ * pointers, or tangent values) and in forward mode the return's tangent takes one {@code dreturn} slot per lane
+ * (vector reverse mode has no active scalars, so no adjoint slots).
  *
  * @param arguments      the worker request's {@code args} this wrapper answers
  * @param returnActivity the worker request's {@code return}
@@ -21,7 +22,7 @@ public record WrapperLayout(Mode mode, int width, List<Argument> arguments, Acti
                             List<WrapperParameter> parameters, List<OutputSlot> slots) {
 
     public WrapperLayout {
-        if (width < 1 || width > 1 && mode != Mode.FORWARD) {
+        if (width < 1) {
             throw new IllegalArgumentException(Messages.LAYOUT_WIDTH.format(width, mode.token()));
         }
         arguments = List.copyOf(arguments);

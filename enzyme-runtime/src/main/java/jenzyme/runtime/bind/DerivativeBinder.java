@@ -213,7 +213,7 @@ public final class DerivativeBinder {
         List<HandleParameter> parameters = convention.handleParameters();
         List<Integer> shadows = new ArrayList<>();
         for (int i = 0; i < parameters.size(); i++) {
-            // Batched forward mode: a shadow is a lane table the runtime sized to its primal (bind.LaneTable).
+            // Vector mode: a shadow is a lane table the runtime sized to its primal (bind.LaneTable).
             if (parameters.get(i).role() == HandleParameter.Role.SHADOW && parameters.get(i).type().isArray()) {
                 MethodHandle check = MethodHandles.insertArguments(CHECK_SHADOW, 3,
                         nameOf(convention, parameters.get(i)));

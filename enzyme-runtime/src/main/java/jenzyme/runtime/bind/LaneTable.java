@@ -5,8 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The shadow of one array parameter in batched forward mode (Enzyme's vector mode): {@code width} lanes of
- * {@code length} doubles in native memory, and the table of their addresses that the derivative's wrapper reads
+ * The shadow of one array parameter in Enzyme's vector mode (forward tangents, reverse cotangents): {@code width}
+ * lanes of {@code length} doubles in native memory, and the table of their addresses that the derivative's wrapper reads
  * ({@link #table()}). Java heap arrays cannot be lanes (their addresses move), hence native memory, owned by one
  * thread (callers keep one per thread) and freed by the GC with this object.
  *

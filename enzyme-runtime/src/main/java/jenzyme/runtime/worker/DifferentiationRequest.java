@@ -15,7 +15,8 @@ import jenzyme.runtime.error.Messages;
  * admits is checked by the worker, which answers with a {@link jenzyme.runtime.error.DifferentiationException} naming
  * the offending parameter.
  *
- * @param width lanes of vector forward mode; 1 in reverse mode
+ * @param width lanes of vector mode: tangents per forward sweep, or cotangents per reverse sweep (no active scalar or
+ *              return then: an adjoint per lane has no slot)
  */
 public record DifferentiationRequest(
         byte[] bitcode,
@@ -34,11 +35,12 @@ public record DifferentiationRequest(
         if (function == null || function.isEmpty() || function.contains("\n")) {
             throw new IllegalArgumentException(Messages.NOT_A_FUNCTION_NAME.format(function));
         }
-        if (mode == Mode.REVERSE && width != 1) {
-            throw new IllegalArgumentException(Messages.REVERSE_WIDTH.format(width));
-        }
         if (width < 1 || width > 64) {
-            throw new IllegalArgumentException(Messages.FORWARD_WIDTH.format(width));
+            throw new IllegalArgumentException(Messages.FORWARD_WIDTH.format(width, mode.token()));
+        }
+        if (mode == Mode.REVERSE && width != 1 && (returnActivity == Activity.ACTIVE
+                || arguments.stream().anyMatch(a -> a.activity() == Activity.ACTIVE))) {
+            throw new IllegalArgumentException(Messages.REVERSE_WIDTH.format(width));
         }
         bitcode = bitcode.clone();
         arguments = List.copyOf(arguments);

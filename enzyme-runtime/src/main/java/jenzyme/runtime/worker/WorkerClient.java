@@ -102,7 +102,7 @@ public final class WorkerClient implements AutoCloseable {
             if (!WorkerProtocol.succeeded(response)) {
                 throw WorkerProtocol.refusal(response, request.function());
             }
-            return WorkerProtocol.module(response);
+            return WorkerProtocol.module(response, request.width());
         } catch (WorkerProtocol.MalformedResponse e) {
             throw discard(Reason.PROTOCOL, "the worker's response to " + request.function() + " is malformed: "
                     + e.getMessage(), 0, e);

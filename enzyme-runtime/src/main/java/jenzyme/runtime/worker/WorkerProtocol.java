@@ -74,7 +74,12 @@ final class WorkerProtocol {
         return new DifferentiationException(function, response.field("phase").orElse("unknown"), message);
     }
 
-    static DifferentiatedModule module(Frame response) throws MalformedResponse {
+    /**
+     * The module of a successful response to a request of {@code width} lanes. The width is checked apart: a wrapper's
+     * parameter and slot tokens read the same for a vector-mode pointer shadow (a table of lane pointers) and for a
+     * plain one, and a single-lane reverse wrapper bound as a vector one wrote its gradient over the lane table.
+     */
+    static DifferentiatedModule module(Frame response, int width) throws MalformedResponse {
         try {
             var wrapper = WrapperTokens.signature(
                     required(response, "symbol"), required(response, "params"), required(response, "slots"));
@@ -89,6 +94,10 @@ final class WorkerProtocol {
             }
             byte[] bitcode = response.section("bitcode")
                     .orElseThrow(() -> new MalformedResponse("expected a bitcode section in a successful response"));
+            String lanes = required(response, "width");
+            if (!lanes.equals(Integer.toString(width))) {
+                throw new MalformedResponse("expected a wrapper of width " + width + ", got width " + lanes);
+            }
             // the overwriting wrapper has the accumulating one's parameters and slots (PROTOCOL.md)
             Optional<WrapperSignature> overwriting = response.field("overwrite_symbol")
                     .map(symbol -> new WrapperSignature(symbol, wrapper.parameters(), wrapper.slots()));

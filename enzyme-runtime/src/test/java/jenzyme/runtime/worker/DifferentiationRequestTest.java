@@ -35,7 +35,8 @@ class DifferentiationRequestTest {
     void namesWhatIsWrong() {
         var width = assertThrows(IllegalArgumentException.class, () -> new DifferentiationRequest(
                 new byte[1], "f", Mode.REVERSE, 2, ONE_ACTIVE, Activity.ACTIVE, DifferentiationOptions.DEFAULT));
-        assertEquals("expected width 1 in reverse mode, got 2", width.getMessage());
+        assertEquals("expected width 1 in reverse mode with an active scalar or return (an adjoint per lane has no slot), got 2",
+                width.getMessage());
         var lanes = assertThrows(IllegalArgumentException.class,
                 () -> DifferentiationRequest.forward(new byte[1], "f", 0, ONE_ACTIVE, Activity.DUPLICATED));
         assertEquals("expected a forward width in 1..64, got 0", lanes.getMessage());

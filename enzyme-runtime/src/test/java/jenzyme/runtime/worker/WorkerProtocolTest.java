@@ -76,11 +76,11 @@ class WorkerProtocolTest {
     void decodesASuccessIntoTheModuleItsWrapperAndTimings() throws Exception {
         Frame response = Frame.empty().with("status", "ok").with("symbol", "f__jenzyme_reverse")
                 .with("params", "arg0:ptr,arg1:double,arg2:ptr,shadow2:ptr,arg3:i32,out:ptr")
-                .with("slots", "primal:double,adjoint1:double")
+                .with("slots", "primal:double,adjoint1:double").with("width", "1")
                 .with("time_us.parse", "1500").with("time_us.enzyme", "20")
                 .withSection("bitcode", BITCODE).withSection("ir_before_enzyme", "define".getBytes());
         assertTrue(WorkerProtocol.succeeded(response));
-        DifferentiatedModule module = WorkerProtocol.module(response);
+        DifferentiatedModule module = WorkerProtocol.module(response, 1);
         assertArrayEquals(BITCODE, module.bitcode());
         assertEquals(new WrapperParameter(WrapperParameter.Role.SHADOW, 2, NativeType.PTR), module.wrapper().parameters().get(3));
         assertEquals(new WrapperParameter(WrapperParameter.Role.OUT, -1, NativeType.PTR), module.wrapper().parameters().getLast());
@@ -110,11 +110,11 @@ class WorkerProtocolTest {
     void readsTheOverwritingWrapperWithTheAccumulatingOnesSignature() throws Exception {
         Frame plain = Frame.empty().with("status", "ok").with("symbol", "f__jenzyme_reverse")
                 .with("params", "arg0:ptr,shadow0:ptr,arg1:i32,out:ptr").with("slots", "primal:double")
-                .withSection("bitcode", BITCODE);
-        assertTrue(WorkerProtocol.module(plain).overwriting().isEmpty());
-        var written = WorkerProtocol.module(plain.with("overwrite_symbol", "f__jenzyme_reverse_set")).overwriting()
+                .with("width", "1").withSection("bitcode", BITCODE);
+        assertTrue(WorkerProtocol.module(plain, 1).overwriting().isEmpty());
+        var written = WorkerProtocol.module(plain.with("overwrite_symbol", "f__jenzyme_reverse_set"), 1).overwriting()
                 .orElseThrow();
-        var accumulating = WorkerProtocol.module(plain).wrapper();
+        var accumulating = WorkerProtocol.module(plain, 1).wrapper();
         assertEquals("f__jenzyme_reverse_set", written.symbol());
         assertEquals(accumulating.parameters(), written.parameters());
         assertEquals(accumulating.slots(), written.slots());
@@ -137,9 +137,26 @@ class WorkerProtocolTest {
                 () -> WorkerProtocol.succeeded(Frame.empty().with("status", "maybe")));
         Frame badSlot = Frame.empty().with("status", "ok").with("symbol", "s").with("params", "out:ptr")
                 .with("slots", "sideways:double").withSection("bitcode", BITCODE);
-        var malformed = assertThrows(WorkerProtocol.MalformedResponse.class, () -> WorkerProtocol.module(badSlot));
+        var malformed = assertThrows(WorkerProtocol.MalformedResponse.class, () -> WorkerProtocol.module(badSlot, 1));
         assertTrue(malformed.getMessage().contains("'sideways:double'"), malformed::getMessage);
         Frame noBitcode = Frame.empty().with("status", "ok").with("symbol", "s").with("params", "out:ptr").with("slots", "");
-        assertThrows(WorkerProtocol.MalformedResponse.class, () -> WorkerProtocol.module(noBitcode));
+        assertThrows(WorkerProtocol.MalformedResponse.class, () -> WorkerProtocol.module(noBitcode, 1));
+    }
+
+    /**
+     * A vector-mode wrapper's tokens read as a plain one's ({@code shadow1:ptr} either way), so the width is checked
+     * apart: a reverse request of 8 lanes answered with a single-lane wrapper once wrote gradients over the lane table.
+     */
+    @Test
+    void aWrapperOfAnotherWidthIsMalformed() throws Exception {
+        Frame rows = Frame.empty().with("status", "ok").with("symbol", "f__jenzyme_reverse")
+                .with("params", "arg0:ptr,arg1:ptr,shadow1:ptr,arg2:i32,out:ptr").with("slots", "")
+                .withSection("bitcode", BITCODE);
+        assertEquals(new WrapperParameter(WrapperParameter.Role.SHADOW, 1, NativeType.PTR),
+                WorkerProtocol.module(rows.with("width", "8"), 8).wrapper().parameters().get(2));
+        var other = assertThrows(WorkerProtocol.MalformedResponse.class,
+                () -> WorkerProtocol.module(rows.with("width", "1"), 8));
+        assertEquals("expected a wrapper of width 8, got width 1", other.getMessage());
+        assertThrows(WorkerProtocol.MalformedResponse.class, () -> WorkerProtocol.module(rows, 1));
     }
 }

@@ -61,9 +61,10 @@ public final class AutodiffMagic extends SyntaxMagic {
             (`double[][]` of N arrays, or `double[]` of N values) and returning the value and N directional
             derivatives (`dvalue()`, a `double[]`) from one sweep of Enzyme's vector mode.
 
-            `jacobian` compiles forward mode in sweeps of --width lanes (default 8) and reverse mode, and picks
-            forward when y has more entries than x (`--mode forward|reverse` compiles only one); `--wrt x` names the
-            input (default: the first double[] parameter), `--out y` the output of a void method (default: the last).
+            `jacobian` compiles forward and reverse mode in sweeps of --width lanes (default 8: columns a forward
+            sweep, rows a reverse one), and picks forward when y has more entries than x (`--mode forward|reverse`
+            compiles only one); `--wrt x` names the input (default: the first double[] parameter), `--out y` the
+            output of a void method (default: the last).
             Sparse Jacobians are compressed: at the first call the pattern of non-zeros is traced from the bytecode
             (every branch counted, whatever x is) and columns that share no row share a forward lane; `--dense` turns
             that off.
