@@ -20,7 +20,7 @@ import java.util.concurrent.ForkJoinWorkerThread;
  *     critical calls: the parts are critical downcalls (zero-copy: two threads copying the whole shadow back would
  *     overwrite each other's elements), which hold off safepoints while they run;</li>
  * <li>the machine has two processors or more, the caller is no fork-join worker (parallel streams, the
- *     {@code parallel} helper, {@link jenzyme.runtime.api.Gradient#valuesAndGradients}: the cores are taken), and
+ *     {@code parallel} helper, {@code Gradient.valuesAndGradients}: the cores are taken), and
  *     no other call holds the helper;</li>
  * <li>the system property {@value #PROPERTY} is not {@code false}.</li>
  * </ul>
