@@ -104,6 +104,15 @@ impl<'ctx> Module<'ctx> {
             if llvm_sys::ir_reader::LLVMParseIRInContext(context, buffer, &mut parsed, &mut message) != 0 {
                 return Err(format!("generated IR does not parse: {}\n{text}", take_message(message)));
             }
+            // Verified on its own before it joins the module: a generated function that is not valid IR is then
+            // refused with the module untouched (the stencil pass falls back to Enzyme's derivative on it).
+            let mut problem = ptr::null_mut();
+            let broken = LLVMVerifyModule(parsed, LLVMVerifierFailureAction::LLVMReturnStatusAction, &mut problem);
+            let problem = take_message(problem);
+            if broken != 0 {
+                LLVMDisposeModule(parsed);
+                return Err(format!("generated IR is invalid: {problem}\n{text}"));
+            }
             if llvm_sys::linker::LLVMLinkModules2(self.raw, parsed) != 0 {
                 return Err(format!("generated IR does not link: {}", diagnostics::take().join("\n")));
             }

@@ -72,6 +72,8 @@ pub struct Differentiated {
     pub width: u32,
     /// The overwriting wrapper's symbol, when the request asked for one and the module defines it (PROTOCOL.md).
     pub overwrite_symbol: Option<String>,
+    /// The overwriting wrapper's parts form, `<symbol>_set_parts`, beside it (PROTOCOL.md).
+    pub parts_symbol: Option<String>,
     pub timings: Vec<(Phase, Duration)>,
     pub ir_before_enzyme: Option<String>,
     pub ir_after_enzyme: Option<String>,
@@ -139,8 +141,14 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     }
     let ir_before_enzyme = request.options.dump_ir.then(|| module.to_text());
     let derivative = enzyme::differentiate(context.raw(), function, request).map_err(fail(Phase::Enzyme))?;
-    let (derivative, overwriting) = match &stencil {
-        Some(stencil) => stencil::fuse(&module, stencil, request, derivative.function).map_err(fail(Phase::Enzyme))?,
+    // The fused derivative is an optimisation: if it cannot be built, Enzyme's derivative stays.
+    let (derivative, overwriting) = match stencil.as_ref().map(|s| stencil::fuse(&module, s, request, derivative.function)) {
+        Some(Ok(fused)) => fused,
+        Some(Err(problem)) => {
+            eprintln!("jenzyme-worker: the fused stencil derivative of {} was not built, Enzyme's stays: {}",
+                      request.function, problem.lines().next().unwrap_or_default());
+            (derivative.function, None)
+        }
         None => (derivative.function, None),
     };
     remove_preprocess_clones(&module);
@@ -151,13 +159,15 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     reverse_polls::insert(&module);
     zeroing_polls::insert(&module);
     wrapper::emit(&module, request, &layout, derivative).map_err(fail(Phase::Enzyme))?;
-    let overwrite_symbol = match overwriting {
+    let (overwrite_symbol, parts_symbol) = match overwriting {
         Some(overwriting) => {
             let set = Layout { symbol: format!("{}_set", layout.symbol), ..layout.clone() };
-            wrapper::emit(&module, request, &set, overwriting).map_err(fail(Phase::Enzyme))?;
-            Some(set.symbol)
+            wrapper::emit(&module, request, &set, overwriting.whole).map_err(fail(Phase::Enzyme))?;
+            let parts = Layout { symbol: format!("{}_parts", set.symbol), ..layout.clone() };
+            wrapper::emit_parts(&module, request, &parts, overwriting.parts).map_err(fail(Phase::Enzyme))?;
+            (Some(set.symbol), Some(parts.symbol))
         }
-        None => None,
+        None => (None, None),
     };
     if !request.options.keep_function {
         llvm::make_internal(function); // O3 deletes it unless the wrapper still calls it
@@ -185,6 +195,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
         layout,
         width: request.mode.width(),
         overwrite_symbol,
+        parts_symbol,
         timings: timer.finish(),
         ir_before_enzyme,
         ir_after_enzyme,

@@ -99,6 +99,9 @@ pub fn success(result: Differentiated) -> Frame {
     if let Some(symbol) = &result.overwrite_symbol {
         frame = frame.with("overwrite_symbol", symbol);
     }
+    if let Some(symbol) = &result.parts_symbol {
+        frame = frame.with("parts_symbol", symbol);
+    }
     for (phase, duration) in &result.timings {
         frame = frame.with(&format!("time_us.{}", phase.token()), duration.as_micros());
     }

@@ -150,9 +150,11 @@ fn eligible(request: &DiffRequest) -> Option<usize> {
 }
 
 /// Links the fused derivative of `stencil` beside Enzyme's `derivative`; returns the accumulating one and, when the
-/// request asks for it and the stencil writes every element of the array, the overwriting one.
+/// request asks for it and the stencil writes every element of the array, the overwriting one with its parts. An
+/// error leaves only unused internal functions in the module (the IR text is verified before it is linked), so the
+/// caller can keep Enzyme's derivative.
 pub fn fuse(module: &Module, stencil: &Stencil, request: &DiffRequest, derivative: LLVMValueRef)
-            -> Result<(LLVMValueRef, Option<LLVMValueRef>), String> {
+            -> Result<(LLVMValueRef, Option<emit::Fused>), String> {
     let prefix = emit::term_functions(module, stencil, request)?;
     let accumulating = emit::fused_function(module, stencil, request, &prefix, derivative, Store::Accumulate)?;
     let overwriting = if request.options.overwrite && emit::covered_length(stencil).is_some() {
@@ -160,7 +162,7 @@ pub fn fuse(module: &Module, stencil: &Stencil, request: &DiffRequest, derivativ
     } else {
         None
     };
-    Ok((accumulating, overwriting))
+    Ok((accumulating.whole, overwriting))
 }
 
 /// Points every versioning gate of `function` at its checked copy, so the chunked copy becomes dead code.

@@ -137,6 +137,18 @@ impl Layout {
 
 /// Emits the wrapper described by `layout` around Enzyme's `derivative`.
 pub fn emit(module: &Module, request: &DiffRequest, layout: &Layout, derivative: LLVMValueRef) -> Result<(), String> {
+    emit_with(module, request, layout, derivative, false)
+}
+
+/// The parts form of a wrapper (PROTOCOL.md, `parts_symbol`): `layout`'s parameters then `i32 part, i32 parts`,
+/// passed on after the seed to `derivative`, which takes them there (a fused stencil derivative's `.parts`).
+pub fn emit_parts(module: &Module, request: &DiffRequest, layout: &Layout, derivative: LLVMValueRef)
+                  -> Result<(), String> {
+    emit_with(module, request, layout, derivative, true)
+}
+
+fn emit_with(module: &Module, request: &DiffRequest, layout: &Layout, derivative: LLVMValueRef, parts: bool)
+             -> Result<(), String> {
     if module.function(&layout.symbol).is_some() {
         return Err(format!("the module already defines '{}', the wrapper's symbol", layout.symbol));
     }
@@ -147,13 +159,16 @@ pub fn emit(module: &Module, request: &DiffRequest, layout: &Layout, derivative:
         let context = LLVMGetModuleContext(module.raw());
         let builder = LLVMCreateBuilderInContext(context);
         let mut param_types: Vec<LLVMTypeRef> = layout.params.iter().map(|(_, ty)| scalar_type(context, ty)).collect();
+        if parts {
+            param_types.extend([LLVMInt32TypeInContext(context); 2]);
+        }
         let wrapper_type =
             LLVMFunctionType(LLVMVoidTypeInContext(context), param_types.as_mut_ptr(), param_types.len() as u32, 0);
         let wrapper = LLVMAddFunction(module.raw(), symbol.as_ptr(), wrapper_type);
         LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, wrapper, c"entry".as_ptr()));
-        let out = LLVMGetParam(wrapper, param_types.len() as u32 - 1);
+        let out = LLVMGetParam(wrapper, layout.params.len() as u32 - 1);
         let mut scratch = Vec::new();
-        let result = call_derivative(builder, context, wrapper, request, layout, derivative, &mut scratch)
+        let result = call_derivative(builder, context, wrapper, request, layout, derivative, parts, &mut scratch)
             .and_then(|call| store_results(builder, context, call, out, layout));
         let free = c_library_function(module.raw(), context, "free", LLVMVoidTypeInContext(context), 1);
         for buffer in scratch {
@@ -172,7 +187,9 @@ pub fn emit(module: &Module, request: &DiffRequest, layout: &Layout, derivative:
 }
 
 /// Builds Enzyme's argument list from the wrapper's parameters and calls the derivative. The shadows the wrapper
-/// allocates for scratch arguments are added to `scratch`, for the caller to free after the call.
+/// allocates for scratch arguments are added to `scratch`, for the caller to free after the call. With `parts`,
+/// the wrapper's two parameters after `layout`'s are passed last.
+#[allow(clippy::too_many_arguments)]
 unsafe fn call_derivative(
     builder: LLVMBuilderRef,
     context: LLVMContextRef,
@@ -180,6 +197,7 @@ unsafe fn call_derivative(
     request: &DiffRequest,
     layout: &Layout,
     derivative: LLVMValueRef,
+    parts: bool,
     scratch: &mut Vec<LLVMValueRef>,
 ) -> Result<LLVMValueRef, String> {
     let width = request.mode.width();
@@ -204,6 +222,10 @@ unsafe fn call_derivative(
     if request.mode == Mode::REVERSE && request.ret == Activity::Active {
         // The seed of the return's adjoint: the wrapper computes a gradient, d(return)/d(return) = 1.
         args.push(LLVMConstReal(scalar_type(context, &layout.primal_return), 1.0));
+    }
+    if parts {
+        let first = layout.params.len() as u32;
+        args.extend([LLVMGetParam(wrapper, first), LLVMGetParam(wrapper, first + 1)]);
     }
     let (expected, _) = llvm::signature(derivative);
     let want: Vec<String> = expected.iter().map(|t| llvm::type_name(*t)).collect();

@@ -52,6 +52,29 @@ double f(int *status, const double *x, int len) {
 }
 "#;
 
+/// The Laplacian with an active scalar and the frontend's bounds checks, reaching every element: its overwriting
+/// wrapper has a parts form whose parts sum the adjoint of `a`.
+const CHECKED_LAPLACIAN: &str = r#"
+void check(int *status, _Bool failed, int kind, int index, int length, int line) __asm__("jenzyme.fail_if");
+__attribute__((noinline)) void check(int *status, _Bool failed, int kind, int index, int length, int line) {
+    if (failed) { status[0] = kind; status[1] = index; status[2] = length; status[4] = line; }
+}
+double f(int *status, const double *x, double a, int len) {
+    double s = 0;
+    for (int i = 1; i + 1 < len; i++) {
+        check(status, (unsigned) (i + 1) >= (unsigned) len, 1, i + 1, len, 3);
+        check(status, (unsigned) (i - 1) >= (unsigned) len, 1, i - 1, len, 3);
+        check(status, (unsigned) i >= (unsigned) len, 1, i, len, 3);
+        double d = x[i - 1] - 2 * x[i] + x[i + 1];
+        s += a * d * d + x[i] / (1 + x[i] * x[i]);
+    }
+    return s;
+}
+"#;
+
+type CheckedLaplacianGradient = unsafe extern "C" fn(*mut i32, *const f64, *mut f64, f64, i32, *mut f64);
+type CheckedLaplacianParts = unsafe extern "C" fn(*mut i32, *const f64, *mut f64, f64, i32, *mut f64, i32, i32);
+type CheckedParts = unsafe extern "C" fn(*mut i32, *const f64, *mut f64, i32, *mut f64, i32, i32);
 type LaplacianActiveGradient = unsafe extern "C" fn(*const f64, *mut f64, f64, i64, *mut f64);
 type CheckedGradient = unsafe extern "C" fn(*mut i32, *const f64, *mut f64, i32, *mut f64);
 type Rosenbrock = unsafe extern "C" fn(*const f64, i64) -> f64;
@@ -65,6 +88,7 @@ struct Compiled {
     library: Library,
     ir: String,
     overwrite_symbol: Option<String>,
+    parts_symbol: Option<String>,
 }
 
 fn compile(worker: &mut Worker, source: &str, args: &str, fast_math: bool, overwrite: bool) -> Compiled {
@@ -92,6 +116,7 @@ fn compile_with(worker: &mut Worker, source: &str, args: &str, fast_math: bool, 
         library: Library::from_bitcode(response.section("bitcode").unwrap()),
         ir,
         overwrite_symbol: response.get("overwrite_symbol").map(str::to_string),
+        parts_symbol: response.get("parts_symbol").map(str::to_string),
     }
 }
 
@@ -290,5 +315,152 @@ fn shapes_that_are_not_stencil_sums_keep_enzymes_gradient() {
         let compiled = compile(&mut worker, &source, args, true, true);
         assert!(!compiled.ir.contains("stencil"), "{what}: expected Enzyme's gradient, got the fused one");
         assert_eq!(compiled.overwrite_symbol, None, "{what}: no overwriting wrapper without the pass");
+    }
+}
+
+/// Sizes for the parts: the edges of the pass (n <= the stencil's width runs Enzyme's derivative in part 0), trips
+/// that leave some parts empty, odd splits, chunk edges, and large arrays.
+const PART_SIZES: [i64; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 63, 64, 65, 4097, 8193, 65_537, 100_000, 100_003];
+
+/// Runs `parts` parts one after the other: each on a NaN-filled shadow (it must write only elements no other part
+/// writes), then all into one shadow, which must be the whole wrapper's gradient; the parts' slots summed must be
+/// its slots (the value and active adjoints, reassociated).
+fn check_parts(n: i64, parts: i32, whole: &dyn Fn(&mut [f64], &mut [f64]), part: &dyn Fn(&mut [f64], &mut [f64], i32, i32),
+               slots: usize, what: &str) {
+    let len = n as usize;
+    let mut g_whole = vec![f64::NAN; len];
+    let mut out_whole = vec![0.0; slots];
+    whole(&mut g_whole, &mut out_whole);
+    let mut g_parts = vec![f64::NAN; len];
+    let mut out_parts = vec![0.0; slots];
+    let mut writer = vec![None; len];
+    for k in 0..parts {
+        let mut g_alone = vec![f64::NAN; len];
+        let mut out = vec![f64::NAN; slots];
+        part(&mut g_alone, &mut out, k, parts);
+        for j in (0..len).filter(|j| !g_alone[*j].is_nan()) {
+            assert_eq!(writer[j], None, "{what} n={n} parts={parts}: g[{j}] written by part {k} and part {:?}", writer[j]);
+            writer[j] = Some(k);
+        }
+        part(&mut g_parts, &mut out, k, parts);
+        for (total, value) in out_parts.iter_mut().zip(&out) {
+            *total += value;
+        }
+    }
+    if parts == 2 {
+        // The whole wrapper runs these two parts one after the other: a split call's sums are its sums to the bit.
+        assert_eq!(out_parts, out_whole, "{what} n={n}: two parts summed against the whole");
+    }
+    let magnitude: f64 = g_whole.iter().map(|g| g.abs()).sum::<f64>() + out_whole.iter().map(|v| v.abs()).sum::<f64>();
+    for (slot, (sum, expected)) in out_parts.iter().zip(&out_whole).enumerate() {
+        assert!((sum - expected).abs() <= (n as f64 + 16.0) * f64::EPSILON * magnitude.max(1.0),
+                "{what} n={n} parts={parts}: slot {slot} summed {sum} against whole {expected}");
+    }
+    for j in 0..len {
+        assert!((g_parts[j] - g_whole[j]).abs() <= 1e-12 * g_whole[j].abs().max(1.0),
+                "{what} n={n} parts={parts}: g[{j}] = {} from the parts against {} whole", g_parts[j], g_whole[j]);
+    }
+}
+
+#[test]
+fn the_parts_of_the_overwriting_wrapper_write_disjoint_elements_and_sum_to_the_whole() {
+    let mut worker = Worker::start();
+    let compiled = compile(&mut worker, CHECKED_ROSENBROCK, "const:i32*,dup:double*,const:i32", true, true);
+    assert_eq!(compiled.parts_symbol.as_deref(), Some("f__jenzyme_reverse_set_parts"), "{}", compiled.ir);
+    // SAFETY: (status, x, dx, len, out[, part, parts]), PROTOCOL.md.
+    let (whole, parts): (CheckedGradient, CheckedParts) = unsafe {
+        (compiled.library.symbol("f__jenzyme_reverse_set"), compiled.library.symbol("f__jenzyme_reverse_set_parts"))
+    };
+    for n in PART_SIZES {
+        let x = inputs(n, 5 * n as u64 + 2);
+        let mut status = [0i32; 6];
+        for count in [1, 2, 3, 5] {
+            // SAFETY: x and the shadows hold n doubles, out one slot, the status block 24 bytes.
+            check_parts(n, count,
+                        &|g, out| unsafe { whole(status.as_ptr() as *mut i32, x.as_ptr(), g.as_mut_ptr(), n as i32, out.as_mut_ptr()) },
+                        &|g, out, k, of| unsafe {
+                            parts(status.as_ptr() as *mut i32, x.as_ptr(), g.as_mut_ptr(), n as i32, out.as_mut_ptr(), k, of)
+                        }, 1, "rosenbrock");
+        }
+        assert_eq!(status, [0; 6], "n={n}: no check failed");
+    }
+}
+
+#[test]
+fn the_parts_sum_an_active_scalars_adjoint_and_agree_with_central_differences() {
+    let mut worker = Worker::start();
+    let args = "const:i32*,dup:double*,active:double,const:i32";
+    let compiled = compile(&mut worker, CHECKED_LAPLACIAN, args, true, true);
+    let strict = compile(&mut worker, CHECKED_LAPLACIAN, args, false, false);
+    assert_eq!(compiled.parts_symbol.as_deref(), Some("f__jenzyme_reverse_set_parts"), "{}", compiled.ir);
+    // SAFETY: (status, x, dx, a, len, out[, part, parts]) with out = [primal, adjoint of a], PROTOCOL.md.
+    let (whole, parts, strict_grad): (CheckedLaplacianGradient, CheckedLaplacianParts, CheckedLaplacianGradient) = unsafe {
+        (compiled.library.symbol("f__jenzyme_reverse_set"), compiled.library.symbol("f__jenzyme_reverse_set_parts"),
+         strict.library.symbol("f__jenzyme_reverse"))
+    };
+    let a = 0.625;
+    for n in PART_SIZES {
+        let x = inputs(n, 13 * n as u64 + 4);
+        let status = [0i32; 6];
+        let status = status.as_ptr() as *mut i32;
+        for count in [2, 3, 7] {
+            // SAFETY: as above, out two slots.
+            check_parts(n, count, &|g, out| unsafe { whole(status, x.as_ptr(), g.as_mut_ptr(), a, n as i32, out.as_mut_ptr()) },
+                        &|g, out, k, of| unsafe { parts(status, x.as_ptr(), g.as_mut_ptr(), a, n as i32, out.as_mut_ptr(), k, of) },
+                        2, "laplacian");
+        }
+        // Two parts against the strict gradient (every element) and central differences (the value, a's adjoint).
+        let (mut g, mut out) = (vec![f64::NAN; n as usize], [0.0; 2]);
+        for k in 0..2 {
+            let mut partial = [0.0; 2];
+            // SAFETY: as above.
+            unsafe { parts(status, x.as_ptr(), g.as_mut_ptr(), a, n as i32, partial.as_mut_ptr(), k, 2) };
+            out[0] += partial[0];
+            out[1] += partial[1];
+        }
+        let (mut g_strict, mut out_strict) = (vec![0.0; n as usize], [0.0; 2]);
+        // SAFETY: as above.
+        unsafe { strict_grad(status, x.as_ptr(), g_strict.as_mut_ptr(), a, n as i32, out_strict.as_mut_ptr()) };
+        let primal = |v: &[f64], b: f64| {
+            let s: f64 = (1..v.len().saturating_sub(1)).map(|i| {
+                let d = v[i - 1] - 2.0 * v[i] + v[i + 1];
+                b * d * d + v[i] / (1.0 + v[i] * v[i])
+            }).sum();
+            s
+        };
+        check((out[0], &g), (out_strict[0], &g_strict), &x, &|v| primal(v, a), &format!("laplacian parts n={n}"));
+        let central = central_difference(|b| primal(&x, b), a);
+        assert!((out[1] - central).abs() <= 1e-6 * central.abs().max(1.0), "n={n}: adjoint of a {} against central {central}", out[1]);
+    }
+}
+
+#[test]
+fn a_fused_derivative_that_does_not_build_leaves_enzymes_gradient() {
+    let args = "const:i32*,dup:double*,const:i32";
+    let mut broken = Worker::start_with(&[("JENZYME_WORKER_TEST_BREAK_STENCIL", "1")]);
+    let fallback = compile(&mut broken, CHECKED_ROSENBROCK, args, true, true);
+    assert!(!fallback.ir.contains("stencil.add") && !fallback.ir.contains("stencil.set"), "{}", fallback.ir);
+    assert_eq!((fallback.overwrite_symbol, fallback.parts_symbol), (None, None), "no overwriting wrapper without the pass");
+    let mut worker = Worker::start();
+    let strict = compile(&mut worker, CHECKED_ROSENBROCK, args, false, false);
+    // SAFETY: (status, x, dx, len, out), PROTOCOL.md.
+    let (fast_grad, strict_grad): (CheckedGradient, CheckedGradient) =
+        unsafe { (fallback.library.symbol("f__jenzyme_reverse"), strict.library.symbol("f__jenzyme_reverse")) };
+    for n in [0, 2, 65, 4097] {
+        let x = inputs(n, 17 * n as u64 + 1);
+        let (mut g_fast, mut g_strict) = (vec![0.0; n as usize], vec![0.0; n as usize]);
+        let (mut out_fast, mut out_strict) = ([0.0], [0.0]);
+        let mut status = [0i32; 6];
+        // SAFETY: as above.
+        unsafe {
+            fast_grad(status.as_mut_ptr(), x.as_ptr(), g_fast.as_mut_ptr(), n as i32, out_fast.as_mut_ptr());
+            strict_grad(status.as_mut_ptr(), x.as_ptr(), g_strict.as_mut_ptr(), n as i32, out_strict.as_mut_ptr());
+        }
+        assert_eq!(status, [0; 6]);
+        let magnitude = out_strict[0].abs().max(1.0);
+        assert!((out_fast[0] - out_strict[0]).abs() <= (n as f64 + 16.0) * f64::EPSILON * magnitude, "n={n} value");
+        for j in 0..n as usize {
+            assert!((g_fast[j] - g_strict[j]).abs() <= 1e-12 * g_strict[j].abs().max(1.0), "n={n} g[{j}]");
+        }
     }
 }

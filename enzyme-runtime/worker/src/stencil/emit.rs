@@ -67,7 +67,13 @@ pub fn term_functions(module: &Module, stencil: &Stencil, request: &DiffRequest)
                                 options: Options { primal_return: false, tape_math: false, ..Options::default() } };
     // SAFETY: the context is the module's; the derivative is renamed while the module is alive.
     unsafe {
-        let dterm = enzyme::differentiate(LLVMGetModuleContext(module.raw()), term, &request)?.function;
+        let dterm = match enzyme::differentiate(LLVMGetModuleContext(module.raw()), term, &request) {
+            Ok(derivative) => derivative.function,
+            Err(problem) => {
+                LLVMSetLinkage(term, LLVMLinkage::LLVMInternalLinkage); // unused: O3 deletes it
+                return Err(problem);
+            }
+        };
         let dname = format!("{prefix}.dterm");
         LLVMSetValueName2(dterm, dname.as_ptr().cast(), dname.len());
         for f in [term, dterm] {
@@ -97,9 +103,20 @@ pub(super) fn active_params(stencil: &Stencil, request: &DiffRequest) -> Vec<usi
     invariant_params(stencil).into_iter().filter(|p| request.args[*p].activity == Activity::Active).collect()
 }
 
-/// Writes `<prefix>.add` or `<prefix>.set` beside Enzyme's `derivative` (same signature) and returns it.
+/// A fused derivative: the whole of it (Enzyme's derivative's signature) and its `.parts` form (`fused.rs`).
+#[derive(Clone, Copy)]
+pub struct Fused {
+    pub whole: LLVMValueRef,
+    pub parts: LLVMValueRef,
+}
+
+/// Set (to anything) in tests only: the fused derivative's IR text is made invalid, to reach the fallback to
+/// Enzyme's derivative (stencil.rs, `fuse`) that no recognised stencil otherwise reaches.
+pub const BREAK_FOR_TESTS: &str = "JENZYME_WORKER_TEST_BREAK_STENCIL";
+
+/// Writes `<prefix>.add` or `<prefix>.set` (and its `.parts`) beside Enzyme's `derivative` and returns them.
 pub fn fused_function(module: &Module, stencil: &Stencil, request: &DiffRequest, prefix: &str,
-                      derivative: LLVMValueRef, store: Store) -> Result<LLVMValueRef, String> {
+                      derivative: LLVMValueRef, store: Store) -> Result<Fused, String> {
     let fail_if = module.function(super::FAIL_IF);
     // SAFETY: type and linkage queries on live functions; linkage is restored after linking.
     unsafe {
@@ -115,7 +132,7 @@ pub fn fused_function(module: &Module, stencil: &Stencil, request: &DiffRequest,
         let ret = llvm::type_name(LLVMGetReturnType(function_type));
         let fail_if_cc = fail_if.map_or(0, |f| LLVMGetFunctionCallConv(f));
         let name = format!("{prefix}.{}", if store == Store::Accumulate { "add" } else { "set" });
-        let text = Writer {
+        let mut text = Writer {
             stencil, prefix, names: &names, ret: &ret, store, out: String::new(),
             fastcc: fail_if_cc == llvm_sys::LLVMCallConv::LLVMFastCallConv as u32,
             active: active_params(stencil, request),
@@ -123,6 +140,9 @@ pub fn fused_function(module: &Module, stencil: &Stencil, request: &DiffRequest,
             primal: crate::enzyme::returns_primal(request, false),
         }
         .function(&name, &params.join(", "), &llvm::name_of(derivative))?;
+        if std::env::var_os(BREAK_FOR_TESTS).is_some() {
+            text.push_str("this line is not IR\n");
+        }
         // The linker resolves the text's declarations only against external definitions.
         let term_functions = [module.function(&format!("{prefix}.term")), module.function(&format!("{prefix}.dterm"))];
         let linked: Vec<LLVMValueRef> =
@@ -136,9 +156,12 @@ pub fn fused_function(module: &Module, stencil: &Stencil, request: &DiffRequest,
             LLVMSetLinkage(*f, linkage);
         }
         result?;
-        let fused = module.function(&name).ok_or("the linked fused derivative is missing")?;
-        LLVMSetLinkage(fused, LLVMLinkage::LLVMInternalLinkage);
-        Ok(fused)
+        let whole = module.function(&name).ok_or("the linked fused derivative is missing")?;
+        let parts = module.function(&format!("{name}.parts")).ok_or("the linked fused derivative's parts are missing")?;
+        for f in [whole, parts] {
+            LLVMSetLinkage(f, LLVMLinkage::LLVMInternalLinkage);
+        }
+        Ok(Fused { whole, parts })
     }
 }
 

@@ -16,6 +16,9 @@ use super::{Affine, Stencil};
 /// that polls; 4096 here is ~10 µs of Rosenbrock, far inside the interrupt bound).
 const CHUNK: i64 = 4096;
 
+/// The parts a whole call runs one after the other: a split call's two (see `Writer::function`).
+const WHOLE_PARTS: i32 = 2;
+
 /// How the pull reaches the shadow.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Store {
@@ -63,12 +66,58 @@ impl Writer<'_> {
         format!("%{name}")
     }
 
+    /// `@{name}` with the derivative's parameters, and `@{name}.parts`, which takes `i32 %part, i32 %parts` after
+    /// them and does part `part` of `parts` of the work. `@{name}` runs part 0 then part 1 of [`WHOLE_PARTS`] and adds
+    /// their results in that order, as a split call does on two threads (jenzyme.runtime.bind.SplitCall): so a call
+    /// gets the same value, to the bit, whether it was split or not (the reassociation `--fast-math` allows is then
+    /// the same for every call, whatever the other threads were doing).
     pub(super) fn function(mut self, name: &str, params: &str, derivative: &str) -> Result<String, String> {
+        let ret = self.ret.to_string();
+        writeln!(self.out, "define {ret} @{name}({params}) {{").unwrap();
+        if ret == "void" {
+            for part in 0..WHOLE_PARTS {
+                self.line(format!("call void @{name}.parts({params}, i32 {part}, i32 {WHOLE_PARTS})"));
+            }
+            self.line("ret void");
+        } else {
+            let fields = self.adjoints.len() + self.primal as usize;
+            let mut sums: Vec<String> = Vec::new();
+            for part in 0..WHOLE_PARTS {
+                self.line(format!("%part{part} = call {ret} @{name}.parts({params}, i32 {part}, i32 {WHOLE_PARTS})"));
+                for f in 0..fields {
+                    self.line(format!("%part{part}.{f} = extractvalue {ret} %part{part}, {f}"));
+                    if part > 0 {
+                        self.line(format!("%sum{part}.{f} = fadd double {}, %part{part}.{f}", sums[f]));
+                        sums[f] = format!("%sum{part}.{f}");
+                    } else {
+                        sums.push(format!("%part0.{f}"));
+                    }
+                }
+            }
+            let mut result = "undef".to_string();
+            for (f, sum) in sums.iter().enumerate() {
+                self.line(format!("%whole{f} = insertvalue {ret} {result}, double {sum}, {f}"));
+                result = format!("%whole{f}");
+            }
+            self.line(format!("ret {ret} {result}"));
+        }
+        self.out.push_str("}\n");
+        self.parts(&format!("{name}.parts"), params, derivative)
+    }
+
+    /// The body of `function`'s `.parts`. Part `part` runs the main loop over its share `[m·part/parts,
+    /// m·(part+1)/parts)` of the main loop's `m` iterations (storing the elements `i + cmax` of those iterations);
+    /// the first part also starts the sum at the loop's start value and stores the head elements, the last part
+    /// adds the tail terms and stores the tail elements. So the parts write disjoint elements, every element is
+    /// written by one part, and the sum of the parts' results is the whole's value and adjoints, reassociated.
+    /// A call that fails the entry test runs Enzyme's whole derivative in part 0 and nothing in the others (the
+    /// failure reaches the caller through part 0's status).
+    fn parts(mut self, name: &str, params: &str, derivative: &str) -> Result<String, String> {
         let s = self.stencil;
         let (cmin, cmax) = (s.offsets[0], *s.offsets.last().unwrap());
         let width = cmax - cmin;
         let param_types = self.int_types(params);
-        writeln!(self.out, "define {} @{name}({params}) {{", self.ret).unwrap();
+        writeln!(self.out, "define {} @{name}({params}, i32 %part, i32 %parts) {{", self.ret).unwrap();
         self.label("entry");
         let n = self.affine("n", s.trips, &param_types[s.trips.param]);
         self.line(format!("%bad.0 = icmp sle i64 {n}, {width}"));
@@ -78,7 +127,16 @@ impl Writer<'_> {
             self.line(format!("%over{k} = icmp sge i64 %last{k}, {length}"));
             self.line(format!("%bad.{} = or i1 %bad.{k}, %over{k}", k + 1));
         }
-        self.line(format!("br i1 %bad.{}, label %enzyme, label %fused", s.bounds.len()));
+        self.line("%is.first = icmp eq i32 %part, 0");
+        self.line("%part.next = add i32 %part, 1");
+        self.line("%is.last = icmp eq i32 %part.next, %parts");
+        self.line(format!("br i1 %bad.{}, label %unfused, label %fused", s.bounds.len()));
+
+        self.label("unfused");
+        self.line("br i1 %is.first, label %enzyme, label %nothing");
+        self.label("nothing");
+        let zeros = vec!["0.0".to_string(); self.active.len()];
+        self.ret_results("nothing", "0.0", &zeros)?;
 
         self.label("enzyme");
         if self.store == Store::Overwrite {
@@ -100,25 +158,40 @@ impl Writer<'_> {
 
         self.label("fused");
         self.poll("entry");
+        self.line(format!("%m = sub i64 {n}, {width}"));
+        self.line("%part.wide = sext i32 %part to i64");
+        self.line("%part.next.wide = sext i32 %part.next to i64");
+        self.line("%parts.wide = sext i32 %parts to i64");
+        self.line("%lo.scaled = mul i64 %m, %part.wide");
+        self.line("%lo = sdiv i64 %lo.scaled, %parts.wide");
+        self.line("%hi.scaled = mul i64 %m, %part.next.wide");
+        self.line("%hi = sdiv i64 %hi.scaled, %parts.wide");
+        self.line(format!("%s.start = select i1 %is.first, double 0x{:016X}, double 0.0", s.start.to_bits()));
+        self.line("br i1 %is.first, label %head, label %main");
+
+        self.label("head");
         for h in 0..width {
             let j = cmin + h;
             let terms: Vec<(usize, String)> = s.offsets.iter().enumerate().filter(|(_, c)| j - **c >= 0)
                 .map(|(k, c)| (k, (j - c).to_string())).collect();
             self.pull(&format!("head{h}"), &terms, &j.to_string());
         }
-        self.line(format!("%m = sub i64 {n}, {width}"));
-        self.line("br label %chunk");
+        self.line("br label %main");
+
+        self.label("main");
+        self.line("%nonempty = icmp slt i64 %lo, %hi");
+        self.line("br i1 %nonempty, label %chunk, label %main.done");
 
         self.label("chunk");
-        self.line(format!("%first = phi i64 [ 0, %fused ], [ %end, %chunk.done ]"));
-        self.line(format!("%s.chunk = phi double [ 0x{:016X}, %fused ], [ %s.next, %chunk.done ]", s.start.to_bits()));
+        self.line("%first = phi i64 [ %lo, %main ], [ %end, %chunk.done ]");
+        self.line("%s.chunk = phi double [ %s.start, %main ], [ %s.next, %chunk.done ]");
         for q in 0..self.active.len() {
-            self.line(format!("%adj{q}.chunk = phi double [ 0.0, %fused ], [ %adj{q}.next, %chunk.done ]"));
+            self.line(format!("%adj{q}.chunk = phi double [ 0.0, %main ], [ %adj{q}.next, %chunk.done ]"));
         }
         self.poll("chunk");
         self.line(format!("%end.full = add i64 %first, {CHUNK}"));
-        self.line("%end.short = icmp slt i64 %end.full, %m");
-        self.line("%end = select i1 %end.short, i64 %end.full, i64 %m");
+        self.line("%end.short = icmp slt i64 %end.full, %hi");
+        self.line("%end = select i1 %end.short, i64 %end.full, i64 %hi");
         self.line("br label %body");
 
         self.label("body");
@@ -142,12 +215,19 @@ impl Writer<'_> {
         self.line("br i1 %chunk.end, label %chunk.done, label %body");
 
         self.label("chunk.done");
-        self.line("%more = icmp slt i64 %end, %m");
-        self.line("br i1 %more, label %chunk, label %tail");
+        self.line("%more = icmp slt i64 %end, %hi");
+        self.line("br i1 %more, label %chunk, label %main.done");
+
+        self.label("main.done");
+        self.line("%s.main = phi double [ %s.start, %main ], [ %s.next, %chunk.done ]");
+        for q in 0..self.active.len() {
+            self.line(format!("%adj{q}.main = phi double [ 0.0, %main ], [ %adj{q}.next, %chunk.done ]"));
+        }
+        self.line("br i1 %is.last, label %tail, label %done");
 
         self.label("tail");
-        let mut sum = "%s.next".to_string();
-        let mut adjoints = self.adjoint_names(".next");
+        let mut sum = "%s.main".to_string();
+        let mut adjoints = self.adjoint_names(".main");
         for h in 0..width {
             self.line(format!("%tail.i{h} = add i64 %m, {h}"));
             let t = self.term(&format!("tail{h}"), &format!("%tail.i{h}"));
@@ -164,7 +244,15 @@ impl Writer<'_> {
             }).collect();
             self.pull(&format!("tail{h}"), &terms, &format!("%tail.j{h}"));
         }
-        self.ret_results(&sum, &adjoints)?;
+        self.line("br label %done");
+
+        self.label("done");
+        self.line(format!("%s.done = phi double [ %s.main, %main.done ], [ {sum}, %tail ]"));
+        let done: Vec<String> = adjoints.iter().enumerate().map(|(q, tail)| {
+            self.line(format!("%adj{q}.done = phi double [ %adj{q}.main, %main.done ], [ {tail}, %tail ]"));
+            format!("%adj{q}.done")
+        }).collect();
+        self.ret_results("done", "%s.done", &done)?;
         self.out.push_str("}\n");
         self.declarations(derivative, params);
         Ok(self.out)
@@ -197,7 +285,7 @@ impl Writer<'_> {
 
     /// Returns the sum (when the derivative returns the primal) and every active parameter's adjoint: accumulated
     /// for those the term reads, zero for the others.
-    fn ret_results(&mut self, sum: &str, adjoints: &[String]) -> Result<(), String> {
+    fn ret_results(&mut self, tag: &str, sum: &str, adjoints: &[String]) -> Result<(), String> {
         let mut fields: Vec<String> = if self.primal { vec![sum.to_string()] } else { Vec::new() };
         for p in self.adjoints.clone() {
             fields.push(self.active.iter().position(|a| *a == p).map_or("0.0".to_string(), |q| adjoints[q].clone()));
@@ -212,8 +300,8 @@ impl Writer<'_> {
         }
         let mut result = "undef".to_string();
         for (index, field) in fields.iter().enumerate() {
-            self.line(format!("%result{index} = insertvalue {expected} {result}, double {field}, {index}"));
-            result = format!("%result{index}");
+            self.line(format!("%{tag}.result{index} = insertvalue {expected} {result}, double {field}, {index}"));
+            result = format!("%{tag}.result{index}");
         }
         self.line(format!("ret {expected} {result}"));
         Ok(())

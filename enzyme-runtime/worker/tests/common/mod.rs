@@ -66,7 +66,13 @@ pub struct Worker {
 
 impl Worker {
     pub fn start() -> Worker {
+        Worker::start_with(&[])
+    }
+
+    /// A worker with these environment variables set (test switches).
+    pub fn start_with(environment: &[(&str, &str)]) -> Worker {
         let mut child = Command::new(WORKER)
+            .envs(environment.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -381,6 +381,7 @@ public final class Pipeline implements AutoCloseable {
         provideJvmCalls(done.lowered(), method);
         return jitAndBind(done.lowered(), suffix, module, timings,
                 code -> DerivativeBinder.bind(code::address, convention, module.wrapper(), module.overwriting(),
+                        module.overwritingParts(),
                         code::isLive, method.classes(), done.lowered().callsBack()), convention);
     }
 

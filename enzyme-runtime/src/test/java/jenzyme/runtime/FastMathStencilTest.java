@@ -13,6 +13,7 @@ import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
+import jenzyme.runtime.testing.LaplacianFixture;
 import jenzyme.runtime.testing.RosenbrockFixture;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,14 +33,7 @@ class FastMathStencilTest {
             package demo;
             public class Stencils {
                 %s
-                public static double laplace(double[] x, double a) {
-                    double s = 0;
-                    for (int i = 1; i + 1 < x.length; i++) {
-                        double d = x[i - 1] - 2 * x[i] + x[i + 1];
-                        s += a * d * d + x[i] / (1 + x[i] * x[i]);
-                    }
-                    return s;
-                }
+                %s
                 public static double steps(double[] x, int n) {
                     double s = 0;
                     for (int i = 0; i < n; i++) {
@@ -49,7 +43,7 @@ class FastMathStencilTest {
                     return s;
                 }
             }
-            """.formatted(RosenbrockFixture.METHOD);
+            """.formatted(RosenbrockFixture.METHOD, LaplacianFixture.METHOD);
     private static final DifferentiationOptions FAST = DifferentiationOptions.DEFAULT.withFastMath(true).withDumpIr(true);
     private static final int[] SIZES = {0, 1, 2, 3, 63, 64, 65, 4097, 100_000};
 
@@ -146,7 +140,7 @@ class FastMathStencilTest {
             check(gradients, (gradient, x, g, out) -> {
                 gradient.invokeExact(x, g, a, out);
             },
-                    x -> (double) jvm.invokeExact(x, a), x -> laplaceTerms(x, a), "laplace");
+                    x -> (double) jvm.invokeExact(x, a), x -> LaplacianFixture.terms(x, a), "laplace");
         }
     }
 
@@ -163,7 +157,7 @@ class FastMathStencilTest {
                 gradients.strict.handle().invokeExact(x, new double[n], a, outStrict);
                 double h = 1e-6;
                 double central = ((double) jvm.invokeExact(x, a + h) - (double) jvm.invokeExact(x, a - h)) / (2 * h);
-                assertEquals(outStrict[1], outFast[1], (n + 16) * Math.ulp(1.0) * laplaceTerms(x, 1), "n=" + n);
+                assertEquals(outStrict[1], outFast[1], (n + 16) * Math.ulp(1.0) * LaplacianFixture.terms(x, 1), "n=" + n);
                 assertEquals(central, outFast[1], 1e-6 * Math.max(1, Math.abs(central)), "n=" + n + " central");
             }
         }
@@ -237,13 +231,4 @@ class FastMathStencilTest {
         }
     }
 
-    /** Σ|terms| of the Laplacian's sum, the scale of its rounding. */
-    private static double laplaceTerms(double[] x, double a) {
-        double magnitude = 0;
-        for (int i = 1; i + 1 < x.length; i++) {
-            double d = x[i - 1] - 2 * x[i] + x[i + 1];
-            magnitude += Math.abs(a) * d * d + Math.abs(x[i] / (1 + x[i] * x[i])) + 1;
-        }
-        return magnitude;
-    }
 }

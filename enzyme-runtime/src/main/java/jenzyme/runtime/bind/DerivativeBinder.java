@@ -1,6 +1,7 @@
 package jenzyme.runtime.bind;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -88,37 +89,77 @@ public final class DerivativeBinder {
 
     /**
      * {@link #bind} of the wrapper named {@code wrapper}, and its overwriting form when {@link ShadowZeroing#applies}:
-     * the worker's {@code overwriting} wrapper if it made one, else the shadows zeroed before this one.
+     * the worker's {@code overwriting} wrapper if it made one, else the shadows zeroed before this one. With the
+     * overwriting wrapper's parts form ({@code overwritingParts}, PROTOCOL.md), large calls of the overwriting form
+     * run over two threads ({@link SplitCall}).
      *
      * @param address the JIT's address of a symbol of the derivative's code
      */
     public static Bound bind(Function<String, MemorySegment> address, CallingConvention convention,
                              WrapperSignature wrapper, Optional<WrapperSignature> overwriting,
-                             BooleanSupplier isLive, ClassBytesSource classes, boolean callsBack) {
+                             Optional<String> overwritingParts, BooleanSupplier isLive, ClassBytesSource classes,
+                             boolean callsBack) {
         MethodHandle unchecked = unchecked(address.apply(wrapper.symbol()), convention, wrapper, isLive, classes,
                 callsBack);
         MethodHandle handle = guarded(unchecked, convention, wrapper);
         if (!ShadowZeroing.applies(convention)) {
             return new Bound(handle, Optional.empty());
         }
-        MethodHandle written = overwriting.isPresent()
-                ? bind(address.apply(overwriting.get().symbol()), convention, overwriting.get(), isLive, classes,
-                        callsBack)
-                : guarded(ShadowZeroing.before(unchecked, convention), convention, wrapper);
+        if (overwriting.isEmpty()) {
+            return new Bound(handle,
+                    Optional.of(guarded(ShadowZeroing.before(unchecked, convention), convention, wrapper)));
+        }
+        MethodHandle written = bind(address.apply(overwriting.get().symbol()), convention, overwriting.get(), isLive,
+                classes, callsBack);
+        if (overwritingParts.isPresent() && !callsBack && !hasRowTables(convention)) {
+            written = split(address.apply(overwritingParts.get()), written, convention, overwriting.get(), isLive,
+                    classes);
+        }
         return new Bound(handle, Optional.of(written));
+    }
+
+    /**
+     * {@code whole} (the overwriting form) running large calls as part 0 and part 1 of 2 of the parts wrapper at
+     * {@code parts}: {@code wrapper}'s parameters, then {@code int part, int parts}. The parts are critical
+     * downcalls (see {@link SplitCall} for when a call splits).
+     */
+    private static MethodHandle split(MemorySegment parts, MethodHandle whole, CallingConvention convention,
+                                      WrapperSignature wrapper, BooleanSupplier isLive, ClassBytesSource classes) {
+        int count = wrapper.parameters().size();
+        MethodHandle raw = NativeBinder.bindRaw(parts, NativeBinder.wrapperDescriptor(wrapper)
+                .appendArgumentLayouts(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+        MethodHandle first = unchecked(MethodHandles.insertArguments(raw, count, 0, 2), convention, wrapper, isLive,
+                classes, false);
+        MethodHandle second = unchecked(MethodHandles.insertArguments(raw, count, 1, 2), convention, wrapper, isLive,
+                classes, false);
+        MethodHandle checks = guarded(MethodHandles.empty(convention.handleType()), convention, wrapper);
+        List<HandleParameter> parameters = convention.handleParameters();
+        int shadow = parameters.stream().filter(p -> p.role() == HandleParameter.Role.SHADOW).findFirst()
+                .map(parameters::indexOf).orElseThrow();
+        return SplitCall.around(whole, checks, first, second, shadow - 1, wrapper.slots().size());
+    }
+
+    private static boolean hasRowTables(CallingConvention convention) {
+        return convention.feeds().stream()
+                .anyMatch(f -> f.kind() == Feed.Kind.ROWS || f.kind() == Feed.Kind.FIELD_ROWS);
     }
 
     /** The wrapper bound with {@link CallingConvention#handleType()}, before {@link #guarded}'s argument checks. */
     private static MethodHandle unchecked(MemorySegment function, CallingConvention convention,
                                           WrapperSignature wrapper, BooleanSupplier isLive, ClassBytesSource classes,
                                           boolean callsBack) {
+        MethodHandle raw = NativeBinder.bindWrapper(function, wrapper, callsBack, !hasRowTables(convention));
+        return unchecked(raw, convention, wrapper, isLive, classes, callsBack);
+    }
+
+    /** {@link #unchecked} of the downcall {@code raw}, whose parameters are {@code wrapper}'s. */
+    private static MethodHandle unchecked(MethodHandle raw, CallingConvention convention, WrapperSignature wrapper,
+                                          BooleanSupplier isLive, ClassBytesSource classes, boolean callsBack) {
         convention.check(wrapper);
         String symbol = wrapper.symbol();
         List<Feed> feeds = convention.feeds();
         MethodType javaType = convention.handleType();
-        boolean rowTables = feeds.stream()
-                .anyMatch(f -> f.kind() == Feed.Kind.ROWS || f.kind() == Feed.Kind.FIELD_ROWS);
-        MethodHandle raw = NativeBinder.bindWrapper(function, wrapper, callsBack, !rowTables);
+        boolean rowTables = hasRowTables(convention);
 
         // (int[] status, javaType params..., static fields...) → one filtered native argument per wrapper parameter.
         List<StaticField> fields = convention.entry().fields().stream().map(FieldParameter::field).toList();

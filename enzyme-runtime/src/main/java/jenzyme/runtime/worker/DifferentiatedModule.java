@@ -16,6 +16,8 @@ import java.util.Optional;
  * @param overwriting    the second wrapper, {@code <symbol>_set}, with {@code wrapper}'s parameters and slots but
  *                       writing each shadow with the gradient instead of adding to it, when the request asked for it
  *                       and the worker could make it
+ * @param overwritingParts its parts form, {@code <symbol>_set_parts}: its parameters, then {@code int part, int
+ *                       parts}; part {@code part} of {@code parts} of the work (PROTOCOL.md), when the worker made it
  * @param timings        per phase, in pipeline order (no {@code PRE_OPT} entry when AD ran before optimisation)
  * @param irBeforeEnzyme the module's IR as Enzyme received it, when requested
  * @param irAfterEnzyme  the module's IR after Enzyme and the wrapper, before O3, when requested
@@ -24,6 +26,7 @@ public record DifferentiatedModule(
         byte[] bitcode,
         WrapperSignature wrapper,
         Optional<WrapperSignature> overwriting,
+        Optional<String> overwritingParts,
         Map<Phase, Duration> timings,
         Optional<String> irBeforeEnzyme,
         Optional<String> irAfterEnzyme) {
@@ -32,6 +35,7 @@ public record DifferentiatedModule(
         bitcode = bitcode.clone();
         Objects.requireNonNull(wrapper, "wrapper");
         Objects.requireNonNull(overwriting, "overwriting");
+        Objects.requireNonNull(overwritingParts, "overwritingParts");
         var ordered = new EnumMap<Phase, Duration>(Phase.class);
         ordered.putAll(timings);
         timings = Collections.unmodifiableMap(ordered);
@@ -54,6 +58,7 @@ public record DifferentiatedModule(
                 && Arrays.equals(bitcode, that.bitcode)
                 && wrapper.equals(that.wrapper)
                 && overwriting.equals(that.overwriting)
+                && overwritingParts.equals(that.overwritingParts)
                 && timings.equals(that.timings)
                 && irBeforeEnzyme.equals(that.irBeforeEnzyme)
                 && irAfterEnzyme.equals(that.irAfterEnzyme);
@@ -61,7 +66,7 @@ public record DifferentiatedModule(
 
     @Override
     public int hashCode() {
-        return Objects.hash(Arrays.hashCode(bitcode), wrapper, overwriting, timings, irBeforeEnzyme, irAfterEnzyme);
+        return Objects.hash(Arrays.hashCode(bitcode), wrapper, overwriting, overwritingParts, timings, irBeforeEnzyme, irAfterEnzyme);
     }
 
     @Override

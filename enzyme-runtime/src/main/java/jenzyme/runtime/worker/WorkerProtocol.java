@@ -101,7 +101,8 @@ final class WorkerProtocol {
             // the overwriting wrapper has the accumulating one's parameters and slots (PROTOCOL.md)
             Optional<WrapperSignature> overwriting = response.field("overwrite_symbol")
                     .map(symbol -> new WrapperSignature(symbol, wrapper.parameters(), wrapper.slots()));
-            return new DifferentiatedModule(bitcode, wrapper, overwriting, timings, text(response, "ir_before_enzyme"),
+            return new DifferentiatedModule(bitcode, wrapper, overwriting, response.field("parts_symbol"), timings,
+                    text(response, "ir_before_enzyme"),
                     text(response, "ir_after_enzyme"));
         } catch (IllegalArgumentException e) {
             throw new MalformedResponse(e.getMessage());
