@@ -84,14 +84,13 @@ public final class Lljit implements AutoCloseable {
         LLVMOrcDisposeThreadSafeContext(context);
     }
 
-    /** Hands {@code module} (created in {@code context}) to the JIT under {@code tracker}; the JIT takes ownership. */
+    /**
+     * Hands {@code module} (created in {@code context}) to the JIT under {@code tracker}. The JIT takes ownership
+     * even when it refuses the module (another data layout): LLVM has freed it by then, so it is not disposed here.
+     */
     public void addModule(LLVMOrcResourceTrackerRef tracker, LLVMOrcThreadSafeContextRef context, LLVMModuleRef module) {
         LLVMOrcThreadSafeModuleRef threadSafe = LLVMOrcCreateNewThreadSafeModule(module, context);
-        var error = LLVMOrcLLJITAddLLVMIRModuleWithRT(jit, tracker, threadSafe);
-        if (error != null && !error.isNull()) {
-            LLVMOrcDisposeThreadSafeModule(threadSafe);
-            throw new LlvmFailure("add module: " + LlvmNative.errorMessage(error));
-        }
+        LlvmNative.check(LLVMOrcLLJITAddLLVMIRModuleWithRT(jit, tracker, threadSafe), "add module");
     }
 
     /** Address of {@code name}, materialising (compiling) its module on first lookup. */

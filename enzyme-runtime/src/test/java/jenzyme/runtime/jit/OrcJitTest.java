@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.bytedeco.llvm.global.LLVM.LLVMContextCreate;
+import static org.bytedeco.llvm.global.LLVM.LLVMContextDispose;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
@@ -14,7 +16,10 @@ import java.util.Map;
 import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.bind.NativeBinder;
 import jenzyme.runtime.error.JitException;
+import jenzyme.runtime.llvm.LlvmModules;
 import jenzyme.runtime.testing.DebianLlvm19;
+import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -143,6 +148,36 @@ class OrcJitTest {
         JitException e = assertThrows(JitException.class, () -> jit.add("unresolved", calling, false));
         assertTrue(e.getMessage().contains("no_such_function_anywhere"), e.getMessage());
         assertTrue(e.irText().orElseThrow().contains("declare double @no_such_function_anywhere(double"));
+    }
+
+    /**
+     * LLJIT refuses a module of another data layout when it is added, after taking it over: the JIT must not free
+     * it a second time (that crashed the JVM), and stays usable.
+     */
+    @Test
+    void aModuleOfAnotherDataLayoutIsAJitExceptionAndTheJitGoesOn() throws Throwable {
+        LLVMContextRef context = LLVMContextCreate();
+        byte[] bigEndian;
+        try {
+            LLVMModuleRef module = LlvmModules.parseIr(context, """
+                    target datalayout = "E-m:e-p:32:32-i64:64-n32-S128"
+                    define i32 @answer() {
+                      ret i32 42
+                    }
+                    """, "big-endian");
+            bigEndian = LlvmModules.writeBitcode(module);
+            LlvmModules.dispose(module);
+        } finally {
+            LLVMContextDispose(context);
+        }
+        JitException e = assertThrows(JitException.class, () -> jit.add("big-endian", bigEndian, false));
+        assertTrue(e.getMessage().contains("data layout"), e.getMessage());
+        try (JitModule module = jit.add("after-refusal", bitcode, false)) {
+            MethodHandle sum = NativeBinder.bindRaw(module.address("scaled_sin_sum"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_DOUBLE));
+            assertEquals(Math.sin(0.5) + Math.atan2(0.5, 2.0),
+                    (double) sum.invokeExact(MemorySegment.ofArray(new double[] {0.25}), 1, 2.0), 1e-15);
+        }
     }
 
     @Test
