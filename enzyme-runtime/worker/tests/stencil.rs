@@ -322,6 +322,9 @@ fn shapes_that_are_not_stencil_sums_keep_enzymes_gradient() {
 /// that leave some parts empty, odd splits, chunk edges, and large arrays.
 const PART_SIZES: [i64; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 63, 64, 65, 4097, 8193, 65_537, 100_000, 100_003];
 
+/// The parts the whole wrapper runs in turn and a split call shares between its threads (PROTOCOL.md, `parts_symbol`).
+const WHOLE_PARTS: i32 = 16;
+
 /// Runs `parts` parts one after the other: each on a NaN-filled shadow (it must write only elements no other part
 /// writes), then all into one shadow, which must be the whole wrapper's gradient; the parts' slots summed must be
 /// its slots (the value and active adjoints, reassociated).
@@ -332,7 +335,7 @@ fn check_parts(n: i64, parts: i32, whole: &dyn Fn(&mut [f64], &mut [f64]), part:
     let mut out_whole = vec![0.0; slots];
     whole(&mut g_whole, &mut out_whole);
     let mut g_parts = vec![f64::NAN; len];
-    let mut out_parts = vec![0.0; slots];
+    let mut out_parts = vec![-0.0; slots];
     let mut writer = vec![None; len];
     for k in 0..parts {
         let mut g_alone = vec![f64::NAN; len];
@@ -347,9 +350,11 @@ fn check_parts(n: i64, parts: i32, whole: &dyn Fn(&mut [f64], &mut [f64]), part:
             *total += value;
         }
     }
-    if parts == 2 {
-        // The whole wrapper runs these two parts one after the other: a split call's sums are its sums to the bit.
-        assert_eq!(out_parts, out_whole, "{what} n={n}: two parts summed against the whole");
+    if parts == WHOLE_PARTS {
+        // The whole wrapper runs these parts one after the other: a split call's sums, in part order, are its sums
+        // to the bit.
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&out_parts), bits(&out_whole), "{what} n={n}: {parts} parts summed against the whole");
     }
     let magnitude: f64 = g_whole.iter().map(|g| g.abs()).sum::<f64>() + out_whole.iter().map(|v| v.abs()).sum::<f64>();
     for (slot, (sum, expected)) in out_parts.iter().zip(&out_whole).enumerate() {
@@ -374,7 +379,7 @@ fn the_parts_of_the_overwriting_wrapper_write_disjoint_elements_and_sum_to_the_w
     for n in PART_SIZES {
         let x = inputs(n, 5 * n as u64 + 2);
         let mut status = [0i32; 6];
-        for count in [1, 2, 3, 5] {
+        for count in [1, 2, 3, 5, WHOLE_PARTS, 32] {
             // SAFETY: x and the shadows hold n doubles, out one slot, the status block 24 bytes.
             check_parts(n, count,
                         &|g, out| unsafe { whole(status.as_ptr() as *mut i32, x.as_ptr(), g.as_mut_ptr(), n as i32, out.as_mut_ptr()) },
@@ -403,18 +408,19 @@ fn the_parts_sum_an_active_scalars_adjoint_and_agree_with_central_differences() 
         let x = inputs(n, 13 * n as u64 + 4);
         let status = [0i32; 6];
         let status = status.as_ptr() as *mut i32;
-        for count in [2, 3, 7] {
+        for count in [2, 3, 7, WHOLE_PARTS] {
             // SAFETY: as above, out two slots.
             check_parts(n, count, &|g, out| unsafe { whole(status, x.as_ptr(), g.as_mut_ptr(), a, n as i32, out.as_mut_ptr()) },
                         &|g, out, k, of| unsafe { parts(status, x.as_ptr(), g.as_mut_ptr(), a, n as i32, out.as_mut_ptr(), k, of) },
                         2, "laplacian");
         }
-        // Two parts against the strict gradient (every element) and central differences (the value, a's adjoint).
+        // The whole's parts against the strict gradient (every element) and central differences (the value, a's
+        // adjoint).
         let (mut g, mut out) = (vec![f64::NAN; n as usize], [0.0; 2]);
-        for k in 0..2 {
+        for k in 0..WHOLE_PARTS {
             let mut partial = [0.0; 2];
             // SAFETY: as above.
-            unsafe { parts(status, x.as_ptr(), g.as_mut_ptr(), a, n as i32, partial.as_mut_ptr(), k, 2) };
+            unsafe { parts(status, x.as_ptr(), g.as_mut_ptr(), a, n as i32, partial.as_mut_ptr(), k, WHOLE_PARTS) };
             out[0] += partial[0];
             out[1] += partial[1];
         }

@@ -16,8 +16,10 @@ use super::{Affine, Stencil};
 /// that polls; 4096 here is ~10 µs of Rosenbrock, far inside the interrupt bound).
 const CHUNK: i64 = 4096;
 
-/// The parts a whole call runs one after the other: a split call's two (see `Writer::function`).
-const WHOLE_PARTS: i32 = 2;
+/// The parts a whole call runs one after the other, and a split call shares between its two threads
+/// (PROTOCOL.md, `parts_symbol`; jenzyme.runtime.bind.SplitCall.PARTS): small enough parts that a thread the
+/// scheduler preempts holds the other up for one part at most (~40 µs of Rosenbrock at 10^6 elements).
+const WHOLE_PARTS: i32 = 16;
 
 /// How the pull reaches the shadow.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -67,36 +69,42 @@ impl Writer<'_> {
     }
 
     /// `@{name}` with the derivative's parameters, and `@{name}.parts`, which takes `i32 %part, i32 %parts` after
-    /// them and does part `part` of `parts` of the work. `@{name}` runs part 0 then part 1 of [`WHOLE_PARTS`] and adds
-    /// their results in that order, as a split call does on two threads (jenzyme.runtime.bind.SplitCall): so a call
-    /// gets the same value, to the bit, whether it was split or not (the reassociation `--fast-math` allows is then
-    /// the same for every call, whatever the other threads were doing).
+    /// them and does part `part` of `parts` of the work. `@{name}` runs parts 0, 1, .. of [`WHOLE_PARTS`] in a loop
+    /// and adds their results in that order, starting from -0.0 (which adds nothing, not even a sign), as a split
+    /// call does with the rows its threads filled (jenzyme.runtime.bind.SplitCall): so a call gets the same value,
+    /// to the bit, whether it was split or not, and whichever thread ran which part (the reassociation
+    /// `--fast-math` allows is then the same for every call, whatever the other threads were doing). A loop, not
+    /// the calls unrolled: sixteen inlined copies of the fused loop would each cost O3 and the JIT.
     pub(super) fn function(mut self, name: &str, params: &str, derivative: &str) -> Result<String, String> {
         let ret = self.ret.to_string();
+        let fields = if ret == "void" { 0 } else { self.adjoints.len() + self.primal as usize };
         writeln!(self.out, "define {ret} @{name}({params}) {{").unwrap();
+        self.label("entry");
+        self.line("br label %part");
+        self.label("part");
+        self.line("%k = phi i32 [ 0, %entry ], [ %k.next, %part ]");
+        for f in 0..fields {
+            self.line(format!("%sum{f} = phi double [ -0.0, %entry ], [ %sum{f}.next, %part ]"));
+        }
         if ret == "void" {
-            for part in 0..WHOLE_PARTS {
-                self.line(format!("call void @{name}.parts({params}, i32 {part}, i32 {WHOLE_PARTS})"));
+            self.line(format!("call void @{name}.parts({params}, i32 %k, i32 {WHOLE_PARTS})"));
+        } else {
+            self.line(format!("%result = call {ret} @{name}.parts({params}, i32 %k, i32 {WHOLE_PARTS})"));
+            for f in 0..fields {
+                self.line(format!("%result{f} = extractvalue {ret} %result, {f}"));
+                self.line(format!("%sum{f}.next = fadd double %sum{f}, %result{f}"));
             }
+        }
+        self.line("%k.next = add i32 %k, 1");
+        self.line(format!("%more = icmp slt i32 %k.next, {WHOLE_PARTS}"));
+        self.line("br i1 %more, label %part, label %done");
+        self.label("done");
+        if ret == "void" {
             self.line("ret void");
         } else {
-            let fields = self.adjoints.len() + self.primal as usize;
-            let mut sums: Vec<String> = Vec::new();
-            for part in 0..WHOLE_PARTS {
-                self.line(format!("%part{part} = call {ret} @{name}.parts({params}, i32 {part}, i32 {WHOLE_PARTS})"));
-                for f in 0..fields {
-                    self.line(format!("%part{part}.{f} = extractvalue {ret} %part{part}, {f}"));
-                    if part > 0 {
-                        self.line(format!("%sum{part}.{f} = fadd double {}, %part{part}.{f}", sums[f]));
-                        sums[f] = format!("%sum{part}.{f}");
-                    } else {
-                        sums.push(format!("%part0.{f}"));
-                    }
-                }
-            }
             let mut result = "undef".to_string();
-            for (f, sum) in sums.iter().enumerate() {
-                self.line(format!("%whole{f} = insertvalue {ret} {result}, double {sum}, {f}"));
+            for f in 0..fields {
+                self.line(format!("%whole{f} = insertvalue {ret} {result}, double %sum{f}.next, {f}"));
                 result = format!("%whole{f}");
             }
             self.line(format!("ret {ret} {result}"));

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 import jenzyme.runtime.ad.CallingConvention;
 import jenzyme.runtime.ad.CallingConvention.Feed;
 import jenzyme.runtime.ad.CallingConvention.HandleParameter;
@@ -91,7 +92,7 @@ public final class DerivativeBinder {
      * {@link #bind} of the wrapper named {@code wrapper}, and its overwriting form when {@link ShadowZeroing#applies}:
      * the worker's {@code overwriting} wrapper if it made one, else the shadows zeroed before this one. With the
      * overwriting wrapper's parts form ({@code overwritingParts}, PROTOCOL.md), large calls of the overwriting form
-     * run over two threads ({@link SplitCall}).
+     * share their parts between two threads ({@link SplitCall}).
      *
      * @param address the JIT's address of a symbol of the derivative's code
      */
@@ -112,31 +113,33 @@ public final class DerivativeBinder {
         MethodHandle written = bind(address.apply(overwriting.get().symbol()), convention, overwriting.get(), isLive,
                 classes, callsBack);
         if (overwritingParts.isPresent() && !callsBack && !hasRowTables(convention)) {
-            written = split(address.apply(overwritingParts.get()), written, convention, overwriting.get(), isLive,
-                    classes);
+            written = split(address.apply(overwritingParts.get()), written, convention, overwriting.get(), classes);
         }
         return new Bound(handle, Optional.of(written));
     }
 
     /**
-     * {@code whole} (the overwriting form) running large calls as part 0 and part 1 of 2 of the parts wrapper at
-     * {@code parts}: {@code wrapper}'s parameters, then {@code int part, int parts}. The parts are critical
-     * downcalls (see {@link SplitCall} for when a call splits).
+     * {@code whole} (the overwriting form) running large calls as the {@link SplitCall#PARTS} parts of the parts
+     * wrapper at {@code parts}: {@code wrapper}'s parameters, then {@code int part, int parts}. The parts are
+     * critical downcalls (see {@link SplitCall} for when a call splits).
      */
     private static MethodHandle split(MemorySegment parts, MethodHandle whole, CallingConvention convention,
-                                      WrapperSignature wrapper, BooleanSupplier isLive, ClassBytesSource classes) {
+                                      WrapperSignature wrapper, ClassBytesSource classes) {
         int count = wrapper.parameters().size();
         MethodHandle raw = NativeBinder.bindRaw(parts, NativeBinder.wrapperDescriptor(wrapper)
                 .appendArgumentLayouts(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-        MethodHandle first = unchecked(MethodHandles.insertArguments(raw, count, 0, 2), convention, wrapper, isLive,
-                classes, false);
-        MethodHandle second = unchecked(MethodHandles.insertArguments(raw, count, 1, 2), convention, wrapper, isLive,
-                classes, false);
+        // The parts run inside the split call, which the module's guard counts as one call (the code stays until it
+        // returns): they check no liveness of their own, else a close during the call would stop the parts not yet
+        // taken and fail a call that had entered.
+        BooleanSupplier entered = () -> true;
+        List<MethodHandle> each = IntStream.range(0, SplitCall.PARTS).mapToObj(part -> unchecked(
+                MethodHandles.insertArguments(raw, count, part, SplitCall.PARTS), convention, wrapper, entered,
+                classes, false)).toList();
         MethodHandle checks = guarded(MethodHandles.empty(convention.handleType()), convention, wrapper);
         List<HandleParameter> parameters = convention.handleParameters();
         int shadow = parameters.stream().filter(p -> p.role() == HandleParameter.Role.SHADOW).findFirst()
                 .map(parameters::indexOf).orElseThrow();
-        return SplitCall.around(whole, checks, first, second, shadow - 1, wrapper.slots().size());
+        return SplitCall.around(whole, checks, each, shadow - 1, wrapper.slots().size());
     }
 
     private static boolean hasRowTables(CallingConvention convention) {

@@ -4,14 +4,19 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Array;
+import java.util.List;
 import java.util.concurrent.ForkJoinWorkerThread;
 
 /**
  * The overwriting gradient of a large stencil sum over two threads (docs/DERIVATIVES.md, the fused pull loop): the
- * worker's parts wrapper (PROTOCOL.md, {@code parts_symbol}) runs part 0 of 2 on the caller and part 1 on the
- * {@link SplitHelper}. The parts write disjoint elements of the shadow and return partial sums (the value and the
- * active scalars' adjoints, which {@code --fast-math} lets us reassociate), added here in a fixed order: part 0's
- * then part 1's.
+ * worker's parts wrapper (PROTOCOL.md, {@code parts_symbol}) cut into {@link #PARTS} parts, which the caller and the
+ * {@link SplitHelper} take one at a time from a shared counter until none is left. The parts write disjoint elements
+ * of the shadow and return partial sums (the value and the active scalars' adjoints, which {@code --fast-math} lets
+ * us reassociate), each into its own row; the rows are added here in part order, as the whole wrapper adds its parts:
+ * so a call gets the same bits whichever thread ran which part, and whether the helper woke at all.
+ *
+ * <p>Why small parts: with two halves, a helper the scheduler preempted after taking its half held the caller up for
+ * it (under load, split calls were 5-15% slower than whole ones); now it holds up one part at most.
  *
  * <p>A call splits only when all of these hold, and otherwise runs whole, as before:
  * <ul>
@@ -26,12 +31,20 @@ import java.util.concurrent.ForkJoinWorkerThread;
  * </ul>
  *
  * <p>Safety: the argument checks run once, on the caller, before anything starts; the bounds checks run in each
- * part on the whole range (a call that would fail one runs Enzyme's derivative in part 0, nothing in part 1). The
- * call returns only after both parts have ended, so the helper's part is inside the caller's in-flight count
- * ({@code JitModule.guard}): released code is never run. Each part polls the interrupt flag and has its own status
- * block; a part's exception (an interrupt, a failed check) is raised on the caller, part 0's first.
+ * part on the whole range (a call that would fail one runs Enzyme's derivative in part 0, nothing in the others).
+ * The call returns only after every part that started has ended, so the helper's parts are inside the caller's
+ * in-flight count ({@code JitModule.guard}): released code is never run. Each part polls the interrupt flag and has
+ * its own status block; after a part throws (an interrupt, a failed check) no further part starts, and the exception
+ * of the lowest part that threw is raised on the caller.
  */
 final class SplitCall {
+
+    /**
+     * The parts of a split call: the worker's whole wrapper runs this many in turn (PROTOCOL.md, {@code parts_symbol};
+     * the worker's {@code WHOLE_PARTS}), which is what makes a split call's sums its sums to the bit. 16 parts of
+     * Rosenbrock at 10^6 elements are ~40 µs each: what a preempted helper can hold the caller up.
+     */
+    static final int PARTS = 16;
 
     /** {@code -Djenzyme.split=false} runs every call on the calling thread alone. */
     static final String PROPERTY = "jenzyme.split";
@@ -42,7 +55,7 @@ final class SplitCall {
      */
     static final int MIN_ELEMENTS = 1 << 18;
 
-    /** Calls that ran as two parts, process-wide: what the tests look at to know a call was split. */
+    /** Calls that ran as parts, process-wide: what the tests look at to know a call was split. */
     private static final java.util.concurrent.atomic.LongAdder SPLITS = new java.util.concurrent.atomic.LongAdder();
     private static final MethodHandle LARGE;
     private static final MethodHandle INVOKE;
@@ -59,37 +72,51 @@ final class SplitCall {
 
     private final MethodHandle whole;
     private final MethodHandle checks;
-    private final MethodHandle first;
-    private final MethodHandle second;
+    /** Part {@code k} of {@link #PARTS} at index k, spread over an Object[] of {@code whole}'s arguments. */
+    private final MethodHandle[] parts;
     private final int array;
     private final int slots;
+    private final SplitHelper helper;
     /** Largest array bytes of a whole call measured within CallRoute's bound; -1 until one was. */
     private volatile long shortBytes = -1;
 
-    private SplitCall(MethodHandle whole, MethodHandle checks, MethodHandle first, MethodHandle second, int array,
-                      int slots) {
-        this.whole = whole.asSpreader(Object[].class, whole.type().parameterCount());
-        this.checks = checks.asSpreader(Object[].class, checks.type().parameterCount());
-        this.first = first.asSpreader(Object[].class, first.type().parameterCount());
-        this.second = second.asSpreader(Object[].class, second.type().parameterCount());
+    private SplitCall(MethodHandle whole, MethodHandle checks, List<MethodHandle> parts, int array, int slots,
+                      SplitHelper helper) {
+        this.whole = spread(whole);
+        this.checks = spread(checks);
+        this.parts = parts.stream().map(SplitCall::spread).toArray(MethodHandle[]::new);
         this.array = array;
         this.slots = slots;
+        this.helper = helper;
+    }
+
+    private static MethodHandle spread(MethodHandle handle) {
+        return handle.asSpreader(Object[].class, handle.type().parameterCount());
     }
 
     /**
-     * {@code whole}, splitting large calls. All four handles have {@code whole}'s type, whose last parameter is
-     * {@code double[] out}; {@code checks} runs the argument checks alone, {@code first} and {@code second} the
-     * two parts without them.
+     * {@code whole}, splitting large calls. All handles have {@code whole}'s type, whose last parameter is
+     * {@code double[] out}; {@code checks} runs the argument checks alone, {@code parts} the {@link #PARTS} parts in
+     * order, without them.
      *
      * @param array the position of the stencil's array (its primal) among the parameters
      * @param slots how many slots of {@code out} the parts fill, each a sum
      */
-    static MethodHandle around(MethodHandle whole, MethodHandle checks, MethodHandle first, MethodHandle second,
-                               int array, int slots) {
+    static MethodHandle around(MethodHandle whole, MethodHandle checks, List<MethodHandle> parts, int array,
+                               int slots) {
+        return around(whole, checks, parts, array, slots, SplitHelper.shared());
+    }
+
+    /** {@link #around} sharing the parts with {@code helper} (tests: a helper that never runs). */
+    static MethodHandle around(MethodHandle whole, MethodHandle checks, List<MethodHandle> parts, int array,
+                               int slots, SplitHelper helper) {
+        if (parts.size() != PARTS) {
+            throw new IllegalArgumentException("expected " + PARTS + " parts, got " + parts.size());
+        }
         if ("false".equals(System.getProperty(PROPERTY)) || Runtime.getRuntime().availableProcessors() < 2) {
             return whole;
         }
-        SplitCall call = new SplitCall(whole, checks, first, second, array, slots);
+        SplitCall call = new SplitCall(whole, checks, parts, array, slots, helper);
         MethodType type = whole.type();
         MethodHandle test = MethodHandles.permuteArguments(LARGE.asType(MethodType.methodType(boolean.class,
                 type.parameterType(array))), type.changeReturnType(boolean.class), array);
@@ -97,7 +124,7 @@ final class SplitCall {
         return MethodHandles.guardWithTest(test, split, whole);
     }
 
-    /** How many calls ran as two parts so far (in this JVM). */
+    /** How many calls ran as parts so far (in this JVM). */
     static long splits() {
         return SPLITS.sum();
     }
@@ -118,43 +145,31 @@ final class SplitCall {
             return;
         }
         checks.invokeExact(args);
-        SplitHelper helper = SplitHelper.shared();
         if (!helper.tryClaim()) {
             whole.invokeExact(args);
             return;
         }
         int outAt = args.length - 1;
         double[] out = (double[]) args[outAt];
-        double[] secondOut = new double[slots];
-        Object[] secondArgs = args.clone();
-        secondArgs[outAt] = secondOut;
-        Throwable mine = null;
-        helper.start(() -> invokeSecond(secondArgs));
-        try {
-            first.invokeExact(args);
-        } catch (Throwable e) {
-            mine = e;
-        }
-        Throwable theirs = helper.finish();
+        // The helper's buffers serve one claimant at a time: the rows, and the helper's own out (the caller's is out).
+        double[] rows = helper.rows(PARTS * slots);
+        Object[] helperArgs = args.clone();
+        helperArgs[outAt] = helper.out(slots);
+        SharedParts shared = new SharedParts(parts, rows, slots, helperArgs);
+        helper.start(shared);
+        shared.takeAll(args);
+        helper.finish();
         SPLITS.increment();
-        if (mine != null) {
-            throw mine;
-        }
-        if (theirs != null) {
-            throw theirs;
+        Throwable failure = shared.failure();
+        if (failure != null) {
+            throw failure;
         }
         for (int k = 0; k < slots; k++) {
-            out[k] += secondOut[k];
-        }
-    }
-
-    private void invokeSecond(Object[] args) {
-        try {
-            second.invokeExact(args);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e); // the bound handles throw no checked exceptions
+            double sum = rows[k];
+            for (int part = 1; part < PARTS; part++) {
+                sum += rows[part * slots + k];
+            }
+            out[k] = sum;
         }
     }
 }

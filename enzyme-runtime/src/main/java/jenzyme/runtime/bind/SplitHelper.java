@@ -5,14 +5,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The one daemon thread that runs the second part of split calls ({@link SplitCall}), parked between them. One call
- * at a time {@link #tryClaim claims} it; a caller that finds it claimed runs its call whole.
+ * The one daemon thread that shares the parts of split calls ({@link SplitCall}) with their callers, parked between
+ * them. One call at a time {@link #tryClaim claims} it; a caller that finds it claimed runs its call whole.
  *
- * <p>Either thread may run the part: the helper takes it when it wakes, and the caller, done with its own part,
- * takes it if the helper has not yet ({@link #finish}). So a helper that the scheduler keeps waiting costs the call
- * nothing but the hand-off: measured on the 2-core machine at load 6-8 (other builds), a parked thread's wake-up took
- * 31 µs at the median but 6 ms at the 90th percentile; a caller waiting for it would have been 10× slower than the
- * whole call. Once the helper has taken the part, the caller waits for it (spinning briefly, then parked).
+ * <p>The helper's share ({@link SharedParts}: parts taken from a counter) is started when the helper wakes; the
+ * caller, done taking parts itself, cancels the share if the helper has not started it ({@link #finish}). So a
+ * helper that the scheduler keeps waiting costs the call nothing but the hand-off: measured on the 2-core machine at
+ * load 6-8 (other builds), a parked thread's wake-up took 31 µs at the median but 6 ms at the 90th percentile; a
+ * caller waiting for it would have been 10× slower than the whole call. Once the helper has started, the caller
+ * waits for the part it is running (spinning briefly, then parked).
  */
 final class SplitHelper {
 
@@ -22,20 +23,28 @@ final class SplitHelper {
     /** How long the caller spins for the helper's part before parking: about one wake-up of a parked thread. */
     private static final long SPIN_NANOS = 30_000;
 
-    private static final SplitHelper SHARED = new SplitHelper();
+    private static final SplitHelper SHARED = new SplitHelper(true);
 
     private final AtomicBoolean claimed = new AtomicBoolean();
     private final AtomicInteger state = new AtomicInteger(IDLE);
     private final Thread thread;
-    private volatile Runnable part;
+    private volatile Runnable share;
     private volatile boolean done;
     private volatile Thread caller;
-    /** What the part threw, written before {@link #done}. */
-    private Throwable failure;
+    /** Buffers of the claimant's call (SplitCall): the parts' rows and the helper's out. */
+    private double[] rows = new double[0];
+    private double[] out = new double[0];
 
-    private SplitHelper() {
+    private SplitHelper(boolean serving) {
         thread = Thread.ofPlatform().daemon().name("jenzyme-split-helper").unstarted(this::serve);
-        thread.start();
+        if (serving) {
+            thread.start();
+        }
+    }
+
+    /** A helper whose thread never runs (tests: the caller then takes every part). */
+    static SplitHelper asleep() {
+        return new SplitHelper(false);
     }
 
     static SplitHelper shared() {
@@ -47,26 +56,39 @@ final class SplitHelper {
         return claimed.compareAndSet(false, true);
     }
 
-    /** Hands {@code part} over (the claimant only). */
-    void start(Runnable part) {
-        this.failure = null;
+    /** At least {@code length} doubles for the parts' rows, reused from call to call (the claimant only). */
+    double[] rows(int length) {
+        if (rows.length < length) {
+            rows = new double[length];
+        }
+        return rows;
+    }
+
+    /** At least {@code length} doubles for the helper's out (the claimant only). */
+    double[] out(int length) {
+        if (out.length < length) {
+            out = new double[length];
+        }
+        return out;
+    }
+
+    /** Hands {@code share}, which throws nothing, over to the helper thread (the claimant only). */
+    void start(Runnable share) {
         this.done = false;
         this.caller = Thread.currentThread();
-        this.part = part;
+        this.share = share;
         state.set(PENDING);
         LockSupport.unpark(thread);
     }
 
     /**
-     * Runs the part here if the helper has not taken it, else waits for the helper to finish it (ignoring this
-     * thread's interrupts, which stay set: the part must end before the call returns); then frees the helper.
-     *
-     * @return what the part threw, or null
+     * Cancels the share if the helper has not started it, else waits for it to end (ignoring this thread's
+     * interrupts, which stay set: the parts must end before the call returns); then frees the helper.
      */
-    Throwable finish() {
+    void finish() {
         try {
             if (state.compareAndSet(PENDING, TAKEN)) {
-                return run(part);
+                return;
             }
             long start = System.nanoTime();
             boolean interrupted = false;
@@ -81,29 +103,22 @@ final class SplitHelper {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
-            return failure;
         } finally {
-            part = null;
+            share = null;
             state.set(IDLE);
             claimed.set(false);
-        }
-    }
-
-    private static Throwable run(Runnable part) {
-        try {
-            part.run();
-            return null;
-        } catch (Throwable e) {
-            return e;
         }
     }
 
     private void serve() {
         while (true) {
             if (state.compareAndSet(PENDING, TAKEN)) {
-                failure = run(part);
-                done = true;
-                LockSupport.unpark(caller);
+                try {
+                    share.run();
+                } finally {
+                    done = true;
+                    LockSupport.unpark(caller);
+                }
             } else {
                 LockSupport.park(this); // spurious wake-ups just look again
             }
