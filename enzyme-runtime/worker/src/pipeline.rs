@@ -92,10 +92,17 @@ const PRE_AD_PIPELINE: &str = "default<O2>";
 /// parsing `default<O3>` turns it back on (see `Module::run_passes`). Measured: on `./bench --latency`'s 30-line RK4
 /// method SLP took 36M of the worker's 218M instructions (callgrind), to pair three stores; `./bench` A/B in one
 /// session (load 6-8): ODE RK4 gradient 76.4/73.6 -> 69.6/69.0 us, LogReg 885 -> 862 us (same ratios to the
-/// unchanged %jit primal), Rosenbrock and Transcendental within noise. --fast-math keeps all of O3: with
-/// reassociation SLP can turn sums into vector reductions (issue 14's JAX targets).
+/// unchanged %jit primal), Rosenbrock and Transcendental within noise. --fast-math keeps O3's SLP
+/// ([`fast_math_post_ad_pipeline`]): with reassociation SLP can turn sums into vector reductions (issue 14's JAX
+/// targets).
 pub const POST_AD_PIPELINE: &str = include_str!("post_ad_pipeline.txt");
-const POST_AD_FAST_MATH_PIPELINE: &str = "default<O3>";
+/// Where `default<O3>` runs SLP, in [`POST_AD_PIPELINE`]: after the late SimplifyCFG, before VectorCombine.
+const SLP_PLACE: &str = "no-speculate-unpredictables>,vector-combine";
+
+/// The post-AD pipeline of --fast-math requests: the strict one with SLP back in its place.
+pub fn fast_math_post_ad_pipeline() -> String {
+    POST_AD_PIPELINE.trim_end().replacen(SLP_PLACE, "no-speculate-unpredictables>,slp-vectorizer,vector-combine", 1)
+}
 
 pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differentiated, Failure> {
     let mut timer = PhaseTimer::new();
@@ -182,8 +189,9 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
         .map_err(|e| Failure { phase: Phase::Enzyme, message: format!("Enzyme produced an invalid module: {e}") })?;
     timer.end(Phase::Enzyme);
 
-    let post_ad = if request.options.fast_math { POST_AD_FAST_MATH_PIPELINE } else { POST_AD_PIPELINE.trim_end() };
-    module.run_passes(post_ad, &machine, PassTuning::Full).map_err(fail(Phase::PostOpt))?;
+    let post_ad =
+        if request.options.fast_math { fast_math_post_ad_pipeline() } else { POST_AD_PIPELINE.trim_end().to_string() };
+    module.run_passes(&post_ad, &machine, PassTuning::Full).map_err(fail(Phase::PostOpt))?;
     check_diagnostics(Phase::PostOpt)?;
     module.verify().map_err(fail(Phase::PostOpt))?;
     timer.end(Phase::PostOpt);
