@@ -61,7 +61,7 @@ final class TextReport {
         out.append("  JAX threads: how many threads XLA splits the largest loop of jit(grad) / jit(value_and_grad) ")
                 .append("over (one task per core; operations run side by side not counted); every other column runs on ")
                 .append("the calling thread alone, except grad fast of a stencil sum over 2^18 elements or more, which ")
-                .append("runs its second half on one helper thread when the other core is free (f_grad_set's route)\n");
+                .append("shares its 16 parts with one helper thread (f_grad_set's route)\n");
 
         out.append("\nChecks before timing (value rel. error <= ").append(Check.VALUE_TOLERANCE)
                 .append(", gradient max-norm rel. error <= ").append(Check.GRADIENT_TOLERANCE)
