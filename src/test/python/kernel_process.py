@@ -20,7 +20,7 @@ def alive(pid: int) -> bool:
     """Running and not a zombie."""
     try:
         return _stat_fields(pid)[0] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before the open, or reaped between open and read
         return False
 
 
