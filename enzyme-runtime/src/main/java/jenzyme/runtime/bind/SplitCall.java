@@ -41,7 +41,8 @@ final class SplitCall {
 
     /**
      * The parts of a split call: the worker's whole wrapper runs this many in turn (PROTOCOL.md, {@code parts_symbol};
-     * the worker's {@code WHOLE_PARTS}), which is what makes a split call's sums its sums to the bit. 16 parts of
+     * the worker's {@code WHOLE_PARTS}; one part below a trip bound of 2^16, which {@link #MIN_ELEMENTS} keeps split
+     * calls clear of), which is what makes a split call's sums its sums to the bit. 16 parts of
      * Rosenbrock at 10^6 elements are ~40 µs each: what a preempted helper can hold the caller up.
      */
     static final int PARTS = 16;
@@ -149,27 +150,33 @@ final class SplitCall {
             whole.invokeExact(args);
             return;
         }
-        int outAt = args.length - 1;
-        double[] out = (double[]) args[outAt];
-        // The helper's buffers serve one claimant at a time: the rows, and the helper's own out (the caller's is out).
-        double[] rows = helper.rows(PARTS * slots);
-        Object[] helperArgs = args.clone();
-        helperArgs[outAt] = helper.out(slots);
-        SharedParts shared = new SharedParts(parts, rows, slots, helperArgs);
-        helper.start(shared);
-        shared.takeAll(args);
-        helper.finish();
-        SPLITS.increment();
-        Throwable failure = shared.failure();
-        if (failure != null) {
-            throw failure;
-        }
-        for (int k = 0; k < slots; k++) {
-            double sum = rows[k];
-            for (int part = 1; part < PARTS; part++) {
-                sum += rows[part * slots + k];
+        // The helper's buffers serve one claimant at a time, until it releases the helper: the rows, and the helper's
+        // own out (the caller's is out). Released only once the rows are summed: another call claiming the helper
+        // before would write its rows over these.
+        try {
+            int outAt = args.length - 1;
+            double[] out = (double[]) args[outAt];
+            double[] rows = helper.rows(PARTS * slots);
+            Object[] helperArgs = args.clone();
+            helperArgs[outAt] = helper.out(slots);
+            SharedParts shared = new SharedParts(parts, rows, slots, helperArgs);
+            helper.start(shared);
+            shared.takeAll(args);
+            helper.finish();
+            SPLITS.increment();
+            Throwable failure = shared.failure();
+            if (failure != null) {
+                throw failure;
             }
-            out[k] = sum;
+            for (int k = 0; k < slots; k++) {
+                double sum = rows[k];
+                for (int part = 1; part < PARTS; part++) {
+                    sum += rows[part * slots + k];
+                }
+                out[k] = sum;
+            }
+        } finally {
+            helper.release();
         }
     }
 }

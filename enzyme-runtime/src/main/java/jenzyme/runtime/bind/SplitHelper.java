@@ -51,7 +51,10 @@ final class SplitHelper {
         return SHARED;
     }
 
-    /** Claims the helper for one call; false when another call has it. Every claim is followed by {@link #finish}. */
+    /**
+     * Claims the helper for one call; false when another call has it. Every claim is followed by {@link #finish} and
+     * then {@link #release}, once the claimant has read the buffers it was lent ({@link #rows}, {@link #out}).
+     */
     boolean tryClaim() {
         return claimed.compareAndSet(false, true);
     }
@@ -83,7 +86,8 @@ final class SplitHelper {
 
     /**
      * Cancels the share if the helper has not started it, else waits for it to end (ignoring this thread's
-     * interrupts, which stay set: the parts must end before the call returns); then frees the helper.
+     * interrupts, which stay set: the parts must end before the call returns). The claim stays: the rows are still
+     * the claimant's to read.
      */
     void finish() {
         try {
@@ -106,8 +110,12 @@ final class SplitHelper {
         } finally {
             share = null;
             state.set(IDLE);
-            claimed.set(false);
         }
+    }
+
+    /** Frees the helper and its buffers for the next claim. */
+    void release() {
+        claimed.set(false);
     }
 
     private void serve() {
