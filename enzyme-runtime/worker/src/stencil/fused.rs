@@ -21,6 +21,11 @@ const CHUNK: i64 = 4096;
 /// scheduler preempts holds the other up for one part at most (~40 µs of Rosenbrock at 10^6 elements).
 const WHOLE_PARTS: i32 = 16;
 
+/// The trip bound from which a whole call runs [`WHOLE_PARTS`] parts; below it, one. Each part costs a call, its
+/// entry test and its vector loop's remainder (sixteen of them made Rosenbrock 10^3's gradient ~1.4x slower), and
+/// the runtime splits only arrays of 2^18 elements or more (SplitCall.MIN_ELEMENTS), whose loops run past this bound.
+const WHOLE_PARTS_FROM: i64 = 1 << 16;
+
 /// How the pull reaches the shadow.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Store {
@@ -69,7 +74,8 @@ impl Writer<'_> {
     }
 
     /// `@{name}` with the derivative's parameters, and `@{name}.parts`, which takes `i32 %part, i32 %parts` after
-    /// them and does part `part` of `parts` of the work. `@{name}` runs parts 0, 1, .. of [`WHOLE_PARTS`] in a loop
+    /// them and does part `part` of `parts` of the work. `@{name}` runs parts 0, 1, .. of [`WHOLE_PARTS`] (of one
+    /// below [`WHOLE_PARTS_FROM`] trips) in a loop
     /// and adds their results in that order, starting from -0.0 (which adds nothing, not even a sign), as a split
     /// call does with the rows its threads filled (jenzyme.runtime.bind.SplitCall): so a call gets the same value,
     /// to the bit, whether it was split or not, and whichever thread ran which part (the reassociation
@@ -78,8 +84,12 @@ impl Writer<'_> {
     pub(super) fn function(mut self, name: &str, params: &str, derivative: &str) -> Result<String, String> {
         let ret = self.ret.to_string();
         let fields = if ret == "void" { 0 } else { self.adjoints.len() + self.primal as usize };
+        let (s, param_types) = (self.stencil, self.int_types(params));
         writeln!(self.out, "define {ret} @{name}({params}) {{").unwrap();
         self.label("entry");
+        let n = self.affine("n", s.trips, &param_types[s.trips.param]);
+        self.line(format!("%many = icmp sge i64 {n}, {WHOLE_PARTS_FROM}"));
+        self.line(format!("%count = select i1 %many, i32 {WHOLE_PARTS}, i32 1"));
         self.line("br label %part");
         self.label("part");
         self.line("%k = phi i32 [ 0, %entry ], [ %k.next, %part ]");
@@ -87,16 +97,16 @@ impl Writer<'_> {
             self.line(format!("%sum{f} = phi double [ -0.0, %entry ], [ %sum{f}.next, %part ]"));
         }
         if ret == "void" {
-            self.line(format!("call void @{name}.parts({params}, i32 %k, i32 {WHOLE_PARTS})"));
+            self.line(format!("call void @{name}.parts({params}, i32 %k, i32 %count)"));
         } else {
-            self.line(format!("%result = call {ret} @{name}.parts({params}, i32 %k, i32 {WHOLE_PARTS})"));
+            self.line(format!("%result = call {ret} @{name}.parts({params}, i32 %k, i32 %count)"));
             for f in 0..fields {
                 self.line(format!("%result{f} = extractvalue {ret} %result, {f}"));
                 self.line(format!("%sum{f}.next = fadd double %sum{f}, %result{f}"));
             }
         }
         self.line("%k.next = add i32 %k, 1");
-        self.line(format!("%more = icmp slt i32 %k.next, {WHOLE_PARTS}"));
+        self.line("%more = icmp slt i32 %k.next, %count");
         self.line("br i1 %more, label %part, label %done");
         self.label("done");
         if ret == "void" {
