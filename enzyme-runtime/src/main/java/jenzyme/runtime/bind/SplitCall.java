@@ -111,9 +111,6 @@ final class SplitCall {
     /** {@link #around} sharing the parts with {@code helper} (tests: a helper that never runs). */
     static MethodHandle around(MethodHandle whole, MethodHandle checks, List<MethodHandle> parts, int array,
                                int slots, SplitHelper helper) {
-        if (parts.size() != PARTS) {
-            throw new IllegalArgumentException("expected " + PARTS + " parts, got " + parts.size());
-        }
         if ("false".equals(System.getProperty(PROPERTY)) || Runtime.getRuntime().availableProcessors() < 2) {
             return whole;
         }
