@@ -4,6 +4,7 @@ import static org.bytedeco.llvm.global.LLVM.*;
 
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
@@ -25,6 +26,9 @@ public final class ArrayLibrary {
     public static final int FROM_AFTER_TO = 1, INDEX_OUT_OF_RANGE = 2, COPY_RANGE = 3;
 
     private static final Set<String> ARRAYS_METHODS = Set.of("fill", "copyOf", "copyOfRange");
+    /** Compiled once: every call the lowering meets asks {@link #handles} (String.matches compiled them per call). */
+    private static final Pattern PRIMITIVE_ARRAY_FIRST = Pattern.compile("\\(\\[[DFIJ].*");
+    private static final Pattern PRIMITIVE_ARRAY = Pattern.compile("\\[[DFIJ]");
 
     private final IrModule module;
     private final IrBuilder ir;
@@ -44,10 +48,11 @@ public final class ArrayLibrary {
 
     /** Whether the call is one of the library methods lowered here (primitive-array overloads only). */
     static boolean handles(String owner, String name, String descriptor) {
-        boolean primitiveArrays = descriptor.matches("\\(\\[[DFIJ].*");
         return owner.equals("java/lang/System") && name.equals("arraycopy")
-                || owner.equals("java/util/Arrays") && ARRAYS_METHODS.contains(name) && primitiveArrays
-                || owner.matches("\\[[DFIJ]") && name.equals("clone") && descriptor.equals("()Ljava/lang/Object;");
+                || owner.equals("java/util/Arrays") && ARRAYS_METHODS.contains(name)
+                        && PRIMITIVE_ARRAY_FIRST.matcher(descriptor).matches()
+                || name.equals("clone") && PRIMITIVE_ARRAY.matcher(owner).matches()
+                        && descriptor.equals("()Ljava/lang/Object;");
     }
 
     /** The call's result (null for void methods). */

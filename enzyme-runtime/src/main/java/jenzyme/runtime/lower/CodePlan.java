@@ -42,6 +42,8 @@ final class CodePlan {
     private int firstMonitorBci = -1;
     /** Offsets of {@code anewarray} of rows that javac emits for a matrix literal: followed by a {@code dup}. */
     private final Set<Integer> rowLiterals = new HashSet<>();
+    /** {@link #localName} per slot: asked at every load and store of a local, it scanned the table each time. */
+    private final Map<Integer, String> localNames = new HashMap<>();
 
     private CodePlan(CodeAttribute code) {
         this.code = code;
@@ -228,7 +230,7 @@ final class CodePlan {
 
     /** The local's name from the LocalVariableTable if javac wrote one (with -g), else {@code l<slot>}. */
     String localName(int slot) {
-        return localVariableName(code, slot).orElse("l" + slot);
+        return localNames.computeIfAbsent(slot, s -> localVariableName(code, s).orElse("l" + s));
     }
 
     static Optional<String> localVariableName(CodeAttribute code, int slot) {

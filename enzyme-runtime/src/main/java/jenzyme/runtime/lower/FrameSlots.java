@@ -2,6 +2,8 @@ package jenzyme.runtime.lower;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jenzyme.runtime.llvm.IrBuilder;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
@@ -13,6 +15,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * All allocas sit in the entry block so that mem2reg turns them into SSA values.
  */
 final class FrameSlots implements AutoCloseable {
+
+    /** The key of a JVM local's slot ({@link Variables#key}), not of a record component or a stack depth. */
+    private static final Pattern LOCAL_KEY = Pattern.compile("local(\\d+)");
 
     private final IrModule module;
     private final IrBuilder entryBuilder;
@@ -136,9 +141,10 @@ final class FrameSlots implements AutoCloseable {
                     ? new LLVMValueRef[] {entryBuilder.alloca(module.ir().ptr(), name + ".addr"),
                             entryBuilder.alloca(module.ir().i32(), name + ".len.addr")}
                     : new LLVMValueRef[] {entryBuilder.alloca(module.type(kind), name + ".addr")};
-            if (key.matches("local\\d+")) {
+            Matcher local = LOCAL_KEY.matcher(key);
+            if (local.matches()) {
                 for (LLVMValueRef cell : cells) {
-                    localOfCell.put(cell.address(), Integer.parseInt(key.substring("local".length())));
+                    localOfCell.put(cell.address(), Integer.parseInt(local.group(1)));
                 }
             }
             return cells;

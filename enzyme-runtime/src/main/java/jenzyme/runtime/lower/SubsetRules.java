@@ -94,7 +94,6 @@ final class SubsetRules {
         if (StreamPipelines.handles(owner, name)) {
             return null; // which stream operations compile is decided where the pipeline is lowered
         }
-        String method = JavaWords.method(owner, name, invoke.type().stringValue());
         if (invoke.opcode() == Opcode.INVOKESPECIAL && name.equals("<init>")
                 && (owner.equals("java/lang/Record") || owner.equals("java/lang/Object"))) {
             return null; // the super() call of a value class's constructor (anything else is refused where lowered)
@@ -110,21 +109,27 @@ final class SubsetRules {
                 && !classes.isFunctionalInterface(owner)) {
             // List.add, Map.get...: no record or lambda of the notebook can be behind a JDK collection interface, so
             // this is known before lowering (and --explain lists it; qa7 R6)
-            return Messages.CALLING_INSTANCE_METHOD.format(method);
+            return Messages.CALLING_INSTANCE_METHOD.format(inWords(invoke));
         }
         if (invoke.opcode() == Opcode.INVOKEINTERFACE) {
             return null; // on a lambda or a record behind an interface; the lowering knows the receiver
         }
         if (invoke.opcode() != Opcode.INVOKESTATIC) {
-            return Messages.CALLING_INSTANCE_METHOD.format(method);
+            return Messages.CALLING_INSTANCE_METHOD.format(inWords(invoke));
         }
         if (!MathCalls.handles(owner) && !classes.has(owner)) {
             return DerivativeRule.fitsPrimal(invoke.type().stringValue())
-                    ? Messages.CALLING_FOREIGN_RULE.format(method, JavaWords.owner(owner),
+                    ? Messages.CALLING_FOREIGN_RULE.format(inWords(invoke), JavaWords.owner(owner),
                             owner.replace('/', '.') + "." + name)
-                    : Messages.CALLING_FOREIGN.format(method, JavaWords.owner(owner));
+                    : Messages.CALLING_FOREIGN.format(inWords(invoke), JavaWords.owner(owner));
         }
         return null;
+    }
+
+    /** The called method as the user wrote it, for a refusal only: most calls pass, and naming each cost time. */
+    private static String inWords(InvokeInstruction invoke) {
+        return JavaWords.method(invoke.owner().asInternalName(), invoke.name().stringValue(),
+                invoke.type().stringValue());
     }
 
     /** The cast javac puts after {@code a.clone()} of a primitive array: to the array's own type. */
