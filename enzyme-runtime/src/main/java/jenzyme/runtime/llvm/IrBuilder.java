@@ -2,6 +2,7 @@ package jenzyme.runtime.llvm;
 
 import static org.bytedeco.llvm.global.LLVM.*;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMBuilderRef;
@@ -14,6 +15,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  * One method per C API call, no policy: what to emit is the frontend's business.
  */
 public final class IrBuilder implements AutoCloseable {
+
+    /** The empty name, as the overloads that take their array by pointer want it; never freed. */
+    private static final BytePointer NO_NAME = new BytePointer("");
 
     private final LLVMContextRef context;
     private final LLVMBuilderRef builder;
@@ -252,8 +256,9 @@ public final class IrBuilder implements AutoCloseable {
     }
 
     public LLVMValueRef inBoundsGep(LLVMTypeRef elementType, LLVMValueRef pointer, LLVMValueRef index) {
-        // Not new PointerPointer<>(index): with a single Pointer that is JavaCPP's cast constructor, not an array.
-        return LLVMBuildInBoundsGEP2(builder, elementType, pointer, new PointerPointer<>(new LLVMValueRef[] {index}), 1, "");
+        // The index by pointer (@ByPtrPtr: a one-element array on the native stack): a PointerPointer per array
+        // access (native allocation, deallocator registration) was 2.4% of the early lowerings of a 30-line method.
+        return LLVMBuildInBoundsGEP2(builder, elementType, pointer, index, 1, NO_NAME);
     }
 
     // ---- control flow and calls

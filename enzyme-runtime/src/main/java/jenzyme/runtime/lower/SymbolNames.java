@@ -18,11 +18,14 @@ import jenzyme.runtime.error.Messages;
  */
 final class SymbolNames {
 
+    /** One per thread, reused: MessageDigest.getInstance searched the security providers for every name. */
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(SymbolNames::sha256);
+
     private SymbolNames() {}
 
     static String of(MethodRef method) {
         String symbol = "jz_" + readable(method.name()) + "_" + hash(method);
-        CompiledNames.register(symbol, method.asWritten());
+        CompiledNames.register(symbol, method);
         return symbol;
     }
 
@@ -42,9 +45,13 @@ final class SymbolNames {
 
     /** First 8 bytes of SHA-256 of {@code text}, in hex: also names lambda shapes ({@link ClassLibrary#lambdaShape}). */
     static String hash(String text) {
+        byte[] digest = SHA_256.get().digest(text.getBytes(StandardCharsets.UTF_8)); // digest() also resets it
+        return HexFormat.of().formatHex(digest, 0, 8);
+    }
+
+    private static MessageDigest sha256() {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest, 0, 8);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(Messages.NO_SHA_256.format(), e);
         }
