@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod enzyme;
 pub mod failure_checks;
 pub mod frame;
+pub mod heap_prefault;
 pub mod kept_results;
 pub mod llvm;
 pub mod loop_fission;
