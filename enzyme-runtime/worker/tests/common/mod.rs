@@ -83,6 +83,11 @@ impl Worker {
         Worker { child, input: Some(input), output }
     }
 
+    /// The serving process: the worker re-executes itself in place, so this is its id after that too.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn send(&mut self, frame: &Frame) -> Frame {
         frame.write_to(self.input.as_mut().unwrap()).expect("the worker reads the request");
         match Frame::read_from(&mut self.output) {
