@@ -77,7 +77,7 @@ pub fn run() -> i32 {
         if pid == 0 {
             // SAFETY: prctl on this process; a child must not outlive a worker the client killed.
             unsafe { prctl(PR_SET_PDEATHSIG, SIGKILL) };
-            heap_prefault::prefault(heap_prefault::PREFAULT_BYTES);
+            heap_prefault::prefault(heap_prefault::PREFAULT_BYTES, 0);
             let code = serve_one(&output);
             // SAFETY: ends the child without running the parent's exit handlers or destructors twice.
             unsafe { _exit(code) }

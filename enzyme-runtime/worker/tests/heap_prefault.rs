@@ -29,8 +29,16 @@ fn main() {
     // Without it, fresh heap faults page by page.
     let unprepared = faults_of_small_blocks(PREFAULT_BYTES * 3 / 4);
     assert!(unprepared > pages / 2, "expected about {pages} faults from fresh heap, got {unprepared}");
-    prefault(PREFAULT_BYTES);
+    // A descriptor with input waiting: the heap is not touched, so the request is not kept waiting.
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    std::io::Write::write_all(&mut writer, b"request").unwrap();
+    prefault(PREFAULT_BYTES, std::os::fd::AsRawFd::as_raw_fd(&reader));
+    let skipped = faults_of_small_blocks(PREFAULT_BYTES * 3 / 4);
+    assert!(skipped > pages / 2, "expected no touching with a request waiting ({pages} faults), got {skipped}");
+    // An idle descriptor: the child touches the heap while it waits.
+    let (idle, _keep_open) = std::io::pipe().unwrap();
+    prefault(PREFAULT_BYTES, std::os::fd::AsRawFd::as_raw_fd(&idle));
     let prepared = faults_of_small_blocks(PREFAULT_BYTES * 3 / 4);
     assert!(prepared < pages / 8, "expected the touched heap to serve {pages} pages without faults, got {prepared} faults");
-    println!("heap_prefault: {unprepared} faults without, {prepared} with ({pages} pages)");
+    println!("heap_prefault: {unprepared} faults without, {skipped} with a request waiting, {prepared} idle ({pages} pages)");
 }
