@@ -76,8 +76,21 @@ public final class Pipeline implements AutoCloseable {
 
     /** A pipeline that starts its worker client with {@code startWorker} when the first derivative is asked for. */
     public static Pipeline create(Supplier<WorkerClient> startWorker) {
-        return new Pipeline(OrcJit.create(Map.of(InterruptFlag.symbol(), InterruptFlag.global().segment())),
-                Objects.requireNonNull(startWorker, "startWorker"));
+        return new Pipeline(OrcJit.create(runtimeSymbols()), Objects.requireNonNull(startWorker, "startWorker"));
+    }
+
+    /**
+     * A pipeline whose derivatives are callable as soon as their code is generated without optimisation, and run
+     * their fully optimised code from a moment later ({@link OrcJit#createQuickFirst}): the notebook's, where the
+     * magic's wait is what the user sees. {@link jenzyme.runtime.jit.JitModule#fullCode()} says when.
+     */
+    public static Pipeline createQuickFirst(Supplier<WorkerClient> startWorker) {
+        return new Pipeline(OrcJit.createQuickFirst(runtimeSymbols()), Objects.requireNonNull(startWorker,
+                "startWorker"));
+    }
+
+    private static Map<String, java.lang.foreign.MemorySegment> runtimeSymbols() {
+        return Map.of(InterruptFlag.symbol(), InterruptFlag.global().segment());
     }
 
     /**

@@ -35,6 +35,9 @@ public final class JitModule implements AutoCloseable {
     private final InFlightCalls inFlight = new InFlightCalls();
     private boolean released;
     private final java.util.List<AutoCloseable> dependents = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.CompletableFuture<Boolean> fullCode = new java.util.concurrent.CompletableFuture<>();
+    private final Object fullTierLock = new Object();
+    private boolean trackerReleased; // guarded by fullTierLock
 
     private static final MethodHandle ENTER;
     private static final MethodHandle EXIT;
@@ -52,15 +55,53 @@ public final class JitModule implements AutoCloseable {
     /**
      * @param compiledBitcode the module as compiled (after the JIT's own optimisation, if it ran one)
      * @param symbolSuffix    what the JIT appended to its exported names (see {@link OrcJit}), removed from the text
+     * @param fullyCompiled   whether its code is final already, or quick code until the full tier is ready
      */
     JitModule(OrcJit jit, String name, LLVMOrcResourceTrackerRef tracker, Map<String, Long> addresses,
-              byte[] compiledBitcode, String symbolSuffix) {
+              byte[] compiledBitcode, String symbolSuffix, boolean fullyCompiled) {
         this.jit = jit;
         this.name = name;
         this.tracker = tracker;
         this.addresses = Map.copyOf(addresses);
         this.compiledBitcode = compiledBitcode;
         this.symbolSuffix = symbolSuffix;
+        if (fullyCompiled) {
+            fullCode.complete(true);
+        }
+    }
+
+    /**
+     * Completes with {@code true} once every call runs the module's fully optimised code (at once unless its JIT
+     * compiles {@linkplain OrcJit#createQuickFirst quick first}), or {@code false} if the full tier was not compiled
+     * (the module or the JIT was closed first, or code generation failed): calls then keep the quick code. Timings
+     * of the module's speed wait for it, as {@code ./bench} does.
+     */
+    public java.util.concurrent.CompletableFuture<Boolean> fullCode() {
+        return fullCode.copy();
+    }
+
+    /** Held while the full tier is compiled into this module's tracker, and to mark the tracker released. */
+    Object fullTierLock() {
+        return fullTierLock;
+    }
+
+    /** Whether {@link OrcJit#release} has begun freeing this module's code (read under {@link #fullTierLock()}). */
+    boolean trackerReleased() {
+        return trackerReleased;
+    }
+
+    void markTrackerReleased() {
+        synchronized (fullTierLock) {
+            trackerReleased = true;
+        }
+    }
+
+    void fullCodeReady() {
+        fullCode.complete(true);
+    }
+
+    void fullCodeSkipped() {
+        fullCode.complete(false);
     }
 
     /** The module as compiled (after the JIT's own optimisation, if it ran one) as IR text, printed on each call. */

@@ -9,15 +9,18 @@ import jenzyme.runtime.error.JitException;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.AllocationGuards;
 import jenzyme.runtime.llvm.Diagnostics;
+import jenzyme.runtime.llvm.HostTarget;
 import jenzyme.runtime.llvm.Lljit;
 import jenzyme.runtime.llvm.LlvmFailure;
 import jenzyme.runtime.llvm.LlvmModules;
+import jenzyme.runtime.llvm.LlvmModules.Signature;
 import jenzyme.runtime.llvm.VectorState;
 import jenzyme.runtime.lower.StatusCode;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcResourceTrackerRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcThreadSafeContextRef;
+import org.bytedeco.llvm.LLVM.LLVMTargetMachineRef;
 
 /**
  * Pipeline stage 3: LLVM ORC LLJIT inside the JVM. Takes bitcode from the frontend (optimised here at O3) or from
@@ -29,25 +32,48 @@ import org.bytedeco.llvm.LLVM.LLVMOrcThreadSafeContextRef;
  * loaded twice (a {@code %jit} module and the worker's module of its derivative both define it) and an old module
  * can be released independently; weak definitions become internal, each module's own. {@link JitModule#address}
  * takes the original names.
+ *
+ * <p>A JIT created {@linkplain #createQuickFirst quick first} (the notebook's) compiles a worker's module twice: at
+ * once without optimisation (fast instruction selection and register allocation: about a quarter of the
+ * instructions of full code generation on the latency method of {@code ./bench --latency}), so that the magic can
+ * bind and return, then fully on a background thread, whose code every later call runs from the moment it is ready
+ * ({@link Trampolines}; {@link JitModule#fullCode()}). Both tiers compile the same optimised IR, so they compute the
+ * same values; only speed differs, for the ~50 ms the full tier takes.
  */
 public final class OrcJit implements AutoCloseable {
 
+    /** See {@link LowPriority}: nice 10 gets a tenth of a core that a normal thread also wants, all of an idle one. */
+    private static final int FULL_TIER_NICE = 10;
+
     private final Lljit jit;
+    private final boolean quickFirst;
+    private java.util.concurrent.ExecutorService fullTier; // created with the first quick module
     private final List<JitModule> modules = new ArrayList<>();
     private final java.util.Set<String> runtimeSymbols = new java.util.HashSet<>();
     private int serial;
-    private boolean closed;
+    private volatile boolean closed; // read by the full-tier thread without the lock
     private boolean disposed;
 
-    private OrcJit(Lljit jit) {
+    private OrcJit(Lljit jit, boolean quickFirst) {
         this.jit = jit;
+        this.quickFirst = quickFirst;
+    }
+
+    /** A JIT that compiles every module fully before {@link #add} returns. */
+    public static OrcJit create(Map<String, MemorySegment> runtimeSymbols) {
+        return create(runtimeSymbols, false);
+    }
+
+    /** A JIT that gives the worker's modules quick code first and full code a moment later (see the class comment). */
+    public static OrcJit createQuickFirst(Map<String, MemorySegment> runtimeSymbols) {
+        return create(runtimeSymbols, true);
     }
 
     /**
      * @param runtimeSymbols data symbols compiled code may reference, by name, at fixed addresses (e.g. the
      *     interrupt flag's native word)
      */
-    public static OrcJit create(Map<String, MemorySegment> runtimeSymbols) {
+    private static OrcJit create(Map<String, MemorySegment> runtimeSymbols, boolean quickFirst) {
         try {
             Lljit jit = Lljit.createForHost();
             // --fast-math code calls libmvec's vector functions: let the process symbols resolve them.
@@ -56,7 +82,7 @@ public final class OrcJit implements AutoCloseable {
             runtimeSymbols.forEach((name, segment) -> jit.defineAbsoluteSymbol(name, segment.address()));
             NativeMemory.symbols().forEach((name, segment) -> jit.defineAbsoluteSymbol(name, segment.address()));
             addCheckedAllocator(jit);
-            return new OrcJit(jit);
+            return new OrcJit(jit, quickFirst);
         } catch (LlvmFailure failure) {
             throw new JitException(Messages.JIT_START_FAILED.format(failure.getMessage()), failure);
         }
@@ -128,9 +154,15 @@ public final class OrcJit implements AutoCloseable {
             VectorState.clearOnEntry(module, renamed.values());
             AllocationGuards.apply(module);
             tracker = jit.newResourceTracker();
-            LLVMModuleRef handedOver = module;
-            module = null; // owned by the JIT from here on, even if adding fails
-            jit.addModule(tracker, context, handedOver);
+            Map<String, Signature> entries = quickFirst && !optimise ? tierable(module, renamed.values()) : Map.of();
+            byte[] fullTierBitcode = null;
+            if (entries.isEmpty()) {
+                LLVMModuleRef handedOver = module;
+                module = null; // owned by the JIT from here on, even if adding fails
+                jit.addModule(tracker, context, handedOver);
+            } else {
+                fullTierBitcode = addQuickTier(tracker, module, entries);
+            }
             Map<String, Long> addresses = new HashMap<>();
             for (var export : renamed.entrySet()) {
                 addresses.put(export.getKey(), jit.lookup(export.getValue()));
@@ -139,8 +171,14 @@ public final class OrcJit implements AutoCloseable {
             if (!errors.isEmpty()) {
                 throw new LlvmFailure(String.join("; ", errors));
             }
-            JitModule added = new JitModule(this, moduleName, tracker, addresses, compiled, suffix);
+            JitModule added = new JitModule(this, moduleName, tracker, addresses, compiled, suffix,
+                    fullTierBitcode == null);
             modules.add(added);
+            if (fullTierBitcode != null) {
+                byte[] full = fullTierBitcode;
+                LLVMOrcResourceTrackerRef code = tracker;
+                fullTier().execute(() -> addFullTier(added, code, full, entries.keySet()));
+            }
             return added;
         } catch (LlvmFailure failure) {
             if (tracker != null) {
@@ -158,6 +196,115 @@ public final class OrcJit implements AutoCloseable {
         }
     }
 
+    /**
+     * The entries of a module that can run in two tiers with their signatures, or none: every export must be a
+     * function without varargs, and the module must hold no global variable its code may write, since each tier would
+     * get its own copy.
+     */
+    private static Map<String, Signature> tierable(LLVMModuleRef module, java.util.Collection<String> exports) {
+        if (LlvmModules.definesMutableGlobals(module)) {
+            return Map.of();
+        }
+        Map<String, Signature> entries = new java.util.LinkedHashMap<>();
+        for (String export : exports) {
+            java.util.Optional<Signature> signature = LlvmModules.signature(module, export);
+            if (signature.isEmpty()) {
+                return Map.of();
+            }
+            entries.put(export, signature.get());
+        }
+        return entries;
+    }
+
+    /**
+     * Compiles {@code module} quickly under {@code tracker}, its entries renamed {@code .quick} and reached through
+     * {@link Trampolines}; {@code module} stays the caller's. Code generation here and in the full tier uses target
+     * machines of its own: the LLJIT's compiler serves one thread at a time, and the full tier runs on another.
+     *
+     * @return the module as the full tier compiles it (before the renaming)
+     */
+    private byte[] addQuickTier(LLVMOrcResourceTrackerRef tracker, LLVMModuleRef module, Map<String, Signature> entries) {
+        byte[] full = LlvmModules.writeBitcode(module);
+        entries.keySet().forEach(entry -> LlvmModules.rename(module, entry, entry + Trampolines.QUICK));
+        LLVMTargetMachineRef machine = HostTarget.get().createQuickMachine();
+        LLVMContextRef context = LlvmModules.newContext();
+        try {
+            jit.addObjectFile(tracker, LlvmModules.emitObject(module, machine));
+            LLVMModuleRef trampolines = LlvmModules.parseIr(context, Trampolines.ir(entries, HostTarget.get()),
+                    "jenzyme.trampolines");
+            try {
+                jit.addObjectFile(tracker, LlvmModules.emitObject(trampolines, machine));
+            } finally {
+                LlvmModules.dispose(trampolines);
+            }
+        } finally {
+            HostTarget.dispose(machine);
+            LlvmModules.disposeContext(context);
+        }
+        return full;
+    }
+
+    /**
+     * The full tier of {@code module}, on the {@link #fullTier} thread: generates {@code bitcode}'s code as the LLJIT
+     * would, its entries renamed {@code .full}, then points each entry's slot at it. It holds the module's
+     * {@linkplain JitModule#fullTierLock() lock}, under which {@link #release} marks the module released first, so
+     * the tracker stays valid while it is used here; it does not hold the JIT's lock, so that a cell meanwhile adds
+     * and releases other modules without waiting. A failure leaves the quick code in place.
+     */
+    private void addFullTier(JitModule module, LLVMOrcResourceTrackerRef tracker, byte[] bitcode,
+                             java.util.Set<String> entries) {
+        synchronized (module.fullTierLock()) {
+            if (closed || module.trackerReleased() || !module.isLive()) {
+                module.fullCodeSkipped();
+                return;
+            }
+            Diagnostics.drain();
+            LLVMContextRef context = LlvmModules.newContext();
+            LLVMTargetMachineRef machine = HostTarget.get().createJitMachine();
+            try {
+                LLVMModuleRef full = LlvmModules.parseBitcode(context, bitcode, module.name());
+                try {
+                    entries.forEach(entry -> LlvmModules.rename(full, entry, entry + Trampolines.FULL));
+                    jit.addObjectFile(tracker, LlvmModules.emitObject(full, machine));
+                } finally {
+                    LlvmModules.dispose(full);
+                }
+                Map<String, Long> code = new HashMap<>();
+                for (String entry : entries) {
+                    code.put(entry, jit.lookup(entry + Trampolines.FULL));
+                }
+                List<String> errors = Diagnostics.drain();
+                if (!errors.isEmpty()) {
+                    throw new LlvmFailure(String.join("; ", errors));
+                }
+                for (String entry : entries) {
+                    Trampolines.point(jit.lookup(entry + Trampolines.SLOT), code.get(entry));
+                }
+                module.fullCodeReady();
+            } catch (LlvmFailure failure) {
+                Diagnostics.drain();
+                System.getLogger(OrcJit.class.getName()).log(System.Logger.Level.WARNING, Messages.FULL_TIER_FAILED
+                        .format(module.name(), failure.getMessage()));
+                module.fullCodeSkipped();
+            } finally {
+                HostTarget.dispose(machine);
+                LlvmModules.disposeContext(context);
+            }
+        }
+    }
+
+    /** The thread that compiles full tiers, one module at a time, in the order they were added. */
+    private java.util.concurrent.ExecutorService fullTier() {
+        if (fullTier == null) {
+            fullTier = java.util.concurrent.Executors.newSingleThreadExecutor(
+                    task -> Thread.ofPlatform().daemon().name("jenzyme-full-tier").unstarted(() -> {
+                        LowPriority.ofThisThread(FULL_TIER_NICE);
+                        task.run();
+                    }));
+        }
+        return fullTier;
+    }
+
     private static LLVMModuleRef parse(String moduleName, byte[] bitcode, LLVMOrcThreadSafeContextRef context) {
         try {
             LLVMContextRef llvmContext = Lljit.contextOf(context);
@@ -168,7 +315,12 @@ public final class OrcJit implements AutoCloseable {
         }
     }
 
-    synchronized void release(JitModule module, LLVMOrcResourceTrackerRef tracker) {
+    void release(JitModule module, LLVMOrcResourceTrackerRef tracker) {
+        module.markTrackerReleased(); // waits for its full tier, if that is being compiled right now
+        releaseTracker(module, tracker);
+    }
+
+    private synchronized void releaseTracker(JitModule module, LLVMOrcResourceTrackerRef tracker) {
         modules.remove(module);
         try {
             Lljit.removeAndRelease(tracker);
@@ -202,6 +354,9 @@ public final class OrcJit implements AutoCloseable {
             return;
         }
         closed = true;
+        if (fullTier != null) {
+            fullTier.shutdown(); // full tiers still queued find the JIT closed and leave their modules as they are
+        }
         for (JitModule module : List.copyOf(modules)) {
             module.close();
         }

@@ -20,7 +20,11 @@ import org.bytedeco.llvm.LLVM.LLVMOrcExecutionSessionRef;
  */
 public final class Diagnostics {
 
-    private static final List<String> errors = new ArrayList<>();
+    /**
+     * Per thread: LLVM reports on the thread doing the work, and the JIT compiles on two (a cell's and the full-tier
+     * thread, {@code jenzyme.runtime.jit.OrcJit}), each of which must see its own errors only.
+     */
+    private static final ThreadLocal<List<String>> errors = ThreadLocal.withInitial(ArrayList::new);
 
     /** Kept in a static field: the native side holds only a raw pointer to this JavaCPP callback. */
     private static final LLVMDiagnosticHandler HANDLER = new LLVMDiagnosticHandler() {
@@ -28,9 +32,7 @@ public final class Diagnostics {
         public void call(LLVMDiagnosticInfoRef info, Pointer context) {
             if (LLVMGetDiagInfoSeverity(info) == LLVMDSError) {
                 String message = LlvmNative.takeMessage(LLVMGetDiagInfoDescription(info));
-                synchronized (errors) {
-                    errors.add(message);
-                }
+                errors.get().add(message);
             }
         }
     };
@@ -40,9 +42,7 @@ public final class Diagnostics {
         @Override
         public void call(Pointer context, LLVMErrorRef error) {
             String message = LlvmNative.errorMessage(error);
-            synchronized (errors) {
-                errors.add(message);
-            }
+            errors.get().add(message);
         }
     };
 
@@ -56,12 +56,11 @@ public final class Diagnostics {
         LLVMOrcExecutionSessionSetErrorReporter(session, ORC_REPORTER, null);
     }
 
-    /** The errors reported since the last call, oldest first. */
+    /** The errors reported on this thread since its last call, oldest first. */
     public static List<String> drain() {
-        synchronized (errors) {
-            List<String> drained = List.copyOf(errors);
-            errors.clear();
-            return drained;
-        }
+        List<String> reported = errors.get();
+        List<String> drained = List.copyOf(reported);
+        reported.clear();
+        return drained;
     }
 }

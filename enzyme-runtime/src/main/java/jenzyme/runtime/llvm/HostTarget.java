@@ -61,14 +61,41 @@ public final class HostTarget {
         return createMachine(triple, cpu, features);
     }
 
+    /**
+     * A new target machine for this host's first, quick code ({@code jenzyme.runtime.jit.OrcJit}): no optimisation
+     * (fast instruction selection, the fast register allocator), position-independent, the small code model, as the
+     * JIT's own machine generates it; the caller disposes it.
+     */
+    public LLVMTargetMachineRef createQuickMachine() {
+        return createMachine(triple, cpu, features, LLVMCodeGenLevelNone, LLVMRelocPIC, LLVMCodeModelSmall);
+    }
+
+    /**
+     * A new target machine generating the code ORC's LLJIT generates for this host (its default optimisation level,
+     * position-independent, the small code model), for code compiled outside the LLJIT's own compiler, which one
+     * thread at a time may use; the caller disposes it.
+     */
+    public LLVMTargetMachineRef createJitMachine() {
+        return createMachine(triple, cpu, features, LLVMCodeGenLevelDefault, LLVMRelocPIC, LLVMCodeModelSmall);
+    }
+
+    public static void dispose(LLVMTargetMachineRef machine) {
+        LLVMDisposeTargetMachine(machine);
+    }
+
     private static LLVMTargetMachineRef createMachine(String triple, String cpu, String features) {
+        return createMachine(triple, cpu, features, LLVMCodeGenLevelAggressive, LLVMRelocDefault,
+                LLVMCodeModelJITDefault);
+    }
+
+    private static LLVMTargetMachineRef createMachine(String triple, String cpu, String features, int level,
+                                                      int relocation, int codeModel) {
         LLVMTargetRef target = new LLVMTargetRef();
         BytePointer error = new BytePointer((BytePointer) null);
         if (LLVMGetTargetFromTriple(new BytePointer(triple), target, error) != 0) {
             throw new LlvmFailure("no LLVM target for " + triple + ": " + LlvmNative.takeMessage(error));
         }
-        return LLVMCreateTargetMachine(target, triple, cpu, features, LLVMCodeGenLevelAggressive,
-                LLVMRelocDefault, LLVMCodeModelJITDefault);
+        return LLVMCreateTargetMachine(target, triple, cpu, features, level, relocation, codeModel);
     }
 
     public String triple() {

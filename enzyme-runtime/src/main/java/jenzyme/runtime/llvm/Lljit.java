@@ -6,6 +6,7 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.llvm.LLVM.LLVMJITEvaluatedSymbol;
 import org.bytedeco.llvm.LLVM.LLVMJITSymbolFlags;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMMemoryBufferRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcCSymbolMapPair;
 import org.bytedeco.llvm.LLVM.LLVMOrcDefinitionGeneratorRef;
@@ -91,6 +92,11 @@ public final class Lljit implements AutoCloseable {
     public void addModule(LLVMOrcResourceTrackerRef tracker, LLVMOrcThreadSafeContextRef context, LLVMModuleRef module) {
         LLVMOrcThreadSafeModuleRef threadSafe = LLVMOrcCreateNewThreadSafeModule(module, context);
         LlvmNative.check(LLVMOrcLLJITAddLLVMIRModuleWithRT(jit, tracker, threadSafe), "add module");
+    }
+
+    /** Hands a relocatable object file to the JIT under {@code tracker}; the JIT owns {@code object} from here on. */
+    public void addObjectFile(LLVMOrcResourceTrackerRef tracker, LLVMMemoryBufferRef object) {
+        LlvmNative.check(LLVMOrcLLJITAddObjectFileWithRT(jit, tracker, object), "add object file");
     }
 
     /** Address of {@code name}, materialising (compiling) its module on first lookup. */

@@ -24,6 +24,18 @@ public final class LlvmModules {
         LLVMDisposeModule(module);
     }
 
+    /** A plain context with {@link Diagnostics} installed; the caller disposes it ({@link #disposeContext}). */
+    public static LLVMContextRef newContext() {
+        LlvmNative.initialize();
+        LLVMContextRef context = LLVMContextCreate();
+        Diagnostics.install(context);
+        return context;
+    }
+
+    public static void disposeContext(LLVMContextRef context) {
+        LLVMContextDispose(context);
+    }
+
     /**
      * Appends {@code suffix} to the name of every function and global the module defines with external linkage.
      *
@@ -69,6 +81,66 @@ public final class LlvmModules {
         }
         definitions.removeIf(value -> LLVMIsDeclaration(value) != 0);
         return definitions;
+    }
+
+    /** Renames the function or global {@code from} of {@code module} to {@code to}. */
+    public static void rename(LLVMModuleRef module, String from, String to) {
+        LLVMValueRef value = LLVMGetNamedFunction(module, from);
+        if (value == null || value.isNull()) {
+            value = LLVMGetNamedGlobal(module, from);
+        }
+        if (value == null || value.isNull()) {
+            throw new LlvmFailure("no function or global " + from + " to rename");
+        }
+        LLVMSetValueName2(value, to, to.length());
+    }
+
+    /** A function's return and parameter types as IR text ({@code double}, {@code ptr}, ...). */
+    public record Signature(String returnType, java.util.List<String> parameterTypes) {}
+
+    /** The signature of the function {@code name} defines, or empty if it is not a function or takes varargs. */
+    public static Optional<Signature> signature(LLVMModuleRef module, String name) {
+        LLVMValueRef function = LLVMGetNamedFunction(module, name);
+        if (function == null || function.isNull()) {
+            return Optional.empty();
+        }
+        org.bytedeco.llvm.LLVM.LLVMTypeRef type = LLVMGlobalGetValueType(function);
+        if (LLVMIsFunctionVarArg(type) != 0) {
+            return Optional.empty();
+        }
+        int count = LLVMCountParamTypes(type);
+        org.bytedeco.javacpp.PointerPointer<org.bytedeco.llvm.LLVM.LLVMTypeRef> parameters =
+                new org.bytedeco.javacpp.PointerPointer<>(Math.max(count, 1));
+        LLVMGetParamTypes(type, parameters);
+        java.util.List<String> types = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            types.add(typeText(parameters.get(org.bytedeco.llvm.LLVM.LLVMTypeRef.class, i)));
+        }
+        return Optional.of(new Signature(typeText(LLVMGetReturnType(type)), types));
+    }
+
+    private static String typeText(org.bytedeco.llvm.LLVM.LLVMTypeRef type) {
+        return LlvmNative.takeMessage(LLVMPrintTypeToString(type));
+    }
+
+    /** Whether {@code module} defines a global variable that is not constant (state its code may change). */
+    public static boolean definesMutableGlobals(LLVMModuleRef module) {
+        for (LLVMValueRef g = LLVMGetFirstGlobal(module); g != null && !g.isNull(); g = LLVMGetNextGlobal(g)) {
+            if (LLVMIsDeclaration(g) == 0 && LLVMIsGlobalConstant(g) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Generates {@code module}'s code with {@code machine} as a relocatable object file; the caller owns it. */
+    public static LLVMMemoryBufferRef emitObject(LLVMModuleRef module, LLVMTargetMachineRef machine) {
+        BytePointer message = new BytePointer((BytePointer) null);
+        LLVMMemoryBufferRef object = new LLVMMemoryBufferRef();
+        if (LLVMTargetMachineEmitToMemoryBuffer(machine, module, LLVMObjectFile, message, object) != 0) {
+            throw new LlvmFailure("code generation failed: " + LlvmNative.takeMessage(message));
+        }
+        return object;
     }
 
     /** Runs {@code pipeline} (e.g. {@code default<O3>}) tuned for the host CPU. */

@@ -37,7 +37,7 @@ import jenzyme.runtime.lower.SubsetExplainer;
 public final class CompilerSession {
 
     private final NotebookSession notebook;
-    private final Pipeline pipeline = Pipeline.create();
+    private final Pipeline pipeline = Pipeline.createQuickFirst(jenzyme.runtime.worker.WorkerClient::fromEnvironment);
     private final PipelineWarmUp warmUp = PipelineWarmUp.start(pipeline);
     private final Map<String, AutoCloseable> boundNames = new HashMap<>();
     private final GeneratedNames generatedNames = new GeneratedNames();

@@ -1,0 +1,211 @@
+package jenzyme.runtime.jit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import jenzyme.runtime.bind.InterruptFlag;
+import jenzyme.runtime.bind.NativeBinder;
+import jenzyme.runtime.error.BindingException;
+import jenzyme.runtime.testing.DebianLlvm19;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A JIT that compiles quick code first ({@link OrcJit#createQuickFirst}): the entry computes the same bits as a
+ * fully compiled module's before, during and after its full tier is swapped in, from many threads; modules that
+ * cannot run in two tiers are compiled fully at once; closing a module or the JIT while its full tier waits or runs
+ * leaves no call in freed code.
+ */
+class QuickFirstJitTest {
+
+    /** Optimised IR with loops, libm calls, malloc/free and the interrupt flag, as the worker's modules have. */
+    private static final String C_SOURCE = """
+            #include <math.h>
+            #include <stdlib.h>
+            extern int jenzyme_interrupt_enzyme_const;
+            double orbit(const double *p, int n, double dt) {
+                double *xs = malloc((n > 0 ? n : 1) * sizeof(double));
+                double x = p[0], v = p[1], loss = 0;
+                for (int i = 0; i < n && !jenzyme_interrupt_enzyme_const; i++) {
+                    double a = -p[2] * x - p[3] * v + cos(p[4] * i * dt);
+                    x += dt * v;
+                    v += dt * a;
+                    xs[i] = x;
+                }
+                for (int i = 0; i < n; i++) loss += fabs(xs[i]) > 1 ? 2 * fabs(xs[i]) - 1 : xs[i] * xs[i];
+                free(xs);
+                return loss / (n > 0 ? n : 1);
+            }
+            void scale(double *out, const double *in, int n, double c) {
+                for (int i = 0; i < n; i++) out[i] = in[i] * c + sin(in[i]);
+            }
+            """;
+    private static final String STATEFUL_SOURCE = """
+            static double total;
+            double accumulate(double x) { total += x; return total; }
+            """;
+    private static final FunctionDescriptor ORBIT = FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_DOUBLE);
+    private static final FunctionDescriptor SCALE = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_DOUBLE);
+
+    private static OrcJit quickFirst;
+    private static OrcJit fullOnly;
+    private static byte[] bitcode;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Map<String, MemorySegment> symbols = Map.of(InterruptFlag.symbol(), InterruptFlag.global().segment());
+        quickFirst = OrcJit.createQuickFirst(symbols);
+        fullOnly = OrcJit.create(symbols);
+        bitcode = DebianLlvm19.bitcodeOf(C_SOURCE);
+    }
+
+    @AfterAll
+    static void stop() {
+        quickFirst.close();
+        fullOnly.close();
+    }
+
+    private static MethodHandle handle(JitModule module, String entry, FunctionDescriptor descriptor) {
+        return module.guard(NativeBinder.bindRaw(module.address(entry), descriptor));
+    }
+
+    private static double[] parameters(Random random) {
+        return new double[] {random.nextGaussian(), random.nextGaussian(), 1 + random.nextDouble(), random.nextDouble(),
+                2 * random.nextDouble()};
+    }
+
+    @Test
+    void bothTiersComputeTheBitsOfFullyCompiledCode() throws Throwable {
+        try (JitModule reference = fullOnly.add("reference", bitcode, false);
+             JitModule tiered = quickFirst.add("tiered", bitcode, false)) {
+            assertTrue(reference.fullCode().isDone(), "a JIT without tiers returns full code");
+            MethodHandle expected = handle(reference, "orbit", ORBIT);
+            MethodHandle orbit = handle(tiered, "orbit", ORBIT);
+            MethodHandle expectedScale = handle(reference, "scale", SCALE);
+            MethodHandle scale = handle(tiered, "scale", SCALE);
+            MemorySegment entry = tiered.address("orbit");
+            Random random = new Random(14);
+            List<double[]> inputs = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                inputs.add(parameters(random));
+            }
+            for (double[] p : inputs) { // right after add: quick code, until the full tier lands meanwhile
+                assertEquals(Double.doubleToRawLongBits((double) expected.invokeExact(MemorySegment.ofArray(p), 300, 0.01)),
+                        Double.doubleToRawLongBits((double) orbit.invokeExact(MemorySegment.ofArray(p), 300, 0.01)));
+            }
+            assertTrue(tiered.fullCode().get(30, TimeUnit.SECONDS), "the full tier was compiled");
+            assertEquals(entry.address(), tiered.address("orbit").address(), "callers keep the entry's address");
+            for (double[] p : inputs) {
+                assertEquals(Double.doubleToRawLongBits((double) expected.invokeExact(MemorySegment.ofArray(p), 300, 0.01)),
+                        Double.doubleToRawLongBits((double) orbit.invokeExact(MemorySegment.ofArray(p), 300, 0.01)));
+                double[] want = new double[p.length], got = new double[p.length];
+                expectedScale.invokeExact(MemorySegment.ofArray(want), MemorySegment.ofArray(p), p.length, 1.5);
+                scale.invokeExact(MemorySegment.ofArray(got), MemorySegment.ofArray(p), p.length, 1.5);
+                assertEquals(java.util.Arrays.toString(want), java.util.Arrays.toString(got));
+            }
+        }
+    }
+
+    @Test
+    void callsFromManyThreadsWhileTheFullTierLandsAllGetTheSameBits() throws Throwable {
+        try (JitModule reference = fullOnly.add("reference", bitcode, false)) {
+            MethodHandle expected = handle(reference, "orbit", ORBIT);
+            double[] p = parameters(new Random(7));
+            double want = (double) expected.invokeExact(MemorySegment.ofArray(p), 200, 0.02);
+            for (int round = 0; round < 3; round++) {
+                try (JitModule tiered = quickFirst.add("tiered", bitcode, false)) {
+                    MethodHandle orbit = handle(tiered, "orbit", ORBIT);
+                    AtomicBoolean wrong = new AtomicBoolean();
+                    List<Thread> callers = new ArrayList<>();
+                    for (int t = 0; t < 4; t++) {
+                        callers.add(Thread.ofPlatform().start(() -> {
+                            try {
+                                while (!tiered.fullCode().isDone()) {
+                                    double got = (double) orbit.invokeExact(MemorySegment.ofArray(p), 200, 0.02);
+                                    wrong.compareAndSet(false, Double.compare(got, want) != 0);
+                                }
+                                for (int i = 0; i < 200; i++) {
+                                    double got = (double) orbit.invokeExact(MemorySegment.ofArray(p), 200, 0.02);
+                                    wrong.compareAndSet(false, Double.compare(got, want) != 0);
+                                }
+                            } catch (Throwable e) {
+                                wrong.set(true);
+                            }
+                        }));
+                    }
+                    for (Thread caller : callers) {
+                        caller.join();
+                    }
+                    assertTrue(tiered.fullCode().get(), "the full tier landed under the calls");
+                    assertFalse(wrong.get(), "every call, whichever tier it ran, returned the fully compiled value");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aModuleWithStateItsCodeWritesIsCompiledFullyAtOnce() throws Throwable {
+        try (JitModule stateful = quickFirst.add("stateful", DebianLlvm19.bitcodeOf(STATEFUL_SOURCE), false)) {
+            assertTrue(stateful.fullCode().getNow(false), "two tiers would each have their own copy of the state");
+            MethodHandle accumulate = handle(stateful, "accumulate",
+                    FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_DOUBLE));
+            assertEquals(2.0, (double) accumulate.invokeExact(2.0));
+            assertEquals(5.0, (double) accumulate.invokeExact(3.0));
+        }
+    }
+
+    @Test
+    void closingModulesBeforeTheirFullTierLeavesThemReleased() throws Throwable {
+        List<JitModule> closed = new ArrayList<>();
+        for (int i = 0; i < 6; i++) { // queued behind each other: some are closed before, some while compiled
+            JitModule module = quickFirst.add("closed" + i, bitcode, false);
+            MethodHandle orbit = handle(module, "orbit", ORBIT);
+            double[] p = parameters(new Random(i));
+            double value = (double) orbit.invokeExact(MemorySegment.ofArray(p), 50, 0.1);
+            assertTrue(Double.isFinite(value));
+            module.close();
+            assertThrows(BindingException.class, () -> {
+                double ignored = (double) orbit.invokeExact(MemorySegment.ofArray(p), 50, 0.1);
+            });
+            closed.add(module);
+        }
+        for (JitModule module : closed) {
+            module.fullCode().get(30, TimeUnit.SECONDS); // completes either way: skipped, or landed just before
+        }
+        try (JitModule after = quickFirst.add("after", bitcode, false)) {
+            assertTrue(after.fullCode().get(30, TimeUnit.SECONDS), "the JIT goes on compiling full tiers");
+        }
+    }
+
+    @Test
+    void closingTheJitWithFullTiersQueuedSkipsThem() throws Throwable {
+        OrcJit jit = OrcJit.createQuickFirst(Map.of(InterruptFlag.symbol(), InterruptFlag.global().segment()));
+        List<JitModule> modules = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            modules.add(jit.add("queued" + i, bitcode, false));
+        }
+        jit.close();
+        int skipped = 0;
+        for (JitModule module : modules) {
+            skipped += module.fullCode().get(30, TimeUnit.SECONDS) ? 0 : 1;
+            assertFalse(module.isLive());
+        }
+        assertTrue(skipped > 0, "full tiers still queued at close are not compiled");
+        assertTrue(jit.isDisposed());
+    }
+}
