@@ -85,6 +85,7 @@ final class JacobianBench {
                 compiled.add(jacobian);
                 contenders.put(entry.getKey(), (x, j) -> jacobian.into(j, x, du));
             }
+            pipeline.awaitFullCode(); // the code a user's next cell runs (OurPipeline)
             contenders.put("Hipparchus Gradient", Lorenz96::hipparchusJacobian);
             contenders.put("FD (central)", (x, j) -> Lorenz96.finiteDifferenceJacobian(x, j, plus, minus));
 

@@ -53,6 +53,7 @@ final class ParallelScaling {
         GradientLayout layout = GradientLayout.of(pipeline.lower(workload).entry(), workload.constants(),
                 workload.arguments());
         Derivative derivative = pipeline.differentiate(workload, Mode.REVERSE, DifferentiationOptions.DEFAULT);
+        pipeline.pipeline().awaitFullCode(); // times the full code (OurPipeline)
         List<Timer> timers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             timers.add(DerivativeCalls.reverse(Column.REVERSE, derivative, workload, layout).timer());

@@ -89,6 +89,11 @@ public final class Pipeline implements AutoCloseable {
                 "startWorker"));
     }
 
+    /** Waits until everything compiled so far runs its full code (see {@link #createQuickFirst}); timings wait here. */
+    public void awaitFullCode() {
+        jit.awaitFullTiers();
+    }
+
     private static Map<String, java.lang.foreign.MemorySegment> runtimeSymbols() {
         return Map.of(InterruptFlag.symbol(), InterruptFlag.global().segment());
     }

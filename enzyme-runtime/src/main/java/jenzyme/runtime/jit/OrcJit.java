@@ -293,6 +293,30 @@ public final class OrcJit implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until every module added so far runs its full code (or had its full tier skipped): what a timing of the
+     * code's speed waits for, as a user's next cell does in practice (the full tier takes about as long as the
+     * magic's quick code generation plus its reply).
+     */
+    public void awaitFullTiers() {
+        java.util.concurrent.ExecutorService tier;
+        synchronized (this) {
+            tier = fullTier;
+        }
+        if (tier == null) {
+            return;
+        }
+        try {
+            tier.submit(() -> { }).get(); // one thread, in order: done once everything queued before it is
+        } catch (java.util.concurrent.RejectedExecutionException closedMeanwhile) {
+            // the JIT was closed: nothing more will be compiled
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+
     /** The thread that compiles full tiers, one module at a time, in the order they were added. */
     private java.util.concurrent.ExecutorService fullTier() {
         if (fullTier == null) {
