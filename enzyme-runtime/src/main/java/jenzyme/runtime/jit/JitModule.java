@@ -6,6 +6,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import jenzyme.runtime.error.BindingException;
 import jenzyme.runtime.error.JitException;
 import jenzyme.runtime.error.Messages;
@@ -35,7 +36,7 @@ public final class JitModule implements AutoCloseable {
     private final InFlightCalls inFlight = new InFlightCalls();
     private boolean released;
     private final java.util.List<AutoCloseable> dependents = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final java.util.concurrent.CompletableFuture<Boolean> fullCode = new java.util.concurrent.CompletableFuture<>();
+    private final CompletableFuture<Boolean> fullCode = new CompletableFuture<>();
     private final Object fullTierLock = new Object();
     private boolean trackerReleased; // guarded by fullTierLock
 
@@ -76,7 +77,7 @@ public final class JitModule implements AutoCloseable {
      * (the module or the JIT was closed first, or code generation failed): calls then keep the quick code. Timings
      * of the module's speed wait for it, as {@code ./bench} does.
      */
-    public java.util.concurrent.CompletableFuture<Boolean> fullCode() {
+    public CompletableFuture<Boolean> fullCode() {
         return fullCode.copy();
     }
 

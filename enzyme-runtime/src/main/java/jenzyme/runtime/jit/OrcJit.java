@@ -2,9 +2,17 @@ package jenzyme.runtime.jit;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import jenzyme.runtime.error.JitException;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.llvm.AllocationGuards;
@@ -47,9 +55,9 @@ public final class OrcJit implements AutoCloseable {
 
     private final Lljit jit;
     private final boolean quickFirst;
-    private java.util.concurrent.ExecutorService fullTier; // created with the first quick module
+    private ExecutorService fullTier; // created with the first quick module
     private final List<JitModule> modules = new ArrayList<>();
-    private final java.util.Set<String> runtimeSymbols = new java.util.HashSet<>();
+    private final Set<String> runtimeSymbols = new java.util.HashSet<>();
     private int serial;
     private volatile boolean closed; // read by the full-tier thread without the lock
     private boolean disposed;
@@ -201,13 +209,13 @@ public final class OrcJit implements AutoCloseable {
      * function without varargs, and the module must hold no global variable its code may write, since each tier would
      * get its own copy.
      */
-    private static Map<String, Signature> tierable(LLVMModuleRef module, java.util.Collection<String> exports) {
+    private static Map<String, Signature> tierable(LLVMModuleRef module, Collection<String> exports) {
         if (LlvmModules.definesMutableGlobals(module)) {
             return Map.of();
         }
-        Map<String, Signature> entries = new java.util.LinkedHashMap<>();
+        Map<String, Signature> entries = new LinkedHashMap<>();
         for (String export : exports) {
-            java.util.Optional<Signature> signature = LlvmModules.signature(module, export);
+            Optional<Signature> signature = LlvmModules.signature(module, export);
             if (signature.isEmpty()) {
                 return Map.of();
             }
@@ -252,7 +260,7 @@ public final class OrcJit implements AutoCloseable {
      * and releases other modules without waiting. A failure leaves the quick code in place.
      */
     private void addFullTier(JitModule module, LLVMOrcResourceTrackerRef tracker, byte[] bitcode,
-                             java.util.Set<String> entries) {
+                             Set<String> entries) {
         synchronized (module.fullTierLock()) {
             if (closed || module.trackerReleased() || !module.isLive()) {
                 module.fullCodeSkipped();
@@ -299,7 +307,7 @@ public final class OrcJit implements AutoCloseable {
      * magic's quick code generation plus its reply).
      */
     public void awaitFullTiers() {
-        java.util.concurrent.ExecutorService tier;
+        ExecutorService tier;
         synchronized (this) {
             tier = fullTier;
         }
@@ -308,19 +316,19 @@ public final class OrcJit implements AutoCloseable {
         }
         try {
             tier.submit(() -> { }).get(); // one thread, in order: done once everything queued before it is
-        } catch (java.util.concurrent.RejectedExecutionException closedMeanwhile) {
+        } catch (RejectedExecutionException closedMeanwhile) {
             // the JIT was closed: nothing more will be compiled
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException impossible) {
+        } catch (ExecutionException impossible) {
             throw new IllegalStateException(impossible);
         }
     }
 
     /** The thread that compiles full tiers, one module at a time, in the order they were added. */
-    private java.util.concurrent.ExecutorService fullTier() {
+    private ExecutorService fullTier() {
         if (fullTier == null) {
-            fullTier = java.util.concurrent.Executors.newSingleThreadExecutor(
+            fullTier = Executors.newSingleThreadExecutor(
                     task -> Thread.ofPlatform().daemon().name("jenzyme-full-tier").unstarted(() -> {
                         LowPriority.ofThisThread(FULL_TIER_NICE);
                         task.run();
