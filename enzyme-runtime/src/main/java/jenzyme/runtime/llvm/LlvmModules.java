@@ -2,17 +2,22 @@ package jenzyme.runtime.llvm;
 
 import static org.bytedeco.llvm.global.LLVM.*;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.llvm.LLVM.LLVMAttributeRef;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMMemoryBufferRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMPassBuilderOptionsRef;
 import org.bytedeco.llvm.LLVM.LLVMTargetMachineRef;
+import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /** Whole-module operations of the LLVM C API: bitcode in and out, textual IR, verification, pass pipelines. */
@@ -96,30 +101,54 @@ public final class LlvmModules {
     }
 
     /** A function's return and parameter types as IR text ({@code double}, {@code ptr}, ...). */
-    public record Signature(String returnType, java.util.List<String> parameterTypes) {}
+    public record Signature(String returnType, List<String> parameterTypes) {}
 
-    /** The signature of the function {@code name} defines, or empty if it is not a function or takes varargs. */
+    /**
+     * Attributes that change how a value is passed (a copy on the stack, a hidden result pointer, an extension the
+     * caller does): a function forwarding its arguments with a plain call would pass them differently.
+     */
+    private static final List<String> PASSING_ATTRIBUTES = List.of("byval", "sret", "inalloca", "preallocated",
+            "inreg", "zeroext", "signext", "nest", "swiftself", "swifterror", "swiftasync");
+
+    /**
+     * The signature of the function {@code name} defines, or empty if another function could not forward a call to
+     * it with a plain call of the same types: not a function, varargs, or a parameter or result passed specially
+     * ({@link #PASSING_ATTRIBUTES}).
+     */
     public static Optional<Signature> signature(LLVMModuleRef module, String name) {
         LLVMValueRef function = LLVMGetNamedFunction(module, name);
         if (function == null || function.isNull()) {
             return Optional.empty();
         }
-        org.bytedeco.llvm.LLVM.LLVMTypeRef type = LLVMGlobalGetValueType(function);
-        if (LLVMIsFunctionVarArg(type) != 0) {
+        LLVMTypeRef type = LLVMGlobalGetValueType(function);
+        if (LLVMIsFunctionVarArg(type) != 0 || passesSpecially(function, LLVMCountParamTypes(type))) {
             return Optional.empty();
         }
         int count = LLVMCountParamTypes(type);
-        org.bytedeco.javacpp.PointerPointer<org.bytedeco.llvm.LLVM.LLVMTypeRef> parameters =
-                new org.bytedeco.javacpp.PointerPointer<>(Math.max(count, 1));
+        PointerPointer<LLVMTypeRef> parameters = new PointerPointer<>(Math.max(count, 1));
         LLVMGetParamTypes(type, parameters);
-        java.util.List<String> types = new java.util.ArrayList<>();
+        List<String> types = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            types.add(typeText(parameters.get(org.bytedeco.llvm.LLVM.LLVMTypeRef.class, i)));
+            types.add(typeText(parameters.get(LLVMTypeRef.class, i)));
         }
         return Optional.of(new Signature(typeText(LLVMGetReturnType(type)), types));
     }
 
-    private static String typeText(org.bytedeco.llvm.LLVM.LLVMTypeRef type) {
+    /** Whether the result (index 0) or a parameter (1..count) of {@code function} has a passing attribute. */
+    private static boolean passesSpecially(LLVMValueRef function, int count) {
+        for (String attribute : PASSING_ATTRIBUTES) {
+            int kind = LLVMGetEnumAttributeKindForName(attribute, attribute.length());
+            for (int index = 0; index <= count; index++) {
+                LLVMAttributeRef found = LLVMGetEnumAttributeAtIndex(function, index, kind);
+                if (found != null && !found.isNull()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static String typeText(LLVMTypeRef type) {
         return LlvmNative.takeMessage(LLVMPrintTypeToString(type));
     }
 

@@ -57,6 +57,14 @@ class QuickFirstJitTest {
             static double total;
             double accumulate(double x) { total += x; return total; }
             """;
+    /** Entries a plain call could not forward: a struct copied on the stack, a {@code _Bool} the caller extends. */
+    private static final String SPECIALLY_PASSED_SOURCE = """
+            struct Point { double c[6]; };
+            double norm1(struct Point p) { double s = 0; for (int i = 0; i < 6; i++) s += p.c[i] < 0 ? -p.c[i] : p.c[i]; return s; }
+            """;
+    private static final String BOOLEAN_SOURCE = """
+            double pick(_Bool first, double a, double b) { return first ? a : b; }
+            """;
     private static final FunctionDescriptor ORBIT = FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.ADDRESS,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_DOUBLE);
     private static final FunctionDescriptor SCALE = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
@@ -166,6 +174,19 @@ class QuickFirstJitTest {
                     FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_DOUBLE));
             assertEquals(2.0, (double) accumulate.invokeExact(2.0));
             assertEquals(5.0, (double) accumulate.invokeExact(3.0));
+        }
+    }
+
+    @Test
+    void entriesWhoseArgumentsAreNotPassedPlainlyAreCompiledFullyAtOnce() throws Throwable {
+        try (JitModule copied = quickFirst.add("copied", DebianLlvm19.bitcodeOf(SPECIALLY_PASSED_SOURCE), false);
+             JitModule extended = quickFirst.add("extended", DebianLlvm19.bitcodeOf(BOOLEAN_SOURCE), false)) {
+            assertTrue(copied.fullCode().getNow(false), "a byval struct: a forwarding call would pass a pointer");
+            assertTrue(extended.fullCode().getNow(false), "a zeroext _Bool: the forwarding call would not extend it");
+            MethodHandle pick = handle(extended, "pick", FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE,
+                    ValueLayout.JAVA_BOOLEAN, ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_DOUBLE));
+            assertEquals(1.5, (double) pick.invokeExact(true, 1.5, 2.5));
+            assertEquals(2.5, (double) pick.invokeExact(false, 1.5, 2.5));
         }
     }
 
