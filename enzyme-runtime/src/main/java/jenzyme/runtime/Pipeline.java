@@ -89,6 +89,15 @@ public final class Pipeline implements AutoCloseable {
                 "startWorker"));
     }
 
+    /** Keeps full code from being generated until {@link #releaseFullCode} (see {@link OrcJit#holdFullTiers}). */
+    public void holdFullCode() {
+        jit.holdFullTiers();
+    }
+
+    public void releaseFullCode() {
+        jit.releaseFullTiers();
+    }
+
     /** Waits until everything compiled so far runs its full code (see {@link #createQuickFirst}); timings wait here. */
     public void awaitFullCode() {
         jit.awaitFullTiers();

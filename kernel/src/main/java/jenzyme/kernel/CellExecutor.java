@@ -37,16 +37,21 @@ final class CellExecutor {
     private final Displays displays;
     private final Consumer<DisplayData> showNow;
     private final NotebookHelp help;
+    private final Runnable magicEnded;
 
-    /** {@code showNow} publishes output at once, after what the cell printed so far. */
+    /**
+     * {@code showNow} publishes output at once, after what the cell printed so far; {@code magicEnded} runs after
+     * each magic, its output rendered.
+     */
     CellExecutor(JavaEvaluator evaluator, MagicsRegistry magics, BaseKernel kernel, Displays displays,
-                 Consumer<DisplayData> showNow, NotebookHelp help) {
+                 Consumer<DisplayData> showNow, NotebookHelp help, Runnable magicEnded) {
         this.evaluator = evaluator;
         this.magics = magics;
         this.kernel = kernel;
         this.displays = displays;
         this.showNow = showNow;
         this.help = help;
+        this.magicEnded = magicEnded;
     }
 
     /** Runs {@code cell}, which Jupyter labels {@code label} (e.g. {@code [5]}; named in error reports). */
@@ -98,6 +103,8 @@ final class CellExecutor {
         } catch (Throwable failure) {
             // Magics may throw anything; the kernel must answer with an error and keep serving.
             throw new MagicFailure(magic, arguments, failure, magicNames());
+        } finally {
+            magicEnded.run();
         }
     }
 

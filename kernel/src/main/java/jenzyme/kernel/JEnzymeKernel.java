@@ -65,7 +65,8 @@ public final class JEnzymeKernel extends BaseKernel {
     private final KernelIO kernelIO;
     private final SessionHistory sessionHistory;
     private final Displays displays;
-    private final InterruptListeners interruptListeners = new InterruptListeners();
+    private final SessionListeners interruptListeners = new SessionListeners("interrupt");
+    private final SessionListeners magicEndListeners = new SessionListeners("magic end");
     private final CellExecutor cells;
     private final NotebookHelp help;
     private final ErrorRenderer errors;
@@ -86,9 +87,9 @@ public final class JEnzymeKernel extends BaseKernel {
         this.cells = new CellExecutor(evaluator, magics, this, displays, data -> {
             flushStreams();
             display(data);
-        }, help);
+        }, help, magicEndListeners::fire);
         this.errors = new ErrorRenderer(evaluator.origins());
-        this.session = new KernelSession(evaluator, this::display, interruptListeners);
+        this.session = new KernelSession(evaluator, this::display, interruptListeners, magicEndListeners);
     }
 
     /** Starts JShell with the notebook's imports and registers every magic. */

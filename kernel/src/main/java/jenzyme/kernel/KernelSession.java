@@ -20,12 +20,15 @@ final class KernelSession implements NotebookSession {
 
     private final JavaEvaluator evaluator;
     private final Consumer<Object> display;
-    private final InterruptListeners interruptListeners;
+    private final SessionListeners interruptListeners;
+    private final SessionListeners magicEndListeners;
 
-    KernelSession(JavaEvaluator evaluator, Consumer<Object> display, InterruptListeners interruptListeners) {
+    KernelSession(JavaEvaluator evaluator, Consumer<Object> display, SessionListeners interruptListeners,
+                  SessionListeners magicEndListeners) {
         this.evaluator = evaluator;
         this.display = display;
         this.interruptListeners = interruptListeners;
+        this.magicEndListeners = magicEndListeners;
     }
 
     @Override
@@ -95,5 +98,10 @@ final class KernelSession implements NotebookSession {
     @Override
     public InterruptRegistration onInterrupt(Runnable listener) {
         return interruptListeners.add(listener);
+    }
+
+    @Override
+    public InterruptRegistration onMagicEnd(Runnable listener) {
+        return magicEndListeners.add(listener);
     }
 }

@@ -85,6 +85,16 @@ public interface NotebookSession {
     InterruptRegistration onMethodsDefined(java.util.function.Consumer<java.util.Set<String>> listener);
 
     /**
+     * Registers {@code listener} to run on the shell thread after each magic, its output rendered (the reply follows
+     * unless the cell goes on). Used to keep background compilation (the JIT's full tier) off the cores while the
+     * magic that asked for it binds. Sessions without cells (tests) never call it. Close the registration to
+     * unregister.
+     */
+    default InterruptRegistration onMagicEnd(Runnable listener) {
+        return () -> { };
+    }
+
+    /**
      * Line {@code line} of the class file of snippet class {@code className} as the user sees it, e.g.
      * {@code cell [3], line 4: double s = k;}; empty when the class is not a cell's.
      */

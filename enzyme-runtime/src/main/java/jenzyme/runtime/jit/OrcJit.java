@@ -52,6 +52,8 @@ public final class OrcJit implements AutoCloseable {
 
     /** See {@link LowPriority}: nice 10 gets a tenth of a core that a normal thread also wants, all of an idle one. */
     private static final int FULL_TIER_NICE = 10;
+    /** The longest a {@linkplain #holdFullTiers hold} delays full tiers, should its release never come. */
+    private static final long LONGEST_HOLD_NANOS = 2_000_000_000L;
 
     private final Lljit jit;
     private final boolean quickFirst;
@@ -60,6 +62,8 @@ public final class OrcJit implements AutoCloseable {
     private final Set<String> runtimeSymbols = new java.util.HashSet<>();
     private int serial;
     private volatile boolean closed; // read by the full-tier thread without the lock
+    private final Object hold = new Object();
+    private long heldUntil; // System.nanoTime() until which full tiers wait, guarded by hold; 0: not held
     private boolean disposed;
 
     private OrcJit(Lljit jit, boolean quickFirst) {
@@ -261,6 +265,7 @@ public final class OrcJit implements AutoCloseable {
      */
     private void addFullTier(JitModule module, LLVMOrcResourceTrackerRef tracker, byte[] bitcode,
                              Set<String> entries) {
+        awaitRelease();
         synchronized (module.fullTierLock()) {
             if (closed || module.trackerReleased() || !module.isLive()) {
                 module.fullCodeSkipped();
@@ -297,6 +302,40 @@ public final class OrcJit implements AutoCloseable {
             } finally {
                 HostTarget.dispose(machine);
                 LlvmModules.disposeContext(context);
+            }
+        }
+    }
+
+    /**
+     * Keeps full tiers from starting until {@link #releaseFullTiers} (at most {@link #LONGEST_HOLD_NANOS}): the
+     * notebook holds them while a magic compiles and binds, so that the full tier's code generation does not share
+     * the cores with the very magic whose wait it shortened (measured: 8-10 ms more of a warm magic's time went
+     * outside its phases while the full tier ran beside its binding and reply).
+     */
+    public void holdFullTiers() {
+        synchronized (hold) {
+            heldUntil = System.nanoTime() + LONGEST_HOLD_NANOS;
+        }
+    }
+
+    /** Lets held full tiers start. */
+    public void releaseFullTiers() {
+        synchronized (hold) {
+            heldUntil = 0;
+            hold.notifyAll();
+        }
+    }
+
+    private void awaitRelease() {
+        synchronized (hold) {
+            long left;
+            while (heldUntil != 0 && (left = heldUntil - System.nanoTime()) > 0) {
+                try {
+                    hold.wait(left / 1_000_000 + 1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
         }
     }

@@ -191,6 +191,19 @@ class QuickFirstJitTest {
     }
 
     @Test
+    void heldFullTiersWaitForTheirRelease() throws Throwable {
+        quickFirst.holdFullTiers();
+        try (JitModule held = quickFirst.add("held", bitcode, false)) {
+            Thread.sleep(400); // far longer than the full tier takes
+            assertFalse(held.fullCode().isDone(), "held: the magic is still binding");
+            quickFirst.releaseFullTiers();
+            assertTrue(held.fullCode().get(30, TimeUnit.SECONDS));
+        } finally {
+            quickFirst.releaseFullTiers();
+        }
+    }
+
+    @Test
     void closingModulesBeforeTheirFullTierLeavesThemReleased() throws Throwable {
         List<JitModule> closed = new ArrayList<>();
         for (int i = 0; i < 6; i++) { // queued behind each other: some are closed before, some while compiled

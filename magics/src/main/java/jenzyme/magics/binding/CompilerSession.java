@@ -55,6 +55,8 @@ public final class CompilerSession {
         this.rules = new NotebookRules(this::method, notebook::classBytes);
         notebook.onInterrupt(() -> InterruptFlag.global().raise());
         notebook.onMethodsDefined(stale::methodsDefined);
+        // The full code of what a magic compiled is generated once the magic has bound it (see interruptible).
+        notebook.onMagicEnd(pipeline::releaseFullCode);
         // A cell that (re)defines a generated method, or JShell recompiling one, makes its stubs worth defining again.
         notebook.onMethodsDefined(methods -> {
             if (!definingStubs) {
@@ -210,6 +212,8 @@ public final class CompilerSession {
      */
     private <T> T interruptible(Supplier<T> compilation) {
         warmUp.await(InterruptFlag.global()::isRaised);
+        pipeline.holdFullCode(); // until the magic ends: it binds with both cores
+
         try (var cancel = notebook.onInterrupt(pipeline::cancel)) {
             return Interruption.stoppable(InterruptFlag.global()::isRaised, compilation);
         } catch (Interruption.Interrupted stopped) {
