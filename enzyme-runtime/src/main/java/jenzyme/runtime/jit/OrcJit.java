@@ -294,12 +294,12 @@ public final class OrcJit implements AutoCloseable {
                     Trampolines.point(jit.lookup(entry + Trampolines.SLOT), code.get(entry));
                 }
                 module.fullCodeReady();
-            } catch (LlvmFailure failure) {
+            } catch (RuntimeException failure) {
                 Diagnostics.drain();
                 System.getLogger(OrcJit.class.getName()).log(System.Logger.Level.WARNING, Messages.FULL_TIER_FAILED
                         .format(module.name(), failure.getMessage()));
-                module.fullCodeSkipped();
             } finally {
+                module.fullCodeSkipped(); // no effect once ready; otherwise whoever waits for the full code learns
                 HostTarget.dispose(machine);
                 LlvmModules.disposeContext(context);
             }

@@ -99,9 +99,11 @@ class QuickFirstJitTest {
 
     @Test
     void bothTiersComputeTheBitsOfFullyCompiledCode() throws Throwable {
+        quickFirst.holdFullTiers(); // the first calls certainly run the quick code
         try (JitModule reference = fullOnly.add("reference", bitcode, false);
              JitModule tiered = quickFirst.add("tiered", bitcode, false)) {
             assertTrue(reference.fullCode().isDone(), "a JIT without tiers returns full code");
+            assertFalse(tiered.fullCode().isDone(), "held: quick code only");
             MethodHandle expected = handle(reference, "orbit", ORBIT);
             MethodHandle orbit = handle(tiered, "orbit", ORBIT);
             MethodHandle expectedScale = handle(reference, "scale", SCALE);
@@ -112,10 +114,11 @@ class QuickFirstJitTest {
             for (int i = 0; i < 200; i++) {
                 inputs.add(parameters(random));
             }
-            for (double[] p : inputs) { // right after add: quick code, until the full tier lands meanwhile
+            for (double[] p : inputs) {
                 assertEquals(Double.doubleToRawLongBits((double) expected.invokeExact(MemorySegment.ofArray(p), 300, 0.01)),
                         Double.doubleToRawLongBits((double) orbit.invokeExact(MemorySegment.ofArray(p), 300, 0.01)));
             }
+            quickFirst.releaseFullTiers();
             assertTrue(tiered.fullCode().get(30, TimeUnit.SECONDS), "the full tier was compiled");
             assertEquals(entry.address(), tiered.address("orbit").address(), "callers keep the entry's address");
             for (double[] p : inputs) {
@@ -126,6 +129,8 @@ class QuickFirstJitTest {
                 scale.invokeExact(MemorySegment.ofArray(got), MemorySegment.ofArray(p), p.length, 1.5);
                 assertEquals(java.util.Arrays.toString(want), java.util.Arrays.toString(got));
             }
+        } finally {
+            quickFirst.releaseFullTiers();
         }
     }
 
@@ -136,6 +141,7 @@ class QuickFirstJitTest {
             double[] p = parameters(new Random(7));
             double want = (double) expected.invokeExact(MemorySegment.ofArray(p), 200, 0.02);
             for (int round = 0; round < 3; round++) {
+                quickFirst.holdFullTiers(); // released once the callers are running
                 try (JitModule tiered = quickFirst.add("tiered", bitcode, false)) {
                     MethodHandle orbit = handle(tiered, "orbit", ORBIT);
                     AtomicBoolean wrong = new AtomicBoolean();
@@ -156,6 +162,8 @@ class QuickFirstJitTest {
                             }
                         }));
                     }
+                    Thread.sleep(50);
+                    quickFirst.releaseFullTiers();
                     for (Thread caller : callers) {
                         caller.join();
                     }
@@ -229,17 +237,17 @@ class QuickFirstJitTest {
     @Test
     void closingTheJitWithFullTiersQueuedSkipsThem() throws Throwable {
         OrcJit jit = OrcJit.createQuickFirst(Map.of(InterruptFlag.symbol(), InterruptFlag.global().segment()));
+        jit.holdFullTiers(); // all four still waiting when the JIT closes
         List<JitModule> modules = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             modules.add(jit.add("queued" + i, bitcode, false));
         }
         jit.close();
-        int skipped = 0;
+        assertTrue(jit.isDisposed(), "the JIT does not wait for full tiers it will not compile");
+        jit.releaseFullTiers();
         for (JitModule module : modules) {
-            skipped += module.fullCode().get(30, TimeUnit.SECONDS) ? 0 : 1;
+            assertFalse(module.fullCode().get(30, TimeUnit.SECONDS), "a full tier queued at close is not compiled");
             assertFalse(module.isLive());
         }
-        assertTrue(skipped > 0, "full tiers still queued at close are not compiled");
-        assertTrue(jit.isDisposed());
     }
 }
