@@ -112,6 +112,32 @@ class KernelSessionTest {
                 "    int b = a +;", "               ^"), report.traceback());
     }
 
+    /** What holds the JIT's full tiers while a magic binds (CompilerSession) hears each magic's end, failed or not. */
+    @Test
+    void magicEndListenersRunAfterEachMagicOnceItsOutputIsRendered() throws Exception {
+        List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        kernel.getMagicsRegistry().registerLineMagic("noteEnd", (k, args) -> {
+            heard.add("magic " + args);
+            if (args.contains("fail")) {
+                throw new IllegalStateException("as asked");
+            }
+            return "done " + args;
+        });
+        try (NotebookSession.InterruptRegistration ignored = session.onMagicEnd(() -> heard.add("end"))) {
+            assertEquals("done [b]", text(kernel.runCell("%noteEnd a\n%noteEnd b")));
+            assertEquals(List.of("magic [a]", "end", "magic [b]", "end"), heard);
+            heard.clear();
+            assertThrows(MagicFailure.class, () -> kernel.runCell("%noteEnd fail"));
+            assertEquals(List.of("magic [fail]", "end"), heard);
+            heard.clear();
+            kernel.runCell("int notAMagic = 1;");
+            assertEquals(List.of(), heard, "Java cells are not magics");
+        }
+        heard.clear();
+        kernel.runCell("%noteEnd c");
+        assertEquals(List.of("magic [c]"), heard, "a closed registration hears nothing");
+    }
+
     @Test
     void interruptReleasesAMagicWaitingOnItsListener() throws Exception {
         CountDownLatch waiting = new CountDownLatch(1);
