@@ -28,6 +28,7 @@ import jenzyme.runtime.bind.InterruptFlag;
 import jenzyme.runtime.error.Messages;
 import jenzyme.runtime.lower.DerivativeRule;
 import jenzyme.runtime.lower.SubsetExplainer;
+import jenzyme.runtime.worker.WorkerClient;
 
 /**
  * The notebook's side of the runtime {@link Pipeline} (which owns the JIT and the Enzyme worker): finds cell
@@ -37,7 +38,7 @@ import jenzyme.runtime.lower.SubsetExplainer;
 public final class CompilerSession {
 
     private final NotebookSession notebook;
-    private final Pipeline pipeline = Pipeline.createQuickFirst(jenzyme.runtime.worker.WorkerClient::fromEnvironment);
+    private final Pipeline pipeline = Pipeline.createQuickFirst(WorkerClient::fromEnvironment);
     private final PipelineWarmUp warmUp = PipelineWarmUp.start(pipeline);
     private final Map<String, AutoCloseable> boundNames = new HashMap<>();
     private final GeneratedNames generatedNames = new GeneratedNames();
