@@ -2,8 +2,7 @@
 //! (O2 without loop vectorisation/SLP/unrolling) → long blocks cut into functions → expensive math results marked
 //! for the tape → Enzyme → remove `preprocess_*`
 //! clones → failure checks made inlinable → interrupt polls in reverse loops and large zeroings → C-ABI wrapper → O3 (without SLP unless
-//! --fast-math) →
-//! verify → bitcode. Each phase is timed; the first failure names its phase. Called by `serve` (framed protocol)
+//! --fast-math; or left to the client, which then runs it itself) → verify → bitcode. Each phase is timed; the first failure names its phase. Called by `serve` (framed protocol)
 //! and `cli`.
 
 use std::fmt;
@@ -75,6 +74,8 @@ pub struct Differentiated {
     /// The overwriting wrapper's parts form, `<symbol>_set_parts`, beside it (PROTOCOL.md).
     pub parts_symbol: Option<String>,
     pub timings: Vec<(Phase, Duration)>,
+    /// The post-AD pipeline the client still has to run, when the request deferred it (`Options::defer_post_opt`).
+    pub post_opt: Option<String>,
     pub ir_before_enzyme: Option<String>,
     pub ir_after_enzyme: Option<String>,
 }
@@ -191,10 +192,15 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
 
     let post_ad =
         if request.options.fast_math { fast_math_post_ad_pipeline() } else { POST_AD_PIPELINE.trim_end().to_string() };
-    module.run_passes(&post_ad, &machine, PassTuning::Full).map_err(fail(Phase::PostOpt))?;
-    check_diagnostics(Phase::PostOpt)?;
-    module.verify().map_err(fail(Phase::PostOpt))?;
-    timer.end(Phase::PostOpt);
+    let post_opt = if request.options.defer_post_opt {
+        Some(post_ad)
+    } else {
+        module.run_passes(&post_ad, &machine, PassTuning::Full).map_err(fail(Phase::PostOpt))?;
+        check_diagnostics(Phase::PostOpt)?;
+        module.verify().map_err(fail(Phase::PostOpt))?;
+        timer.end(Phase::PostOpt);
+        None
+    };
 
     let bitcode = module.to_bitcode();
     timer.end(Phase::Write);
@@ -205,6 +211,7 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
         overwrite_symbol,
         parts_symbol,
         timings: timer.finish(),
+        post_opt,
         ir_before_enzyme,
         ir_after_enzyme,
     })

@@ -20,7 +20,7 @@ pub enum Command {
 const DIFFERENTIATE_FIELDS: &[&str] =
     &["request", "function", "mode", "width", "args", "return", "primal", "ad_before_opt", "dump_ir", "fast_math", "overwrite", "wrapper",
         "keep_function", "tape_math", "runtime_activity",
-        "defer_failure_checks"];
+        "defer_failure_checks", "defer_post_opt"];
 
 pub fn decode(frame: Frame) -> Result<Command, String> {
     match frame.get("request") {
@@ -56,6 +56,7 @@ fn decode_differentiate(mut frame: Frame) -> Result<Command, String> {
         tape_math: flag(&frame, "tape_math", true)?,
         runtime_activity: flag(&frame, "runtime_activity", false)?,
         defer_failure_checks: flag(&frame, "defer_failure_checks", false)?,
+        defer_post_opt: flag(&frame, "defer_post_opt", false)?,
     };
     let position = frame.sections.iter().position(|(name, _)| name == "bitcode");
     let bitcode = match position {
@@ -102,6 +103,9 @@ pub fn success(result: Differentiated) -> Frame {
     if let Some(symbol) = &result.parts_symbol {
         frame = frame.with("parts_symbol", symbol);
     }
+    if let Some(passes) = &result.post_opt {
+        frame = frame.with("post_opt", passes);
+    }
     for (phase, duration) in &result.timings {
         frame = frame.with(&format!("time_us.{}", phase.token()), duration.as_micros());
     }
@@ -147,6 +151,7 @@ mod tests {
             ("return", "dupnoneed"),
             ("ad_before_opt", "true"),
             ("runtime_activity", "true"),
+            ("defer_post_opt", "true"),
         ]))
         .unwrap();
         match command {
@@ -156,6 +161,7 @@ mod tests {
                 assert_eq!(request.ret, Activity::DuplicatedNoNeed);
                 assert!(request.options.ad_before_opt && request.options.primal_return && !request.options.dump_ir);
                 assert!(request.options.runtime_activity && !Options::default().runtime_activity);
+                assert!(request.options.defer_post_opt && !Options::default().defer_post_opt);
                 assert_eq!(bitcode, vec![1, 2, 3]);
             }
             _ => panic!("expected a differentiate command"),

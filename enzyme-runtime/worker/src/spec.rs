@@ -233,13 +233,18 @@ pub struct Options {
     /// after the second, inlined, they made Enzyme's forward mode delete the paths to every failure, and with them
     /// the exceptions.
     pub defer_failure_checks: bool,
+    /// Leave the post-AD pipeline to the client: the response carries the module as Enzyme and the wrapper left it,
+    /// and names the passes still to run (`post_opt`). A notebook's JIT compiles quick code from that module at
+    /// once, while a background thread runs the passes and compiles the full code, so that the post-AD optimisation
+    /// (about a third of the worker's time on ./bench --latency's RK4 method) is no longer waited for.
+    pub defer_post_opt: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options { primal_return: true, ad_before_opt: false, dump_ir: false, fast_math: false, overwrite: false, wrapper_name: None,
             keep_function: false, tape_math: true,
-            runtime_activity: false, defer_failure_checks: false }
+            runtime_activity: false, defer_failure_checks: false, defer_post_opt: false }
     }
 }
 

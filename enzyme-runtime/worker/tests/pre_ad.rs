@@ -149,3 +149,44 @@ fn the_post_ad_pipelines_are_o3_without_slp_and_with_it() {
     let without = optimised(&bitcode, strict);
     assert!(!without.contains("<2 x double>") && without.matches("fmul double").count() == 2, "{without}");
 }
+
+/// A request that defers the post-AD pipeline (`Options::defer_post_opt`, what a notebook's JIT asks for) gets the
+/// module before it, and the pipeline's text: running that text on the module gives the module a request without
+/// deferral gets, and both compute the same bits. The deferred phase is not timed.
+#[test]
+fn a_deferred_post_ad_pipeline_is_named_and_gives_the_same_module_when_run() {
+    let ir = fold("sum", "0.0", "fadd double %acc, %v");
+    let request = |defer_post_opt| DiffRequest {
+        function: "sum".to_string(),
+        mode: Mode::parse("reverse", 1).unwrap(),
+        args: ArgSpec::parse_list("const:i32*,dup:double*,const:i32").unwrap(),
+        ret: Activity::parse("active").unwrap(),
+        options: Options { defer_post_opt, ..Options::default() },
+    };
+    let whole = pipeline::differentiate(&bitcode_of_ir(&ir), &request(false)).unwrap();
+    let deferred = pipeline::differentiate(&bitcode_of_ir(&ir), &request(true)).unwrap();
+    assert_eq!(whole.post_opt, None);
+    assert_eq!(deferred.post_opt.as_deref(), Some(pipeline::POST_AD_PIPELINE.trim_end()));
+    let phases = |result: &pipeline::Differentiated| result.timings.iter().map(|(p, _)| p.token()).collect::<Vec<_>>();
+    assert_eq!(phases(&whole), ["parse", "pre_opt", "enzyme", "post_opt", "write"]);
+    assert_eq!(phases(&deferred), ["parse", "pre_opt", "enzyme", "write"]);
+    let as_sent = Context::new().parse_bitcode(&deferred.bitcode).unwrap().to_text();
+    let optimised_here = optimised(&deferred.bitcode, deferred.post_opt.as_deref().unwrap());
+    assert_ne!(as_sent, optimised_here, "the deferred module is not optimised yet");
+    // The same code: only the file names and the order blocks list their predecessors in (a comment) differ.
+    let code = |text: &str| {
+        text.lines()
+            .filter(|line| !line.starts_with("source_filename"))
+            .map(|line| line.split("; preds =").next().unwrap().trim_end().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(code(&optimised_here), code(&Context::new().parse_bitcode(&whole.bitcode).unwrap().to_text()));
+
+    let x = inputs();
+    let (unoptimised, optimised) = (Library::from_bitcode(&deferred.bitcode), Library::from_bitcode(&whole.bitcode));
+    let (value, dx) = gradient_of(&unoptimised, "sum", &x);
+    assert_eq!((value.to_bits(), dx.iter().map(|d| d.to_bits()).collect::<Vec<_>>()),
+               { let (v, d) = gradient_of(&optimised, "sum", &x); (v.to_bits(), d.iter().map(|d| d.to_bits()).collect()) });
+    assert_rel(value, x.iter().sum(), 1e-12, "sum");
+    assert!(dx.iter().all(|&d| d == 1.0), "{dx:?}");
+}
