@@ -25,12 +25,15 @@ import jenzyme.runtime.ad.WrapperSignature;
  *
  * @param timings        per phase, in pipeline order: the worker's phases, then {@code jit} and {@code bind}
  * @param loweredMethods the Java methods compiled into it (see {@code LoweredModule.loweredMethods()})
- * @param bitcode        the worker's optimised module that {@code code} was compiled from, what a
+ * @param bitcode        the worker's module that {@code code} was compiled from, what a
  *                       {@code jenzyme.runtime.ship.CompiledArtifact} ships to other JVMs
+ * @param postOptimisation the passes run on {@code bitcode} before its full code was generated, when the worker left
+ *                       them to the JIT ({@code DifferentiatedModule#postOptimisation()}); empty when it ran them
  */
 public record Derivative(CallingConvention convention, WrapperSignature wrapper, MethodHandle handle,
                          Optional<MethodHandle> overwriting, Map<String, Duration> timings, String irBeforeEnzyme,
-                         String irAfterEnzyme, List<String> loweredMethods, JitModule code, byte[] bitcode)
+                         String irAfterEnzyme, List<String> loweredMethods, JitModule code, byte[] bitcode,
+                         String postOptimisation)
         implements AutoCloseable {
 
     public Derivative {
@@ -38,12 +41,15 @@ public record Derivative(CallingConvention convention, WrapperSignature wrapper,
         overwriting.ifPresent(written -> sameType(handle, written));
     }
 
-    /** A derivative without an overwriting form (forward mode, Hessian-vector products, checkpointed gradients). */
+    /**
+     * A derivative without an overwriting form (Hessian-vector products, checkpointed gradients, lambda hubs) whose
+     * bitcode, if any, is optimised.
+     */
     public Derivative(CallingConvention convention, WrapperSignature wrapper, MethodHandle handle,
                       Map<String, Duration> timings, String irBeforeEnzyme, String irAfterEnzyme,
                       List<String> loweredMethods, JitModule code, byte[] bitcode) {
         this(convention, wrapper, handle, Optional.empty(), timings, irBeforeEnzyme, irAfterEnzyme, loweredMethods,
-                code, bitcode);
+                code, bitcode, "");
     }
 
     /**
@@ -52,7 +58,7 @@ public record Derivative(CallingConvention convention, WrapperSignature wrapper,
      */
     public Derivative withHandles(MethodHandle guarded, Optional<MethodHandle> guardedOverwriting) {
         return new Derivative(convention, wrapper, sameType(handle, guarded), guardedOverwriting, timings,
-                irBeforeEnzyme, irAfterEnzyme, loweredMethods, code, bitcode);
+                irBeforeEnzyme, irAfterEnzyme, loweredMethods, code, bitcode, postOptimisation);
     }
 
     private static MethodHandle sameType(MethodHandle expected, MethodHandle actual) {

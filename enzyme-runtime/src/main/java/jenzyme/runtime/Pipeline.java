@@ -64,9 +64,13 @@ public final class Pipeline implements AutoCloseable {
     private WorkerClient worker;
     private volatile List<DerivativeRule> rules = List.of();
 
-    private Pipeline(OrcJit jit, Supplier<WorkerClient> startWorker) {
+    /** Whether strict derivatives leave the post-AD optimisation to the JIT (one {@linkplain #createQuickFirst quick first}). */
+    private final boolean deferPostOptimisation;
+
+    private Pipeline(OrcJit jit, Supplier<WorkerClient> startWorker, boolean deferPostOptimisation) {
         this.jit = jit;
         this.startWorker = startWorker;
+        this.deferPostOptimisation = deferPostOptimisation;
     }
 
     /** A pipeline whose worker is the executable {@code JENZYME_WORKER} names (see {@link WorkerClient}). */
@@ -76,17 +80,20 @@ public final class Pipeline implements AutoCloseable {
 
     /** A pipeline that starts its worker client with {@code startWorker} when the first derivative is asked for. */
     public static Pipeline create(Supplier<WorkerClient> startWorker) {
-        return new Pipeline(OrcJit.create(runtimeSymbols()), Objects.requireNonNull(startWorker, "startWorker"));
+        return new Pipeline(OrcJit.create(runtimeSymbols()), Objects.requireNonNull(startWorker, "startWorker"), false);
     }
 
     /**
      * A pipeline whose derivatives are callable as soon as their code is generated without optimisation, and run
      * their fully optimised code from a moment later ({@link OrcJit#createQuickFirst}): the notebook's, where the
-     * magic's wait is what the user sees. {@link jenzyme.runtime.jit.JitModule#fullCode()} says when.
+     * magic's wait is what the user sees. {@link jenzyme.runtime.jit.JitModule#fullCode()} says when. The worker
+     * leaves the post-AD optimisation of strict derivatives to the JIT, which runs it with the full tier
+     * ({@link DifferentiationOptions#withDeferredPostOptimisation}); --fast-math ones come optimised, since their
+     * quick code would round differently from their full code.
      */
     public static Pipeline createQuickFirst(Supplier<WorkerClient> startWorker) {
         return new Pipeline(OrcJit.createQuickFirst(runtimeSymbols()), Objects.requireNonNull(startWorker,
-                "startWorker"));
+                "startWorker"), true);
     }
 
     /** Keeps full code from being generated until {@link #releaseFullCode} (see {@link OrcJit#holdFullTiers}). */
@@ -398,7 +405,8 @@ public final class Pipeline implements AutoCloseable {
                                      String phasePrefix) {
         refuseMixedActivity(lowered, convention);
         // a gradient written into its shadows (f_grad_set) comes from the worker's second wrapper where it can make one
-        DifferentiationOptions asked = options.withOverwrite(ShadowZeroing.applies(convention));
+        DifferentiationOptions asked = options.withOverwrite(ShadowZeroing.applies(convention))
+                .withDeferredPostOptimisation(deferPostOptimisation && !options.fastMath());
         Differentiated done = differentiated(lowered, again, next -> request(next.bitcode(),
                 next.entry().symbol(), convention.wrapperLayout()).withOptions(asked));
         DifferentiatedModule module = done.module();
@@ -607,18 +615,20 @@ public final class Pipeline implements AutoCloseable {
         }
     }
 
-    /** Compiles the worker's (already optimised) module and binds its wrapper; frees the code if binding fails. */
+    /** Compiles the worker's module (see {@link OrcJit#addWorkerModule}) and binds its wrapper; frees the code if binding fails. */
     private Derivative jitAndBind(LoweredModule lowered, String suffix, DifferentiatedModule module, Timings timings,
                                   Function<JitModule, DerivativeBinder.Bound> binder,
                                   CallingConvention convention) {
         jenzyme.runtime.lower.Interruption.poll();
-        JitModule code = timings.time("jit", () -> jit.add(lowered.moduleName() + suffix, module.bitcode(), false));
+        String passes = module.postOptimisation().orElse("");
+        JitModule code = timings.time("jit", () -> jit.addWorkerModule(lowered.moduleName() + suffix, module.bitcode(),
+                passes));
         try {
             DerivativeBinder.Bound bound = timings.time("bind", () -> binder.apply(code));
             return new Derivative(convention, module.wrapper(), code.guard(bound.handle()),
                     bound.overwriting().map(code::guard), timings.phases(),
                     module.irBeforeEnzyme().orElse(""), module.irAfterEnzyme().orElse(""), lowered.loweredMethods(),
-                    code, module.bitcode());
+                    code, module.bitcode(), passes);
         } catch (RuntimeException e) {
             code.close();
             throw e;

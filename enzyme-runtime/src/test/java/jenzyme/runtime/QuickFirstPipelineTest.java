@@ -2,6 +2,7 @@ package jenzyme.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.invoke.MethodHandle;
@@ -10,6 +11,8 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import jenzyme.runtime.ad.DifferentiationOptions;
 import jenzyme.runtime.ad.Mode;
+import jenzyme.runtime.ship.ArtifactRuntime;
+import jenzyme.runtime.ship.CompiledArtifact;
 import jenzyme.runtime.testing.CompiledClasses;
 import jenzyme.runtime.testing.InMemoryJavac;
 import jenzyme.runtime.worker.WorkerClient;
@@ -20,7 +23,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The notebook's pipeline ({@link Pipeline#createQuickFirst}): its reverse and forward derivatives of an RK4 loss
  * (the shape of {@code ./bench --latency}'s method) give the bits of a fully compiled pipeline's right after they
- * are returned and after their full code landed, and agree with central differences of the JVM's method.
+ * are returned (quick code of the module before its post-AD optimisation, which the worker left to the JIT) and after
+ * their full code landed, and agree with central differences of the JVM's method. Shipped to another JVM's runtime,
+ * the deferred passes travel with the module.
  */
 class QuickFirstPipelineTest {
 
@@ -48,6 +53,9 @@ class QuickFirstPipelineTest {
                 }
             }
             """;
+
+    /** The first pass of the worker's post-AD pipeline (its src/post_ad_pipeline.txt, LLVM 19's O3 order). */
+    private static final String POST_AD_PASSES = "annotation2metadata";
 
     private static CompiledClasses classes;
     @AutoClose
@@ -77,14 +85,23 @@ class QuickFirstPipelineTest {
     void reverseGivesTheFullyCompiledBitsBeforeAndAfterItsFullCode() throws Throwable {
         Random random = new Random(16);
         double[] obs = random.doubles(80, -1, 1).toArray();
+        quickFirst.holdFullCode(); // as a magic does: the quick code alone answers until the release
         try (Derivative quick = derive(quickFirst, Mode.REVERSE); Derivative full = derive(fullOnly, Mode.REVERSE)) {
+            assertEquals(POST_AD_PASSES, quick.postOptimisation().split(",")[0], "the JIT runs the worker's pipeline");
+            assertEquals("", full.postOptimisation(), "a library pipeline's worker optimises");
             double[][] inputs = new double[40][];
             for (int i = 0; i < inputs.length; i++) {
                 inputs[i] = new double[] {1 + random.nextDouble(), 0.3 * random.nextDouble(), random.nextDouble(),
                         0.5 + random.nextDouble(), random.nextGaussian(), random.nextGaussian()};
                 assertArrayEquals(gradient(full, inputs[i], obs), gradient(quick, inputs[i], obs));
             }
+            assertFalse(quick.code().fullCode().isDone(), "the quick code answered");
+            quickFirst.releaseFullCode();
             assertTrue(quick.code().fullCode().get(60, TimeUnit.SECONDS), "the full tier landed");
+            Derivative shipped = ArtifactRuntime.shared().load(CompiledArtifact.of(quick));
+            for (double[] p : inputs) {
+                assertArrayEquals(gradient(full, p, obs), gradient(shipped, p, obs), "shipped");
+            }
             MethodHandle jvm = classes.jvmHandle("q.Orbit", "loss");
             for (double[] p : inputs) {
                 double[] expected = gradient(full, p, obs), got = gradient(quick, p, obs);
@@ -107,7 +124,9 @@ class QuickFirstPipelineTest {
     void forwardTangentsAreTheFullyCompiledOnes() throws Throwable {
         Random random = new Random(17);
         double[] obs = random.doubles(50, -1, 1).toArray();
+        quickFirst.holdFullCode();
         try (Derivative quick = derive(quickFirst, Mode.FORWARD); Derivative full = derive(fullOnly, Mode.FORWARD)) {
+            assertFalse(quick.postOptimisation().isEmpty());
             for (int trial = 0; trial < 20; trial++) {
                 double[] p = {1 + random.nextDouble(), 0.3 * random.nextDouble(), random.nextDouble(),
                         0.5 + random.nextDouble(), random.nextGaussian(), random.nextGaussian()};
@@ -117,10 +136,22 @@ class QuickFirstPipelineTest {
                 quick.handle().invoke(p, dp, obs, obs.length, b);
                 assertArrayEquals(a, b);
                 if (trial == 9) {
+                    assertFalse(quick.code().fullCode().isDone(), "the quick code answered");
+                    quickFirst.releaseFullCode();
                     quickFirst.awaitFullCode();
                     assertTrue(quick.code().fullCode().getNow(false), "awaitFullCode waited for it");
                 }
             }
+        }
+    }
+
+    /** --fast-math code comes optimised from the worker: its quick code would round differently from its full code. */
+    @Test
+    void fastMathDerivativesAreNotLeftUnoptimised() {
+        try (Derivative fast = quickFirst.differentiate(new JavaMethod(classes, "q/Orbit", "loss", "([D[DI)D"),
+                Mode.REVERSE, Map.of("obs", jenzyme.runtime.ad.Activity.CONST),
+                DifferentiationOptions.DEFAULT.withFastMath(true))) {
+            assertEquals("", fast.postOptimisation());
         }
     }
 }

@@ -19,6 +19,7 @@ import jenzyme.runtime.error.Messages;
  * @param runtimeActivity      see {@link #withRuntimeActivity}
  * @param deferFailureChecks   see {@link #withDeferredFailureChecks}
  * @param overwrite            see {@link #withOverwrite}
+ * @param deferPostOptimisation see {@link #withDeferredPostOptimisation}
  */
 public record DifferentiationOptions(
         boolean primalReturn,
@@ -29,10 +30,11 @@ public record DifferentiationOptions(
         boolean tapeMathResults,
         boolean runtimeActivity,
         boolean deferFailureChecks,
-        boolean overwrite) {
+        boolean overwrite,
+        boolean deferPostOptimisation) {
 
     public static final DifferentiationOptions DEFAULT =
-            new DifferentiationOptions(true, false, false, false, Optional.empty(), true, false, false, false);
+            new DifferentiationOptions(true, false, false, false, Optional.empty(), true, false, false, false, false);
 
     public DifferentiationOptions {
         wrapperSymbol.ifPresent(symbol -> {
@@ -45,7 +47,7 @@ public record DifferentiationOptions(
     /** The switches, for {@link #with}: each names one boolean component. */
     private enum Switch {
         PRIMAL_RETURN, AD_BEFORE_OPTIMISATION, DUMP_IR, FAST_MATH, TAPE_MATH_RESULTS, RUNTIME_ACTIVITY,
-        DEFER_FAILURE_CHECKS, OVERWRITE
+        DEFER_FAILURE_CHECKS, OVERWRITE, DEFER_POST_OPTIMISATION
     }
 
     /** These options with {@code changed} set to {@code value}: the one copy every boolean wither makes. */
@@ -59,7 +61,8 @@ public record DifferentiationOptions(
                 changed == Switch.TAPE_MATH_RESULTS ? value : tapeMathResults,
                 changed == Switch.RUNTIME_ACTIVITY ? value : runtimeActivity,
                 changed == Switch.DEFER_FAILURE_CHECKS ? value : deferFailureChecks,
-                changed == Switch.OVERWRITE ? value : overwrite);
+                changed == Switch.OVERWRITE ? value : overwrite,
+                changed == Switch.DEFER_POST_OPTIMISATION ? value : deferPostOptimisation);
     }
 
     public DifferentiationOptions withPrimalReturn(boolean value) {
@@ -80,7 +83,7 @@ public record DifferentiationOptions(
 
     public DifferentiationOptions withWrapperSymbol(String symbol) {
         return new DifferentiationOptions(primalReturn, adBeforeOptimisation, dumpIr, fastMath, Optional.of(symbol),
-                tapeMathResults, runtimeActivity, deferFailureChecks, overwrite);
+                tapeMathResults, runtimeActivity, deferFailureChecks, overwrite, deferPostOptimisation);
     }
 
     /**
@@ -121,5 +124,15 @@ public record DifferentiationOptions(
      */
     public DifferentiationOptions withOverwrite(boolean value) {
         return with(Switch.OVERWRITE, value);
+    }
+
+    /**
+     * Leaves the post-AD pipeline to the JIT: the worker answers with the module as Enzyme left it and names the
+     * passes still to run ({@link jenzyme.runtime.worker.DifferentiatedModule#postOptimisation()}). A notebook's JIT
+     * ({@link jenzyme.runtime.jit.OrcJit#createQuickFirst}) compiles quick code from that module at once and runs the
+     * passes with the full tier, so a magic no longer waits for them.
+     */
+    public DifferentiationOptions withDeferredPostOptimisation(boolean value) {
+        return with(Switch.DEFER_POST_OPTIMISATION, value);
     }
 }

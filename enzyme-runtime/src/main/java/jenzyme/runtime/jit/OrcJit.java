@@ -32,7 +32,8 @@ import org.bytedeco.llvm.LLVM.LLVMTargetMachineRef;
 
 /**
  * Pipeline stage 3: LLVM ORC LLJIT inside the JVM. Takes bitcode from the frontend (optimised here at O3) or from
- * the Enzyme worker (already optimised; Debian LLVM 19.1.7 output reads fine in Bytedeco's 19.1.3), links it against
+ * the Enzyme worker (optimised there, or here with the worker's post-AD pipeline; Debian LLVM 19.1.7 output reads fine
+ * in Bytedeco's 19.1.3), links it against
  * the process (libm, malloc/free) and the runtime symbols given at creation (the interrupt flag), compiles it at once
  * and hands out a {@link JitModule}; the binder (stage 4) turns its addresses into method handles.
  *
@@ -45,8 +46,11 @@ import org.bytedeco.llvm.LLVM.LLVMTargetMachineRef;
  * once without optimisation (fast instruction selection and register allocation: about a quarter of the
  * instructions of full code generation on the latency method of {@code ./bench --latency}), so that the magic can
  * bind and return, then fully on a background thread, whose code every later call runs from the moment it is ready
- * ({@link Trampolines}; {@link JitModule#fullCode()}). Both tiers compile the same optimised IR, so they compute the
- * same values; only speed differs, for the ~50 ms the full tier takes.
+ * ({@link Trampolines}; {@link JitModule#fullCode()}). The worker's module comes {@linkplain #addWorkerModule
+ * unoptimised} to such a JIT: the quick tier compiles it as Enzyme left it, and the full tier runs the worker's
+ * post-AD pipeline first, off the magic's path too. Strict code gives the same values either way (the optimiser
+ * keeps IEEE semantics without fast-math flags; the notebook defers only strict modules): only speed differs, for
+ * the ~100 ms the full tier takes.
  */
 public final class OrcJit implements AutoCloseable {
 
@@ -54,6 +58,8 @@ public final class OrcJit implements AutoCloseable {
     private static final int FULL_TIER_NICE = 10;
     /** The longest a {@linkplain #holdFullTiers hold} delays full tiers, should its release never come. */
     private static final long LONGEST_HOLD_NANOS = 2_000_000_000L;
+    /** What {@link #add} runs first when asked to optimise (a {@code %jit} module). */
+    private static final String O3 = "default<O3>";
 
     private final Lljit jit;
     private final boolean quickFirst;
@@ -134,7 +140,24 @@ public final class OrcJit implements AutoCloseable {
      * @throws JitException with the module's IR if the bitcode is invalid, does not verify, or references a symbol
      *     neither the module, the process nor the runtime symbols define
      */
-    public synchronized JitModule add(String moduleName, byte[] bitcode, boolean optimise) {
+    public JitModule add(String moduleName, byte[] bitcode, boolean optimise) {
+        return add(moduleName, bitcode, optimise ? O3 : "", false);
+    }
+
+    /**
+     * Adds a worker's module with the passes the worker left to the JIT ({@code DifferentiatedModule#postOptimisation()};
+     * empty: none, the module is optimised). A JIT created {@linkplain #createQuickFirst quick first} compiles quick
+     * code from the module as it is and runs the passes on the full tier's thread before the full code generation; any
+     * other JIT, or a module that cannot run in two tiers, runs them first, as {@link #add} runs O3.
+     *
+     * @throws JitException as {@link #add}, and if the passes fail where they run first
+     */
+    public JitModule addWorkerModule(String moduleName, byte[] bitcode, String passes) {
+        return add(moduleName, bitcode, passes, true);
+    }
+
+    /** @param passesWithFullTier whether {@code passes} may run with a full tier rather than before the first code */
+    private synchronized JitModule add(String moduleName, byte[] bitcode, String passes, boolean passesWithFullTier) {
         java.util.Objects.requireNonNull(moduleName, "moduleName");
         if (bitcode == null || bitcode.length == 0) {
             throw new JitException(Messages.NO_BITCODE.format(moduleName, java.util.Arrays.toString(bitcode)), moduleName,
@@ -157,23 +180,28 @@ public final class OrcJit implements AutoCloseable {
             }
             Map<String, String> renamed = LlvmModules.renameExternalDefinitions(module, suffix);
             LlvmModules.internaliseWeakDefinitions(module);
-            if (optimise) {
-                LlvmModules.runPassesForHost(module, "default<O3>");
+            boolean twoTiers = quickFirst && (passes.isEmpty() || passesWithFullTier);
+            Map<String, Signature> entries = twoTiers ? tierable(module, renamed.values(), !passes.isEmpty()) : Map.of();
+            String fullTierPasses = entries.isEmpty() ? "" : passes;
+            if (!passes.isEmpty() && entries.isEmpty()) {
+                LlvmModules.runPassesForHost(module, passes);
             }
             // Kept as bitcode and printed only when asked: printing every module's IR cost ~2 ms of each warm
             // %autodiff (30-line method), for a text that only tests read.
-            byte[] compiled = optimise ? LlvmModules.writeBitcode(module) : bitcode;
+            byte[] compiled = passes.isEmpty() || !fullTierPasses.isEmpty() ? bitcode : LlvmModules.writeBitcode(module);
+            // The full tier's passes see the module as the worker left it: O3 would not know the guarded allocator.
+            byte[] beforeGuards = fullTierPasses.isEmpty() ? null : LlvmModules.writeBitcode(module);
             VectorState.clearOnEntry(module, renamed.values());
             AllocationGuards.apply(module);
             tracker = jit.newResourceTracker();
-            Map<String, Signature> entries = quickFirst && !optimise ? tierable(module, renamed.values()) : Map.of();
             byte[] fullTierBitcode = null;
             if (entries.isEmpty()) {
                 LLVMModuleRef handedOver = module;
                 module = null; // owned by the JIT from here on, even if adding fails
                 jit.addModule(tracker, context, handedOver);
             } else {
-                fullTierBitcode = addQuickTier(tracker, module, entries);
+                byte[] guarded = addQuickTier(tracker, module, entries);
+                fullTierBitcode = beforeGuards != null ? beforeGuards : guarded;
             }
             Map<String, Long> addresses = new HashMap<>();
             for (var export : renamed.entrySet()) {
@@ -187,7 +215,7 @@ public final class OrcJit implements AutoCloseable {
                     fullTierBitcode == null);
             modules.add(added);
             if (fullTierBitcode != null) {
-                byte[] full = fullTierBitcode;
+                FullTier full = new FullTier(fullTierBitcode, fullTierPasses, List.copyOf(renamed.values()));
                 LLVMOrcResourceTrackerRef code = tracker;
                 fullTier().execute(() -> addFullTier(added, code, full, entries.keySet()));
             }
@@ -211,10 +239,14 @@ public final class OrcJit implements AutoCloseable {
     /**
      * The entries of a module that can run in two tiers with their signatures, or none: every export must be a
      * function without varargs, and the module must hold no global variable its code may write, since each tier would
-     * get its own copy.
+     * get its own copy. An unoptimised module must also allocate stack only in its functions' entry blocks: code
+     * generated without optimisation grows the stack at each run of an {@code alloca} elsewhere, so one in a loop would
+     * overflow it where the optimised code (SROA, the inliner's hoisting) allocates once.
      */
-    private static Map<String, Signature> tierable(LLVMModuleRef module, Collection<String> exports) {
-        if (LlvmModules.definesMutableGlobals(module)) {
+    private static Map<String, Signature> tierable(LLVMModuleRef module, Collection<String> exports,
+                                                   boolean unoptimised) {
+        if (LlvmModules.definesMutableGlobals(module)
+                || unoptimised && LlvmModules.allocatesOutsideEntryBlocks(module)) {
             return Map.of();
         }
         Map<String, Signature> entries = new LinkedHashMap<>();
@@ -257,14 +289,20 @@ public final class OrcJit implements AutoCloseable {
     }
 
     /**
-     * The full tier of {@code module}, on the {@link #fullTier} thread: generates {@code bitcode}'s code as the LLJIT
-     * would, its entries renamed {@code .full}, then points each entry's slot at it. It holds the module's
+     * What a full tier compiles: a module's bitcode, the passes still to run on it (empty: none; it is then guarded
+     * already), and its exports as renamed (what {@link VectorState#clearOnEntry} needs after the passes).
+     */
+    private record FullTier(byte[] bitcode, String passes, List<String> exports) {}
+
+    /**
+     * The full tier of {@code module}, on the {@link #fullTier} thread: runs the tier's passes, guards the result as
+     * {@link #add} guards a module, generates its code as the LLJIT would, its entries renamed {@code .full}, then
+     * points each entry's slot at it. It holds the module's
      * {@linkplain JitModule#fullTierLock() lock}, under which {@link #release} marks the module released first, so
      * the tracker stays valid while it is used here; it does not hold the JIT's lock, so that a cell meanwhile adds
      * and releases other modules without waiting. A failure leaves the quick code in place.
      */
-    private void addFullTier(JitModule module, LLVMOrcResourceTrackerRef tracker, byte[] bitcode,
-                             Set<String> entries) {
+    private void addFullTier(JitModule module, LLVMOrcResourceTrackerRef tracker, FullTier tier, Set<String> entries) {
         awaitRelease();
         synchronized (module.fullTierLock()) {
             if (closed || module.trackerReleased() || !module.isLive()) {
@@ -275,8 +313,13 @@ public final class OrcJit implements AutoCloseable {
             LLVMContextRef context = LlvmModules.newContext();
             LLVMTargetMachineRef machine = HostTarget.get().createJitMachine();
             try {
-                LLVMModuleRef full = LlvmModules.parseBitcode(context, bitcode, module.name());
+                LLVMModuleRef full = LlvmModules.parseBitcode(context, tier.bitcode(), module.name());
                 try {
+                    if (!tier.passes().isEmpty()) {
+                        LlvmModules.runPasses(full, tier.passes(), machine);
+                        VectorState.clearOnEntry(full, tier.exports());
+                        AllocationGuards.apply(full);
+                    }
                     entries.forEach(entry -> LlvmModules.rename(full, entry, entry + Trampolines.FULL));
                     jit.addObjectFile(tracker, LlvmModules.emitObject(full, machine));
                 } finally {

@@ -12,6 +12,7 @@ import java.util.Set;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.llvm.LLVM.LLVMAttributeRef;
+import org.bytedeco.llvm.LLVM.LLVMBasicBlockRef;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMMemoryBufferRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
@@ -157,6 +158,24 @@ public final class LlvmModules {
         for (LLVMValueRef g = LLVMGetFirstGlobal(module); g != null && !g.isNull(); g = LLVMGetNextGlobal(g)) {
             if (LLVMIsDeclaration(g) == 0 && LLVMIsGlobalConstant(g) == 0) {
                 return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a function of {@code module} has an {@code alloca} in a block other than its entry block. */
+    public static boolean allocatesOutsideEntryBlocks(LLVMModuleRef module) {
+        for (LLVMValueRef f = LLVMGetFirstFunction(module); f != null && !f.isNull(); f = LLVMGetNextFunction(f)) {
+            LLVMBasicBlockRef entry = LLVMGetFirstBasicBlock(f);
+            if (entry == null || entry.isNull()) {
+                continue; // a declaration
+            }
+            for (LLVMBasicBlockRef b = LLVMGetNextBasicBlock(entry); b != null && !b.isNull(); b = LLVMGetNextBasicBlock(b)) {
+                for (LLVMValueRef i = LLVMGetFirstInstruction(b); i != null && !i.isNull(); i = LLVMGetNextInstruction(i)) {
+                    if (LLVMGetInstructionOpcode(i) == LLVMAlloca) {
+                        return true;
+                    }
+                }
             }
         }
         return false;

@@ -62,7 +62,8 @@ public final class ArtifactRuntime {
         long start = System.nanoTime();
         CallingConvention convention = CallingConvention.of(artifact.model());
         WrapperSignature wrapper = artifact.wrapper();
-        JitModule code = jit.add("shipped." + artifact.hash().substring(0, 16), artifact.bitcode(), false);
+        JitModule code = jit.addWorkerModule("shipped." + artifact.hash().substring(0, 16), artifact.bitcode(),
+                artifact.postOptimisation());
         long jitted = System.nanoTime();
         try {
             MethodHandle handle = code.guard(DerivativeBinder.bind(code.address(wrapper.symbol()), convention, wrapper,
@@ -71,8 +72,8 @@ public final class ArtifactRuntime {
             Map<String, Duration> timings = new LinkedHashMap<>();
             timings.put("jit", Duration.ofNanos(jitted - start));
             timings.put("bind", Duration.ofNanos(bound - jitted));
-            Derivative derivative = new Derivative(convention, wrapper, handle, timings, "", "", List.of(), code,
-                    artifact.bitcode());
+            Derivative derivative = new Derivative(convention, wrapper, handle, java.util.Optional.empty(), timings, "",
+                    "", List.of(), code, artifact.bitcode(), artifact.postOptimisation());
             loaded.put(artifact.hash(), derivative);
             compiled++;
             compileNanos += bound - start;

@@ -15,7 +15,7 @@ import jenzyme.runtime.error.Messages;
  * A derivative as another JVM needs it (a Spark executor): the worker's differentiated, optimised bitcode and the
  * {@link CallingConvention.Model} it was derived from — nothing of the notebook, no Enzyme. {@link ArtifactRuntime}
  * JITs it once per JVM (keyed by {@link #hash()}) and binds it with the same binder as the kernel, from the same
- * model; so the shipped code is the very module the kernel runs.
+ * model; so the shipped code is the very module the kernel runs, optimised by the same passes.
  *
  * <p>Only reverse- and forward-mode derivatives ship: a Hessian-vector product's wrapper is the forward pass over
  * a gradient, which its model does not describe.
@@ -24,10 +24,13 @@ import jenzyme.runtime.error.Messages;
  * @param model         the calling convention's model: rebuilt with {@link CallingConvention#of(CallingConvention.Model)}
  * @param wrapperSymbol the exported wrapper the binder calls
  * @param bitcode       the worker's module (about 10–50 kB for the examples)
- * @param hash          SHA-256 of the model, the symbol and the bitcode; checked when an executor compiles it
+ * @param postOptimisation the passes an executor runs on it before generating its code, as the notebook's JIT did
+ *                      (the worker's post-AD pipeline, which the notebook leaves to its JIT); empty when none
+ * @param hash          SHA-256 of the model, the symbol, the passes and the bitcode; checked when an executor compiles
+ *                      it
  */
 public record CompiledArtifact(String method, CallingConvention.Model model, String wrapperSymbol, byte[] bitcode,
-                               String hash) implements Serializable {
+                               String postOptimisation, String hash) implements Serializable {
 
     /**
      * The artefact of a bound derivative made by {@code Pipeline.reverse}/{@code forward}.
@@ -47,8 +50,9 @@ public record CompiledArtifact(String method, CallingConvention.Model model, Str
         });
         CallingConvention.Model model = convention.model();
         String symbol = derivative.wrapper().symbol();
-        return new CompiledArtifact(method, model, symbol, derivative.bitcode().clone(),
-                contentHash(model, symbol, derivative.bitcode()));
+        String passes = derivative.postOptimisation();
+        return new CompiledArtifact(method, model, symbol, derivative.bitcode().clone(), passes,
+                contentHash(model, symbol, passes, derivative.bitcode()));
     }
 
     /** The wrapper's C signature, read off the model (what the worker reported when the kernel compiled it). */
@@ -59,17 +63,17 @@ public record CompiledArtifact(String method, CallingConvention.Model model, Str
 
     /** Refuses an artefact whose parts were changed after {@link #of} (a corrupt or hand-made one). */
     void verify() {
-        String actual = contentHash(model, wrapperSymbol, bitcode);
+        String actual = contentHash(model, wrapperSymbol, postOptimisation, bitcode);
         if (!actual.equals(hash)) {
             throw new BindingException(Messages.SHIP_CORRUPT.format(method, hash, actual));
         }
     }
 
-    private static String contentHash(CallingConvention.Model model, String symbol, byte[] bitcode) {
+    private static String contentHash(CallingConvention.Model model, String symbol, String passes, byte[] bitcode) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             // The model's record text names every component (entry point, parameters, mode, activities).
-            sha.update((model + "\n" + symbol + "\n").getBytes(StandardCharsets.UTF_8));
+            sha.update((model + "\n" + symbol + "\n" + passes + "\n").getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(sha.digest(bitcode));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(Messages.NO_SHA_256.format(), e);

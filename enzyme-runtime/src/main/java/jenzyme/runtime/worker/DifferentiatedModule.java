@@ -10,7 +10,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The worker's result, the JIT stage's input: the optimised module (bitcode) with the original function, the
+ * The worker's result, the JIT stage's input: the optimised module (bitcode; or the module before its
+ * optimisation, with {@code postOptimisation} naming the passes) with the original function, the
  * derivative inlined into its C-ABI wrapper, and how long each phase took. Immutable.
  *
  * @param overwriting    the second wrapper, {@code <symbol>_set}, with {@code wrapper}'s parameters and slots but
@@ -18,7 +19,10 @@ import java.util.Optional;
  *                       and the worker could make it
  * @param overwritingParts its parts form, {@code <symbol>_set_parts}: its parameters, then {@code int part, int
  *                       parts}; part {@code part} of {@code parts} of the work (PROTOCOL.md), when the worker made it
- * @param timings        per phase, in pipeline order (no {@code PRE_OPT} entry when AD ran before optimisation)
+ * @param timings        per phase, in pipeline order (no {@code PRE_OPT} entry when AD ran before optimisation, no
+ *                       {@code POST_OPT} entry when it was deferred)
+ * @param postOptimisation the LLVM pass pipeline still to run on {@code bitcode} before its full code is generated,
+ *                       when the request deferred it ({@code DifferentiationOptions#withDeferredPostOptimisation})
  * @param irBeforeEnzyme the module's IR as Enzyme received it, when requested
  * @param irAfterEnzyme  the module's IR after Enzyme and the wrapper, before O3, when requested
  */
@@ -28,6 +32,7 @@ public record DifferentiatedModule(
         Optional<WrapperSignature> overwriting,
         Optional<String> overwritingParts,
         Map<Phase, Duration> timings,
+        Optional<String> postOptimisation,
         Optional<String> irBeforeEnzyme,
         Optional<String> irAfterEnzyme) {
 
@@ -39,6 +44,7 @@ public record DifferentiatedModule(
         var ordered = new EnumMap<Phase, Duration>(Phase.class);
         ordered.putAll(timings);
         timings = Collections.unmodifiableMap(ordered);
+        Objects.requireNonNull(postOptimisation, "postOptimisation");
         Objects.requireNonNull(irBeforeEnzyme, "irBeforeEnzyme");
         Objects.requireNonNull(irAfterEnzyme, "irAfterEnzyme");
     }
@@ -60,13 +66,15 @@ public record DifferentiatedModule(
                 && overwriting.equals(that.overwriting)
                 && overwritingParts.equals(that.overwritingParts)
                 && timings.equals(that.timings)
+                && postOptimisation.equals(that.postOptimisation)
                 && irBeforeEnzyme.equals(that.irBeforeEnzyme)
                 && irAfterEnzyme.equals(that.irAfterEnzyme);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(Arrays.hashCode(bitcode), wrapper, overwriting, overwritingParts, timings, irBeforeEnzyme, irAfterEnzyme);
+        return Objects.hash(Arrays.hashCode(bitcode), wrapper, overwriting, overwritingParts, timings, postOptimisation, irBeforeEnzyme,
+                irAfterEnzyme);
     }
 
     @Override

@@ -39,6 +39,9 @@ final class WorkerProtocol {
         if (options.overwrite() && request.mode() == Mode.REVERSE) {
             frame = frame.with("overwrite", "true"); // sent only when asked: the field is new (PROTOCOL.md)
         }
+        if (options.deferPostOptimisation()) {
+            frame = frame.with("defer_post_opt", "true");
+        }
         if (options.wrapperSymbol().isPresent()) {
             frame = frame.with("wrapper", options.wrapperSymbol().get());
         }
@@ -102,8 +105,7 @@ final class WorkerProtocol {
             Optional<WrapperSignature> overwriting = response.field("overwrite_symbol")
                     .map(symbol -> new WrapperSignature(symbol, wrapper.parameters(), wrapper.slots()));
             return new DifferentiatedModule(bitcode, wrapper, overwriting, response.field("parts_symbol"), timings,
-                    text(response, "ir_before_enzyme"),
-                    text(response, "ir_after_enzyme"));
+                    response.field("post_opt"), text(response, "ir_before_enzyme"), text(response, "ir_after_enzyme"));
         } catch (IllegalArgumentException e) {
             throw new MalformedResponse(e.getMessage());
         }

@@ -108,10 +108,14 @@ class ShippedArtifactTest {
         byte[] bitcode = good.bitcode().clone();
         bitcode[bitcode.length / 2] ^= 1;
         CompiledArtifact bad = new CompiledArtifact(good.method(), good.model(), good.wrapperSymbol(), bitcode,
-                good.hash());
-        BindingException refused = assertThrows(BindingException.class, () -> ArtifactRuntime.shared().load(bad));
-        assertTrue(refused.getMessage().startsWith("the compiled artefact of decayLoss(double[], double[], double[]) "
-                + "does not match its content hash"), refused.getMessage());
+                good.postOptimisation(), good.hash());
+        CompiledArtifact otherPasses = new CompiledArtifact(good.method(), good.model(), good.wrapperSymbol(),
+                good.bitcode(), "default<O1>", good.hash());
+        for (CompiledArtifact changed : List.of(bad, otherPasses)) {
+            BindingException refused = assertThrows(BindingException.class, () -> ArtifactRuntime.shared().load(changed));
+            assertTrue(refused.getMessage().startsWith("the compiled artefact of decayLoss(double[], double[], double[]) "
+                    + "does not match its content hash"), refused.getMessage());
+        }
     }
 
     /** The executor's situation: another JVM, no worker, only the artefact's bytes and this runtime's classes. */

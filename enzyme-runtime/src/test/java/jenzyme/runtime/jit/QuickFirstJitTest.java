@@ -174,6 +174,74 @@ class QuickFirstJitTest {
         }
     }
 
+    /** A worker's module left unoptimised: quick code from it as it is, the passes with the full tier. */
+    @Test
+    void theFullTierRunsTheWorkersDeferredPassesAndGivesTheSameBits() throws Throwable {
+        byte[] unoptimised = DebianLlvm19.unoptimisedBitcodeOf(C_SOURCE);
+        quickFirst.holdFullTiers();
+        try (JitModule reference = fullOnly.add("reference", bitcode, false);
+             JitModule tiered = quickFirst.addWorkerModule("deferred", unoptimised, "default<O3>")) {
+            assertFalse(tiered.fullCode().isDone(), "held: quick code only");
+            MethodHandle expected = handle(reference, "orbit", ORBIT);
+            MethodHandle orbit = handle(tiered, "orbit", ORBIT);
+            Random random = new Random(17);
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < 100; i++) {
+                    double[] p = parameters(random);
+                    assertEquals(Double.doubleToRawLongBits((double) expected.invokeExact(MemorySegment.ofArray(p), 300, 0.01)),
+                            Double.doubleToRawLongBits((double) orbit.invokeExact(MemorySegment.ofArray(p), 300, 0.01)));
+                }
+                quickFirst.releaseFullTiers();
+                assertTrue(tiered.fullCode().get(30, TimeUnit.SECONDS), "the full tier ran the passes and landed");
+            }
+        } finally {
+            quickFirst.releaseFullTiers();
+        }
+    }
+
+    /**
+     * Code generated without optimisation takes stack at every run of an {@code alloca} outside the entry block: an
+     * unoptimised module with one in a loop runs its passes before any code (SROA removes it), or ten million
+     * iterations would take 80 MB of stack.
+     */
+    @Test
+    void anUnoptimisedModuleAllocatingStackInALoopIsOptimisedBeforeItsFirstCode() throws Throwable {
+        String ir = """
+                define double @grow(i32 %n) {
+                entry:
+                  br label %loop
+                loop:
+                  %i = phi i32 [ 0, %entry ], [ %next, %loop ]
+                  %acc = phi double [ 0.0, %entry ], [ %sum, %loop ]
+                  %slot = alloca double, align 8
+                  %x = sitofp i32 %i to double
+                  store double %x, ptr %slot, align 8
+                  %y = load double, ptr %slot, align 8
+                  %sum = fadd double %acc, %y
+                  %next = add i32 %i, 1
+                  %more = icmp slt i32 %next, %n
+                  br i1 %more, label %loop, label %done
+                done:
+                  ret double %sum
+                }
+                """;
+        var context = jenzyme.runtime.llvm.LlvmModules.newContext();
+        byte[] growing;
+        try {
+            var module = jenzyme.runtime.llvm.LlvmModules.parseIr(context, ir, "grow");
+            growing = jenzyme.runtime.llvm.LlvmModules.writeBitcode(module);
+            jenzyme.runtime.llvm.LlvmModules.dispose(module);
+        } finally {
+            jenzyme.runtime.llvm.LlvmModules.disposeContext(context);
+        }
+        try (JitModule grow = quickFirst.addWorkerModule("grow", growing, "default<O3>")) {
+            assertTrue(grow.fullCode().getNow(false), "compiled fully at once");
+            MethodHandle sum = handle(grow, "grow", FunctionDescriptor.of(ValueLayout.JAVA_DOUBLE, ValueLayout.JAVA_INT));
+            int n = 10_000_000;
+            assertEquals((double) n * (n - 1) / 2, (double) sum.invokeExact(n));
+        }
+    }
+
     @Test
     void aModuleWithStateItsCodeWritesIsCompiledFullyAtOnce() throws Throwable {
         try (JitModule stateful = quickFirst.add("stateful", DebianLlvm19.bitcodeOf(STATEFUL_SOURCE), false)) {

@@ -19,13 +19,28 @@ public final class DebianLlvm19 {
     private DebianLlvm19() {}
 
     public static byte[] bitcodeOf(String cSource) throws IOException, InterruptedException {
+        return bitcodeOf(cSource, "-O2");
+    }
+
+    /**
+     * {@code cSource} compiled without any optimisation, and without the {@code optnone} that would keep passes run
+     * later away: every local in a stack slot of its function's entry block, as IR no pass has touched.
+     */
+    public static byte[] unoptimisedBitcodeOf(String cSource) throws IOException, InterruptedException {
+        return bitcodeOf(cSource, "-O0", "-Xclang", "-disable-O0-optnone");
+    }
+
+    private static byte[] bitcodeOf(String cSource, String... optimisation) throws IOException, InterruptedException {
         Path clang = CANDIDATES.stream().filter(Files::isExecutable).findFirst().orElseThrow(
                 () -> new IllegalStateException("clang-19 not found at " + CANDIDATES + "; scripts/setup.sh installs it"));
         Path dir = Files.createTempDirectory("jenzyme-clang");
         try {
             Path source = Files.writeString(dir.resolve("input.c"), cSource);
             Path output = dir.resolve("output.bc");
-            run(clang.toString(), "-O2", "-c", "-emit-llvm", "-o", output.toString(), source.toString());
+            List<String> command = new java.util.ArrayList<>(List.of(clang.toString()));
+            command.addAll(List.of(optimisation));
+            command.addAll(List.of("-c", "-emit-llvm", "-o", output.toString(), source.toString()));
+            run(command.toArray(String[]::new));
             return Files.readAllBytes(output);
         } finally {
             deleteTree(dir);

@@ -91,7 +91,8 @@ public final class Receivers {
         return new Derivative(CallingConvention.of(new CallingConvention.Model(named(derivative.entry(), variable),
                 model.mode(), model.activities(), model.primalReturn(), model.width())), derivative.wrapper(),
                 derivative.handle(), derivative.overwriting(), derivative.timings(), derivative.irBeforeEnzyme(),
-                derivative.irAfterEnzyme(), derivative.loweredMethods(), derivative.code(), derivative.bitcode());
+                derivative.irAfterEnzyme(), derivative.loweredMethods(), derivative.code(), derivative.bitcode(),
+                derivative.postOptimisation());
     }
 
     /**
