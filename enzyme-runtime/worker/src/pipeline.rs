@@ -97,6 +97,8 @@ const PRE_AD_PIPELINE: &str = "default<O2>";
 /// ([`fast_math_post_ad_pipeline`]): with reassociation SLP can turn sums into vector reductions (issue 14's JAX
 /// targets).
 pub const POST_AD_PIPELINE: &str = include_str!("post_ad_pipeline.txt");
+/// What a deferred post-AD pipeline leaves done in the worker: only dead functions removed.
+const DEAD_FUNCTIONS_PIPELINE: &str = "globaldce";
 /// Where `default<O3>` runs SLP, in [`POST_AD_PIPELINE`]: after the late SimplifyCFG, before VectorCombine.
 const SLP_PLACE: &str = "no-speculate-unpredictables>,vector-combine";
 
@@ -193,6 +195,10 @@ pub fn differentiate(bitcode: &[u8], request: &DiffRequest) -> Result<Differenti
     let post_ad =
         if request.options.fast_math { fast_math_post_ad_pipeline() } else { POST_AD_PIPELINE.trim_end().to_string() };
     let post_opt = if request.options.defer_post_opt {
+        // The client compiles this module without optimisation first: the function Enzyme differentiated is dead
+        // now (internal, called by nothing unless kept), and it was half the quick code generation's work on
+        // ./bench --latency's RK4 method (llc -O0: 18.2M -> 10.2M instructions beyond reading the module).
+        module.run_passes(DEAD_FUNCTIONS_PIPELINE, &machine, PassTuning::Full).map_err(fail(Phase::Enzyme))?;
         Some(post_ad)
     } else {
         module.run_passes(&post_ad, &machine, PassTuning::Full).map_err(fail(Phase::PostOpt))?;

@@ -151,8 +151,9 @@ fn the_post_ad_pipelines_are_o3_without_slp_and_with_it() {
 }
 
 /// A request that defers the post-AD pipeline (`Options::defer_post_opt`, what a notebook's JIT asks for) gets the
-/// module before it, and the pipeline's text: running that text on the module gives the module a request without
-/// deferral gets, and both compute the same bits. The deferred phase is not timed.
+/// module before it (without the dead function Enzyme differentiated), and the pipeline's text: running that text on
+/// the module gives the module a request without deferral gets, and both compute the same bits. The deferred phase is
+/// not timed.
 #[test]
 fn a_deferred_post_ad_pipeline_is_named_and_gives_the_same_module_when_run() {
     let ir = fold("sum", "0.0", "fadd double %acc, %v");
@@ -173,6 +174,8 @@ fn a_deferred_post_ad_pipeline_is_named_and_gives_the_same_module_when_run() {
     let as_sent = Context::new().parse_bitcode(&deferred.bitcode).unwrap().to_text();
     let optimised_here = optimised(&deferred.bitcode, deferred.post_opt.as_deref().unwrap());
     assert_ne!(as_sent, optimised_here, "the deferred module is not optimised yet");
+    assert!(as_sent.contains("define internal { double } @diffesum(") && !as_sent.contains("define internal double @sum("),
+            "Enzyme's function stays for the wrapper, the differentiated one is dropped:\n{as_sent}");
     // The same code: only the file names and the order blocks list their predecessors in (a comment) differ.
     let code = |text: &str| {
         text.lines()

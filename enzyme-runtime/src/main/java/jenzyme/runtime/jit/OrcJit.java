@@ -1,5 +1,7 @@
 package jenzyme.runtime.jit;
 
+import static org.bytedeco.llvm.global.LLVM.LLVMDisposeMemoryBuffer;
+
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -25,6 +27,7 @@ import jenzyme.runtime.llvm.LlvmModules.Signature;
 import jenzyme.runtime.llvm.VectorState;
 import jenzyme.runtime.lower.StatusCode;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMMemoryBufferRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcResourceTrackerRef;
 import org.bytedeco.llvm.LLVM.LLVMOrcThreadSafeContextRef;
@@ -189,19 +192,18 @@ public final class OrcJit implements AutoCloseable {
             // Kept as bitcode and printed only when asked: printing every module's IR cost ~2 ms of each warm
             // %autodiff (30-line method), for a text that only tests read.
             byte[] compiled = passes.isEmpty() || !fullTierPasses.isEmpty() ? bitcode : LlvmModules.writeBitcode(module);
-            // The full tier's passes see the module as the worker left it: O3 would not know the guarded allocator.
-            byte[] beforeGuards = fullTierPasses.isEmpty() ? null : LlvmModules.writeBitcode(module);
+            // Before the guards: the full tier's passes must see the allocator calls as they are (O3 removes or
+            // merges malloc/free pairs it knows), and the full tier guards its own module.
+            byte[] fullTierBitcode = entries.isEmpty() ? null : LlvmModules.writeBitcode(module);
             VectorState.clearOnEntry(module, renamed.values());
             AllocationGuards.apply(module);
             tracker = jit.newResourceTracker();
-            byte[] fullTierBitcode = null;
             if (entries.isEmpty()) {
                 LLVMModuleRef handedOver = module;
                 module = null; // owned by the JIT from here on, even if adding fails
                 jit.addModule(tracker, context, handedOver);
             } else {
-                byte[] guarded = addQuickTier(tracker, module, entries);
-                fullTierBitcode = beforeGuards != null ? beforeGuards : guarded;
+                addQuickTier(tracker, module, entries);
             }
             Map<String, Long> addresses = new HashMap<>();
             for (var export : renamed.entrySet()) {
@@ -264,11 +266,8 @@ public final class OrcJit implements AutoCloseable {
      * Compiles {@code module} quickly under {@code tracker}, its entries renamed {@code .quick} and reached through
      * {@link Trampolines}; {@code module} stays the caller's. Code generation here and in the full tier uses target
      * machines of its own: the LLJIT's compiler serves one thread at a time, and the full tier runs on another.
-     *
-     * @return the module as the full tier compiles it (before the renaming)
      */
-    private byte[] addQuickTier(LLVMOrcResourceTrackerRef tracker, LLVMModuleRef module, Map<String, Signature> entries) {
-        byte[] full = LlvmModules.writeBitcode(module);
+    private void addQuickTier(LLVMOrcResourceTrackerRef tracker, LLVMModuleRef module, Map<String, Signature> entries) {
         entries.keySet().forEach(entry -> LlvmModules.rename(module, entry, entry + Trampolines.QUICK));
         LLVMTargetMachineRef machine = HostTarget.get().createQuickMachine();
         LLVMContextRef context = LlvmModules.newContext();
@@ -285,46 +284,38 @@ public final class OrcJit implements AutoCloseable {
             HostTarget.dispose(machine);
             LlvmModules.disposeContext(context);
         }
-        return full;
     }
 
     /**
-     * What a full tier compiles: a module's bitcode, the passes still to run on it (empty: none; it is then guarded
-     * already), and its exports as renamed (what {@link VectorState#clearOnEntry} needs after the passes).
+     * What a full tier compiles: a module's bitcode (renamed, not yet guarded), the passes still to run on it (empty:
+     * none), and its exports as renamed (what {@link VectorState#clearOnEntry} needs).
      */
     private record FullTier(byte[] bitcode, String passes, List<String> exports) {}
 
     /**
-     * The full tier of {@code module}, on the {@link #fullTier} thread: runs the tier's passes, guards the result as
-     * {@link #add} guards a module, generates its code as the LLJIT would, its entries renamed {@code .full}, then
-     * points each entry's slot at it. It holds the module's
-     * {@linkplain JitModule#fullTierLock() lock}, under which {@link #release} marks the module released first, so
-     * the tracker stays valid while it is used here; it does not hold the JIT's lock, so that a cell meanwhile adds
-     * and releases other modules without waiting. A failure leaves the quick code in place.
+     * The full tier of {@code module}, on the {@link #fullTier} thread: generates its {@linkplain #fullCode code},
+     * adds it and points each entry's slot at it. It adds under the module's {@linkplain JitModule#fullTierLock()
+     * lock}, under which {@link #release} marks the module released first, so the tracker stays valid while it is used
+     * here; it does not hold the JIT's lock, so that a cell meanwhile adds and releases other modules without waiting.
+     * A failure leaves the quick code in place.
      */
     private void addFullTier(JitModule module, LLVMOrcResourceTrackerRef tracker, FullTier tier, Set<String> entries) {
         awaitRelease();
-        synchronized (module.fullTierLock()) {
-            if (closed || module.trackerReleased() || !module.isLive()) {
-                module.fullCodeSkipped();
-                return;
-            }
-            Diagnostics.drain();
-            LLVMContextRef context = LlvmModules.newContext();
-            LLVMTargetMachineRef machine = HostTarget.get().createJitMachine();
-            try {
-                LLVMModuleRef full = LlvmModules.parseBitcode(context, tier.bitcode(), module.name());
-                try {
-                    if (!tier.passes().isEmpty()) {
-                        LlvmModules.runPasses(full, tier.passes(), machine);
-                        VectorState.clearOnEntry(full, tier.exports());
-                        AllocationGuards.apply(full);
-                    }
-                    entries.forEach(entry -> LlvmModules.rename(full, entry, entry + Trampolines.FULL));
-                    jit.addObjectFile(tracker, LlvmModules.emitObject(full, machine));
-                } finally {
-                    LlvmModules.dispose(full);
+        if (closed || !module.isLive()) {
+            module.fullCodeSkipped();
+            return;
+        }
+        Diagnostics.drain();
+        LLVMMemoryBufferRef object = null;
+        try {
+            object = fullCode(module.name(), tier, entries);
+            synchronized (module.fullTierLock()) {
+                if (closed || module.trackerReleased() || !module.isLive()) {
+                    return;
                 }
+                LLVMMemoryBufferRef handedOver = object;
+                object = null; // owned by the JIT from here on, even if adding fails
+                jit.addObjectFile(tracker, handedOver);
                 Map<String, Long> code = new HashMap<>();
                 for (String entry : entries) {
                     code.put(entry, jit.lookup(entry + Trampolines.FULL));
@@ -337,17 +328,47 @@ public final class OrcJit implements AutoCloseable {
                     Trampolines.point(jit.lookup(entry + Trampolines.SLOT), code.get(entry));
                 }
                 module.fullCodeReady();
-            } catch (RuntimeException failure) {
-                Diagnostics.drain();
-                System.getLogger(OrcJit.class.getName()).log(System.Logger.Level.WARNING, Messages.FULL_TIER_FAILED
-                        .format(module.name(), failure.getMessage()));
-            } finally {
-                module.fullCodeSkipped(); // no effect once ready; otherwise whoever waits for the full code learns
-                HostTarget.dispose(machine);
-                LlvmModules.disposeContext(context);
             }
+        } catch (RuntimeException failure) {
+            Diagnostics.drain();
+            System.getLogger(OrcJit.class.getName()).log(System.Logger.Level.WARNING, Messages.FULL_TIER_FAILED
+                    .format(module.name(), failure.getMessage()));
+        } finally {
+            if (object != null) {
+                LLVMDisposeMemoryBuffer(object);
+            }
+            module.fullCodeSkipped(); // no effect once ready; otherwise whoever waits for the full code learns
         }
     }
+
+    /**
+     * The full tier's object file: {@code tier}'s passes, the guards {@link #add} applies, its entries renamed
+     * {@code .full}, code generated as the LLJIT would. Everything here is the tier's own (context, module, target
+     * machine), so it runs without the module's lock: a cell releasing the module meanwhile waits only for the object
+     * to be added, not for the optimisation.
+     */
+    private static LLVMMemoryBufferRef fullCode(String moduleName, FullTier tier, Set<String> entries) {
+        LLVMContextRef context = LlvmModules.newContext();
+        LLVMTargetMachineRef machine = HostTarget.get().createJitMachine();
+        try {
+            LLVMModuleRef full = LlvmModules.parseBitcode(context, tier.bitcode(), moduleName);
+            try {
+                if (!tier.passes().isEmpty()) {
+                    LlvmModules.runPasses(full, tier.passes(), machine);
+                }
+                VectorState.clearOnEntry(full, tier.exports());
+                AllocationGuards.apply(full);
+                entries.forEach(entry -> LlvmModules.rename(full, entry, entry + Trampolines.FULL));
+                return LlvmModules.emitObject(full, machine);
+            } finally {
+                LlvmModules.dispose(full);
+            }
+        } finally {
+            HostTarget.dispose(machine);
+            LlvmModules.disposeContext(context);
+        }
+    }
+
 
     /**
      * Keeps full tiers from starting until {@link #releaseFullTiers} (at most {@link #LONGEST_HOLD_NANOS}): the
