@@ -1,7 +1,5 @@
 package jenzyme.runtime.jit;
 
-import static org.bytedeco.llvm.global.LLVM.LLVMDisposeMemoryBuffer;
-
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -335,7 +333,7 @@ public final class OrcJit implements AutoCloseable {
                     .format(module.name(), failure.getMessage()));
         } finally {
             if (object != null) {
-                LLVMDisposeMemoryBuffer(object);
+                LlvmModules.disposeObject(object);
             }
             module.fullCodeSkipped(); // no effect once ready; otherwise whoever waits for the full code learns
         }

@@ -181,6 +181,11 @@ public final class LlvmModules {
         return false;
     }
 
+    /** Frees an object file {@link #emitObject} made that was not handed to a JIT. */
+    public static void disposeObject(LLVMMemoryBufferRef object) {
+        LLVMDisposeMemoryBuffer(object);
+    }
+
     /** Generates {@code module}'s code with {@code machine} as a relocatable object file; the caller owns it. */
     public static LLVMMemoryBufferRef emitObject(LLVMModuleRef module, LLVMTargetMachineRef machine) {
         BytePointer message = new BytePointer((BytePointer) null);
