@@ -184,12 +184,13 @@ public final class OrcJit implements AutoCloseable {
             boolean twoTiers = quickFirst && (passes.isEmpty() || passesWithFullTier);
             Map<String, Signature> entries = twoTiers ? tierable(module, renamed.values(), !passes.isEmpty()) : Map.of();
             String fullTierPasses = entries.isEmpty() ? "" : passes;
-            if (!passes.isEmpty() && entries.isEmpty()) {
+            boolean passesFirst = !passes.isEmpty() && entries.isEmpty();
+            if (passesFirst) {
                 LlvmModules.runPassesForHost(module, passes);
             }
             // Kept as bitcode and printed only when asked: printing every module's IR cost ~2 ms of each warm
             // %autodiff (30-line method), for a text that only tests read.
-            byte[] compiled = passes.isEmpty() || !fullTierPasses.isEmpty() ? bitcode : LlvmModules.writeBitcode(module);
+            byte[] compiled = passesFirst ? LlvmModules.writeBitcode(module) : bitcode;
             // Before the guards: the full tier's passes must see the allocator calls as they are (O3 removes or
             // merges malloc/free pairs it knows), and the full tier guards its own module.
             byte[] fullTierBitcode = entries.isEmpty() ? null : LlvmModules.writeBitcode(module);
